@@ -1,0 +1,5 @@
+"""`python -m gitflywheel`."""
+
+from .cli import main
+
+main(prog_name="gitflywheel")

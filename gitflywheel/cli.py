@@ -1,0 +1,296 @@
+"""The command line: parse options, call one operation, format its result.
+
+Messages for people go to standard error; `--json` prints one JSON document to standard
+output. The project's errors become messages and exit codes here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .errors import EXIT_BAD_INPUT, GitflywheelError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def repo_option(func: F) -> F:
+    """`--repo PATH`, else $GITFLYWHEEL_REPO, else ./flywheel.git."""
+    return click.option(
+        "--repo",
+        "repo",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar="GITFLYWHEEL_REPO",
+        default="flywheel.git",
+        show_default=True,
+        show_envvar=True,
+        help="The store: a git repository.",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document to standard output.")(func)
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+class _Group(click.Group):
+    """Turns the project's errors into a message and the exit code they carry."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GitflywheelError as exc:
+            say(f"gitflywheel: {exc}")
+            ctx.exit(exc.exit_code)
+        except (BrokenPipeError, KeyboardInterrupt):
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gitflywheel")
+def main() -> None:
+    """Turn work sessions into publishable artifacts, each recorded exactly once in a git store.
+
+    A session (build, trade or life_aria JSON) goes in with `ingest`; its artifacts are
+    rendered from Jinja2 templates and recorded, with the session, as one commit on `main`.
+    """
+
+
+@main.command()
+@repo_option
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Use the templates in this folder (overriding shipped ones by file name) for every later ingest.")
+@json_option
+def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
+    """Create the store (a bare git repository with `main`); on an existing store, say so."""
+    from .init import init_store
+
+    result = init_store(repo, templates_dir)
+    if as_json:
+        emit_json({"store": str(result.path), "created": result.created, "main": result.main})
+    else:
+        say(f"{'Created' if result.created else 'Already a store:'} {result.path} (main at {result.main[:12]})")
+
+
+@main.command()
+@repo_option
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--revise", is_flag=True, help="Record a changed session as its next revision instead of refusing it.")
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Templates overriding the shipped ones by file name, for this ingest.")
+@json_option
+def ingest(repo: Path, paths: tuple[str, ...], revise: bool, templates_dir: Path | None, as_json: bool) -> None:
+    """Validate, render and record sessions: one commit per new session or revision.
+
+    PATHS are .json files (one session or an array), .jsonl files (one per line),
+    folders (every *.json and *.jsonl below, in sorted order), or - for standard input.
+    Exit 0 when every session was recorded or already there, 2 for invalid input,
+    3 for a session id already recorded with other content (without --revise).
+    """
+    from .ingest import Outcome, ingest as run_ingest
+
+    progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
+
+    def on_outcome(outcome: Outcome) -> None:
+        progress.step(outcome.status)
+        if outcome.problems:
+            progress.clear()
+            for problem in outcome.problems:
+                say(f"error: {problem}")
+        for warning in outcome.warnings:
+            if not as_json and outcome.status in ("recorded", "revised"):
+                progress.clear()
+                say(f"warning: {outcome.origin}: {warning}")
+
+    report = run_ingest(repo, paths, revise=revise, templates_dir=templates_dir,
+                        stdin=sys.stdin.buffer, on_outcome=on_outcome)
+    progress.clear()
+    counts = {s: report.count(s) for s in ("recorded", "revised", "unchanged", "invalid", "conflict")}
+    set_aside = sum(1 for o in report.outcomes if o.set_aside and o.status in ("recorded", "revised", "unchanged"))
+    if as_json:
+        emit_json({"store": report.store, "exit_code": report.exit_code, "counts": counts,
+                   "outcomes": [asdict(o) for o in report.outcomes]})
+    else:
+        if set_aside:
+            say(f"note: set aside the derived fields `artifacts`/`pipeline_status` of {set_aside} input(s); "
+                "the store's manifests record artifacts")
+        say(", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "recorded") + f" -> {report.store}")
+    sys.exit(report.exit_code)
+
+
+class _Progress:
+    """A one-line counter on standard error, only on a terminal and only for many sessions."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.counts: dict[str, int] = {}
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def step(self, status: str) -> None:
+        self.counts[status] = self.counts.get(status, 0) + 1
+        total = sum(self.counts.values())
+        now = time.monotonic()
+        if not self.enabled or total < 50 or now - self.last < 0.1:
+            return
+        self.last = now
+        rate = total / max(now - self.started, 1e-6)
+        parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
+        click.echo(f"\r\x1b[Kingest: {total} sessions ({parts}) {rate:,.0f}/s", err=True, nl=False)
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
+            self.shown = False
+
+
+@main.command("ls")
+@repo_option
+@click.option("--type", "session_type", type=click.Choice(["build", "trade", "life_aria"]), help="Only this type.")
+@click.option("--agent", help="Only sessions by this agent id.")
+@click.option("--since", help="Only sessions at or after this date (YYYY-MM-DD) or date-time.")
+@click.option("--until", help="Only sessions on or before this date (the whole day) or date-time.")
+@json_option
+def ls_command(repo: Path, session_type: str | None, agent: str | None, since: str | None,
+               until: str | None, as_json: bool) -> None:
+    """List the sessions at the tip of `main`, oldest first."""
+    from .query import list_sessions
+    from .store import Store
+
+    with Store.open(repo) as store:
+        rows = list_sessions(store, session_type, agent, since, until)
+    if as_json:
+        emit_json([asdict(r) for r in rows])
+        return
+    for r in rows:
+        rev = f" r{r.revision}" if r.revision > 1 else ""
+        click.echo(f"{r.timestamp}  {r.session_type:<9}  {r.agent_id:<12}  {r.session_id}{rev}"
+                   + (f"  {r.title}" if r.title else ""))
+
+
+@main.command()
+@repo_option
+@click.argument("session_id")
+@click.argument("kind", required=False)
+@json_option
+def show(repo: Path, session_id: str, kind: str | None, as_json: bool) -> None:
+    """Show a session's manifest, or the text of one artifact (KIND: readme, blog_post,
+    build_log, social_post, trade_journal, or record for the session record)."""
+    from .query import show_artifact, show_session
+    from .store import Store
+
+    with Store.open(repo) as store:
+        if kind is None:
+            manifest = show_session(store, session_id)
+            click.echo(manifest.to_bytes().decode(), nl=False)
+            return
+        data = show_artifact(store, session_id, kind)
+    if as_json:
+        emit_json({"session_id": session_id, "kind": kind, "text": data.decode("utf-8", "replace")})
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@main.command()
+@repo_option
+@click.argument("file_or_blob")
+@json_option
+def which(repo: Path, file_or_blob: str, as_json: bool) -> None:
+    """Which sessions hold an artifact with these bytes (a file, or a git blob id).
+
+    Exits 1 when no session holds it."""
+    from .query import which as find
+    from .store import Store
+
+    with Store.open(repo) as store:
+        blob, holders = find(store, file_or_blob)
+    if as_json:
+        emit_json({"blob": blob, "holders": [asdict(h) for h in holders]})
+    else:
+        for h in holders:
+            click.echo(f"{h.session_id}\t{h.kind}\t{h.path}")
+        if not holders:
+            say(f"no session holds blob {blob}")
+    sys.exit(0 if holders else 1)
+
+
+@main.command()
+@repo_option
+@click.option("-n", "--max-count", "limit", type=click.IntRange(min=1), help="At most this many commits.")
+@json_option
+def log(repo: Path, limit: int | None, as_json: bool) -> None:
+    """The audit trail: one line per commit on `main`, newest first, from its trailers."""
+    from .query import log as read_log
+    from .store import Store
+
+    with Store.open(repo) as store:
+        entries = read_log(store, limit)
+    if as_json:
+        emit_json([asdict(e) for e in entries])
+        return
+    for e in entries:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.date))
+        if e.session_id:
+            click.echo(f"{e.commit[:12]}  {when}  r{e.revision}  {e.session_type:<9}  {e.agent_id:<12}  {e.session_id}")
+        else:
+            click.echo(f"{e.commit[:12]}  {when}  {e.subject}")
+
+
+@main.command()
+@repo_option
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--at", "rev", help="The commit to export (an id, main, main~3, ...); default: the tip.")
+@json_option
+def export(repo: Path, directory: Path, rev: str | None, as_json: bool) -> None:
+    """Write the tree of a commit out as plain files in DIRECTORY."""
+    from .query import export as run_export
+    from .store import Store
+
+    with Store.open(repo) as store:
+        commit, count = run_export(store, directory, rev)
+    if as_json:
+        emit_json({"commit": commit, "files": count, "directory": str(directory)})
+    else:
+        say(f"Wrote {count} files of {commit[:12]} to {directory}")
+
+
+@main.command()
+@click.argument("which_schema", metavar="session|manifest", type=click.Choice(["session", "manifest"]))
+def schema(which_schema: str) -> None:
+    """Print the JSON Schema of a work session or of a session's manifest."""
+    if which_schema == "session":
+        from .models import session_json_schema
+
+        emit_json(session_json_schema())
+    else:
+        from .manifest import manifest_json_schema
+
+        emit_json(manifest_json_schema())
+
+
+def run() -> None:
+    """Entry point that never shows a traceback for an error of ours."""
+    try:
+        main()
+    except GitflywheelError as exc:  # pragma: no cover - the group catches these
+        say(f"gitflywheel: {exc}")
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        say(f"gitflywheel: {exc}")
+        sys.exit(EXIT_BAD_INPUT)

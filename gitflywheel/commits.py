@@ -1,0 +1,134 @@
+"""How a commit says which session it records: subject, trailers, author and dates.
+
+Written by ingest and read back by `log` and `verify`; plain git reads the trailers too:
+`git log --format='%(trailers:key=Session-Id,valueonly)'`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from dulwich.objects import Commit
+
+from .errors import GitflywheelError
+
+__all__ = [
+    "TRAILER_KEYS",
+    "SessionTrailers",
+    "identity",
+    "committer_identity",
+    "commit_time",
+    "session_message",
+    "setup_message",
+    "merge_message",
+    "parse_trailers",
+    "session_trailers",
+    "make_commit",
+]
+
+TRAILER_KEYS = ("Session-Id", "Session-Type", "Agent-Id", "Revision")
+_TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
+
+
+@dataclass(frozen=True)
+class SessionTrailers:
+    """The trailers of a commit that records one session."""
+
+    session_id: str
+    session_type: str
+    agent_id: str
+    revision: int
+
+
+def identity(name: str) -> bytes:
+    """A git identity for a name: `<` and `>` cannot appear in it, so they are dropped."""
+    clean = re.sub(r"[<>\x00-\x1f]", "", name).strip() or "unknown"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", clean).strip("-").lower() or "agent"
+    return f"{clean} <{slug}@gitflywheel.invalid>".encode()
+
+
+def committer_identity() -> bytes:
+    """The committer: $GIT_COMMITTER_NAME/EMAIL when set, else gitflywheel itself."""
+    name = os.environ.get("GIT_COMMITTER_NAME", "gitflywheel")
+    email = os.environ.get("GIT_COMMITTER_EMAIL", "gitflywheel@localhost")
+    return f"{re.sub(r'[<>]', '', name)} <{re.sub(r'[<>]', '', email)}>".encode()
+
+
+def commit_time() -> int:
+    """Now, or $SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None or value == "":
+        return int(time.time())
+    try:
+        return int(value)
+    except ValueError:
+        raise GitflywheelError(f"SOURCE_DATE_EPOCH: {value!r} is not a whole number of seconds") from None
+
+
+def session_message(t: SessionTrailers) -> bytes:
+    verb = "Record" if t.revision == 1 else f"Revise (revision {t.revision})"
+    subject = f"{verb} {t.session_type} session {t.session_id}"
+    trailers = "\n".join(
+        f"{key}: {value}"
+        for key, value in zip(TRAILER_KEYS, (t.session_id, t.session_type, t.agent_id, t.revision), strict=True)
+    )
+    return f"{subject}\n\n{trailers}\n".encode()
+
+
+def setup_message() -> bytes:
+    return b"Set up gitflywheel store\n\nRecords the templates that render the artifacts.\n"
+
+
+def merge_message(remote: str) -> bytes:
+    return f"Combine sessions published at {remote}\n".encode()
+
+
+def parse_trailers(message: bytes) -> dict[str, str]:
+    """Trailers of the last paragraph of a message (`Key: value` lines)."""
+    text = message.decode("utf-8", "replace").rstrip("\n")
+    last = text.rsplit("\n\n", 1)[-1] if "\n\n" in text else ""
+    found: dict[str, str] = {}
+    for line in last.splitlines():
+        match = _TRAILER.match(line)
+        if not match:
+            return {}
+        found[match.group(1)] = match.group(2)
+    return found
+
+
+def session_trailers(message: bytes) -> SessionTrailers | None:
+    """The session trailers of a commit, or None if it records no session."""
+    found = parse_trailers(message)
+    if "Session-Id" not in found:
+        return None
+    try:
+        revision = int(found.get("Revision", ""))
+    except ValueError:
+        revision = 0
+    return SessionTrailers(found["Session-Id"], found.get("Session-Type", ""), found.get("Agent-Id", ""), revision)
+
+
+def make_commit(
+    tree: bytes,
+    parents: list[bytes],
+    message: bytes,
+    author: bytes,
+    authored: datetime | None,
+    committed: int,
+) -> Commit:
+    """A commit; the author date is the session's time (UTC), the committer's is `committed`."""
+    commit = Commit()
+    commit.tree = tree
+    commit.parents = parents
+    commit.author = author
+    commit.committer = committer_identity()
+    commit.author_time = int(authored.timestamp()) if authored else committed
+    commit.author_timezone = 0
+    commit.commit_time = committed
+    commit.commit_timezone = 0
+    commit.message = message
+    return commit

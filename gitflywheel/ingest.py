@@ -1,0 +1,290 @@
+"""Ingest: validate, render and record sessions, one commit each.
+
+Records are planned against an in-memory view of the tip's tree; every `batch_size`
+commits the new objects go to disk as one pack and `main` moves by compare-and-swap.
+An interruption loses at most the batch in flight, never anything stored, and running
+the same ingest again finishes the job (what is stored already is reported unchanged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from dulwich.objects import Blob, ShaFile
+
+from .artifacts import Screenshot
+from .commits import SessionTrailers, commit_time, identity, make_commit, session_message
+from .errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError, InputError
+from .init import open_store, store_templates_dir
+from .inputs import InputItem, read_inputs
+from .layout import MANIFEST_FILE, RECORD_FILE, SCREENSHOTS_DIR, artifact_path, session_dir, template_path
+from .manifest import ArtifactEntry, FileRef, Manifest, ScreenshotEntry, TemplateRef
+from .pipelines import run_pipeline
+from .records import InputErrors, Record, make_record
+from .rendering import Renderer, load_templates
+from .store import Store
+from .trees import FILE_MODE, TreeEditor
+
+__all__ = ["Status", "Outcome", "IngestReport", "ingest", "Recorder"]
+
+Status = Literal["recorded", "revised", "unchanged", "invalid", "conflict"]
+_EXIT = {"recorded": EXIT_OK, "revised": EXIT_OK, "unchanged": EXIT_OK, "invalid": EXIT_BAD_INPUT, "conflict": EXIT_CONFLICT}
+
+
+@dataclass
+class Outcome:
+    """What happened to one input document."""
+
+    origin: str
+    status: Status
+    session_id: str | None = None
+    revision: int | None = None
+    commit: str | None = None
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT[self.status]
+
+
+@dataclass
+class IngestReport:
+    """Every outcome of one ingest call; the exit code is the highest met."""
+
+    store: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return max((o.exit_code for o in self.outcomes), default=EXIT_OK)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+def _blob(data: bytes) -> Blob:
+    return Blob.from_string(data)
+
+
+def _file_ref(path: str, blob: Blob, data: bytes) -> FileRef:
+    return FileRef(path=path, blob=blob.id.decode(), sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _screenshot_name(index: int, source: str) -> str:
+    base = _UNSAFE_NAME.sub("_", source.replace("\\", "/").rsplit("/", 1)[-1]) or "screenshot"
+    return f"{index + 1:02d}-{base}"[:120]
+
+
+class Recorder:
+    """Plans commits on top of a tip, in memory, and writes them to the store in batches."""
+
+    def __init__(self, store: Store, templates: dict[str, bytes]) -> None:
+        self.store = store
+        self.templates = templates
+        self.renderer = Renderer(templates)
+        self.landed = store.tip()
+        self.head = self.landed
+        root = store.commit(self.head).tree if self.head else None
+        self.pending: dict[bytes, ShaFile] = {}
+        self.editor = TreeEditor(self._tree, root)
+        self.template_blobs = {name: _blob(data) for name, data in templates.items()}
+
+    def _object(self, sha: bytes) -> ShaFile:
+        return self.pending.get(sha) or self.store[sha]
+
+    def _tree(self, sha: bytes):  # type: ignore[no-untyped-def]
+        return self._object(sha)
+
+    def _blob_bytes(self, sha: bytes) -> bytes:
+        return self._object(sha).as_raw_string()
+
+    def record(self, record: Record, revise: bool, base_dir: Path) -> Outcome:
+        """Record one valid session on top of the planned head, or say why not."""
+        outcome = Outcome(
+            record.origin,
+            "recorded",
+            record.session_id,
+            warnings=list(record.warnings),
+            set_aside=list(record.set_aside),
+        )
+        folder = session_dir(record.session_id)
+        record_bytes = record.stored_bytes
+        record_blob = _blob(record_bytes)
+        revision = 1
+        existing = self.editor.get(f"{folder}/{RECORD_FILE}")
+        if existing is not None:
+            previous = Manifest.from_bytes(self._blob_bytes(self.editor.get(f"{folder}/{MANIFEST_FILE}")[1]))  # type: ignore[index]
+            if existing[1] == record_blob.id:
+                outcome.status, outcome.revision = "unchanged", previous.revision
+                return outcome
+            if not revise:
+                outcome.status, outcome.revision = "conflict", previous.revision
+                outcome.problems.append(
+                    f"{record.origin}: session_id: {record.session_id!r} is already recorded "
+                    f"(revision {previous.revision}) with other content; use --revise to record a new revision"
+                )
+                return outcome
+            revision = previous.revision + 1
+            outcome.status = "revised"
+        outcome.revision = revision
+
+        objects: list[ShaFile] = [record_blob]
+        screenshots, screenshot_entries = self._screenshots(record, folder, base_dir, objects)
+        artifacts: list[ArtifactEntry] = []
+        for spec in run_pipeline(record.session, screenshots):
+            data = self.renderer.render(spec)
+            blob = _blob(data)
+            objects.append(blob)
+            ref = _file_ref(artifact_path(record.session_id, spec.kind), blob, data)
+            artifacts.append(
+                ArtifactEntry(
+                    **ref.model_dump(),
+                    kind=spec.kind,  # type: ignore[arg-type]
+                    pipeline=spec.pipeline,  # type: ignore[arg-type]
+                    step=spec.step,
+                    template=TemplateRef(
+                        path=template_path(spec.template), blob=self.template_blobs[spec.template].id.decode()
+                    ),
+                )
+            )
+        session = record.session
+        manifest = Manifest(
+            session_id=session.session_id,
+            session_type=session.session_type,
+            agent_id=session.agent_id,
+            timestamp=record.data["timestamp"],
+            title=session.title,
+            revision=revision,
+            record=_file_ref(f"{folder}/{RECORD_FILE}", record_blob, record_bytes),
+            artifacts=artifacts,
+            screenshots=screenshot_entries,
+            warnings=list(record.warnings),
+        )
+        manifest_bytes = manifest.to_bytes()
+        manifest_blob = _blob(manifest_bytes)
+        objects.append(manifest_blob)
+
+        if revision > 1:
+            self.editor.remove(folder)
+        self.editor.set(f"{folder}/{MANIFEST_FILE}", FILE_MODE, manifest_blob.id)
+        for ref in manifest.files():
+            self.editor.set(ref.path, FILE_MODE, ref.blob.encode())
+        for name, blob in self.template_blobs.items():
+            if self.editor.get(template_path(name)) != (FILE_MODE, blob.id):
+                objects.append(blob)
+                self.editor.set(template_path(name), FILE_MODE, blob.id)
+        root, trees = self.editor.write()
+        trailers = SessionTrailers(session.session_id, session.session_type, session.agent_id, revision)
+        commit = make_commit(
+            root,
+            [self.head] if self.head else [],
+            session_message(trailers),
+            identity(session.agent_id),
+            session.timestamp,
+            commit_time(),
+        )
+        for obj in (*objects, *trees, commit):
+            self.pending[obj.id] = obj
+        self.head = commit.id
+        outcome.commit = commit.id.decode()
+        return outcome
+
+    def _screenshots(
+        self, record: Record, folder: str, base_dir: Path, objects: list[ShaFile]
+    ) -> tuple[list[Screenshot], list[ScreenshotEntry]]:
+        shots: list[Screenshot] = []
+        entries: list[ScreenshotEntry] = []
+        for index, source in enumerate(record.session.source_data.screenshots):
+            data = _read_screenshot(source, base_dir)
+            if data is None:
+                shots.append(Screenshot(source, None))
+                entries.append(ScreenshotEntry(source=source, status="missing"))
+                continue
+            name = _screenshot_name(index, source)
+            blob = _blob(data)
+            objects.append(blob)
+            shots.append(Screenshot(source, name))
+            ref = _file_ref(f"{folder}/{SCREENSHOTS_DIR}/{name}", blob, data)
+            entries.append(ScreenshotEntry(source=source, status="stored", file=ref))
+        return shots, entries
+
+    def flush(self) -> None:
+        """Write the planned objects as one pack and move `main` to the planned head."""
+        if self.head == self.landed:
+            return
+        assert self.head is not None
+        self.store.write_objects(self.pending.values())
+        self.store.move_main(self.landed, self.head)
+        self.landed = self.head
+        self.pending.clear()
+
+
+def _read_screenshot(source: str, base_dir: Path) -> bytes | None:
+    if "://" in source:
+        return None
+    path = Path(source.replace("\\", "/")) if "\\" in source and "/" not in source else Path(source)
+    if not path.is_absolute():
+        path = base_dir / path
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def ingest(
+    store_path: Path,
+    paths: Iterable[str],
+    *,
+    revise: bool = False,
+    templates_dir: Path | None = None,
+    stdin: BinaryIO | None = None,
+    batch_size: int = 500,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> IngestReport:
+    """Ingest every session document named by `paths` into the store (created if missing)."""
+    report = IngestReport(str(store_path))
+    with open_store(store_path, create=True) as store, store.lock():
+        templates = load_templates(templates_dir or store_templates_dir(store))
+        recorder = Recorder(store, templates)
+        planned = 0
+        for item in read_inputs(list(paths), stdin):
+            outcome = _ingest_item(recorder, item, revise)
+            report.outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+            if outcome.commit is not None:
+                planned += 1
+                if planned % batch_size == 0:
+                    recorder.flush()
+        recorder.flush()
+    return report
+
+
+def _ingest_item(recorder: Recorder, item: InputItem, revise: bool) -> Outcome:
+    if item.error is not None:
+        return Outcome(item.origin, "invalid", problems=[str(item.error)])
+    try:
+        record = make_record(item.origin, item.value)
+    except InputErrors as exc:
+        session_id = item.value.get("session_id") if isinstance(item.value, dict) else None
+        return Outcome(
+            item.origin,
+            "invalid",
+            session_id if isinstance(session_id, str) else None,
+            problems=[str(p) for p in exc.problems],
+        )
+    try:
+        return recorder.record(record, revise, item.base_dir)
+    except GitflywheelError as exc:
+        problem = InputError(item.origin, "", str(exc))
+        return Outcome(item.origin, "invalid", record.session_id, problems=[str(problem)])

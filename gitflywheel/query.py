@@ -1,0 +1,218 @@
+"""Reading the store: list sessions, show one, find an artifact, the log, export a tree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dulwich.objects import Blob
+
+from .commits import session_trailers
+from .errors import GitflywheelError, StoreError
+from .layout import ARTIFACT_KINDS, MANIFEST_FILE, SESSIONS_DIR, session_dir
+from .manifest import Manifest
+from .models import parse_timestamp
+from .store import Store
+from .trees import TREE_MODE
+
+__all__ = ["SessionRow", "LogEntry", "iter_manifests", "list_sessions", "show_session", "show_artifact", "which", "log", "export"]
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session_id: str
+    session_type: str
+    agent_id: str
+    timestamp: str
+    revision: int
+    title: str | None
+    artifacts: list[str]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    commit: str
+    date: int
+    subject: str
+    session_id: str | None
+    session_type: str | None
+    agent_id: str | None
+    revision: int | None
+    merge: bool
+
+
+def _tip_tree(store: Store, at: str | None = None) -> bytes | None:
+    tip = store.resolve(at) if at else store.tip()
+    return store.commit(tip).tree if tip else None
+
+
+def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest]:
+    """Every session manifest in a tree (default: the tip's), in path order."""
+    root = tree if tree is not None else _tip_tree(store)
+    if root is None:
+        return
+    found = store.lookup(root, SESSIONS_DIR)
+    if found is None:
+        return
+    for first in store.tree(found[1]).iteritems():
+        for second in store.tree(first.sha).iteritems():
+            for folder in store.tree(second.sha).iteritems():
+                if folder.mode != TREE_MODE:
+                    continue
+                entry = _child(store, folder.sha, MANIFEST_FILE)
+                if entry is not None:
+                    yield Manifest.from_bytes(store.blob(entry))
+
+
+def _child(store: Store, tree_id: bytes, name: str) -> bytes | None:
+    tree = store.tree(tree_id)
+    key = name.encode()
+    return tree[key][1] if key in tree else None
+
+
+def _day(value: str, option: str) -> datetime:
+    try:
+        if "T" in value or " " in value:
+            return parse_timestamp(value)
+        return parse_timestamp(value + "T00:00:00")
+    except ValueError:
+        raise GitflywheelError(f"{option}: {value!r} is not a date (YYYY-MM-DD) or ISO 8601 date-time") from None
+
+
+def list_sessions(
+    store: Store,
+    session_type: str | None = None,
+    agent: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[SessionRow]:
+    """The sessions at the tip, filtered; `until` given as a date includes that whole day."""
+    start = _day(since, "--since") if since else None
+    end = _day(until, "--until") if until else None
+    end_exclusive = until is not None and "T" not in until and " " not in until
+    rows = []
+    for m in iter_manifests(store):
+        if session_type and m.session_type != session_type:
+            continue
+        if agent and m.agent_id != agent:
+            continue
+        moment = parse_timestamp(m.timestamp)
+        if start and moment < start:
+            continue
+        if end and (moment.date() > end.date() if end_exclusive else moment > end):
+            continue
+        rows.append(
+            SessionRow(m.session_id, m.session_type, m.agent_id, m.timestamp, m.revision, m.title, [a.kind for a in m.artifacts])
+        )
+    rows.sort(key=lambda r: (r.timestamp, r.session_id))
+    return rows
+
+
+def _manifest(store: Store, session_id: str) -> Manifest:
+    root = _tip_tree(store)
+    found = store.lookup(root, f"{session_dir(session_id)}/{MANIFEST_FILE}") if root else None
+    if found is None:
+        raise GitflywheelError(f"{session_id}: no such session in the store")
+    return Manifest.from_bytes(store.blob(found[1]))
+
+
+def show_session(store: Store, session_id: str) -> Manifest:
+    """A session's manifest at the tip."""
+    return _manifest(store, session_id)
+
+
+def show_artifact(store: Store, session_id: str, kind: str) -> bytes:
+    """One artifact's bytes; `record` gives the session record itself."""
+    manifest = _manifest(store, session_id)
+    if kind in ("record", "session"):
+        return store.blob(manifest.record.blob.encode())
+    for artifact in manifest.artifacts:
+        if artifact.kind == kind:
+            return store.blob(artifact.blob.encode())
+    have = ", ".join(a.kind for a in manifest.artifacts)
+    if kind not in ARTIFACT_KINDS:
+        raise GitflywheelError(f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, or record)")
+    raise GitflywheelError(f"{session_id}: has no {kind} (it has {have})")
+
+
+@dataclass(frozen=True)
+class Holder:
+    session_id: str
+    kind: str
+    path: str
+
+
+def blob_id_of(file_or_blob: str) -> str:
+    """A blob id given as such (40 hex), or the blob id a file's bytes would have."""
+    path = Path(file_or_blob)
+    if path.is_file():
+        return Blob.from_string(path.read_bytes()).id.decode()
+    text = file_or_blob.lower()
+    if len(text) == 40 and all(c in "0123456789abcdef" for c in text):
+        return text
+    raise GitflywheelError(f"{file_or_blob}: neither a file nor a 40-hex blob id")
+
+
+def which(store: Store, file_or_blob: str) -> tuple[str, list[Holder]]:
+    """Which sessions hold an artifact (or record, or screenshot) with these bytes."""
+    wanted = blob_id_of(file_or_blob)
+    holders = []
+    for m in iter_manifests(store):
+        if m.record.blob == wanted:
+            holders.append(Holder(m.session_id, "record", m.record.path))
+        holders += [Holder(m.session_id, a.kind, a.path) for a in m.artifacts if a.blob == wanted]
+        holders += [
+            Holder(m.session_id, "screenshot", s.file.path)
+            for s in m.screenshots
+            if s.file is not None and s.file.blob == wanted
+        ]
+    return wanted, holders
+
+
+def log(store: Store, limit: int | None = None) -> list[LogEntry]:
+    """The audit trail: first-parent history of `main`, newest first."""
+    entries = []
+    for commit in store.first_parent_chain():
+        t = session_trailers(commit.message)
+        subject = commit.message.decode("utf-8", "replace").split("\n", 1)[0]
+        entries.append(
+            LogEntry(
+                commit.id.decode(),
+                commit.commit_time,
+                subject,
+                t.session_id if t else None,
+                t.session_type if t else None,
+                t.agent_id if t else None,
+                t.revision if t else None,
+                len(commit.parents) > 1,
+            )
+        )
+        if limit is not None and len(entries) >= limit:
+            break
+    return entries
+
+
+def export(store: Store, target: Path, at: str | None = None) -> tuple[str, int]:
+    """Write the tree of a commit (default: the tip) as plain files; returns (commit, files)."""
+    tip = store.resolve(at) if at else store.tip()
+    if tip is None:
+        raise StoreError(f"{store.path}: the store has no history yet")
+    if target.exists() and any(target.iterdir()):
+        raise GitflywheelError(f"{target}: exists and is not empty")
+    count = 0
+    stack = [(store.commit(tip).tree, target)]
+    while stack:
+        tree_id, folder = stack.pop()
+        folder.mkdir(parents=True, exist_ok=True)
+        for item in store.tree(tree_id).iteritems():
+            name = item.path.decode("utf-8", "replace")
+            if name in (".", "..", ".git") or "/" in name or "\\" in name or "\x00" in name:
+                raise StoreError(f"{item.path!r}: a tree entry that would escape the export folder")
+            if item.mode == TREE_MODE:
+                stack.append((item.sha, folder / name))
+            else:
+                (folder / name).write_bytes(store.blob(item.sha))
+                count += 1
+    return tip.decode(), count

@@ -1,0 +1,115 @@
+"""Templates and rendering: the one sandboxed Jinja2 environment.
+
+Session data is only ever passed as context, never compiled as template source, so text
+such as `{{ 7*7 }}` in a session stays literal in every artifact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import DictLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from .artifacts import ArtifactSpec
+from .errors import GitflywheelError
+
+__all__ = ["TEMPLATE_SUFFIX", "RenderError", "shipped_templates_dir", "load_templates", "Renderer"]
+
+TEMPLATE_SUFFIX = ".j2"
+
+
+class RenderError(GitflywheelError):
+    """A template that does not render (a user template with an error, say)."""
+
+
+def shipped_templates_dir() -> Path:
+    """The templates that ship inside the wheel, or beside the package in a source tree."""
+    packaged = Path(str(resources.files("gitflywheel"))) / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def load_templates(override_dir: Path | None = None) -> dict[str, bytes]:
+    """Template name -> bytes: the shipped set, with a user's files overriding by name."""
+    found: dict[str, bytes] = {}
+    for folder in (shipped_templates_dir(), override_dir):
+        if folder is None:
+            continue
+        if not folder.is_dir():
+            raise GitflywheelError(f"{folder}: templates folder not found")
+        for path in sorted(folder.glob(f"*{TEMPLATE_SUFFIX}")):
+            found[path.name] = path.read_bytes()
+    return found
+
+
+def money(value: Any) -> str:
+    """Two decimals, exact: 175.5 -> 175.50, -10.5 -> -10.50."""
+    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return f"{amount:,.2f}"
+
+
+def signed_money(value: Any) -> str:
+    """Money with its sign always shown: +25.00, -10.50."""
+    text = money(value)
+    return text if text.startswith("-") else f"+{text}"
+
+
+def percent(value: Any) -> str:
+    """A rate (0..1) as a percentage with two decimals: 0.6667 -> 66.67%."""
+    amount = (Decimal(str(value)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return f"{amount}%"
+
+
+def yaml_string(value: Any) -> str:
+    """A double-quoted YAML scalar that Jekyll and Hugo both read."""
+    text = str(value)
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def md_cell(value: Any) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _environment(templates: Mapping[str, bytes]) -> SandboxedEnvironment:
+    try:
+        sources = {name: data.decode("utf-8") for name, data in templates.items()}
+    except UnicodeDecodeError as exc:
+        raise RenderError(f"a template is not UTF-8: {exc}") from exc
+    env = SandboxedEnvironment(
+        loader=DictLoader(sources),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        money=money, signed_money=signed_money, percent=percent, yaml_string=yaml_string, md_cell=md_cell
+    )
+    return env
+
+
+class Renderer:
+    """Renders artifacts with one fixed set of templates; compiled templates are reused."""
+
+    def __init__(self, templates: Mapping[str, bytes]) -> None:
+        self.templates = dict(templates)
+        self._env = _environment(self.templates)
+
+    def render(self, spec: ArtifactSpec) -> bytes:
+        """Render one artifact to UTF-8 bytes ending in exactly one newline."""
+        if spec.template not in self.templates:
+            raise RenderError(f"template {spec.template!r} not found")
+        try:
+            text = self._env.get_template(spec.template).render(**spec.context)
+        except TemplateError as exc:
+            raise RenderError(f"template {spec.template}: {exc}") from exc
+        return (text.rstrip("\n") + "\n").encode("utf-8")

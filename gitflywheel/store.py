@@ -1,0 +1,286 @@
+"""The git store, over dulwich: open, read, write packs, move `main` safely.
+
+The narrow surface everything else uses: read blobs and trees, write a batch of objects
+as one pack, and move `refs/heads/main` by compare-and-swap under a lock that dies with
+its process. Only this module and `remote` import dulwich's repository machinery.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from dulwich.errors import NotGitRepository
+from dulwich.file import FileLocked
+from dulwich.object_format import SHA1
+from dulwich.objects import Blob, Commit, ShaFile, Tree
+from dulwich.pack import write_pack_index, write_pack_objects
+from dulwich.repo import Repo
+
+from .errors import StoreError
+from .trees import TREE_MODE
+
+__all__ = ["MAIN", "DEFAULT_STORE", "Store", "RefMoved", "resolve_store_path"]
+
+MAIN = b"refs/heads/main"
+DEFAULT_STORE = "flywheel.git"
+LOCK_FILE = "gitflywheel.lock"
+_PACK_PREFIX = "tmp_pack_gitflywheel_"
+_MAX_PACKS = 24
+_STALE_REF_LOCK_SECONDS = 5.0
+
+
+class RefMoved(StoreError):
+    """`main` is not where we expected it: someone else moved it."""
+
+
+def resolve_store_path(repo: str | os.PathLike[str] | None) -> Path:
+    """`--repo`, else $GITFLYWHEEL_REPO, else ./flywheel.git."""
+    if repo:
+        return Path(repo)
+    return Path(os.environ.get("GITFLYWHEEL_REPO") or DEFAULT_STORE)
+
+
+class Store:
+    """A gitflywheel store: a git repository whose history is on `main`."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self.path = Path(repo.controldir())
+
+    # -- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Store:
+        """Open an existing store; a path that is not a git repository is refused."""
+        where = Path(path)
+        if not where.exists():
+            raise StoreError(f"{where}: no store here (run `gitflywheel init` or ingest)")
+        try:
+            repo = Repo(str(where))
+        except NotGitRepository:
+            raise StoreError(f"{where}: not a git repository, so not a store") from None
+        return cls(repo)
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str]) -> Store:
+        """Create a new bare repository with HEAD on `main`."""
+        where = Path(path)
+        if where.exists() and any(where.iterdir()):
+            raise StoreError(f"{where}: exists and is not empty, so not a new store")
+        where.mkdir(parents=True, exist_ok=True)
+        repo = Repo.init_bare(str(where), default_branch=b"main")
+        return cls(repo)
+
+    def close(self) -> None:
+        self.repo.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -----------------------------------------------------------------------
+
+    def tip(self) -> bytes | None:
+        """The commit `main` points at, or None for a store with no history."""
+        try:
+            return self.repo.refs[MAIN]
+        except KeyError:
+            return None
+
+    def __getitem__(self, sha: bytes) -> ShaFile:
+        return self.repo.object_store[sha]
+
+    def __contains__(self, sha: bytes) -> bool:
+        return sha in self.repo.object_store
+
+    def commit(self, sha: bytes) -> Commit:
+        obj = self.repo.object_store[sha]
+        if not isinstance(obj, Commit):
+            raise StoreError(f"{sha.decode()}: not a commit")
+        return obj
+
+    def tree(self, sha: bytes) -> Tree:
+        obj = self.repo.object_store[sha]
+        if not isinstance(obj, Tree):
+            raise StoreError(f"{sha.decode()}: not a tree")
+        return obj
+
+    def blob(self, sha: bytes) -> bytes:
+        obj = self.repo.object_store[sha]
+        if not isinstance(obj, Blob):
+            raise StoreError(f"{sha.decode()}: not a blob")
+        return obj.as_raw_string()
+
+    def lookup(self, tree_id: bytes, path: str) -> tuple[int, bytes] | None:
+        """(mode, id) of `path` inside a tree, or None."""
+        mode, sha = TREE_MODE, tree_id
+        for part in path.split("/"):
+            if mode != TREE_MODE:
+                return None
+            tree = self.tree(sha)
+            key = part.encode()
+            if key not in tree:
+                return None
+            mode, sha = tree[key]
+        return mode, sha
+
+    def first_parent_chain(self, start: bytes | None = None) -> Iterator[Commit]:
+        """Commits from `start` (default: the tip) back along first parents."""
+        sha = start if start is not None else self.tip()
+        while sha is not None:
+            commit = self.commit(sha)
+            yield commit
+            sha = commit.parents[0] if commit.parents else None
+
+    def resolve(self, rev: str) -> bytes:
+        """A commit id from a revision: `main`, a full or short id, `main~2`, a tag."""
+        from dulwich.objectspec import parse_commit
+
+        try:
+            return parse_commit(self.repo, rev.encode()).id
+        except (KeyError, ValueError, NotImplementedError):
+            raise StoreError(f"{rev}: no such revision in the store") from None
+
+    # -- writing -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive writer lock: an flock, released by the kernel if the process dies."""
+        fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._clean_leftovers()
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _clean_leftovers(self) -> None:
+        """Remove temporary pack files a killed writer left (we hold the lock, so none is live)."""
+        pack_dir = self.path / "objects" / "pack"
+        if pack_dir.is_dir():
+            for leftover in pack_dir.glob(f"{_PACK_PREFIX}*"):
+                leftover.unlink(missing_ok=True)
+
+    def write_objects(self, objects: Iterable[ShaFile]) -> int:
+        """Write objects as one pack, undeltified; the index lands last, atomically."""
+        unique = {obj.id: obj for obj in objects}
+        if not unique:
+            return 0
+        self._write_pack(list(unique.values()))
+        if len(self._pack_names()) > _MAX_PACKS:
+            self.merge_packs()
+        return len(unique)
+
+    def _write_pack(self, objects: list[ShaFile]) -> None:
+        pack_dir = self.path / "objects" / "pack"
+        pack_dir.mkdir(parents=True, exist_ok=True)
+        tmp_pack = pack_dir / f"{_PACK_PREFIX}{os.getpid()}.pack"
+        tmp_idx = pack_dir / f"{_PACK_PREFIX}{os.getpid()}.idx"
+        try:
+            with open(tmp_pack, "wb") as f:
+                entries, checksum = write_pack_objects(
+                    f, [(obj, None) for obj in objects], object_format=SHA1, deltify=False
+                )
+                f.flush()
+                os.fsync(f.fileno())
+            index = sorted((sha, offset, crc) for sha, (offset, crc) in entries.items())
+            with open(tmp_idx, "wb") as f:
+                write_pack_index(f, index, checksum)
+                f.flush()
+                os.fsync(f.fileno())
+            base = pack_dir / f"pack-{checksum.hex()}"
+            os.replace(tmp_pack, base.with_suffix(".pack"))
+            os.replace(tmp_idx, base.with_suffix(".idx"))
+        finally:
+            tmp_pack.unlink(missing_ok=True)
+            tmp_idx.unlink(missing_ok=True)
+
+    def _pack_names(self) -> list[Path]:
+        pack_dir = self.path / "objects" / "pack"
+        if not pack_dir.is_dir():
+            return []
+        return [p for p in pack_dir.glob("pack-*.pack") if p.with_suffix(".idx").exists()]
+
+    def merge_packs(self) -> None:
+        """Geometric merge: fold the small packs together so lookups stay fast.
+
+        Packs are sorted by size; the smallest ones that are not each at least twice the
+        size of all smaller ones together are merged into one, so a store ends up with
+        O(log n) packs and each object is rewritten O(log n) times over its life.
+        """
+        packs = sorted(self._pack_names(), key=lambda p: p.stat().st_size)
+        if len(packs) < 2:
+            return
+        sizes = [p.stat().st_size for p in packs]
+        cut, total = 0, 0
+        for i, size in enumerate(sizes):
+            if i and size < 2 * total:
+                cut = i + 1
+            total += size
+        cut = max(cut, 2)
+        chosen = packs[:cut]
+        store = self.repo.object_store
+        chosen_names = {p.stem for p in chosen}
+        objects: dict[bytes, ShaFile] = {}
+        for pack in store.packs:
+            if os.path.basename(pack._basename) in chosen_names:
+                for obj in pack.iterobjects():
+                    objects[obj.id] = obj
+        self._write_pack(list(objects.values()))
+        for pack_file in chosen:
+            pack_file.with_suffix(".idx").unlink(missing_ok=True)
+            pack_file.unlink(missing_ok=True)
+        store.close()
+
+    def move_main(self, expected: bytes | None, new: bytes) -> None:
+        """Compare-and-swap `main` from `expected` to `new`; RefMoved if it moved."""
+        refs = self.repo.refs
+        delay = 0.005
+        started = time.monotonic()
+        while True:
+            try:
+                done = (
+                    refs.add_if_new(MAIN, new)
+                    if expected is None
+                    else refs.set_if_equals(MAIN, expected, new)
+                )
+                break
+            except FileLocked:
+                if time.monotonic() - started > 2 * _STALE_REF_LOCK_SECONDS:
+                    raise StoreError(f"{self.path}: refs/heads/main is locked by another process") from None
+                self._remove_stale_ref_lock()
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+        if not done:
+            raise RefMoved(
+                f"{self.path}: main moved while we worked (now {self._short_tip()}); nothing was lost, run again"
+            )
+
+    def _remove_stale_ref_lock(self) -> None:
+        """A `main.lock` older than a few seconds was left by a killed process: remove it."""
+        lock = self.path / "refs" / "heads" / "main.lock"
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - lock.stat().st_mtime > _STALE_REF_LOCK_SECONDS:
+                lock.unlink()
+
+    def _short_tip(self) -> str:
+        tip = self.tip()
+        return tip.decode()[:12] if tip else "nothing"
+
+    def set_ref(self, name: bytes, value: bytes) -> None:
+        """Set a ref of gitflywheel's own (not `main`) without a check."""
+        self.repo.refs[name] = value
+
+    def read_ref(self, name: bytes) -> bytes | None:
+        try:
+            return self.repo.refs[name]
+        except KeyError:
+            return None

@@ -1,0 +1,128 @@
+"""In-memory editing of git trees: change a few paths, re-hash only the trees above them.
+
+The editor loads folders lazily from the object store and keeps them, so a batch of
+commits touching different sessions costs a handful of tree hashes each, however large
+the store is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from dulwich.objects import Tree
+
+__all__ = ["TREE_MODE", "FILE_MODE", "TreeEditor"]
+
+TREE_MODE = 0o040000
+FILE_MODE = 0o100644
+
+Entry = tuple[int, bytes]
+
+
+class TreeEditor:
+    """A mutable view of a git tree; `write` returns the new root and the trees it made."""
+
+    def __init__(self, read_tree: Callable[[bytes], Tree], root: bytes | None) -> None:
+        self._read_tree = read_tree
+        self._nodes: dict[str, dict[bytes, Entry]] = {}
+        self._dirty: set[str] = set()
+        self._nodes[""] = self._load(root) if root is not None else {}
+        self._root = root or b""
+        if root is None:
+            self._dirty.add("")
+
+    def _load(self, tree_id: bytes) -> dict[bytes, Entry]:
+        return {item.path: (item.mode, item.sha) for item in self._read_tree(tree_id).iteritems()}
+
+    def _node(self, folder: str, create: bool = False) -> dict[bytes, Entry] | None:
+        node = self._nodes.get(folder)
+        if node is not None:
+            return node
+        parent_path, _, name = folder.rpartition("/")
+        parent = self._node(parent_path, create)
+        if parent is None:
+            return None
+        entry = parent.get(name.encode())
+        if entry is not None and entry[0] == TREE_MODE:
+            node = self._load(entry[1])
+        elif create:
+            node = {}
+            self._dirty.add(folder)
+        else:
+            return None
+        self._nodes[folder] = node
+        return node
+
+    def get(self, path: str) -> Entry | None:
+        """The (mode, id) at `path`, or None."""
+        folder, _, name = path.rpartition("/")
+        node = self._node(folder)
+        return None if node is None else node.get(name.encode())
+
+    def listdir(self, folder: str) -> dict[str, Entry]:
+        """Entries of a folder by name; empty when it does not exist."""
+        node = self._node(folder)
+        return {} if node is None else {k.decode(): v for k, v in node.items()}
+
+    def set(self, path: str, mode: int, sha: bytes) -> None:
+        """Put a blob at `path`, creating folders as needed."""
+        folder, _, name = path.rpartition("/")
+        node = self._node(folder, create=True)
+        assert node is not None
+        key = name.encode()
+        if node.get(key) == (mode, sha):
+            return
+        node[key] = (mode, sha)
+        self._mark(folder)
+
+    def remove(self, path: str) -> None:
+        """Remove a file or a whole folder; absent paths are ignored."""
+        folder, _, name = path.rpartition("/")
+        node = self._node(folder)
+        if node is None or node.pop(name.encode(), None) is None:
+            return
+        prefix = path + "/"
+        for loaded in [p for p in self._nodes if p == path or p.startswith(prefix)]:
+            del self._nodes[loaded]
+            self._dirty.discard(loaded)
+        self._mark(folder)
+
+    def _mark(self, folder: str) -> None:
+        while True:
+            self._dirty.add(folder)
+            if not folder:
+                return
+            folder = folder.rpartition("/")[0]
+
+    def write(self) -> tuple[bytes, list[Tree]]:
+        """Hash every changed folder, deepest first; return the root id and the new trees."""
+        made: list[Tree] = []
+        for folder in sorted(self._dirty, key=lambda p: (-p.count("/") if p else 1, p)):
+            node = self._nodes.get(folder)
+            if node is None:
+                continue
+            tree = Tree()
+            for name, (mode, sha) in node.items():
+                tree.add(name, mode, sha)
+            if not folder:
+                self._root = tree.id
+                made.append(tree)
+                continue
+            parent_path, _, name = folder.rpartition("/")
+            parent = self._nodes[parent_path]
+            if node:
+                parent[name.encode()] = (TREE_MODE, tree.id)
+                made.append(tree)
+            else:
+                parent.pop(name.encode(), None)
+        self._dirty.clear()
+        return self._root, made
+
+    def walk_files(self, folder: str) -> Iterator[tuple[str, Entry]]:
+        """Every file below `folder`, as (path, entry)."""
+        for name, entry in sorted(self.listdir(folder).items()):
+            path = f"{folder}/{name}" if folder else name
+            if entry[0] == TREE_MODE:
+                yield from self.walk_files(path)
+            else:
+                yield path, entry
