@@ -271,6 +271,41 @@ def export(repo: Path, directory: Path, rev: str | None, as_json: bool) -> None:
 
 
 @main.command()
+@repo_option
+@click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the SSOT verification report as Markdown to this file.")
+@click.option("--full", is_flag=True, help="Check the whole history, not only what is new since the last run.")
+@json_option
+def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> None:
+    """Prove the single-source-of-truth rules from the history of `main`.
+
+    Every session at exactly one path, changes only as named revisions, every artifact
+    present and rendered again byte for byte, no duplicates, no rewritten history.
+    Exit 0 when all holds, 1 on any violation.
+    """
+    from .report import markdown_report
+    from .store import Store
+    from .verify import verify as run_verify
+
+    with Store.open(repo) as store, store.lock():
+        result = run_verify(store, full=full)
+    if report_path is not None:
+        report_path.write_text(markdown_report(result), encoding="utf-8")
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for finding in result.findings:
+            say(f"violation: {finding}")
+        for warning in result.warnings:
+            say(f"warning: {warning.path}: {warning.message}")
+        fig = result.figures
+        say(f"{'OK' if result.ok else 'FAILED'}: {result.commits_checked} commits checked"
+            f"{' (full)' if result.full else ' (since last run)'}; {fig.get('sessions', 0)} sessions, "
+            f"{fig.get('artifacts', 0)} artifacts, {len(result.findings)} violations, {len(result.warnings)} warnings")
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
 @click.argument("which_schema", metavar="session|manifest", type=click.Choice(["session", "manifest"]))
 def schema(which_schema: str) -> None:
     """Print the JSON Schema of a work session or of a session's manifest."""

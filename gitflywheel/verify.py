@@ -1,0 +1,514 @@
+"""SSOT verification: walk `main`'s history and prove every rule, or name what breaks it.
+
+Each commit is judged against the one before it: what changed in its tree must be what
+its trailers say, every session folder it touches must be complete, canonical, rendered
+again byte for byte from its record and recorded templates, and unique in the store.
+What earlier commits established is kept in an index (see verify_state), so a second
+run reads only the commits added since; `full` walks everything from the root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dulwich.objects import Commit
+
+from .artifacts import Screenshot
+from .commits import SessionTrailers, session_trailers
+from .jsontext import JSONTextError, decode_utf8, loads
+from .layout import MANIFEST_FILE, RECORD_FILE, SESSIONS_DIR, STORE_FILE, TEMPLATES_DIR, session_dir
+from .manifest import Manifest
+from .models import SESSION_ID_PATTERN
+from .pipelines import run_pipeline
+from .records import InputErrors, make_record
+from .rendering import Renderer, RenderError
+from .store import Store
+from .trees import TREE_MODE
+from .verify_state import SessionState, VerifyState
+
+__all__ = ["VERIFIED_REF", "Finding", "VerifyResult", "verify"]
+
+VERIFIED_REF = b"refs/gitflywheel/verified"
+_SESSION_ID = re.compile(SESSION_ID_PATTERN)
+
+# rule -> what it means, for the report's legend
+RULES = {
+    "session.path": "each session id is recorded at exactly one path, matching the id inside the record",
+    "session.record": "a session record is valid against the session schema and stored in canonical form",
+    "session.unnamed-change": "no commit changes a session that its message does not name",
+    "session.removed": "no commit removes a session",
+    "session.revision": "every revision is recorded as one, in order",
+    "manifest.invalid": "every session folder has a manifest that matches the manifest schema",
+    "artifact.missing": "every file a manifest lists is in the tree, with the blob id and SHA-256 listed",
+    "artifact.unlisted": "nothing in a session folder is missing from its manifest",
+    "artifact.render": "every artifact renders again, byte for byte, from its session and recorded template",
+    "artifact.template": "the template that rendered an artifact is in the tree at that commit",
+    "duplicate.artifact": "no two sessions hold byte-identical artifacts of the same kind",
+    "duplicate.record": "no commit records a session record that the store already had",
+    "duplicate.session": "no session is recorded under two ids with the same content",
+    "commit.trailers": "a commit's trailers agree with the change it makes",
+    "commit.no-session": "every commit but the first and sync merges records exactly one session",
+    "history.unexpected-path": "nothing outside sessions/ and templates/ changes after the first commit",
+    "history.rewritten": "the history verified last time is still part of main",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation (or warning): the rule, the commit, the path, and why."""
+
+    rule: str
+    commit: str
+    path: str
+    message: str
+    severity: str = "violation"
+
+    def __str__(self) -> str:
+        return f"{self.commit[:12]} {self.path or '-'}: {self.message} [{self.rule}]"
+
+
+@dataclass
+class VerifyResult:
+    """What a run found, what it covered, and the store's figures."""
+
+    store: str
+    tip: str | None
+    full: bool
+    commits_checked: int = 0
+    sessions_checked: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    figures: dict[str, int] = field(default_factory=dict)
+    sessions_by_type: dict[str, int] = field(default_factory=dict)
+    artifacts_by_step: list[tuple[str, str, str, int]] = field(default_factory=list)
+    verified_before: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["artifacts_by_step"] = [
+            {"pipeline": p, "step": s, "kind": k, "count": n} for p, s, k, n in self.artifacts_by_step
+        ]
+        return data
+
+
+# -- walking trees ---------------------------------------------------------------------
+
+
+@dataclass
+class _Changes:
+    """What one commit changed relative to its first parent."""
+
+    sessions: dict[str, tuple[bytes | None, bytes | None]] = field(default_factory=dict)  # path -> (old, new)
+    files: dict[str, tuple[tuple[int, bytes] | None, tuple[int, bytes] | None]] = field(default_factory=dict)
+
+
+def _entries(store: Store, tree_id: bytes | None) -> dict[bytes, tuple[int, bytes]]:
+    if tree_id is None:
+        return {}
+    return {item.path: (item.mode, item.sha) for item in store.tree(tree_id).iteritems()}
+
+
+def _diff(store: Store, old: bytes | None, new: bytes | None, prefix: str, depth: int, out: _Changes) -> None:
+    """Compare two trees, stopping at session folders (depth 3 under sessions/)."""
+    a, b = _entries(store, old), _entries(store, new)
+    for name in sorted(set(a) | set(b)):
+        ea, eb = a.get(name), b.get(name)
+        if ea == eb:
+            continue
+        path = f"{prefix}{name.decode('utf-8', 'replace')}"
+        in_sessions = path.startswith(SESSIONS_DIR + "/") or path == SESSIONS_DIR
+        a_tree = ea is not None and ea[0] == TREE_MODE
+        b_tree = eb is not None and eb[0] == TREE_MODE
+        if in_sessions and depth == 3 and (a_tree or b_tree):
+            out.sessions[path] = (ea[1] if a_tree and ea else None, eb[1] if b_tree and eb else None)
+            if ea is not None and not a_tree:
+                out.files[path] = (ea, None)
+            if eb is not None and not b_tree:
+                out.files[path] = (None, eb)
+            continue
+        if a_tree or b_tree:
+            _diff(store, ea[1] if a_tree and ea else None, eb[1] if b_tree and eb else None, path + "/", depth + 1, out)
+        if (ea is not None and not a_tree) or (eb is not None and not b_tree):
+            out.files[path] = (ea if ea is not None and not a_tree else None, eb if eb is not None and not b_tree else None)
+
+
+def _folder_files(store: Store, tree_id: bytes, prefix: str) -> Iterator[tuple[str, tuple[int, bytes]]]:
+    for item in store.tree(tree_id).iteritems():
+        path = f"{prefix}/{item.path.decode('utf-8', 'replace')}"
+        if item.mode == TREE_MODE:
+            yield from _folder_files(store, item.sha, path)
+        else:
+            yield path, (item.mode, item.sha)
+
+
+def _all_files(store: Store, tree_id: bytes | None, prefix: str = "") -> Iterator[tuple[str, bytes]]:
+    for item in store.tree(tree_id).iteritems() if tree_id else ():
+        path = f"{prefix}{item.path.decode('utf-8', 'replace')}"
+        if item.mode == TREE_MODE:
+            yield from _all_files(store, item.sha, path + "/")
+        else:
+            yield path, item.sha
+
+
+# -- the walk --------------------------------------------------------------------------
+
+
+class _Verifier:
+    def __init__(self, store: Store, state: VerifyState, result: VerifyResult) -> None:
+        self.store = store
+        self.state = state
+        self.result = result
+        self._renderers: dict[frozenset[tuple[str, str]], Renderer] = {}
+
+    def find(self, rule: str, commit: Commit, path: str, message: str) -> None:
+        self.result.findings.append(Finding(rule, commit.id.decode(), path, message))
+
+    def check_commit(self, commit: Commit, is_root: bool) -> None:
+        parent = self.store.commit(commit.parents[0]) if commit.parents else None
+        changes = _Changes()
+        _diff(self.store, parent.tree if parent else None, commit.tree, "", 0, changes)
+        self._count_blobs(changes)
+        trailers = session_trailers(commit.message)
+        merge = len(commit.parents) > 1
+
+        for path, (old, new) in sorted(changes.files.items()):
+            top = path.split("/", 1)[0]
+            if top == TEMPLATES_DIR and (trailers is not None or is_root or merge):
+                continue
+            if is_root and top == STORE_FILE:
+                continue
+            if top == SESSIONS_DIR:
+                self.find("history.unexpected-path", commit, path, "a file outside any session folder")
+            else:
+                what = "adds" if old is None else "removes" if new is None else "changes"
+                self.find("history.unexpected-path", commit, path, f"{what} a path that only the first commit may set up")
+
+        if merge:
+            other = self.store.commit(commit.parents[1])
+            for path, (old, new) in sorted(changes.sessions.items()):
+                theirs = self.store.lookup(other.tree, path)
+                if new is None:
+                    self.find("session.removed", commit, path, "the merge removes a session")
+                elif theirs is None or theirs[1] != new:
+                    self.find("session.unnamed-change", commit, path,
+                              "the merge records a session folder that neither side of it has")
+                else:
+                    self.check_session(commit, path, old, new, None, [commit.tree, other.tree])
+            return
+
+        if trailers is None:
+            if changes.sessions or not is_root:
+                self.find("commit.no-session", commit, "", "the commit records no session (no Session-Id trailer)")
+            for path, (old, new) in sorted(changes.sessions.items()):
+                if new is None:
+                    self.find("session.removed", commit, path, "removes a session")
+                else:
+                    self.find("session.unnamed-change", commit, path, "changes a session its message does not name")
+                    self.check_content(commit, path, new, [commit.tree])
+            return
+
+        named = session_dir(trailers.session_id) if _safe_id(trailers.session_id) else None
+        if not changes.sessions:
+            holder = self.state.session(trailers.session_id)
+            if holder is not None:
+                self.find("duplicate.record", commit, holder.path,
+                          f"records session {trailers.session_id} again with the same record (a pipeline run twice)")
+            else:
+                self.find("commit.trailers", commit, named or "",
+                          f"names session {trailers.session_id!r} but records nothing")
+            return
+        for path, (old, new) in sorted(changes.sessions.items()):
+            if path != named:
+                if new is None:
+                    self.find("session.removed", commit, path, "removes a session")
+                else:
+                    self.find("session.unnamed-change", commit, path,
+                              f"changes a session its message does not name (it names {trailers.session_id})")
+                    self.check_content(commit, path, new, [commit.tree])
+                continue
+            if new is None:
+                self.find("session.removed", commit, path, "removes the session it names")
+                continue
+            self.check_session(commit, path, old, new, trailers, [commit.tree])
+
+    def _count_blobs(self, changes: _Changes) -> None:
+        deltas: list[tuple[str, int, int]] = []
+        for old_entry, new_entry in changes.files.values():
+            for entry, delta in ((old_entry, -1), (new_entry, 1)):
+                if entry is not None:
+                    deltas.append((entry[1].decode(), self._size(entry[1]), delta))
+        for path, (old, new) in changes.sessions.items():
+            for tree_id, delta in ((old, -1), (new, 1)):
+                if tree_id is not None:
+                    deltas += [(sha.decode(), self._size(sha), delta) for _, (_, sha) in _folder_files(self.store, tree_id, path)]
+        self.state.blob_refs(deltas)
+
+    def _size(self, sha: bytes) -> int:
+        return len(self.store.blob(sha)) if sha in self.store else 0
+
+    def check_session(
+        self,
+        commit: Commit,
+        path: str,
+        old: bytes | None,
+        new: bytes,
+        trailers: SessionTrailers | None,
+        template_trees: list[bytes],
+    ) -> None:
+        """Judge one session folder as this commit leaves it."""
+        self.result.sessions_checked += 1
+        folder_id = path.rsplit("/", 1)[-1]
+        if session_dir(folder_id) != path if _safe_id(folder_id) else True:
+            self.find("session.path", commit, path, f"session folder {folder_id!r} is not at the path its id decides")
+        files = dict(_folder_files(self.store, new, path))
+        previous = self.state.session(folder_id)
+
+        manifest = self._manifest(commit, path, files)
+        record = self._record(commit, path, files, folder_id)
+        if manifest is None or record is None:
+            return
+        session = record.session
+        record_blob = manifest.record.blob
+        if manifest.session_id != folder_id:
+            self.find("manifest.invalid", commit, f"{path}/{MANIFEST_FILE}",
+                      f"the manifest names session {manifest.session_id!r}, the folder {folder_id!r}")
+
+        expected_revision = 1 if previous is None else previous.revision + 1
+        if previous is not None and old is None:
+            self.find("session.path", commit, path,
+                      f"session {folder_id} is already recorded at {previous.path}")
+        if trailers is not None:
+            self._check_trailers(commit, path, trailers, session.session_type, session.agent_id)
+            if trailers.revision != expected_revision:
+                self.find("session.revision", commit, path,
+                          f"records revision {trailers.revision}, but the next revision of {folder_id} is {expected_revision}")
+        if manifest.revision != (trailers.revision if trailers else expected_revision):
+            self.find("session.revision", commit, f"{path}/{MANIFEST_FILE}",
+                      f"the manifest says revision {manifest.revision}, expected {trailers.revision if trailers else expected_revision}")
+        held = self.state.record_holder(record_blob)
+        if held is not None:
+            self.find("duplicate.record", commit, f"{path}/{RECORD_FILE}",
+                      f"records a session record the store already had (revision {held[1]} of {held[0]}): a pipeline run twice")
+
+        self._check_files(commit, path, files, manifest)
+        self._check_rendering(commit, path, manifest, session, template_trees)
+
+        for artifact in manifest.artifacts:
+            other = self.state.artifact_holder(artifact.kind, artifact.blob, folder_id)
+            if other is not None:
+                self.find("duplicate.artifact", commit, artifact.path,
+                          f"its {artifact.kind} is byte-identical to that of session {other}: it would be published twice")
+        twin = self.state.session_with_fingerprint(record.fingerprint, folder_id)
+        if twin is not None:
+            self.find("duplicate.session", commit, path,
+                      f"the same session as {twin}, recorded under another id")
+        self.state.put_session(
+            SessionState(folder_id, path, record_blob, manifest.revision, record.fingerprint, session.session_type),
+            [(a.kind, a.blob, a.pipeline, a.step) for a in manifest.artifacts],
+            record.warnings,
+        )
+
+    def check_content(self, commit: Commit, path: str, new: bytes, template_trees: list[bytes]) -> None:
+        """The folder's own rules (files, manifest, rendering) for a change that is not allowed."""
+        files = dict(_folder_files(self.store, new, path))
+        manifest = self._manifest(commit, path, files)
+        record = self._record(commit, path, files, path.rsplit("/", 1)[-1])
+        if manifest is not None and record is not None:
+            self._check_files(commit, path, files, manifest)
+            self._check_rendering(commit, path, manifest, record.session, template_trees)
+
+    def _check_trailers(self, commit: Commit, path: str, t: SessionTrailers, session_type: str, agent_id: str) -> None:
+        if t.session_type != session_type:
+            self.find("commit.trailers", commit, path,
+                      f"Session-Type trailer says {t.session_type!r}, the record says {session_type!r}")
+        if t.agent_id != agent_id:
+            self.find("commit.trailers", commit, path,
+                      f"Agent-Id trailer says {t.agent_id!r}, the record says {agent_id!r}")
+
+    def _manifest(self, commit: Commit, path: str, files: dict[str, tuple[int, bytes]]) -> Manifest | None:
+        entry = files.get(f"{path}/{MANIFEST_FILE}")
+        if entry is None:
+            self.find("manifest.invalid", commit, path, "the session folder has no manifest.json")
+            return None
+        try:
+            return Manifest.from_bytes(self.store.blob(entry[1]))
+        except (ValueError, JSONTextError, UnicodeDecodeError) as exc:
+            reason = str(exc).splitlines()[0]
+            self.find("manifest.invalid", commit, f"{path}/{MANIFEST_FILE}", f"not a valid manifest: {reason}")
+            return None
+
+    def _record(self, commit: Commit, path: str, files: dict[str, tuple[int, bytes]], folder_id: str):  # type: ignore[no-untyped-def]
+        record_path = f"{path}/{RECORD_FILE}"
+        entry = files.get(record_path)
+        if entry is None:
+            self.find("session.record", commit, path, "the session folder has no session.json")
+            return None
+        data = self.store.blob(entry[1])
+        try:
+            record = make_record(record_path, loads(decode_utf8(data)))
+        except JSONTextError as exc:
+            self.find("session.record", commit, record_path, f"not valid JSON: {exc}")
+            return None
+        except InputErrors as exc:
+            self.find("session.record", commit, record_path,
+                      "not a valid session: " + "; ".join(f"{p.field}: {p.reason}" for p in exc.problems))
+            return None
+        if record.session_id != folder_id:
+            self.find("session.path", commit, record_path,
+                      f"the record's session_id {record.session_id!r} does not match its folder {folder_id!r}")
+        if record.stored_bytes != data:
+            self.find("session.record", commit, record_path, "the record is not in canonical form")
+        return record
+
+    def _check_files(self, commit: Commit, path: str, files: dict[str, tuple[int, bytes]], manifest: Manifest) -> None:
+        listed = {f"{path}/{MANIFEST_FILE}"}
+        for ref in manifest.files():
+            listed.add(ref.path)
+            entry = files.get(ref.path)
+            if entry is None:
+                self.find("artifact.missing", commit, ref.path, "listed in the manifest but not in the tree")
+                continue
+            if entry[1].decode() != ref.blob:
+                self.find("artifact.missing", commit, ref.path,
+                          f"blob {entry[1].decode()[:12]} in the tree, {ref.blob[:12]} in the manifest")
+                continue
+            data = self.store.blob(entry[1])
+            if hashlib.sha256(data).hexdigest() != ref.sha256 or len(data) != ref.size:
+                self.find("artifact.missing", commit, ref.path, "SHA-256 or size differs from the manifest")
+        for file_path in sorted(set(files) - listed):
+            self.find("artifact.unlisted", commit, file_path, "in the session folder but not in its manifest")
+
+    def _check_rendering(self, commit: Commit, path: str, manifest: Manifest, session: Any, trees: list[bytes]) -> None:
+        templates: dict[str, str] = {}
+        for artifact in manifest.artifacts:
+            ref = artifact.template
+            in_tree = any(
+                (found := self.store.lookup(tree, ref.path)) is not None and found[1].decode() == ref.blob
+                for tree in trees
+            )
+            if not in_tree:
+                self.find("artifact.template", commit, artifact.path,
+                          f"template {ref.path} at blob {ref.blob[:12]} is not in the tree at this commit")
+            if ref.blob.encode() not in self.store:
+                self.find("artifact.template", commit, artifact.path, f"template blob {ref.blob[:12]} is not in the store")
+                return
+            templates[ref.path.rsplit("/", 1)[-1]] = ref.blob
+        screenshots = [
+            Screenshot(s.source, s.file.path.rsplit("/", 1)[-1] if s.file else None) for s in manifest.screenshots
+        ]
+        key = frozenset(templates.items())
+        renderer = self._renderers.get(key)
+        if renderer is None:
+            renderer = Renderer({name: self.store.blob(blob.encode()) for name, blob in templates.items()})
+            self._renderers[key] = renderer
+        expected = {a.kind: a for a in manifest.artifacts}
+        try:
+            specs = run_pipeline(session, screenshots)
+        except Exception as exc:  # a record the pipelines cannot handle is a finding, not a crash
+            self.find("artifact.render", commit, path, f"the pipeline fails on this record: {exc}")
+            return
+        for spec in specs:
+            artifact = expected.pop(spec.kind, None)
+            if artifact is None:
+                self.find("artifact.missing", commit, path, f"the {spec.kind} artifact is not in the manifest")
+                continue
+            try:
+                data = renderer.render(spec)
+            except RenderError as exc:
+                self.find("artifact.render", commit, artifact.path, f"does not render again: {exc}")
+                continue
+            if hashlib.sha256(data).hexdigest() != artifact.sha256:
+                self.find("artifact.render", commit, artifact.path,
+                          "rendering the record with its recorded template gives other bytes")
+        for kind, artifact in expected.items():
+            self.find("artifact.render", commit, artifact.path, f"the {kind} artifact is not made by its pipeline")
+
+
+def _safe_id(session_id: str) -> bool:
+    return _SESSION_ID.match(session_id) is not None
+
+
+def _first_parent_ids(store: Store, tip: bytes) -> Iterator[bytes]:
+    sha: bytes | None = tip
+    while sha is not None:
+        yield sha
+        commit = store.commit(sha)
+        sha = commit.parents[0] if commit.parents else None
+
+
+def _is_ancestor(store: Store, ancestor: bytes, tip: bytes) -> bool:
+    seen: set[bytes] = set()
+    stack = [tip]
+    while stack:
+        sha = stack.pop()
+        if sha == ancestor:
+            return True
+        if sha in seen or sha not in store:
+            continue
+        seen.add(sha)
+        stack.extend(store.commit(sha).parents)
+    return False
+
+
+def verify(store: Store, full: bool = False) -> VerifyResult:
+    """Verify `main`; incremental from the last clean run unless `full`."""
+    tip = store.tip()
+    result = VerifyResult(str(store.path), tip.decode() if tip else None, full)
+    verified = store.read_ref(VERIFIED_REF)
+    result.verified_before = verified.decode() if verified else None
+    if tip is None:
+        return result
+    if verified is not None and (verified not in store or not _is_ancestor(store, verified, tip)):
+        result.findings.append(Finding(
+            "history.rewritten", verified.decode(), "refs/heads/main",
+            f"commit {verified.decode()[:12]}, verified by an earlier run, is no longer part of main: "
+            "the history was rewritten or rewound",
+        ))
+
+    state = None if full else VerifyState.load(store.path)
+    chain: list[bytes] = []
+    if state is not None and verified is not None and state.get_meta("verified") == verified.decode():
+        for sha in _first_parent_ids(store, tip):
+            if sha == verified:
+                break
+            chain.append(sha)
+        else:
+            state.close()
+            state, chain = None, []
+    elif state is not None:
+        state.close()
+        state = None
+    if state is None:
+        result.full = True
+        state = VerifyState(None)
+        chain = list(_first_parent_ids(store, tip))
+    chain.reverse()
+
+    checker = _Verifier(store, state, result)
+    for sha in chain:
+        commit = store.commit(sha)
+        checker.check_commit(commit, is_root=not commit.parents)
+        result.commits_checked += 1
+
+    result.figures = state.figures()
+    result.sessions_by_type = state.sessions_by_type()
+    result.artifacts_by_step = state.artifacts_by_step()
+    result.warnings = [
+        Finding("session.warning", "", session_dir(sid), text, "warning") for sid, text in state.all_warnings()
+    ]
+    if result.ok:
+        state.set_meta("verified", tip.decode())
+        state.save_as(store.path)
+        store.set_ref(VERIFIED_REF, tip)
+    state.close()
+    return result

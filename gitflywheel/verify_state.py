@@ -1,0 +1,178 @@
+"""What `verify` remembers between runs: an SQLite index of the verified history.
+
+Kept beside the repository's objects (`<store>/gitflywheel/verify.sqlite3`), never in
+git's refs or objects, so `git fsck` and a push of `main` never see it. It holds what
+the rules need to judge a new commit without re-reading the whole store: each session's
+current record, every record blob ever stored, artifact blobs by kind, content
+fingerprints, and blob reference counts for the figures. A run whose starting commit
+does not match the index rebuilds it from the root.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["SessionState", "VerifyState"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, path TEXT NOT NULL, record_blob TEXT NOT NULL,
+    revision INTEGER NOT NULL, fingerprint TEXT NOT NULL, session_type TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_fingerprint ON sessions (fingerprint);
+CREATE TABLE IF NOT EXISTS records (blob TEXT PRIMARY KEY, session_id TEXT NOT NULL, revision INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS artifacts (
+    session_id TEXT NOT NULL, kind TEXT NOT NULL, blob TEXT NOT NULL,
+    pipeline TEXT NOT NULL, step TEXT NOT NULL, PRIMARY KEY (session_id, kind));
+CREATE INDEX IF NOT EXISTS artifacts_blob ON artifacts (kind, blob);
+CREATE TABLE IF NOT EXISTS blobs (blob TEXT PRIMARY KEY, size INTEGER NOT NULL, refs INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS warnings (session_id TEXT NOT NULL, text TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class SessionState:
+    session_id: str
+    path: str
+    record_blob: str
+    revision: int
+    fingerprint: str
+    session_type: str
+
+
+class VerifyState:
+    """The index, opened on a file (kept) or in memory (a run that rebuilds it)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.db = sqlite3.connect(":memory:" if path is None else str(path))
+        self.db.executescript(_SCHEMA)
+
+    @classmethod
+    def load(cls, store_dir: Path) -> VerifyState | None:
+        """The kept index, or None when there is none (or it cannot be read)."""
+        path = store_dir / "gitflywheel" / "verify.sqlite3"
+        if not path.exists():
+            return None
+        try:
+            return cls(path)
+        except sqlite3.DatabaseError:
+            return None
+
+    def save_as(self, store_dir: Path) -> None:
+        """Write this index as the kept one, atomically."""
+        folder = store_dir / "gitflywheel"
+        folder.mkdir(exist_ok=True)
+        target = folder / "verify.sqlite3"
+        if self.path == target:
+            self.db.commit()
+            return
+        tmp = folder / "verify.sqlite3.tmp"
+        tmp.unlink(missing_ok=True)
+        self.db.commit()
+        out = sqlite3.connect(str(tmp))
+        with out:
+            self.db.backup(out)
+        out.close()
+        tmp.replace(target)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- meta --------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- sessions ----------------------------------------------------------------------
+
+    def session(self, session_id: str) -> SessionState | None:
+        row = self.db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return None if row is None else SessionState(*row)
+
+    def session_with_fingerprint(self, fingerprint: str, other_than: str) -> str | None:
+        row = self.db.execute(
+            "SELECT id FROM sessions WHERE fingerprint = ? AND id != ? LIMIT 1", (fingerprint, other_than)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def record_holder(self, blob: str) -> tuple[str, int] | None:
+        row = self.db.execute("SELECT session_id, revision FROM records WHERE blob = ?", (blob,)).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    def artifact_holder(self, kind: str, blob: str, other_than: str) -> str | None:
+        row = self.db.execute(
+            "SELECT session_id FROM artifacts WHERE kind = ? AND blob = ? AND session_id != ? LIMIT 1",
+            (kind, blob, other_than),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_session(
+        self,
+        state: SessionState,
+        artifacts: Iterable[tuple[str, str, str, str]],
+        warnings: Iterable[str],
+    ) -> None:
+        """Record a session's new current state: (kind, blob, pipeline, step) per artifact."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+            (state.session_id, state.path, state.record_blob, state.revision, state.fingerprint, state.session_type),
+        )
+        self.db.execute("INSERT OR IGNORE INTO records VALUES (?, ?, ?)", (state.record_blob, state.session_id, state.revision))
+        self.db.execute("DELETE FROM artifacts WHERE session_id = ?", (state.session_id,))
+        self.db.executemany(
+            "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?)",
+            [(state.session_id, *a) for a in artifacts],
+        )
+        self.db.execute("DELETE FROM warnings WHERE session_id = ?", (state.session_id,))
+        self.db.executemany("INSERT INTO warnings VALUES (?, ?)", [(state.session_id, w) for w in warnings])
+
+    def blob_refs(self, changes: Iterable[tuple[str, int, int]]) -> None:
+        """Apply (blob, size, +1/-1) reference changes of the tip's tree."""
+        for blob, size, delta in changes:
+            self.db.execute(
+                "INSERT INTO blobs VALUES (?, ?, ?) ON CONFLICT(blob) DO UPDATE SET refs = refs + ?",
+                (blob, size, delta, delta),
+            )
+        self.db.execute("DELETE FROM blobs WHERE refs <= 0")
+
+    # -- figures -----------------------------------------------------------------------
+
+    def figures(self) -> dict[str, int]:
+        q = self.db.execute
+        sessions, revisions = q("SELECT COUNT(*), COALESCE(SUM(revision - 1), 0) FROM sessions").fetchone()
+        artifacts = q("SELECT COUNT(*) FROM artifacts").fetchone()[0]
+        unique, unique_bytes, total_bytes, files = q(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0), COALESCE(SUM(size * refs), 0), COALESCE(SUM(refs), 0) FROM blobs"
+        ).fetchone()
+        return {
+            "sessions": int(sessions),
+            "revisions": int(revisions),
+            "artifacts": int(artifacts),
+            "files": int(files),
+            "unique_blobs": int(unique),
+            "bytes": int(total_bytes),
+            "unique_bytes": int(unique_bytes),
+            "bytes_saved_by_dedup": int(total_bytes - unique_bytes),
+        }
+
+    def sessions_by_type(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT session_type, COUNT(*) FROM sessions GROUP BY session_type ORDER BY 1")
+        return {str(t): int(n) for t, n in rows}
+
+    def artifacts_by_step(self) -> list[tuple[str, str, str, int]]:
+        rows = self.db.execute(
+            "SELECT pipeline, step, kind, COUNT(*) FROM artifacts GROUP BY pipeline, step, kind ORDER BY 1, 2, 3"
+        )
+        return [(str(p), str(s), str(k), int(n)) for p, s, k, n in rows]
+
+    def all_warnings(self) -> Iterator[tuple[str, str]]:
+        for session_id, text in self.db.execute("SELECT session_id, text FROM warnings ORDER BY 1, 2"):
+            yield str(session_id), str(text)
