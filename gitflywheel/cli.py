@@ -306,6 +306,51 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
 
 
 @main.command()
+@repo_option
+@click.argument("remote", required=False)
+@json_option
+def publish(repo: Path, remote: str | None, as_json: bool) -> None:
+    """Push `main` to REMOTE: a path, file://, git://, ssh://, http(s):// URL, or a remote
+    name in the store's git config (default: origin). Exit 1 if the remote refuses, e.g.
+    when it has sessions this store does not (run `sync` then)."""
+    from .remote import publish as run_publish
+    from .store import Store
+
+    with Store.open(repo) as store:
+        result = run_publish(store, remote)
+    if as_json:
+        emit_json(asdict(result))
+    elif result.pushed:
+        say(f"Published main {result.main[:12] if result.main else ''} to {result.remote}")
+    else:
+        say(f"{result.remote} already has main {result.main[:12] if result.main else ''}")
+
+
+@main.command()
+@repo_option
+@click.argument("remote", required=False)
+@json_option
+def sync(repo: Path, remote: str | None, as_json: bool) -> None:
+    """Fetch what REMOTE published, combine it with this store, and push the result.
+
+    Sessions recorded on only one side are taken as they are (a fast-forward, or a merge
+    commit when both sides have new sessions). A session recorded differently on both
+    sides is a conflict: exit 3 and nothing changes. Exit 1 if the remote refuses."""
+    from .remote import sync as run_sync
+    from .store import Store
+
+    store = Store.open(repo) if repo.exists() else Store.create(repo)
+    with store:
+        result = run_sync(store, remote)
+    if as_json:
+        emit_json(asdict(result))
+    else:
+        detail = f" ({len(result.taken)} sessions taken from there)" if result.taken else ""
+        say(f"{result.action}{detail}: main {result.main[:12] if result.main else '-'}"
+            f"{', pushed' if result.pushed else ''} <-> {result.remote}")
+
+
+@main.command()
 @click.argument("which_schema", metavar="session|manifest", type=click.Choice(["session", "manifest"]))
 def schema(which_schema: str) -> None:
     """Print the JSON Schema of a work session or of a session's manifest."""

@@ -75,6 +75,11 @@ class TreeEditor:
         node[key] = (mode, sha)
         self._mark(folder)
 
+    def set_tree(self, path: str, sha: bytes) -> None:
+        """Put a whole existing tree at `path` (a session folder taken from elsewhere)."""
+        self.remove(path)
+        self.set(path, TREE_MODE, sha)
+
     def remove(self, path: str) -> None:
         """Remove a file or a whole folder; absent paths are ignored."""
         folder, _, name = path.rpartition("/")

@@ -28,6 +28,7 @@ from .pipelines import run_pipeline
 from .records import InputErrors, make_record
 from .rendering import Renderer, RenderError
 from .store import Store
+from .treediff import Changes, diff_sessions
 from .trees import TREE_MODE
 from .verify_state import SessionState, VerifyState
 
@@ -104,44 +105,6 @@ class VerifyResult:
 # -- walking trees ---------------------------------------------------------------------
 
 
-@dataclass
-class _Changes:
-    """What one commit changed relative to its first parent."""
-
-    sessions: dict[str, tuple[bytes | None, bytes | None]] = field(default_factory=dict)  # path -> (old, new)
-    files: dict[str, tuple[tuple[int, bytes] | None, tuple[int, bytes] | None]] = field(default_factory=dict)
-
-
-def _entries(store: Store, tree_id: bytes | None) -> dict[bytes, tuple[int, bytes]]:
-    if tree_id is None:
-        return {}
-    return {item.path: (item.mode, item.sha) for item in store.tree(tree_id).iteritems()}
-
-
-def _diff(store: Store, old: bytes | None, new: bytes | None, prefix: str, depth: int, out: _Changes) -> None:
-    """Compare two trees, stopping at session folders (depth 3 under sessions/)."""
-    a, b = _entries(store, old), _entries(store, new)
-    for name in sorted(set(a) | set(b)):
-        ea, eb = a.get(name), b.get(name)
-        if ea == eb:
-            continue
-        path = f"{prefix}{name.decode('utf-8', 'replace')}"
-        in_sessions = path.startswith(SESSIONS_DIR + "/") or path == SESSIONS_DIR
-        a_tree = ea is not None and ea[0] == TREE_MODE
-        b_tree = eb is not None and eb[0] == TREE_MODE
-        if in_sessions and depth == 3 and (a_tree or b_tree):
-            out.sessions[path] = (ea[1] if a_tree and ea else None, eb[1] if b_tree and eb else None)
-            if ea is not None and not a_tree:
-                out.files[path] = (ea, None)
-            if eb is not None and not b_tree:
-                out.files[path] = (None, eb)
-            continue
-        if a_tree or b_tree:
-            _diff(store, ea[1] if a_tree and ea else None, eb[1] if b_tree and eb else None, path + "/", depth + 1, out)
-        if (ea is not None and not a_tree) or (eb is not None and not b_tree):
-            out.files[path] = (ea if ea is not None and not a_tree else None, eb if eb is not None and not b_tree else None)
-
-
 def _folder_files(store: Store, tree_id: bytes, prefix: str) -> Iterator[tuple[str, tuple[int, bytes]]]:
     for item in store.tree(tree_id).iteritems():
         path = f"{prefix}/{item.path.decode('utf-8', 'replace')}"
@@ -175,8 +138,7 @@ class _Verifier:
 
     def check_commit(self, commit: Commit, is_root: bool) -> None:
         parent = self.store.commit(commit.parents[0]) if commit.parents else None
-        changes = _Changes()
-        _diff(self.store, parent.tree if parent else None, commit.tree, "", 0, changes)
+        changes = diff_sessions(self.store, parent.tree if parent else None, commit.tree)
         self._count_blobs(changes)
         trailers = session_trailers(commit.message)
         merge = len(commit.parents) > 1
@@ -241,7 +203,7 @@ class _Verifier:
                 continue
             self.check_session(commit, path, old, new, trailers, [commit.tree])
 
-    def _count_blobs(self, changes: _Changes) -> None:
+    def _count_blobs(self, changes: Changes) -> None:
         deltas: list[tuple[str, int, int]] = []
         for old_entry, new_entry in changes.files.values():
             for entry, delta in ((old_entry, -1), (new_entry, 1)):
@@ -292,9 +254,13 @@ class _Verifier:
             if trailers.revision != expected_revision:
                 self.find("session.revision", commit, path,
                           f"records revision {trailers.revision}, but the next revision of {folder_id} is {expected_revision}")
-        if manifest.revision != (trailers.revision if trailers else expected_revision):
+        if trailers is not None and manifest.revision != trailers.revision:
             self.find("session.revision", commit, f"{path}/{MANIFEST_FILE}",
-                      f"the manifest says revision {manifest.revision}, expected {trailers.revision if trailers else expected_revision}")
+                      f"the manifest says revision {manifest.revision}, the trailer {trailers.revision}")
+        if trailers is None and manifest.revision < expected_revision:
+            # A merge takes a folder whose earlier revisions live on the merged side.
+            self.find("session.revision", commit, f"{path}/{MANIFEST_FILE}",
+                      f"the merge records revision {manifest.revision}, but {expected_revision - 1} is already here")
         held = self.state.record_holder(record_blob)
         if held is not None:
             self.find("duplicate.record", commit, f"{path}/{RECORD_FILE}",
