@@ -350,6 +350,58 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
             f"{', pushed' if result.pushed else ''} <-> {result.remote}")
 
 
+def _lesson(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str]]:
+    lessons = []
+    for value in values:
+        title, sep, description = value.partition(":")
+        if not title.strip():
+            raise click.BadParameter(f"{value!r}: give it as 'title: description'")
+        lessons.append((title.strip(), description.strip() if sep else ""))
+    return lessons
+
+
+@main.command()
+@click.option("--source", type=click.Path(path_type=Path, file_okay=False, exists=True), default=".",
+              show_default=True, help="The git repository worked in (not the store).")
+@click.option("--since-rev", help="Only commits after this revision (e.g. a tag, or HEAD~5).")
+@click.option("--since", "since", help="Only commits at or after this date or date-time.")
+@click.option("--until", "until", help="Only commits on or before this date (the whole day) or date-time.")
+@click.option("--agent", "agent_id", help="Who worked (default: the author of the last commit).")
+@click.option("--session-id", help="The session id (default: derived from the repository and the commits).")
+@click.option("--title", help="The session's title.")
+@click.option("--overview", help="What the session was about.")
+@click.option("--problem", help="The problem the session solved.")
+@click.option("--solution", help="How it was solved.")
+@click.option("--lesson", "lessons", multiple=True, callback=_lesson, help="'title: description'; repeatable.")
+@click.option("--next-step", "next_steps", multiple=True, help="A next step; repeatable.")
+@click.option("--duration", "duration_minutes", type=click.IntRange(min=0),
+              help="Minutes worked (default: first to last commit).")
+def capture(source: Path, since_rev: str | None, since: str | None, until: str | None, agent_id: str | None,
+            session_id: str | None, title: str | None, overview: str | None, problem: str | None,
+            solution: str | None, lessons: list[tuple[str, str]], next_steps: tuple[str, ...],
+            duration_minutes: int | None) -> None:
+    """Write a build session (JSON, to standard output) from a git repository's commits.
+
+    Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`."""
+    from datetime import timedelta
+
+    from .capture import CaptureOptions, capture as run_capture
+    from .jsontext import dumps_pretty
+    from .query import parse_day
+
+    end = None
+    if until:
+        end = parse_day(until, "--until")
+        if "T" not in until and " " not in until:
+            end += timedelta(days=1, seconds=-1)
+    options = CaptureOptions(
+        source=source, since_rev=since_rev, since=parse_day(since, "--since") if since else None, until=end,
+        agent_id=agent_id, session_id=session_id, title=title, overview=overview, problem=problem,
+        solution=solution, lessons=lessons, next_steps=list(next_steps), duration_minutes=duration_minutes,
+    )
+    click.echo(dumps_pretty(run_capture(options)), nl=False)
+
+
 @main.command()
 @click.argument("which_schema", metavar="session|manifest", type=click.Choice(["session", "manifest"]))
 def schema(which_schema: str) -> None:

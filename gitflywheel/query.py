@@ -72,7 +72,8 @@ def _child(store: Store, tree_id: bytes, name: str) -> bytes | None:
     return tree[key][1] if key in tree else None
 
 
-def _day(value: str, option: str) -> datetime:
+def parse_day(value: str, option: str) -> datetime:
+    """A date (its start, UTC) or an ISO 8601 date-time, for an option named `option`."""
     try:
         if "T" in value or " " in value:
             return parse_timestamp(value)
@@ -89,8 +90,8 @@ def list_sessions(
     until: str | None = None,
 ) -> list[SessionRow]:
     """The sessions at the tip, filtered; `until` given as a date includes that whole day."""
-    start = _day(since, "--since") if since else None
-    end = _day(until, "--until") if until else None
+    start = parse_day(since, "--since") if since else None
+    end = parse_day(until, "--until") if until else None
     end_exclusive = until is not None and "T" not in until and " " not in until
     rows = []
     for m in iter_manifests(store):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from dulwich.repo import Repo
 from .errors import StoreError
 from .trees import TREE_MODE
 
-__all__ = ["MAIN", "DEFAULT_STORE", "Store", "RefMoved", "resolve_store_path"]
+__all__ = ["MAIN", "DEFAULT_STORE", "Store", "RefMoved", "resolve_store_path", "resolve_revision"]
 
 MAIN = b"refs/heads/main"
 DEFAULT_STORE = "flywheel.git"
@@ -32,6 +33,36 @@ LOCK_FILE = "gitflywheel.lock"
 _PACK_PREFIX = "tmp_pack_gitflywheel_"
 _MAX_PACKS = 24
 _STALE_REF_LOCK_SECONDS = 5.0
+
+
+_REV_STEP = re.compile(r"(~\d*|\^\d*)")
+
+
+def resolve_revision(repo: Repo, rev: str) -> bytes | None:
+    """A commit id for `rev` (a ref, a full or short id, with `~N` / `^N` steps), or None."""
+    from dulwich.objectspec import parse_commit
+
+    base, *steps = _REV_STEP.split(rev)
+    try:
+        commit = parse_commit(repo, base.encode())
+    except (KeyError, ValueError, NotImplementedError):
+        return None
+    for step in steps:
+        if not step:
+            continue
+        count = int(step[1:] or 1)
+        if step[0] == "~":
+            for _ in range(count):
+                if not commit.parents:
+                    return None
+                commit = repo[commit.parents[0]]
+        else:
+            if count == 0:
+                continue
+            if len(commit.parents) < count:
+                return None
+            commit = repo[commit.parents[count - 1]]
+    return commit.id  # type: ignore[no-any-return]
 
 
 class RefMoved(StoreError):
@@ -141,12 +172,10 @@ class Store:
 
     def resolve(self, rev: str) -> bytes:
         """A commit id from a revision: `main`, a full or short id, `main~2`, a tag."""
-        from dulwich.objectspec import parse_commit
-
-        try:
-            return parse_commit(self.repo, rev.encode()).id
-        except (KeyError, ValueError, NotImplementedError):
-            raise StoreError(f"{rev}: no such revision in the store") from None
+        found = resolve_revision(self.repo, rev)
+        if found is None:
+            raise StoreError(f"{rev}: no such revision in the store")
+        return found
 
     # -- writing -----------------------------------------------------------------------
 
