@@ -16,7 +16,7 @@ from typing import Any
 
 from dulwich.diff_tree import tree_changes
 from dulwich.errors import NotGitRepository
-from dulwich.objects import Blob, Commit
+from dulwich.objects import Blob, Commit, ObjectID
 from dulwich.repo import Repo
 from dulwich.walk import Walker
 
@@ -49,13 +49,15 @@ class CaptureOptions:
 
 
 def _when(commit: Commit) -> datetime:
-    return datetime.fromtimestamp(commit.commit_time, timezone(timedelta(seconds=commit.commit_timezone)))
+    return datetime.fromtimestamp(
+        commit.commit_time, timezone(timedelta(seconds=commit.commit_timezone))
+    )
 
 
 def _lines(repo: Repo, sha: bytes | None) -> list[bytes] | None:
     if sha is None:
         return []
-    obj = repo.object_store[sha]
+    obj = repo.object_store[ObjectID(sha)]
     if not isinstance(obj, Blob):
         return None
     data = obj.as_raw_string()
@@ -63,18 +65,23 @@ def _lines(repo: Repo, sha: bytes | None) -> list[bytes] | None:
 
 
 def _commit_facts(repo: Repo, commit: Commit) -> dict[str, Any]:
-    parent_tree = repo.object_store[commit.parents[0]].tree if commit.parents else None  # type: ignore[attr-defined]
+    parent = repo[commit.parents[0]] if commit.parents else None
+    parent_tree = parent.tree if isinstance(parent, Commit) else None
     files: list[str] = []
     added = removed = 0
     for change in tree_changes(repo.object_store, parent_tree, commit.tree):
         old, new = change.old, change.new
-        path = (new.path if new is not None and new.path else old.path if old is not None else b"") or b""
+        path = (
+            new.path if new is not None and new.path else old.path if old is not None else b""
+        ) or b""
         files.append(path.decode("utf-8", "replace"))
         a = _lines(repo, old.sha if old is not None else None)
         b = _lines(repo, new.sha if new is not None else None)
         if a is None or b is None:
             continue  # a binary file: no lines to count
-        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+            None, a, b, autojunk=False
+        ).get_opcodes():
             if tag != "equal":
                 removed += i2 - i1
                 added += j2 - j1
@@ -105,8 +112,10 @@ def capture(options: CaptureOptions) -> dict[str, Any]:
         if options.since_rev:
             found = resolve_revision(repo, options.since_rev)
             if found is None:
-                raise GitflywheelError(f"--since-rev: {options.since_rev!r} is not a commit in {options.source}")
-            exclude = [found]
+                raise GitflywheelError(
+                    f"--since-rev: {options.since_rev!r} is not a commit in {options.source}"
+                )
+            exclude = [ObjectID(found)]
         walker = Walker(
             repo.object_store,
             [head],

@@ -36,7 +36,9 @@ def repo_option(func: F) -> F:
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document to standard output.")(func)
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON document to standard output."
+    )(func)
 
 
 def emit_json(value: Any) -> None:
@@ -72,8 +74,12 @@ def main() -> None:
 
 @main.command()
 @repo_option
-@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
-              help="Use the templates in this folder (overriding shipped ones by file name) for every later ingest.")
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Use the templates in this folder (overriding shipped ones by file name) for every later ingest.",
+)
 @json_option
 def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
     """Create the store (a bare git repository with `main`); on an existing store, say so."""
@@ -83,17 +89,29 @@ def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json({"store": str(result.path), "created": result.created, "main": result.main})
     else:
-        say(f"{'Created' if result.created else 'Already a store:'} {result.path} (main at {result.main[:12]})")
+        say(
+            f"{'Created' if result.created else 'Already a store:'} {result.path} (main at {result.main[:12]})"
+        )
 
 
 @main.command()
 @repo_option
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--revise", is_flag=True, help="Record a changed session as its next revision instead of refusing it.")
-@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
-              help="Templates overriding the shipped ones by file name, for this ingest.")
+@click.option(
+    "--revise",
+    is_flag=True,
+    help="Record a changed session as its next revision instead of refusing it.",
+)
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Templates overriding the shipped ones by file name, for this ingest.",
+)
 @json_option
-def ingest(repo: Path, paths: tuple[str, ...], revise: bool, templates_dir: Path | None, as_json: bool) -> None:
+def ingest(
+    repo: Path, paths: tuple[str, ...], revise: bool, templates_dir: Path | None, as_json: bool
+) -> None:
     """Validate, render and record sessions: one commit per new session or revision.
 
     PATHS are .json files (one session or an array), .jsonl files (one per line),
@@ -101,7 +119,8 @@ def ingest(repo: Path, paths: tuple[str, ...], revise: bool, templates_dir: Path
     Exit 0 when every session was recorded or already there, 2 for invalid input,
     3 for a session id already recorded with other content (without --revise).
     """
-    from .ingest import Outcome, ingest as run_ingest
+    from .ingest import Outcome
+    from .ingest import ingest as run_ingest
 
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
 
@@ -116,19 +135,42 @@ def ingest(repo: Path, paths: tuple[str, ...], revise: bool, templates_dir: Path
                 progress.clear()
                 say(f"warning: {outcome.origin}: {warning}")
 
-    report = run_ingest(repo, paths, revise=revise, templates_dir=templates_dir,
-                        stdin=sys.stdin.buffer, on_outcome=on_outcome)
+    report = run_ingest(
+        repo,
+        paths,
+        revise=revise,
+        templates_dir=templates_dir,
+        stdin=sys.stdin.buffer,
+        on_outcome=on_outcome,
+    )
     progress.clear()
-    counts = {s: report.count(s) for s in ("recorded", "revised", "unchanged", "invalid", "conflict")}
-    set_aside = sum(1 for o in report.outcomes if o.set_aside and o.status in ("recorded", "revised", "unchanged"))
+    counts = {
+        s: report.count(s) for s in ("recorded", "revised", "unchanged", "invalid", "conflict")
+    }
+    set_aside = sum(
+        1
+        for o in report.outcomes
+        if o.set_aside and o.status in ("recorded", "revised", "unchanged")
+    )
     if as_json:
-        emit_json({"store": report.store, "exit_code": report.exit_code, "counts": counts,
-                   "outcomes": [asdict(o) for o in report.outcomes]})
+        emit_json(
+            {
+                "store": report.store,
+                "exit_code": report.exit_code,
+                "counts": counts,
+                "outcomes": [asdict(o) for o in report.outcomes],
+            }
+        )
     else:
         if set_aside:
-            say(f"note: set aside the derived fields `artifacts`/`pipeline_status` of {set_aside} input(s); "
-                "the store's manifests record artifacts")
-        say(", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "recorded") + f" -> {report.store}")
+            say(
+                f"note: set aside the derived fields `artifacts`/`pipeline_status` of {set_aside} input(s); "
+                "the store's manifests record artifacts"
+            )
+        say(
+            ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "recorded")
+            + f" -> {report.store}"
+        )
     sys.exit(report.exit_code)
 
 
@@ -162,13 +204,24 @@ class _Progress:
 
 @main.command("ls")
 @repo_option
-@click.option("--type", "session_type", type=click.Choice(["build", "trade", "life_aria"]), help="Only this type.")
+@click.option(
+    "--type",
+    "session_type",
+    type=click.Choice(["build", "trade", "life_aria"]),
+    help="Only this type.",
+)
 @click.option("--agent", help="Only sessions by this agent id.")
 @click.option("--since", help="Only sessions at or after this date (YYYY-MM-DD) or date-time.")
 @click.option("--until", help="Only sessions on or before this date (the whole day) or date-time.")
 @json_option
-def ls_command(repo: Path, session_type: str | None, agent: str | None, since: str | None,
-               until: str | None, as_json: bool) -> None:
+def ls_command(
+    repo: Path,
+    session_type: str | None,
+    agent: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+) -> None:
     """List the sessions at the tip of `main`, oldest first."""
     from .query import list_sessions
     from .store import Store
@@ -180,8 +233,10 @@ def ls_command(repo: Path, session_type: str | None, agent: str | None, since: s
         return
     for r in rows:
         rev = f" r{r.revision}" if r.revision > 1 else ""
-        click.echo(f"{r.timestamp}  {r.session_type:<9}  {r.agent_id:<12}  {r.session_id}{rev}"
-                   + (f"  {r.title}" if r.title else ""))
+        click.echo(
+            f"{r.timestamp}  {r.session_type:<9}  {r.agent_id:<12}  {r.session_id}{rev}"
+            + (f"  {r.title}" if r.title else "")
+        )
 
 
 @main.command()
@@ -232,7 +287,9 @@ def which(repo: Path, file_or_blob: str, as_json: bool) -> None:
 
 @main.command()
 @repo_option
-@click.option("-n", "--max-count", "limit", type=click.IntRange(min=1), help="At most this many commits.")
+@click.option(
+    "-n", "--max-count", "limit", type=click.IntRange(min=1), help="At most this many commits."
+)
 @json_option
 def log(repo: Path, limit: int | None, as_json: bool) -> None:
     """The audit trail: one line per commit on `main`, newest first, from its trailers."""
@@ -247,7 +304,9 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
     for e in entries:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.date))
         if e.session_id:
-            click.echo(f"{e.commit[:12]}  {when}  r{e.revision}  {e.session_type:<9}  {e.agent_id:<12}  {e.session_id}")
+            click.echo(
+                f"{e.commit[:12]}  {when}  r{e.revision}  {e.session_type:<9}  {e.agent_id:<12}  {e.session_id}"
+            )
         else:
             click.echo(f"{e.commit[:12]}  {when}  {e.subject}")
 
@@ -255,7 +314,9 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
 @main.command()
 @repo_option
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--at", "rev", help="The commit to export (an id, main, main~3, ...); default: the tip.")
+@click.option(
+    "--at", "rev", help="The commit to export (an id, main, main~3, ...); default: the tip."
+)
 @json_option
 def export(repo: Path, directory: Path, rev: str | None, as_json: bool) -> None:
     """Write the tree of a commit out as plain files in DIRECTORY."""
@@ -272,9 +333,15 @@ def export(repo: Path, directory: Path, rev: str | None, as_json: bool) -> None:
 
 @main.command()
 @repo_option
-@click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the SSOT verification report as Markdown to this file.")
-@click.option("--full", is_flag=True, help="Check the whole history, not only what is new since the last run.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the SSOT verification report as Markdown to this file.",
+)
+@click.option(
+    "--full", is_flag=True, help="Check the whole history, not only what is new since the last run."
+)
 @json_option
 def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> None:
     """Prove the single-source-of-truth rules from the history of `main`.
@@ -299,9 +366,11 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
         for warning in result.warnings:
             say(f"warning: {warning.path}: {warning.message}")
         fig = result.figures
-        say(f"{'OK' if result.ok else 'FAILED'}: {result.commits_checked} commits checked"
+        say(
+            f"{'OK' if result.ok else 'FAILED'}: {result.commits_checked} commits checked"
             f"{' (full)' if result.full else ' (since last run)'}; {fig.get('sessions', 0)} sessions, "
-            f"{fig.get('artifacts', 0)} artifacts, {len(result.findings)} violations, {len(result.warnings)} warnings")
+            f"{fig.get('artifacts', 0)} artifacts, {len(result.findings)} violations, {len(result.warnings)} warnings"
+        )
     sys.exit(0 if result.ok else 1)
 
 
@@ -346,11 +415,15 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
         emit_json(asdict(result))
     else:
         detail = f" ({len(result.taken)} sessions taken from there)" if result.taken else ""
-        say(f"{result.action}{detail}: main {result.main[:12] if result.main else '-'}"
-            f"{', pushed' if result.pushed else ''} <-> {result.remote}")
+        say(
+            f"{result.action}{detail}: main {result.main[:12] if result.main else '-'}"
+            f"{', pushed' if result.pushed else ''} <-> {result.remote}"
+        )
 
 
-def _lesson(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str]]:
+def _lesson(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> list[tuple[str, str]]:
     lessons = []
     for value in values:
         title, sep, description = value.partition(":")
@@ -361,31 +434,58 @@ def _lesson(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
 
 
 @main.command()
-@click.option("--source", type=click.Path(path_type=Path, file_okay=False, exists=True), default=".",
-              show_default=True, help="The git repository worked in (not the store).")
+@click.option(
+    "--source",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=".",
+    show_default=True,
+    help="The git repository worked in (not the store).",
+)
 @click.option("--since-rev", help="Only commits after this revision (e.g. a tag, or HEAD~5).")
 @click.option("--since", "since", help="Only commits at or after this date or date-time.")
-@click.option("--until", "until", help="Only commits on or before this date (the whole day) or date-time.")
+@click.option(
+    "--until", "until", help="Only commits on or before this date (the whole day) or date-time."
+)
 @click.option("--agent", "agent_id", help="Who worked (default: the author of the last commit).")
-@click.option("--session-id", help="The session id (default: derived from the repository and the commits).")
+@click.option(
+    "--session-id", help="The session id (default: derived from the repository and the commits)."
+)
 @click.option("--title", help="The session's title.")
 @click.option("--overview", help="What the session was about.")
 @click.option("--problem", help="The problem the session solved.")
 @click.option("--solution", help="How it was solved.")
-@click.option("--lesson", "lessons", multiple=True, callback=_lesson, help="'title: description'; repeatable.")
+@click.option(
+    "--lesson", "lessons", multiple=True, callback=_lesson, help="'title: description'; repeatable."
+)
 @click.option("--next-step", "next_steps", multiple=True, help="A next step; repeatable.")
-@click.option("--duration", "duration_minutes", type=click.IntRange(min=0),
-              help="Minutes worked (default: first to last commit).")
-def capture(source: Path, since_rev: str | None, since: str | None, until: str | None, agent_id: str | None,
-            session_id: str | None, title: str | None, overview: str | None, problem: str | None,
-            solution: str | None, lessons: list[tuple[str, str]], next_steps: tuple[str, ...],
-            duration_minutes: int | None) -> None:
+@click.option(
+    "--duration",
+    "duration_minutes",
+    type=click.IntRange(min=0),
+    help="Minutes worked (default: first to last commit).",
+)
+def capture(
+    source: Path,
+    since_rev: str | None,
+    since: str | None,
+    until: str | None,
+    agent_id: str | None,
+    session_id: str | None,
+    title: str | None,
+    overview: str | None,
+    problem: str | None,
+    solution: str | None,
+    lessons: list[tuple[str, str]],
+    next_steps: tuple[str, ...],
+    duration_minutes: int | None,
+) -> None:
     """Write a build session (JSON, to standard output) from a git repository's commits.
 
     Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`."""
     from datetime import timedelta
 
-    from .capture import CaptureOptions, capture as run_capture
+    from .capture import CaptureOptions
+    from .capture import capture as run_capture
     from .jsontext import dumps_pretty
     from .query import parse_day
 
@@ -395,15 +495,27 @@ def capture(source: Path, since_rev: str | None, since: str | None, until: str |
         if "T" not in until and " " not in until:
             end += timedelta(days=1, seconds=-1)
     options = CaptureOptions(
-        source=source, since_rev=since_rev, since=parse_day(since, "--since") if since else None, until=end,
-        agent_id=agent_id, session_id=session_id, title=title, overview=overview, problem=problem,
-        solution=solution, lessons=lessons, next_steps=list(next_steps), duration_minutes=duration_minutes,
+        source=source,
+        since_rev=since_rev,
+        since=parse_day(since, "--since") if since else None,
+        until=end,
+        agent_id=agent_id,
+        session_id=session_id,
+        title=title,
+        overview=overview,
+        problem=problem,
+        solution=solution,
+        lessons=lessons,
+        next_steps=list(next_steps),
+        duration_minutes=duration_minutes,
     )
     click.echo(dumps_pretty(run_capture(options)), nl=False)
 
 
 @main.command()
-@click.argument("which_schema", metavar="session|manifest", type=click.Choice(["session", "manifest"]))
+@click.argument(
+    "which_schema", metavar="session|manifest", type=click.Choice(["session", "manifest"])
+)
 def schema(which_schema: str) -> None:
     """Print the JSON Schema of a work session or of a session's manifest."""
     if which_schema == "session":

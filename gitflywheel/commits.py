@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from dulwich.objects import Commit
+from dulwich.objects import Commit, ObjectID
 
 from .errors import GitflywheelError
 
@@ -66,7 +66,9 @@ def commit_time() -> int:
     try:
         return int(value)
     except ValueError:
-        raise GitflywheelError(f"SOURCE_DATE_EPOCH: {value!r} is not a whole number of seconds") from None
+        raise GitflywheelError(
+            f"SOURCE_DATE_EPOCH: {value!r} is not a whole number of seconds"
+        ) from None
 
 
 def session_message(t: SessionTrailers) -> bytes:
@@ -74,7 +76,9 @@ def session_message(t: SessionTrailers) -> bytes:
     subject = f"{verb} {t.session_type} session {t.session_id}"
     trailers = "\n".join(
         f"{key}: {value}"
-        for key, value in zip(TRAILER_KEYS, (t.session_id, t.session_type, t.agent_id, t.revision), strict=True)
+        for key, value in zip(
+            TRAILER_KEYS, (t.session_id, t.session_type, t.agent_id, t.revision), strict=True
+        )
     )
     return f"{subject}\n\n{trailers}\n".encode()
 
@@ -109,7 +113,9 @@ def session_trailers(message: bytes) -> SessionTrailers | None:
         revision = int(found.get("Revision", ""))
     except ValueError:
         revision = 0
-    return SessionTrailers(found["Session-Id"], found.get("Session-Type", ""), found.get("Agent-Id", ""), revision)
+    return SessionTrailers(
+        found["Session-Id"], found.get("Session-Type", ""), found.get("Agent-Id", ""), revision
+    )
 
 
 def make_commit(
@@ -122,8 +128,8 @@ def make_commit(
 ) -> Commit:
     """A commit; the author date is the session's time (UTC), the committer's is `committed`."""
     commit = Commit()
-    commit.tree = tree
-    commit.parents = parents
+    commit.tree = ObjectID(tree)
+    commit.parents = [ObjectID(p) for p in parents]
     commit.author = author
     commit.committer = committer_identity()
     commit.author_time = int(authored.timestamp()) if authored else committed

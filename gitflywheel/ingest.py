@@ -22,7 +22,14 @@ from .commits import SessionTrailers, commit_time, identity, make_commit, sessio
 from .errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError, InputError
 from .init import open_store, store_templates_dir
 from .inputs import InputItem, read_inputs
-from .layout import MANIFEST_FILE, RECORD_FILE, SCREENSHOTS_DIR, artifact_path, session_dir, template_path
+from .layout import (
+    MANIFEST_FILE,
+    RECORD_FILE,
+    SCREENSHOTS_DIR,
+    artifact_path,
+    session_dir,
+    template_path,
+)
 from .manifest import ArtifactEntry, FileRef, Manifest, ScreenshotEntry, TemplateRef
 from .pipelines import run_pipeline
 from .records import InputErrors, Record, make_record
@@ -33,7 +40,13 @@ from .trees import FILE_MODE, TreeEditor
 __all__ = ["Status", "Outcome", "IngestReport", "ingest", "Recorder"]
 
 Status = Literal["recorded", "revised", "unchanged", "invalid", "conflict"]
-_EXIT = {"recorded": EXIT_OK, "revised": EXIT_OK, "unchanged": EXIT_OK, "invalid": EXIT_BAD_INPUT, "conflict": EXIT_CONFLICT}
+_EXIT = {
+    "recorded": EXIT_OK,
+    "revised": EXIT_OK,
+    "unchanged": EXIT_OK,
+    "invalid": EXIT_BAD_INPUT,
+    "conflict": EXIT_CONFLICT,
+}
 
 
 @dataclass
@@ -74,7 +87,9 @@ def _blob(data: bytes) -> Blob:
 
 
 def _file_ref(path: str, blob: Blob, data: bytes) -> FileRef:
-    return FileRef(path=path, blob=blob.id.decode(), sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    return FileRef(
+        path=path, blob=blob.id.decode(), sha256=hashlib.sha256(data).hexdigest(), size=len(data)
+    )
 
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -122,8 +137,9 @@ class Recorder:
         record_blob = _blob(record_bytes)
         revision = 1
         existing = self.editor.get(f"{folder}/{RECORD_FILE}")
-        if existing is not None:
-            previous = Manifest.from_bytes(self._blob_bytes(self.editor.get(f"{folder}/{MANIFEST_FILE}")[1]))  # type: ignore[index]
+        manifest_entry = self.editor.get(f"{folder}/{MANIFEST_FILE}")
+        if existing is not None and manifest_entry is not None:
+            previous = Manifest.from_bytes(self._blob_bytes(manifest_entry[1]))
             if existing[1] == record_blob.id:
                 outcome.status, outcome.revision = "unchanged", previous.revision
                 return outcome
@@ -149,11 +165,12 @@ class Recorder:
             artifacts.append(
                 ArtifactEntry(
                     **ref.model_dump(),
-                    kind=spec.kind,  # type: ignore[arg-type]
-                    pipeline=spec.pipeline,  # type: ignore[arg-type]
+                    kind=spec.kind,
+                    pipeline=spec.pipeline,
                     step=spec.step,
                     template=TemplateRef(
-                        path=template_path(spec.template), blob=self.template_blobs[spec.template].id.decode()
+                        path=template_path(spec.template),
+                        blob=self.template_blobs[spec.template].id.decode(),
                     ),
                 )
             )
@@ -184,7 +201,9 @@ class Recorder:
                 objects.append(blob)
                 self.editor.set(template_path(name), FILE_MODE, blob.id)
         root, trees = self.editor.write()
-        trailers = SessionTrailers(session.session_id, session.session_type, session.agent_id, revision)
+        trailers = SessionTrailers(
+            session.session_id, session.session_type, session.agent_id, revision
+        )
         commit = make_commit(
             root,
             [self.head] if self.head else [],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dulwich.objects import Blob
 
-from .commits import committer_identity, commit_time, make_commit, setup_message
+from .commits import commit_time, committer_identity, make_commit, setup_message
 from .errors import StoreError
 from .jsontext import dumps_pretty
 from .layout import STORE_FILE, template_path

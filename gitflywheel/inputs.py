@@ -50,7 +50,9 @@ def _from_text(origin: str, base_dir: Path, data: bytes, lines: bool) -> Iterato
             else:
                 yield InputItem(where, base_dir, value)
         if empty:
-            yield InputItem(origin, base_dir, error=InputError(origin, "", "empty: no session in it"))
+            yield InputItem(
+                origin, base_dir, error=InputError(origin, "", "empty: no session in it")
+            )
         return
     try:
         value = loads(text)
@@ -59,7 +61,9 @@ def _from_text(origin: str, base_dir: Path, data: bytes, lines: bool) -> Iterato
         return
     if isinstance(value, list):
         if not value:
-            yield InputItem(origin, base_dir, error=InputError(origin, "", "empty array: no session in it"))
+            yield InputItem(
+                origin, base_dir, error=InputError(origin, "", "empty array: no session in it")
+            )
         for index, element in enumerate(value):
             yield InputItem(f"{origin}[{index}]", base_dir, element)
     else:
@@ -94,7 +98,11 @@ def read_inputs(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[Inp
                 p for p in path.rglob("*") if p.suffix in (".json", ".jsonl") and p.is_file()
             )
             if not found:
-                yield InputItem(name, path, error=InputError(name, "", "no *.json or *.jsonl files in this folder"))
+                yield InputItem(
+                    name,
+                    path,
+                    error=InputError(name, "", "no *.json or *.jsonl files in this folder"),
+                )
             for file in found:
                 yield from _read_file(file)
         elif path.is_file():
@@ -107,6 +115,8 @@ def _read_file(path: Path) -> Iterator[InputItem]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        yield InputItem(str(path), path.parent, error=InputError(str(path), "", exc.strerror or str(exc)))
+        yield InputItem(
+            str(path), path.parent, error=InputError(str(path), "", exc.strerror or str(exc))
+        )
         return
     yield from _from_text(str(path), path.parent.resolve(), data, path.suffix == ".jsonl")

@@ -12,7 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .jsontext import dumps_pretty, loads
 
-__all__ = ["MANIFEST_FORMAT", "TemplateRef", "FileRef", "ArtifactEntry", "ScreenshotEntry", "Manifest", "manifest_json_schema"]
+__all__ = [
+    "MANIFEST_FORMAT",
+    "TemplateRef",
+    "FileRef",
+    "ArtifactEntry",
+    "ScreenshotEntry",
+    "Manifest",
+    "manifest_json_schema",
+]
 
 MANIFEST_FORMAT = 1
 BlobId = Field(pattern=r"^[0-9a-f]{40}$", description="git blob id (SHA-1)")
@@ -59,7 +67,7 @@ class ScreenshotEntry(_Strict):
 class Manifest(_Strict):
     """Everything in one session folder, and how it came to be."""
 
-    format: Literal[1] = MANIFEST_FORMAT
+    format: Literal[1] = 1
     session_id: str
     session_type: Literal["build", "trade", "life_aria"]
     agent_id: str

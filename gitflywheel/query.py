@@ -17,7 +17,17 @@ from .models import parse_timestamp
 from .store import Store
 from .trees import TREE_MODE
 
-__all__ = ["SessionRow", "LogEntry", "iter_manifests", "list_sessions", "show_session", "show_artifact", "which", "log", "export"]
+__all__ = [
+    "SessionRow",
+    "LogEntry",
+    "iter_manifests",
+    "list_sessions",
+    "show_session",
+    "show_artifact",
+    "which",
+    "log",
+    "export",
+]
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,9 @@ def parse_day(value: str, option: str) -> datetime:
             return parse_timestamp(value)
         return parse_timestamp(value + "T00:00:00")
     except ValueError:
-        raise GitflywheelError(f"{option}: {value!r} is not a date (YYYY-MM-DD) or ISO 8601 date-time") from None
+        raise GitflywheelError(
+            f"{option}: {value!r} is not a date (YYYY-MM-DD) or ISO 8601 date-time"
+        ) from None
 
 
 def list_sessions(
@@ -105,7 +117,15 @@ def list_sessions(
         if end and (moment.date() > end.date() if end_exclusive else moment > end):
             continue
         rows.append(
-            SessionRow(m.session_id, m.session_type, m.agent_id, m.timestamp, m.revision, m.title, [a.kind for a in m.artifacts])
+            SessionRow(
+                m.session_id,
+                m.session_type,
+                m.agent_id,
+                m.timestamp,
+                m.revision,
+                m.title,
+                [a.kind for a in m.artifacts],
+            )
         )
     rows.sort(key=lambda r: (r.timestamp, r.session_id))
     return rows
@@ -134,7 +154,9 @@ def show_artifact(store: Store, session_id: str, kind: str) -> bytes:
             return store.blob(artifact.blob.encode())
     have = ", ".join(a.kind for a in manifest.artifacts)
     if kind not in ARTIFACT_KINDS:
-        raise GitflywheelError(f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, or record)")
+        raise GitflywheelError(
+            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, or record)"
+        )
     raise GitflywheelError(f"{session_id}: has no {kind} (it has {have})")
 
 

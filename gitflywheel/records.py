@@ -6,6 +6,7 @@ and timestamps normalised to UTC. Its canonical text decides sameness.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +16,14 @@ from pydantic import ValidationError
 
 from .errors import InputError
 from .jsontext import dumps_canonical, dumps_pretty
-from .models import COUNTERS, SESSION_ADAPTER, BuildSession, LifeAriaSession, TradeSession, parse_timestamp
+from .models import (
+    COUNTERS,
+    SESSION_ADAPTER,
+    BuildSession,
+    LifeAriaSession,
+    TradeSession,
+    parse_timestamp,
+)
 
 __all__ = ["DERIVED_FIELDS", "Record", "make_record", "format_timestamp", "validation_problems"]
 
@@ -64,10 +72,9 @@ def format_timestamp(moment: datetime) -> str:
 
 def _normalise_time(container: Any, key: str) -> None:
     if isinstance(container, dict) and isinstance(container.get(key), str):
-        try:
+        # A value that does not parse is left as given; validation reports it.
+        with contextlib.suppress(ValueError):
             container[key] = format_timestamp(parse_timestamp(container[key]))
-        except ValueError:
-            pass  # left as given; validation reports it where the field is typed
 
 
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +83,10 @@ def _normalise(data: dict[str, Any]) -> dict[str, Any]:
     source = out.get("source_data")
     if isinstance(source, dict):
         source = out["source_data"] = dict(source)
-        for part, keys in (("trades", ("timestamp", "exit_timestamp")), ("conversations", ("timestamp",))):
+        for part, keys in (
+            ("trades", ("timestamp", "exit_timestamp")),
+            ("conversations", ("timestamp",)),
+        ):
             items = source.get(part)
             if isinstance(items, list):
                 source[part] = [dict(i) if isinstance(i, dict) else i for i in items]
@@ -113,9 +123,7 @@ def validation_problems(origin: str, error: ValidationError) -> list[InputError]
         elif item["type"] == "missing":
             reason = "is required"
         elif item["type"] == "string_pattern_mismatch" and loc[-1] == "session_id":
-            reason = (
-                "must be 1 to 128 characters of A-Z a-z 0-9 . _ -, not starting with . or -"
-            )
+            reason = "must be 1 to 128 characters of A-Z a-z 0-9 . _ -, not starting with . or -"
         elif item["type"] == "string_pattern_mismatch" and loc[-1] == "agent_id":
             reason = "must be 1 to 128 printable characters"
         elif reason.startswith("Value error, "):
@@ -133,7 +141,9 @@ def _warnings(session: AnySession) -> list[str]:
     commits = session.source_data.git_commits
     declared = session.metadata.counter("commits")
     if commits and declared is not None and declared != len(commits):
-        found.append(f"metadata.commits: says {declared} but source_data.git_commits lists {len(commits)}")
+        found.append(
+            f"metadata.commits: says {declared} but source_data.git_commits lists {len(commits)}"
+        )
     trades = session.source_data.trades
     declared = session.metadata.counter("trades_executed")
     if trades and declared is not None and declared != len(trades):
@@ -146,7 +156,9 @@ def _warnings(session: AnySession) -> list[str]:
 def make_record(origin: str, value: Any) -> Record:
     """Validate one parsed JSON value as a session; raise a list of InputErrors if not."""
     if not isinstance(value, dict):
-        raise InputErrors([InputError(origin, "(session)", f"must be a JSON object, not {_json_type(value)}")])
+        raise InputErrors(
+            [InputError(origin, "(session)", f"must be a JSON object, not {_json_type(value)}")]
+        )
     set_aside = tuple(k for k in DERIVED_FIELDS if k in value)
     data = _normalise({k: v for k, v in value.items() if k not in DERIVED_FIELDS})
     try:

@@ -16,8 +16,9 @@ from typing import Any
 from dulwich.client import get_transport_and_path
 from dulwich.errors import GitProtocolError, HangupException
 from dulwich.graph import find_merge_base
+from dulwich.objects import ObjectID
 
-from .commits import committer_identity, commit_time, make_commit, merge_message
+from .commits import commit_time, committer_identity, make_commit, merge_message
 from .errors import ConflictError, RemoteError
 from .store import MAIN, Store
 from .treediff import diff_sessions
@@ -55,15 +56,22 @@ def remote_url(store: Store, remote: str | None) -> str:
     except KeyError:
         pass
     if remote is None:
-        raise RemoteError(f"no remote given and no remote named {DEFAULT_REMOTE!r} in {store.path}/config")
-    if "://" in remote or os.path.exists(remote) or remote.startswith(("/", ".", "~")) or ":" in remote:
+        raise RemoteError(
+            f"no remote given and no remote named {DEFAULT_REMOTE!r} in {store.path}/config"
+        )
+    if (
+        "://" in remote
+        or os.path.exists(remote)
+        or remote.startswith(("/", ".", "~"))
+        or ":" in remote
+    ):
         return remote
     raise RemoteError(f"{remote}: neither a URL, a path, nor a remote named in {store.path}/config")
 
 
 def _client(store: Store, url: str) -> tuple[Any, str]:
     try:
-        return get_transport_and_path(url, config=store.repo.get_config_stack())  # type: ignore[no-any-return]
+        return get_transport_and_path(url, config=store.repo.get_config_stack())
     except ValueError as exc:
         raise RemoteError(f"{url}: {exc}") from None
 
@@ -80,7 +88,8 @@ def _remote_main(store: Store, url: str) -> bytes | None:
         result = client.fetch(path, store.repo, determine_wants=wants)
     except (GitProtocolError, HangupException, OSError) as exc:
         raise RemoteError(f"{url}: cannot fetch: {exc}") from None
-    return result.refs.get(MAIN)
+    found = result.refs.get(MAIN)
+    return bytes(found) if found is not None else None
 
 
 def _push(store: Store, url: str, expected: bytes | None, new: bytes) -> None:
@@ -96,7 +105,9 @@ def _push(store: Store, url: str, expected: bytes | None, new: bytes) -> None:
         return updated
 
     try:
-        result = client.send_pack(path, update_refs, generate_pack_data=store.repo.generate_pack_data)
+        result = client.send_pack(
+            path, update_refs, generate_pack_data=store.repo.generate_pack_data
+        )
     except RemoteError:
         raise
     except (GitProtocolError, HangupException, OSError) as exc:
@@ -107,7 +118,7 @@ def _push(store: Store, url: str, expected: bytes | None, new: bytes) -> None:
 
 
 def _is_ancestor(store: Store, ancestor: bytes, tip: bytes) -> bool:
-    return ancestor == tip or find_merge_base(store.repo, [ancestor, tip]) == [ancestor]
+    return ancestor == tip or find_merge_base(store.repo, [ObjectID(ancestor), ObjectID(tip)]) == [ancestor]
 
 
 def publish(store: Store, remote: str | None = None) -> PublishResult:
@@ -120,7 +131,9 @@ def publish(store: Store, remote: str | None = None) -> PublishResult:
     if theirs == tip:
         return PublishResult(url, tip.decode(), tip.decode(), False)
     if theirs is not None and not _is_ancestor(store, theirs, tip):
-        raise RemoteError(f"{url}: main there has commits that are not here; run `gitflywheel sync` first")
+        raise RemoteError(
+            f"{url}: main there has commits that are not here; run `gitflywheel sync` first"
+        )
     _push(store, url, theirs, tip)
     return PublishResult(url, tip.decode(), theirs.decode() if theirs else None, True)
 
@@ -131,7 +144,9 @@ def sync(store: Store, remote: str | None = None) -> SyncResult:
     with store.lock():
         ours = store.tip()
         theirs = _remote_main(store, url)
-        result = SyncResult(url, "up-to-date", ours.decode() if ours else None, theirs.decode() if theirs else None)
+        result = SyncResult(
+            url, "up-to-date", ours.decode() if ours else None, theirs.decode() if theirs else None
+        )
         if theirs is None or ours is None or theirs == ours:
             if theirs is None and ours is not None:
                 _push(store, url, None, ours)
@@ -158,13 +173,14 @@ def sync(store: Store, remote: str | None = None) -> SyncResult:
 
 def _combine(store: Store, ours: bytes, theirs: bytes, url: str) -> tuple[bytes, list[str]]:
     """A merge commit holding our tree plus every session folder only their side changed."""
-    bases = find_merge_base(store.repo, [ours, theirs])
+    bases = find_merge_base(store.repo, [ObjectID(ours), ObjectID(theirs)])
     base_tree = store.commit(bases[0]).tree if bases else None
     our_tree, their_tree = store.commit(ours).tree, store.commit(theirs).tree
     mine = diff_sessions(store, base_tree, our_tree).sessions
     incoming = diff_sessions(store, base_tree, their_tree).sessions
     conflicts = sorted(
-        path for path, (_, new) in incoming.items()
+        path
+        for path, (_, new) in incoming.items()
         if new is not None and path in mine and mine[path][1] != new
     )
     if conflicts:
@@ -180,6 +196,8 @@ def _combine(store: Store, ours: bytes, theirs: bytes, url: str) -> tuple[bytes,
             editor.set_tree(path, new)
             taken.append(path.rsplit("/", 1)[-1])
     root, trees = editor.write()
-    commit = make_commit(root, [ours, theirs], merge_message(url), committer_identity(), None, commit_time())
+    commit = make_commit(
+        root, [ours, theirs], merge_message(url), committer_identity(), None, commit_time()
+    )
     store.write_objects([*trees, commit])
     return commit.id, taken

@@ -69,7 +69,9 @@ def percent(value: Any) -> str:
 def yaml_string(value: Any) -> str:
     """A double-quoted YAML scalar that Jekyll and Hugo both read."""
     text = str(value)
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    )
     return f'"{escaped}"'
 
 
@@ -92,7 +94,11 @@ def _environment(templates: Mapping[str, bytes]) -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        money=money, signed_money=signed_money, percent=percent, yaml_string=yaml_string, md_cell=md_cell
+        money=money,
+        signed_money=signed_money,
+        percent=percent,
+        yaml_string=yaml_string,
+        md_cell=md_cell,
     )
     return env
 

@@ -49,8 +49,14 @@ def _findings_table(findings: list[Finding]) -> list[str]:
 def markdown_report(result: VerifyResult) -> str:
     """A report with sections for work sessions, artifacts, pipelines, duplicates and advice."""
     fig = result.figures
-    verdict = "PASS: every rule holds." if result.ok else f"FAIL: {len(result.findings)} violation(s)."
-    scope = "the whole history" if result.full else f"the commits since {(result.verified_before or '')[:12]}"
+    verdict = (
+        "PASS: every rule holds." if result.ok else f"FAIL: {len(result.findings)} violation(s)."
+    )
+    scope = (
+        "the whole history"
+        if result.full
+        else f"the commits since {(result.verified_before or '')[:12]}"
+    )
     out = [
         "# SSOT verification report",
         "",
@@ -75,7 +81,10 @@ def markdown_report(result: VerifyResult) -> str:
     ]
     grouped: dict[str, list[Finding]] = defaultdict(list)
     for finding in result.findings:
-        section = next((name for name, prefixes in _SECTIONS if finding.rule.startswith(prefixes)), "Work sessions")
+        section = next(
+            (name for name, prefixes in _SECTIONS if finding.rule.startswith(prefixes)),
+            "Work sessions",
+        )
         grouped[section].append(finding)
 
     for name, prefixes in _SECTIONS:
@@ -86,16 +95,26 @@ def markdown_report(result: VerifyResult) -> str:
         rules = [rule for rule in RULES if rule.startswith(prefixes)]
         found = grouped.get(name, [])
         broken = {f.rule for f in found}
-        out += [f"- {'FAIL' if rule in broken else 'ok'}: {RULES[rule]} (`{rule}`)" for rule in rules]
+        out += [
+            f"- {'FAIL' if rule in broken else 'ok'}: {RULES[rule]} (`{rule}`)" for rule in rules
+        ]
         out.append("")
         if found:
             out += _findings_table(found) + [""]
         if name == "Work sessions" and result.warnings:
-            out += [f"Warnings ({len(result.warnings)}): facts the input states that cannot be true; "
-                    "recorded as given.", ""]
+            out += [
+                f"Warnings ({len(result.warnings)}): facts the input states that cannot be true; "
+                "recorded as given.",
+                "",
+            ]
             out += [f"- `{w.path.rsplit('/', 1)[-1]}`: {w.message}" for w in result.warnings] + [""]
         if name == "Artifacts":
-            out += ["## Pipelines", "", "| pipeline | step | kind | artifacts |", "|---|---|---|---:|"]
+            out += [
+                "## Pipelines",
+                "",
+                "| pipeline | step | kind | artifacts |",
+                "|---|---|---|---:|",
+            ]
             out += [f"| {p} | {s} | {k} | {n:,} |" for p, s, k, n in result.artifacts_by_step]
             out.append("")
 
@@ -105,5 +124,7 @@ def markdown_report(result: VerifyResult) -> str:
     for rule in dict.fromkeys(f.rule for f in result.findings):
         out.append(f"- `{rule}`: {_ADVICE.get(rule, 'See the findings above.')}")
     if result.warnings:
-        out.append("- Fix the producer of the warned sessions (for example clocks in different time zones).")
+        out.append(
+            "- Fix the producer of the warned sessions (for example clocks in different time zones)."
+        )
     return "\n".join(out) + "\n"

@@ -18,8 +18,9 @@ from pathlib import Path
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
 from dulwich.object_format import SHA1
-from dulwich.objects import Blob, Commit, ShaFile, Tree
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from dulwich.pack import write_pack_index, write_pack_objects
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from .errors import StoreError
@@ -27,7 +28,7 @@ from .trees import TREE_MODE
 
 __all__ = ["MAIN", "DEFAULT_STORE", "Store", "RefMoved", "resolve_store_path", "resolve_revision"]
 
-MAIN = b"refs/heads/main"
+MAIN = Ref(b"refs/heads/main")
 DEFAULT_STORE = "flywheel.git"
 LOCK_FILE = "gitflywheel.lock"
 _PACK_PREFIX = "tmp_pack_gitflywheel_"
@@ -47,22 +48,19 @@ def resolve_revision(repo: Repo, rev: str) -> bytes | None:
         commit = parse_commit(repo, base.encode())
     except (KeyError, ValueError, NotImplementedError):
         return None
+    sha = commit.id
     for step in steps:
         if not step:
             continue
         count = int(step[1:] or 1)
-        if step[0] == "~":
-            for _ in range(count):
-                if not commit.parents:
+        hops = [(0, count)] if step[0] == "~" else [(count - 1, 1)] if count else []
+        for index, times in hops:
+            for _ in range(times):
+                parents = repo.get_object(sha).parents  # type: ignore[attr-defined]
+                if len(parents) <= index:
                     return None
-                commit = repo[commit.parents[0]]
-        else:
-            if count == 0:
-                continue
-            if len(commit.parents) < count:
-                return None
-            commit = repo[commit.parents[count - 1]]
-    return commit.id  # type: ignore[no-any-return]
+                sha = parents[index]
+    return bytes(sha)
 
 
 class RefMoved(StoreError):
@@ -126,25 +124,25 @@ class Store:
             return None
 
     def __getitem__(self, sha: bytes) -> ShaFile:
-        return self.repo.object_store[sha]
+        return self.repo.object_store[ObjectID(sha)]
 
     def __contains__(self, sha: bytes) -> bool:
-        return sha in self.repo.object_store
+        return ObjectID(sha) in self.repo.object_store
 
     def commit(self, sha: bytes) -> Commit:
-        obj = self.repo.object_store[sha]
+        obj = self.repo.object_store[ObjectID(sha)]
         if not isinstance(obj, Commit):
             raise StoreError(f"{sha.decode()}: not a commit")
         return obj
 
     def tree(self, sha: bytes) -> Tree:
-        obj = self.repo.object_store[sha]
+        obj = self.repo.object_store[ObjectID(sha)]
         if not isinstance(obj, Tree):
             raise StoreError(f"{sha.decode()}: not a tree")
         return obj
 
     def blob(self, sha: bytes) -> bytes:
-        obj = self.repo.object_store[sha]
+        obj = self.repo.object_store[ObjectID(sha)]
         if not isinstance(obj, Blob):
             raise StoreError(f"{sha.decode()}: not a blob")
         return obj.as_raw_string()
@@ -277,14 +275,16 @@ class Store:
         while True:
             try:
                 done = (
-                    refs.add_if_new(MAIN, new)
+                    refs.add_if_new(MAIN, ObjectID(new))
                     if expected is None
-                    else refs.set_if_equals(MAIN, expected, new)
+                    else refs.set_if_equals(MAIN, ObjectID(expected), ObjectID(new))
                 )
                 break
             except FileLocked:
                 if time.monotonic() - started > 2 * _STALE_REF_LOCK_SECONDS:
-                    raise StoreError(f"{self.path}: refs/heads/main is locked by another process") from None
+                    raise StoreError(
+                        f"{self.path}: refs/heads/main is locked by another process"
+                    ) from None
                 self._remove_stale_ref_lock()
                 time.sleep(delay)
                 delay = min(delay * 2, 0.2)
@@ -306,10 +306,10 @@ class Store:
 
     def set_ref(self, name: bytes, value: bytes) -> None:
         """Set a ref of gitflywheel's own (not `main`) without a check."""
-        self.repo.refs[name] = value
+        self.repo.refs[Ref(name)] = ObjectID(value)
 
     def read_ref(self, name: bytes) -> bytes | None:
         try:
-            return self.repo.refs[name]
+            return self.repo.refs[Ref(name)]
         except KeyError:
             return None

@@ -39,7 +39,9 @@ def diff_sessions(store: Store, old: bytes | None, new: bytes | None) -> Changes
     return out
 
 
-def _diff(store: Store, old: bytes | None, new: bytes | None, prefix: str, depth: int, out: Changes) -> None:
+def _diff(
+    store: Store, old: bytes | None, new: bytes | None, prefix: str, depth: int, out: Changes
+) -> None:
     a, b = _entries(store, old), _entries(store, new)
     for name in sorted(set(a) | set(b)):
         ea, eb = a.get(name), b.get(name)

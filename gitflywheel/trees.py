@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from dulwich.objects import Tree
+from dulwich.objects import ObjectID, Tree
 
 __all__ = ["TREE_MODE", "FILE_MODE", "TreeEditor"]
 
@@ -107,8 +107,8 @@ class TreeEditor:
             if node is None:
                 continue
             tree = Tree()
-            for name, (mode, sha) in node.items():
-                tree.add(name, mode, sha)
+            for key, (mode, sha) in node.items():
+                tree.add(key, mode, ObjectID(sha))
             if not folder:
                 self._root = tree.id
                 made.append(tree)

@@ -13,7 +13,6 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dulwich.objects import Commit
@@ -25,7 +24,7 @@ from .layout import MANIFEST_FILE, RECORD_FILE, SESSIONS_DIR, STORE_FILE, TEMPLA
 from .manifest import Manifest
 from .models import SESSION_ID_PATTERN
 from .pipelines import run_pipeline
-from .records import InputErrors, make_record
+from .records import InputErrors, Record, make_record
 from .rendering import Renderer, RenderError
 from .store import Store
 from .treediff import Changes, diff_sessions
@@ -97,7 +96,8 @@ class VerifyResult:
         data = asdict(self)
         data["ok"] = self.ok
         data["artifacts_by_step"] = [
-            {"pipeline": p, "step": s, "kind": k, "count": n} for p, s, k, n in self.artifacts_by_step
+            {"pipeline": p, "step": s, "kind": k, "count": n}
+            for p, s, k, n in self.artifacts_by_step
         ]
         return data
 
@@ -105,7 +105,9 @@ class VerifyResult:
 # -- walking trees ---------------------------------------------------------------------
 
 
-def _folder_files(store: Store, tree_id: bytes, prefix: str) -> Iterator[tuple[str, tuple[int, bytes]]]:
+def _folder_files(
+    store: Store, tree_id: bytes, prefix: str
+) -> Iterator[tuple[str, tuple[int, bytes]]]:
     for item in store.tree(tree_id).iteritems():
         path = f"{prefix}/{item.path.decode('utf-8', 'replace')}"
         if item.mode == TREE_MODE:
@@ -114,7 +116,9 @@ def _folder_files(store: Store, tree_id: bytes, prefix: str) -> Iterator[tuple[s
             yield path, (item.mode, item.sha)
 
 
-def _all_files(store: Store, tree_id: bytes | None, prefix: str = "") -> Iterator[tuple[str, bytes]]:
+def _all_files(
+    store: Store, tree_id: bytes | None, prefix: str = ""
+) -> Iterator[tuple[str, bytes]]:
     for item in store.tree(tree_id).iteritems() if tree_id else ():
         path = f"{prefix}{item.path.decode('utf-8', 'replace')}"
         if item.mode == TREE_MODE:
@@ -143,17 +147,24 @@ class _Verifier:
         trailers = session_trailers(commit.message)
         merge = len(commit.parents) > 1
 
-        for path, (old, new) in sorted(changes.files.items()):
+        for path, (old_file, new_file) in sorted(changes.files.items()):
             top = path.split("/", 1)[0]
             if top == TEMPLATES_DIR and (trailers is not None or is_root or merge):
                 continue
             if is_root and top == STORE_FILE:
                 continue
             if top == SESSIONS_DIR:
-                self.find("history.unexpected-path", commit, path, "a file outside any session folder")
+                self.find(
+                    "history.unexpected-path", commit, path, "a file outside any session folder"
+                )
             else:
-                what = "adds" if old is None else "removes" if new is None else "changes"
-                self.find("history.unexpected-path", commit, path, f"{what} a path that only the first commit may set up")
+                what = "adds" if old_file is None else "removes" if new_file is None else "changes"
+                self.find(
+                    "history.unexpected-path",
+                    commit,
+                    path,
+                    f"{what} a path that only the first commit may set up",
+                )
 
         if merge:
             other = self.store.commit(commit.parents[1])
@@ -162,20 +173,34 @@ class _Verifier:
                 if new is None:
                     self.find("session.removed", commit, path, "the merge removes a session")
                 elif theirs is None or theirs[1] != new:
-                    self.find("session.unnamed-change", commit, path,
-                              "the merge records a session folder that neither side of it has")
+                    self.find(
+                        "session.unnamed-change",
+                        commit,
+                        path,
+                        "the merge records a session folder that neither side of it has",
+                    )
                 else:
                     self.check_session(commit, path, old, new, None, [commit.tree, other.tree])
             return
 
         if trailers is None:
             if changes.sessions or not is_root:
-                self.find("commit.no-session", commit, "", "the commit records no session (no Session-Id trailer)")
-            for path, (old, new) in sorted(changes.sessions.items()):
+                self.find(
+                    "commit.no-session",
+                    commit,
+                    "",
+                    "the commit records no session (no Session-Id trailer)",
+                )
+            for path, (_, new) in sorted(changes.sessions.items()):
                 if new is None:
                     self.find("session.removed", commit, path, "removes a session")
                 else:
-                    self.find("session.unnamed-change", commit, path, "changes a session its message does not name")
+                    self.find(
+                        "session.unnamed-change",
+                        commit,
+                        path,
+                        "changes a session its message does not name",
+                    )
                     self.check_content(commit, path, new, [commit.tree])
             return
 
@@ -183,19 +208,31 @@ class _Verifier:
         if not changes.sessions:
             holder = self.state.session(trailers.session_id)
             if holder is not None:
-                self.find("duplicate.record", commit, holder.path,
-                          f"records session {trailers.session_id} again with the same record (a pipeline run twice)")
+                self.find(
+                    "duplicate.record",
+                    commit,
+                    holder.path,
+                    f"records session {trailers.session_id} again with the same record (a pipeline run twice)",
+                )
             else:
-                self.find("commit.trailers", commit, named or "",
-                          f"names session {trailers.session_id!r} but records nothing")
+                self.find(
+                    "commit.trailers",
+                    commit,
+                    named or "",
+                    f"names session {trailers.session_id!r} but records nothing",
+                )
             return
         for path, (old, new) in sorted(changes.sessions.items()):
             if path != named:
                 if new is None:
                     self.find("session.removed", commit, path, "removes a session")
                 else:
-                    self.find("session.unnamed-change", commit, path,
-                              f"changes a session its message does not name (it names {trailers.session_id})")
+                    self.find(
+                        "session.unnamed-change",
+                        commit,
+                        path,
+                        f"changes a session its message does not name (it names {trailers.session_id})",
+                    )
                     self.check_content(commit, path, new, [commit.tree])
                 continue
             if new is None:
@@ -212,7 +249,10 @@ class _Verifier:
         for path, (old, new) in changes.sessions.items():
             for tree_id, delta in ((old, -1), (new, 1)):
                 if tree_id is not None:
-                    deltas += [(sha.decode(), self._size(sha), delta) for _, (_, sha) in _folder_files(self.store, tree_id, path)]
+                    deltas += [
+                        (sha.decode(), self._size(sha), delta)
+                        for _, (_, sha) in _folder_files(self.store, tree_id, path)
+                    ]
         self.state.blob_refs(deltas)
 
     def _size(self, sha: bytes) -> int:
@@ -231,7 +271,12 @@ class _Verifier:
         self.result.sessions_checked += 1
         folder_id = path.rsplit("/", 1)[-1]
         if session_dir(folder_id) != path if _safe_id(folder_id) else True:
-            self.find("session.path", commit, path, f"session folder {folder_id!r} is not at the path its id decides")
+            self.find(
+                "session.path",
+                commit,
+                path,
+                f"session folder {folder_id!r} is not at the path its id decides",
+            )
         files = dict(_folder_files(self.store, new, path))
         previous = self.state.session(folder_id)
 
@@ -242,29 +287,53 @@ class _Verifier:
         session = record.session
         record_blob = manifest.record.blob
         if manifest.session_id != folder_id:
-            self.find("manifest.invalid", commit, f"{path}/{MANIFEST_FILE}",
-                      f"the manifest names session {manifest.session_id!r}, the folder {folder_id!r}")
+            self.find(
+                "manifest.invalid",
+                commit,
+                f"{path}/{MANIFEST_FILE}",
+                f"the manifest names session {manifest.session_id!r}, the folder {folder_id!r}",
+            )
 
         expected_revision = 1 if previous is None else previous.revision + 1
         if previous is not None and old is None:
-            self.find("session.path", commit, path,
-                      f"session {folder_id} is already recorded at {previous.path}")
+            self.find(
+                "session.path",
+                commit,
+                path,
+                f"session {folder_id} is already recorded at {previous.path}",
+            )
         if trailers is not None:
             self._check_trailers(commit, path, trailers, session.session_type, session.agent_id)
             if trailers.revision != expected_revision:
-                self.find("session.revision", commit, path,
-                          f"records revision {trailers.revision}, but the next revision of {folder_id} is {expected_revision}")
+                self.find(
+                    "session.revision",
+                    commit,
+                    path,
+                    f"records revision {trailers.revision}, but the next revision of {folder_id} is {expected_revision}",
+                )
         if trailers is not None and manifest.revision != trailers.revision:
-            self.find("session.revision", commit, f"{path}/{MANIFEST_FILE}",
-                      f"the manifest says revision {manifest.revision}, the trailer {trailers.revision}")
+            self.find(
+                "session.revision",
+                commit,
+                f"{path}/{MANIFEST_FILE}",
+                f"the manifest says revision {manifest.revision}, the trailer {trailers.revision}",
+            )
         if trailers is None and manifest.revision < expected_revision:
             # A merge takes a folder whose earlier revisions live on the merged side.
-            self.find("session.revision", commit, f"{path}/{MANIFEST_FILE}",
-                      f"the merge records revision {manifest.revision}, but {expected_revision - 1} is already here")
+            self.find(
+                "session.revision",
+                commit,
+                f"{path}/{MANIFEST_FILE}",
+                f"the merge records revision {manifest.revision}, but {expected_revision - 1} is already here",
+            )
         held = self.state.record_holder(record_blob)
         if held is not None:
-            self.find("duplicate.record", commit, f"{path}/{RECORD_FILE}",
-                      f"records a session record the store already had (revision {held[1]} of {held[0]}): a pipeline run twice")
+            self.find(
+                "duplicate.record",
+                commit,
+                f"{path}/{RECORD_FILE}",
+                f"records a session record the store already had (revision {held[1]} of {held[0]}): a pipeline run twice",
+            )
 
         self._check_files(commit, path, files, manifest)
         self._check_rendering(commit, path, manifest, session, template_trees)
@@ -272,19 +341,36 @@ class _Verifier:
         for artifact in manifest.artifacts:
             other = self.state.artifact_holder(artifact.kind, artifact.blob, folder_id)
             if other is not None:
-                self.find("duplicate.artifact", commit, artifact.path,
-                          f"its {artifact.kind} is byte-identical to that of session {other}: it would be published twice")
+                self.find(
+                    "duplicate.artifact",
+                    commit,
+                    artifact.path,
+                    f"its {artifact.kind} is byte-identical to that of session {other}: it would be published twice",
+                )
         twin = self.state.session_with_fingerprint(record.fingerprint, folder_id)
         if twin is not None:
-            self.find("duplicate.session", commit, path,
-                      f"the same session as {twin}, recorded under another id")
+            self.find(
+                "duplicate.session",
+                commit,
+                path,
+                f"the same session as {twin}, recorded under another id",
+            )
         self.state.put_session(
-            SessionState(folder_id, path, record_blob, manifest.revision, record.fingerprint, session.session_type),
+            SessionState(
+                folder_id,
+                path,
+                record_blob,
+                manifest.revision,
+                record.fingerprint,
+                session.session_type,
+            ),
             [(a.kind, a.blob, a.pipeline, a.step) for a in manifest.artifacts],
             record.warnings,
         )
 
-    def check_content(self, commit: Commit, path: str, new: bytes, template_trees: list[bytes]) -> None:
+    def check_content(
+        self, commit: Commit, path: str, new: bytes, template_trees: list[bytes]
+    ) -> None:
         """The folder's own rules (files, manifest, rendering) for a change that is not allowed."""
         files = dict(_folder_files(self.store, new, path))
         manifest = self._manifest(commit, path, files)
@@ -293,15 +379,27 @@ class _Verifier:
             self._check_files(commit, path, files, manifest)
             self._check_rendering(commit, path, manifest, record.session, template_trees)
 
-    def _check_trailers(self, commit: Commit, path: str, t: SessionTrailers, session_type: str, agent_id: str) -> None:
+    def _check_trailers(
+        self, commit: Commit, path: str, t: SessionTrailers, session_type: str, agent_id: str
+    ) -> None:
         if t.session_type != session_type:
-            self.find("commit.trailers", commit, path,
-                      f"Session-Type trailer says {t.session_type!r}, the record says {session_type!r}")
+            self.find(
+                "commit.trailers",
+                commit,
+                path,
+                f"Session-Type trailer says {t.session_type!r}, the record says {session_type!r}",
+            )
         if t.agent_id != agent_id:
-            self.find("commit.trailers", commit, path,
-                      f"Agent-Id trailer says {t.agent_id!r}, the record says {agent_id!r}")
+            self.find(
+                "commit.trailers",
+                commit,
+                path,
+                f"Agent-Id trailer says {t.agent_id!r}, the record says {agent_id!r}",
+            )
 
-    def _manifest(self, commit: Commit, path: str, files: dict[str, tuple[int, bytes]]) -> Manifest | None:
+    def _manifest(
+        self, commit: Commit, path: str, files: dict[str, tuple[int, bytes]]
+    ) -> Manifest | None:
         entry = files.get(f"{path}/{MANIFEST_FILE}")
         if entry is None:
             self.find("manifest.invalid", commit, path, "the session folder has no manifest.json")
@@ -310,10 +408,17 @@ class _Verifier:
             return Manifest.from_bytes(self.store.blob(entry[1]))
         except (ValueError, JSONTextError, UnicodeDecodeError) as exc:
             reason = str(exc).splitlines()[0]
-            self.find("manifest.invalid", commit, f"{path}/{MANIFEST_FILE}", f"not a valid manifest: {reason}")
+            self.find(
+                "manifest.invalid",
+                commit,
+                f"{path}/{MANIFEST_FILE}",
+                f"not a valid manifest: {reason}",
+            )
             return None
 
-    def _record(self, commit: Commit, path: str, files: dict[str, tuple[int, bytes]], folder_id: str):  # type: ignore[no-untyped-def]
+    def _record(
+        self, commit: Commit, path: str, files: dict[str, tuple[int, bytes]], folder_id: str
+    ) -> Record | None:
         record_path = f"{path}/{RECORD_FILE}"
         entry = files.get(record_path)
         if entry is None:
@@ -326,56 +431,100 @@ class _Verifier:
             self.find("session.record", commit, record_path, f"not valid JSON: {exc}")
             return None
         except InputErrors as exc:
-            self.find("session.record", commit, record_path,
-                      "not a valid session: " + "; ".join(f"{p.field}: {p.reason}" for p in exc.problems))
+            self.find(
+                "session.record",
+                commit,
+                record_path,
+                "not a valid session: " + "; ".join(f"{p.field}: {p.reason}" for p in exc.problems),
+            )
             return None
         if record.session_id != folder_id:
-            self.find("session.path", commit, record_path,
-                      f"the record's session_id {record.session_id!r} does not match its folder {folder_id!r}")
+            self.find(
+                "session.path",
+                commit,
+                record_path,
+                f"the record's session_id {record.session_id!r} does not match its folder {folder_id!r}",
+            )
         if record.stored_bytes != data:
             self.find("session.record", commit, record_path, "the record is not in canonical form")
         return record
 
-    def _check_files(self, commit: Commit, path: str, files: dict[str, tuple[int, bytes]], manifest: Manifest) -> None:
+    def _check_files(
+        self, commit: Commit, path: str, files: dict[str, tuple[int, bytes]], manifest: Manifest
+    ) -> None:
         listed = {f"{path}/{MANIFEST_FILE}"}
         for ref in manifest.files():
             listed.add(ref.path)
             entry = files.get(ref.path)
             if entry is None:
-                self.find("artifact.missing", commit, ref.path, "listed in the manifest but not in the tree")
+                self.find(
+                    "artifact.missing",
+                    commit,
+                    ref.path,
+                    "listed in the manifest but not in the tree",
+                )
                 continue
             if entry[1].decode() != ref.blob:
-                self.find("artifact.missing", commit, ref.path,
-                          f"blob {entry[1].decode()[:12]} in the tree, {ref.blob[:12]} in the manifest")
+                self.find(
+                    "artifact.missing",
+                    commit,
+                    ref.path,
+                    f"blob {entry[1].decode()[:12]} in the tree, {ref.blob[:12]} in the manifest",
+                )
                 continue
             data = self.store.blob(entry[1])
             if hashlib.sha256(data).hexdigest() != ref.sha256 or len(data) != ref.size:
-                self.find("artifact.missing", commit, ref.path, "SHA-256 or size differs from the manifest")
+                self.find(
+                    "artifact.missing",
+                    commit,
+                    ref.path,
+                    "SHA-256 or size differs from the manifest",
+                )
         for file_path in sorted(set(files) - listed):
-            self.find("artifact.unlisted", commit, file_path, "in the session folder but not in its manifest")
+            self.find(
+                "artifact.unlisted",
+                commit,
+                file_path,
+                "in the session folder but not in its manifest",
+            )
 
-    def _check_rendering(self, commit: Commit, path: str, manifest: Manifest, session: Any, trees: list[bytes]) -> None:
+    def _check_rendering(
+        self, commit: Commit, path: str, manifest: Manifest, session: Any, trees: list[bytes]
+    ) -> None:
         templates: dict[str, str] = {}
         for artifact in manifest.artifacts:
             ref = artifact.template
             in_tree = any(
-                (found := self.store.lookup(tree, ref.path)) is not None and found[1].decode() == ref.blob
+                (found := self.store.lookup(tree, ref.path)) is not None
+                and found[1].decode() == ref.blob
                 for tree in trees
             )
             if not in_tree:
-                self.find("artifact.template", commit, artifact.path,
-                          f"template {ref.path} at blob {ref.blob[:12]} is not in the tree at this commit")
+                self.find(
+                    "artifact.template",
+                    commit,
+                    artifact.path,
+                    f"template {ref.path} at blob {ref.blob[:12]} is not in the tree at this commit",
+                )
             if ref.blob.encode() not in self.store:
-                self.find("artifact.template", commit, artifact.path, f"template blob {ref.blob[:12]} is not in the store")
+                self.find(
+                    "artifact.template",
+                    commit,
+                    artifact.path,
+                    f"template blob {ref.blob[:12]} is not in the store",
+                )
                 return
             templates[ref.path.rsplit("/", 1)[-1]] = ref.blob
         screenshots = [
-            Screenshot(s.source, s.file.path.rsplit("/", 1)[-1] if s.file else None) for s in manifest.screenshots
+            Screenshot(s.source, s.file.path.rsplit("/", 1)[-1] if s.file else None)
+            for s in manifest.screenshots
         ]
         key = frozenset(templates.items())
         renderer = self._renderers.get(key)
         if renderer is None:
-            renderer = Renderer({name: self.store.blob(blob.encode()) for name, blob in templates.items()})
+            renderer = Renderer(
+                {name: self.store.blob(blob.encode()) for name, blob in templates.items()}
+            )
             self._renderers[key] = renderer
         expected = {a.kind: a for a in manifest.artifacts}
         try:
@@ -384,20 +533,34 @@ class _Verifier:
             self.find("artifact.render", commit, path, f"the pipeline fails on this record: {exc}")
             return
         for spec in specs:
-            artifact = expected.pop(spec.kind, None)
-            if artifact is None:
-                self.find("artifact.missing", commit, path, f"the {spec.kind} artifact is not in the manifest")
+            entry = expected.pop(spec.kind) if spec.kind in expected else None
+            if entry is None:
+                self.find(
+                    "artifact.missing",
+                    commit,
+                    path,
+                    f"the {spec.kind} artifact is not in the manifest",
+                )
                 continue
             try:
                 data = renderer.render(spec)
             except RenderError as exc:
-                self.find("artifact.render", commit, artifact.path, f"does not render again: {exc}")
+                self.find("artifact.render", commit, entry.path, f"does not render again: {exc}")
                 continue
-            if hashlib.sha256(data).hexdigest() != artifact.sha256:
-                self.find("artifact.render", commit, artifact.path,
-                          "rendering the record with its recorded template gives other bytes")
+            if hashlib.sha256(data).hexdigest() != entry.sha256:
+                self.find(
+                    "artifact.render",
+                    commit,
+                    entry.path,
+                    "rendering the record with its recorded template gives other bytes",
+                )
         for kind, artifact in expected.items():
-            self.find("artifact.render", commit, artifact.path, f"the {kind} artifact is not made by its pipeline")
+            self.find(
+                "artifact.render",
+                commit,
+                artifact.path,
+                f"the {kind} artifact is not made by its pipeline",
+            )
 
 
 def _safe_id(session_id: str) -> bool:
@@ -435,15 +598,23 @@ def verify(store: Store, full: bool = False) -> VerifyResult:
     if tip is None:
         return result
     if verified is not None and (verified not in store or not _is_ancestor(store, verified, tip)):
-        result.findings.append(Finding(
-            "history.rewritten", verified.decode(), "refs/heads/main",
-            f"commit {verified.decode()[:12]}, verified by an earlier run, is no longer part of main: "
-            "the history was rewritten or rewound",
-        ))
+        result.findings.append(
+            Finding(
+                "history.rewritten",
+                verified.decode(),
+                "refs/heads/main",
+                f"commit {verified.decode()[:12]}, verified by an earlier run, is no longer part of main: "
+                "the history was rewritten or rewound",
+            )
+        )
 
     state = None if full else VerifyState.load(store.path)
     chain: list[bytes] = []
-    if state is not None and verified is not None and state.get_meta("verified") == verified.decode():
+    if (
+        state is not None
+        and verified is not None
+        and state.get_meta("verified") == verified.decode()
+    ):
         for sha in _first_parent_ids(store, tip):
             if sha == verified:
                 break
@@ -470,7 +641,8 @@ def verify(store: Store, full: bool = False) -> VerifyResult:
     result.sessions_by_type = state.sessions_by_type()
     result.artifacts_by_step = state.artifacts_by_step()
     result.warnings = [
-        Finding("session.warning", "", session_dir(sid), text, "warning") for sid, text in state.all_warnings()
+        Finding("session.warning", "", session_dir(sid), text, "warning")
+        for sid, text in state.all_warnings()
     ]
     if result.ok:
         state.set_meta("verified", tip.decode())

@@ -99,12 +99,15 @@ class VerifyState:
 
     def session_with_fingerprint(self, fingerprint: str, other_than: str) -> str | None:
         row = self.db.execute(
-            "SELECT id FROM sessions WHERE fingerprint = ? AND id != ? LIMIT 1", (fingerprint, other_than)
+            "SELECT id FROM sessions WHERE fingerprint = ? AND id != ? LIMIT 1",
+            (fingerprint, other_than),
         ).fetchone()
         return None if row is None else str(row[0])
 
     def record_holder(self, blob: str) -> tuple[str, int] | None:
-        row = self.db.execute("SELECT session_id, revision FROM records WHERE blob = ?", (blob,)).fetchone()
+        row = self.db.execute(
+            "SELECT session_id, revision FROM records WHERE blob = ?", (blob,)
+        ).fetchone()
         return None if row is None else (str(row[0]), int(row[1]))
 
     def artifact_holder(self, kind: str, blob: str, other_than: str) -> str | None:
@@ -123,16 +126,28 @@ class VerifyState:
         """Record a session's new current state: (kind, blob, pipeline, step) per artifact."""
         self.db.execute(
             "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
-            (state.session_id, state.path, state.record_blob, state.revision, state.fingerprint, state.session_type),
+            (
+                state.session_id,
+                state.path,
+                state.record_blob,
+                state.revision,
+                state.fingerprint,
+                state.session_type,
+            ),
         )
-        self.db.execute("INSERT OR IGNORE INTO records VALUES (?, ?, ?)", (state.record_blob, state.session_id, state.revision))
+        self.db.execute(
+            "INSERT OR IGNORE INTO records VALUES (?, ?, ?)",
+            (state.record_blob, state.session_id, state.revision),
+        )
         self.db.execute("DELETE FROM artifacts WHERE session_id = ?", (state.session_id,))
         self.db.executemany(
             "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?)",
             [(state.session_id, *a) for a in artifacts],
         )
         self.db.execute("DELETE FROM warnings WHERE session_id = ?", (state.session_id,))
-        self.db.executemany("INSERT INTO warnings VALUES (?, ?)", [(state.session_id, w) for w in warnings])
+        self.db.executemany(
+            "INSERT INTO warnings VALUES (?, ?)", [(state.session_id, w) for w in warnings]
+        )
 
     def blob_refs(self, changes: Iterable[tuple[str, int, int]]) -> None:
         """Apply (blob, size, +1/-1) reference changes of the tip's tree."""
@@ -147,7 +162,9 @@ class VerifyState:
 
     def figures(self) -> dict[str, int]:
         q = self.db.execute
-        sessions, revisions = q("SELECT COUNT(*), COALESCE(SUM(revision - 1), 0) FROM sessions").fetchone()
+        sessions, revisions = q(
+            "SELECT COUNT(*), COALESCE(SUM(revision - 1), 0) FROM sessions"
+        ).fetchone()
         artifacts = q("SELECT COUNT(*) FROM artifacts").fetchone()[0]
         unique, unique_bytes, total_bytes, files = q(
             "SELECT COUNT(*), COALESCE(SUM(size), 0), COALESCE(SUM(size * refs), 0), COALESCE(SUM(refs), 0) FROM blobs"
@@ -164,7 +181,9 @@ class VerifyState:
         }
 
     def sessions_by_type(self) -> dict[str, int]:
-        rows = self.db.execute("SELECT session_type, COUNT(*) FROM sessions GROUP BY session_type ORDER BY 1")
+        rows = self.db.execute(
+            "SELECT session_type, COUNT(*) FROM sessions GROUP BY session_type ORDER BY 1"
+        )
         return {str(t): int(n) for t, n in rows}
 
     def artifacts_by_step(self) -> list[tuple[str, str, str, int]]:
@@ -174,5 +193,7 @@ class VerifyState:
         return [(str(p), str(s), str(k), int(n)) for p, s, k, n in rows]
 
     def all_warnings(self) -> Iterator[tuple[str, str]]:
-        for session_id, text in self.db.execute("SELECT session_id, text FROM warnings ORDER BY 1, 2"):
+        for session_id, text in self.db.execute(
+            "SELECT session_id, text FROM warnings ORDER BY 1, 2"
+        ):
             yield str(session_id), str(text)
