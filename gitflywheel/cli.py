@@ -7,6 +7,7 @@ output. The project's errors become messages and exit codes here and nowhere els
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -135,6 +136,8 @@ def ingest(
                 progress.clear()
                 say(f"warning: {outcome.origin}: {warning}")
 
+    # SIGTERM ends the run like Ctrl-C does: what is planned lands first.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     report = run_ingest(
         repo,
         paths,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,23 +269,33 @@ def ingest(
     templates_dir: Path | None = None,
     stdin: BinaryIO | None = None,
     batch_size: int = 500,
+    flush_seconds: float = 2.0,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> IngestReport:
-    """Ingest every session document named by `paths` into the store (created if missing)."""
+    """Ingest every session document named by `paths` into the store (created if missing).
+
+    Planned commits land every `batch_size` sessions or `flush_seconds`, whichever comes
+    first, and when the run is interrupted (Ctrl-C, SIGTERM), so an interruption loses
+    little work and never leaves the store invalid.
+    """
     report = IngestReport(str(store_path))
     with open_store(store_path, create=True) as store, store.lock():
         templates = load_templates(templates_dir or store_templates_dir(store))
         recorder = Recorder(store, templates)
-        planned = 0
-        for item in read_inputs(list(paths), stdin):
-            outcome = _ingest_item(recorder, item, revise)
-            report.outcomes.append(outcome)
-            if on_outcome is not None:
-                on_outcome(outcome)
-            if outcome.commit is not None:
-                planned += 1
-                if planned % batch_size == 0:
+        unflushed, last_flush = 0, time.monotonic()
+        try:
+            for item in read_inputs(list(paths), stdin):
+                outcome = _ingest_item(recorder, item, revise)
+                report.outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+                unflushed += outcome.commit is not None
+                if unflushed >= batch_size or time.monotonic() - last_flush > flush_seconds:
                     recorder.flush()
+                    unflushed, last_flush = 0, time.monotonic()
+        except (KeyboardInterrupt, SystemExit):
+            recorder.flush()  # what is planned is complete: keep it
+            raise
         recorder.flush()
     return report
 
