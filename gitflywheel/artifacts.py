@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["ArtifactSpec", "Screenshot"]
+__all__ = ["ArtifactKind", "PipelineName", "ArtifactSpec", "Screenshot"]
+
+ArtifactKind = Literal["readme", "blog_post", "build_log", "social_post", "trade_journal"]
+PipelineName = Literal["build", "trade", "life_aria"]
 
 
 @dataclass(frozen=True)
 class ArtifactSpec:
     """One artifact to render: its kind, the step that made it, and the template's context."""
 
-    kind: str
-    pipeline: str
+    kind: ArtifactKind
+    pipeline: PipelineName
     step: str
     template: str
     context: Mapping[str, Any] = field(default_factory=dict)

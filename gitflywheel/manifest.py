@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .artifacts import ArtifactKind, PipelineName
 from .jsontext import dumps_pretty, loads
 
 __all__ = [
@@ -50,8 +51,8 @@ class FileRef(_Strict):
 class ArtifactEntry(FileRef):
     """One rendered artifact."""
 
-    kind: Literal["readme", "blog_post", "build_log", "social_post", "trade_journal"]
-    pipeline: Literal["build", "trade", "life_aria"]
+    kind: ArtifactKind
+    pipeline: PipelineName
     step: str = Field(description="the pipeline step that made it, e.g. S3")
     template: TemplateRef
 

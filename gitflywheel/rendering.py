@@ -66,6 +66,21 @@ def percent(value: Any) -> str:
     return f"{amount}%"
 
 
+def fixed2(value: Any) -> str:
+    """Two decimals, no grouping: a ratio such as a profit factor."""
+    return str(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+
+
+def quantity(value: Any) -> str:
+    """A quantity as given, without trailing zeros: 10 -> 10, 0.50 -> 0.5."""
+    amount = Decimal(str(value))
+    return (
+        str(amount.to_integral_value())
+        if amount == amount.to_integral_value()
+        else format(amount.normalize(), "f")
+    )
+
+
 def yaml_string(value: Any) -> str:
     """A double-quoted YAML scalar that Jekyll and Hugo both read."""
     text = str(value)
@@ -99,6 +114,8 @@ def _environment(templates: Mapping[str, bytes]) -> SandboxedEnvironment:
         percent=percent,
         yaml_string=yaml_string,
         md_cell=md_cell,
+        fixed2=fixed2,
+        quantity=quantity,
     )
     return env
 

@@ -1,0 +1,77 @@
+"""What every pipeline shares: dates, names and short forms taken from the session."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from ..models import BuildSession, LifeAriaSession, TradeSession
+
+__all__ = [
+    "AnySession",
+    "when",
+    "short_id",
+    "repo_name",
+    "duration_text",
+    "first_line",
+    "extra_text",
+    "slug",
+]
+
+AnySession = BuildSession | TradeSession | LifeAriaSession
+
+
+def when(session: AnySession) -> dict[str, str]:
+    """The session's moment in the forms artifacts use, all UTC."""
+    moment: datetime = session.timestamp.astimezone(UTC)
+    return {
+        "iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": moment.strftime("%Y-%m-%d"),
+        "time": moment.strftime("%H:%M"),
+        "stamp": moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "human": f"{moment.strftime('%B')} {moment.day}, {moment.year}",
+    }
+
+
+def short_id(session: AnySession) -> str:
+    """The first 8 characters of the id: enough to tell sessions apart in a post."""
+    return session.session_id[:8]
+
+
+def repo_name(repo_path: str | None) -> str | None:
+    """`D:/work/Agent_Cellphone_V2_Repository` -> `Agent_Cellphone_V2_Repository`."""
+    if not repo_path:
+        return None
+    parts = [p for p in re.split(r"[\\/]+", repo_path.strip()) if p]
+    return parts[-1] if parts else None
+
+
+def duration_text(minutes: int | None) -> str | None:
+    """`95` -> `1 h 35 min`; None when unknown."""
+    if minutes is None:
+        return None
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def first_line(text: str) -> str:
+    """A commit message's subject line."""
+    return text.strip().splitlines()[0].strip() if text.strip() else ""
+
+
+def extra_text(container: Any, *keys: str) -> str | None:
+    """The first non-empty string among known-in-the-wild extra fields (kept unknown fields)."""
+    extra = getattr(container, "model_extra", None) or {}
+    for key in keys:
+        value = extra.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def slug(text: str) -> str:
+    """A hashtag- or tag-safe word: letters and digits only."""
+    return re.sub(r"[^0-9A-Za-z]+", "", text)
