@@ -118,7 +118,9 @@ def _push(store: Store, url: str, expected: bytes | None, new: bytes) -> None:
 
 
 def _is_ancestor(store: Store, ancestor: bytes, tip: bytes) -> bool:
-    return ancestor == tip or find_merge_base(store.repo, [ObjectID(ancestor), ObjectID(tip)]) == [ancestor]
+    return ancestor == tip or find_merge_base(store.repo, [ObjectID(ancestor), ObjectID(tip)]) == [
+        ancestor
+    ]
 
 
 def publish(store: Store, remote: str | None = None) -> PublishResult:
