@@ -55,7 +55,7 @@ COUNTERS = (
     "screenshots_taken",
     "artifacts_created",
 )
-_PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
+_PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f-\x9f]{1,128}$")
 
 
 def parse_timestamp(value: str) -> datetime:

@@ -81,13 +81,33 @@ def quantity(value: Any) -> str:
     )
 
 
-def yaml_string(value: Any) -> str:
-    """A double-quoted YAML scalar that Jekyll and Hugo both read."""
-    text = str(value)
-    escaped = (
-        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+def _yaml_printable(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x20 <= code <= 0x7E
+        or code == 0x85
+        or 0xA0 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or code >= 0x10000
     )
-    return f'"{escaped}"'
+
+
+def yaml_string(value: Any) -> str:
+    """A double-quoted YAML scalar that Jekyll and Hugo both read: quotes, backslashes
+    and every character YAML does not allow as is are escaped."""
+    out = []
+    for ch in str(value):
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif _yaml_printable(ch):
+            out.append(ch)
+        elif ord(ch) <= 0xFF:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) <= 0xFFFF:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
 
 
 def md_cell(value: Any) -> str:
