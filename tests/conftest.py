@@ -1,0 +1,117 @@
+"""Shared fixtures: the CLI in-process and as a real process, real git as a second opinion."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from gitflywheel.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus" / "dreamos"
+EXAMPLES = ROOT / "examples"
+GFW = [sys.executable, "-m", "gitflywheel"]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No GIT_* variables, a HOME of our own, and a fixed commit time unless a test says."""
+    for key in list(os.environ):
+        if key.startswith("GIT_") or key in ("GITFLYWHEEL_REPO", "SOURCE_DATE_EPOCH"):
+            monkeypatch.delenv(key)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764633600")
+
+
+@dataclass
+class Cli:
+    """Runs gitflywheel in-process (fast) or as a real process (signals, concurrency)."""
+
+    runner: CliRunner
+
+    def __call__(self, *args: str | Path, input: bytes | str | None = None) -> Result:
+        return self.runner.invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    def process(
+        self, *args: str | Path, input: bytes | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [*GFW, *map(str, args)], input=input, capture_output=True, timeout=300
+        )
+
+
+@pytest.fixture()
+def cli() -> Cli:
+    return Cli(CliRunner())
+
+
+def git(
+    *args: str | Path,
+    cwd: Path | None = None,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Run the real git; fail the test on a non-zero exit."""
+    done = subprocess.run(
+        ["git", *map(str, args)],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert done.returncode == 0, f"git {' '.join(map(str, args))}: {done.stderr.decode()}"
+    return done.stdout.decode()
+
+
+def fsck(store: Path) -> None:
+    """The store passes `git fsck --strict`."""
+    git("-C", store, "fsck", "--strict", "--no-progress")
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under a folder and the SHA-256 of its bytes: to prove nothing changed."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "gitflywheel.lock"
+    }
+
+
+def session(session_id: str = "s-1", **fields: object) -> dict[str, object]:
+    """A minimal valid build session."""
+    data: dict[str, object] = {
+        "session_id": session_id,
+        "session_type": "build",
+        "timestamp": "2025-12-02T03:30:00Z",
+        "agent_id": "Agent-1",
+        "source_data": {
+            "repo_path": "example/repo",
+            "git_commits": [{"message": f"Work on {session_id}"}],
+        },
+    }
+    data.update(fields)
+    return data
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Path:
+    return tmp_path / "store.git"
+
+
+@pytest.fixture()
+def corpus_store(tmp_path: Path, cli: Cli) -> Iterator[Path]:
+    """A store holding the whole corpus."""
+    path = tmp_path / "corpus.git"
+    result = cli("ingest", "--repo", path, CORPUS)
+    assert result.exit_code == 0, result.output
+    yield path
