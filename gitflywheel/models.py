@@ -61,12 +61,12 @@ _PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f-\x9f]{1,128}$")
 def parse_timestamp(value: str) -> datetime:
     """ISO 8601 date-time; one with no offset is UTC."""
     text = value.strip()
-    if "T" not in text and " " not in text:
-        raise ValueError("a date-time needs a time part (ISO 8601, e.g. 2025-12-02T03:30:00Z)")
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
+        raise ValueError(f"{value!r} is not an ISO 8601 date-time (e.g. 2025-12-02T03:30:00Z)") from None
+    if len(text) <= 10:
+        raise ValueError(f"{value!r} is a date; a date-time needs a time too (e.g. {text}T00:00:00Z)")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
