@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from . import __version__
 from .errors import EXIT_BAD_INPUT, GitflywheelError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,7 +65,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="gitflywheel")
+@click.version_option(version=__version__, prog_name="gitflywheel")
 def main() -> None:
     """Turn work sessions into publishable artifacts, each recorded exactly once in a git store.
 
