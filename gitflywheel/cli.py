@@ -19,6 +19,7 @@ import click
 
 from . import __version__
 from .errors import EXIT_BAD_INPUT, GitflywheelError
+from .layout import DEFAULT_STORE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,7 +31,7 @@ def repo_option(func: F) -> F:
         "repo",
         type=click.Path(path_type=Path, file_okay=False),
         envvar="GITFLYWHEEL_REPO",
-        default="flywheel.git",
+        default=DEFAULT_STORE,
         show_default=True,
         show_envvar=True,
         help="The store: a git repository.",

@@ -8,8 +8,12 @@ tree ever holds more than 256 entries.
 from __future__ import annotations
 
 import hashlib
+from typing import get_args
+
+from .artifacts import ArtifactKind
 
 __all__ = [
+    "DEFAULT_STORE",
     "SESSIONS_DIR",
     "TEMPLATES_DIR",
     "STORE_FILE",
@@ -20,16 +24,16 @@ __all__ = [
     "session_dir",
     "artifact_path",
     "template_path",
-    "session_id_from_path",
 ]
 
+DEFAULT_STORE = "flywheel.git"  # where the store is when neither --repo nor $GITFLYWHEEL_REPO says
 SESSIONS_DIR = "sessions"
 TEMPLATES_DIR = "templates"
 STORE_FILE = "gitflywheel.json"
 RECORD_FILE = "session.json"
 MANIFEST_FILE = "manifest.json"
 SCREENSHOTS_DIR = "screenshots"
-ARTIFACT_KINDS = ("readme", "blog_post", "build_log", "social_post", "trade_journal")
+ARTIFACT_KINDS: tuple[str, ...] = get_args(ArtifactKind)
 
 
 def session_dir(session_id: str) -> str:
@@ -45,11 +49,3 @@ def artifact_path(session_id: str, kind: str) -> str:
 
 def template_path(name: str) -> str:
     return f"{TEMPLATES_DIR}/{name}"
-
-
-def session_id_from_path(path: str) -> str | None:
-    """The session id a path belongs to, if it lies in a well-placed session folder."""
-    parts = path.split("/")
-    if len(parts) < 4 or parts[0] != SESSIONS_DIR:
-        return None
-    return parts[3] if session_dir(parts[3]) == "/".join(parts[:4]) else None

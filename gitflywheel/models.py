@@ -64,9 +64,13 @@ def parse_timestamp(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 date-time (e.g. 2025-12-02T03:30:00Z)") from None
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 date-time (e.g. 2025-12-02T03:30:00Z)"
+        ) from None
     if len(text) <= 10:
-        raise ValueError(f"{value!r} is a date; a date-time needs a time too (e.g. {text}T00:00:00Z)")
+        raise ValueError(
+            f"{value!r} is a date; a date-time needs a time too (e.g. {text}T00:00:00Z)"
+        )
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 

@@ -26,10 +26,9 @@ from dulwich.repo import Repo
 from .errors import StoreError
 from .trees import TREE_MODE
 
-__all__ = ["MAIN", "DEFAULT_STORE", "Store", "RefMoved", "resolve_store_path", "resolve_revision"]
+__all__ = ["MAIN", "Store", "RefMoved", "resolve_revision"]
 
 MAIN = Ref(b"refs/heads/main")
-DEFAULT_STORE = "flywheel.git"
 LOCK_FILE = "gitflywheel.lock"
 _PACK_PREFIX = "tmp_pack_gitflywheel_"
 _MAX_PACKS = 24
@@ -65,13 +64,6 @@ def resolve_revision(repo: Repo, rev: str) -> bytes | None:
 
 class RefMoved(StoreError):
     """`main` is not where we expected it: someone else moved it."""
-
-
-def resolve_store_path(repo: str | os.PathLike[str] | None) -> Path:
-    """`--repo`, else $GITFLYWHEEL_REPO, else ./flywheel.git."""
-    if repo:
-        return Path(repo)
-    return Path(os.environ.get("GITFLYWHEEL_REPO") or DEFAULT_STORE)
 
 
 class Store:

@@ -7,7 +7,7 @@ the store is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from dulwich.objects import ObjectID, Tree
 
@@ -58,11 +58,6 @@ class TreeEditor:
         folder, _, name = path.rpartition("/")
         node = self._node(folder)
         return None if node is None else node.get(name.encode())
-
-    def listdir(self, folder: str) -> dict[str, Entry]:
-        """Entries of a folder by name; empty when it does not exist."""
-        node = self._node(folder)
-        return {} if node is None else {k.decode(): v for k, v in node.items()}
 
     def set(self, path: str, mode: int, sha: bytes) -> None:
         """Put a blob at `path`, creating folders as needed."""
@@ -122,12 +117,3 @@ class TreeEditor:
                 parent.pop(name.encode(), None)
         self._dirty.clear()
         return self._root, made
-
-    def walk_files(self, folder: str) -> Iterator[tuple[str, Entry]]:
-        """Every file below `folder`, as (path, entry)."""
-        for name, entry in sorted(self.listdir(folder).items()):
-            path = f"{folder}/{name}" if folder else name
-            if entry[0] == TREE_MODE:
-                yield from self.walk_files(path)
-            else:
-                yield path, entry

@@ -116,17 +116,6 @@ def _folder_files(
             yield path, (item.mode, item.sha)
 
 
-def _all_files(
-    store: Store, tree_id: bytes | None, prefix: str = ""
-) -> Iterator[tuple[str, bytes]]:
-    for item in store.tree(tree_id).iteritems() if tree_id else ():
-        path = f"{prefix}{item.path.decode('utf-8', 'replace')}"
-        if item.mode == TREE_MODE:
-            yield from _all_files(store, item.sha, path + "/")
-        else:
-            yield path, item.sha
-
-
 # -- the walk --------------------------------------------------------------------------
 
 
