@@ -21,7 +21,7 @@ __all__ = ["InitResult", "init_store", "open_store", "store_templates_dir", "TEM
 TEMPLATES_CONFIG = (b"gitflywheel", b"templates")
 STORE_DESCRIPTION = {
     "format": 1,
-    "layout": "sessions/<sha256(id)[0:2]>/<sha256(id)[2:4]>/<id>/",
+    "layout": "sessions/<a>/<b>/<c>/<d>/<id>/ where abcd = the first hex digits of sha256(id)",
     "files": ["session.json", "manifest.json", "<kind>.md", "screenshots/"],
     "about": "A gitflywheel store: one commit per work session; see `gitflywheel --help`.",
 }

@@ -1,8 +1,9 @@
 """Where things live in the store's tree. The one place that decides paths.
 
-A session's folder is a function of its id alone, fanned out by the SHA-256 of the id
-into 256 x 256 buckets: at a million sessions a bucket holds about 15 folders, and no
-tree ever holds more than 256 entries.
+A session's folder is a function of its id alone, fanned out by the first four hex
+digits of the SHA-256 of the id, one digit per level (`sessions/a/b/c/d/<id>`): at a
+million sessions a bucket holds about 15 folders, every other tree at most 16 entries,
+so recording a session rewrites about 90 tree entries, however large the store is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .artifacts import ArtifactKind
 __all__ = [
     "DEFAULT_STORE",
     "SESSIONS_DIR",
+    "FANOUT_LEVELS",
     "TEMPLATES_DIR",
     "STORE_FILE",
     "RECORD_FILE",
@@ -28,6 +30,7 @@ __all__ = [
 
 DEFAULT_STORE = "flywheel.git"  # where the store is when neither --repo nor $GITFLYWHEEL_REPO says
 SESSIONS_DIR = "sessions"
+FANOUT_LEVELS = 4  # session folders sit this many levels below sessions/
 TEMPLATES_DIR = "templates"
 STORE_FILE = "gitflywheel.json"
 RECORD_FILE = "session.json"
@@ -37,9 +40,9 @@ ARTIFACT_KINDS: tuple[str, ...] = get_args(ArtifactKind)
 
 
 def session_dir(session_id: str) -> str:
-    """`sessions/ab/cd/<id>`, where abcd starts the SHA-256 of the id."""
+    """`sessions/a/b/c/d/<id>`, where abcd starts the SHA-256 of the id."""
     digest = hashlib.sha256(session_id.encode("utf-8")).hexdigest()
-    return f"{SESSIONS_DIR}/{digest[:2]}/{digest[2:4]}/{session_id}"
+    return "/".join([SESSIONS_DIR, *digest[:FANOUT_LEVELS], session_id])
 
 
 def artifact_path(session_id: str, kind: str) -> str:

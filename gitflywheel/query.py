@@ -11,7 +11,7 @@ from dulwich.objects import Blob
 
 from .commits import session_trailers
 from .errors import GitflywheelError, StoreError
-from .layout import ARTIFACT_KINDS, MANIFEST_FILE, SESSIONS_DIR, session_dir
+from .layout import ARTIFACT_KINDS, FANOUT_LEVELS, MANIFEST_FILE, SESSIONS_DIR, session_dir
 from .manifest import Manifest
 from .models import parse_timestamp
 from .store import Store
@@ -66,11 +66,17 @@ def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest
     found = store.lookup(root, SESSIONS_DIR)
     if found is None:
         return
-    for first in store.tree(found[1]).iteritems():
-        for second in store.tree(first.sha).iteritems():
-            for folder in store.tree(second.sha).iteritems():
-                if folder.mode != TREE_MODE:
-                    continue
+    level = [found[1]]
+    for _ in range(FANOUT_LEVELS):
+        level = [
+            item.sha
+            for tree in level
+            for item in store.tree(tree).iteritems()
+            if item.mode == TREE_MODE
+        ]
+    for bucket in level:
+        for folder in store.tree(bucket).iteritems():
+            if folder.mode == TREE_MODE:
                 entry = _child(store, folder.sha, MANIFEST_FILE)
                 if entry is not None:
                     yield Manifest.from_bytes(store.blob(entry))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .layout import SESSIONS_DIR
+from .layout import FANOUT_LEVELS, SESSIONS_DIR
 from .store import Store
 from .trees import TREE_MODE
 
@@ -33,7 +33,7 @@ def _entries(store: Store, tree_id: bytes | None) -> dict[bytes, Entry]:
 
 
 def diff_sessions(store: Store, old: bytes | None, new: bytes | None) -> Changes:
-    """Compare two root trees; session folders sit three levels under sessions/."""
+    """Compare two root trees; session folders sit FANOUT_LEVELS levels under sessions/."""
     out = Changes()
     _diff(store, old, new, "", 0, out)
     return out
@@ -53,7 +53,7 @@ def _diff(
         a_file = ea if ea is not None and ea[0] != TREE_MODE else None
         b_file = eb if eb is not None and eb[0] != TREE_MODE else None
         if a_tree or b_tree:
-            if depth == 3 and path.startswith(SESSIONS_DIR + "/"):
+            if depth == FANOUT_LEVELS + 1 and path.startswith(SESSIONS_DIR + "/"):
                 out.sessions[path] = (a_tree, b_tree)
             else:
                 _diff(store, a_tree, b_tree, path + "/", depth + 1, out)

@@ -166,6 +166,7 @@ def test_many_sessions_few_packs_small_trees(cli: Cli, store: Path, tmp_path: Pa
     assert int(counts["packs"]) <= 12
     trees = git("-C", store, "ls-tree", "-r", "-t", "main", "sessions").splitlines()
     folders = {line.split("\t")[1] for line in trees if " tree " in line}
-    for folder in [f for f in folders if f.count("/") <= 2] + ["sessions"]:
-        assert len(git("-C", store, "ls-tree", f"main:{folder}").splitlines()) <= 256
+    buckets = [f for f in folders if f.count("/") <= 4]
+    assert max(len(git("-C", store, "ls-tree", f"main:{f}").splitlines()) for f in buckets) <= 16
+    assert {f.count("/") for f in folders} == {0, 1, 2, 3, 4, 5}
     fsck(store)

@@ -216,7 +216,7 @@ def test_template_recorded_wrong(cli: Cli, built: Path, tmp_path: Path) -> None:
 
 def test_folder_in_the_wrong_bucket(cli: Cli, built: Path, tmp_path: Path) -> None:
     work = checkout(built, tmp_path)
-    wrong = work / "sessions" / "00" / "00" / BUILD_ID
+    wrong = work / "sessions" / "0" / "0" / "0" / "0" / BUILD_ID
     wrong.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(folder(work), wrong)
     commit = commit_and_push(work, trailers(BUILD_ID))
@@ -224,7 +224,7 @@ def test_folder_in_the_wrong_bucket(cli: Cli, built: Path, tmp_path: Path) -> No
     assert any(
         f["rule"] in ("session.path", "session.unnamed-change")
         and f["commit"] == commit
-        and f["path"] == f"sessions/00/00/{BUILD_ID}"
+        and f["path"] == f"sessions/0/0/0/0/{BUILD_ID}"
         for f in found
     ), found
 
