@@ -92,30 +92,6 @@ def _check_text(text: str) -> None:
         raise JSONTextError("a string holds a lone surrogate escape, which is not Unicode") from exc
 
 
-def _nesting_exceeds(text: str, limit: int) -> bool:
-    """A cheap pre-scan: does bracket nesting (outside strings) pass `limit`?"""
-    depth = 0
-    in_string = False
-    escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif ch in "]}":
-            depth -= 1
-    return False
-
-
 def decode_utf8(data: bytes) -> str:
     """Decode UTF-8, ignoring one leading byte order mark as RFC 8259 allows."""
     try:
@@ -129,10 +105,6 @@ def loads(text: str) -> Any:
     """Parse one strict JSON text."""
     if not text.strip():
         raise JSONTextError("empty: no JSON value")
-    if ("[" * 32 in text or "{" * 32 in text or len(text) < 100_000) and _nesting_exceeds(
-        text, MAX_DEPTH
-    ):
-        raise JSONTextError(f"nesting deeper than {MAX_DEPTH} levels")
     try:
         value = _DECODER.decode(text)
     except JSONTextError:

@@ -12,6 +12,7 @@ import fcntl
 import os
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -31,7 +32,8 @@ __all__ = ["MAIN", "Store", "RefMoved", "resolve_revision"]
 MAIN = Ref(b"refs/heads/main")
 LOCK_FILE = "gitflywheel.lock"
 _PACK_PREFIX = "tmp_pack_gitflywheel_"
-_MAX_PACKS = 24
+_MAX_PACKS = 8
+_CACHE_OBJECTS = 4096
 _STALE_REF_LOCK_SECONDS = 5.0
 
 
@@ -72,6 +74,7 @@ class Store:
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self.path = Path(repo.controldir())
+        self._cache: OrderedDict[bytes, ShaFile] = OrderedDict()
 
     # -- opening -----------------------------------------------------------------------
 
@@ -116,25 +119,38 @@ class Store:
             return None
 
     def __getitem__(self, sha: bytes) -> ShaFile:
-        return self.repo.object_store[ObjectID(sha)]
+        return self._get(sha)
+
+    def _get(self, sha: bytes) -> ShaFile:
+        """An object, through a small LRU cache: verify and queries read the same trees
+        and blobs several times in a row."""
+        obj = self._cache.get(sha)
+        if obj is not None:
+            self._cache.move_to_end(sha)
+            return obj
+        obj = self.repo.object_store[ObjectID(sha)]
+        self._cache[sha] = obj
+        if len(self._cache) > _CACHE_OBJECTS:
+            self._cache.popitem(last=False)
+        return obj
 
     def __contains__(self, sha: bytes) -> bool:
         return ObjectID(sha) in self.repo.object_store
 
     def commit(self, sha: bytes) -> Commit:
-        obj = self.repo.object_store[ObjectID(sha)]
+        obj = self._get(sha)
         if not isinstance(obj, Commit):
             raise StoreError(f"{sha.decode()}: not a commit")
         return obj
 
     def tree(self, sha: bytes) -> Tree:
-        obj = self.repo.object_store[ObjectID(sha)]
+        obj = self._get(sha)
         if not isinstance(obj, Tree):
             raise StoreError(f"{sha.decode()}: not a tree")
         return obj
 
     def blob(self, sha: bytes) -> bytes:
-        obj = self.repo.object_store[ObjectID(sha)]
+        obj = self._get(sha)
         if not isinstance(obj, Blob):
             raise StoreError(f"{sha.decode()}: not a blob")
         return obj.as_raw_string()

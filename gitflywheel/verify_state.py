@@ -151,11 +151,10 @@ class VerifyState:
 
     def blob_refs(self, changes: Iterable[tuple[str, int, int]]) -> None:
         """Apply (blob, size, +1/-1) reference changes of the tip's tree."""
-        for blob, size, delta in changes:
-            self.db.execute(
-                "INSERT INTO blobs VALUES (?, ?, ?) ON CONFLICT(blob) DO UPDATE SET refs = refs + ?",
-                (blob, size, delta, delta),
-            )
+        self.db.executemany(
+            "INSERT INTO blobs VALUES (?, ?, ?) ON CONFLICT(blob) DO UPDATE SET refs = refs + excluded.refs",
+            list(changes),
+        )
         self.db.execute("DELETE FROM blobs WHERE refs <= 0")
 
     # -- figures -----------------------------------------------------------------------
