@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any, Final
 
@@ -255,8 +255,8 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
             "agent": session.agent_id,
         },
         "when": moment,
-        "facts": asdict(facts),
-        "story": asdict(told),
+        "facts": facts,
+        "story": told,
     }
     tags = ["build", "devlog"] + [
         t for t in (slug(facts.repo or "").lower(), slug(session.agent_id).lower()) if t

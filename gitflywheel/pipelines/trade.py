@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
@@ -191,11 +191,6 @@ def _social(
     return thread(paragraphs, hashtags("TradingJournal", *symbols))
 
 
-def _plain(value: Any) -> Any:
-    """Dataclasses to dicts for the template context."""
-    return asdict(value) if value is not None and hasattr(value, "__dataclass_fields__") else value
-
-
 def run(session: TradeSession) -> list[ArtifactSpec]:
     """T1 to T5 for one trade session."""
     trades = normalise(session)
@@ -211,8 +206,8 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
             "duration": duration_text(session.metadata.counter("duration_minutes")),
         },
         "when": moment,
-        "trades": [asdict(t) for t in trades],
-        "summary": {k: _plain(getattr(summary, k)) for k in summary.__dataclass_fields__},
+        "trades": trades,
+        "summary": summary,
         "review": review,
         "market": dict(session.source_data.market_conditions or {}),
     }
