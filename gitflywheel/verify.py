@@ -172,6 +172,7 @@ class _Verifier:
                     self.check_session(commit, path, old, new, None, [commit.tree, other.tree])
             return
 
+        named = None
         if trailers is None:
             if changes.sessions or not is_root:
                 self.find(
@@ -180,49 +181,38 @@ class _Verifier:
                     "",
                     "the commit records no session (no Session-Id trailer)",
                 )
-            for path, (_, new) in sorted(changes.sessions.items()):
-                if new is None:
-                    self.find("session.removed", commit, path, "removes a session")
+        else:
+            named = session_dir(trailers.session_id) if _safe_id(trailers.session_id) else None
+            if not changes.sessions:
+                holder = self.state.session(trailers.session_id)
+                if holder is not None:
+                    self.find(
+                        "duplicate.record",
+                        commit,
+                        holder.path,
+                        f"records session {trailers.session_id} again with the same record (a pipeline run twice)",
+                    )
                 else:
                     self.find(
-                        "session.unnamed-change",
+                        "commit.trailers",
                         commit,
-                        path,
-                        "changes a session its message does not name",
+                        named or "",
+                        f"names session {trailers.session_id!r} but records nothing",
                     )
-                    self.check_content(commit, path, new, [commit.tree])
-            return
-
-        named = session_dir(trailers.session_id) if _safe_id(trailers.session_id) else None
-        if not changes.sessions:
-            holder = self.state.session(trailers.session_id)
-            if holder is not None:
-                self.find(
-                    "duplicate.record",
-                    commit,
-                    holder.path,
-                    f"records session {trailers.session_id} again with the same record (a pipeline run twice)",
-                )
-            else:
-                self.find(
-                    "commit.trailers",
-                    commit,
-                    named or "",
-                    f"names session {trailers.session_id!r} but records nothing",
-                )
-            return
+                return
         for path, (old, new) in sorted(changes.sessions.items()):
             if path != named:
                 if new is None:
                     self.find("session.removed", commit, path, "removes a session")
-                else:
-                    self.find(
-                        "session.unnamed-change",
-                        commit,
-                        path,
-                        f"changes a session its message does not name (it names {trailers.session_id})",
-                    )
-                    self.check_content(commit, path, new, [commit.tree])
+                    continue
+                names = f" (it names {trailers.session_id})" if trailers else ""
+                self.find(
+                    "session.unnamed-change",
+                    commit,
+                    path,
+                    f"changes a session its message does not name{names}",
+                )
+                self.check_content(commit, path, new, [commit.tree])
                 continue
             if new is None:
                 self.find("session.removed", commit, path, "removes the session it names")

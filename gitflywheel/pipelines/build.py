@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from ..artifacts import ArtifactSpec
 from ..models import BuildSession, parse_timestamp
-from .common import duration_text, extra_text, first_line, repo_name, short_id, slug, when
+from .common import duration_text, extra_text, first_line, identity, repo_name, short_id, slug, when
 from .social import hashtags, thread
 
 __all__ = ["RepoFacts", "Story", "repo_facts", "story", "run"]
@@ -249,12 +249,7 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
     told = story(session, facts)
     moment = when(session)
     base = {
-        "session": {
-            "id": session.session_id,
-            "short_id": short_id(session),
-            "agent": session.agent_id,
-        },
-        "when": moment,
+        **identity(session),
         "facts": facts,
         "story": told,
     }

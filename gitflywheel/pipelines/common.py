@@ -34,6 +34,20 @@ def when(session: AnySession) -> dict[str, str]:
     }
 
 
+def identity(session: AnySession, **more: Any) -> dict[str, Any]:
+    """What every template may show of the session itself: `session.id`, `.short_id`,
+    `.agent`, and `when` (see `when`)."""
+    return {
+        "session": {
+            "id": session.session_id,
+            "short_id": short_id(session),
+            "agent": session.agent_id,
+            **more,
+        },
+        "when": when(session),
+    }
+
+
 def short_id(session: AnySession) -> str:
     """The first 8 characters of the id: enough to tell sessions apart in a post."""
     return session.session_id[:8]

@@ -7,7 +7,7 @@ from typing import Final
 
 from ..artifacts import ArtifactSpec, Screenshot
 from ..models import LifeAriaSession
-from .common import duration_text, short_id, slug, when
+from .common import duration_text, identity, short_id, slug, when
 from .social import hashtags, thread
 
 __all__ = ["highlights", "run"]
@@ -70,12 +70,7 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
     ]
     missing = [s.source for s in screenshots if not s.stored]
     context = {
-        "session": {
-            "id": session.session_id,
-            "short_id": short_id(session),
-            "agent": session.agent_id,
-        },
-        "when": moment,
+        **identity(session),
         "title": title,
         "overview": overview,
         "problem": session.problem,

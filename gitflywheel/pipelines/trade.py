@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from ..artifacts import ArtifactSpec
 from ..models import Trade, TradeSession
-from .common import duration_text, short_id, slug, when
+from .common import duration_text, identity, short_id, slug, when
 from .social import hashtags, thread
 
 __all__ = ["NormalTrade", "Summary", "normalise", "summarise", "lessons", "run"]
@@ -198,14 +198,11 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
     review = lessons(session, summary)
     moment = when(session)
     context = {
-        "session": {
-            "id": session.session_id,
-            "short_id": short_id(session),
-            "agent": session.agent_id,
-            "title": session.title or f"Trading session, {moment['human']}",
-            "duration": duration_text(session.metadata.counter("duration_minutes")),
-        },
-        "when": moment,
+        **identity(
+            session,
+            title=session.title or f"Trading session, {moment['human']}",
+            duration=duration_text(session.metadata.counter("duration_minutes")),
+        ),
         "trades": trades,
         "summary": summary,
         "review": review,
