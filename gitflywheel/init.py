@@ -62,10 +62,22 @@ def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
 
 
 def open_store(path: Path, create: bool = False) -> Store:
-    """Open a store; with `create`, make it first when it does not exist."""
+    """Open a store to write to; with `create`, make it first when it does not exist.
+
+    A git repository whose `main` was not made by gitflywheel is refused, so sessions
+    never land in someone's project by a wrong `--repo`."""
     if create and (not path.exists() or not any(path.iterdir())):
         init_store(path)
-    return Store.open(path)
+    store = Store.open(path)
+    tip = store.tip()
+    if tip is None:
+        store.close()
+        init_store(path)
+        store = Store.open(path)
+    elif store.lookup(store.commit(tip).tree, STORE_FILE) is None:
+        store.close()
+        raise StoreError(f"{path}: a git repository, but not a gitflywheel store (main has no {STORE_FILE})")
+    return store
 
 
 def _set_templates_dir(store: Store, folder: Path) -> None:

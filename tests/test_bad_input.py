@@ -287,3 +287,22 @@ def test_canonical_text_round_trips(value: Any) -> None:
     text = dumps_canonical(value)
     assert dumps_canonical(loads(text)) == text
     assert dumps_canonical(loads(dumps_pretty(value))) == text
+
+
+def test_a_git_repository_that_is_not_a_store_is_refused(cli: Cli, tmp_path: Path) -> None:
+    from conftest import git
+
+    project = tmp_path / "project"
+    git("init", "-q", "-b", "main", project)
+    (project / "app.py").write_text("print()\n")
+    git("-C", project, "add", "app.py")
+    git("-C", project, "-c", "user.name=A", "-c", "user.email=a@b", "commit", "-q", "-m", "app")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(session("good-1")))
+    before = snapshot(project / ".git")
+    result = cli("ingest", "--repo", project, good)
+    assert result.exit_code == 2 and "not a gitflywheel store" in result.stderr
+    assert snapshot(project / ".git") == before
+    empty = tmp_path / "empty.git"
+    git("init", "-q", "--bare", "-b", "main", empty)
+    assert cli("ingest", "--repo", empty, good).exit_code == 0  # an empty repository becomes a store
