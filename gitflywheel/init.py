@@ -76,7 +76,9 @@ def open_store(path: Path, create: bool = False) -> Store:
         store = Store.open(path)
     elif store.lookup(store.commit(tip).tree, STORE_FILE) is None:
         store.close()
-        raise StoreError(f"{path}: a git repository, but not a gitflywheel store (main has no {STORE_FILE})")
+        raise StoreError(
+            f"{path}: a git repository, but not a gitflywheel store (main has no {STORE_FILE})"
+        )
     return store
 
 

@@ -14,6 +14,8 @@ _SECTIONS = (
     ("Duplicates", ("duplicate.",)),
 )
 
+_WARNINGS_SHOWN = 50
+
 _ADVICE = {
     "session.path": "Move the folder back to the path `gitflywheel` decides, or re-ingest the session.",
     "session.record": "Re-ingest the session from its source file with `gitflywheel ingest --revise`.",
@@ -107,7 +109,13 @@ def markdown_report(result: VerifyResult) -> str:
                 "recorded as given.",
                 "",
             ]
-            out += [f"- `{w.path.rsplit('/', 1)[-1]}`: {w.message}" for w in result.warnings] + [""]
+            shown = result.warnings[:_WARNINGS_SHOWN]
+            out += [f"- `{w.path.rsplit('/', 1)[-1]}`: {w.message}" for w in shown]
+            if len(result.warnings) > len(shown):
+                out.append(
+                    f"- and {len(result.warnings) - len(shown)} more (`gitflywheel verify --json` lists all)"
+                )
+            out.append("")
         if name == "Artifacts":
             out += [
                 "## Pipelines",
