@@ -77,15 +77,9 @@ def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest
     for bucket in level:
         for folder in store.tree(bucket).iteritems():
             if folder.mode == TREE_MODE:
-                entry = _child(store, folder.sha, MANIFEST_FILE)
+                entry = store.lookup(folder.sha, MANIFEST_FILE)
                 if entry is not None:
-                    yield Manifest.from_bytes(store.blob(entry))
-
-
-def _child(store: Store, tree_id: bytes, name: str) -> bytes | None:
-    tree = store.tree(tree_id)
-    key = name.encode()
-    return tree[key][1] if key in tree else None
+                    yield Manifest.from_bytes(store.blob(entry[1]))
 
 
 def parse_day(value: str, option: str) -> datetime:

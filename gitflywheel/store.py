@@ -176,6 +176,20 @@ class Store:
             yield commit
             sha = commit.parents[0] if commit.parents else None
 
+    def side_commits(self, ours: bytes, theirs: bytes) -> list[bytes]:
+        """Commits reachable from `theirs` but not from `ours`, parents before children:
+        what a merge of `theirs` into `ours` brings."""
+        from dulwich.walk import ORDER_TOPO, Walker
+
+        walker = Walker(
+            self.repo.object_store,
+            [ObjectID(theirs)],
+            exclude=[ObjectID(ours)],
+            order=ORDER_TOPO,
+            reverse=True,
+        )
+        return [bytes(entry.commit.id) for entry in walker]
+
     def resolve(self, rev: str) -> bytes:
         """A commit id from a revision: `main`, a full or short id, `main~2`, a tag."""
         found = resolve_revision(self.repo, rev)

@@ -120,10 +120,15 @@ def _folder_files(
 
 
 class _Verifier:
-    def __init__(self, store: Store, state: VerifyState, result: VerifyResult) -> None:
+    def __init__(
+        self, store: Store, state: VerifyState, result: VerifyResult, local: bool = False
+    ) -> None:
         self.store = store
         self.state = state
         self.result = result
+        # local: judge commits a merge brings by their own change only; the store-wide
+        # rules (duplicates, the index) apply at the merge, to what it finally takes.
+        self.local = local
         self._renderers: dict[frozenset[tuple[str, str]], Renderer] = {}
 
     def find(self, rule: str, commit: Commit, path: str, message: str) -> None:
@@ -132,7 +137,8 @@ class _Verifier:
     def check_commit(self, commit: Commit, is_root: bool) -> None:
         parent = self.store.commit(commit.parents[0]) if commit.parents else None
         changes = diff_sessions(self.store, parent.tree if parent else None, commit.tree)
-        self._count_blobs(changes)
+        if not self.local:
+            self._count_blobs(changes)
         trailers = session_trailers(commit.message)
         merge = len(commit.parents) > 1
 
@@ -157,6 +163,8 @@ class _Verifier:
 
         if merge:
             other = self.store.commit(commit.parents[1])
+            if not self.local:
+                self.check_merged_side(commit)
             for path, (old, new) in sorted(changes.sessions.items()):
                 theirs = self.store.lookup(other.tree, path)
                 if new is None:
@@ -168,7 +176,7 @@ class _Verifier:
                         path,
                         "the merge records a session folder that neither side of it has",
                     )
-                else:
+                elif not self.local:
                     self.check_session(commit, path, old, new, None, [commit.tree, other.tree])
             return
 
@@ -184,12 +192,12 @@ class _Verifier:
         else:
             named = session_dir(trailers.session_id) if _safe_id(trailers.session_id) else None
             if not changes.sessions:
-                holder = self.state.session(trailers.session_id)
+                holder = self._recorded(trailers.session_id, parent)
                 if holder is not None:
                     self.find(
                         "duplicate.record",
                         commit,
-                        holder.path,
+                        holder,
                         f"records session {trailers.session_id} again with the same record (a pipeline run twice)",
                     )
                 else:
@@ -218,6 +226,38 @@ class _Verifier:
                 self.find("session.removed", commit, path, "removes the session it names")
                 continue
             self.check_session(commit, path, old, new, trailers, [commit.tree])
+
+    def check_merged_side(self, merge: Commit) -> None:
+        """Each commit the merge brings, judged by the change it makes."""
+        side = _Verifier(self.store, self.state, self.result, local=True)
+        side._renderers = self._renderers
+        for sha in self.store.side_commits(merge.parents[0], merge.parents[1]):
+            commit = self.store.commit(sha)
+            side.check_commit(commit, is_root=not commit.parents)
+            self.result.commits_checked += 1
+
+    def _recorded(self, session_id: str, parent: Commit | None) -> str | None:
+        """Where a session is already recorded before this commit, if it is."""
+        if not self.local:
+            held = self.state.session(session_id)
+            return held.path if held else None
+        if parent is None or not _safe_id(session_id):
+            return None
+        path = session_dir(session_id)
+        return path if self.store.lookup(parent.tree, path) is not None else None
+
+    def _previous_revision(self, old: bytes | None, folder_id: str) -> tuple[int, str] | None:
+        """(revision, path) of the session before this commit, if it was recorded."""
+        if not self.local:
+            held = self.state.session(folder_id)
+            return (held.revision, held.path) if held else None
+        if old is None:
+            return None
+        entry = self.store.lookup(old, MANIFEST_FILE)
+        try:
+            return (Manifest.from_bytes(self.store.blob(entry[1])).revision, "") if entry else None
+        except (ValueError, JSONTextError, UnicodeDecodeError):
+            return None
 
     def _count_blobs(self, changes: Changes) -> None:
         deltas: list[tuple[str, int, int]] = []
@@ -260,7 +300,7 @@ class _Verifier:
                 f"session folder {folder_id!r} is not at the path its id decides",
             )
         files = dict(_folder_files(self.store, new, path))
-        previous = self.state.session(folder_id)
+        previous = self._previous_revision(old, folder_id)
 
         manifest = self._manifest(commit, path, files)
         record = self._record(commit, path, files, folder_id)
@@ -276,13 +316,13 @@ class _Verifier:
                 f"the manifest names session {manifest.session_id!r}, the folder {folder_id!r}",
             )
 
-        expected_revision = 1 if previous is None else previous.revision + 1
+        expected_revision = 1 if previous is None else previous[0] + 1
         if previous is not None and old is None:
             self.find(
                 "session.path",
                 commit,
                 path,
-                f"session {folder_id} is already recorded at {previous.path}",
+                f"session {folder_id} is already recorded at {previous[1]}",
             )
         if trailers is not None:
             self._check_trailers(commit, path, trailers, session.session_type, session.agent_id)
@@ -308,6 +348,11 @@ class _Verifier:
                 f"{path}/{MANIFEST_FILE}",
                 f"the merge records revision {manifest.revision}, but {expected_revision - 1} is already here",
             )
+        self._check_files(commit, path, files, manifest)
+        self._check_rendering(commit, path, manifest, session, template_trees)
+        if self.local:
+            return
+
         held = self.state.record_holder(record_blob)
         if held is not None:
             self.find(
@@ -316,9 +361,6 @@ class _Verifier:
                 f"{path}/{RECORD_FILE}",
                 f"records a session record the store already had (revision {held[1]} of {held[0]}): a pipeline run twice",
             )
-
-        self._check_files(commit, path, files, manifest)
-        self._check_rendering(commit, path, manifest, session, template_trees)
 
         for artifact in manifest.artifacts:
             other = self.state.artifact_holder(artifact.kind, artifact.blob, folder_id)

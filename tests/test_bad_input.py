@@ -305,4 +305,6 @@ def test_a_git_repository_that_is_not_a_store_is_refused(cli: Cli, tmp_path: Pat
     assert snapshot(project / ".git") == before
     empty = tmp_path / "empty.git"
     git("init", "-q", "--bare", "-b", "main", empty)
-    assert cli("ingest", "--repo", empty, good).exit_code == 0  # an empty repository becomes a store
+    assert (
+        cli("ingest", "--repo", empty, good).exit_code == 0
+    )  # an empty repository becomes a store

@@ -393,3 +393,30 @@ def test_report_reads_well(cli: Cli, built: Path, tmp_path: Path) -> None:
     assert f"| bytes saved by deduplication | {saved:,} |" in text
     sessions = len(git("-C", built, "log", "--format=%(trailers:key=Session-Id,valueonly)").split())
     assert f"| sessions | {sessions:,} |" in text
+
+
+def test_tamper_on_the_merged_side_is_caught(cli: Cli, tmp_path: Path) -> None:
+    """A commit made by hand on one writer's store, then merged by the other's sync, is
+    judged by its own change, though the merge's first-parent line never passes it."""
+    hub = tmp_path / "hub.git"
+    git("init", "-q", "--bare", "-b", "main", hub)
+    a, b = tmp_path / "a.git", tmp_path / "b.git"
+    assert cli("ingest", "--repo", a, EXAMPLES / "build_session.json").exit_code == 0
+    assert cli("sync", "--repo", a, hub).exit_code == 0
+    git("clone", "-q", "--bare", hub, b)
+    assert cli("ingest", "--repo", b, EXAMPLES / "trade_session.json").exit_code == 0
+    work = checkout(a, tmp_path)
+    readme = folder(work) / "readme.md"
+    readme.write_text(readme.read_text() + "\nEdited on a.\n")
+    tampered = commit_and_push(work, "Edit on a")
+    assert cli("sync", "--repo", a, hub).exit_code == 0  # a only pushes
+    merged = cli("sync", "--repo", b, hub, "--json")  # b merges a's line as the second parent
+    assert json.loads(merged.stdout)["action"] == "merged"
+    found = findings(cli, b)
+    assert any(
+        f["rule"] == "artifact.missing"
+        and f["commit"] == tampered
+        and f["path"].endswith("/readme.md")
+        for f in found
+    ), found
+    assert any(f["rule"] == "commit.no-session" and f["commit"] == tampered for f in found)
