@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from dulwich.objects import Blob, ShaFile
+from dulwich.objects import Blob, ShaFile, Tree
 
 from .artifacts import Screenshot
 from .commits import SessionTrailers, commit_time, identity, make_commit, session_message
@@ -106,7 +106,6 @@ class Recorder:
 
     def __init__(self, store: Store, templates: dict[str, bytes]) -> None:
         self.store = store
-        self.templates = templates
         self.renderer = Renderer(templates)
         self.landed = store.tip()
         self.head = self.landed
@@ -118,8 +117,11 @@ class Recorder:
     def _object(self, sha: bytes) -> ShaFile:
         return self.pending.get(sha) or self.store[sha]
 
-    def _tree(self, sha: bytes):  # type: ignore[no-untyped-def]
-        return self._object(sha)
+    def _tree(self, sha: bytes) -> Tree:
+        obj = self._object(sha)
+        if not isinstance(obj, Tree):
+            raise GitflywheelError(f"{sha.decode()}: not a tree")
+        return obj
 
     def _blob_bytes(self, sha: bytes) -> bytes:
         return self._object(sha).as_raw_string()
