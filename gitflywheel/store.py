@@ -7,20 +7,29 @@ its process. Only this module and `remote` import dulwich's repository machinery
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import fcntl
 import os
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
 from dulwich.object_format import SHA1
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
-from dulwich.pack import write_pack_index, write_pack_objects
+from dulwich.pack import (
+    Pack,
+    UnpackedObject,
+    pack_object_header,
+    write_pack_data,
+    write_pack_index,
+    write_pack_objects,
+)
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -62,6 +71,26 @@ def resolve_revision(repo: Repo, rev: str) -> bytes | None:
                     return None
                 sha = parents[index]
     return bytes(sha)
+
+
+def _stream_unique(packs: list[Pack]) -> Iterator[UnpackedObject]:
+    """Every object of `packs` once, one at a time, bases before their deltas. Whole
+    objects keep their compressed bytes; deltas are written again (their headers point
+    at offsets of the old pack)."""
+    written: set[bytes] = set()  # hex ids, as the indexes give them
+    for pack in packs:
+        wanted = [sha for sha in pack.index if sha not in written]
+        for unpacked in pack.iter_unpacked_subset(wanted, include_comp=True):
+            if unpacked.delta_base is not None or unpacked.comp_chunks is None:
+                unpacked.comp_chunks = None
+            else:  # the reader gives the zlib stream alone; the writer wants the header too
+                size = unpacked.decomp_len
+                if size is None:
+                    size = sum(len(chunk) for chunk in unpacked.decomp_chunks)
+                header = pack_object_header(unpacked.pack_type_num, None, size, SHA1)
+                unpacked.comp_chunks = [bytes(header), *unpacked.comp_chunks]
+            written.add(binascii.hexlify(unpacked.sha()))
+            yield unpacked
 
 
 class RefMoved(StoreError):
@@ -229,15 +258,24 @@ class Store:
         return len(unique)
 
     def _write_pack(self, objects: list[ShaFile]) -> None:
+        self._install_pack(
+            lambda f: write_pack_objects(
+                f, [(obj, None) for obj in objects], object_format=SHA1, deltify=False
+            )
+        )
+
+    def _install_pack(
+        self, write: Callable[[BinaryIO], tuple[dict[bytes, tuple[int, int]], bytes]]
+    ) -> str:
+        """Write a pack with `write` to a temporary file, index it, and move both into
+        place, the index last: readers never see a pack without its index."""
         pack_dir = self.path / "objects" / "pack"
         pack_dir.mkdir(parents=True, exist_ok=True)
         tmp_pack = pack_dir / f"{_PACK_PREFIX}{os.getpid()}.pack"
         tmp_idx = pack_dir / f"{_PACK_PREFIX}{os.getpid()}.idx"
         try:
             with open(tmp_pack, "wb") as f:
-                entries, checksum = write_pack_objects(
-                    f, [(obj, None) for obj in objects], object_format=SHA1, deltify=False
-                )
+                entries, checksum = write(f)
                 f.flush()
                 os.fsync(f.fileno())
             index = sorted((sha, offset, crc) for sha, (offset, crc) in entries.items())
@@ -248,22 +286,30 @@ class Store:
             base = pack_dir / f"pack-{checksum.hex()}"
             os.replace(tmp_pack, base.with_suffix(".pack"))
             os.replace(tmp_idx, base.with_suffix(".idx"))
+            return base.name
         finally:
             tmp_pack.unlink(missing_ok=True)
             tmp_idx.unlink(missing_ok=True)
 
     def _pack_names(self) -> list[Path]:
+        """Complete packs that may be merged: indexed, and not kept by a `.keep` file."""
         pack_dir = self.path / "objects" / "pack"
         if not pack_dir.is_dir():
             return []
-        return [p for p in pack_dir.glob("pack-*.pack") if p.with_suffix(".idx").exists()]
+        return [
+            p
+            for p in pack_dir.glob("pack-*.pack")
+            if p.with_suffix(".idx").exists() and not p.with_suffix(".keep").exists()
+        ]
 
-    def merge_packs(self) -> None:
+    def merge_packs(self, everything: bool = False) -> None:
         """Geometric merge: fold the small packs together so lookups stay fast.
 
         Packs are sorted by size; the smallest ones that are not each at least twice the
         size of all smaller ones together are merged into one, so a store ends up with
-        O(log n) packs and each object is rewritten O(log n) times over its life.
+        O(log n) packs and each object is rewritten O(log n) times over its life. Objects
+        stream through one at a time, whole ones keeping their compressed bytes, so the
+        memory a merge needs does not grow with the store. `everything` merges all packs.
         """
         packs = sorted(self._pack_names(), key=lambda p: p.stat().st_size)
         if len(packs) < 2:
@@ -274,20 +320,23 @@ class Store:
             if i and size < 2 * total:
                 cut = i + 1
             total += size
-        cut = max(cut, 2)
-        chosen = packs[:cut]
+        cut = len(packs) if everything else max(cut, 2)
+        chosen = {p.stem for p in packs[:cut]}
         store = self.repo.object_store
-        chosen_names = {p.stem for p in chosen}
-        objects: dict[bytes, ShaFile] = {}
-        for pack in store.packs:
-            if os.path.basename(pack._basename) in chosen_names:
-                for obj in pack.iterobjects():
-                    objects[obj.id] = obj
-        self._write_pack(list(objects.values()))
-        for pack_file in chosen:
-            pack_file.with_suffix(".idx").unlink(missing_ok=True)
-            pack_file.unlink(missing_ok=True)
+        sources = [pack for pack in store.packs if os.path.basename(pack._basename) in chosen]
+        unique: set[bytes] = set()
+        for pack in sources:
+            unique.update(pack.index)
+        merged = self._install_pack(
+            lambda f: write_pack_data(
+                f, _stream_unique(sources), object_format=SHA1, num_records=len(unique)
+            )
+        )
         store.close()
+        for name in chosen - {merged}:
+            # the index first, so no reader finds a pack it cannot use
+            for suffix in (".idx", ".pack", ".rev", ".bitmap", ".mtimes"):
+                (self.path / "objects" / "pack" / f"{name}{suffix}").unlink(missing_ok=True)
 
     def move_main(self, expected: bytes | None, new: bytes) -> None:
         """Compare-and-swap `main` from `expected` to `new`; RefMoved if it moved."""
