@@ -66,21 +66,18 @@ def main() -> None:
     store = tmp / "store.git"
     n = args.sessions
 
-    # Ingest in two halves to see whether the cost per session grows with the store.
-    half = tmp / "half.jsonl"
-    rest = tmp / "rest.jsonl"
+    # Ingest in quarters: does the cost per session grow with the store?
     lines = data.read_text().splitlines(keepends=True)
-    half.write_text("".join(lines[: n // 2]))
-    rest.write_text("".join(lines[n // 2 :]))
-    t_first = run(
-        [*gfw, "ingest", "--repo", str(store), str(half)], env=env, stderr=subprocess.DEVNULL
-    )
-    t_second = run(
-        [*gfw, "ingest", "--repo", str(store), str(rest)], env=env, stderr=subprocess.DEVNULL
-    )
-    t_again = run(
-        [*gfw, "ingest", "--repo", str(store), str(data)], env=env, stderr=subprocess.DEVNULL
-    )
+    quarters: list[tuple[float, int]] = []
+    for q in range(4):
+        part = tmp / f"q{q}.jsonl"
+        chunk = lines[q * n // 4 : (q + 1) * n // 4]
+        part.write_text("".join(chunk))
+        ingest = [*gfw, "ingest", "--repo", str(store), str(part)]
+        quarters.append((run(ingest, env=env, stderr=subprocess.DEVNULL), len(chunk)))
+    again = [*gfw, "ingest", "--repo", str(store), str(data)]
+    t_again = run(again, env=env, stderr=subprocess.DEVNULL)
+    t_ingest = sum(t for t, _ in quarters)
     rss_ingest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     # git's own fastest writer, on the same history.
@@ -106,16 +103,13 @@ def main() -> None:
     print(
         f"sessions: {n:,}   store: {size / 1e6:.1f} MB in {packs} pack(s)   peak RSS of a child: {rss_ingest:.0f} MB"
     )
-    print(f"ingest first half : {t_first:7.2f} s  {per(t_first, n // 2):6.2f} ms/session")
-    print(
-        f"ingest second half: {t_second:7.2f} s  {per(t_second, n - n // 2):6.2f} ms/session  "
-        f"(growth x{(t_second / (n - n // 2)) / (t_first / (n // 2)):.2f})"
-    )
+    for q, (took, count) in enumerate(quarters, start=1):
+        print(f"ingest quarter {q}  : {took:7.2f} s  {per(took, count):6.2f} ms/session")
     print(
         f"ingest all again  : {t_again:7.2f} s  {per(t_again, n):6.2f} ms/session (all unchanged)"
     )
     print(
-        f"git fast-import   : {t_fast_import:7.2f} s  same history; ingest/fast-import x{(t_first + t_second) / t_fast_import:.1f}"
+        f"git fast-import   : {t_fast_import:7.2f} s  same history; ingest/fast-import x{t_ingest / t_fast_import:.1f}"
     )
     print(
         f"verify --full     : {t_verify:7.2f} s  {per(t_verify, n):6.2f} ms/commit; vs git log --raw -r "
