@@ -10,6 +10,8 @@ from __future__ import annotations
 import binascii
 import contextlib
 import fcntl
+import hashlib
+import mmap
 import os
 import re
 import time
@@ -23,10 +25,9 @@ from dulwich.file import FileLocked
 from dulwich.object_format import SHA1
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from dulwich.pack import (
-    Pack,
-    UnpackedObject,
-    pack_object_header,
-    write_pack_data,
+    load_pack_index,
+    pack_header_chunks,
+    pack_object_chunks,
     write_pack_index,
     write_pack_objects,
 )
@@ -73,24 +74,58 @@ def resolve_revision(repo: Repo, rev: str) -> bytes | None:
     return bytes(sha)
 
 
-def _stream_unique(packs: list[Pack]) -> Iterator[UnpackedObject]:
-    """Every object of `packs` once, one at a time, bases before their deltas. Whole
-    objects keep their compressed bytes; deltas are written again (their headers point
-    at offsets of the old pack)."""
-    written: set[bytes] = set()  # hex ids, as the indexes give them
+_WHOLE_TYPES = (1, 2, 3, 4)  # commit, tree, blob, tag; 6 and 7 are deltas
+
+
+def _copy_packs(
+    store: Repo, packs: list[Path], f: BinaryIO
+) -> tuple[dict[bytes, tuple[int, int]], bytes]:
+    """Write one pack holding every object of `packs` once. A whole object's packed
+    bytes are copied as they are (the index gives where they start), so a merge runs
+    near the speed of the disk and holds one object at a time. Deltas, which only packs
+    made by `git gc` hold, are written again as whole objects."""
+    written: dict[bytes, tuple[int, int]] = {}
+    deltas: dict[bytes, None] = {}  # ordered set
+    plans: list[tuple[Path, list[tuple[bytes, int]]]] = []
     for pack in packs:
-        wanted = [sha for sha in pack.index if sha not in written]
-        for unpacked in pack.iter_unpacked_subset(wanted, include_comp=True):
-            if unpacked.delta_base is not None or unpacked.comp_chunks is None:
-                unpacked.comp_chunks = None
-            else:  # the reader gives the zlib stream alone; the writer wants the header too
-                size = unpacked.decomp_len
-                if size is None:
-                    size = sum(len(chunk) for chunk in unpacked.decomp_chunks)
-                header = pack_object_header(unpacked.pack_type_num, None, size, SHA1)
-                unpacked.comp_chunks = [bytes(header), *unpacked.comp_chunks]
-            written.add(binascii.hexlify(unpacked.sha()))
-            yield unpacked
+        index = load_pack_index(str(pack.with_suffix(".idx")), SHA1)
+        entries = [(bytes(sha), int(offset)) for sha, offset, _ in index.iterentries()]
+        index.close()
+        plans.append((pack, sorted(entries, key=lambda e: e[1])))
+    unique = {sha for _, entries in plans for sha, _ in entries}
+    digest = hashlib.sha1()
+
+    def out(chunk: bytes) -> int:
+        f.write(chunk)
+        digest.update(chunk)
+        return len(chunk)
+
+    position = sum(out(chunk) for chunk in pack_header_chunks(len(unique)))
+    for pack, entries in plans:
+        with open(pack, "rb") as source:
+            data = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
+            try:
+                ends = [offset for _, offset in entries[1:]] + [len(data) - 20]
+                for (sha, offset), end in zip(entries, ends, strict=True):
+                    if sha in written or sha in deltas:
+                        continue
+                    if (data[offset] >> 4) & 7 not in _WHOLE_TYPES:
+                        deltas[sha] = None
+                        continue
+                    raw = data[offset:end]
+                    written[sha] = (position, binascii.crc32(raw))
+                    position += out(raw)
+            finally:
+                data.close()
+    for sha in deltas:
+        if sha not in written:
+            obj = store.object_store[ObjectID(binascii.hexlify(sha))]
+            raw = b"".join(pack_object_chunks(obj.type_num, obj.as_raw_chunks(), SHA1))
+            written[sha] = (position, binascii.crc32(raw))
+            position += out(raw)
+    checksum = digest.digest()
+    f.write(checksum)
+    return written, checksum
 
 
 class RefMoved(StoreError):
@@ -307,9 +342,8 @@ class Store:
 
         Packs are sorted by size; the smallest ones that are not each at least twice the
         size of all smaller ones together are merged into one, so a store ends up with
-        O(log n) packs and each object is rewritten O(log n) times over its life. Objects
-        stream through one at a time, whole ones keeping their compressed bytes, so the
-        memory a merge needs does not grow with the store. `everything` merges all packs.
+        O(log n) packs and each object is rewritten O(log n) times over its life, as a
+        copy of its packed bytes (see _copy_packs). `everything` merges all packs.
         """
         packs = sorted(self._pack_names(), key=lambda p: p.stat().st_size)
         if len(packs) < 2:
@@ -322,17 +356,9 @@ class Store:
             total += size
         cut = len(packs) if everything else max(cut, 2)
         chosen = {p.stem for p in packs[:cut]}
-        store = self.repo.object_store
-        sources = [pack for pack in store.packs if os.path.basename(pack._basename) in chosen]
-        unique: set[bytes] = set()
-        for pack in sources:
-            unique.update(pack.index)
-        merged = self._install_pack(
-            lambda f: write_pack_data(
-                f, _stream_unique(sources), object_format=SHA1, num_records=len(unique)
-            )
-        )
-        store.close()
+        sources = [p for p in packs if p.stem in chosen]
+        merged = self._install_pack(lambda f: _copy_packs(self.repo, sources, f))
+        self.repo.object_store.close()  # forget the packs about to go
         for name in chosen - {merged}:
             # the index first, so no reader finds a pack it cannot use
             for suffix in (".idx", ".pack", ".rev", ".bitmap", ".mtimes"):
