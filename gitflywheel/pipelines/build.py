@@ -3,27 +3,50 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
-from datetime import UTC
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from ..artifacts import ArtifactSpec
-from ..models import BuildSession, parse_timestamp
-from .common import duration_text, extra_text, first_line, identity, repo_name, short_id, slug, when
+from ..models import BuildSession, GitCommit, parse_timestamp
+from .common import (
+    deliverable_text,
+    duration_text,
+    extra_text,
+    first_line,
+    identity,
+    plural,
+    repo_name,
+    short_id,
+    slug,
+    utc_text,
+    when,
+)
 from .social import hashtags, thread
 
-__all__ = ["RepoFacts", "Story", "repo_facts", "story", "run"]
+__all__ = ["Commit", "RepoFacts", "Story", "repo_facts", "story", "run"]
 
 PIPELINE: Final = "build"
+RECENT: Final = 10
 
 
-@dataclass(frozen=True)
-class RepoFacts:
+class Commit(TypedDict):
+    """One commit as the artifacts show it."""
+
+    hash: str
+    short: str
+    subject: str
+    author: str
+    time: str
+    files: list[str]
+    lines_added: int | None
+    lines_removed: int | None
+
+
+class RepoFacts(TypedDict):
     """S1: what the session did to its repository, reconciled from commits and metadata."""
 
     repo: str | None
     repo_path: str | None
-    commits: list[dict[str, Any]]
+    commits: list[Commit]
     commit_count: int | None
     files: list[str]
     file_count: int | None
@@ -31,18 +54,32 @@ class RepoFacts:
     lines_removed: int | None
     duration_minutes: int | None
     duration: str | None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str]
 
 
-def _commit(raw: Any) -> dict[str, Any]:
+class Story(TypedDict):
+    """S2: the session told as a story, from its own fields or derived from its data."""
+
+    title: str
+    overview: str
+    problem: str | None
+    solution: str | None
+    lessons: list[dict[str, str]]
+    next_steps: list[str]
+    achievements: list[str]
+    deliverables: list[str]
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _commit(raw: GitCommit) -> Commit:
     extra = raw.model_extra or {}
     stamp = raw.timestamp or ""
-    with contextlib.suppress(ValueError):
-        stamp = (
-            parse_timestamp(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if stamp else ""
-        )
-    added = extra.get("lines_added")
-    removed = extra.get("lines_removed")
+    if stamp:
+        with contextlib.suppress(ValueError):  # an unreadable time is shown as given
+            stamp = utc_text(parse_timestamp(stamp))
     return {
         "hash": raw.hash or "",
         "short": (raw.hash or "")[:7],
@@ -50,26 +87,27 @@ def _commit(raw: Any) -> dict[str, Any]:
         "author": raw.author or "",
         "time": stamp,
         "files": list(raw.files),
-        "lines_added": added if isinstance(added, int) and not isinstance(added, bool) else None,
-        "lines_removed": removed
-        if isinstance(removed, int) and not isinstance(removed, bool)
-        else None,
+        "lines_added": _whole(extra.get("lines_added")),
+        "lines_removed": _whole(extra.get("lines_removed")),
     }
+
+
+def _chronological(raws: list[GitCommit]) -> list[Commit]:
+    """In the order they happened when every commit has a readable time; else as listed."""
+    commits = [_commit(c) for c in raws]
+    try:
+        moments = [parse_timestamp(c.timestamp or "") for c in raws]
+    except ValueError:
+        return commits
+    order = sorted(range(len(commits)), key=lambda i: (moments[i], i))
+    return [commits[i] for i in order]
 
 
 def repo_facts(session: BuildSession) -> RepoFacts:
     """S1: commits, files and line counts, each from the best source, disagreements noted."""
     meta = session.metadata
-    commits = [_commit(c) for c in session.source_data.git_commits]
+    commits = _chronological(session.source_data.git_commits)
     notes: list[str] = []
-    moments = []
-    for raw in session.source_data.git_commits:
-        try:
-            moments.append(parse_timestamp(raw.timestamp or ""))
-        except ValueError:
-            break
-    else:  # every commit has a time: tell them in the order they happened
-        commits = [c for _, _, c in sorted(zip(moments, range(len(commits)), commits, strict=True))]
 
     listed_files = {f for c in commits for f in c["files"]}
     extra_files = (session.source_data.model_extra or {}).get("files_changed")
@@ -77,26 +115,23 @@ def repo_facts(session: BuildSession) -> RepoFacts:
         listed_files |= {f for f in extra_files if isinstance(f, str)}
     files = sorted(listed_files)
 
-    commit_count: int | None = len(commits) if commits else meta.counter("commits")
-    if commits and meta.counter("commits") is not None and meta.counter("commits") != len(commits):
-        notes.append(
-            f"metadata says {meta.counter('commits')} commits; the session lists {len(commits)}"
-        )
+    given_commits = meta.counter("commits")
+    commit_count = len(commits) if commits else given_commits
+    if commits and given_commits is not None and given_commits != len(commits):
+        notes.append(f"metadata says {given_commits} commits; the session lists {len(commits)}")
 
-    file_count: int | None = len(files) if files else meta.counter("files_changed")
-    if (
-        files
-        and meta.counter("files_changed") is not None
-        and meta.counter("files_changed") != len(files)
-    ):
-        notes.append(
-            f"metadata says {meta.counter('files_changed')} files changed; the commits name {len(files)}"
-        )
+    given_files = meta.counter("files_changed")
+    file_count = len(files) if files else given_files
+    if files and given_files is not None and given_files != len(files):
+        notes.append(f"metadata says {given_files} files changed; the commits name {len(files)}")
 
     lines: dict[str, int | None] = {}
-    for key in ("lines_added", "lines_removed"):
-        per_commit = [c[key] for c in commits]
-        derived = sum(per_commit) if per_commit and all(v is not None for v in per_commit) else None
+    for key, per_commit in (
+        ("lines_added", [c["lines_added"] for c in commits]),
+        ("lines_removed", [c["lines_removed"] for c in commits]),
+    ):
+        known = [v for v in per_commit if v is not None]
+        derived = sum(known) if known and len(known) == len(per_commit) else None
         given = meta.counter(key)
         lines[key] = given if given is not None else derived
         if given is not None and derived is not None and given != derived:
@@ -110,91 +145,60 @@ def repo_facts(session: BuildSession) -> RepoFacts:
             notes.append(f"metadata.{name} is negative ({value}) and is left out")
 
     minutes = meta.counter("duration_minutes")
-    return RepoFacts(
-        repo=repo_name(session.source_data.repo_path),
-        repo_path=session.source_data.repo_path,
-        commits=commits,
-        commit_count=commit_count,
-        files=files,
-        file_count=file_count,
-        lines_added=lines["lines_added"],
-        lines_removed=lines["lines_removed"],
-        duration_minutes=minutes,
-        duration=duration_text(minutes),
-        notes=notes,
-    )
+    return {
+        "repo": repo_name(session.source_data.repo_path),
+        "repo_path": session.source_data.repo_path,
+        "commits": commits,
+        "commit_count": commit_count,
+        "files": files,
+        "file_count": file_count,
+        "lines_added": lines["lines_added"],
+        "lines_removed": lines["lines_removed"],
+        "duration_minutes": minutes,
+        "duration": duration_text(minutes),
+        "notes": notes,
+    }
 
 
-@dataclass(frozen=True)
-class Story:
-    """S2: the session told as a story, from its own fields or derived from its data."""
-
-    title: str
-    overview: str
-    problem: str | None
-    solution: str | None
-    lessons: list[dict[str, str]]
-    next_steps: list[str]
-    achievements: list[str]
-    deliverables: list[str]
+def _derived_title(where: str, subjects: list[str]) -> str:
+    if not subjects:
+        return f"Build session in {where}"
+    if len(subjects) == 1:
+        return f"{where}: {subjects[0]}"
+    return f"{where}: {plural(len(subjects), 'commit')}, from “{subjects[0]}”"
 
 
-def _deliverable(item: Any) -> str | None:
-    if isinstance(item, str):
-        return item
-    if isinstance(item, dict):
-        name = item.get("file") or item.get("name") or item.get("title")
-        if isinstance(name, str):
-            kind = item.get("type")
-            status = item.get("status")
-            bits = [b for b in (kind, status) if isinstance(b, str)]
-            return f"{name} ({', '.join(bits)})" if bits else name
-    return None
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _derived_overview(session: BuildSession, facts: RepoFacts, where: str) -> str:
+    sentence = f"{session.agent_id} worked in {where}"
+    if facts["duration"]:
+        sentence += f" for {facts['duration']}"
+    changed = []
+    if facts["commit_count"]:
+        changed.append(plural(facts["commit_count"], "commit"))
+    if facts["file_count"]:
+        changed.append(plural(facts["file_count"], "file") + " touched")
+    if facts["lines_added"] is not None or facts["lines_removed"] is not None:
+        changed.append(f"+{facts['lines_added'] or 0}/−{facts['lines_removed'] or 0} lines")
+    if changed:
+        return f"{sentence}: {', '.join(changed)}."
+    return f"{sentence}; no commits were recorded."
 
 
 def story(session: BuildSession, facts: RepoFacts) -> Story:
     """S2: given story fields win; otherwise each part is derived from what changed."""
-    meta_title = extra_text(session.metadata, "task_title", "current_mission")
-    where = facts.repo or "the repository"
-    subjects = [c["subject"] for c in facts.commits if c["subject"]]
-    title = session.title or meta_title
-    if not title:
-        if subjects:
-            title = (
-                f"{where}: {subjects[-1]}"
-                if len(subjects) == 1
-                else f"{where}: {_plural(len(subjects), 'commit')}, from “{subjects[0]}”"
-            )
-        else:
-            title = f"Build session in {where}"
-
+    where = facts["repo"] or "the repository"
+    subjects = [c["subject"] for c in facts["commits"] if c["subject"]]
+    title = (
+        session.title
+        or extra_text(session.metadata, "task_title", "current_mission")
+        or _derived_title(where, subjects)
+    )
     overview = (
         session.overview
         or extra_text(session.source_data, "work_summary")
         or extra_text(session.metadata, "session_summary")
+        or _derived_overview(session, facts, where)
     )
-    if not overview:
-        parts = [f"{session.agent_id} worked in {where}"]
-        if facts.duration:
-            parts.append(f"for {facts.duration}")
-        sentence = " ".join(parts)
-        changed = []
-        if facts.commit_count:
-            changed.append(_plural(facts.commit_count, "commit"))
-        if facts.file_count:
-            changed.append(_plural(facts.file_count, "file") + " touched")
-        if facts.lines_added is not None or facts.lines_removed is not None:
-            changed.append(f"+{facts.lines_added or 0}/−{facts.lines_removed or 0} lines")
-        overview = (
-            f"{sentence}: {', '.join(changed)}."
-            if changed
-            else f"{sentence}; no commits were recorded."
-        )
-
     solution = session.solution
     if not solution and subjects:
         shown = subjects[:5]
@@ -204,42 +208,38 @@ def story(session: BuildSession, facts: RepoFacts) -> Story:
     achievements = list(session.key_achievements)
     meta_achievements = (session.metadata.model_extra or {}).get("achievements")
     if isinstance(meta_achievements, list):
-        achievements += [a for a in meta_achievements if isinstance(a, str)]
-    return Story(
-        title=title,
-        overview=overview,
-        problem=session.problem,
-        solution=solution,
-        lessons=[
-            {"title": lesson.title, "description": lesson.description} for lesson in session.lessons
-        ],
-        next_steps=list(session.next_steps),
-        achievements=achievements,
-        deliverables=[d for d in (_deliverable(x) for x in session.deliverables) if d],
-    )
+        achievements += [a for a in meta_achievements if isinstance(a, str) and a.strip()]
+    return {
+        "title": title,
+        "overview": overview,
+        "problem": session.problem,
+        "solution": solution,
+        "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
+        "next_steps": list(session.next_steps),
+        "achievements": achievements,
+        "deliverables": [d for d in map(deliverable_text, session.deliverables) if d],
+    }
 
 
-def _social(
-    session: BuildSession, facts: RepoFacts, told: Story, moment: dict[str, str]
-) -> list[str]:
+def social(session: BuildSession, facts: RepoFacts, told: Story) -> list[str]:
+    """S6: the thread, opening with the title, the moment and the session id."""
+    moment = when(session)
     figures = []
-    if facts.commit_count:
-        figures.append(_plural(facts.commit_count, "commit"))
-    if facts.file_count:
-        figures.append(_plural(facts.file_count, "file"))
-    if facts.lines_added is not None:
-        figures.append(f"+{facts.lines_added} lines")
-    head = f"{told.title} ({moment['date']} {moment['time']} UTC, session {short_id(session)})"
+    if facts["commit_count"]:
+        figures.append(plural(facts["commit_count"], "commit"))
+    if facts["file_count"]:
+        figures.append(plural(facts["file_count"], "file"))
+    if facts["lines_added"] is not None:
+        figures.append(f"+{facts['lines_added']} lines")
+    head = f"{told['title']} ({moment['stamp']}, session {short_id(session)})"
     head += (": " + ", ".join(figures) + ".") if figures else "."
-    paragraphs = [head, told.overview]
-    paragraphs += [f"Done: {a}" for a in told.achievements[:3]]
-    paragraphs += [
-        f"Lesson: {lesson['title']}. {lesson['description']}".strip() for lesson in told.lessons[:2]
-    ]
-    if told.next_steps:
-        paragraphs.append("Next: " + "; ".join(told.next_steps[:3]))
+    paragraphs = [head, told["overview"]]
+    paragraphs += [f"Done: {a}" for a in told["achievements"][:3]]
+    paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in told["lessons"][:2]]
+    if told["next_steps"]:
+        paragraphs.append("Next: " + "; ".join(told["next_steps"][:3]))
     return thread(
-        paragraphs, hashtags("BuildInPublic", slug(facts.repo or ""), slug(session.agent_id))
+        paragraphs, hashtags("BuildInPublic", slug(facts["repo"] or ""), slug(session.agent_id))
     )
 
 
@@ -247,16 +247,11 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
     """S1 to S6 for one build session."""
     facts = repo_facts(session)
     told = story(session, facts)
-    moment = when(session)
-    base = {
-        **identity(session),
-        "facts": facts,
-        "story": told,
-    }
+    base: dict[str, Any] = {**identity(session), "facts": facts, "story": told}
     tags = ["build", "devlog"] + [
-        t for t in (slug(facts.repo or "").lower(), slug(session.agent_id).lower()) if t
+        t for t in (slug(facts["repo"] or "").lower(), slug(session.agent_id).lower()) if t
     ]
-    recent = facts.commits[-10:]
+    recent = facts["commits"][-RECENT:]
     return [
         ArtifactSpec("readme", PIPELINE, "S3", "readme.md.j2", {**base, "recent_commits": recent}),
         ArtifactSpec("build_log", PIPELINE, "S4", "build_log.md.j2", base),
@@ -266,6 +261,6 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
             PIPELINE,
             "S6",
             "social_post.md.j2",
-            {"posts": _social(session, facts, told, moment)},
+            {"posts": social(session, facts, told)},
         ),
     ]

@@ -17,6 +17,9 @@ __all__ = [
     "first_line",
     "extra_text",
     "slug",
+    "utc_text",
+    "deliverable_text",
+    "plural",
 ]
 
 AnySession = BuildSession | TradeSession | LifeAriaSession
@@ -46,6 +49,29 @@ def identity(session: AnySession, **more: Any) -> dict[str, Any]:
         },
         "when": when(session),
     }
+
+
+def utc_text(moment: datetime, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
+    """A moment from the session, shown in UTC whatever offset it was given with."""
+    return moment.astimezone(UTC).strftime(fmt)
+
+
+def plural(n: int, word: str) -> str:
+    """`1 commit`, `3 commits`."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def deliverable_text(item: Any) -> str | None:
+    """A deliverable as one line: a string as is, an object by its file, name or title
+    (with its type and status); anything else is not shown."""
+    if isinstance(item, str):
+        return item.strip() or None
+    if isinstance(item, dict):
+        name = item.get("file") or item.get("name") or item.get("title")
+        if isinstance(name, str) and name.strip():
+            bits = [b for b in (item.get("type"), item.get("status")) if isinstance(b, str) and b]
+            return f"{name} ({', '.join(bits)})" if bits else name
+    return None
 
 
 def short_id(session: AnySession) -> str:

@@ -3,72 +3,115 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, TypedDict
 
 from ..artifacts import ArtifactSpec, Screenshot
 from ..models import LifeAriaSession
-from .common import duration_text, identity, short_id, slug, when
+from .common import (
+    deliverable_text,
+    duration_text,
+    identity,
+    plural,
+    short_id,
+    slug,
+    utc_text,
+    when,
+)
 from .social import hashtags, thread
 
-__all__ = ["highlights", "run"]
+__all__ = ["Highlight", "Shot", "highlights", "gallery", "social", "run"]
 
 PIPELINE: Final = "life_aria"
-_HIGHLIGHTS = 8
-_QUOTE = 400
+_HIGHLIGHTS: Final = 8
+_QUOTE: Final = 400
+
+
+class Highlight(TypedDict):
+    """One quoted turn of the conversation, with who said it and when (UTC)."""
+
+    speaker: str
+    text: str
+    time: str
+
+
+class Shot(TypedDict):
+    """A stored screenshot as the devlog shows it: a path relative to the session folder."""
+
+    source: str
+    path: str
+    caption: str
 
 
 def _speaker(source: str) -> str:
-    return {"aria": "Aria", "user": "You"}.get(source.lower(), source)
+    return {"aria": "Aria", "user": "You"}.get(source.strip().lower(), source.strip())
 
 
-def highlights(session: LifeAriaSession) -> list[dict[str, str]]:
+def highlights(session: LifeAriaSession) -> list[Highlight]:
     """The conversation turns worth quoting: the first and last ones, in order, with
     attribution; each quote kept to about 400 characters, ending on a whole word."""
     turns = [c for c in session.source_data.conversations if c.content.strip()]
     if len(turns) > _HIGHLIGHTS:
         turns = turns[: _HIGHLIGHTS // 2] + turns[-(_HIGHLIGHTS // 2) :]
-    out = []
+    out: list[Highlight] = []
     for turn in turns:
         text = " ".join(turn.content.split())
         if len(text) > _QUOTE:
-            text = text[:_QUOTE].rsplit(" ", 1)[0] + " …"
+            cut = text[: _QUOTE + 1].rsplit(" ", 1)[0] if " " in text[:_QUOTE] else text[:_QUOTE]
+            text = cut + " …"
         out.append(
             {
                 "speaker": _speaker(turn.source),
                 "text": text,
-                "time": turn.timestamp.strftime("%H:%M UTC") if turn.timestamp else "",
+                "time": utc_text(turn.timestamp, "%H:%M UTC") if turn.timestamp else "",
             }
         )
     return out
 
 
-def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> list[ArtifactSpec]:
-    """The devlog (a blog post) and a social post for one life/Aria session."""
-    moment = when(session)
-    talk = highlights(session)
-    speakers = sorted({h["speaker"] for h in talk})
-    title = session.title or f"Making things with Aria, {moment['human']}"
-    overview = session.overview
-    if not overview:
-        parts = [f"{session.agent_id} spent"]
-        minutes = duration_text(session.metadata.counter("duration_minutes"))
-        parts.append(f"{minutes} with Aria" if minutes else "a session with Aria")
-        count = len(session.source_data.conversations)
-        overview = (
-            " ".join(parts)
-            + f": {count} turns of conversation"
-            + (f" and {len(screenshots)} screenshots." if screenshots else ".")
-        )
-    gallery = [
+def gallery(screenshots: Sequence[Screenshot]) -> tuple[list[Shot], list[str]]:
+    """The stored screenshots, as images beside the devlog, and the sources that were missing."""
+    shown: list[Shot] = [
         {
             "source": s.source,
             "path": f"screenshots/{s.stored}",
-            "caption": s.source.replace("\\", "/").rsplit("/", 1)[-1],
+            "caption": s.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or s.stored,
         }
         for s in screenshots
         if s.stored
     ]
-    missing = [s.source for s in screenshots if not s.stored]
+    return shown, [s.source for s in screenshots if not s.stored]
+
+
+def _overview(session: LifeAriaSession, screenshots: Sequence[Screenshot]) -> str:
+    minutes = duration_text(session.metadata.counter("duration_minutes"))
+    text = f"{session.agent_id} spent " + (
+        f"{minutes} with Aria" if minutes else "a session with Aria"
+    )
+    made = [plural(len(session.source_data.conversations), "turn") + " of conversation"]
+    if screenshots:
+        made.append(plural(len(screenshots), "screenshot"))
+    return f"{text}: {' and '.join(made)}."
+
+
+def social(session: LifeAriaSession, title: str, overview: str, talk: list[Highlight]) -> list[str]:
+    """The thread: title, moment and session id, the overview, Aria's last word, lessons."""
+    moment = when(session)
+    paragraphs = [f"{title} ({moment['stamp']}, session {short_id(session)}). {overview}"]
+    aria = [h for h in talk if h["speaker"] == "Aria"]
+    if aria:
+        paragraphs.append(f"Aria: “{aria[-1]['text']}”")
+    paragraphs += [f"Lesson: {x.title}. {x.description}".strip() for x in session.lessons[:2]]
+    return thread(paragraphs, hashtags("BuildWithAria", "Devlog", slug(session.agent_id)))
+
+
+def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> list[ArtifactSpec]:
+    """L1 the devlog (a blog post) and L2 a social post for one life/Aria session."""
+    moment = when(session)
+    talk = highlights(session)
+    title = session.title or f"Making things with Aria, {moment['human']}"
+    overview = session.overview or _overview(session, screenshots)
+    shown, missing = gallery(screenshots)
+    made = [d for d in map(deliverable_text, session.deliverables) if d]
     context = {
         **identity(session),
         "title": title,
@@ -76,32 +119,16 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
         "problem": session.problem,
         "solution": session.solution,
         "highlights": talk,
-        "speakers": speakers,
-        "gallery": gallery,
+        "speakers": sorted({h["speaker"] for h in talk}),
+        "gallery": shown,
         "missing": missing,
-        "lessons": [
-            {"title": lesson.title, "description": lesson.description} for lesson in session.lessons
-        ],
-        "made": [
-            d if isinstance(d, str) else str(d.get("file") or d.get("name") or d)
-            for d in session.deliverables
-            if d
-        ]
-        + list(session.key_achievements),
+        "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
+        "made": made + list(session.key_achievements),
         "next_steps": list(session.next_steps),
         "tags": ["devlog", "aria"]
         + ([slug(session.agent_id).lower()] if slug(session.agent_id) else []),
     }
-    paragraphs = [
-        f"{title} ({moment['date']} {moment['time']} UTC, session {short_id(session)}). {overview}"
-    ]
-    aria = [h for h in talk if h["speaker"] == "Aria"]
-    if aria:
-        paragraphs.append(f"Aria: “{aria[-1]['text']}”")
-    paragraphs += [
-        f"Lesson: {lesson.title}. {lesson.description}".strip() for lesson in session.lessons[:2]
-    ]
-    posts = thread(paragraphs, hashtags("BuildWithAria", "Devlog", slug(session.agent_id)))
+    posts = social(session, title, overview, talk)
     return [
         ArtifactSpec("blog_post", PIPELINE, "L1", "devlog.md.j2", context),
         ArtifactSpec("social_post", PIPELINE, "L2", "social_post.md.j2", {"posts": posts}),

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from ..artifacts import ArtifactSpec
 from ..models import Trade, TradeSession
-from .common import duration_text, identity, short_id, slug, when
+from .common import duration_text, identity, short_id, slug, utc_text, when
 from .social import hashtags, thread
 
-__all__ = ["NormalTrade", "Summary", "normalise", "summarise", "lessons", "run"]
+__all__ = [
+    "NormalTrade",
+    "SymbolSummary",
+    "Summary",
+    "Review",
+    "normalise",
+    "summarise",
+    "lessons",
+    "market",
+    "social",
+    "run",
+]
 
 PIPELINE: Final = "trade"
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
-class NormalTrade:
+class NormalTrade(TypedDict):
     """T1: one trade, decimals only, symbol upper-case, with its P&L when it is known."""
 
     index: int
@@ -47,23 +57,31 @@ def normalise(session: TradeSession) -> list[NormalTrade]:
     """T1: sorted by time (input order breaks ties)."""
     ordered = sorted(enumerate(session.source_data.trades), key=lambda p: (p[1].timestamp, p[0]))
     return [
-        NormalTrade(
-            index=n,
-            time=t.timestamp.strftime("%Y-%m-%d %H:%M UTC"),
-            symbol=t.symbol.strip().upper(),
-            action=t.action,
-            quantity=t.quantity,
-            price=t.price,
-            exit_price=t.exit_price,
-            fees=t.fees,
-            pnl=_pnl(t),
-        )
+        {
+            "index": n,
+            "time": utc_text(t.timestamp),
+            "symbol": t.symbol.strip().upper(),
+            "action": t.action,
+            "quantity": t.quantity,
+            "price": t.price,
+            "exit_price": t.exit_price,
+            "fees": t.fees,
+            "pnl": _pnl(t),
+        }
         for n, (_, t) in enumerate(ordered, start=1)
     ]
 
 
-@dataclass(frozen=True)
-class Summary:
+class SymbolSummary(TypedDict):
+    """T2, per symbol: its trades, wins and P&L."""
+
+    symbol: str
+    trades: int
+    wins: int
+    pnl: Decimal
+
+
+class Summary(TypedDict):
     """T2: the figures a trader reads first."""
 
     trades: int
@@ -80,13 +98,19 @@ class Summary:
     fees: Decimal | None
     net_pnl: Decimal | None
     max_drawdown: Decimal
-    by_symbol: list[dict[str, Any]]
+    by_symbol: list[SymbolSummary]
+
+
+def _pnl_of(trade: NormalTrade) -> Decimal:
+    pnl = trade["pnl"]
+    assert pnl is not None
+    return pnl
 
 
 def summarise(trades: list[NormalTrade]) -> Summary:
     """T2: over trades whose P&L is known; fees and net only where fees are given."""
-    closed = [t for t in trades if t.pnl is not None]
-    pnls = [t.pnl for t in closed if t.pnl is not None]
+    closed = [t for t in trades if t["pnl"] is not None]
+    pnls = [_pnl_of(t) for t in closed]
     wins = [p for p in pnls if p > 0]
     losses = [p for p in pnls if p < 0]
     total = sum(pnls, ZERO)
@@ -96,98 +120,138 @@ def summarise(trades: list[NormalTrade]) -> Summary:
         running += p
         peak = max(peak, running)
         drawdown = max(drawdown, peak - running)
-    fee_values = [t.fees for t in trades if t.fees is not None]
+    fee_values = [t["fees"] for t in trades if t["fees"] is not None]
     fees = sum(fee_values, ZERO) if fee_values else None
     symbols: dict[str, list[NormalTrade]] = defaultdict(list)
     for t in trades:
-        symbols[t.symbol].append(t)
-    by_symbol = [
+        symbols[t["symbol"]].append(t)
+    by_symbol: list[SymbolSummary] = [
         {
             "symbol": symbol,
             "trades": len(items),
-            "pnl": sum((t.pnl for t in items if t.pnl is not None), ZERO),
-            "wins": sum(1 for t in items if t.pnl is not None and t.pnl > 0),
+            "wins": sum(1 for t in items if t["pnl"] is not None and t["pnl"] > 0),
+            "pnl": sum((_pnl_of(t) for t in items if t["pnl"] is not None), ZERO),
         }
         for symbol, items in sorted(symbols.items())
     ]
-    return Summary(
-        trades=len(trades),
-        closed=len(closed),
-        total_pnl=total,
-        wins=len(wins),
-        losses=len(losses),
-        win_rate=Decimal(len(wins)) / Decimal(len(pnls)) if pnls else None,
-        best=max(closed, key=lambda t: (t.pnl, -t.index)) if closed else None,
-        worst=min(closed, key=lambda t: (t.pnl, t.index)) if closed else None,
-        average_win=sum(wins, ZERO) / len(wins) if wins else None,
-        average_loss=sum(losses, ZERO) / len(losses) if losses else None,
-        profit_factor=sum(wins, ZERO) / gross_loss if gross_loss else None,
-        fees=fees,
-        net_pnl=total - fees if fees is not None else None,
-        max_drawdown=drawdown,
-        by_symbol=by_symbol,
-    )
+    return {
+        "trades": len(trades),
+        "closed": len(closed),
+        "total_pnl": total,
+        "wins": len(wins),
+        "losses": len(losses),
+        "win_rate": Decimal(len(wins)) / Decimal(len(pnls)) if pnls else None,
+        "best": max(closed, key=lambda t: (_pnl_of(t), -t["index"])) if closed else None,
+        "worst": min(closed, key=lambda t: (_pnl_of(t), t["index"])) if closed else None,
+        "average_win": sum(wins, ZERO) / len(wins) if wins else None,
+        "average_loss": sum(losses, ZERO) / len(losses) if losses else None,
+        "profit_factor": sum(wins, ZERO) / gross_loss if gross_loss else None,
+        "fees": fees,
+        "net_pnl": total - fees if fees is not None else None,
+        "max_drawdown": drawdown,
+        "by_symbol": by_symbol,
+    }
 
 
 def _money(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01')):,.2f}"
 
 
-def lessons(session: TradeSession, summary: Summary) -> dict[str, Any]:
+def _signed(value: Decimal) -> str:
+    text = _money(value)
+    return text if text.startswith("-") else f"+{text}"
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).quantize(Decimal('0.01'))}%"
+
+
+class Review(TypedDict):
+    """T3: the session's own review, and the figures worth calling out."""
+
+    market_analysis: str | None
+    what_worked: str | None
+    what_didnt_work: str | None
+    lessons: list[dict[str, str]]
+    next_goals: list[str]
+    facts: list[str]
+
+
+def lessons(session: TradeSession, summary: Summary) -> Review:
     """T3: the session's own review, and the facts from T2 worth calling out."""
     facts: list[str] = []
-    if summary.win_rate is not None:
-        pct = (summary.win_rate * 100).quantize(Decimal("0.01"))
-        facts.append(f"Won {summary.wins} of {summary.closed} closed trades ({pct}%).")
-    if summary.best is not None and summary.best.pnl is not None and summary.best.pnl > 0:
+    if summary["win_rate"] is not None:
         facts.append(
-            f"Best trade: {summary.best.symbol} {summary.best.action} at {_money(summary.best.price)}, +{_money(summary.best.pnl)}."
+            f"Won {summary['wins']} of {summary['closed']} closed trades ({_percent(summary['win_rate'])})."
         )
-    if summary.worst is not None and summary.worst.pnl is not None and summary.worst.pnl < 0:
+    best, worst = summary["best"], summary["worst"]
+    if best is not None and _pnl_of(best) > 0:
         facts.append(
-            f"Worst trade: {summary.worst.symbol} {summary.worst.action} at {_money(summary.worst.price)}, {_money(summary.worst.pnl)}."
+            f"Best trade: {best['symbol']} {best['action']} at {_money(best['price'])}, {_signed(_pnl_of(best))}."
         )
-    if summary.max_drawdown > 0:
-        facts.append(f"Largest drawdown of the running P&L: {_money(summary.max_drawdown)}.")
-    if summary.profit_factor is not None:
+    if worst is not None and _pnl_of(worst) < 0:
         facts.append(
-            f"Profit factor {summary.profit_factor.quantize(Decimal('0.01'))}: gross wins over gross losses."
+            f"Worst trade: {worst['symbol']} {worst['action']} at {_money(worst['price'])}, {_signed(_pnl_of(worst))}."
         )
-    if summary.fees is not None and summary.total_pnl and summary.fees > 0:
-        facts.append(f"Fees took {_money(summary.fees)} of {_money(summary.total_pnl)} gross P&L.")
-    if summary.trades > summary.closed:
+    if summary["max_drawdown"] > 0:
+        facts.append(f"Largest drawdown of the running P&L: {_money(summary['max_drawdown'])}.")
+    if summary["profit_factor"] is not None:
         facts.append(
-            f"{summary.trades - summary.closed} trade(s) had no exit or P&L and are left out of the figures."
+            f"Profit factor {summary['profit_factor'].quantize(Decimal('0.01'))}: gross wins over gross losses."
+        )
+    fees = summary["fees"]
+    if fees is not None and fees > 0 and summary["net_pnl"] is not None:
+        facts.append(
+            f"Fees took {_money(fees)}: {_signed(summary['total_pnl'])} gross, {_signed(summary['net_pnl'])} net."
+        )
+    if summary["trades"] > summary["closed"]:
+        open_count = summary["trades"] - summary["closed"]
+        facts.append(
+            f"{open_count} trade{'' if open_count == 1 else 's'} had no exit or P&L and "
+            f"{'is' if open_count == 1 else 'are'} left out of the figures."
         )
     return {
         "market_analysis": session.market_analysis,
         "what_worked": session.what_worked,
         "what_didnt_work": session.what_didnt_work,
-        "lessons": [
-            {"title": lesson.title, "description": lesson.description} for lesson in session.lessons
-        ],
+        "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
         "next_goals": list(session.next_goals) or list(session.next_steps),
         "facts": facts,
     }
 
 
-def _social(
-    session: TradeSession, summary: Summary, review: dict[str, Any], moment: dict[str, str]
-) -> list[str]:
-    sign = "+" if summary.total_pnl >= 0 else ""
+def _market_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def market(session: TradeSession) -> list[dict[str, str]]:
+    """The market conditions as name/value text, sorted by name."""
+    conditions = session.source_data.market_conditions or {}
+    return [{"name": k, "value": _market_value(v)} for k, v in sorted(conditions.items())]
+
+
+def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
+    """T5: the thread, opening with the title, the moment, the session id and the P&L."""
+    moment = when(session)
     head = (
-        f"{session.title or 'Trading session'} ({moment['date']} {moment['time']} UTC, session {short_id(session)}): "
-        f"{summary.trades} trades, P&L {sign}{_money(summary.total_pnl)}"
+        f"{session.title or 'Trading session'} ({moment['stamp']}, session {short_id(session)}): "
+        f"{summary['trades']} trade{'' if summary['trades'] == 1 else 's'}"
     )
-    if summary.win_rate is not None:
-        head += f", win rate {(summary.win_rate * 100).quantize(Decimal('0.01'))}%"
+    if summary["closed"]:
+        head += f", P&L {_signed(summary['total_pnl'])}"
+    if summary["win_rate"] is not None:
+        head += f", win rate {_percent(summary['win_rate'])}"
     paragraphs = [head + "."]
     paragraphs += review["facts"][1:3]
     if review["what_worked"]:
         paragraphs.append(f"What worked: {review['what_worked']}")
     if review["what_didnt_work"]:
         paragraphs.append(f"What didn't: {review['what_didnt_work']}")
-    symbols = [slug(s["symbol"]) for s in summary.by_symbol[:3]]
+    symbols = [slug(s["symbol"]) for s in summary["by_symbol"][:3]]
     return thread(paragraphs, hashtags("TradingJournal", *symbols))
 
 
@@ -206,7 +270,7 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
         "trades": trades,
         "summary": summary,
         "review": review,
-        "market": dict(session.source_data.market_conditions or {}),
+        "market": market(session),
     }
     return [
         ArtifactSpec("trade_journal", PIPELINE, "T4", "trade_journal.md.j2", context),
@@ -215,6 +279,6 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
             PIPELINE,
             "T5",
             "social_post.md.j2",
-            {"posts": _social(session, summary, review, moment)},
+            {"posts": social(session, summary, review)},
         ),
     ]
