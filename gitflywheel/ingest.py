@@ -249,6 +249,8 @@ class Recorder:
         self.store.move_main(self.landed, self.head)
         self.landed = self.head
         self.pending.clear()
+        # What is on disk now reloads on demand: memory stays bounded by one batch.
+        self.editor = TreeEditor(self._tree, self.store.commit(self.head).tree)
 
 
 def _read_screenshot(source: str, base_dir: Path) -> bytes | None:

@@ -44,6 +44,9 @@ LOCK_FILE = "gitflywheel.lock"
 _PACK_PREFIX = "tmp_pack_gitflywheel_"
 _MAX_PACKS = 8
 _CACHE_OBJECTS = 4096
+# A pack this large is settled: never merged again, so the cost of merging per session
+# stops growing with the store (a million sessions make a few settled packs).
+_SETTLED_PACK_BYTES = 1 << 30
 _STALE_REF_LOCK_SECONDS = 5.0
 
 
@@ -327,14 +330,16 @@ class Store:
             tmp_idx.unlink(missing_ok=True)
 
     def _pack_names(self) -> list[Path]:
-        """Complete packs that may be merged: indexed, and not kept by a `.keep` file."""
+        """Packs that may be merged: indexed, not kept by a `.keep` file, not settled."""
         pack_dir = self.path / "objects" / "pack"
         if not pack_dir.is_dir():
             return []
         return [
             p
             for p in pack_dir.glob("pack-*.pack")
-            if p.with_suffix(".idx").exists() and not p.with_suffix(".keep").exists()
+            if p.with_suffix(".idx").exists()
+            and not p.with_suffix(".keep").exists()
+            and p.stat().st_size < _SETTLED_PACK_BYTES
         ]
 
     def merge_packs(self, everything: bool = False) -> None:
