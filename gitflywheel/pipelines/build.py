@@ -13,6 +13,7 @@ from .common import (
     extra_text,
     first_line,
     identity,
+    one_line,
     plural,
     repo_name,
     short_id,
@@ -80,13 +81,14 @@ def _commit(raw: GitCommit) -> Commit:
     if stamp:
         with contextlib.suppress(ValueError):  # an unreadable time is shown as given
             stamp = utc_text(parse_timestamp(stamp))
+    sha = one_line(raw.hash or "")
     return {
-        "hash": raw.hash or "",
-        "short": (raw.hash or "")[:7],
+        "hash": sha,
+        "short": sha[:7],
         "subject": first_line(raw.message),
-        "author": raw.author or "",
-        "time": stamp,
-        "files": list(raw.files),
+        "author": one_line(raw.author or ""),
+        "time": one_line(stamp),
+        "files": [one_line(f) for f in raw.files],
         "lines_added": _whole(extra.get("lines_added")),
         "lines_removed": _whole(extra.get("lines_removed")),
     }
@@ -112,7 +114,7 @@ def repo_facts(session: BuildSession) -> RepoFacts:
     listed_files = {f for c in commits for f in c["files"]}
     extra_files = (session.source_data.model_extra or {}).get("files_changed")
     if isinstance(extra_files, list):
-        listed_files |= {f for f in extra_files if isinstance(f, str)}
+        listed_files |= {one_line(f) for f in extra_files if isinstance(f, str)}
     files = sorted(listed_files)
 
     given_commits = meta.counter("commits")

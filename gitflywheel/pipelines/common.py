@@ -15,6 +15,7 @@ __all__ = [
     "repo_name",
     "duration_text",
     "first_line",
+    "one_line",
     "extra_text",
     "slug",
     "utc_text",
@@ -95,6 +96,11 @@ def duration_text(minutes: int | None) -> str | None:
     if not hours:
         return f"{rest} min"
     return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def one_line(text: str) -> str:
+    """A name shown on one line of Markdown (a file, an author): line breaks become spaces."""
+    return " ".join(text.splitlines()) if text else text
 
 
 def first_line(text: str) -> str:

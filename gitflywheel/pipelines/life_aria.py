@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final, TypedDict
 
@@ -11,6 +12,7 @@ from .common import (
     deliverable_text,
     duration_text,
     identity,
+    one_line,
     plural,
     short_id,
     slug,
@@ -68,18 +70,24 @@ def highlights(session: LifeAriaSession) -> list[Highlight]:
     return out
 
 
+def _alt(text: str) -> str:
+    """Image alt text that cannot close or nest the image: Markdown's brackets, emphasis,
+    code and backslashes escaped, on one line."""
+    return re.sub(r"([\\`*_\[\]()!<>#|])", r"\\\1", one_line(text))
+
+
 def gallery(screenshots: Sequence[Screenshot]) -> tuple[list[Shot], list[str]]:
     """The stored screenshots, as images beside the devlog, and the sources that were missing."""
     shown: list[Shot] = [
         {
             "source": s.source,
             "path": f"screenshots/{s.stored}",
-            "caption": s.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or s.stored,
+            "caption": _alt(s.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or s.stored),
         }
         for s in screenshots
         if s.stored
     ]
-    return shown, [s.source for s in screenshots if not s.stored]
+    return shown, [one_line(s.source) for s in screenshots if not s.stored]
 
 
 def _overview(session: LifeAriaSession, screenshots: Sequence[Screenshot]) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "summarise",
     "lessons",
     "market",
+    "title",
     "social",
     "run",
 ]
@@ -234,11 +235,16 @@ def market(session: TradeSession) -> list[dict[str, str]]:
     return [{"name": k, "value": _market_value(v)} for k, v in sorted(conditions.items())]
 
 
+def title(session: TradeSession) -> str:
+    """The session's title, or one made of its date."""
+    return session.title or f"Trading session, {when(session)['human']}"
+
+
 def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
     """T5: the thread, opening with the title, the moment, the session id and the P&L."""
     moment = when(session)
     head = (
-        f"{session.title or 'Trading session'} ({moment['stamp']}, session {short_id(session)}): "
+        f"{title(session)} ({moment['stamp']}, session {short_id(session)}): "
         f"{summary['trades']} trade{'' if summary['trades'] == 1 else 's'}"
     )
     if summary["closed"]:
@@ -260,11 +266,10 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
     trades = normalise(session)
     summary = summarise(trades)
     review = lessons(session, summary)
-    moment = when(session)
     context = {
         **identity(
             session,
-            title=session.title or f"Trading session, {moment['human']}",
+            title=title(session),
             duration=duration_text(session.metadata.counter("duration_minutes")),
         ),
         "trades": trades,
