@@ -1,0 +1,120 @@
+"""What the pipeline tests share: rendering with the shipped templates, and readers of
+the rendered Markdown (tables, front matter, posts) that know nothing of the pipelines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+
+from gitflywheel.artifacts import Screenshot
+from gitflywheel.pipelines import run_pipeline
+from gitflywheel.records import make_record
+from gitflywheel.rendering import Renderer, load_templates
+
+TESTS = Path(__file__).resolve().parent
+CORPUS = TESTS.parents[1] / "shared" / "corpus" / "dreamos"
+EXAMPLES = TESTS.parent / "examples"
+LIMIT = 280
+RENDERER = Renderer(load_templates())
+MD = MarkdownIt("commonmark").enable("table")
+MARKER = re.compile(r" (\d+)/(\d+)$")
+
+
+def render_all(data: dict[str, Any], screenshots: tuple[Screenshot, ...] = ()) -> dict[str, str]:
+    """Every artifact of one session, by kind, rendered with the shipped templates."""
+    record = make_record("test", data)
+    return {
+        spec.kind: RENDERER.render(spec).decode("utf-8")
+        for spec in run_pipeline(record.session, screenshots)
+    }
+
+
+def corpus_files() -> list[Path]:
+    return sorted(CORPUS.glob("*.json"))
+
+
+def posts_of(text: str) -> list[str]:
+    """The posts of a social artifact: separated by lines holding only `---`."""
+    posts, current = [], []
+    for line in text.splitlines():
+        if line == "---":
+            posts.append("\n".join(current).strip())
+            current = []
+        else:
+            current.append(line)
+    posts.append("\n".join(current).strip())
+    return posts
+
+
+def bodies(posts: list[str]) -> list[str]:
+    """The posts without their `n/N` markers (which a thread of one does not have)."""
+    if len(posts) == 1:
+        return posts
+    out = []
+    for i, post in enumerate(posts, start=1):
+        found = MARKER.search(post)
+        assert found and found.groups() == (str(i), str(len(posts))), post
+        out.append(post[: found.start()])
+    return out
+
+
+def front_matter(text: str) -> dict[str, Any]:
+    assert text.startswith("---\n"), text[:40]
+    data = yaml.safe_load(text.split("---\n", 2)[1])
+    assert isinstance(data, dict)
+    return data
+
+
+def tables(text: str) -> list[list[list[str]]]:
+    """Every table of a Markdown text as rows of cell texts (header row first), as
+    markdown-it reads them (escapes resolved): a cell that breaks its table shows."""
+    found: list[list[list[str]]] = []
+    row: list[str] | None = None
+    in_cell = False
+    for token in MD.parse(text):
+        if token.type == "table_open":
+            found.append([])
+        elif token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close" and row is not None:
+            found[-1].append(row)
+            row = None
+        elif token.type in ("th_open", "td_open"):
+            in_cell = True
+        elif token.type in ("th_close", "td_close"):
+            in_cell = False
+        elif token.type == "inline" and in_cell and row is not None:
+            row.append("".join(child.content for child in token.children or []))
+    return found
+
+
+def figures(text: str) -> dict[str, str]:
+    """The two-column `| figure | value |` tables of an artifact, as one dict."""
+    out: dict[str, str] = {}
+    for table in tables(text):
+        if table and table[0] == ["figure", "value"]:
+            out.update({row[0]: row[1] for row in table[1:]})
+    return out
+
+
+def check_artifacts(artifacts: dict[str, str]) -> None:
+    """What holds for every artifact: one final newline, Markdown that parses, blog front
+    matter that YAML reads with the keys Jekyll and Hugo use, posts within 280 characters."""
+    for kind, text in artifacts.items():
+        assert text.endswith("\n") and not text.endswith("\n\n"), kind
+        assert MD.parse(text), kind
+        if kind == "blog_post":
+            meta = front_matter(text)
+            assert {"title", "date", "tags", "author"} <= set(meta), meta
+            assert isinstance(meta["title"], str) and meta["title"]
+            assert isinstance(meta["tags"], list) and all(isinstance(t, str) for t in meta["tags"])
+        if kind == "social_post":
+            posts = posts_of(text)
+            assert all(posts), text
+            for post in posts:
+                assert len(post) <= LIMIT, (len(post), post)
+            bodies(posts)

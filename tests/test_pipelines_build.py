@@ -1,0 +1,281 @@
+"""The build pipeline: the build log lists every commit and totals computed here from
+the input alone; figures reconciled, disagreements noted; the story never filler."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pipeline_checks import (
+    CORPUS,
+    EXAMPLES,
+    bodies,
+    check_artifacts,
+    corpus_files,
+    figures,
+    front_matter,
+    posts_of,
+    render_all,
+    tables,
+)
+
+from gitflywheel.jsontext import loads
+
+KINDS = {"readme", "build_log", "blog_post", "social_post"}
+
+
+def utc(stamp: str) -> str:
+    moment = datetime.fromisoformat(stamp)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def one_line(name: str) -> str:
+    return " ".join(name.splitlines())
+
+
+def counter(raw: dict[str, Any], name: str) -> int | None:
+    value = raw.get("metadata", {}).get(name)
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+def check_build_log(raw: dict[str, Any], log: str) -> None:
+    """Every commit once, in time order, with its short hash, subject, author, time and
+    files; and the totals row."""
+    commits = raw.get("source_data", {}).get("git_commits", [])
+    if all(c.get("timestamp") for c in commits):
+        commits = sorted(commits, key=lambda c: datetime.fromisoformat(c["timestamp"]))
+    sections = re.split(r"^### \d+\. ", log, flags=re.M)[1:]
+    assert len(sections) == len(commits)
+    last = sections[-1].split("\n## Totals", 1)[0] if sections else ""
+    sections = sections[:-1] + [last] if sections else []
+    for n, (c, text) in enumerate(zip(commits, sections, strict=True), start=1):
+        assert f"\n### {n}. " in log
+        subject = c["message"].strip().splitlines()[0].strip() if c["message"].strip() else ""
+        assert text.startswith((subject or "(no message)") + "\n"), (subject, text[:80])
+        if c.get("hash"):
+            assert f"- commit: `{c['hash'][:7]}` (`{c['hash']}`)" in text
+        assert f"- author: {one_line(c.get('author', '')) or 'unknown'}\n" in text
+        assert f"- time: {utc(c['timestamp']) if c.get('timestamp') else 'unknown'}\n" in text
+        listed = re.findall(r"^  - `(.*)`$", text, flags=re.M)
+        assert listed == [one_line(f) for f in c.get("files", [])]
+    files = {one_line(f) for c in commits for f in c.get("files", [])}
+    files |= {one_line(f) for f in raw.get("source_data", {}).get("files_changed", []) or []}
+    lines = {}
+    for key in ("lines_added", "lines_removed"):
+        per_commit = [c.get(key) for c in commits]
+        summed = sum(per_commit) if per_commit and None not in per_commit else None
+        lines[key] = counter(raw, key) if counter(raw, key) is not None else summed
+    minutes = counter(raw, "duration_minutes")
+
+    def shown(value: int | None) -> str:
+        return "unknown" if value is None else str(value)
+
+    expected = [
+        shown(len(commits) or counter(raw, "commits")),
+        shown(len(files) or counter(raw, "files_changed")),
+        shown(lines["lines_added"]),
+        shown(lines["lines_removed"]),
+    ]
+    totals = next(t for t in tables(log) if t[0][0] == "commits")
+    assert totals[1][:4] == expected
+    if minutes is None:
+        assert totals[1][4] == "unknown"
+    else:
+        h, m = divmod(minutes, 60)
+        assert totals[1][4] == (f"{m} min" if not h else f"{h} h {m} min" if m else f"{h} h")
+
+
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name[:30])
+def test_every_corpus_session_renders_valid_artifacts(path: Path) -> None:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    artifacts = render_all(loads(path.read_text(encoding="utf-8")))
+    check_artifacts(artifacts)
+    if raw["session_type"] == "build":
+        assert set(artifacts) == KINDS
+        check_build_log(raw, artifacts["build_log"])
+        meta = front_matter(artifacts["blog_post"])
+        assert meta["author"] == raw["agent_id"]
+        moment = datetime.fromisoformat(raw["timestamp"])
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        assert meta["date"] == moment.astimezone(UTC).replace(microsecond=0)
+        for kind, text in artifacts.items():  # each artifact names its session and moment
+            assert raw["session_id"][:8] in text, kind
+
+
+def test_corpus_sessions_with_distinct_ids_never_share_an_artifact() -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for path in corpus_files():
+        raw = json.loads(path.read_text())
+        for kind, text in render_all(loads(path.read_text())).items():
+            other = seen.setdefault((kind, text), raw["session_id"])
+            assert other == raw["session_id"], (kind, path.name)
+
+
+def test_near_empty_sessions_differ_by_their_moment_or_id() -> None:
+    base = {"session_type": "build", "agent_id": "Agent-1", "source_data": {"git_commits": []}}
+    a = render_all({**base, "session_id": "aaaa1111-x", "timestamp": "2025-12-02T03:30:00Z"})
+    b = render_all({**base, "session_id": "aaaa1111-x", "timestamp": "2025-12-02T03:30:01Z"})
+    c = render_all({**base, "session_id": "bbbb2222-x", "timestamp": "2025-12-02T03:30:00Z"})
+    for kind in KINDS:
+        assert len({a[kind], b[kind], c[kind]}) == 3, kind
+
+
+def test_rendering_is_deterministic() -> None:
+    data = loads((EXAMPLES / "build_session.json").read_text())
+    assert render_all(data) == render_all(loads((EXAMPLES / "build_session.json").read_text()))
+
+
+def test_example_build_log_figures() -> None:
+    raw = json.loads((EXAMPLES / "build_session.json").read_text())
+    artifacts = render_all(loads(json.dumps(raw)))
+    check_build_log(raw, artifacts["build_log"])
+    assert figures(artifacts["readme"]) == {
+        "commits": "3",
+        "files changed": "4",
+        "lines added": "412",
+        "lines removed": "37",
+        "time spent": "1 h 35 min",
+    }
+    recent = next(t for t in tables(artifacts["readme"]) if t[0][0] == "commit")
+    assert [r[0] for r in recent[1:]] == ["fedcba9", "0a1b2c3", "9c1d2e3"]  # newest first
+
+
+def test_figures_reconciled_and_disagreement_noted() -> None:
+    data = json.loads((EXAMPLES / "build_session.json").read_text())
+    data["metadata"].update(commits=5, files_changed=4, lines_added=400)
+    for commit, (added, removed) in zip(
+        data["source_data"]["git_commits"], [(300, 10), (100, 20), (12, 7)], strict=True
+    ):
+        commit.update(lines_added=added, lines_removed=removed)
+    data["metadata"].pop("lines_removed")
+    readme = render_all(loads(json.dumps(data)))["readme"]
+    shown = figures(readme)
+    assert shown["commits"] == "3"  # the commits listed win over the metadata
+    assert shown["lines added"] == "400"  # the metadata's figure, with the sum noted
+    assert shown["lines removed"] == "37"  # derived from the commits: 10 + 20 + 7
+    assert "metadata says 5 commits; the session lists 3" in readme
+    assert "metadata says 400 lines added; the commits add up to 412" in readme
+    assert "files changed; the commits" not in readme  # 4 and 4: nothing to note
+
+
+def test_negative_counters_are_unknown_and_noted() -> None:
+    path = CORPUS / "729cbc27_646956dd-afa2-4ebd-9ba2-5df901282b7b_build.json"
+    artifacts = render_all(loads(path.read_text()))
+    assert "-307" not in artifacts["blog_post"] and "-307" not in artifacts["social_post"]
+    assert "metadata.duration_minutes is negative (-307) and is left out" in artifacts["readme"]
+    assert figures(artifacts["readme"])["time spent"] == "unknown"
+
+
+def test_story_derived_from_data_when_absent() -> None:
+    data = json.loads((EXAMPLES / "build_session.json").read_text())
+    for key in ("title", "overview", "problem", "solution", "lessons", "next_steps"):
+        data.pop(key)
+    artifacts = render_all(loads(json.dumps(data)))
+    blog = artifacts["blog_post"]
+    assert front_matter(blog)["title"] == (
+        "agent-cellphone: 3 commits, from “Add metrics monitor with RED/YELLOW/GREEN thresholds”"
+    )
+    assert (
+        "Agent-5 worked in agent-cellphone for 1 h 35 min: 3 commits, 4 files touched, +412/−37 lines."
+        in blog
+    )
+    assert "“Document the guardrail protocol”" in blog
+    assert "## The problem" not in blog and "## What I learned" not in blog  # no filler
+
+
+def test_given_story_is_used_as_written() -> None:
+    raw = json.loads((EXAMPLES / "build_session.json").read_text())
+    blog = render_all(loads(json.dumps(raw)))["blog_post"]
+    meta = front_matter(blog)
+    assert meta["title"] == raw["title"]
+    assert meta["tags"] == ["build", "devlog", "agentcellphone", "agent5"]
+    for text in (raw["overview"], raw["problem"], raw["solution"], *raw["next_steps"]):
+        assert text in blog
+    assert "**Measure before you alert**: A week of baseline" in blog
+
+
+def test_session_text_that_looks_like_a_template_stays_literal() -> None:
+    data = json.loads((EXAMPLES / "build_session.json").read_text())
+    data["title"] = "{{ 7*7 }} and {% raw %}"
+    data["overview"] = "{{ config }} {% for x in range(3) %}x{% endfor %}"
+    data["source_data"]["git_commits"][0]["message"] = "{{ 7*7 }} | pipe"
+    data["source_data"]["git_commits"][0]["author"] = "a|b"
+    artifacts = render_all(loads(json.dumps(data)))
+    for kind, text in artifacts.items():
+        assert "{{ 7*7 }}" in text, kind
+        assert "49" not in text, kind
+    assert front_matter(artifacts["blog_post"])["title"] == "{{ 7*7 }} and {% raw %}"
+    recent = next(t for t in tables(artifacts["readme"]) if t[0][0] == "commit")
+    assert recent[-1][1:3] == ["{{ 7*7 }} | pipe", "a|b"]
+    check_build_log(data, artifacts["build_log"])
+
+
+text = st.text(min_size=1, max_size=300)
+moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)).map(
+    lambda d: d.replace(microsecond=0).isoformat() + "Z"
+)
+
+
+@st.composite
+def build_sessions(draw: st.DrawFn) -> dict[str, Any]:
+    commits = []
+    for _ in range(draw(st.integers(0, 6))):
+        commit: dict[str, Any] = {
+            "message": draw(text),
+            "hash": f"{draw(st.integers(0, 2**160 - 1)):040x}",
+            "author": draw(st.text(max_size=30)),
+            "files": draw(st.lists(st.text(min_size=1, max_size=50).filter(str.strip), max_size=4)),
+        }
+        if draw(st.booleans()):
+            commit["timestamp"] = draw(moments)
+        if draw(st.booleans()):
+            commit["lines_added"] = draw(st.integers(0, 5000))
+            commit["lines_removed"] = draw(st.integers(0, 5000))
+        commits.append(commit)
+    metadata = {
+        name: draw(st.integers(-500, 5000))
+        for name in ("duration_minutes", "commits", "files_changed", "lines_added", "lines_removed")
+        if draw(st.booleans())
+    }
+    return {
+        "session_id": f"b-{draw(st.integers(0, 10**9))}",
+        "session_type": "build",
+        "timestamp": draw(moments),
+        "agent_id": draw(
+            st.text(
+                alphabet=st.characters(
+                    min_codepoint=0x20, max_codepoint=0x2FF, exclude_categories=("Cc",)
+                ),
+                min_size=1,
+                max_size=40,
+            )
+        ),
+        "title": draw(st.none() | text),
+        "overview": draw(st.none() | st.text(max_size=1000)),
+        "key_achievements": draw(st.lists(text, max_size=4)),
+        "lessons": [
+            {"title": draw(text), "description": draw(st.text(max_size=400))}
+            for _ in range(draw(st.integers(0, 3)))
+        ],
+        "next_steps": draw(st.lists(text, max_size=3)),
+        "metadata": metadata,
+        "source_data": {"repo_path": draw(st.text(max_size=80)), "git_commits": commits},
+    }
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(build_sessions())
+def test_generated_build_sessions(data: dict[str, Any]) -> None:
+    artifacts = render_all(data)
+    check_artifacts(artifacts)
+    check_build_log(data, artifacts["build_log"])
+    joined = " ".join(bodies(posts_of(artifacts["social_post"])))
+    title = front_matter(artifacts["blog_post"])["title"]
+    assert joined.startswith(" ".join(title.split()))

@@ -1,0 +1,303 @@
+"""The trade pipeline: every figure of the journal equals one computed here from the
+input alone, money with two decimals, rates as percentages, trades in time order."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pipeline_checks import (
+    CORPUS,
+    EXAMPLES,
+    bodies,
+    check_artifacts,
+    figures,
+    posts_of,
+    render_all,
+    tables,
+)
+
+from gitflywheel.jsontext import loads
+
+CENT = Decimal("0.01")
+EAST = timezone(timedelta(hours=9))
+WEST = timezone(-timedelta(hours=5, minutes=30))
+
+
+def money(x: Decimal, sign: bool = False) -> str:
+    x = x.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    text = f"{abs(x) if x == 0 else x:,.2f}"  # a zero P&L is +0.00, never -0.00
+    return "+" + text if sign and not text.startswith("-") else text
+
+
+def dec(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def expected_rows(trades: list[dict[str, Any]]) -> list[list[str]]:
+    """The trade table as it must read: UTC times, time order, symbols upper-case."""
+
+    def moment(t: dict[str, Any]) -> datetime:
+        parsed = datetime.fromisoformat(str(t["timestamp"]))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    order = sorted(range(len(trades)), key=lambda i: (moment(trades[i]), i))
+    rows = []
+    for n, i in enumerate(order, start=1):
+        t = trades[i]
+        pnl = pnl_of(t)
+        qty = dec(t["quantity"])
+        rows.append(
+            [
+                str(n),
+                moment(t).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                t["symbol"].strip().upper(),
+                t["action"],
+                format(qty.normalize(), "f") if qty != qty.to_integral_value() else str(int(qty)),
+                money(dec(t["price"])),
+                money(dec(t["exit_price"])) if "exit_price" in t else "-",
+                money(pnl, sign=True) if pnl is not None else "open",
+                money(dec(t["fees"])) if "fees" in t else "-",
+            ]
+        )
+    return rows
+
+
+def pnl_of(t: dict[str, Any]) -> Decimal | None:
+    if "profit_loss" in t:
+        return dec(t["profit_loss"])
+    if "exit_price" in t:
+        sign = 1 if t["action"] == "buy" else -1
+        return (dec(t["exit_price"]) - dec(t["price"])) * dec(t["quantity"]) * sign
+    return None
+
+
+def expected_figures(trades: list[dict[str, Any]]) -> dict[str, str]:
+    """The summary table, computed from the raw trades without the pipeline."""
+    rows = expected_rows(trades)
+    in_order = [r for r in rows if r[7] != "open"]
+    pnls = [Decimal(r[7].replace(",", "")) for r in in_order]  # exact: input has cents
+    exact = {i: pnl_of(t) for i, t in enumerate(trades)}
+    closed = [p for p in exact.values() if p is not None]
+    wins = [p for p in closed if p > 0]
+    losses = [p for p in closed if p < 0]
+    out = {
+        "trades": str(len(trades)),
+        "total P&L": money(sum(closed, Decimal(0)), sign=True),
+        "win rate": f"{(Decimal(len(wins)) / len(closed) * 100).quantize(CENT)}%"
+        if closed
+        else "n/a",
+        "wins / losses": f"{len(wins)} / {len(losses)}",
+        "average win": money(sum(wins) / len(wins), sign=True) if wins else "n/a",
+        "average loss": money(sum(losses) / len(losses), sign=True) if losses else "n/a",
+        "profit factor": str((sum(wins, Decimal(0)) / -sum(losses)).quantize(CENT))
+        if losses
+        else "n/a",
+    }
+    running = peak = drawdown = Decimal(0)
+    for p in pnls:
+        running += p
+        peak = max(peak, running)
+        drawdown = max(drawdown, peak - running)
+    out["max drawdown"] = money(drawdown)
+    if any("fees" in t for t in trades):
+        fees = sum((dec(t["fees"]) for t in trades if "fees" in t), Decimal(0))
+        out["fees"] = money(fees)
+        out["net P&L"] = money(sum(closed, Decimal(0)) - fees, sign=True)
+    if in_order:
+        # best: the highest P&L, the earliest on a tie; worst: the lowest, the earliest
+        best = max(in_order, key=lambda r: (Decimal(r[7].replace(",", "")), -int(r[0])))
+        worst = min(in_order, key=lambda r: (Decimal(r[7].replace(",", "")), int(r[0])))
+        out["best trade"] = f"{best[2]} {best[7]}"
+        out["worst trade"] = f"{worst[2]} {worst[7]}"
+    return out
+
+
+def expected_by_symbol(trades: list[dict[str, Any]]) -> list[list[str]]:
+    symbols = sorted({t["symbol"].strip().upper() for t in trades})
+    out = []
+    for s in symbols:
+        mine = [t for t in trades if t["symbol"].strip().upper() == s]
+        known = [p for p in map(pnl_of, mine) if p is not None]
+        out.append(
+            [
+                s,
+                str(len(mine)),
+                str(sum(1 for p in known if p > 0)),
+                money(sum(known, Decimal(0)), sign=True),
+            ]
+        )
+    return out
+
+
+def check_journal(raw: dict[str, Any], journal: str) -> None:
+    trades = raw["source_data"]["trades"]
+    found = tables(journal)
+    trade_rows = [row for t in found if t[0][:3] == ["#", "time", "symbol"] for row in t[1:]]
+    assert trade_rows == expected_rows(trades)
+    shown = figures(journal)
+    for name, value in expected_figures(trades).items():
+        assert shown[name] == value, (name, shown[name], value)
+    by_symbol = [row for t in found if t[0] == ["symbol", "trades", "wins", "P&L"] for row in t[1:]]
+    assert by_symbol == expected_by_symbol(trades)
+    if not trades:
+        assert "No trades were recorded." in journal
+
+
+def test_original_example_trade_session() -> None:
+    path = CORPUS / "72fe669c_example_trade_session.json"
+    journal = render_all(loads(path.read_text()))["trade_journal"]
+    shown = figures(journal)
+    assert shown["total P&L"] == "+125.50"
+    assert shown["win rate"] == "66.67%"
+    assert shown["best trade"] == "GOOGL +111.00"
+    assert shown["worst trade"] == "MSFT -10.50"
+    assert shown["trades"] == "3"
+    assert "fees" not in shown and "net P&L" not in shown  # no fees given, none invented
+    check_journal(json.loads(path.read_text()), journal)
+
+
+def test_corpus_trade_sessions() -> None:
+    for path in sorted(CORPUS.glob("*.json")):
+        raw = json.loads(path.read_text())
+        if raw["session_type"] == "trade":
+            artifacts = render_all(loads(path.read_text()))
+            assert set(artifacts) == {"trade_journal", "social_post"}
+            check_journal(raw, artifacts["trade_journal"])
+            check_artifacts(artifacts)
+
+
+def test_example_with_fees_exits_and_mixed_case() -> None:
+    raw = json.loads((EXAMPLES / "trade_session.json").read_text())
+    artifacts = render_all(loads((EXAMPLES / "trade_session.json").read_text()))
+    check_journal(raw, artifacts["trade_journal"])
+    shown = figures(artifacts["trade_journal"])
+    assert (shown["total P&L"], shown["fees"], shown["net P&L"]) == ("+119.30", "4.20", "+115.10")
+    assert shown["max drawdown"] == "10.50" and shown["profit factor"] == "7.82"
+    assert (
+        "**Market:** trend bullish, volatility moderate, volume high" in artifacts["trade_journal"]
+    )
+
+
+def test_times_in_utc_and_sorted_across_offsets() -> None:
+    data = json.loads((EXAMPLES / "trade_session.json").read_text())
+    trades = data["source_data"]["trades"]
+    trades[0]["timestamp"] = "2025-12-05T23:59:00+09:00"  # 14:59 UTC: after MSFT? no, before
+    trades[1]["timestamp"] = "2025-12-05T09:00:00-05:00"  # 14:00 UTC: now the first
+    journal = render_all(loads(json.dumps(data)))["trade_journal"]
+    rows = next(t for t in tables(journal) if t[0][0] == "#")[1:]
+    assert [(r[1], r[2]) for r in rows[:2]] == [
+        ("2025-12-05 14:00 UTC", "MSFT"),
+        ("2025-12-05 14:59 UTC", "AAPL"),
+    ]
+    check_journal(data, journal)
+
+
+def test_no_float_noise_and_open_trades_left_out() -> None:
+    data = {
+        "session_id": "t-noise",
+        "session_type": "trade",
+        "timestamp": "2025-12-02T03:30:00Z",
+        "agent_id": "kay",
+        "source_data": {
+            "trades": [
+                {"symbol": "x", "action": "buy", "quantity": 3, "price": 0.1, "exit_price": 0.2,
+                 "timestamp": "2025-12-02T01:00:00Z"},
+                {"symbol": "x", "action": "sell", "quantity": 0.5, "price": 175.5,
+                 "timestamp": "2025-12-02T02:00:00Z"},
+            ]
+        },
+    }  # fmt: skip
+    journal = render_all(loads(json.dumps(data)))["trade_journal"]
+    rows = next(t for t in tables(journal) if t[0][0] == "#")[1:]
+    assert rows[0][4:8] == [
+        "3",
+        "0.10",
+        "0.20",
+        "+0.30",
+    ]  # (0.2 - 0.1) * 3 with floats is 0.30000000000000004
+    assert rows[1][4:8] == ["0.5", "175.50", "-", "open"]
+    assert "1 trade had no exit or P&L and is left out of the figures." in journal
+    check_journal(data, journal)
+
+
+def test_hostile_symbols_and_text_stay_in_their_cells() -> None:
+    data = json.loads((EXAMPLES / "trade_session.json").read_text())
+    data["source_data"]["trades"][0]["symbol"] = "a|b\\"
+    data["title"] = "{{ 7*7 }} {% raw %}"
+    data["what_worked"] = "{{ 7*7 }}"
+    artifacts = render_all(loads(json.dumps(data)))
+    check_journal(data, artifacts["trade_journal"])
+    assert "# Trade journal: {{ 7*7 }} {% raw %}" in artifacts["trade_journal"]
+    assert "**What worked:** {{ 7*7 }}" in artifacts["trade_journal"]
+    assert "{{ 7*7 }}" in artifacts["social_post"]
+    assert all("49" not in text for text in artifacts.values())
+
+
+prices = st.decimals(min_value=Decimal("0"), max_value=Decimal("99999"), places=2)
+
+
+@st.composite
+def trade_sessions(draw: st.DrawFn) -> dict[str, Any]:
+    trades = []
+    for _ in range(draw(st.integers(min_value=0, max_value=14))):
+        trade: dict[str, Any] = {
+            "symbol": draw(st.sampled_from(["aapl", "MSFT", " nvda", "BRK.B", "eur/usd"])),
+            "action": draw(st.sampled_from(["buy", "sell"])),
+            "quantity": draw(
+                st.integers(1, 1000)
+                | st.decimals(min_value=Decimal("0.001"), max_value=Decimal("50"), places=3)
+            ),
+            "price": draw(prices),
+            "timestamp": draw(
+                st.datetimes(
+                    min_value=datetime(2025, 1, 1),
+                    max_value=datetime(2026, 1, 1),
+                    timezones=st.sampled_from([UTC, None]) | st.timezones(),
+                ).map(lambda d: d.replace(microsecond=0).isoformat())
+            ),
+        }
+        choice = draw(st.integers(0, 2))
+        if choice == 0:
+            trade["profit_loss"] = draw(
+                st.decimals(min_value=Decimal("-9000"), max_value=Decimal("9000"), places=2)
+            )
+        elif choice == 1:
+            trade["exit_price"] = draw(prices)
+            trade["quantity"] = draw(st.integers(1, 1000))  # keeps the computed P&L to cents
+        if draw(st.booleans()):
+            trade["fees"] = draw(
+                st.decimals(min_value=Decimal("0"), max_value=Decimal("99"), places=2)
+            )
+        trades.append(trade)
+    return {
+        "session_id": f"t-{draw(st.integers(0, 10**9))}",
+        "session_type": "trade",
+        "timestamp": "2025-12-09T20:00:00Z",
+        "agent_id": "trader",
+        "title": draw(st.none() | st.text(min_size=1, max_size=200)),
+        "what_worked": draw(st.none() | st.text(max_size=400)),
+        "what_didnt_work": draw(st.none() | st.text(max_size=400)),
+        "source_data": {"trades": trades},
+    }
+
+
+def as_json(data: dict[str, Any]) -> str:
+    """JSON numbers for the decimals: a float's repr is the shortest text that reads back
+    as the same number, so 0.1 stays 0.1 on the way through."""
+    return json.dumps(data, default=float)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trade_sessions())
+def test_generated_journals_equal_independent_figures(data: dict[str, Any]) -> None:
+    text = as_json(data)
+    artifacts = render_all(loads(text))
+    check_journal(json.loads(text), artifacts["trade_journal"])
+    check_artifacts(artifacts)
+    joined = " ".join(bodies(posts_of(artifacts["social_post"])))
+    assert joined.startswith(" ".join((data["title"] or "Trading session").split()))
