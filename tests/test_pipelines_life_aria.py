@@ -129,3 +129,11 @@ def test_generated_life_sessions(case: tuple[dict[str, Any], tuple[Screenshot, .
             assert f"- missing: `{' '.join(s.source.splitlines())}`" in devlog
     title = front_matter(devlog)["title"]
     assert " ".join(bodies(posts_of(artifacts["social_post"]))).startswith(" ".join(title.split()))
+
+
+def test_text_opening_an_html_block_cannot_swallow_the_gallery() -> None:
+    raw = json.loads((EXAMPLES / "life_aria_session.json").read_text())
+    raw["overview"] = "<?php the rest would be raw HTML"
+    raw["problem"] = "<!-- never closed"
+    devlog = render_all(loads(json.dumps(raw)), SHOTS)["blog_post"]
+    assert images(devlog) == ["screenshots/01-title.png", "screenshots/02-level1.png"]

@@ -9,7 +9,7 @@ from typing import Any, Final, TypedDict
 
 from ..artifacts import ArtifactSpec
 from ..models import Trade, TradeSession
-from .common import duration_text, identity, short_id, slug, utc_text, when
+from .common import duration_text, identity, prose, short_id, slug, utc_text, when
 from .social import hashtags, thread
 
 __all__ = [
@@ -212,7 +212,7 @@ def lessons(session: TradeSession, summary: Summary) -> Review:
             f"{'is' if open_count == 1 else 'are'} left out of the figures."
         )
     return {
-        "market_analysis": session.market_analysis,
+        "market_analysis": prose(session.market_analysis),
         "what_worked": session.what_worked,
         "what_didnt_work": session.what_didnt_work,
         "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
