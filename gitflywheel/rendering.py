@@ -49,9 +49,9 @@ def load_templates(override_dir: Path | None = None) -> dict[str, bytes]:
 
 
 def money(value: Any) -> str:
-    """Two decimals, exact: 175.5 -> 175.50, -10.5 -> -10.50."""
+    """Two decimals, exact: 175.5 -> 175.50, -10.5 -> -10.50; never -0.00."""
     amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-    return f"{amount:,.2f}"
+    return f"{amount.copy_abs() if amount.is_zero() else amount:,.2f}"
 
 
 def signed_money(value: Any) -> str:
