@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from gitflywheel.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "dreamos"
+CORPUS = ROOT / "tests" / "data" / "corpus" / "dreamos"
 EXAMPLES = ROOT / "examples"
 GFW = [sys.executable, "-m", "gitflywheel"]
 

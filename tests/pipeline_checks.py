@@ -16,7 +16,7 @@ from gitflywheel.records import make_record
 from gitflywheel.rendering import Renderer, load_templates
 
 TESTS = Path(__file__).resolve().parent
-CORPUS = TESTS.parents[1] / "shared" / "corpus" / "dreamos"
+CORPUS = TESTS / "data" / "corpus" / "dreamos"
 EXAMPLES = TESTS.parent / "examples"
 LIMIT = 280
 RENDERER = Renderer(load_templates())
