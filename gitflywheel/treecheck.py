@@ -1,4 +1,5 @@
-"""The rules one entry of a store's tree obeys: its mode and its name. Pure, no I/O.
+"""The rules each entry of a store's tree obeys (its mode, its name, what templates/
+holds), and the raw tree format entries are read from. Pure, no I/O.
 
 A store holds regular files and folders, under names that are safe on every system a
 clone or an export may land on. Whatever reads trees from a history (verify) or from a
@@ -18,14 +19,14 @@ __all__ = [
     "GITLINK_MODE",
     "describe_mode",
     "display_name",
+    "duplicate_names",
     "entry_problems",
     "is_dotgit",
     "mode_problem",
     "name_problems",
+    "out_of_order",
     "parse_entries",
     "template_problem",
-    "duplicate_names",
-    "out_of_order",
 ]
 
 GITLINK_MODE = 0o160000

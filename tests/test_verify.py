@@ -328,6 +328,24 @@ def test_corpus_store_verifies_clean_with_warnings(
     fsck(corpus_store)
 
 
+def test_examples_and_corpus_verify_clean_under_the_tree_rules(
+    cli: Cli, corpus_store: Path
+) -> None:
+    """What gitflywheel writes breaks none of the tree rules: every entry a regular file or
+    a folder, safe names, templates only *.j2, every object present."""
+    assert cli("ingest", "--repo", corpus_store, EXAMPLES).exit_code == 0
+    result = cli("verify", "--repo", corpus_store, "--full", "--json")
+    assert result.exit_code == 0, result.stdout
+    report = json.loads(result.stdout)
+    assert report["ok"] and report["findings"] == [] and report["figures"]["sessions"] == 57
+    modes = {
+        line.split()[0]
+        for line in git("-C", corpus_store, "ls-tree", "-r", "-t", "main").splitlines()
+    }
+    assert modes == {"100644", "040000"}
+    fsck(corpus_store)
+
+
 def test_revisions_verify_clean(cli: Cli, store: Path, tmp_path: Path) -> None:
     for title in ("One", "Two", "Three"):
         path = tmp_path / "s.json"
