@@ -15,7 +15,7 @@ from typing import Literal
 
 from .errors import GitflywheelError
 
-__all__ = ["Cause", "FileRefused", "read_beneath"]
+__all__ = ["Cause", "FileRefused", "file_kind", "read_beneath"]
 
 Cause = Literal["missing", "outside", "not_regular", "too_big", "unreadable"]
 
@@ -41,7 +41,8 @@ class FileRefused(GitflywheelError):
         super().__init__(f"{path}: {reason}")
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words: "a FIFO", "a folder"..."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -57,7 +58,7 @@ def _kind(mode: int) -> str:
 
 def _check(path: Path, st: os.stat_result, max_bytes: int) -> None:
     if not stat.S_ISREG(st.st_mode):
-        raise FileRefused(path, "not_regular", f"not a regular file ({_kind(st.st_mode)})")
+        raise FileRefused(path, "not_regular", f"not a regular file ({file_kind(st.st_mode)})")
     if st.st_size > max_bytes:
         raise FileRefused(
             path, "too_big", f"{st.st_size:,} bytes, over the limit of {max_bytes:,} bytes"
