@@ -82,7 +82,8 @@ def main() -> None:
     "--templates",
     "templates_dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Use the templates in this folder (overriding shipped ones by file name) for every later ingest.",
+    help="Use the templates in this folder (overriding shipped ones by file name) for every later ingest. "
+    "Only its own *.j2 regular files are read: UTF-8, at most 1 MiB each.",
 )
 @json_option
 def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
@@ -110,7 +111,8 @@ def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
     "--templates",
     "templates_dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Templates overriding the shipped ones by file name, for this ingest.",
+    help="Templates overriding the shipped ones by file name, for this ingest. Only the "
+    "folder's own *.j2 regular files are read: UTF-8, at most 1 MiB each.",
 )
 @click.option(
     "--screenshots-from",
@@ -147,7 +149,7 @@ def ingest(
 
     A screenshot is read only when it is a PNG, JPEG, GIF or WebP regular file inside
     the input file's folder (or a --screenshots-from folder), symlinks resolved; any
-    other is noted as missing in the manifest, with a warning. URLs are linked, not read.
+    other is noted as missing in the manifest, with a warning. A URL is never fetched.
     """
     from .ingest import Outcome
     from .ingest import ingest as run_ingest

@@ -243,7 +243,7 @@ class Recorder:
         for index, source in enumerate(record.session.source_data.screenshots):
             data = read_screenshot(source, base_dir, self.screenshot_policy)
             if isinstance(data, Refusal):
-                if not data.linked:  # the reason is for the person ingesting, not the record
+                if not data.url:  # the reason is for the person ingesting, not the record
                     warnings.append(
                         f"source_data.screenshots[{index}]: {source!r} not read: {data.reason}"
                     )

@@ -5,7 +5,7 @@ regular file inside the input file's folder tree (standard input: the working
 directory) or a folder the user allows (`--screenshots-from`) is read, symlinks resolved
 and then checked, at most `max_bytes`, and only when its first bytes say PNG, JPEG, GIF
 or WebP. SVG is refused: it is XML that can carry script and load other files, and an
-image is published beside the artifacts as it is. A URL is linked, never fetched.
+image is published beside the artifacts as it is. A URL is never fetched.
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ class ScreenshotPolicy:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a screenshot was not read. `linked` is an http(s) URL: linked, not a problem."""
+    """Why a screenshot was not read. `url`: an http(s) URL, never fetched by design, so
+    not a problem to warn about."""
 
     reason: str
-    linked: bool = False
+    url: bool = False
 
 
 def image_kind(data: bytes) -> str | None:
@@ -76,7 +77,7 @@ def read_screenshot(source: str, base_dir: Path, policy: ScreenshotPolicy) -> by
     relative `source` resolves against it, and it is the first folder allowed."""
     if _URL.match(source):
         if source.lower().startswith(_LINKED_SCHEMES):
-            return Refusal("a URL: linked, not read", linked=True)
+            return Refusal("a URL: never fetched", url=True)
         return Refusal("a URL that is not http(s): never read")
     roots = (base_dir, *policy.roots)
     try:

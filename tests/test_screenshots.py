@@ -280,7 +280,7 @@ def http_server() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-def test_url_is_linked_not_read(
+def test_url_is_never_fetched(
     cli: Cli, work: Path, tmp_path: Path, http_server: tuple[str, list[str]]
 ) -> None:
     base, requests = http_server
