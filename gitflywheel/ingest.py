@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -35,6 +35,7 @@ from .manifest import ArtifactEntry, FileRef, Manifest, ScreenshotEntry, Templat
 from .pipelines import run_pipeline
 from .records import InputErrors, Record, make_record
 from .rendering import Renderer, load_templates
+from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, Refusal, ScreenshotPolicy, read_screenshot
 from .store import Store
 from .trees import FILE_MODE, TreeEditor
 
@@ -104,8 +105,14 @@ def _screenshot_name(index: int, source: str) -> str:
 class Recorder:
     """Plans commits on top of a tip, in memory, and writes them to the store in batches."""
 
-    def __init__(self, store: Store, templates: dict[str, bytes]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        templates: dict[str, bytes],
+        screenshot_policy: ScreenshotPolicy | None = None,
+    ) -> None:
         self.store = store
+        self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
         self.renderer = Renderer(templates)
         self.landed = store.tip()
         self.head = self.landed
@@ -158,7 +165,9 @@ class Recorder:
         outcome.revision = revision
 
         objects: list[ShaFile] = [record_blob]
-        screenshots, screenshot_entries = self._screenshots(record, folder, base_dir, objects)
+        screenshots, screenshot_entries = self._screenshots(
+            record, folder, base_dir, objects, outcome.warnings
+        )
         artifacts: list[ArtifactEntry] = []
         for spec in run_pipeline(record.session, screenshots):
             data = self.renderer.render(spec)
@@ -222,13 +231,22 @@ class Recorder:
         return outcome
 
     def _screenshots(
-        self, record: Record, folder: str, base_dir: Path, objects: list[ShaFile]
+        self,
+        record: Record,
+        folder: str,
+        base_dir: Path,
+        objects: list[ShaFile],
+        warnings: list[str],
     ) -> tuple[list[Screenshot], list[ScreenshotEntry]]:
         shots: list[Screenshot] = []
         entries: list[ScreenshotEntry] = []
         for index, source in enumerate(record.session.source_data.screenshots):
-            data = _read_screenshot(source, base_dir)
-            if data is None:
+            data = read_screenshot(source, base_dir, self.screenshot_policy)
+            if isinstance(data, Refusal):
+                if not data.url:  # the reason is for the person ingesting, not the record
+                    warnings.append(
+                        f"source_data.screenshots[{index}]: {source!r} not read: {data.reason}"
+                    )
                 shots.append(Screenshot(source, None))
                 entries.append(ScreenshotEntry(source=source, status="missing"))
                 continue
@@ -253,18 +271,6 @@ class Recorder:
         self.editor = TreeEditor(self._tree, self.store.commit(self.head).tree)
 
 
-def _read_screenshot(source: str, base_dir: Path) -> bytes | None:
-    if "://" in source:
-        return None
-    path = Path(source.replace("\\", "/")) if "\\" in source and "/" not in source else Path(source)
-    if not path.is_absolute():
-        path = base_dir / path
-    try:
-        return path.read_bytes() if path.is_file() else None
-    except OSError:
-        return None
-
-
 def ingest(
     store_path: Path,
     paths: Iterable[str],
@@ -275,17 +281,21 @@ def ingest(
     batch_size: int = 500,
     flush_seconds: float = 2.0,
     on_outcome: Callable[[Outcome], None] | None = None,
+    max_screenshot_bytes: int = DEFAULT_MAX_SCREENSHOT_BYTES,
+    screenshots_from: Sequence[Path] = (),
 ) -> IngestReport:
     """Ingest every session document named by `paths` into the store (created if missing).
 
     Planned commits land every `batch_size` sessions or `flush_seconds`, whichever comes
     first, and when the run is interrupted (Ctrl-C, SIGTERM), so an interruption loses
-    little work and never leaves the store invalid.
+    little work and never leaves the store invalid. Screenshots are read only from the
+    input's folder tree and `screenshots_from`, up to `max_screenshot_bytes` each.
     """
     report = IngestReport(str(store_path))
     with open_store(store_path, create=True) as store, store.lock():
         templates = load_templates(templates_dir or store_templates_dir(store))
-        recorder = Recorder(store, templates)
+        policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
+        recorder = Recorder(store, templates, policy)
         unflushed, last_flush = 0, time.monotonic()
         try:
             for item in read_inputs(list(paths), stdin):
