@@ -13,7 +13,7 @@ from .commits import session_trailers
 from .errors import GitflywheelError, StoreError
 from .layout import ARTIFACT_KINDS, FANOUT_LEVELS, MANIFEST_FILE, SESSIONS_DIR, session_dir
 from .manifest import Manifest
-from .models import parse_timestamp
+from .models import TimestampOutOfRange, in_utc, parse_timestamp
 from .store import Store
 from .trees import TREE_MODE
 
@@ -83,15 +83,20 @@ def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest
 
 
 def parse_day(value: str, option: str) -> datetime:
-    """A date (its start, UTC) or an ISO 8601 date-time, for an option named `option`."""
+    """A date (its start, UTC) or an ISO 8601 date-time, for an option named `option`;
+    the result is in UTC, and one that UTC cannot hold (years 1 to 9999) is refused."""
     try:
         if "T" in value or " " in value:
-            return parse_timestamp(value)
-        return parse_timestamp(value + "T00:00:00")
+            moment = parse_timestamp(value)
+        else:
+            moment = parse_timestamp(value + "T00:00:00")
+    except TimestampOutOfRange as exc:
+        raise GitflywheelError(f"{option}: {exc}") from None
     except ValueError:
         raise GitflywheelError(
             f"{option}: {value!r} is not a date (YYYY-MM-DD) or ISO 8601 date-time"
         ) from None
+    return in_utc(moment)
 
 
 def list_sessions(
@@ -111,7 +116,10 @@ def list_sessions(
             continue
         if agent and m.agent_id != agent:
             continue
-        moment = parse_timestamp(m.timestamp)
+        try:
+            moment = in_utc(parse_timestamp(m.timestamp))
+        except ValueError as exc:
+            raise StoreError(f"{m.session_id}: manifest timestamp: {exc}") from None
         if start and moment < start:
             continue
         if end and (moment.date() > end.date() if end_exclusive else moment > end):
