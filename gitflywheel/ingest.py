@@ -35,7 +35,7 @@ from .layout import (
 from .manifest import ArtifactEntry, FileRef, Manifest, ScreenshotEntry, TemplateRef
 from .pipelines import run_pipeline
 from .records import InputErrors, Record, make_record
-from .rendering import Renderer, RenderError, load_templates
+from .rendering import Renderer, load_templates
 from .store import Store
 from .trees import FILE_MODE, TreeEditor
 
@@ -247,7 +247,8 @@ class Recorder:
         except _UNCONTAINED:
             raise
         except Exception as exc:
-            cause = exc.__cause__ if isinstance(exc, RenderError) and exc.__cause__ else exc
+            # A RenderError's own cause is the reason (its text repeats the template).
+            cause = exc.__cause__ if isinstance(exc, GitflywheelError) and exc.__cause__ else exc
             raise InputError(
                 record.origin, f"rendering template {spec.template}", _reason(cause)
             ) from exc
@@ -353,7 +354,7 @@ _UNCONTAINED = (KeyboardInterrupt, SystemExit, MemoryError, OSError)
 
 def _reason(exc: BaseException) -> str:
     """An exception as a reason a person can read, whatever raised it."""
-    text = str(exc).strip()
+    text = " ".join(str(exc).split())  # one line, whatever the message
     if isinstance(exc, GitflywheelError):
         return text
     if isinstance(exc, decimal.DecimalException):
