@@ -7,10 +7,11 @@ output. The project's errors become messages and exit codes here and nowhere els
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +26,14 @@ from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_STORE = "gitflywheel.store"  # ctx.meta key: the store a command works on
+
+
+def _note_store(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    ctx.meta[_STORE] = value
+    return value
+
+
 def repo_option(func: F) -> F:
     """`--repo PATH`, else $GITFLYWHEEL_REPO, else ./flywheel.git."""
     return click.option(
@@ -35,6 +44,7 @@ def repo_option(func: F) -> F:
         default=DEFAULT_STORE,
         show_default=True,
         show_envvar=True,
+        callback=_note_store,
         help="The store: a git repository.",
     )(func)
 
@@ -53,17 +63,49 @@ def say(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _os_problem(exc: OSError) -> str:
+    """An OSError as `thing: reason`, e.g. `out/post.md: Permission denied`."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    things = [os.fsdecode(f) for f in (exc.filename, exc.filename2) if f is not None]
+    return f"{' -> '.join(things)}: {reason}" if things else reason
+
+
 class _Group(click.Group):
-    """Turns the project's errors into a message and the exit code they carry."""
+    """The one entry point (console script, `python -m gitflywheel`, tests): the project's
+    errors and OSError become one line on standard error and the exit code they mean;
+    click's own errors are shown as click shows them."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        except GitflywheelError as exc:
+            if not standalone_mode:
+                raise
+            say(f"gitflywheel: {exc}")
+            sys.exit(exc.exit_code)
+        except OSError as exc:
+            if not standalone_mode:
+                raise
+            say(f"gitflywheel: {_os_problem(exc)}")
+            sys.exit(EXIT_BAD_INPUT)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except GitflywheelError as exc:
-            say(f"gitflywheel: {exc}")
-            ctx.exit(exc.exit_code)
         except (BrokenPipeError, KeyboardInterrupt):
             ctx.exit(130)
+        except OSError as exc:
+            # A failure with no file named (a full disk while writing a pack) names the store.
+            if exc.filename is None and ctx.meta.get(_STORE) is not None:
+                exc.filename = str(ctx.meta[_STORE])
+            raise
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -360,11 +402,13 @@ def export(repo: Path, directory: Path, rev: str | None, as_json: bool) -> None:
     from .store import Store
 
     with Store.open(repo) as store:
-        commit, count = run_export(store, directory, rev)
+        result = run_export(store, directory, rev)
     if as_json:
-        emit_json({"commit": commit, "files": count, "directory": str(directory)})
+        emit_json(asdict(result))
     else:
-        say(f"Wrote {count} files of {commit[:12]} to {directory}")
+        for note in result.skipped:
+            say(f"note: skipped {note}")
+        say(f"Wrote {result.files} files of {result.commit[:12]} to {directory}")
 
 
 @main.command()
@@ -390,10 +434,13 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
     from .store import Store
     from .verify import verify as run_verify
 
+    if report_path is not None and not report_path.absolute().parent.is_dir():
+        # Said before verifying, which takes time
+        raise GitflywheelError(
+            f"{report_path}: cannot write the report there: {report_path.parent} is not a folder"
+        )
     with Store.open(repo) as store, store.lock():
         result = run_verify(store, full=full)
-    if report_path is not None:
-        report_path.write_text(markdown_report(result), encoding="utf-8")
     if as_json:
         emit_json(result.to_json())
     else:
@@ -407,6 +454,13 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
             f"{' (full)' if result.full else ' (since last run)'}; {fig.get('sessions', 0)} sessions, "
             f"{fig.get('artifacts', 0)} artifacts, {len(result.findings)} violations, {len(result.warnings)} warnings"
         )
+    if report_path is not None:
+        # After the result is out: a run records what it checked, so a report that
+        # cannot be written must not take the findings with it.
+        try:
+            report_path.write_text(markdown_report(result), encoding="utf-8")
+        except OSError as exc:
+            raise GitflywheelError(f"cannot write the report: {_os_problem(exc)}") from exc
     sys.exit(0 if result.ok else 1)
 
 
@@ -518,23 +572,16 @@ def capture(
     """Write a build session (JSON, to standard output) from a git repository's commits.
 
     Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`."""
-    from datetime import timedelta
-
     from .capture import CaptureOptions
     from .capture import capture as run_capture
     from .jsontext import dumps_pretty
-    from .query import parse_day
+    from .query import parse_day, parse_until
 
-    end = None
-    if until:
-        end = parse_day(until, "--until")
-        if "T" not in until and " " not in until:
-            end += timedelta(days=1, seconds=-1)
     options = CaptureOptions(
         source=source,
         since_rev=since_rev,
         since=parse_day(since, "--since") if since else None,
-        until=end,
+        until=parse_until(until, "--until") if until else None,
         agent_id=agent_id,
         session_id=session_id,
         title=title,
@@ -562,15 +609,3 @@ def schema(which_schema: str) -> None:
         from .manifest import manifest_json_schema
 
         emit_json(manifest_json_schema())
-
-
-def run() -> None:
-    """Entry point that never shows a traceback for an error of ours."""
-    try:
-        main()
-    except GitflywheelError as exc:  # pragma: no cover - the group catches these
-        say(f"gitflywheel: {exc}")
-        sys.exit(exc.exit_code)
-    except OSError as exc:
-        say(f"gitflywheel: {exc}")
-        sys.exit(EXIT_BAD_INPUT)

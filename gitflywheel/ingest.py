@@ -8,6 +8,7 @@ the same ingest again finishes the job (what is stored already is reported uncha
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import re
 import time
@@ -16,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from dulwich.objects import Blob, ShaFile, Tree
+from dulwich.objects import Blob, Commit, ShaFile, Tree
 
-from .artifacts import Screenshot
+from .artifacts import ArtifactSpec, Screenshot
 from .commits import SessionTrailers, commit_time, identity, make_commit, session_message
 from .errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError, InputError
 from .init import open_store, store_templates_dir
@@ -169,8 +170,8 @@ class Recorder:
             record, folder, base_dir, objects, outcome.warnings
         )
         artifacts: list[ArtifactEntry] = []
-        for spec in run_pipeline(record.session, screenshots):
-            data = self.renderer.render(spec)
+        for spec in self._specs(record, screenshots):
+            data = self._render(record, spec)
             blob = _blob(data)
             objects.append(blob)
             ref = _file_ref(artifact_path(record.session_id, spec.kind), blob, data)
@@ -202,33 +203,75 @@ class Recorder:
         manifest_bytes = manifest.to_bytes()
         manifest_blob = _blob(manifest_bytes)
         objects.append(manifest_blob)
-
-        if revision > 1:
-            self.editor.remove(folder)
-        self.editor.set(f"{folder}/{MANIFEST_FILE}", FILE_MODE, manifest_blob.id)
-        for ref in manifest.files():
-            self.editor.set(ref.path, FILE_MODE, ref.blob.encode())
-        for name, blob in self.template_blobs.items():
-            if self.editor.get(template_path(name)) != (FILE_MODE, blob.id):
-                objects.append(blob)
-                self.editor.set(template_path(name), FILE_MODE, blob.id)
-        root, trees = self.editor.write()
         trailers = SessionTrailers(
             session.session_id, session.session_type, session.agent_id, revision
         )
+        committed = commit_time()
+
+        # Everything is planned: only now the tree changes, and a failure in between puts
+        # it back as the head has it, so a session that fails leaves no trace.
+        try:
+            if revision > 1:
+                self.editor.remove(folder)
+            self.editor.set(f"{folder}/{MANIFEST_FILE}", FILE_MODE, manifest_blob.id)
+            for ref in manifest.files():
+                self.editor.set(ref.path, FILE_MODE, ref.blob.encode())
+            for name, blob in self.template_blobs.items():
+                if self.editor.get(template_path(name)) != (FILE_MODE, blob.id):
+                    objects.append(blob)
+                    self.editor.set(template_path(name), FILE_MODE, blob.id)
+            root, trees = self.editor.write()
+        except BaseException:
+            self._reset_editor()
+            raise
         commit = make_commit(
             root,
             [self.head] if self.head else [],
             session_message(trailers),
             identity(session.agent_id),
             session.timestamp,
-            commit_time(),
+            committed,
         )
         for obj in (*objects, *trees, commit):
             self.pending[obj.id] = obj
         self.head = commit.id
         outcome.commit = commit.id.decode()
         return outcome
+
+    def _specs(self, record: Record, screenshots: list[Screenshot]) -> list[ArtifactSpec]:
+        """The session's artifact specs; whatever a pipeline raises is this input's problem."""
+        try:
+            return run_pipeline(record.session, screenshots)
+        except _UNCONTAINED:
+            raise
+        except Exception as exc:
+            raise InputError(
+                record.origin, f"pipeline {record.session.session_type}", _reason(exc)
+            ) from exc
+
+    def _render(self, record: Record, spec: ArtifactSpec) -> bytes:
+        """One artifact's bytes; whatever its template raises is this input's problem."""
+        try:
+            return self.renderer.render(spec)
+        except _UNCONTAINED:
+            raise
+        except Exception as exc:
+            # A RenderError's own cause is the reason (its text repeats the template).
+            cause = exc.__cause__ if isinstance(exc, GitflywheelError) and exc.__cause__ else exc
+            raise InputError(
+                record.origin, f"rendering template {spec.template}", _reason(cause)
+            ) from exc
+
+    def _reset_editor(self) -> None:
+        """Forget planned tree edits that did not make a commit: back to the head's tree."""
+        root = self._commit_tree(self.head) if self.head else None
+        self.editor = TreeEditor(self._tree, root)
+
+    def _commit_tree(self, sha: bytes) -> bytes:
+        commit = self._object(sha)
+        if not isinstance(commit, Commit):
+            raise GitflywheelError(f"{sha.decode()}: not a commit")
+        return bytes(commit.tree)
 
     def _screenshots(
         self,
@@ -314,21 +357,40 @@ def ingest(
     return report
 
 
+# Not one input's problem: these end the run (what is planned lands first on the first
+# two), and an OSError is the store's or the machine's, reported as such by the CLI.
+_UNCONTAINED = (KeyboardInterrupt, SystemExit, MemoryError, OSError)
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a reason a person can read, whatever raised it."""
+    text = " ".join(str(exc).split())  # one line, whatever the message
+    if isinstance(exc, GitflywheelError):
+        return text
+    if isinstance(exc, decimal.DecimalException):
+        text = "a number too large or too precise to compute with"
+    name = type(exc).__name__
+    return f"{text} ({name})" if text and text != name else name
+
+
 def _ingest_item(recorder: Recorder, item: InputItem, revise: bool) -> Outcome:
+    """One input's outcome. Whatever goes wrong with it, short of an interruption or the
+    store failing, makes this input invalid, and the recorder is left as it was."""
     if item.error is not None:
         return Outcome(item.origin, "invalid", problems=[str(item.error)])
+    session_id = item.value.get("session_id") if isinstance(item.value, dict) else None
+    outcome = Outcome(item.origin, "invalid", session_id if isinstance(session_id, str) else None)
     try:
         record = make_record(item.origin, item.value)
-    except InputErrors as exc:
-        session_id = item.value.get("session_id") if isinstance(item.value, dict) else None
-        return Outcome(
-            item.origin,
-            "invalid",
-            session_id if isinstance(session_id, str) else None,
-            problems=[str(p) for p in exc.problems],
-        )
-    try:
         return recorder.record(record, revise, item.base_dir)
+    except InputErrors as exc:
+        outcome.problems = [str(p) for p in exc.problems]
+    except InputError as exc:
+        outcome.problems = [str(exc)]
     except GitflywheelError as exc:
-        problem = InputError(item.origin, "", str(exc))
-        return Outcome(item.origin, "invalid", record.session_id, problems=[str(problem)])
+        outcome.problems = [str(InputError(item.origin, "", str(exc)))]
+    except _UNCONTAINED:
+        raise
+    except Exception as exc:
+        outcome.problems = [str(InputError(item.origin, "", _reason(exc)))]
+    return outcome

@@ -37,7 +37,7 @@ from dulwich.repo import Repo
 from .errors import StoreError
 from .trees import TREE_MODE
 
-__all__ = ["MAIN", "Store", "RefMoved", "resolve_revision"]
+__all__ = ["MAIN", "Store", "RefMoved", "RevisionError", "parse_revision", "resolve_revision"]
 
 MAIN = Ref(b"refs/heads/main")
 LOCK_FILE = "gitflywheel.lock"
@@ -50,31 +50,67 @@ _SETTLED_PACK_BYTES = 1 << 30
 _STALE_REF_LOCK_SECONDS = 5.0
 
 
-_REV_STEP = re.compile(r"(~\d*|\^\d*)")
+# A revision: a ref or (short) commit id, then steps `~N`, `^N` (N >= 0, default 1) and
+# the peels `^{}` / `^{commit}`; what git-check-ref-format refuses in a name is refused.
+_REVISION = re.compile(r"(?P<base>[^~^]+)(?P<steps>(?:\^\{[a-z]*\}|~\d*|\^\d*)*)")
+_REV_STEP = re.compile(r"\^\{(?P<peel>[a-z]*)\}|~(?P<tilde>\d*)|\^(?P<caret>\d*)")
+_BAD_NAME = re.compile(r"\.\.|@\{|//|[\x00-\x20\x7f:?*\[\\]|^[-/.]|[/.]$|\.lock$|/\.")
+
+
+class RevisionError(StoreError):
+    """A revision that is malformed, names nothing, or names something other than a commit."""
+
+
+def parse_revision(repo: Repo, rev: str) -> bytes:
+    """The commit id `rev` names (a ref, a full or short id, with `~N` / `^N` steps and
+    `^{commit}`), or RevisionError saying why not."""
+    from dulwich.errors import ObjectFormatException
+    from dulwich.objects import Tag
+    from dulwich.objectspec import AmbiguousShortId, parse_commit
+
+    form = "a ref or commit id, with ~N or ^N steps"
+    match = _REVISION.fullmatch(rev)
+    if match is None or _BAD_NAME.search(match["base"]):
+        raise RevisionError(f"{rev!r}: not a revision ({form})")
+    base = match["base"]
+    steps = [(m["tilde"], m["caret"], m["peel"]) for m in _REV_STEP.finditer(match["steps"])]
+    for _, _, peel in steps:
+        if peel not in (None, "", "commit"):
+            raise RevisionError(f"{rev!r}: ^{{{peel}}} names a {peel}, not a commit ({form})")
+    try:
+        sha = bytes(parse_commit(repo, base.encode()).id)
+    except (KeyError, AmbiguousShortId):
+        raise RevisionError(f"{rev!r}: no such revision in the store") from None
+    except (ValueError, NotImplementedError, ObjectFormatException):
+        raise RevisionError(f"{rev!r}: {base} is not a commit") from None
+    for tilde, caret, _ in steps:
+        if len(tilde or caret or "") > 9:  # more hops than any history has
+            raise RevisionError(f"{rev!r}: no such revision in the store")
+        if tilde is not None:
+            hops = [(0, int(tilde or 1))]
+        elif caret is not None:
+            number = int(caret or 1)
+            hops = [(number - 1, 1)] if number else []
+        else:
+            continue  # ^{} and ^{commit}: a commit already
+        for index, times in hops:
+            for _ in range(times):
+                commit = repo.object_store[ObjectID(sha)]
+                while isinstance(commit, Tag):
+                    commit = repo.object_store[commit.object[1]]
+                parents = commit.parents if isinstance(commit, Commit) else []
+                if len(parents) <= index:
+                    raise RevisionError(f"{rev!r}: no such revision in the store")
+                sha = bytes(parents[index])
+    return sha
 
 
 def resolve_revision(repo: Repo, rev: str) -> bytes | None:
-    """A commit id for `rev` (a ref, a full or short id, with `~N` / `^N` steps), or None."""
-    from dulwich.objectspec import parse_commit
-
-    base, *steps = _REV_STEP.split(rev)
+    """A commit id for `rev` (see `parse_revision`), or None."""
     try:
-        commit = parse_commit(repo, base.encode())
-    except (KeyError, ValueError, NotImplementedError):
+        return parse_revision(repo, rev)
+    except RevisionError:
         return None
-    sha = commit.id
-    for step in steps:
-        if not step:
-            continue
-        count = int(step[1:] or 1)
-        hops = [(0, count)] if step[0] == "~" else [(count - 1, 1)] if count else []
-        for index, times in hops:
-            for _ in range(times):
-                parents = repo.get_object(sha).parents  # type: ignore[attr-defined]
-                if len(parents) <= index:
-                    return None
-                sha = parents[index]
-    return bytes(sha)
 
 
 _WHOLE_TYPES = (1, 2, 3, 4)  # commit, tree, blob, tag; 6 and 7 are deltas
@@ -259,10 +295,7 @@ class Store:
 
     def resolve(self, rev: str) -> bytes:
         """A commit id from a revision: `main`, a full or short id, `main~2`, a tag."""
-        found = resolve_revision(self.repo, rev)
-        if found is None:
-            raise StoreError(f"{rev}: no such revision in the store")
-        return found
+        return parse_revision(self.repo, rev)
 
     # -- writing -----------------------------------------------------------------------
 
