@@ -75,11 +75,16 @@ def ingest(
     revise: bool = False,
     templates: PathLike | None = None,
     stdin: BinaryIO | None = None,
+    max_screenshot_bytes: int | None = None,
+    screenshots_from: Iterable[PathLike] = (),
 ) -> IngestReport:
     """Validate, render and record every session in `paths` (files, folders, or `-` for
     `stdin`); the store is created when missing. Invalid inputs are reported in the
-    result's outcomes, not raised, and the valid ones are recorded."""
+    result's outcomes, not raised, and the valid ones are recorded. Screenshots are read
+    only from inside each input's folder and `screenshots_from`, images of at most
+    `max_screenshot_bytes` (default 8 MiB)."""
     from .ingest import ingest as run
+    from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
 
     names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     return run(
@@ -88,6 +93,10 @@ def ingest(
         revise=revise,
         templates_dir=Path(templates) if templates is not None else None,
         stdin=stdin,
+        max_screenshot_bytes=(
+            DEFAULT_MAX_SCREENSHOT_BYTES if max_screenshot_bytes is None else max_screenshot_bytes
+        ),
+        screenshots_from=[Path(p) for p in screenshots_from],
     )
 
 

@@ -194,3 +194,27 @@ def test_importing_the_package_stays_cheap() -> None:
         check=True,
     )
     assert done.stdout.split() == []
+
+
+def test_screenshots_from_elsewhere(tmp_path: Path) -> None:
+    """The library takes the same screenshot rules as `ingest --screenshots-from`."""
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    (shots / "a.png").write_bytes((EXAMPLES / "screens" / "title.png").read_bytes())
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    doc = {
+        "session_id": "shot-1",
+        "session_type": "life_aria",
+        "timestamp": "2025-12-03T19:30:00Z",
+        "agent_id": "Agent-4",
+        "source_data": {"screenshots": [str(shots / "a.png")]},
+    }
+    (inputs / "s.json").write_text(json.dumps(doc))
+    refused = ingest(tmp_path / "a.git", inputs)
+    assert refused.outcomes[0].warnings and not show(tmp_path / "a.git", "shot-1").screenshots[0].file
+    taken = ingest(tmp_path / "b.git", inputs, screenshots_from=[shots])
+    assert not taken.outcomes[0].warnings
+    assert show(tmp_path / "b.git", "shot-1").screenshots[0].status == "stored"
+    too_big = ingest(tmp_path / "c.git", inputs, screenshots_from=[shots], max_screenshot_bytes=10)
+    assert too_big.outcomes[0].warnings and "shot-1" in {r.session_id for r in ls(tmp_path / "c.git")}
