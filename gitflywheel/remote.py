@@ -196,7 +196,13 @@ def sync(store: Store, remote: str | None = None) -> SyncResult:
         store.move_main(ours, candidate)
         result.main = candidate.decode()
         if result.action == "merged":
-            link.push_main(theirs, candidate)
+            try:
+                link.push_main(theirs, candidate)
+            except RemoteError as exc:
+                raise RemoteError(
+                    f"{exc}; the merge is recorded here (main {candidate.decode()[:12]}), "
+                    "and `gitflywheel sync` pushes it once the remote takes it"
+                ) from None
             result.pushed = True
         return result
 

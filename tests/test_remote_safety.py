@@ -510,7 +510,7 @@ def test_a_sync_killed_mid_fetch_leaves_nothing_once_the_store_is_locked(
     mine, shared = store_and_hub(cli, tmp_path)
     ours = git("-C", mine, "rev-parse", "main")
     big = tmp_path / "big.bin"
-    big.write_bytes(os.urandom(48 << 20))  # incompressible: a fetch that takes a while
+    big.write_bytes(os.urandom(32 << 20))  # incompressible: a fetch that takes a while
     blob = git("-C", shared, "hash-object", "-w", big).strip()
     commit_on_main(
         shared,
