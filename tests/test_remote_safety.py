@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, EXAMPLES, GFW, Cli, fsck, git, session, snapshot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from servers import git_http, html_page
 
 USER, SECRET = "alice", "s3cr3t-T0KEN-for-tests"
@@ -560,3 +562,88 @@ def test_the_lock_cleans_what_a_killed_dulwich_leaves(cli: Cli, tmp_path: Path) 
     assert fresh.exists()
     fresh.unlink()
     fsck(store)
+
+
+# -- the parsers of untrusted bytes and URLs, as properties ---------------------------------
+
+_NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=12)
+
+
+def _raw_tree(entries: list[tuple[bytes, bytes, bytes]]) -> bytes:
+    return b"".join(mode + b" " + name + b"\0" + sha for mode, name, sha in entries)
+
+
+@given(
+    st.dictionaries(
+        _NAME.filter(lambda n: n not in (".", "..") and n.lower().rstrip(". ") != ".git"),
+        st.sampled_from([b"100644", b"40000"]),
+        max_size=12,
+    ),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_well_formed_tree_has_no_problems_and_dulwich_agrees(entries: dict[str, bytes]) -> None:
+    from dulwich.objects import Tree
+
+    from gitflywheel.treecheck import tree_entry_problems
+
+    tree = Tree()
+    for name, mode in entries.items():
+        tree.add(name.encode(), int(mode, 8), b"a" * 40)  # type: ignore[arg-type]
+    raw = tree.as_raw_string()
+    assert tree_entry_problems(raw) == []
+    tree.check()
+
+
+@given(st.binary(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_tree_and_commit_checks_never_crash_on_any_bytes(raw: bytes) -> None:
+    from gitflywheel.objectcheck import _commit_problems
+    from gitflywheel.treecheck import tree_entry_problems
+
+    for problem in tree_entry_problems(raw):
+        assert problem.reason
+    _commit_problems(raw)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([b"100644", b"40000", b"100755", b"120000"]), _NAME),
+        min_size=2,
+        max_size=8,
+    ),
+)
+@settings(max_examples=200, deadline=None)
+def test_tree_checks_find_what_dulwich_refuses(entries: list[tuple[bytes, str]]) -> None:
+    """Any tree dulwich's strict check refuses, ours refuses too (as given, unsorted)."""
+    from dulwich.objects import Tree
+
+    from gitflywheel.treecheck import tree_entry_problems
+
+    raw = _raw_tree([(mode, name.encode(), b"\x01" * 20) for mode, name in entries])
+    tree = Tree.from_string(raw)
+    try:
+        tree.check()
+        refused = False
+    except Exception:
+        refused = True
+    if refused:
+        assert tree_entry_problems(raw)
+
+
+_SECRET = st.text(
+    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~!$&'()*+,;=%",
+    min_size=2,
+    max_size=30,
+).map(lambda s: f"pw{s}Z")  # a marker the rest of the text cannot hold
+
+
+@given(st.sampled_from(["http", "https", "git", "file"]), _NAME, _SECRET)
+@settings(max_examples=300, deadline=None)
+def test_redaction_never_lets_a_password_through(scheme: str, user: str, password: str) -> None:
+    from gitflywheel.remote_url import redact_text, redact_url
+
+    url = f"{scheme}://{user}:{password}@example.org:8080/path/x.git"
+    shown = redact_url(url)
+    assert password not in shown and "example.org:8080/path/x.git" in shown
+    said = redact_text(f"error talking to {url} (as {password}): refused", url)
+    assert password not in said
