@@ -106,8 +106,8 @@ def _check_objects(view: Store, link: Link, new: list[bytes]) -> None:
     if problems:
         raise RemoteError(
             link.explain(
-                f"it sent {len(problems)} problem(s) this store refuses, so nothing was taken: "
-                + _listing([str(p) for p in problems])
+                f"it sent objects this store refuses ({len(problems)} problem(s)), so nothing "
+                "was taken: " + _listing([str(p) for p in problems])
             )
         )
 

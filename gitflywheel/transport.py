@@ -47,8 +47,9 @@ from .store import MAIN, Store
 __all__ = ["Link", "BATCH_SSH"]
 
 BATCH_SSH = "ssh -o BatchMode=yes"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MESSAGE_LINES = 10
+_MAX_REASON = 2000  # a web page where a git server should be can be long
 
 
 def _ssh_command(store: Store) -> str:
@@ -149,6 +150,9 @@ class Link:
 
     def explain(self, reason: str) -> str:
         """`reason`, after the remote's name, with what the remote said, secrets hidden."""
+        reason = _clean(reason)
+        if len(reason) > _MAX_REASON:
+            reason = reason[:_MAX_REASON] + "..."
         said = f" (remote: {'; '.join(self.said[-_MESSAGE_LINES:])})" if self.said else ""
         text = f"{self.location.display}: {reason}{said}"
         return redact_text(self.location.redact(text), self.rewritten)
