@@ -161,12 +161,14 @@ def git_http(root: Path, credentials: tuple[str, str] | None = None) -> Iterator
 class _Page(BaseHTTPRequestHandler):
     """Answers every request with the same HTML page, as a web server that is not git would."""
 
+    status = 200
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet tests
         pass
 
     def do_GET(self) -> None:
         page = b"<!DOCTYPE html><html><body><h1>Welcome</h1></body></html>\n"
-        self.send_response(200)
+        self.send_response(self.status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(page)))
         self.end_headers()
@@ -176,7 +178,8 @@ class _Page(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def html_page() -> Iterator[str]:
-    """A loopback web server that serves an HTML page for every path; yields http://…"""
-    with _serve(_Page) as url:
+def html_page(status: int = 200) -> Iterator[str]:
+    """A loopback web server that serves an HTML page for every path, with this HTTP
+    status; yields http://…"""
+    with _serve(type("Page", (_Page,), {"status": status})) as url:
         yield url

@@ -477,7 +477,11 @@ def test_remote_failures_are_messages_naming_the_remote(cli: Cli, tmp_path: Path
             "resolve",
         ),
     ]
-    with git_http(served, credentials=(USER, SECRET)) as base, html_page() as page:
+    with (
+        git_http(served, credentials=(USER, SECRET)) as base,
+        html_page() as page,
+        html_page(status=500) as broken,
+    ):
         host = base.removeprefix("http://")
         cases += [
             (f"{base}/hub.git", f"{base}/hub.git", "HTTP 401"),
@@ -487,6 +491,11 @@ def test_remote_failures_are_messages_naming_the_remote(cli: Cli, tmp_path: Path
                 "no git repository",
             ),
             (f"{page}/hub.git", f"{page}/hub.git", "did not answer as a git server"),
+            (
+                broken.replace("://", f"://{USER}:{SECRET}@") + "/hub.git",
+                broken.replace("://", "://***@") + "/hub.git",
+                "unexpected http resp 500",
+            ),
         ]
         for url, shown, reason in cases:
             for command in ("publish", "sync"):
