@@ -470,19 +470,27 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
 @json_option
 def publish(repo: Path, remote: str | None, as_json: bool) -> None:
     """Push `main` to REMOTE: a path, file://, git://, ssh://, http(s):// URL, or a remote
-    name in the store's git config (default: origin). Exit 1 if the remote refuses, e.g.
-    when it has sessions this store does not (run `sync` then)."""
-    from .remote import publish as run_publish
-    from .store import Store
+    name in the store's git config (default: origin).
 
-    with Store.open(repo) as store:
+    Exit 1 if the remote refuses or cannot be reached, or has sessions this store does
+    not (run `sync` then); 2 if it holds something that is not this store (someone's
+    project, another store). Credentials in a URL are used, never shown."""
+    from .init import open_store
+    from .remote import publish as run_publish
+
+    with open_store(repo) as store:
         result = run_publish(store, remote)
     if as_json:
         emit_json(asdict(result))
     elif result.pushed:
-        say(f"Published main {result.main[:12] if result.main else ''} to {result.remote}")
+        say(f"Published main {result.main[:12] if result.main else ''} to {_where(result)}")
     else:
-        say(f"{result.remote} already has main {result.main[:12] if result.main else ''}")
+        say(f"{_where(result)} already has main {result.main[:12] if result.main else ''}")
+
+
+def _where(result: Any) -> str:
+    """A remote as messages show it: its name and URL, or its URL, without credentials."""
+    return result.url if result.remote == result.url else f"{result.remote} ({result.url})"
 
 
 @main.command()
@@ -494,12 +502,15 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
 
     Sessions recorded on only one side are taken as they are (a fast-forward, or a merge
     commit when both sides have new sessions). A session recorded differently on both
-    sides is a conflict: exit 3 and nothing changes. Exit 1 if the remote refuses."""
+    sides is a conflict: exit 3 and nothing changes. What the remote sends is checked
+    before anything moves: objects as git's fsck would, the store's tree rules, and
+    verify's rules for every commit it brings. Exit 1 if the remote refuses, cannot be
+    reached or sends what this store refuses; 2 if it holds something that is not this
+    store. A missing store is created empty and takes the remote's history."""
+    from .init import open_store
     from .remote import sync as run_sync
-    from .store import Store
 
-    store = Store.open(repo) if repo.exists() else Store.create(repo)
-    with store:
+    with open_store(repo, create=True, first_commit=False) as store:
         result = run_sync(store, remote)
     if as_json:
         emit_json(asdict(result))
@@ -507,7 +518,7 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
         detail = f" ({len(result.taken)} sessions taken from there)" if result.taken else ""
         say(
             f"{result.action}{detail}: main {result.main[:12] if result.main else '-'}"
-            f"{', pushed' if result.pushed else ''} <-> {result.remote}"
+            f"{', pushed' if result.pushed else ''} <-> {_where(result)}"
         )
 
 

@@ -97,8 +97,14 @@ def setup_message() -> bytes:
     return b"Set up gitflywheel store\n\nRecords the templates that render the artifacts.\n"
 
 
-def merge_message(remote: str) -> bytes:
-    return f"Combine sessions published at {remote}\n".encode()
+_REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
+
+
+def merge_message(remote_name: str | None) -> bytes:
+    """The message of a merge made by sync. It names the remote by its name in the
+    config, never by URL: a URL may carry credentials, and a commit is public for good."""
+    safe = remote_name if remote_name and _REMOTE_NAME.fullmatch(remote_name) else None
+    return f"Combine sessions from {safe or 'a remote'}\n".encode()
 
 
 def parse_trailers(message: bytes) -> dict[str, str]:

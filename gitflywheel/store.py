@@ -14,6 +14,7 @@ import hashlib
 import mmap
 import os
 import re
+import shutil
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -37,11 +38,27 @@ from dulwich.repo import Repo
 from .errors import StoreError
 from .trees import TREE_MODE
 
-__all__ = ["MAIN", "Store", "RefMoved", "RevisionError", "parse_revision", "resolve_revision"]
+__all__ = [
+    "MAIN",
+    "Store",
+    "RefMoved",
+    "RevisionError",
+    "parse_revision",
+    "resolve_revision",
+    "QUARANTINE_PREFIX",
+    "WORK_DIR",
+]
 
 MAIN = Ref(b"refs/heads/main")
 LOCK_FILE = "gitflywheel.lock"
+WORK_DIR = "gitflywheel"  # <store>/gitflywheel/: gitflywheel's own files, outside git's
+QUARANTINE_PREFIX = "incoming-"  # <store>/gitflywheel/incoming-*: fetched objects under check
 _PACK_PREFIX = "tmp_pack_gitflywheel_"
+# What dulwich leaves when killed while it writes a pack: `objects/tmp_pack_*` (a fetched
+# thin pack being completed), `objects/incoming-*` (a fetch spooled to disk),
+# `objects/pack/tmp*.pack` (a pack being received).
+_DULWICH_LEFTOVERS = ("tmp_pack_*", "incoming-*", "pack/tmp*.pack")
+_TYPE_NAMES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
 _MAX_PACKS = 8
 _CACHE_OBJECTS = 4096
 # A pack this large is settled: never merged again, so the cost of merging per session
@@ -252,6 +269,12 @@ class Store:
             raise StoreError(f"{sha.decode()}: not a tree")
         return obj
 
+    def raw(self, sha: bytes) -> tuple[str, bytes]:
+        """An object's type (commit, tree, blob, tag) and its bytes, as stored, unparsed:
+        what the checks of untrusted objects read."""
+        type_num, data = self.repo.object_store.get_raw(ObjectID(sha))
+        return _TYPE_NAMES.get(type_num, str(type_num)), data
+
     def blob(self, sha: bytes) -> bytes:
         obj = self._get(sha)
         if not isinstance(obj, Blob):
@@ -312,11 +335,28 @@ class Store:
             os.close(fd)
 
     def _clean_leftovers(self) -> None:
-        """Remove temporary pack files a killed writer left (we hold the lock, so none is live)."""
-        pack_dir = self.path / "objects" / "pack"
-        if pack_dir.is_dir():
-            for leftover in pack_dir.glob(f"{_PACK_PREFIX}*"):
+        """Remove what a killed writer left: our temporary packs, dulwich's, the objects a
+        sync was checking, and a pack whose index never landed. We hold the lock, so no
+        writer of ours is live; git's own temporary files are left to git."""
+        objects = self.path / "objects"
+        pack_dir = objects / "pack"
+        leftovers = list(pack_dir.glob(f"{_PACK_PREFIX}*")) if pack_dir.is_dir() else []
+        for pattern in _DULWICH_LEFTOVERS:
+            leftovers += objects.glob(pattern)
+        for leftover in leftovers:
+            if leftover.is_file():
                 leftover.unlink(missing_ok=True)
+        work = self.path / WORK_DIR
+        if work.is_dir():
+            for quarantine in work.glob(f"{QUARANTINE_PREFIX}*"):
+                shutil.rmtree(quarantine, ignore_errors=True)
+        if pack_dir.is_dir():
+            stale = time.time() - _STALE_REF_LOCK_SECONDS
+            for pack in pack_dir.glob("pack-*.pack"):
+                with contextlib.suppress(FileNotFoundError):
+                    if not pack.with_suffix(".idx").exists() and pack.stat().st_mtime < stale:
+                        pack.unlink()
+                        pack.with_suffix(".idx.lock").unlink(missing_ok=True)
 
     def write_objects(self, objects: Iterable[ShaFile]) -> int:
         """Write objects as one pack, undeltified; the index lands last, atomically."""

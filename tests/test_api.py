@@ -212,9 +212,13 @@ def test_screenshots_from_elsewhere(tmp_path: Path) -> None:
     }
     (inputs / "s.json").write_text(json.dumps(doc))
     refused = ingest(tmp_path / "a.git", inputs)
-    assert refused.outcomes[0].warnings and not show(tmp_path / "a.git", "shot-1").screenshots[0].file
+    assert (
+        refused.outcomes[0].warnings and not show(tmp_path / "a.git", "shot-1").screenshots[0].file
+    )
     taken = ingest(tmp_path / "b.git", inputs, screenshots_from=[shots])
     assert not taken.outcomes[0].warnings
     assert show(tmp_path / "b.git", "shot-1").screenshots[0].status == "stored"
     too_big = ingest(tmp_path / "c.git", inputs, screenshots_from=[shots], max_screenshot_bytes=10)
-    assert too_big.outcomes[0].warnings and "shot-1" in {r.session_id for r in ls(tmp_path / "c.git")}
+    assert too_big.outcomes[0].warnings and "shot-1" in {
+        r.session_id for r in ls(tmp_path / "c.git")
+    }
