@@ -447,6 +447,9 @@ def _lesson(
     help="The git repository worked in (not the store).",
 )
 @click.option("--since-rev", help="Only commits after this revision (e.g. a tag, or HEAD~5).")
+@click.option(
+    "--until-rev", help="Walk back from this revision instead of HEAD (a branch, tag or id)."
+)
 @click.option("--since", "since", help="Only commits at or after this date or date-time.")
 @click.option(
     "--until", "until", help="Only commits on or before this date (the whole day) or date-time."
@@ -472,6 +475,7 @@ def _lesson(
 def capture(
     source: Path,
     since_rev: str | None,
+    until_rev: str | None,
     since: str | None,
     until: str | None,
     agent_id: str | None,
@@ -486,7 +490,8 @@ def capture(
 ) -> None:
     """Write a build session (JSON, to standard output) from a git repository's commits.
 
-    Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`."""
+    Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`. In a shallow
+    clone the history starts at its boundary: those commits are not counted (a note says so)."""
     from datetime import timedelta
 
     from .capture import CaptureOptions
@@ -502,6 +507,7 @@ def capture(
     options = CaptureOptions(
         source=source,
         since_rev=since_rev,
+        until_rev=until_rev,
         since=parse_day(since, "--since") if since else None,
         until=end,
         agent_id=agent_id,
@@ -514,7 +520,10 @@ def capture(
         next_steps=list(next_steps),
         duration_minutes=duration_minutes,
     )
-    click.echo(dumps_pretty(run_capture(options)), nl=False)
+    captured = run_capture(options)
+    for note in captured.notes:
+        say(f"note: {note}")
+    click.echo(dumps_pretty(captured.session), nl=False)
 
 
 @main.command()
