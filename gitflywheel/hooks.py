@@ -315,7 +315,17 @@ while IFS= read -r line || [ -n "$line" ]; do
 done
 case $0 in */*) here=${{0%/*}} ;; *) here=. ;; esac
 if [ -f "$here/{orig}" ] && [ -x "$here/{orig}" ]; then
-  printf '%s' "$input" | "$here/{orig}" "$@" || exit $?
+  # A shell script runs as if it were still {name}: some (husky) go by their own name.
+  first=''
+  IFS= read -r first <"$here/{orig}" || :
+  case $first in
+    '#!'*/sh | '#!'*/sh' '* | '#!'*/bash | '#!'*/bash' '* | '#!'*' sh' | '#!'*' bash')
+      run=${{first#??}}
+      case $run in */env' '*) run=${{run#*/env }} ;; esac
+      printf '%s' "$input" | $run -c '. "$0{suffix}"' "$0" "$@" || exit $?
+      ;;
+    *) printf '%s' "$input" | "$here/{orig}" "$@" || exit $? ;;
+  esac
 fi
 case ${{GITFLYWHEEL_SKIP:-}} in ''|0|false|no) ;; *) exit 0 ;; esac
 [ -n "$updates" ] || exit 0
@@ -378,6 +388,8 @@ def _script(store: Path, control_dir: Path, python: str) -> str:
         log=_sh_quote(str(control_dir / STORE_LOG)),
         missing=_sh_quote(json.dumps(missing, ensure_ascii=False)),
         orig=HOOK_NAME + ORIG_SUFFIX,
+        name=HOOK_NAME,
+        suffix=ORIG_SUFFIX,
         format=SPOOL_FORMAT,
         repo_spool=REPO_SPOOL,
     )

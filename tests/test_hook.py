@@ -429,6 +429,44 @@ def test_hooks_go_where_core_hooks_path_says(cli: Cli, tmp_path: Path) -> None:
     assert len(sessions(cli, store)) == 1
 
 
+def test_a_dispatcher_that_goes_by_its_name_still_runs_the_users_hook(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """husky's layout: core.hooksPath=.husky/_, where each hook sources `h`, which runs
+    the user's script named after the hook: `basename "$0"` must still say pre-push."""
+    remote = tmp_path / "remote.git"
+    git("init", "-q", "--bare", "-b", "main", remote)
+    repo = new_repo(tmp_path / "work")
+    git("remote", "add", "origin", str(remote), cwd=repo)
+    (repo / ".husky" / "_").mkdir(parents=True)
+    (repo / ".husky" / "_" / "h").write_text(
+        '#!/usr/bin/env sh\nn=$(basename "$0")\ns=$(dirname "$(dirname "$0")")/$n\n'
+        '[ ! -f "$s" ] && exit 0\nsh -e "$s" "$@"\n'
+    )
+    dispatcher = repo / ".husky" / "_" / "pre-push"
+    dispatcher.write_text('#!/usr/bin/env sh\n. "${0%/*}/h"\n')
+    dispatcher.chmod(0o755)
+    seen = tmp_path / "seen.txt"
+    (repo / ".husky" / "pre-push").write_text(
+        f'cat > "{seen}"\n[ -e "{tmp_path}/refuse" ] && {{ echo "lint failed" >&2; exit 3; }}\nexit 0\n'
+    )
+    git("config", "core.hooksPath", ".husky/_", cwd=repo)
+    store = tmp_path / "store.git"
+    assert cli("hook", "install", "--repo", store, "--source", repo).exit_code == 0
+    assert (repo / ".husky" / "_" / "pre-push.gitflywheel-orig").is_file()
+
+    new = commit(repo, "Lint me")
+    (tmp_path / "refuse").touch()
+    refused = push(repo, "origin", "main")
+    assert refused.returncode != 0 and "lint failed" in refused.stderr
+    assert seen.read_text() == f"refs/heads/main {new} refs/heads/main {ZERO}\n"
+    assert spooled(store / "gitflywheel" / "spool") == []
+    (tmp_path / "refuse").unlink()
+    pushed(repo, "origin", "main")
+    wait_runs(store / "gitflywheel" / "hook.log", 1)
+    assert len(sessions(cli, store)) == 1
+
+
 def test_a_push_from_a_linked_worktree_is_recorded(cli: Cli, work: Work) -> None:
     tree = work.root / "tree"
     git("worktree", "add", "-q", "-b", "side", tree, cwd=work.path)
