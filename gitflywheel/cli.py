@@ -671,7 +671,11 @@ def hook_run(repo: Path | None, source: Path, git_dir: Path | None, as_json: boo
     from .hooks import run as run_hook
 
     if git_dir is None:
-        git_dir = work_git_dir(source)
+        try:
+            git_dir = work_git_dir(source)
+        except GitflywheelError:
+            if repo is None:
+                raise  # neither a work repository nor a store: nothing to drain
     if repo is None:
         repo = installed_store(source)
         if repo is None:

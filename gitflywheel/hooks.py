@@ -444,8 +444,8 @@ def install(work: Path, store: Path, python: str | None = None) -> InstallResult
     (created when missing), run by `python` (default: this interpreter)."""
     repo = _work_repo(work)
     store = Path(os.path.abspath(store))
-    interpreter = os.path.abspath(python or sys.executable)
-    if not interpreter or not os.access(interpreter, os.X_OK):
+    interpreter = os.path.abspath(python or sys.executable or "python3")
+    if not os.path.isfile(interpreter) or not os.access(interpreter, os.X_OK):
         raise GitflywheelError(f"{interpreter}: not an interpreter that can run")
     if store.exists() and not store.is_dir():
         raise StoreError(f"{store}: a file, not a store")
@@ -769,7 +769,12 @@ def _run_one(store: Path, path: Path, log: Path, report: RunReport) -> PushOutco
         _log(log, "error", "push", report.error)
         return None
     except GitflywheelError as exc:
-        aside = _set_aside(path)
+        try:
+            aside = _set_aside(path)
+        except OSError as moved:
+            report.error = f"{path}: {exc}; cannot set it aside: {moved.strerror or moved}"
+            _log(log, "error", "push", report.error)
+            return None
         report.broken.append(str(aside))
         message = f"{exc}; set aside as {aside}"
         _log(log, "error", "push", message, spool=str(aside))

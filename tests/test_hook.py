@@ -367,6 +367,49 @@ def test_a_remote_url_with_credentials_never_reaches_the_session(cli: Cli, tmp_p
     assert "s3cret" not in stored and "ada:" not in stored
 
 
+def test_a_push_from_a_shallow_ci_clone_records_its_commits(
+    cli: Cli, work: Work, tmp_path: Path
+) -> None:
+    for message in ("History one", "History two"):
+        commit(work.path, message)
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 1)
+    ci = tmp_path / "ci"
+    git("clone", "-q", "--depth", "1", f"file://{work.remote}", ci)
+    git("config", "user.name", "CI Bot", cwd=ci)
+    git("config", "user.email", "ci@example.com", cwd=ci)
+    assert cli("hook", "install", "--repo", work.store, "--source", ci).exit_code == 0
+    made = [commit(ci, "Bump the version"), commit(ci, "Tag the build")]
+    pushed(ci, "origin", "main")
+    wait_runs(work.log, 2)
+    rows = sessions(cli, work.store)
+    lists = [commit_hashes(record(cli, work.store, str(r["session_id"]))) for r in rows]
+    assert made in lists and len(rows) == 2
+
+
+def test_a_rerun_records_nothing_twice(cli: Cli, work: Work) -> None:
+    old = git("rev-parse", "HEAD", cwd=work.path).strip()
+    new = commit(work.path, "Recorded once")
+    work.store_spool.mkdir(parents=True, exist_ok=True)
+    spool = work.store_spool / "push.byhand"
+    spool.write_text(
+        f"{SPOOL_FORMAT}\nremote origin\nurl ../remote.git\ncwd {work.path}\n"
+        f"git-dir {work.git_dir}\nupdate refs/heads/main {new} refs/heads/main {old}\n"
+    )
+    saved = spool.read_bytes()
+    first = cli("hook", "run", "--source", work.path, "--json")
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["recorded"] == 1
+    tip = git("rev-parse", "main", cwd=work.store)
+    spool.write_bytes(saved)  # as if the run had died before it removed the file
+    again = cli("hook", "run", "--source", work.path, "--json")
+    assert again.exit_code == 0, again.output
+    report = json.loads(again.stdout)
+    assert report["recorded"] == 0 and len(report["pushes"][0]["unchanged"]) == 1
+    assert git("rev-parse", "main", cwd=work.store) == tip
+    assert spooled(work.store_spool) == []
+
+
 # -- other hooks, hook folders, worktrees --------------------------------------------------
 
 
