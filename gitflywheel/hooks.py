@@ -291,7 +291,8 @@ def _sh_quote(text: str) -> str:
 _SCRIPT = r"""#!/bin/sh
 # gitflywheel: each `git push` of this repository is recorded as a build session.
 # Installed by `gitflywheel hook install`; `gitflywheel hook uninstall` removes it and puts
-# back the hook it replaced. `GITFLYWHEEL_SKIP=1 git push` skips it. It never stops a push.
+# back the hook it replaced. `GITFLYWHEEL_SKIP=1 git push` skips it. Whatever fails here,
+# the push goes on: only the hook it replaced, run first, can refuse it.
 {marker}
 store={store}
 spool={spool}
@@ -711,7 +712,14 @@ def run(store: Path, git_dir: Path | None = None) -> RunReport:
     if problem is not None:
         report.error = problem
         report.waiting = sum(len(_spool_files(s)) for s in spools)
-        _log(log, "error", "run", f"{problem}; {report.waiting} pushes wait in the spool")
+        _log(
+            log,
+            "error",
+            "run",
+            f"{problem}; {_count(report.waiting, 'push', 'pushes')} waiting in the spool "
+            "(bring the store back, or `gitflywheel hook install --repo` another one)",
+            waiting=report.waiting,
+        )
         return report
     with _run_lock(control / RUN_LOCK):
         files = sorted(
