@@ -299,6 +299,7 @@ spool={spool}
 python={python}
 log={log}
 missing={missing}
+failed={failed}
 set -f
 nl='
 '
@@ -365,7 +366,9 @@ if [ -f "$python" ] && [ -x "$python" ]; then
       sleep 0.1 2>/dev/null || sleep 1
       n=$((n + 1))
     done
-    exec "$python" -m gitflywheel hook run --repo "$store" --git-dir "$gitdir"
+    "$python" -m gitflywheel hook run --repo "$store" --git-dir "$gitdir"
+    [ $? -ne 1 ] || printf '{{"time": "%s", "level": "error", "event": "hook", "message": %s}}\n' \
+      "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$failed" >>"$log"
   ) </dev/null >/dev/null 2>&1 &
 else
   printf '{{"time": "%s", "level": "error", "event": "hook", "message": %s}}\n' \
@@ -380,6 +383,10 @@ def _script(store: Path, control_dir: Path, python: str) -> str:
         f"the interpreter {python} that runs gitflywheel is gone, so this push waits in "
         "the spool: run `gitflywheel hook install` again (the next push records it)"
     )
+    failed = (
+        f"{python} -m gitflywheel failed: is gitflywheel still installed for it? The push "
+        "waits in the spool: run `gitflywheel hook run` to see why, `hook install` to mend"
+    )
     config = {"format": 1, "store": str(store), "python": python}
     return _SCRIPT.format(
         marker=_MARKER + json.dumps(config, ensure_ascii=False),
@@ -388,6 +395,7 @@ def _script(store: Path, control_dir: Path, python: str) -> str:
         python=_sh_quote(python),
         log=_sh_quote(str(control_dir / STORE_LOG)),
         missing=_sh_quote(json.dumps(missing, ensure_ascii=False)),
+        failed=_sh_quote(json.dumps(failed, ensure_ascii=False)),
         orig=HOOK_NAME + ORIG_SUFFIX,
         name=HOOK_NAME,
         suffix=ORIG_SUFFIX,

@@ -562,7 +562,8 @@ def test_a_store_out_of_reach_loses_nothing(cli: Cli, work: Work, how: str) -> N
     fsck(work.store)
 
 
-def test_a_missing_interpreter_loses_nothing(cli: Cli, work: Work) -> None:
+@pytest.mark.parametrize("how", ["gone", "without gitflywheel"])
+def test_a_missing_interpreter_loses_nothing(cli: Cli, work: Work, how: str) -> None:
     wrapper = work.root / "bin" / "python"
     wrapper.parent.mkdir()
     wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
@@ -572,14 +573,21 @@ def test_a_missing_interpreter_loses_nothing(cli: Cli, work: Work) -> None:
     )
     assert result.exit_code == 0, result.output
     saved = wrapper.read_text()
-    wrapper.unlink()
+    if how == "gone":
+        wrapper.unlink()
+    else:  # an interpreter that no longer has gitflywheel installed
+        wrapper.write_text("#!/bin/sh\necho 'No module named gitflywheel' >&2\nexit 1\n")
     first = commit(work.path, "Without an interpreter")
     pushed(work.path, "origin", "main")
     assert len(spooled(work.store_spool)) == 1
+    wait_until(lambda: log_entries(work.log, "hook") != [], "the hook to log the failure")
     st = status(cli, work)
-    assert st["python_ok"] is False and not st["ok"]
-    assert "interpreter" in str(st["last_error"]["message"])  # type: ignore[index]
-    assert "MISSING" in cli("hook", "status", "--source", work.path).output
+    assert not st["ok"] and st["failing"] and st["waiting"] == 1
+    message = str(st["last_error"]["message"])  # type: ignore[index]
+    assert str(wrapper) in message and "hook install" in message
+    if how == "gone":
+        assert st["python_ok"] is False
+        assert "MISSING" in cli("hook", "status", "--source", work.path).output
 
     wrapper.write_text(saved)
     wrapper.chmod(0o755)
