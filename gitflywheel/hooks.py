@@ -676,7 +676,8 @@ def _sessions(push: Push) -> tuple[list[dict[str, Any]], list[str], list[str]]:
 
 
 def _record(store: Path, push: Push, origin: str) -> PushOutcome:
-    """Capture and ingest one push; raises for what should leave it in the spool."""
+    """Capture and ingest one push. A store that fails raises StoreError or OSError (the
+    push stays spooled); a push that can never be recorded raises another error of ours."""
     outcome = PushOutcome(origin, remote_label(push.url, push.cwd))
     sessions, outcome.nothing_new, outcome.notes = _sessions(push)
     if not sessions:
@@ -792,7 +793,7 @@ def _run_one(store: Path, path: Path, log: Path, report: RunReport) -> PushOutco
             _log(log, "error", "push", report.error)
             return None
         report.broken.append(str(aside))
-        message = f"{exc}; set aside as {aside}"
+        message = f"{exc}; set aside as {aside} (move it back to {path.parent} to retry)"
         _log(log, "error", "push", message, spool=str(aside))
         return PushOutcome(str(aside), "", error=message)
     except Exception as exc:  # a bug must not lose the push: keep it, say what happened
