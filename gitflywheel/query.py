@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from dulwich.objects import Blob
-
 from .commits import session_trailers
 from .errors import GitflywheelError, StoreError
 from .layout import ARTIFACT_KINDS, FANOUT_LEVELS, MANIFEST_FILE, SESSIONS_DIR, session_dir
@@ -73,16 +71,11 @@ def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest
         return
     level = [found[1]]
     for _ in range(FANOUT_LEVELS):
-        level = [
-            item.sha
-            for tree in level
-            for item in store.tree(tree).iteritems()
-            if item.mode == TREE_MODE
-        ]
+        level = [sha for tree in level for _, mode, sha in store.entries(tree) if mode == TREE_MODE]
     for bucket in level:
-        for folder in store.tree(bucket).iteritems():
-            if folder.mode == TREE_MODE:
-                entry = store.lookup(folder.sha, MANIFEST_FILE)
+        for _, mode, folder in store.entries(bucket):
+            if mode == TREE_MODE:
+                entry = store.lookup(folder, MANIFEST_FILE)
                 if entry is not None:
                     yield Manifest.from_bytes(store.blob(entry[1]))
 
@@ -191,7 +184,7 @@ def blob_id_of(file_or_blob: str) -> str:
     """A blob id given as such (40 hex), or the blob id a file's bytes would have."""
     path = Path(file_or_blob)
     if path.is_file():
-        return Blob.from_string(path.read_bytes()).id.decode()
+        return Store.blob_id(path.read_bytes()).decode()
     text = file_or_blob.lower()
     if len(text) == 40 and all(c in "0123456789abcdef" for c in text):
         return text
@@ -289,21 +282,21 @@ def export(store: Store, target: Path, at: str | None = None) -> ExportResult:
     stack = [(store.commit(tip).tree, target, "")]
     while stack:
         tree_id, folder, prefix = stack.pop()
-        for item in store.tree(tree_id).iteritems():
-            name = _entry_name(item.path, prefix)
+        for raw, mode, sha in store.entries(tree_id):
+            name = _entry_name(raw, prefix)
             path = f"{prefix}{name}"
-            if item.mode == TREE_MODE:
+            if mode == TREE_MODE:
                 _make_folder(folder / name, path)
-                stack.append((item.sha, folder / name, f"{path}/"))
-            elif item.mode in _SKIPPED:
-                skipped.append(f"{path}: {_SKIPPED[item.mode]}")
-            elif stat.S_ISREG(item.mode):
-                _write_new(folder / name, path, _blob_of(store, item.sha, path))
-                if item.mode == _EXEC_MODE:
+                stack.append((sha, folder / name, f"{path}/"))
+            elif mode in _SKIPPED:
+                skipped.append(f"{path}: {_SKIPPED[mode]}")
+            elif stat.S_ISREG(mode):
+                _write_new(folder / name, path, _blob_of(store, sha, path))
+                if mode == _EXEC_MODE:
                     (folder / name).chmod(0o755)
                 count += 1
             else:
-                skipped.append(f"{path}: mode {item.mode:o} is not a file git checks out")
+                skipped.append(f"{path}: mode {mode:o} is not a file git checks out")
     return ExportResult(tip.decode(), count, str(target), skipped)
 
 

@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 MAIN = Ref(b"refs/heads/main")
+HEAD = Ref(b"HEAD")
 LOCK_FILE = "gitflywheel.lock"
 WORK_DIR = "gitflywheel"  # <store>/gitflywheel/: gitflywheel's own files, outside git's
 QUARANTINE_PREFIX = "incoming-"  # <store>/gitflywheel/incoming-*: fetched objects under check
@@ -109,6 +110,15 @@ def resolve_revision(repo: Repo, rev: str) -> bytes | None:
         return parse_revision(repo, rev)
     except RevisionError:
         return None
+
+
+def _config_key(key: str) -> tuple[tuple[bytes, ...], bytes]:
+    """`remote.origin.url` as dulwich's config wants it: ((b"remote", b"origin"), b"url")."""
+    section, _, name = key.rpartition(".")
+    first, dot, sub = section.partition(".")
+    if not first or not name:
+        raise StoreError(f"{key!r}: not a git config key (section.name)")
+    return ((first.encode(), os.fsencode(sub)) if dot else (first.encode(),)), name.encode()
 
 
 class RefMoved(StoreError):
@@ -213,6 +223,15 @@ class Store:
             raise StoreError(f"{sha.decode()}: not a blob")
         return obj.as_raw_string()
 
+    def entries(self, tree_id: bytes) -> list[tuple[bytes, int, bytes]]:
+        """A tree's entries as (name, mode, id), in git's tree order."""
+        return [(item.path, item.mode, item.sha) for item in self.tree(tree_id).iteritems()]
+
+    @staticmethod
+    def blob_id(data: bytes) -> bytes:
+        """The id git gives a blob of these bytes (hex)."""
+        return Blob.from_string(data).id
+
     def lookup(self, tree_id: bytes, path: str) -> tuple[int, bytes] | None:
         """(mode, id) of `path` inside a tree, or None."""
         mode, sha = TREE_MODE, tree_id
@@ -251,6 +270,27 @@ class Store:
     def resolve(self, rev: str) -> bytes:
         """A commit id from a revision: `main`, a full or short id, `main~2`, a tag."""
         return parse_revision(self.repo, rev)
+
+    def ref_names(self) -> list[bytes]:
+        """Every ref the store has (`HEAD` too), sorted."""
+        return sorted(bytes(ref) for ref in self.repo.refs.allkeys())
+
+    def is_bare(self) -> bool:
+        """Whether this is a bare repository, as its layout and `core.bare` both say."""
+        try:
+            said = self.repo.get_config().get_boolean((b"core",), b"bare", self.repo.bare)
+        except ValueError:
+            said = self.repo.bare
+        return bool(said) and self.repo.bare
+
+    def config_get(self, key: str) -> str | None:
+        """A value of the store's git config (`section.name` or `section.sub.name`),
+        or None when it is not set."""
+        section, name = _config_key(key)
+        try:
+            return os.fsdecode(self.repo.get_config().get(section, name))
+        except KeyError:
+            return None
 
     # -- writing -----------------------------------------------------------------------
 
@@ -326,6 +366,18 @@ class Store:
     def _short_tip(self) -> str:
         tip = self.tip()
         return tip.decode()[:12] if tip else "nothing"
+
+    def config_set(self, key: str, value: str) -> None:
+        """Set a value in the store's git config file."""
+        section, name = _config_key(key)
+        config = self.repo.get_config()
+        config.set(section, name, os.fsencode(value))
+        config.write_to_path()
+
+    def point_head_at_main(self) -> None:
+        """Make `HEAD` the symbolic ref `refs/heads/main`, as `git clone` expects."""
+        if self.repo.refs.read_ref(HEAD) != b"ref: " + MAIN:
+            self.repo.refs.set_symbolic_ref(HEAD, MAIN)
 
     def set_ref(self, name: bytes, value: bytes) -> None:
         """Set a ref of gitflywheel's own (not `main`) without a check."""
