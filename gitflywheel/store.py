@@ -25,7 +25,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from .errors import StoreError
-from .packs import MAX_PACKS, MergeResult, Packs
+from .packs import MAX_PACKS, MergeResult, PackLayout, Packs
 from .trees import TREE_MODE
 
 __all__ = [
@@ -329,6 +329,22 @@ class Store:
         """Fold packs together (geometrically; `everything`: all mergeable packs into
         one) so that lookups stay fast; see `Packs.merge`. Hold the writer lock."""
         return self._packs.merge(everything, forget=self.repo.object_store.close)
+
+    def compact_packs(self, full: bool = False) -> list[MergeResult]:
+        """As few packs as the geometric rule allows (`full`: one); see `Packs.compact`.
+        Hold the writer lock."""
+        return self._packs.compact(full, forget=self.repo.object_store.close)
+
+    def pack_loose_objects(self) -> int:
+        """Move loose objects (a push by plain git leaves them) into a pack; how many.
+        Hold the writer lock."""
+        done = self._packs.pack_loose()
+        self.repo.object_store.close()
+        return done
+
+    def pack_layout(self) -> PackLayout:
+        """The store's packs, loose objects and multi-pack-index, as they are now."""
+        return self._packs.layout()
 
     def move_main(self, expected: bytes | None, new: bytes) -> None:
         """Compare-and-swap `main` from `expected` to `new`; RefMoved if it moved."""
