@@ -466,6 +466,35 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
 
 @main.command()
 @repo_option
+@click.option("--full", is_flag=True, help="Merge every pack into one, however large.")
+@json_option
+def maintain(repo: Path, full: bool, as_json: bool) -> None:
+    """Keep the store quick to read, push and clone: fewer packs, and git's indexes.
+
+    Under the writer lock: loose objects go into a pack, packs are merged into as few as
+    the geometric rule allows (--full: into one), and, when git is installed, git writes
+    a multi-pack-index with a reachability bitmap and a commit-graph. Nothing is pruned.
+    Run it now and then (ingest merges packs itself); a second run right after changes
+    nothing.
+    """
+    from .maintain import maintain as run_maintain
+    from .store import Store
+
+    with Store.open(repo) as store:
+        result = run_maintain(store, full=full)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    say(
+        f"{'Maintained' if result.changed else 'Nothing to do'}: {result.packs_before} -> "
+        f"{result.packs_after} packs ({result.packs_merged} merged, {result.loose_packed} "
+        f"loose objects packed); multi-pack-index {result.multi_pack_index}; commit-graph "
+        f"{result.commit_graph}"
+    )
+
+
+@main.command()
+@repo_option
 @click.argument("remote", required=False)
 @json_option
 def publish(repo: Path, remote: str | None, as_json: bool) -> None:
