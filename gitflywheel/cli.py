@@ -301,14 +301,14 @@ def ls_command(
     as_json: bool,
 ) -> None:
     """List the sessions at the tip of `main`, oldest first."""
-    from .query import list_sessions
+    from .query import list_sessions, list_sessions_json
     from .store import Store
 
     with Store.open(repo) as store:
+        if as_json:
+            click.echo(list_sessions_json(store, session_type, agent, since, until))
+            return
         rows = list_sessions(store, session_type, agent, since, until)
-    if as_json:
-        emit_json([asdict(r) for r in rows])
-        return
     for r in rows:
         rev = f" r{r.revision}" if r.revision > 1 else ""
         click.echo(

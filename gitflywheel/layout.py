@@ -23,6 +23,8 @@ __all__ = [
     "MANIFEST_FILE",
     "SCREENSHOTS_DIR",
     "ARTIFACT_KINDS",
+    "WORK_DIR",
+    "QUERY_INDEX_FILE",
     "session_dir",
     "artifact_path",
     "template_path",
@@ -37,6 +39,9 @@ RECORD_FILE = "session.json"
 MANIFEST_FILE = "manifest.json"
 SCREENSHOTS_DIR = "screenshots"
 ARTIFACT_KINDS: tuple[str, ...] = get_args(ArtifactKind)
+# Outside the tree: <store>/gitflywheel/ holds gitflywheel's own files, beside git's.
+WORK_DIR = "gitflywheel"
+QUERY_INDEX_FILE = "query.sqlite3"  # <store>/gitflywheel/query.sqlite3: what ls and which read
 
 
 def session_dir(session_id: str) -> str:

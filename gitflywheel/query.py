@@ -1,21 +1,36 @@
-"""Reading the store: list sessions, show one, find an artifact, the log, export a tree."""
+"""Reading the store: list sessions, show one, find an artifact, the log, export a tree.
+
+`ls` and `which` answer from the query index (`queryindex`) when it can be kept, and
+from the tip's manifests otherwise: both give the same answer."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from .commits import session_trailers
 from .errors import GitflywheelError, StoreError
 from .layout import ARTIFACT_KINDS, FANOUT_LEVELS, MANIFEST_FILE, SESSIONS_DIR, session_dir
-from .manifest import Manifest
-from .models import TimestampOutOfRange, in_utc, parse_timestamp
+from .queryindex import (
+    BadTimestamp,
+    TimeWindow,
+    indexed_holders,
+    indexed_session_documents,
+    indexed_sessions,
+)
 from .store import Store
 from .trees import TREE_MODE
+
+if TYPE_CHECKING:  # pydantic loads only when a manifest is read: `ls` and `which` start faster
+    from .manifest import Manifest
+
+T = TypeVar("T")
 
 __all__ = [
     "SessionRow",
@@ -24,6 +39,7 @@ __all__ = [
     "parse_day",
     "parse_until",
     "list_sessions",
+    "list_sessions_json",
     "show_session",
     "show_artifact",
     "which",
@@ -63,6 +79,8 @@ def _tip_tree(store: Store, at: str | None = None) -> bytes | None:
 
 def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest]:
     """Every session manifest in a tree (default: the tip's), in path order."""
+    from .manifest import Manifest
+
     root = tree if tree is not None else _tip_tree(store)
     if root is None:
         return
@@ -83,6 +101,8 @@ def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest
 def parse_day(value: str, option: str) -> datetime:
     """A date (its start, UTC) or an ISO 8601 date-time, for an option named `option`;
     the result is in UTC, and one that UTC cannot hold (years 1 to 9999) is refused."""
+    from .models import TimestampOutOfRange, in_utc, parse_timestamp
+
     try:
         if "T" in value or " " in value:
             moment = parse_timestamp(value)
@@ -110,11 +130,21 @@ def list_sessions(
     agent: str | None = None,
     since: str | None = None,
     until: str | None = None,
+    *,
+    use_index: bool = True,
 ) -> list[SessionRow]:
-    """The sessions at the tip, filtered; `until` given as a date includes that whole day."""
+    """The sessions at the tip, filtered; `until` given as a date includes that whole day.
+    Answered from the query index when it can be kept (see `queryindex`), else, or
+    without `use_index`, from the tip's manifests."""
     start = parse_day(since, "--since") if since else None
     end = parse_day(until, "--until") if until else None
     end_exclusive = until is not None and "T" not in until and " " not in until
+    window = TimeWindow(session_type, agent, start, end, end_exclusive)
+    indexed = _indexed(indexed_sessions, store, window) if use_index else None
+    if indexed is not None:
+        return [SessionRow(*row) for row in indexed]  # in order already
+    from .models import in_utc, parse_timestamp
+
     rows = []
     for m in iter_manifests(store):
         if session_type and m.session_type != session_type:
@@ -144,7 +174,38 @@ def list_sessions(
     return rows
 
 
+def list_sessions_json(
+    store: Store,
+    session_type: str | None = None,
+    agent: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> str:
+    """`ls --json`: the rows of `list_sessions` as a JSON array, one session a line. From
+    the query index SQLite writes them, so the cost is what SQLite takes."""
+    start = parse_day(since, "--since") if since else None
+    end = parse_day(until, "--until") if until else None
+    end_exclusive = until is not None and "T" not in until and " " not in until
+    window = TimeWindow(session_type, agent, start, end, end_exclusive)
+    documents = _indexed(indexed_session_documents, store, window)
+    if documents is None:
+        rows = list_sessions(store, session_type, agent, since, until, use_index=False)
+        documents = [json.dumps(vars(r), ensure_ascii=False, separators=(",", ":")) for r in rows]
+    return "[\n  " + ",\n  ".join(documents) + "\n]" if documents else "[]"
+
+
+def _indexed(
+    ask: Callable[[Store, TimeWindow], list[T] | None], store: Store, window: TimeWindow
+) -> list[T] | None:
+    try:
+        return ask(store, window)
+    except BadTimestamp as exc:
+        raise StoreError(f"{exc.session_id}: manifest timestamp: {exc.reason}") from None
+
+
 def _manifest(store: Store, session_id: str) -> Manifest:
+    from .manifest import Manifest
+
     root = _tip_tree(store)
     found = store.lookup(root, f"{session_dir(session_id)}/{MANIFEST_FILE}") if root else None
     if found is None:
@@ -191,9 +252,14 @@ def blob_id_of(file_or_blob: str) -> str:
     raise GitflywheelError(f"{file_or_blob}: neither a file nor a 40-hex blob id")
 
 
-def which(store: Store, file_or_blob: str) -> tuple[str, list[Holder]]:
-    """Which sessions hold an artifact (or record, or screenshot) with these bytes."""
+def which(store: Store, file_or_blob: str, *, use_index: bool = True) -> tuple[str, list[Holder]]:
+    """Which sessions hold an artifact (or record, or screenshot) with these bytes:
+    from the query index when it can be kept, else, or without `use_index`, from the
+    tip's manifests."""
     wanted = blob_id_of(file_or_blob)
+    indexed = indexed_holders(store, wanted) if use_index else None
+    if indexed is not None:
+        return wanted, [Holder(*found) for found in indexed]
     holders = []
     for m in iter_manifests(store):
         if m.record.blob == wanted:

@@ -25,6 +25,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from .errors import StoreError
+from .layout import WORK_DIR
 from .packs import MAX_PACKS, MergeResult, PackLayout, Packs
 from .trees import TREE_MODE
 
@@ -42,7 +43,6 @@ __all__ = [
 MAIN = Ref(b"refs/heads/main")
 HEAD = Ref(b"HEAD")
 LOCK_FILE = "gitflywheel.lock"
-WORK_DIR = "gitflywheel"  # <store>/gitflywheel/: gitflywheel's own files, outside git's
 QUARANTINE_PREFIX = "incoming-"  # <store>/gitflywheel/incoming-*: fetched objects under check
 _TYPE_NAMES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
 _CACHE_OBJECTS = 4096
