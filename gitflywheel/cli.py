@@ -473,9 +473,9 @@ def maintain(repo: Path, full: bool, as_json: bool) -> None:
 
     Under the writer lock: loose objects go into a pack, packs are merged into as few as
     the geometric rule allows (--full: into one), and, when git is installed, git writes
-    a multi-pack-index with a reachability bitmap and a commit-graph. Nothing is pruned.
-    Run it now and then (ingest merges packs itself); a second run right after changes
-    nothing.
+    a multi-pack-index with a reachability bitmap and a commit-graph. Then the query
+    index that ls and which read is brought up to date. Nothing is pruned. Run it now
+    and then (ingest merges packs itself); a second run right after changes nothing.
     """
     from .maintain import maintain as run_maintain
     from .store import Store
@@ -489,7 +489,7 @@ def maintain(repo: Path, full: bool, as_json: bool) -> None:
         f"{'Maintained' if result.changed else 'Nothing to do'}: {result.packs_before} -> "
         f"{result.packs_after} packs ({result.packs_merged} merged, {result.loose_packed} "
         f"loose objects packed); multi-pack-index {result.multi_pack_index}; commit-graph "
-        f"{result.commit_graph}"
+        f"{result.commit_graph}; query index {result.query_index}"
     )
 
 

@@ -4,7 +4,9 @@ Under the store's writer lock: loose objects (a push by plain git leaves them) g
 pack, and packs merge as the geometric rule allows (`full`: all into one). When git is
 installed, git then writes a multi-pack-index with a reachability bitmap (what a git
 server answers clones and fetches from) and a split commit-graph (what git's history
-walks read). Nothing is pruned: every object stays, reachable or not.
+walks read). Last, the query index that `ls` and `which` read is brought up to date, so
+that the first query after a large ingest finds it ready. Nothing is pruned: every
+object stays, reachable or not.
 
 dulwich 1.2 reads `objects/pack/multi-pack-index` and falls back to each pack's own
 index when it names a pack that is gone; it does not read a split commit-graph, and
@@ -21,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from . import queryindex
 from .errors import StoreError
 from .init import repository_problem
 from .store import Store
@@ -32,6 +35,7 @@ CURRENT = "current"
 NO_GIT = "skipped: git is not installed"
 NO_HISTORY = "skipped: the store has no history yet"
 NO_PACKS = "skipped: the store has no packs"
+NO_INDEX = "skipped: it cannot be written here"
 # Where a caller's git environment would send git to another repository than the store.
 _GIT_LOCATION_VARIABLES = (
     "GIT_DIR",
@@ -48,8 +52,8 @@ _GIT_LOCATION_VARIABLES = (
 @dataclass(frozen=True)
 class MaintainResult:
     """What `maintain` did: packs before and after, loose objects packed, packs merged,
-    and what became of the multi-pack-index and the commit-graph (`written`, `current`,
-    or `skipped: why`)."""
+    and what became of the multi-pack-index, the commit-graph and the query index
+    (`written`, `current`, or `skipped: why`)."""
 
     store: str
     full: bool
@@ -59,6 +63,7 @@ class MaintainResult:
     packs_merged: int
     multi_pack_index: str
     commit_graph: str
+    query_index: str
 
     @property
     def changed(self) -> bool:
@@ -66,7 +71,7 @@ class MaintainResult:
         return bool(
             self.loose_packed
             or self.packs_merged
-            or WRITTEN in (self.multi_pack_index, self.commit_graph)
+            or WRITTEN in (self.multi_pack_index, self.commit_graph, self.query_index)
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -75,7 +80,8 @@ class MaintainResult:
 
 def maintain(store: Store, full: bool = False) -> MaintainResult:
     """Pack loose objects, merge packs, and (with git) write the multi-pack-index and
-    commit-graph, under the writer lock. A repository that is not a store is refused."""
+    commit-graph, under the writer lock; then bring the query index up to date. A
+    repository that is not a store is refused."""
     problem = repository_problem(store)
     if problem is not None:
         raise StoreError(f"{store.path}: {problem}")
@@ -91,13 +97,12 @@ def maintain(store: Store, full: bool = False) -> MaintainResult:
             midx = graph = NO_HISTORY
         else:
             midx = (
-                NO_PACKS
-                if not after.packs
-                else CURRENT
-                if after.midx_current
-                else _write_midx(git, store)
+                _write_midx(git, store)
+                if after.packs and not after.midx_current
+                else (CURRENT if after.packs else NO_PACKS)
             )
             graph = _write_commit_graph(git, store)
+    query = _refresh_query_index(store)  # outside the writer lock: it needs none
     return MaintainResult(
         str(store.path),
         full,
@@ -107,7 +112,17 @@ def maintain(store: Store, full: bool = False) -> MaintainResult:
         sum(len(m.merged) for m in merges),
         midx,
         graph,
+        query,
     )
+
+
+def _refresh_query_index(store: Store) -> str:
+    if store.tip() is None:
+        return NO_HISTORY
+    refreshed = queryindex.refresh(store)
+    if refreshed is None:
+        return NO_INDEX
+    return WRITTEN if refreshed else CURRENT
 
 
 def _write_midx(git: str, store: Store) -> str:

@@ -41,6 +41,7 @@ __all__ = [
     "indexed_holders",
     "indexed_session_documents",
     "indexed_sessions",
+    "refresh",
 ]
 
 T = TypeVar("T")
@@ -138,6 +139,35 @@ def indexed_holders(store: Store, blob: str) -> list[tuple[str, str, str]] | Non
         return [(s, k, p) for s, k, p in rows]
 
     return _answer(store, ask)
+
+
+def refresh(store: Store) -> bool | None:
+    """Bring the index up to date with `main` now (`maintain` does, so that the next
+    query finds it ready): True when it was written, False when it was up to date
+    already, None when it cannot be kept."""
+    tip = store.tip()
+    if tip is None:
+        return None
+    before = _peek(index_path(store))
+    if _answer(store, lambda db: True) is None:
+        return None
+    return before != tip.decode()
+
+
+def _peek(path: Path) -> str | None:
+    """The commit the index describes, read without writing anything; None for none."""
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return _described(db)
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
 
 
 class BadTimestamp(Exception):

@@ -93,6 +93,7 @@ def test_maintain_a_store_fed_in_many_small_batches(cli: Cli, store: Path, tmp_p
     assert report["packs_after"] < report["packs_before"]
     assert report["multi_pack_index"] == "written"
     assert report["commit_graph"] == "written"
+    assert report["query_index"] == "current"  # the `ls` above brought it up to date
 
     after = count_objects(store)
     assert after["count"] == 0 and after["packs"] < before["packs"]
@@ -114,7 +115,11 @@ def test_maintain_a_store_fed_in_many_small_batches(cli: Cli, store: Path, tmp_p
     assert again.exit_code == 0
     second = json.loads(again.output)
     assert second["changed"] is False
-    assert (second["multi_pack_index"], second["commit_graph"]) == ("current", "current")
+    assert (second["multi_pack_index"], second["commit_graph"], second["query_index"]) == (
+        "current",
+        "current",
+        "current",
+    )
     assert object_files(store) == files  # nothing rewritten
     fsck(store)
 
@@ -127,7 +132,7 @@ def test_full_merges_every_pack_into_one(cli: Cli, store: Path, tmp_path: Path) 
     result = maintain(store, full=True)
     packs = sorted((store / "objects" / "pack").glob("*.pack"))
     assert result.packs_after == len(packs) == 2 and kept in packs  # a .keep pack stays
-    assert result.multi_pack_index == "written"
+    assert result.multi_pack_index == result.query_index == "written"
     fsck(store)
     assert objects_of_every_ref(store) == every
     kept.with_suffix(".keep").unlink()
