@@ -8,8 +8,6 @@ the same ingest again finishes the job (what is stored already is reported uncha
 
 from __future__ import annotations
 
-import hashlib
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,23 +16,15 @@ from typing import BinaryIO, Literal
 
 from dulwich.objects import Blob, ShaFile, Tree
 
-from .artifacts import Screenshot
 from .commits import SessionTrailers, commit_time, identity, make_commit, session_message
 from .errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError, InputError
 from .init import open_store, store_templates_dir
 from .inputs import InputItem, read_inputs
-from .layout import (
-    MANIFEST_FILE,
-    RECORD_FILE,
-    SCREENSHOTS_DIR,
-    artifact_path,
-    session_dir,
-    template_path,
-)
-from .manifest import ArtifactEntry, FileRef, Manifest, ScreenshotEntry, TemplateRef
-from .pipelines import run_pipeline
+from .layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
+from .manifest import Manifest
+from .plan import ScreenshotFile, SessionPlan, TemplateSet, git_blob_id, plan_session
 from .records import InputErrors, Record, make_record
-from .rendering import Renderer, load_templates
+from .rendering import load_templates
 from .store import Store
 from .trees import FILE_MODE, TreeEditor
 
@@ -87,26 +77,12 @@ def _blob(data: bytes) -> Blob:
     return Blob.from_string(data)
 
 
-def _file_ref(path: str, blob: Blob, data: bytes) -> FileRef:
-    return FileRef(
-        path=path, blob=blob.id.decode(), sha256=hashlib.sha256(data).hexdigest(), size=len(data)
-    )
-
-
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _screenshot_name(index: int, source: str) -> str:
-    base = _UNSAFE_NAME.sub("_", source.replace("\\", "/").rsplit("/", 1)[-1]) or "screenshot"
-    return f"{index + 1:02d}-{base}"[:120]
-
-
 class Recorder:
     """Plans commits on top of a tip, in memory, and writes them to the store in batches."""
 
     def __init__(self, store: Store, templates: dict[str, bytes]) -> None:
         self.store = store
-        self.renderer = Renderer(templates)
+        self.templates = TemplateSet(templates)
         self.landed = store.tip()
         self.head = self.landed
         root = store.commit(self.head).tree if self.head else None
@@ -136,14 +112,13 @@ class Recorder:
             set_aside=list(record.set_aside),
         )
         folder = session_dir(record.session_id)
-        record_bytes = record.stored_bytes
-        record_blob = _blob(record_bytes)
+        record_blob = git_blob_id(record.stored_bytes).encode()
         revision = 1
         existing = self.editor.get(f"{folder}/{RECORD_FILE}")
         manifest_entry = self.editor.get(f"{folder}/{MANIFEST_FILE}")
         if existing is not None and manifest_entry is not None:
             previous = Manifest.from_bytes(self._blob_bytes(manifest_entry[1]))
-            if existing[1] == record_blob.id:
+            if existing[1] == record_blob:
                 outcome.status, outcome.revision = "unchanged", previous.revision
                 return outcome
             if not revise:
@@ -157,60 +132,49 @@ class Recorder:
             outcome.status = "revised"
         outcome.revision = revision
 
-        objects: list[ShaFile] = [record_blob]
-        screenshots, screenshot_entries = self._screenshots(record, folder, base_dir, objects)
-        artifacts: list[ArtifactEntry] = []
-        for spec in run_pipeline(record.session, screenshots):
-            data = self.renderer.render(spec)
+        screenshots = [
+            ScreenshotFile(source, _read_screenshot(source, base_dir))
+            for source in record.session.source_data.screenshots
+        ]
+        plan = plan_session(record, screenshots, self.templates, revision)
+        session = record.session
+        trailers = SessionTrailers(
+            session.session_id, session.session_type, session.agent_id, revision
+        )
+        outcome.commit = self.land(plan, session_message(trailers))
+        return outcome
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of a file in the planned head's tree, or None."""
+        entry = self.editor.get(path)
+        return None if entry is None else self._blob_bytes(entry[1])
+
+    def is_current(self, plan: SessionPlan) -> bool:
+        """Whether the planned head's tree already holds every file of the plan as planned."""
+        return all(
+            (entry := self.editor.get(path)) is not None and entry[1].decode() == git_blob_id(data)
+            for path, data in plan.files.items()
+        )
+
+    def land(self, plan: SessionPlan, message: bytes) -> str:
+        """Plan one commit on the head: the session's folder becomes the plan's, and
+        templates/ the templates it rendered with. Returns the commit id."""
+        objects: list[ShaFile] = []
+        self.editor.remove(plan.folder)
+        for path, data in plan.files.items():
             blob = _blob(data)
             objects.append(blob)
-            ref = _file_ref(artifact_path(record.session_id, spec.kind), blob, data)
-            artifacts.append(
-                ArtifactEntry(
-                    **ref.model_dump(),
-                    kind=spec.kind,
-                    pipeline=spec.pipeline,
-                    step=spec.step,
-                    template=TemplateRef(
-                        path=template_path(spec.template),
-                        blob=self.template_blobs[spec.template].id.decode(),
-                    ),
-                )
-            )
-        session = record.session
-        manifest = Manifest(
-            session_id=session.session_id,
-            session_type=session.session_type,
-            agent_id=session.agent_id,
-            timestamp=record.data["timestamp"],
-            title=session.title,
-            revision=revision,
-            record=_file_ref(f"{folder}/{RECORD_FILE}", record_blob, record_bytes),
-            artifacts=artifacts,
-            screenshots=screenshot_entries,
-            warnings=list(record.warnings),
-        )
-        manifest_bytes = manifest.to_bytes()
-        manifest_blob = _blob(manifest_bytes)
-        objects.append(manifest_blob)
-
-        if revision > 1:
-            self.editor.remove(folder)
-        self.editor.set(f"{folder}/{MANIFEST_FILE}", FILE_MODE, manifest_blob.id)
-        for ref in manifest.files():
-            self.editor.set(ref.path, FILE_MODE, ref.blob.encode())
+            self.editor.set(path, FILE_MODE, blob.id)
         for name, blob in self.template_blobs.items():
             if self.editor.get(template_path(name)) != (FILE_MODE, blob.id):
                 objects.append(blob)
                 self.editor.set(template_path(name), FILE_MODE, blob.id)
         root, trees = self.editor.write()
-        trailers = SessionTrailers(
-            session.session_id, session.session_type, session.agent_id, revision
-        )
+        session = plan.derived.record.session
         commit = make_commit(
             root,
             [self.head] if self.head else [],
-            session_message(trailers),
+            message,
             identity(session.agent_id),
             session.timestamp,
             commit_time(),
@@ -218,27 +182,7 @@ class Recorder:
         for obj in (*objects, *trees, commit):
             self.pending[obj.id] = obj
         self.head = commit.id
-        outcome.commit = commit.id.decode()
-        return outcome
-
-    def _screenshots(
-        self, record: Record, folder: str, base_dir: Path, objects: list[ShaFile]
-    ) -> tuple[list[Screenshot], list[ScreenshotEntry]]:
-        shots: list[Screenshot] = []
-        entries: list[ScreenshotEntry] = []
-        for index, source in enumerate(record.session.source_data.screenshots):
-            data = _read_screenshot(source, base_dir)
-            if data is None:
-                shots.append(Screenshot(source, None))
-                entries.append(ScreenshotEntry(source=source, status="missing"))
-                continue
-            name = _screenshot_name(index, source)
-            blob = _blob(data)
-            objects.append(blob)
-            shots.append(Screenshot(source, name))
-            ref = _file_ref(f"{folder}/{SCREENSHOTS_DIR}/{name}", blob, data)
-            entries.append(ScreenshotEntry(source=source, status="stored", file=ref))
-        return shots, entries
+        return commit.id.decode()
 
     def flush(self) -> None:
         """Write the planned objects as one pack and move `main` to the planned head."""

@@ -6,7 +6,7 @@ such as `{{ 7*7 }}` in a session stays literal in every artifact.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
 from pathlib import Path
@@ -18,7 +18,14 @@ from jinja2.sandbox import SandboxedEnvironment
 from .artifacts import ArtifactSpec
 from .errors import GitflywheelError
 
-__all__ = ["TEMPLATE_SUFFIX", "RenderError", "shipped_templates_dir", "load_templates", "Renderer"]
+__all__ = [
+    "TEMPLATE_SUFFIX",
+    "FILTERS",
+    "RenderError",
+    "shipped_templates_dir",
+    "load_templates",
+    "Renderer",
+]
 
 TEMPLATE_SUFFIX = ".j2"
 
@@ -115,7 +122,22 @@ def md_cell(value: Any) -> str:
     return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
 
 
-def _environment(templates: Mapping[str, bytes]) -> SandboxedEnvironment:
+# The filters templates format values with. `filtersets` numbers and freezes them: this is
+# the set it releases as the current one.
+FILTERS: Mapping[str, Callable[..., str]] = {
+    "money": money,
+    "signed_money": signed_money,
+    "percent": percent,
+    "yaml_string": yaml_string,
+    "md_cell": md_cell,
+    "fixed2": fixed2,
+    "quantity": quantity,
+}
+
+
+def _environment(
+    templates: Mapping[str, bytes], filters: Mapping[str, Callable[..., str]]
+) -> SandboxedEnvironment:
     try:
         sources = {name: data.decode("utf-8") for name, data in templates.items()}
     except UnicodeDecodeError as exc:
@@ -128,24 +150,19 @@ def _environment(templates: Mapping[str, bytes]) -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(
-        money=money,
-        signed_money=signed_money,
-        percent=percent,
-        yaml_string=yaml_string,
-        md_cell=md_cell,
-        fixed2=fixed2,
-        quantity=quantity,
-    )
+    env.filters.update(filters)
     return env
 
 
 class Renderer:
-    """Renders artifacts with one fixed set of templates; compiled templates are reused."""
+    """Renders artifacts with one fixed set of templates and filters; compiled templates
+    are reused."""
 
-    def __init__(self, templates: Mapping[str, bytes]) -> None:
+    def __init__(
+        self, templates: Mapping[str, bytes], filters: Mapping[str, Callable[..., str]] = FILTERS
+    ) -> None:
         self.templates = dict(templates)
-        self._env = _environment(self.templates)
+        self._env = _environment(self.templates, filters)
 
     def render(self, spec: ArtifactSpec) -> bytes:
         """Render one artifact to UTF-8 bytes ending in exactly one newline."""

@@ -27,6 +27,9 @@ from .social import hashtags, thread
 __all__ = ["Commit", "RepoFacts", "Story", "repo_facts", "story", "run"]
 
 PIPELINE: Final = "build"
+# Raised whenever the facts this pipeline derives change for some record; stores keep
+# the version beside the facts, and tests/test_golden.py fails on a change without it.
+VERSION: Final = 2
 RECENT: Final = 10
 
 

@@ -25,6 +25,9 @@ from .social import hashtags, thread
 __all__ = ["Highlight", "Shot", "highlights", "gallery", "social", "run"]
 
 PIPELINE: Final = "life_aria"
+# Raised whenever the facts this pipeline derives change for some record; stores keep
+# the version beside the facts, and tests/test_golden.py fails on a change without it.
+VERSION: Final = 2
 _HIGHLIGHTS: Final = 8
 _QUOTE: Final = 400
 
