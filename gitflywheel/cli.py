@@ -182,8 +182,9 @@ def ingest(
 class _Progress:
     """A one-line counter on standard error, only on a terminal and only for many sessions."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, label: str = "ingest") -> None:
         self.enabled = enabled
+        self.label = label
         self.counts: dict[str, int] = {}
         self.started = time.monotonic()
         self.last = 0.0
@@ -198,13 +199,83 @@ class _Progress:
         self.last = now
         rate = total / max(now - self.started, 1e-6)
         parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
-        click.echo(f"\r\x1b[Kingest: {total} sessions ({parts}) {rate:,.0f}/s", err=True, nl=False)
+        click.echo(
+            f"\r\x1b[K{self.label}: {total} sessions ({parts}) {rate:,.0f}/s", err=True, nl=False
+        )
         self.shown = True
 
     def clear(self) -> None:
         if self.shown:
             click.echo("\r\x1b[K", err=True, nl=False)
             self.shown = False
+
+
+@main.command()
+@repo_option
+@click.argument("session_ids", nargs=-1, metavar="[SESSION_ID]...")
+@click.option("--all", "all_sessions", is_flag=True, help="Every session at the tip of main.")
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Render with these templates (overriding shipped ones by file name); they become "
+    "the store's templates, as `init --templates` sets them.",
+)
+@json_option
+def rerender(
+    repo: Path,
+    session_ids: tuple[str, ...],
+    all_sessions: bool,
+    templates_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Render sessions again with this version's pipelines and the store's templates.
+
+    One commit per session whose facts or artifacts change (`Re-render ... session`, with a
+    Rendered-By trailer); its record and revision stay as they are, and a session already
+    current makes no commit. Safe to interrupt and run again. Exit 0 when every named
+    session is current now, 2 for a session not in the store or that cannot be rendered.
+    """
+    from .rerender import RerenderOutcome
+    from .rerender import rerender as run_rerender
+
+    progress = _Progress(enabled=sys.stderr.isatty() and not as_json, label="rerender")
+
+    def on_outcome(outcome: RerenderOutcome) -> None:
+        progress.step(outcome.status)
+        if outcome.problems:
+            progress.clear()
+            for problem in outcome.problems:
+                say(f"{'note' if outcome.exit_code == 0 else 'error'}: {problem}")
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    report = run_rerender(
+        repo,
+        session_ids,
+        all_sessions=all_sessions,
+        templates_dir=templates_dir,
+        on_outcome=on_outcome,
+    )
+    progress.clear()
+    counts = {s: report.count(s) for s in ("rerendered", "current", "newer", "missing", "invalid")}
+    if as_json:
+        emit_json(
+            {
+                "store": report.store,
+                "templates": report.templates,
+                "exit_code": report.exit_code,
+                "counts": counts,
+                "outcomes": [asdict(o) for o in report.outcomes],
+            }
+        )
+    else:
+        if report.templates:
+            say(f"templates: {report.templates} are the store's templates now")
+        say(
+            ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "rerendered")
+            + f" -> {report.store}"
+        )
+    sys.exit(report.exit_code)
 
 
 @main.command("ls")
@@ -251,7 +322,8 @@ def ls_command(
 @json_option
 def show(repo: Path, session_id: str, kind: str | None, as_json: bool) -> None:
     """Show a session's manifest, or the text of one artifact (KIND: readme, blog_post,
-    build_log, social_post, trade_journal, or record for the session record)."""
+    build_log, social_post, trade_journal; record for the session record, facts for what
+    its templates render from)."""
     from .query import show_artifact, show_session
     from .store import Store
 
@@ -519,18 +591,25 @@ def capture(
 
 @main.command()
 @click.argument(
-    "which_schema", metavar="session|manifest", type=click.Choice(["session", "manifest"])
+    "which_schema",
+    metavar="session|manifest|facts",
+    type=click.Choice(["session", "manifest", "facts"]),
 )
 def schema(which_schema: str) -> None:
-    """Print the JSON Schema of a work session or of a session's manifest."""
+    """Print a JSON Schema: of a work session (the input), of a session's manifest, or of
+    its facts (facts.json: what templates render from, and what your own templates get)."""
     if which_schema == "session":
         from .models import session_json_schema
 
         emit_json(session_json_schema())
-    else:
+    elif which_schema == "manifest":
         from .manifest import manifest_json_schema
 
         emit_json(manifest_json_schema())
+    else:
+        from .facts import facts_json_schema
+
+        emit_json(facts_json_schema())
 
 
 def run() -> None:

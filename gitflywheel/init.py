@@ -16,7 +16,14 @@ from .rendering import load_templates
 from .store import Store
 from .trees import FILE_MODE, TreeEditor
 
-__all__ = ["InitResult", "init_store", "open_store", "store_templates_dir", "TEMPLATES_CONFIG"]
+__all__ = [
+    "InitResult",
+    "init_store",
+    "open_store",
+    "store_templates_dir",
+    "set_templates_dir",
+    "TEMPLATES_CONFIG",
+]
 
 TEMPLATES_CONFIG = (b"gitflywheel", b"templates")
 STORE_DESCRIPTION = {
@@ -48,7 +55,7 @@ def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
     if path.exists() and any(path.iterdir()):
         with Store.open(path) as store:
             if templates_dir is not None:
-                _set_templates_dir(store, templates_dir)
+                set_templates_dir(store, templates_dir)
             tip = store.tip()
             if tip is None:
                 tip = _first_commit(store, templates_dir)
@@ -56,7 +63,7 @@ def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
     store = Store.create(path)
     with store:
         if templates_dir is not None:
-            _set_templates_dir(store, templates_dir)
+            set_templates_dir(store, templates_dir)
         tip = _first_commit(store, templates_dir)
     return InitResult(path, True, tip.decode())
 
@@ -82,7 +89,8 @@ def open_store(path: Path, create: bool = False) -> Store:
     return store
 
 
-def _set_templates_dir(store: Store, folder: Path) -> None:
+def set_templates_dir(store: Store, folder: Path) -> None:
+    """Make `folder` the store's templates: ingest and rerender use them by default."""
     if not folder.is_dir():
         raise StoreError(f"{folder}: templates folder not found")
     config = store.repo.get_config()

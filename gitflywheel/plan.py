@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .artifacts import ArtifactSpec, Screenshot
+from . import filtersets
 from .facts import Facts, facts_bytes
-from .filtersets import CURRENT_FILTERS, filter_set
 from .layout import (
     FACTS_FILE,
     MANIFEST_FILE,
@@ -54,14 +54,14 @@ class ScreenshotFile:
 
 
 class TemplateSet:
-    """Templates by name, their blob ids, and the filter set: what stage two renders
-    with. Compiled once and reused for every session planned with it."""
+    """Templates by name, their blob ids, and the filter set (default: the current one):
+    what stage two renders with. Compiled once and reused for every session planned with it."""
 
-    def __init__(self, templates: Mapping[str, bytes], filters: str = CURRENT_FILTERS) -> None:
+    def __init__(self, templates: Mapping[str, bytes], filters: str | None = None) -> None:
         self.templates = dict(templates)
-        self.filters = filters
+        self.filters = filters or filtersets.CURRENT_FILTERS
         self.blob_ids = {name: git_blob_id(data) for name, data in self.templates.items()}
-        self._renderer = Renderer(self.templates, filter_set(filters))
+        self._renderer = Renderer(self.templates, filtersets.filter_set(self.filters))
 
     def render(self, spec: ArtifactSpec) -> bytes:
         return self._renderer.render(spec)

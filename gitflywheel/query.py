@@ -145,17 +145,25 @@ def show_session(store: Store, session_id: str) -> Manifest:
 
 
 def show_artifact(store: Store, session_id: str, kind: str) -> bytes:
-    """One artifact's bytes; `record` gives the session record itself."""
+    """One artifact's bytes; `record` gives the session record itself, `facts` what its
+    templates render from."""
     manifest = _manifest(store, session_id)
     if kind in ("record", "session"):
         return store.blob(manifest.record.blob.encode())
+    if kind == "facts":
+        if manifest.facts is None:
+            raise GitflywheelError(
+                f"{session_id}: made by {manifest.pipeline_id}, which kept no facts; "
+                f"`gitflywheel rerender {session_id}` derives them"
+            )
+        return store.blob(manifest.facts.blob.encode())
     for artifact in manifest.artifacts:
         if artifact.kind == kind:
             return store.blob(artifact.blob.encode())
     have = ", ".join(a.kind for a in manifest.artifacts)
     if kind not in ARTIFACT_KINDS:
         raise GitflywheelError(
-            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, or record)"
+            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, record or facts)"
         )
     raise GitflywheelError(f"{session_id}: has no {kind} (it has {have})")
 

@@ -1,0 +1,43 @@
+"""Filter sets: numbered, frozen, pinned on a table of inputs, and recorded per artifact."""
+
+from __future__ import annotations
+
+import pytest
+from golden import FILTER_INPUTS, check, filter_pin_path, filter_pins
+
+from gitflywheel import filtersets
+from gitflywheel.filtersets import FILTER_SETS, UnknownFilterSet, filter_set
+from gitflywheel.rendering import FILTERS
+
+
+def test_each_released_set_prints_what_it_was_pinned_to() -> None:
+    for name in FILTER_SETS:
+        path = filter_pin_path(name)
+        assert path.exists(), f"{path}: run python scripts/update_golden.py"
+        assert check(path, path.read_bytes(), filter_pins(name)) is None, name
+
+
+def test_the_current_set_is_the_last_and_covers_every_filter_templates_use() -> None:
+    numbers = sorted(int(name.split("/")[1]) for name in FILTER_SETS)
+    assert filtersets.CURRENT_FILTERS == f"filters/{numbers[-1]}"
+    assert set(filter_set(filtersets.CURRENT_FILTERS)) == set(FILTERS)
+    assert len(FILTER_INPUTS) > 20
+
+
+def test_a_filter_changed_in_place_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    released = dict(FILTER_SETS["filters/1"])
+    released["money"] = lambda value: f"${released['money'](value)}"
+    pinned = filter_pin_path("filters/1").read_bytes()
+    monkeypatch.setitem(FILTER_SETS, "filters/1", released)
+    message = check(filter_pin_path("filters/1"), pinned, filter_pins("filters/1"))
+    assert message is not None and "A released set never changes" in message
+
+
+def test_a_released_set_cannot_be_changed_through_its_mapping() -> None:
+    with pytest.raises(TypeError):
+        FILTER_SETS["filters/1"]["money"] = str  # type: ignore[index]
+
+
+def test_a_set_this_version_does_not_have_is_named() -> None:
+    with pytest.raises(UnknownFilterSet, match="filters/9"):
+        filter_set("filters/9")
