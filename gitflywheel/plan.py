@@ -13,8 +13,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .artifacts import ArtifactSpec, Screenshot
 from . import filtersets
+from .artifacts import ArtifactSpec, Screenshot
 from .facts import Facts, facts_bytes
 from .layout import (
     FACTS_FILE,

@@ -11,7 +11,6 @@ Shared by tests/test_golden.py and scripts/update_golden.py.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal

@@ -19,7 +19,7 @@ def test_each_released_set_prints_what_it_was_pinned_to() -> None:
 
 def test_the_current_set_is_the_last_and_covers_every_filter_templates_use() -> None:
     numbers = sorted(int(name.split("/")[1]) for name in FILTER_SETS)
-    assert filtersets.CURRENT_FILTERS == f"filters/{numbers[-1]}"
+    assert f"filters/{numbers[-1]}" == filtersets.CURRENT_FILTERS
     assert set(filter_set(filtersets.CURRENT_FILTERS)) == set(FILTERS)
     assert len(FILTER_INPUTS) > 20
 
