@@ -20,6 +20,7 @@ import click
 from . import __version__
 from .errors import EXIT_BAD_INPUT, GitflywheelError
 from .layout import DEFAULT_STORE
+from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,7 +82,8 @@ def main() -> None:
     "--templates",
     "templates_dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Use the templates in this folder (overriding shipped ones by file name) for every later ingest.",
+    help="Use the templates in this folder (overriding shipped ones by file name) for every later ingest. "
+    "Only its own *.j2 regular files are read: UTF-8, at most 1 MiB each.",
 )
 @json_option
 def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
@@ -109,11 +111,34 @@ def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
     "--templates",
     "templates_dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Templates overriding the shipped ones by file name, for this ingest.",
+    help="Templates overriding the shipped ones by file name, for this ingest. Only the "
+    "folder's own *.j2 regular files are read: UTF-8, at most 1 MiB each.",
+)
+@click.option(
+    "--screenshots-from",
+    "screenshots_from",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Also read screenshots from inside this folder (repeatable). By default a "
+    "screenshot is read only from inside the input file's folder (for - : the working "
+    "directory).",
+)
+@click.option(
+    "--max-screenshot-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_SCREENSHOT_BYTES,
+    show_default=True,
+    help="A larger screenshot is not read; it is noted as missing, with a warning.",
 )
 @json_option
 def ingest(
-    repo: Path, paths: tuple[str, ...], revise: bool, templates_dir: Path | None, as_json: bool
+    repo: Path,
+    paths: tuple[str, ...],
+    revise: bool,
+    templates_dir: Path | None,
+    screenshots_from: tuple[Path, ...],
+    max_screenshot_bytes: int,
+    as_json: bool,
 ) -> None:
     """Validate, render and record sessions: one commit per new session or revision.
 
@@ -121,6 +146,10 @@ def ingest(
     folders (every *.json and *.jsonl below, in sorted order), or - for standard input.
     Exit 0 when every session was recorded or already there, 2 for invalid input,
     3 for a session id already recorded with other content (without --revise).
+
+    A screenshot is read only when it is a PNG, JPEG, GIF or WebP regular file inside
+    the input file's folder (or a --screenshots-from folder), symlinks resolved; any
+    other is noted as missing in the manifest, with a warning. A URL is never fetched.
     """
     from .ingest import Outcome
     from .ingest import ingest as run_ingest
@@ -147,6 +176,8 @@ def ingest(
         templates_dir=templates_dir,
         stdin=sys.stdin.buffer,
         on_outcome=on_outcome,
+        max_screenshot_bytes=max_screenshot_bytes,
+        screenshots_from=screenshots_from,
     )
     progress.clear()
     counts = {

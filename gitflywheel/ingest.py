@@ -9,7 +9,7 @@ the same ingest again finishes the job (what is stored already is reported uncha
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -25,6 +25,7 @@ from .manifest import Manifest
 from .plan import ScreenshotFile, SessionPlan, TemplateSet, git_blob_id, plan_session
 from .records import InputErrors, Record, make_record
 from .rendering import load_templates
+from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, Refusal, ScreenshotPolicy, read_screenshot
 from .store import Store
 from .trees import FILE_MODE, TreeEditor
 
@@ -80,8 +81,14 @@ def _blob(data: bytes) -> Blob:
 class Recorder:
     """Plans commits on top of a tip, in memory, and writes them to the store in batches."""
 
-    def __init__(self, store: Store, templates: dict[str, bytes]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        templates: dict[str, bytes],
+        screenshot_policy: ScreenshotPolicy | None = None,
+    ) -> None:
         self.store = store
+        self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
         self.templates = TemplateSet(templates)
         self.landed = store.tip()
         self.head = self.landed
@@ -132,10 +139,7 @@ class Recorder:
             outcome.status = "revised"
         outcome.revision = revision
 
-        screenshots = [
-            ScreenshotFile(source, _read_screenshot(source, base_dir))
-            for source in record.session.source_data.screenshots
-        ]
+        screenshots = self._screenshots(record, base_dir, outcome.warnings)
         plan = plan_session(record, screenshots, self.templates, revision)
         session = record.session
         trailers = SessionTrailers(
@@ -184,6 +188,23 @@ class Recorder:
         self.head = commit.id
         return commit.id.decode()
 
+    def _screenshots(
+        self, record: Record, base_dir: Path, warnings: list[str]
+    ) -> list[ScreenshotFile]:
+        """Each screenshot the record names, with its bytes when the policy lets it be read."""
+        shots: list[ScreenshotFile] = []
+        for index, source in enumerate(record.session.source_data.screenshots):
+            found = read_screenshot(source, base_dir, self.screenshot_policy)
+            if isinstance(found, Refusal):
+                if not found.url:  # the reason is for the person ingesting, not the record
+                    warnings.append(
+                        f"source_data.screenshots[{index}]: {source!r} not read: {found.reason}"
+                    )
+                shots.append(ScreenshotFile(source, None))
+            else:
+                shots.append(ScreenshotFile(source, found))
+        return shots
+
     def flush(self) -> None:
         """Write the planned objects as one pack and move `main` to the planned head."""
         if self.head == self.landed:
@@ -197,18 +218,6 @@ class Recorder:
         self.editor = TreeEditor(self._tree, self.store.commit(self.head).tree)
 
 
-def _read_screenshot(source: str, base_dir: Path) -> bytes | None:
-    if "://" in source:
-        return None
-    path = Path(source.replace("\\", "/")) if "\\" in source and "/" not in source else Path(source)
-    if not path.is_absolute():
-        path = base_dir / path
-    try:
-        return path.read_bytes() if path.is_file() else None
-    except OSError:
-        return None
-
-
 def ingest(
     store_path: Path,
     paths: Iterable[str],
@@ -219,17 +228,21 @@ def ingest(
     batch_size: int = 500,
     flush_seconds: float = 2.0,
     on_outcome: Callable[[Outcome], None] | None = None,
+    max_screenshot_bytes: int = DEFAULT_MAX_SCREENSHOT_BYTES,
+    screenshots_from: Sequence[Path] = (),
 ) -> IngestReport:
     """Ingest every session document named by `paths` into the store (created if missing).
 
     Planned commits land every `batch_size` sessions or `flush_seconds`, whichever comes
     first, and when the run is interrupted (Ctrl-C, SIGTERM), so an interruption loses
-    little work and never leaves the store invalid.
+    little work and never leaves the store invalid. Screenshots are read only from the
+    input's folder tree and `screenshots_from`, up to `max_screenshot_bytes` each.
     """
     report = IngestReport(str(store_path))
     with open_store(store_path, create=True) as store, store.lock():
         templates = load_templates(templates_dir or store_templates_dir(store))
-        recorder = Recorder(store, templates)
+        policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
+        recorder = Recorder(store, templates, policy)
         unflushed, last_flush = 0, time.monotonic()
         try:
             for item in read_inputs(list(paths), stdin):

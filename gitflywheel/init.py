@@ -52,6 +52,8 @@ def store_templates_dir(store: Store) -> Path | None:
 
 def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
     """Create the store with its first commit; on an existing store, change nothing."""
+    if templates_dir is not None:
+        load_templates(templates_dir)  # a folder that cannot be used is refused before any write
     if path.exists() and any(path.iterdir()):
         with Store.open(path) as store:
             if templates_dir is not None:

@@ -7,6 +7,8 @@ screenshot paths are resolved against.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +16,19 @@ from typing import Any, BinaryIO
 
 from .errors import InputError
 from .jsontext import JSONTextError, decode_utf8, iter_lines, loads
+from .localfiles import file_kind
 
 __all__ = ["InputItem", "read_inputs"]
 
 STDIN = "-"
+SUFFIXES = (".json", ".jsonl")
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 @dataclass(frozen=True)
@@ -93,30 +104,60 @@ def read_inputs(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[Inp
             yield from _from_text(STDIN, Path.cwd(), data, _looks_like_lines(data))
             continue
         path = Path(name)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.suffix in (".json", ".jsonl") and p.is_file()
-            )
-            if not found:
-                yield InputItem(
-                    name,
-                    path,
-                    error=InputError(name, "", "no *.json or *.jsonl files in this folder"),
-                )
-            for file in found:
-                yield from _read_file(file)
-        elif path.is_file():
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:
+            yield _error(path, Path.cwd(), exc.strerror or str(exc))
+            continue
+        if mode is not None and stat.S_ISDIR(mode):
+            yield from _read_folder(path)
+        elif mode is not None:
             yield from _read_file(path)
         else:
             yield InputItem(name, Path.cwd(), error=InputError(name, "", "no such file or folder"))
 
 
+def _error(path: Path, base_dir: Path, reason: str) -> InputItem:
+    return InputItem(str(path), base_dir, error=InputError(str(path), "", reason))
+
+
+def _read_folder(folder: Path) -> Iterator[InputItem]:
+    """Every *.json and *.jsonl below `folder` (symlinked folders are not followed), and
+    each folder below it that cannot be read, in sorted path order."""
+    found: list[tuple[Path, str | None]] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        reason = exc.strerror or str(exc)
+        found.append((where, f"cannot read this folder: {reason}; the files in it were not read"))
+
+    for parent, _, files in os.walk(folder, onerror=unreadable):
+        found += [(Path(parent, f), None) for f in files if Path(f).suffix in SUFFIXES]
+    if not found:
+        yield _error(folder, folder, "no *.json or *.jsonl files in this folder")
+    for path, problem in sorted(found, key=lambda item: item[0]):
+        if problem is None:
+            yield from _read_file(path)
+        else:
+            yield _error(path, path, problem)
+
+
 def _read_file(path: Path) -> Iterator[InputItem]:
+    """The documents of one file. Only a regular file is read: a FIFO or a device named
+    like an input is refused, without blocking on it."""
     try:
-        data = path.read_bytes()
+        mode = path.stat().st_mode
+        if stat.S_ISREG(mode):
+            fd = os.open(path, _OPEN_FLAGS)
+            with os.fdopen(fd, "rb") as f:
+                mode = os.fstat(fd).st_mode
+                data = f.read() if stat.S_ISREG(mode) else b""
     except OSError as exc:
-        yield InputItem(
-            str(path), path.parent, error=InputError(str(path), "", exc.strerror or str(exc))
-        )
+        yield _error(path, path.parent, f"cannot read: {exc.strerror or exc}")
+        return
+    if not stat.S_ISREG(mode):
+        yield _error(path, path.parent, f"not a regular file ({file_kind(mode)}); not read")
         return
     yield from _from_text(str(path), path.parent.resolve(), data, path.suffix == ".jsonl")

@@ -17,6 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .artifacts import ArtifactSpec
 from .errors import GitflywheelError
+from .localfiles import read_beneath
 
 __all__ = [
     "TEMPLATE_SUFFIX",
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 TEMPLATE_SUFFIX = ".j2"
+MAX_TEMPLATE_BYTES = 1024 * 1024
 
 
 class RenderError(GitflywheelError):
@@ -43,7 +45,10 @@ def shipped_templates_dir() -> Path:
 
 
 def load_templates(override_dir: Path | None = None) -> dict[str, bytes]:
-    """Template name -> bytes: the shipped set, with a user's files overriding by name."""
+    """Template name -> bytes: the shipped set, with a user's files overriding by name.
+
+    Each template is a regular file inside its folder (symlinks resolved and contained),
+    UTF-8 text of at most MAX_TEMPLATE_BYTES: a folder's files become blobs in the store."""
     found: dict[str, bytes] = {}
     for folder in (shipped_templates_dir(), override_dir):
         if folder is None:
@@ -51,7 +56,14 @@ def load_templates(override_dir: Path | None = None) -> dict[str, bytes]:
         if not folder.is_dir():
             raise GitflywheelError(f"{folder}: templates folder not found")
         for path in sorted(folder.glob(f"*{TEMPLATE_SUFFIX}")):
-            found[path.name] = path.read_bytes()
+            data = read_beneath(path, [folder], MAX_TEMPLATE_BYTES)
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise GitflywheelError(
+                    f"{path}: a template must be UTF-8 text; byte {exc.start} is not"
+                ) from None
+            found[path.name] = data
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from .verify import RULES, Finding, VerifyResult
@@ -9,8 +10,8 @@ from .verify import RULES, Finding, VerifyResult
 __all__ = ["markdown_report"]
 
 _SECTIONS = (
-    ("Work sessions", ("session.", "commit.", "history.", "manifest.")),
-    ("Artifacts", ("artifact.",)),
+    ("Work sessions", ("session.", "commit.", "history.", "tree.", "manifest.")),
+    ("Artifacts", ("artifact.", "templates.")),
     ("Duplicates", ("duplicate.",)),
 )
 
@@ -37,14 +38,31 @@ _ADVICE = {
         "main lost commits an earlier run verified: restore them from a clone or backup. If the rewrite "
         "was meant, delete refs/gitflywheel/verified and run `gitflywheel verify --full`."
     ),
+    "history.missing-object": (
+        "Fetch the missing objects from a clone or backup that has them (`git fsck` lists them); "
+        "a gitlink has no place in a store: drop the commit that adds it."
+    ),
+    "tree.mode": "Store files as regular files (mode 100644): drop the commit that made them executables, symbolic links or gitlinks.",
+    "tree.name": "Drop the commit that adds the entry: such a name is unsafe or refused in a checkout, and only gitflywheel names paths in the store.",
+    "tree.shape": "Drop the commit that put a file where a folder belongs, or a folder where a file belongs.",
+    "templates.invalid": "Keep only regular *.j2 files in templates/; put anything else outside the store.",
 }
+
+
+def _code(text: str) -> str:
+    """`text` as a code span in a table cell, whatever backticks or pipes it holds."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
 
 
 def _findings_table(findings: list[Finding]) -> list[str]:
     lines = ["| commit | path | finding | rule |", "|---|---|---|---|"]
     for f in findings:
         message = f.message.replace("|", "\\|")
-        lines.append(f"| `{f.commit[:12] or '-'}` | `{f.path or '-'}` | {message} | `{f.rule}` |")
+        lines.append(
+            f"| `{f.commit[:12] or '-'}` | {_code(f.path or '-')} | {message} | `{f.rule}` |"
+        )
     return lines
 
 

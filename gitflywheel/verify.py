@@ -15,19 +15,39 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from dulwich.errors import ObjectFormatException
 from dulwich.objects import Commit
 
 from .artifacts import Screenshot
 from .commits import SessionTrailers, session_trailers
+from .errors import StoreError
 from .jsontext import JSONTextError, decode_utf8, loads
-from .layout import MANIFEST_FILE, RECORD_FILE, SESSIONS_DIR, STORE_FILE, TEMPLATES_DIR, session_dir
+from .layout import (
+    FANOUT_LEVELS,
+    MANIFEST_FILE,
+    RECORD_FILE,
+    SESSIONS_DIR,
+    STORE_FILE,
+    TEMPLATES_DIR,
+    session_dir,
+)
 from .manifest import Manifest
 from .models import SESSION_ID_PATTERN
 from .pipelines import run_pipeline
 from .records import InputErrors, Record, make_record
 from .rendering import Renderer, RenderError
 from .store import Store
-from .treediff import Changes, diff_sessions
+from .treecheck import (
+    GITLINK_MODE,
+    describe_mode,
+    display_name,
+    duplicate_names,
+    mode_problem,
+    name_problems,
+    out_of_order,
+    template_problem,
+)
+from .treediff import MAX_DEPTH, Changes, RawEntry, diff_sessions, read_entries
 from .trees import TREE_MODE
 from .verify_state import SessionState, VerifyState
 
@@ -55,6 +75,11 @@ RULES = {
     "commit.no-session": "every commit but the first and sync merges records exactly one session",
     "history.unexpected-path": "nothing outside sessions/ and templates/ changes after the first commit",
     "history.rewritten": "the history verified last time is still part of main",
+    "history.missing-object": "every tree, blob, parent commit and gitlink commit the history names is in the store, as the type it is named as",
+    "tree.mode": "every entry of a tree is a regular file (100644) or a folder (040000): no executable, symbolic link or gitlink",
+    "tree.name": "no entry is named '', '.', '..' or .git in any spelling git refuses, holds '/', '\\', NUL or a control character, or shares its name with another entry of its tree",
+    "tree.shape": "files are where the layout expects files and folders where it expects folders, trees keep git's order, and nothing nests deeper than the layout",
+    "templates.invalid": "templates/ holds only regular *.j2 files",
 }
 
 
@@ -106,14 +131,42 @@ class VerifyResult:
 
 
 def _folder_files(
-    store: Store, tree_id: bytes, prefix: str
+    store: Store, tree_id: bytes, prefix: str, depth: int = 0
 ) -> Iterator[tuple[str, tuple[int, bytes]]]:
-    for item in store.tree(tree_id).iteritems():
-        path = f"{prefix}/{item.path.decode('utf-8', 'replace')}"
-        if item.mode == TREE_MODE:
-            yield from _folder_files(store, item.sha, path)
-        else:
-            yield path, (item.mode, item.sha)
+    """(path, (mode, id)) of every entry under a session folder, its folders included.
+    A tree the store cannot read, or nested beyond MAX_DEPTH, is not walked: the diff of
+    the commit that brought it names it."""
+    for name, mode, sha in read_entries(store, tree_id) or []:
+        path = f"{prefix}/{display_name(name)}"
+        yield path, (mode, sha)
+        if mode == TREE_MODE and depth < MAX_DEPTH:
+            yield from _folder_files(store, sha, path, depth + 1)
+
+
+def _is_blob(mode: int) -> bool:
+    return mode not in (TREE_MODE, GITLINK_MODE)
+
+
+def _in_fanout(folder: str) -> bool:
+    """Whether the entries of `folder` are the sessions fan-out, where only folders belong."""
+    return folder == SESSIONS_DIR or (
+        folder.startswith(SESSIONS_DIR + "/") and folder.count("/") <= FANOUT_LEVELS
+    )
+
+
+def _shape_problem(folder: str, name: bytes, mode: int) -> str | None:
+    """Why an entry is a file where the layout wants a folder, or the other way round."""
+    what = describe_mode(mode)
+    if folder == "" and name in (SESSIONS_DIR.encode(), TEMPLATES_DIR.encode()):
+        if mode != TREE_MODE:
+            return f"{what} where the {name.decode()}/ folder is expected"
+    elif folder == "" and name == STORE_FILE.encode():
+        if mode == TREE_MODE:
+            return f"a folder where the file {STORE_FILE} is expected"
+    elif _in_fanout(folder) and mode != TREE_MODE:
+        level = "a session folder" if folder.count("/") == FANOUT_LEVELS else "a fan-out folder"
+        return f"{what} where {level} of {SESSIONS_DIR}/ is expected"
+    return None
 
 
 # -- the walk --------------------------------------------------------------------------
@@ -135,8 +188,23 @@ class _Verifier:
         self.result.findings.append(Finding(rule, commit.id.decode(), path, message))
 
     def check_commit(self, commit: Commit, is_root: bool) -> None:
-        parent = self.store.commit(commit.parents[0]) if commit.parents else None
-        changes = diff_sessions(self.store, parent.tree if parent else None, commit.tree)
+        parent = _read_commit(self.store, commit.parents[0]) if commit.parents else None
+        if commit.parents and (parent is None or read_entries(self.store, parent.tree) is None):
+            what = "commit" if parent is None else "commit's tree"
+            self.find(
+                "history.missing-object",
+                commit,
+                "",
+                f"its parent {what} {commit.parents[0].decode()[:12]} is not in the store, "
+                "so the change it makes cannot be judged",
+            )
+            return
+        changes = diff_sessions(
+            self.store, parent.tree if parent else None, commit.tree, thorough=True
+        )
+        self.check_trees(commit, changes)
+        if any(path == "" for path, _, _ in changes.missing):
+            return  # no tree to judge
         if not self.local:
             self._count_blobs(changes)
         trailers = session_trailers(commit.message)
@@ -148,6 +216,8 @@ class _Verifier:
                 continue
             if is_root and top == STORE_FILE:
                 continue
+            if top == SESSIONS_DIR and new_file is not None:
+                continue  # a file in the fan-out: tree.shape says so
             if top == SESSIONS_DIR:
                 self.find(
                     "history.unexpected-path", commit, path, "a file outside any session folder"
@@ -162,11 +232,20 @@ class _Verifier:
                 )
 
         if merge:
-            other = self.store.commit(commit.parents[1])
+            other = _read_commit(self.store, commit.parents[1])
+            if other is None or read_entries(self.store, other.tree) is None:
+                what = "commit" if other is None else "commit's tree"
+                self.find(
+                    "history.missing-object",
+                    commit,
+                    "",
+                    f"the merged {what} {commit.parents[1].decode()[:12]} is not in the store",
+                )
+                return
             if not self.local:
                 self.check_merged_side(commit)
             for path, (old, new) in sorted(changes.sessions.items()):
-                theirs = self.store.lookup(other.tree, path)
+                theirs = self._lookup(other.tree, path)
                 if new is None:
                     self.find("session.removed", commit, path, "the merge removes a session")
                 elif theirs is None or theirs[1] != new:
@@ -231,10 +310,87 @@ class _Verifier:
         """Each commit the merge brings, judged by the change it makes."""
         side = _Verifier(self.store, self.state, self.result, local=True)
         side._renderers = self._renderers
-        for sha in self.store.side_commits(merge.parents[0], merge.parents[1]):
+        try:
+            brought = self.store.side_commits(merge.parents[0], merge.parents[1])
+        except (KeyError, StoreError, ObjectFormatException, ValueError) as exc:
+            self.find(
+                "history.missing-object",
+                merge,
+                "",
+                f"a commit on the merged side cannot be read: {exc}",
+            )
+            return
+        for sha in brought:
             commit = self.store.commit(sha)
             side.check_commit(commit, is_root=not commit.parents)
             self.result.commits_checked += 1
+
+    def check_trees(self, commit: Commit, changes: Changes) -> None:
+        """Every entry the commit adds or changes: its mode, name and place, the objects
+        it names; and every tree it rewrites: no name twice, git's order."""
+        for path, _, problem in changes.missing:
+            self.find("history.missing-object", commit, path, problem)
+        for path in changes.too_deep:
+            self.find(
+                "tree.shape",
+                commit,
+                path,
+                f"folders nested more than {MAX_DEPTH} deep, deeper than any store's layout; not walked",
+            )
+        for folder, old_entries, new_entries in changes.trees:
+            self._check_tree(commit, folder, old_entries, new_entries)
+
+    def _check_tree(
+        self, commit: Commit, folder: str, old: list[RawEntry], new: list[RawEntry]
+    ) -> None:
+        def where(name: bytes) -> str:
+            return f"{folder}/{display_name(name)}" if folder else display_name(name)
+
+        twice_before = set(duplicate_names([name for name, _, _ in old]))
+        for name in duplicate_names([name for name, _, _ in new]):
+            if name not in twice_before:
+                self.find(
+                    "tree.name", commit, where(name), "two entries of one tree have this name"
+                )
+        unsorted = out_of_order([(name, mode) for name, mode, _ in new])
+        if unsorted is not None and out_of_order([(name, mode) for name, mode, _ in old]) is None:
+            self.find(
+                "tree.shape", commit, where(unsorted), "the tree's entries are not in git's order"
+            )
+        known = set(old)
+        for name, mode, sha in new:
+            if (name, mode, sha) in known:
+                continue  # judged when it came in
+            found = [("tree.name", problem) for problem in name_problems(name)]
+            found += [
+                (rule, problem)
+                for rule, problem in (
+                    ("tree.mode", mode_problem(mode)),
+                    ("tree.shape", _shape_problem(folder, name, mode)),
+                    (
+                        "templates.invalid",
+                        template_problem(name, mode) if folder == TEMPLATES_DIR else None,
+                    ),
+                )
+                if problem is not None
+            ]
+            for rule, problem in found:
+                self.find(rule, commit, where(name), problem)
+
+    def _lookup(self, tree_id: bytes, path: str) -> tuple[int, bytes] | None:
+        """(mode, id) at `path`, or None, also when a tree on the way is not in the store."""
+        try:
+            return self.store.lookup(tree_id, path)
+        except (KeyError, StoreError, ObjectFormatException, ValueError):
+            return None
+
+    def _blob(self, sha: bytes) -> bytes | None:
+        """A blob's bytes, or None when the store does not hold it as a blob (reported by
+        the diff of the commit that names it)."""
+        try:
+            return self.store.blob(sha)
+        except (KeyError, StoreError, ObjectFormatException, ValueError):
+            return None
 
     def _recorded(self, session_id: str, parent: Commit | None) -> str | None:
         """Where a session is already recorded before this commit, if it is."""
@@ -244,7 +400,7 @@ class _Verifier:
         if parent is None or not _safe_id(session_id):
             return None
         path = session_dir(session_id)
-        return path if self.store.lookup(parent.tree, path) is not None else None
+        return path if self._lookup(parent.tree, path) is not None else None
 
     def _previous_revision(self, old: bytes | None, folder_id: str) -> tuple[int, str] | None:
         """(revision, path) of the session before this commit, if it was recorded."""
@@ -253,9 +409,10 @@ class _Verifier:
             return (held.revision, held.path) if held else None
         if old is None:
             return None
-        entry = self.store.lookup(old, MANIFEST_FILE)
+        entry = self._lookup(old, MANIFEST_FILE)
+        data = self._blob(entry[1]) if entry else None
         try:
-            return (Manifest.from_bytes(self.store.blob(entry[1])).revision, "") if entry else None
+            return (Manifest.from_bytes(data).revision, "") if data is not None else None
         except (ValueError, JSONTextError, UnicodeDecodeError):
             return None
 
@@ -263,22 +420,21 @@ class _Verifier:
         deltas: list[tuple[str, int, int]] = []
         for old_entry, new_entry in changes.files.values():
             for entry, delta in ((old_entry, -1), (new_entry, 1)):
-                if entry is not None:
+                if entry is not None and _is_blob(entry[0]):
                     deltas.append((entry[1].decode(), self._size(entry[1]), delta))
         for path, (old, new) in changes.sessions.items():
             for tree_id, delta in ((old, -1), (new, 1)):
                 if tree_id is not None:
                     deltas += [
                         (sha.decode(), self._size(sha), delta)
-                        for _, (_, sha) in _folder_files(self.store, tree_id, path)
+                        for _, (mode, sha) in _folder_files(self.store, tree_id, path)
+                        if _is_blob(mode)
                     ]
         self.state.blob_refs(deltas)
 
     def _size(self, sha: bytes) -> int:
-        try:
-            return len(self.store.blob(sha))
-        except KeyError:
-            return 0  # a tree that names a missing blob: git fsck reports it
+        data = self._blob(sha)
+        return 0 if data is None else len(data)  # a missing blob is reported by the diff
 
     def check_session(
         self,
@@ -428,8 +584,19 @@ class _Verifier:
         if entry is None:
             self.find("manifest.invalid", commit, path, "the session folder has no manifest.json")
             return None
+        if entry[0] == TREE_MODE:
+            self.find(
+                "tree.shape",
+                commit,
+                f"{path}/{MANIFEST_FILE}",
+                f"a folder where the file {MANIFEST_FILE} is expected",
+            )
+            return None
+        data = self._blob(entry[1])
+        if data is None:
+            return None
         try:
-            return Manifest.from_bytes(self.store.blob(entry[1]))
+            return Manifest.from_bytes(data)
         except (ValueError, JSONTextError, UnicodeDecodeError) as exc:
             reason = str(exc).splitlines()[0]
             self.find(
@@ -448,7 +615,17 @@ class _Verifier:
         if entry is None:
             self.find("session.record", commit, path, "the session folder has no session.json")
             return None
-        data = self.store.blob(entry[1])
+        if entry[0] == TREE_MODE:
+            self.find(
+                "tree.shape",
+                commit,
+                record_path,
+                f"a folder where the file {RECORD_FILE} is expected",
+            )
+            return None
+        data = self._blob(entry[1])
+        if data is None:
+            return None
         try:
             record = make_record(record_path, loads(decode_utf8(data)))
         except JSONTextError as exc:
@@ -488,6 +665,14 @@ class _Verifier:
                     "listed in the manifest but not in the tree",
                 )
                 continue
+            if entry[0] == TREE_MODE:
+                self.find(
+                    "tree.shape",
+                    commit,
+                    ref.path,
+                    "a folder where a file the manifest lists is expected",
+                )
+                continue
             if entry[1].decode() != ref.blob:
                 self.find(
                     "artifact.missing",
@@ -496,7 +681,9 @@ class _Verifier:
                     f"blob {entry[1].decode()[:12]} in the tree, {ref.blob[:12]} in the manifest",
                 )
                 continue
-            data = self.store.blob(entry[1])
+            data = self._blob(entry[1])
+            if data is None:
+                continue
             if hashlib.sha256(data).hexdigest() != ref.sha256 or len(data) != ref.size:
                 self.find(
                     "artifact.missing",
@@ -504,7 +691,8 @@ class _Verifier:
                     ref.path,
                     "SHA-256 or size differs from the manifest",
                 )
-        for file_path in sorted(set(files) - listed):
+        unlisted = {p for p, (mode, _) in files.items() if mode != TREE_MODE} - listed
+        for file_path in sorted(unlisted):
             self.find(
                 "artifact.unlisted",
                 commit,
@@ -516,10 +704,11 @@ class _Verifier:
         self, commit: Commit, path: str, manifest: Manifest, session: Any, trees: list[bytes]
     ) -> None:
         templates: dict[str, str] = {}
+        sources: dict[str, bytes] = {}
         for artifact in manifest.artifacts:
             ref = artifact.template
             in_tree = any(
-                (found := self.store.lookup(tree, ref.path)) is not None
+                (found := self._lookup(tree, ref.path)) is not None
                 and found[1].decode() == ref.blob
                 for tree in trees
             )
@@ -530,7 +719,8 @@ class _Verifier:
                     artifact.path,
                     f"template {ref.path} at blob {ref.blob[:12]} is not in the tree at this commit",
                 )
-            if ref.blob.encode() not in self.store:
+            source = self._blob(ref.blob.encode())
+            if source is None:
                 self.find(
                     "artifact.template",
                     commit,
@@ -539,6 +729,7 @@ class _Verifier:
                 )
                 return
             templates[ref.path.rsplit("/", 1)[-1]] = ref.blob
+            sources[ref.path.rsplit("/", 1)[-1]] = source
         screenshots = [
             Screenshot(s.source, s.file.path.rsplit("/", 1)[-1] if s.file else None)
             for s in manifest.screenshots
@@ -546,9 +737,7 @@ class _Verifier:
         key = frozenset(templates.items())
         renderer = self._renderers.get(key)
         if renderer is None:
-            renderer = Renderer(
-                {name: self.store.blob(blob.encode()) for name, blob in templates.items()}
-            )
+            renderer = Renderer(sources)
             self._renderers[key] = renderer
         expected = {a.kind: a for a in manifest.artifacts}
         try:
@@ -591,11 +780,23 @@ def _safe_id(session_id: str) -> bool:
     return _SESSION_ID.match(session_id) is not None
 
 
+def _read_commit(store: Store, sha: bytes) -> Commit | None:
+    """A commit, or None when the store does not hold one under this id."""
+    try:
+        return store.commit(sha)
+    except (KeyError, StoreError, ObjectFormatException, ValueError):
+        return None
+
+
 def _first_parent_ids(store: Store, tip: bytes) -> Iterator[bytes]:
+    """The first-parent chain from `tip`, down to the root or to the last commit the store
+    holds (the commit whose parent is missing reports it)."""
     sha: bytes | None = tip
     while sha is not None:
+        commit = _read_commit(store, sha)
+        if commit is None:
+            return
         yield sha
-        commit = store.commit(sha)
         sha = commit.parents[0] if commit.parents else None
 
 
@@ -606,10 +807,11 @@ def _is_ancestor(store: Store, ancestor: bytes, tip: bytes) -> bool:
         sha = stack.pop()
         if sha == ancestor:
             return True
-        if sha in seen or sha not in store:
+        commit = None if sha in seen else _read_commit(store, sha)
+        if commit is None:
             continue
         seen.add(sha)
-        stack.extend(store.commit(sha).parents)
+        stack.extend(commit.parents)
     return False
 
 
@@ -620,6 +822,16 @@ def verify(store: Store, full: bool = False) -> VerifyResult:
     verified = store.read_ref(VERIFIED_REF)
     result.verified_before = verified.decode() if verified else None
     if tip is None:
+        return result
+    if _read_commit(store, tip) is None:
+        result.findings.append(
+            Finding(
+                "history.missing-object",
+                tip.decode(),
+                "refs/heads/main",
+                f"main points at {tip.decode()[:12]}, which is not a commit in the store",
+            )
+        )
         return result
     if verified is not None and (verified not in store or not _is_ancestor(store, verified, tip)):
         result.findings.append(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
-from conftest import CORPUS, EXAMPLES, Cli, fsck, git, session, snapshot
+import pytest
+from conftest import CORPUS, EXAMPLES, GFW, Cli, fsck, git, session, snapshot
 
 from gitflywheel.layout import session_dir
 
@@ -170,4 +174,61 @@ def test_many_sessions_few_packs_small_trees(cli: Cli, store: Path, tmp_path: Pa
     buckets = [f for f in folders if f.count("/") <= 4]
     assert max(len(git("-C", store, "ls-tree", f"main:{f}").splitlines()) for f in buckets) <= 16
     assert {f.count("/") for f in folders} == {0, 1, 2, 3, 4, 5}
+    fsck(store)
+
+
+def permissions_apply() -> list[str]:
+    """A command prefix under which file permissions hold: root's override dropped."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: file permissions do not apply")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+def test_unreadable_folder_or_file_is_reported_and_the_rest_lands(
+    store: Path, tmp_path: Path
+) -> None:
+    sessions = tmp_path / "sessions"
+    (sessions / "locked").mkdir(parents=True)
+    (sessions / "a.json").write_text(json.dumps(session("readable-1")))
+    (sessions / "locked" / "b.json").write_text(json.dumps(session("locked-1")))
+    (sessions / "z.json").write_text(json.dumps(session("locked-2")))
+    (sessions / "locked").chmod(0)
+    (sessions / "z.json").chmod(0)
+    try:
+        done = subprocess.run(
+            [*permissions_apply(), *GFW, "ingest", "--repo", store, sessions],
+            capture_output=True,
+            timeout=300,
+        )
+    finally:
+        (sessions / "locked").chmod(0o755)
+        (sessions / "z.json").chmod(0o644)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    locked, file = sessions / "locked", sessions / "z.json"
+    assert f"error: {locked}: cannot read this folder: Permission denied" in stderr
+    assert f"error: {file}: cannot read: Permission denied" in stderr
+    assert "1 recorded, 2 invalid" in stderr
+    assert trailers(store) == ["readable-1"]
+    fsck(store)
+
+
+def test_fifo_named_like_an_input_is_refused_without_blocking(store: Path, tmp_path: Path) -> None:
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    (sessions / "a.json").write_text(json.dumps(session("fifo-neighbour-1")))
+    os.mkfifo(sessions / "x.json")
+    os.mkfifo(tmp_path / "named.jsonl")
+    done = subprocess.run(
+        [*GFW, "ingest", "--repo", store, sessions, tmp_path / "named.jsonl"],
+        capture_output=True,
+        timeout=60,
+    )
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert f"error: {sessions / 'x.json'}: not a regular file (a FIFO); not read" in stderr
+    assert f"error: {tmp_path / 'named.jsonl'}: not a regular file (a FIFO); not read" in stderr
+    assert trailers(store) == ["fifo-neighbour-1"]
     fsck(store)

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CORPUS, EXAMPLES, Cli, fsck, git, session
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitflywheel.layout import session_dir
 
@@ -324,6 +328,24 @@ def test_corpus_store_verifies_clean_with_warnings(
     fsck(corpus_store)
 
 
+def test_examples_and_corpus_verify_clean_under_the_tree_rules(
+    cli: Cli, corpus_store: Path
+) -> None:
+    """What gitflywheel writes breaks none of the tree rules: every entry a regular file or
+    a folder, safe names, templates only *.j2, every object present."""
+    assert cli("ingest", "--repo", corpus_store, EXAMPLES).exit_code == 0
+    result = cli("verify", "--repo", corpus_store, "--full", "--json")
+    assert result.exit_code == 0, result.stdout
+    report = json.loads(result.stdout)
+    assert report["ok"] and report["findings"] == [] and report["figures"]["sessions"] == 57
+    modes = {
+        line.split()[0]
+        for line in git("-C", corpus_store, "ls-tree", "-r", "-t", "main").splitlines()
+    }
+    assert modes == {"100644", "040000"}
+    fsck(corpus_store)
+
+
 def test_revisions_verify_clean(cli: Cli, store: Path, tmp_path: Path) -> None:
     for title in ("One", "Two", "Three"):
         path = tmp_path / "s.json"
@@ -420,3 +442,448 @@ def test_tamper_on_the_merged_side_is_caught(cli: Cli, tmp_path: Path) -> None:
         for f in found
     ), found
     assert any(f["rule"] == "commit.no-session" and f["commit"] == tampered for f in found)
+
+
+# -- hostile trees: every entry's mode, name and place, and objects that are not there ------
+
+MISSING = "1234567890abcdef1234567890abcdef12345678"  # an id no store holds
+TreeEntry = tuple[bytes, bytes, str]  # (mode as git writes it, name, hex id)
+Change = Callable[[Path, list[TreeEntry]], list[TreeEntry]]
+
+
+def git_out(store: Path, *args: str, input: bytes | None = None) -> bytes:
+    """Run the real git in `store` and return its raw output (tree bytes are not text)."""
+    done = subprocess.run(["git", "-C", store, *args], input=input, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout
+
+
+def read_tree(store: Path, tree: str) -> list[TreeEntry]:
+    """A tree's entries as git stores them, in order, with duplicates."""
+    raw = git_out(store, "cat-file", "tree", tree)
+    entries, pos = [], 0
+    while pos < len(raw):
+        space, nul = raw.index(b" ", pos), raw.index(b"\0", pos)
+        entries.append((raw[pos:space], raw[space + 1 : nul], raw[nul + 1 : nul + 21].hex()))
+        pos = nul + 21
+    return entries
+
+
+def write_tree(store: Path, entries: list[TreeEntry]) -> str:
+    """Write the entries as one tree, as given: `--literally` skips the checks that make
+    `git mktree` refuse names such as `..`, so that verify has something to catch."""
+    raw = b"".join(mode + b" " + name + b"\0" + bytes.fromhex(sha) for mode, name, sha in entries)
+    out = git_out(store, "hash-object", "-w", "-t", "tree", "--literally", "--stdin", input=raw)
+    return out.decode().strip()
+
+
+def in_git_order(entries: list[TreeEntry]) -> list[TreeEntry]:
+    return sorted(entries, key=lambda e: e[1] + b"/" if e[0] == b"40000" else e[1])
+
+
+def put(name: bytes, mode: bytes, sha: str | Callable[[Path], str]) -> Change:
+    """A change that sets one entry (replacing any of that name), in git's order."""
+
+    def change(store: Path, entries: list[TreeEntry]) -> list[TreeEntry]:
+        value = sha if isinstance(sha, str) else sha(store)
+        return in_git_order([e for e in entries if e[1] != name] + [(mode, name, value)])
+
+    return change
+
+
+def same_blob_as(name: bytes, mode: bytes) -> Change:
+    """A change that keeps an entry's object but gives it another mode."""
+
+    def change(store: Path, entries: list[TreeEntry]) -> list[TreeEntry]:
+        return [(mode, n, sha) if n == name else (m, n, sha) for m, n, sha in entries]
+
+    return change
+
+
+def edit_tree(store: Path, tree: str, folder: list[bytes], change: Change) -> str:
+    """A new tree like `tree` with `change` applied to the folder at `folder`."""
+    entries = read_tree(store, tree)
+    if not folder:
+        return write_tree(store, change(store, entries))
+    head, rest = folder[0], folder[1:]
+    edited = [
+        (mode, name, edit_tree(store, sha, rest, change) if name == head else sha)
+        for mode, name, sha in entries
+    ]
+    return write_tree(store, edited)
+
+
+def hostile_commit(store: Path, tree: str) -> str:
+    """Commit `tree` on top of main with plain git, as someone bypassing gitflywheel would."""
+    tip = git("-C", store, "rev-parse", "main").strip()
+    commit = git(*ME, "-C", store, "commit-tree", tree, "-p", tip, "-m", "Hostile change").strip()
+    git("-C", store, "update-ref", "refs/heads/main", commit, tip)
+    return commit
+
+
+def blob(store: Path, data: bytes = b"not a template\n") -> str:
+    return git_out(store, "hash-object", "-w", "--stdin", input=data).decode().strip()
+
+
+def templates_tree(store: Path) -> str:
+    return git("-C", store, "rev-parse", "main:templates").strip()
+
+
+def older_commit(store: Path) -> str:
+    return git("-C", store, "rev-parse", "main~1").strip()
+
+
+def manifest_in_a_folder(store: Path) -> str:
+    manifest = git("-C", store, "rev-parse", f"main:{session_dir(BUILD_ID)}/manifest.json")
+    return write_tree(store, [(b"100644", b"manifest.json", manifest.strip())])
+
+
+def duplicate(name: bytes) -> Change:
+    def change(store: Path, entries: list[TreeEntry]) -> list[TreeEntry]:
+        index = next(i for i, e in enumerate(entries) if e[1] == name)
+        return entries[: index + 1] + entries[index:]
+
+    return change
+
+
+def reverse(store: Path, entries: list[TreeEntry]) -> list[TreeEntry]:
+    return entries[::-1]
+
+
+SESSION = [part.encode() for part in session_dir(BUILD_ID).split("/")]
+FOLDER = session_dir(BUILD_ID)
+
+# case -> (the folder changed, the change, the rule, the path named, git fsck's message id)
+HOSTILE: dict[str, tuple[list[bytes], Change, str, str, str | None]] = {
+    "dotdot in templates": (
+        [b"templates"],
+        put(b"..", b"100644", blob),
+        "tree.name",
+        "templates/..",
+        "hasDotdot",
+    ),
+    "a .GIT folder": ([], put(b".GIT", b"40000", templates_tree), "tree.name", ".GIT", "hasDotgit"),
+    "a .git with trailing dot and space": (
+        SESSION,
+        put(b".git. ", b"100644", blob),
+        "tree.name",
+        f"{FOLDER}/.git. ",
+        "hasDotgit",
+    ),
+    "a slash in a name": (
+        SESSION,
+        put(b"notes/x.md", b"100644", blob),
+        "tree.name",
+        f"{FOLDER}/notes/x.md",
+        "fullPathname",
+    ),
+    "a control character in a name": (
+        SESSION,
+        put(b"x\x1b[31m.md", b"100644", blob),
+        "tree.name",
+        f"{FOLDER}/x\\x1b[31m.md",
+        None,
+    ),
+    "two entries of one name": (
+        SESSION,
+        duplicate(b"readme.md"),
+        "tree.name",
+        f"{FOLDER}/readme.md",
+        "duplicateEntries",
+    ),
+    "entries out of order": (SESSION, reverse, "tree.shape", None, "treeNotSorted"),
+    "an executable artifact": (
+        SESSION,
+        same_blob_as(b"readme.md", b"100755"),
+        "tree.mode",
+        f"{FOLDER}/readme.md",
+        None,
+    ),
+    "a symlink artifact": (
+        SESSION,
+        same_blob_as(b"readme.md", b"120000"),
+        "tree.mode",
+        f"{FOLDER}/readme.md",
+        None,
+    ),
+    "a gitlink in a session folder": (
+        SESSION,
+        put(b"vendor", b"160000", MISSING),
+        "tree.mode",
+        f"{FOLDER}/vendor",
+        None,
+    ),
+    "a gitlink's commit not in the store": (
+        SESSION,
+        put(b"vendor", b"160000", MISSING),
+        "history.missing-object",
+        f"{FOLDER}/vendor",
+        None,
+    ),
+    "a gitlink at the top": (
+        [],
+        put(b"vendor", b"160000", older_commit),
+        "tree.mode",
+        "vendor",
+        None,
+    ),
+    "a blob where a fan-out folder belongs": (
+        [b"sessions"],
+        put(SESSION[1], b"100644", blob),
+        "tree.shape",
+        f"sessions/{SESSION[1].decode()}",
+        None,
+    ),
+    "a blob where a session folder belongs": (
+        SESSION[:-1],
+        put(SESSION[-1], b"100644", blob),
+        "tree.shape",
+        FOLDER,
+        None,
+    ),
+    "a manifest.json that is a folder": (
+        SESSION,
+        put(b"manifest.json", b"40000", manifest_in_a_folder),
+        "tree.shape",
+        f"{FOLDER}/manifest.json",
+        None,
+    ),
+    "a gitflywheel.json that is a folder": (
+        [],
+        put(b"gitflywheel.json", b"40000", templates_tree),
+        "tree.shape",
+        "gitflywheel.json",
+        None,
+    ),
+    "a file in templates that is no template": (
+        [b"templates"],
+        put(b"notes.txt", b"100644", blob),
+        "templates.invalid",
+        "templates/notes.txt",
+        None,
+    ),
+    "a symlink template": (
+        [b"templates"],
+        same_blob_as(b"readme.md.j2", b"120000"),
+        "templates.invalid",
+        "templates/readme.md.j2",
+        None,
+    ),
+    "a folder in templates": (
+        [b"templates"],
+        put(b"old", b"40000", templates_tree),
+        "templates.invalid",
+        "templates/old",
+        None,
+    ),
+    "a tree not in the store": (
+        SESSION,
+        put(b"screenshots", b"40000", MISSING),
+        "history.missing-object",
+        f"{FOLDER}/screenshots",
+        "missing tree",
+    ),
+    "a blob not in the store": (
+        SESSION,
+        put(b"readme.md", b"100644", MISSING),
+        "history.missing-object",
+        f"{FOLDER}/readme.md",
+        "missing blob",
+    ),
+    "a blob where a tree is named": (
+        SESSION,
+        put(b"screenshots", b"40000", blob),
+        "history.missing-object",
+        f"{FOLDER}/screenshots",
+        "is a blob, not a tree",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_tree_entry(cli: Cli, built: Path, tmp_path: Path, case: str) -> None:
+    """Built with plain git on top of a real store: verify exits 1 (never 2, never a
+    traceback) and names the rule, the commit and the path, in JSON and in the report;
+    where git fsck --strict has an opinion, it agrees."""
+    folder, change, rule, path, fsck_says = HOSTILE[case]
+    root = git("-C", built, "rev-parse", "main^{tree}").strip()
+    commit = hostile_commit(built, edit_tree(built, root, folder, change))
+    report = tmp_path / "ssot.md"
+    for args in ([], ["--full"]):
+        result = cli("verify", "--repo", built, "--json", "--report", report, *args)
+        assert result.exit_code == 1, result.output
+        found = json.loads(result.stdout)["findings"]
+        assert any(
+            f["rule"] == rule and f["commit"] == commit and (path is None or f["path"] == path)
+            for f in found
+        ), found
+        text = report.read_text()
+        assert f"`{rule}`" in text and (path is None or path in text)
+    fsck = subprocess.run(
+        ["git", "-C", built, "fsck", "--strict", "--no-progress"], capture_output=True, text=True
+    )
+    if fsck_says is None:
+        assert fsck.returncode == 0, fsck.stderr
+    else:
+        assert fsck.returncode != 0 and fsck_says in fsck.stdout + fsck.stderr, fsck.stderr
+
+
+def test_templates_checked_in_the_first_commit(cli: Cli, built: Path, tmp_path: Path) -> None:
+    """A store whose first commit, made with plain git, sets up templates/ with a symlink
+    and a file that is no template."""
+    store = tmp_path / "bare.git"
+    git("init", "-q", "--bare", "-b", "main", store)
+    git("-C", built, "push", "-q", store, "main:refs/heads/source")  # the objects to reuse
+    first = git("-C", store, "rev-list", "--max-parents=0", "source").strip()
+    root = git("-C", store, "rev-parse", f"{first}^{{tree}}").strip()
+    edited = edit_tree(store, root, [b"templates"], same_blob_as(b"readme.md.j2", b"120000"))
+    edited = edit_tree(store, edited, [b"templates"], put(b"README", b"100644", blob))
+    commit = git(*ME, "-C", store, "commit-tree", edited, "-m", "Set up the store").strip()
+    git("-C", store, "update-ref", "refs/heads/main", commit)
+    found = findings(cli, store)
+    assert {(f["rule"], f["path"]) for f in found if f["commit"] == commit} >= {
+        ("templates.invalid", "templates/readme.md.j2"),
+        ("tree.mode", "templates/readme.md.j2"),
+        ("templates.invalid", "templates/README"),
+    }, found
+
+
+def test_folders_nested_past_any_layout(cli: Cli, built: Path, tmp_path: Path) -> None:
+    """Folders nested far deeper than Python's recursion limit are named, not walked."""
+    import hashlib
+
+    trees: list[bytes] = []
+    child = blob(built)
+    mode = b"100644"
+    for _ in range(1500):
+        raw = mode + b" d\0" + bytes.fromhex(child)
+        trees.append(raw)
+        child = hashlib.sha1(b"tree %d\0" % len(raw) + raw).hexdigest()
+        mode = b"40000"
+    files = []
+    for index, raw in enumerate(trees):
+        path = tmp_path / f"deep-{index}"
+        path.write_bytes(raw)
+        files.append(str(path))
+    ids = git_out(
+        built, "hash-object", "-w", "-t", "tree", "--literally", "--stdin-paths",
+        input="\n".join(files).encode() + b"\n",
+    ).split()  # fmt: skip
+    assert ids[-1].decode() == child
+    root = git("-C", built, "rev-parse", "main^{tree}").strip()
+    commit = hostile_commit(built, edit_tree(built, root, SESSION, put(b"deep", b"40000", child)))
+    found = findings(cli, built)
+    assert any(
+        f["rule"] == "tree.shape"
+        and f["commit"] == commit
+        and f["path"].startswith(FOLDER + "/deep/d/d")
+        for f in found
+    ), found
+
+
+def test_parent_not_in_the_store(cli: Cli, built: Path) -> None:
+    """A commit whose parent the store lacks (a broken or shallow copy) is named; the
+    commits before it cannot be reached, so they cannot be judged either."""
+    tree = git("-C", built, "rev-parse", "main^{tree}").strip()
+    text = (
+        f"tree {tree}\nparent {MISSING}\n"
+        "author Mallory <mallory@example.com> 1764633600 +0000\n"
+        "committer Mallory <mallory@example.com> 1764633600 +0000\n\nOrphan\n"
+    )
+    commit = git_out(
+        built, "hash-object", "-w", "-t", "commit", "--literally", "--stdin", input=text.encode()
+    ).decode().strip()  # fmt: skip
+    git("-C", built, "update-ref", "refs/heads/main", commit)
+    found = findings(cli, built)
+    assert any(f["rule"] == "history.missing-object" and f["commit"] == commit for f in found), (
+        found
+    )
+    assert any(f["rule"] == "history.rewritten" for f in found)
+
+
+def test_report_keeps_hostile_paths_in_their_cell(cli: Cli, built: Path, tmp_path: Path) -> None:
+    """A path with pipes and backticks stays one cell of the findings table, shown as is."""
+    from markdown_it import MarkdownIt
+
+    name = b"a|b`c``d.md"
+    root = git("-C", built, "rev-parse", "main^{tree}").strip()
+    hostile_commit(built, edit_tree(built, root, SESSION, put(name, b"100644", blob)))
+    report = tmp_path / "ssot.md"
+    assert cli("verify", "--repo", built, "--report", report).exit_code == 1
+    html = MarkdownIt("commonmark").enable("table").render(report.read_text())
+    row = next(line for line in html.split("<tr>") if "d.md" in line).split("</tr>")[0]
+    assert row.count("<td>") == 4
+    assert f"<code>{FOLDER}/a|b`c``d.md</code>" in row
+
+
+# -- the entry rules themselves -------------------------------------------------------------
+
+SAFE_NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=30)
+
+
+@given(SAFE_NAME)
+@settings(max_examples=200)
+def test_safe_names_pass_and_git_spellings_of_dotgit_do_not(name: str) -> None:
+    from gitflywheel.treecheck import entry_problems, is_dotgit
+
+    raw = name.encode()
+    problems = entry_problems("sessions", raw, 0o100644)
+    assert (problems != []) == (name in (".", "..") or is_dotgit(raw))
+    assert is_dotgit(raw) == (name.lower().rstrip(". ") in (".git", "git~1"))
+
+
+@given(SAFE_NAME, st.sampled_from(["/", "\\", "\0", "\x01", "\x1b", "\x7f", "\n"]), st.data())
+@settings(max_examples=200)
+def test_separators_and_control_characters_never_pass(
+    name: str, bad: str, data: st.DataObject
+) -> None:
+    from gitflywheel.treecheck import display_name, name_problems
+
+    at = data.draw(st.integers(0, len(name)))
+    raw = (name[:at] + bad + name[at:]).encode()
+    assert name_problems(raw)
+    assert all(ord(c) >= 0x20 and c != "\x7f" for c in display_name(raw))
+
+
+@given(st.sampled_from([".git", ".GIT", ".Git", "git~1", "GIT~1"]), st.text(". ", max_size=4))
+def test_every_spelling_of_dotgit_is_refused(stem: str, tail: str) -> None:
+    from gitflywheel.treecheck import name_problems
+
+    assert name_problems((stem + tail).encode())
+    if stem.startswith("."):  # HFS+ ignores zero-width characters, so this is .git there
+        assert name_problems((stem[:2] + "\u200c" + stem[2:]).encode())
+
+
+@given(st.sampled_from([0o100755, 0o120000, 0o160000, 0o100664, 0o644, 0]))
+def test_only_regular_files_and_folders_pass(mode: int) -> None:
+    from gitflywheel.treecheck import entry_problems
+
+    assert entry_problems("", b"readme.md", mode)
+    assert not entry_problems("", b"readme.md", 0o100644)
+    assert not entry_problems("", b"sessions", 0o040000)
+
+
+ENTRY = st.tuples(
+    st.binary(min_size=1, max_size=20).filter(lambda b: b"\0" not in b),
+    st.sampled_from([0o100644, 0o100755, 0o120000, 0o160000, 0o040000]),
+    st.binary(min_size=20, max_size=20),
+)
+
+
+@given(st.lists(ENTRY, max_size=8))
+def test_tree_bytes_parse_back_as_written(entries: list[tuple[bytes, int, bytes]]) -> None:
+    from gitflywheel.treecheck import parse_entries
+
+    raw = b"".join(b"%o %s\0%s" % (mode, name, sha) for name, mode, sha in entries)
+    assert parse_entries(raw) == [(name, mode, sha.hex().encode()) for name, mode, sha in entries]
+
+
+@given(st.binary(max_size=120))
+def test_any_bytes_parse_or_fail_cleanly(raw: bytes) -> None:
+    from gitflywheel.treecheck import parse_entries
+
+    try:
+        entries = parse_entries(raw)
+    except ValueError:
+        return
+    assert all(b"\0" not in name and len(sha) == 40 for name, _, sha in entries)
