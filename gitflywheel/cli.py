@@ -454,13 +454,16 @@ def export(repo: Path, directory: Path, rev: str | None, as_json: bool) -> None:
 def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> None:
     """Prove the single-source-of-truth rules from the history of `main`.
 
-    Every session at exactly one path, changes only as named revisions, every artifact
-    present and rendered again byte for byte, no duplicates, no rewritten history.
+    Every session at exactly one path, changes only as named revisions or re-renders,
+    every artifact present and rendered again byte for byte from its recorded facts,
+    template and filter set, facts derived again from the record by this version's
+    pipelines, no duplicates, no rewritten history. Sessions made by other pipeline
+    versions are counted, not violations (`rerender` updates them).
     Exit 0 when all holds, 1 on any violation.
     """
-    from .report import markdown_report
     from .store import Store
     from .verify import verify as run_verify
+    from .verify.report import markdown_report, upgrade_notes
 
     with Store.open(repo) as store, store.lock():
         result = run_verify(store, full=full)
@@ -479,6 +482,8 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
             f"{' (full)' if result.full else ' (since last run)'}; {fig.get('sessions', 0)} sessions, "
             f"{fig.get('artifacts', 0)} artifacts, {len(result.findings)} violations, {len(result.warnings)} warnings"
         )
+        for note in upgrade_notes(result):
+            say(f"note: {note}")
     sys.exit(0 if result.ok else 1)
 
 

@@ -145,8 +145,14 @@ def render_facts(facts: Facts, templates: TemplateSet) -> dict[str, bytes]:
     return out
 
 
-def assemble(derived: Derived, templates: TemplateSet, revision: int) -> SessionPlan:
-    """Stage two and the manifest: the whole folder of a derived session."""
+def assemble(
+    derived: Derived,
+    templates: TemplateSet,
+    revision: int,
+    rendered: Mapping[str, bytes] | None = None,
+) -> SessionPlan:
+    """Stage two and the manifest: the whole folder of a derived session. `rendered`
+    gives artifacts already rendered from these facts with these templates (verify has)."""
     record = derived.record
     session = record.session
     folder = session_dir(record.session_id)
@@ -156,7 +162,8 @@ def assemble(derived: Derived, templates: TemplateSet, revision: int) -> Session
         f"{folder}/{FACTS_FILE}": derived.facts_bytes,
     }
     artifacts: list[ArtifactEntry] = []
-    rendered = render_facts(derived.facts, templates)
+    if rendered is None:
+        rendered = render_facts(derived.facts, templates)
     for spec in derived.facts.specs():
         data = rendered[spec.kind]
         path = artifact_path(record.session_id, spec.kind)
