@@ -414,6 +414,7 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
         if e.session_id:
             click.echo(
                 f"{e.commit[:12]}  {when}  r{e.revision}  {e.session_type:<9}  {e.agent_id:<12}  {e.session_id}"
+                + (f"  (re-rendered: {e.rendered_by})" if e.rendered_by else "")
             )
         else:
             click.echo(f"{e.commit[:12]}  {when}  {e.subject}")

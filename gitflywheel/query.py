@@ -51,6 +51,7 @@ class LogEntry:
     agent_id: str | None
     revision: int | None
     merge: bool
+    rendered_by: str | None = None  # a re-render: what rendered the session again
 
 
 def _tip_tree(store: Store, at: str | None = None) -> bytes | None:
@@ -218,6 +219,7 @@ def log(store: Store, limit: int | None = None) -> list[LogEntry]:
                 t.agent_id if t else None,
                 t.revision if t else None,
                 len(commit.parents) > 1,
+                t.rendered_by if t else None,
             )
         )
         if limit is not None and len(entries) >= limit:

@@ -85,6 +85,9 @@ def test_a_format1_store_gets_one_commit_per_session(cli: Cli, format1_store: Pa
         "-C", format1_store, "log", "--format=%(trailers:key=Rendered-By,valueonly)", "main"
     ).split("\n")
     assert sum(1 for line in rendered_by if line.startswith("gitflywheel ")) == FORMAT1_SESSIONS
+    entries = json.loads(cli("log", "--repo", format1_store, "--json").stdout)
+    assert sum(1 for e in entries if e["rendered_by"]) == FORMAT1_SESSIONS
+    assert "(re-rendered: gitflywheel" in cli("log", "--repo", format1_store, "-n", "1").stdout
     # the author is the session's agent, at the session's time, as for ingest
     assert git("-C", format1_store, "log", "-1", "--format=%an", f"main~{FORMAT1_SESSIONS - 1}")
     fsck(format1_store)

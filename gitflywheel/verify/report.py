@@ -140,16 +140,24 @@ def _pipelines(result: VerifyResult) -> list[str]:
 
 def upgrade_notes(result: VerifyResult) -> list[str]:
     """One line per version this gitflywheel does not run, and what to do about it."""
-    notes = [
-        f"made by {pipeline}: {count:,} session{'s' if count != 1 else ''}; their facts and "
-        "artifacts verify as recorded; run `gitflywheel rerender --all` to render them with "
-        "this version's pipelines"
-        for pipeline, count in result.other_versions.items()
-    ]
+    installed = {p.split("/")[0]: p for p in installed_pipelines()}
+    notes = []
+    for pipeline, count in result.other_versions.items():
+        now = installed.get(pipeline.split("/")[0], "")
+        older = int(pipeline.split("/")[1]) < int(now.split("/")[1] or 0) if now else False
+        what = (
+            f"run `gitflywheel rerender --all` to render them with {now}"
+            if older
+            else "a later gitflywheel made them"
+        )
+        notes.append(
+            f"made by {pipeline}: {count:,} session{'s' if count != 1 else ''}; {what} "
+            "(they verify as recorded)"
+        )
     notes += [
         f"rendered with {name}: {count:,} session{'s' if count != 1 else ''}, a filter set this "
-        "gitflywheel does not have, so their artifacts were checked by hash only; a later "
-        "gitflywheel renders them again"
+        "gitflywheel does not have (a later gitflywheel made them): their facts and hashes are "
+        "checked, their artifacts are not rendered again"
         for name, count in result.unknown_filter_sets.items()
     ]
     return notes
