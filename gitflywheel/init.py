@@ -29,7 +29,7 @@ TEMPLATES_CONFIG = (b"gitflywheel", b"templates")
 STORE_DESCRIPTION = {
     "format": 1,
     "layout": "sessions/<a>/<b>/<c>/<d>/<id>/ where abcd = the first hex digits of sha256(id)",
-    "files": ["session.json", "manifest.json", "<kind>.md", "screenshots/"],
+    "files": ["session.json", "facts.json", "manifest.json", "<kind>.md", "screenshots/"],
     "about": "A gitflywheel store: one commit per work session; see `gitflywheel --help`.",
 }
 
