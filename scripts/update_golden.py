@@ -28,19 +28,21 @@ def main() -> int:
     parser.add_argument(
         "--force", action="store_true", help="rewrite the files of versions that have them"
     )
+    parser.add_argument(
+        "--into", type=Path, default=GOLDEN, help="write here instead of tests/data/golden"
+    )
     args = parser.parse_args()
     by_folder: dict[Path, dict[Path, bytes]] = defaultdict(dict)
     for path, data in expected_files():
-        by_folder[path.parent][path] = data
+        target = args.into / path.relative_to(GOLDEN)
+        by_folder[target.parent][target] = data
     refused = []
     for folder, files in sorted(by_folder.items()):
         changed = [p for p, data in files.items() if p.exists() and p.read_bytes() != data]
         if changed and not args.force:
             refused.append(folder)
             for path in changed:
-                print(
-                    f"refused: {path.relative_to(ROOT)} exists with other content", file=sys.stderr
-                )
+                print(f"refused: {_shown(path)} exists with other content", file=sys.stderr)
     if refused:
         print(
             "A released version's golden files never change. Bump the pipeline's VERSION (or add "
@@ -50,15 +52,19 @@ def main() -> int:
         return 1
     written = 0
     for folder, files in sorted(by_folder.items()):
-        if args.force and folder != GOLDEN / "filters" and folder.is_dir():
+        if args.force and folder.name != "filters" and folder.is_dir():
             shutil.rmtree(folder)  # drop the files of samples that are gone
         folder.mkdir(parents=True, exist_ok=True)
         for path, data in sorted(files.items()):
             if not path.exists() or path.read_bytes() != data:
                 path.write_bytes(data)
                 written += 1
-    print(f"{written} golden files written under {GOLDEN.relative_to(ROOT)}")
+    print(f"{written} golden files written under {_shown(args.into)}")
     return 0
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 if __name__ == "__main__":

@@ -66,3 +66,33 @@ def test_a_template_change_is_told_apart_from_a_pipeline_change(tmp_path: Path) 
     messages = [check(p, p.read_bytes(), d) for p, d in files.items()]
     assert messages[0] is None  # the facts
     assert messages[1] is not None and "a shipped template or a filter changed" in messages[1]
+
+
+def test_the_update_script_writes_new_versions_and_never_rewrites_a_released_one(
+    tmp_path: Path,
+) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    golden = tmp_path / "golden"
+    shutil.copytree(ROOT / "tests" / "data" / "golden", golden)
+    script = [sys.executable, str(ROOT / "scripts" / "update_golden.py"), "--into", str(golden)]
+
+    def update(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*script, *args], capture_output=True, text=True, timeout=120)
+
+    done = update()
+    assert done.returncode == 0 and done.stdout.startswith("0 golden files written"), done
+    released = golden / "build-2" / "example-build_session.facts.json"
+    pinned = released.read_bytes()
+    released.write_bytes(pinned.replace(b"Metrics guardrail", b"Metrics guard"))
+    shutil.rmtree(golden / "trade-2")  # a version with no files yet
+    refused = update()
+    assert refused.returncode == 1
+    assert "refused:" in refused.stderr and "example-build_session.facts.json" in refused.stderr
+    assert "Bump the pipeline's VERSION" in refused.stderr
+    assert not (golden / "trade-2").exists()  # nothing written on a refusal
+    forced = update("--force")
+    assert forced.returncode == 0 and released.read_bytes() == pinned
+    assert (golden / "trade-2").is_dir()
