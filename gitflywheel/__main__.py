@@ -1,4 +1,4 @@
-"""`python -m gitflywheel`."""
+"""`python -m gitflywheel`: the same entry point as the console script."""
 
 from .cli import main
 

@@ -7,10 +7,11 @@ output. The project's errors become messages and exit codes here and nowhere els
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +26,14 @@ from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_STORE = "gitflywheel.store"  # ctx.meta key: the store a command works on
+
+
+def _note_store(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    ctx.meta[_STORE] = value
+    return value
+
+
 def repo_option(func: F) -> F:
     """`--repo PATH`, else $GITFLYWHEEL_REPO, else ./flywheel.git."""
     return click.option(
@@ -35,6 +44,7 @@ def repo_option(func: F) -> F:
         default=DEFAULT_STORE,
         show_default=True,
         show_envvar=True,
+        callback=_note_store,
         help="The store: a git repository.",
     )(func)
 
@@ -53,17 +63,49 @@ def say(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _os_problem(exc: OSError) -> str:
+    """An OSError as `thing: reason`, e.g. `out/post.md: Permission denied`."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    things = [os.fsdecode(f) for f in (exc.filename, exc.filename2) if f is not None]
+    return f"{' -> '.join(things)}: {reason}" if things else reason
+
+
 class _Group(click.Group):
-    """Turns the project's errors into a message and the exit code they carry."""
+    """The one entry point (console script, `python -m gitflywheel`, tests): the project's
+    errors and OSError become one line on standard error and the exit code they mean;
+    click's own errors are shown as click shows them."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        except GitflywheelError as exc:
+            if not standalone_mode:
+                raise
+            say(f"gitflywheel: {exc}")
+            sys.exit(exc.exit_code)
+        except OSError as exc:
+            if not standalone_mode:
+                raise
+            say(f"gitflywheel: {_os_problem(exc)}")
+            sys.exit(EXIT_BAD_INPUT)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except GitflywheelError as exc:
-            say(f"gitflywheel: {exc}")
-            ctx.exit(exc.exit_code)
         except (BrokenPipeError, KeyboardInterrupt):
             ctx.exit(130)
+        except OSError as exc:
+            # A failure with no file named (a full disk while writing a pack) names the store.
+            if exc.filename is None and ctx.meta.get(_STORE) is not None:
+                exc.filename = str(ctx.meta[_STORE])
+            raise
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -433,11 +475,13 @@ def export(repo: Path, directory: Path, rev: str | None, as_json: bool) -> None:
     from .store import Store
 
     with Store.open(repo) as store:
-        commit, count = run_export(store, directory, rev)
+        result = run_export(store, directory, rev)
     if as_json:
-        emit_json({"commit": commit, "files": count, "directory": str(directory)})
+        emit_json(asdict(result))
     else:
-        say(f"Wrote {count} files of {commit[:12]} to {directory}")
+        for note in result.skipped:
+            say(f"note: skipped {note}")
+        say(f"Wrote {result.files} files of {result.commit[:12]} to {directory}")
 
 
 @main.command()
@@ -466,10 +510,13 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
     from .verify import verify as run_verify
     from .verify.report import markdown_report, upgrade_notes
 
+    if report_path is not None and not report_path.absolute().parent.is_dir():
+        # Said before verifying, which takes time
+        raise GitflywheelError(
+            f"{report_path}: cannot write the report there: {report_path.parent} is not a folder"
+        )
     with Store.open(repo) as store, store.lock():
         result = run_verify(store, full=full)
-    if report_path is not None:
-        report_path.write_text(markdown_report(result), encoding="utf-8")
     if as_json:
         emit_json(result.to_json())
     else:
@@ -485,6 +532,13 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
         )
         for note in upgrade_notes(result):
             say(f"note: {note}")
+    if report_path is not None:
+        # After the result is out: a run records what it checked, so a report that
+        # cannot be written must not take the findings with it.
+        try:
+            report_path.write_text(markdown_report(result), encoding="utf-8")
+        except OSError as exc:
+            raise GitflywheelError(f"cannot write the report: {_os_problem(exc)}") from exc
     sys.exit(0 if result.ok else 1)
 
 
@@ -494,19 +548,27 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
 @json_option
 def publish(repo: Path, remote: str | None, as_json: bool) -> None:
     """Push `main` to REMOTE: a path, file://, git://, ssh://, http(s):// URL, or a remote
-    name in the store's git config (default: origin). Exit 1 if the remote refuses, e.g.
-    when it has sessions this store does not (run `sync` then)."""
-    from .remote import publish as run_publish
-    from .store import Store
+    name in the store's git config (default: origin).
 
-    with Store.open(repo) as store:
+    Exit 1 if the remote refuses or cannot be reached, or has sessions this store does
+    not (run `sync` then); 2 if it holds something that is not this store (someone's
+    project, another store). Credentials in a URL are used, never shown."""
+    from .init import open_store
+    from .remote import publish as run_publish
+
+    with open_store(repo) as store:
         result = run_publish(store, remote)
     if as_json:
         emit_json(asdict(result))
     elif result.pushed:
-        say(f"Published main {result.main[:12] if result.main else ''} to {result.remote}")
+        say(f"Published main {result.main[:12] if result.main else ''} to {_where(result)}")
     else:
-        say(f"{result.remote} already has main {result.main[:12] if result.main else ''}")
+        say(f"{_where(result)} already has main {result.main[:12] if result.main else ''}")
+
+
+def _where(result: Any) -> str:
+    """A remote as messages show it: its name and URL, or its URL, without credentials."""
+    return result.url if result.remote == result.url else f"{result.remote} ({result.url})"
 
 
 @main.command()
@@ -518,12 +580,15 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
 
     Sessions recorded on only one side are taken as they are (a fast-forward, or a merge
     commit when both sides have new sessions). A session recorded differently on both
-    sides is a conflict: exit 3 and nothing changes. Exit 1 if the remote refuses."""
+    sides is a conflict: exit 3 and nothing changes. What the remote sends is checked
+    before anything moves: objects as git's fsck would, the store's tree rules, and
+    verify's rules for every commit it brings. Exit 1 if the remote refuses, cannot be
+    reached or sends what this store refuses; 2 if it holds something that is not this
+    store. A missing store is created empty and takes the remote's history."""
+    from .init import open_store
     from .remote import sync as run_sync
-    from .store import Store
 
-    store = Store.open(repo) if repo.exists() else Store.create(repo)
-    with store:
+    with open_store(repo, create=True, first_commit=False) as store:
         result = run_sync(store, remote)
     if as_json:
         emit_json(asdict(result))
@@ -531,7 +596,7 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
         detail = f" ({len(result.taken)} sessions taken from there)" if result.taken else ""
         say(
             f"{result.action}{detail}: main {result.main[:12] if result.main else '-'}"
-            f"{', pushed' if result.pushed else ''} <-> {result.remote}"
+            f"{', pushed' if result.pushed else ''} <-> {_where(result)}"
         )
 
 
@@ -596,23 +661,16 @@ def capture(
     """Write a build session (JSON, to standard output) from a git repository's commits.
 
     Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`."""
-    from datetime import timedelta
-
     from .capture import CaptureOptions
     from .capture import capture as run_capture
     from .jsontext import dumps_pretty
-    from .query import parse_day
+    from .query import parse_day, parse_until
 
-    end = None
-    if until:
-        end = parse_day(until, "--until")
-        if "T" not in until and " " not in until:
-            end += timedelta(days=1, seconds=-1)
     options = CaptureOptions(
         source=source,
         since_rev=since_rev,
         since=parse_day(since, "--since") if since else None,
-        until=end,
+        until=parse_until(until, "--until") if until else None,
         agent_id=agent_id,
         session_id=session_id,
         title=title,
@@ -647,15 +705,3 @@ def schema(which_schema: str) -> None:
         from .facts import facts_json_schema
 
         emit_json(facts_json_schema())
-
-
-def run() -> None:
-    """Entry point that never shows a traceback for an error of ours."""
-    try:
-        main()
-    except GitflywheelError as exc:  # pragma: no cover - the group catches these
-        say(f"gitflywheel: {exc}")
-        sys.exit(exc.exit_code)
-    except OSError as exc:
-        say(f"gitflywheel: {exc}")
-        sys.exit(EXIT_BAD_INPUT)

@@ -7,6 +7,7 @@ trailers too: `git log --format='%(trailers:key=Session-Id,valueonly)'`. A commi
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
@@ -31,8 +32,17 @@ __all__ = [
     "parse_trailers",
     "session_trailers",
     "make_commit",
+    "GIT_TIME_MIN",
+    "GIT_TIME_MAX",
+    "git_time",
 ]
 
+# The commit dates written: what `git fsck --strict` (and a server with
+# receive.fsckObjects) accepts, since git reads a date as an unsigned number of seconds
+# (one before 1970 is an overflow), up to the end of the year 9999, the last moment a
+# session can have and every tool can show.
+GIT_TIME_MIN = 0
+GIT_TIME_MAX = 253402300799
 TRAILER_KEYS = ("Session-Id", "Session-Type", "Agent-Id", "Revision")
 RENDERED_BY = "Rendered-By"
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
@@ -104,8 +114,14 @@ def setup_message() -> bytes:
     return b"Set up gitflywheel store\n\nRecords the templates that render the artifacts.\n"
 
 
-def merge_message(remote: str) -> bytes:
-    return f"Combine sessions published at {remote}\n".encode()
+_REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
+
+
+def merge_message(remote_name: str | None) -> bytes:
+    """The message of a merge made by sync. It names the remote by its name in the
+    config, never by URL: a URL may carry credentials, and a commit is public for good."""
+    safe = remote_name if remote_name and _REMOTE_NAME.fullmatch(remote_name) else None
+    return f"Combine sessions from {safe or 'a remote'}\n".encode()
 
 
 def parse_trailers(message: bytes) -> dict[str, str]:
@@ -139,6 +155,13 @@ def session_trailers(message: bytes) -> SessionTrailers | None:
     )
 
 
+def git_time(moment: datetime) -> int:
+    """Seconds since 1970 for a commit date, clamped into what git accepts: a session
+    from before 1970 is recorded at 1970-01-01 (its own time stays in its record)."""
+    seconds = math.floor(moment.timestamp())
+    return min(max(seconds, GIT_TIME_MIN), GIT_TIME_MAX)
+
+
 def make_commit(
     tree: bytes,
     parents: list[bytes],
@@ -147,13 +170,15 @@ def make_commit(
     authored: datetime | None,
     committed: int,
 ) -> Commit:
-    """A commit; the author date is the session's time (UTC), the committer's is `committed`."""
+    """A commit; the author date is the session's time (UTC, clamped by `git_time`), the
+    committer's is `committed` (clamped the same way)."""
     commit = Commit()
     commit.tree = ObjectID(tree)
     commit.parents = [ObjectID(p) for p in parents]
     commit.author = author
     commit.committer = committer_identity()
-    commit.author_time = int(authored.timestamp()) if authored else committed
+    committed = min(max(committed, GIT_TIME_MIN), GIT_TIME_MAX)
+    commit.author_time = git_time(authored) if authored else committed
     commit.author_timezone = 0
     commit.commit_time = committed
     commit.commit_timezone = 0

@@ -8,21 +8,31 @@ the same ingest again finishes the job (what is stored already is reported uncha
 
 from __future__ import annotations
 
+import decimal
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from dulwich.objects import Blob, ShaFile, Tree
+from dulwich.objects import Blob, Commit, ShaFile, Tree
 
+from .artifacts import ArtifactSpec
 from .commits import SessionTrailers, commit_time, identity, make_commit, session_message
 from .errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError, InputError
 from .init import open_store, store_templates_dir
 from .inputs import InputItem, read_inputs
 from .layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
 from .manifest import Manifest
-from .plan import ScreenshotFile, SessionPlan, TemplateSet, git_blob_id, plan_session
+from .plan import (
+    Derived,
+    ScreenshotFile,
+    SessionPlan,
+    TemplateSet,
+    assemble,
+    derive,
+    git_blob_id,
+)
 from .records import InputErrors, Record, make_record
 from .rendering import load_templates
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, Refusal, ScreenshotPolicy, read_screenshot
@@ -140,13 +150,22 @@ class Recorder:
         outcome.revision = revision
 
         screenshots = self._screenshots(record, base_dir, outcome.warnings)
-        plan = plan_session(record, screenshots, self.templates, revision)
+        plan = self.plan(record, screenshots, revision)
         session = record.session
         trailers = SessionTrailers(
             session.session_id, session.session_type, session.agent_id, revision
         )
         outcome.commit = self.land(plan, session_message(trailers))
         return outcome
+
+    def plan(self, record: Record, screenshots: list[ScreenshotFile], revision: int) -> SessionPlan:
+        """The session's folder as the plan makes it with these templates; whatever its
+        pipeline or a template raises is this input's problem (an InputError)."""
+        derived = self._derive(record, screenshots)
+        rendered: dict[str, bytes] = {
+            spec.kind: self._render(record, spec) for spec in derived.facts.specs()
+        }
+        return assemble(derived, self.templates, revision, rendered)
 
     def read(self, path: str) -> bytes | None:
         """The bytes of a file in the planned head's tree, or None."""
@@ -164,29 +183,71 @@ class Recorder:
         """Plan one commit on the head: the session's folder becomes the plan's, and
         templates/ the templates it rendered with. Returns the commit id."""
         objects: list[ShaFile] = []
-        self.editor.remove(plan.folder)
-        for path, data in plan.files.items():
-            blob = _blob(data)
-            objects.append(blob)
-            self.editor.set(path, FILE_MODE, blob.id)
-        for name, blob in self.template_blobs.items():
-            if self.editor.get(template_path(name)) != (FILE_MODE, blob.id):
-                objects.append(blob)
-                self.editor.set(template_path(name), FILE_MODE, blob.id)
-        root, trees = self.editor.write()
         session = plan.derived.record.session
+        committed = commit_time()
+        # Everything is planned: only now the tree changes, and a failure in between puts
+        # it back as the head has it, so a session that fails leaves no trace.
+        try:
+            self.editor.remove(plan.folder)
+            for path, data in plan.files.items():
+                blob = _blob(data)
+                objects.append(blob)
+                self.editor.set(path, FILE_MODE, blob.id)
+            for name, blob in self.template_blobs.items():
+                if self.editor.get(template_path(name)) != (FILE_MODE, blob.id):
+                    objects.append(blob)
+                    self.editor.set(template_path(name), FILE_MODE, blob.id)
+            root, trees = self.editor.write()
+        except BaseException:
+            self._reset_editor()
+            raise
         commit = make_commit(
             root,
             [self.head] if self.head else [],
             message,
             identity(session.agent_id),
             session.timestamp,
-            commit_time(),
+            committed,
         )
         for obj in (*objects, *trees, commit):
             self.pending[obj.id] = obj
         self.head = commit.id
         return commit.id.decode()
+
+    def _derive(self, record: Record, screenshots: list[ScreenshotFile]) -> Derived:
+        """The session's facts; whatever its pipeline raises is this input's problem."""
+        try:
+            return derive(record, screenshots)
+        except _UNCONTAINED:
+            raise
+        except Exception as exc:
+            raise InputError(
+                record.origin, f"pipeline {record.session.session_type}", _reason(exc)
+            ) from exc
+
+    def _render(self, record: Record, spec: ArtifactSpec) -> bytes:
+        """One artifact's bytes; whatever its template raises is this input's problem."""
+        try:
+            return self.templates.render(spec)
+        except _UNCONTAINED:
+            raise
+        except Exception as exc:
+            # A RenderError's own cause is the reason (its text repeats the template).
+            cause = exc.__cause__ if isinstance(exc, GitflywheelError) and exc.__cause__ else exc
+            raise InputError(
+                record.origin, f"rendering template {spec.template}", _reason(cause)
+            ) from exc
+
+    def _reset_editor(self) -> None:
+        """Forget planned tree edits that did not make a commit: back to the head's tree."""
+        root = self._commit_tree(self.head) if self.head else None
+        self.editor = TreeEditor(self._tree, root)
+
+    def _commit_tree(self, sha: bytes) -> bytes:
+        commit = self._object(sha)
+        if not isinstance(commit, Commit):
+            raise GitflywheelError(f"{sha.decode()}: not a commit")
+        return bytes(commit.tree)
 
     def _screenshots(
         self, record: Record, base_dir: Path, warnings: list[str]
@@ -261,21 +322,40 @@ def ingest(
     return report
 
 
+# Not one input's problem: these end the run (what is planned lands first on the first
+# two), and an OSError is the store's or the machine's, reported as such by the CLI.
+_UNCONTAINED = (KeyboardInterrupt, SystemExit, MemoryError, OSError)
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a reason a person can read, whatever raised it."""
+    text = " ".join(str(exc).split())  # one line, whatever the message
+    if isinstance(exc, GitflywheelError):
+        return text
+    if isinstance(exc, decimal.DecimalException):
+        text = "a number too large or too precise to compute with"
+    name = type(exc).__name__
+    return f"{text} ({name})" if text and text != name else name
+
+
 def _ingest_item(recorder: Recorder, item: InputItem, revise: bool) -> Outcome:
+    """One input's outcome. Whatever goes wrong with it, short of an interruption or the
+    store failing, makes this input invalid, and the recorder is left as it was."""
     if item.error is not None:
         return Outcome(item.origin, "invalid", problems=[str(item.error)])
+    session_id = item.value.get("session_id") if isinstance(item.value, dict) else None
+    outcome = Outcome(item.origin, "invalid", session_id if isinstance(session_id, str) else None)
     try:
         record = make_record(item.origin, item.value)
-    except InputErrors as exc:
-        session_id = item.value.get("session_id") if isinstance(item.value, dict) else None
-        return Outcome(
-            item.origin,
-            "invalid",
-            session_id if isinstance(session_id, str) else None,
-            problems=[str(p) for p in exc.problems],
-        )
-    try:
         return recorder.record(record, revise, item.base_dir)
+    except InputErrors as exc:
+        outcome.problems = [str(p) for p in exc.problems]
+    except InputError as exc:
+        outcome.problems = [str(exc)]
     except GitflywheelError as exc:
-        problem = InputError(item.origin, "", str(exc))
-        return Outcome(item.origin, "invalid", record.session_id, problems=[str(problem)])
+        outcome.problems = [str(InputError(item.origin, "", str(exc)))]
+    except _UNCONTAINED:
+        raise
+    except Exception as exc:
+        outcome.problems = [str(InputError(item.origin, "", _reason(exc)))]
+    return outcome

@@ -1,4 +1,8 @@
-"""Creating a store: a bare repository whose first commit records the templates."""
+"""Creating and opening a store: a bare repository whose first commit records the templates.
+
+Every command that writes opens the store here, so that a repository that is not a
+store (someone's project, a work tree) is refused before anything is written to it.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dulwich.objects import Blob
+from dulwich.refs import Ref
 
 from .commits import commit_time, committer_identity, make_commit, setup_message
 from .errors import StoreError
 from .jsontext import dumps_pretty
 from .layout import STORE_FILE, template_path
 from .rendering import load_templates
-from .store import Store
+from .store import MAIN, Store
 from .trees import FILE_MODE, TreeEditor
 
 __all__ = [
     "InitResult",
     "init_store",
     "open_store",
+    "repository_problem",
     "store_templates_dir",
     "set_templates_dir",
     "TEMPLATES_CONFIG",
 ]
 
 TEMPLATES_CONFIG = (b"gitflywheel", b"templates")
+HEAD = Ref(b"HEAD")
 STORE_DESCRIPTION = {
     "format": 1,
     "layout": "sessions/<a>/<b>/<c>/<d>/<id>/ where abcd = the first hex digits of sha256(id)",
@@ -54,40 +61,66 @@ def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
     """Create the store with its first commit; on an existing store, change nothing."""
     if templates_dir is not None:
         load_templates(templates_dir)  # a folder that cannot be used is refused before any write
-    if path.exists() and any(path.iterdir()):
-        with Store.open(path) as store:
-            if templates_dir is not None:
-                set_templates_dir(store, templates_dir)
-            tip = store.tip()
-            if tip is None:
-                tip = _first_commit(store, templates_dir)
-            return InitResult(path, False, tip.decode())
-    store = Store.create(path)
-    with store:
+    with open_store(path, create=True, first_commit=False) as store:
         if templates_dir is not None:
             set_templates_dir(store, templates_dir)
-        tip = _first_commit(store, templates_dir)
-    return InitResult(path, True, tip.decode())
+        tip = store.tip()
+        created = tip is None
+        if tip is None:
+            tip = _first_commit(store, templates_dir)
+    return InitResult(path, created, tip.decode())
 
 
-def open_store(path: Path, create: bool = False) -> Store:
-    """Open a store to write to; with `create`, make it first when it does not exist.
+def repository_problem(store: Store) -> str | None:
+    """Why this git repository is not a store and cannot become one, or None.
 
-    A git repository whose `main` was not made by gitflywheel is refused, so sessions
-    never land in someone's project by a wrong `--repo`."""
-    if create and (not path.exists() or not any(path.iterdir())):
-        init_store(path)
-    store = Store.open(path)
-    tip = store.tip()
-    if tip is None:
-        store.close()
-        init_store(path)
-        store = Store.open(path)
-    elif store.lookup(store.commit(tip).tree, STORE_FILE) is None:
-        store.close()
-        raise StoreError(
-            f"{path}: a git repository, but not a gitflywheel store (main has no {STORE_FILE})"
+    A store is a bare repository whose `main` starts with gitflywheel's first commit. An
+    empty bare repository (no refs at all) may become one. Anything else is someone's
+    project, and sessions must never land in it by a wrong `--repo`."""
+    config = store.repo.get_config()
+    try:
+        bare = config.get_boolean((b"core",), b"bare", store.repo.bare)
+    except ValueError:
+        bare = store.repo.bare
+    if not bare or not store.repo.bare:
+        return (
+            "a git work tree (its files are checked out), not a gitflywheel store; "
+            "a store is a bare repository: give --repo a new path"
         )
+    tip = store.tip()
+    if tip is not None:
+        if store.lookup(store.commit(tip).tree, STORE_FILE) is None:
+            return f"a git repository, but not a gitflywheel store (main has no {STORE_FILE})"
+        return None
+    refs = sorted(
+        ref.decode("utf-8", "replace")
+        for ref in store.repo.refs.allkeys()
+        if ref != b"HEAD" and not ref.startswith(b"refs/gitflywheel/")
+    )
+    if refs:
+        listed = ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
+        return f"a git repository with {listed} but no main: not a gitflywheel store"
+    return None
+
+
+def open_store(path: Path, create: bool = False, first_commit: bool = True) -> Store:
+    """Open a store, refusing any git repository that is not one (exit 2).
+
+    With `create`, a missing path, an empty folder or an empty bare repository becomes a
+    store (HEAD on `main`) with its first commit, unless `first_commit` is false: a store
+    that takes its whole history from a remote (`sync`) starts empty."""
+    if create and (not path.exists() or (path.is_dir() and not any(path.iterdir()))):
+        Store.create(path).close()
+    store = Store.open(path)
+    problem = repository_problem(store)
+    if problem is not None:
+        store.close()
+        raise StoreError(f"{path}: {problem}")
+    if create and store.tip() is None:
+        if store.repo.refs.read_ref(HEAD) != b"ref: " + MAIN:
+            store.repo.refs.set_symbolic_ref(HEAD, MAIN)  # git clone checks out HEAD
+        if first_commit:
+            _first_commit(store, None)
     return store
 
 

@@ -40,6 +40,8 @@ __all__ = [
     "Session",
     "SESSION_ADAPTER",
     "parse_timestamp",
+    "in_utc",
+    "TimestampOutOfRange",
     "session_json_schema",
 ]
 
@@ -58,8 +60,25 @@ COUNTERS = (
 _PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f-\x9f]{1,128}$")
 
 
+class TimestampOutOfRange(ValueError):
+    """A date-time whose UTC form no date-time can hold (outside the years 1 to 9999)."""
+
+
+def in_utc(moment: datetime, given: object = None) -> datetime:
+    """The moment in UTC, or TimestampOutOfRange (a ValueError) when that falls outside
+    the years 1 to 9999 (`0001-01-01T00:00:00+14:00` is in the year 0 in UTC)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        shown = given if given is not None else moment.isoformat()
+        raise TimestampOutOfRange(
+            f"{shown!r} is out of range: in UTC it falls outside the years 0001 to 9999"
+        ) from None
+
+
 def parse_timestamp(value: str) -> datetime:
-    """ISO 8601 date-time; one with no offset is UTC."""
+    """ISO 8601 date-time; one with no offset is UTC. Its UTC form must be in the years
+    1 to 9999, so that every later conversion of it holds."""
     text = value.strip()
     try:
         parsed = datetime.fromisoformat(text)
@@ -71,12 +90,18 @@ def parse_timestamp(value: str) -> datetime:
         raise ValueError(
             f"{value!r} is a date; a date-time needs a time too (e.g. {text}T00:00:00Z)"
         )
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    in_utc(parsed, value)
+    return parsed
 
 
 def _timestamp(value: Any) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        in_utc(value)
+        return value
     if not isinstance(value, str):
         raise ValueError("must be a string holding an ISO 8601 date-time")
     return parse_timestamp(value)

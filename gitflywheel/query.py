@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from dulwich.objects import Blob
@@ -13,7 +15,7 @@ from .commits import session_trailers
 from .errors import GitflywheelError, StoreError
 from .layout import ARTIFACT_KINDS, FANOUT_LEVELS, MANIFEST_FILE, SESSIONS_DIR, session_dir
 from .manifest import Manifest
-from .models import parse_timestamp
+from .models import TimestampOutOfRange, in_utc, parse_timestamp
 from .store import Store
 from .trees import TREE_MODE
 
@@ -21,12 +23,15 @@ __all__ = [
     "SessionRow",
     "LogEntry",
     "iter_manifests",
+    "parse_day",
+    "parse_until",
     "list_sessions",
     "show_session",
     "show_artifact",
     "which",
     "log",
     "export",
+    "ExportResult",
 ]
 
 
@@ -84,15 +89,27 @@ def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest
 
 
 def parse_day(value: str, option: str) -> datetime:
-    """A date (its start, UTC) or an ISO 8601 date-time, for an option named `option`."""
+    """A date (its start, UTC) or an ISO 8601 date-time, for an option named `option`;
+    the result is in UTC, and one that UTC cannot hold (years 1 to 9999) is refused."""
     try:
         if "T" in value or " " in value:
-            return parse_timestamp(value)
-        return parse_timestamp(value + "T00:00:00")
+            moment = parse_timestamp(value)
+        else:
+            moment = parse_timestamp(value + "T00:00:00")
+    except TimestampOutOfRange as exc:
+        raise GitflywheelError(f"{option}: {exc}") from None
     except ValueError:
         raise GitflywheelError(
             f"{option}: {value!r} is not a date (YYYY-MM-DD) or ISO 8601 date-time"
         ) from None
+    return in_utc(moment)
+
+
+def parse_until(value: str, option: str) -> datetime:
+    """The end of a window: a date-time as given, or a date's last second (UTC), so
+    that `--until 2025-12-04` takes in that whole day."""
+    end = parse_day(value, option)
+    return end if "T" in value or " " in value else end + timedelta(days=1, seconds=-1)
 
 
 def list_sessions(
@@ -112,7 +129,10 @@ def list_sessions(
             continue
         if agent and m.agent_id != agent:
             continue
-        moment = parse_timestamp(m.timestamp)
+        try:
+            moment = in_utc(parse_timestamp(m.timestamp))
+        except ValueError as exc:
+            raise StoreError(f"{m.session_id}: manifest timestamp: {exc}") from None
         if start and moment < start:
             continue
         if end and (moment.date() > end.date() if end_exclusive else moment > end):
@@ -227,25 +247,99 @@ def log(store: Store, limit: int | None = None) -> list[LogEntry]:
     return entries
 
 
-def export(store: Store, target: Path, at: str | None = None) -> tuple[str, int]:
-    """Write the tree of a commit (default: the tip) as plain files; returns (commit, files)."""
+@dataclass(frozen=True)
+class ExportResult:
+    """What `export` wrote: the commit, how many files, where, and what it left out."""
+
+    commit: str
+    files: int
+    directory: str
+    skipped: list[str]
+
+
+_EXEC_MODE = 0o100755
+_SYMLINK_MODE = 0o120000
+_GITLINK_MODE = 0o160000
+_SKIPPED = {
+    _SYMLINK_MODE: "a symbolic link, not written (it could point outside the export)",
+    _GITLINK_MODE: "a submodule (gitlink): its files are in another repository",
+}
+
+
+def _entry_name(raw: bytes, where: str) -> str:
+    """A tree entry's name as the file system's own: bytes that are not UTF-8 are kept
+    as they are (os.fsdecode), so two names never become one file."""
+    name = os.fsdecode(raw)
+    if (
+        name in ("", ".", "..")
+        or name.lower() == ".git"
+        or "/" in name
+        or "\\" in name
+        or "\x00" in name
+    ):
+        raise StoreError(f"{where}{raw!r}: a tree entry that would escape the export folder")
+    return name
+
+
+def export(store: Store, target: Path, at: str | None = None) -> ExportResult:
+    """Write the tree of a commit (default: the tip) as plain files.
+
+    Regular files and folders are written; symbolic links and submodules (gitlinks) are
+    skipped and listed in `skipped`. Each entry goes to a file of its own: a name that
+    would land on a file already written is refused, never merged."""
     tip = store.resolve(at) if at else store.tip()
     if tip is None:
         raise StoreError(f"{store.path}: the store has no history yet")
+    if target.exists() and not target.is_dir():
+        raise GitflywheelError(f"{target}: exists and is not a folder")
     if target.exists() and any(target.iterdir()):
         raise GitflywheelError(f"{target}: exists and is not empty")
-    count = 0
-    stack = [(store.commit(tip).tree, target)]
+    target.mkdir(parents=True, exist_ok=True)
+    count, skipped = 0, []
+    stack = [(store.commit(tip).tree, target, "")]
     while stack:
-        tree_id, folder = stack.pop()
-        folder.mkdir(parents=True, exist_ok=True)
+        tree_id, folder, prefix = stack.pop()
         for item in store.tree(tree_id).iteritems():
-            name = item.path.decode("utf-8", "replace")
-            if name in (".", "..", ".git") or "/" in name or "\\" in name or "\x00" in name:
-                raise StoreError(f"{item.path!r}: a tree entry that would escape the export folder")
+            name = _entry_name(item.path, prefix)
+            path = f"{prefix}{name}"
             if item.mode == TREE_MODE:
-                stack.append((item.sha, folder / name))
-            else:
-                (folder / name).write_bytes(store.blob(item.sha))
+                _make_folder(folder / name, path)
+                stack.append((item.sha, folder / name, f"{path}/"))
+            elif item.mode in _SKIPPED:
+                skipped.append(f"{path}: {_SKIPPED[item.mode]}")
+            elif stat.S_ISREG(item.mode):
+                _write_new(folder / name, path, _blob_of(store, item.sha, path))
+                if item.mode == _EXEC_MODE:
+                    (folder / name).chmod(0o755)
                 count += 1
-    return tip.decode(), count
+            else:
+                skipped.append(f"{path}: mode {item.mode:o} is not a file git checks out")
+    return ExportResult(tip.decode(), count, str(target), skipped)
+
+
+def _blob_of(store: Store, sha: bytes, path: str) -> bytes:
+    try:
+        return store.blob(sha)
+    except KeyError:
+        raise StoreError(f"{path}: object {sha.decode()} is missing from the store") from None
+
+
+def _make_folder(folder: Path, path: str) -> None:
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        raise GitflywheelError(
+            f"{folder}: {path} lands on a name already written (the file system folds two "
+            "names into one); nothing is overwritten"
+        ) from None
+
+
+def _write_new(file: Path, path: str, data: bytes) -> None:
+    try:
+        with open(file, "xb") as out:
+            out.write(data)
+    except FileExistsError:
+        raise GitflywheelError(
+            f"{file}: {path} lands on a name already written (the file system folds two "
+            "names into one); nothing is overwritten"
+        ) from None

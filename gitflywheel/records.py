@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,6 +22,7 @@ from .models import (
     BuildSession,
     LifeAriaSession,
     TradeSession,
+    in_utc,
     parse_timestamp,
 )
 
@@ -64,10 +65,11 @@ class Record:
 
 
 def format_timestamp(moment: datetime) -> str:
-    """UTC, `Z`, microseconds only when there are any."""
-    utc = moment.astimezone(UTC)
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return utc.strftime(fmt)
+    """UTC, `Z`, a four-digit year, microseconds only when there are any.
+
+    ValueError when the moment's UTC form is outside the years 1 to 9999."""
+    utc = in_utc(moment).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds") + "Z"
 
 
 def _normalise_time(container: Any, key: str) -> None:

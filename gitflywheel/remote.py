@@ -1,37 +1,51 @@
 """Publishing and syncing: push `main`, fetch what others published, combine the two.
 
-Remotes are anything dulwich's client speaks (a path, file://, git://, ssh://,
-http(s)://) or a remote name from the store's git config (`remote.<name>.url`).
-Combining is by session folder: a session that only one side recorded or changed
-since the two histories parted is taken from that side; a session both sides changed
+A remote is a path, a URL or a remote name (`remote_url`, which also hides credentials),
+reached through `transport`. Nothing a remote sends is trusted: it is fetched into a
+`quarantine`, every object is checked as git's fsck would and against the store's tree
+rules (`objectcheck`, `treecheck`), its `main` must be a gitflywheel store sharing our
+history, and whatever would become our `main` must keep verify's rules in every commit
+it brings. Only then do the objects enter the store and `main` move. A remote that holds
+something else (someone's project, another store) is never pushed to.
+
+Combining is by session folder: a session that only one side recorded or changed since
+the two histories parted is taken from that side; a session both sides changed
 differently is a conflict, and nothing moves.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from typing import Any
 
-from dulwich.client import get_transport_and_path
-from dulwich.errors import GitProtocolError, HangupException
-from dulwich.graph import find_merge_base
-from dulwich.objects import ObjectID
-
+from .ancestry import ancestors, is_ancestor, merge_bases
 from .commits import commit_time, committer_identity, make_commit, merge_message
-from .errors import ConflictError, RemoteError
+from .errors import EXIT_BAD_INPUT, ConflictError, RemoteError
+from .layout import STORE_FILE
+from .objectcheck import check_objects
+from .quarantine import Quarantine
+from .remote_url import RemoteLocation, resolve_remote
 from .store import MAIN, Store
+from .transport import Link
 from .treediff import diff_sessions
 from .trees import TreeEditor
+from .verify import VERIFIED_REF, Finding, verify
+from .verify.index import VerifyState
 
-__all__ = ["PublishResult", "SyncResult", "publish", "sync", "remote_url"]
+__all__ = ["PublishResult", "SyncResult", "RemoteNotAStore", "publish", "sync"]
 
-DEFAULT_REMOTE = "origin"
+_LISTED = 5
+
+
+class RemoteNotAStore(RemoteError):
+    """The remote holds something that is not this store's history: refused as bad usage."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 @dataclass(frozen=True)
 class PublishResult:
-    remote: str
+    remote: str  # the remote's name, or its URL without credentials
+    url: str  # its URL without credentials
     main: str | None
     before: str | None
     pushed: bool
@@ -39,7 +53,8 @@ class PublishResult:
 
 @dataclass
 class SyncResult:
-    remote: str
+    remote: str  # the remote's name, or its URL without credentials
+    url: str  # its URL without credentials
     action: str  # up-to-date | pushed | fast-forward | merged
     main: str | None
     remote_before: str | None
@@ -47,135 +62,175 @@ class SyncResult:
     pushed: bool = False
 
 
-def remote_url(store: Store, remote: str | None) -> str:
-    """A URL or path as given, or the URL of a named remote in the store's config."""
-    name = remote or DEFAULT_REMOTE
-    config = store.repo.get_config()
-    try:
-        return os.fsdecode(config.get((b"remote", name.encode()), b"url"))
-    except KeyError:
-        pass
-    if remote is None:
+def _named(location: RemoteLocation) -> tuple[str, str]:
+    return location.name or location.redacted_url, location.redacted_url
+
+
+def _listing(items: list[str]) -> str:
+    more = f"; and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
+    return "; ".join(items[:_LISTED]) + more
+
+
+def _refuse_foreign(link: Link, refs: dict[bytes, bytes]) -> None:
+    """A remote with branches or tags but no `main` is someone's project, not a store."""
+    others = sorted(r.decode("utf-8", "replace") for r in refs if r != b"HEAD")
+    if others:
+        raise RemoteNotAStore(
+            link.explain(
+                f"a git repository with {_listing(others)} but no main: not a gitflywheel "
+                "store, so nothing was pushed there"
+            )
+        )
+
+
+def _check_history(view: Store, link: Link, theirs: bytes, ours: bytes | None) -> None:
+    """Their `main` must be a gitflywheel store, and share its first commits with ours."""
+    if view.lookup(view.commit(theirs).tree, STORE_FILE) is None:
+        raise RemoteNotAStore(
+            link.explain(
+                f"its main is not a gitflywheel store (it has no {STORE_FILE}); "
+                "nothing was combined or pushed"
+            )
+        )
+    if ours is not None and not merge_bases(view, ours, theirs):
+        raise RemoteNotAStore(
+            link.explain(
+                "its main shares no history with this store (another store, or another "
+                "project); nothing was combined or pushed"
+            )
+        )
+
+
+def _check_objects(view: Store, link: Link, new: list[bytes]) -> None:
+    problems = check_objects(view, new)
+    if problems:
         raise RemoteError(
-            f"no remote given and no remote named {DEFAULT_REMOTE!r} in {store.path}/config"
+            link.explain(
+                f"it sent objects this store refuses ({len(problems)} problem(s)), so nothing "
+                "was taken: " + _listing([str(p) for p in problems])
+            )
         )
-    if (
-        "://" in remote
-        or os.path.exists(remote)
-        or remote.startswith(("/", ".", "~"))
-        or ":" in remote
-    ):
-        return remote
-    raise RemoteError(f"{remote}: neither a URL, a path, nor a remote named in {store.path}/config")
-
-
-def _client(store: Store, url: str) -> tuple[Any, str]:
-    try:
-        return get_transport_and_path(url, config=store.repo.get_config_stack())
-    except ValueError as exc:
-        raise RemoteError(f"{url}: {exc}") from None
-
-
-def _remote_main(store: Store, url: str) -> bytes | None:
-    """Fetch `main` from the remote into the store's objects; return its commit id."""
-    client, path = _client(store, url)
-
-    def wants(refs: dict[bytes, bytes], depth: int | None = None) -> list[bytes]:
-        sha = refs.get(MAIN)
-        return [sha] if sha is not None and sha not in store else []
-
-    try:
-        result = client.fetch(path, store.repo, determine_wants=wants)
-    except (GitProtocolError, HangupException, OSError) as exc:
-        raise RemoteError(f"{url}: cannot fetch: {exc}") from None
-    found = result.refs.get(MAIN)
-    return bytes(found) if found is not None else None
-
-
-def _push(store: Store, url: str, expected: bytes | None, new: bytes) -> None:
-    """Move the remote's `main` from `expected` to `new`, or fail without change."""
-    client, path = _client(store, url)
-
-    def update_refs(refs: dict[bytes, bytes]) -> dict[bytes, bytes]:
-        current = refs.get(MAIN)
-        if current != expected and current != new:
-            raise RemoteError(f"{url}: main moved while we worked; run `gitflywheel sync` again")
-        updated = dict(refs)
-        updated[MAIN] = new
-        return updated
-
-    try:
-        result = client.send_pack(
-            path, update_refs, generate_pack_data=store.repo.generate_pack_data
-        )
-    except RemoteError:
-        raise
-    except (GitProtocolError, HangupException, OSError) as exc:
-        raise RemoteError(f"{url}: push refused: {exc}") from None
-    status = (result.ref_status or {}).get(MAIN)
-    if status is not None:
-        raise RemoteError(f"{url}: push of main refused: {status}")
-
-
-def _is_ancestor(store: Store, ancestor: bytes, tip: bytes) -> bool:
-    return ancestor == tip or find_merge_base(store.repo, [ObjectID(ancestor), ObjectID(tip)]) == [
-        ancestor
-    ]
 
 
 def publish(store: Store, remote: str | None = None) -> PublishResult:
-    """Push `main`; refused (RemoteError) when the remote has sessions we do not."""
-    url = remote_url(store, remote)
-    tip = store.tip()
-    if tip is None:
-        raise RemoteError(f"{store.path}: nothing to publish yet")
-    theirs = _remote_main(store, url)
-    if theirs == tip:
-        return PublishResult(url, tip.decode(), tip.decode(), False)
-    if theirs is not None and not _is_ancestor(store, theirs, tip):
-        raise RemoteError(
-            f"{url}: main there has commits that are not here; run `gitflywheel sync` first"
-        )
-    _push(store, url, theirs, tip)
-    return PublishResult(url, tip.decode(), theirs.decode() if theirs else None, True)
+    """Push `main`; refused (RemoteError) when the remote has sessions we do not, and
+    (RemoteNotAStore) when it holds something other than this store's history."""
+    location = resolve_remote(store, remote)
+    name, url = _named(location)
+    with store.lock():
+        tip = store.tip()
+        if tip is None:
+            raise RemoteError(f"{store.path}: nothing to publish yet")
+        link = Link(store, location)
+        refs = link.refs()
+        theirs = refs.get(MAIN)
+        if theirs == tip:
+            return PublishResult(name, url, tip.decode(), tip.decode(), False)
+        if theirs is None:
+            _refuse_foreign(link, refs)
+        elif theirs not in store or not is_ancestor(store, theirs, tip):
+            _explain_behind(store, link, theirs, tip)
+        link.push_main(theirs, tip)
+        return PublishResult(name, url, tip.decode(), theirs.decode() if theirs else None, True)
+
+
+def _explain_behind(store: Store, link: Link, theirs: bytes, tip: bytes) -> None:
+    """Their `main` has commits we lack: say whether `sync` can help, then refuse."""
+    with Quarantine(store) as quarantine:
+        if theirs not in store:
+            theirs = link.fetch_main(quarantine.repo).get(MAIN, theirs)
+            _check_objects(quarantine.view, link, list(quarantine.new_objects()))
+        _check_history(quarantine.view, link, theirs, tip)
+    raise RemoteError(
+        link.explain("main there has commits that are not here; run `gitflywheel sync` first")
+    )
 
 
 def sync(store: Store, remote: str | None = None) -> SyncResult:
-    """Fetch the remote's `main`, combine it with ours, push the result back."""
-    url = remote_url(store, remote)
-    with store.lock():
+    """Fetch the remote's `main`, check it, combine it with ours, push the result back."""
+    location = resolve_remote(store, remote)
+    name, url = _named(location)
+    with store.lock(), Quarantine(store) as quarantine:
         ours = store.tip()
-        theirs = _remote_main(store, url)
+        link = Link(store, location)
+        refs = link.fetch_main(quarantine.repo)
+        theirs = refs.get(MAIN)
         result = SyncResult(
-            url, "up-to-date", ours.decode() if ours else None, theirs.decode() if theirs else None
+            name,
+            url,
+            "up-to-date",
+            ours.decode() if ours else None,
+            theirs.decode() if theirs else None,
         )
-        if theirs is None or ours is None or theirs == ours:
-            if theirs is None and ours is not None:
-                _push(store, url, None, ours)
+        if theirs is None:
+            _refuse_foreign(link, refs)
+            if ours is not None:
+                link.push_main(None, ours)
                 result.action, result.pushed = "pushed", True
-            elif ours is None and theirs is not None:
-                store.move_main(None, theirs)
-                result.action, result.main = "fast-forward", theirs.decode()
             return result
-        if _is_ancestor(store, theirs, ours):
-            _push(store, url, theirs, ours)
+        if theirs == ours:
+            return result
+        if ours is not None and theirs in store and is_ancestor(store, theirs, ours):
+            link.push_main(theirs, ours)
             result.action, result.pushed = "pushed", True
             return result
-        if _is_ancestor(store, ours, theirs):
-            store.move_main(ours, theirs)
-            result.action, result.main = "fast-forward", theirs.decode()
-            return result
-        merged, taken = _combine(store, ours, theirs, url)
-        store.move_main(ours, merged)
-        result.action, result.main, result.taken = "merged", merged.decode(), taken
-        _push(store, url, theirs, merged)
-        result.pushed = True
+
+        view = quarantine.view
+        _check_objects(view, link, list(quarantine.new_objects()))
+        _check_history(view, link, theirs, ours)
+        if ours is None or is_ancestor(view, ours, theirs):
+            candidate = theirs
+            result.action = "fast-forward"
+        else:
+            candidate, result.taken = _combine(view, ours, theirs, location)
+            result.action = "merged"
+        findings = _verify_incoming(store, quarantine, ours, candidate)
+        if findings:
+            raise RemoteError(
+                link.explain(
+                    f"its main brings {len(findings)} violation(s) of the store's rules, so "
+                    "nothing was taken: " + _listing([str(f) for f in findings])
+                )
+            )
+        quarantine.admit()
+        store.move_main(ours, candidate)
+        result.main = candidate.decode()
+        if result.action == "merged":
+            try:
+                link.push_main(theirs, candidate)
+            except RemoteError as exc:
+                raise RemoteError(
+                    f"{exc}; the merge is recorded here (main {candidate.decode()[:12]}), "
+                    "and `gitflywheel sync` pushes it once the remote takes it"
+                ) from None
+            result.pushed = True
         return result
 
 
-def _combine(store: Store, ours: bytes, theirs: bytes, url: str) -> tuple[bytes, list[str]]:
+def _verify_incoming(
+    store: Store, quarantine: Quarantine, ours: bytes | None, candidate: bytes
+) -> list[Finding]:
+    """verify's findings on the commits `candidate` would bring to our `main`, judged in
+    the quarantine, from where the store's last verification left off."""
+    view = quarantine.view
+    verified = store.read_ref(VERIFIED_REF)
+    state = VerifyState.load(store.path)
+    if state is not None:
+        if verified is not None:
+            state.save_as(view.path)
+            view.set_ref(VERIFIED_REF, verified)
+        state.close()
+    view.move_main(ours, candidate)
+    brought = ancestors(view, [candidate]) - (ancestors(view, [ours]) if ours else set())
+    named = {sha.decode() for sha in brought}
+    return [f for f in verify(view).findings if f.commit in named]
+
+
+def _combine(
+    store: Store, ours: bytes, theirs: bytes, location: RemoteLocation
+) -> tuple[bytes, list[str]]:
     """A merge commit holding our tree plus every session folder only their side changed."""
-    bases = find_merge_base(store.repo, [ObjectID(ours), ObjectID(theirs)])
+    bases = merge_bases(store, ours, theirs)
     base_tree = store.commit(bases[0]).tree if bases else None
     our_tree, their_tree = store.commit(ours).tree, store.commit(theirs).tree
     mine = diff_sessions(store, base_tree, our_tree).sessions
@@ -188,7 +243,7 @@ def _combine(store: Store, ours: bytes, theirs: bytes, url: str) -> tuple[bytes,
     if conflicts:
         listed = ", ".join(p.rsplit("/", 1)[-1] for p in conflicts[:10])
         raise ConflictError(
-            f"{url}: {len(conflicts)} session(s) recorded differently here and there: {listed}; "
+            f"{location.display}: {len(conflicts)} session(s) recorded differently here and there: {listed}; "
             "nothing was changed. Record the one you keep with `gitflywheel ingest --revise` on one side, then sync."
         )
     editor = TreeEditor(store.tree, our_tree)
@@ -199,7 +254,12 @@ def _combine(store: Store, ours: bytes, theirs: bytes, url: str) -> tuple[bytes,
             taken.append(path.rsplit("/", 1)[-1])
     root, trees = editor.write()
     commit = make_commit(
-        root, [ours, theirs], merge_message(url), committer_identity(), None, commit_time()
+        root,
+        [ours, theirs],
+        merge_message(location.name),
+        committer_identity(),
+        None,
+        commit_time(),
     )
     store.write_objects([*trees, commit])
     return commit.id, taken

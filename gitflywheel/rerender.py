@@ -24,12 +24,12 @@ from .errors import EXIT_BAD_INPUT, EXIT_OK, GitflywheelError
 from .filtersets import FILTER_SETS
 from .ingest import Recorder
 from .init import open_store, set_templates_dir, store_templates_dir
-from .jsontext import JSONTextError, decode_utf8, loads
+from .jsontext import decode_utf8, loads
 from .layout import MANIFEST_FILE, RECORD_FILE, session_dir
 from .manifest import Manifest
 from .models import SESSION_ID_PATTERN
 from .pipelines import pipeline_id, split_pipeline_id
-from .plan import ScreenshotFile, plan_session
+from .plan import ScreenshotFile
 from .query import iter_manifests
 from .records import InputErrors, make_record
 from .rendering import load_templates
@@ -174,8 +174,8 @@ def _rerender_one(recorder: Recorder, session_id: str) -> RerenderOutcome:
         )
         shots.append(ScreenshotFile(source, data))
     try:
-        plan = plan_session(record, shots, recorder.templates, manifest.revision)
-    except (GitflywheelError, JSONTextError) as exc:
+        plan = recorder.plan(record, shots, manifest.revision)
+    except GitflywheelError as exc:  # the pipeline or a template failed on this session
         outcome.problems.append(f"{session_id}: {exc}")
         return outcome
     outcome.now = plan.derived.pipeline

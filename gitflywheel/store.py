@@ -14,6 +14,7 @@ import hashlib
 import mmap
 import os
 import re
+import shutil
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -37,11 +38,27 @@ from dulwich.repo import Repo
 from .errors import StoreError
 from .trees import TREE_MODE
 
-__all__ = ["MAIN", "Store", "RefMoved", "resolve_revision"]
+__all__ = [
+    "MAIN",
+    "Store",
+    "RefMoved",
+    "RevisionError",
+    "parse_revision",
+    "resolve_revision",
+    "QUARANTINE_PREFIX",
+    "WORK_DIR",
+]
 
 MAIN = Ref(b"refs/heads/main")
 LOCK_FILE = "gitflywheel.lock"
+WORK_DIR = "gitflywheel"  # <store>/gitflywheel/: gitflywheel's own files, outside git's
+QUARANTINE_PREFIX = "incoming-"  # <store>/gitflywheel/incoming-*: fetched objects under check
 _PACK_PREFIX = "tmp_pack_gitflywheel_"
+# What dulwich leaves when killed while it writes a pack: `objects/tmp_pack_*` (a fetched
+# thin pack being completed), `objects/incoming-*` (a fetch spooled to disk),
+# `objects/pack/tmp*.pack` (a pack being received).
+_DULWICH_LEFTOVERS = ("tmp_pack_*", "incoming-*", "pack/tmp*.pack")
+_TYPE_NAMES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
 _MAX_PACKS = 8
 _CACHE_OBJECTS = 4096
 # A pack this large is settled: never merged again, so the cost of merging per session
@@ -50,31 +67,67 @@ _SETTLED_PACK_BYTES = 1 << 30
 _STALE_REF_LOCK_SECONDS = 5.0
 
 
-_REV_STEP = re.compile(r"(~\d*|\^\d*)")
+# A revision: a ref or (short) commit id, then steps `~N`, `^N` (N >= 0, default 1) and
+# the peels `^{}` / `^{commit}`; what git-check-ref-format refuses in a name is refused.
+_REVISION = re.compile(r"(?P<base>[^~^]+)(?P<steps>(?:\^\{[a-z]*\}|~\d*|\^\d*)*)")
+_REV_STEP = re.compile(r"\^\{(?P<peel>[a-z]*)\}|~(?P<tilde>\d*)|\^(?P<caret>\d*)")
+_BAD_NAME = re.compile(r"\.\.|@\{|//|[\x00-\x20\x7f:?*\[\\]|^[-/.]|[/.]$|\.lock$|/\.")
+
+
+class RevisionError(StoreError):
+    """A revision that is malformed, names nothing, or names something other than a commit."""
+
+
+def parse_revision(repo: Repo, rev: str) -> bytes:
+    """The commit id `rev` names (a ref, a full or short id, with `~N` / `^N` steps and
+    `^{commit}`), or RevisionError saying why not."""
+    from dulwich.errors import ObjectFormatException
+    from dulwich.objects import Tag
+    from dulwich.objectspec import AmbiguousShortId, parse_commit
+
+    form = "a ref or commit id, with ~N or ^N steps"
+    match = _REVISION.fullmatch(rev)
+    if match is None or _BAD_NAME.search(match["base"]):
+        raise RevisionError(f"{rev!r}: not a revision ({form})")
+    base = match["base"]
+    steps = [(m["tilde"], m["caret"], m["peel"]) for m in _REV_STEP.finditer(match["steps"])]
+    for _, _, peel in steps:
+        if peel not in (None, "", "commit"):
+            raise RevisionError(f"{rev!r}: ^{{{peel}}} names a {peel}, not a commit ({form})")
+    try:
+        sha = bytes(parse_commit(repo, base.encode()).id)
+    except (KeyError, AmbiguousShortId):
+        raise RevisionError(f"{rev!r}: no such revision in the store") from None
+    except (ValueError, NotImplementedError, ObjectFormatException):
+        raise RevisionError(f"{rev!r}: {base} is not a commit") from None
+    for tilde, caret, _ in steps:
+        if len(tilde or caret or "") > 9:  # more hops than any history has
+            raise RevisionError(f"{rev!r}: no such revision in the store")
+        if tilde is not None:
+            hops = [(0, int(tilde or 1))]
+        elif caret is not None:
+            number = int(caret or 1)
+            hops = [(number - 1, 1)] if number else []
+        else:
+            continue  # ^{} and ^{commit}: a commit already
+        for index, times in hops:
+            for _ in range(times):
+                commit = repo.object_store[ObjectID(sha)]
+                while isinstance(commit, Tag):
+                    commit = repo.object_store[commit.object[1]]
+                parents = commit.parents if isinstance(commit, Commit) else []
+                if len(parents) <= index:
+                    raise RevisionError(f"{rev!r}: no such revision in the store")
+                sha = bytes(parents[index])
+    return sha
 
 
 def resolve_revision(repo: Repo, rev: str) -> bytes | None:
-    """A commit id for `rev` (a ref, a full or short id, with `~N` / `^N` steps), or None."""
-    from dulwich.objectspec import parse_commit
-
-    base, *steps = _REV_STEP.split(rev)
+    """A commit id for `rev` (see `parse_revision`), or None."""
     try:
-        commit = parse_commit(repo, base.encode())
-    except (KeyError, ValueError, NotImplementedError):
+        return parse_revision(repo, rev)
+    except RevisionError:
         return None
-    sha = commit.id
-    for step in steps:
-        if not step:
-            continue
-        count = int(step[1:] or 1)
-        hops = [(0, count)] if step[0] == "~" else [(count - 1, 1)] if count else []
-        for index, times in hops:
-            for _ in range(times):
-                parents = repo.get_object(sha).parents  # type: ignore[attr-defined]
-                if len(parents) <= index:
-                    return None
-                sha = parents[index]
-    return bytes(sha)
 
 
 _WHOLE_TYPES = (1, 2, 3, 4)  # commit, tree, blob, tag; 6 and 7 are deltas
@@ -216,6 +269,12 @@ class Store:
             raise StoreError(f"{sha.decode()}: not a tree")
         return obj
 
+    def raw(self, sha: bytes) -> tuple[str, bytes]:
+        """An object's type (commit, tree, blob, tag) and its bytes, as stored, unparsed:
+        what the checks of untrusted objects read."""
+        type_num, data = self.repo.object_store.get_raw(ObjectID(sha))
+        return _TYPE_NAMES.get(type_num, str(type_num)), data
+
     def blob(self, sha: bytes) -> bytes:
         obj = self._get(sha)
         if not isinstance(obj, Blob):
@@ -259,10 +318,7 @@ class Store:
 
     def resolve(self, rev: str) -> bytes:
         """A commit id from a revision: `main`, a full or short id, `main~2`, a tag."""
-        found = resolve_revision(self.repo, rev)
-        if found is None:
-            raise StoreError(f"{rev}: no such revision in the store")
-        return found
+        return parse_revision(self.repo, rev)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -279,11 +335,28 @@ class Store:
             os.close(fd)
 
     def _clean_leftovers(self) -> None:
-        """Remove temporary pack files a killed writer left (we hold the lock, so none is live)."""
-        pack_dir = self.path / "objects" / "pack"
-        if pack_dir.is_dir():
-            for leftover in pack_dir.glob(f"{_PACK_PREFIX}*"):
+        """Remove what a killed writer left: our temporary packs, dulwich's, the objects a
+        sync was checking, and a pack whose index never landed. We hold the lock, so no
+        writer of ours is live; git's own temporary files are left to git."""
+        objects = self.path / "objects"
+        pack_dir = objects / "pack"
+        leftovers = list(pack_dir.glob(f"{_PACK_PREFIX}*")) if pack_dir.is_dir() else []
+        for pattern in _DULWICH_LEFTOVERS:
+            leftovers += objects.glob(pattern)
+        for leftover in leftovers:
+            if leftover.is_file():
                 leftover.unlink(missing_ok=True)
+        work = self.path / WORK_DIR
+        if work.is_dir():
+            for quarantine in work.glob(f"{QUARANTINE_PREFIX}*"):
+                shutil.rmtree(quarantine, ignore_errors=True)
+        if pack_dir.is_dir():
+            stale = time.time() - _STALE_REF_LOCK_SECONDS
+            for pack in pack_dir.glob("pack-*.pack"):
+                with contextlib.suppress(FileNotFoundError):
+                    if not pack.with_suffix(".idx").exists() and pack.stat().st_mtime < stale:
+                        pack.unlink()
+                        pack.with_suffix(".idx.lock").unlink(missing_ok=True)
 
     def write_objects(self, objects: Iterable[ShaFile]) -> int:
         """Write objects as one pack, undeltified; the index lands last, atomically."""

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .layout import TEMPLATES_DIR
 from .rendering import TEMPLATE_SUFFIX
 from .trees import FILE_MODE, TREE_MODE
 
+if TYPE_CHECKING:
+    from .store import Store
+
 __all__ = [
     "GITLINK_MODE",
+    "TreeProblem",
+    "check_tree_entries",
+    "tree_entry_problems",
     "describe_mode",
     "display_name",
     "duplicate_names",
@@ -172,3 +180,45 @@ def out_of_order(entries: Sequence[tuple[bytes, int]]) -> bytes | None:
         if before > key:
             return name
     return None
+
+
+@dataclass(frozen=True)
+class TreeProblem:
+    """One entry of a tree that breaks a rule: its name (as shown to people) and why."""
+
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name!r}: {self.reason}" if self.name else self.reason
+
+
+def tree_entry_problems(raw: bytes, path: str = "") -> list[TreeProblem]:
+    """Every rule the entries of one tree break, read from its raw bytes (so duplicates
+    and order are seen as stored); its subtrees are not read. `path` is where the tree
+    sits (`templates` adds the template rules)."""
+    try:
+        entries = parse_entries(raw)
+    except ValueError as exc:
+        return [TreeProblem("", f"a malformed tree: {exc}")]
+    problems = [
+        TreeProblem(display_name(name), reason)
+        for name, mode, _ in entries
+        for reason in entry_problems(path, name, mode)
+    ]
+    problems += [
+        TreeProblem(display_name(name), "a duplicate entry")
+        for name in duplicate_names([name for name, _, _ in entries])
+    ]
+    unordered = out_of_order([(name, mode) for name, mode, _ in entries])
+    if unordered is not None:
+        problems.append(TreeProblem(display_name(unordered), "out of git's order"))
+    return problems
+
+
+def check_tree_entries(store: Store, tree_id: bytes, path: str = "") -> list[TreeProblem]:
+    """The problems of the entries of one tree of the store (not of its subtrees)."""
+    kind, raw = store.raw(tree_id)
+    if kind != "tree":
+        return [TreeProblem("", f"{tree_id.decode()} is a {kind}, not a tree")]
+    return tree_entry_problems(raw, path)

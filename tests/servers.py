@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -13,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["git_daemon", "git_http"]
+__all__ = ["git_daemon", "git_http", "html_page"]
 
 
 def _free_port() -> int:
@@ -63,6 +64,7 @@ class _Backend(BaseHTTPRequestHandler):
     """Runs `git http-backend` as a CGI program for each request."""
 
     root: Path
+    credentials: tuple[str, str] | None = None
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet tests
         pass
@@ -79,9 +81,21 @@ class _Backend(BaseHTTPRequestHandler):
                 self.rfile.readline()
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
+    def _authorized(self) -> bool:
+        if self.credentials is None:
+            return True
+        expected = base64.b64encode(":".join(self.credentials).encode()).decode()
+        return self.headers.get("Authorization", "") == f"Basic {expected}"
+
     def _run(self) -> None:
         url = urlsplit(self.path)
         body = self._body() if self.command == "POST" else b""
+        if not self._authorized():
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="git"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         env = {
             **os.environ,
             "GIT_PROJECT_ROOT": str(self.root),
@@ -121,9 +135,7 @@ class _Backend(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def git_http(root: Path) -> Iterator[str]:
-    """`git http-backend` behind a loopback HTTP server; yields http://…"""
-    handler = type("Backend", (_Backend,), {"root": root})
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -133,3 +145,41 @@ def git_http(root: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@contextmanager
+def git_http(root: Path, credentials: tuple[str, str] | None = None) -> Iterator[str]:
+    """`git http-backend` behind a loopback HTTP server; yields http://…
+
+    With `credentials` (user, password), every request without them by HTTP basic
+    authentication is answered 401, as a hosted git server would."""
+    handler = type("Backend", (_Backend,), {"root": root, "credentials": credentials})
+    with _serve(handler) as url:
+        yield url
+
+
+class _Page(BaseHTTPRequestHandler):
+    """Answers every request with the same HTML page, as a web server that is not git would."""
+
+    status = 200
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet tests
+        pass
+
+    def do_GET(self) -> None:
+        page = b"<!DOCTYPE html><html><body><h1>Welcome</h1></body></html>\n"
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    do_POST = do_GET
+
+
+@contextmanager
+def html_page(status: int = 200) -> Iterator[str]:
+    """A loopback web server that serves an HTML page for every path, with this HTTP
+    status; yields http://…"""
+    with _serve(type("Page", (_Page,), {"status": status})) as url:
+        yield url

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import CORPUS, EXAMPLES, ROOT, Cli, git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gitflywheel.cli import main
 
@@ -196,3 +200,137 @@ def test_python_m_and_version(cli: Cli) -> None:
     done = subprocess.run([*GFW, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "ingest" in done.stdout
     assert cli("--version").exit_code == 0
+
+
+# -- export: what a tree may hold, and revisions ---------------------------------------
+
+
+def _commit_extra_entries(store: Path, entries: list[tuple[str, str, bytes]]) -> str:
+    """A commit on main whose tree is main's plus `entries` (mode, sha, name), made with
+    plain git: a store someone else wrote to."""
+    lines = b"".join(
+        line.split(b"\t", 1)[0] + b"\t" + line.split(b"\t", 1)[1] + b"\0"
+        for line in git("-C", store, "ls-tree", "-z", "main").encode().split(b"\0")
+        if line
+    )
+    for mode, sha, name in entries:
+        kind = {"160000": "commit", "040000": "tree"}.get(mode, "blob")
+        lines += f"{mode} {kind} {sha}\t".encode() + name + b"\0"
+    done = subprocess.run(
+        ["git", "-C", store, "mktree", "-z"], input=lines, capture_output=True, check=True
+    )
+    tree = done.stdout.decode().strip()
+    env = {"GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@y", "GIT_COMMITTER_NAME": "x"}
+    env["GIT_COMMITTER_EMAIL"] = "x@y"
+    commit = git("-C", store, "commit-tree", tree, "-p", "main", "-m", "by hand", env=env)
+    git("-C", store, "update-ref", "refs/heads/main", commit.strip())
+    return commit.strip()
+
+
+def _blob(store: Path, data: bytes) -> str:
+    return git("-C", store, "hash-object", "-w", "--stdin", input=data).strip()
+
+
+def test_export_skips_submodules_and_links(cli: Cli, examples_store: Path, tmp_path: Path) -> None:
+    target = _blob(examples_store, b"/etc/passwd")
+    script = _blob(examples_store, b"#!/bin/sh\necho hi\n")
+    commit = _commit_extra_entries(
+        examples_store,
+        [
+            ("160000", "1" * 40, b"sub"),
+            ("120000", target, b"link"),
+            ("100755", script, b"run.sh"),
+        ],
+    )
+    out = tmp_path / "out"
+    done = cli.process("export", "--repo", examples_store, out)
+    stderr = done.stderr.decode()
+    assert done.returncode == 0 and "Traceback" not in stderr, stderr
+    assert "note: skipped sub: a submodule (gitlink)" in stderr
+    assert "note: skipped link: a symbolic link" in stderr
+    assert f"of {commit[:12]}" in stderr
+    assert not (out / "sub").exists() and not (out / "link").is_symlink()
+    assert (out / "run.sh").read_bytes() == b"#!/bin/sh\necho hi\n"
+    assert os.access(out / "run.sh", os.X_OK)
+    result = json.loads(
+        cli("export", "--repo", examples_store, tmp_path / "again", "--json").stdout
+    )
+    assert [s.split(":")[0] for s in result["skipped"]] == ["link", "sub"]
+    files = git("-C", examples_store, "ls-tree", "-r", "--name-only", "main").split()
+    assert result["files"] == len(files) - 2
+
+
+def test_export_keeps_names_that_are_not_utf8(
+    cli: Cli, examples_store: Path, tmp_path: Path
+) -> None:
+    """Two names that decode to the same text with 'replace' are two files."""
+    names = {b"caf\xe9.md": b"latin-1 e acute\n", b"caf\xe8.md": b"latin-1 e grave\n"}
+    _commit_extra_entries(
+        examples_store, [("100644", _blob(examples_store, data), n) for n, data in names.items()]
+    )
+    out = tmp_path / "out"
+    done = cli.process("export", "--repo", examples_store, out)
+    assert done.returncode == 0, done.stderr.decode()
+    for name, data in names.items():
+        assert (os.fsencode(out) + b"/" + name) in [
+            os.fsencode(out) + b"/" + n for n in os.listdir(os.fsencode(out))
+        ]
+        with open(os.fsencode(out) + b"/" + name, "rb") as f:
+            assert f.read() == data
+
+
+@pytest.mark.parametrize(
+    ("rev", "reason"),
+    [
+        ("main^{tree}", "^{tree} names a tree, not a commit"),
+        ("main~-1", "not a revision"),
+        ("main~99", "no such revision in the store"),
+        ("nope", "no such revision in the store"),
+        ("../../../etc/passwd", "not a revision"),
+        ("main^^{blob}", "^{blob} names a blob, not a commit"),
+    ],
+)
+def test_export_refuses_a_revision_it_cannot_read(
+    cli: Cli, examples_store: Path, tmp_path: Path, rev: str, reason: str
+) -> None:
+    done = cli.process("export", "--repo", examples_store, tmp_path / "out", "--at", rev)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and "Traceback" not in stderr, stderr
+    assert stderr.startswith(f"gitflywheel: {rev!r}: {reason}"), stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("rev", ["main", "main~1", "main~", "main^", "main^^", "main^{commit}~1"])
+def test_export_reads_revisions_as_git_does(
+    cli: Cli, examples_store: Path, tmp_path: Path, rev: str
+) -> None:
+    result = cli("export", "--repo", examples_store, tmp_path / "out", "--at", rev, "--json")
+    assert result.exit_code == 0, result.stderr
+    expected = git("-C", examples_store, "rev-parse", "--verify", f"{rev}^{{commit}}").strip()
+    assert json.loads(result.stdout)["commit"] == expected
+
+
+_REV_PARTS = st.sampled_from(["main", "HEAD", "~", "^", "~1", "^2", "{", "}", "commit", "-", "0"])
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    # the store is only read
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(_REV_PARTS, min_size=1, max_size=6).map("".join))
+def test_a_revision_is_what_git_says_or_refused(examples_store: Path, rev: str) -> None:
+    from gitflywheel.store import RevisionError, Store
+
+    with Store.open(examples_store) as store:
+        try:
+            found = store.resolve(rev).decode()
+        except RevisionError:
+            return
+    done = subprocess.run(
+        ["git", "-C", examples_store, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == found, rev

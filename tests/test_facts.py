@@ -129,7 +129,7 @@ def test_what_ingest_accepts_verify_accepts(cli: Cli, store: Path, tmp_path: Pat
     path.write_text(json.dumps(trade))
     result = cli("ingest", "--repo", store, path)
     if result.exit_code == 2:
-        assert f"{path}: its facts cannot be kept exactly" in result.stderr
+        assert f"{path}: pipeline trade: its facts cannot be kept exactly" in result.stderr
         assert "too many digits" in result.stderr
         assert "huge-trade" not in git("-C", store, "log", "--format=%B")
     else:

@@ -144,6 +144,6 @@ def test_unreachable_remote_is_exit_1(cli: Cli, tmp_path: Path) -> None:
     assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
     result = cli("publish", "--repo", store, "git://127.0.0.1:1/none.git")
     assert result.exit_code == 1
-    assert "cannot fetch" in result.stderr
-    unknown = cli("publish", "--repo", store, "nosuchremote")
-    assert unknown.exit_code == 1 and "neither a URL" in unknown.stderr
+    assert "git://127.0.0.1:1/none.git" in result.stderr and "refused" in result.stderr
+    unknown = cli("publish", "--repo", store, "nosuchremote")  # bad usage, not a refusal
+    assert unknown.exit_code == 2 and "neither a URL" in unknown.stderr

@@ -225,3 +225,28 @@ def test_schema_facts_describes_the_stored_facts(cli: Cli, store: Path) -> None:
         jsonschema.validate(
             {"pipeline": "build/2", "session_id": "x", "artifacts": {}, "x": 1}, schema
         )
+
+
+def test_a_template_failing_for_one_session_loses_only_that_one(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    for name in ("good-1", "bad-1", "good-2"):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(session(name)))
+        assert cli("ingest", "--repo", store, path).exit_code == 0
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    shipped = (shipped_templates_dir() / "readme.md.j2").read_text()
+    (mine / "readme.md.j2").write_text(
+        '{% if session.id == "bad-1" %}{{ 1/0 }}{% endif %}<!-- mine -->\n' + shipped
+    )
+    before = tip(store)
+    report = run(cli, store, "--templates", mine, "--all")
+    assert report["exit_code"] == 2
+    assert report["counts"]["rerendered"] == 2 and report["counts"]["invalid"] == 1
+    bad = next(o for o in report["outcomes"] if o["session_id"] == "bad-1")
+    assert "rendering template readme.md.j2" in bad["problems"][0]
+    assert git("-C", store, "rev-list", "--count", f"{before}..main").strip() == "2"
+    assert "/bad-1/" not in git("-C", store, "diff", "--name-only", before, "main")
+    verify_ok(cli, store)
+    fsck(store)

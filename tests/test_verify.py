@@ -432,8 +432,13 @@ def test_tamper_on_the_merged_side_is_caught(cli: Cli, tmp_path: Path) -> None:
     readme.write_text(readme.read_text() + "\nEdited on a.\n")
     tampered = commit_and_push(work, "Edit on a")
     assert cli("sync", "--repo", a, hub).exit_code == 0  # a only pushes
-    merged = cli("sync", "--repo", b, hub, "--json")  # b merges a's line as the second parent
-    assert json.loads(merged.stdout)["action"] == "merged"
+    refused = cli("sync", "--repo", b, hub)  # sync itself refuses a history that breaks the rules
+    assert refused.exit_code == 1 and tampered[:12] in refused.stderr, refused.output
+    work_b = tmp_path / "work-b"  # so b merges a's line as the second parent by plain git
+    git("clone", "-q", b, work_b)
+    git(*ME, "-C", work_b, "pull", "-q", "--no-rebase", "--no-edit", hub, "main")
+    git("-C", work_b, "push", "-q", "origin", "HEAD:main")
+    assert len(git("-C", b, "log", "-1", "--format=%P", "main").split()) == 2
     found = findings(cli, b)
     assert any(
         f["rule"] == "artifact.missing"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from ..models import BuildSession, LifeAriaSession, TradeSession
+from ..models import BuildSession, LifeAriaSession, TradeSession, in_utc
 
 __all__ = [
     "AnySession",
@@ -29,13 +29,12 @@ AnySession = BuildSession | TradeSession | LifeAriaSession
 
 def when(session: AnySession) -> dict[str, str]:
     """The session's moment in the forms artifacts use, all UTC."""
-    moment: datetime = session.timestamp.astimezone(UTC)
     return {
-        "iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "date": moment.strftime("%Y-%m-%d"),
-        "time": moment.strftime("%H:%M"),
-        "stamp": moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "human": f"{moment.strftime('%B')} {moment.day}, {moment.year}",
+        "iso": utc_text(session.timestamp, "%Y-%m-%dT%H:%M:%SZ"),
+        "date": utc_text(session.timestamp, "%Y-%m-%d"),
+        "time": utc_text(session.timestamp, "%H:%M"),
+        "stamp": utc_text(session.timestamp, "%Y-%m-%d %H:%M:%S UTC"),
+        "human": utc_text(session.timestamp, "%B %-d, %-Y"),
     }
 
 
@@ -53,9 +52,43 @@ def identity(session: AnySession, **more: Any) -> dict[str, Any]:
     }
 
 
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_FIELDS = re.compile(r"%(-?[A-Za-z%])")
+
+
 def utc_text(moment: datetime, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    """A moment from the session, shown in UTC whatever offset it was given with."""
-    return moment.astimezone(UTC).strftime(fmt)
+    """A moment from the session, shown in UTC whatever offset it was given with.
+
+    `fmt` takes `%Y %m %d %H %M %S %B` (`%-d`, `%-Y`: without padding); the year always
+    has four digits and the month's name is English, whatever the platform or locale.
+    A moment whose UTC form is outside the years 1 to 9999 raises ValueError."""
+    utc = in_utc(moment)
+    fields = {
+        "Y": f"{utc.year:04d}",
+        "-Y": str(utc.year),
+        "m": f"{utc.month:02d}",
+        "d": f"{utc.day:02d}",
+        "-d": str(utc.day),
+        "H": f"{utc.hour:02d}",
+        "M": f"{utc.minute:02d}",
+        "S": f"{utc.second:02d}",
+        "B": _MONTHS[utc.month - 1],
+        "%": "%",
+    }
+    return _FIELDS.sub(lambda m: fields[m.group(1)], fmt)
 
 
 def plural(n: int, word: str) -> str:

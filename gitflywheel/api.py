@@ -1,0 +1,267 @@
+"""Every command as a function: `from gitflywheel import ingest, verify, ls`.
+
+Each takes the store as a path or an open `Store` (as dulwich's porcelain takes a path or
+a repo), returns what the command reports, and never prints or exits: failures raise the
+project's errors (`gitflywheel.errors`), each carrying the exit code the CLI would use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
+
+from .errors import GitflywheelError
+from .store import Store
+
+if TYPE_CHECKING:
+    from .ingest import IngestReport
+    from .init import InitResult
+    from .manifest import Manifest
+    from .query import ExportResult, Holder, LogEntry, SessionRow
+    from .remote import PublishResult, SyncResult
+    from .rerender import RerenderReport
+    from .verify import VerifyResult
+
+__all__ = [
+    "StoreLike",
+    "init",
+    "ingest",
+    "rerender",
+    "verify",
+    "ls",
+    "show",
+    "which",
+    "log",
+    "export",
+    "publish",
+    "sync",
+    "capture",
+    "schema",
+]
+
+StoreLike = Store | str | os.PathLike[str]
+PathLike = str | os.PathLike[str]
+
+
+def _path(repo: StoreLike) -> Path:
+    return repo.path if isinstance(repo, Store) else Path(repo)
+
+
+@contextlib.contextmanager
+def _open(repo: StoreLike) -> Iterator[Store]:
+    """The store itself when given one (left open), else the store at that path (closed
+    after)."""
+    if isinstance(repo, Store):
+        yield repo
+        return
+    with Store.open(repo) as store:
+        yield store
+
+
+def init(repo: StoreLike, templates: PathLike | None = None) -> InitResult:
+    """Create the store (or, on an existing one, change nothing but `templates`, the
+    folder of templates it renders with from now on)."""
+    from .init import init_store
+
+    return init_store(_path(repo), Path(templates) if templates is not None else None)
+
+
+def ingest(
+    repo: StoreLike,
+    paths: PathLike | Iterable[PathLike],
+    *,
+    revise: bool = False,
+    templates: PathLike | None = None,
+    stdin: BinaryIO | None = None,
+    max_screenshot_bytes: int | None = None,
+    screenshots_from: Iterable[PathLike] = (),
+) -> IngestReport:
+    """Validate, render and record every session in `paths` (files, folders, or `-` for
+    `stdin`); the store is created when missing. Invalid inputs are reported in the
+    result's outcomes, not raised, and the valid ones are recorded. Screenshots are read
+    only from inside each input's folder and `screenshots_from`, images of at most
+    `max_screenshot_bytes` (default 8 MiB)."""
+    from .ingest import ingest as run
+    from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
+
+    names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    return run(
+        _path(repo),
+        [os.fspath(p) for p in names],
+        revise=revise,
+        templates_dir=Path(templates) if templates is not None else None,
+        stdin=stdin,
+        max_screenshot_bytes=(
+            DEFAULT_MAX_SCREENSHOT_BYTES if max_screenshot_bytes is None else max_screenshot_bytes
+        ),
+        screenshots_from=[Path(p) for p in screenshots_from],
+    )
+
+
+def rerender(
+    repo: StoreLike,
+    session_ids: Iterable[str] = (),
+    *,
+    all_sessions: bool = False,
+    templates: PathLike | None = None,
+) -> RerenderReport:
+    """Render the named sessions (or every one) again with this version's pipelines and
+    the store's templates (or `templates`, which become the store's); one commit per
+    session that changes. Sessions not in the store are outcomes, not raised."""
+    from .rerender import rerender as run
+
+    return run(
+        _path(repo),
+        list(session_ids),
+        all_sessions=all_sessions,
+        templates_dir=Path(templates) if templates is not None else None,
+    )
+
+
+def verify(repo: StoreLike, *, full: bool = False) -> VerifyResult:
+    """Prove the SSOT rules from the history of `main` (only what is new since the last
+    run, unless `full`); `result.ok` is False when anything is violated.
+    `gitflywheel.verify.report.markdown_report(result)` is the report as Markdown."""
+    from .verify import verify as run
+
+    with _open(repo) as store, store.lock():
+        return run(store, full=full)
+
+
+def ls(
+    repo: StoreLike,
+    *,
+    session_type: str | None = None,
+    agent: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[SessionRow]:
+    """The sessions at the tip, oldest first; `since`/`until` are dates (`until` takes in
+    the whole day) or ISO 8601 date-times."""
+    from .query import list_sessions
+
+    with _open(repo) as store:
+        return list_sessions(store, session_type, agent, since, until)
+
+
+@overload
+def show(repo: StoreLike, session_id: str, kind: None = None) -> Manifest: ...
+@overload
+def show(repo: StoreLike, session_id: str, kind: str) -> bytes: ...
+def show(repo: StoreLike, session_id: str, kind: str | None = None) -> Manifest | bytes:
+    """A session's manifest, or with `kind` the bytes of one artifact (`record`: the
+    session record)."""
+    from .query import show_artifact, show_session
+
+    with _open(repo) as store:
+        return (
+            show_session(store, session_id)
+            if kind is None
+            else show_artifact(store, session_id, kind)
+        )
+
+
+def which(repo: StoreLike, file_or_blob: PathLike) -> tuple[str, list[Holder]]:
+    """The blob id of a file (or a blob id as given) and the sessions holding it."""
+    from .query import which as find
+
+    with _open(repo) as store:
+        return find(store, os.fspath(file_or_blob))
+
+
+def log(repo: StoreLike, limit: int | None = None) -> list[LogEntry]:
+    """The audit trail: the first-parent history of `main`, newest first."""
+    from .query import log as read
+
+    with _open(repo) as store:
+        return read(store, limit)
+
+
+def export(repo: StoreLike, directory: PathLike, at: str | None = None) -> ExportResult:
+    """Write the tree of a commit (default: the tip; `at`: `main~3`, an id) as files."""
+    from .query import export as run
+
+    with _open(repo) as store:
+        return run(store, Path(directory), at)
+
+
+def publish(repo: StoreLike, remote: str | None = None) -> PublishResult:
+    """Push `main` to a remote (a path, a URL, or a remote name; default `origin`)."""
+    from .remote import publish as run
+
+    with _open(repo) as store:
+        return run(store, remote)
+
+
+def sync(repo: StoreLike, remote: str | None = None) -> SyncResult:
+    """Fetch what a remote published, combine it with the store (created when missing),
+    and push the result."""
+    from .remote import sync as run
+
+    if not isinstance(repo, Store) and not Path(repo).exists():
+        with Store.create(repo) as created:
+            return run(created, remote)
+    with _open(repo) as store:
+        return run(store, remote)
+
+
+def capture(
+    source: PathLike = ".",
+    *,
+    since_rev: str | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    agent: str | None = None,
+    session_id: str | None = None,
+    title: str | None = None,
+    overview: str | None = None,
+    problem: str | None = None,
+    solution: str | None = None,
+    lessons: Iterable[tuple[str, str]] = (),
+    next_steps: Iterable[str] = (),
+    duration_minutes: int | None = None,
+) -> dict[str, Any]:
+    """A build session (a JSON-ready dict, for `ingest`) from a git repository's commits;
+    a date as `until` takes in the whole day."""
+    from .capture import CaptureOptions
+    from .capture import capture as run
+    from .query import parse_day, parse_until
+
+    return run(
+        CaptureOptions(
+            source=Path(source),
+            since_rev=since_rev,
+            since=parse_day(since, "since") if isinstance(since, str) else since,
+            until=parse_until(until, "until") if isinstance(until, str) else until,
+            agent_id=agent,
+            session_id=session_id,
+            title=title,
+            overview=overview,
+            problem=problem,
+            solution=solution,
+            lessons=list(lessons),
+            next_steps=list(next_steps),
+            duration_minutes=duration_minutes,
+        )
+    )
+
+
+def schema(name: Literal["session", "manifest", "facts"]) -> dict[str, Any]:
+    """The JSON Schema of a work session, of a session's manifest, or of its facts."""
+    if name == "session":
+        from .models import session_json_schema
+
+        return session_json_schema()
+    if name == "manifest":
+        from .manifest import manifest_json_schema
+
+        return manifest_json_schema()
+    if name == "facts":
+        from .facts import facts_json_schema
+
+        return facts_json_schema()
+    raise GitflywheelError(f"{name!r}: not a schema (session, manifest or facts)")

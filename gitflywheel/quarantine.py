@@ -1,0 +1,87 @@
+"""A place apart for what a remote sends, until it is checked.
+
+Like git's receive quarantine: a fetch writes into a repository of its own inside the
+store (`<store>/gitflywheel/incoming-*`), which borrows the store's objects (git
+alternates), so what we already have is neither fetched again nor copied. Reading
+through `view` sees both. Only once every check has passed are the new packs moved into
+the store, each index after its pack; otherwise, or if the process dies, the folder goes
+and the store never held a byte of it (the store's lock cleans up after a killed sync).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from dulwich.objects import ObjectID
+from dulwich.repo import Repo
+
+from .store import MAIN, QUARANTINE_PREFIX, WORK_DIR, Store
+
+__all__ = ["Quarantine"]
+
+
+class Quarantine:
+    """Objects fetched from a remote, held apart from the store until admitted."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        work = store.path / WORK_DIR
+        work.mkdir(exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=QUARANTINE_PREFIX, dir=work))
+        repo = Repo.init_bare(str(self.path), default_branch=b"main")
+        repo.object_store.add_alternate_path(str((store.path / "objects").resolve()))
+        tip = store.tip()
+        if tip is not None:
+            # The fetch tells the remote what we have from the heads of the repository it
+            # writes to: ours.
+            repo.refs[MAIN] = ObjectID(tip)
+        self.repo = repo
+        self.view = Store(repo)
+
+    def __enter__(self) -> Quarantine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+    def _packs(self) -> list[Path]:
+        pack_dir = self.path / "objects" / "pack"
+        return sorted(p for p in pack_dir.glob("*.pack") if p.with_suffix(".idx").exists())
+
+    def _loose(self) -> list[Path]:
+        objects = self.path / "objects"
+        return sorted(
+            f for d in objects.iterdir() if len(d.name) == 2 and d.is_dir() for f in d.iterdir()
+        )
+
+    def new_objects(self) -> Iterator[bytes]:
+        """The ids of every object held here (not those borrowed from the store)."""
+        for pack in self.repo.object_store.packs:
+            for sha in pack:
+                yield bytes(sha)
+        for loose in self._loose():
+            yield (loose.parent.name + loose.name).encode()
+
+    def admit(self) -> None:
+        """Move the checked objects into the store, each pack's index after its pack."""
+        self.repo.object_store.close()
+        objects = self.store.path / "objects"
+        (objects / "pack").mkdir(parents=True, exist_ok=True)
+        for pack in self._packs():
+            index = pack.with_suffix(".idx")
+            if (objects / "pack" / index.name).exists():
+                continue  # the store has these very objects already
+            os.replace(pack, objects / "pack" / pack.name)
+            os.replace(index, objects / "pack" / index.name)
+        for loose in self._loose():
+            (objects / loose.parent.name).mkdir(exist_ok=True)
+            os.replace(loose, objects / loose.parent.name / loose.name)
+
+    def discard(self) -> None:
+        """Forget everything held here."""
+        self.view.close()
+        shutil.rmtree(self.path, ignore_errors=True)

@@ -1,0 +1,224 @@
+"""Every command is a function of the package: `from gitflywheel import ingest, verify`.
+
+Each is called against a real store, with a path and with an open Store, and returns
+values without printing anything."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, fsck, git, session
+
+import gitflywheel
+from gitflywheel import (
+    ConflictError,
+    GitflywheelError,
+    Store,
+    StoreError,
+    capture,
+    export,
+    ingest,
+    init,
+    log,
+    ls,
+    publish,
+    schema,
+    show,
+    sync,
+    verify,
+    which,
+)
+
+BUILD_ID = "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b"
+
+
+def test_every_command_is_a_function(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    store = tmp_path / "s.git"
+    created = init(store)
+    assert created.created and len(created.main) == 40
+    assert init(store).created is False
+
+    report = ingest(store, [EXAMPLES])
+    assert report.exit_code == 0 and report.count("recorded") == 3
+    assert {o.session_id for o in report.outcomes} >= {BUILD_ID}
+    again = ingest(store, EXAMPLES)  # one path, not a list
+    assert again.count("unchanged") == 3
+
+    rows = ls(store)
+    assert [r.session_type for r in rows] == ["life_aria", "build", "trade"]
+    assert [r.session_id for r in ls(store, session_type="build")] == [BUILD_ID]
+    assert [r.session_id for r in ls(store, since="2025-12-04", until="2025-12-04")] == [BUILD_ID]
+
+    manifest = show(store, BUILD_ID)
+    assert manifest.session_id == BUILD_ID and manifest.revision == 1
+    readme = show(store, BUILD_ID, "readme")
+    path = next(a.path for a in manifest.artifacts if a.kind == "readme")
+    assert readme == git("-C", store, "show", f"main:{path}").encode()
+
+    post = tmp_path / "post.md"
+    post.write_bytes(readme)
+    blob, holders = which(store, post)
+    assert blob == git("hash-object", post).strip()
+    assert [(h.session_id, h.kind) for h in holders] == [(BUILD_ID, "readme")]
+
+    entries = log(store)
+    assert len(entries) == 4 and entries[0].commit == git("-C", store, "rev-parse", "main").strip()
+    assert [e.session_id for e in log(store, limit=1)] == [entries[0].session_id]
+
+    result = verify(store, full=True)
+    assert result.ok and result.figures["sessions"] == 3
+
+    out = export(store, tmp_path / "out", at="main~1")
+    assert out.commit == entries[1].commit and out.files > 0 and out.skipped == []
+
+    remote = tmp_path / "remote.git"
+    git("init", "-q", "--bare", "-b", "main", remote)
+    pushed = publish(store, str(remote))
+    assert pushed.pushed and pushed.main == entries[0].commit
+    mirror = tmp_path / "mirror.git"
+    synced = sync(mirror, str(remote))  # a store that does not exist yet is made
+    assert synced.main == entries[0].commit
+    fsck(mirror)
+
+    assert schema("session")["title"] == "work_session"
+    assert "properties" in schema("manifest")
+    assert capsys.readouterr() == ("", "")  # nothing printed, ever
+
+
+def test_an_open_store_is_taken_as_it_is(tmp_path: Path) -> None:
+    store_path = tmp_path / "s.git"
+    ingest(store_path, [EXAMPLES / "build_session.json"])
+    with Store.open(store_path) as store:
+        assert [r.session_id for r in ls(store)] == [BUILD_ID]
+        assert show(store, BUILD_ID).session_id == BUILD_ID
+        assert verify(store).ok
+        assert log(store)[0].session_id == BUILD_ID
+        extra = tmp_path / "more.json"
+        extra.write_text(json.dumps(session("more-1")))
+        assert ingest(store, [extra]).count("recorded") == 1
+        assert {r.session_id for r in ls(store)} == {BUILD_ID, "more-1"}
+        store.tip()  # still open: the functions leave a Store they were given open
+
+
+def test_sessions_from_a_stream(tmp_path: Path) -> None:
+    data = "\n".join(json.dumps(session(f"s-{i}")) for i in range(3)).encode()
+    report = ingest(tmp_path / "s.git", ["-"], stdin=io.BytesIO(data))
+    assert report.count("recorded") == 3
+
+
+def test_errors_are_raised_with_their_exit_code(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as missing:
+        ls(tmp_path / "nowhere.git")
+    assert missing.value.exit_code == 2 and "no store here" in str(missing.value)
+    store = tmp_path / "s.git"
+    first = tmp_path / "a.json"
+    first.write_text(json.dumps(session("x-1")))
+    ingest(store, [first])
+    with pytest.raises(GitflywheelError, match="no such session"):
+        show(store, "nope")
+    with pytest.raises(GitflywheelError, match="not a revision"):
+        export(store, tmp_path / "out", at="main~-1")
+    first.write_text(json.dumps(session("x-1", title="Changed")))
+    report = ingest(store, [first])  # invalid inputs and conflicts are outcomes, not raised
+    assert report.exit_code == ConflictError.exit_code == 3
+    assert ingest(store, [first], revise=True).count("revised") == 1
+
+
+def test_capture(tmp_path: Path) -> None:
+    repo = tmp_path / "work"
+    git("init", "-q", "-b", "main", repo)
+    env = {"GIT_AUTHOR_DATE": "2025-12-02T10:00:00Z", "GIT_COMMITTER_DATE": "2025-12-02T10:00:00Z"}
+    for name in ("a", "b"):
+        (repo / f"{name}.txt").write_text(f"{name}\n")
+        git("-C", repo, "add", f"{name}.txt")
+        git(
+            "-C", repo, "-c", "user.name=Ann", "-c", "user.email=a@b", "commit", "-q", "-m", name,
+            env=env,
+        )  # fmt: skip
+    found = capture(repo, title="Two files", until="2025-12-02", lessons=[("Small", "steps")])
+    assert found["title"] == "Two files" and found["agent_id"] == "Ann"
+    assert [c["message"] for c in found["source_data"]["git_commits"]] == ["a", "b"]
+    with pytest.raises(GitflywheelError, match="no commits in the window"):
+        capture(repo, since="2025-12-03")
+    report = ingest(tmp_path / "s.git", ["-"], stdin=io.BytesIO(json.dumps(found).encode()))
+    assert report.count("recorded") == 1
+
+
+def test_the_public_surface() -> None:
+    assert set(gitflywheel.__all__) >= {
+        "init",
+        "ingest",
+        "verify",
+        "ls",
+        "show",
+        "which",
+        "log",
+        "export",
+        "publish",
+        "sync",
+        "capture",
+        "schema",
+        "Store",
+    }
+    for name in gitflywheel.__all__:
+        assert getattr(gitflywheel, name) is not None, name
+    # the module gitflywheel/ingest.py does not take the function's place
+    importlib.import_module("gitflywheel.ingest")
+    importlib.import_module("gitflywheel.verify")
+
+    assert callable(gitflywheel.ingest) and gitflywheel.ingest is ingest
+    assert gitflywheel.verify is verify
+    from gitflywheel.ingest import Recorder  # the module is there for what it holds
+
+    assert Recorder.__module__ == "gitflywheel.ingest"
+
+
+def test_importing_the_package_stays_cheap() -> None:
+    """The functions load on first use: `import gitflywheel` loads no dulwich, no
+    pydantic, no jinja2 (the CLI's --help and the git hook start fast)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, gitflywheel; "
+            "print(*sorted(m for m in ('dulwich', 'pydantic', 'jinja2') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == []
+
+
+def test_screenshots_from_elsewhere(tmp_path: Path) -> None:
+    """The library takes the same screenshot rules as `ingest --screenshots-from`."""
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    (shots / "a.png").write_bytes((EXAMPLES / "screens" / "title.png").read_bytes())
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    doc = {
+        "session_id": "shot-1",
+        "session_type": "life_aria",
+        "timestamp": "2025-12-03T19:30:00Z",
+        "agent_id": "Agent-4",
+        "source_data": {"screenshots": [str(shots / "a.png")]},
+    }
+    (inputs / "s.json").write_text(json.dumps(doc))
+    refused = ingest(tmp_path / "a.git", inputs)
+    assert (
+        refused.outcomes[0].warnings and not show(tmp_path / "a.git", "shot-1").screenshots[0].file
+    )
+    taken = ingest(tmp_path / "b.git", inputs, screenshots_from=[shots])
+    assert not taken.outcomes[0].warnings
+    assert show(tmp_path / "b.git", "shot-1").screenshots[0].status == "stored"
+    too_big = ingest(tmp_path / "c.git", inputs, screenshots_from=[shots], max_screenshot_bytes=10)
+    assert too_big.outcomes[0].warnings and "shot-1" in {
+        r.session_id for r in ls(tmp_path / "c.git")
+    }
