@@ -22,6 +22,7 @@ from .trees import TREE_MODE
 __all__ = [
     "SessionRow",
     "LogEntry",
+    "iter_session_folders",
     "iter_manifests",
     "parse_day",
     "parse_until",
@@ -64,8 +65,9 @@ def _tip_tree(store: Store, at: str | None = None) -> bytes | None:
     return store.commit(tip).tree if tip else None
 
 
-def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest]:
-    """Every session manifest in a tree (default: the tip's), in path order."""
+def iter_session_folders(store: Store, tree: bytes | None = None) -> Iterator[tuple[str, bytes]]:
+    """(folder name, tree id) of every session folder in a tree (default: the tip's), in
+    path order; the name is the session id its path stands for."""
     root = tree if tree is not None else _tip_tree(store)
     if root is None:
         return
@@ -83,9 +85,15 @@ def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest
     for bucket in level:
         for folder in store.tree(bucket).iteritems():
             if folder.mode == TREE_MODE:
-                entry = store.lookup(folder.sha, MANIFEST_FILE)
-                if entry is not None:
-                    yield Manifest.from_bytes(store.blob(entry[1]))
+                yield folder.path.decode("utf-8", "replace"), folder.sha
+
+
+def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest]:
+    """Every session manifest in a tree (default: the tip's), in path order."""
+    for _, folder in iter_session_folders(store, tree):
+        entry = store.lookup(folder, MANIFEST_FILE)
+        if entry is not None:
+            yield Manifest.from_bytes(store.blob(entry[1]))
 
 
 def parse_day(value: str, option: str) -> datetime:

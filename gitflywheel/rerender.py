@@ -30,7 +30,7 @@ from .manifest import Manifest
 from .models import SESSION_ID_PATTERN
 from .pipelines import pipeline_id, split_pipeline_id
 from .plan import ScreenshotFile
-from .query import iter_manifests
+from .query import iter_session_folders
 from .records import InputErrors, make_record
 from .rendering import load_templates
 
@@ -107,7 +107,7 @@ def rerender(
             report.templates = str(templates_dir.resolve())
         recorder = Recorder(store, templates)
         if all_sessions:
-            wanted = [m.session_id for m in iter_manifests(store)]
+            wanted = [name for name, _ in iter_session_folders(store)]
         unflushed, last_flush = 0, time.monotonic()
         try:
             for session_id in wanted:

@@ -250,3 +250,21 @@ def test_a_template_failing_for_one_session_loses_only_that_one(
     assert "/bad-1/" not in git("-C", store, "diff", "--name-only", before, "main")
     verify_ok(cli, store)
     fsck(store)
+
+
+def test_a_session_whose_manifest_cannot_be_read_is_named_and_the_rest_go_on(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    work = tmp_path / "work"
+    git("clone", "-q", store, work)
+    (work / session_dir(TRADE_ID) / "manifest.json").write_text("{not json\n")
+    me = ["-c", "user.name=Mallory", "-c", "user.email=m@example.com"]
+    git(*me, "-C", work, "commit", "-qam", "Break a manifest")
+    git("-C", work, "push", "-q", "origin", "HEAD:main")
+    result = cli("rerender", "--repo", store, "--all", "--json")
+    assert result.exit_code == 2
+    outcomes = {o["session_id"]: o for o in json.loads(result.stdout)["outcomes"]}
+    assert outcomes[TRADE_ID]["status"] == "invalid"
+    assert "cannot be read back" in outcomes[TRADE_ID]["problems"][0]
+    assert outcomes[BUILD_ID]["status"] == "current"

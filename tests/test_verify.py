@@ -1030,3 +1030,23 @@ def test_facts_of_another_pipeline_version_than_the_manifest_says(
     write_manifest(work, manifest)
     commit = commit_and_push(work, rerender_trailers(BUILD_ID))
     assert_found(cli, built, "facts.invalid", commit, f"{session_dir(BUILD_ID)}/facts.json")
+
+
+def test_facts_that_lack_an_artifact_the_manifest_lists(
+    cli: Cli, built: Path, tmp_path: Path
+) -> None:
+    work = checkout(built, tmp_path)
+    facts_file = folder(work) / "facts.json"
+    facts = json.loads(facts_file.read_text())
+    del facts["artifacts"]["build_log"]
+    from gitflywheel.jsontext import dumps_pretty, loads
+
+    facts_file.write_text(dumps_pretty(loads(json.dumps(facts))))
+    manifest = manifest_of(work)
+    refresh_refs(work, manifest)
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, rerender_trailers(BUILD_ID))
+    found = assert_found(
+        cli, built, "artifact.render", commit, f"{session_dir(BUILD_ID)}/build_log.md"
+    )
+    assert any(f["rule"] == "facts.derive" for f in found)

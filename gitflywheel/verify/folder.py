@@ -290,7 +290,7 @@ class FolderChecks:
         """The facts are of the folder's session, pipeline and artifacts as the manifest lists."""
         manifest = folder.manifest
         assert manifest is not None and manifest.facts is not None
-        where = manifest.facts.path
+        ok = True
         problems = []
         if facts.session_id != folder.folder_id:
             problems.append(f"they are the facts of session {facts.session_id!r}")
@@ -299,32 +299,37 @@ class FolderChecks:
         for artifact in manifest.artifacts:
             item = facts.artifacts.get(artifact.kind)
             if item is None:
+                ok = False
                 self.ctx.find(
                     "artifact.render",
                     commit,
                     artifact.path,
                     f"the {artifact.kind} artifact is not in its facts: nothing renders it",
                 )
-                return False
-            if template_path(item.template) != artifact.template.path or item.step != artifact.step:
+            elif (
+                template_path(item.template) != artifact.template.path or item.step != artifact.step
+            ):
                 problems.append(
                     f"they render {artifact.kind} at step {item.step} with "
                     f"{template_path(item.template)}, the manifest says {artifact.step} "
                     f"with {artifact.template.path}"
                 )
         for kind in sorted(set(facts.artifacts) - {a.kind for a in manifest.artifacts}):
+            ok = False
             self.ctx.find(
                 "artifact.missing",
                 commit,
                 folder.path,
                 f"its facts describe a {kind} artifact that the manifest does not list",
             )
-            return False
         for problem in problems:
             self.ctx.find(
-                "facts.invalid", commit, where, f"facts.json does not match the manifest: {problem}"
+                "facts.invalid",
+                commit,
+                manifest.facts.path,
+                f"facts.json does not match the manifest: {problem}",
             )
-        return not problems
+        return ok and not problems
 
     def _screenshots(self, folder: Folder) -> list[ScreenshotFile]:
         """The screenshots the record names, with the bytes the folder stores for them."""
