@@ -18,6 +18,7 @@ from .errors import GitflywheelError
 from .store import Store
 
 if TYPE_CHECKING:
+    from .capture import Captured
     from .ingest import IngestReport
     from .init import InitResult
     from .manifest import Manifest
@@ -213,6 +214,7 @@ def capture(
     source: PathLike = ".",
     *,
     since_rev: str | None = None,
+    until_rev: str | None = None,
     since: str | datetime | None = None,
     until: str | datetime | None = None,
     agent: str | None = None,
@@ -224,9 +226,10 @@ def capture(
     lessons: Iterable[tuple[str, str]] = (),
     next_steps: Iterable[str] = (),
     duration_minutes: int | None = None,
-) -> dict[str, Any]:
-    """A build session (a JSON-ready dict, for `ingest`) from a git repository's commits;
-    a date as `until` takes in the whole day."""
+) -> Captured:
+    """A build session from a git repository's commits: `.session` is a JSON-ready dict
+    for `ingest`, `.notes` says what was left out and why (a shallow clone's boundary,
+    contents missing from a partial clone). A date as `until` takes in the whole day."""
     from .capture import CaptureOptions
     from .capture import capture as run
     from .query import parse_day, parse_until
@@ -235,6 +238,7 @@ def capture(
         CaptureOptions(
             source=Path(source),
             since_rev=since_rev,
+            until_rev=until_rev,
             since=parse_day(since, "since") if isinstance(since, str) else since,
             until=parse_until(until, "until") if isinstance(until, str) else until,
             agent_id=agent,

@@ -621,6 +621,9 @@ def _lesson(
     help="The git repository worked in (not the store).",
 )
 @click.option("--since-rev", help="Only commits after this revision (e.g. a tag, or HEAD~5).")
+@click.option(
+    "--until-rev", help="Walk back from this revision instead of HEAD (a branch, tag or id)."
+)
 @click.option("--since", "since", help="Only commits at or after this date or date-time.")
 @click.option(
     "--until", "until", help="Only commits on or before this date (the whole day) or date-time."
@@ -646,6 +649,7 @@ def _lesson(
 def capture(
     source: Path,
     since_rev: str | None,
+    until_rev: str | None,
     since: str | None,
     until: str | None,
     agent_id: str | None,
@@ -660,7 +664,8 @@ def capture(
 ) -> None:
     """Write a build session (JSON, to standard output) from a git repository's commits.
 
-    Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`."""
+    Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`. In a shallow
+    clone the history starts at its boundary: those commits are not counted (a note says so)."""
     from .capture import CaptureOptions
     from .capture import capture as run_capture
     from .jsontext import dumps_pretty
@@ -669,6 +674,7 @@ def capture(
     options = CaptureOptions(
         source=source,
         since_rev=since_rev,
+        until_rev=until_rev,
         since=parse_day(since, "--since") if since else None,
         until=parse_until(until, "--until") if until else None,
         agent_id=agent_id,
@@ -681,7 +687,10 @@ def capture(
         next_steps=list(next_steps),
         duration_minutes=duration_minutes,
     )
-    click.echo(dumps_pretty(run_capture(options)), nl=False)
+    captured = run_capture(options)
+    for note in captured.notes:
+        say(f"note: {note}")
+    click.echo(dumps_pretty(captured.session), nl=False)
 
 
 @main.command()
@@ -705,3 +714,169 @@ def schema(which_schema: str) -> None:
         from .facts import facts_json_schema
 
         emit_json(facts_json_schema())
+
+
+@main.group()
+def hook() -> None:
+    """Record every `git push` of a work repository as a build session (a pre-push hook).
+
+    Run inside the work repository: `gitflywheel hook install --repo ~/flywheel.git`. The
+    hook never blocks or slows a push: it spools what is pushed and records it after."""
+
+
+def _source_option(func: F) -> F:
+    return click.option(
+        "--source",
+        type=click.Path(path_type=Path, file_okay=False, exists=True),
+        default=".",
+        show_default=True,
+        help="The work repository (not the store).",
+    )(func)
+
+
+@hook.command("install")
+@repo_option
+@_source_option
+@click.option(
+    "--python",
+    "python",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The interpreter the hook runs gitflywheel with (default: this one).",
+)
+@json_option
+def hook_install(repo: Path, source: Path, python: Path | None, as_json: bool) -> None:
+    """Install the pre-push hook: each push records a build session in the store.
+
+    The store (created when missing) and the interpreter are recorded as absolute paths.
+    A pre-push hook already there is kept as pre-push.gitflywheel-orig and runs first:
+    when it refuses a push, the push is refused and nothing is recorded."""
+    from .hooks import install
+
+    result = install(source, repo, str(python) if python else None)
+    if as_json:
+        emit_json(asdict(result))
+        return
+    say(
+        f"{'Updated' if result.updated else 'Installed'} {result.hook}: every push records "
+        f"a build session in {result.store}"
+    )
+    if result.kept:
+        say(f"The hook that was there runs first: {result.kept}")
+
+
+@hook.command("uninstall")
+@_source_option
+@json_option
+def hook_uninstall(source: Path, as_json: bool) -> None:
+    """Remove the hook and put back the one it replaced."""
+    from .hooks import uninstall
+
+    result = uninstall(source)
+    if as_json:
+        emit_json(asdict(result))
+        return
+    if not result.removed:
+        say(f"No gitflywheel hook at {result.hook}")
+    else:
+        say(f"Removed {result.hook}" + (", put back the earlier hook" if result.restored else ""))
+    if result.waiting:
+        say(f"note: {result.waiting} pushes wait in the spool: `gitflywheel hook run` records them")
+
+
+@hook.command("status")
+@_source_option
+@json_option
+def hook_status(source: Path, as_json: bool) -> None:
+    """Where the hook is, its store, the last runs, the last error, sessions recorded."""
+    from .hooks import status
+
+    st = status(source)
+    if as_json:
+        emit_json({**asdict(st), "ok": st.ok, "failing": st.failing})
+        return
+    if st.installed:
+        click.echo(f"hook: installed at {st.hook}")
+    elif st.other_hook:
+        click.echo(f"hook: not installed ({st.hook} is another hook)")
+    else:
+        click.echo(f"hook: not installed (it would go to {st.hook})")
+    if st.chained:
+        click.echo(f"runs first: {st.chained}")
+    if st.store:
+        click.echo(
+            f"store: {st.store}" + (f" -- PROBLEM: {st.store_problem}" if st.store_problem else "")
+        )
+    if st.python:
+        click.echo(f"interpreter: {st.python}" + ("" if st.python_ok else " -- MISSING"))
+    click.echo(f"sessions recorded from this repository: {st.sessions_recorded}")
+    click.echo(f"pushes waiting: {st.waiting}")
+    for path in st.broken:
+        click.echo(f"broken spool file, set aside: {path}")
+    for entry in st.last_runs:
+        click.echo(f"run {entry.time} {entry.level}: {entry.message}")
+    if st.last_error:
+        e = st.last_error
+        click.echo(
+            f"last error {e.time}: {e.message}" + (" (since fixed)" if not st.failing else "")
+        )
+    say("OK" if st.ok else "NEEDS ATTENTION")
+
+
+@hook.command("run")
+@click.option(
+    "--repo",
+    "repo",
+    type=click.Path(path_type=Path),
+    help="The store (default: the one the installed hook records into).",
+)
+@_source_option
+@click.option(
+    "--git-dir",
+    "git_dir",
+    type=click.Path(path_type=Path),
+    help="The work repository's git directory, whose spool is drained too.",
+)
+@json_option
+def hook_run(repo: Path | None, source: Path, git_dir: Path | None, as_json: bool) -> None:
+    """Record the pushes waiting in the spool now (the hook runs this after each push).
+
+    Exit 0 when the store took them, 2 when it could not (they stay spooled)."""
+    from .hooks import installed_store, work_git_dir
+    from .hooks import run as run_hook
+
+    if git_dir is None:
+        try:
+            git_dir = work_git_dir(source)
+        except GitflywheelError:
+            if repo is None:
+                raise  # neither a work repository nor a store: nothing to drain
+    if repo is None:
+        repo = installed_store(source)
+        if repo is None:
+            raise GitflywheelError("no gitflywheel hook here: give the store with --repo")
+    report = run_hook(repo, git_dir)
+    if as_json:
+        emit_json({**asdict(report), "recorded": report.recorded})
+    else:
+        for push in report.pushes:
+            if push.error:
+                say(f"error: {push.error}")
+        if report.error:
+            say(f"error: {report.error}")
+        say(
+            f"recorded {report.recorded} sessions from {len(report.pushes)} pushes; "
+            f"{report.waiting} waiting -> {report.store}"
+        )
+    sys.exit(EXIT_BAD_INPUT if report.error else 0)
+
+
+def run() -> None:
+    """Entry point that never shows a traceback for an error of ours."""
+    try:
+        main()
+    except GitflywheelError as exc:  # pragma: no cover - the group catches these
+        say(f"gitflywheel: {exc}")
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        say(f"gitflywheel: {exc}")
+        sys.exit(EXIT_BAD_INPUT)

@@ -141,7 +141,9 @@ def test_capture(tmp_path: Path) -> None:
             "-C", repo, "-c", "user.name=Ann", "-c", "user.email=a@b", "commit", "-q", "-m", name,
             env=env,
         )  # fmt: skip
-    found = capture(repo, title="Two files", until="2025-12-02", lessons=[("Small", "steps")])
+    captured = capture(repo, title="Two files", until="2025-12-02", lessons=[("Small", "steps")])
+    found = captured.session
+    assert captured.notes == []
     assert found["title"] == "Two files" and found["agent_id"] == "Ann"
     assert [c["message"] for c in found["source_data"]["git_commits"]] == ["a", "b"]
     with pytest.raises(GitflywheelError, match="no commits in the window"):

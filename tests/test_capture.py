@@ -145,3 +145,141 @@ def test_capture_refuses_what_is_not_there(
         env=env,
     )
     assert none.returncode == 2 and b"no commits" in none.stderr
+
+
+def _new_repo(tmp_path: Path, name: str = "work") -> tuple[Path, dict[str, str]]:
+    env = _env(tmp_path)
+    repo = tmp_path / name
+    repo.mkdir()
+    _git(repo, env, "init", "-q", "-b", "main")
+    _git(repo, env, "config", "user.name", "Ada")
+    _git(repo, env, "config", "user.email", "ada@example.com")
+    return repo, env
+
+
+def _run_capture(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*GFW, "capture", "--source", str(repo), *args], capture_output=True, env=env
+    )
+
+
+def test_capture_lists_a_submodule_change_without_reading_it(tmp_path: Path) -> None:
+    repo, env = _new_repo(tmp_path)
+    (repo / "app.py").write_text("x = 1\n")
+    _git(repo, env, "add", "app.py")
+    _git(repo, env, "commit", "-q", "-m", "Start", when="2025-12-01T10:00:00+00:00")
+    # A gitlink names a commit of another repository: it is not in this one.
+    elsewhere = "2f77b65ac22c11aec08523fc32f9013fe19624f3"
+    _git(repo, env, "update-index", "--add", "--cacheinfo", f"160000,{elsewhere},vendor/lib")
+    (repo / ".gitmodules").write_text('[submodule "lib"]\n\tpath = vendor/lib\n\turl = ../lib\n')
+    _git(repo, env, "add", ".gitmodules")
+    _git(repo, env, "commit", "-q", "-m", "Vendor the lib", when="2025-12-01T11:00:00+00:00")
+    moved = "3f77b65ac22c11aec08523fc32f9013fe19624f3"
+    _git(repo, env, "update-index", "--cacheinfo", f"160000,{moved},vendor/lib")
+    _git(repo, env, "commit", "-q", "-m", "Bump the lib", when="2025-12-01T12:00:00+00:00")
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    commits = json.loads(done.stdout)["source_data"]["git_commits"]
+    assert [c["message"] for c in commits] == ["Start", "Vendor the lib", "Bump the lib"]
+    assert commits[1]["files"] == [".gitmodules", "vendor/lib"]
+    assert commits[1]["lines_added"] == 3  # .gitmodules; the gitlink has no lines
+    assert commits[2]["files"] == ["vendor/lib"] and commits[2]["lines_added"] == 0
+
+
+def _shallow_source(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
+    repo, env = _new_repo(tmp_path, "upstream")
+    for number in range(1, 6):
+        (repo / "notes.txt").write_text("".join(f"line {n}\n" for n in range(number)))
+        _git(repo, env, "add", "notes.txt")
+        when = f"2025-12-01T1{number}:00:00+00:00"
+        _git(repo, env, "commit", "-q", "-m", f"Step {number}", when=when)
+    ids = _git(repo, env, "log", "--reverse", "--format=%H").split()
+    return repo, env, ids
+
+
+def test_capture_of_a_shallow_clone_starts_at_its_boundary(tmp_path: Path) -> None:
+    upstream, env, ids = _shallow_source(tmp_path)
+    clone = tmp_path / "ci"
+    _git(tmp_path, env, "clone", "-q", "--depth", "3", f"file://{upstream}", str(clone))
+    done = _run_capture(clone, env)
+    assert done.returncode == 0, done.stderr.decode()
+    session = json.loads(done.stdout)
+    # Step 3's parent is not in the clone: it is where the history starts, not counted.
+    assert [c["hash"] for c in session["source_data"]["git_commits"]] == ids[3:]
+    assert session["metadata"]["commits"] == 2
+    assert session["metadata"]["lines_added"] == 2
+    assert b"shallow" in done.stderr and ids[2][:12].encode() in done.stderr
+    assert b"Traceback" not in done.stderr
+
+    since = _run_capture(clone, env, "--since-rev", ids[3])
+    assert since.returncode == 0, since.stderr.decode()
+    assert [c["hash"] for c in json.loads(since.stdout)["source_data"]["git_commits"]] == ids[4:]
+
+
+def test_capture_of_a_depth_one_clone_says_why_there_is_nothing(tmp_path: Path) -> None:
+    upstream, env, ids = _shallow_source(tmp_path)
+    clone = tmp_path / "ci"
+    _git(tmp_path, env, "clone", "-q", "--depth", "1", f"file://{upstream}", str(clone))
+    done = _run_capture(clone, env)
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stderr
+    assert b"shallow" in done.stderr and b"--deepen" in done.stderr
+
+
+def test_capture_decodes_a_message_in_its_declared_encoding(tmp_path: Path) -> None:
+    repo, env = _new_repo(tmp_path)
+    (repo / "menu.txt").write_text("caf\n")
+    _git(repo, env, "add", "menu.txt")
+    message = tmp_path / "message.txt"
+    message.write_bytes("Café crème à la carte\n\nÜber alles.\n".encode("iso-8859-1"))
+    _git(repo, env, "-c", "i18n.commitEncoding=ISO-8859-1", "commit", "-q", "-F", str(message))
+    raw = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "commit", "HEAD"],
+        check=True,
+        capture_output=True,
+        env=env,
+    ).stdout
+    assert b"\nencoding ISO-8859-1\n" in raw and "Café".encode("iso-8859-1") in raw
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    commit = json.loads(done.stdout)["source_data"]["git_commits"][0]
+    assert commit["message"] == "Café crème à la carte\n\nÜber alles."
+    # git, re-encoding to UTF-8 for its log, agrees.
+    assert _git(repo, env, "log", "-1", "--format=%B").strip() == commit["message"]
+
+
+def test_capture_orders_same_second_commits_by_history(tmp_path: Path) -> None:
+    repo, env = _new_repo(tmp_path)
+    when = "2025-12-01T10:00:00+00:00"
+    for number in range(8):
+        (repo / "count.txt").write_text(f"{number}\n")
+        _git(repo, env, "add", "count.txt")
+        _git(repo, env, "commit", "-q", "-m", f"Count {number}", when=when)
+    history = _git(repo, env, "rev-list", "--reverse", "HEAD").split()
+    assert history != sorted(history)  # an order by id would not be the history
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    commits = json.loads(done.stdout)["source_data"]["git_commits"]
+    assert [c["hash"] for c in commits] == history
+    assert [c["message"] for c in commits] == [f"Count {n}" for n in range(8)]
+
+
+def test_capture_until_rev_ends_the_range(
+    work_repo: tuple[Path, dict[str, str], list[str]],
+) -> None:
+    repo, env, ids = work_repo
+    session = _capture(repo, env, "--since-rev", ids[0], "--until-rev", ids[2])
+    assert [c["hash"] for c in session["source_data"]["git_commits"]] == ids[1:3]  # type: ignore[index]
+    bad = _run_capture(repo, env, "--until-rev", "nope")
+    assert bad.returncode == 2 and b"--until-rev: 'nope'" in bad.stderr
+
+
+def test_capture_of_a_damaged_repository_is_an_error_not_a_traceback(
+    work_repo: tuple[Path, dict[str, str], list[str]],
+) -> None:
+    repo, env, ids = work_repo
+    tree = _git(repo, env, "rev-parse", f"{ids[1]}^{{tree}}").strip()
+    (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+    done = _run_capture(repo, env)
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stderr and tree.encode() in done.stderr
