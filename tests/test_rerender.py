@@ -89,7 +89,28 @@ def test_a_format1_store_gets_one_commit_per_session(cli: Cli, format1_store: Pa
     assert sum(1 for e in entries if e["rendered_by"]) == FORMAT1_SESSIONS
     assert "(re-rendered: gitflywheel" in cli("log", "--repo", format1_store, "-n", "1").stdout
     # the author is the session's agent, at the session's time, as for ingest
-    assert git("-C", format1_store, "log", "-1", "--format=%an", f"main~{FORMAT1_SESSIONS - 1}")
+    for commit in commits:
+        author, agent, when = git(
+            "-C",
+            format1_store,
+            "log",
+            "-1",
+            "--format=%an|%(trailers:key=Agent-Id,valueonly)|%aI",
+            commit,
+        ).split("|")
+        assert author == agent.strip()
+        sid = git(
+            "-C",
+            format1_store,
+            "log",
+            "-1",
+            "--format=%(trailers:key=Session-Id,valueonly)",
+            commit,
+        ).strip()
+        stamp = json.loads(
+            git("-C", format1_store, "show", f"{commit}:{session_dir(sid)}/session.json")
+        )["timestamp"]
+        assert when.strip().replace("+00:00", "Z") == stamp.split(".")[0].rstrip("Z") + "Z"
     fsck(format1_store)
     verify_ok(cli, format1_store, "--full")
     again = run(cli, format1_store, "--all")

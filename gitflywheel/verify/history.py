@@ -314,7 +314,7 @@ class _Walk:
         if trailers is not None:
             self._check_trailers(commit, path, trailers, session.session_type, session.agent_id)
         if trailers is not None and trailers.rerender:
-            self._check_rerender(commit, folder, before)
+            self._check_rerender(commit, folder, before, trailers)
         else:
             self._check_revision(commit, folder, before, trailers)
         self.folders.check(commit, folder, template_trees)
@@ -396,13 +396,13 @@ class _Walk:
                 f"the merge records revision {manifest.revision}, but {expected - 1} is already here",
             )
 
-    def _check_rerender(self, commit: Commit, folder: Folder, before: _Before | None) -> None:
+    def _check_rerender(
+        self, commit: Commit, folder: Folder, before: _Before | None, trailers: SessionTrailers
+    ) -> None:
         """A re-render keeps the session's record and revision: only facts, artifacts and
         the manifest may change."""
         manifest = folder.manifest
         assert manifest is not None
-        trailers = session_trailers(commit.message)
-        assert trailers is not None
         if before is None:
             self.find(
                 "rerender.record-changed",
