@@ -4,7 +4,10 @@ Escaping: every `{{ }}` goes through `escape.finalize`, so a value is Markdown-e
 unless a filter already escaped it for its context (`md_text`, `md_code`, `yaml_string`,
 ...) or a template marked its own markup with `|safe`. A template that forgets a filter
 still cannot let session text open HTML, a link or a block: the safe choice is the
-default, and the explicit filters say which other context a value is in.
+default, most values need no filter at all (which keeps templates short to read), and
+the few filters there are say which other context a value is in. The default trims a
+value's ends (so `**{{ title }}**` stays bold whatever spaces a title carries): white
+space a template means, such as a separator, belongs in its text, not in `{{ }}`.
 
 Bounds, per render: a time limit, checked at every loop iteration, call, intercepted
 operator and output chunk, so that it works in any thread and in a library caller

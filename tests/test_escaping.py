@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from pipeline_checks import RENDERER, plain, shown, shown_code, tables
 
-from gitflywheel.artifacts import Screenshot
+from gitflywheel.artifacts import ArtifactSpec, Screenshot
 from gitflywheel.escape import (
     md_code,
     md_inline,
@@ -31,6 +31,7 @@ from gitflywheel.escape import (
 )
 from gitflywheel.pipelines import run_pipeline
 from gitflywheel.records import make_record
+from gitflywheel.rendering import Renderer
 
 # The parser the checks trust: CommonMark with raw HTML allowed, so that any HTML that
 # got through shows as a token; and the same with GitHub's tables and strikethrough.
@@ -447,3 +448,16 @@ def test_a_hostile_title_stays_a_title() -> None:
     assert "Repository ``repo`<b>x</b>`` · session `hostile-` by Agent-1" in readme
     for text in artifacts.values():
         assert not [t for t in walk(COMMONMARK.parse(text)) if "html" in t.type]
+
+
+def test_templates_escape_by_default_and_never_twice() -> None:
+    source = (
+        "{{ x }} | {{ x|md_inline }} | {{ x|md_code }} | {{ '**made**'|safe }}\n"
+        "{{ p|md_text }}\ntitle: {{ x|yaml_string }}\n"
+    )
+    renderer = Renderer({"mine.md.j2": source.encode()})
+    spec = ArtifactSpec("readme", "build", "S3", "mine.md.j2", {"x": "*a* <b>", "p": "1. x\n# y"})
+    assert renderer.render(spec).decode() == (
+        "\\*a\\* \\<b> | \\*a\\* \\<b> | `*a* <b>` | **made**\n"
+        '1\\. x\n\\# y\ntitle: "*a* \\x3cb>"\n'
+    )
