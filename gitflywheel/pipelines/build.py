@@ -15,7 +15,6 @@ from .common import (
     identity,
     one_line,
     plural,
-    prose,
     repo_name,
     short_id,
     slug,
@@ -214,9 +213,9 @@ def story(session: BuildSession, facts: RepoFacts) -> Story:
         achievements += [a for a in meta_achievements if isinstance(a, str) and a.strip()]
     return {
         "title": title,
-        "overview": prose(overview) or "",
-        "problem": prose(session.problem),
-        "solution": prose(solution),
+        "overview": overview,
+        "problem": session.problem,
+        "solution": solution,
         "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
         "next_steps": list(session.next_steps),
         "achievements": achievements,

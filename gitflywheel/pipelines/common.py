@@ -15,7 +15,6 @@ __all__ = [
     "repo_name",
     "duration_text",
     "first_line",
-    "prose",
     "one_line",
     "extra_text",
     "slug",
@@ -135,13 +134,6 @@ def duration_text(minutes: int | None) -> str | None:
 def one_line(text: str) -> str:
     """A name shown on one line of Markdown (a file, an author): line breaks become spaces."""
     return " ".join(text.splitlines()) if text else text
-
-
-def prose(text: str | None) -> str | None:
-    """Session text laid out as its own paragraphs: Markdown passes, but a line opening
-    an HTML block (`<?`, `<!--`, `<div`) is escaped, since such a block would swallow the
-    rest of the artifact."""
-    return re.sub(r"(?m)^( {0,3})<", r"\1\\<", text) if text else text
 
 
 def first_line(text: str) -> str:
