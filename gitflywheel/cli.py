@@ -20,6 +20,7 @@ import click
 
 from . import __version__
 from .errors import EXIT_BAD_INPUT, GitflywheelError
+from .escape import terminal
 from .layout import DEFAULT_STORE
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
 
@@ -60,7 +61,9 @@ def emit_json(value: Any) -> None:
 
 
 def say(message: str) -> None:
-    click.echo(message, err=True)
+    """A message for people, on standard error: whatever it quotes (titles, paths, field
+    values) cannot drive the terminal or forge another line."""
+    click.echo(terminal(message), err=True)
 
 
 def _os_problem(exc: OSError) -> str:
@@ -383,8 +386,8 @@ def ls_command(
     for r in rows:
         rev = f" r{r.revision}" if r.revision > 1 else ""
         click.echo(
-            f"{r.timestamp}  {r.session_type:<9}  {r.agent_id:<12}  {r.session_id}{rev}"
-            + (f"  {r.title}" if r.title else "")
+            f"{terminal(r.timestamp)}  {terminal(r.session_type):<9}  {terminal(r.agent_id):<12}  "
+            f"{terminal(r.session_id)}{rev}" + (f"  {terminal(r.title)}" if r.title else "")
         )
 
 
@@ -429,7 +432,7 @@ def which(repo: Path, file_or_blob: str, as_json: bool) -> None:
         emit_json({"blob": blob, "holders": [asdict(h) for h in holders]})
     else:
         for h in holders:
-            click.echo(f"{h.session_id}\t{h.kind}\t{h.path}")
+            click.echo(f"{terminal(h.session_id)}\t{terminal(h.kind)}\t{terminal(h.path)}")
         if not holders:
             say(f"no session holds blob {blob}")
     sys.exit(0 if holders else 1)
@@ -455,11 +458,12 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.date))
         if e.session_id:
             click.echo(
-                f"{e.commit[:12]}  {when}  r{e.revision}  {e.session_type:<9}  {e.agent_id:<12}  {e.session_id}"
-                + (f"  (re-rendered: {e.rendered_by})" if e.rendered_by else "")
+                f"{e.commit[:12]}  {when}  r{e.revision}  {terminal(e.session_type):<9}  "
+                f"{terminal(e.agent_id):<12}  {terminal(e.session_id)}"
+                + (f"  (re-rendered: {terminal(e.rendered_by)})" if e.rendered_by else "")
             )
         else:
-            click.echo(f"{e.commit[:12]}  {when}  {e.subject}")
+            click.echo(f"{e.commit[:12]}  {when}  {terminal(e.subject)}")
 
 
 @main.command()

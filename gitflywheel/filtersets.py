@@ -1,13 +1,16 @@
 """Filter sets: the numbered, frozen functions that templates format values with.
 
-An artifact is made of its facts, its template and the filters the template calls
-(`money`, `md_cell`, ...). The manifest names the set beside the template blob, and a set,
-once released, never changes (tests/test_filtersets.py pins each set's outputs), so old
-facts with their old template and old set render again byte for byte, forever.
+An artifact is made of its facts, its template, and what formats values for the
+template: the filters it calls by name (`money`, `md_text`, `yaml_string`, ...) and the
+finalize that escapes every `{{ }}` by default. The manifest names the set beside the
+template blob, and a set, once released, never changes (tests/test_filtersets.py pins
+each set's outputs), so old facts with their old template and old set render again byte
+for byte, forever.
 
-To change a filter: keep the released set's functions as they are (move the old code into
-a frozen module here if the new one replaces it in `rendering`), add `filters/N+1` with
-the new functions, and make it CURRENT_FILTERS. Sessions rendered since use the new set;
+To change a filter (or the default escaping): keep the released set's functions as they
+are (move the old code into a frozen module here if the new one replaces it in `escape`,
+`figures` or `sandbox`), add `filters/N+1` with the new functions, and make it
+CURRENT_FILTERS. Sessions rendered since use the new set;
 older ones keep theirs until `gitflywheel rerender`.
 """
 
@@ -15,10 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
+from . import sandbox
 from .errors import GitflywheelError
-from .rendering import FILTERS
 
 __all__ = [
     "FILTER_SET_PATTERN",
@@ -32,10 +37,18 @@ __all__ = [
 FILTER_SET_PATTERN = r"^filters/[1-9][0-9]{0,8}$"
 _NAME = re.compile(FILTER_SET_PATTERN)
 
-FilterSet = Mapping[str, Callable[..., str]]
+
+@dataclass(frozen=True)
+class FilterSet:
+    """A released set: the filters templates call by name, and the finalize every
+    `{{ }}` goes through."""
+
+    filters: Mapping[str, Callable[..., Any]]
+    finalize: Callable[[Any], Any]
+
 
 FILTER_SETS: dict[str, FilterSet] = {
-    "filters/1": MappingProxyType(dict(FILTERS)),
+    "filters/1": FilterSet(MappingProxyType(dict(sandbox.FILTERS)), sandbox.FINALIZE),
 }
 CURRENT_FILTERS = "filters/1"
 

@@ -231,11 +231,11 @@ class Recorder:
             return self.templates.render(spec)
         except _UNCONTAINED:
             raise
+        except GitflywheelError as exc:  # a RenderError names the template, line and reason
+            raise InputError(record.origin, "rendering", _reason(exc)) from exc
         except Exception as exc:
-            # A RenderError's own cause is the reason (its text repeats the template).
-            cause = exc.__cause__ if isinstance(exc, GitflywheelError) and exc.__cause__ else exc
             raise InputError(
-                record.origin, f"rendering template {spec.template}", _reason(cause)
+                record.origin, f"rendering template {spec.template}", _reason(exc)
             ) from exc
 
     def _reset_editor(self) -> None:

@@ -61,7 +61,7 @@ class TemplateSet:
         self.templates = dict(templates)
         self.filters = filters or filtersets.CURRENT_FILTERS
         self.blob_ids = {name: git_blob_id(data) for name, data in self.templates.items()}
-        self._renderer = Renderer(self.templates, filtersets.filter_set(self.filters))
+        self._renderer = Renderer(self.templates, filters=filtersets.filter_set(self.filters))
 
     def render(self, spec: ArtifactSpec) -> bytes:
         return self._renderer.render(spec)

@@ -126,3 +126,22 @@ def format1_store(tmp_path: Path) -> Path:
     path = tmp_path / "format1.git"
     git("clone", "-q", "--bare", FORMAT1_BUNDLE, path)
     return path
+
+
+# Hypothesis profiles: `quick` by default, `thorough` with `pytest --slow` or
+# GITFLYWHEEL_SLOW=1. A test that sets its own max_examples keeps it.
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile("quick", max_examples=50, deadline=None)
+hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow", action="store_true", help="Run property tests with many more examples."
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    slow = config.getoption("--slow") or os.environ.get("GITFLYWHEEL_SLOW") == "1"
+    hypothesis_settings.load_profile("thorough" if slow else "quick")

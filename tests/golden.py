@@ -137,7 +137,8 @@ def golden_files(sample: Sample, templates: TemplateSet) -> dict[Path, bytes]:
 
 def filter_pins(name: str) -> bytes:
     """What a filter set prints for every pinned input (or which error it raises)."""
-    functions = filtersets.filter_set(name)
+    released = filtersets.filter_set(name)
+    functions = {**released.filters, "(finalize: every {{ }})": released.finalize}
     outputs: dict[str, list[str]] = {}
     for filter_name, function in sorted(functions.items()):
         row = []

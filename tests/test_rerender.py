@@ -266,7 +266,8 @@ def test_a_template_failing_for_one_session_loses_only_that_one(
     assert report["exit_code"] == 2
     assert report["counts"]["rerendered"] == 2 and report["counts"]["invalid"] == 1
     bad = next(o for o in report["outcomes"] if o["session_id"] == "bad-1")
-    assert "rendering template readme.md.j2" in bad["problems"][0]
+    assert "template readme.md.j2" in bad["problems"][0]
+    assert "ZeroDivisionError" in bad["problems"][0]
     assert git("-C", store, "rev-list", "--count", f"{before}..main").strip() == "2"
     assert "/bad-1/" not in git("-C", store, "diff", "--name-only", before, "main")
     verify_ok(cli, store)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pipeline_checks import LIMIT, MARKER, bodies, corpus_files, posts_of, render_all
+from pipeline_checks import LIMIT, MARKER, bodies, corpus_files, plain, posts_of, render_all
 
 from gitflywheel.jsontext import loads
 from gitflywheel.pipelines.social import hashtags, thread
@@ -87,5 +87,5 @@ def test_corpus_posts_keep_to_the_rules(path: Path) -> None:
         for line in text.splitlines()
         if line.startswith(("## ", "# Trade journal: "))
     )
-    title = heading.removeprefix("## ").removeprefix("# Trade journal: ")
+    title = plain(heading.removeprefix("## ").removeprefix("# Trade journal: "))
     assert joined.startswith(" ".join(title.split()) + " (")

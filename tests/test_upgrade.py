@@ -156,7 +156,10 @@ def test_a_session_of_a_later_version_is_counted_not_judged(
 def _money_with_a_symbol(monkeypatch: pytest.MonkeyPatch) -> None:
     """A new filter set, filters/2, whose money shows a currency sign; filters/1 stays."""
     released = filtersets.FILTER_SETS["filters/1"]
-    changed = {**released, "money": lambda value: "$" + released["money"](value)}
+    money = released.filters["money"]
+    changed = filtersets.FilterSet(
+        {**released.filters, "money": lambda value: "$" + money(value)}, released.finalize
+    )
     monkeypatch.setitem(filtersets.FILTER_SETS, "filters/2", changed)
     monkeypatch.setattr(filtersets, "CURRENT_FILTERS", "filters/2")
 
