@@ -276,7 +276,7 @@ def build_sessions(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(build_sessions())
 def test_generated_build_sessions(data: dict[str, Any]) -> None:
     artifacts = render_all(data)
