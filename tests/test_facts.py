@@ -37,7 +37,7 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.dictionaries(
         st.sampled_from(KINDS), st.dictionaries(st.text(max_size=8), values, max_size=5), min_size=1
@@ -51,7 +51,7 @@ def test_facts_read_back_exactly_what_was_written(contexts: dict[str, dict[str, 
     assert again == data  # what renders is what is stored, to the byte
 
 
-@settings(max_examples=500, deadline=None)
+@settings(deadline=None)
 @given(st.binary(max_size=200) | values.map(lambda v: json.dumps(v, default=str).encode()))
 def test_any_bytes_are_facts_or_a_facts_error(data: bytes) -> None:
     try:
