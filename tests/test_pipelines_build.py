@@ -285,3 +285,19 @@ def test_generated_build_sessions(data: dict[str, Any]) -> None:
     joined = " ".join(bodies(posts_of(artifacts["social_post"])))
     title = front_matter(artifacts["blog_post"])["title"]
     assert opens_with_words(joined, title)
+
+
+def test_a_lesson_with_neither_title_nor_description_is_left_out() -> None:
+    from markdown_it import MarkdownIt
+
+    data = {
+        "session_id": "blank-lesson",
+        "session_type": "build",
+        "timestamp": "2025-12-02T03:30:00Z",
+        "agent_id": "Agent-1",
+        "lessons": [{"title": "Kept", "description": ""}, {"title": "    ", "description": " "}],
+    }
+    blog = render_all(data)["blog_post"]
+    assert "- **Kept**" in blog and "****" not in blog
+    body = blog.split("---\n", 2)[2]  # after the front matter
+    assert not [t for t in MarkdownIt("commonmark").parse(body) if t.type == "hr"]
