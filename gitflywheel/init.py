@@ -25,6 +25,7 @@ __all__ = [
     "open_store",
     "repository_problem",
     "store_templates_dir",
+    "set_templates_dir",
     "TEMPLATES_CONFIG",
 ]
 
@@ -32,7 +33,7 @@ TEMPLATES_CONFIG = "gitflywheel.templates"
 STORE_DESCRIPTION = {
     "format": 1,
     "layout": "sessions/<a>/<b>/<c>/<d>/<id>/ where abcd = the first hex digits of sha256(id)",
-    "files": ["session.json", "manifest.json", "<kind>.md", "screenshots/"],
+    "files": ["session.json", "facts.json", "manifest.json", "<kind>.md", "screenshots/"],
     "about": "A gitflywheel store: one commit per work session; see `gitflywheel --help`.",
 }
 
@@ -56,7 +57,7 @@ def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
         load_templates(templates_dir)  # a folder that cannot be used is refused before any write
     with open_store(path, create=True, first_commit=False) as store:
         if templates_dir is not None:
-            _set_templates_dir(store, templates_dir)
+            set_templates_dir(store, templates_dir)
         tip = store.tip()
         created = tip is None
         if tip is None:
@@ -111,7 +112,8 @@ def open_store(path: Path, create: bool = False, first_commit: bool = True) -> S
     return store
 
 
-def _set_templates_dir(store: Store, folder: Path) -> None:
+def set_templates_dir(store: Store, folder: Path) -> None:
+    """Make `folder` the store's templates: ingest and rerender use them by default."""
     if not folder.is_dir():
         raise StoreError(f"{folder}: templates folder not found")
     store.config_set(TEMPLATES_CONFIG, str(folder.resolve()))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -22,6 +23,8 @@ from pydantic import (
     TypeAdapter,
     WithJsonSchema,
 )
+
+from .escape import has_hidden_controls
 
 __all__ = [
     "SESSION_ID_PATTERN",
@@ -105,6 +108,13 @@ def _timestamp(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError("must be a string holding an ISO 8601 date-time")
     return parse_timestamp(value)
+
+
+def _visible(value: str) -> str:
+    """An id shown on terminals and pages: nothing in it may be invisible or reorder text."""
+    if has_hidden_controls(value):
+        raise ValueError("must not contain bidi control or zero-width characters")
+    return value
 
 
 def _number(value: Any) -> Any:
@@ -204,7 +214,7 @@ class SourceData(_Open):
 class _SessionBase(_Open):
     session_id: Annotated[StrictStr, Field(pattern=SESSION_ID_PATTERN)]
     timestamp: Timestamp
-    agent_id: Annotated[StrictStr, Field(pattern=_PRINTABLE.pattern)]
+    agent_id: Annotated[StrictStr, Field(pattern=_PRINTABLE.pattern), AfterValidator(_visible)]
     title: StrictStr | None = None
     metadata: Metadata = Field(default_factory=Metadata)
     source_data: SourceData = Field(default_factory=SourceData)

@@ -35,6 +35,7 @@ T = TypeVar("T")
 __all__ = [
     "SessionRow",
     "LogEntry",
+    "iter_session_folders",
     "iter_manifests",
     "parse_day",
     "parse_until",
@@ -70,6 +71,7 @@ class LogEntry:
     agent_id: str | None
     revision: int | None
     merge: bool
+    rendered_by: str | None = None  # a re-render: what rendered the session again
 
 
 def _tip_tree(store: Store, at: str | None = None) -> bytes | None:
@@ -77,10 +79,9 @@ def _tip_tree(store: Store, at: str | None = None) -> bytes | None:
     return store.commit(tip).tree if tip else None
 
 
-def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest]:
-    """Every session manifest in a tree (default: the tip's), in path order."""
-    from .manifest import Manifest
-
+def iter_session_folders(store: Store, tree: bytes | None = None) -> Iterator[tuple[str, bytes]]:
+    """(folder name, tree id) of every session folder in a tree (default: the tip's), in
+    path order; the name is the session id its path stands for."""
     root = tree if tree is not None else _tip_tree(store)
     if root is None:
         return
@@ -91,11 +92,19 @@ def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest
     for _ in range(FANOUT_LEVELS):
         level = [sha for tree in level for _, mode, sha in store.entries(tree) if mode == TREE_MODE]
     for bucket in level:
-        for _, mode, folder in store.entries(bucket):
+        for name, mode, folder in store.entries(bucket):
             if mode == TREE_MODE:
-                entry = store.lookup(folder, MANIFEST_FILE)
-                if entry is not None:
-                    yield Manifest.from_bytes(store.blob(entry[1]))
+                yield name.decode("utf-8", "replace"), folder
+
+
+def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest]:
+    """Every session manifest in a tree (default: the tip's), in path order."""
+    from .manifest import Manifest
+
+    for _, folder in iter_session_folders(store, tree):
+        entry = store.lookup(folder, MANIFEST_FILE)
+        if entry is not None:
+            yield Manifest.from_bytes(store.blob(entry[1]))
 
 
 def parse_day(value: str, option: str) -> datetime:
@@ -219,17 +228,25 @@ def show_session(store: Store, session_id: str) -> Manifest:
 
 
 def show_artifact(store: Store, session_id: str, kind: str) -> bytes:
-    """One artifact's bytes; `record` gives the session record itself."""
+    """One artifact's bytes; `record` gives the session record itself, `facts` what its
+    templates render from."""
     manifest = _manifest(store, session_id)
     if kind in ("record", "session"):
         return store.blob(manifest.record.blob.encode())
+    if kind == "facts":
+        if manifest.facts is None:
+            raise GitflywheelError(
+                f"{session_id}: made by {manifest.pipeline_id}, which kept no facts; "
+                f"`gitflywheel rerender {session_id}` derives them"
+            )
+        return store.blob(manifest.facts.blob.encode())
     for artifact in manifest.artifacts:
         if artifact.kind == kind:
             return store.blob(artifact.blob.encode())
     have = ", ".join(a.kind for a in manifest.artifacts)
     if kind not in ARTIFACT_KINDS:
         raise GitflywheelError(
-            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, or record)"
+            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, record or facts)"
         )
     raise GitflywheelError(f"{session_id}: has no {kind} (it has {have})")
 
@@ -289,6 +306,7 @@ def log(store: Store, limit: int | None = None) -> list[LogEntry]:
                 t.agent_id if t else None,
                 t.revision if t else None,
                 len(commit.parents) > 1,
+                t.rendered_by if t else None,
             )
         )
         if limit is not None and len(entries) >= limit:

@@ -1,25 +1,37 @@
-"""Templates and rendering: the one sandboxed Jinja2 environment.
+"""Templates and rendering: artifacts rendered in the one sandboxed Jinja2 environment.
 
 Session data is only ever passed as context, never compiled as template source, so text
-such as `{{ 7*7 }}` in a session stays literal in every artifact.
+such as `{{ 7*7 }}` in a session stays literal in every artifact; every value a template
+prints is escaped for Markdown unless a filter escaped it for another context (see
+`sandbox` and `escape`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from jinja2 import DictLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError, TemplateSyntaxError
 
 from .artifacts import ArtifactSpec
 from .errors import GitflywheelError
 from .localfiles import read_beneath
+from .sandbox import Limits, TemplateEnvironment, render_limited
 
-__all__ = ["TEMPLATE_SUFFIX", "RenderError", "shipped_templates_dir", "load_templates", "Renderer"]
+if TYPE_CHECKING:
+    from .filtersets import FilterSet
+
+__all__ = [
+    "TEMPLATE_SUFFIX",
+    "RenderError",
+    "shipped_templates_dir",
+    "load_templates",
+    "MAX_TEMPLATE_BYTES",
+    "Limits",
+    "Renderer",
+]
 
 TEMPLATE_SUFFIX = ".j2"
 MAX_TEMPLATE_BYTES = 1024 * 1024
@@ -60,111 +72,58 @@ def load_templates(override_dir: Path | None = None) -> dict[str, bytes]:
     return found
 
 
-def money(value: Any) -> str:
-    """Two decimals, exact: 175.5 -> 175.50, -10.5 -> -10.50; never -0.00."""
-    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-    return f"{amount.copy_abs() if amount.is_zero() else amount:,.2f}"
-
-
-def signed_money(value: Any) -> str:
-    """Money with its sign always shown: +25.00, -10.50."""
-    text = money(value)
-    return text if text.startswith("-") else f"+{text}"
-
-
-def percent(value: Any) -> str:
-    """A rate (0..1) as a percentage with two decimals: 0.6667 -> 66.67%."""
-    amount = (Decimal(str(value)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-    return f"{amount}%"
-
-
-def fixed2(value: Any) -> str:
-    """Two decimals, no grouping: a ratio such as a profit factor."""
-    return str(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
-
-
-def quantity(value: Any) -> str:
-    """A quantity as given, without trailing zeros: 10 -> 10, 0.50 -> 0.5."""
-    amount = Decimal(str(value))
-    return (
-        str(amount.to_integral_value())
-        if amount == amount.to_integral_value()
-        else format(amount.normalize(), "f")
-    )
-
-
-def _yaml_printable(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x20 <= code <= 0x7E
-        or code == 0x85
-        or 0xA0 <= code <= 0xD7FF
-        or 0xE000 <= code <= 0xFFFD
-        or code >= 0x10000
-    )
-
-
-def yaml_string(value: Any) -> str:
-    """A double-quoted YAML scalar that Jekyll and Hugo both read: quotes, backslashes
-    and every character YAML does not allow as is are escaped."""
-    out = []
-    for ch in str(value):
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif _yaml_printable(ch):
-            out.append(ch)
-        elif ord(ch) <= 0xFF:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(out) + '"'
-
-
-def md_cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell."""
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
-
-
-def _environment(templates: Mapping[str, bytes]) -> SandboxedEnvironment:
-    try:
-        sources = {name: data.decode("utf-8") for name, data in templates.items()}
-    except UnicodeDecodeError as exc:
-        raise RenderError(f"a template is not UTF-8: {exc}") from exc
-    env = SandboxedEnvironment(
-        loader=DictLoader(sources),
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(
-        money=money,
-        signed_money=signed_money,
-        percent=percent,
-        yaml_string=yaml_string,
-        md_cell=md_cell,
-        fixed2=fixed2,
-        quantity=quantity,
-    )
-    return env
-
-
 class Renderer:
-    """Renders artifacts with one fixed set of templates; compiled templates are reused."""
+    """Renders artifacts with one fixed set of templates and filters (a released filter
+    set, else the current functions); compiled templates are reused.
 
-    def __init__(self, templates: Mapping[str, bytes]) -> None:
+    Each render is bounded in time and output (`limits`); a template that fails or passes
+    a bound raises RenderError naming the template, the line when known, and the reason.
+    """
+
+    def __init__(
+        self,
+        templates: Mapping[str, bytes],
+        limits: Limits | None = None,
+        filters: FilterSet | None = None,
+    ) -> None:
         self.templates = dict(templates)
-        self._env = _environment(self.templates)
+        self.limits = limits or Limits()
+        try:
+            sources = {name: data.decode("utf-8") for name, data in self.templates.items()}
+        except UnicodeDecodeError as exc:
+            raise RenderError(f"a template is not UTF-8: {exc}") from exc
+        if filters is None:
+            self._env = TemplateEnvironment(sources)
+        else:
+            self._env = TemplateEnvironment(sources, filters.filters, filters.finalize)
 
     def render(self, spec: ArtifactSpec) -> bytes:
         """Render one artifact to UTF-8 bytes ending in exactly one newline."""
         if spec.template not in self.templates:
             raise RenderError(f"template {spec.template!r} not found")
         try:
-            text = self._env.get_template(spec.template).render(**spec.context)
-        except TemplateError as exc:
-            raise RenderError(f"template {spec.template}: {exc}") from exc
-        return (text.rstrip("\n") + "\n").encode("utf-8")
+            text = render_limited(self._env, spec.template, spec.context, self.limits)
+            return (text.rstrip("\n") + "\n").encode("utf-8")
+        except TemplateSyntaxError as exc:
+            raise RenderError(
+                f"template {spec.template}, line {exc.lineno}: {exc.message}"
+            ) from exc
+        except Exception as exc:  # a user template can fail in any way; none may escape
+            raise RenderError(f"{_where(spec.template, exc)}: {_reason(exc)}") from exc
+
+
+def _where(template: str, exc: BaseException) -> str:
+    """`template NAME, line N`: the deepest frame of the template in the traceback."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == template:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f"template {template}" + (f", line {line}" if line else "")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TemplateError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

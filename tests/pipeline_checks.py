@@ -37,16 +37,52 @@ def corpus_files() -> list[Path]:
     return sorted(CORPUS.glob("*.json"))
 
 
+def plain(markdown: str) -> str:
+    """Inline Markdown as a reader sees it: its text, escapes resolved, markup dropped."""
+    out = []
+    for token in MD.parseInline(markdown):
+        for child in token.children or []:
+            if child.type in ("text", "code_inline"):
+                out.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                out.append("\n")
+    return "".join(out)
+
+
+def shown_code(text: str) -> str:
+    """Session text in a code span as a reader sees it: line breaks folded to spaces, bidi
+    controls left out, control characters as U+FFFD."""
+    text = re.sub("[\u202a-\u202e\u2066-\u2069]", "", " ".join(text.splitlines()))
+    return re.sub("[\x00-\x08\x0b-\x1f\x7f-\x9f]", "\ufffd", text)
+
+
+def shown(text: str) -> str:
+    """Session text as one line of an artifact shows it: as in a code span, ends trimmed."""
+    return shown_code(text).strip()
+
+
+def words_shown(text: str) -> list[str]:
+    """The words of session text as a social post shows them (see `shown`)."""
+    return [w for w in (shown(word) for word in text.split()) if w]
+
+
+def opens_with_words(text: str, opening: str) -> bool:
+    """Whether `text` opens with session text `opening` as a post shows it, whatever the
+    white space between words."""
+    return " ".join(text.split()).startswith(" ".join(words_shown(opening)))
+
+
 def posts_of(text: str) -> list[str]:
-    """The posts of a social artifact: separated by lines holding only `---`."""
+    """The posts of a social artifact, as a reader sees them: separated by lines holding
+    only `---`."""
     posts, current = [], []
     for line in text.splitlines():
         if line == "---":
-            posts.append("\n".join(current).strip())
+            posts.append(plain("\n".join(current).strip()))
             current = []
         else:
             current.append(line)
-    posts.append("\n".join(current).strip())
+    posts.append(plain("\n".join(current).strip()))
     return posts
 
 

@@ -54,6 +54,11 @@ def stored_ids(store: Path) -> set[str]:
     return {line for line in log.splitlines() if line}
 
 
+def extra_line() -> int:
+    """The line `templates_with` puts its extra text on."""
+    return (shipped_templates_dir() / "readme.md.j2").read_text().count("\n") + 1
+
+
 def templates_with(tmp_path: Path, extra: str) -> Path:
     """The shipped readme template with `extra` at its end."""
     folder = tmp_path / "templates"
@@ -92,8 +97,8 @@ def test_a_template_failing_for_one_session_loses_only_that_one(
     assert result.returncode == 2 and "Traceback" not in stderr
     errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
     assert errors == [
-        f"error: {path}[{VALID // 2}]: rendering template readme.md.j2: "
-        "division by zero (ZeroDivisionError)"
+        f"error: {path}[{VALID // 2}]: rendering: template readme.md.j2, line {extra_line()}: "
+        "ZeroDivisionError: division by zero"
     ]
     assert f"{VALID + 1} recorded, 1 invalid" in stderr
     assert stored_ids(store) == {f"ok-{i:02d}" for i in range(VALID)} | {"after-bad"}
@@ -108,7 +113,7 @@ def test_a_template_failing_for_one_session_loses_only_that_one(
 @pytest.mark.parametrize(
     ("template", "reason"),
     [
-        ("{{ 1/0 }}", "division by zero (ZeroDivisionError)"),
+        ("{{ 1/0 }}", "ZeroDivisionError: division by zero"),
         ("{% for i in range(10**9) %}.{% endfor %}", ""),
     ],
 )
@@ -125,7 +130,9 @@ def test_a_template_failing_for_every_session_changes_nothing(
     errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == VALID
     for i, line in enumerate(errors):
-        assert line.startswith(f"error: {path}[{i}]: rendering template readme.md.j2: ")
+        assert line.startswith(
+            f"error: {path}[{i}]: rendering: template readme.md.j2, line {extra_line()}: "
+        )
         assert line.endswith(reason)
     assert snapshot(store) == before
 

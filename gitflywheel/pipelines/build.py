@@ -13,9 +13,9 @@ from .common import (
     extra_text,
     first_line,
     identity,
+    lesson_list,
     one_line,
     plural,
-    prose,
     repo_name,
     short_id,
     slug,
@@ -27,6 +27,9 @@ from .social import hashtags, thread
 __all__ = ["Commit", "RepoFacts", "Story", "repo_facts", "story", "run"]
 
 PIPELINE: Final = "build"
+# Raised whenever the facts this pipeline derives change for some record; stores keep
+# the version beside the facts, and tests/test_golden.py fails on a change without it.
+VERSION: Final = 2
 RECENT: Final = 10
 
 
@@ -214,10 +217,10 @@ def story(session: BuildSession, facts: RepoFacts) -> Story:
         achievements += [a for a in meta_achievements if isinstance(a, str) and a.strip()]
     return {
         "title": title,
-        "overview": prose(overview) or "",
-        "problem": prose(session.problem),
-        "solution": prose(solution),
-        "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
+        "overview": overview,
+        "problem": session.problem,
+        "solution": solution,
+        "lessons": lesson_list(session.lessons),
         "next_steps": list(session.next_steps),
         "achievements": achievements,
         "deliverables": [d for d in map(deliverable_text, session.deliverables) if d],

@@ -15,13 +15,13 @@ __all__ = [
     "repo_name",
     "duration_text",
     "first_line",
-    "prose",
     "one_line",
     "extra_text",
     "slug",
     "utc_text",
     "deliverable_text",
     "plural",
+    "lesson_list",
 ]
 
 AnySession = BuildSession | TradeSession | LifeAriaSession
@@ -137,13 +137,6 @@ def one_line(text: str) -> str:
     return " ".join(text.splitlines()) if text else text
 
 
-def prose(text: str | None) -> str | None:
-    """Session text laid out as its own paragraphs: Markdown passes, but a line opening
-    an HTML block (`<?`, `<!--`, `<div`) is escaped, since such a block would swallow the
-    rest of the artifact."""
-    return re.sub(r"(?m)^( {0,3})<", r"\1\\<", text) if text else text
-
-
 def first_line(text: str) -> str:
     """A commit message's subject line."""
     return text.strip().splitlines()[0].strip() if text.strip() else ""
@@ -162,3 +155,13 @@ def extra_text(container: Any, *keys: str) -> str | None:
 def slug(text: str) -> str:
     """A hashtag- or tag-safe word: letters and digits only."""
     return re.sub(r"[^0-9A-Za-z]+", "", text)
+
+
+def lesson_list(lessons: Any) -> list[dict[str, str]]:
+    """The session's lessons as title and description; one with neither says nothing and
+    is left out (an empty `**{{ title }}**` would print as a rule)."""
+    return [
+        {"title": x.title, "description": x.description}
+        for x in lessons
+        if x.title.strip() or x.description.strip()
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Final, TypedDict
 
@@ -12,9 +11,9 @@ from .common import (
     deliverable_text,
     duration_text,
     identity,
+    lesson_list,
     one_line,
     plural,
-    prose,
     short_id,
     slug,
     utc_text,
@@ -25,6 +24,9 @@ from .social import hashtags, thread
 __all__ = ["Highlight", "Shot", "highlights", "gallery", "social", "run"]
 
 PIPELINE: Final = "life_aria"
+# Raised whenever the facts this pipeline derives change for some record; stores keep
+# the version beside the facts, and tests/test_golden.py fails on a change without it.
+VERSION: Final = 2
 _HIGHLIGHTS: Final = 8
 _QUOTE: Final = 400
 
@@ -71,19 +73,13 @@ def highlights(session: LifeAriaSession) -> list[Highlight]:
     return out
 
 
-def _alt(text: str) -> str:
-    """Image alt text that cannot close or nest the image: Markdown's brackets, emphasis,
-    code and backslashes escaped, on one line."""
-    return re.sub(r"([\\`*_\[\]()!<>#|])", r"\\\1", one_line(text))
-
-
 def gallery(screenshots: Sequence[Screenshot]) -> tuple[list[Shot], list[str]]:
     """The stored screenshots, as images beside the devlog, and the sources that were missing."""
     shown: list[Shot] = [
         {
             "source": s.source,
             "path": f"screenshots/{s.stored}",
-            "caption": _alt(s.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or s.stored),
+            "caption": s.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or s.stored,
         }
         for s in screenshots
         if s.stored
@@ -124,14 +120,14 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
     context = {
         **identity(session),
         "title": title,
-        "overview": prose(overview),
-        "problem": prose(session.problem),
-        "solution": prose(session.solution),
+        "overview": overview,
+        "problem": session.problem,
+        "solution": session.solution,
         "highlights": talk,
         "speakers": sorted({h["speaker"] for h in talk}),
         "gallery": shown,
         "missing": missing,
-        "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
+        "lessons": lesson_list(session.lessons),
         "made": made + list(session.key_achievements),
         "next_steps": list(session.next_steps),
         "tags": ["devlog", "aria"]

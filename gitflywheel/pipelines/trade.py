@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any, Final, TypedDict
 
 from ..artifacts import ArtifactSpec
+from ..figures import fixed2, money, percent, signed_money
 from ..models import Trade, TradeSession
-from .common import duration_text, identity, prose, short_id, slug, utc_text, when
+from .common import duration_text, identity, lesson_list, short_id, slug, utc_text, when
 from .social import hashtags, thread
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
 ]
 
 PIPELINE: Final = "trade"
+# Raised whenever the facts this pipeline derives change for some record; stores keep
+# the version beside the facts, and tests/test_golden.py fails on a change without it.
+VERSION: Final = 2
 ZERO = Decimal(0)
 
 
@@ -154,19 +158,6 @@ def summarise(trades: list[NormalTrade]) -> Summary:
     }
 
 
-def _money(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01')):,.2f}"
-
-
-def _signed(value: Decimal) -> str:
-    text = _money(value)
-    return text if text.startswith("-") else f"+{text}"
-
-
-def _percent(rate: Decimal) -> str:
-    return f"{(rate * 100).quantize(Decimal('0.01'))}%"
-
-
 class Review(TypedDict):
     """T3: the session's own review, and the figures worth calling out."""
 
@@ -183,27 +174,27 @@ def lessons(session: TradeSession, summary: Summary) -> Review:
     facts: list[str] = []
     if summary["win_rate"] is not None:
         facts.append(
-            f"Won {summary['wins']} of {summary['closed']} closed trades ({_percent(summary['win_rate'])})."
+            f"Won {summary['wins']} of {summary['closed']} closed trades ({percent(summary['win_rate'])})."
         )
     best, worst = summary["best"], summary["worst"]
     if best is not None and _pnl_of(best) > 0:
         facts.append(
-            f"Best trade: {best['symbol']} {best['action']} at {_money(best['price'])}, {_signed(_pnl_of(best))}."
+            f"Best trade: {best['symbol']} {best['action']} at {money(best['price'])}, {signed_money(_pnl_of(best))}."
         )
     if worst is not None and _pnl_of(worst) < 0:
         facts.append(
-            f"Worst trade: {worst['symbol']} {worst['action']} at {_money(worst['price'])}, {_signed(_pnl_of(worst))}."
+            f"Worst trade: {worst['symbol']} {worst['action']} at {money(worst['price'])}, {signed_money(_pnl_of(worst))}."
         )
     if summary["max_drawdown"] > 0:
-        facts.append(f"Largest drawdown of the running P&L: {_money(summary['max_drawdown'])}.")
+        facts.append(f"Largest drawdown of the running P&L: {money(summary['max_drawdown'])}.")
     if summary["profit_factor"] is not None:
         facts.append(
-            f"Profit factor {summary['profit_factor'].quantize(Decimal('0.01'))}: gross wins over gross losses."
+            f"Profit factor {fixed2(summary['profit_factor'])}: gross wins over gross losses."
         )
     fees = summary["fees"]
     if fees is not None and fees > 0 and summary["net_pnl"] is not None:
         facts.append(
-            f"Fees took {_money(fees)}: {_signed(summary['total_pnl'])} gross, {_signed(summary['net_pnl'])} net."
+            f"Fees took {money(fees)}: {signed_money(summary['total_pnl'])} gross, {signed_money(summary['net_pnl'])} net."
         )
     if summary["trades"] > summary["closed"]:
         open_count = summary["trades"] - summary["closed"]
@@ -212,10 +203,10 @@ def lessons(session: TradeSession, summary: Summary) -> Review:
             f"{'is' if open_count == 1 else 'are'} left out of the figures."
         )
     return {
-        "market_analysis": prose(session.market_analysis),
+        "market_analysis": session.market_analysis,
         "what_worked": session.what_worked,
         "what_didnt_work": session.what_didnt_work,
-        "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
+        "lessons": lesson_list(session.lessons),
         "next_goals": list(session.next_goals) or list(session.next_steps),
         "facts": facts,
     }
@@ -248,9 +239,9 @@ def social(session: TradeSession, summary: Summary, review: Review) -> list[str]
         f"{summary['trades']} trade{'' if summary['trades'] == 1 else 's'}"
     )
     if summary["closed"]:
-        head += f", P&L {_signed(summary['total_pnl'])}"
+        head += f", P&L {signed_money(summary['total_pnl'])}"
     if summary["win_rate"] is not None:
-        head += f", win rate {_percent(summary['win_rate'])}"
+        head += f", win rate {percent(summary['win_rate'])}"
     paragraphs = [head + "."]
     paragraphs += review["facts"][1:3]
     if review["what_worked"]:
