@@ -32,12 +32,12 @@ def _bench_ingest_session() -> object:
     return module.session
 
 
-def timed(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, float, float]:
+def timed(cmd: list[str], env: dict[str, str], runs: int, cwd: Path) -> tuple[float, float, float]:
     """(best time, time of the first run, load average of the last minute at the best)."""
     times, loads = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, env=env)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
         times.append(time.perf_counter() - started)
         loads.append(os.getloadavg()[0])
     best = min(range(runs), key=times.__getitem__)
@@ -78,6 +78,16 @@ def main() -> None:
     posts = [line.split()[2] for line in listing.splitlines() if line.endswith("/blog_post.md")]
     blob = posts[len(posts) // 2]
     sessions = len(posts)
+    version = subprocess.run(
+        [*gfw, "--version"], env=env, cwd=store.parent, capture_output=True, check=True
+    )
+    where = subprocess.run(
+        [sys.executable, "-c", "import gitflywheel; print(gitflywheel.__file__)"],
+        env=env,
+        cwd=store.parent,
+        capture_output=True,
+        check=True,
+    )
 
     rows = {
         "git ls-tree -r main": ["git", "-C", str(store), "ls-tree", "-r", "main"],
@@ -87,9 +97,12 @@ def main() -> None:
         "--help (startup)": [*gfw, "--help"],
     }
     print(f"sessions: {sessions:,}   store: {store}   cores: {os.cpu_count()}")
+    print(f"{version.stdout.decode().strip()} from {where.stdout.decode().strip()}")
     base = None
     for name, cmd in rows.items():
-        best, first, load = timed(cmd, env, args.runs)
+        # From the store's folder: `python -m` puts the working folder first on sys.path,
+        # and a checkout there would shadow the gitflywheel asked for.
+        best, first, load = timed(cmd, env, args.runs, store.parent)
         base = base or best
         print(
             f"{name:<22} best {best:7.3f} s  first {first:7.3f} s  "
