@@ -186,6 +186,18 @@ def test_without_git_packs_are_still_merged(
     fsck(store)
 
 
+def test_a_store_named_by_a_relative_path(
+    cli: Cli, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_batches(cli, store, tmp_path, "p", 3)
+    monkeypatch.chdir(store.parent)
+    for _ in range(2):  # the second run finds the query index there, by the same path
+        result = cli("maintain", "--repo", store.name, "--json")
+        assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["query_index"] == "current"
+    fsck(store)
+
+
 def test_a_repository_that_is_not_a_store_is_left_alone(cli: Cli, tmp_path: Path) -> None:
     project = tmp_path / "project.git"
     git("init", "-q", "--bare", project)
