@@ -164,7 +164,7 @@ def repo_facts(session: BuildSession) -> RepoFacts:
     if odd:
         notes.append(f"metadata.duration_minutes: {odd}; left out")
         minutes = None
-    known = [
+    shown: list[tuple[str, int | str | None]] = [
         ("commits", commit_count),
         ("files changed", file_count),
         ("lines added", lines["lines_added"]),
@@ -181,7 +181,7 @@ def repo_facts(session: BuildSession) -> RepoFacts:
         "lines_removed": lines["lines_removed"],
         "duration_minutes": minutes,
         "duration": duration_text(minutes),
-        "figures": [{"name": k, "value": str(v)} for k, v in known if v is not None],
+        "figures": [{"name": k, "value": str(v)} for k, v in shown if v is not None],
         "notes": notes,
     }
 
@@ -264,7 +264,10 @@ def story(session: BuildSession, facts: RepoFacts) -> Story:
     """S2: given story fields win; otherwise each part is derived from what changed."""
     subjects = [c["subject"] for c in facts["commits"] if c["subject"]]
     achievements = list(session.key_achievements)
-    for container, key in ((session.source_data, "key_achievements"), (session.metadata, "achievements")):
+    for container, key in (
+        (session.source_data, "key_achievements"),
+        (session.metadata, "achievements"),
+    ):
         found = (container.model_extra or {}).get(key)
         if isinstance(found, list):
             achievements += [a for a in found if isinstance(a, str) and a.strip()]
@@ -313,7 +316,10 @@ def social(session: BuildSession, facts: RepoFacts, told: Story) -> list[str]:
     if told["next_steps"]:
         paragraphs.append("Next: " + "; ".join(told["next_steps"][:3]))
     return thread(
-        paragraphs, hashtags("BuildInPublic", slug(facts["repo"] or ""), slug(session.agent_id))
+        paragraphs,
+        hashtags(
+            "BuildInPublic", slug((facts["repo"] or "").rsplit("/", 1)[-1]), slug(session.agent_id)
+        ),
     )
 
 
@@ -323,7 +329,12 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
     told = scrub_all(story(session, facts))
     draft = draft_reasons(session)
     tags = ["build", "devlog"] + [
-        t for t in (slug(facts["repo"] or "").lower(), slug(session.agent_id).lower()) if t
+        t
+        for t in (
+            slug((facts["repo"] or "").rsplit("/", 1)[-1]).lower(),
+            slug(session.agent_id).lower(),
+        )
+        if t
     ]
     first = facts["commits"][0]["subject"] if facts["commits"] else None
     description = summary_line(told["overview"], told["problem"], first, told["title"])

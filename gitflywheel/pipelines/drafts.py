@@ -84,7 +84,9 @@ def draft_reasons(session: AnySession, screenshots: int = 0) -> list[str]:
     if counted and repo:
         return []
     reasons = ["no commits, trades, conversation or screenshots", "no story"]
-    reasons.append(f"placeholder title “{title.strip()}”" if title and title.strip() else "no title")
+    reasons.append(
+        f"placeholder title “{title.strip()}”" if title and title.strip() else "no title"
+    )
     if source.repo_path and not repo:
         reasons.append("the repository is a temporary folder")
     elif counted:

@@ -160,12 +160,19 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
 
     posts = [] if draft else social(session, title, overview, talk, context["lessons"])
     return [
-        ArtifactSpec("blog_post", PIPELINE, "L1", "devlog.md.j2", {**context, "front": front("blog_post")}),
+        ArtifactSpec(
+            "blog_post", PIPELINE, "L1", "devlog.md.j2", {**context, "front": front("blog_post")}
+        ),
         ArtifactSpec(
             "social_post",
             PIPELINE,
             "L2",
             "social_post.md.j2",
-            {**identity(session), "front": front("social_post"), "draft_reasons": draft, "posts": posts},
+            {
+                **identity(session),
+                "front": front("social_post"),
+                "draft_reasons": draft,
+                "posts": posts,
+            },
         ),
     ]

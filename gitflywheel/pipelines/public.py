@@ -24,7 +24,7 @@ DAY_MINUTES: Final = 24 * 60
 _DRIVE = r"(?<![A-Za-z0-9])[A-Za-z]:[\\/][^\s\"'<>|`]*"
 _UNC = r"(?<![\\\w])\\\\[^\s\"'<>|`\\]+\\[^\s\"'<>|`]*"
 _POSIX = (
-    r"(?<![\w./~-])(?:~|/(?:home|Users|tmp|var|private|root|mnt|media|opt|etc|usr|srv|run|proc|"
+    r"(?<![\w./~-])(?:~(?=/)|/(?:home|Users|tmp|var|private|root|mnt|media|opt|etc|usr|srv|run|proc|"
     r"Volumes))(?:/[^\s\"'<>|`]*)?"
 )
 LOCAL_PATH: Final = re.compile(f"{_DRIVE}|{_UNC}|{_POSIX}(?=$|[\\s\"'<>|`,;:)\\]]|/)")

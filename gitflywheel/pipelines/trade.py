@@ -237,10 +237,7 @@ def title(session: TradeSession) -> str:
 
 def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
     """T5: the thread, opening with the title and the P&L."""
-    head = (
-        f"{title(session)}: "
-        f"{summary['trades']} trade{'' if summary['trades'] == 1 else 's'}"
-    )
+    head = f"{title(session)}: {summary['trades']} trade{'' if summary['trades'] == 1 else 's'}"
     if summary["closed"]:
         head += f", P&L {signed_money(summary['total_pnl'])}"
     if summary["win_rate"] is not None:
@@ -265,7 +262,9 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
         minutes = None
     headline_text = title(session)
     draft = draft_reasons(session)
-    tags = ["trading"] + [slug(s["symbol"]).lower() for s in summary["by_symbol"][:5] if slug(s["symbol"])]
+    tags = ["trading"] + [
+        slug(s["symbol"]).lower() for s in summary["by_symbol"][:5] if slug(s["symbol"])
+    ]
     description = summary_line(
         review["market_analysis"], review["facts"][0] if review["facts"] else None, headline_text
     )
