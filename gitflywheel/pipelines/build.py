@@ -21,7 +21,7 @@ from .common import (
 )
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
-from .public import implausible_duration, public_repo, scrub_all
+from .public import commit_span, implausible_duration, public_repo, scrub_all
 from .social import hashtags, thread
 
 __all__ = ["Commit", "RepoFacts", "Story", "repo_facts", "story", "run"]
@@ -107,17 +107,6 @@ def _chronological(raws: list[GitCommit]) -> list[Commit]:
     return [commits[i] for i in order]
 
 
-def commit_span(session: BuildSession) -> int | None:
-    """Minutes from the first commit to the last, when two or more have readable times."""
-    moments = []
-    for commit in session.source_data.git_commits:
-        with contextlib.suppress(ValueError):
-            moments.append(parse_timestamp(commit.timestamp or ""))
-    if len(moments) < 2:
-        return None
-    return int((max(moments) - min(moments)).total_seconds() // 60)
-
-
 def repo_facts(session: BuildSession) -> RepoFacts:
     """S1: commits, files and line counts, each from the best source, disagreements noted."""
     meta = session.metadata
@@ -160,7 +149,7 @@ def repo_facts(session: BuildSession) -> RepoFacts:
             notes.append(f"metadata.{name} is negative ({value}) and is left out")
 
     minutes = meta.counter("duration_minutes")
-    odd = implausible_duration(minutes, commit_span(session))
+    odd = implausible_duration(minutes, commit_span(session.source_data.git_commits))
     if odd:
         notes.append(f"metadata.duration_minutes: {odd}; left out")
         minutes = None

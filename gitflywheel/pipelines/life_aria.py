@@ -19,7 +19,7 @@ from .common import (
 )
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
-from .public import scrub_all
+from .public import implausible_duration, scrub_all
 from .social import hashtags, thread
 
 __all__ = ["Highlight", "Shot", "highlights", "gallery", "social", "run"]
@@ -86,7 +86,8 @@ def gallery(screenshots: Sequence[Screenshot]) -> tuple[list[Shot], list[str]]:
 
 
 def _overview(session: LifeAriaSession, screenshots: Sequence[Screenshot]) -> str:
-    minutes = duration_text(session.metadata.counter("duration_minutes"))
+    counted = session.metadata.counter("duration_minutes")
+    minutes = None if implausible_duration(counted) else duration_text(counted)
     text = f"{session.agent_id} spent " + (
         f"{minutes} with Aria" if minutes else "a session with Aria"
     )

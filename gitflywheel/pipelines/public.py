@@ -3,8 +3,12 @@ no ids cut mid-token, no implausible durations. The record keeps everything as g
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Sequence
 from typing import Any, Final
+
+from ..models import GitCommit, parse_timestamp
 
 __all__ = [
     "DAY_MINUTES",
@@ -15,6 +19,7 @@ __all__ = [
     "public_id",
     "scrub",
     "scrub_all",
+    "commit_span",
     "implausible_duration",
 ]
 
@@ -112,6 +117,17 @@ def scrub_all(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(scrub_all(v) for v in value)
     return value
+
+
+def commit_span(commits: Sequence[GitCommit]) -> int | None:
+    """Minutes from the first commit to the last, when two or more have readable times."""
+    moments = []
+    for commit in commits:
+        with contextlib.suppress(ValueError):
+            moments.append(parse_timestamp(commit.timestamp or ""))
+    if len(moments) < 2:
+        return None
+    return int((max(moments) - min(moments)).total_seconds() // 60)
 
 
 def implausible_duration(minutes: int | None, span_minutes: int | None = None) -> str | None:
