@@ -110,6 +110,7 @@ def test_placeholder_titles_become_headlines() -> None:
         meta["title"] == "docs: Create comprehensive FastAPI deployment guide, and 9 more commits"
     )
     assert meta["slug"].startswith("docs-create-comprehensive-fastapi-deployment-guide-and-9-")
+    assert re.fullmatch(r"[a-p]{6}", meta["slug"].rsplit("-", 1)[1])
     assert not meta["draft"]
 
 

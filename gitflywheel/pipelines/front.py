@@ -87,9 +87,11 @@ def front_matter(
     image: str | None = None,
 ) -> dict[str, Any]:
     """The front matter of one artifact. The slug is unique by construction: the title's
-    slug, the first 6 hex digits of the SHA-256 of the session id, and the kind (none for
-    the session's main post)."""
+    slug, the first 6 hex digits of the SHA-256 of the session id written as letters
+    (`0`-`f` as `a`-`p`, so that no figure appears in it), and the kind (none for the
+    session's main post)."""
     digest = hashlib.sha256(session.session_id.encode("utf-8")).hexdigest()[:6]
+    digest = "".join(chr(ord("a") + int(d, 16)) for d in digest)
     utc = in_utc(session.timestamp).replace(microsecond=0)
     return {
         "title": title,
