@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         log,
         ls,
         publish,
+        rerender,
         schema,
         show,
         sync,
@@ -43,12 +44,13 @@ if TYPE_CHECKING:
     )
     from .store import Store
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "__version__",
     "init",
     "ingest",
+    "rerender",
     "verify",
     "ls",
     "show",

@@ -24,12 +24,14 @@ if TYPE_CHECKING:
     from .manifest import Manifest
     from .query import ExportResult, Holder, LogEntry, SessionRow
     from .remote import PublishResult, SyncResult
+    from .rerender import RerenderReport
     from .verify import VerifyResult
 
 __all__ = [
     "StoreLike",
     "init",
     "ingest",
+    "rerender",
     "verify",
     "ls",
     "show",
@@ -101,10 +103,30 @@ def ingest(
     )
 
 
+def rerender(
+    repo: StoreLike,
+    session_ids: Iterable[str] = (),
+    *,
+    all_sessions: bool = False,
+    templates: PathLike | None = None,
+) -> RerenderReport:
+    """Render the named sessions (or every one) again with this version's pipelines and
+    the store's templates (or `templates`, which become the store's); one commit per
+    session that changes. Sessions not in the store are outcomes, not raised."""
+    from .rerender import rerender as run
+
+    return run(
+        _path(repo),
+        list(session_ids),
+        all_sessions=all_sessions,
+        templates_dir=Path(templates) if templates is not None else None,
+    )
+
+
 def verify(repo: StoreLike, *, full: bool = False) -> VerifyResult:
     """Prove the SSOT rules from the history of `main` (only what is new since the last
     run, unless `full`); `result.ok` is False when anything is violated.
-    `gitflywheel.report.markdown_report(result)` is the report as Markdown."""
+    `gitflywheel.verify.report.markdown_report(result)` is the report as Markdown."""
     from .verify import verify as run
 
     with _open(repo) as store, store.lock():
@@ -232,8 +254,8 @@ def capture(
     )
 
 
-def schema(name: Literal["session", "manifest"]) -> dict[str, Any]:
-    """The JSON Schema of a work session or of a session's manifest."""
+def schema(name: Literal["session", "manifest", "facts"]) -> dict[str, Any]:
+    """The JSON Schema of a work session, of a session's manifest, or of its facts."""
     if name == "session":
         from .models import session_json_schema
 
@@ -242,4 +264,8 @@ def schema(name: Literal["session", "manifest"]) -> dict[str, Any]:
         from .manifest import manifest_json_schema
 
         return manifest_json_schema()
-    raise GitflywheelError(f"{name!r}: not a schema (session or manifest)")
+    if name == "facts":
+        from .facts import facts_json_schema
+
+        return facts_json_schema()
+    raise GitflywheelError(f"{name!r}: not a schema (session, manifest or facts)")

@@ -258,8 +258,9 @@ def ingest(
 class _Progress:
     """A one-line counter on standard error, only on a terminal and only for many sessions."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, label: str = "ingest") -> None:
         self.enabled = enabled
+        self.label = label
         self.counts: dict[str, int] = {}
         self.started = time.monotonic()
         self.last = 0.0
@@ -274,13 +275,83 @@ class _Progress:
         self.last = now
         rate = total / max(now - self.started, 1e-6)
         parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
-        click.echo(f"\r\x1b[Kingest: {total} sessions ({parts}) {rate:,.0f}/s", err=True, nl=False)
+        click.echo(
+            f"\r\x1b[K{self.label}: {total} sessions ({parts}) {rate:,.0f}/s", err=True, nl=False
+        )
         self.shown = True
 
     def clear(self) -> None:
         if self.shown:
             click.echo("\r\x1b[K", err=True, nl=False)
             self.shown = False
+
+
+@main.command()
+@repo_option
+@click.argument("session_ids", nargs=-1, metavar="[SESSION_ID]...")
+@click.option("--all", "all_sessions", is_flag=True, help="Every session at the tip of main.")
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Render with these templates (overriding shipped ones by file name); they become "
+    "the store's templates, as `init --templates` sets them.",
+)
+@json_option
+def rerender(
+    repo: Path,
+    session_ids: tuple[str, ...],
+    all_sessions: bool,
+    templates_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Render sessions again with this version's pipelines and the store's templates.
+
+    One commit per session whose facts or artifacts change (`Re-render ... session`, with a
+    Rendered-By trailer); its record and revision stay as they are, and a session already
+    current makes no commit. Safe to interrupt and run again. Exit 0 when every named
+    session is current now, 2 for a session not in the store or that cannot be rendered.
+    """
+    from .rerender import RerenderOutcome
+    from .rerender import rerender as run_rerender
+
+    progress = _Progress(enabled=sys.stderr.isatty() and not as_json, label="rerender")
+
+    def on_outcome(outcome: RerenderOutcome) -> None:
+        progress.step(outcome.status)
+        if outcome.problems:
+            progress.clear()
+            for problem in outcome.problems:
+                say(f"{'note' if outcome.exit_code == 0 else 'error'}: {problem}")
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    report = run_rerender(
+        repo,
+        session_ids,
+        all_sessions=all_sessions,
+        templates_dir=templates_dir,
+        on_outcome=on_outcome,
+    )
+    progress.clear()
+    counts = {s: report.count(s) for s in ("rerendered", "current", "newer", "missing", "invalid")}
+    if as_json:
+        emit_json(
+            {
+                "store": report.store,
+                "templates": report.templates,
+                "exit_code": report.exit_code,
+                "counts": counts,
+                "outcomes": [asdict(o) for o in report.outcomes],
+            }
+        )
+    else:
+        if report.templates:
+            say(f"templates: {report.templates} are the store's templates now")
+        say(
+            ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "rerendered")
+            + f" -> {report.store}"
+        )
+    sys.exit(report.exit_code)
 
 
 @main.command("ls")
@@ -327,7 +398,8 @@ def ls_command(
 @json_option
 def show(repo: Path, session_id: str, kind: str | None, as_json: bool) -> None:
     """Show a session's manifest, or the text of one artifact (KIND: readme, blog_post,
-    build_log, social_post, trade_journal, or record for the session record)."""
+    build_log, social_post, trade_journal; record for the session record, facts for what
+    its templates render from)."""
     from .query import show_artifact, show_session
     from .store import Store
 
@@ -388,6 +460,7 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
             click.echo(
                 f"{e.commit[:12]}  {when}  r{e.revision}  {terminal(e.session_type):<9}  "
                 f"{terminal(e.agent_id):<12}  {terminal(e.session_id)}"
+                + (f"  (re-rendered: {terminal(e.rendered_by)})" if e.rendered_by else "")
             )
         else:
             click.echo(f"{e.commit[:12]}  {when}  {terminal(e.subject)}")
@@ -430,13 +503,16 @@ def export(repo: Path, directory: Path, rev: str | None, as_json: bool) -> None:
 def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> None:
     """Prove the single-source-of-truth rules from the history of `main`.
 
-    Every session at exactly one path, changes only as named revisions, every artifact
-    present and rendered again byte for byte, no duplicates, no rewritten history.
+    Every session at exactly one path, changes only as named revisions or re-renders,
+    every artifact present and rendered again byte for byte from its recorded facts,
+    template and filter set, facts derived again from the record by this version's
+    pipelines, no duplicates, no rewritten history. Sessions made by other pipeline
+    versions are counted, not violations (`rerender` updates them).
     Exit 0 when all holds, 1 on any violation.
     """
-    from .report import markdown_report
     from .store import Store
     from .verify import verify as run_verify
+    from .verify.report import markdown_report, upgrade_notes
 
     if report_path is not None and not report_path.absolute().parent.is_dir():
         # Said before verifying, which takes time
@@ -458,6 +534,8 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
             f"{' (full)' if result.full else ' (since last run)'}; {fig.get('sessions', 0)} sessions, "
             f"{fig.get('artifacts', 0)} artifacts, {len(result.findings)} violations, {len(result.warnings)} warnings"
         )
+        for note in upgrade_notes(result):
+            say(f"note: {note}")
     if report_path is not None:
         # After the result is out: a run records what it checked, so a report that
         # cannot be written must not take the findings with it.
@@ -621,18 +699,25 @@ def capture(
 
 @main.command()
 @click.argument(
-    "which_schema", metavar="session|manifest", type=click.Choice(["session", "manifest"])
+    "which_schema",
+    metavar="session|manifest|facts",
+    type=click.Choice(["session", "manifest", "facts"]),
 )
 def schema(which_schema: str) -> None:
-    """Print the JSON Schema of a work session or of a session's manifest."""
+    """Print a JSON Schema: of a work session (the input), of a session's manifest, or of
+    its facts (facts.json: what templates render from, and what your own templates get)."""
     if which_schema == "session":
         from .models import session_json_schema
 
         emit_json(session_json_schema())
-    else:
+    elif which_schema == "manifest":
         from .manifest import manifest_json_schema
 
         emit_json(manifest_json_schema())
+    else:
+        from .facts import facts_json_schema
+
+        emit_json(facts_json_schema())
 
 
 @main.group()

@@ -1,7 +1,8 @@
 """How a commit says which session it records: subject, trailers, author and dates.
 
-Written by ingest and read back by `log` and `verify`; plain git reads the trailers too:
-`git log --format='%(trailers:key=Session-Id,valueonly)'`.
+Written by ingest and rerender, read back by `log` and `verify`; plain git reads the
+trailers too: `git log --format='%(trailers:key=Session-Id,valueonly)'`. A commit made by
+`rerender` says so in its subject and in a `Rendered-By` trailer.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from .errors import GitflywheelError
 
 __all__ = [
     "TRAILER_KEYS",
+    "RENDERED_BY",
     "SessionTrailers",
     "identity",
     "committer_identity",
     "commit_time",
     "session_message",
+    "rendered_by",
     "setup_message",
     "merge_message",
     "parse_trailers",
@@ -41,6 +44,7 @@ __all__ = [
 GIT_TIME_MIN = 0
 GIT_TIME_MAX = 253402300799
 TRAILER_KEYS = ("Session-Id", "Session-Type", "Agent-Id", "Revision")
+RENDERED_BY = "Rendered-By"
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
 
 
@@ -52,6 +56,11 @@ class SessionTrailers:
     session_type: str
     agent_id: str
     revision: int
+    rendered_by: str | None = None  # set on a commit made by `rerender`
+
+    @property
+    def rerender(self) -> bool:
+        return self.rendered_by is not None
 
 
 def identity(name: str) -> bytes:
@@ -82,15 +91,23 @@ def commit_time() -> int:
 
 
 def session_message(t: SessionTrailers) -> bytes:
-    verb = "Record" if t.revision == 1 else f"Revise (revision {t.revision})"
+    if t.rerender:
+        verb = "Re-render"
+    else:
+        verb = "Record" if t.revision == 1 else f"Revise (revision {t.revision})"
     subject = f"{verb} {t.session_type} session {t.session_id}"
-    trailers = "\n".join(
-        f"{key}: {value}"
-        for key, value in zip(
-            TRAILER_KEYS, (t.session_id, t.session_type, t.agent_id, t.revision), strict=True
-        )
+    pairs = list(
+        zip(TRAILER_KEYS, (t.session_id, t.session_type, t.agent_id, t.revision), strict=True)
     )
+    if t.rendered_by is not None:
+        pairs.append((RENDERED_BY, t.rendered_by))
+    trailers = "\n".join(f"{key}: {value}" for key, value in pairs)
     return f"{subject}\n\n{trailers}\n".encode()
+
+
+def rendered_by(version: str, pipeline: str, filters: str) -> str:
+    """What re-rendered a session: `gitflywheel 0.2.0 pipeline build/2 filters/1`."""
+    return f"gitflywheel {version} pipeline {pipeline} {filters}"
 
 
 def setup_message() -> bytes:
@@ -130,7 +147,11 @@ def session_trailers(message: bytes) -> SessionTrailers | None:
     except ValueError:
         revision = 0
     return SessionTrailers(
-        found["Session-Id"], found.get("Session-Type", ""), found.get("Agent-Id", ""), revision
+        found["Session-Id"],
+        found.get("Session-Type", ""),
+        found.get("Agent-Id", ""),
+        revision,
+        found.get(RENDERED_BY),
     )
 
 

@@ -9,8 +9,6 @@ the same ingest again finishes the job (what is stored already is reported uncha
 from __future__ import annotations
 
 import decimal
-import hashlib
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,23 +17,24 @@ from typing import BinaryIO, Literal
 
 from dulwich.objects import Blob, Commit, ShaFile, Tree
 
-from .artifacts import ArtifactSpec, Screenshot
+from .artifacts import ArtifactSpec
 from .commits import SessionTrailers, commit_time, identity, make_commit, session_message
 from .errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError, InputError
 from .init import open_store, store_templates_dir
 from .inputs import InputItem, read_inputs
-from .layout import (
-    MANIFEST_FILE,
-    RECORD_FILE,
-    SCREENSHOTS_DIR,
-    artifact_path,
-    session_dir,
-    template_path,
+from .layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
+from .manifest import Manifest
+from .plan import (
+    Derived,
+    ScreenshotFile,
+    SessionPlan,
+    TemplateSet,
+    assemble,
+    derive,
+    git_blob_id,
 )
-from .manifest import ArtifactEntry, FileRef, Manifest, ScreenshotEntry, TemplateRef
-from .pipelines import run_pipeline
 from .records import InputErrors, Record, make_record
-from .rendering import Renderer, load_templates
+from .rendering import load_templates
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, Refusal, ScreenshotPolicy, read_screenshot
 from .store import Store
 from .trees import FILE_MODE, TreeEditor
@@ -89,20 +88,6 @@ def _blob(data: bytes) -> Blob:
     return Blob.from_string(data)
 
 
-def _file_ref(path: str, blob: Blob, data: bytes) -> FileRef:
-    return FileRef(
-        path=path, blob=blob.id.decode(), sha256=hashlib.sha256(data).hexdigest(), size=len(data)
-    )
-
-
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _screenshot_name(index: int, source: str) -> str:
-    base = _UNSAFE_NAME.sub("_", source.replace("\\", "/").rsplit("/", 1)[-1]) or "screenshot"
-    return f"{index + 1:02d}-{base}"[:120]
-
-
 class Recorder:
     """Plans commits on top of a tip, in memory, and writes them to the store in batches."""
 
@@ -114,7 +99,7 @@ class Recorder:
     ) -> None:
         self.store = store
         self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
-        self.renderer = Renderer(templates)
+        self.templates = TemplateSet(templates)
         self.landed = store.tip()
         self.head = self.landed
         root = store.commit(self.head).tree if self.head else None
@@ -144,14 +129,13 @@ class Recorder:
             set_aside=list(record.set_aside),
         )
         folder = session_dir(record.session_id)
-        record_bytes = record.stored_bytes
-        record_blob = _blob(record_bytes)
+        record_blob = git_blob_id(record.stored_bytes).encode()
         revision = 1
         existing = self.editor.get(f"{folder}/{RECORD_FILE}")
         manifest_entry = self.editor.get(f"{folder}/{MANIFEST_FILE}")
         if existing is not None and manifest_entry is not None:
             previous = Manifest.from_bytes(self._blob_bytes(manifest_entry[1]))
-            if existing[1] == record_blob.id:
+            if existing[1] == record_blob:
                 outcome.status, outcome.revision = "unchanged", previous.revision
                 return outcome
             if not revise:
@@ -165,57 +149,50 @@ class Recorder:
             outcome.status = "revised"
         outcome.revision = revision
 
-        objects: list[ShaFile] = [record_blob]
-        screenshots, screenshot_entries = self._screenshots(
-            record, folder, base_dir, objects, outcome.warnings
-        )
-        artifacts: list[ArtifactEntry] = []
-        for spec in self._specs(record, screenshots):
-            data = self._render(record, spec)
-            blob = _blob(data)
-            objects.append(blob)
-            ref = _file_ref(artifact_path(record.session_id, spec.kind), blob, data)
-            artifacts.append(
-                ArtifactEntry(
-                    **ref.model_dump(),
-                    kind=spec.kind,
-                    pipeline=spec.pipeline,
-                    step=spec.step,
-                    template=TemplateRef(
-                        path=template_path(spec.template),
-                        blob=self.template_blobs[spec.template].id.decode(),
-                    ),
-                )
-            )
+        screenshots = self._screenshots(record, base_dir, outcome.warnings)
+        plan = self.plan(record, screenshots, revision)
         session = record.session
-        manifest = Manifest(
-            session_id=session.session_id,
-            session_type=session.session_type,
-            agent_id=session.agent_id,
-            timestamp=record.data["timestamp"],
-            title=session.title,
-            revision=revision,
-            record=_file_ref(f"{folder}/{RECORD_FILE}", record_blob, record_bytes),
-            artifacts=artifacts,
-            screenshots=screenshot_entries,
-            warnings=list(record.warnings),
-        )
-        manifest_bytes = manifest.to_bytes()
-        manifest_blob = _blob(manifest_bytes)
-        objects.append(manifest_blob)
         trailers = SessionTrailers(
             session.session_id, session.session_type, session.agent_id, revision
         )
-        committed = commit_time()
+        outcome.commit = self.land(plan, session_message(trailers))
+        return outcome
 
+    def plan(self, record: Record, screenshots: list[ScreenshotFile], revision: int) -> SessionPlan:
+        """The session's folder as the plan makes it with these templates; whatever its
+        pipeline or a template raises is this input's problem (an InputError)."""
+        derived = self._derive(record, screenshots)
+        rendered: dict[str, bytes] = {
+            spec.kind: self._render(record, spec) for spec in derived.facts.specs()
+        }
+        return assemble(derived, self.templates, revision, rendered)
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of a file in the planned head's tree, or None."""
+        entry = self.editor.get(path)
+        return None if entry is None else self._blob_bytes(entry[1])
+
+    def is_current(self, plan: SessionPlan) -> bool:
+        """Whether the planned head's tree already holds every file of the plan as planned."""
+        return all(
+            (entry := self.editor.get(path)) is not None and entry[1].decode() == git_blob_id(data)
+            for path, data in plan.files.items()
+        )
+
+    def land(self, plan: SessionPlan, message: bytes) -> str:
+        """Plan one commit on the head: the session's folder becomes the plan's, and
+        templates/ the templates it rendered with. Returns the commit id."""
+        objects: list[ShaFile] = []
+        session = plan.derived.record.session
+        committed = commit_time()
         # Everything is planned: only now the tree changes, and a failure in between puts
         # it back as the head has it, so a session that fails leaves no trace.
         try:
-            if revision > 1:
-                self.editor.remove(folder)
-            self.editor.set(f"{folder}/{MANIFEST_FILE}", FILE_MODE, manifest_blob.id)
-            for ref in manifest.files():
-                self.editor.set(ref.path, FILE_MODE, ref.blob.encode())
+            self.editor.remove(plan.folder)
+            for path, data in plan.files.items():
+                blob = _blob(data)
+                objects.append(blob)
+                self.editor.set(path, FILE_MODE, blob.id)
             for name, blob in self.template_blobs.items():
                 if self.editor.get(template_path(name)) != (FILE_MODE, blob.id):
                     objects.append(blob)
@@ -227,7 +204,7 @@ class Recorder:
         commit = make_commit(
             root,
             [self.head] if self.head else [],
-            session_message(trailers),
+            message,
             identity(session.agent_id),
             session.timestamp,
             committed,
@@ -235,13 +212,12 @@ class Recorder:
         for obj in (*objects, *trees, commit):
             self.pending[obj.id] = obj
         self.head = commit.id
-        outcome.commit = commit.id.decode()
-        return outcome
+        return commit.id.decode()
 
-    def _specs(self, record: Record, screenshots: list[Screenshot]) -> list[ArtifactSpec]:
-        """The session's artifact specs; whatever a pipeline raises is this input's problem."""
+    def _derive(self, record: Record, screenshots: list[ScreenshotFile]) -> Derived:
+        """The session's facts; whatever its pipeline raises is this input's problem."""
         try:
-            return run_pipeline(record.session, screenshots)
+            return derive(record, screenshots)
         except _UNCONTAINED:
             raise
         except Exception as exc:
@@ -252,7 +228,7 @@ class Recorder:
     def _render(self, record: Record, spec: ArtifactSpec) -> bytes:
         """One artifact's bytes; whatever its template raises is this input's problem."""
         try:
-            return self.renderer.render(spec)
+            return self.templates.render(spec)
         except _UNCONTAINED:
             raise
         except GitflywheelError as exc:  # a RenderError names the template, line and reason
@@ -274,32 +250,21 @@ class Recorder:
         return bytes(commit.tree)
 
     def _screenshots(
-        self,
-        record: Record,
-        folder: str,
-        base_dir: Path,
-        objects: list[ShaFile],
-        warnings: list[str],
-    ) -> tuple[list[Screenshot], list[ScreenshotEntry]]:
-        shots: list[Screenshot] = []
-        entries: list[ScreenshotEntry] = []
+        self, record: Record, base_dir: Path, warnings: list[str]
+    ) -> list[ScreenshotFile]:
+        """Each screenshot the record names, with its bytes when the policy lets it be read."""
+        shots: list[ScreenshotFile] = []
         for index, source in enumerate(record.session.source_data.screenshots):
-            data = read_screenshot(source, base_dir, self.screenshot_policy)
-            if isinstance(data, Refusal):
-                if not data.url:  # the reason is for the person ingesting, not the record
+            found = read_screenshot(source, base_dir, self.screenshot_policy)
+            if isinstance(found, Refusal):
+                if not found.url:  # the reason is for the person ingesting, not the record
                     warnings.append(
-                        f"source_data.screenshots[{index}]: {source!r} not read: {data.reason}"
+                        f"source_data.screenshots[{index}]: {source!r} not read: {found.reason}"
                     )
-                shots.append(Screenshot(source, None))
-                entries.append(ScreenshotEntry(source=source, status="missing"))
-                continue
-            name = _screenshot_name(index, source)
-            blob = _blob(data)
-            objects.append(blob)
-            shots.append(Screenshot(source, name))
-            ref = _file_ref(f"{folder}/{SCREENSHOTS_DIR}/{name}", blob, data)
-            entries.append(ScreenshotEntry(source=source, status="stored", file=ref))
-        return shots, entries
+                shots.append(ScreenshotFile(source, None))
+            else:
+                shots.append(ScreenshotFile(source, found))
+        return shots
 
     def flush(self) -> None:
         """Write the planned objects as one pack and move `main` to the planned head."""

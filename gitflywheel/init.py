@@ -27,6 +27,7 @@ __all__ = [
     "open_store",
     "repository_problem",
     "store_templates_dir",
+    "set_templates_dir",
     "TEMPLATES_CONFIG",
 ]
 
@@ -35,7 +36,7 @@ HEAD = Ref(b"HEAD")
 STORE_DESCRIPTION = {
     "format": 1,
     "layout": "sessions/<a>/<b>/<c>/<d>/<id>/ where abcd = the first hex digits of sha256(id)",
-    "files": ["session.json", "manifest.json", "<kind>.md", "screenshots/"],
+    "files": ["session.json", "facts.json", "manifest.json", "<kind>.md", "screenshots/"],
     "about": "A gitflywheel store: one commit per work session; see `gitflywheel --help`.",
 }
 
@@ -62,7 +63,7 @@ def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
         load_templates(templates_dir)  # a folder that cannot be used is refused before any write
     with open_store(path, create=True, first_commit=False) as store:
         if templates_dir is not None:
-            _set_templates_dir(store, templates_dir)
+            set_templates_dir(store, templates_dir)
         tip = store.tip()
         created = tip is None
         if tip is None:
@@ -123,7 +124,8 @@ def open_store(path: Path, create: bool = False, first_commit: bool = True) -> S
     return store
 
 
-def _set_templates_dir(store: Store, folder: Path) -> None:
+def set_templates_dir(store: Store, folder: Path) -> None:
+    """Make `folder` the store's templates: ingest and rerender use them by default."""
     if not folder.is_dir():
         raise StoreError(f"{folder}: templates folder not found")
     config = store.repo.get_config()

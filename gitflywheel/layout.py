@@ -9,6 +9,7 @@ so recording a session rewrites about 90 tree entries, however large the store i
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import get_args
 
 from .artifacts import ArtifactKind
@@ -21,11 +22,13 @@ __all__ = [
     "STORE_FILE",
     "RECORD_FILE",
     "MANIFEST_FILE",
+    "FACTS_FILE",
     "SCREENSHOTS_DIR",
     "ARTIFACT_KINDS",
     "session_dir",
     "artifact_path",
     "template_path",
+    "screenshot_name",
 ]
 
 DEFAULT_STORE = "flywheel.git"  # where the store is when neither --repo nor $GITFLYWHEEL_REPO says
@@ -35,6 +38,7 @@ TEMPLATES_DIR = "templates"
 STORE_FILE = "gitflywheel.json"
 RECORD_FILE = "session.json"
 MANIFEST_FILE = "manifest.json"
+FACTS_FILE = "facts.json"
 SCREENSHOTS_DIR = "screenshots"
 ARTIFACT_KINDS: tuple[str, ...] = get_args(ArtifactKind)
 
@@ -52,3 +56,12 @@ def artifact_path(session_id: str, kind: str) -> str:
 
 def template_path(name: str) -> str:
     return f"{TEMPLATES_DIR}/{name}"
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def screenshot_name(index: int, source: str) -> str:
+    """A stored screenshot's file name: its position and the source's own name, made safe."""
+    base = _UNSAFE_NAME.sub("_", source.replace("\\", "/").rsplit("/", 1)[-1]) or "screenshot"
+    return f"{index + 1:02d}-{base}"[:120]

@@ -1,17 +1,21 @@
 """A session's manifest: what its folder holds and how each artifact was made.
 
 The pydantic model is the one source of the manifest's JSON Schema
-(`gitflywheel schema manifest`) and of the bytes kept in the store.
+(`gitflywheel schema manifest`) and of the bytes kept in the store. Format 2 names the
+session's facts.json, the pipeline and version that derived them, and each artifact's
+filter set; format 1 (written before facts were kept) is read as made by version 1.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .artifacts import ArtifactKind, PipelineName
+from .filtersets import FILTER_SET_PATTERN
 from .jsontext import dumps_pretty, loads
+from .pipelines import PIPELINE_ID_PATTERN
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -23,7 +27,7 @@ __all__ = [
     "manifest_json_schema",
 ]
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT: Final = 2
 BlobId = Field(pattern=r"^[0-9a-f]{40}$", description="git blob id (SHA-1)")
 Sha256 = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the bytes")
 
@@ -55,6 +59,11 @@ class ArtifactEntry(FileRef):
     pipeline: PipelineName
     step: str = Field(description="the pipeline step that made it, e.g. S3")
     template: TemplateRef
+    filters: str | None = Field(
+        default=None,
+        pattern=FILTER_SET_PATTERN,
+        description="the filter set the template rendered with, e.g. filters/1 (format 2)",
+    )
 
 
 class ScreenshotEntry(_Strict):
@@ -68,20 +77,56 @@ class ScreenshotEntry(_Strict):
 class Manifest(_Strict):
     """Everything in one session folder, and how it came to be."""
 
-    format: Literal[1] = 1
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "if": {"properties": {"format": {"const": 2}}},
+            "then": {"required": ["pipeline", "facts"]},
+        },
+    )
+
+    format: Literal[1, 2] = MANIFEST_FORMAT
     session_id: str
     session_type: Literal["build", "trade", "life_aria"]
     agent_id: str
     timestamp: str
     title: str | None = None
     revision: int = Field(ge=1)
+    pipeline: str | None = Field(
+        default=None,
+        pattern=PIPELINE_ID_PATTERN,
+        description="the pipeline and version that derived the facts, e.g. build/2 (format 2)",
+    )
     record: FileRef
+    facts: FileRef | None = Field(
+        default=None, description="facts.json: what the artifacts render from (format 2)"
+    )
     artifacts: list[ArtifactEntry]
     screenshots: list[ScreenshotEntry] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _fields_of_the_format(self) -> Manifest:
+        later = [self.pipeline, self.facts, *(a.filters for a in self.artifacts)]
+        if self.format == 1 and any(value is not None for value in later):
+            raise ValueError("format 1 has no pipeline, facts or filters")
+        if self.format == 2 and any(value is None for value in later):
+            raise ValueError("format 2 names its pipeline, its facts and each artifact's filters")
+        return self
+
+    @property
+    def pipeline_id(self) -> str:
+        """The pipeline and version that made the session: format 1 is version 1."""
+        return self.pipeline or f"{self.session_type}/1"
+
     def to_bytes(self) -> bytes:
-        return dumps_pretty(self.model_dump(mode="json")).encode("utf-8")
+        data = self.model_dump(mode="json")
+        if self.format == 1:  # written as format 1 was, without the later fields
+            del data["pipeline"], data["facts"]
+            for artifact in data["artifacts"]:
+                del artifact["filters"]
+        return dumps_pretty(data).encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Manifest:
@@ -89,7 +134,10 @@ class Manifest(_Strict):
 
     def files(self) -> list[FileRef]:
         """Every file the manifest lists, record first."""
-        listed: list[FileRef] = [self.record, *self.artifacts]
+        listed: list[FileRef] = [self.record]
+        if self.facts is not None:
+            listed.append(self.facts)
+        listed += self.artifacts
         listed += [s.file for s in self.screenshots if s.file is not None]
         return listed
 

@@ -22,6 +22,7 @@ from .trees import TREE_MODE
 __all__ = [
     "SessionRow",
     "LogEntry",
+    "iter_session_folders",
     "iter_manifests",
     "parse_day",
     "parse_until",
@@ -56,6 +57,7 @@ class LogEntry:
     agent_id: str | None
     revision: int | None
     merge: bool
+    rendered_by: str | None = None  # a re-render: what rendered the session again
 
 
 def _tip_tree(store: Store, at: str | None = None) -> bytes | None:
@@ -63,8 +65,9 @@ def _tip_tree(store: Store, at: str | None = None) -> bytes | None:
     return store.commit(tip).tree if tip else None
 
 
-def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest]:
-    """Every session manifest in a tree (default: the tip's), in path order."""
+def iter_session_folders(store: Store, tree: bytes | None = None) -> Iterator[tuple[str, bytes]]:
+    """(folder name, tree id) of every session folder in a tree (default: the tip's), in
+    path order; the name is the session id its path stands for."""
     root = tree if tree is not None else _tip_tree(store)
     if root is None:
         return
@@ -82,9 +85,15 @@ def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest
     for bucket in level:
         for folder in store.tree(bucket).iteritems():
             if folder.mode == TREE_MODE:
-                entry = store.lookup(folder.sha, MANIFEST_FILE)
-                if entry is not None:
-                    yield Manifest.from_bytes(store.blob(entry[1]))
+                yield folder.path.decode("utf-8", "replace"), folder.sha
+
+
+def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest]:
+    """Every session manifest in a tree (default: the tip's), in path order."""
+    for _, folder in iter_session_folders(store, tree):
+        entry = store.lookup(folder, MANIFEST_FILE)
+        if entry is not None:
+            yield Manifest.from_bytes(store.blob(entry[1]))
 
 
 def parse_day(value: str, option: str) -> datetime:
@@ -165,17 +174,25 @@ def show_session(store: Store, session_id: str) -> Manifest:
 
 
 def show_artifact(store: Store, session_id: str, kind: str) -> bytes:
-    """One artifact's bytes; `record` gives the session record itself."""
+    """One artifact's bytes; `record` gives the session record itself, `facts` what its
+    templates render from."""
     manifest = _manifest(store, session_id)
     if kind in ("record", "session"):
         return store.blob(manifest.record.blob.encode())
+    if kind == "facts":
+        if manifest.facts is None:
+            raise GitflywheelError(
+                f"{session_id}: made by {manifest.pipeline_id}, which kept no facts; "
+                f"`gitflywheel rerender {session_id}` derives them"
+            )
+        return store.blob(manifest.facts.blob.encode())
     for artifact in manifest.artifacts:
         if artifact.kind == kind:
             return store.blob(artifact.blob.encode())
     have = ", ".join(a.kind for a in manifest.artifacts)
     if kind not in ARTIFACT_KINDS:
         raise GitflywheelError(
-            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, or record)"
+            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, record or facts)"
         )
     raise GitflywheelError(f"{session_id}: has no {kind} (it has {have})")
 
@@ -230,6 +247,7 @@ def log(store: Store, limit: int | None = None) -> list[LogEntry]:
                 t.agent_id if t else None,
                 t.revision if t else None,
                 len(commit.parents) > 1,
+                t.rendered_by if t else None,
             )
         )
         if limit is not None and len(entries) >= limit:

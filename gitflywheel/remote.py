@@ -29,7 +29,7 @@ from .transport import Link
 from .treediff import diff_sessions
 from .trees import TreeEditor
 from .verify import VERIFIED_REF, Finding, verify
-from .verify_state import VerifyState
+from .verify.index import VerifyState
 
 __all__ = ["PublishResult", "SyncResult", "RemoteNotAStore", "publish", "sync"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
@@ -18,6 +19,9 @@ from .artifacts import ArtifactSpec
 from .errors import GitflywheelError
 from .localfiles import read_beneath
 from .sandbox import Limits, TemplateEnvironment, render_limited
+
+if TYPE_CHECKING:
+    from .filtersets import FilterSet
 
 __all__ = [
     "TEMPLATE_SUFFIX",
@@ -69,20 +73,29 @@ def load_templates(override_dir: Path | None = None) -> dict[str, bytes]:
 
 
 class Renderer:
-    """Renders artifacts with one fixed set of templates; compiled templates are reused.
+    """Renders artifacts with one fixed set of templates and filters (a released filter
+    set, else the current functions); compiled templates are reused.
 
     Each render is bounded in time and output (`limits`); a template that fails or passes
     a bound raises RenderError naming the template, the line when known, and the reason.
     """
 
-    def __init__(self, templates: Mapping[str, bytes], limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        templates: Mapping[str, bytes],
+        limits: Limits | None = None,
+        filters: FilterSet | None = None,
+    ) -> None:
         self.templates = dict(templates)
         self.limits = limits or Limits()
         try:
             sources = {name: data.decode("utf-8") for name, data in self.templates.items()}
         except UnicodeDecodeError as exc:
             raise RenderError(f"a template is not UTF-8: {exc}") from exc
-        self._env = TemplateEnvironment(sources)
+        if filters is None:
+            self._env = TemplateEnvironment(sources)
+        else:
+            self._env = TemplateEnvironment(sources, filters.filters, filters.finalize)
 
     def render(self, spec: ArtifactSpec) -> bytes:
         """Render one artifact to UTF-8 bytes ending in exactly one newline."""

@@ -37,6 +37,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from . import escape, figures
 
 __all__ = [
+    "FILTERS",
+    "FINALIZE",
     "MAX_RANGE",
     "MAX_VALUE",
     "MAX_OUTPUT_BYTES",
@@ -184,14 +186,43 @@ class _GuardedCode(CodeGenerator):
         return None
 
 
+# What formats values for templates: the filters they call by name, and the finalize
+# every `{{ }}` goes through. `filtersets` numbers and freezes these: they are the set it
+# releases as the current one.
+FILTERS: Mapping[str, Callable[..., Any]] = {
+    "safe": escape.safe,
+    "md_inline": escape.md_inline,
+    "md_heading": escape.md_heading,
+    "md_cell": escape.md_cell,
+    "md_link_text": escape.md_link_text,
+    "md_text": escape.md_text,
+    "md_code": escape.md_code,
+    "md_url": escape.md_url,
+    "yaml_string": escape.yaml_string,
+    "xml_text": escape.xml_text,
+    "money": figures.money,
+    "signed_money": figures.signed_money,
+    "percent": figures.percent,
+    "fixed2": figures.fixed2,
+    "quantity": figures.quantity,
+}
+FINALIZE: Callable[[Any], Any] = escape.finalize
+
+
 class TemplateEnvironment(ImmutableSandboxedEnvironment):
     """The sandboxed environment with the project's escapers and formatters as filters,
-    Markdown escaping as the default for `{{ }}`, and the bounds of the module doc."""
+    Markdown escaping as the default for `{{ }}`, and the bounds of the module doc;
+    `filters` and `finalize` replace the current ones (a released filter set)."""
 
     code_generator_class = _GuardedCode
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
-    def __init__(self, templates: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        templates: Mapping[str, str],
+        filters: Mapping[str, Callable[..., Any]] | None = None,
+        finalize: Callable[[Any], Any] | None = None,
+    ) -> None:
         sources = dict(templates)
         super().__init__(
             # the file name is the template's name, so that errors can say where they are
@@ -200,7 +231,7 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
             ),
             undefined=StrictUndefined,
             autoescape=False,
-            finalize=escape.finalize,
+            finalize=finalize or FINALIZE,
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -209,23 +240,7 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
         self.globals.pop("lipsum", None)
         for name in _SIZED_FILTERS:
             self.filters[name] = _sized_filter(self.filters[name], name)
-        self.filters.update(
-            safe=escape.safe,
-            md_inline=escape.md_inline,
-            md_heading=escape.md_heading,
-            md_cell=escape.md_cell,
-            md_link_text=escape.md_link_text,
-            md_text=escape.md_text,
-            md_code=escape.md_code,
-            md_url=escape.md_url,
-            yaml_string=escape.yaml_string,
-            xml_text=escape.xml_text,
-            money=figures.money,
-            signed_money=figures.signed_money,
-            percent=figures.percent,
-            fixed2=figures.fixed2,
-            quantity=figures.quantity,
-        )
+        self.filters.update(FILTERS if filters is None else filters)
 
     def guard_loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
         """Each iteration of a template's `for` checks the time limit."""

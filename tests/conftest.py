@@ -18,6 +18,9 @@ from gitflywheel.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "corpus" / "dreamos"
 EXAMPLES = ROOT / "examples"
+# A store made before stores kept facts (manifest format 1): scripts/make_format1_store.sh
+FORMAT1_BUNDLE = ROOT / "tests" / "data" / "format1-store.bundle"
+FORMAT1_SESSIONS = 12
 GFW = [sys.executable, "-m", "gitflywheel"]
 
 
@@ -115,6 +118,14 @@ def corpus_store(tmp_path: Path, cli: Cli) -> Iterator[Path]:
     result = cli("ingest", "--repo", path, CORPUS)
     assert result.exit_code == 0, result.output
     yield path
+
+
+@pytest.fixture()
+def format1_store(tmp_path: Path) -> Path:
+    """A clone of the store made by gitflywheel before facts were kept (format 1)."""
+    path = tmp_path / "format1.git"
+    git("clone", "-q", "--bare", FORMAT1_BUNDLE, path)
+    return path
 
 
 # Hypothesis profiles: `quick` by default, `thorough` with `pytest --slow` or

@@ -255,7 +255,7 @@ def test_template_lookalikes_stay_literal_in_every_artifact(
             assert "{{ 7\\*7 }}" in text  # as Markdown escapes it
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=200))
 def test_parser_never_raises_anything_but_its_own_error(data: bytes) -> None:
     try:
@@ -279,7 +279,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(json_values)
 def test_canonical_text_round_trips(value: Any) -> None:
     from gitflywheel.jsontext import dumps_canonical, dumps_pretty

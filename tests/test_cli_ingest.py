@@ -74,6 +74,7 @@ def test_commit_shape(cli: Cli, store: Path) -> None:
     assert sorted(f.rsplit("/", 1)[1] for f in files) == [
         "blog_post.md",
         "build_log.md",
+        "facts.json",
         "manifest.json",
         "readme.md",
         "session.json",

@@ -47,7 +47,7 @@ def test_two_processes_ingesting_at_once_lose_nothing(tmp_path: Path) -> None:
 def test_kill_9_mid_ingest_then_run_again(tmp_path: Path) -> None:
     store = tmp_path / "store.git"
     path = tmp_path / "many.jsonl"
-    write_sessions(path, "k", 4000)
+    write_sessions(path, "k", 2000)
     run = subprocess.Popen(
         [*GFW, "ingest", "--repo", str(store), str(path)],
         stderr=subprocess.DEVNULL,
@@ -56,7 +56,7 @@ def test_kill_9_mid_ingest_then_run_again(tmp_path: Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and run.poll() is None:
         heads = store / "refs" / "heads" / "main"
-        if heads.exists() and session_count(store) >= 600:
+        if heads.exists() and session_count(store) > 0:
             break
         time.sleep(0.2)
     assert run.poll() is None, (
@@ -66,7 +66,7 @@ def test_kill_9_mid_ingest_then_run_again(tmp_path: Path) -> None:
     run.wait(timeout=30)
     fsck(store)
     landed = session_count(store)
-    assert 0 < landed < 4000
+    assert 0 < landed < 2000
     again = subprocess.run(
         [*GFW, "ingest", "--repo", str(store), str(path), "--json"],
         capture_output=True,
@@ -74,8 +74,8 @@ def test_kill_9_mid_ingest_then_run_again(tmp_path: Path) -> None:
     )
     assert again.returncode == 0, again.stderr.decode()
     counts = json.loads(again.stdout)["counts"]
-    assert counts["recorded"] == 4000 - landed and counts["unchanged"] == landed
-    assert session_count(store) == 4000
+    assert counts["recorded"] == 2000 - landed and counts["unchanged"] == landed
+    assert session_count(store) == 2000
     fsck(store)
     assert (
         subprocess.run(

@@ -168,7 +168,7 @@ def _utc_in_range(naive: datetime, offset: str) -> bool:
 _RENDERER = Renderer(load_templates())
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_moments, _offsets)
 def test_any_timestamp_is_recorded_or_refused_as_out_of_range(naive: datetime, offset: str) -> None:
     text = naive.isoformat() + offset

@@ -115,7 +115,7 @@ def life_sessions(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[Screenshot, ..
     return data, shots
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(life_sessions())
 def test_generated_life_sessions(case: tuple[dict[str, Any], tuple[Screenshot, ...]]) -> None:
     data, shots = case

@@ -323,7 +323,7 @@ PARTS = ["..", ".", "", "screens", "title.png", "in.png", "out.png", "loop.png",
 PARTS += ["work", "/", "etc", "passwd", "proc", "self", "environ", "\\", "\x00", "~", "C:"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.one_of(
         st.lists(st.sampled_from(PARTS), max_size=8).map("/".join),

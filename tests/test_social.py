@@ -36,7 +36,7 @@ def paragraph(draw: st.DrawFn) -> str:
     return "".join(w + draw(spaces) for w in chosen)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(deadline=None)
 @given(st.lists(paragraph(), min_size=1, max_size=6), st.lists(words, max_size=5))
 def test_thread_keeps_every_word_whole_and_in_order(paragraphs: list[str], tags: list[str]) -> None:
     posts = thread(paragraphs, " ".join(tags))
@@ -46,7 +46,7 @@ def test_thread_keeps_every_word_whole_and_in_order(paragraphs: list[str], tags:
     assert rebuilt == " ".join(paragraphs + tags).split()
 
 
-@settings(max_examples=500, deadline=None)
+@settings(deadline=None)
 @given(st.lists(paragraph(), min_size=1, max_size=4), st.lists(words, min_size=1, max_size=4))
 def test_hashtags_close_the_thread(paragraphs: list[str], tags: list[str]) -> None:
     posts = bodies(thread(paragraphs, " ".join(tags)))

@@ -891,3 +891,161 @@ def test_any_bytes_parse_or_fail_cleanly(raw: bytes) -> None:
     except ValueError:
         return
     assert all(b"\0" not in name and len(sha) == 40 for name, _, sha in entries)
+
+
+# -- facts and re-renders, forged with plain git -------------------------------------------
+
+
+def rerender_trailers(
+    session_id: str, session_type: str = "build", agent: str = "Agent-5", revision: int = 1
+) -> str:
+    return (
+        f"Re-render {session_type} session {session_id}\n\n"
+        f"Session-Id: {session_id}\nSession-Type: {session_type}\nAgent-Id: {agent}\n"
+        f"Revision: {revision}\nRendered-By: gitflywheel 0.2.0 pipeline {session_type}/2 filters/1\n"
+    )
+
+
+def refresh_refs(work: Path, manifest: dict[str, Any]) -> None:
+    """Make every file reference of a manifest match the file on disk: a careful forger."""
+    import hashlib
+
+    refs = [manifest["record"], manifest["facts"], *manifest["artifacts"]]
+    for ref in refs:
+        data = (work / ref["path"]).read_bytes()
+        ref.update(
+            blob=git("hash-object", work / ref["path"]).strip(),
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+        )
+
+
+def render_from(work: Path, facts: bytes) -> dict[str, bytes]:
+    """What gitflywheel's own templates make of (forged) facts: a forger's best effort."""
+    from gitflywheel.facts import Facts
+    from gitflywheel.plan import TemplateSet, render_facts
+
+    templates = {p.name: p.read_bytes() for p in (work / "templates").glob("*.j2")}
+    return render_facts(Facts.from_bytes(facts), TemplateSet(templates))
+
+
+def test_facts_edited_with_artifacts_rendered_to_match(
+    cli: Cli, built: Path, tmp_path: Path
+) -> None:
+    work = checkout(built, tmp_path)
+    facts_file = folder(work) / "facts.json"
+    forged = facts_file.read_bytes().replace(
+        b"Metrics guardrail", b"Metrics guardrail, sponsored by Acme"
+    )
+    facts_file.write_bytes(forged)
+    for kind, data in render_from(work, forged).items():
+        (folder(work) / f"{kind}.md").write_bytes(data)
+    manifest = manifest_of(work)
+    refresh_refs(work, manifest)
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, rerender_trailers(BUILD_ID))
+    found = assert_found(cli, built, "facts.derive", commit, f"{session_dir(BUILD_ID)}/facts.json")
+    assert not any(f["rule"] == "artifact.render" for f in found)  # they follow from the facts
+
+
+def test_artifact_that_does_not_follow_from_its_facts(
+    cli: Cli, built: Path, tmp_path: Path
+) -> None:
+    work = checkout(built, tmp_path)
+    readme = folder(work) / "readme.md"
+    readme.write_text(readme.read_text() + "\nBuy my course!\n")
+    manifest = manifest_of(work)
+    refresh_refs(work, manifest)
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, rerender_trailers(BUILD_ID))
+    found = assert_found(
+        cli, built, "artifact.render", commit, f"{session_dir(BUILD_ID)}/readme.md"
+    )
+    message = next(f["message"] for f in found if f["rule"] == "artifact.render")
+    assert "does not follow from its facts" in message
+    assert not any(f["rule"] == "facts.derive" for f in found)
+
+
+def test_rerender_commit_that_changes_the_record(cli: Cli, built: Path, tmp_path: Path) -> None:
+    work = checkout(built, tmp_path)
+    record = folder(work) / "session.json"
+    record.write_text(record.read_text().replace("Metrics guardrail", "Metrics guard"))
+    manifest = manifest_of(work)
+    refresh_refs(work, manifest)
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, rerender_trailers(BUILD_ID))
+    found = assert_found(
+        cli, built, "rerender.record-changed", commit, f"{session_dir(BUILD_ID)}/session.json"
+    )
+    assert not any(f["rule"] == "duplicate.record" for f in found)
+
+
+def test_rerender_commit_that_bumps_the_revision(cli: Cli, built: Path, tmp_path: Path) -> None:
+    work = checkout(built, tmp_path)
+    manifest = manifest_of(work)
+    manifest["revision"] = 2
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, rerender_trailers(BUILD_ID, revision=2))
+    assert_found(
+        cli, built, "rerender.record-changed", commit, f"{session_dir(BUILD_ID)}/manifest.json"
+    )
+
+
+def test_rerender_commit_naming_another_session(cli: Cli, built: Path, tmp_path: Path) -> None:
+    work = checkout(built, tmp_path)
+    journal = folder(work, TRADE_ID) / "trade_journal.md"
+    journal.write_text(journal.read_text() + "\nEdited.\n")
+    manifest = manifest_of(work, TRADE_ID)
+    refresh_refs(work, manifest)
+    write_manifest(work, manifest, TRADE_ID)
+    commit = commit_and_push(work, rerender_trailers(BUILD_ID))
+    found = assert_found(cli, built, "rerender.wrong-session", commit, session_dir(TRADE_ID))
+    assert not any(f["rule"] == "session.unnamed-change" for f in found)
+    assert any(
+        f["rule"] == "artifact.render" and f["path"].endswith("/trade_journal.md") for f in found
+    )
+
+
+def test_manifest_that_is_not_what_its_record_plans(cli: Cli, built: Path, tmp_path: Path) -> None:
+    work = checkout(built, tmp_path)
+    manifest = manifest_of(work)
+    manifest["title"] = "A better title"
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, rerender_trailers(BUILD_ID))
+    found = assert_found(
+        cli, built, "manifest.invalid", commit, f"{session_dir(BUILD_ID)}/manifest.json"
+    )
+    assert "title differ" in next(f["message"] for f in found if f["rule"] == "manifest.invalid")
+
+
+def test_facts_of_another_pipeline_version_than_the_manifest_says(
+    cli: Cli, built: Path, tmp_path: Path
+) -> None:
+    work = checkout(built, tmp_path)
+    facts_file = folder(work) / "facts.json"
+    facts_file.write_bytes(facts_file.read_bytes().replace(b'"build/2"', b'"build/7"'))
+    manifest = manifest_of(work)
+    refresh_refs(work, manifest)
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, rerender_trailers(BUILD_ID))
+    assert_found(cli, built, "facts.invalid", commit, f"{session_dir(BUILD_ID)}/facts.json")
+
+
+def test_facts_that_lack_an_artifact_the_manifest_lists(
+    cli: Cli, built: Path, tmp_path: Path
+) -> None:
+    work = checkout(built, tmp_path)
+    facts_file = folder(work) / "facts.json"
+    facts = json.loads(facts_file.read_text())
+    del facts["artifacts"]["build_log"]
+    from gitflywheel.jsontext import dumps_pretty, loads
+
+    facts_file.write_text(dumps_pretty(loads(json.dumps(facts))))
+    manifest = manifest_of(work)
+    refresh_refs(work, manifest)
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, rerender_trailers(BUILD_ID))
+    found = assert_found(
+        cli, built, "artifact.render", commit, f"{session_dir(BUILD_ID)}/build_log.md"
+    )
+    assert any(f["rule"] == "facts.derive" for f in found)

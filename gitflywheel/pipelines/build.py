@@ -13,6 +13,7 @@ from .common import (
     extra_text,
     first_line,
     identity,
+    lesson_list,
     one_line,
     plural,
     slug,
@@ -27,6 +28,9 @@ from .social import hashtags, thread
 __all__ = ["Commit", "RepoFacts", "Story", "repo_facts", "story", "run"]
 
 PIPELINE: Final = "build"
+# Raised whenever the facts this pipeline derives change for some record; stores keep
+# the version beside the facts, and tests/test_golden.py fails on a change without it.
+VERSION: Final = 2
 RECENT: Final = 10
 
 
@@ -281,7 +285,7 @@ def story(session: BuildSession, facts: RepoFacts) -> Story:
         "overview": overview,
         "problem": session.problem,
         "solution": solution,
-        "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
+        "lessons": lesson_list(session.lessons),
         "next_steps": list(session.next_steps),
         "achievements": achievements,
         "deliverables": delivered,

@@ -22,6 +22,7 @@ __all__ = [
     "utc_text",
     "deliverable_text",
     "plural",
+    "lesson_list",
 ]
 
 AnySession = BuildSession | TradeSession | LifeAriaSession
@@ -156,3 +157,13 @@ def extra_text(container: Any, *keys: str) -> str | None:
 def slug(text: str) -> str:
     """A hashtag- or tag-safe word: letters and digits only."""
     return re.sub(r"[^0-9A-Za-z]+", "", text)
+
+
+def lesson_list(lessons: Any) -> list[dict[str, str]]:
+    """The session's lessons as title and description; one with neither says nothing and
+    is left out (an empty `**{{ title }}**` would print as a rule)."""
+    return [
+        {"title": x.title, "description": x.description}
+        for x in lessons
+        if x.title.strip() or x.description.strip()
+    ]

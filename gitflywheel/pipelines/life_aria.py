@@ -11,6 +11,7 @@ from .common import (
     deliverable_text,
     duration_text,
     identity,
+    lesson_list,
     one_line,
     plural,
     slug,
@@ -25,6 +26,9 @@ from .social import hashtags, thread
 __all__ = ["Highlight", "Shot", "highlights", "gallery", "social", "run"]
 
 PIPELINE: Final = "life_aria"
+# Raised whenever the facts this pipeline derives change for some record; stores keep
+# the version beside the facts, and tests/test_golden.py fails on a change without it.
+VERSION: Final = 2
 _HIGHLIGHTS: Final = 8
 _QUOTE: Final = 400
 
@@ -140,7 +144,7 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
         "speakers": sorted({h["speaker"] for h in talk}),
         "gallery": shown,
         "missing": missing,
-        "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
+        "lessons": lesson_list(session.lessons),
         "made": made + list(session.key_achievements),
         "next_steps": list(session.next_steps),
         "tags": tags,

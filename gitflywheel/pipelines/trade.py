@@ -10,7 +10,7 @@ from typing import Any, Final, TypedDict
 from ..artifacts import ArtifactSpec
 from ..figures import fixed2, money, percent, signed_money
 from ..models import Trade, TradeSession
-from .common import duration_text, identity, slug, utc_text, when
+from .common import duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
 from .public import implausible_duration, scrub, scrub_all
@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 PIPELINE: Final = "trade"
+# Raised whenever the facts this pipeline derives change for some record; stores keep
+# the version beside the facts, and tests/test_golden.py fails on a change without it.
+VERSION: Final = 2
 ZERO = Decimal(0)
 
 
@@ -206,7 +209,7 @@ def lessons(session: TradeSession, summary: Summary) -> Review:
         "market_analysis": session.market_analysis,
         "what_worked": session.what_worked,
         "what_didnt_work": session.what_didnt_work,
-        "lessons": [{"title": x.title, "description": x.description} for x in session.lessons],
+        "lessons": lesson_list(session.lessons),
         "next_goals": list(session.next_goals) or list(session.next_steps),
         "facts": facts,
     }

@@ -5,48 +5,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from .verify import RULES, Finding, VerifyResult
+from ..pipelines import installed_pipelines
+from .result import Finding, VerifyResult
+from .rules import RULES, SECTIONS
 
-__all__ = ["markdown_report"]
-
-_SECTIONS = (
-    ("Work sessions", ("session.", "commit.", "history.", "tree.", "manifest.")),
-    ("Artifacts", ("artifact.", "templates.")),
-    ("Duplicates", ("duplicate.",)),
-)
+__all__ = ["markdown_report", "upgrade_notes"]
 
 _WARNINGS_SHOWN = 50
-
-_ADVICE = {
-    "session.path": "Move the folder back to the path `gitflywheel` decides, or re-ingest the session.",
-    "session.record": "Re-ingest the session from its source file with `gitflywheel ingest --revise`.",
-    "session.unnamed-change": "Find who changed the store outside gitflywheel (`git log -p` on the path) and revert it.",
-    "session.removed": "Restore the session folder from history; sessions are never removed.",
-    "session.revision": "Record revisions with `gitflywheel ingest --revise`, never by hand.",
-    "manifest.invalid": "Re-ingest the session; a manifest is written by gitflywheel only.",
-    "artifact.missing": "Restore the file from the commit that recorded it, or re-ingest with --revise.",
-    "artifact.unlisted": "Remove the file; session folders hold only what their manifest lists.",
-    "artifact.render": "An artifact was edited by hand or rendered by other code: re-ingest with --revise.",
-    "artifact.template": "Keep templates in the store's templates/ folder as ingest recorded them.",
-    "duplicate.artifact": "Publish only one of the two sessions, or give them the detail that tells them apart.",
-    "duplicate.record": "A pipeline ran twice: drop the repeated commit.",
-    "duplicate.session": "Keep one id for the session and drop the other.",
-    "commit.trailers": "Commits must be made by gitflywheel; fix or drop the commit whose trailers lie.",
-    "commit.no-session": "Only gitflywheel should commit to main; move other work elsewhere.",
-    "history.unexpected-path": "Keep the store to sessions/ and templates/; put other files elsewhere.",
-    "history.rewritten": (
-        "main lost commits an earlier run verified: restore them from a clone or backup. If the rewrite "
-        "was meant, delete refs/gitflywheel/verified and run `gitflywheel verify --full`."
-    ),
-    "history.missing-object": (
-        "Fetch the missing objects from a clone or backup that has them (`git fsck` lists them); "
-        "a gitlink has no place in a store: drop the commit that adds it."
-    ),
-    "tree.mode": "Store files as regular files (mode 100644): drop the commit that made them executables, symbolic links or gitlinks.",
-    "tree.name": "Drop the commit that adds the entry: such a name is unsafe or refused in a checkout, and only gitflywheel names paths in the store.",
-    "tree.shape": "Drop the commit that put a file where a folder belongs, or a folder where a file belongs.",
-    "templates.invalid": "Keep only regular *.j2 files in templates/; put anything else outside the store.",
-}
 
 
 def _code(text: str) -> str:
@@ -101,22 +66,20 @@ def markdown_report(result: VerifyResult) -> str:
     ]
     grouped: dict[str, list[Finding]] = defaultdict(list)
     for finding in result.findings:
-        section = next(
-            (name for name, prefixes in _SECTIONS if finding.rule.startswith(prefixes)),
-            "Work sessions",
-        )
-        grouped[section].append(finding)
+        known = RULES.get(finding.rule)
+        grouped[known.section if known else SECTIONS[0]].append(finding)
 
-    for name, prefixes in _SECTIONS:
+    for name in SECTIONS:
         out += [f"## {name}", ""]
         if name == "Work sessions":
             by_type = ", ".join(f"{n} {t}" for t, n in result.sessions_by_type.items()) or "none"
             out += [f"Sessions at the tip: {by_type}.", ""]
-        rules = [rule for rule in RULES if rule.startswith(prefixes)]
+        rules = [rule for rule, about in RULES.items() if about.section == name]
         found = grouped.get(name, [])
         broken = {f.rule for f in found}
         out += [
-            f"- {'FAIL' if rule in broken else 'ok'}: {RULES[rule]} (`{rule}`)" for rule in rules
+            f"- {'FAIL' if rule in broken else 'ok'}: {RULES[rule].meaning} (`{rule}`)"
+            for rule in rules
         ]
         out.append("")
         if found:
@@ -135,22 +98,66 @@ def markdown_report(result: VerifyResult) -> str:
                 )
             out.append("")
         if name == "Artifacts":
-            out += [
-                "## Pipelines",
-                "",
-                "| pipeline | step | kind | artifacts |",
-                "|---|---|---|---:|",
-            ]
-            out += [f"| {p} | {s} | {k} | {n:,} |" for p, s, k, n in result.artifacts_by_step]
-            out.append("")
+            out += _pipelines(result)
 
     out += ["## Recommendations", ""]
     if result.ok:
         out.append("- Nothing to mend. Publish with `gitflywheel publish`.")
     for rule in dict.fromkeys(f.rule for f in result.findings):
-        out.append(f"- `{rule}`: {_ADVICE.get(rule, 'See the findings above.')}")
+        about = RULES.get(rule)
+        out.append(f"- `{rule}`: {about.advice if about else 'See the findings above.'}")
+    out += [f"- {line}" for line in upgrade_notes(result)]
     if result.warnings:
         out.append(
             "- Fix the producer of the warned sessions (for example clocks in different time zones)."
         )
     return "\n".join(out) + "\n"
+
+
+def _pipelines(result: VerifyResult) -> list[str]:
+    """The Pipelines section: which versions made the sessions, and what each step made."""
+    installed = installed_pipelines()
+    out = [
+        "## Pipelines",
+        "",
+        f"This gitflywheel runs {', '.join(installed)}. Sessions at the tip by the pipeline "
+        "version that made their facts (version 1: made before stores kept facts):",
+        "",
+        "| pipeline | sessions | |",
+        "|---|---:|---|",
+    ]
+    out += [
+        f"| {p} | {n:,} | {'current' if p in installed else 'another version'} |"
+        for p, n in result.pipelines.items()
+    ]
+    out += ["", "| filter set | sessions |", "|---|---:|"]
+    out += [f"| {s} | {n:,} |" for s, n in result.filter_sets.items()]
+    out += ["", "| pipeline | step | kind | artifacts |", "|---|---|---|---:|"]
+    out += [f"| {p} | {s} | {k} | {n:,} |" for p, s, k, n in result.artifacts_by_step]
+    out.append("")
+    return out
+
+
+def upgrade_notes(result: VerifyResult) -> list[str]:
+    """One line per version this gitflywheel does not run, and what to do about it."""
+    installed = {p.split("/")[0]: p for p in installed_pipelines()}
+    notes = []
+    for pipeline, count in result.other_versions.items():
+        now = installed.get(pipeline.split("/")[0], "")
+        older = int(pipeline.split("/")[1]) < int(now.split("/")[1] or 0) if now else False
+        what = (
+            f"run `gitflywheel rerender --all` to render them with {now}"
+            if older
+            else "a later gitflywheel made them"
+        )
+        notes.append(
+            f"made by {pipeline}: {count:,} session{'s' if count != 1 else ''}; {what} "
+            "(they verify as recorded)"
+        )
+    notes += [
+        f"rendered with {name}: {count:,} session{'s' if count != 1 else ''}, a filter set this "
+        "gitflywheel does not have (a later gitflywheel made them): their facts and hashes are "
+        "checked, their artifacts are not rendered again"
+        for name, count in result.unknown_filter_sets.items()
+    ]
+    return notes

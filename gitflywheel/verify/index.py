@@ -4,8 +4,9 @@ Kept beside the repository's objects (`<store>/gitflywheel/verify.sqlite3`), nev
 git's refs or objects, so `git fsck` and a push of `main` never see it. It holds what
 the rules need to judge a new commit without re-reading the whole store: each session's
 current record, every record blob ever stored, artifact blobs by kind, content
-fingerprints, and blob reference counts for the figures. A run whose starting commit
-does not match the index rebuilds it from the root.
+fingerprints, the pipeline version and filter sets that made each session, and blob
+reference counts for the figures. A run whose starting commit does not match the index,
+or whose index was written by another gitflywheel, rebuilds it from the root.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from pathlib import Path
 
 __all__ = ["SessionState", "VerifyState"]
 
+SCHEMA_VERSION = "2"  # raised when the tables change: an older index is rebuilt
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, record_blob TEXT NOT NULL,
-    revision INTEGER NOT NULL, fingerprint TEXT NOT NULL, session_type TEXT NOT NULL);
+    revision INTEGER NOT NULL, fingerprint TEXT NOT NULL, session_type TEXT NOT NULL,
+    pipeline TEXT NOT NULL, filters TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sessions_fingerprint ON sessions (fingerprint);
 CREATE TABLE IF NOT EXISTS records (blob TEXT PRIMARY KEY, session_id TEXT NOT NULL, revision INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS artifacts (
@@ -41,6 +44,8 @@ class SessionState:
     revision: int
     fingerprint: str
     session_type: str
+    pipeline: str  # the version that made the session, e.g. build/1
+    filters: str  # the filter sets its artifacts were rendered with, comma-separated
 
 
 class VerifyState:
@@ -49,18 +54,25 @@ class VerifyState:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.db = sqlite3.connect(":memory:" if path is None else str(path))
-        self.db.executescript(_SCHEMA)
+        if path is None:
+            self.db.executescript(_SCHEMA)
+            self.set_meta("schema", SCHEMA_VERSION)
 
     @classmethod
     def load(cls, store_dir: Path) -> VerifyState | None:
-        """The kept index, or None when there is none (or it cannot be read)."""
+        """The kept index, or None when there is none, it cannot be read, or another
+        gitflywheel wrote it in another shape."""
         path = store_dir / "gitflywheel" / "verify.sqlite3"
         if not path.exists():
             return None
         try:
-            return cls(path)
+            state = cls(path)
+            if state.get_meta("schema") == SCHEMA_VERSION:
+                return state
+            state.close()
         except sqlite3.DatabaseError:
-            return None
+            pass
+        return None
 
     def save_as(self, store_dir: Path) -> None:
         """Write this index as the kept one, atomically."""
@@ -125,7 +137,7 @@ class VerifyState:
     ) -> None:
         """Record a session's new current state: (kind, blob, pipeline, step) per artifact."""
         self.db.execute(
-            "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 state.session_id,
                 state.path,
@@ -133,6 +145,8 @@ class VerifyState:
                 state.revision,
                 state.fingerprint,
                 state.session_type,
+                state.pipeline,
+                state.filters,
             ),
         )
         self.db.execute(
@@ -184,6 +198,19 @@ class VerifyState:
             "SELECT session_type, COUNT(*) FROM sessions GROUP BY session_type ORDER BY 1"
         )
         return {str(t): int(n) for t, n in rows}
+
+    def pipelines(self) -> dict[str, int]:
+        """Sessions at the tip by the pipeline version that made them."""
+        rows = self.db.execute("SELECT pipeline, COUNT(*) FROM sessions GROUP BY 1 ORDER BY 1")
+        return {str(p): int(n) for p, n in rows}
+
+    def filter_sets(self) -> dict[str, int]:
+        """Sessions at the tip by the filter sets their artifacts were rendered with."""
+        counts: dict[str, int] = {}
+        for (names,) in self.db.execute("SELECT filters FROM sessions WHERE filters != ''"):
+            for name in str(names).split(","):
+                counts[name] = counts.get(name, 0) + 1
+        return dict(sorted(counts.items()))
 
     def artifacts_by_step(self) -> list[tuple[str, str, str, int]]:
         rows = self.db.execute(

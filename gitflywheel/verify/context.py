@@ -1,0 +1,84 @@
+"""What every check of a verify run shares: the store, read without trusting it, and the
+result findings go to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from dulwich.errors import ObjectFormatException
+from dulwich.objects import Commit
+
+from ..errors import StoreError
+from ..models import SESSION_ID_PATTERN
+from ..store import Store
+from ..treecheck import GITLINK_MODE, display_name
+from ..treediff import MAX_DEPTH, read_entries
+from ..trees import TREE_MODE
+from .result import Finding, VerifyResult
+from .rules import RULES
+
+__all__ = ["Context", "FolderFiles", "safe_id", "is_blob", "read_commit"]
+
+_SESSION_ID = re.compile(SESSION_ID_PATTERN)
+
+FolderFiles = dict[str, tuple[int, bytes]]  # path -> (mode, id), folders included
+
+
+def safe_id(session_id: str) -> bool:
+    """Whether a session id is one the layout can place (so `session_dir` may be asked)."""
+    return _SESSION_ID.match(session_id) is not None
+
+
+def is_blob(mode: int) -> bool:
+    return mode not in (TREE_MODE, GITLINK_MODE)
+
+
+def read_commit(store: Store, sha: bytes) -> Commit | None:
+    """A commit, or None when the store does not hold one under this id."""
+    try:
+        return store.commit(sha)
+    except (KeyError, StoreError, ObjectFormatException, ValueError):
+        return None
+
+
+class Context:
+    """The store and the result of one run; every read tolerates what a hostile history
+    may hold (a missing or mistyped object is reported where the diff meets it)."""
+
+    def __init__(self, store: Store, result: VerifyResult) -> None:
+        self.store = store
+        self.result = result
+
+    def find(self, rule: str, commit: Commit, path: str, message: str) -> None:
+        assert rule in RULES, rule
+        self.result.findings.append(Finding(rule, commit.id.decode(), path, message))
+
+    def lookup(self, tree_id: bytes, path: str) -> tuple[int, bytes] | None:
+        """(mode, id) at `path`, or None, also when a tree on the way is not in the store."""
+        try:
+            return self.store.lookup(tree_id, path)
+        except (KeyError, StoreError, ObjectFormatException, ValueError):
+            return None
+
+    def blob(self, sha: bytes) -> bytes | None:
+        """A blob's bytes, or None when the store does not hold it as a blob."""
+        try:
+            return self.store.blob(sha)
+        except (KeyError, StoreError, ObjectFormatException, ValueError):
+            return None
+
+    def folder_files(self, tree_id: bytes, prefix: str) -> FolderFiles:
+        """Every entry under a session folder, its folders included."""
+        return dict(self._walk(tree_id, prefix, 0))
+
+    def _walk(
+        self, tree_id: bytes, prefix: str, depth: int
+    ) -> Iterator[tuple[str, tuple[int, bytes]]]:
+        # A tree the store cannot read, or nested beyond MAX_DEPTH, is not walked: the
+        # diff of the commit that brought it names it.
+        for name, mode, sha in read_entries(self.store, tree_id) or []:
+            path = f"{prefix}/{display_name(name)}"
+            yield path, (mode, sha)
+            if mode == TREE_MODE and depth < MAX_DEPTH:
+                yield from self._walk(sha, path, depth + 1)

@@ -1,0 +1,576 @@
+"""Benchmark gitflywheel against git's own tools, side by side in the same run.
+
+Generates N distinct sessions of all three types from a seed, builds stores with
+`gitflywheel ingest`, and times each measure beside its git baseline, every one as a
+process of its own with SOURCE_DATE_EPOCH set:
+
+    bulk ingest of N (one process)     vs git fast-import writing the same commits
+    verify --full                      vs git fsck --full of the same store
+    verify --full per commit, N vs N/10 (two stores)
+    one-session ingest at N vs at 200
+    incremental verify after one new session vs verify --full
+    ls --json and which BLOB           vs git ls-tree -r main
+    peak RSS of bulk ingest and of verify --full (each child's own, /usr/bin/time -f %M)
+
+Prints the machine, then one table of figures, ratios and targets (PASS or over); never
+fails by timing. `--quick` is a smoke run that proves the script works and judges nothing.
+
+    .venv/bin/python scripts/bench.py --sessions 20000 --json bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+EPOCH = "1700000000"
+QUICK_SESSIONS = 300
+SMALL_STORE = 200
+
+# ---------------------------------------------------------------------------------------
+# Sessions: realistic in size and shape, distinct, a function of (seed, index) alone, so
+# that a store of the first N/10 holds exactly the first N/10 sessions of a store of N.
+
+VOCABULARY = """
+cache index parser schema router queue worker retry backoff ledger metrics alert guardrail
+template renderer manifest snapshot migration timeout pool session token config loader
+watcher scheduler exporter importer validator encoder digest
+"""
+WORDS = VOCABULARY.split()
+VERBS = [
+    "Add",
+    "Fix",
+    "Refactor",
+    "Document",
+    "Test",
+    "Speed up",
+    "Harden",
+    "Simplify",
+    "Rename",
+    "Remove",
+]
+AGENTS = [f"Agent-{n}" for n in range(1, 9)] + ["dana", "lee-k", "trader-kay", "sam"]
+SYMBOLS = {
+    "USD": ["AAPL", "MSFT", "NVDA", "AMZN", "TSLA", "META", "AMD", "GOOG"],
+    "EUR": ["SAP", "ASML", "SIE", "AIR", "MC"],
+}
+TOPICS = ["a canvas game", "a budget tracker", "a recipe site", "a workout log", "a synth"]
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+
+
+def _money(value: Decimal) -> float:
+    return float(value.quantize(Decimal("0.01")))
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def session(seed: int, i: int) -> dict[str, Any]:
+    """Session number `i` of the run: its type, size and text drawn from (seed, i)."""
+    rng = random.Random(f"{seed}:{i}")
+    kind = rng.choices(["build", "trade", "life_aria"], weights=[6, 2, 2])[0]
+    start = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(525_600))
+    duration = rng.randint(20, 300)
+    agent = rng.choice(AGENTS)
+    base: dict[str, Any] = {
+        "session_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "session_type": kind,
+        "timestamp": _stamp(start + timedelta(minutes=duration)),
+        "agent_id": agent,
+    }
+    if kind == "build":
+        return base | _build(rng, i, start, duration, agent)
+    if kind == "trade":
+        return base | _trade(rng, i, start, duration)
+    return base | _life_aria(rng, i, start, duration)
+
+
+def _build(
+    rng: random.Random, i: int, start: datetime, duration: int, agent: str
+) -> dict[str, Any]:
+    area = rng.choice(WORDS)
+    commits, files = [], set()
+    for j in range(rng.randint(2, 6)):
+        touched = [
+            f"src/{area}/{rng.choice(WORDS)}_{rng.randrange(40)}.py"
+            for _ in range(rng.randint(1, 5))
+        ]
+        if rng.random() < 0.5:
+            touched.append(f"tests/test_{area}_{rng.randrange(40)}.py")
+        files.update(touched)
+        commits.append(
+            {
+                "hash": f"{rng.getrandbits(160):040x}",
+                "message": f"{rng.choice(VERBS)} {area} {rng.choice(WORDS)}: {_text(rng, 6)}",
+                "author": agent,
+                "timestamp": _stamp(start + timedelta(minutes=duration * (j + 1) // 7)),
+                "files": touched,
+            }
+        )
+    return {
+        "title": f"{rng.choice(VERBS)} the {area} {rng.choice(WORDS)} (task {i})",
+        "metadata": {
+            "duration_minutes": duration,
+            "files_changed": len(files),
+            "commits": len(commits),
+            "lines_added": rng.randint(10, 900),
+            "lines_removed": rng.randint(0, 300),
+        },
+        "source_data": {
+            "repo_path": f"github.com/example/{area}-{rng.randrange(20)}",
+            "git_commits": commits,
+        },
+        "overview": _text(rng, 14),
+        "problem": _text(rng, 18),
+        "solution": _text(rng, 22),
+        "lessons": [
+            {"title": _text(rng, 3), "description": _text(rng, 12)}
+            for _ in range(rng.randint(1, 3))
+        ],
+        "next_steps": [_text(rng, 5) for _ in range(rng.randint(1, 3))],
+    }
+
+
+def _trade(rng: random.Random, i: int, start: datetime, duration: int) -> dict[str, Any]:
+    trades = []
+    for j in range(rng.randint(3, 8)):
+        currency = "USD" if rng.random() < 0.7 else "EUR"
+        action = rng.choice(["buy", "sell"])
+        quantity = rng.randint(1, 50)
+        price = Decimal(rng.randint(2_000, 90_000)) / 100
+        trade: dict[str, Any] = {
+            "symbol": rng.choice(SYMBOLS[currency]),
+            "action": action,
+            "quantity": quantity,
+            "price": _money(price),
+            "timestamp": _stamp(start + timedelta(minutes=duration * j // 9)),
+            "fees": _money(Decimal(rng.randint(0, 250)) / 100),
+        }
+        if currency != "USD":
+            trade["currency"] = currency
+        if rng.random() < 0.8:  # closed; the rest stay open
+            exit_price = price * (1 + Decimal(rng.randint(-400, 400)) / 10_000)
+            sign = 1 if action == "buy" else -1
+            trade["exit_price"] = _money(exit_price)
+            trade["profit_loss"] = _money(
+                sign * (Decimal(str(_money(exit_price))) - price) * quantity
+            )
+            trade["exit_timestamp"] = _stamp(start + timedelta(minutes=duration * (j + 1) // 9))
+        trades.append(trade)
+    return {
+        "title": f"Session {i}: {rng.choice(['momentum', 'mean reversion', 'breakouts', 'earnings'])}",
+        "metadata": {"duration_minutes": duration, "trades_executed": len(trades)},
+        "source_data": {
+            "currency": "USD",
+            "trades": trades,
+            "market_conditions": {
+                "volatility": rng.choice(["low", "moderate", "high"]),
+                "trend": rng.choice(["bullish", "bearish", "sideways"]),
+                "volume": rng.choice(["low", "average", "high"]),
+            },
+        },
+        "market_analysis": _text(rng, 16),
+        "what_worked": _text(rng, 9),
+        "what_didnt_work": _text(rng, 9),
+        "next_goals": [_text(rng, 5) for _ in range(rng.randint(1, 3))],
+    }
+
+
+def _life_aria(rng: random.Random, i: int, start: datetime, duration: int) -> dict[str, Any]:
+    turns = rng.randint(4, 12)
+    topic = rng.choice(TOPICS)
+    return {
+        "title": f"Building {topic} with Aria, evening {i}",
+        "metadata": {"duration_minutes": duration, "screenshots_taken": 1},
+        "source_data": {
+            "conversations": [
+                {
+                    "source": "user" if t % 2 == 0 else "aria",
+                    "content": _text(rng, rng.randint(6, 30)),
+                    "timestamp": _stamp(start + timedelta(minutes=duration * t // turns)),
+                }
+                for t in range(turns)
+            ],
+            "screenshots": [f"https://shots.example.com/{i}/{rng.getrandbits(64):016x}.png"],
+        },
+        "overview": f"{_text(rng, 10)} ({topic})",
+        "lessons": [{"title": _text(rng, 3), "description": _text(rng, 10)}],
+    }
+
+
+def write_sessions(path: Path, seed: int, indices: range) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        for i in indices:
+            out.write(json.dumps(session(seed, i)) + "\n")
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+# Running children: every command a process, timed with perf_counter. Its peak RSS comes
+# from `/usr/bin/time -f %M` when present: wait4's figure for a child that Python spawned
+# starts at Python's own RSS (Linux carries the pre-exec high-water mark over), which
+# hides a small child such as git.
+
+TIME = Path("/usr/bin/time")
+
+
+@dataclass
+class Run:
+    seconds: float
+    rss_mb: float
+
+
+class Runner:
+    def __init__(self, tmp: Path) -> None:
+        self.env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "LC_ALL": "C"}
+        self.errors = tmp / "stderr.txt"
+        self.rss = tmp / "rss.txt"
+        self.timed = os.access(TIME, os.X_OK)
+
+    def run(
+        self, cmd: list[str], stdin: Path | None = None, stdout: IO[bytes] | int | None = None
+    ) -> Run:
+        """Run `cmd` to its end; raise with its standard error when it fails."""
+        wrapped = [str(TIME), "-f", "%M", "-o", str(self.rss), *cmd] if self.timed else cmd
+        with (
+            stdin.open("rb") if stdin else open(os.devnull, "rb") as given,
+            self.errors.open("wb") as errors,
+        ):
+            started = time.perf_counter()
+            child = subprocess.Popen(
+                wrapped,
+                stdin=given,
+                stdout=subprocess.DEVNULL if stdout is None else stdout,
+                stderr=errors,
+                env=self.env,
+            )
+            _, status, usage = os.wait4(child.pid, 0)
+            seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            tail = self.errors.read_text(errors="replace")[-2000:]
+            raise SystemExit(f"bench: {' '.join(cmd)} exited {child.returncode}:\n{tail}")
+        kilobytes = int(self.rss.read_text().split()[-1]) if self.timed else usage.ru_maxrss
+        return Run(seconds, kilobytes / 1024)
+
+    def output(self, cmd: list[str]) -> str:
+        """An untimed helper command's standard output."""
+        done = subprocess.run(cmd, env=self.env, check=True, capture_output=True, text=True)
+        return done.stdout
+
+    def median(self, cmd: list[str], times: int) -> float:
+        return statistics.median(self.run(cmd).seconds for _ in range(times))
+
+
+# ---------------------------------------------------------------------------------------
+# The measures.
+
+
+@dataclass
+class Measure:
+    name: str
+    what: str
+    value: float
+    unit: str
+    baseline_name: str | None = None
+    baseline: float | None = None
+    target: float | None = None
+    aim: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None:
+            return None
+        return self.value / self.baseline
+
+    def judged(self) -> float:
+        """The figure the target applies to: the ratio, or the value itself."""
+        ratio = self.ratio
+        return self.value if ratio is None else ratio
+
+    def passes(self) -> bool | None:
+        return None if self.target is None else self.judged() <= self.target
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    versions = {}
+    for package in ("dulwich", "gitflywheel"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "load": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "git": git.removeprefix("git version "),
+        "dulwich": versions["dulwich"],
+        "gitflywheel": versions["gitflywheel"],
+    }
+
+
+def note(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure], dict[str, Any]]:
+    runner = Runner(tmp)
+    gfw = [sys.executable, "-m", "gitflywheel"]
+    tenth = max(n // 10, 1)
+    extra = range(n, n + repeats)  # the one-session ingests, new to every store
+    data = write_sessions(tmp / "sessions.jsonl", seed, range(n))
+    singles = [write_sessions(tmp / f"one-{i}.jsonl", seed, range(i, i + 1)) for i in extra]
+
+    def ingest(store: Path, path: Path) -> Run:
+        return runner.run([*gfw, "ingest", "--repo", str(store), str(path)])
+
+    def verify(store: Path, *flags: str) -> Run:
+        return runner.run([*gfw, "verify", "--repo", str(store), *flags])
+
+    def commits(store: Path) -> int:
+        return int(runner.output(["git", "-C", str(store), "rev-list", "--count", "main"]))
+
+    # The store of N, in one process, and git writing the same commits.
+    big = tmp / "big.git"
+    note(f"ingesting {n:,} sessions in one process")
+    bulk = ingest(big, data)
+    stream = tmp / "export.stream"
+    with stream.open("wb") as out:
+        runner.run(["git", "-C", str(big), "fast-export", "main"], stdout=out)
+    copy = tmp / "fast-import.git"
+    runner.run(["git", "init", "-q", "--bare", str(copy)])
+    note("git fast-import of the same history")
+    fast_import = runner.run(["git", "-C", str(copy), "fast-import", "--quiet"], stdin=stream)
+    tip = runner.output(["git", "-C", str(big), "rev-parse", "main"])
+    same = tip == runner.output(["git", "-C", str(copy), "rev-parse", "main"])
+
+    note("verify --full and git fsck --full")
+    big_commits = commits(big)
+    full = verify(big, "--full")
+    fsck = runner.run(["git", "-C", str(big), "fsck", "--full"])
+
+    note("ls --json, which BLOB, git ls-tree -r main")
+    listing = runner.output(["git", "-C", str(big), "ls-tree", "-r", "main"]).splitlines()
+    posts = [line.split()[2] for line in listing if line.endswith("/blog_post.md")]
+    blob = posts[len(posts) // 2]
+    ls_tree = runner.median(["git", "-C", str(big), "ls-tree", "-r", "main"], repeats)
+    ls = runner.median([*gfw, "ls", "--repo", str(big), "--json"], repeats)
+    which = runner.median([*gfw, "which", "--repo", str(big), blob], repeats)
+
+    note("one new session at a time: ingest, then incremental verify")
+    one_big, incremental = [], []
+    for single in singles:
+        one_big.append(ingest(big, single).seconds)
+        incremental.append(verify(big).seconds)
+
+    note(f"the store of N/10 = {tenth:,}: verify --full")
+    small = tmp / "tenth.git"
+    ingest(small, write_sessions(tmp / "tenth.jsonl", seed, range(tenth)))
+    small_commits = commits(small)
+    small_full = verify(small, "--full")
+
+    note(f"the store of {SMALL_STORE}: one new session at a time")
+    base = tmp / "base.git"
+    ingest(base, write_sessions(tmp / "base.jsonl", seed, range(SMALL_STORE)))
+    one_base = [ingest(base, single).seconds for single in singles]
+
+    ms = 1000.0
+    measures = [
+        Measure(
+            "ingest_bulk",
+            f"bulk ingest of {n:,} sessions",
+            bulk.seconds,
+            "s",
+            "git fast-import",
+            fast_import.seconds,
+            3,
+            1.5,
+        ),
+        Measure(
+            "verify_full",
+            f"verify --full, {big_commits:,} commits",
+            full.seconds,
+            "s",
+            "git fsck --full",
+            fsck.seconds,
+            8,
+            3,
+        ),
+        Measure(
+            "verify_full_per_commit",
+            "verify --full per commit, N vs N/10",
+            ms * full.seconds / big_commits,
+            "ms",
+            f"same at {small_commits:,} commits",
+            ms * small_full.seconds / small_commits,
+            1.2,
+        ),
+        Measure(
+            "ingest_one",
+            f"one-session ingest at {n:,} vs {SMALL_STORE}",
+            statistics.median(one_big),
+            "s",
+            f"same at {SMALL_STORE}",
+            statistics.median(one_base),
+            1.25,
+        ),
+        Measure(
+            "verify_incremental",
+            "verify after one new session",
+            statistics.median(incremental),
+            "s",
+            "verify --full",
+            full.seconds,
+            0.05,
+        ),
+        Measure("ls_json", "ls --json", ls, "s", "git ls-tree -r main", ls_tree, 3),
+        Measure("which_blob", "which BLOB", which, "s", "git ls-tree -r main", ls_tree, 3),
+        Measure("rss_ingest_bulk", "peak RSS, bulk ingest", bulk.rss_mb, "MB", target=300),
+        Measure("rss_verify_full", "peak RSS, verify --full", full.rss_mb, "MB", target=300),
+    ]
+    size = sum(p.stat().st_size for p in (big / "objects").rglob("*") if p.is_file())
+    facts = {
+        "store_mb": round(size / 1e6, 1),
+        "ingest_ms_per_session": round(ms * bulk.seconds / n, 2),
+        "fast_import_same_commits": same,
+        "git_fsck_full_rss_mb": round(fsck.rss_mb, 1),
+        "fast_import_rss_mb": round(fast_import.rss_mb, 1),
+    }
+    return measures, facts
+
+
+def _figure(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    digits = 0 if unit == "MB" else 3 if value < 10 else 1
+    return f"{value:,.{digits}f} {unit}"
+
+
+def table(measures: list[Measure], quick: bool) -> str:
+    """One line per measure: figure, baseline, ratio, target (aim), verdict."""
+    rows = [("measure", "gitflywheel", "baseline", "", "ratio", "target (aim)", "")]
+    for m in measures:
+        ratio = m.ratio
+        target = "" if m.target is None else f"<= {m.target:g}" + (" MB" if ratio is None else "")
+        if m.aim is not None:
+            target += f" ({m.aim:g})"
+        verdict = "" if m.passes() is None else "PASS" if m.passes() else "over"
+        rows.append(
+            (
+                m.what,
+                _figure(m.value, m.unit),
+                m.baseline_name or "",
+                _figure(m.baseline, m.unit),
+                "" if ratio is None else f"{ratio:.3g}",
+                target,
+                "(smoke)" if quick else verdict,
+            )
+        )
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    right = {1, 3, 4}
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(widths[c]) if c in right else cell.ljust(widths[c])
+            for c, cell in enumerate(row)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sessions", type=int, default=20000, help="N (default 20000)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated sessions")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a smoke run of {QUICK_SESSIONS} sessions that proves the script works; judges nothing",
+    )
+    parser.add_argument("--repeats", type=int, help="runs of each small measure (median)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    n = QUICK_SESSIONS if args.quick else args.sessions
+    if n < 10:
+        parser.error("--sessions must be at least 10")
+    repeats = args.repeats or (1 if args.quick else 5)
+
+    info = machine()
+    print(
+        f"machine: {info['cores']} cores, {info['cpu']}, load {' '.join(map(str, info['load']))}\n"
+        f"python {info['python']}, git {info['git']}, dulwich {info['dulwich']}, "
+        f"gitflywheel {info['gitflywheel']}; {info['date']}\n"
+        f"sessions: {n:,} (seed {args.seed}){', quick smoke run: timings not judged' if args.quick else ''}",
+        flush=True,
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="gfw-bench-"))
+    try:
+        started = time.perf_counter()
+        measures, facts = benchmark(n, args.seed, repeats, tmp)
+        elapsed = time.perf_counter() - started
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    print(table(measures, args.quick))
+    print()
+    print(
+        f"store {facts['store_mb']} MB, ingest {facts['ingest_ms_per_session']} ms/session; "
+        f"fast-import wrote the same commits: {'yes' if facts['fast_import_same_commits'] else 'NO'}; "
+        f"peak RSS of git fsck --full {facts['git_fsck_full_rss_mb']:.0f} MB, "
+        f"of git fast-import {facts['fast_import_rss_mb']:.0f} MB; the run took {elapsed:.0f} s"
+    )
+    if args.keep:
+        print(f"kept: {tmp}")
+    if args.json:
+        document = {
+            "machine": info,
+            "sessions": n,
+            "seed": args.seed,
+            "quick": args.quick,
+            "repeats": repeats,
+            "facts": facts,
+            "measures": {
+                m.name: asdict(m) | {"ratio": m.ratio, "pass": None if args.quick else m.passes()}
+                for m in measures
+            },
+        }
+        args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

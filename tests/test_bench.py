@@ -1,0 +1,50 @@
+"""scripts/bench.py runs end to end: its quick smoke run reports every measure.
+
+It judges no timing; it proves that the benchmark still works against today's commands.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+MEASURES = {
+    "ingest_bulk",
+    "verify_full",
+    "verify_full_per_commit",
+    "ingest_one",
+    "verify_incremental",
+    "ls_json",
+    "which_blob",
+    "rss_ingest_bulk",
+    "rss_verify_full",
+}
+
+
+def test_quick_run_reports_every_measure(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--json", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert set(report["measures"]) == MEASURES
+    for name, m in report["measures"].items():
+        assert m["value"] > 0, name
+        assert m["target"] > 0, name
+        assert m["pass"] is None, name  # a smoke run judges nothing
+        if m["baseline_name"] is not None:
+            assert m["baseline"] > 0 and m["ratio"] > 0, name
+    assert report["quick"] is True and report["sessions"] > 0
+    assert report["facts"]["fast_import_same_commits"] is True
+    assert report["machine"]["cores"] > 0
+    for name in MEASURES - {"rss_ingest_bulk", "rss_verify_full"}:
+        assert report["measures"][name]["what"] in done.stdout
