@@ -30,15 +30,42 @@ __all__ = [
 
 # The variables each template gets, by pipeline step: what users' templates can rely on.
 CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
-    "build S3 readme": ("session", "when", "facts", "story", "recent_commits"),
-    "build S4 build_log": ("session", "when", "facts", "story"),
-    "build S5 blog_post": ("session", "when", "facts", "story", "tags"),
-    "build S6 social_post": ("posts",),
-    "trade T4 trade_journal": ("session", "when", "trades", "summary", "review", "market"),
-    "trade T5 social_post": ("posts",),
+    "build S3 readme": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "facts",
+        "story",
+        "recent_commits",
+    ),
+    "build S4 build_log": ("session", "when", "front", "draft_reasons", "facts", "story"),
+    "build S5 blog_post": ("session", "when", "front", "draft_reasons", "facts", "story", "tags"),
+    "build S6 social_post": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "facts",
+        "story",
+        "posts",
+    ),
+    "trade T4 trade_journal": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "trades",
+        "summary",
+        "review",
+        "market",
+    ),
+    "trade T5 social_post": ("session", "when", "front", "draft_reasons", "posts"),
     "life_aria L1 blog_post": (
         "session",
         "when",
+        "front",
+        "draft_reasons",
         "title",
         "overview",
         "problem",
@@ -52,7 +79,7 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
         "next_steps",
         "tags",
     ),
-    "life_aria L2 social_post": ("posts",),
+    "life_aria L2 social_post": ("session", "when", "front", "draft_reasons", "posts"),
 }
 
 _CONTEXT_HELP = (

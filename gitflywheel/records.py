@@ -25,6 +25,7 @@ from .models import (
     in_utc,
     parse_timestamp,
 )
+from .pipelines.public import commit_span, implausible_duration
 
 __all__ = ["DERIVED_FIELDS", "Record", "make_record", "format_timestamp", "validation_problems"]
 
@@ -146,6 +147,10 @@ def _warnings(session: AnySession) -> list[str]:
         found.append(
             f"metadata.commits: says {declared} but source_data.git_commits lists {len(commits)}"
         )
+    minutes = session.metadata.counter("duration_minutes")
+    odd = implausible_duration(minutes, commit_span(session.source_data.git_commits))
+    if odd:
+        found.append(f"metadata.duration_minutes: {odd}; left out of public artifacts")
     trades = session.source_data.trades
     declared = session.metadata.counter("trades_executed")
     if trades and declared is not None and declared != len(trades):

@@ -4,6 +4,7 @@ the rendered Markdown (tables, front matter, posts) that know nothing of the pip
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +73,18 @@ def opens_with_words(text: str, opening: str) -> bool:
     return " ".join(text.split()).startswith(" ".join(words_shown(opening)))
 
 
+def body(text: str) -> str:
+    """An artifact without its front matter."""
+    return text.split("---\n", 2)[2] if text.startswith("---\n") else text
+
+
 def posts_of(text: str) -> list[str]:
-    """The posts of a social artifact, as a reader sees them: separated by lines holding
-    only `---`."""
+    """The posts of a social artifact, as a reader sees them: after the front matter,
+    separated by lines holding only `---`; none for a draft."""
+    if not body(text).strip():
+        return []
     posts, current = [], []
-    for line in text.splitlines():
+    for line in body(text).strip().splitlines():
         if line == "---":
             posts.append(plain("\n".join(current).strip()))
             current = []
@@ -137,17 +145,42 @@ def figures(text: str) -> dict[str, str]:
     return out
 
 
+FRONT_KEYS = {
+    "title": str,
+    "date": datetime,
+    "description": str,
+    "slug": str,
+    "tags": list,
+    "categories": list,
+    "draft": bool,
+    "author": str,
+    "session_id": str,
+}
+
+
+def check_front_matter(meta: dict[str, Any]) -> None:
+    """The keys blogs need, each of its type: a title and description, a date with its
+    offset, a slug of lower-case letters, digits and `-`, lists of strings, a boolean draft,
+    an image only when there is one."""
+    for key, kind in FRONT_KEYS.items():
+        assert isinstance(meta.get(key), kind), (key, meta)
+    assert set(meta) <= set(FRONT_KEYS) | {"image"}, meta
+    assert meta["title"].strip() and meta["description"].strip(), meta
+    assert meta["date"].utcoffset() is not None, meta
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", meta["slug"]), meta
+    for key in ("tags", "categories"):
+        assert all(isinstance(t, str) and t for t in meta[key]), meta
+    if "image" in meta:
+        assert isinstance(meta["image"], str) and meta["image"], meta
+
+
 def check_artifacts(artifacts: dict[str, str]) -> None:
     """What holds for every artifact: one final newline, Markdown that parses, blog front
     matter that YAML reads with the keys Jekyll and Hugo use, posts within 280 characters."""
     for kind, text in artifacts.items():
         assert text.endswith("\n") and not text.endswith("\n\n"), kind
         assert MD.parse(text), kind
-        if kind == "blog_post":
-            meta = front_matter(text)
-            assert {"title", "date", "tags", "author"} <= set(meta), meta
-            assert isinstance(meta["title"], str) and meta["title"]
-            assert isinstance(meta["tags"], list) and all(isinstance(t, str) for t in meta["tags"])
+        check_front_matter(front_matter(text))
         if kind == "social_post":
             posts = posts_of(text)
             assert all(posts), text

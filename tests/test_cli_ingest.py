@@ -47,8 +47,10 @@ def test_whole_corpus_goes_in_once(cli: Cli, store: Path) -> None:
 def test_warnings_for_negative_durations(cli: Cli, store: Path) -> None:
     result = cli("ingest", "--repo", store, CORPUS)
     warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert len(warned) == 21
-    assert all("metadata.duration_minutes: is negative" in line for line in warned)
+    assert len(warned) == 26
+    negative = [line for line in warned if "metadata.duration_minutes: is negative" in line]
+    too_long = [line for line in warned if "is more than a day; left out of public" in line]
+    assert (len(negative), len(too_long)) == (21, 5)
     manifest = json.loads(
         cli("show", "--repo", store, "646956dd-afa2-4ebd-9ba2-5df901282b7b").stdout
     )

@@ -365,14 +365,12 @@ def life_sessions(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[Screenshot, ..
 def check_artifact(kind: str, context: dict[str, Any], data: dict[str, Any], text: str) -> None:
     """What the template wrote is all the structure there is."""
     meta, body = front_and_body(text)
+    assert meta is not None  # every artifact has front matter
+    assert meta["title"] == context["front"]["title"]
+    assert meta["author"] == data["agent_id"]
+    assert meta["session_id"] == data["session_id"]
     if kind == "blog_post":
-        assert meta is not None
-        title = context.get("title") or context["story"]["title"]
-        assert meta["title"] == title
-        assert meta["author"] == data["agent_id"]
-        assert meta["session_id"] == data["session_id"]
-    else:
-        assert meta is None
+        assert meta["title"] == context.get("title") or context["story"]["title"]
     hidden = [ch for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n"]
     assert not hidden and not re.search("[\u202a-\u202e\u2066-\u2069]", text)
     # nor in the front matter, for a viewer that shows it as Markdown
@@ -387,7 +385,8 @@ def check_artifact(kind: str, context: dict[str, Any], data: dict[str, Any], tex
         assert not types["fence"] and not types["code_block"] and not types["s_open"], kind
         assert not types["ordered_list_open"] and not types["em_open"], kind
         assert [t.attrs["src"] for t in tokens if t.type == "image"] == expected_images
-        assert types["hr"] == (len(context["posts"]) - 1 if kind == "social_post" else 0), kind
+        rules = max(len(context["posts"]) - 1, 0) if kind == "social_post" else 0
+        assert types["hr"] == rules, kind  # a draft's social post has no thread at all
         assert types["blockquote_open"] == len(context.get("highlights", []))
         headings = [t for t in tokens if t.type == "heading_open"]
         assert all(h.markup.startswith("#") for h in headings), kind  # no setext heading
@@ -434,18 +433,18 @@ def test_a_hostile_title_stays_a_title() -> None:
     artifacts = {s.kind: RENDERER.render(s).decode() for s in run_pipeline(record.session)}
     blog = artifacts["blog_post"]
     meta, body = front_and_body(blog)
-    assert meta == {
+    assert meta is not None
+    assert {k: meta[k] for k in ("title", "author", "tags", "session_id")} == {
         "title": "Fix <script>alert(1)</script>\n---\ntitle: forged",
-        "date": meta["date"] if meta else None,
         "author": "Agent-1",
         "tags": ["build", "devlog", "b", "agent1"],
         "session_id": "hostile-1",
     }
     assert "- **\\<img src=x onerror=alert(1)>**: \\[a\\](javascript:b)\n" in body
     assert "- \\<!-- swallow\n- \\`code\\` \\*bold\\*\n" in body
-    readme = artifacts["readme"]
-    assert readme.startswith("## Fix \\<script>alert(1)\\</script> --- title: forged\n")
-    assert "Repository ``repo`<b>x</b>`` · session `hostile-` by Agent-1" in readme
+    readme = front_and_body(artifacts["readme"])[1]
+    assert readme.startswith("\n## Fix \\<script>alert(1)\\</script> --- title: forged\n")
+    assert "Repository `b>` · session `hostile-1` by Agent-1" in readme  # its last component
     for text in artifacts.values():
         assert not [t for t in walk(COMMONMARK.parse(text)) if "html" in t.type]
 

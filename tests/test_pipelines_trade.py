@@ -14,8 +14,10 @@ from pipeline_checks import (
     CORPUS,
     EXAMPLES,
     bodies,
+    body,
     check_artifacts,
     figures,
+    front_matter,
     opens_with_words,
     posts_of,
     render_all,
@@ -236,7 +238,7 @@ def test_hostile_symbols_and_text_stay_in_their_cells() -> None:
     assert "# Trade journal: {{ 7\\*7 }} {% raw %}" in artifacts["trade_journal"]
     assert "**What worked:** {{ 7\\*7 }}" in artifacts["trade_journal"]
     assert "{{ 7\\*7 }}" in artifacts["social_post"]
-    assert all("49" not in text for text in artifacts.values())
+    assert all("49" not in body(text) for text in artifacts.values())
 
 
 # Strategies are built once: building one (above all st.timezones()) costs more than drawing.
@@ -301,4 +303,10 @@ def test_generated_journals_equal_independent_figures(data: dict[str, Any]) -> N
     check_journal(json.loads(text), artifacts["trade_journal"])
     check_artifacts(artifacts)
     joined = " ".join(bodies(posts_of(artifacts["social_post"])))
-    assert opens_with_words(joined, data["title"] or "Trading session")
+    meta = front_matter(artifacts["trade_journal"])
+    if data["source_data"]["trades"] or (data["what_worked"] or "").strip():
+        assert not meta["draft"]
+    if meta["draft"]:
+        assert joined == ""  # a draft has no thread
+    else:
+        assert opens_with_words(joined, meta["title"])

@@ -293,7 +293,7 @@ def test_url_is_never_fetched(
     warnings = [w for w in result.stderr.splitlines() if w.startswith("warning:")]
     assert len(warnings) == 1 and "source_data.screenshots[1]" in warnings[0]
     assert statuses(cli, store) == ["missing", "missing"]
-    assert web in artifact_texts(cli, store)
+    assert web not in artifact_texts(cli, store)  # a missing screenshot stays in the record
     holds_nothing_of(cli, store, SECRET)
 
 

@@ -271,7 +271,8 @@ def test_same_session_under_two_ids_and_identical_artifacts(
     cli: Cli, store: Path, tmp_path: Path
 ) -> None:
     """Two ids, same content: gitflywheel records both (they are valid input), verify
-    reports the duplicate session and the artifacts that would be published twice."""
+    reports the duplicate session; the artifacts differ by their front matter (session id,
+    slug), so none would be published twice under one name."""
     for name in ("dup-aaaa-1", "dup-aaaa-2"):
         path = tmp_path / f"{name}.json"
         same = session(
@@ -281,9 +282,7 @@ def test_same_session_under_two_ids_and_identical_artifacts(
         assert cli("ingest", "--repo", store, path).exit_code == 0
     second = git("-C", store, "rev-parse", "main").strip()
     found = assert_found(cli, store, "duplicate.session", second, session_dir("dup-aaaa-2"))
-    dup = [f for f in found if f["rule"] == "duplicate.artifact"]
-    assert dup and all(f["commit"] == second for f in dup)
-    assert {f["path"].rsplit("/", 1)[1] for f in dup} >= {"readme.md", "social_post.md"}
+    assert not [f for f in found if f["rule"] == "duplicate.artifact"]
 
 
 def test_file_outside_the_store_layout(cli: Cli, built: Path, tmp_path: Path) -> None:
@@ -321,7 +320,7 @@ def test_corpus_store_verifies_clean_with_warnings(
     assert result.exit_code == 0, result.stdout
     report = json.loads(result.stdout)
     assert report["figures"]["sessions"] == 54 and report["commits_checked"] == 55
-    assert len(report["warnings"]) == 21
+    assert len(report["warnings"]) == 26  # 21 negative durations, 5 of more than a day
     clone = tmp_path / "clone.git"
     git("clone", "-q", "--bare", corpus_store, clone)
     assert cli("verify", "--repo", clone).exit_code == 0

@@ -16,12 +16,13 @@ from .common import (
     lesson_list,
     one_line,
     plural,
-    repo_name,
-    short_id,
     slug,
     utc_text,
     when,
 )
+from .drafts import draft_reasons, is_placeholder_title
+from .front import front_matter, headline, summary_line
+from .public import commit_span, implausible_duration, public_repo, scrub_all
 from .social import hashtags, thread
 
 __all__ = ["Commit", "RepoFacts", "Story", "repo_facts", "story", "run"]
@@ -50,7 +51,6 @@ class RepoFacts(TypedDict):
     """S1: what the session did to its repository, reconciled from commits and metadata."""
 
     repo: str | None
-    repo_path: str | None
     commits: list[Commit]
     commit_count: int | None
     files: list[str]
@@ -59,6 +59,7 @@ class RepoFacts(TypedDict):
     lines_removed: int | None
     duration_minutes: int | None
     duration: str | None
+    figures: list[dict[str, str]]
     notes: list[str]
 
 
@@ -73,6 +74,7 @@ class Story(TypedDict):
     next_steps: list[str]
     achievements: list[str]
     deliverables: list[str]
+    overview_derived: bool
 
 
 def _whole(value: Any) -> int | None:
@@ -151,9 +153,19 @@ def repo_facts(session: BuildSession) -> RepoFacts:
             notes.append(f"metadata.{name} is negative ({value}) and is left out")
 
     minutes = meta.counter("duration_minutes")
+    odd = implausible_duration(minutes, commit_span(session.source_data.git_commits))
+    if odd:
+        notes.append(f"metadata.duration_minutes: {odd}; left out")
+        minutes = None
+    shown: list[tuple[str, int | str | None]] = [
+        ("commits", commit_count),
+        ("files changed", file_count),
+        ("lines added", lines["lines_added"]),
+        ("lines removed", lines["lines_removed"]),
+        ("time spent", duration_text(minutes)),
+    ]
     return {
-        "repo": repo_name(session.source_data.repo_path),
-        "repo_path": session.source_data.repo_path,
+        "repo": public_repo(session.source_data.repo_path),
         "commits": commits,
         "commit_count": commit_count,
         "files": files,
@@ -162,20 +174,22 @@ def repo_facts(session: BuildSession) -> RepoFacts:
         "lines_removed": lines["lines_removed"],
         "duration_minutes": minutes,
         "duration": duration_text(minutes),
+        "figures": [{"name": k, "value": str(v)} for k, v in shown if v is not None],
         "notes": notes,
     }
 
 
-def _derived_title(where: str, subjects: list[str]) -> str:
-    if not subjects:
-        return f"Build session in {where}"
-    if len(subjects) == 1:
-        return f"{where}: {subjects[0]}"
-    return f"{where}: {plural(len(subjects), 'commit')}, from “{subjects[0]}”"
+def _derived_title(subjects: list[str]) -> str | None:
+    """The first commit's subject, and how many more followed."""
+    first = headline(subjects[0]) if subjects else None
+    if not first or len(subjects) == 1:
+        return first
+    return f"{first}, and {plural(len(subjects) - 1, 'more commit')}"
 
 
-def _derived_overview(session: BuildSession, facts: RepoFacts, where: str) -> str:
-    sentence = f"{session.agent_id} worked in {where}"
+def _derived_overview(session: BuildSession, facts: RepoFacts) -> str:
+    where = f" in {facts['repo']}" if facts["repo"] else ""
+    sentence = f"{session.agent_id} worked{where}"
     if facts["duration"]:
         sentence += f" for {facts['duration']}"
     changed = []
@@ -190,46 +204,97 @@ def _derived_overview(session: BuildSession, facts: RepoFacts, where: str) -> st
     return f"{sentence}; no commits were recorded."
 
 
+def _counted_title(facts: RepoFacts) -> str | None:
+    """`2 commits in repo`, from the counters alone, when a repository can be named."""
+    if not facts["repo"]:
+        return None
+    if facts["commit_count"]:
+        return f"{plural(facts['commit_count'], 'commit')} in {facts['repo']}"
+    if facts["file_count"]:
+        return f"{plural(facts['file_count'], 'file')} changed in {facts['repo']}"
+    return None
+
+
+def _delivered_title(deliverables: list[str]) -> str | None:
+    if not deliverables:
+        return None
+    name = deliverables[0].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    more = len(deliverables) - 1
+    return headline(f"Delivered {name}" + (f" and {plural(more, 'more file')}" if more else ""))
+
+
+def _title(
+    session: BuildSession,
+    facts: RepoFacts,
+    subjects: list[str],
+    achievements: list[str],
+    deliverables: list[str],
+) -> str:
+    """The given title unless it is a placeholder; else a headline from the work itself:
+    its summary, its commits, its first achievement, its overview, the conversation, its
+    deliverables or its counters."""
+    given = session.title or extra_text(session.metadata, "task_title", "current_mission")
+    if not is_placeholder_title(given):
+        assert given is not None
+        return given
+    summary = extra_text(session.source_data, "work_summary") or extra_text(
+        session.metadata, "session_summary"
+    )
+    return (
+        headline(summary)
+        or _derived_title(subjects)
+        or headline(achievements[0] if achievements else None)
+        or headline(session.overview)
+        or headline(next((c.content for c in session.source_data.conversations), None))
+        or _delivered_title(deliverables)
+        or _counted_title(facts)
+        or (given.strip() if given and given.strip() else None)
+        or f"Build session, {when(session)['human']}"
+    )
+
+
 def story(session: BuildSession, facts: RepoFacts) -> Story:
     """S2: given story fields win; otherwise each part is derived from what changed."""
-    where = facts["repo"] or "the repository"
     subjects = [c["subject"] for c in facts["commits"] if c["subject"]]
-    title = (
-        session.title
-        or extra_text(session.metadata, "task_title", "current_mission")
-        or _derived_title(where, subjects)
-    )
-    overview = (
+    achievements = list(session.key_achievements)
+    for container, key in (
+        (session.source_data, "key_achievements"),
+        (session.metadata, "achievements"),
+    ):
+        found = (container.model_extra or {}).get(key)
+        if isinstance(found, list):
+            achievements += [a for a in found if isinstance(a, str) and a.strip()]
+    given_overview = (
         session.overview
         or extra_text(session.source_data, "work_summary")
         or extra_text(session.metadata, "session_summary")
-        or _derived_overview(session, facts, where)
     )
+    overview = given_overview or _derived_overview(session, facts)
     solution = session.solution
     if not solution and subjects:
         shown = subjects[:5]
         more = f", and {len(subjects) - 5} more" if len(subjects) > 5 else ""
         solution = "The work landed as " + "; ".join(f"“{s}”" for s in shown) + more + "."
-
-    achievements = list(session.key_achievements)
-    meta_achievements = (session.metadata.model_extra or {}).get("achievements")
-    if isinstance(meta_achievements, list):
-        achievements += [a for a in meta_achievements if isinstance(a, str) and a.strip()]
+    deliverables = list(session.deliverables)
+    extra_deliverables = (session.source_data.model_extra or {}).get("deliverables")
+    if isinstance(extra_deliverables, list):
+        deliverables += extra_deliverables
+    delivered = [d for d in map(deliverable_text, deliverables) if d]
     return {
-        "title": title,
+        "title": _title(session, facts, subjects, achievements, delivered),
         "overview": overview,
         "problem": session.problem,
         "solution": solution,
         "lessons": lesson_list(session.lessons),
         "next_steps": list(session.next_steps),
         "achievements": achievements,
-        "deliverables": [d for d in map(deliverable_text, session.deliverables) if d],
+        "deliverables": delivered,
+        "overview_derived": not given_overview,
     }
 
 
 def social(session: BuildSession, facts: RepoFacts, told: Story) -> list[str]:
-    """S6: the thread, opening with the title, the moment and the session id."""
-    moment = when(session)
+    """S6: the thread, opening with the title and the figures."""
     figures = []
     if facts["commit_count"]:
         figures.append(plural(facts["commit_count"], "commit"))
@@ -237,36 +302,63 @@ def social(session: BuildSession, facts: RepoFacts, told: Story) -> list[str]:
         figures.append(plural(facts["file_count"], "file"))
     if facts["lines_added"] is not None:
         figures.append(f"+{facts['lines_added']} lines")
-    head = f"{told['title']} ({moment['stamp']}, session {short_id(session)})"
-    head += (": " + ", ".join(figures) + ".") if figures else "."
-    paragraphs = [head, told["overview"]]
+    head = told["title"] + ((": " + ", ".join(figures) + ".") if figures else ".")
+    paragraphs = [head] if told["overview_derived"] else [head, told["overview"]]
     paragraphs += [f"Done: {a}" for a in told["achievements"][:3]]
     paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in told["lessons"][:2]]
     if told["next_steps"]:
         paragraphs.append("Next: " + "; ".join(told["next_steps"][:3]))
     return thread(
-        paragraphs, hashtags("BuildInPublic", slug(facts["repo"] or ""), slug(session.agent_id))
+        paragraphs,
+        hashtags(
+            "BuildInPublic", slug((facts["repo"] or "").rsplit("/", 1)[-1]), slug(session.agent_id)
+        ),
     )
 
 
 def run(session: BuildSession) -> list[ArtifactSpec]:
-    """S1 to S6 for one build session."""
-    facts = repo_facts(session)
-    told = story(session, facts)
-    base: dict[str, Any] = {**identity(session), "facts": facts, "story": told}
+    """S1 to S6 for one build session; drafts (see `drafts.draft_reasons`) get no thread."""
+    facts = scrub_all(repo_facts(session))
+    told = scrub_all(story(session, facts))
+    draft = draft_reasons(session)
     tags = ["build", "devlog"] + [
-        t for t in (slug(facts["repo"] or "").lower(), slug(session.agent_id).lower()) if t
+        t
+        for t in (
+            slug((facts["repo"] or "").rsplit("/", 1)[-1]).lower(),
+            slug(session.agent_id).lower(),
+        )
+        if t
     ]
-    recent = facts["commits"][-RECENT:]
+    first = facts["commits"][0]["subject"] if facts["commits"] else None
+    description = summary_line(told["overview"], told["problem"], first, told["title"])
+
+    def context(kind: str, **more: Any) -> dict[str, Any]:
+        front = front_matter(
+            session, kind, title=told["title"], description=description, tags=tags, draft=draft
+        )
+        return {
+            **identity(session),
+            "front": front,
+            "draft_reasons": draft,
+            "facts": facts,
+            "story": told,
+            **more,
+        }
+
+    posts = [] if draft else social(session, facts, told)
     return [
-        ArtifactSpec("readme", PIPELINE, "S3", "readme.md.j2", {**base, "recent_commits": recent}),
-        ArtifactSpec("build_log", PIPELINE, "S4", "build_log.md.j2", base),
-        ArtifactSpec("blog_post", PIPELINE, "S5", "blog_post.md.j2", {**base, "tags": tags}),
         ArtifactSpec(
-            "social_post",
+            "readme",
             PIPELINE,
-            "S6",
-            "social_post.md.j2",
-            {"posts": social(session, facts, told)},
+            "S3",
+            "readme.md.j2",
+            context("readme", recent_commits=facts["commits"][-RECENT:]),
+        ),
+        ArtifactSpec("build_log", PIPELINE, "S4", "build_log.md.j2", context("build_log")),
+        ArtifactSpec(
+            "blog_post", PIPELINE, "S5", "blog_post.md.j2", context("blog_post", tags=tags)
+        ),
+        ArtifactSpec(
+            "social_post", PIPELINE, "S6", "social_post.md.j2", context("social_post", posts=posts)
         ),
     ]

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ..models import BuildSession, LifeAriaSession, TradeSession, in_utc
+from .public import public_id
 
 __all__ = [
     "AnySession",
@@ -110,8 +111,9 @@ def deliverable_text(item: Any) -> str | None:
 
 
 def short_id(session: AnySession) -> str:
-    """The first 8 characters of the id: enough to tell sessions apart in a post."""
-    return session.session_id[:8]
+    """The id as a post shows it: a UUID's first group, any other id whole (never a token
+    cut in the middle)."""
+    return public_id(session.session_id)
 
 
 def repo_name(repo_path: str | None) -> str | None:

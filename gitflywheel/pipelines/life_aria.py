@@ -14,11 +14,13 @@ from .common import (
     lesson_list,
     one_line,
     plural,
-    short_id,
     slug,
     utc_text,
     when,
 )
+from .drafts import draft_reasons, is_placeholder_title
+from .front import front_matter, headline, summary_line
+from .public import implausible_duration, scrub_all
 from .social import hashtags, thread
 
 __all__ = ["Highlight", "Shot", "highlights", "gallery", "social", "run"]
@@ -88,7 +90,8 @@ def gallery(screenshots: Sequence[Screenshot]) -> tuple[list[Shot], list[str]]:
 
 
 def _overview(session: LifeAriaSession, screenshots: Sequence[Screenshot]) -> str:
-    minutes = duration_text(session.metadata.counter("duration_minutes"))
+    counted = session.metadata.counter("duration_minutes")
+    minutes = None if implausible_duration(counted) else duration_text(counted)
     text = f"{session.agent_id} spent " + (
         f"{minutes} with Aria" if minutes else "a session with Aria"
     )
@@ -98,27 +101,41 @@ def _overview(session: LifeAriaSession, screenshots: Sequence[Screenshot]) -> st
     return f"{text}: {' and '.join(made)}."
 
 
-def social(session: LifeAriaSession, title: str, overview: str, talk: list[Highlight]) -> list[str]:
-    """The thread: title, moment and session id, the overview, Aria's last word, lessons."""
-    moment = when(session)
-    paragraphs = [f"{title} ({moment['stamp']}, session {short_id(session)}). {overview}"]
+def social(
+    session: LifeAriaSession,
+    title: str,
+    overview: str,
+    talk: list[Highlight],
+    lessons: list[dict[str, str]],
+) -> list[str]:
+    """The thread: the title, the overview, Aria's last word, lessons."""
+    paragraphs = [f"{title}. {overview}"]
     aria = [h for h in talk if h["speaker"] == "Aria"]
     if aria:
         paragraphs.append(f"Aria: “{aria[-1]['text']}”")
-    paragraphs += [f"Lesson: {x.title}. {x.description}".strip() for x in session.lessons[:2]]
+    paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in lessons[:2]]
     return thread(paragraphs, hashtags("BuildWithAria", "Devlog", slug(session.agent_id)))
 
 
 def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> list[ArtifactSpec]:
-    """L1 the devlog (a blog post) and L2 a social post for one life/Aria session."""
+    """L1 the devlog (a blog post) and L2 a social post for one life/Aria session; drafts
+    (see `drafts.draft_reasons`) get no thread."""
     moment = when(session)
-    talk = highlights(session)
-    title = session.title or f"Making things with Aria, {moment['human']}"
-    overview = session.overview or _overview(session, screenshots)
+    talk = scrub_all(highlights(session))
+    overview = scrub_all(session.overview or _overview(session, screenshots))
+    title = session.title if not is_placeholder_title(session.title) else None
+    title = scrub_all(
+        title or headline(session.overview) or f"Making things with Aria, {moment['human']}"
+    )
     shown, missing = gallery(screenshots)
+    shown = scrub_all(shown)
     made = [d for d in map(deliverable_text, session.deliverables) if d]
+    tags = ["devlog", "aria"] + ([slug(session.agent_id).lower()] if slug(session.agent_id) else [])
+    draft = draft_reasons(session, len(shown))
+    description = summary_line(overview, session.problem, title)
     context = {
         **identity(session),
+        "draft_reasons": draft,
         "title": title,
         "overview": overview,
         "problem": session.problem,
@@ -130,11 +147,37 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
         "lessons": lesson_list(session.lessons),
         "made": made + list(session.key_achievements),
         "next_steps": list(session.next_steps),
-        "tags": ["devlog", "aria"]
-        + ([slug(session.agent_id).lower()] if slug(session.agent_id) else []),
+        "tags": tags,
     }
-    posts = social(session, title, overview, talk)
+    context = scrub_all(context)
+
+    def front(kind: str) -> dict[str, object]:
+        image = shown[0]["path"] if shown else None
+        return front_matter(
+            session,
+            kind,
+            title=title,
+            description=description,
+            tags=tags,
+            draft=draft,
+            image=image,
+        )
+
+    posts = [] if draft else social(session, title, overview, talk, context["lessons"])
     return [
-        ArtifactSpec("blog_post", PIPELINE, "L1", "devlog.md.j2", context),
-        ArtifactSpec("social_post", PIPELINE, "L2", "social_post.md.j2", {"posts": posts}),
+        ArtifactSpec(
+            "blog_post", PIPELINE, "L1", "devlog.md.j2", {**context, "front": front("blog_post")}
+        ),
+        ArtifactSpec(
+            "social_post",
+            PIPELINE,
+            "L2",
+            "social_post.md.j2",
+            {
+                **identity(session),
+                "front": front("social_post"),
+                "draft_reasons": draft,
+                "posts": posts,
+            },
+        ),
     ]

@@ -10,7 +10,10 @@ from typing import Any, Final, TypedDict
 from ..artifacts import ArtifactSpec
 from ..figures import fixed2, money, percent, signed_money
 from ..models import Trade, TradeSession
-from .common import duration_text, identity, lesson_list, short_id, slug, utc_text, when
+from .common import duration_text, identity, lesson_list, slug, utc_text, when
+from .drafts import draft_reasons, is_placeholder_title
+from .front import front_matter, headline, summary_line
+from .public import implausible_duration, scrub, scrub_all
 from .social import hashtags, thread
 
 __all__ = [
@@ -227,17 +230,17 @@ def market(session: TradeSession) -> list[dict[str, str]]:
 
 
 def title(session: TradeSession) -> str:
-    """The session's title, or one made of its date."""
-    return session.title or f"Trading session, {when(session)['human']}"
+    """The session's title unless it is a placeholder; else a headline from its market
+    analysis, or one made of its date."""
+    given = session.title if not is_placeholder_title(session.title) else None
+    return scrub(
+        given or headline(session.market_analysis) or f"Trading session, {when(session)['human']}"
+    )
 
 
 def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
-    """T5: the thread, opening with the title, the moment, the session id and the P&L."""
-    moment = when(session)
-    head = (
-        f"{title(session)} ({moment['stamp']}, session {short_id(session)}): "
-        f"{summary['trades']} trade{'' if summary['trades'] == 1 else 's'}"
-    )
+    """T5: the thread, opening with the title and the P&L."""
+    head = f"{title(session)}: {summary['trades']} trade{'' if summary['trades'] == 1 else 's'}"
     if summary["closed"]:
         head += f", P&L {signed_money(summary['total_pnl'])}"
     if summary["win_rate"] is not None:
@@ -253,21 +256,37 @@ def social(session: TradeSession, summary: Summary, review: Review) -> list[str]
 
 
 def run(session: TradeSession) -> list[ArtifactSpec]:
-    """T1 to T5 for one trade session."""
-    trades = normalise(session)
+    """T1 to T5 for one trade session; drafts (see `drafts.draft_reasons`) get no thread."""
+    trades = scrub_all(normalise(session))
     summary = summarise(trades)
-    review = lessons(session, summary)
+    review = scrub_all(lessons(session, summary))
+    minutes = session.metadata.counter("duration_minutes")
+    if implausible_duration(minutes):
+        minutes = None
+    headline_text = title(session)
+    draft = draft_reasons(session)
+    tags = ["trading"] + [
+        slug(s["symbol"]).lower() for s in summary["by_symbol"][:5] if slug(s["symbol"])
+    ]
+    description = summary_line(
+        review["market_analysis"], review["facts"][0] if review["facts"] else None, headline_text
+    )
+
+    def front(kind: str) -> dict[str, Any]:
+        return front_matter(
+            session, kind, title=headline_text, description=description, tags=tags, draft=draft
+        )
+
     context = {
-        **identity(
-            session,
-            title=title(session),
-            duration=duration_text(session.metadata.counter("duration_minutes")),
-        ),
+        **identity(session, title=headline_text, duration=duration_text(minutes)),
+        "front": front("trade_journal"),
+        "draft_reasons": draft,
         "trades": trades,
         "summary": summary,
         "review": review,
-        "market": market(session),
+        "market": scrub_all(market(session)),
     }
+    posts = [] if draft else social(session, summary, review)
     return [
         ArtifactSpec("trade_journal", PIPELINE, "T4", "trade_journal.md.j2", context),
         ArtifactSpec(
@@ -275,6 +294,11 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
             PIPELINE,
             "T5",
             "social_post.md.j2",
-            {"posts": social(session, summary, review)},
+            {
+                **identity(session),
+                "front": front("social_post"),
+                "draft_reasons": draft,
+                "posts": posts,
+            },
         ),
     ]

@@ -1,0 +1,107 @@
+"""Front matter every artifact carries, for blogs and feeds: title, date, description,
+slug, tags, categories, draft, image; and the headline and summary lines it is made of."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from typing import Any, Final
+
+from ..models import in_utc
+from .common import AnySession
+from .public import scrub
+
+__all__ = ["HEADLINE", "DESCRIPTION", "headline", "summary_line", "title_slug", "front_matter"]
+
+HEADLINE: Final = 90
+DESCRIPTION: Final = 160
+_KIND_SUFFIX: Final = {
+    "blog_post": "",
+    "trade_journal": "",
+    "readme": "-readme",
+    "build_log": "-build-log",
+    "social_post": "-social",
+}
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters, ending on a whole word with `…` when cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:-–—") + "…"
+
+
+def _first_sentence(text: str) -> str:
+    text = " ".join(scrub(text).split())
+    found = re.match(r"(.+?[.!?])(?:\s|$)", text)
+    return found.group(1) if found else text
+
+
+def headline(text: str | None) -> str | None:
+    """A line of session text as a title: its first sentence, or, when that is long, its
+    first clause; at most 90 characters, never cut mid-word."""
+    if not text or not text.strip():
+        return None
+    line = _first_sentence(text).rstrip(".")
+    if len(line) > HEADLINE:
+        clause = re.split(r"[,;:]\s| - | — ", line, maxsplit=1)[0]
+        if len(clause) >= 20:
+            line = clause
+    return _cut(line, HEADLINE) or None
+
+
+def summary_line(*candidates: str | None) -> str:
+    """The first non-empty candidate's first sentence, at most 160 characters."""
+    for text in candidates:
+        if text and text.strip():
+            return _cut(_first_sentence(text), DESCRIPTION)
+    return ""
+
+
+def title_slug(title: str) -> str:
+    """`Add metrics monitor (RED/GREEN)` -> `add-metrics-monitor-red-green`: ASCII letters
+    and digits joined by `-`, at most 60 characters, `session` when nothing is left."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", " ", ascii_text.lower()).split()
+    out = ""
+    for word in words:
+        candidate = f"{out}-{word}" if out else word
+        if len(candidate) > 60:
+            break
+        out = candidate
+    return out or (words[0][:60] if words else "session")
+
+
+def front_matter(
+    session: AnySession,
+    kind: str,
+    *,
+    title: str,
+    description: str,
+    tags: list[str],
+    draft: list[str],
+    image: str | None = None,
+) -> dict[str, Any]:
+    """The front matter of one artifact. The slug is unique by construction: the title's
+    slug, the first 6 hex digits of the SHA-256 of the session id written as letters
+    (`0`-`f` as `a`-`p`, so that no figure appears in it), and the kind (none for the
+    session's main post)."""
+    digest = hashlib.sha256(session.session_id.encode("utf-8")).hexdigest()[:6]
+    digest = "".join(chr(ord("a") + int(d, 16)) for d in digest)
+    utc = in_utc(session.timestamp).replace(microsecond=0)
+    return {
+        "title": title,
+        "date": utc.isoformat(),
+        "description": description or title,
+        "slug": f"{title_slug(title)}-{digest}{_KIND_SUFFIX[kind]}",
+        "tags": tags,
+        "categories": [session.session_type],
+        "draft": bool(draft),
+        "image": image,
+        "author": session.agent_id,
+        "session_id": session.session_id,
+    }
