@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .capture import Captured
     from .ingest import IngestReport
     from .init import InitResult
+    from .maintain import MaintainResult
     from .manifest import Manifest
     from .query import ExportResult, Holder, LogEntry, SessionRow
     from .remote import PublishResult, SyncResult
@@ -38,6 +39,7 @@ __all__ = [
     "which",
     "log",
     "export",
+    "maintain",
     "publish",
     "sync",
     "capture",
@@ -188,6 +190,16 @@ def export(repo: StoreLike, directory: PathLike, at: str | None = None) -> Expor
 
     with _open(repo) as store:
         return run(store, Path(directory), at)
+
+
+def maintain(repo: StoreLike, *, full: bool = False) -> MaintainResult:
+    """Pack loose objects, merge packs (`full`: into one), and, when git is installed,
+    have git write a multi-pack-index with its bitmap and a commit-graph; nothing is
+    pruned. `result.changed` is False when there was nothing to do."""
+    from .maintain import maintain as run
+
+    with _open(repo) as store:
+        return run(store, full=full)
 
 
 def publish(repo: StoreLike, remote: str | None = None) -> PublishResult:

@@ -375,14 +375,14 @@ def ls_command(
     as_json: bool,
 ) -> None:
     """List the sessions at the tip of `main`, oldest first."""
-    from .query import list_sessions
+    from .query import list_sessions, list_sessions_json
     from .store import Store
 
     with Store.open(repo) as store:
+        if as_json:
+            click.echo(list_sessions_json(store, session_type, agent, since, until))
+            return
         rows = list_sessions(store, session_type, agent, since, until)
-    if as_json:
-        emit_json([asdict(r) for r in rows])
-        return
     for r in rows:
         rev = f" r{r.revision}" if r.revision > 1 else ""
         click.echo(
@@ -544,6 +544,35 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
         except OSError as exc:
             raise GitflywheelError(f"cannot write the report: {_os_problem(exc)}") from exc
     sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@repo_option
+@click.option("--full", is_flag=True, help="Merge every pack into one, however large.")
+@json_option
+def maintain(repo: Path, full: bool, as_json: bool) -> None:
+    """Keep the store quick to read, push and clone: fewer packs, and git's indexes.
+
+    Under the writer lock: loose objects go into a pack, packs are merged into as few as
+    the geometric rule allows (--full: into one), and, when git is installed, git writes
+    a multi-pack-index with a reachability bitmap and a commit-graph. Then the query
+    index that ls and which read is brought up to date. Nothing is pruned. Run it now
+    and then (ingest merges packs itself); a second run right after changes nothing.
+    """
+    from .maintain import maintain as run_maintain
+    from .store import Store
+
+    with Store.open(repo) as store:
+        result = run_maintain(store, full=full)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    say(
+        f"{'Maintained' if result.changed else 'Nothing to do'}: {result.packs_before} -> "
+        f"{result.packs_after} packs ({result.packs_merged} merged, {result.loose_packed} "
+        f"loose objects packed); multi-pack-index {result.multi_pack_index}; commit-graph "
+        f"{result.commit_graph}; query index {result.query_index}"
+    )
 
 
 @main.command()

@@ -6,19 +6,17 @@ store (someone's project, a work tree) is refused before anything is written to 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from dulwich.objects import Blob
-from dulwich.refs import Ref
 
 from .commits import commit_time, committer_identity, make_commit, setup_message
 from .errors import StoreError
 from .jsontext import dumps_pretty
 from .layout import STORE_FILE, template_path
 from .rendering import load_templates
-from .store import MAIN, Store
+from .store import Store
 from .trees import FILE_MODE, TreeEditor
 
 __all__ = [
@@ -31,8 +29,7 @@ __all__ = [
     "TEMPLATES_CONFIG",
 ]
 
-TEMPLATES_CONFIG = (b"gitflywheel", b"templates")
-HEAD = Ref(b"HEAD")
+TEMPLATES_CONFIG = "gitflywheel.templates"
 STORE_DESCRIPTION = {
     "format": 1,
     "layout": "sessions/<a>/<b>/<c>/<d>/<id>/ where abcd = the first hex digits of sha256(id)",
@@ -50,11 +47,8 @@ class InitResult:
 
 def store_templates_dir(store: Store) -> Path | None:
     """The templates folder set once for this store (`init --templates`), if any."""
-    try:
-        value = store.repo.get_config().get(TEMPLATES_CONFIG[0], TEMPLATES_CONFIG[1])
-    except KeyError:
-        return None
-    return Path(os.fsdecode(value))
+    value = store.config_get(TEMPLATES_CONFIG)
+    return None if value is None else Path(value)
 
 
 def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
@@ -77,12 +71,7 @@ def repository_problem(store: Store) -> str | None:
     A store is a bare repository whose `main` starts with gitflywheel's first commit. An
     empty bare repository (no refs at all) may become one. Anything else is someone's
     project, and sessions must never land in it by a wrong `--repo`."""
-    config = store.repo.get_config()
-    try:
-        bare = config.get_boolean((b"core",), b"bare", store.repo.bare)
-    except ValueError:
-        bare = store.repo.bare
-    if not bare or not store.repo.bare:
+    if not store.is_bare():
         return (
             "a git work tree (its files are checked out), not a gitflywheel store; "
             "a store is a bare repository: give --repo a new path"
@@ -94,7 +83,7 @@ def repository_problem(store: Store) -> str | None:
         return None
     refs = sorted(
         ref.decode("utf-8", "replace")
-        for ref in store.repo.refs.allkeys()
+        for ref in store.ref_names()
         if ref != b"HEAD" and not ref.startswith(b"refs/gitflywheel/")
     )
     if refs:
@@ -117,8 +106,7 @@ def open_store(path: Path, create: bool = False, first_commit: bool = True) -> S
         store.close()
         raise StoreError(f"{path}: {problem}")
     if create and store.tip() is None:
-        if store.repo.refs.read_ref(HEAD) != b"ref: " + MAIN:
-            store.repo.refs.set_symbolic_ref(HEAD, MAIN)  # git clone checks out HEAD
+        store.point_head_at_main()  # git clone checks out HEAD
         if first_commit:
             _first_commit(store, None)
     return store
@@ -128,9 +116,7 @@ def set_templates_dir(store: Store, folder: Path) -> None:
     """Make `folder` the store's templates: ingest and rerender use them by default."""
     if not folder.is_dir():
         raise StoreError(f"{folder}: templates folder not found")
-    config = store.repo.get_config()
-    config.set(TEMPLATES_CONFIG[0], TEMPLATES_CONFIG[1], str(folder.resolve()).encode())
-    config.write_to_path()
+    store.config_set(TEMPLATES_CONFIG, str(folder.resolve()))
 
 
 def _first_commit(store: Store, templates_dir: Path | None) -> bytes:

@@ -25,6 +25,8 @@ __all__ = [
     "FACTS_FILE",
     "SCREENSHOTS_DIR",
     "ARTIFACT_KINDS",
+    "WORK_DIR",
+    "QUERY_INDEX_FILE",
     "session_dir",
     "artifact_path",
     "template_path",
@@ -41,6 +43,9 @@ MANIFEST_FILE = "manifest.json"
 FACTS_FILE = "facts.json"
 SCREENSHOTS_DIR = "screenshots"
 ARTIFACT_KINDS: tuple[str, ...] = get_args(ArtifactKind)
+# Outside the tree: <store>/gitflywheel/ holds gitflywheel's own files, beside git's.
+WORK_DIR = "gitflywheel"
+QUERY_INDEX_FILE = "query.sqlite3"  # <store>/gitflywheel/query.sqlite3: what ls and which read
 
 
 def session_dir(session_id: str) -> str:

@@ -1,23 +1,36 @@
-"""Reading the store: list sessions, show one, find an artifact, the log, export a tree."""
+"""Reading the store: list sessions, show one, find an artifact, the log, export a tree.
+
+`ls` and `which` answer from the query index (`queryindex`) when it can be kept, and
+from the tip's manifests otherwise: both give the same answer."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-
-from dulwich.objects import Blob
+from typing import TYPE_CHECKING, TypeVar
 
 from .commits import session_trailers
 from .errors import GitflywheelError, StoreError
 from .layout import ARTIFACT_KINDS, FANOUT_LEVELS, MANIFEST_FILE, SESSIONS_DIR, session_dir
-from .manifest import Manifest
-from .models import TimestampOutOfRange, in_utc, parse_timestamp
+from .queryindex import (
+    BadTimestamp,
+    TimeWindow,
+    indexed_holders,
+    indexed_session_documents,
+    indexed_sessions,
+)
 from .store import Store
 from .trees import TREE_MODE
+
+if TYPE_CHECKING:  # pydantic loads only when a manifest is read: `ls` and `which` start faster
+    from .manifest import Manifest
+
+T = TypeVar("T")
 
 __all__ = [
     "SessionRow",
@@ -27,6 +40,7 @@ __all__ = [
     "parse_day",
     "parse_until",
     "list_sessions",
+    "list_sessions_json",
     "show_session",
     "show_artifact",
     "which",
@@ -76,20 +90,17 @@ def iter_session_folders(store: Store, tree: bytes | None = None) -> Iterator[tu
         return
     level = [found[1]]
     for _ in range(FANOUT_LEVELS):
-        level = [
-            item.sha
-            for tree in level
-            for item in store.tree(tree).iteritems()
-            if item.mode == TREE_MODE
-        ]
+        level = [sha for tree in level for _, mode, sha in store.entries(tree) if mode == TREE_MODE]
     for bucket in level:
-        for folder in store.tree(bucket).iteritems():
-            if folder.mode == TREE_MODE:
-                yield folder.path.decode("utf-8", "replace"), folder.sha
+        for name, mode, folder in store.entries(bucket):
+            if mode == TREE_MODE:
+                yield name.decode("utf-8", "replace"), folder
 
 
 def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest]:
     """Every session manifest in a tree (default: the tip's), in path order."""
+    from .manifest import Manifest
+
     for _, folder in iter_session_folders(store, tree):
         entry = store.lookup(folder, MANIFEST_FILE)
         if entry is not None:
@@ -99,6 +110,8 @@ def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest
 def parse_day(value: str, option: str) -> datetime:
     """A date (its start, UTC) or an ISO 8601 date-time, for an option named `option`;
     the result is in UTC, and one that UTC cannot hold (years 1 to 9999) is refused."""
+    from .models import TimestampOutOfRange, in_utc, parse_timestamp
+
     try:
         if "T" in value or " " in value:
             moment = parse_timestamp(value)
@@ -126,11 +139,21 @@ def list_sessions(
     agent: str | None = None,
     since: str | None = None,
     until: str | None = None,
+    *,
+    use_index: bool = True,
 ) -> list[SessionRow]:
-    """The sessions at the tip, filtered; `until` given as a date includes that whole day."""
+    """The sessions at the tip, filtered; `until` given as a date includes that whole day.
+    Answered from the query index when it can be kept (see `queryindex`), else, or
+    without `use_index`, from the tip's manifests."""
     start = parse_day(since, "--since") if since else None
     end = parse_day(until, "--until") if until else None
     end_exclusive = until is not None and "T" not in until and " " not in until
+    window = TimeWindow(session_type, agent, start, end, end_exclusive)
+    indexed = _indexed(indexed_sessions, store, window) if use_index else None
+    if indexed is not None:
+        return [SessionRow(*row) for row in indexed]  # in order already
+    from .models import in_utc, parse_timestamp
+
     rows = []
     for m in iter_manifests(store):
         if session_type and m.session_type != session_type:
@@ -160,7 +183,38 @@ def list_sessions(
     return rows
 
 
+def list_sessions_json(
+    store: Store,
+    session_type: str | None = None,
+    agent: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> str:
+    """`ls --json`: the rows of `list_sessions` as a JSON array, one session a line. From
+    the query index SQLite writes them, so the cost is what SQLite takes."""
+    start = parse_day(since, "--since") if since else None
+    end = parse_day(until, "--until") if until else None
+    end_exclusive = until is not None and "T" not in until and " " not in until
+    window = TimeWindow(session_type, agent, start, end, end_exclusive)
+    documents = _indexed(indexed_session_documents, store, window)
+    if documents is None:
+        rows = list_sessions(store, session_type, agent, since, until, use_index=False)
+        documents = [json.dumps(vars(r), ensure_ascii=False, separators=(",", ":")) for r in rows]
+    return "[\n  " + ",\n  ".join(documents) + "\n]" if documents else "[]"
+
+
+def _indexed(
+    ask: Callable[[Store, TimeWindow], list[T] | None], store: Store, window: TimeWindow
+) -> list[T] | None:
+    try:
+        return ask(store, window)
+    except BadTimestamp as exc:
+        raise StoreError(f"{exc.session_id}: manifest timestamp: {exc.reason}") from None
+
+
 def _manifest(store: Store, session_id: str) -> Manifest:
+    from .manifest import Manifest
+
     root = _tip_tree(store)
     found = store.lookup(root, f"{session_dir(session_id)}/{MANIFEST_FILE}") if root else None
     if found is None:
@@ -208,16 +262,21 @@ def blob_id_of(file_or_blob: str) -> str:
     """A blob id given as such (40 hex), or the blob id a file's bytes would have."""
     path = Path(file_or_blob)
     if path.is_file():
-        return Blob.from_string(path.read_bytes()).id.decode()
+        return Store.blob_id(path.read_bytes()).decode()
     text = file_or_blob.lower()
     if len(text) == 40 and all(c in "0123456789abcdef" for c in text):
         return text
     raise GitflywheelError(f"{file_or_blob}: neither a file nor a 40-hex blob id")
 
 
-def which(store: Store, file_or_blob: str) -> tuple[str, list[Holder]]:
-    """Which sessions hold an artifact (or record, or screenshot) with these bytes."""
+def which(store: Store, file_or_blob: str, *, use_index: bool = True) -> tuple[str, list[Holder]]:
+    """Which sessions hold an artifact (or record, or screenshot) with these bytes:
+    from the query index when it can be kept, else, or without `use_index`, from the
+    tip's manifests."""
     wanted = blob_id_of(file_or_blob)
+    indexed = indexed_holders(store, wanted) if use_index else None
+    if indexed is not None:
+        return wanted, [Holder(*found) for found in indexed]
     holders = []
     for m in iter_manifests(store):
         if m.record.blob == wanted:
@@ -307,21 +366,21 @@ def export(store: Store, target: Path, at: str | None = None) -> ExportResult:
     stack = [(store.commit(tip).tree, target, "")]
     while stack:
         tree_id, folder, prefix = stack.pop()
-        for item in store.tree(tree_id).iteritems():
-            name = _entry_name(item.path, prefix)
+        for raw, mode, sha in store.entries(tree_id):
+            name = _entry_name(raw, prefix)
             path = f"{prefix}{name}"
-            if item.mode == TREE_MODE:
+            if mode == TREE_MODE:
                 _make_folder(folder / name, path)
-                stack.append((item.sha, folder / name, f"{path}/"))
-            elif item.mode in _SKIPPED:
-                skipped.append(f"{path}: {_SKIPPED[item.mode]}")
-            elif stat.S_ISREG(item.mode):
-                _write_new(folder / name, path, _blob_of(store, item.sha, path))
-                if item.mode == _EXEC_MODE:
+                stack.append((sha, folder / name, f"{path}/"))
+            elif mode in _SKIPPED:
+                skipped.append(f"{path}: {_SKIPPED[mode]}")
+            elif stat.S_ISREG(mode):
+                _write_new(folder / name, path, _blob_of(store, sha, path))
+                if mode == _EXEC_MODE:
                     (folder / name).chmod(0o755)
                 count += 1
             else:
-                skipped.append(f"{path}: mode {item.mode:o} is not a file git checks out")
+                skipped.append(f"{path}: mode {mode:o} is not a file git checks out")
     return ExportResult(tip.decode(), count, str(target), skipped)
 
 

@@ -1,41 +1,32 @@
-"""The git store, over dulwich: open, read, write packs, move `main` safely.
+"""The git store, over dulwich: open, read, write objects, move `main` safely.
 
 The narrow surface everything else uses: read blobs and trees, write a batch of objects
-as one pack, and move `refs/heads/main` by compare-and-swap under a lock that dies with
-its process. Only this module and `remote` import dulwich's repository machinery.
+as one pack (the pack files themselves are `packs`' business), and move
+`refs/heads/main` by compare-and-swap under a lock that dies with its process. Only
+store and remote code import dulwich's repository machinery.
 """
 
 from __future__ import annotations
 
-import binascii
 import contextlib
 import fcntl
-import hashlib
-import mmap
 import os
 import re
 import shutil
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
-from dulwich.object_format import SHA1
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
-from dulwich.pack import (
-    load_pack_index,
-    pack_header_chunks,
-    pack_object_chunks,
-    write_pack_index,
-    write_pack_objects,
-)
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from .errors import StoreError
+from .layout import WORK_DIR
+from .packs import MAX_PACKS, MergeResult, PackLayout, Packs
 from .trees import TREE_MODE
 
 __all__ = [
@@ -50,20 +41,11 @@ __all__ = [
 ]
 
 MAIN = Ref(b"refs/heads/main")
+HEAD = Ref(b"HEAD")
 LOCK_FILE = "gitflywheel.lock"
-WORK_DIR = "gitflywheel"  # <store>/gitflywheel/: gitflywheel's own files, outside git's
 QUARANTINE_PREFIX = "incoming-"  # <store>/gitflywheel/incoming-*: fetched objects under check
-_PACK_PREFIX = "tmp_pack_gitflywheel_"
-# What dulwich leaves when killed while it writes a pack: `objects/tmp_pack_*` (a fetched
-# thin pack being completed), `objects/incoming-*` (a fetch spooled to disk),
-# `objects/pack/tmp*.pack` (a pack being received).
-_DULWICH_LEFTOVERS = ("tmp_pack_*", "incoming-*", "pack/tmp*.pack")
 _TYPE_NAMES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
-_MAX_PACKS = 8
 _CACHE_OBJECTS = 4096
-# A pack this large is settled: never merged again, so the cost of merging per session
-# stops growing with the store (a million sessions make a few settled packs).
-_SETTLED_PACK_BYTES = 1 << 30
 _STALE_REF_LOCK_SECONDS = 5.0
 
 
@@ -130,58 +112,13 @@ def resolve_revision(repo: Repo, rev: str) -> bytes | None:
         return None
 
 
-_WHOLE_TYPES = (1, 2, 3, 4)  # commit, tree, blob, tag; 6 and 7 are deltas
-
-
-def _copy_packs(
-    store: Repo, packs: list[Path], f: BinaryIO
-) -> tuple[dict[bytes, tuple[int, int]], bytes]:
-    """Write one pack holding every object of `packs` once. A whole object's packed
-    bytes are copied as they are (the index gives where they start), so a merge runs
-    near the speed of the disk and holds one object at a time. Deltas, which only packs
-    made by `git gc` hold, are written again as whole objects."""
-    written: dict[bytes, tuple[int, int]] = {}
-    deltas: dict[bytes, None] = {}  # ordered set
-    plans: list[tuple[Path, list[tuple[bytes, int]]]] = []
-    for pack in packs:
-        index = load_pack_index(str(pack.with_suffix(".idx")), SHA1)
-        entries = [(bytes(sha), int(offset)) for sha, offset, _ in index.iterentries()]
-        index.close()
-        plans.append((pack, sorted(entries, key=lambda e: e[1])))
-    unique = {sha for _, entries in plans for sha, _ in entries}
-    digest = hashlib.sha1()
-
-    def out(chunk: bytes) -> int:
-        f.write(chunk)
-        digest.update(chunk)
-        return len(chunk)
-
-    position = sum(out(chunk) for chunk in pack_header_chunks(len(unique)))
-    for pack, entries in plans:
-        with open(pack, "rb") as source:
-            data = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
-            try:
-                ends = [offset for _, offset in entries[1:]] + [len(data) - 20]
-                for (sha, offset), end in zip(entries, ends, strict=True):
-                    if sha in written or sha in deltas:
-                        continue
-                    if (data[offset] >> 4) & 7 not in _WHOLE_TYPES:
-                        deltas[sha] = None
-                        continue
-                    raw = data[offset:end]
-                    written[sha] = (position, binascii.crc32(raw))
-                    position += out(raw)
-            finally:
-                data.close()
-    for sha in deltas:
-        if sha not in written:
-            obj = store.object_store[ObjectID(binascii.hexlify(sha))]
-            raw = b"".join(pack_object_chunks(obj.type_num, obj.as_raw_chunks(), SHA1))
-            written[sha] = (position, binascii.crc32(raw))
-            position += out(raw)
-    checksum = digest.digest()
-    f.write(checksum)
-    return written, checksum
+def _config_key(key: str) -> tuple[tuple[bytes, ...], bytes]:
+    """`remote.origin.url` as dulwich's config wants it: ((b"remote", b"origin"), b"url")."""
+    section, _, name = key.rpartition(".")
+    first, dot, sub = section.partition(".")
+    if not first or not name:
+        raise StoreError(f"{key!r}: not a git config key (section.name)")
+    return ((first.encode(), os.fsencode(sub)) if dot else (first.encode(),)), name.encode()
 
 
 class RefMoved(StoreError):
@@ -195,6 +132,7 @@ class Store:
         self.repo = repo
         self.path = Path(repo.controldir())
         self._cache: OrderedDict[bytes, ShaFile] = OrderedDict()
+        self._packs = Packs(self.path / "objects", self._raw_by_number)
 
     # -- opening -----------------------------------------------------------------------
 
@@ -275,11 +213,24 @@ class Store:
         type_num, data = self.repo.object_store.get_raw(ObjectID(sha))
         return _TYPE_NAMES.get(type_num, str(type_num)), data
 
+    def _raw_by_number(self, sha: bytes) -> tuple[int, bytes]:
+        type_num, data = self.repo.object_store.get_raw(ObjectID(sha))
+        return type_num, data
+
     def blob(self, sha: bytes) -> bytes:
         obj = self._get(sha)
         if not isinstance(obj, Blob):
             raise StoreError(f"{sha.decode()}: not a blob")
         return obj.as_raw_string()
+
+    def entries(self, tree_id: bytes) -> list[tuple[bytes, int, bytes]]:
+        """A tree's entries as (name, mode, id), in git's tree order."""
+        return [(item.path, item.mode, item.sha) for item in self.tree(tree_id).iteritems()]
+
+    @staticmethod
+    def blob_id(data: bytes) -> bytes:
+        """The id git gives a blob of these bytes (hex)."""
+        return Blob.from_string(data).id
 
     def lookup(self, tree_id: bytes, path: str) -> tuple[int, bytes] | None:
         """(mode, id) of `path` inside a tree, or None."""
@@ -320,6 +271,27 @@ class Store:
         """A commit id from a revision: `main`, a full or short id, `main~2`, a tag."""
         return parse_revision(self.repo, rev)
 
+    def ref_names(self) -> list[bytes]:
+        """Every ref the store has (`HEAD` too), sorted."""
+        return sorted(bytes(ref) for ref in self.repo.refs.allkeys())
+
+    def is_bare(self) -> bool:
+        """Whether this is a bare repository, as its layout and `core.bare` both say."""
+        try:
+            said = self.repo.get_config().get_boolean((b"core",), b"bare", self.repo.bare)
+        except ValueError:
+            said = self.repo.bare
+        return bool(said) and self.repo.bare
+
+    def config_get(self, key: str) -> str | None:
+        """A value of the store's git config (`section.name` or `section.sub.name`),
+        or None when it is not set."""
+        section, name = _config_key(key)
+        try:
+            return os.fsdecode(self.repo.get_config().get(section, name))
+        except KeyError:
+            return None
+
     # -- writing -----------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -335,112 +307,44 @@ class Store:
             os.close(fd)
 
     def _clean_leftovers(self) -> None:
-        """Remove what a killed writer left: our temporary packs, dulwich's, the objects a
-        sync was checking, and a pack whose index never landed. We hold the lock, so no
-        writer of ours is live; git's own temporary files are left to git."""
-        objects = self.path / "objects"
-        pack_dir = objects / "pack"
-        leftovers = list(pack_dir.glob(f"{_PACK_PREFIX}*")) if pack_dir.is_dir() else []
-        for pattern in _DULWICH_LEFTOVERS:
-            leftovers += objects.glob(pattern)
-        for leftover in leftovers:
-            if leftover.is_file():
-                leftover.unlink(missing_ok=True)
+        """Remove what a killed writer left: temporary and unindexed packs, and the
+        objects a sync was checking. We hold the lock, so no writer of ours is live."""
+        self._packs.clean_leftovers()
         work = self.path / WORK_DIR
         if work.is_dir():
             for quarantine in work.glob(f"{QUARANTINE_PREFIX}*"):
                 shutil.rmtree(quarantine, ignore_errors=True)
-        if pack_dir.is_dir():
-            stale = time.time() - _STALE_REF_LOCK_SECONDS
-            for pack in pack_dir.glob("pack-*.pack"):
-                with contextlib.suppress(FileNotFoundError):
-                    if not pack.with_suffix(".idx").exists() and pack.stat().st_mtime < stale:
-                        pack.unlink()
-                        pack.with_suffix(".idx.lock").unlink(missing_ok=True)
 
     def write_objects(self, objects: Iterable[ShaFile]) -> int:
         """Write objects as one pack, undeltified; the index lands last, atomically."""
         unique = {obj.id: obj for obj in objects}
         if not unique:
             return 0
-        self._write_pack(list(unique.values()))
-        if len(self._pack_names()) > _MAX_PACKS:
+        self._packs.write(list(unique.values()))
+        if len(self._packs.mergeable()) > MAX_PACKS:
             self.merge_packs()
         return len(unique)
 
-    def _write_pack(self, objects: list[ShaFile]) -> None:
-        self._install_pack(
-            lambda f: write_pack_objects(
-                f, [(obj, None) for obj in objects], object_format=SHA1, deltify=False
-            )
-        )
+    def merge_packs(self, everything: bool = False) -> MergeResult:
+        """Fold packs together (geometrically; `everything`: all mergeable packs into
+        one) so that lookups stay fast; see `Packs.merge`. Hold the writer lock."""
+        return self._packs.merge(everything, forget=self.repo.object_store.close)
 
-    def _install_pack(
-        self, write: Callable[[BinaryIO], tuple[dict[bytes, tuple[int, int]], bytes]]
-    ) -> str:
-        """Write a pack with `write` to a temporary file, index it, and move both into
-        place, the index last: readers never see a pack without its index."""
-        pack_dir = self.path / "objects" / "pack"
-        pack_dir.mkdir(parents=True, exist_ok=True)
-        tmp_pack = pack_dir / f"{_PACK_PREFIX}{os.getpid()}.pack"
-        tmp_idx = pack_dir / f"{_PACK_PREFIX}{os.getpid()}.idx"
-        try:
-            with open(tmp_pack, "wb") as f:
-                entries, checksum = write(f)
-                f.flush()
-                os.fsync(f.fileno())
-            index = sorted((sha, offset, crc) for sha, (offset, crc) in entries.items())
-            with open(tmp_idx, "wb") as f:
-                write_pack_index(f, index, checksum)
-                f.flush()
-                os.fsync(f.fileno())
-            base = pack_dir / f"pack-{checksum.hex()}"
-            os.replace(tmp_pack, base.with_suffix(".pack"))
-            os.replace(tmp_idx, base.with_suffix(".idx"))
-            return base.name
-        finally:
-            tmp_pack.unlink(missing_ok=True)
-            tmp_idx.unlink(missing_ok=True)
+    def compact_packs(self, full: bool = False) -> list[MergeResult]:
+        """As few packs as the geometric rule allows (`full`: one); see `Packs.compact`.
+        Hold the writer lock."""
+        return self._packs.compact(full, forget=self.repo.object_store.close)
 
-    def _pack_names(self) -> list[Path]:
-        """Packs that may be merged: indexed, not kept by a `.keep` file, not settled."""
-        pack_dir = self.path / "objects" / "pack"
-        if not pack_dir.is_dir():
-            return []
-        return [
-            p
-            for p in pack_dir.glob("pack-*.pack")
-            if p.with_suffix(".idx").exists()
-            and not p.with_suffix(".keep").exists()
-            and p.stat().st_size < _SETTLED_PACK_BYTES
-        ]
+    def pack_loose_objects(self) -> int:
+        """Move loose objects (a push by plain git leaves them) into a pack; how many.
+        Hold the writer lock."""
+        done = self._packs.pack_loose()
+        self.repo.object_store.close()
+        return done
 
-    def merge_packs(self, everything: bool = False) -> None:
-        """Geometric merge: fold the small packs together so lookups stay fast.
-
-        Packs are sorted by size; the smallest ones that are not each at least twice the
-        size of all smaller ones together are merged into one, so a store ends up with
-        O(log n) packs and each object is rewritten O(log n) times over its life, as a
-        copy of its packed bytes (see _copy_packs). `everything` merges all packs.
-        """
-        packs = sorted(self._pack_names(), key=lambda p: p.stat().st_size)
-        if len(packs) < 2:
-            return
-        sizes = [p.stat().st_size for p in packs]
-        cut, total = 0, 0
-        for i, size in enumerate(sizes):
-            if i and size < 2 * total:
-                cut = i + 1
-            total += size
-        cut = len(packs) if everything else max(cut, 2)
-        chosen = {p.stem for p in packs[:cut]}
-        sources = [p for p in packs if p.stem in chosen]
-        merged = self._install_pack(lambda f: _copy_packs(self.repo, sources, f))
-        self.repo.object_store.close()  # forget the packs about to go
-        for name in chosen - {merged}:
-            # the index first, so no reader finds a pack it cannot use
-            for suffix in (".idx", ".pack", ".rev", ".bitmap", ".mtimes"):
-                (self.path / "objects" / "pack" / f"{name}{suffix}").unlink(missing_ok=True)
+    def pack_layout(self) -> PackLayout:
+        """The store's packs, loose objects and multi-pack-index, as they are now."""
+        return self._packs.layout()
 
     def move_main(self, expected: bytes | None, new: bytes) -> None:
         """Compare-and-swap `main` from `expected` to `new`; RefMoved if it moved."""
@@ -478,6 +382,18 @@ class Store:
     def _short_tip(self) -> str:
         tip = self.tip()
         return tip.decode()[:12] if tip else "nothing"
+
+    def config_set(self, key: str, value: str) -> None:
+        """Set a value in the store's git config file."""
+        section, name = _config_key(key)
+        config = self.repo.get_config()
+        config.set(section, name, os.fsencode(value))
+        config.write_to_path()
+
+    def point_head_at_main(self) -> None:
+        """Make `HEAD` the symbolic ref `refs/heads/main`, as `git clone` expects."""
+        if self.repo.refs.read_ref(HEAD) != b"ref: " + MAIN:
+            self.repo.refs.set_symbolic_ref(HEAD, MAIN)
 
     def set_ref(self, name: bytes, value: bytes) -> None:
         """Set a ref of gitflywheel's own (not `main`) without a check."""

@@ -1,0 +1,351 @@
+"""The store's pack files: write a batch as one pack, merge packs, pack loose objects.
+
+A pack lands as a temporary file that is indexed and moved into place, its index last,
+so that no reader ever finds a pack without its index. Merges are geometric: a store
+keeps O(log n) packs and each object is copied O(log n) times over its life. A
+multi-pack-index that git wrote is dropped as soon as a merge removes a pack it names,
+so that it never names a pack that is gone (`git fsck` would refuse it).
+Store code only: the rest of gitflywheel goes through `Store`.
+"""
+
+from __future__ import annotations
+
+import binascii
+import contextlib
+import hashlib
+import mmap
+import os
+import re
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from dulwich.errors import FileFormatException
+from dulwich.object_format import SHA1
+from dulwich.objects import ShaFile
+from dulwich.pack import (
+    load_pack_index,
+    pack_header_chunks,
+    pack_object_chunks,
+    write_pack_index,
+    write_pack_objects,
+)
+
+__all__ = [
+    "MAX_PACKS",
+    "SETTLED_PACK_BYTES",
+    "PACK_PREFIX",
+    "MergeResult",
+    "PackLayout",
+    "Packs",
+]
+
+PACK_PREFIX = "tmp_pack_gitflywheel_"
+# What dulwich leaves when killed while it writes a pack: `objects/tmp_pack_*` (a fetched
+# thin pack being completed), `objects/incoming-*` (a fetch spooled to disk),
+# `objects/pack/tmp*.pack` (a pack being received).
+_DULWICH_LEFTOVERS = ("tmp_pack_*", "incoming-*", "pack/tmp*.pack")
+MAX_PACKS = 8  # more mergeable packs than this after a write: merge them
+# A pack this large is settled: never merged again by a write, so the cost of merging
+# per session stops growing with the store (a million sessions make a few settled packs).
+SETTLED_PACK_BYTES = 1 << 30
+_STALE_SECONDS = 5.0
+_WHOLE_TYPES = (1, 2, 3, 4)  # commit, tree, blob, tag; 6 and 7 are deltas
+_PACK_SIDECARS = (".idx", ".pack", ".rev", ".bitmap", ".mtimes")  # the index first
+MIDX_FILE = "multi-pack-index"
+_LOOSE_NAME = re.compile(r"[0-9a-f]{38}")
+_LOOSE_BATCH = 10_000
+
+RawReader = Callable[[bytes], tuple[int, bytes]]  # hex id -> (type number, bytes)
+PackEntries = dict[bytes, tuple[int, int]]  # binary id -> (offset, crc32)
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What a merge did: the packs it folded together and the one it wrote."""
+
+    merged: list[str]
+    written: str | None
+
+
+@dataclass(frozen=True)
+class PackLayout:
+    """The object files of a store: its packs (by name), how many loose objects, and
+    which packs its multi-pack-index names (None: there is none)."""
+
+    packs: list[str]
+    loose: int
+    midx_packs: frozenset[str] | None
+    midx_bitmap: bool
+
+    @property
+    def midx_current(self) -> bool:
+        """Whether a multi-pack-index with its bitmap names exactly the packs there are."""
+        wanted = {f"{name}.idx" for name in self.packs}
+        return self.midx_bitmap and self.midx_packs == frozenset(wanted)
+
+
+class Packs:
+    """The packs under `<store>/objects/pack`, and the loose objects beside them."""
+
+    def __init__(self, objects_dir: Path, read_raw: RawReader) -> None:
+        self.objects = objects_dir
+        self.dir = objects_dir / "pack"
+        self._read_raw = read_raw
+
+    # -- what is there -----------------------------------------------------------------
+
+    def all(self) -> list[Path]:
+        """Every pack with its index, whoever wrote it."""
+        if not self.dir.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.dir.glob("*.pack")
+            if p.with_suffix(".idx").exists() and not p.name.startswith(("tmp", PACK_PREFIX))
+        )
+
+    def mergeable(self, settled_too: bool = False) -> list[Path]:
+        """Packs a merge may fold: gitflywheel's and git's (`pack-*`), indexed, not kept by
+        a `.keep` file, and (unless `settled_too`) not settled."""
+        if not self.dir.is_dir():
+            return []
+        return [
+            p
+            for p in self.dir.glob("pack-*.pack")
+            if p.with_suffix(".idx").exists()
+            and not p.with_suffix(".keep").exists()
+            and (settled_too or p.stat().st_size < SETTLED_PACK_BYTES)
+        ]
+
+    def midx_packs(self) -> set[str] | None:
+        """The packs (`pack-….idx` names) a multi-pack-index names, or None without one.
+        One that cannot be read names nothing usable: an empty set."""
+        from dulwich.midx import load_midx
+
+        path = self.dir / MIDX_FILE
+        if not path.exists():
+            return None
+        try:
+            midx = load_midx(path)
+        except Exception:  # damaged or of a format dulwich does not know: nothing usable
+            return set()
+        try:
+            return set(midx.pack_names)
+        finally:
+            midx.close()
+
+    def midx_bitmap(self) -> Path | None:
+        """The reachability bitmap git wrote for the multi-pack-index, if any."""
+        found = sorted(self.dir.glob(f"{MIDX_FILE}-*.bitmap")) if self.dir.is_dir() else []
+        return found[0] if found else None
+
+    def layout(self) -> PackLayout:
+        named = self.midx_packs()
+        return PackLayout(
+            [p.stem for p in self.all()],
+            len(self.loose_objects()),
+            None if named is None else frozenset(named),
+            self.midx_bitmap() is not None,
+        )
+
+    def loose_objects(self) -> list[Path]:
+        """Loose object files (`objects/ab/cdef…`), which a push by plain git may leave."""
+        found = []
+        for folder in self.objects.glob("[0-9a-f][0-9a-f]"):
+            found += [f for f in folder.iterdir() if _LOOSE_NAME.fullmatch(f.name)]
+        return sorted(found)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def write(self, objects: list[ShaFile]) -> str:
+        """Write objects as one pack, undeltified; the name of the pack written."""
+        return self._install(
+            lambda f: write_pack_objects(
+                f, [(obj, None) for obj in objects], object_format=SHA1, deltify=False
+            )
+        )
+
+    def _install(self, write: Callable[[BinaryIO], tuple[PackEntries, bytes]]) -> str:
+        """Write a pack with `write` to a temporary file, index it, and move both into
+        place, the index last: readers never see a pack without its index."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp_pack = self.dir / f"{PACK_PREFIX}{os.getpid()}.pack"
+        tmp_idx = self.dir / f"{PACK_PREFIX}{os.getpid()}.idx"
+        try:
+            with open(tmp_pack, "wb") as f:
+                entries, checksum = write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            index = sorted((sha, offset, crc) for sha, (offset, crc) in entries.items())
+            with open(tmp_idx, "wb") as f:
+                write_pack_index(f, index, checksum)
+                f.flush()
+                os.fsync(f.fileno())
+            base = self.dir / f"pack-{checksum.hex()}"
+            os.replace(tmp_pack, base.with_suffix(".pack"))
+            os.replace(tmp_idx, base.with_suffix(".idx"))
+            return base.name
+        finally:
+            tmp_pack.unlink(missing_ok=True)
+            tmp_idx.unlink(missing_ok=True)
+
+    def merge(
+        self,
+        everything: bool = False,
+        settled_too: bool = False,
+        forget: Callable[[], None] = lambda: None,
+        at_least_two: bool = True,
+    ) -> MergeResult:
+        """Geometric merge: fold the small packs together so lookups stay fast.
+
+        Packs are sorted by size; the smallest ones that are not each at least twice the
+        size of all smaller ones together are merged into one, so a store ends up with
+        O(log n) packs and each object is rewritten O(log n) times over its life, as a
+        copy of its packed bytes (see `_copy`). A write merges at least the two smallest
+        (`at_least_two`). `everything` merges all mergeable packs (and `settled_too`
+        counts the settled ones among them). The caller holds the store's writer lock;
+        `forget` closes what it has open of the packs about to go.
+        """
+        packs = sorted(self.mergeable(settled_too), key=lambda p: (p.stat().st_size, p.name))
+        if len(packs) < 2:
+            return MergeResult([], None)
+        sizes = [p.stat().st_size for p in packs]
+        cut, total = 0, 0
+        for i, size in enumerate(sizes):
+            if i and size < 2 * total:
+                cut = i + 1
+            total += size
+        cut = len(packs) if everything else max(cut, 2) if at_least_two else cut
+        if cut < 2:
+            return MergeResult([], None)
+        sources = packs[:cut]
+        merged = self._install(lambda f: self._copy(sources, f))
+        gone = {p.stem for p in sources} - {merged}
+        forget()
+        self.remove(gone)
+        return MergeResult(sorted(p.stem for p in sources), merged)
+
+    def compact(
+        self, full: bool = False, forget: Callable[[], None] = lambda: None
+    ) -> list[MergeResult]:
+        """As few packs as the geometric rule allows, each at least twice the size of all
+        smaller ones together; `full`: every pack not kept by a `.keep` file, settled ones
+        too, into one. Each merge done; none when the packs are already so."""
+        if full:
+            done = self.merge(everything=True, settled_too=True, forget=forget)
+            return [done] if done.written else []
+        merges = []
+        while (done := self.merge(forget=forget, at_least_two=False)).written:
+            merges.append(done)
+        return merges
+
+    def remove(self, names: Iterable[str]) -> None:
+        """Remove packs by name (`pack-…`), each index first, after dropping a
+        multi-pack-index that names any of them: git refuses an index of packs that are gone."""
+        gone = set(names)
+        if not gone:
+            return
+        named = self.midx_packs()
+        if named is not None and (not named or {f"{n}.idx" for n in gone} & named):
+            self.drop_midx()
+        for name in sorted(gone):
+            for suffix in _PACK_SIDECARS:
+                (self.dir / f"{name}{suffix}").unlink(missing_ok=True)
+
+    def drop_midx(self) -> None:
+        """Remove the multi-pack-index and what git wrote beside it (bitmap, reverse index)."""
+        (self.dir / MIDX_FILE).unlink(missing_ok=True)
+        for extra in self.dir.glob(f"{MIDX_FILE}-*"):
+            extra.unlink(missing_ok=True)
+
+    def pack_loose(self) -> int:
+        """Move loose objects into packs (a batch at a time), then remove their files;
+        a loose file that cannot be read is left for `git fsck` to report. How many."""
+        files = self.loose_objects()
+        done = 0
+        for start in range(0, len(files), _LOOSE_BATCH):
+            batch: list[tuple[Path, ShaFile]] = []
+            for file in files[start : start + _LOOSE_BATCH]:
+                try:
+                    obj = ShaFile.from_path(str(file))
+                except (OSError, ValueError, zlib.error, FileFormatException):
+                    continue  # damaged: left where it is
+                if obj.id.decode() == file.parent.name + file.name:
+                    batch.append((file, obj))
+            if not batch:
+                continue
+            self.write([obj for _, obj in batch])
+            for file, _ in batch:
+                file.unlink(missing_ok=True)
+            done += len(batch)
+        return done
+
+    def clean_leftovers(self) -> None:
+        """Remove what a killed writer left: our temporary packs, dulwich's, and a pack
+        whose index never landed. The caller holds the writer lock, so no writer of ours
+        is live; git's own temporary files are left to git."""
+        leftovers = list(self.dir.glob(f"{PACK_PREFIX}*")) if self.dir.is_dir() else []
+        for pattern in _DULWICH_LEFTOVERS:
+            leftovers += self.objects.glob(pattern)
+        for leftover in leftovers:
+            if leftover.is_file():
+                leftover.unlink(missing_ok=True)
+        if self.dir.is_dir():
+            stale = time.time() - _STALE_SECONDS
+            for pack in self.dir.glob("pack-*.pack"):
+                with contextlib.suppress(FileNotFoundError):
+                    if not pack.with_suffix(".idx").exists() and pack.stat().st_mtime < stale:
+                        pack.unlink()
+                        pack.with_suffix(".idx.lock").unlink(missing_ok=True)
+
+    def _copy(self, packs: list[Path], f: BinaryIO) -> tuple[PackEntries, bytes]:
+        """Write one pack holding every object of `packs` once. A whole object's packed
+        bytes are copied as they are (the index gives where they start), so a merge runs
+        near the speed of the disk and holds one object at a time. Deltas, which only packs
+        made by `git gc` hold, are written again as whole objects."""
+        written: PackEntries = {}
+        deltas: dict[bytes, None] = {}  # ordered set
+        plans: list[tuple[Path, list[tuple[bytes, int]]]] = []
+        for pack in packs:
+            index = load_pack_index(str(pack.with_suffix(".idx")), SHA1)
+            entries = [(bytes(sha), int(offset)) for sha, offset, _ in index.iterentries()]
+            index.close()
+            plans.append((pack, sorted(entries, key=lambda e: e[1])))
+        unique = {sha for _, entries in plans for sha, _ in entries}
+        digest = hashlib.sha1()
+
+        def out(chunk: bytes) -> int:
+            f.write(chunk)
+            digest.update(chunk)
+            return len(chunk)
+
+        position = sum(out(chunk) for chunk in pack_header_chunks(len(unique)))
+        for pack, entries in plans:
+            with open(pack, "rb") as source:
+                data = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
+                try:
+                    ends = [offset for _, offset in entries[1:]] + [len(data) - 20]
+                    for (sha, offset), end in zip(entries, ends, strict=True):
+                        if sha in written or sha in deltas:
+                            continue
+                        if (data[offset] >> 4) & 7 not in _WHOLE_TYPES:
+                            deltas[sha] = None
+                            continue
+                        raw = data[offset:end]
+                        written[sha] = (position, binascii.crc32(raw))
+                        position += out(raw)
+                finally:
+                    data.close()
+        for sha in deltas:
+            if sha not in written:
+                type_num, content = self._read_raw(binascii.hexlify(sha))
+                raw = b"".join(pack_object_chunks(type_num, [content], SHA1))
+                written[sha] = (position, binascii.crc32(raw))
+                position += out(raw)
+        checksum = digest.digest()
+        f.write(checksum)
+        return written, checksum
