@@ -38,6 +38,7 @@ __all__ = [
     "xml_text",
     "terminal",
     "finalize",
+    "plain_text",
 ]
 
 
@@ -234,3 +235,13 @@ def finalize(value: Any) -> Escaped:
     """What every `{{ }}` of a template goes through: `Escaped` text as it is, anything
     else escaped with `md_inline`."""
     return value if isinstance(value, Escaped) else md_inline(value)
+
+
+def plain_text(value: Any) -> Escaped:
+    """Session text for a social post, which is plain text and never read as Markdown:
+    one line (line breaks and runs of white space fold to one space), ends trimmed, bidi
+    controls and C0/C1 control characters removed; nothing is backslash-escaped, since a
+    reader's client would show the backslash. Safe for the thread file because the thread
+    is posted as it is, not rendered, and a line of it is never a bare `---` (the posts'
+    separator: `social.thread` ends every paragraph with a full stop or the like)."""
+    return Escaped(" ".join(_CONTROLS.sub(" ", _BIDI.sub("", str(value))).split()))

@@ -63,14 +63,19 @@ def shown(text: str) -> str:
 
 
 def words_shown(text: str) -> list[str]:
-    """The words of session text as a social post shows them (see `shown`)."""
-    return [w for w in (shown(word) for word in text.split()) if w]
+    """The words of session text as a social post shows them: plain text, bidi and
+    control characters left out."""
+    text = re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
+    return re.sub("[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", text).split()
 
 
 def opens_with_words(text: str, opening: str) -> bool:
     """Whether `text` opens with session text `opening` as a post shows it, whatever the
-    white space between words."""
-    return " ".join(text.split()).startswith(" ".join(words_shown(opening)))
+    white space between words, and the ellipses and quotes a split sentence gains."""
+    marks = re.compile('[…“”"«»]')
+    return marks.sub("", " ".join(text.split())).startswith(
+        marks.sub("", " ".join(words_shown(opening)))
+    )
 
 
 def body(text: str) -> str:
@@ -80,17 +85,18 @@ def body(text: str) -> str:
 
 def posts_of(text: str) -> list[str]:
     """The posts of a social artifact, as a reader sees them: after the front matter,
-    separated by lines holding only `---`; none for a draft."""
+    separated by lines holding only `---`; none for a draft. Posts are plain text, not
+    Markdown: they are read as they are."""
     if not body(text).strip():
         return []
     posts, current = [], []
     for line in body(text).strip().splitlines():
         if line == "---":
-            posts.append(plain("\n".join(current).strip()))
+            posts.append("\n".join(current).strip())
             current = []
         else:
             current.append(line)
-    posts.append(plain("\n".join(current).strip()))
+    posts.append("\n".join(current).strip())
     return posts
 
 
@@ -182,8 +188,52 @@ def check_artifacts(artifacts: dict[str, str]) -> None:
         assert MD.parse(text), kind
         check_front_matter(front_matter(text))
         if kind == "social_post":
-            posts = posts_of(text)
-            assert all(posts), text
-            for post in posts:
-                assert len(post) <= LIMIT, (len(post), post)
-            bodies(posts)
+            check_posts(posts_of(text))
+
+
+URL = re.compile(r"https?://\S+", re.IGNORECASE)
+TAG = re.compile(r"[#$]\w+")
+VALID_TAG = re.compile(r"#(?!\d+$)[^\W_]+|\$[A-Z]{1,6}")
+QUOTES = (("“", "”"), ("«", "»"), ('"', '"'))
+# the figures a pipeline states in the post that opens its thread
+FIGURE = re.compile(
+    r"\b\d+ (?:commit|file|trade)s?\b|\+\d+ lines|P&L [+-]?[\d,.]+\d|win rate [\d.]+%"
+)
+BOUNDARY = re.compile('[.!?…,;:—–]["”’)»]*$')
+
+
+def client_length(post: str) -> int:
+    """A post's length as a reader's client counts it: a link as 23, the rest by code
+    points."""
+    return len(URL.sub("", post)) + 23 * len(URL.findall(post))
+
+
+def split_tags(post: str) -> tuple[str, list[str]]:
+    """A post's text and the tags that close it."""
+    words = post.split(" ")
+    tags: list[str] = []
+    while len(words) > 1 and TAG.fullmatch(words[-1]):
+        tags.insert(0, words.pop())
+    return " ".join(words), tags
+
+
+def check_posts(posts: list[str]) -> None:
+    """A thread as a person would post it: each post within 280 characters, one line of
+    plain text, not only tags, ending at the end of a sentence or clause (or an ellipsis),
+    quotes paired, no figure stated twice, and at most four valid tags closing the last."""
+    assert all(posts), posts
+    for i, post in enumerate(bodies(posts)):
+        assert client_length(posts[i]) <= LIMIT, (client_length(posts[i]), posts[i])
+        assert "\n" not in post and post == post.strip(), post
+        text, tags = split_tags(post)
+        assert not TAG.fullmatch(text.split(" ")[-1] if tags else "x"), post
+        assert text and not all(TAG.fullmatch(w) for w in text.split(" ")), post  # not only tags
+        assert BOUNDARY.search(text), post  # never cut mid-sentence
+        for o, c in QUOTES:
+            assert (text.count(o) == text.count(c)) if o != c else text.count(o) % 2 == 0, post
+        found = FIGURE.findall(text)
+        assert len(found) == len(set(found)), (found, post)
+        if tags:
+            assert i == len(posts) - 1 and len(tags) <= 4, post
+            assert all(VALID_TAG.fullmatch(t) for t in tags), tags
+            assert len({t.casefold() for t in tags}) == len(tags), tags

@@ -415,6 +415,8 @@ def test_hostile_session_text_makes_no_markup_of_its_own(
     data, shots = case
     record = make_record("test", data)
     for spec in run_pipeline(record.session, shots):
+        if spec.kind == "social_post":
+            continue  # plain text, not Markdown: see test_social
         check_artifact(spec.kind, spec.context, data, RENDERER.render(spec).decode("utf-8"))
 
 
@@ -445,8 +447,9 @@ def test_a_hostile_title_stays_a_title() -> None:
     readme = front_and_body(artifacts["readme"])[1]
     assert readme.startswith("\n## Fix \\<script>alert(1)\\</script> --- title: forged\n")
     assert "Repository `b>` · session `hostile-1` by Agent-1" in readme  # its last component
-    for text in artifacts.values():
-        assert not [t for t in walk(COMMONMARK.parse(text)) if "html" in t.type]
+    for kind, text in artifacts.items():
+        if kind != "social_post":  # plain text, not Markdown: see test_social
+            assert not [t for t in walk(COMMONMARK.parse(text)) if "html" in t.type]
 
 
 def test_templates_escape_by_default_and_never_twice() -> None:

@@ -1,103 +1,204 @@
-"""Social posts: at most 280 characters each, `---` between posts, never a word cut,
-hashtags at the end; for the corpus and for thousands of generated texts."""
+"""Social threads as a person would post them: plain text, at most 280 characters a post
+as a client counts them, whole sentences, quotes kept together, a few valid tags ranked
+by relevance closing the last post; for generated text, generated sessions of every
+kind, the examples and the corpus."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hypothesis import given, settings
+import test_escaping as hostile
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pipeline_checks import (
+    EXAMPLES,
     LIMIT,
-    MARKER,
     bodies,
+    check_posts,
+    client_length,
     corpus_files,
     front_matter,
-    plain,
+    opens_with_words,
     posts_of,
     render_all,
+    split_tags,
 )
 
+from gitflywheel.escape import plain_text
 from gitflywheel.jsontext import loads
-from gitflywheel.pipelines.social import hashtags, thread
+from gitflywheel.pipelines.social import cashtag, hashtag, hashtags, opening, thread
 
+# Strategies are built once, at module level: building one costs more than drawing.
+# Words hold Markdown's special characters but no sentence, clause or quote marks, so
+# the only splits are between words.
 words = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+    alphabet=st.characters(
+        codec="utf-8", categories=("L", "Nd"), include_characters="*_<>[]\\`|~&-"
+    ),
     min_size=1,
     max_size=40,
 )
-spaces = st.sampled_from([" ", "  ", "\n", "\t", " \n "])
+paragraph_words = st.lists(words, min_size=1, max_size=80)
+tag_names = st.lists(st.text(min_size=1, max_size=20), max_size=6)
 
 
-@st.composite
-def paragraph(draw: st.DrawFn) -> str:
-    chosen = draw(st.lists(words, max_size=80))
-    return "".join(w + draw(spaces) for w in chosen)
-
-
-@settings(deadline=None)
-@given(st.lists(paragraph(), min_size=1, max_size=6), st.lists(words, max_size=5))
-def test_thread_keeps_every_word_whole_and_in_order(paragraphs: list[str], tags: list[str]) -> None:
-    posts = thread(paragraphs, " ".join(tags))
-    assert all(0 < len(p) <= LIMIT for p in posts)
-    assert all(p == " ".join(p.split()) for p in posts)  # no stray white space
-    rebuilt = [w for body in bodies(posts) for w in body.split()]
-    assert rebuilt == " ".join(paragraphs + tags).split()
+def texts(data: Any) -> list[str]:
+    """Every string of a session."""
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        return [t for v in data.values() for t in texts(v)]
+    if isinstance(data, list):
+        return [t for v in data for t in texts(v)]
+    return []
 
 
 @settings(deadline=None)
-@given(st.lists(paragraph(), min_size=1, max_size=4), st.lists(words, min_size=1, max_size=4))
-def test_hashtags_close_the_thread(paragraphs: list[str], tags: list[str]) -> None:
-    posts = bodies(thread(paragraphs, " ".join(tags)))
-    assert posts[-1].split()[-len(tags) :] == tags
+@given(st.lists(paragraph_words, min_size=1, max_size=6), tag_names)
+def test_thread_keeps_every_word_whole_and_in_order(
+    paragraphs: list[list[str]], names: list[str]
+) -> None:
+    # a first word of its own, so no paragraph repeats another (repeats are left out)
+    given_text = [" ".join([f"p{i}", *p]) for i, p in enumerate(paragraphs)]
+    tags = hashtags(*names)
+    posts = thread(given_text, tags)
+    check_posts(posts)
+    text, closing = split_tags(" ".join(bodies(posts)))
+    assert closing == tags[: len(closing)] and bool(closing) == bool(tags)  # most relevant kept
+    assert text.replace("…", "").split() == " ".join(p + "." for p in given_text).split()
+    assert sum(p.count("\\") for p in posts) == sum(p.count("\\") for p in given_text)
 
 
-def test_a_long_text_becomes_a_numbered_thread() -> None:
-    text = " ".join(f"word{i:03d}" for i in range(200))  # 1,599 characters
-    posts = thread([text], "#BuildInPublic")
-    assert len(posts) == 6
-    assert [p.rsplit(" ", 1)[1] for p in posts] == [f"{i}/6" for i in range(1, 7)]
-    assert posts[-1].endswith("#BuildInPublic 6/6")
-    assert all(len(p) <= LIMIT for p in posts)
-    # the text is packed: each post but the last is too full to take the next word
-    for post, following in zip(bodies(posts), bodies(posts)[1:], strict=False):
-        assert len(post) + 1 + len(following.split()[0]) + len(" 6/6") > LIMIT
-
-
-def test_short_paragraphs_share_a_post() -> None:
-    assert thread(["One.", "Two.", ""], "#a #b") == ["One. Two. #a #b"]
-    assert thread([], "") == []
-
-
-def test_a_word_longer_than_a_post_is_the_only_thing_split() -> None:
-    url = "https://example.org/" + "x" * 400
-    posts = thread([f"see {url} now"], "")
-    assert all(len(p) <= LIMIT for p in posts)
-    assert "".join(bodies(posts)).replace(" ", "") == f"see{url}now"
-    assert bodies(posts)[0] == "see"  # the long word starts a post of its own
-
-
-def test_hashtags_distinct_in_order_empty_dropped() -> None:
-    assert hashtags("BuildInPublic", "", None, "Repo", "BuildInPublic") == "#BuildInPublic #Repo"
-
-
-@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name[:30])
-def test_corpus_posts_keep_to_the_rules(path: Path) -> None:
-    artifacts = render_all(loads(path.read_text(encoding="utf-8")))
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(hostile.build_sessions(), hostile.trade_sessions(), hostile.life_sessions()))
+def test_generated_sessions_of_every_kind_make_plain_threads(
+    case: tuple[dict[str, Any], tuple[Any, ...]],
+) -> None:
+    data, shots = case
+    artifacts = render_all(data, shots)
     posts = posts_of(artifacts["social_post"])
-    if front_matter(artifacts["social_post"])["draft"]:
+    meta = front_matter(artifacts["social_post"])
+    if meta["draft"]:
+        assert posts == []
+        return
+    check_posts(posts)
+    assert opens_with_words(" ".join(bodies(posts)), meta["title"])  # no opener before it
+    if not any("\\" in t for t in texts(data)):
+        assert not any("\\" in p for p in posts), posts  # no Markdown escapes
+
+
+def test_a_long_text_becomes_a_numbered_thread_of_full_posts() -> None:
+    text = " ".join(f"Sentence number {i:03d} says a little." for i in range(40))
+    posts = thread([text], ["#BuildInPublic"])
+    check_posts(posts)
+    n = len(posts)
+    assert [p.rsplit(" ", 1)[1] for p in posts] == [f"{i}/{n}" for i in range(1, n + 1)]
+    assert posts[-1].endswith(f"little. #BuildInPublic {n}/{n}")
+    for post in bodies(posts)[:-1]:
+        assert post.endswith("little.")  # whole sentences, no ellipsis
+        assert client_length(post) + len(" Sentence number 000 says a little.") + 6 > LIMIT
+
+
+def test_short_paragraphs_share_a_post_and_tags_never_stand_alone() -> None:
+    assert thread(["One", "Two.", ""], ["#a", "#b"]) == ["One. Two. #a #b"]
+    assert thread([], ["#a"]) == []
+    full = "x" * 270 + "."
+    posts = thread(["Short one.", full], ["#Tag"])
+    assert bodies(posts) == ["Short one.", full + " #Tag"]  # not a post of tags only
+
+
+def test_a_long_sentence_splits_at_a_clause_and_only_then_with_an_ellipsis() -> None:
+    clauses = ", ".join(f"then the {i:02d}th clause of a rather long sentence" for i in range(12))
+    posts = bodies(thread([clauses], []))
+    assert all(p.endswith((",", ".")) for p in posts) and "…" not in "".join(posts)
+    no_clauses = " ".join(f"word{i:03d}" for i in range(100))
+    posts = bodies(thread([no_clauses], []))
+    assert all(p.endswith("…") for p in posts[:-1]) and posts[-1].endswith(".")
+
+
+def test_quotes_stay_in_one_post_or_are_closed_and_reopened() -> None:
+    quote = "Aria: “" + "a short quote that fits. " * 3 + "end.”"
+    posts = bodies(thread(["x" * 200 + ".", quote], []))
+    assert posts[1] == quote  # moved whole rather than split
+    long_quote = "“" + " ".join(f"word{i:03d}" for i in range(80)) + ".”"
+    posts = bodies(thread([long_quote], []))
+    assert len(posts) > 1
+    assert all(p.count("“") == p.count("”") == 1 for p in posts)
+    assert thread(['He said "stop'], []) == ['He said "stop."']  # closed: balanced
+
+
+def test_a_link_counts_as_23_characters() -> None:
+    url = "https://example.org/" + "x" * 300
+    text = "y" * 240 + f" {url}"
+    assert thread([text], []) == [text + "."]  # 240 + 1 + 23 + 1 <= 280
+    assert client_length(text) == 264
+
+
+def test_plain_text_has_no_escapes_controls_or_bidi() -> None:
+    assert plain_text("a_b \\<div> *x*\n\tnext\u202e\x1b[31m") == "a_b \\<div> *x* next [31m"
+    data = json.loads((EXAMPLES / "build_session.json").read_text())
+    data["title"] = "Ship <div> and a_b_c *fast* \u202eevil\x07"
+    posts = posts_of(render_all(data)["social_post"])
+    assert posts[0].startswith("Ship <div> and a_b_c *fast* evil: 3 commits")
+    assert "\\" not in "".join(posts)
+
+
+def test_no_figure_twice_in_the_opening() -> None:
+    assert opening("2 commits in repo", ["2 commits", "5 files"]) == "2 commits in repo: 5 files."
+    assert opening("Fixed it.", ["1 commit"]) == "Fixed it. 1 commit."
+    assert opening("Fixed it", []) == "Fixed it."
+
+
+def test_hashtags_are_valid_folded_camel_case_and_ranked() -> None:
+    assert hashtag("Zoë's café") == "#ZoesCafe"
+    assert hashtag("agent_cellphone-v2") == "#AgentCellphoneV2"
+    assert hashtag("Straße") == "#Strasse"
+    for bad in ("", None, "12345", "---", "tmpk2j3x_9", "pytest-of-root", "temp"):
+        assert hashtag(bad) is None, bad
+    assert hashtag("Template") == "#Template"
+    assert cashtag("aapl") == "$AAPL"
+    assert [cashtag(s) for s in ("BRK.B", "TOOLONG", "A1", "")] == [None] * 4
+    assert hashtags("repo", "Agent-5", "REPO", generic=["BuildInPublic"]) == [
+        "#Repo",
+        "#Agent5",
+        "#BuildInPublic",
+    ]
+    assert hashtags("a", "b", "c", "d", "e", generic=["G"]) == ["#A", "#B", "#C", "#G"]
+    assert hashtags(symbols=["msft", "BRK.B"], generic=["TradingJournal"]) == [
+        "$MSFT",
+        "#BRKB",
+        "#TradingJournal",
+    ]
+
+
+def test_example_build_thread() -> None:
+    posts = posts_of(
+        render_all(loads((EXAMPLES / "build_session.json").read_text()))["social_post"]
+    )
+    assert posts == [
+        "Metrics guardrail for the output flywheel: 3 commits, 4 files, +412 lines. The"
+        " flywheel had no alarm when artifact output stalled; now it has one. Lesson: Measure"
+        " before you alert. A week of baseline numbers set thresholds that do not cry wolf."
+        " 1/2",
+        "Next: Wire the monitor into the nightly job; Add a weekly trend chart."
+        " #AgentCellphone #Agent5 #BuildInPublic 2/2",
+    ]
+
+
+@pytest.mark.parametrize(
+    "path", sorted(EXAMPLES.glob("*.json")) + corpus_files(), ids=lambda p: p.name[:30]
+)
+def test_examples_and_corpus_keep_to_the_rules(path: Path) -> None:
+    data = loads(path.read_text(encoding="utf-8"))
+    artifacts = render_all(data)
+    posts = posts_of(artifacts["social_post"])
+    meta = front_matter(artifacts["social_post"])
+    if meta["draft"]:
         assert posts == []  # a draft has no thread
         return
-    assert all(0 < len(p) <= LIMIT for p in posts)
-    assert posts[-1].split()[-1].startswith("#") or MARKER.search(posts[-1])
-    joined = " ".join(bodies(posts))
-    # the title opens the thread whole: a word cut at a post boundary would break it apart
-    heading = next(
-        line
-        for text in artifacts.values()
-        for line in text.splitlines()
-        if line.startswith(("## ", "# Trade journal: "))
-    )
-    title = plain(heading.removeprefix("## ").removeprefix("# Trade journal: "))
-    assert joined.startswith(" ".join(title.split()) + (": " if title[-1] != "." else " "))
+    check_posts(posts)
+    assert split_tags(posts[-1] if len(posts) == 1 else bodies(posts)[-1])[1]  # tags close it
+    assert opens_with_words(" ".join(bodies(posts)), meta["title"])  # the title opens it

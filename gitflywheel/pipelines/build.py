@@ -23,7 +23,7 @@ from .common import (
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
 from .public import commit_span, implausible_duration, public_repo, scrub_all
-from .social import hashtags, thread
+from .social import hashtags, opening, thread
 
 __all__ = ["Commit", "RepoFacts", "Story", "repo_facts", "story", "run"]
 
@@ -302,7 +302,7 @@ def social(session: BuildSession, facts: RepoFacts, told: Story) -> list[str]:
         figures.append(plural(facts["file_count"], "file"))
     if facts["lines_added"] is not None:
         figures.append(f"+{facts['lines_added']} lines")
-    head = told["title"] + ((": " + ", ".join(figures) + ".") if figures else ".")
+    head = opening(told["title"], figures)
     paragraphs = [head] if told["overview_derived"] else [head, told["overview"]]
     paragraphs += [f"Done: {a}" for a in told["achievements"][:3]]
     paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in told["lessons"][:2]]
@@ -311,7 +311,7 @@ def social(session: BuildSession, facts: RepoFacts, told: Story) -> list[str]:
     return thread(
         paragraphs,
         hashtags(
-            "BuildInPublic", slug((facts["repo"] or "").rsplit("/", 1)[-1]), slug(session.agent_id)
+            (facts["repo"] or "").rsplit("/", 1)[-1], session.agent_id, generic=["BuildInPublic"]
         ),
     )
 

@@ -114,7 +114,7 @@ def social(
     if aria:
         paragraphs.append(f"Aria: “{aria[-1]['text']}”")
     paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in lessons[:2]]
-    return thread(paragraphs, hashtags("BuildWithAria", "Devlog", slug(session.agent_id)))
+    return thread(paragraphs, hashtags(session.agent_id, generic=["BuildWithAria", "Devlog"]))
 
 
 def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> list[ArtifactSpec]:

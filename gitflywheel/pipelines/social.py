@@ -1,78 +1,277 @@
-"""Social posts: a thread of posts of at most 280 characters, never cut mid-word."""
+"""Social posts: a thread as a person would post it, in plain text. Each post holds at
+most 280 characters as a reader's client counts them, whole sentences (a long one splits
+at a clause, and mid-clause with an ellipsis only as a last resort), quotes kept in one
+post, and a few valid hashtags, ranked by relevance, closing the last post."""
 
 from __future__ import annotations
 
-__all__ = ["LIMIT", "SEPARATOR", "thread", "hashtags"]
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from ..escape import plain_text
+
+__all__ = [
+    "LIMIT",
+    "SEPARATOR",
+    "URL_WEIGHT",
+    "weight",
+    "opening",
+    "hashtag",
+    "cashtag",
+    "hashtags",
+    "thread",
+]
 
 LIMIT = 280
 SEPARATOR = "---"
+URL_WEIGHT = 23
+"""What a link counts for in a post, whatever its length: clients shorten it."""
+MAX_TAGS = 4
+ELLIPSIS = "…"
+
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)»]*(?=\s)")
+_CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+(?=\S)")
+_FIGURE = re.compile(r"(?<![\w.,])[+-]?\d[\d,]*(?:\.\d+)?%?(?: [^\W\d]+)?")
+_TERMINATED = re.compile(r"[.!?…:][\"”’)]*$")
+_TEMP_NAME = re.compile(r"tmp.*|temp|temp[0-9].*|pytest.*|var|folders", re.IGNORECASE)
+_FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"})
+_FOLDS.update(str.maketrans({"đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th"}))
+_QUOTES = (("“", "”"), ("«", "»"), ('"', '"'))
 
 
-def _words(text: str) -> list[str]:
-    return " ".join(text.split()).split(" ") if text.strip() else []
+def weight(text: str) -> int:
+    """The length of a post as a reader's client counts it: each URL as 23 characters,
+    everything else by code points."""
+    urls = _URL.findall(text)
+    return len(_URL.sub("", text)) + URL_WEIGHT * len(urls)
 
 
-def _fit(words: list[str], limit: int) -> list[str]:
-    """Pack words into lines of at most `limit` characters; only a word longer than the
-    limit itself (a long URL, say) is broken, since it cannot fit whole anywhere."""
-    posts: list[str] = []
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+
+
+def opening(title: str, figures: Sequence[str]) -> str:
+    """`Title: 3 commits, 4 files.` (`Title. 3 commits.` when the title ends a sentence):
+    the figures the title does not state already, so none is told twice in one post."""
+    title = str(plain_text(title))
+    said = f" {_norm(title)} "
+    fresh = [f for f in figures if f and f" {_norm(f)} " not in said]
+    if fresh:
+        joint = " " if _TERMINATED.search(title) else ": "  # the title is kept whole
+        return f"{title}{joint}{', '.join(fresh)}."
+    return title if _TERMINATED.search(title) else f"{title}."
+
+
+def _fold(text: str) -> str:
+    """Accents and ligatures folded to plain letters: `Zoë` -> `Zoe`, `Straße` -> `Strasse`."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLDS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def hashtag(text: str | None) -> str | None:
+    """`#CamelCase` from any name: accents folded, words (split at anything that is not a
+    letter or digit) capitalised and joined; None when nothing valid is left, the name is
+    all digits, or it is a temporary folder's name (`tmpk2j3x`, `pytest-of-root`)."""
+    if not text:
+        return None
+    folded = re.sub("['’]", "", _fold(text))  # `Zoë's` is one word
+    words = ["".join(ch for ch in w if ch.isalnum()) for w in re.split(r"[\W_]+", folded)]
+    words = [w for w in words if w]
+    tag = "".join(w[:1].upper() + w[1:] for w in words)
+    valid = all(unicodedata.category(ch) in ("Lu", "Ll", "Lt", "Lm", "Lo", "Nd") for ch in tag)
+    if not tag or not valid or tag.isdigit() or _TEMP_NAME.fullmatch(tag):
+        return None
+    return f"#{tag}"
+
+
+def cashtag(symbol: str | None) -> str | None:
+    """`$AAPL` for a trade symbol of one to six ASCII letters; None for anything else."""
+    if symbol and re.fullmatch(r"[A-Za-z]{1,6}", symbol.strip()):
+        return f"${symbol.strip().upper()}"
+    return None
+
+
+def hashtags(
+    *specific: str | None, generic: Sequence[str] = (), symbols: Sequence[str] = ()
+) -> list[str]:
+    """At most four tags, most relevant first: the cashtags of trade `symbols`, then the
+    `specific` names (repository, project, topic) as hashtags, then the `generic` ones
+    (`BuildInPublic`), which always keep their place at the end. Distinct regardless of
+    case, invalid ones dropped."""
+    seen: set[str] = set()
+
+    def distinct(tags: list[str | None]) -> list[str]:
+        out = []
+        for tag in tags:
+            if tag and tag.casefold() not in seen:
+                seen.add(tag.casefold())
+                out.append(tag)
+        return out
+
+    last = distinct([hashtag(g) for g in generic])
+    first = distinct([cashtag(s) or hashtag(s) for s in symbols] + [hashtag(s) for s in specific])
+    return first[: max(MAX_TAGS - len(last), 1)] + last[: MAX_TAGS - 1]
+
+
+def _balanced(text: str) -> bool:
+    return all(
+        (text.count(o) == text.count(c)) if o != c else text.count(o) % 2 == 0 for o, c in _QUOTES
+    )
+
+
+def _close_quotes(text: str) -> str:
+    """A paragraph whose quotes do not pair up (a stray opening or closing mark) gets the
+    mark it misses, so that no post holds half a quote."""
+    for o, c in _QUOTES:
+        if o == c:
+            text += o if text.count(o) % 2 else ""
+        else:
+            text = o * max(text.count(c) - text.count(o), 0) + text
+            text += c * max(text.count(o) - text.count(c), 0)
+    return text
+
+
+def _sentences(paragraph: str) -> list[str]:
+    """A paragraph's sentences; a quote is never split between two of them."""
+    parts, start = [], 0
+    for end in _SENTENCE_END.finditer(paragraph):
+        parts.append(paragraph[start : end.end()].strip())
+        start = end.end()
+    parts.append(paragraph[start:].strip())
+    out: list[str] = []
+    for part in filter(None, parts):
+        if out and not _balanced(out[-1]):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
+
+
+def _units(paragraphs: Sequence[str]) -> list[str]:
+    """Sentences of the paragraphs, cleaned to plain text, each paragraph ending in a full
+    stop (so no post is ever a bare `---`, the posts' separator); an empty paragraph or
+    one repeating what the thread said already is left out."""
+    said: list[str] = []
+    units: list[str] = []
+    for raw in paragraphs:
+        text = str(plain_text(raw))
+        key = _norm(text)
+        if not text or (key and any(f" {key} " in f" {s} " for s in said)):
+            continue
+        said.append(key)
+        if not _TERMINATED.search(text):
+            text += "."
+        units += _sentences(_close_quotes(text))
+    return units
+
+
+def _words_fit(text: str, limit: int) -> list[str]:
+    """Words packed into pieces of at most `limit`, each but the last ending in an
+    ellipsis; a word too long for a post on its own (never a URL) is the only thing cut."""
+    pieces: list[str] = []
     current = ""
-    for word in words:
-        while len(word) > limit:
+    for word in text.split(" "):
+        while weight(word) > limit - 1:
             if current:
-                posts.append(current)
+                pieces.append(current + ELLIPSIS)
                 current = ""
-            posts.append(word[:limit])
-            word = word[limit:]
+            pieces.append(word[: limit - 1] + ELLIPSIS)
+            word = word[limit - 1 :]
         candidate = f"{current} {word}" if current else word
-        if len(candidate) <= limit:
+        if weight(candidate) + 1 <= limit:
             current = candidate
         else:
-            posts.append(current)
+            pieces.append(current + ELLIPSIS)
             current = word
     if current:
-        posts.append(current)
+        pieces.append(current)
+    return pieces
+
+
+def _requote(pieces: list[str]) -> list[str]:
+    """A quote that had to be split is closed at the end of each piece and reopened at the
+    start of the next, so every post's quotes balance."""
+    out: list[str] = []
+    carry = ""
+    for piece in pieces:
+        piece = carry + piece
+        carry = ""
+        for o, c in _QUOTES:
+            if not _balanced_pair(piece, o, c):
+                piece += c
+                carry += o
+        out.append(piece)
+    return out
+
+
+def _balanced_pair(text: str, o: str, c: str) -> bool:
+    return text.count(o) == text.count(c) if o != c else text.count(o) % 2 == 0
+
+
+def _fit(sentence: str, limit: int) -> list[str]:
+    """One sentence in pieces that each fit `limit`: whole when it fits, else at clause
+    boundaries, and a clause too long for a post at word boundaries with an ellipsis."""
+    if weight(sentence) <= limit:
+        return [sentence]
+    room = limit - 2  # for a quote closed at the end of a piece and reopened in the next
+    pieces: list[str] = []
+    current = ""
+    for clause in _CLAUSE_END.split(sentence):
+        candidate = f"{current} {clause}" if current else clause
+        if weight(candidate) <= room:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        if weight(clause) <= room:
+            current = clause
+        else:
+            *whole, current = _words_fit(clause, room)
+            pieces += whole
+    if current:
+        pieces.append(current)
+    return _requote(pieces)
+
+
+def _pack(units: list[str], tags: list[str], limit: int) -> list[str]:
+    """Units packed into as few posts as fit `limit`, the tags closing the last one (as
+    many of them as fit, most relevant first); a unit stating a figure (`1 trade`) the
+    post states already starts the next post, so that no post tells it twice."""
+    pieces = [piece for unit in units for piece in _fit(unit, limit)]
+    for k in range(len(tags), 0, -1):
+        closing = " ".join(tags[:k])
+        if weight(f"{pieces[-1]} {closing}") <= limit:
+            pieces[-1] = f"{pieces[-1]} {closing}"
+            break
+        if k == 1 and weight(closing) < limit // 2:
+            *rest, last = _fit(pieces.pop(), limit - weight(closing) - 1)
+            pieces += [*rest, f"{last} {closing}"]
+            break
+    posts: list[str] = []
+    for piece in pieces:
+        repeats = set(_FIGURE.findall(piece)) & set(_FIGURE.findall(posts[-1] if posts else ""))
+        if posts and not repeats and weight(f"{posts[-1]} {piece}") <= limit:
+            posts[-1] = f"{posts[-1]} {piece}"
+        else:
+            posts.append(piece)
     return posts
 
 
-def _pack(paragraphs: list[str], limit: int) -> list[list[str]]:
-    """Join consecutive short paragraphs into one post while they fit, so a thread has
-    few, full posts rather than many short ones."""
-    packed: list[str] = []
-    for paragraph in paragraphs:
-        if packed and len(packed[-1]) + 1 + len(paragraph) <= limit:
-            packed[-1] = f"{packed[-1]} {paragraph}"
-        else:
-            packed.append(paragraph)
-    return [_words(p) for p in packed]
-
-
-def hashtags(*words: str | None) -> str:
-    """`#BuildInPublic #Python`: distinct, in order, empty ones dropped."""
-    seen: list[str] = []
-    for word in words:
-        if word and f"#{word}" not in seen:
-            seen.append(f"#{word}")
-    return " ".join(seen)
-
-
-def thread(paragraphs: list[str], tags: str) -> list[str]:
-    """Posts from paragraphs: each paragraph starts a post, long ones continue in the next;
-    the hashtags close the last post (or get their own when it is full). With more than
-    one post, each gets a `n/N` marker, counted in its 280 characters."""
-    chunks = _pack([" ".join(p.split()) for p in paragraphs if p.strip()], LIMIT - 8)
-    tag_words = _words(tags)
-    for marker_room in (0, 8):
-        limit = LIMIT - marker_room
-        posts = [post for words in chunks for post in _fit(words, limit)]
-        if tag_words:
-            tail = " ".join(tag_words)
-            if posts and len(posts[-1]) + 1 + len(tail) <= limit:
-                posts[-1] = f"{posts[-1]} {tail}"
-            else:
-                posts += _fit(tag_words, limit)
-        if len(posts) <= 1 or marker_room:
-            break
+def thread(paragraphs: Sequence[str], tags: Sequence[str] = ()) -> list[str]:
+    """The posts of a thread, in plain text: the paragraphs' sentences packed in order
+    into as few posts as fit, the tags (see `hashtags`) closing the last post and never a
+    post of their own. With more than one post, each ends with an `n/N` marker, counted in
+    its 280 characters. No paragraphs, no thread."""
+    units = _units(paragraphs)
+    if not units:
+        return []
+    posts = _pack(units, list(tags), LIMIT)
+    room = 0
+    while len(posts) > 1 and room < len(f" {len(posts)}/{len(posts)}"):
+        room = len(f" {len(posts)}/{len(posts)}")
+        posts = _pack(units, list(tags), LIMIT - room)
     if len(posts) > 1:
         posts = [f"{post} {i}/{len(posts)}" for i, post in enumerate(posts, start=1)]
     return posts

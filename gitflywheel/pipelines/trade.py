@@ -14,7 +14,7 @@ from .common import duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
 from .public import implausible_duration, scrub, scrub_all
-from .social import hashtags, thread
+from .social import hashtags, opening, thread
 
 __all__ = [
     "NormalTrade",
@@ -240,19 +240,19 @@ def title(session: TradeSession) -> str:
 
 def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
     """T5: the thread, opening with the title and the P&L."""
-    head = f"{title(session)}: {summary['trades']} trade{'' if summary['trades'] == 1 else 's'}"
+    figures = [f"{summary['trades']} trade{'' if summary['trades'] == 1 else 's'}"]
     if summary["closed"]:
-        head += f", P&L {signed_money(summary['total_pnl'])}"
+        figures.append(f"P&L {signed_money(summary['total_pnl'])}")
     if summary["win_rate"] is not None:
-        head += f", win rate {percent(summary['win_rate'])}"
-    paragraphs = [head + "."]
+        figures.append(f"win rate {percent(summary['win_rate'])}")
+    paragraphs = [opening(title(session), figures)]
     paragraphs += review["facts"][1:3]
     if review["what_worked"]:
         paragraphs.append(f"What worked: {review['what_worked']}")
     if review["what_didnt_work"]:
         paragraphs.append(f"What didn't: {review['what_didnt_work']}")
-    symbols = [slug(s["symbol"]) for s in summary["by_symbol"][:3]]
-    return thread(paragraphs, hashtags("TradingJournal", *symbols))
+    symbols = [s["symbol"] for s in summary["by_symbol"][:3]]
+    return thread(paragraphs, hashtags(symbols=symbols, generic=["TradingJournal"]))
 
 
 def run(session: TradeSession) -> list[ArtifactSpec]:
