@@ -4,9 +4,12 @@ and a screenshot gallery (missing ones left to the record), and a social post wi
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Cli, fsck
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pipeline_checks import (
@@ -287,3 +290,47 @@ def test_screenshot_objects_and_strings_are_read() -> None:
                 else "[0] must be a path (a string) or an object with a string path"
             )
         ]
+
+
+def test_ingested_and_exported_devlog_images_resolve_beside_it(cli: Cli, tmp_path: Path) -> None:
+    """End to end: real PNG files named as objects with captions, ingested and exported;
+    every image of the devlog is a file relative to the devlog's own folder."""
+    work = tmp_path / "work"
+    shutil.copytree(EXAMPLES / "screens", work / "shots")
+    raw = json.loads((EXAMPLES / "life_aria_session.json").read_text())
+    raw["source_data"]["screenshots"] = [
+        {"path": "shots/title.png", "caption": "Title screen, before the first run"},
+        "shots/level1.png",
+        {"path": str(work / "shots" / "level1.png"), "caption": "Level one, again"},
+        {"path": "https://example.com/boss.png", "caption": "The boss"},
+        {"path": "shots/gone.png", "caption": "Lost on the way"},
+    ]
+    (work / "aria.json").write_text(json.dumps(raw))
+    store, out = tmp_path / "s.git", tmp_path / "out"
+    assert cli("ingest", "--repo", store, work / "aria.json").exit_code == 0
+    assert cli("verify", "--repo", store).exit_code == 0
+    fsck(store)
+    assert cli("export", "--repo", store, out).exit_code == 0
+    (devlog_path,) = out.glob("sessions/*/*/*/*/*/blog_post.md")
+    devlog = devlog_path.read_text()
+    assert len(images(devlog)) == 3
+    for src in images(devlog):
+        assert (devlog_path.parent / src).is_file(), src
+    assert (devlog_path.parent / images(devlog)[0]).read_bytes() == (
+        EXAMPLES / "screens" / "title.png"
+    ).read_bytes()
+    assert alts(devlog) == ["Title screen, before the first run", "level1", "Level one, again"]
+    assert front_matter(devlog)["image"] == images(devlog)[0]
+    assert links(devlog) == ["https://example.com/boss.png"]
+    assert speakers(devlog) == ["Agent-4", "Aria"] and "You" not in devlog
+    assert "Lost on the way" not in devlog and "gone.png" not in devlog
+    manifest = json.loads((devlog_path.parent / "manifest.json").read_text())
+    assert [(s["source"], s["status"], s.get("caption")) for s in manifest["screenshots"]] == [
+        ("shots/title.png", "stored", "Title screen, before the first run"),
+        ("shots/level1.png", "stored", None),
+        (str(work / "shots" / "level1.png"), "stored", "Level one, again"),
+        ("https://example.com/boss.png", "missing", "The boss"),
+        ("shots/gone.png", "missing", "Lost on the way"),
+    ]
+    assert cli("rerender", "--repo", store, "--all").exit_code == 0  # renders the same again
+    assert cli("log", "--repo", store).stdout.count("\n") == 2  # no re-render commit
