@@ -26,7 +26,9 @@ class ArtifactSpec:
 @dataclass(frozen=True)
 class Screenshot:
     """A screenshot the session names: `stored` is its file name in the session folder,
-    or None when the path did not resolve to a file when the session was ingested."""
+    or None when the path did not resolve to a file when the session was ingested;
+    `caption` is the one the session gives, if any."""
 
     source: str
     stored: str | None
+    caption: str | None = None

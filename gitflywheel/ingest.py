@@ -254,16 +254,17 @@ class Recorder:
     ) -> list[ScreenshotFile]:
         """Each screenshot the record names, with its bytes when the policy lets it be read."""
         shots: list[ScreenshotFile] = []
-        for index, source in enumerate(record.session.source_data.screenshots):
+        for index, ref in enumerate(record.session.source_data.screenshot_refs()):
+            source = ref.path
             found = read_screenshot(source, base_dir, self.screenshot_policy)
             if isinstance(found, Refusal):
                 if not found.url:  # the reason is for the person ingesting, not the record
                     warnings.append(
                         f"source_data.screenshots[{index}]: {source!r} not read: {found.reason}"
                     )
-                shots.append(ScreenshotFile(source, None))
+                shots.append(ScreenshotFile(source, None, ref.caption))
             else:
-                shots.append(ScreenshotFile(source, found))
+                shots.append(ScreenshotFile(source, found, ref.caption))
         return shots
 
     def flush(self) -> None:

@@ -72,6 +72,7 @@ class ScreenshotEntry(_Strict):
     source: str = Field(description="the path or URL as the session gives it")
     status: Literal["stored", "missing"]
     file: FileRef | None = None
+    caption: str | None = Field(default=None, description="the caption the session gives")
 
 
 class Manifest(_Strict):
@@ -122,6 +123,9 @@ class Manifest(_Strict):
 
     def to_bytes(self) -> bytes:
         data = self.model_dump(mode="json")
+        for shot in data["screenshots"]:  # written only when the session gives one
+            if shot["caption"] is None:
+                del shot["caption"]
         if self.format == 1:  # written as format 1 was, without the later fields
             del data["pipeline"], data["facts"]
             for artifact in data["artifacts"]:

@@ -36,6 +36,7 @@ __all__ = [
     "Conversation",
     "Lesson",
     "Metadata",
+    "ScreenshotRef",
     "SourceData",
     "BuildSession",
     "TradeSession",
@@ -200,6 +201,28 @@ class Metadata(_Open):
         return value if isinstance(value, int) and value >= 0 else None
 
 
+class ScreenshotRef(_Open):
+    """A screenshot named as an object: its path or URL, and a caption (the alt text)."""
+
+    path: StrictStr
+    caption: StrictStr | None = None
+
+
+def _screenshot_items(value: Any) -> Any:
+    """Each screenshot is a path, or an object with a string `path` and an optional
+    string `caption`: checked here so that a bad one gets one clear reason."""
+    if not isinstance(value, list):
+        return value
+    for index, item in enumerate(value):
+        if isinstance(item, str):
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise ValueError(f"[{index}] must be a path (a string) or an object with a string path")
+        if item.get("caption") is not None and not isinstance(item["caption"], str):
+            raise ValueError(f"[{index}].caption must be a string")
+    return value
+
+
 class SourceData(_Open):
     """What the session worked on: a repository, trades, conversations, screenshots."""
 
@@ -207,8 +230,16 @@ class SourceData(_Open):
     git_commits: list[GitCommit] = Field(default_factory=list)
     trades: list[Trade] = Field(default_factory=list)
     conversations: list[Conversation] = Field(default_factory=list)
-    screenshots: list[StrictStr] = Field(default_factory=list)
+    screenshots: Annotated[list[StrictStr | ScreenshotRef], BeforeValidator(_screenshot_items)] = (
+        Field(default_factory=list)
+    )
     market_conditions: dict[str, Any] | None = None
+
+    def screenshot_refs(self) -> list[ScreenshotRef]:
+        """Every screenshot as an object: a plain string is a path without a caption."""
+        return [
+            s if isinstance(s, ScreenshotRef) else ScreenshotRef(path=s) for s in self.screenshots
+        ]
 
 
 class _SessionBase(_Open):

@@ -51,6 +51,7 @@ class ScreenshotFile:
 
     source: str
     data: bytes | None
+    caption: str | None = None
 
 
 class TemplateSet:
@@ -119,14 +120,21 @@ def derive(record: Record, screenshots: Sequence[ScreenshotFile]) -> Derived:
     files: dict[str, bytes] = {}
     for index, shot in enumerate(screenshots):
         if shot.data is None:
-            shots.append(Screenshot(shot.source, None))
-            entries.append(ScreenshotEntry(source=shot.source, status="missing"))
+            shots.append(Screenshot(shot.source, None, shot.caption))
+            entries.append(
+                ScreenshotEntry(source=shot.source, status="missing", caption=shot.caption)
+            )
             continue
         name = screenshot_name(index, shot.source)
         path = f"{folder}/{SCREENSHOTS_DIR}/{name}"
-        shots.append(Screenshot(shot.source, name))
+        shots.append(Screenshot(shot.source, name, shot.caption))
         entries.append(
-            ScreenshotEntry(source=shot.source, status="stored", file=file_ref(path, shot.data))
+            ScreenshotEntry(
+                source=shot.source,
+                status="stored",
+                file=file_ref(path, shot.data),
+                caption=shot.caption,
+            )
         )
         files[path] = shot.data
     pipeline = pipeline_id(record.session.session_type)

@@ -165,14 +165,15 @@ def _rerender_one(recorder: Recorder, session_id: str) -> RerenderOutcome:
         return outcome
 
     shots = []
-    for index, source in enumerate(record.session.source_data.screenshots):
+    for index, ref in enumerate(record.session.source_data.screenshot_refs()):
+        source = ref.path
         entry = manifest.screenshots[index] if index < len(manifest.screenshots) else None
         stored = entry.file if entry is not None and entry.source == source else None
         # only the session's own files: a manifest is read, not trusted
         data = (
             recorder.read(stored.path) if stored and stored.path.startswith(f"{folder}/") else None
         )
-        shots.append(ScreenshotFile(source, data))
+        shots.append(ScreenshotFile(source, data, ref.caption))
     try:
         plan = recorder.plan(record, shots, manifest.revision)
     except GitflywheelError as exc:  # the pipeline or a template failed on this session

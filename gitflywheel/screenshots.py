@@ -21,6 +21,7 @@ __all__ = [
     "ScreenshotPolicy",
     "Refusal",
     "image_kind",
+    "is_linked_url",
     "read_screenshot",
 ]
 
@@ -68,6 +69,11 @@ def _looks_like_svg(data: bytes) -> bool:
 def _local_path(source: str, base_dir: Path) -> Path:
     path = Path(source.replace("\\", "/")) if "\\" in source and "/" not in source else Path(source)
     return path if path.is_absolute() else base_dir / path
+
+
+def is_linked_url(source: str) -> bool:
+    """An http(s) URL: never fetched, linked from the artifact instead."""
+    return bool(_URL.match(source)) and source.lower().startswith(_LINKED_SCHEMES)
 
 
 def read_screenshot(source: str, base_dir: Path, policy: ScreenshotPolicy) -> bytes | Refusal:

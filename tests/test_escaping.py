@@ -375,13 +375,14 @@ def check_artifact(kind: str, context: dict[str, Any], data: dict[str, Any], tex
     assert not hidden and not re.search("[\u202a-\u202e\u2066-\u2069]", text)
     # nor in the front matter, for a viewer that shows it as Markdown
     whole = Counter(t.type for t in walk(COMMONMARK.parse(text)))
-    assert not whole["html_inline"] and not whole["html_block"] and not whole["link_open"]
+    links = len(context.get("links", []))  # a screenshot given as a URL is linked
+    assert not whole["html_inline"] and not whole["html_block"] and whole["link_open"] == links
     expected_images = [g["path"] for g in context.get("gallery", [])]
     for parser in PARSERS:
         tokens = list(walk(parser.parse(body)))
         types = Counter(t.type for t in tokens)
         assert not types["html_block"] and not types["html_inline"], kind
-        assert not types["link_open"], kind  # the templates write no links
+        assert types["link_open"] == links, kind  # the templates write no other links
         assert not types["fence"] and not types["code_block"] and not types["s_open"], kind
         assert not types["ordered_list_open"] and not types["em_open"], kind
         assert [t.attrs["src"] for t in tokens if t.type == "image"] == expected_images

@@ -293,7 +293,9 @@ def test_url_is_never_fetched(
     warnings = [w for w in result.stderr.splitlines() if w.startswith("warning:")]
     assert len(warnings) == 1 and "source_data.screenshots[1]" in warnings[0]
     assert statuses(cli, store) == ["missing", "missing"]
-    assert web not in artifact_texts(cli, store)  # a missing screenshot stays in the record
+    texts = artifact_texts(cli, store)
+    assert f"[level1]({web})" in texts  # linked, as the spec says, never fetched
+    assert "secret" not in texts  # a screenshot not read stays in the record
     holds_nothing_of(cli, store, SECRET)
 
 

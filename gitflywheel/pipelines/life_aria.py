@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final, TypedDict
 
 from ..artifacts import ArtifactSpec, Screenshot
 from ..models import LifeAriaSession
+from ..screenshots import is_linked_url
 from .common import (
     deliverable_text,
     duration_text,
@@ -23,7 +25,7 @@ from .front import front_matter, headline, summary_line
 from .public import implausible_duration, scrub_all
 from .social import hashtags, thread
 
-__all__ = ["Highlight", "Shot", "highlights", "gallery", "social", "run"]
+__all__ = ["Highlight", "Shot", "speaker", "highlights", "gallery", "grid", "social", "run"]
 
 PIPELINE: Final = "life_aria"
 # Raised whenever the facts this pipeline derives change for some record; stores keep
@@ -31,6 +33,14 @@ PIPELINE: Final = "life_aria"
 VERSION: Final = 2
 _HIGHLIGHTS: Final = 8
 _QUOTE: Final = 400
+_GRID: Final = 3  # thumbnails a row of the gallery holds
+_USER_SIDE: Final = frozenset({"user", "human", "me", "you"})
+_CODE = re.compile(r"```|`[^`\n]+`|^(?: {4}|\t)\S", re.MULTILINE)
+_DECISION = re.compile(
+    r"\b(?:decid\w*|chose|choose|let's|we'll|i'll|plan|instead|because|fix(?:ed)?|"
+    r"done|works?|built|added|switched|should)\b",
+    re.IGNORECASE,
+)
 
 
 class Highlight(TypedDict):
@@ -42,51 +52,93 @@ class Highlight(TypedDict):
 
 
 class Shot(TypedDict):
-    """A stored screenshot as the devlog shows it: a path relative to the session folder."""
+    """A screenshot as the devlog shows it: a stored file (a path relative to the session
+    folder, where the devlog sits) or a linked URL, with its caption (the alt text)."""
 
     source: str
     path: str
     caption: str
 
 
-def _speaker(source: str) -> str:
-    return {"aria": "Aria", "user": "You"}.get(source.strip().lower(), source.strip())
+def speaker(source: str, agent: str) -> str:
+    """Who said a turn, by name: the agent for the user's side, Aria for Aria, any other
+    source title-cased; never "You"."""
+    key = source.strip().lower()
+    if key in _USER_SIDE:
+        return agent
+    if key == "aria":
+        return "Aria"
+    return " ".join(source.split()).title()
+
+
+def _weight(text: str) -> int:
+    """How much a turn says: its words (up to a quote's worth), more for code and for
+    decisions; a bare acknowledgement weighs little."""
+    words = min(len(text.split()), 80)
+    return words + (40 if _CODE.search(text) else 0) + 15 * min(len(_DECISION.findall(text)), 2)
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > _QUOTE:
+        cut = text[: _QUOTE + 1].rsplit(" ", 1)[0] if " " in text[:_QUOTE] else text[:_QUOTE]
+        text = cut + " …"
+    return text
 
 
 def highlights(session: LifeAriaSession) -> list[Highlight]:
-    """The conversation turns worth quoting: the first and last ones, in order, with
-    attribution; each quote kept to about 400 characters, ending on a whole word."""
+    """The conversation turns worth quoting, in the order they were said: at most eight,
+    chosen by what they hold (the longest turns, code, decisions) rather than where they
+    fall; each quote kept to about 400 characters, ending on a whole word."""
     turns = [c for c in session.source_data.conversations if c.content.strip()]
     if len(turns) > _HIGHLIGHTS:
-        turns = turns[: _HIGHLIGHTS // 2] + turns[-(_HIGHLIGHTS // 2) :]
-    out: list[Highlight] = []
-    for turn in turns:
-        text = " ".join(turn.content.split())
-        if len(text) > _QUOTE:
-            cut = text[: _QUOTE + 1].rsplit(" ", 1)[0] if " " in text[:_QUOTE] else text[:_QUOTE]
-            text = cut + " …"
-        out.append(
-            {
-                "speaker": _speaker(turn.source),
-                "text": text,
-                "time": utc_text(turn.timestamp, "%H:%M UTC") if turn.timestamp else "",
-            }
-        )
-    return out
-
-
-def gallery(screenshots: Sequence[Screenshot]) -> tuple[list[Shot], list[str]]:
-    """The stored screenshots, as images beside the devlog, and the sources that were missing."""
-    shown: list[Shot] = [
+        ranked = sorted(range(len(turns)), key=lambda i: (-_weight(turns[i].content), i))
+        turns = [turns[i] for i in sorted(ranked[:_HIGHLIGHTS])]
+    return [
         {
-            "source": s.source,
-            "path": f"screenshots/{s.stored}",
-            "caption": s.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or s.stored,
+            "speaker": speaker(turn.source, session.agent_id),
+            "text": _quote(turn.content),
+            "time": utc_text(turn.timestamp, "%H:%M UTC") if turn.timestamp else "",
         }
-        for s in screenshots
-        if s.stored
+        for turn in turns
     ]
-    return shown, [one_line(s.source) for s in screenshots if not s.stored]
+
+
+def _caption(shot: Screenshot) -> str:
+    """The session's caption, else a name made from the file's: `level-1.png` -> `level 1`."""
+    if shot.caption and shot.caption.strip():
+        return one_line(shot.caption).strip()
+    name = shot.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
+    return " ".join(stem.replace("_", " ").replace("-", " ").split()) or "screenshot"
+
+
+def gallery(screenshots: Sequence[Screenshot]) -> tuple[list[Shot], list[Shot], list[str]]:
+    """The stored screenshots (images beside the devlog), the linked URLs, and the sources
+    that were neither (named in the manifest only, never in public text)."""
+    shown: list[Shot] = []
+    linked: list[Shot] = []
+    missing: list[str] = []
+    for s in screenshots:
+        if s.stored:
+            shown.append(
+                {"source": s.source, "path": f"screenshots/{s.stored}", "caption": _caption(s)}
+            )
+        elif is_linked_url(s.source.strip()):
+            linked.append({"source": s.source, "path": s.source.strip(), "caption": _caption(s)})
+        else:
+            missing.append(one_line(s.source))
+    return shown, linked, missing
+
+
+def grid(shots: Sequence[Shot]) -> list[list[Shot | None]]:
+    """Thumbnails in rows of up to three, the last row padded with None."""
+    width = min(_GRID, len(shots))
+    rows: list[list[Shot | None]] = []
+    for start in range(0, len(shots), _GRID):
+        row: list[Shot | None] = list(shots[start : start + _GRID])
+        rows.append(row + [None] * (width - len(row)))
+    return rows
 
 
 def _overview(session: LifeAriaSession, screenshots: Sequence[Screenshot]) -> str:
@@ -127,8 +179,8 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
     title = scrub_all(
         title or headline(session.overview) or f"Making things with Aria, {moment['human']}"
     )
-    shown, missing = gallery(screenshots)
-    shown = scrub_all(shown)
+    shown, linked, missing = gallery(screenshots)
+    shown, linked = scrub_all(shown), scrub_all(linked)
     made = [d for d in map(deliverable_text, session.deliverables) if d]
     tags = ["devlog", "aria"] + ([slug(session.agent_id).lower()] if slug(session.agent_id) else [])
     draft = draft_reasons(session, len(shown))
@@ -143,6 +195,9 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
         "highlights": talk,
         "speakers": sorted({h["speaker"] for h in talk}),
         "gallery": shown,
+        "cover": shown[0] if shown else None,
+        "grid": grid(shown[1:]),
+        "links": linked,
         "missing": missing,
         "lessons": lesson_list(session.lessons),
         "made": made + list(session.key_achievements),

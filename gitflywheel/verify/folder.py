@@ -336,12 +336,13 @@ class FolderChecks:
         assert folder.manifest is not None and folder.record is not None
         entries = folder.manifest.screenshots
         shots = []
-        for index, source in enumerate(folder.record.session.source_data.screenshots):
+        for index, ref in enumerate(folder.record.session.source_data.screenshot_refs()):
+            source = ref.path
             entry = entries[index] if index < len(entries) else None
             stored = entry.file if entry is not None and entry.source == source else None
             found = folder.files.get(stored.path) if stored is not None else None
             data = self.ctx.blob(found[1]) if found is not None and is_blob(found[0]) else None
-            shots.append(ScreenshotFile(source, data))
+            shots.append(ScreenshotFile(source, data, ref.caption))
         return shots
 
     def _derive(self, commit: Commit, folder: Folder, stored: bytes) -> Derived | None:
