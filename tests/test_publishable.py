@@ -28,7 +28,10 @@ from gitflywheel.jsontext import loads
 from gitflywheel.pipelines.public import public_id, public_repo, scrub
 from gitflywheel.records import make_record
 
-PRIVATE = re.compile(r"[A-Za-z]:\\|/home/|/Users/|/tmp/|AppData|tmp[a-z0-9_]{6,}", re.I)
+# A drive letter starts a word: in front matter, "\x3c:\x1f" is YAML escapes, not `C:\`.
+PRIVATE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]:\\|/home/|/Users/|/tmp/|AppData|tmp[a-z0-9_]{6,}", re.I
+)
 RICH_IDS = {  # the corpus build sessions with commits, a story, deliverables or counted work
     "a5-2025-12-02-guardrail-impl",
     "00000000-0000-0000-0000-000000000001",
