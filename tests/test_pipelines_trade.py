@@ -307,6 +307,8 @@ def test_generated_journals_equal_independent_figures(data: dict[str, Any]) -> N
     artifacts = render_all(loads(text))
     check_journal(json.loads(text), artifacts["trade_journal"])
     check_artifacts(artifacts)
+    in_journal, in_post = figures(artifacts["trade_journal"]), figures(artifacts["blog_post"])
+    assert in_post and all(in_journal[name] == value for name, value in in_post.items())
     joined = " ".join(bodies(posts_of(artifacts["social_post"])))
     meta = front_matter(artifacts["trade_journal"])
     if data["source_data"]["trades"] or (data["what_worked"] or "").strip():
