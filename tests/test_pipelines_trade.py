@@ -93,7 +93,7 @@ def expected_figures(trades: list[dict[str, Any]]) -> dict[str, str]:
     losses = [p for p in closed if p < 0]
     out = {
         "trades": str(len(trades)),
-        "total P&L": money(sum(closed, Decimal(0)), sign=True),
+        "total P&L": money(sum(closed, Decimal(0)), sign=True) if closed else "n/a",
         "win rate": f"{(Decimal(len(wins)) / len(closed) * 100).quantize(CENT)}%"
         if closed
         else "n/a",
@@ -134,7 +134,7 @@ def expected_by_symbol(trades: list[dict[str, Any]]) -> list[list[str]]:
                 s,
                 str(len(mine)),
                 str(sum(1 for p in known if p > 0)),
-                money(sum(known, Decimal(0)), sign=True),
+                money(sum(known, Decimal(0)), sign=True) if known else "open",
             ]
         )
     return out
@@ -229,7 +229,7 @@ def test_no_float_noise_and_open_trades_left_out() -> None:
     assert rows[1][4:8] == ["0.5", "175.50", "-", "open"]
     shown = figures(journal)
     assert (shown["open positions"], shown["open exposure"]) == ("1", "87.75")  # 0.5 x 175.50
-    assert shown["wins / losses"] == "1 / 0" and "Still open: X." in journal
+    assert shown["wins / losses"] == "1 / 0"
     check_journal(data, journal)
 
 
@@ -409,10 +409,13 @@ def test_open_positions_are_exposure_and_break_even_counts() -> None:
     )
     rows = next(t for t in tables(artifacts["trade_journal"]) if t[0][0] == "#")[1:]
     assert [r[7] for r in rows] == ["open", "open", "+0.00", "+12.00"]  # open is no +0.00
-    assert "Still open: A, B." in artifacts["trade_journal"]
+    by_symbol = next(t for t in tables(artifacts["trade_journal"]) if t[0][0] == "symbol")[1:]
+    assert [r[3] for r in by_symbol] == ["open", "open", "+0.00", "+12.00"]
+    only_open = figures(render_all(session_of(trades[:2]))["trade_journal"])
+    assert (only_open["total P&L"], only_open["open exposure"]) == ("n/a", "40.75")
     post = artifacts["blog_post"]
     assert "2 closed trades: 1 won, 0 lost, 1 break-even (win rate 50.00%), P&L +12.00." in post
-    assert "2 positions still open, 40.75 at entry prices." in post
+    assert "2 positions still open (A, B): 40.75 at entry prices." in post
     assert figures(post)["open exposure"] == "40.75"
 
 

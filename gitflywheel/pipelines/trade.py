@@ -109,12 +109,12 @@ def normalise(session: TradeSession) -> list[NormalTrade]:
 
 
 class SymbolSummary(TypedDict):
-    """T2, per symbol: its trades, wins and P&L."""
+    """T2, per symbol: its trades, wins and P&L (None while all its trades are open)."""
 
     symbol: str
     trades: int
     wins: int
-    pnl: Decimal
+    pnl: Decimal | None
 
 
 class CurrencySummary(TypedDict):
@@ -216,7 +216,11 @@ def _block(currency: str | None, trades: list[NormalTrade]) -> CurrencySummary:
             "symbol": symbol,
             "trades": len(items),
             "wins": sum(1 for t in items if t["pnl"] is not None and t["pnl"] > 0),
-            "pnl": sum((_pnl_of(t) for t in items if t["pnl"] is not None), ZERO),
+            "pnl": (
+                sum((_pnl_of(t) for t in items if t["pnl"] is not None), ZERO)
+                if any(t["pnl"] is not None for t in items)
+                else None
+            ),
         }
         for symbol, items in sorted(symbols.items())
     ]
@@ -335,7 +339,8 @@ def _figures(block: CurrencySummary, several: bool) -> list[str]:
             out.append(f"Expectancy {signed_money(block['expectancy'])} per closed trade.")
     if block["open_exposure"] is not None:
         out.append(
-            f"{_plural(block['open'], 'position')} still open{where}, "
+            f"{_plural(block['open'], 'position')} still open{where} "
+            f"({', '.join(block['open_symbols'])}): "
             f"{money(block['open_exposure'])} at entry prices."
         )
     return out
@@ -367,8 +372,6 @@ def _notes(block: CurrencySummary, several: bool) -> list[str]:
             + ", ".join(losers)
             + "."
         )
-    if block["open_symbols"]:
-        out.append(f"Still open{where}: {', '.join(block['open_symbols'])}.")
     return out
 
 
