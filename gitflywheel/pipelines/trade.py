@@ -350,15 +350,14 @@ def _notes(block: CurrencySummary, several: bool) -> list[str]:
     """What the summary table does not say for one currency block."""
     where = _in(block) if several else ""
     out: list[str] = []
-    pnls = [(_pnl_of(t), t) for t in block["drawdown_trades"] if t["pnl"] is not None]
-    best, worst = block["best"], block["worst"]
-    gross = (block["average_win"] or ZERO) * block["wins"] - (
-        block["average_loss"] or ZERO
-    ) * block["losses"]
+    pnls = [(_pnl_of(t), t) for t in block["drawdown_trades"]]
     big = max(
-        (t for t in (best, worst) if t is not None), key=lambda t: abs(_pnl_of(t)), default=None
+        (t for t in (block["best"], block["worst"]) if t is not None),
+        key=lambda t: abs(_pnl_of(t)),
+        default=None,
     )
-    if big is not None and block["closed"] > 1 and gross:
+    if big is not None and block["closed"] > 1 and _pnl_of(big):
+        # the trade furthest from zero, and what the session made without it
         rest = block["total_pnl"] - _pnl_of(big)
         out.append(
             f"The largest contributor{where} was {_trade_name(big)} at "
