@@ -61,6 +61,17 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
         "market",
     ),
     "trade T5 social_post": ("session", "when", "front", "draft_reasons", "posts"),
+    "trade T6 blog_post": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "title",
+        "trades",
+        "summary",
+        "review",
+        "market",
+    ),
     "life_aria L1 blog_post": (
         "session",
         "when",

@@ -154,6 +154,15 @@ class GitCommit(_Open):
     files: list[StrictStr] = Field(default_factory=list)
 
 
+def _currency(code: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError(f"{code!r} is not a currency code: ISO 4217, three capital letters (USD)")
+    return code
+
+
+Currency = Annotated[StrictStr, AfterValidator(_currency)]
+
+
 class Trade(_Open):
     """One trade: money and quantities are decimals."""
 
@@ -166,6 +175,8 @@ class Trade(_Open):
     fees: Annotated[Money, Field(ge=0)] | None = None
     exit_price: Annotated[Money, Field(ge=0)] | None = None
     exit_timestamp: Timestamp | None = None
+    currency: Currency | None = None
+    stop_price: Annotated[Money, Field(ge=0)] | None = None
 
 
 class Conversation(_Open):
@@ -234,6 +245,7 @@ class SourceData(_Open):
         Field(default_factory=list)
     )
     market_conditions: dict[str, Any] | None = None
+    currency: Currency | None = None
 
     def screenshot_refs(self) -> list[ScreenshotRef]:
         """Every screenshot as an object: a plain string is a path without a caption."""

@@ -4,10 +4,12 @@ input alone, money with two decimals, rates as percentages, trades in time order
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pipeline_checks import (
@@ -25,6 +27,7 @@ from pipeline_checks import (
 )
 
 from gitflywheel.jsontext import loads
+from gitflywheel.records import InputErrors, make_record
 
 CENT = Decimal("0.01")
 EAST = timezone(timedelta(hours=9))
@@ -90,7 +93,7 @@ def expected_figures(trades: list[dict[str, Any]]) -> dict[str, str]:
     losses = [p for p in closed if p < 0]
     out = {
         "trades": str(len(trades)),
-        "total P&L": money(sum(closed, Decimal(0)), sign=True),
+        "total P&L": money(sum(closed, Decimal(0)), sign=True) if closed else "n/a",
         "win rate": f"{(Decimal(len(wins)) / len(closed) * 100).quantize(CENT)}%"
         if closed
         else "n/a",
@@ -131,7 +134,7 @@ def expected_by_symbol(trades: list[dict[str, Any]]) -> list[list[str]]:
                 s,
                 str(len(mine)),
                 str(sum(1 for p in known if p > 0)),
-                money(sum(known, Decimal(0)), sign=True),
+                money(sum(known, Decimal(0)), sign=True) if known else "open",
             ]
         )
     return out
@@ -169,7 +172,7 @@ def test_corpus_trade_sessions() -> None:
         raw = json.loads(path.read_text())
         if raw["session_type"] == "trade":
             artifacts = render_all(loads(path.read_text()))
-            assert set(artifacts) == {"trade_journal", "social_post"}
+            assert set(artifacts) == {"trade_journal", "blog_post", "social_post"}
             check_journal(raw, artifacts["trade_journal"])
             check_artifacts(artifacts)
 
@@ -224,7 +227,9 @@ def test_no_float_noise_and_open_trades_left_out() -> None:
         "+0.30",
     ]  # (0.2 - 0.1) * 3 with floats is 0.30000000000000004
     assert rows[1][4:8] == ["0.5", "175.50", "-", "open"]
-    assert "1 trade had no exit or P&L and is left out of the figures." in journal
+    shown = figures(journal)
+    assert (shown["open positions"], shown["open exposure"]) == ("1", "87.75")  # 0.5 x 175.50
+    assert shown["wins / losses"] == "1 / 0"
     check_journal(data, journal)
 
 
@@ -302,6 +307,8 @@ def test_generated_journals_equal_independent_figures(data: dict[str, Any]) -> N
     artifacts = render_all(loads(text))
     check_journal(json.loads(text), artifacts["trade_journal"])
     check_artifacts(artifacts)
+    in_journal, in_post = figures(artifacts["trade_journal"]), figures(artifacts["blog_post"])
+    assert in_post and all(in_journal[name] == value for name, value in in_post.items())
     joined = " ".join(bodies(posts_of(artifacts["social_post"])))
     meta = front_matter(artifacts["trade_journal"])
     if data["source_data"]["trades"] or (data["what_worked"] or "").strip():
@@ -310,3 +317,195 @@ def test_generated_journals_equal_independent_figures(data: dict[str, Any]) -> N
         assert joined == ""  # a draft has no thread
     else:
         assert opens_with_words(joined, meta["title"])
+
+
+def session_of(trades: list[dict[str, Any]], **source: Any) -> dict[str, Any]:
+    return {
+        "session_id": "t-figures",
+        "session_type": "trade",
+        "timestamp": "2025-12-02T20:00:00Z",
+        "agent_id": "kay",
+        "what_worked": "Patience.",
+        "source_data": {"trades": trades, **source},
+    }
+
+
+def section(text: str, heading: str) -> str:
+    """The text under one `## ` heading, up to the next."""
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def drawdown_of(pnls: list[Decimal]) -> Decimal:
+    running = peak = worst = Decimal(0)
+    for p in pnls:
+        running += p
+        peak = max(peak, running)
+        worst = max(worst, peak - running)
+    return worst
+
+
+def test_currencies_are_never_added_together() -> None:
+    trades = [
+        {"symbol": "SAP", "action": "buy", "quantity": 2, "price": 120, "profit_loss": 30.5,
+         "fees": 1.5, "currency": "EUR", "timestamp": "2025-12-02T09:00:00Z"},
+        {"symbol": "AAPL", "action": "buy", "quantity": 1, "price": 200, "profit_loss": -12.25,
+         "fees": 0.5, "timestamp": "2025-12-02T10:00:00Z"},
+        {"symbol": "SIE", "action": "sell", "quantity": 1, "price": 180, "profit_loss": -40,
+         "currency": "EUR", "timestamp": "2025-12-02T11:00:00Z"},
+        {"symbol": "MSFT", "action": "buy", "quantity": 1, "price": 400, "profit_loss": 7,
+         "timestamp": "2025-12-02T12:00:00Z"},
+    ]  # fmt: skip
+    # the default currency applies to trades that name none
+    text = render_all(session_of(trades, currency="USD"))["trade_journal"]
+    eur, usd = figures(section(text, "Summary: EUR")), figures(section(text, "Summary: USD"))
+    assert (eur["total P&L"], eur["fees"], eur["net P&L"]) == ("-9.50", "1.50", "-11.00")
+    assert (usd["total P&L"], usd["fees"], usd["net P&L"]) == ("-5.25", "0.50", "-5.75")
+    assert (eur["best trade"], eur["worst trade"]) == ("SAP +30.50", "SIE -40.00")
+    assert (usd["best trade"], usd["worst trade"]) == ("MSFT +7.00", "AAPL -12.25")
+    assert eur["max drawdown"] == money(drawdown_of([Decimal("30.5"), Decimal(-40)]))
+    assert usd["max drawdown"] == "12.25"
+    assert "+9.25" not in text and "-14.75" not in text  # no cross-currency sum anywhere
+    rows = next(t for t in tables(text) if t[0][0] == "#")
+    assert rows[0][-1] == "currency" and [r[-1] for r in rows[1:]] == ["EUR", "USD", "EUR", "USD"]
+    # without a default, trades with no currency form their own block
+    text = render_all(session_of(trades))["trade_journal"]
+    assert figures(section(text, "Summary: unstated currency"))["total P&L"] == "-5.25"
+    assert figures(section(text, "Summary: EUR"))["total P&L"] == "-9.50"
+    post = render_all(session_of(trades))["blog_post"]
+    assert "P&L -9.50" in post and "P&L -5.25" in post
+
+
+def test_currency_codes_are_checked() -> None:
+    for bad in ("usd", "US", "EURO", "€"):
+        trade = {"symbol": "X", "action": "buy", "quantity": 1, "price": 1, "currency": bad,
+                 "timestamp": "2025-12-02T09:00:00Z"}  # fmt: skip
+        with pytest.raises(InputErrors) as caught:
+            make_record("in.json", session_of([trade]))
+        assert "source_data.trades[0].currency" in str(caught.value), caught.value
+        assert "ISO 4217" in str(caught.value)
+        with pytest.raises(InputErrors) as caught:
+            make_record("in.json", session_of([], currency=bad))
+        assert "source_data.currency" in str(caught.value)
+
+
+def test_open_positions_are_exposure_and_break_even_counts() -> None:
+    trades = [
+        {"symbol": "A", "action": "buy", "quantity": 3, "price": 10.25, "timestamp": "2025-12-02T09:00:00Z"},
+        {"symbol": "B", "action": "sell", "quantity": 2, "price": 5, "timestamp": "2025-12-02T09:30:00Z"},
+        {"symbol": "C", "action": "buy", "quantity": 1, "price": 50, "profit_loss": 0, "timestamp": "2025-12-02T10:00:00Z"},
+        {"symbol": "D", "action": "buy", "quantity": 1, "price": 50, "profit_loss": 12, "timestamp": "2025-12-02T11:00:00Z"},
+    ]  # fmt: skip
+    artifacts = render_all(session_of(trades))
+    shown = figures(artifacts["trade_journal"])
+    exposure = Decimal(3) * Decimal("10.25") + Decimal(2) * Decimal(5)
+    assert shown["open exposure"] == money(exposure) == "40.75"
+    assert shown["open positions"] == "2"
+    assert (shown["wins / losses"], shown["break-even"], shown["win rate"]) == (
+        "1 / 0",
+        "1",
+        "50.00%",
+    )
+    rows = next(t for t in tables(artifacts["trade_journal"]) if t[0][0] == "#")[1:]
+    assert [r[7] for r in rows] == ["open", "open", "+0.00", "+12.00"]  # open is no +0.00
+    by_symbol = next(t for t in tables(artifacts["trade_journal"]) if t[0][0] == "symbol")[1:]
+    assert [r[3] for r in by_symbol] == ["open", "open", "+0.00", "+12.00"]
+    only_open = figures(render_all(session_of(trades[:2]))["trade_journal"])
+    assert (only_open["total P&L"], only_open["open exposure"]) == ("n/a", "40.75")
+    post = artifacts["blog_post"]
+    assert "2 closed trades: 1 won, 0 lost, 1 break-even (win rate 50.00%), P&L +12.00." in post
+    assert "2 positions still open (A, B): 40.75 at entry prices." in post
+    assert figures(post)["open exposure"] == "40.75"
+
+
+def minutes_between(a: str, b: str) -> int:
+    return int((datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() // 60)
+
+
+def test_exit_order_hold_streaks_expectancy_and_r_multiples() -> None:
+    # entry order A B C D; exit order B D A C: the drawdown and streaks follow the exits
+    trades = [
+        {"symbol": "A", "action": "buy", "quantity": 10, "price": 100, "stop_price": 95, "profit_loss": 100,
+         "timestamp": "2025-12-02T10:00:00+00:00", "exit_timestamp": "2025-12-02T15:00:00+00:00"},
+        {"symbol": "B", "action": "sell", "quantity": 5, "price": 50, "stop_price": 60, "profit_loss": -50,
+         "timestamp": "2025-12-02T11:00:00+00:00", "exit_timestamp": "2025-12-02T12:00:00+00:00"},
+        {"symbol": "C", "action": "buy", "quantity": 1, "price": 10, "profit_loss": 20,
+         "timestamp": "2025-12-02T11:30:00+00:00", "exit_timestamp": "2025-12-02T16:00:00+00:00"},
+        {"symbol": "D", "action": "buy", "quantity": 1, "price": 10, "profit_loss": -60,
+         "timestamp": "2025-12-02T13:00:00+00:00", "exit_timestamp": "2025-12-02T14:00:00+00:00"},
+    ]  # fmt: skip
+    text = render_all(session_of(trades))["trade_journal"]
+    shown = figures(text)
+    by_exit = sorted(trades, key=lambda t: t["exit_timestamp"])
+    pnls = [dec(t["profit_loss"]) for t in by_exit]
+    assert shown["max drawdown"] == money(drawdown_of(pnls)) == "110.00"
+    assert money(drawdown_of([dec(t["profit_loss"]) for t in trades])) == "90.00"  # entry order
+    signs = "".join("W" if p > 0 else "L" for p in pnls)
+    longest = {c: max(len(run) for run in signs.split("LW".replace(c, ""))) for c in "WL"}
+    assert shown["longest win / loss streak"] == f"{longest['W']} / {longest['L']}" == "2 / 2"
+    expectancy = sum(pnls, Decimal(0)) / len(pnls)
+    assert shown["expectancy"] == money(expectancy, sign=True) == "+2.50"
+    holds = [minutes_between(t["timestamp"], t["exit_timestamp"]) for t in trades]
+    average = sum(holds) // len(holds)
+    assert shown["average hold"] == f"{average // 60} h {average % 60} min" == "2 h 52 min"
+    assert shown["long / short"] == "3 / 1"
+    risk = next(t for t in tables(text) if t[0] == ["#", "symbol", "risk", "R"])[1:]
+    r_values = {
+        t["symbol"]: dec(t["profit_loss"])
+        / (abs(dec(t["price"]) - dec(t["stop_price"])) * t["quantity"])
+        for t in trades
+        if "stop_price" in t
+    }
+    assert risk == [
+        ["1", "A", "50.00", f"{r_values['A']:.2f}"],
+        ["2", "B", "50.00", f"{r_values['B']:.2f}"],
+    ]
+    assert shown["average R"] == f"{sum(r_values.values()) / len(r_values):.2f}" == "0.50"
+    assert "The drawdown of 110.00 came from B sell #2 (-50.00), D buy #4 (-60.00)." in text
+
+
+def test_charts_are_shown_by_url_and_local_paths_never() -> None:
+    data = json.loads((EXAMPLES / "trade_session.json").read_text())
+    data["charts"] = [
+        "https://example.com/c/aapl day.png",
+        {"url": "https://example.com/board", "caption": "Board [live]"},
+        "/home/kay/charts/secret.png",
+        {"path": "C:\\Users\\kay\\chart.png", "caption": "local"},
+        "javascript:alert(1)",
+    ]
+    for kind in ("trade_journal", "blog_post"):
+        text = render_all(data)[kind]
+        charts = section(text, "Charts")
+        assert "![chart](https://example.com/c/aapl%20day.png)" in charts
+        assert "[Board \\[live\\]](https://example.com/board)" in charts
+        assert "secret" not in text and "kay\\" not in text and "javascript" not in text
+        assert "local" not in charts
+
+
+MONEY_TOKEN = re.compile(r"(?<![\w.])[+-]?\d[\d,]*\.\d\d%?")
+
+
+def prose_and_cells(text: str) -> tuple[list[str], set[str]]:
+    lines = body(text).splitlines()
+    prose = [tok for line in lines if not line.startswith("|") for tok in MONEY_TOKEN.findall(line)]
+    cells = {
+        tok for t in tables(text) for row in t for cell in row for tok in MONEY_TOKEN.findall(cell)
+    }
+    return prose, cells
+
+
+def test_prose_spells_every_figure_as_the_table_does() -> None:
+    tiny = [{"symbol": "X", "action": "buy", "quantity": 1, "price": 1, "profit_loss": -0.001,
+             "fees": 0.004, "timestamp": "2025-12-02T09:00:00Z"}]  # fmt: skip
+    for kind in ("trade_journal", "blog_post"):
+        text = render_all(session_of(tiny))[kind]
+        prose, cells = prose_and_cells(text)
+        assert prose and set(prose) <= cells, (kind, prose, cells)
+        assert "-0.00" not in text
+    # the post tells the key figures in sentences, each spelled as in its table
+    post = render_all(json.loads((EXAMPLES / "trade_session.json").read_text()))["blog_post"]
+    prose, _ = prose_and_cells(post)
+    shown = figures(post)
+    for name in ("total P&L", "net P&L", "fees", "expectancy", "max drawdown", "win rate"):
+        assert shown[name] in prose, name

@@ -18,7 +18,7 @@ HEADLINE: Final = 90
 DESCRIPTION: Final = 160
 _KIND_SUFFIX: Final = {
     "blog_post": "",
-    "trade_journal": "",
+    "trade_journal": "-journal",
     "readme": "-readme",
     "build_log": "-build-log",
     "social_post": "-social",

@@ -1,15 +1,16 @@
-"""The trade pipeline, T1 to T5: normalise, summarise, lessons, journal, social post."""
+"""The trade pipeline, T1 to T6: normalise, summarise, lessons, journal, social post, blog post."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Final, TypedDict
 
 from ..artifacts import ArtifactSpec
-from ..figures import fixed2, money, percent, signed_money
-from ..models import Trade, TradeSession
+from ..figures import money, percent, signed_money
+from ..models import Trade, TradeSession, in_utc
 from .common import duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
@@ -19,6 +20,7 @@ from .social import hashtags, opening, thread
 __all__ = [
     "NormalTrade",
     "SymbolSummary",
+    "CurrencySummary",
     "Summary",
     "Review",
     "normalise",
@@ -38,7 +40,8 @@ ZERO = Decimal(0)
 
 
 class NormalTrade(TypedDict):
-    """T1: one trade, decimals only, symbol upper-case, with its P&L when it is known."""
+    """T1: one trade, decimals only, symbol upper-case, with its P&L when it is known.
+    `closed_at` (ISO, UTC) orders closed trades by exit: the exit time, else the entry."""
 
     index: int
     time: str
@@ -49,6 +52,11 @@ class NormalTrade(TypedDict):
     exit_price: Decimal | None
     fees: Decimal | None
     pnl: Decimal | None
+    currency: str | None
+    closed_at: str
+    hold_minutes: int | None
+    risk: Decimal | None
+    r_multiple: Decimal | None
 
 
 def _pnl(trade: Trade) -> Decimal | None:
@@ -61,52 +69,97 @@ def _pnl(trade: Trade) -> Decimal | None:
     return (move if trade.action == "buy" else -move) * trade.quantity
 
 
+def _hold_minutes(trade: Trade) -> int | None:
+    """Whole minutes from entry to exit; None without an exit time or when it precedes entry."""
+    if trade.exit_timestamp is None:
+        return None
+    seconds = (trade.exit_timestamp - trade.timestamp).total_seconds()
+    return int(seconds // 60) if seconds >= 0 else None
+
+
+def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
+    pnl = _pnl(trade)
+    risk = None
+    if trade.stop_price is not None and trade.stop_price != trade.price:
+        risk = abs(trade.price - trade.stop_price) * trade.quantity
+    exit_moment = trade.exit_timestamp if trade.exit_timestamp is not None else trade.timestamp
+    return {
+        "index": n,
+        "time": utc_text(trade.timestamp),
+        "symbol": trade.symbol.strip().upper(),
+        "action": trade.action,
+        "quantity": trade.quantity,
+        "price": trade.price,
+        "exit_price": trade.exit_price,
+        "fees": trade.fees,
+        "pnl": pnl,
+        "currency": trade.currency or default_currency,
+        "closed_at": in_utc(exit_moment).isoformat(),
+        "hold_minutes": _hold_minutes(trade),
+        "risk": risk,
+        "r_multiple": pnl / risk if pnl is not None and risk is not None else None,
+    }
+
+
 def normalise(session: TradeSession) -> list[NormalTrade]:
     """T1: sorted by time (input order breaks ties)."""
     ordered = sorted(enumerate(session.source_data.trades), key=lambda p: (p[1].timestamp, p[0]))
-    return [
-        {
-            "index": n,
-            "time": utc_text(t.timestamp),
-            "symbol": t.symbol.strip().upper(),
-            "action": t.action,
-            "quantity": t.quantity,
-            "price": t.price,
-            "exit_price": t.exit_price,
-            "fees": t.fees,
-            "pnl": _pnl(t),
-        }
-        for n, (_, t) in enumerate(ordered, start=1)
-    ]
+    default = session.source_data.currency
+    return [_normal(n, t, default) for n, (_, t) in enumerate(ordered, start=1)]
 
 
 class SymbolSummary(TypedDict):
-    """T2, per symbol: its trades, wins and P&L."""
+    """T2, per symbol: its trades, wins and P&L (None while all its trades are open)."""
 
     symbol: str
     trades: int
     wins: int
-    pnl: Decimal
+    pnl: Decimal | None
 
 
-class Summary(TypedDict):
-    """T2: the figures a trader reads first."""
+class CurrencySummary(TypedDict):
+    """T2, per currency (None: unstated): amounts in different currencies never meet."""
 
+    currency: str | None
     trades: int
     closed: int
+    open: int
+    long: int
+    short: int
     total_pnl: Decimal
     wins: int
     losses: int
+    break_even: int
     win_rate: Decimal | None
     best: NormalTrade | None
     worst: NormalTrade | None
     average_win: Decimal | None
     average_loss: Decimal | None
     profit_factor: Decimal | None
+    expectancy: Decimal | None
     fees: Decimal | None
     net_pnl: Decimal | None
     max_drawdown: Decimal
+    drawdown_trades: list[NormalTrade]
+    open_exposure: Decimal | None
+    open_symbols: list[str]
+    win_streak: int
+    loss_streak: int
+    average_hold_minutes: int | None
+    average_hold: str | None
+    average_r: Decimal | None
+    r_trades: int
     by_symbol: list[SymbolSummary]
+
+
+class Summary(TypedDict):
+    """T2: the figures a trader reads first, one block per currency."""
+
+    trades: int
+    closed: int
+    currencies: int
+    blocks: list[CurrencySummary]
+    charts: list[dict[str, str]]
 
 
 def _pnl_of(trade: NormalTrade) -> Decimal:
@@ -115,21 +168,46 @@ def _pnl_of(trade: NormalTrade) -> Decimal:
     return pnl
 
 
-def summarise(trades: list[NormalTrade]) -> Summary:
-    """T2: over trades whose P&L is known; fees and net only where fees are given."""
-    closed = [t for t in trades if t["pnl"] is not None]
+def _streaks(pnls: list[Decimal]) -> tuple[int, int]:
+    """The longest runs of wins and of losses; a break-even trade ends both."""
+    best_win = best_loss = win = loss = 0
+    for p in pnls:
+        win = win + 1 if p > 0 else 0
+        loss = loss + 1 if p < 0 else 0
+        best_win, best_loss = max(best_win, win), max(best_loss, loss)
+    return best_win, best_loss
+
+
+def _drawdown(closed: list[NormalTrade]) -> tuple[Decimal, list[NormalTrade]]:
+    """The largest fall of the running P&L from a peak, and the trades from peak to trough."""
+    running, peak, drawdown = ZERO, ZERO, ZERO
+    peak_at, span = 0, (0, 0)
+    for n, t in enumerate(closed, start=1):
+        running += _pnl_of(t)
+        if running > peak:
+            peak, peak_at = running, n
+        if peak - running > drawdown:
+            drawdown, span = peak - running, (peak_at, n)
+    return drawdown, closed[span[0] : span[1]]
+
+
+def _block(currency: str | None, trades: list[NormalTrade]) -> CurrencySummary:
+    """T2 for the trades of one currency: P&L over trades whose P&L is known, in exit order."""
+    closed = sorted(
+        (t for t in trades if t["pnl"] is not None), key=lambda t: (t["closed_at"], t["index"])
+    )
+    open_trades = [t for t in trades if t["pnl"] is None]
     pnls = [_pnl_of(t) for t in closed]
     wins = [p for p in pnls if p > 0]
     losses = [p for p in pnls if p < 0]
     total = sum(pnls, ZERO)
     gross_loss = -sum(losses, ZERO)
-    running, peak, drawdown = ZERO, ZERO, ZERO
-    for p in pnls:
-        running += p
-        peak = max(peak, running)
-        drawdown = max(drawdown, peak - running)
+    drawdown, drawdown_trades = _drawdown(closed)
+    win_streak, loss_streak = _streaks(pnls)
     fee_values = [t["fees"] for t in trades if t["fees"] is not None]
     fees = sum(fee_values, ZERO) if fee_values else None
+    holds = [t["hold_minutes"] for t in closed if t["hold_minutes"] is not None]
+    rs = [t["r_multiple"] for t in closed if t["r_multiple"] is not None]
     symbols: dict[str, list[NormalTrade]] = defaultdict(list)
     for t in trades:
         symbols[t["symbol"]].append(t)
@@ -138,80 +216,175 @@ def summarise(trades: list[NormalTrade]) -> Summary:
             "symbol": symbol,
             "trades": len(items),
             "wins": sum(1 for t in items if t["pnl"] is not None and t["pnl"] > 0),
-            "pnl": sum((_pnl_of(t) for t in items if t["pnl"] is not None), ZERO),
+            "pnl": (
+                sum((_pnl_of(t) for t in items if t["pnl"] is not None), ZERO)
+                if any(t["pnl"] is not None for t in items)
+                else None
+            ),
         }
         for symbol, items in sorted(symbols.items())
     ]
+    by_index = sorted(closed, key=lambda t: t["index"])
     return {
+        "currency": currency,
         "trades": len(trades),
         "closed": len(closed),
+        "open": len(open_trades),
+        "long": sum(1 for t in trades if t["action"] == "buy"),
+        "short": sum(1 for t in trades if t["action"] == "sell"),
         "total_pnl": total,
         "wins": len(wins),
         "losses": len(losses),
+        "break_even": len(pnls) - len(wins) - len(losses),
         "win_rate": Decimal(len(wins)) / Decimal(len(pnls)) if pnls else None,
-        "best": max(closed, key=lambda t: (_pnl_of(t), -t["index"])) if closed else None,
-        "worst": min(closed, key=lambda t: (_pnl_of(t), t["index"])) if closed else None,
+        "best": max(by_index, key=lambda t: (_pnl_of(t), -t["index"])) if closed else None,
+        "worst": min(by_index, key=lambda t: (_pnl_of(t), t["index"])) if closed else None,
         "average_win": sum(wins, ZERO) / len(wins) if wins else None,
         "average_loss": sum(losses, ZERO) / len(losses) if losses else None,
         "profit_factor": sum(wins, ZERO) / gross_loss if gross_loss else None,
+        "expectancy": total / len(pnls) if pnls else None,
         "fees": fees,
         "net_pnl": total - fees if fees is not None else None,
         "max_drawdown": drawdown,
+        "drawdown_trades": drawdown_trades,
+        "open_exposure": (
+            sum((t["quantity"] * t["price"] for t in open_trades), ZERO) if open_trades else None
+        ),
+        "open_symbols": sorted({t["symbol"] for t in open_trades}),
+        "win_streak": win_streak,
+        "loss_streak": loss_streak,
+        "average_hold_minutes": sum(holds) // len(holds) if holds else None,
+        "average_hold": duration_text(sum(holds) // len(holds)) if holds else None,
+        "average_r": sum(rs, ZERO) / len(rs) if rs else None,
+        "r_trades": len(rs),
         "by_symbol": by_symbol,
     }
 
 
+def _chart(value: Any) -> dict[str, str] | None:
+    """A chart to show: an http(s) URL as an image or a link; a local path is never shown."""
+    url, caption = value, "chart"
+    if isinstance(value, dict):
+        url = value.get("url") or value.get("path")
+        caption = value.get("caption") or value.get("title") or caption
+    if not isinstance(url, str) or not isinstance(caption, str):
+        return None
+    if not re.match(r"https?://\S", url.strip(), re.IGNORECASE):
+        return None
+    image = bool(re.search(r"\.(png|jpe?g|gif|webp|svg)$", url.split("?")[0], re.IGNORECASE))
+    return {"url": url.strip(), "caption": caption, "kind": "image" if image else "link"}
+
+
+def summarise(trades: list[NormalTrade], charts: list[Any] | None = None) -> Summary:
+    """T2: one block per currency (stated ones by code, then unstated)."""
+    groups: dict[str | None, list[NormalTrade]] = defaultdict(list)
+    for t in trades:
+        groups[t["currency"]].append(t)
+    order = sorted(groups, key=lambda c: (c is None, c or ""))
+    blocks = [_block(c, groups[c]) for c in order] or [_block(None, [])]
+    shown = [c for c in map(_chart, charts or []) if c is not None]
+    return {
+        "trades": len(trades),
+        "closed": sum(b["closed"] for b in blocks),
+        "currencies": len(groups),
+        "blocks": blocks,
+        "charts": shown,
+    }
+
+
 class Review(TypedDict):
-    """T3: the session's own review, and the figures worth calling out."""
+    """T3: the session's own review, the key figures in sentences, and what the tables do
+    not show (the largest contributor, what drove the drawdown, what is still open)."""
 
     market_analysis: str | None
     what_worked: str | None
     what_didnt_work: str | None
     lessons: list[dict[str, str]]
     next_goals: list[str]
+    figures: list[str]
     facts: list[str]
 
 
+def _in(block: CurrencySummary) -> str:
+    return f" ({block['currency']})" if block["currency"] else ""
+
+
+def _trade_name(t: NormalTrade) -> str:
+    return f"{t['symbol']} {t['action']} #{t['index']}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _figures(block: CurrencySummary, several: bool) -> list[str]:
+    """The key figures of one currency block as sentences, spelled as in the table."""
+    where = _in(block) if several or block["currency"] else ""
+    out: list[str] = []
+    if block["closed"]:
+        counts = f"{block['wins']} won, {block['losses']} lost"
+        if block["break_even"]:
+            counts += f", {block['break_even']} break-even"
+        rate = block["win_rate"]
+        assert rate is not None
+        out.append(
+            f"{_plural(block['closed'], 'closed trade')}{where}: {counts} "
+            f"(win rate {percent(rate)}), P&L {signed_money(block['total_pnl'])}."
+        )
+        if block["fees"] is not None and block["net_pnl"] is not None and block["fees"] > 0:
+            out.append(
+                f"Fees of {money(block['fees'])} leave {signed_money(block['net_pnl'])} net."
+            )
+        if block["expectancy"] is not None:
+            out.append(f"Expectancy {signed_money(block['expectancy'])} per closed trade.")
+    if block["open_exposure"] is not None:
+        out.append(
+            f"{_plural(block['open'], 'position')} still open{where} "
+            f"({', '.join(block['open_symbols'])}): "
+            f"{money(block['open_exposure'])} at entry prices."
+        )
+    return out
+
+
+def _notes(block: CurrencySummary, several: bool) -> list[str]:
+    """What the summary table does not say for one currency block."""
+    where = _in(block) if several else ""
+    out: list[str] = []
+    pnls = [(_pnl_of(t), t) for t in block["drawdown_trades"]]
+    big = max(
+        (t for t in (block["best"], block["worst"]) if t is not None),
+        key=lambda t: abs(_pnl_of(t)),
+        default=None,
+    )
+    if big is not None and block["closed"] > 1 and _pnl_of(big):
+        # the trade furthest from zero, and what the session made without it
+        rest = block["total_pnl"] - _pnl_of(big)
+        out.append(
+            f"The largest contributor{where} was {_trade_name(big)} at "
+            f"{signed_money(_pnl_of(big))}; the other {_plural(block['closed'] - 1, 'closed trade')} "
+            f"made {signed_money(rest)} together."
+        )
+    losers = [f"{_trade_name(t)} ({signed_money(p)})" for p, t in pnls if p < 0]
+    if block["max_drawdown"] > 0 and losers:
+        out.append(
+            f"The drawdown of {money(block['max_drawdown'])}{where} came from "
+            + ", ".join(losers)
+            + "."
+        )
+    return out
+
+
 def lessons(session: TradeSession, summary: Summary) -> Review:
-    """T3: the session's own review, and the facts from T2 worth calling out."""
-    facts: list[str] = []
-    if summary["win_rate"] is not None:
-        facts.append(
-            f"Won {summary['wins']} of {summary['closed']} closed trades ({percent(summary['win_rate'])})."
-        )
-    best, worst = summary["best"], summary["worst"]
-    if best is not None and _pnl_of(best) > 0:
-        facts.append(
-            f"Best trade: {best['symbol']} {best['action']} at {money(best['price'])}, {signed_money(_pnl_of(best))}."
-        )
-    if worst is not None and _pnl_of(worst) < 0:
-        facts.append(
-            f"Worst trade: {worst['symbol']} {worst['action']} at {money(worst['price'])}, {signed_money(_pnl_of(worst))}."
-        )
-    if summary["max_drawdown"] > 0:
-        facts.append(f"Largest drawdown of the running P&L: {money(summary['max_drawdown'])}.")
-    if summary["profit_factor"] is not None:
-        facts.append(
-            f"Profit factor {fixed2(summary['profit_factor'])}: gross wins over gross losses."
-        )
-    fees = summary["fees"]
-    if fees is not None and fees > 0 and summary["net_pnl"] is not None:
-        facts.append(
-            f"Fees took {money(fees)}: {signed_money(summary['total_pnl'])} gross, {signed_money(summary['net_pnl'])} net."
-        )
-    if summary["trades"] > summary["closed"]:
-        open_count = summary["trades"] - summary["closed"]
-        facts.append(
-            f"{open_count} trade{'' if open_count == 1 else 's'} had no exit or P&L and "
-            f"{'is' if open_count == 1 else 'are'} left out of the figures."
-        )
+    """T3: the session's own review, and what T2 shows worth saying in words."""
+    several = summary["currencies"] > 1
     return {
         "market_analysis": session.market_analysis,
         "what_worked": session.what_worked,
         "what_didnt_work": session.what_didnt_work,
         "lessons": lesson_list(session.lessons),
         "next_goals": list(session.next_goals) or list(session.next_steps),
-        "facts": facts,
+        "figures": [f for b in summary["blocks"] for f in _figures(b, several)],
+        "facts": [f for b in summary["blocks"] for f in _notes(b, several)],
     }
 
 
@@ -240,36 +413,42 @@ def title(session: TradeSession) -> str:
 
 def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
     """T5: the thread, opening with the title and the P&L."""
-    figures = [f"{summary['trades']} trade{'' if summary['trades'] == 1 else 's'}"]
-    if summary["closed"]:
-        figures.append(f"P&L {signed_money(summary['total_pnl'])}")
-    if summary["win_rate"] is not None:
-        figures.append(f"win rate {percent(summary['win_rate'])}")
+    block = summary["blocks"][0]
+    figures = [_plural(summary["trades"], "trade")]
+    if summary["currencies"] == 1 and block["closed"]:
+        figures.append(f"P&L {signed_money(block['total_pnl'])}{_in(block)}")
+    if summary["currencies"] == 1 and block["win_rate"] is not None:
+        figures.append(f"win rate {percent(block['win_rate'])}")
     paragraphs = [opening(title(session), figures)]
-    paragraphs += review["facts"][1:3]
+    paragraphs += review["facts"][:2]
     if review["what_worked"]:
         paragraphs.append(f"What worked: {review['what_worked']}")
     if review["what_didnt_work"]:
         paragraphs.append(f"What didn't: {review['what_didnt_work']}")
-    symbols = [s["symbol"] for s in summary["by_symbol"][:3]]
+    symbols = _symbols(summary)[:3]
     return thread(paragraphs, hashtags(symbols=symbols, generic=["TradingJournal"]))
 
 
+def _symbols(summary: Summary) -> list[str]:
+    """The symbols traded, in the order the summary ranks them, each once."""
+    return list(dict.fromkeys(s["symbol"] for b in summary["blocks"] for s in b["by_symbol"]))
+
+
 def run(session: TradeSession) -> list[ArtifactSpec]:
-    """T1 to T5 for one trade session; drafts (see `drafts.draft_reasons`) get no thread."""
+    """T1 to T6 for one trade session; drafts (see `drafts.draft_reasons`) get no thread."""
     trades = scrub_all(normalise(session))
-    summary = summarise(trades)
+    summary = scrub_all(summarise(trades, session.charts))
     review = scrub_all(lessons(session, summary))
     minutes = session.metadata.counter("duration_minutes")
     if implausible_duration(minutes):
         minutes = None
     headline_text = title(session)
     draft = draft_reasons(session)
-    tags = ["trading"] + [
-        slug(s["symbol"]).lower() for s in summary["by_symbol"][:5] if slug(s["symbol"])
-    ]
+    tags = ["trading"] + [slug(s).lower() for s in _symbols(summary)[:5] if slug(s)]
     description = summary_line(
-        review["market_analysis"], review["facts"][0] if review["facts"] else None, headline_text
+        review["market_analysis"],
+        review["figures"][0] if review["figures"] else None,
+        headline_text,
     )
 
     def front(kind: str) -> dict[str, Any]:
@@ -289,6 +468,13 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
     posts = [] if draft else social(session, summary, review)
     return [
         ArtifactSpec("trade_journal", PIPELINE, "T4", "trade_journal.md.j2", context),
+        ArtifactSpec(
+            "blog_post",
+            PIPELINE,
+            "T6",
+            "trade_post.md.j2",
+            {**context, "front": front("blog_post"), "title": headline_text},
+        ),
         ArtifactSpec(
             "social_post",
             PIPELINE,
