@@ -52,34 +52,94 @@ def counter(raw: dict[str, Any], name: str) -> int | None:
     return value if isinstance(value, int) and value >= 0 else None
 
 
+TYPE_GROUPS = {
+    "feat": "Features",
+    "fix": "Fixes",
+    "docs": "Documentation",
+    "refactor": "Refactoring",
+    "perf": "Performance",
+    "test": "Tests",
+    "build": "Build and CI",
+    "ci": "Build and CI",
+    "chore": "Chores",
+}
+ORDER = ["Breaking changes", *dict.fromkeys(TYPE_GROUPS.values()), "Other changes"]
+
+
+def expected_group(message: str) -> tuple[str, str, str]:
+    """Group, scope and description of a commit, read by the conventional-commit rules."""
+    lines = message.strip().splitlines() or [""]
+    head = re.fullmatch(r"([A-Za-z]+)(?:\(([^()]*)\))?(!)?: +(\S.*)", lines[0].strip())
+    footer = any(re.match(r"BREAKING[ -]CHANGE: ", line) for line in lines[1:])
+    if not head:
+        return ("Breaking changes" if footer else "Other changes", "", lines[0].strip())
+    kind, scope, bang, text = head.groups()
+    group = "Breaking changes" if bang or footer else TYPE_GROUPS.get(kind.lower(), "Other changes")
+    return group, (scope or "").strip(), text.strip()
+
+
+def changelog(log: str) -> dict[str, list[str]]:
+    """The build log's changelog: each group's heading and its list items, as plain text."""
+    part = log.split("\n## Changes\n", 1)[1]
+    part = re.split(r"^## ", part, flags=re.M)[0]
+    groups: dict[str, list[str]] = {}
+    for chunk in re.split(r"^### ", part, flags=re.M)[1:]:
+        title, _, rest = chunk.partition("\n")
+        groups[title] = [plain(m) for m in re.findall(r"^- (.*)$", rest, flags=re.M)]
+    return groups
+
+
 def check_build_log(raw: dict[str, Any], log: str) -> None:
-    """Every commit once, in time order, with its short hash, subject, author, time and
-    files; and the totals row."""
+    """Every commit once, grouped by conventional type with breaking changes first, in
+    time order, at most 20 a group; subject, short hash, time and file count on its line,
+    the author when there are several; the contributors; and the totals row."""
     commits = raw.get("source_data", {}).get("git_commits", [])
     if all(c.get("timestamp") for c in commits):
         commits = sorted(commits, key=lambda c: datetime.fromisoformat(c["timestamp"]))
-    sections = re.split(r"^### \d+\. ", log, flags=re.M)[1:]
-    assert len(sections) == len(commits)
-    last = sections[-1].split("\n## Totals", 1)[0] if sections else ""
-    sections = sections[:-1] + [last] if sections else []
-    for n, (c, text) in enumerate(zip(commits, sections, strict=True), start=1):
-        assert f"\n### {n}. " in log
-        subject = c["message"].strip().splitlines()[0].strip() if c["message"].strip() else ""
-        subject = scrub(subject)
-        lines = [plain(line) for line in text.splitlines()]
-        assert lines[0] == (shown_text(subject) or "(no message)"), (subject, text[:80])
-        if c.get("hash"):
-            assert f"- commit: {c['hash'][:7]} ({c['hash']})" in lines
-        author = shown_text(scrub(one_line(c.get("author", ""))))
-        if author:
-            assert f"- author: {author}" in lines, lines
-        if c.get("timestamp"):
-            assert f"- time: {utc(c['timestamp'])}" in lines
-        else:
-            assert not any(line.startswith("- time:") for line in lines)
-        listed = re.findall(r"^  - (.*)$", text, flags=re.M)
-        files = [shown_code(scrub(one_line(f))) or " " for f in c.get("files", [])]
-        assert [plain(f) for f in listed] == files
+    shown = changelog(log)
+    want: dict[str, list[dict[str, Any]]] = {}
+    for c in commits:
+        want.setdefault(expected_group(c["message"])[0], []).append(c)
+    if list(want) == ["Other changes"]:
+        want = {"Commits": want["Other changes"]}
+    order = [*ORDER, "Commits"]
+    assert list(shown) == sorted(want, key=order.index)
+    authors = {scrub(one_line(c.get("author", ""))) for c in commits} - {""}
+    for title, listed in want.items():
+        lines = shown[title]
+        if len(listed) > 20:
+            assert lines[20:] == [f"and {len(listed) - 20} more"]
+        assert len(lines) == min(len(listed), 20) + (len(listed) > 20)
+        for c, line in zip(listed[:20], lines, strict=False):
+            _, scope, text = expected_group(c["message"])
+            opening = (f"{shown_text(scrub(one_line(scope)))}: " if scope else "") + (
+                shown_text(scrub(one_line(text))) or "(no message)"
+            )
+            assert line.startswith(opening), (line, opening)
+            if c.get("hash"):
+                assert f"({shown_code(scrub(one_line(c['hash'])))[:7]})" in line, line
+            author = shown_text(scrub(one_line(c.get("author", ""))))
+            assert (f" by {author}" in line) == bool(len(authors) > 1 and author), line
+            if c.get("timestamp"):
+                try:
+                    assert f" · {utc(c['timestamp'])}" in line
+                except ValueError:
+                    assert shown_text(one_line(c["timestamp"])) in line
+            n = len(c.get("files", []))
+            assert (f" · {n} file" in line) == bool(n), line
+    if authors:
+        counts: dict[str, int] = {}
+        for c in commits:
+            name = scrub(one_line(c.get("author", "")))
+            if name:
+                counts[name] = counts.get(name, 0) + 1
+        contributors = log.split("\n## Contributors\n", 1)[1].split("\n## ", 1)[0]
+        found = [plain(m) for m in re.findall(r"^- (.*)$", contributors, flags=re.M)]
+        assert sorted(found) == sorted(
+            f"{shown_text(a)} ({n} commit{'' if n == 1 else 's'})" for a, n in counts.items()
+        )
+    else:
+        assert "## Contributors" not in log
     files = {one_line(f) for c in commits for f in c.get("files", [])}
     files |= {one_line(f) for f in raw.get("source_data", {}).get("files_changed", []) or []}
     lines = {}
