@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from pipeline_checks import (
     CORPUS,
     EXAMPLES,
@@ -381,3 +382,190 @@ def test_a_lesson_with_neither_title_nor_description_is_left_out() -> None:
     assert "- **Kept**" in blog and "****" not in blog
     body = blog.split("---\n", 2)[2]  # after the front matter
     assert not [t for t in MarkdownIt("commonmark").parse(body) if t.type == "hr"]
+
+
+MDIT = MarkdownIt("commonmark").enable("table")
+
+
+def build(
+    commits: list[dict[str, Any]], repo: str = "github.com/o/r", **more: Any
+) -> dict[str, Any]:
+    return {
+        "session_id": "changelog-1",
+        "session_type": "build",
+        "timestamp": "2025-12-02T03:30:00Z",
+        "agent_id": "Agent-1",
+        "source_data": {"repo_path": repo, "git_commits": commits},
+        **more,
+    }
+
+
+def commit(n: int, message: str, author: str = "Agent-1", **more: Any) -> dict[str, Any]:
+    return {
+        "hash": f"{n:07x}" + "c" * 33,
+        "message": message,
+        "author": author,
+        "timestamp": f"2025-12-02T{n // 60:02d}:{n % 60:02d}:00Z",
+        **more,
+    }
+
+
+def sections(markdown: str) -> dict[str, list[str]]:
+    """Each heading of a rendered artifact and the plain text of the list items under it."""
+    found: dict[str, list[str]] = {}
+    heading = ""
+    tokens = MDIT.parse(markdown.split("---\n", 2)[2])
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            heading = tokens[i + 1].content
+            found[heading] = []
+        elif token.type == "list_item_open":
+            found.setdefault(heading, []).append(plain(tokens[i + 2].content))
+    return found
+
+
+def links(markdown: str) -> list[str]:
+    return [
+        child.attrs["href"]
+        for token in MDIT.parse(markdown)
+        for child in token.children or []
+        if child.type == "link_open"
+    ]
+
+
+def test_commits_grouped_by_type_with_breaking_changes_first() -> None:
+    log = render_all(
+        build(
+            [
+                commit(1, "docs(readme): explain the store"),
+                commit(2, "feat(cli): add rerender"),
+                commit(3, "Tidy things up"),
+                commit(4, "fix: keep dates in UTC"),
+                commit(5, "feat(store)!: one commit per session"),
+                commit(6, "refactor: split verify\n\nBREAKING CHANGE: verify is a package"),
+                commit(7, "ci: run mypy"),
+                commit(8, "chore: bump"),
+            ]
+        )
+    )["build_log"]
+    got = sections(log)
+    titles = [t for t in got if t not in ("Contributors", "Totals")]
+    assert titles[titles.index("Changes") + 1 :] == [
+        "Breaking changes",
+        "Features",
+        "Fixes",
+        "Documentation",
+        "Build and CI",
+        "Chores",
+        "Other changes",
+    ]
+    assert got["Breaking changes"][0].startswith("store: one commit per session (0000005)")
+    assert got["Breaking changes"][1].startswith("split verify (0000006)")
+    assert got["Features"][0].startswith("cli: add rerender (0000002)")
+    assert got["Other changes"][0].startswith("Tidy things up (0000003)")
+    assert "### 1." not in log and "- files" not in log
+
+
+@pytest.mark.parametrize(
+    ("repo", "base"),
+    [
+        ("github.com/o/r", "https://github.com/o/r/commit/"),
+        ("https://github.com/o/r.git", "https://github.com/o/r/commit/"),
+        ("git@github.com:o/r.git", "https://github.com/o/r/commit/"),
+        ("https://gitlab.com/group/sub/r", "https://gitlab.com/group/sub/r/-/commit/"),
+        ("gitlab.example.org/o/r", "https://gitlab.example.org/o/r/-/commit/"),
+        ("https://codeberg.org/o/r", "https://codeberg.org/o/r/commit/"),
+        ("gitea.example.net/o/r", "https://gitea.example.net/o/r/commit/"),
+        ("ssh://git@forgejo.example.net:2222/o/r.git", "https://forgejo.example.net/o/r/commit/"),
+    ],
+)
+def test_commits_link_to_their_forge(repo: str, base: str) -> None:
+    sha = "0000001" + "c" * 33
+    artifacts = render_all(build([commit(1, "feat: one")], repo=repo))
+    assert links(artifacts["build_log"]) == [base + sha]
+    assert links(artifacts["readme"]) == [base + sha]
+
+
+@pytest.mark.parametrize(
+    "repo",
+    [
+        "D:\\Agent_Cellphone_V2_Repository",
+        "D:/code/github.com/o/r",
+        "/home/me/github.com/o/r",
+        "~/src/gitlab.com/o/r",
+        "Agent_Cellphone_V2_Repository",
+        "bitbucket.org/o/r",
+        "github.com/o",
+    ],
+)
+def test_no_commit_link_without_a_known_forge(repo: str) -> None:
+    artifacts = render_all(build([commit(1, "feat: one")], repo=repo))
+    for kind in ("build_log", "readme"):
+        assert links(artifacts[kind]) == [], kind
+    assert sections(artifacts["build_log"])["Features"] == ["one (0000001) · 2025-12-02 00:01 UTC"]
+
+
+def test_long_groups_are_folded_and_contributors_counted() -> None:
+    commits = [commit(n, f"feat: feature {n}", "Ada" if n % 3 else "Bo") for n in range(1, 26)]
+    commits += [commit(30, "fix: one fix", "Cy", files=["a.py", "b.py"])]
+    log = render_all(build(commits))["build_log"]
+    got = sections(log)
+    assert len(got["Features"]) == 21 and got["Features"][-1] == "and 5 more"
+    assert got["Features"][0] == "feature 1 (0000001) by Ada · 2025-12-02 00:01 UTC"
+    assert got["Features"][2] == "feature 3 (0000003) by Bo · 2025-12-02 00:03 UTC"
+    assert got["Fixes"] == ["one fix (000001e) by Cy · 2025-12-02 00:30 UTC · 2 files"]
+    assert got["Contributors"] == ["Ada (17 commits)", "Bo (8 commits)", "Cy (1 commit)"]
+    assert len(log) < 8000
+    check_build_log(build(commits), log)
+
+
+def test_one_author_is_named_once_among_the_contributors() -> None:
+    log = render_all(build([commit(1, "feat: a"), commit(2, "fix: b")]))["build_log"]
+    assert " by " not in log
+    assert sections(log)["Contributors"] == ["Agent-1 (2 commits)"]
+
+
+def corpus_session(prefix: str) -> dict[str, Any]:
+    return dict(loads(next(CORPUS.glob(prefix + "*.json")).read_text(encoding="utf-8")))
+
+
+def test_tools_and_improvements_are_shown() -> None:
+    artifacts = render_all(corpus_session("7df07646"))
+    blog, readme = sections(artifacts["blog_post"]), sections(artifacts["readme"])
+    assert blog["Tools created"][0] == "tools/sftp_credential_troubleshooter.py"
+    assert len(blog["Tools created"]) == 5
+    assert "Enhanced ConnectionManager with stage-aware diagnostics" in blog["What came out of it"]
+    assert "Tool: tools/deploy_freeride_functions.py" in readme["Highlights"]
+    assert "Added --dry-run/--verify-only mode for safe testing" in readme["Highlights"]
+
+
+def test_build_conversation_is_quoted_with_its_speakers_named() -> None:
+    data = corpus_session("fcb44a82")
+    data["source_data"]["conversations"] += [
+        {"source": "user", "content": "Ship it. " * 80},
+        {"source": "assistant", "content": "Done:\nall three documents."},
+    ]
+    blog = render_all(data)["blog_post"]
+    quotes = [plain(t.content) for t in MDIT.parse(blog.split("---\n", 2)[2]) if t.type == "inline"]
+    quotes = [
+        q for q in quotes if q.split(":", 1)[0].split(" (")[0] in ("Captain", "User", "Agent-2")
+    ]
+    assert quotes[0].startswith("Captain (2025-12-02 03:17 UTC): Phase 2 Architecture Blueprint")
+    assert quotes[1].startswith("User: Ship it.") and quotes[1].endswith(" …")
+    assert len(quotes[1]) < 420
+    assert quotes[2] == "Agent-2: Done: all three documents."
+    assert "You" not in blog
+    assert blog.count("\n> ") == 3
+
+
+@given(st.text(max_size=60), st.text(max_size=20))
+def test_any_message_lands_in_exactly_one_group(message: str, repo: str) -> None:
+    from gitflywheel.pipelines.changelog import GROUPS, commit_url, group_of, parse
+    from gitflywheel.pipelines.public import is_local_path
+
+    read = parse(message)
+    assert group_of(read.type, read.breaking) in GROUPS
+    if ":" not in message:
+        assert read.type == "" and not read.breaking
+    url = commit_url(repo, "a" * 40)
+    assert url is None or (url.startswith("https://") and not is_local_path(repo))
