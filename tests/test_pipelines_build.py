@@ -72,7 +72,7 @@ def expected_group(message: str) -> tuple[str, str, str]:
     lines = message.strip().splitlines() or [""]
     head = re.fullmatch(r"([A-Za-z]+)(?:\(([^()]*)\))?(!)?: +(\S.*)", lines[0].strip())
     footer = any(re.match(r"BREAKING[ -]CHANGE: ", line) for line in lines[1:])
-    if not head:
+    if not head or head.group(1).lower() not in TYPE_GROUPS:
         return ("Breaking changes" if footer else "Other changes", "", lines[0].strip())
     kind, scope, bang, text = head.groups()
     group = "Breaking changes" if bang or footer else TYPE_GROUPS.get(kind.lower(), "Other changes")
@@ -445,6 +445,7 @@ def test_commits_grouped_by_type_with_breaking_changes_first() -> None:
                 commit(6, "refactor: split verify\n\nBREAKING CHANGE: verify is a package"),
                 commit(7, "ci: run mypy"),
                 commit(8, "chore: bump"),
+                commit(9, "Note: a plain subject with a colon"),
             ]
         )
     )["build_log"]
@@ -463,6 +464,7 @@ def test_commits_grouped_by_type_with_breaking_changes_first() -> None:
     assert got["Breaking changes"][1].startswith("split verify (0000006)")
     assert got["Features"][0].startswith("cli: add rerender (0000002)")
     assert got["Other changes"][0].startswith("Tidy things up (0000003)")
+    assert got["Other changes"][1].startswith("Note: a plain subject with a colon (0000009)")
     assert "### 1." not in log and "- files" not in log
 
 

@@ -46,12 +46,12 @@ class Conventional(NamedTuple):
 
 def parse(message: str) -> Conventional:
     """The type, scope, breaking mark (`!` or a `BREAKING CHANGE:` footer) and description
-    of a commit message; a subject that does not follow the convention is its own description."""
+    of a commit message; a subject without a known type is its own description."""
     lines = message.strip().splitlines()
     subject = lines[0].strip() if lines else ""
     footer = bool(_FOOTER.search("\n".join(lines[1:])))
     found = _HEADER.match(subject)
-    if not found:
+    if not found or found.group(1).lower() not in _TYPES:  # `Note: …` is not a type
         return Conventional("", "", footer, subject)
     kind, scope, bang, text = found.groups()
     return Conventional(kind.lower(), (scope or "").strip(), bool(bang) or footer, text.strip())
