@@ -112,8 +112,8 @@ def test_dates_in_commits_and_conversations(cli: Cli, store: Path, tmp_path: Pat
     )
     log = cli("show", "--repo", store, "build-1", "build_log").stdout
     assert "- when: 0001-01-01 00:00:00 UTC" in log
-    assert "- time: 0001-01-01T00:00:00+14:00" in log  # as given
-    assert "- time: 0005-05-31 10:00 UTC" in log
+    assert " · 0001-01-01T00:00:00+14:00" in log  # as given
+    assert " · 0005-05-31 10:00 UTC" in log
     fsck(store)
 
 

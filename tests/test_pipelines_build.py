@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from pipeline_checks import (
     CORPUS,
     EXAMPLES,
@@ -52,34 +53,94 @@ def counter(raw: dict[str, Any], name: str) -> int | None:
     return value if isinstance(value, int) and value >= 0 else None
 
 
+TYPE_GROUPS = {
+    "feat": "Features",
+    "fix": "Fixes",
+    "docs": "Documentation",
+    "refactor": "Refactoring",
+    "perf": "Performance",
+    "test": "Tests",
+    "build": "Build and CI",
+    "ci": "Build and CI",
+    "chore": "Chores",
+}
+ORDER = ["Breaking changes", *dict.fromkeys(TYPE_GROUPS.values()), "Other changes"]
+
+
+def expected_group(message: str) -> tuple[str, str, str]:
+    """Group, scope and description of a commit, read by the conventional-commit rules."""
+    lines = message.strip().splitlines() or [""]
+    head = re.fullmatch(r"([A-Za-z]+)(?:\(([^()]*)\))?(!)?: +(\S.*)", lines[0].strip())
+    footer = any(re.match(r"BREAKING[ -]CHANGE: ", line) for line in lines[1:])
+    if not head or head.group(1).lower() not in TYPE_GROUPS:
+        return ("Breaking changes" if footer else "Other changes", "", lines[0].strip())
+    kind, scope, bang, text = head.groups()
+    group = "Breaking changes" if bang or footer else TYPE_GROUPS.get(kind.lower(), "Other changes")
+    return group, (scope or "").strip(), text.strip()
+
+
+def changelog(log: str) -> dict[str, list[str]]:
+    """The build log's changelog: each group's heading and its list items, as plain text."""
+    part = log.split("\n## Changes\n", 1)[1]
+    part = re.split(r"^## ", part, flags=re.M)[0]
+    groups: dict[str, list[str]] = {}
+    for chunk in re.split(r"^### ", part, flags=re.M)[1:]:
+        title, _, rest = chunk.partition("\n")
+        groups[title] = [plain(m) for m in re.findall(r"^- (.*)$", rest, flags=re.M)]
+    return groups
+
+
 def check_build_log(raw: dict[str, Any], log: str) -> None:
-    """Every commit once, in time order, with its short hash, subject, author, time and
-    files; and the totals row."""
+    """Every commit once, grouped by conventional type with breaking changes first, in
+    time order, at most 20 a group; subject, short hash, time and file count on its line,
+    the author when there are several; the contributors; and the totals row."""
     commits = raw.get("source_data", {}).get("git_commits", [])
     if all(c.get("timestamp") for c in commits):
         commits = sorted(commits, key=lambda c: datetime.fromisoformat(c["timestamp"]))
-    sections = re.split(r"^### \d+\. ", log, flags=re.M)[1:]
-    assert len(sections) == len(commits)
-    last = sections[-1].split("\n## Totals", 1)[0] if sections else ""
-    sections = sections[:-1] + [last] if sections else []
-    for n, (c, text) in enumerate(zip(commits, sections, strict=True), start=1):
-        assert f"\n### {n}. " in log
-        subject = c["message"].strip().splitlines()[0].strip() if c["message"].strip() else ""
-        subject = scrub(subject)
-        lines = [plain(line) for line in text.splitlines()]
-        assert lines[0] == (shown_text(subject) or "(no message)"), (subject, text[:80])
-        if c.get("hash"):
-            assert f"- commit: {c['hash'][:7]} ({c['hash']})" in lines
-        author = shown_text(scrub(one_line(c.get("author", ""))))
-        if author:
-            assert f"- author: {author}" in lines, lines
-        if c.get("timestamp"):
-            assert f"- time: {utc(c['timestamp'])}" in lines
-        else:
-            assert not any(line.startswith("- time:") for line in lines)
-        listed = re.findall(r"^  - (.*)$", text, flags=re.M)
-        files = [shown_code(scrub(one_line(f))) or " " for f in c.get("files", [])]
-        assert [plain(f) for f in listed] == files
+    shown = changelog(log)
+    want: dict[str, list[dict[str, Any]]] = {}
+    for c in commits:
+        want.setdefault(expected_group(c["message"])[0], []).append(c)
+    if list(want) == ["Other changes"]:
+        want = {"Commits": want["Other changes"]}
+    order = [*ORDER, "Commits"]
+    assert list(shown) == sorted(want, key=order.index)
+    authors = {scrub(one_line(c.get("author", ""))) for c in commits} - {""}
+    for title, listed in want.items():
+        lines = shown[title]
+        if len(listed) > 20:
+            assert lines[20:] == [f"and {len(listed) - 20} more"]
+        assert len(lines) == min(len(listed), 20) + (len(listed) > 20)
+        for c, line in zip(listed[:20], lines, strict=False):
+            _, scope, text = expected_group(c["message"])
+            opening = (f"{shown_text(scrub(one_line(scope)))}: " if scope else "") + (
+                shown_text(scrub(one_line(text))) or "(no message)"
+            )
+            assert line.startswith(opening), (line, opening)
+            if c.get("hash"):
+                assert f"({shown_code(scrub(one_line(c['hash'])))[:7]})" in line, line
+            author = shown_text(scrub(one_line(c.get("author", ""))))
+            assert (f" by {author}" in line) == bool(len(authors) > 1 and author), line
+            if c.get("timestamp"):
+                try:
+                    assert f" · {utc(c['timestamp'])}" in line
+                except ValueError:
+                    assert shown_text(one_line(c["timestamp"])) in line
+            n = len(c.get("files", []))
+            assert (f" · {n} file" in line) == bool(n), line
+    if authors:
+        counts: dict[str, int] = {}
+        for c in commits:
+            name = scrub(one_line(c.get("author", "")))
+            if name:
+                counts[name] = counts.get(name, 0) + 1
+        contributors = log.split("\n## Contributors\n", 1)[1].split("\n## ", 1)[0]
+        found = [plain(m) for m in re.findall(r"^- (.*)$", contributors, flags=re.M)]
+        assert sorted(found) == sorted(
+            f"{shown_text(a)} ({n} commit{'' if n == 1 else 's'})" for a, n in counts.items()
+        )
+    else:
+        assert "## Contributors" not in log
     files = {one_line(f) for c in commits for f in c.get("files", [])}
     files |= {one_line(f) for f in raw.get("source_data", {}).get("files_changed", []) or []}
     lines = {}
@@ -321,3 +382,192 @@ def test_a_lesson_with_neither_title_nor_description_is_left_out() -> None:
     assert "- **Kept**" in blog and "****" not in blog
     body = blog.split("---\n", 2)[2]  # after the front matter
     assert not [t for t in MarkdownIt("commonmark").parse(body) if t.type == "hr"]
+
+
+MDIT = MarkdownIt("commonmark").enable("table")
+
+
+def build(
+    commits: list[dict[str, Any]], repo: str = "github.com/o/r", **more: Any
+) -> dict[str, Any]:
+    return {
+        "session_id": "changelog-1",
+        "session_type": "build",
+        "timestamp": "2025-12-02T03:30:00Z",
+        "agent_id": "Agent-1",
+        "source_data": {"repo_path": repo, "git_commits": commits},
+        **more,
+    }
+
+
+def commit(n: int, message: str, author: str = "Agent-1", **more: Any) -> dict[str, Any]:
+    return {
+        "hash": f"{n:07x}" + "c" * 33,
+        "message": message,
+        "author": author,
+        "timestamp": f"2025-12-02T{n // 60:02d}:{n % 60:02d}:00Z",
+        **more,
+    }
+
+
+def sections(markdown: str) -> dict[str, list[str]]:
+    """Each heading of a rendered artifact and the plain text of the list items under it."""
+    found: dict[str, list[str]] = {}
+    heading = ""
+    tokens = MDIT.parse(markdown.split("---\n", 2)[2])
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            heading = tokens[i + 1].content
+            found[heading] = []
+        elif token.type == "list_item_open":
+            found.setdefault(heading, []).append(plain(tokens[i + 2].content))
+    return found
+
+
+def links(markdown: str) -> list[str]:
+    return [
+        child.attrs["href"]
+        for token in MDIT.parse(markdown)
+        for child in token.children or []
+        if child.type == "link_open"
+    ]
+
+
+def test_commits_grouped_by_type_with_breaking_changes_first() -> None:
+    log = render_all(
+        build(
+            [
+                commit(1, "docs(readme): explain the store"),
+                commit(2, "feat(cli): add rerender"),
+                commit(3, "Tidy things up"),
+                commit(4, "fix: keep dates in UTC"),
+                commit(5, "feat(store)!: one commit per session"),
+                commit(6, "refactor: split verify\n\nBREAKING CHANGE: verify is a package"),
+                commit(7, "ci: run mypy"),
+                commit(8, "chore: bump"),
+                commit(9, "Note: a plain subject with a colon"),
+            ]
+        )
+    )["build_log"]
+    got = sections(log)
+    titles = [t for t in got if t not in ("Contributors", "Totals")]
+    assert titles[titles.index("Changes") + 1 :] == [
+        "Breaking changes",
+        "Features",
+        "Fixes",
+        "Documentation",
+        "Build and CI",
+        "Chores",
+        "Other changes",
+    ]
+    assert got["Breaking changes"][0].startswith("store: one commit per session (0000005)")
+    assert got["Breaking changes"][1].startswith("split verify (0000006)")
+    assert got["Features"][0].startswith("cli: add rerender (0000002)")
+    assert got["Other changes"][0].startswith("Tidy things up (0000003)")
+    assert got["Other changes"][1].startswith("Note: a plain subject with a colon (0000009)")
+    assert "### 1." not in log and "- files" not in log
+
+
+@pytest.mark.parametrize(
+    ("repo", "base"),
+    [
+        ("github.com/o/r", "https://github.com/o/r/commit/"),
+        ("https://github.com/o/r.git", "https://github.com/o/r/commit/"),
+        ("git@github.com:o/r.git", "https://github.com/o/r/commit/"),
+        ("https://gitlab.com/group/sub/r", "https://gitlab.com/group/sub/r/-/commit/"),
+        ("gitlab.example.org/o/r", "https://gitlab.example.org/o/r/-/commit/"),
+        ("https://codeberg.org/o/r", "https://codeberg.org/o/r/commit/"),
+        ("gitea.example.net/o/r", "https://gitea.example.net/o/r/commit/"),
+        ("ssh://git@forgejo.example.net:2222/o/r.git", "https://forgejo.example.net/o/r/commit/"),
+    ],
+)
+def test_commits_link_to_their_forge(repo: str, base: str) -> None:
+    sha = "0000001" + "c" * 33
+    artifacts = render_all(build([commit(1, "feat: one")], repo=repo))
+    assert links(artifacts["build_log"]) == [base + sha]
+    assert links(artifacts["readme"]) == [base + sha]
+
+
+@pytest.mark.parametrize(
+    "repo",
+    [
+        "D:\\Agent_Cellphone_V2_Repository",
+        "D:/code/github.com/o/r",
+        "/home/me/github.com/o/r",
+        "~/src/gitlab.com/o/r",
+        "Agent_Cellphone_V2_Repository",
+        "bitbucket.org/o/r",
+        "github.com/o",
+    ],
+)
+def test_no_commit_link_without_a_known_forge(repo: str) -> None:
+    artifacts = render_all(build([commit(1, "feat: one")], repo=repo))
+    for kind in ("build_log", "readme"):
+        assert links(artifacts[kind]) == [], kind
+    assert sections(artifacts["build_log"])["Features"] == ["one (0000001) · 2025-12-02 00:01 UTC"]
+
+
+def test_long_groups_are_folded_and_contributors_counted() -> None:
+    commits = [commit(n, f"feat: feature {n}", "Ada" if n % 3 else "Bo") for n in range(1, 26)]
+    commits += [commit(30, "fix: one fix", "Cy", files=["a.py", "b.py"])]
+    log = render_all(build(commits))["build_log"]
+    got = sections(log)
+    assert len(got["Features"]) == 21 and got["Features"][-1] == "and 5 more"
+    assert got["Features"][0] == "feature 1 (0000001) by Ada · 2025-12-02 00:01 UTC"
+    assert got["Features"][2] == "feature 3 (0000003) by Bo · 2025-12-02 00:03 UTC"
+    assert got["Fixes"] == ["one fix (000001e) by Cy · 2025-12-02 00:30 UTC · 2 files"]
+    assert got["Contributors"] == ["Ada (17 commits)", "Bo (8 commits)", "Cy (1 commit)"]
+    assert len(log) < 8000
+    check_build_log(build(commits), log)
+
+
+def test_one_author_is_named_once_among_the_contributors() -> None:
+    log = render_all(build([commit(1, "feat: a"), commit(2, "fix: b")]))["build_log"]
+    assert " by " not in log
+    assert sections(log)["Contributors"] == ["Agent-1 (2 commits)"]
+
+
+def corpus_session(prefix: str) -> dict[str, Any]:
+    return dict(loads(next(CORPUS.glob(prefix + "*.json")).read_text(encoding="utf-8")))
+
+
+def test_tools_and_improvements_are_shown() -> None:
+    artifacts = render_all(corpus_session("7df07646"))
+    blog, readme = sections(artifacts["blog_post"]), sections(artifacts["readme"])
+    assert blog["Tools created"][0] == "tools/sftp_credential_troubleshooter.py"
+    assert len(blog["Tools created"]) == 5
+    assert "Enhanced ConnectionManager with stage-aware diagnostics" in blog["What came out of it"]
+    assert "Tool: tools/deploy_freeride_functions.py" in readme["Highlights"]
+    assert "Added --dry-run/--verify-only mode for safe testing" in readme["Highlights"]
+
+
+def test_build_conversation_is_quoted_with_its_speakers_named() -> None:
+    data = corpus_session("fcb44a82")
+    data["source_data"]["conversations"] += [
+        {"source": "user", "content": "Ship it. " * 80},
+        {"source": "assistant", "content": "Done:\nall three documents."},
+    ]
+    blog = render_all(data)["blog_post"]
+    quotes = [plain(t.content) for t in MDIT.parse(blog.split("---\n", 2)[2]) if t.type == "inline"]
+    quotes = [
+        q for q in quotes if q.split(":", 1)[0].split(" (")[0] in ("Captain", "User", "Agent-2")
+    ]
+    assert quotes[0].startswith("Captain (2025-12-02 03:17 UTC): Phase 2 Architecture Blueprint")
+    assert quotes[1].startswith("User: Ship it.") and quotes[1].endswith(" …")
+    assert len(quotes[1]) < 420
+    assert quotes[2] == "Agent-2: Done: all three documents."
+    assert "You" not in blog
+    assert blog.count("\n> ") == 3
+
+
+@given(st.text(max_size=60), st.text(max_size=20))
+def test_any_message_lands_in_exactly_one_group(message: str, repo: str) -> None:
+    from gitflywheel.pipelines.changelog import GROUPS, commit_url, group_of, parse
+    from gitflywheel.pipelines.public import is_local_path
+
+    read = parse(message)
+    assert group_of(read.type, read.breaking) in GROUPS
+    if ":" not in message:
+        assert read.type == "" and not read.breaking
+    url = commit_url(repo, "a" * 40)
+    assert url is None or (url.startswith("https://") and not is_local_path(repo))

@@ -7,6 +7,7 @@ from typing import Any, Final, TypedDict
 
 from ..artifacts import ArtifactSpec
 from ..models import BuildSession, GitCommit, parse_timestamp
+from .changelog import GROUPS, OTHER, commit_url, group_of, parse
 from .common import (
     deliverable_text,
     duration_text,
@@ -25,13 +26,26 @@ from .front import front_matter, headline, summary_line
 from .public import commit_span, implausible_duration, public_repo, scrub_all
 from .social import hashtags, opening, thread
 
-__all__ = ["Commit", "RepoFacts", "Story", "repo_facts", "story", "run"]
+__all__ = [
+    "Commit",
+    "Group",
+    "Author",
+    "Quote",
+    "RepoFacts",
+    "Story",
+    "repo_facts",
+    "story",
+    "run",
+]
 
 PIPELINE: Final = "build"
 # Raised whenever the facts this pipeline derives change for some record; stores keep
 # the version beside the facts, and tests/test_golden.py fails on a change without it.
 VERSION: Final = 2
 RECENT: Final = 10
+FOLD: Final = 20  # commits shown per changelog group; the rest are counted
+QUOTES: Final = 4  # conversation turns quoted in the blog post
+QUOTE_CHARS: Final = 400
 
 
 class Commit(TypedDict):
@@ -45,6 +59,34 @@ class Commit(TypedDict):
     files: list[str]
     lines_added: int | None
     lines_removed: int | None
+    type: str
+    scope: str
+    description: str
+    breaking: bool
+    url: str | None
+
+
+class Group(TypedDict):
+    """One changelog group: its title, the first `FOLD` commits and how many more."""
+
+    title: str
+    commits: list[Commit]
+    more: int
+
+
+class Author(TypedDict):
+    """A contributor and how many of the session's commits are theirs."""
+
+    name: str
+    commits: int
+
+
+class Quote(TypedDict):
+    """A conversation turn worth quoting, with its speaker named."""
+
+    speaker: str
+    text: str
+    time: str
 
 
 class RepoFacts(TypedDict):
@@ -61,6 +103,8 @@ class RepoFacts(TypedDict):
     duration: str | None
     figures: list[dict[str, str]]
     notes: list[str]
+    changes: list[Group]
+    authors: list[Author]
 
 
 class Story(TypedDict):
@@ -74,6 +118,9 @@ class Story(TypedDict):
     next_steps: list[str]
     achievements: list[str]
     deliverables: list[str]
+    tools: list[str]
+    improvements: list[str]
+    conversation: list[Quote]
     overview_derived: bool
 
 
@@ -81,13 +128,14 @@ def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def _commit(raw: GitCommit) -> Commit:
+def _commit(raw: GitCommit, repo_path: str | None) -> Commit:
     extra = raw.model_extra or {}
     stamp = raw.timestamp or ""
     if stamp:
         with contextlib.suppress(ValueError):  # an unreadable time is shown as given
             stamp = utc_text(parse_timestamp(stamp))
     sha = one_line(raw.hash or "")
+    read = parse(raw.message)
     return {
         "hash": sha,
         "short": sha[:7],
@@ -97,12 +145,17 @@ def _commit(raw: GitCommit) -> Commit:
         "files": [one_line(f) for f in raw.files],
         "lines_added": _whole(extra.get("lines_added")),
         "lines_removed": _whole(extra.get("lines_removed")),
+        "type": read.type,
+        "scope": one_line(read.scope),
+        "description": one_line(read.description),
+        "breaking": read.breaking,
+        "url": commit_url(repo_path, sha),
     }
 
 
-def _chronological(raws: list[GitCommit]) -> list[Commit]:
+def _chronological(raws: list[GitCommit], repo_path: str | None) -> list[Commit]:
     """In the order they happened when every commit has a readable time; else as listed."""
-    commits = [_commit(c) for c in raws]
+    commits = [_commit(c, repo_path) for c in raws]
     try:
         moments = [parse_timestamp(c.timestamp or "") for c in raws]
     except ValueError:
@@ -114,7 +167,7 @@ def _chronological(raws: list[GitCommit]) -> list[Commit]:
 def repo_facts(session: BuildSession) -> RepoFacts:
     """S1: commits, files and line counts, each from the best source, disagreements noted."""
     meta = session.metadata
-    commits = _chronological(session.source_data.git_commits)
+    commits = _chronological(session.source_data.git_commits, session.source_data.repo_path)
     notes: list[str] = []
 
     listed_files = {f for c in commits for f in c["files"]}
@@ -176,7 +229,35 @@ def repo_facts(session: BuildSession) -> RepoFacts:
         "duration": duration_text(minutes),
         "figures": [{"name": k, "value": str(v)} for k, v in shown if v is not None],
         "notes": notes,
+        "changes": changes(commits),
+        "authors": authors(commits),
     }
+
+
+def changes(commits: list[Commit]) -> list[Group]:
+    """The commits grouped as a changelog: breaking changes first, then by type, each
+    group in time order and folded after `FOLD` commits."""
+    grouped: dict[str, list[Commit]] = {title: [] for title in GROUPS}
+    for c in commits:
+        grouped[group_of(c["type"], c["breaking"])].append(c)
+    groups: list[Group] = [
+        {"title": title, "commits": listed[:FOLD], "more": max(len(listed) - FOLD, 0)}
+        for title, listed in grouped.items()
+        if listed
+    ]
+    if len(groups) == 1 and groups[0]["title"] == OTHER:  # no commit follows the convention
+        groups[0]["title"] = "Commits"
+    return groups
+
+
+def authors(commits: list[Commit]) -> list[Author]:
+    """Who made the commits, most commits first, then by name."""
+    counted: dict[str, int] = {}
+    for c in commits:
+        if c["author"]:
+            counted[c["author"]] = counted.get(c["author"], 0) + 1
+    order = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0]))
+    return [{"name": name, "commits": n} for name, n in order]
 
 
 def _derived_title(subjects: list[str]) -> str | None:
@@ -253,6 +334,49 @@ def _title(
     )
 
 
+def _texts(session: BuildSession, key: str) -> list[str]:
+    """The non-empty strings (or deliverable-like objects) listed under `key` in
+    source_data or metadata, each once, in order."""
+    found: list[str] = []
+    for container in (session.source_data, session.metadata):
+        listed = (container.model_extra or {}).get(key)
+        if isinstance(listed, list):
+            found += [t for t in map(deliverable_text, listed) if t and t not in found]
+    return found
+
+
+def _speaker(source: str, agent: str) -> str:
+    """A turn's speaker by name: the agent for its own turns, the source's name otherwise."""
+    name = one_line(source).strip()
+    if name.lower() in ("agent", "assistant", "ai", "self", "me"):
+        return agent
+    if name.lower() in ("", "user", "you", "human"):
+        return "User"
+    return name[0].upper() + name[1:] if name.islower() else name
+
+
+def conversation(session: BuildSession) -> list[Quote]:
+    """The build conversation's first and last turns, speakers named, each quote kept to
+    about `QUOTE_CHARS` characters ending on a whole word."""
+    turns = [c for c in session.source_data.conversations if c.content.strip()]
+    if len(turns) > QUOTES:
+        turns = turns[: QUOTES // 2] + turns[-(QUOTES // 2) :]
+    quotes: list[Quote] = []
+    for turn in turns:
+        text = " ".join(turn.content.split())
+        if len(text) > QUOTE_CHARS:
+            head = text[: QUOTE_CHARS + 1]
+            text = (head.rsplit(" ", 1)[0] if " " in head else text[:QUOTE_CHARS]) + " …"
+        quotes.append(
+            {
+                "speaker": _speaker(turn.source, session.agent_id),
+                "text": text,
+                "time": utc_text(turn.timestamp) if turn.timestamp else "",
+            }
+        )
+    return quotes
+
+
 def story(session: BuildSession, facts: RepoFacts) -> Story:
     """S2: given story fields win; otherwise each part is derived from what changed."""
     subjects = [c["subject"] for c in facts["commits"] if c["subject"]]
@@ -264,6 +388,7 @@ def story(session: BuildSession, facts: RepoFacts) -> Story:
         found = (container.model_extra or {}).get(key)
         if isinstance(found, list):
             achievements += [a for a in found if isinstance(a, str) and a.strip()]
+    achievements += [t for t in _texts(session, "completed_tasks") if t not in achievements]
     given_overview = (
         session.overview
         or extra_text(session.source_data, "work_summary")
@@ -289,6 +414,9 @@ def story(session: BuildSession, facts: RepoFacts) -> Story:
         "next_steps": list(session.next_steps),
         "achievements": achievements,
         "deliverables": delivered,
+        "tools": _texts(session, "tools_created"),
+        "improvements": _texts(session, "infrastructure_improvements"),
+        "conversation": conversation(session),
         "overview_derived": not given_overview,
     }
 
