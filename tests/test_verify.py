@@ -699,7 +699,8 @@ HOSTILE: dict[str, tuple[list[bytes], Change, str, str, str | None]] = {
         put(b"screenshots", b"40000", blob),
         "history.missing-object",
         f"{FOLDER}/screenshots",
-        "is a blob, not a tree",
+        # git names the mismatch from whichever side its walk reaches first
+        ("is a blob, not a tree", "is a tree, not a blob"),
     ),
 }
 
@@ -729,7 +730,9 @@ def test_hostile_tree_entry(cli: Cli, built: Path, tmp_path: Path, case: str) ->
     if fsck_says is None:
         assert fsck.returncode == 0, fsck.stderr
     else:
-        assert fsck.returncode != 0 and fsck_says in fsck.stdout + fsck.stderr, fsck.stderr
+        said = (fsck_says,) if isinstance(fsck_says, str) else fsck_says
+        assert fsck.returncode != 0, fsck.stderr
+        assert any(text in fsck.stdout + fsck.stderr for text in said), fsck.stderr
 
 
 def test_templates_checked_in_the_first_commit(cli: Cli, built: Path, tmp_path: Path) -> None:
