@@ -24,6 +24,7 @@ from .init import open_store, store_templates_dir
 from .inputs import InputItem, read_inputs
 from .layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
 from .manifest import Manifest
+from .outcomes import BatchReport
 from .plan import (
     Derived,
     ScreenshotFile,
@@ -70,18 +71,8 @@ class Outcome:
 
 
 @dataclass
-class IngestReport:
+class IngestReport(BatchReport[Outcome]):
     """Every outcome of one ingest call; the exit code is the highest met."""
-
-    store: str
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        return max((o.exit_code for o in self.outcomes), default=EXIT_OK)
-
-    def count(self, status: Status) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
 
 
 def _blob(data: bytes) -> Blob:

@@ -28,6 +28,7 @@ from .jsontext import decode_utf8, loads
 from .layout import MANIFEST_FILE, RECORD_FILE, session_dir
 from .manifest import Manifest
 from .models import SESSION_ID_PATTERN
+from .outcomes import BatchReport
 from .pipelines import pipeline_id, split_pipeline_id
 from .plan import ScreenshotFile
 from .query import iter_session_folders
@@ -65,19 +66,10 @@ class RerenderOutcome:
 
 
 @dataclass
-class RerenderReport:
-    """Every outcome of one rerender call; the exit code is the highest met."""
+class RerenderReport(BatchReport[RerenderOutcome]):
+    """Every outcome of one rerender call, and the templates folder it made the store's."""
 
-    store: str
     templates: str | None = None
-    outcomes: list[RerenderOutcome] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        return max((o.exit_code for o in self.outcomes), default=EXIT_OK)
-
-    def count(self, status: RerenderStatus) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
 
 
 def rerender(
