@@ -83,6 +83,7 @@ def owner_file(fmt: BlogFormat) -> str:
 # --- session text made inert for each generator -------------------------------------
 
 _SHORTCODE = re.compile(r"\{\{([<%])")
+_CLOSER = {"<": ">}}", "%": "%}}"}
 _KRAMDOWN = re.compile(r"\{(?=[:#])")
 
 
@@ -95,13 +96,13 @@ def hugo_safe(text: str) -> str:
     pos = 0
     while (found := _SHORTCODE.search(text, pos)) is not None:
         kind = found.group(1)
-        end = text.find(kind + "}}", found.end())
+        end = text.find(_CLOSER[kind], found.end())
         out.append(text[pos : found.start()])
         if end == -1:
             out.append("{{" + WORD_JOINER + kind)
             pos = found.end()
         else:
-            out.append("{{" + kind + "/*" + text[found.end() : end] + "*/" + kind + "}}")
+            out.append("{{" + kind + "/*" + text[found.end() : end] + "*/" + _CLOSER[kind])
             pos = end + 3
     out.append(text[pos:])
     return "".join(out)
