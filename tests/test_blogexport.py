@@ -278,7 +278,7 @@ def hostile_session() -> dict[str, object]:
         problem='First line\n{: onclick="alert(3)"}\n\n{: #forged onclick="alert(4)"}',
         solution="An opener alone: {{% and {{<",
         lessons=[{"title": "{{% x %}}", "description": "{{< x >}} " + KRAMDOWN}],
-        next_steps=LIQUID + SHORTCODES,
+        next_steps=[*LIQUID, *SHORTCODES, "Last of all, alone: {{% x"],
         source_data={
             "repo_path": "example/hostile",
             "git_commits": [{"message": "Work {{% x %}}", "files": ["a.py"]}],
@@ -317,7 +317,7 @@ def test_hostile_text_stays_text_in_hugo(tmp_path: Path, cli: Cli) -> None:
     page = Page((folder / "index.html").read_text("utf-8"))
     assert_inert(page, "SHORTCODE-RAN")
     assert {"{{< x >}}", "{{% x %}}", "{% include x.html %}"} <= set(page.code)  # exactly
-    assert "An opener alone: {{%" in page.all_text.replace(WORD_JOINER, "")
+    assert "Last of all, alone: {{% x" in page.all_text.replace(WORD_JOINER, "")
     assert "SHORTCODE-RAN" not in "".join(p.read_text("utf-8") for p in out.rglob("*.html"))
 
 
