@@ -176,6 +176,15 @@ def _file_name(post: Post, file: PostFile) -> str:
     return file.name
 
 
+def _blob(store: Store, post: Post, file: PostFile) -> bytes:
+    try:
+        return store.blob(file.blob.encode())
+    except KeyError:
+        raise StoreError(
+            f"session {post.session_id}: {file.name}: object {file.blob} is missing from the store"
+        ) from None
+
+
 def _unique(posts: list[Post]) -> None:
     seen: dict[str, str] = {}
     for post in posts:
@@ -205,7 +214,7 @@ def plan_hugo(store: Store, posts: list[Post]) -> dict[str, bytes]:
         text = _front(front + _owned_by(post)) + hugo_safe(post.body)
         files[f"{folder}/index.md"] = text.encode("utf-8")
         for image in post.images:
-            files[f"{folder}/{_file_name(post, image)}"] = store.blob(image.blob.encode())
+            files[f"{folder}/{_file_name(post, image)}"] = _blob(store, post, image)
     return files
 
 
@@ -245,7 +254,7 @@ def plan_jekyll(store: Store, posts: list[Post], base_path: str = "/") -> dict[s
         targets: dict[str, str] = {}
         for image in post.images:
             name = _file_name(post, image)
-            files[f"{assets}/{name}"] = store.blob(image.blob.encode())
+            files[f"{assets}/{name}"] = _blob(store, post, image)
             targets[md_url(name)] = md_url(f"{base}{assets}/{name}")
         front = [
             ("layout", "post"),

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -503,10 +503,10 @@ def export(
     from .store import Store
 
     if fmt != "tree":
-        from .blogexport import export_blog
+        from .blogexport import BlogFormat, export_blog
 
         with Store.open(repo) as store:
-            blog = export_blog(store, directory, fmt, rev, base_path)  # type: ignore[arg-type]
+            blog = export_blog(store, directory, cast(BlogFormat, fmt), rev, base_path)
         if as_json:
             emit_json(asdict(blog))
             return

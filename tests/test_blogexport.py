@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -15,9 +16,16 @@ import pytest
 from conftest import CORPUS, EXAMPLES, Cli, session, snapshot
 
 from gitflywheel import api
-from gitflywheel.blogexport import WORD_JOINER, hugo_safe, kramdown_safe, owner_file
+from gitflywheel.blogexport import (
+    WORD_JOINER,
+    hugo_safe,
+    kramdown_safe,
+    owner_file,
+    plan_hugo,
+    plan_jekyll,
+)
 from gitflywheel.errors import GitflywheelError
-from gitflywheel.posts import published_posts
+from gitflywheel.posts import PostFile, published_posts
 from gitflywheel.store import Store
 
 
@@ -401,6 +409,10 @@ def test_re_export_replaces_its_own_posts_and_never_a_blog_s_files(
     if fmt == "hugo":
         assert not (blog / post).parent.exists()  # the bundle's folder went with it
 
+    # `--at` the commit before the revision: the post is published there, and comes back
+    assert cli("export", "--repo", store, blog, "--format", fmt, "--at", "main~1").exit_code == 0
+    assert snapshot(blog) == exported
+
 
 def test_a_clash_on_a_fresh_blog_writes_nothing(tmp_path: Path, cli: Cli) -> None:
     store = tmp_path / "store.git"
@@ -417,6 +429,37 @@ def test_a_clash_on_a_fresh_blog_writes_nothing(tmp_path: Path, cli: Cli) -> Non
     assert snapshot(blog) == before and not (blog / owner_file("jekyll")).exists()
     with pytest.raises(GitflywheelError, match="--base-path"):
         api.export(store, tmp_path / "other", format="jekyll", base_path="/a b/")
+
+
+@pytest.mark.parametrize("fmt", ["hugo", "jekyll"])
+def test_a_chart_beside_the_post_resolves(fmt: str, tmp_path: Path, cli: Cli) -> None:
+    """Any image file of a session is carried, SVG charts too, and the post's link to it
+    resolves in the built blog."""
+    need(fmt)
+    store = tmp_path / "store.git"
+    build_store(cli, store, EXAMPLES / "life_aria_session.json")
+    with Store.open(store) as opened:
+        [post] = published_posts(opened).posts
+        chart = PostFile("equity_curve.svg", post.images[0].blob, "equity_curve")
+        post = replace(
+            post,
+            files=(*post.files, chart),
+            body=post.body + "\n![Equity curve](equity_curve.svg)\n",
+        )
+        plan = plan_hugo(opened, [post]) if fmt == "hugo" else plan_jekyll(opened, [post], "/")
+    site = tmp_path / fmt
+    for name, data in plan.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_bytes(data)
+    if fmt == "hugo":
+        hugo_site(site)
+        out = hugo_build(site)
+    else:
+        jekyll_site(site)
+        (site / "_config.yml").write_text('title: "A blog"\n')
+        out = jekyll_build(site)
+    count, loaded = check_images(out)
+    assert any(p.name == "equity_curve.svg" for p in loaded) and loaded == image_files(out)
 
 
 def test_the_tree_export_is_still_the_default(tmp_path: Path, cli: Cli) -> None:
