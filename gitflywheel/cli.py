@@ -484,14 +484,12 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
 )
 @click.option(
     "--base-path",
-    default="/",
-    show_default=True,
-    help="jekyll: the path the blog is served under (its baseurl, e.g. /blog), for the "
-    "links to images.",
+    help="With --format jekyll: the path the blog is served under (its baseurl, e.g. "
+    "/blog), for the links to images; default: /.",
 )
 @json_option
 def export(
-    repo: Path, directory: Path, rev: str | None, fmt: str, base_path: str, as_json: bool
+    repo: Path, directory: Path, rev: str | None, fmt: str, base_path: str | None, as_json: bool
 ) -> None:
     """Write the tree of a commit out as plain files in DIRECTORY, or, with --format hugo
     or jekyll, its published posts as that blog expects them.
@@ -502,11 +500,13 @@ def export(
     """
     from .store import Store
 
+    if base_path is not None and fmt != "jekyll":
+        raise click.UsageError("--base-path is for --format jekyll")
     if fmt != "tree":
         from .blogexport import BlogFormat, export_blog
 
         with Store.open(repo) as store:
-            blog = export_blog(store, directory, cast(BlogFormat, fmt), rev, base_path)
+            blog = export_blog(store, directory, cast(BlogFormat, fmt), rev, base_path or "/")
         if as_json:
             emit_json(asdict(blog))
             return

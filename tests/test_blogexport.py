@@ -472,6 +472,8 @@ def test_a_clash_on_a_fresh_blog_writes_nothing(tmp_path: Path, cli: Cli) -> Non
     result = cli("export", "--repo", store, blog, "--format", "jekyll")
     assert result.exit_code == 2 and str(taken) in result.output
     assert snapshot(blog) == before and not (blog / owner_file("jekyll")).exists()
+    result = cli("export", "--repo", store, tmp_path / "h", "--format", "hugo", "--base-path", "/b")
+    assert result.exit_code == 2 and "--base-path is for --format jekyll" in result.output
     with pytest.raises(GitflywheelError, match="--base-path"):
         api.export(store, tmp_path / "other", format="jekyll", base_path="/a b/")
 
