@@ -210,7 +210,11 @@ def plan_hugo(store: Store, posts: list[Post]) -> dict[str, bytes]:
             ("draft", "false"),
         ]
         if post.image and post.file(post.image) is not None:
-            front += [("images", _yaml_list([post.image])), ("image", yaml_string(post.image))]
+            # `images`: what Hugo's own templates (Open Graph, Twitter cards) make an
+            # absolute URL of with the site's baseURL, path included; `image`: the cover
+            # as a file of the bundle, for themes that look it up among its resources.
+            url = f"{HUGO_SECTION.removeprefix('content/')}/{_slug(post)}/{post.image}"
+            front += [("images", _yaml_list([url])), ("image", yaml_string(post.image))]
         text = _front(front + _owned_by(post)) + hugo_safe(post.body)
         files[f"{folder}/index.md"] = text.encode("utf-8")
         for image in post.images:

@@ -111,12 +111,13 @@ def build_store(cli: Cli, store: Path, *inputs: Path) -> None:
 
 
 HUGO_CONFIG = """\
-baseURL: "http://blog.example/"
+baseURL: "http://blog.example/sub/"
 title: "A blog"
 disableKinds: [taxonomy, term, RSS, sitemap, robotsTXT, 404]
 """
 HUGO_SINGLE = """\
-<!doctype html><html><head><title>{{ .Title }}</title></head><body>
+<!doctype html><html><head><title>{{ .Title }}</title>
+{{ template "_internal/opengraph.html" . }}</head><body>
 <h1 class="title">{{ .Title }}</h1>
 <p class="meta">{{ .Date.Format "2006-01-02" }} · {{ .Params.author }} · {{ delimit .Params.tags ", " }}</p>
 <p class="description">{{ .Description }}</p>
@@ -251,6 +252,10 @@ def test_hugo_builds_the_export_and_every_image_resolves(
     page = Page((out / "posts" / devlog / "index.html").read_text("utf-8"))
     assert "2025-12-03 · Agent-4 · devlog, aria, agent4" in page.all_text
     assert page.images[0] == "screenshots/01-title.png"  # the cover, from `image`
+    html = (out / "posts" / devlog / "index.html").read_text("utf-8")
+    [og] = re.findall(r'<meta property="og:image" content="([^"]+)"', html)  # from `images`
+    assert og.startswith("http://blog.example/sub/")
+    assert (out / og.removeprefix("http://blog.example/sub/")).is_file()
 
 
 def test_jekyll_builds_the_export_and_every_image_resolves(
