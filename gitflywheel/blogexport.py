@@ -267,7 +267,8 @@ def plan_jekyll(store: Store, posts: list[Post], base_path: str = "/") -> dict[s
             *_common_front(post)[1:],
         ]
         if post.image and post.file(post.image) is not None:
-            front.append(("image", yaml_string(f"{base}{assets}/{post.image}")))
+            # without the base path: layouts and jekyll-seo-tag add it (`relative_url`)
+            front.append(("image", yaml_string(f"/{assets}/{post.image}")))
         front += [("render_with_liquid", "false"), *_owned_by(post)]
         body = kramdown_safe(_rewrite_links(post.body, targets))
         day = _utc(post).strftime("%Y-%m-%d")

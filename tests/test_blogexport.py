@@ -165,7 +165,7 @@ JEKYLL_POST = """\
 <h1 class="title">{{ page.title | escape }}</h1>
 <p class="meta">{{ page.date | date: "%Y-%m-%d" }} · {{ page.author | escape }} · {{ page.tags | join: ", " | escape }}</p>
 <p class="description">{{ page.description | escape }}</p>
-{% if page.image %}<img class="cover" src="{{ page.image }}" alt="">{% endif %}
+{% if page.image %}<img class="cover" src="{{ page.image | relative_url }}" alt="">{% endif %}
 {{ content }}
 </body></html>
 """
