@@ -521,3 +521,7 @@ def test_the_tree_export_is_still_the_default(tmp_path: Path, cli: Cli) -> None:
     assert result.files > 3 and (tmp_path / "tree" / "gitflywheel.json").is_file()
     blog = api.export(store, tmp_path / "blog", format="hugo")
     assert (blog.posts, blog.written, blog.removed) == (1, 3, 0)
+    again = api.export(store, tmp_path / "again", format="hugo")  # the same bytes
+    assert snapshot(tmp_path / "again") == snapshot(tmp_path / "blog") and again == replace(
+        blog, directory=str(tmp_path / "again")
+    )
