@@ -18,6 +18,7 @@ from .errors import GitflywheelError
 from .store import Store
 
 if TYPE_CHECKING:
+    from .blogexport import BlogExportResult
     from .capture import Captured
     from .ingest import IngestReport
     from .init import InitResult
@@ -184,12 +185,39 @@ def log(repo: StoreLike, limit: int | None = None) -> list[LogEntry]:
         return read(store, limit)
 
 
-def export(repo: StoreLike, directory: PathLike, at: str | None = None) -> ExportResult:
-    """Write the tree of a commit (default: the tip; `at`: `main~3`, an id) as files."""
-    from .query import export as run
-
+@overload
+def export(
+    repo: StoreLike, directory: PathLike, at: str | None = None, *, format: Literal["tree"] = ...
+) -> ExportResult: ...
+@overload
+def export(
+    repo: StoreLike,
+    directory: PathLike,
+    at: str | None = None,
+    *,
+    format: Literal["hugo", "jekyll"],
+    base_path: str = "/",
+) -> BlogExportResult: ...
+def export(
+    repo: StoreLike,
+    directory: PathLike,
+    at: str | None = None,
+    *,
+    format: Literal["tree", "hugo", "jekyll"] = "tree",
+    base_path: str = "/",
+) -> ExportResult | BlogExportResult:
+    """Write the tree of a commit (default: the tip; `at`: `main~3`, an id) as files; with
+    `format` hugo or jekyll, its published posts into a blog's folder (`base_path`: where a
+    Jekyll blog is served). A blog export's result counts posts, files written and removed,
+    and the sessions left out by reason."""
     with _open(repo) as store:
-        return run(store, Path(directory), at)
+        if format == "tree":
+            from .query import export as run
+
+            return run(store, Path(directory), at)
+        from .blogexport import export_blog
+
+        return export_blog(store, Path(directory), format, at, base_path)
 
 
 def maintain(repo: StoreLike, *, full: bool = False) -> MaintainResult:

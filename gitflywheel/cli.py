@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -472,11 +472,52 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
 @click.option(
     "--at", "rev", help="The commit to export (an id, main, main~3, ...); default: the tip."
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["tree", "hugo", "jekyll"]),
+    default="tree",
+    show_default=True,
+    help="tree: the commit's files as they are, into an empty folder. hugo, jekyll: the "
+    "published posts and their images, into a blog's folder (page bundles under "
+    "content/posts/; _posts/ and assets/).",
+)
+@click.option(
+    "--base-path",
+    help="With --format jekyll: the path the blog is served under (its baseurl, e.g. "
+    "/blog), for the links to images; default: /.",
+)
 @json_option
-def export(repo: Path, directory: Path, rev: str | None, as_json: bool) -> None:
-    """Write the tree of a commit out as plain files in DIRECTORY."""
-    from .query import export as run_export
+def export(
+    repo: Path, directory: Path, rev: str | None, fmt: str, base_path: str | None, as_json: bool
+) -> None:
+    """Write the tree of a commit out as plain files in DIRECTORY, or, with --format hugo
+    or jekyll, its published posts as that blog expects them.
+
+    A blog export never overwrites a file it did not write: an export into the same
+    folder again replaces its own posts and removes those of sessions that became
+    drafts, and stops before writing anything if another file is in the way.
+    """
     from .store import Store
+
+    if base_path is not None and fmt != "jekyll":
+        raise click.UsageError("--base-path is for --format jekyll")
+    if fmt != "tree":
+        from .blogexport import BlogFormat, export_blog
+
+        with Store.open(repo) as store:
+            blog = export_blog(store, directory, cast(BlogFormat, fmt), rev, base_path or "/")
+        if as_json:
+            emit_json(asdict(blog))
+            return
+        for reason, count in blog.left_out.items():
+            say(f"note: left out {count} session{'' if count == 1 else 's'}: {reason}")
+        say(
+            f"Exported {blog.posts} posts of {blog.commit[:12]} for {fmt} to {directory}: "
+            f"{blog.files} files, {blog.written} written, {blog.removed} removed"
+        )
+        return
+    from .query import export as run_export
 
     with Store.open(repo) as store:
         result = run_export(store, directory, rev)
