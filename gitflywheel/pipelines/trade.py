@@ -1,4 +1,4 @@
-"""The trade pipeline, T1 to T6: normalise, summarise, lessons, journal, social post, blog post."""
+"""The trade pipeline, T1 to T7: normalise, summarise, lessons, journal, posts, equity curve."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any, Final, TypedDict
 from ..artifacts import ArtifactSpec
 from ..figures import money, percent, signed_money
 from ..models import Trade, TradeSession, in_utc
+from .charts import Series, Step, equity_chart
 from .common import duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
@@ -29,13 +30,14 @@ __all__ = [
     "market",
     "title",
     "social",
+    "equity_series",
     "run",
 ]
 
 PIPELINE: Final = "trade"
 # Raised whenever the facts this pipeline derives change for some record; stores keep
 # the version beside the facts, and tests/test_golden.py fails on a change without it.
-VERSION: Final = 2
+VERSION: Final = 3
 ZERO = Decimal(0)
 
 
@@ -434,8 +436,39 @@ def _symbols(summary: Summary) -> list[str]:
     return list(dict.fromkeys(s["symbol"] for b in summary["blocks"] for s in b["by_symbol"]))
 
 
+def equity_series(trades: list[NormalTrade], summary: Summary) -> list[Series]:
+    """Each currency's realised P&L step by step in exit order: every closed trade's P&L
+    less its fees, then the fees paid on positions still open; the steps add up to the
+    currency's net P&L (its P&L when no fees are given). None for a currency without a
+    closed trade."""
+    out: list[Series] = []
+    for block in summary["blocks"]:
+        mine = [t for t in trades if t["currency"] == block["currency"]]
+        closed = sorted(
+            (t for t in mine if t["pnl"] is not None), key=lambda t: (t["closed_at"], t["index"])
+        )
+        steps: list[Step] = [
+            {"what": _trade_name(t), "amount": _pnl_of(t) - (t["fees"] or ZERO)} for t in closed
+        ]
+        open_fees = sum((t["fees"] or ZERO for t in mine if t["pnl"] is None), ZERO)
+        if closed and open_fees:
+            steps.append({"what": "fees on open positions", "amount": -open_fees})
+        net = block["net_pnl"] if block["net_pnl"] is not None else block["total_pnl"]
+        out.append(
+            {
+                "currency": block["currency"],
+                "steps": steps if closed else [],
+                "closed": len(closed),
+                "net": net,
+                "net_label": "net P&L" if block["fees"] is not None else "P&L",
+            }
+        )
+    return out
+
+
 def run(session: TradeSession) -> list[ArtifactSpec]:
-    """T1 to T6 for one trade session; drafts (see `drafts.draft_reasons`) get no thread."""
+    """T1 to T7 for one trade session; drafts (see `drafts.draft_reasons`) get no thread
+    and no chart, nor does a session without a closed trade."""
     trades = scrub_all(normalise(session))
     summary = scrub_all(summarise(trades, session.charts))
     review = scrub_all(lessons(session, summary))
@@ -444,6 +477,8 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
         minutes = None
     headline_text = title(session)
     draft = draft_reasons(session)
+    chart = None if draft else equity_chart(equity_series(trades, summary), headline_text)
+    link = {"file": chart["file"], "alt": chart["subtitle"]} if chart else None
     tags = ["trading"] + [slug(s).lower() for s in _symbols(summary)[:5] if slug(s)]
     description = summary_line(
         review["market_analysis"],
@@ -453,7 +488,13 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
 
     def front(kind: str) -> dict[str, Any]:
         return front_matter(
-            session, kind, title=headline_text, description=description, tags=tags, draft=draft
+            session,
+            kind,
+            title=headline_text,
+            description=description,
+            tags=tags,
+            draft=draft,
+            image=link["file"] if link else None,
         )
 
     context = {
@@ -464,9 +505,10 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
         "summary": summary,
         "review": review,
         "market": scrub_all(market(session)),
+        "chart": link,
     }
     posts = [] if draft else social(session, summary, review)
-    return [
+    specs = [
         ArtifactSpec("trade_journal", PIPELINE, "T4", "trade_journal.md.j2", context),
         ArtifactSpec(
             "blog_post",
@@ -488,3 +530,14 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
             },
         ),
     ]
+    if chart is not None:
+        specs.append(
+            ArtifactSpec(
+                "equity_curve",
+                PIPELINE,
+                "T7",
+                "equity_curve.svg.j2",
+                {**identity(session, title=headline_text), "chart": chart},
+            )
+        )
+    return specs
