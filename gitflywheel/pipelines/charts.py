@@ -65,10 +65,12 @@ def _scale(value: Decimal, lo: Decimal, hi: Decimal, top: float, bottom: float) 
         return coord(Decimal(str(bottom)) - share * Decimal(str(bottom - top)))
 
 
-def nice_ticks(lo: Decimal, hi: Decimal, target: int = 4, whole: bool = False) -> list[Decimal]:
+def nice_ticks(
+    lo: Decimal, hi: Decimal, target: int = 4, least: Decimal | None = None
+) -> list[Decimal]:
     """Round tick values (1, 2 or 5 times a power of ten apart) covering lo..hi, at most
-    `target` + 2 of them; a range of nothing is widened to one unit around it. `whole`:
-    the ticks are whole numbers (counts)."""
+    `target` + 2 of them; a range of nothing is widened to one unit around it. `least`:
+    the smallest step worth a label (1 for counts, 0.01 for money shown with two decimals)."""
     if hi < lo:
         lo, hi = hi, lo
     if hi == lo:
@@ -79,8 +81,8 @@ def nice_ticks(lo: Decimal, hi: Decimal, target: int = 4, whole: bool = False) -
         raw = (hi - lo) / target
         power = Decimal(1).scaleb(raw.adjusted())
         step = next(power * m for m in (1, 2, 5, 10) if power * m >= raw)
-        if whole:
-            step = max(step, Decimal(1))
+        if least is not None:
+            step = max(step, least)
         first = (lo / step).to_integral_value(rounding=ROUND_FLOOR)
         last = (hi / step).to_integral_value(rounding=ROUND_CEILING)
         count = int(last - first)
@@ -207,7 +209,7 @@ def activity_chart(commits: Sequence[Dated], title: str) -> dict[str, Any] | Non
     panels: list[dict[str, Any]] = []
 
     top = float(HEAD)
-    ticks = nice_ticks(Decimal(0), Decimal(max(counts.values())), whole=True)
+    ticks = nice_ticks(Decimal(0), Decimal(max(counts.values())), least=Decimal(1))
     hi = ticks[-1]
     bottom = top + PANEL
     bars = []
@@ -354,7 +356,9 @@ def equity_chart(series: Sequence[Series], title: str) -> dict[str, Any] | None:
         values = [Decimal(0)]
         for step in s["steps"]:
             values.append(values[-1] + step["amount"])
-        ticks = nice_ticks(min(min(values), Decimal(0)), max(max(values), Decimal(0)))
+        ticks = nice_ticks(
+            min(min(values), Decimal(0)), max(max(values), Decimal(0)), least=Decimal("0.01")
+        )
         labels_by_panel.append((s, values, ticks, [_amount(t) for t in ticks]))
     longest = max(len(label) for *_, labels in labels_by_panel for label in labels)
     left = float(min(max(16 + 7 * longest, 64), 260))
