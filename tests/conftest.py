@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from browser import Browser, need_chromium
 from click.testing import CliRunner, Result
 
 from gitflywheel.cli import main
@@ -145,3 +146,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     slow = config.getoption("--slow") or os.environ.get("GITFLYWHEEL_SLOW") == "1"
     hypothesis_settings.load_profile("thorough" if slow else "quick")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole run (skips the test when it is not installed)."""
+    need_chromium()
+    with Browser() as chromium:
+        yield chromium
