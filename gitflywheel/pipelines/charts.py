@@ -387,11 +387,11 @@ def equity_chart(series: Sequence[Series], title: str) -> dict[str, Any] | None:
                 shown_x.pop()  # its neighbour would touch it
             shown_x.append(steps)
         x_ticks = [{"x": coord(xs[i]), "label": str(i)} for i in shown_x]
-        currency = s["currency"] or "unstated currency"
+        net = f"{s['net_label']} {_amount(s['net'])} over {_count(s['closed'], 'closed trade')}"
+        named = s["currency"] or ("unstated currency" if len(shown) > 1 else None)
         panels.append(
             {
-                "heading": f"{currency}: {s['net_label']} {_amount(s['net'])} over "
-                f"{_count(s['closed'], 'closed trade')}",
+                "heading": f"{named}: {net}" if named else net[0].upper() + net[1:],
                 "heading_y": coord(top - 12),
                 "top": coord(top),
                 "bottom": coord(bottom),
@@ -417,12 +417,18 @@ def equity_chart(series: Sequence[Series], title: str) -> dict[str, Any] | None:
         top = bottom + GAP + 8
     height = top - GAP - 8 + FOOT
     currencies = ", ".join(s["currency"] or "unstated currency" for s in shown)
+    what = "the cumulative realised P&L in exit order"
+    if len(shown) > 1:
+        subtitle, description = f"({currencies})", f"{what}, one panel per currency: {currencies}"
+    elif shown[0]["currency"]:
+        subtitle, description = f"({currencies})", f"{what}, in {currencies}"
+    else:
+        subtitle, description = "", what
     return {
         "file": EQUITY_FILE,
         "title": f"Equity curve: {title}",
-        "subtitle": f"Cumulative realised P&L in exit order ({currencies})",
-        "description": f"Line chart of the cumulative realised P&L in exit order, one panel "
-        f"per currency: {currencies}.",
+        "subtitle": f"Cumulative realised P&L in exit order {subtitle}".strip(),
+        "description": f"Line chart of {description}.",
         "width": WIDTH,
         "height": coord(height),
         "left": coord(left),
