@@ -181,8 +181,8 @@ def _x_labels(
 
 def activity_chart(commits: Sequence[Dated], title: str) -> dict[str, Any] | None:
     """The commit-activity chart of a build session: commits per bucket, and below them
-    lines added (up) and removed (down) when any commit gives its line counts; None when
-    no commit has a readable time."""
+    lines added (up) and removed (down) when every commit gives its line counts (a partial
+    count would mislead); None when no commit has a readable time."""
     if not commits:
         return None
     moments = [in_utc(c["at"]) for c in commits]
@@ -192,16 +192,15 @@ def activity_chart(commits: Sequence[Dated], title: str) -> dict[str, Any] | Non
     counts = dict.fromkeys(numbers, 0)
     added = dict.fromkeys(numbers, 0)
     removed = dict.fromkeys(numbers, 0)
-    with_lines = False
+    with_lines = all(c["added"] is not None or c["removed"] is not None for c in commits)
     for c, at in zip(commits, moments, strict=True):
         n = _bucket(at, unit)
         counts[n] += 1
-        if c["added"] is not None or c["removed"] is not None:
-            with_lines = True
         added[n] += c["added"] or 0
         removed[n] += c["removed"] or 0
 
-    left = 56.0
+    widest = max(len(str(max(added.values()))), len(str(max(removed.values()))), 3) + 1
+    left = float(min(max(16 + 7 * widest, 56), 260))
     plot = WIDTH - left - RIGHT
     slot = plot / len(numbers)
     bar = max(slot * 0.7, 0.2)

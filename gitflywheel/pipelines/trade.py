@@ -361,10 +361,15 @@ def _notes(block: CurrencySummary, several: bool) -> list[str]:
     if big is not None and block["closed"] > 1 and _pnl_of(big):
         # the trade furthest from zero, and what the session made without it
         rest = block["total_pnl"] - _pnl_of(big)
+        others = (
+            "the other closed trade made"
+            if block["closed"] == 2
+            else f"the other {_plural(block['closed'] - 1, 'closed trade')} made"
+        )
         out.append(
             f"The largest contributor{where} was {_trade_name(big)} at "
-            f"{signed_money(_pnl_of(big))}; the other {_plural(block['closed'] - 1, 'closed trade')} "
-            f"made {signed_money(rest)} together."
+            f"{signed_money(_pnl_of(big))}; {others} {signed_money(rest)}"
+            + ("." if block["closed"] == 2 else " together.")
         )
     losers = [f"{_trade_name(t)} ({signed_money(p)})" for p, t in pnls if p < 0]
     if block["max_drawdown"] > 0 and losers:
@@ -413,16 +418,36 @@ def title(session: TradeSession) -> str:
     )
 
 
+def _and(items: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
-    """T5: the thread, opening with the title and the P&L."""
+    """T5: the thread, opening with the title and the P&L (each currency's, never summed),
+    then what the tables do not say (one fact per currency first)."""
     block = summary["blocks"][0]
     figures = [_plural(summary["trades"], "trade")]
-    if summary["currencies"] == 1 and block["closed"]:
+    several = summary["currencies"] > 1
+    facts = review["facts"][:2]
+    if not several and block["closed"]:
         figures.append(f"P&L {signed_money(block['total_pnl'])}{_in(block)}")
-    if summary["currencies"] == 1 and block["win_rate"] is not None:
+    if not several and block["win_rate"] is not None:
         figures.append(f"win rate {percent(block['win_rate'])}")
+    if several:
+        closed = [b for b in summary["blocks"] if b["closed"]]
+        amounts = [
+            f"{signed_money(b['total_pnl'])} {b['currency']}"
+            if b["currency"]
+            else f"{signed_money(b['total_pnl'])} in an unstated currency"
+            for b in closed
+        ]
+        if amounts:
+            figures.append(f"P&L {_and(amounts)}")
+        firsts = [n[0] for n in (_notes(b, several) for b in closed) if n]
+        facts = (firsts + [f for f in review["facts"] if f not in firsts])[:2]
     paragraphs = [opening(title(session), figures)]
-    paragraphs += review["facts"][:2]
+    paragraphs += facts
     if review["what_worked"]:
         paragraphs.append(f"What worked: {review['what_worked']}")
     if review["what_didnt_work"]:
