@@ -472,6 +472,16 @@ def non_background(png: bytes) -> tuple[int, dict[str, int]]:
     return len(drawn), colours
 
 
+def right_edge_drawn(png: bytes) -> bool:
+    """Whether anything but the page's white shows in the chart's last 8 pixel columns
+    (x 792 to 799), where only text too long for the chart would reach."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        edge = image.convert("RGB").crop((792, 0, 800, image.height))
+        return any(p != (255, 255, 255) for p in edge.get_flattened_data())
+
+
 def charts_to_look_at() -> dict[str, tuple[str, str]]:
     """The charts of the examples, a two-currency trade session and a build session of
     three weeks with line counts: name -> (kind, SVG)."""
@@ -485,6 +495,7 @@ def charts_to_look_at() -> dict[str, tuple[str, str]]:
         ("trade", example("trade_session.json")),
         ("multi", MULTI),
         ("weeks", build_session(lines)),
+        ("long", build_session(lines[:3], title=("A title that goes on " * 10).strip())),
     ):
         artifacts = render_all(data, charts=True)
         kind = "activity_chart" if "activity_chart" in artifacts else "equity_curve"
@@ -511,5 +522,6 @@ def test_a_browser_draws_every_chart(browser: Browser, tmp_path: Path) -> None:
         assert colours["blue"] > 100, (name, colours)  # the bars or the curve
         if name == "weeks":
             assert colours["green"] > 100 and colours["red"] > 100, colours
+        assert not right_edge_drawn(page.screenshot), name  # no text runs off the chart
         embedded = browser.open_page(folder / "post.html", width=820, height=600)
         assert embedded.problems() == [] and embedded.images == 1, embedded.problems()

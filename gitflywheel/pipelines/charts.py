@@ -11,6 +11,7 @@ realised P&L in exit order, one panel per currency). Pure: no I/O, no clock.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
@@ -42,6 +43,7 @@ PANEL: Final = 160  # the height of one plot area
 GAP: Final = 64  # between panels: the axis labels of one and the heading of the next
 FOOT: Final = 48  # below the last panel: its x labels and the axis title
 MAX_X_LABELS: Final = 8
+TITLE_CHARS: Final = 80  # what fits the width in bold 16 px sans-serif
 _TENTH = Decimal("0.1")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -161,6 +163,18 @@ def _unit(first: datetime, last: datetime) -> str:
         if _bucket(last, unit) - _bucket(first, unit) < _LIMITS[unit]:
             return unit
     return "year"
+
+
+def _fit(text: str, limit: int = TITLE_CHARS) -> str:
+    """Text shown in the picture, cut to about `limit` narrow characters (a wide one, CJK
+    or emoji, counts two) with `…`, so that it stays inside the chart; the `<title>`
+    keeps it whole."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if used > limit - 1 and i < len(text) - 1:
+            return text[:i].rstrip() + "…"
+    return text
 
 
 def _count(n: int, word: str) -> str:
@@ -302,6 +316,7 @@ def activity_chart(commits: Sequence[Dated], title: str) -> dict[str, Any] | Non
     return {
         "file": ACTIVITY_FILE,
         "title": f"Commit activity: {title}",
+        "heading": _fit(f"Commit activity: {title}"),
         "subtitle": f"{total}, per {unit}, {span} (UTC)",
         "description": f"Bar chart of {total} per {unit}, {span} (UTC).",
         "width": WIDTH,
@@ -426,6 +441,7 @@ def equity_chart(series: Sequence[Series], title: str) -> dict[str, Any] | None:
     return {
         "file": EQUITY_FILE,
         "title": f"Equity curve: {title}",
+        "heading": _fit(f"Equity curve: {title}"),
         "subtitle": f"Cumulative realised P&L in exit order {subtitle}".strip(),
         "description": f"Line chart of {description}.",
         "width": WIDTH,
