@@ -8,7 +8,15 @@ from typing import Any, Literal
 
 __all__ = ["ArtifactKind", "PipelineName", "ArtifactSpec", "Screenshot"]
 
-ArtifactKind = Literal["readme", "blog_post", "build_log", "social_post", "trade_journal"]
+ArtifactKind = Literal[
+    "readme",
+    "blog_post",
+    "build_log",
+    "social_post",
+    "trade_journal",
+    "activity_chart",
+    "equity_curve",
+]
 PipelineName = Literal["build", "trade", "life_aria"]
 
 

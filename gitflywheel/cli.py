@@ -398,8 +398,9 @@ def ls_command(
 @json_option
 def show(repo: Path, session_id: str, kind: str | None, as_json: bool) -> None:
     """Show a session's manifest, or the text of one artifact (KIND: readme, blog_post,
-    build_log, social_post, trade_journal; record for the session record, facts for what
-    its templates render from)."""
+    build_log, social_post, trade_journal, or the SVG charts activity_chart and
+    equity_curve; record for the session record, facts for what its templates render
+    from)."""
     from .query import show_artifact, show_session
     from .store import Store
 

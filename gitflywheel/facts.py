@@ -39,8 +39,25 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
         "story",
         "recent_commits",
     ),
-    "build S4 build_log": ("session", "when", "front", "draft_reasons", "facts", "story"),
-    "build S5 blog_post": ("session", "when", "front", "draft_reasons", "facts", "story", "tags"),
+    "build S4 build_log": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "facts",
+        "story",
+        "chart",
+    ),
+    "build S5 blog_post": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "facts",
+        "story",
+        "tags",
+        "chart",
+    ),
     "build S6 social_post": (
         "session",
         "when",
@@ -59,6 +76,7 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
         "summary",
         "review",
         "market",
+        "chart",
     ),
     "trade T5 social_post": ("session", "when", "front", "draft_reasons", "posts"),
     "trade T6 blog_post": (
@@ -71,7 +89,10 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
         "summary",
         "review",
         "market",
+        "chart",
     ),
+    "build S7 activity_chart": ("session", "when", "chart"),
+    "trade T7 equity_curve": ("session", "when", "chart"),
     "life_aria L1 blog_post": (
         "session",
         "when",
@@ -101,7 +122,10 @@ _CONTEXT_HELP = (
     "By pipeline, step and kind: "
     + "; ".join(f"{where}: {', '.join(keys)}" for where, keys in CONTEXT_KEYS.items())
     + ". `session` holds id, short_id and agent; `when` the session's moment as iso, date, "
-    "time, stamp and human (UTC); `posts` the thread's posts, each at most 280 characters."
+    "time, stamp and human (UTC); `posts` the thread's posts, each at most 280 characters; "
+    "`chart` in a Markdown artifact links the session's SVG chart (file, alt) or is null, "
+    "in a chart artifact (activity_chart, equity_curve) it is the chart's geometry: "
+    "coordinates rounded to a tenth, labels already formatted."
 )
 
 

@@ -25,9 +25,11 @@ __all__ = [
     "FACTS_FILE",
     "SCREENSHOTS_DIR",
     "ARTIFACT_KINDS",
+    "CHART_KINDS",
     "WORK_DIR",
     "QUERY_INDEX_FILE",
     "session_dir",
+    "artifact_file",
     "artifact_path",
     "template_path",
     "screenshot_name",
@@ -43,6 +45,10 @@ MANIFEST_FILE = "manifest.json"
 FACTS_FILE = "facts.json"
 SCREENSHOTS_DIR = "screenshots"
 ARTIFACT_KINDS: tuple[str, ...] = get_args(ArtifactKind)
+CHART_KINDS: tuple[str, ...] = (
+    "activity_chart",
+    "equity_curve",
+)  # SVG; every other kind is Markdown
 # Outside the tree: <store>/gitflywheel/ holds gitflywheel's own files, beside git's.
 WORK_DIR = "gitflywheel"
 QUERY_INDEX_FILE = "query.sqlite3"  # <store>/gitflywheel/query.sqlite3: what ls and which read
@@ -54,9 +60,14 @@ def session_dir(session_id: str) -> str:
     return "/".join([SESSIONS_DIR, *digest[:FANOUT_LEVELS], session_id])
 
 
+def artifact_file(kind: str) -> str:
+    """An artifact's file name: its kind, `.svg` for a chart, `.md` for everything else."""
+    return f"{kind}.svg" if kind in CHART_KINDS else f"{kind}.md"
+
+
 def artifact_path(session_id: str, kind: str) -> str:
-    """Each artifact is Markdown, named after its kind."""
-    return f"{session_dir(session_id)}/{kind}.md"
+    """Where a session's artifact of this kind lives: beside the others in its folder."""
+    return f"{session_dir(session_id)}/{artifact_file(kind)}"
 
 
 def template_path(name: str) -> str:

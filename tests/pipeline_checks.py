@@ -7,11 +7,13 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import yaml
 from markdown_it import MarkdownIt
 
 from gitflywheel.artifacts import Screenshot
+from gitflywheel.layout import CHART_KINDS
 from gitflywheel.pipelines import run_pipeline
 from gitflywheel.records import make_record
 from gitflywheel.rendering import Renderer, load_templates
@@ -25,12 +27,16 @@ MD = MarkdownIt("commonmark").enable("table")
 MARKER = re.compile(r" (\d+)/(\d+)$")
 
 
-def render_all(data: dict[str, Any], screenshots: tuple[Screenshot, ...] = ()) -> dict[str, str]:
-    """Every artifact of one session, by kind, rendered with the shipped templates."""
+def render_all(
+    data: dict[str, Any], screenshots: tuple[Screenshot, ...] = (), charts: bool = False
+) -> dict[str, str]:
+    """Every Markdown artifact of one session (and its SVG charts with `charts=True`), by
+    kind, rendered with the shipped templates."""
     record = make_record("test", data)
     return {
         spec.kind: RENDERER.render(spec).decode("utf-8")
         for spec in run_pipeline(record.session, screenshots)
+        if charts or spec.kind not in CHART_KINDS
     }
 
 
@@ -180,11 +186,57 @@ def check_front_matter(meta: dict[str, Any]) -> None:
         assert isinstance(meta["image"], str) and meta["image"], meta
 
 
+SVG_NS = "{http://www.w3.org/2000/svg}"
+GENERIC_FONTS = {"sans-serif", "monospace"}
+# what could run code, fetch something or show another document inside an SVG
+UNSAFE_SVG_TAGS = {"script", "foreignObject", "image", "use", "a", "iframe", "style", "feImage"}
+NUMBER_ATTRIBUTES = {"x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "width", "height", "dy"}
+TENTHS = re.compile(r"-?\d+(\.\d)?")
+
+
+def check_svg(text: str, title: str) -> ElementTree.Element:
+    """A chart as a browser and a reviewer need it: well-formed SVG with a viewBox, its
+    `<title>` first (the given title, exactly), generic font families only, coordinates in
+    tenths, and nothing that runs, loads or links anything (no script, no `on*` handler, no
+    href, no `url(...)`, no DOCTYPE or entity). Returns the root element."""
+    assert "<!DOCTYPE" not in text and "<!ENTITY" not in text and "<?" not in text
+    root = ElementTree.fromstring(text)
+    assert root.tag == f"{SVG_NS}svg"
+    width, height = float(root.attrib["width"]), float(root.attrib["height"])
+    assert root.attrib["viewBox"] == f"0 0 {root.attrib['width']} {root.attrib['height']}"
+    assert 0 < width <= 2000 and height > 0
+    first = root[0]
+    # as XML can carry it: bidi controls left out, characters XML forbids as U+FFFD
+    carried = re.sub("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", "\ufffd", title)
+    carried = re.sub("[\u202a-\u202e\u2066-\u2069]", "", carried)
+    assert first.tag == f"{SVG_NS}title" and first.text == carried, (first.text, title)
+    for element in root.iter():
+        tag = element.tag.removeprefix(SVG_NS)
+        assert element.tag.startswith(SVG_NS) and tag not in UNSAFE_SVG_TAGS, element.tag
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on") and "href" not in name.lower(), name
+            assert "url(" not in value.replace(" ", "").lower(), value
+            if name == "font-family":
+                assert value in GENERIC_FONTS, value
+            if name in NUMBER_ATTRIBUTES:
+                assert TENTHS.fullmatch(value), (name, value)
+        if tag == "polyline":
+            for pair in element.attrib["points"].split(" "):
+                assert all(TENTHS.fullmatch(v) for v in pair.split(",")), pair
+    return root
+
+
 def check_artifacts(artifacts: dict[str, str]) -> None:
     """What holds for every artifact: one final newline, Markdown that parses, blog front
-    matter that YAML reads with the keys Jekyll and Hugo use, posts within 280 characters."""
+    matter that YAML reads with the keys Jekyll and Hugo use, posts within 280 characters;
+    a chart is SVG as `check_svg` wants it, titled after the blog post."""
     for kind, text in artifacts.items():
         assert text.endswith("\n") and not text.endswith("\n\n"), kind
+        if kind in CHART_KINDS:
+            title = front_matter(artifacts["blog_post"])["title"]
+            label = "Commit activity" if kind == "activity_chart" else "Equity curve"
+            check_svg(text, f"{label}: {title}")
+            continue
         assert MD.parse(text), kind
         check_front_matter(front_matter(text))
         if kind == "social_post":

@@ -72,6 +72,7 @@ def test_commit_shape(cli: Cli, store: Path) -> None:
     folder = session_dir("3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b")
     files = git("-C", store, "ls-tree", "-r", "--name-only", "main", folder).split()
     assert sorted(f.rsplit("/", 1)[1] for f in files) == [
+        "activity_chart.svg",
         "blog_post.md",
         "build_log.md",
         "facts.json",

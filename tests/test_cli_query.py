@@ -71,13 +71,13 @@ def test_show_manifest_and_artifacts(cli: Cli, examples_store: Path) -> None:
     manifest = json.loads(cli("show", "--repo", examples_store, BUILD_ID).stdout)
     assert manifest["session_id"] == BUILD_ID and manifest["revision"] == 1
     kinds = {a["kind"]: a for a in manifest["artifacts"]}
-    assert set(kinds) == {"readme", "build_log", "blog_post", "social_post"}
+    assert set(kinds) == {"readme", "build_log", "blog_post", "social_post", "activity_chart"}
     for kind, entry in kinds.items():
         text = cli("show", "--repo", examples_store, BUILD_ID, kind).stdout
         assert git("-C", examples_store, "show", f"main:{entry['path']}") == text
-        assert entry["step"] in ("S3", "S4", "S5", "S6") and entry["template"]["path"].startswith(
-            "templates/"
-        )
+        assert entry["step"] in ("S3", "S4", "S5", "S6", "S7") and entry["template"][
+            "path"
+        ].startswith("templates/")
     record = json.loads(cli("show", "--repo", examples_store, BUILD_ID, "record").stdout)
     assert record["session_id"] == BUILD_ID
     missing = cli("show", "--repo", examples_store, BUILD_ID, "trade_journal")

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from pipeline_checks import RENDERER, plain, shown, shown_code, tables
+from pipeline_checks import RENDERER, check_svg, plain, shown, shown_code, tables
 
 from gitflywheel.artifacts import ArtifactSpec, Screenshot
 from gitflywheel.escape import (
@@ -29,6 +29,7 @@ from gitflywheel.escape import (
     xml_text,
     yaml_string,
 )
+from gitflywheel.layout import CHART_KINDS
 from gitflywheel.pipelines import run_pipeline
 from gitflywheel.records import make_record
 from gitflywheel.rendering import Renderer
@@ -378,6 +379,8 @@ def check_artifact(kind: str, context: dict[str, Any], data: dict[str, Any], tex
     links = len(context.get("links", []))  # a screenshot given as a URL is linked
     assert not whole["html_inline"] and not whole["html_block"] and whole["link_open"] == links
     expected_images = [g["path"] for g in context.get("gallery", [])]
+    if context.get("chart"):  # the session's own chart, beside the artifact
+        expected_images.append(context["chart"]["file"])
     for parser in PARSERS:
         tokens = list(walk(parser.parse(body)))
         types = Counter(t.type for t in tokens)
@@ -418,6 +421,9 @@ def test_hostile_session_text_makes_no_markup_of_its_own(
     for spec in run_pipeline(record.session, shots):
         if spec.kind == "social_post":
             continue  # plain text, not Markdown: see test_social
+        if spec.kind in CHART_KINDS:
+            check_svg(RENDERER.render(spec).decode("utf-8"), spec.context["chart"]["title"])
+            continue
         check_artifact(spec.kind, spec.context, data, RENDERER.render(spec).decode("utf-8"))
 
 

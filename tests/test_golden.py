@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from golden import ROOT, check, golden_files, problems, samples, shipped
 
-from gitflywheel.pipelines import build, installed_pipelines
+from gitflywheel.pipelines import build, installed_pipelines, trade
 from gitflywheel.plan import TemplateSet
 
 
@@ -53,7 +53,9 @@ def test_a_sentence_changed_in_a_pipeline_is_caught(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(build, "story", story)
     found = problems()
     assert found
-    assert all("build/2 derives other facts" in p and "bump VERSION" in p for p in found)
+    assert all(
+        f"build/{build.VERSION} derives other facts" in p and "bump VERSION" in p for p in found
+    )
 
 
 def test_a_template_change_is_told_apart_from_a_pipeline_change(tmp_path: Path) -> None:
@@ -84,15 +86,15 @@ def test_the_update_script_writes_new_versions_and_never_rewrites_a_released_one
 
     done = update()
     assert done.returncode == 0 and done.stdout.startswith("0 golden files written"), done
-    released = golden / "build-2" / "example-build_session.facts.json"
+    released = golden / f"build-{build.VERSION}" / "example-build_session.facts.json"
     pinned = released.read_bytes()
     released.write_bytes(pinned.replace(b"Metrics guardrail", b"Metrics guard"))
-    shutil.rmtree(golden / "trade-2")  # a version with no files yet
+    shutil.rmtree(golden / f"trade-{trade.VERSION}")  # a version with no files yet
     refused = update()
     assert refused.returncode == 1
     assert "refused:" in refused.stderr and "example-build_session.facts.json" in refused.stderr
     assert "Bump the pipeline's VERSION" in refused.stderr
-    assert not (golden / "trade-2").exists()  # nothing written on a refusal
+    assert not (golden / f"trade-{trade.VERSION}").exists()  # nothing written on a refusal
     forced = update("--force")
     assert forced.returncode == 0 and released.read_bytes() == pinned
-    assert (golden / "trade-2").is_dir()
+    assert (golden / f"trade-{trade.VERSION}").is_dir()

@@ -377,6 +377,33 @@ def test_currencies_are_never_added_together() -> None:
     assert "P&L -9.50" in post and "P&L -5.25" in post
 
 
+def test_a_thread_of_several_currencies_states_each_pnl_and_sums_none() -> None:
+    trades = [
+        {"symbol": "SAP", "action": "buy", "quantity": 2, "price": 120, "profit_loss": 30.5,
+         "currency": "EUR", "timestamp": "2025-12-02T09:00:00Z"},
+        {"symbol": "SIE", "action": "sell", "quantity": 1, "price": 180, "profit_loss": -40,
+         "currency": "EUR", "timestamp": "2025-12-02T11:00:00Z"},
+        {"symbol": "AAPL", "action": "buy", "quantity": 1, "price": 200, "profit_loss": -12.25,
+         "timestamp": "2025-12-02T10:00:00Z"},
+        {"symbol": "MSFT", "action": "buy", "quantity": 1, "price": 400, "profit_loss": 7,
+         "timestamp": "2025-12-02T12:00:00Z"},
+    ]  # fmt: skip
+    posts = bodies(posts_of(render_all(session_of(trades, currency="USD"))["social_post"]))
+    first = posts[0]
+    assert first.startswith(
+        "Trading session, December 2, 2025: 4 trades, P&L -9.50 EUR and -5.25 USD."
+    )
+    # one fact of each currency, each saying which it is in
+    assert (
+        "The largest contributor (EUR) was SIE sell #3 at -40.00; the other closed trade made +30.50."
+        in first
+    )
+    assert "The largest contributor (USD) was AAPL buy #2 at -12.25" in " ".join(posts)
+    assert "-14.75" not in " ".join(posts) and "+9.25" not in " ".join(posts)
+    unstated = bodies(posts_of(render_all(session_of(trades))["social_post"]))[0]
+    assert "P&L -9.50 EUR and -5.25 in an unstated currency." in unstated
+
+
 def test_currency_codes_are_checked() -> None:
     for bad in ("usd", "US", "EURO", "€"):
         trade = {"symbol": "X", "action": "buy", "quantity": 1, "price": 1, "currency": bad,

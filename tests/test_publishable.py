@@ -17,6 +17,7 @@ from pipeline_checks import (
     LIMIT,
     body,
     check_front_matter,
+    check_svg,
     corpus_files,
     front_matter,
     posts_of,
@@ -60,6 +61,13 @@ def check_public(artifacts: dict[str, str]) -> None:
         assert not found, (kind, found.group(0), text[max(0, found.start() - 80) : found.end()])
         assert not re.search(r"\bunknown\b", body(text), re.I), (kind, text)
         assert "missing:" not in text and "Note:" not in text, kind
+        if text.startswith("<svg"):  # a chart: SVG, titled after the post it sits beside
+            title = front_matter(artifacts["blog_post"])["title"]
+            check_svg(
+                text,
+                f"{'Commit activity' if kind == 'activity_chart' else 'Equity curve'}: {title}",
+            )
+            continue
         meta = front_matter(text)
         check_front_matter(meta)
         posts = posts_of(text) if kind == "social_post" else []
@@ -73,7 +81,7 @@ def check_public(artifacts: dict[str, str]) -> None:
 )
 def test_every_artifact_is_publishable(name: str, data: dict[str, Any]) -> None:
     shots = SHOTS if data["session_type"] == "life_aria" else ()
-    check_public(render_all(data, shots))
+    check_public(render_all(data, shots, charts=True))
 
 
 def test_test_runs_are_drafts_and_rich_sessions_are_not() -> None:

@@ -14,7 +14,7 @@ from conftest import EXAMPLES, FORMAT1_SESSIONS, Cli, fsck, git, session
 
 from gitflywheel import filtersets
 from gitflywheel.layout import artifact_path, session_dir
-from gitflywheel.pipelines import build
+from gitflywheel.pipelines import build, pipeline_id
 
 BUILD_ID = "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b"
 TRADE_ID = "9e8d7c6b-5a49-4382-b1c0-d9e8f7a6b5c4"
@@ -38,7 +38,7 @@ def test_a_format1_store_verifies_clean_and_says_what_made_it(
     assert result.exit_code == 0, result.stderr
     assert (
         "note: made by build/1: 9 sessions; run `gitflywheel rerender --all` to render them "
-        "with build/2" in result.stderr
+        f"with {pipeline_id('build')}" in result.stderr
     )
     assert "note: made by trade/1: 2 sessions;" in result.stderr
     assert "note: made by life_aria/1: 1 session;" in result.stderr
@@ -61,7 +61,7 @@ def test_rerender_upgrades_a_format1_store_and_keeps_the_old_artifacts(
     assert cli("rerender", "--repo", format1_store, "--all").exit_code == 0
     report = verified(cli, format1_store)  # incremental: only the re-render commits
     assert report["commits_checked"] == FORMAT1_SESSIONS and not report["full"]
-    upgraded = {"build/2": 9, "life_aria/2": 1, "trade/2": 2}
+    upgraded = {pipeline_id("build"): 9, pipeline_id("life_aria"): 1, pipeline_id("trade"): 2}
     assert report["pipelines"] == upgraded
     assert report["other_versions"] == {} and report["filter_sets"] == {"filters/1": 12}
     assert verified(cli, format1_store, "--full")["pipelines"] == upgraded
@@ -112,20 +112,26 @@ def test_a_new_pipeline_version_leaves_old_sessions_verifying(
     assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
     verified(cli, store)
     _changed_story(monkeypatch)
-    monkeypatch.setattr(build, "VERSION", 3)
+    made, now = f"build/{build.VERSION}", f"build/{build.VERSION + 1}"
+    monkeypatch.setattr(build, "VERSION", build.VERSION + 1)
     after = verified(cli, store, "--full")
-    assert after["other_versions"] == {"build/2": 1}
+    assert after["other_versions"] == {made: 1}
     new = tmp_path / "new.json"
     new.write_text(json.dumps(session("new-1")))
     assert cli("ingest", "--repo", store, new).exit_code == 0
     report = verified(cli, store)
-    assert report["pipelines"] == {"build/2": 1, "build/3": 1, "life_aria/2": 1, "trade/2": 1}
+    assert report["pipelines"] == {
+        made: 1,
+        now: 1,
+        pipeline_id("life_aria"): 1,
+        pipeline_id("trade"): 1,
+    }
     assert "It shipped." in git("-C", store, "show", f"main:{artifact_path('new-1', 'readme')}")
     result = cli("rerender", "--repo", store, "--all", "--json")
     counts = json.loads(result.stdout)["counts"]
     assert counts["rerendered"] == 1 and counts["current"] == 3
     assert "It shipped." in git("-C", store, "show", f"main:{artifact_path(BUILD_ID, 'readme')}")
-    assert verified(cli, store, "--full")["pipelines"]["build/3"] == 2
+    assert verified(cli, store, "--full")["pipelines"][now] == 2
     fsck(store)
 
 
@@ -146,11 +152,12 @@ def test_a_session_of_a_later_version_is_counted_not_judged(
     cli: Cli, store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    made = pipeline_id("build")
     monkeypatch.setattr(build, "VERSION", 1)  # an older gitflywheel reads a newer store
     result = cli("verify", "--repo", store, "--full")
     assert result.exit_code == 0
-    assert "note: made by build/2: 1 session; a later gitflywheel made them" in result.stderr
-    assert verified(cli, store, "--full")["other_versions"] == {"build/2": 1}
+    assert f"note: made by {made}: 1 session; a later gitflywheel made them" in result.stderr
+    assert verified(cli, store, "--full")["other_versions"] == {made: 1}
 
 
 def _money_with_a_symbol(monkeypatch: pytest.MonkeyPatch) -> None:

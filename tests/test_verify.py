@@ -15,7 +15,8 @@ from conftest import CORPUS, EXAMPLES, Cli, fsck, git, session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitflywheel.layout import session_dir
+from gitflywheel.layout import artifact_file, session_dir
+from gitflywheel.pipelines import pipeline_id
 
 BUILD_ID = "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b"
 TRADE_ID = "9e8d7c6b-5a49-4382-b1c0-d9e8f7a6b5c4"
@@ -942,7 +943,7 @@ def test_facts_edited_with_artifacts_rendered_to_match(
     )
     facts_file.write_bytes(forged)
     for kind, data in render_from(work, forged).items():
-        (folder(work) / f"{kind}.md").write_bytes(data)
+        (folder(work) / artifact_file(kind)).write_bytes(data)
     manifest = manifest_of(work)
     refresh_refs(work, manifest)
     write_manifest(work, manifest)
@@ -1026,7 +1027,9 @@ def test_facts_of_another_pipeline_version_than_the_manifest_says(
 ) -> None:
     work = checkout(built, tmp_path)
     facts_file = folder(work) / "facts.json"
-    facts_file.write_bytes(facts_file.read_bytes().replace(b'"build/2"', b'"build/7"'))
+    facts_file.write_bytes(
+        facts_file.read_bytes().replace(f'"{pipeline_id("build")}"'.encode(), b'"build/7"')
+    )
     manifest = manifest_of(work)
     refresh_refs(work, manifest)
     write_manifest(work, manifest)

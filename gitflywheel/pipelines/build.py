@@ -1,4 +1,4 @@
-"""The build pipeline, S1 to S6: repository facts, the story, and four artifacts."""
+"""The build pipeline, S1 to S7: repository facts, the story, four artifacts and a chart."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any, Final, TypedDict
 from ..artifacts import ArtifactSpec
 from ..models import BuildSession, GitCommit, parse_timestamp
 from .changelog import GROUPS, OTHER, commit_url, group_of, parse
+from .charts import Dated, activity_chart
 from .common import (
     deliverable_text,
     duration_text,
@@ -41,7 +42,7 @@ __all__ = [
 PIPELINE: Final = "build"
 # Raised whenever the facts this pipeline derives change for some record; stores keep
 # the version beside the facts, and tests/test_golden.py fails on a change without it.
-VERSION: Final = 2
+VERSION: Final = 3
 RECENT: Final = 10
 FOLD: Final = 20  # commits shown per changelog group; the rest are counted
 QUOTES: Final = 4  # conversation turns quoted in the blog post
@@ -444,11 +445,33 @@ def social(session: BuildSession, facts: RepoFacts, told: Story) -> list[str]:
     )
 
 
+def dated_commits(session: BuildSession) -> list[Dated]:
+    """The session's commits that have a readable time, with their line counts."""
+    dated: list[Dated] = []
+    for raw in session.source_data.git_commits:
+        try:
+            at = parse_timestamp(raw.timestamp or "")
+        except ValueError:
+            continue
+        extra = raw.model_extra or {}
+        dated.append(
+            {
+                "at": at,
+                "added": _whole(extra.get("lines_added")),
+                "removed": _whole(extra.get("lines_removed")),
+            }
+        )
+    return dated
+
+
 def run(session: BuildSession) -> list[ArtifactSpec]:
-    """S1 to S6 for one build session; drafts (see `drafts.draft_reasons`) get no thread."""
+    """S1 to S7 for one build session; drafts (see `drafts.draft_reasons`) get no thread
+    and no chart, nor does a session without a dated commit."""
     facts = scrub_all(repo_facts(session))
     told = scrub_all(story(session, facts))
     draft = draft_reasons(session)
+    chart = None if draft else activity_chart(dated_commits(session), told["title"])
+    link = {"file": chart["file"], "alt": chart["subtitle"]} if chart else None
     tags = ["build", "devlog"] + [
         t
         for t in (
@@ -462,7 +485,13 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
 
     def context(kind: str, **more: Any) -> dict[str, Any]:
         front = front_matter(
-            session, kind, title=told["title"], description=description, tags=tags, draft=draft
+            session,
+            kind,
+            title=told["title"],
+            description=description,
+            tags=tags,
+            draft=draft,
+            image=link["file"] if link else None,
         )
         return {
             **identity(session),
@@ -474,7 +503,7 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
         }
 
     posts = [] if draft else social(session, facts, told)
-    return [
+    specs = [
         ArtifactSpec(
             "readme",
             PIPELINE,
@@ -482,11 +511,28 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
             "readme.md.j2",
             context("readme", recent_commits=facts["commits"][-RECENT:]),
         ),
-        ArtifactSpec("build_log", PIPELINE, "S4", "build_log.md.j2", context("build_log")),
         ArtifactSpec(
-            "blog_post", PIPELINE, "S5", "blog_post.md.j2", context("blog_post", tags=tags)
+            "build_log", PIPELINE, "S4", "build_log.md.j2", context("build_log", chart=link)
+        ),
+        ArtifactSpec(
+            "blog_post",
+            PIPELINE,
+            "S5",
+            "blog_post.md.j2",
+            context("blog_post", tags=tags, chart=link),
         ),
         ArtifactSpec(
             "social_post", PIPELINE, "S6", "social_post.md.j2", context("social_post", posts=posts)
         ),
     ]
+    if chart is not None:
+        specs.append(
+            ArtifactSpec(
+                "activity_chart",
+                PIPELINE,
+                "S7",
+                "activity_chart.svg.j2",
+                {**identity(session), "chart": chart},
+            )
+        )
+    return specs

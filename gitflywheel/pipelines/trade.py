@@ -1,4 +1,4 @@
-"""The trade pipeline, T1 to T6: normalise, summarise, lessons, journal, social post, blog post."""
+"""The trade pipeline, T1 to T7: normalise, summarise, lessons, journal, posts, equity curve."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any, Final, TypedDict
 from ..artifacts import ArtifactSpec
 from ..figures import money, percent, signed_money
 from ..models import Trade, TradeSession, in_utc
+from .charts import Series, Step, equity_chart
 from .common import duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
@@ -29,13 +30,14 @@ __all__ = [
     "market",
     "title",
     "social",
+    "equity_series",
     "run",
 ]
 
 PIPELINE: Final = "trade"
 # Raised whenever the facts this pipeline derives change for some record; stores keep
 # the version beside the facts, and tests/test_golden.py fails on a change without it.
-VERSION: Final = 2
+VERSION: Final = 3
 ZERO = Decimal(0)
 
 
@@ -359,10 +361,15 @@ def _notes(block: CurrencySummary, several: bool) -> list[str]:
     if big is not None and block["closed"] > 1 and _pnl_of(big):
         # the trade furthest from zero, and what the session made without it
         rest = block["total_pnl"] - _pnl_of(big)
+        others = (
+            "the other closed trade made"
+            if block["closed"] == 2
+            else f"the other {_plural(block['closed'] - 1, 'closed trade')} made"
+        )
         out.append(
             f"The largest contributor{where} was {_trade_name(big)} at "
-            f"{signed_money(_pnl_of(big))}; the other {_plural(block['closed'] - 1, 'closed trade')} "
-            f"made {signed_money(rest)} together."
+            f"{signed_money(_pnl_of(big))}; {others} {signed_money(rest)}"
+            + ("." if block["closed"] == 2 else " together.")
         )
     losers = [f"{_trade_name(t)} ({signed_money(p)})" for p, t in pnls if p < 0]
     if block["max_drawdown"] > 0 and losers:
@@ -411,16 +418,36 @@ def title(session: TradeSession) -> str:
     )
 
 
+def _and(items: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
-    """T5: the thread, opening with the title and the P&L."""
+    """T5: the thread, opening with the title and the P&L (each currency's, never summed),
+    then what the tables do not say (one fact per currency first)."""
     block = summary["blocks"][0]
     figures = [_plural(summary["trades"], "trade")]
-    if summary["currencies"] == 1 and block["closed"]:
+    several = summary["currencies"] > 1
+    facts = review["facts"][:2]
+    if not several and block["closed"]:
         figures.append(f"P&L {signed_money(block['total_pnl'])}{_in(block)}")
-    if summary["currencies"] == 1 and block["win_rate"] is not None:
+    if not several and block["win_rate"] is not None:
         figures.append(f"win rate {percent(block['win_rate'])}")
+    if several:
+        closed = [b for b in summary["blocks"] if b["closed"]]
+        amounts = [
+            f"{signed_money(b['total_pnl'])} {b['currency']}"
+            if b["currency"]
+            else f"{signed_money(b['total_pnl'])} in an unstated currency"
+            for b in closed
+        ]
+        if amounts:
+            figures.append(f"P&L {_and(amounts)}")
+        firsts = [n[0] for n in (_notes(b, several) for b in closed) if n]
+        facts = (firsts + [f for f in review["facts"] if f not in firsts])[:2]
     paragraphs = [opening(title(session), figures)]
-    paragraphs += review["facts"][:2]
+    paragraphs += facts
     if review["what_worked"]:
         paragraphs.append(f"What worked: {review['what_worked']}")
     if review["what_didnt_work"]:
@@ -434,8 +461,39 @@ def _symbols(summary: Summary) -> list[str]:
     return list(dict.fromkeys(s["symbol"] for b in summary["blocks"] for s in b["by_symbol"]))
 
 
+def equity_series(trades: list[NormalTrade], summary: Summary) -> list[Series]:
+    """Each currency's realised P&L step by step in exit order: every closed trade's P&L
+    less its fees, then the fees paid on positions still open; the steps add up to the
+    currency's net P&L (its P&L when no fees are given). None for a currency without a
+    closed trade."""
+    out: list[Series] = []
+    for block in summary["blocks"]:
+        mine = [t for t in trades if t["currency"] == block["currency"]]
+        closed = sorted(
+            (t for t in mine if t["pnl"] is not None), key=lambda t: (t["closed_at"], t["index"])
+        )
+        steps: list[Step] = [
+            {"what": _trade_name(t), "amount": _pnl_of(t) - (t["fees"] or ZERO)} for t in closed
+        ]
+        open_fees = sum((t["fees"] or ZERO for t in mine if t["pnl"] is None), ZERO)
+        if closed and open_fees:
+            steps.append({"what": "fees on open positions", "amount": -open_fees})
+        net = block["net_pnl"] if block["net_pnl"] is not None else block["total_pnl"]
+        out.append(
+            {
+                "currency": block["currency"],
+                "steps": steps if closed else [],
+                "closed": len(closed),
+                "net": net,
+                "net_label": "net P&L" if block["fees"] is not None else "P&L",
+            }
+        )
+    return out
+
+
 def run(session: TradeSession) -> list[ArtifactSpec]:
-    """T1 to T6 for one trade session; drafts (see `drafts.draft_reasons`) get no thread."""
+    """T1 to T7 for one trade session; drafts (see `drafts.draft_reasons`) get no thread
+    and no chart, nor does a session without a closed trade."""
     trades = scrub_all(normalise(session))
     summary = scrub_all(summarise(trades, session.charts))
     review = scrub_all(lessons(session, summary))
@@ -444,6 +502,8 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
         minutes = None
     headline_text = title(session)
     draft = draft_reasons(session)
+    chart = None if draft else equity_chart(equity_series(trades, summary), headline_text)
+    link = {"file": chart["file"], "alt": chart["subtitle"]} if chart else None
     tags = ["trading"] + [slug(s).lower() for s in _symbols(summary)[:5] if slug(s)]
     description = summary_line(
         review["market_analysis"],
@@ -453,7 +513,13 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
 
     def front(kind: str) -> dict[str, Any]:
         return front_matter(
-            session, kind, title=headline_text, description=description, tags=tags, draft=draft
+            session,
+            kind,
+            title=headline_text,
+            description=description,
+            tags=tags,
+            draft=draft,
+            image=link["file"] if link else None,
         )
 
     context = {
@@ -464,9 +530,10 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
         "summary": summary,
         "review": review,
         "market": scrub_all(market(session)),
+        "chart": link,
     }
     posts = [] if draft else social(session, summary, review)
-    return [
+    specs = [
         ArtifactSpec("trade_journal", PIPELINE, "T4", "trade_journal.md.j2", context),
         ArtifactSpec(
             "blog_post",
@@ -488,3 +555,14 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
             },
         ),
     ]
+    if chart is not None:
+        specs.append(
+            ArtifactSpec(
+                "equity_curve",
+                PIPELINE,
+                "T7",
+                "equity_curve.svg.j2",
+                {**identity(session, title=headline_text), "chart": chart},
+            )
+        )
+    return specs

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Rebuild tests/data/version2-store.bundle: a store made by gitflywheel as it was before
+# its charts (build/2, trade/2, life_aria/2, filters/1). The chart tests clone
+# it and verify it with the code of today: every session counts as made by another version.
+# It checks out the last build/2 code in a temporary worktree with its own venv and
+# ingests examples/ and ten corpus files with SOURCE_DATE_EPOCH set, so the bundle is
+# the same on every run.
+# Usage: bash scripts/make_version2_store.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+COMMIT=cbb7c3c
+OUT=$ROOT/tests/data/version2-store.bundle
+FILES=(
+  00ba833d_633cb6a5-70c4-44cd-b00d-299845fa2095_build.json
+  01aeb8bd_a61004c6-a427-4304-89ce-1c2d28e45918_build.json
+  05b537d3_f9ac5d5b-1263-47e0-a4db-61b2b161c3e7_build.json
+  0c0a7fef_agent5_guardrail_implementation_2025-12-02.json
+  139b12a4_c12e4149-efcf-4a22-9ac1-d7cf07312301_build.json
+  1bc3d5b2_bbc1b9ae-bb77-493b-8020-d60b8e5176e5_build.json
+  2169fb0f_example_build_session.json
+  72fe669c_example_trade_session.json
+  729cbc27_646956dd-afa2-4ebd-9ba2-5df901282b7b_build.json
+  81710fb4_00000000-0000-0000-0000-000000000002_trade.json
+)
+
+tmp=$(mktemp -d)
+cleanup() {
+  git -C "$ROOT" worktree remove --force "$tmp/src" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+git -C "$ROOT" worktree add -q --detach "$tmp/src" "$COMMIT"
+python3 -m venv "$tmp/venv"
+"$tmp/venv/bin/python" -m pip install -q --disable-pip-version-check "$tmp/src"
+
+export SOURCE_DATE_EPOCH=1764633600 GIT_CONFIG_NOSYSTEM=1 HOME=$tmp
+unset GITFLYWHEEL_REPO GIT_DIR GIT_WORK_TREE
+store=$tmp/store.git
+inputs=("$tmp/src/examples")
+for name in "${FILES[@]}"; do inputs+=("$tmp/src/tests/data/corpus/dreamos/$name"); done
+"$tmp/venv/bin/gitflywheel" ingest --repo "$store" "${inputs[@]}"
+git -C "$store" fsck --strict --no-progress
+git -C "$store" bundle create -q "$OUT" HEAD main
+echo "wrote $OUT ($(git -C "$store" rev-list --count main) commits, main $(git -C "$store" rev-parse main))"
