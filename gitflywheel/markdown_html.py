@@ -122,6 +122,8 @@ def _fix(tokens: list[Token], resolve: Resolve, result: Rendered) -> None:
 def _target(url: str, resolve: Resolve) -> str | None:
     if not _safe_link(url):
         return None
+    if url.startswith("#"):
+        return url  # a place in the same page
     return resolve(url) if is_relative_url(url) else url
 
 

@@ -59,6 +59,7 @@ __all__ = [
     "load_site_templates",
     "check_base_url",
     "path_slug",
+    "place_posts",
 ]
 
 PER_PAGE = 10
@@ -199,6 +200,57 @@ def _date_text(moment: datetime) -> str:
     return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
 
 
+def _unique(slug: str, key: str, taken: set[str], always: bool = False) -> str:
+    """`slug`, or `slug-<hash of key>` when it is taken (or `always`), longer until free."""
+    digest = _short_hash(key, 64)
+    candidate = slug
+    if always or candidate in taken:
+        for width in (8, 16, 64):
+            candidate = f"{slug[:70]}-{digest[:width]}"
+            if candidate not in taken:
+                break
+        number = 2
+        while candidate in taken:
+            candidate = f"{slug[:70]}-{digest[:8]}-{number}"
+            number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def place_posts(posts: list[Post]) -> list[_Entry]:
+    """Give each post a folder and each tag a slug, both path-safe: the oldest post keeps
+    a slug that collides, later ones get a suffix from their id (so no URL changes
+    later); tags whose slugs collide each get a suffix from their name."""
+    slugs: dict[str, str] = {}
+    taken: set[str] = set()
+    for post in sorted(posts, key=lambda p: (p.date, p.session_id)):
+        slugs[post.session_id] = _unique(path_slug(post.slug, "session"), post.session_id, taken)
+    tag_names = sorted({clean_text(t).strip() for p in posts for t in p.tags} - {""})
+    by_slug: dict[str, list[str]] = defaultdict(list)
+    for tag in tag_names:
+        by_slug[path_slug(tag, "tag")].append(tag)
+    tag_slugs: dict[str, str] = {}
+    used = {slug for slug, names in by_slug.items() if len(names) == 1}
+    for slug, names in sorted(by_slug.items()):
+        if len(names) == 1:
+            tag_slugs[names[0]] = slug
+        else:
+            for tag in names:
+                tag_slugs[tag] = _unique(slug, tag, used, always=True)
+    entries = []
+    for post in posts:
+        tags = sorted({clean_text(t).strip() for t in post.tags} - {""})
+        entries.append(
+            _Entry(
+                post,
+                slugs[post.session_id],
+                {f.name: f for f in post.files if _safe_file_name(f.name)},
+                [(t, tag_slugs[t]) for t in tags],
+            )
+        )
+    return entries
+
+
 class _Site:
     """One build: the posts, their places, the pages so far."""
 
@@ -211,44 +263,9 @@ class _Site:
         self.base_url = base_url
         self.files: dict[str, bytes] = {}
         self.html_pages = 0
-        self.entries = self._place(posts)
+        self.entries = place_posts(posts)
         self.types = sorted({e.post.session_type for e in self.entries})
         self.type_slugs = {t: path_slug(t, "type") for t in self.types}
-
-    # -- where things go ----------------------------------------------------------------
-
-    def _place(self, posts: list[Post]) -> list[_Entry]:
-        """Give each post a folder and each tag a slug: the oldest post keeps a slug that
-        collides, later ones get a suffix from their id, so no URL changes later."""
-        slugs: dict[str, str] = {}
-        taken: set[str] = set()
-        for post in sorted(posts, key=lambda p: (p.date, p.session_id)):
-            slug = path_slug(post.slug, "session")
-            if slug in taken:
-                slug = f"{slug[:70]}-{_short_hash(post.session_id)}"
-            taken.add(slug)
-            slugs[post.session_id] = slug
-        tag_names = sorted({clean_text(t).strip() for p in posts for t in p.tags} - {""})
-        by_slug: dict[str, list[str]] = defaultdict(list)
-        for tag in tag_names:
-            by_slug[path_slug(tag, "tag")].append(tag)
-        tag_slugs = {
-            tag: (slug if len(names) == 1 else f"{slug[:70]}-{_short_hash(tag)}")
-            for slug, names in by_slug.items()
-            for tag in names
-        }
-        entries = []
-        for post in posts:
-            tags = sorted({clean_text(t).strip() for t in post.tags} - {""})
-            entries.append(
-                _Entry(
-                    post,
-                    slugs[post.session_id],
-                    {f.name: f for f in post.files if _safe_file_name(f.name)},
-                    [(t, tag_slugs[t]) for t in tags],
-                )
-            )
-        return entries
 
     @staticmethod
     def root(path: str) -> str:

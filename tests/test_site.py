@@ -502,3 +502,64 @@ def test_site_branch_refuses_main_and_foreign_branches(cli: Cli, tmp_path: Path)
     assert refused.exit_code == 2 and "not built by" in refused.stderr
     assert git("-C", store, "rev-parse", "notes").strip() == tip
     assert git("-C", store, "rev-parse", "main").strip() == tip
+
+
+# -- Markdown to HTML ------------------------------------------------------------------------
+
+
+def test_markdown_html_passes_no_raw_html_and_only_safe_links() -> None:
+    from gitflywheel.markdown_html import render_markdown
+
+    text = (
+        "# Title\n\nIntro <script>alert(1)</script> <b onclick=x>b</b>\n\n"
+        "[js](javascript:alert(1)) [JS](JaVaScRiPt:alert(1)) [vb](vbscript:x) [file](file:///etc/passwd)\n\n"
+        "![data](data:image/png;base64,AAAA) ![here](shot.png) ![gone](missing.png)\n\n"
+        "[web](https://example.org/?a=1&b=<2>) [mail](mailto:me@example.org) [post](blog_post.md)"
+        " [log](build_log.md#top) [up](../../x.md) [anchor](#totals)\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n\x07bell \u202eevil\n"
+    )
+    files = {"shot.png", "blog_post.md", "build_log.md"}
+
+    def resolve(url: str) -> str | None:
+        path = url.split("#")[0]
+        if path in files:
+            return url.replace(".md", ".html")
+        return None
+
+    rendered = render_markdown(text, resolve, drop_title=True)
+    html = rendered.html
+    assert "<h1>" not in html  # the page shows the title itself
+    assert "<script" not in html and "&lt;script&gt;" in html
+    assert "<b" not in html and "onclick" not in html.replace("&lt;b onclick", "")
+    for bad in ("javascript:", "JaVaScRiPt:", "vbscript:", "file:", "data:", "missing.png", "../"):
+        assert f'"{bad}' not in html and f"={bad}" not in html, bad
+    assert '<img src="shot.png" alt="here"' in html and rendered.images == ["shot.png"]
+    assert "gone" in html  # a dropped image keeps its alt text
+    assert 'href="https://example.org/?a=1&amp;b=%3C2%3E" rel="nofollow noopener"' in html
+    assert 'href="mailto:me@example.org"' in html
+    assert 'href="blog_post.html"' in html and 'href="build_log.html#top"' in html
+    assert 'href="#totals"' in html
+    assert '<table class="table">' in html
+    assert "\x07" not in html and "\u202e" not in html
+
+
+def test_markup_a_user_template_writes_stays_inert_on_the_site(cli: Cli, tmp_path: Path) -> None:
+    from gitflywheel.rendering import shipped_templates_dir
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    shipped = (shipped_templates_dir() / "blog_post.md.j2").read_text()
+    (templates / "blog_post.md.j2").write_text(
+        shipped.rstrip("\n") + "\n\n<script>alert(1)</script><img src=x onerror=alert(2)>\n\n"
+        "[x](javascript:alert(3)) ![d](data:image/png;base64,AAAA) [up](../../../../etc/passwd)\n"
+    )
+    store, out = tmp_path / "s.git", tmp_path / "out"
+    done = cli("ingest", "--repo", store, "--templates", templates, EXAMPLES / "build_session.json")
+    assert done.exit_code == 0, done.output
+    assert cli("site", "--repo", store, out, "--base-url", BASE).exit_code == 0
+    (page,) = out.glob("sessions/*/index.html")
+    links = page_links(page)
+    assert "script" not in links.tags and not {a for a in links.attributes if a.startswith("on")}
+    assert not [u for u in links.urls if u.startswith(("javascript:", "data:")) or "passwd" in u]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.read_text()
+    validate(out / "feed.xml")
