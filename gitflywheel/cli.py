@@ -507,7 +507,8 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
     every artifact present and rendered again byte for byte from its recorded facts,
     template and filter set, facts derived again from the record by this version's
     pipelines, no duplicates, no rewritten history. Sessions made by other pipeline
-    versions are counted, not violations (`rerender` updates them).
+    versions are counted, not violations (`rerender` updates them). Other branches (a
+    site's, from `site --branch`) are not read.
     Exit 0 when all holds, 1 on any violation.
     """
     from .store import Store

@@ -563,3 +563,23 @@ def test_markup_a_user_template_writes_stays_inert_on_the_site(cli: Cli, tmp_pat
     assert not [u for u in links.urls if u.startswith(("javascript:", "data:")) or "passwd" in u]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.read_text()
     validate(out / "feed.xml")
+
+
+def test_site_is_a_function_of_the_package(tmp_path: Path) -> None:
+    import importlib
+
+    import gitflywheel
+
+    importlib.import_module("gitflywheel.site")  # the module does not take the name
+    assert "site" in gitflywheel.__all__ and callable(gitflywheel.site)
+    store = tmp_path / "s.git"
+    ingest(store, [EXAMPLES])
+    result = gitflywheel.site(store, tmp_path / "out", base_url=BASE, branch="pages")
+    assert (result.sessions, result.feeds, result.branch, result.branch_changed) == (
+        3,
+        4,
+        "pages",
+        True,
+    )
+    assert result.pages == len(list((tmp_path / "out").rglob("*.html")))
+    assert result.files == len([p for p in (tmp_path / "out").rglob("*") if p.is_file()])
