@@ -42,7 +42,7 @@ from .errors import GitflywheelError
 from .feed import FeedEntry, atom_feed
 from .localfiles import read_beneath
 from .markdown_html import clean_text, render_markdown
-from .posts import POST_KIND, Post, PostFile, published_posts, split_front_matter
+from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
 from .rendering import MAX_TEMPLATE_BYTES, TEMPLATE_SUFFIX, shipped_templates_dir
 from .store import Store
 
@@ -461,16 +461,18 @@ def build_site(
     templates: Mapping[str, str] | None = None,
     title: str = "Work sessions",
     feeds: bool = True,
+    posts: Posts | None = None,
 ) -> SiteBuild:
-    """Build every page and feed of the site from the store at `at` (default: the tip).
-    Feeds need `base_url` (their links are absolute): without it, pass `feeds=False`."""
+    """Build every page and feed of the site from the store at `at` (default: the tip),
+    or from `posts` read from it already. Feeds need `base_url` (their links are
+    absolute): without it, pass `feeds=False`."""
     if feeds and base_url is None:
         raise SiteError(
             "the Atom feeds need the site's address for their links: give --base-url URL "
             "(e.g. https://me.codeberg.page/flywheel/), or --no-feed"
         )
     base = check_base_url(base_url) if base_url is not None else None
-    found = published_posts(store, at)
+    found = posts if posts is not None else published_posts(store, at)
     site = _Site(
         store,
         found.posts,

@@ -583,3 +583,57 @@ def test_site_is_a_function_of_the_package(tmp_path: Path) -> None:
     )
     assert result.pages == len(list((tmp_path / "out").rglob("*.html")))
     assert result.files == len([p for p in (tmp_path / "out").rglob("*") if p.is_file()])
+
+
+CHART = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="120" viewBox="0 0 320 120">'
+    '<rect width="320" height="120" fill="#f4f6f9"/>'
+    '<polyline points="0,100 80,70 160,80 240,30 320,20" fill="none" stroke="#1f6feb" stroke-width="3"/>'
+    "</svg>\n"
+)
+
+
+def test_a_sessions_charts_show_on_its_page_whether_the_post_links_them_or_not(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Chart artifacts (`equity_curve.svg`, `activity_chart.svg`) are files of the session
+    like any other: the one the post links shows where the post puts it, the other in the
+    page's Charts section; both load in a browser."""
+    from dataclasses import replace
+
+    from dulwich.objects import Blob
+
+    from gitflywheel.posts import PostFile
+    from gitflywheel.site import build_site, write_site
+
+    store_path = tmp_path / "s.git"
+    ingest(store_path, [EXAMPLES / "trade_session.json"])
+    with Store.open(store_path) as store:
+        blob = Blob.from_string(CHART.encode())
+        with store.lock():
+            store.write_objects([blob])
+        found = published_posts(store)
+        (post,) = found.posts
+        charted = replace(
+            post,
+            body=post.body + "\n## Charts\n\n![Equity curve](equity_curve.svg)\n",
+            files=(
+                *post.files,
+                PostFile("equity_curve.svg", blob.id.decode(), "equity_curve"),
+                PostFile("activity_chart.svg", blob.id.decode(), "activity_chart"),
+            ),
+        )
+        found.posts = [charted]
+        build = build_site(store, base_url=BASE, posts=found)
+    out = tmp_path / "out"
+    write_site(build, out)
+    (page_path,) = out.glob("sessions/*/index.html")
+    html = page_path.read_text()
+    assert '<img src="equity_curve.svg" alt="Equity curve"' in html
+    charts = html.split('<section class="charts">', 1)[1].split("</section>", 1)[0]
+    assert 'src="activity_chart.svg"' in charts and "equity_curve.svg" not in charts
+    assert (page_path.parent / "equity_curve.svg").read_text() == CHART
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert f'src="{BASE}sessions/' in feed.entries[0].content[0].value
+    page = browser.open_page(page_path, width=1000)
+    assert page.problems() == [] and page.images == 2
