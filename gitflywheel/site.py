@@ -172,8 +172,12 @@ class _Pages:
             text = self._env.get_template(name).render(**context)
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
-            where = f"site template {name}" + (f", line {line}" if line else "")
+            where = f"site template {getattr(exc, 'name', None) or name}" + (
+                f", line {line}" if line else ""
+            )
             raise SiteError(f"{where}: {exc}") from exc
+        except Exception as exc:  # a user's template can fail in any way; none may escape
+            raise SiteError(f"site template {name}: {type(exc).__name__}: {exc}") from exc
         return (text.rstrip("\n") + "\n").encode("utf-8")
 
 
@@ -192,8 +196,12 @@ class _Entry:
 
 
 def _safe_file_name(name: str) -> bool:
+    """A session file the site copies: plain ASCII path segments, and not a page the
+    site writes itself (`*.html`)."""
     parts = name.split("/")
-    return all(_SAFE_SEGMENT.fullmatch(p) and p not in (".", "..") for p in parts)
+    return not name.lower().endswith((".html", ".htm")) and all(
+        _SAFE_SEGMENT.fullmatch(p) and p not in (".", "..") for p in parts
+    )
 
 
 def _date_text(moment: datetime) -> str:

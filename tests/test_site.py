@@ -374,15 +374,26 @@ def test_path_slugs_cannot_leave_their_folder(text: str) -> None:
 def test_tags_and_slugs_that_collide_get_their_own_folders(full_store: Path) -> None:
     from dataclasses import replace
 
+    from gitflywheel.posts import PostFile
+
     with Store.open(full_store) as store:
         posts = published_posts(store).posts[:4]
     twisted = [
-        replace(posts[0], slug="same", tags=("C++", "c", "c-" + "0" * 8)),
+        replace(
+            posts[0],
+            slug="same",
+            tags=("C++", "c", "c-" + "0" * 8),
+            files=(
+                *posts[0].files,
+                *(PostFile(n, "0" * 40, "x") for n in ("index.html", "../up.png", "a b.png")),
+            ),
+        ),
         replace(posts[1], slug="Same!", tags=("C#", "../..", "")),
         replace(posts[2], slug="../../same", tags=("c++",)),
         replace(posts[3], slug="", tags=("\u202e", ".")),
     ]
     entries = place_posts(twisted)
+    assert set(entries[0].files) == {f.name for f in posts[0].files}  # none of the three
     folders = [e.slug for e in entries]
     assert len(set(folders)) == 4 and all(re.fullmatch(r"[a-z0-9-]+", f) for f in folders)
     tag_slugs: dict[str, str] = {}
@@ -637,3 +648,22 @@ def test_a_sessions_charts_show_on_its_page_whether_the_post_links_them_or_not(
     assert f'src="{BASE}sessions/' in feed.entries[0].content[0].value
     page = browser.open_page(page_path, width=1000)
     assert page.problems() == [] and page.images == 2
+
+
+def test_page_templates_are_overridden_by_file_name(cli: Cli, tmp_path: Path) -> None:
+    store, mine = tmp_path / "s.git", tmp_path / "mine"
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    mine.mkdir()
+    (mine / "_card.html.j2").write_text(
+        '<p class="mine"><a href="{{ post.url }}index.html">{{ post.title }}</a></p>\n'
+    )
+    out = tmp_path / "out"
+    done = cli("site", "--repo", store, out, "--no-feed", "--templates", mine)
+    assert done.exit_code == 0, done.output
+    index = (out / "index.html").read_text()
+    assert index.count('<p class="mine">') == 3 and 'class="card"' not in index
+    assert git("-C", store, "ls-tree", "--name-only", "main", "templates/").count("html") == 0
+    (mine / "list.html.j2").write_text("{% for x in %}")
+    broken = cli("site", "--repo", store, tmp_path / "other", "--no-feed", "--templates", mine)
+    assert broken.exit_code == 2 and "site template list.html.j2" in broken.stderr
+    assert "Traceback" not in broken.output
