@@ -343,7 +343,9 @@ class _Site:
 
     # -- pages ----------------------------------------------------------------------------
 
-    def session_pages(self, entry: _Entry) -> None:
+    def session_pages(
+        self, entry: _Entry, newer: _Entry | None = None, older: _Entry | None = None
+    ) -> None:
         post = entry.post
         folder = entry.folder
         for name, file in sorted(entry.files.items()):
@@ -380,6 +382,8 @@ class _Site:
             gallery=gallery,
             charts=charts,
             artifacts=others,
+            newer=self.card(newer, "../../") if newer else None,
+            older=self.card(older, "../../") if older else None,
         )
 
     def artifact_page(self, entry: _Entry, name: str, file: PostFile, label: str) -> None:
@@ -488,8 +492,12 @@ def build_site(
         title,
         base if feeds else None,
     )
-    for entry in site.entries:
-        site.session_pages(entry)
+    for number, entry in enumerate(site.entries):
+        site.session_pages(
+            entry,
+            newer=site.entries[number - 1] if number > 0 else None,
+            older=site.entries[number + 1] if number + 1 < len(site.entries) else None,
+        )
     site.list_pages("", site.title, site.entries, "feed.xml")
     for session_type in site.types:
         prefix = f"types/{site.type_slugs[session_type]}/"
