@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .query import ExportResult, Holder, LogEntry, SessionRow
     from .remote import PublishResult, SyncResult
     from .rerender import RerenderReport
+    from .site import SiteResult
     from .verify import VerifyResult
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "maintain",
     "publish",
     "sync",
+    "site",
     "capture",
     "schema",
 ]
@@ -248,6 +250,35 @@ def sync(repo: StoreLike, remote: str | None = None) -> SyncResult:
             return run(created, remote)
     with _open(repo) as store:
         return run(store, remote)
+
+
+def site(
+    repo: StoreLike,
+    out: PathLike | None,
+    *,
+    base_url: str | None = None,
+    at: str | None = None,
+    branch: str | None = None,
+    templates: PathLike | None = None,
+    title: str = "Work sessions",
+    feeds: bool = True,
+) -> SiteResult:
+    """Build the store (at `at`, default the tip of `main`) as a static site with Atom
+    feeds, written to the folder `out` and/or committed to the store's `branch`. Drafts
+    never appear; the feeds need `base_url` (else `feeds=False`)."""
+    from .site import make_site
+
+    with _open(repo) as store:
+        return make_site(
+            store,
+            Path(out) if out is not None else None,
+            base_url=base_url,
+            at=at,
+            branch=branch,
+            templates_dir=Path(templates) if templates is not None else None,
+            title=title,
+            feeds=feeds,
+        )
 
 
 def capture(

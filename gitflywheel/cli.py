@@ -549,7 +549,8 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
     every artifact present and rendered again byte for byte from its recorded facts,
     template and filter set, facts derived again from the record by this version's
     pipelines, no duplicates, no rewritten history. Sessions made by other pipeline
-    versions are counted, not violations (`rerender` updates them).
+    versions are counted, not violations (`rerender` updates them). Other branches (a
+    site's, from `site --branch`) are not read.
     Exit 0 when all holds, 1 on any violation.
     """
     from .store import Store
@@ -625,6 +626,9 @@ def publish(repo: Path, remote: str | None, as_json: bool) -> None:
     """Push `main` to REMOTE: a path, file://, git://, ssh://, http(s):// URL, or a remote
     name in the store's git config (default: origin).
 
+    Site branches (`site --branch NAME`) go with it; the remote's copy of such a branch is
+    replaced whatever it holds, since the site is built again from main.
+
     Exit 1 if the remote refuses or cannot be reached, or has sessions this store does
     not (run `sync` then); 2 if it holds something that is not this store (someone's
     project, another store). Credentials in a URL are used, never shown."""
@@ -636,7 +640,8 @@ def publish(repo: Path, remote: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(asdict(result))
     elif result.pushed:
-        say(f"Published main {result.main[:12] if result.main else ''} to {_where(result)}")
+        also = "".join(f" and {b}" for b in result.site_branches)
+        say(f"Published main {result.main[:12] if result.main else ''}{also} to {_where(result)}")
     else:
         say(f"{_where(result)} already has main {result.main[:12] if result.main else ''}")
 
@@ -673,6 +678,86 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
             f"{result.action}{detail}: main {result.main[:12] if result.main else '-'}"
             f"{', pushed' if result.pushed else ''} <-> {_where(result)}"
         )
+
+
+@main.command()
+@repo_option
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False), required=False)
+@click.option(
+    "--base-url",
+    help="The site's address (https://me.codeberg.page/flywheel/): the Atom feeds' links "
+    "are absolute. Needed unless --no-feed.",
+)
+@click.option(
+    "--no-feed", "no_feed", is_flag=True, help="Build no Atom feeds (no --base-url needed)."
+)
+@click.option("--at", "rev", help="Build from this commit (main~3, an id); default: the tip.")
+@click.option(
+    "--branch",
+    help="Also commit the site to this branch of the store (e.g. pages), one commit per "
+    "build that changes it; `publish` pushes it with main. verify ignores it.",
+)
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Page templates overriding the shipped ones by file name (base.html.j2, "
+    "session.html.j2, list.html.j2, artifact.html.j2, tags.html.j2, _card.html.j2, "
+    "style.css.j2). Not recorded in the store.",
+)
+@click.option("--title", default="Work sessions", show_default=True, help="The site's title.")
+@json_option
+def site(
+    repo: Path,
+    out: Path | None,
+    base_url: str | None,
+    no_feed: bool,
+    rev: str | None,
+    branch: str | None,
+    templates_dir: Path | None,
+    title: str,
+    as_json: bool,
+) -> None:
+    """Build the store as a static web site with Atom feeds, in the folder OUT.
+
+    An index of the published sessions (newest first, paged), a page per session (its
+    blog post, gallery, charts, its other artifacts as pages and as Markdown), a page per
+    session type and per tag, an Atom feed for the whole store and per type. Drafts never
+    appear; links inside the site are relative; no JavaScript. OUT is created, or must be
+    a folder an earlier build wrote (what that build wrote is replaced).
+
+    With --branch NAME the site is committed to that branch of the store (never main;
+    verify does not read it), and `gitflywheel publish` pushes it with main, so a pages
+    host that serves the branch puts the site online."""
+    from .init import open_store
+    from .site import make_site
+
+    with open_store(repo) as store:
+        result = make_site(
+            store,
+            out,
+            base_url=base_url,
+            at=rev,
+            branch=branch,
+            templates_dir=templates_dir,
+            title=title,
+            feeds=not no_feed,
+        )
+    if as_json:
+        emit_json(asdict(result))
+        return
+    for reason, count in result.left_out.items():
+        say(f"note: left out {count} session(s): {reason}")
+    where = [f"to {out}" if out is not None else ""]
+    if result.branch is not None:
+        where.append(
+            f"{'committed to' if result.branch_changed else 'unchanged on'} branch "
+            f"{result.branch} ({(result.branch_commit or '')[:12]})"
+        )
+    say(
+        f"Site of {result.commit[:12]}: {result.sessions} sessions, {result.pages} pages, "
+        f"{result.feeds} feeds, {result.files} files, " + " and ".join(w for w in where if w)
+    )
 
 
 def _lesson(

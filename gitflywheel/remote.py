@@ -24,6 +24,7 @@ from .layout import STORE_FILE
 from .objectcheck import check_objects
 from .quarantine import Quarantine
 from .remote_url import RemoteLocation, resolve_remote
+from .sitebranch import site_branches
 from .store import MAIN, Store
 from .transport import Link
 from .treediff import diff_sessions
@@ -49,6 +50,7 @@ class PublishResult:
     main: str | None
     before: str | None
     pushed: bool
+    site_branches: tuple[str, ...] = ()  # site branches pushed with main (`site --branch`)
 
 
 @dataclass
@@ -124,14 +126,19 @@ def publish(store: Store, remote: str | None = None) -> PublishResult:
         link = Link(store, location)
         refs = link.refs()
         theirs = refs.get(MAIN)
-        if theirs == tip:
+        # A site branch is derived from main: whatever the remote's copy holds is replaced.
+        sites = {ref: sha for ref, sha in site_branches(store).items() if refs.get(ref) != sha}
+        branches = tuple(sorted(r.decode("utf-8", "replace")[len("refs/heads/") :] for r in sites))
+        if theirs == tip and not sites:
             return PublishResult(name, url, tip.decode(), tip.decode(), False)
         if theirs is None:
             _refuse_foreign(link, refs)
-        elif theirs not in store or not is_ancestor(store, theirs, tip):
+        elif theirs != tip and (theirs not in store or not is_ancestor(store, theirs, tip)):
             _explain_behind(store, link, theirs, tip)
-        link.push_main(theirs, tip)
-        return PublishResult(name, url, tip.decode(), theirs.decode() if theirs else None, True)
+        link.push_main(theirs, tip, sites)
+        return PublishResult(
+            name, url, tip.decode(), theirs.decode() if theirs else None, True, branches
+        )
 
 
 def _explain_behind(store: Store, link: Link, theirs: bytes, tip: bytes) -> None:

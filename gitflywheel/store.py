@@ -372,6 +372,27 @@ class Store:
                 f"{self.path}: main moved while we worked (now {self._short_tip()}); nothing was lost, run again"
             )
 
+    def move_branch(self, name: bytes, expected: bytes | None, new: bytes) -> None:
+        """Compare-and-swap a branch that is not `main` (a site's branch) from `expected`
+        to `new`; RefMoved if someone else moved it. Hold the writer lock."""
+        if name == MAIN or not name.startswith(b"refs/heads/"):
+            raise StoreError(
+                f"{name.decode('utf-8', 'replace')}: not a branch gitflywheel may move"
+            )
+        ref = Ref(name)
+        try:
+            done = (
+                self.repo.refs.add_if_new(ref, ObjectID(new))
+                if expected is None
+                else self.repo.refs.set_if_equals(ref, ObjectID(expected), ObjectID(new))
+            )
+        except FileLocked:
+            done = False
+        if not done:
+            raise RefMoved(
+                f"{self.path}: {name.decode('utf-8', 'replace')} moved while we worked; nothing was lost, run again"
+            )
+
     def _remove_stale_ref_lock(self) -> None:
         """A `main.lock` older than a few seconds was left by a killed process: remove it."""
         lock = self.path / "refs" / "heads" / "main.lock"

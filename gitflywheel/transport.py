@@ -180,8 +180,11 @@ class Link:
             result = self.client.fetch(self.path, into, determine_wants=wants)
         return {bytes(k): bytes(v) for k, v in result.refs.items() if v is not None}
 
-    def push_main(self, expected: bytes | None, new: bytes) -> None:
-        """Move the remote's `main` from `expected` to `new`, or fail without change."""
+    def push_main(
+        self, expected: bytes | None, new: bytes, also: Mapping[bytes, bytes] | None = None
+    ) -> None:
+        """Move the remote's `main` from `expected` to `new`, or fail without change;
+        `also` sets other refs (site branches) to our tips, wherever they were."""
 
         def update_refs(refs: dict[bytes, bytes]) -> dict[bytes, bytes]:
             current = refs.get(MAIN)
@@ -189,7 +192,7 @@ class Link:
                 raise RemoteError(
                     self.explain("its main moved while we worked; run `gitflywheel sync` again")
                 )
-            return {**refs, MAIN: new}
+            return {**refs, **(also or {}), MAIN: new}
 
         def pack_data(*args: Any, **kwargs: Any) -> Any:
             kwargs["progress"] = None  # our own progress is not the remote's word
@@ -198,6 +201,8 @@ class Link:
         push: Callable[..., Any] = self.client.send_pack
         with self.talking("push refused"):
             result = push(self.path, update_refs, generate_pack_data=pack_data, progress=self._hear)
-        status = (result.ref_status or {}).get(MAIN)
-        if status is not None:
-            raise RemoteError(self.explain(f"push of main refused: {_clean(status)}"))
+        for ref in (MAIN, *sorted(also or {})):
+            status = (result.ref_status or {}).get(Ref(ref))
+            if status is not None:
+                name = ref.decode("utf-8", "replace").removeprefix("refs/heads/")
+                raise RemoteError(self.explain(f"push of {name} refused: {_clean(status)}"))
