@@ -29,9 +29,13 @@ from gitflywheel.jsontext import loads
 from gitflywheel.pipelines.public import public_id, public_repo, scrub
 from gitflywheel.records import make_record
 
-# A drive letter starts a word: in front matter, "\x3c:\x1f" is YAML escapes, not `C:\`.
+# A drive letter starts a word and its backslash starts no YAML escape: in front matter,
+# "\x3c:\x1f" and "A:\x1b" are escaped characters, not `C:\` (a real path's backslash is
+# written `\\` there).
 PRIVATE = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z]:\\|/home/|/Users/|/tmp/|AppData|tmp[a-z0-9_]{6,}", re.I
+    r"(?<![A-Za-z0-9])[A-Za-z]:\\(?!x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})"
+    r"|/home/|/Users/|/tmp/|AppData|tmp[a-z0-9_]{6,}",
+    re.I,
 )
 RICH_IDS = {  # the corpus build sessions with commits, a story, deliverables or counted work
     "a5-2025-12-02-guardrail-impl",
