@@ -6,6 +6,7 @@ kind, the examples and the corpus."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -201,4 +202,8 @@ def test_examples_and_corpus_keep_to_the_rules(path: Path) -> None:
         return
     check_posts(posts)
     assert split_tags(posts[-1] if len(posts) == 1 else bodies(posts)[-1])[1]  # tags close it
-    assert opens_with_words(" ".join(bodies(posts)), meta["title"])  # the title opens it
+    said = " ".join(bodies(posts))
+    assert opens_with_words(said, meta["title"])  # the title opens it
+    words = " ".join(re.sub(r"[^\w]+", " ", meta["title"].casefold()).split())
+    if len(words.split()) >= 3:  # ... once: a title made from the overview is not said twice
+        assert " ".join(re.sub(r"[^\w]+", " ", said.casefold()).split()).count(words) == 1

@@ -25,7 +25,7 @@ from .common import (
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
 from .public import commit_span, implausible_duration, public_repo, scrub_all
-from .social import hashtags, opening, thread
+from .social import hashtags, opening, restates, thread
 
 __all__ = [
     "Commit",
@@ -431,8 +431,12 @@ def social(session: BuildSession, facts: RepoFacts, told: Story) -> list[str]:
         figures.append(plural(facts["file_count"], "file"))
     if facts["lines_added"] is not None:
         figures.append(f"+{facts['lines_added']} lines")
-    head = opening(told["title"], figures)
-    paragraphs = [head] if told["overview_derived"] else [head, told["overview"]]
+    overview = None if told["overview_derived"] else told["overview"]
+    if overview and restates(overview, told["title"]):  # the title is this overview's headline
+        head, overview = opening(overview, figures), None
+    else:
+        head = opening(told["title"], figures)
+    paragraphs = [head] + ([overview] if overview else [])
     paragraphs += [f"Done: {a}" for a in told["achievements"][:3]]
     paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in told["lessons"][:2]]
     if told["next_steps"]:

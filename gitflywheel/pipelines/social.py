@@ -17,6 +17,7 @@ __all__ = [
     "URL_WEIGHT",
     "weight",
     "opening",
+    "restates",
     "hashtag",
     "cashtag",
     "hashtags",
@@ -62,6 +63,11 @@ def opening(title: str, figures: Sequence[str]) -> str:
         joint = " " if _TERMINATED.search(title) else ": "  # the title is kept whole
         return f"{title}{joint}{', '.join(fresh)}."
     return title if _TERMINATED.search(title) else f"{title}."
+
+
+def restates(text: str, title: str) -> bool:
+    """The text opens with the title's words (the title was made from it)."""
+    return f" {_norm(text)} ".startswith(f" {_norm(title)} ")
 
 
 def _fold(text: str) -> str:
