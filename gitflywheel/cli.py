@@ -499,8 +499,15 @@ def export(repo: Path, directory: Path, rev: str | None, as_json: bool) -> None:
 @click.option(
     "--full", is_flag=True, help="Check the whole history, not only what is new since the last run."
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Processes that check commits at once (default: one per core).",
+)
 @json_option
-def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> None:
+def verify(
+    repo: Path, report_path: Path | None, full: bool, jobs: int | None, as_json: bool
+) -> None:
     """Prove the single-source-of-truth rules from the history of `main`.
 
     Every session at exactly one path, changes only as named revisions or re-renders,
@@ -508,6 +515,9 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
     template and filter set, facts derived again from the record by this version's
     pipelines, no duplicates, no rewritten history. Sessions made by other pipeline
     versions are counted, not violations (`rerender` updates them).
+    Verify reads `main` as it is when the run starts, so ingest goes on meanwhile; a
+    second verify of the same store waits for the first. Commits are checked by
+    --jobs processes (default: one per core), the findings in commit order.
     Exit 0 when all holds, 1 on any violation.
     """
     from .store import Store
@@ -519,8 +529,12 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
         raise GitflywheelError(
             f"{report_path}: cannot write the report there: {report_path.parent} is not a folder"
         )
-    with Store.open(repo) as store, store.lock():
-        result = run_verify(store, full=full)
+
+    def waiting() -> None:
+        say("waiting for another verify of this store to finish")
+
+    with Store.open(repo) as store:
+        result = run_verify(store, full=full, jobs=jobs, on_wait=waiting)
     if as_json:
         emit_json(result.to_json())
     else:
