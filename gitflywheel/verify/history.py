@@ -37,6 +37,7 @@ from .result import Finding, VerifyResult
 __all__ = ["VERIFIED_REF", "verify"]
 
 VERIFIED_REF = b"refs/gitflywheel/verified"
+_RELEASE_EVERY = 1024  # commits read between releases of the pack pages read
 
 
 class _Walk:
@@ -112,12 +113,16 @@ def _first_parent_ids(store: Store, tip: bytes) -> Iterator[bytes]:
     """The first-parent chain from `tip`, down to the root or to the last commit the store
     holds (the commit whose parent is missing reports it)."""
     sha: bytes | None = tip
+    read = 0
     while sha is not None:
         commit = read_commit(store, sha)
         if commit is None:
             return
         yield sha
         sha = commit.parents[0] if commit.parents else None
+        read += 1
+        if read % _RELEASE_EVERY == 0:
+            store.release_packs()  # commits lie all over the packs
 
 
 def _is_ancestor(store: Store, ancestor: bytes, tip: bytes) -> bool:
@@ -132,6 +137,8 @@ def _is_ancestor(store: Store, ancestor: bytes, tip: bytes) -> bool:
             continue
         seen.add(sha)
         stack.extend(commit.parents)
+        if len(seen) % _RELEASE_EVERY == 0:
+            store.release_packs()
     return False
 
 

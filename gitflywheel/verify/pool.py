@@ -40,16 +40,21 @@ def _start(store_dir: str) -> None:
 
 def _prepare(shas: list[bytes]) -> list[CommitWork]:
     assert _checks is not None
-    return [_checks.prepare(sha) for sha in shas]
+    done = [_checks.prepare(sha) for sha in shas]
+    _checks.store.release_packs()
+    return done
 
 
 def prepared(store: Store, chain: Sequence[bytes], jobs: int) -> Iterator[CommitWork]:
     """The work of each commit of `chain`, in its order; in this process when `jobs` is 1
     or the chain is short."""
+    store.release_packs()  # what listing the chain read
     if jobs <= 1 or len(chain) < 2 * CHUNK:
         checks = CommitChecks(store)
-        for sha in chain:
+        for number, sha in enumerate(chain, 1):
             yield checks.prepare(sha)
+            if number % CHUNK == 0:
+                store.release_packs()
         return
     chunks: Iterator[list[bytes] | None] = (
         list(chain[i : i + CHUNK]) for i in range(0, len(chain), CHUNK)
