@@ -271,7 +271,9 @@ def _write(value: Any, out: list[str], indent: str | None, level: int) -> None:
 
 
 def dumps_canonical(value: Any) -> str:
-    """Canonical text: keys sorted, no insignificant white space, exact decimals."""
+    """Canonical text: keys sorted, no insignificant white space, exact decimals.
+    `value` is what `loads` gives or the like: dicts with string keys, lists, strings,
+    ints, Decimals (floats are written as their exact shortest decimal), booleans, None."""
     text = _compact(value)
     if text is not None:
         return text

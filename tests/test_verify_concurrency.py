@@ -186,3 +186,35 @@ def test_jobs_must_be_a_positive_number(cli: Cli, tmp_path: Path, jobs: str) -> 
     result = cli("verify", "--repo", store, "--jobs", jobs)
     assert result.exit_code == 2
     assert "--jobs" in result.output
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def test_a_checking_process_killed_midway_is_an_error_not_a_traceback(
+    cli: Cli, tmp_path: Path
+) -> None:
+    store = tmp_path / "store.git"
+    sessions = write_sessions(tmp_path / "a.jsonl", "a", 150)
+    assert cli("ingest", "--repo", store, sessions).exit_code == 0
+    verify = subprocess.Popen(
+        [*GFW, "verify", "--repo", str(store), "--full", "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(lambda: len(_children(verify.pid)) >= 2 or verify.poll() is not None, "workers")
+        verify.send_signal(signal.SIGSTOP)
+        assert verify.poll() is None, "verify ended before a worker could be killed"
+        os.kill(_children(verify.pid)[0], signal.SIGKILL)
+    finally:
+        verify.send_signal(signal.SIGCONT)
+    _, err = verify.communicate(timeout=300)
+    assert verify.returncode == 2, err.decode()
+    assert "ended abruptly" in err.decode() and "Traceback" not in err.decode()
+    assert not (store / "gitflywheel" / "verify.sqlite3").exists()
+    assert git("-C", store, "for-each-ref", "refs/gitflywheel/verified") == ""

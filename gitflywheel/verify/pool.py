@@ -13,7 +13,9 @@ import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
+from ..errors import StoreError
 from ..store import Store
 from .commitwork import CommitChecks, CommitWork
 
@@ -73,7 +75,13 @@ def prepared(store: Store, chain: Sequence[bytes], jobs: int) -> Iterator[Commit
             if len(pending) >= _AHEAD * jobs:
                 break
         while pending:
-            done = pending.popleft().result()
+            try:
+                done = pending.popleft().result()
+            except BrokenProcessPool:
+                raise StoreError(
+                    f"{store.path}: a process checking commits ended abruptly (out of memory, "
+                    "or killed); nothing was recorded, run verify again (--jobs 1 uses one process)"
+                ) from None
             following = next(chunks, None)
             if following is not None:
                 pending.append(pool.submit(_prepare, following))
