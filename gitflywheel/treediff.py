@@ -60,7 +60,7 @@ def object_problem(store: Store, sha: bytes, mode: int) -> str | None:
     return None if found == expected else f"{named}, which is a {found} in the store"
 
 
-_ENTRIES_CACHED = 1024  # trees per store: a commit's old side is the new side of the one before
+_ENTRIES_CACHED = 128  # trees per store: a commit's old side is the new side of the one before
 _entries: weakref.WeakKeyDictionary[Store, OrderedDict[bytes, tuple[RawEntry, ...] | None]] = (
     weakref.WeakKeyDictionary()
 )
