@@ -128,14 +128,16 @@ def rerender(
     )
 
 
-def verify(repo: StoreLike, *, full: bool = False) -> VerifyResult:
+def verify(repo: StoreLike, *, full: bool = False, jobs: int | None = None) -> VerifyResult:
     """Prove the SSOT rules from the history of `main` (only what is new since the last
-    run, unless `full`); `result.ok` is False when anything is violated.
+    run, unless `full`) with `jobs` processes (default: one per core); `result.ok` is
+    False when anything is violated. It reads `main` as the run finds it, never waiting
+    for writers; a second verify of the store waits for the first.
     `gitflywheel.verify.report.markdown_report(result)` is the report as Markdown."""
     from .verify import verify as run
 
-    with _open(repo) as store, store.lock():
-        return run(store, full=full)
+    with _open(repo) as store:
+        return run(store, full=full, jobs=jobs)
 
 
 def ls(

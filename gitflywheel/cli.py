@@ -541,8 +541,15 @@ def export(
 @click.option(
     "--full", is_flag=True, help="Check the whole history, not only what is new since the last run."
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Processes that check commits at once (default: one per core).",
+)
 @json_option
-def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> None:
+def verify(
+    repo: Path, report_path: Path | None, full: bool, jobs: int | None, as_json: bool
+) -> None:
     """Prove the single-source-of-truth rules from the history of `main`.
 
     Every session at exactly one path, changes only as named revisions or re-renders,
@@ -551,6 +558,9 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
     pipelines, no duplicates, no rewritten history. Sessions made by other pipeline
     versions are counted, not violations (`rerender` updates them). Other branches (a
     site's, from `site --branch`) are not read.
+    Verify reads `main` as it is when the run starts, so ingest goes on meanwhile; a
+    second verify of the same store waits for the first. Commits are checked by
+    --jobs processes (default: one per core), the findings in commit order.
     Exit 0 when all holds, 1 on any violation.
     """
     from .store import Store
@@ -562,8 +572,12 @@ def verify(repo: Path, report_path: Path | None, full: bool, as_json: bool) -> N
         raise GitflywheelError(
             f"{report_path}: cannot write the report there: {report_path.parent} is not a folder"
         )
-    with Store.open(repo) as store, store.lock():
-        result = run_verify(store, full=full)
+
+    def waiting() -> None:
+        say("waiting for another verify of this store to finish")
+
+    with Store.open(repo) as store:
+        result = run_verify(store, full=full, jobs=jobs, on_wait=waiting)
     if as_json:
         emit_json(result.to_json())
     else:

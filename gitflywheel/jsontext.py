@@ -8,7 +8,8 @@ absurd nesting are refused with a reason a person understands.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -66,6 +67,32 @@ _DECODER = json.JSONDecoder(
 )
 
 
+_STRING_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def _may_hold_surrogate(text: str) -> bool:
+    """Whether a parsed string of `text` may hold a lone surrogate: only a \\uD800 to
+    \\uDFFF escape, or such a character in the text itself, makes one."""
+    if "\\ud" in text or "\\uD" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_depth(value: Any) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, walking the containers only."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise JSONTextError(f"nesting deeper than {MAX_DEPTH} levels")
+        children = item.values() if type(item) is dict else item
+        stack.extend((c, depth + 1) for c in children if type(c) is dict or type(c) is list)
+
+
 def _check_depth_and_text(value: Any) -> None:
     """Refuse nesting deeper than MAX_DEPTH and strings that are not valid Unicode."""
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -115,7 +142,10 @@ def loads(text: str) -> Any:
         raise JSONTextError(f"nesting deeper than {MAX_DEPTH} levels") from exc
     except ValueError as exc:  # int digit limits and similar
         raise JSONTextError(str(exc)) from exc
-    _check_depth_and_text(value)
+    if _may_hold_surrogate(text):
+        _check_depth_and_text(value)
+    elif type(value) is dict or type(value) is list:
+        _check_depth(value)
     return value
 
 
@@ -137,7 +167,64 @@ def _number_text(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-_STRING = json.JSONEncoder(ensure_ascii=False)
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring
+_NUMBER_MARK = "\x00"  # what a Decimal is written as at first: the string "\u0000"
+_NUMBER_TOKEN = _encode_string(_NUMBER_MARK)
+_FLOAT_TOKEN = re.compile(r"[:,\[]-?[0-9]+[.eE]")
+
+
+def _compact(value: Any) -> str | None:
+    """Canonical text through `json`'s C encoder, or None when the value holds a float
+    or a string that the way Decimals are placed could mistake for one (the writer below
+    takes those)."""
+    if isinstance(value, float):
+        return None
+    numbers: list[str] = []
+
+    def number(item: Any) -> str:
+        if isinstance(item, Decimal):
+            numbers.append(_number_text(item))
+            return _NUMBER_MARK
+        raise TypeError(f"not a JSON value: {type(item).__name__}")
+
+    encoder = json.JSONEncoder(
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        allow_nan=False,
+        check_circular=False,
+        default=number,
+    )
+    try:
+        text = encoder.encode(value)
+    except ValueError:  # NaN or infinity: a float, which the writer spells its own way
+        return None
+    if _FLOAT_TOKEN.search(text) and _FLOAT_TOKEN.search(_STRING_TOKEN.sub('""', text)):
+        return None
+    if not numbers:
+        return None if _NUMBER_TOKEN in text else text
+    parts = text.split(_NUMBER_TOKEN)
+    if len(parts) != len(numbers) + 1:
+        return None
+    return "".join(part + numbers[i] for i, part in enumerate(parts[:-1])) + parts[-1]
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return _encode_string(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return _number_text(value)
+    if isinstance(value, float):
+        return _number_text(Decimal(repr(value)))
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
 def _write(value: Any, out: list[str], indent: str | None, level: int) -> None:
@@ -148,9 +235,18 @@ def _write(value: Any, out: list[str], indent: str | None, level: int) -> None:
         inner = "" if indent is None else "\n" + indent * (level + 1)
         sep = ":" if indent is None else ": "
         out.append("{")
-        for i, key in enumerate(sorted(value)):
-            out.append(("," if i else "") + inner + _STRING.encode(key) + sep)
-            _write(value[key], out, indent, level + 1)
+        first = True
+        for key in sorted(value):
+            item = value[key]
+            head = ("" if first else ",") + inner + _encode_string(key) + sep
+            first = False
+            if type(item) is str:
+                out.append(head + _encode_string(item))
+            elif isinstance(item, (dict, list)):
+                out.append(head)
+                _write(item, out, indent, level + 1)
+            else:
+                out.append(head + _scalar(item))
         out.append(("" if indent is None else "\n" + indent * level) + "}")
     elif isinstance(value, list):
         if not value:
@@ -158,30 +254,29 @@ def _write(value: Any, out: list[str], indent: str | None, level: int) -> None:
             return
         inner = "" if indent is None else "\n" + indent * (level + 1)
         out.append("[")
-        for i, item in enumerate(value):
-            out.append(("," if i else "") + inner)
-            _write(item, out, indent, level + 1)
+        first = True
+        for item in value:
+            head = inner if first else "," + inner
+            first = False
+            if type(item) is str:
+                out.append(head + _encode_string(item))
+            elif isinstance(item, (dict, list)):
+                out.append(head)
+                _write(item, out, indent, level + 1)
+            else:
+                out.append(head + _scalar(item))
         out.append(("" if indent is None else "\n" + indent * level) + "]")
-    elif isinstance(value, str):
-        out.append(_STRING.encode(value))
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif value is None:
-        out.append("null")
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, Decimal):
-        out.append(_number_text(value))
-    elif isinstance(value, float):
-        out.append(_number_text(Decimal(repr(value))))
     else:
-        raise TypeError(f"not a JSON value: {type(value).__name__}")
+        out.append(_scalar(value))
 
 
 def dumps_canonical(value: Any) -> str:
-    """Canonical text: keys sorted, no insignificant white space, exact decimals."""
+    """Canonical text: keys sorted, no insignificant white space, exact decimals.
+    `value` is what `loads` gives or the like: dicts with string keys, lists, strings,
+    ints, Decimals (floats are written as their exact shortest decimal), booleans, None."""
+    text = _compact(value)
+    if text is not None:
+        return text
     out: list[str] = []
     _write(value, out, None, 0)
     return "".join(out)

@@ -192,6 +192,12 @@ class Store:
             self._cache.popitem(last=False)
         return obj
 
+    def release_packs(self) -> None:
+        """Close the pack files read so far; the next read opens them again. A reader of
+        the whole store (verify) calls this now and then, so that the pages of packs it
+        has read do not all stay in its resident set (they stay in the page cache)."""
+        self.repo.object_store.close()
+
     def __contains__(self, sha: bytes) -> bool:
         return ObjectID(sha) in self.repo.object_store
 

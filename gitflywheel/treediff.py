@@ -10,6 +10,8 @@ nesting deeper than any store has.
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from dulwich.errors import ObjectFormatException
@@ -58,15 +60,35 @@ def object_problem(store: Store, sha: bytes, mode: int) -> str | None:
     return None if found == expected else f"{named}, which is a {found} in the store"
 
 
+_ENTRIES_CACHED = 128  # trees per store: a commit's old side is the new side of the one before
+_entries: weakref.WeakKeyDictionary[Store, OrderedDict[bytes, tuple[RawEntry, ...] | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def read_entries(store: Store, tree_id: bytes) -> list[RawEntry] | None:
-    """A tree's entries as stored (order and duplicates kept), or None if it is no tree here."""
+    """A tree's entries as stored (order and duplicates kept), or None if it is no tree here.
+
+    Kept for the trees read last in this store, so that a walk of consecutive commits
+    reads and parses each fan-out tree once, not once per side."""
+    cache = _entries.get(store)
+    if cache is None:
+        cache = _entries[store] = OrderedDict()
+    if tree_id in cache:
+        cache.move_to_end(tree_id)
+        found = cache[tree_id]
+        return None if found is None else list(found)
     try:
         obj = store[tree_id]
-        if obj.type_name != b"tree":
-            return None
-        return parse_entries(obj.as_raw_string())
-    except (KeyError, ObjectFormatException, ValueError):
-        return None
+        entries = tuple(parse_entries(obj.as_raw_string())) if obj.type_name == b"tree" else None
+    except KeyError:
+        return None  # not cached: another process may be adding it
+    except (ObjectFormatException, ValueError):
+        entries = None
+    cache[tree_id] = entries
+    if len(cache) > _ENTRIES_CACHED:
+        cache.popitem(last=False)
+    return None if entries is None else list(entries)
 
 
 def diff_sessions(

@@ -1,10 +1,11 @@
 """What every check of a verify run shares: the store, read without trusting it, and the
-result findings go to."""
+list findings go to."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from dulwich.errors import ObjectFormatException
 from dulwich.objects import Commit
@@ -15,7 +16,7 @@ from ..store import Store
 from ..treecheck import GITLINK_MODE, display_name
 from ..treediff import MAX_DEPTH, read_entries
 from ..trees import TREE_MODE
-from .result import Finding, VerifyResult
+from .result import Finding
 from .rules import RULES
 
 __all__ = ["Context", "FolderFiles", "safe_id", "is_blob", "read_commit"]
@@ -43,16 +44,17 @@ def read_commit(store: Store, sha: bytes) -> Commit | None:
 
 
 class Context:
-    """The store and the result of one run; every read tolerates what a hostile history
-    may hold (a missing or mistyped object is reported where the diff meets it)."""
+    """The store and where findings go (`sink`, which the caller points at the list of
+    the moment); every read tolerates what a hostile history may hold (a missing or
+    mistyped object is reported where the diff meets it)."""
 
-    def __init__(self, store: Store, result: VerifyResult) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.result = result
+        self.sink: list[Any] = []
 
     def find(self, rule: str, commit: Commit, path: str, message: str) -> None:
         assert rule in RULES, rule
-        self.result.findings.append(Finding(rule, commit.id.decode(), path, message))
+        self.sink.append(Finding(rule, commit.id.decode(), path, message))
 
     def lookup(self, tree_id: bytes, path: str) -> tuple[int, bytes] | None:
         """(mode, id) at `path`, or None, also when a tree on the way is not in the store."""

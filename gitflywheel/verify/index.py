@@ -18,7 +18,7 @@ from pathlib import Path
 
 __all__ = ["SessionState", "VerifyState"]
 
-SCHEMA_VERSION = "2"  # raised when the tables change: an older index is rebuilt
+SCHEMA_VERSION = "3"  # raised when the tables change: an older index is rebuilt
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -33,7 +33,10 @@ CREATE TABLE IF NOT EXISTS artifacts (
 CREATE INDEX IF NOT EXISTS artifacts_blob ON artifacts (kind, blob);
 CREATE TABLE IF NOT EXISTS blobs (blob TEXT PRIMARY KEY, size INTEGER NOT NULL, refs INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS warnings (session_id TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS warnings_session ON warnings (session_id);
 """
+_FILE = "verify.sqlite3"
+_FRESH_FILE = "verify.sqlite3.new"
 
 
 @dataclass(frozen=True)
@@ -49,20 +52,38 @@ class SessionState:
 
 
 class VerifyState:
-    """The index, opened on a file (kept) or in memory (a run that rebuilds it)."""
+    """The index, opened on the kept file, or new (a run that rebuilds it): in a file of
+    its own beside the kept one, so that memory stays flat however large the store, or
+    in memory (`path` None) where the store's folder cannot be written."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, new: bool = False) -> None:
         self.path = path
+        self.new = new or path is None
         self.db = sqlite3.connect(":memory:" if path is None else str(path))
-        if path is None:
+        if self.new:
+            # Nothing reads a new index before it is complete and moved into place, so
+            # it needs no journal; a run that dies leaves a file the next one replaces.
+            self.db.execute("PRAGMA journal_mode = OFF")
+            self.db.execute("PRAGMA synchronous = OFF")
             self.db.executescript(_SCHEMA)
             self.set_meta("schema", SCHEMA_VERSION)
+
+    @classmethod
+    def fresh(cls, store_dir: Path) -> VerifyState:
+        """A new, empty index for a run that walks the whole history."""
+        path = store_dir / "gitflywheel" / _FRESH_FILE
+        try:
+            path.parent.mkdir(exist_ok=True)
+            path.unlink(missing_ok=True)
+            return cls(path, new=True)
+        except (OSError, sqlite3.Error):
+            return cls(None)
 
     @classmethod
     def load(cls, store_dir: Path) -> VerifyState | None:
         """The kept index, or None when there is none, it cannot be read, or another
         gitflywheel wrote it in another shape."""
-        path = store_dir / "gitflywheel" / "verify.sqlite3"
+        path = store_dir / "gitflywheel" / _FILE
         if not path.exists():
             return None
         try:
@@ -78,9 +99,16 @@ class VerifyState:
         """Write this index as the kept one, atomically."""
         folder = store_dir / "gitflywheel"
         folder.mkdir(exist_ok=True)
-        target = folder / "verify.sqlite3"
+        target = folder / _FILE
         if self.path == target:
             self.db.commit()
+            return
+        if self.new and self.path == folder / _FRESH_FILE:
+            self.db.commit()
+            self.db.close()
+            self.path.replace(target)
+            self.path, self.new = target, False
+            self.db = sqlite3.connect(str(target))
             return
         tmp = folder / "verify.sqlite3.tmp"
         tmp.unlink(missing_ok=True)
@@ -92,7 +120,10 @@ class VerifyState:
         tmp.replace(target)
 
     def close(self) -> None:
+        """Close the index; a new one that was not saved is removed."""
         self.db.close()
+        if self.new and self.path is not None:
+            self.path.unlink(missing_ok=True)
 
     # -- meta --------------------------------------------------------------------------
 
@@ -164,12 +195,17 @@ class VerifyState:
         )
 
     def blob_refs(self, changes: Iterable[tuple[str, int, int]]) -> None:
-        """Apply (blob, size, +1/-1) reference changes of the tip's tree."""
+        """Apply (blob, size, +1/-1) reference changes of the tip's tree; a blob no longer
+        referenced is dropped by its key, so the cost follows the change, not the table."""
+        rows = list(changes)
         self.db.executemany(
             "INSERT INTO blobs VALUES (?, ?, ?) ON CONFLICT(blob) DO UPDATE SET refs = refs + excluded.refs",
-            list(changes),
+            rows,
         )
-        self.db.execute("DELETE FROM blobs WHERE refs <= 0")
+        dropped = {blob: None for blob, _, delta in rows if delta < 0}
+        self.db.executemany(
+            "DELETE FROM blobs WHERE blob = ? AND refs <= 0", [(blob,) for blob in dropped]
+        )
 
     # -- figures -----------------------------------------------------------------------
 

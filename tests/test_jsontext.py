@@ -1,0 +1,116 @@
+"""Canonical JSON through `json`'s C encoder is byte for byte what the hand-written
+writer made (tests/jsontext_reference.py), and `loads` refuses exactly what it refused."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import jsontext_reference as reference
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gitflywheel.jsontext import JSONTextError, dumps_canonical, dumps_pretty, loads
+
+# Strings that the C path must not confuse with its own marks: NUL alone, quotes and
+# backslashes around it, digits after separators as a float would look.
+tricky_text = st.sampled_from(
+    ["\x00", '"\x00', '\x00"', "\\", "a:1.5", "1,817.50", "[2e5", "é", "\u2028", "😀", ""]
+)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(10**60), max_value=10**60)
+    | st.text()
+    | tricky_text
+    | st.decimals(allow_nan=False, allow_infinity=False)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=4)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+values = st.recursive(
+    scalars,
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.text(max_size=8) | tricky_text, children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@given(values)
+def test_canonical_and_pretty_text_are_the_writers(value: Any) -> None:
+    assert dumps_canonical(value) == reference.dumps_canonical(value)
+    assert dumps_pretty(value) == reference.dumps_pretty(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": Decimal("175.50"), "a": [Decimal("1E+2"), Decimal("-0.000100"), Decimal("25.00")]},
+        {"x": 1.0, "y": 1e20, "z": -2.5e-7},
+        {"n": 10**40, "s": 'caf\u00e9 \u2603 \x00 " \\ \n', "e": {}, "l": []},
+        {"\x00": "\x00", "k": ["\x00", Decimal("1.5"), "\x00"]},
+        [Decimal("0.1"), '"\x00', Decimal("2")],
+        1.5,
+        Decimal("3.0"),
+        "\x00",
+    ],
+)
+def test_edge_cases_are_written_as_before(value: Any) -> None:
+    assert dumps_canonical(value) == reference.dumps_canonical(value)
+    assert dumps_pretty(value) == reference.dumps_pretty(value)
+
+
+def test_what_is_not_json_is_refused_as_before() -> None:
+    for value in ({"a": object()}, [Decimal("1"), {1, 2}]):
+        with pytest.raises(TypeError):
+            reference.dumps_canonical(value)
+        with pytest.raises(TypeError):
+            dumps_canonical(value)
+
+
+def _reference_loads(text: str) -> Any:
+    """`loads` as it was: the same parser, then the walk over every value."""
+    from gitflywheel import jsontext
+
+    try:
+        value = jsontext._DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise JSONTextError(exc.msg, f"line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise JSONTextError(f"nesting deeper than {jsontext.MAX_DEPTH} levels") from exc
+    except JSONTextError:
+        raise
+    except ValueError as exc:
+        raise JSONTextError(str(exc)) from exc
+    reference.check_depth_and_text(value)
+    return value
+
+
+json_texts = st.one_of(
+    values.map(lambda v: reference.dumps_canonical(v)),
+    st.integers(min_value=1, max_value=80).map(lambda n: "[" * n + "]" * n),
+    st.integers(min_value=1, max_value=80).map(lambda n: '{"a":' * n + "1" + "}" * n),
+    st.sampled_from(
+        ['"\\ud800"', '["\\uDFFF"]', '{"\\ud83d\\ude00":1}', '"\\\\ud800"', '["\\ud83d"]']
+    ),
+    st.tuples(st.integers(min_value=60, max_value=70), st.sampled_from(['"\\ud800"', "1"])).map(
+        lambda p: "[" * p[0] + p[1] + "]" * p[0]
+    ),
+)
+
+
+@given(json_texts)
+def test_loads_refuses_what_it_refused(text: str) -> None:
+    try:
+        expected: Any = _reference_loads(text)
+    except JSONTextError as exc:
+        expected = str(exc)
+    try:
+        got: Any = loads(text)
+    except JSONTextError as exc:
+        got = str(exc)
+    assert got == expected
