@@ -103,13 +103,22 @@ def _escape_line(line: str) -> str:
     return _CLOSING_HASHES.sub(lambda m: "\\" + m.group(0), text)
 
 
+# Text that every step of md_inline leaves as it is: letters, digits and punctuation
+# that opens no Markdown, single spaces inside; what it does with anything else (and
+# with a leading `1.`) takes the whole way. A fast path: most values are such text.
+_PLAIN_LINE = re.compile(r"(?:[^\W_]|[,.:;!?'\"()/%$@{}^])+(?: (?:[^\W_]|[,.:;!?'\"()/%$@{}^])+)*")
+
+
 def md_inline(value: Any) -> Escaped:
     """Session text on one line of Markdown: in a paragraph, a list item, a heading, a
     table cell, emphasis or link text. Line breaks fold to spaces, the ends are trimmed
     (leading spaces would make code), and every character that could open Markdown or
     HTML (`<`, `[`, `` ` ``, `*`, `_`, `|`, `~`, `\\`, an entity's `&`, a leading `#`,
     `>`, list marker or rule) is backslash-escaped."""
-    return Escaped(_escape_line(_published(_one_line(str(value))).strip()))
+    text = value if type(value) is str else str(value)
+    if _PLAIN_LINE.fullmatch(text) and not _ORDERED.match(text):
+        return Escaped(text)
+    return Escaped(_escape_line(_published(_one_line(text)).strip()))
 
 
 md_heading = md_inline
@@ -167,13 +176,20 @@ def _yaml_plain(ch: str) -> bool:
     return unicodedata.category(ch) not in ("Cf", "Zl", "Zp")
 
 
+# Printable ASCII but `"`, `\\`, `<`, `[` and `]`: characters yaml_string writes as they are.
+_YAML_PLAIN_ASCII = re.compile(r"[ !#-;=-Z^-~]*")
+
+
 def yaml_string(value: Any) -> Escaped:
     """A double-quoted YAML scalar that Jekyll and Hugo both read back to the exact text:
     quotes and backslashes escaped, every other character YAML does not allow as is (and
     every invisible one) written as an escape; so are `<`, `[` and `]`, so that a viewer
     that shows front matter as Markdown finds no HTML or link in it either."""
+    text = str(value)
+    if _YAML_PLAIN_ASCII.fullmatch(text):  # the usual case, and what the loop keeps as is
+        return Escaped(f'"{text}"')
     out = []
-    for ch in str(value):
+    for ch in text:
         if ch in '"\\':
             out.append("\\" + ch)
         elif _yaml_plain(ch) and ch not in "<[]":
@@ -199,13 +215,15 @@ _XML_ENTITIES = {
     "\r": "&#13;",
 }
 
+_XML_TABLE = {ord(ch): entity for ch, entity in _XML_ENTITIES.items()}
+
 
 def xml_text(value: Any) -> Escaped:
     """Text for XML or SVG, as element content or a quoted attribute: markup characters
     and white space other than spaces as references (so that no parser normalises them),
     characters XML 1.0 forbids as U+FFFD, no bidi controls."""
     text = _XML_INVALID.sub("\ufffd", _BIDI.sub("", str(value)))
-    return Escaped("".join(_XML_ENTITIES.get(ch, ch) for ch in text))
+    return Escaped(text.translate(_XML_TABLE))
 
 
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
