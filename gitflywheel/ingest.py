@@ -8,8 +8,8 @@ the same ingest again finishes the job (what is stored already is reported uncha
 
 from __future__ import annotations
 
-import decimal
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +17,6 @@ from typing import BinaryIO, Literal
 
 from dulwich.objects import Blob, Commit, ShaFile, Tree
 
-from .artifacts import ArtifactSpec
 from .commits import SessionTrailers, commit_time, identity, make_commit, session_message
 from .errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError, InputError
 from .init import open_store, store_templates_dir
@@ -25,15 +24,8 @@ from .inputs import InputItem, read_inputs
 from .layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
 from .manifest import Manifest
 from .outcomes import BatchReport
-from .plan import (
-    Derived,
-    ScreenshotFile,
-    SessionPlan,
-    TemplateSet,
-    assemble,
-    derive,
-    git_blob_id,
-)
+from .plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, git_blob_id
+from .planpool import UNCONTAINED, PlanPool, Ticket, available_cores, derive_and_render, reason
 from .records import InputErrors, Record, make_record
 from .rendering import load_templates
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, Refusal, ScreenshotPolicy, read_screenshot
@@ -50,6 +42,9 @@ _EXIT = {
     "invalid": EXIT_BAD_INPUT,
     "conflict": EXIT_CONFLICT,
 }
+
+PARALLEL_AFTER = 64  # inputs read before workers start: a few sessions are planned here
+_AHEAD_PER_WORKER = 8  # sessions planned ahead per worker, waiting for their turn
 
 
 @dataclass
@@ -110,8 +105,11 @@ class Recorder:
     def _blob_bytes(self, sha: bytes) -> bytes:
         return self._object(sha).as_raw_string()
 
-    def record(self, record: Record, revise: bool, base_dir: Path) -> Outcome:
-        """Record one valid session on top of the planned head, or say why not."""
+    def record(
+        self, record: Record, revise: bool, base_dir: Path, ahead: _Ahead | None = None
+    ) -> Outcome:
+        """Record one valid session on top of the planned head, or say why not; `ahead`:
+        its screenshots read and its plan under way already."""
         outcome = Outcome(
             record.origin,
             "recorded",
@@ -140,8 +138,13 @@ class Recorder:
             outcome.status = "revised"
         outcome.revision = revision
 
-        screenshots = self._screenshots(record, base_dir, outcome.warnings)
-        plan = self.plan(record, screenshots, revision)
+        if ahead is not None and ahead.ticket is not None:
+            outcome.warnings += ahead.warnings
+            derived, rendered = ahead.ticket.result()
+            plan = assemble(derived, self.templates, revision, rendered)
+        else:
+            screenshots = self._screenshots(record, base_dir, outcome.warnings)
+            plan = self.plan(record, screenshots, revision)
         session = record.session
         trailers = SessionTrailers(
             session.session_id, session.session_type, session.agent_id, revision
@@ -152,10 +155,7 @@ class Recorder:
     def plan(self, record: Record, screenshots: list[ScreenshotFile], revision: int) -> SessionPlan:
         """The session's folder as the plan makes it with these templates; whatever its
         pipeline or a template raises is this input's problem (an InputError)."""
-        derived = self._derive(record, screenshots)
-        rendered: dict[str, bytes] = {
-            spec.kind: self._render(record, spec) for spec in derived.facts.specs()
-        }
+        derived, rendered = derive_and_render(record, screenshots, self.templates)
         return assemble(derived, self.templates, revision, rendered)
 
     def read(self, path: str) -> bytes | None:
@@ -204,30 +204,6 @@ class Recorder:
             self.pending[obj.id] = obj
         self.head = commit.id
         return commit.id.decode()
-
-    def _derive(self, record: Record, screenshots: list[ScreenshotFile]) -> Derived:
-        """The session's facts; whatever its pipeline raises is this input's problem."""
-        try:
-            return derive(record, screenshots)
-        except _UNCONTAINED:
-            raise
-        except Exception as exc:
-            raise InputError(
-                record.origin, f"pipeline {record.session.session_type}", _reason(exc)
-            ) from exc
-
-    def _render(self, record: Record, spec: ArtifactSpec) -> bytes:
-        """One artifact's bytes; whatever its template raises is this input's problem."""
-        try:
-            return self.templates.render(spec)
-        except _UNCONTAINED:
-            raise
-        except GitflywheelError as exc:  # a RenderError names the template, line and reason
-            raise InputError(record.origin, "rendering", _reason(exc)) from exc
-        except Exception as exc:
-            raise InputError(
-                record.origin, f"rendering template {spec.template}", _reason(exc)
-            ) from exc
 
     def _reset_editor(self) -> None:
         """Forget planned tree edits that did not make a commit: back to the head's tree."""
@@ -283,6 +259,8 @@ def ingest(
     on_outcome: Callable[[Outcome], None] | None = None,
     max_screenshot_bytes: int = DEFAULT_MAX_SCREENSHOT_BYTES,
     screenshots_from: Sequence[Path] = (),
+    workers: int | None = None,
+    parallel_after: int = PARALLEL_AFTER,
 ) -> IngestReport:
     """Ingest every session document named by `paths` into the store (created if missing).
 
@@ -290,64 +268,124 @@ def ingest(
     first, and when the run is interrupted (Ctrl-C, SIGTERM), so an interruption loses
     little work and never leaves the store invalid. Screenshots are read only from the
     input's folder tree and `screenshots_from`, up to `max_screenshot_bytes` each.
+    Past `parallel_after` inputs, `workers` processes (default: one per core, none on one
+    core) plan the sessions ahead; the history made is the same.
     """
     report = IngestReport(str(store_path))
+    workers = available_cores() if workers is None else workers
     with open_store(store_path, create=True) as store, store.lock():
         templates = load_templates(templates_dir or store_templates_dir(store))
         policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
         recorder = Recorder(store, templates, policy)
         unflushed, last_flush = 0, time.monotonic()
+        pool: PlanPool | None = None
+        ahead: deque[_Ahead] = deque()
+
+        def done(outcome: Outcome) -> None:
+            nonlocal unflushed, last_flush
+            report.outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+            unflushed += outcome.commit is not None
+            if unflushed >= batch_size or time.monotonic() - last_flush > flush_seconds:
+                recorder.flush()
+                unflushed, last_flush = 0, time.monotonic()
+
         try:
-            for item in read_inputs(list(paths), stdin):
-                outcome = _ingest_item(recorder, item, revise)
-                report.outcomes.append(outcome)
-                if on_outcome is not None:
-                    on_outcome(outcome)
-                unflushed += outcome.commit is not None
-                if unflushed >= batch_size or time.monotonic() - last_flush > flush_seconds:
-                    recorder.flush()
-                    unflushed, last_flush = 0, time.monotonic()
+            for seen, item in enumerate(read_inputs(list(paths), stdin), start=1):
+                if pool is None and workers > 1 and seen > parallel_after:
+                    pool = PlanPool(recorder.templates, workers)
+                if pool is None:
+                    done(_ingest_item(recorder, item, revise))
+                    continue
+                ahead.append(_prepare(recorder, pool, item))
+                while ahead and (len(ahead) > _AHEAD_PER_WORKER * pool.workers or ahead[0].ready()):
+                    done(_finish(recorder, ahead.popleft(), revise))
+            while ahead:
+                done(_finish(recorder, ahead.popleft(), revise))
         except (KeyboardInterrupt, SystemExit):
             recorder.flush()  # what is planned is complete: keep it
             raise
+        finally:
+            if pool is not None:
+                pool.close()
         recorder.flush()
     return report
 
 
-# Not one input's problem: these end the run (what is planned lands first on the first
-# two), and an OSError is the store's or the machine's, reported as such by the CLI.
-_UNCONTAINED = (KeyboardInterrupt, SystemExit, MemoryError, OSError)
+@dataclass
+class _Ahead:
+    """An input read ahead of its turn: its outcome when it has one already (invalid),
+    else its record, and, unless it is stored already (then its turn decides), its
+    screenshots read and a worker planning it."""
+
+    item: InputItem
+    outcome: Outcome | None = None
+    record: Record | None = None
+    warnings: list[str] = field(default_factory=list)
+    ticket: Ticket | None = None
+
+    def ready(self) -> bool:
+        return self.ticket is None or self.ticket.ready()
 
 
-def _reason(exc: BaseException) -> str:
-    """An exception as a reason a person can read, whatever raised it."""
-    text = " ".join(str(exc).split())  # one line, whatever the message
-    if isinstance(exc, GitflywheelError):
-        return text
-    if isinstance(exc, decimal.DecimalException):
-        text = "a number too large or too precise to compute with"
-    name = type(exc).__name__
-    return f"{text} ({name})" if text and text != name else name
+def _prepare(recorder: Recorder, pool: PlanPool, item: InputItem) -> _Ahead:
+    """Validate an input and start planning it. Its plan depends on the record, the
+    screenshots and the templates alone (not on its revision or what lands before it),
+    so it is the plan its turn would make."""
+    entry = _Ahead(item)
+
+    def validate() -> Outcome:
+        record = make_record(item.origin, item.value)
+        entry.record = record
+        if recorder.editor.get(f"{session_dir(record.session_id)}/{RECORD_FILE}") is None:
+            shots = recorder._screenshots(record, item.base_dir, entry.warnings)
+            entry.ticket = pool.submit(record, shots)
+        return Outcome(item.origin, "recorded")
+
+    outcome = _contained(item, validate)
+    if entry.record is None:
+        entry.outcome = outcome
+    return entry
+
+
+def _finish(recorder: Recorder, entry: _Ahead, revise: bool) -> Outcome:
+    """The outcome of an input read ahead, in its turn."""
+    if entry.outcome is not None:
+        return entry.outcome
+    record = entry.record
+    assert record is not None
+    return _contained(
+        entry.item, lambda: recorder.record(record, revise, entry.item.base_dir, entry)
+    )
 
 
 def _ingest_item(recorder: Recorder, item: InputItem, revise: bool) -> Outcome:
     """One input's outcome. Whatever goes wrong with it, short of an interruption or the
     store failing, makes this input invalid, and the recorder is left as it was."""
+    return _contained(
+        item,
+        lambda: recorder.record(make_record(item.origin, item.value), revise, item.base_dir),
+    )
+
+
+def _contained(item: InputItem, work: Callable[[], Outcome]) -> Outcome:
+    """`work`'s outcome for this input, or, whatever goes wrong with the input, short of
+    an interruption or the store failing, its problems as an invalid outcome."""
     if item.error is not None:
         return Outcome(item.origin, "invalid", problems=[str(item.error)])
     session_id = item.value.get("session_id") if isinstance(item.value, dict) else None
     outcome = Outcome(item.origin, "invalid", session_id if isinstance(session_id, str) else None)
     try:
-        record = make_record(item.origin, item.value)
-        return recorder.record(record, revise, item.base_dir)
+        return work()
     except InputErrors as exc:
         outcome.problems = [str(p) for p in exc.problems]
     except InputError as exc:
         outcome.problems = [str(exc)]
     except GitflywheelError as exc:
         outcome.problems = [str(InputError(item.origin, "", str(exc)))]
-    except _UNCONTAINED:
+    except UNCONTAINED:
         raise
     except Exception as exc:
-        outcome.problems = [str(InputError(item.origin, "", _reason(exc)))]
+        outcome.problems = [str(InputError(item.origin, "", reason(exc)))]
     return outcome

@@ -321,6 +321,9 @@ class Store:
         if not unique:
             return 0
         self._packs.write(list(unique.values()))
+        # Drop dulwich's maps of the packs: pages a long writer read would otherwise
+        # stay in its resident memory until the pack closes, growing with the store.
+        self.repo.object_store.close()
         if len(self._packs.mergeable()) > MAX_PACKS:
             self.merge_packs()
         return len(unique)

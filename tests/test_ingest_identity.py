@@ -50,21 +50,33 @@ def _log(store: Path) -> list[str]:
     return git("-C", store, "rev-list", "main").split()
 
 
-@pytest.mark.parametrize("batch_size", [7, 500])
+@pytest.mark.parametrize(
+    ("batch_size", "workers", "parallel_after"),
+    [(7, 1, 64), (500, 2, 1), (5, 2, 10)],
+    ids=["small batches", "planned by workers", "workers after ten"],
+)
 def test_bulk_ingest_makes_the_history_of_one_ingest_per_session(
-    tmp_path: Path, batch_size: int
+    tmp_path: Path, batch_size: int, workers: int, parallel_after: int
 ) -> None:
     docs = _documents(tmp_path)
     one_by_one = tmp_path / "one.git"
     for number, doc in enumerate(docs):
         path = tmp_path / f"one-{number}.json"
         path.write_text(json.dumps(doc))
-        report = ingest(one_by_one, [str(path)], revise=True)
+        report = ingest(one_by_one, [str(path)], revise=True, workers=1)
         assert report.exit_code == 0, report.outcomes
     bulk = tmp_path / "bulk.git"
     lines = tmp_path / "all.jsonl"
     lines.write_text("".join(json.dumps(doc) + "\n" for doc in docs))
-    report = ingest(bulk, [str(lines)], revise=True, batch_size=batch_size, flush_seconds=1e9)
+    report = ingest(
+        bulk,
+        [str(lines)],
+        revise=True,
+        batch_size=batch_size,
+        flush_seconds=1e9,
+        workers=workers,
+        parallel_after=parallel_after,
+    )
     assert [o.status for o in report.outcomes][-2:] == ["revised", "unchanged"]
     assert report.count("recorded") == len(docs) - 2
     assert _log(bulk) == _log(one_by_one)
