@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -24,6 +24,7 @@ from .inputs import InputItem, read_inputs
 from .layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
 from .manifest import Manifest
 from .outcomes import BatchReport
+from .packs import unpacked_entry
 from .plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, git_blob_id
 from .planpool import UNCONTAINED, PlanPool, Ticket, available_cores, derive_and_render, reason
 from .records import InputErrors, Record, make_record
@@ -90,6 +91,7 @@ class Recorder:
         self.head = self.landed
         root = store.commit(self.head).tree if self.head else None
         self.pending: dict[bytes, ShaFile] = {}
+        self.packed: dict[bytes, bytes] = {}  # blobs a worker packed: hex id -> entry
         self.editor = TreeEditor(self._tree, root)
         self.template_blobs = {name: _blob(data) for name, data in templates.items()}
 
@@ -103,6 +105,8 @@ class Recorder:
         return obj
 
     def _blob_bytes(self, sha: bytes) -> bytes:
+        if sha in self.packed:
+            return unpacked_entry(self.packed[sha])
         return self._object(sha).as_raw_string()
 
     def record(
@@ -138,9 +142,10 @@ class Recorder:
             outcome.status = "revised"
         outcome.revision = revision
 
+        packed: dict[bytes, bytes] = {}
         if ahead is not None and ahead.ticket is not None:
             outcome.warnings += ahead.warnings
-            derived, rendered = ahead.ticket.result()
+            (derived, rendered), packed = ahead.ticket.result()
             plan = assemble(derived, self.templates, revision, rendered)
         else:
             screenshots = self._screenshots(record, base_dir, outcome.warnings)
@@ -149,7 +154,7 @@ class Recorder:
         trailers = SessionTrailers(
             session.session_id, session.session_type, session.agent_id, revision
         )
-        outcome.commit = self.land(plan, session_message(trailers))
+        outcome.commit = self.land(plan, session_message(trailers), packed)
         return outcome
 
     def plan(self, record: Record, screenshots: list[ScreenshotFile], revision: int) -> SessionPlan:
@@ -170,10 +175,14 @@ class Recorder:
             for path, data in plan.files.items()
         )
 
-    def land(self, plan: SessionPlan, message: bytes) -> str:
+    def land(
+        self, plan: SessionPlan, message: bytes, packed: Mapping[bytes, bytes] | None = None
+    ) -> str:
         """Plan one commit on the head: the session's folder becomes the plan's, and
-        templates/ the templates it rendered with. Returns the commit id."""
+        templates/ the templates it rendered with; `packed`: blobs of the plan packed
+        already (hex id -> `packs.packed_entry`). Returns the commit id."""
         objects: list[ShaFile] = []
+        ready: dict[bytes, bytes] = {}
         session = plan.derived.record.session
         committed = commit_time()
         # Everything is planned: only now the tree changes, and a failure in between puts
@@ -181,9 +190,12 @@ class Recorder:
         try:
             self.editor.remove(plan.folder)
             for path, data in plan.files.items():
-                blob = _blob(data)
-                objects.append(blob)
-                self.editor.set(path, FILE_MODE, blob.id)
+                sha = git_blob_id(data).encode()
+                if packed and sha in packed:
+                    ready[sha] = packed[sha]
+                else:
+                    objects.append(_blob(data))
+                self.editor.set(path, FILE_MODE, sha)
             for name, blob in self.template_blobs.items():
                 if self.editor.get(template_path(name)) != (FILE_MODE, blob.id):
                     objects.append(blob)
@@ -202,6 +214,7 @@ class Recorder:
         )
         for obj in (*objects, *trees, commit):
             self.pending[obj.id] = obj
+        self.packed.update(ready)
         self.head = commit.id
         return commit.id.decode()
 
@@ -239,10 +252,11 @@ class Recorder:
         if self.head == self.landed:
             return
         assert self.head is not None
-        self.store.write_objects(self.pending.values())
+        self.store.write_objects(self.pending.values(), self.packed)
         self.store.move_main(self.landed, self.head)
         self.landed = self.head
         self.pending.clear()
+        self.packed.clear()
         # What is on disk now reloads on demand: memory stays bounded by one batch.
         self.editor = TreeEditor(self._tree, self.store.commit(self.head).tree)
 

@@ -21,7 +21,7 @@ import sys
 import time
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -33,11 +33,12 @@ from dulwich.pack import (
     load_pack_index,
     pack_header_chunks,
     pack_object_chunks,
-    write_pack_objects,
 )
 
 __all__ = [
     "PackIndex",
+    "packed_entry",
+    "unpacked_entry",
     "MAX_PACKS",
     "SETTLED_PACK_BYTES",
     "PACK_PREFIX",
@@ -166,11 +167,34 @@ class Packs:
 
     def write(self, objects: list[ShaFile]) -> str:
         """Write objects as one pack, undeltified; the name of the pack written."""
-        return self._install(
-            lambda f: write_pack_objects(
-                f, [(obj, None) for obj in objects], object_format=SHA1, deltify=False
-            )
+        return self.write_entries(
+            {
+                binascii.unhexlify(obj.id): packed_entry(obj.type_num, obj.as_raw_string())
+                for obj in objects
+            }
         )
+
+    def write_entries(self, entries: Mapping[bytes, bytes]) -> str:
+        """Write objects already packed (binary id -> `packed_entry`) as one pack."""
+
+        def write(f: BinaryIO) -> tuple[PackEntries, bytes]:
+            digest = hashlib.sha1()
+            written: PackEntries = {}
+            position = 0
+            for chunk in pack_header_chunks(len(entries)):
+                f.write(chunk)
+                digest.update(chunk)
+                position += len(chunk)
+            for sha, raw in entries.items():
+                written[sha] = (position, binascii.crc32(raw))
+                f.write(raw)
+                digest.update(raw)
+                position += len(raw)
+            checksum = digest.digest()
+            f.write(checksum)
+            return written, checksum
+
+        return self._install(write)
 
     def _install(self, write: Callable[[BinaryIO], tuple[PackEntries | PackIndex, bytes]]) -> str:
         """Write a pack with `write` to a temporary file, index it, and move both into
@@ -360,6 +384,29 @@ class Packs:
         for number, k in zip(which, where, strict=True):
             index.add(sources[number].name(k), placed[number][k], crcs[number][k])
         return index, checksum
+
+
+def packed_entry(type_num: int, data: bytes) -> bytes:
+    """An object as a pack holds it, whole: its type and size, then its bytes deflated
+    (at zlib's default level, as git and dulwich do)."""
+    size = len(data)
+    header = bytearray()
+    c = (type_num << 4) | (size & 15)
+    size >>= 4
+    while size:
+        header.append(c | 0x80)
+        c = size & 0x7F
+        size >>= 7
+    header.append(c)
+    return bytes(header) + zlib.compress(data)
+
+
+def unpacked_entry(raw: bytes) -> bytes:
+    """The bytes of an object from its `packed_entry`."""
+    at = 0
+    while raw[at] & 0x80:
+        at += 1
+    return zlib.decompress(raw[at + 1 :])
 
 
 class PackIndex:

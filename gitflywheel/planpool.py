@@ -19,7 +19,8 @@ from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
 from .errors import GitflywheelError, InputError
-from .plan import Derived, ScreenshotFile, TemplateSet, derive
+from .packs import packed_entry
+from .plan import Derived, ScreenshotFile, TemplateSet, derive, git_blob_id
 from .records import Record
 
 __all__ = ["Planned", "PlanPool", "available_cores", "derive_and_render", "UNCONTAINED"]
@@ -29,6 +30,7 @@ __all__ = ["Planned", "PlanPool", "available_cores", "derive_and_render", "UNCON
 UNCONTAINED = (KeyboardInterrupt, SystemExit, MemoryError, OSError)
 
 Planned = tuple[Derived, dict[str, bytes]]
+_BLOB = 3  # git's type number
 
 
 def available_cores() -> int:
@@ -100,8 +102,13 @@ def _plan(record: Record, screenshots: Sequence[ScreenshotFile]) -> tuple[Any, .
         derived, rendered = derive_and_render(record, screenshots, _TEMPLATES)
     except InputError as exc:
         return ("error", exc.origin, exc.field, exc.reason)
+    blobs = [record.stored_bytes, derived.facts_bytes, *rendered.values()]
+    blobs += derived.screenshot_files.values()
+    # Deflating is much of writing a pack: done here, the ingesting process copies them.
+    packed = {git_blob_id(data).encode(): packed_entry(_BLOB, data) for data in blobs}
     return (
         "ok",
+        packed,
         derived.pipeline,
         derived.facts_bytes,
         derived.facts,
@@ -121,13 +128,15 @@ class Ticket:
     def ready(self) -> bool:
         return self._result.ready()
 
-    def result(self) -> Planned:
-        """The plan's parts, as `derive_and_render` gives them, or its InputError."""
+    def result(self) -> tuple[Planned, dict[bytes, bytes]]:
+        """The plan's parts, as `derive_and_render` gives them, and its files' blobs
+        packed (hex id -> `packs.packed_entry`); or its InputError."""
         found = self._result.get()
         if found[0] == "error":
             raise InputError(found[1], found[2], found[3])
-        _, pipeline, facts_bytes, facts, shots, shot_files, rendered = found
-        return Derived(self.record, pipeline, facts_bytes, facts, shots, shot_files), rendered
+        _, packed, pipeline, facts_bytes, facts, shots, shot_files, rendered = found
+        derived = Derived(self.record, pipeline, facts_bytes, facts, shots, shot_files)
+        return (derived, rendered), packed
 
 
 class PlanPool:
