@@ -198,6 +198,7 @@ def ingest(
     """
     from .ingest import Outcome
     from .ingest import ingest as run_ingest
+    from .planpool import available_cores
 
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
 
@@ -223,6 +224,7 @@ def ingest(
         on_outcome=on_outcome,
         max_screenshot_bytes=max_screenshot_bytes,
         screenshots_from=screenshots_from,
+        workers=available_cores(),
     )
     progress.clear()
     counts = {

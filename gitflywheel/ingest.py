@@ -26,7 +26,7 @@ from .manifest import Manifest
 from .outcomes import BatchReport
 from .packs import unpacked_entry
 from .plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, git_blob_id
-from .planpool import UNCONTAINED, PlanPool, Ticket, available_cores, derive_and_render, reason
+from .planpool import UNCONTAINED, PlanPool, Ticket, derive_and_render, reason
 from .records import InputErrors, Record, make_record
 from .rendering import load_templates
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, Refusal, ScreenshotPolicy, read_screenshot
@@ -273,7 +273,7 @@ def ingest(
     on_outcome: Callable[[Outcome], None] | None = None,
     max_screenshot_bytes: int = DEFAULT_MAX_SCREENSHOT_BYTES,
     screenshots_from: Sequence[Path] = (),
-    workers: int | None = None,
+    workers: int = 1,
     parallel_after: int = PARALLEL_AFTER,
 ) -> IngestReport:
     """Ingest every session document named by `paths` into the store (created if missing).
@@ -282,11 +282,13 @@ def ingest(
     first, and when the run is interrupted (Ctrl-C, SIGTERM), so an interruption loses
     little work and never leaves the store invalid. Screenshots are read only from the
     input's folder tree and `screenshots_from`, up to `max_screenshot_bytes` each.
-    Past `parallel_after` inputs, `workers` processes (default: one per core, none on one
-    core) plan the sessions ahead; the history made is the same.
+    With `workers` > 1, past `parallel_after` inputs, that many processes plan the
+    sessions ahead (the history made is the same). They start as multiprocessing's
+    forkserver starts them, importing the caller's main module: a script that passes
+    `workers` must guard its own work with `if __name__ == "__main__":`. The command
+    line passes one per core.
     """
     report = IngestReport(str(store_path))
-    workers = available_cores() if workers is None else workers
     with open_store(store_path, create=True) as store, store.lock():
         templates = load_templates(templates_dir or store_templates_dir(store))
         policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
