@@ -84,3 +84,27 @@ def test_bulk_ingest_makes_the_history_of_one_ingest_per_session(
     fsck(bulk)
     shots = git("-C", bulk, "ls-tree", "-r", "--name-only", "main").split()
     assert any("/screenshots/" in p for p in shots)
+
+
+def test_workers_report_a_failing_template_as_one_process_does(tmp_path: Path) -> None:
+    """A template that fails for some sessions: the same outcomes, problems and history
+    whether the sessions are planned here or by workers."""
+    docs = _documents(tmp_path)[:20]
+    broken = tmp_path / "templates"
+    broken.mkdir()
+    # Fails (division by zero) for about half the build sessions, by their id.
+    (broken / "readme.md.j2").write_text(
+        '{% if session.short_id[0] in "01234567" %}{{ 1 // 0 }}{% endif %}# readme\n'
+    )
+    lines = tmp_path / "all.jsonl"
+    lines.write_text("".join(json.dumps(doc) + "\n" for doc in docs))
+    seen = []
+    for workers in (1, 2):
+        store = tmp_path / f"w{workers}.git"
+        report = ingest(
+            store, [str(lines)], templates_dir=broken, workers=workers, parallel_after=1
+        )
+        seen.append(([(o.status, o.problems) for o in report.outcomes], _log(store)))
+    assert seen[0] == seen[1]
+    statuses = [status for status, _ in seen[0][0]]
+    assert "invalid" in statuses and "recorded" in statuses
