@@ -275,6 +275,7 @@ def ingest(
     screenshots_from: Sequence[Path] = (),
     workers: int = 1,
     parallel_after: int = PARALLEL_AFTER,
+    keep_outcomes: bool = True,
 ) -> IngestReport:
     """Ingest every session document named by `paths` into the store (created if missing).
 
@@ -286,7 +287,8 @@ def ingest(
     sessions ahead (the history made is the same). They start as multiprocessing's
     forkserver starts them, importing the caller's main module: a script that passes
     `workers` must guard its own work with `if __name__ == "__main__":`. The command
-    line passes one per core.
+    line passes one per core. Without `keep_outcomes` the report only counts them
+    (`on_outcome` sees each), so a long run's memory does not grow with it.
     """
     report = IngestReport(str(store_path))
     with open_store(store_path, create=True) as store, store.lock():
@@ -299,7 +301,7 @@ def ingest(
 
         def done(outcome: Outcome) -> None:
             nonlocal unflushed, last_flush
-            report.outcomes.append(outcome)
+            report.add(outcome, keep_outcomes)
             if on_outcome is not None:
                 on_outcome(outcome)
             unflushed += outcome.commit is not None
