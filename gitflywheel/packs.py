@@ -481,8 +481,10 @@ class _SourceIndex:
         return self.names[20 * k : 20 * k + 20]
 
     def by_offset(self) -> array[int]:
-        """Positions in the index, in the order of the objects in the pack."""
-        return array("L", sorted(range(len(self.offsets)), key=self.offsets.__getitem__))
+        """Positions in the index, in the order of the objects in the pack. Sorted as one
+        int each (offset and position together): a key list would double the transient."""
+        order = sorted(offset << 32 | k for k, offset in enumerate(self.offsets))
+        return array("Q", (key & 0xFFFFFFFF for key in order))
 
     @classmethod
     def read(cls, path: Path) -> _SourceIndex:
@@ -511,7 +513,7 @@ class _SourceIndex:
 def _first_copies(sources: list[_SourceIndex]) -> tuple[array[int], array[int]]:
     """Each id once, in id order, as (source, position) in two arrays: from the first
     source that holds it. Marks the copies chosen in each source's `keep`."""
-    which, where = array("H"), array("L")
+    which, where = array("H"), array("I")
     last = b""
     streams = [_named(src, number) for number, src in enumerate(sources)]
     for sha, number, k in heapq.merge(*streams):
