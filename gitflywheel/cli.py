@@ -198,10 +198,19 @@ def ingest(
     """
     from .ingest import Outcome
     from .ingest import ingest as run_ingest
+    from .planpool import available_cores
 
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
 
+    set_aside = 0
+
     def on_outcome(outcome: Outcome) -> None:
+        nonlocal set_aside
+        set_aside += bool(outcome.set_aside) and outcome.status in (
+            "recorded",
+            "revised",
+            "unchanged",
+        )
         progress.step(outcome.status)
         if outcome.problems:
             progress.clear()
@@ -223,16 +232,13 @@ def ingest(
         on_outcome=on_outcome,
         max_screenshot_bytes=max_screenshot_bytes,
         screenshots_from=screenshots_from,
+        workers=available_cores(),
+        keep_outcomes=as_json,
     )
     progress.clear()
     counts = {
         s: report.count(s) for s in ("recorded", "revised", "unchanged", "invalid", "conflict")
     }
-    set_aside = sum(
-        1
-        for o in report.outcomes
-        if o.set_aside and o.status in ("recorded", "revised", "unchanged")
-    )
     if as_json:
         emit_json(
             {

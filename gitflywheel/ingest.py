@@ -8,16 +8,15 @@ the same ingest again finishes the job (what is stored already is reported uncha
 
 from __future__ import annotations
 
-import decimal
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
 
 from dulwich.objects import Blob, Commit, ShaFile, Tree
 
-from .artifacts import ArtifactSpec
 from .commits import SessionTrailers, commit_time, identity, make_commit, session_message
 from .errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError, InputError
 from .init import open_store, store_templates_dir
@@ -25,15 +24,9 @@ from .inputs import InputItem, read_inputs
 from .layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
 from .manifest import Manifest
 from .outcomes import BatchReport
-from .plan import (
-    Derived,
-    ScreenshotFile,
-    SessionPlan,
-    TemplateSet,
-    assemble,
-    derive,
-    git_blob_id,
-)
+from .packs import unpacked_entry
+from .plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, git_blob_id
+from .planpool import UNCONTAINED, PlanPool, Ticket, derive_and_render, reason
 from .records import InputErrors, Record, make_record
 from .rendering import load_templates
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, Refusal, ScreenshotPolicy, read_screenshot
@@ -50,6 +43,9 @@ _EXIT = {
     "invalid": EXIT_BAD_INPUT,
     "conflict": EXIT_CONFLICT,
 }
+
+PARALLEL_AFTER = 64  # inputs read before workers start: a few sessions are planned here
+_AHEAD_PER_WORKER = 8  # sessions planned ahead per worker, waiting for their turn
 
 
 @dataclass
@@ -95,6 +91,7 @@ class Recorder:
         self.head = self.landed
         root = store.commit(self.head).tree if self.head else None
         self.pending: dict[bytes, ShaFile] = {}
+        self.packed: dict[bytes, bytes] = {}  # blobs a worker packed: hex id -> entry
         self.editor = TreeEditor(self._tree, root)
         self.template_blobs = {name: _blob(data) for name, data in templates.items()}
 
@@ -108,10 +105,15 @@ class Recorder:
         return obj
 
     def _blob_bytes(self, sha: bytes) -> bytes:
+        if sha in self.packed:
+            return unpacked_entry(self.packed[sha])
         return self._object(sha).as_raw_string()
 
-    def record(self, record: Record, revise: bool, base_dir: Path) -> Outcome:
-        """Record one valid session on top of the planned head, or say why not."""
+    def record(
+        self, record: Record, revise: bool, base_dir: Path, ahead: _Ahead | None = None
+    ) -> Outcome:
+        """Record one valid session on top of the planned head, or say why not; `ahead`:
+        its screenshots read and its plan under way already."""
         outcome = Outcome(
             record.origin,
             "recorded",
@@ -140,22 +142,25 @@ class Recorder:
             outcome.status = "revised"
         outcome.revision = revision
 
-        screenshots = self._screenshots(record, base_dir, outcome.warnings)
-        plan = self.plan(record, screenshots, revision)
+        packed: dict[bytes, bytes] = {}
+        if ahead is not None and ahead.ticket is not None:
+            outcome.warnings += ahead.warnings
+            (derived, rendered), packed = ahead.ticket.result()
+            plan = assemble(derived, self.templates, revision, rendered)
+        else:
+            screenshots = self._screenshots(record, base_dir, outcome.warnings)
+            plan = self.plan(record, screenshots, revision)
         session = record.session
         trailers = SessionTrailers(
             session.session_id, session.session_type, session.agent_id, revision
         )
-        outcome.commit = self.land(plan, session_message(trailers))
+        outcome.commit = self.land(plan, session_message(trailers), packed)
         return outcome
 
     def plan(self, record: Record, screenshots: list[ScreenshotFile], revision: int) -> SessionPlan:
         """The session's folder as the plan makes it with these templates; whatever its
         pipeline or a template raises is this input's problem (an InputError)."""
-        derived = self._derive(record, screenshots)
-        rendered: dict[str, bytes] = {
-            spec.kind: self._render(record, spec) for spec in derived.facts.specs()
-        }
+        derived, rendered = derive_and_render(record, screenshots, self.templates)
         return assemble(derived, self.templates, revision, rendered)
 
     def read(self, path: str) -> bytes | None:
@@ -170,10 +175,14 @@ class Recorder:
             for path, data in plan.files.items()
         )
 
-    def land(self, plan: SessionPlan, message: bytes) -> str:
+    def land(
+        self, plan: SessionPlan, message: bytes, packed: Mapping[bytes, bytes] | None = None
+    ) -> str:
         """Plan one commit on the head: the session's folder becomes the plan's, and
-        templates/ the templates it rendered with. Returns the commit id."""
+        templates/ the templates it rendered with; `packed`: blobs of the plan packed
+        already (hex id -> `packs.packed_entry`). Returns the commit id."""
         objects: list[ShaFile] = []
+        ready: dict[bytes, bytes] = {}
         session = plan.derived.record.session
         committed = commit_time()
         # Everything is planned: only now the tree changes, and a failure in between puts
@@ -181,9 +190,12 @@ class Recorder:
         try:
             self.editor.remove(plan.folder)
             for path, data in plan.files.items():
-                blob = _blob(data)
-                objects.append(blob)
-                self.editor.set(path, FILE_MODE, blob.id)
+                sha = git_blob_id(data).encode()
+                if packed and sha in packed:
+                    ready[sha] = packed[sha]
+                else:
+                    objects.append(_blob(data))
+                self.editor.set(path, FILE_MODE, sha)
             for name, blob in self.template_blobs.items():
                 if self.editor.get(template_path(name)) != (FILE_MODE, blob.id):
                     objects.append(blob)
@@ -202,32 +214,9 @@ class Recorder:
         )
         for obj in (*objects, *trees, commit):
             self.pending[obj.id] = obj
+        self.packed.update(ready)
         self.head = commit.id
         return commit.id.decode()
-
-    def _derive(self, record: Record, screenshots: list[ScreenshotFile]) -> Derived:
-        """The session's facts; whatever its pipeline raises is this input's problem."""
-        try:
-            return derive(record, screenshots)
-        except _UNCONTAINED:
-            raise
-        except Exception as exc:
-            raise InputError(
-                record.origin, f"pipeline {record.session.session_type}", _reason(exc)
-            ) from exc
-
-    def _render(self, record: Record, spec: ArtifactSpec) -> bytes:
-        """One artifact's bytes; whatever its template raises is this input's problem."""
-        try:
-            return self.templates.render(spec)
-        except _UNCONTAINED:
-            raise
-        except GitflywheelError as exc:  # a RenderError names the template, line and reason
-            raise InputError(record.origin, "rendering", _reason(exc)) from exc
-        except Exception as exc:
-            raise InputError(
-                record.origin, f"rendering template {spec.template}", _reason(exc)
-            ) from exc
 
     def _reset_editor(self) -> None:
         """Forget planned tree edits that did not make a commit: back to the head's tree."""
@@ -263,10 +252,11 @@ class Recorder:
         if self.head == self.landed:
             return
         assert self.head is not None
-        self.store.write_objects(self.pending.values())
+        self.store.write_objects(self.pending.values(), self.packed)
         self.store.move_main(self.landed, self.head)
         self.landed = self.head
         self.pending.clear()
+        self.packed.clear()
         # What is on disk now reloads on demand: memory stays bounded by one batch.
         self.editor = TreeEditor(self._tree, self.store.commit(self.head).tree)
 
@@ -283,6 +273,9 @@ def ingest(
     on_outcome: Callable[[Outcome], None] | None = None,
     max_screenshot_bytes: int = DEFAULT_MAX_SCREENSHOT_BYTES,
     screenshots_from: Sequence[Path] = (),
+    workers: int = 1,
+    parallel_after: int = PARALLEL_AFTER,
+    keep_outcomes: bool = True,
 ) -> IngestReport:
     """Ingest every session document named by `paths` into the store (created if missing).
 
@@ -290,6 +283,12 @@ def ingest(
     first, and when the run is interrupted (Ctrl-C, SIGTERM), so an interruption loses
     little work and never leaves the store invalid. Screenshots are read only from the
     input's folder tree and `screenshots_from`, up to `max_screenshot_bytes` each.
+    With `workers` > 1, past `parallel_after` inputs, that many processes plan the
+    sessions ahead (the history made is the same). They start as multiprocessing's
+    forkserver starts them, importing the caller's main module: a script that passes
+    `workers` must guard its own work with `if __name__ == "__main__":`. The command
+    line passes one per core. Without `keep_outcomes` the report only counts them
+    (`on_outcome` sees each), so a long run's memory does not grow with it.
     """
     report = IngestReport(str(store_path))
     with open_store(store_path, create=True) as store, store.lock():
@@ -297,57 +296,114 @@ def ingest(
         policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
         recorder = Recorder(store, templates, policy)
         unflushed, last_flush = 0, time.monotonic()
+        pool: PlanPool | None = None
+        ahead: deque[_Ahead] = deque()
+
+        def done(outcome: Outcome) -> None:
+            nonlocal unflushed, last_flush
+            report.add(outcome, keep_outcomes)
+            if on_outcome is not None:
+                on_outcome(outcome)
+            unflushed += outcome.commit is not None
+            if unflushed >= batch_size or time.monotonic() - last_flush > flush_seconds:
+                recorder.flush()
+                unflushed, last_flush = 0, time.monotonic()
+
         try:
-            for item in read_inputs(list(paths), stdin):
-                outcome = _ingest_item(recorder, item, revise)
-                report.outcomes.append(outcome)
-                if on_outcome is not None:
-                    on_outcome(outcome)
-                unflushed += outcome.commit is not None
-                if unflushed >= batch_size or time.monotonic() - last_flush > flush_seconds:
-                    recorder.flush()
-                    unflushed, last_flush = 0, time.monotonic()
+            for seen, item in enumerate(read_inputs(list(paths), stdin), start=1):
+                if pool is None and workers > 1 and seen > parallel_after:
+                    pool = PlanPool(recorder.templates, workers)
+                if pool is None:
+                    done(_ingest_item(recorder, item, revise))
+                    continue
+                ahead.append(_prepare(recorder, pool, item))
+                while ahead and (len(ahead) > _AHEAD_PER_WORKER * pool.workers or ahead[0].ready()):
+                    done(_finish(recorder, ahead.popleft(), revise))
+            while ahead:
+                done(_finish(recorder, ahead.popleft(), revise))
         except (KeyboardInterrupt, SystemExit):
             recorder.flush()  # what is planned is complete: keep it
             raise
+        finally:
+            if pool is not None:
+                pool.close()
         recorder.flush()
     return report
 
 
-# Not one input's problem: these end the run (what is planned lands first on the first
-# two), and an OSError is the store's or the machine's, reported as such by the CLI.
-_UNCONTAINED = (KeyboardInterrupt, SystemExit, MemoryError, OSError)
+@dataclass
+class _Ahead:
+    """An input read ahead of its turn: its outcome when it has one already (invalid),
+    else its record, and, unless it is stored already (then its turn decides), its
+    screenshots read and a worker planning it."""
+
+    item: InputItem
+    outcome: Outcome | None = None
+    record: Record | None = None
+    warnings: list[str] = field(default_factory=list)
+    ticket: Ticket | None = None
+
+    def ready(self) -> bool:
+        return self.ticket is None or self.ticket.ready()
 
 
-def _reason(exc: BaseException) -> str:
-    """An exception as a reason a person can read, whatever raised it."""
-    text = " ".join(str(exc).split())  # one line, whatever the message
-    if isinstance(exc, GitflywheelError):
-        return text
-    if isinstance(exc, decimal.DecimalException):
-        text = "a number too large or too precise to compute with"
-    name = type(exc).__name__
-    return f"{text} ({name})" if text and text != name else name
+def _prepare(recorder: Recorder, pool: PlanPool, item: InputItem) -> _Ahead:
+    """Validate an input and start planning it. Its plan depends on the record, the
+    screenshots and the templates alone (not on its revision or what lands before it),
+    so it is the plan its turn would make."""
+    entry = _Ahead(item)
+
+    def validate() -> Outcome:
+        record = make_record(item.origin, item.value)
+        entry.record = record
+        if recorder.editor.get(f"{session_dir(record.session_id)}/{RECORD_FILE}") is None:
+            shots = recorder._screenshots(record, item.base_dir, entry.warnings)
+            entry.ticket = pool.submit(record, shots)
+        return Outcome(item.origin, "recorded")
+
+    outcome = _contained(item, validate)
+    if entry.record is None:
+        entry.outcome = outcome
+    return entry
+
+
+def _finish(recorder: Recorder, entry: _Ahead, revise: bool) -> Outcome:
+    """The outcome of an input read ahead, in its turn."""
+    if entry.outcome is not None:
+        return entry.outcome
+    record = entry.record
+    assert record is not None
+    return _contained(
+        entry.item, lambda: recorder.record(record, revise, entry.item.base_dir, entry)
+    )
 
 
 def _ingest_item(recorder: Recorder, item: InputItem, revise: bool) -> Outcome:
     """One input's outcome. Whatever goes wrong with it, short of an interruption or the
     store failing, makes this input invalid, and the recorder is left as it was."""
+    return _contained(
+        item,
+        lambda: recorder.record(make_record(item.origin, item.value), revise, item.base_dir),
+    )
+
+
+def _contained(item: InputItem, work: Callable[[], Outcome]) -> Outcome:
+    """`work`'s outcome for this input, or, whatever goes wrong with the input, short of
+    an interruption or the store failing, its problems as an invalid outcome."""
     if item.error is not None:
         return Outcome(item.origin, "invalid", problems=[str(item.error)])
     session_id = item.value.get("session_id") if isinstance(item.value, dict) else None
     outcome = Outcome(item.origin, "invalid", session_id if isinstance(session_id, str) else None)
     try:
-        record = make_record(item.origin, item.value)
-        return recorder.record(record, revise, item.base_dir)
+        return work()
     except InputErrors as exc:
         outcome.problems = [str(p) for p in exc.problems]
     except InputError as exc:
         outcome.problems = [str(exc)]
     except GitflywheelError as exc:
         outcome.problems = [str(InputError(item.origin, "", str(exc)))]
-    except _UNCONTAINED:
+    except UNCONTAINED:
         raise
     except Exception as exc:
-        outcome.problems = [str(InputError(item.origin, "", _reason(exc)))]
+        outcome.problems = [str(InputError(item.origin, "", reason(exc)))]
     return outcome

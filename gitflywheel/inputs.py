@@ -146,18 +146,76 @@ def _read_folder(folder: Path) -> Iterator[InputItem]:
 
 def _read_file(path: Path) -> Iterator[InputItem]:
     """The documents of one file. Only a regular file is read: a FIFO or a device named
-    like an input is refused, without blocking on it."""
+    like an input is refused, without blocking on it. JSON Lines stream a line at a time,
+    so that memory does not grow with the file."""
+    lines = path.suffix == ".jsonl"
+    f: BinaryIO | None = None
+    data = b""
     try:
         mode = path.stat().st_mode
         if stat.S_ISREG(mode):
             fd = os.open(path, _OPEN_FLAGS)
-            with os.fdopen(fd, "rb") as f:
-                mode = os.fstat(fd).st_mode
-                data = f.read() if stat.S_ISREG(mode) else b""
+            f = os.fdopen(fd, "rb")
+            mode = os.fstat(fd).st_mode
+            if not lines or not stat.S_ISREG(mode):
+                with f:
+                    data = f.read() if stat.S_ISREG(mode) else b""
+                f = None
     except OSError as exc:
+        if f is not None:
+            f.close()
         yield _error(path, path.parent, f"cannot read: {exc.strerror or exc}")
         return
     if not stat.S_ISREG(mode):
         yield _error(path, path.parent, f"not a regular file ({file_kind(mode)}); not read")
         return
-    yield from _from_text(str(path), path.parent.resolve(), data, path.suffix == ".jsonl")
+    if f is not None:
+        with f:
+            yield from _stream_lines(str(path), path.parent.resolve(), f)
+        return
+    yield from _from_text(str(path), path.parent.resolve(), data, lines)
+
+
+def _stream_lines(origin: str, base_dir: Path, f: BinaryIO) -> Iterator[InputItem]:
+    """A JSON Lines file, read twice a line at a time: first only to refuse it whole when
+    it is not UTF-8 (as a file read at once is), then for its documents. Lines are
+    numbered as `str.splitlines` numbers the whole text."""
+    try:
+        for start, chunk in _chunks(f):
+            try:
+                chunk.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                error = JSONTextError(f"not UTF-8 (byte {start + exc.start})")
+                yield InputItem(origin, base_dir, error=_json_error(origin, error))
+                return
+        f.seek(0)
+        number, empty = 0, True
+        for start, chunk in _chunks(f):
+            text = chunk.decode("utf-8", "surrogateescape")
+            if start == 0 and text.startswith("\ufeff"):
+                text = text[1:]
+            for line in text.splitlines():
+                number += 1
+                if not line.strip():
+                    continue
+                empty = False
+                where = f"{origin}:{number}"
+                try:
+                    yield InputItem(where, base_dir, loads(line))
+                except JSONTextError as exc:
+                    yield InputItem(where, base_dir, error=_json_error(where, exc))
+    except OSError as exc:
+        reason = f"cannot read: {exc.strerror or exc}"
+        yield InputItem(origin, base_dir, error=InputError(origin, "", reason))
+        return
+    if empty:
+        yield InputItem(origin, base_dir, error=InputError(origin, "", "empty: no session in it"))
+
+
+def _chunks(f: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) of each `\\n`-ended piece of a file; a UTF-8 character never
+    spans two, and `str.splitlines` of each gives the lines of the whole, in order."""
+    start = 0
+    for chunk in f:
+        yield start, chunk
+        start += len(chunk)

@@ -6,6 +6,7 @@ tally over them is this one.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -31,10 +32,21 @@ class BatchReport(Generic[OutcomeT]):
 
     store: str
     outcomes: list[OutcomeT] = field(default_factory=list)
+    # Outcomes counted but not kept (`add(keep=False)`): a long run's memory stays flat.
+    tallied: Counter[str] = field(default_factory=Counter)
+    highest: int = EXIT_OK
+
+    def add(self, outcome: OutcomeT, keep: bool = True) -> None:
+        """Keep an outcome, or only count it and its exit code."""
+        if keep:
+            self.outcomes.append(outcome)
+        else:
+            self.tallied[outcome.status] += 1
+            self.highest = max(self.highest, outcome.exit_code)
 
     @property
     def exit_code(self) -> int:
-        return max((o.exit_code for o in self.outcomes), default=EXIT_OK)
+        return max([self.highest, *(o.exit_code for o in self.outcomes)])
 
     def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
+        return self.tallied[status] + sum(1 for o in self.outcomes if o.status == status)

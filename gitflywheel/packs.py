@@ -13,12 +13,15 @@ from __future__ import annotations
 import binascii
 import contextlib
 import hashlib
-import mmap
+import heapq
 import os
 import re
+import struct
+import sys
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -30,11 +33,12 @@ from dulwich.pack import (
     load_pack_index,
     pack_header_chunks,
     pack_object_chunks,
-    write_pack_index,
-    write_pack_objects,
 )
 
 __all__ = [
+    "PackIndex",
+    "packed_entry",
+    "unpacked_entry",
     "MAX_PACKS",
     "SETTLED_PACK_BYTES",
     "PACK_PREFIX",
@@ -163,13 +167,36 @@ class Packs:
 
     def write(self, objects: list[ShaFile]) -> str:
         """Write objects as one pack, undeltified; the name of the pack written."""
-        return self._install(
-            lambda f: write_pack_objects(
-                f, [(obj, None) for obj in objects], object_format=SHA1, deltify=False
-            )
+        return self.write_entries(
+            {
+                binascii.unhexlify(obj.id): packed_entry(obj.type_num, obj.as_raw_string())
+                for obj in objects
+            }
         )
 
-    def _install(self, write: Callable[[BinaryIO], tuple[PackEntries, bytes]]) -> str:
+    def write_entries(self, entries: Mapping[bytes, bytes]) -> str:
+        """Write objects already packed (binary id -> `packed_entry`) as one pack."""
+
+        def write(f: BinaryIO) -> tuple[PackEntries, bytes]:
+            digest = hashlib.sha1()
+            written: PackEntries = {}
+            position = 0
+            for chunk in pack_header_chunks(len(entries)):
+                f.write(chunk)
+                digest.update(chunk)
+                position += len(chunk)
+            for sha, raw in entries.items():
+                written[sha] = (position, binascii.crc32(raw))
+                f.write(raw)
+                digest.update(raw)
+                position += len(raw)
+            checksum = digest.digest()
+            f.write(checksum)
+            return written, checksum
+
+        return self._install(write)
+
+    def _install(self, write: Callable[[BinaryIO], tuple[PackEntries | PackIndex, bytes]]) -> str:
         """Write a pack with `write` to a temporary file, index it, and move both into
         place, the index last: readers never see a pack without its index."""
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -180,11 +207,13 @@ class Packs:
                 entries, checksum = write(f)
                 f.flush()
                 os.fsync(f.fileno())
-            index = sorted((sha, offset, crc) for sha, (offset, crc) in entries.items())
+            index = entries if isinstance(entries, PackIndex) else PackIndex.of(entries)
+            del entries
             with open(tmp_idx, "wb") as f:
-                write_pack_index(f, index, checksum)
+                index.write(f, checksum)
                 f.flush()
                 os.fsync(f.fileno())
+            del index
             base = self.dir / f"pack-{checksum.hex()}"
             os.replace(tmp_pack, base.with_suffix(".pack"))
             os.replace(tmp_idx, base.with_suffix(".idx"))
@@ -302,20 +331,15 @@ class Packs:
                         pack.unlink()
                         pack.with_suffix(".idx.lock").unlink(missing_ok=True)
 
-    def _copy(self, packs: list[Path], f: BinaryIO) -> tuple[PackEntries, bytes]:
+    def _copy(self, packs: list[Path], f: BinaryIO) -> tuple[PackIndex, bytes]:
         """Write one pack holding every object of `packs` once. A whole object's packed
-        bytes are copied as they are (the index gives where they start), so a merge runs
-        near the speed of the disk and holds one object at a time. Deltas, which only packs
-        made by `git gc` hold, are written again as whole objects."""
-        written: PackEntries = {}
-        deltas: dict[bytes, None] = {}  # ordered set
-        plans: list[tuple[Path, list[tuple[bytes, int]]]] = []
-        for pack in packs:
-            index = load_pack_index(str(pack.with_suffix(".idx")), SHA1)
-            entries = [(bytes(sha), int(offset)) for sha, offset, _ in index.iterentries()]
-            index.close()
-            plans.append((pack, sorted(entries, key=lambda e: e[1])))
-        unique = {sha for _, entries in plans for sha, _ in entries}
+        bytes are copied as they are, read in order of their offsets, so a merge runs near
+        the speed of the disk. Memory stays near the size of the indexes: a few bytes per
+        object in arrays, the duplicates found by merging the sorted indexes (no set of
+        ids). Deltas, which only packs made by `git gc` hold, are written again as whole
+        objects."""
+        sources = [_SourceIndex.read(pack.with_suffix(".idx")) for pack in packs]
+        which, where = _first_copies(sources)
         digest = hashlib.sha1()
 
         def out(chunk: bytes) -> int:
@@ -323,29 +347,186 @@ class Packs:
             digest.update(chunk)
             return len(chunk)
 
-        position = sum(out(chunk) for chunk in pack_header_chunks(len(unique)))
-        for pack, entries in plans:
-            with open(pack, "rb") as source:
-                data = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
-                try:
-                    ends = [offset for _, offset in entries[1:]] + [len(data) - 20]
-                    for (sha, offset), end in zip(entries, ends, strict=True):
-                        if sha in written or sha in deltas:
-                            continue
-                        if (data[offset] >> 4) & 7 not in _WHOLE_TYPES:
-                            deltas[sha] = None
-                            continue
-                        raw = data[offset:end]
-                        written[sha] = (position, binascii.crc32(raw))
-                        position += out(raw)
-                finally:
-                    data.close()
-        for sha in deltas:
-            if sha not in written:
-                type_num, content = self._read_raw(binascii.hexlify(sha))
-                raw = b"".join(pack_object_chunks(type_num, [content], SHA1))
-                written[sha] = (position, binascii.crc32(raw))
-                position += out(raw)
+        # New offset and crc of each object, by its place in its source's index;
+        # 0 is never an offset (the header comes first): not written (yet).
+        placed = [array("Q", bytes(8 * len(src))) for src in sources]
+        crcs = [array("I", bytes(4 * len(src))) for src in sources]
+        deltas: list[tuple[int, int]] = []
+        position = sum(out(chunk) for chunk in pack_header_chunks(len(where)))
+        for number, (pack, src) in enumerate(zip(packs, sources, strict=True)):
+            keep = src.keep
+            with open(pack, "rb", buffering=1 << 20) as source:
+                end_of_data = os.fstat(source.fileno()).st_size - 20
+                order = src.by_offset()
+                source.seek(src.offsets[order[0]] if order else end_of_data)
+                for j, k in enumerate(order):
+                    start = src.offsets[k]
+                    end = src.offsets[order[j + 1]] if j + 1 < len(order) else end_of_data
+                    raw = source.read(end - start)
+                    if not keep[k]:
+                        continue
+                    if (raw[0] >> 4) & 7 not in _WHOLE_TYPES:
+                        deltas.append((number, k))
+                        continue
+                    placed[number][k] = position
+                    crcs[number][k] = binascii.crc32(raw)
+                    position += out(raw)
+        for number, k in deltas:
+            sha = sources[number].name(k)
+            type_num, content = self._read_raw(binascii.hexlify(sha))
+            raw = b"".join(pack_object_chunks(type_num, [content], SHA1))
+            placed[number][k] = position
+            crcs[number][k] = binascii.crc32(raw)
+            position += out(raw)
         checksum = digest.digest()
         f.write(checksum)
-        return written, checksum
+        index = PackIndex()
+        for number, k in zip(which, where, strict=True):
+            index.add(sources[number].name(k), placed[number][k], crcs[number][k])
+        return index, checksum
+
+
+def packed_entry(type_num: int, data: bytes) -> bytes:
+    """An object as a pack holds it, whole: its type and size, then its bytes deflated
+    (at zlib's default level, as git and dulwich do)."""
+    size = len(data)
+    header = bytearray()
+    c = (type_num << 4) | (size & 15)
+    size >>= 4
+    while size:
+        header.append(c | 0x80)
+        c = size & 0x7F
+        size >>= 7
+    header.append(c)
+    return bytes(header) + zlib.compress(data)
+
+
+def unpacked_entry(raw: bytes) -> bytes:
+    """The bytes of an object from its `packed_entry`."""
+    at = 0
+    while raw[at] & 0x80:
+        at += 1
+    return zlib.decompress(raw[at + 1 :])
+
+
+class PackIndex:
+    """The entries of a pack index, sorted by id, in compact arrays (names, offsets,
+    crc32s), written as git's index format 2."""
+
+    def __init__(self) -> None:
+        self.names = bytearray()
+        self.offsets = array("Q")
+        self.crcs = array("I")
+
+    @classmethod
+    def of(cls, entries: PackEntries) -> PackIndex:
+        index = cls()
+        for sha in sorted(entries):
+            offset, crc = entries[sha]
+            index.add(sha, offset, crc)
+        return index
+
+    def add(self, sha: bytes, offset: int, crc: int) -> None:
+        self.names += sha
+        self.offsets.append(offset)
+        self.crcs.append(crc)
+
+    def write(self, f: BinaryIO, pack_checksum: bytes) -> None:
+        """Index format 2, byte for byte as git and dulwich write it."""
+        digest = hashlib.sha1()
+
+        def out(chunk: bytes) -> None:
+            f.write(chunk)
+            digest.update(chunk)
+
+        count = len(self.offsets)
+        fanout = [0] * 256
+        for first in self.names[::20]:
+            fanout[first] += 1
+        total = 0
+        for i in range(256):
+            total += fanout[i]
+            fanout[i] = total
+        out(b"\377tOc" + struct.pack(">L", 2) + struct.pack(">256L", *fanout))
+        out(bytes(self.names))
+        crcs = array("I", self.crcs)
+        offsets = array("I", bytes(4 * count))
+        large = array("Q")
+        for k, offset in enumerate(self.offsets):
+            if offset < 1 << 31:
+                offsets[k] = offset
+            else:
+                offsets[k] = (1 << 31) + len(large)
+                large.append(offset)
+        for table in (crcs, offsets, large):
+            if sys.byteorder == "little":
+                table.byteswap()
+            out(table.tobytes())
+        out(pack_checksum)
+        f.write(digest.digest())
+
+
+class _SourceIndex:
+    """A pack's index as arrays: its sorted names (20 bytes each) and their offsets."""
+
+    def __init__(self, names: bytes, offsets: array[int]) -> None:
+        self.names = names
+        self.offsets = offsets
+        self.keep = bytearray(len(offsets))  # set for the copy of an id that is written
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def name(self, k: int) -> bytes:
+        return self.names[20 * k : 20 * k + 20]
+
+    def by_offset(self) -> array[int]:
+        """Positions in the index, in the order of the objects in the pack. Sorted as one
+        int each (offset and position together): a key list would double the transient."""
+        order = sorted(offset << 32 | k for k, offset in enumerate(self.offsets))
+        return array("Q", (key & 0xFFFFFFFF for key in order))
+
+    @classmethod
+    def read(cls, path: Path) -> _SourceIndex:
+        data = path.read_bytes()
+        if data[:4] == b"\377tOc" and struct.unpack(">L", data[4:8])[0] == 2:
+            count = struct.unpack(">L", data[1028:1032])[0]
+            names_at = 8 + 1024
+            offsets_at = names_at + 24 * count
+            small = array("I", data[offsets_at : offsets_at + 4 * count])
+            large_at = offsets_at + 4 * count
+            n_large = (len(data) - 40 - large_at) // 8
+            large = array("Q", data[large_at : large_at + 8 * n_large])
+            if sys.byteorder == "little":
+                small.byteswap()
+                large.byteswap()
+            offsets = array("Q", (o if not o & (1 << 31) else large[o & 0x7FFFFFFF] for o in small))
+            return cls(data[names_at : names_at + 20 * count], offsets)
+        index = load_pack_index(str(path), SHA1)  # format 1, or one dulwich reads otherwise
+        try:
+            entries = sorted((bytes(sha), int(offset)) for sha, offset, _ in index.iterentries())
+        finally:
+            index.close()
+        return cls(b"".join(sha for sha, _ in entries), array("Q", (o for _, o in entries)))
+
+
+def _first_copies(sources: list[_SourceIndex]) -> tuple[array[int], array[int]]:
+    """Each id once, in id order, as (source, position) in two arrays: from the first
+    source that holds it. Marks the copies chosen in each source's `keep`."""
+    which, where = array("H"), array("I")
+    last = b""
+    streams = [_named(src, number) for number, src in enumerate(sources)]
+    for sha, number, k in heapq.merge(*streams):
+        if sha == last:
+            continue
+        last = sha
+        sources[number].keep[k] = 1
+        which.append(number)
+        where.append(k)
+    return which, where
+
+
+def _named(src: _SourceIndex, number: int) -> Iterator[tuple[bytes, int, int]]:
+    names = src.names
+    for k in range(len(src)):
+        yield names[20 * k : 20 * k + 20], number, k

@@ -8,6 +8,7 @@ store and remote code import dulwich's repository machinery.
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import fcntl
 import os
@@ -15,7 +16,7 @@ import re
 import shutil
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from dulwich.errors import NotGitRepository
@@ -26,7 +27,7 @@ from dulwich.repo import Repo
 
 from .errors import StoreError
 from .layout import WORK_DIR
-from .packs import MAX_PACKS, MergeResult, PackLayout, Packs
+from .packs import MAX_PACKS, MergeResult, PackLayout, Packs, packed_entry
 from .trees import TREE_MODE
 
 __all__ = [
@@ -321,15 +322,26 @@ class Store:
             for quarantine in work.glob(f"{QUARANTINE_PREFIX}*"):
                 shutil.rmtree(quarantine, ignore_errors=True)
 
-    def write_objects(self, objects: Iterable[ShaFile]) -> int:
-        """Write objects as one pack, undeltified; the index lands last, atomically."""
-        unique = {obj.id: obj for obj in objects}
-        if not unique:
+    def write_objects(
+        self, objects: Iterable[ShaFile], packed: Mapping[bytes, bytes] | None = None
+    ) -> int:
+        """Write objects as one pack, undeltified; the index lands last, atomically.
+        `packed`: more objects, packed already (hex id -> `packs.packed_entry`)."""
+        unique = {binascii.unhexlify(obj.id): obj for obj in objects}
+        entries = {
+            sha: packed_entry(obj.type_num, obj.as_raw_string()) for sha, obj in unique.items()
+        }
+        for sha, raw in (packed or {}).items():
+            entries.setdefault(binascii.unhexlify(sha), raw)
+        if not entries:
             return 0
-        self._packs.write(list(unique.values()))
+        self._packs.write_entries(entries)
+        # Drop dulwich's maps of the packs: pages a long writer read would otherwise
+        # stay in its resident memory until the pack closes, growing with the store.
+        self.repo.object_store.close()
         if len(self._packs.mergeable()) > MAX_PACKS:
             self.merge_packs()
-        return len(unique)
+        return len(entries)
 
     def merge_packs(self, everything: bool = False) -> MergeResult:
         """Fold packs together (geometrically; `everything`: all mergeable packs into

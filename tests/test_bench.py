@@ -45,6 +45,8 @@ def test_quick_run_reports_every_measure(tmp_path: Path) -> None:
             assert m["baseline"] > 0 and m["ratio"] > 0, name
     assert report["quick"] is True and report["sessions"] > 0
     assert report["facts"]["fast_import_same_commits"] is True
+    if Path("/proc/self/smaps_rollup").exists():  # the memory of all ingest's processes
+        assert report["facts"]["ingest_bulk_all_processes_pss_mb"] > 10
     assert report["machine"]["cores"] > 0
     for name in MEASURES - {"rss_ingest_bulk", "rss_verify_full"}:
         assert report["measures"][name]["what"] in done.stdout

@@ -235,3 +235,18 @@ def test_fifo_named_like_an_input_is_refused_without_blocking(store: Path, tmp_p
     assert f"error: {tmp_path / 'named.jsonl'}: not a regular file (a FIFO); not read" in stderr
     assert trailers(store) == ["fifo-neighbour-1"]
     fsck(store)
+
+
+def test_a_report_that_only_counts_says_what_one_that_keeps_says() -> None:
+    """Ingest's command line keeps no outcome unless it prints them all (--json)."""
+    from gitflywheel.ingest import IngestReport, Outcome
+
+    given = [Outcome("a", "recorded"), Outcome("b", "invalid"), Outcome("c", "recorded")]
+    kept, counted = IngestReport("s"), IngestReport("s")
+    for outcome in given:
+        kept.add(outcome)
+        counted.add(outcome, keep=False)
+    assert counted.outcomes == [] and kept.outcomes == given
+    for status in ("recorded", "invalid", "conflict"):
+        assert counted.count(status) == kept.count(status)
+    assert counted.exit_code == kept.exit_code == 2
