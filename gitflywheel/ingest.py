@@ -89,6 +89,7 @@ class Recorder:
         self.templates = TemplateSet(templates)
         self.landed = store.tip()
         self.head = self.landed
+        self.unflushed, self.last_flush = 0, time.monotonic()  # commits planned since, and when
         root = store.commit(self.head).tree if self.head else None
         self.pending: dict[bytes, ShaFile] = {}
         self.packed: dict[bytes, bytes] = {}  # blobs a worker packed: hex id -> entry
@@ -216,6 +217,7 @@ class Recorder:
             self.pending[obj.id] = obj
         self.packed.update(ready)
         self.head = commit.id
+        self.unflushed += 1
         return commit.id.decode()
 
     def _reset_editor(self) -> None:
@@ -247,8 +249,15 @@ class Recorder:
                 shots.append(ScreenshotFile(source, found, ref.caption))
         return shots
 
+    def flush_when_due(self, batch_size: int, flush_seconds: float) -> None:
+        """Flush once `batch_size` commits are planned or `flush_seconds` have passed since
+        the last flush: a batch is one pack, and an interrupted run loses at most one."""
+        if self.unflushed >= batch_size or time.monotonic() - self.last_flush > flush_seconds:
+            self.flush()
+
     def flush(self) -> None:
         """Write the planned objects as one pack and move `main` to the planned head."""
+        self.unflushed, self.last_flush = 0, time.monotonic()
         if self.head == self.landed:
             return
         assert self.head is not None
@@ -295,19 +304,14 @@ def ingest(
         templates = load_templates(templates_dir or store_templates_dir(store))
         policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
         recorder = Recorder(store, templates, policy)
-        unflushed, last_flush = 0, time.monotonic()
         pool: PlanPool | None = None
         ahead: deque[_Ahead] = deque()
 
         def done(outcome: Outcome) -> None:
-            nonlocal unflushed, last_flush
             report.add(outcome, keep_outcomes)
             if on_outcome is not None:
                 on_outcome(outcome)
-            unflushed += outcome.commit is not None
-            if unflushed >= batch_size or time.monotonic() - last_flush > flush_seconds:
-                recorder.flush()
-                unflushed, last_flush = 0, time.monotonic()
+            recorder.flush_when_due(batch_size, flush_seconds)
 
         try:
             for seen, item in enumerate(read_inputs(list(paths), stdin), start=1):

@@ -12,7 +12,6 @@ most the batch in flight and running it again finishes the job.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,17 +99,13 @@ def rerender(
         recorder = Recorder(store, templates)
         if all_sessions:
             wanted = [name for name, _ in iter_session_folders(store)]
-        unflushed, last_flush = 0, time.monotonic()
         try:
             for session_id in wanted:
                 outcome = _rerender_one(recorder, session_id)
                 report.outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
-                unflushed += outcome.commit is not None
-                if unflushed >= batch_size or time.monotonic() - last_flush > flush_seconds:
-                    recorder.flush()
-                    unflushed, last_flush = 0, time.monotonic()
+                recorder.flush_when_due(batch_size, flush_seconds)
         except (KeyboardInterrupt, SystemExit):
             recorder.flush()  # what is planned is complete: keep it
             raise

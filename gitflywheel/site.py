@@ -42,6 +42,7 @@ from .errors import GitflywheelError
 from .feed import FeedEntry, atom_feed
 from .localfiles import read_beneath
 from .markdown_html import clean_text, render_markdown
+from .pipelines.common import utc_text
 from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
 from .rendering import MAX_TEMPLATE_BYTES, TEMPLATE_SUFFIX, shipped_templates_dir
 from .store import Store
@@ -74,20 +75,6 @@ KIND_LABELS = {
     "trade_journal": "Trade journal",
     "social_post": "Social thread",
 }
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _THREAD_BREAK = re.compile(r"^---$", re.MULTILINE)
 
@@ -205,7 +192,8 @@ def _safe_file_name(name: str) -> bool:
 
 
 def _date_text(moment: datetime) -> str:
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+    """`4 December 2025`, in UTC as every artifact gives its times."""
+    return utc_text(moment, "%-d %B %-Y")
 
 
 def _unique(slug: str, key: str, taken: set[str], always: bool = False) -> str:

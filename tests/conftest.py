@@ -19,7 +19,7 @@ from gitflywheel.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "corpus" / "dreamos"
 EXAMPLES = ROOT / "examples"
-# A store made before stores kept facts (manifest format 1): scripts/make_format1_store.sh
+# A store made before stores kept facts (manifest format 1): scripts/make_old_store.sh format1
 FORMAT1_BUNDLE = ROOT / "tests" / "data" / "format1-store.bundle"
 FORMAT1_SESSIONS = 12
 GFW = [sys.executable, "-m", "gitflywheel"]

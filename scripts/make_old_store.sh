@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Rebuild tests/data/format1-store.bundle: a store made by gitflywheel as it was before
-# stores kept facts (manifest format 1, pipelines at version 1). The upgrade tests clone
-# it, verify it with the code of today, and re-render it.
-# It checks out the last format-1 code in a temporary worktree with its own venv and
-# ingests examples/ and ten corpus files with SOURCE_DATE_EPOCH set, so the bundle is
-# the same on every run.
-# Usage: bash scripts/make_format1_store.sh
+# Rebuild a store made by an earlier gitflywheel, kept as a bundle for the tests:
+#   format1   tests/data/format1-store.bundle: before stores kept facts (manifest format 1,
+#             pipelines at version 1); the upgrade tests verify and re-render it.
+#   version2  tests/data/version2-store.bundle: before the charts (build/2, trade/2,
+#             life_aria/2, filters/1); the chart tests verify it, every session counted as
+#             made by another version, and re-render it.
+# It checks out that code in a temporary worktree with its own venv and ingests examples/
+# and ten corpus files with SOURCE_DATE_EPOCH set, so the bundle is the same on every run.
+# Usage: bash scripts/make_old_store.sh format1|version2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-COMMIT=ba3a999
-OUT=$ROOT/tests/data/format1-store.bundle
+case "${1:-}" in
+  format1) COMMIT=ba3a999 ;;
+  version2) COMMIT=cbb7c3c ;;
+  *) echo "usage: bash scripts/make_old_store.sh format1|version2" >&2; exit 2 ;;
+esac
+OUT=$ROOT/tests/data/$1-store.bundle
 FILES=(
   00ba833d_633cb6a5-70c4-44cd-b00d-299845fa2095_build.json
   01aeb8bd_a61004c6-a427-4304-89ce-1c2d28e45918_build.json
