@@ -105,7 +105,7 @@ def check_build_log(raw: dict[str, Any], log: str) -> None:
         want = {"Commits": want["Other changes"]}
     order = [*ORDER, "Commits"]
     assert list(shown) == sorted(want, key=order.index)
-    authors = {scrub(one_line(c.get("author", ""))) for c in commits} - {""}
+    authors = {scrub(one_line(c.get("author", ""))).strip() for c in commits} - {""}
     for title, listed in want.items():
         lines = shown[title]
         if len(listed) > 20:
@@ -119,7 +119,7 @@ def check_build_log(raw: dict[str, Any], log: str) -> None:
             assert line.startswith(opening), (line, opening)
             if c.get("hash"):
                 assert f"({shown_code(scrub(one_line(c['hash'])))[:7]})" in line, line
-            author = shown_text(scrub(one_line(c.get("author", ""))))
+            author = shown_text(scrub(one_line(c.get("author", ""))).strip())
             assert (f" by {author}" in line) == bool(len(authors) > 1 and author), line
             if c.get("timestamp"):
                 try:
@@ -131,7 +131,7 @@ def check_build_log(raw: dict[str, Any], log: str) -> None:
     if authors:
         counts: dict[str, int] = {}
         for c in commits:
-            name = scrub(one_line(c.get("author", "")))
+            name = scrub(one_line(c.get("author", ""))).strip()
             if name:
                 counts[name] = counts.get(name, 0) + 1
         contributors = log.split("\n## Contributors\n", 1)[1].split("\n## ", 1)[0]
@@ -571,3 +571,21 @@ def test_any_message_lands_in_exactly_one_group(message: str, repo: str) -> None
         assert read.type == "" and not read.breaking
     url = commit_url(repo, "a" * 40)
     assert url is None or (url.startswith("https://") and not is_local_path(repo))
+
+
+def test_an_author_of_white_space_is_no_author() -> None:
+    """A blank author is nobody: not a contributor, not `by ` on a commit's line."""
+    commits = [
+        {"message": "0", "hash": "0" * 40, "author": author, "files": []}
+        for author in ("0", "", " ")
+    ]
+    data: dict[str, Any] = {
+        "session_id": "b-0",
+        "session_type": "build",
+        "timestamp": "2020-01-01T00:00:00Z",
+        "agent_id": "0",
+        "source_data": {"git_commits": commits},
+    }
+    log = render_all(data)["build_log"]
+    check_build_log(data, log)
+    assert "\n-  (1 commit)" not in log and " by " not in log

@@ -141,7 +141,7 @@ def _commit(raw: GitCommit, repo_path: str | None) -> Commit:
         "hash": sha,
         "short": sha[:7],
         "subject": first_line(raw.message),
-        "author": one_line(raw.author or ""),
+        "author": one_line(raw.author or "").strip(),
         "time": one_line(stamp),
         "files": [one_line(f) for f in raw.files],
         "lines_added": _whole(extra.get("lines_added")),

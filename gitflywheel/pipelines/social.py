@@ -67,7 +67,8 @@ def opening(title: str, figures: Sequence[str]) -> str:
 
 def restates(text: str, title: str) -> bool:
     """The text opens with the title's words (the title was made from it)."""
-    return f" {_norm(text)} ".startswith(f" {_norm(title)} ")
+    words = _norm(title)
+    return bool(words) and f" {_norm(text)} ".startswith(f" {words} ")
 
 
 def _fold(text: str) -> str:
