@@ -10,9 +10,10 @@ value's ends (so `**{{ title }}**` stays bold whatever spaces a title carries): 
 space a template means, such as a separator, belongs in its text, not in `{{ }}`.
 
 Bounds, per render: a time limit, checked at every loop iteration, call, intercepted
-operator and output chunk, so that it works in any thread and in a library caller
-(a signal timer would need the main thread and would take over the caller's SIGALRM);
-an output limit, counted while the text streams out; and a size limit on every value a
+operator and every few output chunks, so that it works in any thread and in a library
+caller (a signal timer would need the main thread and would take over the caller's
+SIGALRM); an output limit, counted while the text streams out, a few chunks at a time
+(each chunk is one value, itself bounded); and a size limit on every value a
 template computes (ranges, repeated or joined strings, filter and call results, integer
 powers), so that no single step can eat memory before a check sees it. The templates
 cannot mutate lists or dicts (the immutable sandbox), so nothing grows in place.
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import wraps
+from itertools import islice
 from typing import Any
 
 from jinja2 import FunctionLoader, StrictUndefined, nodes
@@ -209,6 +211,10 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
 FINALIZE: Callable[[Any], Any] = escape.finalize
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+"""What `getattr` finds on a dict: for any other name, `x.name` is the item `x['name']`."""
+
+
 class TemplateEnvironment(ImmutableSandboxedEnvironment):
     """The sandboxed environment with the project's escapers and formatters as filters,
     Markdown escaping as the default for `{{ }}`, and the bounds of the module doc;
@@ -241,6 +247,16 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
         for name in _SIZED_FILTERS:
             self.filters[name] = _sized_filter(self.filters[name], name)
         self.filters.update(FILTERS if filters is None else filters)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`x.name` on a dict without the sandbox's attempt at an attribute a dict has
+        not (an exception each time): the same answer, the item or undefined."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
     def guard_loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
         """Each iteration of a template's `for` checks the time limit."""
@@ -287,20 +303,27 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
         return _check_size(super().call(__context, __obj, *args, **kwargs))
 
 
+_CHUNKS_AT_ONCE = 16
+"""Output chunks taken between two checks of the output and time limits: a chunk is a
+piece of template text or one value, which the size limit bounds."""
+
+
 def render_limited(
     env: TemplateEnvironment, name: str, context: Mapping[str, Any], limits: Limits
 ) -> str:
     """Render one template, streaming, within the limits; a breach raises SecurityError."""
     token = _DEADLINE.set((time.monotonic() + limits.seconds, limits.seconds))
     try:
-        chunks: list[str] = []
+        chunks = env.get_template(name).generate(**context)
+        pieces: list[str] = []
         size = 0
-        for chunk in env.get_template(name).generate(**context):
-            size += len(chunk.encode("utf-8", "surrogatepass"))
+        while batch := list(islice(chunks, _CHUNKS_AT_ONCE)):
+            piece = "".join(batch)
+            size += len(piece.encode("utf-8", "surrogatepass"))
             if size > limits.output_bytes:
                 raise SecurityError(f"the output passed the limit of {limits.output_bytes:,} bytes")
             _check_time()
-            chunks.append(chunk)
-        return "".join(chunks)
+            pieces.append(piece)
+        return "".join(pieces)
     finally:
         _DEADLINE.reset(token)

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
-from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
+from dulwich.objects import Blob, Commit, ObjectID, RawObjectID, ShaFile, Tree
+from dulwich.pack import Pack, PackFileDisappeared
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -134,6 +135,7 @@ class Store:
         self.path = Path(repo.controldir())
         self._cache: OrderedDict[bytes, ShaFile] = OrderedDict()
         self._packs = Packs(self.path / "objects", self._raw_by_number)
+        self._readers: list[Pack] | None = None  # the packs read from, last answered first
 
     # -- opening -----------------------------------------------------------------------
 
@@ -187,7 +189,8 @@ class Store:
         if obj is not None:
             self._cache.move_to_end(sha)
             return obj
-        obj = self.repo.object_store[ObjectID(sha)]
+        type_num, data = self._read(sha)
+        obj = ShaFile.from_raw_string(type_num, data, sha=ObjectID(sha))
         self._cache[sha] = obj
         if len(self._cache) > _CACHE_OBJECTS:
             self._cache.popitem(last=False)
@@ -197,7 +200,34 @@ class Store:
         """Close the pack files read so far; the next read opens them again. A reader of
         the whole store (verify) calls this now and then, so that the pages of packs it
         has read do not all stay in its resident set (they stay in the page cache)."""
+        self._forget_packs()
+
+    def _forget_packs(self) -> None:
+        """Close the packs: after a write or merge, and to release their maps."""
         self.repo.object_store.close()
+        self._readers = None
+
+    def _read(self, sha: bytes) -> tuple[int, bytes]:
+        """An object's type number and bytes. The pack that answered last is asked first:
+        a walk of the history reads objects that were written together. What no pack
+        known so far holds (a loose object, a pack written or merged since, a pack gone)
+        is looked up as dulwich does, which looks again at the folder of packs."""
+        readers = self._readers
+        if readers is None:
+            readers = self._readers = list(self.repo.object_store.packs)
+        binary = binascii.unhexlify(sha)
+        for at, pack in enumerate(readers):
+            try:
+                found = pack.get_raw(RawObjectID(binary))
+            except KeyError:
+                continue
+            except (PackFileDisappeared, OSError):
+                break
+            if at:
+                readers.insert(0, readers.pop(at))
+            return found
+        self._readers = None
+        return self.repo.object_store.get_raw(ObjectID(sha))
 
     def __contains__(self, sha: bytes) -> bool:
         return ObjectID(sha) in self.repo.object_store
@@ -217,12 +247,11 @@ class Store:
     def raw(self, sha: bytes) -> tuple[str, bytes]:
         """An object's type (commit, tree, blob, tag) and its bytes, as stored, unparsed:
         what the checks of untrusted objects read."""
-        type_num, data = self.repo.object_store.get_raw(ObjectID(sha))
+        type_num, data = self._read(sha)
         return _TYPE_NAMES.get(type_num, str(type_num)), data
 
     def _raw_by_number(self, sha: bytes) -> tuple[int, bytes]:
-        type_num, data = self.repo.object_store.get_raw(ObjectID(sha))
-        return type_num, data
+        return self._read(sha)
 
     def blob(self, sha: bytes) -> bytes:
         obj = self._get(sha)
@@ -338,7 +367,7 @@ class Store:
         self._packs.write_entries(entries)
         # Drop dulwich's maps of the packs: pages a long writer read would otherwise
         # stay in its resident memory until the pack closes, growing with the store.
-        self.repo.object_store.close()
+        self._forget_packs()
         if len(self._packs.mergeable()) > MAX_PACKS:
             self.merge_packs()
         return len(entries)
@@ -346,18 +375,18 @@ class Store:
     def merge_packs(self, everything: bool = False) -> MergeResult:
         """Fold packs together (geometrically; `everything`: all mergeable packs into
         one) so that lookups stay fast; see `Packs.merge`. Hold the writer lock."""
-        return self._packs.merge(everything, forget=self.repo.object_store.close)
+        return self._packs.merge(everything, forget=self._forget_packs)
 
     def compact_packs(self, full: bool = False) -> list[MergeResult]:
         """As few packs as the geometric rule allows (`full`: one); see `Packs.compact`.
         Hold the writer lock."""
-        return self._packs.compact(full, forget=self.repo.object_store.close)
+        return self._packs.compact(full, forget=self._forget_packs)
 
     def pack_loose_objects(self) -> int:
         """Move loose objects (a push by plain git leaves them) into a pack; how many.
         Hold the writer lock."""
         done = self._packs.pack_loose()
-        self.repo.object_store.close()
+        self._forget_packs()
         return done
 
     def pack_layout(self) -> PackLayout:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from conftest import Cli, fsck, git, session
@@ -114,3 +115,25 @@ def test_merge_keeps_one_copy_of_what_packs_share(cli: Cli, store: Path, tmp_pat
     ]
     assert len(ids) == len(set(ids)) > objects
     assert cli("verify", "--repo", store, "--full").exit_code == 0
+
+
+def test_a_reader_finds_every_object_while_another_merges_and_writes_packs(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    ingest_many(cli, store, tmp_path, "r", 30)
+    ingest_many(cli, store, tmp_path, "s", 30)
+    ids = git("-C", store, "rev-list", "--objects", "main").split("\n")
+    ids = [line.split()[0] for line in ids if line]
+    with Store.open(store) as reader:
+        first = {sha: reader.raw(sha.encode()) for sha in ids[:5]}  # its packs are known now
+        with Store.open(store) as writer:
+            writer.merge_packs(everything=True)
+        ingest_many(cli, store, tmp_path, "t", 5)  # a pack the reader has not seen
+        newer = git("-C", store, "rev-list", "--objects", "main").split("\n")
+        newer = [line.split()[0] for line in newer if line]
+        for sha in newer:
+            kind, data = reader.raw(sha.encode())
+            assert git("-C", store, "cat-file", "-t", sha).strip() == kind
+            shown = subprocess.run(["git", "-C", store, "cat-file", kind, sha], capture_output=True)
+            assert shown.stdout == data
+        assert all(reader.raw(sha.encode()) == seen for sha, seen in first.items())

@@ -75,6 +75,33 @@ def test_limits_leave_ordinary_templates_alone() -> None:
     assert render(source, names=["a", "b"]) == "0, 1, 2 a-b x 1024 2.2 2\n"
 
 
+def test_output_after_many_empty_values_is_kept() -> None:
+    # output is taken a few chunks at a time: a run of empty ones is not its end
+    assert render("{% for i in range(100) %}{{ e }}{% endfor %}end", e="") == "end\n"
+
+
+@pytest.mark.parametrize("name", ["title", "items", "keys", "get", "__class__", "nope", "_x"])
+def test_a_dict_answers_dot_names_as_the_sandbox_does(name: str) -> None:
+    from jinja2 import Undefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from gitflywheel.sandbox import TemplateEnvironment
+
+    env = TemplateEnvironment({})
+    for obj in ({"title": "T", "items": 1, "_x": 2}, {}):
+        ours = env.getattr(obj, name)
+        theirs = ImmutableSandboxedEnvironment.getattr(env, obj, name)
+        assert type(ours) is type(theirs)
+        if isinstance(theirs, Undefined):
+            assert ours._undefined_obj is theirs._undefined_obj
+            assert (ours._undefined_name, ours._undefined_hint) == (
+                theirs._undefined_name,
+                theirs._undefined_hint,
+            )
+        else:
+            assert ours == theirs
+
+
 def test_ingest_refuses_a_failing_user_template_and_stores_nothing(
     cli: Cli, tmp_path: Path
 ) -> None:
