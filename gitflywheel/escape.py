@@ -73,6 +73,8 @@ def has_hidden_controls(text: str) -> bool:
 def _published(text: str) -> str:
     """Text as it may appear in a published artifact: no bidi controls, no C0/C1 controls
     (tab and line feed excepted)."""
+    if text.isprintable():  # no control, format or separator character: nothing to do
+        return text
     return _CONTROLS.sub("\ufffd", _BIDI.sub("", text))
 
 
@@ -89,18 +91,25 @@ _LIST = re.compile(r"[-+](?=[ \t]|$)")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])(?=[ \t]|$)")
 _RULE = re.compile(r"(?:-[ \t]*)+$|(?:=[ \t]*)+$")
 _CLOSING_HASHES = re.compile(r"(?<=[ \t])#+[ \t]*$")
+_BLOCK_STARTS = frozenset("#>-+=")  # the first characters of what _HEADING ... _RULE match
 
 
 def _escape_line(line: str) -> str:
     """One line of Markdown text, with nothing in it that Markdown reads as syntax."""
-    text = _ENTITY.sub(r"\\&", _INLINE.sub(r"\\\g<0>", line))
+    text = _INLINE.sub(r"\\\g<0>", line)
+    if "&" in text:
+        text = _ENTITY.sub(r"\\&", text)
     # what opens a block at the start of a line: heading, quote, list, rule, setext line
-    if _HEADING.match(text) or text.startswith(">") or _LIST.match(text) or _RULE.match(text):
+    if text[:1] in _BLOCK_STARTS and (
+        _HEADING.match(text) or text.startswith(">") or _LIST.match(text) or _RULE.match(text)
+    ):
         text = "\\" + text
-    else:
+    elif text[:1].isdigit():
         text = _ORDERED.sub(r"\1\\\2", text, count=1)
     # a heading's closing sequence: `Title #` would lose its `#`
-    return _CLOSING_HASHES.sub(lambda m: "\\" + m.group(0), text)
+    if "#" in text:
+        text = _CLOSING_HASHES.sub(lambda m: "\\" + m.group(0), text)
+    return text
 
 
 # Text that every step of md_inline leaves as it is: letters, digits and punctuation
@@ -222,7 +231,9 @@ def xml_text(value: Any) -> Escaped:
     """Text for XML or SVG, as element content or a quoted attribute: markup characters
     and white space other than spaces as references (so that no parser normalises them),
     characters XML 1.0 forbids as U+FFFD, no bidi controls."""
-    text = _XML_INVALID.sub("\ufffd", _BIDI.sub("", str(value)))
+    text = value if type(value) is str else str(value)
+    if not text.isprintable():  # printable text holds no bidi control and nothing XML forbids
+        text = _XML_INVALID.sub("\ufffd", _BIDI.sub("", text))
     return Escaped(text.translate(_XML_TABLE))
 
 

@@ -80,8 +80,11 @@ def _check_time() -> None:
         raise SecurityError(f"the template ran longer than its {current[1]:g} s time limit")
 
 
+_SIZED = (str, bytes, list, tuple, dict, set, frozenset, range)
+
+
 def _check_size(value: Any) -> Any:
-    if isinstance(value, str | bytes | list | tuple | dict | set | frozenset | range):
+    if isinstance(value, _SIZED):
         if len(value) > MAX_VALUE:
             raise SecurityError(
                 f"the template made a value of {len(value):,} items; the limit is {MAX_VALUE:,}"

@@ -79,8 +79,8 @@ def read_entries(store: Store, tree_id: bytes) -> list[RawEntry] | None:
         found = cache[tree_id]
         return None if found is None else list(found)
     try:
-        obj = store[tree_id]
-        entries = tuple(parse_entries(obj.as_raw_string())) if obj.type_name == b"tree" else None
+        kind, raw = store.raw(tree_id)
+        entries = tuple(parse_entries(raw)) if kind == "tree" else None
     except KeyError:
         return None  # not cached: another process may be adding it
     except (ObjectFormatException, ValueError):

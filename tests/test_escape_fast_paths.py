@@ -18,8 +18,35 @@ SPECIAL = "\\`*[]<>|~_&#-+=\t\n\r\x00\x1b\x85\u2028\u202e\u200b\ufeff１"
 texts = st.text(alphabet=st.sampled_from(PLAIN * 4 + SPECIAL), max_size=40)
 
 
+def published_reference(text: str) -> str:
+    return escape._CONTROLS.sub("\ufffd", escape._BIDI.sub("", text))
+
+
+def escape_line_reference(line: str) -> str:
+    text = escape._ENTITY.sub(r"\\&", escape._INLINE.sub(r"\\\g<0>", line))
+    if (
+        escape._HEADING.match(text)
+        or text.startswith(">")
+        or escape._LIST.match(text)
+        or escape._RULE.match(text)
+    ):
+        text = "\\" + text
+    else:
+        text = escape._ORDERED.sub(r"\1\\\2", text, count=1)
+    return escape._CLOSING_HASHES.sub(lambda m: "\\" + m.group(0), text)
+
+
 def md_inline_reference(value: Any) -> Escaped:
-    return Escaped(escape._escape_line(escape._published(escape._one_line(str(value))).strip()))
+    return Escaped(escape_line_reference(published_reference(escape._one_line(str(value))).strip()))
+
+
+def md_text_reference(value: Any) -> Escaped:
+    lines = escape._LINE_BREAK.split(str(value))
+    return Escaped(
+        "\n".join(escape_line_reference(published_reference(line).strip()) for line in lines).strip(
+            "\n"
+        )
+    )
 
 
 def yaml_string_reference(value: Any) -> Escaped:
@@ -46,6 +73,16 @@ def xml_text_reference(value: Any) -> Escaped:
 @given(texts)
 def test_md_inline_fast_path_is_the_whole_way(text: str) -> None:
     assert escape.md_inline(text) == md_inline_reference(text)
+
+
+@given(texts)
+def test_md_text_fast_path_is_the_whole_way(text: str) -> None:
+    assert escape.md_text(text) == md_text_reference(text)
+
+
+@given(st.text(max_size=40) | texts)
+def test_published_text_fast_path_is_the_whole_way(text: str) -> None:
+    assert escape._published(text) == published_reference(text)
 
 
 @given(texts)

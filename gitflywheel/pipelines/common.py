@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Any
@@ -77,19 +78,30 @@ def utc_text(moment: datetime, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
     has four digits and the month's name is English, whatever the platform or locale.
     A moment whose UTC form is outside the years 1 to 9999 raises ValueError."""
     utc = in_utc(moment)
-    fields = {
-        "Y": f"{utc.year:04d}",
-        "-Y": str(utc.year),
-        "m": f"{utc.month:02d}",
-        "d": f"{utc.day:02d}",
-        "-d": str(utc.day),
-        "H": f"{utc.hour:02d}",
-        "M": f"{utc.minute:02d}",
-        "S": f"{utc.second:02d}",
-        "B": _MONTHS[utc.month - 1],
-        "%": "%",
-    }
-    return _FIELDS.sub(lambda m: fields[m.group(1)], fmt)
+    return _format(fmt).format(utc, _MONTHS[utc.month - 1])
+
+
+# Each field of `utc_text` as a field of `str.format`, given the moment (0) and the name
+# of its month (1).
+_FORMAT_FIELDS = {
+    "Y": "{0.year:04d}",
+    "-Y": "{0.year}",
+    "m": "{0.month:02d}",
+    "d": "{0.day:02d}",
+    "-d": "{0.day}",
+    "H": "{0.hour:02d}",
+    "M": "{0.minute:02d}",
+    "S": "{0.second:02d}",
+    "B": "{1}",
+    "%": "%",
+}
+
+
+@functools.lru_cache(maxsize=64)
+def _format(fmt: str) -> str:
+    """`utc_text`'s format as a `str.format` pattern: a KeyError for a field it lacks."""
+    literal = fmt.replace("{", "{{").replace("}", "}}")
+    return _FIELDS.sub(lambda m: _FORMAT_FIELDS[m.group(1)], literal)
 
 
 def plural(n: int, word: str) -> str:
