@@ -8,6 +8,7 @@ remote (sync) judges each entry with these same functions.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,9 +96,16 @@ def is_dotgit(name: bytes) -> bool:
     return "".join(c for c in text if ord(c) not in _HFS_IGNORED).lower() == ".git"
 
 
+# A name that breaks no rule below: ASCII letters, digits, `.`, `_` and `-`, not starting
+# with `.` (so neither `.`, `..` nor any spelling of `.git`; `git~1` holds a `~`).
+_PLAIN_NAME = re.compile(rb"[0-9A-Za-z_-][0-9A-Za-z._-]*")
+
+
 def name_problems(name: bytes) -> list[str]:
     """Every reason a name is unsafe in a tree: empty, `.`, `..`, `.git` in any spelling,
     a path separator, NUL or a control character, or not UTF-8."""
+    if _PLAIN_NAME.fullmatch(name):
+        return []
     problems: list[str] = []
     if not name:
         return ["an empty name"]
@@ -143,9 +151,22 @@ def entry_problems(path: str, name: bytes, mode: int) -> list[str]:
     return problems
 
 
+# One entry of a tree, and a whole tree of them: each entry's mode runs to the first
+# space and its name to the first NUL, so these read exactly what _parse_slowly reads.
+_ENTRY = re.compile(rb"([0-7]{1,7}) ([^\0]*)\0(.{20})", re.DOTALL)
+_ENTRIES = re.compile(rb"(?:[0-7]{1,7} [^\0]*\0.{20})*", re.DOTALL)
+
+
 def parse_entries(raw: bytes) -> list[tuple[bytes, int, bytes]]:
     """A git tree's raw bytes as (name, mode, hex id) entries, in stored order, duplicates
     kept: `<octal mode> <name>NUL<20-byte id>`, repeated. ValueError if malformed."""
+    if _ENTRIES.fullmatch(raw):
+        return [(name, int(mode, 8), sha.hex().encode()) for mode, name, sha in _ENTRY.findall(raw)]
+    return _parse_slowly(raw)
+
+
+def _parse_slowly(raw: bytes) -> list[tuple[bytes, int, bytes]]:
+    """`parse_entries` an entry at a time, which says where a malformed tree goes wrong."""
     entries: list[tuple[bytes, int, bytes]] = []
     pos = 0
     while pos < len(raw):

@@ -57,11 +57,22 @@ class Context:
         self.sink.append(Finding(rule, commit.id.decode(), path, message))
 
     def lookup(self, tree_id: bytes, path: str) -> tuple[int, bytes] | None:
-        """(mode, id) at `path`, or None, also when a tree on the way is not in the store."""
-        try:
-            return self.store.lookup(tree_id, path)
-        except (KeyError, StoreError, ObjectFormatException, ValueError):
-            return None
+        """(mode, id) at `path`, or None, also when a tree on the way is not in the store.
+        A name a tree holds twice is its last entry, as a tree read into a dict has it."""
+        mode, sha = TREE_MODE, tree_id
+        for part in path.split("/"):
+            entries = read_entries(self.store, sha) if mode == TREE_MODE else None
+            if entries is None:
+                return None
+            key = part.encode()
+            found = None
+            for name, entry_mode, entry_id in entries:
+                if name == key:
+                    found = entry_mode, entry_id
+            if found is None:
+                return None
+            mode, sha = found
+        return mode, sha
 
     def blob(self, sha: bytes) -> bytes | None:
         """A blob's bytes, or None when the store does not hold it as a blob."""
