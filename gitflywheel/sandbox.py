@@ -33,7 +33,7 @@ from typing import Any
 from jinja2 import FunctionLoader, StrictUndefined, nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
+from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import escape, figures
@@ -216,6 +216,11 @@ FINALIZE: Callable[[Any], Any] = escape.finalize
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 """What `getattr` finds on a dict: for any other name, `x.name` is the item `x['name']`."""
+_LOOP_VALUES = frozenset(
+    ["index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0"]
+    + ["previtem", "nextitem"]
+)
+"""The properties of a `for` loop's `loop` that are values (not methods, not internal)."""
 
 
 class TemplateEnvironment(ImmutableSandboxedEnvironment):
@@ -253,12 +258,15 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`x.name` on a dict without the sandbox's attempt at an attribute a dict has
-        not (an exception each time): the same answer, the item or undefined."""
+        not (an exception each time): the same answer, the item or undefined; and
+        `loop.last` and the like without the sandbox's checks, which they always pass."""
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
             try:
                 return obj[attribute]
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
+        if type(obj) is LoopContext and attribute in _LOOP_VALUES:
+            return getattr(obj, attribute)  # a value the sandbox always lets through
         return super().getattr(obj, attribute)
 
     def guard_loop(self, iterable: Iterable[Any]) -> Iterator[Any]:

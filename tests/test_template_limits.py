@@ -102,6 +102,28 @@ def test_a_dict_answers_dot_names_as_the_sandbox_does(name: str) -> None:
             assert ours == theirs
 
 
+def test_a_loop_answers_dot_names_as_the_sandbox_does() -> None:
+    from jinja2 import Undefined
+    from jinja2.runtime import LoopContext
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from gitflywheel.sandbox import _LOOP_VALUES, TemplateEnvironment
+
+    env = TemplateEnvironment({})
+    for name in sorted(_LOOP_VALUES) + ["cycle", "changed", "_after", "__class__", "nope"]:
+        for position in range(3):
+            loop = LoopContext(iter(["a", "b", "c"]), env.undefined)
+            for _ in range(position + 1):
+                next(loop)
+            ours = env.getattr(loop, name)
+            theirs = ImmutableSandboxedEnvironment.getattr(env, loop, name)
+            assert type(ours) is type(theirs), name
+            if isinstance(theirs, Undefined):
+                assert ours._undefined_hint == theirs._undefined_hint
+            elif not callable(theirs):
+                assert ours == theirs, name
+
+
 def test_ingest_refuses_a_failing_user_template_and_stores_nothing(
     cli: Cli, tmp_path: Path
 ) -> None:
