@@ -45,6 +45,8 @@ _QUOTES = (("“", "”"), ("«", "»"), ('"', '"'))
 def weight(text: str) -> int:
     """The length of a post as a reader's client counts it: each URL as 23 characters,
     everything else by code points."""
+    if "://" not in text:  # no URL: what most sentences are
+        return len(text)
     urls = _URL.findall(text)
     return len(_URL.sub("", text)) + URL_WEIGHT * len(urls)
 
