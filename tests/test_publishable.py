@@ -22,6 +22,7 @@ from pipeline_checks import (
     front_matter,
     posts_of,
     render_all,
+    seen_texts,
 )
 
 from gitflywheel.artifacts import Screenshot
@@ -29,13 +30,17 @@ from gitflywheel.jsontext import loads
 from gitflywheel.pipelines.public import public_id, public_repo, scrub
 from gitflywheel.records import make_record
 
-# A drive letter starts a word and its backslash starts no YAML escape: in front matter,
-# "\x3c:\x1f" and "A:\x1b" are escaped characters, not `C:\` (a real path's backslash is
-# written `\\` there).
+# A drive letter starts a word and its backslash starts no YAML or Markdown escape: in
+# front matter, "\x3c:\x1f" and "A:\x1b" are escaped characters, in Markdown `A:\[` and
+# `Q:\*` are `A:[` and `Q:*`, not `C:\` (a real path's backslash is written `\\` in both).
+# What a reader sees, escapes resolved, is checked as well (`SEEN_PRIVATE`).
 PRIVATE = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z]:\\(?!x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})"
+    r"(?<![A-Za-z0-9])[A-Za-z]:\\(?!x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|[!-/:-@\[\]^_`{-~])"
     r"|/home/|/Users/|/tmp/|AppData|tmp[a-z0-9_]{6,}",
     re.I,
+)
+SEEN_PRIVATE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]:\\|/home/|/Users/|/tmp/|AppData|tmp[a-z0-9_]{6,}", re.I
 )
 RICH_IDS = {  # the corpus build sessions with commits, a story, deliverables or counted work
     "a5-2025-12-02-guardrail-impl",
@@ -63,6 +68,9 @@ def check_public(artifacts: dict[str, str]) -> None:
     for kind, text in artifacts.items():
         found = PRIVATE.search(text)
         assert not found, (kind, found.group(0), text[max(0, found.start() - 80) : found.end()])
+        for seen in seen_texts(kind, text):
+            found = SEEN_PRIVATE.search(seen)
+            assert not found, (kind, found.group(0), seen[max(0, found.start() - 80) :])
         assert not re.search(r"\bunknown\b", body(text), re.I), (kind, text)
         assert "missing:" not in text and "Note:" not in text, kind
         if text.startswith("<svg"):  # a chart: SVG, titled after the post it sits beside
@@ -78,6 +86,24 @@ def check_public(artifacts: dict[str, str]) -> None:
         assert all(0 < len(p) <= LIMIT for p in posts), posts
         if meta["draft"] and kind == "social_post":
             assert posts == []
+
+
+def test_a_markdown_escape_after_a_drive_letter_is_no_path() -> None:
+    """`A:[` is written `A:\\[` in Markdown: a reader sees `A:[`, no drive; a real `A:\\`
+    is written `A:\\\\`, and is never there (see `scrub`)."""
+    data = {
+        "session_id": "s-1",
+        "session_type": "trade",
+        "timestamp": "2025-12-02T03:00:00Z",
+        "agent_id": "kay",
+        "title": "Q:* and R:_",
+        "what_worked": "/tmp/tmpabcdef12 A:[",
+        "next_steps": ["A:\\ then C:\\Users\\kay\\plan.md"],
+    }
+    artifacts = render_all(data)
+    assert "**What worked:** a local folder A:\\[" in artifacts["trade_journal"]
+    assert "- a local folder then plan.md" in artifacts["trade_journal"]
+    check_public(artifacts)
 
 
 @pytest.mark.parametrize(
