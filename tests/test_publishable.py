@@ -29,6 +29,7 @@ from pipeline_checks import (
 
 from gitflywheel.artifacts import Screenshot
 from gitflywheel.jsontext import loads
+from gitflywheel.pipelines.life_aria import speaker
 from gitflywheel.pipelines.public import public_id, public_repo, scrub
 from gitflywheel.records import make_record
 
@@ -233,6 +234,14 @@ def test_scrub_finds_a_path_behind_invisible_characters(mark: str) -> None:
     assert scrub(f"{mark}A:[ and C:\\x{mark}y") == f"{mark}A:[ and x{mark}y"  # nothing hidden
 
 
+def test_a_speaker_named_by_a_path_is_named_by_its_last_part() -> None:
+    """Title-casing would hide the path from `scrub` (`/Home/Kay`): it goes first."""
+    assert speaker("/home/kay/notes", "kay") == "Notes"
+    assert speaker("/tmp/tmpab12cd34/x", "kay") == "A Local Folder"
+    assert speaker("code reviewer", "kay") == "Code Reviewer"
+    assert speaker("~/", "kay") == "~/"  # scrubbed as it is, later, as before
+
+
 def test_every_format_character_is_seen_through() -> None:
     """Every Unicode format character (Cf) this Python knows hides nothing."""
     marks = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
@@ -268,7 +277,7 @@ def seeded_session(kind: str, place: str) -> dict[str, Any]:
         data[field] = [told, place]
     source = data["source_data"]
     source["conversations"] = [
-        {"source": "kay", "content": told},
+        {"source": place, "content": told},
         {"source": "aria", "content": place},
     ]
     if kind == "build":
