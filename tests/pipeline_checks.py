@@ -4,6 +4,7 @@ the rendered Markdown (tables, front matter, posts) that know nothing of the pip
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,43 @@ def opens_with_words(text: str, opening: str) -> bool:
 def body(text: str) -> str:
     """An artifact without its front matter."""
     return text.split("---\n", 2)[2] if text.startswith("---\n") else text
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _tokens_text(tokens: list[Any]) -> list[str]:
+    out: list[str] = []
+    for token in tokens:
+        if token.type != "inline":  # an inline token's content is its Markdown source
+            out.append(token.content)
+        out += [str(v) for v in (token.attrs or {}).values()]
+        out += _tokens_text(token.children or [])
+    return out
+
+
+def seen_texts(kind: str, text: str) -> list[str]:
+    """The texts a reader of an artifact sees, as they see them: the front matter's values
+    as YAML reads them, Markdown with its escapes resolved (code spans, link and image
+    addresses included), a thread as it is, a chart's text and attributes; invisible
+    characters (Unicode format characters: bidi controls, zero widths) left out."""
+    if text.startswith("<svg"):
+        root = ElementTree.fromstring(text)
+        shown = list(root.itertext()) + [v for e in root.iter() for v in e.attrib.values()]
+    else:
+        shown = _strings(front_matter(text))
+        if kind == "social_post":
+            shown.append(body(text))
+        else:
+            shown += _tokens_text(MD.parse(body(text)))
+    return ["".join(ch for ch in s if unicodedata.category(ch) != "Cf") for s in shown]
 
 
 def posts_of(text: str) -> list[str]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import unicodedata
 from typing import Any
 
 import pytest
@@ -22,20 +24,26 @@ from pipeline_checks import (
     front_matter,
     posts_of,
     render_all,
+    seen_texts,
 )
 
 from gitflywheel.artifacts import Screenshot
 from gitflywheel.jsontext import loads
+from gitflywheel.pipelines.life_aria import speaker
 from gitflywheel.pipelines.public import public_id, public_repo, scrub
 from gitflywheel.records import make_record
 
-# A drive letter starts a word and its backslash starts no YAML escape: in front matter,
-# "\x3c:\x1f" and "A:\x1b" are escaped characters, not `C:\` (a real path's backslash is
-# written `\\` there).
+# A drive letter starts a word and its backslash starts no YAML or Markdown escape: in
+# front matter, "\x3c:\x1f" and "A:\x1b" are escaped characters, in Markdown `A:\[` and
+# `Q:\*` are `A:[` and `Q:*`, not `C:\` (a real path's backslash is written `\\` in both).
+# What a reader sees, escapes resolved, is checked as well (`SEEN_PRIVATE`).
 PRIVATE = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z]:\\(?!x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})"
+    r"(?<![A-Za-z0-9])[A-Za-z]:\\(?!x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|[!-/:-@\[\]^_`{-~])"
     r"|/home/|/Users/|/tmp/|AppData|tmp[a-z0-9_]{6,}",
     re.I,
+)
+SEEN_PRIVATE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]:\\|/home/|/Users/|/tmp/|AppData|tmp[a-z0-9_]{6,}", re.I
 )
 RICH_IDS = {  # the corpus build sessions with commits, a story, deliverables or counted work
     "a5-2025-12-02-guardrail-impl",
@@ -63,6 +71,9 @@ def check_public(artifacts: dict[str, str]) -> None:
     for kind, text in artifacts.items():
         found = PRIVATE.search(text)
         assert not found, (kind, found.group(0), text[max(0, found.start() - 80) : found.end()])
+        for seen in seen_texts(kind, text):
+            found = SEEN_PRIVATE.search(seen)
+            assert not found, (kind, found.group(0), seen[max(0, found.start() - 80) :])
         assert not re.search(r"\bunknown\b", body(text), re.I), (kind, text)
         assert "missing:" not in text and "Note:" not in text, kind
         if text.startswith("<svg"):  # a chart: SVG, titled after the post it sits beside
@@ -78,6 +89,24 @@ def check_public(artifacts: dict[str, str]) -> None:
         assert all(0 < len(p) <= LIMIT for p in posts), posts
         if meta["draft"] and kind == "social_post":
             assert posts == []
+
+
+def test_a_markdown_escape_after_a_drive_letter_is_no_path() -> None:
+    """`A:[` is written `A:\\[` in Markdown: a reader sees `A:[`, no drive; a real `A:\\`
+    is written `A:\\\\`, and is never there (see `scrub`)."""
+    data = {
+        "session_id": "s-1",
+        "session_type": "trade",
+        "timestamp": "2025-12-02T03:00:00Z",
+        "agent_id": "kay",
+        "title": "Q:* and R:_",
+        "what_worked": "/tmp/tmpabcdef12 A:[",
+        "next_steps": ["A:\\ then C:\\Users\\kay\\plan.md"],
+    }
+    artifacts = render_all(data)
+    assert "**What worked:** a local folder A:\\[" in artifacts["trade_journal"]
+    assert "- a local folder then plan.md" in artifacts["trade_journal"]
+    check_public(artifacts)
 
 
 @pytest.mark.parametrize(
@@ -169,6 +198,8 @@ def test_one_voice_per_post() -> None:
         ("remote", "remote"),
         ("", None),
         ("C:\\", None),
+        ("C\u202e:\\", None),
+        ("D:\\Users\\kay\\fly\u200bwheel", "fly\u200bwheel"),
     ],
 )
 def test_public_repository_names(path: str, name: str | None) -> None:
@@ -184,16 +215,119 @@ def test_scrub_keeps_names_and_drops_places() -> None:
     assert public_id("633cb6a5-70c4-44cd") == "633cb6a5"
 
 
-paths = st.sampled_from(
+# Characters a reader does not see: bidi controls (which publishing drops), zero widths,
+# the soft hyphen, a byte order mark.
+INVISIBLE = ["\u202e", "\u2066", "\u200b", "\u00ad", "\ufeff"]
+
+
+@pytest.mark.parametrize("mark", INVISIBLE, ids=lambda m: f"U+{ord(m):04X}")
+def test_scrub_finds_a_path_behind_invisible_characters(mark: str) -> None:
+    assert scrub(f"A:{mark}\\") == "a local folder"
+    assert scrub(f"see C:{mark}\\Users\\kay\\notes.txt.") == "see notes.txt."
+    assert scrub(f"in /ho{mark}me/kay/app, then") == "in app, then"
+    assert scrub(f"ran in tmp{mark}ab12cd34") == "ran in a local folder"
+    # the rest of the text keeps them: a right-to-left word, an emoji's joiner
+    assert scrub(f"a {mark}word{mark} and D:{mark}/work/a.txt") == f"a {mark}word{mark} and a.txt"
+    assert (
+        scrub("\U0001f469\u200d\U0001f4bb Z:\u200b/") == "\U0001f469\u200d\U0001f4bb a local folder"
+    )
+    assert scrub(f"{mark}A:[ and C:\\x{mark}y") == f"{mark}A:[ and x{mark}y"  # nothing hidden
+
+
+def test_a_speaker_named_by_a_path_is_named_by_its_last_part() -> None:
+    """Title-casing would hide the path from `scrub` (`/Home/Kay`): it goes first."""
+    assert speaker("/home/kay/notes", "kay") == "Notes"
+    assert speaker("/tmp/tmpab12cd34/x", "kay") == "A Local Folder"
+    assert speaker("code reviewer", "kay") == "Code Reviewer"
+    assert speaker("~/", "kay") == "~/"  # scrubbed as it is, later, as before
+
+
+def test_every_format_character_is_seen_through() -> None:
+    """Every Unicode format character (Cf) this Python knows hides nothing."""
+    marks = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    assert len(marks) > 150 and "\u202e" in marks and "\u200b" in marks
+    assert [m for m in marks if scrub(f"A:{m}\\") != "a local folder"] == []
+
+
+def hidden(path: str, mark: str, at: int) -> str:
+    """`path` with an invisible character inside it, after its `at`-th character."""
+    at = 1 + at % (len(path) - 1)
+    return path[:at] + mark + path[at:]
+
+
+def seeded_session(kind: str, place: str) -> dict[str, Any]:
+    """A session of `kind` with `place` in every free-text field its artifacts show."""
+    told = f"ran it from {place}, twice"
+    data: dict[str, Any] = {
+        "session_id": f"s-{kind}",
+        "session_type": kind,
+        "timestamp": "2025-12-02T03:00:00Z",
+        "agent_id": "kay",
+        "metadata": {"duration_minutes": 30},
+        "source_data": {"repo_path": "github.com/o/r", "screenshots": []},
+        "charts": [{"url": "https://example.org/c.png", "caption": told}],
+        "deliverables": [told],
+        "lessons": [{"title": place, "description": told}],
+        "market_analysis": told,
+        "next_goals": [told],
+    }
+    for field in ("title", "overview", "problem", "solution", "what_worked", "what_didnt_work"):
+        data[field] = told
+    for field in ("next_steps", "key_achievements"):
+        data[field] = [told, place]
+    source = data["source_data"]
+    source["conversations"] = [
+        {"source": place, "content": told},
+        {"source": "aria", "content": place},
+    ]
+    if kind == "build":
+        source["git_commits"] = [
+            {"message": told, "author": place, "files": [place], "timestamp": f"{t}Z"}
+            for t in ("2025-12-02T03:00:00", "2025-12-02T03:20:00")
+        ]
+    if kind == "trade":
+        source["market_conditions"] = {"trend": told, "note": place}
+        source["trades"] = [
+            {
+                "symbol": s,
+                "action": "buy",
+                "quantity": 1,
+                "price": 10,
+                "exit_price": p,
+                "timestamp": f"2025-12-02T03:{m}:00Z",
+            }
+            for s, p, m in (("AAPL", 12, "00"), ("MSFT", 9, "10"))
+        ]
+    return data
+
+
+@pytest.mark.parametrize("kind", ["build", "trade", "life_aria"])
+@pytest.mark.parametrize(
+    "place",
+    [
+        hidden(p, m, n)
+        for p in ("A:\\", "C:\\Users\\kay\\notes.txt")
+        for m in INVISIBLE
+        for n in (0, 2)
+    ]
+    + ["/home/kay/notes", "/tmp/tmpab12cd34/x", "Z:/", "tmp\u200bab12cd34"],
+)
+def test_no_field_shows_a_hidden_path(kind: str, place: str) -> None:
+    check_public(render_all(seeded_session(kind, place), charts=True))
+
+
+places = st.sampled_from(
     [
         "C:\\Users\\USER\\AppData\\Local\\Temp\\tmpqy_b7jky",
         "/home/kay/work/app",
         "/Users/kay/app",
         "/tmp/tmpabcdef12",
         "D:/work/repo",
+        "A:\\",
         "github.com/o/r",
     ]
 )
+paths = places | st.builds(hidden, places, st.sampled_from(INVISIBLE), st.integers(0, 40))
 text = st.text(max_size=60)
 
 

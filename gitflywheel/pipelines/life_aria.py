@@ -22,7 +22,7 @@ from .common import (
 )
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
-from .public import implausible_duration, scrub_all
+from .public import implausible_duration, scrub, scrub_all
 from .social import hashtags, thread
 
 __all__ = ["Highlight", "Shot", "speaker", "highlights", "gallery", "grid", "social", "run"]
@@ -62,13 +62,18 @@ class Shot(TypedDict):
 
 def speaker(source: str, agent: str) -> str:
     """Who said a turn, by name: the agent for the user's side, Aria for Aria, any other
-    source title-cased; never "You"."""
+    source title-cased; never "You". A source that title-casing would hide a local path in
+    (`/home/kay` as `/Home/Kay`, which `scrub` no longer knows) loses the path first."""
     key = source.strip().lower()
     if key in _USER_SIDE:
         return agent
     if key == "aria":
         return "Aria"
-    return " ".join(source.split()).title()
+    name = " ".join(source.split()).title()
+    shown = scrub(name).lower()
+    if scrub(shown) != shown:
+        return " ".join(scrub(source).split()).title()
+    return name
 
 
 def _weight(text: str) -> int:

@@ -38,6 +38,15 @@ _TEMP_PART = re.compile(
 )
 _TEMP_WORD = re.compile(r"(?<![A-Za-z0-9])tmp[a-z0-9_]{6,}(?![A-Za-z0-9])", re.I)
 _TRIM = " \t.,;:!?)]}'\""
+# What a reader does not see, the Unicode format characters (Cf): zero widths, the bidi
+# controls publishing drops, the soft hyphen, tags. A path with one inside reads as a path.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]"
+)
+_WORDS = re.compile(r"(\s+)")  # a path, a temporary name, never spans white space
 
 
 def is_local_path(text: str) -> bool:
@@ -70,7 +79,8 @@ def public_repo(repo_path: str | None) -> str | None:
     if any(is_temp_name(p) for p in parts):
         return None
     name = parts[-1].removesuffix(".git") if parts else ""
-    if not name or re.fullmatch(r"[A-Za-z]:", name) or not re.search(r"[A-Za-z0-9]", name):
+    drive = re.fullmatch(r"[A-Za-z]:", _INVISIBLE.sub("", name))  # `C:\`, a hidden `C:\`
+    if not name or drive or not re.search(r"[A-Za-z0-9]", name):
         return None
     return name
 
@@ -99,11 +109,29 @@ def _replace_path(found: re.Match[str]) -> str:
 def scrub(text: str) -> str:
     """Session text fit to publish: each local path becomes its last component (a file's
     name), a path through a temporary folder and a temporary folder's name become
-    `a local folder`."""
+    `a local folder`. A path is found as a reader sees it: a word that hides one behind
+    invisible characters (`C:` U+202E `\\Users`) loses them; other text keeps them."""
     if not text:
         return text
-    text = LOCAL_PATH.sub(_replace_path, text)
-    return _TEMP_WORD.sub("a local folder", text)
+    scrubbed = _scrub(text)
+    if not _INVISIBLE.search(scrubbed):
+        return scrubbed
+    # a word that shows a path once its invisible characters are gone loses them first
+    return "".join(
+        _scrub(_INVISIBLE.sub("", word)) if _hides_path(_scrub(word)) else _scrub(word)
+        for word in _WORDS.split(text)
+    )
+
+
+def _scrub(text: str) -> str:
+    return _TEMP_WORD.sub("a local folder", LOCAL_PATH.sub(_replace_path, text))
+
+
+def _hides_path(text: str) -> bool:
+    """Whether `text` shows a local path or a temporary name when its invisible
+    characters are left out, as a reader sees it."""
+    seen = _INVISIBLE.sub("", text)
+    return seen != text and bool(LOCAL_PATH.search(seen) or _TEMP_WORD.search(seen))
 
 
 def scrub_all(value: Any) -> Any:
