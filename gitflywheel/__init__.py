@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     )
     from .store import Store
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "__version__",

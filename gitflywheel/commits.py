@@ -106,7 +106,7 @@ def session_message(t: SessionTrailers) -> bytes:
 
 
 def rendered_by(version: str, pipeline: str, filters: str) -> str:
-    """What re-rendered a session: `gitflywheel 0.3.0 pipeline build/3 filters/1`."""
+    """What re-rendered a session: `gitflywheel 0.4.0 pipeline build/4 filters/1`."""
     return f"gitflywheel {version} pipeline {pipeline} {filters}"
 
 

@@ -30,7 +30,7 @@ __all__ = ["Highlight", "Shot", "speaker", "highlights", "gallery", "grid", "soc
 PIPELINE: Final = "life_aria"
 # Raised whenever the facts this pipeline derives change for some record; stores keep
 # the version beside the facts, and tests/test_golden.py fails on a change without it.
-VERSION: Final = 2
+VERSION: Final = 3
 _HIGHLIGHTS: Final = 8
 _QUOTE: Final = 400
 _GRID: Final = 3  # thumbnails a row of the gallery holds
