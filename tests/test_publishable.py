@@ -29,6 +29,7 @@ from pipeline_checks import (
 
 from gitflywheel.artifacts import Screenshot
 from gitflywheel.jsontext import loads
+from gitflywheel.pipelines import public
 from gitflywheel.pipelines.life_aria import speaker
 from gitflywheel.pipelines.public import public_id, public_repo, scrub
 from gitflywheel.records import make_record
@@ -373,3 +374,23 @@ def test_generated_sessions_publish_no_private_text(data: dict[str, Any]) -> Non
     if minutes > 24 * 60:
         h, m = divmod(minutes, 60)
         assert all(f"{h} h" not in body(t) for t in artifacts.values())
+
+
+_PATHISH = st.lists(
+    st.sampled_from(
+        list("/\\:~.-_ aAcCkKpPmMtTxyz019")
+        + ["home", "Users", "tmp", "TMP", "Tmp", "tEmP"]
+        + ["\u202e", "\u200b", "\u00ad", "\ufeff", "ſ", "İ", "K", "é", "\n", '"']
+    ),
+    max_size=30,
+).map("".join)
+
+
+@given(_PATHISH | st.text(max_size=30))
+def test_scrub_skips_only_what_cannot_match(text: str) -> None:
+    # the quick checks of _scrub (no '/' or '\\', no 'tmp' in any case, ASCII) skip only
+    # substitutions that would find nothing
+    reference = public._TEMP_WORD.sub(
+        "a local folder", public.LOCAL_PATH.sub(public._replace_path, text)
+    )
+    assert public._scrub(text) == reference

@@ -114,7 +114,7 @@ def scrub(text: str) -> str:
     if not text:
         return text
     scrubbed = _scrub(text)
-    if not _INVISIBLE.search(scrubbed):
+    if scrubbed.isascii() or not _INVISIBLE.search(scrubbed):
         return scrubbed
     # a word that shows a path once its invisible characters are gone loses them first
     return "".join(
@@ -124,7 +124,12 @@ def scrub(text: str) -> str:
 
 
 def _scrub(text: str) -> str:
-    return _TEMP_WORD.sub("a local folder", LOCAL_PATH.sub(_replace_path, text))
+    # every path holds a '/' or a '\\', every temporary name 'tmp' in some case
+    if "/" in text or "\\" in text:
+        text = LOCAL_PATH.sub(_replace_path, text)
+    if "tmp" in text.lower():
+        text = _TEMP_WORD.sub("a local folder", text)
+    return text
 
 
 def _hides_path(text: str) -> bool:
