@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .artifacts import ArtifactKind, ArtifactSpec
 from .errors import GitflywheelError
-from .jsontext import JSONTextError, decode_utf8, dumps_pretty, loads
+from .jsontext import JSONTextError, decode_utf8, dumps_pretty, dumps_pretty_read_back, loads
 from .pipelines import PIPELINE_ID_PATTERN, split_pipeline_id
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "ArtifactFacts",
     "Facts",
     "facts_bytes",
+    "write_facts",
     "facts_json_schema",
 ]
 
@@ -164,6 +165,10 @@ class Facts(_Strict):
             value = loads(decode_utf8(data))
         except JSONTextError as exc:
             raise FactsError(f"{origin}: not valid JSON: {exc}") from exc
+        return cls._validated(value, origin)
+
+    @classmethod
+    def _validated(cls, value: Any, origin: str) -> Facts:
         try:
             return cls.model_validate(value)
         except ValidationError as exc:
@@ -180,22 +185,32 @@ class Facts(_Strict):
         ]
 
 
+def _facts_value(pipeline: str, session_id: str, specs: Sequence[ArtifactSpec]) -> dict[str, Any]:
+    return {
+        "pipeline": pipeline,
+        "session_id": session_id,
+        "artifacts": {
+            spec.kind: {"step": spec.step, "template": spec.template, "context": dict(spec.context)}
+            for spec in specs
+        },
+    }
+
+
 def facts_bytes(pipeline: str, session_id: str, specs: Sequence[ArtifactSpec]) -> bytes:
     """The facts.json of a pipeline's output, canonical JSON indented for people."""
-    return dumps_pretty(
-        {
-            "pipeline": pipeline,
-            "session_id": session_id,
-            "artifacts": {
-                spec.kind: {
-                    "step": spec.step,
-                    "template": spec.template,
-                    "context": dict(spec.context),
-                }
-                for spec in specs
-            },
-        }
-    ).encode("utf-8")
+    return dumps_pretty(_facts_value(pipeline, session_id, specs)).encode("utf-8")
+
+
+def write_facts(
+    pipeline: str, session_id: str, specs: Sequence[ArtifactSpec], origin: str = "facts.json"
+) -> tuple[bytes, Facts]:
+    """`facts_bytes` and the Facts they parse back as, which is what the artifacts render
+    from. Raises FactsError when the output does not survive its own JSON."""
+    try:
+        text, value = dumps_pretty_read_back(_facts_value(pipeline, session_id, specs))
+    except JSONTextError as exc:
+        raise FactsError(f"{origin}: not valid JSON: {exc}") from exc
+    return text.encode("utf-8"), Facts._validated(value, origin)
 
 
 def facts_json_schema() -> dict[str, Any]:

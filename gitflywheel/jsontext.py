@@ -3,17 +3,30 @@
 Numbers with a fraction or exponent become `Decimal`, so money never picks up binary
 floating-point noise; `NaN`, `Infinity`, repeated keys, bad UTF-8, lone surrogates and
 absurd nesting are refused with a reason a person understands.
+
+The indented text is written by orjson (Rust, sorted keys, the same escapes as `json`),
+Decimals placed as they are written here; what it would spell otherwise (a float, an
+integer beyond 64 bits) goes to the writer in Python below, which is the definition.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["JSONTextError", "MAX_DEPTH", "loads", "iter_lines", "dumps_canonical", "dumps_pretty"]
+import orjson
+
+__all__ = [
+    "JSONTextError",
+    "MAX_DEPTH",
+    "loads",
+    "iter_lines",
+    "dumps_canonical",
+    "dumps_pretty",
+    "dumps_pretty_read_back",
+]
 
 MAX_DEPTH = 64
 _MAX_EXPONENT = 400
@@ -65,9 +78,6 @@ _DECODER = json.JSONDecoder(
     parse_constant=_refuse_constant,
     strict=True,
 )
-
-
-_STRING_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 def _may_hold_surrogate(text: str) -> bool:
@@ -168,45 +178,6 @@ def _number_text(value: Decimal) -> str:
 
 
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring
-_NUMBER_MARK = "\x00"  # what a Decimal is written as at first: the string "\u0000"
-_NUMBER_TOKEN = _encode_string(_NUMBER_MARK)
-_FLOAT_TOKEN = re.compile(r"[:,\[]-?[0-9]+[.eE]")
-
-
-def _compact(value: Any) -> str | None:
-    """Canonical text through `json`'s C encoder, or None when the value holds a float
-    or a string that the way Decimals are placed could mistake for one (the writer below
-    takes those)."""
-    if isinstance(value, float):
-        return None
-    numbers: list[str] = []
-
-    def number(item: Any) -> str:
-        if isinstance(item, Decimal):
-            numbers.append(_number_text(item))
-            return _NUMBER_MARK
-        raise TypeError(f"not a JSON value: {type(item).__name__}")
-
-    encoder = json.JSONEncoder(
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
-        allow_nan=False,
-        check_circular=False,
-        default=number,
-    )
-    try:
-        text = encoder.encode(value)
-    except ValueError:  # NaN or infinity: a float, which the writer spells its own way
-        return None
-    if _FLOAT_TOKEN.search(text) and _FLOAT_TOKEN.search(_STRING_TOKEN.sub('""', text)):
-        return None
-    if not numbers:
-        return None if _NUMBER_TOKEN in text else text
-    parts = text.split(_NUMBER_TOKEN)
-    if len(parts) != len(numbers) + 1:
-        return None
-    return "".join(part + numbers[i] for i, part in enumerate(parts[:-1])) + parts[-1]
 
 
 def _scalar(value: Any) -> str:
@@ -274,9 +245,9 @@ def dumps_canonical(value: Any) -> str:
     """Canonical text: keys sorted, no insignificant white space, exact decimals.
     `value` is what `loads` gives or the like: dicts with string keys, lists, strings,
     ints, Decimals (floats are written as their exact shortest decimal), booleans, None."""
-    text = _compact(value)
-    if text is not None:
-        return text
+    done = _by_orjson(value, _COMPACT)
+    if done is not None:
+        return done[0]
     out: list[str] = []
     _write(value, out, None, 0)
     return "".join(out)
@@ -284,7 +255,71 @@ def dumps_canonical(value: Any) -> str:
 
 def dumps_pretty(value: Any) -> str:
     """The same canonical content, indented for people, with a final newline."""
+    done = _by_orjson(value, _PRETTY)
+    if done is not None:
+        return done[0] + "\n"
     out: list[str] = []
     _write(value, out, "  ", 0)
     out.append("\n")
     return "".join(out)
+
+
+_TOO_DEEP = "\n" + "  " * MAX_DEPTH  # the indentation of a value nested too deep
+
+
+def dumps_pretty_read_back(value: Any) -> tuple[str, Any]:
+    """`dumps_pretty`'s text and what `loads` reads from it, in one step: what a writer
+    stores and then uses only as it reads back. Raises JSONTextError as `loads` would."""
+    done = _by_orjson(value, _PRETTY)
+    if done is None or _TOO_DEEP in done[0]:
+        text = dumps_pretty(value)
+        return text, loads(text)
+    return done[0] + "\n", done[1]
+
+
+# orjson writes what `_write` writes (the same escapes, keys in the same order, Decimals
+# placed as `_write` spells them) except for a float, which it spells its own way, a
+# non-finite float (null), a tuple (an array), an integer beyond 64 bits, a lone
+# surrogate and nesting past 255 levels (both refused). Its text is therefore read
+# back and taken only when that gives the very value written, with no number that has a
+# fraction or exponent and that no Decimal wrote: a float.
+_COMPACT = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
+_PRETTY = _COMPACT | orjson.OPT_INDENT_2
+
+
+def _by_orjson(value: Any, option: int) -> tuple[str, Any] | None:
+    """orjson's text of a dict or list and what it reads back as (as `loads` reads it),
+    or None when that text is not `_write`'s or `loads` would refuse it."""
+    if type(value) is not dict and type(value) is not list:
+        return None  # a lone value: nothing to gain
+    written = 0  # Decimals written with a fraction
+
+    def other(item: Any) -> Any:
+        nonlocal written
+        if isinstance(item, Decimal):
+            text = _number_text(item)
+            written += "." in text
+            return orjson.Fragment(text)
+        if isinstance(item, dict):
+            return dict(item)
+        if isinstance(item, list):
+            return list(item)
+        return orjson.Fragment(_scalar(item))  # a subclass of str or int; else TypeError
+
+    read = 0  # numbers with a fraction or exponent read back
+
+    def fraction(token: str) -> Decimal:
+        nonlocal read
+        read += 1
+        return _decimal(token)
+
+    try:
+        text = orjson.dumps(value, default=other, option=option).decode("utf-8")
+        back = json.JSONDecoder(
+            parse_float=fraction, parse_int=_int, parse_constant=_refuse_constant, strict=True
+        ).decode(text)
+    except (TypeError, ValueError, RecursionError):  # orjson's and JSONTextError included
+        return None
+    if read != written or back != value:
+        return None
+    return text, back

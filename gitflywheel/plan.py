@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import filtersets
 from .artifacts import ArtifactSpec, Screenshot
-from .facts import Facts, FactsError, facts_bytes
+from .facts import Facts, FactsError, write_facts
 from .layout import (
     FACTS_FILE,
     MANIFEST_FILE,
@@ -138,9 +138,10 @@ def derive(record: Record, screenshots: Sequence[ScreenshotFile]) -> Derived:
         )
         files[path] = shot.data
     pipeline = pipeline_id(record.session.session_type)
-    data = facts_bytes(pipeline, record.session_id, run_pipeline(record.session, shots))
     try:
-        facts = Facts.from_bytes(data, FACTS_FILE)
+        data, facts = write_facts(
+            pipeline, record.session_id, run_pipeline(record.session, shots), FACTS_FILE
+        )
     except FactsError as exc:
         raise FactsError(f"its facts cannot be kept exactly: {exc}") from None
     return Derived(record, pipeline, data, facts, tuple(entries), files)

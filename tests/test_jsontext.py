@@ -1,4 +1,4 @@
-"""Canonical JSON through `json`'s C encoder is byte for byte what the hand-written
+"""Canonical JSON through orjson is byte for byte what the hand-written
 writer made (tests/jsontext_reference.py), and `loads` refuses exactly what it refused."""
 
 from __future__ import annotations
@@ -12,9 +12,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gitflywheel.jsontext import JSONTextError, dumps_canonical, dumps_pretty, loads
+from gitflywheel.jsontext import (
+    JSONTextError,
+    dumps_canonical,
+    dumps_pretty,
+    dumps_pretty_read_back,
+    loads,
+)
 
-# Strings that the C path must not confuse with its own marks: NUL alone, quotes and
+# Strings that a fast path must not confuse with its own marks: NUL alone, quotes and
 # backslashes around it, digits after separators as a float would look.
 tricky_text = st.sampled_from(
     ["\x00", '"\x00', '\x00"', "\\", "a:1.5", "1,817.50", "[2e5", "é", "\u2028", "😀", ""]
@@ -62,6 +68,52 @@ def test_canonical_and_pretty_text_are_the_writers(value: Any) -> None:
 def test_edge_cases_are_written_as_before(value: Any) -> None:
     assert dumps_canonical(value) == reference.dumps_canonical(value)
     assert dumps_pretty(value) == reference.dumps_pretty(value)
+
+
+def _read(parse: Any, text: str) -> str:
+    """What a parser makes of a text, types and reasons included, as text to compare."""
+    try:
+        return repr(parse(text))
+    except JSONTextError as exc:
+        return f"refused: {exc}"
+
+
+def _read_back(value: Any) -> str:
+    """What writing and reading back at once gives, as `_read` tells it."""
+    try:
+        text, back = dumps_pretty_read_back(value)
+    except JSONTextError as exc:
+        return f"refused: {exc}"
+    assert text == dumps_pretty(value)
+    return repr(back)
+
+
+@given(values)
+def test_reading_back_indented_text_gives_what_loads_gives(value: Any) -> None:
+    text = dumps_pretty(value)
+    assert _read_back(value) == _read(loads, text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"big": 10**60, "fine": 10**49},
+        {"tiny": Decimal("1E-450"), "huge": Decimal("1E+450")},
+        {"control": "\x01\x1f", "nul": "\x00"},
+        [[[[["deep"]]]]] * 2,
+        {"n": Decimal("-0.5"), "i": -3, "z": 0},
+    ],
+)
+def test_reading_back_edge_cases(value: Any) -> None:
+    assert _read_back(value) == _read(loads, dumps_pretty(value))
+
+
+def test_reading_back_refuses_nesting_as_loads_does() -> None:
+    value: Any = "leaf"
+    for _ in range(70):
+        value = [value]
+    assert _read_back(value) == _read(loads, dumps_pretty(value))
+    assert _read_back(value).startswith("refused: nesting deeper than 64")
 
 
 def test_what_is_not_json_is_refused_as_before() -> None:
