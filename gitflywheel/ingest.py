@@ -39,7 +39,7 @@ from .records import Record, make_record
 from .rendering import load_templates
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, ScreenshotPolicy
 from .store import Store
-from .trees import FILE_MODE, TreeEditor
+from .trees import FILE_MODE, TreeEditor, tree_from_bytes
 
 __all__ = ["Status", "Outcome", "IngestReport", "ingest", "Recorder"]
 
@@ -79,7 +79,7 @@ class IngestReport(BatchReport[Outcome]):
     """Every outcome of one ingest call; the exit code is the highest met."""
 
 
-_BLOB = 3  # git's type number
+_TREE, _BLOB = 2, 3  # git's type numbers
 
 
 class Recorder:
@@ -98,8 +98,8 @@ class Recorder:
         self.head = self.landed
         self.unflushed, self.last_flush = 0, time.monotonic()  # commits planned since, and when
         root = store.commit(self.head).tree if self.head else None
-        self.pending: dict[bytes, ShaFile] = {}  # trees and commits
-        self.packed: dict[bytes, bytes] = {}  # blobs: hex id -> `packs.packed_entry`
+        self.pending: dict[bytes, ShaFile] = {}  # commits
+        self.packed: dict[bytes, bytes] = {}  # blobs and trees: hex id -> `packs.packed_entry`
         self.editor = TreeEditor(self._tree, root)
         self.template_blobs = {
             template_path(name): (git_blob_id(data).encode(), packed_entry(_BLOB, data))
@@ -110,6 +110,8 @@ class Recorder:
         return self.pending.get(sha) or self.store[sha]
 
     def _tree(self, sha: bytes) -> Tree:
+        if sha in self.packed:  # made since the last flush
+            return tree_from_bytes(unpacked_entry(self.packed[sha]))
         obj = self._object(sha)
         if not isinstance(obj, Tree):
             raise GitflywheelError(f"{sha.decode()}: not a tree")
@@ -253,16 +255,17 @@ class Recorder:
                 if self.editor.get(path) != (FILE_MODE, sha):
                     new_blobs[sha] = entry
                     self.editor.set(path, FILE_MODE, sha)
-            root, trees = self.editor.write()
+            root, trees = self.editor.write_raw()
         except BaseException:
             self._reset_editor()
             raise
         commit = make_commit(
             root, [self.head] if self.head else [], message, author, authored, committed
         )
-        for obj in (*trees, commit):
-            self.pending[obj.id] = obj
+        self.pending[commit.id] = commit
         self.packed.update(new_blobs)
+        for sha, raw in trees:
+            self.packed[sha] = packed_entry(_TREE, raw)
         self.head = commit.id
         self.unflushed += 1
         return commit.id.decode()
