@@ -291,15 +291,19 @@ def render_limited(
     env: TemplateEnvironment, name: str, context: Mapping[str, Any], limits: Limits
 ) -> str:
     """Render one template, streaming, within the limits; a breach raises SecurityError."""
-    token = _DEADLINE.set((time.monotonic() + limits.seconds, limits.seconds))
+    deadline = time.monotonic() + limits.seconds
+    token = _DEADLINE.set((deadline, limits.seconds))
+    monotonic = time.monotonic
     try:
         chunks: list[str] = []
         size = 0
         for chunk in env.get_template(name).generate(**context):
-            size += len(chunk.encode("utf-8", "surrogatepass"))
+            # `_check_time` and the size in UTF-8, inline: this loop runs for every chunk
+            size += len(chunk) if chunk.isascii() else len(chunk.encode("utf-8", "surrogatepass"))
             if size > limits.output_bytes:
                 raise SecurityError(f"the output passed the limit of {limits.output_bytes:,} bytes")
-            _check_time()
+            if monotonic() > deadline:
+                _check_time()
             chunks.append(chunk)
         return "".join(chunks)
     finally:
