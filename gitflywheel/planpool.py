@@ -240,6 +240,7 @@ def _plan(origin: str, value: Any, base_dir: Path) -> tuple[str, Any]:
 
 
 def _picklable(exc: BaseException) -> BaseException:
+    """`exc`, or, when it would not arrive whole through a pickle, its reason."""
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:
