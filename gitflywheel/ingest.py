@@ -12,26 +12,34 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from dulwich.objects import Blob, Commit, ShaFile, Tree
+from dulwich.objects import Commit, ShaFile, Tree
 
 from .commits import SessionTrailers, commit_time, identity, make_commit, session_message
-from .errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError, InputError
+from .errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError
 from .init import open_store, store_templates_dir
 from .inputs import InputItem, read_inputs
 from .layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
 from .manifest import Manifest
 from .outcomes import BatchReport
-from .packs import unpacked_entry
+from .packs import packed_entry, unpacked_entry
 from .plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, git_blob_id
-from .planpool import UNCONTAINED, PlanPool, Ticket, derive_and_render, reason
-from .records import InputErrors, Record, make_record
+from .planpool import (
+    PlannedSession,
+    PlanPool,
+    Ticket,
+    derive_and_render,
+    input_problems,
+    read_screenshots,
+)
+from .records import Record, make_record
 from .rendering import load_templates
-from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, Refusal, ScreenshotPolicy, read_screenshot
+from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, ScreenshotPolicy
 from .store import Store
-from .trees import FILE_MODE, TreeEditor
+from .trees import FILE_MODE, TreeEditor, tree_from_bytes
 
 __all__ = ["Status", "Outcome", "IngestReport", "ingest", "Recorder"]
 
@@ -71,8 +79,7 @@ class IngestReport(BatchReport[Outcome]):
     """Every outcome of one ingest call; the exit code is the highest met."""
 
 
-def _blob(data: bytes) -> Blob:
-    return Blob.from_string(data)
+_TREE, _BLOB = 2, 3  # git's type numbers
 
 
 class Recorder:
@@ -91,15 +98,20 @@ class Recorder:
         self.head = self.landed
         self.unflushed, self.last_flush = 0, time.monotonic()  # commits planned since, and when
         root = store.commit(self.head).tree if self.head else None
-        self.pending: dict[bytes, ShaFile] = {}
-        self.packed: dict[bytes, bytes] = {}  # blobs a worker packed: hex id -> entry
+        self.pending: dict[bytes, ShaFile] = {}  # commits
+        self.packed: dict[bytes, bytes] = {}  # blobs and trees: hex id -> `packs.packed_entry`
         self.editor = TreeEditor(self._tree, root)
-        self.template_blobs = {name: _blob(data) for name, data in templates.items()}
+        self.template_blobs = {
+            template_path(name): (git_blob_id(data).encode(), packed_entry(_BLOB, data))
+            for name, data in templates.items()
+        }
 
     def _object(self, sha: bytes) -> ShaFile:
         return self.pending.get(sha) or self.store[sha]
 
     def _tree(self, sha: bytes) -> Tree:
+        if sha in self.packed:  # made since the last flush
+            return tree_from_bytes(unpacked_entry(self.packed[sha]))
         obj = self._object(sha)
         if not isinstance(obj, Tree):
             raise GitflywheelError(f"{sha.decode()}: not a tree")
@@ -108,13 +120,39 @@ class Recorder:
     def _blob_bytes(self, sha: bytes) -> bytes:
         if sha in self.packed:
             return unpacked_entry(self.packed[sha])
-        return self._object(sha).as_raw_string()
+        return self.store.blob(sha)
 
-    def record(
-        self, record: Record, revise: bool, base_dir: Path, ahead: _Ahead | None = None
-    ) -> Outcome:
-        """Record one valid session on top of the planned head, or say why not; `ahead`:
-        its screenshots read and its plan under way already."""
+    def has_session(self, session_id: str) -> bool:
+        """Whether the planned head records a session with this id."""
+        return self.editor.get(f"{session_dir(session_id)}/{RECORD_FILE}") is not None
+
+    def _revision(self, outcome: Outcome, record_blob: bytes, revise: bool) -> int | None:
+        """The revision a record (by its blob id) would be, or None when its outcome is
+        settled already: unchanged, or a conflict without `revise`."""
+        assert outcome.session_id is not None
+        folder = session_dir(outcome.session_id)
+        existing = self.editor.get(f"{folder}/{RECORD_FILE}")
+        manifest_entry = self.editor.get(f"{folder}/{MANIFEST_FILE}")
+        if existing is None or manifest_entry is None:
+            outcome.revision = 1
+            return 1
+        previous = Manifest.from_bytes(self._blob_bytes(manifest_entry[1]))
+        outcome.revision = previous.revision
+        if existing[1] == record_blob:
+            outcome.status = "unchanged"
+            return None
+        if not revise:
+            outcome.status = "conflict"
+            outcome.problems.append(
+                f"{outcome.origin}: session_id: {outcome.session_id!r} is already recorded "
+                f"(revision {previous.revision}) with other content; use --revise to record a new revision"
+            )
+            return None
+        outcome.status, outcome.revision = "revised", previous.revision + 1
+        return outcome.revision
+
+    def record(self, record: Record, revise: bool, base_dir: Path) -> Outcome:
+        """Record one valid session on top of the planned head, or say why not."""
         outcome = Outcome(
             record.origin,
             "recorded",
@@ -122,40 +160,43 @@ class Recorder:
             warnings=list(record.warnings),
             set_aside=list(record.set_aside),
         )
-        folder = session_dir(record.session_id)
-        record_blob = git_blob_id(record.stored_bytes).encode()
-        revision = 1
-        existing = self.editor.get(f"{folder}/{RECORD_FILE}")
-        manifest_entry = self.editor.get(f"{folder}/{MANIFEST_FILE}")
-        if existing is not None and manifest_entry is not None:
-            previous = Manifest.from_bytes(self._blob_bytes(manifest_entry[1]))
-            if existing[1] == record_blob:
-                outcome.status, outcome.revision = "unchanged", previous.revision
-                return outcome
-            if not revise:
-                outcome.status, outcome.revision = "conflict", previous.revision
-                outcome.problems.append(
-                    f"{record.origin}: session_id: {record.session_id!r} is already recorded "
-                    f"(revision {previous.revision}) with other content; use --revise to record a new revision"
-                )
-                return outcome
-            revision = previous.revision + 1
-            outcome.status = "revised"
-        outcome.revision = revision
-
-        packed: dict[bytes, bytes] = {}
-        if ahead is not None and ahead.ticket is not None:
-            outcome.warnings += ahead.warnings
-            (derived, rendered), packed = ahead.ticket.result()
-            plan = assemble(derived, self.templates, revision, rendered)
-        else:
-            screenshots = self._screenshots(record, base_dir, outcome.warnings)
-            plan = self.plan(record, screenshots, revision)
+        revision = self._revision(outcome, git_blob_id(record.stored_bytes).encode(), revise)
+        if revision is None:
+            return outcome
+        screenshots, warnings = read_screenshots(record, base_dir, self.screenshot_policy)
+        outcome.warnings += warnings
+        plan = self.plan(record, screenshots, revision)
         session = record.session
         trailers = SessionTrailers(
             session.session_id, session.session_type, session.agent_id, revision
         )
-        outcome.commit = self.land(plan, session_message(trailers), packed)
+        outcome.commit = self.land(plan, session_message(trailers))
+        return outcome
+
+    def record_planned(self, origin: str, planned: PlannedSession, revise: bool) -> Outcome | None:
+        """Record a session a worker planned as its first revision, or say why not; None
+        when it would be another revision (its manifest says 1): plan it again here."""
+        outcome = Outcome(
+            origin,
+            "recorded",
+            planned.session_id,
+            warnings=list(planned.warnings),
+            set_aside=list(planned.set_aside),
+        )
+        revision = self._revision(outcome, planned.record_blob, revise)
+        if revision is None:
+            return outcome
+        if revision != 1:
+            return None
+        trailers = SessionTrailers(planned.session_id, planned.session_type, planned.agent_id, 1)
+        outcome.commit = self._land(
+            session_dir(planned.session_id),
+            planned.files,
+            planned.packed,
+            session_message(trailers),
+            identity(planned.agent_id),
+            planned.timestamp,
+        )
         return outcome
 
     def plan(self, record: Record, screenshots: list[ScreenshotFile], revision: int) -> SessionPlan:
@@ -176,46 +217,55 @@ class Recorder:
             for path, data in plan.files.items()
         )
 
-    def land(
-        self, plan: SessionPlan, message: bytes, packed: Mapping[bytes, bytes] | None = None
-    ) -> str:
+    def land(self, plan: SessionPlan, message: bytes) -> str:
         """Plan one commit on the head: the session's folder becomes the plan's, and
-        templates/ the templates it rendered with; `packed`: blobs of the plan packed
-        already (hex id -> `packs.packed_entry`). Returns the commit id."""
-        objects: list[ShaFile] = []
-        ready: dict[bytes, bytes] = {}
+        templates/ the templates it rendered with. Returns the commit id."""
+        files: list[tuple[str, bytes]] = []
+        packed: dict[bytes, bytes] = {}
+        for path, data in plan.files.items():
+            sha = git_blob_id(data).encode()
+            files.append((path, sha))
+            packed[sha] = packed_entry(_BLOB, data)
         session = plan.derived.record.session
+        return self._land(
+            plan.folder, files, packed, message, identity(session.agent_id), session.timestamp
+        )
+
+    def _land(
+        self,
+        folder: str,
+        files: Iterable[tuple[str, bytes]],
+        packed: Mapping[bytes, bytes],
+        message: bytes,
+        author: bytes,
+        authored: datetime | None,
+    ) -> str:
+        """Plan one commit on the head: `folder` holds `files` (path, blob id) and nothing
+        else, their blobs in `packed` (hex id -> `packs.packed_entry`), and templates/ the
+        templates. Returns the commit id."""
         committed = commit_time()
+        new_blobs: dict[bytes, bytes] = dict(packed)
         # Everything is planned: only now the tree changes, and a failure in between puts
         # it back as the head has it, so a session that fails leaves no trace.
         try:
-            self.editor.remove(plan.folder)
-            for path, data in plan.files.items():
-                sha = git_blob_id(data).encode()
-                if packed and sha in packed:
-                    ready[sha] = packed[sha]
-                else:
-                    objects.append(_blob(data))
+            self.editor.remove(folder)
+            for path, sha in files:
                 self.editor.set(path, FILE_MODE, sha)
-            for name, blob in self.template_blobs.items():
-                if self.editor.get(template_path(name)) != (FILE_MODE, blob.id):
-                    objects.append(blob)
-                    self.editor.set(template_path(name), FILE_MODE, blob.id)
-            root, trees = self.editor.write()
+            for path, (sha, entry) in self.template_blobs.items():
+                if self.editor.get(path) != (FILE_MODE, sha):
+                    new_blobs[sha] = entry
+                    self.editor.set(path, FILE_MODE, sha)
+            root, trees = self.editor.write_raw()
         except BaseException:
             self._reset_editor()
             raise
         commit = make_commit(
-            root,
-            [self.head] if self.head else [],
-            message,
-            identity(session.agent_id),
-            session.timestamp,
-            committed,
+            root, [self.head] if self.head else [], message, author, authored, committed
         )
-        for obj in (*objects, *trees, commit):
-            self.pending[obj.id] = obj
-        self.packed.update(ready)
+        self.pending[commit.id] = commit
+        self.packed.update(new_blobs)
+        for sha, raw in trees:
+            self.packed[sha] = packed_entry(_TREE, raw)
         self.head = commit.id
         self.unflushed += 1
         return commit.id.decode()
@@ -230,24 +280,6 @@ class Recorder:
         if not isinstance(commit, Commit):
             raise GitflywheelError(f"{sha.decode()}: not a commit")
         return bytes(commit.tree)
-
-    def _screenshots(
-        self, record: Record, base_dir: Path, warnings: list[str]
-    ) -> list[ScreenshotFile]:
-        """Each screenshot the record names, with its bytes when the policy lets it be read."""
-        shots: list[ScreenshotFile] = []
-        for index, ref in enumerate(record.session.source_data.screenshot_refs()):
-            source = ref.path
-            found = read_screenshot(source, base_dir, self.screenshot_policy)
-            if isinstance(found, Refusal):
-                if not found.url:  # the reason is for the person ingesting, not the record
-                    warnings.append(
-                        f"source_data.screenshots[{index}]: {source!r} not read: {found.reason}"
-                    )
-                shots.append(ScreenshotFile(source, None, ref.caption))
-            else:
-                shots.append(ScreenshotFile(source, found, ref.caption))
-        return shots
 
     def flush_when_due(self, batch_size: int, flush_seconds: float) -> None:
         """Flush once `batch_size` commits are planned or `flush_seconds` have passed since
@@ -316,7 +348,7 @@ def ingest(
         try:
             for seen, item in enumerate(read_inputs(list(paths), stdin), start=1):
                 if pool is None and workers > 1 and seen > parallel_after:
-                    pool = PlanPool(recorder.templates, workers)
+                    pool = PlanPool(recorder.templates, policy, workers)
                 if pool is None:
                     done(_ingest_item(recorder, item, revise))
                     continue
@@ -337,14 +369,10 @@ def ingest(
 
 @dataclass
 class _Ahead:
-    """An input read ahead of its turn: its outcome when it has one already (invalid),
-    else its record, and, unless it is stored already (then its turn decides), its
-    screenshots read and a worker planning it."""
+    """An input read ahead of its turn, and, unless it is invalid already or its session
+    is stored already (then its turn decides), a worker planning it."""
 
     item: InputItem
-    outcome: Outcome | None = None
-    record: Record | None = None
-    warnings: list[str] = field(default_factory=list)
     ticket: Ticket | None = None
 
     def ready(self) -> bool:
@@ -352,34 +380,33 @@ class _Ahead:
 
 
 def _prepare(recorder: Recorder, pool: PlanPool, item: InputItem) -> _Ahead:
-    """Validate an input and start planning it. Its plan depends on the record, the
-    screenshots and the templates alone (not on its revision or what lands before it),
-    so it is the plan its turn would make."""
+    """Start planning an input. Its plan depends on the input, its screenshots and the
+    templates alone (not on its revision or what lands before it), so it is the plan
+    its turn would make, as long as its session is new then (else its turn plans again)."""
     entry = _Ahead(item)
-
-    def validate() -> Outcome:
-        record = make_record(item.origin, item.value)
-        entry.record = record
-        if recorder.editor.get(f"{session_dir(record.session_id)}/{RECORD_FILE}") is None:
-            shots = recorder._screenshots(record, item.base_dir, entry.warnings)
-            entry.ticket = pool.submit(record, shots)
-        return Outcome(item.origin, "recorded")
-
-    outcome = _contained(item, validate)
-    if entry.record is None:
-        entry.outcome = outcome
+    value = item.value
+    session_id = value.get("session_id") if isinstance(value, dict) else None
+    if item.error is None and not (
+        isinstance(session_id, str) and recorder.has_session(session_id)
+    ):
+        entry.ticket = pool.submit(item.origin, value, item.base_dir)
     return entry
 
 
 def _finish(recorder: Recorder, entry: _Ahead, revise: bool) -> Outcome:
     """The outcome of an input read ahead, in its turn."""
-    if entry.outcome is not None:
-        return entry.outcome
-    record = entry.record
-    assert record is not None
-    return _contained(
-        entry.item, lambda: recorder.record(record, revise, entry.item.base_dir, entry)
-    )
+    ticket = entry.ticket
+    if ticket is None:
+        return _ingest_item(recorder, entry.item, revise)
+    item = entry.item
+
+    def work() -> Outcome:
+        outcome = recorder.record_planned(item.origin, ticket.result(), revise)
+        if outcome is None:  # another revision of its session: planned again, here
+            outcome = recorder.record(make_record(item.origin, item.value), revise, item.base_dir)
+        return outcome
+
+    return _contained(item, work)
 
 
 def _ingest_item(recorder: Recorder, item: InputItem, revise: bool) -> Outcome:
@@ -400,14 +427,9 @@ def _contained(item: InputItem, work: Callable[[], Outcome]) -> Outcome:
     outcome = Outcome(item.origin, "invalid", session_id if isinstance(session_id, str) else None)
     try:
         return work()
-    except InputErrors as exc:
-        outcome.problems = [str(p) for p in exc.problems]
-    except InputError as exc:
-        outcome.problems = [str(exc)]
-    except GitflywheelError as exc:
-        outcome.problems = [str(InputError(item.origin, "", str(exc)))]
-    except UNCONTAINED:
-        raise
-    except Exception as exc:
-        outcome.problems = [str(InputError(item.origin, "", reason(exc)))]
+    except BaseException as exc:
+        problems = input_problems(item.origin, exc)
+        if problems is None:
+            raise
+        outcome.problems = [str(p) for p in problems]
     return outcome

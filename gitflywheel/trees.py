@@ -7,11 +7,13 @@ the store is.
 
 from __future__ import annotations
 
+import binascii
+import hashlib
 from collections.abc import Callable
 
-from dulwich.objects import ObjectID, Tree
+from dulwich.objects import Tree
 
-__all__ = ["TREE_MODE", "FILE_MODE", "TreeEditor"]
+__all__ = ["TREE_MODE", "FILE_MODE", "TreeEditor", "tree_from_bytes"]
 
 TREE_MODE = 0o040000
 FILE_MODE = 0o100644
@@ -96,24 +98,50 @@ class TreeEditor:
 
     def write(self) -> tuple[bytes, list[Tree]]:
         """Hash every changed folder, deepest first; return the root id and the new trees."""
-        made: list[Tree] = []
+        root, made = self.write_raw()
+        return root, [tree_from_bytes(raw) for _, raw in made]
+
+    def write_raw(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """`write`, the new trees as (id, bytes as git stores them): what a writer of
+        many commits packs, without a parsed object for each."""
+        made: list[tuple[bytes, bytes]] = []
         for folder in sorted(self._dirty, key=lambda p: (-p.count("/") if p else 1, p)):
             node = self._nodes.get(folder)
             if node is None:
                 continue
-            tree = Tree()
-            for key, (mode, sha) in node.items():
-                tree.add(key, mode, ObjectID(sha))
             if not folder:
-                self._root = tree.id
-                made.append(tree)
+                self._root, raw = _tree_bytes(node)
+                made.append((self._root, raw))
                 continue
             parent_path, _, name = folder.rpartition("/")
             parent = self._nodes[parent_path]
             if node:
-                parent[name.encode()] = (TREE_MODE, tree.id)
-                made.append(tree)
+                sha, raw = _tree_bytes(node)
+                parent[name.encode()] = (TREE_MODE, sha)
+                made.append((sha, raw))
             else:
                 parent.pop(name.encode(), None)
         self._dirty.clear()
         return self._root, made
+
+
+def tree_from_bytes(raw: bytes) -> Tree:
+    """A tree object from its bytes as git stores them."""
+    tree = Tree.from_raw_string(Tree.type_num, raw)
+    assert isinstance(tree, Tree)
+    return tree
+
+
+def _tree_key(item: tuple[bytes, Entry]) -> bytes:
+    name, (mode, _) = item
+    return name + b"/" if mode == TREE_MODE else name  # git's order: a folder as `name/`
+
+
+def _tree_bytes(node: dict[bytes, Entry]) -> tuple[bytes, bytes]:
+    """A folder as git stores a tree (entries in git's order, each `mode name\0id`), and
+    its id (hex)."""
+    raw = b"".join(
+        b"%o %s\x00%s" % (mode, name, binascii.unhexlify(sha))
+        for name, (mode, sha) in sorted(node.items(), key=_tree_key)
+    )
+    return hashlib.sha1(b"tree %d\x00" % len(raw) + raw).hexdigest().encode(), raw

@@ -1,0 +1,75 @@
+"""Planning workers: each input planned by a worker is planned as this process plans it,
+its problems and warnings included, and the answers come in the order asked."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, session
+
+from gitflywheel.plan import TemplateSet
+from gitflywheel.planpool import PlannedSession, PlanPool, plan_input
+from gitflywheel.records import InputErrors
+from gitflywheel.rendering import load_templates
+from gitflywheel.screenshots import ScreenshotPolicy
+
+
+def _inputs(tmp_path: Path) -> list[object]:
+    (tmp_path / "title.png").write_bytes((EXAMPLES / "screens" / "title.png").read_bytes())
+    shots = ["title.png", "missing.png", "https://example.com/a.png"]
+    return [
+        session("s-1"),
+        session("s-2", source_data={"repo_path": "r", "screenshots": shots}),
+        {"session_id": "s-3", "session_type": "build"},  # invalid: fields missing
+        ["not", "a", "session"],
+        session("s-4", title="Fourth"),
+    ]
+
+
+def _outcome(origin: str, value: object, base: Path, templates: TemplateSet) -> object:
+    try:
+        return plan_input(origin, value, base, templates, ScreenshotPolicy())
+    except InputErrors as exc:
+        return [str(p) for p in exc.problems]
+
+
+def test_workers_plan_as_this_process_does_in_order(tmp_path: Path) -> None:
+    templates = TemplateSet(load_templates())
+    inputs = _inputs(tmp_path)
+    here = [_outcome(f"in:{i}", v, tmp_path, templates) for i, v in enumerate(inputs)]
+    pool = PlanPool(templates, ScreenshotPolicy(), 2)
+    try:
+        tickets = [pool.submit(f"in:{i}", v, tmp_path) for i, v in enumerate(inputs)]
+        there: list[object] = []
+        for ticket in tickets:
+            try:
+                there.append(ticket.result())
+            except InputErrors as exc:
+                there.append([str(p) for p in exc.problems])
+    finally:
+        pool.close()
+    assert there == here
+    planned = there[1]
+    assert isinstance(planned, PlannedSession)
+    assert any("missing.png" in w for w in planned.warnings)
+    assert not any("example.com" in w for w in planned.warnings)  # a URL is no problem
+    assert sum("/screenshots/" in path for path, _ in planned.files) == 1
+    assert isinstance(there[2], list) and isinstance(there[3], list)
+
+
+def test_a_worker_that_dies_ends_the_run(tmp_path: Path) -> None:
+    """Not one input's problem: an OSError, which the command line reports as such."""
+    pool = PlanPool(TemplateSet(load_templates()), ScreenshotPolicy(), 1)
+    try:
+        assert isinstance(pool.submit("a", session("s-1"), tmp_path).result(), PlannedSession)
+        for worker in pool._workers:
+            assert worker.process.pid is not None
+            os.kill(worker.process.pid, signal.SIGKILL)
+            worker.process.join()
+        with pytest.raises(OSError, match="a planning process stopped"):
+            pool.submit("b", session("s-2"), tmp_path).result()
+    finally:
+        pool.close()
