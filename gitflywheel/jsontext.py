@@ -4,9 +4,10 @@ Numbers with a fraction or exponent become `Decimal`, so money never picks up bi
 floating-point noise; `NaN`, `Infinity`, repeated keys, bad UTF-8, lone surrogates and
 absurd nesting are refused with a reason a person understands.
 
-The indented text is written by orjson (Rust, sorted keys, the same escapes as `json`),
-Decimals placed as they are written here; what it would spell otherwise (a float, an
-integer beyond 64 bits) goes to the writer in Python below, which is the definition.
+Both texts are written by orjson (Rust, sorted keys, the same escapes as `json`),
+Decimals placed as they are written here, and taken only when they read back as the
+value written; what orjson would spell otherwise (a float, an integer beyond 64 bits)
+goes to the writer in Python below, which is the definition.
 """
 
 from __future__ import annotations

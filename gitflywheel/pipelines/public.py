@@ -117,9 +117,9 @@ def scrub(text: str) -> str:
     if scrubbed.isascii() or not _INVISIBLE.search(scrubbed):
         return scrubbed
     # a word that shows a path once its invisible characters are gone loses them first
+    words = [(word, _scrub(word)) for word in _WORDS.split(text)]
     return "".join(
-        _scrub(_INVISIBLE.sub("", word)) if _hides_path(_scrub(word)) else _scrub(word)
-        for word in _WORDS.split(text)
+        _scrub(_INVISIBLE.sub("", word)) if _hides_path(done) else done for word, done in words
     )
 
 
