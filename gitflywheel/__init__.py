@@ -12,9 +12,6 @@ The functions load on first use, so `import gitflywheel` stays cheap.
 
 from __future__ import annotations
 
-import sys
-import types
-
 from .errors import (
     ConflictError,
     GitflywheelError,
@@ -22,6 +19,7 @@ from .errors import (
     RemoteError,
     StoreError,
 )
+from .version import __version__
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
 if TYPE_CHECKING:
@@ -44,9 +42,8 @@ if TYPE_CHECKING:
         verify,
         which,
     )
-    from .store import Store
+    from .storage.store import Store
 
-__version__ = "0.4.0"
 
 __all__ = [
     "__version__",
@@ -74,7 +71,7 @@ __all__ = [
 ]
 
 # The functions (and Store) load on first use: the name, and the module that has it.
-_LAZY = {**dict.fromkeys(__all__[1:-6], "api"), "Store": "store"}
+_LAZY = {**dict.fromkeys(__all__[1:-6], "api"), "Store": "storage.store"}
 
 
 def __getattr__(name: str) -> Any:
@@ -85,16 +82,3 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-class _Package(types.ModuleType):
-    """`gitflywheel.ingest` stays the function: importing the module of the same name
-    (`gitflywheel/ingest.py`, likewise init, verify, capture) would otherwise set it."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _LAZY and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -15,20 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
 
 from .errors import GitflywheelError
-from .store import Store
+from .storage.store import Store
 
 if TYPE_CHECKING:
-    from .blogexport import BlogExportResult
-    from .capture import Captured
-    from .ingest import IngestReport
-    from .init import InitResult
-    from .maintain import MaintainResult
-    from .manifest import Manifest
-    from .query import ExportResult, Holder, LogEntry, SessionRow
-    from .remote import PublishResult, SyncResult
-    from .rerender import RerenderReport
-    from .site import SiteResult
-    from .verify import VerifyResult
+    from .hooks.capture import Captured
+    from .publishing.exports import BlogExportResult
+    from .publishing.site import SiteResult
+    from .queries.sessions import ExportResult, Holder, LogEntry, SessionRow
+    from .recording.ingest import IngestReport
+    from .recording.init import InitResult
+    from .recording.maintain import MaintainResult
+    from .recording.rerender import RerenderReport
+    from .remotes.sync import PublishResult, SyncResult
+    from .session.manifest import Manifest
+    from .verification import VerifyResult
 
 __all__ = [
     "StoreLike",
@@ -71,7 +71,7 @@ def _open(repo: StoreLike) -> Iterator[Store]:
 def init(repo: StoreLike, templates: PathLike | None = None) -> InitResult:
     """Create the store (or, on an existing one, change nothing but `templates`, the
     folder of templates it renders with from now on)."""
-    from .init import init_store
+    from .recording.init import init_store
 
     return init_store(_path(repo), Path(templates) if templates is not None else None)
 
@@ -91,8 +91,8 @@ def ingest(
     result's outcomes, not raised, and the valid ones are recorded. Screenshots are read
     only from inside each input's folder and `screenshots_from`, images of at most
     `max_screenshot_bytes` (default 8 MiB)."""
-    from .ingest import ingest as run
-    from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
+    from .recording.ingest import ingest as run
+    from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
 
     names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     return run(
@@ -118,7 +118,7 @@ def rerender(
     """Render the named sessions (or every one) again with this version's pipelines and
     the store's templates (or `templates`, which become the store's); one commit per
     session that changes. Sessions not in the store are outcomes, not raised."""
-    from .rerender import rerender as run
+    from .recording.rerender import rerender as run
 
     return run(
         _path(repo),
@@ -134,7 +134,7 @@ def verify(repo: StoreLike, *, full: bool = False, jobs: int | None = None) -> V
     False when anything is violated. It reads `main` as the run finds it, never waiting
     for writers; a second verify of the store waits for the first.
     `gitflywheel.verify.report.markdown_report(result)` is the report as Markdown."""
-    from .verify import verify as run
+    from .verification import verify as run
 
     with _open(repo) as store:
         return run(store, full=full, jobs=jobs)
@@ -150,7 +150,7 @@ def ls(
 ) -> list[SessionRow]:
     """The sessions at the tip, oldest first; `since`/`until` are dates (`until` takes in
     the whole day) or ISO 8601 date-times."""
-    from .query import list_sessions
+    from .queries.sessions import list_sessions
 
     with _open(repo) as store:
         return list_sessions(store, session_type, agent, since, until)
@@ -163,7 +163,7 @@ def show(repo: StoreLike, session_id: str, kind: str) -> bytes: ...
 def show(repo: StoreLike, session_id: str, kind: str | None = None) -> Manifest | bytes:
     """A session's manifest, or with `kind` the bytes of one artifact (`record`: the
     session record)."""
-    from .query import show_artifact, show_session
+    from .queries.sessions import show_artifact, show_session
 
     with _open(repo) as store:
         return (
@@ -175,7 +175,7 @@ def show(repo: StoreLike, session_id: str, kind: str | None = None) -> Manifest 
 
 def which(repo: StoreLike, file_or_blob: PathLike) -> tuple[str, list[Holder]]:
     """The blob id of a file (or a blob id as given) and the sessions holding it."""
-    from .query import which as find
+    from .queries.sessions import which as find
 
     with _open(repo) as store:
         return find(store, os.fspath(file_or_blob))
@@ -183,7 +183,7 @@ def which(repo: StoreLike, file_or_blob: PathLike) -> tuple[str, list[Holder]]:
 
 def log(repo: StoreLike, limit: int | None = None) -> list[LogEntry]:
     """The audit trail: the first-parent history of `main`, newest first."""
-    from .query import log as read
+    from .queries.sessions import log as read
 
     with _open(repo) as store:
         return read(store, limit)
@@ -216,10 +216,10 @@ def export(
     and the sessions left out by reason."""
     with _open(repo) as store:
         if format == "tree":
-            from .query import export as run
+            from .queries.sessions import export as run
 
             return run(store, Path(directory), at)
-        from .blogexport import export_blog
+        from .publishing.exports import export_blog
 
         return export_blog(store, Path(directory), format, at, base_path)
 
@@ -228,7 +228,7 @@ def maintain(repo: StoreLike, *, full: bool = False) -> MaintainResult:
     """Pack loose objects, merge packs (`full`: into one), and, when git is installed,
     have git write a multi-pack-index with its bitmap and a commit-graph; nothing is
     pruned. `result.changed` is False when there was nothing to do."""
-    from .maintain import maintain as run
+    from .recording.maintain import maintain as run
 
     with _open(repo) as store:
         return run(store, full=full)
@@ -236,7 +236,7 @@ def maintain(repo: StoreLike, *, full: bool = False) -> MaintainResult:
 
 def publish(repo: StoreLike, remote: str | None = None) -> PublishResult:
     """Push `main` to a remote (a path, a URL, or a remote name; default `origin`)."""
-    from .remote import publish as run
+    from .remotes.sync import publish as run
 
     with _open(repo) as store:
         return run(store, remote)
@@ -245,7 +245,7 @@ def publish(repo: StoreLike, remote: str | None = None) -> PublishResult:
 def sync(repo: StoreLike, remote: str | None = None) -> SyncResult:
     """Fetch what a remote published, combine it with the store (created when missing),
     and push the result."""
-    from .remote import sync as run
+    from .remotes.sync import sync as run
 
     if not isinstance(repo, Store) and not Path(repo).exists():
         with Store.create(repo) as created:
@@ -268,7 +268,7 @@ def site(
     """Build the store (at `at`, default the tip of `main`) as a static site with Atom
     feeds, written to the folder `out` and/or committed to the store's `branch`. Drafts
     never appear; the feeds need `base_url` (else `feeds=False`)."""
-    from .site import make_site
+    from .publishing.site import make_site
 
     with _open(repo) as store:
         return make_site(
@@ -303,9 +303,9 @@ def capture(
     """A build session from a git repository's commits: `.session` is a JSON-ready dict
     for `ingest`, `.notes` says what was left out and why (a shallow clone's boundary,
     contents missing from a partial clone). A date as `until` takes in the whole day."""
-    from .capture import CaptureOptions
-    from .capture import capture as run
-    from .query import parse_day, parse_until
+    from .hooks.capture import CaptureOptions
+    from .hooks.capture import capture as run
+    from .queries.sessions import parse_day, parse_until
 
     return run(
         CaptureOptions(
@@ -330,15 +330,15 @@ def capture(
 def schema(name: Literal["session", "manifest", "facts"]) -> dict[str, Any]:
     """The JSON Schema of a work session, of a session's manifest, or of its facts."""
     if name == "session":
-        from .models import session_json_schema
+        from .session.models import session_json_schema
 
         return session_json_schema()
     if name == "manifest":
-        from .manifest import manifest_json_schema
+        from .session.manifest import manifest_json_schema
 
         return manifest_json_schema()
     if name == "facts":
-        from .facts import facts_json_schema
+        from .session.facts import facts_json_schema
 
         return facts_json_schema()
     raise GitflywheelError(f"{name!r}: not a schema (session, manifest or facts)")

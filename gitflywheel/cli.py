@@ -18,16 +18,16 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from . import __version__
 from .errors import EXIT_BAD_INPUT, GitflywheelError
 from .escape import terminal
-from .layout import DEFAULT_STORE
-from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
+from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
+from .storage.layout import DEFAULT_STORE
+from .version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-_STORE = "gitflywheel.store"  # ctx.meta key: the store a command works on
+_STORE = "gitflywheel.storage.store"  # ctx.meta key: the store a command works on
 
 
 def _note_store(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
@@ -133,7 +133,7 @@ def main() -> None:
 @json_option
 def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
     """Create the store (a bare git repository with `main`); on an existing store, say so."""
-    from .init import init_store
+    from .recording.init import init_store
 
     result = init_store(repo, templates_dir)
     if as_json:
@@ -196,9 +196,9 @@ def ingest(
     the input file's folder (or a --screenshots-from folder), symlinks resolved; any
     other is noted as missing in the manifest, with a warning. A URL is never fetched.
     """
-    from .ingest import Outcome
-    from .ingest import ingest as run_ingest
-    from .planpool import available_cores
+    from .recording.ingest import Outcome
+    from .recording.ingest import ingest as run_ingest
+    from .recording.workers import available_cores
 
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
 
@@ -318,8 +318,8 @@ def rerender(
     current makes no commit. Safe to interrupt and run again. Exit 0 when every named
     session is current now, 2 for a session not in the store or that cannot be rendered.
     """
-    from .rerender import RerenderOutcome
-    from .rerender import rerender as run_rerender
+    from .recording.rerender import RerenderOutcome
+    from .recording.rerender import rerender as run_rerender
 
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json, label="rerender")
 
@@ -381,8 +381,8 @@ def ls_command(
     as_json: bool,
 ) -> None:
     """List the sessions at the tip of `main`, oldest first."""
-    from .query import list_sessions, list_sessions_json
-    from .store import Store
+    from .queries.sessions import list_sessions, list_sessions_json
+    from .storage.store import Store
 
     with Store.open(repo) as store:
         if as_json:
@@ -407,8 +407,8 @@ def show(repo: Path, session_id: str, kind: str | None, as_json: bool) -> None:
     build_log, social_post, trade_journal, or the SVG charts activity_chart and
     equity_curve; record for the session record, facts for what its templates render
     from)."""
-    from .query import show_artifact, show_session
-    from .store import Store
+    from .queries.sessions import show_artifact, show_session
+    from .storage.store import Store
 
     with Store.open(repo) as store:
         if kind is None:
@@ -430,8 +430,8 @@ def which(repo: Path, file_or_blob: str, as_json: bool) -> None:
     """Which sessions hold an artifact with these bytes (a file, or a git blob id).
 
     Exits 1 when no session holds it."""
-    from .query import which as find
-    from .store import Store
+    from .queries.sessions import which as find
+    from .storage.store import Store
 
     with Store.open(repo) as store:
         blob, holders = find(store, file_or_blob)
@@ -453,8 +453,8 @@ def which(repo: Path, file_or_blob: str, as_json: bool) -> None:
 @json_option
 def log(repo: Path, limit: int | None, as_json: bool) -> None:
     """The audit trail: one line per commit on `main`, newest first, from its trailers."""
-    from .query import log as read_log
-    from .store import Store
+    from .queries.sessions import log as read_log
+    from .storage.store import Store
 
     with Store.open(repo) as store:
         entries = read_log(store, limit)
@@ -505,12 +505,12 @@ def export(
     folder again replaces its own posts and removes those of sessions that became
     drafts, and stops before writing anything if another file is in the way.
     """
-    from .store import Store
+    from .storage.store import Store
 
     if base_path is not None and fmt != "jekyll":
         raise click.UsageError("--base-path is for --format jekyll")
     if fmt != "tree":
-        from .blogexport import BlogFormat, export_blog
+        from .publishing.exports import BlogFormat, export_blog
 
         with Store.open(repo) as store:
             blog = export_blog(store, directory, cast(BlogFormat, fmt), rev, base_path or "/")
@@ -524,7 +524,7 @@ def export(
             f"{blog.files} files, {blog.written} written, {blog.removed} removed"
         )
         return
-    from .query import export as run_export
+    from .queries.sessions import export as run_export
 
     with Store.open(repo) as store:
         result = run_export(store, directory, rev)
@@ -569,9 +569,9 @@ def verify(
     --jobs processes (default: one per core), the findings in commit order.
     Exit 0 when all holds, 1 on any violation.
     """
-    from .store import Store
-    from .verify import verify as run_verify
-    from .verify.report import markdown_report, upgrade_notes
+    from .storage.store import Store
+    from .verification import verify as run_verify
+    from .verification.report import markdown_report, upgrade_notes
 
     if report_path is not None and not report_path.absolute().parent.is_dir():
         # Said before verifying, which takes time
@@ -622,8 +622,8 @@ def maintain(repo: Path, full: bool, as_json: bool) -> None:
     index that ls and which read is brought up to date. Nothing is pruned. Run it now
     and then (ingest merges packs itself); a second run right after changes nothing.
     """
-    from .maintain import maintain as run_maintain
-    from .store import Store
+    from .recording.maintain import maintain as run_maintain
+    from .storage.store import Store
 
     with Store.open(repo) as store:
         result = run_maintain(store, full=full)
@@ -652,8 +652,8 @@ def publish(repo: Path, remote: str | None, as_json: bool) -> None:
     Exit 1 if the remote refuses or cannot be reached, or has sessions this store does
     not (run `sync` then); 2 if it holds something that is not this store (someone's
     project, another store). Credentials in a URL are used, never shown."""
-    from .init import open_store
-    from .remote import publish as run_publish
+    from .recording.init import open_store
+    from .remotes.sync import publish as run_publish
 
     with open_store(repo) as store:
         result = run_publish(store, remote)
@@ -685,8 +685,8 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
     verify's rules for every commit it brings. Exit 1 if the remote refuses, cannot be
     reached or sends what this store refuses; 2 if it holds something that is not this
     store. A missing store is created empty and takes the remote's history."""
-    from .init import open_store
-    from .remote import sync as run_sync
+    from .recording.init import open_store
+    from .remotes.sync import sync as run_sync
 
     with open_store(repo, create=True, first_commit=False) as store:
         result = run_sync(store, remote)
@@ -749,8 +749,8 @@ def site(
     With --branch NAME the site is committed to that branch of the store (never main;
     verify does not read it), and `gitflywheel publish` pushes it with main, so a pages
     host that serves the branch puts the site online."""
-    from .init import open_store
-    from .site import make_site
+    from .publishing.site import make_site
+    from .recording.init import open_store
 
     with open_store(repo) as store:
         result = make_site(
@@ -846,10 +846,10 @@ def capture(
 
     Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`. In a shallow
     clone the history starts at its boundary: those commits are not counted (a note says so)."""
-    from .capture import CaptureOptions
-    from .capture import capture as run_capture
+    from .hooks.capture import CaptureOptions
+    from .hooks.capture import capture as run_capture
     from .jsontext import dumps_pretty
-    from .query import parse_day, parse_until
+    from .queries.sessions import parse_day, parse_until
 
     options = CaptureOptions(
         source=source,
@@ -883,15 +883,15 @@ def schema(which_schema: str) -> None:
     """Print a JSON Schema: of a work session (the input), of a session's manifest, or of
     its facts (facts.json: what templates render from, and what your own templates get)."""
     if which_schema == "session":
-        from .models import session_json_schema
+        from .session.models import session_json_schema
 
         emit_json(session_json_schema())
     elif which_schema == "manifest":
-        from .manifest import manifest_json_schema
+        from .session.manifest import manifest_json_schema
 
         emit_json(manifest_json_schema())
     else:
-        from .facts import facts_json_schema
+        from .session.facts import facts_json_schema
 
         emit_json(facts_json_schema())
 
@@ -930,7 +930,7 @@ def hook_install(repo: Path, source: Path, python: Path | None, as_json: bool) -
     The store (created when missing) and the interpreter are recorded as absolute paths.
     A pre-push hook already there is kept as pre-push.gitflywheel-orig and runs first:
     when it refuses a push, the push is refused and nothing is recorded."""
-    from .hooks import install
+    from .hooks.hook import install
 
     result = install(source, repo, str(python) if python else None)
     if as_json:
@@ -949,7 +949,7 @@ def hook_install(repo: Path, source: Path, python: Path | None, as_json: bool) -
 @json_option
 def hook_uninstall(source: Path, as_json: bool) -> None:
     """Remove the hook and put back the one it replaced."""
-    from .hooks import uninstall
+    from .hooks.hook import uninstall
 
     result = uninstall(source)
     if as_json:
@@ -968,7 +968,7 @@ def hook_uninstall(source: Path, as_json: bool) -> None:
 @json_option
 def hook_status(source: Path, as_json: bool) -> None:
     """Where the hook is, its store, the last runs, the last error, sessions recorded."""
-    from .hooks import status
+    from .hooks.hook import status
 
     st = status(source)
     if as_json:
@@ -1021,8 +1021,8 @@ def hook_run(repo: Path | None, source: Path, git_dir: Path | None, as_json: boo
     """Record the pushes waiting in the spool now (the hook runs this after each push).
 
     Exit 0 when the store took them, 2 when it could not (they stay spooled)."""
-    from .hooks import installed_store, work_git_dir
-    from .hooks import run as run_hook
+    from .hooks.hook import installed_store, work_git_dir
+    from .hooks.hook import run as run_hook
 
     if git_dir is None:
         try:

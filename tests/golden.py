@@ -17,11 +17,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from gitflywheel import filtersets
+from gitflywheel.rendering import filtersets
 from gitflywheel.jsontext import dumps_pretty, loads
-from gitflywheel.plan import ScreenshotFile, TemplateSet, plan_session
-from gitflywheel.records import make_record
-from gitflywheel.rendering import load_templates
+from gitflywheel.recording.folder_plan import ScreenshotFile, TemplateSet, plan_session
+from gitflywheel.rendering.templates import load_templates
+from gitflywheel.session.records import make_record
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

@@ -13,11 +13,11 @@ from xml.etree import ElementTree
 import yaml
 from markdown_it import MarkdownIt
 
-from gitflywheel.artifacts import Screenshot
-from gitflywheel.layout import CHART_KINDS
 from gitflywheel.pipelines import run_pipeline
-from gitflywheel.records import make_record
-from gitflywheel.rendering import Renderer, load_templates
+from gitflywheel.rendering.templates import Renderer, load_templates
+from gitflywheel.session.artifacts import Screenshot
+from gitflywheel.session.records import make_record
+from gitflywheel.storage.layout import CHART_KINDS
 
 TESTS = Path(__file__).resolve().parent
 CORPUS = TESTS / "data" / "corpus" / "dreamos"

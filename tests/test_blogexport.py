@@ -19,7 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gitflywheel import api
-from gitflywheel.blogexport import (
+from gitflywheel.errors import GitflywheelError
+from gitflywheel.publishing.exports import (
     WORD_JOINER,
     hugo_safe,
     kramdown_safe,
@@ -27,9 +28,8 @@ from gitflywheel.blogexport import (
     plan_hugo,
     plan_jekyll,
 )
-from gitflywheel.errors import GitflywheelError
-from gitflywheel.posts import PostFile, published_posts
-from gitflywheel.store import Store
+from gitflywheel.publishing.posts import PostFile, published_posts
+from gitflywheel.storage.store import Store
 
 
 def need(tool: str) -> str:

@@ -24,8 +24,8 @@ from pipeline_checks import SVG_NS, check_svg, front_matter, render_all
 
 from gitflywheel.figures import money, signed_money
 from gitflywheel.jsontext import loads
-from gitflywheel.layout import artifact_path, session_dir
 from gitflywheel.pipelines import pipeline_id
+from gitflywheel.storage.layout import artifact_path, session_dir
 
 BUILD_ID = "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b"
 TRADE_ID = "9e8d7c6b-5a49-4382-b1c0-d9e8f7a6b5c4"

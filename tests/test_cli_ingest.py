@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, EXAMPLES, GFW, Cli, fsck, git, session, snapshot
 
-from gitflywheel.layout import session_dir
+from gitflywheel.storage.layout import session_dir
 
 
 def trailers(store: Path, key: str = "Session-Id") -> list[str]:
@@ -239,7 +239,7 @@ def test_fifo_named_like_an_input_is_refused_without_blocking(store: Path, tmp_p
 
 def test_a_report_that_only_counts_says_what_one_that_keeps_says() -> None:
     """Ingest's command line keeps no outcome unless it prints them all (--json)."""
-    from gitflywheel.ingest import IngestReport, Outcome
+    from gitflywheel.recording.ingest import IngestReport, Outcome
 
     given = [Outcome("a", "recorded"), Outcome("b", "invalid"), Outcome("c", "recorded")]
     kept, counted = IngestReport("s"), IngestReport("s")

@@ -321,7 +321,7 @@ _REV_PARTS = st.sampled_from(["main", "HEAD", "~", "^", "~1", "^2", "{", "}", "c
 )
 @given(st.lists(_REV_PARTS, min_size=1, max_size=6).map("".join))
 def test_a_revision_is_what_git_says_or_refused(examples_store: Path, rev: str) -> None:
-    from gitflywheel.store import RevisionError, Store
+    from gitflywheel.storage.store import RevisionError, Store
 
     with Store.open(examples_store) as store:
         try:

@@ -12,10 +12,10 @@ from conftest import Cli, fsck, git, session
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gitflywheel.commits import GIT_TIME_MAX, make_commit
 from gitflywheel.pipelines import run_pipeline
-from gitflywheel.records import InputErrors, format_timestamp, make_record
-from gitflywheel.rendering import Renderer, load_templates
+from gitflywheel.rendering.templates import Renderer, load_templates
+from gitflywheel.session.records import InputErrors, format_timestamp, make_record
+from gitflywheel.storage.commits import GIT_TIME_MAX, make_commit
 
 # timestamp as given -> the record's UTC form, and the author date git shows (%at)
 RECORDED = {

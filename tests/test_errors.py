@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli, fsck, git, session, snapshot
 
-from gitflywheel.rendering import shipped_templates_dir
+from gitflywheel.rendering.templates import shipped_templates_dir
 
 VALID = 30
 

@@ -19,7 +19,6 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from pipeline_checks import RENDERER, check_svg, plain, shown, shown_code, tables
 
-from gitflywheel.artifacts import ArtifactSpec, Screenshot
 from gitflywheel.escape import (
     md_code,
     md_inline,
@@ -29,10 +28,11 @@ from gitflywheel.escape import (
     xml_text,
     yaml_string,
 )
-from gitflywheel.layout import CHART_KINDS
 from gitflywheel.pipelines import run_pipeline
-from gitflywheel.records import make_record
-from gitflywheel.rendering import Renderer
+from gitflywheel.rendering.templates import Renderer
+from gitflywheel.session.artifacts import ArtifactSpec, Screenshot
+from gitflywheel.session.records import make_record
+from gitflywheel.storage.layout import CHART_KINDS
 
 # The parser the checks trust: CommonMark with raw HTML allowed, so that any HTML that
 # got through shows as a token; and the same with GitHub's tables and strikethrough.

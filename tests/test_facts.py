@@ -12,12 +12,12 @@ from conftest import EXAMPLES, Cli, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gitflywheel.artifacts import ArtifactSpec
-from gitflywheel.facts import CONTEXT_KEYS, Facts, FactsError, facts_bytes
 from gitflywheel.jsontext import loads
-from gitflywheel.manifest import Manifest
-from gitflywheel.plan import ScreenshotFile, derive
-from gitflywheel.records import make_record
+from gitflywheel.recording.folder_plan import ScreenshotFile, derive
+from gitflywheel.session.artifacts import ArtifactSpec
+from gitflywheel.session.facts import CONTEXT_KEYS, Facts, FactsError, facts_bytes
+from gitflywheel.session.manifest import Manifest
+from gitflywheel.session.records import make_record
 
 KINDS = ["readme", "blog_post", "build_log", "social_post", "trade_journal"]
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pipeline_checks import EXAMPLES, tables
 
 from gitflywheel.figures import fixed2, money, percent, quantity, signed_money
-from gitflywheel.layout import artifact_path
+from gitflywheel.storage.layout import artifact_path
 
 # Huge, tiny and long: every exponent the JSON reader lets through (|exponent| <= 400),
 # products of two of them, and up to 60 digits.

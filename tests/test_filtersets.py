@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from golden import FILTER_INPUTS, check, filter_pin_path, filter_pins
 
-from gitflywheel import filtersets
-from gitflywheel.filtersets import FILTER_SETS, FilterSet, UnknownFilterSet, filter_set
-from gitflywheel.sandbox import FILTERS, FINALIZE
+from gitflywheel.rendering import filtersets
+from gitflywheel.rendering.filtersets import FILTER_SETS, FilterSet, UnknownFilterSet, filter_set
+from gitflywheel.rendering.sandbox import FILTERS, FINALIZE
 
 
 def test_each_released_set_prints_what_it_was_pinned_to() -> None:

@@ -14,7 +14,7 @@ import pytest
 from golden import ROOT, check, golden_files, problems, samples, shipped
 
 from gitflywheel.pipelines import build, installed_pipelines, trade
-from gitflywheel.plan import TemplateSet
+from gitflywheel.recording.folder_plan import TemplateSet
 
 
 def test_every_pipeline_version_derives_its_golden_facts() -> None:
@@ -59,7 +59,7 @@ def test_a_sentence_changed_in_a_pipeline_is_caught(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_template_change_is_told_apart_from_a_pipeline_change(tmp_path: Path) -> None:
-    from gitflywheel.rendering import load_templates
+    from gitflywheel.rendering.templates import load_templates
 
     templates = load_templates()
     templates["readme.md.j2"] = b"<!-- house -->\n" + templates["readme.md.j2"]

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES, ROOT, fsck, git
 
-from gitflywheel.ingest import ingest
+from gitflywheel.recording.ingest import ingest
 
 
 def _bench() -> ModuleType:

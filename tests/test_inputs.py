@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gitflywheel.inputs import InputItem, _from_text, read_inputs
+from gitflywheel.recording.inputs import InputItem, _from_text, read_inputs
 
 # Pieces that make lines, blank lines, bad JSON, line breaks of every kind that
 # `str.splitlines` knows, a byte order mark, and bytes that are not UTF-8.

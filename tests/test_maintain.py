@@ -10,7 +10,7 @@ import pytest
 from conftest import Cli, fsck, git, session
 
 from gitflywheel import maintain
-from gitflywheel.store import Store
+from gitflywheel.storage.store import Store
 
 
 def ingest_batches(cli: Cli, store: Path, tmp_path: Path, prefix: str, batches: int) -> None:

@@ -33,7 +33,7 @@ from pipeline_checks import shown as shown_text
 from gitflywheel.jsontext import loads
 from gitflywheel.pipelines import run_pipeline
 from gitflywheel.pipelines.public import scrub
-from gitflywheel.records import make_record
+from gitflywheel.session.records import make_record
 
 KINDS = {"readme", "build_log", "blog_post", "social_post"}
 

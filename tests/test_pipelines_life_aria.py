@@ -25,9 +25,9 @@ from pipeline_checks import (
     tables,
 )
 
-from gitflywheel.artifacts import Screenshot
 from gitflywheel.jsontext import loads
-from gitflywheel.records import InputErrors, make_record
+from gitflywheel.session.artifacts import Screenshot
+from gitflywheel.session.records import InputErrors, make_record
 
 SHOTS = (
     Screenshot("screens/title.png", "01-title.png"),

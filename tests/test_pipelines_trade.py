@@ -27,7 +27,7 @@ from pipeline_checks import (
 )
 
 from gitflywheel.jsontext import loads
-from gitflywheel.records import InputErrors, make_record
+from gitflywheel.session.records import InputErrors, make_record
 
 CENT = Decimal("0.01")
 EAST = timezone(timedelta(hours=9))

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, session
 
-from gitflywheel.plan import TemplateSet
-from gitflywheel.planpool import PlannedSession, PlanPool, plan_input
-from gitflywheel.records import InputErrors
-from gitflywheel.rendering import load_templates
-from gitflywheel.screenshots import ScreenshotPolicy
+from gitflywheel.recording.folder_plan import TemplateSet
+from gitflywheel.recording.screenshots import ScreenshotPolicy
+from gitflywheel.recording.workers import PlannedSession, PlanPool, plan_input
+from gitflywheel.rendering.templates import load_templates
+from gitflywheel.session.records import InputErrors
 
 
 def _inputs(tmp_path: Path) -> list[object]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from conftest import EXAMPLES, Cli, session
 
-from gitflywheel.posts import published_posts, split_front_matter
-from gitflywheel.store import Store
+from gitflywheel.publishing.posts import published_posts, split_front_matter
+from gitflywheel.storage.store import Store
 
 
 def test_the_examples_are_posts_newest_first_with_their_files(

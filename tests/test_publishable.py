@@ -27,12 +27,12 @@ from pipeline_checks import (
     seen_texts,
 )
 
-from gitflywheel.artifacts import Screenshot
 from gitflywheel.jsontext import loads
 from gitflywheel.pipelines import public
 from gitflywheel.pipelines.life_aria import speaker
 from gitflywheel.pipelines.public import public_id, public_repo, scrub
-from gitflywheel.records import make_record
+from gitflywheel.session.artifacts import Screenshot
+from gitflywheel.session.records import make_record
 
 # A drive letter starts a word and its backslash starts no YAML or Markdown escape: in
 # front matter, "\x3c:\x1f" and "A:\x1b" are escaped characters, in Markdown `A:\[` and

@@ -22,9 +22,9 @@ import pytest
 from conftest import CORPUS, GFW, Cli, git, session
 
 from gitflywheel.errors import StoreError
-from gitflywheel.query import iter_manifests, list_sessions, which
-from gitflywheel.queryindex import index_path
-from gitflywheel.store import Store
+from gitflywheel.queries.index import index_path
+from gitflywheel.queries.sessions import iter_manifests, list_sessions, which
+from gitflywheel.storage.store import Store
 
 FILTERS: list[dict[str, str]] = [
     {},

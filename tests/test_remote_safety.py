@@ -187,7 +187,7 @@ def test_credentials_never_reach_an_output_a_commit_or_a_file(cli: Cli, tmp_path
 
 
 def test_redact_url_hides_every_kind_of_secret() -> None:
-    from gitflywheel.remote_url import redact_text, redact_url
+    from gitflywheel.storage.remote_url import redact_text, redact_url
 
     assert redact_url("https://u:pw@host/x.git") == "https://***@host/x.git"
     assert redact_url("https://tokentoken@host:8443/x.git") == "https://***@host:8443/x.git"
@@ -597,7 +597,7 @@ def _raw_tree(entries: list[tuple[bytes, bytes, bytes]]) -> bytes:
 def test_a_well_formed_tree_has_no_problems_and_dulwich_agrees(entries: dict[str, bytes]) -> None:
     from dulwich.objects import Tree
 
-    from gitflywheel.treecheck import tree_entry_problems
+    from gitflywheel.storage.treecheck import tree_entry_problems
 
     tree = Tree()
     for name, mode in entries.items():
@@ -610,8 +610,8 @@ def test_a_well_formed_tree_has_no_problems_and_dulwich_agrees(entries: dict[str
 @given(st.binary(max_size=300))
 @settings(max_examples=300, deadline=None)
 def test_tree_and_commit_checks_never_crash_on_any_bytes(raw: bytes) -> None:
-    from gitflywheel.objectcheck import _commit_problems
-    from gitflywheel.treecheck import tree_entry_problems
+    from gitflywheel.storage.objectcheck import _commit_problems
+    from gitflywheel.storage.treecheck import tree_entry_problems
 
     for problem in tree_entry_problems(raw):
         assert problem.reason
@@ -630,7 +630,7 @@ def test_tree_checks_find_what_dulwich_refuses(entries: list[tuple[bytes, str]])
     """Any tree dulwich's strict check refuses, ours refuses too (as given, unsorted)."""
     from dulwich.objects import Tree
 
-    from gitflywheel.treecheck import tree_entry_problems
+    from gitflywheel.storage.treecheck import tree_entry_problems
 
     raw = _raw_tree([(mode, name.encode(), b"\x01" * 20) for mode, name in entries])
     tree = Tree.from_string(raw)
@@ -653,7 +653,7 @@ _SECRET = st.text(
 @given(st.sampled_from(["http", "https", "git", "file"]), _NAME, _SECRET)
 @settings(max_examples=300, deadline=None)
 def test_redaction_never_lets_a_password_through(scheme: str, user: str, password: str) -> None:
-    from gitflywheel.remote_url import redact_text, redact_url
+    from gitflywheel.storage.remote_url import redact_text, redact_url
 
     url = f"{scheme}://{user}:{password}@example.org:8080/path/x.git"
     shown = redact_url(url)

@@ -17,7 +17,7 @@ from conftest import EXAMPLES, GFW, Cli, fsck, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gitflywheel.screenshots import Refusal, ScreenshotPolicy, image_kind, read_screenshot
+from gitflywheel.recording.screenshots import Refusal, ScreenshotPolicy, image_kind, read_screenshot
 
 SESSION_ID = "aria-shots-1"
 SECRET = b"gitflywheel-test-secret-5e1f0c77"

@@ -28,9 +28,9 @@ from lxml import etree
 from servers import git_daemon
 
 from gitflywheel import ingest, ls, show
-from gitflywheel.posts import published_posts, split_front_matter
-from gitflywheel.site import PER_PAGE, path_slug, place_posts
-from gitflywheel.store import Store
+from gitflywheel.publishing.posts import published_posts, split_front_matter
+from gitflywheel.publishing.site import PER_PAGE, path_slug, place_posts
+from gitflywheel.storage.store import Store
 
 ATOM_RNG = Path(__file__).parent / "data" / "atom" / "rfc4287.rng"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -374,7 +374,7 @@ def test_path_slugs_cannot_leave_their_folder(text: str) -> None:
 def test_tags_and_slugs_that_collide_get_their_own_folders(full_store: Path) -> None:
     from dataclasses import replace
 
-    from gitflywheel.posts import PostFile
+    from gitflywheel.publishing.posts import PostFile
 
     with Store.open(full_store) as store:
         posts = published_posts(store).posts[:4]
@@ -519,7 +519,7 @@ def test_site_branch_refuses_main_and_foreign_branches(cli: Cli, tmp_path: Path)
 
 
 def test_markdown_html_passes_no_raw_html_and_only_safe_links() -> None:
-    from gitflywheel.markdown_html import render_markdown
+    from gitflywheel.publishing.markdown_html import render_markdown
 
     text = (
         "# Title\n\nIntro <script>alert(1)</script> <b onclick=x>b</b>\n\n"
@@ -555,7 +555,7 @@ def test_markdown_html_passes_no_raw_html_and_only_safe_links() -> None:
 
 
 def test_markup_a_user_template_writes_stays_inert_on_the_site(cli: Cli, tmp_path: Path) -> None:
-    from gitflywheel.rendering import shipped_templates_dir
+    from gitflywheel.rendering.templates import shipped_templates_dir
 
     templates = tmp_path / "templates"
     templates.mkdir()
@@ -581,7 +581,7 @@ def test_site_is_a_function_of_the_package(tmp_path: Path) -> None:
 
     import gitflywheel
 
-    importlib.import_module("gitflywheel.site")  # the module does not take the name
+    importlib.import_module("gitflywheel.publishing.site")  # the module does not take the name
     assert "site" in gitflywheel.__all__ and callable(gitflywheel.site)
     store = tmp_path / "s.git"
     ingest(store, [EXAMPLES])
@@ -614,8 +614,8 @@ def test_a_sessions_charts_show_on_its_page_whether_the_post_links_them_or_not(
 
     from dulwich.objects import Blob
 
-    from gitflywheel.posts import PostFile
-    from gitflywheel.site import build_site, write_site
+    from gitflywheel.publishing.posts import PostFile
+    from gitflywheel.publishing.site import build_site, write_site
 
     store_path = tmp_path / "s.git"
     ingest(store_path, [EXAMPLES / "trade_session.json"])

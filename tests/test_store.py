@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import Cli, fsck, git, session
 
-from gitflywheel.store import Store
+from gitflywheel.storage.store import Store
 
 
 def ingest_many(cli: Cli, store: Path, tmp_path: Path, prefix: str, count: int) -> None:
@@ -73,7 +73,7 @@ def test_pack_index_is_written_as_git_writes_it() -> None:
 
     from dulwich.pack import write_pack_index_v2
 
-    from gitflywheel.packs import PackIndex
+    from gitflywheel.storage.packs import PackIndex
 
     rng = random.Random(5)
     entries = {

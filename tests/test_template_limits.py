@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, Cli, git
 
-from gitflywheel.artifacts import ArtifactSpec
-from gitflywheel.rendering import Limits, Renderer, RenderError
+from gitflywheel.rendering.templates import Limits, Renderer, RenderError
+from gitflywheel.session.artifacts import ArtifactSpec
 
 
 def render(source: str, limits: Limits | None = None, **context: object) -> str:
@@ -85,7 +85,7 @@ def test_a_dict_answers_dot_names_as_the_sandbox_does(name: str) -> None:
     from jinja2 import Undefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    from gitflywheel.sandbox import TemplateEnvironment
+    from gitflywheel.rendering.sandbox import TemplateEnvironment
 
     env = TemplateEnvironment({})
     for obj in ({"title": "T", "items": 1, "_x": 2}, {}):
@@ -107,7 +107,7 @@ def test_a_loop_answers_dot_names_as_the_sandbox_does() -> None:
     from jinja2.runtime import LoopContext
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    from gitflywheel.sandbox import _LOOP_VALUES, TemplateEnvironment
+    from gitflywheel.rendering.sandbox import _LOOP_VALUES, TemplateEnvironment
 
     env = TemplateEnvironment({})
     for name in sorted(_LOOP_VALUES) + ["cycle", "changed", "_after", "__class__", "nope"]:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from conftest import EXAMPLES, GFW, Cli, fsck, git, session
 
-from gitflywheel.layout import artifact_path
-from gitflywheel.rendering import MAX_TEMPLATE_BYTES, shipped_templates_dir
+from gitflywheel.rendering.templates import MAX_TEMPLATE_BYTES, shipped_templates_dir
+from gitflywheel.storage.layout import artifact_path
 
 BUILD_ID = "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gitflywheel import treecheck
+from gitflywheel.storage import treecheck
 
 MODES = [b"100644", b"40000", b"100755", b"160000", b"0100644", b"", b"9", b"12345678", b"1 2"]
 NAMES = [b"a", b"facts.json", b"", b".git", b"GIT~1", b"a b", b"a/b", b"\xff", b"x\x01", b"."]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import git
 
-from gitflywheel.trees import FILE_MODE, TreeEditor
+from gitflywheel.storage.trees import FILE_MODE, TreeEditor
 
 
 def _blob(text: str) -> bytes:

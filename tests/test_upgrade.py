@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES, FORMAT1_SESSIONS, Cli, fsck, git, session
 
-from gitflywheel import filtersets
-from gitflywheel.layout import artifact_path, session_dir
+from gitflywheel.rendering import filtersets
 from gitflywheel.pipelines import build, pipeline_id
+from gitflywheel.storage.layout import artifact_path, session_dir
 
 BUILD_ID = "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b"
 TRADE_ID = "9e8d7c6b-5a49-4382-b1c0-d9e8f7a6b5c4"

@@ -15,8 +15,8 @@ from conftest import CORPUS, EXAMPLES, Cli, fsck, git, session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitflywheel.layout import artifact_file, session_dir
 from gitflywheel.pipelines import pipeline_id
+from gitflywheel.storage.layout import artifact_file, session_dir
 
 BUILD_ID = "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b"
 TRADE_ID = "9e8d7c6b-5a49-4382-b1c0-d9e8f7a6b5c4"
@@ -832,7 +832,7 @@ SAFE_NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size
 @given(SAFE_NAME)
 @settings(max_examples=200)
 def test_safe_names_pass_and_git_spellings_of_dotgit_do_not(name: str) -> None:
-    from gitflywheel.treecheck import entry_problems, is_dotgit
+    from gitflywheel.storage.treecheck import entry_problems, is_dotgit
 
     raw = name.encode()
     problems = entry_problems("sessions", raw, 0o100644)
@@ -845,7 +845,7 @@ def test_safe_names_pass_and_git_spellings_of_dotgit_do_not(name: str) -> None:
 def test_separators_and_control_characters_never_pass(
     name: str, bad: str, data: st.DataObject
 ) -> None:
-    from gitflywheel.treecheck import display_name, name_problems
+    from gitflywheel.storage.treecheck import display_name, name_problems
 
     at = data.draw(st.integers(0, len(name)))
     raw = (name[:at] + bad + name[at:]).encode()
@@ -855,7 +855,7 @@ def test_separators_and_control_characters_never_pass(
 
 @given(st.sampled_from([".git", ".GIT", ".Git", "git~1", "GIT~1"]), st.text(". ", max_size=4))
 def test_every_spelling_of_dotgit_is_refused(stem: str, tail: str) -> None:
-    from gitflywheel.treecheck import name_problems
+    from gitflywheel.storage.treecheck import name_problems
 
     assert name_problems((stem + tail).encode())
     if stem.startswith("."):  # HFS+ ignores zero-width characters, so this is .git there
@@ -864,7 +864,7 @@ def test_every_spelling_of_dotgit_is_refused(stem: str, tail: str) -> None:
 
 @given(st.sampled_from([0o100755, 0o120000, 0o160000, 0o100664, 0o644, 0]))
 def test_only_regular_files_and_folders_pass(mode: int) -> None:
-    from gitflywheel.treecheck import entry_problems
+    from gitflywheel.storage.treecheck import entry_problems
 
     assert entry_problems("", b"readme.md", mode)
     assert not entry_problems("", b"readme.md", 0o100644)
@@ -880,7 +880,7 @@ ENTRY = st.tuples(
 
 @given(st.lists(ENTRY, max_size=8))
 def test_tree_bytes_parse_back_as_written(entries: list[tuple[bytes, int, bytes]]) -> None:
-    from gitflywheel.treecheck import parse_entries
+    from gitflywheel.storage.treecheck import parse_entries
 
     raw = b"".join(b"%o %s\0%s" % (mode, name, sha) for name, mode, sha in entries)
     assert parse_entries(raw) == [(name, mode, sha.hex().encode()) for name, mode, sha in entries]
@@ -888,7 +888,7 @@ def test_tree_bytes_parse_back_as_written(entries: list[tuple[bytes, int, bytes]
 
 @given(st.binary(max_size=120))
 def test_any_bytes_parse_or_fail_cleanly(raw: bytes) -> None:
-    from gitflywheel.treecheck import parse_entries
+    from gitflywheel.storage.treecheck import parse_entries
 
     try:
         entries = parse_entries(raw)
@@ -926,8 +926,8 @@ def refresh_refs(work: Path, manifest: dict[str, Any]) -> None:
 
 def render_from(work: Path, facts: bytes) -> dict[str, bytes]:
     """What gitflywheel's own templates make of (forged) facts: a forger's best effort."""
-    from gitflywheel.facts import Facts
-    from gitflywheel.plan import TemplateSet, render_facts
+    from gitflywheel.recording.folder_plan import TemplateSet, render_facts
+    from gitflywheel.session.facts import Facts
 
     templates = {p.name: p.read_bytes() for p in (work / "templates").glob("*.j2")}
     return render_facts(Facts.from_bytes(facts), TemplateSet(templates))

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from conftest import GFW, Cli, git, session
 
-from gitflywheel.layout import session_dir
-from gitflywheel.store import Store
+from gitflywheel.storage.layout import session_dir
+from gitflywheel.storage.store import Store
 
 ME = ["-c", "user.name=Mallory", "-c", "user.email=mallory@example.com"]
 VERIFY_LOCK = "gitflywheel-verify.lock"

@@ -6,11 +6,11 @@ only with it, so a store can tell which code made a session's facts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from ..artifacts import ArtifactSpec, PipelineName, Screenshot
-from ..models import BuildSession, LifeAriaSession, TradeSession
+from ..session.artifacts import ArtifactSpec, Screenshot
+from ..session.models import BuildSession, LifeAriaSession, TradeSession
+from ..session.versions import PIPELINE_ID_PATTERN, split_pipeline_id
 from . import build, life_aria, trade
 
 __all__ = [
@@ -21,8 +21,6 @@ __all__ = [
     "split_pipeline_id",
 ]
 
-PIPELINE_ID_PATTERN = r"^(build|trade|life_aria)/[1-9][0-9]{0,8}$"
-_PIPELINE_ID = re.compile(PIPELINE_ID_PATTERN)
 _MODULES = {"build": build, "trade": trade, "life_aria": life_aria}
 
 
@@ -45,12 +43,3 @@ def pipeline_id(session_type: str) -> str:
 def installed_pipelines() -> list[str]:
     """Every pipeline this gitflywheel runs, with its version."""
     return [pipeline_id(name) for name in _MODULES]
-
-
-def split_pipeline_id(value: str) -> tuple[PipelineName, int]:
-    """`build/2` -> ("build", 2); ValueError for anything else."""
-    if not _PIPELINE_ID.match(value):
-        raise ValueError(f"{value!r} is not a pipeline and version such as build/2")
-    name, version = value.split("/")
-    kinds: dict[str, PipelineName] = {"build": "build", "trade": "trade", "life_aria": "life_aria"}
-    return kinds[name], int(version)

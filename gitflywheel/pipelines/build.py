@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Final, TypedDict
 
-from ..artifacts import ArtifactSpec
-from ..models import BuildSession, GitCommit, parse_timestamp
+from ..session.artifacts import ArtifactSpec
+from ..session.models import BuildSession, GitCommit, parse_timestamp
 from .changelog import GROUPS, OTHER, commit_url, group_of, parse
 from .charts import Dated, activity_chart
 from .common import (

@@ -18,8 +18,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Any, Final, TypedDict
 
 from ..figures import money, signed_money
-from ..layout import artifact_file
-from ..models import in_utc
+from ..session.models import in_utc
+from ..storage.layout import artifact_file
 
 __all__ = [
     "ACTIVITY_FILE",

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ..models import BuildSession, LifeAriaSession, TradeSession, in_utc
+from ..session.models import BuildSession, LifeAriaSession, TradeSession, in_utc
 from .public import public_id
 
 __all__ = [

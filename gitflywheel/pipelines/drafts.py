@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models import BuildSession, LifeAriaSession, TradeSession
+from ..session.models import BuildSession, LifeAriaSession, TradeSession
 from .public import public_repo
 
 __all__ = ["is_placeholder_title", "draft_reasons"]

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from typing import Any, Final
 
-from ..models import in_utc
+from ..session.models import in_utc
 from .common import AnySession
 from .public import scrub
 

@@ -6,9 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Final, TypedDict
 
-from ..artifacts import ArtifactSpec, Screenshot
-from ..models import LifeAriaSession
-from ..screenshots import is_linked_url
+from ..session.artifacts import ArtifactSpec, Screenshot, is_linked_url
+from ..session.models import LifeAriaSession
 from .common import (
     deliverable_text,
     duration_text,

@@ -8,9 +8,9 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Final, TypedDict
 
-from ..artifacts import ArtifactSpec
 from ..figures import money, percent, signed_money
-from ..models import Trade, TradeSession, in_utc
+from ..session.artifacts import ArtifactSpec
+from ..session.models import Trade, TradeSession, in_utc
 from .charts import Series, Step, equity_chart
 from .common import duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title

@@ -1,0 +1,355 @@
+"""Capture: write a build session from a real git repository's commits.
+
+Reads a working repository (not the store) with dulwich: the commits in a time window,
+since a revision, or in a range (`exclude`..`until_rev`), each with its files and line
+counts, and totals for the session. The result is a session object ready for
+`gitflywheel ingest -`. Real repositories are odd: submodules (gitlinks name commits of
+another repository), shallow and partial clones (parents and blobs missing), messages in
+legacy encodings, many commits in the same second. Each is read as git reads it, and
+anything that cannot be read is a `GitflywheelError`, never a traceback.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import heapq
+import stat
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from dulwich.diff_tree import tree_changes
+from dulwich.errors import (
+    ApplyDeltaError,
+    ChecksumMismatch,
+    FileFormatException,
+    MissingCommitError,
+    NotGitRepository,
+    ObjectMissing,
+    WrongObjectException,
+)
+from dulwich.objects import Blob, Commit, ObjectID, Tree
+from dulwich.repo import Repo, UnsupportedExtension, UnsupportedVersion
+from dulwich.walk import Walker
+
+from ..errors import GitflywheelError
+from ..session.records import format_timestamp
+from ..storage.store import resolve_revision
+
+__all__ = [
+    "CaptureOptions",
+    "Captured",
+    "NothingToCapture",
+    "capture",
+    "missing_commits",
+]
+
+_NAMESPACE = uuid.UUID("6f1c3f0e-4b7a-5d2e-9c1f-1a2b3c4d5e6f")
+# What reading a damaged or unusual repository can raise, besides KeyError for a missing object.
+_UNREADABLE = (
+    OSError,
+    ValueError,
+    ApplyDeltaError,
+    ChecksumMismatch,
+    FileFormatException,
+    MissingCommitError,
+    ObjectMissing,
+    WrongObjectException,
+    UnsupportedExtension,
+    UnsupportedVersion,
+)
+
+
+class NothingToCapture(GitflywheelError):
+    """The selection holds no commit: nothing to make a session of."""
+
+
+@dataclass
+class CaptureOptions:
+    """What to capture, and the story fields a person adds by hand."""
+
+    source: Path = Path(".")
+    since_rev: str | None = None
+    until_rev: str | None = None  # the tip to walk back from; default HEAD
+    exclude: list[str] = field(default_factory=list)  # more revisions whose history is left out
+    since: datetime | None = None
+    until: datetime | None = None
+    max_commits: int | None = None  # keep the newest this many
+    repo_label: str | None = None  # `source_data.repo_path`; default: the repository's path
+    agent_id: str | None = None
+    session_id: str | None = None
+    title: str | None = None
+    overview: str | None = None
+    problem: str | None = None
+    solution: str | None = None
+    lessons: list[tuple[str, str]] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+    duration_minutes: int | None = None
+
+
+@dataclass
+class Captured:
+    """The session, and notes for the person running capture (what was left out, and why)."""
+
+    session: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def _when(commit: Commit) -> datetime:
+    return datetime.fromtimestamp(
+        commit.commit_time, timezone(timedelta(seconds=commit.commit_timezone))
+    )
+
+
+def _decode(data: bytes, encoding: bytes | None) -> str:
+    """Text of a commit in the encoding its header declares (git's default: UTF-8)."""
+    name = "utf-8"
+    if encoding:
+        try:
+            name = codecs.lookup(encoding.decode("ascii", "replace").strip()).name
+        except LookupError:
+            name = "utf-8"
+    return data.decode(name, "replace")
+
+
+class _Reader:
+    """Reads commits and their changes, counting what a partial clone does not hold."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self.unread_blobs = 0
+
+    def lines(self, mode: int | None, sha: bytes | None) -> list[bytes] | None:
+        """The lines of a file, [] when there is none, None when there are none to count."""
+        if sha is None or mode is None:
+            return []
+        if stat.S_ISDIR(mode) or (mode & 0o170000) == 0o160000:
+            return None  # a gitlink: a commit of another repository, not a file here
+        try:
+            obj = self.repo.object_store[ObjectID(sha)]
+        except KeyError:
+            self.unread_blobs += 1  # a partial clone leaves blobs out
+            return None
+        if not isinstance(obj, Blob):
+            return None
+        data = obj.as_raw_string()
+        return None if b"\0" in data[:8000] else data.splitlines()
+
+    def tree(self, commit: Commit) -> ObjectID:
+        try:
+            if not isinstance(self.repo.object_store[commit.tree], Tree):
+                raise KeyError(commit.tree)
+        except KeyError:
+            raise GitflywheelError(
+                f"tree {commit.tree.decode()} of commit {commit.id.decode()} is not in the repository"
+            ) from None
+        return ObjectID(commit.tree)
+
+    def facts(self, commit: Commit) -> dict[str, Any]:
+        parent_tree = None
+        if commit.parents:
+            parent = self.repo.object_store[commit.parents[0]]
+            if isinstance(parent, Commit):
+                parent_tree = self.tree(parent)
+        files: list[str] = []
+        added = removed = 0
+        for change in tree_changes(self.repo.object_store, parent_tree, self.tree(commit)):
+            old, new = change.old, change.new
+            path = (
+                new.path if new is not None and new.path else old.path if old is not None else b""
+            ) or b""
+            files.append(path.decode("utf-8", "replace"))
+            a = self.lines(old.mode, old.sha) if old is not None else []
+            b = self.lines(new.mode, new.sha) if new is not None else []
+            if a is None or b is None:
+                continue  # binary, a gitlink, or not in this clone: no lines to count
+            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+                None, a, b, autojunk=False
+            ).get_opcodes():
+                if tag != "equal":
+                    removed += i2 - i1
+                    added += j2 - j1
+        message = _decode(commit.message, commit.encoding).strip()
+        author = _decode(commit.author, commit.encoding)
+        return {
+            "hash": commit.id.decode(),
+            "message": message,
+            "author": author.split(" <", 1)[0],
+            "timestamp": format_timestamp(_when(commit)),
+            "files": sorted(files),
+            "lines_added": added,
+            "lines_removed": removed,
+        }
+
+
+def _resolve(repo: Repo, rev: str, option: str, source: Path) -> ObjectID:
+    found = resolve_revision(repo, rev)
+    if found is None:
+        raise GitflywheelError(f"{option}: {rev!r} is not a commit in {source}")
+    return ObjectID(found)
+
+
+def _history_order(commits: list[Commit]) -> list[Commit]:
+    """Parents before children; among commits free to go next, the earliest (then by id),
+    so that commits made in the same second keep the order of the history."""
+    chosen = {c.id: c for c in commits}
+    waiting = {c.id: sum(1 for p in set(c.parents) if p in chosen) for c in commits}
+    children: dict[bytes, list[Commit]] = {}
+    for c in commits:
+        for p in set(c.parents):
+            if p in chosen:
+                children.setdefault(p, []).append(c)
+    ready = [(c.commit_time, c.id) for c in commits if waiting[c.id] == 0]
+    heapq.heapify(ready)
+    out: list[Commit] = []
+    while ready:
+        _, sha = heapq.heappop(ready)
+        out.append(chosen[sha])
+        for child in children.get(sha, []):
+            waiting[child.id] -= 1
+            if waiting[child.id] == 0:
+                heapq.heappush(ready, (child.commit_time, child.id))
+    return out
+
+
+def _select(repo: Repo, options: CaptureOptions) -> tuple[list[Commit], list[str]]:
+    """The commits asked for, oldest first, and notes on what was left out."""
+    source = options.source
+    if options.until_rev:
+        head = _resolve(repo, options.until_rev, "--until-rev", source)
+    else:
+        try:
+            head = repo.head()
+        except KeyError:
+            raise NothingToCapture(f"{source}: the repository has no commits") from None
+    exclude = [_resolve(repo, rev, "exclude", source) for rev in options.exclude]
+    if options.since_rev:
+        exclude.append(_resolve(repo, options.since_rev, "--since-rev", source))
+
+    # A shallow clone's boundary commits have parents git does not have: the history
+    # starts there. They are not counted, and the walk goes no further back.
+    shallow = repo.get_shallow()
+    boundary: set[bytes] = set()
+    store = repo.object_store
+
+    def parents(commit: Commit) -> list[ObjectID]:
+        if commit.id in shallow or any(p not in store for p in commit.parents):
+            boundary.add(commit.id)
+            return []
+        return list(commit.parents)
+
+    walker = Walker(
+        store,
+        [head],
+        exclude=exclude,
+        since=int(options.since.timestamp()) if options.since else None,
+        until=int(options.until.timestamp()) if options.until else None,
+        get_parents=parents,
+    )
+    commits: list[Commit] = []
+    capped = False
+    left_out: list[bytes] = []
+    for entry in walker:
+        if entry.commit.id in boundary:
+            left_out.append(entry.commit.id)
+            continue
+        if options.max_commits is not None and len(commits) >= options.max_commits:
+            capped = True
+            break
+        commits.append(entry.commit)
+    notes = []
+    if left_out:
+        shown = ", ".join(sha.decode()[:12] for sha in sorted(left_out))
+        notes.append(
+            f"{source}: the clone is shallow: its history starts at {shown}, whose parents "
+            f"are not in the clone, so {'it is' if len(left_out) == 1 else 'they are'} not counted "
+            "(deepen the clone, e.g. "
+            "`git fetch --deepen=50`, to capture more)"
+        )
+    if capped:
+        notes.append(f"{source}: more than {options.max_commits} commits: kept the newest")
+    if not commits:
+        reason = f"{source}: no commits in the window asked for"
+        if left_out:
+            reason += "; " + notes[0].split(": ", 1)[1]
+        raise NothingToCapture(reason)
+    return _history_order(commits), notes
+
+
+def missing_commits(source: Path, ids: list[str]) -> list[str]:
+    """Which of these commit ids the repository at `source` does not hold."""
+    try:
+        with Repo.discover(str(source)) as repo:
+            return [i for i in ids if ObjectID(i.encode()) not in repo.object_store]
+    except NotGitRepository:
+        raise GitflywheelError(f"{source}: not inside a git repository") from None
+    except _UNREADABLE as exc:
+        raise GitflywheelError(f"{source}: cannot read the repository: {exc}") from None
+
+
+def capture(options: CaptureOptions) -> Captured:
+    """A build session for the commits selected by `options`, oldest first."""
+    try:
+        repo = Repo.discover(str(options.source))
+    except NotGitRepository:
+        raise GitflywheelError(f"{options.source}: not inside a git repository") from None
+    except _UNREADABLE as exc:
+        raise GitflywheelError(f"{options.source}: cannot read the repository: {exc}") from None
+    with repo:
+        try:
+            commits, notes = _select(repo, options)
+            reader = _Reader(repo)
+            facts = [reader.facts(c) for c in commits]
+        except KeyError as exc:
+            missing = exc.args[0] if exc.args else b"?"
+            name = missing.decode() if isinstance(missing, bytes) else str(missing)
+            raise GitflywheelError(
+                f"{options.source}: object {name} is not in the repository"
+            ) from None
+        except _UNREADABLE as exc:
+            raise GitflywheelError(f"{options.source}: cannot read the repository: {exc}") from None
+        root = Path(repo.path).resolve()
+    if reader.unread_blobs:
+        notes.append(
+            f"{options.source}: {reader.unread_blobs} file versions are not in this clone "
+            "(a partial clone?): their lines are not counted"
+        )
+
+    first = min(_when(c) for c in commits)
+    last = max(_when(c) for c in commits)
+    files = sorted({f for c in facts for f in c["files"]})
+    duration = options.duration_minutes
+    if duration is None:
+        duration = max(int((last - first).total_seconds() // 60), 0)
+    session_id = options.session_id or str(
+        uuid.uuid5(_NAMESPACE, f"{root}:{facts[0]['hash']}..{facts[-1]['hash']}")
+    )
+    session: dict[str, Any] = {
+        "session_id": session_id,
+        "session_type": "build",
+        "timestamp": format_timestamp(last.astimezone(UTC)),
+        "agent_id": options.agent_id or facts[-1]["author"] or "unknown",
+        "metadata": {
+            "duration_minutes": duration,
+            "commits": len(facts),
+            "files_changed": len(files),
+            "lines_added": sum(c["lines_added"] for c in facts),
+            "lines_removed": sum(c["lines_removed"] for c in facts),
+        },
+        "source_data": {
+            "repo_path": options.repo_label or str(root),
+            "git_commits": facts,
+        },
+    }
+    for key in ("title", "overview", "problem", "solution"):
+        value = getattr(options, key)
+        if value:
+            session[key] = value
+    if options.lessons:
+        session["lessons"] = [{"title": t, "description": d} for t, d in options.lessons]
+    if options.next_steps:
+        session["next_steps"] = list(options.next_steps)
+    return Captured(session, notes)

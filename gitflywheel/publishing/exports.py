@@ -1,0 +1,417 @@
+"""Exports for existing blogs: a store's published posts laid out as Hugo or Jekyll reads
+them, written into a blog's folder beside what its owner keeps there.
+
+Hugo gets a page bundle per post, `content/posts/<slug>/index.md`, its screenshots and
+charts beside it at the names the post links to. Jekyll gets `_posts/YYYY-MM-DD-<slug>.md`
+and `assets/<slug>/...`, the post's links to its images rewritten to those files under
+the site's base path. Drafts are never exported.
+
+Session text must stay text in a generator that runs code on content: Jekyll posts say
+`render_with_liquid: false`, kramdown's attribute and extension syntax (`{:`, `{::`,
+`{#`) is broken with an invisible WORD JOINER, and Hugo shortcode openers (`{{<`, `{{%`)
+are turned into Hugo's own comment form, which shows them as written (a lone opener
+gets the WORD JOINER).
+
+The export owns only what it wrote: `.gitflywheel-<format>.json` in the folder lists each
+file and its SHA-256. A later export replaces or removes those files while they are
+unchanged, and refuses, before writing anything, to touch a file it did not write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from ..errors import GitflywheelError, StoreError
+from ..escape import md_url, yaml_string
+from ..storage.store import Store
+from .posts import Post, PostFile, published_posts
+
+__all__ = [
+    "BlogFormat",
+    "BLOG_FORMATS",
+    "BlogExportResult",
+    "ExportClash",
+    "export_blog",
+    "plan_hugo",
+    "plan_jekyll",
+    "hugo_safe",
+    "kramdown_safe",
+    "owner_file",
+]
+
+BlogFormat = Literal["hugo", "jekyll"]
+BLOG_FORMATS: tuple[BlogFormat, ...] = ("hugo", "jekyll")
+HUGO_SECTION = "content/posts"
+JEKYLL_POSTS = "_posts"
+JEKYLL_ASSETS = "assets"
+WORD_JOINER = "\u2060"
+_OWNER_VERSION = 1
+
+
+class ExportClash(GitflywheelError):
+    """The export would overwrite or remove a file gitflywheel did not write."""
+
+
+@dataclass(frozen=True)
+class BlogExportResult:
+    """What a blog export did: the commit, the posts, the files it holds in the folder,
+    how many it wrote (new or changed), removed, and the sessions left out by reason."""
+
+    format: str
+    commit: str
+    directory: str
+    posts: int
+    files: int
+    written: int
+    removed: int
+    left_out: dict[str, int]
+
+
+def owner_file(fmt: BlogFormat) -> str:
+    """The file, in the blog's folder, listing what an export of that format wrote."""
+    return f".gitflywheel-{fmt}.json"
+
+
+# --- session text made inert for each generator -------------------------------------
+
+_SHORTCODE = re.compile(r"\{\{([<%])")
+_CLOSER = {"<": ">}}", "%": "%}}"}
+_KRAMDOWN = re.compile(r"\{(?=[:#])")
+
+
+def hugo_safe(text: str) -> str:
+    """Markdown in which Hugo finds no shortcode to call. A `{{<`/`{{%` ... `>}}`/`%}}`
+    pair becomes Hugo's comment form (`{{</* ... */>}}`), which Hugo shows exactly as the
+    pair was written, in text and in code alike; an opener with no closer after it gets a
+    WORD JOINER after its braces, so that it shows the same and opens nothing."""
+    out: list[str] = []
+    pos = 0
+    while (found := _SHORTCODE.search(text, pos)) is not None:
+        kind = found.group(1)
+        end = text.find(_CLOSER[kind], found.end())
+        out.append(text[pos : found.start()])
+        if end == -1:
+            out.append("{{" + WORD_JOINER + kind)
+            pos = found.end()
+        else:
+            out.append("{{" + kind + "/*" + text[found.end() : end] + "*/" + _CLOSER[kind])
+            pos = end + 3
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def kramdown_safe(text: str) -> str:
+    """Markdown in which kramdown (Jekyll's renderer) finds no attribute list, extension
+    or header id: `{:`, `{::` and `{#` get a WORD JOINER after the brace, so that
+    `{::nomarkdown}` passes no HTML and `{: onclick=...}` sets no attribute."""
+    return _KRAMDOWN.sub("{" + WORD_JOINER, text)
+
+
+# --- front matter ---------------------------------------------------------------------
+
+
+def _yaml_list(values: Iterable[str]) -> str:
+    return "[" + ", ".join(yaml_string(v) for v in values) + "]"
+
+
+def _front(pairs: list[tuple[str, str]]) -> str:
+    return "---\n" + "".join(f"{key}: {value}\n" for key, value in pairs) + "---\n\n"
+
+
+def _common_front(post: Post) -> list[tuple[str, str]]:
+    return [
+        ("title", yaml_string(post.title)),
+        ("description", yaml_string(post.description)),
+        ("slug", yaml_string(post.slug)),
+        ("tags", _yaml_list(post.tags)),
+        ("categories", _yaml_list(post.categories)),
+        ("author", yaml_string(post.author)),
+    ]
+
+
+def _utc(post: Post) -> datetime:
+    """The post's time in UTC (a time without an offset is taken as UTC), so that the
+    date in a Jekyll file name and in its front matter agree on every host."""
+    date = post.date
+    return date.replace(tzinfo=UTC) if date.tzinfo is None else date.astimezone(UTC)
+
+
+def _owned_by(post: Post) -> list[tuple[str, str]]:
+    return [
+        ("session_id", yaml_string(post.session_id)),
+        ("session_type", yaml_string(post.session_type)),
+        ("generator", yaml_string("gitflywheel")),
+    ]
+
+
+# --- the layouts ----------------------------------------------------------------------
+
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,200}[a-z0-9])?")
+
+
+def _slug(post: Post) -> str:
+    if not _SLUG.fullmatch(post.slug):
+        raise StoreError(
+            f"session {post.session_id}: slug {post.slug!r} is not lowercase letters, digits "
+            "and hyphens; it cannot name a file of the blog"
+        )
+    return post.slug
+
+
+def _file_name(post: Post, file: PostFile) -> str:
+    """A file's name inside the post's folder, refused if it could leave that folder."""
+    parts = file.name.split("/")
+    if any(p in ("", ".", "..") or "\\" in p or "\x00" in p or p.startswith(".") for p in parts):
+        raise StoreError(
+            f"session {post.session_id}: file {file.name!r} could land outside its post's folder"
+        )
+    return file.name
+
+
+def _blob(store: Store, post: Post, file: PostFile) -> bytes:
+    try:
+        return store.blob(file.blob.encode())
+    except KeyError:
+        raise StoreError(
+            f"session {post.session_id}: {file.name}: object {file.blob} is missing from the store"
+        ) from None
+
+
+def _unique(posts: list[Post]) -> None:
+    seen: dict[str, str] = {}
+    for post in posts:
+        other = seen.setdefault(_slug(post), post.session_id)
+        if other != post.session_id:
+            raise StoreError(
+                f"sessions {other} and {post.session_id} share the slug {post.slug!r}; "
+                "one blog cannot hold both"
+            )
+
+
+def plan_hugo(store: Store, posts: list[Post]) -> dict[str, bytes]:
+    """Every file of the Hugo export, by path inside the site: one page bundle per post,
+    its images beside `index.md` at the relative names its body links to."""
+    _unique(posts)
+    files: dict[str, bytes] = {}
+    for post in posts:
+        folder = f"{HUGO_SECTION}/{_slug(post)}"
+        front = [
+            ("title", yaml_string(post.title)),
+            ("date", _utc(post).isoformat()),
+            *_common_front(post)[1:],
+            ("draft", "false"),
+        ]
+        if post.image and post.file(post.image) is not None:
+            # `images`: what Hugo's own templates (Open Graph, Twitter cards) make an
+            # absolute URL of with the site's baseURL, path included; `image`: the cover
+            # as a file of the bundle, for themes that look it up among its resources.
+            url = f"{HUGO_SECTION.removeprefix('content/')}/{_slug(post)}/{post.image}"
+            front += [("images", _yaml_list([url])), ("image", yaml_string(post.image))]
+        text = _front(front + _owned_by(post)) + hugo_safe(post.body)
+        files[f"{folder}/index.md"] = text.encode("utf-8")
+        for image in post.images:
+            files[f"{folder}/{_file_name(post, image)}"] = _blob(store, post, image)
+    return files
+
+
+_BASE_PATH = re.compile(r"/(?:[A-Za-z0-9._~-]+/)*")
+
+
+def base_path_of(value: str) -> str:
+    """`--base-path` as Jekyll's `baseurl` would be joined: `/`, or `/blog/` (slashes
+    added), of letters, digits and `._~-` only, so it needs no escaping in a link."""
+    path = "/" + value.strip("/") + "/" if value.strip("/") else "/"
+    if not _BASE_PATH.fullmatch(path) or "/../" in path or "/./" in path:
+        raise GitflywheelError(
+            f"--base-path {value!r}: a URL path of letters, digits and ._~- such as /blog"
+        )
+    return path
+
+
+_LINK = re.compile(r"\]\(([^()\s]+)\)")
+
+
+def _rewrite_links(body: str, targets: dict[str, str]) -> str:
+    """The body with each link or image whose destination is one of the post's files
+    pointed at where that file now lives."""
+    return _LINK.sub(lambda m: f"]({targets.get(m.group(1), m.group(1))})", body)
+
+
+def plan_jekyll(store: Store, posts: list[Post], base_path: str = "/") -> dict[str, bytes]:
+    """Every file of the Jekyll export: `_posts/YYYY-MM-DD-<slug>.md` with Liquid off,
+    and the post's images under `assets/<slug>/`, linked by root paths under
+    `base_path` (a post's own URL is /YYYY/MM/DD/..., where relative links break)."""
+    _unique(posts)
+    base = base_path_of(base_path)
+    files: dict[str, bytes] = {}
+    for post in posts:
+        slug = _slug(post)
+        assets = f"{JEKYLL_ASSETS}/{slug}"
+        targets: dict[str, str] = {}
+        for image in post.images:
+            name = _file_name(post, image)
+            files[f"{assets}/{name}"] = _blob(store, post, image)
+            targets[md_url(name)] = md_url(f"{base}{assets}/{name}")
+        front = [
+            ("layout", "post"),
+            ("title", yaml_string(post.title)),
+            ("date", _utc(post).strftime("%Y-%m-%d %H:%M:%S %z")),
+            *_common_front(post)[1:],
+        ]
+        if post.image and post.file(post.image) is not None:
+            # without the base path: layouts and jekyll-seo-tag add it (`relative_url`)
+            front.append(("image", yaml_string(f"/{assets}/{post.image}")))
+        front += [("render_with_liquid", "false"), *_owned_by(post)]
+        body = kramdown_safe(_rewrite_links(post.body, targets))
+        day = _utc(post).strftime("%Y-%m-%d")
+        files[f"{JEKYLL_POSTS}/{day}-{slug}.md"] = (_front(front) + body).encode("utf-8")
+    return files
+
+
+# --- writing into a blog's folder -----------------------------------------------------
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _owned(target: Path, fmt: BlogFormat) -> dict[str, str]:
+    """The files an earlier export wrote (path -> SHA-256), from its owner file."""
+    record = target / owner_file(fmt)
+    if not record.exists():
+        return {}
+    try:
+        data: Any = json.loads(record.read_bytes())
+        files = data["files"]
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise TypeError("files is not an object of path -> SHA-256")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ExportClash(
+            f"{record}: not a list of exported files ({exc}); remove it only if gitflywheel "
+            "wrote nothing else here"
+        ) from None
+    return {k: v for k, v in files.items() if _inside(k)}
+
+
+def _inside(path: str) -> bool:
+    pure = PurePosixPath(path)
+    return not pure.is_absolute() and ".." not in pure.parts and "\\" not in path
+
+
+def _state(target: Path, path: str) -> bytes | None | Literal["other"]:
+    """The bytes of a regular file at `path` inside `target`, None when nothing is
+    there, "other" for anything else (a folder, a link, a special file; or a folder
+    on the way that is a file or a link)."""
+    current = target
+    for part in path.split("/")[:-1]:
+        current = current / part
+        if current.is_symlink() or (current.exists() and not current.is_dir()):
+            return "other"
+    file = target / path
+    if file.is_symlink() or (file.exists() and not file.is_file()):
+        return "other"
+    return file.read_bytes() if file.exists() else None
+
+
+def export_blog(
+    store: Store,
+    target: Path,
+    fmt: BlogFormat,
+    at: str | None = None,
+    base_path: str = "/",
+) -> BlogExportResult:
+    """Write the published posts at a commit (default: the tip) into a blog's folder,
+    as `fmt` lays them out. Files an earlier export wrote are replaced, or removed when
+    their session is no longer published (it became a draft); any other file in the
+    way is a clash, reported before anything is written."""
+    if fmt not in BLOG_FORMATS:
+        raise GitflywheelError(f"--format {fmt!r}: one of tree, {', '.join(BLOG_FORMATS)}")
+    if target.exists() and not target.is_dir():
+        raise GitflywheelError(f"{target}: exists and is not a folder")
+    found = published_posts(store, at)
+    plan = (
+        plan_hugo(store, found.posts)
+        if fmt == "hugo"
+        else plan_jekyll(store, found.posts, base_path)
+    )
+    owned = _owned(target, fmt) if target.exists() else {}
+
+    clashes: list[str] = []
+    writes: dict[str, bytes] = {}
+    for path, data in sorted(plan.items()):
+        now = _state(target, path)
+        if now == data:
+            continue
+        if now is None or (isinstance(now, bytes) and owned.get(path) == _sha256(now)):
+            writes[path] = data
+        else:
+            clashes.append(path)
+    removals: list[str] = []
+    for path in sorted(set(owned) - set(plan)):
+        now = _state(target, path)
+        if now is None:
+            continue
+        if isinstance(now, bytes) and owned[path] == _sha256(now):
+            removals.append(path)
+        else:
+            clashes.append(path)
+    if clashes:
+        shown = ", ".join(str(target / p) for p in clashes[:5])
+        more = f" and {len(clashes) - 5} more" if len(clashes) > 5 else ""
+        raise ExportClash(
+            f"{shown}{more}: not written by gitflywheel (or changed since); nothing was "
+            "written: move or remove these files, or export to another folder"
+        )
+
+    for path, data in writes.items():
+        _write(target / path, data)
+    for path in removals:
+        (target / path).unlink()
+        _prune(target, path)
+    record = {
+        "generator": "gitflywheel",
+        "version": _OWNER_VERSION,
+        "format": fmt,
+        "commit": found.commit,
+        "files": {p: _sha256(d) for p, d in sorted(plan.items())},
+    }
+    _write(target / owner_file(fmt), (json.dumps(record, indent=2) + "\n").encode())
+    return BlogExportResult(
+        fmt,
+        found.commit,
+        str(target),
+        len(found.posts),
+        len(plan),
+        len(writes),
+        len(removals),
+        dict(sorted(found.left_out.items())),
+    )
+
+
+def _write(file: Path, data: bytes) -> None:
+    """Write a file whole (a temporary file beside it, then renamed over it)."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    temporary = file.with_name(f".{file.name}.gitflywheel-tmp")
+    with open(temporary, "wb") as out:
+        out.write(data)
+    os.replace(temporary, file)
+
+
+def _prune(target: Path, path: str) -> None:
+    """Remove the folders a removed file leaves empty, inside the post's own folder (the
+    blog's `content/posts`, `_posts` and `assets` stay)."""
+    keep = {target, *(target / p for p in (HUGO_SECTION, "content", JEKYLL_POSTS, JEKYLL_ASSETS))}
+    folder = (target / path).parent
+    while folder not in keep and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

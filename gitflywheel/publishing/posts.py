@@ -1,0 +1,158 @@
+"""The posts a store publishes: each session's blog post and the files beside it, as a
+blog or a site sees them, read from one commit of `main`.
+
+A session's post is its `blog_post` artifact; its front matter values come from the
+session's facts (what the template rendered them from), its body is the artifact with
+the front matter taken off. Drafts are left out, and so are sessions whose facts were
+never recorded (a format-1 manifest: `gitflywheel rerender --all` renders them again),
+each counted with its reason. The site and the blog exports read this and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..errors import StoreError
+from ..queries.sessions import iter_session_folders
+from ..session.artifacts import ArtifactKind
+from ..session.facts import Facts
+from ..session.manifest import Manifest
+from ..storage.layout import FACTS_FILE, MANIFEST_FILE
+from ..storage.store import Store
+
+__all__ = ["PostFile", "Post", "Posts", "published_posts", "split_front_matter"]
+
+POST_KIND: ArtifactKind = "blog_post"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
+
+
+@dataclass(frozen=True)
+class PostFile:
+    """A file of the session folder: `name` is its path inside the folder
+    (`blog_post.md`, `screenshots/01-title.png`), `kind` the artifact kind or `screenshot`,
+    `alt` an image's caption (its alt text), when the session gives one."""
+
+    name: str
+    blob: str
+    kind: str
+    alt: str | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return self.name.lower().endswith(IMAGE_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Post:
+    """One published session: its front matter, its post's Markdown body, its files."""
+
+    session_id: str
+    session_type: str
+    agent_id: str
+    revision: int
+    title: str
+    date: datetime
+    description: str
+    slug: str
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+    image: str | None  # a file name of `files`, relative to the session folder
+    author: str
+    folder: str  # the session folder in the store's tree
+    body: str  # the post's Markdown, front matter taken off
+    front_matter: dict[str, Any]
+    files: tuple[PostFile, ...]  # every artifact and stored screenshot, post first
+
+    @property
+    def images(self) -> list[PostFile]:
+        """Screenshots and charts, in manifest order."""
+        return [f for f in self.files if f.is_image]
+
+    def file(self, name: str) -> PostFile | None:
+        return next((f for f in self.files if f.name == name), None)
+
+
+@dataclass
+class Posts:
+    """What `published_posts` found at a commit."""
+
+    commit: str
+    posts: list[Post]  # newest first
+    left_out: Counter[str] = field(default_factory=Counter)  # reason -> sessions
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """(front matter, body) of a Markdown artifact that opens with `---` lines."""
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 3)
+        if end != -1:
+            return text[4 : end + 1], text[end + 5 :].lstrip("\n")
+    return "", text
+
+
+def published_posts(store: Store, at: str | None = None) -> Posts:
+    """Every non-draft session's post at a commit (default: the tip), newest first
+    (ties by session id, so the order is the same on every host)."""
+    tip = store.resolve(at) if at else store.tip()
+    if tip is None:
+        raise StoreError(f"{store.path}: the store has no history yet")
+    result = Posts(tip.decode(), [])
+    for _, folder in iter_session_folders(store, store.commit(tip).tree):
+        post, reason = _post_of(store, folder)
+        if post is None:
+            result.left_out[reason] += 1
+        else:
+            result.posts.append(post)
+    result.posts.sort(key=lambda p: (p.date, p.session_id), reverse=True)
+    return result
+
+
+def _post_of(store: Store, folder: bytes) -> tuple[Post | None, str]:
+    entry = store.lookup(folder, MANIFEST_FILE)
+    if entry is None:
+        return None, "no manifest"
+    manifest = Manifest.from_bytes(store.blob(entry[1]))
+    facts_entry = store.lookup(folder, FACTS_FILE)
+    if manifest.facts is None or facts_entry is None:
+        return None, "made before facts were kept (run `gitflywheel rerender --all`)"
+    facts = Facts.from_bytes(store.blob(facts_entry[1]), manifest.facts.path)
+    post_facts = facts.artifacts.get(POST_KIND)
+    post_entry = next((a for a in manifest.artifacts if a.kind == POST_KIND), None)
+    if post_facts is None or post_entry is None:
+        return None, "no blog post"
+    front: dict[str, Any] = dict(post_facts.context.get("front") or {})
+    if front.get("draft", False):
+        return None, "draft"
+    prefix = manifest.record.path.rsplit("/", 1)[0] + "/"
+    files = [PostFile(a.path.removeprefix(prefix), a.blob, a.kind) for a in manifest.artifacts]
+    files.sort(key=lambda f: f.kind != POST_KIND)
+    files += [
+        PostFile(s.file.path.removeprefix(prefix), s.file.blob, "screenshot", s.caption)
+        for s in manifest.screenshots
+        if s.file is not None
+    ]
+    _, body = split_front_matter(store.blob(post_entry.blob.encode()).decode("utf-8"))
+    return (
+        Post(
+            session_id=manifest.session_id,
+            session_type=manifest.session_type,
+            agent_id=manifest.agent_id,
+            revision=manifest.revision,
+            title=str(front.get("title") or manifest.title or manifest.session_id),
+            date=datetime.fromisoformat(str(front.get("date") or manifest.timestamp)),
+            description=str(front.get("description") or ""),
+            slug=str(front.get("slug") or manifest.session_id),
+            tags=tuple(str(t) for t in front.get("tags") or ()),
+            categories=tuple(str(c) for c in front.get("categories") or (manifest.session_type,)),
+            image=str(front["image"]) if front.get("image") else None,
+            author=str(front.get("author") or manifest.agent_id),
+            folder=prefix.rstrip("/"),
+            body=body,
+            front_matter=front,
+            files=tuple(files),
+        ),
+        "",
+    )

@@ -1,0 +1,667 @@
+"""The store as a static web site: pages from the published posts, and Atom feeds.
+
+Read from one commit (`posts.published_posts`, so drafts never appear), rendered with
+the Jinja2 templates in `templates/site/` (HTML autoescape; a folder of the user's
+overrides them by file name), written as a mapping of site paths to bytes that
+`write_site` puts in a folder and `sitebranch` commits to a branch. Nothing depends on
+the clock or the machine: the same store gives the same bytes.
+
+Layout, every link relative inside the site:
+
+    index.html, page/N/index.html           every post, newest first, PER_PAGE a page
+    sessions/<slug>/index.html              a post, its gallery, charts and other files
+    sessions/<slug>/<kind>.html             its other artifacts as pages (build log...)
+    sessions/<slug>/<file>                  every file of the session, as stored (.md too)
+    types/<type>/index.html, .../page/N/    the posts of one session type
+    types/<type>/feed.xml                   their Atom feed
+    tags/index.html, tags/<tag>/index.html  every tag; the posts of one tag
+    feed.xml                                the Atom feed of the whole store
+    style.css, .nojekyll                    the style sheet; pages hosts serve files as they are
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import DictLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from ..errors import GitflywheelError
+from ..localfiles import read_beneath
+from ..pipelines.common import utc_text
+from ..rendering.templates import MAX_TEMPLATE_BYTES, TEMPLATE_SUFFIX, shipped_templates_dir
+from ..storage.store import Store
+from .feed import FeedEntry, atom_feed
+from .markdown_html import clean_text, render_markdown
+from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
+
+__all__ = [
+    "PER_PAGE",
+    "FEED_ENTRIES",
+    "MARKER_FILE",
+    "SiteError",
+    "SiteBuild",
+    "SiteResult",
+    "build_site",
+    "make_site",
+    "write_site",
+    "load_site_templates",
+    "check_base_url",
+    "path_slug",
+    "place_posts",
+]
+
+PER_PAGE = 10
+FEED_ENTRIES = 100  # the newest posts a feed holds
+MARKER_FILE = ".gitflywheel-site.json"  # the files a build wrote: the next one replaces them
+SITE_TEMPLATES = "site"  # the shipped site templates: templates/site/*.j2
+TYPE_LABELS = {"build": "Build sessions", "trade": "Trading sessions", "life_aria": "With Aria"}
+KIND_LABELS = {
+    "blog_post": "Blog post",
+    "readme": "README section",
+    "build_log": "Build log",
+    "trade_journal": "Trade journal",
+    "social_post": "Social thread",
+}
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+_THREAD_BREAK = re.compile(r"^---$", re.MULTILINE)
+
+
+class SiteError(GitflywheelError):
+    """A site that cannot be built or written as asked (bad option, foreign folder)."""
+
+
+@dataclass
+class SiteBuild:
+    """A built site: its files (site path -> bytes), what it shows and leaves out."""
+
+    commit: str  # the commit of the store it was built from
+    files: dict[str, bytes]
+    sessions: int
+    pages: int  # HTML pages
+    feeds: int
+    left_out: Counter[str] = field(default_factory=Counter)  # reason -> sessions
+
+
+def check_base_url(url: str) -> str:
+    """The site's address for the feed's absolute links: an http(s) URL with a host,
+    ending with `/`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SiteError(
+            f"--base-url {url!r}: not the site's address (an http:// or https:// URL with a "
+            "host, no query, e.g. https://me.codeberg.page/flywheel/)"
+        )
+    if any(c.isspace() or c in "<>\"'\\" or ord(c) < 32 for c in url):
+        raise SiteError(f"--base-url {url!r}: a URL holds no spaces, quotes or controls")
+    return url if url.endswith("/") else url + "/"
+
+
+def path_slug(text: str, fallback: str = "x") -> str:
+    """A path component from any text: ASCII letters, digits and `-`, at most 80 long;
+    never empty, `.` or `..` (so no session or tag can escape its folder)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
+    return slug or fallback
+
+
+def _short_hash(text: str, n: int = 8) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:n]
+
+
+def load_site_templates(override_dir: Path | None = None) -> dict[str, str]:
+    """Site template name -> source: the shipped set, a user's `*.j2` files overriding by
+    name (regular files inside the folder, UTF-8, at most 1 MiB each)."""
+    found: dict[str, str] = {}
+    for folder in (shipped_templates_dir() / SITE_TEMPLATES, override_dir):
+        if folder is None:
+            continue
+        if not folder.is_dir():
+            raise SiteError(f"{folder}: site templates folder not found")
+        for path in sorted(folder.glob(f"*{TEMPLATE_SUFFIX}")):
+            data = read_beneath(path, [folder], MAX_TEMPLATE_BYTES)
+            try:
+                found[path.name] = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise SiteError(
+                    f"{path}: a template must be UTF-8 text; byte {exc.start} is not"
+                ) from None
+    return found
+
+
+class _Pages:
+    """The Jinja2 environment for site pages: sandboxed, HTML autoescape, strict."""
+
+    def __init__(self, templates: Mapping[str, str]) -> None:
+        self._env = ImmutableSandboxedEnvironment(
+            loader=DictLoader(dict(templates)),
+            autoescape=True,
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(self, name: str, **context: Any) -> bytes:
+        try:
+            text = self._env.get_template(name).render(**context)
+        except TemplateError as exc:
+            line = getattr(exc, "lineno", None)
+            where = f"site template {getattr(exc, 'name', None) or name}" + (
+                f", line {line}" if line else ""
+            )
+            raise SiteError(f"{where}: {exc}") from exc
+        except Exception as exc:  # a user's template can fail in any way; none may escape
+            raise SiteError(f"site template {name}: {type(exc).__name__}: {exc}") from exc
+        return (text.rstrip("\n") + "\n").encode("utf-8")
+
+
+@dataclass
+class _Entry:
+    """A post and where the site puts it."""
+
+    post: Post
+    slug: str  # sessions/<slug>/
+    files: dict[str, PostFile]  # safe file name -> file
+    tags: list[tuple[str, str]]  # (tag, tag slug)
+
+    @property
+    def folder(self) -> str:
+        return f"sessions/{self.slug}/"
+
+
+def _safe_file_name(name: str) -> bool:
+    """A session file the site copies: plain ASCII path segments, and not a page the
+    site writes itself (`*.html`)."""
+    parts = name.split("/")
+    return not name.lower().endswith((".html", ".htm")) and all(
+        _SAFE_SEGMENT.fullmatch(p) and p not in (".", "..") for p in parts
+    )
+
+
+def _date_text(moment: datetime) -> str:
+    """`4 December 2025`, in UTC as every artifact gives its times."""
+    return utc_text(moment, "%-d %B %-Y")
+
+
+def _unique(slug: str, key: str, taken: set[str], always: bool = False) -> str:
+    """`slug`, or `slug-<hash of key>` when it is taken (or `always`), longer until free."""
+    digest = _short_hash(key, 64)
+    candidate = slug
+    if always or candidate in taken:
+        for width in (8, 16, 64):
+            candidate = f"{slug[:70]}-{digest[:width]}"
+            if candidate not in taken:
+                break
+        number = 2
+        while candidate in taken:
+            candidate = f"{slug[:70]}-{digest[:8]}-{number}"
+            number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def place_posts(posts: list[Post]) -> list[_Entry]:
+    """Give each post a folder and each tag a slug, both path-safe: the oldest post keeps
+    a slug that collides, later ones get a suffix from their id (so no URL changes
+    later); tags whose slugs collide each get a suffix from their name."""
+    slugs: dict[str, str] = {}
+    taken: set[str] = set()
+    for post in sorted(posts, key=lambda p: (p.date, p.session_id)):
+        slugs[post.session_id] = _unique(path_slug(post.slug, "session"), post.session_id, taken)
+    tag_names = sorted({clean_text(t).strip() for p in posts for t in p.tags} - {""})
+    by_slug: dict[str, list[str]] = defaultdict(list)
+    for tag in tag_names:
+        by_slug[path_slug(tag, "tag")].append(tag)
+    tag_slugs: dict[str, str] = {}
+    used = {slug for slug, names in by_slug.items() if len(names) == 1}
+    for slug, names in sorted(by_slug.items()):
+        if len(names) == 1:
+            tag_slugs[names[0]] = slug
+        else:
+            for tag in names:
+                tag_slugs[tag] = _unique(slug, tag, used, always=True)
+    entries = []
+    for post in posts:
+        tags = sorted({clean_text(t).strip() for t in post.tags} - {""})
+        entries.append(
+            _Entry(
+                post,
+                slugs[post.session_id],
+                {f.name: f for f in post.files if _safe_file_name(f.name)},
+                [(t, tag_slugs[t]) for t in tags],
+            )
+        )
+    return entries
+
+
+class _Site:
+    """One build: the posts, their places, the pages so far."""
+
+    def __init__(
+        self, store: Store, posts: list[Post], pages: _Pages, title: str, base_url: str | None
+    ) -> None:
+        self.store = store
+        self.pages = pages
+        self.title = clean_text(title)
+        self.base_url = base_url
+        self.files: dict[str, bytes] = {}
+        self.html_pages = 0
+        self.entries = place_posts(posts)
+        self.types = sorted({e.post.session_type for e in self.entries})
+        self.type_slugs = {t: path_slug(t, "type") for t in self.types}
+
+    @staticmethod
+    def root(path: str) -> str:
+        """The relative way from a page back to the site's root: `../../` or ``."""
+        return "../" * path.count("/")
+
+    def add(self, path: str, data: bytes) -> None:
+        self.files[path] = data
+        if path.endswith(".html"):
+            self.html_pages += 1
+
+    def page(self, path: str, template: str, **context: Any) -> None:
+        root = self.root(path)
+        self.add(
+            path,
+            self.pages.render(
+                template,
+                root=root,
+                site_title=self.title,
+                nav=[
+                    {"label": TYPE_LABELS.get(t, t), "url": f"{root}types/{self.type_slugs[t]}/"}
+                    for t in self.types
+                ],
+                feed_url=f"{root}feed.xml" if self.base_url else None,
+                **context,
+            ),
+        )
+
+    # -- a post's text ------------------------------------------------------------------
+
+    def resolver(self, entry: _Entry, prefix: str) -> Callable[[str], str | None]:
+        """Where a relative link of the session's Markdown points: one of its files
+        (an artifact's Markdown as its page), else nowhere."""
+        rendered = {name for name in entry.files if name.endswith(".md")}
+
+        def resolve(url: str) -> str | None:
+            parts = urlsplit(url)
+            if not parts.path:
+                return url if parts.fragment and not parts.query else None
+            name = posixpath.normpath(parts.path.removeprefix("./"))
+            if name not in entry.files:
+                return None
+            if name in rendered:
+                name = "index.html" if name == f"{POST_KIND}.md" else name[:-3] + ".html"
+            return prefix + name + (f"#{parts.fragment}" if parts.fragment else "")
+
+        return resolve
+
+    def card(self, entry: _Entry, root: str) -> dict[str, Any]:
+        post = entry.post
+        cover = post.image if post.image in entry.files else None
+        if cover is None:
+            cover = next((n for n, f in entry.files.items() if f.is_image), None)
+        return {
+            "title": clean_text(post.title),
+            "url": f"{root}{entry.folder}",
+            "date": _date_text(post.date),
+            "iso_date": post.date.isoformat(),
+            "type": TYPE_LABELS.get(post.session_type, post.session_type),
+            "type_url": f"{root}types/{self.type_slugs[post.session_type]}/",
+            "description": clean_text(post.description),
+            "author": clean_text(post.author),
+            "tags": [{"name": t, "url": f"{root}tags/{s}/"} for t, s in entry.tags],
+            "cover": f"{root}{entry.folder}{cover}" if cover else None,
+            "cover_alt": clean_text((entry.files[cover].alt if cover else None) or post.title),
+        }
+
+    # -- pages ----------------------------------------------------------------------------
+
+    def session_pages(
+        self, entry: _Entry, newer: _Entry | None = None, older: _Entry | None = None
+    ) -> None:
+        post = entry.post
+        folder = entry.folder
+        for name, file in sorted(entry.files.items()):
+            self.add(folder + name, self.store.blob(file.blob.encode()))
+        body = render_markdown(post.body, self.resolver(entry, ""), drop_title=True)
+        shown = set(body.images)
+        images = [(n, f) for n, f in sorted(entry.files.items()) if f.is_image and n not in shown]
+        gallery = [
+            {"src": n, "alt": clean_text(f.alt or n.rsplit("/", 1)[-1])}
+            for n, f in images
+            if not n.lower().endswith(".svg")
+        ]
+        charts = [
+            {"src": n, "alt": clean_text(f.alt or n.rsplit(".", 1)[0].replace("_", " "))}
+            for n, f in images
+            if n.lower().endswith(".svg")
+        ]
+        others = []
+        for name, file in sorted(entry.files.items(), key=lambda kv: (kv[1].kind, kv[0])):
+            if not name.endswith(".md"):
+                continue
+            label = KIND_LABELS.get(file.kind, file.kind.replace("_", " ").capitalize())
+            page = "index.html" if file.kind == POST_KIND else name[:-3] + ".html"
+            others.append({"label": label, "page": page, "raw": name, "kind": file.kind})
+            if file.kind != POST_KIND:
+                self.artifact_page(entry, name, file, label)
+        self.page(
+            folder + "index.html",
+            "session.html.j2",
+            post=self.card(entry, self.root(folder + "index.html")),
+            session_id=clean_text(post.session_id),
+            revision=post.revision,
+            body=Markup(body.html),
+            gallery=gallery,
+            charts=charts,
+            artifacts=others,
+            newer=self.card(newer, "../../") if newer else None,
+            older=self.card(older, "../../") if older else None,
+        )
+
+    def artifact_page(self, entry: _Entry, name: str, file: PostFile, label: str) -> None:
+        text = self.store.blob(file.blob.encode()).decode("utf-8", "replace")
+        _, body = split_front_matter(text)
+        thread: list[str] = []
+        html = Markup("")
+        if file.kind == "social_post":
+            thread = [p.strip() for p in _THREAD_BREAK.split(clean_text(body)) if p.strip()]
+        else:
+            html = Markup(render_markdown(body, self.resolver(entry, ""), drop_title=True).html)
+        path = entry.folder + name[:-3] + ".html"
+        self.page(
+            path,
+            "artifact.html.j2",
+            post=self.card(entry, self.root(path)),
+            label=label,
+            raw=name.rsplit("/", 1)[-1],
+            body=html,
+            thread=thread,
+        )
+
+    def list_pages(
+        self, prefix: str, heading: str, entries: list[_Entry], feed: str | None = None
+    ) -> None:
+        """`prefix`index.html and `prefix`page/N/index.html, PER_PAGE posts each."""
+        chunks = [entries[i : i + PER_PAGE] for i in range(0, len(entries), PER_PAGE)] or [[]]
+        for number, chunk in enumerate(chunks, start=1):
+            path = prefix + ("index.html" if number == 1 else f"page/{number}/index.html")
+            root = self.root(path)
+            here = root + prefix
+
+            def at(n: int, here: str = here) -> str:
+                return here if n == 1 else f"{here}page/{n}/"
+
+            self.page(
+                path,
+                "list.html.j2",
+                heading=heading,
+                posts=[self.card(e, root) for e in chunk],
+                page_number=number,
+                page_count=len(chunks),
+                newer=at(number - 1) if number > 1 else None,
+                older=at(number + 1) if number < len(chunks) else None,
+                list_feed=f"{root}{feed}" if feed and self.base_url else None,
+            )
+
+    def feed(self, path: str, title: str, entries: list[_Entry], empty_updated: datetime) -> None:
+        assert self.base_url is not None
+        base = self.base_url
+        items = []
+        for entry in entries[:FEED_ENTRIES]:
+            post = entry.post
+            url = base + entry.folder
+            body = render_markdown(post.body, self.resolver(entry, url), drop_title=True)
+            items.append(
+                FeedEntry(
+                    session_id=post.session_id,
+                    title=post.title,
+                    url=url,
+                    date=post.date,
+                    author=post.author,
+                    summary=post.description,
+                    html=body.html,
+                    categories=tuple(t for t, _ in entry.tags),
+                )
+            )
+        folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+        self.add(
+            path,
+            atom_feed(
+                title=title,
+                feed_url=base + path,
+                site_url=base + folder,
+                feed_id=base + path,
+                entries=items,
+                empty_updated=empty_updated,
+            ),
+        )
+
+
+def build_site(
+    store: Store,
+    *,
+    base_url: str | None,
+    at: str | None = None,
+    templates: Mapping[str, str] | None = None,
+    title: str = "Work sessions",
+    feeds: bool = True,
+    posts: Posts | None = None,
+) -> SiteBuild:
+    """Build every page and feed of the site from the store at `at` (default: the tip),
+    or from `posts` read from it already. Feeds need `base_url` (their links are
+    absolute): without it, pass `feeds=False`."""
+    if feeds and base_url is None:
+        raise SiteError(
+            "the Atom feeds need the site's address for their links: give --base-url URL "
+            "(e.g. https://me.codeberg.page/flywheel/), or --no-feed"
+        )
+    base = check_base_url(base_url) if base_url is not None else None
+    found = posts if posts is not None else published_posts(store, at)
+    site = _Site(
+        store,
+        found.posts,
+        _Pages(templates if templates is not None else load_site_templates()),
+        title,
+        base if feeds else None,
+    )
+    for number, entry in enumerate(site.entries):
+        site.session_pages(
+            entry,
+            newer=site.entries[number - 1] if number > 0 else None,
+            older=site.entries[number + 1] if number + 1 < len(site.entries) else None,
+        )
+    site.list_pages("", site.title, site.entries, "feed.xml")
+    for session_type in site.types:
+        prefix = f"types/{site.type_slugs[session_type]}/"
+        site.list_pages(
+            prefix,
+            TYPE_LABELS.get(session_type, session_type),
+            [e for e in site.entries if e.post.session_type == session_type],
+            prefix + "feed.xml",
+        )
+    by_tag: dict[tuple[str, str], list[_Entry]] = defaultdict(list)
+    for entry in site.entries:
+        for named in entry.tags:
+            by_tag[named].append(entry)
+    for (tag, slug), tagged in sorted(by_tag.items()):
+        site.list_pages(f"tags/{slug}/", f"Tagged {tag}", tagged)
+    site.page(
+        "tags/index.html",
+        "tags.html.j2",
+        heading="Tags",
+        tags=[
+            {"name": tag, "url": f"{slug}/", "count": len(tagged)}
+            for (tag, slug), tagged in sorted(by_tag.items(), key=lambda kv: kv[0][0].lower())
+        ],
+    )
+    feed_count = 0
+    if feeds:
+        tip_time = datetime.fromtimestamp(store.commit(found.commit.encode()).commit_time, UTC)
+        site.feed("feed.xml", site.title, site.entries, tip_time)
+        for session_type in site.types:
+            prefix = f"types/{site.type_slugs[session_type]}/"
+            site.feed(
+                prefix + "feed.xml",
+                f"{site.title}: {TYPE_LABELS.get(session_type, session_type)}",
+                [e for e in site.entries if e.post.session_type == session_type],
+                tip_time,
+            )
+        feed_count = 1 + len(site.types)
+    site.add("style.css", site.pages.render("style.css.j2"))
+    site.add(".nojekyll", b"")
+    site.add(MARKER_FILE, _marker(site.files))
+    return SiteBuild(
+        commit=found.commit,
+        files=dict(sorted(site.files.items())),
+        sessions=len(site.entries),
+        pages=site.html_pages,
+        feeds=feed_count,
+        left_out=found.left_out,
+    )
+
+
+def _marker(files: Iterable[str]) -> bytes:
+    listed = sorted([*files, MARKER_FILE])
+    return (json.dumps({"gitflywheel_site": 1, "files": listed}, indent=1) + "\n").encode()
+
+
+def _previous_files(out: Path) -> list[str] | None:
+    """The files the last build wrote to `out`, or None when it holds no site of ours."""
+    marker = out / MARKER_FILE
+    if not marker.is_file():
+        return None
+    try:
+        listed = json.loads(marker.read_text(encoding="utf-8"))["files"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise SiteError(
+            f"{marker}: not a file gitflywheel wrote; remove it or pick another folder"
+        ) from None
+    return [
+        name
+        for name in listed
+        if isinstance(name, str)
+        and not name.startswith("/")
+        and ".." not in name.split("/")
+        and "\\" not in name
+    ]
+
+
+def write_site(build: SiteBuild, out: Path) -> int:
+    """Put the site's files in `out` (created when missing), replacing what the last
+    build wrote there; a folder that holds other things is refused. Returns how many
+    files were written or removed."""
+    if out.exists() and not out.is_dir():
+        raise SiteError(f"{out}: not a folder")
+    previous = _previous_files(out) if out.exists() else None
+    if previous is None and out.exists() and any(out.iterdir()):
+        raise SiteError(
+            f"{out}: a folder that holds other files, not a site gitflywheel built; "
+            "give a new or empty folder"
+        )
+    changed = 0
+    for name, data in build.files.items():
+        target = out.joinpath(*name.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+            continue
+        if target.is_symlink():
+            target.unlink()
+        target.write_bytes(data)
+        changed += 1
+    for name in previous or ():
+        if name in build.files:
+            continue
+        target = out.joinpath(*name.split("/"))
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+            changed += 1
+            _prune(target.parent, out)
+    return changed
+
+
+def _prune(folder: Path, top: Path) -> None:
+    """Remove folders left empty, up to `top`."""
+    while folder != top and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+@dataclass
+class SiteResult:
+    """What `gitflywheel site` did: the build, where it went, what it left out."""
+
+    commit: str  # the commit of `main` the site was built from
+    sessions: int
+    pages: int
+    feeds: int
+    files: int
+    out: str | None  # the folder written, if any
+    written: int  # files written or removed there
+    branch: str | None = None
+    branch_commit: str | None = None
+    branch_changed: bool = False
+    left_out: dict[str, int] = field(default_factory=dict)
+
+
+def make_site(
+    store: Store,
+    out: Path | None,
+    *,
+    base_url: str | None,
+    at: str | None = None,
+    branch: str | None = None,
+    templates_dir: Path | None = None,
+    title: str = "Work sessions",
+    feeds: bool = True,
+) -> SiteResult:
+    """Build the site, write it to `out` and/or commit it to `branch` of the store."""
+    from .site_branch import branch_ref, commit_site
+
+    if out is None and branch is None:
+        raise SiteError("say where the site goes: a folder OUT, --branch NAME, or both")
+    if branch is not None:
+        branch_ref(branch)  # a bad name is refused before any work
+    build = build_site(
+        store,
+        base_url=base_url,
+        at=at,
+        templates=load_site_templates(templates_dir),
+        title=title,
+        feeds=feeds,
+    )
+    result = SiteResult(
+        commit=build.commit,
+        sessions=build.sessions,
+        pages=build.pages,
+        feeds=build.feeds,
+        files=len(build.files),
+        out=str(out) if out is not None else None,
+        written=0,
+        left_out=dict(sorted(build.left_out.items())),
+    )
+    if out is not None:
+        result.written = write_site(build, out)
+    if branch is not None:
+        done = commit_site(store, branch, build.files, build.commit)
+        result.branch, result.branch_commit, result.branch_changed = (
+            done.branch,
+            done.commit,
+            done.made,
+        )
+    return result

@@ -1,0 +1,108 @@
+"""A built site as a branch of the store (`site --branch pages`), so that `publish` puts
+it on a host that serves a branch (GitHub, GitLab, Codeberg, Forgejo pages).
+
+One commit per build that changes the site's files; its parent is the branch's previous
+tip, its tree the site, its message names the commit of `main` it was built from in a
+`Built-From` trailer, and its dates are that commit's (so the same store gives the same
+branch on every host). `main` is never touched, and `verify`, which proves the rules of
+`main`, does not read the branch. A branch whose tip says `Built-From` is a site branch:
+`publish` pushes it with `main`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dulwich.objects import Blob
+
+from ..errors import StoreError
+from ..storage.commits import committer_identity, make_commit, parse_trailers
+from ..storage.store import MAIN, Store
+from ..storage.trees import FILE_MODE, TreeEditor
+
+__all__ = ["BUILT_FROM", "BranchCommit", "branch_ref", "commit_site", "site_branches"]
+
+BUILT_FROM = "Built-From"
+_BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:[./][A-Za-z0-9][A-Za-z0-9_-]*)*")
+
+
+@dataclass(frozen=True)
+class BranchCommit:
+    """Where a site branch is after a build, and whether the build made a commit."""
+
+    branch: str
+    commit: str
+    made: bool
+
+
+def branch_ref(name: str) -> bytes:
+    """`refs/heads/NAME` for a site branch: a plain branch name other than `main`."""
+    if name in ("main", "HEAD") or len(name) > 100 or not _BRANCH.fullmatch(name):
+        raise StoreError(
+            f"--branch {name!r}: not a branch name for the site (letters, digits, `-`, `_`, "
+            "`.` and `/` between words, not main), e.g. pages"
+        )
+    return f"refs/heads/{name}".encode()
+
+
+def _is_site_commit(store: Store, sha: bytes) -> bool:
+    try:
+        return BUILT_FROM in parse_trailers(store.commit(sha).message)
+    except (StoreError, KeyError):
+        return False
+
+
+def site_branches(store: Store) -> dict[bytes, bytes]:
+    """The store's site branches (ref -> tip): branches other than `main` whose tip
+    commit says `Built-From`."""
+    found = {}
+    for ref in store.ref_names():
+        if ref.startswith(b"refs/heads/") and ref != MAIN:
+            tip = store.read_ref(ref)
+            if tip is not None and _is_site_commit(store, tip):
+                found[ref] = tip
+    return found
+
+
+def commit_site(
+    store: Store, branch: str, files: Mapping[str, bytes], built_from: str
+) -> BranchCommit:
+    """Commit the site's files to `branch` (made when missing), unless its tip already
+    holds exactly these files. A branch that exists but was not built by gitflywheel is
+    refused, never overwritten."""
+    ref = branch_ref(branch)
+    editor = TreeEditor(store.tree, None)
+    blobs = []
+    for path, data in sorted(files.items()):
+        blob = Blob.from_string(data)
+        editor.set(path, FILE_MODE, blob.id)
+        blobs.append(blob)
+    root, trees = editor.write()
+    source = store.commit(built_from.encode())
+    with store.lock():
+        before = store.read_ref(ref)
+        if before is not None:
+            if not _is_site_commit(store, before):
+                raise StoreError(
+                    f"--branch {branch}: the store's branch {branch} was not built by "
+                    "`gitflywheel site` (its tip has no Built-From trailer); it is left as it "
+                    "is: give another --branch"
+                )
+            if store.commit(before).tree == root:
+                return BranchCommit(branch, before.decode(), False)
+        message = (
+            f"Build the site from main {built_from[:12]}\n\n{BUILT_FROM}: {built_from}\n"
+        ).encode()
+        commit = make_commit(
+            root,
+            [before] if before is not None else [],
+            message,
+            committer_identity(),
+            None,
+            source.commit_time,
+        )
+        store.write_objects([o for o in [*blobs, *trees] if o.id not in store] + [commit])
+        store.move_branch(ref, before, commit.id)
+    return BranchCommit(branch, commit.id.decode(), True)

@@ -1,0 +1,223 @@
+"""The plan of a session folder: a record in, every file of its folder out. Pure.
+
+Stage one runs the session's pipeline and keeps its output as facts.json; stage two
+renders the facts, parsed back from those bytes, with the templates and a filter set;
+the manifest lists it all. Ingest records the plan, `rerender` records it again, and
+`verify` compares it with the tree: one function says what a folder holds, so the three
+cannot drift apart. Reading screenshot files is the caller's (I/O stays outside).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..pipelines import pipeline_id, run_pipeline
+from ..rendering import filtersets
+from ..rendering.templates import Renderer, RenderError
+from ..session.artifacts import ArtifactSpec, Screenshot
+from ..session.facts import Facts, FactsError, write_facts
+from ..session.manifest import ArtifactEntry, FileRef, Manifest, ScreenshotEntry, TemplateRef
+from ..session.records import Record
+from ..storage.layout import (
+    FACTS_FILE,
+    MANIFEST_FILE,
+    RECORD_FILE,
+    SCREENSHOTS_DIR,
+    artifact_path,
+    screenshot_name,
+    session_dir,
+    template_path,
+)
+
+__all__ = [
+    "ScreenshotFile",
+    "TemplateSet",
+    "Derived",
+    "SessionPlan",
+    "git_blob_id",
+    "file_ref",
+    "derive",
+    "render_facts",
+    "assemble",
+    "plan_session",
+]
+
+
+@dataclass(frozen=True)
+class ScreenshotFile:
+    """A screenshot the record names, with its bytes when the caller found the file."""
+
+    source: str
+    data: bytes | None
+    caption: str | None = None
+
+
+class TemplateSet:
+    """Templates by name, their blob ids, and the filter set (default: the current one):
+    what stage two renders with. Compiled once and reused for every session planned with it."""
+
+    def __init__(self, templates: Mapping[str, bytes], filters: str | None = None) -> None:
+        self.templates = dict(templates)
+        self.filters = filters or filtersets.CURRENT_FILTERS
+        self.blob_ids = {name: git_blob_id(data) for name, data in self.templates.items()}
+        self._renderer = Renderer(self.templates, filters=filtersets.filter_set(self.filters))
+
+    def render(self, spec: ArtifactSpec) -> bytes:
+        return self._renderer.render(spec)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Stage one for a record: its stored screenshots and the facts its pipeline derives,
+    as stored (bytes) and as parsed back from them."""
+
+    record: Record
+    pipeline: str
+    facts_bytes: bytes
+    facts: Facts
+    screenshots: tuple[ScreenshotEntry, ...]
+    screenshot_files: Mapping[str, bytes]
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """Every file of a session's folder (path -> bytes, the manifest included)."""
+
+    folder: str
+    manifest: Manifest
+    files: Mapping[str, bytes]
+    derived: Derived
+
+    @property
+    def manifest_bytes(self) -> bytes:
+        return self.files[f"{self.folder}/{MANIFEST_FILE}"]
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id git gives a blob with these bytes."""
+    return hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()
+
+
+def file_ref(path: str, data: bytes) -> FileRef:
+    return FileRef(
+        path=path,
+        blob=git_blob_id(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
+
+
+def derive(record: Record, screenshots: Sequence[ScreenshotFile]) -> Derived:
+    """Stage one: name the stored screenshots, run the pipeline, keep its output as facts.
+
+    Raises FactsError when the output does not survive its own JSON (a number beyond
+    what strict JSON reads back, say): nothing is stored that could not render again."""
+    folder = session_dir(record.session_id)
+    shots: list[Screenshot] = []
+    entries: list[ScreenshotEntry] = []
+    files: dict[str, bytes] = {}
+    for index, shot in enumerate(screenshots):
+        if shot.data is None:
+            shots.append(Screenshot(shot.source, None, shot.caption))
+            entries.append(
+                ScreenshotEntry(source=shot.source, status="missing", caption=shot.caption)
+            )
+            continue
+        name = screenshot_name(index, shot.source)
+        path = f"{folder}/{SCREENSHOTS_DIR}/{name}"
+        shots.append(Screenshot(shot.source, name, shot.caption))
+        entries.append(
+            ScreenshotEntry(
+                source=shot.source,
+                status="stored",
+                file=file_ref(path, shot.data),
+                caption=shot.caption,
+            )
+        )
+        files[path] = shot.data
+    pipeline = pipeline_id(record.session.session_type)
+    try:
+        data, facts = write_facts(
+            pipeline, record.session_id, run_pipeline(record.session, shots), FACTS_FILE
+        )
+    except FactsError as exc:
+        raise FactsError(f"its facts cannot be kept exactly: {exc}") from None
+    return Derived(record, pipeline, data, facts, tuple(entries), files)
+
+
+def render_facts(facts: Facts, templates: TemplateSet) -> dict[str, bytes]:
+    """Stage two: each artifact (kind -> bytes) rendered from the facts."""
+    out: dict[str, bytes] = {}
+    for spec in facts.specs():
+        if spec.template not in templates.templates:
+            raise RenderError(f"template {spec.template!r} not found")
+        out[spec.kind] = templates.render(spec)
+    return out
+
+
+def assemble(
+    derived: Derived,
+    templates: TemplateSet,
+    revision: int,
+    rendered: Mapping[str, bytes] | None = None,
+) -> SessionPlan:
+    """Stage two and the manifest: the whole folder of a derived session. `rendered`
+    gives artifacts already rendered from these facts with these templates (verify has)."""
+    record = derived.record
+    session = record.session
+    folder = session_dir(record.session_id)
+    record_bytes = record.stored_bytes
+    files: dict[str, bytes] = {
+        f"{folder}/{RECORD_FILE}": record_bytes,
+        f"{folder}/{FACTS_FILE}": derived.facts_bytes,
+    }
+    artifacts: list[ArtifactEntry] = []
+    if rendered is None:
+        rendered = render_facts(derived.facts, templates)
+    for spec in derived.facts.specs():
+        data = rendered[spec.kind]
+        path = artifact_path(record.session_id, spec.kind)
+        files[path] = data
+        artifacts.append(
+            ArtifactEntry(
+                **file_ref(path, data).model_dump(),
+                kind=spec.kind,
+                pipeline=spec.pipeline,
+                step=spec.step,
+                template=TemplateRef(
+                    path=template_path(spec.template), blob=templates.blob_ids[spec.template]
+                ),
+                filters=templates.filters,
+            )
+        )
+    files.update(derived.screenshot_files)
+    manifest = Manifest(
+        format=2,
+        session_id=session.session_id,
+        session_type=session.session_type,
+        agent_id=session.agent_id,
+        timestamp=record.data["timestamp"],
+        title=session.title,
+        revision=revision,
+        pipeline=derived.pipeline,
+        record=file_ref(f"{folder}/{RECORD_FILE}", record_bytes),
+        facts=file_ref(f"{folder}/{FACTS_FILE}", derived.facts_bytes),
+        artifacts=artifacts,
+        screenshots=list(derived.screenshots),
+        warnings=list(record.warnings),
+    )
+    files[f"{folder}/{MANIFEST_FILE}"] = manifest.to_bytes()
+    return SessionPlan(folder, manifest, files, derived)
+
+
+def plan_session(
+    record: Record,
+    screenshots: Sequence[ScreenshotFile],
+    templates: TemplateSet,
+    revision: int,
+) -> SessionPlan:
+    """Record (+ screenshot bytes already read + templates and filter set) -> facts ->
+    artifacts -> manifest: every file of the session's folder."""
+    return assemble(derive(record, screenshots), templates, revision)

@@ -1,0 +1,435 @@
+"""Ingest: validate, render and record sessions, one commit each.
+
+Records are planned against an in-memory view of the tip's tree; every `batch_size`
+commits the new objects go to disk as one pack and `main` moves by compare-and-swap.
+An interruption loses at most the batch in flight, never anything stored, and running
+the same ingest again finishes the job (what is stored already is reported unchanged).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from dulwich.objects import Commit, ShaFile, Tree
+
+from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError
+from ..rendering.templates import load_templates
+from ..session.manifest import Manifest
+from ..session.records import Record, make_record
+from ..storage.commits import SessionTrailers, commit_time, identity, make_commit, session_message
+from ..storage.layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
+from ..storage.packs import packed_entry, unpacked_entry
+from ..storage.store import Store
+from ..storage.trees import FILE_MODE, TreeEditor, tree_from_bytes
+from .batch import BatchReport
+from .folder_plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, git_blob_id
+from .init import open_store, store_templates_dir
+from .inputs import InputItem, read_inputs
+from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, ScreenshotPolicy
+from .workers import (
+    PlannedSession,
+    PlanPool,
+    Ticket,
+    derive_and_render,
+    input_problems,
+    read_screenshots,
+)
+
+__all__ = ["Status", "Outcome", "IngestReport", "ingest", "Recorder"]
+
+Status = Literal["recorded", "revised", "unchanged", "invalid", "conflict"]
+_EXIT = {
+    "recorded": EXIT_OK,
+    "revised": EXIT_OK,
+    "unchanged": EXIT_OK,
+    "invalid": EXIT_BAD_INPUT,
+    "conflict": EXIT_CONFLICT,
+}
+
+PARALLEL_AFTER = 64  # inputs read before workers start: a few sessions are planned here
+_AHEAD_PER_WORKER = 8  # sessions planned ahead per worker, waiting for their turn
+
+
+@dataclass
+class Outcome:
+    """What happened to one input document."""
+
+    origin: str
+    status: Status
+    session_id: str | None = None
+    revision: int | None = None
+    commit: str | None = None
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT[self.status]
+
+
+@dataclass
+class IngestReport(BatchReport[Outcome]):
+    """Every outcome of one ingest call; the exit code is the highest met."""
+
+
+_TREE, _BLOB = 2, 3  # git's type numbers
+
+
+class Recorder:
+    """Plans commits on top of a tip, in memory, and writes them to the store in batches."""
+
+    def __init__(
+        self,
+        store: Store,
+        templates: dict[str, bytes],
+        screenshot_policy: ScreenshotPolicy | None = None,
+    ) -> None:
+        self.store = store
+        self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
+        self.templates = TemplateSet(templates)
+        self.landed = store.tip()
+        self.head = self.landed
+        self.unflushed, self.last_flush = 0, time.monotonic()  # commits planned since, and when
+        root = store.commit(self.head).tree if self.head else None
+        self.pending: dict[bytes, ShaFile] = {}  # commits
+        self.packed: dict[bytes, bytes] = {}  # blobs and trees: hex id -> `packs.packed_entry`
+        self.editor = TreeEditor(self._tree, root)
+        self.template_blobs = {
+            template_path(name): (git_blob_id(data).encode(), packed_entry(_BLOB, data))
+            for name, data in templates.items()
+        }
+
+    def _object(self, sha: bytes) -> ShaFile:
+        return self.pending.get(sha) or self.store[sha]
+
+    def _tree(self, sha: bytes) -> Tree:
+        if sha in self.packed:  # made since the last flush
+            return tree_from_bytes(unpacked_entry(self.packed[sha]))
+        obj = self._object(sha)
+        if not isinstance(obj, Tree):
+            raise GitflywheelError(f"{sha.decode()}: not a tree")
+        return obj
+
+    def _blob_bytes(self, sha: bytes) -> bytes:
+        if sha in self.packed:
+            return unpacked_entry(self.packed[sha])
+        return self.store.blob(sha)
+
+    def has_session(self, session_id: str) -> bool:
+        """Whether the planned head records a session with this id."""
+        return self.editor.get(f"{session_dir(session_id)}/{RECORD_FILE}") is not None
+
+    def _revision(self, outcome: Outcome, record_blob: bytes, revise: bool) -> int | None:
+        """The revision a record (by its blob id) would be, or None when its outcome is
+        settled already: unchanged, or a conflict without `revise`."""
+        assert outcome.session_id is not None
+        folder = session_dir(outcome.session_id)
+        existing = self.editor.get(f"{folder}/{RECORD_FILE}")
+        manifest_entry = self.editor.get(f"{folder}/{MANIFEST_FILE}")
+        if existing is None or manifest_entry is None:
+            outcome.revision = 1
+            return 1
+        previous = Manifest.from_bytes(self._blob_bytes(manifest_entry[1]))
+        outcome.revision = previous.revision
+        if existing[1] == record_blob:
+            outcome.status = "unchanged"
+            return None
+        if not revise:
+            outcome.status = "conflict"
+            outcome.problems.append(
+                f"{outcome.origin}: session_id: {outcome.session_id!r} is already recorded "
+                f"(revision {previous.revision}) with other content; use --revise to record a new revision"
+            )
+            return None
+        outcome.status, outcome.revision = "revised", previous.revision + 1
+        return outcome.revision
+
+    def record(self, record: Record, revise: bool, base_dir: Path) -> Outcome:
+        """Record one valid session on top of the planned head, or say why not."""
+        outcome = Outcome(
+            record.origin,
+            "recorded",
+            record.session_id,
+            warnings=list(record.warnings),
+            set_aside=list(record.set_aside),
+        )
+        revision = self._revision(outcome, git_blob_id(record.stored_bytes).encode(), revise)
+        if revision is None:
+            return outcome
+        screenshots, warnings = read_screenshots(record, base_dir, self.screenshot_policy)
+        outcome.warnings += warnings
+        plan = self.plan(record, screenshots, revision)
+        session = record.session
+        trailers = SessionTrailers(
+            session.session_id, session.session_type, session.agent_id, revision
+        )
+        outcome.commit = self.land(plan, session_message(trailers))
+        return outcome
+
+    def record_planned(self, origin: str, planned: PlannedSession, revise: bool) -> Outcome | None:
+        """Record a session a worker planned as its first revision, or say why not; None
+        when it would be another revision (its manifest says 1): plan it again here."""
+        outcome = Outcome(
+            origin,
+            "recorded",
+            planned.session_id,
+            warnings=list(planned.warnings),
+            set_aside=list(planned.set_aside),
+        )
+        revision = self._revision(outcome, planned.record_blob, revise)
+        if revision is None:
+            return outcome
+        if revision != 1:
+            return None
+        trailers = SessionTrailers(planned.session_id, planned.session_type, planned.agent_id, 1)
+        outcome.commit = self._land(
+            session_dir(planned.session_id),
+            planned.files,
+            planned.packed,
+            session_message(trailers),
+            identity(planned.agent_id),
+            planned.timestamp,
+        )
+        return outcome
+
+    def plan(self, record: Record, screenshots: list[ScreenshotFile], revision: int) -> SessionPlan:
+        """The session's folder as the plan makes it with these templates; whatever its
+        pipeline or a template raises is this input's problem (an InputError)."""
+        derived, rendered = derive_and_render(record, screenshots, self.templates)
+        return assemble(derived, self.templates, revision, rendered)
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of a file in the planned head's tree, or None."""
+        entry = self.editor.get(path)
+        return None if entry is None else self._blob_bytes(entry[1])
+
+    def is_current(self, plan: SessionPlan) -> bool:
+        """Whether the planned head's tree already holds every file of the plan as planned."""
+        return all(
+            (entry := self.editor.get(path)) is not None and entry[1].decode() == git_blob_id(data)
+            for path, data in plan.files.items()
+        )
+
+    def land(self, plan: SessionPlan, message: bytes) -> str:
+        """Plan one commit on the head: the session's folder becomes the plan's, and
+        templates/ the templates it rendered with. Returns the commit id."""
+        files: list[tuple[str, bytes]] = []
+        packed: dict[bytes, bytes] = {}
+        for path, data in plan.files.items():
+            sha = git_blob_id(data).encode()
+            files.append((path, sha))
+            packed[sha] = packed_entry(_BLOB, data)
+        session = plan.derived.record.session
+        return self._land(
+            plan.folder, files, packed, message, identity(session.agent_id), session.timestamp
+        )
+
+    def _land(
+        self,
+        folder: str,
+        files: Iterable[tuple[str, bytes]],
+        packed: Mapping[bytes, bytes],
+        message: bytes,
+        author: bytes,
+        authored: datetime | None,
+    ) -> str:
+        """Plan one commit on the head: `folder` holds `files` (path, blob id) and nothing
+        else, their blobs in `packed` (hex id -> `packs.packed_entry`), and templates/ the
+        templates. Returns the commit id."""
+        committed = commit_time()
+        new_blobs: dict[bytes, bytes] = dict(packed)
+        # Everything is planned: only now the tree changes, and a failure in between puts
+        # it back as the head has it, so a session that fails leaves no trace.
+        try:
+            self.editor.remove(folder)
+            for path, sha in files:
+                self.editor.set(path, FILE_MODE, sha)
+            for path, (sha, entry) in self.template_blobs.items():
+                if self.editor.get(path) != (FILE_MODE, sha):
+                    new_blobs[sha] = entry
+                    self.editor.set(path, FILE_MODE, sha)
+            root, trees = self.editor.write_raw()
+        except BaseException:
+            self._reset_editor()
+            raise
+        commit = make_commit(
+            root, [self.head] if self.head else [], message, author, authored, committed
+        )
+        self.pending[commit.id] = commit
+        self.packed.update(new_blobs)
+        for sha, raw in trees:
+            self.packed[sha] = packed_entry(_TREE, raw)
+        self.head = commit.id
+        self.unflushed += 1
+        return commit.id.decode()
+
+    def _reset_editor(self) -> None:
+        """Forget planned tree edits that did not make a commit: back to the head's tree."""
+        root = self._commit_tree(self.head) if self.head else None
+        self.editor = TreeEditor(self._tree, root)
+
+    def _commit_tree(self, sha: bytes) -> bytes:
+        commit = self._object(sha)
+        if not isinstance(commit, Commit):
+            raise GitflywheelError(f"{sha.decode()}: not a commit")
+        return bytes(commit.tree)
+
+    def flush_when_due(self, batch_size: int, flush_seconds: float) -> None:
+        """Flush once `batch_size` commits are planned or `flush_seconds` have passed since
+        the last flush: a batch is one pack, and an interrupted run loses at most one."""
+        if self.unflushed >= batch_size or time.monotonic() - self.last_flush > flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the planned objects as one pack and move `main` to the planned head."""
+        self.unflushed, self.last_flush = 0, time.monotonic()
+        if self.head == self.landed:
+            return
+        assert self.head is not None
+        self.store.write_objects(self.pending.values(), self.packed)
+        self.store.move_main(self.landed, self.head)
+        self.landed = self.head
+        self.pending.clear()
+        self.packed.clear()
+        # What is on disk now reloads on demand: memory stays bounded by one batch.
+        self.editor = TreeEditor(self._tree, self.store.commit(self.head).tree)
+
+
+def ingest(
+    store_path: Path,
+    paths: Iterable[str],
+    *,
+    revise: bool = False,
+    templates_dir: Path | None = None,
+    stdin: BinaryIO | None = None,
+    batch_size: int = 500,
+    flush_seconds: float = 2.0,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    max_screenshot_bytes: int = DEFAULT_MAX_SCREENSHOT_BYTES,
+    screenshots_from: Sequence[Path] = (),
+    workers: int = 1,
+    parallel_after: int = PARALLEL_AFTER,
+    keep_outcomes: bool = True,
+) -> IngestReport:
+    """Ingest every session document named by `paths` into the store (created if missing).
+
+    Planned commits land every `batch_size` sessions or `flush_seconds`, whichever comes
+    first, and when the run is interrupted (Ctrl-C, SIGTERM), so an interruption loses
+    little work and never leaves the store invalid. Screenshots are read only from the
+    input's folder tree and `screenshots_from`, up to `max_screenshot_bytes` each.
+    With `workers` > 1, past `parallel_after` inputs, that many processes plan the
+    sessions ahead (the history made is the same). They start as multiprocessing's
+    forkserver starts them, importing the caller's main module: a script that passes
+    `workers` must guard its own work with `if __name__ == "__main__":`. The command
+    line passes one per core. Without `keep_outcomes` the report only counts them
+    (`on_outcome` sees each), so a long run's memory does not grow with it.
+    """
+    report = IngestReport(str(store_path))
+    with open_store(store_path, create=True) as store, store.lock():
+        templates = load_templates(templates_dir or store_templates_dir(store))
+        policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
+        recorder = Recorder(store, templates, policy)
+        pool: PlanPool | None = None
+        ahead: deque[_Ahead] = deque()
+
+        def done(outcome: Outcome) -> None:
+            report.add(outcome, keep_outcomes)
+            if on_outcome is not None:
+                on_outcome(outcome)
+            recorder.flush_when_due(batch_size, flush_seconds)
+
+        try:
+            for seen, item in enumerate(read_inputs(list(paths), stdin), start=1):
+                if pool is None and workers > 1 and seen > parallel_after:
+                    pool = PlanPool(recorder.templates, policy, workers)
+                if pool is None:
+                    done(_ingest_item(recorder, item, revise))
+                    continue
+                ahead.append(_prepare(recorder, pool, item))
+                while ahead and (len(ahead) > _AHEAD_PER_WORKER * pool.workers or ahead[0].ready()):
+                    done(_finish(recorder, ahead.popleft(), revise))
+            while ahead:
+                done(_finish(recorder, ahead.popleft(), revise))
+        except (KeyboardInterrupt, SystemExit):
+            recorder.flush()  # what is planned is complete: keep it
+            raise
+        finally:
+            if pool is not None:
+                pool.close()
+        recorder.flush()
+    return report
+
+
+@dataclass
+class _Ahead:
+    """An input read ahead of its turn, and, unless it is invalid already or its session
+    is stored already (then its turn decides), a worker planning it."""
+
+    item: InputItem
+    ticket: Ticket | None = None
+
+    def ready(self) -> bool:
+        return self.ticket is None or self.ticket.ready()
+
+
+def _prepare(recorder: Recorder, pool: PlanPool, item: InputItem) -> _Ahead:
+    """Start planning an input. Its plan depends on the input, its screenshots and the
+    templates alone (not on its revision or what lands before it), so it is the plan
+    its turn would make, as long as its session is new then (else its turn plans again)."""
+    entry = _Ahead(item)
+    value = item.value
+    session_id = value.get("session_id") if isinstance(value, dict) else None
+    if item.error is None and not (
+        isinstance(session_id, str) and recorder.has_session(session_id)
+    ):
+        entry.ticket = pool.submit(item.origin, value, item.base_dir)
+    return entry
+
+
+def _finish(recorder: Recorder, entry: _Ahead, revise: bool) -> Outcome:
+    """The outcome of an input read ahead, in its turn."""
+    ticket = entry.ticket
+    if ticket is None:
+        return _ingest_item(recorder, entry.item, revise)
+    item = entry.item
+
+    def work() -> Outcome:
+        outcome = recorder.record_planned(item.origin, ticket.result(), revise)
+        if outcome is None:  # another revision of its session: planned again, here
+            outcome = recorder.record(make_record(item.origin, item.value), revise, item.base_dir)
+        return outcome
+
+    return _contained(item, work)
+
+
+def _ingest_item(recorder: Recorder, item: InputItem, revise: bool) -> Outcome:
+    """One input's outcome. Whatever goes wrong with it, short of an interruption or the
+    store failing, makes this input invalid, and the recorder is left as it was."""
+    return _contained(
+        item,
+        lambda: recorder.record(make_record(item.origin, item.value), revise, item.base_dir),
+    )
+
+
+def _contained(item: InputItem, work: Callable[[], Outcome]) -> Outcome:
+    """`work`'s outcome for this input, or, whatever goes wrong with the input, short of
+    an interruption or the store failing, its problems as an invalid outcome."""
+    if item.error is not None:
+        return Outcome(item.origin, "invalid", problems=[str(item.error)])
+    session_id = item.value.get("session_id") if isinstance(item.value, dict) else None
+    outcome = Outcome(item.origin, "invalid", session_id if isinstance(session_id, str) else None)
+    try:
+        return work()
+    except BaseException as exc:
+        problems = input_problems(item.origin, exc)
+        if problems is None:
+            raise
+        outcome.problems = [str(p) for p in problems]
+    return outcome

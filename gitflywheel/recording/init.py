@@ -1,0 +1,139 @@
+"""Creating and opening a store: a bare repository whose first commit records the templates.
+
+Every command that writes opens the store here, so that a repository that is not a
+store (someone's project, a work tree) is refused before anything is written to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dulwich.objects import Blob
+
+from ..errors import StoreError
+from ..jsontext import dumps_pretty
+from ..rendering.templates import load_templates
+from ..storage.commits import commit_time, committer_identity, make_commit, setup_message
+from ..storage.layout import STORE_FILE, template_path
+from ..storage.store import Store
+from ..storage.trees import FILE_MODE, TreeEditor
+
+__all__ = [
+    "InitResult",
+    "init_store",
+    "open_store",
+    "repository_problem",
+    "store_templates_dir",
+    "set_templates_dir",
+    "TEMPLATES_CONFIG",
+]
+
+TEMPLATES_CONFIG = "gitflywheel.templates"
+STORE_DESCRIPTION = {
+    "format": 1,
+    "layout": "sessions/<a>/<b>/<c>/<d>/<id>/ where abcd = the first hex digits of sha256(id)",
+    "files": ["session.json", "facts.json", "manifest.json", "<kind>.md", "screenshots/"],
+    "about": "A gitflywheel store: one commit per work session; see `gitflywheel --help`.",
+}
+
+
+@dataclass(frozen=True)
+class InitResult:
+    path: Path
+    created: bool
+    main: str
+
+
+def store_templates_dir(store: Store) -> Path | None:
+    """The templates folder set once for this store (`init --templates`), if any."""
+    value = store.config_get(TEMPLATES_CONFIG)
+    return None if value is None else Path(value)
+
+
+def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
+    """Create the store with its first commit; on an existing store, change nothing."""
+    if templates_dir is not None:
+        load_templates(templates_dir)  # a folder that cannot be used is refused before any write
+    with open_store(path, create=True, first_commit=False) as store:
+        if templates_dir is not None:
+            set_templates_dir(store, templates_dir)
+        tip = store.tip()
+        created = tip is None
+        if tip is None:
+            tip = _first_commit(store, templates_dir)
+    return InitResult(path, created, tip.decode())
+
+
+def repository_problem(store: Store) -> str | None:
+    """Why this git repository is not a store and cannot become one, or None.
+
+    A store is a bare repository whose `main` starts with gitflywheel's first commit. An
+    empty bare repository (no refs at all) may become one. Anything else is someone's
+    project, and sessions must never land in it by a wrong `--repo`."""
+    if not store.is_bare():
+        return (
+            "a git work tree (its files are checked out), not a gitflywheel store; "
+            "a store is a bare repository: give --repo a new path"
+        )
+    tip = store.tip()
+    if tip is not None:
+        if store.lookup(store.commit(tip).tree, STORE_FILE) is None:
+            return f"a git repository, but not a gitflywheel store (main has no {STORE_FILE})"
+        return None
+    refs = sorted(
+        ref.decode("utf-8", "replace")
+        for ref in store.ref_names()
+        if ref != b"HEAD" and not ref.startswith(b"refs/gitflywheel/")
+    )
+    if refs:
+        listed = ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
+        return f"a git repository with {listed} but no main: not a gitflywheel store"
+    return None
+
+
+def open_store(path: Path, create: bool = False, first_commit: bool = True) -> Store:
+    """Open a store, refusing any git repository that is not one (exit 2).
+
+    With `create`, a missing path, an empty folder or an empty bare repository becomes a
+    store (HEAD on `main`) with its first commit, unless `first_commit` is false: a store
+    that takes its whole history from a remote (`sync`) starts empty."""
+    if create and (not path.exists() or (path.is_dir() and not any(path.iterdir()))):
+        Store.create(path).close()
+    store = Store.open(path)
+    problem = repository_problem(store)
+    if problem is not None:
+        store.close()
+        raise StoreError(f"{path}: {problem}")
+    if create and store.tip() is None:
+        store.point_head_at_main()  # git clone checks out HEAD
+        if first_commit:
+            _first_commit(store, None)
+    return store
+
+
+def set_templates_dir(store: Store, folder: Path) -> None:
+    """Make `folder` the store's templates: ingest and rerender use them by default."""
+    if not folder.is_dir():
+        raise StoreError(f"{folder}: templates folder not found")
+    store.config_set(TEMPLATES_CONFIG, str(folder.resolve()))
+
+
+def _first_commit(store: Store, templates_dir: Path | None) -> bytes:
+    with store.lock():
+        tip = store.tip()
+        if tip is not None:
+            return tip
+        editor = TreeEditor(store.tree, None)
+        blobs = [Blob.from_string(dumps_pretty(STORE_DESCRIPTION).encode())]
+        editor.set(STORE_FILE, FILE_MODE, blobs[0].id)
+        for name, data in load_templates(templates_dir).items():
+            blob = Blob.from_string(data)
+            blobs.append(blob)
+            editor.set(template_path(name), FILE_MODE, blob.id)
+        root, trees = editor.write()
+        when = commit_time()
+        commit = make_commit(root, [], setup_message(), committer_identity(), None, when)
+        store.write_objects([*blobs, *trees, commit])
+        store.move_main(None, commit.id)
+        return commit.id

@@ -1,0 +1,272 @@
+"""Publishing and syncing: push `main`, fetch what others published, combine the two.
+
+A remote is a path, a URL or a remote name (`remote_url`, which also hides credentials),
+reached through `transport`. Nothing a remote sends is trusted: it is fetched into a
+`quarantine`, every object is checked as git's fsck would and against the store's tree
+rules (`objectcheck`, `treecheck`), its `main` must be a gitflywheel store sharing our
+history, and whatever would become our `main` must keep verify's rules in every commit
+it brings. Only then do the objects enter the store and `main` move. A remote that holds
+something else (someone's project, another store) is never pushed to.
+
+Combining is by session folder: a session that only one side recorded or changed since
+the two histories parted is taken from that side; a session both sides changed
+differently is a conflict, and nothing moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import EXIT_BAD_INPUT, ConflictError, RemoteError
+from ..publishing.site_branch import site_branches
+from ..storage.ancestry import ancestors, is_ancestor, merge_bases
+from ..storage.commits import commit_time, committer_identity, make_commit, merge_message
+from ..storage.layout import STORE_FILE
+from ..storage.objectcheck import check_objects
+from ..storage.quarantine import Quarantine
+from ..storage.remote_url import RemoteLocation, resolve_remote
+from ..storage.store import MAIN, Store
+from ..storage.transport import Link
+from ..storage.treediff import diff_sessions
+from ..storage.trees import TreeEditor
+from ..verification import VERIFIED_REF, Finding, verify
+from ..verification.index import VerifyState
+
+__all__ = ["PublishResult", "SyncResult", "RemoteNotAStore", "publish", "sync"]
+
+_LISTED = 5
+
+
+class RemoteNotAStore(RemoteError):
+    """The remote holds something that is not this store's history: refused as bad usage."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    remote: str  # the remote's name, or its URL without credentials
+    url: str  # its URL without credentials
+    main: str | None
+    before: str | None
+    pushed: bool
+    site_branches: tuple[str, ...] = ()  # site branches pushed with main (`site --branch`)
+
+
+@dataclass
+class SyncResult:
+    remote: str  # the remote's name, or its URL without credentials
+    url: str  # its URL without credentials
+    action: str  # up-to-date | pushed | fast-forward | merged
+    main: str | None
+    remote_before: str | None
+    taken: list[str] = field(default_factory=list)
+    pushed: bool = False
+
+
+def _named(location: RemoteLocation) -> tuple[str, str]:
+    return location.name or location.redacted_url, location.redacted_url
+
+
+def _listing(items: list[str]) -> str:
+    more = f"; and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
+    return "; ".join(items[:_LISTED]) + more
+
+
+def _refuse_foreign(link: Link, refs: dict[bytes, bytes]) -> None:
+    """A remote with branches or tags but no `main` is someone's project, not a store."""
+    others = sorted(r.decode("utf-8", "replace") for r in refs if r != b"HEAD")
+    if others:
+        raise RemoteNotAStore(
+            link.explain(
+                f"a git repository with {_listing(others)} but no main: not a gitflywheel "
+                "store, so nothing was pushed there"
+            )
+        )
+
+
+def _check_history(view: Store, link: Link, theirs: bytes, ours: bytes | None) -> None:
+    """Their `main` must be a gitflywheel store, and share its first commits with ours."""
+    if view.lookup(view.commit(theirs).tree, STORE_FILE) is None:
+        raise RemoteNotAStore(
+            link.explain(
+                f"its main is not a gitflywheel store (it has no {STORE_FILE}); "
+                "nothing was combined or pushed"
+            )
+        )
+    if ours is not None and not merge_bases(view, ours, theirs):
+        raise RemoteNotAStore(
+            link.explain(
+                "its main shares no history with this store (another store, or another "
+                "project); nothing was combined or pushed"
+            )
+        )
+
+
+def _check_objects(view: Store, link: Link, new: list[bytes]) -> None:
+    problems = check_objects(view, new)
+    if problems:
+        raise RemoteError(
+            link.explain(
+                f"it sent objects this store refuses ({len(problems)} problem(s)), so nothing "
+                "was taken: " + _listing([str(p) for p in problems])
+            )
+        )
+
+
+def publish(store: Store, remote: str | None = None) -> PublishResult:
+    """Push `main`; refused (RemoteError) when the remote has sessions we do not, and
+    (RemoteNotAStore) when it holds something other than this store's history."""
+    location = resolve_remote(store, remote)
+    name, url = _named(location)
+    with store.lock():
+        tip = store.tip()
+        if tip is None:
+            raise RemoteError(f"{store.path}: nothing to publish yet")
+        link = Link(store, location)
+        refs = link.refs()
+        theirs = refs.get(MAIN)
+        # A site branch is derived from main: whatever the remote's copy holds is replaced.
+        sites = {ref: sha for ref, sha in site_branches(store).items() if refs.get(ref) != sha}
+        branches = tuple(sorted(r.decode("utf-8", "replace")[len("refs/heads/") :] for r in sites))
+        if theirs == tip and not sites:
+            return PublishResult(name, url, tip.decode(), tip.decode(), False)
+        if theirs is None:
+            _refuse_foreign(link, refs)
+        elif theirs != tip and (theirs not in store or not is_ancestor(store, theirs, tip)):
+            _explain_behind(store, link, theirs, tip)
+        link.push_main(theirs, tip, sites)
+        return PublishResult(
+            name, url, tip.decode(), theirs.decode() if theirs else None, True, branches
+        )
+
+
+def _explain_behind(store: Store, link: Link, theirs: bytes, tip: bytes) -> None:
+    """Their `main` has commits we lack: say whether `sync` can help, then refuse."""
+    with Quarantine(store) as quarantine:
+        if theirs not in store:
+            theirs = link.fetch_main(quarantine.repo).get(MAIN, theirs)
+            _check_objects(quarantine.view, link, list(quarantine.new_objects()))
+        _check_history(quarantine.view, link, theirs, tip)
+    raise RemoteError(
+        link.explain("main there has commits that are not here; run `gitflywheel sync` first")
+    )
+
+
+def sync(store: Store, remote: str | None = None) -> SyncResult:
+    """Fetch the remote's `main`, check it, combine it with ours, push the result back."""
+    location = resolve_remote(store, remote)
+    name, url = _named(location)
+    with store.lock(), Quarantine(store) as quarantine:
+        ours = store.tip()
+        link = Link(store, location)
+        refs = link.fetch_main(quarantine.repo)
+        theirs = refs.get(MAIN)
+        result = SyncResult(
+            name,
+            url,
+            "up-to-date",
+            ours.decode() if ours else None,
+            theirs.decode() if theirs else None,
+        )
+        if theirs is None:
+            _refuse_foreign(link, refs)
+            if ours is not None:
+                link.push_main(None, ours)
+                result.action, result.pushed = "pushed", True
+            return result
+        if theirs == ours:
+            return result
+        if ours is not None and theirs in store and is_ancestor(store, theirs, ours):
+            link.push_main(theirs, ours)
+            result.action, result.pushed = "pushed", True
+            return result
+
+        view = quarantine.view
+        _check_objects(view, link, list(quarantine.new_objects()))
+        _check_history(view, link, theirs, ours)
+        if ours is None or is_ancestor(view, ours, theirs):
+            candidate = theirs
+            result.action = "fast-forward"
+        else:
+            candidate, result.taken = _combine(view, ours, theirs, location)
+            result.action = "merged"
+        findings = _verify_incoming(store, quarantine, ours, candidate)
+        if findings:
+            raise RemoteError(
+                link.explain(
+                    f"its main brings {len(findings)} violation(s) of the store's rules, so "
+                    "nothing was taken: " + _listing([str(f) for f in findings])
+                )
+            )
+        quarantine.admit()
+        store.move_main(ours, candidate)
+        result.main = candidate.decode()
+        if result.action == "merged":
+            try:
+                link.push_main(theirs, candidate)
+            except RemoteError as exc:
+                raise RemoteError(
+                    f"{exc}; the merge is recorded here (main {candidate.decode()[:12]}), "
+                    "and `gitflywheel sync` pushes it once the remote takes it"
+                ) from None
+            result.pushed = True
+        return result
+
+
+def _verify_incoming(
+    store: Store, quarantine: Quarantine, ours: bytes | None, candidate: bytes
+) -> list[Finding]:
+    """verify's findings on the commits `candidate` would bring to our `main`, judged in
+    the quarantine, from where the store's last verification left off."""
+    view = quarantine.view
+    verified = store.read_ref(VERIFIED_REF)
+    state = VerifyState.load(store.path)
+    if state is not None:
+        if verified is not None:
+            state.save_as(view.path)
+            view.set_ref(VERIFIED_REF, verified)
+        state.close()
+    view.move_main(ours, candidate)
+    brought = ancestors(view, [candidate]) - (ancestors(view, [ours]) if ours else set())
+    named = {sha.decode() for sha in brought}
+    return [f for f in verify(view).findings if f.commit in named]
+
+
+def _combine(
+    store: Store, ours: bytes, theirs: bytes, location: RemoteLocation
+) -> tuple[bytes, list[str]]:
+    """A merge commit holding our tree plus every session folder only their side changed."""
+    bases = merge_bases(store, ours, theirs)
+    base_tree = store.commit(bases[0]).tree if bases else None
+    our_tree, their_tree = store.commit(ours).tree, store.commit(theirs).tree
+    mine = diff_sessions(store, base_tree, our_tree).sessions
+    incoming = diff_sessions(store, base_tree, their_tree).sessions
+    conflicts = sorted(
+        path
+        for path, (_, new) in incoming.items()
+        if new is not None and path in mine and mine[path][1] != new
+    )
+    if conflicts:
+        listed = ", ".join(p.rsplit("/", 1)[-1] for p in conflicts[:10])
+        raise ConflictError(
+            f"{location.display}: {len(conflicts)} session(s) recorded differently here and there: {listed}; "
+            "nothing was changed. Record the one you keep with `gitflywheel ingest --revise` on one side, then sync."
+        )
+    editor = TreeEditor(store.tree, our_tree)
+    taken = []
+    for path, (_, new) in sorted(incoming.items()):
+        if new is not None and (path not in mine):
+            editor.set_tree(path, new)
+            taken.append(path.rsplit("/", 1)[-1])
+    root, trees = editor.write()
+    commit = make_commit(
+        root,
+        [ours, theirs],
+        merge_message(location.name),
+        committer_identity(),
+        None,
+        commit_time(),
+    )
+    store.write_objects([*trees, commit])
+    return commit.id, taken

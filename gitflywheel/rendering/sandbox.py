@@ -1,0 +1,340 @@
+"""The Jinja2 environment templates run in: sandboxed, escaping by default, bounded.
+
+Escaping: every `{{ }}` goes through `escape.finalize`, so a value is Markdown-escaped
+unless a filter already escaped it for its context (`md_text`, `md_code`, `yaml_string`,
+...) or a template marked its own markup with `|safe`. A template that forgets a filter
+still cannot let session text open HTML, a link or a block: the safe choice is the
+default, most values need no filter at all (which keeps templates short to read), and
+the few filters there are say which other context a value is in. The default trims a
+value's ends (so `**{{ title }}**` stays bold whatever spaces a title carries): white
+space a template means, such as a separator, belongs in its text, not in `{{ }}`.
+
+Bounds, per render: a time limit, checked at every loop iteration, call, intercepted
+operator and every few output chunks, so that it works in any thread and in a library
+caller (a signal timer would need the main thread and would take over the caller's
+SIGALRM); an output limit, counted while the text streams out, a few chunks at a time
+(each chunk is one value, itself bounded); and a size limit on every value a
+template computes (ranges, repeated or joined strings, filter and call results, integer
+powers), so that no single step can eat memory before a check sees it. The templates
+cannot mutate lists or dicts (the immutable sandbox), so nothing grows in place.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import wraps
+from itertools import islice
+from typing import Any
+
+from jinja2 import FunctionLoader, StrictUndefined, nodes
+from jinja2.compiler import CodeGenerator
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context, LoopContext
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .. import escape, figures
+
+__all__ = [
+    "FILTERS",
+    "FINALIZE",
+    "MAX_RANGE",
+    "MAX_VALUE",
+    "MAX_OUTPUT_BYTES",
+    "TIME_LIMIT_SECONDS",
+    "Limits",
+    "TemplateEnvironment",
+    "render_limited",
+]
+
+MAX_RANGE = 100_000
+"""The most items `range()` may give a template."""
+MAX_VALUE = 1 << 20
+"""The longest string, list or other collection a template may compute, and the largest
+integer it may pass as a size (`center`, `ljust`, `batch`...)."""
+MAX_INT_BITS = 1 << 16
+"""The largest integer a template may compute, in bits."""
+MAX_OUTPUT_BYTES = 1 << 20
+"""The most UTF-8 bytes one render may produce: 1 MiB."""
+TIME_LIMIT_SECONDS = 10.0
+"""The longest one render may run."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one render may run and how much it may write."""
+
+    seconds: float = TIME_LIMIT_SECONDS
+    output_bytes: int = MAX_OUTPUT_BYTES
+
+
+_DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("render_deadline", default=None)
+
+
+def _check_time() -> None:
+    current = _DEADLINE.get()
+    if current is not None and time.monotonic() > current[0]:
+        raise SecurityError(f"the template ran longer than its {current[1]:g} s time limit")
+
+
+_SIZED = (str, bytes, list, tuple, dict, set, frozenset, range)
+
+
+def _check_size(value: Any) -> Any:
+    if isinstance(value, _SIZED):
+        if len(value) > MAX_VALUE:
+            raise SecurityError(
+                f"the template made a value of {len(value):,} items; the limit is {MAX_VALUE:,}"
+            )
+    elif isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise SecurityError(f"the template made an integer larger than {MAX_INT_BITS:,} bits")
+    return value
+
+
+def _check_size_args(args: Iterable[Any], what: str) -> None:
+    for arg in args:
+        if isinstance(arg, int) and abs(arg) > MAX_VALUE:
+            raise SecurityError(f"{what}: a size of {arg:,} is over the limit of {MAX_VALUE:,}")
+
+
+_FORMAT_WIDTH = re.compile(r"\d{7,}")
+
+
+def _check_format(spec: Any) -> None:
+    """A `%` or `str.format` pattern may not ask for a field a million characters wide."""
+    if isinstance(spec, str) and _FORMAT_WIDTH.search(spec):
+        raise SecurityError("a format field width or precision over the size limit")
+
+
+def _check_string_op(name: str, text: Any, args: tuple[Any, ...]) -> None:
+    """`replace` and `join` build their result in one step: refuse one that would be too
+    large before it is built."""
+    size = 0
+    if name == "replace" and isinstance(text, str) and len(args) >= 2:
+        old, new = args[0], args[1]
+        if isinstance(old, str) and isinstance(new, str) and len(new) > len(old):
+            found = text.count(old) if old else len(text) + 1
+            size = len(text) + found * (len(new) - len(old))
+    elif name == "join" and isinstance(args[0] if args else None, list | tuple):
+        items = args[0]
+        size = sum(len(x) for x in items if isinstance(x, str)) + len(items) * len(str(text))
+    if size > MAX_VALUE:
+        raise SecurityError(f"{name} would make {size:,} characters; the limit is {MAX_VALUE:,}")
+
+
+def _bounded_range(*args: int) -> range:
+    """`range`, refused past MAX_RANGE items."""
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise SecurityError(f"range of {len(numbers):,} items; the limit is {MAX_RANGE:,}")
+    return numbers
+
+
+def _sized_filter(func: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """A built-in filter refused before it runs when its integer arguments (sizes) or
+    the result it would build are too large."""
+    skip = 2 if getattr(func, "jinja_pass_arg", None) is not None else 1  # context, value
+
+    @wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        value, rest = (args[skip - 1] if len(args) >= skip else None), args[skip:]
+        _check_size_args([*rest, *kwargs.values()], f"filter {name}")
+        if name == "format":
+            _check_format(value)
+        elif name == "replace":
+            _check_string_op("replace", value, rest)
+        elif name == "join" and isinstance(value, list | tuple):
+            _check_string_op("join", rest[0] if rest else kwargs.get("d", ""), (value,))
+        return func(*args, **kwargs)
+
+    return guarded
+
+
+_SIZED_FILTERS = (
+    "center",
+    "indent",
+    "truncate",
+    "wordwrap",
+    "batch",
+    "slice",
+    "format",
+    "replace",
+    "join",
+)
+
+
+class _GuardedCode(CodeGenerator):
+    """Compiles templates so that each loop iteration checks the time, and each
+    concatenation and filter result its size."""
+
+    _loop_iterables: set[int]
+
+    def visit_For(self, node: nodes.For, frame: Any) -> None:
+        if not hasattr(self, "_loop_iterables"):
+            self._loop_iterables = set()
+        self._loop_iterables.add(id(node.iter))
+        super().visit_For(node, frame)
+
+    def visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> Any:
+        if id(node) in getattr(self, "_loop_iterables", ()):
+            guard = "environment.guard_loop("
+        elif isinstance(node, nodes.Concat | nodes.Filter):
+            guard = "environment.guard_size("
+        else:
+            return super().visit(node, *args, **kwargs)
+        self.write(guard)
+        super().visit(node, *args, **kwargs)
+        self.write(")")
+        return None
+
+
+# What formats values for templates: the filters they call by name, and the finalize
+# every `{{ }}` goes through. `filtersets` numbers and freezes these: they are the set it
+# releases as the current one.
+FILTERS: Mapping[str, Callable[..., Any]] = {
+    "safe": escape.safe,
+    "md_inline": escape.md_inline,
+    "md_heading": escape.md_heading,
+    "md_cell": escape.md_cell,
+    "md_link_text": escape.md_link_text,
+    "md_text": escape.md_text,
+    "md_code": escape.md_code,
+    "md_url": escape.md_url,
+    "yaml_string": escape.yaml_string,
+    "xml_text": escape.xml_text,
+    "money": figures.money,
+    "signed_money": figures.signed_money,
+    "percent": figures.percent,
+    "fixed2": figures.fixed2,
+    "quantity": figures.quantity,
+}
+FINALIZE: Callable[[Any], Any] = escape.finalize
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+"""What `getattr` finds on a dict: for any other name, `x.name` is the item `x['name']`."""
+_LOOP_VALUES = frozenset(
+    ["index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0"]
+    + ["previtem", "nextitem"]
+)
+"""The properties of a `for` loop's `loop` that are values (not methods, not internal)."""
+
+
+class TemplateEnvironment(ImmutableSandboxedEnvironment):
+    """The sandboxed environment with the project's escapers and formatters as filters,
+    Markdown escaping as the default for `{{ }}`, and the bounds of the module doc;
+    `filters` and `finalize` replace the current ones (a released filter set)."""
+
+    code_generator_class = _GuardedCode
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def __init__(
+        self,
+        templates: Mapping[str, str],
+        filters: Mapping[str, Callable[..., Any]] | None = None,
+        finalize: Callable[[Any], Any] | None = None,
+    ) -> None:
+        sources = dict(templates)
+        super().__init__(
+            # the file name is the template's name, so that errors can say where they are
+            loader=FunctionLoader(
+                lambda name: (sources[name], name, lambda: True) if name in sources else None
+            ),
+            undefined=StrictUndefined,
+            autoescape=False,
+            finalize=finalize or FINALIZE,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.globals["range"] = _bounded_range
+        self.globals.pop("lipsum", None)
+        for name in _SIZED_FILTERS:
+            self.filters[name] = _sized_filter(self.filters[name], name)
+        self.filters.update(FILTERS if filters is None else filters)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`x.name` on a dict without the sandbox's attempt at an attribute a dict has
+        not (an exception each time): the same answer, the item or undefined; and
+        `loop.last` and the like without the sandbox's checks, which they always pass."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        if type(obj) is LoopContext and attribute in _LOOP_VALUES:
+            return getattr(obj, attribute)  # a value the sandbox always lets through
+        return super().getattr(obj, attribute)
+
+    def guard_loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        """Each iteration of a template's `for` checks the time limit."""
+        for item in iterable:
+            _check_time()
+            yield item
+
+    def guard_size(self, value: Any) -> Any:
+        """A concatenation's or filter's result, refused when it is too large."""
+        _check_time()
+        return _check_size(value)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        _check_time()
+        if operator == "**" and isinstance(left, int) and isinstance(right, int):
+            if right > 0 and abs(left) > 1 and right * abs(left).bit_length() > MAX_INT_BITS:
+                raise SecurityError(f"an integer power over {MAX_INT_BITS:,} bits")
+        elif operator == "*":
+            for items, times in ((left, right), (right, left)):
+                repeated = isinstance(items, str | list | tuple) and isinstance(times, int)
+                if repeated and len(items) * times > MAX_VALUE:
+                    raise SecurityError(f"a repeated value over {MAX_VALUE:,} items")
+        elif operator == "%" and isinstance(left, str):
+            _check_format(left)
+            _check_size_args(right if isinstance(right, tuple) else (right,), "%")
+        return _check_size(super().call_binop(context, operator, left, right))
+
+    def call(
+        __self,  # noqa: N805 - the sandbox's own signature, names that no keyword can clash with
+        __context: Context,
+        __obj: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        _check_time()
+        target = getattr(__obj, "__wrapped__", __obj)
+        owner = getattr(target, "__self__", None)
+        if isinstance(owner, str | list | tuple):
+            method = getattr(target, "__name__", "")
+            _check_size_args([*args, *kwargs.values()], f"{type(owner).__name__}.{method}")
+            if method in ("format", "format_map"):
+                _check_format(owner)
+            _check_string_op(method, owner, args)
+        return _check_size(super().call(__context, __obj, *args, **kwargs))
+
+
+_CHUNKS_AT_ONCE = 16
+"""Output chunks taken between two checks of the output and time limits: a chunk is a
+piece of template text or one value, which the size limit bounds."""
+
+
+def render_limited(
+    env: TemplateEnvironment, name: str, context: Mapping[str, Any], limits: Limits
+) -> str:
+    """Render one template, streaming, within the limits; a breach raises SecurityError."""
+    token = _DEADLINE.set((time.monotonic() + limits.seconds, limits.seconds))
+    try:
+        chunks = env.get_template(name).generate(**context)
+        pieces: list[str] = []
+        size = 0
+        while batch := list(islice(chunks, _CHUNKS_AT_ONCE)):
+            piece = "".join(batch)
+            size += len(piece.encode("utf-8", "surrogatepass"))
+            if size > limits.output_bytes:
+                raise SecurityError(f"the output passed the limit of {limits.output_bytes:,} bytes")
+            _check_time()
+            pieces.append(piece)
+        return "".join(pieces)
+    finally:
+        _DEADLINE.reset(token)

@@ -1,0 +1,221 @@
+"""A session's facts: everything its templates show, derived once by its pipeline.
+
+Rendering has two stages. The pipeline (versioned: `build/2`) derives the facts from the
+record; the templates turn the facts into artifacts. The store keeps the facts between
+the two as `facts.json` (canonical JSON), so an artifact renders again from the history
+alone, by any later gitflywheel, and users' own templates read the same facts
+(`gitflywheel schema facts`, `gitflywheel show ID facts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import GitflywheelError
+from ..jsontext import JSONTextError, decode_utf8, dumps_pretty, dumps_pretty_read_back, loads
+from .artifacts import ArtifactKind, ArtifactSpec
+from .versions import PIPELINE_ID_PATTERN, split_pipeline_id
+
+__all__ = [
+    "CONTEXT_KEYS",
+    "FactsError",
+    "ArtifactFacts",
+    "Facts",
+    "facts_bytes",
+    "write_facts",
+    "facts_json_schema",
+]
+
+# The variables each template gets, by pipeline step: what users' templates can rely on.
+CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
+    "build S3 readme": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "facts",
+        "story",
+        "recent_commits",
+    ),
+    "build S4 build_log": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "facts",
+        "story",
+        "chart",
+    ),
+    "build S5 blog_post": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "facts",
+        "story",
+        "tags",
+        "chart",
+    ),
+    "build S6 social_post": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "facts",
+        "story",
+        "posts",
+    ),
+    "trade T4 trade_journal": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "trades",
+        "summary",
+        "review",
+        "market",
+        "chart",
+    ),
+    "trade T5 social_post": ("session", "when", "front", "draft_reasons", "posts"),
+    "trade T6 blog_post": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "title",
+        "trades",
+        "summary",
+        "review",
+        "market",
+        "chart",
+    ),
+    "build S7 activity_chart": ("session", "when", "chart"),
+    "trade T7 equity_curve": ("session", "when", "chart"),
+    "life_aria L1 blog_post": (
+        "session",
+        "when",
+        "front",
+        "draft_reasons",
+        "title",
+        "overview",
+        "problem",
+        "solution",
+        "highlights",
+        "speakers",
+        "gallery",
+        "cover",
+        "grid",
+        "links",
+        "missing",
+        "lessons",
+        "made",
+        "next_steps",
+        "tags",
+    ),
+    "life_aria L2 social_post": ("session", "when", "front", "draft_reasons", "posts"),
+}
+
+_CONTEXT_HELP = (
+    "The variables the template renders with, as plain JSON (numbers exact, keys sorted). "
+    "By pipeline, step and kind: "
+    + "; ".join(f"{where}: {', '.join(keys)}" for where, keys in CONTEXT_KEYS.items())
+    + ". `session` holds id, short_id and agent; `when` the session's moment as iso, date, "
+    "time, stamp and human (UTC); `posts` the thread's posts, each at most 280 characters; "
+    "`chart` in a Markdown artifact links the session's SVG chart (file, alt) or is null, "
+    "in a chart artifact (activity_chart, equity_curve) it is the chart's geometry: "
+    "coordinates rounded to a tenth, labels already formatted."
+)
+
+
+class FactsError(GitflywheelError):
+    """facts.json that cannot be read back: not JSON, or not shaped as facts."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArtifactFacts(_Strict):
+    """What one artifact is rendered from: the template's name and its variables."""
+
+    step: str = Field(description="the pipeline step that made it, e.g. S3")
+    template: str = Field(
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]*\.j2$",
+        description="the template's file name in the store's templates/, e.g. readme.md.j2",
+    )
+    context: dict[str, Any] = Field(description=_CONTEXT_HELP)
+
+
+class Facts(_Strict):
+    """facts.json: the pipeline and version that derived them, and each artifact's facts."""
+
+    pipeline: str = Field(
+        pattern=PIPELINE_ID_PATTERN, description="pipeline and version, e.g. build/2"
+    )
+    session_id: str
+    artifacts: dict[ArtifactKind, ArtifactFacts]
+
+    @classmethod
+    def from_bytes(cls, data: bytes, origin: str = "facts.json") -> Facts:
+        """Facts as parsed back from their stored bytes: what every artifact renders from."""
+        try:
+            value = loads(decode_utf8(data))
+        except JSONTextError as exc:
+            raise FactsError(f"{origin}: not valid JSON: {exc}") from exc
+        return cls._validated(value, origin)
+
+    @classmethod
+    def _validated(cls, value: Any, origin: str) -> Facts:
+        try:
+            return cls.model_validate(value)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(facts)"
+            raise FactsError(f"{origin}: {where}: {first['msg']}") from None
+
+    def specs(self) -> list[ArtifactSpec]:
+        """One spec per artifact, in kind order, ready for the templates."""
+        name, _ = split_pipeline_id(self.pipeline)
+        return [
+            ArtifactSpec(kind, name, item.step, item.template, item.context)
+            for kind, item in sorted(self.artifacts.items())
+        ]
+
+
+def _facts_value(pipeline: str, session_id: str, specs: Sequence[ArtifactSpec]) -> dict[str, Any]:
+    return {
+        "pipeline": pipeline,
+        "session_id": session_id,
+        "artifacts": {
+            spec.kind: {"step": spec.step, "template": spec.template, "context": dict(spec.context)}
+            for spec in specs
+        },
+    }
+
+
+def facts_bytes(pipeline: str, session_id: str, specs: Sequence[ArtifactSpec]) -> bytes:
+    """The facts.json of a pipeline's output, canonical JSON indented for people."""
+    return dumps_pretty(_facts_value(pipeline, session_id, specs)).encode("utf-8")
+
+
+def write_facts(
+    pipeline: str, session_id: str, specs: Sequence[ArtifactSpec], origin: str = "facts.json"
+) -> tuple[bytes, Facts]:
+    """`facts_bytes` and the Facts they parse back as, which is what the artifacts render
+    from. Raises FactsError when the output does not survive its own JSON."""
+    try:
+        text, value = dumps_pretty_read_back(_facts_value(pipeline, session_id, specs))
+    except JSONTextError as exc:
+        raise FactsError(f"{origin}: not valid JSON: {exc}") from exc
+    return text.encode("utf-8"), Facts._validated(value, origin)
+
+
+def facts_json_schema() -> dict[str, Any]:
+    """The JSON Schema of facts.json, generated from the model."""
+    schema = Facts.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "gitflywheel session facts"
+    return schema

@@ -1,0 +1,522 @@
+"""One commit judged on its own: everything the rules say about it that does not depend
+on what earlier commits established.
+
+What changed, the tree entries, the paths, the trailers, and every session folder it
+touches (files, facts derived again, artifacts rendered again) depend on the commit and
+its parents alone, so any process may prepare them, in any order. The result is a
+`CommitWork`: the findings and, in the order the rules meet them, what the walk must
+still judge against the index (history.py): blob references, a session named but not
+changed, and each session folder's revision and uniqueness. Commits a sync merge brings
+are judged here in full, by their own change, as the walk has no index for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dulwich.errors import ObjectFormatException
+from dulwich.objects import Commit
+
+from ..errors import StoreError
+from ..jsontext import JSONTextError
+from ..session.manifest import Manifest
+from ..storage.commits import SessionTrailers, session_trailers
+from ..storage.layout import (
+    MANIFEST_FILE,
+    RECORD_FILE,
+    SESSIONS_DIR,
+    STORE_FILE,
+    TEMPLATES_DIR,
+    session_dir,
+)
+from ..storage.store import Store
+from ..storage.treediff import Changes, diff_sessions, read_entries
+from .context import Context, is_blob, read_commit, safe_id
+from .entries import check_trees
+from .folder import FolderChecks
+from .index import SessionState
+from .result import Finding
+from .rules import RULES
+
+__all__ = [
+    "Before",
+    "BlobRefs",
+    "CommitChecks",
+    "CommitWork",
+    "SessionWork",
+    "Unchanged",
+    "finding",
+    "judge_session",
+]
+
+
+def finding(rule: str, commit: str, path: str, message: str) -> Finding:
+    assert rule in RULES, rule
+    return Finding(rule, commit, path, message)
+
+
+@dataclass(frozen=True)
+class Before:
+    """What the store held of a session before the commit being judged."""
+
+    revision: int
+    path: str
+    record_blob: str | None
+
+
+@dataclass(frozen=True)
+class BlobRefs:
+    """(blob, size, +1/-1) changes to the references of the tip's tree."""
+
+    deltas: list[tuple[str, int, int]]
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A commit whose trailers name a session but that changes no session folder."""
+
+    commit: str
+    session_id: str
+    named: str | None  # the folder the id decides, when the id is one the layout can place
+    rerender: bool
+
+
+@dataclass
+class SessionWork:
+    """One session folder as a commit leaves it, checked; `state` is None when its
+    manifest or record could not be read (the findings say why)."""
+
+    commit: str
+    path: str
+    folder_id: str
+    added: bool  # the folder is new at this path
+    trailers: SessionTrailers | None
+    read: list[Finding] = field(default_factory=list)
+    named: list[Finding] = field(default_factory=list)  # what the trailers say against it
+    checks: list[Finding] = field(default_factory=list)  # files, facts, artifacts
+    state: SessionState | None = None
+    record_in_tree: str | None = None  # the blob at session.json
+    manifest_record: str = ""  # the record blob the manifest names
+    artifacts: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    # (kind, blob, pipeline, step, path) per artifact
+    warnings: tuple[str, ...] = ()
+
+
+Step = Finding | BlobRefs | Unchanged | SessionWork
+
+
+@dataclass
+class CommitWork:
+    """What one commit's own change showed, in the order the rules met it."""
+
+    commit: str
+    steps: list[Step] = field(default_factory=list)
+    side_commits: int = 0  # commits a merge brings, judged here
+    sessions: int = 0  # session folders checked, those of the merged side included
+
+
+def judge_session(work: SessionWork, before: Before | None) -> list[Finding]:
+    """The findings of a session folder up to its uniqueness, given what the store held
+    of the session before (from the index, or for a merged side from the tree)."""
+    found = list(work.read)
+    state = work.state
+    if state is None:
+        return found
+    if before is not None and work.added:
+        found.append(
+            finding(
+                "session.path",
+                work.commit,
+                work.path,
+                f"session {work.folder_id} is already recorded at {before.path}",
+            )
+        )
+    found += work.named
+    trailers = work.trailers
+    if trailers is not None and trailers.rerender:
+        found += _rerender_findings(work, state, before, trailers)
+    else:
+        found += _revision_findings(work, state, before, trailers)
+    found += work.checks
+    return found
+
+
+def _revision_findings(
+    work: SessionWork, state: SessionState, before: Before | None, trailers: SessionTrailers | None
+) -> list[Finding]:
+    """A commit that records a session records its next revision, and says which."""
+    found = []
+    expected = 1 if before is None else before.revision + 1
+    manifest_path = f"{work.path}/{MANIFEST_FILE}"
+    if trailers is not None and trailers.revision != expected:
+        found.append(
+            finding(
+                "session.revision",
+                work.commit,
+                work.path,
+                f"records revision {trailers.revision}, but the next revision of {work.folder_id} is {expected}",
+            )
+        )
+    if trailers is not None and state.revision != trailers.revision:
+        found.append(
+            finding(
+                "session.revision",
+                work.commit,
+                manifest_path,
+                f"the manifest says revision {state.revision}, the trailer {trailers.revision}",
+            )
+        )
+    if trailers is None and state.revision < expected:
+        # A merge takes a folder whose earlier revisions live on the merged side.
+        found.append(
+            finding(
+                "session.revision",
+                work.commit,
+                manifest_path,
+                f"the merge records revision {state.revision}, but {expected - 1} is already here",
+            )
+        )
+    return found
+
+
+def _rerender_findings(
+    work: SessionWork, state: SessionState, before: Before | None, trailers: SessionTrailers
+) -> list[Finding]:
+    """A re-render keeps the session's record and revision: only facts, artifacts and
+    the manifest may change."""
+    if before is None:
+        return [
+            finding(
+                "rerender.record-changed",
+                work.commit,
+                work.path,
+                "says it re-renders a session that was not recorded before it",
+            )
+        ]
+    found = []
+    if work.record_in_tree != before.record_blob or work.manifest_record != before.record_blob:
+        found.append(
+            finding(
+                "rerender.record-changed",
+                work.commit,
+                f"{work.path}/{RECORD_FILE}",
+                "a re-render changes the session's record",
+            )
+        )
+    if state.revision != before.revision or trailers.revision != before.revision:
+        found.append(
+            finding(
+                "rerender.record-changed",
+                work.commit,
+                f"{work.path}/{MANIFEST_FILE}",
+                f"a re-render changes the revision: it was {before.revision}, the manifest says "
+                f"{state.revision} and the trailer {trailers.revision}",
+            )
+        )
+    return found
+
+
+def unchanged_findings(step: Unchanged, holder: str | None) -> list[Finding]:
+    """A commit that names a session and changes none, given where the session is
+    already recorded (None: nowhere)."""
+    if step.rerender:
+        message = f"says it re-renders session {step.session_id!r} but changes nothing"
+        return [finding("commit.trailers", step.commit, step.named or "", message)]
+    if holder is not None:
+        message = (
+            f"records session {step.session_id} again with the same record (a pipeline run twice)"
+        )
+        return [finding("duplicate.record", step.commit, holder, message)]
+    message = f"names session {step.session_id!r} but records nothing"
+    return [finding("commit.trailers", step.commit, step.named or "", message)]
+
+
+class CommitChecks:
+    """Prepares the work of commits, each from its own change.
+
+    `local`: the commits a merge brings, judged in full here by their own change (what
+    the store held before a session comes from the parent's tree), without the
+    store-wide rules, which apply at the merge to what it finally takes.
+    """
+
+    def __init__(self, store: Store, local: bool = False) -> None:
+        self.store = store
+        self.local = local
+        self.ctx = Context(store)
+        self.folders = FolderChecks(self.ctx)
+
+    def prepare(self, sha: bytes) -> CommitWork:
+        commit = self.store.commit(sha)
+        work = CommitWork(commit.id.decode())
+        self.ctx.sink = work.steps
+        self._check_commit(commit, work)
+        return work
+
+    def _find(self, rule: str, commit: Commit, path: str, message: str) -> None:
+        self.ctx.find(rule, commit, path, message)
+
+    def _check_commit(self, commit: Commit, work: CommitWork) -> None:
+        is_root = not commit.parents
+        parent = read_commit(self.store, commit.parents[0]) if commit.parents else None
+        if commit.parents and (parent is None or read_entries(self.store, parent.tree) is None):
+            what = "commit" if parent is None else "commit's tree"
+            self._find(
+                "history.missing-object",
+                commit,
+                "",
+                f"its parent {what} {commit.parents[0].decode()[:12]} is not in the store, "
+                "so the change it makes cannot be judged",
+            )
+            return
+        changes = diff_sessions(
+            self.store, parent.tree if parent else None, commit.tree, thorough=True
+        )
+        check_trees(self.ctx, commit, changes)
+        if any(path == "" for path, _, _ in changes.missing):
+            return  # no tree to judge
+        if not self.local:
+            work.steps.append(BlobRefs(self._blob_deltas(changes)))
+        trailers = session_trailers(commit.message)
+        merge = len(commit.parents) > 1
+
+        for path, (old_file, new_file) in sorted(changes.files.items()):
+            top = path.split("/", 1)[0]
+            if top == TEMPLATES_DIR and (trailers is not None or is_root or merge):
+                continue
+            if is_root and top == STORE_FILE:
+                continue
+            if top == SESSIONS_DIR and new_file is not None:
+                continue  # a file in the fan-out: tree.shape says so
+            if top == SESSIONS_DIR:
+                self._find(
+                    "history.unexpected-path", commit, path, "a file outside any session folder"
+                )
+            else:
+                what = "adds" if old_file is None else "removes" if new_file is None else "changes"
+                self._find(
+                    "history.unexpected-path",
+                    commit,
+                    path,
+                    f"{what} a path that only the first commit may set up",
+                )
+
+        if merge:
+            self._check_merge(commit, changes, work)
+            return
+
+        named = None
+        if trailers is None:
+            if changes.sessions or not is_root:
+                self._find(
+                    "commit.no-session",
+                    commit,
+                    "",
+                    "the commit records no session (no Session-Id trailer)",
+                )
+        else:
+            named = session_dir(trailers.session_id) if safe_id(trailers.session_id) else None
+            if not changes.sessions:
+                step = Unchanged(work.commit, trailers.session_id, named, trailers.rerender)
+                if self.local:
+                    holder = self._recorded_in(parent, trailers.session_id)
+                    work.steps += unchanged_findings(step, holder)
+                else:
+                    work.steps.append(step)
+                return
+        for path, (old, new) in sorted(changes.sessions.items()):
+            if path != named:
+                if new is None:
+                    self._find("session.removed", commit, path, "removes a session")
+                    continue
+                if trailers is not None and trailers.rerender:
+                    self._find(
+                        "rerender.wrong-session",
+                        commit,
+                        path,
+                        f"a re-render of session {trailers.session_id} changes another session",
+                    )
+                else:
+                    names = f" (it names {trailers.session_id})" if trailers else ""
+                    self._find(
+                        "session.unnamed-change",
+                        commit,
+                        path,
+                        f"changes a session its message does not name{names}",
+                    )
+                self.folders.check(commit, self.folders.read(commit, path, new), [commit.tree])
+                continue
+            if new is None:
+                self._find("session.removed", commit, path, "removes the session it names")
+                continue
+            self._session(commit, path, old, new, trailers, [commit.tree], work)
+
+    def _check_merge(self, commit: Commit, changes: Changes, work: CommitWork) -> None:
+        other = read_commit(self.store, commit.parents[1])
+        if other is None or read_entries(self.store, other.tree) is None:
+            what = "commit" if other is None else "commit's tree"
+            self._find(
+                "history.missing-object",
+                commit,
+                "",
+                f"the merged {what} {commit.parents[1].decode()[:12]} is not in the store",
+            )
+            return
+        if not self.local:
+            self._check_merged_side(commit, work)
+        for path, (old, new) in sorted(changes.sessions.items()):
+            theirs = self.ctx.lookup(other.tree, path)
+            if new is None:
+                self._find("session.removed", commit, path, "the merge removes a session")
+            elif theirs is None or theirs[1] != new:
+                self._find(
+                    "session.unnamed-change",
+                    commit,
+                    path,
+                    "the merge records a session folder that neither side of it has",
+                )
+            elif not self.local:
+                self._session(commit, path, old, new, None, [commit.tree, other.tree], work)
+
+    def _check_merged_side(self, merge: Commit, work: CommitWork) -> None:
+        """Each commit the merge brings, judged by the change it makes."""
+        try:
+            brought = self.store.side_commits(merge.parents[0], merge.parents[1])
+        except (KeyError, StoreError, ObjectFormatException, ValueError) as exc:
+            self._find(
+                "history.missing-object",
+                merge,
+                "",
+                f"a commit on the merged side cannot be read: {exc}",
+            )
+            return
+        side = CommitChecks(self.store, local=True)
+        side.ctx, side.folders = self.ctx, self.folders  # one reader, one template cache
+        for sha in brought:
+            side_work = side.prepare(sha)
+            work.steps += side_work.steps
+            work.sessions += side_work.sessions
+            work.side_commits += 1
+        self.ctx.sink = work.steps
+
+    def _recorded_in(self, parent: Commit | None, session_id: str) -> str | None:
+        """Where the parent's tree holds a session, if it does."""
+        if parent is None or not safe_id(session_id):
+            return None
+        path = session_dir(session_id)
+        return path if self.ctx.lookup(parent.tree, path) is not None else None
+
+    def _before_in(self, old: bytes | None) -> Before | None:
+        """The session as the folder's old tree held it, if it was recorded."""
+        if old is None:
+            return None
+        entry = self.ctx.lookup(old, MANIFEST_FILE)
+        data = self.ctx.blob(entry[1]) if entry else None
+        record = self.ctx.lookup(old, RECORD_FILE)
+        try:
+            revision = Manifest.from_bytes(data).revision if data is not None else None
+        except (ValueError, JSONTextError, UnicodeDecodeError):
+            revision = None
+        if revision is None:
+            return None
+        return Before(revision, "", record[1].decode() if record else None)
+
+    def _blob_deltas(self, changes: Changes) -> list[tuple[str, int, int]]:
+        deltas: list[tuple[str, int, int]] = []
+        for old_entry, new_entry in changes.files.values():
+            for entry, delta in ((old_entry, -1), (new_entry, 1)):
+                if entry is not None and is_blob(entry[0]):
+                    deltas.append((entry[1].decode(), self._size(entry[1]), delta))
+        for path, (old, new) in changes.sessions.items():
+            for tree_id, delta in ((old, -1), (new, 1)):
+                if tree_id is not None:
+                    deltas += [
+                        (sha.decode(), self._size(sha), delta)
+                        for _, (mode, sha) in self.ctx.folder_files(tree_id, path).items()
+                        if is_blob(mode)
+                    ]
+        return deltas
+
+    def _size(self, sha: bytes) -> int:
+        data = self.ctx.blob(sha)
+        return 0 if data is None else len(data)  # a missing blob is reported by the diff
+
+    def _session(
+        self,
+        commit: Commit,
+        path: str,
+        old: bytes | None,
+        new: bytes,
+        trailers: SessionTrailers | None,
+        template_trees: list[bytes],
+        work: CommitWork,
+    ) -> None:
+        """Check one session folder as this commit leaves it."""
+        work.sessions += 1
+        folder_id = path.rsplit("/", 1)[-1]
+        session = SessionWork(work.commit, path, folder_id, old is None, trailers)
+        before = self._before_in(old) if self.local else None
+        self.ctx.sink = session.read
+        if session_dir(folder_id) != path if safe_id(folder_id) else True:
+            self._find(
+                "session.path",
+                commit,
+                path,
+                f"session folder {folder_id!r} is not at the path its id decides",
+            )
+        folder = self.folders.read(commit, path, new)
+        manifest, record = folder.manifest, folder.record
+        if manifest is not None and record is not None:
+            if manifest.session_id != folder_id:
+                self._find(
+                    "manifest.invalid",
+                    commit,
+                    f"{path}/{MANIFEST_FILE}",
+                    f"the manifest names session {manifest.session_id!r}, the folder {folder_id!r}",
+                )
+            self.ctx.sink = session.named
+            if trailers is not None:
+                self._check_trailers(
+                    commit, path, trailers, record.session.session_type, record.session.agent_id
+                )
+            self.ctx.sink = session.checks
+            self.folders.check(commit, folder, template_trees)
+            record_entry = folder.files.get(f"{path}/{RECORD_FILE}")
+            session.record_in_tree = record_entry[1].decode() if record_entry else None
+            session.manifest_record = manifest.record.blob
+            session.state = SessionState(
+                folder_id,
+                path,
+                manifest.record.blob,
+                manifest.revision,
+                record.fingerprint,
+                record.session.session_type,
+                manifest.pipeline_id,
+                folder.filters,
+            )
+            session.artifacts = [
+                (a.kind, a.blob, a.pipeline, a.step, a.path) for a in manifest.artifacts
+            ]
+            session.warnings = tuple(record.warnings)
+        self.ctx.sink = work.steps
+        if self.local:
+            work.steps += judge_session(session, before)
+        else:
+            work.steps.append(session)
+
+    def _check_trailers(
+        self, commit: Commit, path: str, t: SessionTrailers, session_type: str, agent_id: str
+    ) -> None:
+        if t.session_type != session_type:
+            self._find(
+                "commit.trailers",
+                commit,
+                path,
+                f"Session-Type trailer says {t.session_type!r}, the record says {session_type!r}",
+            )
+        if t.agent_id != agent_id:
+            self._find(
+                "commit.trailers",
+                commit,
+                path,
+                f"Agent-Id trailer says {t.agent_id!r}, the record says {agent_id!r}",
+            )

@@ -1,0 +1,387 @@
+"""One session folder as a commit leaves it: manifest, record, files, facts, artifacts.
+
+The folder must be what the plan of its record says (gitflywheel/plan.py): every file
+the manifest lists is there with its blob id and SHA-256, and nothing else; every
+artifact renders again, byte for byte, from the recorded facts with the recorded template
+and filter set; and when this gitflywheel runs the pipeline version that made the facts,
+the facts and the manifest follow again from the record. A session made by another
+version is judged by its facts only, and a format-1 folder (made before facts were kept)
+by its hashes; a filter set this gitflywheel lacks leaves the artifacts to their hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from dulwich.objects import Commit
+
+from ..jsontext import JSONTextError, decode_utf8, loads
+from ..pipelines import pipeline_id
+from ..recording.folder_plan import Derived, ScreenshotFile, TemplateSet, assemble, derive
+from ..rendering.filtersets import FILTER_SETS
+from ..rendering.templates import RenderError
+from ..session.facts import Facts, FactsError
+from ..session.manifest import Manifest
+from ..session.records import InputErrors, Record, make_record
+from ..storage.layout import MANIFEST_FILE, RECORD_FILE, template_path
+from ..storage.trees import TREE_MODE
+from .context import Context, FolderFiles, is_blob
+
+__all__ = ["Folder", "FolderChecks"]
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A session folder read from a tree: its files, and its manifest and record when
+    they could be read (each problem with them is already a finding)."""
+
+    path: str
+    folder_id: str
+    files: FolderFiles
+    manifest: Manifest | None
+    record: Record | None
+
+    @property
+    def filters(self) -> str:
+        """The filter sets its artifacts name, comma-separated (none for format 1)."""
+        if self.manifest is None:
+            return ""
+        return ",".join(sorted({a.filters for a in self.manifest.artifacts if a.filters}))
+
+
+class FolderChecks:
+    """The rules of one session folder; compiled templates are kept across folders."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._template_sets: dict[tuple[frozenset[tuple[str, str]], str], TemplateSet] = {}
+
+    # -- reading -----------------------------------------------------------------------
+
+    def read(self, commit: Commit, path: str, tree_id: bytes) -> Folder:
+        files = self.ctx.folder_files(tree_id, path)
+        folder_id = path.rsplit("/", 1)[-1]
+        return Folder(
+            path,
+            folder_id,
+            files,
+            self._manifest(commit, path, files),
+            self._record(commit, path, files, folder_id),
+        )
+
+    def _file(self, commit: Commit, files: FolderFiles, path: str, what: str) -> bytes | None:
+        entry = files.get(path)
+        if entry is None:
+            return None
+        if entry[0] == TREE_MODE:
+            self.ctx.find("tree.shape", commit, path, f"a folder where the file {what} is expected")
+            return None
+        return self.ctx.blob(entry[1])
+
+    def _manifest(self, commit: Commit, path: str, files: FolderFiles) -> Manifest | None:
+        manifest_path = f"{path}/{MANIFEST_FILE}"
+        if manifest_path not in files:
+            self.ctx.find(
+                "manifest.invalid", commit, path, "the session folder has no manifest.json"
+            )
+            return None
+        data = self._file(commit, files, manifest_path, MANIFEST_FILE)
+        if data is None:
+            return None
+        try:
+            return Manifest.from_bytes(data)
+        except (ValueError, JSONTextError, UnicodeDecodeError) as exc:
+            reason = str(exc).splitlines()[0]
+            self.ctx.find(
+                "manifest.invalid", commit, manifest_path, f"not a valid manifest: {reason}"
+            )
+            return None
+
+    def _record(
+        self, commit: Commit, path: str, files: FolderFiles, folder_id: str
+    ) -> Record | None:
+        record_path = f"{path}/{RECORD_FILE}"
+        if record_path not in files:
+            self.ctx.find("session.record", commit, path, "the session folder has no session.json")
+            return None
+        data = self._file(commit, files, record_path, RECORD_FILE)
+        if data is None:
+            return None
+        try:
+            record = make_record(record_path, loads(decode_utf8(data)))
+        except JSONTextError as exc:
+            self.ctx.find("session.record", commit, record_path, f"not valid JSON: {exc}")
+            return None
+        except InputErrors as exc:
+            self.ctx.find(
+                "session.record",
+                commit,
+                record_path,
+                "not a valid session: " + "; ".join(f"{p.field}: {p.reason}" for p in exc.problems),
+            )
+            return None
+        if record.session_id != folder_id:
+            self.ctx.find(
+                "session.path",
+                commit,
+                record_path,
+                f"the record's session_id {record.session_id!r} does not match its folder {folder_id!r}",
+            )
+        if record.stored_bytes != data:
+            self.ctx.find(
+                "session.record", commit, record_path, "the record is not in canonical form"
+            )
+        return record
+
+    # -- judging -----------------------------------------------------------------------
+
+    def check(self, commit: Commit, folder: Folder, template_trees: list[bytes]) -> None:
+        """Files, facts and artifacts of a folder whose manifest and record were read."""
+        if folder.manifest is None or folder.record is None:
+            return
+        self._check_files(commit, folder)
+        self._check_rendering(commit, folder, template_trees)
+
+    def _check_files(self, commit: Commit, folder: Folder) -> None:
+        assert folder.manifest is not None
+        listed = {f"{folder.path}/{MANIFEST_FILE}"}
+        for ref in folder.manifest.files():
+            listed.add(ref.path)
+            entry = folder.files.get(ref.path)
+            if entry is None:
+                self.ctx.find(
+                    "artifact.missing",
+                    commit,
+                    ref.path,
+                    "listed in the manifest but not in the tree",
+                )
+                continue
+            if entry[0] == TREE_MODE:
+                self.ctx.find(
+                    "tree.shape",
+                    commit,
+                    ref.path,
+                    "a folder where a file the manifest lists is expected",
+                )
+                continue
+            if entry[1].decode() != ref.blob:
+                self.ctx.find(
+                    "artifact.missing",
+                    commit,
+                    ref.path,
+                    f"blob {entry[1].decode()[:12]} in the tree, {ref.blob[:12]} in the manifest",
+                )
+                continue
+            data = self.ctx.blob(entry[1])
+            if data is None:
+                continue
+            if hashlib.sha256(data).hexdigest() != ref.sha256 or len(data) != ref.size:
+                self.ctx.find(
+                    "artifact.missing",
+                    commit,
+                    ref.path,
+                    "SHA-256 or size differs from the manifest",
+                )
+        unlisted = {p for p, (mode, _) in folder.files.items() if mode != TREE_MODE} - listed
+        for file_path in sorted(unlisted):
+            self.ctx.find(
+                "artifact.unlisted",
+                commit,
+                file_path,
+                "in the session folder but not in its manifest",
+            )
+
+    def _templates(
+        self, commit: Commit, manifest: Manifest, trees: list[bytes]
+    ) -> dict[str, tuple[str, bytes]] | None:
+        """Template name -> (blob id, bytes) for every artifact; None when one is not there."""
+        found: dict[str, tuple[str, bytes]] = {}
+        for artifact in manifest.artifacts:
+            ref = artifact.template
+            in_tree = any(
+                (entry := self.ctx.lookup(tree, ref.path)) is not None
+                and entry[1].decode() == ref.blob
+                for tree in trees
+            )
+            if not in_tree:
+                self.ctx.find(
+                    "artifact.template",
+                    commit,
+                    artifact.path,
+                    f"template {ref.path} at blob {ref.blob[:12]} is not in the tree at this commit",
+                )
+            source = self.ctx.blob(ref.blob.encode())
+            if source is None:
+                self.ctx.find(
+                    "artifact.template",
+                    commit,
+                    artifact.path,
+                    f"template blob {ref.blob[:12]} is not in the store",
+                )
+                return None
+            found[ref.path.rsplit("/", 1)[-1]] = (ref.blob, source)
+        return found
+
+    def _template_set(self, templates: dict[str, tuple[str, bytes]], filters: str) -> TemplateSet:
+        key = (frozenset((name, blob) for name, (blob, _) in templates.items()), filters)
+        found = self._template_sets.get(key)
+        if found is None:
+            sources = {name: data for name, (_, data) in templates.items()}
+            found = self._template_sets[key] = TemplateSet(sources, filters)
+        return found
+
+    def _check_rendering(self, commit: Commit, folder: Folder, trees: list[bytes]) -> None:
+        manifest, record = folder.manifest, folder.record
+        assert manifest is not None and record is not None
+        templates = self._templates(commit, manifest, trees)
+        if manifest.facts is None:
+            return  # format 1, made by version 1: its hashes were checked above
+        entry = folder.files.get(manifest.facts.path)
+        if entry is None or entry[0] == TREE_MODE or entry[1].decode() != manifest.facts.blob:
+            return  # artifact.missing says so
+        stored = self.ctx.blob(entry[1])
+        if stored is None:
+            return
+        derived = None
+        if manifest.pipeline == pipeline_id(manifest.session_type):
+            derived = self._derive(commit, folder, stored)
+        try:
+            # the same bytes parse the same: reuse what deriving parsed back
+            facts = derived.facts if derived else Facts.from_bytes(stored, manifest.facts.path)
+        except FactsError as exc:
+            self.ctx.find("facts.invalid", commit, manifest.facts.path, str(exc))
+            return
+        if not self._facts_match_manifest(commit, folder, facts):
+            return
+
+        sets = {a.filters or "" for a in manifest.artifacts}
+        if templates is None or not sets <= set(FILTER_SETS):
+            return  # a filter set of a later gitflywheel: counted, the hashes were checked
+        specs = {spec.kind: spec for spec in facts.specs()}
+        rendered: dict[str, bytes] = {}
+        for artifact in manifest.artifacts:
+            template_set = self._template_set(templates, artifact.filters or "")
+            try:
+                data = template_set.render(specs[artifact.kind])
+            except RenderError as exc:
+                self.ctx.find(
+                    "artifact.render",
+                    commit,
+                    artifact.path,
+                    f"does not render again from its facts: {exc}",
+                )
+                continue
+            if hashlib.sha256(data).hexdigest() != artifact.sha256:
+                self.ctx.find(
+                    "artifact.render",
+                    commit,
+                    artifact.path,
+                    "does not follow from its facts: rendering them with its recorded template "
+                    f"and {artifact.filters} gives other bytes",
+                )
+                continue
+            rendered[artifact.kind] = data
+        if derived is not None and len(sets) == 1 and len(rendered) == len(manifest.artifacts):
+            plan = assemble(derived, template_set, manifest.revision, rendered)
+            self._compare_manifest(commit, folder, plan.manifest)
+
+    def _facts_match_manifest(self, commit: Commit, folder: Folder, facts: Facts) -> bool:
+        """The facts are of the folder's session, pipeline and artifacts as the manifest lists."""
+        manifest = folder.manifest
+        assert manifest is not None and manifest.facts is not None
+        ok = True
+        problems = []
+        if facts.session_id != folder.folder_id:
+            problems.append(f"they are the facts of session {facts.session_id!r}")
+        if facts.pipeline != manifest.pipeline:
+            problems.append(f"made by {facts.pipeline}, the manifest says {manifest.pipeline}")
+        for artifact in manifest.artifacts:
+            item = facts.artifacts.get(artifact.kind)
+            if item is None:
+                ok = False
+                self.ctx.find(
+                    "artifact.render",
+                    commit,
+                    artifact.path,
+                    f"the {artifact.kind} artifact is not in its facts: nothing renders it",
+                )
+            elif (
+                template_path(item.template) != artifact.template.path or item.step != artifact.step
+            ):
+                problems.append(
+                    f"they render {artifact.kind} at step {item.step} with "
+                    f"{template_path(item.template)}, the manifest says {artifact.step} "
+                    f"with {artifact.template.path}"
+                )
+        for kind in sorted(set(facts.artifacts) - {a.kind for a in manifest.artifacts}):
+            ok = False
+            self.ctx.find(
+                "artifact.missing",
+                commit,
+                folder.path,
+                f"its facts describe a {kind} artifact that the manifest does not list",
+            )
+        for problem in problems:
+            self.ctx.find(
+                "facts.invalid",
+                commit,
+                manifest.facts.path,
+                f"facts.json does not match the manifest: {problem}",
+            )
+        return ok and not problems
+
+    def _screenshots(self, folder: Folder) -> list[ScreenshotFile]:
+        """The screenshots the record names, with the bytes the folder stores for them."""
+        assert folder.manifest is not None and folder.record is not None
+        entries = folder.manifest.screenshots
+        shots = []
+        for index, ref in enumerate(folder.record.session.source_data.screenshot_refs()):
+            source = ref.path
+            entry = entries[index] if index < len(entries) else None
+            stored = entry.file if entry is not None and entry.source == source else None
+            found = folder.files.get(stored.path) if stored is not None else None
+            data = self.ctx.blob(found[1]) if found is not None and is_blob(found[0]) else None
+            shots.append(ScreenshotFile(source, data, ref.caption))
+        return shots
+
+    def _derive(self, commit: Commit, folder: Folder, stored: bytes) -> Derived | None:
+        """The facts the installed pipeline derives from the record, if they are the stored ones."""
+        manifest, record = folder.manifest, folder.record
+        assert manifest is not None and manifest.facts is not None and record is not None
+        try:
+            derived = derive(record, self._screenshots(folder))
+        except Exception as exc:  # a record the pipeline cannot handle is a finding, not a crash
+            self.ctx.find(
+                "facts.derive",
+                commit,
+                manifest.facts.path,
+                f"{manifest.pipeline} fails on this record: {exc}",
+            )
+            return None
+        if derived.facts_bytes != stored:
+            self.ctx.find(
+                "facts.derive",
+                commit,
+                manifest.facts.path,
+                f"not the facts {manifest.pipeline} derives from the record",
+            )
+            return None
+        return derived
+
+    def _compare_manifest(self, commit: Commit, folder: Folder, planned: Manifest) -> None:
+        manifest = folder.manifest
+        assert manifest is not None
+        if planned == manifest:
+            return
+        differ = [
+            name
+            for name in Manifest.model_fields
+            if getattr(planned, name) != getattr(manifest, name)
+        ]
+        self.ctx.find(
+            "manifest.invalid",
+            commit,
+            f"{folder.path}/{MANIFEST_FILE}",
+            f"not the manifest its record plans with {manifest.pipeline}: {', '.join(differ)} differ",
+        )

@@ -1,0 +1,232 @@
+"""The history walk: each commit of `main` judged against the one before it.
+
+What changed in a commit's tree must be what its trailers say: one session recorded (a
+new one or its next revision), or one session re-rendered by `rerender` (its record and
+revision kept), and nothing else but templates. Every session folder it touches is
+judged by the folder checks, and must be unique in the store. Each commit's own change
+is prepared on its own (commitwork), in worker processes when there are many (pool);
+the walk then judges the prepared work in commit order against what earlier commits
+established, which is kept in the index (see index), so a second run reads only the
+commits added since; `full` walks everything from the root. Commits a sync merge brings
+are judged by their own change as well. A run reads the commit `main` points at when it
+starts and what lies under it, so writers go on meanwhile; two runs take turns (lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from ..storage.layout import RECORD_FILE, session_dir
+from ..storage.store import Store
+from .commitwork import (
+    Before,
+    BlobRefs,
+    CommitWork,
+    SessionWork,
+    Unchanged,
+    finding,
+    judge_session,
+    unchanged_findings,
+)
+from .context import read_commit
+from .index import VerifyState
+from .lock import verify_lock
+from .pool import default_jobs, prepared
+from .result import Finding, VerifyResult
+
+__all__ = ["VERIFIED_REF", "verify"]
+
+VERIFIED_REF = b"refs/gitflywheel/verified"
+_RELEASE_EVERY = 1024  # commits read between releases of the pack pages read
+
+
+class _Walk:
+    """Prepared commits judged in commit order against the index, which they update."""
+
+    def __init__(self, state: VerifyState, result: VerifyResult) -> None:
+        self.state = state
+        self.result = result
+
+    def judge(self, work: CommitWork) -> None:
+        found = self.result.findings
+        for step in work.steps:
+            if isinstance(step, Finding):
+                found.append(step)
+            elif isinstance(step, BlobRefs):
+                self.state.blob_refs(step.deltas)
+            elif isinstance(step, Unchanged):
+                held = self.state.session(step.session_id)
+                found += unchanged_findings(step, held.path if held else None)
+            else:
+                self._session(step)
+        self.result.commits_checked += 1 + work.side_commits
+        self.result.sessions_checked += work.sessions
+
+    def _session(self, work: SessionWork) -> None:
+        held = self.state.session(work.folder_id)
+        before = Before(held.revision, held.path, held.record_blob) if held else None
+        found = self.result.findings
+        found += judge_session(work, before)
+        state = work.state
+        if state is None:
+            return
+        rerender = work.trailers is not None and work.trailers.rerender
+        holder = self.state.record_holder(state.record_blob)
+        if holder is not None and not rerender:
+            found.append(
+                finding(
+                    "duplicate.record",
+                    work.commit,
+                    f"{work.path}/{RECORD_FILE}",
+                    f"records a session record the store already had (revision {holder[1]} of {holder[0]}): a pipeline run twice",
+                )
+            )
+        for kind, blob, _, _, path in work.artifacts:
+            other = self.state.artifact_holder(kind, blob, work.folder_id)
+            if other is not None:
+                found.append(
+                    finding(
+                        "duplicate.artifact",
+                        work.commit,
+                        path,
+                        f"its {kind} is byte-identical to that of session {other}: it would be published twice",
+                    )
+                )
+        twin = self.state.session_with_fingerprint(state.fingerprint, work.folder_id)
+        if twin is not None:
+            found.append(
+                finding(
+                    "duplicate.session",
+                    work.commit,
+                    work.path,
+                    f"the same session as {twin}, recorded under another id",
+                )
+            )
+        self.state.put_session(
+            state,
+            [(kind, blob, pipeline, step) for kind, blob, pipeline, step, _ in work.artifacts],
+            work.warnings,
+        )
+
+
+def _first_parent_ids(store: Store, tip: bytes) -> Iterator[bytes]:
+    """The first-parent chain from `tip`, down to the root or to the last commit the store
+    holds (the commit whose parent is missing reports it)."""
+    sha: bytes | None = tip
+    read = 0
+    while sha is not None:
+        commit = read_commit(store, sha)
+        if commit is None:
+            return
+        yield sha
+        sha = commit.parents[0] if commit.parents else None
+        read += 1
+        if read % _RELEASE_EVERY == 0:
+            store.release_packs()  # commits lie all over the packs
+
+
+def _is_ancestor(store: Store, ancestor: bytes, tip: bytes) -> bool:
+    seen: set[bytes] = set()
+    stack = [tip]
+    while stack:
+        sha = stack.pop()
+        if sha == ancestor:
+            return True
+        commit = None if sha in seen else read_commit(store, sha)
+        if commit is None:
+            continue
+        seen.add(sha)
+        stack.extend(commit.parents)
+        if len(seen) % _RELEASE_EVERY == 0:
+            store.release_packs()
+    return False
+
+
+def verify(
+    store: Store,
+    full: bool = False,
+    jobs: int | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> VerifyResult:
+    """Verify `main`; incremental from the last clean run unless `full`. `jobs`
+    processes prepare the commits (default: one per core); `on_wait` is called if
+    another verify of the store runs, which this one then waits for."""
+    with verify_lock(store.path, on_wait):
+        return _verify(store, full, default_jobs() if jobs is None else max(1, jobs))
+
+
+def _verify(store: Store, full: bool, jobs: int) -> VerifyResult:
+    tip = store.tip()
+    result = VerifyResult(str(store.path), tip.decode() if tip else None, full)
+    verified = store.read_ref(VERIFIED_REF)
+    result.verified_before = verified.decode() if verified else None
+    if tip is None:
+        return result
+    if read_commit(store, tip) is None:
+        result.findings.append(
+            Finding(
+                "history.missing-object",
+                tip.decode(),
+                "refs/heads/main",
+                f"main points at {tip.decode()[:12]}, which is not a commit in the store",
+            )
+        )
+        return result
+    if verified is not None and (verified not in store or not _is_ancestor(store, verified, tip)):
+        result.findings.append(
+            Finding(
+                "history.rewritten",
+                verified.decode(),
+                "refs/heads/main",
+                f"commit {verified.decode()[:12]}, verified by an earlier run, is no longer part of main: "
+                "the history was rewritten or rewound",
+            )
+        )
+
+    state = None if full else VerifyState.load(store.path)
+    chain: list[bytes] = []
+    if (
+        state is not None
+        and verified is not None
+        and state.get_meta("verified") == verified.decode()
+    ):
+        for sha in _first_parent_ids(store, tip):
+            if sha == verified:
+                break
+            chain.append(sha)
+        else:
+            state.close()
+            state, chain = None, []
+    elif state is not None:
+        state.close()
+        state = None
+    if state is None:
+        result.full = True
+        state = VerifyState.fresh(store.path)
+        chain = list(_first_parent_ids(store, tip))
+    chain.reverse()
+
+    try:
+        walk = _Walk(state, result)
+        for work in prepared(store, chain, jobs):
+            walk.judge(work)
+        _summarise(state, result)
+        if result.ok:
+            state.set_meta("verified", tip.decode())
+            state.save_as(store.path)
+            store.set_ref(VERIFIED_REF, tip)
+    finally:
+        state.close()
+    return result
+
+
+def _summarise(state: VerifyState, result: VerifyResult) -> None:
+    result.figures = state.figures()
+    result.sessions_by_type = state.sessions_by_type()
+    result.artifacts_by_step = state.artifacts_by_step()
+    result.pipelines = state.pipelines()
+    result.filter_sets = state.filter_sets()
+    result.warnings = [
+        Finding("session.warning", "", session_dir(sid), text, "warning")
+        for sid, text in state.all_warnings()
+    ]

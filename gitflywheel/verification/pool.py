@@ -1,0 +1,90 @@
+"""Commits prepared in worker processes and handed back in commit order.
+
+What a commit's own change shows (commitwork) needs nothing from other commits, so
+chunks of the chain go to `jobs` processes, each with the store opened itself; the
+caller receives the work commit by commit, in order, with a bounded number of chunks in
+flight so that memory does not grow with the store.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from ..errors import StoreError
+from ..storage.store import Store
+from .commitwork import CommitChecks, CommitWork
+
+__all__ = ["CHUNK", "default_jobs", "prepared"]
+
+CHUNK = 32  # commits per task: large enough that handing work over costs little
+_AHEAD = 3  # chunks in flight per process
+
+_checks: CommitChecks | None = None
+
+
+def default_jobs() -> int:
+    """One process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _start(store_dir: str) -> None:
+    global _checks
+    _checks = CommitChecks(Store.open(store_dir))
+
+
+def _prepare(shas: list[bytes]) -> list[CommitWork]:
+    assert _checks is not None
+    done = [_checks.prepare(sha) for sha in shas]
+    _checks.store.release_packs()
+    return done
+
+
+def prepared(store: Store, chain: Sequence[bytes], jobs: int) -> Iterator[CommitWork]:
+    """The work of each commit of `chain`, in its order; in this process when `jobs` is 1
+    or the chain is short."""
+    store.release_packs()  # what listing the chain read
+    if jobs <= 1 or len(chain) < 2 * CHUNK:
+        checks = CommitChecks(store)
+        for number, sha in enumerate(chain, 1):
+            yield checks.prepare(sha)
+            if number % CHUNK == 0:
+                store.release_packs()
+        return
+    chunks: Iterator[list[bytes] | None] = (
+        list(chain[i : i + CHUNK]) for i in range(0, len(chain), CHUNK)
+    )
+    pool = ProcessPoolExecutor(
+        jobs,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start,
+        initargs=(str(store.path),),
+    )
+    try:
+        pending: deque[Future[list[CommitWork]]] = deque()
+        for chunk in chunks:
+            assert chunk is not None
+            pending.append(pool.submit(_prepare, chunk))
+            if len(pending) >= _AHEAD * jobs:
+                break
+        while pending:
+            try:
+                done = pending.popleft().result()
+            except BrokenProcessPool:
+                raise StoreError(
+                    f"{store.path}: a process checking commits ended abruptly (out of memory, "
+                    "or killed); nothing was recorded, run verify again (--jobs 1 uses one process)"
+                ) from None
+            following = next(chunks, None)
+            if following is not None:
+                pending.append(pool.submit(_prepare, following))
+            yield from done
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
