@@ -16,7 +16,6 @@ more `update <local ref> <local sha> <remote ref> <remote sha>` (git's own pre-p
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import json
 import os
@@ -26,7 +25,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,8 @@ from ..errors import GitflywheelError, StoreError
 from ..jsontext import dumps_canonical
 from ..recording.ingest import ingest
 from ..recording.init import init_store, open_store
+from ..storage.gitdir import REPO_SPOOL, StorePaths, WorkRepoPaths
+from ..storage.locks import file_lock
 from ..storage.store import Store
 from .capture import CaptureOptions, NothingToCapture, capture, missing_commits
 
@@ -68,10 +68,6 @@ HOOK_NAME = "pre-push"
 ORIG_SUFFIX = ".gitflywheel-orig"
 SPOOL_FORMAT = "gitflywheel-push 1"
 MAX_COMMITS = 500  # a push of more (a new repository's whole history) keeps the newest
-STORE_SPOOL = Path("gitflywheel") / "spool"  # in the store's git directory
-STORE_LOG = Path("gitflywheel") / "hook.log"
-RUN_LOCK = Path("gitflywheel") / "hook.lock"
-REPO_SPOOL = "gitflywheel-spool"  # in the work repository's git directory, when the store is out
 BROKEN_DIR = "broken"
 _MARKER = "# gitflywheel-hook: "
 _ZERO = re.compile(r"^0+$")
@@ -295,6 +291,7 @@ _SCRIPT = r"""#!/bin/sh
 # the push goes on: only the hook it replaced, run first, can refuse it.
 {marker}
 store={store}
+objects={objects}
 spool={spool}
 python={python}
 log={log}
@@ -352,10 +349,10 @@ gfw_spool() {{
   rm -f "$tmp" 2>/dev/null
   return 1
 }}
-if [ -d "$store" ] && [ -d "${{spool%/gitflywheel/spool}}/objects" ] && gfw_spool "$spool"; then
+if [ -d "$store" ] && [ -d "$objects" ] && gfw_spool "$spool"; then
   :
 else
-  log="$gitdir/{repo_spool}/hook.log"
+  log="$gitdir/{repo_log}"
   gfw_spool "$gitdir/{repo_spool}" || exit 0
 fi
 if [ -f "$python" ] && [ -x "$python" ]; then
@@ -391,9 +388,10 @@ def _script(store: Path, control_dir: Path, python: str) -> str:
     return _SCRIPT.format(
         marker=_MARKER + json.dumps(config, ensure_ascii=False),
         store=_sh_quote(str(store)),
-        spool=_sh_quote(str(control_dir / STORE_SPOOL)),
+        objects=_sh_quote(str(control_dir / "objects")),
+        spool=_sh_quote(str(StorePaths(control_dir).hook_spool)),
         python=_sh_quote(python),
-        log=_sh_quote(str(control_dir / STORE_LOG)),
+        log=_sh_quote(str(StorePaths(control_dir).hook_log)),
         missing=_sh_quote(json.dumps(missing, ensure_ascii=False)),
         failed=_sh_quote(json.dumps(failed, ensure_ascii=False)),
         orig=HOOK_NAME + ORIG_SUFFIX,
@@ -401,6 +399,7 @@ def _script(store: Path, control_dir: Path, python: str) -> str:
         suffix=ORIG_SUFFIX,
         format=SPOOL_FORMAT,
         repo_spool=REPO_SPOOL,
+        repo_log=WorkRepoPaths(Path()).log.as_posix(),
     )
 
 
@@ -464,7 +463,7 @@ def install(work: Path, store: Path, python: str | None = None) -> InstallResult
         init_store(store)
     with open_store(store) as opened:
         control = opened.path
-    (control / STORE_SPOOL).mkdir(parents=True, exist_ok=True)
+    StorePaths(control).hook_spool.mkdir(parents=True, exist_ok=True)
 
     repo.hooks_dir.mkdir(parents=True, exist_ok=True)
     hook = repo.hooks_dir / HOOK_NAME
@@ -488,7 +487,7 @@ def uninstall(work: Path) -> UninstallResult:
     repo = _work_repo(work)
     hook = repo.hooks_dir / HOOK_NAME
     orig = repo.hooks_dir / (HOOK_NAME + ORIG_SUFFIX)
-    waiting = len(_spool_files(repo.git_dir / REPO_SPOOL))
+    waiting = len(_spool_files(WorkRepoPaths(repo.git_dir).spool))
     if _installed_config(hook) is None:
         if hook.exists() or hook.is_symlink():
             raise GitflywheelError(f"{hook} is not gitflywheel's hook: left as it is")
@@ -594,7 +593,7 @@ def _store_problem(store: Path) -> str | None:
         return f"{store}: a file, not a store"
     try:
         with open_store(store) as opened:
-            probe = opened.path / "gitflywheel" / f".probe-{os.getpid()}"
+            probe = opened.paths.work / f".probe-{os.getpid()}"
             probe.parent.mkdir(exist_ok=True)
             probe.write_bytes(b"")
             probe.unlink()
@@ -603,19 +602,6 @@ def _store_problem(store: Path) -> str | None:
     except OSError as exc:
         return f"{store}: cannot write to the store: {exc.strerror or exc}"
     return None
-
-
-@contextlib.contextmanager
-def _run_lock(path: Path) -> Iterator[None]:
-    """One run at a time per store; a second waits, then finds what is left."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _ordered(updates: tuple[Update, ...]) -> list[Update]:
@@ -705,19 +691,19 @@ def run(store: Path, git_dir: Path | None = None) -> RunReport:
     Never raises for a push: a push that cannot be read is set aside (`broken/`), one
     that cannot be recorded now stays spooled, and both are logged."""
     store = Path(os.path.abspath(store))
-    repo_spool = Path(git_dir) / REPO_SPOOL if git_dir is not None else None
+    repo_spool = WorkRepoPaths(Path(git_dir)).spool if git_dir is not None else None
     problem = _store_problem(store)
     control = store
     if problem is None:
         with contextlib.suppress(GitflywheelError), Store.open(store) as opened:
             control = opened.path
-    log = control / STORE_LOG if problem is None else None
+    log = StorePaths(control).hook_log if problem is None else None
     if log is None:
         if repo_spool is None:
             raise StoreError(problem or f"{store}: the store cannot be used")
         log = repo_spool / "hook.log"
     report = RunReport(str(store), str(log))
-    spools = [control / STORE_SPOOL] + ([repo_spool] if repo_spool is not None else [])
+    spools = [StorePaths(control).hook_spool] + ([repo_spool] if repo_spool is not None else [])
     if problem is not None:
         report.error = problem
         report.waiting = sum(len(_spool_files(s)) for s in spools)
@@ -730,7 +716,7 @@ def run(store: Path, git_dir: Path | None = None) -> RunReport:
             waiting=report.waiting,
         )
         return report
-    with _run_lock(control / RUN_LOCK):
+    with file_lock(StorePaths(control).hook_lock):
         files = sorted(
             (p for s in spools for p in _spool_files(s)),
             key=lambda p: (_mtime(p), p.name),
@@ -885,11 +871,11 @@ def status(work: Path, store: Path | None = None) -> HookStatus:
     if store is not None and problem is None:
         with contextlib.suppress(GitflywheelError), Store.open(store) as opened:
             control = opened.path
-    spools = [repo.git_dir / REPO_SPOOL]
-    logs = [repo.git_dir / REPO_SPOOL / "hook.log"]
+    spools = [WorkRepoPaths(repo.git_dir).spool]
+    logs = [WorkRepoPaths(repo.git_dir).log]
     if control is not None:
-        spools.insert(0, control / STORE_SPOOL)
-        logs.insert(0, control / STORE_LOG)
+        spools.insert(0, StorePaths(control).hook_spool)
+        logs.insert(0, StorePaths(control).hook_log)
     entries = sorted((e for log in logs for e in _read_log(log)), key=lambda e: e.time)
     mine = os.path.realpath(repo.git_dir)
     recorded = sum(

@@ -29,7 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..storage.layout import FANOUT_LEVELS, MANIFEST_FILE, QUERY_INDEX_FILE, SESSIONS_DIR, WORK_DIR
+from ..storage.gitdir import StorePaths
+from ..storage.layout import FANOUT_LEVELS, MANIFEST_FILE, SESSIONS_DIR
 from ..storage.store import Store
 from ..storage.trees import TREE_MODE
 
@@ -98,7 +99,7 @@ class _Unusable(Exception):
 
 
 def index_path(store: Store) -> Path:
-    return store.path / WORK_DIR / QUERY_INDEX_FILE
+    return StorePaths(store.path).query_index
 
 
 def indexed_sessions(store: Store, window: TimeWindow) -> list[IndexedSession] | None:

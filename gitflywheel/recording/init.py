@@ -15,6 +15,7 @@ from ..errors import StoreError
 from ..jsontext import dumps_pretty
 from ..rendering.templates import load_templates
 from ..storage.commits import commit_time, committer_identity, make_commit, setup_message
+from ..storage.gitdir import OWN_REFS_PREFIX
 from ..storage.layout import STORE_FILE, template_path
 from ..storage.store import Store
 from ..storage.trees import FILE_MODE, TreeEditor
@@ -84,7 +85,7 @@ def repository_problem(store: Store) -> str | None:
     refs = sorted(
         ref.decode("utf-8", "replace")
         for ref in store.ref_names()
-        if ref != b"HEAD" and not ref.startswith(b"refs/gitflywheel/")
+        if ref != b"HEAD" and not ref.startswith(OWN_REFS_PREFIX)
     )
     if refs:
         listed = ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")

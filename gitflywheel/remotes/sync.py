@@ -21,6 +21,7 @@ from ..errors import EXIT_BAD_INPUT, ConflictError, RemoteError
 from ..publishing.site_branch import site_branches
 from ..storage.ancestry import ancestors, is_ancestor, merge_bases
 from ..storage.commits import commit_time, committer_identity, make_commit, merge_message
+from ..storage.gitdir import VERIFIED_REF
 from ..storage.layout import STORE_FILE
 from ..storage.objectcheck import check_objects
 from ..storage.quarantine import Quarantine
@@ -29,7 +30,7 @@ from ..storage.store import MAIN, Store
 from ..storage.transport import Link
 from ..storage.treediff import diff_sessions
 from ..storage.trees import TreeEditor
-from ..verification import VERIFIED_REF, Finding, verify
+from ..verification import Finding, verify
 from ..verification.index import VerifyState
 
 __all__ = ["PublishResult", "SyncResult", "RemoteNotAStore", "publish", "sync"]

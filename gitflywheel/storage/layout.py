@@ -26,8 +26,6 @@ __all__ = [
     "SCREENSHOTS_DIR",
     "ARTIFACT_KINDS",
     "CHART_KINDS",
-    "WORK_DIR",
-    "QUERY_INDEX_FILE",
     "session_dir",
     "artifact_file",
     "artifact_path",
@@ -60,9 +58,6 @@ CHART_KINDS: tuple[str, ...] = (
     "activity_chart",
     "equity_curve",
 )  # SVG; every other kind is Markdown
-# Outside the tree: <store>/gitflywheel/ holds gitflywheel's own files, beside git's.
-WORK_DIR = "gitflywheel"
-QUERY_INDEX_FILE = "query.sqlite3"  # <store>/gitflywheel/query.sqlite3: what ls and which read
 
 
 def session_dir(session_id: str) -> str:

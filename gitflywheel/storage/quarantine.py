@@ -19,7 +19,8 @@ from pathlib import Path
 from dulwich.objects import ObjectID
 from dulwich.repo import Repo
 
-from .store import MAIN, QUARANTINE_PREFIX, WORK_DIR, Store
+from .gitdir import QUARANTINE_PREFIX
+from .store import MAIN, Store
 
 __all__ = ["Quarantine"]
 
@@ -29,7 +30,7 @@ class Quarantine:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        work = store.path / WORK_DIR
+        work = store.paths.work
         work.mkdir(exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=QUARANTINE_PREFIX, dir=work))
         repo = Repo.init_bare(str(self.path), default_branch=b"main")

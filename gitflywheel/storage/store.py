@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import binascii
 import contextlib
-import fcntl
 import os
 import re
 import shutil
@@ -27,7 +26,8 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from ..errors import StoreError
-from .layout import WORK_DIR
+from .gitdir import StorePaths
+from .locks import file_lock
 from .packs import MAX_PACKS, MergeResult, PackLayout, Packs, packed_entry
 from .trees import TREE_MODE
 
@@ -38,14 +38,10 @@ __all__ = [
     "RevisionError",
     "parse_revision",
     "resolve_revision",
-    "QUARANTINE_PREFIX",
-    "WORK_DIR",
 ]
 
 MAIN = Ref(b"refs/heads/main")
 HEAD = Ref(b"HEAD")
-LOCK_FILE = "gitflywheel.lock"
-QUARANTINE_PREFIX = "incoming-"  # <store>/gitflywheel/incoming-*: fetched objects under check
 _TYPE_NAMES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
 _CACHE_OBJECTS = 4096
 _STALE_REF_LOCK_SECONDS = 5.0
@@ -133,6 +129,7 @@ class Store:
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self.path = Path(repo.controldir())
+        self.paths = StorePaths(self.path)
         self._cache: OrderedDict[bytes, ShaFile] = OrderedDict()
         self._packs = Packs(self.path / "objects", self._raw_by_number)
         self._readers: list[Pack] | None = None  # the packs read from, last answered first
@@ -332,24 +329,17 @@ class Store:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Exclusive writer lock: an flock, released by the kernel if the process dies."""
-        fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        """Exclusive writer lock, released by the kernel if the process dies."""
+        with file_lock(self.paths.writer_lock):
             self._clean_leftovers()
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     def _clean_leftovers(self) -> None:
         """Remove what a killed writer left: temporary and unindexed packs, and the
         objects a sync was checking. We hold the lock, so no writer of ours is live."""
         self._packs.clean_leftovers()
-        work = self.path / WORK_DIR
-        if work.is_dir():
-            for quarantine in work.glob(f"{QUARANTINE_PREFIX}*"):
-                shutil.rmtree(quarantine, ignore_errors=True)
+        for quarantine in self.paths.quarantines():
+            shutil.rmtree(quarantine, ignore_errors=True)
 
     def write_objects(
         self, objects: Iterable[ShaFile], packed: Mapping[bytes, bytes] | None = None

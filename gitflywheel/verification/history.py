@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from ..storage.gitdir import VERIFIED_REF, StorePaths
 from ..storage.layout import RECORD_FILE, session_dir
+from ..storage.locks import file_lock
 from ..storage.store import Store
 from .commitwork import (
     Before,
@@ -30,13 +32,11 @@ from .commitwork import (
 )
 from .context import read_commit
 from .index import VerifyState
-from .lock import verify_lock
 from .pool import default_jobs, prepared
 from .result import Finding, VerifyResult
 
 __all__ = ["VERIFIED_REF", "verify"]
 
-VERIFIED_REF = b"refs/gitflywheel/verified"
 _RELEASE_EVERY = 1024  # commits read between releases of the pack pages read
 
 
@@ -151,7 +151,7 @@ def verify(
     """Verify `main`; incremental from the last clean run unless `full`. `jobs`
     processes prepare the commits (default: one per core); `on_wait` is called if
     another verify of the store runs, which this one then waits for."""
-    with verify_lock(store.path, on_wait):
+    with file_lock(StorePaths(store.path).verify_lock, on_wait):
         return _verify(store, full, default_jobs() if jobs is None else max(1, jobs))
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..storage.gitdir import StorePaths
+
 __all__ = ["SessionState", "VerifyState"]
 
 SCHEMA_VERSION = "3"  # raised when the tables change: an older index is rebuilt
@@ -35,8 +37,6 @@ CREATE TABLE IF NOT EXISTS blobs (blob TEXT PRIMARY KEY, size INTEGER NOT NULL, 
 CREATE TABLE IF NOT EXISTS warnings (session_id TEXT NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS warnings_session ON warnings (session_id);
 """
-_FILE = "verify.sqlite3"
-_FRESH_FILE = "verify.sqlite3.new"
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class VerifyState:
     @classmethod
     def fresh(cls, store_dir: Path) -> VerifyState:
         """A new, empty index for a run that walks the whole history."""
-        path = store_dir / "gitflywheel" / _FRESH_FILE
+        path = StorePaths(store_dir).verify_index_fresh
         try:
             path.parent.mkdir(exist_ok=True)
             path.unlink(missing_ok=True)
@@ -83,7 +83,7 @@ class VerifyState:
     def load(cls, store_dir: Path) -> VerifyState | None:
         """The kept index, or None when there is none, it cannot be read, or another
         gitflywheel wrote it in another shape."""
-        path = store_dir / "gitflywheel" / _FILE
+        path = StorePaths(store_dir).verify_index
         if not path.exists():
             return None
         try:
@@ -97,20 +97,20 @@ class VerifyState:
 
     def save_as(self, store_dir: Path) -> None:
         """Write this index as the kept one, atomically."""
-        folder = store_dir / "gitflywheel"
-        folder.mkdir(exist_ok=True)
-        target = folder / _FILE
+        paths = StorePaths(store_dir)
+        paths.work.mkdir(exist_ok=True)
+        target = paths.verify_index
         if self.path == target:
             self.db.commit()
             return
-        if self.new and self.path == folder / _FRESH_FILE:
+        if self.new and self.path == paths.verify_index_fresh:
             self.db.commit()
             self.db.close()
             self.path.replace(target)
             self.path, self.new = target, False
             self.db = sqlite3.connect(str(target))
             return
-        tmp = folder / "verify.sqlite3.tmp"
+        tmp = paths.verify_index.with_name(paths.verify_index.name + ".tmp")
         tmp.unlink(missing_ok=True)
         self.db.commit()
         out = sqlite3.connect(str(tmp))
