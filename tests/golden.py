@@ -17,9 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from gitflywheel.rendering import filtersets
 from gitflywheel.jsontext import dumps_pretty, loads
-from gitflywheel.recording.folder_plan import ScreenshotFile, TemplateSet, plan_session
+from gitflywheel.recording.folder_plan import ScreenshotFile, TemplateSet, assemble, derive
+from gitflywheel.rendering import filtersets
 from gitflywheel.rendering.templates import load_templates
 from gitflywheel.session.records import make_record
 
@@ -123,7 +123,7 @@ def golden_files(sample: Sample, templates: TemplateSet) -> dict[Path, bytes]:
         ScreenshotFile(source, _screenshot(source, sample.path.parent))
         for source in record.session.source_data.screenshots
     ]
-    plan = plan_session(record, shots, templates, 1)
+    plan = assemble(derive(record, shots), templates, 1)
     folder = golden_dir(plan.derived.pipeline)
     hashes = {
         "filters": filtersets.CURRENT_FILTERS,

@@ -23,16 +23,16 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..storage.folders import session_folders
 from ..storage.gitdir import StorePaths
-from ..storage.layout import FANOUT_LEVELS, MANIFEST_FILE, SESSIONS_DIR
+from ..storage.layout import MANIFEST_FILE, SESSIONS_DIR
 from ..storage.store import Store
-from ..storage.trees import TREE_MODE
 
 __all__ = [
     "BadTimestamp",
@@ -333,8 +333,8 @@ def _update(store: Store, db: sqlite3.Connection, described: str | None, tip: by
         for table in _TABLE_NAMES:
             db.execute(f"DROP TABLE IF EXISTS {table}")
         _run_script(db, _TABLES)
-        for folder, tree in _walk_sessions(store, new_root):
-            _put(store, db, folder, tree)
+        for folder_path, tree in session_folders(store, new_root):
+            _put(store, db, _folder_key(folder_path), tree)
         _run_script(db, _INDEXES)
     else:
         for path, (_, new) in changes.sessions.items():
@@ -372,25 +372,6 @@ def _trusted_base(store: Store, described: str | None, tip: bytes) -> bytes | No
 def _folder_key(path: bytes) -> bytes:
     """The order the tree holds folders in: each name compared as if followed by `/`."""
     return path + b"/"
-
-
-def _walk_sessions(store: Store, root: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """(folder key, tree) of every session folder, as `query.iter_manifests` walks them."""
-    found = store.lookup(root, SESSIONS_DIR)
-    if found is None:
-        return
-    level = [(SESSIONS_DIR.encode(), found[1])]
-    for _ in range(FANOUT_LEVELS):
-        level = [
-            (prefix + b"/" + name, sha)
-            for prefix, tree in level
-            for name, mode, sha in store.entries(tree)
-            if mode == TREE_MODE
-        ]
-    for prefix, bucket in level:
-        for name, mode, sha in store.entries(bucket):
-            if mode == TREE_MODE:
-                yield _folder_key(prefix + b"/" + name), sha
 
 
 def _put(store: Store, db: sqlite3.Connection, folder: bytes, tree: bytes) -> None:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import GitflywheelError, StoreError
 from ..storage.commits import session_trailers
-from ..storage.layout import ARTIFACT_KINDS, FANOUT_LEVELS, MANIFEST_FILE, SESSIONS_DIR, session_dir
+from ..storage.folders import session_folders
+from ..storage.layout import ARTIFACT_KINDS, MANIFEST_FILE, session_dir
 from ..storage.store import Store
 from ..storage.trees import TREE_MODE
 from .index import (
@@ -83,18 +84,9 @@ def iter_session_folders(store: Store, tree: bytes | None = None) -> Iterator[tu
     """(folder name, tree id) of every session folder in a tree (default: the tip's), in
     path order; the name is the session id its path stands for."""
     root = tree if tree is not None else _tip_tree(store)
-    if root is None:
-        return
-    found = store.lookup(root, SESSIONS_DIR)
-    if found is None:
-        return
-    level = [found[1]]
-    for _ in range(FANOUT_LEVELS):
-        level = [sha for tree in level for _, mode, sha in store.entries(tree) if mode == TREE_MODE]
-    for bucket in level:
-        for name, mode, folder in store.entries(bucket):
-            if mode == TREE_MODE:
-                yield name.decode("utf-8", "replace"), folder
+    if root is not None:
+        for path, folder in session_folders(store, root):
+            yield path.rsplit(b"/", 1)[1].decode("utf-8", "replace"), folder
 
 
 def iter_manifests(store: Store, tree: bytes | None = None) -> Iterator[Manifest]:

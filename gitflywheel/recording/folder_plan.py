@@ -41,7 +41,6 @@ __all__ = [
     "derive",
     "render_facts",
     "assemble",
-    "plan_session",
 ]
 
 
@@ -210,14 +209,3 @@ def assemble(
     )
     files[f"{folder}/{MANIFEST_FILE}"] = manifest.to_bytes()
     return SessionPlan(folder, manifest, files, derived)
-
-
-def plan_session(
-    record: Record,
-    screenshots: Sequence[ScreenshotFile],
-    templates: TemplateSet,
-    revision: int,
-) -> SessionPlan:
-    """Record (+ screenshot bytes already read + templates and filter set) -> facts ->
-    artifacts -> manifest: every file of the session's folder."""
-    return assemble(derive(record, screenshots), templates, revision)

@@ -49,11 +49,6 @@ class Record:
         return self.session.session_id
 
     @property
-    def canonical(self) -> str:
-        """Keys sorted, no insignificant white space: equal text means the same record."""
-        return dumps_canonical(self.data)
-
-    @property
     def stored_bytes(self) -> bytes:
         """The bytes kept in the store: the canonical content, indented for people."""
         return dumps_pretty(self.data).encode("utf-8")
