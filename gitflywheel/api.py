@@ -133,7 +133,7 @@ def verify(repo: StoreLike, *, full: bool = False, jobs: int | None = None) -> V
     run, unless `full`) with `jobs` processes (default: one per core); `result.ok` is
     False when anything is violated. It reads `main` as the run finds it, never waiting
     for writers; a second verify of the store waits for the first.
-    `gitflywheel.verify.report.markdown_report(result)` is the report as Markdown."""
+    `gitflywheel.verification.report.markdown_report(result)` is the report as Markdown."""
     from .verification import verify as run
 
     with _open(repo) as store:

@@ -203,12 +203,8 @@ def yaml_string(value: Any) -> Escaped:
             out.append("\\" + ch)
         elif _yaml_plain(ch) and ch not in "<[]":
             out.append(ch)
-        elif ord(ch) <= 0xFF:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
         else:
-            out.append(f"\\U{ord(ch):08x}")
+            out.append(_code_escape(ch))
     return Escaped('"' + "".join(out) + '"')
 
 
@@ -251,12 +247,8 @@ def terminal(value: Any) -> str:
             out.append(ch)
         elif ch in _SHORT:
             out.append(_SHORT[ch])
-        elif ord(ch) <= 0xFF:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
         else:
-            out.append(f"\\U{ord(ch):08x}")
+            out.append(_code_escape(ch))
     return "".join(out)
 
 
@@ -274,3 +266,13 @@ def plain_text(value: Any) -> Escaped:
     is posted as it is, not rendered, and a line of it is never a bare `---` (the posts'
     separator: `social.thread` ends every paragraph with a full stop or the like)."""
     return Escaped(" ".join(_CONTROLS.sub(" ", _BIDI.sub("", str(value))).split()))
+
+
+def _code_escape(ch: str) -> str:
+    """`\\xNN`, `\\uNNNN` or `\\UNNNNNNNN`: the shortest escape by code point."""
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
