@@ -43,6 +43,7 @@ from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
 from .feed import FeedEntry, atom_feed
+from .folder_writer import write_folder
 from .markdown_html import clean_text, render_markdown
 from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
 
@@ -525,43 +526,20 @@ def _previous_files(out: Path) -> list[str] | None:
 
 
 def write_site(build: SiteBuild, out: Path) -> int:
-    """Put the site's files in `out` (created when missing), replacing what the last
-    build wrote there; a folder that holds other things is refused. Returns how many
-    files were written or removed."""
-    if out.exists() and not out.is_dir():
-        raise SiteError(f"{out}: not a folder")
-    previous = _previous_files(out) if out.exists() else None
-    if previous is None and out.exists() and any(out.iterdir()):
-        raise SiteError(
-            f"{out}: a folder that holds other files, not a site gitflywheel built; "
-            "give a new or empty folder"
-        )
-    changed = 0
-    for name, data in build.files.items():
-        target = out.joinpath(*name.split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
-            continue
-        if target.is_symlink():
-            target.unlink()
-        target.write_bytes(data)
-        changed += 1
-    for name in previous or ():
-        if name in build.files:
-            continue
-        target = out.joinpath(*name.split("/"))
-        if target.is_file() or target.is_symlink():
-            target.unlink()
-            changed += 1
-            _prune(target.parent, out)
-    return changed
-
-
-def _prune(folder: Path, top: Path) -> None:
-    """Remove folders left empty, up to `top`."""
-    while folder != top and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+    """Put the site's files in `out` (created when missing) all at once, in place of
+    what the last build wrote there (other files of the folder stay); a folder that
+    holds other files and no site is refused, and so is a file of the site's that is
+    in the way. Returns how many files were written or removed."""
+    previous = _previous_files(out) if out.is_dir() else None
+    changes = write_folder(
+        out,
+        build.files,
+        None if previous is None else dict.fromkeys(previous),
+        shared=False,
+        error=SiteError,
+        what="a site",
+    )
+    return len(changes.written) + len(changes.removed)
 
 
 @dataclass
