@@ -694,7 +694,9 @@ def test_a_build_that_fails_half_way_leaves_the_last_site_as_it_was(
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "out", "s.git"]
 
+    style = (out / "style.css").stat()
     assert write_site(build, out) > 0  # and a good build replaces it whole
+    assert (out / "style.css").stat().st_ino == style.st_ino  # unchanged: the same file
     assert set(snapshot(out)) == {*build.files, "CNAME"}
     assert all((out / name).read_bytes() == data for name, data in build.files.items())
     assert (out / "CNAME").read_text() == "me.example.org\n"

@@ -60,7 +60,7 @@ def write_folder(
     *,
     shared: bool,
     error: type[GitflywheelError] = GitflywheelError,
-    what: str = "gitflywheel's",
+    what: str = "a folder",
     keep: Iterable[str] = (),
 ) -> FolderChanges:
     """Make `files` (path inside `folder` -> bytes) the folder's files in place of
@@ -110,7 +110,7 @@ def write_folder(
         _move_in(folder, {p: files[p] for p in writes}, removals, {folder / k for k in keep})
     else:
         try:
-            _swap_in(folder, files, set(ours) | set(files))
+            _swap_in(folder, {p: files[p] for p in writes}, {*writes, *removals})
         except _CannotSwap:  # a mount point, a parent we may not write: file by file
             _move_in(folder, {p: files[p] for p in writes}, removals, set())
     return FolderChanges(writes, removals)
@@ -134,9 +134,10 @@ def _write_files(root: Path, files: Mapping[str, bytes]) -> None:
         target.write_bytes(data)
 
 
-def _swap_in(folder: Path, files: Mapping[str, bytes], ours: set[str]) -> None:
-    """Build the new folder beside the old one and swap it into place: a reader sees
-    the old folder or the new one, never a mix."""
+def _swap_in(folder: Path, writes: Mapping[str, bytes], replaced: set[str]) -> None:
+    """Build the new folder beside the old one, `writes` written and every other file
+    but the `replaced` ones linked in, and swap it into place: a reader sees the old
+    folder or the new one, never a mix, and an unchanged file keeps its time."""
     real = folder.resolve()  # a link to the folder stays a link; its folder is swapped
     real.parent.mkdir(parents=True, exist_ok=True)
     new = real.parent / f".{real.name}{_STAGING}{secrets.token_hex(6)}"
@@ -145,9 +146,9 @@ def _swap_in(folder: Path, files: Mapping[str, bytes], ours: set[str]) -> None:
     except OSError as exc:
         raise _CannotSwap from exc
     try:
-        _write_files(new, files)
+        _write_files(new, writes)
         if real.exists():
-            _link_others(real, new, ours)
+            _link_others(real, new, replaced)
             shutil.copystat(real, new)
         aside = Path(tempfile.mkdtemp(prefix=f".{real.name}.gitflywheel-old-", dir=real.parent))
         if real.exists():
@@ -169,10 +170,10 @@ def _swap_in(folder: Path, files: Mapping[str, bytes], ours: set[str]) -> None:
             shutil.rmtree(new, ignore_errors=True)
 
 
-def _link_others(old: Path, new: Path, ours: set[str]) -> None:
-    """Carry every file of `old` that is not one of `ours` into `new`, at the same path:
+def _link_others(old: Path, new: Path, replaced: set[str]) -> None:
+    """Carry every file of `old` but the `replaced` ones into `new`, at the same path:
     hard-linked (copied where links cannot be made), links as links, empty folders kept;
-    a folder that held only ours is not carried."""
+    a folder that held only replaced files is not carried."""
     for top, dirs, names in os.walk(old):
         here = Path(top)
         relative = here.relative_to(old)
@@ -182,7 +183,7 @@ def _link_others(old: Path, new: Path, ours: set[str]) -> None:
             _make_folder(old, new, relative)
         for name in names:
             path = (relative / name).as_posix()
-            if path in ours:
+            if path in replaced:
                 continue
             source, target = here / name, new / relative / name
             _make_folder(old, new, relative)
