@@ -663,3 +663,42 @@ def test_page_templates_are_overridden_by_file_name(cli: Cli, tmp_path: Path) ->
     broken = cli("site", "--repo", store, tmp_path / "other", "--no-feed", "--templates", mine)
     assert broken.exit_code == 2 and "site template list.html.j2" in broken.stderr
     assert "Traceback" not in broken.output
+
+
+def test_a_build_that_fails_half_way_leaves_the_last_site_as_it_was(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The site is written whole or not at all: a template that fails on a later page,
+    or a write that fails after some files, leaves the folder exactly as it was."""
+    from dataclasses import replace
+
+    from gitflywheel.publishing.site import build_site, write_site
+
+    store, out, mine = tmp_path / "s.git", tmp_path / "out", tmp_path / "mine"
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    assert cli("site", "--repo", store, out, "--no-feed").exit_code == 0
+    (out / "CNAME").write_text("me.example.org\n")
+    before = snapshot(out)
+    mine.mkdir()
+    (mine / "tags.html.j2").write_text("{{ tags.nope }}")  # the last page built
+    broken = cli("site", "--repo", store, out, "--no-feed", "--at", "main~1", "--templates", mine)
+    assert broken.exit_code == 2 and "site template tags.html.j2, line 1" in broken.stderr
+    assert snapshot(out) == before
+
+    with Store.open(store) as opened:
+        build = build_site(opened, base_url=None, feeds=False, at="main~1")
+    # a file, then a file beneath it: the second cannot be written after the first was
+    files = {**build.files, "sessions/zz": b"a file", "sessions/zz/below": b"cannot be"}
+    with pytest.raises(OSError):
+        write_site(replace(build, files=files), out)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "out", "s.git"]
+
+    style = (out / "style.css").stat()
+    assert write_site(build, out) > 0  # and a good build replaces it whole
+    assert (out / "style.css").stat().st_ino == style.st_ino  # unchanged: the same file
+    assert set(snapshot(out)) == {*build.files, "CNAME"}
+    assert all((out / name).read_bytes() == data for name, data in build.files.items())
+    assert (out / "CNAME").read_text() == "me.example.org\n"
+    assert sum(1 for p in out.glob("sessions/*")) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "out", "s.git"]

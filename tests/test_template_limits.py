@@ -138,3 +138,42 @@ def test_ingest_refuses_a_failing_user_template_and_stores_nothing(
     assert "rendering: template readme.md.j2, line 1: range of 1,000,000,000 items" in result.stderr
     assert "Traceback" not in result.stderr
     assert git("-C", store, "rev-parse", "main") == tip
+
+
+# -- site pages render in the same environment, within the same limits ------------------
+
+
+def test_a_site_template_that_loops_forever_stops_at_its_time_limit(tmp_path: Path) -> None:
+    from gitflywheel import ingest
+    from gitflywheel.publishing.site import build_site
+    from gitflywheel.rendering.templates import SITE_TEMPLATES, load_templates
+    from gitflywheel.storage.store import Store
+
+    store_path = tmp_path / "s.git"
+    assert ingest(store_path, [EXAMPLES / "build_session.json"]).exit_code == 0
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "_card.html.j2").write_text(
+        "<p>{{ post.title }}</p>\n"
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n"
+    )
+    templates = load_templates(mine, SITE_TEMPLATES)
+    with Store.open(store_path) as store, pytest.raises(RenderError) as caught:
+        build_site(store, base_url=None, feeds=False, templates=templates, limits=Limits(0.2))
+    assert str(caught.value).startswith("site template _card.html.j2, line 2: ")
+    assert "longer than its 0.2 s time limit" in str(caught.value)
+
+
+def test_a_site_template_that_writes_too_much_is_stopped_and_nothing_written(
+    cli: Cli, tmp_path: Path
+) -> None:
+    store, out, mine = tmp_path / "s.git", tmp_path / "out", tmp_path / "mine"
+    assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
+    mine.mkdir()
+    (mine / "tags.html.j2").write_text("{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}")
+    result = cli("site", "--repo", store, out, "--no-feed", "--templates", mine)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "site template tags.html.j2: the output passed the limit of 1,048,576 bytes" in (
+        result.stderr
+    )
+    assert not out.exists()
