@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, GFW, Cli, fsck, git
+from conftest import EXAMPLES, GFW, ROOT, Cli, fsck, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, features
@@ -27,6 +27,7 @@ from gitflywheel.recording.screenshots import (
     Refusal,
     ScreenshotPolicy,
     image_format,
+    publishable_screenshot,
     read_screenshot,
 )
 from gitflywheel.storage.layout import screenshot_name
@@ -367,6 +368,7 @@ def test_only_the_image_inside_is_ever_read(tree: Path, source: str, absolute: b
 # -- formats, by content --------------------------------------------------------------------
 
 SCRIPT = b"<script>alert(document.domain)</script>\n"
+OLD_STORE = ROOT / "tests" / "data" / "screenshots-store.bundle"  # make_old_store.sh screenshots
 
 
 def pillow(fmt: str, mode: str = "RGB") -> bytes:
@@ -464,6 +466,68 @@ def test_an_svg_is_refused_whatever_its_name(cli: Cli, work: Path, tmp_path: Pat
     assert statuses(cli, store) == ["missing"] and stored_names(store) == []
 
 
+@pytest.fixture()
+def old_store(tmp_path: Path) -> Path:
+    """A store an earlier gitflywheel made (build/4, life_aria/3), when a screenshot was
+    read by its first bytes and kept its source's name: it holds `02-pwn.shtml` (a GIF
+    header and a script), `04-poly.shtml` (a GIF and a script) and `.jpeg` photos."""
+    path = tmp_path / "old.git"
+    git("clone", "-q", "--bare", OLD_STORE, path)
+    return path
+
+
+def test_an_old_store_keeps_verifying_and_rerender_names_its_screenshots_anew(
+    cli: Cli, old_store: Path
+) -> None:
+    names = ["01-photo.jpeg", "02-pwn.shtml", "01-title.png", "02-pwn.shtml"]
+    assert stored_names(old_store) == [*names, "03-photo.jpeg", "04-poly.shtml"]
+    result = cli("verify", "--repo", old_store, "--full")
+    assert result.exit_code == 0, result.stderr
+    assert "made by build/4: 1 session" in result.stderr
+    assert "made by life_aria/3: 1 session" in result.stderr
+    old_tip = git("-C", old_store, "rev-parse", "main").strip()
+    assert cli("rerender", "--repo", old_store, "--all").exit_code == 0
+    assert stored_names(old_store) == [
+        "01-photo.jpg",
+        "01-title.png",
+        "03-photo.jpg",
+        "04-poly.gif",
+    ]
+    result = cli("verify", "--repo", old_store, "--full")
+    assert result.exit_code == 0 and "note:" not in result.stderr, result.stderr
+    # nothing stored is lost: the files as they were stay in history
+    old = git("-C", old_store, "ls-tree", "-r", "--name-only", old_tip).splitlines()
+    assert sum(p.endswith(".shtml") for p in old) == 3
+    fsck(old_store)
+
+
+def test_a_site_and_exports_of_an_old_store_hold_no_file_that_is_not_an_image(
+    cli: Cli, old_store: Path, tmp_path: Path
+) -> None:
+    site, hugo, jekyll = tmp_path / "site", tmp_path / "hugo", tmp_path / "jekyll"
+    assert cli("site", "--repo", old_store, site, "--no-feed").exit_code == 0
+    assert cli("export", "--repo", old_store, hugo, "--format", "hugo").exit_code == 0
+    assert cli("export", "--repo", old_store, jekyll, "--format", "jekyll").exit_code == 0
+    for out in (site, hugo, jekyll):
+        files = [p for p in out.rglob("*") if p.is_file()]
+        assert not [p for p in files if p.suffix == ".shtml"], out
+        assert not [p for p in files if SCRIPT in p.read_bytes()], out
+        shots = sorted(p.name for p in files if p.parent.name == "screenshots")
+        assert shots == ["01-photo.jpeg", "01-title.png", "03-photo.jpeg"], out
+
+
+def test_publishable_screenshots() -> None:
+    gif = IMAGES["gif"]()
+    assert publishable_screenshot("sessions/a/screenshots/02-pwn.gif", gif + SCRIPT)
+    assert publishable_screenshot("screenshots/01-photo.jpeg", IMAGES["jpeg"]())
+    assert publishable_screenshot("screenshots/01-Shot.PNG", PNG)
+    assert not publishable_screenshot("screenshots/02-pwn.shtml", gif)
+    assert not publishable_screenshot("screenshots/02-pwn.shtml.gif", gif)
+    assert not publishable_screenshot("screenshots/02-pwn.png", gif)
+    assert not publishable_screenshot("screenshots/02-pwn.gif", b"GIF89a" + SCRIPT)
+    assert not publishable_screenshot("screenshots/02-logo.svg", b"<svg/>")
+
+
 def test_screenshot_names() -> None:
     assert screenshot_name(1, "screens/pwn.shtml", ".gif") == "02-pwn.gif"
     assert screenshot_name(0, "C:\\shots\\a.b.jpeg", ".jpg") == "01-a_b.jpg"
@@ -490,6 +554,7 @@ def test_sniffing_never_raises_and_accepts_only_a_known_signature(data: bytes) -
         starts = data.startswith(SIGNATURES) or data[4:8] == b"ftyp"
         assert starts and (found != "webp" or data[8:12] == b"WEBP"), data
         assert found in IMAGE_EXTENSIONS
+    assert isinstance(publishable_screenshot("screenshots/01-a.gif", data), bool)
 
 
 @given(st.sampled_from(sorted(IMAGES)), st.binary(max_size=64), st.integers(0, 200))

@@ -31,6 +31,7 @@ __all__ = [
     "Refusal",
     "image_format",
     "is_linked_url",
+    "publishable_screenshot",
     "read_screenshot",
 ]
 
@@ -53,6 +54,9 @@ _FORMAT_NAMES: Final[Mapping[ImageFormat, str]] = {
     "webp": "a WebP",
     "avif": "an AVIF",
 }
+# Extensions a store made before screenshots were named by format may hold: publishing
+# still copies such a file when its content is that format.
+_OLD_EXTENSIONS: Final[Mapping[ImageFormat, tuple[str, ...]]] = {"jpeg": (".jpeg",)}
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,17 @@ def image_format(data: bytes) -> ImageFormat | None:
     signature and the structure that must follow it; None for anything else."""
     announced = _announced(data)
     return announced if announced is not None and _CHECKS[announced](data) else None
+
+
+def publishable_screenshot(name: str, data: bytes) -> bool:
+    """A stored screenshot a site or a blog may serve: an image by its content, under a
+    name whose only dot starts that format's extension (what the store names it now;
+    `.jpeg` too, as older stores did), so no server takes it for a page or a script."""
+    found = image_format(data)
+    base = name.rsplit("/", 1)[-1].lower()
+    if found is None or base.count(".") != 1:
+        return False
+    return base.endswith((IMAGE_EXTENSIONS[found], *_OLD_EXTENSIONS.get(found, ())))
 
 
 def _looks_like_svg(data: bytes) -> bool:
