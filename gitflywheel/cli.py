@@ -192,9 +192,10 @@ def ingest(
     Exit 0 when every session was recorded or already there, 2 for invalid input,
     3 for a session id already recorded with other content (without --revise).
 
-    A screenshot is read only when it is a PNG, JPEG, GIF or WebP regular file inside
-    the input file's folder (or a --screenshots-from folder), symlinks resolved; any
-    other is noted as missing in the manifest, with a warning. A URL is never fetched.
+    A screenshot is read only when it is a PNG, JPEG, GIF, WebP or AVIF image (by its
+    content; stored under that format's extension), a regular file inside the input
+    file's folder (or a --screenshots-from folder), symlinks resolved; any other is noted
+    as missing in the manifest, with a warning. A URL is never fetched.
     """
     from .recording.ingest import Outcome
     from .recording.ingest import ingest as run_ingest

@@ -1,23 +1,36 @@
 """Screenshots a session names: only images inside the input's folder (or one the user
-allows) are read, within a size cap; nothing else on the machine reaches the store."""
+allows) are read, within a size cap; nothing else on the machine reaches the store. An
+image is an image by its content, stored and published under its format's extension;
+nothing else reaches a site or a blog export, even from a store made before that rule."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import resource
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, GFW, Cli, fsck, git
+from conftest import EXAMPLES, GFW, ROOT, Cli, fsck, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image, features
 
-from gitflywheel.recording.screenshots import Refusal, ScreenshotPolicy, image_kind, read_screenshot
+from gitflywheel.recording.screenshots import (
+    IMAGE_EXTENSIONS,
+    Refusal,
+    ScreenshotPolicy,
+    image_format,
+    publishable_screenshot,
+    read_screenshot,
+)
+from gitflywheel.storage.layout import screenshot_name
 
 SESSION_ID = "aria-shots-1"
 SECRET = b"gitflywheel-test-secret-5e1f0c77"
@@ -299,13 +312,24 @@ def test_url_is_never_fetched(
     holds_nothing_of(cli, store, SECRET)
 
 
-def test_image_kinds() -> None:
-    assert image_kind(PNG) == "png"
-    assert image_kind(b"\xff\xd8\xff\xe0\x00\x10JFIF") == "jpeg"
-    assert image_kind(b"GIF89a\x01\x00") == "gif"
-    assert image_kind(b"RIFF\x10\x00\x00\x00WEBPVP8 ") == "webp"
+def test_image_formats() -> None:
+    assert image_format(PNG) == "png"
+    for fmt, data in IMAGES.items():
+        assert image_format(data()) == fmt, fmt
     for data in (b"", b"RIFF\x10\x00\x00\x00WAVE", b"<svg/>", b"%PDF-1.7", b"\x89PNG"):
-        assert image_kind(data) is None
+        assert image_format(data) is None
+    # the first bytes of each format, and not the structure that must follow them
+    for data in (
+        b"\xff\xd8\xff\xe0\x00\x10JFIF",
+        b"GIF89a\x01\x00",
+        b"GIF89a<script>alert(1)</script>",
+        b"RIFF\x10\x00\x00\x00WEBPVP8 ",
+        PNG[:8] + b"\x00\x00\x00\x0dIHDR" + b"\x00" * 17,
+        PNG[:20] + b"X" + PNG[21:],  # the IHDR's CRC no longer holds
+        b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00avifmif1",  # no box after ftyp
+        b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00heicmif1\x00\x00\x00\x08meta",
+    ):
+        assert image_format(data) is None, data
 
 
 @pytest.fixture(scope="module")
@@ -339,3 +363,213 @@ def test_only_the_image_inside_is_ever_read(tree: Path, source: str, absolute: b
         source = f"{tree}/work/{source}"
     got = read_screenshot(source, tree / "work", ScreenshotPolicy(max_bytes=1 << 16))
     assert isinstance(got, Refusal) or got == PNG
+
+
+# -- formats, by content --------------------------------------------------------------------
+
+SCRIPT = b"<script>alert(document.domain)</script>\n"
+OLD_STORE = ROOT / "tests" / "data" / "screenshots-store.bundle"  # make_old_store.sh screenshots
+
+
+def pillow(fmt: str, mode: str = "RGB") -> bytes:
+    """A tiny real image of this format, written by Pillow."""
+    out = io.BytesIO()
+    Image.new(mode, (3, 2), 1 if mode == "P" else (200, 40, 10)).save(out, fmt)
+    return out.getvalue()
+
+
+def avif() -> bytes:
+    """A small AVIF: Pillow's when it writes AVIF, else its boxes built by hand (an
+    ftyp box naming the avif brand, then a meta box)."""
+    if features.check("avif"):
+        return pillow("AVIF")
+    ftyp = b"ftypavif" + b"\x00\x00\x00\x00" + b"avifmif1miaf"
+    meta = b"meta" + b"\x00" * 4
+    return len(ftyp + b"1234").to_bytes(4, "big") + ftyp + (8 + 4).to_bytes(4, "big") + meta
+
+
+IMAGES: dict[str, Callable[[], bytes]] = {
+    "png": lambda: pillow("PNG"),
+    "jpeg": lambda: pillow("JPEG"),
+    "gif": lambda: pillow("GIF", "P"),
+    "webp": lambda: pillow("WEBP"),
+    "avif": avif,
+}
+
+
+def stored_names(store: Path) -> list[str]:
+    """The file names under every screenshots/ folder of the store's tip."""
+    tree = git("-C", store, "ls-tree", "-r", "--name-only", "main").splitlines()
+    return [p.rsplit("/", 1)[-1] for p in tree if "/screenshots/" in p]
+
+
+def test_the_gif_header_attack_is_refused_at_ingest(cli: Cli, work: Path, tmp_path: Path) -> None:
+    """`GIF89a` then a script, named pwn.shtml: the first bytes of a GIF, no GIF after
+    them (a logical screen descriptor and a block must follow). Refused as not an image,
+    like any other screenshot not read: a warning naming the file and the field."""
+    (work / "screens" / "pwn.shtml").write_bytes(b"GIF89a" + SCRIPT)
+    path = aria(work, ["screens/title.png", "screens/pwn.shtml"])
+    store = tmp_path / "s.git"
+    result = cli("ingest", "--repo", store, path)
+    assert result.exit_code == 0, result.stderr
+    warnings = [w for w in result.stderr.splitlines() if w.startswith("warning:")]
+    assert warnings == [
+        f"warning: {path}: source_data.screenshots[1]: 'screens/pwn.shtml' not read: "
+        "not an image: it starts like a GIF but is not a well-formed one"
+    ]
+    assert statuses(cli, store) == ["stored", "missing"]
+    assert stored_names(store) == ["01-title.png"]
+    holds_nothing_of(cli, store, SCRIPT)
+
+
+def test_an_image_is_stored_under_its_format_whatever_its_name(
+    cli: Cli, work: Path, tmp_path: Path
+) -> None:
+    """A real GIF with a script after its trailer, named .shtml, is a GIF: stored as
+    .gif, which every server serves as an image. Each format gets its one extension."""
+    sources = ["screens/pwn.shtml", "screens/photo.jpeg", "screens/Shot.PNG"]
+    (work / "screens" / "pwn.shtml").write_bytes(IMAGES["gif"]() + SCRIPT)
+    (work / "screens" / "photo.jpeg").write_bytes(IMAGES["jpeg"]())
+    (work / "screens" / "Shot.PNG").write_bytes(PNG)
+    for fmt, data in IMAGES.items():
+        (work / "screens" / f"{fmt}.page.html").write_bytes(data())
+        sources.append(f"screens/{fmt}.page.html")
+    store = tmp_path / "s.git"
+    result = cli("ingest", "--repo", store, aria(work, sources))
+    assert result.exit_code == 0 and "warning:" not in result.stderr, result.stderr
+    assert stored_names(store) == [
+        "01-pwn.gif",
+        "02-photo.jpg",
+        "03-Shot.png",
+        "04-png_page.png",
+        "05-jpeg_page.jpg",
+        "06-gif_page.gif",
+        "07-webp_page.webp",
+        "08-avif_page.avif",
+    ]
+    assert "](screenshots/01-pwn.gif)" in artifact_texts(cli, store)
+    holds_nothing_of(cli, store)
+
+
+def test_an_svg_is_refused_whatever_its_name(cli: Cli, work: Path, tmp_path: Path) -> None:
+    (work / "screens" / "logo.gif").write_bytes(
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    )
+    path = aria(work, ["screens/logo.gif"])
+    store = tmp_path / "s.git"
+    result = cli("ingest", "--repo", store, path)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"warning: {path}: source_data.screenshots[0]: 'screens/logo.gif' not read: an SVG "
+        "image, refused because SVG can carry script" in result.stderr
+    )
+    assert statuses(cli, store) == ["missing"] and stored_names(store) == []
+
+
+@pytest.fixture()
+def old_store(tmp_path: Path) -> Path:
+    """A store an earlier gitflywheel made (build/4, life_aria/3), when a screenshot was
+    read by its first bytes and kept its source's name: it holds `02-pwn.shtml` (a GIF
+    header and a script), `04-poly.shtml` (a GIF and a script) and `.jpeg` photos."""
+    path = tmp_path / "old.git"
+    git("clone", "-q", "--bare", OLD_STORE, path)
+    return path
+
+
+def test_an_old_store_keeps_verifying_and_rerender_names_its_screenshots_anew(
+    cli: Cli, old_store: Path
+) -> None:
+    names = ["01-photo.jpeg", "02-pwn.shtml", "01-title.png", "02-pwn.shtml"]
+    assert stored_names(old_store) == [*names, "03-photo.jpeg", "04-poly.shtml"]
+    result = cli("verify", "--repo", old_store, "--full")
+    assert result.exit_code == 0, result.stderr
+    assert "made by build/4: 1 session" in result.stderr
+    assert "made by life_aria/3: 1 session" in result.stderr
+    old_tip = git("-C", old_store, "rev-parse", "main").strip()
+    assert cli("rerender", "--repo", old_store, "--all").exit_code == 0
+    assert stored_names(old_store) == [
+        "01-photo.jpg",
+        "01-title.png",
+        "03-photo.jpg",
+        "04-poly.gif",
+    ]
+    result = cli("verify", "--repo", old_store, "--full")
+    assert result.exit_code == 0 and "note:" not in result.stderr, result.stderr
+    # nothing stored is lost: the files as they were stay in history
+    old = git("-C", old_store, "ls-tree", "-r", "--name-only", old_tip).splitlines()
+    assert sum(p.endswith(".shtml") for p in old) == 3
+    fsck(old_store)
+
+
+def test_a_site_and_exports_of_an_old_store_hold_no_file_that_is_not_an_image(
+    cli: Cli, old_store: Path, tmp_path: Path
+) -> None:
+    site, hugo, jekyll = tmp_path / "site", tmp_path / "hugo", tmp_path / "jekyll"
+    assert cli("site", "--repo", old_store, site, "--no-feed").exit_code == 0
+    assert cli("export", "--repo", old_store, hugo, "--format", "hugo").exit_code == 0
+    assert cli("export", "--repo", old_store, jekyll, "--format", "jekyll").exit_code == 0
+    for out in (site, hugo, jekyll):
+        files = [p for p in out.rglob("*") if p.is_file()]
+        assert not [p for p in files if p.suffix == ".shtml"], out
+        assert not [p for p in files if SCRIPT in p.read_bytes()], out
+        shots = sorted(p.name for p in files if p.parent.name == "screenshots")
+        assert shots == ["01-photo.jpeg", "01-title.png", "03-photo.jpeg"], out
+
+
+def test_publishable_screenshots() -> None:
+    gif = IMAGES["gif"]()
+    assert publishable_screenshot("sessions/a/screenshots/02-pwn.gif", gif + SCRIPT)
+    assert publishable_screenshot("screenshots/01-photo.jpeg", IMAGES["jpeg"]())
+    assert publishable_screenshot("screenshots/01-Shot.PNG", PNG)
+    assert not publishable_screenshot("screenshots/02-pwn.shtml", gif)
+    assert not publishable_screenshot("screenshots/02-pwn.shtml.gif", gif)
+    assert not publishable_screenshot("screenshots/02-pwn.png", gif)
+    assert not publishable_screenshot("screenshots/02-pwn.gif", b"GIF89a" + SCRIPT)
+    assert not publishable_screenshot("screenshots/02-logo.svg", b"<svg/>")
+
+
+def test_screenshot_names() -> None:
+    assert screenshot_name(1, "screens/pwn.shtml", ".gif") == "02-pwn.gif"
+    assert screenshot_name(0, "C:\\shots\\a.b.jpeg", ".jpg") == "01-a_b.jpg"
+    assert screenshot_name(0, ".png", ".png") == "01-screenshot.png"
+    assert screenshot_name(9, "x" * 300 + ".png", ".webp") == "10-" + "x" * 112 + ".webp"
+    with pytest.raises(ValueError):
+        screenshot_name(0, "a.png", ".p/g")
+
+
+SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")
+
+
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.sampled_from(SIGNATURES).flatmap(
+            lambda head: st.binary(max_size=200).map(lambda tail: head + tail)
+        ),
+    )
+)
+def test_sniffing_never_raises_and_accepts_only_a_known_signature(data: bytes) -> None:
+    found = image_format(data)
+    if found is not None:
+        starts = data.startswith(SIGNATURES) or data[4:8] == b"ftyp"
+        assert starts and (found != "webp" or data[8:12] == b"WEBP"), data
+        assert found in IMAGE_EXTENSIONS
+    assert isinstance(publishable_screenshot("screenshots/01-a.gif", data), bool)
+
+
+@given(st.sampled_from(sorted(IMAGES)), st.binary(max_size=64), st.integers(0, 200))
+def test_an_image_cut_short_or_followed_by_anything_never_raises(
+    fmt: str, tail: bytes, cut: int
+) -> None:
+    data = IMAGES[fmt]()
+    assert image_format(data + tail) in (fmt, None)
+    assert image_format(data[:cut]) in (fmt, None)
+
+
+@given(
+    st.text(max_size=200), st.integers(0, 98), st.sampled_from(sorted(IMAGE_EXTENSIONS.values()))
+)
+def test_a_stored_name_has_one_dot_its_extension(source: str, index: int, ext: str) -> None:
+    name = screenshot_name(index, source, ext)
+    assert re.fullmatch(r"[0-9]{2}-[A-Za-z0-9_-]+\.[a-z]+", name) and name.endswith(ext)
+    assert len(name) <= 120

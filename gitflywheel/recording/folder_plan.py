@@ -4,7 +4,8 @@ Stage one runs the session's pipeline and keeps its output as facts.json; stage 
 renders the facts, parsed back from those bytes, with the templates and a filter set;
 the manifest lists it all. Ingest records the plan, `rerender` records it again, and
 `verify` compares it with the tree: one function says what a folder holds, so the three
-cannot drift apart. Reading screenshot files is the caller's (I/O stays outside).
+cannot drift apart. Reading screenshot files is the caller's (I/O stays outside); a
+screenshot is stored only when its bytes are an image, under that format's extension.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..storage.layout import (
     session_dir,
     template_path,
 )
+from .screenshots import IMAGE_EXTENSIONS, image_format
 
 __all__ = [
     "ScreenshotFile",
@@ -110,6 +112,7 @@ def file_ref(path: str, data: bytes) -> FileRef:
 
 def derive(record: Record, screenshots: Sequence[ScreenshotFile]) -> Derived:
     """Stage one: name the stored screenshots, run the pipeline, keep its output as facts.
+    A screenshot whose bytes are not an image (`image_format`) is not stored: missing.
 
     Raises FactsError when the output does not survive its own JSON (a number beyond
     what strict JSON reads back, say): nothing is stored that could not render again."""
@@ -118,13 +121,14 @@ def derive(record: Record, screenshots: Sequence[ScreenshotFile]) -> Derived:
     entries: list[ScreenshotEntry] = []
     files: dict[str, bytes] = {}
     for index, shot in enumerate(screenshots):
-        if shot.data is None:
+        found = image_format(shot.data) if shot.data is not None else None
+        if shot.data is None or found is None:
             shots.append(Screenshot(shot.source, None, shot.caption))
             entries.append(
                 ScreenshotEntry(source=shot.source, status="missing", caption=shot.caption)
             )
             continue
-        name = screenshot_name(index, shot.source)
+        name = screenshot_name(index, shot.source, IMAGE_EXTENSIONS[found])
         path = f"{folder}/{SCREENSHOTS_DIR}/{name}"
         shots.append(Screenshot(shot.source, name, shot.caption))
         entries.append(
