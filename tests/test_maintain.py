@@ -10,7 +10,7 @@ import pytest
 from conftest import Cli, fsck, git, session
 
 from gitflywheel import maintain
-from gitflywheel.storage.store import Store
+from gitflywheel.storage.store import Store, dulwich_repo
 
 
 def ingest_batches(cli: Cli, store: Path, tmp_path: Path, prefix: str, batches: int) -> None:
@@ -162,7 +162,7 @@ def test_dulwich_reads_through_the_multi_pack_index(cli: Cli, store: Path, tmp_p
     ingest_batches(cli, store, tmp_path, "r", 4)
     maintain(store)
     with Store.open(store) as opened:
-        midx = opened.repo.object_store.get_midx()
+        midx = dulwich_repo(opened).object_store.get_midx()
         assert midx is not None and len(midx.pack_names) == len(opened.pack_layout().packs)
         tip = opened.tip()
         assert tip is not None and opened.commit(tip).tree in opened

@@ -612,23 +612,21 @@ def test_a_sessions_charts_show_on_its_page_whether_the_post_links_them_or_not(
     page's Charts section; both load in a browser."""
     from dataclasses import replace
 
-    from dulwich.objects import Blob
-
     from gitflywheel.publishing.posts import PostFile
     from gitflywheel.publishing.site import build_site, write_site
 
     store_path = tmp_path / "s.git"
     ingest(store_path, [EXAMPLES / "trade_session.json"])
     with Store.open(store_path) as store:
-        blob = Blob.from_string(CHART.encode())
-        with store.lock():
-            store.write_objects([blob])
+        with store.writing() as writer:
+            chart = writer.put_blob(CHART.encode())
+            writer.flush()
         found = published_posts(store)
         (post,) = found.posts
         assert "(equity_curve.svg)" in post.body and post.file("equity_curve.svg") is not None
         charted = replace(  # a second chart that the post does not link
             post,
-            files=(*post.files, PostFile("activity_chart.svg", blob.id.decode(), "activity_chart")),
+            files=(*post.files, PostFile("activity_chart.svg", chart.decode(), "activity_chart")),
         )
         found.posts = [charted]
         build = build_site(store, base_url=BASE, posts=found)

@@ -31,5 +31,5 @@ def test_written_trees_are_gits_own(tmp_path: Path) -> None:
         assert written.strip() == sha.decode()
     assert git("-C", repo, "ls-tree", "-r", "--name-only", root.decode()).split() == sorted(paths)
     git("-C", repo, "fsck", "--strict", "--no-dangling")
-    _, objects = editor.write()
+    _, objects = editor.write_raw()
     assert objects == []  # nothing changed since

@@ -31,6 +31,7 @@ from ..storage.layout import (
     session_dir,
     template_path,
 )
+from ..storage.objects import blob_id
 from .screenshots import IMAGE_EXTENSIONS, image_format
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
     "TemplateSet",
     "Derived",
     "SessionPlan",
-    "git_blob_id",
     "file_ref",
     "derive",
     "render_facts",
@@ -62,7 +62,7 @@ class TemplateSet:
     def __init__(self, templates: Mapping[str, bytes], filters: str | None = None) -> None:
         self.templates = dict(templates)
         self.filters = filters or filtersets.CURRENT_FILTERS
-        self.blob_ids = {name: git_blob_id(data) for name, data in self.templates.items()}
+        self.blob_ids = {name: blob_id(data).decode() for name, data in self.templates.items()}
         self._renderer = Renderer(self.templates, filters=filtersets.filter_set(self.filters))
 
     def render(self, spec: ArtifactSpec) -> bytes:
@@ -96,15 +96,10 @@ class SessionPlan:
         return self.files[f"{self.folder}/{MANIFEST_FILE}"]
 
 
-def git_blob_id(data: bytes) -> str:
-    """The id git gives a blob with these bytes."""
-    return hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()
-
-
 def file_ref(path: str, data: bytes) -> FileRef:
     return FileRef(
         path=path,
-        blob=git_blob_id(data),
+        blob=blob_id(data).decode(),
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
     )

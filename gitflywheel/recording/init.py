@@ -9,16 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dulwich.objects import Blob
-
 from ..errors import StoreError
 from ..jsontext import dumps_pretty
 from ..rendering.templates import load_templates
-from ..storage.commits import commit_time, committer_identity, make_commit, setup_message
+from ..storage.commits import commit_time, committer_identity, setup_message
 from ..storage.gitdir import OWN_REFS_PREFIX
 from ..storage.layout import STORE_FILE, template_path
 from ..storage.store import Store
-from ..storage.trees import FILE_MODE, TreeEditor
+from ..storage.trees import FILE_MODE
 
 __all__ = [
     "InitResult",
@@ -121,20 +119,15 @@ def set_templates_dir(store: Store, folder: Path) -> None:
 
 
 def _first_commit(store: Store, templates_dir: Path | None) -> bytes:
-    with store.lock():
-        tip = store.tip()
-        if tip is not None:
-            return tip
-        editor = TreeEditor(store.tree, None)
-        blobs = [Blob.from_string(dumps_pretty(STORE_DESCRIPTION).encode())]
-        editor.set(STORE_FILE, FILE_MODE, blobs[0].id)
+    with store.writing() as writer:
+        if writer.main is not None:
+            return writer.main
+        editor = writer.edit(None)
+        editor.set(STORE_FILE, FILE_MODE, writer.put_blob(dumps_pretty(STORE_DESCRIPTION).encode()))
         for name, data in load_templates(templates_dir).items():
-            blob = Blob.from_string(data)
-            blobs.append(blob)
-            editor.set(template_path(name), FILE_MODE, blob.id)
-        root, trees = editor.write()
+            editor.set(template_path(name), FILE_MODE, writer.put_blob(data))
+        root = writer.write_tree(editor)
         when = commit_time()
-        commit = make_commit(root, [], setup_message(), committer_identity(), None, when)
-        store.write_objects([*blobs, *trees, commit])
-        store.move_main(None, commit.id)
-        return commit.id
+        commit = writer.commit(root, [], setup_message(), committer_identity(), None, when)
+        writer.flush(commit)
+        return commit

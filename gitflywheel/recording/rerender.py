@@ -91,12 +91,12 @@ def rerender(
     if all_sessions == bool(wanted):
         raise GitflywheelError("name the sessions to render again, or give --all (not both)")
     report = RerenderReport(str(store_path))
-    with open_store(store_path) as store, store.lock():
+    with open_store(store_path) as store, store.writing() as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))
         if templates_dir is not None:
             set_templates_dir(store, templates_dir)
             report.templates = str(templates_dir.resolve())
-        recorder = Recorder(store, templates)
+        recorder = Recorder(writer, templates)
         if all_sessions:
             wanted = [name for name, _ in iter_session_folders(store)]
         try:

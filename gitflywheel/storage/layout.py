@@ -1,4 +1,5 @@
-"""Where things live in the store's tree. The one place that decides paths.
+"""Where things live in the store's tree: the one place that decides paths in it
+(paths inside the git directory, beside the tree, are `gitdir`'s).
 
 A session's folder is a function of its id alone, fanned out by the first four hex
 digits of the SHA-256 of the id, one digit per level (`sessions/a/b/c/d/<id>`): at a

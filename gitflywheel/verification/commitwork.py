@@ -14,9 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dulwich.errors import ObjectFormatException
-from dulwich.objects import Commit
-
 from ..errors import StoreError
 from ..jsontext import JSONTextError
 from ..session.manifest import Manifest
@@ -29,6 +26,7 @@ from ..storage.layout import (
     TEMPLATES_DIR,
     session_dir,
 )
+from ..storage.objects import CommitInfo
 from ..storage.store import Store
 from ..storage.treediff import Changes, diff_sessions, read_entries
 from .context import Context, is_blob, read_commit, safe_id
@@ -252,10 +250,10 @@ class CommitChecks:
         self._check_commit(commit, work)
         return work
 
-    def _find(self, rule: str, commit: Commit, path: str, message: str) -> None:
+    def _find(self, rule: str, commit: CommitInfo, path: str, message: str) -> None:
         self.ctx.find(rule, commit, path, message)
 
-    def _check_commit(self, commit: Commit, work: CommitWork) -> None:
+    def _check_commit(self, commit: CommitInfo, work: CommitWork) -> None:
         is_root = not commit.parents
         parent = read_commit(self.store, commit.parents[0]) if commit.parents else None
         if commit.parents and (parent is None or read_entries(self.store, parent.tree) is None):
@@ -350,7 +348,7 @@ class CommitChecks:
                 continue
             self._session(commit, path, old, new, trailers, [commit.tree], work)
 
-    def _check_merge(self, commit: Commit, changes: Changes, work: CommitWork) -> None:
+    def _check_merge(self, commit: CommitInfo, changes: Changes, work: CommitWork) -> None:
         other = read_commit(self.store, commit.parents[1])
         if other is None or read_entries(self.store, other.tree) is None:
             what = "commit" if other is None else "commit's tree"
@@ -377,11 +375,11 @@ class CommitChecks:
             elif not self.local:
                 self._session(commit, path, old, new, None, [commit.tree, other.tree], work)
 
-    def _check_merged_side(self, merge: Commit, work: CommitWork) -> None:
+    def _check_merged_side(self, merge: CommitInfo, work: CommitWork) -> None:
         """Each commit the merge brings, judged by the change it makes."""
         try:
             brought = self.store.side_commits(merge.parents[0], merge.parents[1])
-        except (KeyError, StoreError, ObjectFormatException, ValueError) as exc:
+        except (KeyError, StoreError, ValueError) as exc:
             self._find(
                 "history.missing-object",
                 merge,
@@ -398,7 +396,7 @@ class CommitChecks:
             work.side_commits += 1
         self.ctx.sink = work.steps
 
-    def _recorded_in(self, parent: Commit | None, session_id: str) -> str | None:
+    def _recorded_in(self, parent: CommitInfo | None, session_id: str) -> str | None:
         """Where the parent's tree holds a session, if it does."""
         if parent is None or not safe_id(session_id):
             return None
@@ -442,7 +440,7 @@ class CommitChecks:
 
     def _session(
         self,
-        commit: Commit,
+        commit: CommitInfo,
         path: str,
         old: bytes | None,
         new: bytes,
@@ -504,7 +502,7 @@ class CommitChecks:
             work.steps.append(session)
 
     def _check_trailers(
-        self, commit: Commit, path: str, t: SessionTrailers, session_type: str, agent_id: str
+        self, commit: CommitInfo, path: str, t: SessionTrailers, session_type: str, agent_id: str
     ) -> None:
         if t.session_type != session_type:
             self._find(
