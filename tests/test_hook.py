@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from servers import git_http
 
-from gitflywheel.hooks.hook import (
+from gitflywheel.hooks import (
     SPOOL_FORMAT,
     SpoolError,
     parse_spool,
