@@ -5,6 +5,9 @@ another hook.
 The script runs the hook it replaced first (same input, same arguments: its refusal
 refuses the push), writes what is being pushed to a spool file and starts `gitflywheel
 hook run` detached, after the push, so that the push is neither blocked nor slowed.
+That run starts isolated from the work repository: from `/`, without the variables git
+sets to point a command at a repository, and with Python's `-E -P`, so that neither the
+work tree nor PYTHON* variables decide what it imports.
 """
 
 from __future__ import annotations
@@ -21,6 +24,28 @@ __all__ = ["HOOK_NAME", "ORIG_SUFFIX", "render_script", "installed_config"]
 HOOK_NAME = "pre-push"
 ORIG_SUFFIX = ".gitflywheel-orig"
 _MARKER = "# gitflywheel-hook: "
+# What git sets to point a command at a repository (`git rev-parse --local-env-vars`,
+# and the quarantine and namespace of a push): none may reach the detached run.
+_GIT_LOCATION_VARIABLES = (
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_GRAFT_FILE",
+    "GIT_INDEX_FILE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_PREFIX",
+    "GIT_INTERNAL_SUPER_PREFIX",
+    "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_QUARANTINE_PATH",
+)
 
 
 def _sh_quote(text: str) -> str:
@@ -106,7 +131,9 @@ if [ -f "$python" ] && [ -x "$python" ]; then
       sleep 0.1 2>/dev/null || sleep 1
       n=$((n + 1))
     done
-    "$python" -m gitflywheel hook run --repo "$store" --git-dir "$gitdir"
+    cd / || exit 0
+    unset {unset}
+    "$python" -E -P -m gitflywheel hook run --repo "$store" --git-dir "$gitdir"
     [ $? -ne 1 ] || printf '{{"time": "%s", "level": "error", "event": "hook", "message": %s}}\n' \
       "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$failed" >>"$log"
   ) </dev/null >/dev/null 2>&1 &
@@ -131,6 +158,7 @@ def render_script(store: Path, control_dir: Path, python: str) -> str:
     config = {"format": 1, "store": str(store), "python": python}
     return _SCRIPT.format(
         marker=_MARKER + json.dumps(config, ensure_ascii=False),
+        unset=" ".join(_GIT_LOCATION_VARIABLES),
         store=_sh_quote(str(store)),
         objects=_sh_quote(str(control_dir / "objects")),
         spool=_sh_quote(str(StorePaths(control_dir).hook_spool)),
