@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from servers import git_http
 
-from gitflywheel.hooks.hook import (
+from gitflywheel.hooks import (
     SPOOL_FORMAT,
     SpoolError,
     parse_spool,
@@ -518,6 +518,59 @@ def test_a_push_from_a_linked_worktree_is_recorded(cli: Cli, work: Work) -> None
     wait_runs(work.log, 1)
     rows = sessions(cli, work.store)
     assert [commit_hashes(record(cli, work.store, str(r["session_id"]))) for r in rows] == [[done]]
+
+
+# -- the work tree cannot reach the run ----------------------------------------------------
+
+
+def _run_ended(work: Work) -> bool:
+    """The detached run logged its end, or the hook logged that it could not start one."""
+    return bool(log_entries(work.log) or log_entries(work.log, "hook"))
+
+
+def _recorded_despite(cli: Cli, work: Work, new: list[str], marker: Path) -> None:
+    wait_until(lambda: _run_ended(work) or marker.exists(), "the run after the push")
+    assert not marker.exists(), marker.read_text()
+    assert log_entries(work.log, "hook") == [] and log_entries(work.log)[-1]["level"] == "info"
+    rows = sessions(cli, work.store)
+    assert [commit_hashes(record(cli, work.store, str(r["session_id"]))) for r in rows] == [new]
+    assert spooled(work.store_spool) == []
+
+
+def test_a_gitflywheel_package_in_the_work_tree_never_runs(cli: Cli, work: Work) -> None:
+    """The run imports the installed gitflywheel, not one the project holds, even with
+    the work tree on PYTHONPATH."""
+    marker = work.root / "ran-the-projects-gitflywheel"
+    fake = f"open({str(marker)!r}, 'w').write(__file__)\n"
+    new = [
+        commit(work.path, "Init", "gitflywheel/__init__.py", fake),
+        commit(work.path, "Main", "gitflywheel/__main__.py", fake),
+    ]
+    pushed(work.path, "origin", "main", env={"PYTHONPATH": str(work.path)})
+    _recorded_despite(cli, work, new, marker)
+
+
+@pytest.mark.parametrize("where", ["work tree", "elsewhere"])
+def test_modules_in_the_work_tree_shadow_nothing_the_run_imports(
+    cli: Cli, work: Work, tmp_path: Path, where: str
+) -> None:
+    """A `uuid.py`, a `click` or a `jinja2` folder at the root of a project; pushed from
+    its work tree, or from another folder holding them too, with git's own variables
+    pointing at the work repository."""
+    marker = work.root / "imported-from-the-work-tree"
+    shadow = f"open({str(marker)!r}, 'a').write(__name__)\nraise ImportError('shadowed')\n"
+    shadows = ["uuid.py", "click/__init__.py", "jinja2/__init__.py"]
+    new = [commit(work.path, f"Shadow {name}", name, shadow) for name in shadows]
+    if where == "work tree":
+        pushed(work.path, "origin", "main")
+    else:
+        elsewhere = tmp_path / "elsewhere"
+        for name in shadows:
+            (elsewhere / name).parent.mkdir(parents=True, exist_ok=True)
+            (elsewhere / name).write_text(shadow)
+        variables = {"GIT_DIR": str(work.git_dir), "GIT_WORK_TREE": str(work.path)}
+        pushed(elsewhere, "origin", "main", env=variables)
+    _recorded_despite(cli, work, new, marker)
 
 
 # -- failures: the push goes on, status says why, the next push catches up -----------------

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -282,8 +283,10 @@ def ingest(
     workers: int = 1,
     parallel_after: int = PARALLEL_AFTER,
     keep_outcomes: bool = True,
+    items: Iterable[InputItem] = (),
 ) -> IngestReport:
-    """Ingest every session document named by `paths` into the store (created if missing).
+    """Ingest every session document named by `paths`, then the parsed `items`, into the
+    store (created if missing).
 
     Planned commits land every `batch_size` sessions or `flush_seconds`, whichever comes
     first, and when the run is interrupted (Ctrl-C, SIGTERM), so an interruption loses
@@ -311,7 +314,8 @@ def ingest(
             recorder.flush_when_due(batch_size, flush_seconds)
 
         try:
-            for seen, item in enumerate(read_inputs(list(paths), stdin), start=1):
+            inputs = chain(read_inputs(list(paths), stdin), items)
+            for seen, item in enumerate(inputs, start=1):
                 if pool is None and workers > 1 and seen > parallel_after:
                     pool = PlanPool(recorder.templates, policy, workers)
                 if pool is None:
