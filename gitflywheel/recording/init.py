@@ -24,6 +24,7 @@ __all__ = [
     "InitResult",
     "init_store",
     "open_store",
+    "check_store",
     "repository_problem",
     "store_templates_dir",
     "set_templates_dir",
@@ -93,6 +94,15 @@ def repository_problem(store: Store) -> str | None:
     return None
 
 
+def check_store(store: Store, path: Path | None = None) -> None:
+    """Refuse (exit 2) a git repository that is not a store and cannot become one, as
+    `path` (default: its git directory); `open_store` and the API's functions check an
+    open Store so."""
+    problem = repository_problem(store)
+    if problem is not None:
+        raise StoreError(f"{store.path if path is None else path}: {problem}")
+
+
 def open_store(path: Path, create: bool = False, first_commit: bool = True) -> Store:
     """Open a store, refusing any git repository that is not one (exit 2).
 
@@ -102,10 +112,11 @@ def open_store(path: Path, create: bool = False, first_commit: bool = True) -> S
     if create and (not path.exists() or (path.is_dir() and not any(path.iterdir()))):
         Store.create(path).close()
     store = Store.open(path)
-    problem = repository_problem(store)
-    if problem is not None:
+    try:
+        check_store(store, path)
+    except StoreError:
         store.close()
-        raise StoreError(f"{path}: {problem}")
+        raise
     if create and store.tip() is None:
         store.point_head_at_main()  # git clone checks out HEAD
         if first_commit:
