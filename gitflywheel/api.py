@@ -77,17 +77,21 @@ def _path(repo: StoreLike) -> Path:
 
 
 @contextlib.contextmanager
-def _open(repo: StoreLike, *, create: bool = False, first_commit: bool = True) -> Iterator[Store]:
+def _open(
+    repo: StoreLike, *, create: bool = False, first_commit: bool = True, read_only: bool = False
+) -> Iterator[Store]:
     """The store itself when given one (left open), else the store at that path (closed
     after); either way a repository that is not a store is refused, as the CLI refuses
     it (`recording.init.open_store`: the same message and exit code)."""
     from .recording.init import check_store, open_store
 
     if isinstance(repo, Store):
-        check_store(repo)
+        check_store(repo, read_only=read_only)
         yield repo
         return
-    with open_store(Path(repo), create=create, first_commit=first_commit) as store:
+    with open_store(
+        Path(repo), create=create, first_commit=first_commit, read_only=read_only
+    ) as store:
         yield store
 
 
@@ -181,7 +185,7 @@ def verify(
     Markdown."""
     from .verification import verify as run
 
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
         return run(store, full=full, jobs=jobs, on_wait=on_wait)
 
 
@@ -219,7 +223,7 @@ def ls(
     JSON array (a session a line), written by the query index when it can."""
     from .queries.sessions import list_sessions, list_sessions_json
 
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
         if format == "json":
             return list_sessions_json(store, session_type, agent, since, until)
         return list_sessions(store, session_type, agent, since, until)
@@ -234,7 +238,7 @@ def show(repo: StoreLike, session_id: str, kind: str | None = None) -> Manifest 
     session record)."""
     from .queries.sessions import show_artifact, show_session
 
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
         return (
             show_session(store, session_id)
             if kind is None
@@ -246,7 +250,7 @@ def which(repo: StoreLike, file_or_blob: PathLike) -> tuple[str, list[Holder]]:
     """The blob id of a file (or a blob id as given) and the sessions holding it."""
     from .queries.sessions import which as find
 
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
         return find(store, os.fspath(file_or_blob))
 
 
@@ -254,7 +258,7 @@ def log(repo: StoreLike, limit: int | None = None) -> list[LogEntry]:
     """The audit trail: the first-parent history of `main`, newest first."""
     from .queries.sessions import log as read
 
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
         return read(store, limit)
 
 
@@ -283,7 +287,7 @@ def export(
     `format` hugo or jekyll, its published posts into a blog's folder (`base_path`: where a
     Jekyll blog is served). A blog export's result counts posts, files written and removed,
     and the sessions left out by reason."""
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
         if format == "tree":
             from .queries.sessions import export as run
 

@@ -323,7 +323,10 @@ def test_what_is_not_a_store_is_refused_alike(
     before = {p: git("-C", p, "for-each-ref") for p in (repo, tmp_path / "remote.git")}
     with pytest.raises(StoreError) as refused:
         call(repo, tmp_path)
-    why = "a git work tree" if kind == "work" else "not a gitflywheel store (main has no"
+    # What only reads takes a clone of a store with its files checked out: the work
+    # repository is refused for what its main holds, not for its work tree.
+    reads = command.split()[0] in ("verify", "ls", "show", "which", "log", "export")
+    why = "a git work tree" if kind == "work" and not reads else "main has no gitflywheel.json"
     assert str(refused.value).startswith(f"{repo}: ") and why in str(refused.value)
     result = cli(*args(repo, tmp_path))
     assert (result.exit_code, result.stderr) == (
@@ -348,6 +351,18 @@ def test_an_open_repository_that_is_not_a_store_is_refused(
             assert e.value.exit_code == 2
         opened.tip()  # left open
     assert git("-C", remote, "for-each-ref") == ""
+
+
+def test_a_checked_out_clone_of_a_store_can_be_read(tmp_path: Path) -> None:
+    store = tmp_path / "s.git"
+    ingest(store, EXAMPLES / "build_session.json")
+    clone = tmp_path / "clone"
+    git("clone", "-q", store, clone)
+    for repo in (clone, clone / ".git"):
+        assert [r.session_id for r in ls(repo)] == [BUILD_ID] and verify(repo).ok
+        assert log(repo)[0].session_id == BUILD_ID
+    with pytest.raises(StoreError, match="a git work tree"):
+        ingest(clone, EXAMPLES / "trade_session.json")  # never written to
 
 
 def test_publish_of_a_work_repository_is_refused(tmp_path: Path) -> None:
