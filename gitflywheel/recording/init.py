@@ -22,6 +22,7 @@ __all__ = [
     "InitResult",
     "init_store",
     "open_store",
+    "check_store",
     "repository_problem",
     "store_templates_dir",
     "set_templates_dir",
@@ -64,13 +65,15 @@ def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
     return InitResult(path, created, tip.decode())
 
 
-def repository_problem(store: Store) -> str | None:
+def repository_problem(store: Store, read_only: bool = False) -> str | None:
     """Why this git repository is not a store and cannot become one, or None.
 
     A store is a bare repository whose `main` starts with gitflywheel's first commit. An
     empty bare repository (no refs at all) may become one. Anything else is someone's
-    project, and sessions must never land in it by a wrong `--repo`."""
-    if not store.is_bare():
+    project, and sessions must never land in it by a wrong `--repo`. To be `read_only`
+    (queried, exported, verified), a clone of a store with its files checked out will
+    do as well."""
+    if not store.is_bare() and not read_only:
         return (
             "a git work tree (its files are checked out), not a gitflywheel store; "
             "a store is a bare repository: give --repo a new path"
@@ -91,19 +94,33 @@ def repository_problem(store: Store) -> str | None:
     return None
 
 
-def open_store(path: Path, create: bool = False, first_commit: bool = True) -> Store:
-    """Open a store, refusing any git repository that is not one (exit 2).
+def check_store(store: Store, path: Path | None = None, read_only: bool = False) -> None:
+    """Refuse (exit 2) a git repository that is not a store and cannot become one (see
+    `repository_problem`), named as `path` (default: its git directory); `open_store`
+    and the API's functions check an open Store so."""
+    problem = repository_problem(store, read_only)
+    if problem is not None:
+        raise StoreError(f"{store.path if path is None else path}: {problem}")
+
+
+def open_store(
+    path: Path, create: bool = False, first_commit: bool = True, *, read_only: bool = False
+) -> Store:
+    """Open a store, refusing any git repository that is not one (exit 2); every command
+    and function of the API opens its store here.
 
     With `create`, a missing path, an empty folder or an empty bare repository becomes a
     store (HEAD on `main`) with its first commit, unless `first_commit` is false: a store
-    that takes its whole history from a remote (`sync`) starts empty."""
+    that takes its whole history from a remote (`sync`) starts empty. What only reads the
+    store (`read_only`) takes a clone of one with its files checked out too."""
     if create and (not path.exists() or (path.is_dir() and not any(path.iterdir()))):
         Store.create(path).close()
     store = Store.open(path)
-    problem = repository_problem(store)
-    if problem is not None:
+    try:
+        check_store(store, path, read_only)
+    except StoreError:
         store.close()
-        raise StoreError(f"{path}: {problem}")
+        raise
     if create and store.tip() is None:
         store.point_head_at_main()  # git clone checks out HEAD
         if first_commit:
