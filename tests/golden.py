@@ -17,9 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from gitflywheel.rendering import filtersets
 from gitflywheel.jsontext import dumps_pretty, loads
 from gitflywheel.recording.folder_plan import ScreenshotFile, TemplateSet, plan_session
+from gitflywheel.rendering import filtersets
 from gitflywheel.rendering.templates import load_templates
 from gitflywheel.session.records import make_record
 

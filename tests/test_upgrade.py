@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES, FORMAT1_SESSIONS, Cli, fsck, git, session
 
-from gitflywheel.rendering import filtersets
 from gitflywheel.pipelines import build, pipeline_id
+from gitflywheel.rendering import filtersets
 from gitflywheel.storage.layout import artifact_path, session_dir
 
 BUILD_ID = "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b"
