@@ -103,6 +103,7 @@ def ingest_json(cli: Cli, store: Path, tmp_path: Path, name: str, *docs: object)
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_the_corpus_answers_the_same_from_the_index(cli: Cli, corpus_store: Path) -> None:
     assert not index_path(Store.open(corpus_store)).exists()
     assert_same_answers(corpus_store)
@@ -120,6 +121,7 @@ def test_the_corpus_answers_the_same_from_the_index(cli: Cli, corpus_store: Path
     assert json.loads(found.output)["holders"] == [vars(h) for h in holders]
 
 
+@pytest.mark.slow
 def test_an_ingest_and_a_revision_update_the_index_from_the_change(
     cli: Cli, corpus_store: Path, tmp_path: Path
 ) -> None:
@@ -137,6 +139,7 @@ def test_an_ingest_and_a_revision_update_the_index_from_the_change(
     assert_same_answers(corpus_store)
 
 
+@pytest.mark.slow
 def test_a_sync_merge_updates_the_index(cli: Cli, tmp_path: Path) -> None:
     corpus = sorted(CORPUS.glob("*.json"))
     hub = tmp_path / "hub.git"
@@ -157,6 +160,7 @@ def test_a_sync_merge_updates_the_index(cli: Cli, tmp_path: Path) -> None:
     assert_same_answers(b)
 
 
+@pytest.mark.slow
 def test_main_rewound_rebuilds_the_index(cli: Cli, corpus_store: Path, tmp_path: Path) -> None:
     ingest_json(cli, corpus_store, tmp_path, "later", session("later-1"))
     assert_same_answers(corpus_store)
@@ -217,6 +221,7 @@ def damage_schema(path: Path) -> None:
         damage_schema,
     ],
 )
+@pytest.mark.slow
 def test_a_damaged_index_is_never_trusted(cli: Cli, corpus_store: Path, damage: object) -> None:
     assert_same_answers(corpus_store)
     path = index_path(Store.open(corpus_store))
@@ -226,6 +231,7 @@ def test_a_damaged_index_is_never_trusted(cli: Cli, corpus_store: Path, damage: 
     assert_same_answers(corpus_store)
 
 
+@pytest.mark.slow
 def test_an_index_naming_a_commit_ahead_of_main_is_rebuilt(
     cli: Cli, corpus_store: Path, tmp_path: Path
 ) -> None:
@@ -305,6 +311,7 @@ def test_a_timestamp_that_does_not_parse_fails_as_the_history_does(
             assert which(opened, blob_id) == which(opened, blob_id, use_index=False)
 
 
+@pytest.mark.slow
 def test_queries_never_wait_for_the_writer_lock_nor_hold_up_ingest(
     cli: Cli, corpus_store: Path, tmp_path: Path
 ) -> None:
