@@ -197,7 +197,6 @@ def random_history(h: History, seed: int, size: int = 40) -> None:
     h.finish(*[c for c in reversed(made) if c not in has_children])
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_histories_agree_with_git(history: History, seed: int) -> None:
     random_history(history, seed)

@@ -69,7 +69,6 @@ def test_quarantines_lists_only_incoming_folders_sorted(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.slow
 def test_a_used_store_keeps_its_own_files_where_store_paths_say_and_git_ignores_them(
     cli: Cli, tmp_path: Path
 ) -> None:

@@ -239,7 +239,6 @@ def test_screenshot_names_are_one_safe_path_component(index: int, source: str) -
 # -- git accepts every path -----------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_every_path_of_the_layout_is_one_git_accepts(bare: Path) -> None:
     rng = random.Random(11)
     files: dict[str, bytes] = {}
