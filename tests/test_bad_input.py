@@ -281,6 +281,7 @@ json_values = st.recursive(
 
 @settings(deadline=None)
 @given(json_values)
+@pytest.mark.slow
 def test_canonical_text_round_trips(value: Any) -> None:
     from gitflywheel.jsontext import dumps_canonical, dumps_pretty
 

@@ -258,6 +258,7 @@ def test_hugo_builds_the_export_and_every_image_resolves(
     assert (out / og.removeprefix("http://blog.example/sub/")).is_file()
 
 
+@pytest.mark.slow
 def test_jekyll_builds_the_export_and_every_image_resolves(
     blog_store: Path, tmp_path: Path, cli: Cli
 ) -> None:

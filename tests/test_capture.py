@@ -92,6 +92,7 @@ def test_capture_time_window(work_repo: tuple[Path, dict[str, str], list[str]]) 
     assert session["agent_id"] == "Ada"
 
 
+@pytest.mark.slow
 def test_capture_is_deterministic_and_ingests(
     work_repo: tuple[Path, dict[str, str], list[str]], tmp_path: Path
 ) -> None:
@@ -197,6 +198,7 @@ def _shallow_source(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
     return repo, env, ids
 
 
+@pytest.mark.slow
 def test_capture_of_a_shallow_clone_starts_at_its_boundary(tmp_path: Path) -> None:
     upstream, env, ids = _shallow_source(tmp_path)
     clone = tmp_path / "ci"

@@ -505,6 +505,7 @@ def charts_to_look_at() -> dict[str, tuple[str, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_a_browser_draws_every_chart(browser: Browser, tmp_path: Path) -> None:
     pytest.importorskip("PIL", reason="Pillow reads the screenshots (pip install pillow)")
     for name, (kind, svg) in charts_to_look_at().items():

@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from conftest import GFW, fsck, git, session
 
 
@@ -21,6 +22,7 @@ def session_count(store: Path) -> int:
     return len([line for line in out.split() if line])
 
 
+@pytest.mark.slow
 def test_two_processes_ingesting_at_once_lose_nothing(tmp_path: Path) -> None:
     store = tmp_path / "store.git"
     subprocess.run([*GFW, "init", "--repo", store], check=True, capture_output=True)
@@ -44,6 +46,7 @@ def test_two_processes_ingesting_at_once_lose_nothing(tmp_path: Path) -> None:
     fsck(store)
 
 
+@pytest.mark.slow
 def test_kill_9_mid_ingest_then_run_again(tmp_path: Path) -> None:
     store = tmp_path / "store.git"
     path = tmp_path / "many.jsonl"
@@ -85,6 +88,7 @@ def test_kill_9_mid_ingest_then_run_again(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_sigterm_lands_what_was_planned(tmp_path: Path) -> None:
     store = tmp_path / "store.git"
     path = tmp_path / "many.jsonl"

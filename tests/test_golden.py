@@ -70,6 +70,7 @@ def test_a_template_change_is_told_apart_from_a_pipeline_change(tmp_path: Path) 
     assert messages[1] is not None and "a shipped template or a filter changed" in messages[1]
 
 
+@pytest.mark.slow
 def test_the_update_script_writes_new_versions_and_never_rewrites_a_released_one(
     tmp_path: Path,
 ) -> None:

@@ -251,6 +251,7 @@ def test_nothing_new_records_nothing(cli: Cli, work: Work) -> None:
     assert spooled(work.store_spool) == []
 
 
+@pytest.mark.slow
 def test_tags_deletions_and_skip_record_nothing(cli: Cli, work: Work) -> None:
     git("tag", "v1", cwd=work.path)
     git("tag", "-a", "v2", "-m", "Release 2", cwd=work.path)
@@ -300,6 +301,7 @@ def test_one_push_of_two_refs_counts_each_commit_once(cli: Cli, work: Work) -> N
     assert commit_hashes(record(cli, work.store, str(rows[0]["session_id"]))) == [new]
 
 
+@pytest.mark.slow
 def test_a_force_push_records_the_commits_of_the_new_history(cli: Cli, work: Work) -> None:
     base = git("rev-parse", "HEAD", cwd=work.path).strip()
     commit(work.path, "First try")

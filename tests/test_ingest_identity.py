@@ -55,6 +55,7 @@ def _log(store: Path) -> list[str]:
     [(7, 1, 64), (500, 2, 1), (5, 2, 10)],
     ids=["small batches", "planned by workers", "workers after ten"],
 )
+@pytest.mark.slow
 def test_bulk_ingest_makes_the_history_of_one_ingest_per_session(
     tmp_path: Path, batch_size: int, workers: int, parallel_after: int
 ) -> None:

@@ -74,6 +74,7 @@ def add_loose_branch(store: Path, tmp_path: Path) -> str:
     return git("-C", store, "rev-parse", "refs/heads/notes").strip()
 
 
+@pytest.mark.slow
 def test_maintain_a_store_fed_in_many_small_batches(cli: Cli, store: Path, tmp_path: Path) -> None:
     ingest_batches(cli, store, tmp_path, "m", 22)  # 110 sessions, 7 packs
     assert cli("verify", "--repo", store).exit_code == 0  # refs/gitflywheel/verified
@@ -140,6 +141,7 @@ def test_full_merges_every_pack_into_one(cli: Cli, store: Path, tmp_path: Path) 
     assert cli("verify", "--repo", store, "--full").exit_code == 0
 
 
+@pytest.mark.slow
 def test_ingest_after_maintain_never_leaves_a_stale_multi_pack_index(
     cli: Cli, store: Path, tmp_path: Path
 ) -> None:

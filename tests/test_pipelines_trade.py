@@ -302,6 +302,7 @@ def as_json(data: dict[str, Any]) -> str:
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trade_sessions())
+@pytest.mark.slow
 def test_generated_journals_equal_independent_figures(data: dict[str, Any]) -> None:
     text = as_json(data)
     artifacts = render_all(loads(text))

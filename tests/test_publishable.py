@@ -367,6 +367,7 @@ def hostile_sessions(draw: st.DrawFn) -> dict[str, Any]:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile_sessions())
+@pytest.mark.slow
 def test_generated_sessions_publish_no_private_text(data: dict[str, Any]) -> None:
     artifacts = render_all(data, SHOTS if data["session_type"] == "life_aria" else ())
     check_public(artifacts)

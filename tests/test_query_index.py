@@ -15,11 +15,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 from conftest import CORPUS, GFW, Cli, git, session
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from gitflywheel.errors import StoreError
 from gitflywheel.queries.index import index_path
@@ -100,6 +103,7 @@ def ingest_json(cli: Cli, store: Path, tmp_path: Path, name: str, *docs: object)
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_the_corpus_answers_the_same_from_the_index(cli: Cli, corpus_store: Path) -> None:
     assert not index_path(Store.open(corpus_store)).exists()
     assert_same_answers(corpus_store)
@@ -117,6 +121,7 @@ def test_the_corpus_answers_the_same_from_the_index(cli: Cli, corpus_store: Path
     assert json.loads(found.output)["holders"] == [vars(h) for h in holders]
 
 
+@pytest.mark.slow
 def test_an_ingest_and_a_revision_update_the_index_from_the_change(
     cli: Cli, corpus_store: Path, tmp_path: Path
 ) -> None:
@@ -134,6 +139,7 @@ def test_an_ingest_and_a_revision_update_the_index_from_the_change(
     assert_same_answers(corpus_store)
 
 
+@pytest.mark.slow
 def test_a_sync_merge_updates_the_index(cli: Cli, tmp_path: Path) -> None:
     corpus = sorted(CORPUS.glob("*.json"))
     hub = tmp_path / "hub.git"
@@ -154,6 +160,7 @@ def test_a_sync_merge_updates_the_index(cli: Cli, tmp_path: Path) -> None:
     assert_same_answers(b)
 
 
+@pytest.mark.slow
 def test_main_rewound_rebuilds_the_index(cli: Cli, corpus_store: Path, tmp_path: Path) -> None:
     ingest_json(cli, corpus_store, tmp_path, "later", session("later-1"))
     assert_same_answers(corpus_store)
@@ -214,6 +221,7 @@ def damage_schema(path: Path) -> None:
         damage_schema,
     ],
 )
+@pytest.mark.slow
 def test_a_damaged_index_is_never_trusted(cli: Cli, corpus_store: Path, damage: object) -> None:
     assert_same_answers(corpus_store)
     path = index_path(Store.open(corpus_store))
@@ -223,6 +231,7 @@ def test_a_damaged_index_is_never_trusted(cli: Cli, corpus_store: Path, damage: 
     assert_same_answers(corpus_store)
 
 
+@pytest.mark.slow
 def test_an_index_naming_a_commit_ahead_of_main_is_rebuilt(
     cli: Cli, corpus_store: Path, tmp_path: Path
 ) -> None:
@@ -302,6 +311,7 @@ def test_a_timestamp_that_does_not_parse_fails_as_the_history_does(
             assert which(opened, blob_id) == which(opened, blob_id, use_index=False)
 
 
+@pytest.mark.slow
 def test_queries_never_wait_for_the_writer_lock_nor_hold_up_ingest(
     cli: Cli, corpus_store: Path, tmp_path: Path
 ) -> None:
@@ -333,21 +343,53 @@ def test_queries_never_wait_for_the_writer_lock_nor_hold_up_ingest(
     assert_same_answers(corpus_store)
 
 
+def _installed_distributions(name: str) -> list[metadata.Distribution]:
+    """The installed distribution `name` and every one it requires (extras left out)."""
+    found: dict[str, metadata.Distribution] = {}
+    todo = [name]
+    while todo:
+        dist = metadata.distribution(todo.pop())
+        key = canonicalize_name(dist.metadata["Name"])
+        if key in found:
+            continue
+        found[key] = dist
+        for text in dist.requires or []:
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return list(found.values())
+
+
+def _copy_installed_package(into: Path) -> None:
+    """gitflywheel as installed, and what it requires, copied file by file as their
+    RECORDs list them: a folder for another user's PYTHONPATH, since the clone's own
+    virtualenv may sit in a folder only its owner can enter."""
+    for dist in _installed_distributions("gitflywheel"):
+        for file in dist.files or []:
+            if ".." in file.parts:  # scripts in bin/: not needed to import
+                continue
+            source = Path(str(dist.locate_file(file)))
+            if source.is_file():
+                target = into / file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+
+
 @pytest.fixture()
 def world_readable_copy(corpus_store: Path) -> Iterator[Path]:
-    """The corpus store copied where another user can read it, and nobody can write."""
+    """The corpus store copied where another user can read it, and nobody can write;
+    beside it, in `lib/`, the installed package for that user's Python to import."""
     where = Path(tempfile.mkdtemp(prefix="gfw-readonly-"))
     try:
-        where.chmod(0o755)
-        copy = where / "store.git"
-        shutil.copytree(corpus_store, copy)
-        for folder, dirs, files in os.walk(copy):
+        _copy_installed_package(where / "lib")
+        shutil.copytree(corpus_store, where / "store.git")
+        for folder, dirs, files in os.walk(where):
             for name in dirs:
                 Path(folder, name).chmod(0o555)
             for name in files:
                 Path(folder, name).chmod(0o444)
-        copy.chmod(0o555)
-        yield copy
+        where.chmod(0o755)
+        yield where / "store.git"
     finally:
         for folder, dirs, _ in os.walk(where):
             for name in dirs:
@@ -355,32 +397,68 @@ def world_readable_copy(corpus_store: Path) -> Iterator[Path]:
         shutil.rmtree(where)
 
 
+def _python_for(run: Callable[..., subprocess.CompletedProcess[bytes]], lib: Path) -> str:
+    """A Python of this version that `run`'s user can start and that imports gitflywheel
+    from `lib`: the one this virtualenv was made from, else the same program by its real
+    path or from PATH; the test is skipped when there is none."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    check = (
+        f"import sys, gitflywheel; assert '%d.%d' % sys.version_info[:2] == {version!r}; "
+        "print(gitflywheel.__file__)"
+    )
+    candidates = [
+        getattr(sys, "_base_executable", None),
+        os.path.realpath(sys.executable),
+        shutil.which(f"python{version}"),
+    ]
+    tried = []
+    for python in dict.fromkeys(c for c in candidates if c):
+        probe = run(python, "-c", check)
+        if probe.returncode == 0:
+            assert probe.stdout.decode().startswith(str(lib)), probe.stdout  # not the clone's
+            return python
+        tried.append(f"{python}: {probe.stderr[-200:]!r}")
+    pytest.skip(f"another user can run no Python {version} importing from {lib}: {tried}")
+
+
 def test_a_read_only_store_answers_from_its_history(world_readable_copy: Path) -> None:
     store = world_readable_copy
+    lib = store.parent / "lib"
     as_reader: list[str] = []
     if os.geteuid() == 0:  # root writes anywhere: read as nobody instead
         setpriv = shutil.which("setpriv")
         if setpriv is None:
             pytest.skip("running as root without setpriv to read as another user")
         as_reader = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-    env = {**os.environ, "HOME": str(store.parent), "GITFLYWHEEL_REPO": str(store)}
+    # The reader imports the copy in `lib/`, never the clone's virtualenv or source tree,
+    # which may sit in a folder only its owner can enter (a private home, `mktemp -d`).
+    env = {
+        **os.environ,
+        "HOME": str(store.parent),
+        "GITFLYWHEEL_REPO": str(store),
+        "PYTHONPATH": str(lib),
+        "PYTHONNOUSERSITE": "1",
+    }
+    env.pop("VIRTUAL_ENV", None)
 
     def run(*args: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([*as_reader, *args], env=env, capture_output=True, check=False)
+        return subprocess.run(
+            [*as_reader, *args], env=env, cwd=store.parent, capture_output=True, check=False
+        )
 
-    probe = run(sys.executable, "-c", f"open({str(store / 'config')!r}).read()")
-    if probe.returncode != 0:
-        pytest.skip(f"another user cannot run Python or read {store}: {probe.stderr[-200:]!r}")
-    denied = run(sys.executable, "-c", f"open({str(store / 'probe')!r}, 'w')")
+    python = _python_for(run, lib)
+    probe = run(python, "-c", f"open({str(store / 'config')!r}).read()")
+    assert probe.returncode == 0, probe.stderr  # the reader reads the store
+    denied = run(python, "-c", f"open({str(store / 'probe')!r}, 'w')")
     assert denied.returncode != 0  # the store is read-only to this reader
-    listed = run(*GFW, "ls", "--json")
+    listed = run(python, "-m", "gitflywheel", "ls", "--json")
     assert listed.returncode == 0, listed.stderr
     with Store.open(store) as opened:
         expected = [vars(r) for r in list_sessions(opened, use_index=False)]
         blob = sorted({a.blob for m in iter_manifests(opened) for a in m.artifacts})[0]
         _, holders = which(opened, blob, use_index=False)
     assert json.loads(listed.stdout) == expected
-    found = run(*GFW, "which", blob, "--json")
+    found = run(python, "-m", "gitflywheel", "which", blob, "--json")
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["holders"] == [vars(h) for h in holders]
     assert not (store / "gitflywheel").exists()

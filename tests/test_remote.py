@@ -82,6 +82,7 @@ def test_publish_to_a_named_remote_and_refused_when_behind(cli: Cli, tmp_path: P
 
 
 @pytest.mark.parametrize("transport", ["path", "git", "http"])
+@pytest.mark.slow
 def test_two_writers_sync_through_a_hub(cli: Cli, tmp_path: Path, transport: str) -> None:
     served = tmp_path / "served"
     served.mkdir()

@@ -134,6 +134,7 @@ def everything_in(repo: Path, skip: tuple[str, ...] = ()) -> bytes:
 # -- 1. credentials ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_credentials_never_reach_an_output_a_commit_or_a_file(cli: Cli, tmp_path: Path) -> None:
     served = tmp_path / "served"
     served.mkdir()
@@ -461,6 +462,7 @@ def test_a_local_remote_needs_git(
 # -- 6. errors, never tracebacks -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_remote_failures_are_messages_naming_the_remote(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "s.git"
     assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
@@ -515,6 +517,7 @@ def _leftovers(store: Path) -> list[str]:
     return sorted(str(p.relative_to(store)) for n in names for p in store.rglob(n))
 
 
+@pytest.mark.slow
 def test_a_sync_killed_mid_fetch_leaves_nothing_once_the_store_is_locked(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -626,6 +629,7 @@ def test_tree_and_commit_checks_never_crash_on_any_bytes(raw: bytes) -> None:
     ),
 )
 @settings(max_examples=200, deadline=None)
+@pytest.mark.slow
 def test_tree_checks_find_what_dulwich_refuses(entries: list[tuple[bytes, str]]) -> None:
     """Any tree dulwich's strict check refuses, ours refuses too (as given, unsorted)."""
     from dulwich.objects import Tree
@@ -652,6 +656,7 @@ _SECRET = st.text(
 
 @given(st.sampled_from(["http", "https", "git", "file"]), _NAME, _SECRET)
 @settings(max_examples=300, deadline=None)
+@pytest.mark.slow
 def test_redaction_never_lets_a_password_through(scheme: str, user: str, password: str) -> None:
     from gitflywheel.storage.remote_url import redact_text, redact_url
 

@@ -38,6 +38,7 @@ def verify_ok(cli: Cli, store: Path, *args: str) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.slow
 def test_a_store_already_current_makes_no_commit(cli: Cli, store: Path) -> None:
     assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
     before = tip(store)
@@ -50,6 +51,7 @@ def test_a_store_already_current_makes_no_commit(cli: Cli, store: Path) -> None:
     assert tip(store) == before
 
 
+@pytest.mark.slow
 def test_a_format1_store_gets_one_commit_per_session(cli: Cli, format1_store: Path) -> None:
     before = tip(format1_store)
     report = run(cli, format1_store, "--all")
@@ -125,6 +127,7 @@ def custom_templates(tmp_path: Path, marker: str) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_new_templates_change_later_artifacts_and_become_the_stores(
     cli: Cli, store: Path, tmp_path: Path
 ) -> None:
@@ -166,6 +169,7 @@ def test_new_templates_change_later_artifacts_and_become_the_stores(
     fsck(store)
 
 
+@pytest.mark.slow
 def test_interrupted_then_run_again(cli: Cli, format1_store: Path) -> None:
     before = tip(format1_store)
     seen: list[RerenderOutcome] = []
@@ -255,6 +259,7 @@ def test_schema_facts_describes_the_stored_facts(cli: Cli, store: Path) -> None:
         )
 
 
+@pytest.mark.slow
 def test_a_template_failing_for_one_session_loses_only_that_one(
     cli: Cli, store: Path, tmp_path: Path
 ) -> None:
@@ -281,6 +286,7 @@ def test_a_template_failing_for_one_session_loses_only_that_one(
     fsck(store)
 
 
+@pytest.mark.slow
 def test_a_session_whose_manifest_cannot_be_read_is_named_and_the_rest_go_on(
     cli: Cli, store: Path, tmp_path: Path
 ) -> None:

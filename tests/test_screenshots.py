@@ -148,6 +148,7 @@ def test_refused_screenshot_is_missing_with_a_warning_and_absent(
     holds_nothing_of(cli, store, SECRET)
 
 
+@pytest.mark.slow
 def test_machine_files_are_never_read(
     cli: Cli, work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -191,6 +192,7 @@ def test_symlink_inside_pointing_inside_is_read(cli: Cli, work: Path, tmp_path: 
     holds_nothing_of(cli, store)
 
 
+@pytest.mark.slow
 def test_huge_file_is_refused_without_reading_it(cli: Cli, work: Path, tmp_path: Path) -> None:
     """A 4 GiB (sparse) screenshot under a 1 GiB address-space limit: read whole, the run
     would die; refused from its size, it records the session with a warning."""
@@ -217,6 +219,7 @@ def test_huge_file_is_refused_without_reading_it(cli: Cli, work: Path, tmp_path:
     holds_nothing_of(cli, store)
 
 
+@pytest.mark.slow
 def test_fifo_and_device_are_refused_without_blocking(cli: Cli, work: Path, tmp_path: Path) -> None:
     os.mkfifo(work / "screens" / "pipe.png")
     (work / "screens" / "to-pipe.png").symlink_to("pipe.png")

@@ -115,6 +115,7 @@ def local_target(site: Path, page: Path, url: str) -> Path | None:
 # -- links, drafts, determinism ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_local_link_of_every_page_resolves_to_a_file_of_the_site(full_site: Path) -> None:
     pages = html_pages(full_site)
     assert len(pages) > 20
@@ -407,6 +408,7 @@ def test_tags_and_slugs_that_collide_get_their_own_folders(full_store: Path) -> 
 # -- a browser reads it ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_chromium_loads_the_index_and_a_page_of_each_type(
     browser: Browser, full_site: Path, full_store: Path, tmp_path: Path
 ) -> None:
@@ -445,6 +447,7 @@ def files_of(folder: Path) -> dict[str, str]:
     return {k: v for k, v in snapshot(folder).items() if not k.startswith(".git/")}
 
 
+@pytest.mark.slow
 def test_site_branch_published_to_a_git_daemon_serves_the_same_site(
     cli: Cli, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import Cli, fsck, git, session
 
 from gitflywheel.storage.store import Store
@@ -21,6 +22,7 @@ def packs(store: Path) -> list[Path]:
     return sorted((store / "objects" / "pack").glob("*.pack"))
 
 
+@pytest.mark.slow
 def test_merge_with_a_pack_git_deltified(cli: Cli, store: Path, tmp_path: Path) -> None:
     ingest_many(cli, store, tmp_path, "a", 200)
     git(
@@ -90,6 +92,7 @@ def test_pack_index_is_written_as_git_writes_it() -> None:
     assert ours.getvalue() == theirs.getvalue()
 
 
+@pytest.mark.slow
 def test_merge_keeps_one_copy_of_what_packs_share(cli: Cli, store: Path, tmp_path: Path) -> None:
     """The same objects in three packs (ingest writes templates and sessions again when
     a batch is lost; here, packs written twice): the merged pack holds each object once."""
@@ -117,6 +120,7 @@ def test_merge_keeps_one_copy_of_what_packs_share(cli: Cli, store: Path, tmp_pat
     assert cli("verify", "--repo", store, "--full").exit_code == 0
 
 
+@pytest.mark.slow
 def test_a_reader_finds_every_object_while_another_merges_and_writes_packs(
     cli: Cli, store: Path, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import EXAMPLES, GFW, Cli, fsck, git, session
 
 from gitflywheel.rendering.templates import MAX_TEMPLATE_BYTES, shipped_templates_dir
@@ -24,6 +25,7 @@ def custom_templates(tmp_path: Path, marker: str) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_override_applies_to_later_sessions_only_and_verifies(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "s.git"
     assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0

@@ -51,6 +51,7 @@ def test_a_format1_store_verifies_clean_and_says_what_made_it(
     assert "made by build/1: 9 sessions" in text
 
 
+@pytest.mark.slow
 def test_rerender_upgrades_a_format1_store_and_keeps_the_old_artifacts(
     cli: Cli, format1_store: Path
 ) -> None:
@@ -106,6 +107,7 @@ def _changed_story(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build, "story", story)
 
 
+@pytest.mark.slow
 def test_a_new_pipeline_version_leaves_old_sessions_verifying(
     cli: Cli, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,6 +137,7 @@ def test_a_new_pipeline_version_leaves_old_sessions_verifying(
     fsck(store)
 
 
+@pytest.mark.slow
 def test_a_pipeline_change_without_a_new_version_breaks_verify(
     cli: Cli, store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,6 +151,7 @@ def test_a_pipeline_change_without_a_new_version_breaks_verify(
     assert rules == {("facts.derive", f"{session_dir(BUILD_ID)}/facts.json")}
 
 
+@pytest.mark.slow
 def test_a_session_of_a_later_version_is_counted_not_judged(
     cli: Cli, store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -91,6 +91,7 @@ def write_manifest(work: Path, data: dict[str, Any], session_id: str = BUILD_ID)
 # -- tampering, one rule at a time ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_artifact_edited_by_hand(cli: Cli, built: Path, tmp_path: Path) -> None:
     work = checkout(built, tmp_path)
     readme = folder(work) / "readme.md"
@@ -149,6 +150,7 @@ def test_session_removed(cli: Cli, built: Path, tmp_path: Path) -> None:
     assert_found(cli, built, "session.removed", commit, session_dir(TRADE_ID))
 
 
+@pytest.mark.slow
 def test_record_changed_without_naming_it(cli: Cli, built: Path, tmp_path: Path) -> None:
     work = checkout(built, tmp_path)
     record = folder(work) / "session.json"
@@ -314,6 +316,7 @@ def test_rewritten_main(cli: Cli, built: Path, tmp_path: Path) -> None:
 # -- clean stores ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_corpus_store_verifies_clean_with_warnings(
     cli: Cli, corpus_store: Path, tmp_path: Path
 ) -> None:
@@ -356,6 +359,7 @@ def test_revisions_verify_clean(cli: Cli, store: Path, tmp_path: Path) -> None:
     assert json.loads(result.stdout)["figures"]["revisions"] == 2
 
 
+@pytest.mark.slow
 def test_incremental_runs(cli: Cli, built: Path, tmp_path: Path) -> None:
     second = json.loads(cli("verify", "--repo", built, "--json").stdout)
     assert second["commits_checked"] == 0 and not second["full"] and second["ok"]
@@ -390,6 +394,7 @@ def test_verified_ref_stays_out_of_pushes(cli: Cli, built: Path, tmp_path: Path)
     assert git("-C", hub, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
 
 
+@pytest.mark.slow
 def test_report_reads_well(cli: Cli, built: Path, tmp_path: Path) -> None:
     from markdown_it import MarkdownIt
 
@@ -417,6 +422,7 @@ def test_report_reads_well(cli: Cli, built: Path, tmp_path: Path) -> None:
     assert f"| sessions | {sessions:,} |" in text
 
 
+@pytest.mark.slow
 def test_tamper_on_the_merged_side_is_caught(cli: Cli, tmp_path: Path) -> None:
     """A commit made by hand on one writer's store, then merged by the other's sync, is
     judged by its own change, though the merge's first-parent line never passes it."""
@@ -707,6 +713,7 @@ HOSTILE: dict[str, tuple[list[bytes], Change, str, str, str | None]] = {
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
+@pytest.mark.slow
 def test_hostile_tree_entry(cli: Cli, built: Path, tmp_path: Path, case: str) -> None:
     """Built with plain git on top of a real store: verify exits 1 (never 2, never a
     traceback) and names the rule, the commit and the path, in JSON and in the report;
@@ -809,6 +816,7 @@ def test_parent_not_in_the_store(cli: Cli, built: Path) -> None:
     assert any(f["rule"] == "history.rewritten" for f in found)
 
 
+@pytest.mark.slow
 def test_report_keeps_hostile_paths_in_their_cell(cli: Cli, built: Path, tmp_path: Path) -> None:
     """A path with pipes and backticks stays one cell of the findings table, shown as is."""
     from markdown_it import MarkdownIt
@@ -1010,6 +1018,7 @@ def test_rerender_commit_naming_another_session(cli: Cli, built: Path, tmp_path:
     )
 
 
+@pytest.mark.slow
 def test_manifest_that_is_not_what_its_record_plans(cli: Cli, built: Path, tmp_path: Path) -> None:
     work = checkout(built, tmp_path)
     manifest = manifest_of(work)
@@ -1022,6 +1031,7 @@ def test_manifest_that_is_not_what_its_record_plans(cli: Cli, built: Path, tmp_p
     assert "title differ" in next(f["message"] for f in found if f["rule"] == "manifest.invalid")
 
 
+@pytest.mark.slow
 def test_facts_of_another_pipeline_version_than_the_manifest_says(
     cli: Cli, built: Path, tmp_path: Path
 ) -> None:
@@ -1037,6 +1047,7 @@ def test_facts_of_another_pipeline_version_than_the_manifest_says(
     assert_found(cli, built, "facts.invalid", commit, f"{session_dir(BUILD_ID)}/facts.json")
 
 
+@pytest.mark.slow
 def test_facts_that_lack_an_artifact_the_manifest_lists(
     cli: Cli, built: Path, tmp_path: Path
 ) -> None:

@@ -60,6 +60,7 @@ def report(cli: Cli, store: Path, *args: str) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 def test_two_processes_find_what_one_finds_in_the_same_order(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "store.git"
     # Violations spread over a history long enough to be shared out in several chunks.
@@ -101,6 +102,7 @@ def _wait_for(condition: Any, what: str, seconds: float = 120) -> None:
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_ingest_completes_while_a_verify_runs(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "store.git"
     assert (
@@ -134,6 +136,7 @@ def test_ingest_completes_while_a_verify_runs(cli: Cli, tmp_path: Path) -> None:
     assert after["ok"] and after["commits_checked"] == 331
 
 
+@pytest.mark.slow
 def test_verify_does_not_wait_for_a_writer(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "store.git"
     assert (
@@ -146,6 +149,7 @@ def test_verify_does_not_wait_for_a_writer(cli: Cli, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
 
 
+@pytest.mark.slow
 def test_two_verifies_take_turns_on_their_own_lock(tmp_path: Path, cli: Cli) -> None:
     store = tmp_path / "store.git"
     assert (
@@ -195,6 +199,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_a_checking_process_killed_midway_is_an_error_not_a_traceback(
     cli: Cli, tmp_path: Path
 ) -> None:
