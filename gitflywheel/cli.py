@@ -64,6 +64,13 @@ def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
+def emitted(value: Any, as_json: bool) -> bool:
+    """With --json, print `value` as JSON and say so; the caller then says nothing more."""
+    if as_json:
+        emit_json(value)
+    return as_json
+
+
 def say(message: str) -> None:
     """A message for people, on standard error: whatever it quotes (titles, paths, field
     values) cannot drive the terminal or forge another line."""
@@ -513,8 +520,7 @@ def export(
     if fmt != "tree":
         blog_format = cast(Literal["hugo", "jekyll"], fmt)
         blog = api.export(repo, directory, rev, format=blog_format, base_path=base_path or "/")
-        if as_json:
-            emit_json(asdict(blog))
+        if emitted(asdict(blog), as_json):
             return
         for reason, count in blog.left_out.items():
             say(f"note: left out {count} session{'' if count == 1 else 's'}: {reason}")
@@ -749,8 +755,7 @@ def site(
         title=title,
         feeds=not no_feed,
     )
-    if as_json:
-        emit_json(asdict(result))
+    if emitted(asdict(result), as_json):
         return
     for reason, count in result.left_out.items():
         say(f"note: left out {count} session(s): {reason}")
@@ -907,8 +912,7 @@ def hook_install(repo: Path, source: Path, python: Path | None, as_json: bool) -
     from . import api
 
     result = api.hook_install(source, repo, python=python)
-    if as_json:
-        emit_json(asdict(result))
+    if emitted(asdict(result), as_json):
         return
     say(
         f"{'Updated' if result.updated else 'Installed'} {result.hook}: every push records "
@@ -926,8 +930,7 @@ def hook_uninstall(source: Path, as_json: bool) -> None:
     from . import api
 
     result = api.hook_uninstall(source)
-    if as_json:
-        emit_json(asdict(result))
+    if emitted(asdict(result), as_json):
         return
     if not result.removed:
         say(f"No gitflywheel hook at {result.hook}")

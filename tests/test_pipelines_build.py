@@ -165,7 +165,8 @@ def check_build_log(raw: dict[str, Any], log: str) -> None:
         h, m = divmod(minutes, 60)
         want["time spent"] = f"{m} min" if not h else f"{h} h {m} min" if m else f"{h} h"
     assert figures(log) == want
-    assert "unknown" not in log
+    if "unknown" not in json.dumps(raw).casefold():  # a repository may be named so
+        assert "unknown" not in log
 
 
 @pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name[:30])

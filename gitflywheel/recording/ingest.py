@@ -27,7 +27,7 @@ from ..storage.objects import BLOB_TYPE, blob_id
 from ..storage.packs import packed_entry
 from ..storage.trees import FILE_MODE
 from ..storage.writing import Writer
-from .batch import BatchReport
+from .batch import BatchReport, ItemOutcome
 from .folder_plan import ScreenshotFile, SessionPlan, TemplateSet, assemble
 from .init import open_store, store_templates_dir
 from .inputs import InputItem, read_inputs
@@ -57,7 +57,7 @@ _AHEAD_PER_WORKER = 8  # sessions planned ahead per worker, waiting for their tu
 
 
 @dataclass
-class Outcome:
+class Outcome(ItemOutcome):
     """What happened to one input document."""
 
     origin: str
@@ -69,9 +69,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)
 
-    @property
-    def exit_code(self) -> int:
-        return _EXIT[self.status]
+    EXIT_CODES = _EXIT
 
 
 @dataclass
