@@ -29,7 +29,7 @@ __all__ = ["Highlight", "Shot", "speaker", "highlights", "gallery", "grid", "soc
 PIPELINE: Final = "life_aria"
 # Raised whenever the facts this pipeline derives change for some record, or what else
 # verify derives with them (4: screenshots stored under their format's extension);
-# stores keep the version beside the facts, and tests/test_golden.py fails on a change
+# stores keep the version beside the facts, and tests/pipelines/test_golden.py fails on a change
 # without it.
 VERSION: Final = 4
 _HIGHLIGHTS: Final = 8

@@ -32,7 +32,7 @@ from gitflywheel.publishing.posts import published_posts, split_front_matter
 from gitflywheel.publishing.site import PER_PAGE, path_slug, place_posts
 from gitflywheel.storage.store import Store
 
-ATOM_RNG = Path(__file__).parent / "data" / "atom" / "rfc4287.rng"
+ATOM_RNG = Path(__file__).resolve().parents[1] / "data" / "atom" / "rfc4287.rng"
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "https://me.example.org/flywheel/"
 

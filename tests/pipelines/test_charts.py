@@ -30,7 +30,7 @@ from gitflywheel.storage.layout import artifact_path, session_dir
 BUILD_ID = "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b"
 TRADE_ID = "9e8d7c6b-5a49-4382-b1c0-d9e8f7a6b5c4"
 LIFE_ID = json.loads((EXAMPLES / "life_aria_session.json").read_text())["session_id"]
-VERSION2_BUNDLE = Path(__file__).parent / "data" / "version2-store.bundle"
+VERSION2_BUNDLE = Path(__file__).resolve().parents[1] / "data" / "version2-store.bundle"
 ME = ["-c", "user.name=Mallory", "-c", "user.email=mallory@example.com"]
 
 
