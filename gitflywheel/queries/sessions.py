@@ -1,6 +1,6 @@
 """Reading the store: list sessions, show one, find an artifact, the log, export a tree.
 
-`ls` and `which` answer from the query index (`queryindex`) when it can be kept, and
+`ls` and `which` answer from the query index (`queries.index`) when it can be kept, and
 from the tip's manifests otherwise: both give the same answer."""
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def list_sessions(
     use_index: bool = True,
 ) -> list[SessionRow]:
     """The sessions at the tip, filtered; `until` given as a date includes that whole day.
-    Answered from the query index when it can be kept (see `queryindex`), else, or
+    Answered from the query index when it can be kept (see `queries.index`), else, or
     without `use_index`, from the tip's manifests."""
     start = parse_day(since, "--since") if since else None
     end = parse_day(until, "--until") if until else None

@@ -1,6 +1,6 @@
 """One session folder as a commit leaves it: manifest, record, files, facts, artifacts.
 
-The folder must be what the plan of its record says (gitflywheel/plan.py): every file
+The folder must be what the plan of its record says (recording/folder_plan.py): every file
 the manifest lists is there with its blob id and SHA-256, and nothing else; every
 artifact renders again, byte for byte, from the recorded facts with the recorded template
 and filter set; and when this gitflywheel runs the pipeline version that made the facts,
