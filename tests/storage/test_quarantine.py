@@ -50,7 +50,7 @@ def ahead(cli: Cli, tmp_path: Path) -> tuple[Path, Path, set[str]]:
 
 
 def fetch(store: Store, quarantine: Quarantine, remote: Path) -> dict[bytes, bytes]:
-    return Link(store, RemoteLocation(str(remote))).fetch_main(quarantine.repo)
+    return Link(store, RemoteLocation(str(remote))).fetch_main(quarantine)
 
 
 def test_fetched_objects_are_not_in_the_store_until_admitted(
@@ -135,7 +135,7 @@ KILLED_FETCH = textwrap.dedent(
 
     store = Store.open(sys.argv[1])
     quarantine = Quarantine(store)
-    Link(store, RemoteLocation(sys.argv[2])).fetch_main(quarantine.repo)
+    Link(store, RemoteLocation(sys.argv[2])).fetch_main(quarantine)
     print(quarantine.path, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
     """
