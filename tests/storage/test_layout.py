@@ -37,7 +37,8 @@ from gitflywheel.storage.layout import (
 )
 
 HEX = "0123456789abcdef"
-SAFE_NAME = re.compile(r"\d{2,}-[A-Za-z0-9._-]+")
+SAFE_NAME = re.compile(r"\d{2,}-[A-Za-z0-9_-]+\.[a-z0-9]{1,8}")
+EXTENSION = r"\.[a-z0-9]{1,8}"
 FIRST = string.ascii_letters + string.digits + "_"
 REST = FIRST + ".-"
 # Ids at the edges of what a session id may be: the pattern's shortest and longest, dots
@@ -207,33 +208,58 @@ def test_template_paths_are_under_templates() -> None:
 
 
 @pytest.mark.parametrize(
-    ("index", "source", "name"),
+    ("index", "source", "extension", "name"),
     [
-        (0, "shot.png", "01-shot.png"),
-        (1, "shots/run/final view.png", "02-final_view.png"),
-        (2, "C:\\Users\\me\\Desktop\\a b.png", "03-a_b.png"),
-        (3, "dir/", "04-screenshot"),
-        (4, "", "05-screenshot"),
-        (5, "café  été.png", "06-caf_t_.png"),
-        (6, "https://example.com/img?x=1&y=2", "07-img_x_1_y_2"),
-        (7, "..", "08-.."),
-        (8, ".git", "09-.git"),
-        (9, "a//b", "10-b"),
-        (98, "x.png", "99-x.png"),
-        (99, "x.png", "100-x.png"),
-        (0, "x" * 500 + ".png", "01-" + "x" * 117),
+        (0, "shot.png", ".png", "01-shot.png"),
+        (1, "shots/run/final view.png", ".png", "02-final_view.png"),
+        (2, "C:\\Users\\me\\Desktop\\a b.png", ".png", "03-a_b.png"),
+        (3, "dir/", ".png", "04-screenshot.png"),
+        (4, "", ".png", "05-screenshot.png"),
+        (5, "café  été.png", ".png", "06-caf_t_.png"),
+        (6, "https://example.com/img?x=1&y=2", ".png", "07-img_x_1_y_2.png"),
+        (7, "..", ".png", "08-_.png"),
+        (8, ".git", ".png", "09-screenshot.png"),
+        (9, "a//b", ".png", "10-b.png"),
+        (98, "x.png", ".png", "99-x.png"),
+        (99, "x.png", ".png", "100-x.png"),
+        (0, "x" * 500 + ".png", ".png", "01-" + "x" * 113 + ".png"),
+        (0, "x" * 500 + ".png", ".webp", "01-" + "x" * 112 + ".webp"),
+        # The extension is the one of the format the bytes are, not the source's own.
+        (1, "pwn.shtml", ".gif", "02-pwn.gif"),
+        (0, "shot.png", ".jpeg", "01-shot.jpeg"),
+        (0, "noext", ".png", "01-noext.png"),
+        # Every other dot of the source goes, so no server sees `.php` or `.html` in it.
+        (0, "x.php.png", ".png", "01-x_php.png"),
+        (0, "a.b.c.png", ".jpeg", "01-a_b_c.jpeg"),
+        (0, "page.html.", ".png", "01-page_html.png"),
     ],
 )
-def test_screenshot_name(index: int, source: str, name: str) -> None:
-    assert screenshot_name(index, source) == name
+def test_screenshot_name(index: int, source: str, extension: str, name: str) -> None:
+    assert screenshot_name(index, source, extension) == name
 
 
-@given(st.integers(min_value=0, max_value=9999), st.text(max_size=300))
-def test_screenshot_names_are_one_safe_path_component(index: int, source: str) -> None:
-    name = screenshot_name(index, source)
+@pytest.mark.parametrize(
+    "extension", ["", ".", "png", ".PNG", ".p-g", ".png.php", ".png/", ".abcdefghi", "./png"]
+)
+def test_screenshot_name_refuses_what_is_not_an_extension(extension: str) -> None:
+    with pytest.raises(ValueError, match="not a file extension"):
+        screenshot_name(0, "shot.png", extension)
+
+
+@given(
+    st.integers(min_value=0, max_value=9999),
+    st.text(max_size=300),
+    st.from_regex(EXTENSION, fullmatch=True),
+)
+def test_screenshot_names_are_one_safe_path_component(
+    index: int, source: str, extension: str
+) -> None:
+    name = screenshot_name(index, source, extension)
     assert SAFE_NAME.fullmatch(name), name
     assert len(name) <= 120
     assert name.startswith(f"{index + 1:02d}-")
+    assert name.endswith(extension)
+    assert name.count(".") == 1, name
 
 
 # -- git accepts every path -----------------------------------------------------------------
@@ -249,7 +275,9 @@ def test_every_path_of_the_layout_is_one_git_accepts(bare: Path) -> None:
             assert artifact_path(sid, kind).startswith(folder + "/")
             files[artifact_path(sid, kind)] = kind.encode()
         source = "".join(rng.choice(string.printable + "éü/\\") for _ in range(rng.randint(0, 40)))
-        files[f"{folder}/{SCREENSHOTS_DIR}/{screenshot_name(rng.randint(0, 120), source)}"] = b"png"
+        extension = rng.choice([".png", ".jpeg", ".gif", ".webp", ".svg"])
+        name = screenshot_name(rng.randint(0, 120), source, extension)
+        files[f"{folder}/{SCREENSHOTS_DIR}/{name}"] = extension.encode()
     for name in ["readme", "build/blog_post", "trade/trade_journal", ".hidden"]:
         files[template_path(name + TEMPLATE_SUFFIX)] = b"{{ x }}"
     tree = commit_tree(bare, files)

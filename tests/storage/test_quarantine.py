@@ -17,6 +17,7 @@ import pytest
 from conftest import EXAMPLES, Cli, fsck, git, snapshot
 
 from gitflywheel.storage.gitdir import QUARANTINE_PREFIX, StorePaths
+from gitflywheel.storage.objects import CommitInfo, TreeEntry
 from gitflywheel.storage.quarantine import Quarantine
 from gitflywheel.storage.remote_url import RemoteLocation
 from gitflywheel.storage.store import Store
@@ -29,6 +30,9 @@ def held(repo: Path, ids: set[str]) -> set[str]:
         "-C", repo, "cat-file", "--batch-check", input="".join(f"{i}\n" for i in ids).encode()
     )
     return {line.split()[0] for line in out.splitlines() if not line.endswith(" missing")}
+
+
+AUTHOR = b"Test <test@example.invalid>"
 
 
 def tip(repo: Path) -> str:
@@ -50,7 +54,7 @@ def ahead(cli: Cli, tmp_path: Path) -> tuple[Path, Path, set[str]]:
 
 
 def fetch(store: Store, quarantine: Quarantine, remote: Path) -> dict[bytes, bytes]:
-    return Link(store, RemoteLocation(str(remote))).fetch_main(quarantine.repo)
+    return Link(store, RemoteLocation(str(remote))).fetch_main(quarantine)
 
 
 def test_fetched_objects_are_not_in_the_store_until_admitted(
@@ -84,6 +88,46 @@ def test_fetched_objects_are_not_in_the_store_until_admitted(
     git("-C", path, "update-ref", "refs/heads/main", theirs, ours)
     fsck(path)
     assert git("-C", path, "rev-list", "--count", "main") == "3\n"
+
+
+def test_a_merge_written_in_the_quarantine_stays_there_until_admitted(
+    ahead: tuple[Path, Path, set[str]],
+) -> None:
+    """As sync does: a commit staged through `writing()` lands in the quarantine and
+    moves its `main`; the store's objects and `main` change only when admitted."""
+    path, remote, _ = ahead
+    ours, theirs = tip(path), tip(remote)
+    with Store.open(path) as store, store.lock(), Quarantine(store) as quarantine:
+        fetch(store, quarantine, remote)
+        info = quarantine.view.commit(theirs.encode())
+        assert isinstance(info, CommitInfo)
+        assert info.id == theirs.encode() and info.parents == (ours.encode(),)
+        entries = quarantine.view.tree(info.tree)
+        assert all(isinstance(entry, TreeEntry) for entry in entries)
+        listed = git("-C", quarantine.path, "ls-tree", "-z", "--name-only", info.tree.decode())
+        assert sorted(entry.name.decode() for entry in entries) == sorted(
+            name for name in listed.split("\0") if name
+        )
+        objects_before = snapshot(path / "objects")
+        with quarantine.writing() as incoming:
+            assert incoming.main == ours.encode()
+            merge = incoming.commit(
+                info.tree, [ours.encode(), theirs.encode()], b"merge\n", AUTHOR, None, 1_700_000_000
+            )
+            incoming.flush(merge)
+        made = merge.decode()
+        assert tip(quarantine.path) == made
+        assert held(quarantine.path, {made}) == {made}
+        assert held(path, {made}) == set()
+        assert snapshot(path / "objects") == objects_before
+        assert tip(path) == ours
+        assert {sha.decode() for sha in quarantine.new_objects()} >= {made}
+        quarantine.admit()
+        assert held(path, {made}) == {made}
+        assert tip(path) == ours
+    git("-C", path, "update-ref", "refs/heads/main", made, ours)
+    fsck(path)
+    assert git("-C", path, "rev-parse", "main^1", "main^2").split() == [ours, theirs]
 
 
 def test_a_dropped_quarantine_leaves_nothing(ahead: tuple[Path, Path, set[str]]) -> None:
@@ -135,7 +179,7 @@ KILLED_FETCH = textwrap.dedent(
 
     store = Store.open(sys.argv[1])
     quarantine = Quarantine(store)
-    Link(store, RemoteLocation(sys.argv[2])).fetch_main(quarantine.repo)
+    Link(store, RemoteLocation(sys.argv[2])).fetch_main(quarantine)
     print(quarantine.path, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
     """

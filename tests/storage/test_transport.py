@@ -119,7 +119,7 @@ def test_fetch_main_brings_the_remote_history_into_a_quarantine(
     before = snapshot(path / "objects")
     with TRANSPORTS[transport](hub.parent) as base, Store.open(path) as store:
         with Quarantine(store) as quarantine:
-            refs = link(store, f"{base}/hub.git").fetch_main(quarantine.repo)
+            refs = link(store, f"{base}/hub.git").fetch_main(quarantine)
             assert refs[MAIN] == theirs.encode()
             assert {sha.decode() for sha in quarantine.new_objects()} == wanted
             # git, reading the quarantine (and the store through it), has the whole history.
