@@ -22,6 +22,7 @@ from .errors import EXIT_BAD_INPUT, GitflywheelError
 from .escape import terminal
 from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
 from .storage.layout import DEFAULT_STORE
+from .storage.objectsize import MAX_OBJECT_BYTES
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -181,10 +182,11 @@ def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
 )
 @click.option(
     "--max-screenshot-bytes",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_OBJECT_BYTES),
     default=DEFAULT_MAX_SCREENSHOT_BYTES,
     show_default=True,
-    help="A larger screenshot is not read; it is noted as missing, with a warning.",
+    help="A larger screenshot is not read; it is noted as missing, with a warning. At "
+    "most 64 MiB, the largest object a store takes from a remote.",
 )
 @json_option
 def ingest(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..errors import StoreError
 from ..storage.commits import committer_identity, parse_trailers
+from ..storage.refs import branch_name_problem
 from ..storage.store import MAIN, Store
 from ..storage.trees import FILE_MODE
 
@@ -36,11 +37,16 @@ class BranchCommit:
 
 
 def branch_ref(name: str) -> bytes:
-    """`refs/heads/NAME` for a site branch: a plain branch name other than `main`."""
-    if name in ("main", "HEAD") or len(name) > 100 or not _BRANCH.fullmatch(name):
+    """`refs/heads/NAME` for a site branch: a name `git check-ref-format --branch` takes,
+    made of letters, digits, `-`, `_`, `.` and `/` between words, other than `main`."""
+    problem = branch_name_problem(name)
+    if problem is None and name == "main":
+        problem = "main is the store's history, never a site"
+    if problem is None and (len(name) > 100 or not _BRANCH.fullmatch(name)):
+        problem = "only letters, digits, `-`, `_`, and `.` or `/` between words, 100 at most"
+    if problem is not None:
         raise StoreError(
-            f"--branch {name!r}: not a branch name for the site (letters, digits, `-`, `_`, "
-            "`.` and `/` between words, not main), e.g. pages"
+            f"--branch {name!r}: not a branch name for the site: {problem}; e.g. pages"
         )
     return f"refs/heads/{name}".encode()
 

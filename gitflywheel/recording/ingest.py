@@ -17,13 +17,14 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK
+from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, InputError
 from ..rendering.templates import load_templates
 from ..session.manifest import Manifest
 from ..session.records import Record, make_record
 from ..storage.commits import SessionTrailers, commit_time, identity, session_message
 from ..storage.layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
 from ..storage.objects import BLOB_TYPE, blob_id
+from ..storage.objectsize import MAX_OBJECT_BYTES
 from ..storage.packs import packed_entry
 from ..storage.trees import FILE_MODE
 from ..storage.writing import Writer
@@ -296,7 +297,16 @@ def ingest(
     `workers` must guard its own work with `if __name__ == "__main__":`. The command
     line passes one per core. Without `keep_outcomes` the report only counts them
     (`on_outcome` sees each), so a long run's memory does not grow with it.
+    `max_screenshot_bytes` is at most the largest object a store takes from a remote
+    (`objectsize.MAX_OBJECT_BYTES`), so that every store it records can be synced.
     """
+    if not 0 < max_screenshot_bytes <= MAX_OBJECT_BYTES:
+        raise InputError(
+            "--max-screenshot-bytes",
+            "",
+            f"{max_screenshot_bytes:,} is not between 1 and {MAX_OBJECT_BYTES:,}, the largest "
+            "object a store takes from a remote",
+        )
     report = IngestReport(str(store_path))
     with open_store(store_path, create=True) as store, store.writing() as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))

@@ -24,6 +24,7 @@ from ..storage.commits import commit_time, committer_identity, merge_message
 from ..storage.gitdir import VERIFIED_REF
 from ..storage.layout import STORE_FILE
 from ..storage.objectcheck import check_objects
+from ..storage.objectsize import MAX_OBJECT_BYTES
 from ..storage.quarantine import Quarantine
 from ..storage.remote_url import RemoteLocation, resolve_remote
 from ..storage.store import MAIN, Store
@@ -154,11 +155,14 @@ def _explain_behind(store: Store, link: Link, theirs: bytes, tip: bytes) -> None
     )
 
 
-def sync(store: Store, remote: str | None = None) -> SyncResult:
-    """Fetch the remote's `main`, check it, combine it with ours, push the result back."""
+def sync(
+    store: Store, remote: str | None = None, max_object_bytes: int = MAX_OBJECT_BYTES
+) -> SyncResult:
+    """Fetch the remote's `main`, check it, combine it with ours, push the result back.
+    An object over `max_object_bytes` (by its header, before it is inflated) refuses it."""
     location = resolve_remote(store, remote)
     name, url = _named(location)
-    with store.writing() as writer, Quarantine(store) as quarantine:
+    with store.writing() as writer, Quarantine(store, max_object_bytes) as quarantine:
         ours = writer.main
         link = Link(store, location)
         refs = link.fetch_main(quarantine)

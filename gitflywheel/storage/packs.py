@@ -36,6 +36,9 @@ from dulwich.pack import (
     pack_object_chunks,
 )
 
+from ..errors import StoreError
+from .objectsize import MAX_OBJECT_BYTES, check_loose
+
 __all__ = [
     "PackIndex",
     "packed_entry",
@@ -292,18 +295,20 @@ class Packs:
         for extra in self.dir.glob(f"{MIDX_FILE}-*"):
             extra.unlink(missing_ok=True)
 
-    def pack_loose(self) -> int:
+    def pack_loose(self, limit: int = MAX_OBJECT_BYTES) -> int:
         """Move loose objects into packs (a batch at a time), then remove their files;
-        a loose file that cannot be read is left for `git fsck` to report. How many."""
+        a loose file that cannot be read is left for `git fsck` to report, and one whose
+        header says it is over `limit` bytes is left as it is, never inflated. How many."""
         files = self.loose_objects()
         done = 0
         for start in range(0, len(files), _LOOSE_BATCH):
             batch: list[tuple[Path, ShaFile]] = []
             for file in files[start : start + _LOOSE_BATCH]:
                 try:
+                    check_loose(file, limit)
                     obj = ShaFile.from_path(str(file))
-                except (OSError, ValueError, zlib.error, FileFormatException):
-                    continue  # damaged: left where it is
+                except (OSError, ValueError, zlib.error, FileFormatException, StoreError):
+                    continue  # damaged or too large: left where it is
                 if obj.id.decode() == file.parent.name + file.name:
                     batch.append((file, obj))
             if not batch:

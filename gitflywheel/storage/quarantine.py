@@ -21,6 +21,7 @@ from dulwich.objects import ObjectID
 from dulwich.repo import Repo
 
 from .gitdir import QUARANTINE_PREFIX
+from .objectsize import MAX_OBJECT_BYTES, check_loose
 from .refs import MAIN
 from .store import Store, dulwich_repo
 from .writing import Writer
@@ -31,8 +32,9 @@ __all__ = ["Quarantine"]
 class Quarantine:
     """Objects fetched from a remote, held apart from the store until admitted."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, max_object_bytes: int = MAX_OBJECT_BYTES) -> None:
         self.store = store
+        self.max_object_bytes = max_object_bytes  # the largest object a fetch may bring
         work = store.paths.work
         work.mkdir(exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=QUARANTINE_PREFIX, dir=work))
@@ -68,6 +70,12 @@ class Quarantine:
         return sorted(
             f for d in objects.iterdir() if len(d.name) == 2 and d.is_dir() for f in d.iterdir()
         )
+
+    def check_loose(self) -> None:
+        """Refuse (`objectsize.ObjectTooLarge`) a loose object held here that is over the
+        limit, read from its header before it is inflated."""
+        for loose in self._loose():
+            check_loose(loose, self.max_object_bytes)
 
     def new_objects(self) -> Iterator[bytes]:
         """The ids of every object held here (not those borrowed from the store)."""

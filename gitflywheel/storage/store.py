@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from dulwich.errors import NotGitRepository, ObjectFormatException
+from dulwich.errors import NotGitRepository, ObjectFormatException, RefFormatError
 from dulwich.objects import Commit, ObjectID, RawObjectID
 from dulwich.pack import Pack, PackFileDisappeared
 from dulwich.refs import Ref
@@ -41,7 +41,7 @@ from .objects import (
     parse_tree,
 )
 from .packs import MAX_PACKS, MergeResult, PackLayout, Packs
-from .refs import HEAD, MAIN, RefMoved
+from .refs import HEAD, MAIN, BadRefName, RefMoved
 from .trees import TREE_MODE
 from .writing import Writer
 
@@ -437,5 +437,11 @@ class Store:
 
     def set_ref(self, name: bytes, value: bytes) -> None:
         """Set a ref of gitflywheel's own (under `refs/gitflywheel/`, never `main` or a
-        branch, which only a `Writer` moves) without a check."""
-        self._repo.refs[Ref(name)] = ObjectID(value)
+        branch, which only a `Writer` moves) without a check of where it was. A name git
+        would refuse is refused (BadRefName), as dulwich refuses it."""
+        try:
+            self._repo.refs[Ref(name)] = ObjectID(value)
+        except RefFormatError:
+            raise BadRefName(
+                f"{name.decode('utf-8', 'replace')!r}: not a ref name git accepts"
+            ) from None

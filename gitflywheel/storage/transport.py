@@ -40,6 +40,7 @@ from dulwich.objects import ObjectID
 from dulwich.refs import Ref
 
 from ..errors import RemoteError
+from .objectsize import ObjectTooLarge, UnreadablePack, check_pack
 from .quarantine import Quarantine
 from .remote_url import RemoteLocation, redact_text
 from .store import MAIN, Store, dulwich_repo
@@ -169,17 +170,41 @@ class Link:
         return {bytes(k): bytes(v) for k, v in result.refs.items() if v is not None}
 
     def fetch_main(self, into: Quarantine) -> dict[bytes, bytes]:
-        """Fetch the remote's `main` into a quarantine; return the remote's refs."""
+        """Fetch the remote's `main` into a quarantine; return the remote's refs. The pack
+        lands in a file of the quarantine and every object's size is read from its header
+        (`objectsize`) before anything inflates it: one over the quarantine's limit refuses
+        the fetch (RemoteError), and nothing of it is indexed."""
         repo = dulwich_repo(into.view)
 
         def wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
             sha = refs.get(MAIN)
             return [sha] if sha is not None and sha not in repo.object_store else []
 
-        with self.talking("cannot fetch from it"):
+        spool = into.path / "incoming.pack"
+        with self.talking("cannot fetch from it"), open(spool, "w+b") as pack:
             # No progress callback: dulwich would mix its own indexing progress into it.
-            result = self.client.fetch(self.path, repo, determine_wants=wants)
+            result = self.client.fetch_pack(self.path, wants, repo.get_graph_walker(), pack.write)
+            if pack.tell():
+                pack.flush()
+                self._measure(lambda: check_pack(spool, into.max_object_bytes))
+                pack.seek(0)
+                repo.object_store.add_thin_pack(pack.read, None)
+        spool.unlink()
+        self._measure(into.check_loose)
         return {bytes(k): bytes(v) for k, v in result.refs.items() if v is not None}
+
+    def _measure(self, check: Callable[[], object]) -> None:
+        """Run a size check of what the remote sent; its refusal names the remote."""
+        try:
+            check()
+        except ObjectTooLarge as exc:
+            raise RemoteError(
+                self.explain(f"it sent an object too large: {exc}; nothing was taken")
+            ) from None
+        except UnreadablePack as exc:
+            raise RemoteError(
+                self.explain(f"it sent a pack that does not read ({exc}), so nothing was taken")
+            ) from None
 
     def push_main(
         self, expected: bytes | None, new: bytes, also: Mapping[bytes, bytes] | None = None

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from dulwich.errors import RefFormatError
 from dulwich.file import FileLocked
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref, RefsContainer
@@ -26,7 +27,7 @@ from ..errors import StoreError
 from .commits import make_commit
 from .objects import BLOB_TYPE, COMMIT_TYPE, TREE_TYPE, TreeEntry, blob_id, parse_tree
 from .packs import packed_entry, unpacked_entry
-from .refs import MAIN, RefMoved
+from .refs import MAIN, BadRefName, RefMoved, branch_name_problem
 from .trees import TreeEditor
 
 if TYPE_CHECKING:  # a Store makes its writers: the type only, no import cycle
@@ -127,11 +128,14 @@ class Writer:
 
     def move_branch(self, name: bytes, expected: bytes | None, new: bytes) -> None:
         """Write what is staged as one pack, then move a branch that is not `main` (a
-        site's) from `expected` to `new`; RefMoved if someone else moved it."""
+        site's) from `expected` to `new`; RefMoved if someone else moved it, BadRefName
+        (before anything is written) for a name `git check-ref-format --branch` refuses."""
+        shown = name.decode("utf-8", "replace")
         if name == MAIN or not name.startswith(b"refs/heads/"):
-            raise StoreError(
-                f"{name.decode('utf-8', 'replace')}: not a branch gitflywheel may move"
-            )
+            raise StoreError(f"{shown}: not a branch gitflywheel may move")
+        problem = branch_name_problem(shown.removeprefix("refs/heads/"))
+        if problem is not None:  # refused before anything is written
+            raise BadRefName(f"{shown!r}: not a branch name git accepts: {problem}")
         self._write()
         refs = self._refs
         ref = Ref(name)
@@ -143,6 +147,8 @@ class Writer:
             )
         except FileLocked:
             done = False
+        except RefFormatError:  # dulwich's rules, should they ever be stricter than ours
+            raise BadRefName(f"{shown!r}: not a ref name git accepts") from None
         if not done:
             raise RefMoved(
                 f"{self.store.path}: {name.decode('utf-8', 'replace')} moved while we worked; nothing was lost, run again"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -703,3 +704,43 @@ def test_a_build_that_fails_half_way_leaves_the_last_site_as_it_was(
     assert (out / "CNAME").read_text() == "me.example.org\n"
     assert sum(1 for p in out.glob("sessions/*")) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "out", "s.git"]
+
+
+# Names `git check-ref-format --branch` refuses: every rule of it (18.13).
+REFUSED_BRANCHES = [
+    "x.lock", "pages/x.lock", "a.lock/b", ".lock", ".x", "a/.b", "x.", "x/", "/x", "a//b",
+    "a..b", "a@{b", "a b", "a~b", "a^b", "a:b", "a?b", "a*b", "a[b", "a\\b", "a\tb",
+    "a\x7fb", "a\x01b", "-x", "HEAD",
+]  # fmt: skip
+# Names git takes, and a site branch may have.
+TAKEN_BRANCHES = ["pages", "gh-pages", "site/v1.2", "a.lock.b", "x.locks", "lock", "docs_x/p-2"]
+
+
+def git_takes_branch(name: str, cwd: Path) -> bool:
+    done = subprocess.run(
+        ["git", "check-ref-format", "--branch", name], cwd=cwd, capture_output=True
+    )
+    return done.returncode == 0
+
+
+@pytest.mark.slow
+def test_site_branch_names_are_checked_as_git_checks_them(cli: Cli, tmp_path: Path) -> None:
+    store = tmp_path / "s.git"
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    before = snapshot(store)
+    for name in REFUSED_BRANCHES:
+        assert not git_takes_branch(name, store), name
+        refused = cli("site", "--repo", store, "--branch", name, "--no-feed")
+        assert refused.exit_code == 2, (name, refused.output)
+        assert "--branch" in refused.stderr and "Traceback" not in refused.output, name
+        assert snapshot(store) == before, name  # refused before any work
+    # the reported case, as a real process: one line, exit 2, no traceback
+    done = cli.process("site", "--repo", store, "--branch", "x.lock", "--no-feed")
+    assert done.returncode == 2 and b"Traceback" not in done.stderr, done.stderr
+    assert b"ends with `.lock`" in done.stderr and len(done.stderr.splitlines()) == 1
+    for name in TAKEN_BRANCHES:
+        assert git_takes_branch(name, store), name
+        built = cli("site", "--repo", store, "--branch", name, "--no-feed")
+        assert built.exit_code == 0, (name, built.output)
+        assert git("-C", store, "rev-parse", "--verify", f"refs/heads/{name}").strip()
+    git("-C", store, "fsck", "--strict", "--no-progress")

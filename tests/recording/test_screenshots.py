@@ -576,3 +576,23 @@ def test_a_stored_name_has_one_dot_its_extension(source: str, index: int, ext: s
     name = screenshot_name(index, source, ext)
     assert re.fullmatch(r"[0-9]{2}-[A-Za-z0-9_-]+\.[a-z]+", name) and name.endswith(ext)
     assert len(name) <= 120
+
+
+def test_the_screenshot_cap_stays_under_the_largest_object_a_store_syncs(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A store records no object that `sync` would refuse to take from a remote (18.8)."""
+    from gitflywheel.api import ingest
+    from gitflywheel.errors import InputError
+    from gitflywheel.storage.objectsize import MAX_OBJECT_BYTES
+
+    store = tmp_path / "s.git"
+    over = str(MAX_OBJECT_BYTES + 1)
+    result = cli("ingest", "--repo", store, "--max-screenshot-bytes", over, EXAMPLES)
+    assert result.exit_code == 2 and "--max-screenshot-bytes" in result.output
+    assert "Traceback" not in result.output and not store.exists()
+    with pytest.raises(InputError, match="67,108,864, the largest object"):
+        ingest(store, EXAMPLES, max_screenshot_bytes=MAX_OBJECT_BYTES + 1)
+    assert not store.exists()
+    taken = cli("ingest", "--repo", store, "--max-screenshot-bytes", MAX_OBJECT_BYTES, EXAMPLES)
+    assert taken.exit_code == 0, taken.output

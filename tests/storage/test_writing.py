@@ -172,6 +172,29 @@ def test_a_branch_moves_by_compare_and_swap_and_main_is_not_a_branch_to_move(
     fsck(tmp_path / "s.git")
 
 
+@pytest.mark.parametrize("name", ["x.lock", "a..b", "a b", "-x", "a/.b", "HEAD", "x/"])
+def test_a_branch_name_git_refuses_is_a_store_error_before_anything_is_written(
+    tmp_path: Path, name: str
+) -> None:
+    """(18.13) dulwich's RefFormatError never escapes: the name is refused as git's
+    check-ref-format would, before the writer writes its pack."""
+    with _new_store(tmp_path) as store:
+        first = _commit_files(store, {"a.md": b"a\n"})
+        packs = _packs(store.path)
+        with store.writing() as writer:
+            site = writer.commit(store.commit(first).tree, [], b"Site\n", AUTHOR, None, 5)
+            with pytest.raises(StoreError, match="not a branch name git accepts"):
+                writer.move_branch(f"refs/heads/{name}".encode(), None, site)
+        assert _packs(store.path) == packs
+        if name not in ("-x", "HEAD"):  # fine past the first part, as git has it
+            with pytest.raises(StoreError, match="not a ref name git accepts"):
+                store.set_ref(f"refs/gitflywheel/{name}".encode(), first)
+        assert git("-C", store.path, "for-each-ref", "--format=%(refname)").split() == [
+            "refs/heads/main"
+        ]
+    fsck(tmp_path / "s.git")
+
+
 def test_a_commit_round_trips_through_git(tmp_path: Path) -> None:
     with _new_store(tmp_path) as store:
         first = _commit_files(store, {"a.md": b"a\n"}, b"First\n\nSession-Id: s-1\n")
