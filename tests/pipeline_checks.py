@@ -78,11 +78,11 @@ def words_shown(text: str) -> list[str]:
 
 def opens_with_words(text: str, opening: str) -> bool:
     """Whether `text` opens with session text `opening` as a post shows it, whatever the
-    white space between words, and the ellipses and quotes a split sentence gains."""
-    marks = re.compile('[…“”"«»]')
-    return marks.sub("", " ".join(text.split())).startswith(
-        marks.sub("", " ".join(words_shown(opening)))
-    )
+    white space between words, the ellipses and quotes a split sentence gains, and the
+    punctuation of a title the thread states in the words of its summary (`:B` as `B.`)."""
+    marks = re.compile(r"[^\w\s]")
+    shown = " ".join(marks.sub("", " ".join(words_shown(opening))).split())
+    return " ".join(marks.sub("", text).split()).startswith(shown)
 
 
 def body(text: str) -> str:
