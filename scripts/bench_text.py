@@ -94,8 +94,12 @@ def main() -> None:
                     break
             ratio = per_mb[-1] / per_mb[0] if len(per_mb) == len(sizes) and per_mb[0] else None
             cells = "".join(f" {v:12.3f}" for v in per_mb)
-            print(f"{stage_name:30} {text_name:12}{cells} {ratio if ratio is None else round(ratio, 2)!s:>7}")
-            rows.append({"stage": stage_name, "text": text_name, "seconds_per_mb": per_mb, "ratio": ratio})
+            print(
+                f"{stage_name:30} {text_name:12}{cells} {ratio if ratio is None else round(ratio, 2)!s:>7}"
+            )
+            rows.append(
+                {"stage": stage_name, "text": text_name, "seconds_per_mb": per_mb, "ratio": ratio}
+            )
     if args.json:
         args.json.write_text(json.dumps({"sizes_mb": sizes, "rows": rows}, indent=2))
 

@@ -240,7 +240,9 @@ def test_cutting_long_words_gives_the_same_pieces(text: str, limit: int) -> None
     assert social._words_fit(text, limit) == _words_fit_by_the_letter(text, limit)
 
 
-@pytest.mark.parametrize("word", ["x" * 200_000, "x" * 100_000 + "https://example.com/" + "y" * 99_980])
+@pytest.mark.parametrize(
+    "word", ["x" * 200_000, "x" * 100_000 + "https://example.com/" + "y" * 99_980]
+)
 def test_a_long_word_is_weighed_in_linear_work(word: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Cutting one long word weighs a bounded multiple of its length, not the rest of
     the word at every cut (which made a 4 MB overview take most of a minute)."""
