@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import EXAMPLES, Cli, git, session
 
 from gitflywheel.publishing.posts import published_posts, split_front_matter
