@@ -7,78 +7,51 @@ Every command is also a function of the package, taking the store as a path or a
     report = ingest("flywheel.git", ["sessions/"])
     assert verify("flywheel.git").ok
 
-The functions load on first use, so `import gitflywheel` stays cheap.
+The package exports `__version__` and what `gitflywheel.api.__all__` names. Those load on
+first use (the errors, which cost nothing, at once), so `import gitflywheel` stays cheap.
 """
 
 from __future__ import annotations
 
-from .errors import (
-    ConflictError,
-    GitflywheelError,
-    InputError,
-    RemoteError,
-    StoreError,
-)
-from .version import __version__
+# The errors cost nothing: here at once, so that catching one loads nothing more.
+from .errors import ConflictError as ConflictError
+from .errors import GitflywheelError as GitflywheelError
+from .errors import InputError as InputError
+from .errors import RemoteError as RemoteError
+from .errors import StoreError as StoreError
+from .version import __version__ as __version__
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs more than the rest
 if TYPE_CHECKING:
     from typing import Any
 
-    from .api import (
-        capture,
-        export,
-        ingest,
-        init,
-        log,
-        ls,
-        maintain,
-        publish,
-        rerender,
-        schema,
-        show,
-        site,
-        sync,
-        verify,
-        which,
-    )
-    from .storage.store import Store
+    from . import api
+    from .api import *  # noqa: F403
+
+    __all__ = ["__version__"]
+    __all__ += api.__all__
 
 
-__all__ = [
-    "__version__",
-    "init",
-    "ingest",
-    "rerender",
-    "verify",
-    "ls",
-    "show",
-    "which",
-    "log",
-    "export",
-    "maintain",
-    "publish",
-    "sync",
-    "site",
-    "capture",
-    "schema",
-    "Store",
-    "GitflywheelError",
-    "InputError",
-    "ConflictError",
-    "StoreError",
-    "RemoteError",
-]
+def _api_names() -> list[str]:
+    from importlib import import_module
 
-# The functions (and Store) load on first use: the name, and the module that has it.
-_LAZY = {**dict.fromkeys(__all__[1:-6], "api"), "Store": "storage.store"}
+    names: list[str] = import_module(".api", __name__).__all__
+    return names
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
+    """`__all__`, and a name of `gitflywheel.api.__all__` on its first use."""
+    if name == "__all__":
+        value: Any = ["__version__", *_api_names()]
+    elif name.startswith("__") or name not in _api_names():
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
         from importlib import import_module
 
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(".api", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_api_names()})

@@ -9,29 +9,39 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
 
-from .errors import GitflywheelError
+from .errors import (
+    ConflictError,
+    GitflywheelError,
+    InputError,
+    RemoteError,
+    StoreError,
+)
 from .storage.store import Store
 
 if TYPE_CHECKING:
+    from .hooks import HookStatus, InstallResult, RunReport, UninstallResult
     from .hooks.capture import Captured
     from .publishing.exports import BlogExportResult
     from .publishing.site import SiteResult
     from .queries.sessions import ExportResult, Holder, LogEntry, SessionRow
-    from .recording.ingest import IngestReport
+    from .recording.ingest import IngestReport, Outcome
     from .recording.init import InitResult
     from .recording.maintain import MaintainResult
-    from .recording.rerender import RerenderReport
+    from .recording.rerender import RerenderOutcome, RerenderReport
     from .remotes.sync import PublishResult, SyncResult
     from .session.manifest import Manifest
     from .verification import VerifyResult
 
-__all__ = [
+# The public surface: `gitflywheel` exports these (and its __version__), loading them on
+# first use, so this list is the one place a new function is named.
+__all__: list[str] = [
     "StoreLike",
+    "Store",
     "init",
     "ingest",
     "rerender",
@@ -47,6 +57,15 @@ __all__ = [
     "site",
     "capture",
     "schema",
+    "hook_install",
+    "hook_uninstall",
+    "hook_status",
+    "hook_run",
+    "GitflywheelError",
+    "InputError",
+    "ConflictError",
+    "StoreError",
+    "RemoteError",
 ]
 
 StoreLike = Store | str | os.PathLike[str]
@@ -58,13 +77,21 @@ def _path(repo: StoreLike) -> Path:
 
 
 @contextlib.contextmanager
-def _open(repo: StoreLike) -> Iterator[Store]:
+def _open(
+    repo: StoreLike, *, create: bool = False, first_commit: bool = True, read_only: bool = False
+) -> Iterator[Store]:
     """The store itself when given one (left open), else the store at that path (closed
-    after)."""
+    after); either way a repository that is not a store is refused, as the CLI refuses
+    it (`recording.init.open_store`: the same message and exit code)."""
+    from .recording.init import check_store, open_store
+
     if isinstance(repo, Store):
+        check_store(repo, read_only=read_only)
         yield repo
         return
-    with Store.open(repo) as store:
+    with open_store(
+        Path(repo), create=create, first_commit=first_commit, read_only=read_only
+    ) as store:
         yield store
 
 
@@ -85,14 +112,23 @@ def ingest(
     stdin: BinaryIO | None = None,
     max_screenshot_bytes: int | None = None,
     screenshots_from: Iterable[PathLike] = (),
+    on_outcome: Callable[[Outcome], None] | None = None,
+    workers: int | None = 1,
+    keep_outcomes: bool = True,
 ) -> IngestReport:
     """Validate, render and record every session in `paths` (files, folders, or `-` for
     `stdin`); the store is created when missing. Invalid inputs are reported in the
     result's outcomes, not raised, and the valid ones are recorded. Screenshots are read
     only from inside each input's folder and `screenshots_from`, images of at most
-    `max_screenshot_bytes` (default 8 MiB)."""
+    `max_screenshot_bytes` (default 8 MiB).
+
+    `on_outcome` sees each outcome as it happens; without `keep_outcomes` the result only
+    counts them, so a long run's memory does not grow with it. `workers` processes (None:
+    one per core) plan many inputs ahead; they import the caller's main module, so a
+    script passing more than 1 guards its work with `if __name__ == "__main__":`."""
     from .recording.ingest import ingest as run
     from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
+    from .recording.workers import available_cores
 
     names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     return run(
@@ -101,10 +137,13 @@ def ingest(
         revise=revise,
         templates_dir=Path(templates) if templates is not None else None,
         stdin=stdin,
+        on_outcome=on_outcome,
         max_screenshot_bytes=(
             DEFAULT_MAX_SCREENSHOT_BYTES if max_screenshot_bytes is None else max_screenshot_bytes
         ),
         screenshots_from=[Path(p) for p in screenshots_from],
+        workers=available_cores() if workers is None else workers,
+        keep_outcomes=keep_outcomes,
     )
 
 
@@ -114,10 +153,12 @@ def rerender(
     *,
     all_sessions: bool = False,
     templates: PathLike | None = None,
+    on_outcome: Callable[[RerenderOutcome], None] | None = None,
 ) -> RerenderReport:
     """Render the named sessions (or every one) again with this version's pipelines and
     the store's templates (or `templates`, which become the store's); one commit per
-    session that changes. Sessions not in the store are outcomes, not raised."""
+    session that changes. Sessions not in the store are outcomes, not raised;
+    `on_outcome` sees each as it happens."""
     from .recording.rerender import rerender as run
 
     return run(
@@ -125,21 +166,30 @@ def rerender(
         list(session_ids),
         all_sessions=all_sessions,
         templates_dir=Path(templates) if templates is not None else None,
+        on_outcome=on_outcome,
     )
 
 
-def verify(repo: StoreLike, *, full: bool = False, jobs: int | None = None) -> VerifyResult:
+def verify(
+    repo: StoreLike,
+    *,
+    full: bool = False,
+    jobs: int | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> VerifyResult:
     """Prove the SSOT rules from the history of `main` (only what is new since the last
     run, unless `full`) with `jobs` processes (default: one per core); `result.ok` is
     False when anything is violated. It reads `main` as the run finds it, never waiting
-    for writers; a second verify of the store waits for the first.
-    `gitflywheel.verification.report.markdown_report(result)` is the report as Markdown."""
+    for writers; a second verify of the store waits for the first (`on_wait` is called
+    then). `gitflywheel.verification.report.markdown_report(result)` is the report as
+    Markdown."""
     from .verification import verify as run
 
-    with _open(repo) as store:
-        return run(store, full=full, jobs=jobs)
+    with _open(repo, read_only=True) as store:
+        return run(store, full=full, jobs=jobs, on_wait=on_wait)
 
 
+@overload
 def ls(
     repo: StoreLike,
     *,
@@ -147,12 +197,35 @@ def ls(
     agent: str | None = None,
     since: str | None = None,
     until: str | None = None,
-) -> list[SessionRow]:
+    format: Literal["rows"] = ...,
+) -> list[SessionRow]: ...
+@overload
+def ls(
+    repo: StoreLike,
+    *,
+    session_type: str | None = None,
+    agent: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    format: Literal["json"],
+) -> str: ...
+def ls(
+    repo: StoreLike,
+    *,
+    session_type: str | None = None,
+    agent: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    format: Literal["rows", "json"] = "rows",
+) -> list[SessionRow] | str:
     """The sessions at the tip, oldest first; `since`/`until` are dates (`until` takes in
-    the whole day) or ISO 8601 date-times."""
-    from .queries.sessions import list_sessions
+    the whole day) or ISO 8601 date-times. With `format="json"`, the same rows as one
+    JSON array (a session a line), written by the query index when it can."""
+    from .queries.sessions import list_sessions, list_sessions_json
 
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
+        if format == "json":
+            return list_sessions_json(store, session_type, agent, since, until)
         return list_sessions(store, session_type, agent, since, until)
 
 
@@ -165,7 +238,7 @@ def show(repo: StoreLike, session_id: str, kind: str | None = None) -> Manifest 
     session record)."""
     from .queries.sessions import show_artifact, show_session
 
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
         return (
             show_session(store, session_id)
             if kind is None
@@ -177,7 +250,7 @@ def which(repo: StoreLike, file_or_blob: PathLike) -> tuple[str, list[Holder]]:
     """The blob id of a file (or a blob id as given) and the sessions holding it."""
     from .queries.sessions import which as find
 
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
         return find(store, os.fspath(file_or_blob))
 
 
@@ -185,7 +258,7 @@ def log(repo: StoreLike, limit: int | None = None) -> list[LogEntry]:
     """The audit trail: the first-parent history of `main`, newest first."""
     from .queries.sessions import log as read
 
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
         return read(store, limit)
 
 
@@ -214,7 +287,7 @@ def export(
     `format` hugo or jekyll, its published posts into a blog's folder (`base_path`: where a
     Jekyll blog is served). A blog export's result counts posts, files written and removed,
     and the sessions left out by reason."""
-    with _open(repo) as store:
+    with _open(repo, read_only=True) as store:
         if format == "tree":
             from .queries.sessions import export as run
 
@@ -247,10 +320,7 @@ def sync(repo: StoreLike, remote: str | None = None) -> SyncResult:
     and push the result."""
     from .remotes.sync import sync as run
 
-    if not isinstance(repo, Store) and not Path(repo).exists():
-        with Store.create(repo) as created:
-            return run(created, remote)
-    with _open(repo) as store:
+    with _open(repo, create=True, first_commit=False) as store:
         return run(store, remote)
 
 
@@ -302,7 +372,8 @@ def capture(
 ) -> Captured:
     """A build session from a git repository's commits: `.session` is a JSON-ready dict
     for `ingest`, `.notes` says what was left out and why (a shallow clone's boundary,
-    contents missing from a partial clone). A date as `until` takes in the whole day."""
+    contents missing from a partial clone). A date as `until` takes in the whole day.
+    A date that cannot be read is refused as the command line's `--since`/`--until`."""
     from .hooks.capture import CaptureOptions
     from .hooks.capture import capture as run
     from .queries.sessions import parse_day, parse_until
@@ -312,8 +383,8 @@ def capture(
             source=Path(source),
             since_rev=since_rev,
             until_rev=until_rev,
-            since=parse_day(since, "since") if isinstance(since, str) else since,
-            until=parse_until(until, "until") if isinstance(until, str) else until,
+            since=parse_day(since, "--since") if isinstance(since, str) else since,
+            until=parse_until(until, "--until") if isinstance(until, str) else until,
             agent_id=agent,
             session_id=session_id,
             title=title,
@@ -342,3 +413,52 @@ def schema(name: Literal["session", "manifest", "facts"]) -> dict[str, Any]:
 
         return facts_json_schema()
     raise GitflywheelError(f"{name!r}: not a schema (session, manifest or facts)")
+
+
+def hook_install(
+    source: PathLike, repo: StoreLike, *, python: PathLike | None = None
+) -> InstallResult:
+    """Install the pre-push hook in the work repository `source`: each push records a
+    build session in the store `repo` (created when missing), run by `python` (default:
+    this interpreter). A pre-push hook already there is kept and runs first."""
+    from .hooks import install
+
+    return install(Path(source), _path(repo), os.fspath(python) if python is not None else None)
+
+
+def hook_uninstall(source: PathLike = ".") -> UninstallResult:
+    """Remove the hook from the work repository `source` and put back the one it
+    replaced; another program's hook is refused, left as it is."""
+    from .hooks import uninstall
+
+    return uninstall(Path(source))
+
+
+def hook_status(source: PathLike = ".") -> HookStatus:
+    """The hook of the work repository `source`: where it is, its store and interpreter,
+    the pushes waiting, the last runs and the last error."""
+    from .hooks import status
+
+    return status(Path(source))
+
+
+def hook_run(
+    source: PathLike = ".", repo: StoreLike | None = None, *, git_dir: PathLike | None = None
+) -> RunReport:
+    """Record the pushes waiting in the spools now: the store's (`repo`, default: the one
+    the hook installed in `source` records into) and the work repository's (`git_dir`,
+    default: `source`'s git directory). A push that cannot be recorded stays spooled and
+    the result's `error` says why; nothing is raised for it."""
+    from .hooks import installed_store, run, work_git_dir
+
+    work_dir = Path(git_dir) if git_dir is not None else None
+    if work_dir is None:
+        try:
+            work_dir = work_git_dir(Path(source))
+        except GitflywheelError:
+            if repo is None:
+                raise  # neither a work repository nor a store: nothing to drain
+    store = _path(repo) if repo is not None else installed_store(Path(source))
+    if store is None:
+        raise GitflywheelError("no gitflywheel hook here: give the store with --repo")
+    return run(store, work_dir)

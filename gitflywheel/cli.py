@@ -1,4 +1,4 @@
-"""The command line: parse options, call one operation, format its result.
+"""The command line: parse options, call one function of `gitflywheel.api`, format its result.
 
 Messages for people go to standard error; `--json` prints one JSON document to standard
 output. The project's errors become messages and exit codes here and nowhere else.
@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import click
 
@@ -23,6 +23,10 @@ from .escape import terminal
 from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
 from .storage.layout import DEFAULT_STORE
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .recording.ingest import Outcome
+    from .recording.rerender import RerenderOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,6 +62,13 @@ def json_option(func: F) -> F:
 
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def emitted(value: Any, as_json: bool) -> bool:
+    """With --json, print `value` as JSON and say so; the caller then says nothing more."""
+    if as_json:
+        emit_json(value)
+    return as_json
 
 
 def say(message: str) -> None:
@@ -133,9 +144,9 @@ def main() -> None:
 @json_option
 def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
     """Create the store (a bare git repository with `main`); on an existing store, say so."""
-    from .recording.init import init_store
+    from . import api
 
-    result = init_store(repo, templates_dir)
+    result = api.init(repo, templates_dir)
     if as_json:
         emit_json({"store": str(result.path), "created": result.created, "main": result.main})
     else:
@@ -192,13 +203,12 @@ def ingest(
     Exit 0 when every session was recorded or already there, 2 for invalid input,
     3 for a session id already recorded with other content (without --revise).
 
-    A screenshot is read only when it is a PNG, JPEG, GIF or WebP regular file inside
-    the input file's folder (or a --screenshots-from folder), symlinks resolved; any
-    other is noted as missing in the manifest, with a warning. A URL is never fetched.
+    A screenshot is read only when it is a PNG, JPEG, GIF, WebP or AVIF image (by its
+    content; stored under that format's extension), a regular file inside the input
+    file's folder (or a --screenshots-from folder), symlinks resolved; any other is noted
+    as missing in the manifest, with a warning. A URL is never fetched.
     """
-    from .recording.ingest import Outcome
-    from .recording.ingest import ingest as run_ingest
-    from .recording.workers import available_cores
+    from . import api
 
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
 
@@ -223,16 +233,16 @@ def ingest(
 
     # SIGTERM ends the run like Ctrl-C does: what is planned lands first.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    report = run_ingest(
+    report = api.ingest(
         repo,
         paths,
         revise=revise,
-        templates_dir=templates_dir,
+        templates=templates_dir,
         stdin=sys.stdin.buffer,
-        on_outcome=on_outcome,
         max_screenshot_bytes=max_screenshot_bytes,
         screenshots_from=screenshots_from,
-        workers=available_cores(),
+        on_outcome=on_outcome,
+        workers=None,  # one per core
         keep_outcomes=as_json,
     )
     progress.clear()
@@ -318,8 +328,7 @@ def rerender(
     current makes no commit. Safe to interrupt and run again. Exit 0 when every named
     session is current now, 2 for a session not in the store or that cannot be rendered.
     """
-    from .recording.rerender import RerenderOutcome
-    from .recording.rerender import rerender as run_rerender
+    from . import api
 
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json, label="rerender")
 
@@ -331,11 +340,11 @@ def rerender(
                 say(f"{'note' if outcome.exit_code == 0 else 'error'}: {problem}")
 
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    report = run_rerender(
+    report = api.rerender(
         repo,
         session_ids,
         all_sessions=all_sessions,
-        templates_dir=templates_dir,
+        templates=templates_dir,
         on_outcome=on_outcome,
     )
     progress.clear()
@@ -381,15 +390,21 @@ def ls_command(
     as_json: bool,
 ) -> None:
     """List the sessions at the tip of `main`, oldest first."""
-    from .queries.sessions import list_sessions, list_sessions_json
-    from .storage.store import Store
+    from . import api
 
-    with Store.open(repo) as store:
-        if as_json:
-            click.echo(list_sessions_json(store, session_type, agent, since, until))
-            return
-        rows = list_sessions(store, session_type, agent, since, until)
-    for r in rows:
+    if as_json:
+        click.echo(
+            api.ls(
+                repo,
+                session_type=session_type,
+                agent=agent,
+                since=since,
+                until=until,
+                format="json",
+            )
+        )
+        return
+    for r in api.ls(repo, session_type=session_type, agent=agent, since=since, until=until):
         rev = f" r{r.revision}" if r.revision > 1 else ""
         click.echo(
             f"{terminal(r.timestamp)}  {terminal(r.session_type):<9}  {terminal(r.agent_id):<12}  "
@@ -407,15 +422,12 @@ def show(repo: Path, session_id: str, kind: str | None, as_json: bool) -> None:
     build_log, social_post, trade_journal, or the SVG charts activity_chart and
     equity_curve; record for the session record, facts for what its templates render
     from)."""
-    from .queries.sessions import show_artifact, show_session
-    from .storage.store import Store
+    from . import api
 
-    with Store.open(repo) as store:
-        if kind is None:
-            manifest = show_session(store, session_id)
-            click.echo(manifest.to_bytes().decode(), nl=False)
-            return
-        data = show_artifact(store, session_id, kind)
+    if kind is None:
+        click.echo(api.show(repo, session_id).to_bytes().decode(), nl=False)
+        return
+    data = api.show(repo, session_id, kind)
     if as_json:
         emit_json({"session_id": session_id, "kind": kind, "text": data.decode("utf-8", "replace")})
     else:
@@ -430,11 +442,9 @@ def which(repo: Path, file_or_blob: str, as_json: bool) -> None:
     """Which sessions hold an artifact with these bytes (a file, or a git blob id).
 
     Exits 1 when no session holds it."""
-    from .queries.sessions import which as find
-    from .storage.store import Store
+    from . import api
 
-    with Store.open(repo) as store:
-        blob, holders = find(store, file_or_blob)
+    blob, holders = api.which(repo, file_or_blob)
     if as_json:
         emit_json({"blob": blob, "holders": [asdict(h) for h in holders]})
     else:
@@ -453,11 +463,9 @@ def which(repo: Path, file_or_blob: str, as_json: bool) -> None:
 @json_option
 def log(repo: Path, limit: int | None, as_json: bool) -> None:
     """The audit trail: one line per commit on `main`, newest first, from its trailers."""
-    from .queries.sessions import log as read_log
-    from .storage.store import Store
+    from . import api
 
-    with Store.open(repo) as store:
-        entries = read_log(store, limit)
+    entries = api.log(repo, limit)
     if as_json:
         emit_json([asdict(e) for e in entries])
         return
@@ -505,17 +513,14 @@ def export(
     folder again replaces its own posts and removes those of sessions that became
     drafts, and stops before writing anything if another file is in the way.
     """
-    from .storage.store import Store
+    from . import api
 
     if base_path is not None and fmt != "jekyll":
         raise click.UsageError("--base-path is for --format jekyll")
     if fmt != "tree":
-        from .publishing.exports import BlogFormat, export_blog
-
-        with Store.open(repo) as store:
-            blog = export_blog(store, directory, cast(BlogFormat, fmt), rev, base_path or "/")
-        if as_json:
-            emit_json(asdict(blog))
+        blog_format = cast(Literal["hugo", "jekyll"], fmt)
+        blog = api.export(repo, directory, rev, format=blog_format, base_path=base_path or "/")
+        if emitted(asdict(blog), as_json):
             return
         for reason, count in blog.left_out.items():
             say(f"note: left out {count} session{'' if count == 1 else 's'}: {reason}")
@@ -524,10 +529,7 @@ def export(
             f"{blog.files} files, {blog.written} written, {blog.removed} removed"
         )
         return
-    from .queries.sessions import export as run_export
-
-    with Store.open(repo) as store:
-        result = run_export(store, directory, rev)
+    result = api.export(repo, directory, rev)
     if as_json:
         emit_json(asdict(result))
     else:
@@ -569,9 +571,8 @@ def verify(
     --jobs processes (default: one per core), the findings in commit order.
     Exit 0 when all holds, 1 on any violation.
     """
-    from .storage.store import Store
-    from .verification import verify as run_verify
-    from .verification.report import markdown_report, upgrade_notes
+    from . import api
+    from .verification.report import markdown_report, upgrade_notes  # formatting a result
 
     if report_path is not None and not report_path.absolute().parent.is_dir():
         # Said before verifying, which takes time
@@ -582,8 +583,7 @@ def verify(
     def waiting() -> None:
         say("waiting for another verify of this store to finish")
 
-    with Store.open(repo) as store:
-        result = run_verify(store, full=full, jobs=jobs, on_wait=waiting)
+    result = api.verify(repo, full=full, jobs=jobs, on_wait=waiting)
     if as_json:
         emit_json(result.to_json())
     else:
@@ -622,11 +622,9 @@ def maintain(repo: Path, full: bool, as_json: bool) -> None:
     index that ls and which read is brought up to date. Nothing is pruned. Run it now
     and then (ingest merges packs itself); a second run right after changes nothing.
     """
-    from .recording.maintain import maintain as run_maintain
-    from .storage.store import Store
+    from . import api
 
-    with Store.open(repo) as store:
-        result = run_maintain(store, full=full)
+    result = api.maintain(repo, full=full)
     if as_json:
         emit_json(result.to_json())
         return
@@ -652,11 +650,9 @@ def publish(repo: Path, remote: str | None, as_json: bool) -> None:
     Exit 1 if the remote refuses or cannot be reached, or has sessions this store does
     not (run `sync` then); 2 if it holds something that is not this store (someone's
     project, another store). Credentials in a URL are used, never shown."""
-    from .recording.init import open_store
-    from .remotes.sync import publish as run_publish
+    from . import api
 
-    with open_store(repo) as store:
-        result = run_publish(store, remote)
+    result = api.publish(repo, remote)
     if as_json:
         emit_json(asdict(result))
     elif result.pushed:
@@ -685,11 +681,9 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
     verify's rules for every commit it brings. Exit 1 if the remote refuses, cannot be
     reached or sends what this store refuses; 2 if it holds something that is not this
     store. A missing store is created empty and takes the remote's history."""
-    from .recording.init import open_store
-    from .remotes.sync import sync as run_sync
+    from . import api
 
-    with open_store(repo, create=True, first_commit=False) as store:
-        result = run_sync(store, remote)
+    result = api.sync(repo, remote)
     if as_json:
         emit_json(asdict(result))
     else:
@@ -749,22 +743,19 @@ def site(
     With --branch NAME the site is committed to that branch of the store (never main;
     verify does not read it), and `gitflywheel publish` pushes it with main, so a pages
     host that serves the branch puts the site online."""
-    from .publishing.site import make_site
-    from .recording.init import open_store
+    from . import api
 
-    with open_store(repo) as store:
-        result = make_site(
-            store,
-            out,
-            base_url=base_url,
-            at=rev,
-            branch=branch,
-            templates_dir=templates_dir,
-            title=title,
-            feeds=not no_feed,
-        )
-    if as_json:
-        emit_json(asdict(result))
+    result = api.site(
+        repo,
+        out,
+        base_url=base_url,
+        at=rev,
+        branch=branch,
+        templates=templates_dir,
+        title=title,
+        feeds=not no_feed,
+    )
+    if emitted(asdict(result), as_json):
         return
     for reason, count in result.left_out.items():
         say(f"note: left out {count} session(s): {reason}")
@@ -846,28 +837,25 @@ def capture(
 
     Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`. In a shallow
     clone the history starts at its boundary: those commits are not counted (a note says so)."""
-    from .hooks.capture import CaptureOptions
-    from .hooks.capture import capture as run_capture
+    from . import api
     from .jsontext import dumps_pretty
-    from .queries.sessions import parse_day, parse_until
 
-    options = CaptureOptions(
-        source=source,
+    captured = api.capture(
+        source,
         since_rev=since_rev,
         until_rev=until_rev,
-        since=parse_day(since, "--since") if since else None,
-        until=parse_until(until, "--until") if until else None,
-        agent_id=agent_id,
+        since=since or None,
+        until=until or None,
+        agent=agent_id,
         session_id=session_id,
         title=title,
         overview=overview,
         problem=problem,
         solution=solution,
         lessons=lessons,
-        next_steps=list(next_steps),
+        next_steps=next_steps,
         duration_minutes=duration_minutes,
     )
-    captured = run_capture(options)
     for note in captured.notes:
         say(f"note: {note}")
     click.echo(dumps_pretty(captured.session), nl=False)
@@ -882,18 +870,9 @@ def capture(
 def schema(which_schema: str) -> None:
     """Print a JSON Schema: of a work session (the input), of a session's manifest, or of
     its facts (facts.json: what templates render from, and what your own templates get)."""
-    if which_schema == "session":
-        from .session.models import session_json_schema
+    from . import api
 
-        emit_json(session_json_schema())
-    elif which_schema == "manifest":
-        from .session.manifest import manifest_json_schema
-
-        emit_json(manifest_json_schema())
-    else:
-        from .session.facts import facts_json_schema
-
-        emit_json(facts_json_schema())
+    emit_json(api.schema(cast(Literal["session", "manifest", "facts"], which_schema)))
 
 
 @main.group()
@@ -930,11 +909,10 @@ def hook_install(repo: Path, source: Path, python: Path | None, as_json: bool) -
     The store (created when missing) and the interpreter are recorded as absolute paths.
     A pre-push hook already there is kept as pre-push.gitflywheel-orig and runs first:
     when it refuses a push, the push is refused and nothing is recorded."""
-    from .hooks.hook import install
+    from . import api
 
-    result = install(source, repo, str(python) if python else None)
-    if as_json:
-        emit_json(asdict(result))
+    result = api.hook_install(source, repo, python=python)
+    if emitted(asdict(result), as_json):
         return
     say(
         f"{'Updated' if result.updated else 'Installed'} {result.hook}: every push records "
@@ -949,11 +927,10 @@ def hook_install(repo: Path, source: Path, python: Path | None, as_json: bool) -
 @json_option
 def hook_uninstall(source: Path, as_json: bool) -> None:
     """Remove the hook and put back the one it replaced."""
-    from .hooks.hook import uninstall
+    from . import api
 
-    result = uninstall(source)
-    if as_json:
-        emit_json(asdict(result))
+    result = api.hook_uninstall(source)
+    if emitted(asdict(result), as_json):
         return
     if not result.removed:
         say(f"No gitflywheel hook at {result.hook}")
@@ -968,9 +945,9 @@ def hook_uninstall(source: Path, as_json: bool) -> None:
 @json_option
 def hook_status(source: Path, as_json: bool) -> None:
     """Where the hook is, its store, the last runs, the last error, sessions recorded."""
-    from .hooks.hook import status
+    from . import api
 
-    st = status(source)
+    st = api.hook_status(source)
     if as_json:
         emit_json({**asdict(st), "ok": st.ok, "failing": st.failing})
         return
@@ -1021,20 +998,9 @@ def hook_run(repo: Path | None, source: Path, git_dir: Path | None, as_json: boo
     """Record the pushes waiting in the spool now (the hook runs this after each push).
 
     Exit 0 when the store took them, 2 when it could not (they stay spooled)."""
-    from .hooks.hook import installed_store, work_git_dir
-    from .hooks.hook import run as run_hook
+    from . import api
 
-    if git_dir is None:
-        try:
-            git_dir = work_git_dir(source)
-        except GitflywheelError:
-            if repo is None:
-                raise  # neither a work repository nor a store: nothing to drain
-    if repo is None:
-        repo = installed_store(source)
-        if repo is None:
-            raise GitflywheelError("no gitflywheel hook here: give the store with --repo")
-    report = run_hook(repo, git_dir)
+    report = api.hook_run(source, repo, git_dir=git_dir)
     if as_json:
         emit_json({**asdict(report), "recorded": report.recorded})
     else:
@@ -1048,15 +1014,3 @@ def hook_run(repo: Path | None, source: Path, git_dir: Path | None, as_json: boo
             f"{report.waiting} waiting -> {report.store}"
         )
     sys.exit(EXIT_BAD_INPUT if report.error else 0)
-
-
-def run() -> None:
-    """Entry point that never shows a traceback for an error of ours."""
-    try:
-        main()
-    except GitflywheelError as exc:  # pragma: no cover - the group catches these
-        say(f"gitflywheel: {exc}")
-        sys.exit(exc.exit_code)
-    except OSError as exc:
-        say(f"gitflywheel: {exc}")
-        sys.exit(EXIT_BAD_INPUT)

@@ -15,13 +15,14 @@ from typing import Literal
 
 from .errors import GitflywheelError
 
-__all__ = ["Cause", "FileRefused", "file_kind", "read_beneath"]
+__all__ = ["Cause", "FileRefused", "READ_FLAGS", "file_kind", "read_beneath"]
 
 Cause = Literal["missing", "outside", "not_regular", "too_big", "unreadable"]
 
 _CHUNK = 1 << 20
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_READ_FLAGS = (
+# Opening a file to read it: never blocking on a FIFO, never taking a terminal.
+READ_FLAGS = (
     os.O_RDONLY
     | getattr(os, "O_NONBLOCK", 0)
     | getattr(os, "O_NOCTTY", 0)
@@ -69,17 +70,17 @@ def _open_beneath(root: Path, resolved: Path) -> int:
     """Open `resolved` by walking down from `root` one folder at a time, following no
     symlink: a folder swapped for a symlink after the check fails here instead."""
     if os.open not in os.supports_dir_fd or not _NOFOLLOW:
-        return os.open(resolved, _READ_FLAGS | _NOFOLLOW)
+        return os.open(resolved, READ_FLAGS | _NOFOLLOW)
     parts = resolved.relative_to(root).parts
     if not parts:
-        return os.open(resolved, _READ_FLAGS | _NOFOLLOW)
+        return os.open(resolved, READ_FLAGS | _NOFOLLOW)
     fd = os.open(root, _DIR_FLAGS)
     try:
         for part in parts[:-1]:
             inner = os.open(part, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
             os.close(fd)
             fd = inner
-        return os.open(parts[-1], _READ_FLAGS | _NOFOLLOW, dir_fd=fd)
+        return os.open(parts[-1], READ_FLAGS | _NOFOLLOW, dir_fd=fd)
     finally:
         os.close(fd)
 

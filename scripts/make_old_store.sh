@@ -5,16 +5,22 @@
 #   version2  tests/data/version2-store.bundle: before the charts (build/2, trade/2,
 #             life_aria/2, filters/1); the chart tests verify it, every session counted as
 #             made by another version, and re-render it.
-# It checks out that code in a temporary worktree with its own venv and ingests examples/
-# and ten corpus files with SOURCE_DATE_EPOCH set, so the bundle is the same on every run.
-# Usage: bash scripts/make_old_store.sh format1|version2
+#   screenshots  tests/data/screenshots-store.bundle: before screenshots were stored under
+#             their format's extension (build/4, trade/4, life_aria/3): it holds
+#             tests/data/old-screenshots/, a GIF header and a script named pwn.shtml among
+#             them; the screenshot tests verify, publish and re-render it.
+# It exports that code into a temporary folder with its own venv and ingests examples/
+# and ten corpus files (screenshots: tests/data/old-screenshots/) with SOURCE_DATE_EPOCH
+# set, so the bundle is the same on every run.
+# Usage: bash scripts/make_old_store.sh format1|version2|screenshots
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 case "${1:-}" in
   format1) COMMIT=ba3a999 ;;
   version2) COMMIT=cbb7c3c ;;
-  *) echo "usage: bash scripts/make_old_store.sh format1|version2" >&2; exit 2 ;;
+  screenshots) COMMIT=0395022 ;;
+  *) echo "usage: bash scripts/make_old_store.sh format1|version2|screenshots" >&2; exit 2 ;;
 esac
 OUT=$ROOT/tests/data/$1-store.bundle
 FILES=(
@@ -31,13 +37,10 @@ FILES=(
 )
 
 tmp=$(mktemp -d)
-cleanup() {
-  git -C "$ROOT" worktree remove --force "$tmp/src" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'rm -rf "$tmp"' EXIT
 
-git -C "$ROOT" worktree add -q --detach "$tmp/src" "$COMMIT"
+mkdir "$tmp/src"
+git -C "$ROOT" archive "$COMMIT" | tar -x -C "$tmp/src"
 python3 -m venv "$tmp/venv"
 "$tmp/venv/bin/python" -m pip install -q --disable-pip-version-check "$tmp/src"
 
@@ -46,6 +49,7 @@ unset GITFLYWHEEL_REPO GIT_DIR GIT_WORK_TREE
 store=$tmp/store.git
 inputs=("$tmp/src/examples")
 for name in "${FILES[@]}"; do inputs+=("$tmp/src/tests/data/corpus/dreamos/$name"); done
+if [ "$1" = screenshots ]; then inputs=("$ROOT/tests/data/old-screenshots"); fi
 "$tmp/venv/bin/gitflywheel" ingest --repo "$store" "${inputs[@]}"
 git -C "$store" fsck --strict --no-progress
 git -C "$store" bundle create -q "$OUT" HEAD main

@@ -6,7 +6,7 @@ SHA-256 of each artifact rendered from them with the shipped templates and the c
 filter set. `tests/data/golden/filters/<set>.json` pins each filter set's output on a
 table of inputs. A pipeline whose output changes needs a new version, a filter whose
 output changes a new set; `scripts/update_golden.py` writes the files for them.
-Shared by tests/test_golden.py and scripts/update_golden.py.
+Shared by tests/pipelines/test_golden.py and scripts/update_golden.py.
 """
 
 from __future__ import annotations

@@ -10,10 +10,12 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import EXAMPLES, fsck, git, session
+from conftest import EXAMPLES, Cli, fsck, git, session
 
 import gitflywheel
 from gitflywheel import (
@@ -23,13 +25,20 @@ from gitflywheel import (
     StoreError,
     capture,
     export,
+    hook_install,
+    hook_run,
+    hook_status,
+    hook_uninstall,
     ingest,
     init,
     log,
     ls,
+    maintain,
     publish,
+    rerender,
     schema,
     show,
+    site,
     sync,
     verify,
     which,
@@ -224,3 +233,178 @@ def test_screenshots_from_elsewhere(tmp_path: Path) -> None:
     assert too_big.outcomes[0].warnings and "shot-1" in {
         r.session_id for r in ls(tmp_path / "c.git")
     }
+
+
+def _work_repo(path: Path) -> Path:
+    """An ordinary project: a work tree with a commit on main."""
+    git("init", "-q", "-b", "main", path)
+    (path / "a.txt").write_text("a\n")
+    git("-C", path, "add", "a.txt")
+    git("-C", path, "-c", "user.name=Ann", "-c", "user.email=a@b", "commit", "-q", "-m", "a")
+    return path
+
+
+@pytest.fixture()
+def not_stores(tmp_path: Path) -> dict[str, Path]:
+    """A work repository, and a bare repository whose main is someone's project."""
+    work = _work_repo(tmp_path / "work")
+    bare = tmp_path / "bare.git"
+    git("init", "-q", "--bare", "-b", "main", bare)
+    git("-C", work, "push", "-q", bare, "main")
+    return {"work": work, "bare": bare}
+
+
+# Each command that takes a store: the API call, and the same as a command line.
+COMMANDS: dict[
+    str, tuple[Callable[[Path, Path], Any], Callable[[Path, Path], list[str | Path]]]
+] = {
+    "init": (lambda repo, tmp: init(repo), lambda repo, tmp: ["init", "--repo", repo]),
+    "ingest": (
+        lambda repo, tmp: ingest(repo, EXAMPLES / "build_session.json"),
+        lambda repo, tmp: ["ingest", "--repo", repo, EXAMPLES / "build_session.json"],
+    ),
+    "rerender": (
+        lambda repo, tmp: rerender(repo, all_sessions=True),
+        lambda repo, tmp: ["rerender", "--repo", repo, "--all"],
+    ),
+    "verify": (lambda repo, tmp: verify(repo), lambda repo, tmp: ["verify", "--repo", repo]),
+    "ls": (lambda repo, tmp: ls(repo), lambda repo, tmp: ["ls", "--repo", repo]),
+    "ls --json": (
+        lambda repo, tmp: ls(repo, format="json"),
+        lambda repo, tmp: ["ls", "--repo", repo, "--json"],
+    ),
+    "show": (
+        lambda repo, tmp: show(repo, BUILD_ID),
+        lambda repo, tmp: ["show", "--repo", repo, BUILD_ID],
+    ),
+    "which": (
+        lambda repo, tmp: which(repo, "0" * 40),
+        lambda repo, tmp: ["which", "--repo", repo, "0" * 40],
+    ),
+    "log": (lambda repo, tmp: log(repo), lambda repo, tmp: ["log", "--repo", repo]),
+    "export": (
+        lambda repo, tmp: export(repo, tmp / "out"),
+        lambda repo, tmp: ["export", "--repo", repo, tmp / "out"],
+    ),
+    "export --format hugo": (
+        lambda repo, tmp: export(repo, tmp / "blog", format="hugo"),
+        lambda repo, tmp: ["export", "--repo", repo, tmp / "blog", "--format", "hugo"],
+    ),
+    "maintain": (lambda repo, tmp: maintain(repo), lambda repo, tmp: ["maintain", "--repo", repo]),
+    "publish": (
+        lambda repo, tmp: publish(repo, str(tmp / "remote.git")),
+        lambda repo, tmp: ["publish", "--repo", repo, tmp / "remote.git"],
+    ),
+    "sync": (
+        lambda repo, tmp: sync(repo, str(tmp / "remote.git")),
+        lambda repo, tmp: ["sync", "--repo", repo, tmp / "remote.git"],
+    ),
+    "site": (
+        lambda repo, tmp: site(repo, tmp / "site", feeds=False),
+        lambda repo, tmp: ["site", "--repo", repo, tmp / "site", "--no-feed"],
+    ),
+    "hook install": (
+        lambda repo, tmp: hook_install(tmp / "project", repo),
+        lambda repo, tmp: ["hook", "install", "--source", tmp / "project", "--repo", repo],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", ["work", "bare"])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_what_is_not_a_store_is_refused_alike(
+    cli: Cli, tmp_path: Path, not_stores: dict[str, Path], command: str, kind: str
+) -> None:
+    """The API refuses what the command line refuses, with its message and exit code."""
+    repo = not_stores[kind]
+    call, args = COMMANDS[command]
+    _work_repo(tmp_path / "project")
+    git("init", "-q", "--bare", "-b", "main", tmp_path / "remote.git")
+    before = {p: git("-C", p, "for-each-ref") for p in (repo, tmp_path / "remote.git")}
+    with pytest.raises(StoreError) as refused:
+        call(repo, tmp_path)
+    # What only reads takes a clone of a store with its files checked out: the work
+    # repository is refused for what its main holds, not for its work tree.
+    reads = command.split()[0] in ("verify", "ls", "show", "which", "log", "export")
+    why = "a git work tree" if kind == "work" and not reads else "main has no gitflywheel.json"
+    assert str(refused.value).startswith(f"{repo}: ") and why in str(refused.value)
+    result = cli(*args(repo, tmp_path))
+    assert (result.exit_code, result.stderr) == (
+        refused.value.exit_code,
+        f"gitflywheel: {refused.value}\n",
+    )
+    assert refused.value.exit_code == 2 and result.stdout == ""
+    assert {p: git("-C", p, "for-each-ref") for p in before} == before  # nothing moved
+    assert not (tmp_path / "project" / ".git" / "hooks" / "pre-push").exists()
+
+
+@pytest.mark.parametrize("kind", ["work", "bare"])
+def test_an_open_repository_that_is_not_a_store_is_refused(
+    tmp_path: Path, not_stores: dict[str, Path], kind: str
+) -> None:
+    remote = tmp_path / "remote.git"
+    git("init", "-q", "--bare", "-b", "main", remote)
+    with Store.open(not_stores[kind]) as opened:
+        for call in (lambda: publish(opened, str(remote)), lambda: ls(opened)):
+            with pytest.raises(StoreError, match="not a gitflywheel store|a git work tree") as e:
+                call()
+            assert e.value.exit_code == 2
+        opened.tip()  # left open
+    assert git("-C", remote, "for-each-ref") == ""
+
+
+def test_a_checked_out_clone_of_a_store_can_be_read(tmp_path: Path) -> None:
+    store = tmp_path / "s.git"
+    ingest(store, EXAMPLES / "build_session.json")
+    clone = tmp_path / "clone"
+    git("clone", "-q", store, clone)
+    for repo in (clone, clone / ".git"):
+        assert [r.session_id for r in ls(repo)] == [BUILD_ID] and verify(repo).ok
+        assert log(repo)[0].session_id == BUILD_ID
+    with pytest.raises(StoreError, match="a git work tree"):
+        ingest(clone, EXAMPLES / "trade_session.json")  # never written to
+
+
+def test_publish_of_a_work_repository_is_refused(tmp_path: Path) -> None:
+    """A wrong `repo` never pushes someone's project to a remote."""
+    work = _work_repo(tmp_path / "work")
+    remote = tmp_path / "remote.git"
+    git("init", "-q", "--bare", "-b", "main", remote)
+    with pytest.raises(StoreError, match="a git work tree") as refused:
+        publish(work, str(remote))
+    assert refused.value.exit_code == 2
+    assert git("-C", remote, "for-each-ref") == ""
+
+
+def test_the_hook_commands_are_functions(cli: Cli, tmp_path: Path) -> None:
+    work = _work_repo(tmp_path / "work")
+    store = tmp_path / "s.git"
+    assert not hook_status(work).installed
+    installed = hook_install(work, store)
+    assert installed.store == str(store) and not installed.updated and installed.kept is None
+    assert hook_install(work, store).updated
+    status = hook_status(work)
+    assert status.installed and status.store == str(store) and status.store_problem is None
+    ran = hook_run(work)  # the store the hook records into
+    assert ran.store == str(store) and ran.error is None and ran.recorded == 0
+    removed = hook_uninstall(work)
+    assert removed.removed and not hook_status(work).installed
+    with pytest.raises(GitflywheelError, match="no gitflywheel hook here"):
+        hook_run(work)
+    # A store that cannot take the pushes: the run says so, as `hook run` does (exit 2).
+    ran = hook_run(work, work)
+    assert ran.error is not None and "a git work tree" in ran.error
+    result = cli("hook", "run", "--source", work, "--repo", work)
+    assert result.exit_code == 2 and f"error: {ran.error}\n" in result.stderr
+
+
+def test_the_package_names_are_the_api_names() -> None:
+    """One list: what `gitflywheel` exports is `__version__` and `gitflywheel.api.__all__`."""
+    from gitflywheel import api
+
+    assert gitflywheel.__all__ == ["__version__", *api.__all__]
+    for name in api.__all__:
+        assert getattr(gitflywheel, name) is getattr(api, name), name
+    assert {"hook_install", "hook_uninstall", "hook_status", "hook_run"} <= set(dir(gitflywheel))
+    with pytest.raises(AttributeError):
+        gitflywheel.no_such_name  # noqa: B018

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 MEASURES = {
@@ -25,6 +26,7 @@ MEASURES = {
 }
 
 
+@pytest.mark.slow
 def test_quick_run_reports_every_measure(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     done = subprocess.run(

@@ -164,6 +164,7 @@ def test_jsonl_bad_line_reported_by_line(cli: Cli, store: Path, tmp_path: Path) 
     assert len(trailers(store)) == 2
 
 
+@pytest.mark.slow
 def test_many_sessions_few_packs_small_trees(cli: Cli, store: Path, tmp_path: Path) -> None:
     path = tmp_path / "many.jsonl"
     path.write_text("".join(json.dumps(session(f"m-{i:05d}")) + "\n" for i in range(1500)))

@@ -145,6 +145,7 @@ def test_export(cli: Cli, examples_store: Path, tmp_path: Path) -> None:
     assert cli("export", "--repo", examples_store, tmp_path / "x", "--at", "nope").exit_code == 2
 
 
+@pytest.mark.slow
 def test_schemas(cli: Cli, corpus_store: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     session_schema = json.loads(cli("schema", "session").stdout)

@@ -251,6 +251,7 @@ def test_a_full_disk(cli: Cli, tmp_path: Path) -> None:
         assert cli("ingest", "--repo", store, batch(tmp_path)).exit_code == 0
 
 
+@pytest.mark.slow
 def test_a_report_that_cannot_be_written(cli: Cli, store: Path, tmp_path: Path) -> None:
     assert cli("ingest", "--repo", store, batch(tmp_path)).exit_code == 0
     nowhere = tmp_path / "no-such-folder" / "ssot.md"

@@ -413,6 +413,7 @@ def check_artifact(kind: str, context: dict[str, Any], data: dict[str, Any], tex
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.one_of(build_sessions(), trade_sessions(), life_sessions()))
+@pytest.mark.slow
 def test_hostile_session_text_makes_no_markup_of_its_own(
     case: tuple[dict[str, Any], tuple[Screenshot, ...]],
 ) -> None:

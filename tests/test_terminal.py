@@ -57,6 +57,7 @@ def test_an_agent_id_with_bidi_or_zero_width_characters_is_refused(
     assert_inert(result.stderr)
 
 
+@pytest.mark.slow
 def test_ingest_errors_and_warnings_quote_file_names_escaped(
     cli: Cli, store: Path, tmp_path: Path
 ) -> None:

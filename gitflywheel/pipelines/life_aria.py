@@ -27,9 +27,11 @@ from .social import hashtags, thread
 __all__ = ["Highlight", "Shot", "speaker", "highlights", "gallery", "grid", "social", "run"]
 
 PIPELINE: Final = "life_aria"
-# Raised whenever the facts this pipeline derives change for some record; stores keep
-# the version beside the facts, and tests/test_golden.py fails on a change without it.
-VERSION: Final = 3
+# Raised whenever the facts this pipeline derives change for some record, or what else
+# verify derives with them (4: screenshots stored under their format's extension);
+# stores keep the version beside the facts, and tests/pipelines/test_golden.py fails on a change
+# without it.
+VERSION: Final = 4
 _HIGHLIGHTS: Final = 8
 _QUOTE: Final = 400
 _GRID: Final = 3  # thumbnails a row of the gallery holds

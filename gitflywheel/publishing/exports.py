@@ -14,14 +14,14 @@ gets the WORD JOINER).
 
 The export owns only what it wrote: `.gitflywheel-<format>.json` in the folder lists each
 file and its SHA-256. A later export replaces or removes those files while they are
-unchanged, and refuses, before writing anything, to touch a file it did not write.
+unchanged, and refuses, before writing anything, to touch a file it did not write
+(`folder_writer`, which `site OUT` writes with too).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +32,7 @@ from typing import Any, Literal
 from ..errors import GitflywheelError, StoreError
 from ..escape import md_url, yaml_string
 from ..storage.store import Store
+from .folder_writer import write_folder
 from .posts import Post, PostFile, published_posts
 
 __all__ = [
@@ -308,21 +309,6 @@ def _inside(path: str) -> bool:
     return not pure.is_absolute() and ".." not in pure.parts and "\\" not in path
 
 
-def _state(target: Path, path: str) -> bytes | None | Literal["other"]:
-    """The bytes of a regular file at `path` inside `target`, None when nothing is
-    there, "other" for anything else (a folder, a link, a special file; or a folder
-    on the way that is a file or a link)."""
-    current = target
-    for part in path.split("/")[:-1]:
-        current = current / part
-        if current.is_symlink() or (current.exists() and not current.is_dir()):
-            return "other"
-    file = target / path
-    if file.is_symlink() or (file.exists() and not file.is_file()):
-        return "other"
-    return file.read_bytes() if file.exists() else None
-
-
 def export_blog(
     store: Store,
     target: Path,
@@ -344,40 +330,10 @@ def export_blog(
         if fmt == "hugo"
         else plan_jekyll(store, found.posts, base_path)
     )
-    owned = _owned(target, fmt) if target.exists() else {}
-
-    clashes: list[str] = []
-    writes: dict[str, bytes] = {}
-    for path, data in sorted(plan.items()):
-        now = _state(target, path)
-        if now == data:
-            continue
-        if now is None or (isinstance(now, bytes) and owned.get(path) == _sha256(now)):
-            writes[path] = data
-        else:
-            clashes.append(path)
-    removals: list[str] = []
-    for path in sorted(set(owned) - set(plan)):
-        now = _state(target, path)
-        if now is None:
-            continue
-        if isinstance(now, bytes) and owned[path] == _sha256(now):
-            removals.append(path)
-        else:
-            clashes.append(path)
-    if clashes:
-        shown = ", ".join(str(target / p) for p in clashes[:5])
-        more = f" and {len(clashes) - 5} more" if len(clashes) > 5 else ""
-        raise ExportClash(
-            f"{shown}{more}: not written by gitflywheel (or changed since); nothing was "
-            "written: move or remove these files, or export to another folder"
-        )
-
-    for path, data in writes.items():
-        _write(target / path, data)
-    for path in removals:
-        (target / path).unlink()
-        _prune(target, path)
+    owned: dict[str, str | None] = dict(_owned(target, fmt) if target.exists() else {})
+    record_file = owner_file(fmt)
+    if (target / record_file).is_file():
+        owned[record_file] = None  # read above: ours, whatever it holds
     record = {
         "generator": "gitflywheel",
         "version": _OWNER_VERSION,
@@ -385,33 +341,21 @@ def export_blog(
         "commit": found.commit,
         "files": {p: _sha256(d) for p, d in sorted(plan.items())},
     }
-    _write(target / owner_file(fmt), (json.dumps(record, indent=2) + "\n").encode())
+    changes = write_folder(
+        target,
+        {**plan, record_file: (json.dumps(record, indent=2) + "\n").encode()},
+        owned,
+        shared=True,
+        error=ExportClash,
+        keep=(HUGO_SECTION, "content", JEKYLL_POSTS, JEKYLL_ASSETS),
+    )
     return BlogExportResult(
         fmt,
         found.commit,
         str(target),
         len(found.posts),
         len(plan),
-        len(writes),
-        len(removals),
+        len([p for p in changes.written if p != record_file]),
+        len(changes.removed),
         dict(sorted(found.left_out.items())),
     )
-
-
-def _write(file: Path, data: bytes) -> None:
-    """Write a file whole (a temporary file beside it, then renamed over it)."""
-    file.parent.mkdir(parents=True, exist_ok=True)
-    temporary = file.with_name(f".{file.name}.gitflywheel-tmp")
-    with open(temporary, "wb") as out:
-        out.write(data)
-    os.replace(temporary, file)
-
-
-def _prune(target: Path, path: str) -> None:
-    """Remove the folders a removed file leaves empty, inside the post's own folder (the
-    blog's `content/posts`, `_posts` and `assets` stay)."""
-    keep = {target, *(target / p for p in (HUGO_SECTION, "content", JEKYLL_POSTS, JEKYLL_ASSETS))}
-    folder = (target / path).parent
-    while folder not in keep and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent

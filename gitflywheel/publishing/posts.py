@@ -9,7 +9,9 @@ each counted with its reason. A store may hold facts another gitflywheel made (a
 synced remote, another pipeline version): what a post is read from is checked here
 (facts and manifest against their schemas, the front matter's fields by type, the date
 as an ISO 8601 time with its zone), and a post that fails is left out with the reason,
-never a crash. The site and the blog exports read this and nothing else.
+never a crash. A stored screenshot that is not an image by its content and its name (an
+older store may hold one) is not among a post's files: a site serves them as they are.
+The site and the blog exports read this and nothing else.
 """
 
 from __future__ import annotations
@@ -24,16 +26,17 @@ from pydantic import ValidationError
 from ..errors import GitflywheelError, StoreError
 from ..jsontext import JSONTextError
 from ..queries.sessions import iter_session_folders
+from ..recording.screenshots import publishable_screenshot
 from ..session.artifacts import ArtifactKind
 from ..session.facts import Facts
-from ..session.manifest import Manifest
+from ..session.manifest import FileRef, Manifest
 from ..storage.layout import FACTS_FILE, MANIFEST_FILE
 from ..storage.store import Store
 
 __all__ = ["PostFile", "Post", "Posts", "published_posts", "split_front_matter"]
 
 POST_KIND: ArtifactKind = "blog_post"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,17 @@ def published_posts(store: Store, at: str | None = None) -> Posts:
     return result
 
 
+def _publishable(store: Store, session_id: str, file: FileRef) -> bool:
+    """A stored screenshot that may be served: an image, named as its format."""
+    try:
+        data = store.blob(file.blob.encode())
+    except KeyError:
+        raise StoreError(
+            f"session {session_id}: {file.path}: object {file.blob} is missing from the store"
+        ) from None
+    return publishable_screenshot(file.path, data)
+
+
 def _post_of(store: Store, folder: bytes) -> tuple[Post | None, str]:
     entry = store.lookup(folder, MANIFEST_FILE)
     if entry is None:
@@ -148,7 +162,7 @@ def _post_of(store: Store, folder: bytes) -> tuple[Post | None, str]:
     files += [
         PostFile(s.file.path.removeprefix(prefix), s.file.blob, "screenshot", s.caption)
         for s in manifest.screenshots
-        if s.file is not None
+        if s.file is not None and _publishable(store, manifest.session_id, s.file)
     ]
     _, body = split_front_matter(store.blob(post_entry.blob.encode()).decode("utf-8"))
     return (

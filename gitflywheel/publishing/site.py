@@ -1,9 +1,10 @@
 """The store as a static web site: pages from the published posts, and Atom feeds.
 
 Read from one commit (`posts.published_posts`, so drafts never appear), rendered with
-the Jinja2 templates in `templates/site/` (HTML autoescape; a folder of the user's
-overrides them by file name), written as a mapping of site paths to bytes that
-`write_site` puts in a folder and `sitebranch` commits to a branch. Nothing depends on
+the templates in `templates/site/` (a folder of the user's overrides them by file name)
+in the one sandboxed environment, with HTML autoescape and the limits every template has
+(`rendering`), written as a mapping of site paths to bytes that `write_site` puts in a
+folder and `site_branch` commits to a branch. Nothing depends on
 the clock or the machine: the same store gives the same bytes.
 
 Layout, every link relative inside the site:
@@ -34,16 +35,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import DictLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from ..errors import GitflywheelError
-from ..localfiles import read_beneath
 from ..pipelines.common import utc_text
-from ..rendering.templates import MAX_TEMPLATE_BYTES, TEMPLATE_SUFFIX, shipped_templates_dir
+from ..rendering.sandbox import HTML
+from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
 from .feed import FeedEntry, atom_feed
+from .folder_writer import write_folder
 from .markdown_html import clean_text, render_markdown
 from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
 
@@ -57,7 +57,6 @@ __all__ = [
     "build_site",
     "make_site",
     "write_site",
-    "load_site_templates",
     "check_base_url",
     "path_slug",
     "place_posts",
@@ -66,7 +65,6 @@ __all__ = [
 PER_PAGE = 10
 FEED_ENTRIES = 100  # the newest posts a feed holds
 MARKER_FILE = ".gitflywheel-site.json"  # the files a build wrote: the next one replaces them
-SITE_TEMPLATES = "site"  # the shipped site templates: templates/site/*.j2
 TYPE_LABELS = {"build": "Build sessions", "trade": "Trading sessions", "life_aria": "With Aria"}
 KIND_LABELS = {
     "blog_post": "Blog post",
@@ -119,53 +117,6 @@ def path_slug(text: str, fallback: str = "x") -> str:
 
 def _short_hash(text: str, n: int = 8) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:n]
-
-
-def load_site_templates(override_dir: Path | None = None) -> dict[str, str]:
-    """Site template name -> source: the shipped set, a user's `*.j2` files overriding by
-    name (regular files inside the folder, UTF-8, at most 1 MiB each)."""
-    found: dict[str, str] = {}
-    for folder in (shipped_templates_dir() / SITE_TEMPLATES, override_dir):
-        if folder is None:
-            continue
-        if not folder.is_dir():
-            raise SiteError(f"{folder}: site templates folder not found")
-        for path in sorted(folder.glob(f"*{TEMPLATE_SUFFIX}")):
-            data = read_beneath(path, [folder], MAX_TEMPLATE_BYTES)
-            try:
-                found[path.name] = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise SiteError(
-                    f"{path}: a template must be UTF-8 text; byte {exc.start} is not"
-                ) from None
-    return found
-
-
-class _Pages:
-    """The Jinja2 environment for site pages: sandboxed, HTML autoescape, strict."""
-
-    def __init__(self, templates: Mapping[str, str]) -> None:
-        self._env = ImmutableSandboxedEnvironment(
-            loader=DictLoader(dict(templates)),
-            autoescape=True,
-            undefined=StrictUndefined,
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-
-    def render(self, name: str, **context: Any) -> bytes:
-        try:
-            text = self._env.get_template(name).render(**context)
-        except TemplateError as exc:
-            line = getattr(exc, "lineno", None)
-            where = f"site template {getattr(exc, 'name', None) or name}" + (
-                f", line {line}" if line else ""
-            )
-            raise SiteError(f"{where}: {exc}") from exc
-        except Exception as exc:  # a user's template can fail in any way; none may escape
-            raise SiteError(f"site template {name}: {type(exc).__name__}: {exc}") from exc
-        return (text.rstrip("\n") + "\n").encode("utf-8")
 
 
 @dataclass
@@ -251,7 +202,7 @@ class _Site:
     """One build: the posts, their places, the pages so far."""
 
     def __init__(
-        self, store: Store, posts: list[Post], pages: _Pages, title: str, base_url: str | None
+        self, store: Store, posts: list[Post], pages: Renderer, title: str, base_url: str | None
     ) -> None:
         self.store = store
         self.pages = pages
@@ -277,16 +228,21 @@ class _Site:
         root = self.root(path)
         self.add(
             path,
-            self.pages.render(
+            self.pages.render_template(
                 template,
-                root=root,
-                site_title=self.title,
-                nav=[
-                    {"label": TYPE_LABELS.get(t, t), "url": f"{root}types/{self.type_slugs[t]}/"}
-                    for t in self.types
-                ],
-                feed_url=f"{root}feed.xml" if self.base_url else None,
-                **context,
+                {
+                    "root": root,
+                    "site_title": self.title,
+                    "nav": [
+                        {
+                            "label": TYPE_LABELS.get(t, t),
+                            "url": f"{root}types/{self.type_slugs[t]}/",
+                        }
+                        for t in self.types
+                    ],
+                    "feed_url": f"{root}feed.xml" if self.base_url else None,
+                    **context,
+                },
             ),
         )
 
@@ -458,14 +414,16 @@ def build_site(
     *,
     base_url: str | None,
     at: str | None = None,
-    templates: Mapping[str, str] | None = None,
+    templates: Mapping[str, bytes] | None = None,
     title: str = "Work sessions",
     feeds: bool = True,
     posts: Posts | None = None,
+    limits: Limits | None = None,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
     or from `posts` read from it already. Feeds need `base_url` (their links are
-    absolute): without it, pass `feeds=False`."""
+    absolute): without it, pass `feeds=False`. Each page renders within `limits`; a
+    page template that fails or passes one raises RenderError naming it."""
     if feeds and base_url is None:
         raise SiteError(
             "the Atom feeds need the site's address for their links: give --base-url URL "
@@ -476,7 +434,12 @@ def build_site(
     site = _Site(
         store,
         found.posts,
-        _Pages(templates if templates is not None else load_site_templates()),
+        Renderer(
+            templates if templates is not None else load_templates(shipped=SITE_TEMPLATES),
+            limits,
+            escaping=HTML,
+            label="site template",
+        ),
         title,
         base if feeds else None,
     )
@@ -523,7 +486,7 @@ def build_site(
                 tip_time,
             )
         feed_count = 1 + len(site.types)
-    site.add("style.css", site.pages.render("style.css.j2"))
+    site.add("style.css", site.pages.render_template("style.css.j2", {}))
     site.add(".nojekyll", b"")
     site.add(MARKER_FILE, _marker(site.files))
     return SiteBuild(
@@ -563,43 +526,20 @@ def _previous_files(out: Path) -> list[str] | None:
 
 
 def write_site(build: SiteBuild, out: Path) -> int:
-    """Put the site's files in `out` (created when missing), replacing what the last
-    build wrote there; a folder that holds other things is refused. Returns how many
-    files were written or removed."""
-    if out.exists() and not out.is_dir():
-        raise SiteError(f"{out}: not a folder")
-    previous = _previous_files(out) if out.exists() else None
-    if previous is None and out.exists() and any(out.iterdir()):
-        raise SiteError(
-            f"{out}: a folder that holds other files, not a site gitflywheel built; "
-            "give a new or empty folder"
-        )
-    changed = 0
-    for name, data in build.files.items():
-        target = out.joinpath(*name.split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
-            continue
-        if target.is_symlink():
-            target.unlink()
-        target.write_bytes(data)
-        changed += 1
-    for name in previous or ():
-        if name in build.files:
-            continue
-        target = out.joinpath(*name.split("/"))
-        if target.is_file() or target.is_symlink():
-            target.unlink()
-            changed += 1
-            _prune(target.parent, out)
-    return changed
-
-
-def _prune(folder: Path, top: Path) -> None:
-    """Remove folders left empty, up to `top`."""
-    while folder != top and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+    """Put the site's files in `out` (created when missing) all at once, in place of
+    what the last build wrote there (other files of the folder stay); a folder that
+    holds other files and no site is refused, and so is a file of the site's that is
+    in the way. Returns how many files were written or removed."""
+    previous = _previous_files(out) if out.is_dir() else None
+    changes = write_folder(
+        out,
+        build.files,
+        None if previous is None else dict.fromkeys(previous),
+        shared=False,
+        error=SiteError,
+        what="a site",
+    )
+    return len(changes.written) + len(changes.removed)
 
 
 @dataclass
@@ -641,7 +581,7 @@ def make_site(
         store,
         base_url=base_url,
         at=at,
-        templates=load_site_templates(templates_dir),
+        templates=load_templates(templates_dir, SITE_TEMPLATES),
         title=title,
         feeds=feeds,
     )

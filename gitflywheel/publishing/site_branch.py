@@ -15,12 +15,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dulwich.objects import Blob
-
 from ..errors import StoreError
-from ..storage.commits import committer_identity, make_commit, parse_trailers
+from ..storage.commits import committer_identity, parse_trailers
 from ..storage.store import MAIN, Store
-from ..storage.trees import FILE_MODE, TreeEditor
+from ..storage.trees import FILE_MODE
 
 __all__ = ["BUILT_FROM", "BranchCommit", "branch_ref", "commit_site", "site_branches"]
 
@@ -73,15 +71,13 @@ def commit_site(
     holds exactly these files. A branch that exists but was not built by gitflywheel is
     refused, never overwritten."""
     ref = branch_ref(branch)
-    editor = TreeEditor(store.tree, None)
-    blobs = []
-    for path, data in sorted(files.items()):
-        blob = Blob.from_string(data)
-        editor.set(path, FILE_MODE, blob.id)
-        blobs.append(blob)
-    root, trees = editor.write()
     source = store.commit(built_from.encode())
-    with store.lock():
+    # A site's files mostly repeat its last build: what the store holds is not written again.
+    with store.writing(skip_stored=True) as writer:
+        editor = writer.edit(None)
+        for path, data in sorted(files.items()):
+            editor.set(path, FILE_MODE, writer.put_blob(data))
+        root = writer.write_tree(editor)
         before = store.read_ref(ref)
         if before is not None:
             if not _is_site_commit(store, before):
@@ -95,7 +91,7 @@ def commit_site(
         message = (
             f"Build the site from main {built_from[:12]}\n\n{BUILT_FROM}: {built_from}\n"
         ).encode()
-        commit = make_commit(
+        commit = writer.commit(
             root,
             [before] if before is not None else [],
             message,
@@ -103,6 +99,5 @@ def commit_site(
             None,
             source.commit_time,
         )
-        store.write_objects([o for o in [*blobs, *trees] if o.id not in store] + [commit])
-        store.move_branch(ref, before, commit.id)
-    return BranchCommit(branch, commit.id.decode(), True)
+        writer.move_branch(ref, before, commit)
+    return BranchCommit(branch, commit.decode(), True)

@@ -18,8 +18,9 @@ from ..errors import GitflywheelError, StoreError
 from ..storage.commits import session_trailers
 from ..storage.folders import session_folders
 from ..storage.layout import ARTIFACT_KINDS, MANIFEST_FILE, session_dir
+from ..storage.objects import blob_id
 from ..storage.store import Store
-from ..storage.trees import TREE_MODE
+from ..storage.trees import EXEC_MODE, GITLINK_MODE, SYMLINK_MODE, TREE_MODE
 from .index import (
     BadTimestamp,
     TimeWindow,
@@ -254,7 +255,7 @@ def blob_id_of(file_or_blob: str) -> str:
     """A blob id given as such (40 hex), or the blob id a file's bytes would have."""
     path = Path(file_or_blob)
     if path.is_file():
-        return Store.blob_id(path.read_bytes()).decode()
+        return blob_id(path.read_bytes()).decode()
     text = file_or_blob.lower()
     if len(text) == 40 and all(c in "0123456789abcdef" for c in text):
         return text
@@ -316,12 +317,9 @@ class ExportResult:
     skipped: list[str]
 
 
-_EXEC_MODE = 0o100755
-_SYMLINK_MODE = 0o120000
-_GITLINK_MODE = 0o160000
 _SKIPPED = {
-    _SYMLINK_MODE: "a symbolic link, not written (it could point outside the export)",
-    _GITLINK_MODE: "a submodule (gitlink): its files are in another repository",
+    SYMLINK_MODE: "a symbolic link, not written (it could point outside the export)",
+    GITLINK_MODE: "a submodule (gitlink): its files are in another repository",
 }
 
 
@@ -368,7 +366,7 @@ def export(store: Store, target: Path, at: str | None = None) -> ExportResult:
                 skipped.append(f"{path}: {_SKIPPED[mode]}")
             elif stat.S_ISREG(mode):
                 _write_new(folder / name, path, _blob_of(store, sha, path))
-                if mode == _EXEC_MODE:
+                if mode == EXEC_MODE:
                     (folder / name).chmod(0o755)
                 count += 1
             else:

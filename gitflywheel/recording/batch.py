@@ -7,12 +7,25 @@ tally over them is this one.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from ..errors import EXIT_OK
 
-__all__ = ["BatchReport"]
+__all__ = ["BatchReport", "ItemOutcome"]
+
+
+class ItemOutcome:
+    """What became of one item: a status, and the exit code it means (by the subclass's
+    `EXIT_CODES`)."""
+
+    EXIT_CODES: ClassVar[Mapping[str, int]] = {}
+    status: str
+
+    @property
+    def exit_code(self) -> int:
+        return self.EXIT_CODES[self.status]
 
 
 class _Outcome(Protocol):

@@ -4,7 +4,8 @@ Stage one runs the session's pipeline and keeps its output as facts.json; stage 
 renders the facts, parsed back from those bytes, with the templates and a filter set;
 the manifest lists it all. Ingest records the plan, `rerender` records it again, and
 `verify` compares it with the tree: one function says what a folder holds, so the three
-cannot drift apart. Reading screenshot files is the caller's (I/O stays outside).
+cannot drift apart. Reading screenshot files is the caller's (I/O stays outside); a
+screenshot is stored only when its bytes are an image, under that format's extension.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from ..storage.layout import (
     session_dir,
     template_path,
 )
+from ..storage.objects import blob_id
+from .screenshots import IMAGE_EXTENSIONS, image_format
 
 __all__ = [
     "ScreenshotFile",
     "TemplateSet",
     "Derived",
     "SessionPlan",
-    "git_blob_id",
     "file_ref",
     "derive",
     "render_facts",
@@ -60,7 +62,7 @@ class TemplateSet:
     def __init__(self, templates: Mapping[str, bytes], filters: str | None = None) -> None:
         self.templates = dict(templates)
         self.filters = filters or filtersets.CURRENT_FILTERS
-        self.blob_ids = {name: git_blob_id(data) for name, data in self.templates.items()}
+        self.blob_ids = {name: blob_id(data).decode() for name, data in self.templates.items()}
         self._renderer = Renderer(self.templates, filters=filtersets.filter_set(self.filters))
 
     def render(self, spec: ArtifactSpec) -> bytes:
@@ -94,15 +96,10 @@ class SessionPlan:
         return self.files[f"{self.folder}/{MANIFEST_FILE}"]
 
 
-def git_blob_id(data: bytes) -> str:
-    """The id git gives a blob with these bytes."""
-    return hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()
-
-
 def file_ref(path: str, data: bytes) -> FileRef:
     return FileRef(
         path=path,
-        blob=git_blob_id(data),
+        blob=blob_id(data).decode(),
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
     )
@@ -110,6 +107,7 @@ def file_ref(path: str, data: bytes) -> FileRef:
 
 def derive(record: Record, screenshots: Sequence[ScreenshotFile]) -> Derived:
     """Stage one: name the stored screenshots, run the pipeline, keep its output as facts.
+    A screenshot whose bytes are not an image (`image_format`) is not stored: missing.
 
     Raises FactsError when the output does not survive its own JSON (a number beyond
     what strict JSON reads back, say): nothing is stored that could not render again."""
@@ -118,13 +116,14 @@ def derive(record: Record, screenshots: Sequence[ScreenshotFile]) -> Derived:
     entries: list[ScreenshotEntry] = []
     files: dict[str, bytes] = {}
     for index, shot in enumerate(screenshots):
-        if shot.data is None:
+        found = image_format(shot.data) if shot.data is not None else None
+        if shot.data is None or found is None:
             shots.append(Screenshot(shot.source, None, shot.caption))
             entries.append(
                 ScreenshotEntry(source=shot.source, status="missing", caption=shot.caption)
             )
             continue
-        name = screenshot_name(index, shot.source)
+        name = screenshot_name(index, shot.source, IMAGE_EXTENSIONS[found])
         path = f"{folder}/{SCREENSHOTS_DIR}/{name}"
         shots.append(Screenshot(shot.source, name, shot.caption))
         entries.append(

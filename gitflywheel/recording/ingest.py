@@ -13,22 +13,22 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from dulwich.objects import Commit, ShaFile, Tree
-
-from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, GitflywheelError
+from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK
 from ..rendering.templates import load_templates
 from ..session.manifest import Manifest
 from ..session.records import Record, make_record
-from ..storage.commits import SessionTrailers, commit_time, identity, make_commit, session_message
+from ..storage.commits import SessionTrailers, commit_time, identity, session_message
 from ..storage.layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
-from ..storage.packs import packed_entry, unpacked_entry
-from ..storage.store import Store
-from ..storage.trees import FILE_MODE, TreeEditor, tree_from_bytes
-from .batch import BatchReport
-from .folder_plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, git_blob_id
+from ..storage.objects import BLOB_TYPE, blob_id
+from ..storage.packs import packed_entry
+from ..storage.trees import FILE_MODE
+from ..storage.writing import Writer
+from .batch import BatchReport, ItemOutcome
+from .folder_plan import ScreenshotFile, SessionPlan, TemplateSet, assemble
 from .init import open_store, store_templates_dir
 from .inputs import InputItem, read_inputs
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, ScreenshotPolicy
@@ -57,7 +57,7 @@ _AHEAD_PER_WORKER = 8  # sessions planned ahead per worker, waiting for their tu
 
 
 @dataclass
-class Outcome:
+class Outcome(ItemOutcome):
     """What happened to one input document."""
 
     origin: str
@@ -69,9 +69,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)
 
-    @property
-    def exit_code(self) -> int:
-        return _EXIT[self.status]
+    EXIT_CODES = _EXIT
 
 
 @dataclass
@@ -79,48 +77,30 @@ class IngestReport(BatchReport[Outcome]):
     """Every outcome of one ingest call; the exit code is the highest met."""
 
 
-_TREE, _BLOB = 2, 3  # git's type numbers
-
-
 class Recorder:
-    """Plans commits on top of a tip, in memory, and writes them to the store in batches."""
+    """Plans commits on top of `main`, in memory, and lands them through a store's writer
+    in batches."""
 
     def __init__(
         self,
-        store: Store,
+        writer: Writer,
         templates: dict[str, bytes],
         screenshot_policy: ScreenshotPolicy | None = None,
     ) -> None:
-        self.store = store
+        self.writer = writer
         self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
         self.templates = TemplateSet(templates)
-        self.landed = store.tip()
-        self.head = self.landed
+        self.head = writer.main
+        self.head_tree = writer.store.commit(self.head).tree if self.head else None
         self.unflushed, self.last_flush = 0, time.monotonic()  # commits planned since, and when
-        root = store.commit(self.head).tree if self.head else None
-        self.pending: dict[bytes, ShaFile] = {}  # commits
-        self.packed: dict[bytes, bytes] = {}  # blobs and trees: hex id -> `packs.packed_entry`
-        self.editor = TreeEditor(self._tree, root)
+        self.editor = writer.edit(self.head_tree)
         self.template_blobs = {
-            template_path(name): (git_blob_id(data).encode(), packed_entry(_BLOB, data))
+            template_path(name): (blob_id(data), packed_entry(BLOB_TYPE, data))
             for name, data in templates.items()
         }
 
-    def _object(self, sha: bytes) -> ShaFile:
-        return self.pending.get(sha) or self.store[sha]
-
-    def _tree(self, sha: bytes) -> Tree:
-        if sha in self.packed:  # made since the last flush
-            return tree_from_bytes(unpacked_entry(self.packed[sha]))
-        obj = self._object(sha)
-        if not isinstance(obj, Tree):
-            raise GitflywheelError(f"{sha.decode()}: not a tree")
-        return obj
-
     def _blob_bytes(self, sha: bytes) -> bytes:
-        if sha in self.packed:
-            return unpacked_entry(self.packed[sha])
-        return self.store.blob(sha)
+        return self.writer.blob(sha)
 
     def has_session(self, session_id: str) -> bool:
         """Whether the planned head records a session with this id."""
@@ -160,7 +140,7 @@ class Recorder:
             warnings=list(record.warnings),
             set_aside=list(record.set_aside),
         )
-        revision = self._revision(outcome, git_blob_id(record.stored_bytes).encode(), revise)
+        revision = self._revision(outcome, blob_id(record.stored_bytes), revise)
         if revision is None:
             return outcome
         screenshots, warnings = read_screenshots(record, base_dir, self.screenshot_policy)
@@ -213,7 +193,7 @@ class Recorder:
     def is_current(self, plan: SessionPlan) -> bool:
         """Whether the planned head's tree already holds every file of the plan as planned."""
         return all(
-            (entry := self.editor.get(path)) is not None and entry[1].decode() == git_blob_id(data)
+            (entry := self.editor.get(path)) is not None and entry[1] == blob_id(data)
             for path, data in plan.files.items()
         )
 
@@ -223,9 +203,9 @@ class Recorder:
         files: list[tuple[str, bytes]] = []
         packed: dict[bytes, bytes] = {}
         for path, data in plan.files.items():
-            sha = git_blob_id(data).encode()
+            sha = blob_id(data)
             files.append((path, sha))
-            packed[sha] = packed_entry(_BLOB, data)
+            packed[sha] = packed_entry(BLOB_TYPE, data)
         session = plan.derived.record.session
         return self._land(
             plan.folder, files, packed, message, identity(session.agent_id), session.timestamp
@@ -255,31 +235,20 @@ class Recorder:
                 if self.editor.get(path) != (FILE_MODE, sha):
                     new_blobs[sha] = entry
                     self.editor.set(path, FILE_MODE, sha)
-            root, trees = self.editor.write_raw()
+            root = self.writer.write_tree(self.editor)
         except BaseException:
             self._reset_editor()
             raise
-        commit = make_commit(
-            root, [self.head] if self.head else [], message, author, authored, committed
-        )
-        self.pending[commit.id] = commit
-        self.packed.update(new_blobs)
-        for sha, raw in trees:
-            self.packed[sha] = packed_entry(_TREE, raw)
-        self.head = commit.id
+        self.writer.put_packed(new_blobs)
+        parents = [self.head] if self.head else []
+        self.head = self.writer.commit(root, parents, message, author, authored, committed)
+        self.head_tree = root
         self.unflushed += 1
-        return commit.id.decode()
+        return self.head.decode()
 
     def _reset_editor(self) -> None:
         """Forget planned tree edits that did not make a commit: back to the head's tree."""
-        root = self._commit_tree(self.head) if self.head else None
-        self.editor = TreeEditor(self._tree, root)
-
-    def _commit_tree(self, sha: bytes) -> bytes:
-        commit = self._object(sha)
-        if not isinstance(commit, Commit):
-            raise GitflywheelError(f"{sha.decode()}: not a commit")
-        return bytes(commit.tree)
+        self.editor = self.writer.edit(self.head_tree)
 
     def flush_when_due(self, batch_size: int, flush_seconds: float) -> None:
         """Flush once `batch_size` commits are planned or `flush_seconds` have passed since
@@ -290,16 +259,11 @@ class Recorder:
     def flush(self) -> None:
         """Write the planned objects as one pack and move `main` to the planned head."""
         self.unflushed, self.last_flush = 0, time.monotonic()
-        if self.head == self.landed:
+        if self.head == self.writer.main:
             return
-        assert self.head is not None
-        self.store.write_objects(self.pending.values(), self.packed)
-        self.store.move_main(self.landed, self.head)
-        self.landed = self.head
-        self.pending.clear()
-        self.packed.clear()
+        self.writer.flush(self.head)
         # What is on disk now reloads on demand: memory stays bounded by one batch.
-        self.editor = TreeEditor(self._tree, self.store.commit(self.head).tree)
+        self._reset_editor()
 
 
 def ingest(
@@ -317,8 +281,10 @@ def ingest(
     workers: int = 1,
     parallel_after: int = PARALLEL_AFTER,
     keep_outcomes: bool = True,
+    items: Iterable[InputItem] = (),
 ) -> IngestReport:
-    """Ingest every session document named by `paths` into the store (created if missing).
+    """Ingest every session document named by `paths`, then the parsed `items`, into the
+    store (created if missing).
 
     Planned commits land every `batch_size` sessions or `flush_seconds`, whichever comes
     first, and when the run is interrupted (Ctrl-C, SIGTERM), so an interruption loses
@@ -332,10 +298,10 @@ def ingest(
     (`on_outcome` sees each), so a long run's memory does not grow with it.
     """
     report = IngestReport(str(store_path))
-    with open_store(store_path, create=True) as store, store.lock():
+    with open_store(store_path, create=True) as store, store.writing() as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))
         policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
-        recorder = Recorder(store, templates, policy)
+        recorder = Recorder(writer, templates, policy)
         pool: PlanPool | None = None
         ahead: deque[_Ahead] = deque()
 
@@ -346,7 +312,8 @@ def ingest(
             recorder.flush_when_due(batch_size, flush_seconds)
 
         try:
-            for seen, item in enumerate(read_inputs(list(paths), stdin), start=1):
+            inputs = chain(read_inputs(list(paths), stdin), items)
+            for seen, item in enumerate(inputs, start=1):
                 if pool is None and workers > 1 and seen > parallel_after:
                     pool = PlanPool(recorder.templates, policy, workers)
                 if pool is None:

@@ -9,21 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dulwich.objects import Blob
-
 from ..errors import StoreError
 from ..jsontext import dumps_pretty
 from ..rendering.templates import load_templates
-from ..storage.commits import commit_time, committer_identity, make_commit, setup_message
+from ..storage.commits import commit_time, committer_identity, setup_message
 from ..storage.gitdir import OWN_REFS_PREFIX
 from ..storage.layout import STORE_FILE, template_path
 from ..storage.store import Store
-from ..storage.trees import FILE_MODE, TreeEditor
+from ..storage.trees import FILE_MODE
 
 __all__ = [
     "InitResult",
     "init_store",
     "open_store",
+    "check_store",
     "repository_problem",
     "store_templates_dir",
     "set_templates_dir",
@@ -66,13 +65,15 @@ def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
     return InitResult(path, created, tip.decode())
 
 
-def repository_problem(store: Store) -> str | None:
+def repository_problem(store: Store, read_only: bool = False) -> str | None:
     """Why this git repository is not a store and cannot become one, or None.
 
     A store is a bare repository whose `main` starts with gitflywheel's first commit. An
     empty bare repository (no refs at all) may become one. Anything else is someone's
-    project, and sessions must never land in it by a wrong `--repo`."""
-    if not store.is_bare():
+    project, and sessions must never land in it by a wrong `--repo`. To be `read_only`
+    (queried, exported, verified), a clone of a store with its files checked out will
+    do as well."""
+    if not store.is_bare() and not read_only:
         return (
             "a git work tree (its files are checked out), not a gitflywheel store; "
             "a store is a bare repository: give --repo a new path"
@@ -93,19 +94,33 @@ def repository_problem(store: Store) -> str | None:
     return None
 
 
-def open_store(path: Path, create: bool = False, first_commit: bool = True) -> Store:
-    """Open a store, refusing any git repository that is not one (exit 2).
+def check_store(store: Store, path: Path | None = None, read_only: bool = False) -> None:
+    """Refuse (exit 2) a git repository that is not a store and cannot become one (see
+    `repository_problem`), named as `path` (default: its git directory); `open_store`
+    and the API's functions check an open Store so."""
+    problem = repository_problem(store, read_only)
+    if problem is not None:
+        raise StoreError(f"{store.path if path is None else path}: {problem}")
+
+
+def open_store(
+    path: Path, create: bool = False, first_commit: bool = True, *, read_only: bool = False
+) -> Store:
+    """Open a store, refusing any git repository that is not one (exit 2); every command
+    and function of the API opens its store here.
 
     With `create`, a missing path, an empty folder or an empty bare repository becomes a
     store (HEAD on `main`) with its first commit, unless `first_commit` is false: a store
-    that takes its whole history from a remote (`sync`) starts empty."""
+    that takes its whole history from a remote (`sync`) starts empty. What only reads the
+    store (`read_only`) takes a clone of one with its files checked out too."""
     if create and (not path.exists() or (path.is_dir() and not any(path.iterdir()))):
         Store.create(path).close()
     store = Store.open(path)
-    problem = repository_problem(store)
-    if problem is not None:
+    try:
+        check_store(store, path, read_only)
+    except StoreError:
         store.close()
-        raise StoreError(f"{path}: {problem}")
+        raise
     if create and store.tip() is None:
         store.point_head_at_main()  # git clone checks out HEAD
         if first_commit:
@@ -121,20 +136,15 @@ def set_templates_dir(store: Store, folder: Path) -> None:
 
 
 def _first_commit(store: Store, templates_dir: Path | None) -> bytes:
-    with store.lock():
-        tip = store.tip()
-        if tip is not None:
-            return tip
-        editor = TreeEditor(store.tree, None)
-        blobs = [Blob.from_string(dumps_pretty(STORE_DESCRIPTION).encode())]
-        editor.set(STORE_FILE, FILE_MODE, blobs[0].id)
+    with store.writing() as writer:
+        if writer.main is not None:
+            return writer.main
+        editor = writer.edit(None)
+        editor.set(STORE_FILE, FILE_MODE, writer.put_blob(dumps_pretty(STORE_DESCRIPTION).encode()))
         for name, data in load_templates(templates_dir).items():
-            blob = Blob.from_string(data)
-            blobs.append(blob)
-            editor.set(template_path(name), FILE_MODE, blob.id)
-        root, trees = editor.write()
+            editor.set(template_path(name), FILE_MODE, writer.put_blob(data))
+        root = writer.write_tree(editor)
         when = commit_time()
-        commit = make_commit(root, [], setup_message(), committer_identity(), None, when)
-        store.write_objects([*blobs, *trees, commit])
-        store.move_main(None, commit.id)
-        return commit.id
+        commit = writer.commit(root, [], setup_message(), committer_identity(), None, when)
+        writer.flush(commit)
+        return commit

@@ -16,19 +16,12 @@ from typing import Any, BinaryIO
 
 from ..errors import InputError
 from ..jsontext import JSONTextError, decode_utf8, iter_lines, loads
-from ..localfiles import file_kind
+from ..localfiles import READ_FLAGS, file_kind
 
 __all__ = ["InputItem", "read_inputs"]
 
 STDIN = "-"
 SUFFIXES = (".json", ".jsonl")
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOCTTY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
 
 
 @dataclass(frozen=True)
@@ -162,7 +155,7 @@ def _read_file(path: Path) -> Iterator[InputItem]:
     try:
         mode = path.stat().st_mode
         if stat.S_ISREG(mode):
-            fd = os.open(path, _OPEN_FLAGS)
+            fd = os.open(path, READ_FLAGS)
             f = os.fdopen(fd, "rb")
             mode = os.fstat(fd).st_mode
             if not lines or not stat.S_ISREG(mode):

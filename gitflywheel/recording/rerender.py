@@ -29,7 +29,7 @@ from ..session.records import InputErrors, make_record
 from ..storage.commits import SessionTrailers, rendered_by, session_message
 from ..storage.layout import MANIFEST_FILE, RECORD_FILE, session_dir
 from ..version import __version__
-from .batch import BatchReport
+from .batch import BatchReport, ItemOutcome
 from .folder_plan import ScreenshotFile
 from .ingest import Recorder
 from .init import open_store, set_templates_dir, store_templates_dir
@@ -48,7 +48,7 @@ _EXIT = {
 
 
 @dataclass
-class RerenderOutcome:
+class RerenderOutcome(ItemOutcome):
     """What happened to one session: re-rendered (with the commit), already current,
     made by a newer gitflywheel (left alone), not in the store, or not re-renderable."""
 
@@ -59,9 +59,7 @@ class RerenderOutcome:
     commit: str | None = None
     problems: list[str] = field(default_factory=list)
 
-    @property
-    def exit_code(self) -> int:
-        return _EXIT[self.status]
+    EXIT_CODES = _EXIT
 
 
 @dataclass
@@ -91,12 +89,12 @@ def rerender(
     if all_sessions == bool(wanted):
         raise GitflywheelError("name the sessions to render again, or give --all (not both)")
     report = RerenderReport(str(store_path))
-    with open_store(store_path) as store, store.lock():
+    with open_store(store_path) as store, store.writing() as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))
         if templates_dir is not None:
             set_templates_dir(store, templates_dir)
             report.templates = str(templates_dir.resolve())
-        recorder = Recorder(store, templates)
+        recorder = Recorder(writer, templates)
         if all_sessions:
             wanted = [name for name, _ in iter_session_folders(store)]
         try:

@@ -31,8 +31,9 @@ from typing import Any
 from ..errors import GitflywheelError, InputError
 from ..session.records import InputErrors, Record, make_record
 from ..storage.layout import RECORD_FILE, session_dir
+from ..storage.objects import BLOB_TYPE, blob_id
 from ..storage.packs import packed_entry
-from .folder_plan import Derived, ScreenshotFile, TemplateSet, assemble, derive, git_blob_id
+from .folder_plan import Derived, ScreenshotFile, TemplateSet, assemble, derive
 from .screenshots import Refusal, ScreenshotPolicy, read_screenshot
 
 __all__ = [
@@ -54,7 +55,6 @@ __all__ = [
 UNCONTAINED = (KeyboardInterrupt, SystemExit, MemoryError, OSError)
 
 Planned = tuple[Derived, dict[str, bytes]]
-_BLOB = 3  # git's type number
 
 
 def available_cores() -> int:
@@ -174,10 +174,10 @@ def plan_input(
     files: list[tuple[str, bytes]] = []
     packed: dict[bytes, bytes] = {}
     for path, data in plan.files.items():
-        sha = git_blob_id(data).encode()
+        sha = blob_id(data)
         files.append((path, sha))
         if sha not in packed:
-            packed[sha] = packed_entry(_BLOB, data)
+            packed[sha] = packed_entry(BLOB_TYPE, data)
     session = record.session
     return PlannedSession(
         session.session_id,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..errors import EXIT_BAD_INPUT, ConflictError, RemoteError
 from ..publishing.site_branch import site_branches
 from ..storage.ancestry import ancestors, is_ancestor, merge_bases
-from ..storage.commits import commit_time, committer_identity, make_commit, merge_message
+from ..storage.commits import commit_time, committer_identity, merge_message
 from ..storage.gitdir import VERIFIED_REF
 from ..storage.layout import STORE_FILE
 from ..storage.objectcheck import check_objects
@@ -29,7 +29,7 @@ from ..storage.remote_url import RemoteLocation, resolve_remote
 from ..storage.store import MAIN, Store
 from ..storage.transport import Link
 from ..storage.treediff import diff_sessions
-from ..storage.trees import TreeEditor
+from ..storage.writing import Writer
 from ..verification import Finding, verify
 from ..verification.index import VerifyState
 
@@ -146,7 +146,7 @@ def _explain_behind(store: Store, link: Link, theirs: bytes, tip: bytes) -> None
     """Their `main` has commits we lack: say whether `sync` can help, then refuse."""
     with Quarantine(store) as quarantine:
         if theirs not in store:
-            theirs = link.fetch_main(quarantine.repo).get(MAIN, theirs)
+            theirs = link.fetch_main(quarantine).get(MAIN, theirs)
             _check_objects(quarantine.view, link, list(quarantine.new_objects()))
         _check_history(quarantine.view, link, theirs, tip)
     raise RemoteError(
@@ -158,10 +158,10 @@ def sync(store: Store, remote: str | None = None) -> SyncResult:
     """Fetch the remote's `main`, check it, combine it with ours, push the result back."""
     location = resolve_remote(store, remote)
     name, url = _named(location)
-    with store.lock(), Quarantine(store) as quarantine:
-        ours = store.tip()
+    with store.writing() as writer, Quarantine(store) as quarantine:
+        ours = writer.main
         link = Link(store, location)
-        refs = link.fetch_main(quarantine.repo)
+        refs = link.fetch_main(quarantine)
         theirs = refs.get(MAIN)
         result = SyncResult(
             name,
@@ -186,12 +186,16 @@ def sync(store: Store, remote: str | None = None) -> SyncResult:
         view = quarantine.view
         _check_objects(view, link, list(quarantine.new_objects()))
         _check_history(view, link, theirs, ours)
-        if ours is None or is_ancestor(view, ours, theirs):
-            candidate = theirs
-            result.action = "fast-forward"
-        else:
-            candidate, result.taken = _combine(view, ours, theirs, location)
-            result.action = "merged"
+        # The candidate becomes the quarantine's main (a merge's objects are written there),
+        # where verify judges it before anything enters the store.
+        with quarantine.writing() as incoming:
+            if ours is None or is_ancestor(view, ours, theirs):
+                candidate = theirs
+                result.action = "fast-forward"
+            else:
+                candidate, result.taken = _combine(incoming, ours, theirs, location)
+                result.action = "merged"
+            incoming.flush(candidate)
         findings = _verify_incoming(store, quarantine, ours, candidate)
         if findings:
             raise RemoteError(
@@ -201,7 +205,7 @@ def sync(store: Store, remote: str | None = None) -> SyncResult:
                 )
             )
         quarantine.admit()
-        store.move_main(ours, candidate)
+        writer.flush(candidate)
         result.main = candidate.decode()
         if result.action == "merged":
             try:
@@ -218,8 +222,9 @@ def sync(store: Store, remote: str | None = None) -> SyncResult:
 def _verify_incoming(
     store: Store, quarantine: Quarantine, ours: bytes | None, candidate: bytes
 ) -> list[Finding]:
-    """verify's findings on the commits `candidate` would bring to our `main`, judged in
-    the quarantine, from where the store's last verification left off."""
+    """verify's findings on the commits `candidate` (the quarantine's `main` now) would
+    bring to our `main`, judged in the quarantine, from where the store's last
+    verification left off."""
     view = quarantine.view
     verified = store.read_ref(VERIFIED_REF)
     state = VerifyState.load(store.path)
@@ -228,16 +233,17 @@ def _verify_incoming(
             state.save_as(view.path)
             view.set_ref(VERIFIED_REF, verified)
         state.close()
-    view.move_main(ours, candidate)
     brought = ancestors(view, [candidate]) - (ancestors(view, [ours]) if ours else set())
     named = {sha.decode() for sha in brought}
     return [f for f in verify(view).findings if f.commit in named]
 
 
 def _combine(
-    store: Store, ours: bytes, theirs: bytes, location: RemoteLocation
+    writer: Writer, ours: bytes, theirs: bytes, location: RemoteLocation
 ) -> tuple[bytes, list[str]]:
-    """A merge commit holding our tree plus every session folder only their side changed."""
+    """A merge commit, staged in `writer`, holding our tree plus every session folder
+    only their side changed."""
+    store = writer.store
     bases = merge_bases(store, ours, theirs)
     base_tree = store.commit(bases[0]).tree if bases else None
     our_tree, their_tree = store.commit(ours).tree, store.commit(theirs).tree
@@ -254,14 +260,14 @@ def _combine(
             f"{location.display}: {len(conflicts)} session(s) recorded differently here and there: {listed}; "
             "nothing was changed. Record the one you keep with `gitflywheel ingest --revise` on one side, then sync."
         )
-    editor = TreeEditor(store.tree, our_tree)
+    editor = writer.edit(our_tree)
     taken = []
     for path, (_, new) in sorted(incoming.items()):
         if new is not None and (path not in mine):
             editor.set_tree(path, new)
             taken.append(path.rsplit("/", 1)[-1])
-    root, trees = editor.write()
-    commit = make_commit(
+    root = writer.write_tree(editor)
+    commit = writer.commit(
         root,
         [ours, theirs],
         merge_message(location.name),
@@ -269,5 +275,4 @@ def _combine(
         None,
         commit_time(),
     )
-    store.write_objects([*trees, commit])
-    return commit.id, taken
+    return commit, taken

@@ -3,7 +3,7 @@
 An artifact is made of its facts, its template, and what formats values for the
 template: the filters it calls by name (`money`, `md_text`, `yaml_string`, ...) and the
 finalize that escapes every `{{ }}` by default. The manifest names the set beside the
-template blob, and a set, once released, never changes (tests/test_filtersets.py pins
+template blob, and a set, once released, never changes (tests/rendering/test_filtersets.py pins
 each set's outputs), so old facts with their old template and old set render again byte
 for byte, forever.
 

@@ -1,13 +1,16 @@
-"""The Jinja2 environment templates run in: sandboxed, escaping by default, bounded.
+"""The one Jinja2 environment every template runs in, artifact and site page alike:
+sandboxed, escaping by default, bounded.
 
-Escaping: every `{{ }}` goes through `escape.finalize`, so a value is Markdown-escaped
-unless a filter already escaped it for its context (`md_text`, `md_code`, `yaml_string`,
-...) or a template marked its own markup with `|safe`. A template that forgets a filter
-still cannot let session text open HTML, a link or a block: the safe choice is the
-default, most values need no filter at all (which keeps templates short to read), and
-the few filters there are say which other context a value is in. The default trims a
-value's ends (so `**{{ title }}**` stays bold whatever spaces a title carries): white
-space a template means, such as a separator, belongs in its text, not in `{{ }}`.
+Escaping, for an artifact (`MARKDOWN`): every `{{ }}` goes through `escape.finalize`, so
+a value is Markdown-escaped unless a filter already escaped it for its context
+(`md_text`, `md_code`, `yaml_string`, ...) or a template marked its own markup with
+`|safe`. A template that forgets a filter still cannot let session text open HTML, a
+link or a block: the safe choice is the default, most values need no filter at all
+(which keeps templates short to read), and the few filters there are say which other
+context a value is in. The default trims a value's ends (so `**{{ title }}**` stays bold
+whatever spaces a title carries): white space a template means, such as a separator,
+belongs in its text, not in `{{ }}`. For a site page (`HTML`): Jinja's HTML autoescape,
+and Jinja's own filters only.
 
 Bounds, per render: a time limit, checked at every loop iteration, call, intercepted
 operator and every few output chunks, so that it works in any thread and in a library
@@ -41,10 +44,13 @@ from .. import escape, figures
 __all__ = [
     "FILTERS",
     "FINALIZE",
+    "HTML",
+    "MARKDOWN",
     "MAX_RANGE",
     "MAX_VALUE",
     "MAX_OUTPUT_BYTES",
     "TIME_LIMIT_SECONDS",
+    "Escaping",
     "Limits",
     "TemplateEnvironment",
     "render_limited",
@@ -214,6 +220,22 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
 FINALIZE: Callable[[Any], Any] = escape.finalize
 
 
+@dataclass(frozen=True)
+class Escaping:
+    """What `{{ }}` does to a value, and the project's filters a template may call: the
+    one setting in which an artifact's environment and a site page's differ."""
+
+    filters: Mapping[str, Callable[..., Any]]
+    finalize: Callable[[Any], Any] | None
+    autoescape: bool = False
+
+
+MARKDOWN = Escaping(FILTERS, FINALIZE)
+"""Artifacts: Markdown escaping by default, the project's escapers and formatters."""
+HTML = Escaping({}, None, autoescape=True)
+"""Site pages: HTML autoescape, Jinja's own filters only (its `|safe` makes Markup)."""
+
+
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 """What `getattr` finds on a dict: for any other name, `x.name` is the item `x['name']`."""
 _LOOP_VALUES = frozenset(
@@ -224,9 +246,9 @@ _LOOP_VALUES = frozenset(
 
 
 class TemplateEnvironment(ImmutableSandboxedEnvironment):
-    """The sandboxed environment with the project's escapers and formatters as filters,
-    Markdown escaping as the default for `{{ }}`, and the bounds of the module doc;
-    `filters` and `finalize` replace the current ones (a released filter set)."""
+    """The sandboxed environment with the bounds of the module doc and an `escaping`:
+    Markdown (the default; a released filter set gives its own filters and finalize)
+    or a site page's HTML."""
 
     code_generator_class = _GuardedCode
     intercepted_binops = frozenset({"*", "**", "+", "%"})
@@ -234,8 +256,7 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
     def __init__(
         self,
         templates: Mapping[str, str],
-        filters: Mapping[str, Callable[..., Any]] | None = None,
-        finalize: Callable[[Any], Any] | None = None,
+        escaping: Escaping = MARKDOWN,
     ) -> None:
         sources = dict(templates)
         super().__init__(
@@ -244,8 +265,8 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
                 lambda name: (sources[name], name, lambda: True) if name in sources else None
             ),
             undefined=StrictUndefined,
-            autoescape=False,
-            finalize=finalize or FINALIZE,
+            autoescape=escaping.autoescape,
+            finalize=escaping.finalize,
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -254,7 +275,7 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
         self.globals.pop("lipsum", None)
         for name in _SIZED_FILTERS:
             self.filters[name] = _sized_filter(self.filters[name], name)
-        self.filters.update(FILTERS if filters is None else filters)
+        self.filters.update(escaping.filters)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`x.name` on a dict without the sandbox's attempt at an attribute a dict has

@@ -1,9 +1,11 @@
-"""Templates and rendering: artifacts rendered in the one sandboxed Jinja2 environment.
+"""Templates and rendering: the folders templates are loaded from, and the renderer that
+runs them in the one sandboxed Jinja2 environment (`sandbox`), artifacts and site pages
+alike, each render within its limits.
 
 Session data is only ever passed as context, never compiled as template source, so text
-such as `{{ 7*7 }}` in a session stays literal in every artifact; every value a template
-prints is escaped for Markdown unless a filter escaped it for another context (see
-`sandbox` and `escape`).
+such as `{{ 7*7 }}` in a session stays literal in every artifact and page; every value a
+template prints is escaped for its output, Markdown or HTML, unless a filter escaped it
+for another context (see `sandbox` and `escape`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
@@ -19,13 +21,14 @@ from ..errors import GitflywheelError
 from ..localfiles import read_beneath
 from ..session.artifacts import ArtifactSpec
 from ..storage.layout import TEMPLATE_SUFFIX
-from .sandbox import Limits, TemplateEnvironment, render_limited
+from .sandbox import MARKDOWN, Escaping, Limits, TemplateEnvironment, render_limited
 
 if TYPE_CHECKING:
     from .filtersets import FilterSet
 
 __all__ = [
     "TEMPLATE_SUFFIX",
+    "SITE_TEMPLATES",
     "RenderError",
     "shipped_templates_dir",
     "load_templates",
@@ -35,6 +38,8 @@ __all__ = [
 ]
 
 MAX_TEMPLATE_BYTES = 1024 * 1024
+SITE_TEMPLATES = "site"
+"""The shipped site page templates: `templates/site/*.j2`."""
 
 
 class RenderError(GitflywheelError):
@@ -49,13 +54,14 @@ def shipped_templates_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
-def load_templates(override_dir: Path | None = None) -> dict[str, bytes]:
-    """Template name -> bytes: the shipped set, with a user's files overriding by name.
+def load_templates(override_dir: Path | None = None, shipped: str = "") -> dict[str, bytes]:
+    """Template name -> bytes: a shipped set (the artifacts', or a subfolder of the
+    shipped templates such as SITE_TEMPLATES), with a user's files overriding by name.
 
     Each template is a regular file inside its folder (symlinks resolved and contained),
     UTF-8 text of at most MAX_TEMPLATE_BYTES: a folder's files become blobs in the store."""
     found: dict[str, bytes] = {}
-    for folder in (shipped_templates_dir(), override_dir):
+    for folder in (shipped_templates_dir() / shipped, override_dir):
         if folder is None:
             continue
         if not folder.is_dir():
@@ -73,11 +79,13 @@ def load_templates(override_dir: Path | None = None) -> dict[str, bytes]:
 
 
 class Renderer:
-    """Renders artifacts with one fixed set of templates and filters (a released filter
-    set, else the current functions); compiled templates are reused.
+    """Renders with one fixed set of templates, in one escaping (an artifact's Markdown
+    with a released filter set, else the current functions; or a site page's HTML);
+    compiled templates are reused.
 
     Each render is bounded in time and output (`limits`); a template that fails or passes
-    a bound raises RenderError naming the template, the line when known, and the reason.
+    a bound raises RenderError naming the template (`label` says which kind), the line
+    when known, and the reason.
     """
 
     def __init__(
@@ -85,42 +93,50 @@ class Renderer:
         templates: Mapping[str, bytes],
         limits: Limits | None = None,
         filters: FilterSet | None = None,
+        *,
+        escaping: Escaping | None = None,
+        label: str = "template",
     ) -> None:
         self.templates = dict(templates)
         self.limits = limits or Limits()
+        self.label = label
         try:
             sources = {name: data.decode("utf-8") for name, data in self.templates.items()}
         except UnicodeDecodeError as exc:
-            raise RenderError(f"a template is not UTF-8: {exc}") from exc
-        if filters is None:
-            self._env = TemplateEnvironment(sources)
-        else:
-            self._env = TemplateEnvironment(sources, filters.filters, filters.finalize)
+            raise RenderError(f"a {label} is not UTF-8: {exc}") from exc
+        if escaping is None:
+            escaping = MARKDOWN if filters is None else Escaping(filters.filters, filters.finalize)
+        self._env = TemplateEnvironment(sources, escaping)
 
     def render(self, spec: ArtifactSpec) -> bytes:
         """Render one artifact to UTF-8 bytes ending in exactly one newline."""
-        if spec.template not in self.templates:
-            raise RenderError(f"template {spec.template!r} not found")
+        return self.render_template(spec.template, spec.context)
+
+    def render_template(self, name: str, context: Mapping[str, Any]) -> bytes:
+        """Render the template `name` with `context` to UTF-8 bytes ending in exactly one
+        newline."""
+        if name not in self.templates:
+            raise RenderError(f"{self.label} {name!r} not found")
         try:
-            text = render_limited(self._env, spec.template, spec.context, self.limits)
+            text = render_limited(self._env, name, context, self.limits)
             return (text.rstrip("\n") + "\n").encode("utf-8")
         except TemplateSyntaxError as exc:
             raise RenderError(
-                f"template {spec.template}, line {exc.lineno}: {exc.message}"
+                f"{self.label} {exc.name or name}, line {exc.lineno}: {exc.message}"
             ) from exc
         except Exception as exc:  # a user template can fail in any way; none may escape
-            raise RenderError(f"{_where(spec.template, exc)}: {_reason(exc)}") from exc
+            raise RenderError(f"{self._where(name, exc)}: {_reason(exc)}") from exc
 
-
-def _where(template: str, exc: BaseException) -> str:
-    """`template NAME, line N`: the deepest frame of the template in the traceback."""
-    line = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == template:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return f"template {template}" + (f", line {line}" if line else "")
+    def _where(self, name: str, exc: BaseException) -> str:
+        """`template NAME, line N`: the deepest frame of one of the templates in the
+        traceback (an included or base template's own line), else the one rendered."""
+        where, line = name, None
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename in self.templates:
+                where, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+        return f"{self.label} {where}" + (f", line {line}" if line else "")
 
 
 def _reason(exc: BaseException) -> str:

@@ -30,75 +30,23 @@ __all__ = [
 ]
 
 # The variables each template gets, by pipeline step: what users' templates can rely on.
+# Every artifact but a chart starts with the same four; a build's Markdown adds its story.
+_PAGE = ("session", "when", "front", "draft_reasons")
+_STORY = (*_PAGE, "facts", "story")
+_TRADES = ("trades", "summary", "review", "market", "chart")
+_CHART = ("session", "when", "chart")
 CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
-    "build S3 readme": (
-        "session",
-        "when",
-        "front",
-        "draft_reasons",
-        "facts",
-        "story",
-        "recent_commits",
-    ),
-    "build S4 build_log": (
-        "session",
-        "when",
-        "front",
-        "draft_reasons",
-        "facts",
-        "story",
-        "chart",
-    ),
-    "build S5 blog_post": (
-        "session",
-        "when",
-        "front",
-        "draft_reasons",
-        "facts",
-        "story",
-        "tags",
-        "chart",
-    ),
-    "build S6 social_post": (
-        "session",
-        "when",
-        "front",
-        "draft_reasons",
-        "facts",
-        "story",
-        "posts",
-    ),
-    "trade T4 trade_journal": (
-        "session",
-        "when",
-        "front",
-        "draft_reasons",
-        "trades",
-        "summary",
-        "review",
-        "market",
-        "chart",
-    ),
-    "trade T5 social_post": ("session", "when", "front", "draft_reasons", "posts"),
-    "trade T6 blog_post": (
-        "session",
-        "when",
-        "front",
-        "draft_reasons",
-        "title",
-        "trades",
-        "summary",
-        "review",
-        "market",
-        "chart",
-    ),
-    "build S7 activity_chart": ("session", "when", "chart"),
-    "trade T7 equity_curve": ("session", "when", "chart"),
+    "build S3 readme": (*_STORY, "recent_commits"),
+    "build S4 build_log": (*_STORY, "chart"),
+    "build S5 blog_post": (*_STORY, "tags", "chart"),
+    "build S6 social_post": (*_STORY, "posts"),
+    "trade T4 trade_journal": (*_PAGE, *_TRADES),
+    "trade T5 social_post": (*_PAGE, "posts"),
+    "trade T6 blog_post": (*_PAGE, "title", *_TRADES),
+    "build S7 activity_chart": _CHART,
+    "trade T7 equity_curve": _CHART,
     "life_aria L1 blog_post": (
-        "session",
-        "when",
-        "front",
-        "draft_reasons",
+        *_PAGE,
         "title",
         "overview",
         "problem",
@@ -115,7 +63,7 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
         "next_steps",
         "tags",
     ),
-    "life_aria L2 social_post": ("session", "when", "front", "draft_reasons", "posts"),
+    "life_aria L2 social_post": (*_PAGE, "posts"),
 }
 
 _CONTEXT_HELP = (

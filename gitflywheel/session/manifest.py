@@ -69,8 +69,14 @@ class ScreenshotEntry(_Strict):
     """A screenshot the session names: stored in the folder, or missing at ingest."""
 
     source: str = Field(description="the path or URL as the session gives it")
-    status: Literal["stored", "missing"]
-    file: FileRef | None = None
+    status: Literal["stored", "missing"] = Field(
+        description="stored: a PNG, JPEG, GIF, WebP or AVIF image by its content; missing: "
+        "not read (not found, not allowed, not such an image, or a URL)"
+    )
+    file: FileRef | None = Field(
+        default=None,
+        description="where it is stored: screenshots/NN-name with its format's extension",
+    )
     caption: str | None = Field(default=None, description="the caption the session gives")
 
 

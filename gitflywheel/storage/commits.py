@@ -1,6 +1,7 @@
 """How a commit says which session it records: subject, trailers, author and dates.
 
-Written by ingest and rerender, read back by `log` and `verify`; plain git reads the
+Made by `Writer.commit` for ingest and rerender (and the store's first commit, a sync's
+merge, a site's build), read back by `log` and `verify`; plain git reads the
 trailers too: `git log --format='%(trailers:key=Session-Id,valueonly)'`. A commit made by
 `rerender` says so in its subject and in a `Rendered-By` trailer.
 """
@@ -17,6 +18,7 @@ from datetime import datetime
 from dulwich.objects import Commit, ObjectID
 
 from ..errors import GitflywheelError
+from .objects import CommitInfo, commit_info
 
 __all__ = [
     "TRAILER_KEYS",
@@ -169,9 +171,10 @@ def make_commit(
     author: bytes,
     authored: datetime | None,
     committed: int,
-) -> Commit:
-    """A commit; the author date is the session's time (UTC, clamped by `git_time`), the
-    committer's is `committed` (clamped the same way)."""
+) -> CommitInfo:
+    """A commit, with its bytes; the author date is the session's time (UTC, clamped by
+    `git_time`), the committer's is `committed` (clamped the same way). `Writer.commit`
+    stages it: the one place a commit is written."""
     commit = Commit()
     commit.tree = ObjectID(tree)
     commit.parents = [ObjectID(p) for p in parents]
@@ -183,4 +186,4 @@ def make_commit(
     commit.commit_time = committed
     commit.commit_timezone = 0
     commit.message = message
-    return commit
+    return commit_info(commit)

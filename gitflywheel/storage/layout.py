@@ -1,4 +1,5 @@
-"""Where things live in the store's tree. The one place that decides paths.
+"""Where things live in the store's tree: the one place that decides paths in it
+(paths inside the git directory, beside the tree, are `gitdir`'s).
 
 A session's folder is a function of its id alone, fanned out by the first four hex
 digits of the SHA-256 of the id, one digit per level (`sessions/a/b/c/d/<id>`): at a
@@ -80,10 +81,18 @@ def template_path(name: str) -> str:
     return f"{TEMPLATES_DIR}/{name}"
 
 
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE_STEM = re.compile(r"[^A-Za-z0-9_-]+")
+_EXTENSION = re.compile(r"\.[a-z0-9]{1,8}")
+_MAX_NAME = 120
 
 
-def screenshot_name(index: int, source: str) -> str:
-    """A stored screenshot's file name: its position and the source's own name, made safe."""
-    base = _UNSAFE_NAME.sub("_", source.replace("\\", "/").rsplit("/", 1)[-1]) or "screenshot"
-    return f"{index + 1:02d}-{base}"[:120]
+def screenshot_name(index: int, source: str, extension: str) -> str:
+    """A stored screenshot's file name: its position, the source's own name made safe
+    with its extension dropped, and `extension`, the one of the format its bytes are
+    (`pwn.shtml` holding a GIF is `02-pwn.gif`). The name has no other dot, so no web
+    server takes a part of it for a page or a script."""
+    if not _EXTENSION.fullmatch(extension):
+        raise ValueError(f"{extension!r} is not a file extension such as .png")
+    base = source.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = _UNSAFE_STEM.sub("_", base.rsplit(".", 1)[0] if "." in base else base)
+    return f"{index + 1:02d}-{stem or 'screenshot'}"[: _MAX_NAME - len(extension)] + extension

@@ -5,7 +5,8 @@ so that no reader ever finds a pack without its index. Merges are geometric: a s
 keeps O(log n) packs and each object is copied O(log n) times over its life. A
 multi-pack-index that git wrote is dropped as soon as a merge removes a pack it names,
 so that it never names a pack that is gone (`git fsck` would refuse it).
-Store code only: the rest of gitflywheel goes through `Store`.
+Used by `Store` alone (which a `Writer` asks to write a pack), and `packed_entry` by whoever
+compresses objects ahead of a writer (ingest's planning workers).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ and the store never held a byte of it (the store's lock cleans up after a killed
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -20,7 +21,9 @@ from dulwich.objects import ObjectID
 from dulwich.repo import Repo
 
 from .gitdir import QUARANTINE_PREFIX
-from .store import MAIN, Store
+from .refs import MAIN
+from .store import Store, dulwich_repo
+from .writing import Writer
 
 __all__ = ["Quarantine"]
 
@@ -40,7 +43,7 @@ class Quarantine:
             # The fetch tells the remote what we have from the heads of the repository it
             # writes to: ours.
             repo.refs[MAIN] = ObjectID(tip)
-        self.repo = repo
+        self._repo = repo
         self.view = Store(repo)
 
     def __enter__(self) -> Quarantine:
@@ -48,6 +51,13 @@ class Quarantine:
 
     def __exit__(self, *exc: object) -> None:
         self.discard()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Writer]:
+        """A `Writer` of the objects held here (a sync's merge) and of the view's `main`
+        (what verify judges before anything is admitted). It takes no lock of its own:
+        whoever made the quarantine holds the store's."""
+        yield Writer(self.view, dulwich_repo(self.view).refs)
 
     def _packs(self) -> list[Path]:
         pack_dir = self.path / "objects" / "pack"
@@ -61,7 +71,7 @@ class Quarantine:
 
     def new_objects(self) -> Iterator[bytes]:
         """The ids of every object held here (not those borrowed from the store)."""
-        for pack in self.repo.object_store.packs:
+        for pack in self._repo.object_store.packs:
             for sha in pack:
                 yield bytes(sha)
         for loose in self._loose():
@@ -69,7 +79,7 @@ class Quarantine:
 
     def admit(self) -> None:
         """Move the checked objects into the store, each pack's index after its pack."""
-        self.repo.object_store.close()
+        self._repo.object_store.close()
         objects = self.store.path / "objects"
         (objects / "pack").mkdir(parents=True, exist_ok=True)
         for pack in self._packs():

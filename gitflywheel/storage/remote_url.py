@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ..errors import GitflywheelError
-from .store import Store
+from .store import Store, dulwich_repo
 
 __all__ = ["DEFAULT_REMOTE", "RemoteLocation", "redact_url", "redact_text", "resolve_remote"]
 
@@ -133,7 +133,7 @@ def _looks_like_location(remote: str) -> bool:
 def resolve_remote(store: Store, remote: str | None) -> RemoteLocation:
     """A remote named in the store's config (`remote.<name>.url`), else a URL or path."""
     name = remote or DEFAULT_REMOTE
-    config = store.repo.get_config()
+    config = dulwich_repo(store).get_config()
     try:
         return RemoteLocation(os.fsdecode(config.get((b"remote", name.encode()), b"url")), name)
     except KeyError:

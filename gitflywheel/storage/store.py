@@ -1,9 +1,11 @@
-"""The git store, over dulwich: open, read, write objects, move `main` safely.
+"""The git store, over dulwich: open it, read it, and the mechanics a writer stands on.
 
-The narrow surface everything else uses: read blobs and trees, write a batch of objects
-as one pack (the pack files themselves are `packs`' business), and move
-`refs/heads/main` by compare-and-swap under a lock that dies with its process. Only
-store and remote code import dulwich's repository machinery.
+Readers get bytes, ids and our own frozen values (`objects`): a commit is a
+`CommitInfo`, a tree a tuple of `TreeEntry`, a blob its bytes. Writing goes through
+`Store.writing()` (`writing.Writer`): objects land as one pack (the pack files are
+`packs`' business) and refs move by compare-and-swap, under a lock that dies with its
+process. The dulwich repository stays inside the storage folder: its modules that speak
+git's protocols or config reach it through `dulwich_repo`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,12 @@ import contextlib
 import os
 import re
 import shutil
-import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from dulwich.errors import NotGitRepository
-from dulwich.file import FileLocked
-from dulwich.objects import Blob, Commit, ObjectID, RawObjectID, ShaFile, Tree
+from dulwich.errors import NotGitRepository, ObjectFormatException
+from dulwich.objects import Commit, ObjectID, RawObjectID
 from dulwich.pack import Pack, PackFileDisappeared
 from dulwich.refs import Ref
 from dulwich.repo import Repo
@@ -28,8 +28,22 @@ from dulwich.repo import Repo
 from ..errors import StoreError
 from .gitdir import StorePaths
 from .locks import file_lock
-from .packs import MAX_PACKS, MergeResult, PackLayout, Packs, packed_entry
+from .objects import (
+    BLOB_TYPE,
+    COMMIT_TYPE,
+    TREE_TYPE,
+    TYPE_NAMES,
+    CommitInfo,
+    MalformedObject,
+    TreeEntry,
+    check_parses,
+    parse_commit,
+    parse_tree,
+)
+from .packs import MAX_PACKS, MergeResult, PackLayout, Packs
+from .refs import HEAD, MAIN, RefMoved
 from .trees import TREE_MODE
+from .writing import Writer
 
 __all__ = [
     "MAIN",
@@ -40,11 +54,11 @@ __all__ = [
     "resolve_revision",
 ]
 
-MAIN = Ref(b"refs/heads/main")
-HEAD = Ref(b"HEAD")
-_TYPE_NAMES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
 _CACHE_OBJECTS = 4096
-_STALE_REF_LOCK_SECONDS = 5.0
+
+# What the cache holds of an object, by type: a CommitInfo, a tree's entries, a blob's
+# bytes, or None (a tag: it parses, and nothing reads it further).
+_Parsed = CommitInfo | tuple[TreeEntry, ...] | bytes | None
 
 
 # A revision: a ref or (short) commit id, then steps `~N`, `^N` (N >= 0, default 1) and
@@ -61,9 +75,9 @@ class RevisionError(StoreError):
 def parse_revision(repo: Repo, rev: str) -> bytes:
     """The commit id `rev` names (a ref, a full or short id, with `~N` / `^N` steps and
     `^{commit}`), or RevisionError saying why not."""
-    from dulwich.errors import ObjectFormatException
     from dulwich.objects import Tag
-    from dulwich.objectspec import AmbiguousShortId, parse_commit
+    from dulwich.objectspec import AmbiguousShortId
+    from dulwich.objectspec import parse_commit as find_commit
 
     form = "a ref or commit id, with ~N or ^N steps"
     match = _REVISION.fullmatch(rev)
@@ -75,7 +89,7 @@ def parse_revision(repo: Repo, rev: str) -> bytes:
         if peel not in (None, "", "commit"):
             raise RevisionError(f"{rev!r}: ^{{{peel}}} names a {peel}, not a commit ({form})")
     try:
-        sha = bytes(parse_commit(repo, base.encode()).id)
+        sha = bytes(find_commit(repo, base.encode()).id)
     except (KeyError, AmbiguousShortId):
         raise RevisionError(f"{rev!r}: no such revision in the store") from None
     except (ValueError, NotImplementedError, ObjectFormatException):
@@ -119,18 +133,20 @@ def _config_key(key: str) -> tuple[tuple[bytes, ...], bytes]:
     return ((first.encode(), os.fsencode(sub)) if dot else (first.encode(),)), name.encode()
 
 
-class RefMoved(StoreError):
-    """`main` is not where we expected it: someone else moved it."""
+def dulwich_repo(store: Store) -> Repo:
+    """The dulwich repository under a store: for the storage modules that speak git's
+    protocols or read its config (transport, remote_url, quarantine), nobody else."""
+    return store._repo
 
 
 class Store:
     """A gitflywheel store: a git repository whose history is on `main`."""
 
     def __init__(self, repo: Repo) -> None:
-        self.repo = repo
+        self._repo = repo
         self.path = Path(repo.controldir())
         self.paths = StorePaths(self.path)
-        self._cache: OrderedDict[bytes, ShaFile] = OrderedDict()
+        self._cache: OrderedDict[bytes, tuple[int, _Parsed]] = OrderedDict()
         self._packs = Packs(self.path / "objects", self._raw_by_number)
         self._readers: list[Pack] | None = None  # the packs read from, last answered first
 
@@ -159,7 +175,7 @@ class Store:
         return cls(repo)
 
     def close(self) -> None:
-        self.repo.close()
+        self._repo.close()
 
     def __enter__(self) -> Store:
         return self
@@ -171,27 +187,31 @@ class Store:
 
     def tip(self) -> bytes | None:
         """The commit `main` points at, or None for a store with no history."""
-        try:
-            return self.repo.refs[MAIN]
-        except KeyError:
-            return None
+        return self.read_ref(MAIN)
 
-    def __getitem__(self, sha: bytes) -> ShaFile:
-        return self._get(sha)
-
-    def _get(self, sha: bytes) -> ShaFile:
-        """An object, through a small LRU cache: verify and queries read the same trees
-        and blobs several times in a row."""
-        obj = self._cache.get(sha)
-        if obj is not None:
+    def _get(self, sha: bytes) -> tuple[int, _Parsed]:
+        """An object's type number and its parsed value, through a small LRU cache:
+        verify and queries read the same trees and blobs several times in a row. KeyError
+        if the store lacks it, MalformedObject if it does not parse as its type."""
+        found = self._cache.get(sha)
+        if found is not None:
             self._cache.move_to_end(sha)
-            return obj
+            return found
         type_num, data = self._read(sha)
-        obj = ShaFile.from_raw_string(type_num, data, sha=ObjectID(sha))
-        self._cache[sha] = obj
+        value: _Parsed
+        if type_num == COMMIT_TYPE:
+            value = parse_commit(sha, data)
+        elif type_num == TREE_TYPE:
+            value = parse_tree(data)
+        elif type_num == BLOB_TYPE:
+            value = data
+        else:
+            check_parses(type_num, sha, data)
+            value = None
+        self._cache[sha] = found = type_num, value
         if len(self._cache) > _CACHE_OBJECTS:
             self._cache.popitem(last=False)
-        return obj
+        return found
 
     def release_packs(self) -> None:
         """Close the pack files read so far; the next read opens them again. A reader of
@@ -201,7 +221,7 @@ class Store:
 
     def _forget_packs(self) -> None:
         """Close the packs: after a write or merge, and to release their maps."""
-        self.repo.object_store.close()
+        self._repo.object_store.close()
         self._readers = None
 
     def _read(self, sha: bytes) -> tuple[int, bytes]:
@@ -211,7 +231,7 @@ class Store:
         is looked up as dulwich does, which looks again at the folder of packs."""
         readers = self._readers
         if readers is None:
-            readers = self._readers = list(self.repo.object_store.packs)
+            readers = self._readers = list(self._repo.object_store.packs)
         binary = binascii.unhexlify(sha)
         for at, pack in enumerate(readers):
             try:
@@ -224,46 +244,54 @@ class Store:
                 readers.insert(0, readers.pop(at))
             return found
         self._readers = None
-        return self.repo.object_store.get_raw(ObjectID(sha))
+        try:
+            return self._repo.object_store.get_raw(ObjectID(sha))
+        except ObjectFormatException as exc:  # a loose object whose header does not parse
+            raise MalformedObject(str(exc)) from None
 
     def __contains__(self, sha: bytes) -> bool:
-        return ObjectID(sha) in self.repo.object_store
+        return ObjectID(sha) in self._repo.object_store
 
-    def commit(self, sha: bytes) -> Commit:
-        obj = self._get(sha)
-        if not isinstance(obj, Commit):
+    def commit(self, sha: bytes) -> CommitInfo:
+        """A commit; KeyError if the store lacks it, StoreError if it is no commit or
+        does not parse as one (MalformedObject)."""
+        type_num, value = self._get(sha)
+        if not isinstance(value, CommitInfo):
             raise StoreError(f"{sha.decode()}: not a commit")
-        return obj
+        return value
 
-    def tree(self, sha: bytes) -> Tree:
-        obj = self._get(sha)
-        if not isinstance(obj, Tree):
+    def tree(self, sha: bytes) -> tuple[TreeEntry, ...]:
+        """A tree's entries (name, mode, id), in git's tree order; KeyError if the store
+        lacks it, StoreError if it is no tree or does not parse as one."""
+        type_num, value = self._get(sha)
+        if type_num != TREE_TYPE or not isinstance(value, tuple):
             raise StoreError(f"{sha.decode()}: not a tree")
-        return obj
+        return value
 
     def raw(self, sha: bytes) -> tuple[str, bytes]:
         """An object's type (commit, tree, blob, tag) and its bytes, as stored, unparsed:
         what the checks of untrusted objects read."""
         type_num, data = self._read(sha)
-        return _TYPE_NAMES.get(type_num, str(type_num)), data
+        return TYPE_NAMES.get(type_num, str(type_num)), data
+
+    def object_type(self, sha: bytes) -> str:
+        """An object's type (commit, tree, blob, tag), once its bytes parse as one:
+        KeyError if the store lacks it, MalformedObject if they do not parse."""
+        type_num, _ = self._get(sha)
+        return TYPE_NAMES.get(type_num, str(type_num))
 
     def _raw_by_number(self, sha: bytes) -> tuple[int, bytes]:
         return self._read(sha)
 
     def blob(self, sha: bytes) -> bytes:
-        obj = self._get(sha)
-        if not isinstance(obj, Blob):
+        type_num, value = self._get(sha)
+        if type_num != BLOB_TYPE or not isinstance(value, bytes):
             raise StoreError(f"{sha.decode()}: not a blob")
-        return obj.as_raw_string()
+        return value
 
     def entries(self, tree_id: bytes) -> list[tuple[bytes, int, bytes]]:
         """A tree's entries as (name, mode, id), in git's tree order."""
-        return [(item.path, item.mode, item.sha) for item in self.tree(tree_id).iteritems()]
-
-    @staticmethod
-    def blob_id(data: bytes) -> bytes:
-        """The id git gives a blob of these bytes (hex)."""
-        return Blob.from_string(data).id
+        return list(self.tree(tree_id))
 
     def lookup(self, tree_id: bytes, path: str) -> tuple[int, bytes] | None:
         """(mode, id) of `path` inside a tree, or None."""
@@ -271,14 +299,14 @@ class Store:
         for part in path.split("/"):
             if mode != TREE_MODE:
                 return None
-            tree = self.tree(sha)
             key = part.encode()
-            if key not in tree:
+            found = next((entry for entry in self.tree(sha) if entry.name == key), None)
+            if found is None:
                 return None
-            mode, sha = tree[key]
+            mode, sha = found.mode, found.id
         return mode, sha
 
-    def first_parent_chain(self, start: bytes | None = None) -> Iterator[Commit]:
+    def first_parent_chain(self, start: bytes | None = None) -> Iterator[CommitInfo]:
         """Commits from `start` (default: the tip) back along first parents."""
         sha = start if start is not None else self.tip()
         while sha is not None:
@@ -288,40 +316,51 @@ class Store:
 
     def side_commits(self, ours: bytes, theirs: bytes) -> list[bytes]:
         """Commits reachable from `theirs` but not from `ours`, parents before children:
-        what a merge of `theirs` into `ours` brings."""
+        what a merge of `theirs` into `ours` brings. MalformedObject if one does not
+        parse; KeyError if one is missing."""
         from dulwich.walk import ORDER_TOPO, Walker
 
-        walker = Walker(
-            self.repo.object_store,
-            [ObjectID(theirs)],
-            exclude=[ObjectID(ours)],
-            order=ORDER_TOPO,
-            reverse=True,
-        )
-        return [bytes(entry.commit.id) for entry in walker]
+        try:
+            walker = Walker(
+                self._repo.object_store,
+                [ObjectID(theirs)],
+                exclude=[ObjectID(ours)],
+                order=ORDER_TOPO,
+                reverse=True,
+            )
+            return [bytes(entry.commit.id) for entry in walker]
+        except ObjectFormatException as exc:
+            raise MalformedObject(str(exc)) from None
 
     def resolve(self, rev: str) -> bytes:
         """A commit id from a revision: `main`, a full or short id, `main~2`, a tag."""
-        return parse_revision(self.repo, rev)
+        return parse_revision(self._repo, rev)
 
     def ref_names(self) -> list[bytes]:
         """Every ref the store has (`HEAD` too), sorted."""
-        return sorted(bytes(ref) for ref in self.repo.refs.allkeys())
+        return sorted(bytes(ref) for ref in self._repo.refs.allkeys())
+
+    def read_ref(self, name: bytes) -> bytes | None:
+        """Where a ref points (symbolic refs followed), or None when it is not set."""
+        try:
+            return bytes(self._repo.refs[Ref(name)])
+        except KeyError:
+            return None
 
     def is_bare(self) -> bool:
         """Whether this is a bare repository, as its layout and `core.bare` both say."""
         try:
-            said = self.repo.get_config().get_boolean((b"core",), b"bare", self.repo.bare)
+            said = self._repo.get_config().get_boolean((b"core",), b"bare", self._repo.bare)
         except ValueError:
-            said = self.repo.bare
-        return bool(said) and self.repo.bare
+            said = self._repo.bare
+        return bool(said) and self._repo.bare
 
     def config_get(self, key: str) -> str | None:
         """A value of the store's git config (`section.name` or `section.sub.name`),
         or None when it is not set."""
         section, name = _config_key(key)
         try:
-            return os.fsdecode(self.repo.get_config().get(section, name))
+            return os.fsdecode(self._repo.get_config().get(section, name))
         except KeyError:
             return None
 
@@ -334,6 +373,16 @@ class Store:
             self._clean_leftovers()
             yield
 
+    @contextlib.contextmanager
+    def writing(self, skip_stored: bool = False) -> Iterator[Writer]:
+        """The one way to add commits and move `main` or a branch: a `Writer`, for as long
+        as the block runs, under the writer lock. What it stages and does not flush is
+        dropped, so an exception inside the block writes nothing more. `skip_stored`:
+        objects the store holds already are not written again (a lookup each: for
+        writers of few objects that repeat, such as a site's build)."""
+        with self.lock():
+            yield Writer(self, self._repo.refs, skip_stored)
+
     def _clean_leftovers(self) -> None:
         """Remove what a killed writer left: temporary and unindexed packs, and the
         objects a sync was checking. We hold the lock, so no writer of ours is live."""
@@ -341,26 +390,17 @@ class Store:
         for quarantine in self.paths.quarantines():
             shutil.rmtree(quarantine, ignore_errors=True)
 
-    def write_objects(
-        self, objects: Iterable[ShaFile], packed: Mapping[bytes, bytes] | None = None
-    ) -> int:
-        """Write objects as one pack, undeltified; the index lands last, atomically.
-        `packed`: more objects, packed already (hex id -> `packs.packed_entry`)."""
-        unique = {binascii.unhexlify(obj.id): obj for obj in objects}
-        entries = {
-            sha: packed_entry(obj.type_num, obj.as_raw_string()) for sha, obj in unique.items()
-        }
-        for sha, raw in (packed or {}).items():
-            entries.setdefault(binascii.unhexlify(sha), raw)
+    def _write_pack(self, entries: Mapping[bytes, bytes]) -> None:
+        """Write objects packed already (binary id -> `packs.packed_entry`) as one pack,
+        undeltified; the index lands last, atomically. `Writer.flush`'s, nobody else's."""
         if not entries:
-            return 0
+            return
         self._packs.write_entries(entries)
         # Drop dulwich's maps of the packs: pages a long writer read would otherwise
         # stay in its resident memory until the pack closes, growing with the store.
         self._forget_packs()
         if len(self._packs.mergeable()) > MAX_PACKS:
             self.merge_packs()
-        return len(entries)
 
     def merge_packs(self, everything: bool = False) -> MergeResult:
         """Fold packs together (geometrically; `everything`: all mergeable packs into
@@ -383,82 +423,19 @@ class Store:
         """The store's packs, loose objects and multi-pack-index, as they are now."""
         return self._packs.layout()
 
-    def move_main(self, expected: bytes | None, new: bytes) -> None:
-        """Compare-and-swap `main` from `expected` to `new`; RefMoved if it moved."""
-        refs = self.repo.refs
-        delay = 0.005
-        started = time.monotonic()
-        while True:
-            try:
-                done = (
-                    refs.add_if_new(MAIN, ObjectID(new))
-                    if expected is None
-                    else refs.set_if_equals(MAIN, ObjectID(expected), ObjectID(new))
-                )
-                break
-            except FileLocked:
-                if time.monotonic() - started > 2 * _STALE_REF_LOCK_SECONDS:
-                    raise StoreError(
-                        f"{self.path}: refs/heads/main is locked by another process"
-                    ) from None
-                self._remove_stale_ref_lock()
-                time.sleep(delay)
-                delay = min(delay * 2, 0.2)
-        if not done:
-            raise RefMoved(
-                f"{self.path}: main moved while we worked (now {self._short_tip()}); nothing was lost, run again"
-            )
-
-    def move_branch(self, name: bytes, expected: bytes | None, new: bytes) -> None:
-        """Compare-and-swap a branch that is not `main` (a site's branch) from `expected`
-        to `new`; RefMoved if someone else moved it. Hold the writer lock."""
-        if name == MAIN or not name.startswith(b"refs/heads/"):
-            raise StoreError(
-                f"{name.decode('utf-8', 'replace')}: not a branch gitflywheel may move"
-            )
-        ref = Ref(name)
-        try:
-            done = (
-                self.repo.refs.add_if_new(ref, ObjectID(new))
-                if expected is None
-                else self.repo.refs.set_if_equals(ref, ObjectID(expected), ObjectID(new))
-            )
-        except FileLocked:
-            done = False
-        if not done:
-            raise RefMoved(
-                f"{self.path}: {name.decode('utf-8', 'replace')} moved while we worked; nothing was lost, run again"
-            )
-
-    def _remove_stale_ref_lock(self) -> None:
-        """A `main.lock` older than a few seconds was left by a killed process: remove it."""
-        lock = self.path / "refs" / "heads" / "main.lock"
-        with contextlib.suppress(FileNotFoundError):
-            if time.time() - lock.stat().st_mtime > _STALE_REF_LOCK_SECONDS:
-                lock.unlink()
-
-    def _short_tip(self) -> str:
-        tip = self.tip()
-        return tip.decode()[:12] if tip else "nothing"
-
     def config_set(self, key: str, value: str) -> None:
         """Set a value in the store's git config file."""
         section, name = _config_key(key)
-        config = self.repo.get_config()
+        config = self._repo.get_config()
         config.set(section, name, os.fsencode(value))
         config.write_to_path()
 
     def point_head_at_main(self) -> None:
         """Make `HEAD` the symbolic ref `refs/heads/main`, as `git clone` expects."""
-        if self.repo.refs.read_ref(HEAD) != b"ref: " + MAIN:
-            self.repo.refs.set_symbolic_ref(HEAD, MAIN)
+        if self._repo.refs.read_ref(HEAD) != b"ref: " + MAIN:
+            self._repo.refs.set_symbolic_ref(HEAD, MAIN)
 
     def set_ref(self, name: bytes, value: bytes) -> None:
-        """Set a ref of gitflywheel's own (not `main`) without a check."""
-        self.repo.refs[Ref(name)] = ObjectID(value)
-
-    def read_ref(self, name: bytes) -> bytes | None:
-        try:
-            return self.repo.refs[Ref(name)]
-        except KeyError:
-            return None
+        """Set a ref of gitflywheel's own (under `refs/gitflywheel/`, never `main` or a
+        branch, which only a `Writer` moves) without a check."""
+        self._repo.refs[Ref(name)] = ObjectID(value)

@@ -38,11 +38,11 @@ from dulwich.errors import (
 )
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref
-from dulwich.repo import Repo
 
 from ..errors import RemoteError
+from .quarantine import Quarantine
 from .remote_url import RemoteLocation, redact_text
-from .store import MAIN, Store
+from .store import MAIN, Store, dulwich_repo
 
 __all__ = ["Link", "BATCH_SSH"]
 
@@ -61,7 +61,7 @@ def _ssh_command(store: Store) -> str:
     if program:
         return shlex.quote(program)
     try:
-        return os.fsdecode(store.repo.get_config_stack().get((b"core",), b"sshCommand"))
+        return os.fsdecode(dulwich_repo(store).get_config_stack().get((b"core",), b"sshCommand"))
     except KeyError:
         return BATCH_SSH
 
@@ -106,7 +106,7 @@ class Link:
         self.client, self.path = self._client()
 
     def _client(self) -> tuple[GitClient, str]:
-        config = self.store.repo.get_config_stack()
+        config = dulwich_repo(self.store).get_config_stack()
         # `url.<base>.insteadOf` may put credentials of its own into the URL: hide those too.
         self.rewritten = apply_instead_of(config, self.location.url)
         with self.talking("cannot reach it"):
@@ -168,16 +168,17 @@ class Link:
             result = self.client.get_refs(self.path.encode("utf-8", "surrogateescape"))
         return {bytes(k): bytes(v) for k, v in result.refs.items() if v is not None}
 
-    def fetch_main(self, into: Repo) -> dict[bytes, bytes]:
-        """Fetch the remote's `main` into `into` (a quarantine); return the remote's refs."""
+    def fetch_main(self, into: Quarantine) -> dict[bytes, bytes]:
+        """Fetch the remote's `main` into a quarantine; return the remote's refs."""
+        repo = dulwich_repo(into.view)
 
         def wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
             sha = refs.get(MAIN)
-            return [sha] if sha is not None and sha not in into.object_store else []
+            return [sha] if sha is not None and sha not in repo.object_store else []
 
         with self.talking("cannot fetch from it"):
             # No progress callback: dulwich would mix its own indexing progress into it.
-            result = self.client.fetch(self.path, into, determine_wants=wants)
+            result = self.client.fetch(self.path, repo, determine_wants=wants)
         return {bytes(k): bytes(v) for k, v in result.refs.items() if v is not None}
 
     def push_main(
@@ -196,7 +197,7 @@ class Link:
 
         def pack_data(*args: Any, **kwargs: Any) -> Any:
             kwargs["progress"] = None  # our own progress is not the remote's word
-            return self.store.repo.generate_pack_data(*args, **kwargs)
+            return dulwich_repo(self.store).generate_pack_data(*args, **kwargs)
 
         push: Callable[..., Any] = self.client.send_pack
         with self.talking("push refused"):

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .layout import TEMPLATE_SUFFIX, TEMPLATES_DIR
-from .trees import FILE_MODE, TREE_MODE
+from .trees import EXEC_MODE, FILE_MODE, GITLINK_MODE, SYMLINK_MODE, TREE_MODE
 
 if TYPE_CHECKING:
     from .store import Store
 
 __all__ = [
-    "GITLINK_MODE",
     "TreeProblem",
     "check_tree_entries",
     "tree_entry_problems",
@@ -37,12 +36,10 @@ __all__ = [
     "template_problem",
 ]
 
-GITLINK_MODE = 0o160000
-
 _KINDS = {
     FILE_MODE: "a regular file",
-    0o100755: "an executable file",
-    0o120000: "a symbolic link",
+    EXEC_MODE: "an executable file",
+    SYMLINK_MODE: "a symbolic link",
     GITLINK_MODE: "a gitlink (a submodule's commit)",
     TREE_MODE: "a folder",
 }

@@ -14,13 +14,12 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from dulwich.errors import ObjectFormatException
-
 from ..errors import StoreError
 from .layout import FANOUT_LEVELS, SESSIONS_DIR
+from .objects import MalformedObject
 from .store import Store
-from .treecheck import GITLINK_MODE, display_name, parse_entries
-from .trees import TREE_MODE
+from .treecheck import display_name, parse_entries
+from .trees import GITLINK_MODE, TREE_MODE
 
 __all__ = ["MAX_DEPTH", "Changes", "RawEntry", "diff_sessions", "object_problem", "read_entries"]
 
@@ -52,10 +51,10 @@ def object_problem(store: Store, sha: bytes, mode: int) -> str | None:
     expected = "tree" if mode == TREE_MODE else "commit" if mode == GITLINK_MODE else "blob"
     named = f"names {expected} {sha.decode()[:12]}"
     try:
-        found = store[sha].type_name.decode()
+        found = store.object_type(sha)
     except KeyError:
         return f"{named}, which is not in the store"
-    except (ObjectFormatException, ValueError) as exc:
+    except (MalformedObject, ValueError) as exc:
         return f"{named}, which cannot be read: {exc}"
     return None if found == expected else f"{named}, which is a {found} in the store"
 
@@ -83,7 +82,7 @@ def read_entries(store: Store, tree_id: bytes) -> list[RawEntry] | None:
         entries = tuple(parse_entries(raw)) if kind == "tree" else None
     except KeyError:
         return None  # not cached: another process may be adding it
-    except (ObjectFormatException, ValueError):
+    except (MalformedObject, ValueError):
         entries = None
     cache[tree_id] = entries
     if len(cache) > _ENTRIES_CACHED:

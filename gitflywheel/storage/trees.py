@@ -9,22 +9,34 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from dulwich.objects import Tree
+__all__ = [
+    "TREE_MODE",
+    "FILE_MODE",
+    "EXEC_MODE",
+    "SYMLINK_MODE",
+    "GITLINK_MODE",
+    "TreeEditor",
+    "TreeReader",
+]
 
-__all__ = ["TREE_MODE", "FILE_MODE", "TreeEditor", "tree_from_bytes"]
-
-TREE_MODE = 0o040000
-FILE_MODE = 0o100644
+# Git's modes of tree entries, spelt here only: gitflywheel writes the first two.
+TREE_MODE = 0o040000  # a folder
+FILE_MODE = 0o100644  # a regular file
+EXEC_MODE = 0o100755  # an executable file
+SYMLINK_MODE = 0o120000  # a symbolic link
+GITLINK_MODE = 0o160000  # a submodule's commit
 
 Entry = tuple[int, bytes]
+# A tree's entries (name, mode, id) by its id, e.g. `Store.tree` or `Writer.tree`.
+TreeReader = Callable[[bytes], Iterable[tuple[bytes, int, bytes]]]
 
 
 class TreeEditor:
     """A mutable view of a git tree; `write` returns the new root and the trees it made."""
 
-    def __init__(self, read_tree: Callable[[bytes], Tree], root: bytes | None) -> None:
+    def __init__(self, read_tree: TreeReader, root: bytes | None) -> None:
         self._read_tree = read_tree
         self._nodes: dict[str, dict[bytes, Entry]] = {}
         self._dirty: set[str] = set()
@@ -34,7 +46,7 @@ class TreeEditor:
             self._dirty.add("")
 
     def _load(self, tree_id: bytes) -> dict[bytes, Entry]:
-        return {item.path: (item.mode, item.sha) for item in self._read_tree(tree_id).iteritems()}
+        return {name: (mode, sha) for name, mode, sha in self._read_tree(tree_id)}
 
     def _node(self, folder: str, create: bool = False) -> dict[bytes, Entry] | None:
         node = self._nodes.get(folder)
@@ -96,14 +108,9 @@ class TreeEditor:
                 return
             folder = folder.rpartition("/")[0]
 
-    def write(self) -> tuple[bytes, list[Tree]]:
-        """Hash every changed folder, deepest first; return the root id and the new trees."""
-        root, made = self.write_raw()
-        return root, [tree_from_bytes(raw) for _, raw in made]
-
     def write_raw(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-        """`write`, the new trees as (id, bytes as git stores them): what a writer of
-        many commits packs, without a parsed object for each."""
+        """Hash every changed folder, deepest first; return the root id and the new trees
+        as (id, bytes as git stores them), which `Writer.write_tree` stages."""
         made: list[tuple[bytes, bytes]] = []
         for folder in sorted(self._dirty, key=lambda p: (-p.count("/") if p else 1, p)):
             node = self._nodes.get(folder)
@@ -123,13 +130,6 @@ class TreeEditor:
                 parent.pop(name.encode(), None)
         self._dirty.clear()
         return self._root, made
-
-
-def tree_from_bytes(raw: bytes) -> Tree:
-    """A tree object from its bytes as git stores them."""
-    tree = Tree.from_raw_string(Tree.type_num, raw)
-    assert isinstance(tree, Tree)
-    return tree
 
 
 def _tree_key(item: tuple[bytes, Entry]) -> bytes:

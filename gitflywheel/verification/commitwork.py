@@ -12,10 +12,10 @@ are judged here in full, by their own change, as the walk has no index for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from dulwich.errors import ObjectFormatException
-from dulwich.objects import Commit
+from functools import partial
+from typing import TypeVar
 
 from ..errors import StoreError
 from ..jsontext import JSONTextError
@@ -29,6 +29,7 @@ from ..storage.layout import (
     TEMPLATES_DIR,
     session_dir,
 )
+from ..storage.objects import CommitInfo
 from ..storage.store import Store
 from ..storage.treediff import Changes, diff_sessions, read_entries
 from .context import Context, is_blob, read_commit, safe_id
@@ -103,6 +104,7 @@ class SessionWork:
 
 
 Step = Finding | BlobRefs | Unchanged | SessionWork
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -232,7 +234,8 @@ def unchanged_findings(step: Unchanged, holder: str | None) -> list[Finding]:
 
 
 class CommitChecks:
-    """Prepares the work of commits, each from its own change.
+    """Prepares the work of commits, each from its own change. Each check returns its
+    findings, in the order the rules meet them, and its caller collects them.
 
     `local`: the commits a merge brings, judged in full here by their own change (what
     the store held before a session comes from the parent's tree), without the
@@ -248,34 +251,46 @@ class CommitChecks:
     def prepare(self, sha: bytes) -> CommitWork:
         commit = self.store.commit(sha)
         work = CommitWork(commit.id.decode())
-        self.ctx.sink = work.steps
-        self._check_commit(commit, work)
+        work.steps = self._check_commit(commit, work)
         return work
 
-    def _find(self, rule: str, commit: Commit, path: str, message: str) -> None:
-        self.ctx.find(rule, commit, path, message)
+    def _find(self, rule: str, commit: CommitInfo, path: str, message: str) -> Finding:
+        return finding(rule, commit.id.decode(), path, message)
 
-    def _check_commit(self, commit: Commit, work: CommitWork) -> None:
+    def _collected(self, check: Callable[[], _T]) -> tuple[_T, list[Finding]]:
+        """What `check` returns, and the findings it reports through the shared context
+        (the tree entry and folder checks report there)."""
+        outer = self.ctx.sink
+        found: list[Finding] = []
+        self.ctx.sink = found
+        try:
+            return check(), found
+        finally:
+            self.ctx.sink = outer
+
+    def _check_commit(self, commit: CommitInfo, work: CommitWork) -> list[Step]:
         is_root = not commit.parents
         parent = read_commit(self.store, commit.parents[0]) if commit.parents else None
         if commit.parents and (parent is None or read_entries(self.store, parent.tree) is None):
             what = "commit" if parent is None else "commit's tree"
-            self._find(
-                "history.missing-object",
-                commit,
-                "",
-                f"its parent {what} {commit.parents[0].decode()[:12]} is not in the store, "
-                "so the change it makes cannot be judged",
-            )
-            return
+            return [
+                self._find(
+                    "history.missing-object",
+                    commit,
+                    "",
+                    f"its parent {what} {commit.parents[0].decode()[:12]} is not in the store, "
+                    "so the change it makes cannot be judged",
+                )
+            ]
         changes = diff_sessions(
             self.store, parent.tree if parent else None, commit.tree, thorough=True
         )
-        check_trees(self.ctx, commit, changes)
+        steps: list[Step] = []
+        steps += self._collected(partial(check_trees, self.ctx, commit, changes))[1]
         if any(path == "" for path, _, _ in changes.missing):
-            return  # no tree to judge
+            return steps  # no tree to judge
         if not self.local:
-            work.steps.append(BlobRefs(self._blob_deltas(changes)))
+            steps.append(BlobRefs(self._blob_deltas(changes)))
         trailers = session_trailers(commit.message)
         merge = len(commit.parents) > 1
 
@@ -288,30 +303,35 @@ class CommitChecks:
             if top == SESSIONS_DIR and new_file is not None:
                 continue  # a file in the fan-out: tree.shape says so
             if top == SESSIONS_DIR:
-                self._find(
-                    "history.unexpected-path", commit, path, "a file outside any session folder"
+                steps.append(
+                    self._find(
+                        "history.unexpected-path", commit, path, "a file outside any session folder"
+                    )
                 )
             else:
                 what = "adds" if old_file is None else "removes" if new_file is None else "changes"
-                self._find(
-                    "history.unexpected-path",
-                    commit,
-                    path,
-                    f"{what} a path that only the first commit may set up",
+                steps.append(
+                    self._find(
+                        "history.unexpected-path",
+                        commit,
+                        path,
+                        f"{what} a path that only the first commit may set up",
+                    )
                 )
 
         if merge:
-            self._check_merge(commit, changes, work)
-            return
+            return steps + self._check_merge(commit, changes, work)
 
         named = None
         if trailers is None:
             if changes.sessions or not is_root:
-                self._find(
-                    "commit.no-session",
-                    commit,
-                    "",
-                    "the commit records no session (no Session-Id trailer)",
+                steps.append(
+                    self._find(
+                        "commit.no-session",
+                        commit,
+                        "",
+                        "the commit records no session (no Session-Id trailer)",
+                    )
                 )
         else:
             named = session_dir(trailers.session_id) if safe_id(trailers.session_id) else None
@@ -319,86 +339,108 @@ class CommitChecks:
                 step = Unchanged(work.commit, trailers.session_id, named, trailers.rerender)
                 if self.local:
                     holder = self._recorded_in(parent, trailers.session_id)
-                    work.steps += unchanged_findings(step, holder)
+                    steps += unchanged_findings(step, holder)
                 else:
-                    work.steps.append(step)
-                return
+                    steps.append(step)
+                return steps
         for path, (old, new) in sorted(changes.sessions.items()):
             if path != named:
                 if new is None:
-                    self._find("session.removed", commit, path, "removes a session")
+                    steps.append(self._find("session.removed", commit, path, "removes a session"))
                     continue
                 if trailers is not None and trailers.rerender:
-                    self._find(
-                        "rerender.wrong-session",
-                        commit,
-                        path,
-                        f"a re-render of session {trailers.session_id} changes another session",
+                    steps.append(
+                        self._find(
+                            "rerender.wrong-session",
+                            commit,
+                            path,
+                            f"a re-render of session {trailers.session_id} changes another session",
+                        )
                     )
                 else:
                     names = f" (it names {trailers.session_id})" if trailers else ""
+                    steps.append(
+                        self._find(
+                            "session.unnamed-change",
+                            commit,
+                            path,
+                            f"changes a session its message does not name{names}",
+                        )
+                    )
+                folder, read = self._collected(partial(self.folders.read, commit, path, new))
+                steps += read
+                steps += self._collected(
+                    partial(self.folders.check, commit, folder, [commit.tree])
+                )[1]
+                continue
+            if new is None:
+                steps.append(
+                    self._find("session.removed", commit, path, "removes the session it names")
+                )
+                continue
+            steps += self._session(commit, path, old, new, trailers, [commit.tree], work)
+        return steps
+
+    def _check_merge(self, commit: CommitInfo, changes: Changes, work: CommitWork) -> list[Step]:
+        other = read_commit(self.store, commit.parents[1])
+        if other is None or read_entries(self.store, other.tree) is None:
+            what = "commit" if other is None else "commit's tree"
+            return [
+                self._find(
+                    "history.missing-object",
+                    commit,
+                    "",
+                    f"the merged {what} {commit.parents[1].decode()[:12]} is not in the store",
+                )
+            ]
+        steps: list[Step] = []
+        if not self.local:
+            steps += self._check_merged_side(commit, work)
+        for path, (old, new) in sorted(changes.sessions.items()):
+            theirs = self.ctx.lookup(other.tree, path)
+            if new is None:
+                steps.append(
+                    self._find("session.removed", commit, path, "the merge removes a session")
+                )
+            elif theirs is None or theirs[1] != new:
+                steps.append(
                     self._find(
                         "session.unnamed-change",
                         commit,
                         path,
-                        f"changes a session its message does not name{names}",
+                        "the merge records a session folder that neither side of it has",
                     )
-                self.folders.check(commit, self.folders.read(commit, path, new), [commit.tree])
-                continue
-            if new is None:
-                self._find("session.removed", commit, path, "removes the session it names")
-                continue
-            self._session(commit, path, old, new, trailers, [commit.tree], work)
-
-    def _check_merge(self, commit: Commit, changes: Changes, work: CommitWork) -> None:
-        other = read_commit(self.store, commit.parents[1])
-        if other is None or read_entries(self.store, other.tree) is None:
-            what = "commit" if other is None else "commit's tree"
-            self._find(
-                "history.missing-object",
-                commit,
-                "",
-                f"the merged {what} {commit.parents[1].decode()[:12]} is not in the store",
-            )
-            return
-        if not self.local:
-            self._check_merged_side(commit, work)
-        for path, (old, new) in sorted(changes.sessions.items()):
-            theirs = self.ctx.lookup(other.tree, path)
-            if new is None:
-                self._find("session.removed", commit, path, "the merge removes a session")
-            elif theirs is None or theirs[1] != new:
-                self._find(
-                    "session.unnamed-change",
-                    commit,
-                    path,
-                    "the merge records a session folder that neither side of it has",
                 )
             elif not self.local:
-                self._session(commit, path, old, new, None, [commit.tree, other.tree], work)
+                steps += self._session(
+                    commit, path, old, new, None, [commit.tree, other.tree], work
+                )
+        return steps
 
-    def _check_merged_side(self, merge: Commit, work: CommitWork) -> None:
+    def _check_merged_side(self, merge: CommitInfo, work: CommitWork) -> list[Step]:
         """Each commit the merge brings, judged by the change it makes."""
         try:
             brought = self.store.side_commits(merge.parents[0], merge.parents[1])
-        except (KeyError, StoreError, ObjectFormatException, ValueError) as exc:
-            self._find(
-                "history.missing-object",
-                merge,
-                "",
-                f"a commit on the merged side cannot be read: {exc}",
-            )
-            return
+        except (KeyError, StoreError, ValueError) as exc:
+            return [
+                self._find(
+                    "history.missing-object",
+                    merge,
+                    "",
+                    f"a commit on the merged side cannot be read: {exc}",
+                )
+            ]
         side = CommitChecks(self.store, local=True)
         side.ctx, side.folders = self.ctx, self.folders  # one reader, one template cache
+        steps: list[Step] = []
         for sha in brought:
             side_work = side.prepare(sha)
-            work.steps += side_work.steps
+            steps += side_work.steps
             work.sessions += side_work.sessions
             work.side_commits += 1
-        self.ctx.sink = work.steps
+        return steps
 
-    def _recorded_in(self, parent: Commit | None, session_id: str) -> str | None:
+    def _recorded_in(self, parent: CommitInfo | None, session_id: str) -> str | None:
         """Where the parent's tree holds a session, if it does."""
         if parent is None or not safe_id(session_id):
             return None
@@ -442,44 +484,49 @@ class CommitChecks:
 
     def _session(
         self,
-        commit: Commit,
+        commit: CommitInfo,
         path: str,
         old: bytes | None,
         new: bytes,
         trailers: SessionTrailers | None,
         template_trees: list[bytes],
         work: CommitWork,
-    ) -> None:
-        """Check one session folder as this commit leaves it."""
+    ) -> list[Step]:
+        """Check one session folder as this commit leaves it: its work, or for a merged
+        side, where the walk has no index, the findings it comes to."""
         work.sessions += 1
         folder_id = path.rsplit("/", 1)[-1]
         session = SessionWork(work.commit, path, folder_id, old is None, trailers)
         before = self._before_in(old) if self.local else None
-        self.ctx.sink = session.read
         if session_dir(folder_id) != path if safe_id(folder_id) else True:
-            self._find(
-                "session.path",
-                commit,
-                path,
-                f"session folder {folder_id!r} is not at the path its id decides",
+            session.read.append(
+                self._find(
+                    "session.path",
+                    commit,
+                    path,
+                    f"session folder {folder_id!r} is not at the path its id decides",
+                )
             )
-        folder = self.folders.read(commit, path, new)
+        folder, read = self._collected(partial(self.folders.read, commit, path, new))
+        session.read += read
         manifest, record = folder.manifest, folder.record
         if manifest is not None and record is not None:
             if manifest.session_id != folder_id:
-                self._find(
-                    "manifest.invalid",
-                    commit,
-                    f"{path}/{MANIFEST_FILE}",
-                    f"the manifest names session {manifest.session_id!r}, the folder {folder_id!r}",
+                session.read.append(
+                    self._find(
+                        "manifest.invalid",
+                        commit,
+                        f"{path}/{MANIFEST_FILE}",
+                        f"the manifest names session {manifest.session_id!r}, the folder {folder_id!r}",
+                    )
                 )
-            self.ctx.sink = session.named
             if trailers is not None:
-                self._check_trailers(
+                session.named += self._check_trailers(
                     commit, path, trailers, record.session.session_type, record.session.agent_id
                 )
-            self.ctx.sink = session.checks
-            self.folders.check(commit, folder, template_trees)
+            session.checks += self._collected(
+                partial(self.folders.check, commit, folder, template_trees)
+            )[1]
             record_entry = folder.files.get(f"{path}/{RECORD_FILE}")
             session.record_in_tree = record_entry[1].decode() if record_entry else None
             session.manifest_record = manifest.record.blob
@@ -497,26 +544,30 @@ class CommitChecks:
                 (a.kind, a.blob, a.pipeline, a.step, a.path) for a in manifest.artifacts
             ]
             session.warnings = tuple(record.warnings)
-        self.ctx.sink = work.steps
         if self.local:
-            work.steps += judge_session(session, before)
-        else:
-            work.steps.append(session)
+            return [*judge_session(session, before)]
+        return [session]
 
     def _check_trailers(
-        self, commit: Commit, path: str, t: SessionTrailers, session_type: str, agent_id: str
-    ) -> None:
+        self, commit: CommitInfo, path: str, t: SessionTrailers, session_type: str, agent_id: str
+    ) -> list[Finding]:
+        found = []
         if t.session_type != session_type:
-            self._find(
-                "commit.trailers",
-                commit,
-                path,
-                f"Session-Type trailer says {t.session_type!r}, the record says {session_type!r}",
+            found.append(
+                self._find(
+                    "commit.trailers",
+                    commit,
+                    path,
+                    f"Session-Type trailer says {t.session_type!r}, the record says {session_type!r}",
+                )
             )
         if t.agent_id != agent_id:
-            self._find(
-                "commit.trailers",
-                commit,
-                path,
-                f"Agent-Id trailer says {t.agent_id!r}, the record says {agent_id!r}",
+            found.append(
+                self._find(
+                    "commit.trailers",
+                    commit,
+                    path,
+                    f"Agent-Id trailer says {t.agent_id!r}, the record says {agent_id!r}",
+                )
             )
+        return found

@@ -7,15 +7,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from dulwich.errors import ObjectFormatException
-from dulwich.objects import Commit
-
 from ..errors import StoreError
 from ..session.models import SESSION_ID_PATTERN
+from ..storage.objects import CommitInfo
 from ..storage.store import Store
-from ..storage.treecheck import GITLINK_MODE, display_name
+from ..storage.treecheck import display_name
 from ..storage.treediff import MAX_DEPTH, read_entries
-from ..storage.trees import TREE_MODE
+from ..storage.trees import GITLINK_MODE, TREE_MODE
 from .result import Finding
 from .rules import RULES
 
@@ -35,11 +33,11 @@ def is_blob(mode: int) -> bool:
     return mode not in (TREE_MODE, GITLINK_MODE)
 
 
-def read_commit(store: Store, sha: bytes) -> Commit | None:
+def read_commit(store: Store, sha: bytes) -> CommitInfo | None:
     """A commit, or None when the store does not hold one under this id."""
     try:
         return store.commit(sha)
-    except (KeyError, StoreError, ObjectFormatException, ValueError):
+    except (KeyError, StoreError, ValueError):
         return None
 
 
@@ -52,7 +50,7 @@ class Context:
         self.store = store
         self.sink: list[Any] = []
 
-    def find(self, rule: str, commit: Commit, path: str, message: str) -> None:
+    def find(self, rule: str, commit: CommitInfo, path: str, message: str) -> None:
         assert rule in RULES, rule
         self.sink.append(Finding(rule, commit.id.decode(), path, message))
 
@@ -78,7 +76,7 @@ class Context:
         """A blob's bytes, or None when the store does not hold it as a blob."""
         try:
             return self.store.blob(sha)
-        except (KeyError, StoreError, ObjectFormatException, ValueError):
+        except (KeyError, StoreError, ValueError):
             return None
 
     def folder_files(self, tree_id: bytes, prefix: str) -> FolderFiles:

@@ -3,9 +3,8 @@ the layout puts its kind, and names an object the store holds as that type."""
 
 from __future__ import annotations
 
-from dulwich.objects import Commit
-
 from ..storage.layout import FANOUT_LEVELS, SESSIONS_DIR, STORE_FILE, TEMPLATES_DIR
+from ..storage.objects import CommitInfo
 from ..storage.treecheck import (
     describe_mode,
     display_name,
@@ -44,7 +43,7 @@ def _shape_problem(folder: str, name: bytes, mode: int) -> str | None:
     return None
 
 
-def check_trees(ctx: Context, commit: Commit, changes: Changes) -> None:
+def check_trees(ctx: Context, commit: CommitInfo, changes: Changes) -> None:
     """Every entry the commit adds or changes: its mode, name and place, the objects it
     names; and every tree it rewrites: no name twice, git's order."""
     for path, _, problem in changes.missing:
@@ -61,7 +60,7 @@ def check_trees(ctx: Context, commit: Commit, changes: Changes) -> None:
 
 
 def _check_tree(
-    ctx: Context, commit: Commit, folder: str, old: list[RawEntry], new: list[RawEntry]
+    ctx: Context, commit: CommitInfo, folder: str, old: list[RawEntry], new: list[RawEntry]
 ) -> None:
     def where(name: bytes) -> str:
         return f"{folder}/{display_name(name)}" if folder else display_name(name)

@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from dulwich.objects import Commit
-
 from ..jsontext import JSONTextError, decode_utf8, loads
 from ..pipelines import pipeline_id
 from ..recording.folder_plan import Derived, ScreenshotFile, TemplateSet, assemble, derive
@@ -25,6 +23,7 @@ from ..session.facts import Facts, FactsError
 from ..session.manifest import Manifest
 from ..session.records import InputErrors, Record, make_record
 from ..storage.layout import MANIFEST_FILE, RECORD_FILE, template_path
+from ..storage.objects import CommitInfo
 from ..storage.trees import TREE_MODE
 from .context import Context, FolderFiles, is_blob
 
@@ -59,7 +58,7 @@ class FolderChecks:
 
     # -- reading -----------------------------------------------------------------------
 
-    def read(self, commit: Commit, path: str, tree_id: bytes) -> Folder:
+    def read(self, commit: CommitInfo, path: str, tree_id: bytes) -> Folder:
         files = self.ctx.folder_files(tree_id, path)
         folder_id = path.rsplit("/", 1)[-1]
         return Folder(
@@ -70,7 +69,7 @@ class FolderChecks:
             self._record(commit, path, files, folder_id),
         )
 
-    def _file(self, commit: Commit, files: FolderFiles, path: str, what: str) -> bytes | None:
+    def _file(self, commit: CommitInfo, files: FolderFiles, path: str, what: str) -> bytes | None:
         entry = files.get(path)
         if entry is None:
             return None
@@ -79,7 +78,7 @@ class FolderChecks:
             return None
         return self.ctx.blob(entry[1])
 
-    def _manifest(self, commit: Commit, path: str, files: FolderFiles) -> Manifest | None:
+    def _manifest(self, commit: CommitInfo, path: str, files: FolderFiles) -> Manifest | None:
         manifest_path = f"{path}/{MANIFEST_FILE}"
         if manifest_path not in files:
             self.ctx.find(
@@ -99,7 +98,7 @@ class FolderChecks:
             return None
 
     def _record(
-        self, commit: Commit, path: str, files: FolderFiles, folder_id: str
+        self, commit: CommitInfo, path: str, files: FolderFiles, folder_id: str
     ) -> Record | None:
         record_path = f"{path}/{RECORD_FILE}"
         if record_path not in files:
@@ -136,14 +135,14 @@ class FolderChecks:
 
     # -- judging -----------------------------------------------------------------------
 
-    def check(self, commit: Commit, folder: Folder, template_trees: list[bytes]) -> None:
+    def check(self, commit: CommitInfo, folder: Folder, template_trees: list[bytes]) -> None:
         """Files, facts and artifacts of a folder whose manifest and record were read."""
         if folder.manifest is None or folder.record is None:
             return
         self._check_files(commit, folder)
         self._check_rendering(commit, folder, template_trees)
 
-    def _check_files(self, commit: Commit, folder: Folder) -> None:
+    def _check_files(self, commit: CommitInfo, folder: Folder) -> None:
         assert folder.manifest is not None
         listed = {f"{folder.path}/{MANIFEST_FILE}"}
         for ref in folder.manifest.files():
@@ -193,7 +192,7 @@ class FolderChecks:
             )
 
     def _templates(
-        self, commit: Commit, manifest: Manifest, trees: list[bytes]
+        self, commit: CommitInfo, manifest: Manifest, trees: list[bytes]
     ) -> dict[str, tuple[str, bytes]] | None:
         """Template name -> (blob id, bytes) for every artifact; None when one is not there."""
         found: dict[str, tuple[str, bytes]] = {}
@@ -231,7 +230,7 @@ class FolderChecks:
             found = self._template_sets[key] = TemplateSet(sources, filters)
         return found
 
-    def _check_rendering(self, commit: Commit, folder: Folder, trees: list[bytes]) -> None:
+    def _check_rendering(self, commit: CommitInfo, folder: Folder, trees: list[bytes]) -> None:
         manifest, record = folder.manifest, folder.record
         assert manifest is not None and record is not None
         templates = self._templates(commit, manifest, trees)
@@ -286,7 +285,7 @@ class FolderChecks:
             plan = assemble(derived, template_set, manifest.revision, rendered)
             self._compare_manifest(commit, folder, plan.manifest)
 
-    def _facts_match_manifest(self, commit: Commit, folder: Folder, facts: Facts) -> bool:
+    def _facts_match_manifest(self, commit: CommitInfo, folder: Folder, facts: Facts) -> bool:
         """The facts are of the folder's session, pipeline and artifacts as the manifest lists."""
         manifest = folder.manifest
         assert manifest is not None and manifest.facts is not None
@@ -345,7 +344,7 @@ class FolderChecks:
             shots.append(ScreenshotFile(source, data, ref.caption))
         return shots
 
-    def _derive(self, commit: Commit, folder: Folder, stored: bytes) -> Derived | None:
+    def _derive(self, commit: CommitInfo, folder: Folder, stored: bytes) -> Derived | None:
         """The facts the installed pipeline derives from the record, if they are the stored ones."""
         manifest, record = folder.manifest, folder.record
         assert manifest is not None and manifest.facts is not None and record is not None
@@ -369,7 +368,7 @@ class FolderChecks:
             return None
         return derived
 
-    def _compare_manifest(self, commit: Commit, folder: Folder, planned: Manifest) -> None:
+    def _compare_manifest(self, commit: CommitInfo, folder: Folder, planned: Manifest) -> None:
         manifest = folder.manifest
         assert manifest is not None
         if planned == manifest:

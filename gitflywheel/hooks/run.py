@@ -1,0 +1,254 @@
+"""The run: spooled pushes in, build sessions out.
+
+After a push, the hook starts `hook run`; it takes the spool files of the store and of
+the work repository, oldest first, captures each range the push published as a build
+session and ingests it. What fails is logged: a push that can never be recorded is set
+aside, one that cannot be recorded now (the store failing) stays spooled for the next run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import GitflywheelError, StoreError
+from ..recording.ingest import ingest
+from ..recording.inputs import InputItem
+from ..storage.gitdir import StorePaths, WorkRepoPaths
+from ..storage.locks import file_lock
+from .capture import CaptureOptions, NothingToCapture, capture, missing_commits
+from .log import write_log
+from .remotes import push_session_id, remote_label
+from .spool import Push, SpoolError, Update, parse_spool, set_aside, spool_files
+from .target import check_store
+
+__all__ = ["MAX_COMMITS", "PushOutcome", "RunReport", "run"]
+
+MAX_COMMITS = 500  # a push of more (a new repository's whole history) keeps the newest
+
+
+@dataclass
+class PushOutcome:
+    """What one spooled push became."""
+
+    spool: str
+    url: str
+    recorded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    nothing_new: list[str] = field(default_factory=list)  # remote refs that published no commit
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class RunReport:
+    """What a run did: each push it took, what stopped it, and what still waits."""
+
+    store: str
+    log: str
+    pushes: list[PushOutcome] = field(default_factory=list)
+    error: str | None = None  # what stopped the run (the pushes wait in the spool)
+    waiting: int = 0
+    broken: list[str] = field(default_factory=list)
+
+    @property
+    def recorded(self) -> int:
+        return sum(len(p.recorded) for p in self.pushes)
+
+
+def _ordered(updates: tuple[Update, ...]) -> list[Update]:
+    """Branches that existed first, as git listed them; then new ones by name. A commit
+    that two refs of one push publish is counted with the first."""
+    kept = [u for u in updates if u.publishes_work]
+    return [u for u in kept if not u.creates] + sorted(
+        (u for u in kept if u.creates), key=lambda u: u.remote_ref
+    )
+
+
+def _sessions(push: Push) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """Capture each range of a push: (sessions, remote refs with nothing new, notes)."""
+    source = Path(push.git_dir)
+    label = remote_label(push.url, push.cwd)
+    updates = _ordered(push.updates)
+    olds = [u.remote_sha for u in updates if not u.creates]
+    absent = set(missing_commits(source, [*olds, *push.tracking]))
+    tracking = [sha for sha in push.tracking if sha not in absent]
+    sessions: list[dict[str, Any]] = []
+    nothing: list[str] = []
+    notes: list[str] = []
+    published: list[str] = []
+    for update in updates:
+        if not update.creates and update.remote_sha not in absent:
+            exclude = [update.remote_sha]
+        else:
+            # A new branch, or a remote that moved to commits this clone never saw:
+            # what the remote had (its tracking refs) is not new work.
+            exclude = [*tracking, *published]
+            if not update.creates:
+                notes.append(
+                    f"{update.remote_ref}: the remote was at {update.remote_sha[:12]}, "
+                    "which this clone does not have: captured what its tracking refs lack"
+                )
+        published.append(update.local_sha)
+        options = CaptureOptions(
+            source=source,
+            until_rev=update.local_sha,
+            exclude=exclude,
+            max_commits=MAX_COMMITS,
+            repo_label=label,
+            session_id=push_session_id(push.url, update.remote_sha, update.local_sha, push.cwd),
+        )
+        try:
+            captured = capture(options)
+        except NothingToCapture:
+            nothing.append(update.remote_ref)
+            continue
+        captured.session["source_data"]["push"] = {
+            "ref": update.remote_ref,
+            "before": None if update.creates else update.remote_sha,
+            "after": update.local_sha,
+        }
+        sessions.append(captured.session)
+        notes.extend(f"{update.remote_ref}: {n}" for n in captured.notes)
+    return sessions, nothing, notes
+
+
+def _record(store: Path, push: Push, origin: str) -> PushOutcome:
+    """Capture and ingest one push. A store that fails raises StoreError or OSError (the
+    push stays spooled); a push that can never be recorded raises another error of ours."""
+    outcome = PushOutcome(origin, remote_label(push.url, push.cwd))
+    sessions, outcome.nothing_new, outcome.notes = _sessions(push)
+    if not sessions:
+        return outcome
+    base = Path(push.cwd)  # where a screenshot path would be read from: captures name none
+    items = [InputItem(f"{origin}[{n}]", base, s) for n, s in enumerate(sessions)]
+    report = ingest(store, (), items=items)
+    for session, result in zip(sessions, report.outcomes, strict=False):
+        sid = str(session["session_id"])
+        if result.status in ("recorded", "revised"):
+            outcome.recorded.append(sid)
+        elif result.status == "unchanged":
+            outcome.unchanged.append(sid)
+        elif result.status == "conflict":
+            # Another clone recorded this push first, seeing other remote refs.
+            outcome.unchanged.append(sid)
+            outcome.notes.append(f"{sid}: already recorded (from another clone), kept as it was")
+        else:
+            raise SpoolError("; ".join(result.problems) or f"{sid}: not recorded")
+    return outcome
+
+
+def run(store: Path, git_dir: Path | None = None) -> RunReport:
+    """Record every push waiting in the store's spool and in `git_dir`'s, oldest first.
+
+    Never raises for a push: a push that cannot be read is set aside (`broken/`), one
+    that cannot be recorded now stays spooled, and both are logged."""
+    store = Path(os.path.abspath(store))
+    repo_spool = WorkRepoPaths(Path(git_dir)).spool if git_dir is not None else None
+    checked = check_store(store)
+    problem, control = checked.problem, checked.git_dir
+    log = StorePaths(control).hook_log if problem is None else None
+    if log is None:
+        if repo_spool is None:
+            raise StoreError(problem or f"{store}: the store cannot be used")
+        log = repo_spool / "hook.log"
+    report = RunReport(str(store), str(log))
+    spools = [StorePaths(control).hook_spool] + ([repo_spool] if repo_spool is not None else [])
+    if problem is not None:
+        report.error = problem
+        report.waiting = sum(len(spool_files(s)) for s in spools)
+        write_log(
+            log,
+            "error",
+            "run",
+            f"{problem}; {_count(report.waiting, 'push', 'pushes')} waiting in the spool "
+            "(bring the store back, or `gitflywheel hook install --repo` another one)",
+            waiting=report.waiting,
+        )
+        return report
+    with file_lock(StorePaths(control).hook_lock):
+        files = sorted(
+            (p for s in spools for p in spool_files(s)),
+            key=lambda p: (_mtime(p), p.name),
+        )
+        for path in files:
+            outcome = _run_one(store, path, log, report)
+            if outcome is None:
+                break
+            report.pushes.append(outcome)
+        report.waiting = sum(len(spool_files(s)) for s in spools)
+    if report.pushes or report.error:
+        problems = [p.error for p in report.pushes if p.error] + [report.error or ""]
+        summary = (
+            f"recorded {_count(report.recorded, 'session')} from "
+            f"{_count(len(report.pushes), 'push', 'pushes')}"
+        )
+        write_log(
+            log,
+            "error" if any(problems) else "info",
+            "run",
+            "; ".join([summary, *filter(None, problems)]),
+            recorded=report.recorded,
+            waiting=report.waiting,
+        )
+    return report
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _run_one(store: Path, path: Path, log: Path, report: RunReport) -> PushOutcome | None:
+    """One spool file; None when the run must stop (the store failed)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return PushOutcome(str(path), "", notes=["taken by another run"])
+    except OSError as exc:
+        report.error = f"{path}: cannot read: {exc.strerror or exc}"
+        return None
+    try:
+        push = parse_spool(data, str(path))
+        outcome = _record(store, push, str(path))
+    except (StoreError, OSError) as exc:
+        report.error = f"{path}: {exc}; it stays in the spool for the next run"
+        write_log(log, "error", "push", report.error)
+        return None
+    except GitflywheelError as exc:
+        try:
+            aside = set_aside(path)
+        except OSError as moved:
+            report.error = f"{path}: {exc}; cannot set it aside: {moved.strerror or moved}"
+            write_log(log, "error", "push", report.error)
+            return None
+        report.broken.append(str(aside))
+        message = f"{exc}; set aside as {aside} (move it back to {path.parent} to retry)"
+        write_log(log, "error", "push", message, spool=str(aside))
+        return PushOutcome(str(aside), "", error=message)
+    except Exception as exc:  # a bug must not lose the push: keep it, say what happened
+        report.error = f"{path}: unexpected {type(exc).__name__}: {exc}; it stays in the spool"
+        write_log(log, "error", "push", report.error)
+        return None
+    path.unlink(missing_ok=True)
+    write_log(
+        log,
+        "info",
+        "push",
+        f"{outcome.url}: recorded {len(outcome.recorded)}, already there "
+        f"{len(outcome.unchanged)}, nothing new for {len(outcome.nothing_new)} refs",
+        git_dir=push.git_dir,
+        url=outcome.url,
+        recorded=outcome.recorded,
+        unchanged=outcome.unchanged,
+        notes=outcome.notes,
+    )
+    return outcome

@@ -1,0 +1,287 @@
+"""capture: a build session from a real repository, piped into ingest."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GFW = [sys.executable, "-m", "gitflywheel"]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", SOURCE_DATE_EPOCH="1700000000")
+    return env
+
+
+def _git(repo: Path, env: dict[str, str], *args: str, when: str | None = None) -> str:
+    extra = {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when} if when else {}
+    return subprocess.run(
+        ["git", "-C", str(repo), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**env, **extra},
+    ).stdout
+
+
+@pytest.fixture()
+def work_repo(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
+    """A repository with four commits by two authors; returns it, the env, and the ids."""
+    env = _env(tmp_path)
+    repo = tmp_path / "work"
+    repo.mkdir()
+    _git(repo, env, "init", "-q", "-b", "main")
+    _git(repo, env, "config", "user.name", "Ada")
+    _git(repo, env, "config", "user.email", "ada@example.com")
+    steps = [
+        ("app.py", "print('hello')\n", "Start the app", "2025-12-01T10:00:00+00:00"),
+        ("app.py", "print('hello')\nprint('world')\n", "Say more", "2025-12-01T11:30:00+00:00"),
+        ("README.md", "# App\n\nIt prints.\n", "Write the README", "2025-12-02T09:15:00+00:00"),
+        ("logo.bin", "\x00\x01binary", "Add a logo", "2025-12-02T10:00:00+00:00"),
+    ]
+    for path, text, message, when in steps:
+        (repo / path).write_text(text)
+        _git(repo, env, "add", path)
+        _git(repo, env, "commit", "-q", "-m", message, when=when)
+    ids = _git(repo, env, "log", "--reverse", "--format=%H").split()
+    return repo, env, ids
+
+
+def _capture(repo: Path, env: dict[str, str], *args: str) -> dict[str, object]:
+    out = subprocess.run(
+        [*GFW, "capture", "--source", str(repo), *args], check=True, capture_output=True, env=env
+    )
+    return json.loads(out.stdout)
+
+
+def test_capture_since_rev_lists_exactly_those_commits(
+    work_repo: tuple[Path, dict[str, str], list[str]],
+) -> None:
+    repo, env, ids = work_repo
+    session = _capture(
+        repo, env, "--since-rev", "HEAD~3", "--agent", "Agent-7", "--title", "Polish"
+    )
+    commits = session["source_data"]["git_commits"]  # type: ignore[index]
+    assert [c["hash"] for c in commits] == ids[1:]
+    assert [c["message"] for c in commits] == ["Say more", "Write the README", "Add a logo"]
+    assert commits[0]["files"] == ["app.py"] and commits[0]["lines_added"] == 1
+    assert commits[0]["lines_removed"] == 0
+    assert commits[2]["lines_added"] == 0  # binary: no lines counted
+    meta = session["metadata"]
+    assert meta == {
+        "commits": 3,
+        "duration_minutes": (22 * 60 + 30),
+        "files_changed": 3,
+        "lines_added": 4,
+        "lines_removed": 0,
+    }
+    assert session["agent_id"] == "Agent-7" and session["title"] == "Polish"
+    assert session["timestamp"] == "2025-12-02T10:00:00Z"
+
+
+def test_capture_time_window(work_repo: tuple[Path, dict[str, str], list[str]]) -> None:
+    repo, env, ids = work_repo
+    session = _capture(repo, env, "--since", "2025-12-01", "--until", "2025-12-01")
+    assert [c["hash"] for c in session["source_data"]["git_commits"]] == ids[:2]  # type: ignore[index]
+    assert session["agent_id"] == "Ada"
+
+
+@pytest.mark.slow
+def test_capture_is_deterministic_and_ingests(
+    work_repo: tuple[Path, dict[str, str], list[str]], tmp_path: Path
+) -> None:
+    repo, env, ids = work_repo
+    first = subprocess.run(
+        [*GFW, "capture", "--source", str(repo)], check=True, capture_output=True, env=env
+    ).stdout
+    again = subprocess.run(
+        [*GFW, "capture", "--source", str(repo)], check=True, capture_output=True, env=env
+    ).stdout
+    assert first == again
+    store = tmp_path / "store.git"
+    done = subprocess.run(
+        [*GFW, "ingest", "--repo", str(store), "-"], input=first, capture_output=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    session_id = json.loads(first)["session_id"]
+    log = subprocess.run(
+        [*GFW, "show", "--repo", str(store), session_id, "build_log"],
+        check=True,
+        capture_output=True,
+        env=env,
+    ).stdout.decode()
+    for sha in ids:
+        assert sha[:7] in log
+    assert "Write the README" in log
+    subprocess.run(
+        ["git", "-C", str(store), "fsck", "--strict"], check=True, env=env, capture_output=True
+    )
+
+
+def test_capture_refuses_what_is_not_there(
+    work_repo: tuple[Path, dict[str, str], list[str]], tmp_path: Path
+) -> None:
+    repo, env, _ = work_repo
+    bad = subprocess.run(
+        [*GFW, "capture", "--source", str(repo), "--since-rev", "nope"],
+        capture_output=True,
+        env=env,
+    )
+    assert bad.returncode == 2 and b"--since-rev: 'nope'" in bad.stderr
+    empty = tmp_path / "plain"
+    empty.mkdir()
+    outside = subprocess.run(
+        [*GFW, "capture", "--source", str(empty)], capture_output=True, env=env
+    )
+    assert outside.returncode == 2 and b"not inside a git repository" in outside.stderr
+    none = subprocess.run(
+        [*GFW, "capture", "--source", str(repo), "--since", "2030-01-01"],
+        capture_output=True,
+        env=env,
+    )
+    assert none.returncode == 2 and b"no commits" in none.stderr
+
+
+def _new_repo(tmp_path: Path, name: str = "work") -> tuple[Path, dict[str, str]]:
+    env = _env(tmp_path)
+    repo = tmp_path / name
+    repo.mkdir()
+    _git(repo, env, "init", "-q", "-b", "main")
+    _git(repo, env, "config", "user.name", "Ada")
+    _git(repo, env, "config", "user.email", "ada@example.com")
+    return repo, env
+
+
+def _run_capture(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*GFW, "capture", "--source", str(repo), *args], capture_output=True, env=env
+    )
+
+
+def test_capture_lists_a_submodule_change_without_reading_it(tmp_path: Path) -> None:
+    repo, env = _new_repo(tmp_path)
+    (repo / "app.py").write_text("x = 1\n")
+    _git(repo, env, "add", "app.py")
+    _git(repo, env, "commit", "-q", "-m", "Start", when="2025-12-01T10:00:00+00:00")
+    # A gitlink names a commit of another repository: it is not in this one.
+    elsewhere = "2f77b65ac22c11aec08523fc32f9013fe19624f3"
+    _git(repo, env, "update-index", "--add", "--cacheinfo", f"160000,{elsewhere},vendor/lib")
+    (repo / ".gitmodules").write_text('[submodule "lib"]\n\tpath = vendor/lib\n\turl = ../lib\n')
+    _git(repo, env, "add", ".gitmodules")
+    _git(repo, env, "commit", "-q", "-m", "Vendor the lib", when="2025-12-01T11:00:00+00:00")
+    moved = "3f77b65ac22c11aec08523fc32f9013fe19624f3"
+    _git(repo, env, "update-index", "--cacheinfo", f"160000,{moved},vendor/lib")
+    _git(repo, env, "commit", "-q", "-m", "Bump the lib", when="2025-12-01T12:00:00+00:00")
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    commits = json.loads(done.stdout)["source_data"]["git_commits"]
+    assert [c["message"] for c in commits] == ["Start", "Vendor the lib", "Bump the lib"]
+    assert commits[1]["files"] == [".gitmodules", "vendor/lib"]
+    assert commits[1]["lines_added"] == 3  # .gitmodules; the gitlink has no lines
+    assert commits[2]["files"] == ["vendor/lib"] and commits[2]["lines_added"] == 0
+
+
+def _shallow_source(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
+    repo, env = _new_repo(tmp_path, "upstream")
+    for number in range(1, 6):
+        (repo / "notes.txt").write_text("".join(f"line {n}\n" for n in range(number)))
+        _git(repo, env, "add", "notes.txt")
+        when = f"2025-12-01T1{number}:00:00+00:00"
+        _git(repo, env, "commit", "-q", "-m", f"Step {number}", when=when)
+    ids = _git(repo, env, "log", "--reverse", "--format=%H").split()
+    return repo, env, ids
+
+
+@pytest.mark.slow
+def test_capture_of_a_shallow_clone_starts_at_its_boundary(tmp_path: Path) -> None:
+    upstream, env, ids = _shallow_source(tmp_path)
+    clone = tmp_path / "ci"
+    _git(tmp_path, env, "clone", "-q", "--depth", "3", f"file://{upstream}", str(clone))
+    done = _run_capture(clone, env)
+    assert done.returncode == 0, done.stderr.decode()
+    session = json.loads(done.stdout)
+    # Step 3's parent is not in the clone: it is where the history starts, not counted.
+    assert [c["hash"] for c in session["source_data"]["git_commits"]] == ids[3:]
+    assert session["metadata"]["commits"] == 2
+    assert session["metadata"]["lines_added"] == 2
+    assert b"shallow" in done.stderr and ids[2][:12].encode() in done.stderr
+    assert b"Traceback" not in done.stderr
+
+    since = _run_capture(clone, env, "--since-rev", ids[3])
+    assert since.returncode == 0, since.stderr.decode()
+    assert [c["hash"] for c in json.loads(since.stdout)["source_data"]["git_commits"]] == ids[4:]
+
+
+def test_capture_of_a_depth_one_clone_says_why_there_is_nothing(tmp_path: Path) -> None:
+    upstream, env, ids = _shallow_source(tmp_path)
+    clone = tmp_path / "ci"
+    _git(tmp_path, env, "clone", "-q", "--depth", "1", f"file://{upstream}", str(clone))
+    done = _run_capture(clone, env)
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stderr
+    assert b"shallow" in done.stderr and b"--deepen" in done.stderr
+
+
+def test_capture_decodes_a_message_in_its_declared_encoding(tmp_path: Path) -> None:
+    repo, env = _new_repo(tmp_path)
+    (repo / "menu.txt").write_text("caf\n")
+    _git(repo, env, "add", "menu.txt")
+    message = tmp_path / "message.txt"
+    message.write_bytes("Café crème à la carte\n\nÜber alles.\n".encode("iso-8859-1"))
+    _git(repo, env, "-c", "i18n.commitEncoding=ISO-8859-1", "commit", "-q", "-F", str(message))
+    raw = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "commit", "HEAD"],
+        check=True,
+        capture_output=True,
+        env=env,
+    ).stdout
+    assert b"\nencoding ISO-8859-1\n" in raw and "Café".encode("iso-8859-1") in raw
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    commit = json.loads(done.stdout)["source_data"]["git_commits"][0]
+    assert commit["message"] == "Café crème à la carte\n\nÜber alles."
+    # git, re-encoding to UTF-8 for its log, agrees.
+    assert _git(repo, env, "log", "-1", "--format=%B").strip() == commit["message"]
+
+
+def test_capture_orders_same_second_commits_by_history(tmp_path: Path) -> None:
+    repo, env = _new_repo(tmp_path)
+    when = "2025-12-01T10:00:00+00:00"
+    for number in range(8):
+        (repo / "count.txt").write_text(f"{number}\n")
+        _git(repo, env, "add", "count.txt")
+        _git(repo, env, "commit", "-q", "-m", f"Count {number}", when=when)
+    history = _git(repo, env, "rev-list", "--reverse", "HEAD").split()
+    assert history != sorted(history)  # an order by id would not be the history
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    commits = json.loads(done.stdout)["source_data"]["git_commits"]
+    assert [c["hash"] for c in commits] == history
+    assert [c["message"] for c in commits] == [f"Count {n}" for n in range(8)]
+
+
+def test_capture_until_rev_ends_the_range(
+    work_repo: tuple[Path, dict[str, str], list[str]],
+) -> None:
+    repo, env, ids = work_repo
+    session = _capture(repo, env, "--since-rev", ids[0], "--until-rev", ids[2])
+    assert [c["hash"] for c in session["source_data"]["git_commits"]] == ids[1:3]  # type: ignore[index]
+    bad = _run_capture(repo, env, "--until-rev", "nope")
+    assert bad.returncode == 2 and b"--until-rev: 'nope'" in bad.stderr
+
+
+def test_capture_of_a_damaged_repository_is_an_error_not_a_traceback(
+    work_repo: tuple[Path, dict[str, str], list[str]],
+) -> None:
+    repo, env, ids = work_repo
+    tree = _git(repo, env, "rev-parse", f"{ids[1]}^{{tree}}").strip()
+    (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+    done = _run_capture(repo, env)
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stderr and tree.encode() in done.stderr

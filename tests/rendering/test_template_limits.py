@@ -1,0 +1,179 @@
+"""A template cannot run away: each render is bounded in time, output and the size of
+every value, and whatever goes wrong is a RenderError naming the template and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, Cli, git
+
+from gitflywheel.rendering.templates import Limits, Renderer, RenderError
+from gitflywheel.session.artifacts import ArtifactSpec
+
+
+def render(source: str, limits: Limits | None = None, **context: object) -> str:
+    renderer = Renderer({"mine.md.j2": source.encode()}, limits)
+    return renderer.render(ArtifactSpec("readme", "build", "S3", "mine.md.j2", context)).decode()
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("line one\n{{ 1/0 }}\n", "line 2: ZeroDivisionError: division by zero"),
+        ("{{ story.nope }}", "line 1: 'story' is undefined"),
+        ("{% for %}", "line 1: Expected an expression"),
+        ("{% for i in range(10**8) %}{% endfor %}", "range of 100,000,000 items"),
+        ("{{ range(10**9)|list|length }}", "range of 1,000,000,000 items"),
+        ("{{ 'x' * 10**9 }}", "a repeated value over 1,048,576 items"),
+        ("{{ [0] * 10**9 }}", "a repeated value over 1,048,576 items"),
+        ("{{ 2 ** (10 ** 8) }}", "an integer power over 65,536 bits"),
+        ("{{ 'x'|center(10**9) }}", "filter center: a size of 1,000,000,000"),
+        ("{{ 'x'.ljust(10**9) }}", "str.ljust: a size of 1,000,000,000"),
+        ("{{ '{:>1000000000}'.format(1) }}", "format field width"),
+        ("{{ '%1000000000s' % 1 }}", "format field width"),
+        ("{% set s = 'x' * 100000 %}{{ s|replace('x', s) }}", "replace would make"),
+        ("{% set s = 'x' * 100000 %}{{ s.replace('x', s) }}", "replace would make"),
+        ("{% set s = 'x' * 100000 %}{{ ([s] * 100)|join }}", "join would make"),
+        (
+            "{% set ns = namespace(s='x') %}{% for i in range(64) %}"
+            "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+            "the template made a value of 2,097,152 items",
+        ),
+        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "RecursionError"),
+        ("{% set l = [1] %}{{ l.append(2) }}", "unsafe"),
+        ("{{ lipsum(10**6) }}", "'lipsum' is undefined"),
+        ("{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}", "1,048,576 bytes"),
+    ],
+)
+def test_a_runaway_or_failing_template_is_a_render_error(source: str, reason: str) -> None:
+    with pytest.raises(RenderError) as caught:
+        render(source)
+    assert str(caught.value).startswith("template mine.md.j2")
+    assert reason in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}",
+        "{% for i in range(100000) recursive %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    ],
+)
+def test_a_template_that_would_run_for_hours_stops_at_its_time_limit(source: str) -> None:
+    with pytest.raises(RenderError, match="longer than its 0.2 s time limit"):
+        render(source, Limits(seconds=0.2))
+
+
+def test_limits_leave_ordinary_templates_alone() -> None:
+    source = (
+        "{% for i in range(3) %}{{ i }}{% if not loop.last %}, {% endif %}{% endfor %} "
+        "{{ ['a', 'b']|join('-') }} {{ 'x'|center(5) }} {{ 2 ** 10 }} {{ '%5.1f' % 2.25 }} "
+        "{{ names|length }}"
+    )
+    assert render(source, names=["a", "b"]) == "0, 1, 2 a-b x 1024 2.2 2\n"
+
+
+def test_output_after_many_empty_values_is_kept() -> None:
+    # output is taken a few chunks at a time: a run of empty ones is not its end
+    assert render("{% for i in range(100) %}{{ e }}{% endfor %}end", e="") == "end\n"
+
+
+@pytest.mark.parametrize("name", ["title", "items", "keys", "get", "__class__", "nope", "_x"])
+def test_a_dict_answers_dot_names_as_the_sandbox_does(name: str) -> None:
+    from jinja2 import Undefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from gitflywheel.rendering.sandbox import TemplateEnvironment
+
+    env = TemplateEnvironment({})
+    for obj in ({"title": "T", "items": 1, "_x": 2}, {}):
+        ours = env.getattr(obj, name)
+        theirs = ImmutableSandboxedEnvironment.getattr(env, obj, name)
+        assert type(ours) is type(theirs)
+        if isinstance(theirs, Undefined):
+            assert ours._undefined_obj is theirs._undefined_obj
+            assert (ours._undefined_name, ours._undefined_hint) == (
+                theirs._undefined_name,
+                theirs._undefined_hint,
+            )
+        else:
+            assert ours == theirs
+
+
+def test_a_loop_answers_dot_names_as_the_sandbox_does() -> None:
+    from jinja2 import Undefined
+    from jinja2.runtime import LoopContext
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from gitflywheel.rendering.sandbox import _LOOP_VALUES, TemplateEnvironment
+
+    env = TemplateEnvironment({})
+    for name in sorted(_LOOP_VALUES) + ["cycle", "changed", "_after", "__class__", "nope"]:
+        for position in range(3):
+            loop = LoopContext(iter(["a", "b", "c"]), env.undefined)
+            for _ in range(position + 1):
+                next(loop)
+            ours = env.getattr(loop, name)
+            theirs = ImmutableSandboxedEnvironment.getattr(env, loop, name)
+            assert type(ours) is type(theirs), name
+            if isinstance(theirs, Undefined):
+                assert ours._undefined_hint == theirs._undefined_hint
+            elif not callable(theirs):
+                assert ours == theirs, name
+
+
+def test_ingest_refuses_a_failing_user_template_and_stores_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    store = tmp_path / "s.git"
+    assert cli("init", "--repo", store).exit_code == 0
+    tip = git("-C", store, "rev-parse", "main")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "readme.md.j2").write_text("{% for i in range(10**9) %}{% endfor %}\n")
+    result = cli("ingest", "--repo", store, EXAMPLES / "build_session.json", "--templates", mine)
+    assert result.exit_code == 2
+    assert "rendering: template readme.md.j2, line 1: range of 1,000,000,000 items" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert git("-C", store, "rev-parse", "main") == tip
+
+
+# -- site pages render in the same environment, within the same limits ------------------
+
+
+def test_a_site_template_that_loops_forever_stops_at_its_time_limit(tmp_path: Path) -> None:
+    from gitflywheel import ingest
+    from gitflywheel.publishing.site import build_site
+    from gitflywheel.rendering.templates import SITE_TEMPLATES, load_templates
+    from gitflywheel.storage.store import Store
+
+    store_path = tmp_path / "s.git"
+    assert ingest(store_path, [EXAMPLES / "build_session.json"]).exit_code == 0
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "_card.html.j2").write_text(
+        "<p>{{ post.title }}</p>\n"
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n"
+    )
+    templates = load_templates(mine, SITE_TEMPLATES)
+    with Store.open(store_path) as store, pytest.raises(RenderError) as caught:
+        build_site(store, base_url=None, feeds=False, templates=templates, limits=Limits(0.2))
+    assert str(caught.value).startswith("site template _card.html.j2, line 2: ")
+    assert "longer than its 0.2 s time limit" in str(caught.value)
+
+
+def test_a_site_template_that_writes_too_much_is_stopped_and_nothing_written(
+    cli: Cli, tmp_path: Path
+) -> None:
+    store, out, mine = tmp_path / "s.git", tmp_path / "out", tmp_path / "mine"
+    assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
+    mine.mkdir()
+    (mine / "tags.html.j2").write_text("{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}")
+    result = cli("site", "--repo", store, out, "--no-feed", "--templates", mine)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "site template tags.html.j2: the output passed the limit of 1,048,576 bytes" in (
+        result.stderr
+    )
+    assert not out.exists()

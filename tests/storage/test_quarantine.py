@@ -1,0 +1,196 @@
+"""storage.quarantine: what a remote sends stays apart from the store until admitted.
+
+A remote made by `git clone` of the store and one more ingest is fetched into a
+quarantine; the real git (`git cat-file --batch-check`, `git rev-list --objects`, `git
+fsck --strict`) says which objects the store holds before and after.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, Cli, fsck, git, snapshot
+
+from gitflywheel.storage.gitdir import QUARANTINE_PREFIX, StorePaths
+from gitflywheel.storage.quarantine import Quarantine
+from gitflywheel.storage.remote_url import RemoteLocation
+from gitflywheel.storage.store import Store
+from gitflywheel.storage.transport import Link
+
+
+def held(repo: Path, ids: set[str]) -> set[str]:
+    """Those of `ids` that `git cat-file` finds in `repo` (its alternates included)."""
+    out = git(
+        "-C", repo, "cat-file", "--batch-check", input="".join(f"{i}\n" for i in ids).encode()
+    )
+    return {line.split()[0] for line in out.splitlines() if not line.endswith(" missing")}
+
+
+def tip(repo: Path) -> str:
+    return git("-C", repo, "rev-parse", "refs/heads/main").strip()
+
+
+@pytest.fixture()
+def ahead(cli: Cli, tmp_path: Path) -> tuple[Path, Path, set[str]]:
+    """A store, a remote one ingest ahead of it, and the ids of the objects only the
+    remote has (as `git rev-list --objects` lists them)."""
+    store, remote = tmp_path / "store.git", tmp_path / "remote.git"
+    assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
+    git("clone", "-q", "--bare", store, remote)
+    assert cli("ingest", "--repo", remote, EXAMPLES / "trade_session.json").exit_code == 0
+    listed = git("-C", remote, "rev-list", "--objects", "main", "--not", tip(store))
+    only_remote = {line.split()[0] for line in listed.splitlines()}
+    assert len(only_remote) > 5 and held(store, only_remote) == set()
+    return store, remote, only_remote
+
+
+def fetch(store: Store, quarantine: Quarantine, remote: Path) -> dict[bytes, bytes]:
+    return Link(store, RemoteLocation(str(remote))).fetch_main(quarantine.repo)
+
+
+def test_fetched_objects_are_not_in_the_store_until_admitted(
+    ahead: tuple[Path, Path, set[str]],
+) -> None:
+    path, remote, only_remote = ahead
+    ours, theirs = tip(path), tip(remote)
+    objects_before = snapshot(path / "objects")
+    with Store.open(path) as store, Quarantine(store) as quarantine:
+        assert quarantine.path.parent == StorePaths(path).work
+        assert quarantine.path.name.startswith(QUARANTINE_PREFIX)
+        assert StorePaths(path).quarantines() == [quarantine.path]
+        refs = fetch(store, quarantine, remote)
+        assert refs[b"refs/heads/main"] == theirs.encode()
+        # Held apart: exactly what the store lacks, nothing it has, and not in the store.
+        assert {sha.decode() for sha in quarantine.new_objects()} == only_remote
+        assert held(path, only_remote) == set()
+        assert snapshot(path / "objects") == objects_before
+        # Through the quarantine, git and the view see both sides, and the whole history.
+        assert held(quarantine.path, only_remote) == only_remote
+        git("-C", quarantine.path, "rev-list", "--objects", theirs)
+        assert quarantine.view.raw(theirs.encode())[0] == "commit"
+        assert quarantine.view.raw(ours.encode())[0] == "commit"
+        quarantine.admit()
+        assert held(path, only_remote) == only_remote
+        assert tip(path) == ours  # admitting moves no ref
+        fsck(path)
+        assert store.raw(theirs.encode())[0] == "commit"
+    assert not quarantine.path.exists()
+    # The store now has the remote's whole history: main may point at it.
+    git("-C", path, "update-ref", "refs/heads/main", theirs, ours)
+    fsck(path)
+    assert git("-C", path, "rev-list", "--count", "main") == "3\n"
+
+
+def test_a_dropped_quarantine_leaves_nothing(ahead: tuple[Path, Path, set[str]]) -> None:
+    path, remote, only_remote = ahead
+    before = snapshot(path)
+    with Store.open(path) as store:
+        with Quarantine(store) as quarantine:
+            fetch(store, quarantine, remote)
+            assert {sha.decode() for sha in quarantine.new_objects()} == only_remote
+            assert any(quarantine.path.rglob("*.pack"))
+        assert not quarantine.path.exists()
+        # Leaving by an error drops it just the same.
+        with pytest.raises(RuntimeError), Quarantine(store) as second:
+            fetch(store, second, remote)
+            raise RuntimeError("a check failed")
+        assert not second.path.exists()
+    assert StorePaths(path).quarantines() == []
+    assert held(path, only_remote) == set()
+    assert {k: v for k, v in snapshot(path).items() if not k.startswith("gitflywheel")} == before
+    fsck(path)
+
+
+def test_a_fresh_store_takes_a_whole_history(cli: Cli, tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    assert cli("ingest", "--repo", remote, EXAMPLES / "build_session.json").exit_code == 0
+    everything = {
+        line.split()[0] for line in git("-C", remote, "rev-list", "--objects", "main").splitlines()
+    }
+    path = tmp_path / "fresh.git"
+    with Store.create(path) as store:
+        assert store.tip() is None
+        with Quarantine(store) as quarantine:
+            fetch(store, quarantine, remote)
+            assert {sha.decode() for sha in quarantine.new_objects()} == everything
+            assert held(path, everything) == set()
+            quarantine.admit()
+    assert held(path, everything) == everything
+    git("-C", path, "update-ref", "refs/heads/main", tip(remote))
+    fsck(path)
+
+
+KILLED_FETCH = textwrap.dedent(
+    """
+    import os, signal, sys
+    from gitflywheel.storage.quarantine import Quarantine
+    from gitflywheel.storage.remote_url import RemoteLocation
+    from gitflywheel.storage.store import Store
+    from gitflywheel.storage.transport import Link
+
+    store = Store.open(sys.argv[1])
+    quarantine = Quarantine(store)
+    Link(store, RemoteLocation(sys.argv[2])).fetch_main(quarantine.repo)
+    print(quarantine.path, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def test_a_killed_process_leftovers_go_with_the_next_writer_lock(
+    cli: Cli, ahead: tuple[Path, Path, set[str]]
+) -> None:
+    path, remote, only_remote = ahead
+    ours = tip(path)
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_FETCH, str(path), str(remote)],
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    left = Path(done.stdout.decode().strip())
+    assert left.is_dir() and any(left.rglob("*.pack"))
+    assert StorePaths(path).quarantines() == [left]
+    assert held(path, only_remote) == set()
+    # A reader leaves it be; the next writer, under the store's lock, removes it.
+    assert cli("ls", "--repo", path).exit_code == 0
+    assert left.exists()
+    result = cli("ingest", "--repo", path, EXAMPLES / "life_aria_session.json")
+    assert result.exit_code == 0, result.output
+    assert not left.exists()
+    assert StorePaths(path).quarantines() == []
+    assert tip(remote) not in held(path, {tip(remote)})
+    assert git("-C", path, "rev-parse", "main~1").strip() == ours
+    fsck(path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a thin pack is completed by copying its delta bases from the store into the "
+    "quarantine, so new_objects() names objects the store has and admit() stores them twice",
+)
+def test_what_the_store_has_is_neither_fetched_again_nor_copied(cli: Cli, tmp_path: Path) -> None:
+    store, remote, work = tmp_path / "store.git", tmp_path / "remote.git", tmp_path / "work"
+    assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
+    git("clone", "-q", "--bare", store, remote)
+    git("clone", "-q", remote, work)
+    me = ["-c", "user.name=A", "-c", "user.email=a@example.invalid"]
+    lines = [f"line {n}: {'abcdefgh' * (n % 7)}\n" for n in range(5000)]
+    (work / "big.txt").write_text("".join(lines))
+    git("-C", work, "add", "big.txt")
+    git("-C", work, *me, "commit", "-qm", "big")
+    git("-C", work, "push", "-q", "origin", "HEAD:main")
+    git("-C", store, "fetch", "-q", remote, "main:main")  # the store has the big blob
+    (work / "big.txt").write_text("".join(lines) + "one more line\n")
+    git("-C", work, *me, "commit", "-qam", "bigger")
+    git("-C", work, "push", "-q", "origin", "HEAD:main")  # a delta against it, likely
+    listed = git("-C", remote, "rev-list", "--objects", "main", "--not", tip(store))
+    only_remote = {line.split()[0] for line in listed.splitlines()}
+    with Store.open(store) as opened, Quarantine(opened) as quarantine:
+        fetch(opened, quarantine, remote)
+        assert {sha.decode() for sha in quarantine.new_objects()} == only_remote

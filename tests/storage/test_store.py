@@ -1,0 +1,143 @@
+"""The store's packs: merged as a stream, with packs git itself wrote, and still whole."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import Cli, fsck, git, session
+
+from gitflywheel.storage.store import Store
+
+
+def ingest_many(cli: Cli, store: Path, tmp_path: Path, prefix: str, count: int) -> None:
+    path = tmp_path / f"{prefix}.jsonl"
+    path.write_text("".join(json.dumps(session(f"{prefix}-{i:04d}")) + "\n" for i in range(count)))
+    assert cli("ingest", "--repo", store, path).exit_code == 0
+
+
+def packs(store: Path) -> list[Path]:
+    return sorted((store / "objects" / "pack").glob("*.pack"))
+
+
+@pytest.mark.slow
+def test_merge_with_a_pack_git_deltified(cli: Cli, store: Path, tmp_path: Path) -> None:
+    ingest_many(cli, store, tmp_path, "a", 200)
+    git(
+        "-C",
+        store,
+        "repack",
+        "-a",
+        "-d",
+        "-f",
+        "--depth=50",
+        "--window=50",
+        "-q",
+        "--write-bitmap-index",
+    )
+    verify_pack = git(
+        "-C", store, "verify-pack", "-v", *map(str, (store / "objects" / "pack").glob("*.idx"))
+    )
+    assert any(
+        len(line.split()) > 5 for line in verify_pack.splitlines() if line[:1].isalnum()
+    )  # deltas
+    ingest_many(cli, store, tmp_path, "b", 50)
+    assert len(packs(store)) >= 2
+    tip = git("-C", store, "rev-parse", "main")
+    with Store.open(store) as opened:
+        opened.merge_packs(everything=True)
+    assert len(packs(store)) == 1
+    assert not list((store / "objects" / "pack").glob("*.bitmap"))
+    fsck(store)
+    assert git("-C", store, "rev-parse", "main") == tip
+    assert len(git("-C", store, "rev-list", "--objects", "main").splitlines()) > 250 * 6
+    assert cli("verify", "--repo", store, "--full").exit_code == 0
+
+
+def test_packs_kept_by_git_are_left_alone(cli: Cli, store: Path, tmp_path: Path) -> None:
+    ingest_many(cli, store, tmp_path, "k", 20)
+    kept = packs(store)
+    for pack in kept:
+        pack.with_suffix(".keep").write_text("")
+    ingest_many(cli, store, tmp_path, "l", 20)
+    with Store.open(store) as opened:
+        opened.merge_packs(everything=True)
+    assert set(kept) <= set(packs(store))
+    fsck(store)
+
+
+def test_pack_index_is_written_as_git_writes_it() -> None:
+    """Our index writer and dulwich's give the same bytes, past 2 GiB offsets too."""
+    import io
+    import random
+
+    from dulwich.pack import write_pack_index_v2
+
+    from gitflywheel.storage.packs import PackIndex
+
+    rng = random.Random(5)
+    entries = {
+        rng.randbytes(20): (
+            rng.choice([12, 1 << 20, (1 << 31) - 1, 1 << 31, 1 << 36]),
+            rng.getrandbits(32),
+        )
+        for _ in range(600)
+    }
+    checksum = rng.randbytes(20)
+    ours, theirs = io.BytesIO(), io.BytesIO()
+    PackIndex.of(entries).write(ours, checksum)
+    write_pack_index_v2(theirs, sorted((s, o, c) for s, (o, c) in entries.items()), checksum)
+    assert ours.getvalue() == theirs.getvalue()
+
+
+@pytest.mark.slow
+def test_merge_keeps_one_copy_of_what_packs_share(cli: Cli, store: Path, tmp_path: Path) -> None:
+    """The same objects in three packs (ingest writes templates and sessions again when
+    a batch is lost; here, packs written twice): the merged pack holds each object once."""
+    ingest_many(cli, store, tmp_path, "s", 30)
+    with Store.open(store) as opened:
+        opened.merge_packs(everything=True)
+    (first,) = packs(store)
+    objects = int(git("-C", store, "count-objects", "-v").split("in-pack: ")[1].split()[0])
+    copy = first.with_name("pack-copy.pack")  # the same objects again, as another pack
+    copy.write_bytes(first.read_bytes())
+    copy.with_suffix(".idx").write_bytes(first.with_suffix(".idx").read_bytes())
+    ingest_many(cli, store, tmp_path, "t", 5)
+    assert len(packs(store)) == 3
+    with Store.open(store) as opened:
+        opened.merge_packs(everything=True)
+    assert len(packs(store)) == 1
+    fsck(store)
+    listed = git("-C", store, "verify-pack", "-v", str(packs(store)[0].with_suffix(".idx")))
+    ids = [
+        line.split()[0]
+        for line in listed.splitlines()
+        if line[:1].isalnum() and len(line.split()) >= 5
+    ]
+    assert len(ids) == len(set(ids)) > objects
+    assert cli("verify", "--repo", store, "--full").exit_code == 0
+
+
+@pytest.mark.slow
+def test_a_reader_finds_every_object_while_another_merges_and_writes_packs(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    ingest_many(cli, store, tmp_path, "r", 30)
+    ingest_many(cli, store, tmp_path, "s", 30)
+    ids = git("-C", store, "rev-list", "--objects", "main").split("\n")
+    ids = [line.split()[0] for line in ids if line]
+    with Store.open(store) as reader:
+        first = {sha: reader.raw(sha.encode()) for sha in ids[:5]}  # its packs are known now
+        with Store.open(store) as writer:
+            writer.merge_packs(everything=True)
+        ingest_many(cli, store, tmp_path, "t", 5)  # a pack the reader has not seen
+        newer = git("-C", store, "rev-list", "--objects", "main").split("\n")
+        newer = [line.split()[0] for line in newer if line]
+        for sha in newer:
+            kind, data = reader.raw(sha.encode())
+            assert git("-C", store, "cat-file", "-t", sha).strip() == kind
+            shown = subprocess.run(["git", "-C", store, "cat-file", kind, sha], capture_output=True)
+            assert shown.stdout == data
+        assert all(reader.raw(sha.encode()) == seen for sha, seen in first.items())
