@@ -238,6 +238,27 @@ def test_fifo_named_like_an_input_is_refused_without_blocking(store: Path, tmp_p
     fsck(store)
 
 
+def test_a_link_out_of_the_folder_is_not_read(store: Path, tmp_path: Path) -> None:
+    """`ingest DIR` reads the files in DIR: a `.json` that is a symbolic link to a file
+    elsewhere (a key, someone's notes) is refused; a link to a file inside DIR is read."""
+    sessions = tmp_path / "sessions"
+    (sessions / "sub").mkdir(parents=True)
+    outside = tmp_path / "private.json"
+    outside.write_text(json.dumps(session("outside-1")))
+    (sessions / "a.json").write_text(json.dumps(session("inside-1")))
+    (sessions / "link-out.json").symlink_to(outside)
+    (sessions / "sub" / "up.json").symlink_to(Path("..", "..", "private.json"))
+    (sessions / "sub" / "same.json").symlink_to(Path("..", "a.json"))
+    done = subprocess.run([*GFW, "ingest", "--repo", store, sessions], capture_output=True)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    reason = "a symbolic link to a file outside the folder; not read"
+    assert f"error: {sessions / 'link-out.json'}: {reason}" in stderr
+    assert f"error: {sessions / 'sub' / 'up.json'}: {reason}" in stderr
+    assert trailers(store) == ["inside-1"]
+    fsck(store)
+
+
 def test_a_report_that_only_counts_says_what_one_that_keeps_says() -> None:
     """Ingest's command line keeps no outcome unless it prints them all (--json)."""
     from gitflywheel.recording.ingest import IngestReport, Outcome

@@ -43,6 +43,7 @@ PANEL: Final = 160  # the height of one plot area
 GAP: Final = 64  # between panels: the axis labels of one and the heading of the next
 FOOT: Final = 48  # below the last panel: its x labels and the axis title
 MAX_X_LABELS: Final = 8
+MAX_POINTS: Final = 400  # a curve with more points draws each run's extremes only
 TITLE_CHARS: Final = 80  # what fits the width in bold 16 px sans-serif
 _TENTH = Decimal("0.1")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -357,6 +358,24 @@ def _amount(value: Decimal) -> str:
     return money(value) if not value else signed_money(value)
 
 
+def drawn_points(values: Sequence[Decimal]) -> list[int]:
+    """The indices of the points a curve draws: all of them up to MAX_POINTS; beyond,
+    in each of MAX_POINTS // 4 equal runs its first, lowest, highest and last point, so
+    that every peak and trough stays on the curve while its size stays bounded (a day
+    of ten thousand trades draws as one of a hundred)."""
+    if len(values) <= MAX_POINTS:
+        return list(range(len(values)))
+    runs = MAX_POINTS // 4
+    kept: set[int] = {0, len(values) - 1}
+    for r in range(runs):
+        lo, hi = len(values) * r // runs, len(values) * (r + 1) // runs
+        run = range(lo, hi)
+        kept.update(
+            (lo, hi - 1, min(run, key=values.__getitem__), max(run, key=values.__getitem__))
+        )
+    return sorted(kept)
+
+
 def equity_chart(series: Sequence[Series], title: str) -> dict[str, Any] | None:
     """The equity curve of a trade session: one panel per currency (amounts in different
     currencies never share an axis), each the running P&L from 0 through every step, a
@@ -385,6 +404,7 @@ def equity_chart(series: Sequence[Series], title: str) -> dict[str, Any] | None:
         xs = [left + plot * i / steps for i in range(len(values))]
         ys = [_scale(v, lo, hi, top, bottom) for v in values]
         running = [_amount(v) for v in values]
+        kept = drawn_points(values)
         dots = [
             {
                 "x": coord(xs[i]),
@@ -392,7 +412,8 @@ def equity_chart(series: Sequence[Series], title: str) -> dict[str, Any] | None:
                 "tip": f"{s['steps'][i - 1]['what']}: {_amount(s['steps'][i - 1]['amount'])}, "
                 f"running {running[i]}",
             }
-            for i in range(1, len(values))
+            for i in kept
+            if i > 0
         ]
         every = max(1, math.ceil(steps / 10))
         shown_x = [i for i in range(0, steps + 1, every)]
@@ -414,7 +435,7 @@ def equity_chart(series: Sequence[Series], title: str) -> dict[str, Any] | None:
                     {"y": _scale(t, lo, hi, top, bottom), "label": label}
                     for t, label in zip(ticks, labels, strict=True)
                 ],
-                "points": [{"x": coord(x), "y": y} for x, y in zip(xs, ys, strict=True)],
+                "points": [{"x": coord(xs[i]), "y": ys[i]} for i in kept],
                 "dots": dots,
                 "last": {
                     "x": coord(xs[-1]),

@@ -5,9 +5,10 @@ post, and a few valid hashtags, ranked by relevance, closing the last post."""
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..escape import plain_text
 
@@ -32,6 +33,8 @@ MAX_TAGS = 4
 ELLIPSIS = "…"
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
+_URL_START = re.compile(r"https?://", re.IGNORECASE)
+_SPACE = re.compile(r"\s")
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)»]*(?=\s)")
 _CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+(?=\S)")
 _FIGURE = re.compile(r"(?<![\w.,])[+-]?\d[\d,]*(?:\.\d+)?%?(?: [^\W\d]+)?")
@@ -181,22 +184,43 @@ def _words_fit(text: str, limit: int) -> list[str]:
     ellipsis; a word too long for a post on its own (never a URL) is the only thing cut."""
     pieces: list[str] = []
     current = ""
+    step = limit - 1
     for word in text.split(" "):
-        while weight(word) > limit - 1:
+        rest_weight = _rest_weights(word)
+        if rest_weight(0) > step:
             if current:
                 pieces.append(current + ELLIPSIS)
                 current = ""
-            pieces.append(word[: limit - 1] + ELLIPSIS)
-            word = word[limit - 1 :]
+            start = 0
+            while rest_weight(start) > step:
+                pieces.append(word[start : start + step] + ELLIPSIS)
+                start += step
+            word = word[start:]
         candidate = f"{current} {word}" if current else word
         if weight(candidate) + 1 <= limit:
             current = candidate
         else:
             pieces.append(current + ELLIPSIS)
             current = word
-    if current:
-        pieces.append(current)
-    return pieces
+    return [*pieces, current] if current else pieces
+
+
+def _rest_weights(word: str) -> Callable[[int], int]:
+    """`weight(word[start:])` for any start, each in constant time (after one pass over
+    the word), so that cutting a long word is linear in its length. In a word without
+    white space a URL runs to the word's end: the rest weighs the text before its first
+    URL, plus one URL."""
+    if "://" not in word:
+        return lambda start: len(word) - start
+    if _SPACE.search(word):  # not after plain_text; kept exact all the same
+        return lambda start: weight(word[start:])
+    urls = [m.start() for m in _URL_START.finditer(word) if m.end() < len(word)]
+
+    def rest(start: int) -> int:
+        i = bisect.bisect_left(urls, start)
+        return len(word) - start if i == len(urls) else urls[i] - start + URL_WEIGHT
+
+    return rest
 
 
 def _requote(pieces: list[str]) -> list[str]:

@@ -5,9 +5,13 @@ A session's post is its `blog_post` artifact; its front matter values come from 
 session's facts (what the template rendered them from), its body is the artifact with
 the front matter taken off. Drafts are left out, and so are sessions whose facts were
 never recorded (a format-1 manifest: `gitflywheel rerender --all` renders them again),
-each counted with its reason. A stored screenshot that is not an image by its content
-and its name (an older store may hold one) is not among a post's files: a site serves
-them as they are. The site and the blog exports read this and nothing else.
+each counted with its reason. A store may hold facts another gitflywheel made (a
+synced remote, another pipeline version): what a post is read from is checked here
+(facts and manifest against their schemas, the front matter's fields by type, the date
+as an ISO 8601 time with its zone), and a post that fails is left out with the reason,
+never a crash. A stored screenshot that is not an image by its content and its name (an
+older store may hold one) is not among a post's files: a site serves them as they are.
+The site and the blog exports read this and nothing else.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..errors import StoreError
+from pydantic import ValidationError
+
+from ..errors import GitflywheelError, StoreError
+from ..jsontext import JSONTextError
 from ..queries.sessions import iter_session_folders
 from ..recording.screenshots import publishable_screenshot
 from ..session.artifacts import ArtifactKind
@@ -104,7 +111,10 @@ def published_posts(store: Store, at: str | None = None) -> Posts:
         raise StoreError(f"{store.path}: the store has no history yet")
     result = Posts(tip.decode(), [])
     for _, folder in iter_session_folders(store, store.commit(tip).tree):
-        post, reason = _post_of(store, folder)
+        try:
+            post, reason = _post_of(store, folder)
+        except (GitflywheelError, JSONTextError, ValidationError, ValueError) as exc:
+            post, reason = None, f"unreadable: {_first_line(exc)}"
         if post is None:
             result.left_out[reason] += 1
         else:
@@ -137,9 +147,15 @@ def _post_of(store: Store, folder: bytes) -> tuple[Post | None, str]:
     post_entry = next((a for a in manifest.artifacts if a.kind == POST_KIND), None)
     if post_facts is None or post_entry is None:
         return None, "no blog post"
-    front: dict[str, Any] = dict(post_facts.context.get("front") or {})
+    raw_front = post_facts.context.get("front") or {}
+    if not isinstance(raw_front, dict):
+        return None, "front matter: not a mapping"
+    front: dict[str, Any] = dict(raw_front)
     if front.get("draft", False):
         return None, "draft"
+    problem = _front_problem(front)
+    if problem is not None:
+        return None, f"front matter: {problem}"
     prefix = manifest.record.path.rsplit("/", 1)[0] + "/"
     files = [PostFile(a.path.removeprefix(prefix), a.blob, a.kind) for a in manifest.artifacts]
     files.sort(key=lambda f: f.kind != POST_KIND)
@@ -156,7 +172,7 @@ def _post_of(store: Store, folder: bytes) -> tuple[Post | None, str]:
             agent_id=manifest.agent_id,
             revision=manifest.revision,
             title=str(front.get("title") or manifest.title or manifest.session_id),
-            date=datetime.fromisoformat(str(front.get("date") or manifest.timestamp)),
+            date=_date(front.get("date") or manifest.timestamp),
             description=str(front.get("description") or ""),
             slug=str(front.get("slug") or manifest.session_id),
             tags=tuple(str(t) for t in front.get("tags") or ()),
@@ -170,3 +186,47 @@ def _post_of(store: Store, folder: bytes) -> tuple[Post | None, str]:
         ),
         "",
     )
+
+
+_TEXT_FIELDS = ("title", "description", "slug", "image", "author")
+_LIST_FIELDS = ("tags", "categories")
+
+
+def _front_problem(front: dict[str, Any]) -> str | None:
+    """Why a post's front matter cannot be published as it is, or None."""
+    for name in _TEXT_FIELDS:
+        if front.get(name) is not None and not isinstance(front[name], str):
+            return f"{name} is {type(front[name]).__name__}, not text"
+    for name in _LIST_FIELDS:
+        value = front.get(name)
+        if value is not None and (
+            not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+        ):
+            return f"{name} is not a list of texts"
+    if not isinstance(front.get("draft", False), bool):
+        return "draft is not true or false"
+    date = front.get("date")
+    if date is not None:
+        try:
+            _date(date)
+        except ValueError as exc:
+            return f"date {str(date)[:40]!r}: {exc}"
+    return None
+
+
+def _date(value: object) -> datetime:
+    """An ISO 8601 time with its zone (posts sort by it, feeds print it)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{type(value).__name__}, not an ISO 8601 time")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ValueError("an ISO 8601 time without its zone")
+    return moment
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:200]

@@ -130,11 +130,19 @@ def _read_folder(folder: Path) -> Iterator[InputItem]:
         found += [(Path(parent, f), None) for f in files if Path(f).suffix in SUFFIXES]
     if not found:
         yield _error(folder, folder, "no *.json or *.jsonl files in this folder")
+    inside = os.path.realpath(folder)
     for path, problem in sorted(found, key=lambda item: item[0]):
+        if problem is None and not _beneath(os.path.realpath(path), inside):
+            problem = "a symbolic link to a file outside the folder; not read"
         if problem is None:
             yield from _read_file(path)
         else:
             yield _error(path, path, problem)
+
+
+def _beneath(path: str, folder: str) -> bool:
+    """Whether the resolved `path` lies inside the resolved `folder`."""
+    return os.path.commonpath([path, folder]) == folder
 
 
 def _read_file(path: Path) -> Iterator[InputItem]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from ..escape import md_cell
 from ..pipelines import installed_pipelines
 from .result import Finding, VerifyResult
 from .rules import RULES, SECTIONS
@@ -24,9 +25,9 @@ def _code(text: str) -> str:
 def _findings_table(findings: list[Finding]) -> list[str]:
     lines = ["| commit | path | finding | rule |", "|---|---|---|---|"]
     for f in findings:
-        message = f.message.replace("|", "\\|")
         lines.append(
-            f"| `{f.commit[:12] or '-'}` | {_code(f.path or '-')} | {message} | `{f.rule}` |"
+            f"| {_code(f.commit[:12] or '-')} | {_code(f.path or '-')} | {md_cell(f.message)} "
+            f"| {_code(f.rule)} |"
         )
     return lines
 
@@ -47,7 +48,7 @@ def markdown_report(result: VerifyResult) -> str:
         "",
         f"**{verdict}**",
         "",
-        f"- store: `{result.store}`",
+        f"- store: {_code(result.store)}",
         f"- main: `{result.tip or '(empty)'}`",
         f"- checked: {scope} ({result.commits_checked} commits, {result.sessions_checked} session records)",
         "",
@@ -72,7 +73,9 @@ def markdown_report(result: VerifyResult) -> str:
     for name in SECTIONS:
         out += [f"## {name}", ""]
         if name == "Work sessions":
-            by_type = ", ".join(f"{n} {t}" for t, n in result.sessions_by_type.items()) or "none"
+            by_type = (
+                ", ".join(f"{n} {md_cell(t)}" for t, n in result.sessions_by_type.items()) or "none"
+            )
             out += [f"Sessions at the tip: {by_type}.", ""]
         rules = [rule for rule, about in RULES.items() if about.section == name]
         found = grouped.get(name, [])
@@ -91,7 +94,7 @@ def markdown_report(result: VerifyResult) -> str:
                 "",
             ]
             shown = result.warnings[:_WARNINGS_SHOWN]
-            out += [f"- `{w.path.rsplit('/', 1)[-1]}`: {w.message}" for w in shown]
+            out += [f"- {_code(w.path.rsplit('/', 1)[-1])}: {md_cell(w.message)}" for w in shown]
             if len(result.warnings) > len(shown):
                 out.append(
                     f"- and {len(result.warnings) - len(shown)} more (`gitflywheel verify --json` lists all)"
@@ -127,13 +130,16 @@ def _pipelines(result: VerifyResult) -> list[str]:
         "|---|---:|---|",
     ]
     out += [
-        f"| {p} | {n:,} | {'current' if p in installed else 'another version'} |"
+        f"| {md_cell(p)} | {n:,} | {'current' if p in installed else 'another version'} |"
         for p, n in result.pipelines.items()
     ]
     out += ["", "| filter set | sessions |", "|---|---:|"]
-    out += [f"| {s} | {n:,} |" for s, n in result.filter_sets.items()]
+    out += [f"| {md_cell(s)} | {n:,} |" for s, n in result.filter_sets.items()]
     out += ["", "| pipeline | step | kind | artifacts |", "|---|---|---|---:|"]
-    out += [f"| {p} | {s} | {k} | {n:,} |" for p, s, k, n in result.artifacts_by_step]
+    out += [
+        f"| {md_cell(p)} | {md_cell(s)} | {md_cell(k)} | {n:,} |"
+        for p, s, k, n in result.artifacts_by_step
+    ]
     out.append("")
     return out
 

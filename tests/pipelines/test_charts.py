@@ -25,6 +25,7 @@ from pipeline_checks import SVG_NS, check_svg, front_matter, render_all
 from gitflywheel.figures import money, signed_money
 from gitflywheel.jsontext import loads
 from gitflywheel.pipelines import pipeline_id
+from gitflywheel.pipelines.charts import MAX_POINTS, drawn_points
 from gitflywheel.storage.layout import artifact_path, session_dir
 
 BUILD_ID = "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b"
@@ -62,7 +63,9 @@ def build_session(commits: list[Any], **more: Any) -> dict[str, Any]:
     }
 
 
-def trade(symbol: str, pnl: Decimal | None, currency: str | None, **more: Any) -> dict[str, Any]:
+def trade(
+    symbol: str, pnl: Decimal | int | None, currency: str | None, **more: Any
+) -> dict[str, Any]:
     found: dict[str, Any] = {
         "symbol": symbol,
         "action": "buy",
@@ -528,3 +531,48 @@ def test_a_browser_draws_every_chart(browser: Browser, tmp_path: Path) -> None:
         assert not right_edge_drawn(page.screenshot), name  # no text runs off the chart
         embedded = browser.open_page(folder / "post.html", width=820, height=600)
         assert embedded.problems() == [] and embedded.images == 1, embedded.problems()
+
+
+@given(st.lists(st.integers(-10_000, 10_000).map(Decimal), min_size=1, max_size=3_000))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_a_long_curve_keeps_its_ends_peaks_and_troughs_and_stays_bounded(
+    values: list[Decimal],
+) -> None:
+    kept = drawn_points(values)
+    assert kept == sorted(set(kept)) and kept[0] == 0 and kept[-1] == len(values) - 1
+    if len(values) <= MAX_POINTS:
+        assert kept == list(range(len(values)))
+    else:
+        assert len(kept) <= MAX_POINTS + 2
+        drawn = [values[i] for i in kept]
+        assert min(drawn) == min(values) and max(drawn) == max(values)
+
+
+@pytest.mark.slow
+def test_a_day_of_ten_thousand_trades_is_recorded_with_its_curve(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    """The equity curve of a very long session draws each run's extremes, so that the
+    session is recorded rather than refused for the size of its chart."""
+    trades = [
+        trade(
+            "AAPL",
+            ((i * 7919) % 201) - 100,
+            "USD",
+            timestamp=f"2025-12-04T{i % 24:02d}:00:00Z",
+        )
+        for i in range(10_000)
+    ]
+    data = trade_session(trades, title="Ten thousand")
+    data["session_id"] = "ten-thousand-1"
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(data))
+    done = cli("ingest", "--repo", store, path)
+    assert done.exit_code == 0, done.stderr
+    svg = git("-C", store, "show", f"main:{artifact_path('ten-thousand-1', 'equity_curve')}")
+    check_svg(svg, "Equity curve: Ten thousand")
+    (panel,) = panels(ElementTree.fromstring(svg))
+    assert len(panel["points"]) <= MAX_POINTS + 2
+    running = expected_curves(data)["USD"]
+    assert panel["last"] == f"{signed_money(running[-1]) if running[-1] else money(0)} USD"
+    assert cli("verify", "--repo", store).exit_code == 0

@@ -30,6 +30,7 @@ from pipeline_checks import (
 
 from gitflywheel.escape import plain_text
 from gitflywheel.jsontext import loads
+from gitflywheel.pipelines import social
 from gitflywheel.pipelines.social import cashtag, hashtag, hashtags, opening, thread
 
 # Strategies are built once, at module level: building one costs more than drawing.
@@ -207,3 +208,53 @@ def test_examples_and_corpus_keep_to_the_rules(path: Path) -> None:
     words = " ".join(re.sub(r"[^\w]+", " ", meta["title"].casefold()).split())
     if len(words.split()) >= 3:  # ... once: a title made from the overview is not said twice
         assert " ".join(re.sub(r"[^\w]+", " ", said.casefold()).split()).count(words) == 1
+
+
+def _words_fit_by_the_letter(text: str, limit: int) -> list[str]:
+    """The word packing as first written (re-slicing a long word at every cut): what the
+    linear version must give, piece for piece."""
+    pieces: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        while social.weight(word) > limit - 1:
+            if current:
+                pieces.append(current + social.ELLIPSIS)
+                current = ""
+            pieces.append(word[: limit - 1] + social.ELLIPSIS)
+            word = word[limit - 1 :]
+        candidate = f"{current} {word}" if current else word
+        if social.weight(candidate) + 1 <= limit:
+            current = candidate
+        else:
+            pieces.append(current + social.ELLIPSIS)
+            current = word
+    return [*pieces, current] if current else pieces
+
+
+_PARTS = st.sampled_from(["x", "y", " ", "http://", "https://", "HTTP://", "://", "h", "ttp", "é"])
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PARTS, max_size=300).map("".join), st.integers(3, 60))
+def test_cutting_long_words_gives_the_same_pieces(text: str, limit: int) -> None:
+    assert social._words_fit(text, limit) == _words_fit_by_the_letter(text, limit)
+
+
+@pytest.mark.parametrize(
+    "word", ["x" * 200_000, "x" * 100_000 + "https://example.com/" + "y" * 99_980]
+)
+def test_a_long_word_is_weighed_in_linear_work(word: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cutting one long word weighs a bounded multiple of its length, not the rest of
+    the word at every cut (which made a 4 MB overview take most of a minute)."""
+    weighed = 0
+    original = social.weight
+
+    def counting(text: str) -> int:
+        nonlocal weighed
+        weighed += len(text)
+        return original(text)
+
+    monkeypatch.setattr(social, "weight", counting)
+    posts = thread([word])
+    assert "".join(p.split(" ")[0].rstrip(social.ELLIPSIS) for p in posts).startswith(word[:1000])
+    assert weighed <= 40 * len(word)

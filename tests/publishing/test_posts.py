@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from conftest import EXAMPLES, Cli, session
+import pytest
+from conftest import EXAMPLES, Cli, git, session
 
 from gitflywheel.publishing.posts import published_posts, split_front_matter
+from gitflywheel.storage.layout import session_dir
 from gitflywheel.storage.store import Store
 
 
@@ -50,3 +54,55 @@ def test_front_matter_is_split_only_when_it_is_closed() -> None:
     assert split_front_matter("---\ntitle: x\n---\n\nBody\n") == ("title: x\n", "Body\n")
     assert split_front_matter("---\ntitle: x\nBody\n") == ("", "---\ntitle: x\nBody\n")
     assert split_front_matter("Body\n") == ("", "Body\n")
+
+
+def _edit_facts(store: Path, session_id: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Change one session's facts.json on main with plain git, as a remote another
+    gitflywheel wrote (or someone bypassing it) could have."""
+    path = f"{session_dir(session_id)}/facts.json"
+    facts = json.loads(git("-C", store, "show", f"main:{path}"))
+    edit(facts)
+    blob = git("-C", store, "hash-object", "-w", "--stdin", input=json.dumps(facts).encode())
+    env = {"GIT_INDEX_FILE": str(store / "hostile.index")}
+    git("-C", store, "read-tree", "main", env=env)
+    git("-C", store, "update-index", "--cacheinfo", f"100644,{blob.strip()},{path}", env=env)
+    tree = git("-C", store, "write-tree", env=env).strip()
+    tip = git("-C", store, "rev-parse", "main").strip()
+    ident = ["-c", "user.name=Other", "-c", "user.email=other@example.com"]
+    commit = git(*ident, "-C", store, "commit-tree", tree, "-p", tip, "-m", "Facts from elsewhere")
+    git("-C", store, "update-ref", "refs/heads/main", commit.strip(), tip)
+
+
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        ({"date": "not-a-date"}, "front matter: date 'not-a-date': not an ISO 8601 time"),
+        ({"date": "2025-12-01T10:00:00"}, "an ISO 8601 time without its zone"),
+        ({"date": 20251201}, "int, not an ISO 8601 time"),
+        ({"tags": "one"}, "front matter: tags is not a list of texts"),
+        ({"title": ["x"]}, "front matter: title is list, not text"),
+    ],
+)
+def test_facts_that_cannot_be_published_leave_the_post_out_and_nothing_crashes(
+    tmp_path: Path, cli: Cli, store: Path, front: dict[str, Any], reason: str
+) -> None:
+    """Facts a synced remote made (another pipeline version, another tool) are checked
+    before anything uses them: the post is left out with the reason; the site and the
+    blog exports are built from the rest."""
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    build_id = json.loads((EXAMPLES / "build_session.json").read_text())["session_id"]
+
+    def edit(facts: dict[str, Any]) -> None:
+        facts["pipeline"] = "build/99"
+        facts["artifacts"]["blog_post"]["context"]["front"].update(front)
+
+    _edit_facts(store, build_id, edit)
+    with Store.open(store) as opened:
+        found = published_posts(opened)
+    assert [p.session_type for p in found.posts] == ["trade", "life_aria"]
+    assert len(found.left_out) == 1 and reason in next(iter(found.left_out))
+    done = cli("site", "--repo", store, tmp_path / "site", "--base-url", "https://example.com/")
+    assert done.exit_code == 0, done.stderr
+    for blog in ("hugo", "jekyll"):
+        done = cli("export", "--repo", store, tmp_path / blog, "--format", blog)
+        assert done.exit_code == 0, done.stderr

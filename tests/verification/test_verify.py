@@ -1066,3 +1066,19 @@ def test_facts_that_lack_an_artifact_the_manifest_lists(
         cli, built, "artifact.render", commit, f"{session_dir(BUILD_ID)}/build_log.md"
     )
     assert any(f["rule"] == "facts.derive" for f in found)
+
+
+def test_report_shows_hostile_trailers_as_text(cli: Cli, built: Path, tmp_path: Path) -> None:
+    """A Session-Id trailer that is HTML lands in the report's table as text, never as
+    markup a Markdown viewer would run."""
+    from markdown_it import MarkdownIt
+
+    tip = git("-C", built, "rev-parse", "main").strip()
+    message = "Hostile\n\nSession-Id: <img src=x onerror=alert(1)>\n"
+    commit = git(*ME, "-C", built, "commit-tree", f"{tip}^{{tree}}", "-p", tip, "-m", message)
+    git("-C", built, "update-ref", "refs/heads/main", commit.strip(), tip)
+    report = tmp_path / "ssot.md"
+    assert cli("verify", "--repo", built, "--report", report).exit_code == 1
+    html = MarkdownIt("commonmark").enable("table").render(report.read_text())
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
