@@ -10,7 +10,10 @@ Session text must stay text in a generator that runs code on content: Jekyll pos
 `render_with_liquid: false`, kramdown's attribute and extension syntax (`{:`, `{::`,
 `{#`) is broken with an invisible WORD JOINER, and Hugo shortcode openers (`{{<`, `{{%`)
 are turned into Hugo's own comment form, which shows them as written (a lone opener
-gets the WORD JOINER).
+gets the WORD JOINER). And it must show as written: a post's body is CommonMark, which
+Hugo's goldmark reads as it is, while kramdown knows no `\\&` escape (it would show the
+backslash, and the entity after it as its character) and reads `$$` as math, so the
+Jekyll body says `&amp;` and `\\$` instead (`kramdown_text`).
 
 The export owns only what it wrote: `.gitflywheel-<format>.json` in the folder lists each
 file and its SHA-256. A later export replaces or removes those files while they are
@@ -45,6 +48,7 @@ __all__ = [
     "plan_jekyll",
     "hugo_safe",
     "kramdown_safe",
+    "kramdown_text",
     "owner_file",
 ]
 
@@ -114,6 +118,75 @@ def kramdown_safe(text: str) -> str:
     or header id: `{:`, `{::` and `{#` get a WORD JOINER after the brace, so that
     `{::nomarkdown}` passes no HTML and `{: onclick=...}` sets no attribute."""
     return _KRAMDOWN.sub("{" + WORD_JOINER, text)
+
+
+# What kramdown reads differently from CommonMark, outside code: an escape, a code span
+# (copied as it is), a link's destination (the same), a dollar sign.
+_COMMONMARK_TOKEN = re.compile(r"\\(.)|(`+)|\]\([^()\s]*\)|\$", re.S)
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+def _kramdown_inline(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    while (found := _COMMONMARK_TOKEN.search(text, pos)) is not None:
+        out.append(text[pos : found.start()])
+        pos = found.end()
+        token = found.group(0)
+        if found.group(1) == "&":
+            out.append("&amp;")  # kramdown has no `\&`: the entity's `&` as an entity
+        elif token == "$":
+            out.append("\\$")  # `$$` opens kramdown math; `\$` is a dollar sign
+        elif found.group(2):
+            # a code span runs to the next run of as many backticks; none: literal ones
+            close = re.compile(rf"(?<!`){token}(?!`)").search(text, pos)
+            if close is not None:
+                token, pos = text[found.start() : close.end()], close.end()
+            out.append(token)
+        else:
+            out.append(token)  # any other escape, and link destinations, read alike
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _closes(line: str, fence: str) -> bool:
+    """Whether `line` closes a code block `fence` opened: as many of its character or
+    more, and nothing after them."""
+    found = _FENCE.match(line)
+    return (
+        found is not None
+        and found.group(1)[0] == fence[0]
+        and len(found.group(1)) >= len(fence)
+        and not line[found.end() :].strip()
+    )
+
+
+def kramdown_text(body: str) -> str:
+    """A CommonMark body as kramdown (Jekyll's renderer, GFM input) shows the same text:
+    an escaped `&` (`\\&copy;`, which CommonMark shows as written) becomes `&amp;`, and
+    every `$` outside code becomes `\\$`, since kramdown reads `$$...$$` as math. Code
+    spans, fenced code blocks and link destinations are copied as they are."""
+    out: list[str] = []
+    paragraph: list[str] = []
+    fence = ""
+    for line in body.splitlines(keepends=True):
+        opener = _FENCE.match(line)
+        if fence:
+            out.append(line)
+            if _closes(line, fence):
+                fence = ""
+        elif opener and not (opener.group(1)[0] == "`" and "`" in line[opener.end() :]):
+            out.append(_kramdown_inline("".join(paragraph)))
+            paragraph = []
+            out.append(line)
+            fence = opener.group(1)
+        elif not line.strip():
+            out.append(_kramdown_inline("".join(paragraph)) + line)
+            paragraph = []
+        else:
+            paragraph.append(line)
+    out.append(_kramdown_inline("".join(paragraph)))
+    return "".join(out)
 
 
 # --- front matter ---------------------------------------------------------------------
@@ -271,7 +344,7 @@ def plan_jekyll(store: Store, posts: list[Post], base_path: str = "/") -> dict[s
             # without the base path: layouts and jekyll-seo-tag add it (`relative_url`)
             front.append(("image", yaml_string(f"/{assets}/{post.image}")))
         front += [("render_with_liquid", "false"), *_owned_by(post)]
-        body = kramdown_safe(_rewrite_links(post.body, targets))
+        body = kramdown_safe(kramdown_text(_rewrite_links(post.body, targets)))
         day = _utc(post).strftime("%Y-%m-%d")
         files[f"{JEKYLL_POSTS}/{day}-{slug}.md"] = (_front(front) + body).encode("utf-8")
     return files

@@ -24,6 +24,7 @@ from gitflywheel.publishing.exports import (
     WORD_JOINER,
     hugo_safe,
     kramdown_safe,
+    kramdown_text,
     owner_file,
     plan_hugo,
     plan_jekyll,
@@ -365,6 +366,60 @@ def test_hostile_text_stays_text_in_jekyll(tmp_path: Path, cli: Cli) -> None:
     assert_inert(index, "LIQUID-RAN")
     assert "LIQUID-RAN" not in "".join(p.read_text("utf-8") for p in out.rglob("*.html"))
     assert {"{{< x >}}", "{{% x %}}", "{% include x.html %}"} <= set(page.code)
+
+
+# (18.15) What a session says shows as it says it, in both generators: kramdown knows no
+# `\&` escape and reads `$$` as math, where goldmark reads the CommonMark body as it is.
+LITERAL = "AT&amp;T &copy; $$E=mc^2$$ {% raw %} {{ x }} \\& \\$ $5 & 3 `$$ &amp;`"
+LABELS = ["Title", "Overview", "Problem", "Solution", "Lesson", "Told", "Next"]
+
+
+def literal_store(cli: Cli, tmp_path: Path) -> Path:
+    data = tmp_path / "literal.json"
+    data.write_text(
+        json.dumps(
+            session(
+                "literal-1",
+                title=f"Title {LITERAL}",
+                overview=f"Overview {LITERAL}",
+                problem=f"Problem {LITERAL}\nsecond line $$a$$",
+                solution=f"Solution {LITERAL}",
+                lessons=[{"title": f"Lesson {LITERAL}", "description": f"Told {LITERAL}"}],
+                next_steps=[f"Next {LITERAL}"],
+            )
+        )
+    )
+    store = tmp_path / "literal.git"
+    build_store(cli, store, data)
+    return store
+
+
+@pytest.mark.parametrize("fmt", ["hugo", pytest.param("jekyll", marks=pytest.mark.slow)])
+def test_session_text_shows_exactly_as_written(fmt: str, tmp_path: Path, cli: Cli) -> None:
+    store = literal_store(cli, tmp_path)
+    site = tmp_path / fmt
+    assert cli("export", "--repo", store, site, "--format", fmt).exit_code == 0
+    if fmt == "hugo":
+        hugo_site(site)
+        [built] = (hugo_build(site) / "posts").glob("title-*/index.html")
+    else:
+        jekyll_site(site)
+        [built] = jekyll_build(site).rglob("title-*.html")
+    page = Page(built.read_text("utf-8"))
+    text = page.all_text
+    for label in LABELS:
+        assert f"{label} {LITERAL}" in text, label
+    assert "second line $$a$$" in text
+    assert text.count(f"Overview {LITERAL}") == 2  # the description, and the body
+
+
+def test_kramdown_text_leaves_code_and_link_destinations_alone() -> None:
+    assert kramdown_text("AT\\&amp;T \\&copy; $$x$$ \\\\& \\*") == (
+        "AT&amp;amp;T &amp;copy; \\$\\$x\\$\\$ \\\\& \\*"
+    )
+    assert kramdown_text("a `$ \\&` ``b`$`` [c](d$) `e $") == "a `$ \\&` ``b`$`` [c](d$) `e \\$"
+    fenced = "```\n$ \\&\n```\n~~~~\n$\n~~~\n~~~~\n$\n"
+    assert kramdown_text(fenced) == fenced.removesuffix("$\n") + "\\$\n"
 
 
 def test_shortcode_pairs_become_hugo_comments_and_lone_openers_are_broken() -> None:
