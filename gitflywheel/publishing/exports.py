@@ -10,7 +10,12 @@ Session text must stay text in a generator that runs code on content: Jekyll pos
 `render_with_liquid: false`, kramdown's attribute and extension syntax (`{:`, `{::`,
 `{#`) is broken with an invisible WORD JOINER, and Hugo shortcode openers (`{{<`, `{{%`)
 are turned into Hugo's own comment form, which shows them as written (a lone opener
-gets the WORD JOINER).
+gets the WORD JOINER). And it must show as written: a post's body is CommonMark, which
+Hugo's goldmark reads as it is, while kramdown knows no `\\&` escape (it would show the
+backslash, and the entity after it as its character) and reads `$$` as math, so the
+Jekyll body says `&amp;` and `\\$` instead (`kramdown_text`). Neither gets a list item
+that opens with `[x]` or `[ ]`, which goldmark makes a checkbox even before a link's
+destination (`- [x](url)`, a screenshot captioned `x`): `no_task_boxes`.
 
 The export owns only what it wrote: `.gitflywheel-<format>.json` in the folder lists each
 file and its SHA-256. A later export replaces or removes those files while they are
@@ -23,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -45,6 +50,8 @@ __all__ = [
     "plan_jekyll",
     "hugo_safe",
     "kramdown_safe",
+    "kramdown_text",
+    "no_task_boxes",
     "owner_file",
 ]
 
@@ -114,6 +121,97 @@ def kramdown_safe(text: str) -> str:
     or header id: `{:`, `{::` and `{#` get a WORD JOINER after the brace, so that
     `{::nomarkdown}` passes no HTML and `{: onclick=...}` sets no attribute."""
     return _KRAMDOWN.sub("{" + WORD_JOINER, text)
+
+
+# What kramdown reads differently from CommonMark, outside code: an escape, a code span
+# (copied as it is), a link's destination (the same), a dollar sign.
+_COMMONMARK_TOKEN = re.compile(r"\\(.)|(`+)|\]\([^()\s]*\)|\$", re.S)
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+def _kramdown_inline(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    while (found := _COMMONMARK_TOKEN.search(text, pos)) is not None:
+        out.append(text[pos : found.start()])
+        pos = found.end()
+        token = found.group(0)
+        if found.group(1) == "&":
+            out.append("&amp;")  # kramdown has no `\&`: the entity's `&` as an entity
+        elif token == "$":
+            out.append("\\$")  # `$$` opens kramdown math; `\$` is a dollar sign
+        elif found.group(2):
+            # a code span runs to the next run of as many backticks; none: literal ones
+            close = re.compile(rf"(?<!`){token}(?!`)").search(text, pos)
+            if close is not None:
+                token, pos = text[found.start() : close.end()], close.end()
+            out.append(token)
+        else:
+            out.append(token)  # any other escape, and link destinations, read alike
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _closes(line: str, fence: str) -> bool:
+    """Whether `line` closes a code block `fence` opened: as many of its character or
+    more, and nothing after them."""
+    found = _FENCE.match(line)
+    return (
+        found is not None
+        and found.group(1)[0] == fence[0]
+        and len(found.group(1)) >= len(fence)
+        and not line[found.end() :].strip()
+    )
+
+
+def kramdown_text(body: str) -> str:
+    """A CommonMark body as kramdown (Jekyll's renderer, GFM input) shows the same text:
+    an escaped `&` (`\\&copy;`, which CommonMark shows as written) becomes `&amp;`, and
+    every `$` outside code becomes `\\$`, since kramdown reads `$$...$$` as math. Code
+    spans, fenced code blocks and link destinations are copied as they are."""
+    return _outside_fences(body, _kramdown_inline)
+
+
+# A list item that starts with `[ ]`, `[x]` or `[X]`: goldmark (Hugo) and GitHub make it a
+# task's checkbox even when a link's destination follows (`- [x](url)`), and the link is lost.
+_TASK_BOX = re.compile(r"^((?:[ \t]*>)*[ \t]*(?:[-+*]|\d{1,9}[.)])[ \t]+)\[([ \txX])\]", re.M)
+
+
+def _no_task_box(text: str) -> str:
+    return _TASK_BOX.sub(lambda m: f"{m.group(1)}[&#{ord(m.group(2))};]", text)
+
+
+def no_task_boxes(body: str) -> str:
+    """A body in which no list item opens with a task box: the one character between the
+    brackets (a link's text, such as a screenshot's caption `x`) is written as its
+    character reference, which every generator shows as the character and none reads as
+    a box. Fenced code blocks are copied as they are."""
+    return _outside_fences(body, _no_task_box)
+
+
+def _outside_fences(body: str, convert: Callable[[str], str]) -> str:
+    """The body with `convert` applied to each paragraph outside fenced code blocks."""
+    out: list[str] = []
+    paragraph: list[str] = []
+    fence = ""
+    for line in body.splitlines(keepends=True):
+        opener = _FENCE.match(line)
+        if fence:
+            out.append(line)
+            if _closes(line, fence):
+                fence = ""
+        elif opener and not (opener.group(1)[0] == "`" and "`" in line[opener.end() :]):
+            out.append(convert("".join(paragraph)))
+            paragraph = []
+            out.append(line)
+            fence = opener.group(1)
+        elif not line.strip():
+            out.append(convert("".join(paragraph)) + line)
+            paragraph = []
+        else:
+            paragraph.append(line)
+    out.append(convert("".join(paragraph)))
+    return "".join(out)
 
 
 # --- front matter ---------------------------------------------------------------------
@@ -216,7 +314,7 @@ def plan_hugo(store: Store, posts: list[Post]) -> dict[str, bytes]:
             # as a file of the bundle, for themes that look it up among its resources.
             url = f"{HUGO_SECTION.removeprefix('content/')}/{_slug(post)}/{post.image}"
             front += [("images", _yaml_list([url])), ("image", yaml_string(post.image))]
-        text = _front(front + _owned_by(post)) + hugo_safe(post.body)
+        text = _front(front + _owned_by(post)) + hugo_safe(no_task_boxes(post.body))
         files[f"{folder}/index.md"] = text.encode("utf-8")
         for image in post.images:
             files[f"{folder}/{_file_name(post, image)}"] = _blob(store, post, image)
@@ -271,7 +369,7 @@ def plan_jekyll(store: Store, posts: list[Post], base_path: str = "/") -> dict[s
             # without the base path: layouts and jekyll-seo-tag add it (`relative_url`)
             front.append(("image", yaml_string(f"/{assets}/{post.image}")))
         front += [("render_with_liquid", "false"), *_owned_by(post)]
-        body = kramdown_safe(_rewrite_links(post.body, targets))
+        body = kramdown_safe(kramdown_text(no_task_boxes(_rewrite_links(post.body, targets))))
         day = _utc(post).strftime("%Y-%m-%d")
         files[f"{JEKYLL_POSTS}/{day}-{slug}.md"] = (_front(front) + body).encode("utf-8")
     return files

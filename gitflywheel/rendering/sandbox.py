@@ -13,20 +13,25 @@ belongs in its text, not in `{{ }}`. For a site page (`HTML`): Jinja's HTML auto
 and Jinja's own filters only.
 
 Bounds, per render: a time limit, checked at every loop iteration, call, intercepted
-operator and every few output chunks, so that it works in any thread and in a library
-caller (a signal timer would need the main thread and would take over the caller's
-SIGALRM); an output limit, counted while the text streams out, a few chunks at a time
-(each chunk is one value, itself bounded); and a size limit on every value a
-template computes (ranges, repeated or joined strings, filter and call results, integer
-powers), so that no single step can eat memory before a check sees it. The templates
-cannot mutate lists or dicts (the immutable sandbox), so nothing grows in place.
+operator and every few output chunks, and at every step of a filter's own iteration
+(each item `map`, `select` and the like pass along, each filter or test they call), so
+that it works in any thread and in a library caller (a signal timer would need the main
+thread and would take over the caller's SIGALRM); an output limit, counted while the text
+streams out, a few chunks at a time (each chunk is one value, itself bounded); a size
+limit on every value a template computes (ranges, repeated or joined strings, filter and
+call results, integer powers), so that no single step can eat memory before a check sees
+it; and a budget for the whole render (`MAX_WORK`) of the items and characters that
+filters pass along and that repetition (`*`) builds, counting all a repeated list holds,
+so that values each under the size limit cannot add up to gigabytes (`|list` of a
+`map`) or hours of work. The templates cannot mutate lists or dicts (the immutable
+sandbox), so nothing grows in place.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import wraps
@@ -36,6 +41,7 @@ from typing import Any
 from jinja2 import FunctionLoader, StrictUndefined, nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -48,6 +54,7 @@ __all__ = [
     "MARKDOWN",
     "MAX_RANGE",
     "MAX_VALUE",
+    "MAX_WORK",
     "MAX_OUTPUT_BYTES",
     "TIME_LIMIT_SECONDS",
     "Escaping",
@@ -67,6 +74,10 @@ MAX_OUTPUT_BYTES = 1 << 20
 """The most UTF-8 bytes one render may produce: 1 MiB."""
 TIME_LIMIT_SECONDS = 10.0
 """The longest one render may run."""
+MAX_WORK = 1 << 26
+"""The most items and characters one render may pass through filters' iteration and build
+by repetition, in all: an item counts one and its own size (a string's characters, a
+list's items), a repeated list all it holds."""
 
 
 @dataclass(frozen=True)
@@ -77,16 +88,53 @@ class Limits:
     output_bytes: int = MAX_OUTPUT_BYTES
 
 
-_DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("render_deadline", default=None)
+class _Budget:
+    """What one render may still do: its deadline, and the work it has spent."""
+
+    __slots__ = ("deadline", "seconds", "work")
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.work = 0
+
+
+_RENDER: ContextVar[_Budget | None] = ContextVar("render_budget", default=None)
 
 
 def _check_time() -> None:
-    current = _DEADLINE.get()
-    if current is not None and time.monotonic() > current[0]:
-        raise SecurityError(f"the template ran longer than its {current[1]:g} s time limit")
+    current = _RENDER.get()
+    if current is not None and time.monotonic() > current.deadline:
+        raise SecurityError(f"the template ran longer than its {current.seconds:g} s time limit")
+
+
+def _spend(work: int) -> None:
+    """Count `work` items and characters toward the render's budget; past it, refuse."""
+    current = _RENDER.get()
+    if current is not None:
+        current.work += work
+        if current.work > MAX_WORK:
+            raise SecurityError(
+                f"filters and repetition passed over the limit of {MAX_WORK:,} items and characters"
+            )
 
 
 _SIZED = (str, bytes, list, tuple, dict, set, frozenset, range)
+
+
+def _weight(value: Any) -> int:
+    """What an item costs the budget: one, and its own size."""
+    return 1 + len(value) if isinstance(value, _SIZED) else 1
+
+
+def _guard_steps(items: Iterator[Any]) -> Iterator[Any]:
+    """A filter's result, item by item, each step checking the time and spending the
+    item's weight: what `|list`, `|sum` or `|join` takes from a `map` or `select`
+    (whose own calls of a filter or test check the time as well)."""
+    for item in items:
+        _check_time()
+        _spend(_weight(item))
+        yield item
 
 
 def _check_size(value: Any) -> Any:
@@ -129,6 +177,19 @@ def _check_string_op(name: str, text: Any, args: tuple[Any, ...]) -> None:
         size = sum(len(x) for x in items if isinstance(x, str)) + len(items) * len(str(text))
     if size > MAX_VALUE:
         raise SecurityError(f"{name} would make {size:,} characters; the limit is {MAX_VALUE:,}")
+
+
+def _spend_repeated(items: str | list[Any] | tuple[Any, ...], times: int) -> None:
+    """Spend what `items * times` holds: its characters, or its items and, once for each
+    time it repeats them, their own sizes (a list of one long string repeated is as much
+    text as the string repeated, once `map("upper")` or `|string` copies it)."""
+    held = len(items) if isinstance(items, str) else sum(_weight(x) for x in items)
+    work = held * max(times, 0)
+    if work > MAX_WORK:
+        raise SecurityError(
+            f"a repeated value of {work:,} items and characters; the limit is {MAX_WORK:,}"
+        )
+    _spend(work)
 
 
 def _bounded_range(*args: int) -> range:
@@ -297,9 +358,38 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
             yield item
 
     def guard_size(self, value: Any) -> Any:
-        """A concatenation's or filter's result, refused when it is too large."""
+        """A concatenation's or filter's result, refused when it is too large; a filter's
+        lazy result (`map`, `select`, `batch`...) checked at every step it takes."""
         _check_time()
+        if isinstance(value, Iterator):
+            return _guard_steps(value)
         return _check_size(value)
+
+    def call_filter(
+        self,
+        name: str,
+        value: Any,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        context: Context | None = None,
+        eval_ctx: EvalContext | None = None,
+    ) -> Any:
+        """A filter called by name for each item (`map("upper")`): the time checked."""
+        _check_time()
+        return super().call_filter(name, value, args, kwargs, context, eval_ctx)
+
+    def call_test(
+        self,
+        name: str,
+        value: Any,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        context: Context | None = None,
+        eval_ctx: EvalContext | None = None,
+    ) -> Any:
+        """A test called by name for each item (`select("in", ...)`): the time checked."""
+        _check_time()
+        return super().call_test(name, value, args, kwargs, context, eval_ctx)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         _check_time()
@@ -308,9 +398,10 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
                 raise SecurityError(f"an integer power over {MAX_INT_BITS:,} bits")
         elif operator == "*":
             for items, times in ((left, right), (right, left)):
-                repeated = isinstance(items, str | list | tuple) and isinstance(times, int)
-                if repeated and len(items) * times > MAX_VALUE:
-                    raise SecurityError(f"a repeated value over {MAX_VALUE:,} items")
+                if isinstance(items, str | list | tuple) and isinstance(times, int):
+                    if len(items) * times > MAX_VALUE:
+                        raise SecurityError(f"a repeated value over {MAX_VALUE:,} items")
+                    _spend_repeated(items, times)
         elif operator == "%" and isinstance(left, str):
             _check_format(left)
             _check_size_args(right if isinstance(right, tuple) else (right,), "%")
@@ -344,7 +435,7 @@ def render_limited(
     env: TemplateEnvironment, name: str, context: Mapping[str, Any], limits: Limits
 ) -> str:
     """Render one template, streaming, within the limits; a breach raises SecurityError."""
-    token = _DEADLINE.set((time.monotonic() + limits.seconds, limits.seconds))
+    token = _RENDER.set(_Budget(limits.seconds))
     try:
         chunks = env.get_template(name).generate(**context)
         pieces: list[str] = []
@@ -358,4 +449,4 @@ def render_limited(
             pieces.append(piece)
         return "".join(pieces)
     finally:
-        _DEADLINE.reset(token)
+        _RENDER.reset(token)

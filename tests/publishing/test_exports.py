@@ -24,6 +24,8 @@ from gitflywheel.publishing.exports import (
     WORD_JOINER,
     hugo_safe,
     kramdown_safe,
+    kramdown_text,
+    no_task_boxes,
     owner_file,
     plan_hugo,
     plan_jekyll,
@@ -365,6 +367,130 @@ def test_hostile_text_stays_text_in_jekyll(tmp_path: Path, cli: Cli) -> None:
     assert_inert(index, "LIQUID-RAN")
     assert "LIQUID-RAN" not in "".join(p.read_text("utf-8") for p in out.rglob("*.html"))
     assert {"{{< x >}}", "{{% x %}}", "{% include x.html %}"} <= set(page.code)
+
+
+# (18.15) What a session says shows as it says it, in both generators: kramdown knows no
+# `\&` escape and reads `$$` as math, where goldmark reads the CommonMark body as it is.
+LITERAL = "AT&amp;T &copy; $$E=mc^2$$ {% raw %} {{ x }} \\& \\$ $5 & 3 `$$ &amp;`"
+LABELS = ["Title", "Overview", "Problem", "Solution", "Lesson", "Told", "Next"]
+
+
+def literal_store(cli: Cli, tmp_path: Path) -> Path:
+    data = tmp_path / "literal.json"
+    data.write_text(
+        json.dumps(
+            session(
+                "literal-1",
+                title=f"Title {LITERAL}",
+                overview=f"Overview {LITERAL}",
+                problem=f"Problem {LITERAL}\nsecond line $$a$$",
+                solution=f"Solution {LITERAL}",
+                lessons=[{"title": f"Lesson {LITERAL}", "description": f"Told {LITERAL}"}],
+                next_steps=[f"Next {LITERAL}"],
+            )
+        )
+    )
+    store = tmp_path / "literal.git"
+    build_store(cli, store, data)
+    return store
+
+
+@pytest.mark.parametrize("fmt", ["hugo", pytest.param("jekyll", marks=pytest.mark.slow)])
+def test_session_text_shows_exactly_as_written(fmt: str, tmp_path: Path, cli: Cli) -> None:
+    store = literal_store(cli, tmp_path)
+    site = tmp_path / fmt
+    assert cli("export", "--repo", store, site, "--format", fmt).exit_code == 0
+    if fmt == "hugo":
+        hugo_site(site)
+        [built] = (hugo_build(site) / "posts").glob("title-*/index.html")
+    else:
+        jekyll_site(site)
+        [built] = jekyll_build(site).rglob("title-*.html")
+    page = Page(built.read_text("utf-8"))
+    text = page.all_text
+    for label in LABELS:
+        assert f"{label} {LITERAL}" in text, label
+    assert "second line $$a$$" in text
+    assert text.count(f"Overview {LITERAL}") == 2  # the description, and the body
+
+
+def test_kramdown_text_leaves_code_and_link_destinations_alone() -> None:
+    assert kramdown_text("AT\\&amp;T \\&copy; $$x$$ \\\\& \\*") == (
+        "AT&amp;amp;T &amp;copy; \\$\\$x\\$\\$ \\\\& \\*"
+    )
+    assert kramdown_text("a `$ \\&` ``b`$`` [c](d$) `e $") == "a `$ \\&` ``b`$`` [c](d$) `e \\$"
+    fenced = "```\n$ \\&\n```\n~~~~\n$\n~~~\n~~~~\n$\n"
+    assert kramdown_text(fenced) == fenced.removesuffix("$\n") + "\\$\n"
+
+
+# (18.16) A linked screenshot captioned `x` is `- [x](url)`: goldmark made it a checked
+# task box and lost the link.
+LINKED = {
+    "https://shots.example/a.png": "x",
+    "https://shots.example/b.png": "X",
+    "http://shots.example/c.png": "[x] done",
+    "https://shots.example/d.png": "[ ]",
+}
+
+
+class Links(HTMLParser):
+    """Each `<a href>` of a page with its text, and whether the page has an `<input>`."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: dict[str, str] = {}
+        self.inputs = 0
+        self._href: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.inputs += tag == "input"
+        if tag == "a":
+            self._href = dict(attrs).get("href") or ""
+            self.links[self._href] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._href = None
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self.links[self._href] += data
+
+
+@pytest.mark.parametrize("fmt", ["hugo", pytest.param("jekyll", marks=pytest.mark.slow)])
+def test_a_linked_screenshot_is_a_link_with_its_caption(fmt: str, tmp_path: Path, cli: Cli) -> None:
+    data = json.loads((EXAMPLES / "life_aria_session.json").read_text())
+    data["source_data"]["screenshots"] += [{"path": u, "caption": c} for u, c in LINKED.items()]
+    (tmp_path / "shots.json").write_text(json.dumps(data))
+    shutil.copytree(EXAMPLES / "screens", tmp_path / "screens")
+    store = tmp_path / "shots.git"
+    build_store(cli, store, tmp_path / "shots.json")
+    site = tmp_path / fmt
+    assert cli("export", "--repo", store, site, "--format", fmt).exit_code == 0
+    if fmt == "hugo":
+        hugo_site(site)
+        [built] = (hugo_build(site) / "posts").glob("*/index.html")
+    else:
+        jekyll_site(site)
+        [built] = [p for p in jekyll_build(site).rglob("*.html") if p.name != "index.html"]
+    page = Links(built.read_text("utf-8"))
+    assert page.inputs == 0
+    for url, caption in LINKED.items():
+        assert page.links.get(url) == caption, url
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ("- [x](u)\n* [ ] a\n1. [X](v)\n", "- [&#120;](u)\n* [&#32;] a\n1. [&#88;](v)\n"),
+        ("> - [x](u)\n  + [x] b\n", "> - [&#120;](u)\n  + [&#120;] b\n"),
+        ("- [xx](u)\n- \\[x\\] a\ntext [x](u)\n", "- [xx](u)\n- \\[x\\] a\ntext [x](u)\n"),
+        ("```\n- [x](u)\n```\n- [x](u)\n", "```\n- [x](u)\n```\n- [&#120;](u)\n"),
+    ],
+)
+def test_no_list_item_opens_with_a_task_box(body: str, shown: str) -> None:
+    assert no_task_boxes(body) == shown
 
 
 def test_shortcode_pairs_become_hugo_comments_and_lone_openers_are_broken() -> None:

@@ -66,6 +66,61 @@ def test_a_template_that_would_run_for_hours_stops_at_its_time_limit(source: str
         render(source, Limits(seconds=0.2))
 
 
+# (18.11) Filters iterate in Python, out of the compiled template's own checks: each
+# step they take checks the time limit, and what they pass along counts toward a budget
+# for the whole render, so that values each under the size limit cannot add up to a
+# run of hours or a MemoryError.
+BIG = ["x" * 1_000_000] * 30_000  # 30,000 references to one string: 30 GB of text if copied
+WORDS = ["x " * 500_000] * 1_000_000  # a million references: hours of counting words
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{{ (["x"*1000000]*30000)|map("upper")|map("length")|sum }}',
+        '{{ (["x"*1000000]*30000)|map("upper")|list|length }}',
+    ],
+)
+def test_a_repeated_list_is_bounded_by_all_the_text_it_holds(source: str) -> None:
+    with pytest.raises(RenderError) as caught:
+        render(source, Limits(seconds=0.5))
+    message = str(caught.value)
+    assert message.startswith("template mine.md.j2, line 1: ")
+    assert "a repeated value of 30,000,030,000 items and characters" in message
+    assert "the limit is 67,108,864" in message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{{ big|map("upper")|map("length")|sum }}',
+        '{{ big|map("upper")|list|length }}',
+        '{{ big|map("upper")|join|length }}',
+        '{{ big|map("upper")|batch(10)|list|length }}',
+    ],
+)
+def test_what_filters_pass_along_counts_toward_the_render_s_budget(source: str) -> None:
+    with pytest.raises(RenderError) as caught:
+        render(source, Limits(seconds=0.5), big=BIG)
+    message = str(caught.value)
+    assert message.startswith("template mine.md.j2, line 1: ")
+    assert "over the limit of 67,108,864 items and characters" in message
+    assert "MemoryError" not in message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{{ words|map("wordcount")|sum }}',
+        '{{ words|map("wordcount")|select(">", 10**9)|list }}',
+        '{{ ys|select("in", words)|list }}',
+    ],
+)
+def test_a_filter_that_would_run_for_hours_stops_at_the_time_limit(source: str) -> None:
+    with pytest.raises(RenderError, match=r"template mine.md.j2, line 1: .*longer than its 0.2 s"):
+        render(source, Limits(seconds=0.2), words=WORDS, ys=["y"] * 1_000_000)
+
+
 def test_limits_leave_ordinary_templates_alone() -> None:
     source = (
         "{% for i in range(3) %}{{ i }}{% if not loop.last %}, {% endif %}{% endfor %} "
