@@ -188,3 +188,32 @@ def test_a_store_without_settings_verifies_as_before(cli: Cli, format1_store: Pa
     assert cli("config", "--repo", format1_store, "site.title", "Old store").exit_code == 0
     assert cli("verify", "--repo", format1_store, "--full").exit_code == 0
     fsck(format1_store)
+
+
+def test_a_merge_that_makes_up_a_setting(cli: Cli, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.git", tmp_path / "b.git"
+    assert cli("init", "--repo", a).exit_code == 0
+    git("clone", "-q", "--bare", a, b)
+    assert cli("config", "--repo", a, "site.title", "Mine").exit_code == 0
+    assert cli("config", "--repo", b, "site.title", "Theirs").exit_code == 0
+    work = checkout(a, tmp_path)
+    git("-C", work, "fetch", "-q", b, "main")
+    text = (work / SETTINGS).read_text()
+    (work / SETTINGS).write_text(text.replace("Mine", "Neither"))
+    git(*ME, "-C", work, "add", "-A")
+    tree = git("-C", work, "write-tree").strip()
+    merge = git(
+        *ME,
+        "-C",
+        work,
+        "commit-tree",
+        tree,
+        "-p",
+        "HEAD",
+        "-p",
+        "FETCH_HEAD",
+        "-m",
+        "Combine sessions from origin",
+    ).strip()
+    git("-C", work, "push", "-q", "origin", f"{merge}:refs/heads/main")
+    assert_found(cli, a, "settings.change", merge, SETTINGS, "neither side has")
