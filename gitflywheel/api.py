@@ -33,8 +33,10 @@ if TYPE_CHECKING:
     from .recording.init import InitResult
     from .recording.maintain import MaintainResult
     from .recording.rerender import RerenderOutcome, RerenderReport
+    from .recording.settings import ConfigChange
     from .remotes.sync import PublishResult, SyncResult
     from .session.manifest import Manifest
+    from .session.settings import StoreSettings, Value
     from .verification import VerifyResult
 
 # The public surface: `gitflywheel` exports these (and its __version__), loading them on
@@ -55,6 +57,7 @@ __all__: list[str] = [
     "publish",
     "sync",
     "site",
+    "config",
     "capture",
     "schema",
     "hook_install",
@@ -351,6 +354,59 @@ def site(
             title=title,
             feeds=feeds,
         )
+
+
+@overload
+def config(repo: StoreLike, key: None = None) -> StoreSettings: ...
+@overload
+def config(
+    repo: StoreLike,
+    key: str,
+    value: None = None,
+    *,
+    add: Literal[False] = False,
+    unset: Literal[False] = False,
+) -> Value: ...
+@overload
+def config(
+    repo: StoreLike, key: str, value: str | None = None, *, add: bool = False, unset: bool = False
+) -> ConfigChange | Value: ...
+def config(
+    repo: StoreLike,
+    key: str | None = None,
+    value: str | None = None,
+    *,
+    add: bool = False,
+    unset: bool = False,
+) -> StoreSettings | Value | ConfigChange:
+    """The store's settings, like `git config`, kept in `gitflywheel.toml` on `main`.
+
+    Without `key`: every setting (a `StoreSettings`; `.values()` lists those set). With
+    `key` alone: its value (a text, a tuple of texts for a multi-valued key, or None /
+    `()` when unset). With `value`: set it; with `add`: add one value to a multi-valued
+    key; with `unset`: remove the key (or, given `value`, that one value). A change is one
+    commit (`config: set site.base_url`, trailers `Config-Key`, `Config-Change`), none
+    when the value is already so; the result says which (`ConfigChange`). An unknown key
+    or a value that is not valid raises InputError (exit 2) and nothing is written. A
+    change creates the store when it is missing. The keys: `session.settings.KEYS`."""
+    from .queries.settings import current_settings
+    from .recording.settings import change_setting
+    from .session.settings import KEYS
+
+    if add and unset:
+        raise GitflywheelError("config: --add or --unset, not both")
+    if key is None:
+        if value is not None or add or unset:
+            raise GitflywheelError("config: give the KEY to change")
+        with _open(repo, read_only=True) as store:
+            return current_settings(store)
+    if key not in KEYS:
+        raise InputError("config", key, "not a setting (" + ", ".join(KEYS) + ")")
+    if value is None and not (add or unset):
+        with _open(repo, read_only=True) as store:
+            return current_settings(store).get(key)
+    with _open(repo, create=True) as store:
+        return change_setting(store, key, value, "add" if add else "unset" if unset else "set")
 
 
 def capture(

@@ -773,6 +773,78 @@ def site(
     )
 
 
+@main.command(context_settings={"max_content_width": 100})
+@repo_option
+@click.option("--add", is_flag=True, help="Add VALUE to a key that holds several.")
+@click.option(
+    "--unset", is_flag=True, help="Remove KEY, or with VALUE that one value of a key of several."
+)
+@click.option("--list", "list_all", is_flag=True, help="Print every setting, one KEY=VALUE a line.")
+@click.argument("key", required=False)
+@click.argument("value", required=False)
+@json_option
+def config(
+    repo: Path,
+    add: bool,
+    unset: bool,
+    list_all: bool,
+    key: str | None,
+    value: str | None,
+    as_json: bool,
+) -> None:
+    """The store's settings, shared by every writer, like `git config`.
+
+    `config KEY` prints its value (one a line for a key of several; nothing when unset);
+    `config KEY VALUE` sets it, `--add` adds one value to a key of several, `--unset`
+    removes it. Each change is one commit on main that rewrites gitflywheel.toml and
+    nothing else (`config: set site.base_url`, trailers Config-Key and Config-Change), so
+    `git log` is the audit trail; a value already so makes no commit. An unknown key or
+    a value that is not valid: exit 2, nothing written. The settings are public once
+    pushed: settings of one machine (a remote with credentials, a signing key) belong in
+    the store's git config (`git -C STORE config`), not here.
+
+    \b
+    Keys:
+      site.base_url     the site's address: an http(s) URL, no credentials
+      site.title        the site's title: one line of text
+      privacy.private   (several) a regular expression of text that never leaves the
+                        machine: removed from each record at ingest; the pattern itself
+                        is public, so do not spell the secret out in it
+      names.repo        (several) FROM=TO: show repository FROM as TO
+      names.agent       (several) FROM=TO: show agent FROM as TO
+    """
+    from . import api
+
+    if list_all:
+        if key is not None or add or unset:
+            raise click.UsageError("--list takes no KEY, --add or --unset")
+        settings = api.config(repo)
+        values = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.values().items()}
+        if emitted(values, as_json):
+            return
+        for k, v in values.items():
+            for one in v if isinstance(v, list) else [v]:
+                click.echo(f"{k}={terminal(one)}")
+        return
+    if key is None:
+        raise click.UsageError("give a KEY (or --list)")
+    if value is None and not (add or unset):
+        found = api.config(repo, key)
+        if emitted(list(found) if isinstance(found, tuple) else found, as_json):
+            return
+        for one in found if isinstance(found, tuple) else [] if found is None else [found]:
+            click.echo(terminal(one))
+        return
+    change = api.config(repo, key, value, add=add, unset=unset)
+    assert not isinstance(change, str | tuple) and change is not None
+    if emitted(asdict(change), as_json):
+        return
+    if change.commit is None:
+        say(f"{key}: already so; nothing to commit")
+    else:
+        say(f"{change.change} {key}: commit {change.commit[:12]} on main")
+
+
 def _lesson(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> list[tuple[str, str]]:

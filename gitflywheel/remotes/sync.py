@@ -10,19 +10,25 @@ something else (someone's project, another store) is never pushed to.
 
 Combining is by session folder: a session that only one side recorded or changed since
 the two histories parted is taken from that side; a session both sides changed
-differently is a conflict, and nothing moves.
+differently is a conflict, and nothing moves. The store's settings combine key by key
+(`session.settings.merge_settings`): a key one side changed takes that side's value, a
+key of several values both changed takes what each added and drops what each removed,
+and a single value both set differently is a conflict naming the key, as a session is:
+guessing which of two writers is right would lose the other's change unseen.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import EXIT_BAD_INPUT, ConflictError, RemoteError
+from ..errors import EXIT_BAD_INPUT, ConflictError, InputError, RemoteError
 from ..publishing.site_branch import site_branches
+from ..queries.settings import settings_at
+from ..session.settings import SettingsConflict, StoreSettings, dumps_settings, merge_settings
 from ..storage.ancestry import ancestors, is_ancestor, merge_bases
 from ..storage.commits import commit_time, committer_identity, merge_message
 from ..storage.gitdir import VERIFIED_REF
-from ..storage.layout import STORE_FILE
+from ..storage.layout import SETTINGS_FILE, STORE_FILE
 from ..storage.objectcheck import check_objects
 from ..storage.objectsize import MAX_OBJECT_BYTES
 from ..storage.quarantine import Quarantine
@@ -30,6 +36,7 @@ from ..storage.remote_url import RemoteLocation, resolve_remote
 from ..storage.store import MAIN, Store
 from ..storage.transport import Link
 from ..storage.treediff import diff_sessions
+from ..storage.trees import FILE_MODE
 from ..storage.writing import Writer
 from ..verification import Finding, verify
 from ..verification.index import VerifyState
@@ -264,12 +271,15 @@ def _combine(
             f"{location.display}: {len(conflicts)} session(s) recorded differently here and there: {listed}; "
             "nothing was changed. Record the one you keep with `gitflywheel ingest --revise` on one side, then sync."
         )
+    settings = _combined_settings(store, base_tree, our_tree, their_tree, location)
     editor = writer.edit(our_tree)
     taken = []
     for path, (_, new) in sorted(incoming.items()):
         if new is not None and (path not in mine):
             editor.set_tree(path, new)
             taken.append(path.rsplit("/", 1)[-1])
+    if settings is not None:
+        editor.set(SETTINGS_FILE, FILE_MODE, writer.put_blob(dumps_settings(settings)))
     root = writer.write_tree(editor)
     commit = writer.commit(
         root,
@@ -280,3 +290,29 @@ def _combine(
         commit_time(),
     )
     return commit, taken
+
+
+def _combined_settings(
+    store: Store,
+    base_tree: bytes | None,
+    our_tree: bytes,
+    their_tree: bytes,
+    location: RemoteLocation,
+) -> StoreSettings | None:
+    """The settings the merge holds, key by key, when they differ from ours (None: ours
+    stand); ConflictError naming the key both sides set differently."""
+    try:
+        base, ours, theirs = (settings_at(store, t) for t in (base_tree, our_tree, their_tree))
+    except InputError as exc:
+        raise RemoteError(
+            f"{location.display}: the settings cannot be combined, as {exc}; nothing was changed"
+        ) from None
+    try:
+        merged = merge_settings(base, ours, theirs)
+    except SettingsConflict as exc:
+        raise ConflictError(
+            f"{location.display}: the setting {exc.key} was changed differently here and there "
+            f"({exc.reason}); nothing was changed. Set it with `gitflywheel config` on one side "
+            "to the value you keep, then sync."
+        ) from None
+    return None if merged == ours else merged

@@ -3,7 +3,9 @@
 Made by `Writer.commit` for ingest and rerender (and the store's first commit, a sync's
 merge, a site's build), read back by `log` and `verify`; plain git reads the
 trailers too: `git log --format='%(trailers:key=Session-Id,valueonly)'`. A commit made by
-`rerender` says so in its subject and in a `Rendered-By` trailer.
+`rerender` says so in its subject and in a `Rendered-By` trailer. A commit made by
+`config` changes the store's settings: subject `config: set site.base_url`, trailers
+`Config-Key` and `Config-Change` (set, add or unset).
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ __all__ = [
     "TRAILER_KEYS",
     "RENDERED_BY",
     "SessionTrailers",
+    "ConfigTrailers",
+    "CONFIG_KEY",
+    "CONFIG_CHANGE",
+    "CONFIG_CHANGES",
+    "config_message",
+    "config_trailers",
     "identity",
     "committer_identity",
     "commit_time",
@@ -47,6 +55,9 @@ GIT_TIME_MIN = 0
 GIT_TIME_MAX = 253402300799
 TRAILER_KEYS = ("Session-Id", "Session-Type", "Agent-Id", "Revision")
 RENDERED_BY = "Rendered-By"
+CONFIG_KEY = "Config-Key"
+CONFIG_CHANGE = "Config-Change"
+CONFIG_CHANGES = ("set", "add", "unset")
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
 
 
@@ -63,6 +74,14 @@ class SessionTrailers:
     @property
     def rerender(self) -> bool:
         return self.rendered_by is not None
+
+
+@dataclass(frozen=True)
+class ConfigTrailers:
+    """The trailers of a commit that changes the store's settings: which key, and how."""
+
+    key: str
+    change: str  # set | add | unset, as the trailer says (verify judges it)
 
 
 def identity(name: str) -> bytes:
@@ -114,6 +133,21 @@ def rendered_by(version: str, pipeline: str, filters: str) -> str:
 
 def setup_message() -> bytes:
     return b"Set up gitflywheel store\n\nRecords the templates that render the artifacts.\n"
+
+
+def config_message(key: str, change: str) -> bytes:
+    """The message of a commit that changes one setting: `config: set site.base_url`. The
+    value is not repeated: the commit's diff shows it, and `git log -p` reads it."""
+    return f"config: {change} {key}\n\n{CONFIG_KEY}: {key}\n{CONFIG_CHANGE}: {change}\n".encode()
+
+
+def config_trailers(message: bytes) -> ConfigTrailers | None:
+    """The settings trailers of a commit, or None if it names no setting (a commit that
+    also names a session is a session's, and judged as one)."""
+    found = parse_trailers(message)
+    if CONFIG_KEY not in found or "Session-Id" in found:
+        return None
+    return ConfigTrailers(found[CONFIG_KEY], found.get(CONFIG_CHANGE, ""))
 
 
 _REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")

@@ -21,6 +21,7 @@ __all__ = [
     "FANOUT_LEVELS",
     "TEMPLATES_DIR",
     "STORE_FILE",
+    "SETTINGS_FILE",
     "RECORD_FILE",
     "MANIFEST_FILE",
     "FACTS_FILE",
@@ -50,6 +51,7 @@ FANOUT_LEVELS = 4  # session folders sit this many levels below sessions/
 TEMPLATES_DIR = "templates"
 TEMPLATE_SUFFIX = ".j2"  # templates/ holds *.j2 files only
 STORE_FILE = "gitflywheel.json"
+SETTINGS_FILE = "gitflywheel.toml"  # the store's settings (`gitflywheel config`), when set
 RECORD_FILE = "session.json"
 MANIFEST_FILE = "manifest.json"
 FACTS_FILE = "facts.json"

@@ -20,11 +20,12 @@ from typing import TypeVar
 from ..errors import StoreError
 from ..jsontext import JSONTextError
 from ..session.manifest import Manifest
-from ..storage.commits import SessionTrailers, session_trailers
+from ..storage.commits import SessionTrailers, config_trailers, session_trailers
 from ..storage.layout import (
     MANIFEST_FILE,
     RECORD_FILE,
     SESSIONS_DIR,
+    SETTINGS_FILE,
     STORE_FILE,
     TEMPLATES_DIR,
     session_dir,
@@ -38,6 +39,7 @@ from .folder import FolderChecks
 from .index import SessionState
 from .result import Finding
 from .rules import RULES
+from .settings import check_settings, check_settings_commit
 
 __all__ = [
     "Before",
@@ -292,10 +294,23 @@ class CommitChecks:
         if not self.local:
             steps.append(BlobRefs(self._blob_deltas(changes)))
         trailers = session_trailers(commit.message)
+        config = config_trailers(commit.message)
         merge = len(commit.parents) > 1
 
         for path, (old_file, new_file) in sorted(changes.files.items()):
             top = path.split("/", 1)[0]
+            if path == SETTINGS_FILE:
+                continue  # judged below, with the settings
+            if config is not None and not merge:
+                steps.append(
+                    self._find(
+                        "settings.change",
+                        commit,
+                        path,
+                        f"a settings commit changes {SETTINGS_FILE} and nothing else",
+                    )
+                )
+                continue
             if top == TEMPLATES_DIR and (trailers is not None or is_root or merge):
                 continue
             if is_root and top == STORE_FILE:
@@ -319,8 +334,33 @@ class CommitChecks:
                     )
                 )
 
+        theirs = read_commit(self.store, commit.parents[1]) if merge else None
+        if SETTINGS_FILE in changes.files and (theirs is not None or not merge):
+            # (a merge whose other side is missing is reported as such below)
+            steps += check_settings(
+                self.ctx,
+                commit,
+                changes.files[SETTINGS_FILE],
+                config if not merge else None,
+                is_root=is_root,
+                theirs=theirs.tree if theirs is not None else None,
+            )
+        elif config is not None and not merge:
+            steps += check_settings_commit(commit, config)
+
         if merge:
             return steps + self._check_merge(commit, changes, work)
+        if config is not None:
+            steps += [
+                self._find(
+                    "settings.change",
+                    commit,
+                    path,
+                    "a settings commit records no session, and changes none",
+                )
+                for path in sorted(changes.sessions)
+            ]
+            return steps
 
         named = None
         if trailers is None:

@@ -3,7 +3,13 @@ the layout puts its kind, and names an object the store holds as that type."""
 
 from __future__ import annotations
 
-from ..storage.layout import FANOUT_LEVELS, SESSIONS_DIR, STORE_FILE, TEMPLATES_DIR
+from ..storage.layout import (
+    FANOUT_LEVELS,
+    SESSIONS_DIR,
+    SETTINGS_FILE,
+    STORE_FILE,
+    TEMPLATES_DIR,
+)
 from ..storage.objects import CommitInfo
 from ..storage.treecheck import (
     describe_mode,
@@ -34,9 +40,9 @@ def _shape_problem(folder: str, name: bytes, mode: int) -> str | None:
     if folder == "" and name in (SESSIONS_DIR.encode(), TEMPLATES_DIR.encode()):
         if mode != TREE_MODE:
             return f"{what} where the {name.decode()}/ folder is expected"
-    elif folder == "" and name == STORE_FILE.encode():
+    elif folder == "" and name in (STORE_FILE.encode(), SETTINGS_FILE.encode()):
         if mode == TREE_MODE:
-            return f"a folder where the file {STORE_FILE} is expected"
+            return f"a folder where the file {name.decode()} is expected"
     elif _in_fanout(folder) and mode != TREE_MODE:
         level = "a session folder" if folder.count("/") == FANOUT_LEVELS else "a fan-out folder"
         return f"{what} where {level} of {SESSIONS_DIR}/ is expected"

@@ -70,14 +70,29 @@ RULES: dict[str, Rule] = {
         "Commits must be made by gitflywheel; fix or drop the commit whose trailers lie.",
     ),
     "commit.no-session": Rule(
-        "every commit but the first and sync merges records exactly one session",
+        "every commit but the first, settings commits and sync merges records exactly one session",
         _SESSIONS,
         "Only gitflywheel should commit to main; move other work elsewhere.",
     ),
     "history.unexpected-path": Rule(
-        "nothing outside sessions/ and templates/ changes after the first commit",
+        "nothing outside sessions/ and templates/ changes after the first commit (but "
+        "gitflywheel.toml, which settings commits change)",
         _SESSIONS,
         "Keep the store to sessions/ and templates/; put other files elsewhere.",
+    ),
+    "settings.invalid": Rule(
+        "gitflywheel.toml, where a commit adds or changes it, is TOML in the form gitflywheel "
+        "writes, naming known settings only, each with a valid value",
+        _SESSIONS,
+        "Change settings with `gitflywheel config` only: drop the commit that wrote the file "
+        "by hand, or set the key again with `gitflywheel config` on top of it.",
+    ),
+    "settings.change": Rule(
+        "only a settings commit (`gitflywheel config`) changes gitflywheel.toml, it changes "
+        "nothing else, and a sync merge takes each setting from one of its sides",
+        _SESSIONS,
+        "Record sessions and settings in commits of their own: drop the commit that mixes "
+        "them, and make each change with `gitflywheel ingest` or `gitflywheel config`.",
     ),
     "history.rewritten": Rule(
         "the history verified last time is still part of main",
