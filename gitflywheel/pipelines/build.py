@@ -7,6 +7,7 @@ from typing import Any, Final, TypedDict
 
 from ..session.artifacts import ArtifactSpec
 from ..session.models import BuildSession, GitCommit, parse_timestamp
+from ..session.public_text import commit_span, implausible_duration, public_repo, scrub_all
 from .changelog import GROUPS, OTHER, commit_url, group_of, parse
 from .charts import Dated, activity_chart
 from .common import (
@@ -24,7 +25,6 @@ from .common import (
 )
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
-from .public import commit_span, implausible_duration, public_repo, scrub_all
 from .social import hashtags, opening, restates, thread
 
 __all__ = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Final, NamedTuple
 
-from .public import is_local_path
+from ..session.public_text import is_local_path
 
 __all__ = ["GROUPS", "BREAKING", "OTHER", "Conventional", "parse", "group_of", "commit_url"]
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..session.models import BuildSession, LifeAriaSession, TradeSession, in_utc
-from .public import public_id
+from ..session.public_text import public_id
 
 __all__ = [
     "AnySession",

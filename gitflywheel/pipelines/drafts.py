@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..session.models import BuildSession, LifeAriaSession, TradeSession
-from .public import public_repo
+from ..session.public_text import public_repo
 
 __all__ = ["is_placeholder_title", "draft_reasons"]
 

@@ -9,8 +9,8 @@ import unicodedata
 from typing import Any, Final
 
 from ..session.models import in_utc
+from ..session.public_text import scrub
 from .common import AnySession
-from .public import scrub
 
 __all__ = ["HEADLINE", "DESCRIPTION", "headline", "summary_line", "title_slug", "front_matter"]
 

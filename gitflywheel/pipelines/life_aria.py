@@ -8,6 +8,7 @@ from typing import Final, TypedDict
 
 from ..session.artifacts import ArtifactSpec, Screenshot, is_linked_url
 from ..session.models import LifeAriaSession
+from ..session.public_text import implausible_duration, scrub, scrub_all
 from .common import (
     deliverable_text,
     duration_text,
@@ -21,7 +22,6 @@ from .common import (
 )
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
-from .public import implausible_duration, scrub, scrub_all
 from .social import hashtags, thread
 
 __all__ = ["Highlight", "Shot", "speaker", "highlights", "gallery", "grid", "social", "run"]

@@ -11,11 +11,11 @@ from typing import Any, Final, TypedDict
 from ..figures import money, percent, signed_money
 from ..session.artifacts import ArtifactSpec
 from ..session.models import Trade, TradeSession, in_utc
+from ..session.public_text import implausible_duration, scrub, scrub_all
 from .charts import Series, Step, equity_chart
 from .common import duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
-from .public import implausible_duration, scrub, scrub_all
 from .social import hashtags, opening, thread
 
 __all__ = [

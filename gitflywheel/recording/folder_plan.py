@@ -19,7 +19,14 @@ from ..rendering import filtersets
 from ..rendering.templates import Renderer, RenderError
 from ..session.artifacts import ArtifactSpec, Screenshot
 from ..session.facts import Facts, FactsError, write_facts
-from ..session.manifest import ArtifactEntry, FileRef, Manifest, ScreenshotEntry, TemplateRef
+from ..session.manifest import (
+    ArtifactEntry,
+    FileRef,
+    Manifest,
+    RedactedEntry,
+    ScreenshotEntry,
+    TemplateRef,
+)
 from ..session.records import Record
 from ..storage.layout import (
     FACTS_FILE,
@@ -205,6 +212,7 @@ def assemble(
         artifacts=artifacts,
         screenshots=list(derived.screenshots),
         warnings=list(record.warnings),
+        redacted=[RedactedEntry.model_validate(r) for r in record.data.get("redacted", [])],
     )
     files[f"{folder}/{MANIFEST_FILE}"] = manifest.to_bytes()
     return SessionPlan(folder, manifest, files, derived)

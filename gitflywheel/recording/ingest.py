@@ -20,7 +20,7 @@ from typing import BinaryIO, Literal
 from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, InputError
 from ..rendering.templates import load_templates
 from ..session.manifest import Manifest
-from ..session.records import Record, make_record
+from ..session.records import Record, make_record, public
 from ..storage.commits import SessionTrailers, commit_time, identity, session_message
 from ..storage.layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
 from ..storage.objects import BLOB_TYPE, blob_id
@@ -39,6 +39,7 @@ from .workers import (
     Ticket,
     derive_and_render,
     input_problems,
+    named_as,
     read_screenshots,
 )
 
@@ -132,8 +133,10 @@ class Recorder:
         outcome.status, outcome.revision = "revised", previous.revision + 1
         return outcome.revision
 
-    def record(self, record: Record, revise: bool, base_dir: Path) -> Outcome:
-        """Record one valid session on top of the planned head, or say why not."""
+    def record(self, given: Record, revise: bool, base_dir: Path) -> Outcome:
+        """Record one valid session (as given: its screenshots are read from where it
+        names them) on top of the planned head, as its public record, or say why not."""
+        record = public(given)
         outcome = Outcome(
             record.origin,
             "recorded",
@@ -144,9 +147,9 @@ class Recorder:
         revision = self._revision(outcome, blob_id(record.stored_bytes), revise)
         if revision is None:
             return outcome
-        screenshots, warnings = read_screenshots(record, base_dir, self.screenshot_policy)
+        screenshots, warnings = read_screenshots(given, base_dir, self.screenshot_policy)
         outcome.warnings += warnings
-        plan = self.plan(record, screenshots, revision)
+        plan = self.plan(record, named_as(record, screenshots), revision)
         session = record.session
         trailers = SessionTrailers(
             session.session_id, session.session_type, session.agent_id, revision

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GitflywheelError, InputError
-from ..session.records import InputErrors, Record, make_record
+from ..session.records import InputErrors, Record, make_record, public
 from ..storage.layout import RECORD_FILE, session_dir
 from ..storage.objects import BLOB_TYPE, blob_id
 from ..storage.packs import packed_entry
@@ -44,6 +44,7 @@ __all__ = [
     "available_cores",
     "derive_and_render",
     "read_screenshots",
+    "named_as",
     "plan_input",
     "input_problems",
     "reason",
@@ -141,6 +142,16 @@ def read_screenshots(
     return shots, warnings
 
 
+def named_as(record: Record, shots: Sequence[ScreenshotFile]) -> list[ScreenshotFile]:
+    """The screenshots read for a record as given, named as the public record names them
+    (a local path by its file's name): what enters the store never holds the path."""
+    refs = record.session.source_data.screenshot_refs()
+    return [
+        ScreenshotFile(ref.path, shot.data, ref.caption)
+        for ref, shot in zip(refs, shots, strict=True)
+    ]
+
+
 @dataclass(frozen=True)
 class PlannedSession:
     """A valid input planned as its session's first revision: what its turn needs to
@@ -167,8 +178,10 @@ def plan_input(
 ) -> PlannedSession:
     """One input validated, its screenshots read, and its session's folder planned as
     revision 1, every blob deflated. Raises its problems (InputErrors, InputError)."""
-    record = make_record(origin, value)
-    screenshots, warnings = read_screenshots(record, base_dir, policy)
+    given = make_record(origin, value)
+    screenshots, warnings = read_screenshots(given, base_dir, policy)
+    record = public(given)
+    screenshots = named_as(record, screenshots)
     derived, rendered = derive_and_render(record, screenshots, templates)
     plan = assemble(derived, templates, 1, rendered)
     files: list[tuple[str, bytes]] = []

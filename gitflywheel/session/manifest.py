@@ -80,6 +80,18 @@ class ScreenshotEntry(_Strict):
     caption: str | None = Field(default=None, description="the caption the session gives")
 
 
+class RedactedEntry(_Strict):
+    """What the public-text rules replaced in the record: a rule, a field, a count."""
+
+    rule: str = Field(
+        description="local-path, temporary-name, url-credentials, private, or a token format "
+        "(github-token, gitlab-token, aws-access-key, slack-token, npm-token, pypi-token, "
+        "api-key, jwt, private-key)"
+    )
+    field: str = Field(description="where in the record, e.g. source_data.git_commits[3].message")
+    count: int = Field(ge=1)
+
+
 class Manifest(_Strict):
     """Everything in one session folder, and how it came to be."""
 
@@ -111,6 +123,11 @@ class Manifest(_Strict):
     artifacts: list[ArtifactEntry]
     screenshots: list[ScreenshotEntry] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    redacted: list[RedactedEntry] = Field(
+        default_factory=list,
+        description="what the public-text rules replaced in the record at ingest, by rule "
+        "and field (never the text); written only when there is any",
+    )
 
     @model_validator(mode="after")
     def _fields_of_the_format(self) -> Manifest:
@@ -131,6 +148,8 @@ class Manifest(_Strict):
         for shot in data["screenshots"]:  # written only when the session gives one
             if shot["caption"] is None:
                 del shot["caption"]
+        if not data["redacted"]:  # written only when the rules replaced something
+            del data["redacted"]
         if self.format == 1:  # written as format 1 was, without the later fields
             del data["pipeline"], data["facts"]
             for artifact in data["artifacts"]:

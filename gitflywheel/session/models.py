@@ -194,6 +194,17 @@ class Lesson(_Open):
     description: StrictStr = ""
 
 
+class Redacted(BaseModel):
+    """What the public-text rules replaced at ingest (see session/public_text.py): the
+    rule, the field, how many times; never the text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: StrictStr = Field(min_length=1, max_length=40)
+    field: StrictStr = Field(min_length=1, max_length=300)
+    count: Annotated[int, Field(ge=1, strict=True)]
+
+
 class Metadata(_Open):
     """Known counters are whole numbers; a negative one is kept and warned about."""
 
@@ -275,6 +286,8 @@ class _SessionBase(_Open):
     what_didnt_work: StrictStr | None = None
     next_goals: list[StrictStr] = Field(default_factory=list)
     charts: list[Any] = Field(default_factory=list)
+    # written by ingest: what the public-text rules replaced in this record
+    redacted: list[Redacted] = Field(default_factory=list)
 
 
 class BuildSession(_SessionBase):

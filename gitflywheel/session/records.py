@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,8 +28,16 @@ from .models import (
     in_utc,
     parse_timestamp,
 )
+from .public_text import public_record
 
-__all__ = ["DERIVED_FIELDS", "Record", "make_record", "format_timestamp", "validation_problems"]
+__all__ = [
+    "DERIVED_FIELDS",
+    "Record",
+    "make_record",
+    "public",
+    "format_timestamp",
+    "validation_problems",
+]
 
 DERIVED_FIELDS = ("artifacts", "pipeline_status")
 
@@ -175,6 +185,17 @@ def make_record(origin: str, value: Any) -> Record:
                 problems += validation_problems(origin, rest)
         raise InputErrors(problems) from None
     return Record(origin, data, session, set_aside, tuple(_warnings(session)))
+
+
+def public(record: Record, private: Sequence[re.Pattern[str]] = ()) -> Record:
+    """The record as it enters the store (see `public_text.public_record`): every free
+    text through the public-text rules, what they replaced counted in `redacted`. The
+    same record when the rules replace nothing."""
+    data, redactions = public_record(record.data, private)
+    if not redactions:
+        return record
+    session = SESSION_ADAPTER.validate_python(data)
+    return Record(record.origin, data, session, record.set_aside, record.warnings)
 
 
 def _json_type(value: Any) -> str:

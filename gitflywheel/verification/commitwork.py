@@ -20,6 +20,7 @@ from typing import TypeVar
 from ..errors import StoreError
 from ..jsontext import JSONTextError
 from ..session.manifest import Manifest
+from ..session.public_text import private_text_warnings
 from ..storage.commits import SessionTrailers, config_trailers, session_trailers
 from ..storage.layout import (
     MANIFEST_FILE,
@@ -583,7 +584,7 @@ class CommitChecks:
             session.artifacts = [
                 (a.kind, a.blob, a.pipeline, a.step, a.path) for a in manifest.artifacts
             ]
-            session.warnings = tuple(record.warnings)
+            session.warnings = (*record.warnings, *private_text_warnings(record.data))
         if self.local:
             return [*judge_session(session, before)]
         return [session]

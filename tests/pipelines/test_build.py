@@ -32,7 +32,7 @@ from pipeline_checks import shown as shown_text
 
 from gitflywheel.jsontext import loads
 from gitflywheel.pipelines import run_pipeline
-from gitflywheel.pipelines.public import scrub
+from gitflywheel.session.public_text import scrub
 from gitflywheel.session.records import make_record
 
 KINDS = {"readme", "build_log", "blog_post", "social_post"}
@@ -564,7 +564,7 @@ def test_build_conversation_is_quoted_with_its_speakers_named() -> None:
 @given(st.text(max_size=60), st.text(max_size=20))
 def test_any_message_lands_in_exactly_one_group(message: str, repo: str) -> None:
     from gitflywheel.pipelines.changelog import GROUPS, commit_url, group_of, parse
-    from gitflywheel.pipelines.public import is_local_path
+    from gitflywheel.session.public_text import is_local_path
 
     read = parse(message)
     assert group_of(read.type, read.breaking) in GROUPS

@@ -28,10 +28,10 @@ from pipeline_checks import (
 )
 
 from gitflywheel.jsontext import loads
-from gitflywheel.pipelines import public
 from gitflywheel.pipelines.life_aria import speaker
-from gitflywheel.pipelines.public import public_id, public_repo, scrub
+from gitflywheel.session import public_text as public
 from gitflywheel.session.artifacts import Screenshot
+from gitflywheel.session.public_text import public_id, public_repo, scrub
 from gitflywheel.session.records import make_record
 
 # A drive letter starts a word and its backslash starts no YAML or Markdown escape: in

@@ -1,0 +1,321 @@
+"""What public text may show: no local paths, no temporary folders, no credentials or
+tokens, nothing the store's owner calls private, no ids cut mid-token.
+
+Everything in a store is public once pushed, so these rules hold twice: at ingest, for
+the record itself (`public_record`: every free text of the session, each replacement
+counted by rule and field, never kept), and in every artifact (`scrub`), so that a
+record an older gitflywheel stored as given is still shown clean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .durations import DAY_MINUTES, commit_span, implausible_duration
+
+__all__ = [
+    "DAY_MINUTES",
+    "LOCAL_PATH",
+    "is_local_path",
+    "is_temp_name",
+    "public_repo",
+    "public_id",
+    "scrub",
+    "scrub_all",
+    "SECRET_RULES",
+    "Redaction",
+    "redact",
+    "public_record",
+    "private_text_warnings",
+    "commit_span",
+    "implausible_duration",
+]
+
+# A path on someone's disk: a drive letter, a UNC share, a home or system folder, `~/`.
+_DRIVE = r"(?<![A-Za-z0-9])[A-Za-z]:[\\/][^\s\"'<>|`]*"
+_UNC = r"(?<![\\\w])\\\\[^\s\"'<>|`\\]+\\[^\s\"'<>|`]*"
+_POSIX = (
+    r"(?<![\w./~-])(?:~(?=/)|/(?:home|Users|tmp|var|private|root|mnt|media|opt|etc|usr|srv|run|proc|"
+    r"Volumes))(?:/[^\s\"'<>|`]*)?"
+)
+LOCAL_PATH: Final = re.compile(f"{_DRIVE}|{_UNC}|{_POSIX}(?=$|[\\s\"'<>|`,;:)\\]]|/)")
+_TEMP_PART = re.compile(
+    r"^(?:tmp[A-Za-z0-9_]{4,}|temp|tmp|appdata|pytest-\d+|pytest-of-.*|\.tmp.*)$", re.I
+)
+_TEMP_WORD = re.compile(r"(?<![A-Za-z0-9])tmp[a-z0-9_]{6,}(?![A-Za-z0-9])", re.I)
+_TRIM = " \t.,;:!?)]}'\""
+# What a reader does not see, the Unicode format characters (Cf): zero widths, the bidi
+# controls publishing drops, the soft hyphen, tags. A path with one inside reads as a path.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]"
+)
+_WORDS = re.compile(r"(\s+)")  # a path, a temporary name, never spans white space
+
+
+def is_local_path(text: str) -> bool:
+    """Whether `text` is (or starts as) a path on a local disk rather than a name."""
+    return bool(LOCAL_PATH.match(text.strip()))
+
+
+def is_temp_name(text: str) -> bool:
+    """A temporary folder's name (`tmpqy_b7jky`, `Temp`, `pytest-12`): it names nothing."""
+    return bool(_TEMP_PART.match(text.strip()))
+
+
+def _parts(path: str) -> list[str]:
+    return [p for p in re.split(r"[\\/]+", path.strip()) if p and p not in (".", "..")]
+
+
+def public_repo(repo_path: str | None) -> str | None:
+    """How a repository is named in public: `owner/repo` of a URL or `host/owner/repo`, the
+    last meaningful component of a local path, nothing for a temporary folder."""
+    if not repo_path or not repo_path.strip():
+        return None
+    text = repo_path.strip()
+    url = re.match(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]+@)?([^/:\s]+\.[^/:\s]+)[/:](.+)$", text)
+    if url and not is_local_path(text):
+        parts = _parts(url.group(2))
+        if parts:
+            parts[-1] = parts[-1].removesuffix(".git")
+            return "/".join(parts[-2:]) or None
+    parts = _parts(text)
+    if any(is_temp_name(p) for p in parts):
+        return None
+    name = parts[-1].removesuffix(".git") if parts else ""
+    drive = re.fullmatch(r"[A-Za-z]:", _INVISIBLE.sub("", name))  # `C:\`, a hidden `C:\`
+    if not name or drive or not re.search(r"[A-Za-z0-9]", name):
+        return None
+    return name
+
+
+def public_id(session_id: str) -> str:
+    """The short form of an id that a reader can tell apart: the first 8 characters when
+    they are a whole token (a UUID's first group), else the whole id, never a cut token."""
+    if len(session_id) <= 8 or session_id[8] in "-_.":
+        return session_id[:8]
+    return session_id
+
+
+def _replace_path(found: re.Match[str]) -> str:
+    path = found.group(0)
+    kept = path.rstrip(_TRIM)
+    tail = path[len(kept) :]
+    parts = _parts(kept)
+    if not parts or any(is_temp_name(p) for p in parts):
+        return "a local folder" + tail
+    name = parts[-1]
+    if re.fullmatch(r"[A-Za-z]:|~", name) or len(parts) == 1 and kept.startswith(("/", "~")):
+        return "a local folder" + tail
+    return name + tail
+
+
+def scrub(text: str) -> str:
+    """Session text fit to publish: each local path becomes its last component (a file's
+    name), a path through a temporary folder and a temporary folder's name become
+    `a local folder`. A path is found as a reader sees it: a word that hides one behind
+    invisible characters (`C:` U+202E `\\Users`) loses them; other text keeps them."""
+    if not text:
+        return text
+    scrubbed = _scrub(_without_secrets(text)[0])
+    if scrubbed.isascii() or not _INVISIBLE.search(scrubbed):
+        return scrubbed
+    # a word that shows a path once its invisible characters are gone loses them first
+    words = [(word, _scrub(word)) for word in _WORDS.split(text)]
+    return "".join(
+        _scrub(_INVISIBLE.sub("", word)) if _hides_path(done) else done for word, done in words
+    )
+
+
+def _scrub(text: str) -> str:
+    # every path holds a '/' or a '\\', every temporary name 'tmp' in some case
+    if "/" in text or "\\" in text:
+        text = LOCAL_PATH.sub(_replace_path, text)
+    if "tmp" in text.lower():
+        text = _TEMP_WORD.sub("a local folder", text)
+    return text
+
+
+def _hides_path(text: str) -> bool:
+    """Whether `text` shows a local path or a temporary name when its invisible
+    characters are left out, as a reader sees it."""
+    seen = _INVISIBLE.sub("", text)
+    return seen != text and bool(LOCAL_PATH.search(seen) or _TEMP_WORD.search(seen))
+
+
+def scrub_all(value: Any) -> Any:
+    """`scrub` over every string of a plain-data context (dict keys are left as they are)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: scrub_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_all(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(scrub_all(v) for v in value)
+    return value
+
+
+# Credentials and tokens of the well-known formats, each a rule of its own: the name is
+# what a manifest counts and what replaces the text (`[redacted github-token]`).
+SECRET_RULES: Final[dict[str, re.Pattern[str]]] = {
+    "private-key": re.compile(
+        r"-----BEGIN[A-Z ]{0,40} PRIVATE KEY( BLOCK)?-----"
+        r"(?:[\s\S]*?-----END[A-Z ]{0,40} PRIVATE KEY( BLOCK)?-----|[\s\S]*)"
+    ),
+    "github-token": re.compile(
+        r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})"
+    ),
+    "gitlab-token": re.compile(r"(?<![A-Za-z0-9_-])gl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}"),
+    "aws-access-key": re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"),
+    "slack-token": re.compile(
+        r"(?<![A-Za-z0-9])xox[abeoprs]-[A-Za-z0-9-]{10,}"
+        r"|https://hooks\.slack\.com/services/[A-Za-z0-9/]+"
+    ),
+    "npm-token": re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"),
+    "pypi-token": re.compile(r"(?<![A-Za-z0-9_-])pypi-AgE[A-Za-z0-9_-]{40,}"),
+    "api-key": re.compile(r"(?<![A-Za-z0-9_-])sk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}"),
+    "jwt": re.compile(
+        r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
+    ),
+    # `scheme://user:secret@host`: the user and what follows it go, the address stays
+    "url-credentials": re.compile(r"(?i)(?<=://)[^/\s@:]+(?::[^/\s@]*)?@(?=[^\s@/]+)"),
+}
+# What each rule's text needs to hold: a cheap test before any of them runs.
+_SECRET_HINT = re.compile(
+    r"-----BEGIN|gh[pousr]_|github_pat_|gl(?:pat|dt|ptt|rt)-|A[KSBC][IC]A|xox|hooks\.slack|npm_|pypi-|sk-|eyJ|://[^/\s]*@"
+)
+
+
+def _without_secrets(
+    text: str, private: Sequence[re.Pattern[str]] = ()
+) -> tuple[str, Counter[str]]:
+    """`text` with every credential, token and private text replaced; how many, by rule."""
+    counts: Counter[str] = Counter()
+    if _SECRET_HINT.search(text):
+        for rule, pattern in SECRET_RULES.items():
+            replacement = "" if rule == "url-credentials" else f"[redacted {rule}]"
+            text, n = pattern.subn(replacement, text)
+            if n:
+                counts[rule] += n
+    for pattern in private:
+        text, n = pattern.subn("[private]", text)
+        if n:
+            counts["private"] += n
+    return text, counts
+
+
+def redact(text: str, private: Sequence[re.Pattern[str]] = ()) -> tuple[str, Counter[str]]:
+    """Text fit for the record: credentials, tokens and private text replaced, and local
+    paths and temporary names as `scrub` shows them; how many of each rule."""
+    cleaned, counts = _without_secrets(text, private)
+    scrubbed = scrub(cleaned)
+    if scrubbed != cleaned:
+        found = len(LOCAL_PATH.findall(_INVISIBLE.sub("", cleaned)))
+        temp = len(_TEMP_WORD.findall(_INVISIBLE.sub("", cleaned)))
+        counts["local-path"] += found or (0 if temp else 1)
+        if temp:
+            counts["temporary-name"] += temp
+    return scrubbed, counts
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What the public-text rules replaced in a record: the rule, the field, how often.
+    Never the text itself."""
+
+    rule: str
+    field: str
+    count: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "field": self.field, "count": self.count}
+
+
+_SCREENSHOT_PATH = re.compile(r"source_data\.screenshots\[\d+\](?:\.path)?")
+# Fields that are no free text: ids, types, times, hashes; the rules leave them as given.
+_KEPT = frozenset(
+    {"session_id", "session_type", "timestamp", "exit_timestamp", "hash", "sha", "redacted"}
+)
+
+
+def public_record(
+    data: dict[str, Any], private: Sequence[re.Pattern[str]] = ()
+) -> tuple[dict[str, Any], list[Redaction]]:
+    """The record as it may enter the store: every free text through `redact`, the
+    repository named as it is in public (a temporary folder names none), and what was
+    replaced, by rule and field (sorted), besides what the record says was replaced
+    already (`redacted`), so that the rules applied twice change nothing."""
+    found: Counter[tuple[str, str]] = Counter()
+
+    def walk(value: Any, where: str) -> Any:
+        if isinstance(value, str) and _SCREENSHOT_PATH.fullmatch(where):
+            # a screenshot on someone's disk is named by its file's name, as it is stored
+            cleaned, counts = redact(value, private)
+            if cleaned != value and is_local_path(value):
+                named = _parts(_without_secrets(value, private)[0])
+                cleaned = named[-1] if named else cleaned
+            for rule, n in counts.items():
+                found[(rule, where)] += n
+            return cleaned
+        if isinstance(value, str):
+            cleaned, counts = redact(value, private)
+            for rule, n in counts.items():
+                found[(rule, where)] += n
+            return cleaned
+        if isinstance(value, dict):
+            return {
+                k: v if k in _KEPT else walk(v, f"{where}.{k}" if where else k)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    cleaned: dict[str, Any] = walk(data, "")
+    source = cleaned.get("source_data")
+    raw_source = data.get("source_data")
+    repo = raw_source.get("repo_path") if isinstance(raw_source, dict) else None
+    if isinstance(source, dict) and isinstance(repo, str) and repo.strip():
+        # A local folder is named by its last part, as artifacts name it; a temporary
+        # one names nothing (its scrubbed text, `a local folder`, is no repository).
+        plain = _without_secrets(repo, private)[0]
+        named = public_repo(plain)
+        if named is None and source.get("repo_path") != plain:  # counted by the walk
+            del source["repo_path"]
+        elif named is not None and is_local_path(plain):
+            source["repo_path"] = named
+    if not found:
+        return cleaned, []
+    before = data.get("redacted")
+    merged: Counter[tuple[str, str]] = Counter(found)
+    if isinstance(before, list):
+        for item in before:
+            if isinstance(item, dict) and isinstance(item.get("count"), int):
+                merged[(str(item.get("rule")), str(item.get("field")))] += item["count"]
+    redactions = [Redaction(rule, where, n) for (rule, where), n in sorted(merged.items())]
+    cleaned["redacted"] = [r.as_json() for r in redactions]
+    return cleaned, redactions
+
+
+def private_text_warnings(data: dict[str, Any]) -> list[str]:
+    """What a stored record holds that the public-text rules would have replaced (a
+    record an earlier gitflywheel stored as given): one warning naming the rules and
+    fields, never the text, and what to do."""
+    _, found = public_record(data)
+    if not found:
+        return []
+    listed = "; ".join(f"{r.rule} in {r.field}" for r in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    return [
+        f"record.private-text: the record holds text the public-text rules replace "
+        f"({listed}{more}); it is public once pushed: for a store not yet pushed, ingest "
+        "the sessions again into a new store (`gitflywheel ingest --repo NEW.git FILES`), "
+        "which keeps their ids and stores their public records"
+    ]

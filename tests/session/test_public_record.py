@@ -1,0 +1,193 @@
+"""Only public text enters a store: the record that is stored is the public record, and
+a pushed history holds no local path, temporary name, URL credential or token."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CORPUS, EXAMPLES, Cli, fsck, git, session
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gitflywheel.session.public_text import (
+    _TEMP_WORD,
+    LOCAL_PATH,
+    SECRET_RULES,
+    public_record,
+    redact,
+)
+from gitflywheel.storage.layout import session_dir
+
+# One of each: what a session written to leak holds (none of these is a real secret).
+TOKENS = {
+    "github-token": "ghp_" + "A1b2C3d4E5" * 4,
+    "gitlab-token": "glpat-" + "x1Y2z3W4v5U6t7S8r9Q0",
+    "aws-access-key": "AKIA" + "ABCDEFGHIJKLMNOP",
+    "slack-token": "xoxb-" + "1234567890-abcdefghij",
+    "npm-token": "npm_" + "a1B2c3D4e5" * 3 + "f6G7h8",
+    "pypi-token": "pypi-AgEIcHlwaS5vcmc" + "Q" * 60,
+    "api-key": "sk-ant-" + "api03-" + "k" * 40,
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36",
+    "private-key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA\n-----END OPENSSH PRIVATE KEY-----",
+}
+
+
+def leaky(session_id: str = "leaky-1") -> dict[str, Any]:
+    data = session(session_id, title=f"fix: rotate token {TOKENS['github-token']}")
+    data["overview"] = (
+        r"Built in C:\Users\USER\AppData\Local\Temp\tmpq1w2e3r4\proj and /home/me/secret/plan.md; "
+        + " ".join(f"{rule}: {token}" for rule, token in TOKENS.items())
+    )
+    data["source_data"] = {
+        "repo_path": "https://bob:hunter2@git.example.com/me/proj.git",
+        "git_commits": [
+            {
+                "message": f"ci: npm token {TOKENS['npm-token']}",
+                "hash": "a" * 40,
+                "files": ["/home/me/proj/src/app.py"],
+            }
+        ],
+    }
+    return data
+
+
+def findings(text: str) -> list[str]:
+    """What the public-text rules would find in a text: nothing in a public one."""
+    found = [f"path {m.group(0)[:40]!r}" for m in LOCAL_PATH.finditer(text)]
+    found += [f"temporary name {m.group(0)!r}" for m in _TEMP_WORD.finditer(text)]
+    found += [
+        f"{rule} {m.group(0)[:20]!r}" for rule, p in SECRET_RULES.items() for m in p.finditer(text)
+    ]
+    return found
+
+
+def every_object(repository: Path) -> list[tuple[str, str]]:
+    """(id, text) of every blob and commit, as `git cat-file --batch-all-objects` sees them."""
+    listed = git(
+        "-C",
+        repository,
+        "cat-file",
+        "--batch-all-objects",
+        "--batch-check=%(objectname) %(objecttype)",
+    ).split("\n")
+    objects = []
+    for line in filter(None, listed):
+        sha, kind = line.split()
+        if kind in ("blob", "commit"):
+            data = subprocess.run(
+                ["git", "-C", repository, "cat-file", kind, sha], capture_output=True, check=True
+            ).stdout
+            objects.append((sha, data.decode("utf-8", "replace")))
+    return objects
+
+
+@pytest.mark.slow
+def test_a_pushed_history_holds_no_private_text(tmp_path: Path, cli: Cli, store: Path) -> None:
+    """The real corpus and a session written to leak, published to a bare remote: no
+    object or commit message of the pushed history holds a local path, a temporary name,
+    a URL credential or a token; a fresh clone verifies clean."""
+    (tmp_path / "leaky.json").write_text(json.dumps(leaky()))
+    assert cli("ingest", "--repo", store, CORPUS, EXAMPLES, tmp_path / "leaky.json").exit_code == 0
+    remote = tmp_path / "remote.git"
+    git("init", "-q", "--bare", remote)
+    assert cli("publish", "--repo", store, str(remote)).exit_code == 0
+    leaks = {sha[:12]: found for sha, text in every_object(remote) if (found := findings(text))}
+    assert leaks == {}
+    clone = tmp_path / "clone.git"
+    git("clone", "-q", "--bare", remote, clone)
+    done = cli("verify", "--repo", clone, "--full", "--json")
+    assert done.exit_code == 0, done.stderr
+    assert not [w for w in json.loads(done.stdout)["warnings"] if "private-text" in w["message"]]
+    fsck(clone)
+
+
+def test_the_manifest_counts_what_was_replaced_by_rule_and_field(
+    tmp_path: Path, cli: Cli, store: Path
+) -> None:
+    (tmp_path / "leaky.json").write_text(json.dumps(leaky()))
+    assert cli("ingest", "--repo", store, tmp_path / "leaky.json").exit_code == 0
+    folder = session_dir("leaky-1")
+    record = json.loads(git("-C", store, "show", f"main:{folder}/session.json"))
+    manifest = json.loads(git("-C", store, "show", f"main:{folder}/manifest.json"))
+    assert manifest["redacted"] == record["redacted"]
+    counted = {(r["rule"], r["field"]) for r in manifest["redacted"]}
+    assert {(rule, "overview") for rule in TOKENS} <= counted
+    assert {
+        ("github-token", "title"),
+        ("npm-token", "source_data.git_commits[0].message"),
+        ("url-credentials", "source_data.repo_path"),
+        ("local-path", "source_data.git_commits[0].files[0]"),
+        ("temporary-name", "overview"),
+    } <= counted
+    text = json.dumps(manifest) + json.dumps(record)
+    assert findings(text) == [] and "hunter2" not in text and "secret/plan" not in text
+    assert record["source_data"]["repo_path"] == "https://git.example.com/me/proj.git"
+    assert record["source_data"]["git_commits"][0]["hash"] == "a" * 40  # no free text
+    assert record["session_id"] == "leaky-1"
+
+
+def test_the_same_file_again_or_one_differing_only_in_what_is_removed_records_nothing(
+    tmp_path: Path, cli: Cli, store: Path
+) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(leaky()))
+    other = leaky()
+    other["title"] = other["title"].replace(TOKENS["github-token"], "ghp_" + "Z9y8X7w6V5" * 4)
+    second.write_text(json.dumps(other))
+    assert cli("ingest", "--repo", store, first).exit_code == 0
+    tip = git("-C", store, "rev-parse", "main")
+    for again in (first, second):
+        done = cli("ingest", "--repo", store, again)
+        assert done.exit_code == 0 and "1 unchanged" in done.stderr, done.stderr
+    assert git("-C", store, "rev-parse", "main") == tip
+
+
+def test_a_record_an_older_version_stored_as_given_is_warned_of(
+    cli: Cli, format1_store: Path
+) -> None:
+    done = cli("verify", "--repo", format1_store, "--full", "--json")
+    assert done.exit_code == 0, done.stderr
+    warned = [
+        w for w in json.loads(done.stdout)["warnings"] if "record.private-text" in w["message"]
+    ]
+    assert warned, "the format-1 store's records hold local paths"
+    assert all(findings(w["message"]) == [] for w in warned)  # the warning names no text
+
+
+TEXT = st.lists(
+    st.sampled_from(
+        ["a", " ", "/", "\\", "C:", "home", "tmp", "Users", "://", "@", ":", "ghp_", "x" * 36]
+        + ["sk-", "eyJ", "."]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        TEXT,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["overview", "path", "files"]), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
+)
+def test_the_rules_applied_twice_change_nothing(value: Any) -> None:
+    once, _ = public_record({"overview": value})
+    twice, found = public_record(once)
+    assert twice == once and found == []
+
+
+@pytest.mark.parametrize("rule", sorted(TOKENS))
+def test_each_token_format_is_replaced_and_named(rule: str) -> None:
+    text, counts = redact(f"before {TOKENS[rule]} after")
+    assert counts == {rule: 1}
+    assert text.startswith("before ") and f"[redacted {rule}]" in text
+    assert not re.search(re.escape(TOKENS[rule][:12]), text)
