@@ -8,6 +8,7 @@ the same ingest again finishes the job (what is stored already is reported uncha
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, InputError
+from ..queries.settings import current_settings
 from ..rendering.templates import load_templates
 from ..session.manifest import Manifest
 from ..session.records import Record, make_record, public
@@ -88,9 +90,11 @@ class Recorder:
         writer: Writer,
         templates: dict[str, bytes],
         screenshot_policy: ScreenshotPolicy | None = None,
+        private: Sequence[re.Pattern[str]] = (),
     ) -> None:
         self.writer = writer
         self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
+        self.private = tuple(private)  # the store's privacy.private, compiled
         self.templates = TemplateSet(templates)
         self.head = writer.main
         self.head_tree = writer.store.commit(self.head).tree if self.head else None
@@ -136,7 +140,7 @@ class Recorder:
     def record(self, given: Record, revise: bool, base_dir: Path) -> Outcome:
         """Record one valid session (as given: its screenshots are read from where it
         names them) on top of the planned head, as its public record, or say why not."""
-        record = public(given)
+        record = public(given, self.private)
         outcome = Outcome(
             record.origin,
             "recorded",
@@ -314,7 +318,8 @@ def ingest(
     with open_store(store_path, create=True) as store, store.writing() as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))
         policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
-        recorder = Recorder(writer, templates, policy)
+        private = current_settings(store).private_patterns()
+        recorder = Recorder(writer, templates, policy, private)
         pool: PlanPool | None = None
         ahead: deque[_Ahead] = deque()
 
@@ -328,7 +333,7 @@ def ingest(
             inputs = chain(read_inputs(list(paths), stdin), items)
             for seen, item in enumerate(inputs, start=1):
                 if pool is None and workers > 1 and seen > parallel_after:
-                    pool = PlanPool(recorder.templates, policy, workers)
+                    pool = PlanPool(recorder.templates, policy, workers, private)
                 if pool is None:
                     done(_ingest_item(recorder, item, revise))
                     continue

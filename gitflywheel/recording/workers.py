@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import re
 import signal
 import threading
 from collections import deque
@@ -174,13 +175,18 @@ class PlannedSession:
 
 
 def plan_input(
-    origin: str, value: Any, base_dir: Path, templates: TemplateSet, policy: ScreenshotPolicy
+    origin: str,
+    value: Any,
+    base_dir: Path,
+    templates: TemplateSet,
+    policy: ScreenshotPolicy,
+    private: Sequence[re.Pattern[str]] = (),
 ) -> PlannedSession:
     """One input validated, its screenshots read, and its session's folder planned as
     revision 1, every blob deflated. Raises its problems (InputErrors, InputError)."""
     given = make_record(origin, value)
     screenshots, warnings = read_screenshots(given, base_dir, policy)
-    record = public(given)
+    record = public(given, private)
     screenshots = named_as(record, screenshots)
     derived, rendered = derive_and_render(record, screenshots, templates)
     plan = assemble(derived, templates, 1, rendered)
@@ -208,19 +214,24 @@ def plan_input(
 
 _TEMPLATES: TemplateSet | None = None
 _POLICY = ScreenshotPolicy()
+_PRIVATE: tuple[re.Pattern[str], ...] = ()
 
 
 def _serve(
-    conn: Connection, templates: Mapping[str, bytes], filters: str, policy: ScreenshotPolicy
+    conn: Connection,
+    templates: Mapping[str, bytes],
+    filters: str,
+    policy: ScreenshotPolicy,
+    private: tuple[re.Pattern[str], ...],
 ) -> None:
     """A worker: plan each input as it comes, send each result back in the same order.
     A thread takes the tasks off the connection as they come, so that the ingesting
     process never waits to send one while this one waits to send a result: neither
     blocks the other, however large a task or a result."""
-    global _TEMPLATES, _POLICY
+    global _TEMPLATES, _POLICY, _PRIVATE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _TEMPLATES, _POLICY = TemplateSet(templates, filters), policy
+    _TEMPLATES, _POLICY, _PRIVATE = TemplateSet(templates, filters), policy, private
     tasks: queue.SimpleQueue[tuple[str, Any, Path] | None] = queue.SimpleQueue()
 
     def receive() -> None:
@@ -244,7 +255,7 @@ def _plan(origin: str, value: Any, base_dir: Path) -> tuple[str, Any]:
     raise in its turn."""
     assert _TEMPLATES is not None
     try:
-        return ("planned", plan_input(origin, value, base_dir, _TEMPLATES, _POLICY))
+        return ("planned", plan_input(origin, value, base_dir, _TEMPLATES, _POLICY, _PRIVATE))
     except BaseException as exc:
         problems = input_problems(origin, exc)
         if problems is None:
@@ -322,7 +333,13 @@ class PlanPool:
     this process hands tasks or results around: an input goes to the worker with the
     fewest waiting."""
 
-    def __init__(self, templates: TemplateSet, policy: ScreenshotPolicy, workers: int) -> None:
+    def __init__(
+        self,
+        templates: TemplateSet,
+        policy: ScreenshotPolicy,
+        workers: int,
+        private: Sequence[re.Pattern[str]] = (),
+    ) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
         self._workers: list[_Worker] = []
@@ -331,7 +348,7 @@ class PlanPool:
                 ours, theirs = context.Pipe()
                 process = context.Process(
                     target=_serve,
-                    args=(theirs, templates.templates, templates.filters, policy),
+                    args=(theirs, templates.templates, templates.filters, policy, tuple(private)),
                     daemon=True,
                 )
                 process.start()

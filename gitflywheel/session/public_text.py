@@ -215,14 +215,18 @@ def redact(text: str, private: Sequence[re.Pattern[str]] = ()) -> tuple[str, Cou
     """Text fit for the record: credentials, tokens and private text replaced, and local
     paths and temporary names as `scrub` shows them; how many of each rule."""
     cleaned, counts = _without_secrets(text, private)
-    scrubbed = scrub(cleaned)
-    if scrubbed != cleaned:
+    # until nothing changes: what one pass leaves can read as a path again (`/C:/x` -> `/x`)
+    for _ in range(8):
+        scrubbed = scrub(cleaned)
+        if scrubbed == cleaned:
+            break
         found = len(LOCAL_PATH.findall(_INVISIBLE.sub("", cleaned)))
         temp = len(_TEMP_WORD.findall(_INVISIBLE.sub("", cleaned)))
         counts["local-path"] += found or (0 if temp else 1)
         if temp:
             counts["temporary-name"] += temp
-    return scrubbed, counts
+        cleaned = scrubbed
+    return cleaned, counts
 
 
 @dataclass(frozen=True)

@@ -191,3 +191,28 @@ def test_each_token_format_is_replaced_and_named(rule: str) -> None:
     assert counts == {rule: 1}
     assert text.startswith("before ") and f"[redacted {rule}]" in text
     assert not re.search(re.escape(TOKENS[rule][:12]), text)
+
+
+def test_text_the_store_calls_private_never_enters_it(tmp_path: Path, cli: Cli) -> None:
+    """`privacy.private` (a store setting): its patterns are replaced in every record
+    ingested after it is set, by ingest's own process and by its planning workers alike
+    (they plan inputs past the first 64)."""
+    from gitflywheel import api
+
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    count = 70
+    for n in range(count):
+        data = session(f"private-{n:02d}", title=f"Ship Project  Nightjar part {n}")
+        (sessions / f"{n:02d}.json").write_text(json.dumps(data))
+    for workers in (1, 2):
+        target = tmp_path / f"w{workers}.git"
+        api.config(target, "privacy.private", r"Project\s+Nightjar", add=True)
+        report = api.ingest(target, [sessions], workers=workers)
+        assert report.exit_code == 0 and report.count("recorded") == count
+        for n in (0, count - 1):
+            folder = session_dir(f"private-{n:02d}")
+            record = json.loads(git("-C", target, "show", f"main:{folder}/session.json"))
+            assert record["title"] == f"Ship [private] part {n}"
+            assert {"rule": "private", "field": "title", "count": 1} in record["redacted"]
+        assert "Nightjar" not in git("-C", target, "log", "-p", "main", "--", "sessions")
