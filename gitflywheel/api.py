@@ -335,23 +335,27 @@ def site(
     at: str | None = None,
     branch: str | None = None,
     templates: PathLike | None = None,
-    title: str = "Work sessions",
+    title: str | None = None,
     feeds: bool = True,
 ) -> SiteResult:
     """Build the store (at `at`, default the tip of `main`) as a static site with Atom
     feeds, written to the folder `out` and/or committed to the store's `branch`. Drafts
-    never appear; the feeds need `base_url` (else `feeds=False`)."""
+    never appear; the feeds need `base_url` (else `feeds=False`). `base_url` and `title`
+    default to the store's settings `site.base_url` and `site.title` (`config`), and the
+    title then to "Work sessions"."""
     from .publishing.site import make_site
+    from .queries.settings import current_settings
 
     with _open(repo) as store:
+        shared = current_settings(store).site
         return make_site(
             store,
             Path(out) if out is not None else None,
-            base_url=base_url,
+            base_url=base_url or shared.base_url,
             at=at,
             branch=branch,
             templates_dir=Path(templates) if templates is not None else None,
-            title=title,
+            title=title or shared.title or "Work sessions",
             feeds=feeds,
         )
 

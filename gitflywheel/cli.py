@@ -702,7 +702,7 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
 @click.option(
     "--base-url",
     help="The site's address (https://me.codeberg.page/flywheel/): the Atom feeds' links "
-    "are absolute. Needed unless --no-feed.",
+    "are absolute. Needed unless --no-feed or the store's setting site.base_url says it.",
 )
 @click.option(
     "--no-feed", "no_feed", is_flag=True, help="Build no Atom feeds (no --base-url needed)."
@@ -721,7 +721,9 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
     "session.html.j2, list.html.j2, artifact.html.j2, tags.html.j2, _card.html.j2, "
     "style.css.j2). Not recorded in the store.",
 )
-@click.option("--title", default="Work sessions", show_default=True, help="The site's title.")
+@click.option(
+    "--title", help="The site's title (default: the store's site.title, else Work sessions)."
+)
 @json_option
 def site(
     repo: Path,
@@ -731,7 +733,7 @@ def site(
     rev: str | None,
     branch: str | None,
     templates_dir: Path | None,
-    title: str,
+    title: str | None,
     as_json: bool,
 ) -> None:
     """Build the store as a static web site with Atom feeds, in the folder OUT.

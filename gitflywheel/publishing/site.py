@@ -427,7 +427,8 @@ def build_site(
     if feeds and base_url is None:
         raise SiteError(
             "the Atom feeds need the site's address for their links: give --base-url URL "
-            "(e.g. https://me.codeberg.page/flywheel/), or --no-feed"
+            "(e.g. https://me.codeberg.page/flywheel/), set it once for every writer with "
+            "`gitflywheel config site.base_url URL`, or --no-feed"
         )
     base = check_base_url(base_url) if base_url is not None else None
     found = posts if posts is not None else published_posts(store, at)

@@ -744,3 +744,22 @@ def test_site_branch_names_are_checked_as_git_checks_them(cli: Cli, tmp_path: Pa
         assert built.exit_code == 0, (name, built.output)
         assert git("-C", store, "rev-parse", "--verify", f"refs/heads/{name}").strip()
     git("-C", store, "fsck", "--strict", "--no-progress")
+
+
+def test_the_store_settings_give_the_site_its_address_and_title(
+    tmp_path: Path, cli: Cli, store: Path
+) -> None:
+    """`site.base_url` and `site.title`, set once with `config`, are what `site` uses
+    when its options do not say otherwise."""
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    assert cli("config", "--repo", store, "site.base_url", BASE).exit_code == 0
+    assert cli("config", "--repo", store, "site.title", "Kay sessions").exit_code == 0
+    out = tmp_path / "out"
+    done = cli("site", "--repo", store, out)
+    assert done.exit_code == 0, done.stderr
+    assert BASE in (out / "feed.xml").read_text()
+    assert "Kay sessions" in (out / "index.html").read_text()
+    other = tmp_path / "other"
+    assert cli("site", "--repo", store, other, "--title", "Mine", "--no-feed").exit_code == 0
+    assert "Mine" in (other / "index.html").read_text()
+    assert "Kay sessions" not in (other / "index.html").read_text()
