@@ -16,6 +16,7 @@ import difflib
 import heapq
 import stat
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -118,8 +119,9 @@ def _decode(data: bytes, encoding: bytes | None) -> str:
 class _Reader:
     """Reads commits and their changes, counting what a partial clone does not hold."""
 
-    def __init__(self, repo: Repo) -> None:
+    def __init__(self, repo: Repo, graph: _Graph) -> None:
         self.repo = repo
+        self.graph = graph
         self.unread_blobs = 0
 
     def lines(self, mode: int | None, sha: bytes | None) -> list[bytes] | None:
@@ -151,8 +153,9 @@ class _Reader:
     def facts(self, commit: Commit) -> dict[str, Any]:
         parent_tree = None
         if commit.parents:
-            parent = self.repo.object_store[commit.parents[0]]
-            if isinstance(parent, Commit):
+            # The first parent's tree, as git diffs it, even when its header is malformed.
+            parent = self.graph.read(commit.parents[0])
+            if parent is not None:
                 parent_tree = self.tree(parent)
         files: list[str] = []
         added = removed = 0
@@ -172,8 +175,8 @@ class _Reader:
                 if tag != "equal":
                     removed += i2 - i1
                     added += j2 - j1
-        message = _decode(commit.message, commit.encoding).strip()
-        author = _decode(commit.author, commit.encoding)
+        message = _decode(commit.message or b"", commit.encoding).strip()
+        author = _decode(commit.author or b"", commit.encoding)
         return {
             "hash": commit.id.decode(),
             "message": message,
@@ -185,6 +188,95 @@ class _Reader:
         }
 
 
+def _malformed(commit: Commit) -> str | None:
+    """Why git's fsck would refuse this commit's header, or None: a commit with no author,
+    committer or date, or a date no calendar holds, arrives from upstream all the same
+    (transfer.fsckObjects is off by default)."""
+    for role, who, when, zone in (
+        ("author", commit.author, commit.author_time, commit.author_timezone),
+        ("committer", commit.committer, commit.commit_time, commit.commit_timezone),
+    ):
+        if who is None:
+            return f"no {role}"
+        if when is None or zone is None:
+            return f"no {role} date"
+    try:
+        format_timestamp(_when(commit))
+    except (OverflowError, OSError, ValueError):
+        return f"a committer date out of range ({commit.commit_time})"
+    return None
+
+
+class _Graph:
+    """The commits of a repository as capture walks them. A malformed commit is skipped:
+    the walk goes on to its parents. A commit whose parents are not all here (a shallow
+    or partial clone) or cannot be parsed is a boundary: not counted, the walk stops."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.store = repo.object_store
+        self.shallow = repo.get_shallow()
+        self.boundary: dict[bytes, bool] = {}  # boundary commit -> a parent cannot be parsed
+        self.skipped: dict[bytes, dict[bytes, str]] = {}  # commit -> malformed parents, why
+        self.unreadable: dict[bytes, str] = {}  # commits that cannot be parsed, and why
+        self._read: dict[bytes, Commit | None] = {}
+        self._parents: dict[bytes, list[ObjectID]] = {}
+
+    def read(self, sha: bytes) -> Commit | None:
+        """The commit `sha`, or None when it is not here or cannot be parsed."""
+        if sha in self._read:
+            return self._read[sha]
+        found: Commit | None = None
+        try:
+            obj = self.store[ObjectID(sha)]
+            if isinstance(obj, Commit):
+                found = obj
+        except KeyError:
+            pass
+        except _UNREADABLE as exc:
+            self.unreadable[sha] = str(exc) or type(exc).__name__
+        self._read[sha] = found
+        return found
+
+    def through(self, shas: Sequence[bytes], owner: bytes) -> list[ObjectID] | None:
+        """These commits, each malformed one replaced by its parents (and so on), noted
+        under `owner`; None when one of them is missing or cannot be parsed."""
+        out: list[ObjectID] = []
+        todo = list(reversed(shas))
+        seen: set[bytes] = set()
+        while todo:
+            sha = todo.pop()
+            if sha in seen:
+                continue
+            seen.add(sha)
+            commit = self.read(sha)
+            if commit is None:
+                return None
+            reason = _malformed(commit)
+            if reason is None:
+                out.append(ObjectID(sha))
+                continue
+            self.skipped.setdefault(owner, {})[sha] = reason
+            if sha in self.shallow:
+                return None
+            todo.extend(reversed(commit.parents))
+        return out
+
+    def parents(self, commit: Commit) -> list[ObjectID]:
+        """The parents the walk follows: none at a boundary."""
+        if commit.id in self._parents:
+            return self._parents[commit.id]
+        found = None if commit.id in self.shallow else self.through(commit.parents, commit.id)
+        if found is None:
+            self.boundary[commit.id] = any(p in self.unreadable for p in commit.parents)
+            found = []
+        self._parents[commit.id] = found
+        return found
+
+
+def _count(n: int, one: str) -> str:
+    return f"{n} {one}" if n == 1 else f"{n} {one}s"
+
+
 def _resolve(repo: Repo, rev: str, option: str, source: Path) -> ObjectID:
     found = resolve_revision(repo, rev)
     if found is None:
@@ -192,16 +284,16 @@ def _resolve(repo: Repo, rev: str, option: str, source: Path) -> ObjectID:
     return ObjectID(found)
 
 
-def _history_order(commits: list[Commit]) -> list[Commit]:
+def _history_order(commits: list[Commit], graph: _Graph) -> list[Commit]:
     """Parents before children; among commits free to go next, the earliest (then by id),
     so that commits made in the same second keep the order of the history."""
     chosen = {c.id: c for c in commits}
-    waiting = {c.id: sum(1 for p in set(c.parents) if p in chosen) for c in commits}
+    parents = {c.id: {p for p in graph.parents(c) if p in chosen} for c in commits}
+    waiting = {c.id: len(parents[c.id]) for c in commits}
     children: dict[bytes, list[Commit]] = {}
     for c in commits:
-        for p in set(c.parents):
-            if p in chosen:
-                children.setdefault(p, []).append(c)
+        for p in parents[c.id]:
+            children.setdefault(p, []).append(c)
     ready = [(c.commit_time, c.id) for c in commits if waiting[c.id] == 0]
     heapq.heapify(ready)
     out: list[Commit] = []
@@ -215,8 +307,8 @@ def _history_order(commits: list[Commit]) -> list[Commit]:
     return out
 
 
-def _select(repo: Repo, options: CaptureOptions) -> tuple[list[Commit], list[str]]:
-    """The commits asked for, oldest first, and notes on what was left out."""
+def _select(repo: Repo, options: CaptureOptions) -> tuple[list[Commit], list[str], _Graph]:
+    """The commits asked for, oldest first, notes on what was left out, and the graph."""
     source = options.source
     if options.until_rev:
         head = _resolve(repo, options.until_rev, "--until-rev", source)
@@ -230,30 +322,26 @@ def _select(repo: Repo, options: CaptureOptions) -> tuple[list[Commit], list[str
         exclude.append(_resolve(repo, options.since_rev, "--since-rev", source))
 
     # A shallow clone's boundary commits have parents git does not have: the history
-    # starts there. They are not counted, and the walk goes no further back.
-    shallow = repo.get_shallow()
-    boundary: set[bytes] = set()
-    store = repo.object_store
-
-    def parents(commit: Commit) -> list[ObjectID]:
-        if commit.id in shallow or any(p not in store for p in commit.parents):
-            boundary.add(commit.id)
-            return []
-        return list(commit.parents)
-
+    # starts there. They are not counted, and the walk goes no further back. A malformed
+    # commit (no date, no author...) is left out, and the walk goes on to its parents.
+    graph = _Graph(repo)
+    heads = graph.through([head], head) or []
+    excluded = graph.through(exclude, b"") or [
+        ObjectID(sha) for sha in exclude if (c := graph.read(sha)) and _malformed(c) is None
+    ]
     walker = Walker(
-        store,
-        [head],
-        exclude=exclude,
+        repo.object_store,
+        heads,
+        exclude=excluded,
         since=int(options.since.timestamp()) if options.since else None,
         until=int(options.until.timestamp()) if options.until else None,
-        get_parents=parents,
+        get_parents=graph.parents,
     )
     commits: list[Commit] = []
     capped = False
     left_out: list[bytes] = []
-    for entry in walker:
-        if entry.commit.id in boundary:
+    for entry in walker if heads else ():
+        if entry.commit.id in graph.boundary:
             left_out.append(entry.commit.id)
             continue
         if options.max_commits is not None and len(commits) >= options.max_commits:
@@ -261,11 +349,31 @@ def _select(repo: Repo, options: CaptureOptions) -> tuple[list[Commit], list[str
             break
         commits.append(entry.commit)
     notes = []
-    if left_out:
-        shown = ", ".join(sha.decode()[:12] for sha in sorted(left_out))
+    skipped = {
+        sha: why
+        for owner in [head, *(c.id for c in commits)]
+        for sha, why in graph.skipped.get(owner, {}).items()
+    }
+    if skipped:
+        notes.append(
+            f"{source}: left out {_count(len(skipped), 'malformed commit')}, which git's fsck "
+            "would refuse: "
+            + ", ".join(f"{sha.decode()[:12]} ({why})" for sha, why in sorted(skipped.items()))
+        )
+    unreadable = sorted(sha for sha in left_out if graph.boundary[sha])
+    if unreadable:
+        notes.append(
+            f"{source}: the history stops at {', '.join(s.decode()[:12] for s in unreadable)}: "
+            "a parent cannot be read ("
+            + "; ".join(f"{s.decode()[:12]}: {why}" for s, why in sorted(graph.unreadable.items()))
+            + "), so it is not counted"
+        )
+    shallow = sorted(sha for sha in left_out if not graph.boundary[sha])
+    if shallow:
+        shown = ", ".join(sha.decode()[:12] for sha in shallow)
         notes.append(
             f"{source}: the clone is shallow: its history starts at {shown}, whose parents "
-            f"are not in the clone, so {'it is' if len(left_out) == 1 else 'they are'} not counted "
+            f"are not in the clone, so {'it is' if len(shallow) == 1 else 'they are'} not counted "
             "(deepen the clone, e.g. "
             "`git fetch --deepen=50`, to capture more)"
         )
@@ -273,10 +381,10 @@ def _select(repo: Repo, options: CaptureOptions) -> tuple[list[Commit], list[str
         notes.append(f"{source}: more than {options.max_commits} commits: kept the newest")
     if not commits:
         reason = f"{source}: no commits in the window asked for"
-        if left_out:
-            reason += "; " + notes[0].split(": ", 1)[1]
+        if notes:
+            reason += "; " + "; ".join(n.split(": ", 1)[1] for n in notes)
         raise NothingToCapture(reason)
-    return _history_order(commits), notes
+    return _history_order(commits, graph), notes, graph
 
 
 def missing_commits(source: Path, ids: list[str]) -> list[str]:
@@ -300,8 +408,8 @@ def capture(options: CaptureOptions) -> Captured:
         raise GitflywheelError(f"{options.source}: cannot read the repository: {exc}") from None
     with repo:
         try:
-            commits, notes = _select(repo, options)
-            reader = _Reader(repo)
+            commits, notes, graph = _select(repo, options)
+            reader = _Reader(repo, graph)
             facts = [reader.facts(c) for c in commits]
         except KeyError as exc:
             missing = exc.args[0] if exc.args else b"?"

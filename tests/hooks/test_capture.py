@@ -285,3 +285,77 @@ def test_capture_of_a_damaged_repository_is_an_error_not_a_traceback(
     done = _run_capture(repo, env)
     assert done.returncode == 2
     assert b"Traceback" not in done.stderr and tree.encode() in done.stderr
+
+
+def _literal_commit(repo: Path, env: dict[str, str], header: str, message: str) -> str:
+    """A commit written as given, as `git commit` never would: git's fsck on transfer is
+    off by default, so such commits arrive from upstream."""
+    return (
+        subprocess.run(
+            ["git", "-C", str(repo), "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+            input=f"{header}\n{message}\n".encode(),
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        .stdout.decode()
+        .strip()
+    )
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        "author A <a@example.com>\ncommitter A <a@example.com>",  # no date
+        "committer A <a@example.com> 1764583200 +0000",  # no author
+        "author A 1764583200 +0000\ncommitter A 1764583200 +0000",  # no email: no date read
+        "author A <a@example.com> 99999999999999999 +0000\n"
+        "committer A <a@example.com> 99999999999999999 +0000",  # no calendar holds it
+    ],
+)
+def test_capture_leaves_out_a_malformed_commit_and_goes_on(tmp_path: Path, who: str) -> None:
+    repo, env = _new_repo(tmp_path)
+    (repo / "a.txt").write_text("one\n")
+    _git(repo, env, "add", "a.txt")
+    _git(repo, env, "commit", "-q", "-m", "Start", when="2025-12-01T10:00:00+00:00")
+    start = _git(repo, env, "rev-parse", "HEAD").strip()
+    tree = _git(repo, env, "rev-parse", "HEAD^{tree}").strip()
+    bad = _literal_commit(repo, env, f"tree {tree}\nparent {start}\n{who}\n", "secret wip")
+    _git(repo, env, "update-ref", "refs/heads/main", bad)
+    (repo / "a.txt").write_text("one\ntwo\n")
+    _git(repo, env, "commit", "-q", "-am", "After it", when="2025-12-01T11:00:00+00:00")
+    after = _git(repo, env, "rev-parse", "HEAD").strip()
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Traceback" not in done.stderr
+    assert f"{bad[:12]}".encode() in done.stderr and b"malformed" in done.stderr
+    commits = json.loads(done.stdout)["source_data"]["git_commits"]
+    assert [c["hash"] for c in commits] == [start, after]
+    assert commits[1]["lines_added"] == 1  # against its parent's tree, as git diffs it
+    # At the tip, with nothing else new: nothing to capture, said without a traceback.
+    only = _run_capture(repo, env, "--since-rev", start, "--until-rev", bad)
+    assert only.returncode == 2 and b"Traceback" not in only.stderr
+    assert b"malformed" in only.stderr
+
+
+def test_capture_stops_at_a_commit_that_cannot_be_parsed(tmp_path: Path) -> None:
+    repo, env = _new_repo(tmp_path)
+    (repo / "a.txt").write_text("one\n")
+    _git(repo, env, "add", "a.txt")
+    _git(repo, env, "commit", "-q", "-m", "Start", when="2025-12-01T10:00:00+00:00")
+    tree = _git(repo, env, "rev-parse", "HEAD^{tree}").strip()
+    garbage = _literal_commit(repo, env, "hello world\n", "")
+    stamp = "A <a@example.com> 1764583200 +0000"
+    child = _literal_commit(
+        repo, env, f"tree {tree}\nparent {garbage}\nauthor {stamp}\ncommitter {stamp}\n", "Child"
+    )
+    _git(repo, env, "update-ref", "refs/heads/main", child)
+    _git(
+        repo, env, "commit", "-q", "--allow-empty", "-m", "Later", when="2025-12-01T11:00:00+00:00"
+    )
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Traceback" not in done.stderr and garbage[:12].encode() in done.stderr
+    assert [c["message"] for c in json.loads(done.stdout)["source_data"]["git_commits"]] == [
+        "Later"
+    ]

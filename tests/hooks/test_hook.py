@@ -673,6 +673,34 @@ def test_a_broken_spool_file_is_set_aside_and_named(cli: Cli, work: Work) -> Non
     assert "broken spool file" in cli("hook", "status", "--source", work.path).output
 
 
+def test_a_malformed_commit_from_upstream_holds_up_no_push(cli: Cli, work: Work) -> None:
+    """A commit with no date (git's fsck on transfer is off by default, so such commits
+    arrive from upstream) is left out with a note; this push and the next are recorded."""
+    base = git("rev-parse", "HEAD", cwd=work.path).strip()
+    tree = git("rev-parse", "HEAD^{tree}", cwd=work.path).strip()
+    header = f"tree {tree}\nparent {base}\nauthor A <a@example.com>\ncommitter A <a@example.com>\n"
+    bad = git(
+        *("hash-object", "-t", "commit", "--literally", "-w", "--stdin"),
+        cwd=work.path,
+        input=f"{header}\nFrom upstream\n".encode(),
+    ).strip()
+    git("update-ref", "refs/heads/main", bad, cwd=work.path)
+    first = commit(work.path, "On top of it")
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 1)
+    entry = log_entries(work.log, "push")[-1]
+    assert any(bad[:12] in str(n) and "malformed" in str(n) for n in entry["notes"])  # type: ignore[union-attr]
+    second = commit(work.path, "And later")
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 2)
+    lists = sorted(
+        commit_hashes(record(cli, work.store, str(r["session_id"])))
+        for r in sessions(cli, work.store)
+    )
+    assert lists == sorted([[first], [second]])
+    assert spooled(work.store_spool) == [] and status(cli, work)["ok"]
+
+
 def test_install_is_idempotent_and_status_outside_a_repository_is_an_error(
     cli: Cli, work: Work, tmp_path: Path
 ) -> None:
