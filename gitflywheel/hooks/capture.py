@@ -12,10 +12,10 @@ anything that cannot be read is a `GitflywheelError`, never a traceback.
 from __future__ import annotations
 
 import codecs
-import difflib
 import heapq
 import stat
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -45,7 +45,9 @@ __all__ = [
     "Captured",
     "NothingToCapture",
     "capture",
+    "line_counts",
     "missing_commits",
+    "split_lines",
 ]
 
 _NAMESPACE = uuid.UUID("6f1c3f0e-4b7a-5d2e-9c1f-1a2b3c4d5e6f")
@@ -116,6 +118,72 @@ def _decode(data: bytes, encoding: bytes | None) -> str:
     return data.decode(name, "replace")
 
 
+DIFF_BUDGET = 500_000
+"""The most steps the diff of one file may take; past it, lines are counted as sets."""
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """A file's lines as git sees them: ended by `\n` (kept), the last one maybe not."""
+    parts = data.split(b"\n")
+    last = parts.pop()
+    lines = [part + b"\n" for part in parts]
+    if last:
+        lines.append(last)
+    return lines
+
+
+def _edit_distance(a: list[int], b: list[int], budget: int) -> int | None:
+    """The fewest lines removed plus added that turn `a` into `b` (Myers' O((N+M)D)
+    greedy walk), or None when that takes more than `budget` steps."""
+    n, m = len(a), len(b)
+    offset = n + m + 1
+    furthest = [0] * (2 * offset + 1)
+    steps = 0
+    for d in range(n + m + 1):
+        for k in range(-d, d + 1, 2):
+            if k == -d or (k != d and furthest[offset + k - 1] < furthest[offset + k + 1]):
+                x = furthest[offset + k + 1]
+            else:
+                x = furthest[offset + k - 1] + 1
+            y = x - k
+            start = x
+            while x < n and y < m and a[x] == b[y]:
+                x += 1
+                y += 1
+            furthest[offset + k] = x
+            steps += 1 + x - start
+            if x >= n and y >= m:
+                return d
+            if steps > budget:
+                return None
+    return n + m  # pragma: no cover - the walk always ends by d = n + m
+
+
+def line_counts(old: list[bytes], new: list[bytes], budget: int = DIFF_BUDGET) -> tuple[int, int]:
+    """(lines added, lines removed) from `old` to `new`, as `git diff --numstat` counts
+    them: a shortest edit script. Linear past the lines both ends share; a diff that would
+    take more than `budget` steps counts each line as often as one side has it more than
+    the other, which differs from git only for lines that moved."""
+    start = 0
+    shortest = min(len(old), len(new))
+    while start < shortest and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < shortest - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    a, b = old[start : len(old) - end], new[start : len(new) - end]
+    if not a or not b:
+        return len(b), len(a)
+    ids: dict[bytes, int] = {}
+    ia = [ids.setdefault(line, len(ids)) for line in a]
+    ib = [ids.setdefault(line, len(ids)) for line in b]
+    distance = _edit_distance(ia, ib, budget)
+    if distance is None:
+        count_a, count_b = Counter(ia), Counter(ib)
+        return sum((count_b - count_a).values()), sum((count_a - count_b).values())
+    return (distance + len(b) - len(a)) // 2, (distance - len(b) + len(a)) // 2
+
+
 class _Reader:
     """Reads commits and their changes, counting what a partial clone does not hold."""
 
@@ -138,7 +206,7 @@ class _Reader:
         if not isinstance(obj, Blob):
             return None
         data = obj.as_raw_string()
-        return None if b"\0" in data[:8000] else data.splitlines()
+        return None if b"\0" in data[:8000] else split_lines(data)
 
     def tree(self, commit: Commit) -> ObjectID:
         try:
@@ -169,12 +237,9 @@ class _Reader:
             b = self.lines(new.mode, new.sha) if new is not None else []
             if a is None or b is None:
                 continue  # binary, a gitlink, or not in this clone: no lines to count
-            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
-                None, a, b, autojunk=False
-            ).get_opcodes():
-                if tag != "equal":
-                    removed += i2 - i1
-                    added += j2 - j1
+            plus, minus = line_counts(a, b)
+            added += plus
+            removed += minus
         message = _decode(commit.message or b"", commit.encoding).strip()
         author = _decode(commit.author or b"", commit.encoding)
         return {

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from gitflywheel.hooks.capture import line_counts, split_lines
+
 GFW = [sys.executable, "-m", "gitflywheel"]
 
 
@@ -359,3 +361,73 @@ def test_capture_stops_at_a_commit_that_cannot_be_parsed(tmp_path: Path) -> None
     assert [c["message"] for c in json.loads(done.stdout)["source_data"]["git_commits"]] == [
         "Later"
     ]
+
+
+def _numstat(repo: Path, env: dict[str, str], sha: str) -> tuple[int, int]:
+    added = removed = 0
+    for line in _git(repo, env, "show", "--numstat", "--no-renames", "--format=", sha).splitlines():
+        plus, minus, _ = line.split("\t", 2)
+        if plus != "-":  # binary
+            added, removed = added + int(plus), removed + int(minus)
+    return added, removed
+
+
+@pytest.mark.slow
+def test_capture_counts_lines_as_git_diff_numstat_does(tmp_path: Path) -> None:
+    repo, env = _new_repo(tmp_path)
+    code = [f"def f{n}():\n    return {n}\n\n" for n in range(12)]
+    braces = "".join(f"if (x{n}) {{\n  y();\n}}\n" for n in range(8))
+    steps: list[tuple[str, bytes | None]] = [
+        ("code.py", "".join(code).encode()),
+        ("code.py", "".join(code[:3] + ["# new\n"] + code[3:7] + code[8:]).encode()),  # in, out
+        ("code.py", "".join(code[5:] + code[:5]).encode()),  # a block moved to the end
+        ("braces.c", braces.encode()),
+        ("braces.c", braces.replace("  y();\n}\nif (x3)", "  z();\n}\n}\nif (x3)").encode()),
+        ("end.txt", b"one\ntwo\nthree\n"),
+        ("end.txt", b"one\ntwo\nthree"),  # no newline at the end
+        ("mac.txt", b"one\rtwo\rthree\r"),  # a CR is not a line break for git
+        ("mac.txt", b"one\rtwo\rfour\r"),
+        ("dos.txt", b"one\r\ntwo\r\n"),
+        ("dos.txt", b"one\ntwo\r\n"),
+        ("logo.bin", b"\x00\x01\x02"),
+        ("same.txt", b"x\n" * 20000),
+        ("same.txt", b"x\n" * 10000 + b"y\n" + b"x\n" * 10000),  # quadratic for difflib
+        ("code.py", None),  # deleted
+    ]
+    for number, (name, data) in enumerate(steps):
+        if data is None:
+            _git(repo, env, "rm", "-q", name)
+        else:
+            (repo / name).write_bytes(data)
+            _git(repo, env, "add", name)
+        _git(
+            repo,
+            env,
+            "commit",
+            "-q",
+            "-m",
+            f"Step {number}",
+            when=f"2025-12-01T10:{number:02d}:00Z",
+        )
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    commits = json.loads(done.stdout)["source_data"]["git_commits"]
+    assert len(commits) == len(steps)
+    for c in commits:
+        assert (c["lines_added"], c["lines_removed"]) == _numstat(repo, env, c["hash"]), c[
+            "message"
+        ]
+
+
+def test_line_counts_past_the_shared_ends_do_no_work_and_a_budget_bounds_the_rest() -> None:
+    same = [b"x\n"] * 20000
+    assert line_counts(same, same[:10000] + [b"y\n"] + same[10000:], budget=0) == (1, 0)
+    assert line_counts(same, same[1:], budget=0) == (0, 1)
+    # A shortest edit script, as git's: 300 lines reversed keep one in place...
+    lines = [f"{n}\n".encode() for n in range(300)]
+    assert line_counts(lines, lines[::-1]) == (299, 299)
+    # ...and past the budget, each line counts as often as one side has it more.
+    assert line_counts(lines, lines[::-1], budget=1000) == (0, 0)
+    assert line_counts(lines, lines[::-1] + [b"new\n"], budget=1000) == (1, 0)
+    assert line_counts([b"a\n", b"b\n"], [b"b\n", b"a\n"]) == (1, 1)  # a move, as git says
+    assert split_lines(b"a\nb\r\nc") == [b"a\n", b"b\r\n", b"c"] and split_lines(b"") == []
