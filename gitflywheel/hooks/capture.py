@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import heapq
 import stat
+import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from dulwich.repo import Repo, UnsupportedExtension, UnsupportedVersion
 from dulwich.walk import Walker
 
 from ..errors import GitflywheelError
+from ..escape import is_hidden_control
 from ..session.records import format_timestamp
 from ..storage.store import resolve_revision
 
@@ -44,6 +46,7 @@ __all__ = [
     "CaptureOptions",
     "Captured",
     "NothingToCapture",
+    "agent_id",
     "capture",
     "line_counts",
     "missing_commits",
@@ -116,6 +119,35 @@ def _decode(data: bytes, encoding: bytes | None) -> str:
         except LookupError:
             name = "utf-8"
     return data.decode(name, "replace")
+
+
+MAX_SUBJECT = 300
+"""The longest subject line (a message's first line) a session keeps: subjects are
+published, up to a few hundred in one artifact, and an artifact is at most 1 MiB."""
+MAX_BODY = 8_000
+"""The longest rest of a message a session keeps."""
+MAX_NAME = 128
+"""The longest author name a session keeps (an agent id's own limit)."""
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters of `text`, then what says how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (cut: {len(text) - limit:,} more characters)"
+
+
+def agent_id(name: str) -> str:
+    """An author name as an agent id: controls, tabs and line breaks become spaces,
+    invisible format characters (zero-width joiners, bidi controls) go, since an agent id
+    may hold none; at most 128 characters; `unknown` when nothing is left."""
+    kept = []
+    for ch in name:
+        if not is_hidden_control(ch):
+            kept.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            kept.append(" ")
+    return " ".join("".join(kept).split())[:MAX_NAME].rstrip() or "unknown"
 
 
 DIFF_BUDGET = 500_000
@@ -191,6 +223,7 @@ class _Reader:
         self.repo = repo
         self.graph = graph
         self.unread_blobs = 0
+        self.cut_messages: list[str] = []
 
     def lines(self, mode: int | None, sha: bytes | None) -> list[bytes] | None:
         """The lines of a file, [] when there is none, None when there are none to count."""
@@ -241,11 +274,15 @@ class _Reader:
             added += plus
             removed += minus
         message = _decode(commit.message or b"", commit.encoding).strip()
-        author = _decode(commit.author or b"", commit.encoding)
+        subject, newline, body = message.partition("\n")
+        cut = _cut(subject, MAX_SUBJECT) + newline + _cut(body, MAX_BODY)
+        if cut != message:
+            self.cut_messages.append(commit.id.decode()[:12])
+        author = _decode(commit.author or b"", commit.encoding).split(" <", 1)[0]
         return {
             "hash": commit.id.decode(),
-            "message": message,
-            "author": author.split(" <", 1)[0],
+            "message": cut,
+            "author": _cut(author, MAX_NAME),
             "timestamp": format_timestamp(_when(commit)),
             "files": sorted(files),
             "lines_added": added,
@@ -485,6 +522,13 @@ def capture(options: CaptureOptions) -> Captured:
         except _UNREADABLE as exc:
             raise GitflywheelError(f"{options.source}: cannot read the repository: {exc}") from None
         root = Path(repo.path).resolve()
+    if reader.cut_messages:
+        notes.append(
+            f"{options.source}: {_count(len(reader.cut_messages), 'commit message')} cut to "
+            f"{MAX_SUBJECT:,} characters of subject and {MAX_BODY:,} of body, so that the session "
+            f"can be recorded and published: {', '.join(reader.cut_messages[:10])}"
+            + (" and more" if len(reader.cut_messages) > 10 else "")
+        )
     if reader.unread_blobs:
         notes.append(
             f"{options.source}: {reader.unread_blobs} file versions are not in this clone "
@@ -504,7 +548,7 @@ def capture(options: CaptureOptions) -> Captured:
         "session_id": session_id,
         "session_type": "build",
         "timestamp": format_timestamp(last.astimezone(UTC)),
-        "agent_id": options.agent_id or facts[-1]["author"] or "unknown",
+        "agent_id": options.agent_id or agent_id(facts[-1]["author"]),
         "metadata": {
             "duration_minutes": duration,
             "commits": len(facts),

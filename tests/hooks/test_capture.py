@@ -9,8 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import Cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from gitflywheel.hooks.capture import line_counts, split_lines
+from gitflywheel.hooks.capture import CaptureOptions, capture, line_counts, split_lines
+from gitflywheel.session.records import make_record
 
 GFW = [sys.executable, "-m", "gitflywheel"]
 
@@ -431,3 +435,77 @@ def test_line_counts_past_the_shared_ends_do_no_work_and_a_budget_bounds_the_res
     assert line_counts(lines, lines[::-1] + [b"new\n"], budget=1000) == (1, 0)
     assert line_counts([b"a\n", b"b\n"], [b"b\n", b"a\n"]) == (1, 1)  # a move, as git says
     assert split_lines(b"a\nb\r\nc") == [b"a\n", b"b\r\n", b"c"] and split_lines(b"") == []
+
+
+def _on_top(repo: Path, env: dict[str, str], name: bytes, message: bytes) -> str:
+    """A commit by `name` with `message` on top of HEAD, written byte for byte as it
+    may arrive from upstream (git's own `commit` tidies names up first)."""
+    head = _git(repo, env, "rev-parse", "HEAD").strip()
+    tree = _git(repo, env, "rev-parse", "HEAD^{tree}").strip()
+    who = name + b" <someone@example.com> 1764583200 +0000"
+    raw = b"tree %s\nparent %s\nauthor %s\ncommitter %s\n\n%s\n" % (
+        tree.encode(),
+        head.encode(),
+        who,
+        who,
+        message,
+    )
+    return (
+        subprocess.run(
+            ["git", "-C", str(repo), "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+            input=raw,
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        .stdout.decode()
+        .strip()
+    )
+
+
+@pytest.mark.parametrize(
+    "name, message, agent",
+    [
+        ("مهدی\u200cزاده".encode(), b"Fix the parser", "مهدیزاده"),  # a zero-width non-joiner
+        (b"Ada\tLovelace", b"Fix the parser", "Ada Lovelace"),
+        (b"A" * 129, b"Fix the parser", "A" * 128),
+        (b"\xe2\x80\xae\x1b[31m", b"Fix the parser", "[31m"),  # bidi override, escape
+        (b"\xe2\x80\x8b", b"Fix the parser", "unknown"),  # nothing visible is left
+        (b"Ada", b"x" * (1 << 20) + b"\n\n" + b"y" * (1 << 20), "Ada"),  # over 1 MiB
+    ],
+)
+def test_what_capture_makes_of_any_author_and_message_is_recorded(
+    tmp_path: Path, cli: Cli, name: bytes, message: bytes, agent: str
+) -> None:
+    repo, env = _new_repo(tmp_path)
+    _git(repo, env, "commit", "-q", "--allow-empty", "-m", "Start", when="2025-12-01T10:00:00Z")
+    top = _on_top(repo, env, name, message)
+    done = _run_capture(repo, env, "--until-rev", top)
+    assert done.returncode == 0, done.stderr.decode()
+    session = json.loads(done.stdout)
+    assert session["agent_id"] == agent
+    kept = session["source_data"]["git_commits"][-1]["message"]
+    if len(message) > 10_000:
+        assert len(kept) < 10_000 and "(cut: 1,048,276 more characters)" in kept
+        assert b"cut to" in done.stderr and top[:12].encode() in done.stderr
+    ingested = cli("ingest", "--repo", tmp_path / "store.git", "-", input=done.stdout)
+    assert ingested.exit_code == 0, ingested.output
+    assert "recorded" in ingested.output
+
+
+_NAMES = st.text(st.characters(exclude_characters="<>\n\x00"), max_size=200)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=_NAMES, message=st.text(max_size=400), long=st.integers(0, 3))
+def test_capture_of_any_author_and_message_passes_make_record(
+    tmp_path_factory: pytest.TempPathFactory, name: str, message: str, long: int
+) -> None:
+    root = tmp_path_factory.mktemp("any")
+    repo, env = _new_repo(root)
+    _git(repo, env, "commit", "-q", "--allow-empty", "-m", "Start", when="2025-12-01T10:00:00Z")
+    text = (message * (1 + long * 40)).encode("utf-8", "surrogatepass")
+    top = _on_top(repo, env, name.encode("utf-8", "surrogatepass"), text)
+    captured = capture(CaptureOptions(source=repo, until_rev=top))
+    make_record("any", captured.session)  # raises when ingest would refuse it
