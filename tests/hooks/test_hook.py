@@ -827,6 +827,32 @@ def test_any_bytes_are_a_spool_file_or_a_spool_error(data: bytes) -> None:
         parse_spool(SPOOL_FORMAT.encode() + b"\n" + data, "fuzz")
 
 
+def test_the_hook_runs_as_many_commands_for_2000_refs_as_for_one(work: Work) -> None:
+    """The hook keeps what git feeds it in one file, read whole: a push of many refs costs
+    it no more shell steps than a push of one (counted with `sh -x`, not timed; the
+    figures are in `scripts/bench_hook.py --tags`)."""
+    hook = work.git_dir / "hooks" / "pre-push"
+    sha = git("rev-parse", "HEAD", cwd=work.path).strip()
+    traced = []
+    tmp = work.root / "tmp"
+    tmp.mkdir()
+    for count in (1, 2000):
+        lines = "".join(f"refs/heads/b{n} {sha} refs/heads/b{n} {ZERO}\n" for n in range(count))
+        done = subprocess.run(
+            ["sh", "-x", str(hook), "origin", str(work.remote)],
+            cwd=work.path,
+            input=lines,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GITFLYWHEEL_SKIP": "1", "TMPDIR": str(tmp)},  # spool nothing
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert list(tmp.iterdir()) == []  # its file of git's lines is gone
+        traced.append(sum(1 for line in done.stderr.splitlines() if line.startswith("+")))
+    assert traced[0] == traced[1], traced
+    assert spooled(work.store_spool) == [] and spooled(work.repo_spool) == []
+
+
 def test_the_hook_is_plain_posix_sh(work: Work) -> None:
     hook = work.git_dir / "hooks" / "pre-push"
     assert hook.read_text().startswith("#!/bin/sh\n")
