@@ -115,7 +115,7 @@ fi
 gitdir=${{where%%"$nl"*}}
 tracking=${{where#"$gitdir"}}
 case $gitdir in /*) ;; *) gitdir="$PWD/$gitdir" ;; esac
-body="{format}${{nl}}remote $1${{nl}}url $2${{nl}}cwd $PWD${{nl}}git-dir $gitdir$nl"
+body="{format}${{nl}}remote $1${{nl}}url $2${{nl}}cwd $PWD${{nl}}git-dir $gitdir${{nl}}pid $PPID$nl"
 [ -z "$tracking" ] || body="$body$(printf 'tracking %s\n' $tracking)$nl"
 body="$body$updates$nl"
 gfw_spool() {{
