@@ -8,6 +8,12 @@ median of N pushes on each side, the median of the paired differences, and the t
 hook script alone (fed one line as git would feed it, started through sh); never fails.
 
     .venv/bin/python scripts/bench_hook.py --pushes 40
+
+With `--tags N`, it times instead one push of N new tags from each side (tags record
+nothing, so this is what the hook costs a push of many refs) and prints both times and
+their ratio: the hook should add a constant, whatever N.
+
+    .venv/bin/python scripts/bench_hook.py --tags 20000
 """
 
 from __future__ import annotations
@@ -75,12 +81,59 @@ def show(name: str, times: list[float]) -> float:
     return median
 
 
+def timed_tags_push(work: Path, count: int) -> float:
+    """Seconds to push `count` new tags, all on HEAD."""
+    head = git("rev-parse", "HEAD", cwd=work).strip()
+    stamp = time.monotonic_ns()
+    lines = "".join(f"create refs/tags/t{stamp}-{n} {head}\n" for n in range(count))
+    subprocess.run(["git", "update-ref", "--stdin"], cwd=work, input=lines, text=True, check=True)
+    start = time.perf_counter()
+    git("push", "-q", "origin", "--tags", cwd=work)
+    return time.perf_counter() - start
+
+
+def bench_tags(root: Path, count: int, rounds: int) -> None:
+    plain = make_work(root, "plain")
+    hooked = make_work(root, "hooked")
+    subprocess.run(
+        [sys.executable, "-m", "gitflywheel", "hook", "install", "--repo", root / "store.git"],
+        cwd=hooked,
+        check=True,
+        capture_output=True,
+    )
+    without: list[float] = []
+    with_hook: list[float] = []
+    for _ in range(rounds):
+        without.append(timed_tags_push(plain, count))
+        with_hook.append(timed_tags_push(hooked, count))
+    print(
+        f"git push of {count:,} new tags to a bare remote on disk "
+        f"({sys.platform}, git {git_version()}, best of {rounds})"
+    )
+    best_without, best_with = min(without), min(with_hook)
+    print(f"without hook   {best_without * 1000:9.1f} ms")
+    print(f"with hook      {best_with * 1000:9.1f} ms")
+    print(
+        f"ratio          {best_with / best_without:9.2f}   "
+        f"(the hook adds {(best_with - best_without) * 1000:+.1f} ms)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--pushes", type=int, default=40, help="pushes per side (default 40)")
+    parser.add_argument(
+        "--tags", type=int, default=0, help="time one push of this many tags per side instead"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="tag pushes per side (default 3)")
     args = parser.parse_args()
     for key in [k for k in os.environ if k.startswith("GIT_")]:
         del os.environ[key]
+    if args.tags:
+        with tempfile.TemporaryDirectory(prefix="gfw-bench-hook-") as tmp:
+            os.environ.update(HOME=tmp, GIT_CONFIG_NOSYSTEM="1")
+            bench_tags(Path(tmp), args.tags, args.rounds)
+        return
     with tempfile.TemporaryDirectory(prefix="gfw-bench-hook-") as tmp:
         root = Path(tmp)
         os.environ.update(HOME=str(root), GIT_CONFIG_NOSYSTEM="1")

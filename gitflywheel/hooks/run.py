@@ -4,12 +4,20 @@ After a push, the hook starts `hook run`; it takes the spool files of the store 
 the work repository, oldest first, captures each range the push published as a build
 session and ingests it. What fails is logged: a push that can never be recorded is set
 aside, one that cannot be recorded now (the store failing) stays spooled for the next run.
+
+The hook runs before the push, so a spool file says what git meant to publish: a push
+the remote refused (in whole or in part) and `git push --dry-run` spool one too. Once the
+push has ended, the run asks the remote (`git ls-remote`, as the push reached it) where
+each ref is now, and records only what it holds: a ref at the pushed commit, or at a
+later one that has it. The rest is dropped from the spool with its reason; a remote that
+cannot be asked keeps the push spooled for the next run, never recorded unverified.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +31,12 @@ from .log import write_log
 from .remotes import push_session_id, remote_label
 from .spool import Push, SpoolError, Update, parse_spool, set_aside, spool_files
 from .target import check_store
+from .workrepo import RemoteUnreachable, is_ancestor, remote_refs
 
 __all__ = ["MAX_COMMITS", "PushOutcome", "RunReport", "run"]
 
 MAX_COMMITS = 500  # a push of more (a new repository's whole history) keeps the newest
+RUNNING_PUSH_SECONDS = 3600  # a spool file's push counts as running at most this long
 
 
 @dataclass
@@ -38,6 +48,7 @@ class PushOutcome:
     recorded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     nothing_new: list[str] = field(default_factory=list)  # remote refs that published no commit
+    dropped: list[str] = field(default_factory=list)  # refs the remote does not hold, and why
     notes: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -115,10 +126,47 @@ def _sessions(push: Push) -> tuple[list[dict[str, Any]], list[str], list[str]]:
     return sessions, nothing, notes
 
 
-def _record(store: Path, push: Push, origin: str) -> PushOutcome:
-    """Capture and ingest one push. A store that fails raises StoreError or OSError (the
-    push stays spooled); a push that can never be recorded raises another error of ours."""
+def _published(push: Push, unreachable: dict[str, str]) -> tuple[Push, list[str]]:
+    """The push less the updates the remote does not hold now, and why each was dropped.
+    RemoteUnreachable when the remote cannot be asked (`unreachable` remembers it)."""
+    work = [u for u in push.updates if u.publishes_work]
+    if not work:
+        return push, []
+    key = f"{push.git_dir}\n{push.cwd}\n{push.url}"
+    if key in unreachable:
+        raise RemoteUnreachable(unreachable[key])
+    try:
+        now = remote_refs(
+            Path(push.git_dir), Path(push.cwd), push.url, sorted({u.remote_ref for u in work})
+        )
+    except RemoteUnreachable as exc:
+        unreachable[key] = str(exc)
+        raise
+    kept: list[Update] = []
+    dropped: list[str] = []
+    for update in push.updates:
+        at = now.get(update.remote_ref)
+        if not update.publishes_work or at == update.local_sha:
+            kept.append(update)
+        elif at is not None and is_ancestor(Path(push.git_dir), update.local_sha, at):
+            kept.append(update)  # published, and built on since
+        else:
+            where = "has no such ref" if at is None else f"has it at {at[:12]}"
+            dropped.append(
+                f"{update.remote_ref}: the remote {where}, not at the pushed "
+                f"{update.local_sha[:12]} (the push was refused, or a dry run): not recorded"
+            )
+    return replace(push, updates=tuple(kept)), dropped
+
+
+def _record(store: Path, push: Push, origin: str, unreachable: dict[str, str]) -> PushOutcome:
+    """Capture and ingest what one push published. A store that fails raises StoreError or
+    OSError (the push stays spooled), so does a remote that cannot be asked
+    (RemoteUnreachable); a push that can never be recorded raises another error of ours."""
     outcome = PushOutcome(origin, remote_label(push.url, push.cwd))
+    push, outcome.dropped = _published(push, unreachable)
+    if not any(u.publishes_work for u in push.updates):
+        return outcome
     sessions, outcome.nothing_new, outcome.notes = _sessions(push)
     if not sessions:
         return outcome
@@ -173,8 +221,9 @@ def run(store: Path, git_dir: Path | None = None) -> RunReport:
             (p for s in spools for p in spool_files(s)),
             key=lambda p: (_mtime(p), p.name),
         )
+        unreachable: dict[str, str] = {}
         for path in files:
-            outcome = _run_one(store, path, log, report)
+            outcome = _run_one(store, path, log, report, unreachable)
             if outcome is None:
                 break
             report.pushes.append(outcome)
@@ -207,7 +256,23 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def _run_one(store: Path, path: Path, log: Path, report: RunReport) -> PushOutcome | None:
+def _running(push: Push, path: Path) -> bool:
+    """Whether the `git push` that spooled this is still running (its own run, started
+    once it ends, takes it then)."""
+    if push.pid is None or time.time() - _mtime(path) > RUNNING_PUSH_SECONDS:
+        return False
+    try:
+        os.kill(push.pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def _run_one(
+    store: Path, path: Path, log: Path, report: RunReport, unreachable: dict[str, str]
+) -> PushOutcome | None:
     """One spool file; None when the run must stop (the store failed)."""
     try:
         data = path.read_bytes()
@@ -218,7 +283,17 @@ def _run_one(store: Path, path: Path, log: Path, report: RunReport) -> PushOutco
         return None
     try:
         push = parse_spool(data, str(path))
-        outcome = _record(store, push, str(path))
+        if _running(push, path):
+            return PushOutcome(str(path), "", notes=["the push is still running: its run takes it"])
+        outcome = _record(store, push, str(path), unreachable)
+    except RemoteUnreachable as exc:
+        label = remote_label(push.url, push.cwd)
+        message = (
+            f"{path}: cannot ask {label} what it holds ({exc}): "
+            "it stays in the spool, to be checked and recorded by the next run"
+        )
+        write_log(log, "error", "push", message)
+        return PushOutcome(str(path), label, error=message)
     except (StoreError, OSError) as exc:
         report.error = f"{path}: {exc}; it stays in the spool for the next run"
         write_log(log, "error", "push", report.error)
@@ -239,16 +314,22 @@ def _run_one(store: Path, path: Path, log: Path, report: RunReport) -> PushOutco
         write_log(log, "error", "push", report.error)
         return None
     path.unlink(missing_ok=True)
+    message = (
+        f"{outcome.url}: recorded {len(outcome.recorded)}, already there "
+        f"{len(outcome.unchanged)}, nothing new for {len(outcome.nothing_new)} refs"
+    )
+    if outcome.dropped:
+        message += f"; dropped {len(outcome.dropped)}: " + "; ".join(outcome.dropped)
     write_log(
         log,
         "info",
         "push",
-        f"{outcome.url}: recorded {len(outcome.recorded)}, already there "
-        f"{len(outcome.unchanged)}, nothing new for {len(outcome.nothing_new)} refs",
+        message,
         git_dir=push.git_dir,
         url=outcome.url,
         recorded=outcome.recorded,
         unchanged=outcome.unchanged,
+        dropped=outcome.dropped,
         notes=outcome.notes,
     )
     return outcome

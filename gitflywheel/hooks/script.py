@@ -68,18 +68,22 @@ failed={failed}
 set -f
 nl='
 '
-input=''
-updates=''
-gfw_update() {{
-  [ $# -eq 4 ] || return 0
-  case $2 in *[!0]*) ;; *) return 0 ;; esac
-  case $3 in refs/tags/*|refs/notes/*) return 0 ;; esac
-  updates="${{updates}}update $1 $2 $3 $4$nl"
+# What git feeds the hook, kept whole in one file (read once, however many refs are
+# pushed) for the hook it replaced and for the update lines.
+stdin=$(mktemp "${{TMPDIR:-/tmp}}/gitflywheel-pre-push.XXXXXXXXXX" 2>/dev/null) || stdin=''
+if [ -n "$stdin" ]; then
+  trap 'rm -f "$stdin"' EXIT
+  trap 'rm -f "$stdin"; exit 129' HUP
+  trap 'rm -f "$stdin"; exit 130' INT
+  trap 'rm -f "$stdin"; exit 143' TERM
+  if ! cat >"$stdin" 2>/dev/null; then  # nowhere to keep it: record nothing this time
+    rm -f "$stdin"
+    stdin=''
+  fi
+fi
+gfw_input() {{
+  if [ -n "$stdin" ]; then cat "$stdin"; else cat; fi
 }}
-while IFS= read -r line || [ -n "$line" ]; do
-  input="$input$line$nl"
-  gfw_update $line
-done
 case $0 in */*) here=${{0%/*}} ;; *) here=. ;; esac
 if [ -f "$here/{orig}" ] && [ -x "$here/{orig}" ]; then
   # A shell script runs as if it were still {name}: some (husky) go by their own name.
@@ -89,11 +93,17 @@ if [ -f "$here/{orig}" ] && [ -x "$here/{orig}" ]; then
     '#!'*/sh | '#!'*/sh' '* | '#!'*/bash | '#!'*/bash' '* | '#!'*' sh' | '#!'*' bash')
       run=${{first#??}}
       case $run in */env' '*) run=${{run#*/env }} ;; esac
-      printf '%s' "$input" | $run -c '. "$0{suffix}"' "$0" "$@" || exit $?
+      gfw_input | $run -c '. "$0{suffix}"' "$0" "$@" || exit $?
       ;;
-    *) printf '%s' "$input" | "$here/{orig}" "$@" || exit $? ;;
+    *) gfw_input | "$here/{orig}" "$@" || exit $? ;;
   esac
 fi
+[ -n "$stdin" ] || exit 0
+# git's lines: <local ref> <local sha> <remote ref> <remote sha>. Deletions, tags and
+# notes publish no work of their own.
+updates=$(awk 'NF == 4 && $2 ~ /[^0]/ && $3 !~ /^refs\/(tags|notes)\// {{
+  print "update " $1 " " $2 " " $3 " " $4 }}' "$stdin" 2>/dev/null) || exit 0
+rm -f "$stdin"
 case ${{GITFLYWHEEL_SKIP:-}} in ''|0|false|no) ;; *) exit 0 ;; esac
 [ -n "$updates" ] || exit 0
 case "$1$2$PWD" in *"$nl"*) exit 0 ;; esac
@@ -105,9 +115,9 @@ fi
 gitdir=${{where%%"$nl"*}}
 tracking=${{where#"$gitdir"}}
 case $gitdir in /*) ;; *) gitdir="$PWD/$gitdir" ;; esac
-body="{format}${{nl}}remote $1${{nl}}url $2${{nl}}cwd $PWD${{nl}}git-dir $gitdir$nl"
-for sha in $tracking; do body="${{body}}tracking $sha$nl"; done
-body="$body$updates"
+body="{format}${{nl}}remote $1${{nl}}url $2${{nl}}cwd $PWD${{nl}}git-dir $gitdir${{nl}}pid $PPID$nl"
+[ -z "$tracking" ] || body="$body$(printf 'tracking %s\n' $tracking)$nl"
+body="$body$updates$nl"
 gfw_spool() {{
   [ -d "$1" ] || mkdir -p "$1" 2>/dev/null || return 1
   tmp=$(mktemp "$1/.push.XXXXXXXXXX" 2>/dev/null) || return 1

@@ -2,8 +2,9 @@
 
 A spool file (`push.<random>`, written whole and renamed into place) is text, one record
 a line: `gitflywheel-push 1`, then `remote NAME`, `url URL`, `cwd PATH`, `git-dir PATH`,
-any number of `tracking SHA` (the remote's tracking refs before the push), and one or
-more `update <local ref> <local sha> <remote ref> <remote sha>` (git's own pre-push lines).
+any number of `tracking SHA` (the remote's tracking refs before the push), maybe `pid N`
+(the `git push` process, running until the push ends), and one or more
+`update <local ref> <local sha> <remote ref> <remote sha>` (git's own pre-push lines).
 A file that cannot be read as one is set aside in `broken/`, never deleted.
 """
 
@@ -72,6 +73,7 @@ class Push:
     git_dir: str
     updates: tuple[Update, ...]
     tracking: tuple[str, ...] = ()
+    pid: int | None = None  # the `git push`, while it runs
 
 
 def parse_spool(data: bytes, origin: str) -> Push:
@@ -98,6 +100,12 @@ def parse_spool(data: bytes, origin: str) -> Push:
             if not _SHA.match(value):
                 raise SpoolError(f"{origin}:{number}: tracking: {value!r} is not a commit id")
             tracking.append(value)
+        elif key == "pid":
+            if "pid" in fields:
+                raise SpoolError(f"{origin}:{number}: pid given twice")
+            if not re.fullmatch(r"[1-9][0-9]{0,9}", value):
+                raise SpoolError(f"{origin}:{number}: pid: {value[:20]!r} is not a process id")
+            fields["pid"] = value
         elif key == "update":
             parts = value.split(" ")
             if len(parts) != 4 or not all(_SHA.match(p) for p in (parts[1], parts[3])):
@@ -121,6 +129,7 @@ def parse_spool(data: bytes, origin: str) -> Push:
         fields["git-dir"],
         tuple(updates),
         tuple(tracking),
+        int(fields["pid"]) if "pid" in fields else None,
     )
 
 

@@ -1,16 +1,39 @@
 """The work repository as git itself reports it: where its hooks go (`core.hooksPath`
-included) and its common git directory, shared by every linked worktree."""
+included), its common git directory, shared by every linked worktree, and what a remote
+it pushed to holds now."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GitflywheelError
 
-__all__ = ["WorkRepo", "work_repo", "work_git_dir"]
+__all__ = [
+    "LS_REMOTE_SECONDS",
+    "RemoteUnreachable",
+    "WorkRepo",
+    "work_repo",
+    "work_git_dir",
+    "remote_refs",
+    "is_ancestor",
+]
+
+LS_REMOTE_SECONDS = 60
+# Nobody is there to answer a prompt: a remote that asks for a password is unreachable.
+_NO_PROMPTS = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "SSH_ASKPASS_REQUIRE": "never",
+    "GCM_INTERACTIVE": "never",
+}
+_CREDENTIALS = re.compile(r"(://)[^/@\s]*@")
+
+
+class RemoteUnreachable(GitflywheelError):
+    """The remote a push went to cannot be asked what it holds now."""
 
 
 @dataclass(frozen=True)
@@ -43,3 +66,58 @@ def work_repo(work: Path) -> WorkRepo:
 def work_git_dir(work: Path) -> Path:
     """The (common) git directory of the work repository at `work`."""
     return work_repo(work).git_dir
+
+
+def _git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+    return {**env, **_NO_PROMPTS}
+
+
+def remote_refs(git_dir: Path, cwd: Path, url: str, refs: list[str]) -> dict[str, str]:
+    """Where the remote at `url` has the refs `refs` now (a ref it lacks is absent), asked
+    as the push asked it: with the work repository's config, from the folder it ran in
+    (a relative path is relative to it), never prompting. RemoteUnreachable otherwise."""
+    where = cwd if cwd.is_dir() else git_dir
+    patterns = refs if len(refs) <= 100 else []
+    try:
+        done = subprocess.run(
+            ["git", f"--git-dir={git_dir}", "ls-remote", "--", url, *patterns],
+            cwd=where,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            env=_git_env(),
+            timeout=LS_REMOTE_SECONDS,
+            start_new_session=True,  # no terminal to prompt on
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RemoteUnreachable(f"no answer in {LS_REMOTE_SECONDS} s") from None
+    except OSError as exc:
+        raise RemoteUnreachable(f"cannot run git: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = next((line for line in lines if line.startswith("fatal:")), "") or (
+            lines[-1] if lines else f"git ls-remote failed ({done.returncode})"
+        )
+        raise RemoteUnreachable(_CREDENTIALS.sub(r"\1***@", reason)[:300])
+    found: dict[str, str] = {}
+    for line in done.stdout.decode("utf-8", "replace").splitlines():
+        sha, _, name = line.partition("\t")
+        if name in refs:
+            found[name] = sha
+    return found
+
+
+def is_ancestor(git_dir: Path, ancestor: str, tip: str) -> bool:
+    """Whether the work repository knows `tip` and `ancestor` is in its history."""
+    try:
+        done = subprocess.run(
+            ["git", f"--git-dir={git_dir}", "merge-base", "--is-ancestor", ancestor, tip],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            env=_git_env(),
+            check=False,
+        )
+    except OSError:
+        return False
+    return done.returncode == 0

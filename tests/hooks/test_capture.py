@@ -9,6 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import Cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gitflywheel.hooks.capture import CaptureOptions, capture, line_counts, split_lines
+from gitflywheel.session.records import make_record
 
 GFW = [sys.executable, "-m", "gitflywheel"]
 
@@ -285,3 +291,221 @@ def test_capture_of_a_damaged_repository_is_an_error_not_a_traceback(
     done = _run_capture(repo, env)
     assert done.returncode == 2
     assert b"Traceback" not in done.stderr and tree.encode() in done.stderr
+
+
+def _literal_commit(repo: Path, env: dict[str, str], header: str, message: str) -> str:
+    """A commit written as given, as `git commit` never would: git's fsck on transfer is
+    off by default, so such commits arrive from upstream."""
+    return (
+        subprocess.run(
+            ["git", "-C", str(repo), "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+            input=f"{header}\n{message}\n".encode(),
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        .stdout.decode()
+        .strip()
+    )
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        "author A <a@example.com>\ncommitter A <a@example.com>",  # no date
+        "committer A <a@example.com> 1764583200 +0000",  # no author
+        "author A 1764583200 +0000\ncommitter A 1764583200 +0000",  # no email: no date read
+        "author A <a@example.com> 99999999999999999 +0000\n"
+        "committer A <a@example.com> 99999999999999999 +0000",  # no calendar holds it
+    ],
+)
+def test_capture_leaves_out_a_malformed_commit_and_goes_on(tmp_path: Path, who: str) -> None:
+    repo, env = _new_repo(tmp_path)
+    (repo / "a.txt").write_text("one\n")
+    _git(repo, env, "add", "a.txt")
+    _git(repo, env, "commit", "-q", "-m", "Start", when="2025-12-01T10:00:00+00:00")
+    start = _git(repo, env, "rev-parse", "HEAD").strip()
+    tree = _git(repo, env, "rev-parse", "HEAD^{tree}").strip()
+    bad = _literal_commit(repo, env, f"tree {tree}\nparent {start}\n{who}\n", "secret wip")
+    _git(repo, env, "update-ref", "refs/heads/main", bad)
+    (repo / "a.txt").write_text("one\ntwo\n")
+    _git(repo, env, "commit", "-q", "-am", "After it", when="2025-12-01T11:00:00+00:00")
+    after = _git(repo, env, "rev-parse", "HEAD").strip()
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Traceback" not in done.stderr
+    assert f"{bad[:12]}".encode() in done.stderr and b"malformed" in done.stderr
+    commits = json.loads(done.stdout)["source_data"]["git_commits"]
+    assert [c["hash"] for c in commits] == [start, after]
+    assert commits[1]["lines_added"] == 1  # against its parent's tree, as git diffs it
+    # At the tip, with nothing else new: nothing to capture, said without a traceback.
+    only = _run_capture(repo, env, "--since-rev", start, "--until-rev", bad)
+    assert only.returncode == 2 and b"Traceback" not in only.stderr
+    assert b"malformed" in only.stderr
+
+
+def test_capture_stops_at_a_commit_that_cannot_be_parsed(tmp_path: Path) -> None:
+    repo, env = _new_repo(tmp_path)
+    (repo / "a.txt").write_text("one\n")
+    _git(repo, env, "add", "a.txt")
+    _git(repo, env, "commit", "-q", "-m", "Start", when="2025-12-01T10:00:00+00:00")
+    tree = _git(repo, env, "rev-parse", "HEAD^{tree}").strip()
+    garbage = _literal_commit(repo, env, "hello world\n", "")
+    stamp = "A <a@example.com> 1764583200 +0000"
+    child = _literal_commit(
+        repo, env, f"tree {tree}\nparent {garbage}\nauthor {stamp}\ncommitter {stamp}\n", "Child"
+    )
+    _git(repo, env, "update-ref", "refs/heads/main", child)
+    _git(
+        repo, env, "commit", "-q", "--allow-empty", "-m", "Later", when="2025-12-01T11:00:00+00:00"
+    )
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Traceback" not in done.stderr and garbage[:12].encode() in done.stderr
+    assert [c["message"] for c in json.loads(done.stdout)["source_data"]["git_commits"]] == [
+        "Later"
+    ]
+
+
+def _numstat(repo: Path, env: dict[str, str], sha: str) -> tuple[int, int]:
+    added = removed = 0
+    for line in _git(repo, env, "show", "--numstat", "--no-renames", "--format=", sha).splitlines():
+        plus, minus, _ = line.split("\t", 2)
+        if plus != "-":  # binary
+            added, removed = added + int(plus), removed + int(minus)
+    return added, removed
+
+
+@pytest.mark.slow
+def test_capture_counts_lines_as_git_diff_numstat_does(tmp_path: Path) -> None:
+    repo, env = _new_repo(tmp_path)
+    code = [f"def f{n}():\n    return {n}\n\n" for n in range(12)]
+    braces = "".join(f"if (x{n}) {{\n  y();\n}}\n" for n in range(8))
+    steps: list[tuple[str, bytes | None]] = [
+        ("code.py", "".join(code).encode()),
+        ("code.py", "".join(code[:3] + ["# new\n"] + code[3:7] + code[8:]).encode()),  # in, out
+        ("code.py", "".join(code[5:] + code[:5]).encode()),  # a block moved to the end
+        ("braces.c", braces.encode()),
+        ("braces.c", braces.replace("  y();\n}\nif (x3)", "  z();\n}\n}\nif (x3)").encode()),
+        ("end.txt", b"one\ntwo\nthree\n"),
+        ("end.txt", b"one\ntwo\nthree"),  # no newline at the end
+        ("mac.txt", b"one\rtwo\rthree\r"),  # a CR is not a line break for git
+        ("mac.txt", b"one\rtwo\rfour\r"),
+        ("dos.txt", b"one\r\ntwo\r\n"),
+        ("dos.txt", b"one\ntwo\r\n"),
+        ("logo.bin", b"\x00\x01\x02"),
+        ("same.txt", b"x\n" * 20000),
+        ("same.txt", b"x\n" * 10000 + b"y\n" + b"x\n" * 10000),  # quadratic for difflib
+        ("code.py", None),  # deleted
+    ]
+    for number, (name, data) in enumerate(steps):
+        if data is None:
+            _git(repo, env, "rm", "-q", name)
+        else:
+            (repo / name).write_bytes(data)
+            _git(repo, env, "add", name)
+        _git(
+            repo,
+            env,
+            "commit",
+            "-q",
+            "-m",
+            f"Step {number}",
+            when=f"2025-12-01T10:{number:02d}:00Z",
+        )
+    done = _run_capture(repo, env)
+    assert done.returncode == 0, done.stderr.decode()
+    commits = json.loads(done.stdout)["source_data"]["git_commits"]
+    assert len(commits) == len(steps)
+    for c in commits:
+        assert (c["lines_added"], c["lines_removed"]) == _numstat(repo, env, c["hash"]), c[
+            "message"
+        ]
+
+
+def test_line_counts_past_the_shared_ends_do_no_work_and_a_budget_bounds_the_rest() -> None:
+    same = [b"x\n"] * 20000
+    assert line_counts(same, same[:10000] + [b"y\n"] + same[10000:], budget=0) == (1, 0)
+    assert line_counts(same, same[1:], budget=0) == (0, 1)
+    # A shortest edit script, as git's: 300 lines reversed keep one in place...
+    lines = [f"{n}\n".encode() for n in range(300)]
+    assert line_counts(lines, lines[::-1]) == (299, 299)
+    # ...and past the budget, each line counts as often as one side has it more.
+    assert line_counts(lines, lines[::-1], budget=1000) == (0, 0)
+    assert line_counts(lines, lines[::-1] + [b"new\n"], budget=1000) == (1, 0)
+    assert line_counts([b"a\n", b"b\n"], [b"b\n", b"a\n"]) == (1, 1)  # a move, as git says
+    assert split_lines(b"a\nb\r\nc") == [b"a\n", b"b\r\n", b"c"] and split_lines(b"") == []
+
+
+def _on_top(repo: Path, env: dict[str, str], name: bytes, message: bytes) -> str:
+    """A commit by `name` with `message` on top of HEAD, written byte for byte as it
+    may arrive from upstream (git's own `commit` tidies names up first)."""
+    head = _git(repo, env, "rev-parse", "HEAD").strip()
+    tree = _git(repo, env, "rev-parse", "HEAD^{tree}").strip()
+    who = name + b" <someone@example.com> 1764583200 +0000"
+    raw = b"tree %s\nparent %s\nauthor %s\ncommitter %s\n\n%s\n" % (
+        tree.encode(),
+        head.encode(),
+        who,
+        who,
+        message,
+    )
+    return (
+        subprocess.run(
+            ["git", "-C", str(repo), "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+            input=raw,
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        .stdout.decode()
+        .strip()
+    )
+
+
+@pytest.mark.parametrize(
+    "name, message, agent",
+    [
+        ("مهدی\u200cزاده".encode(), b"Fix the parser", "مهدیزاده"),  # a zero-width non-joiner
+        (b"Ada\tLovelace", b"Fix the parser", "Ada Lovelace"),
+        (b"A" * 129, b"Fix the parser", "A" * 128),
+        (b"\xe2\x80\xae\x1b[31m", b"Fix the parser", "[31m"),  # bidi override, escape
+        (b"\xe2\x80\x8b", b"Fix the parser", "unknown"),  # nothing visible is left
+        (b"Ada", b"x" * (1 << 20) + b"\n\n" + b"y" * (1 << 20), "Ada"),  # over 1 MiB
+    ],
+)
+def test_what_capture_makes_of_any_author_and_message_is_recorded(
+    tmp_path: Path, cli: Cli, name: bytes, message: bytes, agent: str
+) -> None:
+    repo, env = _new_repo(tmp_path)
+    _git(repo, env, "commit", "-q", "--allow-empty", "-m", "Start", when="2025-12-01T10:00:00Z")
+    top = _on_top(repo, env, name, message)
+    done = _run_capture(repo, env, "--until-rev", top)
+    assert done.returncode == 0, done.stderr.decode()
+    session = json.loads(done.stdout)
+    assert session["agent_id"] == agent
+    kept = session["source_data"]["git_commits"][-1]["message"]
+    if len(message) > 10_000:
+        assert len(kept) < 10_000 and "(cut: 1,048,276 more characters)" in kept
+        assert b"cut to" in done.stderr and top[:12].encode() in done.stderr
+    ingested = cli("ingest", "--repo", tmp_path / "store.git", "-", input=done.stdout)
+    assert ingested.exit_code == 0, ingested.output
+    assert "recorded" in ingested.output
+
+
+_NAMES = st.text(st.characters(exclude_characters="<>\n\x00"), max_size=200)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=_NAMES, message=st.text(max_size=400), long=st.integers(0, 3))
+def test_capture_of_any_author_and_message_passes_make_record(
+    tmp_path_factory: pytest.TempPathFactory, name: str, message: str, long: int
+) -> None:
+    root = tmp_path_factory.mktemp("any")
+    repo, env = _new_repo(root)
+    _git(repo, env, "commit", "-q", "--allow-empty", "-m", "Start", when="2025-12-01T10:00:00Z")
+    text = (message * (1 + long * 40)).encode("utf-8", "surrogatepass")
+    top = _on_top(repo, env, name.encode("utf-8", "surrogatepass"), text)
+    captured = capture(CaptureOptions(source=repo, until_rev=top))
+    make_record("any", captured.session)  # raises when ingest would refuse it
