@@ -42,10 +42,19 @@ BASE = "https://me.example.org/flywheel/"
 
 @pytest.fixture(scope="module")
 def full_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The examples and the whole corpus, in one store (built once for this file)."""
+    """The examples, the whole corpus and a week of work, in one store (built once for
+    this file): more posts than one page holds."""
     path = tmp_path_factory.mktemp("full") / "store.git"
+    week = tmp_path_factory.mktemp("week")
+    for day in range(1, 8):
+        work = session(
+            f"week-{day}",
+            title=f"Day {day} of the parser rewrite",
+            timestamp=f"2025-12-{day + 10:02d}T09:00:00Z",
+        )
+        (week / f"week-{day}.json").write_text(json.dumps(work))
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1764633600")
-    report = ingest(path, [EXAMPLES, CORPUS])
+    report = ingest(path, [EXAMPLES, CORPUS, week])
     assert report.exit_code == 0
     return path
 
