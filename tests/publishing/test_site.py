@@ -712,3 +712,33 @@ def test_a_build_that_fails_half_way_leaves_the_last_site_as_it_was(
     assert (out / "CNAME").read_text() == "me.example.org\n"
     assert sum(1 for p in out.glob("sessions/*")) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "out", "s.git"]
+
+
+def test_the_site_leaves_out_placeholders_twins_and_empty_build_logs(tmp_path: Path) -> None:
+    """(19) Only real work is on the site: no test placeholder, one of two twins, and no
+    build log page for a session that lists no commit."""
+    from gitflywheel import site
+
+    commits = [{"hash": f"{i:040x}", "message": f"feat: step {i}"} for i in range(10)]
+    sessions = [
+        session("first", title="The work", timestamp="2026-01-01T23:51:59Z"),
+        session("again", title="The work again", timestamp="2026-01-01T23:52:00Z"),
+        session("agent-1", agent_id="test_agent", title="A test run"),
+        session("story-1", overview="Designed the interfaces.", source_data={"git_commits": []}),
+    ]
+    for data in sessions[:2]:
+        data["source_data"] = {"repo_path": "example/repo", "git_commits": commits}
+    for number, data in enumerate(sessions):
+        (tmp_path / f"{number}.json").write_text(json.dumps(data))
+    store = tmp_path / "store.git"
+    assert ingest(store, [tmp_path / f"{n}.json" for n in range(4)]).exit_code == 0
+    out = tmp_path / "out"
+    result = site(store, out, base_url=BASE)
+    assert result.sessions == 2
+    assert result.left_out == {"draft": 1, "twin of an earlier session": 1}
+    everything = b"\n".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert b"The work again" not in everything and b"A test run" not in everything
+    assert b"The work" in everything and b"Designed the interfaces." in everything
+    pages = {p.name for p in out.rglob("*.html")}
+    logs = list(out.rglob("build_log.*"))
+    assert len(logs) == 2 and all("sessions/the-work-" in str(p) for p in logs), (logs, pages)
