@@ -470,9 +470,18 @@ def dated_commits(session: BuildSession) -> list[Dated]:
     return dated
 
 
+NO_COMMITS: Final = "no commits listed: the build log has nothing to show"
+
+
+def log_draft(facts: RepoFacts) -> list[str]:
+    """Why the build log is a draft, beyond the session's reasons: it lists no commit."""
+    return [] if facts["commits"] else [NO_COMMITS]
+
+
 def run(session: BuildSession) -> list[ArtifactSpec]:
     """S1 to S7 for one build session; drafts (see `drafts.draft_reasons`) get no thread
-    and no chart, nor does a session without a dated commit."""
+    and no chart, nor does a session without a dated commit. A build log that lists no
+    commit is a draft of its own (`log_draft`): the site leaves it out of the post."""
     facts = scrub_all(repo_facts(session))
     told = scrub_all(story(session, facts))
     draft = draft_reasons(session)
@@ -489,20 +498,21 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
     first = facts["commits"][0]["subject"] if facts["commits"] else None
     description = summary_line(told["overview"], told["problem"], first, told["title"])
 
-    def context(kind: str, **more: Any) -> dict[str, Any]:
+    def context(kind: str, reasons: list[str] | None = None, **more: Any) -> dict[str, Any]:
+        reasons = draft if reasons is None else reasons
         front = front_matter(
             session,
             kind,
             title=told["title"],
             description=description,
             tags=tags,
-            draft=draft,
+            draft=reasons,
             image=link["file"] if link else None,
         )
         return {
             **identity(session),
             "front": front,
-            "draft_reasons": draft,
+            "draft_reasons": reasons,
             "facts": facts,
             "story": told,
             **more,
@@ -518,7 +528,11 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
             context("readme", recent_commits=facts["commits"][-RECENT:]),
         ),
         ArtifactSpec(
-            "build_log", PIPELINE, "S4", "build_log.md.j2", context("build_log", chart=link)
+            "build_log",
+            PIPELINE,
+            "S4",
+            "build_log.md.j2",
+            context("build_log", draft + log_draft(facts), chart=link),
         ),
         ArtifactSpec(
             "blog_post",

@@ -5,37 +5,44 @@ A session's post is its `blog_post` artifact; its front matter values come from 
 session's facts (what the template rendered them from), its body is the artifact with
 the front matter taken off. Drafts are left out, and so are sessions whose facts were
 never recorded (a format-1 manifest: `gitflywheel rerender --all` renders them again),
-each counted with its reason. A store may hold facts another gitflywheel made (a
-synced remote, another pipeline version): what a post is read from is checked here
-(facts and manifest against their schemas, the front matter's fields by type, the date
-as an ISO 8601 time with its zone), and a post that fails is left out with the reason,
-never a crash. A stored screenshot that is not an image by its content and its name (an
-older store may hold one) is not among a post's files: a site serves them as they are.
-The site and the blog exports read this and nothing else.
+each counted with its reason; so is an artifact that is a draft of its own (a build log
+that lists no commit). Of twins, sessions that carry the same work under two ids
+(`drafts.twin_keys`: the same commits, or the same deliverables at the same moment), only
+the earlier is published: by the session's own time, then id, which every host reads the
+same from one tree (the order sessions were recorded in is not a tree's, and two synced
+stores may record them in either order). A store may hold facts another gitflywheel made
+(a synced remote, another pipeline version): what a post is read from is checked here
+(facts and manifest against their schemas, the front matter's fields by type, the date as
+an ISO 8601 time with its zone), and a post that fails is left out with the reason, never
+a crash. A stored screenshot that is not an image by its content and its name (an older
+store may hold one) is not among a post's files: a site serves them as they are. The
+site and the blog exports read this and nothing else.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import GitflywheelError, StoreError
-from ..jsontext import JSONTextError
+from ..jsontext import JSONTextError, decode_utf8, loads
+from ..pipelines.drafts import twin_keys
 from ..queries.sessions import iter_session_folders
 from ..recording.screenshots import publishable_screenshot
 from ..session.artifacts import ArtifactKind
 from ..session.facts import Facts
 from ..session.manifest import FileRef, Manifest
-from ..storage.layout import FACTS_FILE, MANIFEST_FILE
+from ..storage.layout import FACTS_FILE, MANIFEST_FILE, RECORD_FILE
 from ..storage.store import Store
 
 __all__ = ["PostFile", "Post", "Posts", "published_posts", "split_front_matter"]
 
 POST_KIND: ArtifactKind = "blog_post"
+TWIN = "twin of an earlier session"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
 
 
@@ -110,6 +117,7 @@ def published_posts(store: Store, at: str | None = None) -> Posts:
     if tip is None:
         raise StoreError(f"{store.path}: the store has no history yet")
     result = Posts(tip.decode(), [])
+    found: list[tuple[Post, list[str]]] = []
     for _, folder in iter_session_folders(store, store.commit(tip).tree):
         try:
             post, reason = _post_of(store, folder)
@@ -118,9 +126,37 @@ def published_posts(store: Store, at: str | None = None) -> Posts:
         if post is None:
             result.left_out[reason] += 1
         else:
+            found.append((post, _twin_keys(store, folder)))
+    found.sort(key=lambda pk: (_utc_key(pk[0].date), pk[0].session_id))
+    claimed: set[str] = set()
+    for post, keys in found:
+        if claimed.intersection(keys):
+            result.left_out[TWIN] += 1
+        else:
+            claimed.update(keys)
             result.posts.append(post)
     result.posts.sort(key=lambda p: (p.date, p.session_id), reverse=True)
     return result
+
+
+def _utc_key(date: datetime) -> datetime:
+    return date.replace(tzinfo=UTC) if date.tzinfo is None else date.astimezone(UTC)
+
+
+def _twin_keys(store: Store, folder: bytes) -> list[str]:
+    """The twin keys of the session's record; none when it cannot be read as JSON."""
+    entry = store.lookup(folder, RECORD_FILE)
+    if entry is None:
+        return []
+    try:
+        data = loads(decode_utf8(store.blob(entry[1])))
+    except KeyError:
+        raise StoreError(
+            f"{folder.decode()}: object {entry[1].decode()} is missing from the store"
+        ) from None
+    except ValueError:
+        return []
+    return [key for key, _ in twin_keys(data)] if isinstance(data, dict) else []
 
 
 def _publishable(store: Store, session_id: str, file: FileRef) -> bool:
@@ -132,6 +168,13 @@ def _publishable(store: Store, session_id: str, file: FileRef) -> bool:
             f"session {session_id}: {file.path}: object {file.blob} is missing from the store"
         ) from None
     return publishable_screenshot(file.path, data)
+
+
+def _is_draft(facts: Facts, kind: ArtifactKind) -> bool:
+    """Whether an artifact is a draft of its own (its front matter says so)."""
+    found = facts.artifacts.get(kind)
+    front = found.context.get("front") if found is not None else None
+    return isinstance(front, dict) and bool(front.get("draft", False))
 
 
 def _post_of(store: Store, folder: bytes) -> tuple[Post | None, str]:
@@ -157,7 +200,11 @@ def _post_of(store: Store, folder: bytes) -> tuple[Post | None, str]:
     if problem is not None:
         return None, f"front matter: {problem}"
     prefix = manifest.record.path.rsplit("/", 1)[0] + "/"
-    files = [PostFile(a.path.removeprefix(prefix), a.blob, a.kind) for a in manifest.artifacts]
+    files = [
+        PostFile(a.path.removeprefix(prefix), a.blob, a.kind)
+        for a in manifest.artifacts
+        if not _is_draft(facts, a.kind)
+    ]
     files.sort(key=lambda f: f.kind != POST_KIND)
     files += [
         PostFile(s.file.path.removeprefix(prefix), s.file.blob, "screenshot", s.caption)

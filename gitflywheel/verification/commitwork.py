@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from ..errors import StoreError
 from ..jsontext import JSONTextError
+from ..pipelines.drafts import twin_keys
 from ..session.manifest import Manifest
 from ..session.public_text import private_text_warnings
 from ..storage.commits import SessionTrailers, config_trailers, session_trailers
@@ -36,7 +37,7 @@ from ..storage.store import Store
 from ..storage.treediff import Changes, diff_sessions, read_entries
 from .context import Context, is_blob, read_commit, safe_id
 from .entries import check_trees
-from .folder import FolderChecks
+from .folder import FolderChecks, gate_warnings
 from .index import SessionState
 from .result import Finding
 from .rules import RULES
@@ -104,6 +105,7 @@ class SessionWork:
     artifacts: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     # (kind, blob, pipeline, step, path) per artifact
     warnings: tuple[str, ...] = ()
+    twins: tuple[tuple[str, str], ...] = ()  # (key, what it is): `drafts.twin_keys`
 
 
 Step = Finding | BlobRefs | Unchanged | SessionWork
@@ -584,7 +586,12 @@ class CommitChecks:
             session.artifacts = [
                 (a.kind, a.blob, a.pipeline, a.step, a.path) for a in manifest.artifacts
             ]
-            session.warnings = (*record.warnings, *private_text_warnings(record.data))
+            session.warnings = (
+                *record.warnings,
+                *private_text_warnings(record.data),
+                *gate_warnings(folder, self.ctx),
+            )
+            session.twins = tuple(twin_keys(record.data))
         if self.local:
             return [*judge_session(session, before)]
         return [session]

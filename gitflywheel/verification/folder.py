@@ -16,18 +16,20 @@ from dataclasses import dataclass
 
 from ..jsontext import JSONTextError, decode_utf8, loads
 from ..pipelines import pipeline_id
+from ..pipelines.drafts import draft_reasons
 from ..recording.folder_plan import Derived, ScreenshotFile, TemplateSet, assemble, derive
 from ..rendering.filtersets import FILTER_SETS
 from ..rendering.templates import RenderError
 from ..session.facts import Facts, FactsError
 from ..session.manifest import Manifest
 from ..session.records import InputErrors, Record, make_record
+from ..session.versions import split_pipeline_id
 from ..storage.layout import MANIFEST_FILE, RECORD_FILE, template_path
 from ..storage.objects import CommitInfo
 from ..storage.trees import TREE_MODE
 from .context import Context, FolderFiles, is_blob
 
-__all__ = ["Folder", "FolderChecks"]
+__all__ = ["Folder", "FolderChecks", "gate_warnings"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,40 @@ class Folder:
         if self.manifest is None:
             return ""
         return ",".join(sorted({a.filters for a in self.manifest.artifacts if a.filters}))
+
+
+def gate_warnings(folder: Folder, ctx: Context) -> list[str]:
+    """A session that an older pipeline version published and the current rules make a
+    draft (a test placeholder, bare counters: `drafts.draft_reasons`): a warning, since
+    its facts are what that version made; `gitflywheel rerender` makes it a draft."""
+    manifest, record = folder.manifest, folder.record
+    if manifest is None or record is None or manifest.facts is None or not manifest.pipeline:
+        return []  # format 1 is never published (its facts were not kept)
+    made, current = manifest.pipeline, pipeline_id(manifest.session_type)
+    try:
+        older = split_pipeline_id(made) < split_pipeline_id(current)
+    except ValueError:
+        older = False
+    if not older:
+        return []  # the current rules made its facts (facts.derive), or later ones did
+    stored = sum(1 for shot in manifest.screenshots if shot.file is not None)
+    reasons = draft_reasons(record.session, stored)
+    if not reasons:
+        return []
+    entry = folder.files.get(manifest.facts.path)
+    data = ctx.blob(entry[1]) if entry is not None and is_blob(entry[0]) else None
+    try:
+        facts = Facts.from_bytes(data, manifest.facts.path) if data is not None else None
+    except FactsError:
+        return []  # facts.invalid says so
+    post = facts.artifacts.get("blog_post") if facts is not None else None
+    front = post.context.get("front") if post is not None else None
+    if not isinstance(front, dict) or front.get("draft", False):
+        return []
+    return [
+        f"published by {made}, a draft by the rules of {current}: "
+        f"{'; '.join(reasons)}; `gitflywheel rerender` makes it one"
+    ]
 
 
 class FolderChecks:

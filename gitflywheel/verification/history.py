@@ -102,10 +102,21 @@ class _Walk:
                     f"the same session as {twin}, recorded under another id",
                 )
             )
+        twins: dict[str, list[str]] = {}
+        for key, what in work.twins:
+            earlier = self.state.twin_of(key, work.folder_id)
+            if earlier is not None:
+                twins.setdefault(earlier, []).append(what)
+        warnings = list(work.warnings) + [
+            f"session {work.folder_id} is a twin of session {earlier}, recorded before it: "
+            f"{' and '.join(what)}; the site and exports publish only one of the two"
+            for earlier, what in twins.items()
+        ]
         self.state.put_session(
             state,
             [(kind, blob, pipeline, step) for kind, blob, pipeline, step, _ in work.artifacts],
-            work.warnings,
+            warnings,
+            [key for key, _ in work.twins],
         )
 
 

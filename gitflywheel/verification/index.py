@@ -4,8 +4,10 @@ Kept beside the repository's objects (`<store>/gitflywheel/verify.sqlite3`), nev
 git's refs or objects, so `git fsck` and a push of `main` never see it. It holds what
 the rules need to judge a new commit without re-reading the whole store: each session's
 current record, every record blob ever stored, artifact blobs by kind, content
-fingerprints, the pipeline version and filter sets that made each session, and blob
-reference counts for the figures. A run whose starting commit does not match the index,
+fingerprints, twin keys (digests of what each session carries: `drafts.twin_keys`), the
+pipeline version and filter sets that made each session, and blob reference counts for
+the figures. Every question a commit asks of it is a lookup by key, so a commit costs
+the same however many sessions the store holds. A run whose starting commit does not match the index,
 or whose index was written by another gitflywheel, rebuilds it from the root.
 """
 
@@ -20,7 +22,7 @@ from ..storage.gitdir import StorePaths
 
 __all__ = ["SessionState", "VerifyState"]
 
-SCHEMA_VERSION = "3"  # raised when the tables change: an older index is rebuilt
+SCHEMA_VERSION = "4"  # raised when the tables change: an older index is rebuilt
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -36,6 +38,9 @@ CREATE INDEX IF NOT EXISTS artifacts_blob ON artifacts (kind, blob);
 CREATE TABLE IF NOT EXISTS blobs (blob TEXT PRIMARY KEY, size INTEGER NOT NULL, refs INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS warnings (session_id TEXT NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS warnings_session ON warnings (session_id);
+CREATE TABLE IF NOT EXISTS twins (key TEXT NOT NULL, session_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS twins_key ON twins (key);
+CREATE INDEX IF NOT EXISTS twins_session ON twins (session_id);
 """
 
 
@@ -160,13 +165,24 @@ class VerifyState:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def twin_of(self, key: str, other_than: str) -> str | None:
+        """The session recorded first among those that carry `key`, other than this one."""
+        row = self.db.execute(
+            "SELECT session_id FROM twins WHERE key = ? AND session_id != ? ORDER BY rowid LIMIT 1",
+            (key, other_than),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def put_session(
         self,
         state: SessionState,
         artifacts: Iterable[tuple[str, str, str, str]],
         warnings: Iterable[str],
+        twin_keys: Iterable[str] = (),
     ) -> None:
-        """Record a session's new current state: (kind, blob, pipeline, step) per artifact."""
+        """Record a session's new current state: (kind, blob, pipeline, step) per artifact,
+        its warnings and its twin keys. A session keeps its place among the holders of a
+        key it carried before (its first recording is what makes it the earlier twin)."""
         self.db.execute(
             "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -192,6 +208,20 @@ class VerifyState:
         self.db.execute("DELETE FROM warnings WHERE session_id = ?", (state.session_id,))
         self.db.executemany(
             "INSERT INTO warnings VALUES (?, ?)", [(state.session_id, w) for w in warnings]
+        )
+        keys = set(twin_keys)
+        held = {
+            str(k)
+            for (k,) in self.db.execute(
+                "SELECT key FROM twins WHERE session_id = ?", (state.session_id,)
+            )
+        }
+        self.db.executemany(
+            "DELETE FROM twins WHERE session_id = ? AND key = ?",
+            [(state.session_id, k) for k in sorted(held - keys)],
+        )
+        self.db.executemany(
+            "INSERT INTO twins VALUES (?, ?)", [(k, state.session_id) for k in sorted(keys - held)]
         )
 
     def blob_refs(self, changes: Iterable[tuple[str, int, int]]) -> None:

@@ -89,7 +89,8 @@ def markdown_report(result: VerifyResult) -> str:
             out += _findings_table(found) + [""]
         if name == "Work sessions" and result.warnings:
             out += [
-                f"Warnings ({len(result.warnings)}): facts the input states that cannot be true; "
+                f"Warnings ({len(result.warnings)}): facts the input states that cannot be true, "
+                "twins, and placeholders an older version published; "
                 "recorded as given.",
                 "",
             ]

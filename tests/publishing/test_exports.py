@@ -652,3 +652,31 @@ def test_the_tree_export_is_still_the_default(tmp_path: Path, cli: Cli) -> None:
     assert snapshot(tmp_path / "again") == snapshot(tmp_path / "blog") and again == replace(
         blog, directory=str(tmp_path / "again")
     )
+
+
+def test_placeholders_twins_and_empty_build_logs_stay_out(tmp_path: Path, cli: Cli) -> None:
+    """(19) A test placeholder and the later of two twins are no posts of a blog."""
+    commits = [{"hash": f"{i:040x}", "message": f"feat: step {i}"} for i in range(10)]
+    sessions = [
+        session("first", title="The work", timestamp="2026-01-01T23:51:59Z"),
+        session("again", title="The work again", timestamp="2026-01-01T23:52:00Z"),
+        session("agent-1", agent_id="TestAgent", title="Real-looking title"),
+        session("00000000-0000-0000-0000-000000000001", title="Example"),
+    ]
+    for data in sessions[:2]:
+        data["source_data"] = {"repo_path": "example/repo", "git_commits": commits}
+    paths = []
+    for number, data in enumerate(sessions):
+        paths.append(tmp_path / f"{number}.json")
+        paths[-1].write_text(json.dumps(data))
+    store = tmp_path / "store.git"
+    assert cli("ingest", "--repo", store, *paths).exit_code == 0
+    for fmt in ("hugo", "jekyll"):
+        out = tmp_path / fmt
+        result = cli("export", "--repo", store, out, "--format", fmt, "--json")
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert report["posts"] == 1
+        assert report["left_out"] == {"draft": 2, "twin of an earlier session": 1}
+        texts = [p.read_text() for p in out.rglob("*.md")]
+        assert len(texts) == 1 and 'session_id: "first"' in texts[0]

@@ -106,3 +106,108 @@ def test_facts_that_cannot_be_published_leave_the_post_out_and_nothing_crashes(
     for blog in ("hugo", "jekyll"):
         done = cli("export", "--repo", store, tmp_path / blog, "--format", blog)
         assert done.exit_code == 0, done.stderr
+
+
+# -- the publish gate (19) --------------------------------------------------------------
+
+COMMITS = [{"hash": f"{i:040x}", "message": f"feat: step {i}"} for i in range(10)]
+
+
+def write(folder: Path, *sessions: dict[str, object]) -> list[Path]:
+    """Each session as a file of `folder`, in the order given (ingest's order)."""
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for number, data in enumerate(sessions):
+        path = folder / f"{number:02d}-{data['session_id']}.json"
+        path.write_text(json.dumps(data))
+        paths.append(path)
+    return paths
+
+
+def posted(store: Path) -> tuple[list[str], dict[str, int]]:
+    with Store.open(store) as opened:
+        found = published_posts(opened)
+    return [p.session_id for p in found.posts], dict(found.left_out)
+
+
+def twin(session_id: str, timestamp: str, **fields: object) -> dict[str, object]:
+    data = session(session_id, timestamp=timestamp, title=f"Work of {session_id}", **fields)
+    data["source_data"] = {"repo_path": "example/repo", "git_commits": COMMITS}
+    return data
+
+
+def test_test_placeholders_and_bare_counters_are_left_out(
+    tmp_path: Path, cli: Cli, store: Path
+) -> None:
+    paths = write(
+        tmp_path / "in",
+        session("real-1", title="Parser rewrite"),
+        session("agent-1", agent_id="TestAgent"),
+        session("00000000-0000-0000-0000-000000000001"),
+        session("task-1", metadata={"task_title": "Test Task"}),
+        session(
+            "count-1",
+            metadata={"commits": 2, "files_changed": 5},
+            source_data={"repo_path": "D:/Agent_Cellphone_V2_Repository"},
+        ),
+    )
+    assert cli("ingest", "--repo", store, *paths).exit_code == 0
+    assert posted(store) == (["real-1"], {"draft": 4})
+
+
+def test_a_build_log_without_commits_is_left_out_of_its_post(
+    tmp_path: Path, cli: Cli, store: Path
+) -> None:
+    paths = write(
+        tmp_path / "in",
+        session("story-1", overview="Designed the interfaces.", source_data={"git_commits": []}),
+        session("commits-1", timestamp="2025-12-01T03:30:00Z"),
+    )
+    assert cli("ingest", "--repo", store, *paths).exit_code == 0
+    with Store.open(store) as opened:
+        story, commits = published_posts(opened).posts
+    assert story.session_id == "story-1" and commits.session_id == "commits-1"
+    assert story.file("build_log.md") is None and story.file("readme.md") is not None
+    assert commits.file("build_log.md") is not None
+
+
+def test_of_twins_only_the_earlier_is_published(tmp_path: Path, cli: Cli, store: Path) -> None:
+    paths = write(
+        tmp_path / "in",
+        twin("first", "2026-01-01T23:51:59Z"),
+        twin("again", "2026-01-01T23:52:00Z"),  # the same 10 commits under another id
+        session("other", title="Other work"),
+    )
+    assert cli("ingest", "--repo", store, *paths).exit_code == 0
+    assert posted(store) == (["first", "other"], {"twin of an earlier session": 1})
+
+
+def test_a_twin_of_a_draft_is_published(tmp_path: Path, cli: Cli, store: Path) -> None:
+    """The earlier twin is a test's placeholder: the later one is the work to show."""
+    paths = write(
+        tmp_path / "in",
+        twin("placeholder", "2026-01-01T23:51:59Z", agent_id="TestAgent"),
+        twin("real", "2026-01-01T23:52:00Z"),
+    )
+    assert cli("ingest", "--repo", store, *paths).exit_code == 0
+    assert posted(store) == (["real"], {"draft": 1})
+
+
+def test_twins_by_their_deliverables_at_the_same_moment(
+    tmp_path: Path, cli: Cli, store: Path
+) -> None:
+    made = ["docs/GUIDE.md", "tools/check.py"]
+    paths = write(
+        tmp_path / "in",
+        session("one", title="Guide", deliverables=made, source_data={"git_commits": []}),
+        session("two", title="Guide again", deliverables=made[::-1], source_data={}),
+        session(
+            "three",
+            title="Guide, later",
+            timestamp="2025-12-03T03:30:00Z",
+            deliverables=made,
+            source_data={},
+        ),
+    )
+    assert cli("ingest", "--repo", store, *paths).exit_code == 0
+    assert posted(store) == (["three", "one"], {"twin of an earlier session": 1})

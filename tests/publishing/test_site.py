@@ -43,10 +43,19 @@ BASE = "https://me.example.org/flywheel/"
 
 @pytest.fixture(scope="module")
 def full_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The examples and the whole corpus, in one store (built once for this file)."""
+    """The examples, the whole corpus and a week of work, in one store (built once for
+    this file): more posts than one page holds."""
     path = tmp_path_factory.mktemp("full") / "store.git"
+    week = tmp_path_factory.mktemp("week")
+    for day in range(1, 8):
+        work = session(
+            f"week-{day}",
+            title=f"Day {day} of the parser rewrite",
+            timestamp=f"2025-12-{day + 10:02d}T09:00:00Z",
+        )
+        (week / f"week-{day}.json").write_text(json.dumps(work))
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1764633600")
-    report = ingest(path, [EXAMPLES, CORPUS])
+    report = ingest(path, [EXAMPLES, CORPUS, week])
     assert report.exit_code == 0
     return path
 
@@ -763,3 +772,33 @@ def test_the_store_settings_give_the_site_its_address_and_title(
     assert cli("site", "--repo", store, other, "--title", "Mine", "--no-feed").exit_code == 0
     assert "Mine" in (other / "index.html").read_text()
     assert "Kay sessions" not in (other / "index.html").read_text()
+
+
+def test_the_site_leaves_out_placeholders_twins_and_empty_build_logs(tmp_path: Path) -> None:
+    """(19) Only real work is on the site: no test placeholder, one of two twins, and no
+    build log page for a session that lists no commit."""
+    from gitflywheel import site
+
+    commits = [{"hash": f"{i:040x}", "message": f"feat: step {i}"} for i in range(10)]
+    sessions = [
+        session("first", title="The work", timestamp="2026-01-01T23:51:59Z"),
+        session("again", title="The work again", timestamp="2026-01-01T23:52:00Z"),
+        session("agent-1", agent_id="test_agent", title="A test run"),
+        session("story-1", overview="Designed the interfaces.", source_data={"git_commits": []}),
+    ]
+    for data in sessions[:2]:
+        data["source_data"] = {"repo_path": "example/repo", "git_commits": commits}
+    for number, data in enumerate(sessions):
+        (tmp_path / f"{number}.json").write_text(json.dumps(data))
+    store = tmp_path / "store.git"
+    assert ingest(store, [tmp_path / f"{n}.json" for n in range(4)]).exit_code == 0
+    out = tmp_path / "out"
+    result = site(store, out, base_url=BASE)
+    assert result.sessions == 2
+    assert result.left_out == {"draft": 1, "twin of an earlier session": 1}
+    everything = b"\n".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert b"The work again" not in everything and b"A test run" not in everything
+    assert b"The work" in everything and b"Designed the interfaces." in everything
+    pages = {p.name for p in out.rglob("*.html")}
+    logs = list(out.rglob("build_log.*"))
+    assert len(logs) == 2 and all("sessions/the-work-" in str(p) for p in logs), (logs, pages)

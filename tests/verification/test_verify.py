@@ -324,7 +324,8 @@ def test_corpus_store_verifies_clean_with_warnings(
     assert result.exit_code == 0, result.stdout
     report = json.loads(result.stdout)
     assert report["figures"]["sessions"] == 54 and report["commits_checked"] == 55
-    assert len(report["warnings"]) == 26  # 21 negative durations, 5 of more than a day
+    # 21 negative durations, 5 of more than a day, 1 twin (TestAgent's commits under Agent-1)
+    assert len(report["warnings"]) == 27
     clone = tmp_path / "clone.git"
     git("clone", "-q", "--bare", corpus_store, clone)
     assert cli("verify", "--repo", clone).exit_code == 0
