@@ -1,7 +1,12 @@
 """Social posts: a thread as a person would post it, in plain text. Each post holds at
 most 280 characters as a reader's client counts them, whole sentences (a long one splits
 at a clause, and mid-clause with an ellipsis only as a last resort), quotes kept in one
-post, and a few valid hashtags, ranked by relevance, closing the last post."""
+post, and a few valid hashtags, ranked by relevance, closing the last post.
+
+In social_post.md each post is a fenced code block (`fence`), so that no Markdown renderer
+(Jekyll's kramdown on GitHub Pages, Hugo's goldmark, markdown-it, GitHub's own view) makes
+HTML of it, while its text stays exactly what is posted.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ __all__ = [
     "cashtag",
     "hashtags",
     "thread",
+    "fence",
 ]
 
 LIMIT = 280
@@ -31,6 +37,8 @@ URL_WEIGHT = 23
 """What a link counts for in a post, whatever its length: clients shorten it."""
 MAX_TAGS = 4
 ELLIPSIS = "…"
+FENCE_INFO = "text"
+"""The info string of a post's fence: plain text, which no highlighter colours."""
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _URL_START = re.compile(r"https?://", re.IGNORECASE)
@@ -43,6 +51,7 @@ _TEMP_NAME = re.compile(r"tmp.*|temp|temp[0-9].*|pytest.*|var|folders", re.IGNOR
 _FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"})
 _FOLDS.update(str.maketrans({"đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th"}))
 _QUOTES = (("“", "”"), ("«", "»"), ('"', '"'))
+_BACKTICKS = re.compile("`+")
 
 
 def weight(text: str) -> int:
@@ -308,3 +317,13 @@ def thread(paragraphs: Sequence[str], tags: Sequence[str] = ()) -> list[str]:
     if len(posts) > 1:
         posts = [f"{post} {i}/{len(posts)}" for i, post in enumerate(posts, start=1)]
     return posts
+
+
+def fence(posts: Sequence[str]) -> str:
+    """The fence of the code blocks that hold a thread's posts in Markdown: backticks, at
+    least three and one more than the longest run of backticks in any post, so that no
+    post closes its block (CommonMark, kramdown and goldmark close a block only at a line
+    of at least as many backticks as opened it)."""
+    longest = max((len(run) for post in posts for run in _BACKTICKS.findall(post)), default=0)
+    return "`" * max(3, longest + 1)
+
