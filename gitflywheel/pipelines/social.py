@@ -5,7 +5,7 @@ post, and a few valid hashtags, ranked by relevance, closing the last post.
 
 In social_post.md each post is a fenced code block (`fence`), so that no Markdown renderer
 (Jekyll's kramdown on GitHub Pages, Hugo's goldmark, markdown-it, GitHub's own view) makes
-HTML of it, while its text stays exactly what is posted.
+HTML of it, while its text stays exactly what is posted; `read_thread` reads the posts back.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __all__ = [
     "hashtags",
     "thread",
     "fence",
+    "read_thread",
 ]
 
 LIMIT = 280
@@ -52,6 +53,7 @@ _FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O"
 _FOLDS.update(str.maketrans({"đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th"}))
 _QUOTES = (("“", "”"), ("«", "»"), ('"', '"'))
 _BACKTICKS = re.compile("`+")
+_FENCE_OPEN = re.compile(f"(`{{3,}}){FENCE_INFO}")
 
 
 def weight(text: str) -> int:
@@ -327,3 +329,33 @@ def fence(posts: Sequence[str]) -> str:
     longest = max((len(run) for post in posts for run in _BACKTICKS.findall(post)), default=0)
     return "`" * max(3, longest + 1)
 
+
+def read_thread(body: str) -> list[str]:
+    """The posts of a social_post.md body (after its front matter), exactly as posted:
+    the text of each fenced block, the blocks separated by lines holding only `---`. A
+    thread written before posts were fenced (build/4, trade/4, life_aria/3 and older) is
+    read as it was written: the text between the `---` lines, ends trimmed."""
+    lines = body.split("\n")
+    fences: dict[str, list[int]] = {}  # where each line of backticks only is
+    for number, line in enumerate(lines):
+        if line.startswith("```") and not line.strip("`"):
+            fences.setdefault(line, []).append(number)
+    posts: list[str] = []
+    plain: list[str] = []  # the lines of an unfenced post
+    i = 0
+    while i < len(lines):
+        opened = _FENCE_OPEN.fullmatch(lines[i])
+        closes = fences.get(opened[1], []) if opened else []
+        end = bisect.bisect_right(closes, i)
+        if end < len(closes):
+            posts.append("\n".join(lines[i + 1 : closes[end]]))
+            i = closes[end] + 1
+            continue
+        if lines[i] == SEPARATOR:
+            posts.append("\n".join(plain).strip())
+            plain = []
+        else:
+            plain.append(lines[i])
+        i += 1
+    posts.append("\n".join(plain).strip())
+    return [post for post in posts if post]

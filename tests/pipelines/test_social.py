@@ -307,6 +307,23 @@ def test_the_fence_outgrows_every_run_of_backticks() -> None:
     assert social.fence(["a `b` and ``c``.", "```` four."]) == "`````"
 
 
+def test_read_thread_gives_back_the_posts_of_either_form() -> None:
+    """The posts exactly as the pipeline made them, from the fenced form; and from a
+    thread written before the fences, the lines between the `---` rules."""
+    text, posts = html_thread()
+    assert social.read_thread(text.split("---\n", 2)[2]) == posts
+    old = "\nFirst post. 1/2\n\n---\n\nSecond <b>post</b>. 2/2\n"
+    assert social.read_thread(old) == ["First post. 1/2", "Second <b>post</b>. 2/2"]
+    assert social.read_thread("\n") == []
+    # a fence left open is not a block: its lines are read as they are
+    assert social.read_thread("````text\nA post.\n```\n") == ["````text\nA post.\n```"]
+
+
+def test_read_thread_takes_linear_time_on_open_fences() -> None:
+    body = "```text\n" * 50_000 + "---\n" + "````\n" * 50_000
+    assert len(social.read_thread(body)) == 2
+
+
 @pytest.mark.parametrize(
     "path", sorted(EXAMPLES.glob("*.json")) + corpus_files(), ids=lambda p: p.name[:30]
 )
