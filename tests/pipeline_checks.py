@@ -128,19 +128,24 @@ def seen_texts(kind: str, text: str) -> list[str]:
 
 
 def posts_of(text: str) -> list[str]:
-    """The posts of a social artifact, as a reader sees them: after the front matter,
-    separated by lines holding only `---`; none for a draft. Posts are plain text, not
-    Markdown: they are read as they are."""
-    if not body(text).strip():
-        return []
-    posts, current = [], []
-    for line in body(text).strip().splitlines():
-        if line == "---":
-            posts.append("\n".join(current).strip())
-            current = []
-        else:
-            current.append(line)
-    posts.append("\n".join(current).strip())
+    """The posts of a social artifact, as a reader sees them: after the front matter, each
+    the one line of a fenced code block (```` ```text ````, the fence longer than any run of
+    backticks in the thread), the blocks separated by lines holding only `---`; none for a
+    draft. Posts are plain text: the block's line is the post as it is."""
+    lines = body(text).splitlines()
+    posts: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line or (line == "---" and posts):
+            i += 1
+            continue
+        opened = re.fullmatch(r"(`{3,})text", line)
+        assert opened, f"not a fenced post: {line!r}"
+        assert lines[i + 2] == opened[1], lines[i : i + 3]  # one line, then the same fence
+        posts.append(lines[i + 1])
+        i += 3
+    assert lines.count("---") == max(len(posts) - 1, 0), lines  # a rule between two posts
     return posts
 
 

@@ -386,7 +386,11 @@ def check_artifact(kind: str, context: dict[str, Any], data: dict[str, Any], tex
         types = Counter(t.type for t in tokens)
         assert not types["html_block"] and not types["html_inline"], kind
         assert types["link_open"] == links, kind  # the templates write no other links
-        assert not types["fence"] and not types["code_block"] and not types["s_open"], kind
+        # a social post's posts are fenced code blocks, each exactly its post (18.18)
+        fences = [(t.info, t.content) for t in tokens if t.type == "fence"]
+        posts = context["posts"] if kind == "social_post" else []
+        assert fences == [("text", f"{post}\n") for post in posts], kind
+        assert not types["code_block"] and not types["s_open"], kind
         assert not types["ordered_list_open"] and not types["em_open"], kind
         assert [t.attrs["src"] for t in tokens if t.type == "image"] == expected_images
         rules = max(len(context["posts"]) - 1, 0) if kind == "social_post" else 0
@@ -394,9 +398,6 @@ def check_artifact(kind: str, context: dict[str, Any], data: dict[str, Any], tex
         assert types["blockquote_open"] == len(context.get("highlights", []))
         headings = [t for t in tokens if t.type == "heading_open"]
         assert all(h.markup.startswith("#") for h in headings), kind  # no setext heading
-    if kind == "social_post":
-        posts = [line for line in body.split("\n") if line != "---" and line]
-        assert [plain(p) for p in posts] == [shown(p) for p in context["posts"] if shown(p)]
     opening = {
         "readme": "",
         "build_log": "Build log: ",
@@ -420,8 +421,6 @@ def test_hostile_session_text_makes_no_markup_of_its_own(
     data, shots = case
     record = make_record("test", data)
     for spec in run_pipeline(record.session, shots):
-        if spec.kind == "social_post":
-            continue  # plain text, not Markdown: see test_social
         if spec.kind in CHART_KINDS:
             check_svg(RENDERER.render(spec).decode("utf-8"), spec.context["chart"]["title"])
             continue
@@ -455,9 +454,8 @@ def test_a_hostile_title_stays_a_title() -> None:
     readme = front_and_body(artifacts["readme"])[1]
     assert readme.startswith("\n## Fix \\<script>alert(1)\\</script> --- title: forged\n")
     assert "Repository `b>` · session `hostile-1` by Agent-1" in readme  # its last component
-    for kind, text in artifacts.items():
-        if kind != "social_post":  # plain text, not Markdown: see test_social
-            assert not [t for t in walk(COMMONMARK.parse(text)) if "html" in t.type]
+    for kind, text in artifacts.items():  # a social post's text too, in code blocks (18.18)
+        assert not [t for t in walk(COMMONMARK.parse(text)) if "html" in t.type], kind
 
 
 def test_templates_escape_by_default_and_never_twice() -> None:

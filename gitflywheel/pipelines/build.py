@@ -25,7 +25,7 @@ from .common import (
 )
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
-from .social import hashtags, opening, restates, thread
+from .social import fence, hashtags, opening, restates, thread
 
 __all__ = [
     "Commit",
@@ -542,7 +542,11 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
             context("blog_post", tags=tags, chart=link),
         ),
         ArtifactSpec(
-            "social_post", PIPELINE, "S6", "social_post.md.j2", context("social_post", posts=posts)
+            "social_post",
+            PIPELINE,
+            "S6",
+            "social_post.md.j2",
+            context("social_post", posts=posts, fence=fence(posts)),
         ),
     ]
     if chart is not None:

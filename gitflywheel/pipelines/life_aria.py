@@ -22,7 +22,7 @@ from .common import (
 )
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
-from .social import hashtags, thread
+from .social import fence, hashtags, thread
 
 __all__ = ["Highlight", "Shot", "speaker", "highlights", "gallery", "grid", "social", "run"]
 
@@ -239,6 +239,7 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
                 "front": front("social_post"),
                 "draft_reasons": draft,
                 "posts": posts,
+                "fence": fence(posts),
             },
         ),
     ]

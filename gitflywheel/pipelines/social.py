@@ -1,7 +1,12 @@
 """Social posts: a thread as a person would post it, in plain text. Each post holds at
 most 280 characters as a reader's client counts them, whole sentences (a long one splits
 at a clause, and mid-clause with an ellipsis only as a last resort), quotes kept in one
-post, and a few valid hashtags, ranked by relevance, closing the last post."""
+post, and a few valid hashtags, ranked by relevance, closing the last post.
+
+In social_post.md each post is a fenced code block (`fence`), so that no Markdown renderer
+(Jekyll's kramdown on GitHub Pages, Hugo's goldmark, markdown-it, GitHub's own view) makes
+HTML of it, while its text stays exactly what is posted; `read_thread` reads the posts back.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ __all__ = [
     "cashtag",
     "hashtags",
     "thread",
+    "fence",
+    "read_thread",
 ]
 
 LIMIT = 280
@@ -31,6 +38,8 @@ URL_WEIGHT = 23
 """What a link counts for in a post, whatever its length: clients shorten it."""
 MAX_TAGS = 4
 ELLIPSIS = "…"
+FENCE_INFO = "text"
+"""The info string of a post's fence: plain text, which no highlighter colours."""
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _URL_START = re.compile(r"https?://", re.IGNORECASE)
@@ -43,6 +52,8 @@ _TEMP_NAME = re.compile(r"tmp.*|temp|temp[0-9].*|pytest.*|var|folders", re.IGNOR
 _FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"})
 _FOLDS.update(str.maketrans({"đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th"}))
 _QUOTES = (("“", "”"), ("«", "»"), ('"', '"'))
+_BACKTICKS = re.compile("`+")
+_FENCE_OPEN = re.compile(f"(`{{3,}}){FENCE_INFO}")
 
 
 def weight(text: str) -> int:
@@ -308,3 +319,43 @@ def thread(paragraphs: Sequence[str], tags: Sequence[str] = ()) -> list[str]:
     if len(posts) > 1:
         posts = [f"{post} {i}/{len(posts)}" for i, post in enumerate(posts, start=1)]
     return posts
+
+
+def fence(posts: Sequence[str]) -> str:
+    """The fence of the code blocks that hold a thread's posts in Markdown: backticks, at
+    least three and one more than the longest run of backticks in any post, so that no
+    post closes its block (CommonMark, kramdown and goldmark close a block only at a line
+    of at least as many backticks as opened it)."""
+    longest = max((len(run) for post in posts for run in _BACKTICKS.findall(post)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def read_thread(body: str) -> list[str]:
+    """The posts of a social_post.md body (after its front matter), exactly as posted:
+    the text of each fenced block, the blocks separated by lines holding only `---`. A
+    thread written before posts were fenced (build/4, trade/4, life_aria/3 and older) is
+    read as it was written: the text between the `---` lines, ends trimmed."""
+    lines = body.split("\n")
+    fences: dict[str, list[int]] = {}  # where each line of backticks only is
+    for number, line in enumerate(lines):
+        if line.startswith("```") and not line.strip("`"):
+            fences.setdefault(line, []).append(number)
+    posts: list[str] = []
+    plain: list[str] = []  # the lines of an unfenced post
+    i = 0
+    while i < len(lines):
+        opened = _FENCE_OPEN.fullmatch(lines[i])
+        closes = fences.get(opened[1], []) if opened else []
+        end = bisect.bisect_right(closes, i)
+        if end < len(closes):
+            posts.append("\n".join(lines[i + 1 : closes[end]]))
+            i = closes[end] + 1
+            continue
+        if lines[i] == SEPARATOR:
+            posts.append("\n".join(plain).strip())
+            plain = []
+        else:
+            plain.append(lines[i])
+        i += 1
+    posts.append("\n".join(plain).strip())
+    return [post for post in posts if post]

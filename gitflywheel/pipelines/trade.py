@@ -16,7 +16,7 @@ from .charts import Series, Step, equity_chart
 from .common import duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
-from .social import hashtags, opening, thread
+from .social import fence, hashtags, opening, thread
 
 __all__ = [
     "NormalTrade",
@@ -554,6 +554,7 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
                 "front": front("social_post"),
                 "draft_reasons": draft,
                 "posts": posts,
+                "fence": fence(posts),
             },
         ),
     ]

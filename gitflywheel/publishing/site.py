@@ -39,6 +39,7 @@ from markupsafe import Markup
 
 from ..errors import GitflywheelError
 from ..pipelines.common import utc_text
+from ..pipelines.social import read_thread
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
@@ -74,7 +75,6 @@ KIND_LABELS = {
     "social_post": "Social thread",
 }
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
-_THREAD_BREAK = re.compile(r"^---$", re.MULTILINE)
 
 
 class SiteError(GitflywheelError):
@@ -336,7 +336,7 @@ class _Site:
         thread: list[str] = []
         html = Markup("")
         if file.kind == "social_post":
-            thread = [p.strip() for p in _THREAD_BREAK.split(clean_text(body)) if p.strip()]
+            thread = read_thread(clean_text(body))  # the posts as posted, not their fences
         else:
             html = Markup(render_markdown(body, self.resolver(entry, ""), drop_title=True).html)
         path = entry.folder + name[:-3] + ".html"

@@ -39,9 +39,9 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
     "build S3 readme": (*_STORY, "recent_commits"),
     "build S4 build_log": (*_STORY, "chart"),
     "build S5 blog_post": (*_STORY, "tags", "chart"),
-    "build S6 social_post": (*_STORY, "posts"),
+    "build S6 social_post": (*_STORY, "posts", "fence"),
     "trade T4 trade_journal": (*_PAGE, *_TRADES),
-    "trade T5 social_post": (*_PAGE, "posts"),
+    "trade T5 social_post": (*_PAGE, "posts", "fence"),
     "trade T6 blog_post": (*_PAGE, "title", *_TRADES),
     "build S7 activity_chart": _CHART,
     "trade T7 equity_curve": _CHART,
@@ -63,7 +63,7 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
         "next_steps",
         "tags",
     ),
-    "life_aria L2 social_post": (*_PAGE, "posts"),
+    "life_aria L2 social_post": (*_PAGE, "posts", "fence"),
 }
 
 _CONTEXT_HELP = (
@@ -71,7 +71,9 @@ _CONTEXT_HELP = (
     "By pipeline, step and kind: "
     + "; ".join(f"{where}: {', '.join(keys)}" for where, keys in CONTEXT_KEYS.items())
     + ". `session` holds id, short_id and agent; `when` the session's moment as iso, date, "
-    "time, stamp and human (UTC); `posts` the thread's posts, each at most 280 characters; "
+    "time, stamp and human (UTC); `posts` the thread's posts, each at most 280 characters "
+    "of plain text; `fence` the backticks that open and close each post's code block in "
+    "Markdown, longer than any run of backticks in the posts (so no post closes its block); "
     "`chart` in a Markdown artifact links the session's SVG chart (file, alt) or is null, "
     "in a chart artifact (activity_chart, equity_curve) it is the chart's geometry: "
     "coordinates rounded to a tenth, labels already formatted."

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +17,11 @@ import pytest
 import test_escaping as hostile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from pipeline_checks import (
     EXAMPLES,
     LIMIT,
+    RENDERER,
     bodies,
     check_posts,
     client_length,
@@ -30,8 +35,9 @@ from pipeline_checks import (
 
 from gitflywheel.escape import plain_text
 from gitflywheel.jsontext import loads
-from gitflywheel.pipelines import social
+from gitflywheel.pipelines import run_pipeline, social
 from gitflywheel.pipelines.social import cashtag, hashtag, hashtags, opening, thread
+from gitflywheel.session.records import make_record
 
 # Strategies are built once, at module level: building one costs more than drawing.
 # Words hold Markdown's special characters but no sentence, clause or quote marks, so
@@ -188,6 +194,134 @@ def test_example_build_thread() -> None:
         "Next: Wire the monitor into the nightly job; Add a weekly trend chart."
         " #AgentCellphone #Agent5 #BuildInPublic 2/2",
     ]
+
+
+# Session text that is HTML, a run of backticks longer than a fence's three, and `---`.
+HTML_SESSION: dict[str, Any] = {
+    "session_id": "social-html-1",
+    "session_type": "build",
+    "timestamp": "2025-12-04T16:45:00Z",
+    "agent_id": "Agent-5",
+    "title": "Thread <iframe src=javascript:alert(1)> test",
+    "source_data": {"repo_path": "github.com/example/app", "git_commits": [{"message": "Work"}]},
+    "overview": "An image <img src=x onerror=alert(1)> shows; a script <script>alert(1)</script>"
+    " too. " + "Filler words here. " * 12,
+    "lessons": [{"title": "Fences ``` and ```` runs", "description": "A rule --- and `code`."}],
+    "next_steps": ["---", "~~~ tilde fence", "<!-- a comment"],
+}
+LIVE = ("iframe", "img", "script")
+
+
+class Elements(HTMLParser):
+    """The elements of an HTML page, and the text of each <code> element."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.code: list[str] = []
+        self._open = 0
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "code":
+            self._open += 1
+            self.code.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "code":
+            self._open -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self.code[-1] += data
+
+
+def html_thread() -> tuple[str, list[str]]:
+    """The social_post.md of HTML_SESSION, and its posts as the pipeline made them."""
+    spec = next(
+        s
+        for s in run_pipeline(make_record("test", HTML_SESSION).session)
+        if s.kind == "social_post"
+    )
+    posts: list[str] = spec.context["posts"]
+    said = "\n".join(posts)
+    for text in ("<iframe src=javascript:alert(1)>", "<img src=x onerror=alert(1)>", "````", "---"):
+        assert text in said  # the thread carries what could turn into markup
+    return RENDERER.render(spec).decode("utf-8"), posts
+
+
+def test_a_thread_is_text_in_any_markdown_renderer() -> None:
+    """(18.18) Each post is a fenced code block, so a Markdown renderer that lets HTML
+    through (markdown-it's CommonMark, as GitHub Pages' and other viewers) shows it as
+    text, and the block's text is the post exactly: no escape, no entity."""
+    text, posts = html_thread()
+    assert posts_of(text) == posts
+    html = MarkdownIt("commonmark", {"html": True}).render(text.split("---\n", 2)[2])
+    page = Elements(html)
+    assert not set(page.tags) & set(LIVE), html
+    assert page.code == [f"{post}\n" for post in posts]
+    assert page.tags.count("hr") == len(posts) - 1
+
+
+def built(tool: str, folder: Path, *args: str) -> None:
+    """Build a site with a real generator, or skip when it is not installed."""
+    found = shutil.which(tool)
+    if found is None:
+        pytest.skip(f"{tool} is not installed (scripts/test-tools installs it from Debian)")
+    done = subprocess.run([found, *args], capture_output=True, timeout=300, cwd=folder)
+    assert done.returncode == 0, done.stderr.decode() + done.stdout.decode()
+
+
+def test_a_thread_is_text_when_jekyll_builds_the_store(tmp_path: Path) -> None:
+    """(18.18) GitHub Pages builds a repository's Markdown with Jekyll (kramdown): the
+    thread's HTML stays text there too, each post shown as it is."""
+    text, posts = html_thread()
+    (tmp_path / "_config.yml").write_text('title: "A store"\n')
+    (tmp_path / "social_post.md").write_text(text)
+    built("jekyll", tmp_path, "build", "--safe", "--quiet", "--source", str(tmp_path))
+    html = (tmp_path / "_site" / "social_post.html").read_text(encoding="utf-8")
+    page = Elements(html)
+    assert not set(page.tags) & set(LIVE), html
+    assert [code.rstrip("\n") for code in page.code] == posts, html
+
+
+def test_a_thread_is_text_in_hugo_even_with_raw_html_allowed(tmp_path: Path) -> None:
+    """(18.18) Hugo's goldmark, told to pass raw HTML through, keeps each post text."""
+    text, posts = html_thread()
+    (tmp_path / "hugo.toml").write_text("[markup.goldmark.renderer]\nunsafe = true\n")
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "social_post.md").write_text(text)
+    (tmp_path / "layouts" / "_default").mkdir(parents=True)
+    (tmp_path / "layouts" / "_default" / "single.html").write_text("{{ .Content }}")
+    built("hugo", tmp_path, "--quiet", "--source", str(tmp_path), "--destination", "public")
+    (page_file,) = (tmp_path / "public").glob("*/index.html")
+    page = Elements(page_file.read_text(encoding="utf-8"))
+    assert not set(page.tags) & set(LIVE), page.tags
+    assert [code.rstrip("\n") for code in page.code] == posts
+
+
+def test_the_fence_outgrows_every_run_of_backticks() -> None:
+    assert social.fence([]) == social.fence(["no backticks."]) == "```"
+    assert social.fence(["a `b` and ``c``.", "```` four."]) == "`````"
+
+
+def test_read_thread_gives_back_the_posts_of_either_form() -> None:
+    """The posts exactly as the pipeline made them, from the fenced form; and from a
+    thread written before the fences, the lines between the `---` rules."""
+    text, posts = html_thread()
+    assert social.read_thread(text.split("---\n", 2)[2]) == posts
+    old = "\nFirst post. 1/2\n\n---\n\nSecond <b>post</b>. 2/2\n"
+    assert social.read_thread(old) == ["First post. 1/2", "Second <b>post</b>. 2/2"]
+    assert social.read_thread("\n") == []
+    # a fence left open is not a block: its lines are read as they are
+    assert social.read_thread("````text\nA post.\n```\n") == ["````text\nA post.\n```"]
+
+
+def test_read_thread_takes_linear_time_on_open_fences() -> None:
+    body = "```text\n" * 50_000 + "---\n" + "````\n" * 50_000
+    assert len(social.read_thread(body)) == 2
 
 
 @pytest.mark.parametrize(

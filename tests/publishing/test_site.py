@@ -375,6 +375,51 @@ def test_hostile_session_text_is_inert_in_pages_and_feeds(cli: Cli, tmp_path: Pa
     assert any("]]>" in t for t in titles)  # kept as text, not as markup
 
 
+class Thread(HTMLParser):
+    """The text of each item of a page's thread (`<ol class="thread">`)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[str] = []
+        self.inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "li":
+            self.items.append("")
+            self.inside = True
+
+    def handle_endtag(self, tag: str) -> None:
+        self.inside = self.inside and tag != "li"
+
+    def handle_data(self, data: str) -> None:
+        if self.inside:
+            self.items[-1] += data
+
+
+def test_the_thread_page_shows_each_post_as_posted_and_no_fence(tmp_path: Path) -> None:
+    """(18.18) social_post.md holds each post in a fenced code block; the site's thread
+    page shows exactly the posts: HTML in them as text, and no fence line."""
+    from gitflywheel import site
+
+    data = session(
+        "thread-1",
+        title="Thread <img src=x onerror=alert(1)> and ``` fences",
+        overview="An <iframe src=javascript:alert(1)> frame --- and ```` runs. " * 8,
+    )
+    path, store, out = tmp_path / "thread.json", tmp_path / "s.git", tmp_path / "out"
+    path.write_text(json.dumps(data))
+    assert ingest(store, [path]).exit_code == 0
+    posts = json.loads(show(store, "thread-1", "facts"))["artifacts"]["social_post"]["context"]
+    posts = posts["posts"]
+    assert len(posts) > 1 and "```" in show(store, "thread-1", "social_post").decode()
+    site(store, out, base_url=BASE)
+    (page,) = out.glob("sessions/*/social_post.html")
+    thread = Thread()
+    thread.feed(page.read_text(encoding="utf-8"))
+    assert thread.items == posts
+    assert not page_links(page).tags & {"img", "iframe", "script"}
+
+
 @given(st.text(max_size=60))
 def test_path_slugs_cannot_leave_their_folder(text: str) -> None:
     slug = path_slug(text)
