@@ -21,9 +21,9 @@ from typing import Any
 from gitflywheel import escape
 from gitflywheel.jsontext import dumps_canonical, loads
 from gitflywheel.pipelines import run_pipeline
-from gitflywheel.pipelines.public import scrub
 from gitflywheel.pipelines.social import thread
 from gitflywheel.publishing.markdown_html import render_markdown
+from gitflywheel.session.public_text import scrub
 from gitflywheel.session.records import make_record
 
 MB = 1_000_000
