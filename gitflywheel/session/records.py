@@ -140,28 +140,27 @@ def validation_problems(origin: str, error: ValidationError) -> list[InputError]
     return problems
 
 
+def _disagrees(session: AnySession, counter: str, field: str, listed: int) -> list[str]:
+    """A warning when a counter says another number than the list it counts."""
+    declared = session.metadata.counter(counter)
+    if listed and declared is not None and declared != listed:
+        return [f"metadata.{counter}: says {declared} but source_data.{field} lists {listed}"]
+    return []
+
+
 def _warnings(session: AnySession) -> list[str]:
     found = []
     for name in COUNTERS:
         value = getattr(session.metadata, name)
         if isinstance(value, int) and value < 0:
             found.append(f"metadata.{name}: is negative ({value}); treated as unknown")
-    commits = session.source_data.git_commits
-    declared = session.metadata.counter("commits")
-    if commits and declared is not None and declared != len(commits):
-        found.append(
-            f"metadata.commits: says {declared} but source_data.git_commits lists {len(commits)}"
-        )
+    source = session.source_data
+    found += _disagrees(session, "commits", "git_commits", len(source.git_commits))
     minutes = session.metadata.counter("duration_minutes")
-    odd = implausible_duration(minutes, commit_span(session.source_data.git_commits))
+    odd = implausible_duration(minutes, commit_span(source.git_commits))
     if odd:
         found.append(f"metadata.duration_minutes: {odd}; left out of public artifacts")
-    trades = session.source_data.trades
-    declared = session.metadata.counter("trades_executed")
-    if trades and declared is not None and declared != len(trades):
-        found.append(
-            f"metadata.trades_executed: says {declared} but source_data.trades lists {len(trades)}"
-        )
+    found += _disagrees(session, "trades_executed", "trades", len(source.trades))
     return found
 
 
