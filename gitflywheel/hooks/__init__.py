@@ -3,7 +3,8 @@
 The folder owns the pre-push hook from end to end: `capture` (a session from a work
 repository's commits), `remotes` (which repository a push went to), `spool` (the file
 the hook writes for each push), `script` (the sh script git runs), `workrepo` (the work
-repository as git reports it), `install` (putting the hook in and taking it out),
+repository as git reports it), `pushrules` (which pushes the work repository's own
+settings record, and how), `install` (putting the hook in and taking it out),
 `target` (the store it records into, opened once), `log`, `run` (spooled pushes in,
 sessions out) and `status`. It may import the layers below it (recording, storage,
 session and the standalone modules), never the API or the CLI, which call it from here.

@@ -50,6 +50,7 @@ __all__ = [
     "capture",
     "line_counts",
     "missing_commits",
+    "read_file_at",
     "split_lines",
 ]
 
@@ -496,6 +497,45 @@ def missing_commits(source: Path, ids: list[str]) -> list[str]:
             return [i for i in ids if ObjectID(i.encode()) not in repo.object_store]
     except NotGitRepository:
         raise GitflywheelError(f"{source}: not inside a git repository") from None
+    except _UNREADABLE as exc:
+        raise GitflywheelError(f"{source}: cannot read the repository: {exc}") from None
+
+
+MAX_SETTINGS_BYTES = 1_000_000
+"""The largest settings file read from a work repository's commit."""
+
+
+def read_file_at(source: Path, rev: str, name: str) -> bytes | None:
+    """The file `name` at the root of commit `rev`'s tree in the repository at `source`,
+    or None when that tree has no such file (a folder, a submodule or a symlink is none)."""
+    try:
+        with Repo.discover(str(source)) as repo:
+            commit = repo.object_store[ObjectID(rev.encode())]
+            if not isinstance(commit, Commit):
+                raise GitflywheelError(f"{source}: {rev[:12]} is not a commit")
+            tree = repo.object_store[commit.tree]
+            if not isinstance(tree, Tree):
+                raise GitflywheelError(f"{source}: the tree of {rev[:12]} is not a tree")
+            try:
+                mode, sha = tree[name.encode()]
+            except KeyError:
+                return None
+            if not stat.S_ISREG(mode):
+                return None
+            blob = repo.object_store[sha]
+            if not isinstance(blob, Blob):
+                return None
+            if blob.raw_length() > MAX_SETTINGS_BYTES:
+                raise GitflywheelError(
+                    f"{name} at {rev[:12]}: larger than {MAX_SETTINGS_BYTES:,} bytes"
+                )
+            return blob.as_raw_string()
+    except NotGitRepository:
+        raise GitflywheelError(f"{source}: not inside a git repository") from None
+    except KeyError as exc:
+        missing = exc.args[0] if exc.args else b"?"
+        shown = missing.decode() if isinstance(missing, bytes) else str(missing)
+        raise GitflywheelError(f"{source}: object {shown} is not in the repository") from None
     except _UNREADABLE as exc:
         raise GitflywheelError(f"{source}: cannot read the repository: {exc}") from None
 

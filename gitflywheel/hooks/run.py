@@ -28,10 +28,11 @@ from ..storage.gitdir import StorePaths, WorkRepoPaths
 from ..storage.locks import file_lock
 from .capture import CaptureOptions, NothingToCapture, capture, missing_commits
 from .log import write_log
+from .pushrules import decide, rules_at
 from .remotes import push_session_id, remote_label
 from .spool import Push, SpoolError, Update, parse_spool, set_aside, spool_files
 from .target import check_store
-from .workrepo import RemoteUnreachable, is_ancestor, remote_refs
+from .workrepo import RemoteUnreachable, is_ancestor, remote_state, tracking_head
 
 __all__ = ["MAX_COMMITS", "PushOutcome", "RunReport", "run"]
 
@@ -48,6 +49,7 @@ class PushOutcome:
     recorded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     nothing_new: list[str] = field(default_factory=list)  # remote refs that published no commit
+    skipped: list[str] = field(default_factory=list)  # refs the work repository does not record
     dropped: list[str] = field(default_factory=list)  # refs the remote does not hold, and why
     notes: list[str] = field(default_factory=list)
     error: str | None = None
@@ -78,17 +80,25 @@ def _ordered(updates: tuple[Update, ...]) -> list[Update]:
     )
 
 
-def _sessions(push: Push) -> tuple[list[dict[str, Any]], list[str], list[str]]:
-    """Capture each range of a push: (sessions, remote refs with nothing new, notes)."""
+@dataclass
+class _Captures:
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    nothing: list[str] = field(default_factory=list)  # remote refs with nothing new
+    skipped: list[str] = field(default_factory=list)  # what the work repository records not
+    notes: list[str] = field(default_factory=list)
+
+
+def _sessions(push: Push, default_branch: str | None) -> _Captures:
+    """Capture each range of a push, as the work repository's settings at each pushed
+    commit say (`pushrules`); an InputError when they cannot be read."""
     source = Path(push.git_dir)
     label = remote_label(push.url, push.cwd)
     updates = _ordered(push.updates)
     olds = [u.remote_sha for u in updates if not u.creates]
     absent = set(missing_commits(source, [*olds, *push.tracking]))
     tracking = [sha for sha in push.tracking if sha not in absent]
-    sessions: list[dict[str, Any]] = []
-    nothing: list[str] = []
-    notes: list[str] = []
+    out = _Captures()
+    notes = out.notes
     published: list[str] = []
     for update in updates:
         if not update.creates and update.remote_sha not in absent:
@@ -103,40 +113,60 @@ def _sessions(push: Push) -> tuple[list[dict[str, Any]], list[str], list[str]]:
                     "which this clone does not have: captured what its tracking refs lack"
                 )
         published.append(update.local_sha)
+        rules = rules_at(source, update.remote_ref, update.local_sha)
+        decision = decide(rules, update.remote_ref, default_branch)
+        if decision.skip is not None:
+            out.skipped.append(decision.skip)
+            continue
         options = CaptureOptions(
             source=source,
             until_rev=update.local_sha,
             exclude=exclude,
             max_commits=MAX_COMMITS,
-            repo_label=label,
+            repo_label=rules.settings.name or label,
             session_id=push_session_id(push.url, update.remote_sha, update.local_sha, push.cwd),
         )
         try:
             captured = capture(options)
         except NothingToCapture:
-            nothing.append(update.remote_ref)
+            out.nothing.append(update.remote_ref)
             continue
+        count = int(captured.session["metadata"]["commits"])
+        least = rules.settings.min_commits
+        if count < least:
+            out.skipped.append(
+                f"{update.remote_ref}: {count} new commit{'' if count == 1 else 's'}, fewer "
+                f"than min_commits = {least} in {rules.origin}: not recorded"
+            )
+            continue
+        if rules.settings.name:
+            captured.session["source_data"]["remote"] = label
+        if decision.draft is not None:
+            captured.session["metadata"]["draft"] = True
+            captured.session["metadata"]["draft_reason"] = decision.draft
         captured.session["source_data"]["push"] = {
             "ref": update.remote_ref,
             "before": None if update.creates else update.remote_sha,
             "after": update.local_sha,
         }
-        sessions.append(captured.session)
+        out.sessions.append(captured.session)
         notes.extend(f"{update.remote_ref}: {n}" for n in captured.notes)
-    return sessions, nothing, notes
+    return out
 
 
-def _published(push: Push, unreachable: dict[str, str]) -> tuple[Push, list[str]]:
-    """The push less the updates the remote does not hold now, and why each was dropped.
-    RemoteUnreachable when the remote cannot be asked (`unreachable` remembers it)."""
+def _published(push: Push, unreachable: dict[str, str]) -> tuple[Push, list[str], str | None]:
+    """The push less the updates the remote does not hold now, why each was dropped, and
+    the remote's default branch (its HEAD, else the work repository's
+    `refs/remotes/<remote>/HEAD`, else None). RemoteUnreachable when the remote cannot
+    be asked (`unreachable` remembers it)."""
     work = [u for u in push.updates if u.publishes_work]
     if not work:
-        return push, []
+        return push, [], None
     key = f"{push.git_dir}\n{push.cwd}\n{push.url}"
     if key in unreachable:
         raise RemoteUnreachable(unreachable[key])
     try:
-        now = remote_refs(
+        now, head = remote_state(
             Path(push.git_dir), Path(push.cwd), push.url, sorted({u.remote_ref for u in work})
         )
     except RemoteUnreachable as exc:
@@ -156,7 +186,9 @@ def _published(push: Push, unreachable: dict[str, str]) -> tuple[Push, list[str]
                 f"{update.remote_ref}: the remote {where}, not at the pushed "
                 f"{update.local_sha[:12]} (the push was refused, or a dry run): not recorded"
             )
-    return replace(push, updates=tuple(kept)), dropped
+    if head is None and push.remote != push.url:
+        head = tracking_head(Path(push.git_dir), push.remote)
+    return replace(push, updates=tuple(kept)), dropped, head
 
 
 def _record(store: Path, push: Push, origin: str, unreachable: dict[str, str]) -> PushOutcome:
@@ -164,10 +196,16 @@ def _record(store: Path, push: Push, origin: str, unreachable: dict[str, str]) -
     OSError (the push stays spooled), so does a remote that cannot be asked
     (RemoteUnreachable); a push that can never be recorded raises another error of ours."""
     outcome = PushOutcome(origin, remote_label(push.url, push.cwd))
-    push, outcome.dropped = _published(push, unreachable)
+    push, outcome.dropped, default_branch = _published(push, unreachable)
     if not any(u.publishes_work for u in push.updates):
         return outcome
-    sessions, outcome.nothing_new, outcome.notes = _sessions(push)
+    captures = _sessions(push, default_branch)
+    sessions = captures.sessions
+    outcome.nothing_new, outcome.skipped, outcome.notes = (
+        captures.nothing,
+        captures.skipped,
+        captures.notes,
+    )
     if not sessions:
         return outcome
     base = Path(push.cwd)  # where a screenshot path would be read from: captures name none
@@ -320,6 +358,8 @@ def _run_one(
     )
     if outcome.dropped:
         message += f"; dropped {len(outcome.dropped)}: " + "; ".join(outcome.dropped)
+    if outcome.skipped:
+        message += "; " + "; ".join(outcome.skipped)
     write_log(
         log,
         "info",
@@ -330,6 +370,7 @@ def _run_one(
         recorded=outcome.recorded,
         unchanged=outcome.unchanged,
         dropped=outcome.dropped,
+        skipped=outcome.skipped,
         notes=outcome.notes,
     )
     return outcome

@@ -19,6 +19,8 @@ __all__ = [
     "work_repo",
     "work_git_dir",
     "remote_refs",
+    "remote_state",
+    "tracking_head",
     "is_ancestor",
 ]
 
@@ -77,11 +79,19 @@ def remote_refs(git_dir: Path, cwd: Path, url: str, refs: list[str]) -> dict[str
     """Where the remote at `url` has the refs `refs` now (a ref it lacks is absent), asked
     as the push asked it: with the work repository's config, from the folder it ran in
     (a relative path is relative to it), never prompting. RemoteUnreachable otherwise."""
+    return remote_state(git_dir, cwd, url, refs)[0]
+
+
+def remote_state(
+    git_dir: Path, cwd: Path, url: str, refs: list[str]
+) -> tuple[dict[str, str], str | None]:
+    """`remote_refs`, and the branch the remote's HEAD names (its default branch, as
+    `git ls-remote --symref URL HEAD` reports it), or None when it names none."""
     where = cwd if cwd.is_dir() else git_dir
-    patterns = refs if len(refs) <= 100 else []
+    patterns = [*refs, "HEAD"] if len(refs) <= 100 else []
     try:
         done = subprocess.run(
-            ["git", f"--git-dir={git_dir}", "ls-remote", "--", url, *patterns],
+            ["git", f"--git-dir={git_dir}", "ls-remote", "--symref", "--", url, *patterns],
             cwd=where,
             capture_output=True,
             stdin=subprocess.DEVNULL,
@@ -101,11 +111,40 @@ def remote_refs(git_dir: Path, cwd: Path, url: str, refs: list[str]) -> dict[str
         )
         raise RemoteUnreachable(_CREDENTIALS.sub(r"\1***@", reason)[:300])
     found: dict[str, str] = {}
+    head: str | None = None
     for line in done.stdout.decode("utf-8", "replace").splitlines():
         sha, _, name = line.partition("\t")
-        if name in refs:
+        if sha.startswith("ref: ") and name == "HEAD":
+            head = _branch(sha.removeprefix("ref: "))
+        elif name in refs:
             found[name] = sha
-    return found
+    return found, head
+
+
+def _branch(ref: str) -> str | None:
+    return ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+
+
+def tracking_head(git_dir: Path, remote: str) -> str | None:
+    """The branch `refs/remotes/<remote>/HEAD` of the work repository names (what
+    `git clone` or `git remote set-head` saw as the remote's default), or None."""
+    if not remote or remote.startswith("-"):
+        return None
+    try:
+        done = subprocess.run(
+            ["git", f"--git-dir={git_dir}", "symbolic-ref", "-q", f"refs/remotes/{remote}/HEAD"],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            env=_git_env(),
+            check=False,
+        )
+    except OSError:
+        return None
+    if done.returncode != 0:
+        return None
+    ref = done.stdout.decode("utf-8", "replace").strip()
+    prefix = f"refs/remotes/{remote}/"
+    return ref.removeprefix(prefix) if ref.startswith(prefix) else None
 
 
 def is_ancestor(git_dir: Path, ancestor: str, tip: str) -> bool:

@@ -1,7 +1,8 @@
 """Which sessions are not real work yet: they are recorded, and published as drafts.
 
-A session is a draft when it is a test placeholder (a placeholder agent, a test title, an
-all-zero id) or has nothing to say (no commits, trades, conversation, screenshots or
+A session is a draft when it says so (`metadata.draft: true`, as the push hook marks a
+work repository's draft branches), is a test placeholder (a placeholder agent, a test
+title, an all-zero id) or has nothing to say (no commits, trades, conversation, screenshots or
 story, and no title of its own: bare counters are not a post). Twins, one session's
 commits recorded again under another id, are found across sessions: `twin_keys` says what
 makes two records twins; the site and verify compare them (a pipeline sees one session).
@@ -25,6 +26,7 @@ __all__ = [
     "is_placeholder_id",
     "placeholder_reasons",
     "draft_reasons",
+    "marked_reasons",
     "twin_keys",
 ]
 
@@ -136,6 +138,18 @@ def _story_fields(session: AnySession) -> list[str]:
     return found
 
 
+def marked_reasons(session: AnySession) -> list[str]:
+    """Why the session says it is a draft itself (`metadata.draft: true`, with its
+    `metadata.draft_reason`, as the push hook writes it for a work repository's draft
+    branches), or `[]`."""
+    extra = session.metadata.model_extra or {}
+    if extra.get("draft") is not True:
+        return []
+    reason = extra.get("draft_reason")
+    shown = reason.strip() if isinstance(reason, str) and reason.strip() else "no reason given"
+    return [f"the work repository marks this push a draft: {shown}"]
+
+
 def draft_reasons(session: AnySession, screenshots: int = 0) -> list[str]:
     """Why the session is a draft, or `[]` when it is real work with something to say.
 
@@ -152,7 +166,7 @@ def draft_reasons(session: AnySession, screenshots: int = 0) -> list[str]:
         or _story_fields(session)
     )
     title = session.title or _extra_title(session)
-    placeholder = placeholder_reasons(session)
+    placeholder = marked_reasons(session) + placeholder_reasons(session)
     if content or not is_placeholder_title(title):
         return placeholder
     repo = public_repo(source.repo_path)

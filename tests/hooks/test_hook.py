@@ -413,6 +413,225 @@ def test_a_rerun_records_nothing_twice(cli: Cli, work: Work) -> None:
     assert spooled(work.store_spool) == []
 
 
+# -- which pushes are sessions: the work repository's own settings ------------------------
+
+
+def settings_commit(repo: Path, text: str, name: str = ".gitflywheel.toml") -> str:
+    return commit(repo, f"Settings in {name}", name, text)
+
+
+def blog_post(cli: Cli, store: Path, session_id: str) -> str:
+    result = cli("show", "--repo", store, session_id, "blog_post")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def is_draft(cli: Cli, store: Path, session_id: str) -> bool:
+    front = blog_post(cli, store, session_id).split("\n---\n", 1)[0]
+    assert "\ndraft: " in front, front
+    return "\ndraft: true" in front
+
+
+def test_record_false_records_nothing_and_says_so(cli: Cli, work: Work) -> None:
+    settings_commit(work.path, "record = false\n")
+    commit(work.path, "Private work")
+    # What counts is the pushed commit, not the work tree.
+    (work.path / ".gitflywheel.toml").write_text("record = true\n")
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 1)
+    assert sessions(cli, work.store) == []
+    entry = log_entries(work.log, "push")[-1]
+    assert entry["level"] == "info" and entry["recorded"] == []
+    assert "refs/heads/main: record = false in .gitflywheel.toml" in str(entry["message"])
+    assert spooled(work.store_spool) == [] and spooled(work.repo_spool) == []
+
+
+def test_a_feature_branch_records_a_draft_the_default_branch_publishes(
+    cli: Cli, work: Work
+) -> None:
+    on_main = commit(work.path, "Main work")
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 1)
+    git("switch", "-q", "-c", "feature", cwd=work.path)
+    on_feature = commit(work.path, "Feature work")
+    pushed(work.path, "origin", "feature")
+    wait_runs(work.log, 2)
+    by_commits = {
+        tuple(commit_hashes(record(cli, work.store, str(r["session_id"])))): str(r["session_id"])
+        for r in sessions(cli, work.store)
+    }
+    main_id, feature_id = by_commits[(on_main,)], by_commits[(on_feature,)]
+    assert not is_draft(cli, work.store, main_id)
+    assert "draft" not in record(cli, work.store, main_id)["metadata"]  # type: ignore[operator]
+    assert is_draft(cli, work.store, feature_id)
+    assert record(cli, work.store, feature_id)["metadata"] == {
+        "commits": 1,
+        "duration_minutes": 0,
+        "files_changed": 1,
+        "lines_added": 1,
+        "lines_removed": 0,
+        "draft": True,
+        "draft_reason": "feature is not the remote's default branch (main)",
+    }
+
+
+@pytest.mark.slow
+def test_the_default_branch_is_the_one_the_remotes_head_names(cli: Cli, work: Work) -> None:
+    git("symbolic-ref", "HEAD", "refs/heads/trunk", cwd=work.remote)
+    git("switch", "-q", "-c", "trunk", cwd=work.path)
+    on_trunk = commit(work.path, "Trunk work")
+    pushed(work.path, "origin", "trunk")
+    wait_runs(work.log, 1)
+    git("switch", "-q", "main", cwd=work.path)
+    on_main = commit(work.path, "Main work")
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 2)
+    drafts = {
+        tuple(commit_hashes(record(cli, work.store, str(r["session_id"])))): is_draft(
+            cli, work.store, str(r["session_id"])
+        )
+        for r in sessions(cli, work.store)
+    }
+    assert drafts == {(on_trunk,): False, (on_main,): True}
+
+
+@pytest.mark.slow
+def test_a_remote_head_naming_no_branch_falls_back_to_the_tracking_head(
+    cli: Cli, work: Work
+) -> None:
+    git("symbolic-ref", "HEAD", "refs/heads/nowhere", cwd=work.remote)  # ls-remote: no HEAD
+    git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/trunk", cwd=work.path)
+    git("switch", "-q", "-c", "trunk", cwd=work.path)
+    on_trunk = commit(work.path, "Trunk work")
+    pushed(work.path, "origin", "trunk")
+    wait_runs(work.log, 1)
+    git("switch", "-q", "main", cwd=work.path)
+    on_main = commit(work.path, "Main work")
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 2)
+    # Neither knows: main and master count as the default branch.
+    git("symbolic-ref", "--delete", "refs/remotes/origin/HEAD", cwd=work.path)
+    git("switch", "-q", "-c", "master", cwd=work.path)
+    on_master = commit(work.path, "Master work")
+    pushed(work.path, "origin", "master")
+    wait_runs(work.log, 3)
+    drafts = {
+        tuple(commit_hashes(record(cli, work.store, str(r["session_id"])))): is_draft(
+            cli, work.store, str(r["session_id"])
+        )
+        for r in sessions(cli, work.store)
+    }
+    assert drafts == {(on_trunk,): False, (on_main,): True, (on_master,): False}
+
+
+@pytest.mark.slow
+def test_branches_and_drafts_say_which_branches_record_and_how(cli: Cli, work: Work) -> None:
+    settings_commit(work.path, 'branches = ["main", "release/*"]\ndrafts = ["release/*"]\n')
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 1)
+    git("switch", "-q", "-c", "release/1", cwd=work.path)
+    on_release = commit(work.path, "Release work")
+    pushed(work.path, "origin", "release/1")
+    wait_runs(work.log, 2)
+    git("switch", "-q", "-c", "spike", cwd=work.path)
+    commit(work.path, "Spike work")
+    pushed(work.path, "origin", "spike")
+    wait_runs(work.log, 3)
+    rows = sessions(cli, work.store)
+    assert len(rows) == 2
+    drafts = {
+        tuple(commit_hashes(record(cli, work.store, str(r["session_id"])))): is_draft(
+            cli, work.store, str(r["session_id"])
+        )
+        for r in rows
+    }
+    assert drafts[(on_release,)] is True and list(drafts.values()).count(False) == 1
+    last = log_entries(work.log, "push")[-1]
+    assert "spike is not one of the branches .gitflywheel.toml records" in str(last["message"])
+
+
+def test_a_push_of_fewer_than_min_commits_records_nothing(cli: Cli, work: Work) -> None:
+    settings_commit(work.path, "min_commits = 2\n")
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 1)
+    assert sessions(cli, work.store) == []
+    assert "1 new commit, fewer than min_commits = 2" in str(
+        log_entries(work.log, "push")[-1]["message"]
+    )
+    made = [commit(work.path, "One"), commit(work.path, "Two")]
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 2)
+    rows = sessions(cli, work.store)
+    assert [commit_hashes(record(cli, work.store, str(r["session_id"]))) for r in rows] == [made]
+
+
+def test_the_name_setting_names_the_repository_in_public_text(cli: Cli, work: Work) -> None:
+    settings_commit(work.path, 'name = "Parser Works"\n')
+    commit(work.path, "Add the parser")
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 1)
+    (row,) = sessions(cli, work.store)
+    session_id = str(row["session_id"])
+    rec = record(cli, work.store, session_id)
+    assert rec["source_data"]["repo_path"] == "Parser Works"  # type: ignore[index]
+    assert rec["source_data"]["remote"] == "remote"  # type: ignore[index]
+    assert session_id == push_session_id(
+        f"file://{work.remote}", *git("rev-parse", "HEAD~2", "HEAD", cwd=work.path).split()
+    )
+    log = cli("show", "--repo", work.store, session_id, "build_log").stdout
+    post = blog_post(cli, work.store, session_id)
+    assert "Parser Works" in log and "Parser Works" in post
+
+
+def test_pyproject_tool_gitflywheel_counts_and_gitflywheel_toml_comes_first(
+    cli: Cli, work: Work
+) -> None:
+    settings_commit(
+        work.path,
+        '[project]\nname = "widget"\n\n[tool.gitflywheel]\nrecord = false\n',
+        "pyproject.toml",
+    )
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 1)
+    assert sessions(cli, work.store) == []
+    assert "record = false in pyproject.toml [tool.gitflywheel]" in str(
+        log_entries(work.log, "push")[-1]["message"]
+    )
+    settings_commit(work.path, "record = true\n")
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 2)
+    assert len(sessions(cli, work.store)) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('min_commits = "two"\n', ".gitflywheel.toml: min_commits: must be a whole number"),
+        ("recrod = false\n", ".gitflywheel.toml: recrod: not a setting"),
+        ("record = \n", ".gitflywheel.toml: not TOML"),
+    ],
+)
+def test_settings_that_cannot_be_read_set_the_push_aside_with_the_reason(
+    cli: Cli, work: Work, text: str, reason: str
+) -> None:
+    bad = settings_commit(work.path, text)
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 1)
+    assert sessions(cli, work.store) == []
+    (aside,) = sorted((work.store_spool / "broken").glob("push.*"))
+    error = log_entries(work.log, "push")[-1]
+    assert error["level"] == "error" and error["spool"] == str(aside)
+    assert f"refs/heads/main at {bad[:12]}: {reason}" in str(error["message"])
+    assert "Traceback" not in work.log.read_text()
+    st = status(cli, work)
+    assert reason in str(st["last_error"]["message"])  # type: ignore[index]
+    fixed = settings_commit(work.path, "min_commits = 1\n")
+    pushed(work.path, "origin", "main")
+    wait_runs(work.log, 2)
+    rows = sessions(cli, work.store)
+    assert [commit_hashes(record(cli, work.store, str(r["session_id"]))) for r in rows] == [[fixed]]
+
+
 # -- only what the remote holds is recorded -----------------------------------------------
 
 

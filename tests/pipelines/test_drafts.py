@@ -163,6 +163,27 @@ def test_counters_with_a_story_are_published() -> None:
     assert published(data)
 
 
+def test_a_session_the_work_repository_marks_a_draft_is_one() -> None:
+    real = {
+        "overview": "Taught the parser comments.",
+        "source_data": {
+            "repo_path": "example/repo",
+            "git_commits": [{"hash": "a" * 40, "message": "Teach the parser comments"}],
+        },
+    }
+    assert reasons_of(session("s-9", **real)) == []
+    marked = session(
+        "s-9",
+        metadata={"draft": True, "draft_reason": "feature is not the remote's default branch"},
+        **real,
+    )
+    assert reasons_of(marked) == [
+        "the work repository marks this push a draft: feature is not the remote's default branch"
+    ]
+    assert not published(marked)
+    assert reasons_of(session("s-9", metadata={"draft": "yes"}, **real)) == []
+
+
 def test_a_build_log_without_commits_is_a_draft_of_its_own() -> None:
     data = session(
         "s-4",
