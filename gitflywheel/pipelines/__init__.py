@@ -1,7 +1,9 @@
 """The pipelines: a validated session in, artifact specs out. Pure: no I/O, no clock.
 
 Each pipeline carries a version (`build/2`): the facts it derives from a record change
-only with it, so a store can tell which code made a session's facts.
+only with it, so a store can tell which code made a session's facts. The store's display
+names (`names.repo`, `names.agent`) are an input like the record: `names_used` says
+which of them apply to a session, and the facts record those.
 """
 
 from __future__ import annotations
@@ -9,13 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..session.artifacts import ArtifactSpec, Screenshot
+from ..session.facts import Names
 from ..session.models import BuildSession, LifeAriaSession, TradeSession
+from ..session.public_text import public_repo
 from ..session.versions import PIPELINE_ID_PATTERN, split_pipeline_id
 from . import build, life_aria, trade
+from .common import NO_NAMES
 
 __all__ = [
     "PIPELINE_ID_PATTERN",
     "run_pipeline",
+    "names_used",
     "pipeline_id",
     "installed_pipelines",
     "split_pipeline_id",
@@ -24,15 +30,27 @@ __all__ = [
 _MODULES = {"build": build, "trade": trade, "life_aria": life_aria}
 
 
+def names_used(
+    session: BuildSession | TradeSession | LifeAriaSession, names: Names = NO_NAMES
+) -> Names:
+    """The display names that apply to this session: its agent's, and for a build
+    session, which names its repository, that repository's (by its public name)."""
+    repo = public_repo(session.source_data.repo_path) if isinstance(session, BuildSession) else None
+    return names.applying(repo, session.agent_id)
+
+
 def run_pipeline(
-    session: BuildSession | TradeSession | LifeAriaSession, screenshots: Sequence[Screenshot] = ()
+    session: BuildSession | TradeSession | LifeAriaSession,
+    screenshots: Sequence[Screenshot] = (),
+    names: Names = NO_NAMES,
 ) -> list[ArtifactSpec]:
-    """The artifacts of one session, by its type."""
+    """The artifacts of one session, by its type, naming its repository and its agent as
+    `names` shows them."""
     if isinstance(session, BuildSession):
-        return build.run(session)
+        return build.run(session, names)
     if isinstance(session, TradeSession):
-        return trade.run(session)
-    return life_aria.run(session, screenshots)
+        return trade.run(session, names)
+    return life_aria.run(session, screenshots, names)
 
 
 def pipeline_id(session_type: str) -> str:

@@ -6,11 +6,13 @@ import contextlib
 from typing import Any, Final, TypedDict
 
 from ..session.artifacts import ArtifactSpec
+from ..session.facts import Names
 from ..session.models import BuildSession, GitCommit, parse_timestamp
 from ..session.public_text import commit_span, implausible_duration, public_repo, scrub_all
 from .changelog import GROUPS, OTHER, commit_url, group_of, parse
 from .charts import Dated, activity_chart
 from .common import (
+    NO_NAMES,
     deliverable_text,
     duration_text,
     extra_text,
@@ -167,10 +169,15 @@ def _chronological(raws: list[GitCommit], repo_path: str | None) -> list[Commit]
     return [commits[i] for i in order]
 
 
-def repo_facts(session: BuildSession) -> RepoFacts:
-    """S1: commits, files and line counts, each from the best source, disagreements noted."""
+def repo_facts(session: BuildSession, names: Names = NO_NAMES) -> RepoFacts:
+    """S1: commits, files and line counts, each from the best source, disagreements noted.
+    The repository is named as `names` shows it; a repository shown under another name
+    (or none) links no commit, as a link would name it."""
     meta = session.metadata
-    commits = _chronological(session.source_data.git_commits, session.source_data.repo_path)
+    public = public_repo(session.source_data.repo_path)
+    renamed = public is not None and public in names.repo
+    repo_path = None if renamed else session.source_data.repo_path
+    commits = _chronological(session.source_data.git_commits, repo_path)
     notes: list[str] = []
 
     listed_files = {f for c in commits for f in c["files"]}
@@ -221,7 +228,7 @@ def repo_facts(session: BuildSession) -> RepoFacts:
         ("time spent", duration_text(minutes)),
     ]
     return {
-        "repo": public_repo(session.source_data.repo_path),
+        "repo": names.repo_name(public),
         "commits": commits,
         "commit_count": commit_count,
         "files": files,
@@ -271,9 +278,9 @@ def _derived_title(subjects: list[str]) -> str | None:
     return f"{first}, and {plural(len(subjects) - 1, 'more commit')}"
 
 
-def _derived_overview(session: BuildSession, facts: RepoFacts) -> str:
+def _derived_overview(session: BuildSession, facts: RepoFacts, names: Names) -> str:
     where = f" in {facts['repo']}" if facts["repo"] else ""
-    sentence = f"{session.agent_id} worked{where}"
+    sentence = f"{names.agent_name(session.agent_id)} worked{where}"
     if facts["duration"]:
         sentence += f" for {facts['duration']}"
     changed = []
@@ -358,7 +365,7 @@ def _speaker(source: str, agent: str) -> str:
     return name[0].upper() + name[1:] if name.islower() else name
 
 
-def conversation(session: BuildSession) -> list[Quote]:
+def conversation(session: BuildSession, names: Names = NO_NAMES) -> list[Quote]:
     """The build conversation's first and last turns, speakers named, each quote kept to
     about `QUOTE_CHARS` characters ending on a whole word."""
     turns = [c for c in session.source_data.conversations if c.content.strip()]
@@ -372,7 +379,7 @@ def conversation(session: BuildSession) -> list[Quote]:
             text = (head.rsplit(" ", 1)[0] if " " in head else text[:QUOTE_CHARS]) + " …"
         quotes.append(
             {
-                "speaker": _speaker(turn.source, session.agent_id),
+                "speaker": _speaker(turn.source, names.agent_name(session.agent_id)),
                 "text": text,
                 "time": utc_text(turn.timestamp) if turn.timestamp else "",
             }
@@ -380,7 +387,7 @@ def conversation(session: BuildSession) -> list[Quote]:
     return quotes
 
 
-def story(session: BuildSession, facts: RepoFacts) -> Story:
+def story(session: BuildSession, facts: RepoFacts, names: Names = NO_NAMES) -> Story:
     """S2: given story fields win; otherwise each part is derived from what changed."""
     subjects = [c["subject"] for c in facts["commits"] if c["subject"]]
     achievements = list(session.key_achievements)
@@ -397,7 +404,7 @@ def story(session: BuildSession, facts: RepoFacts) -> Story:
         or extra_text(session.source_data, "work_summary")
         or extra_text(session.metadata, "session_summary")
     )
-    overview = given_overview or _derived_overview(session, facts)
+    overview = given_overview or _derived_overview(session, facts, names)
     solution = session.solution
     if not solution and subjects:
         shown = subjects[:5]
@@ -419,12 +426,14 @@ def story(session: BuildSession, facts: RepoFacts) -> Story:
         "deliverables": delivered,
         "tools": _texts(session, "tools_created"),
         "improvements": _texts(session, "infrastructure_improvements"),
-        "conversation": conversation(session),
+        "conversation": conversation(session, names),
         "overview_derived": not given_overview,
     }
 
 
-def social(session: BuildSession, facts: RepoFacts, told: Story) -> list[str]:
+def social(
+    session: BuildSession, facts: RepoFacts, told: Story, names: Names = NO_NAMES
+) -> list[str]:
     """S6: the thread, opening with the title and the figures."""
     figures = []
     if facts["commit_count"]:
@@ -446,7 +455,9 @@ def social(session: BuildSession, facts: RepoFacts, told: Story) -> list[str]:
     return thread(
         paragraphs,
         hashtags(
-            (facts["repo"] or "").rsplit("/", 1)[-1], session.agent_id, generic=["BuildInPublic"]
+            (facts["repo"] or "").rsplit("/", 1)[-1],
+            names.agent_name(session.agent_id),
+            generic=["BuildInPublic"],
         ),
     )
 
@@ -478,12 +489,14 @@ def log_draft(facts: RepoFacts) -> list[str]:
     return [] if facts["commits"] else [NO_COMMITS]
 
 
-def run(session: BuildSession) -> list[ArtifactSpec]:
+def run(session: BuildSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
     """S1 to S7 for one build session; drafts (see `drafts.draft_reasons`) get no thread
     and no chart, nor does a session without a dated commit. A build log that lists no
-    commit is a draft of its own (`log_draft`): the site leaves it out of the post."""
-    facts = scrub_all(repo_facts(session))
-    told = scrub_all(story(session, facts))
+    commit is a draft of its own (`log_draft`): the site leaves it out of the post. The
+    repository and the agent are named as `names` shows them."""
+    facts = scrub_all(repo_facts(session, names))
+    told = scrub_all(story(session, facts, names))
+    agent = names.agent_name(session.agent_id)
     draft = draft_reasons(session)
     chart = None if draft else activity_chart(dated_commits(session), told["title"])
     link = {"file": chart["file"], "alt": chart["subtitle"]} if chart else None
@@ -491,7 +504,7 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
         t
         for t in (
             slug((facts["repo"] or "").rsplit("/", 1)[-1]).lower(),
-            slug(session.agent_id).lower(),
+            slug(agent).lower(),
         )
         if t
     ]
@@ -508,9 +521,10 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
             tags=tags,
             draft=reasons,
             image=link["file"] if link else None,
+            author=agent,
         )
         return {
-            **identity(session),
+            **identity(session, names),
             "front": front,
             "draft_reasons": reasons,
             "facts": facts,
@@ -518,7 +532,7 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
             **more,
         }
 
-    posts = [] if draft else social(session, facts, told)
+    posts = [] if draft else social(session, facts, told, names)
     specs = [
         ArtifactSpec(
             "readme",
@@ -556,7 +570,7 @@ def run(session: BuildSession) -> list[ArtifactSpec]:
                 PIPELINE,
                 "S7",
                 "activity_chart.svg.j2",
-                {**identity(session), "chart": chart},
+                {**identity(session, names), "chart": chart},
             )
         )
     return specs

@@ -7,11 +7,14 @@ import re
 from datetime import datetime
 from typing import Any
 
+from ..session.facts import Names
 from ..session.models import BuildSession, LifeAriaSession, TradeSession, in_utc
 from ..session.public_text import public_id
 
 __all__ = [
     "AnySession",
+    "NO_NAMES",
+    "identity",
     "when",
     "short_id",
     "repo_name",
@@ -27,6 +30,7 @@ __all__ = [
 ]
 
 AnySession = BuildSession | TradeSession | LifeAriaSession
+NO_NAMES = Names()
 
 
 def when(session: AnySession) -> dict[str, str]:
@@ -40,14 +44,14 @@ def when(session: AnySession) -> dict[str, str]:
     }
 
 
-def identity(session: AnySession, **more: Any) -> dict[str, Any]:
+def identity(session: AnySession, names: Names | None = None, **more: Any) -> dict[str, Any]:
     """What every template may show of the session itself: `session.id`, `.short_id`,
-    `.agent`, and `when` (see `when`)."""
+    `.agent` (the name `names` shows it under), and `when` (see `when`)."""
     return {
         "session": {
             "id": session.session_id,
             "short_id": short_id(session),
-            "agent": session.agent_id,
+            "agent": (names or NO_NAMES).agent_name(session.agent_id),
             **more,
         },
         "when": when(session),

@@ -85,11 +85,12 @@ def front_matter(
     tags: list[str],
     draft: list[str],
     image: str | None = None,
+    author: str | None = None,
 ) -> dict[str, Any]:
     """The front matter of one artifact. The slug is unique by construction: the title's
     slug, the first 6 hex digits of the SHA-256 of the session id written as letters
     (`0`-`f` as `a`-`p`, so that no figure appears in it), and the kind (none for the
-    session's main post)."""
+    session's main post). The author is the agent as shown (`author`), else its id."""
     digest = hashlib.sha256(session.session_id.encode("utf-8")).hexdigest()[:6]
     digest = "".join(chr(ord("a") + int(d, 16)) for d in digest)
     utc = in_utc(session.timestamp).replace(microsecond=0)
@@ -102,6 +103,6 @@ def front_matter(
         "categories": [session.session_type],
         "draft": bool(draft),
         "image": image,
-        "author": session.agent_id,
+        "author": session.agent_id if author is None else author,
         "session_id": session.session_id,
     }

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from typing import Final, TypedDict
 
 from ..session.artifacts import ArtifactSpec, Screenshot, is_linked_url
+from ..session.facts import Names
 from ..session.models import LifeAriaSession
 from ..session.public_text import implausible_duration, scrub, scrub_all
 from .common import (
+    NO_NAMES,
     deliverable_text,
     duration_text,
     identity,
@@ -92,7 +94,7 @@ def _quote(text: str) -> str:
     return text
 
 
-def highlights(session: LifeAriaSession) -> list[Highlight]:
+def highlights(session: LifeAriaSession, names: Names = NO_NAMES) -> list[Highlight]:
     """The conversation turns worth quoting, in the order they were said: at most eight,
     chosen by what they hold (the longest turns, code, decisions) rather than where they
     fall; each quote kept to about 400 characters, ending on a whole word."""
@@ -102,7 +104,7 @@ def highlights(session: LifeAriaSession) -> list[Highlight]:
         turns = [turns[i] for i in sorted(ranked[:_HIGHLIGHTS])]
     return [
         {
-            "speaker": speaker(turn.source, session.agent_id),
+            "speaker": speaker(turn.source, names.agent_name(session.agent_id)),
             "text": _quote(turn.content),
             "time": utc_text(turn.timestamp, "%H:%M UTC") if turn.timestamp else "",
         }
@@ -147,12 +149,10 @@ def grid(shots: Sequence[Shot]) -> list[list[Shot | None]]:
     return rows
 
 
-def _overview(session: LifeAriaSession, screenshots: Sequence[Screenshot]) -> str:
+def _overview(session: LifeAriaSession, screenshots: Sequence[Screenshot], agent: str) -> str:
     counted = session.metadata.counter("duration_minutes")
     minutes = None if implausible_duration(counted) else duration_text(counted)
-    text = f"{session.agent_id} spent " + (
-        f"{minutes} with Aria" if minutes else "a session with Aria"
-    )
+    text = f"{agent} spent " + (f"{minutes} with Aria" if minutes else "a session with Aria")
     made = [plural(len(session.source_data.conversations), "turn") + " of conversation"]
     if screenshots:
         made.append(plural(len(screenshots), "screenshot"))
@@ -165,22 +165,28 @@ def social(
     overview: str,
     talk: list[Highlight],
     lessons: list[dict[str, str]],
+    agent: str | None = None,
 ) -> list[str]:
-    """The thread: the title, the overview, Aria's last word, lessons."""
+    """The thread: the title, the overview, Aria's last word, lessons; tagged with the
+    agent as shown (`agent`, else its id)."""
     paragraphs = [f"{title}. {overview}"]
     aria = [h for h in talk if h["speaker"] == "Aria"]
     if aria:
         paragraphs.append(f"Aria: “{aria[-1]['text']}”")
     paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in lessons[:2]]
-    return thread(paragraphs, hashtags(session.agent_id, generic=["BuildWithAria", "Devlog"]))
+    shown = session.agent_id if agent is None else agent
+    return thread(paragraphs, hashtags(shown, generic=["BuildWithAria", "Devlog"]))
 
 
-def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> list[ArtifactSpec]:
+def run(
+    session: LifeAriaSession, screenshots: Sequence[Screenshot] = (), names: Names = NO_NAMES
+) -> list[ArtifactSpec]:
     """L1 the devlog (a blog post) and L2 a social post for one life/Aria session; drafts
-    (see `drafts.draft_reasons`) get no thread."""
+    (see `drafts.draft_reasons`) get no thread. The agent is named as `names` shows it."""
     moment = when(session)
-    talk = scrub_all(highlights(session))
-    overview = scrub_all(session.overview or _overview(session, screenshots))
+    agent = names.agent_name(session.agent_id)
+    talk = scrub_all(highlights(session, names))
+    overview = scrub_all(session.overview or _overview(session, screenshots, agent))
     title = session.title if not is_placeholder_title(session.title) else None
     title = scrub_all(
         title or headline(session.overview) or f"Making things with Aria, {moment['human']}"
@@ -188,11 +194,11 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
     shown, linked, missing = gallery(screenshots)
     shown, linked = scrub_all(shown), scrub_all(linked)
     made = [d for d in map(deliverable_text, session.deliverables) if d]
-    tags = ["devlog", "aria"] + ([slug(session.agent_id).lower()] if slug(session.agent_id) else [])
+    tags = ["devlog", "aria"] + ([slug(agent).lower()] if slug(agent) else [])
     draft = draft_reasons(session, len(shown))
     description = summary_line(overview, session.problem, title)
     context = {
-        **identity(session),
+        **identity(session, names),
         "draft_reasons": draft,
         "title": title,
         "overview": overview,
@@ -222,9 +228,10 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
             tags=tags,
             draft=draft,
             image=image,
+            author=agent,
         )
 
-    posts = [] if draft else social(session, title, overview, talk, context["lessons"])
+    posts = [] if draft else social(session, title, overview, talk, context["lessons"], agent)
     return [
         ArtifactSpec(
             "blog_post", PIPELINE, "L1", "devlog.md.j2", {**context, "front": front("blog_post")}
@@ -235,7 +242,7 @@ def run(session: LifeAriaSession, screenshots: Sequence[Screenshot] = ()) -> lis
             "L2",
             "social_post.md.j2",
             {
-                **identity(session),
+                **identity(session, names),
                 "front": front("social_post"),
                 "draft_reasons": draft,
                 "posts": posts,

@@ -10,10 +10,11 @@ from typing import Any, Final, TypedDict
 
 from ..figures import money, percent, signed_money
 from ..session.artifacts import ArtifactSpec
+from ..session.facts import Names
 from ..session.models import Trade, TradeSession, in_utc
 from ..session.public_text import implausible_duration, scrub, scrub_all
 from .charts import Series, Step, equity_chart
-from .common import duration_text, identity, lesson_list, slug, utc_text, when
+from .common import NO_NAMES, duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
 from .social import fence, hashtags, opening, thread
@@ -493,9 +494,10 @@ def equity_series(trades: list[NormalTrade], summary: Summary) -> list[Series]:
     return out
 
 
-def run(session: TradeSession) -> list[ArtifactSpec]:
+def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
     """T1 to T7 for one trade session; drafts (see `drafts.draft_reasons`) get no thread
-    and no chart, nor does a session without a closed trade."""
+    and no chart, nor does a session without a closed trade. The agent is named as
+    `names` shows it."""
     trades = scrub_all(normalise(session))
     summary = scrub_all(summarise(trades, session.charts))
     review = scrub_all(lessons(session, summary))
@@ -522,10 +524,11 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
             tags=tags,
             draft=draft,
             image=link["file"] if link else None,
+            author=names.agent_name(session.agent_id),
         )
 
     context = {
-        **identity(session, title=headline_text, duration=duration_text(minutes)),
+        **identity(session, names, title=headline_text, duration=duration_text(minutes)),
         "front": front("trade_journal"),
         "draft_reasons": draft,
         "trades": trades,
@@ -550,7 +553,7 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
             "T5",
             "social_post.md.j2",
             {
-                **identity(session),
+                **identity(session, names),
                 "front": front("social_post"),
                 "draft_reasons": draft,
                 "posts": posts,
@@ -565,7 +568,7 @@ def run(session: TradeSession) -> list[ArtifactSpec]:
                 PIPELINE,
                 "T7",
                 "equity_curve.svg.j2",
-                {**identity(session, title=headline_text), "chart": chart},
+                {**identity(session, names, title=headline_text), "chart": chart},
             )
         )
     return specs

@@ -14,11 +14,11 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..pipelines import pipeline_id, run_pipeline
+from ..pipelines import names_used, pipeline_id, run_pipeline
 from ..rendering import filtersets
 from ..rendering.templates import Renderer, RenderError
 from ..session.artifacts import ArtifactSpec, Screenshot
-from ..session.facts import Facts, FactsError, write_facts
+from ..session.facts import Facts, FactsError, Names, write_facts
 from ..session.manifest import (
     ArtifactEntry,
     FileRef,
@@ -28,6 +28,7 @@ from ..session.manifest import (
     TemplateRef,
 )
 from ..session.records import Record
+from ..session.settings import StoreSettings
 from ..storage.layout import (
     FACTS_FILE,
     MANIFEST_FILE,
@@ -48,6 +49,7 @@ __all__ = [
     "SessionPlan",
     "file_ref",
     "derive",
+    "store_names",
     "render_facts",
     "assemble",
 ]
@@ -112,9 +114,18 @@ def file_ref(path: str, data: bytes) -> FileRef:
     )
 
 
-def derive(record: Record, screenshots: Sequence[ScreenshotFile]) -> Derived:
+def store_names(settings: StoreSettings) -> Names:
+    """The display names the store's settings give (`names.repo`, `names.agent`)."""
+    return Names.of(settings.repo_names(), settings.agent_names())
+
+
+def derive(
+    record: Record, screenshots: Sequence[ScreenshotFile], names: Names | None = None
+) -> Derived:
     """Stage one: name the stored screenshots, run the pipeline, keep its output as facts.
     A screenshot whose bytes are not an image (`image_format`) is not stored: missing.
+    `names` are the store's display names (ingest and rerender: the settings' at main's
+    tip; verify: those the facts recorded); the facts keep the ones that apply here.
 
     Raises FactsError when the output does not survive its own JSON (a number beyond
     what strict JSON reads back, say): nothing is stored that could not render again."""
@@ -143,10 +154,10 @@ def derive(record: Record, screenshots: Sequence[ScreenshotFile]) -> Derived:
         )
         files[path] = shot.data
     pipeline = pipeline_id(record.session.session_type)
+    used = names_used(record.session, names or Names())
     try:
-        data, facts = write_facts(
-            pipeline, record.session_id, run_pipeline(record.session, shots), FACTS_FILE
-        )
+        specs = run_pipeline(record.session, shots, used)
+        data, facts = write_facts(pipeline, record.session_id, specs, FACTS_FILE, used)
     except FactsError as exc:
         raise FactsError(f"its facts cannot be kept exactly: {exc}") from None
     return Derived(record, pipeline, data, facts, tuple(entries), files)

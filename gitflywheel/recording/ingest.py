@@ -21,6 +21,7 @@ from typing import BinaryIO, Literal
 from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, InputError
 from ..queries.settings import current_settings
 from ..rendering.templates import load_templates
+from ..session.facts import Names
 from ..session.manifest import Manifest
 from ..session.records import Record, make_record, public
 from ..storage.commits import SessionTrailers, commit_time, identity, session_message
@@ -31,7 +32,7 @@ from ..storage.packs import packed_entry
 from ..storage.trees import FILE_MODE
 from ..storage.writing import Writer
 from .batch import BatchReport, ItemOutcome
-from .folder_plan import ScreenshotFile, SessionPlan, TemplateSet, assemble
+from .folder_plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, store_names
 from .init import open_store, store_templates_dir
 from .inputs import InputItem, read_inputs
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, ScreenshotPolicy
@@ -91,10 +92,12 @@ class Recorder:
         templates: dict[str, bytes],
         screenshot_policy: ScreenshotPolicy | None = None,
         private: Sequence[re.Pattern[str]] = (),
+        names: Names | None = None,
     ) -> None:
         self.writer = writer
         self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
         self.private = tuple(private)  # the store's privacy.private, compiled
+        self.names = names or Names()  # the store's names.repo and names.agent
         self.templates = TemplateSet(templates)
         self.head = writer.main
         self.head_tree = writer.store.commit(self.head).tree if self.head else None
@@ -190,7 +193,7 @@ class Recorder:
     def plan(self, record: Record, screenshots: list[ScreenshotFile], revision: int) -> SessionPlan:
         """The session's folder as the plan makes it with these templates; whatever its
         pipeline or a template raises is this input's problem (an InputError)."""
-        derived, rendered = derive_and_render(record, screenshots, self.templates)
+        derived, rendered = derive_and_render(record, screenshots, self.templates, self.names)
         return assemble(derived, self.templates, revision, rendered)
 
     def read(self, path: str) -> bytes | None:
@@ -318,8 +321,10 @@ def ingest(
     with open_store(store_path, create=True) as store, store.writing() as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))
         policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
-        private = current_settings(store).private_patterns()
-        recorder = Recorder(writer, templates, policy, private)
+        settings = current_settings(store)
+        private = settings.private_patterns()
+        names = store_names(settings)
+        recorder = Recorder(writer, templates, policy, private, names)
         pool: PlanPool | None = None
         ahead: deque[_Ahead] = deque()
 
@@ -333,7 +338,7 @@ def ingest(
             inputs = chain(read_inputs(list(paths), stdin), items)
             for seen, item in enumerate(inputs, start=1):
                 if pool is None and workers > 1 and seen > parallel_after:
-                    pool = PlanPool(recorder.templates, policy, workers, private)
+                    pool = PlanPool(recorder.templates, policy, workers, private, names)
                 if pool is None:
                     done(_ingest_item(recorder, item, revise))
                     continue

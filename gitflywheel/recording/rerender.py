@@ -1,8 +1,9 @@
 """Rerender: bring recorded sessions up to date with this gitflywheel's pipelines.
 
 Each session is planned again from its record and its stored screenshots, with the
-installed pipelines, the store's templates (or new ones, which then become the store's)
-and the current filter set. A session whose folder would change gets one commit that
+installed pipelines, the store's templates (or new ones, which then become the store's),
+the current filter set and the display names the settings at main's tip give (a session
+whose facts recorded other names renders again). A session whose folder would change gets one commit that
 says so (`Re-render build session <id>`, a `Rendered-By` trailer) and keeps its record
 and revision; a session already current gets none. Commits land in batches by
 compare-and-swap under the store's lock, as ingest's do, so an interrupted run loses at
@@ -21,6 +22,7 @@ from ..errors import EXIT_BAD_INPUT, EXIT_OK, GitflywheelError
 from ..jsontext import decode_utf8, loads
 from ..pipelines import pipeline_id, split_pipeline_id
 from ..queries.sessions import iter_session_folders
+from ..queries.settings import current_settings
 from ..rendering.filtersets import FILTER_SETS
 from ..rendering.templates import load_templates
 from ..session.manifest import Manifest
@@ -30,7 +32,7 @@ from ..storage.commits import SessionTrailers, rendered_by, session_message
 from ..storage.layout import MANIFEST_FILE, RECORD_FILE, session_dir
 from ..version import __version__
 from .batch import BatchReport, ItemOutcome
-from .folder_plan import ScreenshotFile
+from .folder_plan import ScreenshotFile, store_names
 from .ingest import Recorder
 from .init import open_store, set_templates_dir, store_templates_dir
 
@@ -94,7 +96,8 @@ def rerender(
         if templates_dir is not None:
             set_templates_dir(store, templates_dir)
             report.templates = str(templates_dir.resolve())
-        recorder = Recorder(writer, templates)
+        # the names at main's tip: a session they now name otherwise renders again
+        recorder = Recorder(writer, templates, names=store_names(current_settings(store)))
         if all_sessions:
             wanted = [name for name, _ in iter_session_folders(store)]
         try:

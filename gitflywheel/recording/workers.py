@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GitflywheelError, InputError
+from ..session.facts import Names
 from ..session.records import InputErrors, Record, make_record, public
 from ..storage.layout import RECORD_FILE, session_dir
 from ..storage.objects import BLOB_TYPE, blob_id
@@ -68,12 +69,16 @@ def available_cores() -> int:
 
 
 def derive_and_render(
-    record: Record, screenshots: Sequence[ScreenshotFile], templates: TemplateSet
+    record: Record,
+    screenshots: Sequence[ScreenshotFile],
+    templates: TemplateSet,
+    names: Names | None = None,
 ) -> Planned:
-    """The session's facts and each artifact rendered from them. Whatever its pipeline or
-    a template raises is this input's problem (an InputError)."""
+    """The session's facts (with the store's display `names`) and each artifact rendered
+    from them. Whatever its pipeline or a template raises is this input's problem (an
+    InputError)."""
     try:
-        derived = derive(record, screenshots)
+        derived = derive(record, screenshots, names)
     except UNCONTAINED:
         raise
     except Exception as exc:
@@ -181,6 +186,7 @@ def plan_input(
     templates: TemplateSet,
     policy: ScreenshotPolicy,
     private: Sequence[re.Pattern[str]] = (),
+    names: Names | None = None,
 ) -> PlannedSession:
     """One input validated, its screenshots read, and its session's folder planned as
     revision 1, every blob deflated. Raises its problems (InputErrors, InputError)."""
@@ -188,7 +194,7 @@ def plan_input(
     screenshots, warnings = read_screenshots(given, base_dir, policy)
     record = public(given, private)
     screenshots = named_as(record, screenshots)
-    derived, rendered = derive_and_render(record, screenshots, templates)
+    derived, rendered = derive_and_render(record, screenshots, templates, names)
     plan = assemble(derived, templates, 1, rendered)
     files: list[tuple[str, bytes]] = []
     packed: dict[bytes, bytes] = {}
@@ -215,6 +221,7 @@ def plan_input(
 _TEMPLATES: TemplateSet | None = None
 _POLICY = ScreenshotPolicy()
 _PRIVATE: tuple[re.Pattern[str], ...] = ()
+_NAMES: Names | None = None
 
 
 def _serve(
@@ -223,15 +230,17 @@ def _serve(
     filters: str,
     policy: ScreenshotPolicy,
     private: tuple[re.Pattern[str], ...],
+    names: Names | None = None,
 ) -> None:
     """A worker: plan each input as it comes, send each result back in the same order.
     A thread takes the tasks off the connection as they come, so that the ingesting
     process never waits to send one while this one waits to send a result: neither
     blocks the other, however large a task or a result."""
-    global _TEMPLATES, _POLICY, _PRIVATE
+    global _TEMPLATES, _POLICY, _PRIVATE, _NAMES
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _TEMPLATES, _POLICY, _PRIVATE = TemplateSet(templates, filters), policy, private
+    _NAMES = names
     tasks: queue.SimpleQueue[tuple[str, Any, Path] | None] = queue.SimpleQueue()
 
     def receive() -> None:
@@ -255,7 +264,8 @@ def _plan(origin: str, value: Any, base_dir: Path) -> tuple[str, Any]:
     raise in its turn."""
     assert _TEMPLATES is not None
     try:
-        return ("planned", plan_input(origin, value, base_dir, _TEMPLATES, _POLICY, _PRIVATE))
+        planned = plan_input(origin, value, base_dir, _TEMPLATES, _POLICY, _PRIVATE, _NAMES)
+        return ("planned", planned)
     except BaseException as exc:
         problems = input_problems(origin, exc)
         if problems is None:
@@ -339,6 +349,7 @@ class PlanPool:
         policy: ScreenshotPolicy,
         workers: int,
         private: Sequence[re.Pattern[str]] = (),
+        names: Names | None = None,
     ) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
@@ -348,7 +359,14 @@ class PlanPool:
                 ours, theirs = context.Pipe()
                 process = context.Process(
                     target=_serve,
-                    args=(theirs, templates.templates, templates.filters, policy, tuple(private)),
+                    args=(
+                        theirs,
+                        templates.templates,
+                        templates.filters,
+                        policy,
+                        tuple(private),
+                        names,
+                    ),
                     daemon=True,
                 )
                 process.start()

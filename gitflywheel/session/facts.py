@@ -9,7 +9,7 @@ alone, by any later gitflywheel, and users' own templates read the same facts
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,6 +23,7 @@ __all__ = [
     "CONTEXT_KEYS",
     "FactsError",
     "ArtifactFacts",
+    "Names",
     "Facts",
     "facts_bytes",
     "write_facts",
@@ -99,13 +100,63 @@ class ArtifactFacts(_Strict):
     context: dict[str, Any] = Field(description=_CONTEXT_HELP)
 
 
+class Names(_Strict):
+    """The store's display names (`names.repo`, `names.agent`: FROM -> TO) as a pipeline
+    takes them: an input like the record, so that the pipeline stays pure. A repository
+    shown as "" is not named at all. Facts keep the names their pipeline used."""
+
+    repo: dict[str, str] = Field(
+        default_factory=dict,
+        description="a repository's public name -> the name shown ('' : not named)",
+    )
+    agent: dict[str, str] = Field(
+        default_factory=dict, description="an agent id -> the name shown (the record keeps the id)"
+    )
+
+    @classmethod
+    def of(cls, repo: Mapping[str, str] = {}, agent: Mapping[str, str] = {}) -> Names:  # noqa: B006
+        return cls(repo=dict(repo), agent=dict(agent))
+
+    def __bool__(self) -> bool:
+        return bool(self.repo or self.agent)
+
+    def repo_name(self, public: str | None) -> str | None:
+        """The name a repository is shown under: its display name (None for ''), else
+        its public name as given."""
+        if public is None or public not in self.repo:
+            return public
+        return self.repo[public] or None
+
+    def agent_name(self, agent_id: str) -> str:
+        """The name an agent is shown under: its display name, else its id."""
+        return self.agent.get(agent_id, agent_id)
+
+    def applying(self, repo: str | None, agent_id: str) -> Names:
+        """Only the entries that name this repository or this agent: what a session's
+        facts record, so that adding a name for another changes nothing of it."""
+        return Names(
+            repo={repo: self.repo[repo]} if repo is not None and repo in self.repo else {},
+            agent={agent_id: self.agent[agent_id]} if agent_id in self.agent else {},
+        )
+
+    def value(self) -> dict[str, Any]:
+        """As facts.json holds them: only the kinds that name something."""
+        return {k: dict(v) for k, v in (("agent", self.agent), ("repo", self.repo)) if v}
+
+
 class Facts(_Strict):
-    """facts.json: the pipeline and version that derived them, and each artifact's facts."""
+    """facts.json: the pipeline and version that derived them, the display names it
+    used (left out when none applied), and each artifact's facts."""
 
     pipeline: str = Field(
         pattern=PIPELINE_ID_PATTERN, description="pipeline and version, e.g. build/2"
     )
     session_id: str
+    names: Names = Field(
+        default_factory=Names,
+        description="the store's display names the pipeline applied to this session "
+        "(`names.repo`, `names.agent`); absent when none did",
+    )
     artifacts: dict[ArtifactKind, ArtifactFacts]
 
     @classmethod
@@ -135,10 +186,14 @@ class Facts(_Strict):
         ]
 
 
-def _facts_value(pipeline: str, session_id: str, specs: Sequence[ArtifactSpec]) -> dict[str, Any]:
+def _facts_value(
+    pipeline: str, session_id: str, specs: Sequence[ArtifactSpec], names: Names | None = None
+) -> dict[str, Any]:
+    used = {"names": names.value()} if names else {}
     return {
         "pipeline": pipeline,
         "session_id": session_id,
+        **used,
         "artifacts": {
             spec.kind: {"step": spec.step, "template": spec.template, "context": dict(spec.context)}
             for spec in specs
@@ -146,18 +201,24 @@ def _facts_value(pipeline: str, session_id: str, specs: Sequence[ArtifactSpec]) 
     }
 
 
-def facts_bytes(pipeline: str, session_id: str, specs: Sequence[ArtifactSpec]) -> bytes:
+def facts_bytes(
+    pipeline: str, session_id: str, specs: Sequence[ArtifactSpec], names: Names | None = None
+) -> bytes:
     """The facts.json of a pipeline's output, canonical JSON indented for people."""
-    return dumps_pretty(_facts_value(pipeline, session_id, specs)).encode("utf-8")
+    return dumps_pretty(_facts_value(pipeline, session_id, specs, names)).encode("utf-8")
 
 
 def write_facts(
-    pipeline: str, session_id: str, specs: Sequence[ArtifactSpec], origin: str = "facts.json"
+    pipeline: str,
+    session_id: str,
+    specs: Sequence[ArtifactSpec],
+    origin: str = "facts.json",
+    names: Names | None = None,
 ) -> tuple[bytes, Facts]:
     """`facts_bytes` and the Facts they parse back as, which is what the artifacts render
     from. Raises FactsError when the output does not survive its own JSON."""
     try:
-        text, value = dumps_pretty_read_back(_facts_value(pipeline, session_id, specs))
+        text, value = dumps_pretty_read_back(_facts_value(pipeline, session_id, specs, names))
     except JSONTextError as exc:
         raise FactsError(f"{origin}: not valid JSON: {exc}") from exc
     return text.encode("utf-8"), Facts._validated(value, origin)

@@ -89,7 +89,8 @@ KEYS: dict[str, KeySpec] = {
         KeySpec(
             "names.repo",
             True,
-            "FROM=TO: show the repository FROM under the name TO; one value per repository",
+            "FROM=TO: show the repository FROM under the name TO (FROM= : do not name it); "
+            "one value per repository",
         ),
         KeySpec(
             "names.agent",
@@ -216,11 +217,23 @@ def _display_name(value: str) -> str:
     return value
 
 
+def _repo_name(value: str) -> str:
+    """FROM=TO, or FROM= (an empty TO): the repository is not named at all."""
+    _text(value)
+    source, sep, shown = value.partition("=")
+    if not sep or not source.strip() or (shown and not shown.strip()):
+        raise ValueError(
+            "not FROM=TO (the name, `=`, and the name to show instead; nothing after `=`: "
+            "do not name it)"
+        )
+    return value
+
+
 _CHECKS = {
     "site.base_url": _base_url,
     "site.title": _title,
     "privacy.private": _private,
-    "names.repo": _display_name,
+    "names.repo": _repo_name,
     "names.agent": _display_name,
 }
 

@@ -567,9 +567,10 @@ class CommitChecks:
                 session.named += self._check_trailers(
                     commit, path, trailers, record.session.session_type, record.session.agent_id
                 )
-            session.checks += self._collected(
+            names_warnings, checked = self._collected(
                 partial(self.folders.check, commit, folder, template_trees)
-            )[1]
+            )
+            session.checks += checked
             record_entry = folder.files.get(f"{path}/{RECORD_FILE}")
             session.record_in_tree = record_entry[1].decode() if record_entry else None
             session.manifest_record = manifest.record.blob
@@ -590,6 +591,7 @@ class CommitChecks:
                 *record.warnings,
                 *private_text_warnings(record.data),
                 *gate_warnings(folder, self.ctx),
+                *names_warnings,
             )
             session.twins = tuple(twin_keys(record.data))
         if self.local:

@@ -7,6 +7,11 @@ and filter set; and when this gitflywheel runs the pipeline version that made th
 the facts and the manifest follow again from the record. A session made by another
 version is judged by its facts only, and a format-1 folder (made before facts were kept)
 by its hashes; a filter set this gitflywheel lacks leaves the artifacts to their hashes.
+
+Facts derive again with the display names they recorded (`names.repo`, `names.agent`),
+never with the settings of the moment: those names must be what the store's settings at
+the folder's commit give the session, and names the settings have changed since are a
+warning (`gitflywheel rerender` renews the session).
 """
 
 from __future__ import annotations
@@ -14,13 +19,22 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from ..errors import GitflywheelError, InputError
 from ..jsontext import JSONTextError, decode_utf8, loads
-from ..pipelines import pipeline_id
+from ..pipelines import names_used, pipeline_id
 from ..pipelines.drafts import draft_reasons
-from ..recording.folder_plan import Derived, ScreenshotFile, TemplateSet, assemble, derive
+from ..queries.settings import current_settings, settings_at, settings_blob
+from ..recording.folder_plan import (
+    Derived,
+    ScreenshotFile,
+    TemplateSet,
+    assemble,
+    derive,
+    store_names,
+)
 from ..rendering.filtersets import FILTER_SETS
 from ..rendering.templates import RenderError
-from ..session.facts import Facts, FactsError
+from ..session.facts import Facts, FactsError, Names
 from ..session.manifest import Manifest
 from ..session.records import InputErrors, Record, make_record
 from ..session.versions import split_pipeline_id
@@ -85,12 +99,74 @@ def gate_warnings(folder: Folder, ctx: Context) -> list[str]:
     ]
 
 
+_NAMES_KEY = b'\n  "names": '
+
+
+def _names_text(names: Names) -> str:
+    """`repo 'X' as 'Y', agent 'A' as 'B'`, or `none`."""
+    shown = [f"repo {k!r} as {v!r}" for k, v in sorted(names.repo.items())]
+    shown += [f"agent {k!r} as {v!r}" for k, v in sorted(names.agent.items())]
+    return ", ".join(shown) or "none"
+
+
 class FolderChecks:
     """The rules of one session folder; compiled templates are kept across folders."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._template_sets: dict[tuple[frozenset[tuple[str, str]], str], TemplateSet] = {}
+        self._names_at: dict[bytes | None, Names | None] = {}  # by the settings' blob
+        self._tip_names: tuple[Names | None] | None = None
+
+    # -- the store's display names -------------------------------------------------------
+
+    def _settings_names(self, tree: bytes | None) -> Names | None:
+        """The display names the settings of a root tree give; None when they cannot be
+        read (settings.invalid says why)."""
+        try:
+            blob = settings_blob(self.ctx.store, tree)
+        except (GitflywheelError, KeyError, ValueError):
+            return None
+        if blob not in self._names_at:
+            try:
+                self._names_at[blob] = store_names(settings_at(self.ctx.store, tree))
+            except (InputError, GitflywheelError, KeyError, ValueError):
+                self._names_at[blob] = None
+        return self._names_at[blob]
+
+    def _current_names(self) -> Names | None:
+        """The display names the settings at `main`'s tip give, read once."""
+        if self._tip_names is None:
+            try:
+                names: Names | None = store_names(current_settings(self.ctx.store))
+            except (InputError, GitflywheelError, KeyError, ValueError):
+                names = None
+            self._tip_names = (names,)
+        return self._tip_names[0]
+
+    def _names_findings(self, commit: CommitInfo, folder: Folder, used: Names) -> list[str]:
+        """The recorded names against the settings: a finding when they are not what the
+        settings at this commit give the session, a warning when the settings at the
+        tip name it otherwise."""
+        manifest, record = folder.manifest, folder.record
+        assert manifest is not None and manifest.facts is not None and record is not None
+        at_commit = self._settings_names(commit.tree)
+        if at_commit is not None and names_used(record.session, at_commit) != used:
+            self.ctx.find(
+                "facts.derive",
+                commit,
+                manifest.facts.path,
+                f"made with the names {_names_text(used)}; the store's settings at this "
+                f"commit give {_names_text(names_used(record.session, at_commit))}",
+            )
+            return []
+        now = self._current_names()
+        if now is not None and names_used(record.session, now) != used:
+            return [
+                f"made with older names: rerender renews it (it names {_names_text(used)}; "
+                f"the settings now give {_names_text(names_used(record.session, now))})"
+            ]
+        return []
 
     # -- reading -----------------------------------------------------------------------
 
@@ -171,12 +247,13 @@ class FolderChecks:
 
     # -- judging -----------------------------------------------------------------------
 
-    def check(self, commit: CommitInfo, folder: Folder, template_trees: list[bytes]) -> None:
-        """Files, facts and artifacts of a folder whose manifest and record were read."""
+    def check(self, commit: CommitInfo, folder: Folder, template_trees: list[bytes]) -> list[str]:
+        """Files, facts and artifacts of a folder whose manifest and record were read;
+        returns its warnings (names the settings changed since)."""
         if folder.manifest is None or folder.record is None:
-            return
+            return []
         self._check_files(commit, folder)
-        self._check_rendering(commit, folder, template_trees)
+        return self._check_rendering(commit, folder, template_trees)
 
     def _check_files(self, commit: CommitInfo, folder: Folder) -> None:
         assert folder.manifest is not None
@@ -266,33 +343,36 @@ class FolderChecks:
             found = self._template_sets[key] = TemplateSet(sources, filters)
         return found
 
-    def _check_rendering(self, commit: CommitInfo, folder: Folder, trees: list[bytes]) -> None:
+    def _check_rendering(self, commit: CommitInfo, folder: Folder, trees: list[bytes]) -> list[str]:
         manifest, record = folder.manifest, folder.record
         assert manifest is not None and record is not None
         templates = self._templates(commit, manifest, trees)
         if manifest.facts is None:
-            return  # format 1, made by version 1: its hashes were checked above
+            return []  # format 1, made by version 1: its hashes were checked above
         entry = folder.files.get(manifest.facts.path)
         if entry is None or entry[0] == TREE_MODE or entry[1].decode() != manifest.facts.blob:
-            return  # artifact.missing says so
+            return []  # artifact.missing says so
         stored = self.ctx.blob(entry[1])
         if stored is None:
-            return
+            return []
         derived = None
+        warnings: list[str] = []
         if manifest.pipeline == pipeline_id(manifest.session_type):
             derived = self._derive(commit, folder, stored)
+            if derived is not None:
+                warnings = self._names_findings(commit, folder, derived.facts.names)
         try:
             # the same bytes parse the same: reuse what deriving parsed back
             facts = derived.facts if derived else Facts.from_bytes(stored, manifest.facts.path)
         except FactsError as exc:
             self.ctx.find("facts.invalid", commit, manifest.facts.path, str(exc))
-            return
+            return warnings
         if not self._facts_match_manifest(commit, folder, facts):
-            return
+            return warnings
 
         sets = {a.filters or "" for a in manifest.artifacts}
         if templates is None or not sets <= set(FILTER_SETS):
-            return  # a filter set of a later gitflywheel: counted, the hashes were checked
+            return warnings  # a filter set of a later gitflywheel: counted, hashes checked
         specs = {spec.kind: spec for spec in facts.specs()}
         rendered: dict[str, bytes] = {}
         for artifact in manifest.artifacts:
@@ -320,6 +400,7 @@ class FolderChecks:
         if derived is not None and len(sets) == 1 and len(rendered) == len(manifest.artifacts):
             plan = assemble(derived, template_set, manifest.revision, rendered)
             self._compare_manifest(commit, folder, plan.manifest)
+        return warnings
 
     def _facts_match_manifest(self, commit: CommitInfo, folder: Folder, facts: Facts) -> bool:
         """The facts are of the folder's session, pipeline and artifacts as the manifest lists."""
@@ -381,11 +462,18 @@ class FolderChecks:
         return shots
 
     def _derive(self, commit: CommitInfo, folder: Folder, stored: bytes) -> Derived | None:
-        """The facts the installed pipeline derives from the record, if they are the stored ones."""
+        """The facts the installed pipeline derives from the record with the names they
+        recorded, if they are the stored ones."""
         manifest, record = folder.manifest, folder.record
         assert manifest is not None and manifest.facts is not None and record is not None
+        names = Names()
+        if _NAMES_KEY in stored:  # facts that name something (pretty JSON: a top-level key)
+            try:
+                names = Facts.from_bytes(stored, manifest.facts.path).names
+            except FactsError:
+                return None  # facts.invalid says so
         try:
-            derived = derive(record, self._screenshots(folder))
+            derived = derive(record, self._screenshots(folder), names)
         except Exception as exc:  # a record the pipeline cannot handle is a finding, not a crash
             self.ctx.find(
                 "facts.derive",

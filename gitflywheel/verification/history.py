@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from ..errors import GitflywheelError
+from ..queries.settings import settings_at
 from ..storage.gitdir import VERIFIED_REF, StorePaths
 from ..storage.layout import RECORD_FILE, session_dir
 from ..storage.locks import file_lock
@@ -153,6 +155,17 @@ def _is_ancestor(store: Store, ancestor: bytes, tip: bytes) -> bool:
     return False
 
 
+def _same_names(store: Store, verified: bytes, tip: bytes) -> bool:
+    """Whether the display names (`names.repo`, `names.agent`) are the same at both
+    commits: when they changed, every session's warnings are judged again (a full run),
+    as a session made with the older names is warned of."""
+    try:
+        before, now = (settings_at(store, store.commit(sha).tree).names for sha in (verified, tip))
+    except (GitflywheelError, KeyError, ValueError):
+        return False
+    return before == now
+
+
 def verify(
     store: Store,
     full: bool = False,
@@ -200,6 +213,7 @@ def _verify(store: Store, full: bool, jobs: int) -> VerifyResult:
         state is not None
         and verified is not None
         and state.get_meta("verified") == verified.decode()
+        and _same_names(store, verified, tip)
     ):
         for sha in _first_parent_ids(store, tip):
             if sha == verified:

@@ -46,8 +46,8 @@ def test_a_sentence_changed_in_a_pipeline_is_caught(monkeypatch: pytest.MonkeyPa
     """The pipeline code itself changes (one derived sentence), its version does not."""
     original = build.story
 
-    def story(session: Any, facts: Any) -> Any:
-        told = original(session, facts)
+    def story(session: Any, facts: Any, *names: Any) -> Any:
+        told = original(session, facts, *names)
         return {**told, "overview": told["overview"].replace("worked in", "toiled in")}
 
     monkeypatch.setattr(build, "story", story)

@@ -83,6 +83,9 @@ def test_any_valid_text_round_trips(title: str, names: list[str]) -> None:
         ("privacy.private", ("same", "same"), "twice"),
         ("names.agent", ("no-equals-sign",), "FROM=TO"),
         ("names.agent", ("=Ada",), "FROM=TO"),
+        ("names.agent", ("Agent-1=",), "FROM=TO"),
+        ("names.repo", ("=Shown",), "FROM=TO"),
+        ("names.repo", ("secret=  ",), "FROM=TO"),
         ("names.repo", ("a=b", "a=c"), "two names"),
         ("site.title", ("a tuple",), "one value"),
         ("names.agent", "Agent-1=Ada", "several values"),
@@ -94,6 +97,13 @@ def test_bad_values_are_refused_naming_the_key(key: str, value: object, reason: 
         StoreSettings.of({key: value})  # type: ignore[dict-item]
     assert caught.value.field == key
     assert reason in caught.value.reason
+
+
+def test_a_repository_may_be_shown_as_nothing() -> None:
+    """`names.repo FROM=`: the repository is not named at all (19)."""
+    settings = StoreSettings.of({"names.repo": ("me/secret=", "a/b=B")})
+    assert settings.repo_names() == {"me/secret": "", "a/b": "B"}
+    assert parse_settings(dumps_settings(settings)) == settings
 
 
 def test_a_pathological_pattern_is_refused_quickly() -> None:
