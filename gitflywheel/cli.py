@@ -812,7 +812,7 @@ def config(
       privacy.private   (several) a regular expression of text that never leaves the
                         machine: removed from each record at ingest; the pattern itself
                         is public, so do not spell the secret out in it
-      names.repo        (several) FROM=TO: show repository FROM as TO
+      names.repo        (several) FROM=TO: show repository FROM as TO (FROM=: name it nowhere)
       names.agent       (several) FROM=TO: show agent FROM as TO
     """
     from . import api
