@@ -650,7 +650,7 @@ def clean_copy(old: Path, new: Path, as_json: bool) -> None:
     session revision recorded again as its public record (the rules ingest applies now,
     privacy.private as OLD had it then and has it now), session ids, their order and
     revisions kept, stored screenshots with them; the settings changes made again; a
-    sync's merges flattened into the sessions they brought; rerenders left out (NEW
+    sync's merges flattened into the revisions they brought; rerenders left out (NEW
     renders with this version). OLD is only read. NEW must not exist or be an empty
     folder (exit 2 otherwise). Then publish NEW, not OLD."""
     from . import api

@@ -5,8 +5,8 @@ OLD is only read. NEW, a new store, replays OLD's history in order along first p
 each session revision recorded again from the record it had, as its public record (the
 rules ingest applies, with `privacy.private` as OLD had it then and as it has it now),
 its stored screenshots with it; each change of the settings made again; a sync's merge
-flattened into the sessions it brought, in their state at the merge. Rerender commits
-are not replayed: NEW renders every revision with this version's pipelines anyway.
+flattened into the revisions it brought, in the order its side recorded them. Rerender
+commits are not replayed: NEW renders every revision with this version's pipelines anyway.
 Session ids, their order and their revisions are kept; a revision whose public record
 is the one before it (the rules made them equal) is counted as folded into it.
 """
@@ -186,23 +186,32 @@ class _Copier:
             return
         if settings_blob(self.old, parent) != settings_blob(self.old, commit.tree):
             self._settings(commit, parent)
-        private = (*settings_at(self.old, commit.tree).private_patterns(), *self.final_private)
         changed = diff_sessions(self.old, parent, commit.tree).sessions
         folders = [folder for folder, (_, tree) in changed.items() if tree is not None]
-        if len(commit.parents) > 1:  # a sync's merge: its sessions in the order it brought them
-            order = self._brought(commit.parents[0], commit.parents[1])
-            folders.sort(key=lambda folder: order.get(folder, len(order)))
+        if len(commit.parents) > 1:  # a sync's merge: the revisions it brought, in order
+            folders = self._brought(commit.parents[0], commit.parents[1], set(folders))
         for folder in folders:
-            self._session(commit.tree, folder, private)
+            self._session(commit.tree, folder, self._private(commit.tree))
 
-    def _brought(self, ours: bytes, theirs: bytes) -> dict[str, int]:
-        """Each session folder the merged side's commits record, by the last one that did."""
-        order: dict[str, int] = {}
-        for index, sha in enumerate(self.old.side_commits(ours, theirs)):
-            trailers = session_trailers(self.old.commit(sha).message)
-            if trailers is not None:
-                order[session_dir(trailers.session_id)] = index
-        return order
+    def _private(self, tree: bytes) -> tuple[re.Pattern[str], ...]:
+        """`privacy.private` as OLD had it in `tree`, and as it has it now."""
+        return (*settings_at(self.old, tree).private_patterns(), *self.final_private)
+
+    def _brought(self, ours: bytes, theirs: bytes, changed: set[str]) -> list[str]:
+        """Replay every revision a merge brought of the sessions it changes, in the order
+        its side recorded them; the folders it changes that no side commit names (none,
+        in a store sync made) are left to replay in their state at the merge."""
+        done: set[str] = set()
+        for sha in self.old.side_commits(ours, theirs):
+            side = self.old.commit(sha)
+            trailers = session_trailers(side.message)
+            if trailers is None or trailers.rerender:
+                continue
+            folder = session_dir(trailers.session_id)
+            if folder in changed:
+                self._session(side.tree, folder, self._private(side.tree))
+                done.add(folder)
+        return sorted(changed - done)
 
     def _settings(self, commit: CommitInfo, parent: bytes | None) -> None:
         """Make OLD's change of the settings in NEW: a settings commit as it was (its
