@@ -294,7 +294,7 @@ COMMANDS: dict[
     "maintain": (lambda repo, tmp: maintain(repo), lambda repo, tmp: ["maintain", "--repo", repo]),
     "clean-copy": (
         lambda repo, tmp: clean_copy(repo, tmp / "clean.git"),
-        lambda repo, tmp: ["clean-copy", repo, tmp / "clean.git"],
+        lambda repo, tmp: ["clean-copy", "--repo", repo, tmp / "clean.git"],
     ),
     "publish": (
         lambda repo, tmp: publish(repo, str(tmp / "remote.git")),

@@ -320,6 +320,6 @@ def private_text_warnings(data: dict[str, Any]) -> list[str]:
     return [
         f"record.private-text: the record holds text the public-text rules replace "
         f"({listed}{more}); it is public once pushed: for a store not yet pushed, write "
-        "a cleaned copy (`gitflywheel clean-copy OLD.git NEW.git`), which keeps the "
+        "a cleaned copy (`gitflywheel clean-copy --repo OLD.git NEW.git`), which keeps the "
         "sessions' ids and revisions and stores their public records, and publish that"
     ]

@@ -72,7 +72,7 @@ def private_text(store: Path) -> list[tuple[str, str]]:
 
 
 def copied(cli: Cli, old: Path, new: Path) -> dict[str, Any]:
-    result = cli("clean-copy", old, new, "--json")
+    result = cli("clean-copy", "--repo", old, new, "--json")
     assert result.exit_code == 0, result.output
     report: dict[str, Any] = json.loads(result.stdout)
     return report
@@ -237,7 +237,7 @@ def test_a_new_store_only(cli: Cli, tmp_path: Path, format1_store: Path) -> None
     with pytest.raises(InputError, match="not empty") as refused:
         clean_copy(format1_store, taken)
     assert refused.value.exit_code == 2 and snapshot(taken) == before
-    result = cli("clean-copy", format1_store, taken)
+    result = cli("clean-copy", "--repo", format1_store, taken)
     assert result.exit_code == 2 and "not empty" in result.stderr
     with pytest.raises(InputError):
         clean_copy(format1_store, format1_store)
