@@ -85,10 +85,6 @@ def verified(cli: Cli, store: Path) -> dict[str, Any]:
     return report
 
 
-def warning_codes(report: dict[str, Any]) -> set[str]:
-    return {str(w.get("code", w)) if isinstance(w, dict) else str(w) for w in report["warnings"]}
-
-
 def test_a_store_of_records_as_given_is_copied_clean(
     cli: Cli, tmp_path: Path, format1_store: Path
 ) -> None:
