@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .publishing.exports import BlogExportResult
     from .publishing.site import SiteResult
     from .queries.sessions import ExportResult, Holder, LogEntry, SessionRow
+    from .recording.clean_copy import CleanCopyResult
     from .recording.ingest import IngestReport, Outcome
     from .recording.init import InitResult
     from .recording.maintain import MaintainResult
@@ -54,6 +55,7 @@ __all__: list[str] = [
     "log",
     "export",
     "maintain",
+    "clean_copy",
     "publish",
     "sync",
     "site",
@@ -308,6 +310,17 @@ def maintain(repo: StoreLike, *, full: bool = False) -> MaintainResult:
 
     with _open(repo) as store:
         return run(store, full=full)
+
+
+def clean_copy(old: StoreLike, new: PathLike) -> CleanCopyResult:
+    """Write `new`, a store whose history replays `old`'s with every record as its public
+    record (what ingest stores now), for a store an earlier version filled and that is not
+    pushed yet: session ids, their order and revisions kept, screenshots and settings
+    carried over, rerenders left out. `old` is only read; `new` must not exist or be an
+    empty folder (InputError, exit 2, otherwise)."""
+    from .recording.clean_copy import clean_copy as run
+
+    return run(_path(old), Path(new))
 
 
 def publish(repo: StoreLike, remote: str | None = None) -> PublishResult:

@@ -638,6 +638,39 @@ def maintain(repo: Path, full: bool, as_json: bool) -> None:
     )
 
 
+@main.command("clean-copy")
+@repo_option
+@click.argument("new", type=click.Path(path_type=Path, file_okay=False))
+@json_option
+def clean_copy(repo: Path, new: Path, as_json: bool) -> None:
+    """Write NEW, a cleaned copy of the store (--repo), for a store not yet pushed.
+
+    An earlier gitflywheel stored records as given, local paths, tokens and all (verify
+    warns of each: record.private-text). NEW replays the store's history in order: every
+    session revision recorded again as its public record (the rules ingest applies now,
+    privacy.private as the store had it then and has it now), session ids, their order and
+    revisions kept, stored screenshots with them; the settings changes made again; a
+    sync's merges flattened into the revisions they brought; rerenders left out (NEW
+    renders with this version). The store is only read. NEW must not exist or be an
+    empty folder (exit 2 otherwise). Then publish NEW, not the store."""
+    from . import api
+
+    result = api.clean_copy(repo, new)
+    if emitted(result.to_json(), as_json):
+        return
+    for warning in result.warnings:
+        say(f"warning: {warning}")
+    rules = ", ".join(f"{rule} {n}" for rule, n in result.redactions.items())
+    folded = f", {result.folded} folded into the one before" if result.folded else ""
+    say(
+        f"Copied {result.sessions} sessions ({result.revisions} revisions{folded}) into "
+        f"{result.new}: {result.redacted} texts replaced"
+        + (f" ({rules})" if rules else "")
+        + f"; {result.settings_commits} settings commits, {result.skipped_rerenders} "
+        f"rerenders left out, {result.commits} commits in all; main {result.main[:12]}"
+    )
+
+
 @main.command()
 @repo_option
 @click.argument("remote", required=False)

@@ -24,6 +24,7 @@ from gitflywheel import (
     Store,
     StoreError,
     capture,
+    clean_copy,
     export,
     hook_install,
     hook_run,
@@ -291,6 +292,10 @@ COMMANDS: dict[
         lambda repo, tmp: ["export", "--repo", repo, tmp / "blog", "--format", "hugo"],
     ),
     "maintain": (lambda repo, tmp: maintain(repo), lambda repo, tmp: ["maintain", "--repo", repo]),
+    "clean-copy": (
+        lambda repo, tmp: clean_copy(repo, tmp / "clean.git"),
+        lambda repo, tmp: ["clean-copy", "--repo", repo, tmp / "clean.git"],
+    ),
     "publish": (
         lambda repo, tmp: publish(repo, str(tmp / "remote.git")),
         lambda repo, tmp: ["publish", "--repo", repo, tmp / "remote.git"],
@@ -325,7 +330,7 @@ def test_what_is_not_a_store_is_refused_alike(
         call(repo, tmp_path)
     # What only reads takes a clone of a store with its files checked out: the work
     # repository is refused for what its main holds, not for its work tree.
-    reads = command.split()[0] in ("verify", "ls", "show", "which", "log", "export")
+    reads = command.split()[0] in ("verify", "ls", "show", "which", "log", "export", "clean-copy")
     why = "a git work tree" if kind == "work" and not reads else "main has no gitflywheel.json"
     assert str(refused.value).startswith(f"{repo}: ") and why in str(refused.value)
     result = cli(*args(repo, tmp_path))
@@ -336,6 +341,7 @@ def test_what_is_not_a_store_is_refused_alike(
     assert refused.value.exit_code == 2 and result.stdout == ""
     assert {p: git("-C", p, "for-each-ref") for p in before} == before  # nothing moved
     assert not (tmp_path / "project" / ".git" / "hooks" / "pre-push").exists()
+    assert not (tmp_path / "clean.git").exists()  # nothing written for OLD that is no store
 
 
 @pytest.mark.parametrize("kind", ["work", "bare"])

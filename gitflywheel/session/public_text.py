@@ -319,7 +319,7 @@ def private_text_warnings(data: dict[str, Any]) -> list[str]:
     more = f" and {len(found) - 5} more" if len(found) > 5 else ""
     return [
         f"record.private-text: the record holds text the public-text rules replace "
-        f"({listed}{more}); it is public once pushed: for a store not yet pushed, ingest "
-        "the sessions again into a new store (`gitflywheel ingest --repo NEW.git FILES`), "
-        "which keeps their ids and stores their public records"
+        f"({listed}{more}); it is public once pushed: for a store not yet pushed, write "
+        "a cleaned copy (`gitflywheel clean-copy --repo OLD.git NEW.git`), which keeps the "
+        "sessions' ids and revisions and stores their public records, and publish that"
     ]
