@@ -43,6 +43,7 @@ from ..storage.store import Store
 from ..storage.treediff import diff_sessions
 from ..storage.trees import FILE_MODE
 from ..storage.writing import Writer
+from .folder_plan import store_names
 from .ingest import Recorder
 from .init import init_store, open_store, store_templates_dir
 from .screenshots import ScreenshotPolicy
@@ -255,6 +256,7 @@ class _Copier:
         else:
             found = {}
         self.recorder.private = tuple(private)
+        self.recorder.names = store_names(settings_at(self.old, tree))  # as names were then
         try:
             outcome = self.recorder.record(make_record(origin, value), True, here)
         except Exception as exc:
