@@ -847,6 +847,8 @@ def config(
                         is public, so do not spell the secret out in it
       names.repo        (several) FROM=TO: show repository FROM as TO (FROM=: name it nowhere)
       names.agent       (several) FROM=TO: show agent FROM as TO
+      publish.drafts    (several) a regular expression: a session whose agent id, title
+                        or id it finds is not published
     """
     from . import api
 

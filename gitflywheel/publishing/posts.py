@@ -21,6 +21,7 @@ site and the blog exports read this and nothing else.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from ..errors import GitflywheelError, StoreError
 from ..jsontext import JSONTextError, decode_utf8, loads
 from ..pipelines.drafts import twin_keys
 from ..queries.sessions import iter_session_folders
+from ..queries.settings import settings_at
 from ..recording.screenshots import publishable_screenshot
 from ..session.artifacts import ArtifactKind
 from ..session.facts import Facts
@@ -118,9 +120,11 @@ def published_posts(store: Store, at: str | None = None) -> Posts:
         raise StoreError(f"{store.path}: the store has no history yet")
     result = Posts(tip.decode(), [])
     found: list[tuple[Post, list[str]]] = []
-    for _, folder in iter_session_folders(store, store.commit(tip).tree):
+    root = store.commit(tip).tree
+    drafts = settings_at(store, root).draft_patterns()
+    for _, folder in iter_session_folders(store, root):
         try:
-            post, reason = _post_of(store, folder)
+            post, reason = _post_of(store, folder, drafts)
         except (GitflywheelError, JSONTextError, ValidationError, ValueError) as exc:
             post, reason = None, f"unreadable: {_first_line(exc)}"
         if post is None:
@@ -177,7 +181,9 @@ def _is_draft(facts: Facts, kind: ArtifactKind) -> bool:
     return isinstance(front, dict) and bool(front.get("draft", False))
 
 
-def _post_of(store: Store, folder: bytes) -> tuple[Post | None, str]:
+def _post_of(
+    store: Store, folder: bytes, drafts: tuple[re.Pattern[str], ...] = ()
+) -> tuple[Post | None, str]:
     entry = store.lookup(folder, MANIFEST_FILE)
     if entry is None:
         return None, "no manifest"
@@ -199,6 +205,10 @@ def _post_of(store: Store, folder: bytes) -> tuple[Post | None, str]:
     problem = _front_problem(front)
     if problem is not None:
         return None, f"front matter: {problem}"
+    said = (manifest.agent_id, manifest.title or "", manifest.session_id)
+    matched = next((p for p in drafts if any(p.search(text) for text in said)), None)
+    if matched is not None:
+        return None, f"a draft by the store's setting publish.drafts ({matched.pattern})"
     prefix = manifest.record.path.rsplit("/", 1)[0] + "/"
     files = [
         PostFile(a.path.removeprefix(prefix), a.blob, a.kind)

@@ -97,6 +97,13 @@ KEYS: dict[str, KeySpec] = {
             True,
             "FROM=TO: show the agent FROM under the name TO; one value per agent",
         ),
+        KeySpec(
+            "publish.drafts",
+            True,
+            "a regular expression (Python syntax) matched against each session's agent id, "
+            "title and session id: a session it finds is not published (the site and the "
+            "blog exports leave it out, with the reason); one value per pattern",
+        ),
     )
 }
 
@@ -235,6 +242,7 @@ _CHECKS = {
     "privacy.private": _private,
     "names.repo": _repo_name,
     "names.agent": _display_name,
+    "publish.drafts": _private,
 }
 
 
@@ -289,6 +297,10 @@ class NamesSettings(_Section):
     agent: Annotated[tuple[str, ...], AfterValidator(_several("names.agent"))] = ()
 
 
+class PublishSettings(_Section):
+    drafts: Annotated[tuple[str, ...], AfterValidator(_several("publish.drafts"))] = ()
+
+
 class StoreSettings(_Section):
     """The store's settings; every field has a default, so a store without the file has
     these. Read one with `get("site.base_url")`, all set ones with `values()`."""
@@ -296,6 +308,7 @@ class StoreSettings(_Section):
     site: SiteSettings = SiteSettings()
     privacy: PrivacySettings = PrivacySettings()
     names: NamesSettings = NamesSettings()
+    publish: PublishSettings = PublishSettings()
 
     @classmethod
     def of(cls, values: Mapping[str, Value], origin: str = SETTINGS_FILE) -> StoreSettings:
@@ -340,6 +353,10 @@ class StoreSettings(_Section):
     def private_patterns(self) -> tuple[re.Pattern[str], ...]:
         """`privacy.private`, compiled, in order."""
         return tuple(re.compile(pattern) for pattern in self.privacy.private)
+
+    def draft_patterns(self) -> tuple[re.Pattern[str], ...]:
+        """`publish.drafts`, compiled, in order."""
+        return tuple(re.compile(pattern) for pattern in self.publish.drafts)
 
     def repo_names(self) -> dict[str, str]:
         """`names.repo` as FROM -> TO."""

@@ -211,3 +211,18 @@ def test_twins_by_their_deliverables_at_the_same_moment(
     )
     assert cli("ingest", "--repo", store, *paths).exit_code == 0
     assert posted(store) == (["three", "one"], {"twin of an earlier session": 1})
+
+
+def test_the_store_settings_can_add_a_draft_rule(tmp_path: Path, cli: Cli, store: Path) -> None:
+    """`publish.drafts`: a session whose agent id, title or id a pattern finds is left
+    out of what the store publishes, with the reason; the rest is published."""
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    assert cli("config", "--repo", store, "--add", "publish.drafts", "^trader-").exit_code == 0
+    with Store.open(store) as opened:
+        found = published_posts(opened)
+    assert [p.session_type for p in found.posts] == ["build", "life_aria"]
+    assert found.left_out == {"a draft by the store's setting publish.drafts (^trader-)": 1}
+    out = tmp_path / "hugo"
+    assert cli("export", "--repo", store, out, "--format", "hugo").exit_code == 0
+    assert not [p for p in out.rglob("*.md") if "trader-kay" in p.read_text()]
+    assert cli("config", "--repo", store, "--add", "publish.drafts", "(a+)+").exit_code == 2
