@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -154,3 +155,12 @@ def browser() -> Iterator[Browser]:
     need_chromium()
     with Browser() as chromium:
         yield chromium
+
+
+def checkout(store: Path, tmp_path: Path) -> Path:
+    """A fresh clone of the store with its files checked out, in tmp_path/work."""
+    work = tmp_path / "work"
+    if work.exists():
+        shutil.rmtree(work)
+    git("clone", "-q", store, work)
+    return work

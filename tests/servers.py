@@ -8,8 +8,8 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -183,3 +183,23 @@ def html_page(status: int = 200) -> Iterator[str]:
     status; yields http://…"""
     with _serve(type("Page", (_Page,), {"status": status})) as url:
         yield url
+
+
+@contextmanager
+def plain_path(root: Path) -> Iterator[str]:
+    """A remote by its path, as `git clone /path` names it."""
+    yield str(root)
+
+
+@contextmanager
+def file_url(root: Path) -> Iterator[str]:
+    yield f"file://{root}"
+
+
+# Every way a test reaches a remote: a path, file://, git daemon, git http-backend.
+TRANSPORTS: dict[str, Callable[[Path], AbstractContextManager[str]]] = {
+    "path": plain_path,
+    "file": file_url,
+    "git": git_daemon,
+    "http": git_http,
+}

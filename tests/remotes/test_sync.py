@@ -3,31 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 from conftest import CORPUS, EXAMPLES, Cli, fsck, git, session, snapshot
-from servers import git_daemon, git_http
-
-
-@contextmanager
-def plain_path(root: Path) -> Iterator[str]:
-    yield str(root)
-
-
-@contextmanager
-def file_url(root: Path) -> Iterator[str]:
-    yield f"file://{root}"
-
-
-TRANSPORTS: dict[str, Callable[[Path], AbstractContextManager[str]]] = {
-    "path": plain_path,
-    "file": file_url,
-    "git": git_daemon,
-    "http": git_http,
-}
+from servers import TRANSPORTS
 
 
 def hub(root: Path) -> Path:

@@ -8,13 +8,11 @@ opinion.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, Cli, fsck, git, snapshot
-from servers import git_daemon, git_http
+from servers import TRANSPORTS, git_http
 
 from gitflywheel.errors import RemoteError
 from gitflywheel.storage.quarantine import Quarantine
@@ -24,24 +22,6 @@ from gitflywheel.storage.transport import Link
 
 MAIN = b"refs/heads/main"
 SITE = b"refs/heads/site"
-
-
-@contextmanager
-def plain_path(root: Path) -> Iterator[str]:
-    yield str(root)
-
-
-@contextmanager
-def file_url(root: Path) -> Iterator[str]:
-    yield f"file://{root}"
-
-
-TRANSPORTS: dict[str, Callable[[Path], AbstractContextManager[str]]] = {
-    "path": plain_path,
-    "file": file_url,
-    "git": git_daemon,
-    "http": git_http,
-}
 
 
 def tip(repo: Path, ref: str = "refs/heads/main") -> str:

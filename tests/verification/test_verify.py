@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, EXAMPLES, Cli, fsck, git, session
+from conftest import CORPUS, EXAMPLES, Cli, checkout, fsck, git, session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,14 +31,6 @@ def built(cli: Cli, tmp_path: Path) -> Path:
     assert cli("ingest", "--repo", store, EXAMPLES, *picks).exit_code == 0
     assert cli("verify", "--repo", store).exit_code == 0
     return store
-
-
-def checkout(store: Path, tmp_path: Path) -> Path:
-    work = tmp_path / "work"
-    if work.exists():
-        shutil.rmtree(work)
-    git("clone", "-q", store, work)
-    return work
 
 
 def commit_and_push(work: Path, message: str, *, allow_empty: bool = False) -> str:

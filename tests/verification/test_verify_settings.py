@@ -4,12 +4,11 @@ sessions; each way plain git can break the settings rules is found, naming the c
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, Cli, fsck, git
+from conftest import EXAMPLES, Cli, checkout, fsck, git
 
 from gitflywheel.storage.layout import session_dir
 
@@ -29,14 +28,6 @@ def configured(cli: Cli, tmp_path: Path) -> Path:
     result = cli("verify", "--repo", store, "--json")
     assert result.exit_code == 0, result.stdout
     return store
-
-
-def checkout(store: Path, tmp_path: Path) -> Path:
-    work = tmp_path / "work"
-    if work.exists():
-        shutil.rmtree(work)
-    git("clone", "-q", store, work)
-    return work
 
 
 def commit_and_push(work: Path, message: str) -> str:
