@@ -100,8 +100,8 @@ def _changed_story(monkeypatch: pytest.MonkeyPatch) -> None:
     """Change one derived sentence of the build pipeline (the solution line)."""
     original = build.story
 
-    def story(session: Any, facts: Any) -> Any:
-        told = original(session, facts)
+    def story(session: Any, facts: Any, *more: Any) -> Any:
+        told = original(session, facts, *more)
         return {**told, "solution": (told["solution"] or "") + " It shipped."}
 
     monkeypatch.setattr(build, "story", story)
