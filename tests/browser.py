@@ -4,7 +4,8 @@ Speaks the DevTools protocol over `--remote-debugging-pipe` (NUL-separated JSON 
 descriptors 3 and 4), so it needs nothing but Debian's `chromium`. `open_page` loads a
 file or URL, waits for its load event, and returns what a reader would notice: console
 errors, resources that failed to load, images that did not decode, the page's text, and
-a PNG screenshot of the whole page.
+a PNG screenshot of the whole page. `script`, a JavaScript expression, is evaluated once
+the page has loaded and its JSON-able value kept as `page.measured` (layout checks).
 
     with Browser() as browser:
         page = browser.open_page(path, width=1000)
@@ -82,6 +83,7 @@ class Page:
     console_errors: list[str] = field(default_factory=list)
     failed_loads: list[str] = field(default_factory=list)
     screenshot: bytes = b""
+    measured: Any = None
 
     def problems(self) -> list[str]:
         """Everything a reader would see go wrong, one line each; empty when none."""
@@ -158,9 +160,16 @@ class Browser:
         shutil.rmtree(self._profile, ignore_errors=True)
 
     def open_page(
-        self, target: str | Path, *, width: int = 1200, height: int = 800, full_page: bool = True
+        self,
+        target: str | Path,
+        *,
+        width: int = 1200,
+        height: int = 800,
+        full_page: bool = True,
+        script: str | None = None,
     ) -> Page:
-        """Load a file (path) or URL in a new tab and report on it once it has loaded."""
+        """Load a file (path) or URL in a new tab and report on it once it has loaded;
+        `script`'s value, evaluated at the viewport's size, becomes `page.measured`."""
         url = Path(target).resolve().as_uri() if isinstance(target, Path) else target
         target_id = self._send("Target.createTarget", url="about:blank")["targetId"]
         session = self._send("Target.attachToTarget", targetId=target_id, flatten=True)["sessionId"]
@@ -181,6 +190,14 @@ class Browser:
             probe = self._send(
                 "Runtime.evaluate", session=session, expression=_PROBE, returnByValue=True
             )["result"]["value"]
+            measured = None
+            if script is not None:
+                answer = self._send(
+                    "Runtime.evaluate", session=session, expression=script, returnByValue=True
+                )
+                if "exceptionDetails" in answer:
+                    raise RuntimeError(f"script failed: {answer['exceptionDetails']}")
+                measured = answer["result"].get("value")
             if full_page:
                 self._send(
                     "Emulation.setDeviceMetricsOverride",
@@ -198,6 +215,7 @@ class Browser:
                 images=probe["images"],
                 broken_images=list(probe["broken"]),
                 screenshot=base64.b64decode(shot),
+                measured=measured,
             )
             self._collect(page, session)
             return page
