@@ -565,6 +565,14 @@ def build_site(
                 tip_time,
             )
         feed_count = 1 + len(site.types)
+    # served for any missing path, so its links are root-relative
+    site.page(
+        "404.html",
+        "404.html.j2",
+        root=urlsplit(base).path if base else "/",
+        listed=False,
+        heading="Page not found",
+    )
     robots = "User-agent: *\nAllow: /\n"
     if base is not None:
         site.add("sitemap.xml", site.sitemap_xml())

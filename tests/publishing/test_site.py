@@ -116,6 +116,11 @@ def local_target(site: Path, page: Path, url: str) -> Path | None:
         return None
     if not parts.path:
         return page
+    if parts.path.startswith("/"):  # 404.html's root-relative links: from the base's path
+        path = parts.path.removeprefix(urlsplit(BASE).path)
+        assert path != parts.path, (page, url)
+        target = (site / unquote(path)).resolve()
+        return target / "index.html" if not path or path.endswith("/") else target
     target = (page.parent / unquote(parts.path)).resolve()
     if parts.path.endswith("/"):
         target = target / "index.html"
@@ -849,7 +854,7 @@ def test_the_site_leaves_out_placeholders_twins_and_empty_build_logs(tmp_path: P
     assert len(logs) == 2 and all("sessions/the-work-" in str(p) for p in logs), (logs, pages)
 
 
-# -- share cards, sitemap, robots ---------------------------------------------------------
+# -- share cards, sitemap, robots, 404 -----------------------------------------------------
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -933,7 +938,7 @@ def test_the_sitemap_lists_every_page_and_only_pages_that_exist(
     }
     files = {site_file(out, url) for url in urls}
     assert all(f.is_file() for f in files)
-    pages = set(out.rglob("*.html"))
+    pages = set(out.rglob("*.html")) - {out / "404.html"}
     assert files == pages
     with_dates = {url: when for url, when in urls.items() if "/sessions/" in url}
     assert with_dates and all(
@@ -945,12 +950,22 @@ def test_the_sitemap_lists_every_page_and_only_pages_that_exist(
     assert "User-agent: *" in robots and f"Sitemap: {BASE}sitemap.xml" in robots.splitlines()
 
 
+def test_the_404_page_links_home_from_anywhere(examples_sites: tuple[Path, Path]) -> None:
+    out, _ = examples_sites
+    links = page_links(out / "404.html").urls
+    assert urlsplit(BASE).path in links  # home, root-relative: it is served at any path
+    assert f"{urlsplit(BASE).path}style.css" in links
+    assert not [u for u in links if not u.startswith("/")]
+    assert "<h1>Page not found</h1>" in (out / "404.html").read_text()
+
+
 def test_a_site_without_an_address_has_no_absolute_tags_nor_sitemap(
     examples_sites: tuple[Path, Path],
 ) -> None:
     _, bare = examples_sites
     assert not (bare / "sitemap.xml").exists()
     assert (bare / "robots.txt").read_text() == "User-agent: *\nAllow: /\n"
+    assert (bare / "404.html").is_file() and "/" in page_links(bare / "404.html").urls
     for page in bare.rglob("*.html"):
         assert head_tags(page) == {}, page
         text = page.read_text()
