@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 
@@ -64,6 +65,8 @@ __all__ = [
 ]
 
 PER_PAGE = 10
+_NO_SHARE = {"type": "website", "description": "", "published": None, "image": None}
+CARD_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # what share cards show; no SVG
 FEED_ENTRIES = 100  # the newest posts a feed holds
 MARKER_FILE = ".gitflywheel-site.json"  # the files a build wrote: the next one replaces them
 TYPE_LABELS = {"build": "Build sessions", "trade": "Trading sessions", "life_aria": "With Aria"}
@@ -202,12 +205,20 @@ class _Site:
     """One build: the posts, their places, the pages so far."""
 
     def __init__(
-        self, store: Store, posts: list[Post], pages: Renderer, title: str, base_url: str | None
+        self,
+        store: Store,
+        posts: list[Post],
+        pages: Renderer,
+        title: str,
+        base_url: str | None,
+        address: str | None = None,
     ) -> None:
         self.store = store
         self.pages = pages
         self.title = clean_text(title)
-        self.base_url = base_url
+        self.base_url = base_url  # for the feeds: None when the site has none
+        self.address = address  # the site's absolute address, when known
+        self.sitemap: dict[str, datetime | None] = {}  # page path -> last modified
         self.files: dict[str, bytes] = {}
         self.html_pages = 0
         self.entries = place_posts(posts)
@@ -224,8 +235,31 @@ class _Site:
         if path.endswith(".html"):
             self.html_pages += 1
 
-    def page(self, path: str, template: str, **context: Any) -> None:
-        root = self.root(path)
+    def absolute(self, path: str) -> str | None:
+        """A page's or file's absolute URL (a folder's for its index.html), or None
+        without the site's address."""
+        if self.address is None:
+            return None
+        return self.address + quote(path.removesuffix("index.html"), safe="/")
+
+    def page(
+        self,
+        path: str,
+        template: str,
+        *,
+        share: dict[str, Any] | None = None,
+        modified: datetime | None = None,
+        root: str | None = None,
+        listed: bool = True,
+        **context: Any,
+    ) -> None:
+        """Render `path`: `share` are the page's share-card tags (title, and for a
+        session description, type, image), given only with the site's address; a
+        `listed` page goes in the sitemap, `modified` its date there."""
+        root = self.root(path) if root is None else root
+        canonical = self.absolute(path) if listed else None
+        if listed:
+            self.sitemap[path] = modified
         self.add(
             path,
             self.pages.render_template(
@@ -241,6 +275,12 @@ class _Site:
                         for t in self.types
                     ],
                     "feed_url": f"{root}feed.xml" if self.base_url else None,
+                    "canonical": canonical,
+                    "share": (
+                        {**_NO_SHARE, "site_name": self.title, **(share or {})}
+                        if canonical
+                        else None
+                    ),
                     **context,
                 },
             ),
@@ -285,6 +325,35 @@ class _Site:
             "cover_alt": clean_text((entry.files[cover].alt if cover else None) or post.title),
         }
 
+    def share_card(self, entry: _Entry) -> dict[str, Any]:
+        """A session page's share-card tags: its title, description, and a raster
+        image it shows (its cover, else its first screenshot) when it has one; an SVG
+        chart is no card image."""
+        post = entry.post
+        raster = [n for n, f in sorted(entry.files.items()) if n.lower().endswith(CARD_IMAGES)]
+        image = post.image if post.image in raster else next(iter(raster), None)
+        return {
+            "title": clean_text(post.title),
+            "description": clean_text(post.description),
+            "type": "article",
+            "published": post.date.isoformat(),
+            "image": self.absolute(entry.folder + image) if image else None,
+            "image_alt": clean_text((entry.files[image].alt if image else None) or post.title),
+        }
+
+    def sitemap_xml(self) -> bytes:
+        """Every listed page at its absolute URL, with its date when it has one."""
+        lines = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+        ]
+        for path, modified in sorted(self.sitemap.items()):
+            url = xml_escape(self.absolute(path) or "")
+            when = f"<lastmod>{utc_text(modified, '%Y-%m-%d')}</lastmod>" if modified else ""
+            lines.append(f"<url><loc>{url}</loc>{when}</url>")
+        lines.append("</urlset>")
+        return ("\n".join(lines) + "\n").encode()
+
     # -- pages ----------------------------------------------------------------------------
 
     def session_pages(
@@ -319,6 +388,8 @@ class _Site:
         self.page(
             folder + "index.html",
             "session.html.j2",
+            share=self.share_card(entry),
+            modified=post.date,
             post=self.card(entry, self.root(folder + "index.html")),
             session_id=clean_text(post.session_id),
             revision=post.revision,
@@ -343,6 +414,8 @@ class _Site:
         self.page(
             path,
             "artifact.html.j2",
+            share={"title": f"{label}: {clean_text(entry.post.title)}"},
+            modified=entry.post.date,
             post=self.card(entry, self.root(path)),
             label=label,
             raw=name.rsplit("/", 1)[-1],
@@ -366,6 +439,8 @@ class _Site:
             self.page(
                 path,
                 "list.html.j2",
+                share={"title": heading},
+                modified=max((e.post.date for e in chunk), default=None),
                 heading=heading,
                 posts=[self.card(e, root) for e in chunk],
                 page_number=number,
@@ -443,6 +518,7 @@ def build_site(
         ),
         title,
         base if feeds else None,
+        base,
     )
     for number, entry in enumerate(site.entries):
         site.session_pages(
@@ -468,6 +544,8 @@ def build_site(
     site.page(
         "tags/index.html",
         "tags.html.j2",
+        share={"title": "Tags"},
+        modified=max((e.post.date for e in site.entries), default=None),
         heading="Tags",
         tags=[
             {"name": tag, "url": f"{slug}/", "count": len(tagged)}
@@ -487,6 +565,19 @@ def build_site(
                 tip_time,
             )
         feed_count = 1 + len(site.types)
+    # served for any missing path, so its links are root-relative
+    site.page(
+        "404.html",
+        "404.html.j2",
+        root=urlsplit(base).path if base else "/",
+        listed=False,
+        heading="Page not found",
+    )
+    robots = "User-agent: *\nAllow: /\n"
+    if base is not None:
+        site.add("sitemap.xml", site.sitemap_xml())
+        robots += f"Sitemap: {base}sitemap.xml\n"
+    site.add("robots.txt", robots.encode())
     site.add("style.css", site.pages.render_template("style.css.j2", {}))
     site.add(".nojekyll", b"")
     site.add(MARKER_FILE, _marker(site.files))

@@ -116,6 +116,11 @@ def local_target(site: Path, page: Path, url: str) -> Path | None:
         return None
     if not parts.path:
         return page
+    if parts.path.startswith("/"):  # 404.html's root-relative links: from the base's path
+        path = parts.path.removeprefix(urlsplit(BASE).path)
+        assert path != parts.path, (page, url)
+        target = (site / unquote(path)).resolve()
+        return target / "index.html" if not path or path.endswith("/") else target
     target = (page.parent / unquote(parts.path)).resolve()
     if parts.path.endswith("/"):
         target = target / "index.html"
@@ -847,3 +852,121 @@ def test_the_site_leaves_out_placeholders_twins_and_empty_build_logs(tmp_path: P
     pages = {p.name for p in out.rglob("*.html")}
     logs = list(out.rglob("build_log.*"))
     assert len(logs) == 2 and all("sessions/the-work-" in str(p) for p in logs), (logs, pages)
+
+
+# -- share cards, sitemap, robots, 404 -----------------------------------------------------
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def head_tags(page: Path) -> dict[str, str]:
+    """A page's share-card tags (og:*, twitter:*, article:*) and canonical link."""
+    tree = etree.parse(str(page), etree.HTMLParser())
+    found = {
+        str(m.get("property") or m.get("name")): str(m.get("content"))
+        for m in tree.iterfind(".//head/meta")
+        if (m.get("property") or m.get("name") or "").startswith(("og:", "twitter:", "article:"))
+    }
+    for link in tree.iterfind(".//head/link[@rel='canonical']"):
+        found["canonical"] = str(link.get("href"))
+    return found
+
+
+def site_file(site: Path, url: str) -> Path:
+    """The file of the site an absolute URL of it names."""
+    assert url.startswith(BASE), url
+    path = site / unquote(url.removeprefix(BASE))
+    return path / "index.html" if url.endswith("/") else path
+
+
+@pytest.fixture(scope="module")
+def examples_sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The examples built with the base URL, and with --no-feed and no address."""
+    from gitflywheel import site
+
+    folder = tmp_path_factory.mktemp("cards")
+    store = folder / "store.git"
+    assert ingest(store, [EXAMPLES]).exit_code == 0
+    site(store, folder / "out", base_url=BASE)
+    site(store, folder / "bare", base_url=None, feeds=False)
+    return folder / "out", folder / "bare"
+
+
+def test_every_session_page_has_a_share_card_with_absolute_urls(
+    examples_sites: tuple[Path, Path],
+) -> None:
+    """(20) og:*, twitter:card and canonical on every session page, from the base URL;
+    og:image only for a raster image the site holds, never an SVG chart."""
+    out, _ = examples_sites
+    pages = sorted(out.glob("sessions/*/index.html"))
+    assert len(pages) == 3
+    images = 0
+    for page in pages:
+        tags = head_tags(page)
+        url = BASE + page.parent.relative_to(out).as_posix() + "/"
+        assert tags["canonical"] == tags["og:url"] == url, page
+        assert tags["og:type"] == "article" and tags["og:site_name"] == "Work sessions"
+        assert tags["og:title"] and tags["og:description"], page
+        image = tags.get("og:image")
+        if image is None:
+            assert tags["twitter:card"] == "summary"
+            continue
+        images += 1
+        assert tags["twitter:card"] == "summary_large_image"
+        assert image.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp")), image
+        assert site_file(out, image).is_file(), image
+        assert site_file(out, image).read_bytes()[:4] in (b"\x89PNG", b"GIF8", b"RIFF") or (
+            site_file(out, image).read_bytes()[:2] == b"\xff\xd8"
+        )
+    assert images >= 1  # the Aria session's screenshot
+    trade = next(p for p in pages if "tech-momentum" in str(p))
+    assert list(trade.parent.glob("*.svg")) and "og:image" not in head_tags(trade)
+    for page in (out / "index.html", out / "types" / "trade" / "index.html"):
+        tags = head_tags(page)
+        assert tags["og:title"] and tags["canonical"] == tags["og:url"]
+        assert site_file(out, tags["canonical"]) == page
+
+
+def test_the_sitemap_lists_every_page_and_only_pages_that_exist(
+    examples_sites: tuple[Path, Path],
+) -> None:
+    out, _ = examples_sites
+    tree = etree.parse(str(out / "sitemap.xml"))
+    assert tree.getroot().tag == f"{SITEMAP}urlset"
+    urls = {
+        str(u.findtext(f"{SITEMAP}loc")): u.findtext(f"{SITEMAP}lastmod") for u in tree.getroot()
+    }
+    files = {site_file(out, url) for url in urls}
+    assert all(f.is_file() for f in files)
+    pages = set(out.rglob("*.html")) - {out / "404.html"}
+    assert files == pages
+    with_dates = {url: when for url, when in urls.items() if "/sessions/" in url}
+    assert with_dates and all(
+        re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(when)) for when in with_dates.values()
+    )
+    aria = next(url for url in urls if url.endswith("with-aria-noeakl/"))
+    assert urls[aria] == "2025-12-03"  # the session's date
+    robots = (out / "robots.txt").read_text()
+    assert "User-agent: *" in robots and f"Sitemap: {BASE}sitemap.xml" in robots.splitlines()
+
+
+def test_the_404_page_links_home_from_anywhere(examples_sites: tuple[Path, Path]) -> None:
+    out, _ = examples_sites
+    links = page_links(out / "404.html").urls
+    assert urlsplit(BASE).path in links  # home, root-relative: it is served at any path
+    assert f"{urlsplit(BASE).path}style.css" in links
+    assert not [u for u in links if not u.startswith("/")]
+    assert "<h1>Page not found</h1>" in (out / "404.html").read_text()
+
+
+def test_a_site_without_an_address_has_no_absolute_tags_nor_sitemap(
+    examples_sites: tuple[Path, Path],
+) -> None:
+    _, bare = examples_sites
+    assert not (bare / "sitemap.xml").exists()
+    assert (bare / "robots.txt").read_text() == "User-agent: *\nAllow: /\n"
+    assert (bare / "404.html").is_file() and "/" in page_links(bare / "404.html").urls
+    for page in bare.rglob("*.html"):
+        assert head_tags(page) == {}, page
+        text = page.read_text()
+        assert 'property="og:' not in text and 'rel="canonical"' not in text, page
