@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ..escape import plain_text
 
@@ -42,8 +42,6 @@ FENCE_INFO = "text"
 """The info string of a post's fence: plain text, which no highlighter colours."""
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
-_URL_START = re.compile(r"https?://", re.IGNORECASE)
-_SPACE = re.compile(r"\s")
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)»]*(?=\s)")
 _CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+(?=\S)")
 _FIGURE = re.compile(r"(?<![\w.,])[+-]?\d[\d,]*(?:\.\d+)?%?(?: [^\W\d]+)?")
@@ -54,15 +52,52 @@ _FOLDS.update(str.maketrans({"đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ":
 _QUOTES = (("“", "”"), ("«", "»"), ('"', '"'))
 _BACKTICKS = re.compile("`+")
 _FENCE_OPEN = re.compile(f"(`{{3,}}){FENCE_INFO}")
+EMOJI_WEIGHT = 2
+_HEAVY = re.compile("[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
+"""A code point that weighs 2 (twitter-text's v3 ranges of weight 1 are left out)."""
+_EMOJI_BASE = (
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\u2190-\u21ff"
+    "\u25a0-\u25ff\u2900-\u297f\u3030\u303d\u3297\u3299\u203c\u2049\u2122\u2139"
+    "\u24c2\u00a9\u00ae]"
+)
+_EMOJI_MODIFIER = "[\ufe0f\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f\u20e3]"
+_EMOJI_SEQUENCE = re.compile(
+    "[\U0001f1e6-\U0001f1ff]{2}|[0-9#*]\ufe0f\u20e3"
+    f"|{_EMOJI_BASE}{_EMOJI_MODIFIER}*(?:\u200d{_EMOJI_BASE}{_EMOJI_MODIFIER}*)*"
+)
+"""An emoji and what makes one emoji of it with it: what a client counts as 2 in all.
+Without Unicode's emoji data (not in the standard library) the bases are the blocks that
+hold emoji; a sequence weighs at most what its code points weigh, so a character that
+is no emoji is never counted for less than its own weight."""
+
+
+def _v3(text: str) -> int:
+    """The weight of text holding no URL by twitter-text's v3 rules: a code point in
+    U+0000-U+10FF, U+2000-U+200D, U+2010-U+201F or U+2032-U+2037 (Latin, Greek, Cyrillic,
+    Hebrew, Arabic, Indic scripts, most punctuation) weighs 1, any other (CJK, emoji, `…`)
+    2, and an emoji sequence (joined by U+200D, or with a variation selector, skin tone,
+    keycap or tag characters, or a flag's pair of letters) 2 in all."""
+    if text.isascii():
+        return len(text)
+    total = len(text) + len(_HEAVY.findall(text))
+    for seq in _EMOJI_SEQUENCE.finditer(text):
+        if len(seq[0]) > 1:
+            whole = len(seq[0]) + len(_HEAVY.findall(seq[0]))
+            total -= whole - min(whole, EMOJI_WEIGHT)
+    return total
 
 
 def weight(text: str) -> int:
-    """The length of a post as a reader's client counts it: each URL as 23 characters,
-    everything else by code points."""
+    """The length of a post as a reader's client counts it (twitter-text's v3 weights):
+    each URL as 23, an emoji or emoji sequence as 2, a CJK character as 2, and Latin and
+    most other scripts as 1 a code point (see `_v3`)."""
     if "://" not in text:  # no URL: what most sentences are
-        return len(text)
-    urls = _URL.findall(text)
-    return len(_URL.sub("", text)) + URL_WEIGHT * len(urls)
+        return _v3(text)
+    total, start = 0, 0
+    for url in _URL.finditer(text):
+        total += _v3(text[start : url.start()]) + URL_WEIGHT
+        start = url.end()
+    return total + _v3(text[start:])
 
 
 def _norm(text: str) -> str:
@@ -192,23 +227,28 @@ def _units(paragraphs: Sequence[str]) -> list[str]:
 
 def _words_fit(text: str, limit: int) -> list[str]:
     """Words packed into pieces of at most `limit`, each but the last ending in an
-    ellipsis; a word too long for a post on its own (never a URL) is the only thing cut."""
+    ellipsis; a word too long for a post on its own is the only thing cut, by weight, and
+    only between the characters a client counts (never inside a URL or an emoji
+    sequence)."""
     pieces: list[str] = []
     current = ""
-    step = limit - 1
+    step = limit - weight(ELLIPSIS)
     for word in text.split(" "):
-        rest_weight = _rest_weights(word)
-        if rest_weight(0) > step:
+        ends, rest = _rest_weights(word)
+        if rest[0] > step:
             if current:
                 pieces.append(current + ELLIPSIS)
                 current = ""
-            start = 0
-            while rest_weight(start) > step:
-                pieces.append(word[start : start + step] + ELLIPSIS)
-                start += step
-            word = word[start:]
+            start = cut = 0
+            while rest[start] > step:
+                cut = max(cut, start + 1)  # at least one unit a piece
+                while cut + 1 < len(ends) and rest[start] - rest[cut + 1] <= step:
+                    cut += 1
+                pieces.append(word[ends[start] : ends[cut]] + ELLIPSIS)
+                start = cut
+            word = word[ends[start] :]
         candidate = f"{current} {word}" if current else word
-        if weight(candidate) + 1 <= limit:
+        if weight(candidate) + weight(ELLIPSIS) <= limit:
             current = candidate
         else:
             pieces.append(current + ELLIPSIS)
@@ -216,22 +256,40 @@ def _words_fit(text: str, limit: int) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-def _rest_weights(word: str) -> Callable[[int], int]:
-    """`weight(word[start:])` for any start, each in constant time (after one pass over
-    the word), so that cutting a long word is linear in its length. In a word without
-    white space a URL runs to the word's end: the rest weighs the text before its first
-    URL, plus one URL."""
-    if "://" not in word:
-        return lambda start: len(word) - start
-    if _SPACE.search(word):  # not after plain_text; kept exact all the same
-        return lambda start: weight(word[start:])
-    urls = [m.start() for m in _URL_START.finditer(word) if m.end() < len(word)]
+def _rest_weights(word: str) -> tuple[list[int], list[int]]:
+    """Where a word may be cut, and what the word weighs from there: `ends` the offsets
+    between the units a client counts (a URL, an emoji sequence, a code point), from 0 to
+    the word's length, and `rest[i]` `weight(word[ends[i]:])`, all in one pass, so that
+    cutting a long word is linear in its length."""
+    ends = [0]
+    weights: list[int] = []
 
-    def rest(start: int) -> int:
-        i = bisect.bisect_left(urls, start)
-        return len(word) - start if i == len(urls) else urls[i] - start + URL_WEIGHT
+    def plain(upto: int) -> None:
+        start = ends[-1]
+        if word[start:upto].isascii():
+            ends.extend(range(start + 1, upto + 1))
+            weights.extend([1] * (upto - start))
+            return
+        for seq in _EMOJI_SEQUENCE.finditer(word, start, upto):
+            for i in range(ends[-1], seq.start()):
+                ends.append(i + 1)
+                weights.append(_v3(word[i]))
+            ends.append(seq.end())
+            weights.append(_v3(seq[0]))
+        for i in range(ends[-1], upto):
+            ends.append(i + 1)
+            weights.append(_v3(word[i]))
 
-    return rest
+    if "://" in word:
+        for url in _URL.finditer(word):
+            plain(url.start())
+            ends.append(url.end())
+            weights.append(URL_WEIGHT)
+    plain(len(word))
+    rest = [0] * len(ends)
+    for i in range(len(weights) - 1, -1, -1):
+        rest[i] = rest[i + 1] + weights[i]
+    return ends, rest
 
 
 def _requote(pieces: list[str]) -> list[str]:

@@ -344,20 +344,36 @@ def test_examples_and_corpus_keep_to_the_rules(path: Path) -> None:
         assert " ".join(re.sub(r"[^\w]+", " ", said.casefold()).split()).count(words) == 1
 
 
+def _cuts(word: str) -> list[int]:
+    """Where a word may be cut: anywhere but inside a URL or an emoji sequence."""
+    inside = {
+        k
+        for pattern in (social._URL, social._EMOJI_SEQUENCE)
+        for m in pattern.finditer(word)
+        for k in range(m.start() + 1, m.end())
+    }
+    return [k for k in range(len(word) + 1) if k not in inside]
+
+
 def _words_fit_by_the_letter(text: str, limit: int) -> list[str]:
-    """The word packing as first written (re-slicing a long word at every cut): what the
-    linear version must give, piece for piece."""
+    """The word packing by the letter (weighing the whole rest of a long word at every
+    cut, and every prefix for the longest that fits): what the linear version must give,
+    piece for piece."""
     pieces: list[str] = []
     current = ""
+    step = limit - social.weight(social.ELLIPSIS)
     for word in text.split(" "):
-        while social.weight(word) > limit - 1:
+        while social.weight(word) > step:
             if current:
                 pieces.append(current + social.ELLIPSIS)
                 current = ""
-            pieces.append(word[: limit - 1] + social.ELLIPSIS)
-            word = word[limit - 1 :]
+            cuts = _cuts(word)
+            fits = [k for k in cuts[1:] if social.weight(word[:k]) <= step]
+            k = fits[-1] if fits else cuts[1]
+            pieces.append(word[:k] + social.ELLIPSIS)
+            word = word[k:]
         candidate = f"{current} {word}" if current else word
-        if social.weight(candidate) + 1 <= limit:
+        if social.weight(candidate) + social.weight(social.ELLIPSIS) <= limit:
             current = candidate
         else:
             pieces.append(current + social.ELLIPSIS)
@@ -365,13 +381,73 @@ def _words_fit_by_the_letter(text: str, limit: int) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-_PARTS = st.sampled_from(["x", "y", " ", "http://", "https://", "HTTP://", "://", "h", "ttp", "é"])
+_PARTS = st.sampled_from(
+    ["x", "y", " ", "http://", "https://", "HTTP://", "://", "h", "ttp", "é", "中", "…"]
+    + ["👍", "🏽", "\u200d", "\ufe0f", "🇺", "1", "\u20e3", "\U000e0067", "©"]
+)
 
 
 @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_PARTS, max_size=300).map("".join), st.integers(3, 60))
 def test_cutting_long_words_gives_the_same_pieces(text: str, limit: int) -> None:
     assert social._words_fit(text, limit) == _words_fit_by_the_letter(text, limit)
+
+
+def v3_weight(text: str) -> int:
+    """twitter-text's v3 weights, by code points (each URL as 23): 1 in U+0000-U+10FF,
+    U+2000-U+200D, U+2010-U+201F and U+2032-U+2037, 2 anywhere else."""
+    light = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+    urls = re.findall(r"https?://\S+", text, re.IGNORECASE)
+    rest = re.sub(r"https?://\S+", "", text, flags=re.IGNORECASE)
+    return 23 * len(urls) + sum(
+        1 if any(lo <= ord(ch) <= hi for lo, hi in light) else 2 for ch in rest
+    )
+
+
+CHINESE = (
+    "今天我们把发布流程重新整理了一遍，先把构建脚本拆成几个小步骤，每一步都有自己的检查。"
+    "然后我们发现缓存目录在不同机器上的路径不一样，导致第二次构建反而更慢。"
+    "修好以后，整个流水线从十二分钟降到了四分钟，测试也更稳定了。"
+    "下一步是把图表生成放进夜间任务里，并且给每周的趋势加上一个简单的报警阈值。"
+)
+
+
+def test_a_chinese_text_makes_posts_that_weigh_at_most_280_by_v3_rules() -> None:
+    """(20) X counts a CJK character as 2: posts of Chinese are not refused."""
+    text = CHINESE * 4
+    assert 550 <= len(text) <= 650
+    posts = thread([text], ["#构建", "#BuildInPublic"])
+    assert len(posts) >= 4  # about 1,200 by weight: five posts, not three
+    assert all(v3_weight(p) <= LIMIT for p in posts), [v3_weight(p) for p in posts]
+    assert all(social.weight(p) == v3_weight(p) for p in posts)
+    assert "".join(split_tags(" ".join(bodies(posts)))[0].split(" ")).replace("…", "") == text + "."
+    assert social.weight("中" * 140) == v3_weight("中" * 140) == 280
+    assert thread(["中" * 139 + "a."]) == ["中" * 139 + "a."]  # 280 exactly, one post
+    assert len(thread(["中" * 139 + "ab."])) == 2
+
+
+def test_emoji_count_as_two_and_sequences_as_one_emoji() -> None:
+    """(20) An emoji weighs 2, and so does a sequence that shows as one (joined by
+    U+200D, a skin tone, a variation selector, a keycap, a flag)."""
+    for emoji in ("👍", "👍🏽", "👨\u200d👩\u200d👧\u200d👦", "❤\ufe0f", "1\ufe0f\u20e3", "🇺🇸"):
+        assert social.weight(emoji) == 2, emoji
+        assert social.weight(f"a {emoji} b") == 6, emoji
+    assert social.weight("🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f") == 2
+    assert social.weight("\u200d") == 1 and social.weight("\ufe0f") == 2  # alone: by range
+    assert social.weight("中\ufe0f") == 4  # no emoji: each by its range
+    assert social.weight("Déjà vu — “quoted” «ok»") == len("Déjà vu — “quoted” «ok»")
+    assert social.weight("…") == 2
+    family = "👨\u200d👩\u200d👧\u200d👦"
+    text = " ".join(f"Shipped {i} 🚀👍🏽{family}!" for i in range(60))
+    posts = thread([text], ["#BuildInPublic"])
+    assert all(social.weight(p) <= LIMIT for p in posts)
+    assert all(family in p or "👍🏽" in p for p in posts)
+    joined = " ".join(bodies(posts))
+    assert joined.count(family) == 60 and joined.count("👍🏽") == 60  # none split
+    solid = "🚀" * 200  # one word of emoji: cut between emoji, by weight
+    posts = thread([solid])
+    assert all(v3_weight(p) <= LIMIT for p in posts)
+    assert "".join(p.split(" ")[0].rstrip("….") for p in posts) == solid
 
 
 @pytest.mark.parametrize(
