@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["money", "signed_money", "percent", "fixed2", "quantity"]
+__all__ = ["money", "signed_money", "percent", "rate", "fixed2", "quantity"]
 
 # Beyond this many digits before the point a figure is written in scientific notation,
 # so that no formatter output grows without bound (sessions stay far below it).
@@ -56,6 +56,22 @@ def percent(value: Any) -> str:
         assert isinstance(exponent, int)
         amount = Decimal((sign, digits, exponent + 2))  # times 100, exactly
     return _two_decimals(amount, ".2f") + "%"
+
+
+def rate(value: Any) -> str:
+    """A rate (0..1) as a percentage without spurious decimals: whole when whole, else
+    at most one decimal (half-to-even): 0.5 -> 50%, 0.6667 -> 66.7%, 0.125 -> 12.5%.
+    (`percent`, the template filter of a released filter set, keeps its two decimals.)"""
+    amount = _decimal(value)
+    if not amount.is_finite():
+        return f"{amount}%"
+    sign, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)
+    amount = Decimal((sign, digits, exponent + 2))  # times 100, exactly
+    text = _two_decimals(amount, ".1f")
+    if text.endswith(".0"):
+        text = text[:-2]
+    return ("0" if text == "-0" else text) + "%"
 
 
 def fixed2(value: Any) -> str:

@@ -5,7 +5,8 @@ A chart is data (coordinates rounded to a tenth of a pixel, labels already forma
 byte from the facts, whatever the machine's fonts or a plotting library's version. Two
 charts: a build session's commit activity (commits, and lines when the commits give them,
 per hour, day, week, month or year) and a trade session's equity curve (cumulative
-realised P&L in exit order, one panel per currency). Pure: no I/O, no clock.
+realised P&L net of fees, in exit order when every trade gives its exit time, one panel
+per currency). Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
-from typing import Any, Final, TypedDict
+from typing import Any, Final, Literal, TypedDict
 
 from ..figures import money, signed_money
 from ..session.models import in_utc
@@ -27,6 +28,8 @@ __all__ = [
     "WIDTH",
     "Dated",
     "Step",
+    "Order",
+    "ORDER_WORDS",
     "Series",
     "coord",
     "nice_ticks",
@@ -343,12 +346,23 @@ class Step(TypedDict):
     amount: Decimal
 
 
+Order = Literal["exit", "listed", "mixed"]
+# How a curve's closed trades are ordered, in words: by exit when every one gives its exit
+# time, in the order listed (by entry) when none does, else by exit or entry.
+ORDER_WORDS: Final[dict[str, str]] = {
+    "exit": "in exit order",
+    "listed": "in the order listed",
+    "mixed": "in order of exit (of entry where no exit time is given)",
+}
+
+
 class Series(TypedDict):
-    """One currency's steps in exit order; they add up to its net P&L."""
+    """One currency's steps, ordered as `order` says; they add up to its net P&L."""
 
     currency: str | None
     steps: list[Step]
     closed: int
+    order: Order
     net: Decimal
     net_label: str
 
@@ -445,14 +459,16 @@ def equity_chart(series: Sequence[Series], title: str) -> dict[str, Any] | None:
                 "x_ticks": x_ticks,
                 "x_labels_y": coord(bottom + 18),
                 "x_title_y": coord(bottom + 38),
-                "x_title": "closed trades in exit order"
+                "x_title": f"closed trades {ORDER_WORDS[s['order']]}"
                 + (", then fees on open positions" if steps > s["closed"] else ""),
             }
         )
         top = bottom + GAP + 8
     height = top - GAP - 8 + FOOT
     currencies = ", ".join(s["currency"] or "unstated currency" for s in shown)
-    what = "the cumulative realised P&L in exit order"
+    orders = {s["order"] for s in shown}
+    order = ORDER_WORDS[orders.pop() if len(orders) == 1 else "mixed"]
+    what = f"the cumulative realised P&L {order}"
     if len(shown) > 1:
         subtitle, description = f"({currencies})", f"{what}, one panel per currency: {currencies}"
     elif shown[0]["currency"]:
@@ -463,7 +479,7 @@ def equity_chart(series: Sequence[Series], title: str) -> dict[str, Any] | None:
         "file": EQUITY_FILE,
         "title": f"Equity curve: {title}",
         "heading": _fit(f"Equity curve: {title}"),
-        "subtitle": f"Cumulative realised P&L in exit order {subtitle}".strip(),
+        "subtitle": f"Cumulative realised P&L {order} {subtitle}".strip(),
         "description": f"Line chart of {description}.",
         "width": WIDTH,
         "height": coord(height),

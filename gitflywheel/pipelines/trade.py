@@ -8,12 +8,12 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Final, TypedDict
 
-from ..figures import money, percent, signed_money
+from ..figures import money, rate, signed_money
 from ..session.artifacts import ArtifactSpec
 from ..session.facts import Names
 from ..session.models import Trade, TradeSession, in_utc
 from ..session.public_text import implausible_duration, scrub, scrub_all
-from .charts import Series, Step, equity_chart
+from .charts import Order, Series, Step, equity_chart
 from .common import NO_NAMES, duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
 from .front import front_matter, headline, summary_line
@@ -37,7 +37,8 @@ __all__ = [
 
 PIPELINE: Final = "trade"
 # Raised whenever the facts this pipeline derives change for some record, or what else
-# verify derives with them (5: screenshots stored under their format's extension);
+# verify derives with them (5: screenshots stored under their format's extension, the
+# drawdown measured on the equity curve's net steps, win rates without spurious decimals);
 # stores keep the version beside the facts, and tests/pipelines/test_golden.py fails on a change
 # without it.
 VERSION: Final = 5
@@ -46,7 +47,8 @@ ZERO = Decimal(0)
 
 class NormalTrade(TypedDict):
     """T1: one trade, decimals only, symbol upper-case, with its P&L when it is known.
-    `closed_at` (ISO, UTC) orders closed trades by exit: the exit time, else the entry."""
+    `closed_at` (ISO, UTC) orders closed trades by exit: the exit time, else the entry;
+    `exited` says whether the trade gives its exit time."""
 
     index: int
     time: str
@@ -59,6 +61,7 @@ class NormalTrade(TypedDict):
     pnl: Decimal | None
     currency: str | None
     closed_at: str
+    exited: bool
     hold_minutes: int | None
     risk: Decimal | None
     r_multiple: Decimal | None
@@ -100,6 +103,7 @@ def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
         "pnl": pnl,
         "currency": trade.currency or default_currency,
         "closed_at": in_utc(exit_moment).isoformat(),
+        "exited": trade.exit_timestamp is not None,
         "hold_minutes": _hold_minutes(trade),
         "risk": risk,
         "r_multiple": pnl / risk if pnl is not None and risk is not None else None,
@@ -136,6 +140,7 @@ class CurrencySummary(TypedDict):
     losses: int
     break_even: int
     win_rate: Decimal | None
+    win_rate_text: str | None
     best: NormalTrade | None
     worst: NormalTrade | None
     average_win: Decimal | None
@@ -145,7 +150,7 @@ class CurrencySummary(TypedDict):
     fees: Decimal | None
     net_pnl: Decimal | None
     max_drawdown: Decimal
-    drawdown_trades: list[NormalTrade]
+    drawdown_steps: list[Step]
     open_exposure: Decimal | None
     open_symbols: list[str]
     win_streak: int
@@ -183,31 +188,54 @@ def _streaks(pnls: list[Decimal]) -> tuple[int, int]:
     return best_win, best_loss
 
 
-def _drawdown(closed: list[NormalTrade]) -> tuple[Decimal, list[NormalTrade]]:
-    """The largest fall of the running P&L from a peak, and the trades from peak to trough."""
+def _exit_order(trades: list[NormalTrade]) -> list[NormalTrade]:
+    """The closed trades among `trades`, by exit (the entry where no exit time is given)."""
+    return sorted(
+        (t for t in trades if t["pnl"] is not None), key=lambda t: (t["closed_at"], t["index"])
+    )
+
+
+def _net_steps(trades: list[NormalTrade]) -> list[Step]:
+    """The realised P&L of one currency step by step, net of fees: every closed trade's
+    P&L less its fees in exit order, then the fees paid on positions still open; nothing
+    without a closed trade. The equity curve draws these steps and the drawdown is
+    measured on them, so that the two always agree."""
+    closed = _exit_order(trades)
+    if not closed:
+        return []
+    steps: list[Step] = [
+        {"what": _trade_name(t), "amount": _pnl_of(t) - (t["fees"] or ZERO)} for t in closed
+    ]
+    open_fees = sum((t["fees"] or ZERO for t in trades if t["pnl"] is None), ZERO)
+    if open_fees:
+        steps.append({"what": "fees on open positions", "amount": -open_fees})
+    return steps
+
+
+def _drawdown(steps: list[Step]) -> tuple[Decimal, list[Step]]:
+    """The largest fall of the running P&L from a peak, and the steps from peak to trough."""
     running, peak, drawdown = ZERO, ZERO, ZERO
     peak_at, span = 0, (0, 0)
-    for n, t in enumerate(closed, start=1):
-        running += _pnl_of(t)
+    for n, step in enumerate(steps, start=1):
+        running += step["amount"]
         if running > peak:
             peak, peak_at = running, n
         if peak - running > drawdown:
             drawdown, span = peak - running, (peak_at, n)
-    return drawdown, closed[span[0] : span[1]]
+    return drawdown, steps[span[0] : span[1]]
 
 
 def _block(currency: str | None, trades: list[NormalTrade]) -> CurrencySummary:
-    """T2 for the trades of one currency: P&L over trades whose P&L is known, in exit order."""
-    closed = sorted(
-        (t for t in trades if t["pnl"] is not None), key=lambda t: (t["closed_at"], t["index"])
-    )
+    """T2 for the trades of one currency: P&L over trades whose P&L is known, in exit order;
+    the drawdown on the same net steps as the equity curve (see `_net_steps`)."""
+    closed = _exit_order(trades)
     open_trades = [t for t in trades if t["pnl"] is None]
     pnls = [_pnl_of(t) for t in closed]
     wins = [p for p in pnls if p > 0]
     losses = [p for p in pnls if p < 0]
     total = sum(pnls, ZERO)
     gross_loss = -sum(losses, ZERO)
-    drawdown, drawdown_trades = _drawdown(closed)
+    drawdown, drawdown_steps = _drawdown(_net_steps(trades))
     win_streak, loss_streak = _streaks(pnls)
     fee_values = [t["fees"] for t in trades if t["fees"] is not None]
     fees = sum(fee_values, ZERO) if fee_values else None
@@ -242,6 +270,7 @@ def _block(currency: str | None, trades: list[NormalTrade]) -> CurrencySummary:
         "losses": len(losses),
         "break_even": len(pnls) - len(wins) - len(losses),
         "win_rate": Decimal(len(wins)) / Decimal(len(pnls)) if pnls else None,
+        "win_rate_text": rate(Decimal(len(wins)) / Decimal(len(pnls))) if pnls else None,
         "best": max(by_index, key=lambda t: (_pnl_of(t), -t["index"])) if closed else None,
         "worst": min(by_index, key=lambda t: (_pnl_of(t), t["index"])) if closed else None,
         "average_win": sum(wins, ZERO) / len(wins) if wins else None,
@@ -251,7 +280,7 @@ def _block(currency: str | None, trades: list[NormalTrade]) -> CurrencySummary:
         "fees": fees,
         "net_pnl": total - fees if fees is not None else None,
         "max_drawdown": drawdown,
-        "drawdown_trades": drawdown_trades,
+        "drawdown_steps": drawdown_steps,
         "open_exposure": (
             sum((t["quantity"] * t["price"] for t in open_trades), ZERO) if open_trades else None
         ),
@@ -330,11 +359,9 @@ def _figures(block: CurrencySummary, several: bool) -> list[str]:
         counts = f"{block['wins']} won, {block['losses']} lost"
         if block["break_even"]:
             counts += f", {block['break_even']} break-even"
-        rate = block["win_rate"]
-        assert rate is not None
         out.append(
             f"{_plural(block['closed'], 'closed trade')}{where}: {counts} "
-            f"(win rate {percent(rate)}), P&L {signed_money(block['total_pnl'])}."
+            f"(win rate {block['win_rate_text']}), P&L {signed_money(block['total_pnl'])}."
         )
         if block["fees"] is not None and block["net_pnl"] is not None and block["fees"] > 0:
             out.append(
@@ -355,7 +382,6 @@ def _notes(block: CurrencySummary, several: bool) -> list[str]:
     """What the summary table does not say for one currency block."""
     where = _in(block) if several else ""
     out: list[str] = []
-    pnls = [(_pnl_of(t), t) for t in block["drawdown_trades"]]
     big = max(
         (t for t in (block["best"], block["worst"]) if t is not None),
         key=lambda t: abs(_pnl_of(t)),
@@ -374,10 +400,15 @@ def _notes(block: CurrencySummary, several: bool) -> list[str]:
             f"{signed_money(_pnl_of(big))}; {others} {signed_money(rest)}"
             + ("." if block["closed"] == 2 else " together.")
         )
-    losers = [f"{_trade_name(t)} ({signed_money(p)})" for p, t in pnls if p < 0]
+    losers = [
+        f"{s['what']} ({signed_money(s['amount'])})"
+        for s in block["drawdown_steps"]
+        if s["amount"] < 0
+    ]
+    net = ", net of fees," if block["fees"] is not None else ""
     if block["max_drawdown"] > 0 and losers:
         out.append(
-            f"The drawdown of {money(block['max_drawdown'])}{where} came from "
+            f"The drawdown of {money(block['max_drawdown'])}{where}{net} came from "
             + ", ".join(losers)
             + "."
         )
@@ -426,27 +457,38 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def _net(block: CurrencySummary) -> Decimal:
+    """A currency's P&L net of fees (its P&L when no fees are given): where its equity
+    curve ends."""
+    return block["net_pnl"] if block["net_pnl"] is not None else block["total_pnl"]
+
+
+def _pnl_label(blocks: list[CurrencySummary]) -> str:
+    return "net P&L" if any(b["fees"] is not None for b in blocks) else "P&L"
+
+
 def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
-    """T5: the thread, opening with the title and the P&L (each currency's, never summed),
+    """T5: the thread, opening with the title and the P&L net of fees (each currency's,
+    never summed), as the equity curve ends,
     then what the tables do not say (one fact per currency first)."""
     block = summary["blocks"][0]
     figures = [_plural(summary["trades"], "trade")]
     several = summary["currencies"] > 1
     facts = review["facts"][:2]
     if not several and block["closed"]:
-        figures.append(f"P&L {signed_money(block['total_pnl'])}{_in(block)}")
-    if not several and block["win_rate"] is not None:
-        figures.append(f"win rate {percent(block['win_rate'])}")
+        figures.append(f"{_pnl_label([block])} {signed_money(_net(block))}{_in(block)}")
+    if not several and block["win_rate_text"] is not None:
+        figures.append(f"win rate {block['win_rate_text']}")
     if several:
         closed = [b for b in summary["blocks"] if b["closed"]]
         amounts = [
-            f"{signed_money(b['total_pnl'])} {b['currency']}"
+            f"{signed_money(_net(b))} {b['currency']}"
             if b["currency"]
-            else f"{signed_money(b['total_pnl'])} in an unstated currency"
+            else f"{signed_money(_net(b))} in an unstated currency"
             for b in closed
         ]
         if amounts:
-            figures.append(f"P&L {_and(amounts)}")
+            figures.append(f"{_pnl_label(closed)} {_and(amounts)}")
         firsts = [n[0] for n in (_notes(b, several) for b in closed) if n]
         facts = (firsts + [f for f in review["facts"] if f not in firsts])[:2]
     paragraphs = [opening(title(session), figures)]
@@ -464,31 +506,32 @@ def _symbols(summary: Summary) -> list[str]:
     return list(dict.fromkeys(s["symbol"] for b in summary["blocks"] for s in b["by_symbol"]))
 
 
+def _order(closed: list[NormalTrade]) -> Order:
+    """How the closed trades are ordered: by exit only when every one gives its exit time;
+    when none does, by entry, the order the journal lists them in."""
+    if all(t["exited"] for t in closed):
+        return "exit"
+    if not any(t["exited"] for t in closed):
+        return "listed"
+    return "mixed"
+
+
 def equity_series(trades: list[NormalTrade], summary: Summary) -> list[Series]:
-    """Each currency's realised P&L step by step in exit order: every closed trade's P&L
-    less its fees, then the fees paid on positions still open; the steps add up to the
-    currency's net P&L (its P&L when no fees are given). None for a currency without a
-    closed trade."""
+    """Each currency's realised P&L step by step, net of fees (`_net_steps`, the steps its
+    drawdown is measured on); the steps add up to the currency's net P&L (its P&L when no
+    fees are given). No steps for a currency without a closed trade."""
     out: list[Series] = []
     for block in summary["blocks"]:
         mine = [t for t in trades if t["currency"] == block["currency"]]
-        closed = sorted(
-            (t for t in mine if t["pnl"] is not None), key=lambda t: (t["closed_at"], t["index"])
-        )
-        steps: list[Step] = [
-            {"what": _trade_name(t), "amount": _pnl_of(t) - (t["fees"] or ZERO)} for t in closed
-        ]
-        open_fees = sum((t["fees"] or ZERO for t in mine if t["pnl"] is None), ZERO)
-        if closed and open_fees:
-            steps.append({"what": "fees on open positions", "amount": -open_fees})
-        net = block["net_pnl"] if block["net_pnl"] is not None else block["total_pnl"]
+        closed = _exit_order(mine)
         out.append(
             {
                 "currency": block["currency"],
-                "steps": steps if closed else [],
+                "steps": _net_steps(mine),
                 "closed": len(closed),
-                "net": net,
-                "net_label": "net P&L" if block["fees"] is not None else "P&L",
+                "order": _order(closed),
+                "net": _net(block),
+                "net_label": _pnl_label([block]),
             }
         )
     return out

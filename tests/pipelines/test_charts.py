@@ -312,6 +312,60 @@ def test_the_equity_curve_ends_at_each_currencys_net_pnl() -> None:
     check_curve(render_all(example_trades, charts=True)["equity_curve"], example_trades)
 
 
+def largest_drop(running: list[Decimal]) -> Decimal:
+    """The largest fall of a curve from a peak to a later trough."""
+    peak, drop = running[0], Decimal(0)
+    for value in running:
+        peak = max(peak, value)
+        drop = max(drop, peak - value)
+    return drop
+
+
+def test_the_drawdown_is_the_largest_drop_of_the_curve_beside_it() -> None:
+    data = example("trade_session.json")
+    artifacts = render_all(data, charts=True)
+    check_curve(artifacts["equity_curve"], data)
+    (running,) = expected_curves(data).values()
+    drop = largest_drop(running)
+    assert money(drop) == "11.50"  # net of fees; gross it would be 10.50
+    for kind in ("trade_journal", "blog_post"):
+        assert f"| max drawdown | {money(drop)} |" in artifacts[kind]
+        assert (
+            f"The drawdown of {money(drop)}, net of fees, came from MSFT buy #2"
+            in (artifacts[kind])
+        )
+    journal = render_all(MULTI, charts=True)["trade_journal"]
+    for currency, values in expected_curves(MULTI).items():
+        start = journal.index(f"\n## Summary: {currency}\n")
+        end = journal.find("\n## ", start + 1)
+        block = journal[start : end if end != -1 else None]
+        assert f"| max drawdown | {money(largest_drop(values))} |" in block, currency
+
+
+def test_the_curve_says_exit_order_only_when_every_trade_gives_its_exit_time() -> None:
+    data = example("trade_session.json")  # no exit times: the order the journal lists
+    assert not any("exit_timestamp" in t for t in data["source_data"]["trades"])
+    artifacts = render_all(data, charts=True)
+    for kind, text in artifacts.items():
+        assert "exit order" not in text, kind
+    assert "Cumulative realised P&amp;L in the order listed" in artifacts["equity_curve"]
+    assert "closed trades in the order listed" in artifacts["equity_curve"]
+    # every closed trade gives its exit time: exit order
+    assert (
+        "Cumulative realised P&amp;L in exit order"
+        in render_all(MULTI, charts=True)["equity_curve"]
+    )
+    # some do, some do not: said so
+    mixed = trade_session(
+        [
+            trade("A", Decimal(5), None, exit_timestamp="2025-12-04T18:00:00Z"),
+            trade("B", Decimal(-3), None),
+        ]
+    )
+    svg = render_all(mixed, charts=True)["equity_curve"]
+    assert "exit order" not in svg and "of entry where no exit time is given" in svg
+
+
 amounts = st.decimals(
     min_value=Decimal("-1e9"), max_value=Decimal("1e9"), places=2, allow_nan=False
 )
@@ -346,6 +400,11 @@ def test_equity_curves_of_generated_sessions_agree_with_the_record(data: dict[st
         title = front_matter(artifacts["blog_post"])["title"]
         check_svg(artifacts["equity_curve"], f"Equity curve: {title}")
         check_curve(artifacts["equity_curve"], data)
+        closed = [t for t in data["source_data"]["trades"] if "profit_loss" in t]
+        if all("exit_timestamp" in t for t in closed):
+            assert "P&amp;L in exit order" in artifacts["equity_curve"]
+        if not any("exit_timestamp" in t for t in closed):
+            assert "exit order" not in artifacts["equity_curve"]
 
 
 # -- hostile text --------------------------------------------------------------------------

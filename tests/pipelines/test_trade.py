@@ -40,6 +40,12 @@ def money(x: Decimal, sign: bool = False) -> str:
     return "+" + text if sign and not text.startswith("-") else text
 
 
+def percent_of(part: int, whole: int) -> str:
+    """A rate as a percentage, whole when whole, else to a tenth: 50%, 66.7%."""
+    tenth = (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+    return f"{tenth.to_integral_value() if tenth == tenth.to_integral_value() else tenth}%"
+
+
 def dec(value: Any) -> Decimal:
     return Decimal(str(value))
 
@@ -94,9 +100,7 @@ def expected_figures(trades: list[dict[str, Any]]) -> dict[str, str]:
     out = {
         "trades": str(len(trades)),
         "total P&L": money(sum(closed, Decimal(0)), sign=True) if closed else "n/a",
-        "win rate": f"{(Decimal(len(wins)) / len(closed) * 100).quantize(CENT)}%"
-        if closed
-        else "n/a",
+        "win rate": percent_of(len(wins), len(closed)) if closed else "n/a",
         "wins / losses": f"{len(wins)} / {len(losses)}",
         "average win": money(sum(wins) / len(wins), sign=True) if wins else "n/a",
         "average loss": money(sum(losses) / len(losses), sign=True) if losses else "n/a",
@@ -104,8 +108,13 @@ def expected_figures(trades: list[dict[str, Any]]) -> dict[str, str]:
         if losses
         else "n/a",
     }
+    # the drawdown of the equity curve: each closed trade's P&L less its fees, then the
+    # fees of open positions
+    fee = {int(r[0]): Decimal(r[8].replace(",", "")) if r[8] != "-" else Decimal(0) for r in rows}
+    net = [p - fee[int(r[0])] for p, r in zip(pnls, in_order, strict=True)]
+    open_fees = sum((fee[int(r[0])] for r in rows if r[7] == "open"), Decimal(0))
     running = peak = drawdown = Decimal(0)
-    for p in pnls:
+    for p in net + ([-open_fees] if net and open_fees else []):
         running += p
         peak = max(peak, running)
         drawdown = max(drawdown, peak - running)
@@ -159,7 +168,7 @@ def test_original_example_trade_session() -> None:
     journal = render_all(loads(path.read_text()))["trade_journal"]
     shown = figures(journal)
     assert shown["total P&L"] == "+125.50"
-    assert shown["win rate"] == "66.67%"
+    assert shown["win rate"] == "66.7%"
     assert shown["best trade"] == "GOOGL +111.00"
     assert shown["worst trade"] == "MSFT -10.50"
     assert shown["trades"] == "3"
@@ -183,10 +192,24 @@ def test_example_with_fees_exits_and_mixed_case() -> None:
     check_journal(raw, artifacts["trade_journal"])
     shown = figures(artifacts["trade_journal"])
     assert (shown["total P&L"], shown["fees"], shown["net P&L"]) == ("+119.30", "4.20", "+115.10")
-    assert shown["max drawdown"] == "10.50" and shown["profit factor"] == "7.82"
+    assert shown["max drawdown"] == "11.50" and shown["profit factor"] == "7.82"
     assert (
         "**Market:** trend bullish, volatility moderate, volume high" in artifacts["trade_journal"]
     )
+
+
+def test_the_thread_leads_with_the_pnl_net_of_fees_as_post_and_chart_do() -> None:
+    raw = json.loads((EXAMPLES / "trade_session.json").read_text())
+    trades = raw["source_data"]["trades"]
+    gross = sum((dec(t["profit_loss"]) for t in trades), Decimal(0))
+    net = gross - sum((dec(t["fees"]) for t in trades), Decimal(0))
+    artifacts = render_all(loads((EXAMPLES / "trade_session.json").read_text()))
+    first = bodies(posts_of(artifacts["social_post"]))[0]
+    lead = first.split(". ")[0]
+    assert f"net P&L {money(net, sign=True)}" in lead and money(net, sign=True) == "+115.10"
+    assert money(gross, sign=True) not in first
+    assert figures(artifacts["blog_post"])["net P&L"] == money(net, sign=True)
+    assert "win rate 50%" in lead  # 2 of 4 won
 
 
 def test_times_in_utc_and_sorted_across_offsets() -> None:
@@ -366,7 +389,7 @@ def test_currencies_are_never_added_together() -> None:
     assert (eur["best trade"], eur["worst trade"]) == ("SAP +30.50", "SIE -40.00")
     assert (usd["best trade"], usd["worst trade"]) == ("MSFT +7.00", "AAPL -12.25")
     assert eur["max drawdown"] == money(drawdown_of([Decimal("30.5"), Decimal(-40)]))
-    assert usd["max drawdown"] == "12.25"
+    assert usd["max drawdown"] == money(drawdown_of([Decimal("-12.75"), Decimal(7)])) == "12.75"
     assert "+9.25" not in text and "-14.75" not in text  # no cross-currency sum anywhere
     rows = next(t for t in tables(text) if t[0][0] == "#")
     assert rows[0][-1] == "currency" and [r[-1] for r in rows[1:]] == ["EUR", "USD", "EUR", "USD"]
@@ -433,7 +456,7 @@ def test_open_positions_are_exposure_and_break_even_counts() -> None:
     assert (shown["wins / losses"], shown["break-even"], shown["win rate"]) == (
         "1 / 0",
         "1",
-        "50.00%",
+        "50%",
     )
     rows = next(t for t in tables(artifacts["trade_journal"]) if t[0][0] == "#")[1:]
     assert [r[7] for r in rows] == ["open", "open", "+0.00", "+12.00"]  # open is no +0.00
@@ -442,7 +465,8 @@ def test_open_positions_are_exposure_and_break_even_counts() -> None:
     only_open = figures(render_all(session_of(trades[:2]))["trade_journal"])
     assert (only_open["total P&L"], only_open["open exposure"]) == ("n/a", "40.75")
     post = artifacts["blog_post"]
-    assert "2 closed trades: 1 won, 0 lost, 1 break-even (win rate 50.00%), P&L +12.00." in post
+    assert "2 closed trades: 1 won, 0 lost, 1 break-even (win rate 50%), P&L +12.00." in post
+    assert "50.00%" not in post and "50.00%" not in artifacts["trade_journal"]
     assert "2 positions still open (A, B): 40.75 at entry prices." in post
     assert figures(post)["open exposure"] == "40.75"
 
@@ -511,7 +535,7 @@ def test_charts_are_shown_by_url_and_local_paths_never() -> None:
         assert "local" not in charts
 
 
-MONEY_TOKEN = re.compile(r"(?<![\w.])[+-]?\d[\d,]*\.\d\d%?")
+MONEY_TOKEN = re.compile(r"(?<![\w.])[+-]?\d[\d,]*(?:\.\d\d(?!%)|(?:\.\d)?%)")
 
 
 def prose_and_cells(text: str) -> tuple[list[str], set[str]]:
