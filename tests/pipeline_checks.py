@@ -219,7 +219,10 @@ def check_front_matter(meta: dict[str, Any]) -> None:
     an image only when there is one."""
     for key, kind in FRONT_KEYS.items():
         assert isinstance(meta.get(key), kind), (key, meta)
-    assert set(meta) <= set(FRONT_KEYS) | {"image"}, meta
+    assert set(meta) <= set(FRONT_KEYS) | {"image", "published", "_build"}, meta
+    if "published" in meta or "_build" in meta:  # a thread: text to post, never a page
+        assert meta["published"] is False, meta
+        assert meta["_build"] == {"render": "never", "list": "never"}, meta
     assert meta["title"].strip() and meta["description"].strip(), meta
     assert meta["date"].utcoffset() is not None, meta
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", meta["slug"]), meta

@@ -281,6 +281,10 @@ def test_a_thread_is_text_when_jekyll_builds_the_store(tmp_path: Path) -> None:
     (tmp_path / "_config.yml").write_text('title: "A store"\n')
     (tmp_path / "social_post.md").write_text(text)
     built("jekyll", tmp_path, "build", "--safe", "--quiet", "--source", str(tmp_path))
+    assert not list((tmp_path / "_site").rglob("social_post*"))  # published: false
+    # and a page made of it all the same (an engine that ignores `published`) is text
+    (tmp_path / "social_post.md").write_text(text.replace("published: false\n", ""))
+    built("jekyll", tmp_path, "build", "--safe", "--quiet", "--source", str(tmp_path))
     html = (tmp_path / "_site" / "social_post.html").read_text(encoding="utf-8")
     page = Elements(html)
     assert not set(page.tags) & set(LIVE), html
@@ -295,6 +299,11 @@ def test_a_thread_is_text_in_hugo_even_with_raw_html_allowed(tmp_path: Path) -> 
     (tmp_path / "content" / "social_post.md").write_text(text)
     (tmp_path / "layouts" / "_default").mkdir(parents=True)
     (tmp_path / "layouts" / "_default" / "single.html").write_text("{{ .Content }}")
+    built("hugo", tmp_path, "--quiet", "--source", str(tmp_path), "--destination", "public")
+    assert not list((tmp_path / "public").glob("*/index.html"))  # _build: render: never
+    # and a page made of it all the same (an engine that ignores `_build`) is text
+    unrendered = text.replace("_build:\n  render: never\n  list: never\n", "")
+    (tmp_path / "content" / "social_post.md").write_text(unrendered)
     built("hugo", tmp_path, "--quiet", "--source", str(tmp_path), "--destination", "public")
     (page_file,) = (tmp_path / "public").glob("*/index.html")
     page = Elements(page_file.read_text(encoding="utf-8"))
