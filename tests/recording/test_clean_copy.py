@@ -52,9 +52,12 @@ def all_revisions(store: Path) -> Counter[str]:
 
 
 def private_text(store: Path) -> list[tuple[str, str]]:
-    """(object, rule) of every object of the store in which a public-text rule finds text."""
-    listed = git("-C", store, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
-    ids = listed.split()
+    """(object, rule) of every blob and commit of the store in which a public-text rule
+    finds text (a tree's entries hold binary ids, which are no text)."""
+    listed = git(
+        "-C", store, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)"
+    )
+    ids = [sha for sha, kind in (line.split() for line in listed.splitlines()) if kind != "tree"]
     done = subprocess.run(
         ["git", "-C", str(store), "cat-file", "--batch"],
         input="\n".join(ids).encode() + b"\n",
