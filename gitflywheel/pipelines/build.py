@@ -9,7 +9,7 @@ from ..session.artifacts import ArtifactSpec
 from ..session.facts import Names
 from ..session.models import BuildSession, GitCommit, parse_timestamp
 from ..session.public_text import commit_span, implausible_duration, public_repo, scrub_all
-from .changelog import GROUPS, OTHER, commit_url, group_of, parse
+from .changelog import BREAKING, GROUPS, OTHER, commit_url, group_of, parse
 from .charts import Dated, activity_chart
 from .common import (
     NO_NAMES,
@@ -270,12 +270,27 @@ def authors(commits: list[Commit]) -> list[Author]:
     return [{"name": name, "commits": n} for name, n in order]
 
 
-def _derived_title(subjects: list[str]) -> str | None:
-    """The first commit's subject, and how many more followed."""
-    first = headline(subjects[0]) if subjects else None
-    if not first or len(subjects) == 1:
+def _significance(commit: Commit) -> int:
+    """0 for a breaking change, 1 a feature, 2 a fix, 3 anything else."""
+    order = (BREAKING, group_of("feat", False), group_of("fix", False))
+    group = group_of(commit["type"], commit["breaking"])
+    return order.index(group) if group in order else len(order)
+
+
+def _derived_title(commits: list[Commit]) -> str | None:
+    """The most significant commit's description (breaking changes, then features, then
+    fixes, then the rest; the newest first within each), and how many more there were."""
+    ranked = sorted(
+        (i for i, c in enumerate(commits) if c["subject"]),
+        key=lambda i: (_significance(commits[i]), -i),
+    )
+    if not ranked:
+        return None
+    first = headline(commits[ranked[0]]["subject"])  # without its prefixes
+    first = first[:1].upper() + first[1:] if first else None
+    if not first or len(ranked) == 1:
         return first
-    return f"{first}, and {plural(len(subjects) - 1, 'more commit')}"
+    return f"{first}, and {plural(len(ranked) - 1, 'more commit')}"
 
 
 def _derived_overview(session: BuildSession, facts: RepoFacts, names: Names) -> str:
@@ -317,7 +332,6 @@ def _delivered_title(deliverables: list[str]) -> str | None:
 def _title(
     session: BuildSession,
     facts: RepoFacts,
-    subjects: list[str],
     achievements: list[str],
     deliverables: list[str],
 ) -> str:
@@ -333,7 +347,7 @@ def _title(
     )
     return (
         headline(summary)
-        or _derived_title(subjects)
+        or _derived_title(facts["commits"])
         or headline(achievements[0] if achievements else None)
         or headline(session.overview)
         or headline(next((c.content for c in session.source_data.conversations), None))
@@ -416,7 +430,7 @@ def story(session: BuildSession, facts: RepoFacts, names: Names = NO_NAMES) -> S
         deliverables += extra_deliverables
     delivered = [d for d in map(deliverable_text, deliverables) if d]
     return {
-        "title": _title(session, facts, subjects, achievements, delivered),
+        "title": _title(session, facts, achievements, delivered),
         "overview": overview,
         "problem": session.problem,
         "solution": solution,

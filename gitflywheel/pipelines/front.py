@@ -10,9 +10,18 @@ from typing import Any, Final
 
 from ..session.models import in_utc
 from ..session.public_text import scrub
+from .changelog import parse
 from .common import AnySession
 
-__all__ = ["HEADLINE", "DESCRIPTION", "headline", "summary_line", "title_slug", "front_matter"]
+__all__ = [
+    "HEADLINE",
+    "DESCRIPTION",
+    "unprefixed",
+    "headline",
+    "summary_line",
+    "title_slug",
+    "front_matter",
+]
 
 HEADLINE: Final = 90
 DESCRIPTION: Final = 160
@@ -35,8 +44,29 @@ def _cut(text: str, limit: int) -> str:
     return head.rstrip(" ,;:-–—") + "…"
 
 
+# A leading `agent-4:` names who made a commit, not what it did.
+_AGENT_PREFIX = re.compile(r"^[A-Za-z][A-Za-z_]*-\d+: +(?=\S)")
+_PREFIX = re.compile(r"^([A-Za-z]+)(?:\([^()\r\n]*\))?!?:\s*")
+
+
+def unprefixed(text: str) -> str:
+    """A line without its conventional-commit `type(scope)!:` prefix or a leading
+    `agent-4:`-style prefix (any number, in any order), capitalised when any was taken off:
+    `docs: create a guide` -> `Create a guide`."""
+    line = text.strip()
+    while True:  # each pass takes a prefix off or ends
+        bare = _AGENT_PREFIX.sub("", line, count=1)
+        found = _PREFIX.match(bare)
+        if found and parse(f"{found.group(1)}: x").type:  # a known type, spaced or not
+            bare = bare[found.end() :]
+        if bare == line:
+            break
+        line = bare[:1].upper() + bare[1:]
+    return line
+
+
 def _first_sentence(text: str) -> str:
-    text = " ".join(scrub(text).split())
+    text = unprefixed(" ".join(scrub(text).split()))
     found = re.match(r"(.+?[.!?])(?:\s|$)", text)
     return found.group(1) if found else text
 

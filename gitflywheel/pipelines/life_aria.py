@@ -30,7 +30,8 @@ __all__ = ["Highlight", "Shot", "speaker", "highlights", "gallery", "grid", "soc
 
 PIPELINE: Final = "life_aria"
 # Raised whenever the facts this pipeline derives change for some record, or what else
-# verify derives with them (4: screenshots stored under their format's extension);
+# verify derives with them (4: screenshots stored under their format's extension, and
+# one without a caption captioned by the session's title, never by its file's name);
 # stores keep the version beside the facts, and tests/pipelines/test_golden.py fails on a change
 # without it.
 VERSION: Final = 4
@@ -112,28 +113,32 @@ def highlights(session: LifeAriaSession, names: Names = NO_NAMES) -> list[Highli
     ]
 
 
-def _caption(shot: Screenshot) -> str:
-    """The session's caption, else a name made from the file's: `level-1.png` -> `level 1`."""
+def _caption(shot: Screenshot, number: int, title: str) -> str:
+    """The session's caption, else `Screenshot 2 of <title>`: never one made from the
+    file's name, which says little (`title`, `level1`) and may say what it should not."""
     if shot.caption and shot.caption.strip():
         return one_line(shot.caption).strip()
-    name = shot.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
-    return " ".join(stem.replace("_", " ").replace("-", " ").split()) or "screenshot"
+    return f"Screenshot {number} of {one_line(title).strip()}"
 
 
-def gallery(screenshots: Sequence[Screenshot]) -> tuple[list[Shot], list[Shot], list[str]]:
+def gallery(
+    screenshots: Sequence[Screenshot], title: str
+) -> tuple[list[Shot], list[Shot], list[str]]:
     """The stored screenshots (images beside the devlog), the linked URLs, and the sources
-    that were neither (named in the manifest only, never in public text)."""
+    that were neither (named in the manifest only, never in public text). One without a
+    caption of its own is captioned by its place among those shown and the session's
+    `title`."""
     shown: list[Shot] = []
     linked: list[Shot] = []
     missing: list[str] = []
     for s in screenshots:
+        number = len(shown) + len(linked) + 1
         if s.stored:
-            shown.append(
-                {"source": s.source, "path": f"screenshots/{s.stored}", "caption": _caption(s)}
-            )
+            path = f"screenshots/{s.stored}"
+            shown.append({"source": s.source, "path": path, "caption": _caption(s, number, title)})
         elif is_linked_url(s.source.strip()):
-            linked.append({"source": s.source, "path": s.source.strip(), "caption": _caption(s)})
+            url = s.source.strip()
+            linked.append({"source": s.source, "path": url, "caption": _caption(s, number, title)})
         else:
             missing.append(one_line(s.source))
     return shown, linked, missing
@@ -191,7 +196,7 @@ def run(
     title = scrub_all(
         title or headline(session.overview) or f"Making things with Aria, {moment['human']}"
     )
-    shown, linked, missing = gallery(screenshots)
+    shown, linked, missing = gallery(screenshots, title)
     shown, linked = scrub_all(shown), scrub_all(linked)
     made = [d for d in map(deliverable_text, session.deliverables) if d]
     tags = ["devlog", "aria"] + ([slug(agent).lower()] if slug(agent) else [])

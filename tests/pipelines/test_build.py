@@ -267,9 +267,8 @@ def test_story_derived_from_data_when_absent() -> None:
         data.pop(key)
     artifacts = render_all(loads(json.dumps(data)))
     blog = artifacts["blog_post"]
-    assert front_matter(blog)["title"] == (
-        "Add metrics monitor with RED/YELLOW/GREEN thresholds, and 2 more commits"
-    )
+    # no commit follows the convention: the newest one
+    assert front_matter(blog)["title"] == "Document the guardrail protocol, and 2 more commits"
     assert (
         "Agent-5 worked in example/agent-cellphone for 1 h 35 min: 3 commits, 4 files touched, +412/−37 lines."
         in blog
@@ -590,3 +589,92 @@ def test_an_author_of_white_space_is_no_author() -> None:
     log = render_all(data)["build_log"]
     check_build_log(data, log)
     assert "\n-  (1 commit)" not in log and " by " not in log
+
+
+CONVENTIONAL = re.compile(
+    r"^(?:feat|fix|docs|refactor|perf|test|build|ci|chore)(?:\([^()]*\))?!?:", re.IGNORECASE
+)
+
+
+def derived_texts(artifacts: dict[str, str]) -> list[str]:
+    """Each artifact's front-matter title and description, and the thread's opening."""
+    texts = [
+        str(front_matter(text)[key])
+        for text in artifacts.values()
+        for key in ("title", "description")
+    ]
+    return texts + bodies(posts_of(artifacts["social_post"]))[:1]
+
+
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name[:30])
+def test_no_derived_headline_holds_a_commit_type(path: Path) -> None:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if raw["session_type"] != "build":
+        return
+    for session in (raw, {**raw, "title": None, "metadata": {}}):
+        for text in derived_texts(render_all(loads(json.dumps(session)))):
+            assert not CONVENTIONAL.match(text), (path.name, text)
+
+
+def test_a_derived_title_is_the_newest_feature_without_its_prefix() -> None:
+    path = CORPUS / "dfd4700e_21f90784-6764-4c30-99db-7f631a525695_build.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["metadata"].pop("task_title")
+    meta = front_matter(render_all(loads(json.dumps(raw)))["blog_post"])
+    assert meta["title"] == "Add FastAPI deployment status checker utility, and 9 more commits"
+    assert not CONVENTIONAL.match(meta["description"])
+
+
+def test_a_derived_title_prefers_breaking_then_features_then_fixes_newest_first() -> None:
+    def title(*messages: str) -> str:
+        commits = [
+            {"message": m, "hash": f"{i:040x}", "timestamp": f"2025-12-02T0{i}:00:00Z"}
+            for i, m in enumerate(messages)
+        ]
+        data = {
+            "session_id": "order-1",
+            "session_type": "build",
+            "timestamp": "2025-12-02T10:00:00Z",
+            "agent_id": "Agent-1",
+            "source_data": {"git_commits": commits},
+        }
+        return str(front_matter(render_all(data)["blog_post"])["title"])
+
+    assert title("docs: a", "fix: b", "feat: c", "feat: d", "chore: e").startswith("D, and 4")
+    assert title("feat: a", "fix(x)!: b", "feat: c").startswith("B, and 2")
+    assert title("docs: a", "fix: b", "fix: c", "test: d").startswith("C, and 3")
+    assert title("docs: a", "agent-4: chore(ci): tidy up").startswith("Tidy up, and 1")
+    assert title("agent-4: feat: add a ship") == "Add a ship"
+
+
+TYPES = ("feat", "fix", "docs", "refactor", "perf", "test", "build", "ci", "chore")
+
+
+@st.composite
+def conventional_sessions(draw: st.DrawFn) -> dict[str, Any]:
+    """Generated build sessions without a title of their own, whose commits (and any
+    overview or achievements) open with conventional-commit prefixes."""
+    data = draw(build_sessions())
+    prefix = st.builds(
+        lambda agent, kind, scope, bang: agent + kind + scope + bang + ": ",
+        st.sampled_from(["", "agent-4: "]),
+        st.sampled_from(TYPES + tuple(t.upper() for t in TYPES)),
+        st.sampled_from(["", "(api)", "(agent-4)", "()"]),
+        st.sampled_from(["", "!"]),
+    )
+    for commit in data["source_data"]["git_commits"]:
+        commit["message"] = draw(prefix) + commit["message"]
+    data["title"] = None
+    if data["overview"] is not None and draw(st.booleans()):
+        data["overview"] = draw(prefix) + data["overview"]
+    data["key_achievements"] = [draw(prefix) + a for a in data["key_achievements"]]
+    return data
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conventional_sessions())
+def test_generated_derived_headlines_hold_no_commit_type(data: dict[str, Any]) -> None:
+    artifacts = render_all(data)
+    check_artifacts(artifacts)
+    for text in derived_texts(artifacts):
+        assert not CONVENTIONAL.match(text.lstrip()), text

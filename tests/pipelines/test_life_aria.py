@@ -86,6 +86,10 @@ def test_devlog_story_highlights_gallery_and_missing() -> None:
     assert meta["tags"] == ["devlog", "aria", "agent4"]
     assert raw["overview"] in devlog
     assert images(devlog) == ["screenshots/01-title.png", "screenshots/02-level1.png"]
+    # no caption is made from a file's name: the session's title stands in
+    assert alts(devlog) == [f"Screenshot 1 of {raw['title']}", f"Screenshot 2 of {raw['title']}"]
+    stems = {Path(s.source).stem for s in SHOTS} | {Path(s.stored or "").stem for s in SHOTS}
+    assert not stems & {a.casefold() for a in alts(devlog)}
     assert "gone.png" not in devlog and "missing" not in devlog  # the record keeps it
     assert "> **Agent-4** (19:31 UTC): Let's make the ship wrap around the screen edges." in devlog
     assert "> **Aria** (19:40 UTC): Done: positions now wrap modulo the canvas size." in devlog
@@ -182,6 +186,10 @@ def test_text_opening_an_html_block_cannot_swallow_the_gallery() -> None:
     raw["problem"] = "<!-- never closed"
     devlog = render_all(loads(json.dumps(raw)), SHOTS)["blog_post"]
     assert images(devlog) == ["screenshots/01-title.png", "screenshots/02-level1.png"]
+    # no caption is made from a file's name: the session's title stands in
+    assert alts(devlog) == [f"Screenshot 1 of {raw['title']}", f"Screenshot 2 of {raw['title']}"]
+    stems = {Path(s.source).stem for s in SHOTS} | {Path(s.stored or "").stem for s in SHOTS}
+    assert not stems & {a.casefold() for a in alts(devlog)}
 
 
 def turns(*contents: str) -> list[dict[str, str]]:
@@ -246,12 +254,13 @@ def test_cover_then_grid_with_captions_as_alt_texts_and_urls_linked() -> None:
         "screenshots/02-level-1_big.png",
         "screenshots/05-menu.png",
     ]
-    assert alts(devlog) == ["The title screen", "level 1 big", "Menu [draft] | v2"]
+    title = front_matter(devlog)["title"]
+    assert alts(devlog) == ["The title screen", f"Screenshot 2 of {title}", "Menu [draft] | v2"]
     assert front_matter(devlog)["image"] == "screenshots/01-title.png"
     cover = devlog.index("screenshots/01-title.png")
     assert cover < devlog.index("## From the conversation") < devlog.index("## Screenshots")
     grid = tables(devlog)
-    assert len(grid) == 1 and grid[0][1] == ["level 1 big", "Menu [draft] | v2"]
+    assert len(grid) == 1 and grid[0][1] == [f"Screenshot 2 of {title}", "Menu [draft] | v2"]
     assert links(devlog) == ["https://example.com/shots/boss.png"]
     assert "Never stored" not in devlog and "gone.png" not in devlog and "missing" not in devlog
     check_artifacts(artifacts)
@@ -263,7 +272,8 @@ def test_gallery_rows_hold_three() -> None:
     devlog = render_all(loads(json.dumps(raw)), shots)["blog_post"]
     assert images(devlog) == [f"screenshots/{i:02d}-{i}.png" for i in range(1, 7)]
     assert [len(t[0]) for t in tables(devlog)] == [3, 3]
-    assert tables(devlog)[1][1] == ["5", "6", ""]
+    title = raw["title"]
+    assert tables(devlog)[1][1] == [f"Screenshot 5 of {title}", f"Screenshot 6 of {title}", ""]
 
 
 def test_screenshot_objects_and_strings_are_read() -> None:
@@ -320,7 +330,11 @@ def test_ingested_and_exported_devlog_images_resolve_beside_it(cli: Cli, tmp_pat
     assert (devlog_path.parent / images(devlog)[0]).read_bytes() == (
         EXAMPLES / "screens" / "title.png"
     ).read_bytes()
-    assert alts(devlog) == ["Title screen, before the first run", "level1", "Level one, again"]
+    assert alts(devlog) == [
+        "Title screen, before the first run",
+        f"Screenshot 2 of {front_matter(devlog)['title']}",  # never `level1`, its file's name
+        "Level one, again",
+    ]
     assert front_matter(devlog)["image"] == images(devlog)[0]
     assert links(devlog) == ["https://example.com/boss.png"]
     assert speakers(devlog) == ["Agent-4", "Aria"] and "You" not in devlog

@@ -157,10 +157,8 @@ def test_placeholder_titles_become_headlines() -> None:
     data = loads(path.read_text())
     assert data["metadata"]["task_title"] == "Test Task"
     meta = front_matter(render_all(data)["blog_post"])
-    assert (
-        meta["title"] == "docs: Create comprehensive FastAPI deployment guide, and 9 more commits"
-    )
-    assert meta["slug"].startswith("docs-create-comprehensive-fastapi-deployment-guide-and-9-")
+    assert meta["title"] == "Add FastAPI deployment status checker utility, and 9 more commits"
+    assert meta["slug"].startswith("add-fastapi-deployment-status-checker-utility-and-9-more-")
     assert re.fullmatch(r"[a-p]{6}", meta["slug"].rsplit("-", 1)[1])
     assert meta["draft"]  # a test's title: its commits are no post of their own
 

@@ -33,7 +33,8 @@ def test_the_examples_are_posts_newest_first_with_their_files(
     assert life.date.isoformat() == "2025-12-03T19:30:00+00:00"
     assert life.slug.startswith("spaceexplorer-first-playable-build-with-aria-")
     assert life.image == "screenshots/01-title.png"
-    assert not life.body.startswith("---") and "![title](screenshots/01-title.png)" in life.body
+    cover = f"![Screenshot 1 of {life.title}](screenshots/01-title.png)"  # never `title`
+    assert not life.body.startswith("---") and cover in life.body
     assert life.files[0].name == "blog_post.md"
     shot = life.file("screenshots/01-title.png")
     assert shot is not None and shot.kind == "screenshot" and shot.is_image

@@ -310,7 +310,9 @@ def test_url_is_never_fetched(
     assert len(warnings) == 1 and "source_data.screenshots[1]" in warnings[0]
     assert statuses(cli, store) == ["missing", "missing"]
     texts = artifact_texts(cli, store)
-    assert f"[level1]({web})" in texts  # linked, as the spec says, never fetched
+    # linked, as the spec says, never fetched; captioned by the title, never `level1`
+    assert re.search(rf"\[Screenshot 1 of [^\]\n]+\]\({re.escape(web)}\)", texts)
+    assert "[level1]" not in texts
     assert "secret" not in texts  # a screenshot not read stays in the record
     holds_nothing_of(cli, store, SECRET)
 
