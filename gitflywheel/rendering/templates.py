@@ -51,7 +51,7 @@ def shipped_templates_dir() -> Path:
     packaged = Path(str(resources.files("gitflywheel"))) / "templates"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
+    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def load_templates(override_dir: Path | None = None, shipped: str = "") -> dict[str, bytes]:

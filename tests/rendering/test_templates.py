@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, GFW, Cli, fsck, git, session
+from conftest import EXAMPLES, GFW, ROOT, Cli, fsck, git, session
 
 from gitflywheel.rendering.templates import MAX_TEMPLATE_BYTES, shipped_templates_dir
 from gitflywheel.storage.layout import artifact_path
@@ -161,3 +161,18 @@ def test_template_too_big_or_not_utf8_is_refused(cli: Cli, tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "readme.md.j2: a template must be UTF-8 text; byte 12 is not" in result.stderr
     assert not store.exists()
+
+
+def test_a_source_tree_finds_its_templates_beside_the_package() -> None:
+    """Run from a checkout (`python -m gitflywheel`, scripts/bench.py), the package is the
+    source tree's, without templates inside it: they are the checkout's templates/."""
+    probe = "from gitflywheel.rendering.templates import shipped_templates_dir as d; print(d())"
+    done = subprocess.run(
+        [GFW[0], "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = Path(done.stdout.strip())
+    assert (found / "blog_post.md.j2").is_file(), found
