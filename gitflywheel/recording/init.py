@@ -11,7 +11,6 @@ from pathlib import Path
 
 from ..errors import StoreError
 from ..jsontext import dumps_pretty
-from ..rendering.templates import load_templates
 from ..storage.commits import commit_time, committer_identity, setup_message
 from ..storage.gitdir import OWN_REFS_PREFIX
 from ..storage.layout import STORE_FILE, template_path
@@ -54,6 +53,8 @@ def store_templates_dir(store: Store) -> Path | None:
 def init_store(path: Path, templates_dir: Path | None = None) -> InitResult:
     """Create the store with its first commit; on an existing store, change nothing."""
     if templates_dir is not None:
+        from ..rendering.templates import load_templates  # Jinja2 only for a store's making
+
         load_templates(templates_dir)  # a folder that cannot be used is refused before any write
     with open_store(path, create=True, first_commit=False) as store:
         if templates_dir is not None:
@@ -136,6 +137,8 @@ def set_templates_dir(store: Store, folder: Path) -> None:
 
 
 def _first_commit(store: Store, templates_dir: Path | None) -> bytes:
+    from ..rendering.templates import load_templates
+
     with store.writing() as writer:
         if writer.main is not None:
             return writer.main
