@@ -3,11 +3,11 @@ slug, tags, categories, draft, image; and the headline and summary lines it is m
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from typing import Any, Final
 
+from ..session.facts import Address
 from ..session.models import in_utc
 from ..session.public_text import scrub
 from .changelog import parse
@@ -20,6 +20,7 @@ __all__ = [
     "headline",
     "summary_line",
     "title_slug",
+    "post_slug",
     "front_matter",
 ]
 
@@ -106,6 +107,12 @@ def title_slug(title: str) -> str:
     return out or (words[0][:60] if words else "session")
 
 
+def post_slug(address: Address, title: str) -> str:
+    """The session's address on the site: the one fixed when it was first recorded, else
+    (a first record) its title's slug."""
+    return address.slug or title_slug(title)
+
+
 def front_matter(
     session: AnySession,
     kind: str,
@@ -114,21 +121,19 @@ def front_matter(
     description: str,
     tags: list[str],
     draft: list[str],
+    slug: str,
     image: str | None = None,
     author: str | None = None,
 ) -> dict[str, Any]:
-    """The front matter of one artifact. The slug is unique by construction: the title's
-    slug, the first 6 hex digits of the SHA-256 of the session id written as letters
-    (`0`-`f` as `a`-`p`, so that no figure appears in it), and the kind (none for the
-    session's main post). The author is the agent as shown (`author`), else its id."""
-    digest = hashlib.sha256(session.session_id.encode("utf-8")).hexdigest()[:6]
-    digest = "".join(chr(ord("a") + int(d, 16)) for d in digest)
+    """The front matter of one artifact. The slug is the session's address (`slug`, fixed
+    when the session was first recorded: see `session.facts.Address`) and the kind (none
+    for the session's main post). The author is the agent as shown (`author`), else its id."""
     utc = in_utc(session.timestamp).replace(microsecond=0)
     return {
         "title": title,
         "date": utc.isoformat(),
         "description": description or title,
-        "slug": f"{title_slug(title)}-{digest}{_KIND_SUFFIX[kind]}",
+        "slug": f"{slug}{_KIND_SUFFIX[kind]}",
         "tags": tags,
         "categories": [session.session_type],
         "draft": bool(draft),

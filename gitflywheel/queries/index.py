@@ -1,8 +1,8 @@
 """The query index: what `ls` and `which` answer from, an SQLite cache beside the store.
 
 `<store>/gitflywheel/query.sqlite3` holds a row per session folder of one commit's tree
-(type, agent, time, revision, title, artifact kinds) and a row per file its manifest
-lists (blob id, kind, path), indexed by type, agent, time and blob id, so that an answer
+(type, agent, time, revision, title, artifact kinds, the post's slug) and a row per file
+its manifest lists (blob id, kind, path), indexed by type, agent, time, slug and blob id, so that an answer
 costs what it holds, not what the store holds. It names the commit it describes and is
 never trusted over the history: it is used only when that commit is `main` or an
 ancestor of it, and is then brought up to the tip from the session folders the two trees
@@ -42,12 +42,13 @@ __all__ = [
     "indexed_holders",
     "indexed_session_documents",
     "indexed_sessions",
+    "indexed_slug_holders",
     "refresh",
 ]
 
 T = TypeVar("T")
 
-FORMAT = "1"
+FORMAT = "2"
 # How long to wait for another process bringing the index up to date before reading
 # the history instead: long enough for an update, short beside a rebuild.
 _BUSY_MS = 2_000
@@ -60,7 +61,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     folder BLOB PRIMARY KEY,
     session_id TEXT NOT NULL, session_type TEXT NOT NULL, agent_id TEXT NOT NULL,
     timestamp TEXT NOT NULL, moment INTEGER, day INTEGER, timestamp_error TEXT,
-    revision INTEGER NOT NULL, title TEXT, kinds TEXT NOT NULL);
+    revision INTEGER NOT NULL, title TEXT, kinds TEXT NOT NULL, slug TEXT);
 CREATE TABLE IF NOT EXISTS files (
     folder BLOB NOT NULL, seq INTEGER NOT NULL, blob TEXT NOT NULL,
     session_id TEXT NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL,
@@ -74,6 +75,7 @@ CREATE INDEX IF NOT EXISTS sessions_agent ON sessions (agent_id);
 CREATE INDEX IF NOT EXISTS sessions_moment ON sessions (moment);
 CREATE INDEX IF NOT EXISTS sessions_order ON sessions (timestamp, session_id, folder);
 CREATE INDEX IF NOT EXISTS files_blob ON files (blob);
+CREATE INDEX IF NOT EXISTS sessions_slug ON sessions (slug);
 """
 _TABLE_NAMES = ("meta", "sessions", "files")
 _CACHE_KIB = 32 * 1024
@@ -138,6 +140,20 @@ def indexed_holders(store: Store, blob: str) -> list[tuple[str, str, str]] | Non
             (blob,),
         ).fetchall()
         return [(s, k, p) for s, k, p in rows]
+
+    return _answer(store, ask)
+
+
+def indexed_slug_holders(store: Store, slug: str) -> list[str] | None:
+    """The ids of the sessions at the tip whose post lives at `slug` (their manifests
+    say so), or None when the index cannot be used: what ingest asks before it gives a
+    new session its address."""
+
+    def ask(db: sqlite3.Connection) -> list[str]:
+        rows = db.execute(
+            "SELECT session_id FROM sessions WHERE slug = ? ORDER BY folder", (slug,)
+        ).fetchall()
+        return [str(sid) for (sid,) in rows]
 
     return _answer(store, ask)
 
@@ -390,7 +406,7 @@ def _put(store: Store, db: sqlite3.Connection, folder: bytes, tree: bytes) -> No
     except ValueError as exc:
         error = str(exc)
     db.execute(
-        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             folder,
             m.session_id,
@@ -403,6 +419,7 @@ def _put(store: Store, db: sqlite3.Connection, folder: bytes, tree: bytes) -> No
             m.revision,
             m.title,
             json.dumps([a.kind for a in m.artifacts]),
+            m.slug,
         ),
     )
     files = [(m.record.blob, "record", m.record.path)]
