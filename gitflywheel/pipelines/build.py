@@ -520,7 +520,7 @@ def run(
     `address` (see `front.post_slug`)."""
     facts = scrub_all(repo_facts(session, names))
     told = scrub_all(story(session, facts, names))
-    place = post_slug(address, told["title"])
+    place = post_slug(address, told["title"], session)
     agent = names.agent_name(session.agent_id)
     draft = draft_reasons(session)
     chart = None if draft else activity_chart(dated_commits(session), told["title"])

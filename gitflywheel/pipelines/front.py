@@ -11,7 +11,7 @@ from ..session.facts import Address
 from ..session.models import in_utc
 from ..session.public_text import scrub
 from .changelog import parse
-from .common import AnySession
+from .common import AnySession, utc_text
 
 __all__ = [
     "HEADLINE",
@@ -93,9 +93,9 @@ def summary_line(*candidates: str | None) -> str:
     return ""
 
 
-def title_slug(title: str) -> str:
+def title_slug(title: str, fallback: str = "session") -> str:
     """`Add metrics monitor (RED/GREEN)` -> `add-metrics-monitor-red-green`: ASCII letters
-    and digits joined by `-`, at most 60 characters, `session` when nothing is left."""
+    and digits joined by `-`, at most 60 characters, `fallback` when nothing is left."""
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     words = re.sub(r"[^a-z0-9]+", " ", ascii_text.lower()).split()
     out = ""
@@ -104,13 +104,15 @@ def title_slug(title: str) -> str:
         if len(candidate) > 60:
             break
         out = candidate
-    return out or (words[0][:60] if words else "session")
+    return out or (words[0][:60] if words else fallback)
 
 
-def post_slug(address: Address, title: str) -> str:
+def post_slug(address: Address, title: str, session: AnySession) -> str:
     """The session's address on the site: the one fixed when it was first recorded, else
-    (a first record) its title's slug."""
-    return address.slug or title_slug(title)
+    (a first record) its title's slug, or, for a title with no ASCII letter or digit (in
+    Chinese, say), its type and day: `build-2025-12-02`."""
+    day = utc_text(session.timestamp, "%Y-%m-%d")
+    return address.slug or title_slug(title, f"{session.session_type.replace('_', '-')}-{day}")
 
 
 def front_matter(

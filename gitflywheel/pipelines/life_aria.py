@@ -203,7 +203,7 @@ def run(
     title = scrub_all(
         title or headline(session.overview) or f"Making things with Aria, {moment['human']}"
     )
-    place = post_slug(address, title)
+    place = post_slug(address, title, session)
     shown, linked, missing = gallery(screenshots, title)
     shown, linked = scrub_all(shown), scrub_all(linked)
     made = [d for d in map(deliverable_text, session.deliverables) if d]

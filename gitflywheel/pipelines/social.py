@@ -53,10 +53,14 @@ FENCE_INFO = "text"
 """The info string of a post's fence: plain text, which no highlighter colours."""
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?…][\"”’)»]*(?=\s)")
-_CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+(?=\S)")
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)»]*(?=\s)|[。！？][」』”’）]*")
+_CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+(?=\S)|(?<=[，；：、])(?=\S)")
+_WIDE = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef"
+_WIDE_JOINT = re.compile(f"[{_WIDE}]$")
+"""Text ending in a CJK character or full-width mark: the next one follows it without a
+space, as Chinese and Japanese are written (`。` ends a sentence with no space after)."""
 _FIGURE = re.compile(r"(?<![\w.,])[+-]?\d[\d,]*(?:\.\d+)?%?(?: [^\W\d]+)?")
-_TERMINATED = re.compile(r"[.!?…:][\"”’)]*$")
+_TERMINATED = re.compile(r"[.!?…:。！？：][\"”’)」』）]*$")
 _TEMP_NAME = re.compile(r"tmp.*|temp|temp[0-9].*|pytest.*|var|folders", re.IGNORECASE)
 _FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"})
 _FOLDS.update(str.maketrans({"đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th"}))
@@ -326,6 +330,12 @@ def _balanced_pair(text: str, o: str, c: str) -> bool:
     return text.count(o) == text.count(c) if o != c else text.count(o) % 2 == 0
 
 
+def _join(text: str, more: str) -> str:
+    """Two pieces of a post: a space between them, none between CJK text and more."""
+    wide = _WIDE_JOINT.search(text) and re.match(f"[{_WIDE}]", more)
+    return f"{text}{more}" if wide else f"{text} {more}"
+
+
 def _fit(sentence: str, limit: int, unit: Unit = _v3) -> list[str]:
     """One sentence in pieces that each fit `limit`: whole when it fits, else at clause
     boundaries, and a clause too long for a post at word boundaries with an ellipsis."""
@@ -335,7 +345,7 @@ def _fit(sentence: str, limit: int, unit: Unit = _v3) -> list[str]:
     pieces: list[str] = []
     current = ""
     for clause in _CLAUSE_END.split(sentence):
-        candidate = f"{current} {clause}" if current else clause
+        candidate = _join(current, clause) if current else clause
         if weight(candidate, unit) <= room:
             current = candidate
             continue
@@ -373,8 +383,8 @@ def _pack(
     posts: list[str] = []
     for piece in pieces:
         repeats = set(_FIGURE.findall(piece)) & set(_FIGURE.findall(posts[-1] if posts else ""))
-        if posts and not repeats and weight(f"{posts[-1]} {piece}", unit) <= limit:
-            posts[-1] = f"{posts[-1]} {piece}"
+        if posts and not repeats and weight(_join(posts[-1], piece), unit) <= limit:
+            posts[-1] = _join(posts[-1], piece)
         else:
             posts.append(piece)
     return posts

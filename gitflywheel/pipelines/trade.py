@@ -553,7 +553,7 @@ def run(
     if implausible_duration(minutes):
         minutes = None
     headline_text = title(session)
-    place = post_slug(address, headline_text)
+    place = post_slug(address, headline_text, session)
     draft = draft_reasons(session)
     chart = None if draft else equity_chart(equity_series(trades, summary), headline_text)
     link = {"file": chart["file"], "alt": chart["subtitle"]} if chart else None
