@@ -159,6 +159,22 @@ def test_revision_out_of_order(cli: Cli, built: Path, tmp_path: Path) -> None:
     assert_found(cli, built, "session.revision", commit, session_dir(BUILD_ID))
 
 
+def test_a_revision_that_moves_the_post(cli: Cli, built: Path, tmp_path: Path) -> None:
+    """(20) A session's address is fixed at its first record: a commit that gives its
+    manifest another slug moves the page a shared link points to."""
+    work = checkout(built, tmp_path)
+    manifest = manifest_of(work)
+    assert manifest["slug"] == "metrics-guardrail-for-the-output-flywheel"
+    manifest["slug"] = "metrics-guardrail"
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, trailers(BUILD_ID, revision=1))
+    found = assert_found(
+        cli, built, "session.address", commit, f"{session_dir(BUILD_ID)}/manifest.json"
+    )
+    message = next(f["message"] for f in found if f["rule"] == "session.address")
+    assert "sessions/metrics-guardrail-for-the-output-flywheel/" in message
+
+
 def test_trailers_that_lie(cli: Cli, built: Path, tmp_path: Path) -> None:
     work = checkout(built, tmp_path)
     record = folder(work) / "session.json"
