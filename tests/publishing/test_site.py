@@ -457,6 +457,12 @@ def test_tags_and_slugs_that_collide_get_their_own_folders(full_store: Path) -> 
     assert set(entries[0].files) == {f.name for f in posts[0].files}  # none of the three
     folders = [e.slug for e in entries]
     assert len(set(folders)) == 4 and all(re.fullmatch(r"[a-z0-9-]+", f) for f in folders)
+    # the oldest keeps the slug, the later ones get their day after it: no hash letters
+    same = sorted(entries[:3], key=lambda e: (e.post.date, e.post.session_id))
+    assert same[0].slug == "same"
+    for entry in same[1:]:
+        day = entry.post.date.astimezone(UTC).strftime("%Y-%m-%d")
+        assert re.fullmatch(f"same-{day}(-[0-9]+)?", entry.slug), entry.slug
     tag_slugs: dict[str, str] = {}
     for entry in entries:
         for tag, slug in entry.tags:
