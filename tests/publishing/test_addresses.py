@@ -314,3 +314,19 @@ def tool_site(tool: str, folder: Path, *args: str) -> bool:
     done = subprocess.run([found, *args], capture_output=True, timeout=300, cwd=folder)
     assert done.returncode == 0, done.stderr.decode() + done.stdout.decode()
     return True
+
+
+def test_the_readme_shows_the_thread_the_example_makes(tmp_path: Path) -> None:
+    """The thread the README shows, link and Mastodon section included, is what the
+    example build session gives with site.base_url set: the README stays true."""
+    from conftest import EXAMPLES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("````markdown\n", 1)[1].split("````\n", 1)[0]
+    store = tmp_path / "s.git"
+    config(store, "site.base_url", BASE)
+    assert ingest(store, [EXAMPLES / "build_session.json"]).exit_code == 0
+    _, body = split_front_matter(
+        show(store, "3f2b7c1e-8a4d-4e6f-9b21-5c7d8e9f0a1b", "social_post").decode()
+    )
+    assert body == shown
