@@ -119,6 +119,7 @@ class FolderChecks:
         self.ctx = ctx
         self._template_sets: dict[tuple[frozenset[tuple[str, str]], str], TemplateSet] = {}
         self._names_at: dict[bytes | None, Names | None] = {}  # by the settings' blob
+        self._site_at: dict[bytes | None, tuple[str | None] | None] = {}  # the same
         self._tip_names: tuple[Names | None] | None = None
         self._tip_site: tuple[str | None] | None = None
 
@@ -172,10 +173,37 @@ class FolderChecks:
             ]
         return []
 
-    def _address_warnings(self, facts: Facts) -> list[str]:
-        """A thread that links another site address than the settings at the tip give
-        (`site.base_url` changed since): `rerender` brings it up to date."""
+    def _settings_site(self, tree: bytes | None) -> tuple[str | None] | None:
+        """(`site.base_url`,) as the settings of a root tree give it; None when they
+        cannot be read (settings.invalid says why)."""
+        try:
+            blob = settings_blob(self.ctx.store, tree)
+        except (GitflywheelError, KeyError, ValueError):
+            return None
+        if blob not in self._site_at:
+            try:
+                self._site_at[blob] = (settings_at(self.ctx.store, tree).site.base_url,)
+            except (InputError, GitflywheelError, KeyError, ValueError):
+                self._site_at[blob] = None
+        return self._site_at[blob]
+
+    def _address_warnings(self, commit: CommitInfo, folder: Folder, facts: Facts) -> list[str]:
+        """The site address the thread links, against the settings: a finding when it is
+        not what the settings at this commit give (a thread that links elsewhere), a
+        warning when the settings at the tip give another (`site.base_url` changed
+        since): `rerender` brings it up to date."""
         if facts.address is None:
+            return []
+        at_commit = self._settings_site(commit.tree)
+        if at_commit is not None and at_commit[0] != facts.address.base_url:
+            assert folder.manifest is not None and folder.manifest.facts is not None
+            self.ctx.find(
+                "facts.derive",
+                commit,
+                folder.manifest.facts.path,
+                f"its thread links the site at {facts.address.base_url or 'no address'}; the "
+                f"store's settings at this commit give {at_commit[0] or 'none'}",
+            )
             return []
         if self._tip_site is None:
             try:
@@ -383,7 +411,7 @@ class FolderChecks:
             derived = self._derive(commit, folder, stored)
             if derived is not None:
                 warnings = self._names_findings(commit, folder, derived.facts.names)
-                warnings += self._address_warnings(derived.facts)
+                warnings += self._address_warnings(commit, folder, derived.facts)
         try:
             # the same bytes parse the same: reuse what deriving parsed back
             facts = derived.facts if derived else Facts.from_bytes(stored, manifest.facts.path)
