@@ -43,6 +43,8 @@ __all__ = [
     "indexed_session_documents",
     "indexed_sessions",
     "indexed_slug_holders",
+    "SlugIndex",
+    "slug_index",
     "refresh",
 ]
 
@@ -146,16 +148,48 @@ def indexed_holders(store: Store, blob: str) -> list[tuple[str, str, str]] | Non
 
 def indexed_slug_holders(store: Store, slug: str) -> list[str] | None:
     """The ids of the sessions at the tip whose post lives at `slug` (their manifests
-    say so), or None when the index cannot be used: what ingest asks before it gives a
-    new session its address."""
+    say so), or None when the index cannot be used."""
+    index = slug_index(store)
+    if index is None:
+        return None
+    try:
+        return index.holders(slug)
+    except sqlite3.Error:
+        return None
+    finally:
+        index.close()
 
-    def ask(db: sqlite3.Connection) -> list[str]:
-        rows = db.execute(
+
+class SlugIndex:
+    """The index held open for many slug lookups, as it was brought to the tip once: what
+    ingest asks before it gives each new session its address (the writer lock it holds
+    keeps `main` where it was, but for the sessions it records itself)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def holders(self, slug: str) -> list[str]:
+        """The ids of the sessions whose post lives at `slug`; sqlite3.Error when the
+        index fails meanwhile."""
+        rows = self._db.execute(
             "SELECT session_id FROM sessions WHERE slug = ? ORDER BY folder", (slug,)
         ).fetchall()
         return [str(sid) for (sid,) in rows]
 
-    return _answer(store, ask)
+    def close(self) -> None:
+        self._db.close()
+
+
+def slug_index(store: Store) -> SlugIndex | None:
+    """The index brought up to `main`'s tip and held open, or None when it cannot be
+    kept (read-only, damaged, a tree it cannot read): the caller reads the history."""
+    tip = store.tip()
+    if tip is None:
+        return None
+    try:
+        return SlugIndex(_up_to_date(store, index_path(store), tip))
+    except (sqlite3.Error, _Unusable, OSError):
+        return None
 
 
 def refresh(store: Store) -> bool | None:

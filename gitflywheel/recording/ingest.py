@@ -9,6 +9,7 @@ the same ingest again finishes the job (what is stored already is reported uncha
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,7 +22,7 @@ from typing import BinaryIO, Literal
 from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, InputError
 from ..jsontext import JSONTextError
 from ..pipelines.common import utc_text
-from ..queries.index import indexed_slug_holders
+from ..queries.index import SlugIndex, slug_index
 from ..queries.sessions import iter_session_folders
 from ..queries.settings import current_settings
 from ..rendering.templates import load_templates
@@ -110,6 +111,7 @@ class Recorder:
         self.base_url = base_url  # the store's site.base_url: threads link their posts
         self.slugs: dict[str, str] = {}  # slug -> session id, given in this run
         self.scanned: dict[str, list[str]] | None = None  # the tip's slugs, without the index
+        self.index: SlugIndex | None = None  # the query index, open once asked
         self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
         self.private = tuple(private)  # the store's privacy.private, compiled
         self.names = names or Names()  # the store's names.repo and names.agent
@@ -273,10 +275,24 @@ class Recorder:
         holder = self.slugs.get(slug)
         if holder is not None or self.fresh:
             return holder is not None and holder != session_id
-        holders = indexed_slug_holders(self.writer.store, slug)
+        holders = None
+        if self.scanned is None:
+            if self.index is None:
+                self.index = slug_index(self.writer.store)
+            if self.index is not None:
+                try:
+                    holders = self.index.holders(slug)
+                except sqlite3.Error:
+                    self.close()
         if holders is None:
             holders = self._scan().get(slug, [])
         return any(h != session_id for h in holders)
+
+    def close(self) -> None:
+        """Let go of the query index, when a lookup opened it."""
+        if self.index is not None:
+            self.index.close()
+            self.index = None
 
     def _scan(self) -> dict[str, list[str]]:
         if self.scanned is None:
@@ -459,6 +475,7 @@ def ingest(
             recorder.flush()  # what is planned is complete: keep it
             raise
         finally:
+            recorder.close()
             if pool is not None:
                 pool.close()
         recorder.flush()

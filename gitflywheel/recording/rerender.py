@@ -115,6 +115,8 @@ def rerender(
         except (KeyboardInterrupt, SystemExit):
             recorder.flush()  # what is planned is complete: keep it
             raise
+        finally:
+            recorder.close()
         recorder.flush()
     return report
 
