@@ -1,24 +1,25 @@
-"""Reading input containers: a file, an array, JSON Lines, a directory, stdin.
+"""Reading input containers: a file, an array, JSON Lines, a directory, stdin, or a
+session given as a dict by a Python caller.
 
 Yields one item per session document, lazily, each with an origin a person can find
-(`file.json`, `file.json[3]`, `file.jsonl:12`, `-:4`) and the folder that relative
-screenshot paths are resolved against.
+(`file.json`, `file.json[3]`, `file.jsonl:12`, `-:4`, `<session 2>`) and the folder that
+relative screenshot paths are resolved against.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import InputError
-from ..jsontext import JSONTextError, decode_utf8, iter_lines, loads
+from ..jsontext import JSONTextError, decode_utf8, dumps_canonical, iter_lines, loads
 from ..localfiles import READ_FLAGS, file_kind
 
-__all__ = ["InputItem", "read_inputs"]
+__all__ = ["InputItem", "read_inputs", "session_items"]
 
 STDIN = "-"
 SUFFIXES = (".json", ".jsonl")
@@ -110,6 +111,27 @@ def read_inputs(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[Inp
             yield from _read_file(path)
         else:
             yield InputItem(name, Path.cwd(), error=InputError(name, "", "no such file or folder"))
+
+
+def session_items(
+    entries: Iterable[str | os.PathLike[str] | Mapping[str, Any]], stdin: BinaryIO | None = None
+) -> Iterator[InputItem]:
+    """Paths and sessions given as dicts, in their order: a dict (`<session N>`, its
+    screenshots read from the working directory) is taken as its JSON text would be, so
+    it meets the rules a file meets (no NaN, no value JSON cannot hold)."""
+    number = 0
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            yield from read_inputs([os.fspath(entry)], stdin)
+            continue
+        number += 1
+        origin = f"<session {number}>"
+        try:
+            text = dumps_canonical(dict(entry))
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            yield InputItem(origin, Path.cwd(), error=InputError(origin, "", f"not JSON: {exc}"))
+            continue
+        yield from _from_text(origin, Path.cwd(), text.encode("utf-8"), False)
 
 
 def _error(path: Path, base_dir: Path, reason: str) -> InputItem:

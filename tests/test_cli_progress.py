@@ -1,0 +1,130 @@
+"""The progress line: drawn on standard error when it is a terminal (a real
+pseudo-terminal here), never in a pipe, with --json or --quiet, and erased at the end."""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, EXAMPLES, GFW, Cli
+
+from gitflywheel.console import Progress
+
+ERASE = "\r\x1b[K"
+
+
+def on_terminal(*args: str | Path) -> tuple[int, str, str]:
+    """Run gitflywheel with standard error on a pseudo-terminal: (exit code, stdout,
+    what the terminal got)."""
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        [*GFW, *map(str, args)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=child,
+    )
+    os.close(child)
+    seen = bytearray()
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        seen += data
+    os.close(main)
+    out = process.stdout.read() if process.stdout else b""
+    code = process.wait(timeout=300)
+    return code, out.decode(), seen.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def in_a_pipe(*args: str | Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([*GFW, *map(str, args)], capture_output=True, timeout=300)
+
+
+@pytest.fixture()
+def filled(cli: Cli, tmp_path: Path) -> Path:
+    store = tmp_path / "s.git"
+    assert (
+        cli("ingest", "--repo", store, EXAMPLES, *sorted(CORPUS.glob("*.json"))[:6]).exit_code == 0
+    )
+    return store
+
+
+def drawn(terminal: str, label: str) -> list[str]:
+    """The progress lines drawn for `label`, as they were drawn."""
+    return [
+        part.split("\n")[0] for part in terminal.split(ERASE)[1:] if part.startswith(f"{label}: ")
+    ]
+
+
+def test_verify_and_site_draw_their_count_and_erase_it(filled: Path, tmp_path: Path) -> None:
+    code, out, terminal = on_terminal("verify", "--repo", filled, "--full")
+    assert code == 0 and out == ""
+    lines = drawn(terminal, "verify")
+    assert lines, terminal
+    assert all(line.split()[1].count("/") == 1 and "commits" in line for line in lines)
+    # erased before the first message, and not drawn again after it
+    messages = terminal.split(ERASE)[-1]
+    assert not messages.startswith("verify: ") and "\nOK: " in messages
+    code, _, terminal = on_terminal("site", "--repo", filled, tmp_path / "out", "--no-feed")
+    messages = terminal.split(ERASE)[-1]
+    assert code == 0 and drawn(terminal, "site") == ["site: 1 sessions"]
+    assert not messages.startswith("site: ") and "\nSite of " in messages
+
+
+def test_ingest_counts_by_outcome(tmp_path: Path) -> None:
+    code, _, terminal = on_terminal("ingest", "--repo", tmp_path / "s.git", EXAMPLES)
+    assert code == 0
+    lines = drawn(terminal, "ingest")
+    assert lines and lines[0].startswith("ingest: 1 sessions (1 recorded)"), lines
+    assert terminal.endswith(f"{ERASE}3 recorded -> {tmp_path / 's.git'}\n")
+
+
+def test_nothing_is_drawn_in_a_pipe_with_json_or_quiet(filled: Path) -> None:
+    piped = in_a_pipe("verify", "--repo", filled, "--full")
+    assert piped.returncode == 0 and b"\x1b" not in piped.stderr and b"\r" not in piped.stderr
+    code, out, terminal = on_terminal("verify", "--repo", filled, "--full", "--json")
+    assert code == 0 and out.startswith("{") and "\x1b" not in terminal
+    code, _, terminal = on_terminal("verify", "--repo", filled, "--full", "--quiet")
+    assert code == 0 and terminal == ""
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_line_says_count_total_rate_and_time_left() -> None:
+    progress = Progress("verify", "commits", stream=FakeTerminal())
+    progress.done, progress.total = 250, 1000
+    assert progress.line(progress.started + 10) == "verify: 250/1,000 commits 25% 25/s 30s left"
+    progress.done = 4
+    assert progress.line(progress.started + 2) == "verify: 4/1,000 commits 0% 2.0/s 8m18s left"
+    assert progress.line(progress.started + 0.5) == "verify: 4/1,000 commits 0%"
+    unknown = Progress("export", "files", stream=FakeTerminal())
+    unknown.done = 12
+    assert unknown.line(unknown.started + 4) == "export: 12 files 3.0/s"
+    hidden = Progress("verify", "commits", hidden=True, stream=FakeTerminal())
+    hidden(1, 2)
+    assert hidden.stream.getvalue() == ""  # type: ignore[attr-defined]
+
+
+def test_it_is_drawn_again_at_most_four_times_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr("gitflywheel.console.time.monotonic", lambda: now[0])
+    screen = FakeTerminal()
+    with Progress("ingest", "sessions", stream=screen) as progress:
+        for _ in range(100):  # a session every 1/16 s for 6.25 s
+            progress.status("recorded")
+            now[0] += 0.0625
+    drawings = screen.getvalue().split(ERASE)
+    assert drawings[0] == "" and drawings[-1] == ""  # each drawing erases; the end erases
+    assert len(drawings) - 2 == 25  # every fourth session: once per 0.25 s
+    assert drawings[1] == "ingest: 1 sessions (1 recorded)"  # no rate yet
+    assert drawings[-2] == "ingest: 97 sessions (97 recorded) 16/s"
