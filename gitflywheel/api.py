@@ -125,6 +125,7 @@ def ingest(
     workers: int | None = 1,
     keep_outcomes: bool = True,
     dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Validate, render and record every session in `paths` (files, folders, or `-` for
     `stdin`); the store is created when missing. Invalid inputs are reported in the
@@ -139,9 +140,11 @@ def ingest(
 
     `paths` may also hold sessions as dicts (what `capture` returns), ingested in their
     turn as if read from a file in the working directory. With `dry_run`, nothing is
-    written and the outcomes say what would be recorded, revised or refused."""
+    written and the outcomes say what would be recorded, revised or refused.
+    `progress(done, total)` counts the outcomes; the total, read ahead from the files,
+    is None for standard input or a file holding an array."""
     from .recording.ingest import ingest as run
-    from .recording.inputs import InputItem, session_items
+    from .recording.inputs import InputItem, count_documents, session_items
     from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
     from .recording.workers import available_cores
 
@@ -165,6 +168,8 @@ def ingest(
         keep_outcomes=keep_outcomes,
         items=items,
         dry_run=dry_run,
+        progress=progress,
+        expected=count_documents(names) if progress is not None else None,
     )
 
 

@@ -294,6 +294,7 @@ def ingest(
             workers=None,  # one per core
             keep_outcomes=as_json,
             dry_run=dry_run,
+            progress=progress,
         )
     counts = {
         s: report.count(s) for s in ("recorded", "revised", "unchanged", "invalid", "conflict")
@@ -357,7 +358,7 @@ def rerender(
     progress = Progress("rerender", "sessions", hidden=as_json)
 
     def on_outcome(outcome: RerenderOutcome) -> None:
-        progress.counts[outcome.status] = progress.counts.get(outcome.status, 0) + 1
+        progress.status(outcome.status)
         for problem in outcome.problems:
             if outcome.exit_code == 0:
                 say(f"note: {problem}")

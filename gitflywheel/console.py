@@ -71,8 +71,8 @@ class Progress:
     """One line on standard error while a command works: `verify: 1,200/5,000 commits
     24% 850/s 4s left`. Drawn only when standard error is a terminal, without `--json`
     or `--quiet`; drawn again at most every REDRAW_SECONDS; erased by `clear` (and before
-    any message). Call it as the API's `progress(done, total)` callback; `status` adds a
-    count by outcome (`12 recorded, 3 unchanged`)."""
+    any message). Call it as the API's `progress(done, total)` callback; `status` counts
+    outcomes by kind, shown beside (`(12 recorded, 3 unchanged)`)."""
 
     def __init__(
         self,
@@ -108,17 +108,16 @@ class Progress:
         self._draw()
 
     def status(self, status: str) -> None:
-        """One more outcome of this status (ingest, rerender)."""
+        """One more outcome of this status (ingest, rerender), counted in the line; the
+        count of all comes with the next call."""
         self.counts[status] = self.counts.get(status, 0) + 1
-        self.done += 1
-        self._draw()
 
     def line(self, now: float) -> str:
         """What the line says at `now` (time.monotonic)."""
         elapsed = max(now - self.started, 1e-6)
         rate = self.done / elapsed
         parts = [f"{self.label}: {self.done:,}"]
-        if self.total:
+        if self.total and self.done <= self.total:
             parts[0] += f"/{self.total:,} {self.unit}"
             parts.append(f"{100 * self.done // self.total}%")
         else:
@@ -129,7 +128,7 @@ class Progress:
             )
         if elapsed >= 1:  # before that, a rate says little
             parts.append(f"{rate:,.0f}/s" if rate >= 10 else f"{rate:,.1f}/s")
-            if self.total and 0 < self.done < self.total:
+            if self.total and 0 < self.done < self.total and rate > 0:
                 parts.append(f"{_duration((self.total - self.done) / rate)} left")
         return " ".join(parts)
 

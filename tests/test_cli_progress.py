@@ -4,14 +4,17 @@ pseudo-terminal here), never in a pipe, with --json or --quiet, and erased at th
 from __future__ import annotations
 
 import io
+import json
 import os
 import pty
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, EXAMPLES, GFW, Cli
+from conftest import CORPUS, EXAMPLES, GFW, Cli, session
 
+from gitflywheel import ingest
 from gitflywheel.console import Progress
 
 ERASE = "\r\x1b[K"
@@ -78,12 +81,39 @@ def test_verify_and_site_draw_their_count_and_erase_it(filled: Path, tmp_path: P
     assert not messages.startswith("site: ") and "\nSite of " in messages
 
 
-def test_ingest_counts_by_outcome(tmp_path: Path) -> None:
+def test_ingest_counts_by_outcome_against_its_total(tmp_path: Path) -> None:
     code, _, terminal = on_terminal("ingest", "--repo", tmp_path / "s.git", EXAMPLES)
     assert code == 0
     lines = drawn(terminal, "ingest")
-    assert lines and lines[0].startswith("ingest: 1 sessions (1 recorded)"), lines
+    assert lines and lines[0].startswith("ingest: 1/3 sessions 33% (1 recorded)"), lines
     assert terminal.endswith(f"{ERASE}3 recorded -> {tmp_path / 's.git'}\n")
+
+
+def test_the_total_is_read_ahead_from_the_inputs(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    shutil.copytree(EXAMPLES, inputs)
+    lines = [json.dumps(session(f"line-{n}")) for n in range(4)]
+    (inputs / "more.jsonl").write_text("\n".join([lines[0], "", *lines[1:], "{broken"]) + "\n")
+    (inputs / "empty.jsonl").write_text("")
+    seen: list[tuple[int, int | None]] = []
+    report = ingest(
+        tmp_path / "s.git", [inputs, session("a-dict")], progress=lambda d, t: seen.append((d, t))
+    )
+    outcomes = len(report.outcomes)
+    assert outcomes == 3 + 5 + 1 + 1  # examples, the lines (one broken), the empty file, the dict
+    assert seen == [(n, outcomes) for n in range(1, outcomes + 1)]
+    (tmp_path / "array.json").write_text(json.dumps([session("x"), session("y")]))
+    seen.clear()
+    ingest(tmp_path / "s.git", [tmp_path / "array.json"], progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, None), (2, None)]  # an array is counted only by parsing it
+    seen.clear()
+    ingest(
+        tmp_path / "s.git",
+        ["-"],
+        stdin=io.BytesIO(b"{}"),
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert seen == [(1, None)]
 
 
 def test_nothing_is_drawn_in_a_pipe_with_json_or_quiet(filled: Path) -> None:
@@ -120,11 +150,12 @@ def test_it_is_drawn_again_at_most_four_times_a_second(monkeypatch: pytest.Monke
     monkeypatch.setattr("gitflywheel.console.time.monotonic", lambda: now[0])
     screen = FakeTerminal()
     with Progress("ingest", "sessions", stream=screen) as progress:
-        for _ in range(100):  # a session every 1/16 s for 6.25 s
+        for done in range(1, 101):  # a session every 1/16 s for 6.25 s
             progress.status("recorded")
+            progress(done, 100)
             now[0] += 0.0625
     drawings = screen.getvalue().split(ERASE)
     assert drawings[0] == "" and drawings[-1] == ""  # each drawing erases; the end erases
     assert len(drawings) - 2 == 25  # every fourth session: once per 0.25 s
-    assert drawings[1] == "ingest: 1 sessions (1 recorded)"  # no rate yet
-    assert drawings[-2] == "ingest: 97 sessions (97 recorded) 16/s"
+    assert drawings[1] == "ingest: 1/100 sessions 1% (1 recorded)"  # no rate yet
+    assert drawings[-2] == "ingest: 97/100 sessions 97% (97 recorded) 16/s 0s left"

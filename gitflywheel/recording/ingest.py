@@ -298,6 +298,8 @@ def ingest(
     keep_outcomes: bool = True,
     items: Iterable[InputItem] = (),
     dry_run: bool = False,
+    progress: Callable[[int, int | None], None] | None = None,
+    expected: int | None = None,
 ) -> IngestReport:
     """Ingest every session document named by `paths`, then the parsed `items`, into the
     store (created if missing).
@@ -314,7 +316,8 @@ def ingest(
     (`on_outcome` sees each), so a long run's memory does not grow with it.
     `max_screenshot_bytes` is at most the largest object a store takes from a remote
     (`objectsize.MAX_OBJECT_BYTES`), so that every store it records can be synced.
-    With `dry_run`, every session is planned as it would be and nothing is written: the
+    `progress(done, expected)` is called after each outcome. With `dry_run`, every
+    session is planned as it would be and nothing is written: the
     outcomes say what would be recorded, revised or refused (a missing store is planned
     as a new one, in a temporary folder that is removed after).
     """
@@ -345,6 +348,8 @@ def ingest(
             parallel_after=parallel_after,
             keep_outcomes=keep_outcomes,
             items=items,
+            progress=progress,
+            expected=expected,
         )
     return report
 
@@ -370,6 +375,8 @@ def _ingest_into(
     parallel_after: int,
     keep_outcomes: bool,
     items: Iterable[InputItem],
+    progress: Callable[[int, int | None], None] | None,
+    expected: int | None,
 ) -> None:
     dry_run = report.dry_run
     with open_store(store_path, create=True) as store, store.writing() as writer:
@@ -382,12 +389,18 @@ def _ingest_into(
         pool: PlanPool | None = None
         ahead: deque[_Ahead] = deque()
 
+        finished = 0
+
         def done(outcome: Outcome) -> None:
+            nonlocal finished
             if dry_run:
                 outcome.commit = None  # planned, never made
             report.add(outcome, keep_outcomes)
             if on_outcome is not None:
                 on_outcome(outcome)
+            if progress is not None:
+                finished += 1
+                progress(finished, expected)
             recorder.flush_when_due(batch_size, flush_seconds)
 
         try:

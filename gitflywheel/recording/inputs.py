@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..jsontext import JSONTextError, decode_utf8, dumps_canonical, iter_lines, loads
 from ..localfiles import READ_FLAGS, file_kind
 
-__all__ = ["InputItem", "read_inputs", "session_items"]
+__all__ = ["InputItem", "count_documents", "read_inputs", "session_items"]
 
 STDIN = "-"
 SUFFIXES = (".json", ".jsonl")
@@ -132,6 +132,52 @@ def session_items(
             yield InputItem(origin, Path.cwd(), error=InputError(origin, "", f"not JSON: {exc}"))
             continue
         yield from _from_text(origin, Path.cwd(), text.encode("utf-8"), False)
+
+
+def count_documents(
+    entries: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
+) -> int | None:
+    """About how many items `read_inputs` (or `session_items`) will yield, read cheaply
+    ahead for a progress line's total: a session per dict and per `.json` file, a
+    session per non-blank line of a `.jsonl` file, an item per file or folder that is
+    refused. None when it cannot be known without parsing: standard input, or a `.json`
+    file whose top level is an array."""
+    total = 0
+    for entry in entries:
+        if isinstance(entry, Mapping):
+            total += 1
+            continue
+        name = os.fspath(entry)
+        if name == STDIN:
+            return None
+        if not os.path.isdir(name):
+            files = [Path(name)]
+        else:
+            files = [
+                Path(parent, f)
+                for parent, _, names in os.walk(name)
+                for f in names
+                if Path(f).suffix in SUFFIXES
+            ] or [Path(name)]
+        for file in files:
+            found = _documents_in(file)
+            if found is None:
+                return None
+            total += found
+    return total
+
+
+def _documents_in(path: Path) -> int | None:
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return 1
+        with os.fdopen(os.open(path, READ_FLAGS), "rb") as f:
+            if path.suffix == ".jsonl":
+                return max(1, sum(1 for line in f if line.strip()))
+            start = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+            return None if start.startswith(b"[") else 1
+    except OSError:
+        return 1
 
 
 def _error(path: Path, base_dir: Path, reason: str) -> InputItem:
