@@ -381,6 +381,12 @@ def sync(
     created) and the result says what would: the action, the sessions taken, a push."""
     from .remotes.sync import sync as run
 
+    path = _path(repo)
+    if dry_run and not isinstance(repo, Store) and not path.exists():
+        raise StoreError(
+            f"{path}: no store here; sync would make one that takes the remote's history, "
+            "and a dry run creates nothing"
+        )
     with _open(repo, create=not dry_run, first_commit=False) as store:
         return run(store, remote, dry_run=dry_run, progress=progress)
 

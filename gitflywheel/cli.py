@@ -782,7 +782,8 @@ def sync(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> None:
         say(
             f"dry run, nothing changed: would be {result.action}{detail}: main "
             f"{result.main[:12] if result.main else '-'}"
-            f"{', then pushed' if result.pushed else ''} <-> {_where(result)}"
+            f"{', then pushed' if result.pushed and result.action != 'pushed' else ''}"
+            f" <-> {_where(result)}"
         )
         for session_id in result.taken:
             say(f"would take: {session_id}")

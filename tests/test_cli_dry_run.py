@@ -159,5 +159,6 @@ def test_sync_dry_run_says_what_it_would_take_and_changes_nothing(cli: Cli, tmp_
     assert real["pushed"] is True
 
     missing = tmp_path / "missing.git"
-    assert cli("sync", "--repo", missing, remote, "--dry-run").exit_code == 2
+    refused = cli("sync", "--repo", missing, remote, "--dry-run")
+    assert refused.exit_code == 2 and "a dry run creates nothing" in refused.stderr
     assert not missing.exists()
