@@ -9,6 +9,8 @@ said. Every message that reports a failure opens with `ERROR_PREFIX`.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
 from typing import TextIO
@@ -104,6 +106,8 @@ class Progress:
             _active = None
 
     def __call__(self, done: int, total: int | None = None) -> None:
+        if total != self.total:  # a new stage (site: reading, then pages): a rate of its own
+            self.started = time.monotonic()
         self.done, self.total = done, total
         self._draw()
 
@@ -139,9 +143,17 @@ class Progress:
         if now - self.last_drawn < REDRAW_SECONDS:
             return
         self.last_drawn = now
-        self.stream.write("\r\x1b[K" + terminal(self.line(now)))
+        # cut to the terminal's width: a wrapped line could not be erased
+        self.stream.write("\r\x1b[K" + terminal(self.line(now))[: self._width() - 1])
         self.stream.flush()
         self.shown = True
+
+    def _width(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError):
+            columns = 0
+        return columns or shutil.get_terminal_size().columns  # 0: not said; COLUMNS, or 80
 
     def clear(self) -> None:
         """Erase the line (the next message starts at the left edge)."""

@@ -3,12 +3,15 @@ pseudo-terminal here), never in a pipe, with --json or --quiet, and erased at th
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import pty
 import shutil
+import struct
 import subprocess
+import termios
 from pathlib import Path
 
 import pytest
@@ -20,10 +23,12 @@ from gitflywheel.console import Progress
 ERASE = "\r\x1b[K"
 
 
-def on_terminal(*args: str | Path) -> tuple[int, str, str]:
-    """Run gitflywheel with standard error on a pseudo-terminal: (exit code, stdout,
-    what the terminal got)."""
+def on_terminal(*args: str | Path, columns: int = 0) -> tuple[int, str, str]:
+    """Run gitflywheel with standard error on a pseudo-terminal (`columns` wide, when
+    given): (exit code, stdout, what the terminal got)."""
     main, child = pty.openpty()
+    if columns:
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     process = subprocess.Popen(
         [*GFW, *map(str, args)],
         stdin=subprocess.DEVNULL,
@@ -114,6 +119,13 @@ def test_the_total_is_read_ahead_from_the_inputs(tmp_path: Path) -> None:
         progress=lambda d, t: seen.append((d, t)),
     )
     assert seen == [(1, None)]
+
+
+def test_the_line_is_cut_to_the_terminal_width(filled: Path) -> None:
+    code, _, terminal = on_terminal("verify", "--repo", filled, "--full", columns=12)
+    lines = drawn(terminal, "verify")
+    assert code == 0 and lines, terminal
+    assert all(len(line) == 11 for line in lines), lines  # 11 columns: a wrap could not be erased
 
 
 def test_nothing_is_drawn_in_a_pipe_with_json_or_quiet(filled: Path) -> None:
