@@ -78,7 +78,7 @@ StoreLike = Store | str | os.PathLike[str]
 PathLike = str | os.PathLike[str]
 # A long command's progress: called with what is done so far and the total (None when
 # it is not known in advance), as often as there is news; the CLI draws it.
-Progress = Callable[[int, int | None], None]
+ProgressCallback = Callable[[int, int | None], None]
 
 
 def _path(repo: StoreLike) -> Path:
@@ -125,7 +125,7 @@ def ingest(
     workers: int | None = 1,
     keep_outcomes: bool = True,
     dry_run: bool = False,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> IngestReport:
     """Validate, render and record every session in `paths` (files, folders, or `-` for
     `stdin`); the store is created when missing. Invalid inputs are reported in the
@@ -180,7 +180,7 @@ def rerender(
     all_sessions: bool = False,
     templates: PathLike | None = None,
     on_outcome: Callable[[RerenderOutcome], None] | None = None,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
     dry_run: bool = False,
 ) -> RerenderReport:
     """Render the named sessions (or every one) again with this version's pipelines and
@@ -207,7 +207,7 @@ def verify(
     full: bool = False,
     jobs: int | None = None,
     on_wait: Callable[[], None] | None = None,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> VerifyResult:
     """Prove the SSOT rules from the history of `main` (only what is new since the last
     run, unless `full`) with `jobs` processes (default: one per core); `result.ok` is
@@ -301,7 +301,7 @@ def export(
     at: str | None = None,
     *,
     format: Literal["tree"] = ...,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ExportResult: ...
 @overload
 def export(
@@ -311,7 +311,7 @@ def export(
     *,
     format: Literal["hugo", "jekyll"],
     base_path: str = "/",
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> BlogExportResult: ...
 def export(
     repo: StoreLike,
@@ -320,7 +320,7 @@ def export(
     *,
     format: Literal["tree", "hugo", "jekyll"] = "tree",
     base_path: str = "/",
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ExportResult | BlogExportResult:
     """Write the tree of a commit (default: the tip; `at`: `main~3`, an id) as files; with
     `format` hugo or jekyll, its published posts into a blog's folder (`base_path`: where a
@@ -373,7 +373,7 @@ def sync(
     remote: str | None = None,
     *,
     dry_run: bool = False,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SyncResult:
     """Fetch what a remote published, combine it with the store (created when missing),
     and push the result; `progress(done, total)` counts the commits it brings as they are
@@ -401,7 +401,7 @@ def site(
     templates: PathLike | None = None,
     title: str | None = None,
     feeds: bool = True,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SiteResult:
     """Build the store (at `at`, default the tip of `main`) as a static site with Atom
     feeds, written to the folder `out` and/or committed to the store's `branch`. Drafts
