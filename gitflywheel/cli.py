@@ -125,7 +125,7 @@ class _Group(click.Group):
             if type(exc).__name__ == "NoArgsIsHelpError":  # click 8.2+: the help, as asked
                 exc.show()
             else:
-                click.echo(_usage(exc), err=True, nl=False)
+                click.echo(_usage(exc), err=True)  # a blank line before the error, as click has it
                 error(exc.format_message())
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
