@@ -143,6 +143,9 @@ class _Group(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if any("--quiet" in p.opts for p in cmd.params):  # one command in two groups
+            super().add_command(cmd, name)
+            return
         cmd.params.append(
             click.Option(
                 ["-q", "--quiet"],
