@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import click
 
+from .console import Progress, error, say, set_quiet
 from .errors import EXIT_BAD_INPUT, GitflywheelError
 from .escape import terminal
 from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
@@ -26,6 +26,7 @@ from .storage.objectsize import MAX_OBJECT_BYTES
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .publishing.preview import PreviewBuild
     from .recording.ingest import Outcome
     from .recording.rerender import RerenderOutcome
 
@@ -61,6 +62,15 @@ def json_option(func: F) -> F:
     )(func)
 
 
+def dry_run_option(func: F) -> F:
+    return click.option(
+        "--dry-run",
+        "dry_run",
+        is_flag=True,
+        help="Say what would be done, and change nothing (the store, its refs, the remote).",
+    )(func)
+
+
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
@@ -72,12 +82,6 @@ def emitted(value: Any, as_json: bool) -> bool:
     return as_json
 
 
-def say(message: str) -> None:
-    """A message for people, on standard error: whatever it quotes (titles, paths, field
-    values) cannot drive the terminal or forge another line."""
-    click.echo(terminal(message), err=True)
-
-
 def _os_problem(exc: OSError) -> str:
     """An OSError as `thing: reason`, e.g. `out/post.md: Permission denied`."""
     reason = exc.strerror or str(exc) or type(exc).__name__
@@ -85,10 +89,25 @@ def _os_problem(exc: OSError) -> str:
     return f"{' -> '.join(things)}: {reason}" if things else reason
 
 
+def _usage(exc: click.UsageError) -> str:
+    """The usage line and the hint that click shows above a usage error."""
+    ctx = exc.ctx
+    if ctx is None:
+        return ""
+    hint = ""
+    if ctx.command.get_help_option(ctx) is not None:
+        option = max(ctx.command.get_help_option_names(ctx), key=len)
+        hint = f"Try '{ctx.command_path} {option}' for help.\n"
+    return f"{ctx.get_usage()}\n{hint}"
+
+
 class _Group(click.Group):
     """The one entry point (console script, `python -m gitflywheel`, tests): the project's
-    errors and OSError become one line on standard error and the exit code they mean;
-    click's own errors are shown as click shows them."""
+    errors, OSError and click's own errors (a usage error keeps its exit 2) become one
+    line on standard error, `error: ...`, and the exit code they mean. Every command
+    added to it takes `-q/--quiet`, and so do those of its groups (`hook`)."""
+
+    group_class = type  # a group of this group is one too
 
     def main(
         self,
@@ -98,18 +117,46 @@ class _Group(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
         try:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # click 8.2+: the help, as asked
+                exc.show()
+            else:
+                click.echo(_usage(exc), err=True)  # a blank line before the error, as click has it
+                error(exc.format_message())
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            error(exc.format_message())
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            error("aborted")
+            sys.exit(1)
         except GitflywheelError as exc:
-            if not standalone_mode:
-                raise
-            say(f"gitflywheel: {exc}")
+            error(str(exc))
             sys.exit(exc.exit_code)
         except OSError as exc:
-            if not standalone_mode:
-                raise
-            say(f"gitflywheel: {_os_problem(exc)}")
+            error(_os_problem(exc))
             sys.exit(EXIT_BAD_INPUT)
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if any("--quiet" in p.opts for p in cmd.params):  # one command in two groups
+            super().add_command(cmd, name)
+            return
+        cmd.params.append(
+            click.Option(
+                ["-q", "--quiet"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,
+                callback=set_quiet,
+                help="Say nothing on standard error but errors (no progress, no notes).",
+            )
+        )
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -188,6 +235,7 @@ def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
     help="A larger screenshot is not read; it is noted as missing, with a warning. At "
     "most 64 MiB, the largest object a store takes from a remote.",
 )
+@dry_run_option
 @json_option
 def ingest(
     repo: Path,
@@ -196,6 +244,7 @@ def ingest(
     templates_dir: Path | None,
     screenshots_from: tuple[Path, ...],
     max_screenshot_bytes: int,
+    dry_run: bool,
     as_json: bool,
 ) -> None:
     """Validate, render and record sessions: one commit per new session or revision.
@@ -209,10 +258,13 @@ def ingest(
     content; stored under that format's extension), a regular file inside the input
     file's folder (or a --screenshots-from folder), symlinks resolved; any other is noted
     as missing in the manifest, with a warning. A URL is never fetched.
+
+    With --dry-run every session is validated and rendered, nothing is written, and the
+    counts say what would be recorded, revised or refused (the exit code too).
     """
     from . import api
 
-    progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
+    progress = Progress("ingest", "sessions", hidden=as_json)
 
     set_aside = 0
 
@@ -223,31 +275,30 @@ def ingest(
             "revised",
             "unchanged",
         )
-        progress.step(outcome.status)
-        if outcome.problems:
-            progress.clear()
-            for problem in outcome.problems:
-                say(f"error: {problem}")
+        progress.status(outcome.status)
+        for problem in outcome.problems:
+            error(problem)
         for warning in outcome.warnings:
             if not as_json and outcome.status in ("recorded", "revised"):
-                progress.clear()
                 say(f"warning: {outcome.origin}: {warning}")
 
     # SIGTERM ends the run like Ctrl-C does: what is planned lands first.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    report = api.ingest(
-        repo,
-        paths,
-        revise=revise,
-        templates=templates_dir,
-        stdin=sys.stdin.buffer,
-        max_screenshot_bytes=max_screenshot_bytes,
-        screenshots_from=screenshots_from,
-        on_outcome=on_outcome,
-        workers=None,  # one per core
-        keep_outcomes=as_json,
-    )
-    progress.clear()
+    with progress:
+        report = api.ingest(
+            repo,
+            paths,
+            revise=revise,
+            templates=templates_dir,
+            stdin=sys.stdin.buffer,
+            max_screenshot_bytes=max_screenshot_bytes,
+            screenshots_from=screenshots_from,
+            on_outcome=on_outcome,
+            workers=None,  # one per core
+            keep_outcomes=as_json,
+            dry_run=dry_run,
+            progress=progress,
+        )
     counts = {
         s: report.count(s) for s in ("recorded", "revised", "unchanged", "invalid", "conflict")
     }
@@ -255,6 +306,7 @@ def ingest(
         emit_json(
             {
                 "store": report.store,
+                "dry_run": report.dry_run,
                 "exit_code": report.exit_code,
                 "counts": counts,
                 "outcomes": [asdict(o) for o in report.outcomes],
@@ -267,41 +319,11 @@ def ingest(
                 "the store's manifests record artifacts"
             )
         say(
-            ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "recorded")
+            ("dry run, nothing written: would be " if dry_run else "")
+            + ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "recorded")
             + f" -> {report.store}"
         )
     sys.exit(report.exit_code)
-
-
-class _Progress:
-    """A one-line counter on standard error, only on a terminal and only for many sessions."""
-
-    def __init__(self, enabled: bool, label: str = "ingest") -> None:
-        self.enabled = enabled
-        self.label = label
-        self.counts: dict[str, int] = {}
-        self.started = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-
-    def step(self, status: str) -> None:
-        self.counts[status] = self.counts.get(status, 0) + 1
-        total = sum(self.counts.values())
-        now = time.monotonic()
-        if not self.enabled or total < 50 or now - self.last < 0.1:
-            return
-        self.last = now
-        rate = total / max(now - self.started, 1e-6)
-        parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
-        click.echo(
-            f"\r\x1b[K{self.label}: {total} sessions ({parts}) {rate:,.0f}/s", err=True, nl=False
-        )
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
-            self.shown = False
 
 
 @main.command()
@@ -315,12 +337,14 @@ class _Progress:
     help="Render with these templates (overriding shipped ones by file name); they become "
     "the store's templates, as `init --templates` sets them.",
 )
+@dry_run_option
 @json_option
 def rerender(
     repo: Path,
     session_ids: tuple[str, ...],
     all_sessions: bool,
     templates_dir: Path | None,
+    dry_run: bool,
     as_json: bool,
 ) -> None:
     """Render sessions again with this version's pipelines and the store's templates.
@@ -329,32 +353,40 @@ def rerender(
     Rendered-By trailer); its record and revision stay as they are, and a session already
     current makes no commit. Safe to interrupt and run again. Exit 0 when every named
     session is current now, 2 for a session not in the store or that cannot be rendered.
+    With --dry-run nothing is written (nor are --templates made the store's): the
+    counts, and each session's line, say which would be rendered again.
     """
     from . import api
 
-    progress = _Progress(enabled=sys.stderr.isatty() and not as_json, label="rerender")
+    progress = Progress("rerender", "sessions", hidden=as_json)
 
     def on_outcome(outcome: RerenderOutcome) -> None:
-        progress.step(outcome.status)
-        if outcome.problems:
-            progress.clear()
-            for problem in outcome.problems:
-                say(f"{'note' if outcome.exit_code == 0 else 'error'}: {problem}")
+        progress.status(outcome.status)
+        for problem in outcome.problems:
+            if outcome.exit_code == 0:
+                say(f"note: {problem}")
+            else:
+                error(problem)
+        if dry_run and outcome.status == "rerendered" and not as_json:
+            say(f"would render again: {outcome.session_id} ({outcome.was} -> {outcome.now})")
 
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    report = api.rerender(
-        repo,
-        session_ids,
-        all_sessions=all_sessions,
-        templates=templates_dir,
-        on_outcome=on_outcome,
-    )
-    progress.clear()
+    with progress:
+        report = api.rerender(
+            repo,
+            session_ids,
+            all_sessions=all_sessions,
+            templates=templates_dir,
+            on_outcome=on_outcome,
+            progress=progress,
+            dry_run=dry_run,
+        )
     counts = {s: report.count(s) for s in ("rerendered", "current", "newer", "missing", "invalid")}
     if as_json:
         emit_json(
             {
                 "store": report.store,
+                "dry_run": report.dry_run,
                 "templates": report.templates,
                 "exit_code": report.exit_code,
                 "counts": counts,
@@ -362,10 +394,11 @@ def rerender(
             }
         )
     else:
-        if report.templates:
+        if report.templates and not dry_run:
             say(f"templates: {report.templates} are the store's templates now")
         say(
-            ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "rerendered")
+            ("dry run, nothing written: would be " if dry_run else "")
+            + ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "rerendered")
             + f" -> {report.store}"
         )
     sys.exit(report.exit_code)
@@ -472,7 +505,7 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
         emit_json([asdict(e) for e in entries])
         return
     for e in entries:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.date))
+        when = e.date.replace("T", " ").removesuffix("Z")  # UTC
         if e.session_id:
             click.echo(
                 f"{e.commit[:12]}  {when}  r{e.revision}  {terminal(e.session_type):<9}  "
@@ -521,7 +554,15 @@ def export(
         raise click.UsageError("--base-path is for --format jekyll")
     if fmt != "tree":
         blog_format = cast(Literal["hugo", "jekyll"], fmt)
-        blog = api.export(repo, directory, rev, format=blog_format, base_path=base_path or "/")
+        with Progress("export", "sessions", hidden=as_json) as progress:
+            blog = api.export(
+                repo,
+                directory,
+                rev,
+                format=blog_format,
+                base_path=base_path or "/",
+                progress=progress,
+            )
         if emitted(asdict(blog), as_json):
             return
         for reason, count in blog.left_out.items():
@@ -531,7 +572,8 @@ def export(
             f"{blog.files} files, {blog.written} written, {blog.removed} removed"
         )
         return
-    result = api.export(repo, directory, rev)
+    with Progress("export", "files", hidden=as_json) as progress:
+        result = api.export(repo, directory, rev, progress=progress)
     if as_json:
         emit_json(asdict(result))
     else:
@@ -585,7 +627,8 @@ def verify(
     def waiting() -> None:
         say("waiting for another verify of this store to finish")
 
-    result = api.verify(repo, full=full, jobs=jobs, on_wait=waiting)
+    with Progress("verify", "commits", hidden=as_json) as progress:
+        result = api.verify(repo, full=full, jobs=jobs, on_wait=waiting, progress=progress)
     if as_json:
         emit_json(result.to_json())
     else:
@@ -674,8 +717,9 @@ def clean_copy(repo: Path, new: Path, as_json: bool) -> None:
 @main.command()
 @repo_option
 @click.argument("remote", required=False)
+@dry_run_option
 @json_option
-def publish(repo: Path, remote: str | None, as_json: bool) -> None:
+def publish(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> None:
     """Push `main` to REMOTE: a path, file://, git://, ssh://, http(s):// URL, or a remote
     name in the store's git config (default: origin).
 
@@ -684,12 +728,21 @@ def publish(repo: Path, remote: str | None, as_json: bool) -> None:
 
     Exit 1 if the remote refuses or cannot be reached, or has sessions this store does
     not (run `sync` then); 2 if it holds something that is not this store (someone's
-    project, another store). Credentials in a URL are used, never shown."""
+    project, another store). Credentials in a URL are used, never shown.
+
+    With --dry-run the remote is asked and checked as for a push, and nothing is pushed:
+    it says which refs would be."""
     from . import api
 
-    result = api.publish(repo, remote)
+    result = api.publish(repo, remote, dry_run=dry_run)
     if as_json:
         emit_json(asdict(result))
+    elif result.pushed and dry_run:
+        also = "".join(f" and {b}" for b in result.site_branches)
+        say(
+            f"dry run, nothing pushed: would push main "
+            f"{result.main[:12] if result.main else ''}{also} to {_where(result)}"
+        )
     elif result.pushed:
         also = "".join(f" and {b}" for b in result.site_branches)
         say(f"Published main {result.main[:12] if result.main else ''}{also} to {_where(result)}")
@@ -705,8 +758,9 @@ def _where(result: Any) -> str:
 @main.command()
 @repo_option
 @click.argument("remote", required=False)
+@dry_run_option
 @json_option
-def sync(repo: Path, remote: str | None, as_json: bool) -> None:
+def sync(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> None:
     """Fetch what REMOTE published, combine it with this store, and push the result.
 
     Sessions recorded on only one side are taken as they are (a fast-forward, or a merge
@@ -715,12 +769,27 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
     before anything moves: objects as git's fsck would, the store's tree rules, and
     verify's rules for every commit it brings. Exit 1 if the remote refuses, cannot be
     reached or sends what this store refuses; 2 if it holds something that is not this
-    store. A missing store is created empty and takes the remote's history."""
+    store. A missing store is created empty and takes the remote's history.
+
+    With --dry-run, what the remote sends is fetched and checked aside and then dropped:
+    it says what would happen (fast-forward, merge with the sessions it would take, a
+    push) and changes nothing, here or there (a missing store is not created)."""
     from . import api
 
-    result = api.sync(repo, remote)
+    with Progress("sync", "commits", hidden=as_json) as progress:
+        result = api.sync(repo, remote, dry_run=dry_run, progress=progress)
     if as_json:
         emit_json(asdict(result))
+    elif dry_run:
+        detail = f", taking {len(result.taken)} sessions from there" if result.taken else ""
+        say(
+            f"dry run, nothing changed: would be {result.action}{detail}: main "
+            f"{result.main[:12] if result.main else '-'}"
+            f"{', then pushed' if result.pushed and result.action != 'pushed' else ''}"
+            f" <-> {_where(result)}"
+        )
+        for session_id in result.taken:
+            say(f"would take: {session_id}")
     else:
         detail = f" ({len(result.taken)} sessions taken from there)" if result.taken else ""
         say(
@@ -782,16 +851,18 @@ def site(
     host that serves the branch puts the site online."""
     from . import api
 
-    result = api.site(
-        repo,
-        out,
-        base_url=base_url,
-        at=rev,
-        branch=branch,
-        templates=templates_dir,
-        title=title,
-        feeds=not no_feed,
-    )
+    with Progress("site", "sessions", hidden=as_json) as progress:
+        result = api.site(
+            repo,
+            out,
+            base_url=base_url,
+            at=rev,
+            branch=branch,
+            templates=templates_dir,
+            title=title,
+            feeds=not no_feed,
+            progress=progress,
+        )
     if emitted(asdict(result), as_json):
         return
     for reason, count in result.left_out.items():
@@ -806,6 +877,42 @@ def site(
         f"Site of {result.commit[:12]}: {result.sessions} sessions, {result.pages} pages, "
         f"{result.feeds} feeds, {result.files} files, " + " and ".join(w for w in where if w)
     )
+
+
+@main.command()
+@repo_option
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=8000,
+    show_default=True,
+    help="The port on 127.0.0.1 (0: any free one).",
+)
+def serve(repo: Path, port: int) -> None:
+    """Preview the site on http://127.0.0.1:PORT/ until Ctrl-C.
+
+    The site is built as `site` builds it, into a temporary folder (removed at the end),
+    and built again whenever the store's main moves (an ingest, a sync). It is served
+    to this machine only (127.0.0.1, never every interface): the site's files and
+    nothing else, no folder listings, each file with its content type."""
+    from . import api
+
+    def built(build: PreviewBuild) -> None:
+        if build.error is not None:
+            error(f"the site was not built again, the last one is served: {build.error}")
+        elif build.site is not None:
+            say(
+                f"built {build.site.sessions} sessions, {build.site.pages} pages of {build.site.commit[:12]}"
+            )
+
+    # SIGTERM stops it as Ctrl-C does: the temporary folder goes with it.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    with api.serve(repo, port, on_build=built) as preview:
+        say(f"Serving the site of {repo} at {preview.url} (Ctrl-C to stop)")
+        try:
+            preview.serve_forever()
+        except KeyboardInterrupt:
+            say("stopped")
 
 
 @main.command(context_settings={"max_content_width": 100})
@@ -951,7 +1058,7 @@ def capture(
     from . import api
     from .jsontext import dumps_pretty
 
-    captured = api.capture(
+    session = api.capture(
         source,
         since_rev=since_rev,
         until_rev=until_rev,
@@ -966,10 +1073,9 @@ def capture(
         lessons=lessons,
         next_steps=next_steps,
         duration_minutes=duration_minutes,
+        on_note=lambda note: say(f"note: {note}"),
     )
-    for note in captured.notes:
-        say(f"note: {note}")
-    click.echo(dumps_pretty(captured.session), nl=False)
+    click.echo(dumps_pretty(session), nl=False)
 
 
 @main.command()
@@ -1117,9 +1223,9 @@ def hook_run(repo: Path | None, source: Path, git_dir: Path | None, as_json: boo
     else:
         for push in report.pushes:
             if push.error:
-                say(f"error: {push.error}")
+                error(push.error)
         if report.error:
-            say(f"error: {report.error}")
+            error(report.error)
         say(
             f"recorded {report.recorded} sessions from {len(report.pushes)} pushes; "
             f"{report.waiting} waiting -> {report.store}"

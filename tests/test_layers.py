@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("remotes",),
     ("hooks",),
     ("api",),
+    ("console",),  # the CLI's messages and progress line
     ("cli",),
     ("__main__",),
 ]

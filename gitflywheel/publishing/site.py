@@ -494,11 +494,13 @@ def build_site(
     feeds: bool = True,
     posts: Posts | None = None,
     limits: Limits | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
     or from `posts` read from it already. Feeds need `base_url` (their links are
     absolute): without it, pass `feeds=False`. Each page renders within `limits`; a
-    page template that fails or passes one raises RenderError naming it."""
+    page template that fails or passes one raises RenderError naming it. `progress(done,
+    total)` is called after each session's pages."""
     if feeds and base_url is None:
         raise SiteError(
             "the Atom feeds need the site's address for their links: give --base-url URL "
@@ -506,7 +508,7 @@ def build_site(
             "`gitflywheel config site.base_url URL`, or --no-feed"
         )
     base = check_base_url(base_url) if base_url is not None else None
-    found = posts if posts is not None else published_posts(store, at)
+    found = posts if posts is not None else published_posts(store, at, progress)
     site = _Site(
         store,
         found.posts,
@@ -526,6 +528,8 @@ def build_site(
             newer=site.entries[number - 1] if number > 0 else None,
             older=site.entries[number + 1] if number + 1 < len(site.entries) else None,
         )
+        if progress is not None:
+            progress(number + 1, len(site.entries))
     site.list_pages("", site.title, site.entries, "feed.xml")
     for session_type in site.types:
         prefix = f"types/{site.type_slugs[session_type]}/"
@@ -661,8 +665,10 @@ def make_site(
     templates_dir: Path | None = None,
     title: str = "Work sessions",
     feeds: bool = True,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteResult:
-    """Build the site, write it to `out` and/or commit it to `branch` of the store."""
+    """Build the site, write it to `out` and/or commit it to `branch` of the store;
+    `progress(done, total)` after each session's pages."""
     from .site_branch import branch_ref, commit_site
 
     if out is None and branch is None:
@@ -676,6 +682,7 @@ def make_site(
         templates=load_templates(templates_dir, SITE_TEMPLATES),
         title=title,
         feeds=feeds,
+        progress=progress,
     )
     result = SiteResult(
         commit=build.commit,
