@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__: list[str] = [
     "StoreLike",
     "Store",
+    "default_store",
     "init",
     "ingest",
     "rerender",
@@ -100,6 +101,16 @@ def _open(
         yield store
 
 
+def default_store(repo: PathLike | None = None) -> Path:
+    """The store a command works on: `repo` when given, else `$GITFLYWHEEL_REPO`, else
+    `./flywheel.git` when one exists in the current folder, else the user's store,
+    `$XDG_DATA_HOME/gitflywheel/flywheel.git` (`~/.local/share/...` when unset). The
+    user's store is never made inside a git work tree (StoreError, exit 2)."""
+    from .storage.location import default_store as resolve
+
+    return resolve(repo)
+
+
 def init(repo: StoreLike, templates: PathLike | None = None) -> InitResult:
     """Create the store (or, on an existing one, change nothing but `templates`, the
     folder of templates it renders with from now on)."""
@@ -123,9 +134,10 @@ def ingest(
 ) -> IngestReport:
     """Validate, render and record every session in `paths` (files, folders, or `-` for
     `stdin`); the store is created when missing. Invalid inputs are reported in the
-    result's outcomes, not raised, and the valid ones are recorded. Screenshots are read
-    only from inside each input's folder and `screenshots_from`, images of at most
-    `max_screenshot_bytes` (default 8 MiB).
+    result's outcomes, not raised, and the valid ones are recorded; only `-` with nothing
+    on `stdin` (a pipe whose first command failed) raises InputError, and makes no
+    store. Screenshots are read only from inside each input's folder and
+    `screenshots_from`, images of at most `max_screenshot_bytes` (default 8 MiB).
 
     `on_outcome` sees each outcome as it happens; without `keep_outcomes` the result only
     counts them, so a long run's memory does not grow with it. `workers` processes (None:

@@ -21,7 +21,6 @@ import click
 from .errors import EXIT_BAD_INPUT, GitflywheelError
 from .escape import terminal
 from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
-from .storage.layout import DEFAULT_STORE
 from .storage.objectsize import MAX_OBJECT_BYTES
 from .version import __version__
 
@@ -35,23 +34,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 _STORE = "gitflywheel.storage.store"  # ctx.meta key: the store a command works on
 
 
-def _note_store(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    ctx.meta[_STORE] = value
-    return value
+def _note_store(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    from . import api
+
+    store = api.default_store(value)
+    ctx.meta[_STORE] = store
+    return store
 
 
 def repo_option(func: F) -> F:
-    """`--repo PATH`, else $GITFLYWHEEL_REPO, else ./flywheel.git."""
+    """`--repo PATH`, else $GITFLYWHEEL_REPO, else ./flywheel.git when it exists, else the
+    user's store (`api.default_store`)."""
     return click.option(
         "--repo",
         "repo",
         type=click.Path(path_type=Path, file_okay=False),
         envvar="GITFLYWHEEL_REPO",
-        default=DEFAULT_STORE,
-        show_default=True,
         show_envvar=True,
         callback=_note_store,
-        help="The store: a git repository.",
+        help="The store: a git repository. Default: ./flywheel.git when it exists, else "
+        "$XDG_DATA_HOME/gitflywheel/flywheel.git (~/.local/share/gitflywheel/flywheel.git).",
     )(func)
 
 

@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..jsontext import JSONTextError, decode_utf8, iter_lines, loads
 from ..localfiles import READ_FLAGS, file_kind
 
-__all__ = ["InputItem", "read_inputs"]
+__all__ = ["STDIN", "InputItem", "read_inputs", "nothing_came_in"]
 
 STDIN = "-"
 SUFFIXES = (".json", ".jsonl")
@@ -32,6 +32,17 @@ class InputItem:
     base_dir: Path
     value: Any = None
     error: InputError | None = None
+
+
+def nothing_came_in() -> InputError:
+    """Standard input with nothing in it: `capture | ingest -` whose capture failed, whose
+    own message is the one to read."""
+    return InputError(
+        STDIN,
+        "",
+        "nothing came in on standard input (the command before the pipe wrote nothing: "
+        "see its message)",
+    )
 
 
 def _json_error(origin: str, exc: JSONTextError) -> InputError:
@@ -94,6 +105,9 @@ def read_inputs(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[Inp
     for name in paths:
         if name == STDIN:
             data = stdin.read() if stdin is not None else b""
+            if not data.strip():
+                yield InputItem(STDIN, Path.cwd(), error=nothing_came_in())
+                continue
             yield from _from_text(STDIN, Path.cwd(), data, _looks_like_lines(data))
             continue
         path = Path(name)
