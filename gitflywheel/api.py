@@ -335,17 +335,32 @@ def clean_copy(old: StoreLike, new: PathLike) -> CleanCopyResult:
     return run(_path(old), Path(new))
 
 
-def publish(repo: StoreLike, remote: str | None = None) -> PublishResult:
-    """Push `main` to a remote (a path, a URL, or a remote name; default `origin`)."""
-    from .remotes.sync import publish as run
+def publish(
+    repo: StoreLike,
+    remote: str | None = None,
+    *,
+    name: str | None = None,
+    auto: bool | None = None,
+) -> PublishResult:
+    """Push `main` and the site branches to a remote (a path, a URL, or a remote name;
+    default `origin`), each site branch built again from `main` first when it is not
+    current (with the store's `site.base_url` and `site.title`).
+
+    A URL (or path) is recorded in the store's git config as the remote `name` (default
+    `origin`) once the push went well, so that `publish()` and `sync()` use it from then
+    on. A recorded name is never changed: another URL is pushed to and not recorded
+    (`result.notes` says so), and `name` or `auto` for a name that holds another URL is
+    refused (InputError, exit 2) before anything is pushed. `auto=True`: after each session the push hook records, its run publishes
+    there by itself; `auto=False`: no longer (turned off even when this push fails)."""
+    from .remotes.autopublish import publish_current
 
     with _open(repo) as store:
-        return run(store, remote)
+        return publish_current(store, remote, name=name, auto=auto)
 
 
 def sync(repo: StoreLike, remote: str | None = None) -> SyncResult:
     """Fetch what a remote published, combine it with the store (created when missing),
-    and push the result."""
+    and push the result; without `remote`, the one `publish` recorded (`origin`)."""
     from .remotes.sync import sync as run
 
     with _open(repo, create=True, first_commit=False) as store:

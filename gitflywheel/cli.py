@@ -676,23 +676,52 @@ def clean_copy(repo: Path, new: Path, as_json: bool) -> None:
 @main.command()
 @repo_option
 @click.argument("remote", required=False)
+@click.option(
+    "--name",
+    help="Record a REMOTE given as a URL or path under this name (default: origin).",
+)
+@click.option(
+    "--auto/--no-auto",
+    "auto",
+    default=None,
+    help="--auto: from now on publish to this remote by itself after each session the "
+    "push hook records. --no-auto: no longer.",
+)
 @json_option
-def publish(repo: Path, remote: str | None, as_json: bool) -> None:
+def publish(
+    repo: Path, remote: str | None, name: str | None, auto: bool | None, as_json: bool
+) -> None:
     """Push `main` to REMOTE: a path, file://, git://, ssh://, http(s):// URL, or a remote
     name in the store's git config (default: origin).
 
-    Site branches (`site --branch NAME`) go with it; the remote's copy of such a branch is
-    replaced whatever it holds, since the site is built again from main.
+    A URL or path is recorded in the store's git config as the remote origin (--name:
+    another name) once the push went well, so that `publish` and `sync` alone use it. A
+    recorded name is never changed: a URL other than origin's is pushed to and not
+    recorded (a note says so); --name or --auto for a name that holds another URL is
+    refused (exit 2) before anything is pushed (`git -C STORE remote set-url` changes it).
+
+    Site branches (`site --branch NAME`) go with it, each built again from main first
+    when it is not current (with the settings site.base_url and site.title); the remote's
+    copy of such a branch is replaced whatever it holds.
 
     Exit 1 if the remote refuses or cannot be reached, or has sessions this store does
     not (run `sync` then); 2 if it holds something that is not this store (someone's
     project, another store). Credentials in a URL are used, never shown."""
     from . import api
 
-    result = api.publish(repo, remote)
+    result = api.publish(repo, remote, name=name, auto=auto)
     if as_json:
         emit_json(asdict(result))
-    elif result.pushed:
+        return
+    if result.rebuilt:
+        say(f"Built the site again from main: {', '.join(result.rebuilt)}")
+    if result.remembered:
+        say(f"Recorded {result.url} as the remote {result.remembered}")
+    for note in result.notes:
+        say(f"note: {note}")
+    if auto is not None:
+        say(f"Publishes by itself after each recorded session: {'yes' if result.auto else 'no'}")
+    if result.pushed:
         also = "".join(f" and {b}" for b in result.site_branches)
         say(f"Published main {result.main[:12] if result.main else ''}{also} to {_where(result)}")
     else:
@@ -709,7 +738,8 @@ def _where(result: Any) -> str:
 @click.argument("remote", required=False)
 @json_option
 def sync(repo: Path, remote: str | None, as_json: bool) -> None:
-    """Fetch what REMOTE published, combine it with this store, and push the result.
+    """Fetch what REMOTE (default: origin, which `publish URL` records) published,
+    combine it with this store, and push the result.
 
     Sessions recorded on only one side are taken as they are (a fast-forward, or a merge
     commit when both sides have new sessions). A session recorded differently on both

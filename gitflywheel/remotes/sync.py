@@ -60,6 +60,10 @@ class PublishResult:
     before: str | None
     pushed: bool
     site_branches: tuple[str, ...] = ()  # site branches pushed with main (`site --branch`)
+    rebuilt: tuple[str, ...] = ()  # site branches built again from main before the push
+    remembered: str | None = None  # the name the remote's URL was recorded under
+    notes: tuple[str, ...] = ()  # e.g. why the URL was not recorded
+    auto: bool | None = None  # whether the store publishes by itself after each session
 
 
 @dataclass
