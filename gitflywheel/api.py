@@ -516,14 +516,23 @@ def schema(name: Literal["session", "manifest", "facts"]) -> dict[str, Any]:
 
 
 def hook_install(
-    source: PathLike, repo: StoreLike, *, python: PathLike | None = None
+    source: PathLike,
+    repo: StoreLike | None = None,
+    *,
+    python: PathLike | None = None,
+    force: bool = False,
 ) -> InstallResult:
     """Install the pre-push hook in the work repository `source`: each push records a
-    build session in the store `repo` (created when missing), run by `python` (default:
-    this interpreter). A pre-push hook already there is kept and runs first."""
+    build session in the store `repo` (default: `default_store()`; created when
+    missing), run by `python` (default: this interpreter). A pre-push hook already there
+    is kept and runs first. A hooks folder the work repository tracks is refused
+    (InputError, exit 2) unless `force`: the hook holds this machine's absolute paths."""
     from .hooks import install
 
-    return install(Path(source), _path(repo), os.fspath(python) if python is not None else None)
+    store = _path(repo) if repo is not None else default_store()
+    return install(
+        Path(source), store, os.fspath(python) if python is not None else None, force=force
+    )
 
 
 def hook_uninstall(source: PathLike = ".") -> UninstallResult:

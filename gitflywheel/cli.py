@@ -1045,16 +1045,25 @@ def _source_option(func: F) -> F:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The interpreter the hook runs gitflywheel with (default: this one).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Install into a hooks folder the work repository tracks (core.hooksPath at "
+    "committed files) all the same.",
+)
 @json_option
-def hook_install(repo: Path, source: Path, python: Path | None, as_json: bool) -> None:
+def hook_install(repo: Path, source: Path, python: Path | None, force: bool, as_json: bool) -> None:
     """Install the pre-push hook: each push records a build session in the store.
 
-    The store (created when missing) and the interpreter are recorded as absolute paths.
-    A pre-push hook already there is kept as pre-push.gitflywheel-orig and runs first:
-    when it refuses a push, the push is refused and nothing is recorded."""
+    The store (created when missing; without --repo the user's store, never one inside
+    the work tree) and the interpreter are recorded as absolute paths. A pre-push hook
+    already there is kept as pre-push.gitflywheel-orig and runs first: when it refuses a
+    push, the push is refused and nothing is recorded. Under pre-commit the hook is its
+    pre-push.legacy, and is updated there. A hooks folder the work repository tracks is
+    refused without --force: the hook would put this machine's paths into the project."""
     from . import api
 
-    result = api.hook_install(source, repo, python=python)
+    result = api.hook_install(source, repo, python=python, force=force)
     if emitted(asdict(result), as_json):
         return
     say(
@@ -1095,11 +1104,19 @@ def hook_status(source: Path, as_json: bool) -> None:
         emit_json({**asdict(st), "ok": st.ok, "failing": st.failing})
         return
     if st.installed:
-        click.echo(f"hook: installed at {st.hook}")
+        wrapped = " (run by pre-commit's pre-push)" if st.hook.endswith(".legacy") else ""
+        click.echo(f"hook: installed at {st.hook}{wrapped}")
+    elif st.other_hook and st.manager == "husky":
+        click.echo(
+            f"hook: not installed ({st.hook} is husky's, which a husky run writes again: "
+            "`gitflywheel hook install` puts ours in front of it)"
+        )
     elif st.other_hook:
         click.echo(f"hook: not installed ({st.hook} is another hook)")
     else:
         click.echo(f"hook: not installed (it would go to {st.hook})")
+    if st.manager:
+        click.echo(f"hook manager: {st.manager}")
     if st.chained:
         click.echo(f"runs first: {st.chained}")
     if st.store:
@@ -1108,6 +1125,11 @@ def hook_status(source: Path, as_json: bool) -> None:
         )
     if st.python:
         click.echo(f"interpreter: {st.python}" + ("" if st.python_ok else " -- MISSING"))
+    if st.publishes_to:
+        click.echo(f"publishes by itself to: {st.publishes_to}")
+    if st.last_publish:
+        p = st.last_publish
+        click.echo(f"last publish {p.time} {p.level}: {p.message}")
     click.echo(f"sessions recorded from this repository: {st.sessions_recorded}")
     click.echo(f"pushes waiting: {st.waiting}")
     for path in st.broken:
@@ -1152,6 +1174,10 @@ def hook_run(repo: Path | None, source: Path, git_dir: Path | None, as_json: boo
                 say(f"error: {push.error}")
         if report.error:
             say(f"error: {report.error}")
+        if report.publish_error:
+            say(f"error: {report.publish_error}")
+        elif report.published:
+            say(f"published to {report.published}")
         say(
             f"recorded {report.recorded} sessions from {len(report.pushes)} pushes; "
             f"{report.waiting} waiting -> {report.store}"
