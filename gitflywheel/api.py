@@ -26,6 +26,7 @@ from .storage.store import Store
 if TYPE_CHECKING:
     from .hooks import HookStatus, InstallResult, RunReport, UninstallResult
     from .hooks.capture import Captured
+    from .hooks.precommit import PreCommitPush
     from .publishing.exports import BlogExportResult
     from .publishing.site import SiteResult
     from .queries.sessions import ExportResult, Holder, LogEntry, SessionRow
@@ -67,6 +68,7 @@ __all__: list[str] = [
     "hook_uninstall",
     "hook_status",
     "hook_run",
+    "hook_pre_commit",
     "GitflywheelError",
     "InputError",
     "ConflictError",
@@ -571,3 +573,14 @@ def hook_run(
     if store is None:
         raise GitflywheelError("no gitflywheel hook here: give the store with --repo")
     return run(store, work_dir)
+
+
+def hook_pre_commit(repo: StoreLike | None = None, source: PathLike = ".") -> PreCommitPush:
+    """The hook as pre-commit runs it at pre-push (`.pre-commit-hooks.yaml`): spool the
+    push its `PRE_COMMIT_*` variables describe into the store (default:
+    `default_store()`, created when missing) and start the run that records it once the
+    push has ended. Outside such a run, nothing is done and the result says so."""
+    from .hooks.precommit import pre_commit_push
+
+    store = _path(repo) if repo is not None else default_store()
+    return pre_commit_push(store, os.environ, Path(source))

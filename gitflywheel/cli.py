@@ -1144,6 +1144,28 @@ def hook_status(source: Path, as_json: bool) -> None:
     say("OK" if st.ok else "NEEDS ATTENTION")
 
 
+@hook.command("pre-commit")
+@click.option(
+    "--repo",
+    "repo",
+    type=click.Path(path_type=Path),
+    help="The store (default: as every command finds it; the user's store).",
+)
+def hook_pre_commit(repo: Path | None) -> None:
+    """The hook as pre-commit runs it: add gitflywheel to .pre-commit-config.yaml with
+    `stages: [pre-push]` (see .pre-commit-hooks.yaml). It spools the push pre-commit
+    describes and records it once the push has ended; it never fails a push."""
+    from . import api
+
+    try:
+        result = api.hook_pre_commit(repo)
+    except (GitflywheelError, OSError) as exc:
+        say(f"gitflywheel: not recorded: {exc}")
+        return
+    if result.note:
+        say(f"gitflywheel: {result.note}")
+
+
 @hook.command("run")
 @click.option(
     "--repo",

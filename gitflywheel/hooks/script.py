@@ -26,6 +26,7 @@ __all__ = [
     "render_script",
     "installed_config",
     "hook_manager",
+    "GIT_LOCATION_VARIABLES",
 ]
 
 HOOK_NAME = "pre-push"
@@ -35,7 +36,7 @@ LEGACY_SUFFIX = ".legacy"
 _MARKER = "# gitflywheel-hook: "
 # What git sets to point a command at a repository (`git rev-parse --local-env-vars`,
 # and the quarantine and namespace of a push): none may reach the detached run.
-_GIT_LOCATION_VARIABLES = (
+GIT_LOCATION_VARIABLES = (
     "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     "GIT_CONFIG",
     "GIT_CONFIG_PARAMETERS",
@@ -177,7 +178,7 @@ def render_script(store: Path, control_dir: Path, python: str) -> str:
     config = {"format": 1, "store": str(store), "python": python}
     return _SCRIPT.format(
         marker=_MARKER + json.dumps(config, ensure_ascii=False),
-        unset=" ".join(_GIT_LOCATION_VARIABLES),
+        unset=" ".join(GIT_LOCATION_VARIABLES),
         store=_sh_quote(str(store)),
         objects=_sh_quote(str(control_dir / "objects")),
         spool=_sh_quote(str(StorePaths(control_dir).hook_spool)),
