@@ -5,7 +5,7 @@ the `git push` has ended, as the sh hook does.
 pre-commit hands its hooks no input: it reads git's lines itself and says, in
 `PRE_COMMIT_*` variables, the first ref of the push that publishes commits (its local
 and remote refs and commits: the remote's commit, or the one before the first new
-commit), the remote's name and URL. That one ref is what is recorded; the run checks it
+commit, or none for a whole history), the remote's name and URL. That one ref is what is recorded; the run checks it
 landed as for any push. The `git push` is pre-commit's parent process.
 """
 
@@ -65,10 +65,13 @@ def pre_commit_push(
     """Spool the push pre-commit describes in `env` into `store` (created when missing)
     and start the run that records it once the push ends. Outside a pre-commit pre-push
     run (no `PRE_COMMIT_TO_REF`), nothing is spooled and the result says why."""
-    to_ref = env.get("PRE_COMMIT_TO_REF", "")
     remote_ref = env.get("PRE_COMMIT_REMOTE_BRANCH", "")
-    local_ref = env.get("PRE_COMMIT_LOCAL_BRANCH", "") or remote_ref
+    local_ref = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
     url = env.get("PRE_COMMIT_REMOTE_URL", "")
+    to_ref = env.get("PRE_COMMIT_TO_REF", "")
+    if not to_ref and local_ref and remote_ref and url:
+        # A push of a whole history (its root commit too): pre-commit names no commits.
+        to_ref = _git(cwd, "rev-parse", "--verify", "-q", f"{local_ref}^{{commit}}")
     if not (to_ref and remote_ref and url):
         return PreCommitPush(None, str(store), "not run by pre-commit at pre-push: nothing to do")
     if remote_ref.startswith(("refs/tags/", "refs/notes/")):
@@ -95,7 +98,7 @@ def pre_commit_push(
     if remote != url:
         tracking = _git(cwd, "rev-parse", f"--remotes={remote}")
         lines += [f"tracking {sha}" for sha in tracking.split() if sha]
-    lines.append(f"update {local_ref} {to_ref} {remote_ref} {from_ref}")
+    lines.append(f"update {local_ref or remote_ref} {to_ref} {remote_ref} {from_ref}")
     if any("\n" in line for line in lines):
         raise GitflywheelError("a line break in what pre-commit says of the push: not spooled")
     spooled = write_spool(StorePaths(control).hook_spool, "\n".join(lines) + "\n")
