@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import time
 from pathlib import Path
 
-from conftest import Cli, git
+import pytest
+import yaml
+from conftest import GFW, ROOT, Cli, git
 
 ZERO = "0" * 40
 # What `pre-commit install` writes over a pre-push hook it finds (moved to
@@ -159,3 +162,65 @@ def test_a_tracked_hooks_folder_needs_force(cli: Cli, tmp_path: Path) -> None:
     forced = cli("hook", "install", "--repo", store, "--source", repo, "--force")
     assert forced.exit_code == 0, forced.output
     assert (repo / ".githooks" / "pre-push").is_file()
+
+
+# What pre-commit's hook-impl does at pre-push, in sh: read git's lines, describe the
+# first ref that publishes commits in PRE_COMMIT_* variables, and run the hook's entry
+# as its child (the `git push` is its parent).
+PRE_COMMIT_RUNNER = """#!/bin/sh
+read -r local_ref local_sha remote_ref remote_sha
+export PRE_COMMIT_LOCAL_BRANCH="$local_ref" PRE_COMMIT_REMOTE_BRANCH="$remote_ref"
+export PRE_COMMIT_REMOTE_NAME="$1" PRE_COMMIT_REMOTE_URL="$2"
+if [ "$remote_sha" != {zero} ]; then
+  export PRE_COMMIT_FROM_REF="$remote_sha" PRE_COMMIT_TO_REF="$local_sha"
+fi
+exec sh -c '{entry} </dev/null; exit $?'
+"""
+
+
+def test_the_pre_commit_hooks_file_runs_the_hook_as_pre_commit_does(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [spec] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert spec["stages"] == ["pre-push"] and spec["language"] == "python"
+    assert spec["pass_filenames"] is False and spec["always_run"] is True
+    program, *args = shlex.split(spec["entry"])
+    assert program == "gitflywheel"
+    data = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    repo = project(tmp_path)
+    entry = " ".join([*map(shlex.quote, [*GFW, *args])])
+    hook = repo / ".git" / "hooks" / "pre-push"
+    hook.write_text(PRE_COMMIT_RUNNER.format(zero=ZERO, entry=entry.replace("'", "'\\''")))
+    hook.chmod(0o755)
+    store = data / "gitflywheel" / "flywheel.git"
+
+    first = commit(repo, "A whole history")  # pre-commit names no commits for it
+    assert push(repo).returncode == 0
+    assert recorded(cli, store, 1) == 1
+    second = commit(repo, "Then one more")
+    assert push(repo).returncode == 0
+    assert recorded(cli, store, 2) == 2
+    rows = json.loads(cli("ls", "--repo", store, "--json").stdout)
+    hashes = [
+        [
+            c["hash"]
+            for c in json.loads(cli("show", "--repo", store, r["session_id"], "record").stdout)[
+                "source_data"
+            ]["git_commits"]
+        ]
+        for r in rows
+    ]
+    assert sorted(hashes) == sorted([[first], [second]])
+    assert git("status", "--porcelain", "--ignored", cwd=repo) == ""
+
+    # A push the remote refuses records nothing, and the hook never refuses one itself.
+    refuse = tmp_path / "remote.git" / "hooks" / "pre-receive"
+    refuse.write_text("#!/bin/sh\nexit 1\n")
+    refuse.chmod(0o755)
+    commit(repo, "Refused work")
+    refused = push(repo)
+    assert refused.returncode != 0 and "pre-receive hook declined" in refused.stderr
+    assert recorded(cli, store, 3) == 2
+    outside = cli("hook", "pre-commit")  # not run by pre-commit: a note, exit 0
+    assert outside.exit_code == 0 and "nothing to do" in outside.stderr
