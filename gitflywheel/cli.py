@@ -1022,8 +1022,10 @@ def schema(which_schema: str) -> None:
 def hook() -> None:
     """Record every `git push` of a work repository as a build session (a pre-push hook).
 
-    Run inside the work repository: `gitflywheel hook install --repo ~/flywheel.git`. The
-    hook never blocks or slows a push: it spools what is pushed and records it after."""
+    Run inside the work repository: `gitflywheel hook install` (into the user's store;
+    --repo: another). The hook never blocks or slows a push: it spools what is pushed and,
+    once the push has ended, records what the remote took (and, after `publish --auto`,
+    publishes)."""
 
 
 def _source_option(func: F) -> F:
