@@ -125,7 +125,17 @@ fi
 gitdir=${{where%%"$nl"*}}
 tracking=${{where#"$gitdir"}}
 case $gitdir in /*) ;; *) gitdir="$PWD/$gitdir" ;; esac
-body="{format}${{nl}}remote $1${{nl}}url $2${{nl}}cwd $PWD${{nl}}git-dir $gitdir${{nl}}pid $PPID$nl"
+# The `git push` is the hook's parent; run by pre-commit (as its pre-push.legacy), it is
+# pre-commit's parent: the run waits for it, whoever started this.
+push=$PPID
+case $0 in
+  *{legacy})
+    up=$(ps -o ppid= -p "$PPID" 2>/dev/null) || up=''
+    up=${{up#"${{up%%[! ]*}}"}}
+    case $up in '' | *[!0-9]* | 0 | 1) ;; *) push=$up ;; esac
+    ;;
+esac
+body="{format}${{nl}}remote $1${{nl}}url $2${{nl}}cwd $PWD${{nl}}git-dir $gitdir${{nl}}pid $push$nl"
 [ -z "$tracking" ] || body="$body$(printf 'tracking %s\n' $tracking)$nl"
 body="$body$updates$nl"
 gfw_spool() {{
@@ -147,7 +157,7 @@ if [ -f "$python" ] && [ -x "$python" ]; then
   (
     trap '' HUP INT QUIT
     n=0
-    while [ "$n" -lt 6000 ] && kill -0 "$PPID" 2>/dev/null; do
+    while [ "$n" -lt 6000 ] && kill -0 "$push" 2>/dev/null; do
       sleep 0.1 2>/dev/null || sleep 1
       n=$((n + 1))
     done
@@ -188,6 +198,7 @@ def render_script(store: Path, control_dir: Path, python: str) -> str:
         failed=_sh_quote(json.dumps(failed, ensure_ascii=False)),
         orig=HOOK_NAME + ORIG_SUFFIX,
         name=HOOK_NAME,
+        legacy=LEGACY_SUFFIX,
         format=SPOOL_FORMAT,
         repo_spool=REPO_SPOOL,
         repo_log=WorkRepoPaths(Path()).log.as_posix(),

@@ -88,6 +88,11 @@ def test_a_hook_pre_commit_wrapped_is_still_ours(cli: Cli, tmp_path: Path) -> No
     (hooks / "pre-push").write_text(PRE_COMMIT_HOOK)
     (hooks / "pre-push").chmod(0o755)
 
+    # The remote takes its time: the run must wait for the `git push` (pre-commit's
+    # parent), not for pre-commit, which ends before git sends anything.
+    slow = tmp_path / "remote.git" / "hooks" / "pre-receive"
+    slow.write_text("#!/bin/sh\ncat >/dev/null\nsleep 2\n")
+    slow.chmod(0o755)
     shown = status(cli, repo)
     assert shown["installed"] is True and shown["manager"] == "pre-commit"
     assert shown["hook"] == str(hooks / "pre-push.legacy") and shown["store"] == str(store)
