@@ -199,6 +199,9 @@ def test_the_pre_commit_hooks_file_runs_the_hook_as_pre_commit_does(
     hook.write_text(PRE_COMMIT_RUNNER.format(zero=ZERO, entry=entry.replace("'", "'\\''")))
     hook.chmod(0o755)
     store = data / "gitflywheel" / "flywheel.git"
+    slow = tmp_path / "remote.git" / "hooks" / "pre-receive"  # the run must wait for git
+    slow.write_text("#!/bin/sh\ncat >/dev/null\nsleep 1\n")
+    slow.chmod(0o755)
 
     first = commit(repo, "A whole history")  # pre-commit names no commits for it
     assert push(repo).returncode == 0
