@@ -685,7 +685,8 @@ def clean_copy(repo: Path, new: Path, as_json: bool) -> None:
     "auto",
     default=None,
     help="--auto: from now on publish to this remote by itself after each session the "
-    "push hook records. --no-auto: no longer.",
+    "push hook records (the hook's run builds the site and pushes). --no-auto: no longer "
+    "(this publish still pushes).",
 )
 @json_option
 def publish(
@@ -701,8 +702,9 @@ def publish(
     refused (exit 2) before anything is pushed (`git -C STORE remote set-url` changes it).
 
     Site branches (`site --branch NAME`) go with it, each built again from main first
-    when it is not current (with the settings site.base_url and site.title); the remote's
-    copy of such a branch is replaced whatever it holds.
+    when it is not current (with the settings site.base_url and site.title), and a store
+    with a site.base_url and no site branch gets `pages`; the remote's copy of such a
+    branch is replaced whatever it holds.
 
     Exit 1 if the remote refuses or cannot be reached, or has sessions this store does
     not (run `sync` then); 2 if it holds something that is not this store (someone's
