@@ -25,6 +25,7 @@ from .storage.store import Store
 
 if TYPE_CHECKING:
     from .hooks import HookStatus, InstallResult, RunReport, UninstallResult
+    from .hooks.precommit import PreCommitPush
     from .publishing.exports import BlogExportResult
     from .publishing.preview import Preview, PreviewBuild
     from .publishing.site import SiteResult
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__: list[str] = [
     "StoreLike",
     "Store",
+    "default_store",
     "init",
     "ingest",
     "rerender",
@@ -67,6 +69,7 @@ __all__: list[str] = [
     "hook_uninstall",
     "hook_status",
     "hook_run",
+    "hook_pre_commit",
     "GitflywheelError",
     "InputError",
     "ConflictError",
@@ -104,6 +107,16 @@ def _open(
         yield store
 
 
+def default_store(repo: PathLike | None = None) -> Path:
+    """The store a command works on: `repo` when given, else `$GITFLYWHEEL_REPO`, else
+    `./flywheel.git` when one exists in the current folder, else the user's store,
+    `$XDG_DATA_HOME/gitflywheel/flywheel.git` (`~/.local/share/...` when unset). The
+    user's store is never made inside a git work tree (StoreError, exit 2)."""
+    from .storage.location import default_store as resolve
+
+    return resolve(repo)
+
+
 def init(repo: StoreLike, templates: PathLike | None = None) -> InitResult:
     """Create the store (or, on an existing one, change nothing but `templates`, the
     folder of templates it renders with from now on)."""
@@ -129,9 +142,10 @@ def ingest(
 ) -> IngestReport:
     """Validate, render and record every session in `paths` (files, folders, or `-` for
     `stdin`); the store is created when missing. Invalid inputs are reported in the
-    result's outcomes, not raised, and the valid ones are recorded. Screenshots are read
-    only from inside each input's folder and `screenshots_from`, images of at most
-    `max_screenshot_bytes` (default 8 MiB).
+    result's outcomes, not raised, and the valid ones are recorded; only `-` with nothing
+    on `stdin` (a pipe whose first command failed) raises InputError, and makes no
+    store. Screenshots are read only from inside each input's folder and
+    `screenshots_from`, images of at most `max_screenshot_bytes` (default 8 MiB).
 
     `on_outcome` sees each outcome as it happens; without `keep_outcomes` the result only
     counts them, so a long run's memory does not grow with it. `workers` processes (None:
@@ -358,14 +372,31 @@ def clean_copy(old: StoreLike, new: PathLike) -> CleanCopyResult:
     return run(_path(old), Path(new))
 
 
-def publish(repo: StoreLike, remote: str | None = None, *, dry_run: bool = False) -> PublishResult:
-    """Push `main` to a remote (a path, a URL, or a remote name; default `origin`). With
-    `dry_run`, everything is checked but nothing is pushed: the result says what would
-    be (`pushed`, `site_branches`)."""
-    from .remotes.sync import publish as run
+def publish(
+    repo: StoreLike,
+    remote: str | None = None,
+    *,
+    name: str | None = None,
+    auto: bool | None = None,
+    dry_run: bool = False,
+) -> PublishResult:
+    """Push `main` and the site branches to a remote (a path, a URL, or a remote name;
+    default `origin`), each site branch built again from `main` first when it is not
+    current (with the store's `site.base_url` and `site.title`).
+
+    A URL (or path) is recorded in the store's git config as the remote `name` (default
+    `origin`) once the push went well, so that `publish()` and `sync()` use it from then
+    on. A recorded name is never changed: another URL is pushed to and not recorded
+    (`result.notes` says so), and `name` or `auto` for a name that holds another URL is
+    refused (InputError, exit 2) before anything is pushed. `auto=True`: after each
+    session the push hook records, its run publishes there by itself; `auto=False`: no
+    longer (turned off even when this push fails). With `dry_run`, everything is checked
+    but nothing is built, pushed or recorded: the result says what would be pushed
+    (`pushed`, `site_branches`)."""
+    from .remotes.autopublish import publish_current
 
     with _open(repo) as store:
-        return run(store, remote, dry_run=dry_run)
+        return publish_current(store, remote, name=name, auto=auto, dry_run=dry_run)
 
 
 def sync(
@@ -376,9 +407,10 @@ def sync(
     progress: ProgressCallback | None = None,
 ) -> SyncResult:
     """Fetch what a remote published, combine it with the store (created when missing),
-    and push the result; `progress(done, total)` counts the commits it brings as they are
-    checked. With `dry_run`, nothing changes here or there (a missing store is not
-    created) and the result says what would: the action, the sessions taken, a push."""
+    and push the result; without `remote`, the one `publish` recorded (`origin`).
+    `progress(done, total)` counts the commits it brings as they are checked. With
+    `dry_run`, nothing changes here or there (a missing store is not created) and the
+    result says what would: the action, the sessions taken, a push."""
     from .remotes.sync import sync as run
 
     path = _path(repo)
@@ -573,14 +605,23 @@ def schema(name: Literal["session", "manifest", "facts"]) -> dict[str, Any]:
 
 
 def hook_install(
-    source: PathLike, repo: StoreLike, *, python: PathLike | None = None
+    source: PathLike,
+    repo: StoreLike | None = None,
+    *,
+    python: PathLike | None = None,
+    force: bool = False,
 ) -> InstallResult:
     """Install the pre-push hook in the work repository `source`: each push records a
-    build session in the store `repo` (created when missing), run by `python` (default:
-    this interpreter). A pre-push hook already there is kept and runs first."""
+    build session in the store `repo` (default: `default_store()`; created when
+    missing), run by `python` (default: this interpreter). A pre-push hook already there
+    is kept and runs first. A hooks folder the work repository tracks is refused
+    (InputError, exit 2) unless `force`: the hook holds this machine's absolute paths."""
     from .hooks import install
 
-    return install(Path(source), _path(repo), os.fspath(python) if python is not None else None)
+    store = _path(repo) if repo is not None else default_store()
+    return install(
+        Path(source), store, os.fspath(python) if python is not None else None, force=force
+    )
 
 
 def hook_uninstall(source: PathLike = ".") -> UninstallResult:
@@ -619,3 +660,14 @@ def hook_run(
     if store is None:
         raise GitflywheelError("no gitflywheel hook here: give the store with --repo")
     return run(store, work_dir)
+
+
+def hook_pre_commit(repo: StoreLike | None = None, source: PathLike = ".") -> PreCommitPush:
+    """The hook as pre-commit runs it at pre-push (`.pre-commit-hooks.yaml`): spool the
+    push its `PRE_COMMIT_*` variables describe into the store (default:
+    `default_store()`, created when missing) and start the run that records it once the
+    push has ended. Outside such a run, nothing is done and the result says so."""
+    from .hooks.precommit import pre_commit_push
+
+    store = _path(repo) if repo is not None else default_store()
+    return pre_commit_push(store, os.environ, Path(source))

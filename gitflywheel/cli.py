@@ -21,7 +21,6 @@ from .console import Progress, error, say, set_quiet
 from .errors import EXIT_BAD_INPUT, GitflywheelError
 from .escape import terminal
 from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
-from .storage.layout import DEFAULT_STORE
 from .storage.objectsize import MAX_OBJECT_BYTES
 from .version import __version__
 
@@ -36,23 +35,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 _STORE = "gitflywheel.storage.store"  # ctx.meta key: the store a command works on
 
 
-def _note_store(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    ctx.meta[_STORE] = value
-    return value
+def _note_store(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    from . import api
+
+    store = api.default_store(value)
+    ctx.meta[_STORE] = store
+    return store
 
 
 def repo_option(func: F) -> F:
-    """`--repo PATH`, else $GITFLYWHEEL_REPO, else ./flywheel.git."""
+    """`--repo PATH`, else $GITFLYWHEEL_REPO, else ./flywheel.git when it exists, else the
+    user's store (`api.default_store`)."""
     return click.option(
         "--repo",
         "repo",
         type=click.Path(path_type=Path, file_okay=False),
         envvar="GITFLYWHEEL_REPO",
-        default=DEFAULT_STORE,
-        show_default=True,
         show_envvar=True,
         callback=_note_store,
-        help="The store: a git repository.",
+        help="The store: a git repository. Default: ./flywheel.git when it exists, else "
+        "$XDG_DATA_HOME/gitflywheel/flywheel.git (~/.local/share/gitflywheel/flywheel.git).",
     )(func)
 
 
@@ -717,14 +719,41 @@ def clean_copy(repo: Path, new: Path, as_json: bool) -> None:
 @main.command()
 @repo_option
 @click.argument("remote", required=False)
+@click.option(
+    "--name",
+    help="Record a REMOTE given as a URL or path under this name (default: origin).",
+)
+@click.option(
+    "--auto/--no-auto",
+    "auto",
+    default=None,
+    help="--auto: from now on publish to this remote by itself after each session the "
+    "push hook records (the hook's run builds the site and pushes). --no-auto: no longer "
+    "(this publish still pushes).",
+)
 @dry_run_option
 @json_option
-def publish(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> None:
+def publish(
+    repo: Path,
+    remote: str | None,
+    name: str | None,
+    auto: bool | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
     """Push `main` to REMOTE: a path, file://, git://, ssh://, http(s):// URL, or a remote
     name in the store's git config (default: origin).
 
-    Site branches (`site --branch NAME`) go with it; the remote's copy of such a branch is
-    replaced whatever it holds, since the site is built again from main.
+    A URL or path is recorded in the store's git config as the remote origin (--name:
+    another name) once the push went well, so that `publish` and `sync` alone use it. A
+    recorded name is never changed: a URL other than origin's is pushed to and not
+    recorded (a note says so); --name or --auto for a name that holds another URL is
+    refused (exit 2) before anything is pushed (`git -C STORE remote set-url` changes it).
+
+    Site branches (`site --branch NAME`) go with it, each built again from main first
+    when it is not current (with the settings site.base_url and site.title), and a store
+    with a site.base_url and no site branch gets `pages`; the remote's copy of such a
+    branch is replaced whatever it holds.
 
     Exit 1 if the remote refuses or cannot be reached, or has sessions this store does
     not (run `sync` then); 2 if it holds something that is not this store (someone's
@@ -734,10 +763,19 @@ def publish(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> Non
     it says which refs would be."""
     from . import api
 
-    result = api.publish(repo, remote, dry_run=dry_run)
+    result = api.publish(repo, remote, name=name, auto=auto, dry_run=dry_run)
     if as_json:
         emit_json(asdict(result))
-    elif result.pushed and dry_run:
+        return
+    if result.rebuilt:
+        say(f"Built the site again from main: {', '.join(result.rebuilt)}")
+    if result.remembered:
+        say(f"Recorded {result.url} as the remote {result.remembered}")
+    for note in result.notes:
+        say(f"note: {note}")
+    if auto is not None and not dry_run:
+        say(f"Publishes by itself after each recorded session: {'yes' if result.auto else 'no'}")
+    if result.pushed and dry_run:
         also = "".join(f" and {b}" for b in result.site_branches)
         say(
             f"dry run, nothing pushed: would push main "
@@ -761,7 +799,8 @@ def _where(result: Any) -> str:
 @dry_run_option
 @json_option
 def sync(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> None:
-    """Fetch what REMOTE published, combine it with this store, and push the result.
+    """Fetch what REMOTE (default: origin, which `publish URL` records) published,
+    combine it with this store, and push the result.
 
     Sessions recorded on only one side are taken as they are (a fast-forward, or a merge
     commit when both sides have new sessions). A session recorded differently on both
@@ -1096,8 +1135,10 @@ def schema(which_schema: str) -> None:
 def hook() -> None:
     """Record every `git push` of a work repository as a build session (a pre-push hook).
 
-    Run inside the work repository: `gitflywheel hook install --repo ~/flywheel.git`. The
-    hook never blocks or slows a push: it spools what is pushed and records it after."""
+    Run inside the work repository: `gitflywheel hook install` (into the user's store;
+    --repo: another). The hook never blocks or slows a push: it spools what is pushed and,
+    once the push has ended, records what the remote took (and, after `publish --auto`,
+    publishes)."""
 
 
 def _source_option(func: F) -> F:
@@ -1119,16 +1160,25 @@ def _source_option(func: F) -> F:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The interpreter the hook runs gitflywheel with (default: this one).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Install into a hooks folder the work repository tracks (core.hooksPath at "
+    "committed files) all the same.",
+)
 @json_option
-def hook_install(repo: Path, source: Path, python: Path | None, as_json: bool) -> None:
+def hook_install(repo: Path, source: Path, python: Path | None, force: bool, as_json: bool) -> None:
     """Install the pre-push hook: each push records a build session in the store.
 
-    The store (created when missing) and the interpreter are recorded as absolute paths.
-    A pre-push hook already there is kept as pre-push.gitflywheel-orig and runs first:
-    when it refuses a push, the push is refused and nothing is recorded."""
+    The store (created when missing; without --repo the user's store, never one inside
+    the work tree) and the interpreter are recorded as absolute paths. A pre-push hook
+    already there is kept as pre-push.gitflywheel-orig and runs first: when it refuses a
+    push, the push is refused and nothing is recorded. Under pre-commit the hook is its
+    pre-push.legacy, and is updated there. A hooks folder the work repository tracks is
+    refused without --force: the hook would put this machine's paths into the project."""
     from . import api
 
-    result = api.hook_install(source, repo, python=python)
+    result = api.hook_install(source, repo, python=python, force=force)
     if emitted(asdict(result), as_json):
         return
     say(
@@ -1169,11 +1219,19 @@ def hook_status(source: Path, as_json: bool) -> None:
         emit_json({**asdict(st), "ok": st.ok, "failing": st.failing})
         return
     if st.installed:
-        click.echo(f"hook: installed at {st.hook}")
+        wrapped = " (run by pre-commit's pre-push)" if st.hook.endswith(".legacy") else ""
+        click.echo(f"hook: installed at {st.hook}{wrapped}")
+    elif st.other_hook and st.manager == "husky":
+        click.echo(
+            f"hook: not installed ({st.hook} is husky's, which a husky run writes again: "
+            "`gitflywheel hook install` puts ours in front of it)"
+        )
     elif st.other_hook:
         click.echo(f"hook: not installed ({st.hook} is another hook)")
     else:
         click.echo(f"hook: not installed (it would go to {st.hook})")
+    if st.manager:
+        click.echo(f"hook manager: {st.manager}")
     if st.chained:
         click.echo(f"runs first: {st.chained}")
     if st.store:
@@ -1182,6 +1240,11 @@ def hook_status(source: Path, as_json: bool) -> None:
         )
     if st.python:
         click.echo(f"interpreter: {st.python}" + ("" if st.python_ok else " -- MISSING"))
+    if st.publishes_to:
+        click.echo(f"publishes by itself to: {st.publishes_to}")
+    if st.last_publish:
+        p = st.last_publish
+        click.echo(f"last publish {p.time} {p.level}: {p.message}")
     click.echo(f"sessions recorded from this repository: {st.sessions_recorded}")
     click.echo(f"pushes waiting: {st.waiting}")
     for path in st.broken:
@@ -1194,6 +1257,28 @@ def hook_status(source: Path, as_json: bool) -> None:
             f"last error {e.time}: {e.message}" + (" (since fixed)" if not st.failing else "")
         )
     say("OK" if st.ok else "NEEDS ATTENTION")
+
+
+@hook.command("pre-commit")
+@click.option(
+    "--repo",
+    "repo",
+    type=click.Path(path_type=Path),
+    help="The store (default: as every command finds it; the user's store).",
+)
+def hook_pre_commit(repo: Path | None) -> None:
+    """The hook as pre-commit runs it: add gitflywheel to .pre-commit-config.yaml with
+    `stages: [pre-push]` (see .pre-commit-hooks.yaml). It spools the push pre-commit
+    describes and records it once the push has ended; it never fails a push."""
+    from . import api
+
+    try:
+        result = api.hook_pre_commit(repo)
+    except (GitflywheelError, OSError) as exc:
+        say(f"note: gitflywheel did not record this push: {exc}")
+        return
+    if result.note:
+        say(f"note: {result.note}")
 
 
 @hook.command("run")
@@ -1226,6 +1311,10 @@ def hook_run(repo: Path | None, source: Path, git_dir: Path | None, as_json: boo
                 error(push.error)
         if report.error:
             error(report.error)
+        if report.publish_error:
+            error(report.publish_error)
+        elif report.published:
+            say(f"published to {report.published}")
         say(
             f"recorded {report.recorded} sessions from {len(report.pushes)} pushes; "
             f"{report.waiting} waiting -> {report.store}"

@@ -9,6 +9,7 @@ the same ingest again finishes the job (what is stored already is reported uncha
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import tempfile
 import time
@@ -36,7 +37,7 @@ from ..storage.writing import Writer
 from .batch import BatchReport, ItemOutcome
 from .folder_plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, store_names
 from .init import open_store, store_templates_dir
-from .inputs import InputItem, read_inputs
+from .inputs import STDIN, InputItem, nothing_came_in, read_inputs
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, ScreenshotPolicy
 from .workers import (
     PlannedSession,
@@ -328,6 +329,14 @@ def ingest(
             f"{max_screenshot_bytes:,} is not between 1 and {MAX_OBJECT_BYTES:,}, the largest "
             "object a store takes from a remote",
         )
+    paths = list(paths)
+    if paths == [STDIN] and stdin is not None and items == ():
+        # Only standard input, and nothing in it: a pipe whose first command failed.
+        # Refused before the store is opened, so none is made for it.
+        data = stdin.read()
+        if not data.strip():
+            raise nothing_came_in()
+        stdin = io.BytesIO(data)
     report = IngestReport(str(store_path), dry_run=dry_run)
     with contextlib.ExitStack() as scratch:
         if dry_run and _missing_store(store_path):

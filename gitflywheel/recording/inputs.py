@@ -19,7 +19,14 @@ from ..errors import InputError
 from ..jsontext import JSONTextError, decode_utf8, dumps_canonical, iter_lines, loads
 from ..localfiles import READ_FLAGS, file_kind
 
-__all__ = ["InputItem", "count_documents", "read_inputs", "session_items"]
+__all__ = [
+    "STDIN",
+    "InputItem",
+    "count_documents",
+    "nothing_came_in",
+    "read_inputs",
+    "session_items",
+]
 
 STDIN = "-"
 SUFFIXES = (".json", ".jsonl")
@@ -33,6 +40,17 @@ class InputItem:
     base_dir: Path
     value: Any = None
     error: InputError | None = None
+
+
+def nothing_came_in() -> InputError:
+    """Standard input with nothing in it: `capture | ingest -` whose capture failed, whose
+    own message is the one to read."""
+    return InputError(
+        STDIN,
+        "",
+        "nothing came in on standard input (the command before the pipe wrote nothing: "
+        "see its message)",
+    )
 
 
 def _json_error(origin: str, exc: JSONTextError) -> InputError:
@@ -95,6 +113,9 @@ def read_inputs(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[Inp
     for name in paths:
         if name == STDIN:
             data = stdin.read() if stdin is not None else b""
+            if not data.strip():
+                yield InputItem(STDIN, Path.cwd(), error=nothing_came_in())
+                continue
             yield from _from_text(STDIN, Path.cwd(), data, _looks_like_lines(data))
             continue
         path = Path(name)

@@ -62,6 +62,10 @@ class PublishResult:
     pushed: bool
     site_branches: tuple[str, ...] = ()  # site branches pushed with main (`site --branch`)
     dry_run: bool = False  # nothing was pushed: `pushed` and `site_branches` say what would be
+    rebuilt: tuple[str, ...] = ()  # site branches built again from main before the push
+    remembered: str | None = None  # the name the remote's URL was recorded under
+    notes: tuple[str, ...] = ()  # e.g. why the URL was not recorded
+    auto: bool | None = None  # whether the store publishes by itself after each session
 
 
 @dataclass
