@@ -24,6 +24,7 @@ from .errors import (
 from .storage.store import Store
 
 if TYPE_CHECKING:
+    from .capture.result import CapturedSessions
     from .hooks import HookStatus, InstallResult, RunReport, UninstallResult
     from .hooks.capture import Captured
     from .publishing.exports import BlogExportResult
@@ -61,6 +62,8 @@ __all__: list[str] = [
     "site",
     "config",
     "capture",
+    "capture_trades",
+    "capture_chat",
     "schema",
     "hook_install",
     "hook_uninstall",
@@ -468,6 +471,55 @@ def capture(
             next_steps=list(next_steps),
             duration_minutes=duration_minutes,
         )
+    )
+
+
+def capture_trades(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    format: Literal["ibkr", "thinkorswim", "tradervue"] | None = None,
+    tz: str | None = None,
+    agent: str | None = None,
+) -> CapturedSessions:
+    """Trade sessions from broker exports (Interactive Brokers Flex XML or CSV, a
+    thinkorswim account statement, Tradervue's generic CSV), one per trading day and
+    account: `.sessions` are JSON-ready dicts for `ingest`, `.notes` say what was left out.
+    Executions become trades by FIFO lots; times become UTC from the IANA zone `tz` (each
+    format's default: America/New_York). A malformed export raises InputError (exit 2)
+    naming the file, the row, the field and the reason."""
+    from .capture.trades import capture_trades as run
+
+    names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    return run(names, format=format, tz=tz, agent=agent)
+
+
+def capture_chat(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    since: str | None = None,
+    conversations: Iterable[str] = (),
+    agent: str | None = None,
+    images_to: PathLike = "chat-images",
+    max_image_bytes: int | None = None,
+) -> CapturedSessions:
+    """Life/Aria sessions from chat exports (ChatGPT's ZIP or conversations.json,
+    Claude.ai's conversations.json, a Markdown transcript), one per conversation and UTC
+    day (`since`: from that day on; `conversations`: only those ids). Images of a ChatGPT
+    export that are images by the screenshot rules are written to `images_to` and named
+    as screenshots; ingest reads them from there (the working directory for `-`, else
+    `--screenshots-from`)."""
+    from .capture.chats import capture_chats as run
+    from .queries.sessions import parse_day
+    from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
+
+    names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    return run(
+        names,
+        since=parse_day(since, "--since").date() if since else None,
+        conversations=list(conversations),
+        agent=agent,
+        images_to=images_to,
+        max_image_bytes=max_image_bytes or DEFAULT_MAX_SCREENSHOT_BYTES,
     )
 
 
