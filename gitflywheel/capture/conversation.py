@@ -22,6 +22,7 @@ from typing import Any
 
 from ..recording.screenshots import IMAGE_EXTENSIONS, image_format
 from ..session.records import format_timestamp
+from .result import check
 
 __all__ = ["Chat", "Image", "Turn", "sessions_of", "safe_id"]
 
@@ -149,5 +150,5 @@ def sessions_of(
         if record_notes:
             session["source_data"]["capture_notes"] = record_notes
             notes.extend(f"{chat.origin}: {n}" for n in record_notes if n not in chat.notes)
-        out.append(session)
+        out.append(check(session, chat.origin))
     return out, notes

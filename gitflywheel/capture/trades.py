@@ -25,7 +25,7 @@ from ..session.records import format_timestamp
 from . import ibkr, thinkorswim, tradervue
 from .executions import Execution, zone
 from .fifo import Lot, RoundTrip, match
-from .result import CapturedSessions
+from .result import CapturedSessions, check
 
 __all__ = ["FORMATS", "TradeFormat", "capture_trades", "detect"]
 
@@ -221,16 +221,19 @@ def capture_trades(
         if day_notes[key]:
             source["capture_notes"] = [_by_name(n, names) for n in day_notes[key]]
         sessions.append(
-            {
-                "session_id": _session_id(account, day),
-                "session_type": "trade",
-                "timestamp": format_timestamp(fills[0]),
-                "agent_id": agent or "trader",
-                "metadata": {
-                    "duration_minutes": int((fills[-1] - fills[0]).total_seconds() // 60),
+            check(
+                {
+                    "session_id": _session_id(account, day),
+                    "session_type": "trade",
+                    "timestamp": format_timestamp(fills[0]),
+                    "agent_id": agent or "trader",
+                    "metadata": {
+                        "duration_minutes": int((fills[-1] - fills[0]).total_seconds() // 60),
+                    },
+                    "source_data": source,
                 },
-                "source_data": source,
-            }
+                ", ".join(map(str, names)),
+            )
         )
     if not sessions:
         raise InputError(

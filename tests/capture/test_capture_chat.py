@@ -3,6 +3,7 @@ sessions, ingested into a real store, images checked as every screenshot is."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import zipfile
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, Cli, git
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitflywheel import capture_chat
 from gitflywheel.errors import InputError
@@ -191,6 +194,11 @@ def test_markdown_transcript_is_one_session(cli: Cli, tmp_path: Path) -> None:
         ("talk.md", b"## user\nhi\n", "talk.md: front matter: missing"),
         ("talk.md", b"---\ntitle: x\n---\n## user\nhi\n", "talk.md: front matter.date: missing"),
         ("export.zip", b"PK\x03\x04 broken", "export.zip: "),
+        (
+            "talk.md",
+            "---\ndate: 2025-12-03T19:30:00Z\nagent: Ada\u202e\n---\n## user\nhi\n".encode(),
+            "talk.md: agent_id: Value error, must not contain bidi control",
+        ),
     ],
 )
 def test_a_malformed_export_names_file_conversation_field_and_reason(
@@ -209,3 +217,51 @@ def test_the_library_returns_what_the_command_prints(tmp_path: Path) -> None:
     assert [s["session_type"] for s in found.sessions] == ["life_aria"]
     with pytest.raises(InputError, match="no conversations.json"):
         capture_chat(tmp_path)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "mapping",
+                        "current_node",
+                        "parent",
+                        "message",
+                        "author",
+                        "role",
+                        "content",
+                        "parts",
+                        "content_type",
+                        "create_time",
+                        "conversation_id",
+                        "uuid",
+                        "chat_messages",
+                        "sender",
+                        "created_at",
+                        "text",
+                        "a",
+                        "b",
+                    ]
+                ),
+                inner,
+                max_size=5,
+            )
+        ),
+        max_leaves=25,
+    )
+)
+def test_any_json_gives_sessions_or_an_input_error(value: Any) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "conversations.json"
+        path.write_text(json.dumps([value]))
+        try:
+            capture_chat(path, images_to=Path(folder) / "i")
+        except InputError as exc:
+            assert str(path) in str(exc) or str(exc).startswith("--")

@@ -248,6 +248,8 @@ def test_a_malformed_export_names_file_row_field_and_reason(
 def test_unknown_zone_and_missing_file_are_refused(cli: Cli, tmp_path: Path) -> None:
     done = cli.process("capture", "trades", DATA / "tradervue.csv", "--tz", "Mars/Olympus")
     assert done.returncode == 2 and b"'Mars/Olympus' is not an IANA time zone" in done.stderr
+    done = cli.process("capture", "trades", DATA / "tradervue.csv", "--agent", "a\nb")
+    assert done.returncode == 2 and b"tradervue.csv: agent_id: String should match" in done.stderr
     done = cli.process("capture", "trades", tmp_path / "none.csv")
     assert done.returncode == 2 and b"none.csv: no such file" in done.stderr
 
@@ -305,3 +307,37 @@ def test_fifo_keeps_every_share_and_every_cent_of_fees(fills: list[tuple[str, in
         (lot.fees_left for lot in done.open_lots), D(0)
     )
     assert fees == D("0.07") * len(fills)
+
+
+_CELLS = st.text(
+    alphabet=st.sampled_from(list('0123456789+-.,;:/ ()$="ABCSTUVWXYZabcxyz\n\t')), max_size=12
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "Date,Time,Symbol,Quantity,Price,Side,Commission\n",
+            '"ClientAccountID","CurrencyPrimary","Symbol","DateTime","Buy/Sell","Quantity",'
+            '"TradePrice","IBCommission","Open/CloseIndicator","FifoPnlRealized","Notes/Codes"\n',
+            "Account Statement for 1\n\nAccount Trade History\n"
+            ",Exec Time,Spread,Side,Qty,Pos Effect,Symbol,Exp,Strike,Type,Price,Net Price,Order Type\n",
+        ]
+    ),
+    st.lists(st.lists(_CELLS, min_size=0, max_size=13), min_size=1, max_size=6),
+)
+def test_any_rows_give_sessions_or_an_input_error(header: str, rows: list[list[str]]) -> None:
+    import tempfile
+
+    body = "".join(",".join(row) + "\n" for row in rows)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        path.write_text(header + body)
+        try:
+            found = capture_trades(path)
+        except InputError as exc:
+            assert str(exc).startswith(str(path)) or str(exc).startswith("--tz")
+            return
+        for session in found.sessions:
+            assert session["session_type"] == "trade" and session["source_data"]["trades"]
