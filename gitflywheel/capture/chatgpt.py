@@ -70,7 +70,7 @@ def _branch(conv: dict[str, Any], origin: str) -> list[dict[str, Any]]:
 def _pointer_id(pointer: str) -> str:
     for scheme in ("file-service://", "sediment://"):
         if pointer.startswith(scheme):
-            return pointer[len(scheme) :]
+            return pointer[len(scheme) :].split("?", 1)[0]  # ?shared_conversation_id=…
     return ""
 
 

@@ -123,8 +123,6 @@ def sessions_of(
         for note in chat.notes:
             record_notes.append(note)
         title = chat.title.strip() if chat.title and chat.title.strip() else None
-        if title and len(days) > 1:
-            title = f"{title} ({day.isoformat()})"
         first, last = turns[0].time, turns[-1].time
         session: dict[str, Any] = {
             "session_id": session_id,

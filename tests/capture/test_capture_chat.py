@@ -265,3 +265,48 @@ def test_any_json_gives_sessions_or_an_input_error(value: Any) -> None:
             capture_chat(path, images_to=Path(folder) / "i")
         except InputError as exc:
             assert str(path) in str(exc) or str(exc).startswith("--")
+
+
+def test_a_conversation_over_two_days_is_two_sessions_and_the_first_stays(
+    cli: Cli, tmp_path: Path
+) -> None:
+    conversations = json.loads((CHATGPT / "conversations.json").read_text())
+    mapping = conversations[0]["mapping"]
+    # the conversation as it stood on the first day: up to the answer at 18:21:00
+    first_day = json.loads(json.dumps(conversations))
+    first_day[0]["current_node"] = "a-new"
+    mapping["u2"]["message"]["create_time"] += 86_400  # the next day's turns
+    mapping["a-final"]["message"]["create_time"] += 86_400
+    (tmp_path / "day1").mkdir()
+    (tmp_path / "day2").mkdir()
+    (tmp_path / "day1" / "conversations.json").write_text(json.dumps(first_day))
+    (tmp_path / "day2" / "conversations.json").write_text(json.dumps(conversations))
+    images = tmp_path / "i"
+    (before,), _ = _capture(cli, tmp_path / "day1" / "conversations.json", "--images-to", images)
+    one, two = _capture(cli, tmp_path / "day2" / "conversations.json", "--images-to", images)[0]
+    # the image files are beside day1's conversations in tests/data only, so neither has one
+    assert one == before
+    assert two["session_id"].endswith("-2024-12-04")
+    assert [t["timestamp"] for t in two["source_data"]["conversations"]] == [
+        "2024-12-04T18:30:00Z",  # 1733250000 + 600 + 86400
+        "2024-12-04T18:31:00Z",
+    ]
+    (late,), _ = _capture(
+        cli,
+        tmp_path / "day2" / "conversations.json",
+        "--since",
+        "2024-12-04",
+        "--images-to",
+        images,
+    )
+    assert late == two
+
+
+def test_an_image_pointer_names_the_file_id_without_its_query() -> None:
+    from gitflywheel.capture.chatgpt import _pointer_id
+
+    assert _pointer_id("sediment://file_00000000c800?shared_conversation_id=6a7f") == (
+        "file_00000000c800"
+    )
+    assert _pointer_id("file-service://file-Ab12Cd34Ef56") == "file-Ab12Cd34Ef56"
+    assert _pointer_id("https://example.com/x.png") == ""
