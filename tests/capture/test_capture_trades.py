@@ -341,3 +341,30 @@ def test_any_rows_give_sessions_or_an_input_error(header: str, rows: list[list[s
             return
         for session in found.sessions:
             assert session["session_type"] == "trade" and session["source_data"]["trades"]
+
+
+def test_ibkr_cancellations_positions_from_before_and_rebates(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "flex.csv"
+    path.write_text(
+        '"ClientAccountID","CurrencyPrimary","Symbol","DateTime","Buy/Sell","Quantity",'
+        '"TradePrice","IBCommission","Open/CloseIndicator","FifoPnlRealized","Notes/Codes"\n'
+        # a sale of a position bought before this statement: no lot here
+        '"U1","USD","KO","20250307;093000","SELL","-10","60.00","-1.00","C","50.00",""\n'
+        # a fill and its cancellation (no origTradeID: matched by what it repeats)
+        '"U1","USD","PEP","20250307;100000","BUY","5","150.00","-1.00","O","0",""\n'
+        '"U1","USD","PEP","20250307;100000","SELL (Ca.)","-5","150.00","1.00","O","0","Ca"\n'
+        # a round trip whose fees are a net rebate: -0.20 on entry, +0.05 on exit
+        '"U1","USD","F","20250307;110000","BUY","100","10.00","0.20","O","0",""\n'
+        '"U1","USD","F","20250307;120000","SELL","-100","10.10","-0.05","C","10.15",""\n'
+    )
+    result = cli("capture", "trades", path)
+    assert result.exit_code == 0, result.stderr
+    (session,) = loads(result.stdout)
+    (trade,) = session["source_data"]["trades"]
+    # F: (10.10 - 10.00) x 100 = 10.00 before fees; fees -0.20 + 0.05 = -0.15, a credit,
+    # counted in the P&L: 10.15 with fees 0, as IB's 10.15 says
+    assert (trade["symbol"], trade["profit_loss"], trade["fees"]) == ("F", D("10.15"), D("0.00"))
+    notes = session["source_data"]["capture_notes"]
+    assert any("closes 10 KO opened before these files" in n for n in notes)
+    assert any("a fee credit of 0.15 on F" in n for n in notes)
+    assert "cancels flex.csv:row 3; both left out" in result.stderr.replace(str(tmp_path) + "/", "")
