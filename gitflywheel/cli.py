@@ -952,6 +952,16 @@ def capture(
     Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`. In a shallow
     clone the history starts at its boundary: those commits are not counted (a note says so)."""
     if ctx.invoked_subcommand is not None:
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in ctx.params
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)}: an option of `capture` from a git repository, not of "
+                f"`capture {ctx.invoked_subcommand}`"
+            )
         return
     from . import api
     from .jsontext import dumps_pretty

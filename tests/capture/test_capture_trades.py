@@ -368,3 +368,9 @@ def test_ibkr_cancellations_positions_from_before_and_rebates(cli: Cli, tmp_path
     assert any("closes 10 KO opened before these files" in n for n in notes)
     assert any("a fee credit of 0.15 on F" in n for n in notes)
     assert "cancels flex.csv:row 3; both left out" in result.stderr.replace(str(tmp_path) + "/", "")
+
+
+def test_the_git_options_are_not_taken_by_the_export_commands(cli: Cli) -> None:
+    result = cli("capture", "--since-rev", "v1", "trades", DATA / "tradervue.csv")
+    assert result.exit_code == 2 and "--since-rev: an option of `capture`" in result.stderr
+    assert result.stdout == ""
