@@ -310,3 +310,29 @@ def test_an_image_pointer_names_the_file_id_without_its_query() -> None:
     )
     assert _pointer_id("file-service://file-Ab12Cd34Ef56") == "file-Ab12Cd34Ef56"
     assert _pointer_id("https://example.com/x.png") == ""
+
+
+def test_a_split_export_reads_every_conversations_file(cli: Cli, tmp_path: Path) -> None:
+    conversations = json.loads((CHATGPT / "conversations.json").read_text())
+    other = json.loads(json.dumps(conversations))
+    other[0]["conversation_id"] = other[0]["id"] = "6750ffff-0000-8000-9000-000000000002"
+    other[0]["title"] = "Second conversation"
+    export = _zip(
+        tmp_path,
+        {
+            "conversations-000.json": json.dumps(conversations).encode(),
+            "conversations-001.json": json.dumps(other).encode(),
+            PNG.name: PNG.read_bytes(),
+        },
+    )
+    sessions, _ = _capture(cli, export, "--images-to", tmp_path / "i")
+    assert [s["title"] for s in sessions] == ["Ship sprite and screen wrap", "Second conversation"]
+    (only,), _ = _capture(
+        cli,
+        export,
+        "--conversation",
+        "6750ffff-0000-8000-9000-000000000002",
+        "--images-to",
+        tmp_path / "i",
+    )
+    assert only == sessions[1]
