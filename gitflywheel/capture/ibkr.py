@@ -243,32 +243,45 @@ def _read_xml(name: str, text: str, reader: _Reader) -> None:
             reader.row(origin, fields, [f"{k}={v}" for k, v in sorted(element.attrib.items())])
 
 
-def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
+def _rows(text: str) -> Iterator[tuple[int, str, list[str]]]:
+    """(line, descriptor, cells): with "Include section code and line descriptor" a row
+    starts with HEADER or DATA and the section's code, taken off here."""
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if row and row[0].strip().upper() in ("HEADER", "DATA") and len(row) > 2:
-            row = row[2:]  # "Include section code and line descriptor"
-        yield number, row
+        descriptor = row[0].strip().upper() if row else ""
+        if descriptor in ("HEADER", "DATA") and len(row) > 2:
+            yield number, descriptor, row[2:]
+        else:
+            yield number, "", row
 
 
 def _read_csv(name: str, text: str, reader: _Reader) -> None:
+    """The Trade rows of a Flex CSV. A statement of several sections has a header row
+    for each: rows under another section's header (one that starts as the trades' header
+    does, or a HEADER line) are not trades and are skipped."""
     columns: dict[str, int] | None = None
+    first = ""
     try:
-        for number, row in _rows(text):
+        for number, descriptor, row in _rows(text):
             header = _header(row)
             if header is not None:
-                columns = header
+                columns, first = header, _key(row[0])
                 continue
-            if columns is None or not any(c.strip() for c in row):
+            if not any(c.strip() for c in row):
+                continue
+            if descriptor == "HEADER" or (first and _key(row[0]) == first):
+                columns = None  # another section begins
+                continue
+            if columns is None:
                 continue
             if row[0].strip().upper() in ("BOF", "EOF", "BOA", "EOA", "BOS", "EOS"):
                 continue
-            if len(row) < len(set(columns.values())) and len(row) <= max(columns.values()):
-                if "symbol" in columns and columns["symbol"] < len(row):
-                    raise InputError(
-                        f"{name}:row {number}", "", f"{len(row)} cells; the header has more"
-                    )
-                continue  # a row of another section
-            fields = {key: row[n] for key, n in columns.items() if n < len(row)}
+            if len(row) <= max(columns.values()):
+                raise InputError(
+                    f"{name}:row {number}",
+                    "",
+                    f"{len(row)} cells; the header has {max(columns.values()) + 1} or more",
+                )
+            fields = {key: row[n] for key, n in columns.items()}
             reader.row(f"{name}:row {number}", fields, row)
     except csv.Error as exc:
         raise InputError(name, "", f"not CSV: {exc}") from None

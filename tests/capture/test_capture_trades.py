@@ -374,3 +374,23 @@ def test_the_git_options_are_not_taken_by_the_export_commands(cli: Cli) -> None:
     result = cli("capture", "--since-rev", "v1", "trades", DATA / "tradervue.csv")
     assert result.exit_code == 2 and "--since-rev: an option of `capture`" in result.stderr
     assert result.stdout == ""
+
+
+def test_ibkr_csv_of_several_sections_reads_only_the_trades(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "flex.csv"
+    path.write_text(
+        '"BOF","U1","Trades","1","20250307","20250307","20250308;101010","","",""\n'
+        '"HEADER","CTRN","ClientAccountID","CurrencyPrimary","Amount","Description"\n'
+        '"DATA","CTRN","U1","USD","-5.00","ADR fee"\n'
+        '"HEADER","TRNT","ClientAccountID","CurrencyPrimary","Symbol","DateTime","Buy/Sell",'
+        '"Quantity","TradePrice","IBCommission"\n'
+        '"DATA","TRNT","U1","USD","F","20250307;110000","BUY","100","10.00","-1.00"\n'
+        '"DATA","TRNT","U1","USD","F","20250307;120000","SELL","-100","10.10","-1.00"\n'
+        '"HEADER","POST","ClientAccountID","CurrencyPrimary","Symbol","Position"\n'
+        '"DATA","POST","U1","USD","AAPL","100"\n'
+        '"EOF","U1","Trades","1","20250307","20250307","","","",""\n'
+    )
+    (session,) = _capture(cli, path)
+    (trade,) = session["source_data"]["trades"]
+    # (10.10 - 10.00) x 100 = 10.00; fees 1.00 + 1.00
+    assert (trade["symbol"], trade["profit_loss"], trade["fees"]) == ("F", D("10.00"), D("2.00"))
