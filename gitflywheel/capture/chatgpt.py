@@ -4,8 +4,9 @@
 A conversation is a tree (`mapping`: node id -> `{message, parent, children}`): a
 regenerated or edited answer is a second branch. The conversation as it was left is the
 path from `current_node` up through `parent` to the root, read root first. Left out:
-system and tool messages, messages to a tool (`recipient` other than `all`), hidden ones
-(`metadata.is_visually_hidden_from_conversation`) and the model's reasoning (`thoughts`,
+system messages, tool messages (but for the images an image generator made), messages
+to a tool (`recipient` other than `all`), hidden ones
+(`metadata.is_visually_hidden_from_conversation`), the model's reasoning (`thoughts`,
 `reasoning_recap`) and context notes. `create_time` is seconds since the epoch (UTC).
 An `image_asset_pointer` part (`file-service://file-…` or `sediment://file_…`) is an image
 of the export: the file whose name starts with that id (`file-…-name.png`, or a `.dat`
@@ -94,14 +95,18 @@ def _chat(conv: Any, origin: str, export: Export, max_image_bytes: int) -> Chat:
             raise InputError(origin, where, "not an object")
         author = message.get("author")
         role = author.get("role") if isinstance(author, dict) else None
-        if role not in ("user", "assistant"):
-            continue  # system, tool, or none
+        if role not in ("user", "assistant", "tool"):
+            continue  # system, or none
         metadata = message.get("metadata")
         if isinstance(metadata, dict) and metadata.get("is_visually_hidden_from_conversation"):
             continue
         if message.get("recipient") not in (None, "all"):
             continue
         content = message.get("content")
+        if role == "tool" and not (
+            isinstance(content, dict) and content.get("content_type") == "multimodal_text"
+        ):
+            continue  # a tool's output is no turn; only the images it made (DALL·E) are kept
         if not isinstance(content, dict):
             raise InputError(origin, f"{where}.content", "missing or not an object")
         kind = content.get("content_type")
@@ -133,7 +138,7 @@ def _chat(conv: Any, origin: str, export: Export, max_image_bytes: int) -> Chat:
                 data = export.read(member, max_image_bytes) if member else None
                 chat.images.append(Image(stem, data, moment))
         text = "\n\n".join(texts).strip()
-        if text:
+        if text and role != "tool":
             chat.turns.append(Turn(role, text, moment))
     return chat
 

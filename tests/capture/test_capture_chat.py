@@ -336,3 +336,33 @@ def test_a_split_export_reads_every_conversations_file(cli: Cli, tmp_path: Path)
         tmp_path / "i",
     )
     assert only == sessions[1]
+
+
+def test_an_image_a_tool_made_is_a_screenshot_and_its_text_no_turn(
+    cli: Cli, tmp_path: Path
+) -> None:
+    conversations = json.loads((CHATGPT / "conversations.json").read_text())
+    tool = conversations[0]["mapping"]["tool"]["message"]
+    tool["content"] = {
+        "content_type": "multimodal_text",
+        "parts": [
+            {
+                "content_type": "image_asset_pointer",
+                "asset_pointer": "sediment://file_00000000aa11",
+            },
+            "DALL-E displayed 1 image.",
+        ],
+    }
+    export = _zip(
+        tmp_path,
+        {
+            "conversations.json": json.dumps(conversations).encode(),
+            PNG.name: PNG.read_bytes(),
+            "file_00000000aa11-0b1c.dat": PNG.read_bytes(),  # an image named .dat
+        },
+    )
+    (session,), text = _capture(cli, export, "--images-to", tmp_path / "i")
+    shots = session["source_data"]["screenshots"]
+    assert [Path(s).name for s in shots] == ["file-Ab12Cd34Ef56.png", "file_00000000aa11.png"]
+    assert "DALL-E displayed" not in text
+    assert len(session["source_data"]["conversations"]) == 4
