@@ -34,6 +34,8 @@ class Export:
                 self.files = sorted(
                     p.name for p in path.iterdir() if _CONVERSATIONS.search(p.name) and p.is_file()
                 )
+            elif path.exists() and not path.is_file():
+                raise InputError(str(path), "", "not a regular file or a folder; not read")
             elif zipfile.is_zipfile(path):
                 self.zip = zipfile.ZipFile(path)
                 self.files = sorted(n for n in self.zip.namelist() if _CONVERSATIONS.search(n))
@@ -70,6 +72,8 @@ class Export:
             else:
                 assert self.folder is not None
                 path = self.folder / name
+                if path.is_symlink() and name not in self.files:
+                    return None  # an image beside the export is its own file, not a link out
                 if not path.is_file() or path.stat().st_size > limit:
                     return None
                 with path.open("rb") as f:

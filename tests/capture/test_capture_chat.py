@@ -366,3 +366,14 @@ def test_an_image_a_tool_made_is_a_screenshot_and_its_text_no_turn(
     assert [Path(s).name for s in shots] == ["file-Ab12Cd34Ef56.png", "file_00000000aa11.png"]
     assert "DALL-E displayed" not in text
     assert len(session["source_data"]["conversations"]) == 4
+
+
+def test_a_fifo_is_refused_without_blocking(cli: Cli, tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "conversations.json"
+    os.mkfifo(fifo)
+    done = cli.process("capture", "chat", fifo)
+    assert done.returncode == 2 and b"not a regular file or a folder" in done.stderr
+    done = cli.process("capture", "trades", fifo)
+    assert done.returncode == 2 and b"not a regular file" in done.stderr
