@@ -19,6 +19,7 @@ import io
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ..errors import InputError
@@ -39,6 +40,17 @@ DEFAULT_ZONE = "America/New_York"
 _TRADES = "account trade history"
 _CASH = "cash balance"
 _JOIN = timedelta(seconds=2)
+
+
+class _Fee(NamedTuple):
+    """A Cash Balance trade row: when (wall clock), what it says was traded, its fees."""
+
+    when: datetime
+    side: str
+    quantity: Decimal
+    root: str
+    amount: Decimal
+    row: int
 
 
 def looks_like(text: str) -> bool:
@@ -102,7 +114,7 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         raise InputError(name, "", 'no "Account Trade History" section')
     columns, rows = _table(sections[_TRADES], name, ("exectime", "side", "qty", "symbol", "price"))
     cash_columns, cash_rows = _table(sections.get(_CASH, []), name, ())
-    fees: list[tuple[datetime, str, Decimal, str, Decimal, int]] = []
+    fees: list[_Fee] = []
     for number, row in cash_rows:
         cells = {k: row[n] for k, n in cash_columns.items() if n < len(row)}
         if cells.get("type", "").strip() != "TRD":
@@ -120,8 +132,11 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         side = "buy" if described.group(1) == "BOT" else "sell"
         quantity = abs(decimal_field(described.group(2), origin, "DESCRIPTION"))
         fees.append(
-            (datetime.combine(day, clock), side, quantity, described.group(3), -charge, number)
+            _Fee(datetime.combine(day, clock), side, quantity, described.group(3), -charge, number)
         )
+    by_order: dict[tuple[str, Decimal, str], list[_Fee]] = {}
+    for f in fees:
+        by_order.setdefault((f.side, f.quantity, f.root), []).append(f)
     used: set[int] = set()
     ids = RowIds()
     executions: list[Execution] = []
@@ -158,19 +173,12 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         utc, local = _moment(exec_time, origin, where)
         effect = cells.get("poseffect", "").strip().upper()
         fee = Decimal(0)
-        joined = [
-            f
-            for f in fees
-            if f[5] not in used
-            and abs(f[0] - local) <= _JOIN
-            and f[1] == ("buy" if side == "BUY" else "sell")
-            and f[2] == abs(quantity)
-            and f[3] == root
-        ]
+        candidates = by_order.get((("buy" if side == "BUY" else "sell"), abs(quantity), root), [])
+        joined = [f for f in candidates if f.row not in used and abs(f.when - local) <= _JOIN]
         if joined:
-            best = min(joined, key=lambda f: (abs(f[0] - local), f[5]))
-            used.add(best[5])
-            fee = best[4]
+            best = min(joined, key=lambda f: (abs(f.when - local), f.row))
+            used.add(best.row)
+            fee = best.amount
         elif fees or cash_rows:
             notes.append(f"{origin}: no Cash Balance row of its fees found; fees counted as 0")
         executions.append(
@@ -193,8 +201,8 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         if len(executions) > MAX_ROWS:
             raise InputError(name, "", f"more than {MAX_ROWS:,} executions")
     for f in fees:
-        if f[5] not in used:
-            notes.append(f"{name}:row {f[5]}: a Cash Balance trade with no execution beside it")
+        if f.row not in used:
+            notes.append(f"{name}:row {f.row}: a Cash Balance trade with no execution beside it")
     if not executions:
         raise InputError(name, "", 'no executions in "Account Trade History"')
     return executions, notes
