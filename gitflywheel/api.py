@@ -24,7 +24,7 @@ from .errors import (
 from .storage.store import Store
 
 if TYPE_CHECKING:
-    from .capture.result import CapturedSessions
+    from .capturing.result import CapturedSessions
     from .hooks import HookStatus, InstallResult, RunReport, UninstallResult
     from .hooks.capture import Captured
     from .publishing.exports import BlogExportResult
@@ -487,7 +487,7 @@ def capture_trades(
     Executions become trades by FIFO lots; times become UTC from the IANA zone `tz` (each
     format's default: America/New_York). A malformed export raises InputError (exit 2)
     naming the file, the row, the field and the reason."""
-    from .capture.trades import capture_trades as run
+    from .capturing.trades import capture_trades as run
 
     names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     return run(names, format=format, tz=tz, agent=agent)
@@ -508,7 +508,7 @@ def capture_chat(
     export that are images by the screenshot rules are written to `images_to` and named
     as screenshots; ingest reads them from there (the working directory for `-`, else
     `--screenshots-from`)."""
-    from .capture.chats import capture_chats as run
+    from .capturing.chats import capture_chats as run
     from .queries.sessions import parse_day
     from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
 

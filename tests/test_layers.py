@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("rendering",),
     ("pipelines",),
     ("recording",),
-    ("capture",),  # sessions from broker and chat exports
+    ("capturing",),  # sessions from broker and chat exports
     ("verification",),
     ("publishing",),
     ("remotes",),

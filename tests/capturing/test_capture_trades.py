@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitflywheel import capture_trades
-from gitflywheel.capture.executions import Execution
-from gitflywheel.capture.fifo import match
+from gitflywheel.capturing.executions import Execution
+from gitflywheel.capturing.fifo import match
 from gitflywheel.errors import InputError
 from gitflywheel.jsontext import dumps_pretty, loads
 
@@ -394,3 +394,10 @@ def test_ibkr_csv_of_several_sections_reads_only_the_trades(cli: Cli, tmp_path: 
     (trade,) = session["source_data"]["trades"]
     # (10.10 - 10.00) x 100 = 10.00; fees 1.00 + 1.00
     assert (trade["symbol"], trade["profit_loss"], trade["fees"]) == ("F", D("10.00"), D("2.00"))
+
+
+def test_the_capturing_package_never_takes_the_capture_function_s_place() -> None:
+    import gitflywheel
+    import gitflywheel.capturing.trades  # noqa: F401
+
+    assert callable(gitflywheel.capture) and callable(gitflywheel.capture_trades)

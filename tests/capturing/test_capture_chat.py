@@ -303,7 +303,7 @@ def test_a_conversation_over_two_days_is_two_sessions_and_the_first_stays(
 
 
 def test_an_image_pointer_names_the_file_id_without_its_query() -> None:
-    from gitflywheel.capture.chatgpt import _pointer_id
+    from gitflywheel.capturing.chatgpt import _pointer_id
 
     assert _pointer_id("sediment://file_00000000c800?shared_conversation_id=6a7f") == (
         "file_00000000c800"
