@@ -22,7 +22,7 @@ __all__ = ["capture_chats"]
 
 def _chats(path: Path, max_image_bytes: int) -> list[Chat]:
     if path.suffix.lower() in (".md", ".markdown"):
-        return [transcript.read(path)]
+        return [transcript.read(path, max_image_bytes)]
     export = Export(path)
     try:
         found: list[Chat] = []

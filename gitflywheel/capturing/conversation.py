@@ -69,6 +69,16 @@ def safe_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
+def _file_name(image: Image) -> str:
+    """The name an image is written under: an export's file id as it is; a path by its
+    file's name and a hash of its bytes, so two `title.png` of two transcripts never
+    overwrite each other in the images folder."""
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}", image.ref) or image.data is None:
+        return safe_id(image.ref)
+    stem = safe_id(Path(image.ref.replace("\\", "/")).stem)
+    return f"{stem}-{hashlib.sha256(image.data).hexdigest()[:8]}"
+
+
 def _write_image(image: Image, folder: Path, name: str, max_bytes: int) -> tuple[str | None, str]:
     """The path written for an image, or None and why not."""
     if image.data is None:
@@ -112,7 +122,7 @@ def sessions_of(
         record_notes: list[str] = []
         screenshots: list[Any] = []
         for image in shots.get(day, []):
-            written, why = _write_image(image, images_to, safe_id(image.ref), max_image_bytes)
+            written, why = _write_image(image, images_to, _file_name(image), max_image_bytes)
             if written is None:
                 record_notes.append(f"image {image.ref}: {why}")
                 continue

@@ -21,6 +21,11 @@ UTC) is required; `title`, `agent` and `id` (the session's id: default `transcri
 and the file's name) are not. A heading may add the turn's time in parentheses, a time
 of day (on the date's day, in its offset) or a whole date-time; without one a turn takes
 the time of the one before. The whole transcript is one session.
+
+An image a turn shows, `![caption](shots/title.png)`, is a screenshot: a regular file
+inside the transcript's folder (symbolic links resolved), read up to the screenshot
+limit and written to the images folder when it is an image, as a ChatGPT export's are.
+Any other (a URL, a path leading out of the folder) is a note.
 """
 
 from __future__ import annotations
@@ -31,11 +36,12 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..session.models import parse_timestamp
-from .conversation import Chat, Turn, safe_id
+from .conversation import Chat, Image, Turn, safe_id
 
 __all__ = ["read"]
 
 MAX_BYTES = 16 * 1024 * 1024
+_IMAGE = re.compile(r"!\[(?P<caption>[^\]]*)\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _HEADING = re.compile(r"^##\s+(?P<speaker>.+?)(?:\s+\((?P<when>[^()]+)\))?\s*#*\s*$")
 
 
@@ -51,7 +57,26 @@ def _when(text: str, start: datetime, origin: str, line: int) -> datetime:
         raise InputError(f"{origin}:{line}", "heading", str(exc)) from None
 
 
-def read(path: Path) -> Chat:
+def _image(folder: Path, target: str, limit: int) -> bytes | str:
+    """The bytes of an image the transcript names, or why it is not read."""
+    if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):
+        return "a URL, not a file of the transcript"
+    try:
+        root = folder.resolve()
+        found = (folder / target).resolve()
+        if found != root and root not in found.parents:
+            return "outside the transcript's folder"
+        if not found.is_file():
+            return "not a regular file"
+        if found.stat().st_size > limit:
+            return f"larger than {limit:,} bytes"
+        with found.open("rb") as f:
+            return f.read(limit + 1)[:limit]
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+
+
+def read(path: Path, max_image_bytes: int) -> Chat:
     """The transcript at `path` as one conversation."""
     origin = str(path)
     try:
@@ -92,8 +117,16 @@ def read(path: Path) -> Chat:
     body: list[str] = []
 
     def close() -> None:
-        if speaker is not None and "\n".join(body).strip():
-            chat.turns.append(Turn(speaker, "\n".join(body).strip(), moment))
+        text = "\n".join(body).strip()
+        if speaker is None or not text:
+            return
+        chat.turns.append(Turn(speaker, text, moment))
+        for shown in _IMAGE.finditer(text):
+            data = _image(path.parent, shown["target"], max_image_bytes)
+            if isinstance(data, str):
+                chat.notes.append(f"image {shown['target'][:200]}: {data}")
+            else:
+                chat.images.append(Image(shown["target"], data, moment, shown["caption"].strip()))
 
     in_code = False
     for n, line in enumerate(lines[end:], start=end + 1):

@@ -3,6 +3,7 @@ sessions, ingested into a real store, images checked as every screenshot is."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import zipfile
@@ -155,8 +156,9 @@ def test_claude_export_records_both_speakers_in_order(cli: Cli, tmp_path: Path) 
     assert human < assistant < post.index("boss every fifth") < post.index("health bar")
 
 
-def test_markdown_transcript_is_one_session(cli: Cli, tmp_path: Path) -> None:
-    (session,), text = _capture(cli, DATA / "transcript.md")
+def test_markdown_transcript_is_one_session_with_its_images(cli: Cli, tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    (session,), text = _capture(cli, DATA / "transcript.md", "--images-to", images)
     assert session["session_id"] == "space-explorer-first-build"
     assert session["agent_id"] == "Agent-4"
     turns = session["source_data"]["conversations"]
@@ -166,8 +168,24 @@ def test_markdown_transcript_is_one_session(cli: Cli, tmp_path: Path) -> None:
         ("user", "2025-12-03T19:52:00Z"),
     ]
     assert "## not a heading: inside code" in turns[1]["content"]
-    done = cli("ingest", "--repo", tmp_path / "s.git", "-", input=text)
-    assert done.exit_code == 0 and "1 recorded" in done.stderr
+    # shots/title.png, inside the transcript's folder, is a screenshot with its caption,
+    # named by its file and the first 8 hex digits of its SHA-256; the path that leads
+    # out of the folder is a note and is never read
+    digest = hashlib.sha256((DATA / "shots" / "title.png").read_bytes()).hexdigest()[:8]
+    (shot,) = session["source_data"]["screenshots"]
+    assert shot == {
+        "path": (images / f"title-{digest}.png").as_posix(),
+        "caption": "The title screen",
+    }
+    assert session["source_data"]["capture_notes"] == [
+        "image ../../../../etc/hostname: outside the transcript's folder"
+    ]
+    done = cli(
+        "ingest", "--repo", tmp_path / "s.git", "--screenshots-from", images, "-", input=text
+    )
+    assert done.exit_code == 0 and "1 recorded" in done.stderr and "warning" not in done.stderr
+    post = cli("show", "--repo", tmp_path / "s.git", session["session_id"], "blog_post").stdout
+    assert f"![The title screen](screenshots/01-title-{digest}.png)" in post
 
 
 @pytest.mark.parametrize(
