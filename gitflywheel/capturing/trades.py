@@ -154,6 +154,8 @@ def capture_trades(
     agent: str | None = None,
 ) -> CapturedSessions:
     """Trade sessions from broker exports, in day then account order."""
+    if format is not None and format not in FORMATS:
+        raise InputError("--format", "", f"{format!r} is not one of {', '.join(FORMATS)}")
     where_given = zone(tz) if tz else None
     executions: list[Execution] = []
     brokers: dict[str, str] = {}
@@ -196,12 +198,13 @@ def capture_trades(
     by_closing: dict[str, list[RoundTrip]] = defaultdict(list)
     for trip in matched.round_trips:
         by_closing[trip.closing.exec_id].append(trip)
+    partly_unmatched = {fill.exec_id for fill, _ in matched.unmatched}
     for execution in executions:
         trips = by_closing.get(execution.exec_id, [])
         if execution.broker_pnl is None or not trips:
             continue
-        if any(f.exec_id == execution.exec_id for f, _ in matched.unmatched):
-            continue
+        if execution.exec_id in partly_unmatched:
+            continue  # part of it closed a lot from before the files: no like-for-like sum
         ours = sum((t.pnl - t.fees for t in trips), Decimal(0))
         if abs(ours - execution.broker_pnl) > _TOLERANCE:
             day_notes[(execution.account, execution.day)].append(

@@ -257,6 +257,10 @@ def test_unknown_zone_and_missing_file_are_refused(cli: Cli, tmp_path: Path) -> 
 def test_the_library_refuses_as_the_command_does() -> None:
     with pytest.raises(InputError, match="not a trade export"):
         capture_trades(DATA / "transcript.md")
+    with pytest.raises(InputError, match="'csv' is not one of ibkr, thinkorswim, tradervue"):
+        capture_trades(DATA / "tradervue.csv", format="csv")  # type: ignore[arg-type]
+    found = capture_trades(DATA / "tradervue.csv", format="tradervue")
+    assert [s["session_id"] for s in found.sessions] == ["trades-2025-03-06", "trades-2025-03-10"]
 
 
 def _fill(n: int, side: str, qty: int, price: int, fee: str = "0") -> Execution:
