@@ -511,7 +511,13 @@ def capture_chat(
     from .capturing.chats import capture_chats as run
     from .queries.sessions import parse_day
     from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
+    from .storage.objectsize import MAX_OBJECT_BYTES
 
+    limit = DEFAULT_MAX_SCREENSHOT_BYTES if max_image_bytes is None else max_image_bytes
+    if not 1 <= limit <= MAX_OBJECT_BYTES:
+        raise GitflywheelError(
+            f"--max-screenshot-bytes: {limit} is not between 1 and {MAX_OBJECT_BYTES:,}"
+        )
     names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     return run(
         names,
@@ -519,7 +525,7 @@ def capture_chat(
         conversations=list(conversations),
         agent=agent,
         images_to=images_to,
-        max_image_bytes=max_image_bytes or DEFAULT_MAX_SCREENSHOT_BYTES,
+        max_image_bytes=limit,
     )
 
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitflywheel import capture_chat
-from gitflywheel.errors import InputError
+from gitflywheel.errors import GitflywheelError, InputError
 from gitflywheel.jsontext import loads
 
 DATA = ROOT / "tests" / "data" / "capture"
@@ -235,6 +235,8 @@ def test_the_library_returns_what_the_command_prints(tmp_path: Path) -> None:
     assert [s["session_type"] for s in found.sessions] == ["life_aria"]
     with pytest.raises(InputError, match="no conversations.json"):
         capture_chat(tmp_path)
+    with pytest.raises(GitflywheelError, match="is not between 1 and"):
+        capture_chat(DATA / "transcript.md", max_image_bytes=0)
 
 
 @settings(max_examples=150, deadline=None)
