@@ -114,10 +114,20 @@ _DATES = (
 )
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
 def parse_date(text: str, origin: str, name: str) -> date:
     """A date as US exports write it: yyyymmdd, yyyy-mm-dd, yyyy/mm/dd, mm/dd/yyyy,
-    mm-dd-yyyy, m/d/yy (never day first: those formats never write it so)."""
+    mm-dd-yyyy, m/d/yy, dd-MMM-yy (a number before a number is never the day: those
+    formats never write it so)."""
     raw = text.strip()
+    named = re.match(r"^(\d{1,2})-([A-Za-z]{3})-(\d{2})$", raw)
+    if named and named[2].lower() in _MONTHS:
+        try:
+            return date(2000 + int(named[3]), _MONTHS.index(named[2].lower()) + 1, int(named[1]))
+        except ValueError:
+            pass
     for pattern, order in _DATES:
         found = pattern.match(raw)
         if not found:

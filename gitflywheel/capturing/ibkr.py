@@ -2,8 +2,9 @@
 
 Fields (XML attribute or CSV column, matched without case or punctuation): `accountId`
 (`ClientAccountID`), `symbol`, `buySell`, signed `quantity`, `tradePrice`, `currency`
-(`CurrencyPrimary`), `dateTime` (`yyyyMMdd;HHmmss`, or with dashes and colons; a zone
-suffix such as ` EDT` is dropped, the zone comes from `--tz`), `ibCommission` (negative:
+(`CurrencyPrimary`), `dateTime` (`yyyyMMdd;HHmmss`, or any date, separator and time
+format a Flex query offers; a zone suffix such as ` EDT` is dropped, the zone comes
+from `--tz`), `ibCommission` (negative:
 a charge), `openCloseIndicator`, `fifoPnlRealized` (net of commissions), `multiplier`,
 `transactionID` (the execution's id; else `tradeID`, `ibExecID`), `notes` (`Notes/Codes`:
 `P` partial, `Ca` cancelled, `Co` corrected). Rows of another `levelOfDetail` than
@@ -69,9 +70,12 @@ _ALIASES = {
     "notescodes": "notes",
     "levelofdetail": "levelofdetail",
 }
+# The date formats a Flex query offers (yyyyMMdd, yyyy-MM-dd, MM/dd/yyyy, MM/dd/yy,
+# dd-MMM-yy), a separator (`;`, `,`, a space, or none), the time (HHmmss or HH:mm:ss),
+# and maybe a zone's abbreviation, which is dropped: the zone comes from --tz.
 _DATETIME = re.compile(
-    r"^(?P<date>\d{8}|\d{4}-\d{2}-\d{2})[;,T ]\s*(?P<time>\d{6}|\d{2}:\d{2}:\d{2})"
-    r"(?:\s+[A-Z]{2,5})?$"
+    r"^(?P<date>\d{8}|\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}|\d{2}/\d{2}/\d{2}|\d{2}-[A-Za-z]{3}-\d{2})"
+    r"(?:[;,T ]\s*)?(?P<time>\d{6}|\d{2}:\d{2}:\d{2})(?:\s+[A-Z]{2,5})?$"
 )
 
 
@@ -184,7 +188,7 @@ class _Reader:
                 raise InputError(
                     origin,
                     "dateTime",
-                    f"{text[:40]!r} is not yyyyMMdd;HHmmss (or yyyy-MM-dd;HH:mm:ss)",
+                    f"{text[:40]!r} is not yyyyMMdd;HHmmss (or another Flex date and time format)",
                 )
             day = parse_date(found["date"], origin, "dateTime")
             clock = parse_time(found["time"], origin, "dateTime")

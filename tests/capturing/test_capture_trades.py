@@ -405,3 +405,18 @@ def test_the_capturing_package_never_takes_the_capture_function_s_place() -> Non
     import gitflywheel.capturing.trades  # noqa: F401
 
     assert callable(gitflywheel.capture) and callable(gitflywheel.capture_trades)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["20250303;093512", "2025-03-03;09:35:12", "03/03/2025 093512", "03/03/25,09:35:12",
+     "03-Mar-25;093512", "20250303093512", "20250303;093512 EST"],
+)  # fmt: skip
+def test_every_flex_date_time_format_reads_alike(written: str, tmp_path: Path) -> None:
+    path = tmp_path / "flex.csv"
+    path.write_text(
+        '"ClientAccountID","Symbol","DateTime","Buy/Sell","Quantity","TradePrice"\n'
+        f'"U1","F","{written}","BUY","1","10"\n'
+    )
+    (session,) = capture_trades(path).sessions
+    assert session["timestamp"] == "2025-03-03T14:35:12Z"  # 09:35:12 EST, UTC-5
