@@ -503,11 +503,13 @@ def capture_chat(
     max_image_bytes: int | None = None,
 ) -> CapturedSessions:
     """Life/Aria sessions from chat exports (ChatGPT's ZIP or conversations.json,
-    Claude.ai's conversations.json, a Markdown transcript), one per conversation and UTC
-    day (`since`: from that day on; `conversations`: only those ids). Images of a ChatGPT
-    export that are images by the screenshot rules are written to `images_to` and named
-    as screenshots; ingest reads them from there (the working directory for `-`, else
-    `--screenshots-from`)."""
+    Claude.ai's conversations.json: one per conversation and UTC day; a Markdown
+    transcript: one), `since` a date (from that day on), `conversations` only those ids.
+    Images of an export or a transcript that are images by the screenshot rules, at most
+    `max_image_bytes` (default 8 MiB), are written to `images_to` and named as
+    screenshots; ingest reads them from there (the working directory for `-`, else
+    `screenshots_from`). A malformed export raises InputError (exit 2) naming the file,
+    the conversation, the field and the reason."""
     from .capturing.chats import capture_chats as run
     from .queries.sessions import parse_day
     from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
