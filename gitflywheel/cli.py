@@ -953,9 +953,10 @@ def capture(
     clone the history starts at its boundary: those commits are not counted (a note says so)."""
     if ctx.invoked_subcommand is not None:
         given = [
-            f"--{name.replace('_', '-')}"
-            for name in ctx.params
-            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+            param.opts[0]
+            for param in ctx.command.params
+            if param.name is not None
+            and ctx.get_parameter_source(param.name) is not click.core.ParameterSource.DEFAULT
         ]
         if given:
             raise click.UsageError(

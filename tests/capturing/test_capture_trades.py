@@ -375,8 +375,8 @@ def test_ibkr_cancellations_positions_from_before_and_rebates(cli: Cli, tmp_path
 
 
 def test_the_git_options_are_not_taken_by_the_export_commands(cli: Cli) -> None:
-    result = cli("capture", "--since-rev", "v1", "trades", DATA / "tradervue.csv")
-    assert result.exit_code == 2 and "--since-rev: an option of `capture`" in result.stderr
+    result = cli("capture", "--since-rev", "v1", "--agent", "A", "trades", DATA / "tradervue.csv")
+    assert result.exit_code == 2 and "--since-rev, --agent: an option of `capture`" in result.stderr
     assert result.stdout == ""
 
 
