@@ -24,6 +24,7 @@ from .errors import (
 from .storage.store import Store
 
 if TYPE_CHECKING:
+    from .capturing.result import CapturedSessions
     from .hooks import HookStatus, InstallResult, RunReport, UninstallResult
     from .hooks.precommit import PreCommitPush
     from .publishing.exports import BlogExportResult
@@ -64,6 +65,8 @@ __all__: list[str] = [
     "serve",
     "config",
     "capture",
+    "capture_trades",
+    "capture_chat",
     "schema",
     "hook_install",
     "hook_uninstall",
@@ -585,6 +588,63 @@ def capture(
         if on_note is not None:
             on_note(note)
     return captured.session
+
+
+def capture_trades(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    format: Literal["ibkr", "thinkorswim", "tradervue"] | None = None,
+    tz: str | None = None,
+    agent: str | None = None,
+) -> CapturedSessions:
+    """Trade sessions from broker exports (Interactive Brokers Flex XML or CSV, a
+    thinkorswim account statement, Tradervue's generic CSV), one per trading day and
+    account: `.sessions` are JSON-ready dicts for `ingest`, `.notes` say what was left out.
+    Executions become trades by FIFO lots; times become UTC from the IANA zone `tz` (each
+    format's default: America/New_York). A malformed export raises InputError (exit 2)
+    naming the file, the row, the field and the reason."""
+    from .capturing.trades import capture_trades as run
+
+    names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    return run(names, format=format, tz=tz, agent=agent)
+
+
+def capture_chat(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    since: str | None = None,
+    conversations: Iterable[str] = (),
+    agent: str | None = None,
+    images_to: PathLike = "chat-images",
+    max_image_bytes: int | None = None,
+) -> CapturedSessions:
+    """Life/Aria sessions from chat exports (ChatGPT's ZIP or conversations.json,
+    Claude.ai's conversations.json: one per conversation and UTC day; a Markdown
+    transcript: one), `since` a date (from that day on), `conversations` only those ids.
+    Images of an export or a transcript that are images by the screenshot rules, at most
+    `max_image_bytes` (default 8 MiB), are written to `images_to` and named as
+    screenshots; ingest reads them from there (the working directory for `-`, else
+    `screenshots_from`). A malformed export raises InputError (exit 2) naming the file,
+    the conversation, the field and the reason."""
+    from .capturing.chats import capture_chats as run
+    from .queries.sessions import parse_day
+    from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
+    from .storage.objectsize import MAX_OBJECT_BYTES
+
+    limit = DEFAULT_MAX_SCREENSHOT_BYTES if max_image_bytes is None else max_image_bytes
+    if not 1 <= limit <= MAX_OBJECT_BYTES:
+        raise GitflywheelError(
+            f"--max-screenshot-bytes: {limit} is not between 1 and {MAX_OBJECT_BYTES:,}"
+        )
+    names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    return run(
+        names,
+        since=parse_day(since, "--since").date() if since else None,
+        conversations=list(conversations),
+        agent=agent,
+        images_to=images_to,
+        max_image_bytes=limit,
+    )
 
 
 def schema(name: Literal["session", "manifest", "facts"]) -> dict[str, Any]:

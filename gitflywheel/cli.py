@@ -1040,7 +1040,7 @@ def _lesson(
     return lessons
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option(
     "--source",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
@@ -1074,7 +1074,9 @@ def _lesson(
     type=click.IntRange(min=0),
     help="Minutes worked (default: first to last commit).",
 )
+@click.pass_context
 def capture(
+    ctx: click.Context,
     source: Path,
     since_rev: str | None,
     until_rev: str | None,
@@ -1090,10 +1092,24 @@ def capture(
     next_steps: tuple[str, ...],
     duration_minutes: int | None,
 ) -> None:
-    """Write a build session (JSON, to standard output) from a git repository's commits.
+    """Write a build session (JSON, to standard output) from a git repository's commits;
+    `capture trades` and `capture chat` write sessions from broker and chat exports.
 
     Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`. In a shallow
     clone the history starts at its boundary: those commits are not counted (a note says so)."""
+    if ctx.invoked_subcommand is not None:
+        given = [
+            param.opts[0]
+            for param in ctx.command.params
+            if param.name is not None
+            and ctx.get_parameter_source(param.name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)}: an option of `capture` from a git repository, not of "
+                f"`capture {ctx.invoked_subcommand}`"
+            )
+        return
     from . import api
     from .jsontext import dumps_pretty
 
@@ -1115,6 +1131,104 @@ def capture(
         on_note=lambda note: say(f"note: {note}"),
     )
     click.echo(dumps_pretty(session), nl=False)
+
+
+def _emit_sessions(sessions: list[dict[str, Any]], notes: list[str]) -> None:
+    from .jsontext import dumps_pretty
+
+    for note in notes:
+        say(f"note: {note}")
+    say(f"{len(sessions)} session{'' if len(sessions) == 1 else 's'} captured")
+    click.echo(dumps_pretty(sessions), nl=False)
+
+
+@capture.command("trades")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "trade_format",
+    type=click.Choice(["ibkr", "thinkorswim", "tradervue"]),
+    help="The export's format (default: found from its content).",
+)
+@click.option(
+    "--tz",
+    help="The IANA time zone the export's times are in (default: America/New_York for "
+    "every format; never the machine's zone).",
+)
+@click.option("--agent", "agent_id", help="Who traded (default: trader).")
+def capture_trades(
+    files: tuple[Path, ...], trade_format: str | None, tz: str | None, agent_id: str | None
+) -> None:
+    """Write trade sessions (a JSON array, to standard output) from broker exports: one
+    per trading day and account.
+
+    Reads Interactive Brokers Flex Query statements (XML or CSV), thinkorswim account
+    statements (CSV) and CSVs in Tradervue's generic layout (Date, Time, Symbol, Quantity,
+    Price, Side, optional Commission, TransFee, ECNFee). Executions become trades by FIFO
+    lots; times become UTC. Pipe it on: `gitflywheel capture trades flex.xml | gitflywheel
+    ingest -`."""
+    from . import api
+
+    captured = api.capture_trades(
+        list(files),
+        format=cast(Literal["ibkr", "thinkorswim", "tradervue"] | None, trade_format),
+        tz=tz,
+        agent=agent_id,
+    )
+    _emit_sessions(captured.sessions, captured.notes)
+
+
+@capture.command("chat")
+@click.argument("exports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--since", help="Only days of conversations on or after this date.")
+@click.option(
+    "--conversation",
+    "conversations",
+    multiple=True,
+    help="Only this conversation (its id in the export); repeatable.",
+)
+@click.option("--agent", "agent_id", help="Who worked with the assistant (default: user).")
+@click.option(
+    "--images-to",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("chat-images"),
+    show_default=True,
+    help="Where images of the export are written, to be read by ingest as screenshots.",
+)
+@click.option(
+    "--max-screenshot-bytes",
+    type=click.IntRange(min=1, max=MAX_OBJECT_BYTES),
+    default=DEFAULT_MAX_SCREENSHOT_BYTES,
+    show_default=True,
+    help="Larger images are left out (with a note).",
+)
+def capture_chat(
+    exports: tuple[Path, ...],
+    since: str | None,
+    conversations: tuple[str, ...],
+    agent_id: str | None,
+    images_to: Path,
+    max_screenshot_bytes: int,
+) -> None:
+    """Write life/Aria sessions (a JSON array, to standard output) from chat exports: one
+    per conversation and UTC day.
+
+    Reads ChatGPT's data export (the ZIP, or conversations.json and its split files:
+    the branch the conversation was left on, with its images), Claude.ai's export
+    (conversations.json) and Markdown transcripts (front matter, a `## speaker` heading
+    per turn). Pipe it on: `gitflywheel capture chat export.zip | gitflywheel ingest -`
+    (run from the folder holding --images-to, or give ingest --screenshots-from)."""
+    from . import api
+
+    captured = api.capture_chat(
+        list(exports),
+        since=since or None,
+        conversations=conversations,
+        agent=agent_id,
+        images_to=images_to,
+        max_image_bytes=max_screenshot_bytes,
+    )
+    _emit_sessions(captured.sessions, captured.notes)
 
 
 @main.command()

@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("rendering",),
     ("pipelines",),
     ("recording",),
+    ("capturing",),  # sessions from broker and chat exports
     ("verification",),
     ("publishing",),
     ("remotes",),
