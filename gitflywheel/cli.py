@@ -847,6 +847,7 @@ def config(
                         is public, so do not spell the secret out in it
       names.repo        (several) FROM=TO: show repository FROM as TO (FROM=: name it nowhere)
       names.agent       (several) FROM=TO: show agent FROM as TO
+      names.agent_tags  true: the agent is a tag and a hashtag (default: it is not)
       publish.drafts    (several) a regular expression: a session whose agent id, title
                         or id it finds is not published
     """
