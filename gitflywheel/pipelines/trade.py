@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, TypedDict
 
@@ -85,7 +86,7 @@ def _hold_minutes(trade: Trade) -> int | None:
     return int(seconds // 60) if seconds >= 0 else None
 
 
-def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
+def _normal(n: int, trade: Trade, default_currency: str | None, day: str = "") -> NormalTrade:
     pnl = _pnl(trade)
     risk = None
     if trade.stop_price is not None and trade.stop_price != trade.price:
@@ -93,7 +94,7 @@ def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
     exit_moment = trade.exit_timestamp if trade.exit_timestamp is not None else trade.timestamp
     return {
         "index": n,
-        "time": utc_text(trade.timestamp),
+        "time": _time(trade.timestamp, day),
         "symbol": trade.symbol.strip().upper(),
         "action": trade.action,
         "quantity": trade.quantity,
@@ -110,11 +111,19 @@ def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
     }
 
 
+def _time(moment: datetime, day: str) -> str:
+    """A trade's time: its hour alone on `day` (the session's, which the page shows as
+    its date), else its date and hour (UTC)."""
+    same = utc_text(moment, "%Y-%m-%d") == day
+    return utc_text(moment, "%H:%M UTC") if same else utc_text(moment)
+
+
 def normalise(session: TradeSession) -> list[NormalTrade]:
     """T1: sorted by time (input order breaks ties)."""
     ordered = sorted(enumerate(session.source_data.trades), key=lambda p: (p[1].timestamp, p[0]))
     default = session.source_data.currency
-    return [_normal(n, t, default) for n, (_, t) in enumerate(ordered, start=1)]
+    day = when(session)["date"]
+    return [_normal(n, t, default, day) for n, (_, t) in enumerate(ordered, start=1)]
 
 
 class SymbolSummary(TypedDict):
@@ -556,6 +565,7 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
         review["market_analysis"],
         review["figures"][0] if review["figures"] else None,
         headline_text,
+        avoid=(headline_text, review["market_analysis"]),
     )
 
     def front(kind: str) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def test_devlog_story_highlights_gallery_and_missing() -> None:
     devlog = artifacts["blog_post"]
     meta = front_matter(devlog)
     assert (meta["title"], meta["author"]) == (raw["title"], "Agent-4")
-    assert meta["tags"] == ["devlog", "aria", "agent4"]
+    assert meta["tags"] == ["devlog", "aria"]  # an agent is a tag only when settings ask
     assert raw["overview"] in devlog
     assert images(devlog) == ["screenshots/01-title.png", "screenshots/02-level1.png"]
     # no caption is made from a file's name: the session's title stands in
