@@ -553,9 +553,11 @@ def story(session: BuildSession, facts: RepoFacts, names: Names = NO_NAMES) -> S
 def social(
     session: BuildSession, facts: RepoFacts, told: Story, names: Names = NO_NAMES
 ) -> list[str]:
-    """S6: the thread, opening with the title and the figures."""
+    """S6: the thread, opening with the title and the figures (not the commit count when
+    the title, made from the commits, counts them already)."""
     figures = []
-    if facts["commit_count"]:
+    counted = len(facts["commits"]) > 1 and told["title"] == _derived_title(facts["commits"])
+    if facts["commit_count"] and not counted:
         figures.append(plural(facts["commit_count"], "commit"))
     if facts["file_count"]:
         figures.append(plural(facts["file_count"], "file"))

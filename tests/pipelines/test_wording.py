@@ -88,6 +88,19 @@ def test_a_teams_commits_are_told_by_theme() -> None:
     assert features.count("\n- ") == 4  # `Add …` and `Create …` read as features
 
 
+def test_a_title_that_counts_the_commits_is_not_followed_by_their_count() -> None:
+    """dfd4700e: "Add FastAPI …, and 9 more commits: 10 commits, 187 files." said the
+    count twice in the thread's first post."""
+    data = raw(TEAM)
+    data["metadata"].pop("task_title")
+    specs = run_pipeline(make_record("t", data).session)
+    first = next(s.context["posts"] for s in specs if s.kind == "social_post")[0]
+    assert first.startswith(
+        "Add FastAPI deployment status checker utility, and 9 more commits: 187 files."
+    )
+    assert "10 commits" not in first
+
+
 def test_among_equals_the_largest_when_sizes_are_known_else_the_newest() -> None:
     def story(*commits: tuple[str, int | None]) -> str:
         data = {
