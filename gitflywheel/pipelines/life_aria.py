@@ -57,11 +57,14 @@ class Highlight(TypedDict):
 
 class Shot(TypedDict):
     """A screenshot as the devlog shows it: a stored file (a path relative to the session
-    folder, where the devlog sits) or a linked URL, with its caption (the alt text)."""
+    folder, where the devlog sits) or a linked URL, with its caption (the alt text);
+    `captioned` says whether the session gave the caption, which then shows under the
+    image too (one made of the title would only say the title again)."""
 
     source: str
     path: str
     caption: str
+    captioned: bool
 
 
 def speaker(source: str, agent: str) -> str:
@@ -135,10 +138,24 @@ def gallery(
         number = len(shown) + len(linked) + 1
         if s.stored:
             path = f"screenshots/{s.stored}"
-            shown.append({"source": s.source, "path": path, "caption": _caption(s, number, title)})
+            shown.append(
+                {
+                    "source": s.source,
+                    "path": path,
+                    "caption": _caption(s, number, title),
+                    "captioned": bool(s.caption and s.caption.strip()),
+                }
+            )
         elif is_linked_url(s.source.strip()):
             url = s.source.strip()
-            linked.append({"source": s.source, "path": url, "caption": _caption(s, number, title)})
+            linked.append(
+                {
+                    "source": s.source,
+                    "path": url,
+                    "caption": _caption(s, number, title),
+                    "captioned": bool(s.caption and s.caption.strip()),
+                }
+            )
         else:
             missing.append(one_line(s.source))
     return shown, linked, missing
