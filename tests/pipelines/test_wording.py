@@ -82,6 +82,9 @@ def test_a_teams_commits_are_told_by_theme() -> None:
     )
     assert "landed as" not in blog and "; “" not in blog
     assert not re.search(r"\b(?:agent-\d+|feat|docs|fix): ", plain(body(blog)))
+    readme = render_all(data)["readme"]
+    assert not re.search(r"\b(?:feat|docs|fix)(?:\([^)]*\))?!?: ", plain(body(readme)))
+    assert "| **agent-2:** Fix remaining compilation error in runner.py |" in readme
     log = render_all(data)["build_log"]
     assert "- **agent-2:** Fix remaining compilation error in runner.py" in log
     features = log.split("### Features\n", 1)[1].split("###", 1)[0]
