@@ -417,8 +417,8 @@ def test_a_thread_of_several_currencies_states_each_pnl_and_sums_none() -> None:
     ]  # fmt: skip
     posts = bodies(posts_of(render_all(session_of(trades, currency="USD"))["social_post"]))
     first = posts[0]
-    assert first.startswith(
-        "Trading session, December 2, 2025: 4 trades, P&L -9.50 EUR and -5.25 USD."
+    assert first.startswith(  # no title: named by what it traded, not by its date
+        "Trading SAP, SIE and 2 more: 4 trades, P&L -9.50 EUR and -5.25 USD."
     )
     # one fact of each currency, each saying which it is in
     assert (
