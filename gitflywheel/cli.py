@@ -859,8 +859,8 @@ def sync(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> None:
     "templates_dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="Page templates overriding the shipped ones by file name (base.html.j2, "
-    "session.html.j2, list.html.j2, artifact.html.j2, tags.html.j2, _card.html.j2, "
-    "style.css.j2). Not recorded in the store.",
+    "session.html.j2, list.html.j2, artifact.html.j2, tags.html.j2, project.html.j2, "
+    "projects.html.j2, _card.html.j2, style.css.j2). Not recorded in the store.",
 )
 @click.option(
     "--title", help="The site's title (default: the store's site.title, else Work sessions)."
@@ -881,7 +881,8 @@ def site(
 
     An index of the published sessions (newest first, paged), a page per session (its
     blog post, gallery, charts, its other artifacts as pages and as Markdown), a page per
-    session type and per tag, an Atom feed for the whole store and per type. Drafts never
+    session type and per tag, a changelog per project of the build sessions, an Atom
+    feed for the whole store, per type and per project. Drafts never
     appear; links inside the site are relative; no JavaScript. OUT is created, or must be
     a folder an earlier build wrote (what that build wrote is replaced).
 
@@ -993,6 +994,7 @@ def config(
                         is public, so do not spell the secret out in it
       names.repo        (several) FROM=TO: show repository FROM as TO (FROM=: name it nowhere)
       names.agent       (several) FROM=TO: show agent FROM as TO
+      names.agent_tags  true: the agent is a tag and a hashtag (default: it is not)
       publish.drafts    (several) a regular expression: a session whose agent id, title
                         or id it finds is not published
     """
