@@ -58,11 +58,14 @@ class Highlight(TypedDict):
 
 class Shot(TypedDict):
     """A screenshot as the devlog shows it: a stored file (a path relative to the session
-    folder, where the devlog sits) or a linked URL, with its caption (the alt text)."""
+    folder, where the devlog sits) or a linked URL, with its caption (the alt text);
+    `captioned` says whether the session gave the caption, which then shows under the
+    image too (one made of the title would only say the title again)."""
 
     source: str
     path: str
     caption: str
+    captioned: bool
 
 
 def speaker(source: str, agent: str) -> str:
@@ -136,10 +139,24 @@ def gallery(
         number = len(shown) + len(linked) + 1
         if s.stored:
             path = f"screenshots/{s.stored}"
-            shown.append({"source": s.source, "path": path, "caption": _caption(s, number, title)})
+            shown.append(
+                {
+                    "source": s.source,
+                    "path": path,
+                    "caption": _caption(s, number, title),
+                    "captioned": bool(s.caption and s.caption.strip()),
+                }
+            )
         elif is_linked_url(s.source.strip()):
             url = s.source.strip()
-            linked.append({"source": s.source, "path": url, "caption": _caption(s, number, title)})
+            linked.append(
+                {
+                    "source": s.source,
+                    "path": url,
+                    "caption": _caption(s, number, title),
+                    "captioned": bool(s.caption and s.caption.strip()),
+                }
+            )
         else:
             missing.append(one_line(s.source))
     return shown, linked, missing
@@ -176,14 +193,14 @@ def social(
 ) -> tuple[list[str], list[str]]:
     """The thread (and its Mastodon form, when it differs): the title, the overview,
     Aria's last word, lessons, the link to the session's page when it has one; tagged
-    with the agent as shown (`agent`, else its id)."""
+    with the agent as shown (`agent`) when the store's settings make agents tags, else
+    with the generic tags alone."""
     paragraphs = [f"{title}. {overview}"]
     aria = [h for h in talk if h["speaker"] == "Aria"]
     if aria:
         paragraphs.append(f"Aria: “{aria[-1]['text']}”")
     paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in lessons[:2]]
-    shown = session.agent_id if agent is None else agent
-    return threads(paragraphs, hashtags(shown, generic=["BuildWithAria", "Devlog"]), link)
+    return threads(paragraphs, hashtags(agent, generic=["BuildWithAria", "Devlog"]), link)
 
 
 def run(
@@ -207,9 +224,16 @@ def run(
     shown, linked, missing = gallery(screenshots, title)
     shown, linked = scrub_all(shown), scrub_all(linked)
     made = [d for d in map(deliverable_text, session.deliverables) if d]
-    tags = ["devlog", "aria"] + ([slug(agent).lower()] if slug(agent) else [])
+    tags = ["devlog", "aria"] + ([slug(agent).lower()] if names.agent_tags and slug(agent) else [])
     draft = draft_reasons(session, len(shown))
-    description = summary_line(overview, session.problem, title)
+    description = summary_line(
+        overview,
+        session.problem,
+        session.solution,
+        scrub(_overview(session, screenshots, agent)),
+        title,
+        avoid=(title, overview),
+    )
     context = {
         **identity(session, names),
         "draft_reasons": draft,
@@ -245,11 +269,12 @@ def run(
             author=agent,
         )
 
+    tagged = agent if names.agent_tags else None
     url = address.with_slug(place).url
     posts, mastodon = (
         ([], [])
         if draft
-        else social(session, title, overview, talk, context["lessons"], agent, url)
+        else social(session, title, overview, talk, context["lessons"], tagged, url)
     )
     return [
         ArtifactSpec(

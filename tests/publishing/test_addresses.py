@@ -125,7 +125,7 @@ def test_a_thread_links_its_post_only_when_the_store_knows_the_site(
     assert rerender(store, all_sessions=True).count("rerendered") == 1
     x, mastodon = threads(store, "link-1")
     url = f"{BASE}sessions/guardrails-for-the-flywheel/"
-    assert x[-1].endswith(f"Read more: {url} #Repo #Agent1 #BuildInPublic")
+    assert x[-1].endswith(f"Read more: {url} #Repo #BuildInPublic")
     assert all(social.weight(post) <= social.LIMIT for post in x)
     assert not any(url in post for post in x[:-1])  # once, in the last post
     facts = json.loads(show(store, "link-1", "facts"))
