@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import GitflywheelError
 from ..jsontext import JSONTextError, decode_utf8, dumps_pretty, dumps_pretty_read_back, loads
-from .artifacts import ArtifactKind, ArtifactSpec
+from .artifacts import SLUG_PATTERN, ArtifactKind, ArtifactSpec
 from .versions import PIPELINE_ID_PATTERN, split_pipeline_id
 
 __all__ = [
@@ -162,9 +162,6 @@ class Names(_Strict):
             k: dict(v) for k, v in (("agent", self.agent), ("repo", self.repo)) if v
         }
         return {**named, "agent_tags": True} if self.agent_tags else named
-
-
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 class Address(_Strict):

@@ -13,7 +13,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..jsontext import dumps_pretty, loads
-from .artifacts import ArtifactKind, PipelineName
+from .artifacts import SLUG_PATTERN, ArtifactKind, PipelineName
 from .versions import FILTER_SET_PATTERN, PIPELINE_ID_PATTERN
 
 __all__ = [
@@ -113,6 +113,8 @@ class Manifest(_Strict):
     revision: int = Field(ge=1)
     slug: str | None = Field(
         default=None,
+        pattern=SLUG_PATTERN,
+        max_length=100,
         description="the session's address on the site (sessions/<slug>/), fixed when it "
         "was first recorded (as its facts' address); written only when there is one",
     )
