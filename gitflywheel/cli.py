@@ -352,8 +352,10 @@ def rerender(
     """Render sessions again with this version's pipelines and the store's templates.
 
     One commit per session whose facts or artifacts change (`Re-render ... session`, with a
-    Rendered-By trailer); its record and revision stay as they are, and a session already
-    current makes no commit. Safe to interrupt and run again. Exit 0 when every named
+    Rendered-By trailer); its record, revision and address (its slug) stay as they are,
+    and a session already current makes no commit. Display names and the site's address
+    (site.base_url, which threads link) are the settings' at the tip of main. Safe to
+    interrupt and run again. Exit 0 when every named
     session is current now, 2 for a session not in the store or that cannot be rendered.
     With --dry-run nothing is written (nor are --templates made the store's): the
     counts, and each session's line, say which would be rendered again.
@@ -987,7 +989,8 @@ def config(
 
     \b
     Keys:
-      site.base_url     the site's address: an http(s) URL, no credentials
+      site.base_url     the site's address: an http(s) URL, no credentials; threads
+                        recorded from then on link their post there (rerender: the rest)
       site.title        the site's title: one line of text
       privacy.private   (several) a regular expression of text that never leaves the
                         machine: removed from each record at ingest; the pattern itself

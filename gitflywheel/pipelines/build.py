@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any, Final, TypedDict
 
 from ..session.artifacts import ArtifactSpec
-from ..session.facts import Names
+from ..session.facts import Address, Names
 from ..session.models import BuildSession, GitCommit, parse_timestamp
 from ..session.public_text import commit_span, implausible_duration, public_repo, scrub_all
 from .changelog import BREAKING, GROUPS, OTHER, commit_url, group_of, implied_type, parse
 from .charts import Dated, activity_chart
 from .common import (
+    NO_ADDRESS,
     NO_NAMES,
     deliverable_text,
     duration_text,
@@ -29,8 +30,8 @@ from .common import (
     when,
 )
 from .drafts import draft_reasons, is_placeholder_title
-from .front import front_matter, headline, same_sentence, summary_line
-from .social import fence, hashtags, opening, restates, thread
+from .front import front_matter, headline, post_slug, same_sentence, summary_line
+from .social import fence, hashtags, opening, restates, threads
 
 __all__ = [
     "Commit",
@@ -551,10 +552,15 @@ def story(session: BuildSession, facts: RepoFacts, names: Names = NO_NAMES) -> S
 
 
 def social(
-    session: BuildSession, facts: RepoFacts, told: Story, names: Names = NO_NAMES
-) -> list[str]:
-    """S6: the thread, opening with the title and the figures (not the commit count when
-    the title, made from the commits, counts them already)."""
+    session: BuildSession,
+    facts: RepoFacts,
+    told: Story,
+    names: Names = NO_NAMES,
+    link: str | None = None,
+) -> tuple[list[str], list[str]]:
+    """S6: the thread (and its Mastodon form, when it differs), opening with the title
+    and the figures (not the commit count when the title, made from the commits, counts
+    them already), closing with the link to the session's page when it has one."""
     figures = []
     counted = len(facts["commits"]) > 1 and told["title"] == _derived_title(facts["commits"])
     if facts["commit_count"] and not counted:
@@ -573,13 +579,14 @@ def social(
     paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in told["lessons"][:2]]
     if told["next_steps"]:
         paragraphs.append("Next: " + "; ".join(told["next_steps"][:3]))
-    return thread(
+    return threads(
         paragraphs,
         hashtags(
             facts["project"]["name"] if facts["project"] else None,
             names.agent_name(session.agent_id) if names.agent_tags else None,
             generic=["BuildInPublic"],
         ),
+        link,
     )
 
 
@@ -610,13 +617,17 @@ def log_draft(facts: RepoFacts) -> list[str]:
     return [] if facts["commits"] else [NO_COMMITS]
 
 
-def run(session: BuildSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
+def run(
+    session: BuildSession, names: Names = NO_NAMES, address: Address = NO_ADDRESS
+) -> list[ArtifactSpec]:
     """S1 to S7 for one build session; drafts (see `drafts.draft_reasons`) get no thread
     and no chart, nor does a session without a dated commit. A build log that lists no
     commit is a draft of its own (`log_draft`): the site leaves it out of the post. The
-    repository and the agent are named as `names` shows them."""
+    repository and the agent are named as `names` shows them, the post lives at
+    `address` (see `front.post_slug`)."""
     facts = scrub_all(repo_facts(session, names))
     told = scrub_all(story(session, facts, names))
+    place = post_slug(address, told["title"], session)
     agent = names.agent_name(session.agent_id)
     draft = draft_reasons(session)
     chart = None if draft else activity_chart(dated_commits(session), told["title"])
@@ -654,6 +665,7 @@ def run(session: BuildSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
             description=description,
             tags=tags,
             draft=reasons,
+            slug=place,
             image=link["file"] if link else None,
             author=agent,
         )
@@ -666,7 +678,9 @@ def run(session: BuildSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
             **more,
         }
 
-    posts = [] if draft else social(session, facts, told, names)
+    posts, mastodon = (
+        ([], []) if draft else social(session, facts, told, names, address.with_slug(place).url)
+    )
     specs = [
         ArtifactSpec(
             "readme",
@@ -694,7 +708,7 @@ def run(session: BuildSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
             PIPELINE,
             "S6",
             "social_post.md.j2",
-            context("social_post", posts=posts, fence=fence(posts)),
+            context("social_post", posts=posts, fence=fence(posts + mastodon), mastodon=mastodon),
         ),
     ]
     if chart is not None:

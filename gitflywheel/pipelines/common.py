@@ -8,13 +8,14 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-from ..session.facts import Names
+from ..session.facts import Address, Names
 from ..session.models import BuildSession, LifeAriaSession, TradeSession, in_utc
 from ..session.public_text import public_id
 
 __all__ = [
     "AnySession",
     "NO_NAMES",
+    "NO_ADDRESS",
     "identity",
     "when",
     "short_id",
@@ -33,6 +34,7 @@ __all__ = [
 
 AnySession = BuildSession | TradeSession | LifeAriaSession
 NO_NAMES = Names()
+NO_ADDRESS = Address()
 
 
 def when(session: AnySession) -> dict[str, str]:

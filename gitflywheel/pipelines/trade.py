@@ -12,14 +12,14 @@ from typing import Any, Final, TypedDict
 
 from ..figures import money, rate, signed_money
 from ..session.artifacts import ArtifactSpec
-from ..session.facts import Names
+from ..session.facts import Address, Names
 from ..session.models import Trade, TradeSession, in_utc
 from ..session.public_text import implausible_duration, scrub, scrub_all
 from .charts import Order, Series, Step, equity_chart
-from .common import NO_NAMES, duration_text, identity, lesson_list, slug, utc_text, when
+from .common import NO_ADDRESS, NO_NAMES, duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
-from .front import front_matter, headline, summary_line
-from .social import fence, hashtags, opening, thread
+from .front import front_matter, headline, post_slug, summary_line
+from .social import fence, hashtags, opening, threads
 
 __all__ = [
     "NormalTrade",
@@ -487,10 +487,13 @@ def _pnl_label(blocks: list[CurrencySummary]) -> str:
     return "net P&L" if any(b["fees"] is not None for b in blocks) else "P&L"
 
 
-def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
-    """T5: the thread, opening with the title and the P&L net of fees (each currency's,
-    never summed), as the equity curve ends,
-    then what the tables do not say (one fact per currency first)."""
+def social(
+    session: TradeSession, summary: Summary, review: Review, link: str | None = None
+) -> tuple[list[str], list[str]]:
+    """T5: the thread (and its Mastodon form, when it differs), opening with the title
+    and the P&L net of fees (each currency's, never summed), as the equity curve ends,
+    then what the tables do not say (one fact per currency first), closing with the link
+    to the session's page when it has one."""
     block = summary["blocks"][0]
     figures = [_plural(summary["trades"], "trade")]
     several = summary["currencies"] > 1
@@ -518,7 +521,7 @@ def social(session: TradeSession, summary: Summary, review: Review) -> list[str]
     if review["what_didnt_work"]:
         paragraphs.append(f"What didn't: {review['what_didnt_work']}")
     symbols = _symbols(summary)[:3]
-    return thread(paragraphs, hashtags(symbols=symbols, generic=["TradingJournal"]))
+    return threads(paragraphs, hashtags(symbols=symbols, generic=["TradingJournal"]), link)
 
 
 def _symbols(summary: Summary) -> list[str]:
@@ -557,10 +560,12 @@ def equity_series(trades: list[NormalTrade], summary: Summary) -> list[Series]:
     return out
 
 
-def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
+def run(
+    session: TradeSession, names: Names = NO_NAMES, address: Address = NO_ADDRESS
+) -> list[ArtifactSpec]:
     """T1 to T7 for one trade session; drafts (see `drafts.draft_reasons`) get no thread
     and no chart, nor does a session without a closed trade. The agent is named as
-    `names` shows it."""
+    `names` shows it, the post lives at `address` (see `front.post_slug`)."""
     trades = scrub_all(normalise(session))
     summary = scrub_all(summarise(trades, session.charts))
     review = scrub_all(lessons(session, summary))
@@ -568,6 +573,7 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
     if implausible_duration(minutes):
         minutes = None
     headline_text = title(session, _symbols(summary))
+    place = post_slug(address, headline_text, session)
     draft = draft_reasons(session)
     chart = None if draft else equity_chart(equity_series(trades, summary), headline_text)
     link = {"file": chart["file"], "alt": chart["subtitle"]} if chart else None
@@ -587,6 +593,7 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
             description=description,
             tags=tags,
             draft=draft,
+            slug=place,
             image=link["file"] if link else None,
             author=names.agent_name(session.agent_id),
         )
@@ -601,7 +608,9 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
         "market": scrub_all(market(session)),
         "chart": link,
     }
-    posts = [] if draft else social(session, summary, review)
+    posts, mastodon = (
+        ([], []) if draft else social(session, summary, review, address.with_slug(place).url)
+    )
     specs = [
         ArtifactSpec("trade_journal", PIPELINE, "T4", "trade_journal.md.j2", context),
         ArtifactSpec(
@@ -621,7 +630,8 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
                 "front": front("social_post"),
                 "draft_reasons": draft,
                 "posts": posts,
-                "fence": fence(posts),
+                "fence": fence(posts + mastodon),
+                "mastodon": mastodon,
             },
         ),
     ]

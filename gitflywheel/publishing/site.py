@@ -13,6 +13,7 @@ Layout, every link relative inside the site:
     sessions/<slug>/index.html              a post, its gallery, charts and other files
     sessions/<slug>/<kind>.html             its other artifacts as pages (build log...)
     sessions/<slug>/<file>                  every file of the session, as stored (.md too)
+    sessions/<old slug>/index.html          a redirect where a post was before it moved
     types/<type>/index.html, .../page/N/    the posts of one session type
     types/<type>/feed.xml                   their Atom feed
     tags/index.html, tags/<tag>/index.html  every tag; the posts of one tag
@@ -42,10 +43,11 @@ from markupsafe import Markup
 
 from ..errors import GitflywheelError
 from ..pipelines.common import utc_text
-from ..pipelines.social import read_thread
+from ..pipelines.social import read_threads
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
+from .exports import redirect_page
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
 from .markdown_html import clean_text, render_markdown
@@ -170,14 +172,28 @@ def _unique(slug: str, key: str, taken: set[str], always: bool = False) -> str:
     return candidate
 
 
+def _free(slug: str, post: Post, taken: set[str]) -> str:
+    """`slug`, or when another post has it, `slug-YYYY-MM-DD` (the post's day), then
+    `-2`, `-3`...: what ingest gives a session whose title's slug is taken, which two
+    stores that recorded the same title apart (and were synced) both hold."""
+    candidate, number = slug, 1
+    while candidate in taken:
+        day = utc_text(post.date, "%Y-%m-%d")
+        candidate = f"{slug[:70]}-{day}" if number == 1 else f"{slug[:70]}-{day}-{number}"
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
 def place_posts(posts: list[Post]) -> list[_Entry]:
-    """Give each post a folder and each tag a slug, both path-safe: the oldest post keeps
-    a slug that collides, later ones get a suffix from their id (so no URL changes
-    later); tags whose slugs collide each get a suffix from their name."""
+    """Give each post a folder and each tag a slug, both path-safe: a post's folder is
+    its slug (fixed when it was first recorded, unique in a store ingest fills); of posts
+    that share one (stores synced), the oldest keeps it and later ones get their day
+    after it (`_free`); tags whose slugs collide each get a suffix from their name."""
     slugs: dict[str, str] = {}
     taken: set[str] = set()
     for post in sorted(posts, key=lambda p: (p.date, p.session_id)):
-        slugs[post.session_id] = _unique(path_slug(post.slug, "session"), post.session_id, taken)
+        slugs[post.session_id] = _free(path_slug(post.slug, "session"), post, taken)
     tag_names = sorted({clean_text(t).strip() for p in posts for t in p.tags} - {""})
     by_slug: dict[str, list[str]] = defaultdict(list)
     for tag in tag_names:
@@ -346,6 +362,21 @@ class _Site:
             "image_alt": clean_text((entry.files[image].alt if image else None) or post.title),
         }
 
+    def redirects(self) -> None:
+        """A page at each address a post had before (`Post.moved_from`) that no post has
+        now: it sends the reader, and search engines (canonical link), to the post's
+        page. Listed nowhere: no sitemap entry, no link."""
+        folders = {e.slug for e in self.entries}
+        for entry in self.entries:
+            for old in entry.post.moved_from:
+                slug = path_slug(old, "session")
+                path = f"sessions/{slug}/index.html"
+                if slug in folders or path in self.files:
+                    continue
+                target = f"../{entry.slug}/"
+                title = clean_text(entry.post.title)
+                self.add(path, redirect_page(target, title, self.absolute(entry.folder)))
+
     def sitemap_xml(self) -> bytes:
         """Every listed page at its absolute URL, with its date when it has one."""
         lines = [
@@ -394,7 +425,7 @@ class _Site:
             folder + "index.html",
             "session.html.j2",
             share=self.share_card(entry),
-            modified=post.date,
+            modified=post.last_changed,
             post=self.card(entry, self.root(folder + "index.html")),
             session_id=clean_text(post.session_id),
             revision=post.revision,
@@ -410,9 +441,11 @@ class _Site:
         text = self.store.blob(file.blob.encode()).decode("utf-8", "replace")
         _, body = split_front_matter(text)
         thread: list[str] = []
+        mastodon: list[str] = []
         html = Markup("")
         if file.kind == "social_post":
-            thread = read_thread(clean_text(body))  # the posts as posted, not their fences
+            # the posts as posted, not their fences
+            thread, mastodon = read_threads(clean_text(body))
         else:
             html = Markup(render_markdown(body, self.resolver(entry, ""), drop_title=True).html)
         path = entry.folder + name[:-3] + ".html"
@@ -426,6 +459,7 @@ class _Site:
             raw=name.rsplit("/", 1)[-1],
             body=html,
             thread=thread,
+            mastodon=mastodon,
         )
 
     def list_pages(
@@ -532,6 +566,7 @@ class _Site:
                     summary=post.description,
                     html=body.html,
                     categories=tuple(t for t, _ in entry.tags),
+                    updated=post.last_changed,
                 )
             )
         folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
@@ -595,6 +630,7 @@ def build_site(
         )
         if progress is not None:
             progress(number + 1, len(site.entries))
+    site.redirects()
     site.list_pages("", site.title, site.entries, "feed.xml")
     for session_type in site.types:
         prefix = f"types/{site.type_slugs[session_type]}/"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +38,7 @@ __all__ = [
     "SessionRow",
     "LogEntry",
     "iter_session_folders",
+    "revision_times",
     "iter_manifests",
     "parse_day",
     "parse_until",
@@ -281,6 +282,26 @@ def which(store: Store, file_or_blob: str, *, use_index: bool = True) -> tuple[s
             if s.file is not None and s.file.blob == wanted
         ]
     return wanted, holders
+
+
+def revision_times(store: Store, tip: bytes, wanted: Mapping[str, int]) -> dict[str, int]:
+    """When each session of `wanted` (session id -> its revision at `tip`) had that
+    revision recorded: the committer time of the commit whose trailers say so, read from
+    the first-parent history back from `tip`, which stops once every one is found. A
+    revision a `sync` merge brought (its commit is not on the first-parent chain) is not
+    found: its caller keeps the session's own time."""
+    left = dict(wanted)
+    found: dict[str, int] = {}
+    if not left:
+        return found
+    for commit in store.first_parent_chain(tip):
+        t = session_trailers(commit.message)
+        if t is not None and t.rendered_by is None and left.get(t.session_id) == t.revision:
+            found[t.session_id] = commit.commit_time
+            del left[t.session_id]
+            if not left:
+                break
+    return found
 
 
 def iso_utc(seconds: int) -> str:

@@ -2,8 +2,9 @@
 
 Each session is planned again from its record and its stored screenshots, with the
 installed pipelines, the store's templates (or new ones, which then become the store's),
-the current filter set and the display names the settings at main's tip give (a session
-whose facts recorded other names renders again). A session whose folder would change gets one commit that
+the current filter set and the display names and site address (`site.base_url`) the
+settings at main's tip give (a session whose facts recorded other names, or whose thread
+links another address, renders again); its post keeps its address. A session whose folder would change gets one commit that
 says so (`Re-render build session <id>`, a `Rendered-By` trailer) and keeps its record
 and revision; a session already current gets none. Commits land in batches by
 compare-and-swap under the store's lock, as ingest's do, so an interrupted run loses at
@@ -103,8 +104,14 @@ def rerender(
                 set_templates_dir(store, templates_dir)
             report.templates = str(templates_dir.resolve())
         # the names at main's tip: a session they now name otherwise renders again
+        # and its site address: a thread links its post at the address the settings give
+        settings = current_settings(store)
         recorder = Recorder(
-            writer, templates, names=store_names(current_settings(store)), dry_run=dry_run
+            writer,
+            templates,
+            names=store_names(settings),
+            dry_run=dry_run,
+            base_url=settings.site.base_url,
         )
         if all_sessions:
             wanted = [name for name, _ in iter_session_folders(store)]
@@ -122,6 +129,8 @@ def rerender(
         except (KeyboardInterrupt, SystemExit):
             recorder.flush()  # what is planned is complete: keep it
             raise
+        finally:
+            recorder.close()
         recorder.flush()
     return report
 

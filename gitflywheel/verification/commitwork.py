@@ -505,6 +505,19 @@ class CommitChecks:
             return None
         return Before(revision, "", record[1].decode() if record else None)
 
+    def _moved(self, old: bytes | None, slug: str | None) -> str | None:
+        """The slug the folder's old manifest gave the post, when this one changes it (a
+        manifest that gave none, made before addresses were fixed, moves nothing)."""
+        if old is None:
+            return None
+        entry = self.ctx.lookup(old, MANIFEST_FILE)
+        data = self.ctx.blob(entry[1]) if entry else None
+        try:
+            was = Manifest.from_bytes(data).slug if data is not None else None
+        except (ValueError, JSONTextError, UnicodeDecodeError):
+            return None
+        return was if was is not None and was != slug else None
+
     def _blob_deltas(self, changes: Changes) -> list[tuple[str, int, int]]:
         deltas: list[tuple[str, int, int]] = []
         for old_entry, new_entry in changes.files.values():
@@ -554,6 +567,17 @@ class CommitChecks:
         session.read += read
         manifest, record = folder.manifest, folder.record
         if manifest is not None and record is not None:
+            moved = self._moved(old, manifest.slug)
+            if moved is not None:
+                session.read.append(
+                    self._find(
+                        "session.address",
+                        commit,
+                        f"{path}/{MANIFEST_FILE}",
+                        f"moves the session's post from sessions/{moved}/ to "
+                        f"sessions/{manifest.slug}/: its address is fixed at its first record",
+                    )
+                )
             if manifest.session_id != folder_id:
                 session.read.append(
                     self._find(

@@ -42,6 +42,12 @@ RULES: dict[str, Rule] = {
         _SESSIONS,
         "Restore the session folder from history; sessions are never removed.",
     ),
+    "session.address": Rule(
+        "a session's post keeps the address it was first recorded with",
+        _SESSIONS,
+        "Record revisions with `gitflywheel ingest --revise`, which keeps the slug; a "
+        "link already shared points there.",
+    ),
     "session.revision": Rule(
         "every revision is recorded as one, in order",
         _SESSIONS,
