@@ -849,6 +849,8 @@ def config(
       names.agent       (several) FROM=TO: show agent FROM as TO
       publish.drafts    (several) a regular expression: a session whose agent id, title
                         or id it finds is not published
+      trust.signers     (several) NAME KEYTYPE KEY (git's allowed-signers format): from
+                        then on every commit must be signed by a trusted key
     """
     from . import api
 

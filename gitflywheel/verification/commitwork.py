@@ -33,6 +33,7 @@ from ..storage.layout import (
     session_dir,
 )
 from ..storage.objects import CommitInfo
+from ..storage.signing import TrustedSigner
 from ..storage.store import Store
 from ..storage.treediff import Changes, diff_sessions, read_entries
 from .context import Context, is_blob, read_commit, safe_id
@@ -42,6 +43,7 @@ from .index import SessionState
 from .result import Finding
 from .rules import RULES
 from .settings import check_settings, check_settings_commit
+from .signatures import SignatureChecks
 
 __all__ = [
     "Before",
@@ -252,6 +254,8 @@ class CommitChecks:
         self.local = local
         self.ctx = Context(store)
         self.folders = FolderChecks(self.ctx)
+        self.signatures = SignatureChecks(self.ctx)
+        self.trust_floor: tuple[TrustedSigner, ...] = ()  # a merged side's: the merge's
 
     def prepare(self, sha: bytes) -> CommitWork:
         commit = self.store.commit(sha)
@@ -290,7 +294,7 @@ class CommitChecks:
         changes = diff_sessions(
             self.store, parent.tree if parent else None, commit.tree, thorough=True
         )
-        steps: list[Step] = []
+        steps: list[Step] = list(self.signatures.check(commit, parent, self.trust_floor))
         steps += self._collected(partial(check_trees, self.ctx, commit, changes))[1]
         if any(path == "" for path, _, _ in changes.missing):
             return steps  # no tree to judge
@@ -475,6 +479,9 @@ class CommitChecks:
             ]
         side = CommitChecks(self.store, local=True)
         side.ctx, side.folders = self.ctx, self.folders  # one reader, one template cache
+        side.signatures = self.signatures
+        ours = read_commit(self.store, merge.parents[0])
+        side.trust_floor = (self.signatures.signers(ours.tree) or ()) if ours else ()
         steps: list[Step] = []
         for sha in brought:
             side_work = side.prepare(sha)

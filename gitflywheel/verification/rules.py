@@ -94,6 +94,29 @@ RULES: dict[str, Rule] = {
         "Record sessions and settings in commits of their own: drop the commit that mixes "
         "them, and make each change with `gitflywheel ingest` or `gitflywheel config`.",
     ),
+    "signature.unsigned": Rule(
+        "from the commit that first names trust.signers, every later commit is signed",
+        _SESSIONS,
+        "Sign every commit: set commit.gpgsign, gpg.format=ssh and user.signingkey in the "
+        "store's git config, drop the unsigned commit and make it again.",
+    ),
+    "signature.unknown-signer": Rule(
+        "a signed commit is signed by a key that trust.signers names before it",
+        _SESSIONS,
+        "Sign with a trusted key, or have a trusted signer add the key with "
+        "`gitflywheel config --add trust.signers 'NAME KEYTYPE KEY'` first.",
+    ),
+    "signature.bad": Rule(
+        "a commit's signature verifies: an SSH signature of namespace git over the commit",
+        _SESSIONS,
+        "The commit was changed after it was signed, or the signature is not one git makes: "
+        "drop the commit and make it again.",
+    ),
+    "trust.untrusted-change": Rule(
+        "a commit that changes trust.signers is signed by a key trusted before the change",
+        _SESSIONS,
+        "Drop the commit; a trusted signer changes trust.signers with `gitflywheel config`.",
+    ),
     "history.rewritten": Rule(
         "the history verified last time is still part of main",
         _SESSIONS,
