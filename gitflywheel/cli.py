@@ -423,7 +423,8 @@ def show(repo: Path, session_id: str, kind: str | None, as_json: bool) -> None:
     """Show a session's manifest, or the text of one artifact (KIND: readme, blog_post,
     build_log, social_post, trade_journal, or the SVG charts activity_chart and
     equity_curve; record for the session record, facts for what its templates render
-    from)."""
+    from, provenance for an in-toto statement of its artifacts: their SHA-256, what they
+    were made from, the commit that recorded them and its signer)."""
     from . import api
 
     if kind is None:

@@ -24,14 +24,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dulwich.config import Config
 
 from ..errors import StoreError
+
+if TYPE_CHECKING:  # cryptography loads when a key is read: commands that sign nothing skip it
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = [
     "Signer",
@@ -83,6 +83,8 @@ class Ed25519Signer:
     """An Ed25519 key read from its file, signing in process."""
 
     def __init__(self, key: Ed25519PrivateKey, description: str) -> None:
+        from cryptography.hazmat.primitives import serialization
+
         self._key = key
         raw = key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
@@ -220,6 +222,10 @@ def signer_from_config(config: Config, committer: bytes) -> Signer | None:
     except OSError as exc:
         raise SigningError(f"user.signingkey: {path}: {exc.strerror or exc}") from None
     if b"PRIVATE KEY" in data:
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         try:
             private = serialization.load_ssh_private_key(data, password=None)
         except (ValueError, TypeError, UnsupportedAlgorithm):

@@ -40,6 +40,7 @@ from .context import Context, is_blob, read_commit, safe_id
 from .entries import check_trees
 from .folder import FolderChecks, gate_warnings
 from .index import SessionState
+from .provenance import check_provenance
 from .result import Finding
 from .rules import RULES
 from .settings import check_settings, check_settings_commit
@@ -578,6 +579,8 @@ class CommitChecks:
                 partial(self.folders.check, commit, folder, template_trees)
             )
             session.checks += checked
+            if not checked:  # what the folder checks found, the statement would repeat
+                session.checks += check_provenance(self.ctx, commit, path, manifest, template_trees)
             record_entry = folder.files.get(f"{path}/{RECORD_FILE}")
             session.record_in_tree = record_entry[1].decode() if record_entry else None
             session.manifest_record = manifest.record.blob

@@ -185,6 +185,14 @@ RULES: dict[str, Rule] = {
         "The facts were edited, or made by other code under this version's name: run "
         "`gitflywheel rerender` on the session.",
     ),
+    "provenance.derive": Rule(
+        "each session's provenance statement (`gitflywheel show ID provenance`) derives from "
+        "the commit that records the session: every file and template it names is in that "
+        "commit's tree with the blob id it states",
+        _ARTIFACTS,
+        "The manifest names files the commit does not hold: run `gitflywheel rerender` on "
+        "the session, or re-ingest it with --revise.",
+    ),
     "templates.invalid": Rule(
         "templates/ holds only regular *.j2 files",
         _ARTIFACTS,
