@@ -107,6 +107,26 @@ def test_the_statement_follows_revisions_and_rerenders(
     assert missing.exit_code == 2 and "no such session" in missing.stderr
 
 
+def test_the_site_publishes_it_beside_each_session(cli: Cli, store: Path, tmp_path: Path) -> None:
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    out = tmp_path / "site"
+    assert cli("site", "--repo", store, out, "--no-feed").exit_code == 0
+    published = sorted(out.glob("sessions/*/provenance.json"))
+    assert published and len(published) == len(list(out.glob("sessions/*/index.html")))
+    for path in published:
+        statement = json.loads(path.read_text())
+        session_id = statement["predicate"]["buildDefinition"]["externalParameters"]["session_id"]
+        assert (
+            path.read_bytes() == cli("show", "--repo", store, session_id, "provenance").stdout_bytes
+        )
+        for subject in statement["subject"]:  # the files beside it are the subjects
+            beside = path.parent / subject["name"].rsplit("/", 1)[-1]
+            if beside.exists():
+                assert (
+                    hashlib.sha256(beside.read_bytes()).hexdigest() == subject["digest"]["sha256"]
+                )
+
+
 def test_verify_finds_a_statement_that_names_what_the_commit_lacks(cli: Cli, store: Path) -> None:
     assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
     with Store.open(store) as opened:
