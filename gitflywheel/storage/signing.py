@@ -62,8 +62,6 @@ class SigningError(StoreError):
 class Signer(Protocol):
     """Makes a commit's signature: the armoured text of its `gpgsig` header."""
 
-    description: str
-
     def sign(self, payload: bytes) -> bytes: ...
 
 
@@ -82,7 +80,7 @@ def ssh_armor(blob: bytes) -> bytes:
 class Ed25519Signer:
     """An Ed25519 key read from its file, signing in process."""
 
-    def __init__(self, key: Ed25519PrivateKey, description: str) -> None:
+    def __init__(self, key: Ed25519PrivateKey) -> None:
         from cryptography.hazmat.primitives import serialization
 
         self._key = key
@@ -92,7 +90,6 @@ class Ed25519Signer:
         self._public = _string(b"ssh-ed25519") + _string(raw)
         self._head = _MAGIC + struct.pack(">I", 1) + _string(self._public)
         self._tail = _string(NAMESPACE) + _string(b"") + _string(_HASH)
-        self.description = description
 
     def sign(self, payload: bytes) -> bytes:
         """The SSHSIG of `payload` in namespace `git`, hashed with SHA-512."""
@@ -110,7 +107,6 @@ class SshKeygenSigner:
         self._program = program
         self._key_file = key_file
         self._literal = literal
-        self.description = f"{program} -Y sign"
 
     def sign(self, payload: bytes) -> bytes:
         with tempfile.TemporaryDirectory(prefix="gitflywheel-sign-") as work:
@@ -143,7 +139,6 @@ class GpgSigner:
     def __init__(self, program: str, key: str) -> None:
         self._program = program
         self._key = key
-        self.description = f"{program} -bsau {key}"
 
     def sign(self, payload: bytes) -> bytes:
         done = _run([self._program, "--status-fd=2", "-bsau", self._key], payload, "gpg.program")
@@ -231,7 +226,7 @@ def signer_from_config(config: Config, committer: bytes) -> Signer | None:
         except (ValueError, TypeError, UnsupportedAlgorithm):
             private = None  # encrypted, or a form only ssh-keygen reads: it asks as git's would
         if isinstance(private, Ed25519PrivateKey):
-            return Ed25519Signer(private, f"{path} (Ed25519, in process)")
+            return Ed25519Signer(private)
     return SshKeygenSigner(program, path, None)
 
 

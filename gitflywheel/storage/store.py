@@ -383,7 +383,7 @@ class Store:
         objects the store holds already are not written again (a lookup each: for
         writers of few objects that repeat, such as a site's build)."""
         with self.lock():
-            yield Writer(self, self._repo.refs, skip_stored, self.signer())
+            yield Writer(self, self._repo.refs, skip_stored, self.signer)
 
     def signer(self) -> Signer | None:
         """Who signs this store's commits, as git reads its configuration (the store's,

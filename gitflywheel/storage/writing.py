@@ -15,7 +15,7 @@ from __future__ import annotations
 import binascii
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -49,10 +49,14 @@ class Writer:
         store: Store,
         refs: RefsContainer,
         skip_stored: bool = False,
-        signer: Signer | None = None,
+        signer: Callable[[], Signer | None] | None = None,
     ) -> None:
         self.store = store
-        self.signer = signer  # signs every commit staged here (`signing`), when set
+        # who signs every commit staged here (`signing`): asked at the first commit, so a
+        # writer that makes none never reads the signing configuration
+        self._signer_source = signer
+        self._signer: Signer | None = None
+        self._signer_known = signer is None
         self._refs = refs
         self.main = store.tip()  # where `main` is, as far as this writer knows
         self._skip_stored = skip_stored
@@ -94,7 +98,11 @@ class Writer:
     ) -> bytes:
         """Stage a commit (see `commits.make_commit` for its dates and committer), signed
         when the store's git configuration asks for it; its id."""
-        made = make_commit(tree, parents, message, author, authored, committed, self.signer)
+        if not self._signer_known:
+            assert self._signer_source is not None
+            self._signer = self._signer_source()
+            self._signer_known = True
+        made = make_commit(tree, parents, message, author, authored, committed, self._signer)
         self._objects[made.id] = (COMMIT_TYPE, made.raw)
         return made.id
 

@@ -6,6 +6,8 @@ SOURCE_DATE_EPOCH give the same commits."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,60 @@ def test_a_sync_merge_is_signed(cli: Cli, tmp_path: Path, key: Path, transport: 
     checked = verify_commit(b, trust, "main")
     assert 'Good "git" signature for bob@example.org' in checked.stderr
     assert len(git("-C", b, "rev-parse", "main^@").split()) == 2
+
+
+def test_the_signing_configuration_is_read_only_when_a_commit_is_made(
+    cli: Cli, store: Path
+) -> None:
+    assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
+    git("-C", store, "config", "commit.gpgsign", "true")
+    git("-C", store, "config", "gpg.format", "x509")
+    again = cli("ingest", "--repo", store, EXAMPLES / "build_session.json")
+    assert again.exit_code == 0, again.output  # nothing new: no commit, nothing to sign
+    assert cli("verify", "--repo", store).exit_code == 0
+    before = git("-C", store, "rev-parse", "main")
+    refused = cli("ingest", "--repo", store, EXAMPLES / "trade_session.json")
+    assert refused.exit_code == 2
+    assert "gpg.format: 'x509'" in refused.stderr and "Traceback" not in refused.output
+    assert git("-C", store, "rev-parse", "main") == before
+
+
+@pytest.mark.skipif(shutil.which("gpg") is None, reason="needs gpg")
+def test_openpgp_signs_through_gpg(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    try:
+        subprocess.run(
+            [
+                "gpg",
+                "--batch",
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                "Alice <alice@example.org>",
+                "ed25519",
+                "sign",
+                "never",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        store = tmp_path / "store.git"
+        git("init", "-q", "--bare", "-b", "main", store)
+        git("-C", store, "config", "commit.gpgsign", "true")
+        git("-C", store, "config", "gpg.format", "openpgp")
+        git("-C", store, "config", "user.signingkey", "alice@example.org")
+        assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
+        assert git("-C", store, "log", "--format=%G?", "main").split() == ["G", "G"]
+        checked = subprocess.run(
+            ["git", "-C", store, "verify-commit", "main"], capture_output=True, text=True
+        )
+        assert checked.returncode == 0 and "Alice <alice@example.org>" in checked.stderr
+        git("-C", store, "config", "user.signingkey", "nobody@example.org")
+        refused = cli("ingest", "--repo", store, EXAMPLES / "trade_session.json")
+        assert refused.exit_code == 2 and "could not sign with nobody@example.org" in refused.stderr
+    finally:
+        subprocess.run(["gpgconf", "--kill", "gpg-agent"], capture_output=True)
