@@ -580,7 +580,9 @@ class CommitChecks:
             )
             session.checks += checked
             if not checked:  # what the folder checks found, the statement would repeat
-                session.checks += check_provenance(self.ctx, commit, path, manifest, template_trees)
+                session.checks += check_provenance(
+                    self.ctx, commit, path, manifest, folder.files, template_trees
+                )
             record_entry = folder.files.get(f"{path}/{RECORD_FILE}")
             session.record_in_tree = record_entry[1].decode() if record_entry else None
             session.manifest_record = manifest.record.blob

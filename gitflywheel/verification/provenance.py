@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..queries.provenance import Provenance, statement
 from ..session.manifest import Manifest
 from ..storage.objects import CommitInfo
-from .context import Context
+from .context import Context, FolderFiles
 from .result import Finding
 from .rules import RULES
 
@@ -17,28 +17,34 @@ __all__ = ["check_provenance"]
 
 
 def check_provenance(
-    ctx: Context, commit: CommitInfo, folder: str, manifest: Manifest, trees: list[bytes]
+    ctx: Context,
+    commit: CommitInfo,
+    folder: str,
+    manifest: Manifest,
+    files: FolderFiles,
+    trees: list[bytes],
 ) -> list[Finding]:
-    """The findings of the statement derived for a session folder `commit` records; a
-    template may sit in any of `trees` (a merge's sides)."""
+    """The findings of the statement derived for a session folder `commit` records, whose
+    entries are `files` (path -> (mode, id), as the folder checks read them); a template
+    may sit in any of `trees` (a merge's sides)."""
     assert "provenance.derive" in RULES
     derived = statement(Provenance(manifest, folder, commit, None))
     build = derived["predicate"]["buildDefinition"]
     named = [*derived["subject"], *build["resolvedDependencies"]]
     found: list[Finding] = []
     for item in named:
-        name, blob = item["name"], item["digest"]["gitBlob"]
-        held = [
-            ctx.lookup(tree, name)
-            for tree in (trees if name.startswith("templates/") else [commit.tree])
-        ]
-        if not any(entry is not None and entry[1].decode() == blob for entry in held):
+        name, blob = item["name"], item["digest"]["gitBlob"].encode()
+        if name.startswith(f"{folder}/"):
+            held = [files.get(name)]
+        else:  # a template
+            held = [ctx.lookup(tree, name) for tree in trees]
+        if not any(entry is not None and entry[1] == blob for entry in held):
             found.append(
                 Finding(
                     "provenance.derive",
                     commit.id.decode(),
                     name,
-                    f"the provenance statement names blob {blob[:12]} here, which the "
+                    f"the provenance statement names blob {blob[:12].decode()} here, which the "
                     "commit's tree does not hold",
                 )
             )

@@ -136,10 +136,13 @@ def test_verify_finds_a_statement_that_names_what_the_commit_lacks(cli: Cli, sto
         assert entry is not None
         manifest = Manifest.from_bytes(opened.blob(entry[1]))
         ctx = Context(opened)
-        assert check_provenance(ctx, tip, folder, manifest, [tip.tree]) == []
+        held = opened.lookup(tip.tree, folder)
+        assert held is not None
+        files = ctx.folder_files(held[1], folder)
+        assert check_provenance(ctx, tip, folder, manifest, files, [tip.tree]) == []
         template = manifest.artifacts[0].template.model_copy(update={"blob": "0" * 40})
         changed = manifest.model_copy(
             update={"artifacts": [manifest.artifacts[0].model_copy(update={"template": template})]}
         )
-        found = check_provenance(ctx, tip, folder, changed, [tip.tree])
+        found = check_provenance(ctx, tip, folder, changed, files, [tip.tree])
         assert [(f.rule, f.path) for f in found] == [("provenance.derive", template.path)]
