@@ -253,8 +253,7 @@ def _signer(value: str) -> str:
 
 def _signer_key(value: str) -> str:
     """The key a trust.signers value names (one key, one name)."""
-    parts = value.split()
-    return " ".join(parts[1:3])
+    return parse_trusted_signer(value).key
 
 
 _CHECKS = {

@@ -260,8 +260,9 @@ _PRINCIPALS = re.compile(r"[^\s\"]+")
 
 
 def parse_trusted_signer(line: str) -> TrustedSigner:
-    """`NAME KEYTYPE BASE64 [COMMENT]`, one line of an allowed-signers file; ValueError
-    with the reason otherwise (options such as `cert-authority` are not taken)."""
+    """`NAME [namespaces="git"] KEYTYPE BASE64 [COMMENT]`, one line of an allowed-signers
+    file; ValueError with the reason otherwise (other options, such as `cert-authority`
+    or `valid-after`, are not taken)."""
     import sshsig
     from sshsig.allowed_signers import AllowedSigner
 
@@ -271,11 +272,15 @@ def parse_trusted_signer(line: str) -> TrustedSigner:
         raise ValueError(f"not NAME KEYTYPE KEY (the allowed-signers format): {exc}") from None
     except NotImplementedError as exc:
         raise ValueError(f"a key type not supported: {exc}") from None
-    if parsed.options:
+    options = dict(parsed.options or {})
+    namespaces = options.pop("namespaces", None)
+    if options:
         raise ValueError(
-            "options (" + ", ".join(sorted(parsed.options)) + ") are not taken: "
-            "write NAME KEYTYPE KEY"
+            "options (" + ", ".join(sorted(options)) + ") are not taken: write NAME KEYTYPE "
+            'KEY, with at most namespaces="git"'
         )
+    if namespaces is not None and "git" not in namespaces.split(","):
+        raise ValueError(f'namespaces="{namespaces}" leaves out git, so the key signs no commit')
     if not _PRINCIPALS.fullmatch(parsed.principals):
         raise ValueError("the NAME is one word (an email, say) without quotes")
     try:
@@ -285,7 +290,8 @@ def parse_trusted_signer(line: str) -> TrustedSigner:
             f"{parsed.key_type}: a key type not supported (ssh-ed25519 or ssh-rsa)"
         ) from None
     except (ValueError, IndexError, struct.error) as exc:
-        raise ValueError(f"not a public key: {exc}") from None
+        why = str(exc) or "the base64 does not decode to a key of its type"
+        raise ValueError(f"not a public key: {why}") from None
     return TrustedSigner(parsed.principals, key.openssh_str(), key.sha256_str())
 
 

@@ -165,6 +165,12 @@ def test_configuration_as_git_reads_it(key: Path, tmp_path: Path) -> None:
     assert isinstance(Store.open(other).signer(), Ed25519Signer)
 
 
+def test_a_signer_may_name_the_git_namespace(key: Path) -> None:
+    name, kind, data = signer_line(key).split()
+    signer = parse_trusted_signer(f'{name} namespaces="git,file" {kind} {data} a comment')
+    assert (signer.principals, signer.key) == (name, public(key))
+
+
 def test_signatures_are_checked_as_git_checks_them(key: Path, tmp_path: Path) -> None:
     work = tmp_path / "work"
     git("init", "-q", "-b", "main", work)
@@ -202,6 +208,8 @@ def test_signatures_are_checked_as_git_checks_them(key: Path, tmp_path: Path) ->
         ("alice ssh-ed25519 notbase64!", "not a public key"),
         ("alice cert-authority ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA", "options"),
         ("alice ecdsa-sha2-nistp256 AAAAE2VjZHNh", "not supported"),
+        ('alice namespaces="file" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA', "leaves out git"),
+        ('alice valid-after="20250101" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA', "options"),
     ],
 )
 def test_trusted_signers_refused_with_the_reason(line: str, reason: str) -> None:
