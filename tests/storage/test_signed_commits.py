@@ -130,6 +130,14 @@ def test_a_sync_merge_is_signed(cli: Cli, tmp_path: Path, key: Path, transport: 
     checked = verify_commit(b, trust, "main")
     assert 'Good "git" signature for bob@example.org' in checked.stderr
     assert len(git("-C", b, "rev-parse", "main^@").split()) == 2
+    # the provenance of a session the merge took names the commit that recorded it there
+    shown = cli("show", "--repo", b, "from-a", "provenance")
+    run = json.loads(shown.stdout)["predicate"]["runDetails"]
+    recorded = git("-C", a, "log", "-1", "--format=%H", "--grep=from-a", "main").strip()
+    assert run["metadata"]["invocationId"] == recorded
+    signer = run["byproducts"][0]["annotations"]["signer"]
+    assert signer["status"] == "untrusted" and signer["name"] is None  # b trusts no one
+    assert signer["keyid"] in verify_commit(b, trust, recorded).stderr
 
 
 def test_the_signing_configuration_is_read_only_when_a_commit_is_made(
