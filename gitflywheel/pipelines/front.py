@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any, Final
 
 from ..session.models import in_utc
@@ -19,6 +20,7 @@ __all__ = [
     "unprefixed",
     "headline",
     "summary_line",
+    "same_sentence",
     "title_slug",
     "front_matter",
 ]
@@ -84,10 +86,26 @@ def headline(text: str | None) -> str | None:
     return _cut(line, HEADLINE) or None
 
 
-def summary_line(*candidates: str | None) -> str:
-    """The first non-empty candidate's first sentence, at most 160 characters."""
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def same_sentence(text: str | None, other: str | None) -> bool:
+    """Whether two texts open with the same sentence, whatever the case, punctuation and
+    prefixes (`Add a guide.` and `docs: add a guide`): a title made from a text's first
+    sentence is that sentence."""
+    if not text or not other:
+        return False
+    words = _words(_first_sentence(text))
+    return bool(words) and words == _words(_first_sentence(other))
+
+
+def summary_line(*candidates: str | None, avoid: Sequence[str | None] = ()) -> str:
+    """The first non-empty candidate's first sentence, at most 160 characters; a
+    candidate that opens with the same sentence as one of `avoid` (the title, the page's
+    opening sentence) is passed over, so that a page never says one sentence twice."""
     for text in candidates:
-        if text and text.strip():
+        if text and text.strip() and not any(same_sentence(text, a) for a in avoid):
             return _cut(_first_sentence(text), DESCRIPTION)
     return ""
 

@@ -57,11 +57,14 @@ class Highlight(TypedDict):
 
 class Shot(TypedDict):
     """A screenshot as the devlog shows it: a stored file (a path relative to the session
-    folder, where the devlog sits) or a linked URL, with its caption (the alt text)."""
+    folder, where the devlog sits) or a linked URL, with its caption (the alt text);
+    `captioned` says whether the session gave the caption, which then shows under the
+    image too (one made of the title would only say the title again)."""
 
     source: str
     path: str
     caption: str
+    captioned: bool
 
 
 def speaker(source: str, agent: str) -> str:
@@ -135,10 +138,24 @@ def gallery(
         number = len(shown) + len(linked) + 1
         if s.stored:
             path = f"screenshots/{s.stored}"
-            shown.append({"source": s.source, "path": path, "caption": _caption(s, number, title)})
+            shown.append(
+                {
+                    "source": s.source,
+                    "path": path,
+                    "caption": _caption(s, number, title),
+                    "captioned": bool(s.caption and s.caption.strip()),
+                }
+            )
         elif is_linked_url(s.source.strip()):
             url = s.source.strip()
-            linked.append({"source": s.source, "path": url, "caption": _caption(s, number, title)})
+            linked.append(
+                {
+                    "source": s.source,
+                    "path": url,
+                    "caption": _caption(s, number, title),
+                    "captioned": bool(s.caption and s.caption.strip()),
+                }
+            )
         else:
             missing.append(one_line(s.source))
     return shown, linked, missing
@@ -173,14 +190,14 @@ def social(
     agent: str | None = None,
 ) -> list[str]:
     """The thread: the title, the overview, Aria's last word, lessons; tagged with the
-    agent as shown (`agent`, else its id)."""
+    agent as shown (`agent`) when the store's settings make agents tags, else with the
+    generic tags alone."""
     paragraphs = [f"{title}. {overview}"]
     aria = [h for h in talk if h["speaker"] == "Aria"]
     if aria:
         paragraphs.append(f"Aria: “{aria[-1]['text']}”")
     paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in lessons[:2]]
-    shown = session.agent_id if agent is None else agent
-    return thread(paragraphs, hashtags(shown, generic=["BuildWithAria", "Devlog"]))
+    return thread(paragraphs, hashtags(agent, generic=["BuildWithAria", "Devlog"]))
 
 
 def run(
@@ -199,9 +216,16 @@ def run(
     shown, linked, missing = gallery(screenshots, title)
     shown, linked = scrub_all(shown), scrub_all(linked)
     made = [d for d in map(deliverable_text, session.deliverables) if d]
-    tags = ["devlog", "aria"] + ([slug(agent).lower()] if slug(agent) else [])
+    tags = ["devlog", "aria"] + ([slug(agent).lower()] if names.agent_tags and slug(agent) else [])
     draft = draft_reasons(session, len(shown))
-    description = summary_line(overview, session.problem, title)
+    description = summary_line(
+        overview,
+        session.problem,
+        session.solution,
+        scrub(_overview(session, screenshots, agent)),
+        title,
+        avoid=(title, overview),
+    )
     context = {
         **identity(session, names),
         "draft_reasons": draft,
@@ -236,7 +260,8 @@ def run(
             author=agent,
         )
 
-    posts = [] if draft else social(session, title, overview, talk, context["lessons"], agent)
+    tagged = agent if names.agent_tags else None
+    posts = [] if draft else social(session, title, overview, talk, context["lessons"], tagged)
     return [
         ArtifactSpec(
             "blog_post", PIPELINE, "L1", "devlog.md.j2", {**context, "front": front("blog_post")}

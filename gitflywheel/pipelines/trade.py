@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, TypedDict
 
@@ -85,7 +87,7 @@ def _hold_minutes(trade: Trade) -> int | None:
     return int(seconds // 60) if seconds >= 0 else None
 
 
-def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
+def _normal(n: int, trade: Trade, default_currency: str | None, day: str = "") -> NormalTrade:
     pnl = _pnl(trade)
     risk = None
     if trade.stop_price is not None and trade.stop_price != trade.price:
@@ -93,7 +95,7 @@ def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
     exit_moment = trade.exit_timestamp if trade.exit_timestamp is not None else trade.timestamp
     return {
         "index": n,
-        "time": utc_text(trade.timestamp),
+        "time": _time(trade.timestamp, day),
         "symbol": trade.symbol.strip().upper(),
         "action": trade.action,
         "quantity": trade.quantity,
@@ -110,11 +112,19 @@ def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
     }
 
 
+def _time(moment: datetime, day: str) -> str:
+    """A trade's time: its hour alone on `day` (the session's, which the page shows as
+    its date), else its date and hour (UTC)."""
+    same = utc_text(moment, "%Y-%m-%d") == day
+    return utc_text(moment, "%H:%M UTC") if same else utc_text(moment)
+
+
 def normalise(session: TradeSession) -> list[NormalTrade]:
     """T1: sorted by time (input order breaks ties)."""
     ordered = sorted(enumerate(session.source_data.trades), key=lambda p: (p[1].timestamp, p[0]))
     default = session.source_data.currency
-    return [_normal(n, t, default) for n, (_, t) in enumerate(ordered, start=1)]
+    day = when(session)["date"]
+    return [_normal(n, t, default, day) for n, (_, t) in enumerate(ordered, start=1)]
 
 
 class SymbolSummary(TypedDict):
@@ -443,12 +453,22 @@ def market(session: TradeSession) -> list[dict[str, str]]:
     return [{"name": k, "value": _market_value(v)} for k, v in sorted(conditions.items())]
 
 
-def title(session: TradeSession) -> str:
+def title(session: TradeSession, symbols: Sequence[str] = ()) -> str:
     """The session's title unless it is a placeholder; else a headline from its market
-    analysis, or one made of its date."""
+    analysis, else the `symbols` it traded (`Trading AAPL, MSFT and 2 more`), else one
+    made of its date (a page shows its date already: only when nothing else names it)."""
     given = session.title if not is_placeholder_title(session.title) else None
+    traded = None
+    if symbols:
+        shown = (
+            list(symbols[:3]) if len(symbols) <= 3 else [*symbols[:2], f"{len(symbols) - 2} more"]
+        )
+        traded = f"Trading {_and(shown)}"
     return scrub(
-        given or headline(session.market_analysis) or f"Trading session, {when(session)['human']}"
+        given
+        or headline(session.market_analysis)
+        or traded
+        or f"Trading session, {when(session)['human']}"
     )
 
 
@@ -491,7 +511,7 @@ def social(session: TradeSession, summary: Summary, review: Review) -> list[str]
             figures.append(f"{_pnl_label(closed)} {_and(amounts)}")
         firsts = [n[0] for n in (_notes(b, several) for b in closed) if n]
         facts = (firsts + [f for f in review["facts"] if f not in firsts])[:2]
-    paragraphs = [opening(title(session), figures)]
+    paragraphs = [opening(title(session, _symbols(summary)), figures)]
     paragraphs += facts
     if review["what_worked"]:
         paragraphs.append(f"What worked: {review['what_worked']}")
@@ -547,7 +567,7 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
     minutes = session.metadata.counter("duration_minutes")
     if implausible_duration(minutes):
         minutes = None
-    headline_text = title(session)
+    headline_text = title(session, _symbols(summary))
     draft = draft_reasons(session)
     chart = None if draft else equity_chart(equity_series(trades, summary), headline_text)
     link = {"file": chart["file"], "alt": chart["subtitle"]} if chart else None
@@ -556,6 +576,7 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
         review["market_analysis"],
         review["figures"][0] if review["figures"] else None,
         headline_text,
+        avoid=(headline_text, review["market_analysis"]),
     )
 
     def front(kind: str) -> dict[str, Any]:

@@ -413,16 +413,18 @@ def export_blog(
     fmt: BlogFormat,
     at: str | None = None,
     base_path: str = "/",
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> BlogExportResult:
     """Write the published posts at a commit (default: the tip) into a blog's folder,
     as `fmt` lays them out. Files an earlier export wrote are replaced, or removed when
     their session is no longer published (it became a draft); any other file in the
-    way is a clash, reported before anything is written."""
+    way is a clash, reported before anything is written. `progress(done, None)` after
+    each session read."""
     if fmt not in BLOG_FORMATS:
         raise GitflywheelError(f"--format {fmt!r}: one of tree, {', '.join(BLOG_FORMATS)}")
     if target.exists() and not target.is_dir():
         raise GitflywheelError(f"{target}: exists and is not a folder")
-    found = published_posts(store, at)
+    found = published_posts(store, at, progress)
     plan = (
         plan_hugo(store, found.posts)
         if fmt == "hugo"

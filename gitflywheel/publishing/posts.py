@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -112,9 +113,14 @@ def split_front_matter(text: str) -> tuple[str, str]:
     return "", text
 
 
-def published_posts(store: Store, at: str | None = None) -> Posts:
+def published_posts(
+    store: Store,
+    at: str | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Posts:
     """Every non-draft session's post at a commit (default: the tip), newest first
-    (ties by session id, so the order is the same on every host)."""
+    (ties by session id, so the order is the same on every host); `progress(done,
+    None)` after each session read."""
     tip = store.resolve(at) if at else store.tip()
     if tip is None:
         raise StoreError(f"{store.path}: the store has no history yet")
@@ -122,7 +128,9 @@ def published_posts(store: Store, at: str | None = None) -> Posts:
     found: list[tuple[Post, list[str]]] = []
     root = store.commit(tip).tree
     drafts = settings_at(store, root).draft_patterns()
-    for _, folder in iter_session_folders(store, root):
+    for number, (_, folder) in enumerate(iter_session_folders(store, root), 1):
+        if progress is not None:
+            progress(number, None)
         try:
             post, reason = _post_of(store, folder, drafts)
         except (GitflywheelError, JSONTextError, ValidationError, ValueError) as exc:

@@ -16,6 +16,8 @@ Layout, every link relative inside the site:
     types/<type>/index.html, .../page/N/    the posts of one session type
     types/<type>/feed.xml                   their Atom feed
     tags/index.html, tags/<tag>/index.html  every tag; the posts of one tag
+    projects/index.html                     every project of the build sessions
+    projects/<tag>/index.html, feed.xml     a project's changelog (`projects`) and its feed
     feed.xml                                the Atom feed of the whole store
     style.css, .nojekyll                    the style sheet; pages hosts serve files as they are
 """
@@ -49,6 +51,7 @@ from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
 from .markdown_html import clean_text, render_markdown
 from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
+from .projects import Change, Project, projects
 
 __all__ = [
     "PER_PAGE",
@@ -225,6 +228,7 @@ class _Site:
         self.entries = place_posts(posts)
         self.types = sorted({e.post.session_type for e in self.entries})
         self.type_slugs = {t: path_slug(t, "type") for t in self.types}
+        self.projects: list[Project] = []  # set by build_site: they link from every page
 
     @staticmethod
     def root(path: str) -> str:
@@ -276,6 +280,7 @@ class _Site:
                         for t in self.types
                     ],
                     "feed_url": f"{root}feed.xml" if self.base_url else None,
+                    "projects_url": f"{root}projects/" if self.projects else None,
                     "canonical": canonical,
                     "share": (
                         {**_NO_SHARE, "site_name": self.title, **(share or {})}
@@ -451,6 +456,65 @@ class _Site:
                 list_feed=f"{root}{feed}" if feed and self.base_url else None,
             )
 
+    def project_pages(self, project: Project, tip_time: datetime | None) -> None:
+        """A project's changelog page, `projects/<tag>/`, and (with feeds) its feed of the
+        project's sessions."""
+        prefix = f"projects/{path_slug(project.tag, 'project')}/"
+        root = self.root(prefix + "index.html")
+        by_id = {e.post.session_id: e for e in self.entries}
+        tag = next(
+            (s for e in self.entries for t, s in e.tags if t == project.tag),
+            None,
+        )
+
+        def session(session_id: str) -> dict[str, str]:
+            entry = by_id[session_id]
+            return {
+                "title": clean_text(entry.post.title),
+                "url": f"{root}{entry.folder}",
+                "date": _date_text(entry.post.date),
+            }
+
+        def change(item: Change) -> dict[str, Any]:
+            return {
+                "text": clean_text(item.text),
+                "scope": clean_text(item.scope),
+                "short": clean_text(item.short),
+                "url": item.url,
+                "session": session(item.session_id),
+            }
+
+        releases = [
+            {
+                "key": release.key,
+                "title": release.title,
+                "sessions": [session(s) for s in release.sessions],
+                "sections": [
+                    {"title": title, "changes": [change(c) for c in changes]}
+                    for title, changes in release.ordered()
+                ],
+            }
+            for release in project.releases
+        ]
+        self.page(
+            prefix + "index.html",
+            "project.html.j2",
+            share={"title": f"{clean_text(project.name)}: changelog"},
+            modified=max((p.date for p in project.posts), default=None),
+            heading=clean_text(project.name),
+            tag_url=f"{root}tags/{tag}/" if tag else None,
+            sessions=len(project.posts),
+            releases=releases,
+            list_feed=f"{root}{prefix}feed.xml" if self.base_url else None,
+        )
+        if self.base_url is not None and tip_time is not None:
+            self.feed(
+                prefix + "feed.xml",
+                f"{self.title}: {clean_text(project.name)}",
+                [by_id[p.session_id] for p in project.posts],
+                tip_time,
+            )
+
     def feed(self, path: str, title: str, entries: list[_Entry], empty_updated: datetime) -> None:
         assert self.base_url is not None
         base = self.base_url
@@ -495,11 +559,13 @@ def build_site(
     feeds: bool = True,
     posts: Posts | None = None,
     limits: Limits | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
     or from `posts` read from it already. Feeds need `base_url` (their links are
     absolute): without it, pass `feeds=False`. Each page renders within `limits`; a
-    page template that fails or passes one raises RenderError naming it."""
+    page template that fails or passes one raises RenderError naming it. `progress(done,
+    total)` is called after each session's pages."""
     if feeds and base_url is None:
         raise SiteError(
             "the Atom feeds need the site's address for their links: give --base-url URL "
@@ -507,7 +573,7 @@ def build_site(
             "`gitflywheel config site.base_url URL`, or --no-feed"
         )
     base = check_base_url(base_url) if base_url is not None else None
-    found = posts if posts is not None else published_posts(store, at)
+    found = posts if posts is not None else published_posts(store, at, progress)
     site = _Site(
         store,
         found.posts,
@@ -521,12 +587,15 @@ def build_site(
         base if feeds else None,
         base,
     )
+    site.projects = projects(store, found.commit, [e.post for e in site.entries])
     for number, entry in enumerate(site.entries):
         site.session_pages(
             entry,
             newer=site.entries[number - 1] if number > 0 else None,
             older=site.entries[number + 1] if number + 1 < len(site.entries) else None,
         )
+        if progress is not None:
+            progress(number + 1, len(site.entries))
     # each session's provenance (an in-toto statement) beside its page
     made = provenances(store, [e.post.session_id for e in site.entries], found.commit.encode())
     for entry, provenance in zip(site.entries, made, strict=True):
@@ -546,6 +615,26 @@ def build_site(
             by_tag[named].append(entry)
     for (tag, slug), tagged in sorted(by_tag.items()):
         site.list_pages(f"tags/{slug}/", f"Tagged {tag}", tagged)
+    tip_time = datetime.fromtimestamp(store.commit(found.commit.encode()).commit_time, UTC)
+    for project in site.projects:
+        site.project_pages(project, tip_time if feeds else None)
+    if site.projects:
+        site.page(
+            "projects/index.html",
+            "projects.html.j2",
+            share={"title": "Projects"},
+            modified=max((p.date for pr in site.projects for p in pr.posts), default=None),
+            heading="Projects",
+            projects=[
+                {
+                    "name": clean_text(p.name),
+                    "url": f"{path_slug(p.tag, 'project')}/",
+                    "sessions": len(p.posts),
+                    "latest": _date_text(p.posts[0].date),
+                }
+                for p in site.projects
+            ],
+        )
     site.page(
         "tags/index.html",
         "tags.html.j2",
@@ -559,7 +648,6 @@ def build_site(
     )
     feed_count = 0
     if feeds:
-        tip_time = datetime.fromtimestamp(store.commit(found.commit.encode()).commit_time, UTC)
         site.feed("feed.xml", site.title, site.entries, tip_time)
         for session_type in site.types:
             prefix = f"types/{site.type_slugs[session_type]}/"
@@ -569,7 +657,7 @@ def build_site(
                 [e for e in site.entries if e.post.session_type == session_type],
                 tip_time,
             )
-        feed_count = 1 + len(site.types)
+        feed_count = 1 + len(site.types) + len(site.projects)
     # served for any missing path, so its links are root-relative
     site.page(
         "404.html",
@@ -666,8 +754,10 @@ def make_site(
     templates_dir: Path | None = None,
     title: str = "Work sessions",
     feeds: bool = True,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteResult:
-    """Build the site, write it to `out` and/or commit it to `branch` of the store."""
+    """Build the site, write it to `out` and/or commit it to `branch` of the store;
+    `progress(done, total)` after each session's pages."""
     from .site_branch import branch_ref, commit_site
 
     if out is None and branch is None:
@@ -681,6 +771,7 @@ def make_site(
         templates=load_templates(templates_dir, SITE_TEMPLATES),
         title=title,
         feeds=feeds,
+        progress=progress,
     )
     result = SiteResult(
         commit=build.commit,

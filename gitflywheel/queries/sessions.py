@@ -10,7 +10,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -66,7 +66,7 @@ class SessionRow:
 @dataclass(frozen=True)
 class LogEntry:
     commit: str
-    date: int
+    date: str  # the committer date: ISO 8601 in UTC (`2025-12-02T03:30:00Z`), as `ls` gives times
     subject: str
     session_id: str | None
     session_type: str | None
@@ -288,6 +288,11 @@ def which(store: Store, file_or_blob: str, *, use_index: bool = True) -> tuple[s
     return wanted, holders
 
 
+def iso_utc(seconds: int) -> str:
+    """Seconds since 1970 as every `--json` gives a time: ISO 8601, UTC, `Z`."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def log(store: Store, limit: int | None = None) -> list[LogEntry]:
     """The audit trail: first-parent history of `main`, newest first."""
     entries = []
@@ -297,7 +302,7 @@ def log(store: Store, limit: int | None = None) -> list[LogEntry]:
         entries.append(
             LogEntry(
                 commit.id.decode(),
-                commit.commit_time,
+                iso_utc(commit.commit_time),
                 subject,
                 t.session_id if t else None,
                 t.session_type if t else None,
@@ -343,8 +348,14 @@ def _entry_name(raw: bytes, where: str) -> str:
     return name
 
 
-def export(store: Store, target: Path, at: str | None = None) -> ExportResult:
-    """Write the tree of a commit (default: the tip) as plain files.
+def export(
+    store: Store,
+    target: Path,
+    at: str | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> ExportResult:
+    """Write the tree of a commit (default: the tip) as plain files; `progress(files,
+    None)` after each file written.
 
     Regular files and folders are written; symbolic links and submodules (gitlinks) are
     skipped and listed in `skipped`. Each entry goes to a file of its own: a name that
@@ -374,6 +385,8 @@ def export(store: Store, target: Path, at: str | None = None) -> ExportResult:
                 if mode == EXEC_MODE:
                     (folder / name).chmod(0o755)
                 count += 1
+                if progress is not None:
+                    progress(count, None)
             else:
                 skipped.append(f"{path}: mode {mode:o} is not a file git checks out")
     return ExportResult(tip.decode(), count, str(target), skipped)

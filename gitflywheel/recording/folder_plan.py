@@ -115,8 +115,9 @@ def file_ref(path: str, data: bytes) -> FileRef:
 
 
 def store_names(settings: StoreSettings) -> Names:
-    """The display names the store's settings give (`names.repo`, `names.agent`)."""
-    return Names.of(settings.repo_names(), settings.agent_names())
+    """The display names the store's settings give (`names.repo`, `names.agent`), and
+    whether agents are tags (`names.agent_tags`)."""
+    return Names.of(settings.repo_names(), settings.agent_names(), settings.agent_tags())
 
 
 def derive(

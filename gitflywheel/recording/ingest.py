@@ -8,7 +8,10 @@ the same ingest again finishes the job (what is stored already is reported uncha
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,7 +37,7 @@ from ..storage.writing import Writer
 from .batch import BatchReport, ItemOutcome
 from .folder_plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, store_names
 from .init import open_store, store_templates_dir
-from .inputs import InputItem, read_inputs
+from .inputs import STDIN, InputItem, nothing_came_in, read_inputs
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, ScreenshotPolicy
 from .workers import (
     PlannedSession,
@@ -93,8 +96,10 @@ class Recorder:
         screenshot_policy: ScreenshotPolicy | None = None,
         private: Sequence[re.Pattern[str]] = (),
         names: Names | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.writer = writer
+        self.dry_run = dry_run  # plan every commit, land none
         self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
         self.private = tuple(private)  # the store's privacy.private, compiled
         self.names = names or Names()  # the store's names.repo and names.agent
@@ -270,7 +275,7 @@ class Recorder:
     def flush(self) -> None:
         """Write the planned objects as one pack and move `main` to the planned head."""
         self.unflushed, self.last_flush = 0, time.monotonic()
-        if self.head == self.writer.main:
+        if self.head == self.writer.main or self.dry_run:
             return
         self.writer.flush(self.head)
         # What is on disk now reloads on demand: memory stays bounded by one batch.
@@ -293,6 +298,9 @@ def ingest(
     parallel_after: int = PARALLEL_AFTER,
     keep_outcomes: bool = True,
     items: Iterable[InputItem] = (),
+    dry_run: bool = False,
+    progress: Callable[[int, int | None], None] | None = None,
+    expected: int | None = None,
 ) -> IngestReport:
     """Ingest every session document named by `paths`, then the parsed `items`, into the
     store (created if missing).
@@ -309,6 +317,10 @@ def ingest(
     (`on_outcome` sees each), so a long run's memory does not grow with it.
     `max_screenshot_bytes` is at most the largest object a store takes from a remote
     (`objectsize.MAX_OBJECT_BYTES`), so that every store it records can be synced.
+    `progress(done, expected)` is called after each outcome. With `dry_run`, every
+    session is planned as it would be and nothing is written: the
+    outcomes say what would be recorded, revised or refused (a missing store is planned
+    as a new one, in a temporary folder that is removed after).
     """
     if not 0 < max_screenshot_bytes <= MAX_OBJECT_BYTES:
         raise InputError(
@@ -317,21 +329,87 @@ def ingest(
             f"{max_screenshot_bytes:,} is not between 1 and {MAX_OBJECT_BYTES:,}, the largest "
             "object a store takes from a remote",
         )
-    report = IngestReport(str(store_path))
+    paths = list(paths)
+    if paths == [STDIN] and stdin is not None and items == ():
+        # Only standard input, and nothing in it: a pipe whose first command failed.
+        # Refused before the store is opened, so none is made for it.
+        data = stdin.read()
+        if not data.strip():
+            raise nothing_came_in()
+        stdin = io.BytesIO(data)
+    report = IngestReport(str(store_path), dry_run=dry_run)
+    with contextlib.ExitStack() as scratch:
+        if dry_run and _missing_store(store_path):
+            store_path = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "new.git"
+        _ingest_into(
+            store_path,
+            report,
+            paths,
+            revise=revise,
+            templates_dir=templates_dir,
+            stdin=stdin,
+            batch_size=batch_size,
+            flush_seconds=flush_seconds,
+            on_outcome=on_outcome,
+            max_screenshot_bytes=max_screenshot_bytes,
+            screenshots_from=screenshots_from,
+            workers=workers,
+            parallel_after=parallel_after,
+            keep_outcomes=keep_outcomes,
+            items=items,
+            progress=progress,
+            expected=expected,
+        )
+    return report
+
+
+def _missing_store(path: Path) -> bool:
+    return not path.exists() or (path.is_dir() and not any(path.iterdir()))
+
+
+def _ingest_into(
+    store_path: Path,
+    report: IngestReport,
+    paths: Iterable[str],
+    *,
+    revise: bool,
+    templates_dir: Path | None,
+    stdin: BinaryIO | None,
+    batch_size: int,
+    flush_seconds: float,
+    on_outcome: Callable[[Outcome], None] | None,
+    max_screenshot_bytes: int,
+    screenshots_from: Sequence[Path],
+    workers: int,
+    parallel_after: int,
+    keep_outcomes: bool,
+    items: Iterable[InputItem],
+    progress: Callable[[int, int | None], None] | None,
+    expected: int | None,
+) -> None:
+    dry_run = report.dry_run
     with open_store(store_path, create=True) as store, store.writing() as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))
         policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
         settings = current_settings(store)
         private = settings.private_patterns()
         names = store_names(settings)
-        recorder = Recorder(writer, templates, policy, private, names)
+        recorder = Recorder(writer, templates, policy, private, names, dry_run)
         pool: PlanPool | None = None
         ahead: deque[_Ahead] = deque()
 
+        finished = 0
+
         def done(outcome: Outcome) -> None:
+            nonlocal finished
+            if dry_run:
+                outcome.commit = None  # planned, never made
             report.add(outcome, keep_outcomes)
             if on_outcome is not None:
                 on_outcome(outcome)
+            if progress is not None:
+                finished += 1
+                progress(finished, expected)
             recorder.flush_when_due(batch_size, flush_seconds)
 
         try:
@@ -354,7 +432,6 @@ def ingest(
             if pool is not None:
                 pool.close()
         recorder.flush()
-    return report
 
 
 @dataclass

@@ -19,6 +19,7 @@ guessing which of two writers is right would lose the other's change unseen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import EXIT_BAD_INPUT, ConflictError, InputError, RemoteError
@@ -60,6 +61,11 @@ class PublishResult:
     before: str | None
     pushed: bool
     site_branches: tuple[str, ...] = ()  # site branches pushed with main (`site --branch`)
+    dry_run: bool = False  # nothing was pushed: `pushed` and `site_branches` say what would be
+    rebuilt: tuple[str, ...] = ()  # site branches built again from main before the push
+    remembered: str | None = None  # the name the remote's URL was recorded under
+    notes: tuple[str, ...] = ()  # e.g. why the URL was not recorded
+    auto: bool | None = None  # whether the store publishes by itself after each session
 
 
 @dataclass
@@ -71,6 +77,7 @@ class SyncResult:
     remote_before: str | None
     taken: list[str] = field(default_factory=list)
     pushed: bool = False
+    dry_run: bool = False  # nothing changed here or there: the rest says what would
 
 
 def _named(location: RemoteLocation) -> tuple[str, str]:
@@ -123,9 +130,11 @@ def _check_objects(view: Store, link: Link, new: list[bytes]) -> None:
         )
 
 
-def publish(store: Store, remote: str | None = None) -> PublishResult:
+def publish(store: Store, remote: str | None = None, *, dry_run: bool = False) -> PublishResult:
     """Push `main`; refused (RemoteError) when the remote has sessions we do not, and
-    (RemoteNotAStore) when it holds something other than this store's history."""
+    (RemoteNotAStore) when it holds something other than this store's history. With
+    `dry_run`, everything is checked as for a push, the push is left out, and the result
+    says what it would have pushed."""
     location = resolve_remote(store, remote)
     name, url = _named(location)
     with store.lock():
@@ -144,9 +153,10 @@ def publish(store: Store, remote: str | None = None) -> PublishResult:
             _refuse_foreign(link, refs)
         elif theirs != tip and (theirs not in store or not is_ancestor(store, theirs, tip)):
             _explain_behind(store, link, theirs, tip)
-        link.push_main(theirs, tip, sites)
+        if not dry_run:
+            link.push_main(theirs, tip, sites)
         return PublishResult(
-            name, url, tip.decode(), theirs.decode() if theirs else None, True, branches
+            name, url, tip.decode(), theirs.decode() if theirs else None, True, branches, dry_run
         )
 
 
@@ -163,10 +173,18 @@ def _explain_behind(store: Store, link: Link, theirs: bytes, tip: bytes) -> None
 
 
 def sync(
-    store: Store, remote: str | None = None, max_object_bytes: int = MAX_OBJECT_BYTES
+    store: Store,
+    remote: str | None = None,
+    max_object_bytes: int = MAX_OBJECT_BYTES,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> SyncResult:
     """Fetch the remote's `main`, check it, combine it with ours, push the result back.
-    An object over `max_object_bytes` (by its header, before it is inflated) refuses it."""
+    An object over `max_object_bytes` (by its header, before it is inflated) refuses it.
+    `progress(done, total)` follows the check of the commits it brings. With `dry_run`,
+    what it fetches is checked and combined in the quarantine and then dropped: nothing
+    enters the store, `main` stays, nothing is pushed, and the result says what would."""
     location = resolve_remote(store, remote)
     name, url = _named(location)
     with store.writing() as writer, Quarantine(store, max_object_bytes) as quarantine:
@@ -180,17 +198,20 @@ def sync(
             "up-to-date",
             ours.decode() if ours else None,
             theirs.decode() if theirs else None,
+            dry_run=dry_run,
         )
         if theirs is None:
             _refuse_foreign(link, refs)
             if ours is not None:
-                link.push_main(None, ours)
+                if not dry_run:
+                    link.push_main(None, ours)
                 result.action, result.pushed = "pushed", True
             return result
         if theirs == ours:
             return result
         if ours is not None and theirs in store and is_ancestor(store, theirs, ours):
-            link.push_main(theirs, ours)
+            if not dry_run:
+                link.push_main(theirs, ours)
             result.action, result.pushed = "pushed", True
             return result
 
@@ -207,7 +228,7 @@ def sync(
                 candidate, result.taken = _combine(incoming, ours, theirs, location)
                 result.action = "merged"
             incoming.flush(candidate)
-        findings = _verify_incoming(store, quarantine, ours, candidate)
+        findings = _verify_incoming(store, quarantine, ours, candidate, progress)
         if findings:
             raise RemoteError(
                 link.explain(
@@ -215,9 +236,12 @@ def sync(
                     "nothing was taken: " + _listing([str(f) for f in findings])
                 )
             )
+        result.main = candidate.decode()
+        if dry_run:
+            result.pushed = result.action == "merged"
+            return result  # the quarantine, merge and all, is dropped
         quarantine.admit()
         writer.flush(candidate)
-        result.main = candidate.decode()
         if result.action == "merged":
             try:
                 link.push_main(theirs, candidate)
@@ -231,7 +255,11 @@ def sync(
 
 
 def _verify_incoming(
-    store: Store, quarantine: Quarantine, ours: bytes | None, candidate: bytes
+    store: Store,
+    quarantine: Quarantine,
+    ours: bytes | None,
+    candidate: bytes,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> list[Finding]:
     """verify's findings on the commits `candidate` (the quarantine's `main` now) would
     bring to our `main`, judged in the quarantine, from where the store's last
@@ -246,7 +274,7 @@ def _verify_incoming(
         state.close()
     brought = ancestors(view, [candidate]) - (ancestors(view, [ours]) if ours else set())
     named = {sha.decode() for sha in brought}
-    return [f for f in verify(view).findings if f.commit in named]
+    return [f for f in verify(view, progress=progress).findings if f.commit in named]
 
 
 def _combine(

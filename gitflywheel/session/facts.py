@@ -101,9 +101,10 @@ class ArtifactFacts(_Strict):
 
 
 class Names(_Strict):
-    """The store's display names (`names.repo`, `names.agent`: FROM -> TO) as a pipeline
-    takes them: an input like the record, so that the pipeline stays pure. A repository
-    shown as "" is not named at all. Facts keep the names their pipeline used."""
+    """The store's display names (`names.repo`, `names.agent`: FROM -> TO), and whether
+    an agent is a tag (`names.agent_tags`), as a pipeline takes them: an input like the
+    record, so that the pipeline stays pure. A repository shown as "" is not named at
+    all. Facts keep the names their pipeline used."""
 
     repo: dict[str, str] = Field(
         default_factory=dict,
@@ -112,13 +113,23 @@ class Names(_Strict):
     agent: dict[str, str] = Field(
         default_factory=dict, description="an agent id -> the name shown (the record keeps the id)"
     )
+    agent_tags: bool = Field(
+        default=False,
+        description="the agent is a tag of the artifacts and a hashtag of the thread "
+        "(`names.agent_tags`); absent: it is not",
+    )
 
     @classmethod
-    def of(cls, repo: Mapping[str, str] = {}, agent: Mapping[str, str] = {}) -> Names:  # noqa: B006
-        return cls(repo=dict(repo), agent=dict(agent))
+    def of(
+        cls,
+        repo: Mapping[str, str] = {},  # noqa: B006
+        agent: Mapping[str, str] = {},  # noqa: B006
+        agent_tags: bool = False,
+    ) -> Names:
+        return cls(repo=dict(repo), agent=dict(agent), agent_tags=agent_tags)
 
     def __bool__(self) -> bool:
-        return bool(self.repo or self.agent)
+        return bool(self.repo or self.agent or self.agent_tags)
 
     def repo_name(self, public: str | None) -> str | None:
         """The name a repository is shown under: its display name (None for ''), else
@@ -137,11 +148,16 @@ class Names(_Strict):
         return Names(
             repo={repo: self.repo[repo]} if repo is not None and repo in self.repo else {},
             agent={agent_id: self.agent[agent_id]} if agent_id in self.agent else {},
+            agent_tags=self.agent_tags,
         )
 
     def value(self) -> dict[str, Any]:
-        """As facts.json holds them: only the kinds that name something."""
-        return {k: dict(v) for k, v in (("agent", self.agent), ("repo", self.repo)) if v}
+        """As facts.json holds them: only the kinds that name something, and
+        `agent_tags` only when it is true."""
+        named: dict[str, Any] = {
+            k: dict(v) for k, v in (("agent", self.agent), ("repo", self.repo)) if v
+        }
+        return {**named, "agent_tags": True} if self.agent_tags else named
 
 
 class Facts(_Strict):

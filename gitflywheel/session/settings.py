@@ -100,6 +100,13 @@ KEYS: dict[str, KeySpec] = {
             "FROM=TO: show the agent FROM under the name TO; one value per agent",
         ),
         KeySpec(
+            "names.agent_tags",
+            False,
+            "true: the agent is a tag of every artifact and a hashtag of the thread, as the "
+            "repository's project is; false or unset: it is not (an agent is who worked, "
+            "not what the work is about)",
+        ),
+        KeySpec(
             "publish.drafts",
             True,
             "a regular expression (Python syntax) matched against each session's agent id, "
@@ -256,12 +263,20 @@ def _signer_key(value: str) -> str:
     return parse_trusted_signer(value).key
 
 
+def _flag(value: str) -> str:
+    """`true` or `false`, as `git config` writes a boolean."""
+    if value not in ("true", "false"):
+        raise ValueError("true or false")
+    return value
+
+
 _CHECKS = {
     "site.base_url": _base_url,
     "site.title": _title,
     "privacy.private": _private,
     "names.repo": _repo_name,
     "names.agent": _display_name,
+    "names.agent_tags": _flag,
     "publish.drafts": _private,
     "trust.signers": _signer,
 }
@@ -320,6 +335,7 @@ class PrivacySettings(_Section):
 class NamesSettings(_Section):
     repo: Annotated[tuple[str, ...], AfterValidator(_several("names.repo"))] = ()
     agent: Annotated[tuple[str, ...], AfterValidator(_several("names.agent"))] = ()
+    agent_tags: Annotated[str, AfterValidator(_flag)] | None = None
 
 
 class PublishSettings(_Section):
@@ -399,6 +415,10 @@ class StoreSettings(_Section):
     def agent_names(self) -> dict[str, str]:
         """`names.agent` as FROM -> TO."""
         return _pairs(self.names.agent)
+
+    def agent_tags(self) -> bool:
+        """`names.agent_tags`: whether the agent is a tag (default: it is not)."""
+        return self.names.agent_tags == "true"
 
 
 def _pairs(items: tuple[str, ...]) -> dict[str, str]:

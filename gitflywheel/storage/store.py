@@ -438,6 +438,17 @@ class Store:
         config.set(section, name, os.fsencode(value))
         config.write_to_path()
 
+    def config_unset(self, key: str) -> bool:
+        """Remove a value from the store's git config file; False when it was not set."""
+        section, name = _config_key(key)
+        config = self._repo.get_config()
+        try:
+            config.remove(section, name)
+        except KeyError:
+            return False
+        config.write_to_path()
+        return True
+
     def point_head_at_main(self) -> None:
         """Make `HEAD` the symbolic ref `refs/heads/main`, as `git clone` expects."""
         if self._repo.refs.read_ref(HEAD) != b"ref: " + MAIN:

@@ -106,6 +106,7 @@ def _names_text(names: Names) -> str:
     """`repo 'X' as 'Y', agent 'A' as 'B'`, or `none`."""
     shown = [f"repo {k!r} as {v!r}" for k, v in sorted(names.repo.items())]
     shown += [f"agent {k!r} as {v!r}" for k, v in sorted(names.agent.items())]
+    shown += ["agents as tags"] if names.agent_tags else []
     return ", ".join(shown) or "none"
 
 

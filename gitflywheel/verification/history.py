@@ -171,15 +171,22 @@ def verify(
     full: bool = False,
     jobs: int | None = None,
     on_wait: Callable[[], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> VerifyResult:
     """Verify `main`; incremental from the last clean run unless `full`. `jobs`
     processes prepare the commits (default: one per core); `on_wait` is called if
-    another verify of the store runs, which this one then waits for."""
+    another verify of the store runs, which this one then waits for; `progress(done,
+    total)` after each commit checked."""
     with file_lock(StorePaths(store.path).verify_lock, on_wait):
-        return _verify(store, full, default_jobs() if jobs is None else max(1, jobs))
+        return _verify(store, full, default_jobs() if jobs is None else max(1, jobs), progress)
 
 
-def _verify(store: Store, full: bool, jobs: int) -> VerifyResult:
+def _verify(
+    store: Store,
+    full: bool,
+    jobs: int,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> VerifyResult:
     tip = store.tip()
     result = VerifyResult(str(store.path), tip.decode() if tip else None, full)
     verified = store.read_ref(VERIFIED_REF)
@@ -233,8 +240,10 @@ def _verify(store: Store, full: bool, jobs: int) -> VerifyResult:
 
     try:
         walk = _Walk(state, result)
-        for work in prepared(store, chain, jobs):
+        for number, work in enumerate(prepared(store, chain, jobs), 1):
             walk.judge(work)
+            if progress is not None:
+                progress(number, len(chain))
         _summarise(state, result)
         if result.ok:
             state.set_meta("verified", tip.decode())

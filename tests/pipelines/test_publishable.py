@@ -169,7 +169,8 @@ def test_a_test_run_before_and_after() -> None:
     artifacts = render_all(data)
     meta = front_matter(artifacts["blog_post"])
     assert meta["draft"] is True and meta["categories"] == ["build"]
-    assert "agent1" in meta["tags"] and not any("tmp" in t for t in meta["tags"])
+    assert meta["tags"] == ["build", "devlog"]  # no repository in a temporary folder
+    assert not any("tmp" in t for t in meta["tags"])
     assert "232 h" not in "".join(artifacts.values())  # more than a day: not a fact
     warnings = make_record("x", data).warnings
     assert any("duration_minutes: 13973 minutes is more than a day" in w for w in warnings)

@@ -192,7 +192,7 @@ def test_example_build_thread() -> None:
         " before you alert. A week of baseline numbers set thresholds that do not cry wolf."
         " 1/2",
         "Next: Wire the monitor into the nightly job; Add a weekly trend chart."
-        " #AgentCellphone #Agent5 #BuildInPublic 2/2",
+        " #AgentCellphone #BuildInPublic 2/2",
     ]
 
 

@@ -248,7 +248,9 @@ def test_feeds_validate_and_hold_the_published_sessions(full_site: Path, full_st
     with Store.open(full_store) as store:
         posts = published_posts(store).posts
     feeds = sorted(full_site.rglob("feed.xml"))
-    assert len(feeds) == 4
+    projects = sorted(p.parent.name for p in full_site.glob("projects/*/feed.xml"))
+    assert projects == ["agentcellphone", "repo"]  # the corpus's and the week's (example/repo)
+    assert len(feeds) == 1 + 3 + len(projects)  # the site's, one per type, one per project
     for feed in feeds:
         validate(feed)
         parsed = feedparser.parse(feed.read_bytes())
@@ -651,7 +653,7 @@ def test_site_is_a_function_of_the_package(tmp_path: Path) -> None:
     result = gitflywheel.site(store, tmp_path / "out", base_url=BASE, branch="pages")
     assert (result.sessions, result.feeds, result.branch, result.branch_changed) == (
         3,
-        4,
+        5,  # the site's, one per type, the example build's project
         "pages",
         True,
     )
