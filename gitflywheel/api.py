@@ -284,7 +284,7 @@ def show(repo: StoreLike, session_id: str, kind: None = None) -> Manifest: ...
 def show(repo: StoreLike, session_id: str, kind: str) -> bytes: ...
 def show(repo: StoreLike, session_id: str, kind: str | None = None) -> Manifest | bytes:
     """A session's manifest, or with `kind` the bytes of one artifact (`record`: the
-    session record)."""
+    session record; `facts`; `provenance`: the in-toto statement of its artifacts)."""
     from .queries.sessions import show_artifact, show_session
 
     with _open(repo, read_only=True) as store:

@@ -460,7 +460,8 @@ def show(repo: Path, session_id: str, kind: str | None, as_json: bool) -> None:
     """Show a session's manifest, or the text of one artifact (KIND: readme, blog_post,
     build_log, social_post, trade_journal, or the SVG charts activity_chart and
     equity_curve; record for the session record, facts for what its templates render
-    from)."""
+    from, provenance for an in-toto statement of its artifacts: their SHA-256, what they
+    were made from, the commit that recorded them and its signer)."""
     from . import api
 
     if kind is None:
@@ -1000,6 +1001,8 @@ def config(
       names.agent_tags  true: the agent is a tag and a hashtag (default: it is not)
       publish.drafts    (several) a regular expression: a session whose agent id, title
                         or id it finds is not published
+      trust.signers     (several) NAME KEYTYPE KEY (git's allowed-signers format): from
+                        then on every commit must be signed by a trusted key
     """
     from . import api
 

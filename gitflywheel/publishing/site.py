@@ -44,6 +44,7 @@ from markupsafe import Markup
 from ..errors import GitflywheelError
 from ..pipelines.common import utc_text
 from ..pipelines.social import read_threads
+from ..queries.provenance import provenances, statement_bytes
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
@@ -631,6 +632,10 @@ def build_site(
         if progress is not None:
             progress(number + 1, len(site.entries))
     site.redirects()
+    # each session's provenance (an in-toto statement) beside its page
+    made = provenances(store, [e.post.session_id for e in site.entries], found.commit.encode())
+    for entry, provenance in zip(site.entries, made, strict=True):
+        site.add(entry.folder + "provenance.json", statement_bytes(provenance))
     site.list_pages("", site.title, site.entries, "feed.xml")
     for session_type in site.types:
         prefix = f"types/{site.type_slugs[session_type]}/"

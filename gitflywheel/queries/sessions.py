@@ -223,7 +223,11 @@ def show_session(store: Store, session_id: str) -> Manifest:
 
 def show_artifact(store: Store, session_id: str, kind: str) -> bytes:
     """One artifact's bytes; `record` gives the session record itself, `facts` what its
-    templates render from."""
+    templates render from, `provenance` the in-toto statement of its artifacts."""
+    if kind == "provenance":
+        from .provenance import provenance_of, statement_bytes
+
+        return statement_bytes(provenance_of(store, session_id))
     manifest = _manifest(store, session_id)
     if kind in ("record", "session"):
         return store.blob(manifest.record.blob.encode())
@@ -240,7 +244,8 @@ def show_artifact(store: Store, session_id: str, kind: str) -> bytes:
     have = ", ".join(a.kind for a in manifest.artifacts)
     if kind not in ARTIFACT_KINDS:
         raise GitflywheelError(
-            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, record or facts)"
+            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, record, facts "
+            "or provenance)"
         )
     raise GitflywheelError(f"{session_id}: has no {kind} (it has {have})")
 

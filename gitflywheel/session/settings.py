@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from ..errors import InputError
 from ..escape import has_hidden_controls
 from ..storage.layout import SETTINGS_FILE
+from ..storage.signing import TrustedSigner, parse_trusted_signer
 
 __all__ = [
     "KeySpec",
@@ -35,6 +36,7 @@ __all__ = [
     "SiteSettings",
     "PrivacySettings",
     "NamesSettings",
+    "TrustSettings",
     "StoreSettings",
     "check_value",
     "parse_settings",
@@ -110,6 +112,13 @@ KEYS: dict[str, KeySpec] = {
             "a regular expression (Python syntax) matched against each session's agent id, "
             "title and session id: a session it finds is not published (the site and the "
             "blog exports leave it out, with the reason); one value per pattern",
+        ),
+        KeySpec(
+            "trust.signers",
+            True,
+            "NAME KEYTYPE KEY, a line of git's allowed-signers format (me@example.org "
+            "ssh-ed25519 AAAA...): from the commit that first names one, every later commit "
+            "must be signed by a key trusted before it; one value per key",
         ),
     )
 }
@@ -243,6 +252,17 @@ def _repo_name(value: str) -> str:
     return value
 
 
+def _signer(value: str) -> str:
+    _text(value)
+    parse_trusted_signer(value)
+    return value
+
+
+def _signer_key(value: str) -> str:
+    """The key a trust.signers value names (one key, one name)."""
+    return parse_trusted_signer(value).key
+
+
 def _flag(value: str) -> str:
     """`true` or `false`, as `git config` writes a boolean."""
     if value not in ("true", "false"):
@@ -258,6 +278,7 @@ _CHECKS = {
     "names.agent": _display_name,
     "names.agent_tags": _flag,
     "publish.drafts": _private,
+    "trust.signers": _signer,
 }
 
 
@@ -276,6 +297,10 @@ def _several(key: str) -> Any:
             except ValueError as exc:
                 raise ValueError(f"value {number} ({item!r}): {exc}") from None
             name = item.partition("=")[0] if key.startswith("names.") else item
+            if key == "trust.signers":
+                name = _signer_key(item)
+                if name in seen:
+                    raise ValueError(f"value {number}: the key {name[:40]}... is named twice")
             if name in seen:
                 what = f"{name!r} is given two names to show" if name != item else f"{item!r} twice"
                 raise ValueError(what)
@@ -317,6 +342,10 @@ class PublishSettings(_Section):
     drafts: Annotated[tuple[str, ...], AfterValidator(_several("publish.drafts"))] = ()
 
 
+class TrustSettings(_Section):
+    signers: Annotated[tuple[str, ...], AfterValidator(_several("trust.signers"))] = ()
+
+
 class StoreSettings(_Section):
     """The store's settings; every field has a default, so a store without the file has
     these. Read one with `get("site.base_url")`, all set ones with `values()`."""
@@ -325,6 +354,7 @@ class StoreSettings(_Section):
     privacy: PrivacySettings = PrivacySettings()
     names: NamesSettings = NamesSettings()
     publish: PublishSettings = PublishSettings()
+    trust: TrustSettings = TrustSettings()
 
     @classmethod
     def of(cls, values: Mapping[str, Value], origin: str = SETTINGS_FILE) -> StoreSettings:
@@ -373,6 +403,10 @@ class StoreSettings(_Section):
     def draft_patterns(self) -> tuple[re.Pattern[str], ...]:
         """`publish.drafts`, compiled, in order."""
         return tuple(re.compile(pattern) for pattern in self.publish.drafts)
+
+    def trusted_signers(self) -> tuple[TrustedSigner, ...]:
+        """`trust.signers`, parsed: who may sign the commits after these settings."""
+        return tuple(parse_trusted_signer(line) for line in self.trust.signers)
 
     def repo_names(self) -> dict[str, str]:
         """`names.repo` as FROM -> TO."""
