@@ -276,12 +276,13 @@ class Recorder:
     def _taken(self, slug: str, session_id: str) -> bool:
         """Whether another session's post lives at `slug`: given in this run, or at the
         tip, as the query index says (one lookup), else as the tip's manifests say (read
-        once, when the index cannot be kept)."""
+        once, when the index cannot be kept, and in a dry run, which writes nothing, the
+        index's cache included)."""
         holder = self.slugs.get(slug)
         if holder is not None or self.fresh:
             return holder is not None and holder != session_id
         holders = None
-        if self.scanned is None:
+        if self.scanned is None and not self.dry_run:
             if self.index is None:
                 self.index = slug_index(self.writer.store)
             if self.index is not None:
