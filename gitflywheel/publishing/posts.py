@@ -84,6 +84,7 @@ class Post:
     body: str  # the post's Markdown, front matter taken off
     front_matter: dict[str, Any]
     files: tuple[PostFile, ...]  # every artifact and stored screenshot, post first
+    facts: Facts | None = None  # what the session's artifacts render from (cards read it)
 
     @property
     def images(self) -> list[PostFile]:
@@ -240,6 +241,7 @@ def _post_of(
             body=body,
             front_matter=front,
             files=tuple(files),
+            facts=facts,
         ),
         "",
     )
