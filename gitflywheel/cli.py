@@ -496,8 +496,8 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
     default="tree",
     show_default=True,
     help="tree: the commit's files as they are, into an empty folder. hugo, jekyll: the "
-    "published posts and their images, into a blog's folder (page bundles under "
-    "content/posts/; _posts/ and assets/).",
+    "published posts, build logs and trade journals with their images and card images, "
+    "into a blog's folder (page bundles under content/posts/; _posts/ and assets/).",
 )
 @click.option(
     "--base-path",
@@ -509,7 +509,8 @@ def export(
     repo: Path, directory: Path, rev: str | None, fmt: str, base_path: str | None, as_json: bool
 ) -> None:
     """Write the tree of a commit out as plain files in DIRECTORY, or, with --format hugo
-    or jekyll, its published posts as that blog expects them.
+    or jekyll, its published posts, build logs and trade journals as that blog expects
+    them, each with its session's card image (card.png) as its cover.
 
     A blog export never overwrites a file it did not write: an export into the same
     folder again replaces its own posts and removes those of sessions that became
@@ -527,7 +528,8 @@ def export(
         for reason, count in blog.left_out.items():
             say(f"note: left out {count} session{'' if count == 1 else 's'}: {reason}")
         say(
-            f"Exported {blog.posts} posts of {blog.commit[:12]} for {fmt} to {directory}: "
+            f"Exported {blog.posts} posts ({blog.pages} pages) of {blog.commit[:12]} for {fmt} "
+            f"to {directory}: "
             f"{blog.files} files, {blog.written} written, {blog.removed} removed"
         )
         return

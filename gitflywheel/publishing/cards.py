@@ -29,6 +29,7 @@ from typing import Any
 
 from ..errors import GitflywheelError
 from ..figures import money, signed_money
+from ..pipelines.common import utc_text
 from ..rendering.templates import Renderer, shipped_templates_dir
 from .markdown_html import clean_text
 from .posts import POST_KIND, Post
@@ -41,6 +42,7 @@ __all__ = [
     "CardCache",
     "card_context",
     "card_svg",
+    "draw_card",
     "card_png",
     "check_svg",
     "png_size",
@@ -379,6 +381,13 @@ def card_context(post: Post, site_title: str, date: str) -> dict[str, Any]:
         "site_title": site_lines[0] if site_lines else "",
         "author": author_lines[0] if author_lines else "",
     }
+
+
+def draw_card(post: Post, pages: Renderer, site_title: str, cache: CardCache) -> bytes:
+    """A post's card: its SVG rendered by `pages` (the site's renderer), drawn or taken
+    from `cache`."""
+    date = utc_text(post.date, "%-d %B %-Y")
+    return cache.png(card_svg(pages, card_context(post, site_title, date)))
 
 
 def card_svg(pages: Renderer, context: Mapping[str, Any]) -> str:

@@ -45,7 +45,7 @@ from ..pipelines.social import read_thread
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
-from .cards import CardCache, card_context, card_svg, png_size
+from .cards import CardCache, draw_card, png_size
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
 from .markdown_html import clean_text, render_markdown
@@ -314,9 +314,7 @@ class _Site:
     def draw_card(self, entry: _Entry) -> None:
         """The session's card image, named by its bytes' hash (a card that changes gets
         a new address, so that no host shows an old one from its cache)."""
-        post = entry.post
-        svg = card_svg(self.pages, card_context(post, self.title, _date_text(post.date)))
-        data = self.cards.png(svg)
+        data = draw_card(entry.post, self.pages, self.title, self.cards)
         name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
         self.add(entry.folder + name, data)
         entry.card = (name, *png_size(data))
