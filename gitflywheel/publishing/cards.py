@@ -21,7 +21,7 @@ import re
 import struct
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
@@ -226,7 +226,12 @@ def key_figures(post: Post) -> list[dict[str, str]]:
         facts = context.get("facts")
         items = facts.get("figures") if isinstance(facts, dict) else None
         for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and item.get("value") and item.get("name"):
+            # a zero says nothing on a card (and "0 commits" beside lines added misleads)
+            if (
+                isinstance(item, dict)
+                and item.get("value") not in (None, "", "0")
+                and item.get("name")
+            ):
                 found.append(_figure(str(item["value"]), str(item["name"])))
     elif post.session_type == "trade":
         summary = context.get("summary")
@@ -533,8 +538,3 @@ def _keep(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     except OSError:
         temporary.unlink(missing_ok=True)
-
-
-def first_figures(figures: Sequence[Mapping[str, str]]) -> str:
-    """The figures as one line of text (`3 commits · 412 lines added`), for alt text."""
-    return " · ".join(f"{f['value']} {f['label']}" for f in figures)
