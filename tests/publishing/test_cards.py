@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, Cli, session
+from conftest import EXAMPLES, ROOT, Cli, session
 from PIL import Image
 
 from gitflywheel import ingest
@@ -83,6 +83,16 @@ def test_two_builds_draw_the_same_bytes(cli: Cli, examples_store: Path, tmp_path
         post = published_posts(store).posts[0]
     svg = card_svg(pages(), card_context(post, "Work sessions", "4 December 2025"))
     assert card_png(svg) == card_png(svg)
+
+
+def test_the_readme_shows_the_card_the_trade_example_gets(examples_store: Path) -> None:
+    """docs/card-trade-example.png, which the README shows, is today's card (rebuild it
+    with `gitflywheel site` of the examples when the card's look changes)."""
+    with Store.open(examples_store) as store:
+        build = build_site(store, base_url=None, feeds=False, cards=CardCache(None))
+    [card] = [d for p, d in build.files.items() if "tech-momentum" in p and "/card-" in p]
+    assert (ROOT / "docs" / "card-trade-example.png").read_bytes() == card
+    assert "(docs/card-trade-example.png)" in (ROOT / "README.md").read_text()
 
 
 def test_the_cache_keeps_cards_by_the_hash_of_their_svg(
