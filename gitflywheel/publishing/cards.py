@@ -315,8 +315,9 @@ def chart_shape(post: Post, box: tuple[float, float, float, float]) -> dict[str,
                 "zero": zero,
                 "label": _text(last.get("label"), 24) if isinstance(last, dict) else "",
             }
+        raw_bars = panel.get("bars")
         bars = []
-        for bar in panel.get("bars") or []:
+        for bar in raw_bars if isinstance(raw_bars, list) else []:
             if not isinstance(bar, dict):
                 continue
             bx, by = x(bar.get("x")), y(bar.get("y"))

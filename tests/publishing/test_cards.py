@@ -95,6 +95,45 @@ def test_the_readme_shows_the_card_the_trade_example_gets(examples_store: Path) 
     assert "(docs/card-trade-example.png)" in (ROOT / "README.md").read_text()
 
 
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        {"left": "x", "right": 10, "panels": []},
+        {"left": 0, "right": 10, "panels": [{"top": 0, "bottom": 1, "points": 7, "bars": 3}]},
+        {"left": 0, "right": 10, "panels": [{"top": 0, "bottom": 1, "points": [{"x": "1e999"}]}]},
+        {"left": 10, "right": 0, "panels": [{"top": 5, "bottom": 1, "zero": 1, "bars": [{}]}]},
+        {"left": 0, "right": 1e308, "panels": [{"top": 0, "bottom": 1, "zero": float("nan")}]},
+    ],
+)
+def test_facts_of_another_shape_draw_a_card_without_them(
+    examples_store: Path, geometry: dict[str, object]
+) -> None:
+    """Facts another gitflywheel made (a synced store, another pipeline version) may not
+    hold the figures or the chart geometry this one reads: the card leaves them out."""
+    from dataclasses import replace
+
+    from gitflywheel.session.facts import ArtifactFacts
+
+    with Store.open(examples_store) as store:
+        post = next(p for p in published_posts(store).posts if p.session_type == "trade")
+    assert post.facts is not None
+    artifacts = dict(post.facts.artifacts)
+    chart = artifacts["equity_curve"]
+    artifacts["equity_curve"] = ArtifactFacts(
+        step=chart.step, template=chart.template, context={"chart": geometry}
+    )
+    blog = artifacts["blog_post"]
+    artifacts["blog_post"] = ArtifactFacts(
+        step=blog.step,
+        template=blog.template,
+        context={"summary": {"blocks": [7, {"net_pnl": "x"}]}},
+    )
+    odd = replace(post, facts=post.facts.model_copy(update={"artifacts": artifacts}))
+    context = card_context(odd, "Work sessions", "5 December 2025")
+    assert context["chart"] is None and context["figures"] == []
+    assert ihdr(card_png(card_svg(pages(), context))) == (1200, 630)
+
+
 def test_the_cache_keeps_cards_by_the_hash_of_their_svg(
     examples_store: Path, tmp_path: Path
 ) -> None:
