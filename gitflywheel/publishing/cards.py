@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import multiprocessing
 import os
 import re
 import struct
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
@@ -42,7 +44,8 @@ __all__ = [
     "CardCache",
     "card_context",
     "card_svg",
-    "draw_card",
+    "draw_cards",
+    "draw_all",
     "card_png",
     "check_svg",
     "png_size",
@@ -389,11 +392,16 @@ def card_context(post: Post, site_title: str, date: str) -> dict[str, Any]:
     }
 
 
-def draw_card(post: Post, pages: Renderer, site_title: str, cache: CardCache) -> bytes:
-    """A post's card: its SVG rendered by `pages` (the site's renderer), drawn or taken
-    from `cache`."""
-    date = utc_text(post.date, "%-d %B %-Y")
-    return cache.png(card_svg(pages, card_context(post, site_title, date)))
+def draw_cards(
+    posts: Sequence[Post], pages: Renderer, site_title: str, cache: CardCache
+) -> list[bytes]:
+    """The posts' cards, in order: each SVG rendered by `pages` (the site's renderer),
+    then taken from `cache` or drawn."""
+    svgs = [
+        card_svg(pages, card_context(post, site_title, utc_text(post.date, "%-d %B %-Y")))
+        for post in posts
+    ]
+    return cache.pngs(svgs)
 
 
 def card_svg(pages: Renderer, context: Mapping[str, Any]) -> str:
@@ -497,37 +505,86 @@ def card_png(svg: str) -> bytes:
     return data
 
 
+PARALLEL_FROM = 32
+"""Cards to draw at least, before they are drawn by worker processes on every core."""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def draw_all(svgs: Sequence[str], parallel_from: int = PARALLEL_FROM) -> list[bytes]:
+    """`card_png` of each SVG, in order: in this process, or, for `parallel_from` cards
+    or more on more than one core, by a pool of worker processes (a card is a pure
+    function of its SVG text, so who draws it changes no byte)."""
+    workers = min(usable_cores(), len(svgs) // max(parallel_from, 1))
+    if workers < 2:
+        return [card_png(svg) for svg in svgs]
+    context = multiprocessing.get_context("forkserver")  # no copy of the caller's state
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return list(pool.map(card_png, svgs, chunksize=4))
+
+
 class CardCache:
     """Cards already drawn, by the SHA-256 of the rasteriser, the fonts and the SVG text,
     in a folder (the store's `gitflywheel/cards/`); None keeps nothing. A file that is
     not a PNG is drawn again; a folder that cannot be written is only not written."""
 
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, parallel_from: int = PARALLEL_FROM) -> None:
         self.folder = folder
+        self.parallel_from = parallel_from
         self.drawn = 0  # cards drawn by this cache, not found in it
 
     @staticmethod
     def key(svg: str) -> str:
         return hashlib.sha256(f"{raster_id()}\n{svg}".encode()).hexdigest()
 
+    def _path(self, key: str) -> Path | None:
+        return self.folder / key[:2] / f"{key}.png" if self.folder is not None else None
+
+    def _kept(self, key: str, svg: str) -> bytes | None:
+        path = self._path(key)
+        if path is None:
+            return None
+        try:
+            data = path.read_bytes()
+            width, height = png_size(data)
+            if width >= CARD_WIDTH and height >= CARD_HEIGHT:
+                check_svg(svg)
+                return data
+        except (OSError, CardError):
+            pass
+        return None
+
     def png(self, svg: str) -> bytes:
         """The card of `svg`: from the folder when it is there, else drawn and kept."""
-        key = self.key(svg)
-        path = self.folder / key[:2] / f"{key}.png" if self.folder is not None else None
-        if path is not None:
-            try:
-                data = path.read_bytes()
-                width, height = png_size(data)
-                if width >= CARD_WIDTH and height >= CARD_HEIGHT:
-                    check_svg(svg)
-                    return data
-            except (OSError, CardError):
-                pass
-        data = card_png(svg)
-        self.drawn += 1
-        if path is not None:
-            _keep(path, data)
-        return data
+        return self.pngs([svg])[0]
+
+    def pngs(self, svgs: Sequence[str]) -> list[bytes]:
+        """The cards of `svgs`, in order: each from the folder when it is there, the rest
+        drawn (`draw_all`) and kept."""
+        keys = [self.key(svg) for svg in svgs]
+        found: dict[str, bytes] = {}
+        missing: dict[str, str] = {}
+        for key, svg in zip(keys, svgs, strict=True):
+            if key not in found and key not in missing:
+                data = self._kept(key, svg)
+                if data is None:
+                    missing[key] = svg
+                else:
+                    found[key] = data
+        drawn = draw_all(list(missing.values()), self.parallel_from)
+        for key, data in zip(missing, drawn, strict=True):
+            found[key] = data
+            self.drawn += 1
+            path = self._path(key)
+            if path is not None:
+                _keep(path, data)
+        return [found[key] for key in keys]
 
 
 def _keep(path: Path, data: bytes) -> None:

@@ -42,7 +42,7 @@ from ..escape import md_url, yaml_string
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Renderer, load_templates
 from ..storage.store import Store
-from .cards import CardCache, draw_card
+from .cards import CardCache, draw_cards
 from .folder_writer import write_folder
 from .posts import POST_KIND, Post, PostFile, published_posts, split_front_matter
 
@@ -491,7 +491,8 @@ def export_blog(
         load_templates(shipped=SITE_TEMPLATES), escaping=HTML, label="site template"
     )
     cache = CardCache(store.paths.card_cache)
-    cards = {p.session_id: draw_card(p, renderer, title, cache) for p in found.posts}
+    drawn = draw_cards(found.posts, renderer, title, cache)
+    cards = {post.session_id: card for post, card in zip(found.posts, drawn, strict=True)}
     plan = (
         plan_hugo(store, found.posts, cards)
         if fmt == "hugo"

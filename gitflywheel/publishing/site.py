@@ -45,7 +45,7 @@ from ..pipelines.social import read_thread
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
-from .cards import CardCache, draw_card, png_size
+from .cards import CardCache, draw_cards, png_size
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
 from .markdown_html import clean_text, render_markdown
@@ -311,13 +311,16 @@ class _Site:
 
         return resolve
 
-    def draw_card(self, entry: _Entry) -> None:
-        """The session's card image, named by its bytes' hash (a card that changes gets
+    def draw_cards(self) -> None:
+        """Each session's card image, named by its bytes' hash (a card that changes gets
         a new address, so that no host shows an old one from its cache)."""
-        data = draw_card(entry.post, self.pages, self.title, self.cards)
-        name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
-        self.add(entry.folder + name, data)
-        entry.card = (name, *png_size(data))
+        posts = [entry.post for entry in self.entries]
+        for entry, data in zip(
+            self.entries, draw_cards(posts, self.pages, self.title, self.cards), strict=True
+        ):
+            name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
+            self.add(entry.folder + name, data)
+            entry.card = (name, *png_size(data))
 
     def card(self, entry: _Entry, root: str) -> dict[str, Any]:
         """What a list shows of a post (its thumbnail is its card image) and what its
@@ -558,8 +561,7 @@ def build_site(
         base,
         cards if cards is not None else CardCache(store.paths.card_cache),
     )
-    for entry in site.entries:
-        site.draw_card(entry)
+    site.draw_cards()
     for number, entry in enumerate(site.entries):
         site.session_pages(
             entry,

@@ -134,6 +134,19 @@ def test_facts_of_another_shape_draw_a_card_without_them(
     assert ihdr(card_png(card_svg(pages(), context))) == (1200, 630)
 
 
+def test_cards_drawn_by_worker_processes_are_the_same_bytes(examples_store: Path) -> None:
+    """Many cards are drawn on every core (`draw_all`); who draws a card changes no byte."""
+    from gitflywheel.publishing.cards import usable_cores
+
+    with Store.open(examples_store) as store:
+        alone = build_site(store, base_url=None, feeds=False, cards=CardCache(None))
+        pooled = CardCache(None, parallel_from=1)
+        together = build_site(store, base_url=None, feeds=False, cards=pooled)
+    assert pooled.drawn == 3 and together.files == alone.files
+    if usable_cores() < 2:
+        pytest.skip("one core: the cards were drawn in this process")
+
+
 def test_the_cache_keeps_cards_by_the_hash_of_their_svg(
     examples_store: Path, tmp_path: Path
 ) -> None:
