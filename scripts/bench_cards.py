@@ -3,8 +3,9 @@
 Builds a store of N sessions from scripts/bench.py's generator (`--store PATH` keeps it
 for the next run), then measures in process: the time to render one card's SVG
 (`card.svg.j2` in the sandbox) and to draw it as a PNG (resvg, the shipped fonts) for
-every published session (median and 95th percentile), and a whole `site` build with an
-empty card cache and again with the cache it filled. Prints figures; never fails on
+every published session (or `--sample N` of them; median and 95th percentile), and a
+whole `site` build with an empty card cache (the cards drawn on every core) and again
+with the cache it filled. Prints figures; never fails on
 timing.
 
     .venv/bin/python scripts/bench_cards.py --sessions 3000 --store /tmp/bench-3k.git
@@ -54,6 +55,9 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--store", type=Path, help="build the store here, or reuse it")
+    parser.add_argument(
+        "--sample", type=int, help="time one card at a time on this many sessions only"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="gfw-bench-cards-"))
     store_path = args.store or tmp / "store.git"
@@ -75,7 +79,7 @@ def main() -> None:
         found = published_posts(store)
         posts = found.posts
         svg_times, png_times, sizes, charts = [], [], [], 0
-        for post in posts:
+        for post in posts[: args.sample]:
             started = time.perf_counter()
             context = card_context(post, "Work sessions", "1 January 2026")
             svg = card_svg(pages, context)
@@ -85,7 +89,9 @@ def main() -> None:
             png_times.append(time.perf_counter() - started)
             sizes.append(len(data))
             charts += context["chart"] is not None
-        print(f"{len(posts):,} published sessions, {charts:,} cards with a chart")
+        print(
+            f"{len(posts):,} published sessions; timed one at a time: {len(svg_times):,} cards, {charts:,} with a chart"
+        )
         print(f"card SVG (context + template): {_ms(svg_times)}")
         print(f"card PNG (resvg):              {_ms(png_times)}")
         print(f"card PNG size: median {statistics.median(sizes) / 1024:.0f} KiB")
