@@ -327,6 +327,15 @@ def _blob(store: Store, post: Post, file: PostFile) -> bytes:
         ) from None
 
 
+def _images(page: _Page) -> list[PostFile]:
+    """The images a page's bundle holds: all of the session's beside its post (as ever),
+    those it links beside a build log or journal."""
+    if page.kind == POST_KIND:
+        return page.post.images
+    linked = {m.group(1) for m in _LINK.finditer(page.body)}
+    return [i for i in page.post.images if i.name in linked or md_url(i.name) in linked]
+
+
 def _all_pages(store: Store, posts: list[Post]) -> list[_Page]:
     """Every page of the posts, refused when two of them share a slug."""
     pages = [page for post in posts for page in _pages(store, post)]
@@ -367,7 +376,7 @@ def plan_hugo(
             front += [("images", _yaml_list([url])), ("image", yaml_string(cover))]
         text = _front(front + _owned_by(post)) + hugo_safe(no_task_boxes(page.body))
         files[f"{folder}/index.md"] = text.encode("utf-8")
-        for image in post.images:
+        for image in _images(page):
             files[f"{folder}/{_file_name(post, image)}"] = _blob(store, post, image)
         if card is not None:
             files[f"{folder}/{CARD_FILE}"] = card
