@@ -658,6 +658,12 @@ def test_site_is_a_function_of_the_package(tmp_path: Path) -> None:
     )
     assert result.pages == len(list((tmp_path / "out").rglob("*.html")))
     assert result.files == len([p for p in (tmp_path / "out").rglob("*") if p.is_file()])
+    on_branch = git("-C", store, "ls-tree", "-r", "--name-only", "pages").split()
+    cards = sorted(p for p in on_branch if re.search(r"/card-[0-9a-f]{12}\.png$", p))
+    assert len(cards) == 3  # (20) the card images are on the site branch too
+    assert cards == sorted(
+        p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("card-*.png")
+    )
 
 
 CHART = (
