@@ -737,7 +737,8 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
 @click.option(
     "--base-url",
     help="The site's address (https://me.codeberg.page/flywheel/): the Atom feeds' links "
-    "are absolute. Needed unless --no-feed or the store's setting site.base_url says it.",
+    "and the share-card tags (og:image: each session's card image) are absolute. Needed "
+    "unless --no-feed or the store's setting site.base_url says it.",
 )
 @click.option(
     "--no-feed", "no_feed", is_flag=True, help="Build no Atom feeds (no --base-url needed)."
@@ -754,7 +755,7 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="Page templates overriding the shipped ones by file name (base.html.j2, "
     "session.html.j2, list.html.j2, artifact.html.j2, tags.html.j2, _card.html.j2, "
-    "style.css.j2). Not recorded in the store.",
+    "style.css.j2, card.svg.j2). Not recorded in the store.",
 )
 @click.option(
     "--title", help="The site's title (default: the store's site.title, else Work sessions)."
@@ -775,9 +776,11 @@ def site(
 
     An index of the published sessions (newest first, paged), a page per session (its
     blog post, gallery, charts, its other artifacts as pages and as Markdown), a page per
-    session type and per tag, an Atom feed for the whole store and per type. Drafts never
-    appear; links inside the site are relative; no JavaScript. OUT is created, or must be
-    a folder an earlier build wrote (what that build wrote is replaced).
+    session type and per tag, an Atom feed for the whole store and per type. Each session
+    has a card image, a 1200x630 PNG that shared links show (og:image, with the site's
+    address) and the lists show as its thumbnail. Drafts never appear; links inside the
+    site are relative; no JavaScript. OUT is created, or must be a folder an earlier build
+    wrote (what that build wrote is replaced).
 
     With --branch NAME the site is committed to that branch of the store (never main;
     verify does not read it), and `gitflywheel publish` pushes it with main, so a pages
