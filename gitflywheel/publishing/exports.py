@@ -535,5 +535,7 @@ def export_blog(
         len([p for p in changes.written if p != record_file]),
         len(changes.removed),
         dict(sorted(found.left_out.items())),
-        sum(len(_pages(store, post)) for post in found.posts),
+        sum(
+            1 for path in plan if path.startswith(f"{JEKYLL_POSTS}/") or path.endswith("/index.md")
+        ),
     )
