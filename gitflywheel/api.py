@@ -340,18 +340,21 @@ def export(
     progress: ProgressCallback | None = None,
 ) -> ExportResult | BlogExportResult:
     """Write the tree of a commit (default: the tip; `at`: `main~3`, an id) as files; with
-    `format` hugo or jekyll, its published posts into a blog's folder (`base_path`: where a
-    Jekyll blog is served). A blog export's result counts posts, files written and removed,
-    and the sessions left out by reason. `progress(done, None)` counts the files written
-    (a blog: the sessions read)."""
+    `format` hugo or jekyll, its published posts, build logs and trade journals, each with
+    its session's card image as its cover, into a blog's folder (`base_path`: where a
+    Jekyll blog is served). A blog export's result counts posts, pages, files written and
+    removed, and the sessions left out by reason. `progress(done, None)` counts the files
+    written (a blog: the sessions read)."""
     with _open(repo, read_only=True) as store:
         if format == "tree":
             from .queries.sessions import export as run
 
             return run(store, Path(directory), at, progress)
         from .publishing.exports import export_blog
+        from .queries.settings import current_settings
 
-        return export_blog(store, Path(directory), format, at, base_path, progress)
+        title = current_settings(store).site.title or "Work sessions"
+        return export_blog(store, Path(directory), format, at, base_path, title, progress)
 
 
 def maintain(repo: StoreLike, *, full: bool = False) -> MaintainResult:

@@ -534,8 +534,8 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
     default="tree",
     show_default=True,
     help="tree: the commit's files as they are, into an empty folder. hugo, jekyll: the "
-    "published posts and their images, into a blog's folder (page bundles under "
-    "content/posts/; _posts/ and assets/).",
+    "published posts, build logs and trade journals with their images and card images, "
+    "into a blog's folder (page bundles under content/posts/; _posts/ and assets/).",
 )
 @click.option(
     "--base-path",
@@ -547,7 +547,8 @@ def export(
     repo: Path, directory: Path, rev: str | None, fmt: str, base_path: str | None, as_json: bool
 ) -> None:
     """Write the tree of a commit out as plain files in DIRECTORY, or, with --format hugo
-    or jekyll, its published posts as that blog expects them.
+    or jekyll, its published posts, build logs and trade journals as that blog expects
+    them, each with its session's card image (card.png) as its cover.
 
     A blog export never overwrites a file it did not write: an export into the same
     folder again replaces its own posts and removes those of sessions that became
@@ -573,7 +574,8 @@ def export(
         for reason, count in blog.left_out.items():
             say(f"note: left out {count} session{'' if count == 1 else 's'}: {reason}")
         say(
-            f"Exported {blog.posts} posts of {blog.commit[:12]} for {fmt} to {directory}: "
+            f"Exported {blog.posts} posts ({blog.pages} pages) of {blog.commit[:12]} for {fmt} "
+            f"to {directory}: "
             f"{blog.files} files, {blog.written} written, {blog.removed} removed"
         )
         return
@@ -846,7 +848,8 @@ def sync(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> None:
 @click.option(
     "--base-url",
     help="The site's address (https://me.codeberg.page/flywheel/): the Atom feeds' links "
-    "are absolute. Needed unless --no-feed or the store's setting site.base_url says it.",
+    "and the share-card tags (og:image: each session's card image) are absolute. Needed "
+    "unless --no-feed or the store's setting site.base_url says it.",
 )
 @click.option(
     "--no-feed", "no_feed", is_flag=True, help="Build no Atom feeds (no --base-url needed)."
@@ -863,7 +866,7 @@ def sync(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> None:
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="Page templates overriding the shipped ones by file name (base.html.j2, "
     "session.html.j2, list.html.j2, artifact.html.j2, tags.html.j2, project.html.j2, "
-    "projects.html.j2, _card.html.j2, style.css.j2). Not recorded in the store.",
+    "projects.html.j2, _card.html.j2, style.css.j2, card.svg.j2). Not recorded in the store.",
 )
 @click.option(
     "--title", help="The site's title (default: the store's site.title, else Work sessions)."
@@ -885,9 +888,11 @@ def site(
     An index of the published sessions (newest first, paged), a page per session (its
     blog post, gallery, charts, its other artifacts as pages and as Markdown), a page per
     session type and per tag, a changelog per project of the build sessions, an Atom
-    feed for the whole store, per type and per project. Drafts never
-    appear; links inside the site are relative; no JavaScript. OUT is created, or must be
-    a folder an earlier build wrote (what that build wrote is replaced).
+    feed for the whole store, per type and per project. Each session has a card image, a
+    1200x630 PNG that shared links show (og:image, with the site's address) and the lists
+    show as its thumbnail. Drafts never appear; links inside the site are relative; no
+    JavaScript. OUT is created, or must be a folder an earlier build wrote (what that build
+    wrote is replaced).
 
     With --branch NAME the site is committed to that branch of the store (never main;
     verify does not read it), and `gitflywheel publish` pushes it with main, so a pages

@@ -1,12 +1,15 @@
 """Exports for existing blogs: a store's published posts laid out as Hugo or Jekyll reads
 them, written into a blog's folder beside what its owner keeps there.
 
-Hugo gets a page bundle per post, `content/posts/<slug>/index.md`, its screenshots and
-charts beside it at the names the post links to. Jekyll gets `_posts/YYYY-MM-DD-<slug>.md`
-and `assets/<slug>/...`, the post's links to its images rewritten to those files under
-the site's base path. Drafts are never exported. A post whose address moved (a store made
-before addresses were fixed) keeps its old one: Hugo's `aliases`, and for Jekyll a
-redirect page where the old post was.
+Every published kind that is a page goes out: the blog post, and the build log and trade
+journal beside it (a README section is a part of a README, a social thread text to post,
+never a page). Hugo gets a page bundle per page, `content/posts/<slug>/index.md`, its
+screenshots and charts beside it at the names it links to. Jekyll gets
+`_posts/YYYY-MM-DD-<slug>.md` and the session's `assets/<post slug>/...`, the links to its
+images rewritten to those files under the site's base path. Each page's cover is the
+session's card image (`cards`), `card.png` beside it. Drafts are never exported.
+A post whose address moved (a store made before addresses were fixed) keeps its old one:
+Hugo's `aliases`, and for Jekyll a redirect page where the old post was.
 
 Session text must stay text in a generator that runs code on content: Jekyll posts say
 `render_with_liquid: false`, kramdown's attribute and extension syntax (`{:`, `{::`,
@@ -31,7 +34,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -39,9 +42,12 @@ from typing import Any, Literal
 
 from ..errors import GitflywheelError, StoreError
 from ..escape import md_url, yaml_string
+from ..rendering.sandbox import HTML
+from ..rendering.templates import SITE_TEMPLATES, Renderer, load_templates
 from ..storage.store import Store
+from .cards import CardCache, draw_cards
 from .folder_writer import write_folder
-from .posts import Post, PostFile, published_posts
+from .posts import POST_KIND, Post, PostFile, published_posts, split_front_matter
 
 __all__ = [
     "BlogFormat",
@@ -65,6 +71,12 @@ HUGO_SECTION = "content/posts"
 JEKYLL_POSTS = "_posts"
 JEKYLL_ASSETS = "assets"
 WORD_JOINER = "\u2060"
+PAGE_KINDS: dict[str, str] = {
+    POST_KIND: "",
+    "build_log": "Build log",
+    "trade_journal": "Trade journal",
+}
+CARD_FILE = "card.png"
 _OWNER_VERSION = 1
 
 
@@ -85,6 +97,7 @@ class BlogExportResult:
     written: int
     removed: int
     left_out: dict[str, int]
+    pages: int = 0  # the posts and the build logs and trade journals beside them
 
 
 def owner_file(fmt: BlogFormat) -> str:
@@ -229,11 +242,10 @@ def _front(pairs: list[tuple[str, str]]) -> str:
     return "---\n" + "".join(f"{key}: {value}\n" for key, value in pairs) + "---\n\n"
 
 
-def _common_front(post: Post) -> list[tuple[str, str]]:
+def _common_front(post: Post, slug: str) -> list[tuple[str, str]]:
     return [
-        ("title", yaml_string(post.title)),
         ("description", yaml_string(post.description)),
-        ("slug", yaml_string(post.slug)),
+        ("slug", yaml_string(slug)),
         ("tags", _yaml_list(post.tags)),
         ("categories", _yaml_list(post.categories)),
         ("author", yaml_string(post.author)),
@@ -260,13 +272,44 @@ def _owned_by(post: Post) -> list[tuple[str, str]]:
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,200}[a-z0-9])?")
 
 
-def _slug(post: Post) -> str:
-    if not _SLUG.fullmatch(post.slug):
+def _slug(post: Post, slug: str | None = None) -> str:
+    slug = post.slug if slug is None else slug
+    if not _SLUG.fullmatch(slug):
         raise StoreError(
-            f"session {post.session_id}: slug {post.slug!r} is not lowercase letters, digits "
+            f"session {post.session_id}: slug {slug!r} is not lowercase letters, digits "
             "and hyphens; it cannot name a file of the blog"
         )
-    return post.slug
+    return slug
+
+
+@dataclass(frozen=True)
+class _Page:
+    """One page of the export: a session's post, build log or trade journal."""
+
+    post: Post
+    kind: str
+    slug: str
+    title: str
+    body: str
+
+
+def _pages(store: Store, post: Post) -> list[_Page]:
+    """The post, then each other published artifact of the session that is a page, with
+    the slug its front matter gives (`...-build-log`, `...-journal`) and its kind's name
+    before the title."""
+    pages = [_Page(post, POST_KIND, _slug(post), post.title, post.body)]
+    for file in post.files:
+        label = PAGE_KINDS.get(file.kind)
+        if not label:
+            continue
+        found = post.facts.artifacts.get(file.kind) if post.facts is not None else None  # type: ignore[call-overload]
+        front = found.context.get("front") if found is not None else None
+        slug = front.get("slug") if isinstance(front, dict) else None
+        if not isinstance(slug, str):
+            slug = f"{post.slug}-{file.kind.replace('_', '-')}"
+        _, body = split_front_matter(_blob(store, post, file).decode("utf-8", "replace"))
+        pages.append(_Page(post, file.kind, _slug(post, slug), f"{label}: {post.title}", body))
+    return pages
 
 
 def _file_name(post: Post, file: PostFile) -> str:
@@ -288,44 +331,63 @@ def _blob(store: Store, post: Post, file: PostFile) -> bytes:
         ) from None
 
 
-def _unique(posts: list[Post]) -> None:
-    seen: dict[str, str] = {}
-    for post in posts:
-        other = seen.setdefault(_slug(post), post.session_id)
-        if other != post.session_id:
+def _images(page: _Page) -> list[PostFile]:
+    """The images a page's bundle holds: all of the session's beside its post (as ever),
+    those it links beside a build log or journal."""
+    if page.kind == POST_KIND:
+        return page.post.images
+    linked = {m.group(1) for m in _LINK.finditer(page.body)}
+    return [i for i in page.post.images if i.name in linked or md_url(i.name) in linked]
+
+
+def _all_pages(store: Store, posts: list[Post]) -> list[_Page]:
+    """Every page of the posts, refused when two of them share a slug."""
+    pages = [page for post in posts for page in _pages(store, post)]
+    seen: dict[str, _Page] = {}
+    for page in pages:
+        other = seen.setdefault(page.slug, page)
+        if other is not page:
             raise StoreError(
-                f"sessions {other} and {post.session_id} share the slug {post.slug!r}; "
-                "one blog cannot hold both"
+                f"sessions {other.post.session_id} and {page.post.session_id} share the slug "
+                f"{page.slug!r}; one blog cannot hold both"
             )
+    return pages
 
 
-def plan_hugo(store: Store, posts: list[Post]) -> dict[str, bytes]:
-    """Every file of the Hugo export, by path inside the site: one page bundle per post,
-    its images beside `index.md` at the relative names its body links to."""
-    _unique(posts)
+def plan_hugo(
+    store: Store, posts: list[Post], cards: Mapping[str, bytes] | None = None
+) -> dict[str, bytes]:
+    """Every file of the Hugo export, by path inside the site: one page bundle per page,
+    its images beside `index.md` at the relative names its body links to, and the
+    session's card (`cards`: session id -> PNG) as `card.png`, its cover."""
     files: dict[str, bytes] = {}
-    for post in posts:
-        folder = f"{HUGO_SECTION}/{_slug(post)}"
+    for page in _all_pages(store, posts):
+        post = page.post
+        folder = f"{HUGO_SECTION}/{page.slug}"
         front = [
-            ("title", yaml_string(post.title)),
+            ("title", yaml_string(page.title)),
             ("date", _utc(post).isoformat()),
-            *_common_front(post)[1:],
+            *_common_front(post, page.slug),
             ("draft", "false"),
         ]
-        if post.moved_from:
+        if page.kind == POST_KIND and post.moved_from:
             # where the page was before its address was fixed: Hugo writes a redirect there
             olds = [f"/{HUGO_SECTION.removeprefix('content/')}/{_old}/" for _old in _olds(post)]
             front.append(("aliases", _yaml_list(olds)))
-        if post.image and post.file(post.image) is not None:
+        card = cards.get(post.session_id) if cards is not None else None
+        cover = CARD_FILE if card is not None else post.image
+        if cover and (card is not None or post.file(cover) is not None):
             # `images`: what Hugo's own templates (Open Graph, Twitter cards) make an
             # absolute URL of with the site's baseURL, path included; `image`: the cover
             # as a file of the bundle, for themes that look it up among its resources.
-            url = f"{HUGO_SECTION.removeprefix('content/')}/{_slug(post)}/{post.image}"
-            front += [("images", _yaml_list([url])), ("image", yaml_string(post.image))]
-        text = _front(front + _owned_by(post)) + hugo_safe(no_task_boxes(post.body))
+            url = f"{HUGO_SECTION.removeprefix('content/')}/{page.slug}/{cover}"
+            front += [("images", _yaml_list([url])), ("image", yaml_string(cover))]
+        text = _front(front + _owned_by(post)) + hugo_safe(no_task_boxes(page.body))
         files[f"{folder}/index.md"] = text.encode("utf-8")
-        for image in post.images:
+        for image in _images(page):
             files[f"{folder}/{_file_name(post, image)}"] = _blob(store, post, image)
+        if card is not None:
+            files[f"{folder}/{CARD_FILE}"] = card
     return files
 
 
@@ -352,16 +414,21 @@ def _rewrite_links(body: str, targets: dict[str, str]) -> str:
     return _LINK.sub(lambda m: f"]({targets.get(m.group(1), m.group(1))})", body)
 
 
-def plan_jekyll(store: Store, posts: list[Post], base_path: str = "/") -> dict[str, bytes]:
-    """Every file of the Jekyll export: `_posts/YYYY-MM-DD-<slug>.md` with Liquid off,
-    and the post's images under `assets/<slug>/`, linked by root paths under
-    `base_path` (a post's own URL is /YYYY/MM/DD/..., where relative links break)."""
-    _unique(posts)
+def plan_jekyll(
+    store: Store,
+    posts: list[Post],
+    base_path: str = "/",
+    cards: Mapping[str, bytes] | None = None,
+) -> dict[str, bytes]:
+    """Every file of the Jekyll export: `_posts/YYYY-MM-DD-<slug>.md` for each page with
+    Liquid off, and the session's images and card (`cards`: session id -> PNG, the
+    cover) under `assets/<post slug>/`, linked by root paths under `base_path` (a post's
+    own URL is /YYYY/MM/DD/..., where relative links break)."""
     base = base_path_of(base_path)
     files: dict[str, bytes] = {}
-    for post in posts:
-        slug = _slug(post)
-        assets = f"{JEKYLL_ASSETS}/{slug}"
+    for page in _all_pages(store, posts):
+        post = page.post
+        assets = f"{JEKYLL_ASSETS}/{_slug(post)}"
         targets: dict[str, str] = {}
         for image in post.images:
             name = _file_name(post, image)
@@ -369,23 +436,28 @@ def plan_jekyll(store: Store, posts: list[Post], base_path: str = "/") -> dict[s
             targets[md_url(name)] = md_url(f"{base}{assets}/{name}")
         front = [
             ("layout", "post"),
-            ("title", yaml_string(post.title)),
+            ("title", yaml_string(page.title)),
             ("date", _utc(post).strftime("%Y-%m-%d %H:%M:%S %z")),
-            *_common_front(post)[1:],
+            *_common_front(post, page.slug),
         ]
-        if post.image and post.file(post.image) is not None:
+        card = cards.get(post.session_id) if cards is not None else None
+        if card is not None:
+            files[f"{assets}/{CARD_FILE}"] = card
+            front.append(("image", yaml_string(f"/{assets}/{CARD_FILE}")))
+        elif post.image and post.file(post.image) is not None:
             # without the base path: layouts and jekyll-seo-tag add it (`relative_url`)
             front.append(("image", yaml_string(f"/{assets}/{post.image}")))
         front += [("render_with_liquid", "false"), *_owned_by(post)]
-        body = kramdown_safe(kramdown_text(no_task_boxes(_rewrite_links(post.body, targets))))
+        body = kramdown_safe(kramdown_text(no_task_boxes(_rewrite_links(page.body, targets))))
         day = _utc(post).strftime("%Y-%m-%d")
-        files[f"{JEKYLL_POSTS}/{day}-{slug}.md"] = (_front(front) + body).encode("utf-8")
-        # Jekyll has no redirects of its own (jekyll-redirect-from is a plugin GitHub
-        # Pages has, Debian's Jekyll not): a plain page where the post was, beside where
-        # it is now, under the default permalink (/:categories/:year/:month/:day/:title)
-        where = "/".join([*(_category_path(c) for c in post.categories), *day.split("-")])
-        for old in _olds(post):
-            files[f"{where}/{old}.html"] = redirect_page(f"{slug}.html", post.title)
+        files[f"{JEKYLL_POSTS}/{day}-{page.slug}.md"] = (_front(front) + body).encode("utf-8")
+        if page.kind == POST_KIND:
+            # Jekyll has no redirects of its own (jekyll-redirect-from is a plugin GitHub
+            # Pages has, Debian's Jekyll not): a plain page where the post was, beside where
+            # it is now, under the default permalink (/:categories/:year/:month/:day/:title)
+            where = "/".join([*(_category_path(c) for c in post.categories), *day.split("-")])
+            for old in _olds(post):
+                files[f"{where}/{old}.html"] = redirect_page(f"{page.slug}.html", post.title)
     return files
 
 
@@ -458,22 +530,30 @@ def export_blog(
     fmt: BlogFormat,
     at: str | None = None,
     base_path: str = "/",
+    title: str = "Work sessions",
     progress: Callable[[int, int | None], None] | None = None,
 ) -> BlogExportResult:
     """Write the published posts at a commit (default: the tip) into a blog's folder,
     as `fmt` lays them out. Files an earlier export wrote are replaced, or removed when
     their session is no longer published (it became a draft); any other file in the
-    way is a clash, reported before anything is written. `progress(done, None)` after
-    each session read."""
+    way is a clash, reported before anything is written. Each session's card image
+    (drawn with the site's card template, `title` the site's name on it) is its cover.
+    `progress(done, None)` after each session read."""
     if fmt not in BLOG_FORMATS:
         raise GitflywheelError(f"--format {fmt!r}: one of tree, {', '.join(BLOG_FORMATS)}")
     if target.exists() and not target.is_dir():
         raise GitflywheelError(f"{target}: exists and is not a folder")
     found = published_posts(store, at, progress)
+    renderer = Renderer(
+        load_templates(shipped=SITE_TEMPLATES), escaping=HTML, label="site template"
+    )
+    cache = CardCache(store.paths.card_cache)
+    drawn = draw_cards(found.posts, renderer, title, cache)
+    cards = {post.session_id: card for post, card in zip(found.posts, drawn, strict=True)}
     plan = (
-        plan_hugo(store, found.posts)
+        plan_hugo(store, found.posts, cards)
         if fmt == "hugo"
-        else plan_jekyll(store, found.posts, base_path)
+        else plan_jekyll(store, found.posts, base_path, cards)
     )
     owned: dict[str, str | None] = dict(_owned(target, fmt) if target.exists() else {})
     record_file = owner_file(fmt)
@@ -503,4 +583,7 @@ def export_blog(
         len([p for p in changes.written if p != record_file]),
         len(changes.removed),
         dict(sorted(found.left_out.items())),
+        sum(
+            1 for path in plan if path.startswith(f"{JEKYLL_POSTS}/") or path.endswith("/index.md")
+        ),
     )

@@ -90,6 +90,7 @@ class Post:
     files: tuple[PostFile, ...]  # every artifact and stored screenshot, post first
     moved_from: tuple[str, ...] = ()  # earlier slugs of the post, which redirect here
     updated: datetime | None = None  # when its latest revision was recorded (revised only)
+    facts: Facts | None = None  # what the session's artifacts render from (cards read it)
 
     @property
     def last_changed(self) -> datetime:
@@ -271,6 +272,7 @@ def _post_of(
                 for slug in (facts.address.moved_from if facts.address else ())
                 if slug != front.get("slug")
             ),
+            facts=facts,
         ),
         "",
     )

@@ -14,6 +14,7 @@ Layout, every link relative inside the site:
     sessions/<slug>/<kind>.html             its other artifacts as pages (build log...)
     sessions/<slug>/<file>                  every file of the session, as stored (.md too)
     sessions/<old slug>/index.html          a redirect where a post was before it moved
+    sessions/<slug>/card-<hash>.png         its card image: share cards, thumbnails (`cards`)
     types/<type>/index.html, .../page/N/    the posts of one session type
     types/<type>/feed.xml                   their Atom feed
     tags/index.html, tags/<tag>/index.html  every tag; the posts of one tag
@@ -49,6 +50,7 @@ from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
 from .exports import redirect_page
+from .cards import CardCache, draw_cards, png_size
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
 from .markdown_html import clean_text, render_markdown
@@ -136,6 +138,7 @@ class _Entry:
     slug: str  # sessions/<slug>/
     files: dict[str, PostFile]  # safe file name -> file
     tags: list[tuple[str, str]]  # (tag, tag slug)
+    card: tuple[str, int, int] | None = None  # the card image's file name, width, height
 
     @property
     def folder(self) -> str:
@@ -232,8 +235,10 @@ class _Site:
         title: str,
         base_url: str | None,
         address: str | None = None,
+        cards: CardCache | None = None,
     ) -> None:
         self.store = store
+        self.cards = cards or CardCache(None)
         self.pages = pages
         self.title = clean_text(title)
         self.base_url = base_url  # for the feeds: None when the site has none
@@ -328,11 +333,30 @@ class _Site:
 
         return resolve
 
+    def draw_cards(self) -> None:
+        """Each session's card image, named by its bytes' hash (a card that changes gets
+        a new address, so that no host shows an old one from its cache)."""
+        posts = [entry.post for entry in self.entries]
+        for entry, data in zip(
+            self.entries, draw_cards(posts, self.pages, self.title, self.cards), strict=True
+        ):
+            name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
+            self.add(entry.folder + name, data)
+            entry.card = (name, *png_size(data))
+
     def card(self, entry: _Entry, root: str) -> dict[str, Any]:
+        """What a list shows of a post (its thumbnail is its card image) and what its
+        page shows in its header."""
         post = entry.post
-        cover = post.image if post.image in entry.files else None
-        if cover is None:
-            cover = next((n for n, f in entry.files.items() if f.is_image), None)
+        cover: str | None
+        cover_size: tuple[int, int] | None
+        if entry.card is not None:
+            cover, cover_size = entry.card[0], entry.card[1:]
+        else:
+            cover = post.image if post.image in entry.files else None
+            if cover is None:
+                cover = next((n for n, f in entry.files.items() if f.is_image), None)
+            cover_size = None
         return {
             "title": clean_text(post.title),
             "url": f"{root}{entry.folder}",
@@ -344,23 +368,37 @@ class _Site:
             "author": clean_text(post.author),
             "tags": [{"name": t, "url": f"{root}tags/{s}/"} for t, s in entry.tags],
             "cover": f"{root}{entry.folder}{cover}" if cover else None,
-            "cover_alt": clean_text((entry.files[cover].alt if cover else None) or post.title),
+            "cover_width": cover_size[0] if cover_size else None,
+            "cover_height": cover_size[1] if cover_size else None,
+            "cover_alt": clean_text(
+                (entry.files[cover].alt if cover in entry.files else None) or post.title
+            ),
         }
 
     def share_card(self, entry: _Entry) -> dict[str, Any]:
-        """A session page's share-card tags: its title, description, and a raster
-        image it shows (its cover, else its first screenshot) when it has one; an SVG
-        chart is no card image."""
+        """A session page's share-card tags: its title, description, and its card image
+        (else a raster image it shows: its cover, else its first screenshot; an SVG
+        chart is no card image)."""
         post = entry.post
-        raster = [n for n, f in sorted(entry.files.items()) if n.lower().endswith(CARD_IMAGES)]
-        image = post.image if post.image in raster else next(iter(raster), None)
+        size: tuple[int, ...] = ()
+        alt = clean_text(post.title)
+        if entry.card is not None:
+            image: str | None = entry.card[0]
+            size = entry.card[1:]
+        else:
+            raster = [n for n, f in sorted(entry.files.items()) if n.lower().endswith(CARD_IMAGES)]
+            image = post.image if post.image in raster else next(iter(raster), None)
+            alt = clean_text((entry.files[image].alt if image else None) or post.title)
         return {
             "title": clean_text(post.title),
             "description": clean_text(post.description),
             "type": "article",
             "published": post.date.isoformat(),
             "image": self.absolute(entry.folder + image) if image else None,
-            "image_alt": clean_text((entry.files[image].alt if image else None) or post.title),
+            "image_type": "image/png" if image and image.endswith(".png") else None,
+            "image_width": size[0] if size else None,
+            "image_height": size[1] if size else None,
+            "image_alt": alt,
         }
 
     def redirects(self) -> None:
@@ -594,13 +632,15 @@ def build_site(
     feeds: bool = True,
     posts: Posts | None = None,
     limits: Limits | None = None,
+    cards: CardCache | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
     or from `posts` read from it already. Feeds need `base_url` (their links are
     absolute): without it, pass `feeds=False`. Each page renders within `limits`; a
-    page template that fails or passes one raises RenderError naming it. `progress(done,
-    total)` is called after each session's pages."""
+    page template that fails or passes one raises RenderError naming it. Each session
+    gets a card image, drawn or taken from `cards` (default: the store's cache).
+    `progress(done, total)` is called after each session's pages."""
     if feeds and base_url is None:
         raise SiteError(
             "the Atom feeds need the site's address for their links: give --base-url URL "
@@ -621,8 +661,10 @@ def build_site(
         title,
         base if feeds else None,
         base,
+        cards if cards is not None else CardCache(store.paths.card_cache),
     )
     site.projects = projects(store, found.commit, [e.post for e in site.entries])
+    site.draw_cards()
     for number, entry in enumerate(site.entries):
         site.session_pages(
             entry,

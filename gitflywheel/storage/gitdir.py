@@ -64,6 +64,11 @@ class StorePaths:
         return self.work / "verify.sqlite3.new"
 
     @property
+    def card_cache(self) -> Path:
+        """Card images a site build drew, each named by the hash of what it was drawn from."""
+        return self.work / "cards"
+
+    @property
     def hook_spool(self) -> Path:
         """Pushes the hook recorded and `hook run` has not yet ingested."""
         return self.work / "spool"

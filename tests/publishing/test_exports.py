@@ -206,6 +206,30 @@ def jekyll_build(folder: Path) -> Path:
     return folder / "_site"
 
 
+PAGE_LABELS = {"build_log": "Build log", "trade_journal": "Trade journal"}
+
+
+def store_pages(store: Path) -> dict[str, tuple[str, int]]:
+    """slug -> (title, images of its session) of every page an export holds: each
+    published post, and the build logs and trade journals beside them."""
+    found: dict[str, tuple[str, int]] = {}
+    with Store.open(store) as opened:
+        for post in published_posts(opened).posts:
+            found[post.slug] = (post.title, len(post.images))
+            for file in post.files:
+                if file.kind in PAGE_LABELS:
+                    assert post.facts is not None
+                    front = post.facts.artifacts[file.kind].context["front"]  # type: ignore[index]
+                    title = f"{PAGE_LABELS[file.kind]}: {post.title}"
+                    found[front["slug"]] = (title, len(post.images))
+    return found
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def store_posts(store: Path) -> tuple[dict[str, str], set[str], int]:
     """(slug -> title of each published post, the slugs of the drafts, images in posts)."""
     with Store.open(store) as opened:
@@ -238,26 +262,35 @@ def test_hugo_builds_the_export_and_every_image_resolves(
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     slugs, drafts, images = store_posts(blog_store)
+    every = store_pages(blog_store)
     assert report["posts"] == len(slugs) > 5 and report["left_out"]["draft"] == len(drafts) > 0
-    assert images >= 2 and report["files"] == len(slugs) + images
+    assert report["pages"] == len(every) > len(slugs)  # (20) build logs, trade journals too
+    assert [s for s in every if s.endswith("-journal")] and [
+        s for s in every if s.endswith("-build-log")
+    ]
+    written = [p for p in (site / "content").rglob("*") if p.is_file()]
+    assert images >= 2 and report["files"] == len(written)
 
     hugo_site(site)
     out = hugo_build(site)
     built = {p.parent.name for p in (out / "posts").glob("*/index.html")}
-    assert built == set(slugs) and not built & drafts
+    assert built == set(every) and not built & drafts
     count, loaded = check_images(out)
-    assert count > images and loaded == image_files(out) and len(loaded) == images
-    for slug, title in slugs.items():
-        page = Page((out / "posts" / slug / "index.html").read_text("utf-8"))
+    assert count > images and loaded == image_files(out)
+    assert len(loaded) == report["files"] - len(every)
+    for slug, (title, _) in every.items():
+        html = (out / "posts" / slug / "index.html").read_text("utf-8")
+        page = Page(html)
         assert page.all_text.count(title) >= 2  # <title> and <h1>: Hugo read the front matter
+        assert page.images[0] == "card.png"  # (20) the cover is the card, from `image`
+        card = (out / "posts" / slug / "card.png").read_bytes()
+        assert png_size(card) == (1200, 630)
+        [og] = re.findall(r'<meta property="og:image" content="([^"]+)"', html)  # `images`
+        assert og == f"http://blog.example/sub/posts/{slug}/card.png"
     devlog = next(s for s in slugs if s.startswith("spaceexplorer"))
     page = Page((out / "posts" / devlog / "index.html").read_text("utf-8"))
     assert "2025-12-03 · Agent-4 · devlog, aria" in page.all_text  # no agent tag by default
-    assert page.images[0] == "screenshots/01-title.png"  # the cover, from `image`
-    html = (out / "posts" / devlog / "index.html").read_text("utf-8")
-    [og] = re.findall(r'<meta property="og:image" content="([^"]+)"', html)  # from `images`
-    assert og.startswith("http://blog.example/sub/")
-    assert (out / og.removeprefix("http://blog.example/sub/")).is_file()
+    assert "screenshots/01-title.png" in page.images
 
 
 @pytest.mark.slow
@@ -271,25 +304,32 @@ def test_jekyll_builds_the_export_and_every_image_resolves(
     )
     assert result.exit_code == 0, result.output
     slugs, drafts, images = store_posts(blog_store)
-    assert json.loads(result.stdout)["posts"] == len(slugs)
+    every = store_pages(blog_store)
+    report = json.loads(result.stdout)
+    assert report["posts"] == len(slugs) and report["pages"] == len(every) > len(slugs)
     posts = sorted(p.name for p in (site / "_posts").iterdir())
-    assert {p[11:-3] for p in posts} == set(slugs)
+    assert {p[11:-3] for p in posts} == set(every)
     assert all(len(p) > 11 and p[4] == p[7] == p[10] == "-" for p in posts)
+    # the session's images and its card, once for all its pages
+    assert report["files"] == len(every) + images + len(slugs)
 
     jekyll_site(site)
     out = jekyll_build(site)
     built = {p.stem: p for p in out.rglob("*.html") if p != out / "index.html"}
-    assert set(built) == set(slugs) and not set(built) & drafts
+    assert set(built) == set(every) and not set(built) & drafts
     count, loaded = check_images(out, base="/blog/")
-    assert count > images and loaded == image_files(out) and len(loaded) == images
-    for slug, title in slugs.items():
+    assert count > images and loaded == image_files(out) and len(loaded) == images + len(slugs)
+    for slug, (title, _) in every.items():
         page = Page(built[slug].read_text("utf-8"))
         assert page.all_text.count(title) >= 2
+        [cover] = [src for src in page.images if src.endswith("/card.png")]  # (20) `image`
+        assert png_size(resolve(out, built[slug], cover, "/blog/").read_bytes()) == (1200, 630)
     devlog = next(s for s in slugs if s.startswith("spaceexplorer"))
     assert built[devlog].relative_to(out).as_posix() == f"life_aria/2025/12/03/{devlog}.html"
     page = Page(built[devlog].read_text("utf-8"))
     assert "2025-12-03 · Agent-4 · devlog, aria" in page.all_text  # no agent tag by default
-    assert page.images[0] == f"/blog/assets/{devlog}/screenshots/01-title.png"
+    assert page.images[0] == f"/blog/assets/{devlog}/card.png"
+    assert f"/blog/assets/{devlog}/screenshots/01-title.png" in page.images
 
 
 LIQUID = ["{{ site.time }}", "{% include x.html %}", "{% include ../../etc/passwd %}"]
@@ -343,7 +383,10 @@ def test_hostile_text_stays_text_in_hugo(tmp_path: Path, cli: Cli) -> None:
     assert cli("export", "--repo", store, site, "--format", "hugo").exit_code == 0
     hugo_site(site)
     out = hugo_build(site)
-    [folder] = [p for p in (out / "posts").iterdir() if p.name.startswith("hostile")]
+    hostile = [p for p in (out / "posts").iterdir() if p.name.startswith("hostile")]
+    [folder] = [p for p in hostile if not p.name.endswith("-build-log")]
+    [log] = [p for p in hostile if p.name.endswith("-build-log")]  # (20) a page too: inert
+    assert not {"script", "b"} & set(Page((log / "index.html").read_text("utf-8")).tags)
     page = Page((folder / "index.html").read_text("utf-8"))
     assert_inert(page, "SHORTCODE-RAN")
     assert {"{{< x >}}", "{{% x %}}", "{% include x.html %}"} <= set(page.code)  # exactly
@@ -358,7 +401,11 @@ def test_hostile_text_stays_text_in_jekyll(tmp_path: Path, cli: Cli) -> None:
     assert cli("export", "--repo", store, site, "--format", "jekyll").exit_code == 0
     jekyll_site(site)
     out = jekyll_build(site)
-    [built] = [p for p in out.rglob("*.html") if p.name.startswith("hostile")]
+    [built] = [
+        p
+        for p in out.rglob("*.html")
+        if p.name.startswith("hostile") and not p.name.endswith("-build-log.html")
+    ]
     page = Page(built.read_text("utf-8"))
     assert_inert(page, "LIQUID-RAN")
     assert "root:" not in page.all_text
@@ -402,10 +449,10 @@ def test_session_text_shows_exactly_as_written(fmt: str, tmp_path: Path, cli: Cl
     assert cli("export", "--repo", store, site, "--format", fmt).exit_code == 0
     if fmt == "hugo":
         hugo_site(site)
-        [built] = (hugo_build(site) / "posts").glob("title-*/index.html")
+        [built] = (hugo_build(site) / "posts").glob("title-*[!g]/index.html")  # not -build-log
     else:
         jekyll_site(site)
-        [built] = jekyll_build(site).rglob("title-*.html")
+        [built] = jekyll_build(site).rglob("title-*[!g].html")
     page = Page(built.read_text("utf-8"))
     text = page.all_text
     for label in LABELS:
@@ -563,11 +610,12 @@ def test_re_export_replaces_its_own_posts_and_never_a_blog_s_files(
     assert export() == 0
     exported = snapshot(blog)
     ours = json.loads((blog / owner_file(fmt)).read_text())["files"]
-    assert len(ours) == 4 and not set(ours) & set(mine)  # 2 posts, 2 screenshots
+    # 2 posts, 2 screenshots, a card; in Hugo, the build log's bundle and its card too
+    assert len(ours) == {"hugo": 8, "jekyll": 7}[fmt] and not set(ours) & set(mine)
     assert export() == 0 and snapshot(blog) == exported  # the same bytes again
 
     # a file of the blog where the export would write: refused, nothing written
-    post = next(p for p in ours if "kept-post" in p)
+    post = next(p for p in ours if "kept-post" in p and p.endswith(".md") and "-log" not in p)
     (blog / post).write_text("edited by the owner\n")
     edited = snapshot(blog)
     result = cli("export", "--repo", store, blog, "--format", fmt)
@@ -580,7 +628,8 @@ def test_re_export_replaces_its_own_posts_and_never_a_blog_s_files(
     revise_to_draft(cli, store, tmp_path)
     assert export() == 0
     now = snapshot(blog)
-    assert post not in now and set(now) == set(exported) - {post}
+    gone = {p for p in ours if "kept-post" in p}  # the post, its build log, their cards
+    assert post in gone and set(now) == set(exported) - gone
     assert all(now[name] == exported[name] for name in mine)
     assert all((blog / name).read_text() == f"the owner's {name}\n" for name in mine)
     if fmt == "hugo":
@@ -647,7 +696,7 @@ def test_the_tree_export_is_still_the_default(tmp_path: Path, cli: Cli) -> None:
     result = api.export(store, tmp_path / "tree")
     assert result.files > 3 and (tmp_path / "tree" / "gitflywheel.json").is_file()
     blog = api.export(store, tmp_path / "blog", format="hugo")
-    assert (blog.posts, blog.written, blog.removed) == (1, 3, 0)
+    assert (blog.posts, blog.written, blog.removed) == (1, 4, 0)  # the post, 2 images, the card
     again = api.export(store, tmp_path / "again", format="hugo")  # the same bytes
     assert snapshot(tmp_path / "again") == snapshot(tmp_path / "blog") and again == replace(
         blog, directory=str(tmp_path / "again")
@@ -679,4 +728,4 @@ def test_placeholders_twins_and_empty_build_logs_stay_out(tmp_path: Path, cli: C
         assert report["posts"] == 1
         assert report["left_out"] == {"draft": 2, "twin of an earlier session": 1}
         texts = [p.read_text() for p in out.rglob("*.md")]
-        assert len(texts) == 1 and 'session_id: "first"' in texts[0]
+        assert len(texts) == 2 and all('session_id: "first"' in t for t in texts)  # + build log

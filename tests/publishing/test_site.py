@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import struct
 import subprocess
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -665,6 +666,12 @@ def test_site_is_a_function_of_the_package(tmp_path: Path) -> None:
     )
     assert result.pages == len(list((tmp_path / "out").rglob("*.html")))
     assert result.files == len([p for p in (tmp_path / "out").rglob("*") if p.is_file()])
+    on_branch = git("-C", store, "ls-tree", "-r", "--name-only", "pages").split()
+    cards = sorted(p for p in on_branch if re.search(r"/card-[0-9a-f]{12}\.png$", p))
+    assert len(cards) == 3  # (20) the card images are on the site branch too
+    assert cards == sorted(
+        p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("card-*.png")
+    )
 
 
 CHART = (
@@ -900,39 +907,67 @@ def examples_sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     return folder / "out", folder / "bare"
 
 
-def test_every_session_page_has_a_share_card_with_absolute_urls(
-    examples_sites: tuple[Path, Path],
-) -> None:
-    """(20) og:*, twitter:card and canonical on every session page, from the base URL;
-    og:image only for a raster image the site holds, never an SVG chart."""
-    out, _ = examples_sites
-    pages = sorted(out.glob("sessions/*/index.html"))
-    assert len(pages) == 3
-    images = 0
+def png_size(data: bytes) -> tuple[int, int]:
+    """A PNG's width and height, read from its IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def check_share_cards(out: Path, pages: list[Path]) -> None:
+    """(20) og:*, twitter:* and canonical on every session page, from the base URL; the
+    image is the session's card: an absolute URL of a PNG of at least 1200x630 that the
+    site holds, its size in og:image:width and og:image:height."""
     for page in pages:
         tags = head_tags(page)
         url = BASE + page.parent.relative_to(out).as_posix() + "/"
         assert tags["canonical"] == tags["og:url"] == url, page
         assert tags["og:type"] == "article" and tags["og:site_name"] == "Work sessions"
         assert tags["og:title"] and tags["og:description"], page
-        image = tags.get("og:image")
-        if image is None:
-            assert tags["twitter:card"] == "summary"
-            continue
-        images += 1
-        assert tags["twitter:card"] == "summary_large_image"
-        assert image.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp")), image
-        assert site_file(out, image).is_file(), image
-        assert site_file(out, image).read_bytes()[:4] in (b"\x89PNG", b"GIF8", b"RIFF") or (
-            site_file(out, image).read_bytes()[:2] == b"\xff\xd8"
-        )
-    assert images >= 1  # the Aria session's screenshot
-    trade = next(p for p in pages if "tech-momentum" in str(p))
-    assert list(trade.parent.glob("*.svg")) and "og:image" not in head_tags(trade)
+        image = tags["og:image"]
+        assert image.startswith(url + "card-") and image.endswith(".png"), image
+        assert tags["twitter:card"] == "summary_large_image" and tags["twitter:image"] == image
+        data = site_file(out, image).read_bytes()
+        width, height = png_size(data)
+        assert width >= 1200 and height >= 630, image
+        assert (tags["og:image:width"], tags["og:image:height"]) == (str(width), str(height))
+        assert tags["og:image:type"] == "image/png" and tags["og:image:alt"]
+
+
+def test_every_session_page_has_a_share_card_with_absolute_urls(
+    examples_sites: tuple[Path, Path],
+) -> None:
+    out, _ = examples_sites
+    pages = sorted(out.glob("sessions/*/index.html"))
+    assert len(pages) == 3
+    check_share_cards(out, pages)
     for page in (out / "index.html", out / "types" / "trade" / "index.html"):
         tags = head_tags(page)
         assert tags["og:title"] and tags["canonical"] == tags["og:url"]
         assert site_file(out, tags["canonical"]) == page
+
+
+def test_every_session_page_of_the_corpus_and_examples_has_a_card(full_site: Path) -> None:
+    pages = sorted(full_site.glob("sessions/*/index.html"))
+    assert len(pages) > 10
+    check_share_cards(full_site, pages)
+
+
+def test_thumbnails_are_the_card_images_shown_small(full_site: Path) -> None:
+    """(20) every list shows each post's card as its thumbnail, never a whole SVG chart;
+    the image says its size, so that the page keeps its place while it loads."""
+    for page in [full_site / "index.html", *full_site.glob("types/*/index.html")]:
+        tree = etree.parse(str(page), etree.HTMLParser())
+        thumbs = tree.findall(".//a[@class='cover']/img")
+        assert thumbs and len(thumbs) == len(tree.findall(".//article[@class='card']")), page
+        for img in thumbs:
+            assert re.fullmatch(
+                r"(\.\./)*sessions/[a-z0-9-]+/card-[0-9a-f]{12}\.png", img.get("src")
+            )
+            assert (img.get("width"), img.get("height")) == ("1200", "630")
+            assert (page.parent / img.get("src")).is_file()
+    css = (full_site / "style.css").read_text()
+    assert ".card .cover img { width: 11rem; height: auto; aspect-ratio: 1200 / 630;" in css
 
 
 def test_the_sitemap_lists_every_page_and_only_pages_that_exist(
@@ -974,6 +1009,7 @@ def test_a_site_without_an_address_has_no_absolute_tags_nor_sitemap(
     assert not (bare / "sitemap.xml").exists()
     assert (bare / "robots.txt").read_text() == "User-agent: *\nAllow: /\n"
     assert (bare / "404.html").is_file() and "/" in page_links(bare / "404.html").urls
+    assert len(list(bare.glob("sessions/*/card-*.png"))) == 3  # the thumbnails still
     for page in bare.rglob("*.html"):
         assert head_tags(page) == {}, page
         text = page.read_text()
