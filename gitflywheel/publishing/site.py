@@ -49,8 +49,8 @@ from ..queries.provenance import provenances, statement_bytes
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
-from .exports import redirect_page
 from .cards import CardCache, draw_cards, png_size
+from .exports import redirect_page
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
 from .markdown_html import clean_text, render_markdown
