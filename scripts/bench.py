@@ -9,6 +9,9 @@ process of its own with SOURCE_DATE_EPOCH set:
     verify --full per commit, N vs N/10 (two stores)
     one-session ingest at N vs at 200
     incremental verify after one new session vs verify --full
+    first ls --json and which BLOB right after the bulk ingest (no query built an index
+        beforehand), and either one on a store with no index at all (a rebuild)
+                                       vs git ls-tree -r main
     ls --json and which BLOB           vs git ls-tree -r main
     peak RSS of bulk ingest and of verify --full (each child's own, /usr/bin/time -f %M;
         for ingest, the summed PSS of all its processes when that is larger)
@@ -435,15 +438,29 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
     tip = runner.output(["git", "-C", str(big), "rev-parse", "main"])
     same = tip == runner.output(["git", "-C", str(copy), "rev-parse", "main"])
 
+    note("the first ls --json and which BLOB after the ingest, and with no index at all")
+    listing = runner.output(["git", "-C", str(big), "ls-tree", "-r", "main"]).splitlines()
+    posts = [line.split()[2] for line in listing if line.endswith("/blog_post.md")]
+    blob = posts[len(posts) // 2]
+    ls_tree_first = runner.median(["git", "-C", str(big), "ls-tree", "-r", "main"], repeats)
+    index_files = sorted((big / "gitflywheel").glob("query.sqlite3*"))
+    kept = {path: path.read_bytes() for path in index_files}  # as the ingest left it
+    first_ls = runner.run([*gfw, "ls", "--repo", str(big), "--json"]).seconds
+    for path in (big / "gitflywheel").glob("query.sqlite3*"):
+        path.unlink()
+    for path, data in kept.items():
+        path.write_bytes(data)
+    first_which = runner.run([*gfw, "which", "--repo", str(big), blob]).seconds
+    for path in (big / "gitflywheel").glob("query.sqlite3*"):
+        path.unlink()
+    rebuilt_ls = runner.run([*gfw, "ls", "--repo", str(big), "--json"]).seconds
+
     note("verify --full and git fsck --full")
     big_commits = commits(big)
     full = verify(big, "--full")
     fsck = runner.run(["git", "-C", str(big), "fsck", "--full"])
 
     note("ls --json, which BLOB, git ls-tree -r main")
-    listing = runner.output(["git", "-C", str(big), "ls-tree", "-r", "main"]).splitlines()
-    posts = [line.split()[2] for line in listing if line.endswith("/blog_post.md")]
-    blob = posts[len(posts) // 2]
     ls_tree = runner.median(["git", "-C", str(big), "ls-tree", "-r", "main"], repeats)
     ls = runner.median([*gfw, "ls", "--repo", str(big), "--json"], repeats)
     which = runner.median([*gfw, "which", "--repo", str(big), blob], repeats)
@@ -513,6 +530,34 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
             "verify --full",
             full.seconds,
             0.05,
+        ),
+        Measure(
+            "ls_json_first",
+            "first ls --json after bulk ingest",
+            first_ls,
+            "s",
+            "git ls-tree -r main",
+            ls_tree_first,
+            3,
+            1,
+        ),
+        Measure(
+            "which_blob_first",
+            "first which BLOB after bulk ingest",
+            first_which,
+            "s",
+            "git ls-tree -r main",
+            ls_tree_first,
+            3,
+            1,
+        ),
+        Measure(
+            "ls_json_no_index",
+            "ls --json with no index (rebuilt)",
+            rebuilt_ls,
+            "s",
+            "git ls-tree -r main",
+            ls_tree_first,
         ),
         Measure("ls_json", "ls --json", ls, "s", "git ls-tree -r main", ls_tree, 3),
         Measure("which_blob", "which BLOB", which, "s", "git ls-tree -r main", ls_tree, 3),

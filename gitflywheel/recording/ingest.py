@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, InputError
+from ..queries import index as queryindex
 from ..queries.settings import current_settings
 from ..rendering.templates import load_templates
 from ..session.facts import Names
@@ -102,6 +103,9 @@ class Recorder:
         self.head = writer.main
         self.head_tree = writer.store.commit(self.head).tree if self.head else None
         self.unflushed, self.last_flush = 0, time.monotonic()  # commits planned since, and when
+        # The query index's rows of each folder planned since the last flush: when `main`
+        # moves, the index moves with it, from memory (queries.index.advance).
+        self.landed: dict[str, queryindex.FolderRows] = {}
         self.editor = writer.edit(self.head_tree)
         self.template_blobs = {
             template_path(name): (blob_id(data), packed_entry(BLOB_TYPE, data))
@@ -187,6 +191,7 @@ class Recorder:
             session_message(trailers),
             identity(planned.agent_id),
             planned.timestamp,
+            planned.index_rows,
         )
         return outcome
 
@@ -219,7 +224,13 @@ class Recorder:
             packed[sha] = packed_entry(BLOB_TYPE, data)
         session = plan.derived.record.session
         return self._land(
-            plan.folder, files, packed, message, identity(session.agent_id), session.timestamp
+            plan.folder,
+            files,
+            packed,
+            message,
+            identity(session.agent_id),
+            session.timestamp,
+            queryindex.folder_rows(plan.manifest),
         )
 
     def _land(
@@ -230,10 +241,11 @@ class Recorder:
         message: bytes,
         author: bytes,
         authored: datetime | None,
+        rows: queryindex.FolderRows,
     ) -> str:
         """Plan one commit on the head: `folder` holds `files` (path, blob id) and nothing
         else, their blobs in `packed` (hex id -> `packs.packed_entry`), and templates/ the
-        templates. Returns the commit id."""
+        templates; `rows` are the query index's of its manifest. Returns the commit id."""
         committed = commit_time()
         new_blobs: dict[bytes, bytes] = dict(packed)
         # Everything is planned: only now the tree changes, and a failure in between puts
@@ -255,6 +267,7 @@ class Recorder:
         self.head = self.writer.commit(root, parents, message, author, authored, committed)
         self.head_tree = root
         self.unflushed += 1
+        self.landed[folder] = rows
         return self.head.decode()
 
     def _reset_editor(self) -> None:
@@ -270,9 +283,12 @@ class Recorder:
     def flush(self) -> None:
         """Write the planned objects as one pack and move `main` to the planned head."""
         self.unflushed, self.last_flush = 0, time.monotonic()
-        if self.head == self.writer.main:
+        landed, self.landed = self.landed, {}
+        if self.head is None or self.head == self.writer.main:
             return
+        base = self.writer.main
         self.writer.flush(self.head)
+        queryindex.advance(self.writer.store, base, self.head, landed)
         # What is on disk now reloads on demand: memory stays bounded by one batch.
         self._reset_editor()
 

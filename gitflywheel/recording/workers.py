@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GitflywheelError, InputError
+from ..queries.index import FolderRows, folder_rows
 from ..session.facts import Names
 from ..session.records import InputErrors, Record, make_record, public
 from ..storage.layout import RECORD_FILE, session_dir
@@ -172,6 +173,7 @@ class PlannedSession:
     set_aside: tuple[str, ...]
     files: tuple[tuple[str, bytes], ...]
     packed: dict[bytes, bytes]
+    index_rows: FolderRows  # what the query index holds of its folder
 
     @property
     def record_blob(self) -> bytes:
@@ -213,6 +215,7 @@ def plan_input(
         record.set_aside,
         tuple(files),
         packed,
+        folder_rows(plan.manifest),
     )
 
 
