@@ -331,13 +331,14 @@ def publish(repo: StoreLike, remote: str | None = None) -> PublishResult:
         return run(store, remote)
 
 
-def sync(repo: StoreLike, remote: str | None = None) -> SyncResult:
+def sync(repo: StoreLike, remote: str | None = None, *, timeout: float = 60.0) -> SyncResult:
     """Fetch what a remote published, combine it with the store (created when missing),
-    and push the result."""
+    and push the result; while another writer's push lands first, again, until `timeout`
+    seconds have passed."""
     from .remotes.sync import sync as run
 
     with _open(repo, create=True, first_commit=False) as store:
-        return run(store, remote)
+        return run(store, remote, timeout=timeout)
 
 
 def site(

@@ -705,8 +705,16 @@ def _where(result: Any) -> str:
 @main.command()
 @repo_option
 @click.argument("remote", required=False)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to keep trying while other writers' pushes land first: each attempt "
+    "fetches again and combines with what they pushed.",
+)
 @json_option
-def sync(repo: Path, remote: str | None, as_json: bool) -> None:
+def sync(repo: Path, remote: str | None, timeout: float, as_json: bool) -> None:
     """Fetch what REMOTE published, combine it with this store, and push the result.
 
     Sessions recorded on only one side are taken as they are (a fast-forward, or a merge
@@ -718,7 +726,7 @@ def sync(repo: Path, remote: str | None, as_json: bool) -> None:
     store. A missing store is created empty and takes the remote's history."""
     from . import api
 
-    result = api.sync(repo, remote)
+    result = api.sync(repo, remote, timeout=timeout)
     if as_json:
         emit_json(asdict(result))
     else:
