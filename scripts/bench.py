@@ -15,6 +15,9 @@ process of its own with SOURCE_DATE_EPOCH set:
     ls --json and which BLOB           vs git ls-tree -r main
     peak RSS of bulk ingest and of verify --full (each child's own, /usr/bin/time -f %M;
         for ingest, the summed PSS of all its processes when that is larger)
+    W writers (6; 3 for --quick) sharing one `git daemon`, each syncing after every one
+        of its sessions (scripts/sync_writer.py) while the others do the same: syncs that
+        fail to land, and the median sync beside one writer's syncing alone
 
 Prints the machine, then one table of figures, ratios and targets (PASS or over); never
 fails by timing. `--quick` is a smoke run that proves the script works and judges nothing.
@@ -25,11 +28,13 @@ fails by timing. `--quick` is a smoke run that proves the script works and judge
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import random
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +52,7 @@ from typing import IO, Any
 EPOCH = "1700000000"
 QUICK_SESSIONS = 300
 SMALL_STORE = 200
+WRITERS, WRITER_SESSIONS = 6, 15  # the many-writers measure (--quick: 3 and 2)
 
 # ---------------------------------------------------------------------------------------
 # Sessions: realistic in size and shape, distinct, a function of (seed, index) alone, so
@@ -407,6 +413,100 @@ def note(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def sync_writers(
+    runner: Runner, tmp: Path, seed: int, first: int, writers: int, each: int
+) -> dict[str, Any]:
+    """`writers` stores sharing a hub served by `git daemon`; first one writer syncs
+    after each of `each` sessions alone, then all do so at once (scripts/sync_writer.py)."""
+    gfw = [sys.executable, "-m", "gitflywheel"]
+    served = tmp / "served"
+    served.mkdir(parents=True)
+    runner.run(["git", "init", "-q", "--bare", "-b", "main", str(served / "hub.git")])
+    port = _free_port()
+    daemon = subprocess.Popen(
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            "--enable=receive-pack",
+            f"--base-path={served}",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            str(served),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    writer = [sys.executable, str(Path(__file__).with_name("sync_writer.py"))]
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            time.sleep(0.1)
+        url = f"git://127.0.0.1:{port}/hub.git"
+        stores = [tmp / f"writer-{w}.git" for w in range(writers)]
+        runner.run([*gfw, "init", "--repo", str(stores[0])])
+        runner.run([*gfw, "sync", "--repo", str(stores[0]), url])
+        alone = write_sessions(tmp / "alone.jsonl", seed, range(first, first + each))
+        done = subprocess.run(
+            [*writer, str(stores[0]), url, str(alone)],
+            env=runner.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        alone_rows = [json.loads(line) for line in done.stdout.splitlines()]
+        for store in stores[1:]:
+            runner.run([*gfw, "sync", "--repo", str(store), url])
+        first += each
+        children = []
+        for w, store in enumerate(stores):
+            lines = write_sessions(
+                tmp / f"writer-{w}.jsonl", seed, range(first + w * each, first + (w + 1) * each)
+            )
+            children.append(
+                subprocess.Popen(
+                    [*writer, str(store), url, str(lines), "--timeout", "120"],
+                    env=runner.env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                )
+            )
+        rows = []
+        for child in children:
+            out, _ = child.communicate()
+            rows += [json.loads(line) for line in out.splitlines()]
+        for store in stores:  # each takes what the others pushed after its last sync
+            runner.run([*gfw, "sync", "--repo", str(store), url])
+        counts = {
+            len(json.loads(runner.output([*gfw, "ls", "--repo", str(store), "--json"])))
+            for store in stores
+        }
+        tips = {runner.output(["git", "-C", str(store), "rev-parse", "main"]) for store in stores}
+        hub_tip = runner.output(["git", "-C", str(served / "hub.git"), "rev-parse", "main"])
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+    landed = [row for row in rows if "error" not in row]
+    return {
+        "syncs": len(rows),
+        "failed": len(rows) - len(landed) + (writers * each - len(rows)),
+        "median_seconds": statistics.median(row["seconds"] for row in landed) if landed else 0.0,
+        "alone_median_seconds": statistics.median(row["seconds"] for row in alone_rows),
+        "max_attempts": max((row.get("attempts", 0) for row in landed), default=0),
+        "max_seconds": max((row["seconds"] for row in landed), default=0.0),
+        "every_session_everywhere": counts == {each * (writers + 1)} and tips == {hub_tip},
+    }
+
+
 def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure], dict[str, Any]]:
     runner = Runner(tmp)
     gfw = [sys.executable, "-m", "gitflywheel"]
@@ -481,6 +581,10 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
     base = tmp / "base.git"
     ingest(base, write_sessions(tmp / "base.jsonl", seed, range(SMALL_STORE)))
     one_base = [ingest(base, single).seconds for single in singles]
+
+    writers, each = (3, 2) if n <= QUICK_SESSIONS else (WRITERS, WRITER_SESSIONS)
+    note(f"{writers} writers syncing after each of {each} sessions through one git daemon")
+    contention = sync_writers(runner, tmp / "writers", seed, n + repeats, writers, each)
 
     ms = 1000.0
     measures = [
@@ -569,6 +673,21 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
             target=300,
         ),
         Measure("rss_verify_full", "peak RSS, verify --full", full.rss_mb, "MB", target=300),
+        Measure(
+            "writers_failed_syncs",
+            f"{writers} writers, sync after each session: syncs that failed to land",
+            contention["failed"],
+            "",
+            target=0,
+        ),
+        Measure(
+            "writers_sync_median",
+            f"sync among {writers} writers (median of {contention['syncs']})",
+            contention["median_seconds"],
+            "s",
+            "one writer alone",
+            contention["alone_median_seconds"],
+        ),
     ]
     size = sum(p.stat().st_size for p in (big / "objects").rglob("*") if p.is_file())
     facts = {
@@ -579,6 +698,9 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
         "fast_import_rss_mb": round(fast_import.rss_mb, 1),
         "ingest_bulk_largest_process_rss_mb": round(bulk.rss_mb, 1),
         "ingest_bulk_all_processes_pss_mb": round(bulk.tree_mb, 1),
+        "writers_max_attempts": contention["max_attempts"],
+        "writers_max_sync_seconds": contention["max_seconds"],
+        "writers_every_session_everywhere": contention["every_session_everywhere"],
     }
     return measures, facts
 
@@ -586,8 +708,8 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
 def _figure(value: float | None, unit: str) -> str:
     if value is None:
         return ""
-    digits = 0 if unit == "MB" else 3 if value < 10 else 1
-    return f"{value:,.{digits}f} {unit}"
+    digits = 0 if unit in ("MB", "") else 3 if value < 10 else 1
+    return f"{value:,.{digits}f} {unit}".rstrip()
 
 
 def table(measures: list[Measure], quick: bool) -> str:
@@ -595,7 +717,7 @@ def table(measures: list[Measure], quick: bool) -> str:
     rows = [("measure", "gitflywheel", "baseline", "", "ratio", "target (aim)", "")]
     for m in measures:
         ratio = m.ratio
-        target = "" if m.target is None else f"<= {m.target:g}" + (" MB" if ratio is None else "")
+        target = "" if m.target is None else f"<= {m.target:g}" + (" MB" if m.unit == "MB" else "")
         if m.aim is not None:
             target += f" ({m.aim:g})"
         verdict = "" if m.passes() is None else "PASS" if m.passes() else "over"
@@ -665,7 +787,10 @@ def main() -> None:
         f"store {facts['store_mb']} MB, ingest {facts['ingest_ms_per_session']} ms/session; "
         f"fast-import wrote the same commits: {'yes' if facts['fast_import_same_commits'] else 'NO'}; "
         f"peak RSS of git fsck --full {facts['git_fsck_full_rss_mb']:.0f} MB, "
-        f"of git fast-import {facts['fast_import_rss_mb']:.0f} MB; the run took {elapsed:.0f} s"
+        f"of git fast-import {facts['fast_import_rss_mb']:.0f} MB; writers: at most "
+        f"{facts['writers_max_attempts']} attempts and {facts['writers_max_sync_seconds']} s for a "
+        f"sync, every session on every writer and the hub: "
+        f"{'yes' if facts['writers_every_session_everywhere'] else 'NO'}; the run took {elapsed:.0f} s"
     )
     if args.keep:
         print(f"kept: {tmp}")
