@@ -87,3 +87,25 @@ def test_six_writers_syncing_after_every_session_all_land(cli: Cli, tmp_path: Pa
         result = cli("verify", "--repo", store, "--full", "--json")
         assert result.exit_code == 0, result.stdout
         fsck(store)
+
+
+def test_a_landed_sync_is_the_store_verified(cli: Cli, tmp_path: Path) -> None:
+    """What sync verified in its quarantine becomes the store's verification: the next
+    verify checks only what came after, and agrees with a full one."""
+    hub = tmp_path / "hub.git"
+    git("init", "-q", "--bare", "-b", "main", hub)
+    a, b = tmp_path / "a.git", tmp_path / "b.git"
+    for_a, for_b = tmp_path / "a.json", tmp_path / "b.json"
+    for_a.write_text(json.dumps([session(f"a-{i}", title=f"A {i}") for i in range(3)]))
+    for_b.write_text(json.dumps([session("b-0", title="B 0")]))
+    assert cli("ingest", "--repo", a, for_a).exit_code == 0
+    assert cli("sync", "--repo", a, hub).exit_code == 0
+    assert cli("sync", "--repo", b, hub).exit_code == 0  # a new store: fast-forward
+    tip = git("-C", b, "rev-parse", "main").strip()
+    assert git("-C", b, "rev-parse", "refs/gitflywheel/verified").strip() == tip
+    assert cli("ingest", "--repo", b, for_b).exit_code == 0
+    incremental = json.loads(cli("verify", "--repo", b, "--json").stdout)
+    full = json.loads(cli("verify", "--repo", b, "--full", "--json").stdout)
+    assert incremental["full"] is False and incremental["ok"] and full["ok"]
+    assert incremental["figures"] == full["figures"]
+    assert full["figures"]["sessions"] == 4
