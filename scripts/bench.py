@@ -595,8 +595,8 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
             "s",
             "git fast-import",
             fast_import.seconds,
-            3,
-            1.5,
+            2,
+            1.2,
         ),
         Measure(
             "verify_full",
@@ -605,7 +605,7 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
             "s",
             "git fsck --full",
             fsck.seconds,
-            8,
+            5,
             3,
         ),
         Measure(
