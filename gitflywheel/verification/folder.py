@@ -39,7 +39,7 @@ from ..session.facts import Facts, FactsError, Names
 from ..session.manifest import Manifest
 from ..session.records import InputErrors, Record, make_record
 from ..session.versions import split_pipeline_id
-from ..storage.layout import MANIFEST_FILE, RECORD_FILE, template_path
+from ..storage.layout import MANIFEST_FILE, RECORD_FILE, TEMPLATES_DIR, template_path
 from ..storage.objects import CommitInfo
 from ..storage.trees import TREE_MODE
 from .context import Context, FolderFiles, is_blob
@@ -298,8 +298,8 @@ class FolderChecks:
     def _clean_key(
         self, commit: CommitInfo, folder: Folder, template_trees: list[bytes]
     ) -> tuple[object, ...] | None:
-        """Everything a folder's check reads, by content: its path and tree, the template
-        trees of its commit, the settings there and the display names at the tip; None
+        """Everything a folder's check reads, by content: its path and tree, the templates
+        folders of its commit, the settings there and the display names at the tip; None
         when one of them cannot be read (the check says why)."""
         if not folder.tree:
             return None
@@ -313,7 +313,9 @@ class FolderChecks:
             if now is None
             else (tuple(sorted(now.repo.items())), tuple(sorted(now.agent.items())))
         )
-        return (folder.path, folder.tree, tuple(template_trees), settings, names)
+        # the check reads the templates/ folders of these trees only, not the rest of them
+        templates = tuple(self.ctx.lookup(tree, TEMPLATES_DIR) for tree in template_trees)
+        return (folder.path, folder.tree, templates, settings, names)
 
     def _check_files(self, commit: CommitInfo, folder: Folder) -> None:
         assert folder.manifest is not None
