@@ -15,6 +15,9 @@ process of its own with SOURCE_DATE_EPOCH set:
     ls --json and which BLOB           vs git ls-tree -r main
     peak RSS of bulk ingest and of verify --full (each child's own, /usr/bin/time -f %M;
         for ingest, the summed PSS of all its processes when that is larger)
+    `site` of M sessions (--site-sessions, default min(N, 5000)) vs `hugo` building the
+        `export --format hugo` of the same store; `site` again after one new session vs
+        the full build; peak RSS of `site` at M vs at M/2
     W writers (6; 3 for --quick) sharing one `git daemon`, each syncing after every one
         of its sessions (scripts/sync_writer.py) while the others do the same: syncs that
         fail to land, and the median sync beside one writer's syncing alone
@@ -507,7 +510,56 @@ def sync_writers(
     }
 
 
-def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure], dict[str, Any]]:
+HUGO_CONFIG = 'baseURL: "http://bench.example/"\ntitle: "Bench"\n'
+HUGO_SINGLE = (
+    "<!doctype html><html><head><title>{{ .Title }}</title></head><body>"
+    "<h1>{{ .Title }}</h1>{{ .Content }}</body></html>\n"
+)
+HUGO_LIST = (
+    "<!doctype html><html><head><title>{{ .Title }}</title></head><body>"
+    '{{ range .Paginator.Pages }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>'
+    "<div>{{ .Summary }}</div>{{ end }}</body></html>\n"
+)
+
+
+def site_measures(runner: Runner, tmp: Path, seed: int, m: int, first_new: int) -> dict[str, Any]:
+    """`site` of the first M/2 sessions, then of M (a new folder), `hugo` on the blog
+    export of the same store, and `site` into the same folder after one new session."""
+    gfw = [sys.executable, "-m", "gitflywheel"]
+    tmp.mkdir()
+    store = tmp / "site.git"
+    url = ["--base-url", "http://bench.example/"]
+
+    def ingest(name: str, indices: range) -> None:
+        runner.run(
+            [*gfw, "ingest", "--repo", str(store), str(write_sessions(tmp / name, seed, indices))]
+        )
+
+    def site(out: Path) -> Run:
+        return runner.run([*gfw, "site", "--repo", str(store), str(out), *url])
+
+    ingest("site-half.jsonl", range(m // 2))
+    half = site(tmp / "half")
+    ingest("site-rest.jsonl", range(m // 2, m))
+    full = site(tmp / "full")
+    pages = sum(1 for p in (tmp / "full").rglob("*.html"))
+    blog = tmp / "hugo"
+    runner.run([*gfw, "export", "--repo", str(store), str(blog), "--format", "hugo"])
+    (blog / "config.yaml").write_text(HUGO_CONFIG)
+    (blog / "layouts" / "_default").mkdir(parents=True, exist_ok=True)
+    (blog / "layouts" / "_default" / "single.html").write_text(HUGO_SINGLE)
+    (blog / "layouts" / "_default" / "list.html").write_text(HUGO_LIST)
+    hugo = None
+    if shutil.which("hugo") is not None:
+        hugo = runner.run(["hugo", "--quiet", "--source", str(blog), "--destination", "public"])
+    ingest("site-one.jsonl", range(first_new, first_new + 1))
+    again = site(tmp / "full")
+    return {"half": half, "full": full, "hugo": hugo, "again": again, "pages": pages}
+
+
+def benchmark(
+    n: int, seed: int, repeats: int, tmp: Path, site_n: int
+) -> tuple[list[Measure], dict[str, Any]]:
     runner = Runner(tmp)
     gfw = [sys.executable, "-m", "gitflywheel"]
     tenth = max(n // 10, 1)
@@ -585,6 +637,9 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
     writers, each = (3, 2) if n <= QUICK_SESSIONS else (WRITERS, WRITER_SESSIONS)
     note(f"{writers} writers syncing after each of {each} sessions through one git daemon")
     contention = sync_writers(runner, tmp / "writers", seed, n + repeats, writers, each)
+
+    note(f"site of {site_n // 2:,} and {site_n:,} sessions, hugo, site after one more")
+    built = site_measures(runner, tmp / "site", seed, site_n, n + repeats + 10_000)
 
     ms = 1000.0
     measures = [
@@ -674,6 +729,36 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
         ),
         Measure("rss_verify_full", "peak RSS, verify --full", full.rss_mb, "MB", target=300),
         Measure(
+            "site_full",
+            f"site of {site_n:,} sessions ({built['pages']:,} pages)",
+            built["full"].seconds,
+            "s",
+            "hugo, the same store's export" if built["hugo"] else None,
+            built["hugo"].seconds if built["hugo"] else None,
+            3,
+            1,
+        ),
+        Measure(
+            "site_incremental",
+            "site after one new session",
+            built["again"].seconds,
+            "s",
+            "the full build",
+            built["full"].seconds,
+            0.1,
+            0.01,
+        ),
+        Measure(
+            "site_memory",
+            f"peak RSS of site at {site_n:,} vs {site_n // 2:,}",
+            built["full"].rss_mb,
+            "MB",
+            f"at {site_n // 2:,}",
+            built["half"].rss_mb,
+            1.25,
+            1,
+        ),
+        Measure(
             "writers_failed_syncs",
             f"{writers} writers, sync after each session: syncs that failed to land",
             contention["failed"],
@@ -717,7 +802,11 @@ def table(measures: list[Measure], quick: bool) -> str:
     rows = [("measure", "gitflywheel", "baseline", "", "ratio", "target (aim)", "")]
     for m in measures:
         ratio = m.ratio
-        target = "" if m.target is None else f"<= {m.target:g}" + (" MB" if m.unit == "MB" else "")
+        target = (
+            ""
+            if m.target is None
+            else f"<= {m.target:g}" + (" MB" if m.unit == "MB" and ratio is None else "")
+        )
         if m.aim is not None:
             target += f" ({m.aim:g})"
         verdict = "" if m.passes() is None else "PASS" if m.passes() else "over"
@@ -756,6 +845,9 @@ def main() -> None:
         help=f"a smoke run of {QUICK_SESSIONS} sessions that proves the script works; judges nothing",
     )
     parser.add_argument("--repeats", type=int, help="runs of each small measure (median)")
+    parser.add_argument(
+        "--site-sessions", type=int, help="M, the sessions of the site measures (min(N, 5000))"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
@@ -775,7 +867,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="gfw-bench-"))
     try:
         started = time.perf_counter()
-        measures, facts = benchmark(n, args.seed, repeats, tmp)
+        site_n = args.site_sessions or min(n, 5000)
+        measures, facts = benchmark(n, args.seed, repeats, tmp, site_n)
         elapsed = time.perf_counter() - started
     finally:
         if not args.keep:

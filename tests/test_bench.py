@@ -26,6 +26,9 @@ MEASURES = {
     "which_blob",
     "rss_ingest_bulk",
     "rss_verify_full",
+    "site_full",
+    "site_incremental",
+    "site_memory",
     "writers_failed_syncs",
     "writers_sync_median",
 }
