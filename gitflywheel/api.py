@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
@@ -24,9 +24,11 @@ from .errors import (
 from .storage.store import Store
 
 if TYPE_CHECKING:
+    from .capturing.result import CapturedSessions
     from .hooks import HookStatus, InstallResult, RunReport, UninstallResult
-    from .hooks.capture import Captured
+    from .hooks.precommit import PreCommitPush
     from .publishing.exports import BlogExportResult
+    from .publishing.preview import Preview, PreviewBuild
     from .publishing.site import SiteResult
     from .queries.sessions import ExportResult, Holder, LogEntry, SessionRow
     from .recording.clean_copy import CleanCopyResult
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 __all__: list[str] = [
     "StoreLike",
     "Store",
+    "default_store",
     "init",
     "ingest",
     "rerender",
@@ -59,13 +62,17 @@ __all__: list[str] = [
     "publish",
     "sync",
     "site",
+    "serve",
     "config",
     "capture",
+    "capture_trades",
+    "capture_chat",
     "schema",
     "hook_install",
     "hook_uninstall",
     "hook_status",
     "hook_run",
+    "hook_pre_commit",
     "GitflywheelError",
     "InputError",
     "ConflictError",
@@ -75,6 +82,9 @@ __all__: list[str] = [
 
 StoreLike = Store | str | os.PathLike[str]
 PathLike = str | os.PathLike[str]
+# A long command's progress: called with what is done so far and the total (None when
+# it is not known in advance), as often as there is news; the CLI draws it.
+ProgressCallback = Callable[[int, int | None], None]
 
 
 def _path(repo: StoreLike) -> Path:
@@ -100,6 +110,16 @@ def _open(
         yield store
 
 
+def default_store(repo: PathLike | None = None) -> Path:
+    """The store a command works on: `repo` when given, else `$GITFLYWHEEL_REPO`, else
+    `./flywheel.git` when one exists in the current folder, else the user's store,
+    `$XDG_DATA_HOME/gitflywheel/flywheel.git` (`~/.local/share/...` when unset). The
+    user's store is never made inside a git work tree (StoreError, exit 2)."""
+    from .storage.location import default_store as resolve
+
+    return resolve(repo)
+
+
 def init(repo: StoreLike, templates: PathLike | None = None) -> InitResult:
     """Create the store (or, on an existing one, change nothing but `templates`, the
     folder of templates it renders with from now on)."""
@@ -110,7 +130,7 @@ def init(repo: StoreLike, templates: PathLike | None = None) -> InitResult:
 
 def ingest(
     repo: StoreLike,
-    paths: PathLike | Iterable[PathLike],
+    paths: PathLike | Mapping[str, Any] | Iterable[PathLike | Mapping[str, Any]],
     *,
     revise: bool = False,
     templates: PathLike | None = None,
@@ -120,25 +140,39 @@ def ingest(
     on_outcome: Callable[[Outcome], None] | None = None,
     workers: int | None = 1,
     keep_outcomes: bool = True,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> IngestReport:
     """Validate, render and record every session in `paths` (files, folders, or `-` for
     `stdin`); the store is created when missing. Invalid inputs are reported in the
-    result's outcomes, not raised, and the valid ones are recorded. Screenshots are read
-    only from inside each input's folder and `screenshots_from`, images of at most
-    `max_screenshot_bytes` (default 8 MiB).
+    result's outcomes, not raised, and the valid ones are recorded; only `-` with nothing
+    on `stdin` (a pipe whose first command failed) raises InputError, and makes no
+    store. Screenshots are read only from inside each input's folder and
+    `screenshots_from`, images of at most `max_screenshot_bytes` (default 8 MiB).
 
     `on_outcome` sees each outcome as it happens; without `keep_outcomes` the result only
     counts them, so a long run's memory does not grow with it. `workers` processes (None:
     one per core) plan many inputs ahead; they import the caller's main module, so a
-    script passing more than 1 guards its work with `if __name__ == "__main__":`."""
+    script passing more than 1 guards its work with `if __name__ == "__main__":`.
+
+    `paths` may also hold sessions as dicts (what `capture` returns), ingested in their
+    turn as if read from a file in the working directory. With `dry_run`, nothing is
+    written and the outcomes say what would be recorded, revised or refused.
+    `progress(done, total)` counts the outcomes; the total, read ahead from the files,
+    is None for standard input or a file holding an array."""
     from .recording.ingest import ingest as run
+    from .recording.inputs import InputItem, count_documents, session_items
     from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
     from .recording.workers import available_cores
 
-    names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    names = [paths] if isinstance(paths, str | os.PathLike | Mapping) else list(paths)
+    files = [os.fspath(p) for p in names if not isinstance(p, Mapping)]
+    items: Iterable[InputItem] = ()
+    if len(files) < len(names):  # sessions given as dicts, in their turn among the files
+        items, files = session_items(names, stdin), []
     return run(
         _path(repo),
-        [os.fspath(p) for p in names],
+        files,
         revise=revise,
         templates_dir=Path(templates) if templates is not None else None,
         stdin=stdin,
@@ -149,6 +183,10 @@ def ingest(
         screenshots_from=[Path(p) for p in screenshots_from],
         workers=available_cores() if workers is None else workers,
         keep_outcomes=keep_outcomes,
+        items=items,
+        dry_run=dry_run,
+        progress=progress,
+        expected=count_documents(names) if progress is not None else None,
     )
 
 
@@ -159,11 +197,14 @@ def rerender(
     all_sessions: bool = False,
     templates: PathLike | None = None,
     on_outcome: Callable[[RerenderOutcome], None] | None = None,
+    progress: ProgressCallback | None = None,
+    dry_run: bool = False,
 ) -> RerenderReport:
     """Render the named sessions (or every one) again with this version's pipelines and
     the store's templates (or `templates`, which become the store's); one commit per
     session that changes. Sessions not in the store are outcomes, not raised;
-    `on_outcome` sees each as it happens."""
+    `on_outcome` sees each as it happens, `progress(done, total)` counts them. With
+    `dry_run`, nothing is written: the outcomes say which would be rendered again."""
     from .recording.rerender import rerender as run
 
     return run(
@@ -172,6 +213,8 @@ def rerender(
         all_sessions=all_sessions,
         templates_dir=Path(templates) if templates is not None else None,
         on_outcome=on_outcome,
+        progress=progress,
+        dry_run=dry_run,
     )
 
 
@@ -181,17 +224,18 @@ def verify(
     full: bool = False,
     jobs: int | None = None,
     on_wait: Callable[[], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> VerifyResult:
     """Prove the SSOT rules from the history of `main` (only what is new since the last
     run, unless `full`) with `jobs` processes (default: one per core); `result.ok` is
     False when anything is violated. It reads `main` as the run finds it, never waiting
     for writers; a second verify of the store waits for the first (`on_wait` is called
-    then). `gitflywheel.verification.report.markdown_report(result)` is the report as
-    Markdown."""
+    then); `progress(done, total)` counts the commits checked.
+    `gitflywheel.verification.report.markdown_report(result)` is the report as Markdown."""
     from .verification import verify as run
 
     with _open(repo, read_only=True) as store:
-        return run(store, full=full, jobs=jobs, on_wait=on_wait)
+        return run(store, full=full, jobs=jobs, on_wait=on_wait, progress=progress)
 
 
 @overload
@@ -240,7 +284,7 @@ def show(repo: StoreLike, session_id: str, kind: None = None) -> Manifest: ...
 def show(repo: StoreLike, session_id: str, kind: str) -> bytes: ...
 def show(repo: StoreLike, session_id: str, kind: str | None = None) -> Manifest | bytes:
     """A session's manifest, or with `kind` the bytes of one artifact (`record`: the
-    session record)."""
+    session record; `facts`; `provenance`: the in-toto statement of its artifacts)."""
     from .queries.sessions import show_artifact, show_session
 
     with _open(repo, read_only=True) as store:
@@ -269,7 +313,12 @@ def log(repo: StoreLike, limit: int | None = None) -> list[LogEntry]:
 
 @overload
 def export(
-    repo: StoreLike, directory: PathLike, at: str | None = None, *, format: Literal["tree"] = ...
+    repo: StoreLike,
+    directory: PathLike,
+    at: str | None = None,
+    *,
+    format: Literal["tree"] = ...,
+    progress: ProgressCallback | None = None,
 ) -> ExportResult: ...
 @overload
 def export(
@@ -279,6 +328,7 @@ def export(
     *,
     format: Literal["hugo", "jekyll"],
     base_path: str = "/",
+    progress: ProgressCallback | None = None,
 ) -> BlogExportResult: ...
 def export(
     repo: StoreLike,
@@ -287,19 +337,21 @@ def export(
     *,
     format: Literal["tree", "hugo", "jekyll"] = "tree",
     base_path: str = "/",
+    progress: ProgressCallback | None = None,
 ) -> ExportResult | BlogExportResult:
     """Write the tree of a commit (default: the tip; `at`: `main~3`, an id) as files; with
     `format` hugo or jekyll, its published posts into a blog's folder (`base_path`: where a
     Jekyll blog is served). A blog export's result counts posts, files written and removed,
-    and the sessions left out by reason."""
+    and the sessions left out by reason. `progress(done, None)` counts the files written
+    (a blog: the sessions read)."""
     with _open(repo, read_only=True) as store:
         if format == "tree":
             from .queries.sessions import export as run
 
-            return run(store, Path(directory), at)
+            return run(store, Path(directory), at, progress)
         from .publishing.exports import export_blog
 
-        return export_blog(store, Path(directory), format, at, base_path)
+        return export_blog(store, Path(directory), format, at, base_path, progress)
 
 
 def maintain(repo: StoreLike, *, full: bool = False) -> MaintainResult:
@@ -323,22 +375,57 @@ def clean_copy(old: StoreLike, new: PathLike) -> CleanCopyResult:
     return run(_path(old), Path(new))
 
 
-def publish(repo: StoreLike, remote: str | None = None) -> PublishResult:
-    """Push `main` to a remote (a path, a URL, or a remote name; default `origin`)."""
-    from .remotes.sync import publish as run
+def publish(
+    repo: StoreLike,
+    remote: str | None = None,
+    *,
+    name: str | None = None,
+    auto: bool | None = None,
+    dry_run: bool = False,
+) -> PublishResult:
+    """Push `main` and the site branches to a remote (a path, a URL, or a remote name;
+    default `origin`), each site branch built again from `main` first when it is not
+    current (with the store's `site.base_url` and `site.title`).
+
+    A URL (or path) is recorded in the store's git config as the remote `name` (default
+    `origin`) once the push went well, so that `publish()` and `sync()` use it from then
+    on. A recorded name is never changed: another URL is pushed to and not recorded
+    (`result.notes` says so), and `name` or `auto` for a name that holds another URL is
+    refused (InputError, exit 2) before anything is pushed. `auto=True`: after each
+    session the push hook records, its run publishes there by itself; `auto=False`: no
+    longer (turned off even when this push fails). With `dry_run`, everything is checked
+    but nothing is built, pushed or recorded: the result says what would be pushed
+    (`pushed`, `site_branches`)."""
+    from .remotes.autopublish import publish_current
 
     with _open(repo) as store:
-        return run(store, remote)
+        return publish_current(store, remote, name=name, auto=auto, dry_run=dry_run)
 
 
-def sync(repo: StoreLike, remote: str | None = None, *, timeout: float = 60.0) -> SyncResult:
+def sync(
+    repo: StoreLike,
+    remote: str | None = None,
+    *,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+    timeout: float = 60.0,
+) -> SyncResult:
     """Fetch what a remote published, combine it with the store (created when missing),
-    and push the result; while another writer's push lands first, again, until `timeout`
-    seconds have passed."""
+    and push the result; without `remote`, the one `publish` recorded (`origin`).
+    `progress(done, total)` counts the commits it brings as they are checked. With
+    `dry_run`, nothing changes here or there (a missing store is not created) and the
+    result says what would: the action, the sessions taken, a push. While another
+    writer's push lands first, it tries again, until `timeout` seconds have passed."""
     from .remotes.sync import sync as run
 
-    with _open(repo, create=True, first_commit=False) as store:
-        return run(store, remote, timeout=timeout)
+    path = _path(repo)
+    if dry_run and not isinstance(repo, Store) and not path.exists():
+        raise StoreError(
+            f"{path}: no store here; sync would make one that takes the remote's history, "
+            "and a dry run creates nothing"
+        )
+    with _open(repo, create=not dry_run, first_commit=False) as store:
+        return run(store, remote, dry_run=dry_run, progress=progress, timeout=timeout)
 
 
 def site(
@@ -351,12 +438,14 @@ def site(
     templates: PathLike | None = None,
     title: str | None = None,
     feeds: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> SiteResult:
     """Build the store (at `at`, default the tip of `main`) as a static site with Atom
     feeds, written to the folder `out` and/or committed to the store's `branch`. Drafts
     never appear; the feeds need `base_url` (else `feeds=False`). `base_url` and `title`
     default to the store's settings `site.base_url` and `site.title` (`config`), and the
-    title then to "Work sessions"."""
+    title then to "Work sessions". `progress(done, total)` counts the sessions read,
+    then (with their total) those whose pages are made."""
     from .publishing.site import make_site
     from .queries.settings import current_settings
 
@@ -371,7 +460,32 @@ def site(
             templates_dir=Path(templates) if templates is not None else None,
             title=title or shared.title or "Work sessions",
             feeds=feeds,
+            progress=progress,
         )
+
+
+def serve(
+    repo: StoreLike,
+    port: int = 0,
+    *,
+    poll_seconds: float = 1.0,
+    on_build: Callable[[PreviewBuild], None] | None = None,
+    on_event: Callable[[str], None] | None = None,
+) -> Preview:
+    """The store's site, built into a temporary folder and ready to be served on
+    127.0.0.1 at `port` (0: any free port; the result's `url` says which), built again
+    whenever `main` moves (checked every `poll_seconds`). Nothing is served until the
+    result's `serve_forever()` (until Ctrl-C) or `start()` (in background threads);
+    `close()`, or leaving it as a context manager, stops it and removes the builds.
+    `on_build` hears each build (or why one failed: the last good one stays served),
+    `on_event` each request."""
+    from .publishing.preview import Preview
+
+    with _open(repo, read_only=True):  # what is not a store is refused here, as elsewhere
+        pass
+    return Preview(
+        _path(repo), port, poll_seconds=poll_seconds, on_build=on_build, on_event=on_event
+    )
 
 
 @overload
@@ -443,16 +557,18 @@ def capture(
     lessons: Iterable[tuple[str, str]] = (),
     next_steps: Iterable[str] = (),
     duration_minutes: int | None = None,
-) -> Captured:
-    """A build session from a git repository's commits: `.session` is a JSON-ready dict
-    for `ingest`, `.notes` says what was left out and why (a shallow clone's boundary,
-    contents missing from a partial clone). A date as `until` takes in the whole day.
-    A date that cannot be read is refused as the command line's `--since`/`--until`."""
+    on_note: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """A build session from a git repository's commits, as a plain JSON-ready dict that
+    `ingest` takes as it is (`ingest(store, [capture(".")])`). `on_note` hears what was
+    left out and why (a shallow clone's boundary, contents missing from a partial clone).
+    A date as `until` takes in the whole day. A date that cannot be read is refused as
+    the command line's `--since`/`--until`."""
     from .hooks.capture import CaptureOptions
     from .hooks.capture import capture as run
     from .queries.sessions import parse_day, parse_until
 
-    return run(
+    captured = run(
         CaptureOptions(
             source=Path(source),
             since_rev=since_rev,
@@ -469,6 +585,67 @@ def capture(
             next_steps=list(next_steps),
             duration_minutes=duration_minutes,
         )
+    )
+    for note in captured.notes:
+        if on_note is not None:
+            on_note(note)
+    return captured.session
+
+
+def capture_trades(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    format: Literal["ibkr", "thinkorswim", "tradervue"] | None = None,
+    tz: str | None = None,
+    agent: str | None = None,
+) -> CapturedSessions:
+    """Trade sessions from broker exports (Interactive Brokers Flex XML or CSV, a
+    thinkorswim account statement, Tradervue's generic CSV), one per trading day and
+    account: `.sessions` are JSON-ready dicts for `ingest`, `.notes` say what was left out.
+    Executions become trades by FIFO lots; times become UTC from the IANA zone `tz` (each
+    format's default: America/New_York). A malformed export raises InputError (exit 2)
+    naming the file, the row, the field and the reason."""
+    from .capturing.trades import capture_trades as run
+
+    names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    return run(names, format=format, tz=tz, agent=agent)
+
+
+def capture_chat(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    since: str | None = None,
+    conversations: Iterable[str] = (),
+    agent: str | None = None,
+    images_to: PathLike = "chat-images",
+    max_image_bytes: int | None = None,
+) -> CapturedSessions:
+    """Life/Aria sessions from chat exports (ChatGPT's ZIP or conversations.json,
+    Claude.ai's conversations.json: one per conversation and UTC day; a Markdown
+    transcript: one), `since` a date (from that day on), `conversations` only those ids.
+    Images of an export or a transcript that are images by the screenshot rules, at most
+    `max_image_bytes` (default 8 MiB), are written to `images_to` and named as
+    screenshots; ingest reads them from there (the working directory for `-`, else
+    `screenshots_from`). A malformed export raises InputError (exit 2) naming the file,
+    the conversation, the field and the reason."""
+    from .capturing.chats import capture_chats as run
+    from .queries.sessions import parse_day
+    from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
+    from .storage.objectsize import MAX_OBJECT_BYTES
+
+    limit = DEFAULT_MAX_SCREENSHOT_BYTES if max_image_bytes is None else max_image_bytes
+    if not 1 <= limit <= MAX_OBJECT_BYTES:
+        raise GitflywheelError(
+            f"--max-screenshot-bytes: {limit} is not between 1 and {MAX_OBJECT_BYTES:,}"
+        )
+    names = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    return run(
+        names,
+        since=parse_day(since, "--since").date() if since else None,
+        conversations=list(conversations),
+        agent=agent,
+        images_to=images_to,
+        max_image_bytes=limit,
     )
 
 
@@ -490,14 +667,23 @@ def schema(name: Literal["session", "manifest", "facts"]) -> dict[str, Any]:
 
 
 def hook_install(
-    source: PathLike, repo: StoreLike, *, python: PathLike | None = None
+    source: PathLike,
+    repo: StoreLike | None = None,
+    *,
+    python: PathLike | None = None,
+    force: bool = False,
 ) -> InstallResult:
     """Install the pre-push hook in the work repository `source`: each push records a
-    build session in the store `repo` (created when missing), run by `python` (default:
-    this interpreter). A pre-push hook already there is kept and runs first."""
+    build session in the store `repo` (default: `default_store()`; created when
+    missing), run by `python` (default: this interpreter). A pre-push hook already there
+    is kept and runs first. A hooks folder the work repository tracks is refused
+    (InputError, exit 2) unless `force`: the hook holds this machine's absolute paths."""
     from .hooks import install
 
-    return install(Path(source), _path(repo), os.fspath(python) if python is not None else None)
+    store = _path(repo) if repo is not None else default_store()
+    return install(
+        Path(source), store, os.fspath(python) if python is not None else None, force=force
+    )
 
 
 def hook_uninstall(source: PathLike = ".") -> UninstallResult:
@@ -536,3 +722,14 @@ def hook_run(
     if store is None:
         raise GitflywheelError("no gitflywheel hook here: give the store with --repo")
     return run(store, work_dir)
+
+
+def hook_pre_commit(repo: StoreLike | None = None, source: PathLike = ".") -> PreCommitPush:
+    """The hook as pre-commit runs it at pre-push (`.pre-commit-hooks.yaml`): spool the
+    push its `PRE_COMMIT_*` variables describe into the store (default:
+    `default_store()`, created when missing) and start the run that records it once the
+    push has ended. Outside such a run, nothing is done and the result says so."""
+    from .hooks.precommit import pre_commit_push
+
+    store = _path(repo) if repo is not None else default_store()
+    return pre_commit_push(store, os.environ, Path(source))

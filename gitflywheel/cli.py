@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -18,14 +17,15 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import click
 
+from .console import Progress, error, say, set_quiet
 from .errors import EXIT_BAD_INPUT, GitflywheelError
 from .escape import terminal
 from .recording.screenshots import DEFAULT_MAX_SCREENSHOT_BYTES
-from .storage.layout import DEFAULT_STORE
 from .storage.objectsize import MAX_OBJECT_BYTES
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .publishing.preview import PreviewBuild
     from .recording.ingest import Outcome
     from .recording.rerender import RerenderOutcome
 
@@ -35,29 +35,41 @@ F = TypeVar("F", bound=Callable[..., Any])
 _STORE = "gitflywheel.storage.store"  # ctx.meta key: the store a command works on
 
 
-def _note_store(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    ctx.meta[_STORE] = value
-    return value
+def _note_store(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    from . import api
+
+    store = api.default_store(value)
+    ctx.meta[_STORE] = store
+    return store
 
 
 def repo_option(func: F) -> F:
-    """`--repo PATH`, else $GITFLYWHEEL_REPO, else ./flywheel.git."""
+    """`--repo PATH`, else $GITFLYWHEEL_REPO, else ./flywheel.git when it exists, else the
+    user's store (`api.default_store`)."""
     return click.option(
         "--repo",
         "repo",
         type=click.Path(path_type=Path, file_okay=False),
         envvar="GITFLYWHEEL_REPO",
-        default=DEFAULT_STORE,
-        show_default=True,
         show_envvar=True,
         callback=_note_store,
-        help="The store: a git repository.",
+        help="The store: a git repository. Default: ./flywheel.git when it exists, else "
+        "$XDG_DATA_HOME/gitflywheel/flywheel.git (~/.local/share/gitflywheel/flywheel.git).",
     )(func)
 
 
 def json_option(func: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print one JSON document to standard output."
+    )(func)
+
+
+def dry_run_option(func: F) -> F:
+    return click.option(
+        "--dry-run",
+        "dry_run",
+        is_flag=True,
+        help="Say what would be done, and change nothing (the store, its refs, the remote).",
     )(func)
 
 
@@ -72,12 +84,6 @@ def emitted(value: Any, as_json: bool) -> bool:
     return as_json
 
 
-def say(message: str) -> None:
-    """A message for people, on standard error: whatever it quotes (titles, paths, field
-    values) cannot drive the terminal or forge another line."""
-    click.echo(terminal(message), err=True)
-
-
 def _os_problem(exc: OSError) -> str:
     """An OSError as `thing: reason`, e.g. `out/post.md: Permission denied`."""
     reason = exc.strerror or str(exc) or type(exc).__name__
@@ -85,10 +91,25 @@ def _os_problem(exc: OSError) -> str:
     return f"{' -> '.join(things)}: {reason}" if things else reason
 
 
+def _usage(exc: click.UsageError) -> str:
+    """The usage line and the hint that click shows above a usage error."""
+    ctx = exc.ctx
+    if ctx is None:
+        return ""
+    hint = ""
+    if ctx.command.get_help_option(ctx) is not None:
+        option = max(ctx.command.get_help_option_names(ctx), key=len)
+        hint = f"Try '{ctx.command_path} {option}' for help.\n"
+    return f"{ctx.get_usage()}\n{hint}"
+
+
 class _Group(click.Group):
     """The one entry point (console script, `python -m gitflywheel`, tests): the project's
-    errors and OSError become one line on standard error and the exit code they mean;
-    click's own errors are shown as click shows them."""
+    errors, OSError and click's own errors (a usage error keeps its exit 2) become one
+    line on standard error, `error: ...`, and the exit code they mean. Every command
+    added to it takes `-q/--quiet`, and so do those of its groups (`hook`)."""
+
+    group_class = type  # a group of this group is one too
 
     def main(
         self,
@@ -98,18 +119,46 @@ class _Group(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
         try:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # click 8.2+: the help, as asked
+                exc.show()
+            else:
+                click.echo(_usage(exc), err=True)  # a blank line before the error, as click has it
+                error(exc.format_message())
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            error(exc.format_message())
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            error("aborted")
+            sys.exit(1)
         except GitflywheelError as exc:
-            if not standalone_mode:
-                raise
-            say(f"gitflywheel: {exc}")
+            error(str(exc))
             sys.exit(exc.exit_code)
         except OSError as exc:
-            if not standalone_mode:
-                raise
-            say(f"gitflywheel: {_os_problem(exc)}")
+            error(_os_problem(exc))
             sys.exit(EXIT_BAD_INPUT)
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if any("--quiet" in p.opts for p in cmd.params):  # one command in two groups
+            super().add_command(cmd, name)
+            return
+        cmd.params.append(
+            click.Option(
+                ["-q", "--quiet"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,
+                callback=set_quiet,
+                help="Say nothing on standard error but errors (no progress, no notes).",
+            )
+        )
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -188,6 +237,7 @@ def init(repo: Path, templates_dir: Path | None, as_json: bool) -> None:
     help="A larger screenshot is not read; it is noted as missing, with a warning. At "
     "most 64 MiB, the largest object a store takes from a remote.",
 )
+@dry_run_option
 @json_option
 def ingest(
     repo: Path,
@@ -196,6 +246,7 @@ def ingest(
     templates_dir: Path | None,
     screenshots_from: tuple[Path, ...],
     max_screenshot_bytes: int,
+    dry_run: bool,
     as_json: bool,
 ) -> None:
     """Validate, render and record sessions: one commit per new session or revision.
@@ -209,10 +260,13 @@ def ingest(
     content; stored under that format's extension), a regular file inside the input
     file's folder (or a --screenshots-from folder), symlinks resolved; any other is noted
     as missing in the manifest, with a warning. A URL is never fetched.
+
+    With --dry-run every session is validated and rendered, nothing is written, and the
+    counts say what would be recorded, revised or refused (the exit code too).
     """
     from . import api
 
-    progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
+    progress = Progress("ingest", "sessions", hidden=as_json)
 
     set_aside = 0
 
@@ -223,31 +277,30 @@ def ingest(
             "revised",
             "unchanged",
         )
-        progress.step(outcome.status)
-        if outcome.problems:
-            progress.clear()
-            for problem in outcome.problems:
-                say(f"error: {problem}")
+        progress.status(outcome.status)
+        for problem in outcome.problems:
+            error(problem)
         for warning in outcome.warnings:
             if not as_json and outcome.status in ("recorded", "revised"):
-                progress.clear()
                 say(f"warning: {outcome.origin}: {warning}")
 
     # SIGTERM ends the run like Ctrl-C does: what is planned lands first.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    report = api.ingest(
-        repo,
-        paths,
-        revise=revise,
-        templates=templates_dir,
-        stdin=sys.stdin.buffer,
-        max_screenshot_bytes=max_screenshot_bytes,
-        screenshots_from=screenshots_from,
-        on_outcome=on_outcome,
-        workers=None,  # one per core
-        keep_outcomes=as_json,
-    )
-    progress.clear()
+    with progress:
+        report = api.ingest(
+            repo,
+            paths,
+            revise=revise,
+            templates=templates_dir,
+            stdin=sys.stdin.buffer,
+            max_screenshot_bytes=max_screenshot_bytes,
+            screenshots_from=screenshots_from,
+            on_outcome=on_outcome,
+            workers=None,  # one per core
+            keep_outcomes=as_json,
+            dry_run=dry_run,
+            progress=progress,
+        )
     counts = {
         s: report.count(s) for s in ("recorded", "revised", "unchanged", "invalid", "conflict")
     }
@@ -255,6 +308,7 @@ def ingest(
         emit_json(
             {
                 "store": report.store,
+                "dry_run": report.dry_run,
                 "exit_code": report.exit_code,
                 "counts": counts,
                 "outcomes": [asdict(o) for o in report.outcomes],
@@ -267,41 +321,11 @@ def ingest(
                 "the store's manifests record artifacts"
             )
         say(
-            ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "recorded")
+            ("dry run, nothing written: would be " if dry_run else "")
+            + ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "recorded")
             + f" -> {report.store}"
         )
     sys.exit(report.exit_code)
-
-
-class _Progress:
-    """A one-line counter on standard error, only on a terminal and only for many sessions."""
-
-    def __init__(self, enabled: bool, label: str = "ingest") -> None:
-        self.enabled = enabled
-        self.label = label
-        self.counts: dict[str, int] = {}
-        self.started = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-
-    def step(self, status: str) -> None:
-        self.counts[status] = self.counts.get(status, 0) + 1
-        total = sum(self.counts.values())
-        now = time.monotonic()
-        if not self.enabled or total < 50 or now - self.last < 0.1:
-            return
-        self.last = now
-        rate = total / max(now - self.started, 1e-6)
-        parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
-        click.echo(
-            f"\r\x1b[K{self.label}: {total} sessions ({parts}) {rate:,.0f}/s", err=True, nl=False
-        )
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
-            self.shown = False
 
 
 @main.command()
@@ -315,46 +339,58 @@ class _Progress:
     help="Render with these templates (overriding shipped ones by file name); they become "
     "the store's templates, as `init --templates` sets them.",
 )
+@dry_run_option
 @json_option
 def rerender(
     repo: Path,
     session_ids: tuple[str, ...],
     all_sessions: bool,
     templates_dir: Path | None,
+    dry_run: bool,
     as_json: bool,
 ) -> None:
     """Render sessions again with this version's pipelines and the store's templates.
 
     One commit per session whose facts or artifacts change (`Re-render ... session`, with a
-    Rendered-By trailer); its record and revision stay as they are, and a session already
-    current makes no commit. Safe to interrupt and run again. Exit 0 when every named
+    Rendered-By trailer); its record, revision and address (its slug) stay as they are,
+    and a session already current makes no commit. Display names and the site's address
+    (site.base_url, which threads link) are the settings' at the tip of main. Safe to
+    interrupt and run again. Exit 0 when every named
     session is current now, 2 for a session not in the store or that cannot be rendered.
+    With --dry-run nothing is written (nor are --templates made the store's): the
+    counts, and each session's line, say which would be rendered again.
     """
     from . import api
 
-    progress = _Progress(enabled=sys.stderr.isatty() and not as_json, label="rerender")
+    progress = Progress("rerender", "sessions", hidden=as_json)
 
     def on_outcome(outcome: RerenderOutcome) -> None:
-        progress.step(outcome.status)
-        if outcome.problems:
-            progress.clear()
-            for problem in outcome.problems:
-                say(f"{'note' if outcome.exit_code == 0 else 'error'}: {problem}")
+        progress.status(outcome.status)
+        for problem in outcome.problems:
+            if outcome.exit_code == 0:
+                say(f"note: {problem}")
+            else:
+                error(problem)
+        if dry_run and outcome.status == "rerendered" and not as_json:
+            say(f"would render again: {outcome.session_id} ({outcome.was} -> {outcome.now})")
 
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    report = api.rerender(
-        repo,
-        session_ids,
-        all_sessions=all_sessions,
-        templates=templates_dir,
-        on_outcome=on_outcome,
-    )
-    progress.clear()
+    with progress:
+        report = api.rerender(
+            repo,
+            session_ids,
+            all_sessions=all_sessions,
+            templates=templates_dir,
+            on_outcome=on_outcome,
+            progress=progress,
+            dry_run=dry_run,
+        )
     counts = {s: report.count(s) for s in ("rerendered", "current", "newer", "missing", "invalid")}
     if as_json:
         emit_json(
             {
                 "store": report.store,
+                "dry_run": report.dry_run,
                 "templates": report.templates,
                 "exit_code": report.exit_code,
                 "counts": counts,
@@ -362,10 +398,11 @@ def rerender(
             }
         )
     else:
-        if report.templates:
+        if report.templates and not dry_run:
             say(f"templates: {report.templates} are the store's templates now")
         say(
-            ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "rerendered")
+            ("dry run, nothing written: would be " if dry_run else "")
+            + ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "rerendered")
             + f" -> {report.store}"
         )
     sys.exit(report.exit_code)
@@ -423,7 +460,8 @@ def show(repo: Path, session_id: str, kind: str | None, as_json: bool) -> None:
     """Show a session's manifest, or the text of one artifact (KIND: readme, blog_post,
     build_log, social_post, trade_journal, or the SVG charts activity_chart and
     equity_curve; record for the session record, facts for what its templates render
-    from)."""
+    from, provenance for an in-toto statement of its artifacts: their SHA-256, what they
+    were made from, the commit that recorded them and its signer)."""
     from . import api
 
     if kind is None:
@@ -472,7 +510,7 @@ def log(repo: Path, limit: int | None, as_json: bool) -> None:
         emit_json([asdict(e) for e in entries])
         return
     for e in entries:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.date))
+        when = e.date.replace("T", " ").removesuffix("Z")  # UTC
         if e.session_id:
             click.echo(
                 f"{e.commit[:12]}  {when}  r{e.revision}  {terminal(e.session_type):<9}  "
@@ -521,7 +559,15 @@ def export(
         raise click.UsageError("--base-path is for --format jekyll")
     if fmt != "tree":
         blog_format = cast(Literal["hugo", "jekyll"], fmt)
-        blog = api.export(repo, directory, rev, format=blog_format, base_path=base_path or "/")
+        with Progress("export", "sessions", hidden=as_json) as progress:
+            blog = api.export(
+                repo,
+                directory,
+                rev,
+                format=blog_format,
+                base_path=base_path or "/",
+                progress=progress,
+            )
         if emitted(asdict(blog), as_json):
             return
         for reason, count in blog.left_out.items():
@@ -531,7 +577,8 @@ def export(
             f"{blog.files} files, {blog.written} written, {blog.removed} removed"
         )
         return
-    result = api.export(repo, directory, rev)
+    with Progress("export", "files", hidden=as_json) as progress:
+        result = api.export(repo, directory, rev, progress=progress)
     if as_json:
         emit_json(asdict(result))
     else:
@@ -585,7 +632,8 @@ def verify(
     def waiting() -> None:
         say("waiting for another verify of this store to finish")
 
-    result = api.verify(repo, full=full, jobs=jobs, on_wait=waiting)
+    with Progress("verify", "commits", hidden=as_json) as progress:
+        result = api.verify(repo, full=full, jobs=jobs, on_wait=waiting, progress=progress)
     if as_json:
         emit_json(result.to_json())
     else:
@@ -674,22 +722,68 @@ def clean_copy(repo: Path, new: Path, as_json: bool) -> None:
 @main.command()
 @repo_option
 @click.argument("remote", required=False)
+@click.option(
+    "--name",
+    help="Record a REMOTE given as a URL or path under this name (default: origin).",
+)
+@click.option(
+    "--auto/--no-auto",
+    "auto",
+    default=None,
+    help="--auto: from now on publish to this remote by itself after each session the "
+    "push hook records (the hook's run builds the site and pushes). --no-auto: no longer "
+    "(this publish still pushes).",
+)
+@dry_run_option
 @json_option
-def publish(repo: Path, remote: str | None, as_json: bool) -> None:
+def publish(
+    repo: Path,
+    remote: str | None,
+    name: str | None,
+    auto: bool | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
     """Push `main` to REMOTE: a path, file://, git://, ssh://, http(s):// URL, or a remote
     name in the store's git config (default: origin).
 
-    Site branches (`site --branch NAME`) go with it; the remote's copy of such a branch is
-    replaced whatever it holds, since the site is built again from main.
+    A URL or path is recorded in the store's git config as the remote origin (--name:
+    another name) once the push went well, so that `publish` and `sync` alone use it. A
+    recorded name is never changed: a URL other than origin's is pushed to and not
+    recorded (a note says so); --name or --auto for a name that holds another URL is
+    refused (exit 2) before anything is pushed (`git -C STORE remote set-url` changes it).
+
+    Site branches (`site --branch NAME`) go with it, each built again from main first
+    when it is not current (with the settings site.base_url and site.title), and a store
+    with a site.base_url and no site branch gets `pages`; the remote's copy of such a
+    branch is replaced whatever it holds.
 
     Exit 1 if the remote refuses or cannot be reached, or has sessions this store does
     not (run `sync` then); 2 if it holds something that is not this store (someone's
-    project, another store). Credentials in a URL are used, never shown."""
+    project, another store). Credentials in a URL are used, never shown.
+
+    With --dry-run the remote is asked and checked as for a push, and nothing is pushed:
+    it says which refs would be."""
     from . import api
 
-    result = api.publish(repo, remote)
+    result = api.publish(repo, remote, name=name, auto=auto, dry_run=dry_run)
     if as_json:
         emit_json(asdict(result))
+        return
+    if result.rebuilt:
+        say(f"Built the site again from main: {', '.join(result.rebuilt)}")
+    if result.remembered:
+        say(f"Recorded {result.url} as the remote {result.remembered}")
+    for note in result.notes:
+        say(f"note: {note}")
+    if auto is not None and not dry_run:
+        say(f"Publishes by itself after each recorded session: {'yes' if result.auto else 'no'}")
+    if result.pushed and dry_run:
+        also = "".join(f" and {b}" for b in result.site_branches)
+        say(
+            f"dry run, nothing pushed: would push main "
+            f"{result.main[:12] if result.main else ''}{also} to {_where(result)}"
+        )
     elif result.pushed:
         also = "".join(f" and {b}" for b in result.site_branches)
         say(f"Published main {result.main[:12] if result.main else ''}{also} to {_where(result)}")
@@ -713,9 +807,11 @@ def _where(result: Any) -> str:
     help="Seconds to keep trying while other writers' pushes land first: each attempt "
     "fetches again and combines with what they pushed.",
 )
+@dry_run_option
 @json_option
-def sync(repo: Path, remote: str | None, timeout: float, as_json: bool) -> None:
-    """Fetch what REMOTE published, combine it with this store, and push the result.
+def sync(repo: Path, remote: str | None, timeout: float, dry_run: bool, as_json: bool) -> None:
+    """Fetch what REMOTE (default: origin, which `publish URL` records) published,
+    combine it with this store, and push the result.
 
     Sessions recorded on only one side are taken as they are (a fast-forward, or a merge
     commit when both sides have new sessions). A session recorded differently on both
@@ -723,12 +819,27 @@ def sync(repo: Path, remote: str | None, timeout: float, as_json: bool) -> None:
     before anything moves: objects as git's fsck would, the store's tree rules, and
     verify's rules for every commit it brings. Exit 1 if the remote refuses, cannot be
     reached or sends what this store refuses; 2 if it holds something that is not this
-    store. A missing store is created empty and takes the remote's history."""
+    store. A missing store is created empty and takes the remote's history.
+
+    With --dry-run, what the remote sends is fetched and checked aside and then dropped:
+    it says what would happen (fast-forward, merge with the sessions it would take, a
+    push) and changes nothing, here or there (a missing store is not created)."""
     from . import api
 
-    result = api.sync(repo, remote, timeout=timeout)
+    with Progress("sync", "commits", hidden=as_json) as progress:
+        result = api.sync(repo, remote, dry_run=dry_run, progress=progress, timeout=timeout)
     if as_json:
         emit_json(asdict(result))
+    elif dry_run:
+        detail = f", taking {len(result.taken)} sessions from there" if result.taken else ""
+        say(
+            f"dry run, nothing changed: would be {result.action}{detail}: main "
+            f"{result.main[:12] if result.main else '-'}"
+            f"{', then pushed' if result.pushed and result.action != 'pushed' else ''}"
+            f" <-> {_where(result)}"
+        )
+        for session_id in result.taken:
+            say(f"would take: {session_id}")
     else:
         detail = f" ({len(result.taken)} sessions taken from there)" if result.taken else ""
         say(
@@ -759,8 +870,8 @@ def sync(repo: Path, remote: str | None, timeout: float, as_json: bool) -> None:
     "templates_dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="Page templates overriding the shipped ones by file name (base.html.j2, "
-    "session.html.j2, list.html.j2, artifact.html.j2, tags.html.j2, _card.html.j2, "
-    "style.css.j2). Not recorded in the store.",
+    "session.html.j2, list.html.j2, artifact.html.j2, tags.html.j2, project.html.j2, "
+    "projects.html.j2, _card.html.j2, style.css.j2). Not recorded in the store.",
 )
 @click.option(
     "--title", help="The site's title (default: the store's site.title, else Work sessions)."
@@ -781,7 +892,8 @@ def site(
 
     An index of the published sessions (newest first, paged), a page per session (its
     blog post, gallery, charts, its other artifacts as pages and as Markdown), a page per
-    session type and per tag, an Atom feed for the whole store and per type. Drafts never
+    session type and per tag, a changelog per project of the build sessions, an Atom
+    feed for the whole store, per type and per project. Drafts never
     appear; links inside the site are relative; no JavaScript. OUT is created, or must be
     a folder an earlier build wrote (what that build wrote is replaced).
 
@@ -790,16 +902,18 @@ def site(
     host that serves the branch puts the site online."""
     from . import api
 
-    result = api.site(
-        repo,
-        out,
-        base_url=base_url,
-        at=rev,
-        branch=branch,
-        templates=templates_dir,
-        title=title,
-        feeds=not no_feed,
-    )
+    with Progress("site", "sessions", hidden=as_json) as progress:
+        result = api.site(
+            repo,
+            out,
+            base_url=base_url,
+            at=rev,
+            branch=branch,
+            templates=templates_dir,
+            title=title,
+            feeds=not no_feed,
+            progress=progress,
+        )
     if emitted(asdict(result), as_json):
         return
     for reason, count in result.left_out.items():
@@ -814,6 +928,42 @@ def site(
         f"Site of {result.commit[:12]}: {result.sessions} sessions, {result.pages} pages, "
         f"{result.feeds} feeds, {result.files} files, " + " and ".join(w for w in where if w)
     )
+
+
+@main.command()
+@repo_option
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=8000,
+    show_default=True,
+    help="The port on 127.0.0.1 (0: any free one).",
+)
+def serve(repo: Path, port: int) -> None:
+    """Preview the site on http://127.0.0.1:PORT/ until Ctrl-C.
+
+    The site is built as `site` builds it, into a temporary folder (removed at the end),
+    and built again whenever the store's main moves (an ingest, a sync). It is served
+    to this machine only (127.0.0.1, never every interface): the site's files and
+    nothing else, no folder listings, each file with its content type."""
+    from . import api
+
+    def built(build: PreviewBuild) -> None:
+        if build.error is not None:
+            error(f"the site was not built again, the last one is served: {build.error}")
+        elif build.site is not None:
+            say(
+                f"built {build.site.sessions} sessions, {build.site.pages} pages of {build.site.commit[:12]}"
+            )
+
+    # SIGTERM stops it as Ctrl-C does: the temporary folder goes with it.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    with api.serve(repo, port, on_build=built) as preview:
+        say(f"Serving the site of {repo} at {preview.url} (Ctrl-C to stop)")
+        try:
+            preview.serve_forever()
+        except KeyboardInterrupt:
+            say("stopped")
 
 
 @main.command(context_settings={"max_content_width": 100})
@@ -848,15 +998,19 @@ def config(
 
     \b
     Keys:
-      site.base_url     the site's address: an http(s) URL, no credentials
+      site.base_url     the site's address: an http(s) URL, no credentials; threads
+                        recorded from then on link their post there (rerender: the rest)
       site.title        the site's title: one line of text
       privacy.private   (several) a regular expression of text that never leaves the
                         machine: removed from each record at ingest; the pattern itself
                         is public, so do not spell the secret out in it
       names.repo        (several) FROM=TO: show repository FROM as TO (FROM=: name it nowhere)
       names.agent       (several) FROM=TO: show agent FROM as TO
+      names.agent_tags  true: the agent is a tag and a hashtag (default: it is not)
       publish.drafts    (several) a regular expression: a session whose agent id, title
                         or id it finds is not published
+      trust.signers     (several) NAME KEYTYPE KEY (git's allowed-signers format): from
+                        then on every commit must be signed by a trusted key
     """
     from . import api
 
@@ -902,7 +1056,7 @@ def _lesson(
     return lessons
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option(
     "--source",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
@@ -936,7 +1090,9 @@ def _lesson(
     type=click.IntRange(min=0),
     help="Minutes worked (default: first to last commit).",
 )
+@click.pass_context
 def capture(
+    ctx: click.Context,
     source: Path,
     since_rev: str | None,
     until_rev: str | None,
@@ -952,14 +1108,28 @@ def capture(
     next_steps: tuple[str, ...],
     duration_minutes: int | None,
 ) -> None:
-    """Write a build session (JSON, to standard output) from a git repository's commits.
+    """Write a build session (JSON, to standard output) from a git repository's commits;
+    `capture trades` and `capture chat` write sessions from broker and chat exports.
 
     Pipe it on: `gitflywheel capture --since-rev v1.2 | gitflywheel ingest -`. In a shallow
     clone the history starts at its boundary: those commits are not counted (a note says so)."""
+    if ctx.invoked_subcommand is not None:
+        given = [
+            param.opts[0]
+            for param in ctx.command.params
+            if param.name is not None
+            and ctx.get_parameter_source(param.name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)}: an option of `capture` from a git repository, not of "
+                f"`capture {ctx.invoked_subcommand}`"
+            )
+        return
     from . import api
     from .jsontext import dumps_pretty
 
-    captured = api.capture(
+    session = api.capture(
         source,
         since_rev=since_rev,
         until_rev=until_rev,
@@ -974,10 +1144,107 @@ def capture(
         lessons=lessons,
         next_steps=next_steps,
         duration_minutes=duration_minutes,
+        on_note=lambda note: say(f"note: {note}"),
     )
-    for note in captured.notes:
+    click.echo(dumps_pretty(session), nl=False)
+
+
+def _emit_sessions(sessions: list[dict[str, Any]], notes: list[str]) -> None:
+    from .jsontext import dumps_pretty
+
+    for note in notes:
         say(f"note: {note}")
-    click.echo(dumps_pretty(captured.session), nl=False)
+    say(f"{len(sessions)} session{'' if len(sessions) == 1 else 's'} captured")
+    click.echo(dumps_pretty(sessions), nl=False)
+
+
+@capture.command("trades")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "trade_format",
+    type=click.Choice(["ibkr", "thinkorswim", "tradervue"]),
+    help="The export's format (default: found from its content).",
+)
+@click.option(
+    "--tz",
+    help="The IANA time zone the export's times are in (default: America/New_York for "
+    "every format; never the machine's zone).",
+)
+@click.option("--agent", "agent_id", help="Who traded (default: trader).")
+def capture_trades(
+    files: tuple[Path, ...], trade_format: str | None, tz: str | None, agent_id: str | None
+) -> None:
+    """Write trade sessions (a JSON array, to standard output) from broker exports: one
+    per trading day and account.
+
+    Reads Interactive Brokers Flex Query statements (XML or CSV), thinkorswim account
+    statements (CSV) and CSVs in Tradervue's generic layout (Date, Time, Symbol, Quantity,
+    Price, Side, optional Commission, TransFee, ECNFee). Executions become trades by FIFO
+    lots; times become UTC. Pipe it on: `gitflywheel capture trades flex.xml | gitflywheel
+    ingest -`."""
+    from . import api
+
+    captured = api.capture_trades(
+        list(files),
+        format=cast(Literal["ibkr", "thinkorswim", "tradervue"] | None, trade_format),
+        tz=tz,
+        agent=agent_id,
+    )
+    _emit_sessions(captured.sessions, captured.notes)
+
+
+@capture.command("chat")
+@click.argument("exports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--since", help="Only days of conversations on or after this date.")
+@click.option(
+    "--conversation",
+    "conversations",
+    multiple=True,
+    help="Only this conversation (its id in the export); repeatable.",
+)
+@click.option("--agent", "agent_id", help="Who worked with the assistant (default: user).")
+@click.option(
+    "--images-to",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("chat-images"),
+    show_default=True,
+    help="Where images of the export are written, to be read by ingest as screenshots.",
+)
+@click.option(
+    "--max-screenshot-bytes",
+    type=click.IntRange(min=1, max=MAX_OBJECT_BYTES),
+    default=DEFAULT_MAX_SCREENSHOT_BYTES,
+    show_default=True,
+    help="Larger images are left out (with a note).",
+)
+def capture_chat(
+    exports: tuple[Path, ...],
+    since: str | None,
+    conversations: tuple[str, ...],
+    agent_id: str | None,
+    images_to: Path,
+    max_screenshot_bytes: int,
+) -> None:
+    """Write life/Aria sessions (a JSON array, to standard output) from chat exports: one
+    per conversation and UTC day.
+
+    Reads ChatGPT's data export (the ZIP, or conversations.json and its split files:
+    the branch the conversation was left on, with its images), Claude.ai's export
+    (conversations.json) and Markdown transcripts (front matter, a `## speaker` heading
+    per turn). Pipe it on: `gitflywheel capture chat export.zip | gitflywheel ingest -`
+    (run from the folder holding --images-to, or give ingest --screenshots-from)."""
+    from . import api
+
+    captured = api.capture_chat(
+        list(exports),
+        since=since or None,
+        conversations=conversations,
+        agent=agent_id,
+        images_to=images_to,
+        max_image_bytes=max_screenshot_bytes,
+    )
+    _emit_sessions(captured.sessions, captured.notes)
 
 
 @main.command()
@@ -998,8 +1265,10 @@ def schema(which_schema: str) -> None:
 def hook() -> None:
     """Record every `git push` of a work repository as a build session (a pre-push hook).
 
-    Run inside the work repository: `gitflywheel hook install --repo ~/flywheel.git`. The
-    hook never blocks or slows a push: it spools what is pushed and records it after."""
+    Run inside the work repository: `gitflywheel hook install` (into the user's store;
+    --repo: another). The hook never blocks or slows a push: it spools what is pushed and,
+    once the push has ended, records what the remote took (and, after `publish --auto`,
+    publishes)."""
 
 
 def _source_option(func: F) -> F:
@@ -1021,16 +1290,25 @@ def _source_option(func: F) -> F:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The interpreter the hook runs gitflywheel with (default: this one).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Install into a hooks folder the work repository tracks (core.hooksPath at "
+    "committed files) all the same.",
+)
 @json_option
-def hook_install(repo: Path, source: Path, python: Path | None, as_json: bool) -> None:
+def hook_install(repo: Path, source: Path, python: Path | None, force: bool, as_json: bool) -> None:
     """Install the pre-push hook: each push records a build session in the store.
 
-    The store (created when missing) and the interpreter are recorded as absolute paths.
-    A pre-push hook already there is kept as pre-push.gitflywheel-orig and runs first:
-    when it refuses a push, the push is refused and nothing is recorded."""
+    The store (created when missing; without --repo the user's store, never one inside
+    the work tree) and the interpreter are recorded as absolute paths. A pre-push hook
+    already there is kept as pre-push.gitflywheel-orig and runs first: when it refuses a
+    push, the push is refused and nothing is recorded. Under pre-commit the hook is its
+    pre-push.legacy, and is updated there. A hooks folder the work repository tracks is
+    refused without --force: the hook would put this machine's paths into the project."""
     from . import api
 
-    result = api.hook_install(source, repo, python=python)
+    result = api.hook_install(source, repo, python=python, force=force)
     if emitted(asdict(result), as_json):
         return
     say(
@@ -1071,11 +1349,19 @@ def hook_status(source: Path, as_json: bool) -> None:
         emit_json({**asdict(st), "ok": st.ok, "failing": st.failing})
         return
     if st.installed:
-        click.echo(f"hook: installed at {st.hook}")
+        wrapped = " (run by pre-commit's pre-push)" if st.hook.endswith(".legacy") else ""
+        click.echo(f"hook: installed at {st.hook}{wrapped}")
+    elif st.other_hook and st.manager == "husky":
+        click.echo(
+            f"hook: not installed ({st.hook} is husky's, which a husky run writes again: "
+            "`gitflywheel hook install` puts ours in front of it)"
+        )
     elif st.other_hook:
         click.echo(f"hook: not installed ({st.hook} is another hook)")
     else:
         click.echo(f"hook: not installed (it would go to {st.hook})")
+    if st.manager:
+        click.echo(f"hook manager: {st.manager}")
     if st.chained:
         click.echo(f"runs first: {st.chained}")
     if st.store:
@@ -1084,6 +1370,11 @@ def hook_status(source: Path, as_json: bool) -> None:
         )
     if st.python:
         click.echo(f"interpreter: {st.python}" + ("" if st.python_ok else " -- MISSING"))
+    if st.publishes_to:
+        click.echo(f"publishes by itself to: {st.publishes_to}")
+    if st.last_publish:
+        p = st.last_publish
+        click.echo(f"last publish {p.time} {p.level}: {p.message}")
     click.echo(f"sessions recorded from this repository: {st.sessions_recorded}")
     click.echo(f"pushes waiting: {st.waiting}")
     for path in st.broken:
@@ -1096,6 +1387,28 @@ def hook_status(source: Path, as_json: bool) -> None:
             f"last error {e.time}: {e.message}" + (" (since fixed)" if not st.failing else "")
         )
     say("OK" if st.ok else "NEEDS ATTENTION")
+
+
+@hook.command("pre-commit")
+@click.option(
+    "--repo",
+    "repo",
+    type=click.Path(path_type=Path),
+    help="The store (default: as every command finds it; the user's store).",
+)
+def hook_pre_commit(repo: Path | None) -> None:
+    """The hook as pre-commit runs it: add gitflywheel to .pre-commit-config.yaml with
+    `stages: [pre-push]` (see .pre-commit-hooks.yaml). It spools the push pre-commit
+    describes and records it once the push has ended; it never fails a push."""
+    from . import api
+
+    try:
+        result = api.hook_pre_commit(repo)
+    except (GitflywheelError, OSError) as exc:
+        say(f"note: gitflywheel did not record this push: {exc}")
+        return
+    if result.note:
+        say(f"note: {result.note}")
 
 
 @hook.command("run")
@@ -1125,9 +1438,13 @@ def hook_run(repo: Path | None, source: Path, git_dir: Path | None, as_json: boo
     else:
         for push in report.pushes:
             if push.error:
-                say(f"error: {push.error}")
+                error(push.error)
         if report.error:
-            say(f"error: {report.error}")
+            error(report.error)
+        if report.publish_error:
+            error(report.publish_error)
+        elif report.published:
+            say(f"published to {report.published}")
         say(
             f"recorded {report.recorded} sessions from {len(report.pushes)} pushes; "
             f"{report.waiting} waiting -> {report.store}"

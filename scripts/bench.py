@@ -25,7 +25,13 @@ process of its own with SOURCE_DATE_EPOCH set:
 Prints the machine, then one table of figures, ratios and targets (PASS or over); never
 fails by timing. `--quick` is a smoke run that proves the script works and judges nothing.
 
+`--signed` measures signing instead: bulk ingest of N sessions into a store whose git
+config signs every commit with an Ed25519 key (`commit.gpgsign`, `gpg.format=ssh`,
+`user.signingkey`), against git fast-import of the same commits unsigned (git 2.39's
+fast-export leaves the signatures out) and against the same ingest unsigned.
+
     .venv/bin/python scripts/bench.py --sessions 20000 --json bench.json
+    .venv/bin/python scripts/bench.py --signed --sessions 20000
 """
 
 from __future__ import annotations
@@ -790,6 +796,85 @@ def benchmark(
     return measures, facts
 
 
+def signed_benchmark(n: int, seed: int, tmp: Path) -> tuple[list[Measure], dict[str, Any]]:
+    """Bulk ingest signed, against git fast-import of the same commits unsigned and the
+    same ingest unsigned."""
+    runner = Runner(tmp)
+    gfw = [sys.executable, "-m", "gitflywheel"]
+    data = write_sessions(tmp / "sessions.jsonl", seed, range(n))
+    key = tmp / "signing_key"
+    runner.output(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(key)])
+    signed = tmp / "signed.git"
+    runner.output(["git", "init", "-q", "--bare", "-b", "main", str(signed)])
+    for name, value in (
+        ("commit.gpgsign", "true"),
+        ("gpg.format", "ssh"),
+        ("user.signingkey", str(key)),
+    ):
+        runner.output(["git", "-C", str(signed), "config", name, value])
+    note(f"ingesting {n:,} sessions, every commit signed")
+    bulk = runner.run([*gfw, "ingest", "--repo", str(signed), str(data)], whole=True)
+    stream = tmp / "export.stream"
+    with stream.open("wb") as out:
+        runner.run(["git", "-C", str(signed), "fast-export", "main"], stdout=out)
+    copy = tmp / "fast-import.git"
+    runner.run(["git", "init", "-q", "--bare", str(copy)])
+    note("git fast-import of the same commits, unsigned")
+    fast_import = runner.run(["git", "-C", str(copy), "fast-import", "--quiet"], stdin=stream)
+    note(f"ingesting the same {n:,} sessions unsigned")
+    plain = tmp / "plain.git"
+    unsigned = runner.run([*gfw, "ingest", "--repo", str(plain), str(data)])
+
+    def tree(store: Path) -> str:
+        return runner.output(["git", "-C", str(store), "rev-parse", "main^{tree}"])
+
+    allowed = tmp / "allowed_signers"
+    allowed.write_text("bench " + (tmp / "signing_key.pub").read_text())
+    marks = runner.output(
+        [
+            "git",
+            "-C",
+            str(signed),
+            "-c",
+            f"gpg.ssh.allowedSignersFile={allowed}",
+            "log",
+            "--format=%G?",
+            "-n",
+            "50",
+            "main",
+        ]
+    ).split()
+    commits = int(runner.output(["git", "-C", str(signed), "rev-list", "--count", "main"]))
+    measures = [
+        Measure(
+            "ingest_bulk_signed",
+            f"bulk ingest of {n:,} sessions, signed",
+            bulk.seconds,
+            "s",
+            "git fast-import",
+            fast_import.seconds,
+            3,
+            1.5,
+        ),
+        Measure(
+            "ingest_bulk_signing_cost",
+            "bulk ingest, signed vs unsigned",
+            bulk.seconds,
+            "s",
+            "ingest unsigned",
+            unsigned.seconds,
+            1.25,
+        ),
+    ]
+    facts = {
+        "commits": commits,
+        "same_trees": tree(signed) == tree(copy) == tree(plain),
+        "newest_50_signed_good": marks == ["G"] * len(marks) and len(marks) > 0,
+        "signing_ms_per_commit": round(1000 * (bulk.seconds - unsigned.seconds) / commits, 3),
+    }
+    return measures, facts
+
+
 def _figure(value: float | None, unit: str) -> str:
     if value is None:
         return ""
@@ -844,6 +929,11 @@ def main() -> None:
         action="store_true",
         help=f"a smoke run of {QUICK_SESSIONS} sessions that proves the script works; judges nothing",
     )
+    parser.add_argument(
+        "--signed",
+        action="store_true",
+        help="measure signed bulk ingest against git fast-import of the same commits unsigned",
+    )
     parser.add_argument("--repeats", type=int, help="runs of each small measure (median)")
     parser.add_argument(
         "--site-sessions", type=int, help="M, the sessions of the site measures (min(N, 5000))"
@@ -867,8 +957,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="gfw-bench-"))
     try:
         started = time.perf_counter()
-        site_n = args.site_sessions or min(n, 5000)
-        measures, facts = benchmark(n, args.seed, repeats, tmp, site_n)
+        if args.signed:
+            measures, facts = signed_benchmark(n, args.seed, tmp)
+        else:
+            site_n = args.site_sessions or min(n, 5000)
+            measures, facts = benchmark(n, args.seed, repeats, tmp, site_n)
         elapsed = time.perf_counter() - started
     finally:
         if not args.keep:
@@ -876,15 +969,25 @@ def main() -> None:
     print()
     print(table(measures, args.quick))
     print()
-    print(
-        f"store {facts['store_mb']} MB, ingest {facts['ingest_ms_per_session']} ms/session; "
-        f"fast-import wrote the same commits: {'yes' if facts['fast_import_same_commits'] else 'NO'}; "
-        f"peak RSS of git fsck --full {facts['git_fsck_full_rss_mb']:.0f} MB, "
-        f"of git fast-import {facts['fast_import_rss_mb']:.0f} MB; writers: at most "
-        f"{facts['writers_max_attempts']} attempts and {facts['writers_max_sync_seconds']} s for a "
-        f"sync, every session on every writer and the hub: "
-        f"{'yes' if facts['writers_every_session_everywhere'] else 'NO'}; the run took {elapsed:.0f} s"
-    )
+    if args.signed:
+        print(
+            f"{facts['commits']:,} commits; signing cost {facts['signing_ms_per_commit']} ms a "
+            f"commit; the same trees signed, unsigned and fast-imported: "
+            f"{'yes' if facts['same_trees'] else 'NO'}; the newest 50 commits pass git's "
+            f"check: {'yes' if facts['newest_50_signed_good'] else 'NO'}; the run took "
+            f"{elapsed:.0f} s"
+        )
+    else:
+        print(
+            f"store {facts['store_mb']} MB, ingest {facts['ingest_ms_per_session']} ms/session; "
+            f"fast-import wrote the same commits: {'yes' if facts['fast_import_same_commits'] else 'NO'}; "
+            f"peak RSS of git fsck --full {facts['git_fsck_full_rss_mb']:.0f} MB, "
+            f"of git fast-import {facts['fast_import_rss_mb']:.0f} MB; writers: at most "
+            f"{facts['writers_max_attempts']} attempts and {facts['writers_max_sync_seconds']} s "
+            f"for a sync, every session on every writer and the hub: "
+            f"{'yes' if facts['writers_every_session_everywhere'] else 'NO'}; the run took "
+            f"{elapsed:.0f} s"
+        )
     if args.keep:
         print(f"kept: {tmp}")
     if args.json:

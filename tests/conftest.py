@@ -30,7 +30,11 @@ GFW = [sys.executable, "-m", "gitflywheel"]
 def clean_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No GIT_* variables, a HOME of our own, and a fixed commit time unless a test says."""
     for key in list(os.environ):
-        if key.startswith("GIT_") or key in ("GITFLYWHEEL_REPO", "SOURCE_DATE_EPOCH"):
+        if key.startswith("GIT_") or key in (
+            "GITFLYWHEEL_REPO",
+            "SOURCE_DATE_EPOCH",
+            "XDG_DATA_HOME",
+        ):
             monkeypatch.delenv(key)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))

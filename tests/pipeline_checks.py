@@ -127,12 +127,20 @@ def seen_texts(kind: str, text: str) -> list[str]:
     return ["".join(ch for ch in s if unicodedata.category(ch) != "Cf") for s in shown]
 
 
-def posts_of(text: str) -> list[str]:
+MASTODON_HEADING = "## Mastodon"
+MASTODON_LIMIT = 500
+
+
+def posts_of(text: str, mastodon: bool = False) -> list[str]:
     """The posts of a social artifact, as a reader sees them: after the front matter, each
     the one line of a fenced code block (```` ```text ````, the fence longer than any run of
     backticks in the thread), the blocks separated by lines holding only `---`; none for a
-    draft. Posts are plain text: the block's line is the post as it is."""
+    draft. Posts are plain text: the block's line is the post as it is. The X thread comes
+    first; the Mastodon thread (`mastodon`), when there is one, after a `## Mastodon` line."""
     lines = body(text).splitlines()
+    assert lines.count(MASTODON_HEADING) <= 1, lines
+    at = lines.index(MASTODON_HEADING) if MASTODON_HEADING in lines else len(lines)
+    lines = lines[at + 1 :] if mastodon else lines[:at]
     posts: list[str] = []
     i = 0
     while i < len(lines):
@@ -287,6 +295,10 @@ def check_artifacts(artifacts: dict[str, str]) -> None:
         check_front_matter(front_matter(text))
         if kind == "social_post":
             check_posts(posts_of(text))
+            mastodon = posts_of(text, mastodon=True)
+            if mastodon:
+                assert mastodon != posts_of(text), "a Mastodon thread only where it differs"
+                check_posts(mastodon, MASTODON_LIMIT)
 
 
 URL = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -315,15 +327,23 @@ def split_tags(post: str) -> tuple[str, list[str]]:
     return " ".join(words), tags
 
 
-def check_posts(posts: list[str]) -> None:
-    """A thread as a person would post it: each post within 280 characters, one line of
-    plain text, not only tags, ending at the end of a sentence or clause (or an ellipsis),
-    quotes paired, no figure stated twice, and at most four valid tags closing the last."""
+LINK = re.compile(r" Read more: https?://\S+/$")
+
+
+def check_posts(posts: list[str], limit: int = LIMIT) -> None:
+    """A thread as a person would post it: each post within 280 characters (`limit`), one
+    line of plain text, not only tags, ending at the end of a sentence or clause (or an
+    ellipsis), quotes paired, no figure stated twice, and at most four valid tags closing
+    the last, after the link to the session's page when there is one."""
     assert all(posts), posts
     for i, post in enumerate(bodies(posts)):
-        assert client_length(posts[i]) <= LIMIT, (client_length(posts[i]), posts[i])
+        assert client_length(posts[i]) <= limit, (client_length(posts[i]), posts[i])
         assert "\n" not in post and post == post.strip(), post
         text, tags = split_tags(post)
+        link = LINK.search(text)
+        if link:
+            assert i == len(posts) - 1, post  # the link closes the thread
+            text = text[: link.start()]
         assert not TAG.fullmatch(text.split(" ")[-1] if tags else "x"), post
         assert text and not all(TAG.fullmatch(w) for w in text.split(" ")), post  # not only tags
         assert BOUNDARY.search(text), post  # never cut mid-sentence

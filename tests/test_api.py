@@ -151,15 +151,46 @@ def test_capture(tmp_path: Path) -> None:
             "-C", repo, "-c", "user.name=Ann", "-c", "user.email=a@b", "commit", "-q", "-m", name,
             env=env,
         )  # fmt: skip
-    captured = capture(repo, title="Two files", until="2025-12-02", lessons=[("Small", "steps")])
-    found = captured.session
-    assert captured.notes == []
+    notes: list[str] = []
+    found = capture(
+        repo,
+        title="Two files",
+        until="2025-12-02",
+        lessons=[("Small", "steps")],
+        on_note=notes.append,
+    )
+    assert type(found) is dict and notes == []  # a plain dict, as JSON would give it
     assert found["title"] == "Two files" and found["agent_id"] == "Ann"
     assert [c["message"] for c in found["source_data"]["git_commits"]] == ["a", "b"]
     with pytest.raises(GitflywheelError, match="no commits in the window"):
         capture(repo, since="2025-12-03")
     report = ingest(tmp_path / "s.git", ["-"], stdin=io.BytesIO(json.dumps(found).encode()))
     assert report.count("recorded") == 1
+    # ingest takes the dict itself, in its turn among files, as the same record
+    other = tmp_path / "other.git"
+    again = ingest(other, [found, EXAMPLES])
+    assert [o.origin for o in again.outcomes][0] == "<session 1>"
+    assert again.count("recorded") == 4 and again.exit_code == 0
+    assert show(other, found["session_id"], "record") == show(
+        tmp_path / "s.git", found["session_id"], "record"
+    )
+    assert ingest(other, found).count("unchanged") == 1  # one dict, not in a list
+    bad = ingest(other, [{**found, "duration_minutes": float("nan")}])
+    assert bad.count("invalid") == 1 and bad.exit_code == 2
+
+
+def test_a_shallow_clone_notes_reach_on_note(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    git("init", "-q", "-b", "main", work)
+    for name in ("a", "b", "c"):
+        (work / f"{name}.txt").write_text(f"{name}\n")
+        git("-C", work, "add", f"{name}.txt")
+        git("-C", work, "-c", "user.name=Ann", "-c", "user.email=a@b", "commit", "-q", "-m", name)
+    shallow = tmp_path / "shallow"
+    git("clone", "-q", "--depth", "2", f"file://{work}", shallow)
+    notes: list[str] = []
+    assert capture(shallow, on_note=notes.append)["source_data"]["git_commits"]
+    assert notes and "shallow" in notes[0], notes
 
 
 def test_the_public_surface() -> None:
@@ -336,7 +367,7 @@ def test_what_is_not_a_store_is_refused_alike(
     result = cli(*args(repo, tmp_path))
     assert (result.exit_code, result.stderr) == (
         refused.value.exit_code,
-        f"gitflywheel: {refused.value}\n",
+        f"error: {refused.value}\n",
     )
     assert refused.value.exit_code == 2 and result.stdout == ""
     assert {p: git("-C", p, "for-each-ref") for p in before} == before  # nothing moved

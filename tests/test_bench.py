@@ -67,3 +67,30 @@ def test_quick_run_reports_every_measure(tmp_path: Path) -> None:
     assert report["machine"]["cores"] > 0
     for name in MEASURES - {"rss_ingest_bulk", "rss_verify_full"}:
         assert report["measures"][name]["what"] in done.stdout
+
+
+@pytest.mark.slow
+def test_signed_quick_run_reports_signed_ingest(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "bench.py"),
+            "--signed",
+            "--quick",
+            "--json",
+            str(out),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert set(report["measures"]) == {"ingest_bulk_signed", "ingest_bulk_signing_cost"}
+    for name, m in report["measures"].items():
+        assert m["value"] > 0 and m["baseline"] > 0, name
+        assert m["pass"] is None, name  # a smoke run judges nothing
+    assert report["facts"]["same_trees"] is True
+    assert report["facts"]["newest_50_signed_good"] is True

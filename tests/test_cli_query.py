@@ -297,7 +297,7 @@ def test_export_refuses_a_revision_it_cannot_read(
     done = cli.process("export", "--repo", examples_store, tmp_path / "out", "--at", rev)
     stderr = done.stderr.decode()
     assert done.returncode == 2 and "Traceback" not in stderr, stderr
-    assert stderr.startswith(f"gitflywheel: {rev!r}: {reason}"), stderr
+    assert stderr.startswith(f"error: {rev!r}: {reason}"), stderr
     assert not (tmp_path / "out").exists()
 
 

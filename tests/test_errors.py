@@ -209,11 +209,11 @@ def tiny_disk(where: Path, size: str = "1m") -> Iterator[Path]:
 
 
 def refused(done: subprocess.CompletedProcess[bytes], *names: str) -> str:
-    """Exit 2, one `gitflywheel:` line naming each of `names`, no traceback."""
+    """Exit 2, one `error:` line naming each of `names`, no traceback."""
     stderr = done.stderr.decode()
     assert done.returncode == 2, stderr
     assert "Traceback" not in stderr
-    lines = [line for line in stderr.splitlines() if line.startswith("gitflywheel: ")]
+    lines = [line for line in stderr.splitlines() if line.startswith("error: ")]
     assert len(lines) == 1, stderr
     for name in names:
         assert name in lines[0], (name, lines[0])

@@ -446,7 +446,7 @@ def test_a_hostile_title_stays_a_title() -> None:
     assert {k: meta[k] for k in ("title", "author", "tags", "session_id")} == {
         "title": "Fix <script>alert(1)</script>\n---\ntitle: forged",
         "author": "Agent-1",
-        "tags": ["build", "devlog", "b", "agent1"],
+        "tags": ["build", "devlog", "b"],  # the project; no agent tag by default
         "session_id": "hostile-1",
     }
     assert "- **\\<img src=x onerror=alert(1)>**: \\[a\\](javascript:b)\n" in body

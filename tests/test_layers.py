@@ -24,11 +24,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("rendering",),
     ("pipelines",),
     ("recording",),
+    ("capturing",),  # sessions from broker and chat exports
     ("verification",),
     ("publishing",),
     ("remotes",),
     ("hooks",),
     ("api",),
+    ("console",),  # the CLI's messages and progress line
     ("cli",),
     ("__main__",),
 ]

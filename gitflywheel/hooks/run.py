@@ -11,6 +11,10 @@ push has ended, the run asks the remote (`git ls-remote`, as the push reached it
 each ref is now, and records only what it holds: a ref at the pushed commit, or at a
 later one that has it. The rest is dropped from the spool with its reason; a remote that
 cannot be asked keeps the push spooled for the next run, never recorded unverified.
+
+When the store publishes by itself (`publish --auto`), a run that recorded a session
+(or follows a run whose publishing failed) then builds the site branches again and
+publishes; a failure is logged (`hook status` shows it) and tried again by the next run.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ from typing import Any
 
 from ..errors import GitflywheelError, StoreError
 from ..recording.ingest import ingest
+from ..recording.init import open_store
 from ..recording.inputs import InputItem
+from ..remotes.autopublish import publish_after_recording
 from ..storage.gitdir import StorePaths, WorkRepoPaths
 from ..storage.locks import file_lock
 from .capture import CaptureOptions, NothingToCapture, capture, missing_commits
-from .log import write_log
+from .log import read_log, write_log
 from .pushrules import decide, rules_at
 from .remotes import push_session_id, remote_label
 from .spool import Push, SpoolError, Update, parse_spool, set_aside, spool_files
@@ -65,6 +71,8 @@ class RunReport:
     error: str | None = None  # what stopped the run (the pushes wait in the spool)
     waiting: int = 0
     broken: list[str] = field(default_factory=list)
+    published: str | None = None  # where the run published by itself (`publish --auto`)
+    publish_error: str | None = None  # why that failed (tried again by the next run)
 
     @property
     def recorded(self) -> int:
@@ -266,8 +274,13 @@ def run(store: Path, git_dir: Path | None = None) -> RunReport:
                 break
             report.pushes.append(outcome)
         report.waiting = sum(len(spool_files(s)) for s in spools)
-    if report.pushes or report.error:
-        problems = [p.error for p in report.pushes if p.error] + [report.error or ""]
+        if report.recorded or _publish_failed_last(log):
+            _publish(control, log, report)
+    if report.pushes or report.error or report.publish_error:
+        problems = [p.error for p in report.pushes if p.error] + [
+            report.error or "",
+            report.publish_error or "",
+        ]
         summary = (
             f"recorded {_count(report.recorded, 'session')} from "
             f"{_count(len(report.pushes), 'push', 'pushes')}"
@@ -281,6 +294,47 @@ def run(store: Path, git_dir: Path | None = None) -> RunReport:
             waiting=report.waiting,
         )
     return report
+
+
+def _publish_failed_last(log: Path) -> bool:
+    """Whether the last time a run published by itself, it failed."""
+    tried = [e for e in read_log(log) if e.event == "publish"]
+    return bool(tried) and tried[-1].level == "error"
+
+
+def _publish(control: Path, log: Path, report: RunReport) -> None:
+    """Publish by itself when the store says so (`publish --auto`), logging how it went;
+    never raises: the push is over and recorded, the next run tries again."""
+    try:
+        with open_store(control) as store:
+            result = publish_after_recording(store)
+    except (GitflywheelError, OSError) as exc:
+        report.publish_error = f"publishing by itself failed: {exc}; the next run tries again"
+        write_log(log, "error", "publish", report.publish_error)
+        return
+    except Exception as exc:  # a bug must not pass for a push's failure: say what happened
+        report.publish_error = (
+            f"publishing by itself failed: unexpected {type(exc).__name__}: {exc}"
+        )
+        write_log(log, "error", "publish", report.publish_error)
+        return
+    if result is None:
+        return
+    report.published = result.remote
+    branches = ", ".join(("main", *result.site_branches))
+    write_log(
+        log,
+        "info",
+        "publish",
+        f"published {branches} to {result.remote}"
+        if result.pushed
+        else f"{result.remote} already had main {(result.main or '')[:12]}",
+        remote=result.remote,
+        url=result.url,
+        main=result.main,
+        rebuilt=list(result.rebuilt),
+        pushed=result.pushed,
+    )
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "parse_spool",
     "spool_files",
     "set_aside",
+    "write_spool",
 ]
 
 SPOOL_FORMAT = "gitflywheel-push 1"
@@ -131,6 +132,18 @@ def parse_spool(data: bytes, origin: str) -> Push:
         tuple(tracking),
         int(fields["pid"]) if "pid" in fields else None,
     )
+
+
+def write_spool(folder: Path, text: str) -> Path:
+    """Write one spool file into `folder` as the sh hook does: whole, under a hidden
+    name, then renamed to `push.<random>`, so that a run never reads half of one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = os.urandom(5).hex()
+    tmp = folder / f".push.{suffix}"
+    tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
+    final = folder / f"push.{suffix}"
+    os.replace(tmp, final)
+    return final
 
 
 def spool_files(folder: Path) -> list[Path]:

@@ -7,9 +7,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import GitflywheelError
+from ..recording.init import open_store
+from ..remotes.autopublish import auto_remote
 from ..storage.gitdir import StorePaths, WorkRepoPaths
+from .install import installed_hook
 from .log import LogEntry, read_log
-from .script import HOOK_NAME, ORIG_SUFFIX, installed_config
+from .script import HOOK_NAME, ORIG_SUFFIX, hook_manager, installed_config
 from .spool import BROKEN_DIR, spool_files
 from .target import check_store
 from .workrepo import work_repo
@@ -24,6 +28,7 @@ class HookStatus:
     hook: str
     installed: bool
     other_hook: bool  # a hook that is not gitflywheel's sits where ours would
+    manager: str | None  # the hook manager holding the pre-push hook: pre-commit, husky
     chained: str | None  # the earlier hook ours runs first
     store: str | None
     store_problem: str | None
@@ -35,6 +40,8 @@ class HookStatus:
     last_runs: list[LogEntry]
     last_error: LogEntry | None
     logs: list[str]
+    publishes_to: str | None = None  # the remote `publish --auto` named, if any
+    last_publish: LogEntry | None = None  # how publishing by itself went last
 
     @property
     def failing(self) -> bool:
@@ -59,7 +66,8 @@ class HookStatus:
 def status(work: Path, store: Path | None = None) -> HookStatus:
     """What `hook status` shows, read from the hook, the store and the logs."""
     repo = work_repo(work)
-    hook = repo.hooks_dir / HOOK_NAME
+    found = installed_hook(repo.hooks_dir)
+    hook = found or repo.hooks_dir / HOOK_NAME
     config = installed_config(hook)
     orig = repo.hooks_dir / (HOOK_NAME + ORIG_SUFFIX)
     if store is None and config is not None and isinstance(config.get("store"), str):
@@ -82,11 +90,20 @@ def status(work: Path, store: Path | None = None) -> HookStatus:
         if e.event == "push" and os.path.realpath(str(e.data.get("git_dir") or "")) == mine
     )
     errors = [e for e in entries if e.level == "error"]
+    publishes_to = None
+    if control is not None and problem is None:
+        try:
+            with open_store(control) as opened:
+                publishes_to = auto_remote(opened)
+        except (GitflywheelError, OSError):
+            pass
+    published = [e for e in entries if e.event == "publish"]
     broken = [str(p) for s in spools for p in spool_files(s / BROKEN_DIR)]
     return HookStatus(
         hook=str(hook),
         installed=config is not None,
         other_hook=config is None and (hook.exists() or hook.is_symlink()),
+        manager=hook_manager(repo.hooks_dir),
         chained=str(orig) if config is not None and orig.exists() else None,
         store=str(store) if store is not None else None,
         store_problem=problem,
@@ -98,4 +115,6 @@ def status(work: Path, store: Path | None = None) -> HookStatus:
         last_runs=[e for e in entries if e.event == "run"][-5:],
         last_error=errors[-1] if errors else None,
         logs=[str(p) for p in logs if p.exists()],
+        publishes_to=publishes_to,
+        last_publish=published[-1] if published else None,
     )

@@ -22,6 +22,7 @@ __all__ = [
     "remote_state",
     "tracking_head",
     "is_ancestor",
+    "tracked_files",
 ]
 
 LS_REMOTE_SECONDS = 60
@@ -63,6 +64,25 @@ def work_repo(work: Path) -> WorkRepo:
         raise GitflywheelError(f"{work}: not a folder")
     hooks, common = _git(work, "rev-parse", "--git-path", "hooks", "--git-common-dir").split("\n")
     return WorkRepo(Path(os.path.abspath(work / hooks)), Path(os.path.abspath(work / common)))
+
+
+def tracked_files(work: Path, folder: Path) -> list[str]:
+    """The files of `folder` that the work repository at `work` tracks (its index names
+    them), as paths from the top of the work tree; none outside a work tree."""
+    try:
+        done = subprocess.run(
+            ["git", "ls-files", "-z", "--full-name", "--", os.path.abspath(folder)],
+            cwd=work,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            env=_git_env(),
+            check=False,
+        )
+    except OSError:
+        return []
+    if done.returncode != 0:  # outside the work tree, or a bare repository
+        return []
+    return [os.fsdecode(p) for p in done.stdout.split(b"\0") if p]
 
 
 def work_git_dir(work: Path) -> Path:

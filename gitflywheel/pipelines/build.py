@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import re
+from datetime import datetime
 from typing import Any, Final, TypedDict
 
 from ..session.artifacts import ArtifactSpec
-from ..session.facts import Names
+from ..session.facts import Address, Names
 from ..session.models import BuildSession, GitCommit, parse_timestamp
 from ..session.public_text import commit_span, implausible_duration, public_repo, scrub_all
-from .changelog import BREAKING, GROUPS, OTHER, commit_url, group_of, parse
+from .changelog import BREAKING, GROUPS, OTHER, commit_url, group_of, implied_type, parse
 from .charts import Dated, activity_chart
 from .common import (
+    NO_ADDRESS,
     NO_NAMES,
     deliverable_text,
     duration_text,
@@ -21,13 +24,14 @@ from .common import (
     lesson_list,
     one_line,
     plural,
+    project_of,
     slug,
     utc_text,
     when,
 )
 from .drafts import draft_reasons, is_placeholder_title
-from .front import front_matter, headline, summary_line
-from .social import fence, hashtags, opening, restates, thread
+from .front import front_matter, headline, post_slug, same_sentence, summary_line
+from .social import fence, hashtags, opening, restates, threads
 
 __all__ = [
     "Commit",
@@ -54,7 +58,9 @@ QUOTE_CHARS: Final = 400
 
 
 class Commit(TypedDict):
-    """One commit as the artifacts show it."""
+    """One commit as the artifacts show it: `type` is the conventional type it states or
+    its first word implies (`changelog.implied_type`), `scope` its scope, else the agent
+    of an `agent-4:` prefix, `description` its subject without either prefix."""
 
     hash: str
     short: str
@@ -95,9 +101,12 @@ class Quote(TypedDict):
 
 
 class RepoFacts(TypedDict):
-    """S1: what the session did to its repository, reconciled from commits and metadata."""
+    """S1: what the session did to its repository, reconciled from commits and metadata;
+    `project` is the project the repository stands for (`common.project_of`), whose tag
+    is the artifacts' one tag for it."""
 
     repo: str | None
+    project: dict[str, str] | None
     commits: list[Commit]
     commit_count: int | None
     files: list[str]
@@ -133,12 +142,14 @@ def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def _commit(raw: GitCommit, repo_path: str | None) -> Commit:
+def _commit(raw: GitCommit, repo_path: str | None, day: str = "") -> Commit:
+    """One commit; its time is its hour alone when it falls on `day` (the session's day,
+    which the page shows as its date), else its date and hour."""
     extra = raw.model_extra or {}
     stamp = raw.timestamp or ""
     if stamp:
         with contextlib.suppress(ValueError):  # an unreadable time is shown as given
-            stamp = utc_text(parse_timestamp(stamp))
+            stamp = _on_day(parse_timestamp(stamp), day)
     sha = one_line(raw.hash or "")
     read = parse(raw.message)
     return {
@@ -150,17 +161,23 @@ def _commit(raw: GitCommit, repo_path: str | None) -> Commit:
         "files": [one_line(f) for f in raw.files],
         "lines_added": _whole(extra.get("lines_added")),
         "lines_removed": _whole(extra.get("lines_removed")),
-        "type": read.type,
-        "scope": one_line(read.scope),
+        "type": implied_type(read),
+        "scope": one_line(read.scope or read.agent),
         "description": one_line(read.description),
         "breaking": read.breaking,
         "url": commit_url(repo_path, sha),
     }
 
 
-def _chronological(raws: list[GitCommit], repo_path: str | None) -> list[Commit]:
+def _on_day(moment: datetime, day: str) -> str:
+    """`16:02 UTC` on `day` (YYYY-MM-DD, UTC), `2025-12-31 10:02 UTC` on another."""
+    same = utc_text(moment, "%Y-%m-%d") == day
+    return utc_text(moment, "%H:%M UTC") if same else utc_text(moment)
+
+
+def _chronological(raws: list[GitCommit], repo_path: str | None, day: str) -> list[Commit]:
     """In the order they happened when every commit has a readable time; else as listed."""
-    commits = [_commit(c, repo_path) for c in raws]
+    commits = [_commit(c, repo_path, day) for c in raws]
     try:
         moments = [parse_timestamp(c.timestamp or "") for c in raws]
     except ValueError:
@@ -177,7 +194,7 @@ def repo_facts(session: BuildSession, names: Names = NO_NAMES) -> RepoFacts:
     public = public_repo(session.source_data.repo_path)
     renamed = public is not None and public in names.repo
     repo_path = None if renamed else session.source_data.repo_path
-    commits = _chronological(session.source_data.git_commits, repo_path)
+    commits = _chronological(session.source_data.git_commits, repo_path, when(session)["date"])
     notes: list[str] = []
 
     listed_files = {f for c in commits for f in c["files"]}
@@ -215,6 +232,11 @@ def repo_facts(session: BuildSession, names: Names = NO_NAMES) -> RepoFacts:
         if isinstance(value, int) and value < 0:
             notes.append(f"metadata.{name} is negative ({value}) and is left out")
 
+    if commit_count == 0 and (file_count or lines["lines_added"] or lines["lines_removed"]):
+        # "0 commits" beside lines added says the work was not committed, or not counted:
+        # the counter cannot be shown beside the lines as if it were true
+        notes.append("metadata says 0 commits, yet files or lines changed; the count is left out")
+        commit_count = None
     minutes = meta.counter("duration_minutes")
     odd = implausible_duration(minutes, commit_span(session.source_data.git_commits))
     if odd:
@@ -229,6 +251,7 @@ def repo_facts(session: BuildSession, names: Names = NO_NAMES) -> RepoFacts:
     ]
     return {
         "repo": names.repo_name(public),
+        "project": project_of(names.repo_name(public), display=renamed),
         "commits": commits,
         "commit_count": commit_count,
         "files": files,
@@ -279,7 +302,8 @@ def _significance(commit: Commit) -> int:
 
 def _derived_title(commits: list[Commit]) -> str | None:
     """The most significant commit's description (breaking changes, then features, then
-    fixes, then the rest; the newest first within each), and how many more there were."""
+    fixes, then the rest; among equals the newest), and how many more commits there were
+    (those without a message too)."""
     ranked = sorted(
         (i for i, c in enumerate(commits) if c["subject"]),
         key=lambda i: (_significance(commits[i]), -i),
@@ -288,9 +312,91 @@ def _derived_title(commits: list[Commit]) -> str | None:
         return None
     first = headline(commits[ranked[0]]["subject"])  # without its prefixes
     first = first[:1].upper() + first[1:] if first else None
-    if not first or len(ranked) == 1:
+    if not first or len(commits) == 1:
         return first
-    return f"{first}, and {plural(len(ranked) - 1, 'more commit')}"
+    return f"{first}, and {plural(len(commits) - 1, 'more commit')}"
+
+
+# How a group's commits are counted in prose: one, several.
+_NOUNS: Final = {
+    BREAKING: ("breaking change", "breaking changes"),
+    "Features": ("feature", "features"),
+    "Fixes": ("fix", "fixes"),
+    "Documentation": ("documentation change", "documentation changes"),
+    "Refactoring": ("refactoring", "refactorings"),
+    "Performance": ("performance change", "performance changes"),
+    "Tests": ("change to the tests", "changes to the tests"),
+    "Build and CI": ("build or CI change", "build or CI changes"),
+    "Chores": ("chore", "chores"),
+    OTHER: ("other change", "other changes"),
+}
+NOTABLE: Final = 3  # themes whose notable commit the summary names
+_AGENT_NAME = re.compile(r"^[A-Za-z][A-Za-z_]*-\d+$")  # a scope read from `agent-4:`
+
+
+def _and(items: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _size(commit: Commit) -> int | None:
+    added, removed = commit["lines_added"], commit["lines_removed"]
+    return None if added is None or removed is None else added + removed
+
+
+def notable(commits: list[Commit]) -> tuple[Commit, str]:
+    """The commit with a message that stands for a group of equals, and which it is: the
+    largest (lines added and removed) when every one gives its line counts and one is
+    larger than the rest, else the newest (the last in time order)."""
+    commits = [c for c in commits if c["subject"]] or commits
+    sizes = [_size(c) for c in commits]
+    if len(commits) > 1 and all(n is not None for n in sizes):
+        largest = max(range(len(commits)), key=lambda i: (sizes[i] or 0, i))
+        if sum(1 for n in sizes if n == sizes[largest]) == 1:
+            return commits[largest], "largest"
+    return commits[-1], "newest"
+
+
+def _quoted(commit: Commit) -> str:
+    text = headline(commit["description"] or commit["subject"]) or commit["subject"]
+    return f"“{text[:1].upper() + text[1:]}”"
+
+
+def themes(commits: list[Commit]) -> str | None:
+    """The commits told by theme, most significant first: how many of each kind (and the
+    scope or agent when they all share one), then the notable commit of the first
+    `NOTABLE` themes (see `notable`); never the subjects one after another."""
+    if not any(c["subject"] for c in commits):
+        return None
+    if len(commits) == 1:
+        return f"One commit: {_quoted(commits[0])}."
+    grouped: dict[str, list[Commit]] = {title: [] for title in GROUPS}
+    for c in commits:
+        grouped[group_of(c["type"], c["breaking"])].append(c)
+    groups = [(title, listed) for title, listed in grouped.items() if listed]
+    if len(groups) == 1 and groups[0][0] == OTHER:  # no commit says what kind it is
+        commit, which = notable(commits)
+        return f"{len(commits)} commits{_shared_scope(commits)}; the {which} is {_quoted(commit)}."
+    counts = []
+    for title, listed in groups:
+        one, many = _NOUNS[title]
+        counts.append(f"{len(listed)} {one if len(listed) == 1 else many}{_shared_scope(listed)}")
+    picks = []
+    for title, listed in [g for g in groups if any(c["subject"] for c in g[1])][:NOTABLE]:
+        commit, which = notable(listed)
+        what = _NOUNS[title][0] if len(listed) == 1 else f"{which} {_NOUNS[title][0]}"
+        picks.append(f"the {what} {_quoted(commit)}")
+    return f"The {len(commits)} commits bring {_and(counts)}. Notable: {_and(picks)}."
+
+
+def _shared_scope(commits: list[Commit]) -> str:
+    """` to api` (or ` by agent-4` for an agent's prefix) when every commit has that
+    scope, else nothing."""
+    scopes = {c["scope"] for c in commits}
+    scope = scopes.pop() if len(scopes) == 1 else ""
+    if not scope:
+        return ""
+    return f" by {scope}" if _AGENT_NAME.match(scope) else f" to {scope}"
 
 
 def _derived_overview(session: BuildSession, facts: RepoFacts, names: Names) -> str:
@@ -381,7 +487,8 @@ def _speaker(source: str, agent: str) -> str:
 
 def conversation(session: BuildSession, names: Names = NO_NAMES) -> list[Quote]:
     """The build conversation's first and last turns, speakers named, each quote kept to
-    about `QUOTE_CHARS` characters ending on a whole word."""
+    about `QUOTE_CHARS` characters ending on a whole word; a turn's time is its hour when
+    it falls on the session's day (the page shows that date already), else its date too."""
     turns = [c for c in session.source_data.conversations if c.content.strip()]
     if len(turns) > QUOTES:
         turns = turns[: QUOTES // 2] + turns[-(QUOTES // 2) :]
@@ -395,7 +502,7 @@ def conversation(session: BuildSession, names: Names = NO_NAMES) -> list[Quote]:
             {
                 "speaker": _speaker(turn.source, names.agent_name(session.agent_id)),
                 "text": text,
-                "time": utc_text(turn.timestamp) if turn.timestamp else "",
+                "time": _on_day(turn.timestamp, when(session)["date"]) if turn.timestamp else "",
             }
         )
     return quotes
@@ -403,7 +510,6 @@ def conversation(session: BuildSession, names: Names = NO_NAMES) -> list[Quote]:
 
 def story(session: BuildSession, facts: RepoFacts, names: Names = NO_NAMES) -> Story:
     """S2: given story fields win; otherwise each part is derived from what changed."""
-    subjects = [c["subject"] for c in facts["commits"] if c["subject"]]
     achievements = list(session.key_achievements)
     for container, key in (
         (session.source_data, "key_achievements"),
@@ -418,19 +524,19 @@ def story(session: BuildSession, facts: RepoFacts, names: Names = NO_NAMES) -> S
         or extra_text(session.source_data, "work_summary")
         or extra_text(session.metadata, "session_summary")
     )
-    overview = given_overview or _derived_overview(session, facts, names)
-    solution = session.solution
-    if not solution and subjects:
-        shown = subjects[:5]
-        more = f", and {len(subjects) - 5} more" if len(subjects) > 5 else ""
-        solution = "The work landed as " + "; ".join(f"“{s}”" for s in shown) + more + "."
+    derived = _derived_overview(session, facts, names)
+    overview = given_overview or derived
+    solution = session.solution or themes(facts["commits"])
     deliverables = list(session.deliverables)
     extra_deliverables = (session.source_data.model_extra or {}).get("deliverables")
     if isinstance(extra_deliverables, list):
         deliverables += extra_deliverables
     delivered = [d for d in map(deliverable_text, deliverables) if d]
+    title = _title(session, facts, achievements, delivered)
+    if same_sentence(overview, title):  # the title is the overview: open with the figures
+        overview, given_overview = derived, None
     return {
-        "title": _title(session, facts, achievements, delivered),
+        "title": title,
         "overview": overview,
         "problem": session.problem,
         "solution": solution,
@@ -446,11 +552,18 @@ def story(session: BuildSession, facts: RepoFacts, names: Names = NO_NAMES) -> S
 
 
 def social(
-    session: BuildSession, facts: RepoFacts, told: Story, names: Names = NO_NAMES
-) -> list[str]:
-    """S6: the thread, opening with the title and the figures."""
+    session: BuildSession,
+    facts: RepoFacts,
+    told: Story,
+    names: Names = NO_NAMES,
+    link: str | None = None,
+) -> tuple[list[str], list[str]]:
+    """S6: the thread (and its Mastodon form, when it differs), opening with the title
+    and the figures (not the commit count when the title, made from the commits, counts
+    them already), closing with the link to the session's page when it has one."""
     figures = []
-    if facts["commit_count"]:
+    counted = len(facts["commits"]) > 1 and told["title"] == _derived_title(facts["commits"])
+    if facts["commit_count"] and not counted:
         figures.append(plural(facts["commit_count"], "commit"))
     if facts["file_count"]:
         figures.append(plural(facts["file_count"], "file"))
@@ -466,13 +579,14 @@ def social(
     paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in told["lessons"][:2]]
     if told["next_steps"]:
         paragraphs.append("Next: " + "; ".join(told["next_steps"][:3]))
-    return thread(
+    return threads(
         paragraphs,
         hashtags(
-            (facts["repo"] or "").rsplit("/", 1)[-1],
-            names.agent_name(session.agent_id),
+            facts["project"]["name"] if facts["project"] else None,
+            names.agent_name(session.agent_id) if names.agent_tags else None,
             generic=["BuildInPublic"],
         ),
+        link,
     )
 
 
@@ -503,13 +617,17 @@ def log_draft(facts: RepoFacts) -> list[str]:
     return [] if facts["commits"] else [NO_COMMITS]
 
 
-def run(session: BuildSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
+def run(
+    session: BuildSession, names: Names = NO_NAMES, address: Address = NO_ADDRESS
+) -> list[ArtifactSpec]:
     """S1 to S7 for one build session; drafts (see `drafts.draft_reasons`) get no thread
     and no chart, nor does a session without a dated commit. A build log that lists no
     commit is a draft of its own (`log_draft`): the site leaves it out of the post. The
-    repository and the agent are named as `names` shows them."""
+    repository and the agent are named as `names` shows them, the post lives at
+    `address` (see `front.post_slug`)."""
     facts = scrub_all(repo_facts(session, names))
     told = scrub_all(story(session, facts, names))
+    place = post_slug(address, told["title"], session)
     agent = names.agent_name(session.agent_id)
     draft = draft_reasons(session)
     chart = None if draft else activity_chart(dated_commits(session), told["title"])
@@ -517,13 +635,26 @@ def run(session: BuildSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
     tags = ["build", "devlog"] + [
         t
         for t in (
-            slug((facts["repo"] or "").rsplit("/", 1)[-1]).lower(),
-            slug(agent).lower(),
+            facts["project"]["tag"] if facts["project"] else None,
+            slug(agent).lower() if names.agent_tags else None,
         )
         if t
     ]
-    first = facts["commits"][0]["subject"] if facts["commits"] else None
-    description = summary_line(told["overview"], told["problem"], first, told["title"])
+    # The post opens with the overview the session gives; one derived from the figures
+    # is not shown in it, since "By the numbers" states them, so it opens with the
+    # problem or what was done. The description is a sentence the page does not open
+    # with, and not the title.
+    given = None if told["overview_derived"] else told["overview"]
+    opening = given or told["problem"] or told["solution"]
+    description = summary_line(
+        given,
+        told["problem"],
+        told["solution"],
+        _derived_overview(session, facts, names),
+        *told["achievements"][:1],
+        told["title"],
+        avoid=(told["title"], opening),
+    )
 
     def context(kind: str, reasons: list[str] | None = None, **more: Any) -> dict[str, Any]:
         reasons = draft if reasons is None else reasons
@@ -534,6 +665,7 @@ def run(session: BuildSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
             description=description,
             tags=tags,
             draft=reasons,
+            slug=place,
             image=link["file"] if link else None,
             author=agent,
         )
@@ -546,7 +678,9 @@ def run(session: BuildSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
             **more,
         }
 
-    posts = [] if draft else social(session, facts, told, names)
+    posts, mastodon = (
+        ([], []) if draft else social(session, facts, told, names, address.with_slug(place).url)
+    )
     specs = [
         ArtifactSpec(
             "readme",
@@ -574,7 +708,7 @@ def run(session: BuildSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
             PIPELINE,
             "S6",
             "social_post.md.j2",
-            context("social_post", posts=posts, fence=fence(posts)),
+            context("social_post", posts=posts, fence=fence(posts + mastodon), mastodon=mastodon),
         ),
     ]
     if chart is not None:

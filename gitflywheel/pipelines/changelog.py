@@ -8,7 +8,16 @@ from typing import Final, NamedTuple
 
 from ..session.public_text import is_local_path
 
-__all__ = ["GROUPS", "BREAKING", "OTHER", "Conventional", "parse", "group_of", "commit_url"]
+__all__ = [
+    "GROUPS",
+    "BREAKING",
+    "OTHER",
+    "Conventional",
+    "parse",
+    "implied_type",
+    "group_of",
+    "commit_url",
+]
 
 BREAKING: Final = "Breaking changes"
 OTHER: Final = "Other changes"
@@ -26,6 +35,16 @@ _TYPES: Final = {
 }
 GROUPS: Final = (BREAKING, *dict.fromkeys(_TYPES.values()), OTHER)
 
+# A leading `agent-4:` names who made a commit (the agents of a team prefix their
+# commits so), not what it did: it is read as the commit's agent, then the rest is read.
+_AGENT = re.compile(r"^([A-Za-z][A-Za-z_]*-\d+): +(?=\S)")
+# The first word of a subject that says what kind of change it is, as changelog tools
+# read a subject that has no type (git-cliff's Keep a Changelog parsers: `^add`, `^fix`).
+_VERBS: Final = (
+    ("feat", re.compile(r"(?:add(?:s|ed)?|creat(?:e|es|ed)|implement(?:s|ed)?)\b", re.I)),
+    ("fix", re.compile(r"(?:fix(?:es|ed)?|resolv(?:e|es|ed)|correct(?:s|ed)?)\b", re.I)),
+    ("docs", re.compile(r"document(?:s|ed)?\b", re.I)),
+)
 _HEADER = re.compile(r"^([A-Za-z]+)(?:\(([^()\r\n]*)\))?(!)?: +(\S.*)$")
 _FOOTER = re.compile(r"^BREAKING[ -]CHANGE: ", re.M)
 _SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
@@ -36,25 +55,42 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class Conventional(NamedTuple):
-    """A commit subject read as `type(scope)!: description`; type is empty when it is not."""
+    """A commit subject read as `agent: type(scope)!: description`; type is empty when
+    it is not one, agent when no `agent-4:` prefix opens it."""
 
     type: str
     scope: str
     breaking: bool
     description: str
+    agent: str = ""
 
 
 def parse(message: str) -> Conventional:
-    """The type, scope, breaking mark (`!` or a `BREAKING CHANGE:` footer) and description
-    of a commit message; a subject without a known type is its own description."""
+    """The agent (a leading `agent-4:`), type, scope, breaking mark (`!` or a `BREAKING
+    CHANGE:` footer) and description of a commit message; a subject without a known type
+    is its own description (after the agent's prefix)."""
     lines = message.strip().splitlines()
     subject = lines[0].strip() if lines else ""
     footer = bool(_FOOTER.search("\n".join(lines[1:])))
+    agent = _AGENT.match(subject)
+    if agent:
+        subject = subject[agent.end() :]
+    who = agent.group(1) if agent else ""
     found = _HEADER.match(subject)
     if not found or found.group(1).lower() not in _TYPES:  # `Note: …` is not a type
-        return Conventional("", "", footer, subject)
+        return Conventional("", "", footer, subject, who)
     kind, scope, bang, text = found.groups()
-    return Conventional(kind.lower(), (scope or "").strip(), bool(bang) or footer, text.strip())
+    return Conventional(
+        kind.lower(), (scope or "").strip(), bool(bang) or footer, text.strip(), who
+    )
+
+
+def implied_type(read: Conventional) -> str:
+    """The commit's type: the one it states, else the one its first word implies (`Add`,
+    `Create`, `Implement`: feat; `Fix`, `Resolve`: fix; `Document`: docs), else none."""
+    if read.type:
+        return read.type
+    return next((kind for kind, verb in _VERBS if verb.match(read.description)), "")
 
 
 def group_of(kind: str, breaking: bool) -> str:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
-from ..session.facts import Names
+from ..session.facts import Address, Names
 from ..session.models import BuildSession, LifeAriaSession, TradeSession, in_utc
 from ..session.public_text import public_id
 
 __all__ = [
     "AnySession",
     "NO_NAMES",
+    "NO_ADDRESS",
     "identity",
     "when",
     "short_id",
@@ -27,10 +29,12 @@ __all__ = [
     "deliverable_text",
     "plural",
     "lesson_list",
+    "project_of",
 ]
 
 AnySession = BuildSession | TradeSession | LifeAriaSession
 NO_NAMES = Names()
+NO_ADDRESS = Address()
 
 
 def when(session: AnySession) -> dict[str, str]:
@@ -183,3 +187,39 @@ def lesson_list(lessons: Any) -> list[dict[str, str]]:
         for x in lessons
         if x.title.strip() or x.description.strip()
     ]
+
+
+# Words of a repository's name that say what it is rather than which project: a
+# repository's `-repo` suffix and its versions (`V2`, `2.0`) name the same project.
+_GENERIC_WORDS = frozenset({"repo", "repository", "git"})
+_VERSION_WORD = re.compile(r"^v?\d+(?:\.\d+)*$", re.IGNORECASE)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=\d)(?=[A-Z])")
+
+
+def project_of(repo: str | None, display: bool = False) -> dict[str, str] | None:
+    """The project a repository stands for, `{"name", "tag"}`: one tag per project,
+    however its repositories are named. A name the store's settings give (`names.repo`,
+    `display`) is the project's name as it is; any other is the repository's last path
+    part split into words (`_`, `-`, `.`, CamelCase) less the words that only say it is a
+    repository or which version (`Agent_Cellphone_V2_Repository` and `agent-cellphone`:
+    `Agent Cellphone`, tag `agentcellphone`). The tag is the name's letters and digits,
+    lower-case; None when nothing is left."""
+    if not repo or not repo.strip():
+        return None
+    if display:
+        tag = _tag(repo)
+        return {"name": repo.strip(), "tag": tag} if tag else None
+    last = repo.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    words = [w for chunk in re.split(r"[\W_]+", last) for w in _CAMEL.split(chunk) if w]
+    kept = [w for w in words if w.lower() not in _GENERIC_WORDS]
+    while len(kept) > 1 and _VERSION_WORD.match(kept[-1]):
+        kept.pop()
+    kept = kept or words
+    tag = _tag("".join(kept))
+    return {"name": " ".join(kept), "tag": tag} if tag else None
+
+
+def _tag(name: str) -> str:
+    """A name's letters and digits, accents folded, lower-case: `Zoë app` -> `zoeapp`."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return slug(folded).lower()

@@ -3,15 +3,16 @@ slug, tags, categories, draft, image; and the headline and summary lines it is m
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any, Final
 
+from ..session.facts import Address
 from ..session.models import in_utc
 from ..session.public_text import scrub
 from .changelog import parse
-from .common import AnySession
+from .common import AnySession, utc_text
 
 __all__ = [
     "HEADLINE",
@@ -19,7 +20,9 @@ __all__ = [
     "unprefixed",
     "headline",
     "summary_line",
+    "same_sentence",
     "title_slug",
+    "post_slug",
     "front_matter",
 ]
 
@@ -84,17 +87,33 @@ def headline(text: str | None) -> str | None:
     return _cut(line, HEADLINE) or None
 
 
-def summary_line(*candidates: str | None) -> str:
-    """The first non-empty candidate's first sentence, at most 160 characters."""
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def same_sentence(text: str | None, other: str | None) -> bool:
+    """Whether two texts open with the same sentence, whatever the case, punctuation and
+    prefixes (`Add a guide.` and `docs: add a guide`): a title made from a text's first
+    sentence is that sentence."""
+    if not text or not other:
+        return False
+    words = _words(_first_sentence(text))
+    return bool(words) and words == _words(_first_sentence(other))
+
+
+def summary_line(*candidates: str | None, avoid: Sequence[str | None] = ()) -> str:
+    """The first non-empty candidate's first sentence, at most 160 characters; a
+    candidate that opens with the same sentence as one of `avoid` (the title, the page's
+    opening sentence) is passed over, so that a page never says one sentence twice."""
     for text in candidates:
-        if text and text.strip():
+        if text and text.strip() and not any(same_sentence(text, a) for a in avoid):
             return _cut(_first_sentence(text), DESCRIPTION)
     return ""
 
 
-def title_slug(title: str) -> str:
+def title_slug(title: str, fallback: str = "session") -> str:
     """`Add metrics monitor (RED/GREEN)` -> `add-metrics-monitor-red-green`: ASCII letters
-    and digits joined by `-`, at most 60 characters, `session` when nothing is left."""
+    and digits joined by `-`, at most 60 characters, `fallback` when nothing is left."""
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     words = re.sub(r"[^a-z0-9]+", " ", ascii_text.lower()).split()
     out = ""
@@ -103,7 +122,15 @@ def title_slug(title: str) -> str:
         if len(candidate) > 60:
             break
         out = candidate
-    return out or (words[0][:60] if words else "session")
+    return out or (words[0][:60] if words else fallback)
+
+
+def post_slug(address: Address, title: str, session: AnySession) -> str:
+    """The session's address on the site: the one fixed when it was first recorded, else
+    (a first record) its title's slug, or, for a title with no ASCII letter or digit (in
+    Chinese, say), its type and day: `build-2025-12-02`."""
+    day = utc_text(session.timestamp, "%Y-%m-%d")
+    return address.slug or title_slug(title, f"{session.session_type.replace('_', '-')}-{day}")
 
 
 def front_matter(
@@ -114,21 +141,19 @@ def front_matter(
     description: str,
     tags: list[str],
     draft: list[str],
+    slug: str,
     image: str | None = None,
     author: str | None = None,
 ) -> dict[str, Any]:
-    """The front matter of one artifact. The slug is unique by construction: the title's
-    slug, the first 6 hex digits of the SHA-256 of the session id written as letters
-    (`0`-`f` as `a`-`p`, so that no figure appears in it), and the kind (none for the
-    session's main post). The author is the agent as shown (`author`), else its id."""
-    digest = hashlib.sha256(session.session_id.encode("utf-8")).hexdigest()[:6]
-    digest = "".join(chr(ord("a") + int(d, 16)) for d in digest)
+    """The front matter of one artifact. The slug is the session's address (`slug`, fixed
+    when the session was first recorded: see `session.facts.Address`) and the kind (none
+    for the session's main post). The author is the agent as shown (`author`), else its id."""
     utc = in_utc(session.timestamp).replace(microsecond=0)
     return {
         "title": title,
         "date": utc.isoformat(),
         "description": description or title,
-        "slug": f"{title_slug(title)}-{digest}{_KIND_SUFFIX[kind]}",
+        "slug": f"{slug}{_KIND_SUFFIX[kind]}",
         "tags": tags,
         "categories": [session.session_type],
         "draft": bool(draft),

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from typing import Final, TypedDict
 
 from ..session.artifacts import ArtifactSpec, Screenshot, is_linked_url
-from ..session.facts import Names
+from ..session.facts import Address, Names
 from ..session.models import LifeAriaSession
 from ..session.public_text import implausible_duration, scrub, scrub_all
 from .common import (
+    NO_ADDRESS,
     NO_NAMES,
     deliverable_text,
     duration_text,
@@ -23,8 +24,8 @@ from .common import (
     when,
 )
 from .drafts import draft_reasons, is_placeholder_title
-from .front import front_matter, headline, summary_line
-from .social import fence, hashtags, thread
+from .front import front_matter, headline, post_slug, summary_line
+from .social import fence, hashtags, threads
 
 __all__ = ["Highlight", "Shot", "speaker", "highlights", "gallery", "grid", "social", "run"]
 
@@ -57,11 +58,14 @@ class Highlight(TypedDict):
 
 class Shot(TypedDict):
     """A screenshot as the devlog shows it: a stored file (a path relative to the session
-    folder, where the devlog sits) or a linked URL, with its caption (the alt text)."""
+    folder, where the devlog sits) or a linked URL, with its caption (the alt text);
+    `captioned` says whether the session gave the caption, which then shows under the
+    image too (one made of the title would only say the title again)."""
 
     source: str
     path: str
     caption: str
+    captioned: bool
 
 
 def speaker(source: str, agent: str) -> str:
@@ -135,10 +139,24 @@ def gallery(
         number = len(shown) + len(linked) + 1
         if s.stored:
             path = f"screenshots/{s.stored}"
-            shown.append({"source": s.source, "path": path, "caption": _caption(s, number, title)})
+            shown.append(
+                {
+                    "source": s.source,
+                    "path": path,
+                    "caption": _caption(s, number, title),
+                    "captioned": bool(s.caption and s.caption.strip()),
+                }
+            )
         elif is_linked_url(s.source.strip()):
             url = s.source.strip()
-            linked.append({"source": s.source, "path": url, "caption": _caption(s, number, title)})
+            linked.append(
+                {
+                    "source": s.source,
+                    "path": url,
+                    "caption": _caption(s, number, title),
+                    "captioned": bool(s.caption and s.caption.strip()),
+                }
+            )
         else:
             missing.append(one_line(s.source))
     return shown, linked, missing
@@ -171,23 +189,29 @@ def social(
     talk: list[Highlight],
     lessons: list[dict[str, str]],
     agent: str | None = None,
-) -> list[str]:
-    """The thread: the title, the overview, Aria's last word, lessons; tagged with the
-    agent as shown (`agent`, else its id)."""
+    link: str | None = None,
+) -> tuple[list[str], list[str]]:
+    """The thread (and its Mastodon form, when it differs): the title, the overview,
+    Aria's last word, lessons, the link to the session's page when it has one; tagged
+    with the agent as shown (`agent`) when the store's settings make agents tags, else
+    with the generic tags alone."""
     paragraphs = [f"{title}. {overview}"]
     aria = [h for h in talk if h["speaker"] == "Aria"]
     if aria:
         paragraphs.append(f"Aria: “{aria[-1]['text']}”")
     paragraphs += [f"Lesson: {x['title']}. {x['description']}".strip() for x in lessons[:2]]
-    shown = session.agent_id if agent is None else agent
-    return thread(paragraphs, hashtags(shown, generic=["BuildWithAria", "Devlog"]))
+    return threads(paragraphs, hashtags(agent, generic=["BuildWithAria", "Devlog"]), link)
 
 
 def run(
-    session: LifeAriaSession, screenshots: Sequence[Screenshot] = (), names: Names = NO_NAMES
+    session: LifeAriaSession,
+    screenshots: Sequence[Screenshot] = (),
+    names: Names = NO_NAMES,
+    address: Address = NO_ADDRESS,
 ) -> list[ArtifactSpec]:
     """L1 the devlog (a blog post) and L2 a social post for one life/Aria session; drafts
-    (see `drafts.draft_reasons`) get no thread. The agent is named as `names` shows it."""
+    (see `drafts.draft_reasons`) get no thread. The agent is named as `names` shows it,
+    the post lives at `address` (see `front.post_slug`)."""
     moment = when(session)
     agent = names.agent_name(session.agent_id)
     talk = scrub_all(highlights(session, names))
@@ -196,12 +220,20 @@ def run(
     title = scrub_all(
         title or headline(session.overview) or f"Making things with Aria, {moment['human']}"
     )
+    place = post_slug(address, title, session)
     shown, linked, missing = gallery(screenshots, title)
     shown, linked = scrub_all(shown), scrub_all(linked)
     made = [d for d in map(deliverable_text, session.deliverables) if d]
-    tags = ["devlog", "aria"] + ([slug(agent).lower()] if slug(agent) else [])
+    tags = ["devlog", "aria"] + ([slug(agent).lower()] if names.agent_tags and slug(agent) else [])
     draft = draft_reasons(session, len(shown))
-    description = summary_line(overview, session.problem, title)
+    description = summary_line(
+        overview,
+        session.problem,
+        session.solution,
+        scrub(_overview(session, screenshots, agent)),
+        title,
+        avoid=(title, overview),
+    )
     context = {
         **identity(session, names),
         "draft_reasons": draft,
@@ -232,11 +264,18 @@ def run(
             description=description,
             tags=tags,
             draft=draft,
+            slug=place,
             image=image,
             author=agent,
         )
 
-    posts = [] if draft else social(session, title, overview, talk, context["lessons"], agent)
+    tagged = agent if names.agent_tags else None
+    url = address.with_slug(place).url
+    posts, mastodon = (
+        ([], [])
+        if draft
+        else social(session, title, overview, talk, context["lessons"], tagged, url)
+    )
     return [
         ArtifactSpec(
             "blog_post", PIPELINE, "L1", "devlog.md.j2", {**context, "front": front("blog_post")}
@@ -251,7 +290,8 @@ def run(
                 "front": front("social_post"),
                 "draft_reasons": draft,
                 "posts": posts,
-                "fence": fence(posts),
+                "fence": fence(posts + mastodon),
+                "mastodon": mastodon,
             },
         ),
     ]

@@ -1,7 +1,9 @@
 """Social posts: a thread as a person would post it, in plain text. Each post holds at
 most 280 characters as a reader's client counts them, whole sentences (a long one splits
 at a clause, and mid-clause with an ellipsis only as a last resort), quotes kept in one
-post, and a few valid hashtags, ranked by relevance, closing the last post.
+post, and a few valid hashtags, ranked by relevance, closing the last post; before them,
+when the session's page has an address, the link to it (`Read more: URL`). The same
+thread for Mastodon (500 code points a post, a link 23) is kept when it differs.
 
 In social_post.md each post is a fenced code block (`fence`), so that no Markdown renderer
 (Jekyll's kramdown on GitHub Pages, Hugo's goldmark, markdown-it, GitHub's own view) makes
@@ -13,7 +15,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..escape import plain_text
 
@@ -28,11 +30,20 @@ __all__ = [
     "cashtag",
     "hashtags",
     "thread",
+    "mastodon_thread",
+    "threads",
     "fence",
     "read_thread",
+    "read_threads",
+    "MASTODON_HEADING",
 ]
 
 LIMIT = 280
+MASTODON_LIMIT = 500
+"""Mastodon's default: 500 characters a post, counted in code points, a link as 23."""
+LINK_LABEL = "Read more:"
+MASTODON_HEADING = "## Mastodon"
+"""The line of social_post.md after which the Mastodon thread follows, when it differs."""
 SEPARATOR = "---"
 URL_WEIGHT = 23
 """What a link counts for in a post, whatever its length: clients shorten it."""
@@ -42,16 +53,22 @@ FENCE_INFO = "text"
 """The info string of a post's fence: plain text, which no highlighter colours."""
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?…][\"”’)»]*(?=\s)")
-_CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+(?=\S)")
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)»]*(?=\s)|[。！？][」』”’）]*")
+_CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+(?=\S)|(?<=[，；：、])(?=\S)")
+_WIDE = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef"
+_WIDE_JOINT = re.compile(f"[{_WIDE}]$")
+"""Text ending in a CJK character or full-width mark: the next one follows it without a
+space, as Chinese and Japanese are written (`。` ends a sentence with no space after)."""
 _FIGURE = re.compile(r"(?<![\w.,])[+-]?\d[\d,]*(?:\.\d+)?%?(?: [^\W\d]+)?")
-_TERMINATED = re.compile(r"[.!?…:][\"”’)]*$")
+_TERMINATED = re.compile(r"[.!?…:。！？：][\"”’)」』）]*$")
 _TEMP_NAME = re.compile(r"tmp.*|temp|temp[0-9].*|pytest.*|var|folders", re.IGNORECASE)
 _FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"})
 _FOLDS.update(str.maketrans({"đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th"}))
 _QUOTES = (("“", "”"), ("«", "»"), ('"', '"'))
 _BACKTICKS = re.compile("`+")
 _FENCE_OPEN = re.compile(f"(`{{3,}}){FENCE_INFO}")
+Unit = Callable[[str], int]
+"""What a client counts for text holding no URL: X's `_v3` weights, Mastodon's `len`."""
 EMOJI_WEIGHT = 2
 _HEAVY = re.compile("[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
 """A code point that weighs 2 (twitter-text's v3 ranges of weight 1 are left out)."""
@@ -87,17 +104,18 @@ def _v3(text: str) -> int:
     return total
 
 
-def weight(text: str) -> int:
+def weight(text: str, unit: Unit = _v3) -> int:
     """The length of a post as a reader's client counts it (twitter-text's v3 weights):
     each URL as 23, an emoji or emoji sequence as 2, a CJK character as 2, and Latin and
-    most other scripts as 1 a code point (see `_v3`)."""
+    most other scripts as 1 a code point (see `_v3`). With `unit=len`, as Mastodon counts
+    it: a URL as 23, any other code point as 1."""
     if "://" not in text:  # no URL: what most sentences are
-        return _v3(text)
+        return unit(text)
     total, start = 0, 0
     for url in _URL.finditer(text):
-        total += _v3(text[start : url.start()]) + URL_WEIGHT
+        total += unit(text[start : url.start()]) + URL_WEIGHT
         start = url.end()
-    return total + _v3(text[start:])
+    return total + unit(text[start:])
 
 
 def _norm(text: str) -> str:
@@ -225,16 +243,16 @@ def _units(paragraphs: Sequence[str]) -> list[str]:
     return units
 
 
-def _words_fit(text: str, limit: int) -> list[str]:
+def _words_fit(text: str, limit: int, unit: Unit = _v3) -> list[str]:
     """Words packed into pieces of at most `limit`, each but the last ending in an
     ellipsis; a word too long for a post on its own is the only thing cut, by weight, and
     only between the characters a client counts (never inside a URL or an emoji
     sequence)."""
     pieces: list[str] = []
     current = ""
-    step = limit - weight(ELLIPSIS)
+    step = limit - weight(ELLIPSIS, unit)
     for word in text.split(" "):
-        ends, rest = _rest_weights(word)
+        ends, rest = _rest_weights(word, unit)
         if rest[0] > step:
             if current:
                 pieces.append(current + ELLIPSIS)
@@ -248,7 +266,7 @@ def _words_fit(text: str, limit: int) -> list[str]:
                 start = cut
             word = word[ends[start] :]
         candidate = f"{current} {word}" if current else word
-        if weight(candidate) + weight(ELLIPSIS) <= limit:
+        if weight(candidate, unit) + weight(ELLIPSIS, unit) <= limit:
             current = candidate
         else:
             pieces.append(current + ELLIPSIS)
@@ -256,7 +274,7 @@ def _words_fit(text: str, limit: int) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-def _rest_weights(word: str) -> tuple[list[int], list[int]]:
+def _rest_weights(word: str, unit: Unit = _v3) -> tuple[list[int], list[int]]:
     """Where a word may be cut, and what the word weighs from there: `ends` the offsets
     between the units a client counts (a URL, an emoji sequence, a code point), from 0 to
     the word's length, and `rest[i]` `weight(word[ends[i]:])`, all in one pass, so that
@@ -273,12 +291,12 @@ def _rest_weights(word: str) -> tuple[list[int], list[int]]:
         for seq in _EMOJI_SEQUENCE.finditer(word, start, upto):
             for i in range(ends[-1], seq.start()):
                 ends.append(i + 1)
-                weights.append(_v3(word[i]))
+                weights.append(unit(word[i]))
             ends.append(seq.end())
-            weights.append(_v3(seq[0]))
+            weights.append(unit(seq[0]))
         for i in range(ends[-1], upto):
             ends.append(i + 1)
-            weights.append(_v3(word[i]))
+            weights.append(unit(word[i]))
 
     if "://" in word:
         for url in _URL.finditer(word):
@@ -312,71 +330,110 @@ def _balanced_pair(text: str, o: str, c: str) -> bool:
     return text.count(o) == text.count(c) if o != c else text.count(o) % 2 == 0
 
 
-def _fit(sentence: str, limit: int) -> list[str]:
+def _join(text: str, more: str) -> str:
+    """Two pieces of a post: a space between them, none between CJK text and more."""
+    wide = _WIDE_JOINT.search(text) and re.match(f"[{_WIDE}]", more)
+    return f"{text}{more}" if wide else f"{text} {more}"
+
+
+def _fit(sentence: str, limit: int, unit: Unit = _v3) -> list[str]:
     """One sentence in pieces that each fit `limit`: whole when it fits, else at clause
     boundaries, and a clause too long for a post at word boundaries with an ellipsis."""
-    if weight(sentence) <= limit:
+    if weight(sentence, unit) <= limit:
         return [sentence]
     room = limit - 2  # for a quote closed at the end of a piece and reopened in the next
     pieces: list[str] = []
     current = ""
     for clause in _CLAUSE_END.split(sentence):
-        candidate = f"{current} {clause}" if current else clause
-        if weight(candidate) <= room:
+        candidate = _join(current, clause) if current else clause
+        if weight(candidate, unit) <= room:
             current = candidate
             continue
         if current:
             pieces.append(current)
-        if weight(clause) <= room:
+        if weight(clause, unit) <= room:
             current = clause
         else:
-            *whole, current = _words_fit(clause, room)
+            *whole, current = _words_fit(clause, room, unit)
             pieces += whole
     if current:
         pieces.append(current)
     return _requote(pieces)
 
 
-def _pack(units: list[str], tags: list[str], limit: int) -> list[str]:
-    """Units packed into as few posts as fit `limit`, the tags closing the last one (as
-    many of them as fit, most relevant first); a unit stating a figure (`1 trade`) the
-    post states already starts the next post, so that no post tells it twice."""
-    pieces = [piece for unit in units for piece in _fit(unit, limit)]
-    for k in range(len(tags), 0, -1):
-        closing = " ".join(tags[:k])
-        if weight(f"{pieces[-1]} {closing}") <= limit:
+def _pack(
+    units: list[str], tags: list[str], limit: int, unit: Unit = _v3, link: str | None = None
+) -> list[str]:
+    """Units packed into as few posts as fit `limit`, the link and the tags closing the
+    last one (the link always, as many tags as fit, most relevant first); a unit stating
+    a figure (`1 trade`) the post states already starts the next post, so that no post
+    tells it twice."""
+    pieces = [piece for text in units for piece in _fit(text, limit, unit)]
+    lead = [f"{LINK_LABEL} {link}"] if link else []
+    lowest = 0 if link else 1
+    for k in range(len(tags), lowest - 1, -1):
+        closing = " ".join(lead + tags[:k])
+        if weight(f"{pieces[-1]} {closing}", unit) <= limit:
             pieces[-1] = f"{pieces[-1]} {closing}"
             break
-        if k == 1 and weight(closing) < limit // 2:
-            *rest, last = _fit(pieces.pop(), limit - weight(closing) - 1)
+        if k == lowest and weight(closing, unit) < limit // 2:
+            *rest, last = _fit(pieces.pop(), limit - weight(closing, unit) - 1, unit)
             pieces += [*rest, f"{last} {closing}"]
             break
     posts: list[str] = []
     for piece in pieces:
         repeats = set(_FIGURE.findall(piece)) & set(_FIGURE.findall(posts[-1] if posts else ""))
-        if posts and not repeats and weight(f"{posts[-1]} {piece}") <= limit:
-            posts[-1] = f"{posts[-1]} {piece}"
+        if posts and not repeats and weight(_join(posts[-1], piece), unit) <= limit:
+            posts[-1] = _join(posts[-1], piece)
         else:
             posts.append(piece)
     return posts
 
 
-def thread(paragraphs: Sequence[str], tags: Sequence[str] = ()) -> list[str]:
+def thread(
+    paragraphs: Sequence[str],
+    tags: Sequence[str] = (),
+    link: str | None = None,
+    *,
+    limit: int = LIMIT,
+    unit: Unit = _v3,
+) -> list[str]:
     """The posts of a thread, in plain text: the paragraphs' sentences packed in order
-    into as few posts as fit, the tags (see `hashtags`) closing the last post and never a
-    post of their own. With more than one post, each ends with an `n/N` marker, counted in
-    its 280 characters. No paragraphs, no thread."""
+    into as few posts as fit, `Read more: <link>` (the session's page, when it has an
+    address) and the tags (see `hashtags`) closing the last post and never a post of
+    their own. The link goes last, where a reader who followed the thread looks for
+    more, and leaves the opening post, the one shared on, about the work itself. With
+    more than one post, each ends with an `n/N` marker, counted in its `limit` (280 as X
+    weighs, by default). No paragraphs, no thread."""
     units = _units(paragraphs)
     if not units:
         return []
-    posts = _pack(units, list(tags), LIMIT)
+    posts = _pack(units, list(tags), limit, unit, link)
     room = 0
     while len(posts) > 1 and room < len(f" {len(posts)}/{len(posts)}"):
         room = len(f" {len(posts)}/{len(posts)}")
-        posts = _pack(units, list(tags), LIMIT - room)
+        posts = _pack(units, list(tags), limit - room, unit, link)
     if len(posts) > 1:
         posts = [f"{post} {i}/{len(posts)}" for i, post in enumerate(posts, start=1)]
     return posts
+
+
+def mastodon_thread(
+    paragraphs: Sequence[str], tags: Sequence[str] = (), link: str | None = None
+) -> list[str]:
+    """The thread as Mastodon takes it: 500 characters a post, counted in code points (a
+    link as 23, as on X; a CJK character or an emoji as 1, unlike X)."""
+    return thread(paragraphs, tags, link, limit=MASTODON_LIMIT, unit=len)
+
+
+def threads(
+    paragraphs: Sequence[str], tags: Sequence[str] = (), link: str | None = None
+) -> tuple[list[str], list[str]]:
+    """The X thread and the Mastodon thread of the same text, the latter empty when it
+    is the same posts (a thread that fits one post unchanged on both)."""
+    x = thread(paragraphs, tags, link)
+    mastodon = mastodon_thread(paragraphs, tags, link)
+    return x, [] if mastodon == x else mastodon
 
 
 def fence(posts: Sequence[str]) -> str:
@@ -392,13 +449,21 @@ def read_thread(body: str) -> list[str]:
     """The posts of a social_post.md body (after its front matter), exactly as posted:
     the text of each fenced block, the blocks separated by lines holding only `---`. A
     thread written before posts were fenced (build/4, trade/4, life_aria/3 and older) is
-    read as it was written: the text between the `---` lines, ends trimmed."""
+    read as it was written: the text between the `---` lines, ends trimmed. The Mastodon
+    thread, when the file holds one, is `read_threads`'s."""
+    return read_threads(body)[0]
+
+
+def read_threads(body: str) -> tuple[list[str], list[str]]:
+    """The X thread and the Mastodon thread (empty when the file holds none: the X
+    thread fits Mastodon as it is) of a social_post.md body; see `read_thread`."""
     lines = body.split("\n")
     fences: dict[str, list[int]] = {}  # where each line of backticks only is
     for number, line in enumerate(lines):
         if line.startswith("```") and not line.strip("`"):
             fences.setdefault(line, []).append(number)
-    posts: list[str] = []
+    threads: list[list[str]] = [[]]
+    posts = threads[0]
     plain: list[str] = []  # the lines of an unfenced post
     i = 0
     while i < len(lines):
@@ -409,11 +474,16 @@ def read_thread(body: str) -> list[str]:
             posts.append("\n".join(lines[i + 1 : closes[end]]))
             i = closes[end] + 1
             continue
-        if lines[i] == SEPARATOR:
+        if lines[i] in (SEPARATOR, MASTODON_HEADING):
             posts.append("\n".join(plain).strip())
             plain = []
+            if lines[i] == MASTODON_HEADING and len(threads) == 1:
+                threads.append([])
+                posts = threads[1]
         else:
             plain.append(lines[i])
         i += 1
     posts.append("\n".join(plain).strip())
-    return [post for post in posts if post]
+    x = [post for post in threads[0] if post]
+    mastodon = [post for post in threads[1] if post] if len(threads) > 1 else []
+    return x, mastodon

@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, TypedDict
 
 from ..figures import money, rate, signed_money
 from ..session.artifacts import ArtifactSpec
-from ..session.facts import Names
+from ..session.facts import Address, Names
 from ..session.models import Trade, TradeSession, in_utc
 from ..session.public_text import implausible_duration, scrub, scrub_all
 from .charts import Order, Series, Step, equity_chart
-from .common import NO_NAMES, duration_text, identity, lesson_list, slug, utc_text, when
+from .common import NO_ADDRESS, NO_NAMES, duration_text, identity, lesson_list, slug, utc_text, when
 from .drafts import draft_reasons, is_placeholder_title
-from .front import front_matter, headline, summary_line
-from .social import fence, hashtags, opening, thread
+from .front import front_matter, headline, post_slug, summary_line
+from .social import fence, hashtags, opening, threads
 
 __all__ = [
     "NormalTrade",
@@ -85,7 +87,7 @@ def _hold_minutes(trade: Trade) -> int | None:
     return int(seconds // 60) if seconds >= 0 else None
 
 
-def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
+def _normal(n: int, trade: Trade, default_currency: str | None, day: str = "") -> NormalTrade:
     pnl = _pnl(trade)
     risk = None
     if trade.stop_price is not None and trade.stop_price != trade.price:
@@ -93,7 +95,7 @@ def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
     exit_moment = trade.exit_timestamp if trade.exit_timestamp is not None else trade.timestamp
     return {
         "index": n,
-        "time": utc_text(trade.timestamp),
+        "time": _time(trade.timestamp, day),
         "symbol": trade.symbol.strip().upper(),
         "action": trade.action,
         "quantity": trade.quantity,
@@ -110,11 +112,19 @@ def _normal(n: int, trade: Trade, default_currency: str | None) -> NormalTrade:
     }
 
 
+def _time(moment: datetime, day: str) -> str:
+    """A trade's time: its hour alone on `day` (the session's, which the page shows as
+    its date), else its date and hour (UTC)."""
+    same = utc_text(moment, "%Y-%m-%d") == day
+    return utc_text(moment, "%H:%M UTC") if same else utc_text(moment)
+
+
 def normalise(session: TradeSession) -> list[NormalTrade]:
     """T1: sorted by time (input order breaks ties)."""
     ordered = sorted(enumerate(session.source_data.trades), key=lambda p: (p[1].timestamp, p[0]))
     default = session.source_data.currency
-    return [_normal(n, t, default) for n, (_, t) in enumerate(ordered, start=1)]
+    day = when(session)["date"]
+    return [_normal(n, t, default, day) for n, (_, t) in enumerate(ordered, start=1)]
 
 
 class SymbolSummary(TypedDict):
@@ -443,12 +453,22 @@ def market(session: TradeSession) -> list[dict[str, str]]:
     return [{"name": k, "value": _market_value(v)} for k, v in sorted(conditions.items())]
 
 
-def title(session: TradeSession) -> str:
+def title(session: TradeSession, symbols: Sequence[str] = ()) -> str:
     """The session's title unless it is a placeholder; else a headline from its market
-    analysis, or one made of its date."""
+    analysis, else the `symbols` it traded (`Trading AAPL, MSFT and 2 more`), else one
+    made of its date (a page shows its date already: only when nothing else names it)."""
     given = session.title if not is_placeholder_title(session.title) else None
+    traded = None
+    if symbols:
+        shown = (
+            list(symbols[:3]) if len(symbols) <= 3 else [*symbols[:2], f"{len(symbols) - 2} more"]
+        )
+        traded = f"Trading {_and(shown)}"
     return scrub(
-        given or headline(session.market_analysis) or f"Trading session, {when(session)['human']}"
+        given
+        or headline(session.market_analysis)
+        or traded
+        or f"Trading session, {when(session)['human']}"
     )
 
 
@@ -467,10 +487,13 @@ def _pnl_label(blocks: list[CurrencySummary]) -> str:
     return "net P&L" if any(b["fees"] is not None for b in blocks) else "P&L"
 
 
-def social(session: TradeSession, summary: Summary, review: Review) -> list[str]:
-    """T5: the thread, opening with the title and the P&L net of fees (each currency's,
-    never summed), as the equity curve ends,
-    then what the tables do not say (one fact per currency first)."""
+def social(
+    session: TradeSession, summary: Summary, review: Review, link: str | None = None
+) -> tuple[list[str], list[str]]:
+    """T5: the thread (and its Mastodon form, when it differs), opening with the title
+    and the P&L net of fees (each currency's, never summed), as the equity curve ends,
+    then what the tables do not say (one fact per currency first), closing with the link
+    to the session's page when it has one."""
     block = summary["blocks"][0]
     figures = [_plural(summary["trades"], "trade")]
     several = summary["currencies"] > 1
@@ -491,14 +514,14 @@ def social(session: TradeSession, summary: Summary, review: Review) -> list[str]
             figures.append(f"{_pnl_label(closed)} {_and(amounts)}")
         firsts = [n[0] for n in (_notes(b, several) for b in closed) if n]
         facts = (firsts + [f for f in review["facts"] if f not in firsts])[:2]
-    paragraphs = [opening(title(session), figures)]
+    paragraphs = [opening(title(session, _symbols(summary)), figures)]
     paragraphs += facts
     if review["what_worked"]:
         paragraphs.append(f"What worked: {review['what_worked']}")
     if review["what_didnt_work"]:
         paragraphs.append(f"What didn't: {review['what_didnt_work']}")
     symbols = _symbols(summary)[:3]
-    return thread(paragraphs, hashtags(symbols=symbols, generic=["TradingJournal"]))
+    return threads(paragraphs, hashtags(symbols=symbols, generic=["TradingJournal"]), link)
 
 
 def _symbols(summary: Summary) -> list[str]:
@@ -537,17 +560,20 @@ def equity_series(trades: list[NormalTrade], summary: Summary) -> list[Series]:
     return out
 
 
-def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
+def run(
+    session: TradeSession, names: Names = NO_NAMES, address: Address = NO_ADDRESS
+) -> list[ArtifactSpec]:
     """T1 to T7 for one trade session; drafts (see `drafts.draft_reasons`) get no thread
     and no chart, nor does a session without a closed trade. The agent is named as
-    `names` shows it."""
+    `names` shows it, the post lives at `address` (see `front.post_slug`)."""
     trades = scrub_all(normalise(session))
     summary = scrub_all(summarise(trades, session.charts))
     review = scrub_all(lessons(session, summary))
     minutes = session.metadata.counter("duration_minutes")
     if implausible_duration(minutes):
         minutes = None
-    headline_text = title(session)
+    headline_text = title(session, _symbols(summary))
+    place = post_slug(address, headline_text, session)
     draft = draft_reasons(session)
     chart = None if draft else equity_chart(equity_series(trades, summary), headline_text)
     link = {"file": chart["file"], "alt": chart["subtitle"]} if chart else None
@@ -556,6 +582,7 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
         review["market_analysis"],
         review["figures"][0] if review["figures"] else None,
         headline_text,
+        avoid=(headline_text, review["market_analysis"]),
     )
 
     def front(kind: str) -> dict[str, Any]:
@@ -566,6 +593,7 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
             description=description,
             tags=tags,
             draft=draft,
+            slug=place,
             image=link["file"] if link else None,
             author=names.agent_name(session.agent_id),
         )
@@ -580,7 +608,9 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
         "market": scrub_all(market(session)),
         "chart": link,
     }
-    posts = [] if draft else social(session, summary, review)
+    posts, mastodon = (
+        ([], []) if draft else social(session, summary, review, address.with_slug(place).url)
+    )
     specs = [
         ArtifactSpec("trade_journal", PIPELINE, "T4", "trade_journal.md.j2", context),
         ArtifactSpec(
@@ -600,7 +630,8 @@ def run(session: TradeSession, names: Names = NO_NAMES) -> list[ArtifactSpec]:
                 "front": front("social_post"),
                 "draft_reasons": draft,
                 "posts": posts,
-                "fence": fence(posts),
+                "fence": fence(posts + mastodon),
+                "mastodon": mastodon,
             },
         ),
     ]

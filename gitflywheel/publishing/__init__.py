@@ -1,7 +1,8 @@
 """Publishing: the posts a store publishes, as a site, feeds, and blog exports.
 
-`posts` (which sessions publish what), `site` (the static site), `feed` (Atom),
-`markdown_html` (Markdown to inert HTML), `exports` (Hugo and Jekyll folders),
-`site_branch` (a built site as a branch of the store). It imports everything below it
+`posts` (which sessions publish what), `site` (the static site), `projects` (a changelog
+per project), `feed` (Atom), `markdown_html` (Markdown to inert HTML), `exports` (Hugo
+and Jekyll folders), `site_branch` (a built site as a branch of the store), `preview`
+(the site served locally while the store changes). It imports everything below it
 but remotes, hooks and the two doors.
 """

@@ -4,7 +4,9 @@ them, written into a blog's folder beside what its owner keeps there.
 Hugo gets a page bundle per post, `content/posts/<slug>/index.md`, its screenshots and
 charts beside it at the names the post links to. Jekyll gets `_posts/YYYY-MM-DD-<slug>.md`
 and `assets/<slug>/...`, the post's links to its images rewritten to those files under
-the site's base path. Drafts are never exported.
+the site's base path. Drafts are never exported. A post whose address moved (a store made
+before addresses were fixed) keeps its old one: Hugo's `aliases`, and for Jekyll a
+redirect page where the old post was.
 
 Session text must stay text in a generator that runs code on content: Jekyll posts say
 `render_with_liquid: false`, kramdown's attribute and extension syntax (`{:`, `{::`,
@@ -26,6 +28,7 @@ unchanged, and refuses, before writing anything, to touch a file it did not writ
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -53,6 +56,7 @@ __all__ = [
     "kramdown_text",
     "no_task_boxes",
     "owner_file",
+    "redirect_page",
 ]
 
 BlogFormat = Literal["hugo", "jekyll"]
@@ -308,6 +312,10 @@ def plan_hugo(store: Store, posts: list[Post]) -> dict[str, bytes]:
             *_common_front(post)[1:],
             ("draft", "false"),
         ]
+        if post.moved_from:
+            # where the page was before its address was fixed: Hugo writes a redirect there
+            olds = [f"/{HUGO_SECTION.removeprefix('content/')}/{_old}/" for _old in _olds(post)]
+            front.append(("aliases", _yaml_list(olds)))
         if post.image and post.file(post.image) is not None:
             # `images`: what Hugo's own templates (Open Graph, Twitter cards) make an
             # absolute URL of with the site's baseURL, path included; `image`: the cover
@@ -372,7 +380,44 @@ def plan_jekyll(store: Store, posts: list[Post], base_path: str = "/") -> dict[s
         body = kramdown_safe(kramdown_text(no_task_boxes(_rewrite_links(post.body, targets))))
         day = _utc(post).strftime("%Y-%m-%d")
         files[f"{JEKYLL_POSTS}/{day}-{slug}.md"] = (_front(front) + body).encode("utf-8")
+        # Jekyll has no redirects of its own (jekyll-redirect-from is a plugin GitHub
+        # Pages has, Debian's Jekyll not): a plain page where the post was, beside where
+        # it is now, under the default permalink (/:categories/:year/:month/:day/:title)
+        where = "/".join([*(_category_path(c) for c in post.categories), *day.split("-")])
+        for old in _olds(post):
+            files[f"{where}/{old}.html"] = redirect_page(f"{slug}.html", post.title)
     return files
+
+
+def _olds(post: Post) -> list[str]:
+    """The post's earlier slugs that name a file of the blog, other than its own."""
+    return [old for old in post.moved_from if _SLUG.fullmatch(old) and old != post.slug]
+
+
+def _category_path(category: str) -> str:
+    """A category as Jekyll's default permalink writes it in a URL path."""
+    if not _SLUG.fullmatch(category.replace("_", "-")):
+        raise StoreError(f"category {category!r} cannot name a folder of the blog")
+    return category
+
+
+def redirect_page(target: str, title: str, canonical: str | None = None) -> bytes:
+    """A page that sends readers and search engines on to `target` (a URL relative to
+    the page): a meta refresh, a canonical link (`canonical`, the absolute URL, when
+    known), and a link for people."""
+    href, text = html.escape(target), html.escape(title)
+    canonical = html.escape(canonical or target)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{text}</title>\n"
+        f'<meta http-equiv="refresh" content="0; url={href}">\n'
+        f'<link rel="canonical" href="{canonical}">\n'
+        '<meta name="robots" content="noindex">\n'
+        "</head>\n<body>\n"
+        f'<p>This page moved: <a href="{href}">{text}</a>.</p>\n'
+        "</body>\n</html>\n"
+    ).encode()
 
 
 # --- writing into a blog's folder -----------------------------------------------------
@@ -413,16 +458,18 @@ def export_blog(
     fmt: BlogFormat,
     at: str | None = None,
     base_path: str = "/",
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> BlogExportResult:
     """Write the published posts at a commit (default: the tip) into a blog's folder,
     as `fmt` lays them out. Files an earlier export wrote are replaced, or removed when
     their session is no longer published (it became a draft); any other file in the
-    way is a clash, reported before anything is written."""
+    way is a clash, reported before anything is written. `progress(done, None)` after
+    each session read."""
     if fmt not in BLOG_FORMATS:
         raise GitflywheelError(f"--format {fmt!r}: one of tree, {', '.join(BLOG_FORMATS)}")
     if target.exists() and not target.is_dir():
         raise GitflywheelError(f"{target}: exists and is not a folder")
-    found = published_posts(store, at)
+    found = published_posts(store, at, progress)
     plan = (
         plan_hugo(store, found.posts)
         if fmt == "hugo"

@@ -2,8 +2,9 @@
 always well formed.
 
 Entry ids are `urn:gitflywheel:session:<session id>` (percent-encoded), the same on every
-host and every rebuild; the feed's `updated` is its newest entry's time (never the
-clock); characters XML 1.0 forbids and bidi controls are taken out of every text.
+host and every rebuild; an entry's `published` is the session's time and its `updated`
+the time its latest revision was recorded (the session's time when it has none); the
+feed's `updated` is its newest entry's (never the clock); characters XML 1.0 forbids and bidi controls are taken out of every text.
 Links are absolute (Atom readers need them), made from the site's base URL.
 """
 
@@ -36,6 +37,7 @@ class FeedEntry:
     summary: str
     html: str
     categories: tuple[str, ...]
+    updated: datetime | None = None  # its latest revision's time; None: its date
 
 
 def entry_id(session_id: str) -> str:
@@ -71,7 +73,7 @@ def atom_feed(
     feed = ET.Element(_A + "feed")
     _add(feed, "id", feed_id)
     _add(feed, "title", title)
-    newest = max((e.date for e in entries), default=empty_updated)
+    newest = max((e.updated or e.date for e in entries), default=empty_updated)
     _add(feed, "updated", _stamp(newest))
     _add(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
     _add(feed, "link", rel="alternate", type="text/html", href=site_url)
@@ -82,7 +84,7 @@ def atom_feed(
         entry = _add(feed, "entry")
         _add(entry, "id", entry_id(item.session_id))
         _add(entry, "title", item.title or item.session_id)
-        _add(entry, "updated", _stamp(item.date))
+        _add(entry, "updated", _stamp(item.updated or item.date))
         _add(entry, "published", _stamp(item.date))
         _add(_add(entry, "author"), "name", item.author or "unknown")
         _add(entry, "link", rel="alternate", type="text/html", href=item.url)

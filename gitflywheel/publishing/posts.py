@@ -16,14 +16,18 @@ stores may record them in either order). A store may hold facts another gitflywh
 an ISO 8601 time with its zone), and a post that fails is left out with the reason, never
 a crash. A stored screenshot that is not an image by its content and its name (an older
 store may hold one) is not among a post's files: a site serves them as they are. The
-site and the blog exports read this and nothing else.
+site and the blog exports read this and nothing else. A post's address is its front
+matter's slug (fixed when the session was first recorded); the slugs it had before (a
+store made by an older version) are `moved_from`, and a revised session's `updated` is
+when its latest revision was recorded (`queries.sessions.revision_times`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +36,7 @@ from pydantic import ValidationError
 from ..errors import GitflywheelError, StoreError
 from ..jsontext import JSONTextError, decode_utf8, loads
 from ..pipelines.drafts import twin_keys
-from ..queries.sessions import iter_session_folders
+from ..queries.sessions import iter_session_folders, revision_times
 from ..queries.settings import settings_at
 from ..recording.screenshots import publishable_screenshot
 from ..session.artifacts import ArtifactKind
@@ -84,6 +88,13 @@ class Post:
     body: str  # the post's Markdown, front matter taken off
     front_matter: dict[str, Any]
     files: tuple[PostFile, ...]  # every artifact and stored screenshot, post first
+    moved_from: tuple[str, ...] = ()  # earlier slugs of the post, which redirect here
+    updated: datetime | None = None  # when its latest revision was recorded (revised only)
+
+    @property
+    def last_changed(self) -> datetime:
+        """The post's time, or its latest revision's when it was revised since."""
+        return self.updated if self.updated is not None and self.updated > self.date else self.date
 
     @property
     def images(self) -> list[PostFile]:
@@ -112,9 +123,14 @@ def split_front_matter(text: str) -> tuple[str, str]:
     return "", text
 
 
-def published_posts(store: Store, at: str | None = None) -> Posts:
+def published_posts(
+    store: Store,
+    at: str | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Posts:
     """Every non-draft session's post at a commit (default: the tip), newest first
-    (ties by session id, so the order is the same on every host)."""
+    (ties by session id, so the order is the same on every host); `progress(done,
+    None)` after each session read."""
     tip = store.resolve(at) if at else store.tip()
     if tip is None:
         raise StoreError(f"{store.path}: the store has no history yet")
@@ -122,7 +138,9 @@ def published_posts(store: Store, at: str | None = None) -> Posts:
     found: list[tuple[Post, list[str]]] = []
     root = store.commit(tip).tree
     drafts = settings_at(store, root).draft_patterns()
-    for _, folder in iter_session_folders(store, root):
+    for number, (_, folder) in enumerate(iter_session_folders(store, root), 1):
+        if progress is not None:
+            progress(number, None)
         try:
             post, reason = _post_of(store, folder, drafts)
         except (GitflywheelError, JSONTextError, ValidationError, ValueError) as exc:
@@ -140,6 +158,14 @@ def published_posts(store: Store, at: str | None = None) -> Posts:
             claimed.update(keys)
             result.posts.append(post)
     result.posts.sort(key=lambda p: (p.date, p.session_id), reverse=True)
+    revised = {p.session_id: p.revision for p in result.posts if p.revision > 1}
+    times = revision_times(store, tip, revised)
+    result.posts = [
+        replace(p, updated=datetime.fromtimestamp(times[p.session_id], UTC))
+        if p.session_id in times
+        else p
+        for p in result.posts
+    ]
     return result
 
 
@@ -240,6 +266,11 @@ def _post_of(
             body=body,
             front_matter=front,
             files=tuple(files),
+            moved_from=tuple(
+                slug
+                for slug in (facts.address.moved_from if facts.address else ())
+                if slug != front.get("slug")
+            ),
         ),
         "",
     )

@@ -13,9 +13,12 @@ Layout, every link relative inside the site:
     sessions/<slug>/index.html              a post, its gallery, charts and other files
     sessions/<slug>/<kind>.html             its other artifacts as pages (build log...)
     sessions/<slug>/<file>                  every file of the session, as stored (.md too)
+    sessions/<old slug>/index.html          a redirect where a post was before it moved
     types/<type>/index.html, .../page/N/    the posts of one session type
     types/<type>/feed.xml                   their Atom feed
     tags/index.html, tags/<tag>/index.html  every tag; the posts of one tag
+    projects/index.html                     every project of the build sessions
+    projects/<tag>/index.html, feed.xml     a project's changelog (`projects`) and its feed
     feed.xml                                the Atom feed of the whole store
     style.css, .nojekyll                    the style sheet; pages hosts serve files as they are
 """
@@ -40,14 +43,17 @@ from markupsafe import Markup
 
 from ..errors import GitflywheelError
 from ..pipelines.common import utc_text
-from ..pipelines.social import read_thread
+from ..pipelines.social import read_threads
+from ..queries.provenance import provenances, statement_bytes
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
+from .exports import redirect_page
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
 from .markdown_html import clean_text, render_markdown
 from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
+from .projects import Change, Project, projects
 
 __all__ = [
     "PER_PAGE",
@@ -167,14 +173,28 @@ def _unique(slug: str, key: str, taken: set[str], always: bool = False) -> str:
     return candidate
 
 
+def _free(slug: str, post: Post, taken: set[str]) -> str:
+    """`slug`, or when another post has it, `slug-YYYY-MM-DD` (the post's day), then
+    `-2`, `-3`...: what ingest gives a session whose title's slug is taken, which two
+    stores that recorded the same title apart (and were synced) both hold."""
+    candidate, number = slug, 1
+    while candidate in taken:
+        day = utc_text(post.date, "%Y-%m-%d")
+        candidate = f"{slug[:70]}-{day}" if number == 1 else f"{slug[:70]}-{day}-{number}"
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
 def place_posts(posts: list[Post]) -> list[_Entry]:
-    """Give each post a folder and each tag a slug, both path-safe: the oldest post keeps
-    a slug that collides, later ones get a suffix from their id (so no URL changes
-    later); tags whose slugs collide each get a suffix from their name."""
+    """Give each post a folder and each tag a slug, both path-safe: a post's folder is
+    its slug (fixed when it was first recorded, unique in a store ingest fills); of posts
+    that share one (stores synced), the oldest keeps it and later ones get their day
+    after it (`_free`); tags whose slugs collide each get a suffix from their name."""
     slugs: dict[str, str] = {}
     taken: set[str] = set()
     for post in sorted(posts, key=lambda p: (p.date, p.session_id)):
-        slugs[post.session_id] = _unique(path_slug(post.slug, "session"), post.session_id, taken)
+        slugs[post.session_id] = _free(path_slug(post.slug, "session"), post, taken)
     tag_names = sorted({clean_text(t).strip() for p in posts for t in p.tags} - {""})
     by_slug: dict[str, list[str]] = defaultdict(list)
     for tag in tag_names:
@@ -224,6 +244,7 @@ class _Site:
         self.entries = place_posts(posts)
         self.types = sorted({e.post.session_type for e in self.entries})
         self.type_slugs = {t: path_slug(t, "type") for t in self.types}
+        self.projects: list[Project] = []  # set by build_site: they link from every page
 
     @staticmethod
     def root(path: str) -> str:
@@ -275,6 +296,7 @@ class _Site:
                         for t in self.types
                     ],
                     "feed_url": f"{root}feed.xml" if self.base_url else None,
+                    "projects_url": f"{root}projects/" if self.projects else None,
                     "canonical": canonical,
                     "share": (
                         {**_NO_SHARE, "site_name": self.title, **(share or {})}
@@ -341,6 +363,21 @@ class _Site:
             "image_alt": clean_text((entry.files[image].alt if image else None) or post.title),
         }
 
+    def redirects(self) -> None:
+        """A page at each address a post had before (`Post.moved_from`) that no post has
+        now: it sends the reader, and search engines (canonical link), to the post's
+        page. Listed nowhere: no sitemap entry, no link."""
+        folders = {e.slug for e in self.entries}
+        for entry in self.entries:
+            for old in entry.post.moved_from:
+                slug = path_slug(old, "session")
+                path = f"sessions/{slug}/index.html"
+                if slug in folders or path in self.files:
+                    continue
+                target = f"../{entry.slug}/"
+                title = clean_text(entry.post.title)
+                self.add(path, redirect_page(target, title, self.absolute(entry.folder)))
+
     def sitemap_xml(self) -> bytes:
         """Every listed page at its absolute URL, with its date when it has one."""
         lines = [
@@ -389,7 +426,7 @@ class _Site:
             folder + "index.html",
             "session.html.j2",
             share=self.share_card(entry),
-            modified=post.date,
+            modified=post.last_changed,
             post=self.card(entry, self.root(folder + "index.html")),
             session_id=clean_text(post.session_id),
             revision=post.revision,
@@ -405,9 +442,11 @@ class _Site:
         text = self.store.blob(file.blob.encode()).decode("utf-8", "replace")
         _, body = split_front_matter(text)
         thread: list[str] = []
+        mastodon: list[str] = []
         html = Markup("")
         if file.kind == "social_post":
-            thread = read_thread(clean_text(body))  # the posts as posted, not their fences
+            # the posts as posted, not their fences
+            thread, mastodon = read_threads(clean_text(body))
         else:
             html = Markup(render_markdown(body, self.resolver(entry, ""), drop_title=True).html)
         path = entry.folder + name[:-3] + ".html"
@@ -421,6 +460,7 @@ class _Site:
             raw=name.rsplit("/", 1)[-1],
             body=html,
             thread=thread,
+            mastodon=mastodon,
         )
 
     def list_pages(
@@ -450,6 +490,65 @@ class _Site:
                 list_feed=f"{root}{feed}" if feed and self.base_url else None,
             )
 
+    def project_pages(self, project: Project, tip_time: datetime | None) -> None:
+        """A project's changelog page, `projects/<tag>/`, and (with feeds) its feed of the
+        project's sessions."""
+        prefix = f"projects/{path_slug(project.tag, 'project')}/"
+        root = self.root(prefix + "index.html")
+        by_id = {e.post.session_id: e for e in self.entries}
+        tag = next(
+            (s for e in self.entries for t, s in e.tags if t == project.tag),
+            None,
+        )
+
+        def session(session_id: str) -> dict[str, str]:
+            entry = by_id[session_id]
+            return {
+                "title": clean_text(entry.post.title),
+                "url": f"{root}{entry.folder}",
+                "date": _date_text(entry.post.date),
+            }
+
+        def change(item: Change) -> dict[str, Any]:
+            return {
+                "text": clean_text(item.text),
+                "scope": clean_text(item.scope),
+                "short": clean_text(item.short),
+                "url": item.url,
+                "session": session(item.session_id),
+            }
+
+        releases = [
+            {
+                "key": release.key,
+                "title": release.title,
+                "sessions": [session(s) for s in release.sessions],
+                "sections": [
+                    {"title": title, "changes": [change(c) for c in changes]}
+                    for title, changes in release.ordered()
+                ],
+            }
+            for release in project.releases
+        ]
+        self.page(
+            prefix + "index.html",
+            "project.html.j2",
+            share={"title": f"{clean_text(project.name)}: changelog"},
+            modified=max((p.date for p in project.posts), default=None),
+            heading=clean_text(project.name),
+            tag_url=f"{root}tags/{tag}/" if tag else None,
+            sessions=len(project.posts),
+            releases=releases,
+            list_feed=f"{root}{prefix}feed.xml" if self.base_url else None,
+        )
+        if self.base_url is not None and tip_time is not None:
+            self.feed(
+                prefix + "feed.xml",
+                f"{self.title}: {clean_text(project.name)}",
+                [by_id[p.session_id] for p in project.posts],
+                tip_time,
+            )
+
     def feed(self, path: str, title: str, entries: list[_Entry], empty_updated: datetime) -> None:
         assert self.base_url is not None
         base = self.base_url
@@ -468,6 +567,7 @@ class _Site:
                     summary=post.description,
                     html=body.html,
                     categories=tuple(t for t, _ in entry.tags),
+                    updated=post.last_changed,
                 )
             )
         folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
@@ -494,11 +594,13 @@ def build_site(
     feeds: bool = True,
     posts: Posts | None = None,
     limits: Limits | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
     or from `posts` read from it already. Feeds need `base_url` (their links are
     absolute): without it, pass `feeds=False`. Each page renders within `limits`; a
-    page template that fails or passes one raises RenderError naming it."""
+    page template that fails or passes one raises RenderError naming it. `progress(done,
+    total)` is called after each session's pages."""
     if feeds and base_url is None:
         raise SiteError(
             "the Atom feeds need the site's address for their links: give --base-url URL "
@@ -506,7 +608,7 @@ def build_site(
             "`gitflywheel config site.base_url URL`, or --no-feed"
         )
     base = check_base_url(base_url) if base_url is not None else None
-    found = posts if posts is not None else published_posts(store, at)
+    found = posts if posts is not None else published_posts(store, at, progress)
     site = _Site(
         store,
         found.posts,
@@ -520,12 +622,20 @@ def build_site(
         base if feeds else None,
         base,
     )
+    site.projects = projects(store, found.commit, [e.post for e in site.entries])
     for number, entry in enumerate(site.entries):
         site.session_pages(
             entry,
             newer=site.entries[number - 1] if number > 0 else None,
             older=site.entries[number + 1] if number + 1 < len(site.entries) else None,
         )
+        if progress is not None:
+            progress(number + 1, len(site.entries))
+    site.redirects()
+    # each session's provenance (an in-toto statement) beside its page
+    made = provenances(store, [e.post.session_id for e in site.entries], found.commit.encode())
+    for entry, provenance in zip(site.entries, made, strict=True):
+        site.add(entry.folder + "provenance.json", statement_bytes(provenance))
     site.list_pages("", site.title, site.entries, "feed.xml")
     for session_type in site.types:
         prefix = f"types/{site.type_slugs[session_type]}/"
@@ -541,6 +651,26 @@ def build_site(
             by_tag[named].append(entry)
     for (tag, slug), tagged in sorted(by_tag.items()):
         site.list_pages(f"tags/{slug}/", f"Tagged {tag}", tagged)
+    tip_time = datetime.fromtimestamp(store.commit(found.commit.encode()).commit_time, UTC)
+    for project in site.projects:
+        site.project_pages(project, tip_time if feeds else None)
+    if site.projects:
+        site.page(
+            "projects/index.html",
+            "projects.html.j2",
+            share={"title": "Projects"},
+            modified=max((p.date for pr in site.projects for p in pr.posts), default=None),
+            heading="Projects",
+            projects=[
+                {
+                    "name": clean_text(p.name),
+                    "url": f"{path_slug(p.tag, 'project')}/",
+                    "sessions": len(p.posts),
+                    "latest": _date_text(p.posts[0].date),
+                }
+                for p in site.projects
+            ],
+        )
     site.page(
         "tags/index.html",
         "tags.html.j2",
@@ -554,7 +684,6 @@ def build_site(
     )
     feed_count = 0
     if feeds:
-        tip_time = datetime.fromtimestamp(store.commit(found.commit.encode()).commit_time, UTC)
         site.feed("feed.xml", site.title, site.entries, tip_time)
         for session_type in site.types:
             prefix = f"types/{site.type_slugs[session_type]}/"
@@ -564,7 +693,7 @@ def build_site(
                 [e for e in site.entries if e.post.session_type == session_type],
                 tip_time,
             )
-        feed_count = 1 + len(site.types)
+        feed_count = 1 + len(site.types) + len(site.projects)
     # served for any missing path, so its links are root-relative
     site.page(
         "404.html",
@@ -661,8 +790,10 @@ def make_site(
     templates_dir: Path | None = None,
     title: str = "Work sessions",
     feeds: bool = True,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteResult:
-    """Build the site, write it to `out` and/or commit it to `branch` of the store."""
+    """Build the site, write it to `out` and/or commit it to `branch` of the store;
+    `progress(done, total)` after each session's pages."""
     from .site_branch import branch_ref, commit_site
 
     if out is None and branch is None:
@@ -676,6 +807,7 @@ def make_site(
         templates=load_templates(templates_dir, SITE_TEMPLATES),
         title=title,
         feeds=feeds,
+        progress=progress,
     )
     result = SiteResult(
         commit=build.commit,

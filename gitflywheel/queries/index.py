@@ -1,8 +1,8 @@
 """The query index: what `ls` and `which` answer from, an SQLite cache beside the store.
 
 `<store>/gitflywheel/query.sqlite3` holds a row per session folder of one commit's tree
-(type, agent, time, revision, title, artifact kinds) and a row per file its manifest
-lists (blob id, kind, path), indexed by type, agent, time and blob id, so that an answer
+(type, agent, time, revision, title, artifact kinds, the post's slug) and a row per file
+its manifest lists (blob id, kind, path), indexed by type, agent, time, slug and blob id, so that an answer
 costs what it holds, not what the store holds. It names the commit it describes and is
 never trusted over the history: it is used only when that commit is `main` or an
 ancestor of it, and is then brought up to the tip from the session folders the two trees
@@ -48,12 +48,15 @@ __all__ = [
     "indexed_holders",
     "indexed_session_documents",
     "indexed_sessions",
+    "indexed_slug_holders",
+    "SlugIndex",
+    "slug_index",
     "refresh",
 ]
 
 T = TypeVar("T")
 
-FORMAT = "1"
+FORMAT = "2"
 # How long to wait for another process bringing the index up to date before reading
 # the history instead: long enough for an update, short beside a rebuild.
 _BUSY_MS = 2_000
@@ -66,7 +69,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     folder BLOB PRIMARY KEY,
     session_id TEXT NOT NULL, session_type TEXT NOT NULL, agent_id TEXT NOT NULL,
     timestamp TEXT NOT NULL, moment INTEGER, day INTEGER, timestamp_error TEXT,
-    revision INTEGER NOT NULL, title TEXT, kinds TEXT NOT NULL);
+    revision INTEGER NOT NULL, title TEXT, kinds TEXT NOT NULL, slug TEXT);
 CREATE TABLE IF NOT EXISTS files (
     folder BLOB NOT NULL, seq INTEGER NOT NULL, blob TEXT NOT NULL,
     session_id TEXT NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL,
@@ -80,6 +83,7 @@ CREATE INDEX IF NOT EXISTS sessions_agent ON sessions (agent_id);
 CREATE INDEX IF NOT EXISTS sessions_moment ON sessions (moment);
 CREATE INDEX IF NOT EXISTS sessions_order ON sessions (timestamp, session_id, folder);
 CREATE INDEX IF NOT EXISTS files_blob ON files (blob);
+CREATE INDEX IF NOT EXISTS sessions_slug ON sessions (slug);
 """
 _TABLE_NAMES = ("meta", "sessions", "files")
 _CACHE_KIB = 32 * 1024
@@ -146,6 +150,52 @@ def indexed_holders(store: Store, blob: str) -> list[tuple[str, str, str]] | Non
         return [(s, k, p) for s, k, p in rows]
 
     return _answer(store, ask)
+
+
+def indexed_slug_holders(store: Store, slug: str) -> list[str] | None:
+    """The ids of the sessions at the tip whose post lives at `slug` (their manifests
+    say so), or None when the index cannot be used."""
+    index = slug_index(store)
+    if index is None:
+        return None
+    try:
+        return index.holders(slug)
+    except sqlite3.Error:
+        return None
+    finally:
+        index.close()
+
+
+class SlugIndex:
+    """The index held open for many slug lookups, as it was brought to the tip once: what
+    ingest asks before it gives each new session its address (the writer lock it holds
+    keeps `main` where it was, but for the sessions it records itself)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def holders(self, slug: str) -> list[str]:
+        """The ids of the sessions whose post lives at `slug`; sqlite3.Error when the
+        index fails meanwhile."""
+        rows = self._db.execute(
+            "SELECT session_id FROM sessions WHERE slug = ? ORDER BY folder", (slug,)
+        ).fetchall()
+        return [str(sid) for (sid,) in rows]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def slug_index(store: Store) -> SlugIndex | None:
+    """The index brought up to `main`'s tip and held open, or None when it cannot be
+    kept (read-only, damaged, a tree it cannot read): the caller reads the history."""
+    tip = store.tip()
+    if tip is None:
+        return None
+    try:
+        return SlugIndex(_up_to_date(store, index_path(store), tip))
+    except (sqlite3.Error, _Unusable, OSError):
+        return None
 
 
 def refresh(store: Store) -> bool | None:
@@ -411,6 +461,7 @@ def folder_rows(m: Manifest) -> FolderRows:
         m.revision,
         m.title,
         json.dumps([a.kind for a in m.artifacts]),
+        m.slug,
     )
     files = [(m.record.blob, "record", m.record.path)]
     files += [(a.blob, a.kind, a.path) for a in m.artifacts]
@@ -430,7 +481,7 @@ def _put(store: Store, db: sqlite3.Connection, folder: bytes, tree: bytes) -> No
 
 def _insert(db: sqlite3.Connection, folder: bytes, rows: FolderRows) -> None:
     db.execute(
-        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (folder, *rows.session)
+        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (folder, *rows.session)
     )
     db.executemany(
         "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",

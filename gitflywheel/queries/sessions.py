@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -38,6 +38,7 @@ __all__ = [
     "SessionRow",
     "LogEntry",
     "iter_session_folders",
+    "revision_times",
     "iter_manifests",
     "parse_day",
     "parse_until",
@@ -66,7 +67,7 @@ class SessionRow:
 @dataclass(frozen=True)
 class LogEntry:
     commit: str
-    date: int
+    date: str  # the committer date: ISO 8601 in UTC (`2025-12-02T03:30:00Z`), as `ls` gives times
     subject: str
     session_id: str | None
     session_type: str | None
@@ -222,7 +223,11 @@ def show_session(store: Store, session_id: str) -> Manifest:
 
 def show_artifact(store: Store, session_id: str, kind: str) -> bytes:
     """One artifact's bytes; `record` gives the session record itself, `facts` what its
-    templates render from."""
+    templates render from, `provenance` the in-toto statement of its artifacts."""
+    if kind == "provenance":
+        from .provenance import provenance_of, statement_bytes
+
+        return statement_bytes(provenance_of(store, session_id))
     manifest = _manifest(store, session_id)
     if kind in ("record", "session"):
         return store.blob(manifest.record.blob.encode())
@@ -239,7 +244,8 @@ def show_artifact(store: Store, session_id: str, kind: str) -> bytes:
     have = ", ".join(a.kind for a in manifest.artifacts)
     if kind not in ARTIFACT_KINDS:
         raise GitflywheelError(
-            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, record or facts)"
+            f"{kind}: not an artifact kind (one of {', '.join(ARTIFACT_KINDS)}, record, facts "
+            "or provenance)"
         )
     raise GitflywheelError(f"{session_id}: has no {kind} (it has {have})")
 
@@ -283,6 +289,31 @@ def which(store: Store, file_or_blob: str, *, use_index: bool = True) -> tuple[s
     return wanted, holders
 
 
+def revision_times(store: Store, tip: bytes, wanted: Mapping[str, int]) -> dict[str, int]:
+    """When each session of `wanted` (session id -> its revision at `tip`) had that
+    revision recorded: the committer time of the commit whose trailers say so, read from
+    the first-parent history back from `tip`, which stops once every one is found. A
+    revision a `sync` merge brought (its commit is not on the first-parent chain) is not
+    found: its caller keeps the session's own time."""
+    left = dict(wanted)
+    found: dict[str, int] = {}
+    if not left:
+        return found
+    for commit in store.first_parent_chain(tip):
+        t = session_trailers(commit.message)
+        if t is not None and t.rendered_by is None and left.get(t.session_id) == t.revision:
+            found[t.session_id] = commit.commit_time
+            del left[t.session_id]
+            if not left:
+                break
+    return found
+
+
+def iso_utc(seconds: int) -> str:
+    """Seconds since 1970 as every `--json` gives a time: ISO 8601, UTC, `Z`."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def log(store: Store, limit: int | None = None) -> list[LogEntry]:
     """The audit trail: first-parent history of `main`, newest first."""
     entries = []
@@ -292,7 +323,7 @@ def log(store: Store, limit: int | None = None) -> list[LogEntry]:
         entries.append(
             LogEntry(
                 commit.id.decode(),
-                commit.commit_time,
+                iso_utc(commit.commit_time),
                 subject,
                 t.session_id if t else None,
                 t.session_type if t else None,
@@ -338,8 +369,14 @@ def _entry_name(raw: bytes, where: str) -> str:
     return name
 
 
-def export(store: Store, target: Path, at: str | None = None) -> ExportResult:
-    """Write the tree of a commit (default: the tip) as plain files.
+def export(
+    store: Store,
+    target: Path,
+    at: str | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> ExportResult:
+    """Write the tree of a commit (default: the tip) as plain files; `progress(files,
+    None)` after each file written.
 
     Regular files and folders are written; symbolic links and submodules (gitlinks) are
     skipped and listed in `skipped`. Each entry goes to a file of its own: a name that
@@ -369,6 +406,8 @@ def export(store: Store, target: Path, at: str | None = None) -> ExportResult:
                 if mode == EXEC_MODE:
                     (folder / name).chmod(0o755)
                 count += 1
+                if progress is not None:
+                    progress(count, None)
             else:
                 skipped.append(f"{path}: mode {mode:o} is not a file git checks out")
     return ExportResult(tip.decode(), count, str(target), skipped)

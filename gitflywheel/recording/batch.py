@@ -48,6 +48,7 @@ class BatchReport(Generic[OutcomeT]):
     # Outcomes counted but not kept (`add(keep=False)`): a long run's memory stays flat.
     tallied: Counter[str] = field(default_factory=Counter)
     highest: int = EXIT_OK
+    dry_run: bool = False  # nothing was written: the outcomes say what a real run would do
 
     def add(self, outcome: OutcomeT, keep: bool = True) -> None:
         """Keep an outcome, or only count it and its exit code."""

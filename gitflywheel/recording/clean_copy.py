@@ -176,8 +176,12 @@ class _Copier:
         self.count = 0
 
     def _recorder(self) -> Recorder:
-        # only the folder a revision's stored screenshots are written into is read
-        return Recorder(self.writer, self.templates, ScreenshotPolicy())
+        # only the folder a revision's stored screenshots are written into is read; a
+        # thread links its post at the site address NEW's settings give at this point
+        tip = self.writer.main
+        tree = self.writer.store.commit(tip).tree if tip is not None else None
+        base_url = settings_at(self.writer.store, tree).site.base_url
+        return Recorder(self.writer, self.templates, ScreenshotPolicy(), base_url=base_url)
 
     def replay(self, commit: CommitInfo) -> None:
         parent = self.old.commit(commit.parents[0]).tree if commit.parents else None

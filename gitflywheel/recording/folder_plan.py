@@ -14,11 +14,11 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..pipelines import names_used, pipeline_id, run_pipeline
+from ..pipelines import address_used, names_used, pipeline_id, run_pipeline
 from ..rendering import filtersets
 from ..rendering.templates import Renderer, RenderError
 from ..session.artifacts import ArtifactSpec, Screenshot
-from ..session.facts import Facts, FactsError, Names, write_facts
+from ..session.facts import Address, Facts, FactsError, Names, write_facts
 from ..session.manifest import (
     ArtifactEntry,
     FileRef,
@@ -115,17 +115,23 @@ def file_ref(path: str, data: bytes) -> FileRef:
 
 
 def store_names(settings: StoreSettings) -> Names:
-    """The display names the store's settings give (`names.repo`, `names.agent`)."""
-    return Names.of(settings.repo_names(), settings.agent_names())
+    """The display names the store's settings give (`names.repo`, `names.agent`), and
+    whether agents are tags (`names.agent_tags`)."""
+    return Names.of(settings.repo_names(), settings.agent_names(), settings.agent_tags())
 
 
 def derive(
-    record: Record, screenshots: Sequence[ScreenshotFile], names: Names | None = None
+    record: Record,
+    screenshots: Sequence[ScreenshotFile],
+    names: Names | None = None,
+    address: Address | None = None,
 ) -> Derived:
     """Stage one: name the stored screenshots, run the pipeline, keep its output as facts.
     A screenshot whose bytes are not an image (`image_format`) is not stored: missing.
     `names` are the store's display names (ingest and rerender: the settings' at main's
     tip; verify: those the facts recorded); the facts keep the ones that apply here.
+    `address` is where the post lives (its slug, when fixed already, and the site's
+    address); the facts keep it, with the slug the pipeline gave it.
 
     Raises FactsError when the output does not survive its own JSON (a number beyond
     what strict JSON reads back, say): nothing is stored that could not render again."""
@@ -156,8 +162,9 @@ def derive(
     pipeline = pipeline_id(record.session.session_type)
     used = names_used(record.session, names or Names())
     try:
-        specs = run_pipeline(record.session, shots, used)
-        data, facts = write_facts(pipeline, record.session_id, specs, FACTS_FILE, used)
+        specs = run_pipeline(record.session, shots, used, address)
+        where = address_used(address, specs)
+        data, facts = write_facts(pipeline, record.session_id, specs, FACTS_FILE, used, where)
     except FactsError as exc:
         raise FactsError(f"its facts cannot be kept exactly: {exc}") from None
     return Derived(record, pipeline, data, facts, tuple(entries), files)
@@ -217,6 +224,7 @@ def assemble(
         timestamp=record.data["timestamp"],
         title=session.title,
         revision=revision,
+        slug=derived.facts.address.slug if derived.facts.address else None,
         pipeline=derived.pipeline,
         record=file_ref(f"{folder}/{RECORD_FILE}", record_bytes),
         facts=file_ref(f"{folder}/{FACTS_FILE}", derived.facts_bytes),

@@ -8,7 +8,11 @@ the same ingest again finishes the job (what is stored already is reported uncha
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import sqlite3
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,14 +23,25 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, InputError
+from ..jsontext import JSONTextError
+from ..pipelines.common import utc_text
 from ..queries import index as queryindex
+from ..queries.index import SlugIndex, slug_index
+from ..queries.sessions import iter_session_folders
 from ..queries.settings import current_settings
 from ..rendering.templates import load_templates
-from ..session.facts import Names
+from ..session.facts import SLUG_PATTERN, Address, Facts, FactsError, Names
 from ..session.manifest import Manifest
 from ..session.records import Record, make_record, public
 from ..storage.commits import SessionTrailers, commit_time, identity, session_message
-from ..storage.layout import MANIFEST_FILE, RECORD_FILE, session_dir, template_path
+from ..storage.layout import (
+    FACTS_FILE,
+    MANIFEST_FILE,
+    RECORD_FILE,
+    SESSIONS_DIR,
+    session_dir,
+    template_path,
+)
 from ..storage.objects import BLOB_TYPE, blob_id
 from ..storage.objectsize import MAX_OBJECT_BYTES
 from ..storage.packs import packed_entry
@@ -35,7 +50,7 @@ from ..storage.writing import Writer
 from .batch import BatchReport, ItemOutcome
 from .folder_plan import ScreenshotFile, SessionPlan, TemplateSet, assemble, store_names
 from .init import open_store, store_templates_dir
-from .inputs import InputItem, read_inputs
+from .inputs import STDIN, InputItem, nothing_came_in, read_inputs
 from .screenshots import DEFAULT_MAX_SCREENSHOT_BYTES, ScreenshotPolicy
 from .workers import (
     PlannedSession,
@@ -94,14 +109,25 @@ class Recorder:
         screenshot_policy: ScreenshotPolicy | None = None,
         private: Sequence[re.Pattern[str]] = (),
         names: Names | None = None,
+        dry_run: bool = False,
+        base_url: str | None = None,
     ) -> None:
         self.writer = writer
+        self.dry_run = dry_run  # plan every commit, land none
+        self.base_url = base_url  # the store's site.base_url: threads link their posts
+        self.slugs: dict[str, str] = {}  # slug -> session id, given in this run
+        self.scanned: dict[str, list[str]] | None = None  # the tip's slugs, without the index
+        self.index: SlugIndex | None = None  # the query index, open once asked
         self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
         self.private = tuple(private)  # the store's privacy.private, compiled
         self.names = names or Names()  # the store's names.repo and names.agent
         self.templates = TemplateSet(templates)
         self.head = writer.main
         self.head_tree = writer.store.commit(self.head).tree if self.head else None
+        # a store that held no session when the run began has no slug but this run's
+        self.fresh = self.head_tree is None or (
+            writer.store.lookup(self.head_tree, SESSIONS_DIR) is None
+        )
         self.unflushed, self.last_flush = 0, time.monotonic()  # commits planned since, and when
         # The query index's rows of each folder planned since the last flush: when `main`
         # moves, the index moves with it, from memory (queries.index.advance).
@@ -181,8 +207,9 @@ class Recorder:
         revision = self._revision(outcome, planned.record_blob, revise)
         if revision is None:
             return outcome
-        if revision != 1:
-            return None
+        if revision != 1 or planned.slug is None or self._taken(planned.slug, planned.session_id):
+            return None  # planned again here: another revision, or an address taken
+        self.slugs[planned.slug] = planned.session_id
         trailers = SessionTrailers(planned.session_id, planned.session_type, planned.agent_id, 1)
         outcome.commit = self._land(
             session_dir(planned.session_id),
@@ -197,9 +224,103 @@ class Recorder:
 
     def plan(self, record: Record, screenshots: list[ScreenshotFile], revision: int) -> SessionPlan:
         """The session's folder as the plan makes it with these templates; whatever its
-        pipeline or a template raises is this input's problem (an InputError)."""
-        derived, rendered = derive_and_render(record, screenshots, self.templates, self.names)
+        pipeline or a template raises is this input's problem (an InputError). Its post
+        keeps the address its recorded facts fixed; a session without one (new, or made
+        by a version before addresses were fixed) gets its title's, made free of any
+        other session's (`free_slug`)."""
+        address = self.address(record.session_id)
+        derived, rendered = derive_and_render(
+            record, screenshots, self.templates, self.names, address
+        )
+        given = derived.facts.address
+        if address.slug is None and given is not None and given.slug is not None:
+            free = self.free_slug(given.slug, record.session_id, record.session.timestamp)
+            if free != given.slug:
+                derived, rendered = derive_and_render(
+                    record, screenshots, self.templates, self.names, address.with_slug(free)
+                )
+            self.slugs[free] = record.session_id
         return assemble(derived, self.templates, revision, rendered)
+
+    def address(self, session_id: str) -> Address:
+        """Where the session's post lives, as the planned head's folder of it fixed it
+        (its facts' address), with the store's site address; no slug for a new session,
+        nor for one made before addresses were fixed, whose post's slug then is one it
+        moved from (the site keeps a redirect there)."""
+        base = Address(base_url=self.base_url)
+        data = self.read(f"{session_dir(session_id)}/{FACTS_FILE}")
+        if data is None:
+            return base
+        try:
+            facts = Facts.from_bytes(data)
+        except (FactsError, JSONTextError, ValueError):
+            return base
+        if facts.address is not None and facts.address.slug is not None:
+            return facts.address.model_copy(update={"base_url": self.base_url})
+        post = facts.artifacts.get("blog_post")
+        front = post.context.get("front") if post is not None else None
+        old = front.get("slug") if isinstance(front, dict) else None
+        if isinstance(old, str) and len(old) <= 100 and re.fullmatch(SLUG_PATTERN, old):
+            return base.model_copy(update={"moved_from": [old]})
+        return base
+
+    def free_slug(self, slug: str, session_id: str, moment: datetime) -> str:
+        """`slug` when no other session's post lives there, else the first free of
+        `slug-YYYY-MM-DD` (the session's day, UTC) and `slug-YYYY-MM-DD-2`, `-3`...:
+        readable, and the same in every store fed the same sessions in the same order."""
+        if not self._taken(slug, session_id):
+            return slug
+        day = utc_text(moment, "%Y-%m-%d")
+        number = 1
+        while True:
+            candidate = f"{slug}-{day}" if number == 1 else f"{slug}-{day}-{number}"
+            if not self._taken(candidate, session_id):
+                return candidate
+            number += 1
+
+    def _taken(self, slug: str, session_id: str) -> bool:
+        """Whether another session's post lives at `slug`: given in this run, or at the
+        tip, as the query index says (one lookup), else as the tip's manifests say (read
+        once, when the index cannot be kept)."""
+        holder = self.slugs.get(slug)
+        if holder is not None or self.fresh:
+            return holder is not None and holder != session_id
+        holders = None
+        if self.scanned is None:
+            if self.index is None:
+                self.index = slug_index(self.writer.store)
+            if self.index is not None:
+                try:
+                    holders = self.index.holders(slug)
+                except sqlite3.Error:
+                    self.close()
+        if holders is None:
+            holders = self._scan().get(slug, [])
+        return any(h != session_id for h in holders)
+
+    def close(self) -> None:
+        """Let go of the query index, when a lookup opened it."""
+        if self.index is not None:
+            self.index.close()
+            self.index = None
+
+    def _scan(self) -> dict[str, list[str]]:
+        if self.scanned is None:
+            self.scanned = {}
+            store = self.writer.store
+            if self.writer.main is not None:
+                root = store.commit(self.writer.main).tree
+                for session_id, folder in iter_session_folders(store, root):
+                    entry = store.lookup(folder, MANIFEST_FILE)
+                    if entry is None:
+                        continue
+                    try:
+                        slug = Manifest.from_bytes(store.blob(entry[1])).slug
+                    except (ValueError, KeyError):
+                        continue
+                    if slug is not None:
+                        self.scanned.setdefault(slug, []).append(session_id)
+        return self.scanned
 
     def read(self, path: str) -> bytes | None:
         """The bytes of a file in the planned head's tree, or None."""
@@ -284,7 +405,7 @@ class Recorder:
         """Write the planned objects as one pack and move `main` to the planned head."""
         self.unflushed, self.last_flush = 0, time.monotonic()
         landed, self.landed = self.landed, {}
-        if self.head is None or self.head == self.writer.main:
+        if self.head is None or self.head == self.writer.main or self.dry_run:
             return
         base = self.writer.main
         self.writer.flush(self.head)
@@ -309,6 +430,9 @@ def ingest(
     parallel_after: int = PARALLEL_AFTER,
     keep_outcomes: bool = True,
     items: Iterable[InputItem] = (),
+    dry_run: bool = False,
+    progress: Callable[[int, int | None], None] | None = None,
+    expected: int | None = None,
 ) -> IngestReport:
     """Ingest every session document named by `paths`, then the parsed `items`, into the
     store (created if missing).
@@ -325,6 +449,10 @@ def ingest(
     (`on_outcome` sees each), so a long run's memory does not grow with it.
     `max_screenshot_bytes` is at most the largest object a store takes from a remote
     (`objectsize.MAX_OBJECT_BYTES`), so that every store it records can be synced.
+    `progress(done, expected)` is called after each outcome. With `dry_run`, every
+    session is planned as it would be and nothing is written: the
+    outcomes say what would be recorded, revised or refused (a missing store is planned
+    as a new one, in a temporary folder that is removed after).
     """
     if not 0 < max_screenshot_bytes <= MAX_OBJECT_BYTES:
         raise InputError(
@@ -333,28 +461,102 @@ def ingest(
             f"{max_screenshot_bytes:,} is not between 1 and {MAX_OBJECT_BYTES:,}, the largest "
             "object a store takes from a remote",
         )
-    report = IngestReport(str(store_path))
+    paths = list(paths)
+    if paths == [STDIN] and stdin is not None and items == ():
+        # Only standard input, and nothing in it: a pipe whose first command failed.
+        # Refused before the store is opened, so none is made for it.
+        data = stdin.read()
+        if not data.strip():
+            raise nothing_came_in()
+        stdin = io.BytesIO(data)
+    report = IngestReport(str(store_path), dry_run=dry_run)
+    with contextlib.ExitStack() as scratch:
+        if dry_run and _missing_store(store_path):
+            store_path = Path(scratch.enter_context(tempfile.TemporaryDirectory())) / "new.git"
+        _ingest_into(
+            store_path,
+            report,
+            paths,
+            revise=revise,
+            templates_dir=templates_dir,
+            stdin=stdin,
+            batch_size=batch_size,
+            flush_seconds=flush_seconds,
+            on_outcome=on_outcome,
+            max_screenshot_bytes=max_screenshot_bytes,
+            screenshots_from=screenshots_from,
+            workers=workers,
+            parallel_after=parallel_after,
+            keep_outcomes=keep_outcomes,
+            items=items,
+            progress=progress,
+            expected=expected,
+        )
+    return report
+
+
+def _missing_store(path: Path) -> bool:
+    return not path.exists() or (path.is_dir() and not any(path.iterdir()))
+
+
+def _ingest_into(
+    store_path: Path,
+    report: IngestReport,
+    paths: Iterable[str],
+    *,
+    revise: bool,
+    templates_dir: Path | None,
+    stdin: BinaryIO | None,
+    batch_size: int,
+    flush_seconds: float,
+    on_outcome: Callable[[Outcome], None] | None,
+    max_screenshot_bytes: int,
+    screenshots_from: Sequence[Path],
+    workers: int,
+    parallel_after: int,
+    keep_outcomes: bool,
+    items: Iterable[InputItem],
+    progress: Callable[[int, int | None], None] | None,
+    expected: int | None,
+) -> None:
+    dry_run = report.dry_run
     with open_store(store_path, create=True) as store, store.writing() as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))
         policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
         settings = current_settings(store)
         private = settings.private_patterns()
         names = store_names(settings)
-        recorder = Recorder(writer, templates, policy, private, names)
+        base_url = settings.site.base_url
+        recorder = Recorder(writer, templates, policy, private, names, dry_run, base_url)
         pool: PlanPool | None = None
         ahead: deque[_Ahead] = deque()
 
+        finished = 0
+
         def done(outcome: Outcome) -> None:
+            nonlocal finished
+            if dry_run:
+                outcome.commit = None  # planned, never made
             report.add(outcome, keep_outcomes)
             if on_outcome is not None:
                 on_outcome(outcome)
+            if progress is not None:
+                finished += 1
+                progress(finished, expected)
             recorder.flush_when_due(batch_size, flush_seconds)
 
         try:
             inputs = chain(read_inputs(list(paths), stdin), items)
             for seen, item in enumerate(inputs, start=1):
                 if pool is None and workers > 1 and seen > parallel_after:
-                    pool = PlanPool(recorder.templates, policy, workers, private, names)
+                    pool = PlanPool(
+                        recorder.templates,
+                        policy,
+                        workers,
+                        private,
+                        names,
+                        Address(base_url=base_url),
+                    )
                 if pool is None:
                     done(_ingest_item(recorder, item, revise))
                     continue
@@ -367,10 +569,10 @@ def ingest(
             recorder.flush()  # what is planned is complete: keep it
             raise
         finally:
+            recorder.close()
             if pool is not None:
                 pool.close()
         recorder.flush()
-    return report
 
 
 @dataclass

@@ -1,24 +1,32 @@
-"""Reading input containers: a file, an array, JSON Lines, a directory, stdin.
+"""Reading input containers: a file, an array, JSON Lines, a directory, stdin, or a
+session given as a dict by a Python caller.
 
 Yields one item per session document, lazily, each with an origin a person can find
-(`file.json`, `file.json[3]`, `file.jsonl:12`, `-:4`) and the folder that relative
-screenshot paths are resolved against.
+(`file.json`, `file.json[3]`, `file.jsonl:12`, `-:4`, `<session 2>`) and the folder that
+relative screenshot paths are resolved against.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import InputError
-from ..jsontext import JSONTextError, decode_utf8, iter_lines, loads
+from ..jsontext import JSONTextError, decode_utf8, dumps_canonical, iter_lines, loads
 from ..localfiles import READ_FLAGS, file_kind
 
-__all__ = ["InputItem", "read_inputs"]
+__all__ = [
+    "STDIN",
+    "InputItem",
+    "count_documents",
+    "nothing_came_in",
+    "read_inputs",
+    "session_items",
+]
 
 STDIN = "-"
 SUFFIXES = (".json", ".jsonl")
@@ -32,6 +40,17 @@ class InputItem:
     base_dir: Path
     value: Any = None
     error: InputError | None = None
+
+
+def nothing_came_in() -> InputError:
+    """Standard input with nothing in it: `capture | ingest -` whose capture failed, whose
+    own message is the one to read."""
+    return InputError(
+        STDIN,
+        "",
+        "nothing came in on standard input (the command before the pipe wrote nothing: "
+        "see its message)",
+    )
 
 
 def _json_error(origin: str, exc: JSONTextError) -> InputError:
@@ -94,6 +113,9 @@ def read_inputs(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[Inp
     for name in paths:
         if name == STDIN:
             data = stdin.read() if stdin is not None else b""
+            if not data.strip():
+                yield InputItem(STDIN, Path.cwd(), error=nothing_came_in())
+                continue
             yield from _from_text(STDIN, Path.cwd(), data, _looks_like_lines(data))
             continue
         path = Path(name)
@@ -110,6 +132,73 @@ def read_inputs(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[Inp
             yield from _read_file(path)
         else:
             yield InputItem(name, Path.cwd(), error=InputError(name, "", "no such file or folder"))
+
+
+def session_items(
+    entries: Iterable[str | os.PathLike[str] | Mapping[str, Any]], stdin: BinaryIO | None = None
+) -> Iterator[InputItem]:
+    """Paths and sessions given as dicts, in their order: a dict (`<session N>`, its
+    screenshots read from the working directory) is taken as its JSON text would be, so
+    it meets the rules a file meets (no NaN, no value JSON cannot hold)."""
+    number = 0
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            yield from read_inputs([os.fspath(entry)], stdin)
+            continue
+        number += 1
+        origin = f"<session {number}>"
+        try:
+            text = dumps_canonical(dict(entry))
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            yield InputItem(origin, Path.cwd(), error=InputError(origin, "", f"not JSON: {exc}"))
+            continue
+        yield from _from_text(origin, Path.cwd(), text.encode("utf-8"), False)
+
+
+def count_documents(
+    entries: Iterable[str | os.PathLike[str] | Mapping[str, Any]],
+) -> int | None:
+    """About how many items `read_inputs` (or `session_items`) will yield, read cheaply
+    ahead for a progress line's total: a session per dict and per `.json` file, a
+    session per non-blank line of a `.jsonl` file, an item per file or folder that is
+    refused. None when it cannot be known without parsing: standard input, or a `.json`
+    file whose top level is an array."""
+    total = 0
+    for entry in entries:
+        if isinstance(entry, Mapping):
+            total += 1
+            continue
+        name = os.fspath(entry)
+        if name == STDIN:
+            return None
+        if not os.path.isdir(name):
+            files = [Path(name)]
+        else:
+            files = [
+                Path(parent, f)
+                for parent, _, names in os.walk(name)
+                for f in names
+                if Path(f).suffix in SUFFIXES
+            ] or [Path(name)]
+        for file in files:
+            found = _documents_in(file)
+            if found is None:
+                return None
+            total += found
+    return total
+
+
+def _documents_in(path: Path) -> int | None:
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return 1
+        with os.fdopen(os.open(path, READ_FLAGS), "rb") as f:
+            if path.suffix == ".jsonl":
+                return max(1, sum(1 for line in f if line.strip()))
+            start = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+            return None if start.startswith(b"[") else 1
+    except OSError:
+        return 1
 
 
 def _error(path: Path, base_dir: Path, reason: str) -> InputItem:

@@ -2,8 +2,9 @@
 
 Each session is planned again from its record and its stored screenshots, with the
 installed pipelines, the store's templates (or new ones, which then become the store's),
-the current filter set and the display names the settings at main's tip give (a session
-whose facts recorded other names renders again). A session whose folder would change gets one commit that
+the current filter set and the display names and site address (`site.base_url`) the
+settings at main's tip give (a session whose facts recorded other names, or whose thread
+links another address, renders again); its post keeps its address. A session whose folder would change gets one commit that
 says so (`Re-render build session <id>`, a `Rendered-By` trailer) and keeps its record
 and revision; a session already current gets none. Commits land in batches by
 compare-and-swap under the store's lock, as ingest's do, so an interrupted run loses at
@@ -80,36 +81,56 @@ def rerender(
     batch_size: int = 500,
     flush_seconds: float = 2.0,
     on_outcome: Callable[[RerenderOutcome], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+    dry_run: bool = False,
 ) -> RerenderReport:
     """Render the named sessions (or every one, with `all_sessions`) again.
 
     With `templates_dir`, those templates (over the shipped ones, by file name) render
     the sessions and become the store's templates, as `init --templates` sets them: a
-    later `ingest` without `--templates` renders with them too.
+    later `ingest` without `--templates` renders with them too. `progress(done, total)`
+    is called after each session. With `dry_run`, each session is planned as it would
+    be and nothing is written (nor are the templates made the store's): the outcomes
+    say which would be rendered again.
     """
     wanted = list(dict.fromkeys(session_ids))
     if all_sessions == bool(wanted):
         raise GitflywheelError("name the sessions to render again, or give --all (not both)")
-    report = RerenderReport(str(store_path))
+    report = RerenderReport(str(store_path), dry_run=dry_run)
     with open_store(store_path) as store, store.writing() as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))
         if templates_dir is not None:
-            set_templates_dir(store, templates_dir)
+            if not dry_run:
+                set_templates_dir(store, templates_dir)
             report.templates = str(templates_dir.resolve())
         # the names at main's tip: a session they now name otherwise renders again
-        recorder = Recorder(writer, templates, names=store_names(current_settings(store)))
+        # and its site address: a thread links its post at the address the settings give
+        settings = current_settings(store)
+        recorder = Recorder(
+            writer,
+            templates,
+            names=store_names(settings),
+            dry_run=dry_run,
+            base_url=settings.site.base_url,
+        )
         if all_sessions:
             wanted = [name for name, _ in iter_session_folders(store)]
         try:
-            for session_id in wanted:
+            for number, session_id in enumerate(wanted, 1):
                 outcome = _rerender_one(recorder, session_id)
+                if dry_run:
+                    outcome.commit = None  # planned, never made
                 report.outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
+                if progress is not None:
+                    progress(number, len(wanted))
                 recorder.flush_when_due(batch_size, flush_seconds)
         except (KeyboardInterrupt, SystemExit):
             recorder.flush()  # what is planned is complete: keep it
             raise
+        finally:
+            recorder.close()
         recorder.flush()
     return report
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..errors import GitflywheelError, InputError
 from ..queries.index import FolderRows, folder_rows
-from ..session.facts import Names
+from ..session.facts import Address, Names
 from ..session.records import InputErrors, Record, make_record, public
 from ..storage.layout import RECORD_FILE, session_dir
 from ..storage.objects import BLOB_TYPE, blob_id
@@ -74,12 +74,13 @@ def derive_and_render(
     screenshots: Sequence[ScreenshotFile],
     templates: TemplateSet,
     names: Names | None = None,
+    address: Address | None = None,
 ) -> Planned:
-    """The session's facts (with the store's display `names`) and each artifact rendered
-    from them. Whatever its pipeline or a template raises is this input's problem (an
+    """The session's facts (with the store's display `names`, its post at `address`)
+    and each artifact rendered from them. Whatever its pipeline or a template raises is this input's problem (an
     InputError)."""
     try:
-        derived = derive(record, screenshots, names)
+        derived = derive(record, screenshots, names, address)
     except UNCONTAINED:
         raise
     except Exception as exc:
@@ -174,6 +175,7 @@ class PlannedSession:
     files: tuple[tuple[str, bytes], ...]
     packed: dict[bytes, bytes]
     index_rows: FolderRows  # what the query index holds of its folder
+    slug: str | None = None  # the post's address the plan gave it (the title's)
 
     @property
     def record_blob(self) -> bytes:
@@ -189,6 +191,7 @@ def plan_input(
     policy: ScreenshotPolicy,
     private: Sequence[re.Pattern[str]] = (),
     names: Names | None = None,
+    address: Address | None = None,
 ) -> PlannedSession:
     """One input validated, its screenshots read, and its session's folder planned as
     revision 1, every blob deflated. Raises its problems (InputErrors, InputError)."""
@@ -196,7 +199,7 @@ def plan_input(
     screenshots, warnings = read_screenshots(given, base_dir, policy)
     record = public(given, private)
     screenshots = named_as(record, screenshots)
-    derived, rendered = derive_and_render(record, screenshots, templates, names)
+    derived, rendered = derive_and_render(record, screenshots, templates, names, address)
     plan = assemble(derived, templates, 1, rendered)
     files: list[tuple[str, bytes]] = []
     packed: dict[bytes, bytes] = {}
@@ -216,6 +219,7 @@ def plan_input(
         tuple(files),
         packed,
         folder_rows(plan.manifest),
+        derived.facts.address.slug if derived.facts.address else None,
     )
 
 
@@ -225,6 +229,7 @@ _TEMPLATES: TemplateSet | None = None
 _POLICY = ScreenshotPolicy()
 _PRIVATE: tuple[re.Pattern[str], ...] = ()
 _NAMES: Names | None = None
+_ADDRESS: Address | None = None
 
 
 def _serve(
@@ -234,16 +239,17 @@ def _serve(
     policy: ScreenshotPolicy,
     private: tuple[re.Pattern[str], ...],
     names: Names | None = None,
+    address: Address | None = None,
 ) -> None:
     """A worker: plan each input as it comes, send each result back in the same order.
     A thread takes the tasks off the connection as they come, so that the ingesting
     process never waits to send one while this one waits to send a result: neither
     blocks the other, however large a task or a result."""
-    global _TEMPLATES, _POLICY, _PRIVATE, _NAMES
+    global _TEMPLATES, _POLICY, _PRIVATE, _NAMES, _ADDRESS
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _TEMPLATES, _POLICY, _PRIVATE = TemplateSet(templates, filters), policy, private
-    _NAMES = names
+    _NAMES, _ADDRESS = names, address
     tasks: queue.SimpleQueue[tuple[str, Any, Path] | None] = queue.SimpleQueue()
 
     def receive() -> None:
@@ -267,7 +273,9 @@ def _plan(origin: str, value: Any, base_dir: Path) -> tuple[str, Any]:
     raise in its turn."""
     assert _TEMPLATES is not None
     try:
-        planned = plan_input(origin, value, base_dir, _TEMPLATES, _POLICY, _PRIVATE, _NAMES)
+        planned = plan_input(
+            origin, value, base_dir, _TEMPLATES, _POLICY, _PRIVATE, _NAMES, _ADDRESS
+        )
         return ("planned", planned)
     except BaseException as exc:
         problems = input_problems(origin, exc)
@@ -353,6 +361,7 @@ class PlanPool:
         workers: int,
         private: Sequence[re.Pattern[str]] = (),
         names: Names | None = None,
+        address: Address | None = None,
     ) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
@@ -369,6 +378,7 @@ class PlanPool:
                         policy,
                         tuple(private),
                         names,
+                        address,
                     ),
                     daemon=True,
                 )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import EXIT_BAD_INPUT, ConflictError, InputError, RemoteError
@@ -65,6 +66,11 @@ class PublishResult:
     before: str | None
     pushed: bool
     site_branches: tuple[str, ...] = ()  # site branches pushed with main (`site --branch`)
+    dry_run: bool = False  # nothing was pushed: `pushed` and `site_branches` say what would be
+    rebuilt: tuple[str, ...] = ()  # site branches built again from main before the push
+    remembered: str | None = None  # the name the remote's URL was recorded under
+    notes: tuple[str, ...] = ()  # e.g. why the URL was not recorded
+    auto: bool | None = None  # whether the store publishes by itself after each session
 
 
 @dataclass
@@ -76,6 +82,7 @@ class SyncResult:
     remote_before: str | None
     taken: list[str] = field(default_factory=list)
     pushed: bool = False
+    dry_run: bool = False  # nothing changed here or there: the rest says what would
     attempts: int = 1  # cycles run: more than one when pushes lost races
 
 
@@ -129,9 +136,11 @@ def _check_objects(view: Store, link: Link, new: list[bytes]) -> None:
         )
 
 
-def publish(store: Store, remote: str | None = None) -> PublishResult:
+def publish(store: Store, remote: str | None = None, *, dry_run: bool = False) -> PublishResult:
     """Push `main`; refused (RemoteError) when the remote has sessions we do not, and
-    (RemoteNotAStore) when it holds something other than this store's history."""
+    (RemoteNotAStore) when it holds something other than this store's history. With
+    `dry_run`, everything is checked as for a push, the push is left out, and the result
+    says what it would have pushed."""
     location = resolve_remote(store, remote)
     name, url = _named(location)
     with store.lock():
@@ -150,9 +159,10 @@ def publish(store: Store, remote: str | None = None) -> PublishResult:
             _refuse_foreign(link, refs)
         elif theirs != tip and (theirs not in store or not is_ancestor(store, theirs, tip)):
             _explain_behind(store, link, theirs, tip)
-        link.push_main(theirs, tip, sites)
+        if not dry_run:
+            link.push_main(theirs, tip, sites)
         return PublishResult(
-            name, url, tip.decode(), theirs.decode() if theirs else None, True, branches
+            name, url, tip.decode(), theirs.decode() if theirs else None, True, branches, dry_run
         )
 
 
@@ -176,10 +186,16 @@ def sync(
     store: Store,
     remote: str | None = None,
     max_object_bytes: int = MAX_OBJECT_BYTES,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int | None], None] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> SyncResult:
     """Fetch the remote's `main`, check it, combine it with ours, push the result back.
     An object over `max_object_bytes` (by its header, before it is inflated) refuses it.
+    `progress(done, total)` follows the check of the commits it brings. With `dry_run`,
+    what it fetches is checked and combined in the quarantine and then dropped: nothing
+    enters the store, `main` stays, nothing is pushed, and the result says what would.
 
     When the push loses a race (another writer's push landed after our fetch), the whole
     cycle runs again after a jittered, growing pause, until the push lands or `timeout`
@@ -193,7 +209,7 @@ def sync(
         cycle = _Cycle(store, writer, quarantine, Link(store, location), location)
         for attempt in itertools.count(1):
             try:
-                result = cycle.run()
+                result = cycle.run(dry_run, progress)
             except RemoteMoved as exc:
                 wait = min(_LONGEST_WAIT, _FIRST_WAIT * 2 ** (attempt - 1))
                 wait *= random.uniform(0.5, 1.5)  # writers that lost together retry apart
@@ -225,7 +241,7 @@ class _Cycle:
         self.checked: set[bytes] = set()  # objects fetched and checked by this run
         self.clean = CleanFolders()  # session folders verify found clean in this run
 
-    def run(self) -> SyncResult:
+    def run(self, dry_run: bool, progress: Callable[[int, int | None], None] | None) -> SyncResult:
         store, writer, quarantine, link = self.store, self.writer, self.quarantine, self.link
         name, url = _named(self.location)
         ours = writer.main  # ours stays put: the store's lock is held for the whole run
@@ -237,18 +253,21 @@ class _Cycle:
             "up-to-date",
             ours.decode() if ours else None,
             theirs.decode() if theirs else None,
+            dry_run=dry_run,
         )
         if theirs is None:
             _refuse_foreign(link, refs)
             if ours is not None:
-                link.push_main(None, ours)
+                if not dry_run:
+                    link.push_main(None, ours)
                 result.action, result.pushed = "pushed", True
             return result
         quarantine.remember_fetched(theirs)
         if theirs == ours:
             return result
         if ours is not None and theirs in store and is_ancestor(store, theirs, ours):
-            link.push_main(theirs, ours)
+            if not dry_run:
+                link.push_main(theirs, ours)
             result.action, result.pushed = "pushed", True
             return result
 
@@ -266,7 +285,7 @@ class _Cycle:
                 result.action = "merged"
             incoming.flush(candidate)
         verified_before = store.read_ref(VERIFIED_REF)
-        findings = _verify_incoming(store, quarantine, ours, candidate, self.clean)
+        findings = _verify_incoming(store, quarantine, ours, candidate, progress, self.clean)
         if findings:
             raise RemoteError(
                 link.explain(
@@ -274,6 +293,10 @@ class _Cycle:
                     "nothing was taken: " + _listing([str(f) for f in findings])
                 )
             )
+        result.main = candidate.decode()
+        if dry_run:
+            result.pushed = result.action == "merged"
+            return result  # the quarantine, merge and all, is dropped
         if result.action == "merged":
             try:
                 link.push_main(theirs, candidate, objects_from=view)
@@ -290,13 +313,13 @@ class _Cycle:
         self._land(candidate)
         # The candidate was verified in the quarantine: the next sync (or verify) starts there.
         adopt_verified(store, view, verified_before)
-        result.main = candidate.decode()
         return result
 
     def _check_fetched(self, theirs: bytes, ours: bytes | None) -> None:
         """The one place where fetched history is checked before anything is combined:
         every object not checked yet in this run, and their `main` as a store sharing our
-        history. (verify's rules are judged on the candidate, `_verify_incoming`.)"""
+        history. (verify's rules, signatures included, are judged on the candidate,
+        `_verify_incoming`.)"""
         view, link = self.quarantine.view, self.link
         new = [sha for sha in self.quarantine.new_objects() if sha not in self.checked]
         _check_objects(view, link, new)
@@ -314,6 +337,7 @@ def _verify_incoming(
     quarantine: Quarantine,
     ours: bytes | None,
     candidate: bytes,
+    progress: Callable[[int, int | None], None] | None = None,
     clean: CleanFolders | None = None,
 ) -> list[Finding]:
     """verify's findings on the commits `candidate` (the quarantine's `main` now) would
@@ -329,7 +353,8 @@ def _verify_incoming(
         state.close()
     brought = ancestors(view, [candidate]) - (ancestors(view, [ours]) if ours else set())
     named = {sha.decode() for sha in brought}
-    return [f for f in verify(view, clean=clean).findings if f.commit in named]
+    findings = verify(view, progress=progress, clean=clean).findings
+    return [f for f in findings if f.commit in named]
 
 
 def _combine(

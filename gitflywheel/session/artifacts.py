@@ -9,7 +9,18 @@ from typing import Any, Literal
 
 from ..storage.layout import ArtifactKind
 
-__all__ = ["ArtifactKind", "PipelineName", "ArtifactSpec", "Screenshot", "is_url", "is_linked_url"]
+__all__ = [
+    "ArtifactKind",
+    "PipelineName",
+    "ArtifactSpec",
+    "Screenshot",
+    "SLUG_PATTERN",
+    "is_url",
+    "is_linked_url",
+]
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+"""A post's slug, its folder on a site: lowercase ASCII words joined by `-`."""
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _LINKED_SCHEMES = ("http://", "https://")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import GitflywheelError
 from ..jsontext import JSONTextError, decode_utf8, dumps_pretty, dumps_pretty_read_back, loads
-from .artifacts import ArtifactKind, ArtifactSpec
+from .artifacts import SLUG_PATTERN, ArtifactKind, ArtifactSpec
 from .versions import PIPELINE_ID_PATTERN, split_pipeline_id
 
 __all__ = [
@@ -24,6 +24,8 @@ __all__ = [
     "FactsError",
     "ArtifactFacts",
     "Names",
+    "Address",
+    "SLUG_PATTERN",
     "Facts",
     "facts_bytes",
     "write_facts",
@@ -40,9 +42,9 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
     "build S3 readme": (*_STORY, "recent_commits"),
     "build S4 build_log": (*_STORY, "chart"),
     "build S5 blog_post": (*_STORY, "tags", "chart"),
-    "build S6 social_post": (*_STORY, "posts", "fence"),
+    "build S6 social_post": (*_STORY, "posts", "fence", "mastodon"),
     "trade T4 trade_journal": (*_PAGE, *_TRADES),
-    "trade T5 social_post": (*_PAGE, "posts", "fence"),
+    "trade T5 social_post": (*_PAGE, "posts", "fence", "mastodon"),
     "trade T6 blog_post": (*_PAGE, "title", *_TRADES),
     "build S7 activity_chart": _CHART,
     "trade T7 equity_curve": _CHART,
@@ -64,7 +66,7 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
         "next_steps",
         "tags",
     ),
-    "life_aria L2 social_post": (*_PAGE, "posts", "fence"),
+    "life_aria L2 social_post": (*_PAGE, "posts", "fence", "mastodon"),
 }
 
 _CONTEXT_HELP = (
@@ -73,7 +75,9 @@ _CONTEXT_HELP = (
     + "; ".join(f"{where}: {', '.join(keys)}" for where, keys in CONTEXT_KEYS.items())
     + ". `session` holds id, short_id and agent; `when` the session's moment as iso, date, "
     "time, stamp and human (UTC); `posts` the thread's posts, each at most 280 characters "
-    "of plain text; `fence` the backticks that open and close each post's code block in "
+    "of plain text as X weighs them (its last post links the session's page when the store "
+    "knows its site's address); `mastodon` the same thread for Mastodon (500 code points a "
+    "post), or an empty list when it would be the same posts; `fence` the backticks that open and close each post's code block in "
     "Markdown, longer than any run of backticks in the posts (so no post closes its block); "
     "`chart` in a Markdown artifact links the session's SVG chart (file, alt) or is null, "
     "in a chart artifact (activity_chart, equity_curve) it is the chart's geometry: "
@@ -101,9 +105,10 @@ class ArtifactFacts(_Strict):
 
 
 class Names(_Strict):
-    """The store's display names (`names.repo`, `names.agent`: FROM -> TO) as a pipeline
-    takes them: an input like the record, so that the pipeline stays pure. A repository
-    shown as "" is not named at all. Facts keep the names their pipeline used."""
+    """The store's display names (`names.repo`, `names.agent`: FROM -> TO), and whether
+    an agent is a tag (`names.agent_tags`), as a pipeline takes them: an input like the
+    record, so that the pipeline stays pure. A repository shown as "" is not named at
+    all. Facts keep the names their pipeline used."""
 
     repo: dict[str, str] = Field(
         default_factory=dict,
@@ -112,13 +117,23 @@ class Names(_Strict):
     agent: dict[str, str] = Field(
         default_factory=dict, description="an agent id -> the name shown (the record keeps the id)"
     )
+    agent_tags: bool = Field(
+        default=False,
+        description="the agent is a tag of the artifacts and a hashtag of the thread "
+        "(`names.agent_tags`); absent: it is not",
+    )
 
     @classmethod
-    def of(cls, repo: Mapping[str, str] = {}, agent: Mapping[str, str] = {}) -> Names:  # noqa: B006
-        return cls(repo=dict(repo), agent=dict(agent))
+    def of(
+        cls,
+        repo: Mapping[str, str] = {},  # noqa: B006
+        agent: Mapping[str, str] = {},  # noqa: B006
+        agent_tags: bool = False,
+    ) -> Names:
+        return cls(repo=dict(repo), agent=dict(agent), agent_tags=agent_tags)
 
     def __bool__(self) -> bool:
-        return bool(self.repo or self.agent)
+        return bool(self.repo or self.agent or self.agent_tags)
 
     def repo_name(self, public: str | None) -> str | None:
         """The name a repository is shown under: its display name (None for ''), else
@@ -137,16 +152,61 @@ class Names(_Strict):
         return Names(
             repo={repo: self.repo[repo]} if repo is not None and repo in self.repo else {},
             agent={agent_id: self.agent[agent_id]} if agent_id in self.agent else {},
+            agent_tags=self.agent_tags,
         )
 
     def value(self) -> dict[str, Any]:
-        """As facts.json holds them: only the kinds that name something."""
-        return {k: dict(v) for k, v in (("agent", self.agent), ("repo", self.repo)) if v}
+        """As facts.json holds them: only the kinds that name something, and
+        `agent_tags` only when it is true."""
+        named: dict[str, Any] = {
+            k: dict(v) for k, v in (("agent", self.agent), ("repo", self.repo)) if v
+        }
+        return {**named, "agent_tags": True} if self.agent_tags else named
+
+
+class Address(_Strict):
+    """Where a session's post lives on the store's site: `sessions/<slug>/` under the
+    site's address. An input of the pipeline like the names: the slug is fixed when the
+    session is first recorded (a later title changes the page, not its address), and
+    `moved_from` lists the addresses the page had before (made by an older gitflywheel),
+    where the site keeps a redirect. Without a slug, the pipeline makes one of the title."""
+
+    slug: str | None = Field(
+        default=None,
+        pattern=SLUG_PATTERN,
+        max_length=100,
+        description="the post's folder on the site, sessions/<slug>/, fixed at first record",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="the site's address (the store's site.base_url) when the facts were "
+        "derived; null when the store had none (then no thread links its post)",
+    )
+    moved_from: list[str] = Field(
+        default_factory=list,
+        description="earlier slugs of the post, which keep a redirect to this one",
+    )
+
+    def with_slug(self, slug: str) -> Address:
+        return self.model_copy(update={"slug": slug})
+
+    @property
+    def url(self) -> str | None:
+        """The absolute URL of the post on the site, when its address and slug are known."""
+        if self.base_url is None or self.slug is None:
+            return None
+        base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
+        return f"{base}sessions/{self.slug}/"
+
+    def value(self) -> dict[str, Any]:
+        """As facts.json holds it: unset parts left out."""
+        return self.model_dump(exclude_defaults=True)
 
 
 class Facts(_Strict):
     """facts.json: the pipeline and version that derived them, the display names it
-    used (left out when none applied), and each artifact's facts."""
+    used (left out when none applied), the post's address on the site (left out by
+    versions before addresses were fixed), and each artifact's facts."""
 
     pipeline: str = Field(
         pattern=PIPELINE_ID_PATTERN, description="pipeline and version, e.g. build/2"
@@ -156,6 +216,11 @@ class Facts(_Strict):
         default_factory=Names,
         description="the store's display names the pipeline applied to this session "
         "(`names.repo`, `names.agent`); absent when none did",
+    )
+    address: Address | None = Field(
+        default=None,
+        description="where the session's post lives on the site: its slug, fixed when the "
+        "session was first recorded, the site's address, and earlier slugs",
     )
     artifacts: dict[ArtifactKind, ArtifactFacts]
 
@@ -187,9 +252,15 @@ class Facts(_Strict):
 
 
 def _facts_value(
-    pipeline: str, session_id: str, specs: Sequence[ArtifactSpec], names: Names | None = None
+    pipeline: str,
+    session_id: str,
+    specs: Sequence[ArtifactSpec],
+    names: Names | None = None,
+    address: Address | None = None,
 ) -> dict[str, Any]:
     used = {"names": names.value()} if names else {}
+    if address is not None:
+        used["address"] = address.value()
     return {
         "pipeline": pipeline,
         "session_id": session_id,
@@ -202,10 +273,15 @@ def _facts_value(
 
 
 def facts_bytes(
-    pipeline: str, session_id: str, specs: Sequence[ArtifactSpec], names: Names | None = None
+    pipeline: str,
+    session_id: str,
+    specs: Sequence[ArtifactSpec],
+    names: Names | None = None,
+    address: Address | None = None,
 ) -> bytes:
     """The facts.json of a pipeline's output, canonical JSON indented for people."""
-    return dumps_pretty(_facts_value(pipeline, session_id, specs, names)).encode("utf-8")
+    value = _facts_value(pipeline, session_id, specs, names, address)
+    return dumps_pretty(value).encode("utf-8")
 
 
 def write_facts(
@@ -214,11 +290,14 @@ def write_facts(
     specs: Sequence[ArtifactSpec],
     origin: str = "facts.json",
     names: Names | None = None,
+    address: Address | None = None,
 ) -> tuple[bytes, Facts]:
     """`facts_bytes` and the Facts they parse back as, which is what the artifacts render
     from. Raises FactsError when the output does not survive its own JSON."""
     try:
-        text, value = dumps_pretty_read_back(_facts_value(pipeline, session_id, specs, names))
+        text, value = dumps_pretty_read_back(
+            _facts_value(pipeline, session_id, specs, names, address)
+        )
     except JSONTextError as exc:
         raise FactsError(f"{origin}: not valid JSON: {exc}") from exc
     return text.encode("utf-8"), Facts._validated(value, origin)

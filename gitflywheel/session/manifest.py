@@ -13,7 +13,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..jsontext import dumps_pretty, loads
-from .artifacts import ArtifactKind, PipelineName
+from .artifacts import SLUG_PATTERN, ArtifactKind, PipelineName
 from .versions import FILTER_SET_PATTERN, PIPELINE_ID_PATTERN
 
 __all__ = [
@@ -111,6 +111,13 @@ class Manifest(_Strict):
     timestamp: str
     title: str | None = None
     revision: int = Field(ge=1)
+    slug: str | None = Field(
+        default=None,
+        pattern=SLUG_PATTERN,
+        max_length=100,
+        description="the session's address on the site (sessions/<slug>/), fixed when it "
+        "was first recorded (as its facts' address); written only when there is one",
+    )
     pipeline: str | None = Field(
         default=None,
         pattern=PIPELINE_ID_PATTERN,
@@ -150,6 +157,8 @@ class Manifest(_Strict):
                 del shot["caption"]
         if not data["redacted"]:  # written only when the rules replaced something
             del data["redacted"]
+        if data["slug"] is None:  # written by versions that fix addresses
+            del data["slug"]
         if self.format == 1:  # written as format 1 was, without the later fields
             del data["pipeline"], data["facts"]
             for artifact in data["artifacts"]:

@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from ..errors import InputError
 from ..escape import has_hidden_controls
 from ..storage.layout import SETTINGS_FILE
+from ..storage.signing import TrustedSigner, parse_trusted_signer
 
 __all__ = [
     "KeySpec",
@@ -35,6 +36,7 @@ __all__ = [
     "SiteSettings",
     "PrivacySettings",
     "NamesSettings",
+    "TrustSettings",
     "StoreSettings",
     "check_value",
     "parse_settings",
@@ -98,11 +100,25 @@ KEYS: dict[str, KeySpec] = {
             "FROM=TO: show the agent FROM under the name TO; one value per agent",
         ),
         KeySpec(
+            "names.agent_tags",
+            False,
+            "true: the agent is a tag of every artifact and a hashtag of the thread, as the "
+            "repository's project is; false or unset: it is not (an agent is who worked, "
+            "not what the work is about)",
+        ),
+        KeySpec(
             "publish.drafts",
             True,
             "a regular expression (Python syntax) matched against each session's agent id, "
             "title and session id: a session it finds is not published (the site and the "
             "blog exports leave it out, with the reason); one value per pattern",
+        ),
+        KeySpec(
+            "trust.signers",
+            True,
+            "NAME KEYTYPE KEY, a line of git's allowed-signers format (me@example.org "
+            "ssh-ed25519 AAAA...): from the commit that first names one, every later commit "
+            "must be signed by a key trusted before it; one value per key",
         ),
     )
 }
@@ -236,13 +252,33 @@ def _repo_name(value: str) -> str:
     return value
 
 
+def _signer(value: str) -> str:
+    _text(value)
+    parse_trusted_signer(value)
+    return value
+
+
+def _signer_key(value: str) -> str:
+    """The key a trust.signers value names (one key, one name)."""
+    return parse_trusted_signer(value).key
+
+
+def _flag(value: str) -> str:
+    """`true` or `false`, as `git config` writes a boolean."""
+    if value not in ("true", "false"):
+        raise ValueError("true or false")
+    return value
+
+
 _CHECKS = {
     "site.base_url": _base_url,
     "site.title": _title,
     "privacy.private": _private,
     "names.repo": _repo_name,
     "names.agent": _display_name,
+    "names.agent_tags": _flag,
     "publish.drafts": _private,
+    "trust.signers": _signer,
 }
 
 
@@ -261,6 +297,10 @@ def _several(key: str) -> Any:
             except ValueError as exc:
                 raise ValueError(f"value {number} ({item!r}): {exc}") from None
             name = item.partition("=")[0] if key.startswith("names.") else item
+            if key == "trust.signers":
+                name = _signer_key(item)
+                if name in seen:
+                    raise ValueError(f"value {number}: the key {name[:40]}... is named twice")
             if name in seen:
                 what = f"{name!r} is given two names to show" if name != item else f"{item!r} twice"
                 raise ValueError(what)
@@ -295,10 +335,15 @@ class PrivacySettings(_Section):
 class NamesSettings(_Section):
     repo: Annotated[tuple[str, ...], AfterValidator(_several("names.repo"))] = ()
     agent: Annotated[tuple[str, ...], AfterValidator(_several("names.agent"))] = ()
+    agent_tags: Annotated[str, AfterValidator(_flag)] | None = None
 
 
 class PublishSettings(_Section):
     drafts: Annotated[tuple[str, ...], AfterValidator(_several("publish.drafts"))] = ()
+
+
+class TrustSettings(_Section):
+    signers: Annotated[tuple[str, ...], AfterValidator(_several("trust.signers"))] = ()
 
 
 class StoreSettings(_Section):
@@ -309,6 +354,7 @@ class StoreSettings(_Section):
     privacy: PrivacySettings = PrivacySettings()
     names: NamesSettings = NamesSettings()
     publish: PublishSettings = PublishSettings()
+    trust: TrustSettings = TrustSettings()
 
     @classmethod
     def of(cls, values: Mapping[str, Value], origin: str = SETTINGS_FILE) -> StoreSettings:
@@ -358,6 +404,10 @@ class StoreSettings(_Section):
         """`publish.drafts`, compiled, in order."""
         return tuple(re.compile(pattern) for pattern in self.publish.drafts)
 
+    def trusted_signers(self) -> tuple[TrustedSigner, ...]:
+        """`trust.signers`, parsed: who may sign the commits after these settings."""
+        return tuple(parse_trusted_signer(line) for line in self.trust.signers)
+
     def repo_names(self) -> dict[str, str]:
         """`names.repo` as FROM -> TO."""
         return _pairs(self.names.repo)
@@ -365,6 +415,10 @@ class StoreSettings(_Section):
     def agent_names(self) -> dict[str, str]:
         """`names.agent` as FROM -> TO."""
         return _pairs(self.names.agent)
+
+    def agent_tags(self) -> bool:
+        """`names.agent_tags`: whether the agent is a tag (default: it is not)."""
+        return self.names.agent_tags == "true"
 
 
 def _pairs(items: tuple[str, ...]) -> dict[str, str]:

@@ -21,6 +21,7 @@ from dulwich.objects import Commit, ObjectID
 
 from ..errors import GitflywheelError
 from .objects import CommitInfo, commit_info
+from .signing import Signer
 
 __all__ = [
     "TRAILER_KEYS",
@@ -205,10 +206,12 @@ def make_commit(
     author: bytes,
     authored: datetime | None,
     committed: int,
+    signer: Signer | None = None,
 ) -> CommitInfo:
     """A commit, with its bytes; the author date is the session's time (UTC, clamped by
-    `git_time`), the committer's is `committed` (clamped the same way). `Writer.commit`
-    stages it: the one place a commit is written."""
+    `git_time`), the committer's is `committed` (clamped the same way); signed by
+    `signer` in its `gpgsig` header when one is given. `Writer.commit` stages it: the one
+    place a commit is written."""
     commit = Commit()
     commit.tree = ObjectID(tree)
     commit.parents = [ObjectID(p) for p in parents]
@@ -220,4 +223,7 @@ def make_commit(
     commit.commit_time = committed
     commit.commit_timezone = 0
     commit.message = message
+    if signer is not None:
+        signature = signer.sign(commit.as_raw_string())
+        commit.gpgsig = signature.rstrip(b"\n")  # dulwich writes the header's last newline
     return commit_info(commit)

@@ -26,6 +26,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from ..errors import StoreError
+from .commits import committer_identity
 from .gitdir import StorePaths
 from .locks import file_lock
 from .objects import (
@@ -42,6 +43,7 @@ from .objects import (
 )
 from .packs import MAX_PACKS, MergeResult, PackLayout, Packs
 from .refs import HEAD, MAIN, BadRefName, RefMoved
+from .signing import Signer, signer_from_config
 from .trees import TREE_MODE
 from .writing import Writer
 
@@ -381,7 +383,13 @@ class Store:
         objects the store holds already are not written again (a lookup each: for
         writers of few objects that repeat, such as a site's build)."""
         with self.lock():
-            yield Writer(self, self._repo.refs, skip_stored)
+            yield Writer(self, self._repo.refs, skip_stored, self.signer)
+
+    def signer(self) -> Signer | None:
+        """Who signs this store's commits, as git reads its configuration (the store's,
+        the user's, the system's: `commit.gpgsign`, `gpg.format`, `user.signingkey`), or
+        None; SigningError when that configuration asks for what cannot be done."""
+        return signer_from_config(self._repo.get_config_stack(), committer_identity())
 
     def _clean_leftovers(self) -> None:
         """Remove what a killed writer left: temporary and unindexed packs, and the
@@ -429,6 +437,17 @@ class Store:
         config = self._repo.get_config()
         config.set(section, name, os.fsencode(value))
         config.write_to_path()
+
+    def config_unset(self, key: str) -> bool:
+        """Remove a value from the store's git config file; False when it was not set."""
+        section, name = _config_key(key)
+        config = self._repo.get_config()
+        try:
+            config.remove(section, name)
+        except KeyError:
+            return False
+        config.write_to_path()
+        return True
 
     def point_head_at_main(self) -> None:
         """Make `HEAD` the symbolic ref `refs/heads/main`, as `git clone` expects."""

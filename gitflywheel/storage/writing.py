@@ -6,7 +6,8 @@ and commits are staged in memory and can be read back at once (`tree`, `blob`); 
 compare-and-swap from where this writer last saw it; `move_branch` does the same for a
 branch other than `main` (a site's). What is staged and not flushed is dropped: an
 exception inside the block writes nothing more. A rule for every commit gitflywheel
-makes (a signature, a trailer) has this one place to go.
+makes has this one place to go: each is signed here when the store's git configuration
+asks for it (`signing`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import binascii
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from .commits import make_commit
 from .objects import BLOB_TYPE, COMMIT_TYPE, TREE_TYPE, TreeEntry, blob_id, parse_tree
 from .packs import packed_entry, unpacked_entry
 from .refs import MAIN, BadRefName, RefMoved, branch_name_problem
+from .signing import Signer
 from .trees import TreeEditor
 
 if TYPE_CHECKING:  # a Store makes its writers: the type only, no import cycle
@@ -42,8 +44,19 @@ class Writer:
     """Stages objects and commits for one store and lands them; made by `Store.writing`
     (which holds the writer lock) or `Quarantine.writing` (under the store's lock)."""
 
-    def __init__(self, store: Store, refs: RefsContainer, skip_stored: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        refs: RefsContainer,
+        skip_stored: bool = False,
+        signer: Callable[[], Signer | None] | None = None,
+    ) -> None:
         self.store = store
+        # who signs every commit staged here (`signing`): asked at the first commit, so a
+        # writer that makes none never reads the signing configuration
+        self._signer_source = signer
+        self._signer: Signer | None = None
+        self._signer_known = signer is None
         self._refs = refs
         self.main = store.tip()  # where `main` is, as far as this writer knows
         self._skip_stored = skip_stored
@@ -83,8 +96,13 @@ class Writer:
         authored: datetime | None,
         committed: int,
     ) -> bytes:
-        """Stage a commit (see `commits.make_commit` for its dates and committer); its id."""
-        made = make_commit(tree, parents, message, author, authored, committed)
+        """Stage a commit (see `commits.make_commit` for its dates and committer), signed
+        when the store's git configuration asks for it; its id."""
+        if not self._signer_known:
+            assert self._signer_source is not None
+            self._signer = self._signer_source()
+            self._signer_known = True
+        made = make_commit(tree, parents, message, author, authored, committed, self._signer)
         self._objects[made.id] = (COMMIT_TYPE, made.raw)
         return made.id
 

@@ -7,7 +7,8 @@ The package is split by concern: `rules` (what each rule means and the advice wh
 breaks), `history` (the walk, commit by commit, against the index), `commitwork` (what
 one commit's own change shows), `pool` (commits prepared in several processes),
 `folder` (one session folder against the plan of its
-record), `entries` (tree entries), `index` (what a run remembers for the next),
+record), `signatures` (who may sign, from `trust.signers`), `provenance` (each
+session's statement derived again), `entries` (tree entries), `index` (what a run remembers for the next),
 `report` (Markdown for people), `result` (what a run returns).
 """
 

@@ -33,15 +33,18 @@ from ..storage.layout import (
     session_dir,
 )
 from ..storage.objects import CommitInfo
+from ..storage.signing import TrustedSigner
 from ..storage.store import Store
 from ..storage.treediff import Changes, diff_sessions, read_entries
 from .context import Context, is_blob, read_commit, safe_id
 from .entries import check_trees
 from .folder import CleanFolders, FolderChecks, gate_warnings
 from .index import SessionState
+from .provenance import check_provenance
 from .result import Finding
 from .rules import RULES
 from .settings import check_settings, check_settings_commit
+from .signatures import SignatureChecks
 
 __all__ = [
     "Before",
@@ -254,6 +257,8 @@ class CommitChecks:
         self.local = local
         self.ctx = Context(store)
         self.folders = FolderChecks(self.ctx, clean)
+        self.signatures = SignatureChecks(self.ctx)
+        self.trust_floor: tuple[TrustedSigner, ...] = ()  # a merged side's: the merge's
 
     def prepare(self, sha: bytes) -> CommitWork:
         commit = self.store.commit(sha)
@@ -292,7 +297,7 @@ class CommitChecks:
         changes = diff_sessions(
             self.store, parent.tree if parent else None, commit.tree, thorough=True
         )
-        steps: list[Step] = []
+        steps: list[Step] = list(self.signatures.check(commit, parent, self.trust_floor))
         steps += self._collected(partial(check_trees, self.ctx, commit, changes))[1]
         if any(path == "" for path, _, _ in changes.missing):
             return steps  # no tree to judge
@@ -477,6 +482,9 @@ class CommitChecks:
             ]
         side = CommitChecks(self.store, local=True)
         side.ctx, side.folders = self.ctx, self.folders  # one reader, one template cache
+        side.signatures = self.signatures
+        ours = read_commit(self.store, merge.parents[0])
+        side.trust_floor = (self.signatures.signers(ours.tree) or ()) if ours else ()
         steps: list[Step] = []
         for sha in brought:
             side_work = side.prepare(sha)
@@ -506,6 +514,19 @@ class CommitChecks:
         if revision is None:
             return None
         return Before(revision, "", record[1].decode() if record else None)
+
+    def _moved(self, old: bytes | None, slug: str | None) -> str | None:
+        """The slug the folder's old manifest gave the post, when this one changes it (a
+        manifest that gave none, made before addresses were fixed, moves nothing)."""
+        if old is None:
+            return None
+        entry = self.ctx.lookup(old, MANIFEST_FILE)
+        data = self.ctx.blob(entry[1]) if entry else None
+        try:
+            was = Manifest.from_bytes(data).slug if data is not None else None
+        except (ValueError, JSONTextError, UnicodeDecodeError):
+            return None
+        return was if was is not None and was != slug else None
 
     def _blob_deltas(self, changes: Changes) -> list[tuple[str, int, int]]:
         deltas: list[tuple[str, int, int]] = []
@@ -556,6 +577,17 @@ class CommitChecks:
         session.read += read
         manifest, record = folder.manifest, folder.record
         if manifest is not None and record is not None:
+            moved = self._moved(old, manifest.slug)
+            if moved is not None:
+                session.read.append(
+                    self._find(
+                        "session.address",
+                        commit,
+                        f"{path}/{MANIFEST_FILE}",
+                        f"moves the session's post from sessions/{moved}/ to "
+                        f"sessions/{manifest.slug}/: its address is fixed at its first record",
+                    )
+                )
             if manifest.session_id != folder_id:
                 session.read.append(
                     self._find(
@@ -573,6 +605,10 @@ class CommitChecks:
                 partial(self.folders.check, commit, folder, template_trees)
             )
             session.checks += checked
+            if not checked:  # what the folder checks found, the statement would repeat
+                session.checks += check_provenance(
+                    self.ctx, commit, path, manifest, folder.files, template_trees
+                )
             record_entry = folder.files.get(f"{path}/{RECORD_FILE}")
             session.record_in_tree = record_entry[1].decode() if record_entry else None
             session.manifest_record = manifest.record.blob

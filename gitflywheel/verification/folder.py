@@ -11,7 +11,9 @@ by its hashes; a filter set this gitflywheel lacks leaves the artifacts to their
 Facts derive again with the display names they recorded (`names.repo`, `names.agent`),
 never with the settings of the moment: those names must be what the store's settings at
 the folder's commit give the session, and names the settings have changed since are a
-warning (`gitflywheel rerender` renews the session).
+warning (`gitflywheel rerender` renews the session). So with the post's address they
+recorded (its slug, fixed at first record, and the site's address its thread links): a
+site address the settings have changed since is a warning too.
 """
 
 from __future__ import annotations
@@ -128,12 +130,14 @@ class CleanFolders:
 
 
 _NAMES_KEY = b'\n  "names": '
+_ADDRESS_KEY = b'\n  "address": '
 
 
 def _names_text(names: Names) -> str:
     """`repo 'X' as 'Y', agent 'A' as 'B'`, or `none`."""
     shown = [f"repo {k!r} as {v!r}" for k, v in sorted(names.repo.items())]
     shown += [f"agent {k!r} as {v!r}" for k, v in sorted(names.agent.items())]
+    shown += ["agents as tags"] if names.agent_tags else []
     return ", ".join(shown) or "none"
 
 
@@ -145,7 +149,9 @@ class FolderChecks:
         self.clean = CleanFolders() if clean is None else clean
         self._template_sets: dict[tuple[frozenset[tuple[str, str]], str], TemplateSet] = {}
         self._names_at: dict[bytes | None, Names | None] = {}  # by the settings' blob
+        self._site_at: dict[bytes | None, tuple[str | None] | None] = {}  # the same
         self._tip_names: tuple[Names | None] | None = None
+        self._tip_site: tuple[str | None] | None = None
 
     # -- the store's display names -------------------------------------------------------
 
@@ -196,6 +202,51 @@ class FolderChecks:
                 f"the settings now give {_names_text(names_used(record.session, now))})"
             ]
         return []
+
+    def _settings_site(self, tree: bytes | None) -> tuple[str | None] | None:
+        """(`site.base_url`,) as the settings of a root tree give it; None when they
+        cannot be read (settings.invalid says why)."""
+        try:
+            blob = settings_blob(self.ctx.store, tree)
+        except (GitflywheelError, KeyError, ValueError):
+            return None
+        if blob not in self._site_at:
+            try:
+                self._site_at[blob] = (settings_at(self.ctx.store, tree).site.base_url,)
+            except (InputError, GitflywheelError, KeyError, ValueError):
+                self._site_at[blob] = None
+        return self._site_at[blob]
+
+    def _address_warnings(self, commit: CommitInfo, folder: Folder, facts: Facts) -> list[str]:
+        """The site address the thread links, against the settings: a finding when it is
+        not what the settings at this commit give (a thread that links elsewhere), a
+        warning when the settings at the tip give another (`site.base_url` changed
+        since): `rerender` brings it up to date."""
+        if facts.address is None:
+            return []
+        at_commit = self._settings_site(commit.tree)
+        if at_commit is not None and at_commit[0] != facts.address.base_url:
+            assert folder.manifest is not None and folder.manifest.facts is not None
+            self.ctx.find(
+                "facts.derive",
+                commit,
+                folder.manifest.facts.path,
+                f"its thread links the site at {facts.address.base_url or 'no address'}; the "
+                f"store's settings at this commit give {at_commit[0] or 'none'}",
+            )
+            return []
+        if self._tip_site is None:
+            try:
+                self._tip_site = (current_settings(self.ctx.store).site.base_url,)
+            except (InputError, GitflywheelError, KeyError, ValueError):
+                self._tip_site = (facts.address.base_url,)
+        now = self._tip_site[0]
+        if facts.address.base_url == now:
+            return []
+        return [
+            f"made with an older site address: rerender renews it (its thread links "
+            f"{facts.address.base_url or 'no address'}; the settings now give {now or 'none'})"
+        ]
 
     # -- reading -----------------------------------------------------------------------
 
@@ -423,6 +474,7 @@ class FolderChecks:
             derived = self._derive(commit, folder, stored)
             if derived is not None:
                 warnings = self._names_findings(commit, folder, derived.facts.names)
+                warnings += self._address_warnings(commit, folder, derived.facts)
         try:
             # the same bytes parse the same: reuse what deriving parsed back
             facts = derived.facts if derived else Facts.from_bytes(stored, manifest.facts.path)
@@ -529,13 +581,15 @@ class FolderChecks:
         manifest, record = folder.manifest, folder.record
         assert manifest is not None and manifest.facts is not None and record is not None
         names = Names()
-        if _NAMES_KEY in stored:  # facts that name something (pretty JSON: a top-level key)
+        address = None
+        if _NAMES_KEY in stored or _ADDRESS_KEY in stored:  # pretty JSON: top-level keys
             try:
-                names = Facts.from_bytes(stored, manifest.facts.path).names
+                recorded = Facts.from_bytes(stored, manifest.facts.path)
             except FactsError:
                 return None  # facts.invalid says so
+            names, address = recorded.names, recorded.address
         try:
-            derived = derive(record, self._screenshots(folder), names)
+            derived = derive(record, self._screenshots(folder), names, address)
         except Exception as exc:  # a record the pipeline cannot handle is a finding, not a crash
             self.ctx.find(
                 "facts.derive",

@@ -172,15 +172,19 @@ def verify(
     full: bool = False,
     jobs: int | None = None,
     on_wait: Callable[[], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
     clean: CleanFolders | None = None,
 ) -> VerifyResult:
     """Verify `main`; incremental from the last clean run unless `full`. `jobs`
     processes prepare the commits (default: one per core); `on_wait` is called if
-    another verify of the store runs, which this one then waits for. `clean` carries
-    the folders found clean from one run to the next on a store whose objects do not
-    change meanwhile (a sync's attempts on its quarantine)."""
+    another verify of the store runs, which this one then waits for; `progress(done,
+    total)` after each commit checked. `clean` carries the folders found clean from one
+    run to the next on a store whose objects do not change meanwhile (a sync's attempts
+    on its quarantine)."""
     with file_lock(StorePaths(store.path).verify_lock, on_wait):
-        return _verify(store, full, default_jobs() if jobs is None else max(1, jobs), clean)
+        return _verify(
+            store, full, default_jobs() if jobs is None else max(1, jobs), progress, clean
+        )
 
 
 def adopt_verified(store: Store, judged: Store, before: bytes | None) -> bool:
@@ -208,7 +212,13 @@ def adopt_verified(store: Store, judged: Store, before: bytes | None) -> bool:
     return True
 
 
-def _verify(store: Store, full: bool, jobs: int, clean: CleanFolders | None) -> VerifyResult:
+def _verify(
+    store: Store,
+    full: bool,
+    jobs: int,
+    progress: Callable[[int, int | None], None] | None = None,
+    clean: CleanFolders | None = None,
+) -> VerifyResult:
     tip = store.tip()
     result = VerifyResult(str(store.path), tip.decode() if tip else None, full)
     verified = store.read_ref(VERIFIED_REF)
@@ -262,8 +272,10 @@ def _verify(store: Store, full: bool, jobs: int, clean: CleanFolders | None) -> 
 
     try:
         walk = _Walk(state, result)
-        for work in prepared(store, chain, jobs, clean):
+        for number, work in enumerate(prepared(store, chain, jobs, clean), 1):
             walk.judge(work)
+            if progress is not None:
+                progress(number, len(chain))
         _summarise(state, result)
         if result.ok:
             state.set_meta("verified", tip.decode())

@@ -42,6 +42,12 @@ RULES: dict[str, Rule] = {
         _SESSIONS,
         "Restore the session folder from history; sessions are never removed.",
     ),
+    "session.address": Rule(
+        "a session's post keeps the address it was first recorded with",
+        _SESSIONS,
+        "Record revisions with `gitflywheel ingest --revise`, which keeps the slug; a "
+        "link already shared points there.",
+    ),
     "session.revision": Rule(
         "every revision is recorded as one, in order",
         _SESSIONS,
@@ -93,6 +99,29 @@ RULES: dict[str, Rule] = {
         _SESSIONS,
         "Record sessions and settings in commits of their own: drop the commit that mixes "
         "them, and make each change with `gitflywheel ingest` or `gitflywheel config`.",
+    ),
+    "signature.unsigned": Rule(
+        "from the commit that first names trust.signers, every later commit is signed",
+        _SESSIONS,
+        "Sign every commit: set commit.gpgsign, gpg.format=ssh and user.signingkey in the "
+        "store's git config, drop the unsigned commit and make it again.",
+    ),
+    "signature.unknown-signer": Rule(
+        "a signed commit is signed by a key that trust.signers names before it",
+        _SESSIONS,
+        "Sign with a trusted key, or have a trusted signer add the key with "
+        "`gitflywheel config --add trust.signers 'NAME KEYTYPE KEY'` first.",
+    ),
+    "signature.bad": Rule(
+        "a commit's signature verifies: an SSH signature of namespace git over the commit",
+        _SESSIONS,
+        "The commit was changed after it was signed, or the signature is not one git makes: "
+        "drop the commit and make it again.",
+    ),
+    "trust.untrusted-change": Rule(
+        "a commit that changes trust.signers is signed by a key trusted before the change",
+        _SESSIONS,
+        "Drop the commit; a trusted signer changes trust.signers with `gitflywheel config`.",
     ),
     "history.rewritten": Rule(
         "the history verified last time is still part of main",
@@ -161,6 +190,14 @@ RULES: dict[str, Rule] = {
         _ARTIFACTS,
         "The facts were edited, or made by other code under this version's name: run "
         "`gitflywheel rerender` on the session.",
+    ),
+    "provenance.derive": Rule(
+        "each session's provenance statement (`gitflywheel show ID provenance`) derives from "
+        "the commit that records the session: every file and template it names is in that "
+        "commit's tree with the blob id it states",
+        _ARTIFACTS,
+        "The manifest names files the commit does not hold: run `gitflywheel rerender` on "
+        "the session, or re-ingest it with --revise.",
     ),
     "templates.invalid": Rule(
         "templates/ holds only regular *.j2 files",

@@ -16,7 +16,7 @@ from .context import Context
 from .result import Finding
 from .rules import RULES
 
-__all__ = ["check_settings", "check_settings_commit"]
+__all__ = ["check_settings", "check_settings_commit", "settings_in"]
 
 Entry = tuple[int, bytes]
 
@@ -45,6 +45,20 @@ def _read(ctx: Context, entry: Entry | None) -> StoreSettings | str:
             "order, one value a line): the file was written by hand"
         )
     return settings
+
+
+def settings_in(ctx: Context, entry: Entry | None) -> StoreSettings | None:
+    """The settings a file entry holds (None: no file, the defaults), whatever its form,
+    or None when they do not parse (`settings.invalid` says so where they were written)."""
+    if entry is None:
+        return StoreSettings()
+    data = ctx.blob(entry[1]) if entry[0] != TREE_MODE else None
+    if data is None:
+        return None
+    try:
+        return parse_settings(data)
+    except InputError:
+        return None
 
 
 def _at(ctx: Context, tree: bytes | None) -> StoreSettings | None:

@@ -38,10 +38,12 @@ from gitflywheel.session.records import make_record
 KINDS = {"readme", "build_log", "blog_post", "social_post"}
 
 
-def utc(stamp: str) -> str:
+def utc(stamp: str, day: str = "") -> str:
+    """A time as artifacts show it: its hour alone on `day`, the session's (UTC)."""
     moment = datetime.fromisoformat(stamp)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    shown = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return shown[11:] if shown[:10] == day else shown
 
 
 def one_line(name: str) -> str:
@@ -67,16 +69,33 @@ TYPE_GROUPS = {
 ORDER = ["Breaking changes", *dict.fromkeys(TYPE_GROUPS.values()), "Other changes"]
 
 
+IMPLIED = [  # a subject without a type: the type its first word implies
+    ("Features", r"(add|adds|added|create|creates|created|implement|implements|implemented)"),
+    ("Fixes", r"(fix|fixes|fixed|resolve|resolves|resolved|correct|corrects|corrected)"),
+    ("Documentation", r"(document|documents|documented)"),
+]
+
+
 def expected_group(message: str) -> tuple[str, str, str]:
-    """Group, scope and description of a commit, read by the conventional-commit rules."""
+    """Group, scope and description of a commit, read by the conventional-commit rules; a
+    leading `agent-4:` is the scope when the commit states none, and a subject with no
+    type is grouped by its first word (`Add`: a feature)."""
     lines = message.strip().splitlines() or [""]
-    head = re.fullmatch(r"([A-Za-z]+)(?:\(([^()]*)\))?(!)?: +(\S.*)", lines[0].strip())
+    subject = lines[0].strip()
+    agent = re.match(r"([A-Za-z][A-Za-z_]*-\d+): +(?=\S)", subject)
+    subject = subject[agent.end() :] if agent else subject
+    who = agent.group(1) if agent else ""
+    head = re.fullmatch(r"([A-Za-z]+)(?:\(([^()]*)\))?(!)?: +(\S.*)", subject)
     footer = any(re.match(r"BREAKING[ -]CHANGE: ", line) for line in lines[1:])
     if not head or head.group(1).lower() not in TYPE_GROUPS:
-        return ("Breaking changes" if footer else "Other changes", "", lines[0].strip())
+        implied = next(
+            (group for group, verbs in IMPLIED if re.match(verbs + r"\b", subject, re.I)),
+            "Other changes",
+        )
+        return ("Breaking changes" if footer else implied, who, subject)
     kind, scope, bang, text = head.groups()
     group = "Breaking changes" if bang or footer else TYPE_GROUPS.get(kind.lower(), "Other changes")
-    return group, (scope or "").strip(), text.strip()
+    return group, (scope or "").strip() or who, text.strip()
 
 
 def changelog(log: str) -> dict[str, list[str]]:
@@ -123,7 +142,7 @@ def check_build_log(raw: dict[str, Any], log: str) -> None:
             assert (f" by {author}" in line) == bool(len(authors) > 1 and author), line
             if c.get("timestamp"):
                 try:
-                    assert f" · {utc(c['timestamp'])}" in line
+                    assert f" · {utc(c['timestamp'], utc(raw['timestamp'])[:10])}" in line
                 except ValueError:
                     assert shown_text(one_line(c["timestamp"])) in line
             n = len(c.get("files", []))
@@ -154,8 +173,10 @@ def check_build_log(raw: dict[str, Any], log: str) -> None:
     span = (max(moments) - min(moments)).total_seconds() // 60 if len(moments) > 1 else None
     if minutes is not None and (minutes > 24 * 60 or span is not None and span > minutes + 60):
         minutes = None  # implausible: more than a day, or far less than the commits span
-    expected = {
-        "commits": len(commits) or counter(raw, "commits"),
+    changed = len(files) or counter(raw, "files_changed") or any(lines.values())
+    given = counter(raw, "commits")
+    expected = {  # "0 commits" beside files or lines changed is not shown
+        "commits": len(commits) or (None if given == 0 and changed else given),
         "files changed": len(files) or counter(raw, "files_changed"),
         "lines added": lines["lines_added"],
         "lines removed": lines["lines_removed"],
@@ -267,13 +288,19 @@ def test_story_derived_from_data_when_absent() -> None:
         data.pop(key)
     artifacts = render_all(loads(json.dumps(data)))
     blog = artifacts["blog_post"]
-    # no commit follows the convention: the newest one
-    assert front_matter(blog)["title"] == "Document the guardrail protocol, and 2 more commits"
+    # "Add ..." is a feature, the most significant change
+    title = "Add metrics monitor with RED/YELLOW/GREEN thresholds"
+    assert front_matter(blog)["title"] == f"{title}, and 2 more commits"
+    # the figures are the description, not a sentence the post opens with
+    figures = "Agent-5 worked in example/agent-cellphone for 1 h 35 min: 3 commits, 4 files touched, +412/−37 lines."
+    assert front_matter(blog)["description"] == figures
+    assert figures not in blog.split("---\n", 2)[2]
     assert (
-        "Agent-5 worked in example/agent-cellphone for 1 h 35 min: 3 commits, 4 files touched, +412/−37 lines."
-        in blog
-    )
-    assert "“Document the guardrail protocol”" in blog
+        "The 3 commits bring 1 feature, 1 documentation change and 1 other change. Notable: "
+        "the feature “Add metrics monitor with RED/YELLOW/GREEN thresholds”, the documentation "
+        "change “Document the guardrail protocol” and the other change “Alert hook posts status "
+        "changes to the devlog channel”."
+    ) in plain(blog)
     assert "## The problem" not in blog and "## Lessons" not in blog  # no filler
 
 
@@ -282,7 +309,7 @@ def test_given_story_is_used_as_written() -> None:
     blog = render_all(loads(json.dumps(raw)))["blog_post"]
     meta = front_matter(blog)
     assert meta["title"] == raw["title"]
-    assert meta["tags"] == ["build", "devlog", "agentcellphone", "agent5"]
+    assert meta["tags"] == ["build", "devlog", "agentcellphone"]  # no agent tag by default
     for text in (raw["overview"], raw["problem"], raw["solution"], *raw["next_steps"]):
         assert text in blog
     assert "**Measure before you alert**: A week of baseline" in blog
@@ -504,7 +531,9 @@ def test_no_commit_link_without_a_known_forge(repo: str) -> None:
     artifacts = render_all(build([commit(1, "feat: one")], repo=repo))
     for kind in ("build_log", "readme"):
         assert links(artifacts[kind]) == [], kind
-    assert sections(artifacts["build_log"])["Features"] == ["one (0000001) · 2025-12-02 00:01 UTC"]
+    assert sections(artifacts["build_log"])["Features"] == [
+        "one (0000001) · 00:01 UTC"
+    ]  # the session's day: the hour
 
 
 def test_long_groups_are_folded_and_contributors_counted() -> None:
@@ -513,9 +542,9 @@ def test_long_groups_are_folded_and_contributors_counted() -> None:
     log = render_all(build(commits))["build_log"]
     got = sections(log)
     assert len(got["Features"]) == 21 and got["Features"][-1] == "and 5 more"
-    assert got["Features"][0] == "feature 1 (0000001) by Ada · 2025-12-02 00:01 UTC"
-    assert got["Features"][2] == "feature 3 (0000003) by Bo · 2025-12-02 00:03 UTC"
-    assert got["Fixes"] == ["one fix (000001e) by Cy · 2025-12-02 00:30 UTC · 2 files"]
+    assert got["Features"][0] == "feature 1 (0000001) by Ada · 00:01 UTC"
+    assert got["Features"][2] == "feature 3 (0000003) by Bo · 00:03 UTC"
+    assert got["Fixes"] == ["one fix (000001e) by Cy · 00:30 UTC · 2 files"]
     assert got["Contributors"] == ["Ada (17 commits)", "Bo (8 commits)", "Cy (1 commit)"]
     assert len(log) < 8000
     check_build_log(build(commits), log)
@@ -552,7 +581,8 @@ def test_build_conversation_is_quoted_with_its_speakers_named() -> None:
     quotes = [
         q for q in quotes if q.split(":", 1)[0].split(" (")[0] in ("Captain", "User", "Agent-2")
     ]
-    assert quotes[0].startswith("Captain (2025-12-02 03:17 UTC): Phase 2 Architecture Blueprint")
+    # the session's day is the page's date: a turn on that day shows its time alone
+    assert quotes[0].startswith("Captain (03:17 UTC): Phase 2 Architecture Blueprint")
     assert quotes[1].startswith("User: Ship it.") and quotes[1].endswith(" …")
     assert len(quotes[1]) < 420
     assert quotes[2] == "Agent-2: Done: all three documents."

@@ -55,7 +55,8 @@ def test_a_repository_is_shown_under_its_display_name_and_never_its_own() -> Non
     built = build_session()
     plain = run_pipeline(built)
     assert PRIVATE in everything(plain)
-    assert f"#{PRIVATE}" in " ".join(posts(plain))
+    # the project's tag: the repository's name less `V2Repository`
+    assert "#AgentCellphone" in " ".join(posts(plain))
 
     names = Names.of({PRIVATE: "Agent Cellphone"})
     specs = run_pipeline(built, (), names)
@@ -76,7 +77,9 @@ def test_a_repository_shown_as_nothing_is_not_named() -> None:
     facts = next(s.context["facts"] for s in specs if s.kind == "readme")
     assert facts["repo"] is None
     assert "Agent-1 worked for 30 min" in text and " in None" not in text
-    assert [t for t in posts(specs)[-1].split() if t.startswith("#")] == [
+    assert [t for t in posts(specs)[-1].split() if t.startswith("#")] == ["#BuildInPublic"]
+    tagged = run_pipeline(build_session(), (), Names.of({PRIVATE: ""}, agent_tags=True))
+    assert [t for t in posts(tagged)[-1].split() if t.startswith("#")] == [
         "#Agent1",
         "#BuildInPublic",
     ]
@@ -92,7 +95,7 @@ def test_a_repository_named_otherwise_links_no_commit() -> None:
 
 
 def test_an_agent_is_shown_under_its_display_name() -> None:
-    names = Names.of(agent={"Agent-1": "Ada"})
+    names = Names.of(agent={"Agent-1": "Ada"}, agent_tags=True)
     specs = run_pipeline(build_session(), (), names)
     readme = next(s for s in specs if s.kind == "readme")
     assert readme.context["session"]["agent"] == "Ada"
@@ -103,7 +106,7 @@ def test_an_agent_is_shown_under_its_display_name() -> None:
 
 
 def test_every_pipeline_shows_the_agent_by_its_display_name() -> None:
-    names = Names.of(agent={"Agent-1": "Ada"})
+    names = Names.of(agent={"Agent-1": "Ada"}, agent_tags=True)
     trade = make_record(
         "t.json",
         session(
@@ -159,3 +162,32 @@ def test_facts_record_the_names_used_and_leave_them_out_when_none_applied() -> N
     assert b'"names"' not in plain
     named = facts_bytes("build/5", "names-1", specs, Names.of(agent={"Agent-1": "Ada"}))
     assert json.loads(named)["names"] == {"agent": {"Agent-1": "Ada"}}
+    tagged = facts_bytes("build/5", "names-1", specs, Names.of(agent_tags=True))
+    assert json.loads(tagged)["names"] == {"agent_tags": True}
+
+
+def test_agents_are_tags_only_when_the_settings_ask() -> None:
+    """Corpus sessions carry one agent each (`Agent-5` in 0c0a7fef_agent5_guardrail_...):
+    who worked is no topic, so no tag or hashtag names the agent unless
+    `names.agent_tags` is true; then every kind of session is tagged with it."""
+    from pipeline_checks import CORPUS
+
+    path = CORPUS / "0c0a7fef_agent5_guardrail_implementation_2025-12-02.json"
+    built = make_record(path.name, json.loads(path.read_text())).session
+    aria = make_record(
+        "a.json",
+        session(
+            "names-a",
+            session_type="life_aria",
+            overview="A game.",
+            source_data={"conversations": [{"source": "aria", "content": "Hi"}]},
+        ),
+    ).session
+    for one, agent in ((built, "agent5"), (aria, "agent1")):
+        plain, tagged = run_pipeline(one), run_pipeline(one, (), Names.of(agent_tags=True))
+        front = next(s.context["front"] for s in plain if s.kind == "blog_post")
+        assert agent not in front["tags"]
+        assert not any(agent in p.lower() for p in posts(plain))
+        front = next(s.context["front"] for s in tagged if s.kind == "blog_post")
+        assert agent in front["tags"]
+        assert f"#{agent}" in posts(tagged)[-1].lower()

@@ -8,6 +8,7 @@ import json
 import re
 import sys
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,13 +144,29 @@ def test_test_runs_are_drafts_and_rich_sessions_are_not() -> None:
     assert examples <= published
 
 
-def test_slugs_unique_over_the_corpus_store() -> None:
-    """The store keeps one session per id (the last one recorded): its slugs are unique."""
-    latest: dict[str, dict[str, str]] = {}
-    for _, data in sessions():
-        latest[data["session_id"]] = render_all(data)
-    slugs = [front_matter(t)["slug"] for arts in latest.values() for t in arts.values()]
-    assert len(slugs) == len(set(slugs))
+def test_slugs_unique_over_the_corpus_store(tmp_path: Path) -> None:
+    """A store of the corpus gives each session an address of its own, fixed at its first
+    record: the title's slug, with the session's day after it only where an earlier
+    session took that slug (no hash letters); every kind's slug follows it."""
+    from gitflywheel import ingest, ls, show
+
+    for number, path in enumerate(corpus_files() + sorted(EXAMPLES.glob("*.json"))):
+        (tmp_path / f"{number:03d}-{path.name}").write_bytes(path.read_bytes())
+    report = ingest(tmp_path / "s.git", [tmp_path], revise=True)
+    assert report.exit_code == 0, report
+    slugs: dict[str, str] = {}
+    for row in ls(tmp_path / "s.git"):
+        fronts = [
+            front_matter(show(tmp_path / "s.git", row.session_id, kind).decode())
+            for kind in row.artifacts
+            if not kind.endswith(("chart", "curve"))
+        ]
+        slugs[row.session_id] = post = min((f["slug"] for f in fronts), key=len)
+        assert all(f["slug"].startswith(post) for f in fronts)
+        assert not re.search(r"-[a-p]{6}(?:-|$)", slugs[row.session_id])  # no hash letters
+    assert len(set(slugs.values())) == len(slugs)
+    dated = [s for s in slugs.values() if re.search(r"-\d{4}-\d{2}-\d{2}$", s)]
+    assert all(s[:-11] in slugs.values() for s in dated)  # beside the one that took it
 
 
 def test_placeholder_titles_become_headlines() -> None:
@@ -158,8 +175,8 @@ def test_placeholder_titles_become_headlines() -> None:
     assert data["metadata"]["task_title"] == "Test Task"
     meta = front_matter(render_all(data)["blog_post"])
     assert meta["title"] == "Add FastAPI deployment status checker utility, and 9 more commits"
-    assert meta["slug"].startswith("add-fastapi-deployment-status-checker-utility-and-9-more-")
-    assert re.fullmatch(r"[a-p]{6}", meta["slug"].rsplit("-", 1)[1])
+    # the title's words, at most 60 characters, and no hash letters
+    assert meta["slug"] == "add-fastapi-deployment-status-checker-utility-and-9-more"
     assert meta["draft"]  # a test's title: its commits are no post of their own
 
 
@@ -169,7 +186,8 @@ def test_a_test_run_before_and_after() -> None:
     artifacts = render_all(data)
     meta = front_matter(artifacts["blog_post"])
     assert meta["draft"] is True and meta["categories"] == ["build"]
-    assert "agent1" in meta["tags"] and not any("tmp" in t for t in meta["tags"])
+    assert meta["tags"] == ["build", "devlog"]  # no repository in a temporary folder
+    assert not any("tmp" in t for t in meta["tags"])
     assert "232 h" not in "".join(artifacts.values())  # more than a day: not a fact
     warnings = make_record("x", data).warnings
     assert any("duration_minutes: 13973 minutes is more than a day" in w for w in warnings)

@@ -192,7 +192,7 @@ def test_example_build_thread() -> None:
         " before you alert. A week of baseline numbers set thresholds that do not cry wolf."
         " 1/2",
         "Next: Wire the monitor into the nightly job; Add a weekly trend chart."
-        " #AgentCellphone #Agent5 #BuildInPublic 2/2",
+        " #AgentCellphone #BuildInPublic 2/2",
     ]
 
 
@@ -239,13 +239,14 @@ class Elements(HTMLParser):
 
 
 def html_thread() -> tuple[str, list[str]]:
-    """The social_post.md of HTML_SESSION, and its posts as the pipeline made them."""
+    """The social_post.md of HTML_SESSION, and its posts as the pipeline made them (the
+    X thread's, then the Mastodon thread's)."""
     spec = next(
         s
         for s in run_pipeline(make_record("test", HTML_SESSION).session)
         if s.kind == "social_post"
     )
-    posts: list[str] = spec.context["posts"]
+    posts: list[str] = spec.context["posts"] + spec.context["mastodon"]
     said = "\n".join(posts)
     for text in ("<iframe src=javascript:alert(1)>", "<img src=x onerror=alert(1)>", "````", "---"):
         assert text in said  # the thread carries what could turn into markup
@@ -257,12 +258,13 @@ def test_a_thread_is_text_in_any_markdown_renderer() -> None:
     through (markdown-it's CommonMark, as GitHub Pages' and other viewers) shows it as
     text, and the block's text is the post exactly: no escape, no entity."""
     text, posts = html_thread()
-    assert posts_of(text) == posts
+    x, mastodon = posts_of(text), posts_of(text, mastodon=True)
+    assert x + mastodon == posts and mastodon
     html = MarkdownIt("commonmark", {"html": True}).render(text.split("---\n", 2)[2])
     page = Elements(html)
     assert not set(page.tags) & set(LIVE), html
     assert page.code == [f"{post}\n" for post in posts]
-    assert page.tags.count("hr") == len(posts) - 1
+    assert page.tags.count("hr") == len(x) - 1 + len(mastodon) - 1
 
 
 def built(tool: str, folder: Path, *args: str) -> None:
@@ -320,7 +322,8 @@ def test_read_thread_gives_back_the_posts_of_either_form() -> None:
     """The posts exactly as the pipeline made them, from the fenced form; and from a
     thread written before the fences, the lines between the `---` rules."""
     text, posts = html_thread()
-    assert social.read_thread(text.split("---\n", 2)[2]) == posts
+    x, mastodon = social.read_threads(text.split("---\n", 2)[2])
+    assert x + mastodon == posts and social.read_thread(text.split("---\n", 2)[2]) == x
     old = "\nFirst post. 1/2\n\n---\n\nSecond <b>post</b>. 2/2\n"
     assert social.read_thread(old) == ["First post. 1/2", "Second <b>post</b>. 2/2"]
     assert social.read_thread("\n") == []
@@ -429,7 +432,9 @@ def test_a_chinese_text_makes_posts_that_weigh_at_most_280_by_v3_rules() -> None
     assert len(posts) >= 4  # about 1,200 by weight: five posts, not three
     assert all(v3_weight(p) <= LIMIT for p in posts), [v3_weight(p) for p in posts]
     assert all(social.weight(p) == v3_weight(p) for p in posts)
-    assert "".join(split_tags(" ".join(bodies(posts)))[0].split(" ")).replace("…", "") == text + "."
+    # whole sentences (a full stop 。 ends one; no `.` is added after it)
+    assert "".join(split_tags(" ".join(bodies(posts)))[0].split(" ")) == text
+    assert not any("…" in post for post in posts)
     assert social.weight("中" * 140) == v3_weight("中" * 140) == 280
     assert thread(["中" * 139 + "a."]) == ["中" * 139 + "a."]  # 280 exactly, one post
     assert len(thread(["中" * 139 + "ab."])) == 2
@@ -468,10 +473,10 @@ def test_a_long_word_is_weighed_in_linear_work(word: str, monkeypatch: pytest.Mo
     weighed = 0
     original = social.weight
 
-    def counting(text: str) -> int:
+    def counting(text: str, unit: social.Unit = social._v3) -> int:
         nonlocal weighed
         weighed += len(text)
-        return original(text)
+        return original(text, unit)
 
     monkeypatch.setattr(social, "weight", counting)
     posts = thread([word])

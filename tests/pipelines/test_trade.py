@@ -50,8 +50,9 @@ def dec(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-def expected_rows(trades: list[dict[str, Any]]) -> list[list[str]]:
-    """The trade table as it must read: UTC times, time order, symbols upper-case."""
+def expected_rows(trades: list[dict[str, Any]], day: str = "") -> list[list[str]]:
+    """The trade table as it must read: UTC times (the hour alone on `day`, the session's
+    day, which the page shows as its date), time order, symbols upper-case."""
 
     def moment(t: dict[str, Any]) -> datetime:
         parsed = datetime.fromisoformat(str(t["timestamp"]))
@@ -66,7 +67,7 @@ def expected_rows(trades: list[dict[str, Any]]) -> list[list[str]]:
         rows.append(
             [
                 str(n),
-                moment(t).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                moment(t).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC").removeprefix(f"{day} "),
                 t["symbol"].strip().upper(),
                 t["action"],
                 format(qty.normalize(), "f") if qty != qty.to_integral_value() else str(int(qty)),
@@ -153,7 +154,9 @@ def check_journal(raw: dict[str, Any], journal: str) -> None:
     trades = raw["source_data"]["trades"]
     found = tables(journal)
     trade_rows = [row for t in found if t[0][:3] == ["#", "time", "symbol"] for row in t[1:]]
-    assert trade_rows == expected_rows(trades)
+    stamp = datetime.fromisoformat(str(raw["timestamp"]).replace("Z", "+00:00"))
+    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    assert trade_rows == expected_rows(trades, stamp.astimezone(UTC).strftime("%Y-%m-%d"))
     shown = figures(journal)
     for name, value in expected_figures(trades).items():
         assert shown[name] == value, (name, shown[name], value)
@@ -219,9 +222,9 @@ def test_times_in_utc_and_sorted_across_offsets() -> None:
     trades[1]["timestamp"] = "2025-12-05T09:00:00-05:00"  # 14:00 UTC: now the first
     journal = render_all(loads(json.dumps(data)))["trade_journal"]
     rows = next(t for t in tables(journal) if t[0][0] == "#")[1:]
-    assert [(r[1], r[2]) for r in rows[:2]] == [
-        ("2025-12-05 14:00 UTC", "MSFT"),
-        ("2025-12-05 14:59 UTC", "AAPL"),
+    assert [(r[1], r[2]) for r in rows[:2]] == [  # the session's day: the hour alone
+        ("14:00 UTC", "MSFT"),
+        ("14:59 UTC", "AAPL"),
     ]
     check_journal(data, journal)
 
@@ -414,8 +417,8 @@ def test_a_thread_of_several_currencies_states_each_pnl_and_sums_none() -> None:
     ]  # fmt: skip
     posts = bodies(posts_of(render_all(session_of(trades, currency="USD"))["social_post"]))
     first = posts[0]
-    assert first.startswith(
-        "Trading session, December 2, 2025: 4 trades, P&L -9.50 EUR and -5.25 USD."
+    assert first.startswith(  # no title: named by what it traded, not by its date
+        "Trading SAP, SIE and 2 more: 4 trades, P&L -9.50 EUR and -5.25 USD."
     )
     # one fact of each currency, each saying which it is in
     assert (

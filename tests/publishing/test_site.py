@@ -248,7 +248,9 @@ def test_feeds_validate_and_hold_the_published_sessions(full_site: Path, full_st
     with Store.open(full_store) as store:
         posts = published_posts(store).posts
     feeds = sorted(full_site.rglob("feed.xml"))
-    assert len(feeds) == 4
+    projects = sorted(p.parent.name for p in full_site.glob("projects/*/feed.xml"))
+    assert projects == ["agentcellphone", "repo"]  # the corpus's and the week's (example/repo)
+    assert len(feeds) == 1 + 3 + len(projects)  # the site's, one per type, one per project
     for feed in feeds:
         validate(feed)
         parsed = feedparser.parse(feed.read_bytes())
@@ -457,6 +459,12 @@ def test_tags_and_slugs_that_collide_get_their_own_folders(full_store: Path) -> 
     assert set(entries[0].files) == {f.name for f in posts[0].files}  # none of the three
     folders = [e.slug for e in entries]
     assert len(set(folders)) == 4 and all(re.fullmatch(r"[a-z0-9-]+", f) for f in folders)
+    # the oldest keeps the slug, the later ones get their day after it: no hash letters
+    same = sorted(entries[:3], key=lambda e: (e.post.date, e.post.session_id))
+    assert same[0].slug == "same"
+    for entry in same[1:]:
+        day = entry.post.date.astimezone(UTC).strftime("%Y-%m-%d")
+        assert re.fullmatch(f"same-{day}(-[0-9]+)?", entry.slug), entry.slug
     tag_slugs: dict[str, str] = {}
     for entry in entries:
         for tag, slug in entry.tags:
@@ -651,7 +659,7 @@ def test_site_is_a_function_of_the_package(tmp_path: Path) -> None:
     result = gitflywheel.site(store, tmp_path / "out", base_url=BASE, branch="pages")
     assert (result.sessions, result.feeds, result.branch, result.branch_changed) == (
         3,
-        4,
+        5,  # the site's, one per type, the example build's project
         "pages",
         True,
     )
@@ -851,7 +859,7 @@ def test_the_site_leaves_out_placeholders_twins_and_empty_build_logs(tmp_path: P
     assert b"The work" in everything and b"Designed the interfaces." in everything
     pages = {p.name for p in out.rglob("*.html")}
     logs = list(out.rglob("build_log.*"))
-    assert len(logs) == 2 and all("sessions/the-work-" in str(p) for p in logs), (logs, pages)
+    assert len(logs) == 2 and all("sessions/the-work/" in str(p) for p in logs), (logs, pages)
 
 
 # -- share cards, sitemap, robots, 404 -----------------------------------------------------
@@ -944,7 +952,7 @@ def test_the_sitemap_lists_every_page_and_only_pages_that_exist(
     assert with_dates and all(
         re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(when)) for when in with_dates.values()
     )
-    aria = next(url for url in urls if url.endswith("with-aria-noeakl/"))
+    aria = next(url for url in urls if url.endswith("with-aria/"))
     assert urls[aria] == "2025-12-03"  # the session's date
     robots = (out / "robots.txt").read_text()
     assert "User-agent: *" in robots and f"Sitemap: {BASE}sitemap.xml" in robots.splitlines()

@@ -194,26 +194,46 @@ def test_bulk_ingest_with_workers_keeps_the_index(tmp_path: Path) -> None:
     assert_index_as_built_from_history(store)
 
 
-def test_ingest_leaves_an_index_it_cannot_move_to_the_next_query(cli: Cli, tmp_path: Path) -> None:
-    """No index on a store with sessions, or one describing an older commit than the one
-    ingest started from: ingest leaves it, and the query brings it up to date from the
-    history (a rebuild, or an update from the change)."""
+def test_an_index_missing_or_behind_is_brought_up_then_moved_along(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """No index on a store with sessions, or one describing an older commit: ingest's
+    slug lookups bring it to the tip from the history (a rebuild, or an update from the
+    change), and its flushes move it along from there."""
     store = tmp_path / "store.git"
     corpus = sorted(CORPUS.glob("*.json"))
     assert cli("ingest", "--repo", store, *corpus[:5]).exit_code == 0
     remove_index(store)
     assert cli("ingest", "--repo", store, *corpus[5:10]).exit_code == 0
-    assert not index_path(Store.open(store)).exists()
-    assert_same_answers(store)
+    assert_index_as_built_from_history(store)
     put_probe(store)
     assert cli("config", "--repo", store, "site.title", "Elsewhere").exit_code == 0
     assert cli("ingest", "--repo", store, *corpus[10:15]).exit_code == 0
-    with Store.open(store) as opened:
-        tip = opened.tip()
-    assert tip is not None and described(store) != tip.decode()
-    assert_same_answers(store)
     assert probe_kept(store)
     assert_index_as_built_from_history(store)
+
+
+def test_advance_moves_only_an_index_of_the_commit_it_starts_from(cli: Cli, tmp_path: Path) -> None:
+    from gitflywheel.queries.index import advance
+
+    store = tmp_path / "store.git"
+    assert cli("ingest", "--repo", store, *sorted(CORPUS.glob("*.json"))[:5]).exit_code == 0
+    with Store.open(store) as opened:
+        before = opened.tip()
+    assert before is not None and described(store) == before.decode()
+    assert cli("config", "--repo", store, "site.title", "Elsewhere").exit_code == 0
+    with Store.open(store) as opened:
+        after = opened.tip()
+        assert after is not None
+        assert not advance(opened, after, after, {})  # it describes `before`, not `after`
+        assert described(store) == before.decode()
+        assert advance(opened, before, after, {})  # a settings commit changes no folder
+    assert described(store) == after.decode()
+    assert_index_as_built_from_history(store)
+    remove_index(store)
+    with Store.open(store) as opened:
+        assert not advance(opened, after, after, {})  # sessions it never read: left alone
+    assert not index_path(Store.open(store)).exists()
 
 
 @pytest.mark.slow

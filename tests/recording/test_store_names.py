@@ -85,6 +85,7 @@ def test_a_repository_shown_as_nothing_and_an_agent_shown_by_name(
 ) -> None:
     config(cli, store, "--add", "names.repo", f"{PRIVATE}=")
     config(cli, store, "--add", "names.agent", "Agent-1=Kay")
+    config(cli, store, "names.agent_tags", "true")  # agents are tags only when asked
     assert cli("ingest", "--repo", store, write(tmp_path, cellphone())).exit_code == 0
     text = artifacts(store, "cell-1")
     assert PRIVATE not in text and "#AgentCellphone" not in text
@@ -92,7 +93,11 @@ def test_a_repository_shown_as_nothing_and_an_agent_shown_by_name(
     assert "author: Kay" in text or 'author: "Kay"' in text
     assert "#Kay" in text and "Agent-1" not in text
     facts = json.loads(show(store, f"{session_dir('cell-1')}/{FACTS_FILE}"))
-    assert facts["names"] == {"agent": {"Agent-1": "Kay"}, "repo": {PRIVATE: ""}}
+    assert facts["names"] == {
+        "agent": {"Agent-1": "Kay"},
+        "agent_tags": True,
+        "repo": {PRIVATE: ""},
+    }
     manifest = json.loads(show(store, f"{session_dir('cell-1')}/manifest.json"))
     assert manifest["agent_id"] == "Agent-1"
     assert warnings(verify(cli, store, "--full")) == []
@@ -116,6 +121,19 @@ def test_changed_names_are_warned_of_and_rerender_renews_the_session(
     text = artifacts(store, "cell-1")
     assert "#Cellphone" in text and "Agent Cellphone" not in text
     assert warnings(verify(cli, store)) == []
+    assert warnings(verify(cli, store, "--full")) == []
+
+
+def test_agent_tags_set_later_are_warned_of_and_rerender_adds_them(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    assert cli("ingest", "--repo", store, write(tmp_path, cellphone())).exit_code == 0
+    assert "#Agent1" not in artifacts(store, "cell-1")
+    config(cli, store, "names.agent_tags", "true")
+    found = warnings(verify(cli, store))
+    assert len(found) == 1 and "agents as tags" in found[0], found
+    assert cli("rerender", "--repo", store, "--all").exit_code == 0
+    assert "#Agent1" in artifacts(store, "cell-1")
     assert warnings(verify(cli, store, "--full")) == []
 
 

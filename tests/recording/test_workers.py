@@ -73,3 +73,51 @@ def test_a_worker_that_dies_ends_the_run(tmp_path: Path) -> None:
             pool.submit("b", session("s-2"), tmp_path).result()
     finally:
         pool.close()
+
+
+def test_workers_give_each_post_the_address_one_process_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(20) A worker plans a new session with its title's slug; when another session's
+    post lives there (recorded before, or earlier in the run), its turn plans it again
+    with the session's day after the slug: the history is the one a single process makes."""
+    import json
+
+    from conftest import git
+
+    from gitflywheel import config, show
+    from gitflywheel.recording.ingest import ingest
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764900000")
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps(session("n-0", title="Nightly cleanup")))
+    batch = tmp_path / "batch.jsonl"
+    rows = [
+        session(
+            f"n-{i}",
+            title="Nightly cleanup" if i % 2 else f"Task {i}",
+            timestamp=f"2025-12-0{3 + i // 4}T0{i}:00:00Z",
+        )
+        for i in range(1, 8)
+    ]
+    batch.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    tips = []
+    for workers in (1, 2):
+        store = tmp_path / f"w{workers}.git"
+        config(store, "site.base_url", "https://me.example.org/")
+        assert ingest(store, [str(first)]).exit_code == 0  # the store holds a session now
+        report = ingest(store, [str(batch)], workers=workers, parallel_after=0)
+        assert report.exit_code == 0 and report.count("recorded") == 7
+        tips.append(git("-C", store, "rev-parse", "main").strip())
+    assert tips[0] == tips[1]
+    manifests = {f"n-{i}": show(tmp_path / "w2.git", f"n-{i}").slug for i in range(8)}
+    assert manifests == {
+        "n-0": "nightly-cleanup",
+        "n-1": "nightly-cleanup-2025-12-03",
+        "n-2": "task-2",
+        "n-3": "nightly-cleanup-2025-12-03-2",
+        "n-4": "task-4",
+        "n-5": "nightly-cleanup-2025-12-04",
+        "n-6": "task-6",
+        "n-7": "nightly-cleanup-2025-12-04-2",
+    }

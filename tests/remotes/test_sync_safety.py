@@ -366,7 +366,7 @@ def test_sync_refuses_a_hostile_history_and_nothing_moves(
     result = cli("sync", "--repo", mine, shared)  # would be a fast-forward
     assert result.exit_code == 1, result.output
     assert reason in result.stderr and "nothing was taken" in result.stderr, result.stderr
-    assert result.stderr.startswith(f"gitflywheel: {shared}: ")
+    assert result.stderr.startswith(f"error: {shared}: ")
     if "Timezone" not in reason:
         assert bad in result.stderr or "tree " in result.stderr  # names the object
     after = snapshot(mine)
@@ -505,7 +505,7 @@ def test_remote_failures_are_messages_naming_the_remote(cli: Cli, tmp_path: Path
                 err = result.stderr.decode()
                 assert result.returncode == 1, (url, command, err)
                 assert "Traceback" not in err and reason in err, (url, err)
-                assert err.startswith(f"gitflywheel: {shown}: "), err
+                assert err.startswith(f"error: {shown}: "), err
                 assert SECRET not in err and result.stdout == b""
 
 

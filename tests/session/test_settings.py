@@ -26,6 +26,7 @@ GOOD = {
     "privacy.private": (r"acme-\d{4}", r"[Pp]roject[- ]X"),
     "names.repo": ("me/secret-repo=a client project",),
     "names.agent": ("Agent-1=Ada", "bot=The bot"),
+    "names.agent_tags": "true",
 }
 
 
@@ -38,6 +39,7 @@ def test_every_key_round_trips_through_the_file() -> None:
     assert settings.values() == GOOD
     assert settings.agent_names() == {"Agent-1": "Ada", "bot": "The bot"}
     assert settings.repo_names() == {"me/secret-repo": "a client project"}
+    assert settings.agent_tags() and not StoreSettings().agent_tags()
     assert [p.pattern for p in settings.private_patterns()] == list(GOOD["privacy.private"])
 
 
@@ -90,6 +92,8 @@ def test_any_valid_text_round_trips(title: str, names: list[str]) -> None:
         ("site.title", ("a tuple",), "one value"),
         ("names.agent", "Agent-1=Ada", "several values"),
         ("site.colour", "blue", "not a setting"),
+        ("names.agent_tags", "yes", "true or false"),
+        ("names.agent_tags", ("true",), "one value"),
     ],
 )
 def test_bad_values_are_refused_naming_the_key(key: str, value: object, reason: str) -> None:

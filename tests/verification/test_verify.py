@@ -159,6 +159,52 @@ def test_revision_out_of_order(cli: Cli, built: Path, tmp_path: Path) -> None:
     assert_found(cli, built, "session.revision", commit, session_dir(BUILD_ID))
 
 
+def test_a_revision_that_moves_the_post(cli: Cli, built: Path, tmp_path: Path) -> None:
+    """(20) A session's address is fixed at its first record: a commit that gives its
+    manifest another slug moves the page a shared link points to."""
+    work = checkout(built, tmp_path)
+    manifest = manifest_of(work)
+    assert manifest["slug"] == "metrics-guardrail-for-the-output-flywheel"
+    manifest["slug"] = "metrics-guardrail"
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, trailers(BUILD_ID, revision=1))
+    found = assert_found(
+        cli, built, "session.address", commit, f"{session_dir(BUILD_ID)}/manifest.json"
+    )
+    message = next(f["message"] for f in found if f["rule"] == "session.address")
+    assert "sessions/metrics-guardrail-for-the-output-flywheel/" in message
+
+
+def test_a_thread_that_links_another_site_than_the_settings(
+    cli: Cli, built: Path, tmp_path: Path
+) -> None:
+    """(20) A thread links the site the store's settings name when it is recorded: a
+    session folder rendered for another site (here by a second store, whole and
+    consistent in itself) is a finding, as is any other site address in its facts."""
+    other = tmp_path / "other.git"
+    assert (
+        cli("config", "--repo", other, "site.base_url", "https://elsewhere.example/").exit_code == 0
+    )
+    assert cli("ingest", "--repo", other, EXAMPLES / "build_session.json").exit_code == 0
+    work = checkout(built, tmp_path)
+    shutil.rmtree(folder(work))
+    archive = subprocess.run(
+        ["git", "-C", other, "archive", "main", session_dir(BUILD_ID)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", work], input=archive, check=True)
+    assert "https://elsewhere.example/" in (folder(work) / "social_post.md").read_text()
+    message = (
+        f"Re-render build session {BUILD_ID}\n\nSession-Id: {BUILD_ID}\nSession-Type: build\n"
+        "Agent-Id: Agent-5\nRevision: 1\n"
+        "Rendered-By: gitflywheel 0.4.0 pipeline build/5 filters/1\n"
+    )
+    commit = commit_and_push(work, message)
+    found = assert_found(cli, built, "facts.derive", commit, f"{session_dir(BUILD_ID)}/facts.json")
+    assert any("https://elsewhere.example/" in f["message"] for f in found), found
+
+
 def test_trailers_that_lie(cli: Cli, built: Path, tmp_path: Path) -> None:
     work = checkout(built, tmp_path)
     record = folder(work) / "session.json"

@@ -1,0 +1,116 @@
+"""A chat export as its tools write it: a ZIP, or the files taken out of one. Finds the
+conversation files (`conversations.json`, or split as `conversations-NNN.json`) and the
+files a conversation names (images), reading no member past a size limit whatever its
+header claims, so a crafted archive cannot make a small file inflate to gigabytes."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..jsontext import JSONTextError, decode_utf8, loads
+
+__all__ = ["Export", "MAX_JSON_BYTES"]
+
+MAX_JSON_BYTES = 512 * 1024 * 1024
+"""The largest conversations file read (a heavy user's ChatGPT export is tens of MB)."""
+_CONVERSATIONS = re.compile(r"(?:^|/)conversations(?:-\d+)?\.json$")
+
+
+class Export:
+    """One export: a ZIP file, a conversations file, or a folder holding them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.zip: zipfile.ZipFile | None = None
+        self.folder: Path | None = None
+        self.files: list[str] = []
+        try:
+            if path.is_dir():
+                self.folder = path
+                self.files = sorted(
+                    p.name for p in path.iterdir() if _CONVERSATIONS.search(p.name) and p.is_file()
+                )
+            elif path.exists() and not path.is_file():
+                raise InputError(str(path), "", "not a regular file or a folder; not read")
+            elif zipfile.is_zipfile(path):
+                self.zip = zipfile.ZipFile(path)
+                self.files = sorted(n for n in self.zip.namelist() if _CONVERSATIONS.search(n))
+            elif path.is_file():
+                self.folder = path.parent
+                self.files = [path.name]
+            else:
+                raise InputError(str(path), "", "no such file or folder")
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise InputError(str(path), "", f"cannot read: {exc}") from None
+        if not self.files:
+            raise InputError(str(path), "", "no conversations.json in this export")
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+    def origin(self, name: str) -> str:
+        """How a member is named in messages: `export.zip:conversations.json`."""
+        if self.zip is not None:
+            return f"{self.path}:{name}"
+        assert self.folder is not None
+        return str(self.folder / name)
+
+    def read(self, name: str, limit: int) -> bytes | None:
+        """A member's bytes, or None when it is larger than `limit` or not there."""
+        try:
+            if self.zip is not None:
+                info = self.zip.getinfo(name)
+                if info.file_size > limit:
+                    return None
+                with self.zip.open(info) as f:
+                    data = f.read(limit + 1)
+            else:
+                assert self.folder is not None
+                path = self.folder / name
+                if path.is_symlink() and name not in self.files:
+                    return None  # an image beside the export is its own file, not a link out
+                if not path.is_file() or path.stat().st_size > limit:
+                    return None
+                with path.open("rb") as f:
+                    data = f.read(limit + 1)
+        except KeyError:
+            return None
+        except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as exc:
+            raise InputError(self.origin(name), "", f"cannot read: {exc}") from None
+        return data if len(data) <= limit else None
+
+    def conversations(self, name: str) -> list[Any]:
+        """The list a conversations file holds."""
+        data = self.read(name, MAX_JSON_BYTES)
+        if data is None:
+            raise InputError(self.origin(name), "", f"larger than {MAX_JSON_BYTES:,} bytes")
+        try:
+            value = loads(decode_utf8(data))
+        except JSONTextError as exc:
+            raise InputError(self.origin(name), "", f"not valid JSON: {exc}") from None
+        if not isinstance(value, list):
+            raise InputError(self.origin(name), "", "not a list of conversations")
+        return value
+
+    def find(self, stem: str) -> str | None:
+        """The member (or file beside the conversations) whose name starts with `stem`, an
+        image's id: `file-abc123-photo.png`, `file_00…-uuid.png`, `file_00….dat`."""
+        if not re.fullmatch(r"[A-Za-z0-9_-]{4,200}", stem):
+            return None
+        if self.zip is not None:
+            names = self.zip.namelist()
+        else:
+            assert self.folder is not None
+            try:
+                names = [p.name for p in self.folder.iterdir()]
+            except OSError:
+                return None
+        found = sorted(
+            n for n in names if n.rsplit("/", 1)[-1].startswith(stem) and not n.endswith("/")
+        )
+        return found[0] if found else None

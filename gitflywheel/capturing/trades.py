@@ -1,0 +1,247 @@
+"""`capture trades`: broker exports into trade sessions, one per trading day and account.
+
+Reads each file (its format detected from its content, or given), turns executions into
+trades by FIFO lots (`fifo.py`), and writes each day's trades as a trade session: a
+round trip belongs to the day its lot was closed (the day its P&L was realised), an open
+lot to the day it was opened. Times become UTC from an IANA zone (the format's default,
+or `--tz`), never the machine's. The same files give the same sessions: ids come from
+the account and the day, trades carry the broker's execution ids (or row hashes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import InputError
+from ..session.records import format_timestamp
+from . import ibkr, thinkorswim, tradervue
+from .executions import Execution, zone
+from .fifo import Lot, RoundTrip, match
+from .result import CapturedSessions, check
+
+__all__ = ["FORMATS", "TradeFormat", "capture_trades", "detect"]
+
+TradeFormat = Literal["ibkr", "thinkorswim", "tradervue"]
+FORMATS: tuple[TradeFormat, ...] = ("ibkr", "thinkorswim", "tradervue")
+_READERS = {"ibkr": ibkr, "thinkorswim": thinkorswim, "tradervue": tradervue}
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""The largest export read: years of executions fit in far less."""
+_TOLERANCE = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class _Day:
+    account: str
+    day: date
+    broker: str
+
+
+def detect(name: str, text: str) -> TradeFormat:
+    """The format of an export, from its content."""
+    if ibkr.looks_like_xml(text) or ibkr.looks_like_csv(text):
+        return "ibkr"
+    if thinkorswim.looks_like(text):
+        return "thinkorswim"
+    if tradervue.looks_like(text):
+        return "tradervue"
+    raise InputError(
+        name,
+        "",
+        "not a trade export this reads (an IB Flex statement, a thinkorswim account "
+        "statement, or a CSV with Date, Time, Symbol, Quantity, Price, Side); give --format",
+    )
+
+
+def _text(path: Path) -> str:
+    try:
+        if not path.exists():
+            raise InputError(str(path), "", "no such file")
+        if not path.is_file():
+            raise InputError(str(path), "", "not a regular file; not read")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(str(path), "", f"larger than {MAX_FILE_BYTES:,} bytes")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
+    if b"\0" in data[:65536]:
+        raise InputError(str(path), "", "binary content, not a text export")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def _amount(value: Decimal) -> Decimal:
+    """Money to the cent when that loses nothing, else every digit it has."""
+    cents = value.quantize(Decimal("0.01"))
+    return cents if cents == value else value.normalize()
+
+
+def _trade(trip: RoundTrip, notes: list[str]) -> dict[str, Any]:
+    pnl, fees = trip.pnl, trip.fees
+    if fees < 0:
+        notes.append(
+            f"{trip.closing.origin}: a fee credit of {-fees} on {trip.opening.symbol} is "
+            "counted in its P&L (fees are never negative in a record)"
+        )
+        pnl, fees = pnl - fees, Decimal(0)
+    trade: dict[str, Any] = {
+        "symbol": trip.opening.symbol,
+        "action": "buy" if trip.direction > 0 else "sell",
+        "quantity": trip.quantity,
+        "price": trip.opening.price,
+        "timestamp": format_timestamp(trip.opening.time),
+        "exit_price": trip.closing.price,
+        "exit_timestamp": format_timestamp(trip.closing.time),
+        "profit_loss": _amount(pnl),
+        "fees": _amount(fees),
+        "execution_ids": [trip.opening.exec_id, trip.closing.exec_id],
+    }
+    if trip.opening.currency:
+        trade["currency"] = trip.opening.currency
+    if trip.opening.multiplier != 1:
+        trade["multiplier"] = trip.opening.multiplier
+    return trade
+
+
+def _open(lot: Lot, notes: list[str]) -> dict[str, Any]:
+    trade: dict[str, Any] = {
+        "symbol": lot.opening.symbol,
+        "action": "buy" if lot.direction > 0 else "sell",
+        "quantity": lot.quantity,
+        "price": lot.opening.price,
+        "timestamp": format_timestamp(lot.opening.time),
+        "execution_ids": [lot.opening.exec_id],
+    }
+    if lot.fees_left > 0:
+        trade["fees"] = _amount(lot.fees_left)
+    elif lot.fees_left < 0:
+        notes.append(f"{lot.opening.origin}: a fee credit of {-lot.fees_left} on an open lot")
+    if lot.opening.currency:
+        trade["currency"] = lot.opening.currency
+    if lot.opening.multiplier != 1:
+        trade["multiplier"] = lot.opening.multiplier
+    return trade
+
+
+def _by_name(note: str, paths: list[Path]) -> str:
+    """A note as the record keeps it: files by their name, not where they lie on disk."""
+    for path in sorted(paths, key=lambda p: -len(str(p))):
+        note = note.replace(str(path), path.name)
+    return note
+
+
+def _session_id(account: str, day: date) -> str:
+    if not account:
+        return f"trades-{day.isoformat()}"
+    digest = hashlib.sha256(account.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"trades-{day.isoformat()}-{digest}"
+
+
+def capture_trades(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    format: TradeFormat | None = None,
+    tz: str | None = None,
+    agent: str | None = None,
+) -> CapturedSessions:
+    """Trade sessions from broker exports, in day then account order."""
+    if format is not None and format not in FORMATS:
+        raise InputError("--format", "", f"{format!r} is not one of {', '.join(FORMATS)}")
+    where_given = zone(tz) if tz else None
+    executions: list[Execution] = []
+    brokers: dict[str, str] = {}
+    notes: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    names = [Path(p) for p in paths]
+    if not names:
+        raise InputError("capture trades", "", "no file given")
+    for path in names:
+        text = _text(path)
+        kind = format or detect(str(path), text)
+        reader = _READERS[kind]
+        where = where_given or zone(reader.DEFAULT_ZONE)
+        found, said = reader.read(str(path), text, where)
+        notes.extend(said)
+        for execution in found:
+            key = (execution.account, execution.exec_id)
+            if key in seen:
+                continue  # the same execution in two overlapping exports
+            seen.add(key)
+            executions.append(execution)
+            brokers.setdefault(execution.account, reader.BROKER)
+    matched = match(executions)
+    days: dict[tuple[str, date], list[Execution]] = defaultdict(list)
+    for execution in executions:
+        days[(execution.account, execution.day)].append(execution)
+    trades: dict[tuple[str, date], list[dict[str, Any]]] = defaultdict(list)
+    day_notes: dict[tuple[str, date], list[str]] = defaultdict(list)
+    for trip in matched.round_trips:
+        key = (trip.closing.account, trip.closing.day)
+        trades[key].append(_trade(trip, day_notes[key]))
+    for lot in matched.open_lots:
+        key = (lot.opening.account, lot.opening.day)
+        trades[key].append(_open(lot, day_notes[key]))
+    for fill, left in matched.unmatched:
+        day_notes[(fill.account, fill.day)].append(
+            f"{fill.origin}: closes {left} {fill.symbol} opened before these files; "
+            "not a round trip here"
+        )
+    by_closing: dict[str, list[RoundTrip]] = defaultdict(list)
+    for trip in matched.round_trips:
+        by_closing[trip.closing.exec_id].append(trip)
+    partly_unmatched = {fill.exec_id for fill, _ in matched.unmatched}
+    for execution in executions:
+        trips = by_closing.get(execution.exec_id, [])
+        if execution.broker_pnl is None or not trips:
+            continue
+        if execution.exec_id in partly_unmatched:
+            continue  # part of it closed a lot from before the files: no like-for-like sum
+        ours = sum((t.pnl - t.fees for t in trips), Decimal(0))
+        if abs(ours - execution.broker_pnl) > _TOLERANCE:
+            day_notes[(execution.account, execution.day)].append(
+                f"{execution.origin}: the broker's realised P&L is {execution.broker_pnl}, "
+                f"FIFO lots here give {_amount(ours)} (net of fees), a difference of "
+                f"{_amount(ours - execution.broker_pnl)}"
+            )
+    sessions = []
+    for account, day in sorted(days, key=lambda k: (k[1], k[0])):
+        key = (account, day)
+        notes.extend(day_notes[key])
+        if not trades[key]:
+            continue
+        fills = sorted(e.time for e in days[key])
+        listed = sorted(trades[key], key=lambda t: (t["timestamp"], t.get("exit_timestamp", "~")))
+        source: dict[str, Any] = {"broker": brokers.get(account, ""), "trades": listed}
+        if day_notes[key]:
+            source["capture_notes"] = [_by_name(n, names) for n in day_notes[key]]
+        sessions.append(
+            check(
+                {
+                    "session_id": _session_id(account, day),
+                    "session_type": "trade",
+                    "timestamp": format_timestamp(fills[0]),
+                    "agent_id": agent or "trader",
+                    "metadata": {
+                        "duration_minutes": int((fills[-1] - fills[0]).total_seconds() // 60),
+                    },
+                    "source_data": source,
+                },
+                ", ".join(map(str, names)),
+            )
+        )
+    if not sessions:
+        raise InputError(
+            ", ".join(map(str, names)),
+            "",
+            "no trades to make a session of" + ("; " + "; ".join(notes) if notes else ""),
+        )
+    return CapturedSessions(sessions, notes)

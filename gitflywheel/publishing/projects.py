@@ -1,0 +1,172 @@
+"""A changelog per project: the published build sessions of one project, their changes
+gathered newest first, by month, in Keep a Changelog's sections.
+
+A project is what a build session's facts name (`facts.project`, from the repository:
+`pipelines.common.project_of`, one tag however its repositories are spelt); facts made
+before projects were named give it from their repository the same way. A session's
+changes are its commits, read as the build log reads them (conventional type and scope,
+an `agent-4:` prefix as the scope, `Add`/`Fix` as types): features are Added, fixes
+Fixed, documentation Documentation, tests, build, CI and chores Maintenance, anything
+else Changed, and breaking changes come first. Sessions carry no release tag (neither
+the work session format nor `capture` records one), so the changes are grouped by the
+month of their session, in UTC. A session that lists no commit is one line of its own
+under "Sessions without listed commits". Pure reading: nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ..errors import GitflywheelError
+from ..pipelines.changelog import group_of, implied_type, parse
+from ..pipelines.common import project_of, utc_text
+from ..session.facts import Facts
+from ..storage.layout import FACTS_FILE
+from ..storage.store import Store
+from .posts import Post
+
+__all__ = ["SECTIONS", "NO_COMMITS", "Change", "Release", "Project", "section_of", "projects"]
+
+# Keep a Changelog's sections, in the order a project page shows them.
+SECTIONS: Final = ("Breaking changes", "Added", "Changed", "Fixed", "Documentation", "Maintenance")
+NO_COMMITS: Final = "Sessions without listed commits"
+_SECTION_OF_GROUP: Final = {
+    "Breaking changes": "Breaking changes",
+    "Features": "Added",
+    "Fixes": "Fixed",
+    "Documentation": "Documentation",
+    "Refactoring": "Changed",
+    "Performance": "Changed",
+    "Tests": "Maintenance",
+    "Build and CI": "Maintenance",
+    "Chores": "Maintenance",
+    "Other changes": "Changed",
+}
+
+
+def section_of(kind: str, breaking: bool) -> str:
+    """The Keep a Changelog section of a commit of this type (`feat`: Added)."""
+    return _SECTION_OF_GROUP[group_of(kind, breaking)]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of a changelog: a commit (its scope, description, short hash and link),
+    or a session without listed commits (its title); `session_id` says whose."""
+
+    session_id: str
+    text: str
+    scope: str = ""
+    short: str = ""
+    url: str | None = None
+
+
+@dataclass
+class Release:
+    """The changes of one month (`2025-12`, titled `December 2025`), by section, and
+    the sessions they come from (ids, newest first)."""
+
+    key: str
+    title: str
+    sections: dict[str, list[Change]] = field(default_factory=dict)
+    sessions: list[str] = field(default_factory=list)
+
+    def ordered(self) -> list[tuple[str, list[Change]]]:
+        """The sections that hold a change, in `SECTIONS` order, sessions last."""
+        order = [*SECTIONS, NO_COMMITS]
+        return [(s, self.sections[s]) for s in order if self.sections.get(s)]
+
+
+@dataclass
+class Project:
+    """A project: its name (as its newest session names it), tag, sessions (newest
+    first) and releases (newest first)."""
+
+    name: str
+    tag: str
+    posts: list[Post]
+    releases: list[Release]
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _build_facts(store: Store, root: bytes, post: Post) -> dict[str, Any] | None:
+    """The build facts a post's session was rendered from (`facts` of its build log,
+    else of its post), or None when it has none readable."""
+    entry = store.lookup(root, f"{post.folder}/{FACTS_FILE}")
+    if entry is None:
+        return None
+    try:
+        facts = Facts.from_bytes(store.blob(entry[1]))
+    except (GitflywheelError, KeyError, ValueError):
+        return None
+    for kind in ("build_log", "blog_post"):
+        found = facts.artifacts.get(kind)
+        value = found.context.get("facts") if found is not None else None
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _project(facts: dict[str, Any]) -> dict[str, str] | None:
+    named = facts.get("project")
+    if isinstance(named, dict) and _text(named.get("tag")) and _text(named.get("name")):
+        return {"name": _text(named["name"]), "tag": _text(named["tag"])}
+    return project_of(_text(facts.get("repo")) or None)  # facts made before projects
+
+
+def _changes(post: Post, facts: dict[str, Any]) -> list[tuple[str, Change]]:
+    """A session's changes, newest first, each with its section."""
+    commits = facts.get("commits")
+    listed = [c for c in commits if isinstance(c, dict)] if isinstance(commits, list) else []
+    out: list[tuple[str, Change]] = []
+    for commit in reversed(listed):  # stored in time order
+        subject = _text(commit.get("subject"))
+        read = parse(subject)
+        kind = _text(commit.get("type")) or implied_type(read)
+        breaking = commit.get("breaking") is True or read.breaking
+        text = _text(commit.get("description")) or read.description or "(no message)"
+        url = commit.get("url")
+        change = Change(
+            post.session_id,
+            text,
+            _text(commit.get("scope")) or read.scope or read.agent,
+            _text(commit.get("short")),
+            url if isinstance(url, str) and url.startswith("https://") else None,
+        )
+        out.append((section_of(kind, breaking), change))
+    if not out:
+        out.append((NO_COMMITS, Change(post.session_id, post.title)))
+    return out
+
+
+def projects(store: Store, commit: str, posts: Iterable[Post]) -> list[Project]:
+    """The projects of the published build sessions `posts` (newest first) at `commit`,
+    by name; a session whose facts name no project is in none."""
+    root = store.commit(commit.encode()).tree
+    found: dict[str, Project] = {}
+    months: dict[str, dict[str, Release]] = defaultdict(dict)
+    for post in posts:
+        if post.session_type != "build":
+            continue
+        facts = _build_facts(store, root, post)
+        named = _project(facts) if facts is not None else None
+        if facts is None or named is None:
+            continue
+        project = found.setdefault(named["tag"], Project(named["name"], named["tag"], [], []))
+        project.posts.append(post)
+        key = utc_text(post.date, "%Y-%m")
+        release = months[named["tag"]].get(key)
+        if release is None:
+            release = Release(key, utc_text(post.date, "%B %-Y"))
+            months[named["tag"]][key] = release
+            project.releases.append(release)
+        release.sessions.append(post.session_id)
+        for section, change in _changes(post, facts):
+            release.sections.setdefault(section, []).append(change)
+    return sorted(found.values(), key=lambda p: (p.name.casefold(), p.tag))

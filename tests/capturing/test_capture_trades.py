@@ -1,0 +1,422 @@
+"""capture trades: broker exports of each real layout into trade sessions, ingested into
+a real store; every figure below is worked out by hand from the rows of tests/data."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, Cli, git
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gitflywheel import capture_trades
+from gitflywheel.capturing.executions import Execution
+from gitflywheel.capturing.fifo import match
+from gitflywheel.errors import InputError
+from gitflywheel.jsontext import dumps_pretty, loads
+
+DATA = ROOT / "tests" / "data" / "capture"
+D = Decimal
+
+
+def _capture(cli: Cli, *args: str | Path) -> list[dict[str, Any]]:
+    result = cli("capture", "trades", *args)
+    assert result.exit_code == 0, result.stderr
+    sessions = loads(result.stdout)
+    assert isinstance(sessions, list)
+    return sessions
+
+
+def _ingest(cli: Cli, store: Path, sessions: list[dict[str, Any]]) -> str:
+    result = cli("ingest", "--repo", store, "-", input=dumps_pretty(sessions))
+    assert result.exit_code == 0, result.stderr
+    return result.stderr
+
+
+def _blocks(cli: Cli, store: Path, session_id: str) -> dict[str, dict[str, Any]]:
+    facts = json.loads(cli("show", "--repo", store, session_id, "facts").stdout)
+    blocks = facts["artifacts"]["trade_journal"]["context"]["summary"]["blocks"]
+    return {b["currency"]: b for b in blocks}
+
+
+def _trips(session: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            t["symbol"],
+            t["action"],
+            t["quantity"],
+            t["price"],
+            t.get("exit_price"),
+            t.get("profit_loss"),
+            t.get("fees"),
+            t.get("currency"),
+            t["timestamp"],
+            t.get("exit_timestamp"),
+        )
+        for t in session["source_data"]["trades"]
+    ]
+
+
+def test_ibkr_flex_xml_round_trips_fees_currencies_and_utc(cli: Cli, tmp_path: Path) -> None:
+    sessions = _capture(cli, DATA / "ibkr-flex.xml")
+    assert [s["session_id"][:17] for s in sessions] == ["trades-2025-03-03", "trades-2025-03-04"]
+    day1, day2 = sessions
+    # New York is UTC-5 on 3 March 2025 (EST; daylight time starts 9 March): 09:35:12 -> 14:35:12Z
+    assert day1["timestamp"] == "2025-03-03T14:35:12Z"
+    # AAPL: bought 100 @ 175.50 (fee 1.00), sold 60 @ 176.25 (fee 0.60), 40 @ 174.90 (fee 0.40).
+    #   60: (176.25 - 175.50) x 60 = 45.00; fees 1.00 x 60/100 + 0.60 = 1.20
+    #   40: (174.90 - 175.50) x 40 = -24.00; fees 1.00 x 40/100 + 0.40 = 0.80
+    # VOD (GBP): sold short 10 @ 72.10, bought back @ 71.50: (72.10 - 71.50) x 10 = 6.00; fees 3 + 3
+    # MSFT 50 @ 400 and its cancellation: both left out.
+    assert _trips(day1) == [
+        ("AAPL", "buy", 60, D("175.50"), D("176.25"), D("45.00"), D("1.20"), "USD",
+         "2025-03-03T14:35:12Z", "2025-03-03T15:02:45Z"),
+        ("AAPL", "buy", 40, D("175.50"), D("174.90"), D("-24.00"), D("0.80"), "USD",
+         "2025-03-03T14:35:12Z", "2025-03-03T16:15:00Z"),
+        ("VOD", "sell", 10, D("72.10"), D("71.50"), D("6.00"), D("6.00"), "GBP",
+         "2025-03-03T15:30:00Z", "2025-03-03T15:45:00Z"),
+    ]  # fmt: skip
+    # MSFT 20 @ 401.00 bought on the 3rd at 14:00 EST (the " EST" suffix dropped) = 19:00Z,
+    # sold on the 4th @ 405.00: 4.00 x 20 = 80.00, fees 1.00 + 1.00; it belongs to the 4th,
+    # the day its P&L was realised. AAPL 5 @ 177.00 at 15:59 stays open (fee 0.35).
+    assert _trips(day2) == [
+        ("MSFT", "buy", 20, D("401.00"), D("405.00"), D("80.00"), D("2.00"), "USD",
+         "2025-03-03T19:00:00Z", "2025-03-04T14:30:00Z"),
+        ("AAPL", "buy", 5, D("177.00"), None, None, D("0.35"), "USD",
+         "2025-03-04T20:59:00Z", None),
+    ]  # fmt: skip
+    # IB says 77.00 for the MSFT sale; the lots give 80.00 - 2.00 = 78.00: a note in the record
+    notes = day2["source_data"]["capture_notes"]
+    assert len(notes) == 1 and "ibkr-flex.xml: Trade 9 (transactionID 1009)" in notes[0]
+    assert "77.00" in notes[0] and "78.00" in notes[0] and str(DATA) not in notes[0]
+    assert "capture_notes" not in day1["source_data"]  # 43.80 and -24.80 agree with IB's
+
+    store = tmp_path / "s.git"
+    assert "2 recorded" in _ingest(cli, store, sessions)
+    usd, gbp = (
+        _blocks(cli, store, day1["session_id"])["USD"],
+        _blocks(cli, store, day1["session_id"])["GBP"],
+    )
+    assert (D(str(usd["total_pnl"])), D(str(usd["fees"])), D(str(usd["net_pnl"]))) == (
+        D("45.00") - D("24.00"),
+        D("1.20") + D("0.80"),
+        D("21.00") - D("2.00"),
+    )
+    assert (D(str(gbp["total_pnl"])), D(str(gbp["fees"])), D(str(gbp["net_pnl"]))) == (6, 6, 0)
+    usd2 = _blocks(cli, store, day2["session_id"])["USD"]
+    assert D(str(usd2["open_exposure"])) == 5 * D("177.00")  # 885.00
+    assert D(str(usd2["net_pnl"])) == D("80.00") - (D("2.00") + D("0.35"))
+
+    # the same file captured again records nothing new
+    again = _capture(cli, DATA / "ibkr-flex.xml")
+    assert again == sessions
+    assert "0 recorded, 2 unchanged" in _ingest(cli, store, again)
+    git("-C", store, "fsck", "--strict")
+    assert len(git("-C", store, "rev-list", "main").split()) == 3  # the store's first commit + 2
+
+
+def test_ibkr_flex_csv_option_with_multiplier(cli: Cli, tmp_path: Path) -> None:
+    (session,) = _capture(cli, DATA / "ibkr-flex.csv")
+    (trade,) = session["source_data"]["trades"]
+    # 2 contracts x 100: (3.10 - 2.50) x 2 x 100 = 120.00; fees 1.30 + 1.30 = 2.60, and
+    # IB's 117.40 = 120.00 - 2.60 agrees: no note. The ORDER row is not an execution.
+    assert (trade["quantity"], trade["multiplier"], trade["profit_loss"], trade["fees"]) == (
+        2, 100, D("120.00"), D("2.60")
+    )  # fmt: skip
+    assert trade["timestamp"] == "2025-03-05T15:15:00Z" and trade["execution_ids"] == [
+        "2001",
+        "2002",
+    ]
+    assert "capture_notes" not in session["source_data"]
+    assert "1 recorded" in _ingest(cli, tmp_path / "s.git", [session])
+
+
+def test_thinkorswim_statement_fees_joined_by_time(cli: Cli, tmp_path: Path) -> None:
+    (session,) = _capture(cli, DATA / "thinkorswim-statement.csv")
+    spy, call = session["source_data"]["trades"]
+    # SPY 200 @ 570.10 -> 571.35: 1.25 x 200 = 250.00. Fees from Cash Balance, a second
+    # off the executions: 0.01 + 0.65 (09:31:06 vs 09:31:05) and 0.52 + 0.65 = 1.83.
+    assert (spy["profit_loss"], spy["fees"], spy["timestamp"], spy["exit_timestamp"]) == (
+        D("250.00"), D("1.83"), "2025-03-05T14:31:05Z", "2025-03-05T14:58:42Z"
+    )  # fmt: skip
+    assert call["symbol"] == "SPY 21 MAR 25 575 CALL" and call["multiplier"] == 100
+    assert (call["fees"], call.get("exit_price")) == (D("0.65"), None)  # still open
+    store = tmp_path / "s.git"
+    _ingest(cli, store, [session])
+    usd = _blocks(cli, store, session["session_id"])["USD"]
+    assert D(str(usd["net_pnl"])) == D("250.00") - (D("1.83") + D("0.65"))
+
+
+def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
+    first, second = _capture(cli, DATA / "tradervue.csv", "--agent", "Ada")
+    a, b = first["source_data"]["trades"]
+    # Two identical buys of 50 @ 250.00 (fees 1.00 + 0.10 each) are two fills; the sale of
+    # 100 @ 255.50 (fees 1.00 + 0.05 - 0.20 = 0.85) closes both: 5.50 x 50 = 275.00 each,
+    # fees 1.10 + 0.85 x 50/100 = 1.525 each.
+    assert (a["profit_loss"], a["fees"], b["profit_loss"], b["fees"]) == (
+        D("275.00"), D("1.525"), D("275.00"), D("1.525")
+    )  # fmt: skip
+    assert a["execution_ids"][0] != b["execution_ids"][0]
+    assert first["agent_id"] == "Ada"
+    # 10 March 2025 is daylight time in New York (UTC-4): 09:30 -> 13:30Z; a sale given by
+    # a negative quantity and no side
+    (nvda,) = second["source_data"]["trades"]
+    assert (nvda["timestamp"], nvda["profit_loss"], nvda["fees"]) == (
+        "2025-03-10T13:30:00Z", D("-20.00"), D("2.00")
+    )  # fmt: skip
+    # --tz: the same rows read as Tokyo time (UTC+9)
+    (tokyo, _) = _capture(cli, DATA / "tradervue.csv", "--tz", "Asia/Tokyo")
+    assert tokyo["timestamp"] == "2025-03-06T00:45:00Z"
+    store = tmp_path / "s.git"
+    assert "2 recorded" in _ingest(cli, store, [first, second])
+    facts = json.loads(cli("show", "--repo", store, first["session_id"], "facts").stdout)
+    (block,) = facts["artifacts"]["trade_journal"]["context"]["summary"]["blocks"]
+    assert D(str(block["net_pnl"])) == 2 * D("275.00") - 2 * D("1.525")  # 546.95
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        (
+            "flex.xml",
+            '<FlexQueryResponse><FlexStatements><FlexStatement accountId="U1"><Trades>'
+            '<Trade symbol="AAPL" buySell="BUY" quantity="10" tradePrice="abc" '
+            'dateTime="20250303;093512" transactionID="7"/></Trades></FlexStatement>'
+            "</FlexStatements></FlexQueryResponse>",
+            "flex.xml: Trade 1 (transactionID 7): tradePrice: 'abc' is not a number",
+        ),
+        (
+            "flex.xml",
+            '<FlexQueryResponse><FlexStatements><FlexStatement accountId="U1"><Trades>'
+            '<Trade symbol="AAPL" buySell="BUY" quantity="10" tradePrice="1" '
+            'dateTime="03/03/2025 09:35" transactionID="7"/></Trades></FlexStatement>'
+            "</FlexStatements></FlexQueryResponse>",
+            "flex.xml: Trade 1 (transactionID 7): dateTime: '03/03/2025 09:35' is not yyyyMMdd;HHmmss",
+        ),
+        (
+            "flex.xml",
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><FlexQueryResponse/>',
+            "flex.xml: a document type declaration: refused",
+        ),
+        (
+            "flex.xml",
+            "<FlexQueryResponse><FlexStatements><FlexStatement",
+            "flex.xml: not well-formed XML",
+        ),
+        (
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n03/06/2025,09:45:00,TSLA,50,250.00,Hold\n",
+            "trades.csv:row 2: Side: 'Hold' starts with neither B nor S",
+        ),
+        (
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n13/31/2025,09:45:00,TSLA,50,250.00,Buy\n",
+            "trades.csv:row 2: Date: '13/31/2025' is not a date",
+        ),
+        (
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n03/06/2025,25:45:00,TSLA,50,250.00,Buy\n",
+            "trades.csv:row 2: Time: '25:45:00' is not a time of day",
+        ),
+        (
+            "statement.csv",
+            "Account Statement for 1 (margin)\n\nAccount Trade History\n"
+            ",Exec Time,Spread,Side,Qty,Pos Effect,Symbol,Exp,Strike,Type,Price,Net Price,Order Type\n"
+            ",3/5/25 09:31:05,STOCK,BUY,-200,TO OPEN,SPY,,,ETF,570.10,570.10,LMT\n",
+            "statement.csv:row 5: Qty: -200 disagrees with Side BUY",
+        ),
+        ("notes.txt", "just some notes\n", "notes.txt: not a trade export this reads"),
+    ],
+)
+def test_a_malformed_export_names_file_row_field_and_reason(
+    cli: Cli, tmp_path: Path, name: str, text: str, where: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    result = cli.process("capture", "trades", path)
+    assert result.returncode == 2
+    message = result.stderr.decode()
+    assert message.startswith("error: ") and "Traceback" not in message
+    assert where in message.replace(str(tmp_path) + "/", ""), message
+    assert result.stdout == b""
+
+
+def test_unknown_zone_and_missing_file_are_refused(cli: Cli, tmp_path: Path) -> None:
+    done = cli.process("capture", "trades", DATA / "tradervue.csv", "--tz", "Mars/Olympus")
+    assert done.returncode == 2 and b"'Mars/Olympus' is not an IANA time zone" in done.stderr
+    done = cli.process("capture", "trades", DATA / "tradervue.csv", "--agent", "a\nb")
+    assert done.returncode == 2 and b"tradervue.csv: agent_id: String should match" in done.stderr
+    done = cli.process("capture", "trades", tmp_path / "none.csv")
+    assert done.returncode == 2 and b"none.csv: no such file" in done.stderr
+
+
+def test_the_library_refuses_as_the_command_does() -> None:
+    with pytest.raises(InputError, match="not a trade export"):
+        capture_trades(DATA / "transcript.md")
+    with pytest.raises(InputError, match="'csv' is not one of ibkr, thinkorswim, tradervue"):
+        capture_trades(DATA / "tradervue.csv", format="csv")  # type: ignore[arg-type]
+    found = capture_trades(DATA / "tradervue.csv", format="tradervue")
+    assert [s["session_id"] for s in found.sessions] == ["trades-2025-03-06", "trades-2025-03-10"]
+
+
+def _fill(n: int, side: str, qty: int, price: int, fee: str = "0") -> Execution:
+    from datetime import UTC, date, datetime
+
+    return Execution(
+        origin=f"row {n}",
+        account="A",
+        symbol="X",
+        side=side,
+        quantity=D(qty),
+        price=D(price),
+        fees=D(fee),
+        currency="USD",
+        time=datetime(2025, 1, 2, 15, 0, n, tzinfo=UTC),
+        day=date(2025, 1, 2),
+        exec_id=str(n),
+    )
+
+
+def test_a_fill_crossing_zero_closes_the_lot_and_opens_the_other_side() -> None:
+    done = match([_fill(1, "buy", 100, 10, "1.00"), _fill(2, "sell", 150, 12, "1.50")])
+    (trip,) = done.round_trips
+    # 100 closed: (12 - 10) x 100 = 200; fees 1.00 + 1.50 x 100/150 = 2.00
+    assert (trip.quantity, trip.pnl, trip.fees) == (100, 200, D("2.00"))
+    (lot,) = done.open_lots
+    assert (lot.direction, lot.quantity, lot.fees_left) == (-1, 50, D("0.50"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["buy", "sell"]), st.integers(1, 500), st.integers(1, 999)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_fifo_keeps_every_share_and_every_cent_of_fees(fills: list[tuple[str, int, int]]) -> None:
+    executions = [_fill(n, s, q, p, "0.07") for n, (s, q, p) in enumerate(fills)]
+    done = match(executions)
+    bought = sum(q for s, q, _ in fills if s == "buy")
+    sold = sum(q for s, q, _ in fills if s == "sell")
+    open_long = sum(lot.quantity for lot in done.open_lots if lot.direction > 0)
+    open_short = sum(lot.quantity for lot in done.open_lots if lot.direction < 0)
+    closed = sum(t.quantity for t in done.round_trips)
+    assert bought == closed + open_long and sold == closed + open_short
+    fees = sum((t.fees for t in done.round_trips), D(0)) + sum(
+        (lot.fees_left for lot in done.open_lots), D(0)
+    )
+    assert fees == D("0.07") * len(fills)
+
+
+_CELLS = st.text(
+    alphabet=st.sampled_from(list('0123456789+-.,;:/ ()$="ABCSTUVWXYZabcxyz\n\t')), max_size=12
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "Date,Time,Symbol,Quantity,Price,Side,Commission\n",
+            '"ClientAccountID","CurrencyPrimary","Symbol","DateTime","Buy/Sell","Quantity",'
+            '"TradePrice","IBCommission","Open/CloseIndicator","FifoPnlRealized","Notes/Codes"\n',
+            "Account Statement for 1\n\nAccount Trade History\n"
+            ",Exec Time,Spread,Side,Qty,Pos Effect,Symbol,Exp,Strike,Type,Price,Net Price,Order Type\n",
+        ]
+    ),
+    st.lists(st.lists(_CELLS, min_size=0, max_size=13), min_size=1, max_size=6),
+)
+def test_any_rows_give_sessions_or_an_input_error(header: str, rows: list[list[str]]) -> None:
+    import tempfile
+
+    body = "".join(",".join(row) + "\n" for row in rows)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        path.write_text(header + body)
+        try:
+            found = capture_trades(path)
+        except InputError as exc:
+            assert str(exc).startswith(str(path)) or str(exc).startswith("--tz")
+            return
+        for session in found.sessions:
+            assert session["session_type"] == "trade" and session["source_data"]["trades"]
+
+
+def test_ibkr_cancellations_positions_from_before_and_rebates(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "flex.csv"
+    path.write_text(
+        '"ClientAccountID","CurrencyPrimary","Symbol","DateTime","Buy/Sell","Quantity",'
+        '"TradePrice","IBCommission","Open/CloseIndicator","FifoPnlRealized","Notes/Codes"\n'
+        # a sale of a position bought before this statement: no lot here
+        '"U1","USD","KO","20250307;093000","SELL","-10","60.00","-1.00","C","50.00",""\n'
+        # a fill and its cancellation (no origTradeID: matched by what it repeats)
+        '"U1","USD","PEP","20250307;100000","BUY","5","150.00","-1.00","O","0",""\n'
+        '"U1","USD","PEP","20250307;100000","SELL (Ca.)","-5","150.00","1.00","O","0","Ca"\n'
+        # a round trip whose fees are a net rebate: -0.20 on entry, +0.05 on exit
+        '"U1","USD","F","20250307;110000","BUY","100","10.00","0.20","O","0",""\n'
+        '"U1","USD","F","20250307;120000","SELL","-100","10.10","-0.05","C","10.15",""\n'
+    )
+    result = cli("capture", "trades", path)
+    assert result.exit_code == 0, result.stderr
+    (session,) = loads(result.stdout)
+    (trade,) = session["source_data"]["trades"]
+    # F: (10.10 - 10.00) x 100 = 10.00 before fees; fees -0.20 + 0.05 = -0.15, a credit,
+    # counted in the P&L: 10.15 with fees 0, as IB's 10.15 says
+    assert (trade["symbol"], trade["profit_loss"], trade["fees"]) == ("F", D("10.15"), D("0.00"))
+    notes = session["source_data"]["capture_notes"]
+    assert any("closes 10 KO opened before these files" in n for n in notes)
+    assert any("a fee credit of 0.15 on F" in n for n in notes)
+    assert "cancels flex.csv:row 3; both left out" in result.stderr.replace(str(tmp_path) + "/", "")
+
+
+def test_the_git_options_are_not_taken_by_the_export_commands(cli: Cli) -> None:
+    result = cli("capture", "--since-rev", "v1", "--agent", "A", "trades", DATA / "tradervue.csv")
+    assert result.exit_code == 2 and "--since-rev, --agent: an option of `capture`" in result.stderr
+    assert result.stdout == ""
+
+
+def test_ibkr_csv_of_several_sections_reads_only_the_trades(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "flex.csv"
+    path.write_text(
+        '"BOF","U1","Trades","1","20250307","20250307","20250308;101010","","",""\n'
+        '"HEADER","CTRN","ClientAccountID","CurrencyPrimary","Amount","Description"\n'
+        '"DATA","CTRN","U1","USD","-5.00","ADR fee"\n'
+        '"HEADER","TRNT","ClientAccountID","CurrencyPrimary","Symbol","DateTime","Buy/Sell",'
+        '"Quantity","TradePrice","IBCommission"\n'
+        '"DATA","TRNT","U1","USD","F","20250307;110000","BUY","100","10.00","-1.00"\n'
+        '"DATA","TRNT","U1","USD","F","20250307;120000","SELL","-100","10.10","-1.00"\n'
+        '"HEADER","POST","ClientAccountID","CurrencyPrimary","Symbol","Position"\n'
+        '"DATA","POST","U1","USD","AAPL","100"\n'
+        '"EOF","U1","Trades","1","20250307","20250307","","","",""\n'
+    )
+    (session,) = _capture(cli, path)
+    (trade,) = session["source_data"]["trades"]
+    # (10.10 - 10.00) x 100 = 10.00; fees 1.00 + 1.00
+    assert (trade["symbol"], trade["profit_loss"], trade["fees"]) == ("F", D("10.00"), D("2.00"))
+
+
+def test_the_capturing_package_never_takes_the_capture_function_s_place() -> None:
+    import gitflywheel
+    import gitflywheel.capturing.trades  # noqa: F401
+
+    assert callable(gitflywheel.capture) and callable(gitflywheel.capture_trades)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["20250303;093512", "2025-03-03;09:35:12", "03/03/2025 093512", "03/03/25,09:35:12",
+     "03-Mar-25;093512", "20250303093512", "20250303;093512 EST"],
+)  # fmt: skip
+def test_every_flex_date_time_format_reads_alike(written: str, tmp_path: Path) -> None:
+    path = tmp_path / "flex.csv"
+    path.write_text(
+        '"ClientAccountID","Symbol","DateTime","Buy/Sell","Quantity","TradePrice"\n'
+        f'"U1","F","{written}","BUY","1","10"\n'
+    )
+    (session,) = capture_trades(path).sessions
+    assert session["timestamp"] == "2025-03-03T14:35:12Z"  # 09:35:12 EST, UTC-5

@@ -1,0 +1,127 @@
+"""`gitflywheel serve`: the site on 127.0.0.1, real HTTP requests on loopback, built again
+when an ingest moves main."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import queue
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, GFW, session
+
+from gitflywheel import StoreError, ingest, serve
+from gitflywheel.publishing.preview import PreviewBuild
+
+
+def get(url: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (by lowercase name) and body of a real request."""
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            status, headers, body = answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as exc:
+        status, headers, body = exc.code, exc.headers, exc.read()
+    return status, {k.lower(): v for k, v in headers.items()}, body
+
+
+@pytest.fixture()
+def filled(tmp_path: Path) -> Path:
+    store = tmp_path / "s.git"
+    assert ingest(store, [EXAMPLES]).exit_code == 0
+    return store
+
+
+def test_the_site_is_served_on_loopback_with_safe_headers(filled: Path) -> None:
+    with serve(filled, poll_seconds=3600) as preview:
+        assert (
+            preview.url.startswith("http://127.0.0.1:")
+            and preview.server.server_address[0] == "127.0.0.1"
+        )
+        preview.start()
+        status, headers, body = get(preview.url)
+        assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert "script-src 'none'" in headers["content-security-policy"]
+        assert b"<!DOCTYPE html>" in body
+        for path, kind in (
+            ("feed.xml", "application/xml; charset=utf-8"),
+            ("style.css", "text/css; charset=utf-8"),
+            ("robots.txt", "text/plain; charset=utf-8"),
+        ):
+            status, headers, _ = get(preview.url + path)
+            assert (status, headers["content-type"]) == (200, kind), path
+        feed = get(preview.url + "feed.xml")[2].decode()
+        assert preview.url in feed  # the feed links to the preview itself
+        # a folder without an index is not listed, nor is anything outside the site
+        folder = next(
+            p for p in preview.current.iterdir() if p.is_dir() and not (p / "index.html").exists()
+        )
+        for path in (
+            f"{folder.name}/",
+            "..%2f..%2f..%2f..%2fetc/passwd",
+            "%2e%2e/%2e%2e/etc/passwd",
+        ):
+            status, headers, body = get(preview.url + path)
+            assert status == 404 and b"Index of" not in body and b"root:" not in body, path
+            assert headers["content-type"] == "text/html; charset=utf-8"  # the site's 404 page
+        # a page from elsewhere that points its name at 127.0.0.1 gets nothing
+        status, _, body = get(preview.url, host="evil.example")
+        assert status == 421 and b"<!DOCTYPE html>\n<html lang" not in body
+        connection = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=30)
+        connection.putrequest("GET", "/../../../../etc/passwd", skip_host=True)
+        connection.putheader("Host", f"127.0.0.1:{preview.port}")
+        connection.endheaders()
+        answer = connection.getresponse()
+        assert answer.status == 404 and b"root:" not in answer.read()
+        connection.close()
+        folder = preview.folder
+    assert not folder.exists()  # the builds go with the preview
+
+
+def test_a_new_ingest_shows_up(filled: Path, tmp_path: Path) -> None:
+    builds: queue.Queue[PreviewBuild] = queue.Queue()
+    with serve(filled, poll_seconds=0.1, on_build=builds.put) as preview:
+        first = builds.get(timeout=5)
+        assert first.site is not None and first.error is None
+        preview.start()
+        assert b"A new session on the site" not in get(preview.url)[2]
+        new = tmp_path / "new.json"
+        new.write_text(json.dumps(session("seen-live", title="A new session on the site")))
+        assert ingest(filled, [new]).count("recorded") == 1
+        second = builds.get(timeout=120)  # the watcher saw main move and built again
+        assert second.site is not None and second.commit != first.commit
+        assert second.site.sessions == first.site.sessions + 1
+        assert b"A new session on the site" in get(preview.url)[2]
+        assert preview.refresh() is None  # main has not moved since
+
+
+def test_a_store_that_is_not_there_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError):
+        serve(tmp_path / "nowhere.git")
+
+
+def test_the_command_serves_until_stopped(filled: Path) -> None:
+    process = subprocess.Popen(
+        [*GFW, "serve", "--repo", str(filled), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        built = process.stderr.readline()
+        serving = process.stderr.readline()
+        assert built.startswith("built 3 sessions"), built
+        url = serving.split(" at ", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        status, _, body = get(url)
+        assert status == 200 and b"<!DOCTYPE html>" in body
+    finally:
+        process.terminate()
+        code = process.wait(timeout=60)
+    assert code == 143  # SIGTERM: stopped, its temporary folder removed
