@@ -411,12 +411,14 @@ def sync(
     *,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    timeout: float = 60.0,
 ) -> SyncResult:
     """Fetch what a remote published, combine it with the store (created when missing),
     and push the result; without `remote`, the one `publish` recorded (`origin`).
     `progress(done, total)` counts the commits it brings as they are checked. With
     `dry_run`, nothing changes here or there (a missing store is not created) and the
-    result says what would: the action, the sessions taken, a push."""
+    result says what would: the action, the sessions taken, a push. While another
+    writer's push lands first, it tries again, until `timeout` seconds have passed."""
     from .remotes.sync import sync as run
 
     path = _path(repo)
@@ -426,7 +428,7 @@ def sync(
             "and a dry run creates nothing"
         )
     with _open(repo, create=not dry_run, first_commit=False) as store:
-        return run(store, remote, dry_run=dry_run, progress=progress)
+        return run(store, remote, dry_run=dry_run, progress=progress, timeout=timeout)
 
 
 def site(

@@ -801,9 +801,17 @@ def _where(result: Any) -> str:
 @main.command()
 @repo_option
 @click.argument("remote", required=False)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to keep trying while other writers' pushes land first: each attempt "
+    "fetches again and combines with what they pushed.",
+)
 @dry_run_option
 @json_option
-def sync(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> None:
+def sync(repo: Path, remote: str | None, timeout: float, dry_run: bool, as_json: bool) -> None:
     """Fetch what REMOTE (default: origin, which `publish URL` records) published,
     combine it with this store, and push the result.
 
@@ -821,7 +829,7 @@ def sync(repo: Path, remote: str | None, dry_run: bool, as_json: bool) -> None:
     from . import api
 
     with Progress("sync", "commits", hidden=as_json) as progress:
-        result = api.sync(repo, remote, dry_run=dry_run, progress=progress)
+        result = api.sync(repo, remote, dry_run=dry_run, progress=progress, timeout=timeout)
     if as_json:
         emit_json(asdict(result))
     elif dry_run:

@@ -9,9 +9,18 @@ process of its own with SOURCE_DATE_EPOCH set:
     verify --full per commit, N vs N/10 (two stores)
     one-session ingest at N vs at 200
     incremental verify after one new session vs verify --full
+    first ls --json and which BLOB right after the bulk ingest (no query built an index
+        beforehand), and either one on a store with no index at all (a rebuild)
+                                       vs git ls-tree -r main
     ls --json and which BLOB           vs git ls-tree -r main
     peak RSS of bulk ingest and of verify --full (each child's own, /usr/bin/time -f %M;
         for ingest, the summed PSS of all its processes when that is larger)
+    `site` of M sessions (--site-sessions, default min(N, 5000)) vs `hugo` building the
+        `export --format hugo` of the same store; `site` again after one new session vs
+        the full build; peak RSS of `site` at M vs at M/2
+    W writers (6; 3 for --quick) sharing one `git daemon`, each syncing after every one
+        of its sessions (scripts/sync_writer.py) while the others do the same: syncs that
+        fail to land, and the median sync beside one writer's syncing alone
 
 Prints the machine, then one table of figures, ratios and targets (PASS or over); never
 fails by timing. `--quick` is a smoke run that proves the script works and judges nothing.
@@ -28,11 +37,13 @@ fast-export leaves the signatures out) and against the same ingest unsigned.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import random
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +61,7 @@ from typing import IO, Any
 EPOCH = "1700000000"
 QUICK_SESSIONS = 300
 SMALL_STORE = 200
+WRITERS, WRITER_SESSIONS = 6, 15  # the many-writers measure (--quick: 3 and 2)
 
 # ---------------------------------------------------------------------------------------
 # Sessions: realistic in size and shape, distinct, a function of (seed, index) alone, so
@@ -410,7 +422,150 @@ def note(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure], dict[str, Any]]:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def sync_writers(
+    runner: Runner, tmp: Path, seed: int, first: int, writers: int, each: int
+) -> dict[str, Any]:
+    """`writers` stores sharing a hub served by `git daemon`; first one writer syncs
+    after each of `each` sessions alone, then all do so at once (scripts/sync_writer.py)."""
+    gfw = [sys.executable, "-m", "gitflywheel"]
+    served = tmp / "served"
+    served.mkdir(parents=True)
+    runner.run(["git", "init", "-q", "--bare", "-b", "main", str(served / "hub.git")])
+    port = _free_port()
+    daemon = subprocess.Popen(
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            "--enable=receive-pack",
+            f"--base-path={served}",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            str(served),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    writer = [sys.executable, str(Path(__file__).with_name("sync_writer.py"))]
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            time.sleep(0.1)
+        url = f"git://127.0.0.1:{port}/hub.git"
+        stores = [tmp / f"writer-{w}.git" for w in range(writers)]
+        runner.run([*gfw, "init", "--repo", str(stores[0])])
+        runner.run([*gfw, "sync", "--repo", str(stores[0]), url])
+        alone = write_sessions(tmp / "alone.jsonl", seed, range(first, first + each))
+        done = subprocess.run(
+            [*writer, str(stores[0]), url, str(alone)],
+            env=runner.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        alone_rows = [json.loads(line) for line in done.stdout.splitlines()]
+        for store in stores[1:]:
+            runner.run([*gfw, "sync", "--repo", str(store), url])
+        first += each
+        children = []
+        for w, store in enumerate(stores):
+            lines = write_sessions(
+                tmp / f"writer-{w}.jsonl", seed, range(first + w * each, first + (w + 1) * each)
+            )
+            children.append(
+                subprocess.Popen(
+                    [*writer, str(store), url, str(lines), "--timeout", "120"],
+                    env=runner.env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                )
+            )
+        rows = []
+        for child in children:
+            out, _ = child.communicate()
+            rows += [json.loads(line) for line in out.splitlines()]
+        for store in stores:  # each takes what the others pushed after its last sync
+            runner.run([*gfw, "sync", "--repo", str(store), url])
+        counts = {
+            len(json.loads(runner.output([*gfw, "ls", "--repo", str(store), "--json"])))
+            for store in stores
+        }
+        tips = {runner.output(["git", "-C", str(store), "rev-parse", "main"]) for store in stores}
+        hub_tip = runner.output(["git", "-C", str(served / "hub.git"), "rev-parse", "main"])
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+    landed = [row for row in rows if "error" not in row]
+    return {
+        "syncs": len(rows),
+        "failed": len(rows) - len(landed) + (writers * each - len(rows)),
+        "median_seconds": statistics.median(row["seconds"] for row in landed) if landed else 0.0,
+        "alone_median_seconds": statistics.median(row["seconds"] for row in alone_rows),
+        "max_attempts": max((row.get("attempts", 0) for row in landed), default=0),
+        "max_seconds": max((row["seconds"] for row in landed), default=0.0),
+        "every_session_everywhere": counts == {each * (writers + 1)} and tips == {hub_tip},
+    }
+
+
+HUGO_CONFIG = 'baseURL: "http://bench.example/"\ntitle: "Bench"\n'
+HUGO_SINGLE = (
+    "<!doctype html><html><head><title>{{ .Title }}</title></head><body>"
+    "<h1>{{ .Title }}</h1>{{ .Content }}</body></html>\n"
+)
+HUGO_LIST = (
+    "<!doctype html><html><head><title>{{ .Title }}</title></head><body>"
+    '{{ range .Paginator.Pages }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>'
+    "<div>{{ .Summary }}</div>{{ end }}</body></html>\n"
+)
+
+
+def site_measures(runner: Runner, tmp: Path, seed: int, m: int, first_new: int) -> dict[str, Any]:
+    """`site` of the first M/2 sessions, then of M (a new folder), `hugo` on the blog
+    export of the same store, and `site` into the same folder after one new session."""
+    gfw = [sys.executable, "-m", "gitflywheel"]
+    tmp.mkdir()
+    store = tmp / "site.git"
+    url = ["--base-url", "http://bench.example/"]
+
+    def ingest(name: str, indices: range) -> None:
+        runner.run(
+            [*gfw, "ingest", "--repo", str(store), str(write_sessions(tmp / name, seed, indices))]
+        )
+
+    def site(out: Path) -> Run:
+        return runner.run([*gfw, "site", "--repo", str(store), str(out), *url])
+
+    ingest("site-half.jsonl", range(m // 2))
+    half = site(tmp / "half")
+    ingest("site-rest.jsonl", range(m // 2, m))
+    full = site(tmp / "full")
+    pages = sum(1 for p in (tmp / "full").rglob("*.html"))
+    blog = tmp / "hugo"
+    runner.run([*gfw, "export", "--repo", str(store), str(blog), "--format", "hugo"])
+    (blog / "config.yaml").write_text(HUGO_CONFIG)
+    (blog / "layouts" / "_default").mkdir(parents=True, exist_ok=True)
+    (blog / "layouts" / "_default" / "single.html").write_text(HUGO_SINGLE)
+    (blog / "layouts" / "_default" / "list.html").write_text(HUGO_LIST)
+    hugo = None
+    if shutil.which("hugo") is not None:
+        hugo = runner.run(["hugo", "--quiet", "--source", str(blog), "--destination", "public"])
+    ingest("site-one.jsonl", range(first_new, first_new + 1))
+    again = site(tmp / "full")
+    return {"half": half, "full": full, "hugo": hugo, "again": again, "pages": pages}
+
+
+def benchmark(
+    n: int, seed: int, repeats: int, tmp: Path, site_n: int
+) -> tuple[list[Measure], dict[str, Any]]:
     runner = Runner(tmp)
     gfw = [sys.executable, "-m", "gitflywheel"]
     tenth = max(n // 10, 1)
@@ -441,15 +596,29 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
     tip = runner.output(["git", "-C", str(big), "rev-parse", "main"])
     same = tip == runner.output(["git", "-C", str(copy), "rev-parse", "main"])
 
+    note("the first ls --json and which BLOB after the ingest, and with no index at all")
+    listing = runner.output(["git", "-C", str(big), "ls-tree", "-r", "main"]).splitlines()
+    posts = [line.split()[2] for line in listing if line.endswith("/blog_post.md")]
+    blob = posts[len(posts) // 2]
+    ls_tree_first = runner.median(["git", "-C", str(big), "ls-tree", "-r", "main"], repeats)
+    index_files = sorted((big / "gitflywheel").glob("query.sqlite3*"))
+    kept = {path: path.read_bytes() for path in index_files}  # as the ingest left it
+    first_ls = runner.run([*gfw, "ls", "--repo", str(big), "--json"]).seconds
+    for path in (big / "gitflywheel").glob("query.sqlite3*"):
+        path.unlink()
+    for path, data in kept.items():
+        path.write_bytes(data)
+    first_which = runner.run([*gfw, "which", "--repo", str(big), blob]).seconds
+    for path in (big / "gitflywheel").glob("query.sqlite3*"):
+        path.unlink()
+    rebuilt_ls = runner.run([*gfw, "ls", "--repo", str(big), "--json"]).seconds
+
     note("verify --full and git fsck --full")
     big_commits = commits(big)
     full = verify(big, "--full")
     fsck = runner.run(["git", "-C", str(big), "fsck", "--full"])
 
     note("ls --json, which BLOB, git ls-tree -r main")
-    listing = runner.output(["git", "-C", str(big), "ls-tree", "-r", "main"]).splitlines()
-    posts = [line.split()[2] for line in listing if line.endswith("/blog_post.md")]
-    blob = posts[len(posts) // 2]
     ls_tree = runner.median(["git", "-C", str(big), "ls-tree", "-r", "main"], repeats)
     ls = runner.median([*gfw, "ls", "--repo", str(big), "--json"], repeats)
     which = runner.median([*gfw, "which", "--repo", str(big), blob], repeats)
@@ -471,6 +640,13 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
     ingest(base, write_sessions(tmp / "base.jsonl", seed, range(SMALL_STORE)))
     one_base = [ingest(base, single).seconds for single in singles]
 
+    writers, each = (3, 2) if n <= QUICK_SESSIONS else (WRITERS, WRITER_SESSIONS)
+    note(f"{writers} writers syncing after each of {each} sessions through one git daemon")
+    contention = sync_writers(runner, tmp / "writers", seed, n + repeats, writers, each)
+
+    note(f"site of {site_n // 2:,} and {site_n:,} sessions, hugo, site after one more")
+    built = site_measures(runner, tmp / "site", seed, site_n, n + repeats + 10_000)
+
     ms = 1000.0
     measures = [
         Measure(
@@ -480,8 +656,8 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
             "s",
             "git fast-import",
             fast_import.seconds,
-            3,
-            1.5,
+            2,
+            1.2,
         ),
         Measure(
             "verify_full",
@@ -490,7 +666,7 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
             "s",
             "git fsck --full",
             fsck.seconds,
-            8,
+            5,
             3,
         ),
         Measure(
@@ -520,6 +696,34 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
             full.seconds,
             0.05,
         ),
+        Measure(
+            "ls_json_first",
+            "first ls --json after bulk ingest",
+            first_ls,
+            "s",
+            "git ls-tree -r main",
+            ls_tree_first,
+            3,
+            1,
+        ),
+        Measure(
+            "which_blob_first",
+            "first which BLOB after bulk ingest",
+            first_which,
+            "s",
+            "git ls-tree -r main",
+            ls_tree_first,
+            3,
+            1,
+        ),
+        Measure(
+            "ls_json_no_index",
+            "ls --json with no index (rebuilt)",
+            rebuilt_ls,
+            "s",
+            "git ls-tree -r main",
+            ls_tree_first,
+        ),
         Measure("ls_json", "ls --json", ls, "s", "git ls-tree -r main", ls_tree, 3),
         Measure("which_blob", "which BLOB", which, "s", "git ls-tree -r main", ls_tree, 3),
         Measure(
@@ -530,6 +734,51 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
             target=300,
         ),
         Measure("rss_verify_full", "peak RSS, verify --full", full.rss_mb, "MB", target=300),
+        Measure(
+            "site_full",
+            f"site of {site_n:,} sessions ({built['pages']:,} pages)",
+            built["full"].seconds,
+            "s",
+            "hugo, the same store's export" if built["hugo"] else None,
+            built["hugo"].seconds if built["hugo"] else None,
+            3,
+            1,
+        ),
+        Measure(
+            "site_incremental",
+            "site after one new session",
+            built["again"].seconds,
+            "s",
+            "the full build",
+            built["full"].seconds,
+            0.1,
+            0.01,
+        ),
+        Measure(
+            "site_memory",
+            f"peak RSS of site at {site_n:,} vs {site_n // 2:,}",
+            built["full"].rss_mb,
+            "MB",
+            f"at {site_n // 2:,}",
+            built["half"].rss_mb,
+            1.25,
+            1,
+        ),
+        Measure(
+            "writers_failed_syncs",
+            f"{writers} writers, sync after each session: syncs that failed to land",
+            contention["failed"],
+            "",
+            target=0,
+        ),
+        Measure(
+            "writers_sync_median",
+            f"sync among {writers} writers (median of {contention['syncs']})",
+            contention["median_seconds"],
+            "s",
+            "one writer alone",
+            contention["alone_median_seconds"],
+        ),
     ]
     size = sum(p.stat().st_size for p in (big / "objects").rglob("*") if p.is_file())
     facts = {
@@ -540,6 +789,9 @@ def benchmark(n: int, seed: int, repeats: int, tmp: Path) -> tuple[list[Measure]
         "fast_import_rss_mb": round(fast_import.rss_mb, 1),
         "ingest_bulk_largest_process_rss_mb": round(bulk.rss_mb, 1),
         "ingest_bulk_all_processes_pss_mb": round(bulk.tree_mb, 1),
+        "writers_max_attempts": contention["max_attempts"],
+        "writers_max_sync_seconds": contention["max_seconds"],
+        "writers_every_session_everywhere": contention["every_session_everywhere"],
     }
     return measures, facts
 
@@ -626,8 +878,8 @@ def signed_benchmark(n: int, seed: int, tmp: Path) -> tuple[list[Measure], dict[
 def _figure(value: float | None, unit: str) -> str:
     if value is None:
         return ""
-    digits = 0 if unit == "MB" else 3 if value < 10 else 1
-    return f"{value:,.{digits}f} {unit}"
+    digits = 0 if unit in ("MB", "") else 3 if value < 10 else 1
+    return f"{value:,.{digits}f} {unit}".rstrip()
 
 
 def table(measures: list[Measure], quick: bool) -> str:
@@ -635,7 +887,11 @@ def table(measures: list[Measure], quick: bool) -> str:
     rows = [("measure", "gitflywheel", "baseline", "", "ratio", "target (aim)", "")]
     for m in measures:
         ratio = m.ratio
-        target = "" if m.target is None else f"<= {m.target:g}" + (" MB" if ratio is None else "")
+        target = (
+            ""
+            if m.target is None
+            else f"<= {m.target:g}" + (" MB" if m.unit == "MB" and ratio is None else "")
+        )
         if m.aim is not None:
             target += f" ({m.aim:g})"
         verdict = "" if m.passes() is None else "PASS" if m.passes() else "over"
@@ -679,6 +935,9 @@ def main() -> None:
         help="measure signed bulk ingest against git fast-import of the same commits unsigned",
     )
     parser.add_argument("--repeats", type=int, help="runs of each small measure (median)")
+    parser.add_argument(
+        "--site-sessions", type=int, help="M, the sessions of the site measures (min(N, 5000))"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
@@ -701,7 +960,8 @@ def main() -> None:
         if args.signed:
             measures, facts = signed_benchmark(n, args.seed, tmp)
         else:
-            measures, facts = benchmark(n, args.seed, repeats, tmp)
+            site_n = args.site_sessions or min(n, 5000)
+            measures, facts = benchmark(n, args.seed, repeats, tmp, site_n)
         elapsed = time.perf_counter() - started
     finally:
         if not args.keep:
@@ -722,7 +982,11 @@ def main() -> None:
             f"store {facts['store_mb']} MB, ingest {facts['ingest_ms_per_session']} ms/session; "
             f"fast-import wrote the same commits: {'yes' if facts['fast_import_same_commits'] else 'NO'}; "
             f"peak RSS of git fsck --full {facts['git_fsck_full_rss_mb']:.0f} MB, "
-            f"of git fast-import {facts['fast_import_rss_mb']:.0f} MB; the run took {elapsed:.0f} s"
+            f"of git fast-import {facts['fast_import_rss_mb']:.0f} MB; writers: at most "
+            f"{facts['writers_max_attempts']} attempts and {facts['writers_max_sync_seconds']} s "
+            f"for a sync, every session on every writer and the hub: "
+            f"{'yes' if facts['writers_every_session_everywhere'] else 'NO'}; the run took "
+            f"{elapsed:.0f} s"
         )
     if args.keep:
         print(f"kept: {tmp}")

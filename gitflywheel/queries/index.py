@@ -23,21 +23,27 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..storage.folders import session_folders
 from ..storage.gitdir import StorePaths
 from ..storage.layout import MANIFEST_FILE, SESSIONS_DIR
 from ..storage.store import Store
 
+if TYPE_CHECKING:  # the type only: reading a manifest loads pydantic, made when used
+    from ..session.manifest import Manifest
+
 __all__ = [
     "BadTimestamp",
+    "FolderRows",
     "IndexedSession",
     "TimeWindow",
+    "advance",
+    "folder_rows",
     "index_path",
     "indexed_holders",
     "indexed_session_documents",
@@ -424,45 +430,134 @@ def _folder_key(path: bytes) -> bytes:
     return path + b"/"
 
 
-def _put(store: Store, db: sqlite3.Connection, folder: bytes, tree: bytes) -> None:
-    """Index the session folder `tree`, when it holds a manifest."""
-    from ..session.manifest import Manifest
+@dataclass(frozen=True)
+class FolderRows:
+    """What the index holds of one session folder, made from its manifest: the session's
+    row (without its folder) and (blob, kind, path) of each file it lists."""
+
+    session_id: str
+    session: tuple[Any, ...]
+    files: tuple[tuple[str, str, str], ...]
+
+
+def folder_rows(m: Manifest) -> FolderRows:
+    """The index's rows of a session folder holding manifest `m`."""
     from ..session.models import in_utc, parse_timestamp
 
-    entry = store.lookup(tree, MANIFEST_FILE)
-    if entry is None:
-        return
-    m = Manifest.from_bytes(store.blob(entry[1]))
     moment = day = error = None
     try:
         when = in_utc(parse_timestamp(m.timestamp))
         moment, day = _micros(when), when.date().toordinal()
     except ValueError as exc:
         error = str(exc)
-    db.execute(
-        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            folder,
-            m.session_id,
-            m.session_type,
-            m.agent_id,
-            m.timestamp,
-            moment,
-            day,
-            error,
-            m.revision,
-            m.title,
-            json.dumps([a.kind for a in m.artifacts]),
-            m.slug,
-        ),
+    session = (
+        m.session_id,
+        m.session_type,
+        m.agent_id,
+        m.timestamp,
+        moment,
+        day,
+        error,
+        m.revision,
+        m.title,
+        json.dumps([a.kind for a in m.artifacts]),
+        m.slug,
     )
     files = [(m.record.blob, "record", m.record.path)]
     files += [(a.blob, a.kind, a.path) for a in m.artifacts]
     files += [(s.file.blob, "screenshot", s.file.path) for s in m.screenshots if s.file]
+    return FolderRows(m.session_id, session, tuple(files))
+
+
+def _put(store: Store, db: sqlite3.Connection, folder: bytes, tree: bytes) -> None:
+    """Index the session folder `tree`, when it holds a manifest."""
+    from ..session.manifest import Manifest
+
+    entry = store.lookup(tree, MANIFEST_FILE)
+    if entry is None:
+        return
+    _insert(db, folder, folder_rows(Manifest.from_bytes(store.blob(entry[1]))))
+
+
+def _insert(db: sqlite3.Connection, folder: bytes, rows: FolderRows) -> None:
+    db.execute(
+        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (folder, *rows.session)
+    )
     db.executemany(
         "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
-        [(folder, seq, blob, m.session_id, kind, p) for seq, (blob, kind, p) in enumerate(files)],
+        [
+            (folder, seq, blob, rows.session_id, kind, p)
+            for seq, (blob, kind, p) in enumerate(rows.files)
+        ],
     )
+
+
+# -- kept by the writer that moved main --------------------------------------------------
+
+
+def advance(
+    store: Store, base: bytes | None, tip: bytes, folders: Mapping[str, FolderRows | None]
+) -> bool:
+    """Bring the index from `base` to its descendant `tip` with the rows of every session
+    folder the commits between them changed (`folders`, path -> rows, None for a folder
+    removed), as the writer that made those commits holds them in memory: no object is
+    read. Only when the index describes `base`, or there is none and `base` holds no
+    session (a new store: the index starts here); otherwise it is left as it is, and the
+    next query brings it up to date from the history. True when the index describes `tip`."""
+    path = index_path(store)
+    if not path.exists() and not _holds_no_session(store, base):
+        return False  # nothing to move; the first query builds it
+    try:
+        db = _connect(path)
+    except (sqlite3.Error, _Unusable, OSError):
+        return False
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            done = _advance(store, db, base, tip, folders)
+            db.execute("COMMIT" if done else "ROLLBACK")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return done
+    except sqlite3.Error:  # busy, read-only or damaged: the next query sees to it
+        return False
+    finally:
+        db.close()
+
+
+def _holds_no_session(store: Store, commit: bytes | None) -> bool:
+    return commit is None or store.lookup(store.commit(commit).tree, SESSIONS_DIR) is None
+
+
+def _advance(
+    store: Store,
+    db: sqlite3.Connection,
+    base: bytes | None,
+    tip: bytes,
+    folders: Mapping[str, FolderRows | None],
+) -> bool:
+    described = _described(db)
+    if described == tip.decode():
+        return True  # a query brought it there first
+    if described is None:
+        if not _holds_no_session(store, base):
+            return False  # a store with sessions the index never read: a query builds it
+        for table in _TABLE_NAMES:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        _run_script(db, _TABLES)
+        _run_script(db, _INDEXES)
+    elif base is None or described != base.decode():
+        return False
+    for path, rows in folders.items():
+        folder = _folder_key(path.encode())
+        db.execute("DELETE FROM sessions WHERE folder = ?", (folder,))
+        db.execute("DELETE FROM files WHERE folder = ?", (folder,))
+        if rows is not None:
+            _insert(db, folder, rows)
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('commit', ?)", (tip.decode(),))
+    return True
 
 
 def _remove(path: Path) -> None:

@@ -25,6 +25,7 @@ from typing import BinaryIO, Literal
 from ..errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, InputError
 from ..jsontext import JSONTextError
 from ..pipelines.common import utc_text
+from ..queries import index as queryindex
 from ..queries.index import SlugIndex, slug_index
 from ..queries.sessions import iter_session_folders
 from ..queries.settings import current_settings
@@ -128,6 +129,9 @@ class Recorder:
             writer.store.lookup(self.head_tree, SESSIONS_DIR) is None
         )
         self.unflushed, self.last_flush = 0, time.monotonic()  # commits planned since, and when
+        # The query index's rows of each folder planned since the last flush: when `main`
+        # moves, the index moves with it, from memory (queries.index.advance).
+        self.landed: dict[str, queryindex.FolderRows] = {}
         self.editor = writer.edit(self.head_tree)
         self.template_blobs = {
             template_path(name): (blob_id(data), packed_entry(BLOB_TYPE, data))
@@ -214,6 +218,7 @@ class Recorder:
             session_message(trailers),
             identity(planned.agent_id),
             planned.timestamp,
+            planned.index_rows,
         )
         return outcome
 
@@ -341,7 +346,13 @@ class Recorder:
             packed[sha] = packed_entry(BLOB_TYPE, data)
         session = plan.derived.record.session
         return self._land(
-            plan.folder, files, packed, message, identity(session.agent_id), session.timestamp
+            plan.folder,
+            files,
+            packed,
+            message,
+            identity(session.agent_id),
+            session.timestamp,
+            queryindex.folder_rows(plan.manifest),
         )
 
     def _land(
@@ -352,10 +363,11 @@ class Recorder:
         message: bytes,
         author: bytes,
         authored: datetime | None,
+        rows: queryindex.FolderRows,
     ) -> str:
         """Plan one commit on the head: `folder` holds `files` (path, blob id) and nothing
         else, their blobs in `packed` (hex id -> `packs.packed_entry`), and templates/ the
-        templates. Returns the commit id."""
+        templates; `rows` are the query index's of its manifest. Returns the commit id."""
         committed = commit_time()
         new_blobs: dict[bytes, bytes] = dict(packed)
         # Everything is planned: only now the tree changes, and a failure in between puts
@@ -377,6 +389,7 @@ class Recorder:
         self.head = self.writer.commit(root, parents, message, author, authored, committed)
         self.head_tree = root
         self.unflushed += 1
+        self.landed[folder] = rows
         return self.head.decode()
 
     def _reset_editor(self) -> None:
@@ -392,9 +405,12 @@ class Recorder:
     def flush(self) -> None:
         """Write the planned objects as one pack and move `main` to the planned head."""
         self.unflushed, self.last_flush = 0, time.monotonic()
-        if self.head == self.writer.main or self.dry_run:
+        landed, self.landed = self.landed, {}
+        if self.head is None or self.head == self.writer.main or self.dry_run:
             return
+        base = self.writer.main
         self.writer.flush(self.head)
+        queryindex.advance(self.writer.store, base, self.head, landed)
         # What is on disk now reloads on demand: memory stays bounded by one batch.
         self._reset_editor()
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GitflywheelError, InputError
+from ..queries.index import FolderRows, folder_rows
 from ..session.facts import Address, Names
 from ..session.records import InputErrors, Record, make_record, public
 from ..storage.layout import RECORD_FILE, session_dir
@@ -173,6 +174,7 @@ class PlannedSession:
     set_aside: tuple[str, ...]
     files: tuple[tuple[str, bytes], ...]
     packed: dict[bytes, bytes]
+    index_rows: FolderRows  # what the query index holds of its folder
     slug: str | None = None  # the post's address the plan gave it (the title's)
 
     @property
@@ -216,6 +218,7 @@ def plan_input(
         record.set_aside,
         tuple(files),
         packed,
+        folder_rows(plan.manifest),
         derived.facts.address.slug if derived.facts.address else None,
     )
 

@@ -19,6 +19,9 @@ guessing which of two writers is right would lose the other's change unseen.
 
 from __future__ import annotations
 
+import itertools
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,14 +38,16 @@ from ..storage.objectsize import MAX_OBJECT_BYTES
 from ..storage.quarantine import Quarantine
 from ..storage.remote_url import RemoteLocation, resolve_remote
 from ..storage.store import MAIN, Store
-from ..storage.transport import Link
+from ..storage.transport import Link, RemoteMoved
 from ..storage.treediff import diff_sessions
 from ..storage.trees import FILE_MODE
 from ..storage.writing import Writer
 from ..verification import Finding, verify
+from ..verification.folder import CleanFolders
+from ..verification.history import adopt_verified
 from ..verification.index import VerifyState
 
-__all__ = ["PublishResult", "SyncResult", "RemoteNotAStore", "publish", "sync"]
+__all__ = ["DEFAULT_TIMEOUT", "PublishResult", "SyncResult", "RemoteNotAStore", "publish", "sync"]
 
 _LISTED = 5
 
@@ -78,6 +83,7 @@ class SyncResult:
     taken: list[str] = field(default_factory=list)
     pushed: bool = False
     dry_run: bool = False  # nothing changed here or there: the rest says what would
+    attempts: int = 1  # cycles run: more than one when pushes lost races
 
 
 def _named(location: RemoteLocation) -> tuple[str, str]:
@@ -172,6 +178,10 @@ def _explain_behind(store: Store, link: Link, theirs: bytes, tip: bytes) -> None
     )
 
 
+DEFAULT_TIMEOUT = 60.0  # seconds `sync` keeps trying to land its push
+_FIRST_WAIT, _LONGEST_WAIT = 0.05, 2.0  # the back-off between attempts, before jitter
+
+
 def sync(
     store: Store,
     remote: str | None = None,
@@ -179,17 +189,62 @@ def sync(
     *,
     dry_run: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> SyncResult:
     """Fetch the remote's `main`, check it, combine it with ours, push the result back.
     An object over `max_object_bytes` (by its header, before it is inflated) refuses it.
     `progress(done, total)` follows the check of the commits it brings. With `dry_run`,
     what it fetches is checked and combined in the quarantine and then dropped: nothing
-    enters the store, `main` stays, nothing is pushed, and the result says what would."""
+    enters the store, `main` stays, nothing is pushed, and the result says what would.
+
+    When the push loses a race (another writer's push landed after our fetch), the whole
+    cycle runs again after a jittered, growing pause, until the push lands or `timeout`
+    seconds have passed (then RemoteError; nothing was lost here). Each attempt combines
+    our `main` with the newest fetched tip: the merge of a lost attempt is dropped, never
+    built upon, and nothing moves here before the push has landed. Objects fetched and
+    checked by an earlier attempt are neither fetched nor checked again."""
     location = resolve_remote(store, remote)
-    name, url = _named(location)
+    deadline = time.monotonic() + max(0.0, timeout)
     with store.writing() as writer, Quarantine(store, max_object_bytes) as quarantine:
-        ours = writer.main
-        link = Link(store, location)
+        cycle = _Cycle(store, writer, quarantine, Link(store, location), location)
+        for attempt in itertools.count(1):
+            try:
+                result = cycle.run(dry_run, progress)
+            except RemoteMoved as exc:
+                wait = min(_LONGEST_WAIT, _FIRST_WAIT * 2 ** (attempt - 1))
+                wait *= random.uniform(0.5, 1.5)  # writers that lost together retry apart
+                if time.monotonic() + wait > deadline:
+                    raise RemoteError(
+                        f"{exc} (tried {attempt} time(s) in {timeout:g} s; nothing was lost "
+                        "here, and the next `gitflywheel sync` tries again)"
+                    ) from None
+                time.sleep(wait)
+                continue
+            result.attempts = attempt
+            return result
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+class _Cycle:
+    """One sync's fetch, check, combine and push, run again while pushes lose races."""
+
+    def __init__(
+        self,
+        store: Store,
+        writer: Writer,
+        quarantine: Quarantine,
+        link: Link,
+        location: RemoteLocation,
+    ) -> None:
+        self.store, self.writer, self.quarantine = store, writer, quarantine
+        self.link, self.location = link, location
+        self.checked: set[bytes] = set()  # objects fetched and checked by this run
+        self.clean = CleanFolders()  # session folders verify found clean in this run
+
+    def run(self, dry_run: bool, progress: Callable[[int, int | None], None] | None) -> SyncResult:
+        store, writer, quarantine, link = self.store, self.writer, self.quarantine, self.link
+        name, url = _named(self.location)
+        ours = writer.main  # ours stays put: the store's lock is held for the whole run
         refs = link.fetch_main(quarantine)
         theirs = refs.get(MAIN)
         result = SyncResult(
@@ -207,6 +262,7 @@ def sync(
                     link.push_main(None, ours)
                 result.action, result.pushed = "pushed", True
             return result
+        quarantine.remember_fetched(theirs)
         if theirs == ours:
             return result
         if ours is not None and theirs in store and is_ancestor(store, theirs, ours):
@@ -216,8 +272,8 @@ def sync(
             return result
 
         view = quarantine.view
-        _check_objects(view, link, list(quarantine.new_objects()))
-        _check_history(view, link, theirs, ours)
+        self._check_fetched(theirs, ours)
+        held = quarantine.held()
         # The candidate becomes the quarantine's main (a merge's objects are written there),
         # where verify judges it before anything enters the store.
         with quarantine.writing() as incoming:
@@ -225,10 +281,11 @@ def sync(
                 candidate = theirs
                 result.action = "fast-forward"
             else:
-                candidate, result.taken = _combine(incoming, ours, theirs, location)
+                candidate, result.taken = _combine(incoming, ours, theirs, self.location)
                 result.action = "merged"
             incoming.flush(candidate)
-        findings = _verify_incoming(store, quarantine, ours, candidate, progress)
+        verified_before = store.read_ref(VERIFIED_REF)
+        findings = _verify_incoming(store, quarantine, ours, candidate, progress, self.clean)
         if findings:
             raise RemoteError(
                 link.explain(
@@ -240,18 +297,39 @@ def sync(
         if dry_run:
             result.pushed = result.action == "merged"
             return result  # the quarantine, merge and all, is dropped
-        quarantine.admit()
-        writer.flush(candidate)
         if result.action == "merged":
             try:
-                link.push_main(theirs, candidate)
+                link.push_main(theirs, candidate, objects_from=view)
+            except RemoteMoved:
+                quarantine.drop_since(held, ours)  # the next attempt merges anew
+                raise
             except RemoteError as exc:
+                self._land(candidate)
                 raise RemoteError(
                     f"{exc}; the merge is recorded here (main {candidate.decode()[:12]}), "
                     "and `gitflywheel sync` pushes it once the remote takes it"
                 ) from None
             result.pushed = True
+        self._land(candidate)
+        # The candidate was verified in the quarantine: the next sync (or verify) starts there.
+        adopt_verified(store, view, verified_before)
         return result
+
+    def _check_fetched(self, theirs: bytes, ours: bytes | None) -> None:
+        """The one place where fetched history is checked before anything is combined:
+        every object not checked yet in this run, and their `main` as a store sharing our
+        history. (verify's rules, signatures included, are judged on the candidate,
+        `_verify_incoming`.)"""
+        view, link = self.quarantine.view, self.link
+        new = [sha for sha in self.quarantine.new_objects() if sha not in self.checked]
+        _check_objects(view, link, new)
+        self.checked.update(new)
+        _check_history(view, link, theirs, ours)
+
+    def _land(self, candidate: bytes) -> None:
+        """Admit the checked objects and move our `main` to the candidate."""
+        self.quarantine.admit()
+        self.writer.flush(candidate)
 
 
 def _verify_incoming(
@@ -260,6 +338,7 @@ def _verify_incoming(
     ours: bytes | None,
     candidate: bytes,
     progress: Callable[[int, int | None], None] | None = None,
+    clean: CleanFolders | None = None,
 ) -> list[Finding]:
     """verify's findings on the commits `candidate` (the quarantine's `main` now) would
     bring to our `main`, judged in the quarantine, from where the store's last
@@ -274,7 +353,8 @@ def _verify_incoming(
         state.close()
     brought = ancestors(view, [candidate]) - (ancestors(view, [ours]) if ours else set())
     named = {sha.decode() for sha in brought}
-    return [f for f in verify(view, progress=progress).findings if f.commit in named]
+    findings = verify(view, progress=progress, clean=clean).findings
+    return [f for f in findings if f.commit in named]
 
 
 def _combine(

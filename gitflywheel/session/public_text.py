@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
+
 from .durations import DAY_MINUTES, commit_span, implausible_duration
 
 __all__ = [
@@ -116,13 +118,31 @@ def _replace_path(found: re.Match[str]) -> str:
     return name + tail
 
 
+def _untouched(text: str) -> bool:
+    """Whether no rule can change `text`: ASCII (so nothing invisible can hide a path or
+    a temporary name), no separator a path needs, no `tmp` in any case and no hint of a
+    credential. Most session text is such, and costs this one scan."""
+    return (
+        text.isascii()
+        and "/" not in text
+        and "\\" not in text
+        and "tmp" not in text.lower()
+        and _SECRET_HINT.search(text) is None
+    )
+
+
 def scrub(text: str) -> str:
     """Session text fit to publish: each local path becomes its last component (a file's
     name), a path through a temporary folder and a temporary folder's name become
     `a local folder`. A path is found as a reader sees it: a word that hides one behind
     invisible characters (`C:` U+202E `\\Users`) loses them; other text keeps them."""
-    if not text:
+    if not text or _untouched(text):
         return text
+    return _scrub_rules(text)
+
+
+def _scrub_rules(text: str) -> str:
+    """`scrub` without its fast path: every rule applied."""
     scrubbed = _scrub(_without_secrets(text)[0])
     if scrubbed.isascii() or not _INVISIBLE.search(scrubbed):
         return scrubbed
@@ -214,6 +234,13 @@ def _without_secrets(
 def redact(text: str, private: Sequence[re.Pattern[str]] = ()) -> tuple[str, Counter[str]]:
     """Text fit for the record: credentials, tokens and private text replaced, and local
     paths and temporary names as `scrub` shows them; how many of each rule."""
+    if not private and _untouched(text):
+        return text, Counter()
+    return _redact_rules(text, private)
+
+
+def _redact_rules(text: str, private: Sequence[re.Pattern[str]] = ()) -> tuple[str, Counter[str]]:
+    """`redact` without its fast path: every rule applied."""
     cleaned, counts = _without_secrets(text, private)
     # until nothing changes: what one pass leaves can read as a path again (`/C:/x` -> `/x`)
     for _ in range(8):
@@ -255,7 +282,17 @@ def public_record(
     """The record as it may enter the store: every free text through `redact`, the
     repository named as it is in public (a temporary folder names none), and what was
     replaced, by rule and field (sorted), besides what the record says was replaced
-    already (`redacted`), so that the rules applied twice change nothing."""
+    already (`redacted`), so that the rules applied twice change nothing. A record no
+    rule can touch comes back as it is (`data` itself) after one scan of its JSON."""
+    if not private and _untouched_record(data):
+        return data, []
+    return _public_record_rules(data, private)
+
+
+def _public_record_rules(
+    data: dict[str, Any], private: Sequence[re.Pattern[str]] = ()
+) -> tuple[dict[str, Any], list[Redaction]]:
+    """`public_record` without its fast path: every string walked."""
     found: Counter[tuple[str, str]] = Counter()
 
     def walk(value: Any, where: str) -> Any:
@@ -306,6 +343,25 @@ def public_record(
     redactions = [Redaction(rule, where, n) for (rule, where), n in sorted(merged.items())]
     cleaned["redacted"] = [r.as_json() for r in redactions]
     return cleaned, redactions
+
+
+def _untouched_record(data: dict[str, Any]) -> bool:
+    """Whether no string of `data` (nor a key) holds anything a rule can replace, as
+    `_untouched` tells, told from its JSON text in one scan: orjson writes every string
+    as it is but for escapes, where a literal backslash is the only one that holds two
+    backslashes in a row, and whatever it cannot write (a lone surrogate, a huge
+    integer) takes the walk."""
+    try:
+        text = orjson.dumps(data, default=str).decode("utf-8")
+    except (TypeError, ValueError):
+        return False
+    return (
+        text.isascii()
+        and "/" not in text
+        and "\\\\" not in text
+        and "tmp" not in text.lower()
+        and _SECRET_HINT.search(text) is None
+    )
 
 
 def private_text_warnings(data: dict[str, Any]) -> list[str]:

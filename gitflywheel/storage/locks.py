@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 
-__all__ = ["file_lock"]
+__all__ = ["file_lock", "file_lock_if_free"]
 
 
 @contextlib.contextmanager
@@ -36,3 +36,23 @@ def file_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextlib.contextmanager
+def file_lock_if_free(path: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on `path` when nobody holds it (True), else wait for
+    nothing and yield False: for work that may as well be left undone."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot take the lock: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)

@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dulwich.objects import ObjectID
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from .gitdir import QUARANTINE_PREFIX
+from .gitdir import QUARANTINE_PREFIX, VERIFIED_REF, StorePaths
 from .objectsize import MAX_OBJECT_BYTES, check_loose
 from .refs import MAIN
 from .store import Store, dulwich_repo
@@ -85,6 +86,31 @@ class Quarantine:
                 yield bytes(sha)
         for loose in self._loose():
             yield (loose.parent.name + loose.name).encode()
+
+    def held(self) -> frozenset[Path]:
+        """The files of objects held here now: what `drop_since` keeps."""
+        return frozenset((*self._packs(), *self._loose()))
+
+    def drop_since(self, held: frozenset[Path], main: bytes | None) -> None:
+        """Forget the objects written here since `held` was taken (a merge a sync drops
+        because its push lost a race) and what verify judged of them, and set the view's
+        `main` back to `main`."""
+        refs = dulwich_repo(self.view).refs
+        if main is None:
+            refs.remove_if_equals(MAIN, None)
+        else:
+            refs[MAIN] = ObjectID(main)
+        refs.remove_if_equals(Ref(VERIFIED_REF), None)
+        StorePaths(self.path).verify_index.unlink(missing_ok=True)
+        for path in (*self._packs(), *self._loose()):
+            if path not in held:
+                path.unlink(missing_ok=True)
+                if path.suffix == ".pack":
+                    path.with_suffix(".idx").unlink(missing_ok=True)
+
+    def remember_fetched(self, sha: bytes) -> None:
+        """Say in the next fetch that we have `sha` and all it reaches (fetched already)."""
+        dulwich_repo(self.view).refs[Ref(b"refs/heads/fetched")] = ObjectID(sha)
 
     def admit(self) -> None:
         """Move the checked objects into the store, each pack's index after its pack."""

@@ -45,12 +45,17 @@ from .quarantine import Quarantine
 from .remote_url import RemoteLocation, redact_text
 from .store import MAIN, Store, dulwich_repo
 
-__all__ = ["Link", "BATCH_SSH"]
+__all__ = ["Link", "BATCH_SSH", "RemoteMoved"]
 
 BATCH_SSH = "ssh -o BatchMode=yes"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MESSAGE_LINES = 10
 _MAX_REASON = 2000  # a web page where a git server should be can be long
+
+
+class RemoteMoved(RemoteError):
+    """A push lost a race: the remote's `main` moved on between our fetch and our push
+    (what `sync` retries), as opposed to a remote that refuses the push."""
 
 
 def _ssh_command(store: Store) -> str:
@@ -207,22 +212,29 @@ class Link:
             ) from None
 
     def push_main(
-        self, expected: bytes | None, new: bytes, also: Mapping[bytes, bytes] | None = None
+        self,
+        expected: bytes | None,
+        new: bytes,
+        also: Mapping[bytes, bytes] | None = None,
+        objects_from: Store | None = None,
     ) -> None:
-        """Move the remote's `main` from `expected` to `new`, or fail without change;
-        `also` sets other refs (site branches) to our tips, wherever they were."""
+        """Move the remote's `main` from `expected` to `new`, or fail without change:
+        RemoteMoved when it is no longer at `expected` (before the push, or when the
+        remote refuses it and its `main` has moved since), RemoteError when it refuses.
+        `also` sets other refs (site branches) to our tips, wherever they were. The pack
+        is made from `objects_from` (a quarantine's view, which sees the store's objects
+        too), by default the store."""
+        moved = "its main moved while we worked; run `gitflywheel sync` again"
 
         def update_refs(refs: dict[bytes, bytes]) -> dict[bytes, bytes]:
             current = refs.get(MAIN)
             if current != expected and current != new:
-                raise RemoteError(
-                    self.explain("its main moved while we worked; run `gitflywheel sync` again")
-                )
+                raise RemoteMoved(self.explain(moved))
             return {**refs, **(also or {}), MAIN: new}
 
         def pack_data(*args: Any, **kwargs: Any) -> Any:
             kwargs["progress"] = None  # our own progress is not the remote's word
-            return dulwich_repo(self.store).generate_pack_data(*args, **kwargs)
+            return dulwich_repo(objects_from or self.store).generate_pack_data(*args, **kwargs)
 
         push: Callable[..., Any] = self.client.send_pack
         with self.talking("push refused"):
@@ -230,5 +242,7 @@ class Link:
         for ref in (MAIN, *sorted(also or {})):
             status = (result.ref_status or {}).get(Ref(ref))
             if status is not None:
+                if ref == MAIN and self.refs().get(MAIN) not in (expected, new):
+                    raise RemoteMoved(self.explain(moved))  # another push landed first
                 name = ref.decode("utf-8", "replace").removeprefix("refs/heads/")
                 raise RemoteError(self.explain(f"push of {name} refused: {_clean(status)}"))

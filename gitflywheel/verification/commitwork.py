@@ -38,7 +38,7 @@ from ..storage.store import Store
 from ..storage.treediff import Changes, diff_sessions, read_entries
 from .context import Context, is_blob, read_commit, safe_id
 from .entries import check_trees
-from .folder import FolderChecks, gate_warnings
+from .folder import CleanFolders, FolderChecks, gate_warnings
 from .index import SessionState
 from .provenance import check_provenance
 from .result import Finding
@@ -250,11 +250,13 @@ class CommitChecks:
     store-wide rules, which apply at the merge to what it finally takes.
     """
 
-    def __init__(self, store: Store, local: bool = False) -> None:
+    def __init__(
+        self, store: Store, local: bool = False, clean: CleanFolders | None = None
+    ) -> None:
         self.store = store
         self.local = local
         self.ctx = Context(store)
-        self.folders = FolderChecks(self.ctx)
+        self.folders = FolderChecks(self.ctx, clean)
         self.signatures = SignatureChecks(self.ctx)
         self.trust_floor: tuple[TrustedSigner, ...] = ()  # a merged side's: the merge's
 

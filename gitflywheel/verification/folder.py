@@ -19,6 +19,7 @@ site address the settings have changed since is a warning too.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from ..errors import GitflywheelError, InputError
@@ -40,12 +41,12 @@ from ..session.facts import Facts, FactsError, Names
 from ..session.manifest import Manifest
 from ..session.records import InputErrors, Record, make_record
 from ..session.versions import split_pipeline_id
-from ..storage.layout import MANIFEST_FILE, RECORD_FILE, template_path
+from ..storage.layout import MANIFEST_FILE, RECORD_FILE, TEMPLATES_DIR, template_path
 from ..storage.objects import CommitInfo
 from ..storage.trees import TREE_MODE
 from .context import Context, FolderFiles, is_blob
 
-__all__ = ["Folder", "FolderChecks", "gate_warnings"]
+__all__ = ["CleanFolders", "Folder", "FolderChecks", "gate_warnings"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Folder:
     files: FolderFiles
     manifest: Manifest | None
     record: Record | None
+    tree: bytes = b""  # the folder's tree id
 
     @property
     def filters(self) -> str:
@@ -101,6 +103,32 @@ def gate_warnings(folder: Folder, ctx: Context) -> list[str]:
     ]
 
 
+class CleanFolders:
+    """Folders found clean (no finding), by everything their check reads (see
+    `FolderChecks._clean_key`), with their warnings, for one store as it stands during
+    a verify run, or a sync's quarantine during its attempts: a folder that comes again
+    with the same content in the same context (a merge bringing a session its side
+    commit brought already, a sync trying again after a lost race) is not derived and
+    rendered again. Bounded: the oldest go first."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._found: OrderedDict[tuple[object, ...], tuple[str, ...]] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> list[str] | None:
+        found = self._found.get(key)
+        if found is None:
+            return None
+        self._found.move_to_end(key)
+        return list(found)
+
+    def put(self, key: tuple[object, ...], warnings: list[str]) -> None:
+        self._found[key] = tuple(warnings)
+        if len(self._found) > self.LIMIT:
+            self._found.popitem(last=False)
+
+
 _NAMES_KEY = b'\n  "names": '
 _ADDRESS_KEY = b'\n  "address": '
 
@@ -116,8 +144,9 @@ def _names_text(names: Names) -> str:
 class FolderChecks:
     """The rules of one session folder; compiled templates are kept across folders."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, clean: CleanFolders | None = None) -> None:
         self.ctx = ctx
+        self.clean = CleanFolders() if clean is None else clean
         self._template_sets: dict[tuple[frozenset[tuple[str, str]], str], TemplateSet] = {}
         self._names_at: dict[bytes | None, Names | None] = {}  # by the settings' blob
         self._site_at: dict[bytes | None, tuple[str | None] | None] = {}  # the same
@@ -230,6 +259,7 @@ class FolderChecks:
             files,
             self._manifest(commit, path, files),
             self._record(commit, path, files, folder_id),
+            tree_id,
         )
 
     def _file(self, commit: CommitInfo, files: FolderFiles, path: str, what: str) -> bytes | None:
@@ -300,11 +330,43 @@ class FolderChecks:
 
     def check(self, commit: CommitInfo, folder: Folder, template_trees: list[bytes]) -> list[str]:
         """Files, facts and artifacts of a folder whose manifest and record were read;
-        returns its warnings (names the settings changed since)."""
+        returns its warnings (names the settings changed since). A folder found clean
+        before with everything its check reads the same is not checked again."""
         if folder.manifest is None or folder.record is None:
             return []
+        key = self._clean_key(commit, folder, template_trees)
+        known = None if key is None else self.clean.get(key)
+        if known is not None:
+            return known
+        sink = self.ctx.sink
+        found = len(sink)
         self._check_files(commit, folder)
-        return self._check_rendering(commit, folder, template_trees)
+        warnings = self._check_rendering(commit, folder, template_trees)
+        if key is not None and self.ctx.sink is sink and len(sink) == found:
+            self.clean.put(key, warnings)
+        return warnings
+
+    def _clean_key(
+        self, commit: CommitInfo, folder: Folder, template_trees: list[bytes]
+    ) -> tuple[object, ...] | None:
+        """Everything a folder's check reads, by content: its path and tree, the templates
+        folders of its commit, the settings there and the display names at the tip; None
+        when one of them cannot be read (the check says why)."""
+        if not folder.tree:
+            return None
+        try:
+            settings = settings_blob(self.ctx.store, commit.tree)
+        except (GitflywheelError, KeyError, ValueError):
+            return None
+        now = self._current_names()
+        names = (
+            None
+            if now is None
+            else (tuple(sorted(now.repo.items())), tuple(sorted(now.agent.items())))
+        )
+        # the check reads the templates/ folders of these trees only, not the rest of them
+        templates = tuple(self.ctx.lookup(tree, TEMPLATES_DIR) for tree in template_trees)
+        return (folder.path, folder.tree, templates, settings, names)
 
     def _check_files(self, commit: CommitInfo, folder: Folder) -> None:
         assert folder.manifest is not None

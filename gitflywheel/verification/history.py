@@ -20,7 +20,7 @@ from ..errors import GitflywheelError
 from ..queries.settings import settings_at
 from ..storage.gitdir import VERIFIED_REF, StorePaths
 from ..storage.layout import RECORD_FILE, session_dir
-from ..storage.locks import file_lock
+from ..storage.locks import file_lock, file_lock_if_free
 from ..storage.store import Store
 from .commitwork import (
     Before,
@@ -33,11 +33,12 @@ from .commitwork import (
     unchanged_findings,
 )
 from .context import read_commit
+from .folder import CleanFolders
 from .index import VerifyState
 from .pool import default_jobs, prepared
 from .result import Finding, VerifyResult
 
-__all__ = ["VERIFIED_REF", "verify"]
+__all__ = ["VERIFIED_REF", "adopt_verified", "verify"]
 
 _RELEASE_EVERY = 1024  # commits read between releases of the pack pages read
 
@@ -172,13 +173,43 @@ def verify(
     jobs: int | None = None,
     on_wait: Callable[[], None] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    clean: CleanFolders | None = None,
 ) -> VerifyResult:
     """Verify `main`; incremental from the last clean run unless `full`. `jobs`
     processes prepare the commits (default: one per core); `on_wait` is called if
     another verify of the store runs, which this one then waits for; `progress(done,
-    total)` after each commit checked."""
+    total)` after each commit checked. `clean` carries the folders found clean from one
+    run to the next on a store whose objects do not change meanwhile (a sync's attempts
+    on its quarantine)."""
     with file_lock(StorePaths(store.path).verify_lock, on_wait):
-        return _verify(store, full, default_jobs() if jobs is None else max(1, jobs), progress)
+        return _verify(
+            store, full, default_jobs() if jobs is None else max(1, jobs), progress, clean
+        )
+
+
+def adopt_verified(store: Store, judged: Store, before: bytes | None) -> bool:
+    """Take what a clean run verified in `judged` (a sync's quarantine, whose `main` the
+    store's `main` now is) as the store's own verification, so that the next run, or the
+    next sync, starts from there: only when that run was clean, the store's verified
+    commit is still `before` (the one the judged run started from) and no verify of the
+    store runs now. True when adopted; else the next verify checks the new commits."""
+    tip, verified = judged.tip(), judged.read_ref(VERIFIED_REF)
+    if tip is None or verified != tip or store.tip() != tip:
+        return False
+    with file_lock_if_free(StorePaths(store.path).verify_lock) as free:
+        if not free or store.read_ref(VERIFIED_REF) != before:
+            return False
+        state = VerifyState.load(judged.path)
+        if state is None or state.get_meta("verified") != tip.decode():
+            if state is not None:
+                state.close()
+            return False
+        try:
+            state.save_as(store.path)
+        finally:
+            state.close()
+        store.set_ref(VERIFIED_REF, tip)
+    return True
 
 
 def _verify(
@@ -186,6 +217,7 @@ def _verify(
     full: bool,
     jobs: int,
     progress: Callable[[int, int | None], None] | None = None,
+    clean: CleanFolders | None = None,
 ) -> VerifyResult:
     tip = store.tip()
     result = VerifyResult(str(store.path), tip.decode() if tip else None, full)
@@ -240,7 +272,7 @@ def _verify(
 
     try:
         walk = _Walk(state, result)
-        for number, work in enumerate(prepared(store, chain, jobs), 1):
+        for number, work in enumerate(prepared(store, chain, jobs, clean), 1):
             walk.judge(work)
             if progress is not None:
                 progress(number, len(chain))

@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from ..errors import StoreError
 from ..storage.store import Store
 from .commitwork import CommitChecks, CommitWork
+from .folder import CleanFolders
 
 __all__ = ["CHUNK", "default_jobs", "prepared"]
 
@@ -47,12 +48,14 @@ def _prepare(shas: list[bytes]) -> list[CommitWork]:
     return done
 
 
-def prepared(store: Store, chain: Sequence[bytes], jobs: int) -> Iterator[CommitWork]:
+def prepared(
+    store: Store, chain: Sequence[bytes], jobs: int, clean: CleanFolders | None = None
+) -> Iterator[CommitWork]:
     """The work of each commit of `chain`, in its order; in this process when `jobs` is 1
-    or the chain is short."""
+    or the chain is short (then with the folders `clean` knows of, if given)."""
     store.release_packs()  # what listing the chain read
     if jobs <= 1 or len(chain) < 2 * CHUNK:
-        checks = CommitChecks(store)
+        checks = CommitChecks(store, clean=clean)
         for number, sha in enumerate(chain, 1):
             yield checks.prepare(sha)
             if number % CHUNK == 0:

@@ -104,9 +104,38 @@ def ingest_json(cli: Cli, store: Path, tmp_path: Path, name: str, *docs: object)
     assert result.exit_code == 0, result.output
 
 
+def remove_index(store: Path) -> None:
+    path = index_path(Store.open(store))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def index_rows(store: Path) -> tuple[list[tuple[object, ...]], ...]:
+    """Every row of the index but its probe, in a fixed order."""
+    db = sqlite3.connect(index_path(Store.open(store)))
+    try:
+        return tuple(
+            db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in ("sessions", "files")
+        ) + (db.execute("SELECT * FROM meta WHERE key != 'probe' ORDER BY key").fetchall(),)
+    finally:
+        db.close()
+
+
+def assert_index_as_built_from_history(store: Path) -> None:
+    """The index describes the tip, with the rows a build from the tip's tree makes."""
+    with Store.open(store) as opened:
+        tip = opened.tip()
+    assert tip is not None and described(store) == tip.decode()
+    kept = index_rows(store)
+    remove_index(store)
+    assert_same_answers(store)  # built again, from the history
+    assert index_rows(store) == kept
+
+
 @pytest.mark.slow
 def test_the_corpus_answers_the_same_from_the_index(cli: Cli, corpus_store: Path) -> None:
-    assert not index_path(Store.open(corpus_store)).exists()
+    remove_index(corpus_store)
     assert_same_answers(corpus_store)
     assert index_path(Store.open(corpus_store)).is_file()
     assert_same_answers(corpus_store)  # the second time from an index already up to date
@@ -138,6 +167,73 @@ def test_an_ingest_and_a_revision_update_the_index_from_the_change(
     assert (row.revision, row.title) == (2, "Second take")
     assert probe_kept(corpus_store)
     assert_same_answers(corpus_store)
+
+
+def test_ingest_keeps_the_index_from_what_it_wrote(cli: Cli, tmp_path: Path) -> None:
+    """A new store's first ingest starts the index, every later ingest and revision moves
+    it along (the probe stays), and its rows are those the history gives."""
+    store = tmp_path / "store.git"
+    corpus = sorted(CORPUS.glob("*.json"))
+    assert cli("ingest", "--repo", store, *corpus[:12]).exit_code == 0
+    assert_index_as_built_from_history(store)
+    put_probe(store)
+    assert cli("ingest", "--repo", store, *corpus[12:]).exit_code == 0
+    ingest_json(cli, store, tmp_path, "new", session("new-1"), session("new-2"))
+    ingest_json(cli, store, tmp_path, "revised", session("new-1", title="Second take"))
+    assert probe_kept(store)  # moved along, never rebuilt
+    assert_index_as_built_from_history(store)
+
+
+def test_bulk_ingest_with_workers_keeps_the_index(tmp_path: Path) -> None:
+    """Sessions planned by worker processes, landing in several batches."""
+    from gitflywheel.recording.ingest import ingest
+
+    store = tmp_path / "store.git"
+    report = ingest(store, [str(CORPUS)], workers=2, parallel_after=2, batch_size=7)
+    assert report.exit_code == 0 and report.count("recorded") > 14
+    assert_index_as_built_from_history(store)
+
+
+def test_an_index_missing_or_behind_is_brought_up_then_moved_along(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """No index on a store with sessions, or one describing an older commit: ingest's
+    slug lookups bring it to the tip from the history (a rebuild, or an update from the
+    change), and its flushes move it along from there."""
+    store = tmp_path / "store.git"
+    corpus = sorted(CORPUS.glob("*.json"))
+    assert cli("ingest", "--repo", store, *corpus[:5]).exit_code == 0
+    remove_index(store)
+    assert cli("ingest", "--repo", store, *corpus[5:10]).exit_code == 0
+    assert_index_as_built_from_history(store)
+    put_probe(store)
+    assert cli("config", "--repo", store, "site.title", "Elsewhere").exit_code == 0
+    assert cli("ingest", "--repo", store, *corpus[10:15]).exit_code == 0
+    assert probe_kept(store)
+    assert_index_as_built_from_history(store)
+
+
+def test_advance_moves_only_an_index_of_the_commit_it_starts_from(cli: Cli, tmp_path: Path) -> None:
+    from gitflywheel.queries.index import advance
+
+    store = tmp_path / "store.git"
+    assert cli("ingest", "--repo", store, *sorted(CORPUS.glob("*.json"))[:5]).exit_code == 0
+    with Store.open(store) as opened:
+        before = opened.tip()
+    assert before is not None and described(store) == before.decode()
+    assert cli("config", "--repo", store, "site.title", "Elsewhere").exit_code == 0
+    with Store.open(store) as opened:
+        after = opened.tip()
+        assert after is not None
+        assert not advance(opened, after, after, {})  # it describes `before`, not `after`
+        assert described(store) == before.decode()
+        assert advance(opened, before, after, {})  # a settings commit changes no folder
+    assert described(store) == after.decode()
+    assert_index_as_built_from_history(store)
+    remove_index(store)
+    with Store.open(store) as opened:
+        assert not advance(opened, after, after, {})  # sessions it never read: left alone
+    assert not index_path(Store.open(store)).exists()
 
 
 @pytest.mark.slow
@@ -249,6 +345,7 @@ def test_an_index_naming_a_commit_ahead_of_main_is_rebuilt(
 def test_something_in_the_way_of_the_index_leaves_the_history_to_answer(
     cli: Cli, corpus_store: Path
 ) -> None:
+    remove_index(corpus_store)
     path = index_path(Store.open(corpus_store))
     path.mkdir(parents=True)  # a folder where the file would be: nothing can be written
     with Store.open(corpus_store) as opened:
@@ -380,6 +477,8 @@ def _copy_installed_package(into: Path) -> None:
 def world_readable_copy(corpus_store: Path) -> Iterator[Path]:
     """The corpus store copied where another user can read it, and nobody can write;
     beside it, in `lib/`, the installed package for that user's Python to import."""
+    remove_index(corpus_store)  # the one ingest kept: this store's history answers
+    index_path(Store.open(corpus_store)).parent.rmdir()
     where = Path(tempfile.mkdtemp(prefix="gfw-readonly-"))
     try:
         _copy_installed_package(where / "lib")

@@ -216,3 +216,69 @@ def test_text_the_store_calls_private_never_enters_it(tmp_path: Path, cli: Cli) 
             assert record["title"] == f"Ship [private] part {n}"
             assert {"rule": "private", "field": "title", "count": 1} in record["redacted"]
         assert "Nightjar" not in git("-C", target, "log", "-p", "main", "--", "sessions")
+
+
+# Pieces that every rule reacts to, and plain text, put together at random: the fast
+# paths (text no rule can touch) must give exactly what the rules give.
+_PIECES = st.sampled_from(
+    [
+        "/",
+        "\\",
+        "\\\\",
+        "tmp",
+        "TmP",
+        "tmpqy_b7jky",
+        "TMPABCDEF1",
+        "t\u200bmp",
+        "~/",
+        "C:",
+        "/home/dana/x",
+        "\u202e",
+        "\u200b",
+        "://",
+        "@",
+        "ghp_",
+        "sk-",
+        "eyJ",
+        "AKIA",
+        "xox",
+        '"',
+        "\n",
+        " ",
+        "é",
+        "plain words",
+        "src",
+        *TOKENS.values(),
+    ]
+)
+_TEXTS = st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=8).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_the_fast_paths_give_what_every_rule_gives(text: str) -> None:
+    from gitflywheel.session import public_text
+
+    assert public_text.scrub(text) == public_text._scrub_rules(text)
+    assert redact(text) == public_text._redact_rules(text)
+
+
+_RECORD_VALUES = st.recursive(
+    st.one_of(_TEXTS, st.integers(), st.none(), st.booleans()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(_TEXTS, inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["title", "source_data", "notes", "session_id"]), _RECORD_VALUES
+    )
+)
+def test_a_record_no_rule_touches_comes_back_as_the_rules_make_it(data: dict[str, Any]) -> None:
+    from gitflywheel.session import public_text
+
+    assert public_record(data) == public_text._public_record_rules(data)
