@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import GitflywheelError
@@ -232,6 +233,26 @@ class Facts(_Strict):
         except JSONTextError as exc:
             raise FactsError(f"{origin}: not valid JSON: {exc}") from exc
         return cls._validated(value, origin)
+
+    @staticmethod
+    def recorded_inputs(data: bytes) -> tuple[Names, Address | None] | None:
+        """The display names and the address stored facts recorded, read lightly (orjson,
+        the two fields validated, nothing else): the pipeline's inputs when verify derives
+        the facts again. Not a check of the facts: of facts that `from_bytes` accepts it
+        gives the same two values, and None when it cannot tell (the caller then reads
+        them with `from_bytes`)."""
+        try:
+            value = orjson.loads(data)
+            if type(value) is not dict:
+                return None
+            names = value.get("names")
+            address = value.get("address")
+            return (
+                Names() if names is None else Names.model_validate(names),
+                None if address is None else Address.model_validate(address),
+            )
+        except (orjson.JSONDecodeError, ValidationError):
+            return None
 
     @classmethod
     def _validated(cls, value: Any, origin: str) -> Facts:

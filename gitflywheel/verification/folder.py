@@ -37,7 +37,7 @@ from ..recording.folder_plan import (
 )
 from ..rendering.filtersets import FILTER_SETS
 from ..rendering.templates import RenderError
-from ..session.facts import Facts, FactsError, Names
+from ..session.facts import Address, Facts, FactsError, Names
 from ..session.manifest import Manifest
 from ..session.records import InputErrors, Record, make_record
 from ..session.versions import split_pipeline_id
@@ -577,35 +577,47 @@ class FolderChecks:
 
     def _derive(self, commit: CommitInfo, folder: Folder, stored: bytes) -> Derived | None:
         """The facts the installed pipeline derives from the record with the names they
-        recorded, if they are the stored ones."""
+        recorded, if they are the stored ones.
+
+        The names and address are first read lightly (`Facts.recorded_inputs`): facts
+        derived with them that are the stored bytes are facts `from_bytes` accepts, with
+        those very names and address, so the stored facts need no parse of their own.
+        Otherwise the strict read decides, as it always did: facts it refuses are
+        facts.invalid only, and other names or an address it gives are derived with."""
         manifest, record = folder.manifest, folder.record
         assert manifest is not None and manifest.facts is not None and record is not None
-        names = Names()
-        address = None
-        if _NAMES_KEY in stored or _ADDRESS_KEY in stored:  # pretty JSON: top-level keys
+        recorded = _NAMES_KEY in stored or _ADDRESS_KEY in stored  # pretty JSON: top-level
+        light = Facts.recorded_inputs(stored) if recorded else (Names(), None)
+        failure = None
+        if light is not None:
+            failure = self._derived(folder, stored, *light)
+            if isinstance(failure, Derived):
+                return failure
+        if recorded:
             try:
-                recorded = Facts.from_bytes(stored, manifest.facts.path)
+                facts = Facts.from_bytes(stored, manifest.facts.path)
             except FactsError:
                 return None  # facts.invalid says so
-            names, address = recorded.names, recorded.address
+            if light is None or (facts.names, facts.address) != light:
+                failure = self._derived(folder, stored, facts.names, facts.address)
+                if isinstance(failure, Derived):
+                    return failure
+        assert isinstance(failure, str)
+        self.ctx.find("facts.derive", commit, manifest.facts.path, failure)
+        return None
+
+    def _derived(
+        self, folder: Folder, stored: bytes, names: Names, address: Address | None
+    ) -> Derived | str:
+        """The facts derived with these inputs when they are `stored`, else why not."""
+        manifest, record = folder.manifest, folder.record
+        assert manifest is not None and record is not None
         try:
             derived = derive(record, self._screenshots(folder), names, address)
         except Exception as exc:  # a record the pipeline cannot handle is a finding, not a crash
-            self.ctx.find(
-                "facts.derive",
-                commit,
-                manifest.facts.path,
-                f"{manifest.pipeline} fails on this record: {exc}",
-            )
-            return None
+            return f"{manifest.pipeline} fails on this record: {exc}"
         if derived.facts_bytes != stored:
-            self.ctx.find(
-                "facts.derive",
-                commit,
-                manifest.facts.path,
-                f"not the facts {manifest.pipeline} derives from the record",
-            )
-            return None
+            return f"not the facts {manifest.pipeline} derives from the record"
         return derived
 
     def _compare_manifest(self, commit: CommitInfo, folder: Folder, planned: Manifest) -> None:

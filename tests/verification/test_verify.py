@@ -999,6 +999,25 @@ def test_facts_edited_with_artifacts_rendered_to_match(
     assert not any(f["rule"] == "artifact.render" for f in found)  # they follow from the facts
 
 
+def test_facts_with_a_repeated_key_in_their_address(cli: Cli, built: Path, tmp_path: Path) -> None:
+    """Facts whose address holds a key twice are not JSON verify reads: facts.invalid,
+    and nothing derived from an address a lenient reader would make of them."""
+    work = checkout(built, tmp_path)
+    facts_file = folder(work) / "facts.json"
+    facts = facts_file.read_bytes()
+    assert b'\n  "address": {\n' in facts
+    facts_file.write_bytes(
+        facts.replace(b'\n  "address": {\n', b'\n  "address": {\n    "slug": "elsewhere",\n', 1)
+    )
+    manifest = manifest_of(work)
+    refresh_refs(work, manifest)
+    write_manifest(work, manifest)
+    commit = commit_and_push(work, rerender_trailers(BUILD_ID))
+    found = assert_found(cli, built, "facts.invalid", commit, f"{session_dir(BUILD_ID)}/facts.json")
+    assert "repeated key" in next(f["message"] for f in found if f["rule"] == "facts.invalid")
+    assert not any(f["rule"] == "facts.derive" for f in found)
+
+
 def test_artifact_that_does_not_follow_from_its_facts(
     cli: Cli, built: Path, tmp_path: Path
 ) -> None:
