@@ -53,7 +53,8 @@ from .cards import CardCache, draw_cards, png_size
 from .exports import redirect_page
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
-from .markdown_html import clean_text, render_markdown
+from .fragments import FragmentCache
+from .markdown_html import Rendered, clean_text
 from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
 from .projects import Change, Project, projects
 
@@ -236,9 +237,11 @@ class _Site:
         base_url: str | None,
         address: str | None = None,
         cards: CardCache | None = None,
+        fragments: FragmentCache | None = None,
     ) -> None:
         self.store = store
         self.cards = cards or CardCache(None)
+        self.fragments = fragments or FragmentCache(None)
         self.pages = pages
         self.title = clean_text(title)
         self.base_url = base_url  # for the feeds: None when the site has none
@@ -332,6 +335,14 @@ class _Site:
             return prefix + name + (f"#{parts.fragment}" if parts.fragment else "")
 
         return resolve
+
+    def markdown(self, entry: _Entry, text: str, prefix: str) -> Rendered:
+        """A text of the session as HTML, its links relative to `prefix`, its title
+        left out (the page shows it): from the fragment cache when it was rendered
+        before."""
+        return self.fragments.markdown(
+            text, self.resolver(entry, prefix), files=entry.files, prefix=prefix, drop_title=True
+        )
 
     def draw_cards(self) -> None:
         """Each session's card image, named by its bytes' hash (a card that changes gets
@@ -438,7 +449,7 @@ class _Site:
         folder = entry.folder
         for name, file in sorted(entry.files.items()):
             self.add(folder + name, self.store.blob(file.blob.encode()))
-        body = render_markdown(post.body, self.resolver(entry, ""), drop_title=True)
+        body = self.markdown(entry, post.body, "")
         shown = set(body.images)
         images = [(n, f) for n, f in sorted(entry.files.items()) if f.is_image and n not in shown]
         gallery = [
@@ -486,7 +497,7 @@ class _Site:
             # the posts as posted, not their fences
             thread, mastodon = read_threads(clean_text(body))
         else:
-            html = Markup(render_markdown(body, self.resolver(entry, ""), drop_title=True).html)
+            html = Markup(self.markdown(entry, body, "").html)
         path = entry.folder + name[:-3] + ".html"
         self.page(
             path,
@@ -594,7 +605,7 @@ class _Site:
         for entry in entries[:FEED_ENTRIES]:
             post = entry.post
             url = base + entry.folder
-            body = render_markdown(post.body, self.resolver(entry, url), drop_title=True)
+            body = self.markdown(entry, post.body, url)
             items.append(
                 FeedEntry(
                     session_id=post.session_id,
@@ -633,13 +644,15 @@ def build_site(
     posts: Posts | None = None,
     limits: Limits | None = None,
     cards: CardCache | None = None,
+    fragments: FragmentCache | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
     or from `posts` read from it already. Feeds need `base_url` (their links are
     absolute): without it, pass `feeds=False`. Each page renders within `limits`; a
     page template that fails or passes one raises RenderError naming it. Each session
-    gets a card image, drawn or taken from `cards` (default: the store's cache).
+    gets a card image, drawn or taken from `cards` (default: the store's cache); its
+    Markdown is rendered once and kept in `fragments` (default: the store's cache).
     `progress(done, total)` is called after each session's pages."""
     if feeds and base_url is None:
         raise SiteError(
@@ -662,6 +675,7 @@ def build_site(
         base if feeds else None,
         base,
         cards if cards is not None else CardCache(store.paths.card_cache),
+        fragments if fragments is not None else FragmentCache(store.paths.site_cache),
     )
     site.projects = projects(store, found.commit, [e.post for e in site.entries])
     site.draw_cards()

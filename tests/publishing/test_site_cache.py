@@ -1,0 +1,97 @@
+"""The site's caches beside the store: a build that reuses what earlier builds rendered
+gives the very bytes of a build from nothing, after new sessions, revisions and damage.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, session, snapshot
+
+from gitflywheel import ingest
+from gitflywheel.publishing.cards import CardCache
+from gitflywheel.publishing.fragments import FragmentCache
+from gitflywheel.publishing.site import SiteBuild, build_site, write_site
+from gitflywheel.storage.store import Store
+
+BASE = "https://me.example.org/flywheel/"
+
+
+def story(session_id: str, title: str, commit: str, day: int) -> dict[str, object]:
+    return session(
+        session_id,
+        title=title,
+        timestamp=f"2025-12-{day:02d}T09:00:00Z",
+        source_data={
+            "repo_path": "example/parser",
+            "git_commits": [{"message": f"feat(parser): {commit}", "hash": f"{day:040x}"}],
+            "overview": f"{title}: see [the log](build_log.md) and [a site](https://x.example/).",
+        },
+    )
+
+
+def write(folder: Path, data: dict[str, object]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{data['session_id']}-{len(list(folder.iterdir()))}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def build(store: Path, fragments: FragmentCache) -> SiteBuild:
+    with Store.open(store) as opened:
+        return build_site(opened, base_url=BASE, cards=CardCache(None), fragments=fragments)
+
+
+def test_a_warm_build_after_new_and_revised_sessions_is_the_bytes_of_a_cold_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764900000")
+    store, inputs = tmp_path / "s.git", tmp_path / "in"
+    first = [write(inputs, story(f"p-{i}", f"Parser step {i}", f"step {i}", i)) for i in (1, 2)]
+    assert ingest(store, [EXAMPLES, *first]).exit_code == 0
+    with Store.open(store) as opened:
+        cache = opened.paths.site_cache
+    warm = FragmentCache(cache)
+    write_site(build(store, warm), tmp_path / "warm")
+    assert warm.rendered == len(list(cache.rglob("*.json"))) > 0  # each text once
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    new = write(inputs, story("p-3", "Parser step 3", "step 3", 3))
+    assert ingest(store, [new]).exit_code == 0
+    revised = write(inputs, story("p-1", "Parser step one, again", "the first step again", 1))
+    assert ingest(store, [revised], revise=True).count("revised") == 1
+
+    again = FragmentCache(cache)
+    warm_build = build(store, again)
+    cold = FragmentCache(None)
+    cold_build = build(store, cold)
+    # only what changed was rendered: the new session's texts and the revised one's
+    assert again.rendered + again.found == cold.rendered
+    assert 0 < again.rendered <= cold.rendered // 2
+    assert warm_build.files == cold_build.files
+    write_site(warm_build, tmp_path / "warm")
+    write_site(cold_build, tmp_path / "cold")
+    assert snapshot(tmp_path / "warm") == snapshot(tmp_path / "cold")
+    page = (tmp_path / "warm" / "sessions" / "parser-step-1" / "index.html").read_text()
+    assert "Parser step one, again" in page and 'href="build_log.html"' in page
+
+
+def test_a_damaged_cache_is_rendered_again_never_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764900000")
+    store = tmp_path / "s.git"
+    assert ingest(store, [EXAMPLES]).exit_code == 0
+    with Store.open(store) as opened:
+        cache = opened.paths.site_cache
+    expected = build(store, FragmentCache(cache)).files
+    kept = sorted(cache.rglob("*.json"))
+    assert kept
+    for number, path in enumerate(kept):  # cut short, not JSON, JSON of another shape
+        path.write_bytes([b'{"html": "<p>', b"\xff\xfe", b'{"html": 1}', b"[]"][number % 4])
+    damaged = FragmentCache(cache)
+    assert build(store, damaged).files == expected
+    assert damaged.rendered == len(kept)
+    assert build(store, FragmentCache(cache)).files == expected  # written again, whole
