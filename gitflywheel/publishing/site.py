@@ -49,7 +49,7 @@ from ..queries.provenance import provenances, statement_bytes
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
-from .cards import CardCache, draw_cards, png_size
+from .cards import CardCache, card_facts, draw_cards, png_size
 from .exports import redirect_page
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
@@ -57,6 +57,7 @@ from .fragments import FragmentCache
 from .markdown_html import Rendered, clean_text
 from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
 from .projects import Change, Project, projects
+from .site_files import SiteFiles
 
 __all__ = [
     "PER_PAGE",
@@ -74,6 +75,7 @@ __all__ = [
 ]
 
 PER_PAGE = 10
+CARD_BATCH = 256  # cards drawn (on every core) and put on disk at a time
 _NO_SHARE = {"type": "website", "description": "", "published": None, "image": None}
 CARD_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # what share cards show; no SVG
 FEED_ENTRIES = 100  # the newest posts a feed holds
@@ -95,10 +97,11 @@ class SiteError(GitflywheelError):
 
 @dataclass
 class SiteBuild:
-    """A built site: its files (site path -> bytes), what it shows and leaves out."""
+    """A built site: its files (site path -> bytes, on disk until read: `SiteFiles`),
+    what it shows and leaves out."""
 
     commit: str  # the commit of the store it was built from
-    files: dict[str, bytes]
+    files: Mapping[str, bytes]
     sessions: int
     pages: int  # HTML pages
     feeds: int
@@ -238,6 +241,7 @@ class _Site:
         address: str | None = None,
         cards: CardCache | None = None,
         fragments: FragmentCache | None = None,
+        staging: Path | None = None,
     ) -> None:
         self.store = store
         self.cards = cards or CardCache(None)
@@ -247,7 +251,7 @@ class _Site:
         self.base_url = base_url  # for the feeds: None when the site has none
         self.address = address  # the site's absolute address, when known
         self.sitemap: dict[str, datetime | None] = {}  # page path -> last modified
-        self.files: dict[str, bytes] = {}
+        self.files = SiteFiles(staging)  # on disk as they are made
         self.html_pages = 0
         self.entries = place_posts(posts)
         self.types = sorted({e.post.session_type for e in self.entries})
@@ -260,7 +264,7 @@ class _Site:
         return "../" * path.count("/")
 
     def add(self, path: str, data: bytes) -> None:
-        self.files[path] = data
+        self.files.add(path, data)
         if path.endswith(".html"):
             self.html_pages += 1
 
@@ -347,13 +351,15 @@ class _Site:
     def draw_cards(self) -> None:
         """Each session's card image, named by its bytes' hash (a card that changes gets
         a new address, so that no host shows an old one from its cache)."""
-        posts = [entry.post for entry in self.entries]
-        for entry, data in zip(
-            self.entries, draw_cards(posts, self.pages, self.title, self.cards), strict=True
-        ):
-            name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
-            self.add(entry.folder + name, data)
-            entry.card = (name, *png_size(data))
+        for start in range(0, len(self.entries), CARD_BATCH):
+            batch = self.entries[start : start + CARD_BATCH]
+            posts = [entry.post for entry in batch]
+            for entry, data in zip(
+                batch, draw_cards(posts, self.pages, self.title, self.cards), strict=True
+            ):
+                name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
+                self.add(entry.folder + name, data)
+                entry.card = (name, *png_size(data))
 
     def card(self, entry: _Entry, root: str) -> dict[str, Any]:
         """What a list shows of a post (its thumbnail is its card image) and what its
@@ -645,6 +651,7 @@ def build_site(
     limits: Limits | None = None,
     cards: CardCache | None = None,
     fragments: FragmentCache | None = None,
+    staging: Path | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
@@ -653,6 +660,8 @@ def build_site(
     page template that fails or passes one raises RenderError naming it. Each session
     gets a card image, drawn or taken from `cards` (default: the store's cache); its
     Markdown is rendered once and kept in `fragments` (default: the store's cache).
+    Each file goes to disk as it is made (in a folder made in `staging`, when given:
+    the folder the site's folder is in), never the whole site in memory.
     `progress(done, total)` is called after each session's pages."""
     if feeds and base_url is None:
         raise SiteError(
@@ -661,7 +670,9 @@ def build_site(
             "`gitflywheel config site.base_url URL`, or --no-feed"
         )
     base = check_base_url(base_url) if base_url is not None else None
-    found = posts if posts is not None else published_posts(store, at, progress)
+    found = (
+        posts if posts is not None else published_posts(store, at, progress, keep_facts=card_facts)
+    )
     site = _Site(
         store,
         found.posts,
@@ -676,7 +687,23 @@ def build_site(
         base,
         cards if cards is not None else CardCache(store.paths.card_cache),
         fragments if fragments is not None else FragmentCache(store.paths.site_cache),
+        staging,
     )
+    try:
+        return _build(store, site, found, feeds, base, progress)
+    except BaseException:
+        site.files.close()
+        raise
+
+
+def _build(
+    store: Store,
+    site: _Site,
+    found: Posts,
+    feeds: bool,
+    base: str | None,
+    progress: Callable[[int, int | None], None] | None,
+) -> SiteBuild:
     site.projects = projects(store, found.commit, [e.post for e in site.entries])
     site.draw_cards()
     for number, entry in enumerate(site.entries):
@@ -768,7 +795,7 @@ def build_site(
     site.add(MARKER_FILE, _marker(site.files))
     return SiteBuild(
         commit=found.commit,
-        files=dict(sorted(site.files.items())),
+        files=site.files,
         sessions=len(site.entries),
         pages=site.html_pages,
         feeds=feed_count,
@@ -850,7 +877,7 @@ def make_site(
 ) -> SiteResult:
     """Build the site, write it to `out` and/or commit it to `branch` of the store;
     `progress(done, total)` after each session's pages."""
-    from .site_branch import branch_ref, commit_site
+    from .site_branch import branch_ref
 
     if out is None and branch is None:
         raise SiteError("say where the site goes: a folder OUT, --branch NAME, or both")
@@ -863,8 +890,20 @@ def make_site(
         templates=load_templates(templates_dir, SITE_TEMPLATES),
         title=title,
         feeds=feeds,
+        staging=out.resolve().parent if out is not None else None,
         progress=progress,
     )
+    try:
+        return _put(store, build, out, branch)
+    finally:
+        if isinstance(build.files, SiteFiles):
+            build.files.close()
+
+
+def _put(store: Store, build: SiteBuild, out: Path | None, branch: str | None) -> SiteResult:
+    """Write a build to the folder `out` and/or commit it to `branch`."""
+    from .site_branch import commit_site
+
     result = SiteResult(
         commit=build.commit,
         sessions=build.sessions,

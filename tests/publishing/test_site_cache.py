@@ -95,3 +95,44 @@ def test_a_damaged_cache_is_rendered_again_never_trusted(
     assert build(store, damaged).files == expected
     assert damaged.rendered == len(kept)
     assert build(store, FragmentCache(cache)).files == expected  # written again, whole
+
+
+def test_a_card_drawn_from_the_facts_a_site_keeps_is_the_card_of_all_its_facts(
+    corpus_store: Path,
+) -> None:
+    """A site keeps only what a card reads of each post's facts (`card_facts`): the
+    card's context from those is the context from the whole."""
+    from dataclasses import replace
+
+    from gitflywheel.publishing.cards import card_context, card_facts
+    from gitflywheel.publishing.posts import published_posts
+
+    assert ingest(corpus_store, [EXAMPLES]).exit_code == 0
+    with Store.open(corpus_store) as opened:
+        posts = published_posts(opened).posts
+    charted = 0
+    for post in posts:
+        assert post.facts is not None
+        slim = replace(post, facts=card_facts(post.facts))
+        assert card_context(slim, "Site", "1 May") == card_context(post, "Site", "1 May")
+        charted += card_context(post, "Site", "1 May")["chart"] is not None
+    assert len({p.session_type for p in posts}) == 3 and charted > 0
+
+
+def test_a_site_build_leaves_no_staging_folder_beside_its_folder(tmp_path: Path) -> None:
+    """Pages go to disk as they are made, in a folder beside OUT that is gone after the
+    build, whether it was written or failed."""
+    from gitflywheel import site
+
+    store, out = tmp_path / "s.git", tmp_path / "out"
+    assert ingest(store, [EXAMPLES]).exit_code == 0
+    assert site(store, out, base_url=BASE).files == len(snapshot(out))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.git"]
+    with Store.open(store) as opened:
+        built = build_site(opened, base_url=BASE)
+    staged = built.files.folder  # type: ignore[attr-defined]
+    assert staged.is_dir() and dict(built.files) == {
+        name: (out / name).read_bytes() for name in snapshot(out)
+    }
+    built.files.close()  # type: ignore[attr-defined]
+    assert not staged.exists()
