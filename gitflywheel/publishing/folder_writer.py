@@ -21,10 +21,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
-from typing import Literal
 
 from ..errors import GitflywheelError
-from .site_files import SiteFiles
+from .site_files import SiteFiles, file_state
 
 __all__ = ["FolderChanges", "file_state", "write_folder"]
 
@@ -37,21 +36,6 @@ class FolderChanges:
 
     written: list[str]
     removed: list[str]
-
-
-def file_state(folder: Path, path: str) -> bytes | None | Literal["other"]:
-    """The bytes of a regular file at `path` inside `folder`, None when nothing is
-    there, "other" for anything else (a folder, a link, a special file; or a folder on
-    the way that is a file or a link)."""
-    current = folder
-    for part in path.split("/")[:-1]:
-        current = current / part
-        if current.is_symlink() or (current.exists() and not current.is_dir()):
-            return "other"
-    file = folder / path
-    if file.is_symlink() or (file.exists() and not file.is_file()):
-        return "other"
-    return file.read_bytes() if file.exists() else None
 
 
 def write_folder(
@@ -82,6 +66,8 @@ def write_folder(
     writes: list[str] = []
     clashes: list[str] = []
     for path in sorted(files):
+        if isinstance(files, SiteFiles) and files.reuse == folder and path in files.kept:
+            continue  # the folder held these bytes when the build compared them
         now = file_state(folder, path) if exists else None
         if isinstance(now, bytes) and _same(files, path, now):
             continue

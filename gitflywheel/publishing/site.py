@@ -242,6 +242,7 @@ class _Site:
         cards: CardCache | None = None,
         fragments: FragmentCache | None = None,
         staging: Path | None = None,
+        reuse: Path | None = None,
     ) -> None:
         self.store = store
         self.cards = cards or CardCache(None)
@@ -251,7 +252,7 @@ class _Site:
         self.base_url = base_url  # for the feeds: None when the site has none
         self.address = address  # the site's absolute address, when known
         self.sitemap: dict[str, datetime | None] = {}  # page path -> last modified
-        self.files = SiteFiles(staging)  # on disk as they are made
+        self.files = SiteFiles(staging, reuse)  # on disk as they are made
         self.html_pages = 0
         self.entries = place_posts(posts)
         self.types = sorted({e.post.session_type for e in self.entries})
@@ -652,6 +653,7 @@ def build_site(
     cards: CardCache | None = None,
     fragments: FragmentCache | None = None,
     staging: Path | None = None,
+    reuse: Path | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
@@ -661,7 +663,8 @@ def build_site(
     gets a card image, drawn or taken from `cards` (default: the store's cache); its
     Markdown is rendered once and kept in `fragments` (default: the store's cache).
     Each file goes to disk as it is made (in a folder made in `staging`, when given:
-    the folder the site's folder is in), never the whole site in memory.
+    the folder the site's folder is in), never the whole site in memory; a file that the
+    folder `reuse` (the site's folder, holding its last build) has already is not.
     `progress(done, total)` is called after each session's pages."""
     if feeds and base_url is None:
         raise SiteError(
@@ -688,6 +691,7 @@ def build_site(
         cards if cards is not None else CardCache(store.paths.card_cache),
         fragments if fragments is not None else FragmentCache(store.paths.site_cache),
         staging,
+        reuse,
     )
     try:
         return _build(store, site, found, feeds, base, progress)
@@ -891,6 +895,7 @@ def make_site(
         title=title,
         feeds=feeds,
         staging=out.resolve().parent if out is not None else None,
+        reuse=out if out is not None and (out / MARKER_FILE).is_file() else None,
         progress=progress,
     )
     try:

@@ -136,3 +136,26 @@ def test_a_site_build_leaves_no_staging_folder_beside_its_folder(tmp_path: Path)
     }
     built.files.close()  # type: ignore[attr-defined]
     assert not staged.exists()
+
+
+def test_a_build_into_its_last_folder_writes_only_what_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the folder holds already, byte for byte, is neither staged nor written
+    again (the same file, the same inode); the folder ends as a build into a new one."""
+    from gitflywheel import site
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764900000")
+    store, out, inputs = tmp_path / "s.git", tmp_path / "out", tmp_path / "in"
+    assert ingest(store, [EXAMPLES]).exit_code == 0
+    site(store, out, base_url=BASE)
+    (out / "CNAME").write_text("me.example.org\n")
+    before = {p: (out / p).stat().st_ino for p in snapshot(out)}
+    assert ingest(store, [write(inputs, story("p-9", "Parser step 9", "step 9", 9))]).exit_code == 0
+    result = site(store, out, base_url=BASE)
+    assert 0 < result.written < len(before) // 2
+    site(store, tmp_path / "new", base_url=BASE)
+    assert snapshot(out) == {**snapshot(tmp_path / "new"), "CNAME": snapshot(out)["CNAME"]}
+    same = [p for p, ino in before.items() if (out / p).stat().st_ino == ino]
+    assert "style.css" in same and "CNAME" in same and len(same) >= len(before) - result.written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "new", "out", "s.git"]
