@@ -3,8 +3,10 @@
 Read from one commit (`posts.published_posts`, so drafts never appear), rendered with
 the templates in `templates/site/` (a folder of the user's overrides them by file name)
 in the one sandboxed environment, with HTML autoescape and the limits every template has
-(`rendering`), written as a mapping of site paths to bytes that `write_site` puts in a
-folder and `site_branch` commits to a branch. Nothing depends on
+(`rendering`), each file put on disk as it is made (`site_files`: a mapping of site
+paths to bytes that holds only their hashes) for `write_site` to put in a folder and
+`site_branch` to commit to a branch; Markdown rendered once is kept beside the store
+(`fragments`). Nothing depends on
 the clock or the machine: the same store gives the same bytes.
 
 Layout, every link relative inside the site:

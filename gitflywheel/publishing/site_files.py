@@ -26,7 +26,10 @@ class SiteFiles(Mapping[str, bytes]):
 
     def __init__(self, near: Path | None = None, reuse: Path | None = None) -> None:
         parent = near if near is not None and near.is_dir() else None
-        self.folder = Path(tempfile.mkdtemp(prefix=".gitflywheel-site-", dir=parent))
+        try:
+            self.folder = Path(tempfile.mkdtemp(prefix=".gitflywheel-site-", dir=parent))
+        except OSError:  # a folder we may not write beside: the system's temporary one
+            self.folder = Path(tempfile.mkdtemp(prefix=".gitflywheel-site-"))
         self.reuse = reuse if reuse is not None and reuse.is_dir() else None
         self.digests: dict[str, str] = {}  # site path -> SHA-256 of its bytes
         self.kept: set[str] = set()  # paths `reuse` holds with these bytes: not staged
