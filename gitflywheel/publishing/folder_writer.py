@@ -127,7 +127,7 @@ def _write_files(root: Path, files: Mapping[str, bytes], paths: Iterable[str]) -
     for path in paths:
         target = root.joinpath(*path.split("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(files, SiteFiles):
+        if isinstance(files, SiteFiles) and path not in files.kept:
             try:
                 os.link(files.file(path), target)
             except OSError:

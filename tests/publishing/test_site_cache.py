@@ -159,3 +159,22 @@ def test_a_build_into_its_last_folder_writes_only_what_changed(
     same = [p for p, ino in before.items() if (out / p).stat().st_ino == ino]
     assert "style.css" in same and "CNAME" in same and len(same) >= len(before) - result.written
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "new", "out", "s.git"]
+
+
+def test_a_build_that_reused_one_folder_is_written_whole_to_another(tmp_path: Path) -> None:
+    """The files a build found in its last folder (not staged) are read from there, by
+    their hash, when the build goes to another folder."""
+    from gitflywheel import site
+
+    store, out = tmp_path / "s.git", tmp_path / "out"
+    assert ingest(store, [EXAMPLES]).exit_code == 0
+    site(store, out, base_url=BASE)
+    with Store.open(store) as opened:
+        built = build_site(opened, base_url=BASE, reuse=out)
+    assert len(built.files.kept) == len(built.files)  # type: ignore[attr-defined]
+    write_site(built, tmp_path / "other")
+    assert snapshot(tmp_path / "other") == snapshot(out)
+    (out / "style.css").write_text("changed")  # a kept file changed after the build
+    with pytest.raises(FileNotFoundError, match="changed while the site was built"):
+        write_site(built, tmp_path / "third")
+    assert not (tmp_path / "third").exists()
