@@ -529,8 +529,10 @@ HUGO_LIST = (
 
 
 def site_measures(runner: Runner, tmp: Path, seed: int, m: int, first_new: int) -> dict[str, Any]:
-    """`site` of the first M/2 sessions, then of M (a new folder), `hugo` on the blog
-    export of the same store, and `site` into the same folder after one new session."""
+    """`site` of the first M/2 sessions, then of M (a new folder, the site cache of
+    rendered Markdown emptied first: every page rendered, as a first build does; card
+    images are kept by either), `hugo` on the blog export of the same store, and `site`
+    into the same folder after one new session (its caches as the full build left them)."""
     gfw = [sys.executable, "-m", "gitflywheel"]
     tmp.mkdir()
     store = tmp / "site.git"
@@ -547,6 +549,7 @@ def site_measures(runner: Runner, tmp: Path, seed: int, m: int, first_new: int) 
     ingest("site-half.jsonl", range(m // 2))
     half = site(tmp / "half")
     ingest("site-rest.jsonl", range(m // 2, m))
+    shutil.rmtree(store / "gitflywheel" / "site-cache", ignore_errors=True)
     full = site(tmp / "full")
     pages = sum(1 for p in (tmp / "full").rglob("*.html"))
     blog = tmp / "hugo"

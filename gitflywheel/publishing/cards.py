@@ -33,6 +33,7 @@ from ..errors import GitflywheelError
 from ..figures import money, signed_money
 from ..pipelines.common import utc_text
 from ..rendering.templates import Renderer, shipped_templates_dir
+from ..session.facts import ArtifactFacts, Facts
 from .markdown_html import clean_text
 from .posts import POST_KIND, Post
 
@@ -40,6 +41,7 @@ __all__ = [
     "CARD_WIDTH",
     "CARD_HEIGHT",
     "CARD_TEMPLATE",
+    "card_facts",
     "CardError",
     "CardCache",
     "card_context",
@@ -204,6 +206,30 @@ def _decimal(value: object) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation:
         return None
+
+
+# what a card reads of each artifact's context: the post's figures, the charts' geometry
+_CARD_READS: dict[str, tuple[str, ...]] = {
+    POST_KIND: ("facts", "summary", "gallery", "made", "lessons"),
+    "equity_curve": ("chart",),
+    "activity_chart": ("chart",),
+}
+
+
+def card_facts(facts: Facts) -> Facts:
+    """The facts cut to what a card reads (`key_figures`, `chart_shape`): what a site
+    keeps of every post while it builds, a small part of the whole."""
+    kept: dict[str, ArtifactFacts] = {}
+    for kind, keys in _CARD_READS.items():
+        found = facts.artifacts.get(kind)  # type: ignore[call-overload]
+        if found is None:
+            continue
+        context = {key: found.context[key] for key in keys if key in found.context}
+        inner = context.get("facts")
+        if isinstance(inner, dict):
+            context["facts"] = {"figures": inner["figures"]} if "figures" in inner else {}
+        kept[kind] = found.model_copy(update={"context": context})
+    return facts.model_copy(update={"artifacts": kept})
 
 
 def _context(post: Post, kind: str) -> Mapping[str, Any]:

@@ -21,9 +21,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
-from typing import Literal
 
 from ..errors import GitflywheelError
+from .site_files import SiteFiles, file_state
 
 __all__ = ["FolderChanges", "file_state", "write_folder"]
 
@@ -36,21 +36,6 @@ class FolderChanges:
 
     written: list[str]
     removed: list[str]
-
-
-def file_state(folder: Path, path: str) -> bytes | None | Literal["other"]:
-    """The bytes of a regular file at `path` inside `folder`, None when nothing is
-    there, "other" for anything else (a folder, a link, a special file; or a folder on
-    the way that is a file or a link)."""
-    current = folder
-    for part in path.split("/")[:-1]:
-        current = current / part
-        if current.is_symlink() or (current.exists() and not current.is_dir()):
-            return "other"
-    file = folder / path
-    if file.is_symlink() or (file.exists() and not file.is_file()):
-        return "other"
-    return file.read_bytes() if file.exists() else None
 
 
 def write_folder(
@@ -80,9 +65,11 @@ def write_folder(
     ours = dict(previous or {})
     writes: list[str] = []
     clashes: list[str] = []
-    for path, data in sorted(files.items()):
+    for path in sorted(files):
+        if isinstance(files, SiteFiles) and files.reuse == folder and path in files.kept:
+            continue  # the folder held these bytes when the build compared them
         now = file_state(folder, path) if exists else None
-        if now == data:
+        if isinstance(now, bytes) and _same(files, path, now):
             continue
         if now is None or (isinstance(now, bytes) and _is_ours(ours, path, now)):
             writes.append(path)
@@ -107,12 +94,12 @@ def write_folder(
     if not writes and not removals:
         return FolderChanges([], [])
     if shared:
-        _move_in(folder, {p: files[p] for p in writes}, removals, {folder / k for k in keep})
+        _move_in(folder, files, writes, removals, {folder / k for k in keep})
     else:
         try:
-            _swap_in(folder, {p: files[p] for p in writes}, {*writes, *removals})
+            _swap_in(folder, files, writes, {*writes, *removals})
         except _CannotSwap:  # a mount point, a parent we may not write: file by file
-            _move_in(folder, {p: files[p] for p in writes}, removals, set())
+            _move_in(folder, files, writes, removals, set())
     return FolderChanges(writes, removals)
 
 
@@ -127,14 +114,31 @@ def _is_ours(ours: Mapping[str, str | None], path: str, data: bytes) -> bool:
     return digest is None or digest == sha256(data).hexdigest()
 
 
-def _write_files(root: Path, files: Mapping[str, bytes]) -> None:
-    for path, data in files.items():
+def _same(files: Mapping[str, bytes], path: str, now: bytes) -> bool:
+    """Whether the folder's bytes `now` at `path` are the new ones."""
+    if isinstance(files, SiteFiles):  # by hash: the new bytes stay on disk
+        return sha256(now).hexdigest() == files.digests[path]
+    return now == files[path]
+
+
+def _write_files(root: Path, files: Mapping[str, bytes], paths: Iterable[str]) -> None:
+    """Write `paths` of `files` under `root`, one at a time; a build's staged files are
+    linked (copied where links cannot be made), not written again."""
+    for path in paths:
         target = root.joinpath(*path.split("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        if isinstance(files, SiteFiles) and path not in files.kept:
+            try:
+                os.link(files.file(path), target)
+            except OSError:
+                shutil.copyfile(files.file(path), target)
+        else:
+            target.write_bytes(files[path])
 
 
-def _swap_in(folder: Path, writes: Mapping[str, bytes], replaced: set[str]) -> None:
+def _swap_in(
+    folder: Path, files: Mapping[str, bytes], writes: list[str], replaced: set[str]
+) -> None:
     """Build the new folder beside the old one, `writes` written and every other file
     but the `replaced` ones linked in, and swap it into place: a reader sees the old
     folder or the new one, never a mix, and an unchanged file keeps its time."""
@@ -146,7 +150,7 @@ def _swap_in(folder: Path, writes: Mapping[str, bytes], replaced: set[str]) -> N
     except OSError as exc:
         raise _CannotSwap from exc
     try:
-        _write_files(new, writes)
+        _write_files(new, files, writes)
         if real.exists():
             _link_others(real, new, replaced)
             shutil.copystat(real, new)
@@ -208,7 +212,11 @@ def _make_folder(old: Path, new: Path, relative: Path) -> None:
 
 
 def _move_in(
-    folder: Path, writes: Mapping[str, bytes], removals: list[str], keep: set[Path]
+    folder: Path,
+    files: Mapping[str, bytes],
+    writes: list[str],
+    removals: list[str],
+    keep: set[Path],
 ) -> None:
     """Stage every new file in a temporary folder inside `folder`, then move each into
     place (a failure while writing leaves `folder` as it was), then remove the files
@@ -216,7 +224,7 @@ def _move_in(
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=folder))
     try:
-        _write_files(staging, writes)
+        _write_files(staging, files, writes)
         for path in writes:
             target = folder.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -128,10 +128,13 @@ def published_posts(
     store: Store,
     at: str | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    *,
+    keep_facts: Callable[[Facts], Facts] | None = None,
 ) -> Posts:
     """Every non-draft session's post at a commit (default: the tip), newest first
     (ties by session id, so the order is the same on every host); `progress(done,
-    None)` after each session read."""
+    None)` after each session read. `keep_facts` cuts the facts each post keeps to what
+    the caller reads (a site keeps a card's: its memory stays small)."""
     tip = store.resolve(at) if at else store.tip()
     if tip is None:
         raise StoreError(f"{store.path}: the store has no history yet")
@@ -143,7 +146,7 @@ def published_posts(
         if progress is not None:
             progress(number, None)
         try:
-            post, reason = _post_of(store, folder, drafts)
+            post, reason = _post_of(store, folder, drafts, keep_facts)
         except (GitflywheelError, JSONTextError, ValidationError, ValueError) as exc:
             post, reason = None, f"unreadable: {_first_line(exc)}"
         if post is None:
@@ -209,7 +212,10 @@ def _is_draft(facts: Facts, kind: ArtifactKind) -> bool:
 
 
 def _post_of(
-    store: Store, folder: bytes, drafts: tuple[re.Pattern[str], ...] = ()
+    store: Store,
+    folder: bytes,
+    drafts: tuple[re.Pattern[str], ...] = (),
+    keep_facts: Callable[[Facts], Facts] | None = None,
 ) -> tuple[Post | None, str]:
     entry = store.lookup(folder, MANIFEST_FILE)
     if entry is None:
@@ -272,7 +278,7 @@ def _post_of(
                 for slug in (facts.address.moved_from if facts.address else ())
                 if slug != front.get("slug")
             ),
-            facts=facts,
+            facts=facts if keep_facts is None else keep_facts(facts),
         ),
         "",
     )

@@ -3,8 +3,10 @@
 Read from one commit (`posts.published_posts`, so drafts never appear), rendered with
 the templates in `templates/site/` (a folder of the user's overrides them by file name)
 in the one sandboxed environment, with HTML autoescape and the limits every template has
-(`rendering`), written as a mapping of site paths to bytes that `write_site` puts in a
-folder and `site_branch` commits to a branch. Nothing depends on
+(`rendering`), each file put on disk as it is made (`site_files`: a mapping of site
+paths to bytes that holds only their hashes) for `write_site` to put in a folder and
+`site_branch` to commit to a branch; Markdown rendered once is kept beside the store
+(`fragments`). Nothing depends on
 the clock or the machine: the same store gives the same bytes.
 
 Layout, every link relative inside the site:
@@ -49,13 +51,15 @@ from ..queries.provenance import provenances, statement_bytes
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..storage.store import Store
-from .cards import CardCache, draw_cards, png_size
+from .cards import CardCache, card_facts, draw_cards, png_size
 from .exports import redirect_page
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
-from .markdown_html import clean_text, render_markdown
+from .fragments import FragmentCache
+from .markdown_html import Rendered, clean_text
 from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
 from .projects import Change, Project, projects
+from .site_files import SiteFiles
 
 __all__ = [
     "PER_PAGE",
@@ -73,6 +77,7 @@ __all__ = [
 ]
 
 PER_PAGE = 10
+CARD_BATCH = 256  # cards drawn (on every core) and put on disk at a time
 _NO_SHARE = {"type": "website", "description": "", "published": None, "image": None}
 CARD_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # what share cards show; no SVG
 FEED_ENTRIES = 100  # the newest posts a feed holds
@@ -94,10 +99,11 @@ class SiteError(GitflywheelError):
 
 @dataclass
 class SiteBuild:
-    """A built site: its files (site path -> bytes), what it shows and leaves out."""
+    """A built site: its files (site path -> bytes, on disk until read: `SiteFiles`),
+    what it shows and leaves out."""
 
     commit: str  # the commit of the store it was built from
-    files: dict[str, bytes]
+    files: Mapping[str, bytes]
     sessions: int
     pages: int  # HTML pages
     feeds: int
@@ -236,15 +242,19 @@ class _Site:
         base_url: str | None,
         address: str | None = None,
         cards: CardCache | None = None,
+        fragments: FragmentCache | None = None,
+        staging: Path | None = None,
+        reuse: Path | None = None,
     ) -> None:
         self.store = store
         self.cards = cards or CardCache(None)
+        self.fragments = fragments or FragmentCache(None)
         self.pages = pages
         self.title = clean_text(title)
         self.base_url = base_url  # for the feeds: None when the site has none
         self.address = address  # the site's absolute address, when known
         self.sitemap: dict[str, datetime | None] = {}  # page path -> last modified
-        self.files: dict[str, bytes] = {}
+        self.files = SiteFiles(staging, reuse)  # on disk as they are made
         self.html_pages = 0
         self.entries = place_posts(posts)
         self.types = sorted({e.post.session_type for e in self.entries})
@@ -257,7 +267,7 @@ class _Site:
         return "../" * path.count("/")
 
     def add(self, path: str, data: bytes) -> None:
-        self.files[path] = data
+        self.files.add(path, data)
         if path.endswith(".html"):
             self.html_pages += 1
 
@@ -333,16 +343,26 @@ class _Site:
 
         return resolve
 
+    def markdown(self, entry: _Entry, text: str, prefix: str) -> Rendered:
+        """A text of the session as HTML, its links relative to `prefix`, its title
+        left out (the page shows it): from the fragment cache when it was rendered
+        before."""
+        return self.fragments.markdown(
+            text, self.resolver(entry, prefix), files=entry.files, prefix=prefix, drop_title=True
+        )
+
     def draw_cards(self) -> None:
         """Each session's card image, named by its bytes' hash (a card that changes gets
         a new address, so that no host shows an old one from its cache)."""
-        posts = [entry.post for entry in self.entries]
-        for entry, data in zip(
-            self.entries, draw_cards(posts, self.pages, self.title, self.cards), strict=True
-        ):
-            name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
-            self.add(entry.folder + name, data)
-            entry.card = (name, *png_size(data))
+        for start in range(0, len(self.entries), CARD_BATCH):
+            batch = self.entries[start : start + CARD_BATCH]
+            posts = [entry.post for entry in batch]
+            for entry, data in zip(
+                batch, draw_cards(posts, self.pages, self.title, self.cards), strict=True
+            ):
+                name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
+                self.add(entry.folder + name, data)
+                entry.card = (name, *png_size(data))
 
     def card(self, entry: _Entry, root: str) -> dict[str, Any]:
         """What a list shows of a post (its thumbnail is its card image) and what its
@@ -438,7 +458,7 @@ class _Site:
         folder = entry.folder
         for name, file in sorted(entry.files.items()):
             self.add(folder + name, self.store.blob(file.blob.encode()))
-        body = render_markdown(post.body, self.resolver(entry, ""), drop_title=True)
+        body = self.markdown(entry, post.body, "")
         shown = set(body.images)
         images = [(n, f) for n, f in sorted(entry.files.items()) if f.is_image and n not in shown]
         gallery = [
@@ -486,7 +506,7 @@ class _Site:
             # the posts as posted, not their fences
             thread, mastodon = read_threads(clean_text(body))
         else:
-            html = Markup(render_markdown(body, self.resolver(entry, ""), drop_title=True).html)
+            html = Markup(self.markdown(entry, body, "").html)
         path = entry.folder + name[:-3] + ".html"
         self.page(
             path,
@@ -594,7 +614,7 @@ class _Site:
         for entry in entries[:FEED_ENTRIES]:
             post = entry.post
             url = base + entry.folder
-            body = render_markdown(post.body, self.resolver(entry, url), drop_title=True)
+            body = self.markdown(entry, post.body, url)
             items.append(
                 FeedEntry(
                     session_id=post.session_id,
@@ -633,13 +653,20 @@ def build_site(
     posts: Posts | None = None,
     limits: Limits | None = None,
     cards: CardCache | None = None,
+    fragments: FragmentCache | None = None,
+    staging: Path | None = None,
+    reuse: Path | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
     or from `posts` read from it already. Feeds need `base_url` (their links are
     absolute): without it, pass `feeds=False`. Each page renders within `limits`; a
     page template that fails or passes one raises RenderError naming it. Each session
-    gets a card image, drawn or taken from `cards` (default: the store's cache).
+    gets a card image, drawn or taken from `cards` (default: the store's cache); its
+    Markdown is rendered once and kept in `fragments` (default: the store's cache).
+    Each file goes to disk as it is made (in a folder made in `staging`, when given:
+    the folder the site's folder is in), never the whole site in memory; a file that the
+    folder `reuse` (the site's folder, holding its last build) has already is not.
     `progress(done, total)` is called after each session's pages."""
     if feeds and base_url is None:
         raise SiteError(
@@ -648,7 +675,9 @@ def build_site(
             "`gitflywheel config site.base_url URL`, or --no-feed"
         )
     base = check_base_url(base_url) if base_url is not None else None
-    found = posts if posts is not None else published_posts(store, at, progress)
+    found = (
+        posts if posts is not None else published_posts(store, at, progress, keep_facts=card_facts)
+    )
     site = _Site(
         store,
         found.posts,
@@ -662,7 +691,25 @@ def build_site(
         base if feeds else None,
         base,
         cards if cards is not None else CardCache(store.paths.card_cache),
+        fragments if fragments is not None else FragmentCache(store.paths.site_cache),
+        staging,
+        reuse,
     )
+    try:
+        return _build(store, site, found, feeds, base, progress)
+    except BaseException:
+        site.files.close()
+        raise
+
+
+def _build(
+    store: Store,
+    site: _Site,
+    found: Posts,
+    feeds: bool,
+    base: str | None,
+    progress: Callable[[int, int | None], None] | None,
+) -> SiteBuild:
     site.projects = projects(store, found.commit, [e.post for e in site.entries])
     site.draw_cards()
     for number, entry in enumerate(site.entries):
@@ -754,7 +801,7 @@ def build_site(
     site.add(MARKER_FILE, _marker(site.files))
     return SiteBuild(
         commit=found.commit,
-        files=dict(sorted(site.files.items())),
+        files=site.files,
         sessions=len(site.entries),
         pages=site.html_pages,
         feeds=feed_count,
@@ -836,7 +883,7 @@ def make_site(
 ) -> SiteResult:
     """Build the site, write it to `out` and/or commit it to `branch` of the store;
     `progress(done, total)` after each session's pages."""
-    from .site_branch import branch_ref, commit_site
+    from .site_branch import branch_ref
 
     if out is None and branch is None:
         raise SiteError("say where the site goes: a folder OUT, --branch NAME, or both")
@@ -849,8 +896,21 @@ def make_site(
         templates=load_templates(templates_dir, SITE_TEMPLATES),
         title=title,
         feeds=feeds,
+        staging=out.resolve().parent if out is not None else None,
+        reuse=out if out is not None and (out / MARKER_FILE).is_file() else None,
         progress=progress,
     )
+    try:
+        return _put(store, build, out, branch)
+    finally:
+        if isinstance(build.files, SiteFiles):
+            build.files.close()
+
+
+def _put(store: Store, build: SiteBuild, out: Path | None, branch: str | None) -> SiteResult:
+    """Write a build to the folder `out` and/or commit it to `branch`."""
+    from .site_branch import commit_site
+
     result = SiteResult(
         commit=build.commit,
         sessions=build.sessions,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..errors import StoreError
 from ..storage.commits import committer_identity, parse_trailers
+from ..storage.objects import blob_id
 from ..storage.refs import branch_name_problem
 from ..storage.store import MAIN, Store
 from ..storage.trees import FILE_MODE
@@ -78,11 +79,16 @@ def commit_site(
     refused, never overwritten."""
     ref = branch_ref(branch)
     source = store.commit(built_from.encode())
-    # A site's files mostly repeat its last build: what the store holds is not written again.
+    # A site's files mostly repeat its last build: what the store holds is neither held
+    # in memory nor written again (a build's files are read one at a time).
     with store.writing(skip_stored=True) as writer:
         editor = writer.edit(None)
-        for path, data in sorted(files.items()):
-            editor.set(path, FILE_MODE, writer.put_blob(data))
+        for path in sorted(files):
+            data = files[path]
+            sha = blob_id(data)
+            if sha not in store:
+                writer.put_blob(data)
+            editor.set(path, FILE_MODE, sha)
         root = writer.write_tree(editor)
         before = store.read_ref(ref)
         if before is not None:

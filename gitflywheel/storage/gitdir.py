@@ -69,6 +69,12 @@ class StorePaths:
         return self.work / "cards"
 
     @property
+    def site_cache(self) -> Path:
+        """What a site build rendered (Markdown as HTML), each named by the hash of what
+        decides it."""
+        return self.work / "site-cache"
+
+    @property
     def hook_spool(self) -> Path:
         """Pushes the hook recorded and `hook run` has not yet ingested."""
         return self.work / "spool"

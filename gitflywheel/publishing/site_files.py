@@ -1,0 +1,93 @@
+"""The files of a site build, each put on disk as it is made, so that a build holds
+their names and hashes, never their bytes: its memory does not grow with the site.
+
+They are written to a staging folder (beside the site's folder when one is named, so
+that `folder_writer` links them into place instead of writing them again), removed by
+`close()` or when the files are no longer used. A file that the folder the site goes to
+already holds, byte for byte, is not staged at all (`kept`): a build after a small
+change writes only what changed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator, Mapping
+from hashlib import sha256
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["SiteFiles", "file_state"]
+
+
+class SiteFiles(Mapping[str, bytes]):
+    """Site path -> bytes, kept in a staging folder; iterated in path order."""
+
+    def __init__(self, near: Path | None = None, reuse: Path | None = None) -> None:
+        parent = near if near is not None and near.is_dir() else None
+        try:
+            self.folder = Path(tempfile.mkdtemp(prefix=".gitflywheel-site-", dir=parent))
+        except OSError:  # a folder we may not write beside: the system's temporary one
+            self.folder = Path(tempfile.mkdtemp(prefix=".gitflywheel-site-"))
+        self.reuse = reuse if reuse is not None and reuse.is_dir() else None
+        self.digests: dict[str, str] = {}  # site path -> SHA-256 of its bytes
+        self.kept: set[str] = set()  # paths `reuse` holds with these bytes: not staged
+        self._remove = weakref.finalize(self, shutil.rmtree, str(self.folder), True)
+
+    def add(self, path: str, data: bytes) -> None:
+        target = self.file(path)
+        staged = path in self.digests and path not in self.kept
+        self.digests[path] = sha256(data).hexdigest()
+        if self.reuse is not None and file_state(self.reuse, path) == data:
+            self.kept.add(path)
+            if staged:
+                target.unlink()
+            return
+        self.kept.discard(path)
+        if not staged:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def file(self, path: str) -> Path:
+        """Where the bytes of `path` are on disk."""
+        return self.folder.joinpath(*path.split("/"))
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self.digests:
+            raise KeyError(path)
+        if path in self.kept:
+            assert self.reuse is not None
+            data = file_state(self.reuse, path)
+            if not isinstance(data, bytes) or sha256(data).hexdigest() != self.digests[path]:
+                raise FileNotFoundError(f"{self.reuse / path}: changed while the site was built")
+            return data
+        return self.file(path).read_bytes()
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.digests
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.digests))
+
+    def __len__(self) -> int:
+        return len(self.digests)
+
+    def close(self) -> None:
+        """Remove the staging folder (the files cannot be read after)."""
+        self._remove()
+
+
+def file_state(folder: Path, path: str) -> bytes | None | Literal["other"]:
+    """The bytes of a regular file at `path` inside `folder`, None when nothing is
+    there, "other" for anything else (a folder, a link, a special file; or a folder on
+    the way that is a file or a link)."""
+    current = folder
+    for part in path.split("/")[:-1]:
+        current = current / part
+        if current.is_symlink() or (current.exists() and not current.is_dir()):
+            return "other"
+    file = folder / path
+    if file.is_symlink() or (file.exists() and not file.is_file()):
+        return "other"
+    return file.read_bytes() if file.exists() else None
