@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -91,6 +92,12 @@ class _Handler(SimpleHTTPRequestHandler):
     def guess_type(self, path: str | Any) -> str:
         return CONTENT_TYPES.get(Path(str(path)).suffix.lower(), "application/octet-stream")
 
+    def send_head(self) -> Any:
+        if "\x00" in self.translate_path(self.path):  # `%00`: no file has such a name
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
+        return super().send_head()
+
     def list_directory(self, path: str | Any) -> None:
         self.send_error(HTTPStatus.NOT_FOUND)
         return None
@@ -115,6 +122,11 @@ class _Handler(SimpleHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     preview: Preview
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A request that failed is told in one line, never a traceback on the terminal."""
+        error = sys.exc_info()[1]
+        self.preview.tell(f"{client_address[0]} request failed: {type(error).__name__}: {error}")
 
 
 class Preview:

@@ -125,3 +125,20 @@ def test_the_command_serves_until_stopped(filled: Path) -> None:
         process.terminate()
         code = process.wait(timeout=60)
     assert code == 143  # SIGTERM: stopped, its temporary folder removed
+
+
+def test_a_path_with_a_nul_byte_is_not_found_and_prints_no_traceback(
+    filled: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`%00` in a request's path made `open` raise: the server printed a traceback on the
+    terminal and dropped the connection. It is a missing file like any other."""
+    events: list[str] = []
+    with serve(filled, poll_seconds=3600, on_event=events.append) as preview:
+        preview.start()
+        for path in ("index.html%00.png", "sessions/%00/", "%00"):
+            status, headers, body = get(preview.url + path)
+            assert status == 404 and headers["content-type"] == "text/html; charset=utf-8", path
+        assert get(preview.url)[0] == 200
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    assert not any("failed" in event for event in events)
