@@ -202,6 +202,15 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><FlexQueryResponse/>',
             "flex.xml: a document type declaration: refused",
         ),
+        (  # a declaration after 64 KiB of comment is a declaration all the same
+            "flex.xml",
+            '<?xml version="1.0"?><!-- <FlexQueryResponse> -->'
+            + "<!--"
+            + "x" * 70_000
+            + "-->"
+            + '<!DOCTYPE x [<!ENTITY a "aaaa">]><FlexQueryResponse/>',
+            "flex.xml: a document type declaration: refused",
+        ),
         (
             "flex.xml",
             "<FlexQueryResponse><FlexStatements><FlexStatement",
