@@ -32,6 +32,7 @@ __all__ = ["HOST", "Preview", "PreviewBuild"]
 
 HOST = "127.0.0.1"  # never every interface: a preview is for this machine
 _POLL_SECONDS = 1.0
+_IDLE_SECONDS = 30.0  # a connection that sends nothing for this long is closed
 
 # What each file of a site is served as; anything else as bytes to download.
 CONTENT_TYPES = {
@@ -74,6 +75,12 @@ class _Handler(SimpleHTTPRequestHandler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         server = args[2]
         super().__init__(*args, directory=str(server.preview.current), **kwargs)
+
+    def setup(self) -> None:
+        super().setup()
+        # a client that sends nothing (or a request a byte at a time) lets go of its
+        # thread and its socket in the end, rather than holding them for ever
+        self.connection.settimeout(self.server.preview.idle_seconds)
 
     def end_headers(self) -> None:
         for name, value in _HEADERS.items():
@@ -140,11 +147,13 @@ class Preview:
         port: int = 0,
         *,
         poll_seconds: float = _POLL_SECONDS,
+        idle_seconds: float = _IDLE_SECONDS,
         on_build: Callable[[PreviewBuild], None] | None = None,
         on_event: Callable[[str], None] | None = None,
     ) -> None:
         self.store_path = store_path
         self.poll_seconds = poll_seconds
+        self.idle_seconds = idle_seconds
         self.on_build, self.on_event = on_build, on_event
         self.folder = Path(tempfile.mkdtemp(prefix="gitflywheel-serve-"))
         self.builds = 0

@@ -142,3 +142,21 @@ def test_a_path_with_a_nul_byte_is_not_found_and_prints_no_traceback(
     captured = capfd.readouterr()
     assert "Traceback" not in captured.err + captured.out
     assert not any("failed" in event for event in events)
+
+
+def test_a_client_that_sends_nothing_is_let_go(filled: Path) -> None:
+    """A connection that never finishes its request (slowloris) held its thread and
+    socket for ever; it is closed once idle, and other readers are served meanwhile."""
+    import socket
+
+    from gitflywheel.publishing.preview import Preview
+
+    with Preview(filled, poll_seconds=3600, idle_seconds=0.5) as preview:
+        preview.start()
+        slow = socket.create_connection(("127.0.0.1", preview.port), timeout=10)
+        slow.sendall(b"GET / HTTP/1.1\r\n")  # and nothing more
+        assert get(preview.url)[0] == 200  # others are served meanwhile
+        try:
+            assert slow.recv(1024) == b""  # closed by the server, not by our timeout
+        finally:
+            slow.close()
