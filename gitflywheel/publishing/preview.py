@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GitflywheelError
+from ..escape import terminal
 from ..queries.settings import current_settings
 from ..recording.init import open_store
 from ..storage.store import Store
@@ -123,7 +124,9 @@ class _Handler(SimpleHTTPRequestHandler):
             self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
-        self.server.preview.tell(f"{self.address_string()} {format % args}")
+        # the request line is the client's: its control characters are shown as escapes
+        message = terminal(format % args)
+        self.server.preview.tell(f"{self.address_string()} {message}")
 
 
 class _Server(ThreadingHTTPServer):

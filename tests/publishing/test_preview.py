@@ -160,3 +160,22 @@ def test_a_client_that_sends_nothing_is_let_go(filled: Path) -> None:
             assert slow.recv(1024) == b""  # closed by the server, not by our timeout
         finally:
             slow.close()
+
+
+def test_what_a_client_sends_reaches_the_events_with_controls_escaped(filled: Path) -> None:
+    """A request line is the client's text: an escape sequence in it would drive the
+    terminal `on_event` prints to; it arrives as `\\x1b`."""
+    import socket
+
+    events: list[str] = []
+    with serve(filled, poll_seconds=3600, on_event=events.append) as preview:
+        preview.start()
+        with socket.create_connection(("127.0.0.1", preview.port), timeout=10) as client:
+            client.sendall(
+                b"GET /\x1b]0;owned\x07\x1b[2J HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n"
+                % preview.port
+            )
+            while client.recv(65536):
+                pass
+    assert events and not any("\x1b" in e or "\x07" in e for e in events)
+    assert any("\\x1b]0;owned\\x07" in e for e in events)
