@@ -223,7 +223,8 @@ class _Reader:
 
 
 def _read_xml(name: str, text: str, reader: _Reader) -> None:
-    if re.search(r"<!DOCTYPE|<!ENTITY", text[:65536], re.IGNORECASE):
+    # anywhere: comments of any length may come before a declaration
+    if re.search(r"<!DOCTYPE|<!ENTITY", text, re.IGNORECASE):
         raise InputError(name, "", "a document type declaration: refused (Flex XML has none)")
     try:
         root = ET.fromstring(text)

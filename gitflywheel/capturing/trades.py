@@ -132,10 +132,15 @@ def _open(lot: Lot, notes: list[str]) -> dict[str, Any]:
     return trade
 
 
-def _by_name(note: str, paths: list[Path]) -> str:
-    """A note as the record keeps it: files by their name, not where they lie on disk."""
+def _by_name(note: str, paths: list[Path], accounts: Iterable[str] = ()) -> str:
+    """A note as the record keeps it: files by their name, not where they lie on disk,
+    and no account number spelled out (a statement's file is often named by it, and the
+    session id hashes it so as not to spell it)."""
     for path in sorted(paths, key=lambda p: -len(str(p))):
         note = note.replace(str(path), path.name)
+    for account in sorted(accounts, key=lambda a: (-len(a), a)):
+        if len(account) >= 4:
+            note = note.replace(account, "ACCOUNT")
     return note
 
 
@@ -213,6 +218,7 @@ def capture_trades(
                 f"{_amount(ours - execution.broker_pnl)}"
             )
     sessions = []
+    accounts = {account for account, _ in days}
     for account, day in sorted(days, key=lambda k: (k[1], k[0])):
         key = (account, day)
         notes.extend(day_notes[key])
@@ -222,7 +228,7 @@ def capture_trades(
         listed = sorted(trades[key], key=lambda t: (t["timestamp"], t.get("exit_timestamp", "~")))
         source: dict[str, Any] = {"broker": brokers.get(account, ""), "trades": listed}
         if day_notes[key]:
-            source["capture_notes"] = [_by_name(n, names) for n in day_notes[key]]
+            source["capture_notes"] = [_by_name(n, names, accounts) for n in day_notes[key]]
         sessions.append(
             check(
                 {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GitflywheelError
+from ..escape import terminal
 from ..queries.settings import current_settings
 from ..recording.init import open_store
 from ..storage.store import Store
@@ -31,6 +33,7 @@ __all__ = ["HOST", "Preview", "PreviewBuild"]
 
 HOST = "127.0.0.1"  # never every interface: a preview is for this machine
 _POLL_SECONDS = 1.0
+_IDLE_SECONDS = 30.0  # a connection that sends nothing for this long is closed
 
 # What each file of a site is served as; anything else as bytes to download.
 CONTENT_TYPES = {
@@ -74,6 +77,12 @@ class _Handler(SimpleHTTPRequestHandler):
         server = args[2]
         super().__init__(*args, directory=str(server.preview.current), **kwargs)
 
+    def setup(self) -> None:
+        super().setup()
+        # a client that sends nothing (or a request a byte at a time) lets go of its
+        # thread and its socket in the end, rather than holding them for ever
+        self.connection.settimeout(self.server.preview.idle_seconds)
+
     def end_headers(self) -> None:
         for name, value in _HEADERS.items():
             self.send_header(name, value)
@@ -90,6 +99,12 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def guess_type(self, path: str | Any) -> str:
         return CONTENT_TYPES.get(Path(str(path)).suffix.lower(), "application/octet-stream")
+
+    def send_head(self) -> Any:
+        if "\x00" in self.translate_path(self.path):  # `%00`: no file has such a name
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
+        return super().send_head()
 
     def list_directory(self, path: str | Any) -> None:
         self.send_error(HTTPStatus.NOT_FOUND)
@@ -109,12 +124,19 @@ class _Handler(SimpleHTTPRequestHandler):
             self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
-        self.server.preview.tell(f"{self.address_string()} {format % args}")
+        # the request line is the client's: its control characters are shown as escapes
+        message = terminal(format % args)
+        self.server.preview.tell(f"{self.address_string()} {message}")
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     preview: Preview
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A request that failed is told in one line, never a traceback on the terminal."""
+        error = sys.exc_info()[1]
+        self.preview.tell(f"{client_address[0]} request failed: {type(error).__name__}: {error}")
 
 
 class Preview:
@@ -128,11 +150,13 @@ class Preview:
         port: int = 0,
         *,
         poll_seconds: float = _POLL_SECONDS,
+        idle_seconds: float = _IDLE_SECONDS,
         on_build: Callable[[PreviewBuild], None] | None = None,
         on_event: Callable[[str], None] | None = None,
     ) -> None:
         self.store_path = store_path
         self.poll_seconds = poll_seconds
+        self.idle_seconds = idle_seconds
         self.on_build, self.on_event = on_build, on_event
         self.folder = Path(tempfile.mkdtemp(prefix="gitflywheel-serve-"))
         self.builds = 0

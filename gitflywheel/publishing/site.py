@@ -50,6 +50,7 @@ from ..pipelines.social import read_threads
 from ..queries.provenance import provenances, statement_bytes
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
+from ..session.settings import check_value
 from ..storage.store import Store
 from .cards import CardCache, card_facts, draw_cards, png_size
 from .exports import redirect_page
@@ -116,12 +117,21 @@ def check_base_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise SiteError(
-            f"--base-url {url!r}: not the site's address (an http:// or https:// URL with a "
+            f"--base-url {_shown_url(url)}: not the site's address (an http:// or https:// URL with a "
             "host, no query, e.g. https://me.codeberg.page/flywheel/)"
         )
     if any(c.isspace() or c in "<>\"'\\" or ord(c) < 32 for c in url):
-        raise SiteError(f"--base-url {url!r}: a URL holds no spaces, quotes or controls")
+        raise SiteError(f"--base-url {_shown_url(url)}: a URL holds no spaces, quotes or controls")
+    try:  # the rule of the site.base_url setting: no credentials, nothing invisible
+        check_value("site.base_url", url)
+    except ValueError as exc:
+        raise SiteError(f"--base-url {_shown_url(url)}: {exc}") from None
     return url if url.endswith("/") else url + "/"
+
+
+def _shown_url(url: str) -> str:
+    """A URL for a message, any credentials in it hidden."""
+    return repr(re.sub(r"(?<=//)[^/@]*@", "***@", url, count=1))
 
 
 def path_slug(text: str, fallback: str = "x") -> str:

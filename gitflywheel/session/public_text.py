@@ -37,12 +37,16 @@ __all__ = [
     "implausible_duration",
 ]
 
-# A path on someone's disk: a drive letter, a UNC share, a home or system folder, `~/`.
+# A path on someone's disk: a drive letter, a UNC share, a home or system folder, `~/`,
+# or the work folder of a container, a CI runner or a cluster (`/work`, `/workspace(s)`,
+# GitLab's `/builds`, GitHub Actions' `/github/workspace`, `/scratch`, `/data`): a
+# machine's own folders, by their first part, since `/api/users` or `/src` in a sentence
+# are a site's address or the repository's own path, and stay.
 _DRIVE = r"(?<![A-Za-z0-9])[A-Za-z]:[\\/][^\s\"'<>|`]*"
 _UNC = r"(?<![\\\w])\\\\[^\s\"'<>|`\\]+\\[^\s\"'<>|`]*"
 _POSIX = (
     r"(?<![\w./~-])(?:~(?=/)|/(?:home|Users|tmp|var|private|root|mnt|media|opt|etc|usr|srv|run|proc|"
-    r"Volumes))(?:/[^\s\"'<>|`]*)?"
+    r"Volumes|work|workspaces?|builds|github|scratch|data))(?:/[^\s\"'<>|`]*)?"
 )
 LOCAL_PATH: Final = re.compile(f"{_DRIVE}|{_UNC}|{_POSIX}(?=$|[\\s\"'<>|`,;:)\\]]|/)")
 _TEMP_PART = re.compile(

@@ -202,6 +202,15 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><FlexQueryResponse/>',
             "flex.xml: a document type declaration: refused",
         ),
+        (  # a declaration after 64 KiB of comment is a declaration all the same
+            "flex.xml",
+            '<?xml version="1.0"?><!-- <FlexQueryResponse> -->'
+            + "<!--"
+            + "x" * 70_000
+            + "-->"
+            + '<!DOCTYPE x [<!ENTITY a "aaaa">]><FlexQueryResponse/>',
+            "flex.xml: a document type declaration: refused",
+        ),
         (
             "flex.xml",
             "<FlexQueryResponse><FlexStatements><FlexStatement",
@@ -420,3 +429,24 @@ def test_every_flex_date_time_format_reads_alike(written: str, tmp_path: Path) -
     )
     (session,) = capture_trades(path).sessions
     assert session["timestamp"] == "2025-03-03T14:35:12Z"  # 09:35:12 EST, UTC-5
+
+
+def test_a_note_in_the_record_never_spells_the_account_out(cli: Cli, tmp_path: Path) -> None:
+    """A statement is often named by its account (`U7654321_2025.csv`); a note names its
+    file, and the session id hashes the account so as not to spell it: the record's note
+    says ACCOUNT where the name held it. The note on standard error keeps it, for the
+    user."""
+    export = tmp_path / "U7654321_2025.csv"
+    export.write_text(
+        "Date,Time,Symbol,Quantity,Price,Side,Account,Commission\n"
+        "2025-12-01,10:00:00,AAPL,10,5,Sell,U7654321,0\n"
+        "2025-12-01,11:00:00,AAPL,5,6,Buy,U7654321,-2\n"
+    )
+    result = cli("capture", "trades", export)
+    assert result.exit_code == 0 and "U7654321_2025.csv:row 3" in result.stderr
+    (captured,) = loads(result.stdout)
+    (note,) = captured["source_data"]["capture_notes"]
+    assert note.startswith("ACCOUNT_2025.csv:row 3: a fee credit")
+    store = tmp_path / "s.git"
+    _ingest(cli, store, [captured])
+    assert "U7654321" not in git("-C", store, "log", "-p", "main")

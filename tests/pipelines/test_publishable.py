@@ -250,7 +250,7 @@ def test_scrub_finds_a_path_behind_invisible_characters(mark: str) -> None:
     assert scrub(f"in /ho{mark}me/kay/app, then") == "in app, then"
     assert scrub(f"ran in tmp{mark}ab12cd34") == "ran in a local folder"
     # the rest of the text keeps them: a right-to-left word, an emoji's joiner
-    assert scrub(f"a {mark}word{mark} and D:{mark}/work/a.txt") == f"a {mark}word{mark} and a.txt"
+    assert scrub(f"a {mark}word{mark} and D:{mark}/proj/a.txt") == f"a {mark}word{mark} and a.txt"
     assert (
         scrub("\U0001f469\u200d\U0001f4bb Z:\u200b/") == "\U0001f469\u200d\U0001f4bb a local folder"
     )

@@ -125,3 +125,57 @@ def test_the_command_serves_until_stopped(filled: Path) -> None:
         process.terminate()
         code = process.wait(timeout=60)
     assert code == 143  # SIGTERM: stopped, its temporary folder removed
+
+
+def test_a_path_with_a_nul_byte_is_not_found_and_prints_no_traceback(
+    filled: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`%00` in a request's path made `open` raise: the server printed a traceback on the
+    terminal and dropped the connection. It is a missing file like any other."""
+    events: list[str] = []
+    with serve(filled, poll_seconds=3600, on_event=events.append) as preview:
+        preview.start()
+        for path in ("index.html%00.png", "sessions/%00/", "%00"):
+            status, headers, body = get(preview.url + path)
+            assert status == 404 and headers["content-type"] == "text/html; charset=utf-8", path
+        assert get(preview.url)[0] == 200
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    assert not any("failed" in event for event in events)
+
+
+def test_a_client_that_sends_nothing_is_let_go(filled: Path) -> None:
+    """A connection that never finishes its request (slowloris) held its thread and
+    socket for ever; it is closed once idle, and other readers are served meanwhile."""
+    import socket
+
+    from gitflywheel.publishing.preview import Preview
+
+    with Preview(filled, poll_seconds=3600, idle_seconds=0.5) as preview:
+        preview.start()
+        slow = socket.create_connection(("127.0.0.1", preview.port), timeout=10)
+        slow.sendall(b"GET / HTTP/1.1\r\n")  # and nothing more
+        assert get(preview.url)[0] == 200  # others are served meanwhile
+        try:
+            assert slow.recv(1024) == b""  # closed by the server, not by our timeout
+        finally:
+            slow.close()
+
+
+def test_what_a_client_sends_reaches_the_events_with_controls_escaped(filled: Path) -> None:
+    """A request line is the client's text: an escape sequence in it would drive the
+    terminal `on_event` prints to; it arrives as `\\x1b`."""
+    import socket
+
+    events: list[str] = []
+    with serve(filled, poll_seconds=3600, on_event=events.append) as preview:
+        preview.start()
+        with socket.create_connection(("127.0.0.1", preview.port), timeout=10) as client:
+            client.sendall(
+                b"GET /\x1b]0;owned\x07\x1b[2J HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n"
+                % preview.port
+            )
+            while client.recv(65536):
+                pass
+    assert events and not any("\x1b" in e or "\x07" in e for e in events)
+    assert any("\\x1b]0;owned\\x07" in e for e in events)

@@ -225,6 +225,26 @@ def test_the_feed_needs_a_base_url_or_no_feed(cli: Cli, tmp_path: Path) -> None:
     assert "application/atom+xml" not in (tmp_path / "out" / "index.html").read_text()
 
 
+def test_a_base_url_with_credentials_or_hidden_characters_is_refused(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Every page, feed and sitemap prints the address: a token in it would be published,
+    as the site.base_url setting already refuses; the message hides it too."""
+    store = tmp_path / "s.git"
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    for url in (
+        "https://bob:ghp_secret123@me.example.org/fly/",
+        "https://ghp_secret123@me.example.org/fly/",
+        "https://me.example.org/fl\u202eyl/",
+        "https://me.example.org/f\u200bly/",
+    ):
+        out = tmp_path / "out"
+        done = cli("site", "--repo", store, out, "--base-url", url)
+        assert done.exit_code == 2 and "--base-url" in done.stderr, url
+        assert "ghp_secret123" not in done.stderr
+        assert not out.exists()
+
+
 # -- the feeds ---------------------------------------------------------------------------
 
 

@@ -282,3 +282,28 @@ def test_a_record_no_rule_touches_comes_back_as_the_rules_make_it(data: dict[str
     from gitflywheel.session import public_text
 
     assert public_record(data) == public_text._public_record_rules(data)
+
+
+def test_the_work_folders_of_containers_and_ci_runners_are_local_paths(
+    tmp_path: Path, cli: Cli
+) -> None:
+    """`/work/...`, `/workspaces/...`, GitLab's `/builds/...`, GitHub Actions'
+    `/github/workspace/...`, `/scratch` and `/data` name a machine's folders as `/home`
+    does; a site's address or a path of the repository (`/api/users`, `/src/app.py`)
+    names none and stays."""
+    data = session("work-folders-1", title="Moved the parser")
+    data["overview"] = (
+        "Read /work/alice/acme-deal/plan.md, /workspaces/acme/src/x.py, "
+        "/builds/acme-group/billing/out.log, /github/workspace/secret/y.py, "
+        "/scratch/alice/run7/z.csv and /data/clients/acme.csv; "
+        "the endpoint /api/users and /src/app.py stay, as do /workshop/a and /database/b."
+    )
+    (tmp_path / "s.json").write_text(json.dumps(data))
+    store = tmp_path / "s.git"
+    assert cli("ingest", "--repo", store, tmp_path / "s.json").exit_code == 0
+    text = git("-C", store, "log", "-p", "main").replace("\\n", " ")
+    for private in ("alice", "acme-deal", "/workspaces", "acme-group", "/github/", "/scratch"):
+        assert private not in text, private
+    assert "plan.md" in text and "z.csv" in text and "acme.csv" in text
+    for kept in ("/api/users", "/src/app.py", "/workshop/a", "/database/b"):
+        assert kept in text, kept
