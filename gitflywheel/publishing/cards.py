@@ -36,6 +36,7 @@ from ..rendering.templates import Renderer, shipped_templates_dir
 from ..session.facts import ArtifactFacts, Facts
 from .markdown_html import clean_text
 from .posts import POST_KIND, Post
+from .site_files import write_whole
 
 __all__ = [
     "CARD_WIDTH",
@@ -609,16 +610,5 @@ class CardCache:
             self.drawn += 1
             path = self._path(key)
             if path is not None:
-                _keep(path, data)
+                write_whole(path, data)
         return [found[key] for key in keys]
-
-
-def _keep(path: Path, data: bytes) -> None:
-    """Write a cache file whole (a temporary file renamed), or not at all."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except OSError:
-        temporary.unlink(missing_ok=True)

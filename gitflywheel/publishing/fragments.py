@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -24,6 +23,7 @@ import markdown_it
 from ..version import __version__
 from . import markdown_html
 from .markdown_html import Rendered, Resolve, render_markdown
+from .site_files import write_whole
 
 __all__ = ["FragmentCache"]
 
@@ -83,16 +83,5 @@ class FragmentCache:
         result = render_markdown(text, resolve, drop_title=drop_title)
         self.rendered += 1
         data = {"html": result.html, "images": result.images, "links": result.links}
-        _keep(path, json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        write_whole(path, json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass"))
         return result
-
-
-def _keep(path: Path, data: bytes) -> None:
-    """Write a cache file whole (a temporary file renamed), or not at all."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except OSError:
-        temporary.unlink(missing_ok=True)

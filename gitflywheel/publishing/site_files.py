@@ -10,6 +10,7 @@ change writes only what changed.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import weakref
@@ -18,7 +19,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["SiteFiles", "file_state"]
+__all__ = ["SiteFiles", "file_state", "write_whole"]
 
 
 class SiteFiles(Mapping[str, bytes]):
@@ -91,3 +92,16 @@ def file_state(folder: Path, path: str) -> bytes | None | Literal["other"]:
     if file.is_symlink() or (file.exists() and not file.is_file()):
         return "other"
     return file.read_bytes() if file.exists() else None
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write a cache file whole (a temporary file renamed), or not at all: a cache beside
+    the store (cards, rendered Markdown) never holds half a file, and a cache that
+    cannot be written only costs the next build its work again."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
