@@ -150,17 +150,8 @@ def tracking_head(git_dir: Path, remote: str) -> str | None:
     `git clone` or `git remote set-head` saw as the remote's default), or None."""
     if not remote or remote.startswith("-"):
         return None
-    try:
-        done = subprocess.run(
-            ["git", f"--git-dir={git_dir}", "symbolic-ref", "-q", f"refs/remotes/{remote}/HEAD"],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            env=_git_env(),
-            check=False,
-        )
-    except OSError:
-        return None
-    if done.returncode != 0:
+    done = _local_git(git_dir, "symbolic-ref", "-q", f"refs/remotes/{remote}/HEAD")
+    if done is None or done.returncode != 0:
         return None
     ref = done.stdout.decode("utf-8", "replace").strip()
     prefix = f"refs/remotes/{remote}/"
@@ -169,14 +160,20 @@ def tracking_head(git_dir: Path, remote: str) -> str | None:
 
 def is_ancestor(git_dir: Path, ancestor: str, tip: str) -> bool:
     """Whether the work repository knows `tip` and `ancestor` is in its history."""
+    done = _local_git(git_dir, "merge-base", "--is-ancestor", ancestor, tip)
+    return done is not None and done.returncode == 0
+
+
+def _local_git(git_dir: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    """A git command on the work repository's own objects and refs (no remote, no
+    prompt), or None when git cannot be run."""
     try:
-        done = subprocess.run(
-            ["git", f"--git-dir={git_dir}", "merge-base", "--is-ancestor", ancestor, tip],
+        return subprocess.run(
+            ["git", f"--git-dir={git_dir}", *args],
             capture_output=True,
             stdin=subprocess.DEVNULL,
             env=_git_env(),
             check=False,
         )
     except OSError:
-        return False
-    return done.returncode == 0
+        return None

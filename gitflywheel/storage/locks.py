@@ -17,15 +17,20 @@ from ..errors import StoreError
 __all__ = ["file_lock", "file_lock_if_free"]
 
 
+def _lock_file(path: Path) -> int:
+    """A descriptor of the lock file `path`, created if missing (its folder too)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot take the lock: {exc.strerror or exc}") from None
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold an exclusive lock on `path` (created if missing, its folder too); `on_wait` is
     called once, before waiting, when another process holds it."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot take the lock: {exc.strerror or exc}") from None
+    fd = _lock_file(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -42,11 +47,7 @@ def file_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator
 def file_lock_if_free(path: Path) -> Iterator[bool]:
     """Hold an exclusive lock on `path` when nobody holds it (True), else wait for
     nothing and yield False: for work that may as well be left undone."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot take the lock: {exc.strerror or exc}") from None
+    fd = _lock_file(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
