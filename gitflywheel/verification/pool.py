@@ -78,16 +78,16 @@ def prepared(
             if len(pending) >= _AHEAD * jobs:
                 break
         while pending:
-            try:
-                done = pending.popleft().result()
-            except BrokenProcessPool:
-                raise StoreError(
-                    f"{store.path}: a process checking commits ended abruptly (out of memory, "
-                    "or killed); nothing was recorded, run verify again (--jobs 1 uses one process)"
-                ) from None
+            done = pending.popleft().result()
             following = next(chunks, None)
             if following is not None:
                 pending.append(pool.submit(_prepare, following))
             yield from done
+    except BrokenProcessPool:
+        # A dead worker shows at the next result or the next submit, whichever comes first.
+        raise StoreError(
+            f"{store.path}: a process checking commits ended abruptly (out of memory, "
+            "or killed); nothing was recorded, run verify again (--jobs 1 uses one process)"
+        ) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
