@@ -2,14 +2,16 @@
 
 Like git's receive quarantine: a fetch writes into a repository of its own inside the
 store (`<store>/gitflywheel/incoming-*`), which borrows the store's objects (git
-alternates), so what we already have is neither fetched again nor copied. Reading
-through `view` sees both. Only once every check has passed are the new packs moved into
+alternates), so what we already have is neither fetched again nor copied: a thin pack's
+deltas are applied to bases read where they are, and only the objects the store lacks
+are kept here, whole (`receive`). Reading through `view` sees both. Only once every check has passed are the new packs moved into
 the store, each index after its pack; otherwise, or if the process dies, the folder goes
 and the store never held a byte of it (the store's lock cleans up after a killed sync).
 """
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import os
 import shutil
@@ -18,11 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dulwich.objects import ObjectID
+from dulwich.pack import PackData, PackInflater
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from .gitdir import QUARANTINE_PREFIX, VERIFIED_REF, StorePaths
 from .objectsize import MAX_OBJECT_BYTES, check_loose
+from .packs import Packs, packed_entry
 from .refs import MAIN
 from .store import Store, dulwich_repo
 from .writing import Writer
@@ -78,6 +82,33 @@ class Quarantine:
         limit, read from its header before it is inflated."""
         for loose in self._loose():
             check_loose(loose, self.max_object_bytes)
+
+    def receive(self, pack: Path) -> None:
+        """Keep here, whole and in one pack of their own, the objects of a fetched pack
+        that neither the store nor this quarantine has. Its deltas are applied to their
+        bases wherever those are (in the pack, here, in the store), and a base from the
+        store is read, never copied: an object the store has is not held here, so
+        `new_objects` never names it and `admit` never stores it twice. Each object is
+        looked up in the packs' indexes, never by reading the store."""
+        objects = self._repo.object_store  # with the store's objects behind it
+        entries: dict[bytes, tuple[int, int]] = {}
+        with (
+            PackData(str(pack), object_format=objects.object_format) as data,
+            tempfile.TemporaryFile(dir=self.path) as spool,
+        ):
+            data.check()  # the pack's checksum
+            position = 0
+            for obj in PackInflater.for_pack_data(data, resolve_ext_ref=objects.get_raw):
+                sha = binascii.unhexlify(obj.id)
+                if sha in entries or obj.id in objects:
+                    continue
+                raw = packed_entry(obj.type_num, obj.as_raw_string())
+                entries[sha] = (position, binascii.crc32(raw))
+                spool.write(raw)
+                position += len(raw)
+            if entries:
+                packs = Packs(self.path / "objects", lambda sha: objects.get_raw(ObjectID(sha)))
+                packs.write_spooled(spool, entries)
 
     def new_objects(self) -> Iterator[bytes]:
         """The ids of every object held here (not those borrowed from the store)."""
