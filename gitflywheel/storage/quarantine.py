@@ -6,7 +6,9 @@ alternates), so what we already have is neither fetched again nor copied: a thin
 deltas are applied to bases read where they are, and only the objects the store lacks
 are kept here, whole (`receive`). Reading through `view` sees both. Only once every check has passed are the new packs moved into
 the store, each index after its pack; otherwise, or if the process dies, the folder goes
-and the store never held a byte of it (the store's lock cleans up after a killed sync).
+and the store never held a byte of it. A quarantine holds a lock of its own for as long
+as it lives (`StorePaths.quarantine_lock`): the store's writer lock cleans up after a
+killed sync, and leaves alone a live one that waits between attempts without that lock.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from .gitdir import QUARANTINE_PREFIX, VERIFIED_REF, StorePaths
+from .locks import file_lock
 from .objectsize import MAX_OBJECT_BYTES, check_loose
 from .packs import Packs, packed_entry
 from .refs import MAIN
@@ -43,6 +46,9 @@ class Quarantine:
         work = store.paths.work
         work.mkdir(exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=QUARANTINE_PREFIX, dir=work))
+        # Made under the store's writer lock, so no cleanup sees it before it is held.
+        self._alive = contextlib.ExitStack()
+        self._alive.enter_context(file_lock(StorePaths(self.path).quarantine_lock))
         repo = Repo.init_bare(str(self.path), default_branch=b"main")
         repo.object_store.add_alternate_path(str((store.path / "objects").resolve()))
         tip = store.tip()
@@ -162,3 +168,4 @@ class Quarantine:
         """Forget everything held here."""
         self.view.close()
         shutil.rmtree(self.path, ignore_errors=True)
+        self._alive.close()
