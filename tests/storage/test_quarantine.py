@@ -218,6 +218,34 @@ def test_a_killed_process_leftovers_go_with_the_next_writer_lock(
     fsck(path)
 
 
+def test_a_live_quarantine_outlasts_another_writers_lock(
+    cli: Cli, ahead: tuple[Path, Path, set[str]]
+) -> None:
+    """As a sync between two attempts: its quarantine lives on without the store's writer
+    lock. Another writer takes that lock and cleans up what killed writers left, yet
+    leaves a quarantine whose own lock is held (util-linux `flock` agrees it is)."""
+    path, remote, only_remote = ahead
+    with Store.open(path) as store:
+        with store.lock():
+            quarantine = Quarantine(store)
+            fetch(store, quarantine, remote)
+        lock = StorePaths(quarantine.path).quarantine_lock
+        try:
+            busy = subprocess.run(["flock", "-n", lock, "true"], capture_output=True)
+            assert busy.returncode == 1
+            result = cli("ingest", "--repo", path, EXAMPLES / "life_aria_session.json")
+            assert result.exit_code == 0, result.output
+            assert StorePaths(path).quarantines() == [quarantine.path]
+            assert {sha.decode() for sha in quarantine.new_objects()} == only_remote
+            with store.lock():
+                quarantine.admit()
+        finally:
+            quarantine.discard()
+    assert StorePaths(path).quarantines() == []
+    assert held(path, only_remote) == only_remote
+    fsck(path)
+
+
 def test_what_the_store_has_is_neither_fetched_again_nor_copied(cli: Cli, tmp_path: Path) -> None:
     store, remote, work = tmp_path / "store.git", tmp_path / "remote.git", tmp_path / "work"
     assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
