@@ -22,13 +22,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dulwich.objects import ObjectID
-from dulwich.pack import PackData, PackInflater
+from dulwich.pack import PackData, PackInflater, UnresolvedDeltas
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from .gitdir import QUARANTINE_PREFIX, VERIFIED_REF, StorePaths
 from .locks import file_lock
-from .objectsize import MAX_OBJECT_BYTES, check_loose
+from .objectsize import MAX_OBJECT_BYTES, UnreadablePack, check_loose
 from .packs import Packs, packed_entry
 from .refs import MAIN
 from .store import Store, dulwich_repo
@@ -95,7 +95,8 @@ class Quarantine:
         bases wherever those are (in the pack, here, in the store), and a base from the
         store is read, never copied: an object the store has is not held here, so
         `new_objects` never names it and `admit` never stores it twice. Each object is
-        looked up in the packs' indexes, never by reading the store."""
+        looked up in the packs' indexes, never by reading the store. UnreadablePack when
+        a delta's base is nowhere; ChecksumMismatch (dulwich's) when the pack is damaged."""
         objects = self._repo.object_store  # with the store's objects behind it
         entries: dict[bytes, tuple[int, int]] = {}
         with (
@@ -104,14 +105,20 @@ class Quarantine:
         ):
             data.check()  # the pack's checksum
             position = 0
-            for obj in PackInflater.for_pack_data(data, resolve_ext_ref=objects.get_raw):
-                sha = binascii.unhexlify(obj.id)
-                if sha in entries or obj.id in objects:
-                    continue
-                raw = packed_entry(obj.type_num, obj.as_raw_string())
-                entries[sha] = (position, binascii.crc32(raw))
-                spool.write(raw)
-                position += len(raw)
+            inflated = PackInflater.for_pack_data(data, resolve_ext_ref=objects.get_raw)
+            try:
+                for obj in inflated:
+                    sha = binascii.unhexlify(obj.id)
+                    if sha in entries or obj.id in objects:
+                        continue
+                    raw = packed_entry(obj.type_num, obj.as_raw_string())
+                    entries[sha] = (position, binascii.crc32(raw))
+                    spool.write(raw)
+                    position += len(raw)
+            except UnresolvedDeltas as exc:
+                raise UnreadablePack(
+                    f"deltas on {len(exc.shas)} object(s) that neither it nor this store holds"
+                ) from None
             if entries:
                 packs = Packs(self.path / "objects", lambda sha: objects.get_raw(ObjectID(sha)))
                 packs.write_spooled(spool, entries)

@@ -37,7 +37,6 @@ from dulwich.errors import (
     ObjectFormatException,
 )
 from dulwich.objects import ObjectID
-from dulwich.pack import UnresolvedDeltas
 from dulwich.refs import Ref
 
 from ..errors import RemoteError
@@ -91,8 +90,6 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, HangupException):
         said = _clean("\n".join(line.decode("utf-8", "replace") for line in exc.stderr_lines or []))
         return f"the remote hung up: {said}" if said else "the remote hung up"
-    if isinstance(exc, UnresolvedDeltas):
-        return "it sent deltas on objects it was not told we have, so nothing was taken"
     if isinstance(exc, ObjectFormatException | ChecksumMismatch | ApplyDeltaError | zlib.error):
         return f"it sent an object that does not parse ({exc}), so nothing was taken"
     if isinstance(exc, GitProtocolError):
@@ -153,7 +150,6 @@ class Link:
             ObjectFormatException,
             ChecksumMismatch,
             ApplyDeltaError,
-            UnresolvedDeltas,
             zlib.error,
         ) as exc:
             raise RemoteError(self.explain(f"{doing}: {_reason(exc)}")) from None
@@ -196,7 +192,7 @@ class Link:
             if pack.tell():
                 pack.flush()
                 self._measure(lambda: check_pack(spool, into.max_object_bytes))
-                into.receive(spool)
+                self._measure(lambda: into.receive(spool))
         spool.unlink()
         self._measure(into.check_loose)
         return {bytes(k): bytes(v) for k, v in result.refs.items() if v is not None}

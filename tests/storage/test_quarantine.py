@@ -18,6 +18,7 @@ from conftest import EXAMPLES, Cli, fsck, git, snapshot
 
 from gitflywheel.storage.gitdir import QUARANTINE_PREFIX, StorePaths
 from gitflywheel.storage.objects import CommitInfo, TreeEntry
+from gitflywheel.storage.objectsize import UnreadablePack
 from gitflywheel.storage.quarantine import Quarantine
 from gitflywheel.storage.remote_url import RemoteLocation
 from gitflywheel.storage.store import Store
@@ -246,7 +247,9 @@ def test_a_live_quarantine_outlasts_another_writers_lock(
     fsck(path)
 
 
-def test_what_the_store_has_is_neither_fetched_again_nor_copied(cli: Cli, tmp_path: Path) -> None:
+def two_versions(cli: Cli, tmp_path: Path) -> tuple[Path, Path, str, set[str]]:
+    """A store that has a large file, and a remote one commit ahead that changes a line of
+    it: the store, the remote, the store's tip, and the ids only the remote has."""
     store, remote, work = tmp_path / "store.git", tmp_path / "remote.git", tmp_path / "work"
     assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
     git("clone", "-q", "--bare", store, remote)
@@ -260,10 +263,24 @@ def test_what_the_store_has_is_neither_fetched_again_nor_copied(cli: Cli, tmp_pa
     git("-C", store, "fetch", "-q", remote, "main:main")  # the store has the big blob
     (work / "big.txt").write_text("".join(lines) + "one more line\n")
     git("-C", work, *me, "commit", "-qam", "bigger")
-    git("-C", work, "push", "-q", "origin", "HEAD:main")  # a delta against it, likely
+    git("-C", work, "push", "-q", "origin", "HEAD:main")
     ours = tip(store)
     listed = git("-C", remote, "rev-list", "--objects", "main", "--not", ours)
-    only_remote = {line.split()[0] for line in listed.splitlines()}
+    return store, remote, ours, {line.split()[0] for line in listed.splitlines()}
+
+
+def pack_objects(repo: Path, revs: str, *options: str) -> bytes:
+    """The pack git makes of `revs` (`git pack-objects --revs`)."""
+    return subprocess.run(
+        ["git", "-C", repo, "pack-objects", "--revs", "--stdout", "-q", *options],
+        input=revs.encode(),
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
+def test_what_the_store_has_is_neither_fetched_again_nor_copied(cli: Cli, tmp_path: Path) -> None:
+    store, remote, ours, only_remote = two_versions(cli, tmp_path)
     with Store.open(store) as opened, Quarantine(opened) as quarantine:
         fetch(opened, quarantine, remote)
         assert {sha.decode() for sha in quarantine.new_objects()} == only_remote
@@ -271,12 +288,7 @@ def test_what_the_store_has_is_neither_fetched_again_nor_copied(cli: Cli, tmp_pa
         assert big in only_remote
         quarantine.admit()
     # What git sends for this fetch is a thin pack: alone, it has deltas git cannot resolve.
-    thin = subprocess.run(
-        ["git", "-C", remote, "pack-objects", "--revs", "--thin", "--stdout", "-q"],
-        input=f"{tip(remote)}\n^{ours}\n".encode(),
-        capture_output=True,
-        check=True,
-    ).stdout
+    thin = pack_objects(remote, f"{tip(remote)}\n^{ours}\n", "--thin")
     alone = tmp_path / "alone.git"
     git("init", "-q", "--bare", alone)
     indexed = subprocess.run(
@@ -301,3 +313,27 @@ def test_what_the_store_has_is_neither_fetched_again_nor_copied(cli: Cli, tmp_pa
     assert (int(counted["in-pack"]), int(counted["count"])) == (len(packed), len(loose))
     reachable = git("-C", store, "rev-list", "--objects", "--all").splitlines()
     assert len(reachable) == len(everything)
+
+
+def test_a_pack_is_kept_without_what_the_store_has(cli: Cli, tmp_path: Path) -> None:
+    """`receive` of a pack as git makes it: a thin one resolves against the store, a whole
+    one leaves out what the store has, and one whose bases nobody has is refused with
+    nothing kept."""
+    store, remote, ours, only_remote = two_versions(cli, tmp_path)
+    thin = pack_objects(remote, f"{tip(remote)}\n^{ours}\n", "--thin")
+    whole = pack_objects(remote, f"{tip(remote)}\n")
+    with Store.open(store) as opened:
+        for pack in (thin, whole):
+            with Quarantine(opened) as quarantine:
+                (quarantine.path / "incoming.pack").write_bytes(pack)
+                quarantine.receive(quarantine.path / "incoming.pack")
+                assert {sha.decode() for sha in quarantine.new_objects()} == only_remote
+                [kept] = (quarantine.path / "objects" / "pack").glob("*.idx")
+                shown = git("verify-pack", "-v", kept)  # git reads it: whole objects only
+                assert f"non delta: {len(only_remote)} objects" in shown
+                assert "chain length" not in shown
+    with Store.create(tmp_path / "empty.git") as empty, Quarantine(empty) as quarantine:
+        (quarantine.path / "incoming.pack").write_bytes(thin)
+        with pytest.raises(UnreadablePack, match="deltas on 1 object"):
+            quarantine.receive(quarantine.path / "incoming.pack")
+        assert quarantine.held() == frozenset()
