@@ -18,10 +18,10 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from dulwich.objects import ObjectID
+from dulwich.objects import ObjectID, RawObjectID
 from dulwich.pack import PackData, PackInflater, UnresolvedDeltas
 from dulwich.refs import Ref
 from dulwich.repo import Repo
@@ -35,6 +35,10 @@ from .store import Store, dulwich_repo
 from .writing import Writer
 
 __all__ = ["Quarantine"]
+
+
+def _no_reader(sha: bytes) -> tuple[int, bytes]:
+    raise KeyError(sha)  # a listing of loose objects reads none
 
 
 class Quarantine:
@@ -107,9 +111,10 @@ class Quarantine:
             position = 0
             inflated = PackInflater.for_pack_data(data, resolve_ext_ref=objects.get_raw)
             try:
+                held = self._held_now()
                 for obj in inflated:
                     sha = binascii.unhexlify(obj.id)
-                    if sha in entries or obj.id in objects:
+                    if sha in entries or held(sha):
                         continue
                     raw = packed_entry(obj.type_num, obj.as_raw_string())
                     entries[sha] = (position, binascii.crc32(raw))
@@ -122,6 +127,22 @@ class Quarantine:
             if entries:
                 packs = Packs(self.path / "objects", lambda sha: objects.get_raw(ObjectID(sha)))
                 packs.write_spooled(spool, entries)
+
+    def _held_now(self) -> Callable[[bytes], bool]:
+        """Whether this quarantine or the store holds an object (by its binary id), asked
+        of their packs' indexes and loose objects as they are now, each listed once (not
+        again for each object, as dulwich does for an object it lacks)."""
+        packs = [*self._repo.object_store.packs, *dulwich_repo(self.store).object_store.packs]
+        loose = {
+            binascii.unhexlify(path.parent.name + path.name)
+            for folder in (self.path, self.store.path)
+            for path in Packs(folder / "objects", _no_reader).loose_objects()
+        }
+
+        def held(sha: bytes) -> bool:
+            return sha in loose or any(RawObjectID(sha) in pack for pack in packs)
+
+        return held
 
     def new_objects(self) -> Iterator[bytes]:
         """The ids of every object held here (not those borrowed from the store)."""
