@@ -38,7 +38,7 @@ __all__ = ["Quarantine"]
 
 
 def _no_reader(sha: bytes) -> tuple[int, bytes]:
-    raise KeyError(sha)  # a listing of loose objects reads none
+    raise KeyError(sha)  # writing one pack and listing loose objects read none
 
 
 class Quarantine:
@@ -110,11 +110,11 @@ class Quarantine:
             data.check()  # the pack's checksum
             position = 0
             inflated = PackInflater.for_pack_data(data, resolve_ext_ref=objects.get_raw)
+            in_either = self._in_either()
             try:
-                held = self._held_now()
                 for obj in inflated:
                     sha = binascii.unhexlify(obj.id)
-                    if sha in entries or held(sha):
+                    if sha in entries or in_either(sha):
                         continue
                     raw = packed_entry(obj.type_num, obj.as_raw_string())
                     entries[sha] = (position, binascii.crc32(raw))
@@ -125,10 +125,9 @@ class Quarantine:
                     f"deltas on {len(exc.shas)} object(s) that neither it nor this store holds"
                 ) from None
             if entries:
-                packs = Packs(self.path / "objects", lambda sha: objects.get_raw(ObjectID(sha)))
-                packs.write_spooled(spool, entries)
+                Packs(self.path / "objects", _no_reader).write_spooled(spool, entries)
 
-    def _held_now(self) -> Callable[[bytes], bool]:
+    def _in_either(self) -> Callable[[bytes], bool]:
         """Whether this quarantine or the store holds an object (by its binary id), asked
         of their packs' indexes and loose objects as they are now, each listed once (not
         again for each object, as dulwich does for an object it lacks)."""
@@ -139,10 +138,10 @@ class Quarantine:
             for path in Packs(folder / "objects", _no_reader).loose_objects()
         }
 
-        def held(sha: bytes) -> bool:
+        def has(sha: bytes) -> bool:
             return sha in loose or any(RawObjectID(sha) in pack for pack in packs)
 
-        return held
+        return has
 
     def new_objects(self) -> Iterator[bytes]:
         """The ids of every object held here (not those borrowed from the store)."""
