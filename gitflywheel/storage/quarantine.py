@@ -72,8 +72,8 @@ class Quarantine:
     @contextlib.contextmanager
     def writing(self) -> Iterator[Writer]:
         """A `Writer` of the objects held here (a sync's merge) and of the view's `main`
-        (what verify judges before anything is admitted). It takes no lock of its own:
-        whoever made the quarantine holds the store's. Its commits are signed as the
+        (what verify judges before anything is admitted). It takes no writer lock: whoever
+        writes here holds the store's. Its commits are signed as the
         store's git configuration says, not the quarantine's."""
         yield Writer(self.view, dulwich_repo(self.view).refs, signer=self.store.signer)
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import fsck, git
+from conftest import EXAMPLES, Cli, fsck, git
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -231,6 +231,18 @@ def test_a_newline_in_the_committer_environment_never_breaks_a_commit(
     assert git("var", "GIT_COMMITTER_IDENT").rsplit(" ", 2)[0].encode() == committer_identity()
     shown = log(repo, "%cn%x00%ce", sha).strip("\n").split("\0")
     assert "JaneDoe" in shown and "\n" not in "".join(shown)
+
+
+def test_an_ingest_under_any_committer_environment_passes_fsck(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_COMMITTER_NAME", ' "Jane\nDoe", ')
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "<jane\n@example.com>.")
+    store = tmp_path / "store.git"
+    assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
+    fsck(store)
+    shown = git("-C", store, "log", "--format=%cn%x00%ce", "main").splitlines()
+    assert shown and set(shown) == {"JaneDoe\0jane@example.com"}
 
 
 def _git_ident(variable: str, name: bytes, email: bytes) -> bytes | None:
