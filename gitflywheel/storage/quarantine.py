@@ -130,7 +130,10 @@ class Quarantine:
     def _in_either(self) -> Callable[[bytes], bool]:
         """Whether this quarantine or the store holds an object (by its binary id), asked
         of their packs' indexes and loose objects as they are now, each listed once (not
-        again for each object, as dulwich does for an object it lacks)."""
+        again for each object, as dulwich does for an object it lacks). Packs another
+        writer merged away while a sync waited between attempts are forgotten first."""
+        self._repo.object_store.close()
+        self.store.release_packs()
         packs = [*self._repo.object_store.packs, *dulwich_repo(self.store).object_store.packs]
         loose = {
             binascii.unhexlify(path.parent.name + path.name)

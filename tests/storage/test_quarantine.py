@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, Cli, fsck, git, snapshot
+from conftest import CORPUS, EXAMPLES, Cli, fsck, git, snapshot
 
 from gitflywheel.storage.gitdir import QUARANTINE_PREFIX, StorePaths
 from gitflywheel.storage.objects import CommitInfo, TreeEntry
@@ -34,6 +34,7 @@ def held(repo: Path, ids: set[str]) -> set[str]:
 
 
 AUTHOR = b"Test <test@example.invalid>"
+CORPUS_PICK = sorted(CORPUS.glob("*.json"))[0]
 
 
 def tip(repo: Path) -> str:
@@ -236,15 +237,31 @@ def test_a_live_quarantine_outlasts_another_writers_lock(
             assert busy.returncode == 1
             result = cli("ingest", "--repo", path, EXAMPLES / "life_aria_session.json")
             assert result.exit_code == 0, result.output
+            assert cli("maintain", "--repo", path, "--full").exit_code == 0  # packs merged
             assert StorePaths(path).quarantines() == [quarantine.path]
             assert {sha.decode() for sha in quarantine.new_objects()} == only_remote
+            # The next attempt fetches what the remote has since, against the store as
+            # it is now, and keeps apart only what neither side has.
+            older = tip(remote)
+            assert cli("ingest", "--repo", remote, CORPUS_PICK).exit_code == 0
+            listed = git("-C", remote, "rev-list", "--objects", "main", "--not", older)
+            newer = {line.split()[0] for line in listed.splitlines()}
             with store.lock():
+                fetch(store, quarantine, remote)
+                assert {sha.decode() for sha in quarantine.new_objects()} == only_remote | newer
                 quarantine.admit()
         finally:
             quarantine.discard()
     assert StorePaths(path).quarantines() == []
-    assert held(path, only_remote) == only_remote
+    assert held(path, only_remote | newer) == only_remote | newer
+    git("-C", path, "update-ref", "refs/gitflywheel/fetched", tip(remote))
     fsck(path)
+    packed = [  # `git show-index`: offset, id, crc32
+        line.split()[1]
+        for index in (path / "objects" / "pack").glob("*.idx")
+        for line in git("show-index", input=index.read_bytes()).splitlines()
+    ]
+    assert len(packed) == len(set(packed))  # nothing is stored twice
 
 
 def two_versions(cli: Cli, tmp_path: Path) -> tuple[Path, Path, str, set[str]]:
