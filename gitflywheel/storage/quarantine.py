@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dulwich.objects import ObjectID, RawObjectID
-from dulwich.pack import PackData, PackInflater, UnresolvedDeltas
+from dulwich.pack import PackData, PackInflater, UnresolvedDeltas, load_pack_index
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -35,6 +35,9 @@ from .store import Store, dulwich_repo
 from .writing import Writer
 
 __all__ = ["Quarantine"]
+
+
+_WHOLE_TYPES = (1, 2, 3, 4)  # commit, tree, blob, tag: in a pack, 6 and 7 are deltas
 
 
 def _no_reader(sha: bytes) -> tuple[int, bytes]:
@@ -128,16 +131,24 @@ class Quarantine:
                 Packs(self.path / "objects", _no_reader).write_spooled(spool, entries)
 
     def _in_either(self) -> Callable[[bytes], bool]:
-        """Whether this quarantine or the store holds an object (by its binary id), asked
-        of their packs' indexes and loose objects as they are now, each listed once (not
-        again for each object, as dulwich does for an object it lacks). Packs another
-        writer merged away while a sync waited between attempts are forgotten first."""
+        """Whether this quarantine or the store holds an object (by its binary id)."""
+        return self._lookup(here_too=True)
+
+    def _lookup(self, here_too: bool) -> Callable[[bytes], bool]:
+        """Whether the store (and, `here_too`, this quarantine) holds an object, by its
+        binary id: asked of their packs' indexes and loose objects as they are now, each
+        listed once (not again for each object, as dulwich does for an object it lacks).
+        Packs another writer merged away while a sync waited are forgotten first."""
         self._repo.object_store.close()
         self.store.release_packs()
-        packs = [*self._repo.object_store.packs, *dulwich_repo(self.store).object_store.packs]
+        packs = list(dulwich_repo(self.store).object_store.packs)
+        folders = [self.store.path]
+        if here_too:
+            packs += self._repo.object_store.packs
+            folders.append(self.path)
         loose = {
             binascii.unhexlify(path.parent.name + path.name)
-            for folder in (self.path, self.store.path)
+            for folder in folders
             for path in Packs(folder / "objects", _no_reader).loose_objects()
         }
 
@@ -180,19 +191,59 @@ class Quarantine:
         dulwich_repo(self.view).refs[Ref(b"refs/heads/fetched")] = ObjectID(sha)
 
     def admit(self) -> None:
-        """Move the checked objects into the store, each pack's index after its pack."""
+        """Move the checked objects into the store, each pack's index after its pack.
+        What the store came to hold meanwhile (another writer landed it while a sync
+        waited between attempts, without the writer lock) is left out, not stored twice."""
+        in_store = self._lookup(here_too=False)
         self._repo.object_store.close()
         objects = self.store.path / "objects"
         (objects / "pack").mkdir(parents=True, exist_ok=True)
-        for pack in self._packs():
+        for found in self._packs():
+            pack = self._without(found, in_store)
+            if pack is None:
+                continue
             index = pack.with_suffix(".idx")
             if (objects / "pack" / index.name).exists():
                 continue  # the store has these very objects already
             os.replace(pack, objects / "pack" / pack.name)
             os.replace(index, objects / "pack" / index.name)
         for loose in self._loose():
+            if in_store(binascii.unhexlify(loose.parent.name + loose.name)):
+                continue
             (objects / loose.parent.name).mkdir(exist_ok=True)
             os.replace(loose, objects / loose.parent.name / loose.name)
+
+    def _without(self, pack: Path, in_store: Callable[[bytes], bool]) -> Path | None:
+        """`pack`, or a pack of its objects the store does not hold (None: it holds them
+        all). The packs here hold whole objects (`receive` and `Writer` write no deltas),
+        so each is copied as its packed bytes; one with a delta is kept as it is."""
+        index = load_pack_index(str(pack.with_suffix(".idx")), self._repo.object_format)
+        try:
+            listed = sorted((int(at), bytes(sha), crc) for sha, at, crc in index.iterentries())
+        finally:
+            index.close()
+        if not any(in_store(sha) for _, sha, _ in listed):
+            return pack
+        entries: dict[bytes, tuple[int, int]] = {}
+        end = pack.stat().st_size - 20
+        with open(pack, "rb") as source, tempfile.TemporaryFile(dir=self.path) as spool:
+            for k, (at, sha, crc) in enumerate(listed):
+                if in_store(sha):
+                    continue
+                source.seek(at)
+                raw = source.read((listed[k + 1][0] if k + 1 < len(listed) else end) - at)
+                if (raw[0] >> 4) & 7 not in _WHOLE_TYPES:
+                    return pack
+                entries[sha] = (spool.tell(), crc if crc is not None else binascii.crc32(raw))
+                spool.write(raw)
+            kept = (
+                Packs(self.path / "objects", _no_reader).write_spooled(spool, entries)
+                if entries
+                else None
+            )
+        for suffix in (".idx", ".pack"):
+            pack.with_suffix(suffix).unlink()
+        return None if kept is None else pack.parent / f"{kept}.pack"
 
     def discard(self) -> None:
         """Forget everything held here."""

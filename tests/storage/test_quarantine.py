@@ -354,3 +354,41 @@ def test_a_pack_is_kept_without_what_the_store_has(cli: Cli, tmp_path: Path) -> 
         with pytest.raises(UnreadablePack, match="deltas on 1 object"):
             quarantine.receive(quarantine.path / "incoming.pack")
         assert quarantine.held() == frozenset()
+
+
+@pytest.mark.parametrize("meanwhile", ["one blob, loose", "all of it, packed"])
+def test_what_the_store_came_to_hold_meanwhile_is_not_admitted_twice(
+    ahead: tuple[Path, Path, set[str]], meanwhile: str
+) -> None:
+    """As when another writer lands objects while a sync waits between attempts: admit
+    leaves out what the store holds by then, whether loose or packed."""
+    path, remote, only_remote = ahead
+    with Store.open(path) as store, Quarantine(store) as quarantine:
+        with store.lock():
+            fetch(store, quarantine, remote)
+        if meanwhile == "one blob, loose":
+            kinds = git(
+                "-C", remote, "cat-file", "--batch-check", input="\n".join(only_remote).encode()
+            )
+            blob = min(line.split()[0] for line in kinds.splitlines() if " blob " in line)
+            content = subprocess.run(
+                ["git", "-C", remote, "cat-file", "blob", blob], capture_output=True, check=True
+            ).stdout
+            assert git("-C", path, "hash-object", "-w", "--stdin", input=content).strip() == blob
+        else:
+            git("-C", path, "fetch", "-q", remote, "main:theirs")
+            git("-C", path, "repack", "-q", "-a", "-d")  # one pack of everything
+        with store.lock():
+            quarantine.admit()
+    assert held(path, only_remote) == only_remote
+    git("-C", path, "update-ref", "refs/heads/theirs", tip(remote))
+    fsck(path)
+    packed = [  # `git show-index`: offset, id, crc32
+        line.split()[1]
+        for index in (path / "objects" / "pack").glob("*.idx")
+        for line in git("show-index", input=index.read_bytes()).splitlines()
+    ]
+    loose = [f.parent.name + f.name for f in (path / "objects").glob("[0-9a-f][0-9a-f]/*")]
+    everything = packed + loose
+    assert len(everything) == len(set(everything))  # nothing is stored twice
+    assert set(everything) >= only_remote
