@@ -47,6 +47,7 @@ __all__ = [
     "Captured",
     "NothingToCapture",
     "agent_id",
+    "author_name",
     "capture",
     "line_counts",
     "missing_commits",
@@ -136,6 +137,12 @@ def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… (cut: {len(text) - limit:,} more characters)"
+
+
+def author_name(ident: str) -> str:
+    """The name of an identity line as git reads it (`%an`): all before the first `<`,
+    trailing whitespace dropped; a name may hold a `>`, and need not end in a space."""
+    return ident.partition("<")[0].rstrip(" \t\n\v\f\r")
 
 
 def agent_id(name: str) -> str:
@@ -279,7 +286,7 @@ class _Reader:
         cut = _cut(subject, MAX_SUBJECT) + newline + _cut(body, MAX_BODY)
         if cut != message:
             self.cut_messages.append(commit.id.decode()[:12])
-        author = _decode(commit.author or b"", commit.encoding).split(" <", 1)[0]
+        author = author_name(_decode(commit.author or b"", commit.encoding))
         return {
             "hash": commit.id.decode(),
             "message": cut,

@@ -199,29 +199,39 @@ def sync(
 
     When the push loses a race (another writer's push landed after our fetch), the whole
     cycle runs again after a jittered, growing pause, until the push lands or `timeout`
-    seconds have passed (then RemoteError; nothing was lost here). Each attempt combines
-    our `main` with the newest fetched tip: the merge of a lost attempt is dropped, never
-    built upon, and nothing moves here before the push has landed. Objects fetched and
-    checked by an earlier attempt are neither fetched nor checked again."""
+    seconds have passed (then RemoteError; nothing was lost here). Each attempt holds the
+    store's writer lock from its fetch to its landing, and the pause between attempts
+    does not: an ingest here may run meanwhile, and the next attempt combines our `main`
+    as it is then with the newest fetched tip. The merge of a lost attempt is dropped,
+    never built upon, and nothing moves here before the push has landed. Objects fetched
+    and checked by an earlier attempt are neither fetched nor checked again."""
     location = resolve_remote(store, remote)
     deadline = time.monotonic() + max(0.0, timeout)
-    with store.writing() as writer, Quarantine(store, max_object_bytes) as quarantine:
-        cycle = _Cycle(store, writer, quarantine, Link(store, location), location)
+    link = Link(store, location)
+    quarantine: Quarantine | None = None
+    try:
         for attempt in itertools.count(1):
-            try:
-                result = cycle.run(dry_run, progress)
-            except RemoteMoved as exc:
-                wait = min(_LONGEST_WAIT, _FIRST_WAIT * 2 ** (attempt - 1))
-                wait *= random.uniform(0.5, 1.5)  # writers that lost together retry apart
-                if time.monotonic() + wait > deadline:
-                    raise RemoteError(
-                        f"{exc} (tried {attempt} time(s) in {timeout:g} s; nothing was lost "
-                        "here, and the next `gitflywheel sync` tries again)"
-                    ) from None
-                time.sleep(wait)
-                continue
-            result.attempts = attempt
-            return result
+            with store.writing() as writer:
+                if quarantine is None:  # made under the lock: no cleanup can take it
+                    quarantine = Quarantine(store, max_object_bytes)
+                    cycle = _Cycle(store, quarantine, link, location)
+                try:
+                    result = cycle.run(writer, dry_run, progress)
+                except RemoteMoved as exc:
+                    wait = min(_LONGEST_WAIT, _FIRST_WAIT * 2 ** (attempt - 1))
+                    wait *= random.uniform(0.5, 1.5)  # writers that lost together retry apart
+                    if time.monotonic() + wait > deadline:
+                        raise RemoteError(
+                            f"{exc} (tried {attempt} time(s) in {timeout:g} s; nothing was "
+                            "lost here, and the next `gitflywheel sync` tries again)"
+                        ) from None
+                else:
+                    result.attempts = attempt
+                    return result
+            time.sleep(wait)  # the writer lock is free meanwhile
+    finally:
+        if quarantine is not None:
+            quarantine.discard()
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
@@ -229,22 +239,23 @@ class _Cycle:
     """One sync's fetch, check, combine and push, run again while pushes lose races."""
 
     def __init__(
-        self,
-        store: Store,
-        writer: Writer,
-        quarantine: Quarantine,
-        link: Link,
-        location: RemoteLocation,
+        self, store: Store, quarantine: Quarantine, link: Link, location: RemoteLocation
     ) -> None:
-        self.store, self.writer, self.quarantine = store, writer, quarantine
+        self.store, self.quarantine = store, quarantine
         self.link, self.location = link, location
         self.checked: set[bytes] = set()  # objects fetched and checked by this run
         self.clean = CleanFolders()  # session folders verify found clean in this run
 
-    def run(self, dry_run: bool, progress: Callable[[int, int | None], None] | None) -> SyncResult:
-        store, writer, quarantine, link = self.store, self.writer, self.quarantine, self.link
+    def run(
+        self,
+        writer: Writer,
+        dry_run: bool,
+        progress: Callable[[int, int | None], None] | None,
+    ) -> SyncResult:
+        """One attempt, under the store's writer lock, which `writer` holds."""
+        store, quarantine, link = self.store, self.quarantine, self.link
         name, url = _named(self.location)
-        ours = writer.main  # ours stays put: the store's lock is held for the whole run
+        ours = writer.main  # ours stays put: the store's lock is held for the whole attempt
         refs = link.fetch_main(quarantine)
         theirs = refs.get(MAIN)
         result = SyncResult(
@@ -304,13 +315,13 @@ class _Cycle:
                 quarantine.drop_since(held, ours)  # the next attempt merges anew
                 raise
             except RemoteError as exc:
-                self._land(candidate)
+                self._land(writer, candidate)
                 raise RemoteError(
                     f"{exc}; the merge is recorded here (main {candidate.decode()[:12]}), "
                     "and `gitflywheel sync` pushes it once the remote takes it"
                 ) from None
             result.pushed = True
-        self._land(candidate)
+        self._land(writer, candidate)
         # The candidate was verified in the quarantine: the next sync (or verify) starts there.
         adopt_verified(store, view, verified_before)
         return result
@@ -326,10 +337,10 @@ class _Cycle:
         self.checked.update(new)
         _check_history(view, link, theirs, ours)
 
-    def _land(self, candidate: bytes) -> None:
+    def _land(self, writer: Writer, candidate: bytes) -> None:
         """Admit the checked objects and move our `main` to the candidate."""
         self.quarantine.admit()
-        self.writer.flush(candidate)
+        writer.flush(candidate)
 
 
 def _verify_incoming(

@@ -33,6 +33,7 @@ __all__ = [
     "CONFIG_CHANGES",
     "config_message",
     "config_trailers",
+    "ident_text",
     "identity",
     "committer_identity",
     "commit_time",
@@ -85,18 +86,40 @@ class ConfigTrailers:
     change: str  # set | add | unset, as the trailer says (verify judges it)
 
 
+# What git's ident.c calls "crud": trimmed from both ends of a name or an email.
+_CRUD = frozenset(range(33)) | frozenset(b".,:;<>\"\\'")
+# The delimiters of an identity line, dropped wherever they are.
+_DELIMITERS = frozenset(b"\n<>")
+_CONTROLS = re.compile(r"[\x00-\x1f]")
+
+
+def ident_text(raw: bytes) -> bytes:
+    """A name or an email as git writes it into an identity line (ident.c): crud (bytes up
+    to the space, and `. , : ; < > " \\ '`) trimmed from both ends, newlines and angle
+    brackets dropped inside, every other byte kept as it is."""
+    start, end = 0, len(raw)
+    while start < end and raw[start] in _CRUD:
+        start += 1
+    while end > start and raw[end - 1] in _CRUD:
+        end -= 1
+    return bytes(b for b in raw[start:end] if b not in _DELIMITERS)
+
+
 def identity(name: str) -> bytes:
-    """A git identity for a name: `<` and `>` cannot appear in it, so they are dropped."""
-    clean = re.sub(r"[<>\x00-\x1f]", "", name).strip() or "unknown"
+    """A git identity for an agent's name: control characters dropped, then what git
+    itself would write of the rest (`ident_text`); `unknown` when nothing is left."""
+    clean = ident_text(_CONTROLS.sub("", name).encode()).decode() or "unknown"
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", clean).strip("-").lower() or "agent"
     return f"{clean} <{slug}@gitflywheel.invalid>".encode()
 
 
 def committer_identity() -> bytes:
-    """The committer: $GIT_COMMITTER_NAME/EMAIL when set, else gitflywheel itself."""
-    name = os.environ.get("GIT_COMMITTER_NAME", "gitflywheel")
-    email = os.environ.get("GIT_COMMITTER_EMAIL", "gitflywheel@localhost")
-    return f"{re.sub(r'[<>]', '', name)} <{re.sub(r'[<>]', '', email)}>".encode()
+    """The committer: $GIT_COMMITTER_NAME/EMAIL when set, else gitflywheel itself, each as
+    git writes it (`ident_text`), byte for byte; a name with nothing left, which git
+    refuses, is gitflywheel's."""
+    name = ident_text(os.fsencode(os.environ.get("GIT_COMMITTER_NAME", "gitflywheel")))
+    email = ident_text(os.fsencode(os.environ.get("GIT_COMMITTER_EMAIL", "gitflywheel@localhost")))
+    return (name or b"gitflywheel") + b" <" + email + b">"
 
 
 def commit_time() -> int:

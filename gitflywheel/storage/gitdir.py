@@ -44,6 +44,13 @@ class StorePaths:
         return self.git_dir / "gitflywheel.lock"
 
     @property
+    def quarantine_lock(self) -> Path:
+        """In a quarantine's own git directory: held by the process the quarantine belongs
+        to for as long as it lives, so the store's lock cleanup tells a live one (a sync
+        waiting between attempts, without the writer lock) from one a killed sync left."""
+        return self.git_dir / "gitflywheel-quarantine.lock"
+
+    @property
     def verify_lock(self) -> Path:
         """Held by a verify run while it writes its index and `VERIFIED_REF`."""
         return self.git_dir / "gitflywheel-verify.lock"
@@ -89,7 +96,7 @@ class StorePaths:
         return self.work / "hook.lock"
 
     def quarantines(self) -> list[Path]:
-        """The folders of fetched objects still under check (a killed sync leaves them)."""
+        """The folders of fetched objects still under check, or left by a killed sync."""
         if not self.work.is_dir():
             return []
         return sorted(self.work.glob(f"{QUARANTINE_PREFIX}*"))

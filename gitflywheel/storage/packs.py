@@ -200,6 +200,26 @@ class Packs:
 
         return self._install(write)
 
+    def write_spooled(self, spool: BinaryIO, entries: PackEntries) -> str:
+        """Write as one pack the objects in `spool`, one `packed_entry` after another from
+        its start, `entries` giving each one's offset there and its crc32. The bytes are
+        copied a chunk at a time: a large fetch never sits in memory."""
+
+        def write(f: BinaryIO) -> tuple[PackEntries, bytes]:
+            header = b"".join(pack_header_chunks(len(entries)))
+            digest = hashlib.sha1(header)
+            f.write(header)
+            spool.seek(0)
+            while chunk := spool.read(1 << 20):
+                f.write(chunk)
+                digest.update(chunk)
+            checksum = digest.digest()
+            f.write(checksum)
+            shift = len(header)
+            return {sha: (at + shift, crc) for sha, (at, crc) in entries.items()}, checksum
+
+        return self._install(write)
+
     def _install(self, write: Callable[[BinaryIO], tuple[PackEntries | PackIndex, bytes]]) -> str:
         """Write a pack with `write` to a temporary file, index it, and move both into
         place, the index last: readers never see a pack without its index."""

@@ -28,7 +28,7 @@ from dulwich.repo import Repo
 from ..errors import StoreError
 from .commits import committer_identity
 from .gitdir import StorePaths
-from .locks import file_lock
+from .locks import file_lock, file_lock_if_free
 from .objects import (
     BLOB_TYPE,
     COMMIT_TYPE,
@@ -393,10 +393,14 @@ class Store:
 
     def _clean_leftovers(self) -> None:
         """Remove what a killed writer left: temporary and unindexed packs, and the
-        objects a sync was checking. We hold the lock, so no writer of ours is live."""
+        objects a sync was checking. We hold the lock, so no writer of ours is live; a
+        quarantine whose own lock is held belongs to a live sync waiting between its
+        attempts, and stays."""
         self._packs.clean_leftovers()
         for quarantine in self.paths.quarantines():
-            shutil.rmtree(quarantine, ignore_errors=True)
+            with file_lock_if_free(StorePaths(quarantine).quarantine_lock) as free:
+                if free:
+                    shutil.rmtree(quarantine, ignore_errors=True)
 
     def _write_pack(self, entries: Mapping[bytes, bytes]) -> None:
         """Write objects packed already (binary id -> `packs.packed_entry`) as one pack,

@@ -192,8 +192,7 @@ class Link:
             if pack.tell():
                 pack.flush()
                 self._measure(lambda: check_pack(spool, into.max_object_bytes))
-                pack.seek(0)
-                repo.object_store.add_thin_pack(pack.read, None)
+                self._measure(lambda: into.receive(spool))
         spool.unlink()
         self._measure(into.check_loose)
         return {bytes(k): bytes(v) for k, v in result.refs.items() if v is not None}

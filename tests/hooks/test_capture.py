@@ -13,7 +13,13 @@ from conftest import Cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gitflywheel.hooks.capture import CaptureOptions, capture, line_counts, split_lines
+from gitflywheel.hooks.capture import (
+    CaptureOptions,
+    agent_id,
+    capture,
+    line_counts,
+    split_lines,
+)
 from gitflywheel.session.records import make_record
 
 GFW = [sys.executable, "-m", "gitflywheel"]
@@ -472,6 +478,9 @@ def _on_top(repo: Path, env: dict[str, str], name: bytes, message: bytes) -> str
         (b"\xe2\x80\xae\x1b[31m", b"Fix the parser", "[31m"),  # bidi override, escape
         (b"\xe2\x80\x8b", b"Fix the parser", "unknown"),  # nothing visible is left
         (b"Ada", b"x" * (1 << 20) + b"\n\n" + b"y" * (1 << 20), "Ada"),  # over 1 MiB
+        (b"Ada<ada@old.example>", b"Fix the parser", "Ada"),  # git reads up to the first <
+        (b"Ada > Bob", b"Fix the parser", "Ada > Bob"),
+        (b"Ada\t", b"Fix the parser", "Ada"),
     ],
 )
 def test_what_capture_makes_of_any_author_and_message_is_recorded(
@@ -484,6 +493,8 @@ def test_what_capture_makes_of_any_author_and_message_is_recorded(
     assert done.returncode == 0, done.stderr.decode()
     session = json.loads(done.stdout)
     assert session["agent_id"] == agent
+    # The name is the one git reads (`%an`), made an agent id.
+    assert agent_id(_git(repo, env, "log", "-1", "--format=%an", top).rstrip("\n")) == agent
     kept = session["source_data"]["git_commits"][-1]["message"]
     if len(message) > 10_000:
         assert len(kept) < 10_000 and "(cut: 1,048,276 more characters)" in kept

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Cli, fsck, git, session
+from conftest import GFW, ROOT, Cli, fsck, git, session
 from servers import git_daemon
 
 from gitflywheel.queries.sessions import list_sessions
+from gitflywheel.storage.gitdir import StorePaths
 from gitflywheel.storage.store import Store
 
 WRITERS = 6
@@ -109,3 +111,85 @@ def test_a_landed_sync_is_the_store_verified(cli: Cli, tmp_path: Path) -> None:
     assert incremental["full"] is False and incremental["ok"] and full["ok"]
     assert incremental["figures"] == full["figures"]
     assert full["figures"]["sessions"] == 4
+
+
+# The hub's pre-receive hook: a push whose history lacks the session `during-backoff`
+# loses a race, as if another writer's push had landed first: main moves (between the
+# store's own tip and another writer's, in turn) and the push is declined.
+_LOSING_HOOK = """#!/bin/sh
+read old new ref
+if git log --format='%(trailers:key=Session-Id,valueonly)' "$new" | grep -qx during-backoff
+then
+    exit 0
+fi
+echo lost >> '{lost}'
+if [ "$(git rev-parse refs/heads/main)" = '{other}' ]; then to='{base}'; else to='{other}'; fi
+env -u GIT_QUARANTINE_PATH git update-ref refs/heads/main "$to"
+echo 'another push landed first' >&2
+exit 1
+"""
+
+
+def test_an_ingest_while_sync_waits_to_retry_lands_in_the_next_attempt(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Between attempts sync holds no lock: an ingest started while it loses races runs
+    in one of its pauses (under the writer lock it took from sync), and the next attempt
+    combines it and pushes it. Held through the pauses, the lock would keep that ingest
+    waiting until the sync gave up."""
+    served = tmp_path / "served"
+    served.mkdir()
+    hub = served / "hub.git"
+    git("init", "-q", "--bare", "-b", "main", hub)
+    a, b = tmp_path / "a.git", tmp_path / "b.git"
+    sessions = {}
+    for sid in ("first", "second", "other", "during-backoff"):
+        sessions[sid] = tmp_path / f"{sid}.json"
+        sessions[sid].write_text(json.dumps(session(sid, title=f"Session {sid}")))
+    lost = tmp_path / "lost"
+    with git_daemon(served) as base:
+        url = f"{base}/hub.git"
+        assert cli("ingest", "--repo", a, sessions["first"]).exit_code == 0
+        assert cli("sync", "--repo", a, url).exit_code == 0
+        assert cli("sync", "--repo", b, url).exit_code == 0
+        assert cli("ingest", "--repo", b, sessions["other"]).exit_code == 0
+        git("-C", b, "push", "-q", hub, "main:refs/heads/other")  # the objects, not main
+        hook = hub / "hooks" / "pre-receive"
+        hook.write_text(
+            _LOSING_HOOK.format(
+                lost=lost,
+                base=git("-C", hub, "rev-parse", "main").strip(),
+                other=git("-C", b, "rev-parse", "main").strip(),
+            )
+        )
+        hook.chmod(0o755)
+        assert cli("ingest", "--repo", a, sessions["second"]).exit_code == 0
+        syncing = subprocess.Popen(
+            [*GFW, "sync", "--repo", a, url, "--json", "--timeout", "30"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            while not lost.exists():  # its first push lost: sync is retrying now
+                assert syncing.poll() is None, syncing.communicate()
+                time.sleep(0.02)
+            ingested = cli("ingest", "--repo", a, sessions["during-backoff"])
+            out, err = syncing.communicate(timeout=120)
+        finally:
+            if syncing.poll() is None:
+                syncing.kill()
+                syncing.wait()
+        assert ingested.exit_code == 0, ingested.output
+        assert syncing.returncode == 0, err.decode()
+        done = json.loads(out)
+        assert done["pushed"] is True and done["attempts"] >= 2
+        assert done["attempts"] == 1 + len(lost.read_text().split())
+        clone = tmp_path / "clone.git"
+        git("clone", "-q", "--bare", url, clone)
+    assert session_ids(clone) >= {"first", "second", "during-backoff"}
+    assert git("-C", clone, "rev-parse", "main") == git("-C", a, "rev-parse", "main")
+    assert StorePaths(a).quarantines() == []
+    result = cli("verify", "--repo", a, "--full", "--json")
+    assert result.exit_code == 0, result.stdout
+    for store in (a, hub):
+        fsck(store)

@@ -7,12 +7,13 @@ whole message (`%B`) and the trailers (`%(trailers)`) are what git itself sees.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import fsck, git
+from conftest import EXAMPLES, Cli, fsck, git
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -211,22 +212,81 @@ def test_committer_identity_is_gitflywheel_unless_git_committer_is_set(
     monkeypatch.setenv("GIT_COMMITTER_NAME", "<Jane> Doe")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "<jane@example.com>")
     assert committer_identity() == b"Jane Doe <jane@example.com>"
+    monkeypatch.setenv("GIT_COMMITTER_NAME", " ... ")  # git refuses it: nothing is left
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "")
+    assert committer_identity() == b"gitflywheel <>"
+    write_commit(repo, b"x\n", committer=committer_identity())
     fsck(repo)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="committer_identity drops only < and >: a newline in GIT_COMMITTER_NAME or "
-    "GIT_COMMITTER_EMAIL goes into the commit header (git itself drops it) and git fsck "
-    "--strict refuses the commit (missingEmail / badEmail)",
-)
 @pytest.mark.parametrize("variable", ["GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"])
 def test_a_newline_in_the_committer_environment_never_breaks_a_commit(
     repo: Path, monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Jane")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "jane@example.com")
     monkeypatch.setenv(variable, "Jane\nDoe")
-    write_commit(repo, b"x\n", committer=committer_identity())
+    sha = write_commit(repo, b"x\n", committer=committer_identity())
     fsck(repo)
+    assert git("var", "GIT_COMMITTER_IDENT").rsplit(" ", 2)[0].encode() == committer_identity()
+    shown = log(repo, "%cn%x00%ce", sha).strip("\n").split("\0")
+    assert "JaneDoe" in shown and "\n" not in "".join(shown)
+
+
+def test_an_ingest_under_any_committer_environment_passes_fsck(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_COMMITTER_NAME", ' "Jane\nDoe", ')
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "<jane\n@example.com>.")
+    store = tmp_path / "store.git"
+    assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
+    fsck(store)
+    shown = git("-C", store, "log", "--format=%cn%x00%ce", "main").splitlines()
+    assert shown and set(shown) == {"JaneDoe\0jane@example.com"}
+
+
+def _git_ident(variable: str, name: bytes, email: bytes) -> bytes | None:
+    """The identity the real git makes of a name and an email (`git var`), without its
+    date; None when git refuses the name."""
+    role = "COMMITTER" if variable == "GIT_COMMITTER_IDENT" else "AUTHOR"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env[f"GIT_{role}_NAME"] = os.fsdecode(name)
+    env[f"GIT_{role}_EMAIL"] = os.fsdecode(email)
+    done = subprocess.run(["git", "var", variable], capture_output=True, env=env)
+    if done.returncode != 0:
+        assert b"name" in done.stderr, done.stderr  # empty, or only what git drops
+        return None
+    return done.stdout.rstrip(b"\n").rsplit(b" ", 2)[0]
+
+
+# Bytes an environment variable can hold (no NUL): mostly the ones git treats specially.
+_ENV_BYTES = st.binary(max_size=30).map(lambda b: b.replace(b"\0", b"")) | st.lists(
+    st.sampled_from([b" ", b"\n", b"\t", b"<", b">", b".", b",", b":", b";", b'"', b"'",
+                     b"\\", b"Jane", b"\xc3\xa9", b"\xff", b"@", b"\r", b"\x7f"]),
+    max_size=8,
+).map(b"".join)  # fmt: skip
+
+
+@given(name=_ENV_BYTES, email=_ENV_BYTES)
+def test_the_committer_is_whatever_git_makes_of_the_environment(name: bytes, email: bytes) -> None:
+    expected = _git_ident("GIT_COMMITTER_IDENT", name, email)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GIT_COMMITTER_NAME", os.fsdecode(name))
+        patch.setenv("GIT_COMMITTER_EMAIL", os.fsdecode(email))
+        made = committer_identity()
+    if expected is None:  # git refuses to commit; gitflywheel commits as itself
+        expected = _git_ident("GIT_COMMITTER_IDENT", b"gitflywheel", email)
+    assert made == expected
+
+
+@given(name=st.text(st.characters(exclude_categories=["Cc", "Cs"]), max_size=20)
+       | st.lists(st.sampled_from([" ", "<", ">", ".", ",", "'", '"', "\\", "Ann", "é"]),
+                  max_size=6).map("".join))  # fmt: skip
+def test_an_authors_name_is_what_git_makes_of_it(name: str) -> None:
+    made = identity(name)
+    expected = _git_ident("GIT_AUTHOR_IDENT", name.encode(), b"x")
+    shown = made.rsplit(b" <", 1)[0]
+    assert shown == (expected[: -len(b" <x>")] if expected is not None else b"unknown")
 
 
 @pytest.mark.parametrize(
@@ -240,6 +300,8 @@ def test_a_newline_in_the_committer_environment_never_breaks_a_commit(
         ("  padded  ", "padded", "padded@gitflywheel.invalid"),
         ("<>", "unknown", "unknown@gitflywheel.invalid"),
         ("✓✓", "✓✓", "agent@gitflywheel.invalid"),
+        ('"Ann Lee, Jr."', "Ann Lee, Jr", "ann-lee-jr@gitflywheel.invalid"),  # git's crud
+        ("...", "unknown", "unknown@gitflywheel.invalid"),
     ],
 )
 def test_author_identities_are_what_git_reads(

@@ -43,6 +43,7 @@ def test_store_paths_names(tmp_path: Path) -> None:
     assert WORK_DIR == "gitflywheel" and paths.work == tmp_path / "gitflywheel"
     assert paths.writer_lock == tmp_path / "gitflywheel.lock"
     assert paths.verify_lock == tmp_path / "gitflywheel-verify.lock"
+    assert paths.quarantine_lock == tmp_path / "gitflywheel-quarantine.lock"
     assert paths.query_index == tmp_path / "gitflywheel" / "query.sqlite3"
     assert paths.verify_index == tmp_path / "gitflywheel" / "verify.sqlite3"
     assert paths.verify_index_fresh == tmp_path / "gitflywheel" / "verify.sqlite3.new"
