@@ -3,9 +3,9 @@
 Builds a store of N sessions from scripts/bench.py's generator (`--store PATH` keeps it
 for the next run), then measures in process: the time to render one card's SVG
 (`card.svg.j2` in the sandbox) and to draw it as a PNG (resvg, the shipped fonts) for
-every published session (or `--sample N` of them; median and 95th percentile), and a
-whole `site` build with an empty card cache (the cards drawn on every core) and again
-with the cache it filled. Prints figures; never fails on
+every published session (or `--sample N` of them; median and 95th percentile), the same
+cards drawn together on every core (`draw_all`), and a whole `site` build with an empty
+card cache and again with the cache it filled. Prints figures; never fails on
 timing.
 
     .venv/bin/python scripts/bench_cards.py --sessions 3000 --store /tmp/bench-3k.git
@@ -24,7 +24,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gitflywheel.publishing.cards import CardCache, card_context, card_png, card_svg, raster_id
+from gitflywheel.publishing.cards import (
+    CardCache,
+    card_context,
+    card_png,
+    card_svg,
+    draw_all,
+    raster_id,
+    usable_cores,
+)
 from gitflywheel.publishing.posts import published_posts
 from gitflywheel.publishing.site import build_site
 from gitflywheel.rendering.sandbox import HTML
@@ -78,12 +86,13 @@ def main() -> None:
     with Store.open(store_path) as store:
         found = published_posts(store)
         posts = found.posts
-        svg_times, png_times, sizes, charts = [], [], [], 0
+        svg_times, png_times, sizes, charts, svgs = [], [], [], 0, []
         for post in posts[: args.sample]:
             started = time.perf_counter()
             context = card_context(post, "Work sessions", "1 January 2026")
             svg = card_svg(pages, context)
             svg_times.append(time.perf_counter() - started)
+            svgs.append(svg)
             started = time.perf_counter()
             data = card_png(svg)
             png_times.append(time.perf_counter() - started)
@@ -95,6 +104,13 @@ def main() -> None:
         print(f"card SVG (context + template): {_ms(svg_times)}")
         print(f"card PNG (resvg):              {_ms(png_times)}")
         print(f"card PNG size: median {statistics.median(sizes) / 1024:.0f} KiB")
+        started = time.perf_counter()
+        draw_all(svgs)
+        took = time.perf_counter() - started
+        print(
+            f"card PNGs drawn together (draw_all, {usable_cores()} cores): "
+            f"{took / len(svgs) * 1000:.1f} ms a card"
+        )
         cache = CardCache(tmp / "cards")
         for label in ("site build, empty card cache", "site build, card cache filled"):
             drawn_before = cache.drawn

@@ -423,18 +423,22 @@ def draw_cards(
     posts: Sequence[Post], pages: Renderer, site_title: str, cache: CardCache
 ) -> list[bytes]:
     """The posts' cards, in order: each SVG rendered by `pages` (the site's renderer),
-    then taken from `cache` or drawn."""
+    then taken from `cache` or drawn. Each SVG is checked once, there (`check_svg`)."""
     svgs = [
-        card_svg(pages, card_context(post, site_title, utc_text(post.date, "%-d %B %-Y")))
+        _rendered(pages, card_context(post, site_title, utc_text(post.date, "%-d %B %-Y")))
         for post in posts
     ]
     return cache.pngs(svgs)
 
 
+def _rendered(pages: Renderer, context: Mapping[str, Any]) -> str:
+    return pages.render_template(CARD_TEMPLATE, context).decode("utf-8")
+
+
 def card_svg(pages: Renderer, context: Mapping[str, Any]) -> str:
     """The card's SVG text: `card.svg.j2` rendered by the site's renderer, checked to
     name nothing outside itself."""
-    svg = pages.render_template(CARD_TEMPLATE, context).decode("utf-8")
+    svg = _rendered(pages, context)
     check_svg(svg)
     return svg
 

@@ -23,7 +23,7 @@ from ..session.manifest import FileRef, Manifest
 from ..storage.commits import session_trailers
 from ..storage.layout import MANIFEST_FILE, session_dir
 from ..storage.objects import CommitInfo
-from ..storage.signing import SignatureCheck, TrustedSigner, check_signature
+from ..storage.signing import SignatureCheck, TrustedSigner, check_signature, split_signature
 from ..storage.store import Store
 from ..version import __version__
 from .settings import settings_at, settings_blob
@@ -132,7 +132,9 @@ def provenances(
     for session_id, (folder, _, manifest) in wanted.items():
         commit = commits.get(session_id)
         signature = None
-        if commit is not None:
+        if commit is not None and split_signature(commit.raw)[1] is None:
+            signature = SignatureCheck("unsigned")  # whoever is trusted: no parent to read
+        elif commit is not None:
             parent = store.commit(commit.parents[0]).tree if commit.parents else None
             signature = check_signature(commit.raw, trust(parent, root))
         out.append(Provenance(manifest, folder, commit, signature))
