@@ -1,22 +1,35 @@
 """A chat export as its tools write it: a ZIP, or the files taken out of one. Finds the
 conversation files (`conversations.json`, or split as `conversations-NNN.json`) and the
 files a conversation names (images), reading no member past a size limit whatever its
-header claims, so a crafted archive cannot make a small file inflate to gigabytes."""
+header claims (the ZIP reader stops at the size the header states), nor one that would
+inflate more than `MAX_RATIO` times its packed size, so a crafted archive cannot make a
+small file inflate to gigabytes. A conversations file holding more than
+`MAX_JSON_CONTAINERS` objects and arrays is refused before it is parsed: a few bytes
+each (`[{},{},...]`) would take a hundred times their size in memory."""
 
 from __future__ import annotations
 
+import lzma
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..jsontext import JSONTextError, decode_utf8, loads
 
-__all__ = ["Export", "MAX_JSON_BYTES"]
+__all__ = ["Export", "MAX_JSON_BYTES", "MAX_JSON_CONTAINERS", "MAX_RATIO"]
 
 MAX_JSON_BYTES = 512 * 1024 * 1024
 """The largest conversations file read (a heavy user's ChatGPT export is tens of MB)."""
+MAX_JSON_CONTAINERS = 16_000_000
+"""The most `{` and `[` a conversations file may hold (a message takes about ten, in a
+kilobyte or more): beyond it, parsing would take tens of gigabytes of memory."""
+MAX_RATIO = 100
+"""How many times its packed size a ZIP member may inflate to (JSON packs about ten to
+one, images hardly at all; a ZIP bomb a thousand to one)."""
+_RATIO_FLOOR = 1024 * 1024  # members smaller than this inflate as they please
 _CONVERSATIONS = re.compile(r"(?:^|/)conversations(?:-\d+)?\.json$")
 
 
@@ -38,7 +51,7 @@ class Export:
                 raise InputError(str(path), "", "not a regular file or a folder; not read")
             elif zipfile.is_zipfile(path):
                 self.zip = zipfile.ZipFile(path)
-                self.files = sorted(n for n in self.zip.namelist() if _CONVERSATIONS.search(n))
+                self.files = sorted({n for n in self.zip.namelist() if _CONVERSATIONS.search(n)})
             elif path.is_file():
                 self.folder = path.parent
                 self.files = [path.name]
@@ -62,35 +75,64 @@ class Export:
 
     def read(self, name: str, limit: int) -> bytes | None:
         """A member's bytes, or None when it is larger than `limit` or not there."""
+        found = self.member(name, limit)
+        return found if isinstance(found, bytes) else None
+
+    def member(self, name: str, limit: int) -> bytes | str:
+        """A member's bytes, or why they are not read: not there, larger than `limit`, or
+        inflating more than `MAX_RATIO` times its packed size."""
         try:
             if self.zip is not None:
                 info = self.zip.getinfo(name)
                 if info.file_size > limit:
-                    return None
+                    return f"larger than {limit:,} bytes"
+                if info.file_size > max(_RATIO_FLOOR, MAX_RATIO * info.compress_size):
+                    return (
+                        f"inflates from {info.compress_size:,} to {info.file_size:,} bytes, "
+                        f"more than {MAX_RATIO} times: a ZIP bomb, not read"
+                    )
                 with self.zip.open(info) as f:
                     data = f.read(limit + 1)
             else:
                 assert self.folder is not None
                 path = self.folder / name
                 if path.is_symlink() and name not in self.files:
-                    return None  # an image beside the export is its own file, not a link out
-                if not path.is_file() or path.stat().st_size > limit:
-                    return None
+                    return "a symbolic link, not read"  # an image beside it is its own file
+                if not path.is_file():
+                    return "not in the export"
+                if path.stat().st_size > limit:
+                    return f"larger than {limit:,} bytes"
                 with path.open("rb") as f:
                     data = f.read(limit + 1)
         except KeyError:
-            return None
-        except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as exc:
+            return "not in the export"
+        except (
+            OSError,
+            zipfile.BadZipFile,
+            zlib.error,
+            lzma.LZMAError,
+            RuntimeError,
+            EOFError,
+        ) as exc:
             raise InputError(self.origin(name), "", f"cannot read: {exc}") from None
-        return data if len(data) <= limit else None
+        return data if len(data) <= limit else f"larger than {limit:,} bytes"
 
     def conversations(self, name: str) -> list[Any]:
         """The list a conversations file holds."""
-        data = self.read(name, MAX_JSON_BYTES)
-        if data is None:
-            raise InputError(self.origin(name), "", f"larger than {MAX_JSON_BYTES:,} bytes")
+        data = self.member(name, MAX_JSON_BYTES)
+        if isinstance(data, str):
+            raise InputError(self.origin(name), "", data)
+        if data.count(b"{") + data.count(b"[") > MAX_JSON_CONTAINERS:
+            raise InputError(
+                self.origin(name),
+                "",
+                f"more than {MAX_JSON_CONTAINERS:,} JSON objects and arrays: refused, as "
+                "no export holds that many and parsing them would exhaust memory",
+            )
         try:
-            value = loads(decode_utf8(data))
+            text = decode_utf8(data)
+            del data  # the text alone is held while it is parsed
+            value = loads(text)
         except JSONTextError as exc:
             raise InputError(self.origin(name), "", f"not valid JSON: {exc}") from None
         if not isinstance(value, list):

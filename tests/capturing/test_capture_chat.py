@@ -397,3 +397,62 @@ def test_a_fifo_is_refused_without_blocking(cli: Cli, tmp_path: Path) -> None:
     assert done.returncode == 2 and b"not a regular file or a folder" in done.stderr
     done = cli.process("capture", "trades", fifo)
     assert done.returncode == 2 and b"not a regular file" in done.stderr
+
+
+def _corrupt_deflate(tmp_path: Path) -> Path:
+    """An export whose conversations.json holds a broken deflate stream (CRCs intact in
+    the headers, so only inflating it finds out)."""
+    path = tmp_path / "export.zip"
+    data = (CHATGPT / "conversations.json").read_bytes()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("conversations.json", data * 20)
+    raw = bytearray(path.read_bytes())
+    start = raw.index(b"conversations.json") + len("conversations.json") + 10
+    for n in range(start, start + 40):
+        raw[n] ^= 0x55
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def _bomb(tmp_path: Path) -> Path:
+    """A valid export whose conversations.json inflates a thousand times (spaces)."""
+    data = (CHATGPT / "conversations.json").read_bytes() + b" " * (4 * 1024 * 1024)
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("conversations.json", data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (_corrupt_deflate, "export.zip:conversations.json: cannot read: Error -3"),
+        (_bomb, "export.zip:conversations.json: inflates from "),
+    ],
+)
+def test_a_crafted_zip_is_refused_naming_the_member_and_why(
+    cli: Cli, tmp_path: Path, make: Any, reason: str
+) -> None:
+    export = make(tmp_path)
+    result = cli.process("capture", "chat", export, "--images-to", tmp_path / "i")
+    message = result.stderr.decode()
+    assert result.returncode == 2 and "Traceback" not in message, message
+    assert reason in message.replace(str(tmp_path) + "/", ""), message
+    if make is _bomb:
+        assert "more than 100 times: a ZIP bomb, not read" in message
+
+
+def test_a_conversations_file_of_countless_tiny_values_is_refused_unparsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitflywheel.capturing import archive
+
+    # the real limit (16 million) at a scale a test affords: the export has about 120
+    monkeypatch.setattr(archive, "MAX_JSON_CONTAINERS", 100)
+    path = tmp_path / "conversations.json"
+    path.write_text("[" + ",".join(["{}"] * 101) + "]")
+    with pytest.raises(InputError, match="more than 100 JSON objects and arrays: refused"):
+        capture_chat(path, images_to=tmp_path / "i")
+    path.write_text("[" + ",".join(["{}"] * 99) + "]")
+    with pytest.raises(InputError, match="neither a ChatGPT conversation"):
+        capture_chat(path, images_to=tmp_path / "i")
