@@ -9,6 +9,7 @@ each (`[{},{},...]`) would take a hundred times their size in memory."""
 
 from __future__ import annotations
 
+import bisect
 import lzma
 import re
 import zipfile
@@ -41,6 +42,7 @@ class Export:
         self.zip: zipfile.ZipFile | None = None
         self.folder: Path | None = None
         self.files: list[str] = []
+        self._index: list[tuple[str, str]] | None = None
         try:
             if path.is_dir():
                 self.folder = path
@@ -141,18 +143,29 @@ class Export:
 
     def find(self, stem: str) -> str | None:
         """The member (or file beside the conversations) whose name starts with `stem`, an
-        image's id: `file-abc123-photo.png`, `file_00…-uuid.png`, `file_00….dat`."""
+        image's id: `file-abc123-photo.png`, `file_00…-uuid.png`, `file_00….dat`. Looked
+        up in an index of the names made once, as an export may show thousands of images
+        among thousands of files."""
         if not re.fullmatch(r"[A-Za-z0-9_-]{4,200}", stem):
             return None
-        if self.zip is not None:
-            names = self.zip.namelist()
-        else:
-            assert self.folder is not None
-            try:
-                names = [p.name for p in self.folder.iterdir()]
-            except OSError:
-                return None
-        found = sorted(
-            n for n in names if n.rsplit("/", 1)[-1].startswith(stem) and not n.endswith("/")
-        )
-        return found[0] if found else None
+        names = self._names()
+        found: list[str] = []
+        at = bisect.bisect_left(names, (stem, ""))
+        while at < len(names) and names[at][0].startswith(stem):
+            found.append(names[at][1])
+            at += 1
+        return min(found) if found else None
+
+    def _names(self) -> list[tuple[str, str]]:
+        """(file name, member name) of every file of the export, sorted."""
+        if self._index is None:
+            if self.zip is not None:
+                members = self.zip.namelist()
+            else:
+                assert self.folder is not None
+                try:
+                    members = [p.name for p in self.folder.iterdir()]
+                except OSError:
+                    members = []
+            self._index = sorted((n.rsplit("/", 1)[-1], n) for n in members if not n.endswith("/"))
+        return self._index

@@ -31,6 +31,7 @@ Any other (a URL, a path leading out of the folder) is a note.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 
@@ -57,8 +58,8 @@ def _when(text: str, start: datetime, origin: str, line: int) -> datetime:
         raise InputError(f"{origin}:{line}", "heading", str(exc)) from None
 
 
-def _image(folder: Path, target: str, limit: int) -> bytes | str:
-    """The bytes of an image the transcript names, or why it is not read."""
+def _image(folder: Path, target: str, limit: int) -> Path | str:
+    """The image file the transcript names, or why it is not read."""
     if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):
         return "a URL, not a file of the transcript"
     try:
@@ -70,10 +71,23 @@ def _image(folder: Path, target: str, limit: int) -> bytes | str:
             return "not a regular file"
         if found.stat().st_size > limit:
             return f"larger than {limit:,} bytes"
-        with found.open("rb") as f:
-            return f.read(limit + 1)[:limit]
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
+    return found
+
+
+def _reader(path: Path, limit: int) -> Callable[[], bytes | str]:
+    """How an image the transcript names is read when it is written."""
+
+    def read() -> bytes | str:
+        try:
+            with path.open("rb") as f:
+                data = f.read(limit + 1)
+        except OSError as exc:
+            return f"cannot read: {exc.strerror or exc}"
+        return data if len(data) <= limit else f"larger than {limit:,} bytes"
+
+    return read
 
 
 def read(path: Path, max_image_bytes: int) -> Chat:
@@ -122,11 +136,12 @@ def read(path: Path, max_image_bytes: int) -> Chat:
             return
         chat.turns.append(Turn(speaker, text, moment))
         for shown in _IMAGE.finditer(text):
-            data = _image(path.parent, shown["target"], max_image_bytes)
-            if isinstance(data, str):
-                chat.notes.append(f"image {shown['target'][:200]}: {data}")
+            found = _image(path.parent, shown["target"], max_image_bytes)
+            if isinstance(found, str):
+                chat.notes.append(f"image {shown['target'][:200]}: {found}")
             else:
-                chat.images.append(Image(shown["target"], data, moment, shown["caption"].strip()))
+                read = _reader(found, max_image_bytes)
+                chat.images.append(Image(shown["target"], read, moment, shown["caption"].strip()))
 
     in_code = False
     for n, line in enumerate(lines[end:], start=end + 1):

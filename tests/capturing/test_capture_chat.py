@@ -456,3 +456,26 @@ def test_a_conversations_file_of_countless_tiny_values_is_refused_unparsed(
     path.write_text("[" + ",".join(["{}"] * 99) + "]")
     with pytest.raises(InputError, match="neither a ChatGPT conversation"):
         capture_chat(path, images_to=tmp_path / "i")
+
+
+def test_an_image_shown_again_is_one_screenshot_and_a_packed_one_is_not_read(
+    cli: Cli, tmp_path: Path
+) -> None:
+    conversations = json.loads((CHATGPT / "conversations.json").read_text())
+    parts = conversations[0]["mapping"]["u1"]["message"]["content"]["parts"]
+    parts[1:1] = [parts[0]] * 3 + [
+        {"content_type": "image_asset_pointer", "asset_pointer": "sediment://file_0000bomb"}
+    ]
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("conversations.json", json.dumps(conversations))
+        z.writestr(PNG.name, PNG.read_bytes())
+        z.writestr("file_0000bomb-x.png", PNG.read_bytes() + bytes(2 * 1024 * 1024))
+    (session,), _ = _capture(cli, path, "--images-to", tmp_path / "i")
+    assert [Path(s).name for s in session["source_data"]["screenshots"]] == [
+        "file-Ab12Cd34Ef56.png"
+    ]
+    assert session["metadata"]["screenshots_taken"] == 1
+    (note,) = session["source_data"]["capture_notes"]
+    assert note.startswith("image file_0000bomb: inflates from ")
+    assert note.endswith("more than 100 times: a ZIP bomb, not read")
