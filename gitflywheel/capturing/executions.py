@@ -19,6 +19,7 @@ from ..errors import InputError
 __all__ = [
     "Execution",
     "RowIds",
+    "account_label",
     "decimal_field",
     "local_to_utc",
     "parse_date",
@@ -52,16 +53,35 @@ class Execution:
     open_close: str | None = None
 
 
+def account_label(account: str) -> str:
+    """How an account is named in public (session ids, row ids): by its last four digits,
+    as a bank's statement names it ("ending 4321"); one with fewer digits by its last four
+    letters and digits (a label such as `U1` or `IRA` stays as it is). Never a hash of the
+    whole number: account numbers are so few (IB's are U and seven digits) that trying
+    every one finds the number behind any hash of it in seconds."""
+    digits = re.sub(r"[^0-9]", "", account)
+    if len(digits) >= 4:
+        return digits[-4:]
+    kept = re.sub(r"[^A-Za-z0-9]", "", account)
+    if kept:
+        return kept[-4:]
+    return hashlib.sha256(account.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
 class RowIds:
     """Execution ids for rows that carry none: a hash of the row's content and how many
     identical rows came before it, so identical fills (real, both kept) get two ids and
-    the same file read again gives the same ids."""
+    the same file read again gives the same ids. The row's account is hashed as its
+    public label (`account_label`): every other cell of the row is in the record, so a
+    hash of the whole number would give the number away to whoever tries them all."""
 
     def __init__(self) -> None:
         self._seen: Counter[str] = Counter()
 
-    def __call__(self, cells: list[str]) -> str:
+    def __call__(self, cells: list[str], account: str = "") -> str:
         key = "\x1f".join(c.strip() for c in cells)
+        if account.strip():
+            key = key.replace(account.strip(), account_label(account.strip()))
         self._seen[key] += 1
         digest = hashlib.sha256(f"{key}\x1e{self._seen[key]}".encode()).hexdigest()
         return f"row-{digest[:16]}"

@@ -162,7 +162,7 @@ class _Reader:
                 if fields.get(k, "").strip()
             ),
             None,
-        ) or self.ids(cells)
+        ) or self.ids(cells, fields.get("account", ""))
         execution = Execution(
             origin=origin,
             account=fields.get("account", "").strip(),

@@ -163,5 +163,5 @@ def _execution(
         currency=currency,
         time=local_to_utc(day, clock, where),
         day=day,
-        exec_id=ids(row),
+        exec_id=ids(row, cells.get("account", "")),
     )

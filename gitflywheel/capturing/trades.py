@@ -5,12 +5,12 @@ trades by FIFO lots (`fifo.py`), and writes each day's trades as a trade session
 round trip belongs to the day its lot was closed (the day its P&L was realised), an open
 lot to the day it was opened. Times become UTC from an IANA zone (the format's default,
 or `--tz`), never the machine's. The same files give the same sessions: ids come from
-the account and the day, trades carry the broker's execution ids (or row hashes).
+the day and the account's public label (its last four digits, never the number nor a
+hash of it), trades carry the broker's execution ids (or row hashes).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,7 +23,7 @@ from typing import Any, Literal
 from ..errors import InputError
 from ..session.records import format_timestamp
 from . import ibkr, thinkorswim, tradervue
-from .executions import Execution, zone
+from .executions import Execution, account_label, zone
 from .fifo import Lot, RoundTrip, match
 from .result import CapturedSessions, check
 
@@ -147,8 +147,21 @@ def _by_name(note: str, paths: list[Path], accounts: Iterable[str] = ()) -> str:
 def _session_id(account: str, day: date) -> str:
     if not account:
         return f"trades-{day.isoformat()}"
-    digest = hashlib.sha256(account.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return f"trades-{day.isoformat()}-{digest}"
+    return f"trades-{day.isoformat()}-{account_label(account)}"
+
+
+def _labels(accounts: Iterable[str], names: list[Path]) -> None:
+    """Refuse two accounts that would share a session id (both ending in 4321)."""
+    taken: dict[str, str] = {}
+    for account in sorted(a for a in accounts if a):
+        other = taken.setdefault(account_label(account), account)
+        if other != account:
+            raise InputError(
+                ", ".join(map(str, names)),
+                "account",
+                f"accounts {other} and {account} both end in {account_label(account)}, "
+                "which names a trading day's session: capture them one at a time",
+            )
 
 
 def capture_trades(
@@ -219,6 +232,7 @@ def capture_trades(
             )
     sessions = []
     accounts = {account for account, _ in days}
+    _labels(accounts, names)
     for account, day in sorted(days, key=lambda k: (k[1], k[0])):
         key = (account, day)
         notes.extend(day_notes[key])

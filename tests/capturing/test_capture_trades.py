@@ -3,6 +3,7 @@ a real store; every figure below is worked out by hand from the rows of tests/da
 
 from __future__ import annotations
 
+import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -450,3 +451,34 @@ def test_a_note_in_the_record_never_spells_the_account_out(cli: Cli, tmp_path: P
     store = tmp_path / "s.git"
     _ingest(cli, store, [captured])
     assert "U7654321" not in git("-C", store, "log", "-p", "main")
+
+
+def test_no_id_in_the_record_gives_the_account_number_away(cli: Cli, tmp_path: Path) -> None:
+    """Account numbers are few (IB's: U and seven digits), so a hash of one is undone by
+    trying them all (ten million SHA-256 take seconds): the session id names the account
+    by its last four digits, and a row's id hashes the row with those alone, so the same
+    rows of two accounts ending alike get the same ids."""
+    ids = {}
+    for account in ("U7654321", "U1114321"):
+        export = tmp_path / f"{account}.csv"
+        export.write_text(
+            "Date,Time,Symbol,Quantity,Price,Side,Account\n"
+            f"2025-12-01,10:00:00,AAPL,10,5,Buy,{account}\n"
+            f"2025-12-01,11:00:00,AAPL,10,6,Sell,{account}\n"
+        )
+        (captured,) = _capture(cli, export)
+        assert captured["session_id"] == "trades-2025-12-01-4321"
+        ids[account] = captured["source_data"]["trades"][0]["execution_ids"]
+        store = tmp_path / f"{account}.git"
+        _ingest(cli, store, [captured])
+        history = git("-C", store, "log", "-p", "main")
+        digest = hashlib.sha256(account.encode()).hexdigest()
+        assert account not in history and digest[:8] not in history
+    assert ids["U7654321"] == ids["U1114321"]
+    both = tmp_path / "both.csv"
+    both.write_text(
+        (tmp_path / "U7654321.csv").read_text() + "2025-12-01,12:00:00,AAPL,1,5,Buy,U1114321\n"
+    )
+    result = cli("capture", "trades", both)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "account: accounts U1114321 and U7654321 both end in 4321" in result.stderr
