@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import defaultdict, deque
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -39,7 +40,7 @@ BROKER = "thinkorswim"
 DEFAULT_ZONE = "America/New_York"
 _TRADES = "account trade history"
 _CASH = "cash balance"
-_JOIN = timedelta(seconds=2)
+_JOIN_SECONDS = 2
 
 
 class _Fee(NamedTuple):
@@ -134,9 +135,10 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         fees.append(
             _Fee(datetime.combine(day, clock), side, quantity, described.group(3), -charge, number)
         )
-    by_order: dict[tuple[str, Decimal, str], list[_Fee]] = {}
+    # unused fee rows by what they traded and when (whole seconds), each in row order
+    by_order: dict[tuple[str, Decimal, str, datetime], deque[_Fee]] = defaultdict(deque)
     for f in fees:
-        by_order.setdefault((f.side, f.quantity, f.root), []).append(f)
+        by_order[(f.side, f.quantity, f.root, f.when)].append(f)
     used: set[int] = set()
     ids = RowIds()
     executions: list[Execution] = []
@@ -173,10 +175,15 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         utc, local = _moment(exec_time, origin, where)
         effect = cells.get("poseffect", "").strip().upper()
         fee = Decimal(0)
-        candidates = by_order.get((("buy" if side == "BUY" else "sell"), abs(quantity), root), [])
-        joined = [f for f in candidates if f.row not in used and abs(f.when - local) <= _JOIN]
-        if joined:
-            best = min(joined, key=lambda f: (abs(f.when - local), f.row))
+        order = ("buy" if side == "BUY" else "sell", abs(quantity), root)
+        # the nearest in time within _JOIN_SECONDS, the first row of those equally near
+        heads = [
+            (abs(step), queue[0].row, queue)
+            for step in range(-_JOIN_SECONDS, _JOIN_SECONDS + 1)
+            if (queue := by_order.get((*order, local + timedelta(seconds=step))))
+        ]
+        if heads:
+            best = min(heads, key=lambda h: h[:2])[2].popleft()
             used.add(best.row)
             fee = best.amount
         elif fees or cash_rows:
