@@ -132,16 +132,31 @@ def _open(lot: Lot, notes: list[str]) -> dict[str, Any]:
     return trade
 
 
-def _by_name(note: str, paths: list[Path], accounts: Iterable[str] = ()) -> str:
-    """A note as the record keeps it: files by their name, not where they lie on disk,
-    and no account number spelled out (a statement's file is often named by it, and the
-    session id hashes it so as not to spell it)."""
-    for path in sorted(paths, key=lambda p: -len(str(p))):
-        note = note.replace(str(path), path.name)
+def _masked(text: str, accounts: Iterable[str]) -> str:
     for account in sorted(accounts, key=lambda a: (-len(a), a)):
         if len(account) >= 4:
-            note = note.replace(account, "ACCOUNT")
-    return note
+            text = text.replace(account, "ACCOUNT")
+    return text
+
+
+def _public_names(paths: list[Path], accounts: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, what a note says for it): each file by its name, any account number in the
+    name spelled ACCOUNT (a statement's file is often named by its account); longest
+    path first, so that no path is replaced inside a longer one."""
+    return [
+        (str(path), _masked(path.name, accounts))
+        for path in sorted(set(paths), key=lambda p: (-len(str(p)), str(p)))
+    ]
+
+
+def _by_name(note: str, names: list[tuple[str, str]], account: str) -> str:
+    """A note as the record keeps it: files by their name, not where they lie on disk,
+    and no account number spelled out, neither in a file's name nor the session's own
+    account (the session id names it by its last four digits alone). Each note is read
+    once for each file, not once for every account of the capture."""
+    for path, name in names:
+        note = note.replace(path, name)
+    return _masked(note, [account])
 
 
 def _session_id(account: str, day: date) -> str:
@@ -233,6 +248,7 @@ def capture_trades(
     sessions = []
     accounts = {account for account, _ in days}
     _labels(accounts, names)
+    public = _public_names(names, accounts)
     for account, day in sorted(days, key=lambda k: (k[1], k[0])):
         key = (account, day)
         notes.extend(day_notes[key])
@@ -242,7 +258,7 @@ def capture_trades(
         listed = sorted(trades[key], key=lambda t: (t["timestamp"], t.get("exit_timestamp", "~")))
         source: dict[str, Any] = {"broker": brokers.get(account, ""), "trades": listed}
         if day_notes[key]:
-            source["capture_notes"] = [_by_name(n, names, accounts) for n in day_notes[key]]
+            source["capture_notes"] = [_by_name(n, public, account) for n in day_notes[key]]
         sessions.append(
             check(
                 {
