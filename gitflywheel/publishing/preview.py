@@ -2,15 +2,18 @@
 served on 127.0.0.1 only, built again when the store's `main` moves.
 
 The server is Python's `http.server`, narrowed: files of the site only (no directory
-listing, nothing outside the build), content types from a fixed table (never guessed
-from the machine's own), `nosniff` and a content security policy that runs no script,
-the site's own 404 page, and a request whose Host header names another site (a DNS
-rebinding page) is refused. Nothing here prints: what happens is told to `on_event`.
+listing, nothing outside the build, not even through a symbolic link in it), content
+types from a fixed table (never guessed from the machine's own), `nosniff` and a content
+security policy that runs no script, the site's own 404 page, and a request whose Host
+header names another site (a DNS rebinding page), or that names two, is refused. At most
+`MAX_CONNECTIONS` clients are served at once; one more is closed at once rather than
+given a thread. Nothing here prints: what happens is told to `on_event`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
@@ -29,11 +32,13 @@ from ..recording.init import open_store
 from ..storage.store import Store
 from .site import SiteResult, make_site
 
-__all__ = ["HOST", "Preview", "PreviewBuild"]
+__all__ = ["HOST", "MAX_CONNECTIONS", "Preview", "PreviewBuild"]
 
 HOST = "127.0.0.1"  # never every interface: a preview is for this machine
 _POLL_SECONDS = 1.0
 _IDLE_SECONDS = 30.0  # a connection that sends nothing for this long is closed
+MAX_CONNECTIONS = 64
+"""Clients served at once: a reader's browser opens a handful; a flood gets no threads."""
 
 # What each file of a site is served as; anything else as bytes to download.
 CONTENT_TYPES = {
@@ -91,8 +96,8 @@ class _Handler(SimpleHTTPRequestHandler):
     def parse_request(self) -> bool:
         if not super().parse_request():
             return False
-        host = (self.headers.get("Host") or "").lower()
-        if host not in self.server.preview.hosts:
+        hosts = self.headers.get_all("Host") or [""]
+        if len(hosts) != 1 or hosts[0].lower() not in self.server.preview.hosts:
             self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "not this preview's address")
             return False
         return True
@@ -101,10 +106,17 @@ class _Handler(SimpleHTTPRequestHandler):
         return CONTENT_TYPES.get(Path(str(path)).suffix.lower(), "application/octet-stream")
 
     def send_head(self) -> Any:
-        if "\x00" in self.translate_path(self.path):  # `%00`: no file has such a name
+        path = self.translate_path(self.path)
+        if "\x00" in path or not self._inside(path):  # `%00`: no file has such a name
             self.send_error(HTTPStatus.NOT_FOUND)
             return None
         return super().send_head()
+
+    def _inside(self, path: str) -> bool:
+        """Whether `path`, its symbolic links followed, is inside the site: a link in the
+        build that leads out of it (to a home folder, `/etc`) serves nothing."""
+        root = os.path.realpath(self.directory)
+        return os.path.commonpath([root, os.path.realpath(path)]) == root
 
     def list_directory(self, path: str | Any) -> None:
         self.send_error(HTTPStatus.NOT_FOUND)
@@ -132,6 +144,29 @@ class _Handler(SimpleHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     preview: Preview
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread for the client while fewer than MAX_CONNECTIONS are served; else the
+        connection is closed at once."""
+        if not self.slots.acquire(blocking=False):
+            self.preview.tell(f"{client_address[0]} refused: {MAX_CONNECTIONS} clients served")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A request that failed is told in one line, never a traceback on the terminal."""
