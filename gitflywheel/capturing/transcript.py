@@ -42,8 +42,33 @@ from .conversation import Chat, Image, Turn, safe_id
 __all__ = ["read"]
 
 MAX_BYTES = 16 * 1024 * 1024
-_IMAGE = re.compile(r"!\[(?P<caption>[^\]]*)\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
-_HEADING = re.compile(r"^##\s+(?P<speaker>.+?)(?:\s+\((?P<when>[^()]+)\))?\s*#*\s*$")
+# bounded, and a target holds no `(`, so that a turn of `![a](![a](…` costs each `![`
+# a few characters, not the rest of the turn
+_IMAGE = re.compile(
+    r"!\[(?P<caption>[^\]]{0,1000})\]\((?P<target>[^()\s]{1,2000})(?:\s{1,100}\"[^\"]{0,1000}\")?\)"
+)
+
+
+def _heading(line: str) -> tuple[str, str | None] | None:
+    """(speaker, time) of a `## speaker (time)` heading (closing #s dropped), or None.
+    Read by hand: a regular expression for it backtracked for minutes over a heading of
+    a few thousand spaces."""
+    if not line.startswith("##") or len(line) < 3 or not line[2].isspace():
+        return None
+    rest = line[3:].strip().rstrip("#").rstrip()
+    if not rest:
+        return None
+    opening = rest.rfind("(")
+    inner = rest[opening + 1 : -1]
+    if (
+        rest.endswith(")")
+        and opening > 0
+        and rest[opening - 1].isspace()
+        and inner
+        and ")" not in inner
+    ):
+        return rest[:opening].rstrip(), inner
+    return rest, None
 
 
 def _when(text: str, start: datetime, origin: str, line: int) -> datetime:
@@ -147,12 +172,12 @@ def read(path: Path, max_image_bytes: int) -> Chat:
     for n, line in enumerate(lines[end:], start=end + 1):
         if line.lstrip().startswith("```"):
             in_code = not in_code
-        heading = None if in_code else _HEADING.match(line)
+        heading = None if in_code else _heading(line)
         if heading:
             close()
-            speaker, body = heading["speaker"].strip(), []
-            if heading["when"]:
-                moment = _when(heading["when"], start, origin, n)
+            speaker, body = heading[0], []
+            if heading[1]:
+                moment = _when(heading[1], start, origin, n)
             continue
         if speaker is None:
             if line.strip():
