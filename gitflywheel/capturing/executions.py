@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ __all__ = [
     "local_to_utc",
     "parse_date",
     "parse_time",
+    "symbol_field",
     "zone",
 ]
 
@@ -85,6 +87,21 @@ class RowIds:
         self._seen[key] += 1
         digest = hashlib.sha256(f"{key}\x1e{self._seen[key]}".encode()).hexdigest()
         return f"row-{digest[:16]}"
+
+
+def symbol_field(text: str | None, origin: str, name: str) -> str:
+    """A symbol as the export writes it, stripped: refused when missing, or when it holds
+    a character no ticker has and a reader cannot see (a control character, a bidi
+    override that shows `@X\u202eY` reversed, a zero width)."""
+    symbol = (text or "").strip()
+    if not symbol:
+        raise InputError(origin, name, "missing")
+    for char in symbol:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            raise InputError(
+                origin, name, f"holds U+{ord(char):04X}, a character no symbol has; refused"
+            )
+    return symbol
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")

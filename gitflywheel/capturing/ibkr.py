@@ -39,6 +39,7 @@ from .executions import (
     local_to_utc,
     parse_date,
     parse_time,
+    symbol_field,
 )
 
 __all__ = ["BROKER", "DEFAULT_ZONE", "looks_like_csv", "looks_like_xml", "read"]
@@ -134,9 +135,7 @@ class _Reader:
         side = side_text.split()[0] if side_text else ""
         if side not in ("BUY", "SELL"):
             raise InputError(origin, "buySell", f"{side_text[:20]!r} is not BUY or SELL")
-        symbol = fields.get("symbol", "").strip()
-        if not symbol:
-            raise InputError(origin, "symbol", "missing")
+        symbol = symbol_field(fields.get("symbol"), origin, "symbol")
         quantity = decimal_field(fields.get("quantity"), origin, "quantity")
         if quantity == 0:
             raise InputError(origin, "quantity", "zero: an execution fills something")

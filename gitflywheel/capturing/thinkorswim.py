@@ -32,6 +32,7 @@ from .executions import (
     local_to_utc,
     parse_date,
     parse_time,
+    symbol_field,
 )
 
 __all__ = ["BROKER", "DEFAULT_ZONE", "looks_like", "read"]
@@ -160,9 +161,7 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         price = decimal_field(cells.get("price"), origin, "Price")
         if price < 0:
             raise InputError(origin, "Price", "negative")
-        root = cells.get("symbol", "").strip()
-        if not root:
-            raise InputError(origin, "Symbol", "missing")
+        root = symbol_field(cells.get("symbol"), origin, "Symbol")
         kind = cells.get("type", "").strip().upper()
         symbol, multiplier = root, Decimal(1)
         if kind in ("CALL", "PUT"):

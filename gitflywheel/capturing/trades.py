@@ -60,7 +60,8 @@ def detect(name: str, text: str) -> TradeFormat:
     )
 
 
-def _text(path: Path) -> str:
+def _text(path: Path) -> tuple[str, str | None]:
+    """The export's text, and a note when it was not UTF-8."""
     try:
         if not path.exists():
             raise InputError(str(path), "", "no such file")
@@ -71,12 +72,20 @@ def _text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
-    if b"\0" in data[:65536]:
-        raise InputError(str(path), "", "binary content, not a text export")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(str(path), "", "UTF-16 text: save the export as UTF-8 (or CSV UTF-8)")
+    if b"\0" in data:  # anywhere: a NUL a megabyte in would reach a symbol
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise InputError(f"{path}:row {line}", "", "a NUL byte: binary content, not a text export")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        note = (
+            f"{path}:row {row}: not UTF-8, so the file is read as Windows-1252 (a UTF-8 "
+            "name in it, such as Ä, reads as Ã„)"
+        )
+        return data.decode("cp1252", "replace"), note
 
 
 def _amount(value: Decimal) -> Decimal:
@@ -198,7 +207,9 @@ def capture_trades(
     if not names:
         raise InputError("capture trades", "", "no file given")
     for path in names:
-        text = _text(path)
+        text, decoded = _text(path)
+        if decoded:
+            notes.append(decoded)
         kind = format or detect(str(path), text)
         reader = _READERS[kind]
         where = where_given or zone(reader.DEFAULT_ZONE)

@@ -240,6 +240,24 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             "statement.csv:row 5: Qty: -200 disagrees with Side BUY",
         ),
         ("notes.txt", "just some notes\n", "notes.txt: not a trade export this reads"),
+        (  # a NUL past the first 64 KiB reached the record as a symbol's \u0000
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n"
+            + "03/06/2025,09:45:00,TSLA,50,250.00,Buy\n" * 2000
+            + "03/06/2025,09:45:00,TS\0LA,50,250.00,Buy\n",
+            "trades.csv:row 2002: a NUL byte: binary content",
+        ),
+        (  # shown reversed (`@XY` reads `@YX`), to make a ticker look like another
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n03/06/2025,09:45:00,A\u202eLPA,5,1,Buy\n",
+            "trades.csv:row 2: Symbol: holds U+202E, a character no symbol has; refused",
+        ),
+        (
+            "flex.csv",
+            '"ClientAccountID","Symbol","DateTime","Buy/Sell","Quantity","TradePrice"\n'
+            '"U1","F\u200b","20250303;093512","BUY","1","10"\n',
+            "flex.csv:row 2: symbol: holds U+200B, a character no symbol has; refused",
+        ),
     ],
 )
 def test_a_malformed_export_names_file_row_field_and_reason(
@@ -482,3 +500,20 @@ def test_no_id_in_the_record_gives_the_account_number_away(cli: Cli, tmp_path: P
     result = cli("capture", "trades", both)
     assert result.exit_code == 2 and result.stdout == ""
     assert "account: accounts U1114321 and U7654321 both end in 4321" in result.stderr
+
+
+def test_an_export_in_utf16_or_mixed_encodings_is_told(cli: Cli, tmp_path: Path) -> None:
+    """Excel's "Unicode text" is UTF-16: refused with what to do, not as binary. A file
+    that is not UTF-8 is read as Windows-1252, and a note says so and where (a UTF-8
+    name further in reads wrongly then)."""
+    rows = "Date,Time,Symbol,Quantity,Price,Side\n03/06/2025,09:45:00,TSLA,5,1,Buy\n"
+    path = tmp_path / "trades.csv"
+    path.write_bytes(rows.encode("utf-16"))
+    done = cli.process("capture", "trades", path)
+    assert done.returncode == 2 and b"UTF-16 text: save the export as UTF-8" in done.stderr
+    path.write_bytes(rows.encode() + "03/06/2025,09:46:00,\xc4B,5,1,Buy\n".encode("latin-1"))
+    result = cli("capture", "trades", path)
+    assert result.exit_code == 0
+    assert "trades.csv:row 3: not UTF-8, so the file is read as Windows-1252" in result.stderr
+    (session,) = loads(result.stdout)
+    assert [t["symbol"] for t in session["source_data"]["trades"]] == ["TSLA", "\xc4B"]
