@@ -193,8 +193,16 @@ def parse_time(text: str, origin: str, name: str) -> time:
     raise InputError(origin, name, f"{raw[:40]!r} is not a time of day (HH:MM:SS)")
 
 
-def local_to_utc(day: date, clock: time, where: zoneinfo.ZoneInfo) -> datetime:
+def local_to_utc(
+    day: date, clock: time, where: zoneinfo.ZoneInfo, origin: str, name: str
+) -> datetime:
     """A wall-clock time in `where` as UTC. A time the clocks skipped or repeated (the
     hour of a daylight-saving change) takes the earlier offset (`fold=0`), as the
-    broker's own statements do."""
-    return datetime.combine(day, clock, tzinfo=where).astimezone(UTC)
+    broker's own statements do. One whose UTC falls outside the years 1 to 9999 (the last
+    evening of 9999 in New York) is refused."""
+    try:
+        return datetime.combine(day, clock, tzinfo=where).astimezone(UTC)
+    except OverflowError:
+        raise InputError(
+            origin, name, f"{day.isoformat()} {clock.isoformat()} in {where.key} is out of range"
+        ) from None

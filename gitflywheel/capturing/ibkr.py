@@ -207,7 +207,7 @@ class _Reader:
             clock = parse_time(fields.get("tradetime", "") or "00:00:00", origin, "tradeTime")
         else:
             raise InputError(origin, "dateTime", "missing: a Trade row needs its time")
-        return local_to_utc(day, clock, self.zone), day
+        return local_to_utc(day, clock, self.zone, origin, "dateTime"), day
 
     def _cancel(self, cancelling: Execution, fields: dict[str, str]) -> None:
         """Take out the first execution read that `cancelling` cancels: the one whose

@@ -100,7 +100,7 @@ def _moment(text: str, origin: str, where: ZoneInfo) -> tuple[datetime, datetime
     day_text, _, clock_text = text.strip().partition(" ")
     day = parse_date(day_text, origin, "Exec Time")
     clock = parse_time(clock_text or "", origin, "Exec Time")
-    return local_to_utc(day, clock, where), datetime.combine(day, clock)
+    return local_to_utc(day, clock, where, origin, "Exec Time"), datetime.combine(day, clock)
 
 
 _DESCRIPTION = re.compile(r"^(BOT|SOLD)\s+([+-]?[\d,.]+)\s+(\S+)")

@@ -160,7 +160,7 @@ def _execution(
         price=price,
         fees=fees,
         currency=currency,
-        time=local_to_utc(day, clock, where),
+        time=local_to_utc(day, clock, where, origin, "Date"),
         day=day,
         exec_id=ids(row, cells.get("account", "")),
     )

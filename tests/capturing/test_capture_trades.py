@@ -240,6 +240,11 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             "statement.csv:row 5: Qty: -200 disagrees with Side BUY",
         ),
         ("notes.txt", "just some notes\n", "notes.txt: not a trade export this reads"),
+        (  # 23:59 on the last day of 9999 in New York is in the year 10000 in UTC
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n9999-12-31,23:59:00,TSLA,5,1,Buy\n",
+            "trades.csv:row 2: Date: 9999-12-31 23:59:00 in America/New_York is out of range",
+        ),
         (  # a NUL past the first 64 KiB reached the record as a symbol's \u0000
             "trades.csv",
             "Date,Time,Symbol,Quantity,Price,Side\n"
