@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -107,7 +108,11 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def send_head(self) -> Any:
         path = self.translate_path(self.path)
-        if "\x00" in path or not self._inside(path):  # `%00`: no file has such a name
+        # `%00`: no file has such a name. A backslash neither: `/\evil.example/../tags`
+        # is the folder `tags`, and the redirect to its slash, to the address as asked,
+        # took a browser to evil.example (which reads `/\` as `//`)
+        asked = urllib.parse.unquote(self.path.split("?", 1)[0].split("#", 1)[0])
+        if "\x00" in path or "\\" in asked or not self._inside(path):
             self.send_error(HTTPStatus.NOT_FOUND)
             return None
         return super().send_head()

@@ -7,6 +7,7 @@ import http.client
 import json
 import queue
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -241,4 +242,29 @@ def test_clients_beyond_the_limit_are_closed_not_given_threads(
         assert any("refused: 3 clients served" in e for e in events)
         for client in idle:
             client.close()
-        assert get(preview.url)[0] == 200
+        status = 0
+        for _ in range(300):  # until the server has let go of the closed ones
+            try:
+                status = get(preview.url)[0]
+                break
+            except (ConnectionError, urllib.error.URLError):
+                time.sleep(0.1)
+        assert status == 200
+
+
+def test_a_folder_asked_for_through_a_backslash_redirects_nowhere(filled: Path) -> None:
+    """`/\\evil.example/../tags` is the folder `tags`: the server redirected it to its
+    slash as asked, `Location: /\\evil.example/../tags/`, which a browser reads as
+    `//evil.example/...`, another site. A path with a backslash names no file of a site."""
+    with serve(filled, poll_seconds=3600) as preview:
+        preview.start()
+        folder = next(p.name for p in preview.current.iterdir() if (p / "index.html").is_file())
+        for path in (f"/\\evil.example/../{folder}", f"/%5cevil.example/../{folder}"):
+            connection = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=30)
+            connection.request("GET", path)
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 404 and answer.getheader("Location") is None, path
+            connection.close()
+        status, headers, _ = get(preview.url + folder + "/")
+        assert status == 200
