@@ -41,7 +41,10 @@ def _time(value: Any, origin: str, field: str) -> datetime | None:
     try:
         return datetime.fromtimestamp(float(value), UTC)
     except (OverflowError, OSError, ValueError):
-        raise InputError(origin, field, f"{value} is out of range") from None
+        hint = ""
+        if 1e11 <= abs(float(value)) < 1e14:  # 2001 to 2286 in milliseconds
+            hint = ": seconds since the epoch are wanted, and this reads as milliseconds"
+        raise InputError(origin, field, f"{value} is out of range{hint}") from None
 
 
 def _branch(conv: dict[str, Any], origin: str) -> list[dict[str, Any]]:

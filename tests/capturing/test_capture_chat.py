@@ -210,6 +210,13 @@ def test_markdown_transcript_is_one_session_with_its_images(cli: Cli, tmp_path: 
             b'[{"uuid": "c2", "chat_messages": [{"sender": "human", "created_at": "yesterday"}]}]',
             "conversations.json: conversation 1 (c2): chat_messages[0].created_at: 'yesterday' is not an ISO 8601",
         ),
+        (  # JavaScript's Date.now(): milliseconds
+            "conversations.json",
+            b'[{"conversation_id": "c3", "create_time": 1733250000000, "mapping": {},'
+            b' "current_node": "n"}]',
+            "conversations.json: conversation 1 (c3): create_time: 1733250000000 is out of "
+            "range: seconds since the epoch are wanted, and this reads as milliseconds",
+        ),
         ("talk.md", b"## user\nhi\n", "talk.md: front matter: missing"),
         ("talk.md", b"---\ntitle: x\n---\n## user\nhi\n", "talk.md: front matter.date: missing"),
         ("export.zip", b"PK\x03\x04 broken", "export.zip: "),
