@@ -15,6 +15,7 @@ that shows one image a million times holds one image in memory, not a million.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -93,9 +94,15 @@ def _write_image(image: Image, folder: Path, max_bytes: int) -> tuple[str | None
     if found is None:
         return None, "not a PNG, JPEG, GIF, WebP or AVIF image"
     target = folder / f"{_file_name(image.ref, data)}{IMAGE_EXTENSIONS[found]}"
+    if target.is_symlink():  # writing through it would overwrite whatever it points at
+        return None, f"{target.name} in the images folder is a symbolic link; not written"
     folder.mkdir(parents=True, exist_ok=True)
     if not (target.is_file() and target.read_bytes() == data):
-        target.write_bytes(data)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.unlink(missing_ok=True)
+        with partial.open("xb") as f:  # a new file, never one a link points at
+            f.write(data)
+        os.replace(partial, target)
     return target.as_posix(), ""
 
 

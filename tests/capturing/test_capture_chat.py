@@ -522,3 +522,22 @@ def test_a_transcript_of_long_runs_is_read_in_one_pass(tmp_path: Path) -> None:
     chat = transcript.read(path, 1000)
     assert [t.speaker for t in chat.turns] == [f"a{' ' * 3000}b", "aria"]
     assert chat.notes == ["image y.png: not a regular file"]
+
+
+def test_an_image_is_never_written_through_a_link_in_the_images_folder(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A link in the images folder by an image's name (a folder checked out from
+    someone else's repository) made capture overwrite the file it points at."""
+    images = tmp_path / "i"
+    images.mkdir()
+    victim = tmp_path / "authorized_keys"
+    victim.write_text("ssh-ed25519 AAAA me\n")
+    (images / "file-Ab12Cd34Ef56.png").symlink_to(victim)
+    (session,), _ = _capture(cli, _export(tmp_path), "--images-to", images)
+    assert victim.read_text() == "ssh-ed25519 AAAA me\n"
+    assert "screenshots" not in session["source_data"]
+    assert session["source_data"]["capture_notes"] == [
+        "image file-Ab12Cd34Ef56: file-Ab12Cd34Ef56.png in the images folder is a symbolic "
+        "link; not written"
+    ]
