@@ -541,3 +541,28 @@ def test_an_image_is_never_written_through_a_link_in_the_images_folder(
         "image file-Ab12Cd34Ef56: file-Ab12Cd34Ef56.png in the images folder is a symbolic "
         "link; not written"
     ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**9), st.integers(1, 255)), min_size=1, max_size=6))
+def test_any_damage_to_an_export_zip_gives_sessions_or_an_input_error(
+    flips: list[tuple[int, int]],
+) -> None:
+    """Bytes of a real export's ZIP changed anywhere (headers, the deflate stream, the
+    central directory): sessions, or one clear refusal naming the export; never a
+    traceback from the ZIP or inflate code."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("conversations.json", (CHATGPT / "conversations.json").read_bytes())
+            z.writestr(PNG.name, PNG.read_bytes())
+        data = bytearray(path.read_bytes())
+        for at, mask in flips:
+            data[at % len(data)] ^= mask
+        path.write_bytes(bytes(data))
+        try:
+            capture_chat(path, images_to=Path(folder) / "i")
+        except InputError as exc:
+            assert str(path) in str(exc), exc
