@@ -88,10 +88,23 @@ def _text(path: Path) -> tuple[str, str | None]:
         return data.decode("cp1252", "replace"), note
 
 
+_LARGEST = Decimal("1e15")
+
+
 def _amount(value: Decimal) -> Decimal:
     """Money to the cent when that loses nothing, else every digit it has."""
+    if abs(value) >= _LARGEST:  # beyond what quantize can hold in 28 digits, too
+        return value.normalize()
     cents = value.quantize(Decimal("0.01"))
     return cents if cents == value else value.normalize()
+
+
+def _checked(value: Decimal, origin: str, name: str) -> Decimal:
+    """An amount of a trade, refused when no trade makes it (quantity and price each
+    just under 10^15 multiply to 10^30)."""
+    if abs(value) >= _LARGEST:
+        raise InputError(origin, name, f"{_amount(value)} is out of range")
+    return _amount(value)
 
 
 def _trade(trip: RoundTrip, notes: list[str]) -> dict[str, Any]:
@@ -110,8 +123,8 @@ def _trade(trip: RoundTrip, notes: list[str]) -> dict[str, Any]:
         "timestamp": format_timestamp(trip.opening.time),
         "exit_price": trip.closing.price,
         "exit_timestamp": format_timestamp(trip.closing.time),
-        "profit_loss": _amount(pnl),
-        "fees": _amount(fees),
+        "profit_loss": _checked(pnl, trip.closing.origin, "profit_loss"),
+        "fees": _checked(fees, trip.closing.origin, "fees"),
         "execution_ids": [trip.opening.exec_id, trip.closing.exec_id],
     }
     if trip.opening.currency:
@@ -131,7 +144,7 @@ def _open(lot: Lot, notes: list[str]) -> dict[str, Any]:
         "execution_ids": [lot.opening.exec_id],
     }
     if lot.fees_left > 0:
-        trade["fees"] = _amount(lot.fees_left)
+        trade["fees"] = _checked(lot.fees_left, lot.opening.origin, "fees")
     elif lot.fees_left < 0:
         notes.append(f"{lot.opening.origin}: a fee credit of {-lot.fees_left} on an open lot")
     if lot.opening.currency:

@@ -240,6 +240,13 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             "statement.csv:row 5: Qty: -200 disagrees with Side BUY",
         ),
         ("notes.txt", "just some notes\n", "notes.txt: not a trade export this reads"),
+        (  # each figure in range, their product not: a decimal.InvalidOperation traceback
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n"
+            "2025-03-06,09:45:00,TSLA,999999999999999,0.01,Buy\n"
+            "2025-03-06,10:45:00,TSLA,999999999999999,999999999999999,Sell\n",
+            "trades.csv:row 3: profit_loss: 9.9999999999999899E+29 is out of range",
+        ),
         (  # 23:59 on the last day of 9999 in New York is in the year 10000 in UTC
             "trades.csv",
             "Date,Time,Symbol,Quantity,Price,Side\n9999-12-31,23:59:00,TSLA,5,1,Buy\n",
