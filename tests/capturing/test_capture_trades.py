@@ -245,7 +245,7 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             "Date,Time,Symbol,Quantity,Price,Side\n"
             "2025-03-06,09:45:00,TSLA,999999999999999,0.01,Buy\n"
             "2025-03-06,10:45:00,TSLA,999999999999999,999999999999999,Sell\n",
-            "trades.csv:row 3: profit_loss: 9.9999999999999899E+29 is out of range",
+            "trades.csv:row 3: profit_loss: 9.9999999999999799E+29 is out of range",
         ),
         (  # 23:59 on the last day of 9999 in New York is in the year 10000 in UTC
             "trades.csv",
