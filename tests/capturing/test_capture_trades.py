@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -529,3 +530,48 @@ def test_an_export_in_utf16_or_mixed_encodings_is_told(cli: Cli, tmp_path: Path)
     assert "trades.csv:row 3: not UTF-8, so the file is read as Windows-1252" in result.stderr
     (session,) = loads(result.stdout)
     assert [t["symbol"] for t in session["source_data"]["trades"]] == ["TSLA", "\xc4B"]
+
+
+_AMOUNT = st.sampled_from([D("0.0001"), D("999999999999999")]) | st.decimals(
+    min_value=D("0.0001"), max_value=D("999999999999999"), places=4
+)
+_DAY = st.sampled_from([date(1, 1, 1), date(9999, 12, 31)]) | st.dates()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _DAY,
+            st.times().map(lambda t: t.replace(microsecond=0)),
+            st.sampled_from(["Buy", "Sell"]),
+            _AMOUNT,
+            _AMOUNT,
+            st.decimals(min_value=D("-9999"), max_value=D("999999999999999"), places=2),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(["America/New_York", "Asia/Tokyo", "Pacific/Kiritimati", "UTC"]),
+)
+def test_well_formed_rows_of_any_date_and_size_give_sessions_or_an_input_error(
+    rows: list[tuple[Any, ...]], tz: str
+) -> None:
+    """Every cell as the format wants it, at the edges of what it allows: the first and
+    last days a date holds, in any zone (an OverflowError), amounts whose products pass
+    what a cent can be rounded in (a decimal.InvalidOperation)."""
+    import tempfile
+
+    body = "".join(
+        f"{day.isoformat()},{clock.isoformat()},SYM,{quantity},{price},{side},{fee}\n"
+        for day, clock, side, quantity, price, fee in rows
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        path.write_text("Date,Time,Symbol,Quantity,Price,Side,Commission\n" + body)
+        try:
+            found = capture_trades(path, tz=tz)
+        except InputError as exc:
+            assert str(path) in str(exc), exc
+        else:
+            assert all(s["source_data"]["trades"] for s in found.sessions)
