@@ -7,7 +7,8 @@ types from a fixed table (never guessed from the machine's own), `nosniff` and a
 security policy that runs no script, the site's own 404 page, and a request whose Host
 header names another site (a DNS rebinding page), or that names two, is refused. At most
 `MAX_CONNECTIONS` clients are served at once; one more is closed at once rather than
-given a thread. Nothing here prints: what happens is told to `on_event`.
+given a thread, and a request that has not arrived whole within `idle_seconds`, however
+steadily it trickles in, is closed. Nothing here prints: what happens is told to `on_event`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,8 +89,15 @@ class _Handler(SimpleHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         # a client that sends nothing (or a request a byte at a time) lets go of its
-        # thread and its socket in the end, rather than holding them for ever
+        # thread and its socket in the end, rather than holding them for ever: each
+        # read waits idle_seconds at most, and the whole request (its line and headers)
+        # must arrive within idle_seconds too, or the server closes the connection
         self.connection.settimeout(self.server.preview.idle_seconds)
+        self.server.reading(self.connection)
+
+    def finish(self) -> None:
+        self.server.done_reading(self.connection)
+        super().finish()
 
     def end_headers(self) -> None:
         for name, value in _HEADERS.items():
@@ -95,8 +105,11 @@ class _Handler(SimpleHTTPRequestHandler):
         super().end_headers()
 
     def parse_request(self) -> bool:
-        if not super().parse_request():
-            return False
+        try:
+            if not super().parse_request():
+                return False
+        finally:
+            self.server.done_reading(self.connection)
         hosts = self.headers.get_all("Host") or [""]
         if len(hosts) != 1 or hosts[0].lower() not in self.server.preview.hosts:
             self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "not this preview's address")
@@ -153,6 +166,30 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._lock = threading.Lock()
+        self._reading: dict[socket.socket, float] = {}  # connection -> its deadline
+
+    def reading(self, connection: socket.socket) -> None:
+        """`connection` is reading its request, which must arrive by idle_seconds from now."""
+        with self._lock:
+            self._reading[connection] = time.monotonic() + self.preview.idle_seconds
+
+    def done_reading(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._reading.pop(connection, None)
+
+    def service_actions(self) -> None:
+        """Between requests (every half second): close the connections whose request
+        has not arrived in time, however steadily it trickles in."""
+        super().service_actions()
+        now = time.monotonic()
+        with self._lock:
+            late = [c for c, deadline in self._reading.items() if deadline < now]
+            for connection in late:
+                del self._reading[connection]
+        for connection in late:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """A thread for the client while fewer than MAX_CONNECTIONS are served; else the

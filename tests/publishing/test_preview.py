@@ -268,3 +268,33 @@ def test_a_folder_asked_for_through_a_backslash_redirects_nowhere(filled: Path) 
             connection.close()
         status, headers, _ = get(preview.url + folder + "/")
         assert status == 200
+
+
+def test_a_request_that_trickles_in_is_cut_off(filled: Path) -> None:
+    """Each read waited idle_seconds, so a client sending a byte a little more often than
+    that held its connection (and its thread) for ever; the whole request must arrive
+    within idle_seconds."""
+    import select
+    import socket
+
+    from gitflywheel.publishing.preview import Preview
+
+    with Preview(filled, poll_seconds=3600, idle_seconds=1) as preview:
+        preview.start()
+        slow = socket.create_connection(("127.0.0.1", preview.port), timeout=10)
+        closed = False
+        try:
+            slow.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
+            for _ in range(150):  # 30 s of a byte each 0.2 s: far past the second allowed
+                try:
+                    slow.sendall(b"a")
+                except OSError:
+                    closed = True
+                    break
+                if select.select([slow], [], [], 0.2)[0] and slow.recv(1024) == b"":
+                    closed = True
+                    break
+        finally:
+            slow.close()
+        assert closed
+        assert get(preview.url)[0] == 200
