@@ -75,11 +75,6 @@ class Export:
         assert self.folder is not None
         return str(self.folder / name)
 
-    def read(self, name: str, limit: int) -> bytes | None:
-        """A member's bytes, or None when it is larger than `limit` or not there."""
-        found = self.member(name, limit)
-        return found if isinstance(found, bytes) else None
-
     def member(self, name: str, limit: int) -> bytes | str:
         """A member's bytes, or why they are not read: not there, larger than `limit`, or
         inflating more than `MAX_RATIO` times its packed size."""
