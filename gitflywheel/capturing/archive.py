@@ -31,6 +31,9 @@ MAX_RATIO = 100
 """How many times its packed size a ZIP member may inflate to (JSON packs about ten to
 one, images hardly at all; a ZIP bomb a thousand to one)."""
 _RATIO_FLOOR = 1024 * 1024  # members smaller than this inflate as they please
+# what reading a damaged ZIP raises: a bad header, an unknown version or method
+# (NotImplementedError is a RuntimeError), a broken deflate, LZMA or bzip2 stream
+_ZIP_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, RuntimeError, EOFError)
 _CONVERSATIONS = re.compile(r"(?:^|/)conversations(?:-\d+)?\.json$")
 
 
@@ -59,7 +62,7 @@ class Export:
                 self.files = [path.name]
             else:
                 raise InputError(str(path), "", "no such file or folder")
-        except (OSError, zipfile.BadZipFile) as exc:
+        except _ZIP_ERRORS as exc:
             raise InputError(str(path), "", f"cannot read: {exc}") from None
         if not self.files:
             raise InputError(str(path), "", "no conversations.json in this export")
@@ -103,14 +106,7 @@ class Export:
                     data = f.read(limit + 1)
         except KeyError:
             return "not in the export"
-        except (
-            OSError,
-            zipfile.BadZipFile,
-            zlib.error,
-            lzma.LZMAError,
-            RuntimeError,
-            EOFError,
-        ) as exc:
+        except _ZIP_ERRORS as exc:
             raise InputError(self.origin(name), "", f"cannot read: {exc}") from None
         return data if len(data) <= limit else f"larger than {limit:,} bytes"
 
