@@ -96,8 +96,8 @@ def _image(folder: Path, target: str, limit: int) -> Path | str:
             return "not a regular file"
         if found.stat().st_size > limit:
             return f"larger than {limit:,} bytes"
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
+    except (OSError, ValueError) as exc:
+        return f"cannot read: {getattr(exc, 'strerror', None) or exc}"
     return found
 
 
@@ -126,6 +126,9 @@ def read(path: Path, max_image_bytes: int) -> Chat:
         raise InputError(origin, "", f"not UTF-8 (byte {exc.start})") from None
     except OSError as exc:
         raise InputError(origin, "", f"cannot read: {exc.strerror or exc}") from None
+    if "\0" in text:  # a path with one made the image lookup raise
+        at = text.count("\n", 0, text.index("\0")) + 1
+        raise InputError(f"{origin}:{at}", "", "a NUL byte: binary content, not Markdown")
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         raise InputError(origin, "front matter", "missing: the file must start with ---")

@@ -218,6 +218,11 @@ def test_markdown_transcript_is_one_session_with_its_images(cli: Cli, tmp_path: 
             "range: seconds since the epoch are wanted, and this reads as milliseconds",
         ),
         ("talk.md", b"## user\nhi\n", "talk.md: front matter: missing"),
+        (  # in an image's path it made the lookup raise ValueError: a traceback
+            "talk.md",
+            b"---\ndate: 2025-12-03T19:30:00Z\n---\n## user\nsee ![x](sh\0ots/a.png)\n",
+            "talk.md:5: a NUL byte: binary content, not Markdown",
+        ),
         ("talk.md", b"---\ntitle: x\n---\n## user\nhi\n", "talk.md: front matter.date: missing"),
         ("export.zip", b"PK\x03\x04 broken", "export.zip: "),
         (
