@@ -15,6 +15,7 @@ file), judged by its content.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -40,7 +41,10 @@ def _time(value: Any, origin: str, field: str) -> datetime | None:
     try:
         return datetime.fromtimestamp(float(value), UTC)
     except (OverflowError, OSError, ValueError):
-        raise InputError(origin, field, f"{value} is out of range") from None
+        hint = ""
+        if 1e11 <= abs(float(value)) < 1e14:  # 2001 to 2286 in milliseconds
+            hint = ": seconds since the epoch are wanted, and this reads as milliseconds"
+        raise InputError(origin, field, f"{value} is out of range{hint}") from None
 
 
 def _branch(conv: dict[str, Any], origin: str) -> list[dict[str, Any]]:
@@ -73,6 +77,13 @@ def _pointer_id(pointer: str) -> str:
         if pointer.startswith(scheme):
             return pointer[len(scheme) :].split("?", 1)[0]  # ?shared_conversation_id=…
     return ""
+
+
+def _reader(export: Export, member: str | None, limit: int) -> Callable[[], bytes | str]:
+    """How an image of the export is read when it is written."""
+    if member is None:
+        return lambda: "not in the export"
+    return lambda: export.member(member, limit)
 
 
 def _chat(conv: Any, origin: str, export: Export, max_image_bytes: int) -> Chat:
@@ -135,8 +146,7 @@ def _chat(conv: Any, origin: str, export: Export, max_image_bytes: int) -> Chat:
                     chat.notes.append(f"{where}.content.parts[{n}]: an image with no file id")
                     continue
                 member = export.find(stem)
-                data = export.read(member, max_image_bytes) if member else None
-                chat.images.append(Image(stem, data, moment))
+                chat.images.append(Image(stem, _reader(export, member, max_image_bytes), moment))
         text = "\n\n".join(texts).strip()
         if text and role != "tool":
             chat.turns.append(Turn(role, text, moment))

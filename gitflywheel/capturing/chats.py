@@ -6,7 +6,7 @@ asked for, and makes their sessions (`conversation.py`)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,28 +20,29 @@ from .result import CapturedSessions
 __all__ = ["capture_chats"]
 
 
-def _chats(path: Path, max_image_bytes: int) -> list[Chat]:
+def _chats(path: Path, max_image_bytes: int) -> Iterator[Chat]:
+    """The conversations of one export, the export kept open while each is used (its
+    images are read when they are written)."""
     if path.suffix.lower() in (".md", ".markdown"):
-        return [transcript.read(path, max_image_bytes)]
+        yield transcript.read(path, max_image_bytes)
+        return
     export = Export(path)
     try:
-        found: list[Chat] = []
         for name in export.files:
             conversations = export.conversations(name)
             if not conversations:
                 continue
             first = conversations[0]
             if chatgpt.looks_like(first):
-                found.extend(chatgpt.read(export, name, conversations, max_image_bytes))
+                yield from chatgpt.read(export, name, conversations, max_image_bytes)
             elif claude.looks_like(first):
-                found.extend(claude.read(export, name, conversations))
+                yield from claude.read(export, name, conversations)
             else:
                 raise InputError(
                     f"{export.origin(name)}: conversation 1",
                     "",
                     "neither a ChatGPT conversation (mapping) nor a Claude.ai one (chat_messages)",
                 )
-        return found
     finally:
         export.close()
 

@@ -7,14 +7,18 @@ images. Here a conversation becomes sessions: one per UTC day it has turns on, w
 `<source>-<conversation id>-<day>`, so a conversation that goes on tomorrow keeps
 today's session as it was, and capturing the same export again gives the same sessions.
 An image is written to the images folder only when it is an image by the rules any
-screenshot meets at ingest (`recording.screenshots`), under its format's extension.
+screenshot meets at ingest (`recording.screenshots`), under its format's extension. An
+image is read when it is written, once a day however often it is shown, so an export
+that shows one image a million times holds one image in memory, not a million.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -38,11 +42,11 @@ class Turn:
 
 @dataclass(frozen=True)
 class Image:
-    """An image a turn showed: its id in the export, its bytes (None: not in the
-    export), and when it was shown."""
+    """An image a turn showed: its id in the export, how to read its bytes (or why they
+    cannot be: not in the export, too large), and when it was shown."""
 
     ref: str
-    data: bytes | None
+    read: Callable[[], bytes | str]
     time: datetime
     caption: str = ""
 
@@ -69,29 +73,36 @@ def safe_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
-def _file_name(image: Image) -> str:
+def _file_name(ref: str, data: bytes) -> str:
     """The name an image is written under: an export's file id as it is; a path by its
     file's name and a hash of its bytes, so two `title.png` of two transcripts never
     overwrite each other in the images folder."""
-    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}", image.ref) or image.data is None:
-        return safe_id(image.ref)
-    stem = safe_id(Path(image.ref.replace("\\", "/")).stem)
-    return f"{stem}-{hashlib.sha256(image.data).hexdigest()[:8]}"
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}", ref):
+        return ref
+    stem = safe_id(Path(ref.replace("\\", "/")).stem)
+    return f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}"
 
 
-def _write_image(image: Image, folder: Path, name: str, max_bytes: int) -> tuple[str | None, str]:
+def _write_image(image: Image, folder: Path, max_bytes: int) -> tuple[str | None, str]:
     """The path written for an image, or None and why not."""
-    if image.data is None:
-        return None, "not in the export"
-    if len(image.data) > max_bytes:
+    data = image.read()
+    if isinstance(data, str):
+        return None, data
+    if len(data) > max_bytes:
         return None, f"larger than {max_bytes:,} bytes"
-    found = image_format(image.data)
+    found = image_format(data)
     if found is None:
         return None, "not a PNG, JPEG, GIF, WebP or AVIF image"
-    target = folder / f"{name}{IMAGE_EXTENSIONS[found]}"
+    target = folder / f"{_file_name(image.ref, data)}{IMAGE_EXTENSIONS[found]}"
+    if target.is_symlink():  # writing through it would overwrite whatever it points at
+        return None, f"{target.name} in the images folder is a symbolic link; not written"
     folder.mkdir(parents=True, exist_ok=True)
-    if not (target.is_file() and target.read_bytes() == image.data):
-        target.write_bytes(image.data)
+    if not (target.is_file() and target.read_bytes() == data):
+        partial = target.with_name(f".{target.name}.partial")
+        partial.unlink(missing_ok=True)
+        with partial.open("xb") as f:  # a new file, never one a link points at
+            f.write(data)
+        os.replace(partial, target)
     return target.as_posix(), ""
 
 
@@ -121,8 +132,12 @@ def sessions_of(
         session_id = chat.session_id or f"{chat.source}-{conversation}-{day.isoformat()}"
         record_notes: list[str] = []
         screenshots: list[Any] = []
+        shown: set[str] = set()
         for image in shots.get(day, []):
-            written, why = _write_image(image, images_to, _file_name(image), max_image_bytes)
+            if image.ref in shown:
+                continue  # shown again the same day: one screenshot
+            shown.add(image.ref)
+            written, why = _write_image(image, images_to, max_image_bytes)
             if written is None:
                 record_notes.append(f"image {image.ref}: {why}")
                 continue

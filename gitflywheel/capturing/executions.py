@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass
@@ -19,10 +20,12 @@ from ..errors import InputError
 __all__ = [
     "Execution",
     "RowIds",
+    "account_label",
     "decimal_field",
     "local_to_utc",
     "parse_date",
     "parse_time",
+    "symbol_field",
     "zone",
 ]
 
@@ -52,19 +55,53 @@ class Execution:
     open_close: str | None = None
 
 
+def account_label(account: str) -> str:
+    """How an account is named in public (session ids, row ids): by its last four digits,
+    as a bank's statement names it ("ending 4321"); one with fewer digits by its last four
+    letters and digits (a label such as `U1` or `IRA` stays as it is). Never a hash of the
+    whole number: account numbers are so few (IB's are U and seven digits) that trying
+    every one finds the number behind any hash of it in seconds."""
+    digits = re.sub(r"[^0-9]", "", account)
+    if len(digits) >= 4:
+        return digits[-4:]
+    kept = re.sub(r"[^A-Za-z0-9]", "", account)
+    if kept:
+        return kept[-4:]
+    return hashlib.sha256(account.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
 class RowIds:
     """Execution ids for rows that carry none: a hash of the row's content and how many
     identical rows came before it, so identical fills (real, both kept) get two ids and
-    the same file read again gives the same ids."""
+    the same file read again gives the same ids. The row's account is hashed as its
+    public label (`account_label`): every other cell of the row is in the record, so a
+    hash of the whole number would give the number away to whoever tries them all."""
 
     def __init__(self) -> None:
         self._seen: Counter[str] = Counter()
 
-    def __call__(self, cells: list[str]) -> str:
+    def __call__(self, cells: list[str], account: str = "") -> str:
         key = "\x1f".join(c.strip() for c in cells)
+        if account.strip():
+            key = key.replace(account.strip(), account_label(account.strip()))
         self._seen[key] += 1
         digest = hashlib.sha256(f"{key}\x1e{self._seen[key]}".encode()).hexdigest()
         return f"row-{digest[:16]}"
+
+
+def symbol_field(text: str | None, origin: str, name: str) -> str:
+    """A symbol as the export writes it, stripped: refused when missing, or when it holds
+    a character no ticker has and a reader cannot see (a control character, a bidi
+    override that shows `@X\u202eY` reversed, a zero width)."""
+    symbol = (text or "").strip()
+    if not symbol:
+        raise InputError(origin, name, "missing")
+    for char in symbol:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            raise InputError(
+                origin, name, f"holds U+{ord(char):04X}, a character no symbol has; refused"
+            )
+    return symbol
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -156,8 +193,16 @@ def parse_time(text: str, origin: str, name: str) -> time:
     raise InputError(origin, name, f"{raw[:40]!r} is not a time of day (HH:MM:SS)")
 
 
-def local_to_utc(day: date, clock: time, where: zoneinfo.ZoneInfo) -> datetime:
+def local_to_utc(
+    day: date, clock: time, where: zoneinfo.ZoneInfo, origin: str, name: str
+) -> datetime:
     """A wall-clock time in `where` as UTC. A time the clocks skipped or repeated (the
     hour of a daylight-saving change) takes the earlier offset (`fold=0`), as the
-    broker's own statements do."""
-    return datetime.combine(day, clock, tzinfo=where).astimezone(UTC)
+    broker's own statements do. One whose UTC falls outside the years 1 to 9999 (the last
+    evening of 9999 in New York) is refused."""
+    try:
+        return datetime.combine(day, clock, tzinfo=where).astimezone(UTC)
+    except OverflowError:
+        raise InputError(
+            origin, name, f"{day.isoformat()} {clock.isoformat()} in {where.key} is out of range"
+        ) from None

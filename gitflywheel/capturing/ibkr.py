@@ -24,6 +24,7 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
+from collections import defaultdict, deque
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,6 +39,7 @@ from .executions import (
     local_to_utc,
     parse_date,
     parse_time,
+    symbol_field,
 )
 
 __all__ = ["BROKER", "DEFAULT_ZONE", "looks_like_csv", "looks_like_xml", "read"]
@@ -115,8 +117,13 @@ class _Reader:
         self.name = name
         self.zone = where
         self.ids = RowIds()
-        self.kept: list[tuple[Execution, dict[str, str]]] = []
+        # executions by the order they were read; a cancellation finds the one it takes
+        # out by its trade id or its fill, in these indexes (not by a scan of every row)
+        self.kept: dict[int, Execution] = {}
+        self.by_trade_id: dict[str, deque[int]] = defaultdict(deque)
+        self.by_fill: dict[tuple[object, ...], deque[int]] = defaultdict(deque)
         self.notes: list[str] = []
+        self.rows = 0
 
     def row(self, origin: str, fields: dict[str, str], cells: list[str]) -> None:
         level = fields.get("levelofdetail", "").strip().upper()
@@ -128,9 +135,7 @@ class _Reader:
         side = side_text.split()[0] if side_text else ""
         if side not in ("BUY", "SELL"):
             raise InputError(origin, "buySell", f"{side_text[:20]!r} is not BUY or SELL")
-        symbol = fields.get("symbol", "").strip()
-        if not symbol:
-            raise InputError(origin, "symbol", "missing")
+        symbol = symbol_field(fields.get("symbol"), origin, "symbol")
         quantity = decimal_field(fields.get("quantity"), origin, "quantity")
         if quantity == 0:
             raise InputError(origin, "quantity", "zero: an execution fills something")
@@ -156,7 +161,7 @@ class _Reader:
                 if fields.get(k, "").strip()
             ),
             None,
-        ) or self.ids(cells)
+        ) or self.ids(cells, fields.get("account", ""))
         execution = Execution(
             origin=origin,
             account=fields.get("account", "").strip(),
@@ -173,12 +178,17 @@ class _Reader:
             broker_pnl=decimal_field(pnl_text, origin, "fifoPnlRealized") if pnl_text else None,
             open_close=open_close if open_close in ("O", "C") else None,
         )
+        self.rows += 1
+        if self.rows > MAX_ROWS:
+            raise InputError(self.name, "", f"more than {MAX_ROWS:,} executions")
         if cancel:
             self._cancel(execution, fields)
         else:
-            self.kept.append((execution, fields))
-        if len(self.kept) > MAX_ROWS:
-            raise InputError(self.name, "", f"more than {MAX_ROWS:,} executions")
+            self.kept[self.rows] = execution
+            trade_id = fields.get("tradeid", "").strip()
+            if trade_id:
+                self.by_trade_id[trade_id].append(self.rows)
+            self.by_fill[_fill(execution, execution.side)].append(self.rows)
 
     def _when(self, origin: str, fields: dict[str, str]) -> tuple[datetime, date]:
         text = fields.get("datetime", "").strip()
@@ -197,29 +207,36 @@ class _Reader:
             clock = parse_time(fields.get("tradetime", "") or "00:00:00", origin, "tradeTime")
         else:
             raise InputError(origin, "dateTime", "missing: a Trade row needs its time")
-        return local_to_utc(day, clock, self.zone), day
+        return local_to_utc(day, clock, self.zone, origin, "dateTime"), day
 
     def _cancel(self, cancelling: Execution, fields: dict[str, str]) -> None:
+        """Take out the first execution read that `cancelling` cancels: the one whose
+        tradeID is its origTradeID, else the same fill on the other side."""
         original = fields.get("origtradeid", "").strip()
-        for n, (kept, kept_fields) in enumerate(self.kept):
-            if original:
-                hit = kept_fields.get("tradeid", "").strip() == original
-            else:
-                hit = (
-                    kept.account == cancelling.account
-                    and kept.symbol == cancelling.symbol
-                    and kept.quantity == cancelling.quantity
-                    and kept.price == cancelling.price
-                    and kept.time == cancelling.time
-                    and kept.side != cancelling.side
-                )
-            if hit:
-                del self.kept[n]
+        if original:
+            candidates = self.by_trade_id.get(original, deque())
+        else:
+            other = "sell" if cancelling.side == "buy" else "buy"
+            candidates = self.by_fill.get(_fill(cancelling, other), deque())
+        while candidates:
+            kept = self.kept.pop(candidates.popleft(), None)
+            if kept is not None:
                 self.notes.append(f"{cancelling.origin}: cancels {kept.origin}; both left out")
                 return
         self.notes.append(
             f"{cancelling.origin}: cancels a trade that is not in this file; left out"
         )
+
+
+def _fill(execution: Execution, side: str) -> tuple[object, ...]:
+    return (
+        execution.account,
+        execution.symbol,
+        execution.quantity,
+        execution.price,
+        execution.time,
+        side,
+    )
 
 
 def _read_xml(name: str, text: str, reader: _Reader) -> None:
@@ -301,4 +318,4 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         _read_csv(name, text, reader)
     if not reader.kept and not reader.notes:
         raise InputError(name, "", "no Trade rows of executions in this Flex statement")
-    return [e for e, _ in reader.kept], reader.notes
+    return list(reader.kept.values()), reader.notes

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import defaultdict, deque
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -31,6 +32,7 @@ from .executions import (
     local_to_utc,
     parse_date,
     parse_time,
+    symbol_field,
 )
 
 __all__ = ["BROKER", "DEFAULT_ZONE", "looks_like", "read"]
@@ -39,7 +41,7 @@ BROKER = "thinkorswim"
 DEFAULT_ZONE = "America/New_York"
 _TRADES = "account trade history"
 _CASH = "cash balance"
-_JOIN = timedelta(seconds=2)
+_JOIN_SECONDS = 2
 
 
 class _Fee(NamedTuple):
@@ -98,7 +100,7 @@ def _moment(text: str, origin: str, where: ZoneInfo) -> tuple[datetime, datetime
     day_text, _, clock_text = text.strip().partition(" ")
     day = parse_date(day_text, origin, "Exec Time")
     clock = parse_time(clock_text or "", origin, "Exec Time")
-    return local_to_utc(day, clock, where), datetime.combine(day, clock)
+    return local_to_utc(day, clock, where, origin, "Exec Time"), datetime.combine(day, clock)
 
 
 _DESCRIPTION = re.compile(r"^(BOT|SOLD)\s+([+-]?[\d,.]+)\s+(\S+)")
@@ -134,9 +136,10 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         fees.append(
             _Fee(datetime.combine(day, clock), side, quantity, described.group(3), -charge, number)
         )
-    by_order: dict[tuple[str, Decimal, str], list[_Fee]] = {}
+    # unused fee rows by what they traded and when (whole seconds), each in row order
+    by_order: dict[tuple[str, Decimal, str, datetime], deque[_Fee]] = defaultdict(deque)
     for f in fees:
-        by_order.setdefault((f.side, f.quantity, f.root), []).append(f)
+        by_order[(f.side, f.quantity, f.root, f.when)].append(f)
     used: set[int] = set()
     ids = RowIds()
     executions: list[Execution] = []
@@ -158,9 +161,7 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         price = decimal_field(cells.get("price"), origin, "Price")
         if price < 0:
             raise InputError(origin, "Price", "negative")
-        root = cells.get("symbol", "").strip()
-        if not root:
-            raise InputError(origin, "Symbol", "missing")
+        root = symbol_field(cells.get("symbol"), origin, "Symbol")
         kind = cells.get("type", "").strip().upper()
         symbol, multiplier = root, Decimal(1)
         if kind in ("CALL", "PUT"):
@@ -173,10 +174,15 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
         utc, local = _moment(exec_time, origin, where)
         effect = cells.get("poseffect", "").strip().upper()
         fee = Decimal(0)
-        candidates = by_order.get((("buy" if side == "BUY" else "sell"), abs(quantity), root), [])
-        joined = [f for f in candidates if f.row not in used and abs(f.when - local) <= _JOIN]
-        if joined:
-            best = min(joined, key=lambda f: (abs(f.when - local), f.row))
+        order = ("buy" if side == "BUY" else "sell", abs(quantity), root)
+        # the nearest in time within _JOIN_SECONDS, the first row of those equally near
+        heads = [
+            (abs(step), queue[0].row, queue)
+            for step in range(-_JOIN_SECONDS, _JOIN_SECONDS + 1)
+            if (queue := by_order.get((*order, local + timedelta(seconds=step))))
+        ]
+        if heads:
+            best = min(heads, key=lambda h: h[:2])[2].popleft()
             used.add(best.row)
             fee = best.amount
         elif fees or cash_rows:

@@ -28,6 +28,7 @@ from .executions import (
     local_to_utc,
     parse_date,
     parse_time,
+    symbol_field,
 )
 
 __all__ = ["BROKER", "DEFAULT_ZONE", "looks_like", "read"]
@@ -124,9 +125,7 @@ def _execution(
     cells = {k: row[n].strip() for k, n in columns.items() if n < len(row)}
     if len(row) <= max(columns[k] for k in ("symbol", "quantity", "price")):
         raise InputError(origin, "", f"{len(row)} cells; the header has more")
-    symbol = cells.get("symbol", "")
-    if not symbol:
-        raise InputError(origin, "Symbol", "missing")
+    symbol = symbol_field(cells.get("symbol"), origin, "Symbol")
     quantity = decimal_field(cells.get("quantity"), origin, "Quantity")
     if quantity == 0:
         raise InputError(origin, "Quantity", "zero: an execution fills something")
@@ -161,7 +160,7 @@ def _execution(
         price=price,
         fees=fees,
         currency=currency,
-        time=local_to_utc(day, clock, where),
+        time=local_to_utc(day, clock, where, origin, "Date"),
         day=day,
-        exec_id=ids(row),
+        exec_id=ids(row, cells.get("account", "")),
     )

@@ -5,12 +5,12 @@ trades by FIFO lots (`fifo.py`), and writes each day's trades as a trade session
 round trip belongs to the day its lot was closed (the day its P&L was realised), an open
 lot to the day it was opened. Times become UTC from an IANA zone (the format's default,
 or `--tz`), never the machine's. The same files give the same sessions: ids come from
-the account and the day, trades carry the broker's execution ids (or row hashes).
+the day and the account's public label (its last four digits, never the number nor a
+hash of it), trades carry the broker's execution ids (or row hashes).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,7 +23,7 @@ from typing import Any, Literal
 from ..errors import InputError
 from ..session.records import format_timestamp
 from . import ibkr, thinkorswim, tradervue
-from .executions import Execution, zone
+from .executions import Execution, account_label, zone
 from .fifo import Lot, RoundTrip, match
 from .result import CapturedSessions, check
 
@@ -60,7 +60,8 @@ def detect(name: str, text: str) -> TradeFormat:
     )
 
 
-def _text(path: Path) -> str:
+def _text(path: Path) -> tuple[str, str | None]:
+    """The export's text, and a note when it was not UTF-8."""
     try:
         if not path.exists():
             raise InputError(str(path), "", "no such file")
@@ -71,18 +72,39 @@ def _text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
-    if b"\0" in data[:65536]:
-        raise InputError(str(path), "", "binary content, not a text export")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(str(path), "", "UTF-16 text: save the export as UTF-8 (or CSV UTF-8)")
+    if b"\0" in data:  # anywhere: a NUL a megabyte in would reach a symbol
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise InputError(f"{path}:row {line}", "", "a NUL byte: binary content, not a text export")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        note = (
+            f"{path}:row {row}: not UTF-8, so the file is read as Windows-1252 (a UTF-8 "
+            "name in it, such as Ä, reads as Ã„)"
+        )
+        return data.decode("cp1252", "replace"), note
+
+
+_LARGEST = Decimal("1e15")
 
 
 def _amount(value: Decimal) -> Decimal:
     """Money to the cent when that loses nothing, else every digit it has."""
+    if abs(value) >= _LARGEST:  # beyond what quantize can hold in 28 digits, too
+        return value.normalize()
     cents = value.quantize(Decimal("0.01"))
     return cents if cents == value else value.normalize()
+
+
+def _checked(value: Decimal, origin: str, name: str) -> Decimal:
+    """An amount of a trade, refused when no trade makes it (quantity and price each
+    just under 10^15 multiply to 10^30)."""
+    if abs(value) >= _LARGEST:
+        raise InputError(origin, name, f"{_amount(value)} is out of range")
+    return _amount(value)
 
 
 def _trade(trip: RoundTrip, notes: list[str]) -> dict[str, Any]:
@@ -101,8 +123,8 @@ def _trade(trip: RoundTrip, notes: list[str]) -> dict[str, Any]:
         "timestamp": format_timestamp(trip.opening.time),
         "exit_price": trip.closing.price,
         "exit_timestamp": format_timestamp(trip.closing.time),
-        "profit_loss": _amount(pnl),
-        "fees": _amount(fees),
+        "profit_loss": _checked(pnl, trip.closing.origin, "profit_loss"),
+        "fees": _checked(fees, trip.closing.origin, "fees"),
         "execution_ids": [trip.opening.exec_id, trip.closing.exec_id],
     }
     if trip.opening.currency:
@@ -122,7 +144,7 @@ def _open(lot: Lot, notes: list[str]) -> dict[str, Any]:
         "execution_ids": [lot.opening.exec_id],
     }
     if lot.fees_left > 0:
-        trade["fees"] = _amount(lot.fees_left)
+        trade["fees"] = _checked(lot.fees_left, lot.opening.origin, "fees")
     elif lot.fees_left < 0:
         notes.append(f"{lot.opening.origin}: a fee credit of {-lot.fees_left} on an open lot")
     if lot.opening.currency:
@@ -132,23 +154,51 @@ def _open(lot: Lot, notes: list[str]) -> dict[str, Any]:
     return trade
 
 
-def _by_name(note: str, paths: list[Path], accounts: Iterable[str] = ()) -> str:
-    """A note as the record keeps it: files by their name, not where they lie on disk,
-    and no account number spelled out (a statement's file is often named by it, and the
-    session id hashes it so as not to spell it)."""
-    for path in sorted(paths, key=lambda p: -len(str(p))):
-        note = note.replace(str(path), path.name)
+def _masked(text: str, accounts: Iterable[str]) -> str:
     for account in sorted(accounts, key=lambda a: (-len(a), a)):
         if len(account) >= 4:
-            note = note.replace(account, "ACCOUNT")
-    return note
+            text = text.replace(account, "ACCOUNT")
+    return text
+
+
+def _public_names(paths: list[Path], accounts: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, what a note says for it): each file by its name, any account number in the
+    name spelled ACCOUNT (a statement's file is often named by its account); longest
+    path first, so that no path is replaced inside a longer one."""
+    return [
+        (str(path), _masked(path.name, accounts))
+        for path in sorted(set(paths), key=lambda p: (-len(str(p)), str(p)))
+    ]
+
+
+def _by_name(note: str, names: list[tuple[str, str]], account: str) -> str:
+    """A note as the record keeps it: files by their name, not where they lie on disk,
+    and no account number spelled out, neither in a file's name nor the session's own
+    account (the session id names it by its last four digits alone). Each note is read
+    once for each file, not once for every account of the capture."""
+    for path, name in names:
+        note = note.replace(path, name)
+    return _masked(note, [account])
 
 
 def _session_id(account: str, day: date) -> str:
     if not account:
         return f"trades-{day.isoformat()}"
-    digest = hashlib.sha256(account.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return f"trades-{day.isoformat()}-{digest}"
+    return f"trades-{day.isoformat()}-{account_label(account)}"
+
+
+def _labels(accounts: Iterable[str], names: list[Path]) -> None:
+    """Refuse two accounts that would share a session id (both ending in 4321)."""
+    taken: dict[str, str] = {}
+    for account in sorted(a for a in accounts if a):
+        other = taken.setdefault(account_label(account), account)
+        if other != account:
+            raise InputError(
+                ", ".join(map(str, names)),
+                "account",
+                f"accounts {other} and {account} both end in {account_label(account)}, "
+                "which names a trading day's session: capture them one at a time",
+            )
 
 
 def capture_trades(
@@ -170,7 +220,9 @@ def capture_trades(
     if not names:
         raise InputError("capture trades", "", "no file given")
     for path in names:
-        text = _text(path)
+        text, decoded = _text(path)
+        if decoded:
+            notes.append(decoded)
         kind = format or detect(str(path), text)
         reader = _READERS[kind]
         where = where_given or zone(reader.DEFAULT_ZONE)
@@ -219,6 +271,8 @@ def capture_trades(
             )
     sessions = []
     accounts = {account for account, _ in days}
+    _labels(accounts, names)
+    public = _public_names(names, accounts)
     for account, day in sorted(days, key=lambda k: (k[1], k[0])):
         key = (account, day)
         notes.extend(day_notes[key])
@@ -228,7 +282,7 @@ def capture_trades(
         listed = sorted(trades[key], key=lambda t: (t["timestamp"], t.get("exit_timestamp", "~")))
         source: dict[str, Any] = {"broker": brokers.get(account, ""), "trades": listed}
         if day_notes[key]:
-            source["capture_notes"] = [_by_name(n, names, accounts) for n in day_notes[key]]
+            source["capture_notes"] = [_by_name(n, public, account) for n in day_notes[key]]
         sessions.append(
             check(
                 {

@@ -31,6 +31,7 @@ Any other (a URL, a path leading out of the folder) is a note.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 
@@ -41,8 +42,33 @@ from .conversation import Chat, Image, Turn, safe_id
 __all__ = ["read"]
 
 MAX_BYTES = 16 * 1024 * 1024
-_IMAGE = re.compile(r"!\[(?P<caption>[^\]]*)\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
-_HEADING = re.compile(r"^##\s+(?P<speaker>.+?)(?:\s+\((?P<when>[^()]+)\))?\s*#*\s*$")
+# bounded, and a target holds no `(`, so that a turn of `![a](![a](…` costs each `![`
+# a few characters, not the rest of the turn
+_IMAGE = re.compile(
+    r"!\[(?P<caption>[^\]]{0,1000})\]\((?P<target>[^()\s]{1,2000})(?:\s{1,100}\"[^\"]{0,1000}\")?\)"
+)
+
+
+def _heading(line: str) -> tuple[str, str | None] | None:
+    """(speaker, time) of a `## speaker (time)` heading (closing #s dropped), or None.
+    Read by hand: a regular expression for it backtracked for minutes over a heading of
+    a few thousand spaces."""
+    if not line.startswith("##") or len(line) < 3 or not line[2].isspace():
+        return None
+    rest = line[3:].strip().rstrip("#").rstrip()
+    if not rest:
+        return None
+    opening = rest.rfind("(")
+    inner = rest[opening + 1 : -1]
+    if (
+        rest.endswith(")")
+        and opening > 0
+        and rest[opening - 1].isspace()
+        and inner
+        and ")" not in inner
+    ):
+        return rest[:opening].rstrip(), inner
+    return rest, None
 
 
 def _when(text: str, start: datetime, origin: str, line: int) -> datetime:
@@ -57,8 +83,8 @@ def _when(text: str, start: datetime, origin: str, line: int) -> datetime:
         raise InputError(f"{origin}:{line}", "heading", str(exc)) from None
 
 
-def _image(folder: Path, target: str, limit: int) -> bytes | str:
-    """The bytes of an image the transcript names, or why it is not read."""
+def _image(folder: Path, target: str, limit: int) -> Path | str:
+    """The image file the transcript names, or why it is not read."""
     if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):
         return "a URL, not a file of the transcript"
     try:
@@ -70,10 +96,23 @@ def _image(folder: Path, target: str, limit: int) -> bytes | str:
             return "not a regular file"
         if found.stat().st_size > limit:
             return f"larger than {limit:,} bytes"
-        with found.open("rb") as f:
-            return f.read(limit + 1)[:limit]
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
+    except (OSError, ValueError) as exc:
+        return f"cannot read: {getattr(exc, 'strerror', None) or exc}"
+    return found
+
+
+def _reader(path: Path, limit: int) -> Callable[[], bytes | str]:
+    """How an image the transcript names is read when it is written."""
+
+    def read() -> bytes | str:
+        try:
+            with path.open("rb") as f:
+                data = f.read(limit + 1)
+        except OSError as exc:
+            return f"cannot read: {exc.strerror or exc}"
+        return data if len(data) <= limit else f"larger than {limit:,} bytes"
+
+    return read
 
 
 def read(path: Path, max_image_bytes: int) -> Chat:
@@ -87,6 +126,9 @@ def read(path: Path, max_image_bytes: int) -> Chat:
         raise InputError(origin, "", f"not UTF-8 (byte {exc.start})") from None
     except OSError as exc:
         raise InputError(origin, "", f"cannot read: {exc.strerror or exc}") from None
+    if "\0" in text:  # a path with one made the image lookup raise
+        at = text.count("\n", 0, text.index("\0")) + 1
+        raise InputError(f"{origin}:{at}", "", "a NUL byte: binary content, not Markdown")
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         raise InputError(origin, "front matter", "missing: the file must start with ---")
@@ -122,22 +164,23 @@ def read(path: Path, max_image_bytes: int) -> Chat:
             return
         chat.turns.append(Turn(speaker, text, moment))
         for shown in _IMAGE.finditer(text):
-            data = _image(path.parent, shown["target"], max_image_bytes)
-            if isinstance(data, str):
-                chat.notes.append(f"image {shown['target'][:200]}: {data}")
+            found = _image(path.parent, shown["target"], max_image_bytes)
+            if isinstance(found, str):
+                chat.notes.append(f"image {shown['target'][:200]}: {found}")
             else:
-                chat.images.append(Image(shown["target"], data, moment, shown["caption"].strip()))
+                read = _reader(found, max_image_bytes)
+                chat.images.append(Image(shown["target"], read, moment, shown["caption"].strip()))
 
     in_code = False
     for n, line in enumerate(lines[end:], start=end + 1):
         if line.lstrip().startswith("```"):
             in_code = not in_code
-        heading = None if in_code else _HEADING.match(line)
+        heading = None if in_code else _heading(line)
         if heading:
             close()
-            speaker, body = heading["speaker"].strip(), []
-            if heading["when"]:
-                moment = _when(heading["when"], start, origin, n)
+            speaker, body = heading[0], []
+            if heading[1]:
+                moment = _when(heading[1], start, origin, n)
             continue
         if speaker is None:
             if line.strip():

@@ -2,19 +2,26 @@
 served on 127.0.0.1 only, built again when the store's `main` moves.
 
 The server is Python's `http.server`, narrowed: files of the site only (no directory
-listing, nothing outside the build), content types from a fixed table (never guessed
-from the machine's own), `nosniff` and a content security policy that runs no script,
-the site's own 404 page, and a request whose Host header names another site (a DNS
-rebinding page) is refused. Nothing here prints: what happens is told to `on_event`.
+listing, nothing outside the build, not even through a symbolic link in it), content
+types from a fixed table (never guessed from the machine's own), `nosniff` and a content
+security policy that runs no script, the site's own 404 page, and a request whose Host
+header names another site (a DNS rebinding page), or that names two, is refused. At most
+`MAX_CONNECTIONS` clients are served at once; one more is closed at once rather than
+given a thread, and a request that has not arrived whole within `idle_seconds`, however
+steadily it trickles in, is closed. Nothing here prints: what happens is told to `on_event`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import socket
 import sys
 import tempfile
 import threading
+import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -29,11 +36,13 @@ from ..recording.init import open_store
 from ..storage.store import Store
 from .site import SiteResult, make_site
 
-__all__ = ["HOST", "Preview", "PreviewBuild"]
+__all__ = ["HOST", "MAX_CONNECTIONS", "Preview", "PreviewBuild"]
 
 HOST = "127.0.0.1"  # never every interface: a preview is for this machine
 _POLL_SECONDS = 1.0
 _IDLE_SECONDS = 30.0  # a connection that sends nothing for this long is closed
+MAX_CONNECTIONS = 64
+"""Clients served at once: a reader's browser opens a handful; a flood gets no threads."""
 
 # What each file of a site is served as; anything else as bytes to download.
 CONTENT_TYPES = {
@@ -80,8 +89,15 @@ class _Handler(SimpleHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         # a client that sends nothing (or a request a byte at a time) lets go of its
-        # thread and its socket in the end, rather than holding them for ever
+        # thread and its socket in the end, rather than holding them for ever: each
+        # read waits idle_seconds at most, and the whole request (its line and headers)
+        # must arrive within idle_seconds too, or the server closes the connection
         self.connection.settimeout(self.server.preview.idle_seconds)
+        self.server.reading(self.connection)
+
+    def finish(self) -> None:
+        self.server.done_reading(self.connection)
+        super().finish()
 
     def end_headers(self) -> None:
         for name, value in _HEADERS.items():
@@ -89,10 +105,13 @@ class _Handler(SimpleHTTPRequestHandler):
         super().end_headers()
 
     def parse_request(self) -> bool:
-        if not super().parse_request():
-            return False
-        host = (self.headers.get("Host") or "").lower()
-        if host not in self.server.preview.hosts:
+        try:
+            if not super().parse_request():
+                return False
+        finally:
+            self.server.done_reading(self.connection)
+        hosts = self.headers.get_all("Host") or [""]
+        if len(hosts) != 1 or hosts[0].lower() not in self.server.preview.hosts:
             self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "not this preview's address")
             return False
         return True
@@ -101,10 +120,21 @@ class _Handler(SimpleHTTPRequestHandler):
         return CONTENT_TYPES.get(Path(str(path)).suffix.lower(), "application/octet-stream")
 
     def send_head(self) -> Any:
-        if "\x00" in self.translate_path(self.path):  # `%00`: no file has such a name
+        path = self.translate_path(self.path)
+        # `%00`: no file has such a name. A backslash neither: `/\evil.example/../tags`
+        # is the folder `tags`, and the redirect to its slash, to the address as asked,
+        # took a browser to evil.example (which reads `/\` as `//`)
+        asked = urllib.parse.unquote(self.path.split("?", 1)[0].split("#", 1)[0])
+        if "\x00" in path or "\\" in asked or not self._inside(path):
             self.send_error(HTTPStatus.NOT_FOUND)
             return None
         return super().send_head()
+
+    def _inside(self, path: str) -> bool:
+        """Whether `path`, its symbolic links followed, is inside the site: a link in the
+        build that leads out of it (to a home folder, `/etc`) serves nothing."""
+        root = os.path.realpath(self.directory)
+        return os.path.commonpath([root, os.path.realpath(path)]) == root
 
     def list_directory(self, path: str | Any) -> None:
         self.send_error(HTTPStatus.NOT_FOUND)
@@ -132,6 +162,53 @@ class _Handler(SimpleHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     preview: Preview
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._lock = threading.Lock()
+        self._reading: dict[socket.socket, float] = {}  # connection -> its deadline
+
+    def reading(self, connection: socket.socket) -> None:
+        """`connection` is reading its request, which must arrive by idle_seconds from now."""
+        with self._lock:
+            self._reading[connection] = time.monotonic() + self.preview.idle_seconds
+
+    def done_reading(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._reading.pop(connection, None)
+
+    def service_actions(self) -> None:
+        """Between requests (every half second): close the connections whose request
+        has not arrived in time, however steadily it trickles in."""
+        super().service_actions()
+        now = time.monotonic()
+        with self._lock:
+            late = [c for c, deadline in self._reading.items() if deadline < now]
+            for connection in late:
+                del self._reading[connection]
+        for connection in late:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread for the client while fewer than MAX_CONNECTIONS are served; else the
+        connection is closed at once."""
+        if not self.slots.acquire(blocking=False):
+            self.preview.tell(f"{client_address[0]} refused: {MAX_CONNECTIONS} clients served")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A request that failed is told in one line, never a traceback on the terminal."""

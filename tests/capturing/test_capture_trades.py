@@ -3,7 +3,9 @@ a real store; every figure below is worked out by hand from the rows of tests/da
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -239,6 +241,36 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             "statement.csv:row 5: Qty: -200 disagrees with Side BUY",
         ),
         ("notes.txt", "just some notes\n", "notes.txt: not a trade export this reads"),
+        (  # each figure in range, their product not: a decimal.InvalidOperation traceback
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n"
+            "2025-03-06,09:45:00,TSLA,999999999999999,0.01,Buy\n"
+            "2025-03-06,10:45:00,TSLA,999999999999999,999999999999999,Sell\n",
+            "trades.csv:row 3: profit_loss: 9.9999999999999799E+29 is out of range",
+        ),
+        (  # 23:59 on the last day of 9999 in New York is in the year 10000 in UTC
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n9999-12-31,23:59:00,TSLA,5,1,Buy\n",
+            "trades.csv:row 2: Date: 9999-12-31 23:59:00 in America/New_York is out of range",
+        ),
+        (  # a NUL past the first 64 KiB reached the record as a symbol's \u0000
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n"
+            + "03/06/2025,09:45:00,TSLA,50,250.00,Buy\n" * 2000
+            + "03/06/2025,09:45:00,TS\0LA,50,250.00,Buy\n",
+            "trades.csv:row 2002: a NUL byte: binary content",
+        ),
+        (  # shown reversed (`@XY` reads `@YX`), to make a ticker look like another
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n03/06/2025,09:45:00,A\u202eLPA,5,1,Buy\n",
+            "trades.csv:row 2: Symbol: holds U+202E, a character no symbol has; refused",
+        ),
+        (
+            "flex.csv",
+            '"ClientAccountID","Symbol","DateTime","Buy/Sell","Quantity","TradePrice"\n'
+            '"U1","F\u200b","20250303;093512","BUY","1","10"\n',
+            "flex.csv:row 2: symbol: holds U+200B, a character no symbol has; refused",
+        ),
     ],
 )
 def test_a_malformed_export_names_file_row_field_and_reason(
@@ -450,3 +482,96 @@ def test_a_note_in_the_record_never_spells_the_account_out(cli: Cli, tmp_path: P
     store = tmp_path / "s.git"
     _ingest(cli, store, [captured])
     assert "U7654321" not in git("-C", store, "log", "-p", "main")
+
+
+def test_no_id_in_the_record_gives_the_account_number_away(cli: Cli, tmp_path: Path) -> None:
+    """Account numbers are few (IB's: U and seven digits), so a hash of one is undone by
+    trying them all (ten million SHA-256 take seconds): the session id names the account
+    by its last four digits, and a row's id hashes the row with those alone, so the same
+    rows of two accounts ending alike get the same ids."""
+    ids = {}
+    for account in ("U7654321", "U1114321"):
+        export = tmp_path / f"{account}.csv"
+        export.write_text(
+            "Date,Time,Symbol,Quantity,Price,Side,Account\n"
+            f"2025-12-01,10:00:00,AAPL,10,5,Buy,{account}\n"
+            f"2025-12-01,11:00:00,AAPL,10,6,Sell,{account}\n"
+        )
+        (captured,) = _capture(cli, export)
+        assert captured["session_id"] == "trades-2025-12-01-4321"
+        ids[account] = captured["source_data"]["trades"][0]["execution_ids"]
+        store = tmp_path / f"{account}.git"
+        _ingest(cli, store, [captured])
+        history = git("-C", store, "log", "-p", "main")
+        digest = hashlib.sha256(account.encode()).hexdigest()
+        assert account not in history and digest[:8] not in history
+    assert ids["U7654321"] == ids["U1114321"]
+    both = tmp_path / "both.csv"
+    both.write_text(
+        (tmp_path / "U7654321.csv").read_text() + "2025-12-01,12:00:00,AAPL,1,5,Buy,U1114321\n"
+    )
+    result = cli("capture", "trades", both)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "account: accounts U1114321 and U7654321 both end in 4321" in result.stderr
+
+
+def test_an_export_in_utf16_or_mixed_encodings_is_told(cli: Cli, tmp_path: Path) -> None:
+    """Excel's "Unicode text" is UTF-16: refused with what to do, not as binary. A file
+    that is not UTF-8 is read as Windows-1252, and a note says so and where (a UTF-8
+    name further in reads wrongly then)."""
+    rows = "Date,Time,Symbol,Quantity,Price,Side\n03/06/2025,09:45:00,TSLA,5,1,Buy\n"
+    path = tmp_path / "trades.csv"
+    path.write_bytes(rows.encode("utf-16"))
+    done = cli.process("capture", "trades", path)
+    assert done.returncode == 2 and b"UTF-16 text: save the export as UTF-8" in done.stderr
+    path.write_bytes(rows.encode() + "03/06/2025,09:46:00,\xc4B,5,1,Buy\n".encode("latin-1"))
+    result = cli("capture", "trades", path)
+    assert result.exit_code == 0
+    assert "trades.csv:row 3: not UTF-8, so the file is read as Windows-1252" in result.stderr
+    (session,) = loads(result.stdout)
+    assert [t["symbol"] for t in session["source_data"]["trades"]] == ["TSLA", "\xc4B"]
+
+
+_AMOUNT = st.sampled_from([D("0.0001"), D("999999999999999")]) | st.decimals(
+    min_value=D("0.0001"), max_value=D("999999999999999"), places=4
+)
+_DAY = st.sampled_from([date(1, 1, 1), date(9999, 12, 31)]) | st.dates()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _DAY,
+            st.times().map(lambda t: t.replace(microsecond=0)),
+            st.sampled_from(["Buy", "Sell"]),
+            _AMOUNT,
+            _AMOUNT,
+            st.decimals(min_value=D("-9999"), max_value=D("999999999999999"), places=2),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(["America/New_York", "Asia/Tokyo", "Pacific/Kiritimati", "UTC"]),
+)
+def test_well_formed_rows_of_any_date_and_size_give_sessions_or_an_input_error(
+    rows: list[tuple[Any, ...]], tz: str
+) -> None:
+    """Every cell as the format wants it, at the edges of what it allows: the first and
+    last days a date holds, in any zone (an OverflowError), amounts whose products pass
+    what a cent can be rounded in (a decimal.InvalidOperation)."""
+    import tempfile
+
+    body = "".join(
+        f"{day.isoformat()},{clock.isoformat()},SYM,{quantity},{price},{side},{fee}\n"
+        for day, clock, side, quantity, price, fee in rows
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        path.write_text("Date,Time,Symbol,Quantity,Price,Side,Commission\n" + body)
+        try:
+            found = capture_trades(path, tz=tz)
+        except InputError as exc:
+            assert str(path) in str(exc), exc
+        else:
+            assert all(s["source_data"]["trades"] for s in found.sessions)

@@ -7,6 +7,7 @@ import http.client
 import json
 import queue
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -179,3 +180,121 @@ def test_what_a_client_sends_reaches_the_events_with_controls_escaped(filled: Pa
                 pass
     assert events and not any("\x1b" in e or "\x07" in e for e in events)
     assert any("\\x1b]0;owned\\x07" in e for e in events)
+
+
+def test_a_link_in_the_site_that_leads_out_of_it_serves_nothing(
+    filled: Path, tmp_path: Path
+) -> None:
+    """The server followed symbolic links: one in the build (to a file or a folder
+    outside it) served that file to any reader of the preview."""
+    secret = tmp_path / "outside"
+    secret.mkdir()
+    (secret / "key.txt").write_text("PRIVATE KEY")
+    with serve(filled, poll_seconds=3600) as preview:
+        preview.start()
+        (preview.current / "key.txt").symlink_to(secret / "key.txt")
+        (preview.current / "outside").symlink_to(secret, target_is_directory=True)
+        (preview.current / "inside.css").symlink_to(preview.current / "style.css")
+        for path in ("key.txt", "outside/key.txt", "outside/"):
+            status, _, body = get(preview.url + path)
+            assert status == 404 and b"PRIVATE KEY" not in body, path
+        status, headers, _ = get(preview.url + "inside.css")
+        assert (status, headers["content-type"]) == (200, "text/css; charset=utf-8")
+
+
+def test_a_request_naming_two_hosts_is_refused(filled: Path) -> None:
+    """Only the first Host header was checked: a request naming this preview and another
+    site is ambiguous (a proxy may read the second), and is refused like the other."""
+    with serve(filled, poll_seconds=3600) as preview:
+        preview.start()
+        connection = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=30)
+        connection.putrequest("GET", "/", skip_host=True)
+        connection.putheader("Host", f"127.0.0.1:{preview.port}")
+        connection.putheader("Host", "evil.example")
+        connection.endheaders()
+        answer = connection.getresponse()
+        assert answer.status == 421 and b"<!DOCTYPE html>\n<html lang" not in answer.read()
+        connection.close()
+
+
+def test_clients_beyond_the_limit_are_closed_not_given_threads(
+    filled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every connection got a thread of its own, however many were opened (a flood of
+    idle ones took as many threads); beyond MAX_CONNECTIONS one is closed at once, and
+    once the others go, readers are served again."""
+    import socket
+
+    from gitflywheel.publishing import preview as module
+
+    monkeypatch.setattr(module, "MAX_CONNECTIONS", 3)
+    events: list[str] = []
+    with serve(filled, poll_seconds=3600, on_event=events.append) as preview:
+        preview.start()
+        idle = [socket.create_connection(("127.0.0.1", preview.port), timeout=30) for _ in "abc"]
+        for client in idle:
+            client.sendall(b"GET / HTTP/1.1\r\n")  # and nothing more
+        extra = socket.create_connection(("127.0.0.1", preview.port), timeout=30)
+        try:
+            assert extra.recv(1024) == b""  # closed by the server, not by our timeout
+        finally:
+            extra.close()
+        assert any("refused: 3 clients served" in e for e in events)
+        for client in idle:
+            client.close()
+        status = 0
+        for _ in range(300):  # until the server has let go of the closed ones
+            try:
+                status = get(preview.url)[0]
+                break
+            except (ConnectionError, urllib.error.URLError):
+                time.sleep(0.1)
+        assert status == 200
+
+
+def test_a_folder_asked_for_through_a_backslash_redirects_nowhere(filled: Path) -> None:
+    """`/\\evil.example/../tags` is the folder `tags`: the server redirected it to its
+    slash as asked, `Location: /\\evil.example/../tags/`, which a browser reads as
+    `//evil.example/...`, another site. A path with a backslash names no file of a site."""
+    with serve(filled, poll_seconds=3600) as preview:
+        preview.start()
+        folder = next(p.name for p in preview.current.iterdir() if (p / "index.html").is_file())
+        for path in (f"/\\evil.example/../{folder}", f"/%5cevil.example/../{folder}"):
+            connection = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=30)
+            connection.request("GET", path)
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 404 and answer.getheader("Location") is None, path
+            connection.close()
+        status, headers, _ = get(preview.url + folder + "/")
+        assert status == 200
+
+
+def test_a_request_that_trickles_in_is_cut_off(filled: Path) -> None:
+    """Each read waited idle_seconds, so a client sending a byte a little more often than
+    that held its connection (and its thread) for ever; the whole request must arrive
+    within idle_seconds."""
+    import select
+    import socket
+
+    from gitflywheel.publishing.preview import Preview
+
+    with Preview(filled, poll_seconds=3600, idle_seconds=1) as preview:
+        preview.start()
+        slow = socket.create_connection(("127.0.0.1", preview.port), timeout=10)
+        closed = False
+        try:
+            slow.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
+            for _ in range(150):  # 30 s of a byte each 0.2 s: far past the second allowed
+                try:
+                    slow.sendall(b"a")
+                except OSError:
+                    closed = True
+                    break
+                if select.select([slow], [], [], 0.2)[0] and slow.recv(1024) == b"":
+                    closed = True
+                    break
+        finally:
+            slow.close()
+        assert closed
+        assert get(preview.url)[0] == 200
