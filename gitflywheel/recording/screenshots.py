@@ -4,7 +4,8 @@ A session names its screenshots; a path it names is hostile until checked. Only 
 regular file inside the input file's folder tree (standard input: the working
 directory) or a folder the user allows (`--screenshots-from`) is read, symlinks resolved
 and then checked, at most `max_bytes`, and only when its content is a PNG, JPEG, GIF,
-WebP or AVIF image by structure, not by a first few bytes alone. An image is published
+WebP or AVIF image by structure, not by a first few bytes alone, and of a size in pixels
+a reader's browser can hold (a small file can declare a billion pixels). An image is published
 beside the artifacts as it is, so it is stored under the extension of the format it is
 (a GIF named `pwn.shtml` becomes `02-pwn.gif`): a web server serves it as an image,
 never as a page. SVG is refused: it is XML that can carry script and load other files.
@@ -25,17 +26,22 @@ from ..session.artifacts import is_linked_url, is_url
 
 __all__ = [
     "DEFAULT_MAX_SCREENSHOT_BYTES",
+    "MAX_PIXELS",
+    "MAX_SIDE",
     "IMAGE_EXTENSIONS",
     "ImageFormat",
     "ScreenshotPolicy",
     "Refusal",
     "image_format",
+    "image_size",
     "is_linked_url",
     "publishable_screenshot",
     "read_screenshot",
 ]
 
 DEFAULT_MAX_SCREENSHOT_BYTES = 8 * 1024 * 1024
+MAX_SIDE = 32_768  # pixels on a side: a full-page screenshot is tall, not this tall
+MAX_PIXELS = 50_000_000  # what a reader's browser decodes (200 MB at 4 bytes a pixel)
 
 ImageFormat = Literal["png", "jpeg", "gif", "webp", "avif"]
 # The one extension a stored screenshot of each format gets: what every web server maps
@@ -223,6 +229,79 @@ def image_format(data: bytes) -> ImageFormat | None:
     return announced if announced is not None and _CHECKS[announced](data) else None
 
 
+def _avif_size(data: bytes) -> tuple[int, int] | None:
+    """The image spatial extent (`ispe`) an AVIF's header declares, if it is found in
+    its first 64 KiB (the item properties come before the pixels)."""
+    at = data.find(b"ispe", 0, 65_536)
+    if at < 4 or at + 16 > len(data):
+        return None
+    return int.from_bytes(data[at + 8 : at + 12], "big"), int.from_bytes(
+        data[at + 12 : at + 16], "big"
+    )
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """The size the first frame header declares (segments walked as `_is_jpeg` does)."""
+    pos = 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF or marker in _JPEG_STANDALONE:
+            pos += 1 if marker == 0xFF else 2
+            continue
+        if marker in _JPEG_FRAMES and pos + 9 <= len(data):
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return width, height
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8 " and len(data) >= 30:
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and len(data) >= 25:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X" and len(data) >= 30:
+        width = int.from_bytes(data[24:27], "little") + 1
+        return width, int.from_bytes(data[27:30], "little") + 1
+    return None
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """The width and height an image (`image_format`) declares, in pixels; None when it
+    is not an image or does not say where it is looked for."""
+    found = image_format(data)
+    if found == "png":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if found == "gif":
+        width, height = struct.unpack("<HH", data[6:10])
+        return width, height
+    if found == "jpeg":
+        return _jpeg_size(data)
+    if found == "webp":
+        return _webp_size(data)
+    if found == "avif":
+        return _avif_size(data)
+    return None
+
+
+def _too_large(data: bytes) -> Refusal | None:
+    """Why an image is refused for its size in pixels: a small file can declare a size
+    whose pixels no reader's browser should have to hold (a decompression bomb)."""
+    size = image_size(data)
+    if size is None:
+        return None
+    width, height = size
+    if max(width, height) <= MAX_SIDE and width * height <= MAX_PIXELS:
+        return None
+    return Refusal(
+        f"an image of {width}x{height} pixels, too large to show: at most {MAX_SIDE:,} "
+        f"pixels a side and {MAX_PIXELS:,} in all"
+    )
+
+
 def publishable_screenshot(name: str, data: bytes) -> bool:
     """A stored screenshot a site or a blog may serve: an image by its content, under a
     name whose only dot starts that format's extension (what the store names it now;
@@ -272,4 +351,6 @@ def read_screenshot(source: str, base_dir: Path, policy: ScreenshotPolicy) -> by
             "too_big": " (--max-screenshot-bytes)",
         }.get(exc.cause, "")
         return Refusal(exc.reason + hint)
-    return data if image_format(data) is not None else _not_an_image(data)
+    if image_format(data) is None:
+        return _not_an_image(data)
+    return _too_large(data) or data

@@ -12,6 +12,7 @@ import re
 import resource
 import subprocess
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,9 +25,11 @@ from PIL import Image, features
 
 from gitflywheel.recording.screenshots import (
     IMAGE_EXTENSIONS,
+    MAX_SIDE,
     Refusal,
     ScreenshotPolicy,
     image_format,
+    image_size,
     publishable_screenshot,
     read_screenshot,
 )
@@ -113,6 +116,14 @@ def escape(work: Path, source: str) -> None:
         )
     elif source == "screens/big.png":
         (screens / "big.png").write_bytes(PNG + SECRET)
+    elif source == "screens/bomb.png":
+        (screens / "bomb.png").write_bytes(declaring(PNG, 100_000, 100_000) + SECRET)
+
+
+def declaring(png: bytes, width: int, height: int) -> bytes:
+    """A PNG whose header declares another size (its CRC made right again)."""
+    header = b"IHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big") + png[24:29]
+    return png[:12] + header + zlib.crc32(header).to_bytes(4, "big") + png[33:]
 
 
 REFUSED = {
@@ -124,6 +135,7 @@ REFUSED = {
     "not an image, named .png": ("screens/notes.png", "not an image"),
     "SVG": ("screens/logo.svg", "SVG"),
     "over the size cap": ("screens/big.png", "over the limit"),
+    "a small file declaring a huge image": ("screens/bomb.png", "too large to show"),
 }
 
 
@@ -315,6 +327,39 @@ def test_url_is_never_fetched(
     assert "[level1]" not in texts
     assert "secret" not in texts  # a screenshot not read stays in the record
     holds_nothing_of(cli, store, SECRET)
+
+
+@pytest.mark.parametrize("size", [(3, 2), (1200, 630), (16_383, 1), (1, 9_000)])
+@pytest.mark.parametrize(
+    "fmt, options",
+    [
+        ("PNG", {}),
+        ("JPEG", {}),
+        ("GIF", {}),
+        ("WEBP", {}),  # lossy: VP8
+        ("WEBP", {"lossless": True}),  # VP8L
+        ("WEBP", {"exif": b"Exif\x00\x00"}),  # VP8X
+    ],
+)
+def test_an_image_declares_the_size_pillow_reads(
+    fmt: str, options: dict[str, object], size: tuple[int, int]
+) -> None:
+    out = io.BytesIO()
+    Image.new("P" if fmt == "GIF" else "RGB", size).save(out, fmt, **options)
+    data = out.getvalue()
+    assert image_size(data) == Image.open(io.BytesIO(data)).size == size
+
+
+def test_an_image_too_large_to_show_is_refused_whatever_its_bytes(tmp_path: Path) -> None:
+    (tmp_path / "tall.png").write_bytes(declaring(PNG, 1440, 30_000))  # a full page: read
+    (tmp_path / "wide.png").write_bytes(declaring(PNG, MAX_SIDE + 1, 1))
+    (tmp_path / "vast.png").write_bytes(declaring(PNG, 10_000, 10_000))
+    policy = ScreenshotPolicy()
+    assert isinstance(read_screenshot("tall.png", tmp_path, policy), bytes)
+    for name in ("wide.png", "vast.png"):
+        refused = read_screenshot(name, tmp_path, policy)
+        assert isinstance(refused, Refusal) and "too large to show" in refused.reason, name
+    assert image_size(b"not an image") is None
 
 
 def test_image_formats() -> None:
