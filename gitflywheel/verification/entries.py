@@ -3,6 +3,8 @@ the layout puts its kind, and names an object the store holds as that type."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..storage.layout import (
     FANOUT_LEVELS,
     SESSIONS_DIR,
@@ -66,7 +68,11 @@ def check_trees(ctx: Context, commit: CommitInfo, changes: Changes) -> None:
 
 
 def _check_tree(
-    ctx: Context, commit: CommitInfo, folder: str, old: list[RawEntry], new: list[RawEntry]
+    ctx: Context,
+    commit: CommitInfo,
+    folder: str,
+    old: Sequence[RawEntry],
+    new: Sequence[RawEntry],
 ) -> None:
     def where(name: bytes) -> str:
         return f"{folder}/{display_name(name)}" if folder else display_name(name)

@@ -152,16 +152,29 @@ class FolderChecks:
         self._site_at: dict[bytes | None, tuple[str | None] | None] = {}  # the same
         self._tip_names: tuple[Names | None] | None = None
         self._tip_site: tuple[str | None] | None = None
+        self._settings_of: tuple[bytes | None, tuple[bytes | None] | None] | None = None
+
+    def _settings_blob(self, tree: bytes | None) -> tuple[bytes | None] | None:
+        """(the settings file's blob id,) in a root tree, or None when it cannot be read
+        (settings.invalid says why); the last tree's is kept, as the checks of one folder
+        ask it three times."""
+        if self._settings_of is None or self._settings_of[0] != tree:
+            try:
+                found: tuple[bytes | None] | None = (settings_blob(self.ctx.store, tree),)
+            except (GitflywheelError, KeyError, ValueError):
+                found = None
+            self._settings_of = (tree, found)
+        return self._settings_of[1]
 
     # -- the store's display names -------------------------------------------------------
 
     def _settings_names(self, tree: bytes | None) -> Names | None:
         """The display names the settings of a root tree give; None when they cannot be
         read (settings.invalid says why)."""
-        try:
-            blob = settings_blob(self.ctx.store, tree)
-        except (GitflywheelError, KeyError, ValueError):
+        found = self._settings_blob(tree)
+        if found is None:
             return None
+        blob = found[0]
         if blob not in self._names_at:
             try:
                 self._names_at[blob] = store_names(settings_at(self.ctx.store, tree))
@@ -206,10 +219,10 @@ class FolderChecks:
     def _settings_site(self, tree: bytes | None) -> tuple[str | None] | None:
         """(`site.base_url`,) as the settings of a root tree give it; None when they
         cannot be read (settings.invalid says why)."""
-        try:
-            blob = settings_blob(self.ctx.store, tree)
-        except (GitflywheelError, KeyError, ValueError):
+        found = self._settings_blob(tree)
+        if found is None:
             return None
+        blob = found[0]
         if blob not in self._site_at:
             try:
                 self._site_at[blob] = (settings_at(self.ctx.store, tree).site.base_url,)
@@ -354,9 +367,8 @@ class FolderChecks:
         when one of them cannot be read (the check says why)."""
         if not folder.tree:
             return None
-        try:
-            settings = settings_blob(self.ctx.store, commit.tree)
-        except (GitflywheelError, KeyError, ValueError):
+        settings = self._settings_blob(commit.tree)
+        if settings is None:
             return None
         now = self._current_names()
         names = (
@@ -366,7 +378,7 @@ class FolderChecks:
         )
         # the check reads the templates/ folders of these trees only, not the rest of them
         templates = tuple(self.ctx.lookup(tree, TEMPLATES_DIR) for tree in template_trees)
-        return (folder.path, folder.tree, templates, settings, names)
+        return (folder.path, folder.tree, templates, settings[0], names)
 
     def _check_files(self, commit: CommitInfo, folder: Folder) -> None:
         assert folder.manifest is not None
