@@ -501,6 +501,7 @@ class FolderChecks:
             return warnings  # a filter set of a later gitflywheel: counted, hashes checked
         specs = {spec.kind: spec for spec in facts.specs()}
         rendered: dict[str, bytes] = {}
+        digests: dict[str, str] = {}
         for artifact in manifest.artifacts:
             template_set = self._template_set(templates, artifact.filters or "")
             try:
@@ -513,7 +514,8 @@ class FolderChecks:
                     f"does not render again from its facts: {exc}",
                 )
                 continue
-            if hashlib.sha256(data).hexdigest() != artifact.sha256:
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != artifact.sha256:
                 self.ctx.find(
                     "artifact.render",
                     commit,
@@ -522,9 +524,9 @@ class FolderChecks:
                     f"and {artifact.filters} gives other bytes",
                 )
                 continue
-            rendered[artifact.kind] = data
+            rendered[artifact.kind], digests[artifact.kind] = data, digest
         if derived is not None and len(sets) == 1 and len(rendered) == len(manifest.artifacts):
-            plan = assemble(derived, template_set, manifest.revision, rendered)
+            plan = assemble(derived, template_set, manifest.revision, rendered, digests)
             self._compare_manifest(commit, folder, plan.manifest)
         return warnings
 
