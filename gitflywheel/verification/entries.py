@@ -77,8 +77,9 @@ def _check_tree(
     def where(name: bytes) -> str:
         return f"{folder}/{display_name(name)}" if folder else display_name(name)
 
-    twice_before = set(duplicate_names([name for name, _, _ in old]))
-    for name in duplicate_names([name for name, _, _ in new]):
+    twice = duplicate_names([name for name, _, _ in new])
+    twice_before = set(duplicate_names([name for name, _, _ in old])) if twice else set()
+    for name in twice:
         if name not in twice_before:
             ctx.find("tree.name", commit, where(name), "two entries of one tree have this name")
     unsorted = out_of_order([(name, mode) for name, mode, _ in new])
