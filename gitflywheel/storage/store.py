@@ -240,8 +240,9 @@ class Store:
 
     def _read(self, sha: bytes) -> tuple[int, bytes]:
         """An object's type number and bytes. The pack that answered last is asked first:
-        a walk of the history reads objects that were written together. What no pack
-        known so far holds (a loose object, a pack written or merged since, a pack gone)
+        a walk of the history reads objects that were written together. An object a pack
+        holds whole is inflated straight from its mapping, never past the size its header
+        gives; a delta goes to dulwich's reader. What no pack known so far holds (a loose object, a pack written or merged since, a pack gone)
         is looked up as dulwich does, which looks again at the folder of packs."""
         readers = self._readers
         if readers is None:
