@@ -142,9 +142,9 @@ def dulwich_repo(store: Store) -> Repo:
 
 
 def _whole_in(pack: Pack, binary: RawObjectID) -> tuple[int, bytes] | None:
-    """An object the pack holds whole, read without dulwich's general reader (a third of
-    the cost of a read in a walk of the history); None when it holds it as a delta or
-    does not read cleanly. KeyError when the pack does not hold it."""
+    """An object the pack holds whole, read without dulwich's general reader (which
+    costs two thirds as much again per object); None when it holds it as a delta or does
+    not read cleanly. KeyError when the pack does not hold it."""
     offset = pack.index.object_offset(binary)
     try:
         contents = pack.data._buffer()
@@ -242,8 +242,9 @@ class Store:
         """An object's type number and bytes. The pack that answered last is asked first:
         a walk of the history reads objects that were written together. An object a pack
         holds whole is inflated straight from its mapping, never past the size its header
-        gives; a delta goes to dulwich's reader. What no pack known so far holds (a loose object, a pack written or merged since, a pack gone)
-        is looked up as dulwich does, which looks again at the folder of packs."""
+        gives; a delta goes to dulwich's reader. What no pack known so far holds (a loose
+        object, a pack written or merged since, a pack gone) is looked up as dulwich
+        does, which looks again at the folder of packs."""
         readers = self._readers
         if readers is None:
             readers = self._readers = list(self._repo.object_store.packs)

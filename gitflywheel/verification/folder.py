@@ -152,19 +152,20 @@ class FolderChecks:
         self._site_at: dict[bytes | None, tuple[str | None] | None] = {}  # the same
         self._tip_names: tuple[Names | None] | None = None
         self._tip_site: tuple[str | None] | None = None
-        self._settings_of: tuple[bytes | None, tuple[bytes | None] | None] | None = None
+        self._settings_of: tuple[bytes | None, tuple[bytes | None]] | None = None
 
     def _settings_blob(self, tree: bytes | None) -> tuple[bytes | None] | None:
         """(the settings file's blob id,) in a root tree, or None when it cannot be read
-        (settings.invalid says why); the last tree's is kept, as the checks of one folder
-        ask it three times."""
-        if self._settings_of is None or self._settings_of[0] != tree:
-            try:
-                found: tuple[bytes | None] | None = (settings_blob(self.ctx.store, tree),)
-            except (GitflywheelError, KeyError, ValueError):
-                found = None
-            self._settings_of = (tree, found)
-        return self._settings_of[1]
+        (settings.invalid says why); the last tree's answer is kept, as the checks of one
+        folder ask it three times (a tree not read is asked again: it may come in)."""
+        if self._settings_of is not None and self._settings_of[0] == tree:
+            return self._settings_of[1]
+        try:
+            found = (settings_blob(self.ctx.store, tree),)
+        except (GitflywheelError, KeyError, ValueError):
+            return None
+        self._settings_of = (tree, found)
+        return found
 
     # -- the store's display names -------------------------------------------------------
 
