@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..pipelines import address_used, names_used, pipeline_id, run_pipeline
 from ..rendering import filtersets
@@ -105,13 +106,18 @@ class SessionPlan:
         return self.files[f"{self.folder}/{MANIFEST_FILE}"]
 
 
+def _file_fields(path: str, data: bytes, sha256: str | None = None) -> dict[str, Any]:
+    """A file's path and content ids (`FileRef`'s fields); `sha256` when known already."""
+    return {
+        "path": path,
+        "blob": blob_id(data).decode(),
+        "sha256": hashlib.sha256(data).hexdigest() if sha256 is None else sha256,
+        "size": len(data),
+    }
+
+
 def file_ref(path: str, data: bytes) -> FileRef:
-    return FileRef(
-        path=path,
-        blob=blob_id(data).decode(),
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-    )
+    return FileRef(**_file_fields(path, data))
 
 
 def store_names(settings: StoreSettings) -> Names:
@@ -185,9 +191,11 @@ def assemble(
     templates: TemplateSet,
     revision: int,
     rendered: Mapping[str, bytes] | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> SessionPlan:
     """Stage two and the manifest: the whole folder of a derived session. `rendered`
-    gives artifacts already rendered from these facts with these templates (verify has)."""
+    gives artifacts already rendered from these facts with these templates (verify has),
+    by kind, and `digests` the SHA-256 (hex) of some of them, computed already."""
     record = derived.record
     session = record.session
     folder = session_dir(record.session_id)
@@ -205,7 +213,7 @@ def assemble(
         files[path] = data
         artifacts.append(
             ArtifactEntry(
-                **file_ref(path, data).model_dump(),
+                **_file_fields(path, data, (digests or {}).get(spec.kind)),
                 kind=spec.kind,
                 pipeline=spec.pipeline,
                 step=spec.step,

@@ -201,10 +201,11 @@ def plan_input(
     screenshots = named_as(record, screenshots)
     derived, rendered = derive_and_render(record, screenshots, templates, names, address)
     plan = assemble(derived, templates, 1, rendered)
+    listed = {ref.path: ref.blob.encode() for ref in plan.manifest.files()}  # ids of these bytes
     files: list[tuple[str, bytes]] = []
     packed: dict[bytes, bytes] = {}
     for path, data in plan.files.items():
-        sha = blob_id(data)
+        sha = listed.get(path) or blob_id(data)  # the manifest is not listed in itself
         files.append((path, sha))
         if sha not in packed:
             packed[sha] = packed_entry(BLOB_TYPE, data)

@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import hashlib
 import heapq
+import mmap
 import os
 import re
 import struct
@@ -43,6 +44,7 @@ __all__ = [
     "PackIndex",
     "packed_entry",
     "unpacked_entry",
+    "whole_entry_at",
     "MAX_PACKS",
     "SETTLED_PACK_BYTES",
     "PACK_PREFIX",
@@ -425,6 +427,34 @@ def packed_entry(type_num: int, data: bytes) -> bytes:
         size >>= 7
     header.append(c)
     return bytes(header) + zlib.compress(data)
+
+
+def whole_entry_at(contents: bytes | mmap.mmap, offset: int) -> tuple[int, bytes] | None:
+    """The type number and bytes of the object a pack holds whole (not as a delta) at
+    `offset`, inflated straight from the pack's bytes; None for a delta, and for anything
+    that does not read exactly as its header says (dulwich's careful reader then decides,
+    and raises what it raises)."""
+    try:
+        byte = contents[offset]
+        type_num, size, shift, pos = (byte >> 4) & 7, byte & 15, 4, offset + 1
+        while byte & 0x80:
+            byte = contents[pos]
+            size |= (byte & 0x7F) << shift
+            shift, pos = shift + 7, pos + 1
+    except IndexError:
+        return None
+    if not 1 <= type_num <= 4:  # commit, tree, blob, tag: never a delta
+        return None
+    inflater = zlib.decompressobj()
+    try:
+        with memoryview(contents) as view:
+            # deflate adds at most a few bytes per 16 kB to what it is given
+            data = inflater.decompress(view[pos : pos + size + (size >> 10) + 64], size + 1)
+    except zlib.error:
+        return None
+    if not inflater.eof or len(data) != size:
+        return None
+    return type_num, data
 
 
 def unpacked_entry(raw: bytes) -> bytes:

@@ -58,7 +58,12 @@ def describe_mode(mode: int) -> str:
 def display_name(name: bytes) -> str:
     """A name as text fit for a path in a report: invalid UTF-8, control and invisible
     characters (bidi overrides, zero widths) escaped, so that what a reader sees is there."""
-    text = name.decode("utf-8", "backslashreplace")
+    if name.isascii():
+        text = name.decode("ascii")
+        if text.isprintable():  # in ASCII, only the control characters are not
+            return text
+    else:
+        text = name.decode("utf-8", "backslashreplace")
     return "".join(_escape(c) if unicodedata.category(c)[0] == "C" else c for c in text)
 
 

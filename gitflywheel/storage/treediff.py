@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..errors import StoreError
@@ -41,7 +42,7 @@ class Changes:
 
     sessions: dict[str, tuple[bytes | None, bytes | None]] = field(default_factory=dict)
     files: dict[str, tuple[Entry | None, Entry | None]] = field(default_factory=dict)
-    trees: list[tuple[str, list[RawEntry], list[RawEntry]]] = field(default_factory=list)
+    trees: list[tuple[str, Sequence[RawEntry], Sequence[RawEntry]]] = field(default_factory=list)
     missing: list[tuple[str, bytes, str]] = field(default_factory=list)
     too_deep: list[str] = field(default_factory=list)
 
@@ -65,7 +66,7 @@ _entries: weakref.WeakKeyDictionary[Store, OrderedDict[bytes, tuple[RawEntry, ..
 )
 
 
-def read_entries(store: Store, tree_id: bytes) -> list[RawEntry] | None:
+def read_entries(store: Store, tree_id: bytes) -> tuple[RawEntry, ...] | None:
     """A tree's entries as stored (order and duplicates kept), or None if it is no tree here.
 
     Kept for the trees read last in this store, so that a walk of consecutive commits
@@ -75,8 +76,7 @@ def read_entries(store: Store, tree_id: bytes) -> list[RawEntry] | None:
         cache = _entries[store] = OrderedDict()
     if tree_id in cache:
         cache.move_to_end(tree_id)
-        found = cache[tree_id]
-        return None if found is None else list(found)
+        return cache[tree_id]
     try:
         kind, raw = store.raw(tree_id)
         entries = tuple(parse_entries(raw)) if kind == "tree" else None
@@ -87,7 +87,7 @@ def read_entries(store: Store, tree_id: bytes) -> list[RawEntry] | None:
     cache[tree_id] = entries
     if len(cache) > _ENTRIES_CACHED:
         cache.popitem(last=False)
-    return None if entries is None else list(entries)
+    return entries
 
 
 def diff_sessions(
@@ -106,11 +106,11 @@ def diff_sessions(
 
 def _read(
     store: Store, tree_id: bytes | None, path: str, out: Changes | None, thorough: bool
-) -> list[RawEntry]:
+) -> Sequence[RawEntry]:
     """A tree's entries; one the store cannot read is listed in `out` (None: the old
     side, judged when it came in) and read as empty, or raised when not `thorough`."""
     if tree_id is None:
-        return []
+        return ()
     entries = read_entries(store, tree_id)
     if entries is None:
         problem = object_problem(store, tree_id, TREE_MODE) or "a tree that cannot be read"
@@ -118,7 +118,7 @@ def _read(
             raise StoreError(f"{path or 'the root tree'}: {problem}")
         if out is not None:
             out.missing.append((path, tree_id, problem))
-        return []
+        return ()
     return entries
 
 

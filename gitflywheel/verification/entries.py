@@ -3,6 +3,8 @@ the layout puts its kind, and names an object the store holds as that type."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..storage.layout import (
     FANOUT_LEVELS,
     SESSIONS_DIR,
@@ -66,13 +68,18 @@ def check_trees(ctx: Context, commit: CommitInfo, changes: Changes) -> None:
 
 
 def _check_tree(
-    ctx: Context, commit: CommitInfo, folder: str, old: list[RawEntry], new: list[RawEntry]
+    ctx: Context,
+    commit: CommitInfo,
+    folder: str,
+    old: Sequence[RawEntry],
+    new: Sequence[RawEntry],
 ) -> None:
     def where(name: bytes) -> str:
         return f"{folder}/{display_name(name)}" if folder else display_name(name)
 
-    twice_before = set(duplicate_names([name for name, _, _ in old]))
-    for name in duplicate_names([name for name, _, _ in new]):
+    twice = duplicate_names([name for name, _, _ in new])
+    twice_before = set(duplicate_names([name for name, _, _ in old])) if twice else set()
+    for name in twice:
         if name not in twice_before:
             ctx.find("tree.name", commit, where(name), "two entries of one tree have this name")
     unsorted = out_of_order([(name, mode) for name, mode, _ in new])

@@ -152,16 +152,30 @@ class FolderChecks:
         self._site_at: dict[bytes | None, tuple[str | None] | None] = {}  # the same
         self._tip_names: tuple[Names | None] | None = None
         self._tip_site: tuple[str | None] | None = None
+        self._settings_of: tuple[bytes | None, tuple[bytes | None]] | None = None
+
+    def _settings_blob(self, tree: bytes | None) -> tuple[bytes | None] | None:
+        """(the settings file's blob id,) in a root tree, or None when it cannot be read
+        (settings.invalid says why); the last tree's answer is kept, as the checks of one
+        folder ask it three times (a tree not read is asked again: it may come in)."""
+        if self._settings_of is not None and self._settings_of[0] == tree:
+            return self._settings_of[1]
+        try:
+            found = (settings_blob(self.ctx.store, tree),)
+        except (GitflywheelError, KeyError, ValueError):
+            return None
+        self._settings_of = (tree, found)
+        return found
 
     # -- the store's display names -------------------------------------------------------
 
     def _settings_names(self, tree: bytes | None) -> Names | None:
         """The display names the settings of a root tree give; None when they cannot be
         read (settings.invalid says why)."""
-        try:
-            blob = settings_blob(self.ctx.store, tree)
-        except (GitflywheelError, KeyError, ValueError):
+        found = self._settings_blob(tree)
+        if found is None:
             return None
+        blob = found[0]
         if blob not in self._names_at:
             try:
                 self._names_at[blob] = store_names(settings_at(self.ctx.store, tree))
@@ -206,10 +220,10 @@ class FolderChecks:
     def _settings_site(self, tree: bytes | None) -> tuple[str | None] | None:
         """(`site.base_url`,) as the settings of a root tree give it; None when they
         cannot be read (settings.invalid says why)."""
-        try:
-            blob = settings_blob(self.ctx.store, tree)
-        except (GitflywheelError, KeyError, ValueError):
+        found = self._settings_blob(tree)
+        if found is None:
             return None
+        blob = found[0]
         if blob not in self._site_at:
             try:
                 self._site_at[blob] = (settings_at(self.ctx.store, tree).site.base_url,)
@@ -354,9 +368,8 @@ class FolderChecks:
         when one of them cannot be read (the check says why)."""
         if not folder.tree:
             return None
-        try:
-            settings = settings_blob(self.ctx.store, commit.tree)
-        except (GitflywheelError, KeyError, ValueError):
+        settings = self._settings_blob(commit.tree)
+        if settings is None:
             return None
         now = self._current_names()
         names = (
@@ -366,7 +379,7 @@ class FolderChecks:
         )
         # the check reads the templates/ folders of these trees only, not the rest of them
         templates = tuple(self.ctx.lookup(tree, TEMPLATES_DIR) for tree in template_trees)
-        return (folder.path, folder.tree, templates, settings, names)
+        return (folder.path, folder.tree, templates, settings[0], names)
 
     def _check_files(self, commit: CommitInfo, folder: Folder) -> None:
         assert folder.manifest is not None
@@ -489,6 +502,7 @@ class FolderChecks:
             return warnings  # a filter set of a later gitflywheel: counted, hashes checked
         specs = {spec.kind: spec for spec in facts.specs()}
         rendered: dict[str, bytes] = {}
+        digests: dict[str, str] = {}
         for artifact in manifest.artifacts:
             template_set = self._template_set(templates, artifact.filters or "")
             try:
@@ -501,7 +515,8 @@ class FolderChecks:
                     f"does not render again from its facts: {exc}",
                 )
                 continue
-            if hashlib.sha256(data).hexdigest() != artifact.sha256:
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != artifact.sha256:
                 self.ctx.find(
                     "artifact.render",
                     commit,
@@ -510,9 +525,9 @@ class FolderChecks:
                     f"and {artifact.filters} gives other bytes",
                 )
                 continue
-            rendered[artifact.kind] = data
+            rendered[artifact.kind], digests[artifact.kind] = data, digest
         if derived is not None and len(sets) == 1 and len(rendered) == len(manifest.artifacts):
-            plan = assemble(derived, template_set, manifest.revision, rendered)
+            plan = assemble(derived, template_set, manifest.revision, rendered, digests)
             self._compare_manifest(commit, folder, plan.manifest)
         return warnings
 

@@ -120,6 +120,7 @@ class _Walk:
             [(kind, blob, pipeline, step) for kind, blob, pipeline, step, _ in work.artifacts],
             warnings,
             [key for key, _ in work.twins],
+            first=held is None,
         )
 
 

@@ -179,10 +179,13 @@ class VerifyState:
         artifacts: Iterable[tuple[str, str, str, str]],
         warnings: Iterable[str],
         twin_keys: Iterable[str] = (),
+        first: bool = False,
     ) -> None:
         """Record a session's new current state: (kind, blob, pipeline, step) per artifact,
         its warnings and its twin keys. A session keeps its place among the holders of a
-        key it carried before (its first recording is what makes it the earlier twin)."""
+        key it carried before (its first recording is what makes it the earlier twin).
+        `first`: the index holds nothing of it yet (`session` found no row, and every row
+        of a session is written here, with its row), so there is nothing to replace."""
         self.db.execute(
             "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -200,22 +203,27 @@ class VerifyState:
             "INSERT OR IGNORE INTO records VALUES (?, ?, ?)",
             (state.record_blob, state.session_id, state.revision),
         )
-        self.db.execute("DELETE FROM artifacts WHERE session_id = ?", (state.session_id,))
+        if not first:
+            self.db.execute("DELETE FROM artifacts WHERE session_id = ?", (state.session_id,))
+            self.db.execute("DELETE FROM warnings WHERE session_id = ?", (state.session_id,))
         self.db.executemany(
             "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?)",
             [(state.session_id, *a) for a in artifacts],
         )
-        self.db.execute("DELETE FROM warnings WHERE session_id = ?", (state.session_id,))
         self.db.executemany(
             "INSERT INTO warnings VALUES (?, ?)", [(state.session_id, w) for w in warnings]
         )
         keys = set(twin_keys)
-        held = {
-            str(k)
-            for (k,) in self.db.execute(
-                "SELECT key FROM twins WHERE session_id = ?", (state.session_id,)
-            )
-        }
+        held = (
+            set()
+            if first
+            else {
+                str(k)
+                for (k,) in self.db.execute(
+                    "SELECT key FROM twins WHERE session_id = ?", (state.session_id,)
+                )
+            }
+        )
         self.db.executemany(
             "DELETE FROM twins WHERE session_id = ? AND key = ?",
             [(state.session_id, k) for k in sorted(held - keys)],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,57 @@ def test_a_reader_finds_every_object_while_another_merges_and_writes_packs(
             shown = subprocess.run(["git", "-C", store, "cat-file", kind, sha], capture_output=True)
             assert shown.stdout == data
         assert all(reader.raw(sha.encode()) == seen for sha, seen in first.items())
+
+
+def _objects_as_git_reads_them(store: Path) -> dict[bytes, tuple[str, bytes]]:
+    listed = git("-C", store, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
+    ids = listed.split()
+    out = subprocess.run(
+        ["git", "-C", str(store), "cat-file", "--batch"],
+        input="".join(f"{i}\n" for i in ids).encode(),
+        capture_output=True,
+        check=True,
+    ).stdout
+    found: dict[bytes, tuple[str, bytes]] = {}
+    at = 0
+    while at < len(out):
+        line_end = out.index(b"\n", at)
+        sha, kind, size = out[at:line_end].split()
+        start = line_end + 1
+        found[sha] = (kind.decode(), out[start : start + int(size)])
+        at = start + int(size) + 1
+    return found
+
+
+def test_every_object_reads_as_git_reads_it_whole_or_as_a_delta(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    ingest_many(cli, store, tmp_path, "w", 12)
+    whole = _objects_as_git_reads_them(store)
+    with Store.open(store) as opened:
+        assert {sha: opened.raw(sha) for sha in whole} == whole
+    git("-C", store, "repack", "-a", "-d", "-f", "--depth=20", "--window=20", "-q")
+    idx = next((store / "objects" / "pack").glob("*.idx"))
+    listing = git("-C", store, "verify-pack", "-v", idx).splitlines()
+    assert any(len(line.split()) > 5 for line in listing if line[:1].isalnum())  # deltas
+    with Store.open(store) as opened:
+        assert {sha: opened.raw(sha) for sha in whole} == whole
+
+
+def test_an_object_whose_deflated_bytes_are_damaged_is_never_read(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    ingest_many(cli, store, tmp_path, "d", 3)
+    git("-C", store, "repack", "-a", "-d", "-q")
+    idx = next((store / "objects" / "pack").glob("*.idx"))
+    listing = git("-C", store, "verify-pack", "-v", idx).splitlines()
+    # sha type size size-in-pack offset: the largest blob stored whole
+    blobs = [line.split() for line in listing if " blob " in line and len(line.split()) == 5]
+    sha, _, size, packed, offset = max(blobs, key=lambda fields: int(fields[2]))
+    pack = idx.with_suffix(".pack")
+    data = bytearray(pack.read_bytes())
+    data[int(offset) + int(packed) // 2] ^= 0xFF
+    pack.chmod(0o644)
+    pack.write_bytes(bytes(data))
+    with Store.open(store) as opened, pytest.raises(zlib.error):
+        opened.raw(sha.encode())

@@ -60,3 +60,26 @@ def _name_problems_slowly(name: bytes) -> list[str]:
 )
 def test_plain_names_are_judged_as_every_name_is(name: bytes) -> None:
     assert treecheck.name_problems(name) == _name_problems_slowly(name)
+
+
+def _displayed_slowly(name: bytes) -> str:
+    """Every character of the name looked at: control and invisible ones escaped."""
+    text = name.decode("utf-8", "backslashreplace")
+    return "".join(
+        treecheck._escape(c) if treecheck.unicodedata.category(c)[0] == "C" else c for c in text
+    )
+
+
+@given(
+    st.sampled_from([*NAMES, b"a\x7fb", b"tab\there", b"\x1b[31m", "e\u202eb".encode()])
+    | st.binary(max_size=8)
+    | st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=8).map(str.encode)
+    | st.text(max_size=6).map(str.encode)
+)
+def test_a_name_is_displayed_as_every_character_looked_at_shows_it(name: bytes) -> None:
+    assert treecheck.display_name(name) == _displayed_slowly(name)
+
+
+def test_an_ascii_control_character_is_escaped_in_a_displayed_name() -> None:
+    assert treecheck.display_name(b"a\x7fb\x1b") == "a\\x7fb\\x1b"
+    assert treecheck.display_name(b"plain-name.md") == "plain-name.md"
