@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 import orjson
@@ -175,6 +176,8 @@ def _hides_path(text: str) -> bool:
 
 def scrub_all(value: Any) -> Any:
     """`scrub` over every string of a plain-data context (dict keys are left as they are)."""
+    if type(value) is str and len(value) <= _REMEMBERED:
+        return _scrub_short(value)
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
@@ -184,6 +187,17 @@ def scrub_all(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(scrub_all(v) for v in value)
     return value
+
+
+_REMEMBERED = 256
+"""The longest text whose scrubbed form is remembered: a pipeline scrubs the same names,
+paths and messages in several of its contexts (a few thousand short texts, a few MB)."""
+
+
+@lru_cache(maxsize=4096)
+def _scrub_short(text: str) -> str:
+    """`scrub` of a short text, remembered."""
+    return scrub(text)
 
 
 # Credentials and tokens of the well-known formats, each a rule of its own: the name is

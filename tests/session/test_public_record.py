@@ -261,6 +261,10 @@ def test_the_fast_paths_give_what_every_rule_gives(text: str) -> None:
 
     assert public_text.scrub(text) == public_text._scrub_rules(text)
     assert redact(text) == public_text._redact_rules(text)
+    # the second time from what scrub_all remembers
+    assert public_text.scrub_all([text, {"k": text}]) == [public_text._scrub_rules(text)] + [
+        {"k": public_text._scrub_rules(text)}
+    ]
 
 
 _RECORD_VALUES = st.recursive(
