@@ -60,6 +60,7 @@ _WIDE_JOINT = re.compile(f"[{_WIDE}]$")
 """Text ending in a CJK character or full-width mark: the next one follows it without a
 space, as Chinese and Japanese are written (`。` ends a sentence with no space after)."""
 _WIDE_START = re.compile(f"[{_WIDE}]")
+_DIGIT = re.compile(r"\d")
 _FIGURE = re.compile(r"(?<![\w.,])[+-]?\d[\d,]*(?:\.\d+)?%?(?: [^\W\d]+)?")
 _TERMINATED = re.compile(r"[.!?…:。！？：][\"”’)」』）]*$")
 _TEMP_NAME = re.compile(r"tmp.*|temp|temp[0-9].*|pytest.*|var|folders", re.IGNORECASE)
@@ -383,17 +384,21 @@ def _pack(
             pieces += [*rest, f"{last} {closing}"]
             break
     posts: list[str] = []
-    stated: set[str] = set()  # the figures the last post states
     for piece in pieces:
-        figures = set(_FIGURE.findall(piece))
-        joined = _join(posts[-1], piece) if posts and not figures & stated else None
+        figures = _figures(piece)
+        repeats = bool(figures) and bool(posts) and bool(figures & _figures(posts[-1]))
+        joined = _join(posts[-1], piece) if posts and not repeats else None
         if joined is not None and weight(joined, unit) <= limit:
             posts[-1] = joined
-            stated = set(_FIGURE.findall(joined))
         else:
             posts.append(piece)
-            stated = figures
     return posts
+
+
+def _figures(text: str) -> set[str]:
+    """The figures a text states (`3 commits`, `+12.5%`); a quick scan tells text with
+    no digit, which states none."""
+    return set(_FIGURE.findall(text)) if _DIGIT.search(text) else set()
 
 
 def thread(
