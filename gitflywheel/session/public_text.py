@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Final
 
@@ -191,14 +192,16 @@ def scrub_all(value: Any) -> Any:
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {k: scrub_all(v) for k, v in value.items()}
+        return {k: v if type(v) in _NO_TEXT else scrub_all(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [scrub_all(v) for v in value]
+        return [v if type(v) in _NO_TEXT else scrub_all(v) for v in value]
     if isinstance(value, tuple):
         return tuple(scrub_all(v) for v in value)
     return value
 
 
+_NO_TEXT = frozenset({int, float, bool, Decimal, type(None)})
+"""Values that hold no text, which `scrub_all` keeps as they are without a call."""
 _REMEMBERED = 256
 """The longest text whose scrubbed form is remembered: a pipeline scrubs the same names,
 paths and messages in several of its contexts (a few thousand short texts, a few MB)."""
