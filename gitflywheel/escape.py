@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -125,9 +126,23 @@ def md_inline(value: Any) -> Escaped:
     HTML (`<`, `[`, `` ` ``, `*`, `_`, `|`, `~`, `\\`, an entity's `&`, a leading `#`,
     `>`, list marker or rule) is backslash-escaped."""
     text = value if type(value) is str else str(value)
+    if len(text) <= _REMEMBERED:
+        return _md_inline_short(text)
+    return _md_inline(text)
+
+
+_REMEMBERED = 256
+"""The longest text whose `md_inline` is remembered: an artifact shows many of the values
+another one of the session shows (titles, names, messages), a few MB in all."""
+
+
+def _md_inline(text: str) -> Escaped:
     if _PLAIN_LINE.fullmatch(text) and not _ORDERED.match(text):
         return Escaped(text)
     return Escaped(_escape_line(_published(_one_line(text)).strip()))
+
+
+_md_inline_short = lru_cache(maxsize=4096)(_md_inline)
 
 
 md_heading = md_inline

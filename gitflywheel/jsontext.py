@@ -86,6 +86,8 @@ def _may_hold_surrogate(text: str) -> bool:
     \\uDFFF escape, or such a character in the text itself, makes one."""
     if "\\ud" in text or "\\uD" in text:
         return True
+    if text.isascii():  # a surrogate is no ASCII character
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -155,9 +157,15 @@ def loads(text: str) -> Any:
         raise JSONTextError(str(exc)) from exc
     if _may_hold_surrogate(text):
         _check_depth_and_text(value)
-    elif type(value) is dict or type(value) is list:
+    elif (type(value) is dict or type(value) is list) and _may_nest_too_deep(text):
         _check_depth(value)
     return value
+
+
+def _may_nest_too_deep(text: str) -> bool:
+    """Whether `text` holds enough brackets for nesting deeper than MAX_DEPTH: each
+    level opens one, so text with fewer (most records and manifests) needs no walk."""
+    return text.count("{") + text.count("[") > MAX_DEPTH
 
 
 def iter_lines(text: str) -> Iterator[tuple[int, Any | JSONTextError]]:

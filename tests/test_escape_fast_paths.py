@@ -73,6 +73,9 @@ def xml_text_reference(value: Any) -> Escaped:
 @given(texts)
 def test_md_inline_fast_path_is_the_whole_way(text: str) -> None:
     assert escape.md_inline(text) == md_inline_reference(text)
+    assert escape.md_inline(text) == md_inline_reference(text)  # as remembered
+    long = text + "-" * escape._REMEMBERED  # past what is remembered
+    assert escape.md_inline(long) == md_inline_reference(long)
 
 
 @given(texts)

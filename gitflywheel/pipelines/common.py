@@ -39,12 +39,19 @@ NO_ADDRESS = Address()
 
 def when(session: AnySession) -> dict[str, str]:
     """The session's moment in the forms artifacts use, all UTC."""
+    return dict(_when(session.timestamp))
+
+
+@functools.lru_cache(maxsize=64)
+def _when(moment: datetime) -> dict[str, str]:
+    """`when` of a moment: every artifact of a session shows it (equal moments, whatever
+    their offsets, are the same UTC text)."""
     return {
-        "iso": utc_text(session.timestamp, "%Y-%m-%dT%H:%M:%SZ"),
-        "date": utc_text(session.timestamp, "%Y-%m-%d"),
-        "time": utc_text(session.timestamp, "%H:%M"),
-        "stamp": utc_text(session.timestamp, "%Y-%m-%d %H:%M:%S UTC"),
-        "human": utc_text(session.timestamp, "%B %-d, %-Y"),
+        "iso": utc_text(moment, "%Y-%m-%dT%H:%M:%SZ"),
+        "date": utc_text(moment, "%Y-%m-%d"),
+        "time": utc_text(moment, "%H:%M"),
+        "stamp": utc_text(moment, "%Y-%m-%d %H:%M:%S UTC"),
+        "human": utc_text(moment, "%B %-d, %-Y"),
     }
 
 

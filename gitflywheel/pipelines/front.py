@@ -105,9 +105,13 @@ def summary_line(*candidates: str | None, avoid: Sequence[str | None] = ()) -> s
     """The first non-empty candidate's first sentence, at most 160 characters; a
     candidate that opens with the same sentence as one of `avoid` (the title, the page's
     opening sentence) is passed over, so that a page never says one sentence twice."""
+    avoided = {_words(_first_sentence(a)) for a in avoid if a}  # each sentence told once
     for text in candidates:
-        if text and text.strip() and not any(same_sentence(text, a) for a in avoid):
-            return _cut(_first_sentence(text), DESCRIPTION)
+        if text and text.strip():
+            first = _first_sentence(text)
+            words = _words(first)
+            if not (words and words in avoided):
+                return _cut(first, DESCRIPTION)
     return ""
 
 

@@ -59,6 +59,8 @@ _WIDE = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef"
 _WIDE_JOINT = re.compile(f"[{_WIDE}]$")
 """Text ending in a CJK character or full-width mark: the next one follows it without a
 space, as Chinese and Japanese are written (`。` ends a sentence with no space after)."""
+_WIDE_START = re.compile(f"[{_WIDE}]")
+_DIGIT = re.compile(r"\d")
 _FIGURE = re.compile(r"(?<![\w.,])[+-]?\d[\d,]*(?:\.\d+)?%?(?: [^\W\d]+)?")
 _TERMINATED = re.compile(r"[.!?…:。！？：][\"”’)」』）]*$")
 _TEMP_NAME = re.compile(r"tmp.*|temp|temp[0-9].*|pytest.*|var|folders", re.IGNORECASE)
@@ -332,7 +334,8 @@ def _balanced_pair(text: str, o: str, c: str) -> bool:
 
 def _join(text: str, more: str) -> str:
     """Two pieces of a post: a space between them, none between CJK text and more."""
-    wide = _WIDE_JOINT.search(text) and re.match(f"[{_WIDE}]", more)
+    # `$` matches at the end or before a final line break: only the last two can match
+    wide = _WIDE_JOINT.search(text, max(len(text) - 2, 0)) and _WIDE_START.match(more)
     return f"{text}{more}" if wide else f"{text} {more}"
 
 
@@ -382,12 +385,20 @@ def _pack(
             break
     posts: list[str] = []
     for piece in pieces:
-        repeats = set(_FIGURE.findall(piece)) & set(_FIGURE.findall(posts[-1] if posts else ""))
-        if posts and not repeats and weight(_join(posts[-1], piece), unit) <= limit:
-            posts[-1] = _join(posts[-1], piece)
+        figures = _figures(piece)
+        repeats = bool(figures) and bool(posts) and bool(figures & _figures(posts[-1]))
+        joined = _join(posts[-1], piece) if posts and not repeats else None
+        if joined is not None and weight(joined, unit) <= limit:
+            posts[-1] = joined
         else:
             posts.append(piece)
     return posts
+
+
+def _figures(text: str) -> set[str]:
+    """The figures a text states (`3 commits`, `+12.5%`); a quick scan tells text with
+    no digit, which states none."""
+    return set(_FIGURE.findall(text)) if _DIGIT.search(text) else set()
 
 
 def thread(
@@ -405,7 +416,13 @@ def thread(
     more, and leaves the opening post, the one shared on, about the work itself. With
     more than one post, each ends with an `n/N` marker, counted in its `limit` (280 as X
     weighs, by default). No paragraphs, no thread."""
-    units = _units(paragraphs)
+    return _thread(_units(paragraphs), tags, link, limit, unit)
+
+
+def _thread(
+    units: list[str], tags: Sequence[str], link: str | None, limit: int, unit: Unit
+) -> list[str]:
+    """`thread` of the paragraphs' units (`_units`), which both threads share."""
     if not units:
         return []
     posts = _pack(units, list(tags), limit, unit, link)
@@ -431,8 +448,9 @@ def threads(
 ) -> tuple[list[str], list[str]]:
     """The X thread and the Mastodon thread of the same text, the latter empty when it
     is the same posts (a thread that fits one post unchanged on both)."""
-    x = thread(paragraphs, tags, link)
-    mastodon = mastodon_thread(paragraphs, tags, link)
+    units = _units(paragraphs)
+    x = _thread(units, tags, link, LIMIT, _v3)
+    mastodon = _thread(units, tags, link, MASTODON_LIMIT, len)
     return x, [] if mastodon == x else mastodon
 
 

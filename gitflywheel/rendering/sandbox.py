@@ -46,6 +46,7 @@ from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .. import escape, figures
+from ..escape import Escaped
 
 __all__ = [
     "FILTERS",
@@ -325,6 +326,7 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
             loader=FunctionLoader(
                 lambda name: (sources[name], name, lambda: True) if name in sources else None
             ),
+            auto_reload=False,  # the sources are fixed: a compiled template is never stale
             undefined=StrictUndefined,
             autoescape=escaping.autoescape,
             finalize=escaping.finalize,
@@ -361,6 +363,10 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
         """A concatenation's or filter's result, refused when it is too large; a filter's
         lazy result (`map`, `select`, `batch`...) checked at every step it takes."""
         _check_time()
+        if type(value) is Escaped or type(value) is str:  # most are text: no Iterator
+            if len(value) > MAX_VALUE:
+                _check_size(value)  # refused, with the reason
+            return value
         if isinstance(value, Iterator):
             return _guard_steps(value)
         return _check_size(value)
@@ -437,10 +443,18 @@ def render_limited(
     """Render one template, streaming, within the limits; a breach raises SecurityError."""
     token = _RENDER.set(_Budget(limits.seconds))
     try:
-        chunks = env.get_template(name).generate(**context)
+        template = env.get_template(name)
+        # what Template.generate does, one generator fewer for every chunk
+        chunks = template.root_render_func(template.new_context(dict(context)))
         pieces: list[str] = []
         size = 0
-        while batch := list(islice(chunks, _CHUNKS_AT_ONCE)):
+        while True:
+            try:
+                batch = list(islice(chunks, _CHUNKS_AT_ONCE))
+            except Exception:
+                env.handle_exception()  # raises it again, its traceback at the template's lines
+            if not batch:
+                break
             piece = "".join(batch)
             size += len(piece.encode("utf-8", "surrogatepass"))
             if size > limits.output_bytes:

@@ -242,9 +242,13 @@ class Facts(_Strict):
         gives the same two values, and None when it cannot tell (the caller then reads
         them with `from_bytes`)."""
         try:
-            value = orjson.loads(data)
-            if type(value) is not dict:
-                return None
+            found = _pretty_members(data, (b"names", b"address"))
+            if found is None:
+                value = orjson.loads(data)
+                if type(value) is not dict:
+                    return None
+            else:
+                value = {k: orjson.loads(v) for k, v in found.items()}
             names = value.get("names")
             address = value.get("address")
             return (
@@ -270,6 +274,28 @@ class Facts(_Strict):
             ArtifactSpec(kind, name, item.step, item.template, item.context)
             for kind, item in sorted(self.artifacts.items())
         ]
+
+
+_PRETTY_KEY = b'\n  "'  # what opens a top-level member in `dumps_pretty`'s text, and nothing else
+
+
+def _pretty_members(data: bytes, keys: tuple[bytes, ...]) -> dict[str, bytes] | None:
+    """The text of these top-level members (those present) of an object as `dumps_pretty`
+    writes it, found by their indentation without reading the rest (in JSON text a string
+    holds no line break, and a nested member is indented further); None for text not
+    laid out so."""
+    if not (data.startswith(b'{\n  "') and data.endswith(b"\n}\n")):
+        return None
+    found: dict[str, bytes] = {}
+    for key in keys:
+        opening = _PRETTY_KEY + key + b'": '
+        start = data.find(opening)
+        if start < 0:
+            continue
+        start += len(opening)
+        end = data.find(_PRETTY_KEY, start)
+        found[key.decode()] = data[start : len(data) - 3 if end < 0 else end].removesuffix(b",")
+    return found
 
 
 def _facts_value(

@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Final
 
 import orjson
@@ -44,11 +46,16 @@ __all__ = [
 # are a site's address or the repository's own path, and stay.
 _DRIVE = r"(?<![A-Za-z0-9])[A-Za-z]:[\\/][^\s\"'<>|`]*"
 _UNC = r"(?<![\\\w])\\\\[^\s\"'<>|`\\]+\\[^\s\"'<>|`]*"
-_POSIX = (
-    r"(?<![\w./~-])(?:~(?=/)|/(?:home|Users|tmp|var|private|root|mnt|media|opt|etc|usr|srv|run|proc|"
-    r"Volumes|work|workspaces?|builds|github|scratch|data))(?:/[^\s\"'<>|`]*)?"
+_FOLDERS = (
+    "home|Users|tmp|var|private|root|mnt|media|opt|etc|usr|srv|run|proc|"
+    "Volumes|work|workspaces?|builds|github|scratch|data"
 )
+_POSIX = rf"(?<![\w./~-])(?:~(?=/)|/(?:{_FOLDERS}))(?:/[^\s\"'<>|`]*)?"
 LOCAL_PATH: Final = re.compile(f"{_DRIVE}|{_UNC}|{_POSIX}(?=$|[\\s\"'<>|`,;:)\\]]|/)")
+# What every match of LOCAL_PATH holds: a drive's `:/` or `:\`, a share's `\\`, `~/`, or a
+# `/` and one of its folders as a whole word. Text without it is told in one quick scan,
+# where LOCAL_PATH tries its lookbehinds at every character.
+_PATH_HINT = re.compile(rf":[\\/]|\\\\|~/|/(?:{_FOLDERS})\b")
 _TEMP_PART = re.compile(
     r"^(?:tmp[A-Za-z0-9_]{4,}|temp|tmp|appdata|pytest-\d+|pytest-of-.*|\.tmp.*)$", re.I
 )
@@ -124,15 +131,20 @@ def _replace_path(found: re.Match[str]) -> str:
 
 def _untouched(text: str) -> bool:
     """Whether no rule can change `text`: ASCII (so nothing invisible can hide a path or
-    a temporary name), no separator a path needs, no `tmp` in any case and no hint of a
-    credential. Most session text is such, and costs this one scan."""
+    a temporary name), no local path (most text has no separator a path needs; a
+    repository's own paths and a site's addresses have one, and are searched), no `tmp`
+    in any case and no hint of a credential. Most session text is such, and costs these
+    few scans."""
     return (
         text.isascii()
-        and "/" not in text
-        and "\\" not in text
         and "tmp" not in text.lower()
         and _SECRET_HINT.search(text) is None
+        and (("/" not in text and "\\" not in text) or not _holds_local_path(text))
     )
+
+
+def _holds_local_path(text: str) -> bool:
+    return _PATH_HINT.search(text) is not None and LOCAL_PATH.search(text) is not None
 
 
 def scrub(text: str) -> str:
@@ -175,15 +187,30 @@ def _hides_path(text: str) -> bool:
 
 def scrub_all(value: Any) -> Any:
     """`scrub` over every string of a plain-data context (dict keys are left as they are)."""
+    if type(value) is str and len(value) <= _REMEMBERED:
+        return _scrub_short(value)
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {k: scrub_all(v) for k, v in value.items()}
+        return {k: v if type(v) in _NO_TEXT else scrub_all(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [scrub_all(v) for v in value]
+        return [v if type(v) in _NO_TEXT else scrub_all(v) for v in value]
     if isinstance(value, tuple):
         return tuple(scrub_all(v) for v in value)
     return value
+
+
+_NO_TEXT = frozenset({int, float, bool, Decimal, type(None)})
+"""Values that hold no text, which `scrub_all` keeps as they are without a call."""
+_REMEMBERED = 256
+"""The longest text whose scrubbed form is remembered: a pipeline scrubs the same names,
+paths and messages in several of its contexts (a few thousand short texts, a few MB)."""
+
+
+@lru_cache(maxsize=4096)
+def _scrub_short(text: str) -> str:
+    """`scrub` of a short text, remembered."""
+    return scrub(text)
 
 
 # Credentials and tokens of the well-known formats, each a rule of its own: the name is
@@ -351,20 +378,24 @@ def _public_record_rules(
 
 def _untouched_record(data: dict[str, Any]) -> bool:
     """Whether no string of `data` (nor a key) holds anything a rule can replace, as
-    `_untouched` tells, told from its JSON text in one scan: orjson writes every string
-    as it is but for escapes, where a literal backslash is the only one that holds two
-    backslashes in a row, and whatever it cannot write (a lone surrogate, a huge
-    integer) takes the walk."""
+    `_untouched` tells, told from its JSON text in a few scans: orjson writes every
+    string as it is but for escapes, where a literal backslash is the only one that holds
+    two backslashes in a row, and whatever it cannot write (a lone surrogate, a huge
+    integer) takes the walk. A text with no escape at all holds every string verbatim
+    between quotes, where a local path ends as it would at the string's end: no match of
+    LOCAL_PATH in it, none in any of its strings (a repository's own paths, `src/app.py`)."""
     try:
         text = orjson.dumps(data, default=str).decode("utf-8")
     except (TypeError, ValueError):
         return False
     return (
         text.isascii()
-        and "/" not in text
-        and "\\\\" not in text
         and "tmp" not in text.lower()
         and _SECRET_HINT.search(text) is None
+        and (
+            ("/" not in text and "\\\\" not in text)
+            or ("\\" not in text and not _holds_local_path(text))
+        )
     )
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -58,9 +59,10 @@ class Record:
     def session_id(self) -> str:
         return self.session.session_id
 
-    @property
+    @cached_property
     def stored_bytes(self) -> bytes:
-        """The bytes kept in the store: the canonical content, indented for people."""
+        """The bytes kept in the store: the canonical content, indented for people
+        (written once: verify compares them with the stored ones and plans with them)."""
         return dumps_pretty(self.data).encode("utf-8")
 
     @property

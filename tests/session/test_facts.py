@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from gitflywheel.jsontext import loads
 from gitflywheel.recording.folder_plan import ScreenshotFile, derive
 from gitflywheel.session.artifacts import ArtifactSpec
-from gitflywheel.session.facts import CONTEXT_KEYS, Facts, FactsError, facts_bytes
+from gitflywheel.session.facts import (
+    CONTEXT_KEYS,
+    Address,
+    Facts,
+    FactsError,
+    Names,
+    facts_bytes,
+)
 from gitflywheel.session.manifest import Manifest
 from gitflywheel.session.records import make_record
 
@@ -49,6 +56,34 @@ def test_facts_read_back_exactly_what_was_written(contexts: dict[str, dict[str, 
     facts = Facts.from_bytes(data)
     again = facts_bytes(facts.pipeline, facts.session_id, facts.specs())
     assert again == data  # what renders is what is stored, to the byte
+
+
+names = st.builds(
+    Names.of,
+    st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=2),
+    st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=2),
+    st.booleans(),
+)
+addresses = st.none() | st.builds(
+    Address,
+    slug=st.sampled_from([None, "a-post", "x1"]),
+    base_url=st.none() | st.text(max_size=12),
+    moved_from=st.lists(st.text(max_size=8), max_size=2),
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.text(max_size=8), values, max_size=5), names, addresses, st.booleans())
+def test_the_light_read_of_names_and_address_is_what_the_facts_hold(
+    context: dict[str, Any], used: Names, address: Address | None, compact: bool
+) -> None:
+    """`recorded_inputs` finds the two members by the stored layout, or reads it all."""
+    specs = [ArtifactSpec("readme", "build", "S3", "x.md.j2", context)]
+    data = facts_bytes("build/2", "s-1", specs, used, address)
+    if compact:  # facts laid out otherwise read the same
+        data = json.dumps(json.loads(data), separators=(",", ":")).encode()
+    facts = Facts.from_bytes(data)
+    assert Facts.recorded_inputs(data) == (facts.names, facts.address)
 
 
 @settings(deadline=None)

@@ -233,6 +233,13 @@ _PIECES = st.sampled_from(
         "~/",
         "C:",
         "/home/dana/x",
+        "src/app.py",
+        "/workspaces",
+        "/worker",
+        "_",
+        "/api/users",
+        "github.com/acme/app",
+        "https://example.com/a",
         "\u202e",
         "\u200b",
         "://",
@@ -261,6 +268,12 @@ def test_the_fast_paths_give_what_every_rule_gives(text: str) -> None:
 
     assert public_text.scrub(text) == public_text._scrub_rules(text)
     assert redact(text) == public_text._redact_rules(text)
+    if LOCAL_PATH.search(text):  # what the quick scan looks for, every local path holds
+        assert public_text._PATH_HINT.search(text)
+    # the second time from what scrub_all remembers
+    assert public_text.scrub_all([text, {"k": text}]) == [public_text._scrub_rules(text)] + [
+        {"k": public_text._scrub_rules(text)}
+    ]
 
 
 _RECORD_VALUES = st.recursive(
@@ -281,6 +294,26 @@ _RECORD_VALUES = st.recursive(
 def test_a_record_no_rule_touches_comes_back_as_the_rules_make_it(data: dict[str, Any]) -> None:
     from gitflywheel.session import public_text
 
+    assert public_record(data) == public_text._public_record_rules(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS, st.lists(_TEXTS, max_size=2), st.lists(_TEXTS, max_size=3))
+def test_a_record_with_a_repository_and_screenshots_comes_back_as_the_rules_make_it(
+    repo: str, shots: list[str], files: list[str]
+) -> None:
+    """The fields the rules treat on their own (the repository, the screenshots) and a
+    repository's own paths, which hold a `/` and no local path."""
+    from gitflywheel.session import public_text
+
+    data = {
+        "title": "t",
+        "source_data": {
+            "repo_path": repo,
+            "screenshots": shots,
+            "git_commits": [{"hash": "a1", "files": files}],
+        },
+    }
     assert public_record(data) == public_text._public_record_rules(data)
 
 
