@@ -12,7 +12,7 @@ it; verify derives it again and checks what it states against the bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -110,10 +110,14 @@ class _Trust:
 
 
 def provenances(
-    store: Store, session_ids: Iterable[str], at: bytes | None = None
+    store: Store,
+    session_ids: Iterable[str],
+    at: bytes | None = None,
+    commits: Mapping[str, CommitInfo] | None = None,
 ) -> list[Provenance]:
     """The provenance of sessions at `at` (default: the tip), in the order given;
-    GitflywheelError for a session the tree does not hold."""
+    GitflywheelError for a session the tree does not hold. `commits` are their
+    `recording_commits` at `at`, found already (default: found here)."""
     tip = at if at is not None else store.tip()
     if tip is None:
         raise GitflywheelError("the store has no sessions yet")
@@ -126,7 +130,8 @@ def provenances(
         if held is None or listed is None:
             raise GitflywheelError(f"{session_id}: no such session in the store")
         wanted[session_id] = (folder, held[1], Manifest.from_bytes(store.blob(listed[1])))
-    commits = recording_commits(store, tip, {sid: w[1] for sid, w in wanted.items()})
+    if commits is None:
+        commits = recording_commits(store, tip, {sid: w[1] for sid, w in wanted.items()})
     trust = _Trust(store)
     out = []
     for session_id, (folder, _, manifest) in wanted.items():
