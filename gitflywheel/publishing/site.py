@@ -1039,8 +1039,9 @@ def _previous_files(out: Path) -> list[str] | None:
 
 
 def write_site(build: SiteBuild, out: Path) -> int:
-    """Put the site's files in `out` (created when missing) all at once, in place of
-    what the last build wrote there (other files of the folder stay); a folder that
+    """Put the site's files in `out` (created when missing) all at once (or, when few
+    changed, one by one: `folder_writer`), in place of what the last build wrote there
+    (other files of the folder stay); a folder that
     holds other files and no site is refused, and so is a file of the site's that is
     in the way. Returns how many files were written or removed."""
     previous = _previous_files(out) if out.is_dir() else None
@@ -1051,6 +1052,7 @@ def write_site(build: SiteBuild, out: Path) -> int:
         shared=False,
         error=SiteError,
         what="a site",
+        record=MARKER_FILE,
     )
     return len(changes.written) + len(changes.removed)
 

@@ -162,3 +162,19 @@ def test_a_file_of_the_folder_changed_since_the_last_build_is_made_again(
     assert page.read_bytes() == good
     assert (out / "sessions" / "parser-step-1" / "index.html").is_file()
     assert snapshot(out) == cold(store, tmp_path / "cold")
+
+
+def test_a_build_that_changes_few_files_moves_them_into_the_folder_it_does_not_swap_it(
+    store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    again(store, out)
+    swapped = out.stat().st_ino
+    page = out / "sessions" / "parser-step-2" / "index.html"
+    good = page.read_bytes()
+    page.unlink()
+    assert api.site(store, out, base_url=BASE).written == 1
+    assert out.stat().st_ino == swapped  # the same folder, the one file moved in
+    assert page.read_bytes() == good
+    assert not [p for p in out.iterdir() if p.name.startswith(".gitflywheel-new-")]
+    assert snapshot(out) == cold(store, tmp_path / "cold")
