@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from ..errors import GitflywheelError, StoreError
-from ..jsontext import JSONTextError, decode_utf8, dumps_pretty, loads
+from ..jsontext import JSONTextError, decode_utf8, loads
 from ..pipelines.drafts import twin_keys
 from ..queries.sessions import iter_session_folders, revision_times
 from ..queries.settings import settings_at
@@ -50,6 +50,7 @@ __all__ = [
     "Post",
     "Posts",
     "post_body",
+    "post_facts",
     "published_posts",
     "split_front_matter",
 ]
@@ -97,7 +98,7 @@ class Post:
     files: tuple[PostFile, ...]  # every artifact and stored screenshot, post first
     moved_from: tuple[str, ...] = ()  # earlier slugs of the post, which redirect here
     updated: datetime | None = None  # when its latest revision was recorded (revised only)
-    facts: Facts | None = None  # what the session's artifacts render from (cards read it)
+    facts: Facts | None = None  # what its artifacts render from (cards read it); None in a summary
     tree: str = ""  # the session folder's tree id: what the post is read from
 
     @property
@@ -142,6 +143,15 @@ def post_body(store: Store, post: Post) -> str:
     return split_front_matter(text)[1]
 
 
+def post_facts(store: Store, post: Post) -> Facts | None:
+    """The facts of a post's session: its `facts`, read again from its folder for a
+    summary."""
+    if post.facts is not None or not post.tree:
+        return post.facts
+    entry = store.lookup(post.tree.encode(), FACTS_FILE)
+    return Facts.from_bytes(store.blob(entry[1])) if entry is not None else None
+
+
 class PostSummaries(Protocol):
     """Where summaries of posts are kept by what decides them (`build_memo.BuildMemo`
     has this shape): read by `published_posts` in place of the session's folder."""
@@ -167,7 +177,8 @@ def published_posts(
     (ties by session id, so the order is the same on every host); `progress(done,
     None)` after each session read. `keep_facts` cuts the facts each post keeps to what
     the caller reads (a site keeps a card's: its memory stays small). With `summaries`,
-    each post is a summary (no body, no front matter: `post_body` reads it), kept there
+    each post is a summary (no body, no front matter: `post_body` reads it; no facts:
+    `post_facts`), kept there
     by the session folder's tree id and taken from there while that is unchanged, with
     `extra(store, folder, post)` (JSON), which `Posts.extra` gives by session id."""
     tip = store.resolve(at) if at else store.tip()
@@ -198,7 +209,7 @@ def published_posts(
                 post = replace(post, tree=folder.decode())
             if summaries is not None:
                 if post is not None:
-                    post = replace(post, body="", front_matter={})
+                    post = replace(post, body="", front_matter={}, facts=None)
                 more = extra(store, folder, post) if extra and post else None
                 if post is not None:
                     result.extra[post.session_id] = more
@@ -249,8 +260,6 @@ def _summary(post: Post | None, reason: str, twins: list[str], extra: Any) -> di
             "folder": post.folder,
             "files": [[f.name, f.blob, f.kind, f.alt] for f in post.files],
             "moved_from": list(post.moved_from),
-            # as facts.json holds them (numbers as written: a card shows them)
-            "facts": dumps_pretty(post.facts.model_dump()) if post.facts is not None else None,
             "tree": post.tree,
         },
         "twins": twins,
@@ -283,7 +292,6 @@ def _from_summary(kept: dict[str, Any]) -> tuple[Post | None, str, list[str]] | 
             front_matter={},
             files=tuple(PostFile(n, b, k, a) for n, b, k, a in read["files"]),
             moved_from=tuple(read["moved_from"]),
-            facts=Facts.from_bytes(read["facts"].encode()) if read["facts"] is not None else None,
             tree=read["tree"],
         )
         return post, "", [str(k) for k in kept["twins"]]

@@ -35,7 +35,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ from .posts import (
     PostFile,
     Posts,
     post_body,
+    post_facts,
     published_posts,
     split_front_matter,
 )
@@ -409,6 +410,13 @@ class _Site:
             text, self.resolver(entry, prefix), files=entry.files, prefix=prefix, drop_title=True
         )
 
+    def with_facts(self, post: Post) -> Post:
+        """The post with what its card reads of its facts (a summary holds none)."""
+        if post.facts is not None:
+            return post
+        facts = post_facts(self.store, post)
+        return replace(post, facts=card_facts(facts)) if facts is not None else post
+
     def card_key(self, entry: _Entry) -> str | None:
         """What decides a post's card image: the session, the templates, the title; None
         for a post not read from a session folder of the store."""
@@ -430,7 +438,7 @@ class _Site:
             drawn.append(entry)
         for start in range(0, len(drawn), CARD_BATCH):
             batch = drawn[start : start + CARD_BATCH]
-            posts = [entry.post for entry in batch]
+            posts = [self.with_facts(entry.post) for entry in batch]
             for entry, data in zip(
                 batch, draw_cards(posts, self.pages, self.title, self.cards), strict=True
             ):
@@ -584,6 +592,35 @@ class _Site:
                 )
             if progress is not None:
                 progress(number + 1, len(self.entries))
+
+    def recorders(self, tip: bytes) -> dict[str, CommitInfo]:
+        """The commit that recorded each session as it is (`recording_commits`), found
+        from what the last build found, kept with the commit it was built from."""
+        folders = {e.post.session_id: e.post.tree.encode() for e in self.entries if e.post.tree}
+        key = self.memo.key("recorders")
+        kept = self.memo.get("recorders", key)
+        earlier: tuple[bytes, dict[str, tuple[bytes, bytes | None]]] | None = None
+        try:
+            if kept is not None:
+                earlier = (
+                    str(kept["tip"]).encode(),
+                    {
+                        str(sid): (str(folder).encode(), str(commit).encode() if commit else None)
+                        for sid, (folder, commit) in kept["found"].items()
+                    },
+                )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            earlier = None
+        try:
+            found = recording_commits(self.store, tip, folders, earlier)
+        except KeyError:  # a commit the record names is not in the store: look again
+            found = recording_commits(self.store, tip, folders)
+        record = {
+            sid: [folder.decode(), found[sid].id.decode() if sid in found else None]
+            for sid, folder in folders.items()
+        }
+        self.memo.put("recorders", key, {"tip": tip.decode(), "found": record})
+        return found
 
     def session_key(self, number: int, recorders: Mapping[str, CommitInfo]) -> str:
         """What decides a session's pages: its folder, its place and tags, its card, its
@@ -922,9 +959,7 @@ def _build(
     site.decide(templates_id, settings_blob(store, root))
     site.draw_cards()
     # the commit that recorded each session as it is: its provenance, beside its page
-    recorders = recording_commits(
-        store, tip, {e.post.session_id: e.post.tree.encode() for e in site.entries if e.post.tree}
-    )
+    recorders = site.recorders(tip)
     for start in range(0, len(site.entries), CARD_BATCH):
         site.sessions(start, start + CARD_BATCH, recorders, tip, progress)
     site.redirects()

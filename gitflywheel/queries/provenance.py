@@ -70,23 +70,62 @@ def _walk(store: Store, tip: bytes) -> Iterator[CommitInfo]:
         sha = commit.parents[0] if commit.parents else None
 
 
-def recording_commits(store: Store, tip: bytes, folders: dict[str, bytes]) -> dict[str, CommitInfo]:
+def recording_commits(
+    store: Store,
+    tip: bytes,
+    folders: dict[str, bytes],
+    earlier: tuple[bytes, Mapping[str, tuple[bytes, bytes | None]]] | None = None,
+) -> dict[str, CommitInfo]:
     """For each session id -> its folder's tree id at the tip, the newest commit whose
     trailers name the session and whose tree holds that very folder: the commit that
-    recorded it as it is. One walk of the history, which stops once all are found."""
+    recorded it as it is. One walk of the history, which stops once all are found.
+    `earlier` is what an earlier call found at a commit of the tip's first-parent chain
+    (that commit, and session id -> (folder tree id, commit id or None)): a session
+    that no commit since names, whose folder is the same, keeps its commit, and the
+    walk looks for the others only."""
     found: dict[str, CommitInfo] = {}
+    wanted = dict(folders)
+    if earlier is not None:
+        since, known = earlier
+        named = _named_since(store, tip, since)
+        if named is not None:
+            for session_id, (folder, recorder) in known.items():
+                if wanted.get(session_id) == folder and session_id not in named:
+                    del wanted[session_id]
+                    if recorder is not None:
+                        found[session_id] = store.commit(recorder)
+    if not wanted:
+        return found
     for commit in _walk(store, tip):
-        if len(found) == len(folders):
+        if len(wanted) == 0:
             break
         trailers = session_trailers(commit.message)
-        if trailers is None or trailers.session_id not in folders:
-            continue
-        if trailers.session_id in found:
+        if trailers is None or trailers.session_id not in wanted:
             continue
         held = store.lookup(commit.tree, session_dir(trailers.session_id))
-        if held is not None and held[1] == folders[trailers.session_id]:
+        if held is not None and held[1] == wanted[trailers.session_id]:
             found[trailers.session_id] = commit
+            del wanted[trailers.session_id]
     return found
+
+
+def _named_since(store: Store, tip: bytes, since: bytes) -> set[str] | None:
+    """The sessions the commits after `since` name (those a merge brought too), or None
+    when `since` is not on the tip's first-parent chain."""
+    named: set[str] = set()
+    sha: bytes | None = tip
+    while sha is not None and sha != since:
+        commit = store.commit(sha)
+        commits = [commit]
+        if len(commit.parents) > 1:
+            sides = store.side_commits(commit.parents[0], commit.parents[1])
+            commits += [store.commit(side) for side in sides]
+        for each in commits:
+            trailers = session_trailers(each.message)
+            if trailers is not None:
+                named.add(trailers.session_id)
+        sha = commit.parents[0] if commit.parents else None
+    return named if sha == since else None
 
 
 class _Trust:
