@@ -1171,7 +1171,14 @@ def _put(
         if isinstance(build.files, SiteFiles):
             memo.remember_folder(out, build.files.digests.items())
     if branch is not None:
-        done = commit_site(store, branch, build.files, build.commit)
+        key = memo.key("blobs")
+        kept = memo.get("blobs", key) or {}
+        blob_ids = {d: s.encode() for d, s in kept.items() if isinstance(s, str)}
+        done = commit_site(store, branch, build.files, build.commit, blob_ids)
+        if isinstance(build.files, SiteFiles):
+            digests = set(build.files.digests.values())
+            kept = {d: s.decode() for d, s in blob_ids.items() if d in digests}
+            memo.put("blobs", key, kept)
         result.branch, result.branch_commit, result.branch_changed = (
             done.branch,
             done.commit,
