@@ -57,6 +57,7 @@ __all__ = [
 
 POST_KIND: ArtifactKind = "blog_post"
 TWIN = "twin of an earlier session"
+RELEASE_EVERY = 256  # sessions read between two releases of the packs' pages
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
 
 
@@ -192,6 +193,8 @@ def published_posts(
     for number, (_, folder) in enumerate(iter_session_folders(store, root), 1):
         if progress is not None:
             progress(number, None)
+        if number % RELEASE_EVERY == 0:  # the pages of packs read stay out of memory
+            store.release_packs()
         key = summaries.key("post", folder.decode(), *decided) if summaries else ""
         kept = summaries.get("post", key) if summaries else None
         read = _from_summary(kept) if kept is not None else None

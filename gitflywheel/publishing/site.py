@@ -452,6 +452,7 @@ class _Site:
                     self.memo.put(
                         "card", key, {**record, "sha256": self.files.digests[entry.folder + name]}
                     )
+            self.store.release_packs()  # the pages of packs read stay out of memory
 
     def card(self, entry: _Entry, root: str) -> dict[str, Any]:
         """What a list shows of a post (its thumbnail is its card image) and what its
@@ -962,6 +963,7 @@ def _build(
     recorders = site.recorders(tip)
     for start in range(0, len(site.entries), CARD_BATCH):
         site.sessions(start, start + CARD_BATCH, recorders, tip, progress)
+        store.release_packs()  # the pages of packs read stay out of memory
     site.redirects()
     site.list_pages("", site.title, site.entries, "feed.xml")
     for session_type in site.types:

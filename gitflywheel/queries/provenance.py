@@ -96,9 +96,11 @@ def recording_commits(
                         found[session_id] = store.commit(recorder)
     if not wanted:
         return found
-    for commit in _walk(store, tip):
+    for number, commit in enumerate(_walk(store, tip), 1):
         if len(wanted) == 0:
             break
+        if number % 1024 == 0:  # commits lie all over the packs: their pages go
+            store.release_packs()
         trailers = session_trailers(commit.message)
         if trailers is None or trailers.session_id not in wanted:
             continue
