@@ -52,7 +52,6 @@ from ..queries.settings import settings_blob
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..session.settings import check_value
-from ..storage.objects import CommitInfo
 from ..storage.store import Store
 from .build_memo import BuildMemo
 from .cards import CardCache, card_facts, draw_cards, png_size
@@ -545,7 +544,7 @@ class _Site:
         self,
         start: int,
         end: int,
-        recorders: Mapping[str, CommitInfo],
+        recorders: Mapping[str, bytes],
         tip: bytes,
         progress: Callable[[int, int | None], None] | None = None,
     ) -> None:
@@ -594,7 +593,7 @@ class _Site:
             if progress is not None:
                 progress(number + 1, len(self.entries))
 
-    def recorders(self, tip: bytes) -> dict[str, CommitInfo]:
+    def recorders(self, tip: bytes) -> dict[str, bytes]:
         """The commit that recorded each session as it is (`recording_commits`), found
         from what the last build found, kept with the commit it was built from."""
         folders = {e.post.session_id: e.post.tree.encode() for e in self.entries if e.post.tree}
@@ -617,13 +616,13 @@ class _Site:
         except KeyError:  # a commit the record names is not in the store: look again
             found = recording_commits(self.store, tip, folders)
         record = {
-            sid: [folder.decode(), found[sid].id.decode() if sid in found else None]
+            sid: [folder.decode(), found[sid].decode() if sid in found else None]
             for sid, folder in folders.items()
         }
         self.memo.put("recorders", key, {"tip": tip.decode(), "found": record})
         return found
 
-    def session_key(self, number: int, recorders: Mapping[str, CommitInfo]) -> str:
+    def session_key(self, number: int, recorders: Mapping[str, bytes]) -> str:
         """What decides a session's pages: its folder, its place and tags, its card, its
         neighbours as its page shows them, the commit that recorded it (its provenance);
         "" for a post not read from a session folder of the store."""
@@ -643,7 +642,7 @@ class _Site:
             entry.card,
             self.card(newer, "../../") if newer else None,
             self.card(older, "../../") if older else None,
-            recorder.id.decode() if recorder is not None else None,
+            recorder.decode() if recorder is not None else None,
         )
 
     def kept_session(self, key: str) -> bool:

@@ -75,15 +75,15 @@ def recording_commits(
     tip: bytes,
     folders: dict[str, bytes],
     earlier: tuple[bytes, Mapping[str, tuple[bytes, bytes | None]]] | None = None,
-) -> dict[str, CommitInfo]:
-    """For each session id -> its folder's tree id at the tip, the newest commit whose
-    trailers name the session and whose tree holds that very folder: the commit that
-    recorded it as it is. One walk of the history, which stops once all are found.
+) -> dict[str, bytes]:
+    """For each session id -> its folder's tree id at the tip, the id of the newest
+    commit whose trailers name the session and whose tree holds that very folder: the
+    commit that recorded it as it is. One walk of the history, which stops once all are found.
     `earlier` is what an earlier call found at a commit of the tip's first-parent chain
     (that commit, and session id -> (folder tree id, commit id or None)): a session
     that no commit since names, whose folder is the same, keeps its commit, and the
     walk looks for the others only."""
-    found: dict[str, CommitInfo] = {}
+    found: dict[str, bytes] = {}
     wanted = dict(folders)
     if earlier is not None:
         since, known = earlier
@@ -93,7 +93,7 @@ def recording_commits(
                 if wanted.get(session_id) == folder and session_id not in named:
                     del wanted[session_id]
                     if recorder is not None:
-                        found[session_id] = store.commit(recorder)
+                        found[session_id] = recorder
     if not wanted:
         return found
     for number, commit in enumerate(_walk(store, tip), 1):
@@ -106,7 +106,7 @@ def recording_commits(
             continue
         held = store.lookup(commit.tree, session_dir(trailers.session_id))
         if held is not None and held[1] == wanted[trailers.session_id]:
-            found[trailers.session_id] = commit
+            found[trailers.session_id] = commit.id
             del wanted[trailers.session_id]
     return found
 
@@ -154,7 +154,7 @@ def provenances(
     store: Store,
     session_ids: Iterable[str],
     at: bytes | None = None,
-    commits: Mapping[str, CommitInfo] | None = None,
+    commits: Mapping[str, bytes] | None = None,
 ) -> list[Provenance]:
     """The provenance of sessions at `at` (default: the tip), in the order given;
     GitflywheelError for a session the tree does not hold. `commits` are their
@@ -176,7 +176,8 @@ def provenances(
     trust = _Trust(store)
     out = []
     for session_id, (folder, _, manifest) in wanted.items():
-        commit = commits.get(session_id)
+        recorder = commits.get(session_id)
+        commit = store.commit(recorder) if recorder is not None else None
         signature = None
         if commit is not None:
             parent = store.commit(commit.parents[0]).tree if commit.parents else None

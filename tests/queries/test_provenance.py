@@ -164,7 +164,7 @@ def test_recording_commits_from_an_earlier_walk_are_those_of_a_walk_from_nothing
             assert tip is not None
             folders = dict(iter_session_folders(opened))
             found = recording_commits(opened, tip, folders, earlier)
-            return tip, folders, {sid: c.id for sid, c in found.items()}
+            return tip, folders, found
 
     tip, folders, first = walked()
     assert set(first) == set(folders)
