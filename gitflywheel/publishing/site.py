@@ -6,8 +6,10 @@ in the one sandboxed environment, with HTML autoescape and the limits every temp
 (`rendering`), each file put on disk as it is made (`site_files`: a mapping of site
 paths to bytes that holds only their hashes) for `write_site` to put in a folder and
 `site_branch` to commit to a branch; Markdown rendered once is kept beside the store
-(`fragments`). Nothing depends on
-the clock or the machine: the same store gives the same bytes.
+(`fragments`), and so are records of what each post, session, page and feed made
+(`build_memo`): a build after a small change reads and renders only what changed, and
+takes the rest from the site's folder. Nothing depends on the clock or the machine: the
+same store gives the same bytes, whatever the records hold.
 
 Layout, every link relative inside the site:
 
