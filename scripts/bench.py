@@ -530,9 +530,10 @@ HUGO_LIST = (
 
 def site_measures(runner: Runner, tmp: Path, seed: int, m: int, first_new: int) -> dict[str, Any]:
     """`site` of the first M/2 sessions, then of M (a new folder, the site cache of
-    rendered Markdown emptied first: every page rendered, as a first build does; card
-    images are kept by either), `hugo` on the blog export of the same store, and `site`
-    into the same folder after one new session (its caches as the full build left them)."""
+    rendered Markdown and of earlier builds' records emptied first: every page rendered,
+    as a first build does; card images are kept by either), `hugo` on the blog export of
+    the same store, and `site` into the same folder after one new session (its caches as
+    the full build left them)."""
     gfw = [sys.executable, "-m", "gitflywheel"]
     tmp.mkdir()
     store = tmp / "site.git"

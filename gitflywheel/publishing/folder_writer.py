@@ -7,8 +7,10 @@ are as written; any other file in the way is refused before anything is written.
 owns its folder: a folder that holds other files and no record is refused, and the new
 folder is built in a temporary sibling (the new files, the folder's other files such as
 a CNAME linked in), then swapped into place (a folder that cannot be moved, such as a
-mount point, is written as a blog's is). A blog's folder is its owner's: the new files
-are staged in a temporary folder inside it, then each moved into place.
+mount point, is written as a blog's is), unless a write changes few of its files (at
+most one in `FEW`): then, as a blog's folder always is, the new files are staged in a
+temporary folder inside it, then each moved into place, its record last; a build
+after a small change costs what changed, not the whole folder.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .site_files import SiteFiles, file_state
 __all__ = ["FolderChanges", "file_state", "write_folder"]
 
 _STAGING = ".gitflywheel-new-"
+FEW = 10  # a write that changes at most 1/FEW of a folder's files moves them in one by one
 
 
 @dataclass(frozen=True)
@@ -47,13 +50,15 @@ def write_folder(
     error: type[GitflywheelError] = GitflywheelError,
     what: str = "a folder",
     keep: Iterable[str] = (),
+    record: str | None = None,
 ) -> FolderChanges:
     """Make `files` (path inside `folder` -> bytes) the folder's files in place of
     `previous` (path -> SHA-256 of what an earlier write put there, None for any bytes;
     None for no record). A `shared` folder keeps its other files where they are; one
     that is not shared must be new, empty, or hold a record. Refusals raise `error`;
     `what` names the folder's kind in them (`a site`); `keep` lists folders of a
-    shared folder that stay when a removal leaves them empty."""
+    shared folder that stay when a removal leaves them empty; `record` is the path of the
+    folder's record among `files`, moved into place after the others."""
     if folder.exists() and not folder.is_dir():
         raise error(f"{folder}: exists and is not a folder")
     exists = folder.exists()
@@ -93,8 +98,12 @@ def write_folder(
         )
     if not writes and not removals:
         return FolderChanges([], [])
+    if record in writes:  # the record names what is there: it goes in last
+        writes = [*(p for p in writes if p != record), record]
     if shared:
         _move_in(folder, files, writes, removals, {folder / k for k in keep})
+    elif previous is not None and exists and (len(writes) + len(removals)) * FEW <= len(files):
+        _move_in(folder, files, writes, removals, set())
     else:
         try:
             _swap_in(folder, files, writes, {*writes, *removals})

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -45,10 +45,19 @@ from ..session.manifest import FileRef, Manifest
 from ..storage.layout import FACTS_FILE, MANIFEST_FILE, RECORD_FILE
 from ..storage.store import Store
 
-__all__ = ["PostFile", "Post", "Posts", "published_posts", "split_front_matter"]
+__all__ = [
+    "PostFile",
+    "Post",
+    "Posts",
+    "post_body",
+    "post_facts",
+    "published_posts",
+    "split_front_matter",
+]
 
 POST_KIND: ArtifactKind = "blog_post"
 TWIN = "twin of an earlier session"
+RELEASE_EVERY = 256  # sessions read between two releases of the packs' pages
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
 
 
@@ -85,12 +94,13 @@ class Post:
     image: str | None  # a file name of `files`, relative to the session folder
     author: str
     folder: str  # the session folder in the store's tree
-    body: str  # the post's Markdown, front matter taken off
-    front_matter: dict[str, Any]
+    body: str  # the post's Markdown, front matter taken off ("" in a summary: `post_body`)
+    front_matter: dict[str, Any]  # empty in a summary
     files: tuple[PostFile, ...]  # every artifact and stored screenshot, post first
     moved_from: tuple[str, ...] = ()  # earlier slugs of the post, which redirect here
     updated: datetime | None = None  # when its latest revision was recorded (revised only)
-    facts: Facts | None = None  # what the session's artifacts render from (cards read it)
+    facts: Facts | None = None  # what its artifacts render from (cards read it); None in a summary
+    tree: str = ""  # the session folder's tree id: what the post is read from
 
     @property
     def last_changed(self) -> datetime:
@@ -113,6 +123,7 @@ class Posts:
     commit: str
     posts: list[Post]  # newest first
     left_out: Counter[str] = field(default_factory=Counter)  # reason -> sessions
+    extra: dict[str, Any] = field(default_factory=dict)  # session id -> what `extra` read
 
 
 def split_front_matter(text: str) -> tuple[str, str]:
@@ -124,17 +135,53 @@ def split_front_matter(text: str) -> tuple[str, str]:
     return "", text
 
 
+def post_body(store: Store, post: Post) -> str:
+    """The post's Markdown, front matter taken off: its `body`, read again from the
+    store for a summary."""
+    if post.body or post.front_matter or not post.files or post.files[0].kind != POST_KIND:
+        return post.body
+    text = store.blob(post.files[0].blob.encode()).decode("utf-8")
+    return split_front_matter(text)[1]
+
+
+def post_facts(store: Store, post: Post) -> Facts | None:
+    """The facts of a post's session: its `facts`, read again from its folder for a
+    summary."""
+    if post.facts is not None or not post.tree:
+        return post.facts
+    entry = store.lookup(post.tree.encode(), FACTS_FILE)
+    return Facts.from_bytes(store.blob(entry[1])) if entry is not None else None
+
+
+class PostSummaries(Protocol):
+    """Where summaries of posts are kept by what decides them (`build_memo.BuildMemo`
+    has this shape): read by `published_posts` in place of the session's folder."""
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, kind: str, key: str, record: Mapping[str, Any]) -> None: ...
+
+    @staticmethod
+    def key(*decided: object) -> str: ...
+
+
 def published_posts(
     store: Store,
     at: str | None = None,
     progress: Callable[[int, int | None], None] | None = None,
     *,
     keep_facts: Callable[[Facts], Facts] | None = None,
+    summaries: PostSummaries | None = None,
+    extra: Callable[[Store, bytes, Post], Any] | None = None,
 ) -> Posts:
     """Every non-draft session's post at a commit (default: the tip), newest first
     (ties by session id, so the order is the same on every host); `progress(done,
     None)` after each session read. `keep_facts` cuts the facts each post keeps to what
-    the caller reads (a site keeps a card's: its memory stays small)."""
+    the caller reads (a site keeps a card's: its memory stays small). With `summaries`,
+    each post is a summary (no body, no front matter: `post_body` reads it; no facts:
+    `post_facts`), kept there
+    by the session folder's tree id and taken from there while that is unchanged, with
+    `extra(store, folder, post)` (JSON), which `Posts.extra` gives by session id."""
     tip = store.resolve(at) if at else store.tip()
     if tip is None:
         raise StoreError(f"{store.path}: the store has no history yet")
@@ -142,17 +189,38 @@ def published_posts(
     found: list[tuple[Post, list[str]]] = []
     root = store.commit(tip).tree
     drafts = settings_at(store, root).draft_patterns()
+    decided = [p.pattern for p in drafts], keep_facts is not None
     for number, (_, folder) in enumerate(iter_session_folders(store, root), 1):
         if progress is not None:
             progress(number, None)
-        try:
-            post, reason = _post_of(store, folder, drafts, keep_facts)
-        except (GitflywheelError, JSONTextError, ValidationError, ValueError) as exc:
-            post, reason = None, f"unreadable: {_first_line(exc)}"
+        if number % RELEASE_EVERY == 0:  # the pages of packs read stay out of memory
+            store.release_packs()
+        key = summaries.key("post", folder.decode(), *decided) if summaries else ""
+        kept = summaries.get("post", key) if summaries else None
+        read = _from_summary(kept) if kept is not None else None
+        if read is not None:
+            post, reason, twins = read
+            if post is not None:
+                result.extra[post.session_id] = kept.get("extra") if kept else None
+        else:
+            try:
+                post, reason = _post_of(store, folder, drafts, keep_facts)
+            except (GitflywheelError, JSONTextError, ValidationError, ValueError) as exc:
+                post, reason = None, f"unreadable: {_first_line(exc)}"
+            twins = _twin_keys(store, folder) if post is not None else []
+            if post is not None:
+                post = replace(post, tree=folder.decode())
+            if summaries is not None:
+                if post is not None:
+                    post = replace(post, body="", front_matter={}, facts=None)
+                more = extra(store, folder, post) if extra and post else None
+                if post is not None:
+                    result.extra[post.session_id] = more
+                summaries.put("post", key, _summary(post, reason, twins, more))
         if post is None:
             result.left_out[reason] += 1
         else:
-            found.append((post, _twin_keys(store, folder)))
+            found.append((post, twins))
     found.sort(key=lambda pk: (_utc_key(pk[0].date), pk[0].session_id))
     claimed: set[str] = set()
     for post, keys in found:
@@ -171,6 +239,67 @@ def published_posts(
         for p in result.posts
     ]
     return result
+
+
+def _summary(post: Post | None, reason: str, twins: list[str], extra: Any) -> dict[str, Any]:
+    """A post's summary as JSON: what lists, feeds and cards read of it, or why it is
+    left out."""
+    if post is None:
+        return {"left_out": reason}
+    return {
+        "post": {
+            "session_id": post.session_id,
+            "session_type": post.session_type,
+            "agent_id": post.agent_id,
+            "revision": post.revision,
+            "title": post.title,
+            "date": post.date.isoformat(),
+            "description": post.description,
+            "slug": post.slug,
+            "tags": list(post.tags),
+            "categories": list(post.categories),
+            "image": post.image,
+            "author": post.author,
+            "folder": post.folder,
+            "files": [[f.name, f.blob, f.kind, f.alt] for f in post.files],
+            "moved_from": list(post.moved_from),
+            "tree": post.tree,
+        },
+        "twins": twins,
+        "extra": extra,
+    }
+
+
+def _from_summary(kept: dict[str, Any]) -> tuple[Post | None, str, list[str]] | None:
+    """(post, why it is left out, twin keys) from a summary; None when it cannot be
+    read (it is read from the store again)."""
+    try:
+        if "left_out" in kept:
+            return None, str(kept["left_out"]), []
+        read = kept["post"]
+        post = Post(
+            session_id=read["session_id"],
+            session_type=read["session_type"],
+            agent_id=read["agent_id"],
+            revision=int(read["revision"]),
+            title=read["title"],
+            date=_date(read["date"]),
+            description=read["description"],
+            slug=read["slug"],
+            tags=tuple(read["tags"]),
+            categories=tuple(read["categories"]),
+            image=read["image"],
+            author=read["author"],
+            folder=read["folder"],
+            body="",
+            front_matter={},
+            files=tuple(PostFile(n, b, k, a) for n, b, k, a in read["files"]),
+            moved_from=tuple(read["moved_from"]),
+            tree=read["tree"],
+        )
+        return post, "", [str(k) for k in kept["twins"]]
+    except (KeyError, TypeError, ValueError, AttributeError, GitflywheelError):
+        return None
 
 
 def _utc_key(date: datetime) -> datetime:

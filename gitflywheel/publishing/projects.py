@@ -16,7 +16,7 @@ under "Sessions without listed commits". Pure reading: nothing here writes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -28,7 +28,16 @@ from ..storage.layout import FACTS_FILE
 from ..storage.store import Store
 from .posts import Post
 
-__all__ = ["SECTIONS", "NO_COMMITS", "Change", "Release", "Project", "section_of", "projects"]
+__all__ = [
+    "SECTIONS",
+    "NO_COMMITS",
+    "Change",
+    "Release",
+    "Project",
+    "section_of",
+    "build_facts",
+    "projects",
+]
 
 # Keep a Changelog's sections, in the order a project page shows them.
 SECTIONS: Final = ("Breaking changes", "Added", "Changed", "Fixed", "Documentation", "Maintenance")
@@ -95,10 +104,11 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _build_facts(store: Store, root: bytes, post: Post) -> dict[str, Any] | None:
-    """The build facts a post's session was rendered from (`facts` of its build log,
-    else of its post), or None when it has none readable."""
-    entry = store.lookup(root, f"{post.folder}/{FACTS_FILE}")
+def build_facts(store: Store, folder: bytes) -> dict[str, Any] | None:
+    """What a project's changelog reads of the build facts a session (its folder's tree
+    id) was rendered from (`facts` of its build log, else of its post), or None when it
+    has none readable."""
+    entry = store.lookup(folder, FACTS_FILE)
     if entry is None:
         return None
     try:
@@ -109,7 +119,7 @@ def _build_facts(store: Store, root: bytes, post: Post) -> dict[str, Any] | None
         found = facts.artifacts.get(kind)
         value = found.context.get("facts") if found is not None else None
         if isinstance(value, dict):
-            return value
+            return {k: value[k] for k in ("project", "repo", "commits") if k in value}
     return None
 
 
@@ -145,16 +155,26 @@ def _changes(post: Post, facts: dict[str, Any]) -> list[tuple[str, Change]]:
     return out
 
 
-def projects(store: Store, commit: str, posts: Iterable[Post]) -> list[Project]:
+def projects(
+    store: Store,
+    commit: str,
+    posts: Iterable[Post],
+    facts_of: Callable[[Post], dict[str, Any] | None] | None = None,
+) -> list[Project]:
     """The projects of the published build sessions `posts` (newest first) at `commit`,
-    by name; a session whose facts name no project is in none."""
+    by name; a session whose facts name no project is in none. `facts_of` gives a
+    post's `build_facts` read already (default: read from the store)."""
     root = store.commit(commit.encode()).tree
     found: dict[str, Project] = {}
     months: dict[str, dict[str, Release]] = defaultdict(dict)
     for post in posts:
         if post.session_type != "build":
             continue
-        facts = _build_facts(store, root, post)
+        if facts_of is not None:
+            facts = facts_of(post)
+        else:
+            folder = store.lookup(root, post.folder)
+            facts = build_facts(store, folder[1]) if folder is not None else None
         named = _project(facts) if facts is not None else None
         if facts is None or named is None:
             continue

@@ -6,8 +6,10 @@ in the one sandboxed environment, with HTML autoescape and the limits every temp
 (`rendering`), each file put on disk as it is made (`site_files`: a mapping of site
 paths to bytes that holds only their hashes) for `write_site` to put in a folder and
 `site_branch` to commit to a branch; Markdown rendered once is kept beside the store
-(`fragments`). Nothing depends on
-the clock or the machine: the same store gives the same bytes.
+(`fragments`), and so are records of what each post, session, page and feed made
+(`build_memo`): a build after a small change reads and renders only what changed, and
+takes the rest from the site's folder. Nothing depends on the clock or the machine: the
+same store gives the same bytes, whatever the records hold.
 
 Layout, every link relative inside the site:
 
@@ -35,7 +37,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,19 +49,30 @@ from markupsafe import Markup
 from ..errors import GitflywheelError
 from ..pipelines.common import utc_text
 from ..pipelines.social import read_threads
-from ..queries.provenance import provenances, statement_bytes
+from ..queries.provenance import provenances, recording_commits, statement_bytes
+from ..queries.settings import settings_blob
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..session.settings import check_value
 from ..storage.store import Store
+from .build_memo import BuildMemo
 from .cards import CardCache, card_facts, draw_cards, png_size
 from .exports import redirect_page
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
 from .fragments import FragmentCache
 from .markdown_html import Rendered, clean_text
-from .posts import POST_KIND, Post, PostFile, Posts, published_posts, split_front_matter
-from .projects import Change, Project, projects
+from .posts import (
+    POST_KIND,
+    Post,
+    PostFile,
+    Posts,
+    post_body,
+    post_facts,
+    published_posts,
+    split_front_matter,
+)
+from .projects import Change, Project, build_facts, projects
 from .site_files import SiteFiles
 
 __all__ = [
@@ -255,8 +268,12 @@ class _Site:
         fragments: FragmentCache | None = None,
         staging: Path | None = None,
         reuse: Path | None = None,
+        memo: BuildMemo | None = None,
     ) -> None:
         self.store = store
+        self.memo = memo or BuildMemo(None)
+        self.key = ""  # what decides every page besides its own context (`decide`)
+        self.recording: list[str] | None = None  # the paths a session's pages add
         self.cards = cards or CardCache(None)
         self.fragments = fragments or FragmentCache(None)
         self.pages = pages
@@ -264,8 +281,9 @@ class _Site:
         self.base_url = base_url  # for the feeds: None when the site has none
         self.address = address  # the site's absolute address, when known
         self.sitemap: dict[str, datetime | None] = {}  # page path -> last modified
-        self.files = SiteFiles(staging, reuse)  # on disk as they are made
-        self.html_pages = 0
+        self.files = SiteFiles(  # on disk as they are made
+            staging, reuse, self.memo.folder_state(reuse) if reuse is not None else None
+        )
         self.entries = place_posts(posts)
         self.types = sorted({e.post.session_type for e in self.entries})
         self.type_slugs = {t: path_slug(t, "type") for t in self.types}
@@ -276,10 +294,34 @@ class _Site:
         """The relative way from a page back to the site's root: `../../` or ``."""
         return "../" * path.count("/")
 
+    def decide(self, templates_id: str, settings: bytes | None) -> None:
+        """The key of what every page depends on besides its own context: the templates,
+        the site's title and addresses, its types and whether it has projects, and the
+        store's settings (drafts, trusted signers)."""
+        self.key = self.memo.key(
+            "site",
+            templates_id,
+            self.title,
+            self.base_url,
+            self.address,
+            self.type_slugs,
+            bool(self.projects),
+            settings.decode() if settings else None,
+        )
+
     def add(self, path: str, data: bytes) -> None:
         self.files.add(path, data)
-        if path.endswith(".html"):
-            self.html_pages += 1
+        if self.recording is not None:
+            self.recording.append(path)
+
+    def kept(self, path: str, digest: str) -> bool:
+        """Whether the site's folder holds `path` as `digest` says (then it is the
+        build's without being made again)."""
+        if not self.files.keep(path, digest):
+            return False
+        if self.recording is not None:
+            self.recording.append(path)
+        return True
 
     def absolute(self, path: str) -> str | None:
         """A page's or file's absolute URL (a folder's for its index.html), or None
@@ -306,6 +348,12 @@ class _Site:
         canonical = self.absolute(path) if listed else None
         if listed:
             self.sitemap[path] = modified
+        key = ""  # a session's pages are kept by its record (`sessions`)
+        if self.recording is None:
+            key = self.memo.key("page", self.key, path, template, root, listed, share, context)
+            made = self.memo.get("page", key)
+            if made is not None and self.kept(path, str(made.get("sha256"))):
+                return
         self.add(
             path,
             self.pages.render_template(
@@ -332,6 +380,8 @@ class _Site:
                 },
             ),
         )
+        if key:
+            self.memo.put("page", key, {"sha256": self.files.digests[path]})
 
     # -- a post's text ------------------------------------------------------------------
 
@@ -361,18 +411,49 @@ class _Site:
             text, self.resolver(entry, prefix), files=entry.files, prefix=prefix, drop_title=True
         )
 
+    def with_facts(self, post: Post) -> Post:
+        """The post with what its card reads of its facts (a summary holds none)."""
+        if post.facts is not None:
+            return post
+        facts = post_facts(self.store, post)
+        return replace(post, facts=card_facts(facts)) if facts is not None else post
+
+    def card_key(self, entry: _Entry) -> str | None:
+        """What decides a post's card image: the session, the templates, the title; None
+        for a post not read from a session folder of the store."""
+        return self.memo.key("card", self.key, entry.post.tree) if entry.post.tree else None
+
     def draw_cards(self) -> None:
         """Each session's card image, named by its bytes' hash (a card that changes gets
         a new address, so that no host shows an old one from its cache)."""
-        for start in range(0, len(self.entries), CARD_BATCH):
-            batch = self.entries[start : start + CARD_BATCH]
-            posts = [entry.post for entry in batch]
+        drawn: list[_Entry] = []
+        for entry in self.entries:
+            key = self.card_key(entry)
+            made = self.memo.get("card", key) if key else None
+            try:
+                if made is not None and self.kept(entry.folder + made["name"], str(made["sha256"])):
+                    entry.card = (str(made["name"]), int(made["width"]), int(made["height"]))
+                    continue
+            except (KeyError, TypeError, ValueError):
+                pass
+            drawn.append(entry)
+        for start in range(0, len(drawn), CARD_BATCH):
+            batch = drawn[start : start + CARD_BATCH]
+            posts = [self.with_facts(entry.post) for entry in batch]
             for entry, data in zip(
                 batch, draw_cards(posts, self.pages, self.title, self.cards), strict=True
             ):
                 name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
                 self.add(entry.folder + name, data)
                 entry.card = (name, *png_size(data))
+                key = self.card_key(entry)
+                if key is not None:
+                    width, height = entry.card[1:]
+                    record = {"name": name, "width": width, "height": height}
+                    self.memo.put(
+                        "card", key, {**record, "sha256": self.files.digests[entry.folder + name]}
+                    )
+            self.store.release_packs()  # the pages of packs read stay out of memory
 
     def card(self, entry: _Entry, root: str) -> dict[str, Any]:
         """What a list shows of a post (its thumbnail is its card image) and what its
@@ -461,6 +542,124 @@ class _Site:
 
     # -- pages ----------------------------------------------------------------------------
 
+    def sessions(
+        self,
+        start: int,
+        end: int,
+        recorders: Mapping[str, bytes],
+        tip: bytes,
+        progress: Callable[[int, int | None], None] | None = None,
+    ) -> None:
+        """The pages and files of the sessions `entries[start:end]`, and each one's
+        provenance (an in-toto statement): taken from the site's folder when a record of
+        the same session, neighbours, card and recording commit lists them there, else
+        made (and recorded)."""
+        made: list[tuple[int, str]] = []
+        for number in range(start, min(end, len(self.entries))):
+            key = self.session_key(number, recorders)
+            if not (key and self.kept_session(key)):
+                made.append((number, key))
+            elif progress is not None:
+                progress(number + 1, len(self.entries))
+        read = all(self.entries[n].post.tree for n, _ in made)
+        found = provenances(
+            self.store,
+            [self.entries[n].post.session_id for n, _ in made],
+            tip,
+            recorders if read else None,
+        )
+        for (number, key), provenance in zip(made, found, strict=True):
+            entry = self.entries[number]
+            self.recording = []
+            self.session_pages(
+                entry,
+                newer=self.entries[number - 1] if number > 0 else None,
+                older=self.entries[number + 1] if number + 1 < len(self.entries) else None,
+            )
+            self.add(entry.folder + "provenance.json", statement_bytes(provenance))
+            paths, self.recording = self.recording, None
+            if key:
+                listed = [p for p in paths if p in self.sitemap]
+                modified = [self.sitemap[p] for p in listed]
+                self.memo.put(
+                    "session",
+                    key,
+                    {
+                        "files": [[p, self.files.digests[p]] for p in paths],
+                        "sitemap": [
+                            [p, m.isoformat() if m else None]
+                            for p, m in zip(listed, modified, strict=True)
+                        ],
+                    },
+                )
+            if progress is not None:
+                progress(number + 1, len(self.entries))
+
+    def recorders(self, tip: bytes) -> dict[str, bytes]:
+        """The commit that recorded each session as it is (`recording_commits`), found
+        from what the last build found, kept with the commit it was built from."""
+        folders = {e.post.session_id: e.post.tree.encode() for e in self.entries if e.post.tree}
+        key = self.memo.key("recorders")
+        kept = self.memo.get("recorders", key)
+        earlier: tuple[bytes, dict[str, tuple[bytes, bytes | None]]] | None = None
+        try:
+            if kept is not None:
+                earlier = (
+                    str(kept["tip"]).encode(),
+                    {
+                        str(sid): (str(folder).encode(), str(commit).encode() if commit else None)
+                        for sid, (folder, commit) in kept["found"].items()
+                    },
+                )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            earlier = None
+        try:
+            found = recording_commits(self.store, tip, folders, earlier)
+        except KeyError:  # a commit the record names is not in the store: look again
+            found = recording_commits(self.store, tip, folders)
+        record = {
+            sid: [folder.decode(), found[sid].decode() if sid in found else None]
+            for sid, folder in folders.items()
+        }
+        self.memo.put("recorders", key, {"tip": tip.decode(), "found": record})
+        return found
+
+    def session_key(self, number: int, recorders: Mapping[str, bytes]) -> str:
+        """What decides a session's pages: its folder, its place and tags, its card, its
+        neighbours as its page shows them, the commit that recorded it (its provenance);
+        "" for a post not read from a session folder of the store."""
+        entry = self.entries[number]
+        if not entry.post.tree:
+            return ""
+        newer = self.entries[number - 1] if number > 0 else None
+        older = self.entries[number + 1] if number + 1 < len(self.entries) else None
+        recorder = recorders.get(entry.post.session_id)
+        return self.memo.key(
+            "session",
+            self.key,
+            entry.post.tree,
+            entry.post.last_changed,
+            entry.slug,
+            entry.tags,
+            entry.card,
+            self.card(newer, "../../") if newer else None,
+            self.card(older, "../../") if older else None,
+            recorder.decode() if recorder is not None else None,
+        )
+
+    def kept_session(self, key: str) -> bool:
+        """Whether the site's folder holds every file a session's record lists (then
+        they are the build's, and its pages are in the sitemap)."""
+        made = self.memo.get("session", key)
+        try:
+            if made is None or not all(self.kept(str(p), str(d)) for p, d in made["files"]):
+                return False
+            for path, modified in made["sitemap"]:
+                self.sitemap[str(path)] = datetime.fromisoformat(modified) if modified else None
+        except (KeyError, TypeError, ValueError):
+            return False
+        return True
+
     def session_pages(
         self, entry: _Entry, newer: _Entry | None = None, older: _Entry | None = None
     ) -> None:
@@ -468,7 +667,7 @@ class _Site:
         folder = entry.folder
         for name, file in sorted(entry.files.items()):
             self.add(folder + name, self.store.blob(file.blob.encode()))
-        body = self.markdown(entry, post.body, "")
+        body = self.markdown(entry, post_body(self.store, post), "")
         shown = set(body.images)
         images = [(n, f) for n, f in sorted(entry.files.items()) if f.is_image and n not in shown]
         gallery = [
@@ -620,11 +819,20 @@ class _Site:
     def feed(self, path: str, title: str, entries: list[_Entry], empty_updated: datetime) -> None:
         assert self.base_url is not None
         base = self.base_url
+        shown = entries[:FEED_ENTRIES]
+        decided = [(e.post.tree, e.slug, e.tags, e.post.last_changed) for e in shown]
+        if all(e.post.tree for e in shown):
+            key = self.memo.key("feed", self.key, path, title, decided, not shown and empty_updated)
+            made = self.memo.get("feed", key)
+            if made is not None and self.kept(path, str(made.get("sha256"))):
+                return
+        else:
+            key = ""
         items = []
-        for entry in entries[:FEED_ENTRIES]:
+        for entry in shown:
             post = entry.post
             url = base + entry.folder
-            body = self.markdown(entry, post.body, url)
+            body = self.markdown(entry, post_body(self.store, post), url)
             items.append(
                 FeedEntry(
                     session_id=post.session_id,
@@ -650,6 +858,8 @@ class _Site:
                 empty_updated=empty_updated,
             ),
         )
+        if key:
+            self.memo.put("feed", key, {"sha256": self.files.digests[path]})
 
 
 def build_site(
@@ -666,6 +876,7 @@ def build_site(
     fragments: FragmentCache | None = None,
     staging: Path | None = None,
     reuse: Path | None = None,
+    memo: BuildMemo | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
@@ -676,8 +887,11 @@ def build_site(
     Markdown is rendered once and kept in `fragments` (default: the store's cache).
     Each file goes to disk as it is made (in a folder made in `staging`, when given:
     the folder the site's folder is in), never the whole site in memory; a file that the
-    folder `reuse` (the site's folder, holding its last build) has already is not.
-    `progress(done, total)` is called after each session's pages."""
+    folder `reuse` (the site's folder, holding its last build) has already is not. What
+    each session and page made is noted in `memo` (default: the store's), by what
+    decides it: a session or page whose record matches, and whose files `reuse` holds,
+    is neither read nor rendered again. `progress(done, total)` is called after each
+    session's pages."""
     if feeds and base_url is None:
         raise SiteError(
             "the Atom feeds need the site's address for their links: give --base-url URL "
@@ -685,18 +899,29 @@ def build_site(
             "`gitflywheel config site.base_url URL`, or --no-feed"
         )
     base = check_base_url(base_url) if base_url is not None else None
+    memo = memo if memo is not None else BuildMemo(store.paths.site_cache / "built")
     found = (
-        posts if posts is not None else published_posts(store, at, progress, keep_facts=card_facts)
+        posts
+        if posts is not None
+        else published_posts(
+            store,
+            at,
+            progress,
+            keep_facts=card_facts,
+            summaries=memo,
+            extra=lambda store, folder, post: (
+                build_facts(store, folder) if post.session_type == "build" else None
+            ),
+        )
+    )
+    sources = templates if templates is not None else load_templates(shipped=SITE_TEMPLATES)
+    templates_id = memo.key(
+        "templates", sorted((k, hashlib.sha256(v).hexdigest()) for k, v in sources.items())
     )
     site = _Site(
         store,
         found.posts,
-        Renderer(
-            templates if templates is not None else load_templates(shipped=SITE_TEMPLATES),
-            limits,
-            escaping=HTML,
-            label="site template",
-        ),
+        Renderer(sources, limits, escaping=HTML, label="site template"),
         title,
         base if feeds else None,
         base,
@@ -704,9 +929,10 @@ def build_site(
         fragments if fragments is not None else FragmentCache(store.paths.site_cache),
         staging,
         reuse,
+        memo,
     )
     try:
-        return _build(store, site, found, feeds, base, progress)
+        return _build(store, site, found, feeds, base, templates_id, progress)
     except BaseException:
         site.files.close()
         raise
@@ -718,23 +944,28 @@ def _build(
     found: Posts,
     feeds: bool,
     base: str | None,
+    templates_id: str,
     progress: Callable[[int, int | None], None] | None,
 ) -> SiteBuild:
-    site.projects = projects(store, found.commit, [e.post for e in site.entries])
+    tip = found.commit.encode()
+    root = store.commit(tip).tree
+
+    def facts_of(post: Post) -> dict[str, Any] | None:
+        if post.session_id in found.extra:
+            kept: dict[str, Any] | None = found.extra[post.session_id]
+            return kept
+        folder = store.lookup(root, post.folder)
+        return build_facts(store, folder[1]) if folder is not None else None
+
+    site.projects = projects(store, found.commit, [e.post for e in site.entries], facts_of)
+    site.decide(templates_id, settings_blob(store, root))
     site.draw_cards()
-    for number, entry in enumerate(site.entries):
-        site.session_pages(
-            entry,
-            newer=site.entries[number - 1] if number > 0 else None,
-            older=site.entries[number + 1] if number + 1 < len(site.entries) else None,
-        )
-        if progress is not None:
-            progress(number + 1, len(site.entries))
+    # the commit that recorded each session as it is: its provenance, beside its page
+    recorders = site.recorders(tip)
+    for start in range(0, len(site.entries), CARD_BATCH):
+        site.sessions(start, start + CARD_BATCH, recorders, tip, progress)
+        store.release_packs()  # the pages of packs read stay out of memory
     site.redirects()
-    # each session's provenance (an in-toto statement) beside its page
-    made = provenances(store, [e.post.session_id for e in site.entries], found.commit.encode())
-    for entry, provenance in zip(site.entries, made, strict=True):
-        site.add(entry.folder + "provenance.json", statement_bytes(provenance))
     site.list_pages("", site.title, site.entries, "feed.xml")
     for session_type in site.types:
         prefix = f"types/{site.type_slugs[session_type]}/"
@@ -750,7 +981,7 @@ def _build(
             by_tag[named].append(entry)
     for (tag, slug), tagged in sorted(by_tag.items()):
         site.list_pages(f"tags/{slug}/", f"Tagged {tag}", tagged)
-    tip_time = datetime.fromtimestamp(store.commit(found.commit.encode()).commit_time, UTC)
+    tip_time = datetime.fromtimestamp(store.commit(tip).commit_time, UTC)
     for project in site.projects:
         site.project_pages(project, tip_time if feeds else None)
     if site.projects:
@@ -813,7 +1044,7 @@ def _build(
         commit=found.commit,
         files=site.files,
         sessions=len(site.entries),
-        pages=site.html_pages,
+        pages=sum(1 for path in site.files if path.endswith(".html")),
         feeds=feed_count,
         left_out=found.left_out,
     )
@@ -846,8 +1077,9 @@ def _previous_files(out: Path) -> list[str] | None:
 
 
 def write_site(build: SiteBuild, out: Path) -> int:
-    """Put the site's files in `out` (created when missing) all at once, in place of
-    what the last build wrote there (other files of the folder stay); a folder that
+    """Put the site's files in `out` (created when missing) all at once (or, when few
+    changed, one by one: `folder_writer`), in place of what the last build wrote there
+    (other files of the folder stay); a folder that
     holds other files and no site is refused, and so is a file of the site's that is
     in the way. Returns how many files were written or removed."""
     previous = _previous_files(out) if out.is_dir() else None
@@ -858,6 +1090,7 @@ def write_site(build: SiteBuild, out: Path) -> int:
         shared=False,
         error=SiteError,
         what="a site",
+        record=MARKER_FILE,
     )
     return len(changes.written) + len(changes.removed)
 
@@ -899,6 +1132,7 @@ def make_site(
         raise SiteError("say where the site goes: a folder OUT, --branch NAME, or both")
     if branch is not None:
         branch_ref(branch)  # a bad name is refused before any work
+    memo = BuildMemo(store.paths.site_cache / "built")
     build = build_site(
         store,
         base_url=base_url,
@@ -908,17 +1142,21 @@ def make_site(
         feeds=feeds,
         staging=out.resolve().parent if out is not None else None,
         reuse=out if out is not None and (out / MARKER_FILE).is_file() else None,
+        memo=memo,
         progress=progress,
     )
     try:
-        return _put(store, build, out, branch)
+        return _put(store, build, out, branch, memo)
     finally:
         if isinstance(build.files, SiteFiles):
             build.files.close()
 
 
-def _put(store: Store, build: SiteBuild, out: Path | None, branch: str | None) -> SiteResult:
-    """Write a build to the folder `out` and/or commit it to `branch`."""
+def _put(
+    store: Store, build: SiteBuild, out: Path | None, branch: str | None, memo: BuildMemo
+) -> SiteResult:
+    """Write a build to the folder `out` and/or commit it to `branch`; `memo` notes what
+    `out` holds now, for the next build."""
     from .site_branch import commit_site
 
     result = SiteResult(
@@ -933,8 +1171,17 @@ def _put(store: Store, build: SiteBuild, out: Path | None, branch: str | None) -
     )
     if out is not None:
         result.written = write_site(build, out)
+        if isinstance(build.files, SiteFiles):
+            memo.remember_folder(out, build.files.digests.items())
     if branch is not None:
-        done = commit_site(store, branch, build.files, build.commit)
+        key = memo.key("blobs")
+        kept = memo.get("blobs", key) or {}
+        blob_ids = {d: s.encode() for d, s in kept.items() if isinstance(s, str)}
+        done = commit_site(store, branch, build.files, build.commit, blob_ids)
+        if isinstance(build.files, SiteFiles):
+            digests = set(build.files.digests.values())
+            kept = {d: s.decode() for d, s in blob_ids.items() if d in digests}
+            memo.put("blobs", key, kept)
         result.branch, result.branch_commit, result.branch_changed = (
             done.branch,
             done.commit,

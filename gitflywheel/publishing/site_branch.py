@@ -21,6 +21,7 @@ from ..storage.objects import blob_id
 from ..storage.refs import branch_name_problem
 from ..storage.store import MAIN, Store
 from ..storage.trees import FILE_MODE
+from .site_files import SiteFiles
 
 __all__ = ["BUILT_FROM", "BranchCommit", "branch_ref", "commit_site", "site_branches"]
 
@@ -72,22 +73,35 @@ def site_branches(store: Store) -> dict[bytes, bytes]:
 
 
 def commit_site(
-    store: Store, branch: str, files: Mapping[str, bytes], built_from: str
+    store: Store,
+    branch: str,
+    files: Mapping[str, bytes],
+    built_from: str,
+    blob_ids: dict[str, bytes] | None = None,
 ) -> BranchCommit:
     """Commit the site's files to `branch` (made when missing), unless its tip already
     holds exactly these files. A branch that exists but was not built by gitflywheel is
-    refused, never overwritten."""
+    refused, never overwritten. `blob_ids` (SHA-256 of a file's bytes -> its blob id,
+    from an earlier build) spares reading a file of a build (`SiteFiles`) whose blob the
+    store holds; it gets the ids of this build's files."""
     ref = branch_ref(branch)
     source = store.commit(built_from.encode())
     # A site's files mostly repeat its last build: what the store holds is neither held
     # in memory nor written again (a build's files are read one at a time).
     with store.writing(skip_stored=True) as writer:
         editor = writer.edit(None)
+        known = blob_ids if blob_ids is not None else {}
+        digests = files.digests if isinstance(files, SiteFiles) else {}
         for path in sorted(files):
-            data = files[path]
-            sha = blob_id(data)
-            if sha not in store:
-                writer.put_blob(data)
+            digest = digests.get(path)
+            sha = known.get(digest) if digest is not None else None
+            if sha is None or sha not in store:
+                data = files[path]
+                sha = blob_id(data)
+                if sha not in store:
+                    writer.put_blob(data)
+                if digest is not None:
+                    known[digest] = sha
             editor.set(path, FILE_MODE, sha)
         root = writer.write_tree(editor)
         before = store.read_ref(ref)

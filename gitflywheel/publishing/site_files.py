@@ -25,7 +25,12 @@ __all__ = ["SiteFiles", "file_state", "write_whole"]
 class SiteFiles(Mapping[str, bytes]):
     """Site path -> bytes, kept in a staging folder; iterated in path order."""
 
-    def __init__(self, near: Path | None = None, reuse: Path | None = None) -> None:
+    def __init__(
+        self,
+        near: Path | None = None,
+        reuse: Path | None = None,
+        seen: Mapping[str, tuple[int, int, int, str]] | None = None,
+    ) -> None:
         parent = near if near is not None and near.is_dir() else None
         try:
             self.folder = Path(tempfile.mkdtemp(prefix=".gitflywheel-site-", dir=parent))
@@ -34,6 +39,7 @@ class SiteFiles(Mapping[str, bytes]):
         self.reuse = reuse if reuse is not None and reuse.is_dir() else None
         self.digests: dict[str, str] = {}  # site path -> SHA-256 of its bytes
         self.kept: set[str] = set()  # paths `reuse` holds with these bytes: not staged
+        self.seen = seen or {}  # path -> (size, mtime_ns, inode, SHA-256) `reuse` showed
         self._remove = weakref.finalize(self, shutil.rmtree, str(self.folder), True)
 
     def add(self, path: str, data: bytes) -> None:
@@ -49,6 +55,37 @@ class SiteFiles(Mapping[str, bytes]):
         if not staged:
             target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+
+    def keep(self, path: str, digest: str) -> bool:
+        """Take `path` as the folder `reuse` holds it, without its bytes, when they are
+        those of `digest` (SHA-256): by the size, time and inode the last write saw
+        (`seen`), else read; False (nothing added) when it holds anything else."""
+        if self.reuse is None:
+            return False
+        target = self.reuse.joinpath(*path.split("/"))
+        seen = self.seen.get(path)
+        try:
+            stat = target.lstat()
+        except OSError:
+            return False
+        if (
+            seen is None
+            or seen[3] != digest
+            or seen[:3]
+            != (
+                stat.st_size,
+                stat.st_mtime_ns,
+                stat.st_ino,
+            )
+        ):
+            data = file_state(self.reuse, path)
+            if not isinstance(data, bytes) or sha256(data).hexdigest() != digest:
+                return False
+        if path in self.digests and path not in self.kept:
+            self.file(path).unlink()
+        self.digests[path] = digest
+        self.kept.add(path)
+        return True
 
     def file(self, path: str) -> Path:
         """Where the bytes of `path` are on disk."""

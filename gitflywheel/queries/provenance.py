@@ -12,7 +12,7 @@ it; verify derives it again and checks what it states against the bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,23 +70,64 @@ def _walk(store: Store, tip: bytes) -> Iterator[CommitInfo]:
         sha = commit.parents[0] if commit.parents else None
 
 
-def recording_commits(store: Store, tip: bytes, folders: dict[str, bytes]) -> dict[str, CommitInfo]:
-    """For each session id -> its folder's tree id at the tip, the newest commit whose
-    trailers name the session and whose tree holds that very folder: the commit that
-    recorded it as it is. One walk of the history, which stops once all are found."""
-    found: dict[str, CommitInfo] = {}
-    for commit in _walk(store, tip):
-        if len(found) == len(folders):
+def recording_commits(
+    store: Store,
+    tip: bytes,
+    folders: dict[str, bytes],
+    earlier: tuple[bytes, Mapping[str, tuple[bytes, bytes | None]]] | None = None,
+) -> dict[str, bytes]:
+    """For each session id -> its folder's tree id at the tip, the id of the newest
+    commit whose trailers name the session and whose tree holds that very folder: the
+    commit that recorded it as it is. One walk of the history, which stops once all are found.
+    `earlier` is what an earlier call found at a commit of the tip's first-parent chain
+    (that commit, and session id -> (folder tree id, commit id or None)): a session
+    that no commit since names, whose folder is the same, keeps its commit, and the
+    walk looks for the others only."""
+    found: dict[str, bytes] = {}
+    wanted = dict(folders)
+    if earlier is not None:
+        since, known = earlier
+        named = _named_since(store, tip, since)
+        if named is not None:
+            for session_id, (folder, recorder) in known.items():
+                if wanted.get(session_id) == folder and session_id not in named:
+                    del wanted[session_id]
+                    if recorder is not None:
+                        found[session_id] = recorder
+    if not wanted:
+        return found
+    for number, commit in enumerate(_walk(store, tip), 1):
+        if len(wanted) == 0:
             break
+        if number % 1024 == 0:  # commits lie all over the packs: their pages go
+            store.release_packs()
         trailers = session_trailers(commit.message)
-        if trailers is None or trailers.session_id not in folders:
-            continue
-        if trailers.session_id in found:
+        if trailers is None or trailers.session_id not in wanted:
             continue
         held = store.lookup(commit.tree, session_dir(trailers.session_id))
-        if held is not None and held[1] == folders[trailers.session_id]:
-            found[trailers.session_id] = commit
+        if held is not None and held[1] == wanted[trailers.session_id]:
+            found[trailers.session_id] = commit.id
+            del wanted[trailers.session_id]
     return found
+
+
+def _named_since(store: Store, tip: bytes, since: bytes) -> set[str] | None:
+    """The sessions the commits after `since` name (those a merge brought too), or None
+    when `since` is not on the tip's first-parent chain."""
+    named: set[str] = set()
+    sha: bytes | None = tip
+    while sha is not None and sha != since:
+        commit = store.commit(sha)
+        commits = [commit]
+        if len(commit.parents) > 1:
+            sides = store.side_commits(commit.parents[0], commit.parents[1])
+            commits += [store.commit(side) for side in sides]
+        for each in commits:
+            trailers = session_trailers(each.message)
+            if trailers is not None:
+                named.add(trailers.session_id)
+        sha = commit.parents[0] if commit.parents else None
+    return named if sha == since else None
 
 
 class _Trust:
@@ -110,10 +151,14 @@ class _Trust:
 
 
 def provenances(
-    store: Store, session_ids: Iterable[str], at: bytes | None = None
+    store: Store,
+    session_ids: Iterable[str],
+    at: bytes | None = None,
+    commits: Mapping[str, bytes] | None = None,
 ) -> list[Provenance]:
     """The provenance of sessions at `at` (default: the tip), in the order given;
-    GitflywheelError for a session the tree does not hold."""
+    GitflywheelError for a session the tree does not hold. `commits` are their
+    `recording_commits` at `at`, found already (default: found here)."""
     tip = at if at is not None else store.tip()
     if tip is None:
         raise GitflywheelError("the store has no sessions yet")
@@ -126,11 +171,13 @@ def provenances(
         if held is None or listed is None:
             raise GitflywheelError(f"{session_id}: no such session in the store")
         wanted[session_id] = (folder, held[1], Manifest.from_bytes(store.blob(listed[1])))
-    commits = recording_commits(store, tip, {sid: w[1] for sid, w in wanted.items()})
+    if commits is None:
+        commits = recording_commits(store, tip, {sid: w[1] for sid, w in wanted.items()})
     trust = _Trust(store)
     out = []
     for session_id, (folder, _, manifest) in wanted.items():
-        commit = commits.get(session_id)
+        recorder = commits.get(session_id)
+        commit = store.commit(recorder) if recorder is not None else None
         signature = None
         if commit is not None and split_signature(commit.raw)[1] is None:
             signature = SignatureCheck("unsigned")  # whoever is trusted: no parent to read

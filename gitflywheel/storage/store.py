@@ -57,6 +57,8 @@ __all__ = [
 ]
 
 _CACHE_OBJECTS = 4096
+_CACHE_BYTES = 16 * 1024 * 1024  # of the objects' stored bytes: a reader of every large
+# blob (a site reading each session's facts) keeps a few MB, not thousands of blobs
 
 # What the cache holds of an object, by type: a CommitInfo, a tree's entries, a blob's
 # bytes, or None (a tag: it parses, and nothing reads it further).
@@ -161,6 +163,8 @@ class Store:
         self.path = Path(repo.controldir())
         self.paths = StorePaths(self.path)
         self._cache: OrderedDict[bytes, tuple[int, _Parsed]] = OrderedDict()
+        self._cache_sizes: dict[bytes, int] = {}  # sha -> the bytes it was parsed from
+        self._cache_bytes = 0
         self._packs = Packs(self.path / "objects", self._raw_by_number)
         self._readers: list[Pack] | None = None  # the packs read from, last answered first
 
@@ -204,8 +208,9 @@ class Store:
         return self.read_ref(MAIN)
 
     def _get(self, sha: bytes) -> tuple[int, _Parsed]:
-        """An object's type number and its parsed value, through a small LRU cache:
-        verify and queries read the same trees and blobs several times in a row. KeyError
+        """An object's type number and its parsed value, through a small LRU cache (in
+        objects and in bytes): verify and queries read the same trees and blobs several
+        times in a row. KeyError
         if the store lacks it, MalformedObject if it does not parse as its type."""
         found = self._cache.get(sha)
         if found is not None:
@@ -223,8 +228,13 @@ class Store:
             check_parses(type_num, sha, data)
             value = None
         self._cache[sha] = found = type_num, value
-        if len(self._cache) > _CACHE_OBJECTS:
-            self._cache.popitem(last=False)
+        self._cache_sizes[sha] = len(data)
+        self._cache_bytes += len(data)
+        while len(self._cache) > _CACHE_OBJECTS or (
+            self._cache_bytes > _CACHE_BYTES and len(self._cache) > 1
+        ):
+            old, _ = self._cache.popitem(last=False)
+            self._cache_bytes -= self._cache_sizes.pop(old)
         return found
 
     def release_packs(self) -> None:

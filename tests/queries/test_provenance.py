@@ -146,3 +146,37 @@ def test_verify_finds_a_statement_that_names_what_the_commit_lacks(cli: Cli, sto
         )
         found = check_provenance(ctx, tip, folder, changed, files, [tip.tree])
         assert [(f.rule, f.path) for f in found] == [("provenance.derive", template.path)]
+
+
+def test_recording_commits_from_an_earlier_walk_are_those_of_a_walk_from_nothing(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    from gitflywheel.queries.provenance import recording_commits
+    from gitflywheel.queries.sessions import iter_session_folders
+
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+
+    def walked(
+        earlier: tuple[bytes, dict[str, tuple[bytes, bytes | None]]] | None = None,
+    ) -> tuple[bytes, dict[str, bytes], dict[str, bytes]]:
+        with Store.open(store) as opened:
+            tip = opened.tip()
+            assert tip is not None
+            folders = dict(iter_session_folders(opened))
+            found = recording_commits(opened, tip, folders, earlier)
+            return tip, folders, found
+
+    tip, folders, first = walked()
+    assert set(first) == set(folders)
+    kept = {sid: (folders[sid], first.get(sid)) for sid in folders}
+    data = json.loads((EXAMPLES / "build_session.json").read_text())
+    data["title"] = "A revised title"
+    revised = tmp_path / "revised.json"
+    revised.write_text(json.dumps(data))
+    assert cli("ingest", "--repo", store, "--revise", revised).exit_code == 0
+    assert cli("config", "--repo", store, "site.title", "Later").exit_code == 0
+    _, _, whole = walked()
+    assert whole[BUILD_ID] != first[BUILD_ID]  # the revision recorded it again
+    assert walked((tip, kept))[2] == whole
+    wrong = {sid: (folder, first[BUILD_ID]) for sid, (folder, _) in kept.items()}
+    assert walked((b"0" * 40, wrong))[2] == whole  # an earlier tip not in the history

@@ -1,0 +1,130 @@
+"""What earlier site builds made, kept beside the store (its `gitflywheel/site-cache/
+built/`), so that a build after a small change reads and renders only what changed.
+
+Each record is named by the SHA-256 of all that decides it, as the Markdown cache's are
+(`fragments`): the code that builds (this package's version and the source of every
+module, Jinja2's, markdown-it-py's, the rasteriser's and its fonts'), and what the
+caller names (a session folder's tree id, the templates, the site's title and address,
+a page's whole context). So a record is never stale, only unused. A post's summary is
+what lists, tags, projects and feeds read of it (never its body); a session's or a
+page's record lists the files it produced by their hashes, which a build takes from
+the site's folder instead of making them again (`SiteFiles.keep`). A cache is never
+trusted over history: a record that cannot be read or parsed is made again, and a
+folder that cannot be written is only not written. None keeps nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..version import __version__
+from .site_files import write_whole
+
+__all__ = ["BuildMemo", "code_id"]
+
+_FORMAT = 1
+
+
+@cache
+def code_id() -> str:
+    """What builds a site, besides its inputs: the package's version and the source of
+    every module of it, and the versions of the libraries that render and draw."""
+    from .cards import raster_id
+
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    libraries = " ".join(f"{n} {metadata.version(n)}" for n in ("jinja2", "markdown-it-py"))
+    return f"{_FORMAT} {__version__} {digest.hexdigest()} {libraries} {raster_id()}"
+
+
+def _text(value: object) -> str:
+    """Values in a key as JSON text: times and other objects by their `str`."""
+    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+
+
+class BuildMemo:
+    """Records (JSON objects) by kind and by the hash of what decides them, in a folder
+    (None: none kept)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.found = 0
+        self.made = 0
+
+    @staticmethod
+    def key(*decided: object) -> str:
+        """The SHA-256 of the code that builds and of everything `decided` holds."""
+        text = _text([code_id(), *decided])
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _path(self, kind: str, key: str) -> Path | None:
+        return None if self.folder is None else self.folder / kind / key[:2] / f"{key}.json"
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The record kept under `key`, or None when there is none that can be read."""
+        path = self._path(kind, key)
+        if path is None:
+            return None
+        try:
+            found = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(found, dict):
+            return None
+        self.found += 1
+        return found
+
+    def put(self, kind: str, key: str, record: Mapping[str, Any]) -> None:
+        path = self._path(kind, key)
+        self.made += 1
+        if path is not None:
+            text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            write_whole(path, text.encode("utf-8", "surrogatepass"))
+
+    # -- the state of a folder a build wrote --------------------------------------------
+
+    def _folder_key(self, folder: Path) -> str:
+        return hashlib.sha256(os.fsencode(folder.resolve())).hexdigest()
+
+    def folder_state(self, folder: Path) -> dict[str, tuple[int, int, int, str]]:
+        """What `remember_folder` saw of a folder: path -> (size, mtime in ns, inode,
+        SHA-256); empty when nothing can be read."""
+        found = self.get("folders", self._folder_key(folder))
+        files = found.get("files") if found is not None else None
+        if not isinstance(files, dict):
+            return {}
+        state: dict[str, tuple[int, int, int, str]] = {}
+        for path, seen in files.items():
+            if (
+                isinstance(seen, list)
+                and len(seen) == 4
+                and all(isinstance(n, int) for n in seen[:3])
+                and isinstance(seen[3], str)
+            ):
+                state[path] = (seen[0], seen[1], seen[2], seen[3])
+        return state
+
+    def remember_folder(self, folder: Path, files: Iterable[tuple[str, str]]) -> None:
+        """Note the size, time and inode of each file (path, SHA-256 of what was written)
+        as the folder holds it now: the next build trusts a file that still shows them
+        to hold those bytes, as git trusts its index."""
+        if self.folder is None:
+            return
+        seen: dict[str, list[int | str]] = {}
+        for path, digest in files:
+            try:
+                stat = (folder / path).lstat()
+            except OSError:
+                continue
+            seen[path] = [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest]
+        self.put("folders", self._folder_key(folder), {"files": seen})

@@ -1,0 +1,180 @@
+"""A site built again into its folder after a change (a new session, a revision, a
+setting, a template, the title) takes what did not change from its last build and its
+records beside the store, and gives the very bytes of a build from nothing: every file
+of the folder and the tree of the site branch.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, ROOT, session, snapshot
+
+from gitflywheel import api
+from gitflywheel.publishing.build_memo import BuildMemo
+from gitflywheel.publishing.cards import CardCache
+from gitflywheel.publishing.fragments import FragmentCache
+from gitflywheel.publishing.site import build_site
+from gitflywheel.publishing.site_files import SiteFiles
+from gitflywheel.storage.store import Store
+
+BASE = "https://me.example.org/flywheel/"
+
+
+def story(session_id: str, title: str, day: int, project: str = "parser") -> dict[str, object]:
+    return session(
+        session_id,
+        title=title,
+        timestamp=f"2025-12-{day:02d}T09:00:00Z",
+        source_data={
+            "repo_path": f"example/{project}",
+            "git_commits": [{"message": f"feat({project}): step {day}", "hash": f"{day:040x}"}],
+            "overview": f"{title}: see [the log](build_log.md).",
+        },
+    )
+
+
+def write(folder: Path, data: dict[str, object]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{data['session_id']}-{len(list(folder.iterdir()))}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def tree_of(store: Path, branch: str) -> str:
+    return subprocess.run(
+        ["git", "--git-dir", str(store), "rev-parse", f"{branch}^{{tree}}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def cold(store: Path, out: Path, **options: object) -> dict[str, str]:
+    """A full build from empty caches into an empty folder, and to the branch `cold`."""
+    work = store / "gitflywheel"
+    shutil.rmtree(work / "site-cache", ignore_errors=True)
+    shutil.rmtree(work / "cards", ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    api.site(store, out, base_url=BASE, branch="cold", **options)  # type: ignore[arg-type]
+    return snapshot(out)
+
+
+def again(store: Path, out: Path, **options: object) -> dict[str, str]:
+    """A build into the folder (and to the branch `pages`) the last one wrote."""
+    api.site(store, out, base_url=BASE, branch="pages", **options)  # type: ignore[arg-type]
+    return snapshot(out)
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764900000")
+    path = tmp_path / "s.git"
+    first = [write(tmp_path / "in", story(f"p-{i}", f"Parser step {i}", i)) for i in range(1, 6)]
+    assert api.ingest(path, [EXAMPLES, *first]).exit_code == 0
+    return path
+
+
+def test_a_build_after_one_new_session_renders_little_and_is_the_bytes_of_a_full_one(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    again(store, out)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    new = write(tmp_path / "in", story("p-9", "Parser step 9", 9, project="lexer"))
+    assert api.ingest(store, [new]).exit_code == 0
+
+    with Store.open(store) as opened:
+        memo = BuildMemo(opened.paths.site_cache / "built")
+        counted = FragmentCache(None)  # every Markdown text rendered is counted
+        build = build_site(
+            opened, base_url=BASE, reuse=out, memo=memo, fragments=counted, cards=CardCache(None)
+        )
+        everything = FragmentCache(None)
+        whole = build_site(
+            opened, base_url=BASE, memo=BuildMemo(None), fragments=everything, cards=CardCache(None)
+        )
+        assert isinstance(build.files, SiteFiles)
+        assert dict(build.files.digests) == dict(whole.files.digests)  # type: ignore[attr-defined]
+        # the oldest session's page was neither rendered nor read: its record and the
+        # folder gave it
+        assert "sessions/parser-step-1/index.html" in build.files.kept
+        # the new session, its older neighbour, and the feeds that show it
+        assert 0 < counted.rendered < everything.rendered / 2
+        build.files.close()
+        whole.files.close()  # type: ignore[attr-defined]
+
+    built = again(store, out)
+    assert built == cold(store, tmp_path / "cold")
+    assert tree_of(store, "pages") == tree_of(store, "cold")
+    assert "sessions/parser-step-9/index.html" in built
+
+
+def test_a_build_after_a_revision_a_setting_a_template_and_a_title_is_the_bytes_of_a_full_one(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    again(store, out)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    revised = write(tmp_path / "in", story("p-3", "Parser step three, again", 3))
+    assert api.ingest(store, [revised], revise=True).count("revised") == 1
+    built = again(store, out)
+    assert built == cold(store, tmp_path / "cold")
+    assert tree_of(store, "pages") == tree_of(store, "cold")
+    page = (out / "sessions" / "parser-step-3" / "index.html").read_text()
+    assert "Parser step three, again" in page
+
+    api.config(store, "publish.drafts", "step 4$", add=True)  # a setting: one post goes
+    built = again(store, out)
+    assert "sessions/parser-step-4/index.html" not in built
+    assert built == cold(store, tmp_path / "cold")
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    shipped = (ROOT / "templates" / "site" / "list.html.j2").read_text()
+    head, tail = shipped.rsplit("{% endblock %}", 1)
+    (templates / "list.html.j2").write_text(f"{head}<p>Mine.</p>{{% endblock %}}{tail}")
+    built = again(store, out, templates=templates)
+    assert "<p>Mine.</p>" in (out / "index.html").read_text()
+    assert built == cold(store, tmp_path / "cold", templates=templates)
+
+    built = again(store, out, templates=templates, title="Another title")
+    assert "Another title" in (out / "sessions" / "parser-step-1" / "index.html").read_text()
+    assert built == cold(store, tmp_path / "cold", templates=templates, title="Another title")
+    assert tree_of(store, "pages") == tree_of(store, "cold")
+
+
+def test_a_file_of_the_folder_changed_since_the_last_build_is_made_again(
+    store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    again(store, out)
+    page = out / "sessions" / "parser-step-2" / "index.html"
+    good = page.read_bytes()
+    page.unlink()
+    page.write_bytes(good.replace(b"Parser step 2", b"Parser step X"))  # same size
+    shutil.rmtree(out / "sessions" / "parser-step-1")
+    assert api.site(store, out, base_url=BASE).written > 2
+    assert page.read_bytes() == good
+    assert (out / "sessions" / "parser-step-1" / "index.html").is_file()
+    assert snapshot(out) == cold(store, tmp_path / "cold")
+
+
+def test_a_build_that_changes_few_files_moves_them_into_the_folder_it_does_not_swap_it(
+    store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    again(store, out)
+    swapped = out.stat().st_ino
+    page = out / "sessions" / "parser-step-2" / "index.html"
+    good = page.read_bytes()
+    page.unlink()
+    assert api.site(store, out, base_url=BASE).written == 1
+    assert out.stat().st_ino == swapped  # the same folder, the one file moved in
+    assert page.read_bytes() == good
+    assert not [p for p in out.iterdir() if p.name.startswith(".gitflywheel-new-")]
+    assert snapshot(out) == cold(store, tmp_path / "cold")
