@@ -86,7 +86,7 @@ class RedactedEntry(_Strict):
     rule: str = Field(
         description="local-path, temporary-name, url-credentials, private, or a token format "
         "(github-token, gitlab-token, aws-access-key, slack-token, npm-token, pypi-token, "
-        "api-key, jwt, private-key)"
+        "api-key, jwt, private-key), or email"
     )
     field: str = Field(description="where in the record, e.g. source_data.git_commits[3].message")
     count: int = Field(ge=1)

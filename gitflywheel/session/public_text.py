@@ -237,10 +237,20 @@ SECRET_RULES: Final[dict[str, re.Pattern[str]]] = {
     ),
     # `scheme://user:secret@host`: the user and what follows it go, the address stays
     "url-credentials": re.compile(r"(?i)(?<=://)[^/\s@:]+(?::[^/\s@]*)?@(?=[^\s@/]+)"),
+    # an e-mail address is a person's, not for a public page; one made to be shown stays:
+    # a no-reply address, a forge's `git@`, the domains reserved for examples (RFC 2606)
+    "email": re.compile(
+        r"(?<![A-Za-z0-9._%+=-])(?!git@|(?:no-?reply|do-?not-?reply)@)"
+        r"[A-Za-z0-9][A-Za-z0-9._%+=-]{0,63}@"
+        r"(?![A-Za-z0-9.-]*no-?reply)"
+        r"(?!(?:[A-Za-z0-9-]+\.)*(?:example\.(?:com|org|net)|[A-Za-z0-9-]+\.(?:example|test|invalid|localhost))(?![A-Za-z0-9.-]))"
+        r"(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])",
+        re.I,
+    ),
 }
 # What each rule's text needs to hold: a cheap test before any of them runs.
 _SECRET_HINT = re.compile(
-    r"-----BEGIN|gh[pousr]_|github_pat_|gl(?:pat|dt|ptt|rt)-|A[KSBC][IC]A|xox|hooks\.slack|npm_|pypi-|sk-|eyJ|://[^/\s]*@"
+    r"-----BEGIN|gh[pousr]_|github_pat_|gl(?:pat|dt|ptt|rt)-|A[KSBC][IC]A|xox|hooks\.slack|npm_|pypi-|sk-|eyJ|://[^/\s]*@|[A-Za-z0-9]@[A-Za-z0-9]"
 )
 
 

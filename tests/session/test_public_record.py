@@ -34,6 +34,7 @@ TOKENS = {
     "api-key": "sk-ant-" + "api03-" + "k" * 40,
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36",
     "private-key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA\n-----END OPENSSH PRIVATE KEY-----",
+    "email": "dana.lee+work@fastmail.fm",
 }
 
 
@@ -193,6 +194,26 @@ def test_each_token_format_is_replaced_and_named(rule: str) -> None:
     assert not re.search(re.escape(TOKENS[rule][:12]), text)
 
 
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "Co-Authored-By: Claude <noreply@anthropic.com>",
+        "12345+dana@users.noreply.github.com",
+        "git@github.com:acme/app.git",
+        "ada@example.com, bob@mail.example.org, t@ci.test, x@host.invalid",
+        "pkg@1.2.3, @alice, user@localhost, name@host",
+    ],
+)
+def test_an_address_made_to_be_shown_stays(shown: str) -> None:
+    assert redact(shown) == (shown, {})
+
+
+def test_a_person_s_address_is_replaced_wherever_it_stands() -> None:
+    text, counts = redact("Mail Dana.Lee@Company.co.uk. or <ops@mail.acme.io>, thanks")
+    assert text == "Mail [redacted email]. or <[redacted email]>, thanks"
+    assert counts == {"email": 2}
+
+
 def test_text_the_store_calls_private_never_enters_it(tmp_path: Path, cli: Cli) -> None:
     """`privacy.private` (a store setting): its patterns are replaced in every record
     ingested after it is set, by ingest's own process and by its planning workers alike
@@ -245,6 +266,9 @@ _PIECES = st.sampled_from(
         "://",
         "@",
         "ghp_",
+        "a@b.io",
+        "noreply@",
+        "x@example.com",
         "sk-",
         "eyJ",
         "AKIA",
