@@ -22,8 +22,9 @@ import re
 import struct
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
@@ -548,16 +549,27 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def draw_all(svgs: Sequence[str], parallel_from: int = PARALLEL_FROM) -> list[bytes]:
+def draw_all(
+    svgs: Sequence[str],
+    parallel_from: int = PARALLEL_FROM,
+    pool: ProcessPoolExecutor | None = None,
+) -> list[bytes]:
     """`card_png` of each SVG, in order: in this process, or, for `parallel_from` cards
-    or more on more than one core, by a pool of worker processes (a card is a pure
-    function of its SVG text, so who draws it changes no byte)."""
+    or more on more than one core, by worker processes (`pool`, when given: starting
+    one costs about a second; a card is a pure function of its SVG text, so who draws it
+    changes no byte)."""
     workers = min(usable_cores(), len(svgs) // max(parallel_from, 1))
     if workers < 2:
         return [card_png(svg) for svg in svgs]
-    context = multiprocessing.get_context("forkserver")  # no copy of the caller's state
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    if pool is not None:
         return list(pool.map(card_png, svgs, chunksize=4))
+    with _workers(workers) as own:
+        return list(own.map(card_png, svgs, chunksize=4))
+
+
+def _workers(count: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")  # no copy of the caller's state
+    return ProcessPoolExecutor(count, mp_context=context)
 
 
 class CardCache:
@@ -569,6 +581,28 @@ class CardCache:
         self.folder = folder
         self.parallel_from = parallel_from
         self.drawn = 0  # cards drawn by this cache, not found in it
+        self._pool: ProcessPoolExecutor | None = None
+        self._drawing = False
+
+    @contextmanager
+    def drawing(self) -> Iterator[CardCache]:
+        """This cache, its cards drawn by one set of worker processes, started when first
+        needed and stopped at the end, however many batches are drawn meanwhile (outside,
+        each call that draws many starts its own)."""
+        self._drawing = True
+        try:
+            yield self
+        finally:
+            self._drawing = False
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+                self._pool = None
+
+    def _draw(self, svgs: Sequence[str]) -> list[bytes]:
+        many = min(usable_cores(), len(svgs) // max(self.parallel_from, 1)) >= 2
+        if self._drawing and many and self._pool is None:
+            self._pool = _workers(usable_cores())
+        return draw_all(svgs, self.parallel_from, self._pool)
 
     @staticmethod
     def key(svg: str) -> str:
@@ -608,7 +642,7 @@ class CardCache:
                     missing[key] = svg
                 else:
                     found[key] = data
-        drawn = draw_all(list(missing.values()), self.parallel_from)
+        drawn = self._draw(list(missing.values()))
         for key, data in zip(missing, drawn, strict=True):
             found[key] = data
             self.drawn += 1

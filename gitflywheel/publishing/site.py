@@ -437,23 +437,27 @@ class _Site:
             except (KeyError, TypeError, ValueError):
                 pass
             drawn.append(entry)
-        for start in range(0, len(drawn), CARD_BATCH):
-            batch = drawn[start : start + CARD_BATCH]
-            posts = [self.with_facts(entry.post) for entry in batch]
-            for entry, data in zip(
-                batch, draw_cards(posts, self.pages, self.title, self.cards), strict=True
-            ):
-                name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
-                self.add(entry.folder + name, data)
-                entry.card = (name, *png_size(data))
-                key = self.card_key(entry)
-                if key is not None:
-                    width, height = entry.card[1:]
-                    record = {"name": name, "width": width, "height": height}
-                    self.memo.put(
-                        "card", key, {**record, "sha256": self.files.digests[entry.folder + name]}
-                    )
-            self.store.release_packs()  # the pages of packs read stay out of memory
+        with self.cards.drawing() as cards:  # one set of workers for every batch
+            for start in range(0, len(drawn), CARD_BATCH):
+                self.draw_batch(drawn[start : start + CARD_BATCH], cards)
+
+    def draw_batch(self, batch: list[_Entry], cards: CardCache) -> None:
+        """The cards of `batch`, drawn or taken from `cards`, put on disk and recorded."""
+        posts = [self.with_facts(entry.post) for entry in batch]
+        for entry, data in zip(
+            batch, draw_cards(posts, self.pages, self.title, cards), strict=True
+        ):
+            name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
+            self.add(entry.folder + name, data)
+            entry.card = (name, *png_size(data))
+            key = self.card_key(entry)
+            if key is not None:
+                width, height = entry.card[1:]
+                record = {"name": name, "width": width, "height": height}
+                self.memo.put(
+                    "card", key, {**record, "sha256": self.files.digests[entry.folder + name]}
+                )
+        self.store.release_packs()  # the pages of packs read stay out of memory
 
     def card(self, entry: _Entry, root: str) -> dict[str, Any]:
         """What a list shows of a post (its thumbnail is its card image) and what its

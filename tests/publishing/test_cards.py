@@ -147,6 +147,27 @@ def test_cards_drawn_by_worker_processes_are_the_same_bytes(examples_store: Path
         pytest.skip("one core: the cards were drawn in this process")
 
 
+def test_one_set_of_workers_draws_every_batch_of_a_build(examples_store: Path) -> None:
+    """Starting worker processes costs about a second: a build's batches share them."""
+    from gitflywheel.publishing.cards import usable_cores
+
+    if usable_cores() < 2:
+        pytest.skip("one core: cards are drawn in this process")
+    with Store.open(examples_store) as store:
+        posts = published_posts(store).posts
+    svgs = [card_svg(pages(), card_context(p, "Work sessions", "1 May 2025")) for p in posts]
+    cache = CardCache(None, parallel_from=1)
+    with cache.drawing():
+        first = cache.pngs(svgs)
+        workers = cache._pool
+        second = cache.pngs(svgs)
+        assert workers is not None and cache._pool is workers
+    assert cache._pool is None and cache.drawn == 2 * len(svgs)
+    assert first == second == [card_png(svg) for svg in svgs]
+    cache.pngs(svgs)  # outside a build: a call starts and stops its own
+    assert cache._pool is None
+
+
 def test_the_cache_keeps_cards_by_the_hash_of_their_svg(
     examples_store: Path, tmp_path: Path
 ) -> None:
