@@ -159,7 +159,9 @@ class Link:
         reason = _clean(reason)
         if len(reason) > _MAX_REASON:
             reason = reason[:_MAX_REASON] + "..."
-        said = f" (remote: {'; '.join(self.said[-_MESSAGE_LINES:])})" if self.said else ""
+        # the last lines it said, each once: a sync's attempts hear the same ones again
+        recent = list(dict.fromkeys(reversed(self.said)))[:_MESSAGE_LINES][::-1]
+        said = f" (remote: {'; '.join(recent)})" if recent else ""
         text = f"{self.location.display}: {reason}{said}"
         return redact_text(self.location.redact(text), self.rewritten)
 

@@ -207,3 +207,18 @@ def test_an_unreachable_remote_is_one_error_naming_it_without_secrets(
     with Store.open(path) as store, pytest.raises(RemoteError) as missing:
         link(store, str(hub.parent / "nothing.git")).refs()
     assert str(hub.parent / "nothing.git") in str(missing.value)
+
+
+def test_what_the_remote_said_again_and_again_is_told_once(tmp_path: Path) -> None:
+    """A sync's attempts share one link and hear the same lines again: an error names
+    each of the last ones once, in the order last said."""
+    remote = tmp_path / "hub.git"
+    git("init", "-q", "--bare", remote)
+    with Store.create(tmp_path / "store.git") as store:
+        link = Link(store, RemoteLocation(str(remote)))
+        for _ in range(10):
+            link._hear(b"main moved: fetch again")
+            link._hear(b"try later")
+        link._hear(b"main moved: fetch again")
+        told = link.explain("gave up")
+    assert told.endswith("gave up (remote: try later; main moved: fetch again)"), told
