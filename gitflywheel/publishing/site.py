@@ -864,6 +864,7 @@ class _Site:
         )
         if key:
             self.memo.put("feed", key, {"sha256": self.files.digests[path]})
+        self.store.release_packs()  # the pages of the packs its bodies were read from
 
 
 def build_site(
@@ -936,7 +937,7 @@ def build_site(
         memo,
     )
     try:
-        return _build(store, site, found, feeds, base, templates_id, progress)
+        return _build(store, site, found, posts is None, feeds, base, templates_id, progress)
     except BaseException:
         site.files.close()
         raise
@@ -946,6 +947,7 @@ def _build(
     store: Store,
     site: _Site,
     found: Posts,
+    owned: bool,
     feeds: bool,
     base: str | None,
     templates_id: str,
@@ -962,6 +964,8 @@ def _build(
         return build_facts(store, folder[1]) if folder is not None else None
 
     site.projects = projects(store, found.commit, [e.post for e in site.entries], facts_of)
+    if owned:  # what the changelogs read of each build session is read no more
+        found.extra.clear()
     site.decide(templates_id, settings_blob(store, root))
     site.draw_cards()
     # the commit that recorded each session as it is: its provenance, beside its page
