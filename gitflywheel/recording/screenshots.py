@@ -269,28 +269,35 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """The width and height an image (`image_format`) declares, in pixels; None when it
-    is not an image or does not say where it is looked for."""
-    found = image_format(data)
-    if found == "png":
-        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    if found == "gif":
-        width, height = struct.unpack("<HH", data[6:10])
-        return width, height
-    if found == "jpeg":
-        return _jpeg_size(data)
-    if found == "webp":
-        return _webp_size(data)
-    if found == "avif":
-        return _avif_size(data)
-    return None
+def _png_size(data: bytes) -> tuple[int, int]:
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
-def _too_large(data: bytes) -> Refusal | None:
+def _gif_size(data: bytes) -> tuple[int, int]:
+    width, height = struct.unpack("<HH", data[6:10])
+    return width, height
+
+
+_SIZES: Final[Mapping[ImageFormat, Callable[[bytes], tuple[int, int] | None]]] = {
+    "png": _png_size,
+    "jpeg": _jpeg_size,
+    "gif": _gif_size,
+    "webp": _webp_size,
+    "avif": _avif_size,
+}
+
+
+def image_size(data: bytes, found: ImageFormat | None = None) -> tuple[int, int] | None:
+    """The width and height an image declares, in pixels; None when it is not an image
+    or does not say where it is looked for. `found`: its `image_format`, when known."""
+    found = found or image_format(data)
+    return _SIZES[found](data) if found is not None else None
+
+
+def _too_large(data: bytes, found: ImageFormat) -> Refusal | None:
     """Why an image is refused for its size in pixels: a small file can declare a size
     whose pixels no reader's browser should have to hold (a decompression bomb)."""
-    size = image_size(data)
+    size = image_size(data, found)
     if size is None:
         return None
     width, height = size
@@ -351,6 +358,7 @@ def read_screenshot(source: str, base_dir: Path, policy: ScreenshotPolicy) -> by
             "too_big": " (--max-screenshot-bytes)",
         }.get(exc.cause, "")
         return Refusal(exc.reason + hint)
-    if image_format(data) is None:
+    found = image_format(data)
+    if found is None:
         return _not_an_image(data)
-    return _too_large(data) or data
+    return _too_large(data, found) or data
