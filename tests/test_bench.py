@@ -27,12 +27,13 @@ MEASURES = {
     "rss_ingest_bulk",
     "rss_verify_full",
     "site_full",
+    "site_full_drawing",
     "site_incremental",
     "site_memory",
     "writers_failed_syncs",
     "writers_sync_median",
 }
-INFORMATION = {"ls_json_no_index", "writers_sync_median"}  # figures beside a baseline
+INFORMATION = {"ls_json_no_index", "site_full_drawing", "writers_sync_median"}  # figures beside a baseline
 COUNTS = {"writers_failed_syncs"}  # a count that should be 0
 
 
