@@ -1,6 +1,7 @@
 """Time `gitflywheel site` at M sessions: a full build from empty site caches, a build
 into the same folder after one new session, and the peak RSS of a full build at M and
-at M/2; each a process of its own. Prints the figures and ratios; never judges.
+at M/2; each a process of its own; and the files the full build left in the store's
+`site-cache/`. Prints the figures and ratios; never judges.
 
     .venv/bin/python scripts/bench_site.py --sessions 1000 [--profile out.prof]
 
@@ -57,6 +58,14 @@ def rss_of(args: list[str]) -> int:
     return int(out.stderr.strip().splitlines()[-1]) // 1024
 
 
+def files_in(folder: Path) -> tuple[int, int]:
+    """How many files a folder holds, and their bytes, below it too."""
+    sizes = [
+        (Path(top) / name).stat().st_size for top, _, names in os.walk(folder) for name in names
+    ]
+    return len(sizes), sum(sizes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=1000)
@@ -84,11 +93,15 @@ def main() -> None:
     full_rss = rss_of(["site", "--repo", str(store), str(tmp / "rss"), *URL])
     shutil.rmtree(store / "gitflywheel" / "site-cache", ignore_errors=True)
     full, _ = site(tmp / "full")
+    cache_files, cache_bytes = files_in(store / "gitflywheel" / "site-cache")
     ingest("one.jsonl", range(m + 10_000, m + 10_001))
     again, _ = site(tmp / "full", args.profile)
     print(f"sessions            {m:,}")
     print(f"full build          {full:.2f} s")
     print(f"after one new       {again:.2f} s  ({again / full:.3f} of full)")
+    print(
+        f"site cache          {cache_files:,} files, {cache_bytes / 1e6:.1f} MB after the full build"
+    )
     print(
         f"peak RSS            {full_rss} MB at {m:,}, {half_rss} MB at {m // 2:,}"
         f"  ({full_rss / max(half_rss, 1):.2f})"

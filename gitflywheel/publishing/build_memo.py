@@ -1,5 +1,6 @@
-"""What earlier site builds made, kept beside the store (its `gitflywheel/site-cache/
-built/`), so that a build after a small change reads and renders only what changed.
+"""What earlier site builds made, kept beside the store (in the database of its
+`gitflywheel/site-cache/`: `cache_db`), so that a build after a small change reads and
+renders only what changed.
 
 Each record is named by the SHA-256 of all that decides it, as the Markdown cache's are
 (`fragments`): the code that builds (this package's version and the source of every
@@ -10,7 +11,9 @@ what lists, tags, projects and feeds read of it (never its body); a session's or
 page's record lists the files it produced by their hashes, which a build takes from
 the site's folder instead of making them again (`SiteFiles.keep`). A cache is never
 trusted over history: a record that cannot be read or parsed is made again, and a
-folder that cannot be written is only not written. None keeps nothing.
+database that cannot be read or written costs only that work. Records are written in
+batches: `flush()` writes those held (and must be called before a fork, and at the end
+of a build). None keeps nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..version import __version__
-from .site_files import write_whole
+from .cache_db import CacheDB
 
 __all__ = ["BuildMemo", "code_id"]
 
@@ -53,11 +56,12 @@ def _text(value: object) -> str:
 
 
 class BuildMemo:
-    """Records (JSON objects) by kind and by the hash of what decides them, in a folder
-    (None: none kept)."""
+    """Records (JSON objects) by kind and by the hash of what decides them, in the
+    database of a folder (None: none kept)."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self.records = CacheDB(folder)
         self.found = 0
         self.made = 0
 
@@ -67,17 +71,14 @@ class BuildMemo:
         text = _text([code_id(), *decided])
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def _path(self, kind: str, key: str) -> Path | None:
-        return None if self.folder is None else self.folder / kind / key[:2] / f"{key}.json"
-
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         """The record kept under `key`, or None when there is none that can be read."""
-        path = self._path(kind, key)
-        if path is None:
+        data = self.records.get(kind, key)
+        if data is None:
             return None
         try:
-            found = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+            found = json.loads(data)
+        except ValueError:
             return None
         if not isinstance(found, dict):
             return None
@@ -85,11 +86,14 @@ class BuildMemo:
         return found
 
     def put(self, kind: str, key: str, record: Mapping[str, Any]) -> None:
-        path = self._path(kind, key)
         self.made += 1
-        if path is not None:
+        if self.folder is not None:
             text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-            write_whole(path, text.encode("utf-8", "surrogatepass"))
+            self.records.put(kind, key, text.encode("utf-8", "surrogatepass"))
+
+    def flush(self) -> None:
+        """Write the records held (`CacheDB.flush`): at the end of a build, before a fork."""
+        self.records.flush()
 
     # -- the state of a folder a build wrote --------------------------------------------
 

@@ -1,13 +1,16 @@
-"""Markdown already rendered to HTML, kept between site builds beside the store (its
-`gitflywheel/site-cache/`), so that a build renders only the texts it has not seen.
+"""Markdown already rendered to HTML, kept between site builds beside the store (in the
+database of its `gitflywheel/site-cache/`: `cache_db`), so that a build renders only the
+texts it has not seen.
 
 A fragment is the pure result of `render_markdown`: its key is the SHA-256 of all that
 decides it, the text, the files of the session a relative link may point to, the prefix
 those links get, whether the title is dropped, and the code that renders (this
 gitflywheel's version, markdown-it-py's, and the source of `markdown_html`). So an
-entry is never stale, only unused; a cache is never trusted over history: a file that
-cannot be read or parsed is rendered again, and a folder that cannot be written is only
-not written. None keeps nothing (every text is rendered).
+entry is never stale, only unused; a cache is never trusted over history: an entry that
+cannot be read or parsed is rendered again, and a database that cannot be written is
+only not written. Entries are written in batches: `flush()` writes those held (and must
+be called before a fork, and at the end of a build). None keeps nothing (every text is
+rendered).
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ import markdown_it
 
 from ..version import __version__
 from . import markdown_html
+from .cache_db import CacheDB
 from .markdown_html import Rendered, Resolve, render_markdown
-from .site_files import write_whole
 
 __all__ = ["FragmentCache"]
 
@@ -39,10 +42,14 @@ def _renderer_id() -> str:
 
 
 class FragmentCache:
-    """Rendered Markdown by the hash of what decides it, in a folder (None: none kept)."""
+    """Rendered Markdown by the hash of what decides it, in the database of a folder
+    (None: none kept)."""
+
+    KIND = "fragment"  # its records' kind in the database
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self.records = CacheDB(folder)
         self.rendered = 0  # texts rendered by this cache, not found in it
         self.found = 0
 
@@ -69,19 +76,26 @@ class FragmentCache:
             self.rendered += 1
             return render_markdown(text, resolve, drop_title=drop_title)
         key = self.key(text, files, prefix, drop_title)
-        path = self.folder / key[:2] / f"{key}.json"
+        data = self.records.get(self.KIND, key)
         try:
-            kept = json.loads(path.read_bytes())
-            found = Rendered(kept["html"], list(kept["images"]), list(kept["links"]))
-            if isinstance(found.html, str) and all(
-                isinstance(s, str) for s in (*found.images, *found.links)
-            ):
-                self.found += 1
-                return found
-        except (OSError, ValueError, KeyError, TypeError):
+            if data is not None:
+                kept = json.loads(data)
+                found = Rendered(kept["html"], list(kept["images"]), list(kept["links"]))
+                if isinstance(found.html, str) and all(
+                    isinstance(s, str) for s in (*found.images, *found.links)
+                ):
+                    self.found += 1
+                    return found
+        except (ValueError, KeyError, TypeError):
             pass
         result = render_markdown(text, resolve, drop_title=drop_title)
         self.rendered += 1
-        data = {"html": result.html, "images": result.images, "links": result.links}
-        write_whole(path, json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        made = {"html": result.html, "images": result.images, "links": result.links}
+        self.records.put(
+            self.KIND, key, json.dumps(made, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        )
         return result
+
+    def flush(self) -> None:
+        """Write the entries held (`CacheDB.flush`): at the end of a build, before a fork."""
+        self.records.flush()

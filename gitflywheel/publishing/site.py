@@ -904,43 +904,48 @@ def build_site(
             "`gitflywheel config site.base_url URL`, or --no-feed"
         )
     base = check_base_url(base_url) if base_url is not None else None
-    memo = memo if memo is not None else BuildMemo(store.paths.site_cache / "built")
-    found = (
-        posts
-        if posts is not None
-        else published_posts(
-            store,
-            at,
-            progress,
-            keep_facts=card_facts,
-            summaries=memo,
-            extra=lambda store, folder, post: (
-                build_facts(store, folder) if post.session_type == "build" else None
-            ),
-        )
-    )
-    sources = templates if templates is not None else load_templates(shipped=SITE_TEMPLATES)
-    templates_id = memo.key(
-        "templates", sorted((k, hashlib.sha256(v).hexdigest()) for k, v in sources.items())
-    )
-    site = _Site(
-        store,
-        found.posts,
-        Renderer(sources, limits, escaping=HTML, label="site template"),
-        title,
-        base if feeds else None,
-        base,
-        cards if cards is not None else CardCache(store.paths.card_cache),
-        fragments if fragments is not None else FragmentCache(store.paths.site_cache),
-        staging,
-        reuse,
-        memo,
-    )
+    memo = memo if memo is not None else BuildMemo(store.paths.site_cache)
     try:
-        return _build(store, site, found, posts is None, feeds, base, templates_id, progress)
-    except BaseException:
-        site.files.close()
-        raise
+        found = (
+            posts
+            if posts is not None
+            else published_posts(
+                store,
+                at,
+                progress,
+                keep_facts=card_facts,
+                summaries=memo,
+                extra=lambda store, folder, post: (
+                    build_facts(store, folder) if post.session_type == "build" else None
+                ),
+            )
+        )
+        sources = templates if templates is not None else load_templates(shipped=SITE_TEMPLATES)
+        templates_id = memo.key(
+            "templates", sorted((k, hashlib.sha256(v).hexdigest()) for k, v in sources.items())
+        )
+        site = _Site(
+            store,
+            found.posts,
+            Renderer(sources, limits, escaping=HTML, label="site template"),
+            title,
+            base if feeds else None,
+            base,
+            cards if cards is not None else CardCache(store.paths.card_cache),
+            fragments if fragments is not None else FragmentCache(store.paths.site_cache),
+            staging,
+            reuse,
+            memo,
+        )
+        try:
+            return _build(store, site, found, posts is None, feeds, base, templates_id, progress)
+        except BaseException:
+            site.files.close()
+            raise
+        finally:
+            site.fragments.flush()
+    finally:  # what the caches hold goes to their database, whether the build ended well
+        memo.flush()
 
 
 def _build(
@@ -1140,7 +1145,7 @@ def make_site(
         raise SiteError("say where the site goes: a folder OUT, --branch NAME, or both")
     if branch is not None:
         branch_ref(branch)  # a bad name is refused before any work
-    memo = BuildMemo(store.paths.site_cache / "built")
+    memo = BuildMemo(store.paths.site_cache)
     build = build_site(
         store,
         base_url=base_url,
@@ -1156,6 +1161,7 @@ def make_site(
     try:
         return _put(store, build, out, branch, memo)
     finally:
+        memo.flush()  # what `_put` noted of the folder and the branch
         if isinstance(build.files, SiteFiles):
             build.files.close()
 

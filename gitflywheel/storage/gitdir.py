@@ -77,8 +77,8 @@ class StorePaths:
 
     @property
     def site_cache(self) -> Path:
-        """What a site build rendered (Markdown as HTML), each named by the hash of what
-        decides it."""
+        """What site builds rendered (Markdown as HTML) and made, each record named by the
+        hash of what decides it, in one database (`publishing.cache_db`)."""
         return self.work / "site-cache"
 
     @property

@@ -4,13 +4,16 @@ gives the very bytes of a build from nothing, after new sessions, revisions and 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, session, snapshot
 
 from gitflywheel import ingest
+from gitflywheel.publishing.cache_db import FILE_NAME
 from gitflywheel.publishing.cards import CardCache
 from gitflywheel.publishing.fragments import FragmentCache
 from gitflywheel.publishing.site import SiteBuild, build_site, write_site
@@ -39,6 +42,13 @@ def write(folder: Path, data: dict[str, object]) -> Path:
     return path
 
 
+def records(cache: Path, kind: str | None = None) -> list[tuple[str, str]]:
+    """(kind, key) of every record in the cache's database (of `kind`, when given)."""
+    with contextlib.closing(sqlite3.connect(cache / FILE_NAME)) as db:
+        rows = db.execute("SELECT kind, key FROM records ORDER BY kind, key").fetchall()
+    return [(k, key) for k, key in rows if kind is None or k == kind]
+
+
 def build(store: Path, fragments: FragmentCache) -> SiteBuild:
     with Store.open(store) as opened:
         return build_site(opened, base_url=BASE, cards=CardCache(None), fragments=fragments)
@@ -55,7 +65,7 @@ def test_a_warm_build_after_new_and_revised_sessions_is_the_bytes_of_a_cold_one(
         cache = opened.paths.site_cache
     warm = FragmentCache(cache)
     write_site(build(store, warm), tmp_path / "warm")
-    assert warm.rendered == len(list(cache.glob("??/*.json"))) > 0  # each text once
+    assert warm.rendered == len(records(cache, FragmentCache.KIND)) > 0  # each text once
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
     new = write(inputs, story("p-3", "Parser step 3", "step 3", 3))
@@ -87,13 +97,17 @@ def test_a_damaged_cache_is_rendered_again_never_trusted(
     with Store.open(store) as opened:
         cache = opened.paths.site_cache
     expected = build(store, FragmentCache(cache)).files
-    kept = sorted(cache.rglob("*.json"))  # rendered Markdown, and the records of the build
-    assert kept
-    for number, path in enumerate(kept):  # cut short, not JSON, JSON of another shape
-        path.write_bytes([b'{"html": "<p>', b"\xff\xfe", b'{"html": 1}', b"[]"][number % 4])
+    kept = records(cache)  # rendered Markdown, and the records of the build
+    assert {kind for kind, _ in kept} >= {FragmentCache.KIND, "post", "page", "session"}
+    with contextlib.closing(sqlite3.connect(cache / FILE_NAME)) as db, db:
+        for number, (kind, key) in enumerate(kept):  # cut short, not JSON, another shape
+            damage = [b'{"html": "<p>', b"\xff\xfe", b'{"html": 1}', b"[]"][number % 4]
+            db.execute(
+                "UPDATE records SET data = ? WHERE kind = ? AND key = ?", (damage, kind, key)
+            )
     damaged = FragmentCache(cache)
     assert build(store, damaged).files == expected
-    assert damaged.rendered == len([p for p in kept if p.parent.parent == cache])
+    assert damaged.rendered == len([k for k, _ in kept if k == FragmentCache.KIND])
     assert build(store, FragmentCache(cache)).files == expected  # written again, whole
 
 

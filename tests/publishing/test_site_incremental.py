@@ -89,7 +89,7 @@ def test_a_build_after_one_new_session_renders_little_and_is_the_bytes_of_a_full
     assert api.ingest(store, [new]).exit_code == 0
 
     with Store.open(store) as opened:
-        memo = BuildMemo(opened.paths.site_cache / "built")
+        memo = BuildMemo(opened.paths.site_cache)
         counted = FragmentCache(None)  # every Markdown text rendered is counted
         build = build_site(
             opened, base_url=BASE, reuse=out, memo=memo, fragments=counted, cards=CardCache(None)

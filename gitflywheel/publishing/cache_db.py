@@ -1,0 +1,235 @@
+"""The one database the site's caches keep their records in: an SQLite file in their
+folder (the store's `gitflywheel/site-cache/cache.sqlite3`) of bytes by kind and key,
+so that a build that keeps thousands of records writes one file, not thousands.
+
+What is put is held in memory and written in short transactions: when a few hundred
+records are held, on `flush()`, and at the end of every build (`site.build_site`,
+`site.make_site`), whether it ended well or not. The file is in WAL mode: a reader
+never waits for a writer, and two builds at once (`serve` rebuilding while `site` runs)
+both go on, a writer waiting for the other at most `BUSY_SECONDS`; no transaction is
+held across a build. SQLite never lets a record be read half-written.
+
+A cache is never trusted over history and never costs more than work: a database that
+cannot be opened (the path is a folder, the folder cannot be written), is damaged (then
+it is removed, for the next build to make anew), is locked too long or cannot be written
+answers nothing or keeps nothing from then on, and the build goes on without it.
+
+A process forked from one that uses a `CacheDB` may use it too: on its first use there
+it opens a connection of its own (the parent's is left alone) and drops the records the
+parent held, which the parent writes itself. The parent should `flush()` before it
+forks: that writes what it holds and closes its connection, so that none is open across
+the fork.
+
+Made before this file, the caches kept one JSON file per record under `site-cache/`
+(`??/` for Markdown, `built/` for the build's records): a database made new removes
+those folders, never reading them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+__all__ = ["BATCH", "BUSY_SECONDS", "FILE_NAME", "CacheDB"]
+
+FILE_NAME = "cache.sqlite3"
+BATCH = 256  # records held before they are written
+BATCH_BYTES = 4 << 20  # or bytes held
+BUSY_SECONDS = 5.0  # how long a write waits for another process's
+_FORMAT = 1  # PRAGMA user_version of the file; another one is made anew
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+_OLD_LAYOUT = re.compile(r"[0-9a-f]{2}|built")
+
+# Connections a forked process inherited: never used nor closed there (closing one
+# could end what the parent's connection still uses), so kept from the collector.
+_inherited: list[sqlite3.Connection] = []
+
+
+class CacheDB:
+    """Bytes by (kind, key) in `folder`'s `cache.sqlite3`; None keeps nothing."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = None if folder is None else folder / FILE_NAME
+        self._db: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._held: dict[tuple[str, str], bytes] = {}
+        self._held_bytes = 0
+        self._readable = self.path is not None
+        self._writable = self.path is not None
+
+    def get(self, kind: str, key: str) -> bytes | None:
+        """The bytes kept under (kind, key), or None when there are none to be read."""
+        self._check_fork()
+        held = self._held.get((kind, key))
+        if held is not None:
+            return held
+        db = self._connection()
+        if db is None:
+            return None
+        try:
+            row = db.execute(
+                "SELECT data FROM records WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+        except sqlite3.Error as error:
+            self._failed(error, reading=True)
+            return None
+        return None if row is None else bytes(row[0])
+
+    def put(self, kind: str, key: str, data: bytes) -> None:
+        """Keep `data` under (kind, key), in place of what was there; written with the
+        records held with it."""
+        self._check_fork()
+        if not self._writable:
+            return
+        earlier = self._held.get((kind, key))
+        self._held[(kind, key)] = data
+        self._held_bytes += len(data) - (len(earlier) if earlier is not None else 0)
+        if len(self._held) >= BATCH or self._held_bytes >= BATCH_BYTES:
+            self._write()
+
+    def flush(self) -> None:
+        """Write the records held, in one transaction, and close the connection (the
+        next use opens one again). Call it at the end of a build and before a fork."""
+        self._check_fork()
+        self._write()
+        if self._db is not None:
+            db, self._db = self._db, None
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+
+    # -- the connection -----------------------------------------------------------------
+
+    def _check_fork(self) -> None:
+        """In a process forked from the one that opened the connection: a connection of
+        its own when needed, and none of the parent's records (the parent writes them)."""
+        if os.getpid() == self._pid:
+            return
+        if self._db is not None:
+            _inherited.append(self._db)
+            self._db = None
+        self._held.clear()
+        self._held_bytes = 0
+        self._pid = os.getpid()
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._db is None and self._readable:
+            self._db = self._open()
+            if self._db is None:
+                self._readable = self._writable = False
+                self._held.clear()
+                self._held_bytes = 0
+        return self._db
+
+    def _open(self) -> sqlite3.Connection | None:
+        """The database, open and of this format, or None when it cannot be had; a
+        damaged file is removed and made again, once."""
+        assert self.path is not None
+        for attempt in range(2):
+            db: sqlite3.Connection | None = None
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(
+                    self.path,
+                    timeout=BUSY_SECONDS,
+                    isolation_level=None,  # transactions only where written below
+                    check_same_thread=False,  # `serve` builds in a thread of its own
+                )
+                if db.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
+                    db.close()
+                    return None
+                db.execute("PRAGMA synchronous=NORMAL")  # in WAL: synced at checkpoints
+                if db.execute("PRAGMA user_version").fetchone()[0] != _FORMAT:
+                    self._make(db)
+                return db
+            except sqlite3.Error as error:
+                if db is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.close()
+                if attempt or not _damaged(error):
+                    return None
+                _remove(self.path)
+            except OSError:
+                if db is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.close()
+                return None
+        return None
+
+    def _make(self, db: sqlite3.Connection) -> None:
+        """The table of records, in a file that has none of this format; the per-file
+        layout that came before it goes."""
+        assert self.path is not None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version != _FORMAT:
+                db.execute("DROP TABLE IF EXISTS records")
+                db.execute(
+                    "CREATE TABLE records (kind TEXT NOT NULL, key TEXT NOT NULL,"
+                    " data BLOB NOT NULL, PRIMARY KEY (kind, key))"
+                )
+                db.execute(f"PRAGMA user_version = {_FORMAT}")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            raise
+        if version == 0:
+            for old in self.path.parent.iterdir():
+                if _OLD_LAYOUT.fullmatch(old.name) and old.is_dir() and not old.is_symlink():
+                    shutil.rmtree(old, ignore_errors=True)
+
+    def _write(self) -> None:
+        rows = [(kind, key, data) for (kind, key), data in self._held.items()]
+        self._held.clear()
+        self._held_bytes = 0
+        if not rows or not self._writable:
+            return
+        db = self._connection()
+        if db is None:
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", rows)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            self._failed(error, reading=False)
+
+    def _failed(self, error: sqlite3.Error, reading: bool) -> None:
+        """After an error: a damaged file is removed and nothing more is read or kept
+        here; a write refused (locked too long, read-only, disk full) keeps nothing more;
+        a read refused reads nothing more."""
+        damaged = _damaged(error)
+        if reading or damaged:
+            self._readable = False
+        self._writable = False
+        self._held.clear()
+        self._held_bytes = 0
+        if not self._readable and self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+        if damaged and self.path is not None:
+            _remove(self.path)
+
+
+def _damaged(error: sqlite3.Error) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _DAMAGED
+
+
+def _remove(path: Path) -> None:
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):
+            name.unlink()
