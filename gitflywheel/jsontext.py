@@ -66,8 +66,11 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
+_MAX_INT_CHARS = 50  # the longest integer `loads` reads, its sign included
+
+
 def _int(text: str) -> int | Decimal:
-    if len(text) > 50:
+    if len(text) > _MAX_INT_CHARS:
         raise JSONTextError(f"number {text[:40]!r}... has too many digits")
     return int(text)
 
@@ -302,18 +305,22 @@ def _by_orjson(value: Any, option: int) -> tuple[str, Any] | None:
     if type(value) is not dict and type(value) is not list:
         return None  # a lone value: nothing to gain
     written = 0  # Decimals written with a fraction
+    long = False  # a value written as text longer than an integer `_int` reads
 
     def other(item: Any) -> Any:
-        nonlocal written
+        nonlocal written, long
         if isinstance(item, Decimal):
             text = _number_text(item)
             written += "." in text
+            long = long or len(text) > _MAX_INT_CHARS
             return orjson.Fragment(text)
         if isinstance(item, dict):
             return dict(item)
         if isinstance(item, list):
             return list(item)
-        return orjson.Fragment(_scalar(item))  # a subclass of str or int; else TypeError
+        text = _scalar(item)  # a subclass of str or int; else TypeError
+        long = long or len(text) > _MAX_INT_CHARS
+        return orjson.Fragment(text)
 
     read = 0  # numbers with a fraction or exponent read back
 
@@ -324,8 +331,14 @@ def _by_orjson(value: Any, option: int) -> tuple[str, Any] | None:
 
     try:
         text = orjson.dumps(value, default=other, option=option).decode("utf-8")
+        # An integer orjson writes itself has at most 20 characters (64 bits), so unless
+        # `other` wrote a longer one, every integer in the text is one `_int` reads as
+        # `int` does: then json's own integer parsing reads it, without a call for each.
         back = json.JSONDecoder(
-            parse_float=fraction, parse_int=_int, parse_constant=_refuse_constant, strict=True
+            parse_float=fraction,
+            parse_int=_int if long else None,
+            parse_constant=_refuse_constant,
+            strict=True,
         ).decode(text)
     except (TypeError, ValueError, RecursionError):  # orjson's and JSONTextError included
         return None

@@ -94,6 +94,10 @@ def test_reading_back_indented_text_gives_what_loads_gives(value: Any) -> None:
     assert _read_back(value) == _read(loads, text)
 
 
+class _Int(int):
+    """An int subclass: written by jsontext itself, not by orjson."""
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -102,6 +106,12 @@ def test_reading_back_indented_text_gives_what_loads_gives(value: Any) -> None:
         {"control": "\x01\x1f", "nul": "\x00"},
         [[[[["deep"]]]]] * 2,
         {"n": Decimal("-0.5"), "i": -3, "z": 0},
+        # integers written as text of their own, around the longest `loads` reads (50)
+        {"at": Decimal("1E+49"), "over": Decimal("1E+50")},
+        {"at": Decimal("-1E+48"), "over": Decimal("-1E+49")},
+        {"subclass": _Int(10**49), "plain": 7},
+        {"subclass": _Int(10**50), "plain": 7},
+        [_Int(-(10**49))],
     ],
 )
 def test_reading_back_edge_cases(value: Any) -> None:

@@ -52,6 +52,7 @@ __all__ = [
     "derive",
     "store_names",
     "render_facts",
+    "plan_manifest",
     "assemble",
 ]
 
@@ -186,34 +187,27 @@ def render_facts(facts: Facts, templates: TemplateSet) -> dict[str, bytes]:
     return out
 
 
-def assemble(
+def plan_manifest(
     derived: Derived,
     templates: TemplateSet,
     revision: int,
-    rendered: Mapping[str, bytes] | None = None,
+    rendered: Mapping[str, bytes],
     digests: Mapping[str, str] | None = None,
-) -> SessionPlan:
-    """Stage two and the manifest: the whole folder of a derived session. `rendered`
-    gives artifacts already rendered from these facts with these templates (verify has),
-    by kind, and `digests` the SHA-256 (hex) of some of them, computed already."""
+) -> Manifest:
+    """The manifest of a derived session whose artifacts, by kind, are `rendered` from
+    its facts with these templates; `digests` gives the SHA-256 (hex) of some of them,
+    computed already. What verify compares a folder's manifest with (`assemble` writes it
+    too)."""
     record = derived.record
     session = record.session
     folder = session_dir(record.session_id)
     record_bytes = record.stored_bytes
-    files: dict[str, bytes] = {
-        f"{folder}/{RECORD_FILE}": record_bytes,
-        f"{folder}/{FACTS_FILE}": derived.facts_bytes,
-    }
     artifacts: list[ArtifactEntry] = []
-    if rendered is None:
-        rendered = render_facts(derived.facts, templates)
     for spec in derived.facts.specs():
-        data = rendered[spec.kind]
         path = artifact_path(record.session_id, spec.kind)
-        files[path] = data
         artifacts.append(
             ArtifactEntry(
-                **_file_fields(path, data, (digests or {}).get(spec.kind)),
+                **_file_fields(path, rendered[spec.kind], (digests or {}).get(spec.kind)),
                 kind=spec.kind,
                 pipeline=spec.pipeline,
                 step=spec.step,
@@ -223,8 +217,7 @@ def assemble(
                 filters=templates.filters,
             )
         )
-    files.update(derived.screenshot_files)
-    manifest = Manifest(
+    return Manifest(
         format=2,
         session_id=session.session_id,
         session_type=session.session_type,
@@ -241,5 +234,27 @@ def assemble(
         warnings=list(record.warnings),
         redacted=[RedactedEntry.model_validate(r) for r in record.data.get("redacted", [])],
     )
+
+
+def assemble(
+    derived: Derived,
+    templates: TemplateSet,
+    revision: int,
+    rendered: Mapping[str, bytes] | None = None,
+) -> SessionPlan:
+    """Stage two and the manifest: the whole folder of a derived session. `rendered`
+    gives artifacts already rendered from these facts with these templates, by kind."""
+    record = derived.record
+    folder = session_dir(record.session_id)
+    if rendered is None:
+        rendered = render_facts(derived.facts, templates)
+    manifest = plan_manifest(derived, templates, revision, rendered)
+    files: dict[str, bytes] = {
+        f"{folder}/{RECORD_FILE}": record.stored_bytes,
+        f"{folder}/{FACTS_FILE}": derived.facts_bytes,
+    }
+    for spec in derived.facts.specs():
+        files[artifact_path(record.session_id, spec.kind)] = rendered[spec.kind]
+    files.update(derived.screenshot_files)
     files[f"{folder}/{MANIFEST_FILE}"] = manifest.to_bytes()
     return SessionPlan(folder, manifest, files, derived)

@@ -38,11 +38,11 @@ from functools import wraps
 from itertools import islice
 from typing import Any
 
-from jinja2 import FunctionLoader, StrictUndefined, nodes
+from jinja2 import FunctionLoader, StrictUndefined, Template, nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.nodes import EvalContext
-from jinja2.runtime import Context, LoopContext
+from jinja2.runtime import Context, LoopContext, new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .. import escape, figures
@@ -339,6 +339,18 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
         for name in _SIZED_FILTERS:
             self.filters[name] = _sized_filter(self.filters[name], name)
         self.filters.update(escaping.filters)
+        self._loaded: dict[str, tuple[Template, dict[str, Any]]] = {}
+
+    def loaded(self, name: str) -> tuple[Template, dict[str, Any]]:
+        """A template, compiled at its first use, and its globals in one dict. The sources
+        and the globals are fixed once the environment is made, so a render needs neither
+        the loader's cache nor the merge of the template's globals (a ChainMap) that
+        `Template.new_context` makes, item by item in Python, at every render."""
+        found = self._loaded.get(name)
+        if found is None:
+            template = self.get_template(name)
+            found = self._loaded[name] = (template, dict(template.globals))
+        return found
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`x.name` on a dict without the sandbox's attempt at an attribute a dict has
@@ -443,9 +455,10 @@ def render_limited(
     """Render one template, streaming, within the limits; a breach raises SecurityError."""
     token = _RENDER.set(_Budget(limits.seconds))
     try:
-        template = env.get_template(name)
+        template, known = env.loaded(name)
         # what Template.generate does, one generator fewer for every chunk
-        chunks = template.root_render_func(template.new_context(dict(context)))
+        start = new_context(env, template.name, template.blocks, dict(context), False, known)
+        chunks = template.root_render_func(start)
         pieces: list[str] = []
         size = 0
         while True:

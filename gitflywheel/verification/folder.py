@@ -31,8 +31,8 @@ from ..recording.folder_plan import (
     Derived,
     ScreenshotFile,
     TemplateSet,
-    assemble,
     derive,
+    plan_manifest,
     store_names,
 )
 from ..rendering.filtersets import FILTER_SETS
@@ -527,8 +527,8 @@ class FolderChecks:
                 continue
             rendered[artifact.kind], digests[artifact.kind] = data, digest
         if derived is not None and len(sets) == 1 and len(rendered) == len(manifest.artifacts):
-            plan = assemble(derived, template_set, manifest.revision, rendered, digests)
-            self._compare_manifest(commit, folder, plan.manifest)
+            planned = plan_manifest(derived, template_set, manifest.revision, rendered, digests)
+            self._compare_manifest(commit, folder, planned)
         return warnings
 
     def _facts_match_manifest(self, commit: CommitInfo, folder: Folder, facts: Facts) -> bool:

@@ -22,6 +22,7 @@ from ..storage.gitdir import StorePaths
 
 __all__ = ["SessionState", "VerifyState"]
 
+_BUILD_CACHE_KB = 64 * 1024  # the page cache of a run that builds the index
 SCHEMA_VERSION = "4"  # raised when the tables change: an older index is rebuilt
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,6 +71,10 @@ class VerifyState:
             # it needs no journal; a run that dies leaves a file the next one replaces.
             self.db.execute("PRAGMA journal_mode = OFF")
             self.db.execute("PRAGMA synchronous = OFF")
+            # A run that builds the index looks up and inserts random keys all over it:
+            # with SQLite's default page cache (2 MB) most of them read their pages again
+            # from the file once the index outgrows it (a few thousand sessions).
+            self.db.execute(f"PRAGMA cache_size = {-_BUILD_CACHE_KB}")
             self.db.executescript(_SCHEMA)
             self.set_meta("schema", SCHEMA_VERSION)
 

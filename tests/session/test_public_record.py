@@ -273,6 +273,17 @@ _PIECES = st.sampled_from(
         "eyJ",
         "AKIA",
         "xox",
+        "A",  # the opening of each hint of a credential, and its parts
+        "BCA",
+        "gh",
+        "s_",
+        "gl",
+        "ptt-",
+        "-----BEGIN",
+        "github_pat_",
+        "hooks.slack",
+        "npm_",
+        "pypi-",
         '"',
         "\n",
         " ",
@@ -294,6 +305,8 @@ def test_the_fast_paths_give_what_every_rule_gives(text: str) -> None:
     assert redact(text) == public_text._redact_rules(text)
     if LOCAL_PATH.search(text):  # what the quick scan looks for, every local path holds
         assert public_text._PATH_HINT.search(text)
+    # the hint of a credential, scanned for alternative by alternative
+    assert public_text._hints_secret(text) == bool(public_text._SECRET_HINT.search(text))
     # the second time from what scrub_all remembers
     assert public_text.scrub_all([text, {"k": text}]) == [public_text._scrub_rules(text)] + [
         {"k": public_text._scrub_rules(text)}
