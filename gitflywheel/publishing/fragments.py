@@ -85,3 +85,8 @@ class FragmentCache:
         data = {"html": result.html, "images": result.images, "links": result.links}
         write_whole(path, json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass"))
         return result
+
+    def flush(self) -> None:
+        """Put what is kept on disk: each text is written whole as it is rendered, so
+        nothing waits here. A site's worker process calls this at the end of each part of
+        the sessions it makes."""
