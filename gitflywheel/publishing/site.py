@@ -33,6 +33,7 @@ Layout, every link relative inside the site:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -589,7 +590,8 @@ class _Site:
         """The pages and files of the sessions `entries[start:end]`, and each one's
         provenance (an in-toto statement): taken from the site's folder when a record of
         the same session, neighbours, card and recording commit lists them there, else
-        made (and recorded)."""
+        made (here, or by worker processes when there are enough: `page_workers`) and
+        recorded, in the sessions' order either way."""
         made: list[tuple[int, str]] = []
         for number in range(start, min(end, len(self.entries))):
             key = self.session_key(number, recorders)
@@ -681,6 +683,7 @@ class _Site:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
+                gc.unfreeze()
             _FORKED = None
 
     def page_workers(
@@ -698,6 +701,10 @@ class _Site:
             if threading.active_count() > 1:
                 return None
             _FORKED = _Forked(self, recorders, tip)
+            # what the build holds is out of the collector's reach, in it and in the
+            # workers: a collection in a worker would touch (and so copy) all of it
+            gc.collect()
+            gc.freeze()
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("fork"),
@@ -985,6 +992,7 @@ class _Forked:
 
 
 _FORKED: _Forked | None = None  # set while a build's workers may be forked
+_MADE_HERE = 0  # chunks a worker made since it last let go of its packs
 
 
 def _start_worker() -> None:
@@ -1023,9 +1031,14 @@ def _make_chunk(numbers: list[int], read: bool) -> list[_Made]:
 
 def _end_chunk(site: _Site) -> None:
     """The end of a worker's chunk: what its caches hold put on disk (the parent never
-    sees a worker's memory), and the pages of the packs it read let go."""
+    sees a worker's memory), and after every CARD_BATCH sessions, the pages of the
+    packs it read let go (as the build's own process does)."""
+    global _MADE_HERE
     site.fragments.flush()
-    site.store.release_packs()
+    _MADE_HERE += 1
+    if _MADE_HERE * PAGES_CHUNK >= CARD_BATCH:
+        site.store.release_packs()
+        _MADE_HERE = 0
 
 
 def _made_by(

@@ -20,7 +20,7 @@ import pytest
 from conftest import EXAMPLES, session
 
 from gitflywheel import api
-from gitflywheel.publishing.cards import usable_cores
+from gitflywheel.publishing.cards import CardCache, usable_cores
 from gitflywheel.publishing.site import PAGES_PARALLEL_FROM, build_site, make_site, write_site
 from gitflywheel.publishing.site_branch import commit_site
 from gitflywheel.rendering.templates import SITE_TEMPLATES, RenderError, load_templates
@@ -76,14 +76,21 @@ def tree_of(store: Path, branch: str) -> str:
     ).stdout.strip()
 
 
-def cold_build(path: Path, out: Path, workers: int) -> tuple[dict[str, bytes], str, int]:
+def cold_build(
+    path: Path, out: Path, workers: int, cards: CardCache | None = None
+) -> tuple[dict[str, bytes], str, int]:
     """A build from no records of an earlier one (every session's pages made), written
     to `out` and committed to the branch named as the folder: its files, that branch's
     tree and how many processes made the pages."""
     shutil.rmtree(path / "gitflywheel" / "site-cache", ignore_errors=True)
     with Store.open(path) as store:
         built = build_site(
-            store, base_url=BASE, staging=out.parent, workers=workers, parallel_from=1
+            store,
+            base_url=BASE,
+            staging=out.parent,
+            workers=workers,
+            parallel_from=1,
+            cards=cards,
         )
         try:
             write_site(built, out)
@@ -95,14 +102,18 @@ def cold_build(path: Path, out: Path, workers: int) -> tuple[dict[str, bytes], s
 
 def test_workers_make_the_same_site(store: Path, tmp_path: Path) -> None:
     serial, serial_tree, one = cold_build(store, tmp_path / "serial", workers=1)
-    parallel, parallel_tree, two = cold_build(store, tmp_path / "parallel", workers=2)
-    assert (one, two) == (1, 2)
+    # its cards drawn by a pool of their own first (stopped, with its threads, before
+    # the page workers fork)
+    cards = CardCache(tmp_path / "cards", parallel_from=1)
+    parallel, parallel_tree, two = cold_build(store, tmp_path / "parallel", 2, cards)
+    assert (one, two) == (1, 2) and cards.drawn > 0
     assert len(serial) > 100 and any(p.startswith("sessions/parser-step-13/") for p in serial)
     assert parallel.keys() == serial.keys()
     assert [p for p in serial if parallel[p] != serial[p]] == []
     assert parallel_tree == serial_tree
     # a staging folder is left nowhere
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "parallel", "s.git", "serial"]
+    names = ["cards", "in", "parallel", "s.git", "serial"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
 
 
 def test_workers_into_the_folder_of_the_last_build(store: Path, tmp_path: Path) -> None:
