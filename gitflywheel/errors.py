@@ -25,6 +25,20 @@ class GitflywheelError(Exception):
 
     exit_code = EXIT_BAD_INPUT
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled as itself, whatever its constructor takes: a worker process's error
+        (the site's pages) comes out of the parent as the same error, message and all."""
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(
+    kind: type[GitflywheelError], args: tuple[object, ...], state: dict[str, object]
+) -> GitflywheelError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InputError(GitflywheelError):
     """Input that is not valid: one problem, located by origin (file) and field path."""

@@ -1,7 +1,8 @@
 """Time `gitflywheel site` at M sessions: a full build from empty site caches, a build
-into the same folder after one new session, and the peak RSS of a full build at M and
-at M/2; each a process of its own; and the files the full build left in the store's
-`site-cache/`. Prints the figures and ratios; never judges.
+into the same folder after one new session, and the peak memory of a full build at M
+and at M/2 (the RSS of its largest process, and the summed PSS of all its processes:
+its page workers too); each a process of its own; and the files the full build left in
+the store's `site-cache/`. Prints the figures and ratios; never judges.
 
     .venv/bin/python scripts/bench_site.py --sessions 1000 [--profile out.prof]
 
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import write_sessions  # noqa: E402
+from bench import Runner, write_sessions  # noqa: E402
 
 URL = ["--base-url", "http://bench.example/"]
 
@@ -44,18 +45,11 @@ def run(args: list[str], profile: Path | None = None) -> tuple[float, int]:
     return seconds, max(after, before) // 1024
 
 
-def rss_of(args: list[str]) -> int:
-    """Peak RSS (MB) of one process, measured by /usr/bin/time when present."""
-    if shutil.which("/usr/bin/time") is None:
-        return run(args)[1]
-    out = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "gitflywheel", *args],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    return int(out.stderr.strip().splitlines()[-1]) // 1024
+def memory_of(args: list[str], tmp: Path) -> tuple[int, int]:
+    """Peak RSS (MB) of the largest process of one gitflywheel command (/usr/bin/time
+    when present), and the peak of its processes' summed PSS (MB, sampled from /proc)."""
+    done = Runner(tmp).run([sys.executable, "-m", "gitflywheel", *args], whole=True)
+    return round(done.rss_mb), round(done.tree_mb)
 
 
 def files_in(folder: Path) -> tuple[int, int]:
@@ -87,10 +81,10 @@ def main() -> None:
         return run(["site", "--repo", str(store), str(out), *URL], profile)
 
     ingest("half.jsonl", range(m // 2))
-    half_rss = rss_of(["site", "--repo", str(store), str(tmp / "half"), *URL])
+    half_rss, half_tree = memory_of(["site", "--repo", str(store), str(tmp / "half"), *URL], tmp)
     ingest("rest.jsonl", range(m // 2, m))
     shutil.rmtree(store / "gitflywheel" / "site-cache", ignore_errors=True)
-    full_rss = rss_of(["site", "--repo", str(store), str(tmp / "rss"), *URL])
+    full_rss, full_tree = memory_of(["site", "--repo", str(store), str(tmp / "rss"), *URL], tmp)
     shutil.rmtree(store / "gitflywheel" / "site-cache", ignore_errors=True)
     full, _ = site(tmp / "full")
     cache_files, cache_bytes = files_in(store / "gitflywheel" / "site-cache")
@@ -105,6 +99,10 @@ def main() -> None:
     print(
         f"peak RSS            {full_rss} MB at {m:,}, {half_rss} MB at {m // 2:,}"
         f"  ({full_rss / max(half_rss, 1):.2f})"
+    )
+    print(
+        f"peak PSS, all procs {full_tree} MB at {m:,}, {half_tree} MB at {m // 2:,}"
+        f"  ({full_tree / max(half_tree, 1):.2f})"
     )
     if args.keep is None:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -33,7 +33,11 @@ MEASURES = {
     "writers_failed_syncs",
     "writers_sync_median",
 }
-INFORMATION = {"ls_json_no_index", "site_full_drawing", "writers_sync_median"}  # figures beside a baseline
+INFORMATION = {
+    "ls_json_no_index",
+    "site_full_drawing",
+    "writers_sync_median",
+}  # figures beside a baseline
 COUNTS = {"writers_failed_syncs"}  # a count that should be 0
 
 

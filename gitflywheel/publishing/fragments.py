@@ -97,5 +97,6 @@ class FragmentCache:
         return result
 
     def flush(self) -> None:
-        """Write the entries held (`CacheDB.flush`): at the end of a build, before a fork."""
+        """Write the entries held (`CacheDB.flush`): at the end of a build, before a fork,
+        and at the end of each part of the sessions a site's worker process makes."""
         self.records.flush()

@@ -8,7 +8,10 @@ paths to bytes that holds only their hashes) for `write_site` to put in a folder
 `site_branch` to commit to a branch; Markdown rendered once is kept beside the store
 (`fragments`), and so are records of what each post, session, page and feed made
 (`build_memo`): a build after a small change reads and renders only what changed, and
-takes the rest from the site's folder. Nothing depends on the clock or the machine: the
+takes the rest from the site's folder. When many sessions' pages are to be made, worker
+processes forked from the build make them on every core, each writing its files into the
+staging folder and handing back their hashes, which the build takes in the sessions'
+order. Nothing depends on the clock or the machine: the
 same store gives the same bytes, whatever the records hold.
 
 Layout, every link relative inside the site:
@@ -30,13 +33,20 @@ Layout, every link relative inside the site:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import multiprocessing
 import posixpath
 import re
+import signal
+import threading
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,14 +59,14 @@ from markupsafe import Markup
 from ..errors import GitflywheelError
 from ..pipelines.common import utc_text
 from ..pipelines.social import read_threads
-from ..queries.provenance import provenances, recording_commits, statement_bytes
+from ..queries.provenance import Provenance, provenances, recording_commits, statement_bytes
 from ..queries.settings import settings_blob
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
 from ..session.settings import check_value
 from ..storage.store import Store
 from .build_memo import BuildMemo
-from .cards import CardCache, card_facts, draw_cards, png_size
+from .cards import CardCache, card_facts, draw_cards, png_size, usable_cores
 from .exports import redirect_page
 from .feed import FeedEntry, atom_feed
 from .folder_writer import write_folder
@@ -77,6 +87,7 @@ from .site_files import SiteFiles
 
 __all__ = [
     "PER_PAGE",
+    "PAGES_PARALLEL_FROM",
     "FEED_ENTRIES",
     "MARKER_FILE",
     "SiteError",
@@ -91,7 +102,11 @@ __all__ = [
 ]
 
 PER_PAGE = 10
-CARD_BATCH = 256  # cards drawn (on every core) and put on disk at a time
+CARD_BATCH = 256  # cards drawn (on every core) and put on disk, sessions made, at a time
+PAGES_PARALLEL_FROM = 64
+"""Sessions of a batch to make at least (those no record of an earlier build holds),
+before their pages are made by worker processes on every core."""
+PAGES_CHUNK = 16  # sessions a worker makes and hands back at a time, in the site's order
 _NO_SHARE = {"type": "website", "description": "", "published": None, "image": None}
 CARD_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # what share cards show; no SVG
 FEED_ENTRIES = 100  # the newest posts a feed holds
@@ -122,6 +137,7 @@ class SiteBuild:
     pages: int  # HTML pages
     feeds: int
     left_out: Counter[str] = field(default_factory=Counter)  # reason -> sessions
+    workers: int = 1  # the processes that made the sessions' pages (1: the build's own)
 
 
 def check_base_url(url: str) -> str:
@@ -172,6 +188,16 @@ class _Entry:
     @property
     def folder(self) -> str:
         return f"sessions/{self.slug}/"
+
+
+@dataclass
+class _Made:
+    """What making a session's pages added: each file (site path, SHA-256, and whether
+    the site's folder holds those bytes already, so that they were not staged) in the
+    order added, and its pages' sitemap entries (path, last modified)."""
+
+    files: list[tuple[str, str, bool]]
+    sitemap: list[tuple[str, datetime | None]]
 
 
 def _safe_file_name(name: str) -> bool:
@@ -269,8 +295,15 @@ class _Site:
         staging: Path | None = None,
         reuse: Path | None = None,
         memo: BuildMemo | None = None,
+        workers: int = 1,
+        parallel_from: int = PAGES_PARALLEL_FROM,
     ) -> None:
         self.store = store
+        self.workers = workers  # processes that make the sessions' pages (1: this one)
+        self.parallel_from = parallel_from
+        self._pool: ProcessPoolExecutor | None = None
+        self._pooling = False
+        self.made_by = 1  # the processes that made sessions' pages so far
         self.memo = memo or BuildMemo(None)
         self.key = ""  # what decides every page besides its own context (`decide`)
         self.recording: list[str] | None = None  # the paths a session's pages add
@@ -557,7 +590,8 @@ class _Site:
         """The pages and files of the sessions `entries[start:end]`, and each one's
         provenance (an in-toto statement): taken from the site's folder when a record of
         the same session, neighbours, card and recording commit lists them there, else
-        made (and recorded)."""
+        made (here, or by worker processes when there are enough: `page_workers`) and
+        recorded, in the sessions' order either way."""
         made: list[tuple[int, str]] = []
         for number in range(start, min(end, len(self.entries))):
             key = self.session_key(number, recorders)
@@ -565,39 +599,122 @@ class _Site:
                 made.append((number, key))
             elif progress is not None:
                 progress(number + 1, len(self.entries))
-        read = all(self.entries[n].post.tree for n, _ in made)
-        found = provenances(
-            self.store,
-            [self.entries[n].post.session_id for n, _ in made],
-            tip,
-            recorders if read else None,
-        )
-        for (number, key), provenance in zip(made, found, strict=True):
-            entry = self.entries[number]
-            self.recording = []
-            self.session_pages(
-                entry,
-                newer=self.entries[number - 1] if number > 0 else None,
-                older=self.entries[number + 1] if number + 1 < len(self.entries) else None,
+        numbers = [number for number, _ in made]
+        read = all(self.entries[n].post.tree for n in numbers)
+        pool = self.page_workers(len(made), recorders, tip)
+        results: Iterable[_Made]
+        if pool is None:
+            found = provenances(
+                self.store,
+                [self.entries[n].post.session_id for n in numbers],
+                tip,
+                recorders if read else None,
             )
-            self.add(entry.folder + "provenance.json", statement_bytes(provenance))
-            paths, self.recording = self.recording, None
-            if key:
-                listed = [p for p in paths if p in self.sitemap]
-                modified = [self.sitemap[p] for p in listed]
-                self.memo.put(
-                    "session",
-                    key,
-                    {
-                        "files": [[p, self.files.digests[p]] for p in paths],
-                        "sitemap": [
-                            [p, m.isoformat() if m else None]
-                            for p, m in zip(listed, modified, strict=True)
-                        ],
-                    },
-                )
-            if progress is not None:
-                progress(number + 1, len(self.entries))
+            results = (
+                self.make_session(n, provenance)
+                for n, provenance in zip(numbers, found, strict=True)
+            )
+        else:
+            results = _made_by(pool, self.workers, numbers, read)
+        for (number, key), result in zip(made, results, strict=True):
+            self.take(number, key, result, progress)
+
+    def make_session(self, number: int, provenance: Provenance) -> _Made:
+        """The pages and files of the session `entries[number]` and its provenance, put
+        in the staging folder: what they are (`take` makes them the build's)."""
+        entry = self.entries[number]
+        self.recording = []
+        self.session_pages(
+            entry,
+            newer=self.entries[number - 1] if number > 0 else None,
+            older=self.entries[number + 1] if number + 1 < len(self.entries) else None,
+        )
+        self.add(entry.folder + "provenance.json", statement_bytes(provenance))
+        paths, self.recording = self.recording, None
+        return _Made(
+            [(p, self.files.digests[p], p in self.files.kept) for p in paths],
+            [(p, self.sitemap[p]) for p in paths if p in self.sitemap],
+        )
+
+    def take(
+        self,
+        number: int,
+        key: str,
+        made: _Made,
+        progress: Callable[[int, int | None], None] | None,
+    ) -> None:
+        """A session's pages made (here or by a worker), as the build's: its files, its
+        sitemap entries, its record under `key`, and the progress."""
+        for path, digest, kept in made.files:
+            self.files.note(path, digest, kept)
+        for path, modified in made.sitemap:
+            self.sitemap[path] = modified
+        if key:
+            self.memo.put(
+                "session",
+                key,
+                {
+                    "files": [[p, d] for p, d, _ in made.files],
+                    "sitemap": [[p, m.isoformat() if m else None] for p, m in made.sitemap],
+                },
+            )
+        if progress is not None:
+            progress(number + 1, len(self.entries))
+
+    def forget(self, made: _Made) -> None:
+        """In a worker: what `made` added, dropped from its memory once handed back."""
+        for path, _, _ in made.files:
+            self.files.forget(path)
+        for path, _ in made.sitemap:
+            self.sitemap.pop(path, None)
+
+    @contextmanager
+    def making_pages(self) -> Iterator[None]:
+        """The sessions' pages, made meanwhile by one set of worker processes (started
+        when a batch has enough to make: `page_workers`), which are stopped at the end,
+        once their work in hand is done (so that none writes into the staging folder
+        after)."""
+        global _FORKED
+        self._pooling = True
+        try:
+            yield
+        finally:
+            self._pooling = False
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+                gc.unfreeze()
+            _FORKED = None
+
+    def page_workers(
+        self, count: int, recorders: Mapping[str, bytes], tip: bytes
+    ) -> ProcessPoolExecutor | None:
+        """The worker processes that make `count` sessions' pages, or None to make them
+        here: below `parallel_from`, on one core, or when this process runs other
+        threads (a preview's server). They are forked, so that each has this build as
+        it is (posts, places, cards, templates, caches) without a copy sent over; the
+        card workers are stopped before, so no other thread runs while they fork."""
+        global _FORKED
+        if not self._pooling or self.workers < 2 or count < max(self.parallel_from, 1):
+            return None
+        if self._pool is None:
+            if threading.active_count() > 1:
+                return None
+            _FORKED = _Forked(self, recorders, tip)
+            # no cache database connection open across the fork (`cache_db`)
+            self.fragments.flush()
+            self.memo.flush()
+            # what the build holds is out of the collector's reach, in it and in the
+            # workers: a collection in a worker would touch (and so copy) all of it
+            gc.collect()
+            gc.freeze()
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_start_worker,
+            )
+            self.made_by = self.workers
+        return self._pool
 
     def recorders(self, tip: bytes) -> dict[str, bytes]:
         """The commit that recorded each session as it is (`recording_commits`), found
@@ -867,6 +984,93 @@ class _Site:
         self.store.release_packs()  # the pages of the packs its bodies were read from
 
 
+@dataclass
+class _Forked:
+    """What a build's worker processes inherit: the build, and what its sessions'
+    provenance reads (the commit built from, the commit that recorded each session)."""
+
+    site: _Site
+    recorders: Mapping[str, bytes]
+    tip: bytes
+
+
+_FORKED: _Forked | None = None  # set while a build's workers may be forked
+_MADE_HERE = 0  # chunks a worker made since it last let go of its packs
+
+
+def _start_worker() -> None:
+    """In a worker forked from a build: its own reader of the store (the parent's pack
+    files are not to be read from two processes), no records kept (the parent writes
+    them, from what the worker hands back), the staging folder left to the parent to
+    remove, and Ctrl-C left to the parent (which stops the workers)."""
+    assert _FORKED is not None
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    site = _FORKED.site
+    site.files.forked()
+    site.store = site.store.reopened()
+    site.memo = BuildMemo(None)
+
+
+def _make_chunk(numbers: list[int], read: bool) -> list[_Made]:
+    """In a worker: the pages of the sessions `numbers` (in order), and what each added.
+    `read`: every post of the batch was read from a session folder, so the recording
+    commits found already are theirs."""
+    assert _FORKED is not None
+    site = _FORKED.site
+    try:
+        found = provenances(
+            site.store,
+            [site.entries[n].post.session_id for n in numbers],
+            _FORKED.tip,
+            _FORKED.recorders if read else None,
+        )
+        made = [site.make_session(n, p) for n, p in zip(numbers, found, strict=True)]
+        for each in made:
+            site.forget(each)
+        return made
+    finally:
+        _end_chunk(site)
+
+
+def _end_chunk(site: _Site) -> None:
+    """The end of a worker's chunk: what its caches hold put on disk (the parent never
+    sees a worker's memory), and after every CARD_BATCH sessions, the pages of the
+    packs it read let go (as the build's own process does)."""
+    global _MADE_HERE
+    site.fragments.flush()
+    _MADE_HERE += 1
+    if _MADE_HERE * PAGES_CHUNK >= CARD_BATCH:
+        site.store.release_packs()
+        _MADE_HERE = 0
+
+
+def _made_by(
+    pool: ProcessPoolExecutor, workers: int, numbers: list[int], read: bool
+) -> Iterator[_Made]:
+    """What making each session of `numbers` added, in order, made by the `workers` of
+    `pool` in chunks of contiguous sessions (at most PAGES_CHUNK, four a worker at
+    least). An error of a worker's is raised as it is (as the same sessions made here
+    would raise it: the first in their order); a worker that died is a SiteError."""
+    size = max(1, min(PAGES_CHUNK, -(-len(numbers) // (4 * workers))))
+    futures: list[Future[list[_Made]]] = [
+        pool.submit(_make_chunk, numbers[at : at + size], read)
+        for at in range(0, len(numbers), size)
+    ]
+    try:
+        for future in futures:
+            yield from future.result()
+    except BrokenProcessPool:
+        raise SiteError(
+            "a process making the sessions' pages ended before it was done (killed, or "
+            "out of memory?); nothing was written"
+        ) from None
+    except GitflywheelError as exc:
+        raise exc from None  # without the worker's traceback as its cause
+    finally:
+        for future in futures:
+            future.cancel()
+
+
 def build_site(
     store: Store,
     *,
@@ -883,6 +1087,8 @@ def build_site(
     reuse: Path | None = None,
     memo: BuildMemo | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    workers: int | None = None,
+    parallel_from: int = PAGES_PARALLEL_FROM,
 ) -> SiteBuild:
     """Build every page and feed of the site from the store at `at` (default: the tip),
     or from `posts` read from it already. Feeds need `base_url` (their links are
@@ -896,7 +1102,9 @@ def build_site(
     each session and page made is noted in `memo` (default: the store's), by what
     decides it: a session or page whose record matches, and whose files `reuse` holds,
     is neither read nor rendered again. `progress(done, total)` is called after each
-    session's pages."""
+    session's pages. A batch of at least `parallel_from` sessions to make has its pages
+    made by `workers` processes (default: one a usable core; 1: none started), each a
+    fork of this one: the same bytes, the same records."""
     if feeds and base_url is None:
         raise SiteError(
             "the Atom feeds need the site's address for their links: give --base-url URL "
@@ -936,6 +1144,8 @@ def build_site(
             staging,
             reuse,
             memo,
+            usable_cores() if workers is None else workers,
+            parallel_from,
         )
         try:
             return _build(store, site, found, posts is None, feeds, base, templates_id, progress)
@@ -975,9 +1185,10 @@ def _build(
     site.draw_cards()
     # the commit that recorded each session as it is: its provenance, beside its page
     recorders = site.recorders(tip)
-    for start in range(0, len(site.entries), CARD_BATCH):
-        site.sessions(start, start + CARD_BATCH, recorders, tip, progress)
-        store.release_packs()  # the pages of packs read stay out of memory
+    with site.making_pages():
+        for start in range(0, len(site.entries), CARD_BATCH):
+            site.sessions(start, start + CARD_BATCH, recorders, tip, progress)
+            store.release_packs()  # the pages of packs read stay out of memory
     site.redirects()
     site.list_pages("", site.title, site.entries, "feed.xml")
     for session_type in site.types:
@@ -1060,6 +1271,7 @@ def _build(
         pages=sum(1 for path in site.files if path.endswith(".html")),
         feeds=feed_count,
         left_out=found.left_out,
+        workers=site.made_by,
     )
 
 
@@ -1136,9 +1348,12 @@ def make_site(
     title: str = "Work sessions",
     feeds: bool = True,
     progress: Callable[[int, int | None], None] | None = None,
+    workers: int | None = None,
+    parallel_from: int = PAGES_PARALLEL_FROM,
 ) -> SiteResult:
     """Build the site, write it to `out` and/or commit it to `branch` of the store;
-    `progress(done, total)` after each session's pages."""
+    `progress(done, total)` after each session's pages; `workers` and `parallel_from`
+    as `build_site` takes them."""
     from .site_branch import branch_ref
 
     if out is None and branch is None:
@@ -1157,6 +1372,8 @@ def make_site(
         reuse=out if out is not None and (out / MARKER_FILE).is_file() else None,
         memo=memo,
         progress=progress,
+        workers=workers,
+        parallel_from=parallel_from,
     )
     try:
         return _put(store, build, out, branch, memo)

@@ -87,6 +87,25 @@ class SiteFiles(Mapping[str, bytes]):
         self.kept.add(path)
         return True
 
+    def note(self, path: str, digest: str, kept: bool) -> None:
+        """Take `path` as another process (a worker of the same build) added it: staged
+        in this folder, or (`kept`) found in `reuse` with these bytes."""
+        self.digests[path] = digest
+        if kept:
+            self.kept.add(path)
+        else:
+            self.kept.discard(path)
+
+    def forget(self, path: str) -> None:
+        """Drop `path` from what this process knows, its file left where it is: a worker
+        that handed it to the build's own process."""
+        self.digests.pop(path, None)
+        self.kept.discard(path)
+
+    def forked(self) -> None:
+        """In a forked worker: the staging folder is the parent's, which alone removes it."""
+        self._remove.detach()
+
     def file(self, path: str) -> Path:
         """Where the bytes of `path` are on disk."""
         return self.folder.joinpath(*path.split("/"))

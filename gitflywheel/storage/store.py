@@ -192,6 +192,12 @@ class Store:
         repo = Repo.init_bare(str(where), default_branch=b"main")
         return cls(repo)
 
+    def reopened(self) -> Store:
+        """Another Store on the same repository, with its own pack files, maps and cache:
+        what a forked process reads through, never its parent's open files (a file
+        offset is shared between the two processes, so their reads would mix)."""
+        return type(self)(Repo(self._repo.path))
+
     def close(self) -> None:
         self._repo.close()
 
