@@ -40,6 +40,7 @@ import multiprocessing
 import posixpath
 import re
 import signal
+import sys
 import threading
 import unicodedata
 from collections import Counter, defaultdict
@@ -49,8 +50,9 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
@@ -188,6 +190,22 @@ class _Entry:
     @property
     def folder(self) -> str:
         return f"sessions/{self.slug}/"
+
+
+_Done = TypeVar("_Done")  # what a worker makes of one session
+
+
+@dataclass(frozen=True)
+class _Card:
+    """A session's card image as made (here or by a worker): its file's name in the
+    session's folder, its size, the SHA-256 of its bytes, whether the site's folder held
+    it already (`SiteFiles.kept`)."""
+
+    name: str
+    width: int
+    height: int
+    sha256: str
+    kept: bool
 
 
 @dataclass
@@ -456,11 +474,14 @@ class _Site:
         for a post not read from a session folder of the store."""
         return self.memo.key("card", self.key, entry.post.tree) if entry.post.tree else None
 
-    def draw_cards(self) -> None:
+    def draw_cards(self, recorders: Mapping[str, bytes], tip: bytes) -> None:
         """Each session's card image, named by its bytes' hash (a card that changes gets
-        a new address, so that no host shows an old one from its cache)."""
-        drawn: list[_Entry] = []
-        for entry in self.entries:
+        a new address, so that no host shows an old one from its cache). When there are
+        enough to make, worker processes make them (`page_workers`), each reading its
+        sessions' facts, writing the card SVGs and drawing the cards not in the card
+        cache; else this process makes them, drawing on every core."""
+        drawn: list[int] = []
+        for number, entry in enumerate(self.entries):
             key = self.card_key(entry)
             made = self.memo.get("card", key) if key else None
             try:
@@ -469,28 +490,46 @@ class _Site:
                     continue
             except (KeyError, TypeError, ValueError):
                 pass
-            drawn.append(entry)
+            drawn.append(number)
+        with self.making_pages():  # workers forked now know no card: they stop after
+            pool = self.page_workers(len(drawn), recorders, tip)
+            if pool is not None:
+                for number, card in zip(drawn, _cards_by(pool, self.workers, drawn), strict=True):
+                    self.take_card(self.entries[number], card)
+                return
         with self.cards.drawing() as cards:  # one set of workers for every batch
             for start in range(0, len(drawn), CARD_BATCH):
-                self.draw_batch(drawn[start : start + CARD_BATCH], cards)
+                batch = [self.entries[n] for n in drawn[start : start + CARD_BATCH]]
+                for entry, card in zip(batch, self.make_cards(batch, cards), strict=True):
+                    self.take_card(entry, card)
+                self.store.release_packs()  # the pages of packs read stay out of memory
 
-    def draw_batch(self, batch: list[_Entry], cards: CardCache) -> None:
-        """The cards of `batch`, drawn or taken from `cards`, put on disk and recorded."""
+    def make_cards(self, batch: list[_Entry], cards: CardCache) -> list[_Card]:
+        """The cards of `batch`, drawn or taken from `cards` and put in the staging
+        folder: what each is (`take_card` makes it the build's)."""
         posts = [self.with_facts(entry.post) for entry in batch]
+        made: list[_Card] = []
         for entry, data in zip(
             batch, draw_cards(posts, self.pages, self.title, cards), strict=True
         ):
             name = f"card-{hashlib.sha256(data).hexdigest()[:12]}.png"
-            self.add(entry.folder + name, data)
-            entry.card = (name, *png_size(data))
-            key = self.card_key(entry)
-            if key is not None:
-                width, height = entry.card[1:]
-                record = {"name": name, "width": width, "height": height}
-                self.memo.put(
-                    "card", key, {**record, "sha256": self.files.digests[entry.folder + name]}
-                )
-        self.store.release_packs()  # the pages of packs read stay out of memory
+            path = entry.folder + name
+            self.add(path, data)
+            made.append(
+                _Card(name, *png_size(data), self.files.digests[path], path in self.files.kept)
+            )
+        return made
+
+    def take_card(self, entry: _Entry, card: _Card) -> None:
+        """A session's card made (here or by a worker), as the build's: its file, its
+        place on the session's pages, its record."""
+        path = entry.folder + card.name
+        self.files.note(path, card.sha256, card.kept)
+        entry.card = (card.name, card.width, card.height)
+        key = self.card_key(entry)
+        if key is not None:
+            record = {"name": card.name, "width": card.width, "height": card.height}
+            self.memo.put("card", key, {**record, "sha256": card.sha256})
 
     def card(self, entry: _Entry, root: str) -> dict[str, Any]:
         """What a list shows of a post (its thumbnail is its card image) and what its
@@ -1001,14 +1040,16 @@ _MADE_HERE = 0  # chunks a worker made since it last let go of its packs
 def _start_worker() -> None:
     """In a worker forked from a build: its own reader of the store (the parent's pack
     files are not to be read from two processes), no records kept (the parent writes
-    them, from what the worker hands back), the staging folder left to the parent to
-    remove, and Ctrl-C left to the parent (which stops the workers)."""
+    them, from what the worker hands back), cards drawn in this process (it is one of
+    the workers on every core), the staging folder left to the parent to remove, and
+    Ctrl-C left to the parent (which stops the workers)."""
     assert _FORKED is not None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     site = _FORKED.site
     site.files.forked()
     site.store = site.store.reopened()
     site.memo = BuildMemo(None)
+    site.cards.parallel_from = sys.maxsize
 
 
 def _make_chunk(numbers: list[int], read: bool) -> list[_Made]:
@@ -1032,6 +1073,20 @@ def _make_chunk(numbers: list[int], read: bool) -> list[_Made]:
         _end_chunk(site)
 
 
+def _draw_chunk(numbers: list[int]) -> list[_Card]:
+    """In a worker: the cards of the sessions `numbers` (in order), drawn here when the
+    card cache has none, put in the staging folder."""
+    assert _FORKED is not None
+    site = _FORKED.site
+    try:
+        made = site.make_cards([site.entries[n] for n in numbers], site.cards)
+        for number, card in zip(numbers, made, strict=True):
+            site.files.forget(site.entries[number].folder + card.name)
+        return made
+    finally:
+        _end_chunk(site)
+
+
 def _end_chunk(site: _Site) -> None:
     """The end of a worker's chunk: what its caches hold put on disk (the parent never
     sees a worker's memory), and after every CARD_BATCH sessions, the pages of the
@@ -1044,24 +1099,28 @@ def _end_chunk(site: _Site) -> None:
         _MADE_HERE = 0
 
 
-def _made_by(
-    pool: ProcessPoolExecutor, workers: int, numbers: list[int], read: bool
-) -> Iterator[_Made]:
-    """What making each session of `numbers` added, in order, made by the `workers` of
-    `pool` in chunks of contiguous sessions (at most PAGES_CHUNK, four a worker at
+def _by_workers(
+    pool: ProcessPoolExecutor,
+    workers: int,
+    work: Callable[[list[int]], list[_Done]],
+    numbers: list[int],
+    what: str,
+) -> Iterator[_Done]:
+    """What `work` made of each session of `numbers`, in order, made by the `workers`
+    of `pool` in chunks of contiguous sessions (at most PAGES_CHUNK, four a worker at
     least). An error of a worker's is raised as it is (as the same sessions made here
-    would raise it: the first in their order); a worker that died is a SiteError."""
+    would raise it: the first in their order); a worker that died is a SiteError that
+    says `what` it was making."""
     size = max(1, min(PAGES_CHUNK, -(-len(numbers) // (4 * workers))))
-    futures: list[Future[list[_Made]]] = [
-        pool.submit(_make_chunk, numbers[at : at + size], read)
-        for at in range(0, len(numbers), size)
+    futures: list[Future[list[_Done]]] = [
+        pool.submit(work, numbers[at : at + size]) for at in range(0, len(numbers), size)
     ]
     try:
         for future in futures:
             yield from future.result()
     except BrokenProcessPool:
         raise SiteError(
-            "a process making the sessions' pages ended before it was done (killed, or "
+            f"a process making the sessions' {what} ended before it was done (killed, or "
             "out of memory?); nothing was written"
         ) from None
     except GitflywheelError as exc:
@@ -1069,6 +1128,18 @@ def _made_by(
     finally:
         for future in futures:
             future.cancel()
+
+
+def _made_by(
+    pool: ProcessPoolExecutor, workers: int, numbers: list[int], read: bool
+) -> Iterator[_Made]:
+    """The pages of each session of `numbers`, made by workers (`_by_workers`)."""
+    return _by_workers(pool, workers, partial(_make_chunk, read=read), numbers, "pages")
+
+
+def _cards_by(pool: ProcessPoolExecutor, workers: int, numbers: list[int]) -> Iterator[_Card]:
+    """The card of each session of `numbers`, made by workers (`_by_workers`)."""
+    return _by_workers(pool, workers, _draw_chunk, numbers, "cards")
 
 
 def build_site(
@@ -1182,9 +1253,9 @@ def _build(
     if owned:  # what the changelogs read of each build session is read no more
         found.extra.clear()
     site.decide(templates_id, settings_blob(store, root))
-    site.draw_cards()
     # the commit that recorded each session as it is: its provenance, beside its page
     recorders = site.recorders(tip)
+    site.draw_cards(recorders, tip)
     with site.making_pages():
         for start in range(0, len(site.entries), CARD_BATCH):
             site.sessions(start, start + CARD_BATCH, recorders, tip, progress)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -102,11 +103,11 @@ def cold_build(
 
 def test_workers_make_the_same_site(store: Path, tmp_path: Path) -> None:
     serial, serial_tree, one = cold_build(store, tmp_path / "serial", workers=1)
-    # its cards drawn by a pool of their own first (stopped, with its threads, before
-    # the page workers fork)
+    # its cards drawn by the same workers, into the card cache they share: none here
     cards = CardCache(tmp_path / "cards", parallel_from=1)
     parallel, parallel_tree, two = cold_build(store, tmp_path / "parallel", 2, cards)
-    assert (one, two) == (1, 2) and cards.drawn > 0
+    assert (one, two) == (1, 2)
+    assert cards.drawn == 0 and len(list((tmp_path / "cards").rglob("*.png"))) > 10
     assert len(serial) > 100 and any(p.startswith("sessions/parser-step-13/") for p in serial)
     assert parallel.keys() == serial.keys()
     assert [p for p in serial if parallel[p] != serial[p]] == []
@@ -198,7 +199,35 @@ def test_a_worker_killed_midway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert killed is not None, "no worker was seen"
     text = errors.decode()
     assert build.returncode != 0
-    assert "error: a process making the sessions' pages ended before it was done" in text
+    # the first workers seen make the cards (no record says which are in the folder)
+    assert re.search(r"error: a process making the sessions' (cards|pages) ended before", text)
     assert "Traceback" not in text
     assert files_of(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".gitflywheel-site-")] == []
+
+
+def test_a_first_folder_is_the_staging_folder_moved(store: Path, tmp_path: Path) -> None:
+    """A site written to a folder that does not exist yet is its staging folder, moved
+    once: the same files, modes and branch tree as one written into an empty folder (its
+    files linked in one by one), the folder's mode as `mkdir` gives it, and the branch
+    committed after the folder reads its files from their new place."""
+    linked = tmp_path / "linked"
+    linked.mkdir()  # an empty folder that exists: the files are linked into a new one
+    moved = tmp_path / "deep" / "moved"
+    with Store.open(store) as opened:
+        make_site(opened, linked, base_url=BASE, branch="linked")
+        shutil.rmtree(store / "gitflywheel" / "site-cache")
+        done = make_site(opened, moved, base_url=BASE, branch="moved")
+    assert done.written == len(files_of(moved)) > 100
+    assert files_of(moved) == files_of(linked)
+    assert tree_of(store, "moved") == tree_of(store, "linked")
+
+    def modes(folder: Path) -> dict[str, int]:
+        return {p.relative_to(folder).as_posix(): p.stat().st_mode for p in folder.rglob("*")}
+
+    assert modes(moved) == modes(linked)
+    made = tmp_path / "made"
+    made.mkdir()
+    assert moved.stat().st_mode == made.stat().st_mode == linked.stat().st_mode
+    assert sorted(p.name for p in (tmp_path / "deep").iterdir()) == ["moved"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
