@@ -6,7 +6,8 @@ earlier write put there: only those files are replaced or removed, and only whil
 are as written; any other file in the way is refused before anything is written. A site
 owns its folder: a folder that holds other files and no record is refused, and the new
 folder is built in a temporary sibling (the new files, the folder's other files such as
-a CNAME linked in), then swapped into place (a folder that cannot be moved, such as a
+a CNAME linked in; a site's first folder is the build's staging folder itself, moved
+once), then swapped into place (a folder that cannot be moved, such as a
 mount point, is written as a blog's is), unless a write changes few of its files (at
 most one in `FEW`): then, as a blog's folder always is, the new files are staged in a
 temporary folder inside it, then each moved into place, its record last; a build
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -158,8 +160,17 @@ def _swap_in(
         new.mkdir()  # not mkdtemp: the new folder gets the mode a folder made here would have
     except OSError as exc:
         raise _CannotSwap from exc
+    given: SiteFiles | None = None  # a build whose staging folder became the new folder
     try:
-        _write_files(new, files, writes)
+        if isinstance(files, SiteFiles) and not real.exists() and len(writes) == len(files):
+            mode = stat.S_IMODE(new.stat().st_mode)
+            new.rmdir()
+            if files.give_folder(new, mode):
+                given = files
+            else:
+                new.mkdir()
+        if given is None:
+            _write_files(new, files, writes)
         if real.exists():
             _link_others(real, new, replaced)
             shutil.copystat(real, new)
@@ -177,6 +188,8 @@ def _swap_in(
                 os.rename(aside / real.name, real)
                 aside.rmdir()
             raise
+        if given is not None:
+            given.moved(real)
         shutil.rmtree(aside, ignore_errors=True)
     finally:
         if new.exists():

@@ -102,6 +102,27 @@ class SiteFiles(Mapping[str, bytes]):
         self.digests.pop(path, None)
         self.kept.discard(path)
 
+    def give_folder(self, target: Path, mode: int) -> bool:
+        """Make the staging folder `target` (which must not exist), with `mode`, when it
+        holds every file of the build (none was kept from `reuse`): a site written to a
+        new folder is its staged files, moved once, not linked again one by one. The
+        files are read from `target` after (`moved`), and `close()` no longer removes
+        them. False, and nothing moved, when it cannot be (another file system)."""
+        if self.kept:
+            return False
+        try:
+            os.chmod(self.folder, mode)
+            os.rename(self.folder, target)
+        except OSError:
+            return False
+        self._remove.detach()
+        self.folder = target
+        return True
+
+    def moved(self, folder: Path) -> None:
+        """The folder given (`give_folder`) was moved to `folder`: its files are there."""
+        self.folder = folder
+
     def forked(self) -> None:
         """In a forked worker: the staging folder is the parent's, which alone removes it."""
         self._remove.detach()
