@@ -168,3 +168,13 @@ def checkout(store: Path, tmp_path: Path) -> Path:
         shutil.rmtree(work)
     git("clone", "-q", store, work)
     return work
+
+
+def tree_of(store: Path, branch: str) -> str:
+    """The tree id of `branch` in the store at `store`, as git says it."""
+    return subprocess.run(
+        ["git", "--git-dir", str(store), "rev-parse", f"{branch}^{{tree}}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()

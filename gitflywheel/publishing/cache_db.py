@@ -32,6 +32,7 @@ import os
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["BATCH", "BUSY_SECONDS", "FILE_NAME", "CacheDB"]
@@ -163,8 +164,7 @@ class CacheDB:
         """The table of records, in a file that has none of this format; the per-file
         layout that came before it goes."""
         assert self.path is not None
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(db):
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version != _FORMAT:
                 db.execute("DROP TABLE IF EXISTS records")
@@ -173,12 +173,6 @@ class CacheDB:
                     " data BLOB NOT NULL, PRIMARY KEY (kind, key))"
                 )
                 db.execute(f"PRAGMA user_version = {_FORMAT}")
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-            raise
         if version == 0:
             for old in self.path.parent.iterdir():
                 if _OLD_LAYOUT.fullmatch(old.name) and old.is_dir() and not old.is_symlink():
@@ -194,15 +188,8 @@ class CacheDB:
         if db is None:
             return
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(db):
                 db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", rows)
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        db.execute("ROLLBACK")
-                raise
         except sqlite3.Error as error:
             self._failed(error, reading=False)
 
@@ -233,3 +220,18 @@ def _remove(path: Path) -> None:
     for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         with contextlib.suppress(OSError):
             name.unlink()
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction, taken at once (BEGIN IMMEDIATE), committed at the end or
+    rolled back when anything is raised."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+        raise

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT, session, snapshot
+from conftest import EXAMPLES, ROOT, session, snapshot, tree_of
 
 from gitflywheel import api
 from gitflywheel.publishing.build_memo import BuildMemo
@@ -43,15 +42,6 @@ def write(folder: Path, data: dict[str, object]) -> Path:
     path = folder / f"{data['session_id']}-{len(list(folder.iterdir()))}.json"
     path.write_text(json.dumps(data))
     return path
-
-
-def tree_of(store: Path, branch: str) -> str:
-    return subprocess.run(
-        ["git", "--git-dir", str(store), "rev-parse", f"{branch}^{{tree}}"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 def cold(store: Path, out: Path, **options: object) -> dict[str, str]:

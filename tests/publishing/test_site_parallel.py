@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, session
+from conftest import EXAMPLES, session, tree_of
 
 from gitflywheel import api
 from gitflywheel.publishing.cards import CardCache, usable_cores
@@ -66,15 +66,6 @@ def files_of(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
-
-
-def tree_of(store: Path, branch: str) -> str:
-    return subprocess.run(
-        ["git", "--git-dir", str(store), "rev-parse", f"{branch}^{{tree}}"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 def cold_build(
