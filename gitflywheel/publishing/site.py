@@ -709,10 +709,10 @@ class _Site:
 
     @contextmanager
     def making_pages(self) -> Iterator[None]:
-        """The sessions' pages, made meanwhile by one set of worker processes (started
-        when a batch has enough to make: `page_workers`), which are stopped at the end,
-        once their work in hand is done (so that none writes into the staging folder
-        after)."""
+        """The sessions' cards or pages, made meanwhile by one set of worker processes
+        (started when a batch has enough to make: `page_workers`), which are stopped at
+        the end, once their work in hand is done (so that none writes into the staging
+        folder after, and the next set, forked later, knows what this one made)."""
         global _FORKED
         self._pooling = True
         try:
@@ -728,11 +728,11 @@ class _Site:
     def page_workers(
         self, count: int, recorders: Mapping[str, bytes], tip: bytes
     ) -> ProcessPoolExecutor | None:
-        """The worker processes that make `count` sessions' pages, or None to make them
-        here: below `parallel_from`, on one core, or when this process runs other
-        threads (a preview's server). They are forked, so that each has this build as
-        it is (posts, places, cards, templates, caches) without a copy sent over; the
-        card workers are stopped before, so no other thread runs while they fork."""
+        """The worker processes that make `count` sessions' cards or pages, or None to
+        make them here: below `parallel_from`, on one core, or when this process runs
+        other threads (a preview's server, a card drawing pool). They are forked, so
+        that each has this build as it is (posts, places, cards, templates, caches)
+        without a copy sent over."""
         global _FORKED
         if not self._pooling or self.workers < 2 or count < max(self.parallel_from, 1):
             return None
