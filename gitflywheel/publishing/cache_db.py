@@ -32,6 +32,7 @@ import os
 import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,7 +130,9 @@ class CacheDB:
         """The database, open and of this format, or None when it cannot be had; a
         damaged file is removed and made again, once."""
         assert self.path is not None
-        for attempt in range(2):
+        deadline = time.monotonic() + BUSY_SECONDS
+        attempt = 0
+        while attempt < 2:
             db: sqlite3.Connection | None = None
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,9 +142,9 @@ class CacheDB:
                     isolation_level=None,  # transactions only where written below
                     check_same_thread=False,  # `serve` builds in a thread of its own
                 )
-                if db.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
-                    db.close()
-                    return None
+                # WAL (kept in the file once set); while another process makes the file,
+                # SQLite may answer with the mode it has: the database works in it too
+                db.execute("PRAGMA journal_mode=WAL").fetchone()
                 db.execute("PRAGMA synchronous=NORMAL")  # in WAL: synced at checkpoints
                 if db.execute("PRAGMA user_version").fetchone()[0] != _FORMAT:
                     self._make(db)
@@ -150,9 +153,15 @@ class CacheDB:
                 if db is not None:
                     with contextlib.suppress(sqlite3.Error):
                         db.close()
+                if _busy(error) and time.monotonic() < deadline:
+                    # another process making the file or turning it to WAL: SQLite says
+                    # so at once, without its busy wait
+                    time.sleep(0.02)
+                    continue
                 if attempt or not _damaged(error):
                     return None
                 _remove(self.path)
+                attempt += 1
             except OSError:
                 if db is not None:
                     with contextlib.suppress(sqlite3.Error):
@@ -235,3 +244,8 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
         raise
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    """Whether `error` says another connection holds the database just now."""
+    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
