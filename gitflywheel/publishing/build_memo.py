@@ -27,6 +27,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..version import __version__
 from .cache_db import CacheDB
 
@@ -50,9 +52,24 @@ def code_id() -> str:
     return f"{_FORMAT} {__version__} {digest.hexdigest()} {libraries} {raster_id()}"
 
 
-def _text(value: object) -> str:
-    """Values in a key as JSON text: times and other objects by their `str`."""
-    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+def _text(value: object) -> bytes:
+    """Values in a key as JSON text (UTF-8): times and other objects by their `str`.
+    orjson writes it, or json where orjson cannot (a lone surrogate, a huge integer);
+    the same value always takes the same way."""
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        text = json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _record_bytes(record: Mapping[str, Any]) -> bytes:
+    """A record as compact JSON (UTF-8): by orjson, or json where orjson cannot."""
+    try:
+        return orjson.dumps(record)
+    except TypeError:
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8", "surrogatepass")
 
 
 class BuildMemo:
@@ -68,8 +85,7 @@ class BuildMemo:
     @staticmethod
     def key(*decided: object) -> str:
         """The SHA-256 of the code that builds and of everything `decided` holds."""
-        text = _text([code_id(), *decided])
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return hashlib.sha256(_text([code_id(), *decided])).hexdigest()
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         """The record kept under `key`, or None when there is none that can be read."""
@@ -77,9 +93,12 @@ class BuildMemo:
         if data is None:
             return None
         try:
-            found = json.loads(data)
+            found = orjson.loads(data)
         except ValueError:
-            return None
+            try:
+                found = json.loads(data)
+            except ValueError:
+                return None
         if not isinstance(found, dict):
             return None
         self.found += 1
@@ -88,8 +107,7 @@ class BuildMemo:
     def put(self, kind: str, key: str, record: Mapping[str, Any]) -> None:
         self.made += 1
         if self.folder is not None:
-            text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-            self.records.put(kind, key, text.encode("utf-8", "surrogatepass"))
+            self.records.put(kind, key, _record_bytes(record))
 
     def flush(self) -> None:
         """Write the records held (`CacheDB.flush`): at the end of a build, before a fork."""
@@ -118,14 +136,25 @@ class BuildMemo:
                 state[path] = (seen[0], seen[1], seen[2], seen[3])
         return state
 
-    def remember_folder(self, folder: Path, files: Iterable[tuple[str, str]]) -> None:
+    def remember_folder(
+        self,
+        folder: Path,
+        files: Iterable[tuple[str, str]],
+        known: Mapping[str, tuple[int, int, int, str]] | None = None,
+    ) -> None:
         """Note the size, time and inode of each file (path, SHA-256 of what was written)
         as the folder holds it now: the next build trusts a file that still shows them
-        to hold those bytes, as git trusts its index."""
+        to hold those bytes, as git trusts its index. `known`: what this build saw of
+        files it left as they were (`SiteFiles.trusted`), not looked at again."""
         if self.folder is None:
             return
         seen: dict[str, list[int | str]] = {}
+        known = known or {}
         for path, digest in files:
+            was = known.get(path)
+            if was is not None and was[3] == digest:
+                seen[path] = list(was)
+                continue
             try:
                 stat = (folder / path).lstat()
             except OSError:

@@ -1474,7 +1474,7 @@ def _put(
     if out is not None:
         result.written = write_site(build, out)
         if isinstance(build.files, SiteFiles):
-            memo.remember_folder(out, build.files.digests.items())
+            memo.remember_folder(out, build.files.digests.items(), build.files.trusted_state())
     if branch is not None:
         key = memo.key("blobs")
         kept = memo.get("blobs", key) or {}

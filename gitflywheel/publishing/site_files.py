@@ -40,10 +40,12 @@ class SiteFiles(Mapping[str, bytes]):
         self.digests: dict[str, str] = {}  # site path -> SHA-256 of its bytes
         self.kept: set[str] = set()  # paths `reuse` holds with these bytes: not staged
         self.seen = seen or {}  # path -> (size, mtime_ns, inode, SHA-256) `reuse` showed
+        self.trusted: set[str] = set()  # kept paths that still show what `seen` says
         self._remove = weakref.finalize(self, shutil.rmtree, str(self.folder), True)
 
     def add(self, path: str, data: bytes) -> None:
         target = self.file(path)
+        self.trusted.discard(path)
         staged = path in self.digests and path not in self.kept
         self.digests[path] = sha256(data).hexdigest()
         if self.reuse is not None and file_state(self.reuse, path) == data:
@@ -68,16 +70,12 @@ class SiteFiles(Mapping[str, bytes]):
             stat = target.lstat()
         except OSError:
             return False
-        if (
-            seen is None
-            or seen[3] != digest
-            or seen[:3]
-            != (
-                stat.st_size,
-                stat.st_mtime_ns,
-                stat.st_ino,
-            )
-        ):
+        trusted = (
+            seen is not None
+            and seen[3] == digest
+            and seen[:3] == (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        )
+        if not trusted:
             data = file_state(self.reuse, path)
             if not isinstance(data, bytes) or sha256(data).hexdigest() != digest:
                 return False
@@ -85,12 +83,17 @@ class SiteFiles(Mapping[str, bytes]):
             self.file(path).unlink()
         self.digests[path] = digest
         self.kept.add(path)
+        if trusted:
+            self.trusted.add(path)
+        else:
+            self.trusted.discard(path)
         return True
 
     def note(self, path: str, digest: str, kept: bool) -> None:
         """Take `path` as another process (a worker of the same build) added it: staged
         in this folder, or (`kept`) found in `reuse` with these bytes."""
         self.digests[path] = digest
+        self.trusted.discard(path)
         if kept:
             self.kept.add(path)
         else:
@@ -122,6 +125,11 @@ class SiteFiles(Mapping[str, bytes]):
     def moved(self, folder: Path) -> None:
         """The folder given (`give_folder`) was moved to `folder`: its files are there."""
         self.folder = folder
+
+    def trusted_state(self) -> dict[str, tuple[int, int, int, str]]:
+        """What `seen` says of the files kept because they still show it: their state
+        after the build, as the folder is written around them, never touching them."""
+        return {p: self.seen[p] for p in self.trusted if p in self.kept}
 
     def forked(self) -> None:
         """In a forked worker: the staging folder is the parent's, which alone removes it."""
