@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -110,6 +111,15 @@ def session(session_id: str = "s-1", **fields: object) -> dict[str, object]:
     }
     data.update(fields)
     return data
+
+
+def write_session(folder: Path, data: dict[str, object]) -> Path:
+    """`data` as a new session file in `folder` (made when missing), named by its id and
+    the files the folder holds already, so that a revision is a file of its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{data['session_id']}-{len(list(folder.iterdir()))}.json"
+    path.write_text(json.dumps(data))
+    return path
 
 
 @pytest.fixture()

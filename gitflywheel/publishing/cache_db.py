@@ -220,9 +220,15 @@ class CacheDB:
             _remove(self.path)
 
 
-def _damaged(error: sqlite3.Error) -> bool:
+def _primary(error: sqlite3.Error) -> int | None:
+    """The primary result code of `error` (its extended code's low byte: SQLITE_BUSY
+    for SQLITE_BUSY_RECOVERY too), or None when it has none."""
     code = getattr(error, "sqlite_errorcode", None)
-    return isinstance(code, int) and code & 0xFF in _DAMAGED
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def _damaged(error: sqlite3.Error) -> bool:
+    return _primary(error) in _DAMAGED
 
 
 def _remove(path: Path) -> None:
@@ -247,5 +253,6 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
 
 
 def _busy(error: sqlite3.Error) -> bool:
-    """Whether `error` says another connection holds the database just now."""
-    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    """Whether `error` says another connection holds the database just now (as while
+    it turns the file to WAL or recovers its log)."""
+    return _primary(error) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

@@ -288,3 +288,22 @@ def test_the_per_file_layout_of_earlier_versions_is_removed_never_read(tmp_path:
     assert FragmentCache(tmp_path).records.get(FragmentCache.KIND, key) is None
     left = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(FILE_NAME + "-"))
     assert left == [FILE_NAME, "notes"]
+
+
+def test_busy_and_damaged_are_told_by_the_primary_code_of_an_extended_one() -> None:
+    """SQLite reports a log being recovered as SQLITE_BUSY_RECOVERY (261), a busy the
+    busy wait does not cover: it is waited for like SQLITE_BUSY (5)."""
+    errors = {}
+    for code in (5, 261, 6, 11, 267, 26, 1):
+        error = sqlite3.OperationalError("database is locked")
+        error.sqlite_errorcode = code  # type: ignore[attr-defined]
+        errors[code] = (cache_db._busy(error), cache_db._damaged(error))
+    assert errors == {
+        5: (True, False),
+        261: (True, False),
+        6: (True, False),
+        11: (False, True),
+        267: (False, True),
+        26: (False, True),
+        1: (False, False),
+    }

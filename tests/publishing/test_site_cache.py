@@ -5,12 +5,11 @@ gives the very bytes of a build from nothing, after new sessions, revisions and 
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, session, snapshot
+from conftest import EXAMPLES, session, snapshot, write_session
 
 from gitflywheel import ingest
 from gitflywheel.publishing.cache_db import FILE_NAME
@@ -35,13 +34,6 @@ def story(session_id: str, title: str, commit: str, day: int) -> dict[str, objec
     )
 
 
-def write(folder: Path, data: dict[str, object]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{data['session_id']}-{len(list(folder.iterdir()))}.json"
-    path.write_text(json.dumps(data))
-    return path
-
-
 def records(cache: Path, kind: str | None = None) -> list[tuple[str, str]]:
     """(kind, key) of every record in the cache's database (of `kind`, when given)."""
     with contextlib.closing(sqlite3.connect(cache / FILE_NAME)) as db:
@@ -59,7 +51,9 @@ def test_a_warm_build_after_new_and_revised_sessions_is_the_bytes_of_a_cold_one(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764900000")
     store, inputs = tmp_path / "s.git", tmp_path / "in"
-    first = [write(inputs, story(f"p-{i}", f"Parser step {i}", f"step {i}", i)) for i in (1, 2)]
+    first = [
+        write_session(inputs, story(f"p-{i}", f"Parser step {i}", f"step {i}", i)) for i in (1, 2)
+    ]
     assert ingest(store, [EXAMPLES, *first]).exit_code == 0
     with Store.open(store) as opened:
         cache = opened.paths.site_cache
@@ -68,9 +62,11 @@ def test_a_warm_build_after_new_and_revised_sessions_is_the_bytes_of_a_cold_one(
     assert warm.rendered == len(records(cache, FragmentCache.KIND)) > 0  # each text once
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
-    new = write(inputs, story("p-3", "Parser step 3", "step 3", 3))
+    new = write_session(inputs, story("p-3", "Parser step 3", "step 3", 3))
     assert ingest(store, [new]).exit_code == 0
-    revised = write(inputs, story("p-1", "Parser step one, again", "the first step again", 1))
+    revised = write_session(
+        inputs, story("p-1", "Parser step one, again", "the first step again", 1)
+    )
     assert ingest(store, [revised], revise=True).count("revised") == 1
 
     again = FragmentCache(cache)
@@ -165,7 +161,10 @@ def test_a_build_into_its_last_folder_writes_only_what_changed(
     site(store, out, base_url=BASE)
     (out / "CNAME").write_text("me.example.org\n")
     before = {p: (out / p).stat().st_ino for p in snapshot(out)}
-    assert ingest(store, [write(inputs, story("p-9", "Parser step 9", "step 9", 9))]).exit_code == 0
+    assert (
+        ingest(store, [write_session(inputs, story("p-9", "Parser step 9", "step 9", 9))]).exit_code
+        == 0
+    )
     result = site(store, out, base_url=BASE)
     assert 0 < result.written < len(before) // 2
     site(store, tmp_path / "new", base_url=BASE)

@@ -6,12 +6,11 @@ of the folder and the tree of the site branch.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT, session, snapshot, tree_of
+from conftest import EXAMPLES, ROOT, session, snapshot, tree_of, write_session
 
 from gitflywheel import api
 from gitflywheel.publishing.build_memo import BuildMemo
@@ -37,13 +36,6 @@ def story(session_id: str, title: str, day: int, project: str = "parser") -> dic
     )
 
 
-def write(folder: Path, data: dict[str, object]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{data['session_id']}-{len(list(folder.iterdir()))}.json"
-    path.write_text(json.dumps(data))
-    return path
-
-
 def cold(store: Path, out: Path, **options: object) -> dict[str, str]:
     """A full build from empty caches into an empty folder, and to the branch `cold`."""
     work = store / "gitflywheel"
@@ -64,7 +56,9 @@ def again(store: Path, out: Path, **options: object) -> dict[str, str]:
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764900000")
     path = tmp_path / "s.git"
-    first = [write(tmp_path / "in", story(f"p-{i}", f"Parser step {i}", i)) for i in range(1, 6)]
+    first = [
+        write_session(tmp_path / "in", story(f"p-{i}", f"Parser step {i}", i)) for i in range(1, 6)
+    ]
     assert api.ingest(path, [EXAMPLES, *first]).exit_code == 0
     return path
 
@@ -75,7 +69,7 @@ def test_a_build_after_one_new_session_renders_little_and_is_the_bytes_of_a_full
     out = tmp_path / "site"
     again(store, out)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
-    new = write(tmp_path / "in", story("p-9", "Parser step 9", 9, project="lexer"))
+    new = write_session(tmp_path / "in", story("p-9", "Parser step 9", 9, project="lexer"))
     assert api.ingest(store, [new]).exit_code == 0
 
     with Store.open(store) as opened:
@@ -110,7 +104,7 @@ def test_a_build_after_a_revision_a_setting_a_template_and_a_title_is_the_bytes_
     out = tmp_path / "site"
     again(store, out)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
-    revised = write(tmp_path / "in", story("p-3", "Parser step three, again", 3))
+    revised = write_session(tmp_path / "in", story("p-3", "Parser step three, again", 3))
     assert api.ingest(store, [revised], revise=True).count("revised") == 1
     built = again(store, out)
     assert built == cold(store, tmp_path / "cold")
