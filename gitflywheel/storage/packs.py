@@ -450,7 +450,7 @@ def whole_entry_at(contents: bytes | mmap.mmap, offset: int) -> tuple[int, bytes
         with memoryview(contents) as view:
             # deflate adds at most a few bytes per 16 kB to what it is given
             data = inflater.decompress(view[pos : pos + size + (size >> 10) + 64], size + 1)
-    except zlib.error:
+    except (zlib.error, OverflowError, ValueError):  # bad bytes, a size beyond any buffer
         return None
     if not inflater.eof or len(data) != size:
         return None

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli, fsck, git, session
 
+from gitflywheel.storage.packs import packed_entry, whole_entry_at
 from gitflywheel.storage.store import Store
 
 
@@ -196,3 +197,10 @@ def test_an_object_whose_deflated_bytes_are_damaged_is_never_read(
     pack.write_bytes(bytes(data))
     with Store.open(store) as opened, pytest.raises(zlib.error):
         opened.raw(sha.encode())
+
+
+def test_a_whole_object_whose_header_claims_a_size_beyond_any_buffer_is_left_to_dulwich() -> None:
+    # a blob's header (type 3) whose size runs over ten bytes: more than 2**64
+    header = bytes([0x80 | 3 << 4 | 0xF, *[0xFF] * 9, 0x7F])
+    assert whole_entry_at(header + zlib.compress(b"x"), 0) is None
+    assert whole_entry_at(packed_entry(3, b"blob text"), 0) == (3, b"blob text")
