@@ -16,7 +16,8 @@ same store gives the same bytes, whatever the records hold.
 
 Layout, every link relative inside the site:
 
-    index.html, page/N/index.html           every post, newest first, PER_PAGE a page
+    index.html, page/N/index.html           every post, newest first: the newest, then
+                                            PER_PAGE a page, page 1 the oldest
     sessions/<slug>/index.html              a post, its gallery, charts and other files
     sessions/<slug>/<kind>.html             its other artifacts as pages (build log...)
     sessions/<slug>/<file>                  every file of the session, as stored (.md too)
@@ -893,16 +894,28 @@ class _Site:
     def list_pages(
         self, prefix: str, heading: str, entries: list[_Entry], feed: str | None = None
     ) -> None:
-        """`prefix`index.html and `prefix`page/N/index.html, PER_PAGE posts each."""
-        chunks = [entries[i : i + PER_PAGE] for i in range(0, len(entries), PER_PAGE)] or [[]]
-        for number, chunk in enumerate(chunks, start=1):
-            path = prefix + ("index.html" if number == 1 else f"page/{number}/index.html")
+        """`prefix`index.html, the newest posts, and `prefix`page/N/index.html, the older
+        ones PER_PAGE a page, numbered from the oldest: page 1 holds the first PER_PAGE
+        posts. So a page once full stays as it is while posts are added: a new post
+        changes the first page alone, which holds all the posts no full page does
+        (PER_PAGE to 2 * PER_PAGE - 1 of them, or all, when there are fewer)."""
+        full = max(len(entries) // PER_PAGE - 1, 0)  # the numbered pages
+        front = len(entries) - full * PER_PAGE
+        for number in range(full + 1):  # 0: the first page
+            if number == 0:
+                path, chunk, first = prefix + "index.html", entries[:front], full * PER_PAGE
+            else:
+                end = len(entries) - (number - 1) * PER_PAGE
+                path, chunk = prefix + f"page/{number}/index.html", entries[end - PER_PAGE : end]
+                first = (number - 1) * PER_PAGE
             root = self.root(path)
             here = root + prefix
 
             def at(n: int, here: str = here) -> str:
-                return here if n == 1 else f"{here}page/{n}/"
+                return here if n == 0 else f"{here}page/{n}/"
 
+            newer = None if number == 0 else at(number + 1 if number < full else 0)
+            older = at(number - 1 if number > 0 else full) if number != 1 and full else None
             self.page(
                 path,
                 "list.html.j2",
@@ -911,9 +924,10 @@ class _Site:
                 heading=heading,
                 posts=[self.card(e, root) for e in chunk],
                 page_number=number,
-                page_count=len(chunks),
-                newer=at(number - 1) if number > 1 else None,
-                older=at(number + 1) if number < len(chunks) else None,
+                first=first + 1,
+                last=first + len(chunk),
+                newer=newer,
+                older=older,
                 list_feed=f"{root}{feed}" if feed and self.base_url else None,
             )
 

@@ -44,11 +44,11 @@ BASE = "https://me.example.org/flywheel/"
 
 @pytest.fixture(scope="module")
 def full_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The examples, the whole corpus and a week of work, in one store (built once for
-    this file): more posts than one page holds."""
+    """The examples, the whole corpus and three weeks of work, in one store (built once
+    for this file): more posts than the first page and two numbered pages hold."""
     path = tmp_path_factory.mktemp("full") / "store.git"
     week = tmp_path_factory.mktemp("week")
-    for day in range(1, 8):
+    for day in range(1, 22):
         work = session(
             f"week-{day}",
             title=f"Day {day} of the parser rewrite",
@@ -157,9 +157,13 @@ def test_the_site_has_the_pages_it_promises(full_site: Path, full_store: Path) -
     newest = [p.title for p in posts[:PER_PAGE]]
     positions = [index.find(title.replace("&", "&amp;")) for title in newest]
     assert all(p >= 0 for p in positions) and positions == sorted(positions)  # newest first
-    pages = -(-len(posts) // PER_PAGE)
-    assert pages >= 2 and (full_site / "page" / str(pages) / "index.html").is_file()
+    # the older posts PER_PAGE a page, numbered from the oldest; the first page the rest
+    pages = len(posts) // PER_PAGE - 1
+    assert pages >= 1 and (full_site / "page" / str(pages) / "index.html").is_file()
     assert not (full_site / "page" / str(pages + 1)).exists()
+    oldest = (full_site / "page" / "1" / "index.html").read_text()
+    assert posts[-1].title.replace("&", "&amp;") in oldest
+    assert index.count('class="card"') == len(posts) - pages * PER_PAGE
     for kind in ("build", "trade", "life-aria"):
         assert (full_site / "types" / kind / "index.html").is_file()
         assert (full_site / "types" / kind / "feed.xml").is_file()
@@ -169,6 +173,32 @@ def test_the_site_has_the_pages_it_promises(full_site: Path, full_store: Path) -
         assert len(folders) == 1, post.slug
         for file in post.files:
             assert (folders[0].parent / file.name).is_file()  # the .md and images beside it
+
+
+def test_the_older_links_lead_through_every_post_once_newest_first(
+    full_site: Path, full_store: Path
+) -> None:
+    with Store.open(full_store) as store:
+        posts = published_posts(store).posts
+    expected = [p.title.replace("&", "&amp;") for p in posts]
+    card = re.compile(r'<h2><a href="[^"]*">([^<]*)</a></h2>')
+    page, seen, visited = full_site / "index.html", [], []
+    while True:
+        visited.append(page.relative_to(full_site).as_posix())
+        text = page.read_text()
+        seen += card.findall(text)
+        older = re.search(r'<a rel="next" href="([^"]+)">', text)
+        if older is None:
+            break
+        target = local_target(full_site, page, older.group(1))
+        assert target is not None and target.is_file()
+        back = re.search(r'<a rel="prev" href="([^"]+)">', target.read_text())
+        assert back is not None and local_target(full_site, target, back.group(1)) == page
+        page = target
+    assert seen == expected
+    numbered = len(posts) // PER_PAGE - 1
+    assert visited == ["index.html", *(f"page/{n}/index.html" for n in range(numbered, 0, -1))]
+    assert f"sessions 1–{PER_PAGE}<" in (full_site / "page" / "1" / "index.html").read_text()
 
 
 def test_no_draft_appears_anywhere(full_site: Path, full_store: Path) -> None:

@@ -162,3 +162,26 @@ def test_a_build_that_changes_few_files_moves_them_into_the_folder_it_does_not_s
     assert page.read_bytes() == good
     assert not [p for p in out.iterdir() if p.name.startswith(".gitflywheel-new-")]
     assert snapshot(out) == cold(store, tmp_path / "cold")
+
+
+def test_a_new_session_leaves_every_full_list_page_as_it_was(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    more = [
+        write_session(tmp_path / "in", story(f"q-{i}", f"Lexer step {i}", 10 + i, "lexer"))
+        for i in range(1, 16)
+    ]
+    assert api.ingest(store, more).exit_code == 0
+    out = tmp_path / "site"
+    before = again(store, out)
+    numbered = {p: d for p, d in before.items() if "page/" in p}
+    assert "page/1/index.html" in numbered and "tags/build/page/1/index.html" in numbered
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    new = write_session(tmp_path / "in", story("q-99", "Lexer step 99", 28, "lexer"))
+    assert api.ingest(store, [new]).exit_code == 0
+    after = again(store, out)
+    assert {p: after[p] for p in numbered} == numbered
+    changed = {p for p in after if before.get(p) != after[p]}
+    assert "index.html" in changed and "tags/build/index.html" in changed
+    assert len(changed) < 30, sorted(changed)
+    assert after == cold(store, tmp_path / "cold")
