@@ -18,8 +18,9 @@ process of its own with SOURCE_DATE_EPOCH set:
     `site` of M sessions (--site-sessions, default min(N, 5000)), every page rendered,
         the card images drawn before (as the export hugo reads holds them) vs `hugo`
         building the `export --format hugo` of the same store; the same build drawing
-        the cards of M/2 new sessions; `site` again after one new session vs the full
-        build; peak memory (all processes) of `site` at M vs at M/2
+        the cards of M/2 new sessions; `site` again after one new session (the newest)
+        vs the full build, and after one dated among the others (a figure); peak
+        memory (all processes) of `site` at M vs at M/2
     W writers (6; 3 for --quick) sharing one `git daemon`, each syncing after every one
         of its sessions (scripts/sync_writer.py) while the others do the same: syncs that
         fail to land, and the median sync beside one writer's syncing alone
@@ -107,11 +108,16 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def session(seed: int, i: int) -> dict[str, Any]:
-    """Session number `i` of the run: its type, size and text drawn from (seed, i)."""
+NEWEST = datetime(2026, 1, 1, tzinfo=UTC)  # after every session `session` dates itself
+
+
+def session(seed: int, i: int, start: datetime | None = None) -> dict[str, Any]:
+    """Session number `i` of the run: its type, size and text drawn from (seed, i); it
+    starts at a moment of 2025 drawn too, or at `start`."""
     rng = random.Random(f"{seed}:{i}")
     kind = rng.choices(["build", "trade", "life_aria"], weights=[6, 2, 2])[0]
-    start = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(525_600))
+    drawn = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(525_600))
+    start = start or drawn
     duration = rng.randint(20, 300)
     agent = rng.choice(AGENTS)
     base: dict[str, Any] = {
@@ -240,10 +246,10 @@ def _life_aria(rng: random.Random, i: int, start: datetime, duration: int) -> di
     }
 
 
-def write_sessions(path: Path, seed: int, indices: range) -> Path:
+def write_sessions(path: Path, seed: int, indices: range, start: datetime | None = None) -> Path:
     with path.open("w", encoding="utf-8") as out:
         for i in indices:
-            out.write(json.dumps(session(seed, i)) + "\n")
+            out.write(json.dumps(session(seed, i, start)) + "\n")
     return path
 
 
@@ -311,7 +317,20 @@ class _TreeSampler(threading.Thread):
 
 class Runner:
     def __init__(self, tmp: Path) -> None:
-        self.env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "LC_ALL": "C"}
+        # the package's modules compiled once, as an installed one's are (pip compiles
+        # them): a command never pays for compiling its source, even where the
+        # environment says to write no bytecode (PYTHONDONTWRITEBYTECODE)
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+            "PYTHONPYCACHEPREFIX": str(tmp / "pycache"),
+            "SOURCE_DATE_EPOCH": EPOCH,
+            "LC_ALL": "C",
+        }
+        compile_package = (
+            "import compileall, os, gitflywheel; "
+            "compileall.compile_dir(os.path.dirname(gitflywheel.__file__), quiet=1)"
+        )  # the package the commands run (`-m gitflywheel`: the one seen from here)
+        subprocess.run([sys.executable, "-c", compile_package], env=self.env, check=True)
         self.errors = tmp / "stderr.txt"
         self.rss = tmp / "rss.txt"
         self.timed = os.access(TIME, os.X_OK)
@@ -538,17 +557,19 @@ def site_measures(runner: Runner, tmp: Path, seed: int, m: int, first_new: int) 
     `full` takes every card from the card cache beside the store, as `hugo` takes them
     from the blog export (drawn when the export was written, outside hugo's time): the
     like-for-like build. Then `hugo` on that export, and `site` into `full`'s folder
-    after one new session (its caches as the full build left them). Each build's memory
-    is its processes' sum (card drawers and page workers included)."""
+    (its caches as the full build left them) after one new session, the newest (as a
+    session is when it is recorded: `again`), then after one dated among the others (as
+    when an archive of old sessions is taken in: `backdated`), whose place moves every
+    list page newer than it. Each build's memory is its processes' sum (card drawers and
+    page workers included)."""
     gfw = [sys.executable, "-m", "gitflywheel"]
     tmp.mkdir()
     store = tmp / "site.git"
     url = ["--base-url", "http://bench.example/"]
 
-    def ingest(name: str, indices: range) -> None:
-        runner.run(
-            [*gfw, "ingest", "--repo", str(store), str(write_sessions(tmp / name, seed, indices))]
-        )
+    def ingest(name: str, indices: range, start: datetime | None = None) -> None:
+        path = write_sessions(tmp / name, seed, indices, start)
+        runner.run([*gfw, "ingest", "--repo", str(store), str(path)])
 
     def site(out: Path) -> Run:
         return runner.run([*gfw, "site", "--repo", str(store), str(out), *url], whole=True)
@@ -571,14 +592,17 @@ def site_measures(runner: Runner, tmp: Path, seed: int, m: int, first_new: int) 
     hugo = None
     if shutil.which("hugo") is not None:
         hugo = runner.run(["hugo", "--quiet", "--source", str(blog), "--destination", "public"])
-    ingest("site-one.jsonl", range(first_new, first_new + 1))
+    ingest("site-one.jsonl", range(first_new, first_new + 1), NEWEST)
     again = site(tmp / "full")
+    ingest("site-backdated.jsonl", range(first_new + 1, first_new + 2))
+    backdated = site(tmp / "full")
     return {
         "half": half,
         "drawing": drawing,
         "full": full,
         "hugo": hugo,
         "again": again,
+        "backdated": backdated,
         "pages": pages,
     }
 
@@ -774,13 +798,21 @@ def benchmark(
         ),
         Measure(
             "site_incremental",
-            "site after one new session",
+            "site after one new session (the newest)",
             built["again"].seconds,
             "s",
             "the full build",
             built["full"].seconds,
             0.1,
             0.01,
+        ),
+        Measure(
+            "site_backdated",
+            "site after one session dated among the others",
+            built["backdated"].seconds,
+            "s",
+            "the full build",
+            built["full"].seconds,
         ),
         Measure(
             "site_memory",

@@ -29,6 +29,7 @@ MEASURES = {
     "site_full",
     "site_full_drawing",
     "site_incremental",
+    "site_backdated",
     "site_memory",
     "writers_failed_syncs",
     "writers_sync_median",
@@ -36,6 +37,7 @@ MEASURES = {
 INFORMATION = {
     "ls_json_no_index",
     "site_full_drawing",
+    "site_backdated",
     "writers_sync_median",
 }  # figures beside a baseline
 COUNTS = {"writers_failed_syncs"}  # a count that should be 0
