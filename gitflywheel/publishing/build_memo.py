@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -32,9 +32,12 @@ import orjson
 from ..version import __version__
 from .cache_db import CacheDB
 
-__all__ = ["BuildMemo", "code_id"]
+__all__ = ["BuildMemo", "FileState", "code_id"]
 
 _FORMAT = 1
+
+# A file of a site's folder as a build saw it: [size, mtime in ns, inode, SHA-256]
+FileState = Sequence[Any]
 
 
 @cache
@@ -104,6 +107,11 @@ class BuildMemo:
         self.found += 1
         return found
 
+    def prefetch(self, kind: str, keys: Iterable[str]) -> None:
+        """Read the records of `keys` at once, for `get` (`CacheDB.prefetch`)."""
+        if self.folder is not None:
+            self.records.prefetch(kind, keys)
+
     def put(self, kind: str, key: str, record: Mapping[str, Any]) -> None:
         self.made += 1
         if self.folder is not None:
@@ -118,45 +126,36 @@ class BuildMemo:
     def _folder_key(self, folder: Path) -> str:
         return hashlib.sha256(os.fsencode(folder.resolve())).hexdigest()
 
-    def folder_state(self, folder: Path) -> dict[str, tuple[int, int, int, str]]:
-        """What `remember_folder` saw of a folder: path -> (size, mtime in ns, inode,
-        SHA-256); empty when nothing can be read."""
+    def folder_state(self, folder: Path) -> dict[str, FileState]:
+        """What `remember_folder` saw of a folder: path -> [size, mtime in ns, inode,
+        SHA-256], as the record holds them (a value of another shape or type only
+        matches no file: `SiteFiles.keep`); empty when nothing can be read."""
         found = self.get("folders", self._folder_key(folder))
         files = found.get("files") if found is not None else None
-        if not isinstance(files, dict):
-            return {}
-        state: dict[str, tuple[int, int, int, str]] = {}
-        for path, seen in files.items():
-            if (
-                isinstance(seen, list)
-                and len(seen) == 4
-                and all(isinstance(n, int) for n in seen[:3])
-                and isinstance(seen[3], str)
-            ):
-                state[path] = (seen[0], seen[1], seen[2], seen[3])
-        return state
+        return files if isinstance(files, dict) else {}
 
     def remember_folder(
         self,
         folder: Path,
         files: Iterable[tuple[str, str]],
-        known: Mapping[str, tuple[int, int, int, str]] | None = None,
+        known: Mapping[str, FileState] | None = None,
     ) -> None:
         """Note the size, time and inode of each file (path, SHA-256 of what was written)
         as the folder holds it now: the next build trusts a file that still shows them
         to hold those bytes, as git trusts its index. `known`: what this build saw of
-        files it left as they were (`SiteFiles.trusted`), not looked at again."""
+        files it left as they were (`SiteFiles.trusted_state`), not looked at again."""
         if self.folder is None:
             return
-        seen: dict[str, list[int | str]] = {}
+        seen: dict[str, FileState] = {}
         known = known or {}
+        base = os.path.join(folder, "")
         for path, digest in files:
             was = known.get(path)
             if was is not None and was[3] == digest:
-                seen[path] = list(was)
+                seen[path] = was
                 continue
             try:
-                stat = (folder / path).lstat()
+                stat = os.lstat(base + path)
             except OSError:
                 continue
             seen[path] = [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest]

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -36,12 +37,13 @@ from pydantic import ValidationError
 from ..errors import GitflywheelError, StoreError
 from ..jsontext import JSONTextError, decode_utf8, loads
 from ..pipelines.drafts import twin_keys
-from ..queries.sessions import iter_session_folders, revision_times
+from ..queries.sessions import revision_times
 from ..queries.settings import settings_at
 from ..recording.screenshots import publishable_screenshot
 from ..session.artifacts import ArtifactKind
 from ..session.facts import Facts
 from ..session.manifest import FileRef, Manifest
+from ..storage.folders import fanout_trees, folders_under, session_folders
 from ..storage.layout import FACTS_FILE, MANIFEST_FILE, RECORD_FILE
 from ..storage.store import Store
 
@@ -58,6 +60,8 @@ __all__ = [
 POST_KIND: ArtifactKind = "blog_post"
 TWIN = "twin of an earlier session"
 RELEASE_EVERY = 256  # sessions read between two releases of the packs' pages
+LISTED_LEVEL = 2  # the fan-out trees whose session folders a summary lists (256 of them)
+_TREE_ID = re.compile(r"[0-9a-f]{40}")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
 
 
@@ -159,6 +163,8 @@ class PostSummaries(Protocol):
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
 
+    def prefetch(self, kind: str, keys: Iterable[str]) -> None: ...
+
     def put(self, kind: str, key: str, record: Mapping[str, Any]) -> None: ...
 
     @staticmethod
@@ -190,12 +196,11 @@ def published_posts(
     root = store.commit(tip).tree
     drafts = settings_at(store, root).draft_patterns()
     decided = [p.pattern for p in drafts], keep_facts is not None
-    for number, (_, folder) in enumerate(iter_session_folders(store, root), 1):
+    for number, folder, key in _keyed_folders(store, root, summaries, decided):
         if progress is not None:
             progress(number, None)
         if number % RELEASE_EVERY == 0:  # the pages of packs read stay out of memory
             store.release_packs()
-        key = summaries.key("post", folder.decode(), *decided) if summaries else ""
         kept = summaries.get("post", key) if summaries else None
         read = _from_summary(kept) if kept is not None else None
         if read is not None:
@@ -239,6 +244,47 @@ def published_posts(
         for p in result.posts
     ]
     return result
+
+
+def _keyed_folders(
+    store: Store, root: bytes, summaries: PostSummaries | None, decided: tuple[object, ...]
+) -> Iterator[tuple[int, bytes, str]]:
+    """(number from 1, tree id, key of its summary or "") of each session folder at
+    `root`, the summaries of RELEASE_EVERY of them read ahead at a time."""
+    folders = _session_folders(store, root, summaries)
+    number = 0
+    while chunk := list(islice(folders, RELEASE_EVERY)):
+        keys = [""] * len(chunk)
+        if summaries is not None:
+            keys = [summaries.key("post", f.decode(), *decided) for f in chunk]
+            summaries.prefetch("post", keys)
+        for folder, key in zip(chunk, keys, strict=True):
+            number += 1
+            yield number, folder, key
+
+
+def _session_folders(store: Store, root: bytes, summaries: PostSummaries | None) -> Iterator[bytes]:
+    """The tree id of each session folder at `root`, in path order; with `summaries`,
+    those under each tree LISTED_LEVEL levels below `sessions/` are kept there by that
+    tree's id, and taken from there: a store after a new session has one such tree
+    to walk again, not every one."""
+    if summaries is None:
+        yield from (folder for _, folder in session_folders(store, root))
+        return
+    trees = fanout_trees(store, root, LISTED_LEVEL)
+    keys = [summaries.key("sessions under", tree.decode()) for _, tree in trees]
+    summaries.prefetch("sessions under", keys)
+    for (prefix, tree), key in zip(trees, keys, strict=True):
+        kept = summaries.get("sessions under", key)
+        listed = kept.get("folders") if kept is not None else None
+        if isinstance(listed, list) and all(
+            isinstance(f, str) and _TREE_ID.fullmatch(f) for f in listed
+        ):
+            yield from (f.encode() for f in listed)
+            continue
+        found = [folder for _, folder in folders_under(store, prefix, tree, LISTED_LEVEL)]
+        summaries.put("sessions under", key, {"folders": [f.decode() for f in found]})
+        yield from found
 
 
 def _summary(post: Post | None, reason: str, twins: list[str], extra: Any) -> dict[str, Any]:

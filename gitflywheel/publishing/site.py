@@ -340,6 +340,7 @@ class _Site:
         self.types = sorted({e.post.session_type for e in self.entries})
         self.type_slugs = {t: path_slug(t, "type") for t in self.types}
         self.projects: list[Project] = []  # set by build_site: they link from every page
+        self.by_id = {e.post.session_id: e for e in self.entries}
 
     @staticmethod
     def root(path: str) -> str:
@@ -391,21 +392,29 @@ class _Site:
         modified: datetime | None = None,
         root: str | None = None,
         listed: bool = True,
+        decided: object = None,
+        more: Callable[[], dict[str, Any]] | None = None,
         **context: Any,
     ) -> None:
         """Render `path`: `share` are the page's share-card tags (title, and for a
         session description, type, image), given only with the site's address; a
-        `listed` page goes in the sitemap, `modified` its date there."""
+        `listed` page goes in the sitemap, `modified` its date there. `more()` is more
+        of the context, made only when the page is rendered (not when the folder has
+        it): `decided` stands for it in the page's key, what decides it (`shown`)."""
         root = self.root(path) if root is None else root
         canonical = self.absolute(path) if listed else None
         if listed:
             self.sitemap[path] = modified
         key = ""  # a session's pages are kept by its record (`sessions`)
         if self.recording is None:
-            key = self.memo.key("page", self.key, path, template, root, listed, share, context)
+            key = self.memo.key(
+                "page", self.key, path, template, root, listed, share, context, decided
+            )
             made = self.memo.get("page", key)
             if made is not None and self.kept(path, str(made.get("sha256"))):
                 return
+        if more is not None:
+            context.update(more())
         self.add(
             path,
             self.pages.render_template(
@@ -482,8 +491,9 @@ class _Site:
         sessions' facts, writing the card SVGs and drawing the cards not in the card
         cache; else this process makes them, drawing on every core."""
         drawn: list[int] = []
-        for number, entry in enumerate(self.entries):
-            key = self.card_key(entry)
+        keys = [self.card_key(entry) for entry in self.entries]
+        self.memo.prefetch("card", filter(None, keys))
+        for number, (entry, key) in enumerate(zip(self.entries, keys, strict=True)):
             made = self.memo.get("card", key) if key else None
             try:
                 if made is not None and self.kept(entry.folder + made["name"], str(made["sha256"])):
@@ -563,6 +573,20 @@ class _Site:
             ),
         }
 
+    def cards_shown(self, entries: list[_Entry], root: str) -> dict[str, Any]:
+        """A list page's posts, for its context."""
+        return {"posts": [self.card(e, root) for e in entries]}
+
+    def shown(self, entry: _Entry, root: str) -> object:
+        """What decides `card(entry, root)` besides `root` and the build's key, for
+        other keys, cheaper to have than the card: the session folder's tree and what
+        the build adds to it (the post's place, tags, card image and last change); the
+        card itself for a post not read from a session folder."""
+        post = entry.post
+        if not post.tree:
+            return self.card(entry, root)
+        return [post.tree, post.last_changed, entry.slug, entry.tags, entry.card]
+
     def share_card(self, entry: _Entry) -> dict[str, Any]:
         """A session page's share-card tags: its title, description, and its card image
         (else a raster image it shows: its cover, else its first screenshot; an SVG
@@ -633,29 +657,30 @@ class _Site:
         made (here, or by worker processes when there are enough: `page_workers`) and
         recorded, in the sessions' order either way."""
         made: list[tuple[int, str]] = []
-        for number in range(start, min(end, len(self.entries))):
-            key = self.session_key(number, recorders)
+        numbers = range(start, min(end, len(self.entries)))
+        keys = [self.session_key(number, recorders) for number in numbers]
+        self.memo.prefetch("session", filter(None, keys))
+        for number, key in zip(numbers, keys, strict=True):
             if not (key and self.kept_session(key)):
                 made.append((number, key))
             elif progress is not None:
                 progress(number + 1, len(self.entries))
-        numbers = [number for number, _ in made]
-        read = all(self.entries[n].post.tree for n in numbers)
+        todo = [number for number, _ in made]
+        read = all(self.entries[n].post.tree for n in todo)
         pool = self.page_workers(len(made), recorders, tip)
         results: Iterable[_Made]
         if pool is None:
             found = provenances(
                 self.store,
-                [self.entries[n].post.session_id for n in numbers],
+                [self.entries[n].post.session_id for n in todo],
                 tip,
                 recorders if read else None,
             )
             results = (
-                self.make_session(n, provenance)
-                for n, provenance in zip(numbers, found, strict=True)
+                self.make_session(n, provenance) for n, provenance in zip(todo, found, strict=True)
             )
         else:
-            results = _made_by(pool, self.workers, numbers, read)
+            results = _made_by(pool, self.workers, todo, read)
         for (number, key), result in zip(made, results, strict=True):
             self.take(number, key, result, progress)
 
@@ -803,8 +828,8 @@ class _Site:
             entry.slug,
             entry.tags,
             entry.card,
-            self.card(newer, "../../") if newer else None,
-            self.card(older, "../../") if older else None,
+            self.shown(newer, "../../") if newer else None,
+            self.shown(older, "../../") if older else None,
             recorder.decode() if recorder is not None else None,
         )
 
@@ -922,7 +947,8 @@ class _Site:
                 share={"title": heading},
                 modified=max((e.post.date for e in chunk), default=None),
                 heading=heading,
-                posts=[self.card(e, root) for e in chunk],
+                decided=[self.shown(e, root) for e in chunk],
+                more=partial(self.cards_shown, chunk, root),
                 page_number=number,
                 first=first + 1,
                 last=first + len(chunk),
@@ -936,7 +962,7 @@ class _Site:
         project's sessions."""
         prefix = f"projects/{path_slug(project.tag, 'project')}/"
         root = self.root(prefix + "index.html")
-        by_id = {e.post.session_id: e for e in self.entries}
+        by_id = self.by_id
         tag = next(
             (s for e in self.entries for t, s in e.tags if t == project.tag),
             None,

@@ -14,10 +14,10 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from hashlib import sha256
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["SiteFiles", "file_state", "write_whole"]
 
@@ -29,7 +29,7 @@ class SiteFiles(Mapping[str, bytes]):
         self,
         near: Path | None = None,
         reuse: Path | None = None,
-        seen: Mapping[str, tuple[int, int, int, str]] | None = None,
+        seen: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
         parent = near if near is not None and near.is_dir() else None
         try:
@@ -37,9 +37,10 @@ class SiteFiles(Mapping[str, bytes]):
         except OSError:  # a folder we may not write beside: the system's temporary one
             self.folder = Path(tempfile.mkdtemp(prefix=".gitflywheel-site-"))
         self.reuse = reuse if reuse is not None and reuse.is_dir() else None
+        self._reuse_text = os.path.join(self.reuse, "") if self.reuse is not None else ""
         self.digests: dict[str, str] = {}  # site path -> SHA-256 of its bytes
         self.kept: set[str] = set()  # paths `reuse` holds with these bytes: not staged
-        self.seen = seen or {}  # path -> (size, mtime_ns, inode, SHA-256) `reuse` showed
+        self.seen = seen or {}  # path -> [size, mtime_ns, inode, SHA-256] `reuse` showed
         self.trusted: set[str] = set()  # kept paths that still show what `seen` says
         self._remove = weakref.finalize(self, shutil.rmtree, str(self.folder), True)
 
@@ -64,16 +65,18 @@ class SiteFiles(Mapping[str, bytes]):
         (`seen`), else read; False (nothing added) when it holds anything else."""
         if self.reuse is None:
             return False
-        target = self.reuse.joinpath(*path.split("/"))
         seen = self.seen.get(path)
-        try:
-            stat = target.lstat()
+        try:  # a site path's parts are names, joined by `/` as the system joins them
+            stat = os.lstat(self._reuse_text + path)
         except OSError:
             return False
         trusted = (
-            seen is not None
+            isinstance(seen, list | tuple)
+            and len(seen) == 4
             and seen[3] == digest
-            and seen[:3] == (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            and seen[0] == stat.st_size
+            and seen[1] == stat.st_mtime_ns
+            and seen[2] == stat.st_ino
         )
         if not trusted:
             data = file_state(self.reuse, path)
@@ -126,7 +129,7 @@ class SiteFiles(Mapping[str, bytes]):
         """The folder given (`give_folder`) was moved to `folder`: its files are there."""
         self.folder = folder
 
-    def trusted_state(self) -> dict[str, tuple[int, int, int, str]]:
+    def trusted_state(self) -> dict[str, Sequence[Any]]:
         """What `seen` says of the files kept because they still show it: their state
         after the build, as the folder is written around them, never touching them."""
         return {p: self.seen[p] for p in self.trusted if p in self.kept}

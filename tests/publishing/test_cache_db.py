@@ -72,6 +72,28 @@ def test_records_round_trip_by_kind_and_key(tmp_path: Path) -> None:
     assert CacheDB(None).get("page", "k1") is None
 
 
+def test_records_read_ahead_are_those_a_lookup_finds_once(tmp_path: Path) -> None:
+    writer = CacheDB(tmp_path)
+    for n in range(1200):  # more than one query's worth
+        writer.put("session", f"{n:04}", str(n).encode())
+    writer.flush()
+    cache = CacheDB(tmp_path)
+    wanted = [f"{n:04}" for n in range(0, 1300, 3)]  # some never written
+    cache.prefetch("session", wanted)
+    writer.put("session", "0003", b"changed after")  # a read ahead is what was read
+    writer.flush()
+    assert [cache.get("session", k) for k in wanted] == [
+        str(int(k)).encode() if int(k) < 1200 else None for k in wanted
+    ]
+    assert cache.get("session", "0003") == b"changed after"  # read ahead once, then read
+    cache.prefetch("session", ["0006"])
+    cache.put("session", "0006", b"put after")  # a put wins over what was read ahead
+    assert cache.get("session", "0006") == b"put after"
+    cache.prefetch("page", ["0001"])  # another kind: nothing there
+    assert cache.get("page", "0001") is None
+    CacheDB(None).prefetch("session", wanted)  # keeping nothing, reads nothing
+
+
 def test_records_are_written_a_batch_at_a_time(tmp_path: Path) -> None:
     writer, reader = CacheDB(tmp_path), CacheDB(tmp_path)
     for n in range(BATCH - 1):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,8 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES, Cli, git, session
 
+from gitflywheel.publishing.build_memo import BuildMemo
+from gitflywheel.publishing.cache_db import FILE_NAME
 from gitflywheel.publishing.posts import published_posts, split_front_matter
 from gitflywheel.storage.layout import session_dir
 from gitflywheel.storage.store import Store
@@ -227,3 +231,33 @@ def test_the_store_settings_can_add_a_draft_rule(tmp_path: Path, cli: Cli, store
     assert cli("export", "--repo", store, out, "--format", "hugo").exit_code == 0
     assert not [p for p in out.rglob("*.md") if "trader-kay" in p.read_text()]
     assert cli("config", "--repo", store, "--add", "publish.drafts", "(a+)+").exit_code == 2
+
+
+def test_posts_read_with_summaries_are_those_read_from_the_store(
+    tmp_path: Path, cli: Cli, store: Path
+) -> None:
+    more = [session(f"many-{n}", title=f"Session number {n}") for n in range(40)]
+    for n, work in enumerate(more):
+        (tmp_path / f"many-{n}.json").write_text(json.dumps(work))
+    assert cli("ingest", "--repo", store, EXAMPLES, *tmp_path.glob("many-*.json")).exit_code == 0
+    memo = BuildMemo(tmp_path / "cache")
+    with Store.open(store) as opened:
+        plain = published_posts(opened)
+        first = published_posts(opened, summaries=memo)  # each folder read, then kept
+        memo.flush()
+        again = published_posts(opened, summaries=BuildMemo(tmp_path / "cache"))
+    titles = [p.title for p in plain.posts]
+    assert len(titles) == 43 and [p.title for p in first.posts] == titles
+    assert [p.title for p in again.posts] == titles
+    assert [p.tree for p in again.posts] == [p.tree for p in first.posts]
+    # the folders under a fan-out tree are kept by its id: a record that lists
+    # anything but tree ids is not taken, the tree is walked again
+    with contextlib.closing(sqlite3.connect(tmp_path / "cache" / FILE_NAME)) as db, db:
+        kinds = dict(db.execute("SELECT kind, count(*) FROM records GROUP BY kind").fetchall())
+        assert kinds["sessions under"] > 1
+        db.execute(
+            "UPDATE records SET data = ? WHERE kind = 'sessions under'", (b'{"folders": [1]}',)
+        )
+    with Store.open(store) as opened:
+        broken = published_posts(opened, summaries=BuildMemo(tmp_path / "cache"))
+    assert [p.title for p in broken.posts] == titles
