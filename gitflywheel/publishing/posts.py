@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from typing import Any, Protocol
 
@@ -171,6 +172,14 @@ class PostSummaries(Protocol):
     def key(*decided: object) -> str: ...
 
 
+# How a caller spreads the reading of session folders: `spread(read, folders)` gives
+# `read(store, chunk)` of the folders, chunk by chunk, in order (possibly read in worker
+# processes forked from the caller's, each with a reader of the store of its own).
+Spread = Callable[
+    [Callable[[Store, list[bytes]], list[dict[str, Any]]], list[bytes]], Iterable[dict[str, Any]]
+]
+
+
 def published_posts(
     store: Store,
     at: str | None = None,
@@ -179,15 +188,17 @@ def published_posts(
     keep_facts: Callable[[Facts], Facts] | None = None,
     summaries: PostSummaries | None = None,
     extra: Callable[[Store, bytes, Post], Any] | None = None,
+    spread: Spread | None = None,
 ) -> Posts:
     """Every non-draft session's post at a commit (default: the tip), newest first
     (ties by session id, so the order is the same on every host); `progress(done,
     None)` after each session read. `keep_facts` cuts the facts each post keeps to what
     the caller reads (a site keeps a card's: its memory stays small). With `summaries`,
     each post is a summary (no body, no front matter: `post_body` reads it; no facts:
-    `post_facts`), kept there
-    by the session folder's tree id and taken from there while that is unchanged, with
-    `extra(store, folder, post)` (JSON), which `Posts.extra` gives by session id."""
+    `post_facts`), kept there by the session folder's tree id and taken from there
+    while that is unchanged, with `extra(store, folder, post)` (JSON), which
+    `Posts.extra` gives by session id; the folders with no summary kept are read by
+    `spread` (default: here, one after the other)."""
     tip = store.resolve(at) if at else store.tip()
     if tip is None:
         raise StoreError(f"{store.path}: the store has no history yet")
@@ -196,36 +207,38 @@ def published_posts(
     root = store.commit(tip).tree
     drafts = settings_at(store, root).draft_patterns()
     decided = [p.pattern for p in drafts], keep_facts is not None
-    for number, folder, key in _keyed_folders(store, root, summaries, decided):
-        if progress is not None:
-            progress(number, None)
-        if number % RELEASE_EVERY == 0:  # the pages of packs read stay out of memory
-            store.release_packs()
-        kept = summaries.get("post", key) if summaries else None
-        read = _from_summary(kept) if kept is not None else None
-        if read is not None:
-            post, reason, twins = read
-            if post is not None:
-                result.extra[post.session_id] = kept.get("extra") if kept else None
-        else:
-            try:
-                post, reason = _post_of(store, folder, drafts, keep_facts)
-            except (GitflywheelError, JSONTextError, ValidationError, ValueError) as exc:
-                post, reason = None, f"unreadable: {_first_line(exc)}"
-            twins = _twin_keys(store, folder) if post is not None else []
-            if post is not None:
-                post = replace(post, tree=folder.decode())
-            if summaries is not None:
+    read = partial(_summaries_of, drafts=drafts, extra=extra)
+    number = 0
+    for chunk in _keyed_chunks(store, root, summaries, decided):
+        made: Iterator[dict[str, Any]] = iter(())
+        kept: list[dict[str, Any] | None] = [None] * len(chunk)
+        taken: list[tuple[Post | None, str, list[str]] | None] = [None] * len(chunk)
+        if summaries is not None:
+            kept = [summaries.get("post", key) for _, key in chunk]
+            taken = [_from_summary(k) if k is not None else None for k in kept]
+            missing = [f for (f, _), t in zip(chunk, taken, strict=True) if t is None]
+            if missing:
+                made = iter(spread(read, missing) if spread else read(store, missing))
+        for (folder, key), summary, summed in zip(chunk, kept, taken, strict=True):
+            number += 1
+            if progress is not None:
+                progress(number, None)
+            if number % RELEASE_EVERY == 0:  # the pages of packs read stay out of memory
+                store.release_packs()
+            if summaries is None:
+                post, reason, twins = _read_post(store, folder, drafts, keep_facts)
+            else:
+                if summed is None:
+                    summary = next(made)
+                    summaries.put("post", key, summary)
+                    summed = _from_summary(summary) or (None, "unreadable: its summary", [])
+                post, reason, twins = summed
                 if post is not None:
-                    post = replace(post, body="", front_matter={}, facts=None)
-                more = extra(store, folder, post) if extra and post else None
-                if post is not None:
-                    result.extra[post.session_id] = more
-                summaries.put("post", key, _summary(post, reason, twins, more))
-        if post is None:
-            result.left_out[reason] += 1
-        else:
-            found.append((post, twins))
+                    result.extra[post.session_id] = summary.get("extra") if summary else None
+            if post is None:
+                result.left_out[reason] += 1
+            else:
+                found.append((post, twins))
     found.sort(key=lambda pk: (_utc_key(pk[0].date), pk[0].session_id))
     claimed: set[str] = set()
     for post, keys in found:
@@ -246,21 +259,51 @@ def published_posts(
     return result
 
 
-def _keyed_folders(
+def _read_post(
+    store: Store,
+    folder: bytes,
+    drafts: tuple[re.Pattern[str], ...],
+    keep_facts: Callable[[Facts], Facts] | None = None,
+) -> tuple[Post | None, str, list[str]]:
+    """(the post of a session folder or None, why it is left out, its twin keys)."""
+    try:
+        post, reason = _post_of(store, folder, drafts, keep_facts)
+    except (GitflywheelError, JSONTextError, ValidationError, ValueError) as exc:
+        post, reason = None, f"unreadable: {_first_line(exc)}"
+    if post is None:
+        return None, reason, []
+    return replace(post, tree=folder.decode()), reason, _twin_keys(store, folder)
+
+
+def _summaries_of(
+    store: Store,
+    folders: list[bytes],
+    drafts: tuple[re.Pattern[str], ...],
+    extra: Callable[[Store, bytes, Post], Any] | None,
+) -> list[dict[str, Any]]:
+    """The summary of each session folder (`_summary`), read from `store`."""
+    made = []
+    for folder in folders:
+        post, reason, twins = _read_post(store, folder, drafts)
+        if post is not None:
+            post = replace(post, body="", front_matter={}, facts=None)
+        more = extra(store, folder, post) if extra and post else None
+        made.append(_summary(post, reason, twins, more))
+    return made
+
+
+def _keyed_chunks(
     store: Store, root: bytes, summaries: PostSummaries | None, decided: tuple[object, ...]
-) -> Iterator[tuple[int, bytes, str]]:
-    """(number from 1, tree id, key of its summary or "") of each session folder at
-    `root`, the summaries of RELEASE_EVERY of them read ahead at a time."""
+) -> Iterator[list[tuple[bytes, str]]]:
+    """(tree id, key of its summary or "") of each session folder at `root`,
+    RELEASE_EVERY at a time, their summaries read ahead."""
     folders = _session_folders(store, root, summaries)
-    number = 0
     while chunk := list(islice(folders, RELEASE_EVERY)):
         keys = [""] * len(chunk)
         if summaries is not None:
             keys = [summaries.key("post", f.decode(), *decided) for f in chunk]
             summaries.prefetch("post", keys)
-        for folder, key in zip(chunk, keys, strict=True):
-            number += 1
-            yield number, folder, key
+        yield list(zip(chunk, keys, strict=True))
 
 
 def _session_folders(store: Store, root: bytes, summaries: PostSummaries | None) -> Iterator[bytes]:

@@ -194,6 +194,7 @@ class _Entry:
 
 
 _Done = TypeVar("_Done")  # what a worker makes of one session
+_Item = TypeVar("_Item")  # what names a session to a worker
 
 
 @dataclass(frozen=True)
@@ -341,6 +342,7 @@ class _Site:
         self.type_slugs = {t: path_slug(t, "type") for t in self.types}
         self.projects: list[Project] = []  # set by build_site: they link from every page
         self.by_id = {e.post.session_id: e for e in self.entries}
+        self.in_feeds: set[str] = set()  # the sessions a feed shows (`feeds_show`)
 
     @staticmethod
     def root(path: str) -> str:
@@ -853,7 +855,12 @@ class _Site:
         folder = entry.folder
         for name, file in sorted(entry.files.items()):
             self.add(folder + name, self.store.blob(file.blob.encode()))
-        body = self.markdown(entry, post_body(self.store, post), "")
+        text = post_body(self.store, post)
+        body = self.markdown(entry, text, "")
+        if self.base_url is not None and post.session_id in self.in_feeds:
+            # its body as its feeds show it, made here (on every core) for `feed` to
+            # take from the fragment cache
+            self.markdown(entry, text, self.base_url + entry.folder)
         shown = set(body.images)
         images = [(n, f) for n, f in sorted(entry.files.items()) if f.is_image and n not in shown]
         gallery = [
@@ -1016,6 +1023,18 @@ class _Site:
                 tip_time,
             )
 
+    def feeds_show(self) -> None:
+        """Note the sessions a feed will show (`in_feeds`): the newest of the site, of
+        each type and of each project."""
+        if self.base_url is None:
+            return
+        lists = [
+            self.entries,
+            *([e for e in self.entries if e.post.session_type == t] for t in self.types),
+        ]
+        lists += [[self.by_id[p.session_id] for p in project.posts] for project in self.projects]
+        self.in_feeds = {e.post.session_id for shown in lists for e in shown[:FEED_ENTRIES]}
+
     def feed(self, path: str, title: str, entries: list[_Entry], empty_updated: datetime) -> None:
         assert self.base_url is not None
         base = self.base_url
@@ -1142,15 +1161,15 @@ def _end_chunk(site: _Site) -> None:
 def _by_workers(
     pool: ProcessPoolExecutor,
     workers: int,
-    work: Callable[[list[int]], list[_Done]],
-    numbers: list[int],
+    work: Callable[[list[_Item]], list[_Done]],
+    numbers: list[_Item],
     what: str,
 ) -> Iterator[_Done]:
-    """What `work` made of each session of `numbers`, in order, made by the `workers`
-    of `pool` in chunks of contiguous sessions (at most PAGES_CHUNK, four a worker at
-    least). An error of a worker's is raised as it is (as the same sessions made here
-    would raise it: the first in their order); a worker that died is a SiteError that
-    says `what` it was making."""
+    """What `work` made of each session of `numbers` (their numbers, or their folders),
+    in order, made by the `workers` of `pool` in chunks of contiguous sessions (at most
+    PAGES_CHUNK, four a worker at least). An error of a worker's is raised as it is (as
+    the same sessions made here would raise it: the first in their order); a worker
+    that died is a SiteError that says `what` it was doing."""
     size = max(1, min(PAGES_CHUNK, -(-len(numbers) // (4 * workers))))
     futures: list[Future[list[_Done]]] = [
         pool.submit(work, numbers[at : at + size]) for at in range(0, len(numbers), size)
@@ -1160,7 +1179,7 @@ def _by_workers(
             yield from future.result()
     except BrokenProcessPool:
         raise SiteError(
-            f"a process making the sessions' {what} ended before it was done (killed, or "
+            f"a process {what} ended before it was done (killed, or "
             "out of memory?); nothing was written"
         ) from None
     except GitflywheelError as exc:
@@ -1170,16 +1189,89 @@ def _by_workers(
             future.cancel()
 
 
+class _Readers:
+    """The session folders a build reads, read on every core (a `posts.Spread`): by
+    worker processes forked at the first batch with `parallel_from` folders or more to
+    read (not when this process runs other threads: a preview's server), each with a
+    reader of the store of its own, kept for the rest of the reading, stopped at its
+    end (`close`)."""
+
+    def __init__(self, store: Store, memo: BuildMemo, workers: int, parallel_from: int) -> None:
+        self.store = store
+        self.memo = memo
+        self.workers = workers
+        self.parallel_from = parallel_from
+        self._pool: ProcessPoolExecutor | None = None
+        self._read: Callable[[Store, list[bytes]], list[dict[str, Any]]] | None = None
+
+    def __call__(
+        self, read: Callable[[Store, list[bytes]], list[dict[str, Any]]], folders: list[bytes]
+    ) -> Iterable[dict[str, Any]]:
+        global _READING
+        if self._pool is None:
+            if (
+                self.workers < 2
+                or len(folders) < max(self.parallel_from, 1)
+                or threading.active_count() > 1
+            ):
+                return read(self.store, folders)
+            self._read = _READING = read
+            self.memo.flush()  # no cache database connection open across the fork
+            gc.collect()
+            gc.freeze()  # what the build holds stays shared with the workers (`page_workers`)
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=partial(_start_reader, self.store),
+            )
+        if read is not self._read:  # the workers run what they were forked with
+            return read(self.store, folders)
+        return _by_workers(
+            self._pool, self.workers, _read_chunk, folders, "reading the sessions' posts"
+        )
+
+    def close(self) -> None:
+        global _READING
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            gc.unfreeze()
+        _READING = None
+
+
+_READING: Callable[[Store, list[bytes]], list[dict[str, Any]]] | None = None  # `_Readers`
+_READER_STORE: Store | None = None  # a reader worker's own reader of the store
+
+
+def _start_reader(store: Store) -> None:
+    """In a worker forked to read session folders: a reader of the store of its own
+    (the parent's pack files are not to be read from two processes), Ctrl-C left to the
+    parent."""
+    global _READER_STORE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _READER_STORE = store.reopened()
+
+
+def _read_chunk(folders: list[bytes]) -> list[dict[str, Any]]:
+    """In a reader worker: the summaries of `folders` (`posts.published_posts`)."""
+    assert _READING is not None and _READER_STORE is not None
+    try:
+        return _READING(_READER_STORE, folders)
+    finally:
+        _READER_STORE.release_packs()
+
+
 def _made_by(
     pool: ProcessPoolExecutor, workers: int, numbers: list[int], read: bool
 ) -> Iterator[_Made]:
     """The pages of each session of `numbers`, made by workers (`_by_workers`)."""
-    return _by_workers(pool, workers, partial(_make_chunk, read=read), numbers, "pages")
+    making = partial(_make_chunk, read=read)
+    return _by_workers(pool, workers, making, numbers, "making the sessions' pages")
 
 
 def _cards_by(pool: ProcessPoolExecutor, workers: int, numbers: list[int]) -> Iterator[_Card]:
     """The card of each session of `numbers`, made by workers (`_by_workers`)."""
-    return _by_workers(pool, workers, _draw_chunk, numbers, "cards")
+    return _by_workers(pool, workers, _draw_chunk, numbers, "making the sessions' cards")
 
 
 def build_site(
@@ -1224,21 +1316,25 @@ def build_site(
         )
     base = check_base_url(base_url) if base_url is not None else None
     memo = memo if memo is not None else BuildMemo(store.paths.site_cache)
+    workers = usable_cores() if workers is None else workers
+    readers = _Readers(store, memo, workers, parallel_from)
     try:
-        found = (
-            posts
-            if posts is not None
-            else published_posts(
-                store,
-                at,
-                progress,
-                keep_facts=card_facts,
-                summaries=memo,
-                extra=lambda store, folder, post: (
-                    build_facts(store, folder) if post.session_type == "build" else None
-                ),
+        try:
+            found = (
+                posts
+                if posts is not None
+                else published_posts(
+                    store,
+                    at,
+                    progress,
+                    keep_facts=card_facts,
+                    summaries=memo,
+                    extra=_build_facts_of,
+                    spread=readers,
+                )
             )
-        )
+        finally:
+            readers.close()
         sources = templates if templates is not None else load_templates(shipped=SITE_TEMPLATES)
         templates_id = memo.key(
             "templates", sorted((k, hashlib.sha256(v).hexdigest()) for k, v in sources.items())
@@ -1255,7 +1351,7 @@ def build_site(
             staging,
             reuse,
             memo,
-            usable_cores() if workers is None else workers,
+            workers,
             parallel_from,
         )
         try:
@@ -1267,6 +1363,11 @@ def build_site(
             site.fragments.flush()
     finally:  # what the caches hold goes to their database, whether the build ended well
         memo.flush()
+
+
+def _build_facts_of(store: Store, folder: bytes, post: Post) -> dict[str, Any] | None:
+    """What a project's changelog reads of a build session (`projects.build_facts`)."""
+    return build_facts(store, folder) if post.session_type == "build" else None
 
 
 def _build(
@@ -1295,6 +1396,7 @@ def _build(
     site.decide(templates_id, settings_blob(store, root))
     # the commit that recorded each session as it is: its provenance, beside its page
     recorders = site.recorders(tip)
+    site.feeds_show()
     site.draw_cards(recorders, tip)
     with site.making_pages():
         for start in range(0, len(site.entries), CARD_BATCH):
