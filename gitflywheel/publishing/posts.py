@@ -196,9 +196,9 @@ def published_posts(
     the caller reads (a site keeps a card's: its memory stays small). With `summaries`,
     each post is a summary (no body, no front matter: `post_body` reads it; no facts:
     `post_facts`), kept there by the session folder's tree id and taken from there
-    while that is unchanged, with `extra(store, folder, post)` (JSON), which
-    `Posts.extra` gives by session id; the folders with no summary kept are read by
-    `spread` (default: here, one after the other)."""
+    while that is unchanged, with `extra(store, folder, post)` (JSON, of the post as
+    read, its facts whole), which `Posts.extra` gives by session id; the folders with
+    no summary kept are read by `spread` (default: here, one after the other)."""
     tip = store.resolve(at) if at else store.tip()
     if tip is None:
         raise StoreError(f"{store.path}: the store has no history yet")
@@ -285,9 +285,9 @@ def _summaries_of(
     made = []
     for folder in folders:
         post, reason, twins = _read_post(store, folder, drafts)
+        more = extra(store, folder, post) if extra and post else None  # facts read
         if post is not None:
             post = replace(post, body="", front_matter={}, facts=None)
-        more = extra(store, folder, post) if extra and post else None
         made.append(_summary(post, reason, twins, more))
     return made
 

@@ -36,6 +36,7 @@ __all__ = [
     "Project",
     "section_of",
     "build_facts",
+    "build_facts_in",
     "projects",
 ]
 
@@ -115,6 +116,11 @@ def build_facts(store: Store, folder: bytes) -> dict[str, Any] | None:
         facts = Facts.from_bytes(store.blob(entry[1]))
     except (GitflywheelError, KeyError, ValueError):
         return None
+    return build_facts_in(facts)
+
+
+def build_facts_in(facts: Facts) -> dict[str, Any] | None:
+    """`build_facts` of a session's facts, read already."""
     for kind in ("build_log", "blog_post"):
         found = facts.artifacts.get(kind)
         value = found.context.get("facts") if found is not None else None

@@ -34,6 +34,7 @@ Layout, every link relative inside the site:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -60,12 +61,14 @@ from xml.sax.saxutils import escape as xml_escape
 from markupsafe import Markup
 
 from ..errors import GitflywheelError
+from ..jsontext import JSONTextError, dumps_canonical
 from ..pipelines.common import utc_text
 from ..pipelines.social import read_threads
 from ..queries.provenance import Provenance, provenances, recording_commits, statement_bytes
 from ..queries.settings import settings_blob
 from ..rendering.sandbox import HTML
 from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
+from ..session.facts import Facts
 from ..session.settings import check_value
 from ..storage.store import Store
 from .build_memo import BuildMemo
@@ -85,7 +88,7 @@ from .posts import (
     published_posts,
     split_front_matter,
 )
-from .projects import Change, Project, build_facts, projects
+from .projects import Change, Project, build_facts, build_facts_in, projects
 from .site_files import SiteFiles
 
 __all__ = [
@@ -343,6 +346,7 @@ class _Site:
         self.projects: list[Project] = []  # set by build_site: they link from every page
         self.by_id = {e.post.session_id: e for e in self.entries}
         self.in_feeds: set[str] = set()  # the sessions a feed shows (`feeds_show`)
+        self.card_facts: dict[str, bytes] = {}  # session id -> `keep_card_facts`
 
     @staticmethod
     def root(path: str) -> str:
@@ -474,10 +478,23 @@ class _Site:
             text, self.resolver(entry, prefix), files=entry.files, prefix=prefix, drop_title=True
         )
 
+    def keep_card_facts(self, extra: Mapping[str, Any]) -> None:
+        """Hold what each post's card reads of its facts, from what its summary keeps
+        (`_summary_extra`: the facts cut to it, as facts.json spells them, which read
+        back as the same facts): a card to draw reads no facts file."""
+        for session_id, kept in extra.items():
+            card = kept.get("card") if isinstance(kept, dict) else None
+            if isinstance(card, str) and session_id in self.by_id:
+                self.card_facts[session_id] = card.encode("utf-8", "surrogatepass")
+
     def with_facts(self, post: Post) -> Post:
         """The post with what its card reads of its facts (a summary holds none)."""
         if post.facts is not None:
             return post
+        held = self.card_facts.get(post.session_id)
+        if held is not None:
+            with contextlib.suppress(GitflywheelError, ValueError):  # else read again
+                return replace(post, facts=Facts.from_bytes(held))
         facts = post_facts(self.store, post)
         return replace(post, facts=card_facts(facts)) if facts is not None else post
 
@@ -1329,7 +1346,7 @@ def build_site(
                     progress,
                     keep_facts=card_facts,
                     summaries=memo,
-                    extra=_build_facts_of,
+                    extra=_summary_extra,
                     spread=readers,
                 )
             )
@@ -1365,9 +1382,21 @@ def build_site(
         memo.flush()
 
 
-def _build_facts_of(store: Store, folder: bytes, post: Post) -> dict[str, Any] | None:
-    """What a project's changelog reads of a build session (`projects.build_facts`)."""
-    return build_facts(store, folder) if post.session_type == "build" else None
+def _summary_extra(store: Store, folder: bytes, post: Post) -> dict[str, Any]:
+    """What a site keeps of a post's facts in its summary, read with them: what a
+    project's changelog reads of a build session (`projects.build_facts`), and what
+    its card reads (`cards.card_facts`), as JSON."""
+    facts = post.facts
+    if facts is None:  # not read with the post: from its folder
+        facts = post_facts(store, replace(post, tree=folder.decode()))
+    card = None
+    if facts is not None:
+        with contextlib.suppress(JSONTextError, TypeError, ValueError):  # then read again
+            card = dumps_canonical(card_facts(facts).model_dump(exclude_defaults=True))
+    return {
+        "build": build_facts_in(facts) if facts and post.session_type == "build" else None,
+        "card": card,
+    }
 
 
 def _build(
@@ -1384,14 +1413,16 @@ def _build(
     root = store.commit(tip).tree
 
     def facts_of(post: Post) -> dict[str, Any] | None:
-        if post.session_id in found.extra:
-            kept: dict[str, Any] | None = found.extra[post.session_id]
-            return kept
+        kept = found.extra.get(post.session_id)
+        if isinstance(kept, dict):
+            build: dict[str, Any] | None = kept.get("build")
+            return build
         folder = store.lookup(root, post.folder)
         return build_facts(store, folder[1]) if folder is not None else None
 
     site.projects = projects(store, found.commit, [e.post for e in site.entries], facts_of)
-    if owned:  # what the changelogs read of each build session is read no more
+    site.keep_card_facts(found.extra)
+    if owned:  # what the changelogs and cards read of each session is held no more
         found.extra.clear()
     site.decide(templates_id, settings_blob(store, root))
     # the commit that recorded each session as it is: its provenance, beside its page

@@ -110,22 +110,28 @@ def test_a_damaged_cache_is_rendered_again_never_trusted(
 def test_a_card_drawn_from_the_facts_a_site_keeps_is_the_card_of_all_its_facts(
     corpus_store: Path,
 ) -> None:
-    """A site keeps only what a card reads of each post's facts (`card_facts`): the
-    card's context from those is the context from the whole."""
+    """A site keeps only what a card reads of each post's facts (`card_facts`), in each
+    post's summary as facts.json spells them: the card's context from those is the
+    context from the whole."""
     from dataclasses import replace
 
     from gitflywheel.publishing.cards import card_context, card_facts
     from gitflywheel.publishing.posts import published_posts
+    from gitflywheel.publishing.site import _summary_extra
+    from gitflywheel.session.facts import Facts
 
     assert ingest(corpus_store, [EXAMPLES]).exit_code == 0
     with Store.open(corpus_store) as opened:
         posts = published_posts(opened).posts
-    charted = 0
-    for post in posts:
-        assert post.facts is not None
-        slim = replace(post, facts=card_facts(post.facts))
-        assert card_context(slim, "Site", "1 May") == card_context(post, "Site", "1 May")
-        charted += card_context(post, "Site", "1 May")["chart"] is not None
+        charted = 0
+        for post in posts:
+            assert post.facts is not None
+            slim = replace(post, facts=card_facts(post.facts))
+            assert card_context(slim, "Site", "1 May") == card_context(post, "Site", "1 May")
+            charted += card_context(post, "Site", "1 May")["chart"] is not None
+            # what a post's summary keeps of them reads back as the same facts
+            kept = _summary_extra(opened, post.tree.encode(), post)["card"]
+            assert Facts.from_bytes(kept.encode()) == slim.facts
     assert len({p.session_type for p in posts}) == 3 and charted > 0
 
 
