@@ -109,6 +109,7 @@ __all__ = [
 
 PER_PAGE = 10
 CARD_BATCH = 256  # cards drawn (on every core) and put on disk, sessions made, at a time
+BATCHES_A_FORK = 4  # batches of sessions' pages one set of page workers makes
 PAGES_PARALLEL_FROM = 64
 """Sessions of a batch to make at least (those no record of an earlier build holds),
 before their pages are made by worker processes on every core."""
@@ -521,12 +522,17 @@ class _Site:
             except (KeyError, TypeError, ValueError):
                 pass
             drawn.append(number)
-        with self.making_pages():  # workers forked now know no card: they stop after
-            pool = self.page_workers(len(drawn), recorders, tip)
-            if pool is not None:
-                for number, card in zip(drawn, _cards_by(pool, self.workers, drawn), strict=True):
+        span = CARD_BATCH * BATCHES_A_FORK  # workers forked anew for each span (`_build`)
+        for first in range(0, len(drawn), span):
+            part = drawn[first : first + span]
+            with self.making_pages():  # workers forked now know no card: they stop after
+                pool = self.page_workers(len(drawn), recorders, tip)
+                if pool is None:  # too few, one core, other threads: drawn here, below
+                    break
+                for number, card in zip(part, _cards_by(pool, self.workers, part), strict=True):
                     self.take_card(self.entries[number], card)
-                return
+        else:  # every card made by workers, or none to make
+            return
         with self.cards.drawing() as cards:  # one set of workers for every batch
             for start in range(0, len(drawn), CARD_BATCH):
                 batch = [self.entries[n] for n in drawn[start : start + CARD_BATCH]]
@@ -1429,10 +1435,16 @@ def _build(
     recorders = site.recorders(tip)
     site.feeds_show()
     site.draw_cards(recorders, tip)
-    with site.making_pages():
-        for start in range(0, len(site.entries), CARD_BATCH):
-            site.sessions(start, start + CARD_BATCH, recorders, tip, progress)
-            store.release_packs()  # the pages of packs read stay out of memory
+    site.card_facts.clear()  # read no more: not in the memory the page workers share
+    for first in range(0, len(site.entries), CARD_BATCH * BATCHES_A_FORK):
+        # workers forked anew every so many sessions: what they came to copy of the
+        # build's memory (every object they touch, as Python counts its references) is
+        # let go, so that their memory does not grow with the store
+        with site.making_pages():
+            end = min(first + CARD_BATCH * BATCHES_A_FORK, len(site.entries))
+            for start in range(first, end, CARD_BATCH):
+                site.sessions(start, start + CARD_BATCH, recorders, tip, progress)
+                store.release_packs()  # the pages of packs read stay out of memory
     site.redirects()
     site.list_pages("", site.title, site.entries, "feed.xml")
     for session_type in site.types:

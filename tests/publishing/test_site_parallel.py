@@ -16,11 +16,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import EXAMPLES, session, tree_of
 
 from gitflywheel import api
+from gitflywheel.publishing import site as site_module
 from gitflywheel.publishing.cards import CardCache, usable_cores
 from gitflywheel.publishing.site import PAGES_PARALLEL_FROM, build_site, make_site, write_site
 from gitflywheel.publishing.site_branch import commit_site
@@ -106,6 +108,28 @@ def test_workers_make_the_same_site(store: Path, tmp_path: Path) -> None:
     # a staging folder is left nowhere
     names = ["cards", "in", "parallel", "s.git", "serial"]
     assert sorted(p.name for p in tmp_path.iterdir()) == names
+
+
+def test_workers_forked_anew_every_few_sessions_make_the_same_site(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cards and pages made in batches of 3 sessions, each set of workers making one
+    batch (a new set forked for the next): the bytes of a build in one process."""
+    serial, serial_tree, _ = cold_build(store, tmp_path / "serial", workers=1)
+    monkeypatch.setattr(site_module, "CARD_BATCH", 3)
+    monkeypatch.setattr(site_module, "BATCHES_A_FORK", 1)
+    forks = []
+    real = site_module.ProcessPoolExecutor
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        forks.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(site_module, "ProcessPoolExecutor", counted)
+    cards = CardCache(tmp_path / "cards", parallel_from=1)
+    parallel, parallel_tree, two = cold_build(store, tmp_path / "parallel", 2, cards)
+    assert two == 2 and len(forks) >= 2 * -(-14 // 3)  # readers, cards, pages, 5 times
+    assert parallel == serial and parallel_tree == serial_tree
 
 
 def test_workers_into_the_folder_of_the_last_build(store: Path, tmp_path: Path) -> None:
