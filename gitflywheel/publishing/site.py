@@ -1122,13 +1122,15 @@ _MADE_HERE = 0  # chunks a worker made since it last let go of its packs
 def _start_worker() -> None:
     """In a worker forked from a build: its own reader of the store (the parent's pack
     files are not to be read from two processes), no records kept (the parent writes
-    them, from what the worker hands back), cards drawn in this process (it is one of
+    them, from what the worker hands back, as they do its files and sitemap entries,
+    which are all it knows of), cards drawn in this process (it is one of
     the workers on every core), the staging folder left to the parent to remove, and
     Ctrl-C left to the parent (which stops the workers)."""
     assert _FORKED is not None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     site = _FORKED.site
     site.files.forked()
+    site.sitemap = {}  # as the files: what the worker adds, handed back
     site.store = site.store.reopened()
     site.memo = BuildMemo(None)
     site.cards.parallel_from = sys.maxsize

@@ -137,8 +137,13 @@ class SiteFiles(Mapping[str, bytes]):
         return {p: self.seen[p] for p in self.trusted if p in self.kept}
 
     def forked(self) -> None:
-        """In a forked worker: the staging folder is the parent's, which alone removes it."""
+        """In a forked worker: the staging folder is the parent's, which alone removes
+        it; the files the worker adds are all it knows of (it hands them to the parent),
+        so that it writes into no table of the parent's (which it would copy whole)."""
         self._remove.detach()
+        self.digests = {}
+        self.kept = set()
+        self.trusted = set()
 
     def file(self, path: str) -> Path:
         """Where the bytes of `path` are on disk."""
