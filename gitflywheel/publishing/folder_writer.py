@@ -72,9 +72,11 @@ def write_folder(
     ours = dict(previous or {})
     writes: list[str] = []
     clashes: list[str] = []
+    # the files the folder held, byte for byte, when the build compared them
+    held = files.kept if isinstance(files, SiteFiles) and files.reuse == folder else set()
     for path in sorted(files):
-        if isinstance(files, SiteFiles) and files.reuse == folder and path in files.kept:
-            continue  # the folder held these bytes when the build compared them
+        if path in held:
+            continue
         now = file_state(folder, path) if exists else None
         if isinstance(now, bytes) and _same(files, path, now):
             continue

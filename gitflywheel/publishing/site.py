@@ -52,11 +52,10 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
-from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 
@@ -231,6 +230,19 @@ def _safe_file_name(name: str) -> bool:
     return not name.lower().endswith((".html", ".htm")) and all(
         _SAFE_SEGMENT.fullmatch(p) and p not in (".", "..") for p in parts
     )
+
+
+@lru_cache(maxsize=4096)
+def _day(moment: datetime) -> str:
+    """`2025-12-04`, the UTC day of a page's date in the sitemap (a session's pages share
+    one date: formatted once)."""
+    return utc_text(moment, "%Y-%m-%d")
+
+
+def _xml_text(text: str) -> str:
+    """`text` as XML character data: `&`, `<` and `>` escaped (what xml.sax.saxutils
+    escapes, without importing what it imports: urllib's HTTP client, ssl, email)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _date_text(moment: datetime) -> str:
@@ -660,8 +672,8 @@ class _Site:
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
         ]
         for path, modified in sorted(self.sitemap.items()):
-            url = xml_escape(self.absolute(path) or "")
-            when = f"<lastmod>{utc_text(modified, '%Y-%m-%d')}</lastmod>" if modified else ""
+            url = _xml_text(self.absolute(path) or "")
+            when = f"<lastmod>{_day(modified)}</lastmod>" if modified else ""
             lines.append(f"<url><loc>{url}</loc>{when}</url>")
         lines.append("</urlset>")
         return ("\n".join(lines) + "\n").encode()
