@@ -8,10 +8,11 @@ paths to bytes that holds only their hashes) for `write_site` to put in a folder
 `site_branch` to commit to a branch; Markdown rendered once is kept beside the store
 (`fragments`), and so are records of what each post, session, page and feed made
 (`build_memo`): a build after a small change reads and renders only what changed, and
-takes the rest from the site's folder. When many sessions' cards or pages are to be
-made, worker processes forked from the build make them on every core, each writing its
-files into the staging folder and handing back their hashes, which the build takes in
-the sessions' order. Nothing depends on the clock or the machine: the
+takes the rest from the site's folder. When many session folders are to be read, or
+many sessions' cards or pages made, worker processes forked from the build do it on
+every core (a set of them for at most 1,024 sessions), each writing its files into the
+staging folder and handing back their hashes, which the build takes in the sessions'
+order. Nothing depends on the clock or the machine: the
 same store gives the same bytes, whatever the records hold.
 
 Layout, every link relative inside the site:
