@@ -340,6 +340,7 @@ class _Site:
         self.parallel_from = parallel_from
         self._pool: ProcessPoolExecutor | None = None
         self._pooling = False
+        self.frozen = False  # what it holds put out of the collector's reach (`page_workers`)
         self.made_by = 1  # the processes that made sessions' pages so far
         self.memo = memo or BuildMemo(None)
         self.key = ""  # what decides every page besides its own context (`decide`)
@@ -786,7 +787,6 @@ class _Site:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
-                gc.unfreeze()
             _FORKED = None
 
     def page_workers(
@@ -808,8 +808,11 @@ class _Site:
             self.fragments.flush()
             self.memo.flush()
             # what the build holds is out of the collector's reach, in it and in the
-            # workers: a collection in a worker would touch (and so copy) all of it
-            gc.collect()
+            # workers: a collection in a worker would touch (and so copy) all of it;
+            # collected once a build (`frozen`: what was frozen stays so to its end)
+            if not self.frozen:
+                gc.collect()
+                self.frozen = True
             gc.freeze()
             self._pool = ProcessPoolExecutor(
                 self.workers,
@@ -1399,6 +1402,8 @@ def build_site(
             raise
         finally:
             site.fragments.flush()
+            if site.frozen:
+                gc.unfreeze()
     finally:  # what the caches hold goes to their database, whether the build ended well
         memo.flush()
 
