@@ -198,7 +198,11 @@ def test_the_older_links_lead_through_every_post_once_newest_first(
     assert seen == expected
     numbered = len(posts) // PER_PAGE - 1
     assert visited == ["index.html", *(f"page/{n}/index.html" for n in range(numbered, 0, -1))]
-    assert f"sessions 1–{PER_PAGE}<" in (full_site / "page" / "1" / "index.html").read_text()
+    assert (
+        f"Page 1: sessions 1–{PER_PAGE}<" in (full_site / "page" / "1" / "index.html").read_text()
+    )
+    front = (full_site / "index.html").read_text()
+    assert f">Sessions {numbered * PER_PAGE + 1}–{len(posts)}<" in front
 
 
 def test_no_draft_appears_anywhere(full_site: Path, full_store: Path) -> None:
