@@ -1058,9 +1058,17 @@ class _Site:
             self.feed(
                 prefix + "feed.xml",
                 f"{self.title}: {clean_text(project.name)}",
-                [by_id[p.session_id] for p in project.posts],
+                self.of_project(project),
                 tip_time,
             )
+
+    def of_type(self, session_type: str) -> list[_Entry]:
+        """The posts of one session type, newest first: its list pages and its feed."""
+        return [e for e in self.entries if e.post.session_type == session_type]
+
+    def of_project(self, project: Project) -> list[_Entry]:
+        """A project's posts, newest first: its feed."""
+        return [self.by_id[p.session_id] for p in project.posts]
 
     def feeds_show(self) -> None:
         """Note the sessions a feed will show (`in_feeds`): the newest of the site, of
@@ -1069,9 +1077,9 @@ class _Site:
             return
         lists = [
             self.entries,
-            *([e for e in self.entries if e.post.session_type == t] for t in self.types),
+            *(self.of_type(t) for t in self.types),
+            *(self.of_project(project) for project in self.projects),
         ]
-        lists += [[self.by_id[p.session_id] for p in project.posts] for project in self.projects]
         self.in_feeds = {e.post.session_id for shown in lists for e in shown[:FEED_ENTRIES]}
 
     def feed(self, path: str, title: str, entries: list[_Entry], empty_updated: datetime) -> None:
@@ -1412,9 +1420,7 @@ def _summary_extra(store: Store, folder: bytes, post: Post) -> dict[str, Any]:
     """What a site keeps of a post's facts in its summary, read with them: what a
     project's changelog reads of a build session (`projects.build_facts`), and what
     its card reads (`cards.card_facts`), as JSON."""
-    facts = post.facts
-    if facts is None:  # not read with the post: from its folder
-        facts = post_facts(store, replace(post, tree=folder.decode()))
+    facts = post_facts(store, replace(post, tree=folder.decode()))  # read with the post
     card = None
     if facts is not None:
         with contextlib.suppress(JSONTextError, TypeError, ValueError):  # then read again
@@ -1472,7 +1478,7 @@ def _build(
         site.list_pages(
             prefix,
             TYPE_LABELS.get(session_type, session_type),
-            [e for e in site.entries if e.post.session_type == session_type],
+            site.of_type(session_type),
             prefix + "feed.xml",
         )
     by_tag: dict[tuple[str, str], list[_Entry]] = defaultdict(list)
@@ -1520,7 +1526,7 @@ def _build(
             site.feed(
                 prefix + "feed.xml",
                 f"{site.title}: {TYPE_LABELS.get(session_type, session_type)}",
-                [e for e in site.entries if e.post.session_type == session_type],
+                site.of_type(session_type),
                 tip_time,
             )
         feed_count = 1 + len(site.types) + len(site.projects)
