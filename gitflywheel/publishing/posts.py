@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
+from sys import intern
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -66,7 +67,7 @@ _TREE_ID = re.compile(r"[0-9a-f]{40}")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PostFile:
     """A file of the session folder: `name` is its path inside the folder
     (`blog_post.md`, `screenshots/01-title.png`), `kind` the artifact kind or `screenshot`,
@@ -82,7 +83,7 @@ class PostFile:
         return self.name.lower().endswith(IMAGE_SUFFIXES)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Post:
     """One published session: its front matter, its post's Markdown body, its files."""
 
@@ -366,23 +367,25 @@ def _from_summary(kept: dict[str, Any]) -> tuple[Post | None, str, list[str]] | 
         if "left_out" in kept:
             return None, str(kept["left_out"]), []
         read = kept["post"]
+        # the texts that repeat from post to post (a type, an agent, a tag, a file's
+        # name and kind) held once, not once a post: a build holds every post
         post = Post(
             session_id=read["session_id"],
-            session_type=read["session_type"],
-            agent_id=read["agent_id"],
+            session_type=intern(read["session_type"]),
+            agent_id=intern(read["agent_id"]),
             revision=int(read["revision"]),
             title=read["title"],
             date=_date(read["date"]),
             description=read["description"],
             slug=read["slug"],
-            tags=tuple(read["tags"]),
-            categories=tuple(read["categories"]),
+            tags=tuple(map(intern, read["tags"])),
+            categories=tuple(map(intern, read["categories"])),
             image=read["image"],
-            author=read["author"],
+            author=intern(read["author"]),
             folder=read["folder"],
             body="",
             front_matter={},
-            files=tuple(PostFile(n, b, k, a) for n, b, k, a in read["files"]),
+            files=tuple(PostFile(intern(n), b, intern(k), a) for n, b, k, a in read["files"]),
             moved_from=tuple(read["moved_from"]),
             tree=read["tree"],
         )

@@ -182,7 +182,7 @@ def _short_hash(text: str, n: int = 8) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:n]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     """A post and where the site puts it."""
 
@@ -1137,6 +1137,7 @@ class _Forked:
     site: _Site
     recorders: Mapping[str, bytes]
     tip: bytes
+    inherited: tuple[object, ...] = ()  # in a worker: what it replaced of the parent's
 
 
 _FORKED: _Forked | None = None  # set while a build's workers may be forked
@@ -1154,6 +1155,9 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     site = _FORKED.site
     site.files.forked()
+    # what is replaced stays referenced: freed here, every object it holds would be
+    # written to (its count of references) and so copied from the parent
+    _FORKED.inherited = (site.sitemap, site.memo, site.store)
     site.sitemap = {}  # as the files: what the worker adds, handed back
     site.store = site.store.reopened()
     site.memo = BuildMemo(None)

@@ -43,6 +43,7 @@ class SiteFiles(Mapping[str, bytes]):
         self.seen = seen or {}  # path -> [size, mtime_ns, inode, SHA-256] `reuse` showed
         self.trusted: set[str] = set()  # kept paths that still show what `seen` says
         self._made: set[str] = set()  # the folders of staged files, made already
+        self.inherited: tuple[object, ...] = ()  # in a forked worker: the parent's tables
         self._remove = weakref.finalize(self, shutil.rmtree, str(self.folder), True)
 
     def add(self, path: str, data: bytes) -> None:
@@ -139,8 +140,11 @@ class SiteFiles(Mapping[str, bytes]):
     def forked(self) -> None:
         """In a forked worker: the staging folder is the parent's, which alone removes
         it; the files the worker adds are all it knows of (it hands them to the parent),
-        so that it writes into no table of the parent's (which it would copy whole)."""
+        so that it writes into no table of the parent's (which it would copy whole).
+        The parent's tables stay referenced (`inherited`): freed here, each of their
+        strings would be written to (its count of references) and so copied."""
         self._remove.detach()
+        self.inherited = (self.digests, self.kept, self.trusted)
         self.digests = {}
         self.kept = set()
         self.trusted = set()
