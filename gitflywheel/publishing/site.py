@@ -117,6 +117,7 @@ PAGES_CHUNK = 16  # sessions a worker makes and hands back at a time, in the sit
 _NO_SHARE = {"type": "website", "description": "", "published": None, "image": None}
 CARD_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # what share cards show; no SVG
 FEED_ENTRIES = 100  # the newest posts a feed holds
+SITEMAP_URLS = 50_000  # the most pages one sitemap file may list (sitemaps.org)
 MARKER_FILE = ".gitflywheel-site.json"  # the files a build wrote: the next one replaces them
 TYPE_LABELS = {"build": "Build sessions", "trade": "Trading sessions", "life_aria": "With Aria"}
 KIND_LABELS = {
@@ -238,6 +239,10 @@ def _day(moment: datetime) -> str:
     """`2025-12-04`, the UTC day of a page's date in the sitemap (a session's pages share
     one date: formatted once)."""
     return utc_text(moment, "%Y-%m-%d")
+
+
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+_SITEMAPS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
 def _xml_text(text: str) -> str:
@@ -667,13 +672,33 @@ class _Site:
                 title = clean_text(entry.post.title)
                 self.add(path, redirect_page(target, title, self.absolute(entry.folder)))
 
-    def sitemap_xml(self) -> bytes:
-        """Every listed page at its absolute URL, with its date when it has one."""
-        lines = [
-            '<?xml version="1.0" encoding="UTF-8"?>',
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-        ]
-        for path, modified in sorted(self.sitemap.items()):
+    def sitemap_files(self) -> dict[str, bytes]:
+        """`sitemap.xml`: every listed page at its absolute URL, with its date when it
+        has one. A site of more than SITEMAP_URLS pages, which no sitemap may list in one
+        file, lists them in `sitemap-1.xml`, `sitemap-2.xml`... (at the site's root, as a
+        sitemap lists only pages under its own folder), which `sitemap.xml` indexes."""
+        pages = sorted(self.sitemap.items())
+        if len(pages) <= SITEMAP_URLS:
+            return {"sitemap.xml": self._urlset(pages)}
+        files: dict[str, bytes] = {}
+        lines = [_XML_DECLARATION, f'<sitemapindex xmlns="{_SITEMAPS}">']
+        for number, start in enumerate(range(0, len(pages), SITEMAP_URLS), 1):
+            part = pages[start : start + SITEMAP_URLS]
+            path = f"sitemap-{number}.xml"
+            files[path] = self._urlset(part)
+            newest = max((modified for _, modified in part if modified), default=None)
+            when = f"<lastmod>{_day(newest)}</lastmod>" if newest else ""
+            lines.append(
+                f"<sitemap><loc>{_xml_text(self.absolute(path) or '')}</loc>{when}</sitemap>"
+            )
+        lines.append("</sitemapindex>")
+        files["sitemap.xml"] = ("\n".join(lines) + "\n").encode()
+        return files
+
+    def _urlset(self, pages: list[tuple[str, datetime | None]]) -> bytes:
+        """A sitemap of `pages` (path, date or None)."""
+        lines = [_XML_DECLARATION, f'<urlset xmlns="{_SITEMAPS}">']
+        for path, modified in pages:
             url = _xml_text(self.absolute(path) or "")
             when = f"<lastmod>{_day(modified)}</lastmod>" if modified else ""
             lines.append(f"<url><loc>{url}</loc>{when}</url>")
@@ -1031,18 +1056,27 @@ class _Site:
                 "session": session(item.session_id),
             }
 
-        releases = [
-            {
-                "key": release.key,
-                "title": release.title,
-                "sessions": [session(s) for s in release.sessions],
-                "sections": [
-                    {"title": title, "changes": [change(c) for c in changes]}
-                    for title, changes in release.ordered()
-                ],
-            }
-            for release in project.releases
-        ]
+        def releases() -> list[dict[str, Any]]:
+            return [
+                {
+                    "key": release.key,
+                    "title": release.title,
+                    "sessions": [session(s) for s in release.sessions],
+                    "sections": [
+                        {"title": title, "changes": [change(c) for c in changes]}
+                        for title, changes in release.ordered()
+                    ],
+                }
+                for release in project.releases
+            ]
+
+        # A project's changes are read from its sessions' folders (`projects`), so the
+        # folders' trees and the sessions' places decide the page, which is made only
+        # when one of them changed. A post not read from a folder gives its changes.
+        made = None if all(p.tree for p in project.posts) else releases()
+        decided: object = made
+        if made is None:
+            decided = [(p.session_id, p.tree, by_id[p.session_id].folder) for p in project.posts]
         self.page(
             prefix + "index.html",
             "project.html.j2",
@@ -1051,8 +1085,9 @@ class _Site:
             heading=clean_text(project.name),
             tag_url=f"{root}tags/{tag}/" if tag else None,
             sessions=len(project.posts),
-            releases=releases,
             list_feed=f"{root}{prefix}feed.xml" if self.base_url else None,
+            decided=decided,
+            more=lambda: {"releases": made if made is not None else releases()},
         )
         if self.base_url is not None and tip_time is not None:
             self.feed(
@@ -1544,7 +1579,8 @@ def _build(
     )
     robots = "User-agent: *\nAllow: /\n"
     if base is not None:
-        site.add("sitemap.xml", site.sitemap_xml())
+        for path, data in site.sitemap_files().items():
+            site.add(path, data)
         robots += f"Sitemap: {base}sitemap.xml\n"
     site.add("robots.txt", robots.encode())
     site.add("style.css", site.pages.render_template("style.css.j2", {}))

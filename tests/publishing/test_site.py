@@ -1047,6 +1047,36 @@ def test_the_sitemap_lists_every_page_and_only_pages_that_exist(
     assert "User-agent: *" in robots and f"Sitemap: {BASE}sitemap.xml" in robots.splitlines()
 
 
+def test_more_pages_than_one_sitemap_may_list_are_listed_by_an_index_of_sitemaps(
+    examples_sites: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitflywheel import site
+    from gitflywheel.publishing import site as building
+
+    out, _ = examples_sites
+    listed = etree.parse(str(out / "sitemap.xml")).getroot()
+    every = {str(u.findtext(f"{SITEMAP}loc")): u.findtext(f"{SITEMAP}lastmod") for u in listed}
+    monkeypatch.setattr(building, "SITEMAP_URLS", 7)  # sitemaps.org: 50,000 a file
+    store = out.parent / "store.git"
+    split = tmp_path / "split"
+    site(store, split, base_url=BASE)
+    index = etree.parse(str(split / "sitemap.xml")).getroot()
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    found: dict[str, str | None] = {}
+    for number, child in enumerate(index, 1):
+        loc = str(child.findtext(f"{SITEMAP}loc"))
+        assert loc == f"{BASE}sitemap-{number}.xml"  # at the root: a sitemap lists below it
+        part = etree.parse(str(split / f"sitemap-{number}.xml")).getroot()
+        assert part.tag == f"{SITEMAP}urlset" and 0 < len(part) <= 7
+        urls = {str(u.findtext(f"{SITEMAP}loc")): u.findtext(f"{SITEMAP}lastmod") for u in part}
+        dates = [d for d in urls.values() if d]
+        assert child.findtext(f"{SITEMAP}lastmod") == (max(dates) if dates else None)
+        found.update(urls)
+    assert found == every and len(index) == -(-len(every) // 7)
+    robots = (split / "robots.txt").read_text()
+    assert f"Sitemap: {BASE}sitemap.xml" in robots.splitlines()
+
+
 def test_the_404_page_links_home_from_anywhere(examples_sites: tuple[Path, Path]) -> None:
     out, _ = examples_sites
     links = page_links(out / "404.html").urls

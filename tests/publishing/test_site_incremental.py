@@ -111,6 +111,8 @@ def test_a_build_after_a_revision_a_setting_a_template_and_a_title_is_the_bytes_
     assert tree_of(store, "pages") == tree_of(store, "cold")
     page = (out / "sessions" / "parser-step-3" / "index.html").read_text()
     assert "Parser step three, again" in page
+    changelog = (out / "projects" / "parser" / "index.html").read_text()
+    assert "Parser step three, again" in changelog  # a page made when its sessions change
 
     api.config(store, "publish.drafts", "step 4$", add=True)  # a setting: one post goes
     built = again(store, out)
