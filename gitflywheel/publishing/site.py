@@ -686,11 +686,9 @@ class _Site:
             part = pages[start : start + SITEMAP_URLS]
             path = f"sitemap-{number}.xml"
             files[path] = self._urlset(part)
-            newest = max((modified for _, modified in part if modified), default=None)
-            when = f"<lastmod>{_day(newest)}</lastmod>" if newest else ""
-            lines.append(
-                f"<sitemap><loc>{_xml_text(self.absolute(path) or '')}</loc>{when}</sitemap>"
-            )
+            # no <lastmod>: it would be when the part last changed, which a page added or
+            # taken away anywhere before it does (its pages move from part to part)
+            lines.append(f"<sitemap><loc>{_xml_text(self.absolute(path) or '')}</loc></sitemap>")
         lines.append("</sitemapindex>")
         files["sitemap.xml"] = ("\n".join(lines) + "\n").encode()
         return files
