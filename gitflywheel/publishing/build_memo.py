@@ -32,7 +32,7 @@ import orjson
 from ..version import __version__
 from .cache_db import CacheDB
 
-__all__ = ["BuildMemo", "FileState", "code_id"]
+__all__ = ["BuildMemo", "FileState", "code_id", "code_tag"]
 
 _FORMAT = 1
 
@@ -53,6 +53,12 @@ def code_id() -> str:
         digest.update(path.read_bytes() + b"\0")
     libraries = " ".join(f"{n} {metadata.version(n)}" for n in ("jinja2", "markdown-it-py"))
     return f"{_FORMAT} {__version__} {digest.hexdigest()} {libraries} {raster_id()}"
+
+
+@cache
+def code_tag() -> str:
+    """A short name of `code_id()`, which each record is kept with (`prune`)."""
+    return hashlib.sha256(code_id().encode()).hexdigest()[:16]
 
 
 def _text(value: object) -> bytes:
@@ -113,9 +119,19 @@ class BuildMemo:
             self.records.prefetch(kind, keys)
 
     def put(self, kind: str, key: str, record: Mapping[str, Any]) -> None:
+        """Keep `record` under `key` (made by `key`, so by this code: `prune`)."""
         self.made += 1
         if self.folder is not None:
-            self.records.put(kind, key, _record_bytes(record))
+            self.records.put(kind, key, _record_bytes(record), code_tag())
+
+    def prune(self, *also: str) -> None:
+        """Remove the records other code made (an earlier version of gitflywheel, or of
+        its libraries) than this and `also` (the code of the other records in the same
+        database: `FragmentCache.code`): no key of this code names them, so no build of
+        it reads them. Called once a build ended well; the state of a folder is no
+        code's, and stays."""
+        if self.folder is not None:
+            self.records.prune({code_tag(), *also})
 
     def flush(self) -> None:
         """Write the records held (`CacheDB.flush`): at the end of a build, before a fork."""
@@ -159,4 +175,6 @@ class BuildMemo:
             except OSError:
                 continue
             seen[path] = [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest]
-        self.put("folders", self._folder_key(folder), {"files": seen})
+        # no code's: what a folder holds is read by any version (`prune` keeps it)
+        self.made += 1
+        self.records.put("folders", self._folder_key(folder), _record_bytes({"files": seen}))

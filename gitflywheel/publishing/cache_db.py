@@ -14,6 +14,11 @@ cannot be opened (the path is a folder, the folder cannot be written), is damage
 it is removed, for the next build to make anew), is locked too long or cannot be written
 answers nothing or keeps nothing from then on, and the build goes on without it.
 
+A record may name the code that made it (`put(code=)`): a build of other code never
+reads it, so `prune(codes)` removes the records of every code but `codes`, once a build
+of them ended well (a table of the codes the file holds says whether there is any
+other: a build after which nothing changed scans nothing).
+
 A process forked from one that uses a `CacheDB` may use it too: on its first use there
 it opens a connection of its own (the parent's is left alone) and drops the records the
 parent held, which the parent writes itself. The parent should `flush()` before it
@@ -33,7 +38,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 __all__ = ["BATCH", "BUSY_SECONDS", "FILE_NAME", "CacheDB"]
@@ -43,7 +48,7 @@ BATCH = 256  # records held before they are written
 BATCH_BYTES = 4 << 20  # or bytes held
 BUSY_SECONDS = 5.0  # how long a write waits for another process's
 _FETCH = 500  # keys a query of `prefetch` asks for (SQLite takes 32,766 parameters)
-_FORMAT = 1  # PRAGMA user_version of the file; another one is made anew
+_FORMAT = 2  # PRAGMA user_version of the file; another one is made anew
 _DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 _OLD_LAYOUT = re.compile(r"[0-9a-f]{2}|built")
 
@@ -72,6 +77,7 @@ class CacheDB:
         self._db: sqlite3.Connection | None = None
         self._forks = _forks
         self._held: dict[tuple[str, str], bytes] = {}
+        self._codes: dict[tuple[str, str], str] = {}  # of the records held: who made them
         self._held_bytes = 0
         self._fetched: dict[tuple[str, str], bytes | None] = {}  # read ahead: `prefetch`
         self._readable = self.path is not None
@@ -121,18 +127,41 @@ class CacheDB:
             for key in chunk:
                 self._fetched[(kind, key)] = found.get(key)
 
-    def put(self, kind: str, key: str, data: bytes) -> None:
+    def put(self, kind: str, key: str, data: bytes, code: str = "") -> None:
         """Keep `data` under (kind, key), in place of what was there; written with the
-        records held with it."""
+        records held with it. `code`: the code that made it, whose `prune` keeps it
+        ("": no code's, never pruned)."""
         self._check_fork()
         if not self._writable:
             return
         self._fetched.pop((kind, key), None)
         earlier = self._held.get((kind, key))
         self._held[(kind, key)] = data
+        self._codes[(kind, key)] = code
         self._held_bytes += len(data) - (len(earlier) if earlier is not None else 0)
         if len(self._held) >= BATCH or self._held_bytes >= BATCH_BYTES:
             self._write()
+
+    def prune(self, codes: Collection[str]) -> None:
+        """Write the records held, then remove every record other code made than
+        `codes`: what no build of them reads (each of its keys names the code that made
+        it). A record of no code's ("") stays."""
+        self._check_fork()
+        self._write()
+        db = self._connection() if self._writable else None
+        if db is None:
+            return
+        try:
+            others = [
+                str(row[0]) for row in db.execute("SELECT code FROM codes") if row[0] not in codes
+            ]
+            if others:
+                with _transaction(db):
+                    for other in others:
+                        db.execute("DELETE FROM records WHERE code = ?", (other,))
+                        db.execute("DELETE FROM codes WHERE code = ?", (other,))
+        except sqlite3.Error as error:
+            self._failed(error, reading=False)
 
     def flush(self) -> None:
         """Write the records held, in one transaction, and close the connection (the
@@ -155,17 +184,20 @@ class CacheDB:
         if self._db is not None:
             _inherited.append(self._db)
             self._db = None
-        self._held.clear()
-        self._held_bytes = 0
+        self._drop_held()
         self._fetched.clear()
+
+    def _drop_held(self) -> None:
+        self._held.clear()
+        self._codes.clear()
+        self._held_bytes = 0
 
     def _connection(self) -> sqlite3.Connection | None:
         if self._db is None and self._readable:
             self._db = self._open()
             if self._db is None:
                 self._readable = self._writable = False
-                self._held.clear()
-                self._held_bytes = 0
+                self._drop_held()
         return self._db
 
     def _open(self) -> sqlite3.Connection | None:
@@ -219,10 +251,12 @@ class CacheDB:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version != _FORMAT:
                 db.execute("DROP TABLE IF EXISTS records")
+                db.execute("DROP TABLE IF EXISTS codes")
                 db.execute(
                     "CREATE TABLE records (kind TEXT NOT NULL, key TEXT NOT NULL,"
-                    " data BLOB NOT NULL, PRIMARY KEY (kind, key))"
+                    " data BLOB NOT NULL, code TEXT NOT NULL, PRIMARY KEY (kind, key))"
                 )
+                db.execute("CREATE TABLE codes (code TEXT PRIMARY KEY)")
                 db.execute(f"PRAGMA user_version = {_FORMAT}")
         if version == 0:
             for old in self.path.parent.iterdir():
@@ -230,9 +264,9 @@ class CacheDB:
                     shutil.rmtree(old, ignore_errors=True)
 
     def _write(self) -> None:
-        rows = [(kind, key, data) for (kind, key), data in self._held.items()]
-        self._held.clear()
-        self._held_bytes = 0
+        codes = self._codes
+        rows = [(kind, key, data, codes[kind, key]) for (kind, key), data in self._held.items()]
+        self._drop_held()
         if not rows or not self._writable:
             return
         db = self._connection()
@@ -240,7 +274,9 @@ class CacheDB:
             return
         try:
             with _transaction(db):
-                db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
+                made_by = {(code,) for *_, code in rows if code}
+                db.executemany("INSERT OR IGNORE INTO codes VALUES (?)", made_by)
         except sqlite3.Error as error:
             self._failed(error, reading=False)
 
@@ -252,8 +288,7 @@ class CacheDB:
         if reading or damaged:
             self._readable = False
         self._writable = False
-        self._held.clear()
-        self._held_bytes = 0
+        self._drop_held()
         if not self._readable and self._db is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()

@@ -41,6 +41,11 @@ def _renderer_id() -> str:
     return f"{_FORMAT} {__version__} {markdown_it.__version__} {hashlib.sha256(source).hexdigest()}"
 
 
+@cache
+def _code() -> str:
+    return hashlib.sha256(_renderer_id().encode()).hexdigest()[:16]
+
+
 class FragmentCache:
     """Rendered Markdown by the hash of what decides it, in the database of a folder
     (None: none kept)."""
@@ -52,6 +57,12 @@ class FragmentCache:
         self.records = CacheDB(folder)
         self.rendered = 0  # texts rendered by this cache, not found in it
         self.found = 0
+
+    @staticmethod
+    def code() -> str:
+        """A short name of the code that renders, which each entry is kept with: a
+        database pruned for it keeps them (`CacheDB.prune`)."""
+        return _code()
 
     @staticmethod
     def key(text: str, files: Iterable[str], prefix: str, drop_title: bool) -> str:
@@ -92,7 +103,10 @@ class FragmentCache:
         self.rendered += 1
         made = {"html": result.html, "images": result.images, "links": result.links}
         self.records.put(
-            self.KIND, key, json.dumps(made, ensure_ascii=False).encode("utf-8", "surrogatepass")
+            self.KIND,
+            key,
+            json.dumps(made, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+            _code(),
         )
         return result
 

@@ -1696,7 +1696,9 @@ def make_site(
         parallel_from=parallel_from,
     )
     try:
-        return _put(store, build, out, branch, memo)
+        result = _put(store, build, out, branch, memo)
+        memo.prune(FragmentCache.code())  # what other versions kept: never read here
+        return result
     finally:
         memo.flush()  # what `_put` noted of the folder and the branch
         if isinstance(build.files, SiteFiles):

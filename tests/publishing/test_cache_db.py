@@ -72,6 +72,32 @@ def test_records_round_trip_by_kind_and_key(tmp_path: Path) -> None:
     assert CacheDB(None).get("page", "k1") is None
 
 
+def test_pruning_removes_the_records_of_every_other_code_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    cache = CacheDB(tmp_path)
+    cache.put("page", "old", b"1", code="older")
+    cache.put("page", "new", b"2", code="this")
+    cache.put("folders", "f", b"3")  # no code's
+    cache.flush()
+    cache.put("card", "older-held", b"4", code="older")  # held, written by `prune`
+    cache.put("fragment", "html", b"6", code="renderer")  # another kind's code, kept too
+    cache.prune({"this", "renderer"})
+    assert rows(tmp_path) == {
+        ("page", "new"): b"2",
+        ("folders", "f"): b"3",
+        ("fragment", "html"): b"6",
+    }
+    with contextlib.closing(sqlite3.connect(tmp_path / FILE_NAME)) as db:
+        assert sorted(db.execute("SELECT code FROM codes")) == [("renderer",), ("this",)]
+    cache.put("page", "again", b"5", code="this")
+    cache.prune({"this", "renderer"})  # nothing of another code: nothing goes
+    assert len(rows(tmp_path)) == 4
+    cache.prune({"this"})  # the renderer's code is now another's
+    assert set(rows(tmp_path)) == {("page", "new"), ("folders", "f"), ("page", "again")}
+    CacheDB(None).prune({"this"})  # keeping nothing, prunes nothing
+
+
 def test_records_read_ahead_are_those_a_lookup_finds_once(tmp_path: Path) -> None:
     writer = CacheDB(tmp_path)
     for n in range(1200):  # more than one query's worth

@@ -197,3 +197,29 @@ def test_a_build_that_reused_one_folder_is_written_whole_to_another(tmp_path: Pa
     with pytest.raises(FileNotFoundError, match="changed while the site was built"):
         write_site(built, tmp_path / "third")
     assert not (tmp_path / "third").exists()
+
+
+def test_a_site_build_removes_what_other_versions_kept_and_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    """Each record names the code that made it: a build that ended well removes those of
+    other code (an earlier gitflywheel's, which no key of this one names), keeps its own
+    and the state of its folder, and the next build still takes every page it can."""
+    from gitflywheel import site
+    from gitflywheel.publishing.build_memo import code_tag
+    from gitflywheel.publishing.cache_db import CacheDB
+
+    store, out = tmp_path / "s.git", tmp_path / "out"
+    assert ingest(store, [EXAMPLES]).exit_code == 0
+    site(store, out, base_url=BASE)
+    cache = store / "gitflywheel" / "site-cache"
+    kept = records(cache)
+    older = CacheDB(cache)
+    for kind, key in kept:  # what a build of other code made, under keys of its own
+        older.put(kind, "older-" + key, b"{}", code="0" * 16)
+    older.flush()
+    assert len(records(cache)) == 2 * len(kept)
+    again = site(store, out, base_url=BASE)
+    assert records(cache) == kept and again.written == 0
+    assert {"folders", "fragment", "post", "session"} <= {kind for kind, _ in kept}
+    assert code_tag() != "0" * 16
