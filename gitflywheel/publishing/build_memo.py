@@ -119,7 +119,7 @@ class BuildMemo:
             self.records.prefetch(kind, keys)
 
     def put(self, kind: str, key: str, record: Mapping[str, Any]) -> None:
-        """Keep `record` under `key` (made by `key`, so by this code: `prune`)."""
+        """Keep `record` under `key`, as a record of this code (which `prune` keeps)."""
         self.made += 1
         if self.folder is not None:
             self.records.put(kind, key, _record_bytes(record), code_tag())

@@ -41,11 +41,6 @@ def _renderer_id() -> str:
     return f"{_FORMAT} {__version__} {markdown_it.__version__} {hashlib.sha256(source).hexdigest()}"
 
 
-@cache
-def _code() -> str:
-    return hashlib.sha256(_renderer_id().encode()).hexdigest()[:16]
-
-
 class FragmentCache:
     """Rendered Markdown by the hash of what decides it, in the database of a folder
     (None: none kept)."""
@@ -59,10 +54,11 @@ class FragmentCache:
         self.found = 0
 
     @staticmethod
+    @cache
     def code() -> str:
         """A short name of the code that renders, which each entry is kept with: a
         database pruned for it keeps them (`CacheDB.prune`)."""
-        return _code()
+        return hashlib.sha256(_renderer_id().encode()).hexdigest()[:16]
 
     @staticmethod
     def key(text: str, files: Iterable[str], prefix: str, drop_title: bool) -> str:
@@ -106,7 +102,7 @@ class FragmentCache:
             self.KIND,
             key,
             json.dumps(made, ensure_ascii=False).encode("utf-8", "surrogatepass"),
-            _code(),
+            self.code(),
         )
         return result
 

@@ -61,6 +61,7 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup
 
 from ..errors import GitflywheelError
+from ..escape import xml_text
 from ..jsontext import JSONTextError, dumps_canonical
 from ..pipelines.common import utc_text
 from ..pipelines.social import read_threads
@@ -243,12 +244,6 @@ def _day(moment: datetime) -> str:
 
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 _SITEMAPS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-
-
-def _xml_text(text: str) -> str:
-    """`text` as XML character data: `&`, `<` and `>` escaped (what xml.sax.saxutils
-    escapes, without importing what it imports: urllib's HTTP client, ssl, email)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _date_text(moment: datetime) -> str:
@@ -688,7 +683,7 @@ class _Site:
             files[path] = self._urlset(part)
             # no <lastmod>: it would be when the part last changed, which a page added or
             # taken away anywhere before it does (its pages move from part to part)
-            lines.append(f"<sitemap><loc>{_xml_text(self.absolute(path) or '')}</loc></sitemap>")
+            lines.append(f"<sitemap><loc>{xml_text(self.absolute(path) or '')}</loc></sitemap>")
         lines.append("</sitemapindex>")
         files["sitemap.xml"] = ("\n".join(lines) + "\n").encode()
         return files
@@ -697,7 +692,7 @@ class _Site:
         """A sitemap of `pages` (path, date or None)."""
         lines = [_XML_DECLARATION, f'<urlset xmlns="{_SITEMAPS}">']
         for path, modified in pages:
-            url = _xml_text(self.absolute(path) or "")
+            url = xml_text(self.absolute(path) or "")
             when = f"<lastmod>{_day(modified)}</lastmod>" if modified else ""
             lines.append(f"<url><loc>{url}</loc>{when}</url>")
         lines.append("</urlset>")
