@@ -74,7 +74,10 @@ _EXIT = {
 }
 
 PARALLEL_AFTER = 64  # inputs read before workers start: a few sessions are planned here
-_AHEAD_PER_WORKER = 8  # sessions planned ahead per worker, waiting for their turn
+# Sessions planned ahead per worker, waiting for their turn: enough to keep the workers
+# busy while this process lands a batch (its trees, commit, pack and query index: a
+# few hundred sessions' planning), a few MB of results in all.
+_AHEAD_PER_WORKER = 64
 
 
 @dataclass

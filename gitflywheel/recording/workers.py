@@ -243,15 +243,19 @@ def _serve(
     address: Address | None = None,
 ) -> None:
     """A worker: plan each input as it comes, send each result back in the same order.
-    A thread takes the tasks off the connection as they come, so that the ingesting
-    process never waits to send one while this one waits to send a result: neither
-    blocks the other, however large a task or a result."""
+    One thread takes the tasks off the connection as they come and another sends the
+    results, so that planning never waits on the connection: not for a task the
+    ingesting process is still writing, nor for room to send a result while it lands a
+    batch (then it reads none, and a pipe holds only a few). Neither process blocks the
+    other, however large a task or a result; the results waiting here are at most the
+    tasks the ingesting process handed out ahead (`ingest`'s lookahead)."""
     global _TEMPLATES, _POLICY, _PRIVATE, _NAMES, _ADDRESS
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _TEMPLATES, _POLICY, _PRIVATE = TemplateSet(templates, filters), policy, private
     _NAMES, _ADDRESS = names, address
     tasks: queue.SimpleQueue[tuple[str, Any, Path] | None] = queue.SimpleQueue()
+    results: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
 
     def receive() -> None:
         try:
@@ -260,12 +264,20 @@ def _serve(
         except (EOFError, OSError):
             tasks.put(None)
 
-    threading.Thread(target=receive, daemon=True).start()
-    while (task := tasks.get()) is not None:
+    def send() -> None:
         try:
-            conn.send(_plan(*task))
+            while (result := results.get()) is not None:
+                conn.send(result)
         except OSError:  # the ingesting process is gone: nobody to answer
-            return
+            tasks.put(None)
+
+    threading.Thread(target=receive, daemon=True).start()
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    while (task := tasks.get()) is not None and sender.is_alive():
+        results.put(_plan(*task))
+    results.put(None)
+    sender.join()
 
 
 def _plan(origin: str, value: Any, base_dir: Path) -> tuple[str, Any]:
