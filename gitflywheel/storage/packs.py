@@ -64,6 +64,7 @@ MAX_PACKS = 8  # more mergeable packs than this after a write: merge them
 SETTLED_PACK_BYTES = 1 << 30
 _STALE_SECONDS = 5.0
 _WHOLE_TYPES = (1, 2, 3, 4)  # commit, tree, blob, tag; 6 and 7 are deltas
+_COPY_CHUNK = 1 << 20  # bytes a merge gathers before it writes them
 _PACK_SIDECARS = (".idx", ".pack", ".rev", ".bitmap", ".mtimes")  # the index first
 MIDX_FILE = "multi-pack-index"
 _LOOSE_NAME = re.compile(r"[0-9a-f]{38}")
@@ -361,14 +362,16 @@ class Packs:
 
     def _copy(self, packs: list[Path], f: BinaryIO) -> tuple[PackIndex, bytes]:
         """Write one pack holding every object of `packs` once. A whole object's packed
-        bytes are copied as they are, read in order of their offsets, so a merge runs near
-        the speed of the disk. Memory stays near the size of the indexes: a few bytes per
-        object in arrays, the duplicates found by merging the sorted indexes (no set of
-        ids). Deltas, which only packs made by `git gc` hold, are written again as whole
-        objects."""
+        bytes are copied as they are (once they match the CRC their source's index gives:
+        a damaged pack is refused, not copied), read in order of their offsets and
+        written a megabyte at a time, so a merge runs near the speed of the disk. Memory
+        stays near the size of the indexes: a few bytes per object in arrays, the
+        duplicates found by merging the sorted indexes (no set of ids). Deltas, which only
+        packs made by `git gc` hold, are written again as whole objects."""
         sources = [_SourceIndex.read(pack.with_suffix(".idx")) for pack in packs]
         which, where = _first_copies(sources)
         digest = hashlib.sha1()
+        pending: list[bytes] = []  # copied, not yet written
 
         def out(chunk: bytes) -> int:
             f.write(chunk)
@@ -378,27 +381,45 @@ class Packs:
         # New offset and crc of each object, by its place in its source's index;
         # 0 is never an offset (the header comes first): not written (yet).
         placed = [array("Q", bytes(8 * len(src))) for src in sources]
-        crcs = [array("I", bytes(4 * len(src))) for src in sources]
+        crcs = [src.crcs or array("I", bytes(4 * len(src))) for src in sources]
         deltas: list[tuple[int, int]] = []
-        position = sum(out(chunk) for chunk in pack_header_chunks(len(where)))
+        position = written = sum(out(chunk) for chunk in pack_header_chunks(len(where)))
         for number, (pack, src) in enumerate(zip(packs, sources, strict=True)):
-            keep = src.keep
+            keep, offsets, new_offsets, new_crcs = (
+                src.keep,
+                src.offsets,
+                placed[number],
+                crcs[number],
+            )
             with open(pack, "rb", buffering=1 << 20) as source:
                 end_of_data = os.fstat(source.fileno()).st_size - 20
                 order = src.by_offset()
-                source.seek(src.offsets[order[0]] if order else end_of_data)
+                source.seek(offsets[order[0]] if order else end_of_data)
                 for j, k in enumerate(order):
-                    start = src.offsets[k]
-                    end = src.offsets[order[j + 1]] if j + 1 < len(order) else end_of_data
+                    start = offsets[k]
+                    end = offsets[order[j + 1]] if j + 1 < len(order) else end_of_data
                     raw = source.read(end - start)
                     if not keep[k]:
                         continue
                     if (raw[0] >> 4) & 7 not in _WHOLE_TYPES:
                         deltas.append((number, k))
                         continue
-                    placed[number][k] = position
-                    crcs[number][k] = binascii.crc32(raw)
-                    position += out(raw)
+                    new_offsets[k] = position
+                    crc = binascii.crc32(raw)
+                    if src.crcs is None:
+                        new_crcs[k] = crc
+                    elif crc != new_crcs[k]:
+                        raise StoreError(
+                            f"{pack}: the object {src.name(k).hex()} does not match the CRC "
+                            "its index gives, so the pack is damaged and is not merged "
+                            "(`git fsck` names what is wrong)"
+                        )
+                    pending.append(raw)
+                    position += len(raw)
+                    if position - written >= _COPY_CHUNK:
+                        written += out(b"".join(pending))
+                        pending.clear()
+        out(b"".join(pending))
         for number, k in deltas:
             sha = sources[number].name(k)
             type_num, content = self._read_raw(binascii.hexlify(sha))
@@ -523,11 +544,13 @@ class PackIndex:
 
 
 class _SourceIndex:
-    """A pack's index as arrays: its sorted names (20 bytes each) and their offsets."""
+    """A pack's index as arrays: its sorted names (20 bytes each), their offsets and,
+    from an index of format 2, the CRC-32 of each object's packed bytes."""
 
-    def __init__(self, names: bytes, offsets: array[int]) -> None:
+    def __init__(self, names: bytes, offsets: array[int], crcs: array[int] | None = None) -> None:
         self.names = names
         self.offsets = offsets
+        self.crcs = crcs
         self.keep = bytearray(len(offsets))  # set for the copy of an id that is written
 
     def __len__(self) -> int:
@@ -548,16 +571,19 @@ class _SourceIndex:
         if data[:4] == b"\377tOc" and struct.unpack(">L", data[4:8])[0] == 2:
             count = struct.unpack(">L", data[1028:1032])[0]
             names_at = 8 + 1024
-            offsets_at = names_at + 24 * count
+            crcs_at = names_at + 20 * count
+            offsets_at = crcs_at + 4 * count
+            crcs = array("I", data[crcs_at:offsets_at])
             small = array("I", data[offsets_at : offsets_at + 4 * count])
             large_at = offsets_at + 4 * count
             n_large = (len(data) - 40 - large_at) // 8
             large = array("Q", data[large_at : large_at + 8 * n_large])
             if sys.byteorder == "little":
+                crcs.byteswap()
                 small.byteswap()
                 large.byteswap()
             offsets = array("Q", (o if not o & (1 << 31) else large[o & 0x7FFFFFFF] for o in small))
-            return cls(data[names_at : names_at + 20 * count], offsets)
+            return cls(data[names_at:crcs_at], offsets, crcs)
         index = load_pack_index(str(path), SHA1)  # format 1, or one dulwich reads otherwise
         try:
             entries = sorted((bytes(sha), int(offset)) for sha, offset, _ in index.iterentries())

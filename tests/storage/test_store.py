@@ -94,6 +94,34 @@ def test_pack_index_is_written_as_git_writes_it() -> None:
     assert ours.getvalue() == theirs.getvalue()
 
 
+def test_a_damaged_pack_is_not_merged(cli: Cli, store: Path, tmp_path: Path) -> None:
+    """An object whose packed bytes do not match the CRC its index gives is never copied
+    into a merged pack (which would give the damage a valid CRC and remove the pack that
+    shows it): the merge is refused, naming the pack and the object, and every pack
+    stays as it was."""
+    from gitflywheel.errors import StoreError
+
+    ingest_many(cli, store, tmp_path, "c", 3)
+    ingest_many(cli, store, tmp_path, "d", 3)
+    assert len(packs(store)) >= 2
+    damaged = packs(store)[0]
+    listed = git("-C", store, "verify-pack", "-v", str(damaged.with_suffix(".idx")))
+    blob, _, _, packed, offset = next(
+        line.split()[:5] for line in listed.splitlines() if line.split()[1:2] == ["blob"]
+    )
+    data = bytearray(damaged.read_bytes())
+    data[int(offset) + int(packed) - 2] ^= 0xFF  # inside the object's deflated bytes
+    damaged.write_bytes(bytes(data))
+    before = {p: p.read_bytes() for p in packs(store)}
+    with Store.open(store) as opened, pytest.raises(StoreError) as raised:
+        opened.merge_packs(everything=True)
+    assert str(damaged) in str(raised.value) and blob in str(raised.value)
+    assert "damaged" in str(raised.value)
+    assert {p: p.read_bytes() for p in packs(store)} == before
+    assert all(p.with_suffix(".idx").exists() for p in before)
+    assert not list((store / "objects" / "pack").glob("tmp_*"))
+
+
 @pytest.mark.slow
 def test_merge_keeps_one_copy_of_what_packs_share(cli: Cli, store: Path, tmp_path: Path) -> None:
     """The same objects in three packs (ingest writes templates and sessions again when
