@@ -160,6 +160,9 @@ def md_text(value: Any) -> Escaped:
     return Escaped("\n".join(_escape_line(_published(line).strip()) for line in lines).strip("\n"))
 
 
+_BACKTICKS = re.compile("`+")
+
+
 def md_code(value: Any, cell: bool = False) -> Escaped:
     """A whole code span (delimiters included) showing the text exactly, on one line:
     the fence is one backtick longer than any run inside. In a table cell (`cell=True`)
@@ -170,7 +173,7 @@ def md_code(value: Any, cell: bool = False) -> Escaped:
         return Escaped("` `")
     if cell:
         text = text.replace("|", "\\|")
-    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    longest = max(map(len, _BACKTICKS.findall(text)), default=0) if "`" in text else 0
     fence = "`" * (longest + 1)
     padded = "`" in (text[0], text[-1]) or (text[0] == text[-1] == " " and bool(text.strip(" ")))
     return Escaped(f"{fence} {text} {fence}" if padded else f"{fence}{text}{fence}")
@@ -236,6 +239,9 @@ _XML_ENTITIES = {
 }
 
 _XML_TABLE = {ord(ch): entity for ch, entity in _XML_ENTITIES.items()}
+_XML_SPECIAL = re.compile("[" + "".join(_XML_ENTITIES) + "]")
+"""What `_XML_TABLE` replaces: text without it (most, numbers and names) is kept as it is,
+told in one scan instead of a lookup for every character."""
 
 
 def xml_text(value: Any) -> Escaped:
@@ -245,7 +251,7 @@ def xml_text(value: Any) -> Escaped:
     text = value if type(value) is str else str(value)
     if not text.isprintable():  # printable text holds no bidi control and nothing XML forbids
         text = _XML_INVALID.sub("\ufffd", _BIDI.sub("", text))
-    return Escaped(text.translate(_XML_TABLE))
+    return Escaped(text.translate(_XML_TABLE) if _XML_SPECIAL.search(text) else text)
 
 
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}

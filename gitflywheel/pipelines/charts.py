@@ -15,7 +15,7 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from typing import Any, Final, Literal, TypedDict
 
 from ..figures import money, signed_money
@@ -52,12 +52,14 @@ _TENTH = Decimal("0.1")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+_PRECISE = Context(prec=60)
+"""The arithmetic of the charts' geometry: exact for any coordinate a chart computes."""
+
+
 def coord(value: Decimal | float | int) -> int | Decimal:
     """A coordinate rounded to a tenth, as a number that reads back from JSON as it is
     written: an int when whole (never `-0`), else a Decimal with one decimal digit."""
-    with localcontext() as ctx:
-        ctx.prec = 60
-        tenth = Decimal(str(value)).quantize(_TENTH)
+    tenth = Decimal(str(value)).quantize(_TENTH, context=_PRECISE)
     if tenth == tenth.to_integral_value():
         return int(tenth)
     return tenth
