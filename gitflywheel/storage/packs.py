@@ -64,7 +64,6 @@ MAX_PACKS = 8  # more mergeable packs than this after a write: merge them
 SETTLED_PACK_BYTES = 1 << 30
 _STALE_SECONDS = 5.0
 _WHOLE_TYPES = (1, 2, 3, 4)  # commit, tree, blob, tag; 6 and 7 are deltas
-_COPY_CHUNK = 1 << 20  # bytes a merge gathers before it writes them
 _PACK_SIDECARS = (".idx", ".pack", ".rev", ".bitmap", ".mtimes")  # the index first
 MIDX_FILE = "multi-pack-index"
 _LOOSE_NAME = re.compile(r"[0-9a-f]{38}")
@@ -363,15 +362,17 @@ class Packs:
     def _copy(self, packs: list[Path], f: BinaryIO) -> tuple[PackIndex, bytes]:
         """Write one pack holding every object of `packs` once. A whole object's packed
         bytes are copied as they are (once they match the CRC their source's index gives:
-        a damaged pack is refused, not copied), read in order of their offsets and
-        written a megabyte at a time, so a merge runs near the speed of the disk. Memory
-        stays near the size of the indexes: a few bytes per object in arrays, the
-        duplicates found by merging the sorted indexes (no set of ids). Deltas, which only
-        packs made by `git gc` hold, are written again as whole objects."""
+        a damaged pack is refused, not copied), read in order of their offsets, so a
+        merge runs near the speed of the disk. Each is written on its own: written a
+        megabyte at a time, the pack's pages are cached as large folios (Linux 6.x), and
+        a reader of the pack maps a whole folio for each object it reads (the ingesting
+        process mapped twice as much of its packs). Memory stays near the size of the
+        indexes: a few bytes per object in arrays, the duplicates found by merging the
+        sorted indexes (no set of ids). Deltas, which only packs made by `git gc` hold,
+        are written again as whole objects."""
         sources = [_SourceIndex.read(pack.with_suffix(".idx")) for pack in packs]
         which, where = _first_copies(sources)
         digest = hashlib.sha1()
-        pending: list[bytes] = []  # copied, not yet written
 
         def out(chunk: bytes) -> int:
             f.write(chunk)
@@ -383,7 +384,7 @@ class Packs:
         placed = [array("Q", bytes(8 * len(src))) for src in sources]
         crcs = [src.crcs or array("I", bytes(4 * len(src))) for src in sources]
         deltas: list[tuple[int, int]] = []
-        position = written = sum(out(chunk) for chunk in pack_header_chunks(len(where)))
+        position = sum(out(chunk) for chunk in pack_header_chunks(len(where)))
         for number, (pack, src) in enumerate(zip(packs, sources, strict=True)):
             keep, offsets, new_offsets, new_crcs = (
                 src.keep,
@@ -414,12 +415,7 @@ class Packs:
                             "its index gives, so the pack is damaged and is not merged "
                             "(`git fsck` names what is wrong)"
                         )
-                    pending.append(raw)
-                    position += len(raw)
-                    if position - written >= _COPY_CHUNK:
-                        written += out(b"".join(pending))
-                        pending.clear()
-        out(b"".join(pending))
+                    position += out(raw)
         for number, k in deltas:
             sha = sources[number].name(k)
             type_num, content = self._read_raw(binascii.hexlify(sha))
