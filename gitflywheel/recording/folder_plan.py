@@ -117,8 +117,8 @@ def _file_fields(path: str, data: bytes, sha256: str | None = None) -> dict[str,
     }
 
 
-def file_ref(path: str, data: bytes) -> FileRef:
-    return FileRef(**_file_fields(path, data))
+def file_ref(path: str, data: bytes, sha256: str | None = None) -> FileRef:
+    return FileRef(**_file_fields(path, data, sha256))
 
 
 def store_names(settings: StoreSettings) -> Names:
@@ -195,19 +195,20 @@ def plan_manifest(
     digests: Mapping[str, str] | None = None,
 ) -> Manifest:
     """The manifest of a derived session whose artifacts, by kind, are `rendered` from
-    its facts with these templates; `digests` gives the SHA-256 (hex) of some of them,
-    computed already. What verify compares a folder's manifest with (`assemble` writes it
-    too)."""
+    its facts with these templates; `digests` gives the SHA-256 (hex) of some of its
+    files (the record, the facts, the artifacts) by path, computed already. What verify
+    compares a folder's manifest with (`assemble` writes it too)."""
     record = derived.record
     session = record.session
     folder = session_dir(record.session_id)
     record_bytes = record.stored_bytes
+    known = digests or {}
     artifacts: list[ArtifactEntry] = []
     for spec in derived.facts.specs():
         path = artifact_path(record.session_id, spec.kind)
         artifacts.append(
             ArtifactEntry(
-                **_file_fields(path, rendered[spec.kind], (digests or {}).get(spec.kind)),
+                **_file_fields(path, rendered[spec.kind], known.get(path)),
                 kind=spec.kind,
                 pipeline=spec.pipeline,
                 step=spec.step,
@@ -227,8 +228,12 @@ def plan_manifest(
         revision=revision,
         slug=derived.facts.address.slug if derived.facts.address else None,
         pipeline=derived.pipeline,
-        record=file_ref(f"{folder}/{RECORD_FILE}", record_bytes),
-        facts=file_ref(f"{folder}/{FACTS_FILE}", derived.facts_bytes),
+        record=file_ref(
+            f"{folder}/{RECORD_FILE}", record_bytes, known.get(f"{folder}/{RECORD_FILE}")
+        ),
+        facts=file_ref(
+            f"{folder}/{FACTS_FILE}", derived.facts_bytes, known.get(f"{folder}/{FACTS_FILE}")
+        ),
         artifacts=artifacts,
         screenshots=list(derived.screenshots),
         warnings=list(record.warnings),

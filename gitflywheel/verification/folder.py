@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import GitflywheelError, InputError
 from ..jsontext import JSONTextError, decode_utf8, loads
@@ -41,7 +41,15 @@ from ..session.facts import Address, Facts, FactsError, Names
 from ..session.manifest import Manifest
 from ..session.records import InputErrors, Record, make_record
 from ..session.versions import split_pipeline_id
-from ..storage.layout import MANIFEST_FILE, RECORD_FILE, TEMPLATES_DIR, template_path
+from ..storage.layout import (
+    FACTS_FILE,
+    MANIFEST_FILE,
+    RECORD_FILE,
+    TEMPLATES_DIR,
+    artifact_path,
+    session_dir,
+    template_path,
+)
 from ..storage.objects import CommitInfo
 from ..storage.trees import TREE_MODE
 from .context import Context, FolderFiles, is_blob
@@ -60,6 +68,17 @@ class Folder:
     manifest: Manifest | None
     record: Record | None
     tree: bytes = b""  # the folder's tree id
+    # path -> (bytes, SHA-256 hex) of each listed file its check has read and hashed, so
+    # that the same bytes rendered or derived again are not hashed a second time
+    hashed: dict[str, tuple[bytes, str]] = field(default_factory=dict, compare=False, repr=False)
+
+    def sha256(self, path: str, data: bytes) -> str:
+        """The SHA-256 (hex) of `data`, as hashed already when they are the bytes
+        stored at `path` (a comparison of bytes costs far less than a hash)."""
+        known = self.hashed.get(path)
+        if known is not None and known[0] == data:
+            return known[1]
+        return hashlib.sha256(data).hexdigest()
 
     @property
     def filters(self) -> str:
@@ -414,7 +433,9 @@ class FolderChecks:
             data = self.ctx.blob(entry[1])
             if data is None:
                 continue
-            if hashlib.sha256(data).hexdigest() != ref.sha256 or len(data) != ref.size:
+            digest = hashlib.sha256(data).hexdigest()
+            folder.hashed[ref.path] = data, digest
+            if digest != ref.sha256 or len(data) != ref.size:
                 self.ctx.find(
                     "artifact.missing",
                     commit,
@@ -515,7 +536,7 @@ class FolderChecks:
                     f"does not render again from its facts: {exc}",
                 )
                 continue
-            digest = hashlib.sha256(data).hexdigest()
+            digest = folder.sha256(artifact.path, data)
             if digest != artifact.sha256:
                 self.ctx.find(
                     "artifact.render",
@@ -527,7 +548,13 @@ class FolderChecks:
                 continue
             rendered[artifact.kind], digests[artifact.kind] = data, digest
         if derived is not None and len(sets) == 1 and len(rendered) == len(manifest.artifacts):
-            planned = plan_manifest(derived, template_set, manifest.revision, rendered, digests)
+            planned = plan_manifest(
+                derived,
+                template_set,
+                manifest.revision,
+                rendered,
+                _hashed(folder, derived, digests),
+            )
             self._compare_manifest(commit, folder, planned)
         return warnings
 
@@ -651,3 +678,18 @@ class FolderChecks:
             f"{folder.path}/{MANIFEST_FILE}",
             f"not the manifest its record plans with {manifest.pipeline}: {', '.join(differ)} differ",
         )
+
+
+def _hashed(folder: Folder, derived: Derived, artifacts: dict[str, str]) -> dict[str, str]:
+    """The SHA-256 of the files the manifest of `derived` lists, by the paths its plan
+    gives them, as far as the check has them: the artifacts rendered (`artifacts`, by
+    kind), and the record and facts when they are the bytes the folder stores."""
+    session_id = derived.record.session_id
+    where = session_dir(session_id)
+    known = {artifact_path(session_id, kind): digest for kind, digest in artifacts.items()}
+    for path, data in (
+        (f"{where}/{RECORD_FILE}", derived.record.stored_bytes),
+        (f"{where}/{FACTS_FILE}", derived.facts_bytes),
+    ):
+        known[path] = folder.sha256(path, data)
+    return known
