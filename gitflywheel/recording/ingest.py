@@ -78,6 +78,11 @@ PARALLEL_AFTER = 64  # inputs read before workers start: a few sessions are plan
 # busy while this process lands a batch (its trees, commit, pack and query index: a
 # few hundred sessions' planning), a few MB of results in all.
 _AHEAD_PER_WORKER = 64
+# Commits planned between two drops of the maps of the packs the ingesting process reads
+# (the fan-out trees each session lands in, and whether a session is stored): a read maps
+# all of a large folio of the page cache (Linux 6.x), so a batch's reads of a store of
+# 100,000 sessions mapped some 100 MB of its packs; dropped this often, a few MB.
+_READS_KEPT = 64
 
 
 @dataclass
@@ -401,9 +406,13 @@ class Recorder:
 
     def flush_when_due(self, batch_size: int, flush_seconds: float) -> None:
         """Flush once `batch_size` commits are planned or `flush_seconds` have passed since
-        the last flush: a batch is one pack, and an interrupted run loses at most one."""
+        the last flush: a batch is one pack, and an interrupted run loses at most one.
+        Between flushes, the maps of the packs read are dropped every `_READS_KEPT`
+        commits (the trees read stay parsed in the editor)."""
         if self.unflushed >= batch_size or time.monotonic() - self.last_flush > flush_seconds:
             self.flush()
+        elif self.unflushed % _READS_KEPT == 0:
+            self.writer.store.release_packs()
 
     def flush(self) -> None:
         """Write the planned objects as one pack and move `main` to the planned head."""
