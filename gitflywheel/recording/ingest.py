@@ -78,7 +78,7 @@ PARALLEL_AFTER = 64  # inputs read before workers start: a few sessions are plan
 # busy while this process lands a batch (its trees, commit, pack and query index: a
 # few hundred sessions' planning), a few MB of results in all.
 _AHEAD_PER_WORKER = 64
-# Commits planned between two drops of the maps of the packs the ingesting process reads
+# Inputs taken between two drops of the maps of the packs the ingesting process reads
 # (the fan-out trees each session lands in, and whether a session is stored): a read maps
 # all of a large folio of the page cache (Linux 6.x), so a batch's reads of a store of
 # 100,000 sessions mapped some 100 MB of its packs; dropped this often, a few MB.
@@ -137,6 +137,7 @@ class Recorder:
             writer.store.lookup(self.head_tree, SESSIONS_DIR) is None
         )
         self.unflushed, self.last_flush = 0, time.monotonic()  # commits planned since, and when
+        self.reads = 0  # inputs taken since the maps of the packs were last dropped
         # The query index's rows of each folder planned since the last flush: when `main`
         # moves, the index moves with it, from memory (queries.index.advance).
         self.landed: dict[str, queryindex.FolderRows] = {}
@@ -408,15 +409,17 @@ class Recorder:
         """Flush once `batch_size` commits are planned or `flush_seconds` have passed since
         the last flush: a batch is one pack, and an interrupted run loses at most one.
         Between flushes, the maps of the packs read are dropped every `_READS_KEPT`
-        commits (the trees read stay parsed in the editor)."""
+        inputs (the trees read stay parsed in the editor)."""
+        self.reads += 1
         if self.unflushed >= batch_size or time.monotonic() - self.last_flush > flush_seconds:
             self.flush()
-        elif self.unflushed % _READS_KEPT == 0:
+        elif self.reads >= _READS_KEPT:
             self.writer.store.release_packs()
+            self.reads = 0
 
     def flush(self) -> None:
         """Write the planned objects as one pack and move `main` to the planned head."""
-        self.unflushed, self.last_flush = 0, time.monotonic()
+        self.unflushed, self.last_flush, self.reads = 0, time.monotonic(), 0
         landed, self.landed = self.landed, {}
         if self.head is None or self.head == self.writer.main or self.dry_run:
             return
