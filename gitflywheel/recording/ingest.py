@@ -536,7 +536,8 @@ def _ingest_into(
     expected: int | None,
 ) -> None:
     dry_run = report.dry_run
-    with open_store(store_path, create=True) as store, store.writing() as writer:
+    # the largest merges of packs are written beside the ingest, which goes on meanwhile
+    with open_store(store_path, create=True) as store, store.writing(merge_beside=True) as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))
         policy = ScreenshotPolicy(tuple(screenshots_from), max_screenshot_bytes)
         settings = current_settings(store)

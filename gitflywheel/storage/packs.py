@@ -20,13 +20,14 @@ import os
 import re
 import struct
 import sys
+import threading
 import time
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from dulwich.errors import FileFormatException
 from dulwich.object_format import SHA1
@@ -48,12 +49,19 @@ __all__ = [
     "MAX_PACKS",
     "SETTLED_PACK_BYTES",
     "PACK_PREFIX",
+    "IDX_PREFIX",
+    "MergeBeside",
     "MergeResult",
+    "OwnReader",
     "PackLayout",
     "Packs",
 ]
 
+# A pack and its index are written under these names, as git names its own (no `.pack`,
+# no `.idx`: a reader listing the folder, dulwich or git, never takes a pack and an index
+# being written for a pack), then moved into place.
 PACK_PREFIX = "tmp_pack_gitflywheel_"
+IDX_PREFIX = "tmp_idx_gitflywheel_"
 # What dulwich leaves when killed while it writes a pack: `objects/tmp_pack_*` (a fetched
 # thin pack being completed), `objects/incoming-*` (a fetch spooled to disk),
 # `objects/pack/tmp*.pack` (a pack being received).
@@ -96,6 +104,50 @@ class PackLayout:
         """Whether a multi-pack-index with its bitmap names exactly the packs there are."""
         wanted = {f"{name}.idx" for name in self.packs}
         return self.midx_bitmap and self.midx_packs == frozenset(wanted)
+
+
+class OwnReader(Protocol):
+    """A `RawReader` with files of its own, closed when its user is done."""
+
+    def __call__(self, sha: bytes) -> tuple[int, bytes]: ...
+
+    def close(self) -> None: ...
+
+
+class MergeBeside:
+    """A merge written by a thread of its own (`Packs.write_merged`) while its writer goes
+    on writing packs; `land` waits for it and removes the packs it folded, or raises what
+    stopped it (every pack then left as it was). Its writer starts no other merge before
+    it lands, and lands it before the writer lock is released."""
+
+    def __init__(self, packs: Packs, sources: list[Path], reader: OwnReader) -> None:
+        self.sources = sources
+        self._packs = packs
+        self._written: str | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(reader,), name="gitflywheel pack merge", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, reader: OwnReader) -> None:
+        try:
+            self._written = self._packs.write_merged(self.sources, reader)
+        except BaseException as exc:  # raised again in the writer's thread, by `land`
+            self._error = exc
+        finally:
+            reader.close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def land(self, forget: Callable[[], None]) -> MergeResult:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._written is not None
+        return self._packs.finish_merge(self.sources, self._written, forget)
 
 
 class Packs:
@@ -226,8 +278,9 @@ class Packs:
         """Write a pack with `write` to a temporary file, index it, and move both into
         place, the index last: readers never see a pack without its index."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        tmp_pack = self.dir / f"{PACK_PREFIX}{os.getpid()}.pack"
-        tmp_idx = self.dir / f"{PACK_PREFIX}{os.getpid()}.idx"
+        # one per process and thread: a merge may be written beside the writer (`write_merged`)
+        writer = f"{os.getpid()}_{threading.get_native_id()}"
+        tmp_pack, tmp_idx = self.dir / f"{PACK_PREFIX}{writer}", self.dir / f"{IDX_PREFIX}{writer}"
         try:
             with open(tmp_pack, "wb") as f:
                 entries, checksum = write(f)
@@ -265,9 +318,18 @@ class Packs:
         counts the settled ones among them). The caller holds the store's writer lock;
         `forget` closes what it has open of the packs about to go.
         """
+        sources = self.merge_sources(everything, settled_too, at_least_two)
+        if not sources:
+            return MergeResult([], None)
+        return self.finish_merge(sources, self.write_merged(sources), forget)
+
+    def merge_sources(
+        self, everything: bool = False, settled_too: bool = False, at_least_two: bool = True
+    ) -> list[Path]:
+        """The packs `merge` would fold together (none, or at least two)."""
         packs = sorted(self.mergeable(settled_too), key=lambda p: (p.stat().st_size, p.name))
         if len(packs) < 2:
-            return MergeResult([], None)
+            return []
         sizes = [p.stat().st_size for p in packs]
         cut, total = 0, 0
         for i, size in enumerate(sizes):
@@ -275,14 +337,24 @@ class Packs:
                 cut = i + 1
             total += size
         cut = len(packs) if everything else max(cut, 2) if at_least_two else cut
-        if cut < 2:
-            return MergeResult([], None)
-        sources = packs[:cut]
-        merged = self._install(lambda f: self._copy(sources, f))
-        gone = {p.stem for p in sources} - {merged}
+        return packs[:cut] if cut >= 2 else []
+
+    def write_merged(self, sources: list[Path], read_raw: RawReader | None = None) -> str:
+        """Write the pack that holds every object of `sources` once, and its index; the
+        sources stay until `finish_merge`. It touches no file but its own and reads the
+        sources through their own handles, so it may run in a thread beside a writer that
+        goes on writing packs (`read_raw`, for the deltas of packs `git gc` made, is then
+        a reader of that thread's own)."""
+        return self._install(lambda f: self._copy(sources, f, read_raw or self._read_raw))
+
+    def finish_merge(
+        self, sources: list[Path], written: str, forget: Callable[[], None]
+    ) -> MergeResult:
+        """Remove the packs a merge folded into `written` (after `forget`)."""
+        gone = {p.stem for p in sources} - {written}
         forget()
         self.remove(gone)
-        return MergeResult(sorted(p.stem for p in sources), merged)
+        return MergeResult(sorted(p.stem for p in sources), written)
 
     def compact(
         self, full: bool = False, forget: Callable[[], None] = lambda: None
@@ -345,7 +417,9 @@ class Packs:
         """Remove what a killed writer left: our temporary packs, dulwich's, and a pack
         whose index never landed. The caller holds the writer lock, so no writer of ours
         is live; git's own temporary files are left to git."""
-        leftovers = list(self.dir.glob(f"{PACK_PREFIX}*")) if self.dir.is_dir() else []
+        leftovers = []
+        if self.dir.is_dir():
+            leftovers += [*self.dir.glob(f"{PACK_PREFIX}*"), *self.dir.glob(f"{IDX_PREFIX}*")]
         for pattern in _DULWICH_LEFTOVERS:
             leftovers += self.objects.glob(pattern)
         for leftover in leftovers:
@@ -359,7 +433,7 @@ class Packs:
                         pack.unlink()
                         pack.with_suffix(".idx.lock").unlink(missing_ok=True)
 
-    def _copy(self, packs: list[Path], f: BinaryIO) -> tuple[PackIndex, bytes]:
+    def _copy(self, packs: list[Path], f: BinaryIO, read_raw: RawReader) -> tuple[PackIndex, bytes]:
         """Write one pack holding every object of `packs` once. A whole object's packed
         bytes are copied as they are (once they match the CRC their source's index gives:
         a damaged pack is refused, not copied), read in order of their offsets, so a
@@ -418,7 +492,7 @@ class Packs:
                     position += out(raw)
         for number, k in deltas:
             sha = sources[number].name(k)
-            type_num, content = self._read_raw(binascii.hexlify(sha))
+            type_num, content = read_raw(binascii.hexlify(sha))
             raw = b"".join(pack_object_chunks(type_num, [content], SHA1))
             placed[number][k] = position
             crcs[number][k] = binascii.crc32(raw)

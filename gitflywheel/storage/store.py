@@ -41,7 +41,7 @@ from .objects import (
     parse_commit,
     parse_tree,
 )
-from .packs import MAX_PACKS, MergeResult, PackLayout, Packs, whole_entry_at
+from .packs import MAX_PACKS, MergeBeside, MergeResult, PackLayout, Packs, whole_entry_at
 from .refs import HEAD, MAIN, BadRefName, RefMoved
 from .signing import Signer, signer_from_config
 from .trees import TREE_MODE
@@ -143,6 +143,25 @@ def dulwich_repo(store: Store) -> Repo:
     return store._repo
 
 
+class _ReaderOfItsOwn:
+    """Objects read through a Store of its own, opened at the first read: what a merge
+    written beside the writer reads the deltas of git's packs through, never the
+    writer's open packs (`packs.OwnReader`)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._store: Store | None = None
+
+    def __call__(self, sha: bytes) -> tuple[int, bytes]:
+        if self._store is None:
+            self._store = Store.open(self._path)
+        return self._store._read(sha)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
 def _whole_in(pack: Pack, binary: RawObjectID) -> tuple[int, bytes] | None:
     """An object the pack holds whole, read without dulwich's general reader (which
     costs two thirds as much again per object); None when it holds it as a delta or does
@@ -167,6 +186,7 @@ class Store:
         self._cache_bytes = 0
         self._packs = Packs(self.path / "objects", self._raw_by_number)
         self._readers: list[Pack] | None = None  # the packs read from, last answered first
+        self._merging: MergeBeside | None = None  # a merge a writer's thread is writing
 
     # -- opening -----------------------------------------------------------------------
 
@@ -403,17 +423,26 @@ class Store:
         """Exclusive writer lock, released by the kernel if the process dies."""
         with file_lock(self.paths.writer_lock):
             self._clean_leftovers()
-            yield
+            try:
+                yield
+            except BaseException:
+                with contextlib.suppress(Exception):  # its packs are left as they were
+                    self._land_merge()
+                raise
+            self._land_merge()
 
     @contextlib.contextmanager
-    def writing(self, skip_stored: bool = False) -> Iterator[Writer]:
+    def writing(self, skip_stored: bool = False, merge_beside: bool = False) -> Iterator[Writer]:
         """The one way to add commits and move `main` or a branch: a `Writer`, for as long
         as the block runs, under the writer lock. What it stages and does not flush is
         dropped, so an exception inside the block writes nothing more. `skip_stored`:
         objects the store holds already are not written again (a lookup each: for
-        writers of few objects that repeat, such as a site's build)."""
+        writers of few objects that repeat, such as a site's build). `merge_beside`: the
+        merges its packs call for are written by a thread beside it, so that a long
+        writer (ingest) goes on meanwhile; each lands at its next pack or at the end of
+        the block, which waits for it."""
         with self.lock():
-            yield Writer(self, self._repo.refs, skip_stored, self.signer)
+            yield Writer(self, self._repo.refs, skip_stored, self.signer, merge_beside)
 
     def signer(self) -> Signer | None:
         """Who signs this store's commits, as git reads its configuration (the store's,
@@ -432,31 +461,50 @@ class Store:
                 if free:
                     shutil.rmtree(quarantine, ignore_errors=True)
 
-    def _write_pack(self, entries: Mapping[bytes, bytes]) -> None:
+    def _write_pack(self, entries: Mapping[bytes, bytes], merge_beside: bool = False) -> None:
         """Write objects packed already (binary id -> `packs.packed_entry`) as one pack,
-        undeltified; the index lands last, atomically. `Writer.flush`'s, nobody else's."""
+        undeltified; the index lands last, atomically; then merge packs if there are too
+        many (`merge_beside`: in a thread, landed here at the next pack once it is done,
+        or by the lock at the end). `Writer.flush`'s, nobody else's."""
         if not entries:
             return
         self._packs.write_entries(entries)
         # Drop dulwich's maps of the packs: pages a long writer read would otherwise
         # stay in its resident memory until the pack closes, growing with the store.
         self._forget_packs()
-        if len(self._packs.mergeable()) > MAX_PACKS:
+        if self._merging is not None:
+            if self._merging.running:
+                return  # one merge at a time: the next pack asks again
+            self._land_merge()
+        if len(self._packs.mergeable()) <= MAX_PACKS:
+            return
+        if not merge_beside:
             self.merge_packs()
+        elif sources := self._packs.merge_sources():
+            self._merging = MergeBeside(self._packs, sources, _ReaderOfItsOwn(self.path))
+
+    def _land_merge(self) -> MergeResult | None:
+        """Wait for the merge written beside the writer, if any, and remove what it
+        folded; raise what stopped it (its packs left as they were)."""
+        merging, self._merging = self._merging, None
+        return merging.land(self._forget_packs) if merging is not None else None
 
     def merge_packs(self, everything: bool = False) -> MergeResult:
         """Fold packs together (geometrically; `everything`: all mergeable packs into
         one) so that lookups stay fast; see `Packs.merge`. Hold the writer lock."""
+        self._land_merge()
         return self._packs.merge(everything, forget=self._forget_packs)
 
     def compact_packs(self, full: bool = False) -> list[MergeResult]:
         """As few packs as the geometric rule allows (`full`: one); see `Packs.compact`.
         Hold the writer lock."""
+        self._land_merge()
         return self._packs.compact(full, forget=self._forget_packs)
 
     def pack_loose_objects(self) -> int:
         """Move loose objects (a push by plain git leaves them) into a pack; how many.
         Hold the writer lock."""
+        self._land_merge()
         done = self._packs.pack_loose()
         self._forget_packs()
         return done

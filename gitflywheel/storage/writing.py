@@ -50,8 +50,10 @@ class Writer:
         refs: RefsContainer,
         skip_stored: bool = False,
         signer: Callable[[], Signer | None] | None = None,
+        merge_beside: bool = False,
     ) -> None:
         self.store = store
+        self._merge_beside = merge_beside  # see `Store.writing`
         # who signs every commit staged here (`signing`): asked at the first commit, so a
         # writer that makes none never reads the signing configuration
         self._signer_source = signer
@@ -183,7 +185,7 @@ class Writer:
             entries = {
                 sha: raw for sha, raw in entries.items() if binascii.hexlify(sha) not in self.store
             }
-        self.store._write_pack(entries)
+        self.store._write_pack(entries, self._merge_beside)
         self._objects.clear()
         self._packed.clear()
 

@@ -13,6 +13,7 @@ import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from conftest import fsck, git
@@ -20,6 +21,7 @@ from conftest import fsck, git
 from gitflywheel.errors import StoreError
 from gitflywheel.storage.commits import committer_identity
 from gitflywheel.storage.objects import MalformedObject, blob_id
+from gitflywheel.storage.packs import IDX_PREFIX, MAX_PACKS, PACK_PREFIX, PackIndex, Packs
 from gitflywheel.storage.store import RefMoved, Store
 from gitflywheel.storage.trees import FILE_MODE, TREE_MODE
 
@@ -287,3 +289,98 @@ def test_a_commit_that_does_not_parse_is_a_store_error(tmp_path: Path) -> None:
         assert isinstance(raised.value, StoreError)
         with pytest.raises(StoreError, match="not a commit"):
             store.commit(blob_id(b"a\n"))
+
+
+def _pack_ids(store: Path) -> list[str]:
+    """The id of every object in every pack, as `git show-index` lists them."""
+    ids = []
+    for index in sorted((store / "objects" / "pack").glob("*.idx")):
+        listed = git("show-index", input=index.read_bytes())
+        ids += [line.split()[1] for line in listed.splitlines()]
+    return ids
+
+
+def test_merges_written_beside_a_long_writer_land_before_its_lock_is_released(
+    tmp_path: Path,
+) -> None:
+    """A writer that asks for it (ingest) has its merges written by a thread beside it;
+    each lands at a later pack or when the block ends, which waits for it: then every
+    object is in exactly one pack, no temporary file is left, and git reads it all."""
+    flushes = 40
+    with _new_store(tmp_path) as store:
+        with store.writing(merge_beside=True) as writer:
+            tip = None
+            for n in range(flushes):
+                editor = writer.edit(store.commit(tip).tree if tip else None)
+                editor.set(f"f/{n}.md", FILE_MODE, writer.put_blob(f"file {n}\n".encode() * 40))
+                tip = writer.commit(writer.write_tree(editor), [tip] if tip else [], b"F\n",
+                                    AUTHOR, WHEN, 1764633600 + n)  # fmt: skip
+                writer.flush(tip)
+        assert tip is not None and store.tip() == tip
+    folder = tmp_path / "s.git" / "objects" / "pack"
+    assert len(_packs(tmp_path / "s.git")) < flushes // 2  # merged
+    assert not list(folder.glob("tmp_*"))
+    ids = _pack_ids(tmp_path / "s.git")
+    listed = git("-C", tmp_path / "s.git", "rev-list", "--objects", "main").split()
+    assert len(ids) == len(set(ids)) and set(ids) == {i for i in listed if len(i) == 40}
+    fsck(tmp_path / "s.git")
+
+
+def test_a_merge_beside_the_writer_that_fails_is_raised_and_leaves_every_pack(
+    tmp_path: Path,
+) -> None:
+    """A damaged pack stops the merge written beside the writer: the writer raises why
+    when it lands it (here, at the end of the block), and every pack is left as it was."""
+    with _new_store(tmp_path) as store:
+        tip = b""
+        for n in range(MAX_PACKS):
+            tip = _commit_files(store, {f"{n}.md": f"file {n}\n".encode() * 40})
+        damaged = _packs(store.path)[0]
+        listed = git("verify-pack", "-v", damaged.with_suffix(".idx"))
+        _, _, _, packed, offset = next(
+            line.split()[:5] for line in listed.splitlines() if line.split()[1:2] == ["blob"]
+        )
+        data = bytearray(damaged.read_bytes())
+        data[int(offset) + int(packed) - 2] ^= 0xFF  # inside the blob's deflated bytes
+        damaged.write_bytes(bytes(data))
+        before = {p: p.read_bytes() for p in _packs(store.path)}
+        with pytest.raises(StoreError, match="damaged"), store.writing(merge_beside=True) as w:
+            editor = w.edit(store.commit(tip).tree)
+            editor.set("last.md", FILE_MODE, w.put_blob(b"last\n"))
+            w.flush(w.commit(w.write_tree(editor), [tip], b"Last\n", AUTHOR, WHEN, 1764633600))
+        after = {p: p.read_bytes() for p in _packs(store.path)}
+        assert all(after.get(p) == data for p, data in before.items())
+        assert len(after) == MAX_PACKS + 1
+        assert not list(damaged.parent.glob("tmp_*"))
+
+
+def test_a_pack_being_written_is_never_taken_for_a_pack(tmp_path: Path) -> None:
+    """A pack and its index are written under temporary names that neither dulwich nor
+    git takes for a pack: a reader listing the folder meanwhile (here, with a pack written
+    whole and its index half written) reads the store as if they were not there, and the
+    next writer removes them."""
+    with _new_store(tmp_path) as store:
+        first = _commit_files(store, {"a.md": b"a\n"})
+        (pack,) = _packs(store.path)
+        named: list[str] = []
+
+        def write(f: BinaryIO) -> tuple[PackIndex, bytes]:
+            named.append(Path(f.name).name)
+            f.write(pack.read_bytes())
+            (
+                pack.parent / f"{IDX_PREFIX}{Path(f.name).name.removeprefix(PACK_PREFIX)}"
+            ).write_bytes(pack.with_suffix(".idx").read_bytes()[:100])
+            with Store.open(store.path) as reader:  # a reader of the folder as it is now
+                assert reader.commit(first).tree
+                assert reader.pack_layout().packs == [pack.stem]
+            fsck(store.path)  # git refuses a `.idx` it finds half written
+            raise RuntimeError("killed")
+
+        with pytest.raises(RuntimeError, match="killed"):
+            Packs(store.path / "objects", lambda sha: (0, b""))._install(write)
+        assert named and named[0].startswith(PACK_PREFIX) and not named[0].endswith(".pack")
+        leftover = pack.parent / named[0]
+        leftover.write_bytes(b"left by a killed writer")
+        with store.lock():
+            assert not leftover.exists()
+    fsck(tmp_path / "s.git")
