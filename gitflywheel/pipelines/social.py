@@ -16,6 +16,7 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from ..escape import plain_text
 
@@ -395,10 +396,13 @@ def _pack(
     return posts
 
 
-def _figures(text: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def _figures(text: str) -> frozenset[str]:
     """The figures a text states (`3 commits`, `+12.5%`); a quick scan tells text with
-    no digit, which states none."""
-    return set(_FIGURE.findall(text)) if _DIGIT.search(text) else set()
+    no digit, which states none. Remembered: `_pack` asks again for the post it grows at
+    every piece, and a thread is packed twice or more (`_thread`), for X and for
+    Mastodon."""
+    return frozenset(_FIGURE.findall(text)) if _DIGIT.search(text) else frozenset()
 
 
 def thread(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from typing import Literal, get_args
 
 __all__ = [
@@ -63,8 +64,10 @@ CHART_KINDS: tuple[str, ...] = (
 )  # SVG; every other kind is Markdown
 
 
+@lru_cache(maxsize=4096)
 def session_dir(session_id: str) -> str:
-    """`sessions/a/b/c/d/<id>`, where abcd starts the SHA-256 of the id."""
+    """`sessions/a/b/c/d/<id>`, where abcd starts the SHA-256 of the id (remembered for
+    the sessions met last: a check or a plan asks for each file of a session's folder)."""
     digest = hashlib.sha256(session_id.encode("utf-8")).hexdigest()
     return "/".join([SESSIONS_DIR, *digest[:FANOUT_LEVELS], session_id])
 

@@ -257,6 +257,10 @@ _PIECES = st.sampled_from(
         "src/app.py",
         "/workspaces",
         "/worker",
+        ":/data",
+        ":\\\\srv",
+        "/tmp",
+        "x:",
         "_",
         "/api/users",
         "github.com/acme/app",
@@ -305,6 +309,8 @@ def test_the_fast_paths_give_what_every_rule_gives(text: str) -> None:
     assert redact(text) == public_text._redact_rules(text)
     if LOCAL_PATH.search(text):  # what the quick scan looks for, every local path holds
         assert public_text._PATH_HINT.search(text)
+    # a path looked for only where a hint says one could start
+    assert public_text._holds_local_path(text) == bool(LOCAL_PATH.search(text))
     # the hint of a credential, scanned for alternative by alternative
     assert public_text._hints_secret(text) == bool(public_text._SECRET_HINT.search(text))
     # the second time from what scrub_all remembers
@@ -332,6 +338,10 @@ def test_a_record_no_rule_touches_comes_back_as_the_rules_make_it(data: dict[str
     from gitflywheel.session import public_text
 
     assert public_record(data) == public_text._public_record_rules(data)
+    # a pipeline's context, whose strings scrub_all takes through the same quick scan
+    context = list(data.values())
+    assert public_text.scrub_all(data) == public_text._scrub_all(data)
+    assert public_text.scrub_all(context) == public_text._scrub_all(context)
 
 
 @settings(max_examples=300, deadline=None)
@@ -377,3 +387,23 @@ def test_the_work_folders_of_containers_and_ci_runners_are_local_paths(
     assert "plan.md" in text and "z.csv" in text and "acme.csv" in text
     for kept in ("/api/users", "/src/app.py", "/workshop/a", "/database/b"):
         assert kept in text, kept
+
+
+def test_a_local_path_is_found_wherever_a_hint_of_one_leads() -> None:
+    """`_holds_local_path` tries LOCAL_PATH only where a hint starts, the drive letter
+    before it, and a hint another one overlaps: 200,000 strings of the pieces that
+    make paths and hints, each answered as LOCAL_PATH's own search answers it."""
+    import random
+
+    from gitflywheel.session import public_text
+
+    pieces = [*"ab/\\:~. -_\"'<>|`,;)]\nCz9é", "home", "Users", "tmp", "work", "workspace"]
+    pieces += ["workspaces", "data", "://", "\\\\", ":\\", "~/", "C:", "/src"]
+    draw = random.Random(5)
+    found = 0
+    for _ in range(200_000):
+        text = "".join(draw.choice(pieces) for _ in range(draw.randint(0, 16)))
+        expected = bool(LOCAL_PATH.search(text))
+        assert public_text._holds_local_path(text) == expected, text
+        found += expected
+    assert found > 20_000  # the pieces make paths often enough to tell
