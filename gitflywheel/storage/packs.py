@@ -42,6 +42,7 @@ from ..errors import StoreError
 from .objectsize import MAX_OBJECT_BYTES, check_loose
 
 __all__ = [
+    "IndexTables",
     "PackIndex",
     "packed_entry",
     "unpacked_entry",
@@ -274,7 +275,7 @@ class Packs:
 
         return self._install(write)
 
-    def _install(self, write: Callable[[BinaryIO], tuple[PackEntries | PackIndex, bytes]]) -> str:
+    def _install(self, write: Callable[[BinaryIO], tuple[PackEntries | IndexTables, bytes]]) -> str:
         """Write a pack with `write` to a temporary file, index it, and move both into
         place, the index last: readers never see a pack without its index."""
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -286,7 +287,7 @@ class Packs:
                 entries, checksum = write(f)
                 f.flush()
                 os.fsync(f.fileno())
-            index = entries if isinstance(entries, PackIndex) else PackIndex.of(entries)
+            index = entries if isinstance(entries, IndexTables) else PackIndex.of(entries)
             del entries
             with open(tmp_idx, "wb") as f:
                 index.write(f, checksum)
@@ -433,7 +434,9 @@ class Packs:
                         pack.unlink()
                         pack.with_suffix(".idx.lock").unlink(missing_ok=True)
 
-    def _copy(self, packs: list[Path], f: BinaryIO, read_raw: RawReader) -> tuple[PackIndex, bytes]:
+    def _copy(
+        self, packs: list[Path], f: BinaryIO, read_raw: RawReader
+    ) -> tuple[IndexTables, bytes]:
         """Write one pack holding every object of `packs` once. A whole object's packed
         bytes are copied as they are (once they match the CRC their source's index gives:
         a damaged pack is refused, not copied), read in order of their offsets, so a
@@ -490,6 +493,9 @@ class Packs:
                             "(`git fsck` names what is wrong)"
                         )
                     position += out(raw)
+            # what this source's copy needed and nothing after it does
+            del order, offsets, new_offsets, new_crcs
+            src.offsets = array("Q")
         for number, k in deltas:
             sha = sources[number].name(k)
             type_num, content = read_raw(binascii.hexlify(sha))
@@ -499,10 +505,7 @@ class Packs:
             position += out(raw)
         checksum = digest.digest()
         f.write(checksum)
-        index = PackIndex()
-        for number, k in zip(which, where, strict=True):
-            index.add(sources[number].name(k), placed[number][k], crcs[number][k])
-        return index, checksum
+        return _MergedIndex(sources, which, where, placed, crcs), checksum
 
 
 def packed_entry(type_num: int, data: bytes) -> bytes:
@@ -556,14 +559,83 @@ def unpacked_entry(raw: bytes) -> bytes:
     return zlib.decompress(raw[at + 1 :])
 
 
-class PackIndex:
+class IndexTables:
+    """What a pack index lists, in id order, a run of `_TABLE_RUN` entries at a time:
+    written as git's index format 2 (`write`) without a copy of a whole table."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def name_runs(self) -> Iterator[bytes | bytearray]:
+        raise NotImplementedError
+
+    def crc_runs(self) -> Iterator[array[int]]:
+        """Runs of CRC-32s ("I"), each an array of its own (`write` byte-swaps it)."""
+        raise NotImplementedError
+
+    def offset_runs(self) -> Iterator[array[int]]:
+        """Runs of offsets ("Q")."""
+        raise NotImplementedError
+
+    def fanout(self) -> list[int]:
+        """How many names start with each byte value."""
+        counts = [0] * 256
+        for run in self.name_runs():
+            for first in run[::20]:
+                counts[first] += 1
+        return counts
+
+    def write(self, f: BinaryIO, pack_checksum: bytes) -> None:
+        """Index format 2, byte for byte as git and dulwich write it."""
+        digest = hashlib.sha1()
+
+        def out(chunk: bytes | bytearray | array[int]) -> None:
+            f.write(chunk)
+            digest.update(chunk)
+
+        fanout = self.fanout()
+        total = 0
+        for i in range(256):
+            total += fanout[i]
+            fanout[i] = total
+        out(b"\377tOc" + struct.pack(">L", 2) + struct.pack(">256L", *fanout))
+        for names in self.name_runs():
+            out(names)
+        swap = sys.byteorder == "little"  # the tables are big-endian
+        for crcs in self.crc_runs():
+            if swap:
+                crcs.byteswap()
+            out(crcs)
+        large = array("Q")
+        for offsets in self.offset_runs():
+            small = array("I")
+            for offset in offsets:
+                if offset < 1 << 31:
+                    small.append(offset)
+                else:
+                    small.append((1 << 31) + len(large))
+                    large.append(offset)
+            if swap:
+                small.byteswap()
+            out(small)
+        if swap:
+            large.byteswap()
+        out(large)
+        out(pack_checksum)
+        f.write(digest.digest())
+
+
+class PackIndex(IndexTables):
     """The entries of a pack index, sorted by id, in compact arrays (names, offsets,
-    crc32s), written as git's index format 2."""
+    crc32s)."""
 
     def __init__(self) -> None:
         self.names = bytearray()
         self.offsets = array("Q")
         self.crcs = array("I")
+
+    def __len__(self) -> int:
+        return len(self.offsets)
 
     @classmethod
     def of(cls, entries: PackEntries) -> PackIndex:
@@ -578,39 +650,72 @@ class PackIndex:
         self.offsets.append(offset)
         self.crcs.append(crc)
 
-    def write(self, f: BinaryIO, pack_checksum: bytes) -> None:
-        """Index format 2, byte for byte as git and dulwich write it."""
-        digest = hashlib.sha1()
+    def name_runs(self) -> Iterator[bytes | bytearray]:
+        yield self.names
 
-        def out(chunk: bytes) -> None:
-            f.write(chunk)
-            digest.update(chunk)
+    def crc_runs(self) -> Iterator[array[int]]:
+        for start in range(0, len(self), _TABLE_RUN):
+            yield self.crcs[start : start + _TABLE_RUN]
 
-        count = len(self.offsets)
-        fanout = [0] * 256
-        for first in self.names[::20]:
-            fanout[first] += 1
-        total = 0
-        for i in range(256):
-            total += fanout[i]
-            fanout[i] = total
-        out(b"\377tOc" + struct.pack(">L", 2) + struct.pack(">256L", *fanout))
-        out(bytes(self.names))
-        crcs = array("I", self.crcs)
-        offsets = array("I", bytes(4 * count))
-        large = array("Q")
-        for k, offset in enumerate(self.offsets):
-            if offset < 1 << 31:
-                offsets[k] = offset
-            else:
-                offsets[k] = (1 << 31) + len(large)
-                large.append(offset)
-        for table in (crcs, offsets, large):
-            if sys.byteorder == "little":
-                table.byteswap()
-            out(table.tobytes())
-        out(pack_checksum)
-        f.write(digest.digest())
+    def offset_runs(self) -> Iterator[array[int]]:
+        for start in range(0, len(self), _TABLE_RUN):
+            yield self.offsets[start : start + _TABLE_RUN]
+
+
+class _MergedIndex(IndexTables):
+    """The index of a merged pack, read from its sources' tables as it is written: each
+    id once, from the source `which` names, at its place `where` there, with the offset
+    and CRC it got there (`placed`, `crcs`). A merge beside the ingest writes the index
+    of a million objects: tables of its own would add 32 bytes an object to the
+    ingest's memory."""
+
+    def __init__(
+        self,
+        sources: list[_SourceIndex],
+        which: array[int],
+        where: array[int],
+        placed: list[array[int]],
+        crcs: list[array[int]],
+    ) -> None:
+        self.names = [src.names for src in sources]
+        self.which, self.where, self.placed, self.crcs = which, where, placed, crcs
+
+    def __len__(self) -> int:
+        return len(self.where)
+
+    def _runs(self) -> Iterator[zip[tuple[int, int]]]:
+        for start in range(0, len(self), _TABLE_RUN):
+            end = start + _TABLE_RUN
+            yield zip(self.which[start:end], self.where[start:end], strict=True)
+
+    def fanout(self) -> list[int]:
+        counts = [0] * 256
+        names = self.names
+        for number, k in zip(self.which, self.where, strict=True):
+            counts[names[number][20 * k]] += 1
+        return counts
+
+    def name_runs(self) -> Iterator[bytes | bytearray]:
+        names = self.names
+        for pairs in self._runs():
+            run = bytearray()
+            for number, k in pairs:
+                run += names[number][20 * k : 20 * k + 20]
+            yield run
+
+    def crc_runs(self) -> Iterator[array[int]]:
+        crcs = self.crcs
+        for pairs in self._runs():
+            yield array("I", (crcs[number][k] for number, k in pairs))
+
+    def offset_runs(self) -> Iterator[array[int]]:
+        placed = self.placed
+        for pairs in self._runs():
+            yield array("Q", (placed[number][k] for number, k in pairs))
+
+
+_SORTED_RUN = 1 << 16  # keys sorted as a list at a time (`_SourceIndex.by_offset`)
+_TABLE_RUN = 1 << 16  # entries of an index's table written at a time (`IndexTables`)
 
 
 class _SourceIndex:
@@ -631,29 +736,60 @@ class _SourceIndex:
 
     def by_offset(self) -> array[int]:
         """Positions in the index, in the order of the objects in the pack. Sorted as one
-        int each (offset and position together): a key list would double the transient."""
-        order = sorted(offset << 32 | k for k, offset in enumerate(self.offsets))
-        return array("Q", (key & 0xFFFFFFFF for key in order))
+        int each (offset and position together), a run of `_SORTED_RUN` at a time, the
+        runs kept as arrays and merged: a list of a million ints would hold 44 bytes an
+        object (this, 16), and a merge beside the ingest adds its memory to the ingest's.
+        Offsets too large to share 64 bits with a position take a list."""
+        offsets = self.offsets
+        bits = max(len(offsets) - 1, 1).bit_length()
+        if offsets and max(offsets) >> (64 - bits):
+            return array("Q", sorted(range(len(offsets)), key=offsets.__getitem__))
+        runs = [
+            array(
+                "Q",
+                sorted(
+                    offsets[k] << bits | k
+                    for k in range(start, min(start + _SORTED_RUN, len(offsets)))
+                ),
+            )
+            for start in range(0, len(offsets), _SORTED_RUN)
+        ]
+        order = array("Q", heapq.merge(*runs))
+        del runs
+        mask = (1 << bits) - 1
+        for j, key in enumerate(order):
+            order[j] = key & mask
+        return order
 
     @classmethod
     def read(cls, path: Path) -> _SourceIndex:
-        data = path.read_bytes()
-        if data[:4] == b"\377tOc" and struct.unpack(">L", data[4:8])[0] == 2:
-            count = struct.unpack(">L", data[1028:1032])[0]
-            names_at = 8 + 1024
-            crcs_at = names_at + 20 * count
-            offsets_at = crcs_at + 4 * count
-            crcs = array("I", data[crcs_at:offsets_at])
-            small = array("I", data[offsets_at : offsets_at + 4 * count])
-            large_at = offsets_at + 4 * count
-            n_large = (len(data) - 40 - large_at) // 8
-            large = array("Q", data[large_at : large_at + 8 * n_large])
-            if sys.byteorder == "little":
-                crcs.byteswap()
-                small.byteswap()
-                large.byteswap()
-            offsets = array("Q", (o if not o & (1 << 31) else large[o & 0x7FFFFFFF] for o in small))
-            return cls(data[names_at:crcs_at], offsets, crcs)
+        """The index at `path`, each table read into its own array (the file is never
+        held whole beside them: a merge beside the ingest adds its memory to the
+        ingest's); StoreError for one cut short."""
+        with open(path, "rb") as f:
+            head = f.read(8 + 1024)
+            if head[:4] == b"\377tOc" and struct.unpack(">L", head[4:8])[0] == 2:
+                count = struct.unpack(">L", head[1028:1032])[0]
+                names = f.read(20 * count)
+                crcs, small = array("I"), array("I")
+                try:
+                    crcs.fromfile(f, count)
+                    small.fromfile(f, count)
+                except EOFError:
+                    raise StoreError(f"{path}: the pack index is cut short") from None
+                if len(names) != 20 * count:
+                    raise StoreError(f"{path}: the pack index is cut short")
+                large = array("Q")
+                rest = f.read()  # the large offsets, then two checksums
+                large.frombytes(rest[: (len(rest) - 40) // 8 * 8] if len(rest) > 40 else b"")
+                if sys.byteorder == "little":
+                    crcs.byteswap()
+                    small.byteswap()
+                    large.byteswap()
+                offsets = array(
+                    "Q", (o if not o & (1 << 31) else large[o & 0x7FFFFFFF] for o in small)
+                )
+                return cls(names, offsets, crcs)
         index = load_pack_index(str(path), SHA1)  # format 1, or one dulwich reads otherwise
         try:
             entries = sorted((bytes(sha), int(offset)) for sha, offset, _ in index.iterentries())

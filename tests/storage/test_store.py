@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import zlib
+from array import array
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,20 @@ def test_a_whole_object_whose_header_claims_a_size_beyond_any_buffer_is_left_to_
     header = bytes([0x80 | 3 << 4 | 0xF, *[0xFF] * 9, 0x7F])
     assert whole_entry_at(header + zlib.compress(b"x"), 0) is None
     assert whole_entry_at(packed_entry(3, b"blob text"), 0) == (3, b"blob text")
+
+
+def test_a_large_index_is_put_in_pack_order_a_run_at_a_time() -> None:
+    """A merge reads each source in the order of its objects in the pack, sorted a run of
+    keys at a time and merged (past one run here): every position once, by offset."""
+    import random
+
+    from gitflywheel.storage.packs import _SORTED_RUN, _SourceIndex
+
+    draw = random.Random(7)
+    count = 2 * _SORTED_RUN + 1234
+    offsets = draw.sample(range(12, 1 << 34), count)
+    source = _SourceIndex(bytes(20 * count), array("Q", offsets))
+    assert list(source.by_offset()) == sorted(range(count), key=offsets.__getitem__)
+    # offsets past what 64 bits hold beside a position: sorted all the same
+    huge = _SourceIndex(bytes(60), array("Q", [(1 << 63) + 5, 3, 1 << 62]))
+    assert list(huge.by_offset()) == [1, 2, 0]
