@@ -4,7 +4,9 @@ A pack lands as a temporary file that is indexed and moved into place, its index
 so that no reader ever finds a pack without its index. Merges are geometric: a store
 keeps O(log n) packs and each object is copied O(log n) times over its life. A
 multi-pack-index that git wrote is dropped as soon as a merge removes a pack it names,
-so that it never names a pack that is gone (`git fsck` would refuse it).
+so that it never names a pack that is gone (`git fsck` would refuse it). A long writer's
+merges may be written by a thread beside it (`MergeBeside`), which reads and writes
+nothing the writer touches, and holds each index table once (`IndexTables`).
 Used by `Store` alone (which a `Writer` asks to write a pack), and `packed_entry` by whoever
 compresses objects ahead of a writer (ingest's planning workers).
 """
@@ -23,6 +25,7 @@ import sys
 import threading
 import time
 import zlib
+from abc import ABC, abstractmethod
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -559,23 +562,24 @@ def unpacked_entry(raw: bytes) -> bytes:
     return zlib.decompress(raw[at + 1 :])
 
 
-class IndexTables:
+class IndexTables(ABC):
     """What a pack index lists, in id order, a run of `_TABLE_RUN` entries at a time:
     written as git's index format 2 (`write`) without a copy of a whole table."""
 
-    def __len__(self) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def __len__(self) -> int: ...
 
+    @abstractmethod
     def name_runs(self) -> Iterator[bytes | bytearray]:
-        raise NotImplementedError
+        """Runs of names (20 bytes each)."""
 
+    @abstractmethod
     def crc_runs(self) -> Iterator[array[int]]:
         """Runs of CRC-32s ("I"), each an array of its own (`write` byte-swaps it)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def offset_runs(self) -> Iterator[array[int]]:
         """Runs of offsets ("Q")."""
-        raise NotImplementedError
 
     def fanout(self) -> list[int]:
         """How many names start with each byte value."""
