@@ -349,7 +349,7 @@ def test_a_merge_beside_the_writer_that_fails_is_raised_and_leaves_every_pack(
             editor.set("last.md", FILE_MODE, w.put_blob(b"last\n"))
             w.flush(w.commit(w.write_tree(editor), [tip], b"Last\n", AUTHOR, WHEN, 1764633600))
         after = {p: p.read_bytes() for p in _packs(store.path)}
-        assert all(after.get(p) == data for p, data in before.items())
+        assert all(after.get(p) == kept for p, kept in before.items())
         assert len(after) == MAX_PACKS + 1
         assert not list(damaged.parent.glob("tmp_*"))
 
