@@ -144,17 +144,17 @@ def dulwich_repo(store: Store) -> Repo:
 
 
 class _ReaderOfItsOwn:
-    """Objects read through a Store of its own, opened at the first read: what a merge
-    written beside the writer reads the deltas of git's packs through, never the
-    writer's open packs (`packs.OwnReader`)."""
+    """Objects read through a Store of its own (`Store.reopened`), opened at the first
+    read: what a merge written beside the writer reads the deltas of git's packs
+    through, never the writer's open packs (`packs.OwnReader`)."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
+    def __init__(self, store: Store) -> None:
+        self._of = store
         self._store: Store | None = None
 
     def __call__(self, sha: bytes) -> tuple[int, bytes]:
         if self._store is None:
-            self._store = Store.open(self._path)
+            self._store = self._of.reopened()
         return self._store._read(sha)
 
     def close(self) -> None:
@@ -481,7 +481,7 @@ class Store:
         if not merge_beside:
             self.merge_packs()
         elif sources := self._packs.merge_sources():
-            self._merging = MergeBeside(self._packs, sources, _ReaderOfItsOwn(self.path))
+            self._merging = MergeBeside(self._packs, sources, _ReaderOfItsOwn(self))
 
     def _land_merge(self) -> MergeResult | None:
         """Wait for the merge written beside the writer, if any, and remove what it

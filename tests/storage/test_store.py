@@ -250,3 +250,37 @@ def test_a_large_index_is_put_in_pack_order_a_run_at_a_time() -> None:
     # offsets past what 64 bits hold beside a position: sorted all the same
     huge = _SourceIndex(bytes(60), array("Q", [(1 << 63) + 5, 3, 1 << 62]))
     assert list(huge.by_offset()) == [1, 2, 0]
+
+
+def test_a_merge_beside_the_writer_reads_git_s_deltas_through_a_store_of_its_own(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    """A pack `git repack` deltified, folded by a merge written beside the writer (as
+    ingest's are): its deltas are read through a Store of the thread's own and written
+    whole; the store then reads as git reads it."""
+    import os
+
+    from gitflywheel.storage.packs import MAX_PACKS
+    from gitflywheel.storage.trees import FILE_MODE
+
+    ingest_many(cli, store, tmp_path, "d", 3)
+    git("-C", store, "repack", "-a", "-d", "-f", "--depth=50", "--window=50", "-q")
+    (deltified,) = packs(store)
+    listed = git("-C", store, "verify-pack", "-v", str(deltified.with_suffix(".idx")))
+    assert any(len(line.split()) > 5 for line in listed.splitlines() if line[:1].isalnum())
+    with Store.open(store) as opened, opened.writing(merge_beside=True) as writer:
+        tip = writer.main
+        assert tip is not None
+        for n in range(MAX_PACKS):  # packs of about its size, so the merge takes it too
+            editor = writer.edit(opened.commit(tip).tree)
+            editor.set(f"noise/{n}.bin", FILE_MODE, writer.put_blob(os.urandom(4096)))
+            tip = writer.commit(
+                writer.write_tree(editor), [tip], b"Noise\n", b"A <a@example.com>", None, 1
+            )
+            writer.flush(tip)
+    assert deltified not in packs(store)  # folded
+    assert not list((store / "objects" / "pack").glob("tmp_*"))
+    fsck(store)
+    with Store.open(store) as reader:
+        for sha, (kind, data) in _objects_as_git_reads_them(store).items():
+            assert reader.raw(sha) == (kind, data)
