@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import mmap
 import os
 import re
 import shutil
@@ -268,6 +269,19 @@ class Store:
         the whole store (verify) calls this now and then, so that the pages of packs it
         has read do not all stay in its resident set (they stay in the page cache)."""
         self._forget_packs()
+
+    def release_pack_pages(self) -> None:
+        """Drop the pages of pack data read so far from this process's resident set,
+        the packs kept open: what a reader of the whole store calls often, and
+        `release_packs` now and then. Each object's bytes are read about once, so
+        their pages are dropped at no cost; the indexes' pages, which every lookup reads
+        again (a fault each when they were dropped), stay until `release_packs`."""
+        if not hasattr(mmap, "MADV_DONTNEED"):  # pragma: no cover - not Linux
+            return
+        for pack in self._readers or ():
+            contents = getattr(pack, "_data", None) and getattr(pack._data, "_contents", None)
+            if isinstance(contents, mmap.mmap) and not contents.closed:
+                contents.madvise(mmap.MADV_DONTNEED)
 
     def _forget_packs(self) -> None:
         """Close the packs: after a write or merge, and to release their maps."""

@@ -24,8 +24,15 @@ __all__ = ["CHUNK", "default_jobs", "prepared"]
 
 CHUNK = 32  # commits per task: large enough that handing work over costs little
 _AHEAD = 3  # chunks in flight per process
+_CLOSE_EVERY = 256
+"""Commits prepared between two closings of the packs (`Store.release_packs`), which
+drop the pages of their indexes from memory; the pages of their objects are dropped
+after every chunk (`Store.release_pack_pages`). Each closing costs the faults of
+reading those index pages again: at 100,000 sessions, closing after every chunk made
+the preparing 4% slower than closing after every 1,024 commits."""
 
 _checks: CommitChecks | None = None
+_since_closed = 0  # commits this process prepared since it last closed the packs
 
 
 def default_jobs() -> int:
@@ -42,10 +49,21 @@ def _start(store_dir: str) -> None:
 
 
 def _prepare(shas: list[bytes]) -> list[CommitWork]:
+    global _since_closed
     assert _checks is not None
     done = [_checks.prepare(sha) for sha in shas]
-    _checks.store.release_packs()
+    _since_closed = _released(_checks.store, _since_closed + len(shas))
     return done
+
+
+def _released(store: Store, since_closed: int) -> int:
+    """Drop the pages of packs read from memory (`_CLOSE_EVERY`); the commits prepared
+    since the packs were last closed."""
+    if since_closed >= _CLOSE_EVERY:
+        store.release_packs()
+        return 0
+    store.release_pack_pages()
+    return since_closed
 
 
 def prepared(
@@ -56,10 +74,11 @@ def prepared(
     store.release_packs()  # what listing the chain read
     if jobs <= 1 or len(chain) < 2 * CHUNK:
         checks = CommitChecks(store, clean=clean)
+        since_closed = 0
         for number, sha in enumerate(chain, 1):
             yield checks.prepare(sha)
             if number % CHUNK == 0:
-                store.release_packs()
+                since_closed = _released(store, since_closed + CHUNK)
         return
     chunks: Iterator[list[bytes] | None] = (
         list(chain[i : i + CHUNK]) for i in range(0, len(chain), CHUNK)

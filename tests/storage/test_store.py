@@ -209,6 +209,33 @@ def test_every_object_reads_as_git_reads_it_whole_or_as_a_delta(
         assert {sha: opened.raw(sha) for sha in whole} == whole
 
 
+def _resident_kb(path: Path) -> int:
+    """The kB of `path` this process holds resident through its mappings (smaps' Rss)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if line[:1].isalnum() and "-" in line.split(" ", 1)[0]:  # a mapping's first line
+            inside = line.endswith(str(path))
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total
+
+
+def test_releasing_pack_pages_drops_them_from_memory_and_reads_go_on(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    ingest_many(cli, store, tmp_path, "p", 40)
+    git("-C", store, "repack", "-a", "-d", "-q")
+    (pack,) = packs(store)
+    whole = _objects_as_git_reads_them(store)
+    with Store.open(store) as opened:
+        assert {sha: opened.raw(sha) for sha in whole} == whole
+        assert _resident_kb(pack) > 0
+        opened.release_pack_pages()
+        assert _resident_kb(pack) == 0
+        assert {sha: opened.raw(sha) for sha in whole} == whole  # the packs stayed open
+        assert _resident_kb(pack) > 0
+
+
 def test_an_object_whose_deflated_bytes_are_damaged_is_never_read(
     cli: Cli, store: Path, tmp_path: Path
 ) -> None:
