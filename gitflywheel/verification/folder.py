@@ -26,7 +26,7 @@ from ..errors import GitflywheelError, InputError
 from ..jsontext import JSONTextError, decode_utf8, loads
 from ..pipelines import names_used, pipeline_id
 from ..pipelines.drafts import draft_reasons
-from ..queries.settings import current_settings, settings_at, settings_blob
+from ..queries.settings import current_settings, settings_at
 from ..recording.folder_plan import (
     Derived,
     ScreenshotFile,
@@ -45,12 +45,14 @@ from ..storage.layout import (
     FACTS_FILE,
     MANIFEST_FILE,
     RECORD_FILE,
+    SETTINGS_FILE,
     TEMPLATES_DIR,
     artifact_path,
     session_dir,
     template_path,
 )
 from ..storage.objects import CommitInfo
+from ..storage.treediff import read_entries
 from ..storage.trees import TREE_MODE
 from .context import Context, FolderFiles, is_blob
 
@@ -179,10 +181,14 @@ class FolderChecks:
         folder ask it three times (a tree not read is asked again: it may come in)."""
         if self._settings_of is not None and self._settings_of[0] == tree:
             return self._settings_of[1]
-        try:
-            found = (settings_blob(self.ctx.store, tree),)
-        except (GitflywheelError, KeyError, ValueError):
+        # As `settings_blob` answers, through the entries the diff of the commit read
+        # already (read_entries keeps them), not a parse of the root tree of its own.
+        if tree is not None and read_entries(self.ctx.store, tree) is None:
             return None
+        entry = None if tree is None else self.ctx.lookup(tree, SETTINGS_FILE)
+        if entry is not None and entry[0] == TREE_MODE:
+            return None  # a folder: settings.invalid says so
+        found = (None if entry is None else entry[1],)
         self._settings_of = (tree, found)
         return found
 
@@ -628,7 +634,8 @@ class FolderChecks:
         facts.invalid only, and other names or an address it gives are derived with."""
         manifest, record = folder.manifest, folder.record
         assert manifest is not None and manifest.facts is not None and record is not None
-        recorded = _NAMES_KEY in stored or _ADDRESS_KEY in stored  # pretty JSON: top-level
+        # pretty JSON, top-level; the address (when there is one) is the first member
+        recorded = _ADDRESS_KEY in stored or _NAMES_KEY in stored
         light = Facts.recorded_inputs(stored) if recorded else (Names(), None)
         failure = None
         if light is not None:
