@@ -35,7 +35,7 @@ from .commitwork import (
 from .context import read_commit
 from .folder import CleanFolders
 from .index import VerifyState
-from .pool import default_jobs, prepared
+from .pool import Preparing, default_jobs
 from .result import Finding, VerifyResult
 
 __all__ = ["VERIFIED_REF", "adopt_verified", "verify"]
@@ -262,28 +262,31 @@ def _verify(
         else:
             state.close()
             state, chain = None, []
+        chain.reverse()
     elif state is not None:
         state.close()
         state = None
-    if state is None:
-        result.full = True
-        state = VerifyState.fresh(store.path)
-        chain = list(_first_parent_ids(store, tip))
-    chain.reverse()
 
-    try:
-        walk = _Walk(state, result)
-        for number, work in enumerate(prepared(store, chain, jobs, clean), 1):
-            walk.judge(work)
-            if progress is not None:
-                progress(number, len(chain))
-        _summarise(state, result)
-        if result.ok:
-            state.set_meta("verified", tip.decode())
-            state.save_as(store.path)
-            store.set_ref(VERIFIED_REF, tip)
-    finally:
-        state.close()
+    with Preparing(store, jobs, clean) as preparing:
+        fresh = state is None
+        if state is None:
+            result.full = True
+            state = VerifyState.fresh(store.path)
+        try:
+            if fresh:  # the whole history: the processes start on its newest commits
+                chain = preparing.listed(_first_parent_ids(store, tip))
+            walk = _Walk(state, result)
+            for number, work in enumerate(preparing.works(chain), 1):
+                walk.judge(work)
+                if progress is not None:
+                    progress(number, len(chain))
+            _summarise(state, result)
+            if result.ok:
+                state.set_meta("verified", tip.decode())
+                state.save_as(store.path)
+                store.set_ref(VERIFIED_REF, tip)
+        finally:
+            state.close()
     return result
 
 

@@ -19,6 +19,7 @@ from conftest import GFW, Cli, git, session
 
 from gitflywheel.storage.layout import session_dir
 from gitflywheel.storage.store import Store
+from gitflywheel.verification import pool
 
 ME = ["-c", "user.name=Mallory", "-c", "user.email=mallory@example.com"]
 VERIFY_LOCK = "gitflywheel-verify.lock"
@@ -79,6 +80,22 @@ def test_two_processes_find_what_one_finds_in_the_same_order(cli: Cli, tmp_path:
     assert one["commits_checked"] == 114
     for key in ("findings", "warnings", "figures", "commits_checked", "sessions_checked"):
         assert two[key] == one[key], key
+
+
+@pytest.mark.parametrize("early", [64, 2])
+def test_the_work_comes_back_in_chain_order_however_much_was_started_while_listing(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, early: int
+) -> None:
+    store = tmp_path / "store.git"
+    sessions = write_sessions(tmp_path / "s.jsonl", "s", 150)
+    assert cli("ingest", "--repo", store, sessions).exit_code == 0
+    expected = git("-C", store, "rev-list", "--first-parent", "--reverse", "main").split()
+    monkeypatch.setattr(pool, "_EARLY", early)  # chunks started while the chain is listed
+    with Store.open(store) as opened, pool.Preparing(opened, 2) as preparing:
+        chain = preparing.listed(c.id for c in opened.first_parent_chain())
+        assert [sha.decode() for sha in chain] == expected
+        assert len(preparing._early) == min(early, len(expected) // pool.CHUNK)
+        assert [work.commit for work in preparing.works(chain)] == expected
 
 
 def _locked(path: Path) -> bool:
