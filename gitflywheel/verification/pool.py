@@ -112,6 +112,7 @@ class Preparing:
                 while len(self._early) * CHUNK < len(listed) and len(self._early) < _EARLY:
                     at = len(self._early) * CHUNK
                     self._early.append(self._submit(listed[at : at + CHUNK][::-1]))
+        self.store.release_packs()  # what listing the chain read (the pages of the indexes)
         listed.reverse()
         return listed
 
