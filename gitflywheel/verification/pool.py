@@ -103,18 +103,23 @@ class Preparing:
         listed: list[bytes] = []
         for sha in newest_first:
             listed.append(sha)
-            if (
-                self.jobs > 1
-                and len(listed) % CHUNK == 0
-                and len(listed) >= 2 * CHUNK
-                and len(self._early) < _EARLY
-            ):
-                while len(self._early) * CHUNK < len(listed) and len(self._early) < _EARLY:
-                    at = len(self._early) * CHUNK
-                    self._early.append(self._submit(listed[at : at + CHUNK][::-1]))
+            if self.jobs > 1 and len(listed) % CHUNK == 0 and len(listed) >= 2 * CHUNK:
+                self._start_early(listed)
         self.store.release_packs()  # what listing the chain read (the pages of the indexes)
         listed.reverse()
         return listed
+
+    def _start_early(self, listed: list[bytes]) -> None:
+        """Hand the processes the next chunks of the newest commits listed while they
+        have fewer than `_AHEAD` each to do: no more than they prepare while the listing
+        goes on, since the judging process takes their work last, after the rest."""
+        while (
+            len(self._early) < _EARLY
+            and (len(self._early) + 1) * CHUNK <= len(listed)
+            and sum(not started.done() for started in self._early) < _AHEAD * self.jobs
+        ):
+            at = len(self._early) * CHUNK
+            self._early.append(self._submit(listed[at : at + CHUNK][::-1]))
 
     def works(self, chain: Sequence[bytes]) -> Iterator[CommitWork]:
         """The work of each commit of `chain` (oldest first: `listed`'s list, or a part of
