@@ -4,6 +4,8 @@ before the fast paths."""
 
 from __future__ import annotations
 
+import random
+import re
 from typing import Any
 
 from hypothesis import given
@@ -111,9 +113,6 @@ def test_plain_text_is_told_by_what_it_lacks() -> None:
     """`_plain_line` (scans for what plain text lacks) answers as the pattern of plain
     text does, on 200,000 strings of plain and special characters, spaces among them;
     and `_escape_line` skips `_INLINE` only for a line without one of its characters."""
-    import random
-    import re
-
     plain = re.compile(r"(?:[^\W_]|[,.:;!?'\"()/%$@{}^])+(?: (?:[^\W_]|[,.:;!?'\"()/%$@{}^])+)*")
     draw = random.Random(2)
     alphabet = PLAIN + "  " + SPECIAL + "—ー\u00a0²"
