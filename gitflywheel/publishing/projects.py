@@ -35,14 +35,16 @@ __all__ = [
     "Release",
     "Project",
     "section_of",
-    "build_facts",
-    "build_facts_in",
+    "changelog",
+    "changelog_in",
+    "read_changelog",
     "projects",
 ]
 
 # Keep a Changelog's sections, in the order a project page shows them.
 SECTIONS: Final = ("Breaking changes", "Added", "Changed", "Fixed", "Documentation", "Maintenance")
 NO_COMMITS: Final = "Sessions without listed commits"
+_SECTIONS_LISTED: Final = frozenset(SECTIONS)
 _SECTION_OF_GROUP: Final = {
     "Breaking changes": "Breaking changes",
     "Features": "Added",
@@ -105,10 +107,10 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def build_facts(store: Store, folder: bytes) -> dict[str, Any] | None:
-    """What a project's changelog reads of the build facts a session (its folder's tree
-    id) was rendered from (`facts` of its build log, else of its post), or None when it
-    has none readable."""
+def changelog(store: Store, folder: bytes) -> dict[str, Any] | None:
+    """What a project's changelog reads of a build session (its folder's tree id):
+    `changelog_in` of the facts its artifacts were rendered from, or None when it has
+    none readable."""
     entry = store.lookup(folder, FACTS_FILE)
     if entry is None:
         return None
@@ -116,17 +118,52 @@ def build_facts(store: Store, folder: bytes) -> dict[str, Any] | None:
         facts = Facts.from_bytes(store.blob(entry[1]))
     except (GitflywheelError, KeyError, ValueError):
         return None
-    return build_facts_in(facts)
+    return changelog_in(facts)
 
 
-def build_facts_in(facts: Facts) -> dict[str, Any] | None:
-    """`build_facts` of a session's facts, read already."""
+def changelog_in(facts: Facts) -> dict[str, Any] | None:
+    """What a project's changelog reads of a build session's facts (`facts` of its build
+    log, else of its post), as JSON (what a site keeps of it between builds): its
+    project (None: it names none) and its changes, newest first, each
+    [section, text, scope, short hash, link or None]; None when neither artifact's
+    context holds the session's figures."""
     for kind in ("build_log", "blog_post"):
         found = facts.artifacts.get(kind)
         value = found.context.get("facts") if found is not None else None
         if isinstance(value, dict):
-            return {k: value[k] for k in ("project", "repo", "commits") if k in value}
+            return {"project": _project(value), "changes": [list(c) for c in _changes(value)]}
     return None
+
+
+_Line = tuple[str, str, str, str, str | None]  # a change: section, text, scope, short, url
+
+
+def read_changelog(value: Any) -> tuple[dict[str, str] | None, list[_Line]] | None:
+    """`changelog_in`'s JSON as read back (project, changes), or None when it is not
+    shaped so (a kept copy that cannot be trusted: read the facts again)."""
+    if not isinstance(value, dict):
+        return None
+    named, changes = value.get("project"), value.get("changes")
+    if named is not None and not (
+        isinstance(named, dict)
+        and all(isinstance(named.get(k), str) and named[k].strip() for k in ("name", "tag"))
+    ):
+        return None
+    if not isinstance(changes, list):
+        return None
+    lines: list[_Line] = []
+    for line in changes:
+        if not (
+            isinstance(line, list)
+            and len(line) == 5
+            and line[0] in _SECTIONS_LISTED
+            and all(isinstance(t, str) for t in line[1:4])
+            and (line[4] is None or (isinstance(line[4], str) and line[4].startswith("https://")))
+        ):
+            return None
+        lines.append((line[0], line[1], line[2], line[3], line[4]))
+    project = {"name": named["name"], "tag": named["tag"]} if named is not None else None
+    return project, lines
 
 
 def _project(facts: dict[str, Any]) -> dict[str, str] | None:
@@ -136,28 +173,26 @@ def _project(facts: dict[str, Any]) -> dict[str, str] | None:
     return project_of(_text(facts.get("repo")) or None)  # facts made before projects
 
 
-def _changes(post: Post, facts: dict[str, Any]) -> list[tuple[str, Change]]:
-    """A session's changes, newest first, each with its section."""
+def _changes(facts: dict[str, Any]) -> list[_Line]:
+    """A session's commits as changes, newest first, each with its section."""
     commits = facts.get("commits")
     listed = [c for c in commits if isinstance(c, dict)] if isinstance(commits, list) else []
-    out: list[tuple[str, Change]] = []
+    out: list[_Line] = []
     for commit in reversed(listed):  # stored in time order
         subject = _text(commit.get("subject"))
         read = parse(subject)
         kind = _text(commit.get("type")) or implied_type(read)
         breaking = commit.get("breaking") is True or read.breaking
-        text = _text(commit.get("description")) or read.description or "(no message)"
         url = commit.get("url")
-        change = Change(
-            post.session_id,
-            text,
-            _text(commit.get("scope")) or read.scope or read.agent,
-            _text(commit.get("short")),
-            url if isinstance(url, str) and url.startswith("https://") else None,
+        out.append(
+            (
+                section_of(kind, breaking),
+                _text(commit.get("description")) or read.description or "(no message)",
+                _text(commit.get("scope")) or read.scope or read.agent,
+                _text(commit.get("short")),
+                url if isinstance(url, str) and url.startswith("https://") else None,
+            )
         )
-        out.append((section_of(kind, breaking), change))
-    if not out:
-        out.append((NO_COMMITS, Change(post.session_id, post.title)))
     return out
 
 
@@ -165,24 +200,25 @@ def projects(
     store: Store,
     commit: str,
     posts: Iterable[Post],
-    facts_of: Callable[[Post], dict[str, Any] | None] | None = None,
+    changelog_of: Callable[[Post], Any] | None = None,
 ) -> list[Project]:
     """The projects of the published build sessions `posts` (newest first) at `commit`,
-    by name; a session whose facts name no project is in none. `facts_of` gives a
-    post's `build_facts` read already (default: read from the store)."""
+    by name; a session whose facts name no project is in none. `changelog_of` gives a
+    post's `changelog` kept already (default: read from the store; also what is read
+    when it gives something not shaped as one)."""
     root = store.commit(commit.encode()).tree
     found: dict[str, Project] = {}
     months: dict[str, dict[str, Release]] = defaultdict(dict)
     for post in posts:
         if post.session_type != "build":
             continue
-        if facts_of is not None:
-            facts = facts_of(post)
-        else:
+        kept = changelog_of(post) if changelog_of is not None else None
+        read = read_changelog(kept)
+        if read is None and (changelog_of is None or kept is not None):
             folder = store.lookup(root, post.folder)
-            facts = build_facts(store, folder[1]) if folder is not None else None
-        named = _project(facts) if facts is not None else None
-        if facts is None or named is None:
+            read = read_changelog(changelog(store, folder[1]) if folder is not None else None)
+        named, lines = read if read is not None else (None, [])
+        if named is None:
             continue
         project = found.setdefault(named["tag"], Project(named["name"], named["tag"], [], []))
         project.posts.append(post)
@@ -193,6 +229,7 @@ def projects(
             months[named["tag"]][key] = release
             project.releases.append(release)
         release.sessions.append(post.session_id)
-        for section, change in _changes(post, facts):
+        for section, text, scope, short, url in lines or [(NO_COMMITS, post.title, "", "", None)]:
+            change = Change(post.session_id, text, scope, short, url)
             release.sections.setdefault(section, []).append(change)
     return sorted(found.values(), key=lambda p: (p.name.casefold(), p.tag))

@@ -44,12 +44,18 @@ class SiteFiles(Mapping[str, bytes]):
         self.trusted: set[str] = set()  # kept paths that still show what `seen` says
         self._made: set[str] = set()  # the folders of staged files, made already
         self.inherited: tuple[object, ...] = ()  # in a forked worker: the parent's tables
+        self._order: list[str] | None = None  # the paths in order, until one comes or goes
         self._remove = weakref.finalize(self, shutil.rmtree, str(self.folder), True)
+
+    def _set(self, path: str, digest: str) -> None:
+        if path not in self.digests:
+            self._order = None
+        self.digests[path] = digest
 
     def add(self, path: str, data: bytes) -> None:
         self.trusted.discard(path)
         staged = path in self.digests and path not in self.kept
-        self.digests[path] = sha256(data).hexdigest()
+        self._set(path, sha256(data).hexdigest())
         if self.reuse is not None and file_state(self.reuse, path) == data:
             self.kept.add(path)
             if staged:
@@ -73,21 +79,15 @@ class SiteFiles(Mapping[str, bytes]):
             stat = os.lstat(self._reuse_text + path)
         except OSError:
             return False
-        trusted = (
-            isinstance(seen, list | tuple)
-            and len(seen) == 4
-            and seen[3] == digest
-            and seen[0] == stat.st_size
-            and seen[1] == stat.st_mtime_ns
-            and seen[2] == stat.st_ino
-        )
+        # `seen` as its record reads back (`BuildMemo.folder_state`): a list
+        trusted = seen == [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest]
         if not trusted:
             data = file_state(self.reuse, path)
             if not isinstance(data, bytes) or sha256(data).hexdigest() != digest:
                 return False
         if path in self.digests and path not in self.kept:
             self.file(path).unlink()
-        self.digests[path] = digest
+        self._set(path, digest)
         self.kept.add(path)
         if trusted:
             self.trusted.add(path)
@@ -98,7 +98,7 @@ class SiteFiles(Mapping[str, bytes]):
     def note(self, path: str, digest: str, kept: bool) -> None:
         """Take `path` as another process (a worker of the same build) added it: staged
         in this folder, or (`kept`) found in `reuse` with these bytes."""
-        self.digests[path] = digest
+        self._set(path, digest)
         self.trusted.discard(path)
         if kept:
             self.kept.add(path)
@@ -108,7 +108,8 @@ class SiteFiles(Mapping[str, bytes]):
     def forget(self, path: str) -> None:
         """Drop `path` from what this process knows, its file left where it is: a worker
         that handed it to the build's own process."""
-        self.digests.pop(path, None)
+        if self.digests.pop(path, None) is not None:
+            self._order = None
         self.kept.discard(path)
 
     def give_folder(self, target: Path, mode: int) -> bool:
@@ -144,8 +145,9 @@ class SiteFiles(Mapping[str, bytes]):
         The parent's tables stay referenced (`inherited`): freed here, each of their
         strings would be written to (its count of references) and so copied."""
         self._remove.detach()
-        self.inherited = (self.digests, self.kept, self.trusted)
+        self.inherited = (self.digests, self.kept, self.trusted, self._order)
         self.digests = {}
+        self._order = None
         self.kept = set()
         self.trusted = set()
 
@@ -168,7 +170,9 @@ class SiteFiles(Mapping[str, bytes]):
         return path in self.digests
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self.digests))
+        if self._order is None:
+            self._order = sorted(self.digests)
+        return iter(self._order)
 
     def __len__(self) -> int:
         return len(self.digests)

@@ -142,3 +142,54 @@ def test_every_page_links_the_projects(project_site: Path) -> None:
     for page in ("index.html", "tags/index.html", "projects/agentcellphone/index.html"):
         html = (project_site / page).read_text()
         assert "projects/index.html" in html, page
+
+
+def test_a_kept_changelog_of_another_shape_is_read_from_the_facts_again(tmp_path: Path) -> None:
+    """A site keeps each build session's changelog lines in its summary; one that does
+    not read back as lines (another section, a link that is no https URL, a number for a
+    text, a project without a tag) is never shown: the facts are read again, and the
+    project page is the page of a build from nothing."""
+    import contextlib
+    import sqlite3
+
+    from gitflywheel.publishing.cache_db import FILE_NAME
+    from gitflywheel.storage.store import Store
+
+    store = tmp_path / "s.git"
+    assert ingest(store, [EXAMPLES]).exit_code == 0
+    page = Path("projects") / "agentcellphone" / "index.html"
+    site(store, tmp_path / "first", base_url=BASE)
+    expected = (tmp_path / "first" / page).read_bytes()
+    with Store.open(store) as opened:
+        cache = opened.paths.site_cache / FILE_NAME
+    damages = [
+        {
+            "project": {"name": "Agent Cellphone", "tag": "agentcellphone"},
+            "changes": [["Stolen", "x", "", "", None]],
+        },
+        {
+            "project": {"name": "Agent Cellphone", "tag": "agentcellphone"},
+            "changes": [["Added", "x", "", "", "javascript:alert(1)"]],
+        },
+        {
+            "project": {"name": "Agent Cellphone", "tag": "agentcellphone"},
+            "changes": [["Added", 1, "", "", None]],
+        },
+        {"project": {"name": "Agent Cellphone"}, "changes": []},
+    ]
+    for number, damage in enumerate(damages):
+        with contextlib.closing(sqlite3.connect(cache)) as db, db:
+            rows = db.execute("SELECT key, data FROM records WHERE kind = 'post'").fetchall()
+            builds = [(key, json.loads(data)) for key, data in rows]
+            builds = [(key, s) for key, s in builds if (s.get("extra") or {}).get("build")]
+            assert builds
+            for key, summary in builds:
+                summary["extra"]["build"] = damage
+                db.execute(
+                    "UPDATE records SET data = ? WHERE kind = 'post' AND key = ?",
+                    (json.dumps(summary).encode(), key),
+                )
+        site(store, tmp_path / f"again-{number}", base_url=BASE)
+        again = (tmp_path / f"again-{number}" / page).read_bytes()
+        assert again == expected, damage
+        assert b"Stolen" not in again and b"javascript:" not in again

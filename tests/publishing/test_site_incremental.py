@@ -187,3 +187,17 @@ def test_a_new_session_leaves_every_full_list_page_as_it_was(
     assert "index.html" in changed and "tags/build/index.html" in changed
     assert len(changed) < 30, sorted(changed)
     assert after == cold(store, tmp_path / "cold")
+
+
+def test_the_record_of_a_builds_files_is_json_indented_by_one() -> None:
+    """`.gitflywheel-site.json` lists the files a build wrote as `json.dumps(indent=1)`
+    spells them, whatever their names hold (it is written without json's slow writer)."""
+    import json
+
+    from gitflywheel.publishing.site import MARKER_FILE, _marker
+
+    names = ["index.html", "tags/c++/index.html", 'a "b"/c\\d', "é/ü/😀", "x\u2028y", "t\tz"]
+    listed = sorted([*names, MARKER_FILE])
+    expected = json.dumps({"gitflywheel_site": 1, "files": listed}, indent=1) + "\n"
+    assert _marker(names) == expected.encode()
+    assert json.loads(_marker(names))["files"] == listed
