@@ -201,3 +201,32 @@ def test_the_record_of_a_builds_files_is_json_indented_by_one() -> None:
     expected = json.dumps({"gitflywheel_site": 1, "files": listed}, indent=1) + "\n"
     assert _marker(names) == expected.encode()
     assert json.loads(_marker(names))["files"] == listed
+
+
+def test_a_build_passes_the_collector_less_often_and_restores_its_threshold(
+    tmp_path: Path,
+) -> None:
+    """While a site is built, Python's collector passes every YOUNG_OBJECTS allocations
+    (its default pass every 700 walks the build's long-lived objects again and again);
+    after the build, whether it ended well or not, the threshold is what it was."""
+    import gc
+
+    from gitflywheel.publishing.site import YOUNG_OBJECTS, SiteError
+    from gitflywheel.storage.store import Store
+
+    store = tmp_path / "s.git"
+    assert api.ingest(store, [EXAMPLES]).exit_code == 0
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    with Store.open(store) as opened:
+        build = build_site(
+            opened,
+            base_url="https://me.example.org/",
+            progress=lambda done, total: seen.append(gc.get_threshold()),
+        )
+        build.files.close()  # type: ignore[attr-defined]
+        assert seen and all(t[0] == max(before[0], YOUNG_OBJECTS) for t in seen)
+        assert gc.get_threshold() == before
+        with pytest.raises(SiteError):
+            build_site(opened, base_url=None)  # feeds without an address
+        assert gc.get_threshold() == before
