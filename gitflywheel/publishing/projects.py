@@ -215,6 +215,7 @@ def projects(
         kept = changelog_of(post) if changelog_of is not None else None
         read = read_changelog(kept)
         if read is None and (changelog_of is None or kept is not None):
+            # none given, or one of another shape (None given: its facts have none)
             folder = store.lookup(root, post.folder)
             read = read_changelog(changelog(store, folder[1]) if folder is not None else None)
         named, lines = read if read is not None else (None, [])

@@ -682,8 +682,7 @@ class _Site:
         has one. A site of more than SITEMAP_URLS pages, which no sitemap may list in one
         file, lists them in `sitemap-1.xml`, `sitemap-2.xml`... (at the site's root, as a
         sitemap lists only pages under its own folder), which `sitemap.xml` indexes."""
-        # sorted by path alone: the same order as (path, date) pairs, as no two pages
-        # share a path, and in a twentieth of the time
+        # by path alone: no two pages share one
         pages = [(path, self.sitemap[path]) for path in sorted(self.sitemap)]
         if len(pages) <= SITEMAP_URLS:
             return {"sitemap.xml": self._urlset(pages)}
@@ -1179,6 +1178,7 @@ class _Forked:
 
 
 _FORKED: _Forked | None = None  # set while a build's workers may be forked
+_MADE_HERE = 0  # chunks a worker made since it last let go of its packs
 
 
 def _return_free_pages() -> None:
@@ -1199,9 +1199,6 @@ def _libc() -> ctypes.CDLL | None:
         return ctypes.CDLL(None)
     except OSError:  # pragma: no cover - a system without dlopen(NULL)
         return None
-
-
-_MADE_HERE = 0  # chunks a worker made since it last let go of its packs
 
 
 def _start_worker() -> None:

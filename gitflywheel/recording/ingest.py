@@ -123,7 +123,7 @@ class Recorder:
         self.writer = writer
         self.dry_run = dry_run  # plan every commit, land none
         self.base_url = base_url  # the store's site.base_url: threads link their posts
-        self.slugs: dict[str, str] = {}  # slug -> session id, given in this run
+        self.slugs: dict[str, str] = {}  # slug -> session id, given since the index moved
         self.scanned: dict[str, list[str]] | None = None  # the tip's slugs, without the index
         self.index: SlugIndex | None = None  # the query index, open once asked
         self.screenshot_policy = screenshot_policy or ScreenshotPolicy()
@@ -132,7 +132,8 @@ class Recorder:
         self.templates = TemplateSet(templates)
         self.head = writer.main
         self.head_tree = writer.store.commit(self.head).tree if self.head else None
-        # a store that held no session when the run began has no slug but this run's
+        # a store that held no session when the run began has no slug but this run's,
+        # held here until the query index holds them (`flush`)
         self.fresh = self.head_tree is None or (
             writer.store.lookup(self.head_tree, SESSIONS_DIR) is None
         )
@@ -288,10 +289,10 @@ class Recorder:
             number += 1
 
     def _taken(self, slug: str, session_id: str) -> bool:
-        """Whether another session's post lives at `slug`: given in this run, or at the
-        tip, as the query index says (one lookup), else as the tip's manifests say (read
-        once, when the index cannot be kept, and in a dry run, which writes nothing, the
-        index's cache included)."""
+        """Whether another session's post lives at `slug`: given in this run since the
+        query index last moved (`flush`), or at the tip, as the index says (one lookup),
+        else as the tip's manifests say (read once, when the index cannot be kept, and in
+        a dry run, which writes nothing, the index's cache included)."""
         holder = self.slugs.get(slug)
         if holder is not None or self.fresh:
             return holder is not None and holder != session_id
@@ -425,7 +426,11 @@ class Recorder:
             return
         base = self.writer.main
         self.writer.flush(self.head)
-        queryindex.advance(self.writer.store, base, self.head, landed)
+        if queryindex.advance(self.writer.store, base, self.head, landed) and self.scanned is None:
+            # the addresses given so far are the index's now: asked there, not held here
+            # (a run of a million sessions would hold a million)
+            self.slugs.clear()
+            self.fresh = False
         # What is on disk now reloads on demand: memory stays bounded by one batch.
         self._reset_editor()
 

@@ -21,6 +21,7 @@ from conftest import git, session
 from gitflywheel import config, export, ingest, rerender, show, site, verify
 from gitflywheel.pipelines import social
 from gitflywheel.publishing.posts import split_front_matter
+from gitflywheel.recording.ingest import ingest as record
 
 BASE = "https://me.example.org/flywheel/"
 SOURCE = "2025-12-02T03:30:00Z"  # the sessions' own time (conftest.session)
@@ -218,6 +219,11 @@ def test_sessions_of_one_title_get_readable_addresses(
     config(other, "site.base_url", BASE)
     assert ingest(other, [a, b, c]).exit_code == 0
     assert {sid: front(other, sid)["slug"] for sid in slugs} == slugs
+    # and one commit a batch, the addresses given asked of the index once it holds them
+    batched = tmp_path / "u.git"
+    config(batched, "site.base_url", BASE)
+    assert record(batched, [str(a), str(b), str(c)], batch_size=1).exit_code == 0
+    assert {sid: front(batched, sid)["slug"] for sid in slugs} == slugs
     assert verify(store, full=True).ok
 
 
