@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..errors import StoreError
 from ..session.settings import StoreSettings, parse_settings
 from ..storage.layout import SETTINGS_FILE
@@ -12,11 +14,17 @@ from ..storage.trees import TREE_MODE
 __all__ = ["settings_at", "current_settings", "settings_blob"]
 
 
-def settings_blob(store: Store, tree: bytes | None) -> bytes | None:
-    """The id of the settings file in a root tree, or None when it has none."""
+def settings_blob(
+    store: Store,
+    tree: bytes | None,
+    lookup: Callable[[bytes, str], tuple[int, bytes] | None] | None = None,
+) -> bytes | None:
+    """The id of the settings file in a root tree, or None when it has none; StoreError
+    when a folder has its name. `lookup` finds the path in the tree (default:
+    `store.lookup`; verify's reads the entries its diff read already)."""
     if tree is None:
         return None
-    found = store.lookup(tree, SETTINGS_FILE)
+    found = (lookup or store.lookup)(tree, SETTINGS_FILE)
     if found is None:
         return None
     if found[0] == TREE_MODE:

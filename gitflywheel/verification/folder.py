@@ -22,11 +22,11 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from ..errors import GitflywheelError, InputError
+from ..errors import GitflywheelError, InputError, StoreError
 from ..jsontext import JSONTextError, decode_utf8, loads
 from ..pipelines import names_used, pipeline_id
 from ..pipelines.drafts import draft_reasons
-from ..queries.settings import current_settings, settings_at
+from ..queries.settings import current_settings, settings_at, settings_blob
 from ..recording.folder_plan import (
     Derived,
     ScreenshotFile,
@@ -45,7 +45,6 @@ from ..storage.layout import (
     FACTS_FILE,
     MANIFEST_FILE,
     RECORD_FILE,
-    SETTINGS_FILE,
     TEMPLATES_DIR,
     artifact_path,
     session_dir,
@@ -181,14 +180,14 @@ class FolderChecks:
         folder ask it three times (a tree not read is asked again: it may come in)."""
         if self._settings_of is not None and self._settings_of[0] == tree:
             return self._settings_of[1]
-        # As `settings_blob` answers, through the entries the diff of the commit read
-        # already (read_entries keeps them), not a parse of the root tree of its own.
+        # through the entries the diff of the commit read already (read_entries keeps
+        # them), not a parse of the root tree of its own
         if tree is not None and read_entries(self.ctx.store, tree) is None:
             return None
-        entry = None if tree is None else self.ctx.lookup(tree, SETTINGS_FILE)
-        if entry is not None and entry[0] == TREE_MODE:
+        try:
+            found = (settings_blob(self.ctx.store, tree, self.ctx.lookup),)
+        except StoreError:
             return None  # a folder: settings.invalid says so
-        found = (None if entry is None else entry[1],)
         self._settings_of = (tree, found)
         return found
 
