@@ -262,6 +262,18 @@ def test_a_whole_object_whose_header_claims_a_size_beyond_any_buffer_is_left_to_
     assert whole_entry_at(packed_entry(3, b"blob text"), 0) == (3, b"blob text")
 
 
+def test_a_whole_object_whose_data_does_not_inflate_is_left_to_dulwich() -> None:
+    """Bytes that are no deflate stream, or one cut short, give None (dulwich's reader
+    then raises what it raises), never the inflater's own error."""
+    entry = packed_entry(3, b"blob text " * 50)
+    body = len(entry) - len(zlib.compress(b"blob text " * 50))
+    garbled = entry[:body] + bytes([entry[body] ^ 0xFF]) + entry[body + 1 :]
+    assert whole_entry_at(garbled, 0) is None  # a header zlib refuses
+    assert whole_entry_at(entry[: body + 10], 0) is None  # the stream ends early
+    wrong = entry[:body] + zlib.compress(b"other text " * 50)  # more than the header says
+    assert whole_entry_at(wrong, 0) is None
+
+
 def test_a_large_index_is_put_in_pack_order_a_run_at_a_time() -> None:
     """A merge reads each source in the order of its objects in the pack, sorted a run of
     keys at a time and merged (past one run here): every position once, by offset."""
