@@ -69,6 +69,15 @@ def test_quick_run_reports_every_measure(tmp_path: Path) -> None:
     assert report["quick"] is True and report["sessions"] > 0
     assert report["facts"]["fast_import_same_commits"] is True
     assert report["facts"]["writers_every_session_everywhere"] is True
+    # verify --full and fsck ran twice each, and the table compares the faster of each
+    for runs, name in (
+        ("verify_full_runs_seconds", "value"),
+        ("git_fsck_full_runs_seconds", "baseline"),
+    ):
+        assert len(report["facts"][runs]) == 2
+        assert report["measures"]["verify_full"][name] == pytest.approx(
+            min(report["facts"][runs]), abs=0.01
+        )
     if Path("/proc/self/smaps_rollup").exists():  # the memory of all ingest's processes
         assert report["facts"]["ingest_bulk_all_processes_pss_mb"] > 10
     assert report["machine"]["cores"] > 0
