@@ -83,6 +83,9 @@ _MONTHS = (
     "November",
     "December",
 )
+_SEPARATORS = re.compile(r"[\\/]+")
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+_WORD_BREAK = re.compile(r"[\W_]+")
 _FIELDS = re.compile(r"%(-?[A-Za-z%])")
 
 
@@ -147,7 +150,7 @@ def repo_name(repo_path: str | None) -> str | None:
     """`D:/work/Agent_Cellphone_V2_Repository` -> `Agent_Cellphone_V2_Repository`."""
     if not repo_path:
         return None
-    parts = [p for p in re.split(r"[\\/]+", repo_path.strip()) if p]
+    parts = [p for p in _SEPARATORS.split(repo_path.strip()) if p]
     return parts[-1] if parts else None
 
 
@@ -183,7 +186,7 @@ def extra_text(container: Any, *keys: str) -> str | None:
 
 def slug(text: str) -> str:
     """A hashtag- or tag-safe word: letters and digits only."""
-    return re.sub(r"[^0-9A-Za-z]+", "", text)
+    return _NOT_ALNUM.sub("", text)
 
 
 def lesson_list(lessons: Any) -> list[dict[str, str]]:
@@ -217,7 +220,7 @@ def project_of(repo: str | None, display: bool = False) -> dict[str, str] | None
         tag = _tag(repo)
         return {"name": repo.strip(), "tag": tag} if tag else None
     last = repo.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    words = [w for chunk in re.split(r"[\W_]+", last) for w in _CAMEL.split(chunk) if w]
+    words = [w for chunk in _WORD_BREAK.split(last) for w in _CAMEL.split(chunk) if w]
     kept = [w for w in words if w.lower() not in _GENERIC_WORDS]
     while len(kept) > 1 and _VERSION_WORD.match(kept[-1]):
         kept.pop()

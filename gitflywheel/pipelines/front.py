@@ -50,6 +50,10 @@ def _cut(text: str, limit: int) -> str:
 # A leading `agent-4:` names who made a commit, not what it did.
 _AGENT_PREFIX = re.compile(r"^[A-Za-z][A-Za-z_]*-\d+: +(?=\S)")
 _PREFIX = re.compile(r"^([A-Za-z]+)(?:\([^()\r\n]*\))?!?:\s*")
+_SENTENCE = re.compile(r"(.+?[.!?])(?:\s|$)")
+_CLAUSE = re.compile(r"[,;:]\s| - | — ")
+_WORD = re.compile(r"\w+")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def unprefixed(text: str) -> str:
@@ -70,7 +74,7 @@ def unprefixed(text: str) -> str:
 
 def _first_sentence(text: str) -> str:
     text = unprefixed(" ".join(scrub(text).split()))
-    found = re.match(r"(.+?[.!?])(?:\s|$)", text)
+    found = _SENTENCE.match(text)
     return found.group(1) if found else text
 
 
@@ -81,14 +85,14 @@ def headline(text: str | None) -> str | None:
         return None
     line = _first_sentence(text).rstrip(".")
     if len(line) > HEADLINE:
-        clause = re.split(r"[,;:]\s| - | — ", line, maxsplit=1)[0]
+        clause = _CLAUSE.split(line, maxsplit=1)[0]
         if len(clause) >= 20:
             line = clause
     return _cut(line, HEADLINE) or None
 
 
 def _words(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.casefold()))
+    return " ".join(_WORD.findall(text.casefold()))
 
 
 def same_sentence(text: str | None, other: str | None) -> bool:
@@ -119,7 +123,7 @@ def title_slug(title: str, fallback: str = "session") -> str:
     """`Add metrics monitor (RED/GREEN)` -> `add-metrics-monitor-red-green`: ASCII letters
     and digits joined by `-`, at most 60 characters, `fallback` when nothing is left."""
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.sub(r"[^a-z0-9]+", " ", ascii_text.lower()).split()
+    words = _NOT_SLUG.sub(" ", ascii_text.lower()).split()
     out = ""
     for word in words:
         candidate = f"{out}-{word}" if out else word

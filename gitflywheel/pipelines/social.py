@@ -53,6 +53,10 @@ ELLIPSIS = "…"
 FENCE_INFO = "text"
 """The info string of a post's fence: plain text, which no highlighter colours."""
 
+_NOT_WORD = re.compile(r"[^\w]+")
+_APOSTROPHE = re.compile("['’]")
+_WORD_BREAK = re.compile(r"[\W_]+")
+_SYMBOL = re.compile(r"[A-Za-z]{1,6}")
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)»]*(?=\s)|[。！？][」』”’）]*")
 _CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+(?=\S)|(?<=[，；：、])(?=\S)")
@@ -122,7 +126,7 @@ def weight(text: str, unit: Unit = _v3) -> int:
 
 
 def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
 
 
 def opening(title: str, figures: Sequence[str]) -> str:
@@ -155,8 +159,8 @@ def hashtag(text: str | None) -> str | None:
     all digits, or it is a temporary folder's name (`tmpk2j3x`, `pytest-of-root`)."""
     if not text:
         return None
-    folded = re.sub("['’]", "", _fold(text))  # `Zoë's` is one word
-    words = ["".join(ch for ch in w if ch.isalnum()) for w in re.split(r"[\W_]+", folded)]
+    folded = _APOSTROPHE.sub("", _fold(text))  # `Zoë's` is one word
+    words = ["".join(ch for ch in w if ch.isalnum()) for w in _WORD_BREAK.split(folded)]
     words = [w for w in words if w]
     tag = "".join(w[:1].upper() + w[1:] for w in words)
     valid = all(unicodedata.category(ch) in ("Lu", "Ll", "Lt", "Lm", "Lo", "Nd") for ch in tag)
@@ -167,7 +171,7 @@ def hashtag(text: str | None) -> str | None:
 
 def cashtag(symbol: str | None) -> str | None:
     """`$AAPL` for a trade symbol of one to six ASCII letters; None for anything else."""
-    if symbol and re.fullmatch(r"[A-Za-z]{1,6}", symbol.strip()):
+    if symbol and _SYMBOL.fullmatch(symbol.strip()):
         return f"${symbol.strip().upper()}"
     return None
 
