@@ -10,6 +10,7 @@ its newest commits, so that no core waits for the listing of a long history.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -51,6 +52,10 @@ def default_jobs() -> int:
 
 def _start(store_dir: str) -> None:
     global _checks
+    # What the process inherited (modules, compiled templates, the caller's objects)
+    # lives as long as it does: out of the collector's sight, its full passes walk only
+    # what the commits make.
+    gc.freeze()
     _checks = CommitChecks(Store.open(store_dir))
 
 
