@@ -75,6 +75,8 @@ def test_quick_run_reports_every_measure(tmp_path: Path) -> None:
         ("git_fsck_full_runs_seconds", "baseline"),
     ):
         assert len(report["facts"][runs]) == 2
+        cpu = report["facts"][runs.replace("_seconds", "_cpu_seconds")]
+        assert len(cpu) == 2 and all(c > 0 for c in cpu)
         assert report["measures"]["verify_full"][name] == pytest.approx(
             min(report["facts"][runs]), abs=0.01
         )
