@@ -6,7 +6,8 @@ process of its own with SOURCE_DATE_EPOCH set:
 
     bulk ingest of N (one process)     vs git fast-import writing the same commits
     verify --full                      vs git fsck --full of the same store (each twice,
-                                           turn about: the faster of each)
+                                           turn about: the faster of each; each run's
+                                           CPU, all cores, is in the facts)
     verify --full per commit, N vs N/10 (two stores)
     one-session ingest at N vs at 200
     incremental verify after one new session vs verify --full
