@@ -975,7 +975,7 @@ def _figure(value: float | None, unit: str) -> str:
 
 
 def _runs(facts: dict[str, Any], name: str) -> str:
-    """`126.3 and 132.1 s (CPU 250.2 and 258.9 s)`: each run's time and CPU."""
+    """Each run's time, then its CPU: `T1 and T2 s (CPU C1 and C2 s)`."""
     seconds = " and ".join(map(str, facts[f"{name}_runs_seconds"]))
     cpu = " and ".join(map(str, facts[f"{name}_runs_cpu_seconds"]))
     return f"{seconds} s (CPU {cpu} s)"
