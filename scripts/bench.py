@@ -435,6 +435,11 @@ class Measure:
         return None if self.target is None else self.judged() <= self.target
 
 
+_REPORTED = ("dulwich", "zlib-ng", "resvg-py", "gitflywheel")
+"""The packages whose versions a run prints: what reads the store (dulwich, and zlib-ng
+inflating its objects), what draws the site's cards, and gitflywheel itself."""
+
+
 def machine() -> dict[str, Any]:
     model = "unknown"
     try:
@@ -446,7 +451,7 @@ def machine() -> dict[str, Any]:
         pass
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
     versions = {}
-    for package in ("dulwich", "gitflywheel"):
+    for package in _REPORTED:
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -458,8 +463,7 @@ def machine() -> dict[str, Any]:
         "load": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "git": git.removeprefix("git version "),
-        "dulwich": versions["dulwich"],
-        "gitflywheel": versions["gitflywheel"],
+        **versions,
     }
 
 
@@ -1048,8 +1052,9 @@ def main() -> None:
     info = machine()
     print(
         f"machine: {info['cores']} cores, {info['cpu']}, load {' '.join(map(str, info['load']))}\n"
-        f"python {info['python']}, git {info['git']}, dulwich {info['dulwich']}, "
-        f"gitflywheel {info['gitflywheel']}; {info['date']}\n"
+        f"python {info['python']}, git {info['git']}, "
+        + ", ".join(f"{package} {info[package]}" for package in _REPORTED)
+        + f"; {info['date']}\n"
         f"sessions: {n:,} (seed {args.seed}){', quick smoke run: timings not judged' if args.quick else ''}",
         flush=True,
     )

@@ -83,6 +83,9 @@ def test_quick_run_reports_every_measure(tmp_path: Path) -> None:
     if Path("/proc/self/smaps_rollup").exists():  # the memory of all ingest's processes
         assert report["facts"]["ingest_bulk_all_processes_pss_mb"] > 10
     assert report["machine"]["cores"] > 0
+    for package in ("dulwich", "zlib-ng", "resvg-py", "gitflywheel"):  # each printed too
+        assert report["machine"][package] not in ("", "not installed"), package
+        assert f"{package} {report['machine'][package]}" in done.stdout, package
     for name in MEASURES - {"rss_ingest_bulk", "rss_verify_full"}:
         assert report["measures"][name]["what"] in done.stdout
 
