@@ -50,7 +50,7 @@ PIPELINE: Final = "build"
 # verify derives with them (5: screenshots stored under their format's extension);
 # stores keep the version beside the facts, and tests/pipelines/test_golden.py fails on a change
 # without it.
-VERSION: Final = 6
+VERSION: Final = 7
 RECENT: Final = 10
 FOLD: Final = 20  # commits shown per changelog group; the rest are counted
 QUOTES: Final = 4  # conversation turns quoted in the blog post

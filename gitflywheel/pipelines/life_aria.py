@@ -35,7 +35,7 @@ PIPELINE: Final = "life_aria"
 # one without a caption captioned by the session's title, never by its file's name);
 # stores keep the version beside the facts, and tests/pipelines/test_golden.py fails on a change
 # without it.
-VERSION: Final = 5
+VERSION: Final = 6
 _HIGHLIGHTS: Final = 8
 _QUOTE: Final = 400
 _GRID: Final = 3  # thumbnails a row of the gallery holds

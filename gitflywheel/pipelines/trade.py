@@ -43,7 +43,7 @@ PIPELINE: Final = "trade"
 # drawdown measured on the equity curve's net steps, win rates without spurious decimals);
 # stores keep the version beside the facts, and tests/pipelines/test_golden.py fails on a change
 # without it.
-VERSION: Final = 6
+VERSION: Final = 7
 ZERO = Decimal(0)
 
 

@@ -27,7 +27,7 @@ from ..jsontext import loads
 from ..queries.settings import settings_at, settings_blob
 from ..rendering.templates import load_templates
 from ..session.manifest import Manifest
-from ..session.public_text import public_record
+from ..session.public_text import NotPublic, public_record
 from ..session.records import make_record
 from ..session.settings import KEYS, StoreSettings, Value, dumps_settings
 from ..storage.commits import (
@@ -334,7 +334,10 @@ def _beneath(here: Path, index: int, path: str) -> Path:
 def _redactions(value: dict[str, Any], private: Sequence[re.Pattern[str]]) -> dict[str, int]:
     """What the public-text rules replace in a record now, by rule (what it says it had
     replaced already left out)."""
-    _, found = public_record(value, private)
+    try:
+        _, found = public_record(value, private)
+    except NotPublic:  # the record is refused, and says why, when it is recorded again
+        return {}
     counts: dict[str, int] = {}
     for item in found:
         counts[item.rule] = counts.get(item.rule, 0) + item.count

@@ -31,6 +31,7 @@ __all__ = [
     "scrub",
     "scrub_all",
     "SECRET_RULES",
+    "NotPublic",
     "Redaction",
     "redact",
     "public_record",
@@ -39,23 +40,36 @@ __all__ = [
     "implausible_duration",
 ]
 
-# A path on someone's disk: a drive letter, a UNC share, a home or system folder, `~/`,
-# or the work folder of a container, a CI runner or a cluster (`/work`, `/workspace(s)`,
-# GitLab's `/builds`, GitHub Actions' `/github/workspace`, `/scratch`, `/data`): a
-# machine's own folders, by their first part, since `/api/users` or `/src` in a sentence
-# are a site's address or the repository's own path, and stay.
-_DRIVE = r"(?<![A-Za-z0-9])[A-Za-z]:[\\/][^\s\"'<>|`]*"
+# A path on someone's disk: a drive letter, a UNC share, a home or system folder, `~/`
+# (`~user/`), a `file:` URL or an editor's (`vscode://file/...`), or the work folder of a container, a CI runner or a cluster
+# (`/work`, `/workspace(s)`, GitLab's `/builds`, GitHub Actions' `/github/workspace`,
+# `/scratch`, `/data`): a machine's own folders, by their first part, since `/api/users`
+# or `/src` in a sentence are a site's address or the repository's own path, and stay.
+# Windows homes are found as Git Bash, Cygwin and a drive-relative or rooted path write
+# them too (`/c/Users/...`, `/cygdrive/c/...`, `C:Users\...`, `\Users\...`), and other
+# homes as shared systems mount them (`/home2`, `/export/home`, `/nfs`, `/afs`, macOS's
+# `/System/Volumes/Data/Users`).
+_DRIVE = r"(?<![A-Za-z0-9])[A-Za-z]:(?:[\\/]|(?i:users)[\\/])[^\s\"'<>|`]*"
 _UNC = r"(?<![\\\w])\\\\[^\s\"'<>|`\\]+\\[^\s\"'<>|`]*"
+_ROOTED = r"(?<![\\\w:])\\(?i:users)\\[^\s\"'<>|`]*"
+_FILE_URL = r"(?<![\w.+-])(?i:file):/[^\s\"'<>|`]*|(?<=[A-Za-z0-9])://(?i:file)/[^\s\"'<>|`]*"
 _FOLDERS = (
-    "home|Users|tmp|var|private|root|mnt|media|opt|etc|usr|srv|run|proc|"
-    "Volumes|work|workspaces?|builds|github|scratch|data"
+    "home\\d*|Users|tmp|var|private|root|mnt|media|opt|etc|usr|srv|run|proc|"
+    "Volumes|System|work|workspaces?|builds|github|scratch|data|cygdrive|nfs|afs|"
+    "export(?=/home\\b)|[A-Za-z](?=/(?:Users|home)/)"
 )
-_POSIX = rf"(?<![\w./~-])(?:~(?=/)|/(?:{_FOLDERS}))(?:/[^\s\"'<>|`]*)?"
-LOCAL_PATH: Final = re.compile(f"{_DRIVE}|{_UNC}|{_POSIX}(?=$|[\\s\"'<>|`,;:)\\]]|/)")
-# What every match of LOCAL_PATH holds: a drive's `:/` or `:\`, a share's `\\`, `~/`, or a
-# `/` and one of its folders as a whole word. Text without it is told in one quick scan,
-# where LOCAL_PATH tries its lookbehinds at every character.
-_PATH_HINT = re.compile(rf":[\\/]|\\\\|~/|/(?:{_FOLDERS})\b")
+_POSIX = rf"(?<![\w./~-])(?:~(?:[A-Za-z_][\w.-]*)?(?=/)|/(?:{_FOLDERS}))(?:/[^\s\"'<>|`]*)?"
+LOCAL_PATH: Final = re.compile(
+    f"{_FILE_URL}|{_DRIVE}|{_UNC}|{_ROOTED}|{_POSIX}(?=$|[\\s\"'<>|`,;:)\\]]|/)"
+)
+# What every match of LOCAL_PATH holds: `file:/`, a drive's `:/` or `:\` (`:Users\`), a
+# share's `\\` or a rooted `\Users\`, `~/` or `~user/`, or a `/` and one of its folders
+# as a whole word. Text without it is told in one quick scan, where LOCAL_PATH tries its
+# lookbehinds at every character.
+_PATH_HINT = re.compile(
+    rf"(?i:file)(?=:/)|:[\\/]|[A-Za-z]:(?i:users)(?=[\\/])|\\\\|\\(?i:users)(?=\\)"
+    rf"|~(?:[A-Za-z_][\w.-]*)?(?=/)|/(?:{_FOLDERS})\b"
+)
 _TEMP_PART = re.compile(
     r"^(?:tmp[A-Za-z0-9_]{4,}|temp|tmp|appdata|pytest-\d+|pytest-of-.*|\.tmp.*)$", re.I
 )
@@ -118,15 +132,32 @@ def public_id(session_id: str) -> str:
 
 def _replace_path(found: re.Match[str]) -> str:
     path = found.group(0)
+    if path.startswith("://"):  # an editor's link, `vscode://file/...`: `vscode: name`
+        return ": " + _public_path(path[3:])
+    return _public_path(path)
+
+
+def _public_path(path: str) -> str:
+    """What a local path shows: its last part, `a local folder` for a temporary folder,
+    a home folder or a root; the punctuation that ends a sentence kept."""
     kept = path.rstrip(_TRIM)
     tail = path[len(kept) :]
     parts = _parts(kept)
     if not parts or any(is_temp_name(p) for p in parts):
         return "a local folder" + tail
     name = parts[-1]
-    if re.fullmatch(r"[A-Za-z]:|~", name) or len(parts) == 1 and kept.startswith(("/", "~")):
+    if (
+        re.fullmatch(r"[A-Za-z]:|~[\w.-]*|(?i:file):", name)
+        or len(parts) == 1
+        and kept.startswith(("/", "~"))
+        or len(parts) > 1
+        and _HOMES.fullmatch(parts[-2])  # a home folder is named by its owner
+    ):
         return "a local folder" + tail
     return name + tail
+
+
+_HOMES = re.compile(r"home\d*|(?i:users)|[A-Za-z]:(?i:users)")
 
 
 def _untouched(text: str) -> bool:
@@ -172,11 +203,18 @@ def _scrub_rules(text: str) -> str:
     scrubbed = _scrub(_without_secrets(text)[0])
     if scrubbed.isascii() or not _INVISIBLE.search(scrubbed):
         return scrubbed
-    # a word that shows a path once its invisible characters are gone loses them first
-    words = [(word, _scrub(word)) for word in _WORDS.split(text)]
-    return "".join(
-        _scrub(_INVISIBLE.sub("", word)) if _hides_path(done) else done for word, done in words
-    )
+    # a word that shows a path once its invisible characters are gone loses them first:
+    # one whose visible reading scrubs to other text than it shows now (`C:` U+202E
+    # `\\Users\\kay`, whose `\\Users\\kay` alone was a path as well); other words keep them
+    out = []
+    for word in _WORDS.split(text):
+        done = _scrub(word)
+        if _INVISIBLE.search(word):
+            seen = _scrub(_INVISIBLE.sub("", word))
+            if seen != _INVISIBLE.sub("", done):
+                done = seen
+        out.append(done)
+    return "".join(out)
 
 
 def _scrub(text: str) -> str:
@@ -186,13 +224,6 @@ def _scrub(text: str) -> str:
     if "tmp" in text.lower():
         text = _TEMP_WORD.sub("a local folder", text)
     return text
-
-
-def _hides_path(text: str) -> bool:
-    """Whether `text` shows a local path or a temporary name when its invisible
-    characters are left out, as a reader sees it."""
-    seen = _INVISIBLE.sub("", text)
-    return seen != text and bool(LOCAL_PATH.search(seen) or _TEMP_WORD.search(seen))
 
 
 def scrub_all(value: Any) -> Any:
@@ -246,7 +277,18 @@ SECRET_RULES: Final[dict[str, re.Pattern[str]]] = {
     "aws-access-key": re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"),
     "slack-token": re.compile(
         r"(?<![A-Za-z0-9])xox[abeoprs]-[A-Za-z0-9-]{10,}"
+        r"|(?<![A-Za-z0-9])xapp-\d-[A-Za-z0-9-]{10,}"
         r"|https://hooks\.slack\.com/services/[A-Za-z0-9/]+"
+    ),
+    # Stripe's secret and restricted keys and webhook secrets (a publishable `pk_` is public)
+    "stripe-key": re.compile(
+        r"(?<![A-Za-z0-9_])(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/=]{20,})"
+    ),
+    "google-api-key": re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])"),
+    # an AWS secret key is 40 characters of base64 with nothing to tell it by: its name
+    "aws-secret-key": re.compile(
+        r"(?<![A-Za-z0-9_])(?:aws_secret(?:_access)?_key|AWS_SECRET(?:_ACCESS)?_KEY|SecretAccessKey)"
+        r"[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])"
     ),
     "npm-token": re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"),
     "pypi-token": re.compile(r"(?<![A-Za-z0-9_-])pypi-AgE[A-Za-z0-9_-]{40,}"),
@@ -254,8 +296,9 @@ SECRET_RULES: Final[dict[str, re.Pattern[str]]] = {
     "jwt": re.compile(
         r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
     ),
-    # `scheme://user:secret@host`: the user and what follows it go, the address stays
-    "url-credentials": re.compile(r"(?i)(?<=://)[^/\s@:]+(?::[^/\s@]*)?@(?=[^\s@/]+)"),
+    # `scheme://user:secret@host` (`://:secret@`, `//user:secret@`): the user and what
+    # follows it go, the address stays
+    "url-credentials": re.compile(r"(?i)(?<=//)(?:[^/\s@:]+(?::[^/\s@]*)?|:[^/\s@]*)@(?=[^\s@/]+)"),
     # an e-mail address is a person's, not for a public page; one made to be shown stays:
     # a no-reply address, a forge's `git@`, the domains reserved for examples (RFC 2606)
     "email": re.compile(
@@ -270,7 +313,9 @@ SECRET_RULES: Final[dict[str, re.Pattern[str]]] = {
 # What each rule's text needs to hold: a cheap test before any of them runs (the
 # definition; `_hints_secret` answers it).
 _SECRET_HINT = re.compile(
-    r"-----BEGIN|gh[pousr]_|github_pat_|gl(?:pat|dt|ptt|rt)-|A[KSBC][IC]A|xox|hooks\.slack|npm_|pypi-|sk-|eyJ|://[^/\s]*@|[A-Za-z0-9]@[A-Za-z0-9]"
+    r"-----BEGIN|gh[pousr]_|github_pat_|gl(?:pat|dt|ptt|rt)-|A[KSBC][IC]A|xox|xapp-|hooks\.slack"
+    r"|npm_|pypi-|sk-|k_live_|k_test_|whsec_|AIza|aws_secret|AWS_SECRET|SecretAccessKey|eyJ"
+    r"|//[^/\s]*@|[A-Za-z0-9]@[A-Za-z0-9]"
 )
 # The same alternatives, each scanned for on its own: a word by `in`, a pattern by the
 # word it opens with, the two that hold an `@` only in text that has one. One scan of
@@ -280,7 +325,8 @@ _SECRET_HINT = re.compile(
 _GITHUB_HINT = re.compile(r"gh[pousr]_").search
 _GITLAB_HINT = re.compile(r"gl(?:pat|dt|ptt|rt)-").search
 _AWS_HINT = re.compile(r"A[KSBC][IC]A").search
-_HINT_AT = re.compile(r"://[^/\s]*@|[A-Za-z0-9]@[A-Za-z0-9]")
+_AWS_SECRET_HINT = re.compile(r"aws_secret|AWS_SECRET|SecretAccessKey").search
+_HINT_AT = re.compile(r"//[^/\s]*@|[A-Za-z0-9]@[A-Za-z0-9]")
 
 
 def _hints_secret(text: str) -> bool:
@@ -293,7 +339,13 @@ def _hints_secret(text: str) -> bool:
         or "npm_" in text
         or "pypi-" in text
         or "sk-" in text
+        or "k_live_" in text
+        or "k_test_" in text
+        or "whsec_" in text
+        or "AIza" in text
+        or "xapp-" in text
         or "eyJ" in text
+        or (("ecret" in text or "ECRET" in text) and _AWS_SECRET_HINT(text) is not None)
         or _GITHUB_HINT(text) is not None
         or _GITLAB_HINT(text) is not None
         or _AWS_HINT(text) is not None
@@ -306,6 +358,10 @@ def _without_secrets(
 ) -> tuple[str, Counter[str]]:
     """`text` with every credential, token and private text replaced; how many, by rule."""
     counts: Counter[str] = Counter()
+    if not text.isascii():
+        seen = _INVISIBLE.sub("", text)
+        if seen != text and _finds_secret(seen, private):
+            text = seen  # a token or a private text hidden behind invisible characters
     if _hints_secret(text):
         for rule, pattern in SECRET_RULES.items():
             replacement = "" if rule == "url-credentials" else f"[redacted {rule}]"
@@ -317,6 +373,13 @@ def _without_secrets(
         if n:
             counts["private"] += n
     return text, counts
+
+
+def _finds_secret(text: str, private: Sequence[re.Pattern[str]]) -> bool:
+    """Whether a credential, a token or a private text is in `text`."""
+    if _hints_secret(text) and any(p.search(text) for p in SECRET_RULES.values()):
+        return True
+    return any(p.search(text) for p in private)
 
 
 def redact(text: str, private: Sequence[re.Pattern[str]] = ()) -> tuple[str, Counter[str]]:
@@ -358,10 +421,17 @@ class Redaction:
 
 
 _SCREENSHOT_PATH = re.compile(r"source_data\.screenshots\[\d+\](?:\.path)?")
-# Fields that are no free text: ids, types, times, hashes; the rules leave them as given.
-_KEPT = frozenset(
-    {"session_id", "session_type", "timestamp", "exit_timestamp", "hash", "sha", "redacted"}
-)
+_FIXED = frozenset({"session_id", "session_type"})  # the record's identity: never replaced
+
+
+class NotPublic(ValueError):
+    """A record whose private text cannot be replaced: the field and the reason, never
+    the text."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
 
 
 def public_record(
@@ -370,8 +440,11 @@ def public_record(
     """The record as it may enter the store: every free text through `redact`, the
     repository named as it is in public (a temporary folder names none), and what was
     replaced, by rule and field (sorted), besides what the record says was replaced
-    already (`redacted`), so that the rules applied twice change nothing. A record no
-    rule can touch comes back as it is (`data` itself) after one scan of its JSON."""
+    already (`redacted`), so that the rules applied twice change nothing. Every string
+    is free text here, a key of an object too, but for the session's type and id: an id
+    the rules would change (a token, a private name) cannot be replaced, and is refused
+    (NotPublic), as is an object two of whose keys read the same once replaced. A record
+    no rule can touch comes back as it is (`data` itself) after one scan of its JSON."""
     if not private and _untouched_json(data):
         return data, []
     return _public_record_rules(data, private)
@@ -399,14 +472,34 @@ def _public_record_rules(
                 found[(rule, where)] += n
             return cleaned
         if isinstance(value, dict):
-            return {
-                k: v if k in _KEPT else walk(v, f"{where}.{k}" if where else k)
-                for k, v in value.items()
-            }
+            out: dict[Any, Any] = {}
+            for k, v in value.items():
+                if not where and k in _FIXED:
+                    out[k] = v
+                    continue
+                key = walk(k, f"{where}.(key)" if where else "(key)") if type(k) is str else k
+                if key in out:
+                    raise NotPublic(
+                        where or "(session)",
+                        f"two keys read {key!r} once the public-text rules replace what "
+                        "they must; rename one",
+                    )
+                out[key] = walk(v, f"{where}.{key}" if where else key)
+            return out
         if isinstance(value, list):
             return [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
         return value
 
+    session_id = data.get("session_id")
+    if isinstance(session_id, str):  # a temporary folder's name is none of these: it stays
+        _, counts = _without_secrets(session_id, private)
+        if counts:
+            rules = ", ".join(sorted(counts))
+            raise NotPublic(
+                "session_id",
+                f"holds text the public-text rules replace ({rules}), and an id cannot be "
+                "replaced: give the session another id",
+            )
     cleaned: dict[str, Any] = walk(data, "")
     source = cleaned.get("source_data")
     raw_source = data.get("source_data")
@@ -422,7 +515,7 @@ def _public_record_rules(
             source["repo_path"] = named
     if not found:
         return cleaned, []
-    before = data.get("redacted")
+    before = cleaned.get("redacted")
     merged: Counter[tuple[str, str]] = Counter(found)
     if isinstance(before, list):
         for item in before:
@@ -460,7 +553,10 @@ def private_text_warnings(data: dict[str, Any]) -> list[str]:
     """What a stored record holds that the public-text rules would have replaced (a
     record an earlier gitflywheel stored as given): one warning naming the rules and
     fields, never the text, and what to do."""
-    _, found = public_record(data)
+    try:
+        _, found = public_record(data)
+    except NotPublic as exc:  # no copy can keep it: its id, or keys that would merge
+        return [f"record.private-text: {exc.field}: {exc.reason}; it is public once pushed"]
     if not found:
         return []
     listed = "; ".join(f"{r.rule} in {r.field}" for r in found[:5])

@@ -29,7 +29,7 @@ from .models import (
     in_utc,
     parse_timestamp,
 )
-from .public_text import public_record
+from .public_text import NotPublic, public_record
 
 __all__ = [
     "DERIVED_FIELDS",
@@ -191,11 +191,24 @@ def make_record(origin: str, value: Any) -> Record:
 def public(record: Record, private: Sequence[re.Pattern[str]] = ()) -> Record:
     """The record as it enters the store (see `public_text.public_record`): every free
     text through the public-text rules, what they replaced counted in `redacted`. The
-    same record when the rules replace nothing."""
-    data, redactions = public_record(record.data, private)
+    same record when the rules replace nothing. InputErrors when it cannot be made
+    public: an id the rules would change, or a field that is no longer valid once they
+    have (an agent id grown past its length)."""
+    try:
+        data, redactions = public_record(record.data, private)
+    except NotPublic as exc:
+        raise InputErrors([InputError(record.origin, exc.field, exc.reason)]) from None
     if not redactions:
         return record
-    session = SESSION_ADAPTER.validate_python(data)
+    try:
+        session = SESSION_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise InputErrors(
+            [
+                InputError(p.origin, p.field, f"{p.reason}, once its private text is replaced")
+                for p in validation_problems(record.origin, exc)
+            ]
+        ) from None
     return Record(record.origin, data, session, record.set_aside, record.warnings)
 
 

@@ -35,6 +35,9 @@ TOKENS = {
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36",
     "private-key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA\n-----END OPENSSH PRIVATE KEY-----",
     "email": "dana.lee+work@fastmail.fm",
+    "stripe-key": "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
+    "google-api-key": "AIza" + "SyA-1234567890abcdefghijklmnopqrstu",
+    "aws-secret-key": "aws_secret_access_key = " + "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 }
 
 
@@ -277,6 +280,26 @@ _PIECES = st.sampled_from(
         "eyJ",
         "AKIA",
         "xox",
+        "xapp-",
+        "k_live_",
+        "k_test_",
+        "whsec_",
+        "AIza",
+        "aws_secret",
+        "ECRET",
+        "SecretAccessKey",
+        "//",
+        "file:/",
+        "FILE:",
+        "~al/",
+        "Users\\",
+        "\\users\\",
+        "/c/Users/",
+        "/cygdrive",
+        "/home2",
+        "/export/home",
+        "/nfs",
+        "/System",
         "A",  # the opening of each hint of a credential, and its parts
         "BCA",
         "gh",
@@ -328,6 +351,16 @@ _RECORD_VALUES = st.recursive(
 )
 
 
+def _outcome(rules: Any, data: dict[str, Any]) -> Any:
+    """What `rules` makes of a record: the public record, or the field it refuses."""
+    from gitflywheel.session.public_text import NotPublic
+
+    try:
+        return rules(data)
+    except NotPublic as exc:
+        return exc.field
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.dictionaries(
@@ -337,7 +370,7 @@ _RECORD_VALUES = st.recursive(
 def test_a_record_no_rule_touches_comes_back_as_the_rules_make_it(data: dict[str, Any]) -> None:
     from gitflywheel.session import public_text
 
-    assert public_record(data) == public_text._public_record_rules(data)
+    assert _outcome(public_record, data) == _outcome(public_text._public_record_rules, data)
     # a pipeline's context, whose strings scrub_all takes through the same quick scan
     context = list(data.values())
     assert public_text.scrub_all(data) == public_text._scrub_all(data)
@@ -399,6 +432,7 @@ def test_a_local_path_is_found_wherever_a_hint_of_one_leads() -> None:
 
     pieces = [*"ab/\\:~. -_\"'<>|`,;)]\nCz9é", "home", "Users", "tmp", "work", "workspace"]
     pieces += ["workspaces", "data", "://", "\\\\", ":\\", "~/", "C:", "/src"]
+    pieces += ["file:", "file", "~al", "cygdrive", "home2", "export", "nfs", "System", "c/"]
     draw = random.Random(5)
     found = 0
     for _ in range(200_000):
@@ -407,3 +441,165 @@ def test_a_local_path_is_found_wherever_a_hint_of_one_leads() -> None:
         assert public_text._holds_local_path(text) == expected, text
         found += expected
     assert found > 20_000  # the pieces make paths often enough to tell
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("clone https://:s3cretpw@10.0.0.1/o/r now", "clone https://10.0.0.1/o/r now"),
+        ("redis://:hunter2@cache:6379", "redis://cache:6379"),
+        ("//user:s3cret@10.1.1.1/x", "//10.1.1.1/x"),
+        ("slack xapp-1-A0123456789-abcdefghij", "slack [redacted slack-token]"),
+        ("webhook whsec_" + "a1B2" * 8, "webhook [redacted stripe-key]"),
+        ('{"SecretAccessKey": "' + "a/B+" * 10 + '"}', '{"[redacted aws-secret-key]"}'),
+    ],
+)
+def test_credentials_in_every_shape_are_replaced(text: str, shown: str) -> None:
+    assert redact(text)[0] == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",  # a publishable key is public by design
+        "the task_test_runner and disk_live_view",
+        "AIza too short",
+        "a comment // nothing@here",
+        "aws_secret_access_key = ${AWS_SECRET}",
+    ],
+)
+def test_text_that_only_looks_like_a_credential_stays(text: str) -> None:
+    assert redact(text) == (text, {})
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "gh\u200bp_" + "a" * 36,
+        "ghp_" + "a" * 18 + "\u200b" + "a" * 18,
+        "AKIA\u200bIOSFODNN7EXAMPLE",
+        "https:/\u200b/user:s3cret@10.1.1.1/x",
+    ],
+)
+def test_a_credential_split_by_invisible_characters_is_replaced(hidden: str) -> None:
+    text, counts = redact(f"see {hidden} there")
+    assert counts and "\u200b" not in text
+    assert "aaaaaaaaaa" not in text and "IOSFODNN" not in text and "s3cret" not in text
+
+
+def test_private_text_split_by_invisible_characters_is_replaced() -> None:
+    private = [re.compile("Project Falcon")]
+    for hidden in ("Project\u200b Falcon", "Project Fal\u00adcon", "\u2060Project Falcon"):
+        assert redact(f"about {hidden}.", private) == ("about [private].", {"private": 1})
+    assert (
+        redact("a family 👨\u200d👩\u200d👧 stays", private)[0]
+        == "a family 👨\u200d👩\u200d👧 stays"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("file:///home/alice/secret/repo", "repo"),
+        ("file://localhost/home/alice/a.txt", "a.txt"),
+        ("FILE:///C:/Users/bob/x.txt", "x.txt"),
+        ("vscode://file/home/alice/x.py", "vscode: x.py"),
+        ("~alice/projects/x", "x"),
+        ("~root/x", "x"),
+        ("/c/Users/alice/proj", "proj"),
+        ("/cygdrive/c/Users/alice/proj", "proj"),
+        ("\\Users\\alice\\x", "x"),
+        ("C:Users\\alice\\x", "x"),
+        ("/System/Volumes/Data/Users/alice/x", "x"),
+        ("/home2/alice/x", "x"),
+        ("/export/home/alice/x", "x"),
+        ("/nfs/home/alice/x", "x"),
+        ("/afs/cs.example.edu/alice/x", "x"),
+        # a home folder is named by its owner: it shows as no name at all
+        ("/home/alice", "a local folder"),
+        ("/Users/bob/", "a local folder"),
+        ("C:\\Users\\bob", "a local folder"),
+        ("file:///home/alice", "a local folder"),
+        ("/c/Users/alice", "a local folder"),
+    ],
+)
+def test_local_paths_in_every_shape_are_replaced(path: str, shown: str) -> None:
+    text, counts = redact(f"open {path} now")
+    assert text == f"open {shown} now" and counts == {"local-path": 1}
+
+
+@pytest.mark.parametrize(
+    "text", ["GET /users/123 and /api/users", "about ~10/day", "https://file.io/x", "/exports/a"]
+)
+def test_text_that_only_looks_like_a_path_stays(text: str) -> None:
+    assert redact(text) == (text, {})
+
+
+def test_every_field_and_key_is_free_text_but_the_session_s_identity() -> None:
+    """Hashes, times and what a record says was replaced are strings like any other:
+    the rules replace what is in them, and in the keys of an object."""
+    token = TOKENS["github-token"]
+    data = {
+        "session_id": "kept-fields-1",
+        "session_type": "build",
+        "metadata": {"sha": f"/home/alice/p {token}", f"/home/alice/k {token}": 1},
+        "source_data": {
+            "git_commits": [
+                {"message": "fix", "hash": "a" * 40, "timestamp": "https://bob:pw@h.org/x"}
+            ]
+        },
+        "redacted": [{"rule": token, "field": "title", "count": 1}],
+    }
+    cleaned, found = public_record(data)
+    text = json.dumps(cleaned)
+    assert token[:12] not in text and "alice" not in text and "bob:pw" not in text
+    assert cleaned["metadata"] == {
+        "sha": "p [redacted github-token]",
+        "k [redacted github-token]": 1,
+    }
+    assert cleaned["source_data"]["git_commits"][0]["hash"] == "a" * 40
+    assert {(r.rule, r.field) for r in found} >= {
+        ("github-token", "metadata.(key)"),
+        ("github-token", "metadata.sha"),
+        ("url-credentials", "source_data.git_commits[0].timestamp"),
+        ("github-token", "redacted[0].rule"),
+    }
+    assert public_record(cleaned) == (cleaned, [])  # the rules applied twice change nothing
+
+
+def test_a_record_the_rules_cannot_make_public_is_refused_with_its_reason(
+    tmp_path: Path, cli: Cli
+) -> None:
+    """An id cannot be replaced, keys that would read the same cannot both stay, and a
+    field the replacement makes too long is no longer valid: each input is refused
+    (exit 2) naming the file, the field and the reason, never the private text."""
+    from gitflywheel import api
+
+    store = tmp_path / "s.git"
+    api.config(store, "privacy.private", r"acme-secret-\d+", add=True)
+    api.config(store, "privacy.private", "Q", add=True)
+    commits = git("-C", store, "rev-list", "--count", "main")
+    inputs = {
+        "id.json": session("acme-secret-42"),
+        "token-id.json": session(TOKENS["github-token"]),
+        "keys.json": {**session("keys-1"), "metadata": {"/home/a/x": 1, "/home/b/x": 2}},
+        "agent.json": {**session("agent-1"), "agent_id": "Q" * 100},
+    }
+    for name, data in inputs.items():
+        (tmp_path / name).write_text(json.dumps(data))
+    result = cli("ingest", "--repo", store, *(tmp_path / name for name in inputs))
+    assert result.exit_code == 2
+    lines = result.stderr
+    assert "id.json: session_id: holds text the public-text rules replace (private)" in lines
+    assert (
+        "token-id.json: session_id: holds text the public-text rules replace (github-token)"
+        in lines
+    )
+    assert "keys.json: metadata: two keys read 'x' once the public-text rules replace" in lines
+    assert (
+        "agent.json: agent_id: must be 1 to 128 printable characters, once its private text is replaced"
+        in lines
+    )
+    assert "acme-secret-42" not in lines and TOKENS["github-token"] not in lines
+    assert "Traceback" not in lines
+    assert git("-C", store, "rev-list", "--count", "main") == commits  # nothing recorded

@@ -1096,7 +1096,7 @@ def test_facts_of_another_pipeline_version_than_the_manifest_says(
     work = checkout(built, tmp_path)
     facts_file = folder(work) / "facts.json"
     facts_file.write_bytes(
-        facts_file.read_bytes().replace(f'"{pipeline_id("build")}"'.encode(), b'"build/7"')
+        facts_file.read_bytes().replace(f'"{pipeline_id("build")}"'.encode(), b'"build/999"')
     )
     manifest = manifest_of(work)
     refresh_refs(work, manifest)
