@@ -37,7 +37,8 @@ MAX_ROWS = 1_000_000
 class Execution:
     """A fill: `quantity` is positive, `side` says buy or sell; `fees` are what it cost
     (a credit is negative); `broker_pnl` the broker's realised P&L for it, net of fees,
-    when the broker gives one; `open_close` "O", "C" or None when not stated."""
+    when the broker gives one; `open_close` "O", "C", "C;O" (closes, and opens the other
+    side with the rest) or None when not stated."""
 
     origin: str
     account: str

@@ -5,7 +5,8 @@ Fields (XML attribute or CSV column, matched without case or punctuation): `acco
 (`CurrencyPrimary`), `dateTime` (`yyyyMMdd;HHmmss`, or any date, separator and time
 format a Flex query offers; a zone suffix such as ` EDT` is dropped, the zone comes
 from `--tz`), `ibCommission` (negative:
-a charge), `openCloseIndicator`, `fifoPnlRealized` (net of commissions), `multiplier`,
+a charge), `openCloseIndicator` (`O`, `C`, or `C;O`: a fill that closes a position
+and opens the other side with the rest), `fifoPnlRealized` (net of commissions), `multiplier`,
 `transactionID` (the execution's id; else `tradeID`, `ibExecID`), `notes` (`Notes/Codes`:
 `P` partial, `Ca` cancelled, `Co` corrected). Rows of another `levelOfDetail` than
 EXECUTION (orders, symbol summaries) are not executions and are skipped. A cancellation
@@ -108,6 +109,15 @@ def looks_like_csv(text: str) -> bool:
         return False
 
 
+def _open_close(text: str) -> str | None:
+    """`O`, `C`, or `C;O` for a fill that closes a position and opens the other side with
+    the rest (IB writes it so); None when the row does not say."""
+    found = {part.strip()[:1] for part in text.upper().split(";")} & {"O", "C"}
+    if found == {"O", "C"}:
+        return "C;O"
+    return found.pop() if found else None
+
+
 def _codes(notes: str) -> set[str]:
     return {c.strip() for c in re.split(r"[;,]", notes) if c.strip()}
 
@@ -152,7 +162,7 @@ class _Reader:
         currency = fields.get("currency", "").strip() or None
         if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
             raise InputError(origin, "currency", f"{currency[:20]!r} is not an ISO 4217 code")
-        open_close = fields.get("openclose", "").strip().upper()[:1] or None
+        open_close = _open_close(fields.get("openclose", ""))
         pnl_text = fields.get("fifopnl", "").strip()
         exec_id = next(
             (
@@ -176,7 +186,7 @@ class _Reader:
             exec_id=exec_id,
             multiplier=multiplier or Decimal(1),
             broker_pnl=decimal_field(pnl_text, origin, "fifoPnlRealized") if pnl_text else None,
-            open_close=open_close if open_close in ("O", "C") else None,
+            open_close=open_close,
         )
         self.rows += 1
         if self.rows > MAX_ROWS:

@@ -575,3 +575,50 @@ def test_well_formed_rows_of_any_date_and_size_give_sessions_or_an_input_error(
             assert str(path) in str(exc), exc
         else:
             assert all(s["source_data"]["trades"] for s in found.sessions)
+
+
+_CLOSE_AND_OPEN = [  # (time, buySell, quantity, price, openCloseIndicator, fifoPnlRealized, id)
+    ("20250305;100000", "BUY", "100", "10", "O", "0", "1"),
+    ("20250305;110000", "SELL", "-150", "12", "C;O", "200", "2"),
+    ("20250305;120000", "BUY", "50", "11", "C", "50", "3"),
+]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xml"])
+def test_an_ibkr_fill_that_closes_and_opens_opens_a_lot_with_the_rest(
+    cli: Cli, tmp_path: Path, kind: str
+) -> None:
+    """IB writes `C;O` for a sale of 150 while long 100: it closes the 100 and opens a
+    short of 50, which the next buy covers; none of it was opened before the file."""
+    if kind == "csv":
+        path = tmp_path / "flex.csv"
+        path.write_text(
+            '"ClientAccountID","CurrencyPrimary","Symbol","Multiplier","DateTime","Buy/Sell",'
+            '"Quantity","TradePrice","IBCommission","Open/CloseIndicator","FifoPnlRealized",'
+            '"TransactionID","LevelOfDetail"\n'
+            + "".join(
+                f'"U7654321","USD","XYZ","1","{t}","{side}","{q}","{p}","0","{oc}","{pnl}",'
+                f'"{n}","EXECUTION"\n'
+                for t, side, q, p, oc, pnl, n in _CLOSE_AND_OPEN
+            )
+        )
+    else:
+        path = tmp_path / "flex.xml"
+        path.write_text(
+            '<FlexQueryResponse><FlexStatements><FlexStatement accountId="U7654321"><Trades>'
+            + "".join(
+                f'<Trade accountId="U7654321" currency="USD" symbol="XYZ" multiplier="1" '
+                f'dateTime="{t}" buySell="{side}" quantity="{q}" tradePrice="{p}" '
+                f'ibCommission="0" openCloseIndicator="{oc}" fifoPnlRealized="{pnl}" '
+                f'transactionID="{n}" levelOfDetail="EXECUTION"/>'
+                for t, side, q, p, oc, pnl, n in _CLOSE_AND_OPEN
+            )
+            + "</Trades></FlexStatement></FlexStatements></FlexQueryResponse>"
+        )
+    (session,) = _capture(cli, path)
+    # long 100 @ 10 sold @ 12: +200; short 50 @ 12 covered @ 11: +50; IB says the same
+    assert [
+        (t["action"], t["quantity"], t["price"], t["exit_price"], t["profit_loss"])
+        for t in session["source_data"]["trades"]
+    ] == [("buy", 100, 10, 12, 200), ("sell", 50, 12, 11, 50)]
+    assert "capture_notes" not in session["source_data"]
