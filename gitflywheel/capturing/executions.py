@@ -54,6 +54,9 @@ class Execution:
     multiplier: Decimal = Decimal(1)
     broker_pnl: Decimal | None = None
     open_close: str | None = None
+    ids: tuple[tuple[str, str], ...] = ()
+    """The broker's ids of it, by kind (`("transactionID", "5")`), the one `exec_id` is
+    first; none when `exec_id` is a hash of the row."""
 
 
 def account_label(account: str) -> str:

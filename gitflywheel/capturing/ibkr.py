@@ -73,6 +73,8 @@ _ALIASES = {
     "notescodes": "notes",
     "levelofdetail": "levelofdetail",
 }
+_IDS = (("transactionid", "transactionID"), ("tradeid", "tradeID"), ("ibexecid", "ibExecID"))
+"""An execution's ids, the first present its `exec_id`."""
 # The date formats a Flex query offers (yyyyMMdd, yyyy-MM-dd, MM/dd/yyyy, MM/dd/yy,
 # dd-MMM-yy), a separator (`;`, `,`, a space, or none), the time (HHmmss or HH:mm:ss),
 # and maybe a zone's abbreviation, which is dropped: the zone comes from --tz.
@@ -164,14 +166,12 @@ class _Reader:
             raise InputError(origin, "currency", f"{currency[:20]!r} is not an ISO 4217 code")
         open_close = _open_close(fields.get("openclose", ""))
         pnl_text = fields.get("fifopnl", "").strip()
-        exec_id = next(
-            (
-                fields[k].strip()
-                for k in ("transactionid", "tradeid", "ibexecid")
-                if fields.get(k, "").strip()
-            ),
-            None,
-        ) or self.ids(cells, fields.get("account", ""))
+        ids = tuple(
+            (label, fields[key].strip())
+            for key, label in _IDS
+            if fields.get(key, "").strip()
+        )
+        exec_id = ids[0][1] if ids else self.ids(cells, fields.get("account", ""))
         execution = Execution(
             origin=origin,
             account=fields.get("account", "").strip(),
@@ -187,6 +187,7 @@ class _Reader:
             multiplier=multiplier or Decimal(1),
             broker_pnl=decimal_field(pnl_text, origin, "fifoPnlRealized") if pnl_text else None,
             open_close=open_close,
+            ids=ids,
         )
         self.rows += 1
         if self.rows > MAX_ROWS:

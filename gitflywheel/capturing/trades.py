@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -161,6 +161,29 @@ def _masked(text: str, accounts: Iterable[str]) -> str:
     return text
 
 
+def _once(found: list[Execution], notes: list[str]) -> list[Execution]:
+    """The executions of one file, each once. Two rows of one file with the same
+    execution id are one execution written twice when all else agrees (a note says so),
+    and refused when it does not: one of two executions would be lost."""
+    first: dict[tuple[str, str, str], Execution] = {}
+    kept: list[Execution] = []
+    for execution in found:
+        kind, value = execution.ids[0] if execution.ids else ("execution id", execution.exec_id)
+        other = first.setdefault((execution.account, kind, value), execution)
+        if other is execution:
+            kept.append(execution)
+        elif replace(other, origin="") == replace(execution, origin=""):
+            notes.append(f"{execution.origin}: repeats {other.origin} ({kind} {value}); read once")
+        else:
+            raise InputError(
+                execution.origin,
+                kind,
+                f"{value} is also the id of {other.origin}, a different execution (one of "
+                "them would be lost): an id names one execution",
+            )
+    return kept
+
+
 def _public_names(paths: list[Path], accounts: Iterable[str]) -> list[tuple[str, str]]:
     """(path, what a note says for it): each file by its name, any account number in the
     name spelled ACCOUNT (a statement's file is often named by its account); longest
@@ -228,7 +251,7 @@ def capture_trades(
         where = where_given or zone(reader.DEFAULT_ZONE)
         found, said = reader.read(str(path), text, where)
         notes.extend(said)
-        for execution in found:
+        for execution in _once(found, notes):
             key = (execution.account, execution.exec_id)
             if key in seen:
                 continue  # the same execution in two overlapping exports

@@ -622,3 +622,42 @@ def test_an_ibkr_fill_that_closes_and_opens_opens_a_lot_with_the_rest(
         for t in session["source_data"]["trades"]
     ] == [("buy", 100, 10, 12, 200), ("sell", 50, 12, 11, 50)]
     assert "capture_notes" not in session["source_data"]
+
+
+_FLEX_HEADER = (
+    '"ClientAccountID","CurrencyPrimary","Symbol","DateTime","Buy/Sell","Quantity",'
+    '"TradePrice","IBCommission","TransactionID"\n'
+)
+
+
+def test_two_rows_of_one_file_with_one_id_are_one_execution_or_refused(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The same execution in two exports counts once, but within one file an id
+    repeated on a different row would silently lose an execution: refused, naming both
+    rows and the id. The same row written twice is one execution, with a note."""
+    path = tmp_path / "flex.csv"
+    path.write_text(
+        _FLEX_HEADER + '"U1","USD","F","20250307;110000","BUY","100","10.00","-1.00","77"\n'
+        '"U1","USD","F","20250307;120000","SELL","-100","10.10","-1.00","77"\n'
+    )
+    done = cli.process("capture", "trades", path)
+    message = done.stderr.decode().replace(str(tmp_path) + "/", "")
+    assert done.returncode == 2 and done.stdout == b"" and "Traceback" not in message
+    assert (
+        "flex.csv:row 3: transactionID: 77 is also the id of flex.csv:row 2, a different "
+        "execution" in message
+    ), message
+    path.write_text(
+        _FLEX_HEADER + '"U1","USD","F","20250307;110000","BUY","100","10.00","-1.00","77"\n'
+        '"U1","USD","F","20250307;110000","BUY","100","10.00","-1.00","77"\n'
+        '"U1","USD","F","20250307;120000","SELL","-100","10.10","-1.00","78"\n'
+    )
+    result = cli("capture", "trades", path)
+    assert result.exit_code == 0, result.stderr
+    (session,) = loads(result.stdout)
+    (trade,) = session["source_data"]["trades"]
+    assert (trade["quantity"], trade["profit_loss"], trade["fees"]) == (100, D("10.00"), D("2.00"))
+    assert "flex.csv:row 3: repeats flex.csv:row 2 (transactionID 77); read once" in (
+        result.stderr.replace(str(tmp_path) + "/", "")
+    )
