@@ -7,7 +7,8 @@ format a Flex query offers; a zone suffix such as ` EDT` is dropped, the zone co
 from `--tz`), `ibCommission` (negative:
 a charge), `openCloseIndicator` (`O`, `C`, or `C;O`: a fill that closes a position
 and opens the other side with the rest), `fifoPnlRealized` (net of commissions), `multiplier`,
-`transactionID` (the execution's id; else `tradeID`, `ibExecID`), `notes` (`Notes/Codes`:
+`transactionID` (the execution's id; else `tradeID`, `ibExecID`; another export knows the
+same execution by any of these it shares), `notes` (`Notes/Codes`:
 `P` partial, `Ca` cancelled, `Co` corrected). Rows of another `levelOfDetail` than
 EXECUTION (orders, symbol summaries) are not executions and are skipped. A cancellation
 row takes out the execution it cancels (by `origTradeID`, else by account, symbol,

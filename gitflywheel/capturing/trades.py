@@ -161,6 +161,14 @@ def _masked(text: str, accounts: Iterable[str]) -> str:
     return text
 
 
+def _keys(execution: Execution) -> list[tuple[str, str, str]]:
+    """What an execution is known by in any export: each id the broker gives it (an IB
+    export has transactionID, tradeID or ibExecID as its query asks), by kind; else the
+    hash of its row."""
+    ids = execution.ids or (("row", execution.exec_id),)
+    return [(execution.account, kind, value) for kind, value in ids]
+
+
 def _once(found: list[Execution], notes: list[str]) -> list[Execution]:
     """The executions of one file, each once. Two rows of one file with the same
     execution id are one execution written twice when all else agrees (a note says so),
@@ -238,7 +246,7 @@ def capture_trades(
     executions: list[Execution] = []
     brokers: dict[str, str] = {}
     notes: list[str] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     names = [Path(p) for p in paths]
     if not names:
         raise InputError("capture trades", "", "no file given")
@@ -251,13 +259,14 @@ def capture_trades(
         where = where_given or zone(reader.DEFAULT_ZONE)
         found, said = reader.read(str(path), text, where)
         notes.extend(said)
-        for execution in _once(found, notes):
-            key = (execution.account, execution.exec_id)
-            if key in seen:
+        mine = _once(found, notes)
+        for execution in mine:
+            if not seen.isdisjoint(_keys(execution)):
                 continue  # the same execution in two overlapping exports
-            seen.add(key)
             executions.append(execution)
             brokers.setdefault(execution.account, reader.BROKER)
+        for execution in mine:  # after the file: its own rows are told apart by _once
+            seen.update(_keys(execution))
     matched = match(executions)
     days: dict[tuple[str, date], list[Execution]] = defaultdict(list)
     for execution in executions:

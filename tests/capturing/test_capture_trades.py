@@ -661,3 +661,36 @@ def test_two_rows_of_one_file_with_one_id_are_one_execution_or_refused(
     assert "flex.csv:row 3: repeats flex.csv:row 2 (transactionID 77); read once" in (
         result.stderr.replace(str(tmp_path) + "/", "")
     )
+
+
+def test_one_ib_execution_in_exports_of_other_id_fields_counts_once(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Two Flex queries of the same fills: one gives transactionID and tradeID, the other
+    tradeID alone. The first id present differs (1001 against 501), but the tradeID they
+    share makes each fill one execution: the P&L is not doubled, in either order."""
+    xml = tmp_path / "week.xml"
+    xml.write_text(
+        '<FlexQueryResponse><FlexStatements><FlexStatement accountId="U7654321"><Trades>'
+        '<Trade accountId="U7654321" currency="USD" symbol="F" dateTime="20250307;110000" '
+        'buySell="BUY" quantity="100" tradePrice="10.00" ibCommission="-1.00" '
+        'transactionID="1001" tradeID="501"/>'
+        '<Trade accountId="U7654321" currency="USD" symbol="F" dateTime="20250307;120000" '
+        'buySell="SELL" quantity="-100" tradePrice="10.10" ibCommission="-1.00" '
+        'transactionID="1002" tradeID="502"/>'
+        "</Trades></FlexStatement></FlexStatements></FlexQueryResponse>"
+    )
+    csv = tmp_path / "day.csv"
+    csv.write_text(
+        '"ClientAccountID","CurrencyPrimary","Symbol","DateTime","Buy/Sell","Quantity",'
+        '"TradePrice","IBCommission","TradeID"\n'
+        '"U7654321","USD","F","20250307;110000","BUY","100","10.00","-1.00","501"\n'
+        '"U7654321","USD","F","20250307;120000","SELL","-100","10.10","-1.00","502"\n'
+    )
+    for files in ((xml, csv), (csv, xml)):
+        (session,) = _capture(cli, *files)
+        (trade,) = session["source_data"]["trades"]
+        # (10.10 - 10.00) x 100 = 10.00; fees 1.00 + 1.00
+        assert (trade["quantity"], trade["profit_loss"], trade["fees"]) == (
+            100, D("10.00"), D("2.00")
+        )  # fmt: skip
