@@ -5,7 +5,7 @@ and, beyond Tradervue's own columns, `Account` and `Currency`.
 
 Dates are month first or year first (mm/dd/yyyy, mm-dd-yyyy, yyyy/mm/dd, yyyy-mm-dd,
 yyyymmdd), times HH:MM:SS in 24 hours; a file without a Time column gets noon, as
-Tradervue does, and a note. `Side` starts with B or S (Buy, BOT, Sell, SLD, Short);
+Tradervue does, and a note (an empty Time cell of a file that has one is refused). `Side` starts with B or S (Buy, BOT, Sell, SLD, Short);
 without it a negative quantity is a sell. Without a header the columns must be in the
 order above. Times are New York time unless `--tz` says otherwise.
 """
@@ -140,7 +140,12 @@ def _execution(
     if price < 0:
         raise InputError(origin, "Price", "negative")
     day = parse_date(cells.get("date", ""), origin, "Date")
-    clock = parse_time(cells["time"], origin, "Time") if cells.get("time") else time(12)
+    if "time" not in columns:
+        clock = time(12)
+    elif not cells.get("time"):  # noon would move it among the day's fills
+        raise InputError(origin, "Time", "missing: the file has a Time column")
+    else:
+        clock = parse_time(cells["time"], origin, "Time")
     fees = Decimal(0)
     for key, label in (
         ("commission", "Commission"),

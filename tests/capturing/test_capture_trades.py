@@ -233,6 +233,12 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             "Date,Time,Symbol,Quantity,Price,Side\n03/06/2025,25:45:00,TSLA,50,250.00,Buy\n",
             "trades.csv:row 2: Time: '25:45:00' is not a time of day",
         ),
+        (  # noon would put it after the 11:00 sale: a short, not a long
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n2025-03-06,,TSLA,5,1,Buy\n"
+            "2025-03-06,11:00:00,TSLA,5,2,Sell\n",
+            "trades.csv:row 2: Time: missing: the file has a Time column",
+        ),
         (
             "statement.csv",
             "Account Statement for 1 (margin)\n\nAccount Trade History\n"
@@ -694,3 +700,13 @@ def test_one_ib_execution_in_exports_of_other_id_fields_counts_once(
         assert (trade["quantity"], trade["profit_loss"], trade["fees"]) == (
             100, D("10.00"), D("2.00")
         )  # fmt: skip
+
+
+def test_a_tradervue_file_without_a_time_column_trades_at_noon(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "trades.csv"
+    path.write_text("Date,Symbol,Quantity,Price,Side\n2025-03-06,TSLA,5,1,Buy\n")
+    result = cli("capture", "trades", path)
+    assert result.exit_code == 0, result.stderr
+    assert "trades.csv: no Time column: every execution at 12:00:00" in result.stderr
+    (session,) = loads(result.stdout)
+    assert session["timestamp"] == "2025-03-06T17:00:00Z"  # noon EST, UTC-5
