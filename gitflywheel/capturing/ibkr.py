@@ -104,6 +104,17 @@ def _header(cells: list[str]) -> dict[str, int] | None:
     return None
 
 
+def _repeated(cells: list[str]) -> tuple[str, list[str]] | None:
+    """A field that two columns of the header name (`AccountID` and `ClientAccountID`,
+    `Quantity` twice), and those columns: which one is meant cannot be known."""
+    named: dict[str, list[str]] = {}
+    for cell in cells:
+        field = _ALIASES.get(_key(cell))
+        if field is not None:
+            named.setdefault(field, []).append(cell.strip())
+    return next(((f, found) for f, found in named.items() if len(found) > 1), None)
+
+
 def looks_like_csv(text: str) -> bool:
     head = "\n".join(text[:65536].splitlines()[:-1] or [text[:65536]])
     try:
@@ -265,15 +276,25 @@ def _read_xml(name: str, text: str, reader: _Reader) -> None:
         account = statement.get("accountId", "")
         for element in statement.iter("Trade"):
             count += 1
+            origin = f"{name}: Trade {count}"
+            said = [v for a, v in element.attrib.items() if _key(a) == "transactionid" and v]
+            if said:
+                origin += f" (transactionID {said[0][:40]})"
             fields: dict[str, str] = {}
+            named: dict[str, str] = {}
             for attr, value in element.attrib.items():
                 key = _ALIASES.get(_key(attr))
-                if key is not None:
-                    fields[key] = value
+                if key is None:
+                    continue
+                if key in fields and fields[key] != value:
+                    raise InputError(
+                        origin,
+                        attr,
+                        f"{value[:40]!r}, while {named[key]} says {fields[key][:40]!r}: both "
+                        "give the same field; which one is meant is not known",
+                    )
+                fields[key], named[key] = value, attr
             fields.setdefault("account", account)
-            origin = f"{name}: Trade {count}"
-            if fields.get("transactionid"):
-                origin += f" (transactionID {fields['transactionid'][:40]})"
             reader.row(origin, fields, [f"{k}={v}" for k, v in sorted(element.attrib.items())])
 
 
@@ -298,6 +319,14 @@ def _read_csv(name: str, text: str, reader: _Reader) -> None:
         for number, descriptor, row in _rows(text):
             header = _header(row)
             if header is not None:
+                twice = _repeated(row)
+                if twice is not None:
+                    raise InputError(
+                        f"{name}:row {number}",
+                        "",
+                        f"columns {' and '.join(map(repr, twice[1]))} both give the "
+                        f"{twice[0]}: which one is meant is not known; refused",
+                    )
                 columns, first = header, _key(row[0])
                 continue
             if not any(c.strip() for c in row):

@@ -74,6 +74,17 @@ def _header(row: list[str]) -> dict[str, int] | None:
     return None
 
 
+def _repeated(row: list[str]) -> tuple[str, list[str]] | None:
+    """A field that two cells of the header name (`Quantity` and `Qty`, `Price` twice),
+    and those cells: which one is meant cannot be known."""
+    named: dict[str, list[str]] = {}
+    for cell in row:
+        field = _SYNONYMS.get(_key(cell))
+        if field is not None:
+            named.setdefault(field, []).append(cell.strip())
+    return next(((f, cells) for f, cells in named.items() if len(cells) > 1), None)
+
+
 def looks_like(text: str) -> bool:
     try:
         for row in csv.reader(io.StringIO(text[:4096]), delimiter=_dialect(text)):
@@ -99,6 +110,14 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
             if columns is None:
                 columns = _header(row)
                 if columns is not None:
+                    twice = _repeated(row)
+                    if twice is not None:
+                        raise InputError(
+                            f"{name}:row {number}",
+                            "",
+                            f"columns {' and '.join(map(repr, twice[1]))} both give the "
+                            f"{twice[0]}: which one is meant is not known; refused",
+                        )
                     if "date" not in columns:
                         raise InputError(
                             f"{name}:row {number}",

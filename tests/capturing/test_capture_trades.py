@@ -239,6 +239,31 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             "2025-03-06,11:00:00,TSLA,5,2,Sell\n",
             "trades.csv:row 2: Time: missing: the file has a Time column",
         ),
+        (  # the last of the two was taken: the price, or the quantity, silently
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side,Price\n2025-03-06,09:00:00,TSLA,5,1,Buy,2\n",
+            "trades.csv:row 1: columns 'Price' and 'Price' both give the price",
+        ),
+        (
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Qty,Price,Side\n2025-03-06,09:00:00,TSLA,5,50,1,Buy\n",
+            "trades.csv:row 1: columns 'Quantity' and 'Qty' both give the quantity",
+        ),
+        (
+            "flex.csv",
+            '"ClientAccountID","AccountID","Symbol","DateTime","Buy/Sell","Quantity","TradePrice"\n'
+            '"U1","U2","F","20250303;093512","BUY","1","10"\n',
+            "flex.csv:row 1: columns 'ClientAccountID' and 'AccountID' both give the account",
+        ),
+        (
+            "flex.xml",
+            '<FlexQueryResponse><FlexStatements><FlexStatement accountId="U1"><Trades>'
+            '<Trade symbol="AAPL" buySell="BUY" quantity="10" tradePrice="1" currency="USD" '
+            'currencyPrimary="EUR" dateTime="20250303;093512" transactionID="7"/></Trades>'
+            "</FlexStatement></FlexStatements></FlexQueryResponse>",
+            "flex.xml: Trade 1 (transactionID 7): currencyPrimary: 'EUR', while currency says "
+            "'USD': both give the same field",
+        ),
         (
             "statement.csv",
             "Account Statement for 1 (margin)\n\nAccount Trade History\n"
