@@ -12,6 +12,8 @@ hash of it), trades carry the broker's execution ids (or row hashes).
 from __future__ import annotations
 
 import os
+import re
+import string
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -154,10 +156,22 @@ def _open(lot: Lot, notes: list[str]) -> dict[str, Any]:
     return trade
 
 
+def _spellings(account: str) -> set[str]:
+    """How a file's name or a note may spell an account out: the account itself
+    (`U7654321`), its number without the letters before it (`7654321`), and its digits
+    alone (`12345678` of `123-45678`); a number of four digits or fewer says no more than
+    the account's public label (`account_label`), and is kept."""
+    found = {account} if len(account) >= 4 else set()
+    for form in (account.lstrip(string.ascii_letters), re.sub(r"[^0-9]", "", account)):
+        if len(re.sub(r"[^0-9]", "", form)) > 4:
+            found.add(form)
+    return found
+
+
 def _masked(text: str, accounts: Iterable[str]) -> str:
-    for account in sorted(accounts, key=lambda a: (-len(a), a)):
-        if len(account) >= 4:
-            text = text.replace(account, "ACCOUNT")
+    forms = {form for account in accounts for form in _spellings(account)}
+    for form in sorted(forms, key=lambda a: (-len(a), a)):
+        text = text.replace(form, "ACCOUNT")
     return text
 
 

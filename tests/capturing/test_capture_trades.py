@@ -735,3 +735,33 @@ def test_a_tradervue_file_without_a_time_column_trades_at_noon(cli: Cli, tmp_pat
     assert "trades.csv: no Time column: every execution at 12:00:00" in result.stderr
     (session,) = loads(result.stdout)
     assert session["timestamp"] == "2025-03-06T17:00:00Z"  # noon EST, UTC-5
+
+
+@pytest.mark.parametrize(
+    ("file_name", "account", "kept"),
+    [
+        ("7654321.csv", "U7654321", "ACCOUNT.csv"),
+        ("flex_7654321_2025.csv", "U7654321", "flex_ACCOUNT_2025.csv"),
+        ("12345678.csv", "123-45678", "ACCOUNT.csv"),
+        ("4321.csv", "U7654321", "4321.csv"),  # the last four digits: the session id's own
+    ],
+)
+def test_a_file_named_by_the_account_s_number_alone_is_masked_too(
+    cli: Cli, tmp_path: Path, file_name: str, account: str, kept: str
+) -> None:
+    """A statement named by the account's number without its letter (`7654321.csv` of
+    U7654321) spelled the account out in the record's notes as much as `U7654321.csv`."""
+    export = tmp_path / file_name
+    export.write_text(
+        "Date,Time,Symbol,Quantity,Price,Side,Account,Commission\n"
+        f"2025-12-01,10:00:00,AAPL,10,5,Sell,{account},0\n"
+        f"2025-12-01,11:00:00,AAPL,5,6,Buy,{account},-2\n"
+    )
+    (captured,) = _capture(cli, export)
+    (note,) = captured["source_data"]["capture_notes"]
+    assert note.startswith(f"{kept}:row 3: a fee credit"), note
+    store = tmp_path / "s.git"
+    _ingest(cli, store, [captured])
+    history = git("-C", store, "log", "-p", "main")
+    digits = "".join(c for c in account if c.isdigit())
+    assert account not in history and digits not in history
