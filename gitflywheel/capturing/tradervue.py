@@ -5,9 +5,11 @@ and, beyond Tradervue's own columns, `Account` and `Currency`.
 
 Dates are month first or year first (mm/dd/yyyy, mm-dd-yyyy, yyyy/mm/dd, yyyy-mm-dd,
 yyyymmdd), times HH:MM:SS in 24 hours; a file without a Time column gets noon, as
-Tradervue does, and a note (an empty Time cell of a file that has one is refused). `Side` starts with B or S (Buy, BOT, Sell, SLD, Short);
-without it a negative quantity is a sell. Without a header the columns must be in the
-order above. Times are New York time unless `--tz` says otherwise.
+Tradervue does, and a note (an empty Time cell of a file that has one is refused).
+`Side` starts with B or S (Buy, BOT, Sell, SLD, Short; a buy of a negative quantity is
+refused, a sale's may be written either way); without it a negative quantity is a sell.
+Without a header the columns must be in the order above. Times are New York time unless
+`--tz` says otherwise.
 """
 
 from __future__ import annotations
@@ -153,6 +155,8 @@ def _execution(
         if side_text[:1].upper() not in ("B", "S"):
             raise InputError(origin, "Side", f"{side_text[:20]!r} starts with neither B nor S")
         side = "buy" if side_text[:1].upper() == "B" else "sell"
+        if side == "buy" and quantity < 0:  # a sale's quantity may be either sign
+            raise InputError(origin, "Quantity", f"{quantity} disagrees with Side {side_text[:20]}")
     else:
         side = "buy" if quantity > 0 else "sell"
     price = decimal_field(cells.get("price"), origin, "Price")

@@ -264,6 +264,11 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             "flex.xml: Trade 1 (transactionID 7): currencyPrimary: 'EUR', while currency says "
             "'USD': both give the same field",
         ),
+        (  # a sale, by its sign, bought: IB's and thinkorswim's readers refuse it too
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n2025-03-06,09:00:00,TSLA,-5,1,Buy\n",
+            "trades.csv:row 2: Quantity: -5 disagrees with Side Buy",
+        ),
         (
             "statement.csv",
             "Account Statement for 1 (margin)\n\nAccount Trade History\n"
