@@ -4,13 +4,15 @@ Reads each file (its format detected from its content, or given), turns executio
 trades by FIFO lots (`fifo.py`), and writes each day's trades as a trade session: a
 round trip belongs to the day its lot was closed (the day its P&L was realised), an open
 lot to the day it was opened. Times become UTC from an IANA zone (the format's default,
-or `--tz`), never the machine's. The same files give the same sessions: ids come from
-the day and the account's public label (its last four digits, never the number nor a
+or `--tz`), never the machine's. The same files give the same sessions, in whatever
+order they are given (fills of one time in two files are taken in the order of the
+files' content, each file's in its own order): ids come from the day and the account's public label (its last four digits, never the number nor a
 hash of it), trades carry the broker's execution ids (or row hashes).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import string
@@ -264,6 +266,7 @@ def capture_trades(
     names = [Path(p) for p in paths]
     if not names:
         raise InputError("capture trades", "", "no file given")
+    files: list[tuple[str, str, str, list[Execution]]] = []
     for path in names:
         text, decoded = _text(path)
         if decoded:
@@ -273,12 +276,17 @@ def capture_trades(
         where = where_given or zone(reader.DEFAULT_ZONE)
         found, said = reader.read(str(path), text, where)
         notes.extend(said)
-        mine = _once(found, notes)
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        files.append((digest, str(path), reader.BROKER, _once(found, notes)))
+    # The files in the order of their content, whatever order they were given in: fills
+    # of one time in two files, and the one of two copies of an execution that is kept,
+    # then come out the same (match takes fills of one time in the order given).
+    for _, _, broker, mine in sorted(files, key=lambda f: f[:2]):
         for execution in mine:
             if not seen.isdisjoint(_keys(execution)):
                 continue  # the same execution in two overlapping exports
             executions.append(execution)
-            brokers.setdefault(execution.account, reader.BROKER)
+            brokers.setdefault(execution.account, broker)
         for execution in mine:  # after the file: its own rows are told apart by _once
             seen.update(_keys(execution))
     matched = match(executions)

@@ -770,3 +770,34 @@ def test_a_file_named_by_the_account_s_number_alone_is_masked_too(
     history = git("-C", store, "log", "-p", "main")
     digits = "".join(c for c in account if c.isdigit())
     assert account not in history and digits not in history
+
+
+def test_the_same_files_give_the_same_sessions_in_any_order(cli: Cli, tmp_path: Path) -> None:
+    """A buy in one file and a sale in another at the same second: taken in the order
+    the files were given, the pair was a long one way and a short the other. The files
+    are taken in the order of their content, each one's rows in its own order."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("Date,Time,Symbol,Quantity,Price,Side\n2025-03-06,10:00:00,TSLA,100,10,Buy\n")
+    b.write_text(
+        "Date,Time,Symbol,Quantity,Price,Side\n2025-03-06,10:00:00,TSLA,100,12,Sell\n"
+        "2025-03-06,11:00:00,TSLA,100,11,Buy\n"
+    )
+    forward, backward = _capture(cli, a, b), _capture(cli, b, a)
+    assert forward == backward
+    (session,) = forward
+    closed, still_open = session["source_data"]["trades"]
+    assert closed["profit_loss"] == D("200.00") and still_open["price"] == 11
+    # one execution under two ids (a query with transactionID, one with tradeID alone):
+    # the copy kept, and the id the record shows, do not follow the order given either
+    xml, csv = tmp_path / "week.xml", tmp_path / "day.csv"
+    xml.write_text(
+        '<FlexQueryResponse><FlexStatements><FlexStatement accountId="U1"><Trades>'
+        '<Trade symbol="F" dateTime="20250307;110000" buySell="BUY" quantity="100" '
+        'tradePrice="10" transactionID="1001" tradeID="501"/>'
+        "</Trades></FlexStatement></FlexStatements></FlexQueryResponse>"
+    )
+    csv.write_text(
+        '"ClientAccountID","Symbol","DateTime","Buy/Sell","Quantity","TradePrice","TradeID"\n'
+        '"U1","F","20250307;110000","BUY","100","10","501"\n'
+    )
+    assert _capture(cli, xml, csv) == _capture(cli, csv, xml)
