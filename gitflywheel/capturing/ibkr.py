@@ -179,9 +179,7 @@ class _Reader:
         open_close = _open_close(fields.get("openclose", ""))
         pnl_text = fields.get("fifopnl", "").strip()
         ids = tuple(
-            (label, fields[key].strip())
-            for key, label in _IDS
-            if fields.get(key, "").strip()
+            (label, fields[key].strip()) for key, label in _IDS if fields.get(key, "").strip()
         )
         exec_id = ids[0][1] if ids else self.ids(cells, fields.get("account", ""))
         execution = Execution(
