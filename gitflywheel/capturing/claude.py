@@ -22,7 +22,9 @@ def looks_like(conversation: Any) -> bool:
 
 def _text(message: dict[str, Any], origin: str, where: str) -> str:
     blocks = message.get("content")
-    if isinstance(blocks, list) and blocks:
+    if blocks is not None and not isinstance(blocks, list):
+        raise InputError(origin, f"{where}.content", "not a list")
+    if blocks:
         texts = []
         for n, block in enumerate(blocks):
             if not isinstance(block, dict):
@@ -63,7 +65,12 @@ def _chat(conv: Any, origin: str) -> Chat:
         except ValueError as exc:
             raise InputError(origin, f"{where}.created_at", str(exc)) from None
         for key in ("attachments", "files"):
-            for item in message.get(key) or []:
+            items = message.get(key)
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                raise InputError(origin, f"{where}.{key}", "not a list")
+            for item in items:
                 file_name = item.get("file_name") if isinstance(item, dict) else None
                 if isinstance(file_name, str) and file_name.strip():
                     chat.notes.append(

@@ -37,7 +37,8 @@ MAX_ROWS = 1_000_000
 class Execution:
     """A fill: `quantity` is positive, `side` says buy or sell; `fees` are what it cost
     (a credit is negative); `broker_pnl` the broker's realised P&L for it, net of fees,
-    when the broker gives one; `open_close` "O", "C" or None when not stated."""
+    when the broker gives one; `open_close` "O", "C", "C;O" (closes, and opens the other
+    side with the rest) or None when not stated."""
 
     origin: str
     account: str
@@ -53,6 +54,9 @@ class Execution:
     multiplier: Decimal = Decimal(1)
     broker_pnl: Decimal | None = None
     open_close: str | None = None
+    ids: tuple[tuple[str, str], ...] = ()
+    """The broker's ids of it, by kind (`("transactionID", "5")`), the one `exec_id` is
+    first; none when `exec_id` is a hash of the row."""
 
 
 def account_label(account: str) -> str:

@@ -5,8 +5,10 @@ Fields (XML attribute or CSV column, matched without case or punctuation): `acco
 (`CurrencyPrimary`), `dateTime` (`yyyyMMdd;HHmmss`, or any date, separator and time
 format a Flex query offers; a zone suffix such as ` EDT` is dropped, the zone comes
 from `--tz`), `ibCommission` (negative:
-a charge), `openCloseIndicator`, `fifoPnlRealized` (net of commissions), `multiplier`,
-`transactionID` (the execution's id; else `tradeID`, `ibExecID`), `notes` (`Notes/Codes`:
+a charge), `openCloseIndicator` (`O`, `C`, or `C;O`: a fill that closes a position
+and opens the other side with the rest), `fifoPnlRealized` (net of commissions), `multiplier`,
+`transactionID` (the execution's id; else `tradeID`, `ibExecID`; another export knows the
+same execution by any of these it shares), `notes` (`Notes/Codes`:
 `P` partial, `Ca` cancelled, `Co` corrected). Rows of another `levelOfDetail` than
 EXECUTION (orders, symbol summaries) are not executions and are skipped. A cancellation
 row takes out the execution it cancels (by `origTradeID`, else by account, symbol,
@@ -72,6 +74,8 @@ _ALIASES = {
     "notescodes": "notes",
     "levelofdetail": "levelofdetail",
 }
+_IDS = (("transactionid", "transactionID"), ("tradeid", "tradeID"), ("ibexecid", "ibExecID"))
+"""An execution's ids, the first present its `exec_id`."""
 # The date formats a Flex query offers (yyyyMMdd, yyyy-MM-dd, MM/dd/yyyy, MM/dd/yy,
 # dd-MMM-yy), a separator (`;`, `,`, a space, or none), the time (HHmmss or HH:mm:ss),
 # and maybe a zone's abbreviation, which is dropped: the zone comes from --tz.
@@ -100,12 +104,32 @@ def _header(cells: list[str]) -> dict[str, int] | None:
     return None
 
 
+def _repeated(cells: list[str]) -> tuple[str, list[str]] | None:
+    """A field that two columns of the header name (`AccountID` and `ClientAccountID`,
+    `Quantity` twice), and those columns: which one is meant cannot be known."""
+    named: dict[str, list[str]] = {}
+    for cell in cells:
+        field = _ALIASES.get(_key(cell))
+        if field is not None:
+            named.setdefault(field, []).append(cell.strip())
+    return next(((f, found) for f, found in named.items() if len(found) > 1), None)
+
+
 def looks_like_csv(text: str) -> bool:
     head = "\n".join(text[:65536].splitlines()[:-1] or [text[:65536]])
     try:
         return any(_header(row) is not None for row in csv.reader(io.StringIO(head)))
     except csv.Error:
         return False
+
+
+def _open_close(text: str) -> str | None:
+    """`O`, `C`, or `C;O` for a fill that closes a position and opens the other side with
+    the rest (IB writes it so); None when the row does not say."""
+    found = {part.strip()[:1] for part in text.upper().split(";")} & {"O", "C"}
+    if found == {"O", "C"}:
+        return "C;O"
+    return found.pop() if found else None
 
 
 def _codes(notes: str) -> set[str]:
@@ -152,16 +176,12 @@ class _Reader:
         currency = fields.get("currency", "").strip() or None
         if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
             raise InputError(origin, "currency", f"{currency[:20]!r} is not an ISO 4217 code")
-        open_close = fields.get("openclose", "").strip().upper()[:1] or None
+        open_close = _open_close(fields.get("openclose", ""))
         pnl_text = fields.get("fifopnl", "").strip()
-        exec_id = next(
-            (
-                fields[k].strip()
-                for k in ("transactionid", "tradeid", "ibexecid")
-                if fields.get(k, "").strip()
-            ),
-            None,
-        ) or self.ids(cells, fields.get("account", ""))
+        ids = tuple(
+            (label, fields[key].strip()) for key, label in _IDS if fields.get(key, "").strip()
+        )
+        exec_id = ids[0][1] if ids else self.ids(cells, fields.get("account", ""))
         execution = Execution(
             origin=origin,
             account=fields.get("account", "").strip(),
@@ -176,7 +196,8 @@ class _Reader:
             exec_id=exec_id,
             multiplier=multiplier or Decimal(1),
             broker_pnl=decimal_field(pnl_text, origin, "fifoPnlRealized") if pnl_text else None,
-            open_close=open_close if open_close in ("O", "C") else None,
+            open_close=open_close,
+            ids=ids,
         )
         self.rows += 1
         if self.rows > MAX_ROWS:
@@ -253,15 +274,25 @@ def _read_xml(name: str, text: str, reader: _Reader) -> None:
         account = statement.get("accountId", "")
         for element in statement.iter("Trade"):
             count += 1
+            origin = f"{name}: Trade {count}"
+            said = [v for a, v in element.attrib.items() if _key(a) == "transactionid" and v]
+            if said:
+                origin += f" (transactionID {said[0][:40]})"
             fields: dict[str, str] = {}
+            named: dict[str, str] = {}
             for attr, value in element.attrib.items():
                 key = _ALIASES.get(_key(attr))
-                if key is not None:
-                    fields[key] = value
+                if key is None:
+                    continue
+                if key in fields and fields[key] != value:
+                    raise InputError(
+                        origin,
+                        attr,
+                        f"{value[:40]!r}, while {named[key]} says {fields[key][:40]!r}: both "
+                        "give the same field; which one is meant is not known",
+                    )
+                fields[key], named[key] = value, attr
             fields.setdefault("account", account)
-            origin = f"{name}: Trade {count}"
-            if fields.get("transactionid"):
-                origin += f" (transactionID {fields['transactionid'][:40]})"
             reader.row(origin, fields, [f"{k}={v}" for k, v in sorted(element.attrib.items())])
 
 
@@ -286,6 +317,14 @@ def _read_csv(name: str, text: str, reader: _Reader) -> None:
         for number, descriptor, row in _rows(text):
             header = _header(row)
             if header is not None:
+                twice = _repeated(row)
+                if twice is not None:
+                    raise InputError(
+                        f"{name}:row {number}",
+                        "",
+                        f"columns {' and '.join(map(repr, twice[1]))} both give the "
+                        f"{twice[0]}: which one is meant is not known; refused",
+                    )
                 columns, first = header, _key(row[0])
                 continue
             if not any(c.strip() for c in row):

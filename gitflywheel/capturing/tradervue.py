@@ -5,9 +5,11 @@ and, beyond Tradervue's own columns, `Account` and `Currency`.
 
 Dates are month first or year first (mm/dd/yyyy, mm-dd-yyyy, yyyy/mm/dd, yyyy-mm-dd,
 yyyymmdd), times HH:MM:SS in 24 hours; a file without a Time column gets noon, as
-Tradervue does, and a note. `Side` starts with B or S (Buy, BOT, Sell, SLD, Short);
-without it a negative quantity is a sell. Without a header the columns must be in the
-order above. Times are New York time unless `--tz` says otherwise.
+Tradervue does, and a note (an empty Time cell of a file that has one is refused).
+`Side` starts with B or S (Buy, BOT, Sell, SLD, Short; a buy of a negative quantity is
+refused, a sale's may be written either way); without it a negative quantity is a sell.
+Without a header the columns must be in the order above. Times are New York time unless
+`--tz` says otherwise.
 """
 
 from __future__ import annotations
@@ -74,6 +76,17 @@ def _header(row: list[str]) -> dict[str, int] | None:
     return None
 
 
+def _repeated(row: list[str]) -> tuple[str, list[str]] | None:
+    """A field that two cells of the header name (`Quantity` and `Qty`, `Price` twice),
+    and those cells: which one is meant cannot be known."""
+    named: dict[str, list[str]] = {}
+    for cell in row:
+        field = _SYNONYMS.get(_key(cell))
+        if field is not None:
+            named.setdefault(field, []).append(cell.strip())
+    return next(((f, cells) for f, cells in named.items() if len(cells) > 1), None)
+
+
 def looks_like(text: str) -> bool:
     try:
         for row in csv.reader(io.StringIO(text[:4096]), delimiter=_dialect(text)):
@@ -99,6 +112,14 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
             if columns is None:
                 columns = _header(row)
                 if columns is not None:
+                    twice = _repeated(row)
+                    if twice is not None:
+                        raise InputError(
+                            f"{name}:row {number}",
+                            "",
+                            f"columns {' and '.join(map(repr, twice[1]))} both give the "
+                            f"{twice[0]}: which one is meant is not known; refused",
+                        )
                     if "date" not in columns:
                         raise InputError(
                             f"{name}:row {number}",
@@ -134,13 +155,20 @@ def _execution(
         if side_text[:1].upper() not in ("B", "S"):
             raise InputError(origin, "Side", f"{side_text[:20]!r} starts with neither B nor S")
         side = "buy" if side_text[:1].upper() == "B" else "sell"
+        if side == "buy" and quantity < 0:  # a sale's quantity may be either sign
+            raise InputError(origin, "Quantity", f"{quantity} disagrees with Side {side_text[:20]}")
     else:
         side = "buy" if quantity > 0 else "sell"
     price = decimal_field(cells.get("price"), origin, "Price")
     if price < 0:
         raise InputError(origin, "Price", "negative")
     day = parse_date(cells.get("date", ""), origin, "Date")
-    clock = parse_time(cells["time"], origin, "Time") if cells.get("time") else time(12)
+    if "time" not in columns:
+        clock = time(12)
+    elif not cells.get("time"):  # noon would move it among the day's fills
+        raise InputError(origin, "Time", "missing: the file has a Time column")
+    else:
+        clock = parse_time(cells["time"], origin, "Time")
     fees = Decimal(0)
     for key, label in (
         ("commission", "Commission"),

@@ -4,17 +4,21 @@ Reads each file (its format detected from its content, or given), turns executio
 trades by FIFO lots (`fifo.py`), and writes each day's trades as a trade session: a
 round trip belongs to the day its lot was closed (the day its P&L was realised), an open
 lot to the day it was opened. Times become UTC from an IANA zone (the format's default,
-or `--tz`), never the machine's. The same files give the same sessions: ids come from
-the day and the account's public label (its last four digits, never the number nor a
+or `--tz`), never the machine's. The same files give the same sessions, in whatever
+order they are given (fills of one time in two files are taken in the order of the
+files' content, each file's in its own order): ids come from the day and the account's public label (its last four digits, never the number nor a
 hash of it), trades carry the broker's execution ids (or row hashes).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import string
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -154,11 +158,54 @@ def _open(lot: Lot, notes: list[str]) -> dict[str, Any]:
     return trade
 
 
+def _spellings(account: str) -> set[str]:
+    """How a file's name or a note may spell an account out: the account itself
+    (`U7654321`), its number without the letters before it (`7654321`), and its digits
+    alone (`12345678` of `123-45678`); a number of four digits or fewer says no more than
+    the account's public label (`account_label`), and is kept."""
+    found = {account} if len(account) >= 4 else set()
+    for form in (account.lstrip(string.ascii_letters), re.sub(r"[^0-9]", "", account)):
+        if len(re.sub(r"[^0-9]", "", form)) > 4:
+            found.add(form)
+    return found
+
+
 def _masked(text: str, accounts: Iterable[str]) -> str:
-    for account in sorted(accounts, key=lambda a: (-len(a), a)):
-        if len(account) >= 4:
-            text = text.replace(account, "ACCOUNT")
+    forms = {form for account in accounts for form in _spellings(account)}
+    for form in sorted(forms, key=lambda a: (-len(a), a)):
+        text = text.replace(form, "ACCOUNT")
     return text
+
+
+def _keys(execution: Execution) -> list[tuple[str, str, str]]:
+    """What an execution is known by in any export: each id the broker gives it (an IB
+    export has transactionID, tradeID or ibExecID as its query asks), by kind; else the
+    hash of its row."""
+    ids = execution.ids or (("row", execution.exec_id),)
+    return [(execution.account, kind, value) for kind, value in ids]
+
+
+def _once(found: list[Execution], notes: list[str]) -> list[Execution]:
+    """The executions of one file, each once. Two rows of one file with the same
+    execution id are one execution written twice when all else agrees (a note says so),
+    and refused when it does not: one of two executions would be lost."""
+    first: dict[tuple[str, str, str], Execution] = {}
+    kept: list[Execution] = []
+    for execution in found:
+        kind, value = execution.ids[0] if execution.ids else ("execution id", execution.exec_id)
+        other = first.setdefault((execution.account, kind, value), execution)
+        if other is execution:
+            kept.append(execution)
+        elif replace(other, origin="") == replace(execution, origin=""):
+            notes.append(f"{execution.origin}: repeats {other.origin} ({kind} {value}); read once")
+        else:
+            raise InputError(
+                execution.origin,
+                kind,
+                f"{value} is also the id of {other.origin}, a different execution (one of "
+                "them would be lost): an id names one execution",
+            )
+    return kept
 
 
 def _public_names(paths: list[Path], accounts: Iterable[str]) -> list[tuple[str, str]]:
@@ -215,10 +262,11 @@ def capture_trades(
     executions: list[Execution] = []
     brokers: dict[str, str] = {}
     notes: list[str] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     names = [Path(p) for p in paths]
     if not names:
         raise InputError("capture trades", "", "no file given")
+    files: list[tuple[str, str, str, list[Execution]]] = []
     for path in names:
         text, decoded = _text(path)
         if decoded:
@@ -228,13 +276,19 @@ def capture_trades(
         where = where_given or zone(reader.DEFAULT_ZONE)
         found, said = reader.read(str(path), text, where)
         notes.extend(said)
-        for execution in found:
-            key = (execution.account, execution.exec_id)
-            if key in seen:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        files.append((digest, str(path), reader.BROKER, _once(found, notes)))
+    # The files in the order of their content, whatever order they were given in: fills
+    # of one time in two files, and the one of two copies of an execution that is kept,
+    # then come out the same (match takes fills of one time in the order given).
+    for _, _, broker, mine in sorted(files, key=lambda f: f[:2]):
+        for execution in mine:
+            if not seen.isdisjoint(_keys(execution)):
                 continue  # the same execution in two overlapping exports
-            seen.add(key)
             executions.append(execution)
-            brokers.setdefault(execution.account, reader.BROKER)
+            brokers.setdefault(execution.account, broker)
+        for execution in mine:  # after the file: its own rows are told apart by _once
+            seen.update(_keys(execution))
     matched = match(executions)
     days: dict[tuple[str, date], list[Execution]] = defaultdict(list)
     for execution in executions:

@@ -217,6 +217,18 @@ def test_markdown_transcript_is_one_session_with_its_images(cli: Cli, tmp_path: 
             "conversations.json: conversation 1 (c3): create_time: 1733250000000 is out of "
             "range: seconds since the epoch are wanted, and this reads as milliseconds",
         ),
+        *(
+            (  # iterated as a list: a TypeError traceback, or a string's letters
+                "conversations.json",
+                b'[{"uuid": "c4", "chat_messages": [{"sender": "human", "created_at": '
+                b'"2024-12-05T20:00:00Z", "text": "hi", "' + key + b'": ' + value + b"}]}]",
+                "conversations.json: conversation 1 (c4): chat_messages[0]."
+                + key.decode()
+                + ": not a list",
+            )
+            for key in (b"attachments", b"files", b"content")
+            for value in (b"5", b"true", b'"a.png"', b'{"file_name": "a.png"}')
+        ),
         ("talk.md", b"## user\nhi\n", "talk.md: front matter: missing"),
         (  # in an image's path it made the lookup raise ValueError: a traceback
             "talk.md",
@@ -277,6 +289,9 @@ def test_the_library_returns_what_the_command_prints(tmp_path: Path) -> None:
                         "sender",
                         "created_at",
                         "text",
+                        "attachments",
+                        "files",
+                        "file_name",
                         "a",
                         "b",
                     ]

@@ -233,6 +233,42 @@ def test_tradervue_identical_fills_both_stay(cli: Cli, tmp_path: Path) -> None:
             "Date,Time,Symbol,Quantity,Price,Side\n03/06/2025,25:45:00,TSLA,50,250.00,Buy\n",
             "trades.csv:row 2: Time: '25:45:00' is not a time of day",
         ),
+        (  # noon would put it after the 11:00 sale: a short, not a long
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n2025-03-06,,TSLA,5,1,Buy\n"
+            "2025-03-06,11:00:00,TSLA,5,2,Sell\n",
+            "trades.csv:row 2: Time: missing: the file has a Time column",
+        ),
+        (  # the last of the two was taken: the price, or the quantity, silently
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side,Price\n2025-03-06,09:00:00,TSLA,5,1,Buy,2\n",
+            "trades.csv:row 1: columns 'Price' and 'Price' both give the price",
+        ),
+        (
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Qty,Price,Side\n2025-03-06,09:00:00,TSLA,5,50,1,Buy\n",
+            "trades.csv:row 1: columns 'Quantity' and 'Qty' both give the quantity",
+        ),
+        (
+            "flex.csv",
+            '"ClientAccountID","AccountID","Symbol","DateTime","Buy/Sell","Quantity","TradePrice"\n'
+            '"U1","U2","F","20250303;093512","BUY","1","10"\n',
+            "flex.csv:row 1: columns 'ClientAccountID' and 'AccountID' both give the account",
+        ),
+        (
+            "flex.xml",
+            '<FlexQueryResponse><FlexStatements><FlexStatement accountId="U1"><Trades>'
+            '<Trade symbol="AAPL" buySell="BUY" quantity="10" tradePrice="1" currency="USD" '
+            'currencyPrimary="EUR" dateTime="20250303;093512" transactionID="7"/></Trades>'
+            "</FlexStatement></FlexStatements></FlexQueryResponse>",
+            "flex.xml: Trade 1 (transactionID 7): currencyPrimary: 'EUR', while currency says "
+            "'USD': both give the same field",
+        ),
+        (  # a sale, by its sign, bought: IB's and thinkorswim's readers refuse it too
+            "trades.csv",
+            "Date,Time,Symbol,Quantity,Price,Side\n2025-03-06,09:00:00,TSLA,-5,1,Buy\n",
+            "trades.csv:row 2: Quantity: -5 disagrees with Side Buy",
+        ),
         (
             "statement.csv",
             "Account Statement for 1 (margin)\n\nAccount Trade History\n"
@@ -575,3 +611,193 @@ def test_well_formed_rows_of_any_date_and_size_give_sessions_or_an_input_error(
             assert str(path) in str(exc), exc
         else:
             assert all(s["source_data"]["trades"] for s in found.sessions)
+
+
+_CLOSE_AND_OPEN = [  # (time, buySell, quantity, price, openCloseIndicator, fifoPnlRealized, id)
+    ("20250305;100000", "BUY", "100", "10", "O", "0", "1"),
+    ("20250305;110000", "SELL", "-150", "12", "C;O", "200", "2"),
+    ("20250305;120000", "BUY", "50", "11", "C", "50", "3"),
+]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xml"])
+def test_an_ibkr_fill_that_closes_and_opens_opens_a_lot_with_the_rest(
+    cli: Cli, tmp_path: Path, kind: str
+) -> None:
+    """IB writes `C;O` for a sale of 150 while long 100: it closes the 100 and opens a
+    short of 50, which the next buy covers; none of it was opened before the file."""
+    if kind == "csv":
+        path = tmp_path / "flex.csv"
+        path.write_text(
+            '"ClientAccountID","CurrencyPrimary","Symbol","Multiplier","DateTime","Buy/Sell",'
+            '"Quantity","TradePrice","IBCommission","Open/CloseIndicator","FifoPnlRealized",'
+            '"TransactionID","LevelOfDetail"\n'
+            + "".join(
+                f'"U7654321","USD","XYZ","1","{t}","{side}","{q}","{p}","0","{oc}","{pnl}",'
+                f'"{n}","EXECUTION"\n'
+                for t, side, q, p, oc, pnl, n in _CLOSE_AND_OPEN
+            )
+        )
+    else:
+        path = tmp_path / "flex.xml"
+        path.write_text(
+            '<FlexQueryResponse><FlexStatements><FlexStatement accountId="U7654321"><Trades>'
+            + "".join(
+                f'<Trade accountId="U7654321" currency="USD" symbol="XYZ" multiplier="1" '
+                f'dateTime="{t}" buySell="{side}" quantity="{q}" tradePrice="{p}" '
+                f'ibCommission="0" openCloseIndicator="{oc}" fifoPnlRealized="{pnl}" '
+                f'transactionID="{n}" levelOfDetail="EXECUTION"/>'
+                for t, side, q, p, oc, pnl, n in _CLOSE_AND_OPEN
+            )
+            + "</Trades></FlexStatement></FlexStatements></FlexQueryResponse>"
+        )
+    (session,) = _capture(cli, path)
+    # long 100 @ 10 sold @ 12: +200; short 50 @ 12 covered @ 11: +50; IB says the same
+    assert [
+        (t["action"], t["quantity"], t["price"], t["exit_price"], t["profit_loss"])
+        for t in session["source_data"]["trades"]
+    ] == [("buy", 100, 10, 12, 200), ("sell", 50, 12, 11, 50)]
+    assert "capture_notes" not in session["source_data"]
+
+
+_FLEX_HEADER = (
+    '"ClientAccountID","CurrencyPrimary","Symbol","DateTime","Buy/Sell","Quantity",'
+    '"TradePrice","IBCommission","TransactionID"\n'
+)
+
+
+def test_two_rows_of_one_file_with_one_id_are_one_execution_or_refused(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The same execution in two exports counts once, but within one file an id
+    repeated on a different row would silently lose an execution: refused, naming both
+    rows and the id. The same row written twice is one execution, with a note."""
+    path = tmp_path / "flex.csv"
+    path.write_text(
+        _FLEX_HEADER + '"U1","USD","F","20250307;110000","BUY","100","10.00","-1.00","77"\n'
+        '"U1","USD","F","20250307;120000","SELL","-100","10.10","-1.00","77"\n'
+    )
+    done = cli.process("capture", "trades", path)
+    message = done.stderr.decode().replace(str(tmp_path) + "/", "")
+    assert done.returncode == 2 and done.stdout == b"" and "Traceback" not in message
+    assert (
+        "flex.csv:row 3: transactionID: 77 is also the id of flex.csv:row 2, a different "
+        "execution" in message
+    ), message
+    path.write_text(
+        _FLEX_HEADER + '"U1","USD","F","20250307;110000","BUY","100","10.00","-1.00","77"\n'
+        '"U1","USD","F","20250307;110000","BUY","100","10.00","-1.00","77"\n'
+        '"U1","USD","F","20250307;120000","SELL","-100","10.10","-1.00","78"\n'
+    )
+    result = cli("capture", "trades", path)
+    assert result.exit_code == 0, result.stderr
+    (session,) = loads(result.stdout)
+    (trade,) = session["source_data"]["trades"]
+    assert (trade["quantity"], trade["profit_loss"], trade["fees"]) == (100, D("10.00"), D("2.00"))
+    assert "flex.csv:row 3: repeats flex.csv:row 2 (transactionID 77); read once" in (
+        result.stderr.replace(str(tmp_path) + "/", "")
+    )
+
+
+def test_one_ib_execution_in_exports_of_other_id_fields_counts_once(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Two Flex queries of the same fills: one gives transactionID and tradeID, the other
+    tradeID alone. The first id present differs (1001 against 501), but the tradeID they
+    share makes each fill one execution: the P&L is not doubled, in either order."""
+    xml = tmp_path / "week.xml"
+    xml.write_text(
+        '<FlexQueryResponse><FlexStatements><FlexStatement accountId="U7654321"><Trades>'
+        '<Trade accountId="U7654321" currency="USD" symbol="F" dateTime="20250307;110000" '
+        'buySell="BUY" quantity="100" tradePrice="10.00" ibCommission="-1.00" '
+        'transactionID="1001" tradeID="501"/>'
+        '<Trade accountId="U7654321" currency="USD" symbol="F" dateTime="20250307;120000" '
+        'buySell="SELL" quantity="-100" tradePrice="10.10" ibCommission="-1.00" '
+        'transactionID="1002" tradeID="502"/>'
+        "</Trades></FlexStatement></FlexStatements></FlexQueryResponse>"
+    )
+    csv = tmp_path / "day.csv"
+    csv.write_text(
+        '"ClientAccountID","CurrencyPrimary","Symbol","DateTime","Buy/Sell","Quantity",'
+        '"TradePrice","IBCommission","TradeID"\n'
+        '"U7654321","USD","F","20250307;110000","BUY","100","10.00","-1.00","501"\n'
+        '"U7654321","USD","F","20250307;120000","SELL","-100","10.10","-1.00","502"\n'
+    )
+    for files in ((xml, csv), (csv, xml)):
+        (session,) = _capture(cli, *files)
+        (trade,) = session["source_data"]["trades"]
+        # (10.10 - 10.00) x 100 = 10.00; fees 1.00 + 1.00
+        assert (trade["quantity"], trade["profit_loss"], trade["fees"]) == (
+            100, D("10.00"), D("2.00")
+        )  # fmt: skip
+
+
+def test_a_tradervue_file_without_a_time_column_trades_at_noon(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "trades.csv"
+    path.write_text("Date,Symbol,Quantity,Price,Side\n2025-03-06,TSLA,5,1,Buy\n")
+    result = cli("capture", "trades", path)
+    assert result.exit_code == 0, result.stderr
+    assert "trades.csv: no Time column: every execution at 12:00:00" in result.stderr
+    (session,) = loads(result.stdout)
+    assert session["timestamp"] == "2025-03-06T17:00:00Z"  # noon EST, UTC-5
+
+
+@pytest.mark.parametrize(
+    ("file_name", "account", "kept"),
+    [
+        ("7654321.csv", "U7654321", "ACCOUNT.csv"),
+        ("flex_7654321_2025.csv", "U7654321", "flex_ACCOUNT_2025.csv"),
+        ("12345678.csv", "123-45678", "ACCOUNT.csv"),
+        ("4321.csv", "U7654321", "4321.csv"),  # the last four digits: the session id's own
+    ],
+)
+def test_a_file_named_by_the_account_s_number_alone_is_masked_too(
+    cli: Cli, tmp_path: Path, file_name: str, account: str, kept: str
+) -> None:
+    """A statement named by the account's number without its letter (`7654321.csv` of
+    U7654321) spelled the account out in the record's notes as much as `U7654321.csv`."""
+    export = tmp_path / file_name
+    export.write_text(
+        "Date,Time,Symbol,Quantity,Price,Side,Account,Commission\n"
+        f"2025-12-01,10:00:00,AAPL,10,5,Sell,{account},0\n"
+        f"2025-12-01,11:00:00,AAPL,5,6,Buy,{account},-2\n"
+    )
+    (captured,) = _capture(cli, export)
+    (note,) = captured["source_data"]["capture_notes"]
+    assert note.startswith(f"{kept}:row 3: a fee credit"), note
+    store = tmp_path / "s.git"
+    _ingest(cli, store, [captured])
+    history = git("-C", store, "log", "-p", "main")
+    digits = "".join(c for c in account if c.isdigit())
+    assert account not in history and digits not in history
+
+
+def test_the_same_files_give_the_same_sessions_in_any_order(cli: Cli, tmp_path: Path) -> None:
+    """A buy in one file and a sale in another at the same second: taken in the order
+    the files were given, the pair was a long one way and a short the other. The files
+    are taken in the order of their content, each one's rows in its own order."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("Date,Time,Symbol,Quantity,Price,Side\n2025-03-06,10:00:00,TSLA,100,10,Buy\n")
+    b.write_text(
+        "Date,Time,Symbol,Quantity,Price,Side\n2025-03-06,10:00:00,TSLA,100,12,Sell\n"
+        "2025-03-06,11:00:00,TSLA,100,11,Buy\n"
+    )
+    forward, backward = _capture(cli, a, b), _capture(cli, b, a)
+    assert forward == backward
+    (session,) = forward
+    closed, still_open = session["source_data"]["trades"]
+    assert closed["profit_loss"] == D("200.00") and still_open["price"] == 11
+    # one execution under two ids (a query with transactionID, one with tradeID alone):
+    # the copy kept, and the id the record shows, do not follow the order given either
+    xml, csv = tmp_path / "week.xml", tmp_path / "day.csv"
+    xml.write_text(
+        '<FlexQueryResponse><FlexStatements><FlexStatement accountId="U1"><Trades>'
+        '<Trade symbol="F" dateTime="20250307;110000" buySell="BUY" quantity="100" '
+        'tradePrice="10" transactionID="1001" tradeID="501"/>'
+        "</Trades></FlexStatement></FlexStatements></FlexQueryResponse>"
+    )
+    csv.write_text(
+        '"ClientAccountID","Symbol","DateTime","Buy/Sell","Quantity","TradePrice","TradeID"\n'
+        '"U1","F","20250307;110000","BUY","100","10","501"\n'
+    )
+    assert _capture(cli, xml, csv) == _capture(cli, csv, xml)
