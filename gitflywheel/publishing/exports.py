@@ -141,7 +141,7 @@ def kramdown_safe(text: str) -> str:
 
 
 # What kramdown reads differently from CommonMark, outside code: an escape, a code span
-# (copied as it is), a link's destination (the same), a dollar sign.
+# (rewritten), a link's destination (copied as it is), a dollar sign.
 _COMMONMARK_TOKEN = re.compile(r"\\(.)|(`+)|\]\([^()\s]*\)|\$", re.S)
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 
@@ -158,15 +158,44 @@ def _kramdown_inline(text: str) -> str:
         elif token == "$":
             out.append("\\$")  # `$$` opens kramdown math; `\$` is a dollar sign
         elif found.group(2):
-            # a code span runs to the next run of as many backticks; none: literal ones
+            # a code span runs to the next run of as many backticks; none: literal ones,
+            # escaped, so that kramdown cannot open a span of its own with them
             close = re.compile(rf"(?<!`){token}(?!`)").search(text, pos)
-            if close is not None:
-                token, pos = text[found.start() : close.end()], close.end()
-            out.append(token)
+            if close is None:
+                out.append("\\`" * len(token))
+            else:
+                out.append(_kramdown_code(text[pos : close.start()]))
+                pos = close.end()
         else:
             out.append(token)  # any other escape, and link destinations, read alike
     out.append(text[pos:])
     return "".join(out)
+
+
+_LINE_ENDING = re.compile(r"\r\n|\r|\n")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+def _kramdown_code(inner: str) -> str:
+    """A CommonMark code span (`inner`: what its backticks enclose) written so that
+    kramdown reads it as code showing the same text, wherever it stands. CommonMark's
+    text: line endings as spaces, one space off each end when both ends have one.
+    kramdown takes a single backtick followed by white space as a literal backtick (what
+    follows is then Markdown, raw HTML and all), and in a table row it writes each span
+    again with a single backtick when it holds none. So the text goes between runs of two
+    backticks or more (longer than any run inside), with a space inside each end, which
+    kramdown strips; text that starts with white space goes into an HTML `<code>`
+    element instead, each character but ASCII letters and digits as a character
+    reference: kramdown copies that element's content as it is."""
+    text = _LINE_ENDING.sub(" ", inner)
+    if len(text) > 1 and text[0] == text[-1] == " " and text.strip(" "):
+        text = text[1:-1]
+    if not text or text[0].isspace():
+        refs = "".join(c if _ALNUM.match(c) else f"&#{ord(c)};" for c in text)
+        return f"<code>{refs}</code>"
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * max(2, longest + 1)
+    return f"{fence} {text} {fence}"
 
 
 def _closes(line: str, fence: str) -> bool:
@@ -184,8 +213,10 @@ def _closes(line: str, fence: str) -> bool:
 def kramdown_text(body: str) -> str:
     """A CommonMark body as kramdown (Jekyll's renderer, GFM input) shows the same text:
     an escaped `&` (`\\&copy;`, which CommonMark shows as written) becomes `&amp;`, and
-    every `$` outside code becomes `\\$`, since kramdown reads `$$...$$` as math. Code
-    spans, fenced code blocks and link destinations are copied as they are."""
+    every `$` outside code becomes `\\$`, since kramdown reads `$$...$$` as math. Each
+    code span is written as kramdown reads it as code showing the same text
+    (`_kramdown_code`), a backtick that opens none as `\\``; fenced code blocks and link
+    destinations are copied as they are."""
     return _outside_fences(body, _kramdown_inline)
 
 

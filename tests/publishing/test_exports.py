@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from gitflywheel import api
 from gitflywheel.errors import GitflywheelError
+from gitflywheel.escape import md_code
 from gitflywheel.publishing.exports import (
     WORD_JOINER,
     hugo_safe,
@@ -465,9 +466,102 @@ def test_kramdown_text_leaves_code_and_link_destinations_alone() -> None:
     assert kramdown_text("AT\\&amp;T \\&copy; $$x$$ \\\\& \\*") == (
         "AT&amp;amp;T &amp;copy; \\$\\$x\\$\\$ \\\\& \\*"
     )
-    assert kramdown_text("a `$ \\&` ``b`$`` [c](d$) `e $") == "a `$ \\&` ``b`$`` [c](d$) `e \\$"
+    assert kramdown_text("a `$ \\&` ``b`$`` [c](d$) `e $") == (
+        "a `` $ \\& `` `` b`$ `` [c](d$) \\`e \\$"
+    )
     fenced = "```\n$ \\&\n```\n~~~~\n$\n~~~\n~~~~\n$\n"
     assert kramdown_text(fenced) == fenced.removesuffix("$\n") + "\\$\n"
+
+
+def test_kramdown_text_writes_each_code_span_as_kramdown_reads_code() -> None:
+    """A code span between two backticks or more with a space inside each end (kramdown
+    strips one), or, when its text starts with white space, a `<code>` element of
+    character references; a backtick that opens no span is escaped."""
+    assert kramdown_text("`a` ``b`c`` ```e``f``` `  d  `") == (
+        "`` a `` `` b`c `` ``` e``f ``` <code>&#32;d&#32;</code>"  # CommonMark shows ` d `
+    )
+    assert (
+        kramdown_text("- ` <img src=x>`\n") == "- <code>&#32;&#60;img&#32;src&#61;x&#62;</code>\n"
+    )
+    assert kramdown_text("`\tb` ` ` `` ` ``") == "<code>&#9;b</code> <code>&#32;</code> `` ` ``"
+    assert kramdown_text("a `b\nc` d ``e` f") == "a `` b c `` d \\`\\`e\\` f"
+
+
+# (21) kramdown reads a single backtick followed by white space as a literal backtick,
+# and what follows as Markdown, raw HTML and all: a repository path whose last part
+# starts with a space ran a handler in the Jekyll export. Every code span, whatever its
+# text and wherever it stands, is code there.
+CODE_TEXTS = [
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(2)</script>",
+    "&lt;b&gt; &amp; &#60;i>",
+    "$$x$$ {::nomarkdown}<b>k</b>{:/} {: onclick=alert(3)}",
+    "a ` <i>b</i> `` c",
+    "`` <b>x</b>",
+    "x`",
+]
+CODE_EDGES = ["", " ", "\t", "  \t"]
+HOSTILE_CODE = [
+    f"{lead}{text}{trail}" for text in CODE_TEXTS for lead in CODE_EDGES for trail in CODE_EDGES
+]
+
+
+def hostile_code_body() -> str:
+    """Each hostile code text in a span everywhere a span can stand: in a paragraph, at
+    the start of a list item, in a table cell, as a link's text, in a heading."""
+    spans = [md_code(text) for text in HOSTILE_CODE]
+    cells = [md_code(text, cell=True) for text in HOSTILE_CODE]
+    return "\n".join(
+        [
+            "\n".join(f"Text {span} and more.\n" for span in spans),
+            "\n".join(f"- {span} after" for span in spans),
+            "\n| code | n |\n|---|---:|",
+            "\n".join(f"| {cell} | {n} |" for n, cell in enumerate(cells)),
+            "",
+            "\n".join(f"[{span}](https://example.com/{n})\n" for n, span in enumerate(spans)),
+            "\n".join(f"## Heading {span}\n" for span in spans),
+        ]
+    )
+
+
+@pytest.mark.slow
+def test_no_code_span_opens_html_in_jekyll(tmp_path: Path, cli: Cli) -> None:
+    need("jekyll")
+    repro = session(
+        "kramdown-xss",
+        title="Refactor parser",
+        source_data={
+            "repo_path": '/src/ <img src="x" onerror="document.title=\'PWNED\'">',
+            "git_commits": [{"hash": "0123456789abcdef", "message": "feat: one"}],
+        },
+    )
+    (tmp_path / "xss.json").write_text(json.dumps(repro))
+    store = tmp_path / "store.git"
+    build_store(cli, store, EXAMPLES / "life_aria_session.json", tmp_path / "xss.json")
+    with Store.open(store) as opened:
+        posts = published_posts(opened).posts
+        posts = [
+            replace(p, body=hostile_code_body()) if p.session_type == "life_aria" else p
+            for p in posts
+        ]
+        plan = plan_jekyll(opened, posts, "/")
+    site = tmp_path / "jekyll"
+    for name, data in plan.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_bytes(data)
+    jekyll_site(site)
+    (site / "_config.yml").write_text('title: "A blog"\n')
+    out = jekyll_build(site)
+    built = {p.stem: Page(p.read_text("utf-8")) for p in out.rglob("*.html")}
+    for name, page in built.items():  # the excerpts of the index too
+        assert not {"script", "b", "i"} & set(page.tags), name
+        assert not [a for a in page.attributes if a[0].startswith("on")], name
+        assert all(src.startswith("/assets/") for src in page.images), name  # covers
+    log = built["refactor-parser-build-log"]
+    assert ' <img src="x" onerror="document.title=\'PWNED\'">' in log.code
+    [hostile] = [page for name, page in built.items() if name.startswith("spaceexplorer")]
+    shown = [code.replace(WORD_JOINER, "") for code in hostile.code]
+    assert sorted(shown) == sorted(HOSTILE_CODE * 5)  # each as written, in all five places
 
 
 # (18.16) A linked screenshot captioned `x` is `- [x](url)`: goldmark made it a checked
