@@ -20,7 +20,11 @@ Hugo's goldmark reads as it is, while kramdown knows no `\\&` escape (it would s
 backslash, and the entity after it as its character) and reads `$$` as math, so the
 Jekyll body says `&amp;` and `\\$` instead (`kramdown_text`). Neither gets a list item
 that opens with `[x]` or `[ ]`, which goldmark makes a checkbox even before a link's
-destination (`- [x](url)`, a screenshot captioned `x`): `no_task_boxes`.
+destination (`- [x](url)`, a screenshot captioned `x`): `no_task_boxes`. Front matter
+says what the site shows: its titles, descriptions and author without control or bidi
+characters (`clean_text`), which a generator would publish (in a feed that is then no
+XML), and its tags as the site's (`shown_tag`), at most as long as its tag folders'
+names (`SLUG_LENGTH`), since Hugo makes a folder of each.
 
 The export owns only what it wrote: `.gitflywheel-<format>.json` in the folder lists each
 file and its SHA-256. A later export replaces or removes those files while they are
@@ -47,7 +51,16 @@ from ..rendering.templates import SITE_TEMPLATES, Renderer, load_templates
 from ..storage.store import Store
 from .cards import CardCache, draw_cards
 from .folder_writer import write_folder
-from .posts import POST_KIND, Post, PostFile, published_posts, split_front_matter
+from .markdown_html import clean_text
+from .posts import (
+    POST_KIND,
+    SLUG_LENGTH,
+    Post,
+    PostFile,
+    published_posts,
+    shown_tag,
+    split_front_matter,
+)
 
 __all__ = [
     "BlogFormat",
@@ -269,17 +282,36 @@ def _yaml_list(values: Iterable[str]) -> str:
     return "[" + ", ".join(yaml_string(v) for v in values) + "]"
 
 
+def _text(value: str) -> str:
+    """Session text for front matter, as the site shows it (`clean_text`): no control
+    character (a generator would publish it, and in an RSS feed it is not XML) and no
+    bidi control (an unbalanced one reorders what follows it)."""
+    return yaml_string(clean_text(value))
+
+
+def _tags(tags: Iterable[str]) -> list[str]:
+    """A post's tags as the site shows them (`shown_tag`), each at most `SLUG_LENGTH`
+    characters as the site's tag folders are: Hugo makes a folder of each tag, and a
+    longer name is one no file system takes."""
+    out: list[str] = []
+    for tag in tags:
+        shown = shown_tag(tag)[:SLUG_LENGTH].rstrip()
+        if shown and shown not in out:
+            out.append(shown)
+    return out
+
+
 def _front(pairs: list[tuple[str, str]]) -> str:
     return "---\n" + "".join(f"{key}: {value}\n" for key, value in pairs) + "---\n\n"
 
 
 def _common_front(post: Post, slug: str) -> list[tuple[str, str]]:
     return [
-        ("description", yaml_string(post.description)),
+        ("description", _text(post.description)),
         ("slug", yaml_string(slug)),
-        ("tags", _yaml_list(post.tags)),
+        ("tags", _yaml_list(_tags(post.tags))),
         ("categories", _yaml_list(post.categories)),
-        ("author", yaml_string(post.author)),
+        ("author", _text(post.author)),
     ]
 
 
@@ -396,7 +428,7 @@ def plan_hugo(
         post = page.post
         folder = f"{HUGO_SECTION}/{page.slug}"
         front = [
-            ("title", yaml_string(page.title)),
+            ("title", _text(page.title)),
             ("date", _utc(post).isoformat()),
             *_common_front(post, page.slug),
             ("draft", "false"),
@@ -467,7 +499,7 @@ def plan_jekyll(
             targets[md_url(name)] = md_url(f"{base}{assets}/{name}")
         front = [
             ("layout", "post"),
-            ("title", yaml_string(page.title)),
+            ("title", _text(page.title)),
             ("date", _utc(post).strftime("%Y-%m-%d %H:%M:%S %z")),
             *_common_front(post, page.slug),
         ]
@@ -508,7 +540,7 @@ def redirect_page(target: str, title: str, canonical: str | None = None) -> byte
     """A page that sends readers and search engines on to `target` (a URL relative to
     the page): a meta refresh, a canonical link (`canonical`, the absolute URL, when
     known), and a link for people."""
-    href, text = html.escape(target), html.escape(title)
+    href, text = html.escape(target), html.escape(clean_text(title))
     canonical = html.escape(canonical or target)
     return (
         "<!DOCTYPE html>\n"

@@ -83,12 +83,14 @@ from .fragments import FragmentCache
 from .markdown_html import Rendered, clean_text
 from .posts import (
     POST_KIND,
+    SLUG_LENGTH,
     Post,
     PostFile,
     Posts,
     post_body,
     post_facts,
     published_posts,
+    shown_tag,
     split_front_matter,
 )
 from .projects import Change, Project, changelog, changelog_in, projects
@@ -208,7 +210,7 @@ def path_slug(text: str, fallback: str = "x") -> str:
     """A path component from any text: ASCII letters, digits and `-`, at most 80 long;
     never empty, `.` or `..` (so no session or tag can escape its folder)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:SLUG_LENGTH].strip("-")
     return slug or fallback
 
 
@@ -323,7 +325,7 @@ def place_posts(posts: list[Post]) -> list[_Entry]:
     for post in sorted(posts, key=lambda p: (p.date, p.session_id)):
         slugs[post.session_id] = _free(path_slug(post.slug, "session"), post, taken)
     # the tags and file names that repeat from post to post, each judged once
-    cleaned = {t: clean_text(t).strip() for t in {t for p in posts for t in p.tags}}
+    cleaned = {t: shown_tag(t) for t in {t for p in posts for t in p.tags}}
     safe = {n: _safe_file_name(n) for n in {f.name for p in posts for f in p.files}}
     tag_names = sorted(set(cleaned.values()) - {""})
     by_slug: dict[str, list[str]] = defaultdict(list)

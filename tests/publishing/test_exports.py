@@ -14,13 +14,15 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
+import yaml
 from conftest import CORPUS, EXAMPLES, Cli, session, snapshot
 from hypothesis import given
 from hypothesis import strategies as st
+from lxml import etree
 
 from gitflywheel import api
 from gitflywheel.errors import GitflywheelError
-from gitflywheel.escape import md_code
+from gitflywheel.escape import has_hidden_controls, md_code
 from gitflywheel.publishing.exports import (
     WORD_JOINER,
     hugo_safe,
@@ -670,6 +672,77 @@ def test_hugo_shows_any_text_as_written_and_calls_nothing(text: str) -> None:
     assert not re.search(r"\{[:#]", shown) and shown.replace(WORD_JOINER, "") == text.replace(
         WORD_JOINER, ""
     )
+
+
+# (21) Front matter carried control characters and bidi controls, escaped, so that they
+# read back as themselves: Hugo published them (its RSS feed was no longer XML) and a
+# title's unbalanced right-to-left override reordered what followed it. And a tag longer
+# than a file name may be (the site cuts its tag folders to 80) failed Hugo's build.
+HIDDEN = "\x0b\x1b[2J\x85\u202e\u2066"
+
+
+def hidden_store(cli: Cli, tmp_path: Path) -> Path:
+    data = session(
+        "hidden-1",
+        title=f"Fix {HIDDEN} parser \u202eevil done",
+        overview=f"Overview {HIDDEN} here.",
+        source_data={
+            "repo_path": "/x/" + "r" * 300,
+            "git_commits": [{"hash": "0123456789abcdef", "message": f"feat: one {HIDDEN}"}],
+        },
+    )
+    (tmp_path / "hidden.json").write_text(json.dumps(data))
+    store = tmp_path / "hidden.git"
+    build_store(cli, store, tmp_path / "hidden.json")
+    return store
+
+
+def front_of(text: str) -> dict[str, object]:
+    front = yaml.safe_load(text.split("---\n")[1])
+    assert isinstance(front, dict)
+    return front
+
+
+def test_front_matter_text_is_shown_text_and_tags_fit_a_folder(tmp_path: Path, cli: Cli) -> None:
+    store = hidden_store(cli, tmp_path)
+    with Store.open(store) as opened:
+        # an author as a store another gitflywheel made may hold it (ingest refuses it)
+        posts = [replace(p, author=f"Agent{HIDDEN}-1") for p in published_posts(opened).posts]
+        plans = {"hugo": plan_hugo(opened, posts), "jekyll": plan_jekyll(opened, posts, "/")}
+    for fmt, plan in plans.items():
+        fronts = [front_of(data.decode()) for path, data in plan.items() if path.endswith(".md")]
+        assert len(fronts) == 2, fmt  # the post and its build log
+        for front in fronts:
+            for key in ("title", "description", "author"):
+                assert not has_hidden_controls(str(front[key])), (fmt, key, front[key])
+            assert str(front["title"]).endswith("Fix [2J parser evil done")
+            assert front["author"] == "Agent[2J-1"
+            tags = front["tags"]
+            assert isinstance(tags, list) and "r" * 80 in tags, tags
+            assert all(len(tag) <= 80 for tag in tags)
+
+
+@pytest.mark.slow
+def test_hugo_builds_a_long_tag_and_a_feed_of_hidden_characters(tmp_path: Path, cli: Cli) -> None:
+    need("hugo")
+    store = hidden_store(cli, tmp_path)
+    site = tmp_path / "hugo"
+    assert cli("export", "--repo", store, site, "--format", "hugo").exit_code == 0
+    hugo_site(site)
+    (site / "config.yaml").write_text('baseURL: "http://blog.example/"\ntitle: "A blog"\n')
+    out = hugo_build(site)  # tags and their RSS feeds too
+    assert (out / "tags" / ("r" * 80) / "index.html").is_file()
+    [post] = (out / "posts").glob("fix-*[!g]/index.html")
+    assert Page(post.read_text("utf-8")).all_text.count("Fix [2J parser evil done") == 2
+    feeds = list(out.rglob("*.xml"))
+    assert len(feeds) > 3
+    for path in [*feeds, *out.rglob("*.html")]:
+        text = path.read_text("utf-8")
+        if path.suffix == ".xml":
+            etree.fromstring(text.encode())  # well formed
+        assert not re.search(
+            "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text
+        ), path
 
 
 def revise_to_draft(cli: Cli, store: Path, tmp_path: Path) -> None:
