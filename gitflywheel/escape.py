@@ -10,9 +10,11 @@ Published text carries no bidi embedding, override or isolate controls (U+202A-U
 U+2066-U+2069): unseen, an unbalanced one reorders the template's own text after it
 (a figure, a date) in the rendered page, and right-to-left scripts read correctly
 without them. YAML keeps them, as visible `\\u202e` escapes, so front matter still reads
-back to the exact session string. C0/C1 control characters, which no reader can see
-either, become U+FFFD in Markdown and XML. Zero-width joiners and marks stay: emoji and
-several scripts need them.
+back to the exact session string. C0/C1 control characters (tab and line feed aside),
+which no reader can see either, become U+FFFD in Markdown. XML text (`xml_text`) has
+U+FFFD only for what XML 1.0 forbids: C0 controls other than tab, line feed and carriage
+return, U+FFFE, U+FFFF and lone surrogates; DEL and the C1 controls (U+0080-U+009F) stay.
+Zero-width joiners and marks stay: emoji and several scripts need them.
 """
 
 from __future__ import annotations

@@ -20,7 +20,11 @@ Hugo's goldmark reads as it is, while kramdown knows no `\\&` escape (it would s
 backslash, and the entity after it as its character) and reads `$$` as math, so the
 Jekyll body says `&amp;` and `\\$` instead (`kramdown_text`). Neither gets a list item
 that opens with `[x]` or `[ ]`, which goldmark makes a checkbox even before a link's
-destination (`- [x](url)`, a screenshot captioned `x`): `no_task_boxes`.
+destination (`- [x](url)`, a screenshot captioned `x`): `no_task_boxes`. Front matter
+says what the site shows: its titles, descriptions and author without control or bidi
+characters (`clean_text`), which a generator would publish (in a feed that is then no
+XML), and its tags as the site's (`shown_tag`), at most as long as its tag folders'
+names (`SLUG_LENGTH`), since Hugo makes a folder of each.
 
 The export owns only what it wrote: `.gitflywheel-<format>.json` in the folder lists each
 file and its SHA-256. A later export replaces or removes those files while they are
@@ -47,7 +51,16 @@ from ..rendering.templates import SITE_TEMPLATES, Renderer, load_templates
 from ..storage.store import Store
 from .cards import CardCache, draw_cards
 from .folder_writer import write_folder
-from .posts import POST_KIND, Post, PostFile, published_posts, split_front_matter
+from .markdown_html import clean_text
+from .posts import (
+    POST_KIND,
+    SLUG_LENGTH,
+    Post,
+    PostFile,
+    published_posts,
+    shown_tag,
+    split_front_matter,
+)
 
 __all__ = [
     "BlogFormat",
@@ -141,7 +154,7 @@ def kramdown_safe(text: str) -> str:
 
 
 # What kramdown reads differently from CommonMark, outside code: an escape, a code span
-# (copied as it is), a link's destination (the same), a dollar sign.
+# (rewritten), a link's destination (copied as it is), a dollar sign.
 _COMMONMARK_TOKEN = re.compile(r"\\(.)|(`+)|\]\([^()\s]*\)|\$", re.S)
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 
@@ -158,15 +171,44 @@ def _kramdown_inline(text: str) -> str:
         elif token == "$":
             out.append("\\$")  # `$$` opens kramdown math; `\$` is a dollar sign
         elif found.group(2):
-            # a code span runs to the next run of as many backticks; none: literal ones
+            # a code span runs to the next run of as many backticks; none: literal ones,
+            # escaped, so that kramdown cannot open a span of its own with them
             close = re.compile(rf"(?<!`){token}(?!`)").search(text, pos)
-            if close is not None:
-                token, pos = text[found.start() : close.end()], close.end()
-            out.append(token)
+            if close is None:
+                out.append("\\`" * len(token))
+            else:
+                out.append(_kramdown_code(text[pos : close.start()]))
+                pos = close.end()
         else:
             out.append(token)  # any other escape, and link destinations, read alike
     out.append(text[pos:])
     return "".join(out)
+
+
+_LINE_ENDING = re.compile(r"\r\n|\r|\n")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+def _kramdown_code(inner: str) -> str:
+    """A CommonMark code span (`inner`: what its backticks enclose) written so that
+    kramdown reads it as code showing the same text, wherever it stands. CommonMark's
+    text: line endings as spaces, one space off each end when both ends have one.
+    kramdown takes a single backtick followed by white space as a literal backtick (what
+    follows is then Markdown, raw HTML and all), and in a table row it writes each span
+    again with a single backtick when it holds none. So the text goes between runs of two
+    backticks or more (longer than any run inside), with a space inside each end, which
+    kramdown strips; text that starts with white space goes into an HTML `<code>`
+    element instead, each character but ASCII letters and digits as a character
+    reference: kramdown copies that element's content as it is."""
+    text = _LINE_ENDING.sub(" ", inner)
+    if len(text) > 1 and text[0] == text[-1] == " " and text.strip(" "):
+        text = text[1:-1]
+    if not text or text[0].isspace():
+        refs = "".join(c if _ALNUM.match(c) else f"&#{ord(c)};" for c in text)
+        return f"<code>{refs}</code>"
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * max(2, longest + 1)
+    return f"{fence} {text} {fence}"
 
 
 def _closes(line: str, fence: str) -> bool:
@@ -184,8 +226,10 @@ def _closes(line: str, fence: str) -> bool:
 def kramdown_text(body: str) -> str:
     """A CommonMark body as kramdown (Jekyll's renderer, GFM input) shows the same text:
     an escaped `&` (`\\&copy;`, which CommonMark shows as written) becomes `&amp;`, and
-    every `$` outside code becomes `\\$`, since kramdown reads `$$...$$` as math. Code
-    spans, fenced code blocks and link destinations are copied as they are."""
+    every `$` outside code becomes `\\$`, since kramdown reads `$$...$$` as math. Each
+    code span is written as kramdown reads it as code showing the same text
+    (`_kramdown_code`), a backtick that opens none as `\\``; fenced code blocks and link
+    destinations are copied as they are."""
     return _outside_fences(body, _kramdown_inline)
 
 
@@ -238,17 +282,36 @@ def _yaml_list(values: Iterable[str]) -> str:
     return "[" + ", ".join(yaml_string(v) for v in values) + "]"
 
 
+def _text(value: str) -> str:
+    """Session text for front matter, as the site shows it (`clean_text`): no control
+    character (a generator would publish it, and in an RSS feed it is not XML) and no
+    bidi control (an unbalanced one reorders what follows it)."""
+    return yaml_string(clean_text(value))
+
+
+def _tags(tags: Iterable[str]) -> list[str]:
+    """A post's tags as the site shows them (`shown_tag`), each at most `SLUG_LENGTH`
+    characters as the site's tag folders are: Hugo makes a folder of each tag, and a
+    longer name is one no file system takes."""
+    out: list[str] = []
+    for tag in tags:
+        shown = shown_tag(tag)[:SLUG_LENGTH].rstrip()
+        if shown and shown not in out:
+            out.append(shown)
+    return out
+
+
 def _front(pairs: list[tuple[str, str]]) -> str:
     return "---\n" + "".join(f"{key}: {value}\n" for key, value in pairs) + "---\n\n"
 
 
 def _common_front(post: Post, slug: str) -> list[tuple[str, str]]:
     return [
-        ("description", yaml_string(post.description)),
+        ("description", _text(post.description)),
         ("slug", yaml_string(slug)),
-        ("tags", _yaml_list(post.tags)),
+        ("tags", _yaml_list(_tags(post.tags))),
         ("categories", _yaml_list(post.categories)),
-        ("author", yaml_string(post.author)),
+        ("author", _text(post.author)),
     ]
 
 
@@ -365,7 +428,7 @@ def plan_hugo(
         post = page.post
         folder = f"{HUGO_SECTION}/{page.slug}"
         front = [
-            ("title", yaml_string(page.title)),
+            ("title", _text(page.title)),
             ("date", _utc(post).isoformat()),
             *_common_front(post, page.slug),
             ("draft", "false"),
@@ -436,7 +499,7 @@ def plan_jekyll(
             targets[md_url(name)] = md_url(f"{base}{assets}/{name}")
         front = [
             ("layout", "post"),
-            ("title", yaml_string(page.title)),
+            ("title", _text(page.title)),
             ("date", _utc(post).strftime("%Y-%m-%d %H:%M:%S %z")),
             *_common_front(post, page.slug),
         ]
@@ -477,7 +540,7 @@ def redirect_page(target: str, title: str, canonical: str | None = None) -> byte
     """A page that sends readers and search engines on to `target` (a URL relative to
     the page): a meta refresh, a canonical link (`canonical`, the absolute URL, when
     known), and a link for people."""
-    href, text = html.escape(target), html.escape(title)
+    href, text = html.escape(target), html.escape(clean_text(title))
     canonical = html.escape(canonical or target)
     return (
         "<!DOCTYPE html>\n"

@@ -48,8 +48,11 @@ from ..session.manifest import FileRef, Manifest
 from ..storage.folders import fanout_trees, folders_under, session_folders
 from ..storage.layout import FACTS_FILE, MANIFEST_FILE, RECORD_FILE
 from ..storage.store import Store
+from .markdown_html import clean_text
 
 __all__ = [
+    "SLUG_LENGTH",
+    "shown_tag",
     "PostFile",
     "Post",
     "Posts",
@@ -65,6 +68,15 @@ RELEASE_EVERY = 256  # sessions read between two releases of the packs' pages
 LISTED_LEVEL = 2  # the fan-out trees whose session folders a summary lists (256 of them)
 _TREE_ID = re.compile(r"[0-9a-f]{40}")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
+SLUG_LENGTH = 80
+"""The longest folder name the site makes of a slug or a tag (`site.path_slug`), and the
+longest tag a blog export gives its generator, which makes a folder of each tag."""
+
+
+def shown_tag(tag: str) -> str:
+    """A tag as the site shows it: control and bidi characters taken out, as from all
+    of its text (`clean_text`), and no white space at its ends; empty: no tag."""
+    return clean_text(tag).strip()
 
 
 @dataclass(frozen=True, slots=True)

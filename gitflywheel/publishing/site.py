@@ -70,7 +70,7 @@ from ..pipelines.social import read_threads
 from ..queries.provenance import Provenance, provenances, recording_commits, statement_bytes
 from ..queries.settings import settings_blob
 from ..rendering.sandbox import HTML
-from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, load_templates
+from ..rendering.templates import SITE_TEMPLATES, Limits, Renderer, RenderError, load_templates
 from ..session.facts import Facts
 from ..session.settings import check_value
 from ..storage.store import Store
@@ -83,12 +83,14 @@ from .fragments import FragmentCache
 from .markdown_html import Rendered, clean_text
 from .posts import (
     POST_KIND,
+    SLUG_LENGTH,
     Post,
     PostFile,
     Posts,
     post_body,
     post_facts,
     published_posts,
+    shown_tag,
     split_front_matter,
 )
 from .projects import Change, Project, changelog, changelog_in, projects
@@ -131,6 +133,14 @@ KIND_LABELS = {
     "trade_journal": "Trade journal",
     "social_post": "Social thread",
 }
+SHOWN_PER_CHARACTER = 24
+"""The most bytes a page may write for each character of text its template is handed
+(`_handed`), when that comes to more than the page's own output limit: six for a
+character escaped in HTML (`"` is `&quot;`), four times over (a session's page shows
+its title in its `<title>`, its heading and two share tags). So a page holding a
+session's largest artifact, or the titles of ten sessions, is made however large they
+are, while a template that writes on and on is stopped as ever."""
+_PER_ITEM = 64  # what `_handed` counts for each item of a list or mapping: its markup
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 # a path that `quote(path, safe="/")` gives back as it is (most of a site's: slugs)
 _QUOTED_ALREADY = re.compile(r"[A-Za-z0-9_.~/-]*")
@@ -138,6 +148,25 @@ _QUOTED_ALREADY = re.compile(r"[A-Za-z0-9_.~/-]*")
 
 class SiteError(GitflywheelError):
     """A site that cannot be built or written as asked (bad option, foreign folder)."""
+
+
+def _handed(value: object) -> int:
+    """How much a page's context hands its template: the characters of its strings, and
+    `_PER_ITEM` for each item of its lists and mappings."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Mapping):
+        value = value.values()
+    elif not isinstance(value, list | tuple):
+        return 0
+    return sum(_PER_ITEM + _handed(item) for item in value)
+
+
+def _page_limits(limits: Limits, context: Mapping[str, Any]) -> Limits:
+    """The limits of one page: its output may reach `SHOWN_PER_CHARACTER` bytes for
+    each character it is handed, when that is more than `limits` allow."""
+    most = SHOWN_PER_CHARACTER * _handed(context)
+    return replace(limits, output_bytes=most) if most > limits.output_bytes else limits
 
 
 @dataclass
@@ -181,7 +210,7 @@ def path_slug(text: str, fallback: str = "x") -> str:
     """A path component from any text: ASCII letters, digits and `-`, at most 80 long;
     never empty, `.` or `..` (so no session or tag can escape its folder)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:SLUG_LENGTH].strip("-")
     return slug or fallback
 
 
@@ -296,7 +325,7 @@ def place_posts(posts: list[Post]) -> list[_Entry]:
     for post in sorted(posts, key=lambda p: (p.date, p.session_id)):
         slugs[post.session_id] = _free(path_slug(post.slug, "session"), post, taken)
     # the tags and file names that repeat from post to post, each judged once
-    cleaned = {t: clean_text(t).strip() for t in {t for p in posts for t in p.tags}}
+    cleaned = {t: shown_tag(t) for t in {t for p in posts for t in p.tags}}
     safe = {n: _safe_file_name(n) for n in {f.name for p in posts for f in p.files}}
     tag_names = sorted(set(cleaned.values()) - {""})
     by_slug: dict[str, list[str]] = defaultdict(list)
@@ -448,7 +477,7 @@ class _Site:
             context.update(more())
         self.add(
             path,
-            self.pages.render_template(
+            self.render_page(
                 template,
                 {
                     "root": root,
@@ -474,6 +503,15 @@ class _Site:
         )
         if key:
             self.memo.put("page", key, {"sha256": self.files.digests[path]})
+
+    def render_page(self, template: str, context: Mapping[str, Any]) -> bytes:
+        """A page rendered within its own limits (`_page_limits`)."""
+        limits = self.pages.limits
+        self.pages.limits = _page_limits(limits, context)
+        try:
+            return self.pages.render_template(template, context)
+        finally:
+            self.pages.limits = limits
 
     # -- a post's text ------------------------------------------------------------------
 
@@ -757,11 +795,14 @@ class _Site:
         in the staging folder: what they are (`take` makes them the build's)."""
         entry = self.entries[number]
         self.recording = []
-        self.session_pages(
-            entry,
-            newer=self.entries[number - 1] if number > 0 else None,
-            older=self.entries[number + 1] if number + 1 < len(self.entries) else None,
-        )
+        try:
+            self.session_pages(
+                entry,
+                newer=self.entries[number - 1] if number > 0 else None,
+                older=self.entries[number + 1] if number + 1 < len(self.entries) else None,
+            )
+        except RenderError as exc:  # which session's page, for its owner to look at
+            raise RenderError(f"session {entry.post.session_id}: {exc}") from exc
         self.add(entry.folder + "provenance.json", statement_bytes(provenance))
         paths, self.recording = self.recording, None
         return _Made(

@@ -14,12 +14,15 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
+import yaml
 from conftest import CORPUS, EXAMPLES, Cli, session, snapshot
 from hypothesis import given
 from hypothesis import strategies as st
+from lxml import etree
 
 from gitflywheel import api
 from gitflywheel.errors import GitflywheelError
+from gitflywheel.escape import has_hidden_controls, md_code
 from gitflywheel.publishing.exports import (
     WORD_JOINER,
     hugo_safe,
@@ -465,9 +468,102 @@ def test_kramdown_text_leaves_code_and_link_destinations_alone() -> None:
     assert kramdown_text("AT\\&amp;T \\&copy; $$x$$ \\\\& \\*") == (
         "AT&amp;amp;T &amp;copy; \\$\\$x\\$\\$ \\\\& \\*"
     )
-    assert kramdown_text("a `$ \\&` ``b`$`` [c](d$) `e $") == "a `$ \\&` ``b`$`` [c](d$) `e \\$"
+    assert kramdown_text("a `$ \\&` ``b`$`` [c](d$) `e $") == (
+        "a `` $ \\& `` `` b`$ `` [c](d$) \\`e \\$"
+    )
     fenced = "```\n$ \\&\n```\n~~~~\n$\n~~~\n~~~~\n$\n"
     assert kramdown_text(fenced) == fenced.removesuffix("$\n") + "\\$\n"
+
+
+def test_kramdown_text_writes_each_code_span_as_kramdown_reads_code() -> None:
+    """A code span between two backticks or more with a space inside each end (kramdown
+    strips one), or, when its text starts with white space, a `<code>` element of
+    character references; a backtick that opens no span is escaped."""
+    assert kramdown_text("`a` ``b`c`` ```e``f``` `  d  `") == (
+        "`` a `` `` b`c `` ``` e``f ``` <code>&#32;d&#32;</code>"  # CommonMark shows ` d `
+    )
+    assert (
+        kramdown_text("- ` <img src=x>`\n") == "- <code>&#32;&#60;img&#32;src&#61;x&#62;</code>\n"
+    )
+    assert kramdown_text("`\tb` ` ` `` ` ``") == "<code>&#9;b</code> <code>&#32;</code> `` ` ``"
+    assert kramdown_text("a `b\nc` d ``e` f") == "a `` b c `` d \\`\\`e\\` f"
+
+
+# (21) kramdown reads a single backtick followed by white space as a literal backtick,
+# and what follows as Markdown, raw HTML and all: a repository path whose last part
+# starts with a space ran a handler in the Jekyll export. Every code span, whatever its
+# text and wherever it stands, is code there.
+CODE_TEXTS = [
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(2)</script>",
+    "&lt;b&gt; &amp; &#60;i>",
+    "$$x$$ {::nomarkdown}<b>k</b>{:/} {: onclick=alert(3)}",
+    "a ` <i>b</i> `` c",
+    "`` <b>x</b>",
+    "x`",
+]
+CODE_EDGES = ["", " ", "\t", "  \t"]
+HOSTILE_CODE = [
+    f"{lead}{text}{trail}" for text in CODE_TEXTS for lead in CODE_EDGES for trail in CODE_EDGES
+]
+
+
+def hostile_code_body() -> str:
+    """Each hostile code text in a span everywhere a span can stand: in a paragraph, at
+    the start of a list item, in a table cell, as a link's text, in a heading."""
+    spans = [md_code(text) for text in HOSTILE_CODE]
+    cells = [md_code(text, cell=True) for text in HOSTILE_CODE]
+    return "\n".join(
+        [
+            "\n".join(f"Text {span} and more.\n" for span in spans),
+            "\n".join(f"- {span} after" for span in spans),
+            "\n| code | n |\n|---|---:|",
+            "\n".join(f"| {cell} | {n} |" for n, cell in enumerate(cells)),
+            "",
+            "\n".join(f"[{span}](https://example.com/{n})\n" for n, span in enumerate(spans)),
+            "\n".join(f"## Heading {span}\n" for span in spans),
+        ]
+    )
+
+
+@pytest.mark.slow
+def test_no_code_span_opens_html_in_jekyll(tmp_path: Path, cli: Cli) -> None:
+    need("jekyll")
+    repro = session(
+        "kramdown-xss",
+        title="Refactor parser",
+        source_data={
+            "repo_path": '/src/ <img src="x" onerror="document.title=\'PWNED\'">',
+            "git_commits": [{"hash": "0123456789abcdef", "message": "feat: one"}],
+        },
+    )
+    (tmp_path / "xss.json").write_text(json.dumps(repro))
+    store = tmp_path / "store.git"
+    build_store(cli, store, EXAMPLES / "life_aria_session.json", tmp_path / "xss.json")
+    with Store.open(store) as opened:
+        posts = published_posts(opened).posts
+        posts = [
+            replace(p, body=hostile_code_body()) if p.session_type == "life_aria" else p
+            for p in posts
+        ]
+        plan = plan_jekyll(opened, posts, "/")
+    site = tmp_path / "jekyll"
+    for name, data in plan.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_bytes(data)
+    jekyll_site(site)
+    (site / "_config.yml").write_text('title: "A blog"\n')
+    out = jekyll_build(site)
+    built = {p.stem: Page(p.read_text("utf-8")) for p in out.rglob("*.html")}
+    for name, page in built.items():  # the excerpts of the index too
+        assert not {"script", "b", "i"} & set(page.tags), name
+        assert not [a for a in page.attributes if a[0].startswith("on")], name
+        assert all(src.startswith("/assets/") for src in page.images), name  # covers
+    log = built["refactor-parser-build-log"]
+    assert ' <img src="x" onerror="document.title=\'PWNED\'">' in log.code
+    [hostile] = [page for name, page in built.items() if name.startswith("spaceexplorer")]
+    shown = [code.replace(WORD_JOINER, "") for code in hostile.code]
+    assert sorted(shown) == sorted(HOSTILE_CODE * 5)  # each as written, in all five places
 
 
 # (18.16) A linked screenshot captioned `x` is `- [x](url)`: goldmark made it a checked
@@ -576,6 +672,77 @@ def test_hugo_shows_any_text_as_written_and_calls_nothing(text: str) -> None:
     assert not re.search(r"\{[:#]", shown) and shown.replace(WORD_JOINER, "") == text.replace(
         WORD_JOINER, ""
     )
+
+
+# (21) Front matter carried control characters and bidi controls, escaped, so that they
+# read back as themselves: Hugo published them (its RSS feed was no longer XML) and a
+# title's unbalanced right-to-left override reordered what followed it. And a tag longer
+# than a file name may be (the site cuts its tag folders to 80) failed Hugo's build.
+HIDDEN = "\x0b\x1b[2J\x85\u202e\u2066"
+
+
+def hidden_store(cli: Cli, tmp_path: Path) -> Path:
+    data = session(
+        "hidden-1",
+        title=f"Fix {HIDDEN} parser \u202eevil done",
+        overview=f"Overview {HIDDEN} here.",
+        source_data={
+            "repo_path": "/x/" + "r" * 300,
+            "git_commits": [{"hash": "0123456789abcdef", "message": f"feat: one {HIDDEN}"}],
+        },
+    )
+    (tmp_path / "hidden.json").write_text(json.dumps(data))
+    store = tmp_path / "hidden.git"
+    build_store(cli, store, tmp_path / "hidden.json")
+    return store
+
+
+def front_of(text: str) -> dict[str, object]:
+    front = yaml.safe_load(text.split("---\n")[1])
+    assert isinstance(front, dict)
+    return front
+
+
+def test_front_matter_text_is_shown_text_and_tags_fit_a_folder(tmp_path: Path, cli: Cli) -> None:
+    store = hidden_store(cli, tmp_path)
+    with Store.open(store) as opened:
+        # an author as a store another gitflywheel made may hold it (ingest refuses it)
+        posts = [replace(p, author=f"Agent{HIDDEN}-1") for p in published_posts(opened).posts]
+        plans = {"hugo": plan_hugo(opened, posts), "jekyll": plan_jekyll(opened, posts, "/")}
+    for fmt, plan in plans.items():
+        fronts = [front_of(data.decode()) for path, data in plan.items() if path.endswith(".md")]
+        assert len(fronts) == 2, fmt  # the post and its build log
+        for front in fronts:
+            for key in ("title", "description", "author"):
+                assert not has_hidden_controls(str(front[key])), (fmt, key, front[key])
+            assert str(front["title"]).endswith("Fix [2J parser evil done")
+            assert front["author"] == "Agent[2J-1"
+            tags = front["tags"]
+            assert isinstance(tags, list) and "r" * 80 in tags, tags
+            assert all(len(tag) <= 80 for tag in tags)
+
+
+@pytest.mark.slow
+def test_hugo_builds_a_long_tag_and_a_feed_of_hidden_characters(tmp_path: Path, cli: Cli) -> None:
+    need("hugo")
+    store = hidden_store(cli, tmp_path)
+    site = tmp_path / "hugo"
+    assert cli("export", "--repo", store, site, "--format", "hugo").exit_code == 0
+    hugo_site(site)
+    (site / "config.yaml").write_text('baseURL: "http://blog.example/"\ntitle: "A blog"\n')
+    out = hugo_build(site)  # tags and their RSS feeds too
+    assert (out / "tags" / ("r" * 80) / "index.html").is_file()
+    [post] = (out / "posts").glob("fix-*[!g]/index.html")
+    assert Page(post.read_text("utf-8")).all_text.count("Fix [2J parser evil done") == 2
+    feeds = list(out.rglob("*.xml"))
+    assert len(feeds) > 3
+    for path in [*feeds, *out.rglob("*.html")]:
+        text = path.read_text("utf-8")
+        if path.suffix == ".xml":
+            etree.fromstring(text.encode())  # well formed
+        assert not re.search(
+            "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text
+        ), path
 
 
 def revise_to_draft(cli: Cli, store: Path, tmp_path: Path) -> None:

@@ -9,11 +9,13 @@ same site from a fresh clone of the branch.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
 import struct
 import subprocess
+import urllib.request
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -29,7 +31,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from servers import git_daemon
 
-from gitflywheel import ingest, ls, show
+from gitflywheel import ingest, ls, serve, show
 from gitflywheel.publishing.posts import published_posts, split_front_matter
 from gitflywheel.publishing.site import PER_PAGE, path_slug, place_posts
 from gitflywheel.storage.store import Store
@@ -793,6 +795,55 @@ def test_page_templates_are_overridden_by_file_name(cli: Cli, tmp_path: Path) ->
     broken = cli("site", "--repo", store, tmp_path / "other", "--no-feed", "--templates", mine)
     assert broken.exit_code == 2 and "site template list.html.j2" in broken.stderr
     assert "Traceback" not in broken.output
+
+
+# (21) Session text escaped into HTML grows (Markdown's `\\<` is two bytes, `&lt;` four;
+# a quote is one, `&#34;` five): a session ingest took, its artifacts under the 1 MiB a
+# template may write, made a page pass that limit, and the whole site failed with it.
+BIG_SESSIONS = [
+    session("angles", title="Angles", overview="<" * 400_000),
+    session("quotes", title='"' * 120_000, timestamp="2025-12-03T03:30:00Z"),
+]
+
+
+@pytest.mark.slow
+def test_pages_as_large_as_what_a_session_holds_are_built(cli: Cli, tmp_path: Path) -> None:
+    store, out = tmp_path / "s.git", tmp_path / "out"
+    for data in BIG_SESSIONS:
+        (tmp_path / f"{data['session_id']}.json").write_text(json.dumps(data))
+    report = ingest(store, sorted(tmp_path.glob("*.json")))
+    assert report.count("recorded") == 2, report
+    built = cli("site", "--repo", store, out, "--branch", "pages", "--base-url", BASE)
+    assert built.exit_code == 0, built.output
+    sizes = {p.relative_to(out).as_posix(): p.stat().st_size for p in out.rglob("*.html")}
+    assert sum(size > 1 << 20 for size in sizes.values()) >= 6  # session, artifact, list pages
+    [angles] = out.glob("sessions/angles*/index.html")
+    assert "&lt;" * 400_000 in angles.read_text("utf-8")
+    assert '"' * 120_000 in html.unescape((out / "index.html").read_text("utf-8"))
+    git("clone", "-q", "-b", "pages", store, tmp_path / "clone")
+    assert files_of(tmp_path / "clone") == snapshot(out)
+    with serve(store, poll_seconds=3600) as preview:  # the preview builds it too
+        preview.start()
+        path = angles.relative_to(out).as_posix()
+        with urllib.request.urlopen(preview.url + path, timeout=60) as answer:
+            assert answer.status == 200 and b"&lt;" * 400_000 in answer.read()
+
+
+def test_a_page_that_writes_too_much_names_its_session(cli: Cli, tmp_path: Path) -> None:
+    """A page may write more when it holds more, and a template that writes on and on is
+    still stopped: the error says which session's page."""
+    store, mine = tmp_path / "s.git", tmp_path / "mine"
+    (tmp_path / "one.json").write_text(json.dumps(session("one", title="One")))
+    assert cli("ingest", "--repo", store, tmp_path / "one.json").exit_code == 0
+    mine.mkdir()
+    (mine / "session.html.j2").write_text("{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}")
+    result = cli("site", "--repo", store, tmp_path / "out", "--no-feed", "--templates", mine)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert (
+        "session one: site template session.html.j2: the output passed the limit of 1,048,576 "
+        "bytes" in result.stderr
+    )
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_build_that_fails_half_way_leaves_the_last_site_as_it_was(
