@@ -505,9 +505,17 @@ class _Site:
             self.memo.put("page", key, {"sha256": self.files.digests[path]})
 
     def render_page(self, template: str, context: Mapping[str, Any]) -> bytes:
-        """A page rendered within its own limits (`_page_limits`)."""
-        limits = self.pages.limits
-        self.pages.limits = _page_limits(limits, context)
+        """A page rendered within the site's limits, or, one that does not render within
+        them, again within its own (`_page_limits`): only a page handed much text is
+        counted, and counting what a page is handed costs a fifth of rendering it."""
+        try:
+            return self.pages.render_template(template, context)
+        except RenderError:
+            limits = self.pages.limits
+            own = _page_limits(limits, context)
+            if own is limits:
+                raise
+        self.pages.limits = own
         try:
             return self.pages.render_template(template, context)
         finally:
