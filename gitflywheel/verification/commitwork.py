@@ -43,7 +43,7 @@ from .index import SessionState
 from .provenance import check_provenance
 from .result import Finding
 from .rules import RULES
-from .settings import check_settings, check_settings_commit
+from .settings import check_merged_settings, check_settings, check_settings_commit
 from .signatures import SignatureChecks
 
 __all__ = [
@@ -443,9 +443,13 @@ class CommitChecks:
                     f"the merged {what} {commit.parents[1].decode()[:12]} is not in the store",
                 )
             ]
-        steps: list[Step] = []
+        ours = read_commit(self.store, commit.parents[0])
+        assert ours is not None  # read in _check_commit
+        steps: list[Step] = list(self._signed_for_both(commit, ours, other))
+        steps += check_merged_settings(self.ctx, commit, (ours, other))
         if not self.local:
             steps += self._check_merged_side(commit, work)
+        steps += self._kept_from(commit, other)
         for path, (old, new) in sorted(changes.sessions.items()):
             theirs = self.ctx.lookup(other.tree, path)
             if new is None:
@@ -466,6 +470,71 @@ class CommitChecks:
                     commit, path, old, new, None, [commit.tree, other.tree], work
                 )
         return steps
+
+    def _signed_for_both(
+        self, merge: CommitInfo, ours: CommitInfo, other: CommitInfo
+    ) -> list[Finding]:
+        """A merge is signed as the signers of each side ask (its first side's were asked
+        as any commit's), and when its other side trusts signers, so is every commit of
+        its first side since the two forked that no signer was asked of: whichever order
+        a merge's parents come in, a side that forked before the trust was set is not let
+        in unsigned, nor a merge that drops the trust."""
+        floor = self.signatures.signers(other.tree) or ()
+        if not floor or floor == (self.signatures.signers(ours.tree) or ()):
+            return []
+        found = self.signatures.check(merge, other)
+        if self.local:
+            return found
+        try:
+            mine = self.store.side_commits(other.id, ours.id)
+        except (KeyError, StoreError, ValueError):
+            return found  # _check_merged_side reports what cannot be read
+        for sha in mine:
+            commit = self.store.commit(sha)
+            parent = read_commit(self.store, commit.parents[0]) if commit.parents else None
+            if parent is not None and not self.signatures.signers(parent.tree):
+                found += self.signatures.check(commit, parent, floor)
+        return found
+
+    def _kept_from(self, merge: CommitInfo, other: CommitInfo) -> list[Finding]:
+        """A merge keeps every session its other side holds, at its revision or a later
+        one (a re-render of the same record either way): what the first side's change
+        does not show, as the merge is diffed against its first side."""
+        try:
+            kept = diff_sessions(self.store, other.tree, merge.tree).sessions
+        except StoreError as exc:
+            return [self._find("history.missing-object", merge, "", str(exc))]
+        found = []
+        for path, (theirs, mine) in sorted(kept.items()):
+            if theirs is None:
+                continue  # what the first side added
+            if mine is None:
+                found.append(
+                    self._find(
+                        "session.removed",
+                        merge,
+                        path,
+                        "the merge leaves out a session its other side holds",
+                    )
+                )
+                continue
+            before, now = self._before_in(theirs), self._before_in(mine)
+            if before is None or now is None:
+                continue  # a manifest that does not read: reported where it was written
+            if now.revision < before.revision or (
+                now.revision == before.revision and now.record_blob != before.record_blob
+            ):
+                found.append(
+                    self._find(
+                        "session.revision",
+                        merge,
+                        path,
+                        f"the merge keeps revision {now.revision} of a session whose other side "
+                        f"records revision {before.revision}"
+                        + (" differently" if now.revision == before.revision else ""),
+                    )
+                )
+        return found
 
     def _check_merged_side(self, merge: CommitInfo, work: CommitWork) -> list[Step]:
         """Each commit the merge brings, judged by the change it makes."""

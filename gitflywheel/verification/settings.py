@@ -1,13 +1,25 @@
 """The store's settings in the history: a commit that adds or changes `gitflywheel.toml`
 writes valid settings in the one form gitflywheel writes; only a settings commit
-(`gitflywheel config`) changes them, and its trailers say which key and how; a sync
-merge takes each setting from one of its sides. A store that never set anything has no
-file, and nothing here applies."""
+(`gitflywheel config`) changes them, and its trailers say which key and how; a merge
+holds what a three-way merge of its sides' settings with their common base gives (what
+`sync` writes), whichever order its parents come in: a key one side changed takes that
+side's value, a value one side added or removed is added or removed, and a key both set
+differently is no merge's to choose. A store that never set anything has no file, and
+nothing here applies."""
 
 from __future__ import annotations
 
-from ..errors import InputError
-from ..session.settings import KEYS, StoreSettings, Value, dumps_settings, parse_settings
+from ..errors import InputError, StoreError
+from ..session.settings import (
+    KEYS,
+    SettingsConflict,
+    StoreSettings,
+    Value,
+    dumps_settings,
+    merge_settings,
+    parse_settings,
+)
+from ..storage.ancestry import merge_bases
 from ..storage.commits import CONFIG_CHANGE, CONFIG_CHANGES, CONFIG_KEY, ConfigTrailers
 from ..storage.layout import SETTINGS_FILE
 from ..storage.objects import CommitInfo
@@ -16,7 +28,7 @@ from .context import Context
 from .result import Finding
 from .rules import RULES
 
-__all__ = ["check_settings", "check_settings_commit", "settings_in"]
+__all__ = ["check_merged_settings", "check_settings", "check_settings_commit", "settings_in"]
 
 Entry = tuple[int, bytes]
 
@@ -79,7 +91,7 @@ def check_settings(
 ) -> list[Finding]:
     """A commit that changes `gitflywheel.toml` (`change`: its old and new entries):
     what it writes, and whether this commit may write it. `theirs` is the tree a merge
-    takes in, None for any other commit."""
+    takes in (whose settings `check_merged_settings` judges), None for any other commit."""
     old_entry, new_entry = change
     if new_entry is None:
         return [
@@ -95,7 +107,7 @@ def check_settings(
     if is_root:
         return []
     if theirs is not None:
-        return _merged(ctx, commit, old_entry, new, theirs)
+        return []
     if config is None:
         return [
             _finding(
@@ -179,29 +191,49 @@ def _agrees(change: str, before: Value, after: Value) -> bool:
     return after is None
 
 
-def _merged(
-    ctx: Context, commit: CommitInfo, old_entry: Entry | None, new: StoreSettings, theirs: bytes
+def check_merged_settings(
+    ctx: Context, merge: CommitInfo, parents: tuple[CommitInfo, CommitInfo]
 ) -> list[Finding]:
-    """A merge takes each setting from one side, or a multi-valued key's values from
-    either; it makes up nothing."""
-    ours = _read(ctx, old_entry)
-    other = _at(ctx, theirs)
-    if isinstance(ours, str) or other is None:
-        return []  # a side's own settings were judged where they were written
-    found = []
-    for key in KEYS:
-        value, mine, their = new.get(key), ours.get(key), other.get(key)
-        if isinstance(value, tuple):
-            invented = set(value) - set(mine or ()) - set(their or ())
-            if not invented:
-                continue
-        elif value in (mine, their):
-            continue
-        found.append(
-            _finding(
-                "settings.change",
-                commit,
-                f"the merge sets {key} to {value!r}, which neither side has",
-            )
+    """A merge's settings against the three-way merge of its two sides' with their
+    common base: the sides' own when they hold the same file. Nothing to judge when a
+    side's settings cannot be read (reported where they were written); the base is
+    looked for only when the sides differ, which few merges' do."""
+    ours_tree, theirs_tree = parents[0].tree, parents[1].tree
+    ours_entry = ctx.lookup(ours_tree, SETTINGS_FILE)
+    same = ours_entry == ctx.lookup(theirs_tree, SETTINGS_FILE)
+    if same and ctx.lookup(merge.tree, SETTINGS_FILE) == ours_entry:
+        return []
+    merged, ours, theirs = (_at(ctx, t) for t in (merge.tree, ours_tree, theirs_tree))
+    if merged is None or ours is None or theirs is None:
+        return []
+    if same:
+        expected = [ours]
+    else:
+        try:
+            bases = merge_bases(ctx.store, parents[0].id, parents[1].id)
+            base = _at(ctx, ctx.store.commit(bases[0]).tree) if bases else StoreSettings()
+        except (KeyError, StoreError):
+            return []  # a commit between them is missing: history.missing-object says so
+        if base is None:
+            return []
+        try:
+            expected = [merge_settings(base, ours, theirs), merge_settings(base, theirs, ours)]
+        except SettingsConflict as exc:
+            return [
+                _finding(
+                    "settings.change",
+                    merge,
+                    f"both sides changed {exc.key} since they forked ({exc.reason}): no merge "
+                    "may choose one; set it with `gitflywheel config` on one side first",
+                )
+            ]
+    return [
+        _finding(
+            "settings.change",
+            merge,
+            f"the merge holds {key} = {merged.get(key)!r}, but its sides' settings merged "
+            f"with their common base give {expected[0].get(key)!r}",
         )
-    return found
+        for key in KEYS
+        if all(merged.get(key) != e.get(key) for e in expected)
+    ]

@@ -186,7 +186,7 @@ def test_a_merge_that_makes_up_a_setting(cli: Cli, tmp_path: Path) -> None:
     assert cli("init", "--repo", a).exit_code == 0
     git("clone", "-q", "--bare", a, b)
     assert cli("config", "--repo", a, "site.title", "Mine").exit_code == 0
-    assert cli("config", "--repo", b, "site.title", "Theirs").exit_code == 0
+    assert cli("config", "--repo", b, "--add", "privacy.private", "Theirs").exit_code == 0
     work = checkout(a, tmp_path)
     git("-C", work, "fetch", "-q", b, "main")
     text = (work / SETTINGS).read_text()
@@ -207,4 +207,4 @@ def test_a_merge_that_makes_up_a_setting(cli: Cli, tmp_path: Path) -> None:
         "Combine sessions from origin",
     ).strip()
     git("-C", work, "push", "-q", "origin", f"{merge}:refs/heads/main")
-    assert_found(cli, a, "settings.change", merge, SETTINGS, "neither side has")
+    assert_found(cli, a, "settings.change", merge, SETTINGS, "holds site.title = 'Neither'")

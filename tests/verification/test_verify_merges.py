@@ -1,0 +1,139 @@
+"""A merge is judged against both of its sides, whichever order its parents come in: it
+keeps every session either side holds, its settings are the three-way merge of theirs,
+and it is signed as either side's trust asks. Each merge here is made by hand with the
+real git (`git commit-tree`), as a hostile writer would push it, and `sync` refuses it
+with the store unmoved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import EXAMPLES, Cli, fsck, git
+from signing_keys import make_key, sign_with, signer_line
+
+ME = ["-c", "user.name=Mallory", "-c", "user.email=mallory@example.com"]
+
+
+def tip(store: Path) -> str:
+    return git("-C", store, "rev-parse", "main").strip()
+
+
+def hand_merge(store: Path, first: str, second: str, tree_of: str) -> str:
+    """A merge commit of `first` and `second` (in that order) holding `tree_of`'s tree."""
+    return git(
+        *ME,
+        "-C",
+        store,
+        "commit-tree",
+        f"{tree_of}^{{tree}}",
+        "-p",
+        first,
+        "-p",
+        second,
+        "-m",
+        "Combine sessions from origin",
+    ).strip()
+
+
+def shared(cli: Cli, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A's store with one session, published to a bare remote, and B's clone of it."""
+    a, remote, b = tmp_path / "a.git", tmp_path / "remote.git", tmp_path / "b.git"
+    assert cli("ingest", "--repo", a, EXAMPLES / "build_session.json").exit_code == 0
+    git("init", "-q", "--bare", remote)
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    git("clone", "-q", "--bare", remote, b)
+    return a, remote, b
+
+
+def refused(cli: Cli, a: Path, remote: Path, rule: str, words: str) -> None:
+    """A's sync refuses the remote's main with `rule`, and A's main stays as it was."""
+    before = tip(a)
+    result = cli("sync", "--repo", a, remote)
+    assert result.exit_code == 1, result.output
+    assert f"[{rule}]" in result.stderr and words in result.stderr, result.stderr
+    assert tip(a) == before
+    assert cli("verify", "--repo", a, "--full").exit_code == 0
+    fsck(a)
+
+
+def test_a_merge_that_leaves_out_the_other_side_s_session(cli: Cli, tmp_path: Path) -> None:
+    a, remote, b = shared(cli, tmp_path)
+    assert cli("ingest", "--repo", a, EXAMPLES / "trade_session.json").exit_code == 0
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    assert cli("ingest", "--repo", b, EXAMPLES / "life_aria_session.json").exit_code == 0
+    git("-C", b, "fetch", "-q", remote, "main:refs/remotes/r/main")
+    theirs, mine = git("-C", b, "rev-parse", "refs/remotes/r/main").strip(), tip(b)
+    for first, second in ((mine, theirs), (theirs, mine)):  # either order of parents
+        merge = hand_merge(b, first, second, mine)  # B's tree: A's trade session is gone
+        git("-C", b, "push", "-q", "-f", remote, f"{merge}:refs/heads/main")
+        if first == theirs:  # A's own side first: the first side's diff shows the loss
+            refused(cli, a, remote, "session.removed", "the merge removes a session")
+        else:
+            refused(cli, a, remote, "session.removed", "leaves out a session its other side")
+
+
+def test_a_merge_that_keeps_an_older_revision(cli: Cli, tmp_path: Path) -> None:
+    a, remote, b = shared(cli, tmp_path)
+    revised = json.loads((EXAMPLES / "build_session.json").read_text())
+    revised["title"] = "Metrics guardrail, second look"
+    (tmp_path / "revised.json").write_text(json.dumps(revised))
+    assert cli("ingest", "--repo", a, "--revise", tmp_path / "revised.json").exit_code == 0
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    assert cli("ingest", "--repo", b, EXAMPLES / "trade_session.json").exit_code == 0
+    git("-C", b, "fetch", "-q", remote, "main:refs/remotes/r/main")
+    theirs = git("-C", b, "rev-parse", "refs/remotes/r/main").strip()
+    merge = hand_merge(b, tip(b), theirs, tip(b))  # revision 1 of A's revised session
+    git("-C", b, "push", "-q", "-f", remote, f"{merge}:refs/heads/main")
+    refused(cli, a, remote, "session.revision", "keeps revision 1 of a session whose other")
+
+
+def test_a_merge_that_drops_or_overrides_settings(cli: Cli, tmp_path: Path) -> None:
+    """A's privacy pattern and site address against B's own address: no merge may take
+    B's settings whole, in either order, and a merge sync makes is clean."""
+    a, remote, b = shared(cli, tmp_path)
+    assert cli("config", "--repo", a, "--add", "privacy.private", "ACME-[0-9]+").exit_code == 0
+    assert cli("config", "--repo", a, "site.base_url", "https://a.example.org/").exit_code == 0
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    assert cli("config", "--repo", b, "site.base_url", "https://b.example.net/").exit_code == 0
+    git("-C", b, "fetch", "-q", remote, "main:refs/remotes/r/main")
+    theirs, mine = git("-C", b, "rev-parse", "refs/remotes/r/main").strip(), tip(b)
+    for first, second in ((theirs, mine), (mine, theirs)):
+        git(
+            "-C",
+            b,
+            "push",
+            "-q",
+            "-f",
+            remote,
+            f"{hand_merge(b, first, second, mine)}:refs/heads/main",
+        )
+        refused(cli, a, remote, "settings.change", "both sides changed site.base_url")
+    # without the clash, a merge that drops A's pattern is refused as well
+    assert cli("config", "--repo", b, "site.base_url", "https://a.example.org/").exit_code == 0
+    mine = tip(b)
+    git("-C", b, "push", "-q", "-f", remote, f"{hand_merge(b, mine, theirs, mine)}:refs/heads/main")
+    refused(cli, a, remote, "settings.change", "the merge holds privacy.private = ()")
+    # and the merge sync makes of the same two sides lands
+    git("-C", b, "push", "-q", "-f", remote, f"{theirs}:refs/heads/main")
+    assert cli("sync", "--repo", b, remote).exit_code == 0
+    assert cli("sync", "--repo", a, remote).exit_code == 0
+    assert "ACME-[0-9]+" in cli("config", "--repo", a, "--list").stdout
+    assert cli("verify", "--repo", a, "--full").exit_code == 0
+
+
+def test_an_unsigned_merge_that_puts_an_untrusted_side_first(cli: Cli, tmp_path: Path) -> None:
+    """B forked before A set trust.signers: B's unsigned merge with its own side first
+    would take the trust away (its tree has none), and then let B's key in."""
+    a, remote, b = shared(cli, tmp_path)
+    alice = make_key(tmp_path / "keys", "alice")
+    sign_with(a, alice)
+    added = cli("config", "--repo", a, "--add", "trust.signers", signer_line(alice))
+    assert added.exit_code == 0, added.output
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    assert cli("ingest", "--repo", b, EXAMPLES / "trade_session.json").exit_code == 0
+    git("-C", b, "fetch", "-q", remote, "main:refs/remotes/r/main")
+    theirs, mine = git("-C", b, "rev-parse", "refs/remotes/r/main").strip(), tip(b)
+    git("-C", b, "push", "-q", "-f", remote, f"{hand_merge(b, mine, theirs, mine)}:refs/heads/main")
+    refused(cli, a, remote, "signature.unsigned", "the commit is not signed")
+    refused(cli, a, remote, "settings.change", "the merge holds trust.signers = ()")
