@@ -261,6 +261,20 @@ def test_export_skips_submodules_and_links(cli: Cli, examples_store: Path, tmp_p
     assert result["files"] == len(files) - 2
 
 
+@pytest.mark.parametrize("name", [b".GIT", b".git.", b"git~1", b".g\xe2\x80\x8cit"])
+def test_export_refuses_a_name_some_file_system_reads_as_dot_git(
+    cli: Cli, examples_store: Path, tmp_path: Path, name: bytes
+) -> None:
+    """`.git` on NTFS or HFS+ (any case, trailing dots, the short name, ignored code
+    points) is refused as `.git` is: an export folder may be on such a disk."""
+    _commit_extra_entries(examples_store, [("100644", _blob(examples_store, b"x\n"), name)])
+    out = tmp_path / "out"
+    done = cli.process("export", "--repo", examples_store, out)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2 and "would escape the export folder" in stderr, stderr
+    assert "Traceback" not in stderr
+
+
 def test_export_keeps_names_that_are_not_utf8(
     cli: Cli, examples_store: Path, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ from ..storage.folders import session_folders
 from ..storage.layout import ARTIFACT_KINDS, MANIFEST_FILE, session_dir
 from ..storage.objects import blob_id
 from ..storage.store import Store
+from ..storage.treecheck import is_dotgit
 from ..storage.trees import EXEC_MODE, GITLINK_MODE, SYMLINK_MODE, TREE_MODE
 from .index import (
     BadTimestamp,
@@ -360,7 +361,7 @@ def _entry_name(raw: bytes, where: str) -> str:
     name = os.fsdecode(raw)
     if (
         name in ("", ".", "..")
-        or name.lower() == ".git"
+        or is_dotgit(raw)  # `.GIT`, `.git.`, `git~1`: `.git` on NTFS or HFS+
         or "/" in name
         or "\\" in name
         or "\x00" in name
