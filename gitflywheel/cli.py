@@ -336,8 +336,9 @@ def ingest(
     "--templates",
     "templates_dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Render with these templates (overriding shipped ones by file name); they become "
-    "the store's templates, as `init --templates` sets them.",
+    help="Render with these templates (overriding shipped ones by file name); once every "
+    "session renders with them, they become the store's templates, as `init --templates` "
+    "sets them.",
 )
 @dry_run_option
 @json_option

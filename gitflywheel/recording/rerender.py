@@ -87,8 +87,9 @@ def rerender(
     """Render the named sessions (or every one, with `all_sessions`) again.
 
     With `templates_dir`, those templates (over the shipped ones, by file name) render
-    the sessions and become the store's templates, as `init --templates` sets them: a
-    later `ingest` without `--templates` renders with them too. `progress(done, total)`
+    the sessions and, once every one of them renders, become the store's templates, as
+    `init --templates` sets them: a later `ingest` without `--templates` renders with
+    them too (a folder that fails a session is not made the store's). `progress(done, total)`
     is called after each session. With `dry_run`, each session is planned as it would
     be and nothing is written (nor are the templates made the store's): the outcomes
     say which would be rendered again.
@@ -99,10 +100,6 @@ def rerender(
     report = RerenderReport(str(store_path), dry_run=dry_run)
     with open_store(store_path) as store, store.writing() as writer:
         templates = load_templates(templates_dir or store_templates_dir(store))
-        if templates_dir is not None:
-            if not dry_run:
-                set_templates_dir(store, templates_dir)
-            report.templates = str(templates_dir.resolve())
         # the names at main's tip: a session they now name otherwise renders again
         # and its site address: a thread links its post at the address the settings give
         settings = current_settings(store)
@@ -132,6 +129,12 @@ def rerender(
         finally:
             recorder.close()
         recorder.flush()
+        # new templates become the store's once every session renders with them: a
+        # folder that fails one would make every later ingest fail too
+        if templates_dir is not None and not any(o.status == "invalid" for o in report.outcomes):
+            if not dry_run:
+                set_templates_dir(store, templates_dir)
+            report.templates = str(templates_dir.resolve())
     return report
 
 

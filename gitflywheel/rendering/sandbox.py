@@ -36,11 +36,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import wraps
 from itertools import islice
+from string import Formatter
 from typing import Any
 
-from jinja2 import FunctionLoader, StrictUndefined, Template, nodes
+from jinja2 import FunctionLoader, StrictUndefined, Template, nodes, pass_environment
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
+from jinja2.filters import make_attrgetter
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, LoopContext, new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -90,13 +92,15 @@ class Limits:
 
 
 class _Budget:
-    """What one render may still do: its deadline, and the work it has spent."""
+    """What one render may still do: its deadline, the work it has spent, and the most
+    text it may write (which no text it collects on the way may pass either)."""
 
-    __slots__ = ("deadline", "seconds", "work")
+    __slots__ = ("deadline", "output", "seconds", "work")
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, output: int = MAX_OUTPUT_BYTES) -> None:
         self.deadline = time.monotonic() + seconds
         self.seconds = seconds
+        self.output = output
         self.work = 0
 
 
@@ -156,26 +160,62 @@ def _check_size_args(args: Iterable[Any], what: str) -> None:
 
 
 _FORMAT_WIDTH = re.compile(r"\d{7,}")
+_PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?")
+_NUMBER = re.compile(r"\d+")
 
 
 def _check_format(spec: Any) -> None:
-    """A `%` or `str.format` pattern may not ask for a field a million characters wide."""
-    if isinstance(spec, str) and _FORMAT_WIDTH.search(spec):
+    """A `%` or `str.format` pattern may not ask for a field a million characters wide,
+    nor for fields whose widths and precisions come to more than the size limit in all,
+    nor take a width from its arguments (`%*d`, `{0:{1}}`), which no check could see."""
+    if not isinstance(spec, str):
+        return
+    if _FORMAT_WIDTH.search(spec):
         raise SecurityError("a format field width or precision over the size limit")
+    asked = 0
+    if "%" in spec:
+        for field in _PERCENT_FIELD.finditer(spec):
+            if "*" in field.group(0):
+                raise SecurityError("a format field that takes its width from its arguments")
+            asked += sum(int(n) for n in _NUMBER.findall(field.group(0)))
+    if "{" in spec:
+        try:
+            fields = list(Formatter().parse(spec))
+        except ValueError:
+            fields = []  # str.format refuses it as it is
+        for _, _, format_spec, _ in fields:
+            if format_spec and "{" in format_spec:
+                raise SecurityError("a format field that takes its width from its arguments")
+            asked += sum(int(n) for n in _NUMBER.findall(format_spec or ""))
+    if asked > MAX_VALUE:
+        raise SecurityError(
+            f"format fields {asked:,} characters wide in all; the limit is {MAX_VALUE:,}"
+        )
 
 
-def _check_string_op(name: str, text: Any, args: tuple[Any, ...]) -> None:
-    """`replace` and `join` build their result in one step: refuse one that would be too
-    large before it is built."""
+def _check_string_op(
+    name: str, text: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any] | None = None
+) -> None:
+    """`replace`, `join`, `expandtabs` and `translate` build their result in one step:
+    refuse one that would be too large before it is built."""
     size = 0
+    first = args[0] if args else None
     if name == "replace" and isinstance(text, str) and len(args) >= 2:
         old, new = args[0], args[1]
         if isinstance(old, str) and isinstance(new, str) and len(new) > len(old):
             found = text.count(old) if old else len(text) + 1
             size = len(text) + found * (len(new) - len(old))
-    elif name == "join" and isinstance(args[0] if args else None, list | tuple):
-        items = args[0]
-        size = sum(len(x) for x in items if isinstance(x, str)) + len(items) * len(str(text))
+    elif name == "join" and isinstance(first, list | tuple):
+        size = sum(len(x) for x in first if isinstance(x, str)) + len(first) * len(str(text))
+    elif name == "join" and isinstance(first, str):  # each character of it, `text` between
+        size = len(first) + max(len(first) - 1, 0) * len(str(text))
+    elif name == "expandtabs" and isinstance(text, str):
+        tabsize = first if args else (kwargs or {}).get("tabsize", 8)
+        if isinstance(tabsize, int):
+            size = len(text) + text.count("\t") * max(tabsize, 0)
+    elif name == "translate" and isinstance(text, str) and isinstance(first, Mapping):
+        longest = max((len(v) for v in first.values() if isinstance(v, str)), default=1)
+        size = len(text) * max(longest, 1)
     if size > MAX_VALUE:
         raise SecurityError(f"{name} would make {size:,} characters; the limit is {MAX_VALUE:,}")
 
@@ -214,11 +254,106 @@ def _sized_filter(func: Callable[..., Any], name: str) -> Callable[..., Any]:
             _check_format(value)
         elif name == "replace":
             _check_string_op("replace", value, rest)
-        elif name == "join" and isinstance(value, list | tuple):
+        elif name == "join" and isinstance(value, list | tuple | str):
             _check_string_op("join", rest[0] if rest else kwargs.get("d", ""), (value,))
+        elif name in ("indent", "wordwrap", "tojson"):
+            _check_spread(name, value, rest, kwargs)
         return func(*args, **kwargs)
 
     return guarded
+
+
+def _check_spread(name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """`indent` and `wordwrap` put their text (`indent`'s width, `wordwrap`'s
+    `wrapstring`) at every line they make, `tojson` its indent at every line of its
+    output: refuse one that would make too much before it is made."""
+    text = value if isinstance(value, str) else ""
+    if name == "indent":
+        width = args[0] if args else kwargs.get("width", 4)
+        each = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+        size = len(text) + (text.count("\n") + 1) * max(each, 0)
+    elif name == "wordwrap":
+        width = args[0] if args else kwargs.get("width", 79)
+        wrap = args[2] if len(args) > 2 else kwargs.get("wrapstring")
+        lines = len(text) // max(width, 1) + 1 if isinstance(width, int) else len(text) + 1
+        size = len(text) + lines * (len(wrap) if isinstance(wrap, str) else 1)
+    else:
+        indent = args[0] if args else kwargs.get("indent")
+        size = indent if isinstance(indent, int) else 0
+        if size > _MOST_JSON_INDENT:
+            raise SecurityError(
+                f"filter tojson: an indent of {size:,}; the most is {_MOST_JSON_INDENT}"
+            )
+        return
+    if size > MAX_VALUE:
+        raise SecurityError(f"{name} would make {size:,} characters; the limit is {MAX_VALUE:,}")
+
+
+_MOST_JSON_INDENT = 16
+"""The widest indent `tojson` may write at every line of its output."""
+
+
+@pass_environment
+def _bounded_sum(
+    environment: Any, iterable: Iterable[Any], attribute: str | int | None = None, start: Any = 0
+) -> Any:
+    """Jinja's `sum`, a step at a time: each step checks the time, and a sum of lists or
+    strings, which copies all it holds so far at every step, spends that much of the
+    budget and is refused past the size limit, where Python's `sum` would run on in one
+    call for hours."""
+    if attribute is not None:
+        iterable = map(make_attrgetter(environment, attribute), iterable)
+    total = start
+    for item in iterable:
+        _check_time()
+        total = total + item
+        if isinstance(total, _SIZED):
+            _spend(len(total))
+        _check_size(total)
+    return total
+
+
+class _Buffer(list[str]):
+    """What a block collects before it becomes one value (`{% set %}...{% endset %}`,
+    `{% filter %}`, a macro's or `caller()`'s body): refused once it holds more text
+    than the render may write, as it grows, never after."""
+
+    __slots__ = ("size",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def append(self, piece: str) -> None:
+        self.size += len(piece)
+        if self.size > _output_limit():
+            raise SecurityError(f"a block collected more than {_output_limit():,} characters")
+        super().append(piece)
+
+    def extend(self, pieces: Iterable[str]) -> None:
+        for piece in pieces:
+            self.append(piece)
+
+
+def _output_limit() -> int:
+    current = _RENDER.get()
+    return current.output if current is not None else MAX_OUTPUT_BYTES
+
+
+def _bounded_concat(pieces: Iterable[str]) -> str:
+    """Jinja's `concat` ("".join) of what a block wrote: a `_Buffer` was bounded as it
+    grew; anything else (`self.block()`, a block's generator) is taken a piece at a
+    time, and refused past the render's output limit."""
+    if type(pieces) is _Buffer:
+        return "".join(pieces)
+    taken: list[str] = []
+    size, limit = 0, _output_limit()
+    for piece in pieces:
+        size += len(piece)
+        if size > limit:
+            raise SecurityError(f"a block wrote more than {limit:,} characters")
+        taken.append(piece)
+    return "".join(taken)
 
 
 _SIZED_FILTERS = (
@@ -231,6 +366,7 @@ _SIZED_FILTERS = (
     "format",
     "replace",
     "join",
+    "tojson",
 )
 
 
@@ -245,6 +381,11 @@ class _GuardedCode(CodeGenerator):
             self._loop_iterables = set()
         self._loop_iterables.add(id(node.iter))
         super().visit_For(node, frame)
+
+    def buffer(self, frame: Any) -> None:
+        """A block's text collects in a `_Buffer`, bounded as it grows."""
+        frame.buffer = self.temporary_identifier()
+        self.writeline(f"{frame.buffer} = environment.output_buffer()")
 
     def visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> Any:
         if id(node) in getattr(self, "_loop_iterables", ()):
@@ -314,6 +455,7 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
 
     code_generator_class = _GuardedCode
     intercepted_binops = frozenset({"*", "**", "+", "%"})
+    concat = staticmethod(_bounded_concat)  # what a block's text is joined with
 
     def __init__(
         self,
@@ -336,10 +478,16 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
         )
         self.globals["range"] = _bounded_range
         self.globals.pop("lipsum", None)
+        self.filters["sum"] = _bounded_sum
         for name in _SIZED_FILTERS:
             self.filters[name] = _sized_filter(self.filters[name], name)
         self.filters.update(escaping.filters)
         self._loaded: dict[str, tuple[Template, dict[str, Any]]] = {}
+
+    @staticmethod
+    def output_buffer() -> _Buffer:
+        """Where a block's text collects (`_GuardedCode.buffer`)."""
+        return _Buffer()
 
     def loaded(self, name: str) -> tuple[Template, dict[str, Any]]:
         """A template, compiled at its first use, and its globals in one dict. The sources
@@ -440,7 +588,7 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
             _check_size_args([*args, *kwargs.values()], f"{type(owner).__name__}.{method}")
             if method in ("format", "format_map"):
                 _check_format(owner)
-            _check_string_op(method, owner, args)
+            _check_string_op(method, owner, args, kwargs)
         return _check_size(super().call(__context, __obj, *args, **kwargs))
 
 
@@ -453,7 +601,7 @@ def render_limited(
     env: TemplateEnvironment, name: str, context: Mapping[str, Any], limits: Limits
 ) -> str:
     """Render one template, streaming, within the limits; a breach raises SecurityError."""
-    token = _RENDER.set(_Budget(limits.seconds))
+    token = _RENDER.set(_Budget(limits.seconds, limits.output_bytes))
     try:
         template, known = env.loaded(name)
         # what Template.generate does, one generator fewer for every chunk
@@ -468,7 +616,13 @@ def render_limited(
                 env.handle_exception()  # raises it again, its traceback at the template's lines
             if not batch:
                 break
-            piece = "".join(batch)
+            try:
+                piece = "".join(batch)
+            except TypeError:  # a `{% filter length %}` block gives a number, say
+                raise SecurityError(
+                    "the template wrote a value that is not text (a filter block whose "
+                    "filter gives a number or a list, say)"
+                ) from None
             size += len(piece.encode("utf-8", "surrogatepass"))
             if size > limits.output_bytes:
                 raise SecurityError(f"the output passed the limit of {limits.output_bytes:,} bytes")

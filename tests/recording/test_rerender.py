@@ -169,6 +169,26 @@ def test_new_templates_change_later_artifacts_and_become_the_stores(
     fsck(store)
 
 
+def test_templates_that_fail_a_session_are_not_made_the_stores(
+    cli: Cli, store: Path, tmp_path: Path
+) -> None:
+    """A folder that fails to render a session would make every later ingest fail: it is
+    not made the store's, and nothing is committed."""
+    assert cli("ingest", "--repo", store, EXAMPLES).exit_code == 0
+    before = tip(store)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "blog_post.md.j2").write_text("{{ 1/0 }}\n")
+    result = cli("rerender", "--repo", store, "--templates", broken, "--all", "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 2 and report["counts"]["invalid"] >= 1
+    assert report["templates"] is None and "store's templates now" not in result.stderr
+    assert tip(store) == before
+    later = tmp_path / "later.json"
+    later.write_text(json.dumps(session("later-1")))
+    assert cli("ingest", "--repo", store, later).exit_code == 0
+
+
 @pytest.mark.slow
 def test_interrupted_then_run_again(cli: Cli, format1_store: Path) -> None:
     before = tip(format1_store)

@@ -44,6 +44,35 @@ def render(source: str, limits: Limits | None = None, **context: object) -> str:
         ("{% set l = [1] %}{{ l.append(2) }}", "unsafe"),
         ("{{ lipsum(10**6) }}", "'lipsum' is undefined"),
         ("{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}", "1,048,576 bytes"),
+        # built in one step by a method or filter: refused before it is built
+        ('{{ "{0:{1}}".format("a", "1500000000") }}', "takes its width from its arguments"),
+        ("{{ '%*d' % (1000000, 1) }}", "takes its width from its arguments"),
+        ('{{ ("{0:999999}" * 1000).format("a") }}', "999,999,000 characters wide in all"),
+        ('{{ ("%(a)999999s" * 1000)|format(a="x") }}', "999,999,000 characters wide in all"),
+        ('{{ ("\t" * 1000).expandtabs(1000000) }}', "expandtabs would make"),
+        ('{{ ("a" * 1000).join("b" * 1000000) }}', "join would make"),
+        ('{{ ("b" * 1000000)|join("a" * 1000) }}', "join would make"),
+        ('{{ ("a" * 1000000).translate({97: "x" * 1000}) }}', "translate would make"),
+        ("{{ ([[]] * 1000)|tojson(indent=1000000) }}", "an indent of 1,000,000"),
+        ('{{ ("\n" * 1000)|indent(1000000, blank=true) }}', "indent would make"),
+        ('{{ ("a " * 500000)|wordwrap(1, wrapstring="x" * 2000) }}', "wordwrap would make"),
+        # a block's text, collected before it is a value, is bounded as it grows
+        (
+            '{% set big = ("a" * 1000000)|safe %}{% set x %}{% for i in range(1000) %}'
+            "{{ big }}{% endfor %}{% endset %}{{ x|length }}",
+            "a block collected more than 1,048,576 characters",
+        ),
+        (
+            '{% macro m() %}{% for i in range(1000) %}{{ ("a" * 1000000)|safe }}{% endfor %}'
+            "{% endmacro %}{{ m()|length }}",
+            "a block collected more than 1,048,576 characters",
+        ),
+        (
+            '{% filter upper %}{% for i in range(1000) %}{{ ("a" * 1000000)|safe }}'
+            "{% endfor %}{% endfilter %}",
+            "a block collected more than 1,048,576 characters",
+        ),
+        ("line one\n{% filter length %}x{% endfilter %}", "a value that is not text"),
     ],
 )
 def test_a_runaway_or_failing_template_is_a_render_error(source: str, reason: str) -> None:
@@ -119,6 +148,17 @@ def test_what_filters_pass_along_counts_toward_the_render_s_budget(source: str) 
 def test_a_filter_that_would_run_for_hours_stops_at_the_time_limit(source: str) -> None:
     with pytest.raises(RenderError, match=r"template mine.md.j2, line 1: .*longer than its 0.2 s"):
         render(source, Limits(seconds=0.2), words=WORDS, ys=["y"] * 1_000_000)
+
+
+def test_a_sum_of_lists_is_counted_at_every_step() -> None:
+    """Python's `sum` of lists copies all it holds so far at every step, in one call that
+    no time check sees: 30,000 lists of 64 took minutes. The budget stops it at once; a
+    sum of numbers, strings or a few lists is as Jinja's."""
+    with pytest.raises(RenderError) as caught:
+        render("{{ ([[0] * 64] * 30000)|sum(start=[])|length }}")
+    assert "passed over the limit of 67,108,864 items and characters" in str(caught.value)
+    assert render("{{ [1, 2, 3]|sum }} {{ [[1], [2]]|sum(start=[]) }}") == "6 \\[1, 2\\]\n"
+    assert render("{{ items|sum(attribute='n') }}", items=[{"n": 2}, {"n": 5}]) == "7\n"
 
 
 def test_limits_leave_ordinary_templates_alone() -> None:
