@@ -11,6 +11,7 @@ import re
 import unicodedata
 import zoneinfo
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,7 @@ __all__ = [
     "local_to_utc",
     "parse_date",
     "parse_time",
+    "refuse_repeated_columns",
     "symbol_field",
     "zone",
 ]
@@ -210,3 +212,24 @@ def local_to_utc(
         raise InputError(
             origin, name, f"{day.isoformat()} {clock.isoformat()} in {where.key} is out of range"
         ) from None
+
+
+def refuse_repeated_columns(
+    origin: str, header: list[str], field_of: Callable[[str], str | None]
+) -> None:
+    """A header two of whose cells name one field (`Quantity` and `Qty`, `Price` twice;
+    `field_of` reads a cell as the field it names, or None) is refused: which of them is
+    meant cannot be known, and taking the last one silently could take the wrong one."""
+    named: dict[str, list[str]] = {}
+    for cell in header:
+        field = field_of(cell)
+        if field is not None:
+            named.setdefault(field, []).append(cell.strip())
+    for field, cells in named.items():
+        if len(cells) > 1:
+            raise InputError(
+                origin,
+                "",
+                f"columns {' and '.join(map(repr, cells))} both give the {field}: which one "
+                "is meant is not known; refused",
+            )

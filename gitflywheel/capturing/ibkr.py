@@ -41,6 +41,7 @@ from .executions import (
     local_to_utc,
     parse_date,
     parse_time,
+    refuse_repeated_columns,
     symbol_field,
 )
 
@@ -96,23 +97,17 @@ def looks_like_xml(text: str) -> bool:
     )
 
 
+def _field_of(cell: str) -> str | None:
+    """The field a header cell names, if it names one."""
+    return _ALIASES.get(_key(cell))
+
+
 def _header(cells: list[str]) -> dict[str, int] | None:
     """A Flex CSV header row (with the HEADER/section prefix when the query adds it)."""
     keys = [_key(c) for c in cells]
     if "buysell" in keys and "tradeprice" in keys and "symbol" in keys:
         return {_ALIASES[k]: n for n, k in enumerate(keys) if k in _ALIASES}
     return None
-
-
-def _repeated(cells: list[str]) -> tuple[str, list[str]] | None:
-    """A field that two columns of the header name (`AccountID` and `ClientAccountID`,
-    `Quantity` twice), and those columns: which one is meant cannot be known."""
-    named: dict[str, list[str]] = {}
-    for cell in cells:
-        field = _ALIASES.get(_key(cell))
-        if field is not None:
-            named.setdefault(field, []).append(cell.strip())
-    return next(((f, found) for f, found in named.items() if len(found) > 1), None)
 
 
 def looks_like_csv(text: str) -> bool:
@@ -317,14 +312,8 @@ def _read_csv(name: str, text: str, reader: _Reader) -> None:
         for number, descriptor, row in _rows(text):
             header = _header(row)
             if header is not None:
-                twice = _repeated(row)
-                if twice is not None:
-                    raise InputError(
-                        f"{name}:row {number}",
-                        "",
-                        f"columns {' and '.join(map(repr, twice[1]))} both give the "
-                        f"{twice[0]}: which one is meant is not known; refused",
-                    )
+                # `AccountID` and `ClientAccountID`, `Quantity` twice
+                refuse_repeated_columns(f"{name}:row {number}", row, _field_of)
                 columns, first = header, _key(row[0])
                 continue
             if not any(c.strip() for c in row):

@@ -30,6 +30,7 @@ from .executions import (
     local_to_utc,
     parse_date,
     parse_time,
+    refuse_repeated_columns,
     symbol_field,
 )
 
@@ -76,17 +77,6 @@ def _header(row: list[str]) -> dict[str, int] | None:
     return None
 
 
-def _repeated(row: list[str]) -> tuple[str, list[str]] | None:
-    """A field that two cells of the header name (`Quantity` and `Qty`, `Price` twice),
-    and those cells: which one is meant cannot be known."""
-    named: dict[str, list[str]] = {}
-    for cell in row:
-        field = _SYNONYMS.get(_key(cell))
-        if field is not None:
-            named.setdefault(field, []).append(cell.strip())
-    return next(((f, cells) for f, cells in named.items() if len(cells) > 1), None)
-
-
 def looks_like(text: str) -> bool:
     try:
         for row in csv.reader(io.StringIO(text[:4096]), delimiter=_dialect(text)):
@@ -112,14 +102,9 @@ def read(name: str, text: str, where: ZoneInfo) -> tuple[list[Execution], list[s
             if columns is None:
                 columns = _header(row)
                 if columns is not None:
-                    twice = _repeated(row)
-                    if twice is not None:
-                        raise InputError(
-                            f"{name}:row {number}",
-                            "",
-                            f"columns {' and '.join(map(repr, twice[1]))} both give the "
-                            f"{twice[0]}: which one is meant is not known; refused",
-                        )
+                    refuse_repeated_columns(
+                        f"{name}:row {number}", row, lambda cell: _SYNONYMS.get(_key(cell))
+                    )
                     if "date" not in columns:
                         raise InputError(
                             f"{name}:row {number}",
