@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import TemplateError, TemplateSyntaxError
+from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from ..errors import GitflywheelError
 from ..localfiles import read_beneath
@@ -140,6 +140,8 @@ class Renderer:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TemplateNotFound):  # its text is the name alone
+        return f"no template {exc.name!r} in the template set"
     if isinstance(exc, TemplateError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

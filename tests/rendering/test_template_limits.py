@@ -73,6 +73,7 @@ def render(source: str, limits: Limits | None = None, **context: object) -> str:
             "a block collected more than 1,048,576 characters",
         ),
         ("line one\n{% filter length %}x{% endfilter %}", "a value that is not text"),
+        ('{% include "../../../etc/passwd" %}', "no template '../../../etc/passwd' in the"),
     ],
 )
 def test_a_runaway_or_failing_template_is_a_render_error(source: str, reason: str) -> None:
