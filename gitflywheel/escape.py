@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
@@ -142,10 +143,23 @@ def md_inline(value: Any) -> Escaped:
     (leading spaces would make code), and every character that could open Markdown or
     HTML (`<`, `[`, `` ` ``, `*`, `_`, `|`, `~`, `\\`, an entity's `&`, a leading `#`,
     `>`, list marker or rule) is backslash-escaped."""
-    text = value if type(value) is str else str(value)
+    text = value if type(value) is str else _text_of(value)
     if len(text) <= _REMEMBERED:
         return _md_inline_short(text)
     return _md_inline(text)
+
+
+_DATA = (str, int, float, Decimal, list, tuple, dict, type(None))
+
+
+def _text_of(value: Any) -> str:
+    """A value's text: data has its own; any other object (a function, a template's
+    `cycler`) would show its address in memory, which differs at every run, so that
+    the artifact would never render again byte for byte: refused."""
+    text = str(value)  # an undefined value raises its own error, naming it
+    if isinstance(value, _DATA):
+        return text
+    raise ValueError(f"a {type(value).__name__} has no text of its own to show")
 
 
 _REMEMBERED = 256

@@ -74,6 +74,9 @@ def render(source: str, limits: Limits | None = None, **context: object) -> str:
         ),
         ("line one\n{% filter length %}x{% endfilter %}", "a value that is not text"),
         ('{% include "../../../etc/passwd" %}', "no template '../../../etc/passwd' in the"),
+        # an object's text is its address in memory: it would never render again alike
+        ("{{ cycler(1) }}", "a Cycler has no text of its own to show"),
+        ('{{ "".format_map }}', "has no text of its own to show"),
     ],
 )
 def test_a_runaway_or_failing_template_is_a_render_error(source: str, reason: str) -> None:
