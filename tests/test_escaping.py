@@ -386,14 +386,18 @@ def check_artifact(kind: str, context: dict[str, Any], data: dict[str, Any], tex
         types = Counter(t.type for t in tokens)
         assert not types["html_block"] and not types["html_inline"], kind
         assert types["link_open"] == links, kind  # the templates write no other links
-        # a social post's posts are fenced code blocks, each exactly its post (18.18)
+        # a social post's posts are fenced code blocks, each exactly its post (18.18),
+        # and the Mastodon thread's after them when it differs
         fences = [(t.info, t.content) for t in tokens if t.type == "fence"]
-        posts = context["posts"] if kind == "social_post" else []
+        posts = (
+            [*context["posts"], *(context.get("mastodon") or [])] if kind == "social_post" else []
+        )
         assert fences == [("text", f"{post}\n") for post in posts], kind
         assert not types["code_block"] and not types["s_open"], kind
         assert not types["ordered_list_open"] and not types["em_open"], kind
         assert [t.attrs["src"] for t in tokens if t.type == "image"] == expected_images
-        rules = max(len(context["posts"]) - 1, 0) if kind == "social_post" else 0
+        threads = [context.get("posts") or [], context.get("mastodon") or []]
+        rules = sum(max(len(t) - 1, 0) for t in threads) if kind == "social_post" else 0
         assert types["hr"] == rules, kind  # a draft's social post has no thread at all
         assert types["blockquote_open"] == len(context.get("highlights", []))
         headings = [t for t in tokens if t.type == "heading_open"]
