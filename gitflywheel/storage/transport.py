@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -78,6 +79,33 @@ def _clean(text: str) -> str:
     return "; ".join(line for line in lines if line)
 
 
+IDLE_SECONDS = 60.0
+"""How long a remote may leave a connection silent (to connect, or between two reads or
+writes) before the operation is given up: a remote that accepts and never answers would
+otherwise hold the store's lock, and the push hook's publishing, for ever. The store's
+git config `gitflywheel.networkTimeout` (seconds) sets another."""
+
+
+def _idle_seconds(config: Any) -> float:
+    try:
+        value = float(config.get((b"gitflywheel",), b"networkTimeout"))
+    except (KeyError, ValueError):
+        return IDLE_SECONDS
+    return value if value > 0 else IDLE_SECONDS
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether `exc` is, or was raised for, a socket that waited past its timeout."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, TimeoutError) or "timed out" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _reason(exc: BaseException) -> str:
     """What went wrong, in a user's words, for the exceptions dulwich raises."""
     if isinstance(exc, HTTPUnauthorized):
@@ -109,10 +137,12 @@ class Link:
         self.location = location
         self.said: list[str] = []
         self.rewritten = location.url
+        self.idle = IDLE_SECONDS
         self.client, self.path = self._client()
 
     def _client(self) -> tuple[GitClient, str]:
         config = dulwich_repo(self.store).get_config_stack()
+        self.idle = _idle_seconds(config)
         # `url.<base>.insteadOf` may put credentials of its own into the URL: hide those too.
         self.rewritten = apply_instead_of(config, self.location.url)
         with self.talking("cannot reach it"):
@@ -130,11 +160,17 @@ class Link:
 
     @contextmanager
     def talking(self, doing: str) -> Iterator[None]:
-        """Turn anything the transport raises into a RemoteError naming the remote."""
+        """Turn anything the transport raises into a RemoteError naming the remote; a
+        connection the remote leaves silent for `idle` seconds is given up (every socket
+        made meanwhile, git:// and http(s) alike, waits no longer)."""
+        before = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(self.idle)
         try:
             yield
         except RemoteError:
             raise
+        except TimeoutError:
+            raise RemoteError(self.explain(self._silent(doing))) from None
         except (
             HTTPUnauthorized,
             HTTPProxyUnauthorized,
@@ -152,7 +188,17 @@ class Link:
             ApplyDeltaError,
             zlib.error,
         ) as exc:
+            if _timed_out(exc):  # dulwich and urllib3 wrap the socket's timeout
+                raise RemoteError(self.explain(self._silent(doing))) from None
             raise RemoteError(self.explain(f"{doing}: {_reason(exc)}")) from None
+        finally:
+            socket.setdefaulttimeout(before)
+
+    def _silent(self, doing: str) -> str:
+        return (
+            f"{doing}: it did not answer for {self.idle:g} s (the store's git config "
+            "gitflywheel.networkTimeout); nothing was changed"
+        )
 
     def explain(self, reason: str) -> str:
         """`reason`, after the remote's name, with what the remote said, secrets hidden."""
@@ -197,7 +243,16 @@ class Link:
                 self._measure(lambda: into.receive(spool))
         spool.unlink()
         self._measure(into.check_loose)
-        return {bytes(k): bytes(v) for k, v in result.refs.items() if v is not None}
+        refs = {bytes(k): bytes(v) for k, v in result.refs.items() if v is not None}
+        theirs = refs.get(MAIN)
+        if theirs is not None and theirs not in into.view:
+            raise RemoteError(
+                self.explain(
+                    f"its main names commit {theirs.decode('ascii', 'replace')[:12]}, which it "
+                    "did not send (or sent as other bytes); nothing was taken"
+                )
+            )
+        return refs
 
     def _measure(self, check: Callable[[], object]) -> None:
         """Run a size check of what the remote sent; its refusal names the remote."""
