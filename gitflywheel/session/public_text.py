@@ -65,9 +65,12 @@ LOCAL_PATH: Final = re.compile(
 # What every match of LOCAL_PATH holds: `file:/`, a drive's `:/` or `:\` (`:Users\`), a
 # share's `\\` or a rooted `\Users\`, `~/` or `~user/`, or a `/` and one of its folders
 # as a whole word. Text without it is told in one quick scan, where LOCAL_PATH tries its
-# lookbehinds at every character.
+# lookbehinds at every character. Each hint starts at a character most text seldom holds
+# (`:`, `\`, `~`, `/`): one that started at a letter (a drive's, `file:`'s) would make the
+# scan try every alternative at every character, four times slower; `_holds_local_path`
+# looks back from the `:` instead (one character for a drive, four for `file:`).
 _PATH_HINT = re.compile(
-    rf"(?i:file)(?=:/)|:[\\/]|[A-Za-z]:(?i:users)(?=[\\/])|\\\\|\\(?i:users)(?=\\)"
+    rf":[\\/]|:(?i:users)(?=[\\/])|\\\\|\\(?i:users)(?=\\)"
     rf"|~(?:[A-Za-z_][\w.-]*)?(?=/)|/(?:{_FOLDERS})\b"
 )
 _TEMP_PART = re.compile(
@@ -176,14 +179,16 @@ def _untouched(text: str) -> bool:
 
 def _holds_local_path(text: str) -> bool:
     """Whether LOCAL_PATH finds a path in `text`, tried only where one could start: at a
-    hint (`~/`, `\\\\`, `/home`), the drive letter before a `:/`, or a hint that a
-    hint found first overlaps (`:/home`, `:\\\\`). LOCAL_PATH's own search tries its
-    lookbehinds at every character (200 us for a record's JSON text that holds a `/data`
-    which is no path); these few tries cost a quarter of that."""
+    hint (`~/`, `\\\\`, `/home`), the drive letter before a `:/`, the `file` before a
+    `:/`, or a hint that a hint found first overlaps (`:/home`, `:\\\\`). LOCAL_PATH's
+    own search tries its lookbehinds at every character (200 us for a record's JSON text
+    that holds a `/data` which is no path); these few tries cost a quarter of that."""
     match = LOCAL_PATH.match
     for hint in _PATH_HINT.finditer(text):
         at = hint.start()
         if match(text, at) or (at and match(text, at - 1)) or match(text, at + 1):
+            return True
+        if at >= 4 and text[at - 4 : at].lower() == "file" and match(text, at - 4):
             return True
     return False
 
