@@ -155,12 +155,18 @@ def _public_path(path: str) -> str:
         and kept.startswith(("/", "~"))
         or len(parts) > 1
         and _HOMES.fullmatch(parts[-2])  # a home folder is named by its owner
+        and all(_MOUNTS.fullmatch(p) for p in parts[:-2])  # `/home/kay`, not `docs/users/x`
     ):
         return "a local folder" + tail
     return name + tail
 
 
 _HOMES = re.compile(r"home\d*|(?i:users)|[A-Za-z]:(?i:users)")
+_MOUNTS = re.compile(
+    r"[A-Za-z]:?|(?i:file:|localhost|cygdrive|system|volumes|data|export|nfs|afs|mnt)"
+)
+"""What may come before a home folder's parent in the path of a home folder itself: a
+drive, `file:`, and the mounts systems put homes under."""
 
 
 def _untouched(text: str) -> bool:
@@ -301,9 +307,13 @@ SECRET_RULES: Final[dict[str, re.Pattern[str]]] = {
     "jwt": re.compile(
         r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
     ),
-    # `scheme://user:secret@host` (`://:secret@`, `//user:secret@`): the user and what
-    # follows it go, the address stays
-    "url-credentials": re.compile(r"(?i)(?<=//)(?:[^/\s@:]+(?::[^/\s@]*)?|:[^/\s@]*)@(?=[^\s@/]+)"),
+    # `scheme://user:secret@host` (`://:secret@`, and `//user:secret@` where a URL can
+    # start: `@maven//:guava@x` is no URL): the user and what follows it go, the
+    # address stays
+    "url-credentials": re.compile(
+        r"(?i)(?:(?<=://)|(?<=//)(?<![^\s(\[<\"'=]//))"
+        r"(?:[^/\s@:\"',]+(?::[^/\s@\"',]*)?|:[^/\s@\"',]*)@(?=[^\s@/]+)"
+    ),
     # an e-mail address is a person's, not for a public page; one made to be shown stays:
     # a no-reply address, a forge's `git@`, the domains reserved for examples (RFC 2606)
     "email": re.compile(

@@ -77,7 +77,7 @@ def _commit_problems(raw: bytes) -> tuple[list[str], list[bytes]]:
             problems.append(f"a second or misplaced `{line.split(b' ', 1)[0].decode()}` line")
     if b"\0" in raw:  # git's fsck (nulInHeader, nulInCommit); its trailers end there for git
         where = "header" if b"\0" in header else "message"
-        problems.append(f"a NUL byte in its {where}, which git's fsck refuses")
+        problems.append(f"a NUL byte in its {where}, which `git fsck --strict` refuses")
     return problems, refs
 
 

@@ -95,14 +95,17 @@ def _idle_seconds(config: Any) -> float:
 
 
 def _timed_out(exc: BaseException) -> bool:
-    """Whether `exc` is, or was raised for, a socket that waited past its timeout."""
+    """Whether `exc` is, or was raised for, a socket of ours that waited past its
+    timeout (urllib3 gives the reason of a failed request as `reason`); not a message
+    that says "timed out", which ssh's own, or the remote's, may."""
     seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
             return False
-        if isinstance(seen, TimeoutError) or "timed out" in str(seen).lower():
+        if isinstance(seen, TimeoutError) or type(seen).__name__.endswith("TimeoutError"):
             return True
-        seen = seen.__cause__ or seen.__context__
+        reason = getattr(seen, "reason", None)
+        seen = reason if isinstance(reason, BaseException) else (seen.__cause__ or seen.__context__)
     return False
 
 
@@ -197,7 +200,7 @@ class Link:
     def _silent(self, doing: str) -> str:
         return (
             f"{doing}: it did not answer for {self.idle:g} s (the store's git config "
-            "gitflywheel.networkTimeout); nothing was changed"
+            "gitflywheel.networkTimeout); this store is unchanged"
         )
 
     def explain(self, reason: str) -> str:

@@ -474,13 +474,14 @@ class CommitChecks:
     def _signed_for_both(
         self, merge: CommitInfo, ours: CommitInfo, other: CommitInfo
     ) -> list[Finding]:
-        """A merge is signed as the signers of each side ask (its first side's were asked
-        as any commit's), and when its other side trusts signers, so is every commit of
-        its first side since the two forked that no signer was asked of: whichever order
-        a merge's parents come in, a side that forked before the trust was set is not let
-        in unsigned, nor a merge that drops the trust."""
+        """When its first side trusts no signer and its other side does, a merge is signed
+        as the other side's signers ask, and so is every commit of its first side since
+        the two forked that no signer was asked of: whichever order a merge's parents come
+        in, a side that forked before the trust was set is not let in unsigned, nor a merge
+        that drops the trust. (When its first side trusts signers, the merge is judged by
+        them, as any commit: a side that rotated its keys is merged by the new key.)"""
         floor = self.signatures.signers(other.tree) or ()
-        if not floor or floor == (self.signatures.signers(ours.tree) or ()):
+        if not floor or self.signatures.signers(ours.tree):
             return []
         found = self.signatures.check(merge, other)
         if self.local:

@@ -160,5 +160,5 @@ def test_a_commit_git_s_fsck_refuses_is_refused(
     before = git("-C", store, "rev-parse", "main")
     result = cli("sync", "--repo", store, remote)
     assert result.exit_code == 1, result.output
-    assert f"a NUL byte in its {where}, which git's fsck refuses" in result.stderr
+    assert f"a NUL byte in its {where}, which `git fsck --strict` refuses" in result.stderr
     unchanged(cli, store, before)

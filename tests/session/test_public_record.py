@@ -521,6 +521,9 @@ def test_private_text_split_by_invisible_characters_is_replaced() -> None:
         ("C:\\Users\\bob", "a local folder"),
         ("file:///home/alice", "a local folder"),
         ("/c/Users/alice", "a local folder"),
+        # a folder of a repository that is named like a home is no home
+        ("/work/repo/docs/users/guide.md", "guide.md"),
+        ("/home/kay/project/users/list.py", "list.py"),
     ],
 )
 def test_local_paths_in_every_shape_are_replaced(path: str, shown: str) -> None:
@@ -529,7 +532,15 @@ def test_local_paths_in_every_shape_are_replaced(path: str, shown: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["GET /users/123 and /api/users", "about ~10/day", "https://file.io/x", "/exports/a"]
+    "text",
+    [
+        "GET /users/123 and /api/users",
+        "about ~10/day",
+        "https://file.io/x",
+        "/exports/a",
+        'deps = ["@maven//:guava","@npm//foo"]',  # labels, not URLs
+        "x=1;//see:me@host",
+    ],
 )
 def test_text_that_only_looks_like_a_path_stays(text: str) -> None:
     assert redact(text) == (text, {})

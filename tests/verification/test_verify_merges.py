@@ -137,3 +137,28 @@ def test_an_unsigned_merge_that_puts_an_untrusted_side_first(cli: Cli, tmp_path:
     git("-C", b, "push", "-q", "-f", remote, f"{hand_merge(b, mine, theirs, mine)}:refs/heads/main")
     refused(cli, a, remote, "signature.unsigned", "the commit is not signed")
     refused(cli, a, remote, "settings.change", "the merge holds trust.signers = ()")
+
+
+def test_a_side_that_rotated_its_keys_is_merged_as_ever(cli: Cli, tmp_path: Path) -> None:
+    """A trusts alice; B's clone signs with alice; A then trusts bob alone. B's merge,
+    its own side first, is judged by B's signers (alice) as any commit, and both syncs
+    land: a merge is not asked for a signature of each side's keys at once."""
+    a, remote, b = shared(cli, tmp_path)
+    alice, bob = make_key(tmp_path / "keys", "alice"), make_key(tmp_path / "keys", "bob")
+    sign_with(a, alice)
+    assert cli("config", "--repo", a, "--add", "trust.signers", signer_line(alice)).exit_code == 0
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    git("-C", b, "fetch", "-q", remote, "main:main")
+    sign_with(b, alice)
+    assert cli("config", "--repo", a, "--add", "trust.signers", signer_line(bob)).exit_code == 0
+    sign_with(a, bob)
+    unset = cli("config", "--repo", a, "--unset", "trust.signers", signer_line(alice))
+    assert unset.exit_code == 0, unset.output
+    assert cli("ingest", "--repo", a, EXAMPLES / "trade_session.json").exit_code == 0
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    assert cli("ingest", "--repo", b, EXAMPLES / "life_aria_session.json").exit_code == 0
+    synced = cli("sync", "--repo", b, remote)
+    assert synced.exit_code == 0, synced.output
+    assert cli("sync", "--repo", a, remote).exit_code == 0
+    assert cli("verify", "--repo", a, "--full").exit_code == 0
+    fsck(a)
