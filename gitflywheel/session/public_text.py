@@ -375,7 +375,7 @@ def _without_secrets(
     counts: Counter[str] = Counter()
     if not text.isascii():
         seen = _INVISIBLE.sub("", text)
-        if seen != text and _finds_secret(seen, private):
+        if seen != text and _secrets_in(seen, private) > _secrets_in(text, private):
             text = seen  # a token or a private text hidden behind invisible characters
     if _hints_secret(text):
         for rule, pattern in SECRET_RULES.items():
@@ -390,11 +390,14 @@ def _without_secrets(
     return text, counts
 
 
-def _finds_secret(text: str, private: Sequence[re.Pattern[str]]) -> bool:
-    """Whether a credential, a token or a private text is in `text`."""
-    if _hints_secret(text) and any(p.search(text) for p in SECRET_RULES.values()):
-        return True
-    return any(p.search(text) for p in private)
+def _secrets_in(text: str, private: Sequence[re.Pattern[str]]) -> int:
+    """How many credentials, tokens and private texts `text` holds: more once its
+    invisible characters are left out means one was hidden by them (the text then loses
+    them all; one whose secrets are all in sight keeps its joiners)."""
+    found = sum(len(p.findall(text)) for p in private)
+    if _hints_secret(text):
+        found += sum(len(p.findall(text)) for p in SECRET_RULES.values())
+    return found
 
 
 def redact(text: str, private: Sequence[re.Pattern[str]] = ()) -> tuple[str, Counter[str]]:

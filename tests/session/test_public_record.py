@@ -487,10 +487,24 @@ def test_a_credential_split_by_invisible_characters_is_replaced(hidden: str) -> 
     assert "aaaaaaaaaa" not in text and "IOSFODNN" not in text and "s3cret" not in text
 
 
+def test_a_text_whose_secrets_are_all_in_sight_keeps_its_joiners() -> None:
+    """Persian writes a zero-width non-joiner inside words: a text with an address in
+    sight keeps it; only a text that hid a secret behind one loses them."""
+    assert redact("mail kay@corp.com می\u200cخواهم") == (
+        "mail [redacted email] می\u200cخواهم",
+        {"email": 1},
+    )
+
+
 def test_private_text_split_by_invisible_characters_is_replaced() -> None:
     private = [re.compile("Project Falcon")]
-    for hidden in ("Project\u200b Falcon", "Project Fal\u00adcon", "\u2060Project Falcon"):
+    for hidden in ("Project\u200b Falcon", "Project Fal\u00adcon"):
         assert redact(f"about {hidden}.", private) == ("about [private].", {"private": 1})
+    # in sight already: the text keeps what it holds around it
+    assert redact("about \u2060Project Falcon.", private) == (
+        "about \u2060[private].",
+        {"private": 1},
+    )
     assert (
         redact("a family 👨\u200d👩\u200d👧 stays", private)[0]
         == "a family 👨\u200d👩\u200d👧 stays"
