@@ -154,12 +154,24 @@ _DATA = (str, int, float, Decimal, list, tuple, dict, type(None))
 
 def _text_of(value: Any) -> str:
     """A value's text: data has its own; any other object (a function, a template's
-    `cycler`) would show its address in memory, which differs at every run, so that
-    the artifact would never render again byte for byte: refused."""
+    `cycler`), itself or inside a list or dict, would show its address in memory, which
+    differs at every run, so that the artifact would never render again byte for byte:
+    refused."""
     text = str(value)  # an undefined value raises its own error, naming it
-    if isinstance(value, _DATA):
-        return text
-    raise ValueError(f"a {type(value).__name__} has no text of its own to show")
+    _refuse_objects(value)
+    return text
+
+
+def _refuse_objects(value: Any) -> None:
+    if not isinstance(value, _DATA):
+        raise ValueError(f"a {type(value).__name__} has no text of its own to show")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_objects(key)
+            _refuse_objects(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_objects(item)
 
 
 _REMEMBERED = 256

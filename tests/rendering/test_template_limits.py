@@ -77,6 +77,7 @@ def render(source: str, limits: Limits | None = None, **context: object) -> str:
         # an object's text is its address in memory: it would never render again alike
         ("{{ cycler(1) }}", "a Cycler has no text of its own to show"),
         ('{{ "".format_map }}', "has no text of its own to show"),
+        ("{{ [1, {'a': cycler(1)}] }}", "a Cycler has no text of its own to show"),
     ],
 )
 def test_a_runaway_or_failing_template_is_a_render_error(source: str, reason: str) -> None:
