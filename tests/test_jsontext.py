@@ -112,6 +112,14 @@ class _Int(int):
         {"subclass": _Int(10**49), "plain": 7},
         {"subclass": _Int(10**50), "plain": 7},
         [_Int(-(10**49))],
+        # keys out of order (read back sorted), Decimals spelled as they print or not,
+        # a float among Decimals (read back as a Decimal), a Decimal out of range
+        {"b": 1, "a": {"d": Decimal("0.5"), "c": None}},
+        {"money": Decimal("175.5"), "rate": Decimal("-0.125"), "n": [1, True, None, "x"]},
+        {"money": Decimal("175.50"), "whole": Decimal("25.00")},
+        {"whole": Decimal("5"), "e": Decimal("1.5E+3"), "small": Decimal("0.0001")},
+        {"float": 0.5, "decimal": Decimal("0.5")},
+        {"tiny": Decimal("1.5E-401")},
     ],
 )
 def test_reading_back_edge_cases(value: Any) -> None:
