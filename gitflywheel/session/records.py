@@ -67,9 +67,18 @@ class Record:
 
     @property
     def fingerprint(self) -> str:
-        """SHA-256 of the canonical text, less the id: finds one session under two ids."""
-        data = {k: v for k, v in self.data.items() if k != "session_id"}
-        return hashlib.sha256(dumps_canonical(data).encode("utf-8")).hexdigest()
+        """SHA-256 of the canonical content less the id: finds one session under two ids.
+        Hashed from `stored_bytes` with the id's value left out, so that no other text
+        need be written: a top-level member is the only one indented by two spaces, and
+        no string holds a line break."""
+        member = f'\n  "session_id": {dumps_canonical(self.session_id)}'.encode()
+        head, found, tail = self.stored_bytes.partition(member)
+        if not found:  # pragma: no cover - every record has its id at the top level
+            raise ValueError(f"{self.origin}: no session_id in the record's text")
+        digest = hashlib.sha256(head)
+        digest.update(b'\n  "session_id": null')
+        digest.update(tail)
+        return digest.hexdigest()
 
 
 def format_timestamp(moment: datetime) -> str:

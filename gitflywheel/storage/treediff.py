@@ -22,10 +22,19 @@ from .store import Store
 from .treecheck import display_name, parse_entries
 from .trees import GITLINK_MODE, TREE_MODE
 
-__all__ = ["MAX_DEPTH", "Changes", "RawEntry", "diff_sessions", "object_problem", "read_entries"]
+__all__ = [
+    "MAX_DEPTH",
+    "Changes",
+    "RawEntry",
+    "diff_sessions",
+    "object_problem",
+    "read_entries",
+    "read_names",
+]
 
 Entry = tuple[int, bytes]
 RawEntry = tuple[bytes, int, bytes]  # (name, mode, id) as the tree stores it
+Names = dict[bytes, Entry]  # name -> (mode, id), a name held twice by its last entry
 
 MAX_DEPTH = 32  # a store nests about 8 folders deep; deeper is hostile, and not walked
 
@@ -61,16 +70,16 @@ def object_problem(store: Store, sha: bytes, mode: int) -> str | None:
 
 
 _ENTRIES_CACHED = 128  # trees per store: a commit's old side is the new side of the one before
-_entries: weakref.WeakKeyDictionary[Store, OrderedDict[bytes, tuple[RawEntry, ...] | None]] = (
-    weakref.WeakKeyDictionary()
-)
+_Read = tuple[tuple[RawEntry, ...], Names] | None
+_entries: weakref.WeakKeyDictionary[Store, OrderedDict[bytes, _Read]] = weakref.WeakKeyDictionary()
 
 
-def read_entries(store: Store, tree_id: bytes) -> tuple[RawEntry, ...] | None:
-    """A tree's entries as stored (order and duplicates kept), or None if it is no tree here.
+def _tree(store: Store, tree_id: bytes) -> _Read:
+    """A tree's entries as stored and by name, or None if it is no tree here.
 
     Kept for the trees read last in this store, so that a walk of consecutive commits
-    reads and parses each fan-out tree once, not once per side."""
+    reads and parses each fan-out tree once, not once per side, and makes its names'
+    dict once: a commit compares the dicts of its two sides, most entries alike."""
     cache = _entries.get(store)
     if cache is None:
         cache = _entries[store] = OrderedDict()
@@ -84,10 +93,24 @@ def read_entries(store: Store, tree_id: bytes) -> tuple[RawEntry, ...] | None:
         return None  # not cached: another process may be adding it
     except (MalformedObject, ValueError):
         entries = None
-    cache[tree_id] = entries
+    found = None if entries is None else (entries, {n: (m, i) for n, m, i in entries})
+    cache[tree_id] = found
     if len(cache) > _ENTRIES_CACHED:
         cache.popitem(last=False)
-    return entries
+    return found
+
+
+def read_entries(store: Store, tree_id: bytes) -> tuple[RawEntry, ...] | None:
+    """A tree's entries as stored (order and duplicates kept), or None if it is no tree here."""
+    found = _tree(store, tree_id)
+    return None if found is None else found[0]
+
+
+def read_names(store: Store, tree_id: bytes) -> Names | None:
+    """A tree's entries by name (a name held twice by its last entry), or None if it is
+    no tree here. The dict is the one kept for the tree: read it, never change it."""
+    found = _tree(store, tree_id)
+    return None if found is None else found[1]
 
 
 def diff_sessions(
@@ -104,22 +127,26 @@ def diff_sessions(
     return out
 
 
+_EMPTY: tuple[tuple[RawEntry, ...], Names] = ((), {})
+
+
 def _read(
     store: Store, tree_id: bytes | None, path: str, out: Changes | None, thorough: bool
-) -> Sequence[RawEntry]:
-    """A tree's entries; one the store cannot read is listed in `out` (None: the old
-    side, judged when it came in) and read as empty, or raised when not `thorough`."""
+) -> tuple[Sequence[RawEntry], Names]:
+    """A tree's entries, as stored and by name; one the store cannot read is listed in
+    `out` (None: the old side, judged when it came in) and read as empty, or raised when
+    not `thorough`."""
     if tree_id is None:
-        return ()
-    entries = read_entries(store, tree_id)
-    if entries is None:
+        return _EMPTY
+    found = _tree(store, tree_id)
+    if found is None:
         problem = object_problem(store, tree_id, TREE_MODE) or "a tree that cannot be read"
         if not thorough:
             raise StoreError(f"{path or 'the root tree'}: {problem}")
         if out is not None:
             out.missing.append((path, tree_id, problem))
-        return ()
-    return entries
+        return _EMPTY
+    return found
 
 
 def _diff(
@@ -136,16 +163,12 @@ def _diff(
         if new is not None:
             out.too_deep.append(prefix.rstrip("/"))
         return
-    old_raw = _read(store, old, prefix.rstrip("/"), None, thorough)
-    new_raw = _read(store, new, prefix.rstrip("/"), out, thorough)
+    old_raw, a = _read(store, old, prefix.rstrip("/"), None, thorough)
+    new_raw, b = _read(store, new, prefix.rstrip("/"), out, thorough)
     if new is not None:
         out.trees.append((prefix.rstrip("/"), old_raw, new_raw))
-    a = {name: (mode, sha) for name, mode, sha in old_raw}
-    b = {name: (mode, sha) for name, mode, sha in new_raw}
-    for name in sorted(set(a) | set(b)):
+    for name in sorted({name for name, _ in a.items() ^ b.items()}):
         ea, eb = a.get(name), b.get(name)
-        if ea == eb:
-            continue
         path = f"{prefix}{display_name(name)}"
         a_tree = ea[1] if ea is not None and ea[0] == TREE_MODE else None
         b_tree = eb[1] if eb is not None and eb[0] == TREE_MODE else None

@@ -12,7 +12,7 @@ from ..session.models import SESSION_ID_PATTERN
 from ..storage.objects import CommitInfo
 from ..storage.store import Store
 from ..storage.treecheck import display_name
-from ..storage.treediff import MAX_DEPTH, read_entries
+from ..storage.treediff import MAX_DEPTH, read_entries, read_names
 from ..storage.trees import GITLINK_MODE, TREE_MODE
 from .result import Finding
 from .rules import RULES
@@ -59,14 +59,8 @@ class Context:
         A name a tree holds twice is its last entry, as a tree read into a dict has it."""
         mode, sha = TREE_MODE, tree_id
         for part in path.split("/"):
-            entries = read_entries(self.store, sha) if mode == TREE_MODE else None
-            if entries is None:
-                return None
-            key = part.encode()
-            found = None
-            for name, entry_mode, entry_id in entries:
-                if name == key:
-                    found = entry_mode, entry_id
+            names = read_names(self.store, sha) if mode == TREE_MODE else None
+            found = None if names is None else names.get(part.encode())
             if found is None:
                 return None
             mode, sha = found

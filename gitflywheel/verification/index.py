@@ -23,7 +23,7 @@ from ..storage.gitdir import StorePaths
 __all__ = ["SessionState", "VerifyState"]
 
 _BUILD_CACHE_KB = 64 * 1024  # the page cache of a run that builds the index
-SCHEMA_VERSION = "4"  # raised when the tables change: an older index is rebuilt
+SCHEMA_VERSION = "5"  # raised when the tables or their keys change: an older index is rebuilt
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
