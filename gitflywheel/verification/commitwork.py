@@ -55,6 +55,7 @@ __all__ = [
     "Unchanged",
     "finding",
     "judge_session",
+    "merged_re_render",
 ]
 
 
@@ -151,6 +152,20 @@ def judge_session(work: SessionWork, before: Before | None) -> list[Finding]:
     return found
 
 
+def merged_re_render(work: SessionWork, before: Before | None) -> bool:
+    """Whether a merge takes the folder of a session at the record and revision the store
+    held, its facts and artifacts new: what a re-render on the merged side made (whose
+    own commit the merged side's check judged as one)."""
+    return (
+        work.trailers is None
+        and before is not None
+        and work.state is not None
+        and work.state.revision == before.revision
+        and work.record_in_tree == before.record_blob
+        and work.manifest_record == before.record_blob
+    )
+
+
 def _revision_findings(
     work: SessionWork, state: SessionState, before: Before | None, trailers: SessionTrailers | None
 ) -> list[Finding]:
@@ -176,7 +191,7 @@ def _revision_findings(
                 f"the manifest says revision {state.revision}, the trailer {trailers.revision}",
             )
         )
-    if trailers is None and state.revision < expected:
+    if trailers is None and state.revision < expected and not merged_re_render(work, before):
         # A merge takes a folder whose earlier revisions live on the merged side.
         found.append(
             finding(

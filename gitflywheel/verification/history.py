@@ -30,6 +30,7 @@ from .commitwork import (
     Unchanged,
     finding,
     judge_session,
+    merged_re_render,
     unchanged_findings,
 )
 from .context import read_commit
@@ -73,7 +74,9 @@ class _Walk:
         state = work.state
         if state is None:
             return
-        rerender = work.trailers is not None and work.trailers.rerender
+        rerender = merged_re_render(work, before) or (
+            work.trailers is not None and work.trailers.rerender
+        )
         holder = self.state.record_holder(state.record_blob)
         if holder is not None and not rerender:
             found.append(

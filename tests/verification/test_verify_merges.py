@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import EXAMPLES, Cli, fsck, git
+from conftest import EXAMPLES, ROOT, Cli, fsck, git
 from signing_keys import make_key, sign_with, signer_line
 
 ME = ["-c", "user.name=Mallory", "-c", "user.email=mallory@example.com"]
@@ -162,3 +162,32 @@ def test_a_side_that_rotated_its_keys_is_merged_as_ever(cli: Cli, tmp_path: Path
     assert cli("sync", "--repo", a, remote).exit_code == 0
     assert cli("verify", "--repo", a, "--full").exit_code == 0
     fsck(a)
+
+
+def test_a_merge_takes_the_other_side_s_re_render(cli: Cli, tmp_path: Path) -> None:
+    """A renders its session again with new templates while B records another session:
+    B's sync merges A's re-render in (the same record and revision, new artifacts), and
+    a merge of the two sides verifies in either order of parents."""
+    a, remote, b = shared(cli, tmp_path)
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
+    (mine / "readme.md.j2").write_text(shipped + "\nRendered again.\n", encoding="utf-8")
+    result = cli("rerender", "--repo", a, "--all", "--templates", mine)
+    assert result.exit_code == 0, result.stderr
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    assert cli("ingest", "--repo", b, EXAMPLES / "trade_session.json").exit_code == 0
+    before = tip(b)
+    result = cli("sync", "--repo", b, remote)
+    assert result.exit_code == 0, result.stderr
+    assert cli("verify", "--repo", b, "--full").exit_code == 0
+    assert cli("sync", "--repo", a, remote).exit_code == 0
+    assert tip(a) == tip(b)
+    fsck(a)
+    # the same two sides, A's first (its own re-render on the first side), in a clone
+    c = tmp_path / "c.git"
+    git("clone", "-q", "--bare", b, c)
+    theirs = git("-C", c, "rev-parse", "main^2").strip()
+    git("-C", c, "update-ref", "refs/heads/main", hand_merge(c, theirs, before, tip(c)))
+    result = cli("verify", "--repo", c, "--full")
+    assert result.exit_code == 0, result.output
