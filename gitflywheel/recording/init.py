@@ -81,7 +81,16 @@ def repository_problem(store: Store, read_only: bool = False) -> str | None:
         )
     tip = store.tip()
     if tip is not None:
-        if store.lookup(store.commit(tip).tree, STORE_FILE) is None:
+        try:
+            tree = store.commit(tip).tree
+        except (KeyError, ValueError, StoreError) as exc:  # MalformedObject too
+            if read_only:
+                return None  # verify says so, naming the commit
+            return (
+                f"main points at {tip.decode()[:12]}, which cannot be read as a commit "
+                f"({exc}): run `gitflywheel verify`"
+            )
+        if store.lookup(tree, STORE_FILE) is None:
             return f"a git repository, but not a gitflywheel store (main has no {STORE_FILE})"
         return None
     refs = sorted(

@@ -19,7 +19,7 @@ from dulwich.objects import ObjectID, ShaFile
 from .store import Store
 from .treecheck import check_tree_entries
 
-__all__ = ["ObjectProblem", "check_objects"]
+__all__ = ["ObjectProblem", "check_objects", "commit_problems"]
 
 _MAX_DATE = 2**63 - 1
 _HEX = rb"[0-9a-f]{40}"
@@ -44,7 +44,7 @@ class ObjectProblem:
         return f"{self.kind} {self.object_id}: {self.reason}"
 
 
-def _commit_problems(raw: bytes) -> tuple[list[str], list[bytes]]:
+def commit_problems(raw: bytes) -> tuple[list[str], list[bytes]]:
     """What is wrong with a commit's headers, and the ids it refers to (tree first)."""
     header = raw.split(b"\n\n", 1)[0]
     lines = header.split(b"\n")
@@ -114,7 +114,7 @@ def check_objects(store: Store, ids: Iterable[bytes]) -> list[ObjectProblem]:
             continue
         reasons: list[str] = []
         if kind == "commit":
-            reasons, targets = _commit_problems(raw)
+            reasons, targets = commit_problems(raw)
             refs += [
                 (sha, kind, target, "tree" if i == 0 else "commit")
                 for i, target in enumerate(targets)

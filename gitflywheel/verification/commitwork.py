@@ -32,6 +32,7 @@ from ..storage.layout import (
     TEMPLATES_DIR,
     session_dir,
 )
+from ..storage.objectcheck import commit_problems
 from ..storage.objects import CommitInfo
 from ..storage.signing import TrustedSigner
 from ..storage.store import Store
@@ -312,7 +313,13 @@ class CommitChecks:
         changes = diff_sessions(
             self.store, parent.tree if parent else None, commit.tree, thorough=True
         )
-        steps: list[Step] = list(self.signatures.check(commit, parent, self.trust_floor))
+        steps: list[Step] = [
+            self._find(
+                "history.malformed-commit", commit, "", f"a commit git's fsck refuses: {problem}"
+            )
+            for problem in commit_problems(commit.raw)[0]
+        ]
+        steps += self.signatures.check(commit, parent, self.trust_floor)
         steps += self._collected(partial(check_trees, self.ctx, commit, changes))[1]
         if any(path == "" for path, _, _ in changes.missing):
             return steps  # no tree to judge

@@ -129,6 +129,13 @@ RULES: dict[str, Rule] = {
         "main lost commits an earlier run verified: restore them from a clone or backup. If the "
         "rewrite was meant, delete refs/gitflywheel/verified and run `gitflywheel verify --full`.",
     ),
+    "history.malformed-commit": Rule(
+        "every commit is one git's fsck takes: exactly one well-formed author and committer "
+        "line, in their places, and no NUL byte (git ends a message there, trailers unseen)",
+        _SESSIONS,
+        "Commits must be made by gitflywheel or git: drop the commit (restore main from a "
+        "clone or backup without it); `sync` never takes one.",
+    ),
     "history.missing-object": Rule(
         "every tree, blob, parent commit and gitlink commit the history names is in the store, "
         "as the type it is named as",

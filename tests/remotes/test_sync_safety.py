@@ -613,12 +613,12 @@ def test_a_well_formed_tree_has_no_problems_and_dulwich_agrees(entries: dict[str
 @given(st.binary(max_size=300))
 @settings(max_examples=300, deadline=None)
 def test_tree_and_commit_checks_never_crash_on_any_bytes(raw: bytes) -> None:
-    from gitflywheel.storage.objectcheck import _commit_problems
+    from gitflywheel.storage.objectcheck import commit_problems
     from gitflywheel.storage.treecheck import tree_entry_problems
 
     for problem in tree_entry_problems(raw):
         assert problem.reason
-    _commit_problems(raw)
+    commit_problems(raw)
 
 
 @given(

@@ -83,6 +83,65 @@ def write_manifest(work: Path, data: dict[str, Any], session_id: str = BUILD_ID)
 # -- tampering, one rule at a time ---------------------------------------------------------
 
 
+_MALFORMED = "history.malformed-commit"
+
+
+@pytest.mark.parametrize(
+    ("edit", "rule", "words"),
+    [
+        (
+            lambda raw: raw.replace(b"\n\nSession-Id", b"\0x\n\nSession-Id", 1),
+            _MALFORMED,
+            "a NUL byte in its message",
+        ),
+        (
+            lambda raw: raw.replace(b"\n\n", b"\nextra a\0b\n\n", 1),
+            _MALFORMED,
+            "a NUL byte in its header",
+        ),
+        (
+            lambda raw: raw.replace(b"\ncommitter ", b"\nauthor X <x@y> 1 +0000\ncommitter ", 1),
+            _MALFORMED,
+            "no committer line where git expects it",
+        ),
+        (  # not even dulwich reads it
+            lambda raw: raw.replace(b"> ", b"> 17e9 +0000 ", 1),
+            "history.missing-object",
+            "which does not parse as a commit: invalid literal",
+        ),
+    ],
+)
+def test_a_commit_git_s_fsck_refuses(
+    cli: Cli, built: Path, tmp_path: Path, edit: Callable[[bytes], bytes], rule: str, words: str
+) -> None:
+    """A clone takes what its server sends unchecked: a tip commit that git's fsck refuses
+    (its trailers, after a NUL, unseen by git) is a violation, as sync refuses it."""
+    clone = tmp_path / "clone.git"
+    git("clone", "-q", "--bare", built, clone)
+    raw = subprocess.run(
+        ["git", "-C", clone, "cat-file", "commit", "main"], capture_output=True, check=True
+    ).stdout
+    forged = (
+        subprocess.run(
+            ["git", "-C", clone, "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+            input=edit(raw),
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    git("-C", clone, "update-ref", "refs/heads/main", forged)
+    assert subprocess.run(["git", "-C", clone, "fsck", "--strict"], capture_output=True).returncode
+    found = findings(cli, clone, "--full")
+    assert found and all(f["rule"] == rule and f["commit"] == forged for f in found), found
+    assert any(words in f["message"] for f in found), found
+    if rule != _MALFORMED:  # nothing is recorded on top of a commit that cannot be read
+        result = cli("ingest", "--repo", clone, EXAMPLES / "trade_session.json")
+        assert result.exit_code == 2, result.output
+        assert f"main points at {forged[:12]}, which cannot be read as a commit" in result.stderr
+
+
 @pytest.mark.slow
 def test_artifact_edited_by_hand(cli: Cli, built: Path, tmp_path: Path) -> None:
     work = checkout(built, tmp_path)
