@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +86,26 @@ def git(
 def fsck(store: Path) -> None:
     """The store passes `git fsck --strict`."""
     git("-C", store, "fsck", "--strict", "--no-progress")
+
+
+def forge_tip(store: Path, edit: Callable[[bytes], bytes]) -> str:
+    """Move main to a commit written by hand: the tip's bytes through `edit`, stored as
+    they are (`git hash-object --literally`, which checks nothing). Its id."""
+    raw = subprocess.run(
+        ["git", "-C", store, "cat-file", "commit", "main"], capture_output=True, check=True
+    ).stdout
+    forged = (
+        subprocess.run(
+            ["git", "-C", store, "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+            input=edit(raw),
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    git("-C", store, "update-ref", "refs/heads/main", forged)
+    return forged
 
 
 def snapshot(folder: Path) -> dict[str, str]:

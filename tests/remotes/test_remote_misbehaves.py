@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import socket
 import struct
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
-from conftest import EXAMPLES, Cli, fsck, git
+from conftest import EXAMPLES, Cli, forge_tip, fsck, git
 
 
 @contextmanager
@@ -143,20 +142,7 @@ def test_a_commit_git_s_fsck_refuses_is_refused(
     remote = tmp_path / "remote.git"
     git("clone", "-q", "--bare", store, remote)
     assert cli("ingest", "--repo", remote, EXAMPLES / "trade_session.json").exit_code == 0
-    raw = subprocess.run(
-        ["git", "-C", remote, "cat-file", "commit", "main"], capture_output=True, check=True
-    ).stdout
-    forged = (
-        subprocess.run(
-            ["git", "-C", remote, "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
-            input=edit(raw),
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .strip()
-    )
-    git("-C", remote, "update-ref", "refs/heads/main", forged)
+    forge_tip(remote, edit)
     before = git("-C", store, "rev-parse", "main")
     result = cli("sync", "--repo", store, remote)
     assert result.exit_code == 1, result.output

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, EXAMPLES, Cli, checkout, fsck, git, session
+from conftest import CORPUS, EXAMPLES, Cli, checkout, forge_tip, fsck, git, session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -118,20 +118,7 @@ def test_a_commit_git_s_fsck_refuses(
     (its trailers, after a NUL, unseen by git) is a violation, as sync refuses it."""
     clone = tmp_path / "clone.git"
     git("clone", "-q", "--bare", built, clone)
-    raw = subprocess.run(
-        ["git", "-C", clone, "cat-file", "commit", "main"], capture_output=True, check=True
-    ).stdout
-    forged = (
-        subprocess.run(
-            ["git", "-C", clone, "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
-            input=edit(raw),
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .strip()
-    )
-    git("-C", clone, "update-ref", "refs/heads/main", forged)
+    forged = forge_tip(clone, edit)
     assert subprocess.run(["git", "-C", clone, "fsck", "--strict"], capture_output=True).returncode
     found = findings(cli, clone, "--full")
     assert found and all(f["rule"] == rule and f["commit"] == forged for f in found), found
