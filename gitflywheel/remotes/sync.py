@@ -32,7 +32,7 @@ from ..session.settings import SettingsConflict, StoreSettings, dumps_settings, 
 from ..storage.ancestry import ancestors, is_ancestor, merge_bases
 from ..storage.commits import commit_time, committer_identity, merge_message
 from ..storage.gitdir import VERIFIED_REF
-from ..storage.layout import SETTINGS_FILE, STORE_FILE
+from ..storage.layout import RECORD_FILE, SETTINGS_FILE, STORE_FILE
 from ..storage.objectcheck import check_objects
 from ..storage.objectsize import MAX_OBJECT_BYTES
 from ..storage.quarantine import Quarantine
@@ -379,11 +379,16 @@ def _combine(
     our_tree, their_tree = store.commit(ours).tree, store.commit(theirs).tree
     mine = diff_sessions(store, base_tree, our_tree).sessions
     incoming = diff_sessions(store, base_tree, their_tree).sessions
-    conflicts = sorted(
+    both = sorted(
         path
         for path, (_, new) in incoming.items()
         if new is not None and path in mine and mine[path][1] != new
     )
+    # the same record rendered again on each side (rerender, other templates or names):
+    # either rendering is the session's, and the merge keeps ours
+    conflicts = [
+        p for p in both if _record_of(store, mine[p][1]) != _record_of(store, incoming[p][1])
+    ]
     if conflicts:
         listed = ", ".join(p.rsplit("/", 1)[-1] for p in conflicts[:10])
         raise ConflictError(
@@ -394,7 +399,7 @@ def _combine(
     editor = writer.edit(our_tree)
     taken = []
     for path, (_, new) in sorted(incoming.items()):
-        if new is not None and (path not in mine):
+        if new is not None and path not in mine:
             editor.set_tree(path, new)
             taken.append(path.rsplit("/", 1)[-1])
     if settings is not None:
@@ -409,6 +414,11 @@ def _combine(
         commit_time(),
     )
     return commit, taken
+
+
+def _record_of(store: Store, folder: bytes | None) -> tuple[int, bytes] | None:
+    """The entry of a session folder's record, or None (no folder, or none in it)."""
+    return None if folder is None else store.lookup(folder, RECORD_FILE)
 
 
 def _combined_settings(

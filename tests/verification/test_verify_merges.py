@@ -191,3 +191,32 @@ def test_a_merge_takes_the_other_side_s_re_render(cli: Cli, tmp_path: Path) -> N
     git("-C", c, "update-ref", "refs/heads/main", hand_merge(c, theirs, before, tip(c)))
     result = cli("verify", "--repo", c, "--full")
     assert result.exit_code == 0, result.output
+
+
+def test_both_sides_re_render_a_session(cli: Cli, tmp_path: Path) -> None:
+    """A and B each render the same session again with templates of their own: B's sync
+    keeps B's rendering (the record is the same), A's next sync takes it, and both
+    stores and the remote end at one commit that verifies."""
+    a, remote, b = shared(cli, tmp_path)
+    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
+    for store, words in ((a, "Rendered by A."), (b, "Rendered by B.")):
+        mine = tmp_path / f"templates-{store.stem}"
+        mine.mkdir()
+        (mine / "readme.md.j2").write_text(f"{shipped}\n{words}\n", encoding="utf-8")
+        result = cli("rerender", "--repo", store, "--all", "--templates", mine)
+        assert result.exit_code == 0, result.stderr
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    result = cli("sync", "--repo", b, remote)
+    assert result.exit_code == 0, result.stderr
+    result = cli("sync", "--repo", a, remote)
+    assert result.exit_code == 0, result.stderr
+    assert tip(a) == tip(b) == git("-C", remote, "rev-parse", "main").strip()
+    readme = next(
+        p
+        for p in git("-C", a, "ls-tree", "-r", "--name-only", "main").split()
+        if p.endswith("readme.md")
+    )
+    assert "Rendered by B." in git("-C", a, "show", f"main:{readme}")
+    for store in (a, b):
+        assert cli("verify", "--repo", store, "--full").exit_code == 0
+        fsck(store)
