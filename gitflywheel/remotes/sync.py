@@ -19,7 +19,6 @@ guessing which of two writers is right would lose the other's change unseen.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import random
 import time
@@ -33,7 +32,7 @@ from ..session.settings import SettingsConflict, StoreSettings, dumps_settings, 
 from ..storage.ancestry import ancestors, is_ancestor, merge_bases
 from ..storage.commits import commit_time, committer_identity, merge_message
 from ..storage.gitdir import VERIFIED_REF
-from ..storage.layout import RECORD_FILE, SETTINGS_FILE, STORE_FILE, TEMPLATES_DIR
+from ..storage.layout import RECORD_FILE, SETTINGS_FILE, STORE_FILE
 from ..storage.objectcheck import check_objects
 from ..storage.objectsize import MAX_OBJECT_BYTES
 from ..storage.quarantine import Quarantine
@@ -41,7 +40,7 @@ from ..storage.remote_url import RemoteLocation, resolve_remote
 from ..storage.store import MAIN, Store
 from ..storage.transport import Link, RemoteMoved
 from ..storage.treediff import diff_sessions
-from ..storage.trees import FILE_MODE, TREE_MODE
+from ..storage.trees import FILE_MODE
 from ..storage.writing import Writer
 from ..verification import Finding, verify
 from ..verification.folder import CleanFolders
@@ -397,15 +396,7 @@ def _combine(
             "nothing was changed. Record the one you keep with `gitflywheel ingest --revise` on one side, then sync."
         )
     settings = _combined_settings(store, base_tree, our_tree, their_tree, location)
-    templates = _combined_templates(store, base_tree, our_tree, their_tree, location)
     editor = writer.edit(our_tree)
-    for name, entry in templates.items():
-        if entry is None:
-            editor.remove(f"{TEMPLATES_DIR}/{name}")
-        elif entry[0] == TREE_MODE:
-            editor.set_tree(f"{TEMPLATES_DIR}/{name}", entry[1])
-        else:
-            editor.set(f"{TEMPLATES_DIR}/{name}", entry[0], entry[1])
     taken = []
     for path, (_, new) in sorted(incoming.items()):
         if new is not None and path not in mine:
@@ -423,44 +414,6 @@ def _combine(
         commit_time(),
     )
     return commit, taken
-
-
-def _template_files(store: Store, tree: bytes | None) -> dict[str, tuple[int, bytes]]:
-    """The entries of a tree's templates folder, by name (none: no such folder)."""
-    found = None if tree is None else store.lookup(tree, TEMPLATES_DIR)
-    if found is None or found[0] != TREE_MODE:
-        return {}
-    files = {}
-    for name, mode, sha in store.entries(found[1]):
-        with contextlib.suppress(UnicodeDecodeError):  # no name of a template
-            files[name.decode()] = (mode, sha)
-    return files
-
-
-def _combined_templates(
-    store: Store,
-    base_tree: bytes | None,
-    our_tree: bytes,
-    their_tree: bytes,
-    location: RemoteLocation,
-) -> dict[str, tuple[int, bytes] | None]:
-    """The templates the merge takes from their side (None: removed there), file by file:
-    each one only their side changed since the two sides parted (`rerender --templates`
-    or `init --templates` there). ConflictError naming one both sides changed differently."""
-    base, ours, theirs = (_template_files(store, t) for t in (base_tree, our_tree, their_tree))
-    taken: dict[str, tuple[int, bytes] | None] = {}
-    for name in sorted(set(base) | set(ours) | set(theirs)):
-        was, mine, yours = base.get(name), ours.get(name), theirs.get(name)
-        if yours in (mine, was):
-            continue  # the same on both sides, or changed here only
-        if mine != was:
-            raise ConflictError(
-                f"{location.display}: the template {name} was changed differently here and "
-                "there; nothing was changed. Give both sides the same one (`gitflywheel "
-                "rerender --all --templates DIR` on one side, with the other's), then sync."
-            )
-        taken[name] = yours
-    return taken
 
 
 def _record_of(store: Store, folder: bytes | None) -> tuple[int, bytes] | None:
