@@ -25,14 +25,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import EXIT_BAD_INPUT, ConflictError, InputError, RemoteError
+from ..errors import EXIT_BAD_INPUT, ConflictError, InputError, RemoteError, StoreError
+from ..jsontext import JSONTextError
 from ..publishing.site_branch import site_branches
 from ..queries.settings import settings_at
+from ..session.manifest import Manifest
 from ..session.settings import SettingsConflict, StoreSettings, dumps_settings, merge_settings
 from ..storage.ancestry import ancestors, is_ancestor, merge_bases
 from ..storage.commits import commit_time, committer_identity, merge_message
 from ..storage.gitdir import VERIFIED_REF
-from ..storage.layout import RECORD_FILE, SETTINGS_FILE, STORE_FILE
+from ..storage.layout import MANIFEST_FILE, RECORD_FILE, SETTINGS_FILE, STORE_FILE
 from ..storage.objectcheck import check_objects
 from ..storage.objectsize import MAX_OBJECT_BYTES
 from ..storage.quarantine import Quarantine
@@ -387,7 +389,10 @@ def _combine(
     # the same record rendered again on each side (rerender, other templates or names):
     # either rendering is the session's, and the merge keeps ours
     conflicts = [
-        p for p in both if _record_of(store, mine[p][1]) != _record_of(store, incoming[p][1])
+        p
+        for p in both
+        if (here := _recorded(store, mine[p][1])) is None
+        or here != _recorded(store, incoming[p][1])
     ]
     if conflicts:
         listed = ", ".join(p.rsplit("/", 1)[-1] for p in conflicts[:10])
@@ -416,9 +421,18 @@ def _combine(
     return commit, taken
 
 
-def _record_of(store: Store, folder: bytes | None) -> tuple[int, bytes] | None:
-    """The entry of a session folder's record, or None (no folder, or none in it)."""
-    return None if folder is None else store.lookup(folder, RECORD_FILE)
+def _recorded(store: Store, folder: bytes | None) -> tuple[bytes, int] | None:
+    """A session folder's record blob and the revision its manifest gives, or None when
+    either cannot be read: two folders alike in both hold the same session, rendered
+    alike or not."""
+    record = None if folder is None else store.lookup(folder, RECORD_FILE)
+    manifest = None if folder is None else store.lookup(folder, MANIFEST_FILE)
+    if record is None or manifest is None:
+        return None
+    try:
+        return record[1], Manifest.from_bytes(store.blob(manifest[1])).revision
+    except (KeyError, StoreError, ValueError, JSONTextError, UnicodeDecodeError):
+        return None
 
 
 def _combined_settings(

@@ -220,3 +220,21 @@ def test_both_sides_re_render_a_session(cli: Cli, tmp_path: Path) -> None:
     for store in (a, b):
         assert cli("verify", "--repo", store, "--full").exit_code == 0
         fsck(store)
+
+
+def test_the_same_record_at_two_revisions_is_a_conflict(cli: Cli, tmp_path: Path) -> None:
+    """A revises its session twice, B once to A's last record: the same record at
+    revisions 3 and 2 is no re-render, and B's sync refuses to pick one (exit 3)."""
+    a, remote, b = shared(cli, tmp_path)
+    revised = json.loads((EXAMPLES / "build_session.json").read_text())
+    for title in ("Metrics guardrail, second look", "Metrics guardrail, third look"):
+        revised["title"] = title
+        (tmp_path / "revised.json").write_text(json.dumps(revised))
+        assert cli("ingest", "--repo", a, "--revise", tmp_path / "revised.json").exit_code == 0
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    assert cli("ingest", "--repo", b, "--revise", tmp_path / "revised.json").exit_code == 0
+    before = tip(b)
+    result = cli("sync", "--repo", b, remote)
+    assert result.exit_code == 3, result.output
+    assert "recorded differently here and there" in result.stderr
+    assert tip(b) == before
