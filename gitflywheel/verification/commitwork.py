@@ -469,8 +469,10 @@ class CommitChecks:
         assert ours is not None  # read in _check_commit
         steps: list[Step] = list(self._signed_for_both(commit, ours, other))
         steps += check_merged_settings(self.ctx, commit, (ours, other))
+        forked: list[bytes] = []  # the trees the sides parted from
         if not self.local:
-            steps += self._check_merged_side(commit, work)
+            side_steps, forked = self._check_merged_side(commit, other, work)
+            steps += side_steps
         steps += self._kept_from(commit, other)
         for path, (old, new) in sorted(changes.sessions.items()):
             theirs = self.ctx.lookup(other.tree, path)
@@ -485,6 +487,19 @@ class CommitChecks:
                         commit,
                         path,
                         "the merge records a session folder that neither side of it has",
+                    )
+                )
+            elif any(self.ctx.lookup(tree, path) == theirs for tree in forked):
+                # the other side holds the folder as both held it when they parted, the
+                # first side has changed it since (a revision, a re-render): not the
+                # other side's change, but the first side's undone
+                steps.append(
+                    self._find(
+                        "session.revision",
+                        commit,
+                        path,
+                        "the merge takes back a session folder its first side changed since "
+                        "the two sides parted",
                     )
                 )
             elif not self.local:
@@ -559,19 +574,27 @@ class CommitChecks:
                 )
         return found
 
-    def _check_merged_side(self, merge: CommitInfo, work: CommitWork) -> list[Step]:
-        """Each commit the merge brings, judged by the change it makes."""
+    def _check_merged_side(
+        self, merge: CommitInfo, other: CommitInfo, work: CommitWork
+    ) -> tuple[list[Step], list[bytes]]:
+        """Each commit the merge brings, judged by the change it makes; and the trees the
+        two sides parted from (the other side's own, when it brings none: it is the
+        first side's past)."""
         try:
             brought = self.store.side_commits(merge.parents[0], merge.parents[1])
+            new = set(brought)
+            forked = sorted(
+                {p for sha in brought for p in self.store.commit(sha).parents if p not in new}
+            )
+            trees = [self.store.commit(sha).tree for sha in forked] if brought else [other.tree]
         except (KeyError, StoreError, ValueError) as exc:
-            return [
-                self._find(
-                    "history.missing-object",
-                    merge,
-                    "",
-                    f"a commit on the merged side cannot be read: {exc}",
-                )
-            ]
+            found = self._find(
+                "history.missing-object",
+                merge,
+                "",
+                f"a commit on the merged side cannot be read: {exc}",
+            )
+            return [found], []
         side = CommitChecks(self.store, local=True)
         side.ctx, side.folders = self.ctx, self.folders  # one reader, one template cache
         side.signatures = self.signatures
@@ -583,7 +606,7 @@ class CommitChecks:
             steps += side_work.steps
             work.sessions += side_work.sessions
             work.side_commits += 1
-        return steps
+        return steps, trees
 
     def _recorded_in(self, parent: CommitInfo | None, session_id: str) -> str | None:
         """Where the parent's tree holds a session, if it does."""

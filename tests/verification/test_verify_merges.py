@@ -12,6 +12,8 @@ from pathlib import Path
 from conftest import EXAMPLES, ROOT, Cli, fsck, git
 from signing_keys import make_key, sign_with, signer_line
 
+from gitflywheel.storage.layout import session_dir
+
 ME = ["-c", "user.name=Mallory", "-c", "user.email=mallory@example.com"]
 
 
@@ -238,3 +240,30 @@ def test_the_same_record_at_two_revisions_is_a_conflict(cli: Cli, tmp_path: Path
     assert result.exit_code == 3, result.output
     assert "recorded differently here and there" in result.stderr
     assert tip(b) == before
+
+
+def test_a_merge_that_takes_back_a_re_render(cli: Cli, tmp_path: Path) -> None:
+    """A merge of a re-render with the commit it re-rendered (an ancestor) that holds the
+    session's old folder: the same record and revision, but the first side's re-render
+    undone, not the other side's made. Refused."""
+    store = tmp_path / "a.git"
+    assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
+    old = tip(store)
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
+    (mine / "readme.md.j2").write_text(shipped + "\nRendered again.\n", encoding="utf-8")
+    assert cli("rerender", "--repo", store, "--all", "--templates", mine).exit_code == 0
+    assert cli("verify", "--repo", store).exit_code == 0
+    folder = session_dir(json.loads((EXAMPLES / "build_session.json").read_text())["session_id"])
+    work = tmp_path / "work"
+    git("clone", "-q", store, work)
+    git("-C", work, "rm", "-r", "-q", folder)
+    git("-C", work, "checkout", old, "--", folder)
+    tree = git("-C", work, "write-tree").strip()
+    merge = git(*ME, "-C", work, "commit-tree", tree, "-p", "HEAD", "-p", old, "-m", "Combine")
+    git("-C", work, "push", "-q", "origin", f"{merge.strip()}:refs/heads/main")
+    result = cli("verify", "--repo", store)
+    assert result.exit_code == 1, result.output
+    assert "session.revision" in result.output
+    assert "takes back a session folder its first side changed" in result.output
