@@ -26,7 +26,10 @@ _HEX = rb"[0-9a-f]{40}"
 _TREE_LINE = re.compile(rb"tree (" + _HEX + rb")")
 _PARENT_LINE = re.compile(rb"parent (" + _HEX + rb")")
 _IDENT_LINE = re.compile(
-    rb"(author|committer) [^<>\n\0]*<[^<>\n\0]*> (0|[1-9][0-9]*) [+-]([01][0-9]|2[0-3])[0-5][0-9]"
+    # a name (git's fsck: missingNameBeforeEmail), a space before the e-mail address
+    # (missingSpaceBeforeEmail), whole seconds and a zone of hours and minutes
+    rb"(author|committer) (?!<)[^<>\n\0]* <[^<>\n\0]*> (0|[1-9][0-9]*) "
+    rb"[+-]([01][0-9]|2[0-3])[0-5][0-9]"
 )
 _TYPE_NUMS = {"commit": 1, "tree": 2, "blob": 3, "tag": 4}
 _ENTRY_TYPES = {b"100644": "blob", b"40000": "tree"}

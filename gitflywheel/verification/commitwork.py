@@ -314,9 +314,7 @@ class CommitChecks:
             self.store, parent.tree if parent else None, commit.tree, thorough=True
         )
         steps: list[Step] = [
-            self._find(
-                "history.malformed-commit", commit, "", f"a commit git's fsck refuses: {problem}"
-            )
+            self._find("history.malformed-commit", commit, "", f"a malformed commit: {problem}")
             for problem in commit_problems(commit.raw)[0]
         ]
         steps += self.signatures.check(commit, parent, self.trust_floor)

@@ -130,8 +130,9 @@ RULES: dict[str, Rule] = {
         "rewrite was meant, delete refs/gitflywheel/verified and run `gitflywheel verify --full`.",
     ),
     "history.malformed-commit": Rule(
-        "every commit is one git's fsck takes: exactly one well-formed author and committer "
-        "line, in their places, and no NUL byte (git ends a message there, trailers unseen)",
+        "every commit is well formed, as sync takes them: one author and one committer line, "
+        "in their places, each `Name <email> seconds +HHMM`, and no NUL byte (git ends a "
+        "message there, trailers unseen)",
         _SESSIONS,
         "Commits must be made by gitflywheel or git: drop the commit (restore main from a "
         "clone or backup without it); `sync` never takes one.",

@@ -104,6 +104,18 @@ _MALFORMED = "history.malformed-commit"
             _MALFORMED,
             "no committer line where git expects it",
         ),
+        (  # git's fsck: missingSpaceBeforeEmail
+            lambda raw: raw.replace(b" <", b"<", 1),
+            _MALFORMED,
+            "a malformed author line",
+        ),
+        (  # git's fsck: missingNameBeforeEmail
+            lambda raw: b"\nauthor <".join(
+                [raw.split(b"\nauthor ", 1)[0], raw.split(b"\nauthor ", 1)[1].split(b"<", 1)[1]]
+            ),
+            _MALFORMED,
+            "a malformed author line",
+        ),
         (  # not even dulwich reads it
             lambda raw: raw.replace(b"> ", b"> 17e9 +0000 ", 1),
             "history.missing-object",
