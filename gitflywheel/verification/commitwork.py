@@ -37,7 +37,7 @@ from ..storage.objects import CommitInfo
 from ..storage.signing import TrustedSigner
 from ..storage.store import Store
 from ..storage.treediff import Changes, diff_sessions, read_entries
-from .context import Context, is_blob, read_commit, safe_id
+from .context import Context, is_blob, read_commit, safe_id, unread_commit
 from .entries import check_trees
 from .folder import CleanFolders, FolderChecks, gate_warnings
 from .index import SessionState
@@ -300,14 +300,18 @@ class CommitChecks:
         is_root = not commit.parents
         parent = read_commit(self.store, commit.parents[0]) if commit.parents else None
         if commit.parents and (parent is None or read_entries(self.store, parent.tree) is None):
-            what = "commit" if parent is None else "commit's tree"
+            what = (
+                f"commit {commit.parents[0].decode()[:12]} "
+                + unread_commit(self.store, commit.parents[0])
+                if parent is None
+                else f"commit's tree {parent.tree.decode()[:12]} is not in the store"
+            )
             return [
                 self._find(
                     "history.missing-object",
                     commit,
                     "",
-                    f"its parent {what} {commit.parents[0].decode()[:12]} is not in the store, "
-                    "so the change it makes cannot be judged",
+                    f"its parent {what}, so the change it makes cannot be judged",
                 )
             ]
         changes = diff_sessions(

@@ -17,7 +17,7 @@ from ..storage.trees import GITLINK_MODE, TREE_MODE
 from .result import Finding
 from .rules import RULES
 
-__all__ = ["Context", "FolderFiles", "safe_id", "is_blob", "read_commit"]
+__all__ = ["Context", "FolderFiles", "safe_id", "is_blob", "read_commit", "unread_commit"]
 
 _SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
@@ -39,6 +39,18 @@ def read_commit(store: Store, sha: bytes) -> CommitInfo | None:
         return store.commit(sha)
     except (KeyError, StoreError, ValueError):
         return None
+
+
+def unread_commit(store: Store, sha: bytes) -> str:
+    """Why `read_commit` gives None for this id: `is not in the store`, or what keeps
+    the object there from being read as a commit."""
+    try:
+        store.commit(sha)
+    except KeyError:
+        return "is not in the store"
+    except (StoreError, ValueError) as exc:
+        return f"does not parse as a commit: {exc}"
+    return "is a commit in the store"  # pragma: no cover - read_commit read it
 
 
 class Context:

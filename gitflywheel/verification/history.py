@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from ..errors import GitflywheelError, StoreError
+from ..errors import GitflywheelError
 from ..queries.settings import settings_at
 from ..storage.gitdir import VERIFIED_REF, StorePaths
 from ..storage.layout import RECORD_FILE, session_dir
@@ -33,7 +33,7 @@ from .commitwork import (
     merged_re_render,
     unchanged_findings,
 )
-from .context import read_commit
+from .context import read_commit, unread_commit
 from .folder import CleanFolders
 from .index import VerifyState
 from .pool import Preparing, default_jobs
@@ -229,19 +229,13 @@ def _verify(
     result.verified_before = verified.decode() if verified else None
     if tip is None:
         return result
-    try:
-        store.commit(tip)
-    except (KeyError, StoreError, ValueError) as exc:
-        held = not isinstance(exc, KeyError)  # there, but no commit that parses
+    if read_commit(store, tip) is None:
         result.findings.append(
             Finding(
                 "history.missing-object",
                 tip.decode(),
                 "refs/heads/main",
-                f"main points at {tip.decode()[:12]}, which "
-                + (
-                    f"does not parse as a commit: {exc}" if held else "is not a commit in the store"
-                ),
+                f"main points at {tip.decode()[:12]}, which {unread_commit(store, tip)}",
             )
         )
         return result

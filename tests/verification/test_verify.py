@@ -83,6 +83,30 @@ def write_manifest(work: Path, data: dict[str, Any], session_id: str = BUILD_ID)
 # -- tampering, one rule at a time ---------------------------------------------------------
 
 
+def test_a_commit_below_the_tip_that_does_not_parse_is_named(
+    cli: Cli, built: Path, tmp_path: Path
+) -> None:
+    """A commit no parser reads, under a well-formed tip: its child's finding says that it
+    does not parse and why, not that it is missing."""
+    clone = tmp_path / "clone.git"
+    git("clone", "-q", "--bare", built, clone)
+    tip = git("-C", clone, "rev-parse", "main").strip()
+    parent = git("-C", clone, "rev-parse", "main^").strip()
+    git("-C", clone, "update-ref", "refs/heads/main", parent)
+    broken = forge_tip(clone, lambda raw: raw.replace(b"> ", b"> 17e9 +0000 ", 1))
+    git("-C", clone, "update-ref", "refs/heads/main", tip)
+    child = forge_tip(
+        clone, lambda raw: raw.replace(f"parent {parent}".encode(), f"parent {broken}".encode())
+    )
+    found = findings(cli, clone, "--full")
+    assert any(
+        f["rule"] == "history.missing-object"
+        and f["commit"] == child
+        and f"its parent commit {broken[:12]} does not parse as a commit" in f["message"]
+        for f in found
+    ), found
+
+
 _MALFORMED = "history.malformed-commit"
 
 
