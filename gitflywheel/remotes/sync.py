@@ -386,14 +386,8 @@ def _combine(
         for path, (_, new) in incoming.items()
         if new is not None and path in mine and mine[path][1] != new
     )
-    # the same record rendered again on each side (rerender, other templates or names):
-    # either rendering is the session's, and the merge keeps ours
-    conflicts = [
-        p
-        for p in both
-        if (here := _recorded(store, mine[p][1])) is None
-        or here != _recorded(store, incoming[p][1])
-    ]
+    decided = {path: _settle(store, mine[path], incoming[path][1]) for path in both}
+    conflicts = [path for path, keep in decided.items() if keep is None]
     if conflicts:
         listed = ", ".join(p.rsplit("/", 1)[-1] for p in conflicts[:10])
         raise ConflictError(
@@ -404,7 +398,7 @@ def _combine(
     editor = writer.edit(our_tree)
     taken = []
     for path, (_, new) in sorted(incoming.items()):
-        if new is not None and path not in mine:
+        if new is not None and (path not in mine or decided.get(path) == "theirs"):
             editor.set_tree(path, new)
             taken.append(path.rsplit("/", 1)[-1])
     if settings is not None:
@@ -419,6 +413,27 @@ def _combine(
         commit_time(),
     )
     return commit, taken
+
+
+def _settle(
+    store: Store, mine: tuple[bytes | None, bytes | None], theirs: bytes | None
+) -> str | None:
+    """Which side's folder of a session both sides changed since they parted (`mine`:
+    its folder then and here now) the merge keeps: "ours" or "theirs", or None for a
+    conflict. The same record at the same revision on both sides is the session rendered
+    again (rerender, other templates or names): either rendering is the session's, and
+    the merge keeps ours. A side that only rendered it again gives way to a side that
+    recorded a later revision. Anything else (two revisions) is a conflict."""
+    was, here, there = (_recorded(store, folder) for folder in (mine[0], mine[1], theirs))
+    if here is None or there is None:
+        return None
+    if here == there:
+        return "ours"
+    if was is not None and there[0] == was[0] and here[1] > there[1]:
+        return "ours"  # they rendered it again, we revised it
+    if was is not None and here[0] == was[0] and there[1] > here[1]:
+        return "theirs"  # we rendered it again, they revised it
+    return None
 
 
 def _recorded(store: Store, folder: bytes | None) -> tuple[bytes, int] | None:

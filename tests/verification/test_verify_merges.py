@@ -267,3 +267,41 @@ def test_a_merge_that_takes_back_a_re_render(cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "session.revision" in result.output
     assert "takes back a session folder its first side changed" in result.output
+
+
+def test_a_revision_on_one_side_wins_over_a_re_render_on_the_other(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """One side renders the session again, the other records its next revision: whichever
+    side syncs first, the merge keeps the revision, and every store ends at one commit
+    that verifies."""
+    revised = json.loads((EXAMPLES / "build_session.json").read_text())
+    revised["title"] = "Metrics guardrail, second look"
+    (tmp_path / "revised.json").write_text(json.dumps(revised))
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
+    (mine / "readme.md.j2").write_text(shipped + "\nRendered again.\n", encoding="utf-8")
+    for first in ("re-render", "revision"):  # what the side that publishes first did
+        where = tmp_path / first
+        where.mkdir()
+        a, remote, b = shared(cli, where)
+        rerender = ["rerender", "--all", "--templates", mine]
+        revise = ["ingest", "--revise", tmp_path / "revised.json"]
+        first_step, second_step = (rerender, revise) if first == "re-render" else (revise, rerender)
+        assert cli(first_step[0], "--repo", a, *first_step[1:]).exit_code == 0
+        assert cli("publish", "--repo", a, remote).exit_code == 0
+        assert cli(second_step[0], "--repo", b, *second_step[1:]).exit_code == 0
+        result = cli("sync", "--repo", b, remote)
+        assert result.exit_code == 0, result.stderr
+        assert cli("sync", "--repo", a, remote).exit_code == 0
+        assert tip(a) == tip(b)
+        manifest = next(
+            p
+            for p in git("-C", a, "ls-tree", "-r", "--name-only", "main").split()
+            if p.endswith("/manifest.json")
+        )
+        assert json.loads(git("-C", a, "show", f"main:{manifest}"))["revision"] == 2
+        for store in (a, b):
+            result = cli("verify", "--repo", store, "--full")
+            assert result.exit_code == 0, result.output
