@@ -374,7 +374,8 @@ def _combine(
     writer: Writer, ours: bytes, theirs: bytes, location: RemoteLocation
 ) -> tuple[bytes, list[str]]:
     """A merge commit, staged in `writer`, holding our tree plus every session folder
-    only their side changed."""
+    only their side changed, and of those both sides changed, theirs where `_settle`
+    keeps it (their revision over our re-render)."""
     store = writer.store
     bases = merge_bases(store, ours, theirs)
     base_tree = store.commit(bases[0]).tree if bases else None
