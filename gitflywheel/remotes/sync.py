@@ -430,9 +430,9 @@ def _settle(
         return None
     if here == there:
         return "ours"
-    if was is not None and there[0] == was[0] and here[1] > there[1]:
+    if was is not None and there == was and here[1] > there[1]:
         return "ours"  # they rendered it again, we revised it
-    if was is not None and here[0] == was[0] and there[1] > here[1]:
+    if was is not None and here == was and there[1] > here[1]:
         return "theirs"  # we rendered it again, they revised it
     return None
 

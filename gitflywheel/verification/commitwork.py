@@ -471,9 +471,9 @@ class CommitChecks:
         assert ours is not None  # read in _check_commit
         steps: list[Step] = list(self._signed_for_both(commit, ours, other))
         steps += check_merged_settings(self.ctx, commit, (ours, other))
-        forked: list[bytes] = []  # the trees the sides parted from
+        changed_there: set[str] = set()  # session folders the other side changed
         if not self.local:
-            side_steps, forked = self._check_merged_side(commit, other, work)
+            side_steps, changed_there = self._check_merged_side(commit, work)
             steps += side_steps
         steps += self._kept_from(commit, other)
         for path, (old, new) in sorted(changes.sessions.items()):
@@ -491,17 +491,16 @@ class CommitChecks:
                         "the merge records a session folder that neither side of it has",
                     )
                 )
-            elif any(self.ctx.lookup(tree, path) == theirs for tree in forked):
-                # the other side holds the folder as both held it when they parted, the
-                # first side has changed it since (a revision, a re-render): not the
-                # other side's change, but the first side's undone
+            elif not self.local and old is not None and path not in changed_there:
+                # a folder of a session both sides held that no commit the merge brings
+                # changed: not the other side's change, but the first side's undone
                 steps.append(
                     self._find(
                         "session.revision",
                         commit,
                         path,
-                        "the merge takes back a session folder its first side changed since "
-                        "the two sides parted",
+                        "the merge takes a session folder that its other side did not change "
+                        "since the two sides parted: it undoes what its first side made of it",
                     )
                 )
             elif not self.local:
@@ -577,18 +576,19 @@ class CommitChecks:
         return found
 
     def _check_merged_side(
-        self, merge: CommitInfo, other: CommitInfo, work: CommitWork
-    ) -> tuple[list[Step], list[bytes]]:
-        """Each commit the merge brings, judged by the change it makes; and the trees the
-        two sides parted from (the other side's own, when it brings none: it is the
-        first side's past)."""
+        self, merge: CommitInfo, work: CommitWork
+    ) -> tuple[list[Step], set[str]]:
+        """Each commit the merge brings, judged by the change it makes; and the session
+        folders those commits changed where their first parent held the session."""
         try:
             brought = self.store.side_commits(merge.parents[0], merge.parents[1])
-            new = set(brought)
-            forked = sorted(
-                {p for sha in brought for p in self.store.commit(sha).parents if p not in new}
-            )
-            trees = [self.store.commit(sha).tree for sha in forked] if brought else [other.tree]
+            changed: set[str] = set()
+            for sha in brought:
+                commit = self.store.commit(sha)
+                parent = read_commit(self.store, commit.parents[0]) if commit.parents else None
+                if parent is not None:
+                    sessions = diff_sessions(self.store, parent.tree, commit.tree).sessions
+                    changed.update(p for p, (old, new) in sessions.items() if old and new)
         except (KeyError, StoreError, ValueError) as exc:
             found = self._find(
                 "history.missing-object",
@@ -596,7 +596,7 @@ class CommitChecks:
                 "",
                 f"a commit on the merged side cannot be read: {exc}",
             )
-            return [found], []
+            return [found], set()
         side = CommitChecks(self.store, local=True)
         side.ctx, side.folders = self.ctx, self.folders  # one reader, one template cache
         side.signatures = self.signatures
@@ -608,7 +608,7 @@ class CommitChecks:
             steps += side_work.steps
             work.sessions += side_work.sessions
             work.side_commits += 1
-        return steps, trees
+        return steps, changed
 
     def _recorded_in(self, parent: CommitInfo | None, session_id: str) -> str | None:
         """Where the parent's tree holds a session, if it does."""

@@ -266,7 +266,7 @@ def test_a_merge_that_takes_back_a_re_render(cli: Cli, tmp_path: Path) -> None:
     result = cli("verify", "--repo", store)
     assert result.exit_code == 1, result.output
     assert "session.revision" in result.output
-    assert "takes back a session folder its first side changed" in result.output
+    assert "takes a session folder that its other side did not change" in result.output
 
 
 def test_a_revision_on_one_side_wins_over_a_re_render_on_the_other(
@@ -305,3 +305,70 @@ def test_a_revision_on_one_side_wins_over_a_re_render_on_the_other(
         for store in (a, b):
             result = cli("verify", "--repo", store, "--full")
             assert result.exit_code == 0, result.output
+
+
+def test_a_re_render_back_to_an_earlier_rendering_merges(cli: Cli, tmp_path: Path) -> None:
+    """A renders its session with templates of its own; B takes that, then renders it
+    again with the shipped template, which gives the session's first folder back. A's
+    next sync takes B's rendering: B made that change, whatever it looks like."""
+    a, remote, b = shared(cli, tmp_path)
+    mine, shipped = tmp_path / "mine", tmp_path / "shipped"
+    mine.mkdir()
+    shipped.mkdir()
+    readme = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
+    (mine / "readme.md.j2").write_text(readme + "\nRendered again.\n", encoding="utf-8")
+    (shipped / "readme.md.j2").write_text(readme, encoding="utf-8")
+    assert cli("rerender", "--repo", a, "--all", "--templates", mine).exit_code == 0
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    assert cli("ingest", "--repo", b, EXAMPLES / "trade_session.json").exit_code == 0
+    assert cli("sync", "--repo", b, remote).exit_code == 0
+    assert cli("rerender", "--repo", b, "--all", "--templates", shipped).exit_code == 0
+    assert cli("publish", "--repo", b, remote).exit_code == 0
+    assert cli("ingest", "--repo", a, EXAMPLES / "life_aria_session.json").exit_code == 0
+    result = cli("sync", "--repo", a, remote)
+    assert result.exit_code == 0, result.stderr
+    assert cli("verify", "--repo", a, "--full").exit_code == 0
+
+
+def test_a_revision_back_to_the_first_record_is_no_re_render(cli: Cli, tmp_path: Path) -> None:
+    """A revises its session and then revises it back to its first text (revision 3, the
+    first record); B revises it too. Two lines of revisions: a conflict, not a re-render
+    that B's revision would win over."""
+    a, remote, b = shared(cli, tmp_path)
+    first = json.loads((EXAMPLES / "build_session.json").read_text())
+    other = dict(first, title="Metrics guardrail, second look")
+    for store, texts in ((a, (other, first)), (b, (other, dict(first, title="Third")))):
+        for i, text in enumerate(texts):
+            path = tmp_path / f"{store.stem}-{i}.json"
+            path.write_text(json.dumps(text))
+            assert cli("ingest", "--repo", store, "--revise", path).exit_code == 0
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    result = cli("sync", "--repo", b, remote)
+    assert result.exit_code == 3, result.output
+
+
+def test_a_merge_of_an_unrelated_history_cannot_undo_a_re_render(cli: Cli, tmp_path: Path) -> None:
+    """Mallory records the same session in a store of her own and merges it into A's
+    re-rendered one, keeping her (the first) rendering: her side added the session, it
+    never changed it, so the merge undoes A's re-render. Refused."""
+    a, mallory = tmp_path / "a.git", tmp_path / "mallory.git"
+    for store in (a, mallory):
+        assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
+    (mine / "readme.md.j2").write_text(shipped + "\nRendered again.\n", encoding="utf-8")
+    assert cli("rerender", "--repo", a, "--all", "--templates", mine).exit_code == 0
+    assert cli("verify", "--repo", a).exit_code == 0
+    folder = session_dir(json.loads((EXAMPLES / "build_session.json").read_text())["session_id"])
+    work = tmp_path / "work"
+    git("clone", "-q", a, work)
+    git("-C", work, "fetch", "-q", mallory, "main")
+    git("-C", work, "rm", "-r", "-q", folder)
+    git("-C", work, "checkout", "FETCH_HEAD", "--", folder)
+    tree = git("-C", work, "write-tree").strip()
+    merge = git(*ME, "-C", work, "commit-tree", tree, "-p", "HEAD", "-p", "FETCH_HEAD", "-m", "x")
+    git("-C", work, "push", "-q", "origin", f"{merge.strip()}:refs/heads/main")
+    result = cli("verify", "--repo", a)
+    assert result.exit_code == 1, result.output
+    assert "takes a session folder that its other side did not change" in result.output
