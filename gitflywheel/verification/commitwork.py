@@ -471,9 +471,12 @@ class CommitChecks:
         assert ours is not None  # read in _check_commit
         steps: list[Step] = list(self._signed_for_both(commit, ours, other))
         steps += check_merged_settings(self.ctx, commit, (ours, other))
-        changed_there: set[str] = set()  # session folders the other side changed
+        # by session folder, the trees of the commits the merge brings that recorded it,
+        # and those folders of them that such a commit changed where the session was held
+        made_in: dict[str, list[bytes]] = {}
+        changed: set[str] = set()
         if not self.local:
-            side_steps, changed_there = self._check_merged_side(commit, work)
+            side_steps, made_in, changed = self._check_merged_side(commit, work)
             steps += side_steps
         steps += self._kept_from(commit, other)
         for path, (old, new) in sorted(changes.sessions.items()):
@@ -491,7 +494,7 @@ class CommitChecks:
                         "the merge records a session folder that neither side of it has",
                     )
                 )
-            elif not self.local and old is not None and path not in changed_there:
+            elif not self.local and old is not None and path not in changed:
                 # a folder of a session both sides held that no commit the merge brings
                 # changed: not the other side's change, but the first side's undone
                 steps.append(
@@ -504,9 +507,9 @@ class CommitChecks:
                     )
                 )
             elif not self.local:
-                steps += self._session(
-                    commit, path, old, new, None, [commit.tree, other.tree], work
-                )
+                # its templates are in the tree of the commit that rendered it
+                trees = [commit.tree, other.tree, *made_in.get(path, ())]
+                steps += self._session(commit, path, old, new, None, trees, work)
         return steps
 
     def _signed_for_both(
@@ -577,18 +580,26 @@ class CommitChecks:
 
     def _check_merged_side(
         self, merge: CommitInfo, work: CommitWork
-    ) -> tuple[list[Step], set[str]]:
-        """Each commit the merge brings, judged by the change it makes; and the session
-        folders those commits changed where their first parent held the session."""
+    ) -> tuple[list[Step], dict[str, list[bytes]], set[str]]:
+        """Each commit the merge brings, judged by the change it makes; by session folder,
+        the trees of those commits that recorded it (where its templates are); and the
+        folders they changed where their first parent held the session (a re-render, a
+        revision), not recorded anew."""
         try:
             brought = self.store.side_commits(merge.parents[0], merge.parents[1])
+            made_in: dict[str, list[bytes]] = {}
             changed: set[str] = set()
             for sha in brought:
                 commit = self.store.commit(sha)
                 parent = read_commit(self.store, commit.parents[0]) if commit.parents else None
-                if parent is not None:
-                    sessions = diff_sessions(self.store, parent.tree, commit.tree).sessions
-                    changed.update(p for p, (old, new) in sessions.items() if old and new)
+                before = parent.tree if parent is not None else None
+                for path, (old, new) in diff_sessions(
+                    self.store, before, commit.tree
+                ).sessions.items():
+                    if new is not None:
+                        made_in.setdefault(path, []).append(commit.tree)
+                        if old is not None:
+                            changed.add(path)
         except (KeyError, StoreError, ValueError) as exc:
             found = self._find(
                 "history.missing-object",
@@ -596,7 +607,7 @@ class CommitChecks:
                 "",
                 f"a commit on the merged side cannot be read: {exc}",
             )
-            return [found], set()
+            return [found], {}, set()
         side = CommitChecks(self.store, local=True)
         side.ctx, side.folders = self.ctx, self.folders  # one reader, one template cache
         side.signatures = self.signatures
@@ -608,7 +619,7 @@ class CommitChecks:
             steps += side_work.steps
             work.sessions += side_work.sessions
             work.side_commits += 1
-        return steps, changed
+        return steps, made_in, changed
 
     def _recorded_in(self, parent: CommitInfo | None, session_id: str) -> str | None:
         """Where the parent's tree holds a session, if it does."""

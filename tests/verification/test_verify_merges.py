@@ -372,3 +372,27 @@ def test_a_merge_of_an_unrelated_history_cannot_undo_a_re_render(cli: Cli, tmp_p
     result = cli("verify", "--repo", a)
     assert result.exit_code == 1, result.output
     assert "takes a session folder that its other side did not change" in result.output
+
+
+def test_a_third_writer_takes_a_re_render_through_a_merge(cli: Cli, tmp_path: Path) -> None:
+    """A renders its session with templates of its own and publishes; B and C record
+    sessions of their own; B syncs (its merge keeps its own templates folder), then C:
+    C's merge takes A's re-render from B's merge, whose tree does not hold A's template.
+    The template is in the tree of A's commit that rendered it: C's sync lands."""
+    a, remote, b = shared(cli, tmp_path)
+    c = tmp_path / "c.git"
+    git("clone", "-q", "--bare", remote, c)
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
+    (mine / "readme.md.j2").write_text(shipped + "\nRendered again.\n", encoding="utf-8")
+    assert cli("rerender", "--repo", a, "--all", "--templates", mine).exit_code == 0
+    assert cli("publish", "--repo", a, remote).exit_code == 0
+    assert cli("ingest", "--repo", b, EXAMPLES / "trade_session.json").exit_code == 0
+    assert cli("ingest", "--repo", c, EXAMPLES / "life_aria_session.json").exit_code == 0
+    for store in (b, c, a, b):
+        result = cli("sync", "--repo", store, remote)
+        assert result.exit_code == 0, result.stderr
+    assert tip(a) == tip(b) == tip(c)
+    for store in (a, b, c):
+        assert cli("verify", "--repo", store, "--full").exit_code == 0
