@@ -38,6 +38,30 @@ def hand_merge(store: Path, first: str, second: str, tree_of: str) -> str:
     ).strip()
 
 
+def readme_again(tmp_path: Path, words: str = "Rendered again.") -> Path:
+    """A folder of templates: the shipped readme, `words` added at its end."""
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
+    (mine / "readme.md.j2").write_text(f"{shipped}\n{words}\n", encoding="utf-8")
+    return mine
+
+
+def take_folder(
+    store: Path, folder: str, source: str, work: Path, fetch: Path | None = None
+) -> None:
+    """Move `store`'s main to a hand-made merge of it and `source` (a commit, or the main
+    of `fetch`) whose tree is main's with `folder` as `source` holds it."""
+    git("clone", "-q", store, work)
+    if fetch is not None:
+        git("-C", work, "fetch", "-q", fetch, "main")
+    git("-C", work, "rm", "-r", "-q", folder)
+    git("-C", work, "checkout", source, "--", folder)
+    tree = git("-C", work, "write-tree").strip()
+    merge = git(*ME, "-C", work, "commit-tree", tree, "-p", "HEAD", "-p", source, "-m", "x")
+    git("-C", work, "push", "-q", "origin", f"{merge.strip()}:refs/heads/main")
+
+
 def shared(cli: Cli, tmp_path: Path) -> tuple[Path, Path, Path]:
     """A's store with one session, published to a bare remote, and B's clone of it."""
     a, remote, b = tmp_path / "a.git", tmp_path / "remote.git", tmp_path / "b.git"
@@ -171,10 +195,7 @@ def test_a_merge_takes_the_other_side_s_re_render(cli: Cli, tmp_path: Path) -> N
     B's sync merges A's re-render in (the same record and revision, new artifacts), and
     a merge of the two sides verifies in either order of parents."""
     a, remote, b = shared(cli, tmp_path)
-    mine = tmp_path / "templates"
-    mine.mkdir()
-    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
-    (mine / "readme.md.j2").write_text(shipped + "\nRendered again.\n", encoding="utf-8")
+    mine = readme_again(tmp_path)
     result = cli("rerender", "--repo", a, "--all", "--templates", mine)
     assert result.exit_code == 0, result.stderr
     assert cli("publish", "--repo", a, remote).exit_code == 0
@@ -249,20 +270,11 @@ def test_a_merge_that_takes_back_a_re_render(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "a.git"
     assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
     old = tip(store)
-    mine = tmp_path / "templates"
-    mine.mkdir()
-    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
-    (mine / "readme.md.j2").write_text(shipped + "\nRendered again.\n", encoding="utf-8")
+    mine = readme_again(tmp_path)
     assert cli("rerender", "--repo", store, "--all", "--templates", mine).exit_code == 0
     assert cli("verify", "--repo", store).exit_code == 0
     folder = session_dir(json.loads((EXAMPLES / "build_session.json").read_text())["session_id"])
-    work = tmp_path / "work"
-    git("clone", "-q", store, work)
-    git("-C", work, "rm", "-r", "-q", folder)
-    git("-C", work, "checkout", old, "--", folder)
-    tree = git("-C", work, "write-tree").strip()
-    merge = git(*ME, "-C", work, "commit-tree", tree, "-p", "HEAD", "-p", old, "-m", "Combine")
-    git("-C", work, "push", "-q", "origin", f"{merge.strip()}:refs/heads/main")
+    take_folder(store, folder, old, tmp_path / "work")
     result = cli("verify", "--repo", store)
     assert result.exit_code == 1, result.output
     assert "session.revision" in result.output
@@ -278,10 +290,7 @@ def test_a_revision_on_one_side_wins_over_a_re_render_on_the_other(
     revised = json.loads((EXAMPLES / "build_session.json").read_text())
     revised["title"] = "Metrics guardrail, second look"
     (tmp_path / "revised.json").write_text(json.dumps(revised))
-    mine = tmp_path / "templates"
-    mine.mkdir()
-    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
-    (mine / "readme.md.j2").write_text(shipped + "\nRendered again.\n", encoding="utf-8")
+    mine = readme_again(tmp_path)
     for first in ("re-render", "revision"):  # what the side that publishes first did
         where = tmp_path / first
         where.mkdir()
@@ -354,21 +363,11 @@ def test_a_merge_of_an_unrelated_history_cannot_undo_a_re_render(cli: Cli, tmp_p
     a, mallory = tmp_path / "a.git", tmp_path / "mallory.git"
     for store in (a, mallory):
         assert cli("ingest", "--repo", store, EXAMPLES / "build_session.json").exit_code == 0
-    mine = tmp_path / "templates"
-    mine.mkdir()
-    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
-    (mine / "readme.md.j2").write_text(shipped + "\nRendered again.\n", encoding="utf-8")
+    mine = readme_again(tmp_path)
     assert cli("rerender", "--repo", a, "--all", "--templates", mine).exit_code == 0
     assert cli("verify", "--repo", a).exit_code == 0
     folder = session_dir(json.loads((EXAMPLES / "build_session.json").read_text())["session_id"])
-    work = tmp_path / "work"
-    git("clone", "-q", a, work)
-    git("-C", work, "fetch", "-q", mallory, "main")
-    git("-C", work, "rm", "-r", "-q", folder)
-    git("-C", work, "checkout", "FETCH_HEAD", "--", folder)
-    tree = git("-C", work, "write-tree").strip()
-    merge = git(*ME, "-C", work, "commit-tree", tree, "-p", "HEAD", "-p", "FETCH_HEAD", "-m", "x")
-    git("-C", work, "push", "-q", "origin", f"{merge.strip()}:refs/heads/main")
+    take_folder(a, folder, "FETCH_HEAD", tmp_path / "work", fetch=mallory)
     result = cli("verify", "--repo", a)
     assert result.exit_code == 1, result.output
     assert "takes a session folder that its other side did not change" in result.output
@@ -382,10 +381,7 @@ def test_a_third_writer_takes_a_re_render_through_a_merge(cli: Cli, tmp_path: Pa
     a, remote, b = shared(cli, tmp_path)
     c = tmp_path / "c.git"
     git("clone", "-q", "--bare", remote, c)
-    mine = tmp_path / "templates"
-    mine.mkdir()
-    shipped = (ROOT / "templates" / "readme.md.j2").read_text(encoding="utf-8")
-    (mine / "readme.md.j2").write_text(shipped + "\nRendered again.\n", encoding="utf-8")
+    mine = readme_again(tmp_path)
     assert cli("rerender", "--repo", a, "--all", "--templates", mine).exit_code == 0
     assert cli("publish", "--repo", a, remote).exit_code == 0
     assert cli("ingest", "--repo", b, EXAMPLES / "trade_session.json").exit_code == 0
