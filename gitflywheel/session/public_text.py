@@ -43,8 +43,9 @@ __all__ = [
 # A path on someone's disk: a drive letter, a UNC share, a home or system folder, `~/`
 # (`~user/`), a `file:` URL or an editor's (`vscode://file/...`), or the work folder of
 # a container, a CI runner or a cluster (`/work`, `/workspace(s)`, GitLab's `/builds`,
-# GitHub Actions' `/github/workspace`, `/scratch`, `/data`): a machine's own folders, by their first part, since `/api/users`
-# or `/src` in a sentence are a site's address or the repository's own path, and stay.
+# GitHub Actions' `/github/workspace`, `/scratch`, `/data`): a machine's own folders, by
+# their first part, since `/api/users` or `/src` in a sentence are a site's address or the
+# repository's own path, and stay.
 # Windows homes are found as Git Bash, Cygwin and a drive-relative or rooted path write
 # them too (`/c/Users/...`, `/cygdrive/c/...`, `C:Users\...`, `\Users\...`), and other
 # homes as shared systems mount them (`/home2`, `/export/home`, `/nfs`, `/afs`, macOS's
